@@ -1,0 +1,8 @@
+"""Identity API Lambda: signup, auth, the caller, users; plus health."""
+
+from servicedesk.health.routes import router as health_router
+from servicedesk.identity.routes import router as identity_router
+from servicedesk.platform.lambda_ import domain_handler
+
+routers = (identity_router, health_router)
+lambda_handler = domain_handler(*routers, title="Servicedesk identity API")

@@ -1,0 +1,1 @@
+"""Servicedesk: a multi-tenant IT service desk, serverless on AWS."""

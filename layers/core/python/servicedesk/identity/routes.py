@@ -1,0 +1,308 @@
+"""Identity API: accounts, sessions, the caller, and user management. Thin: parse, call, shape."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from servicedesk.identity import service, sessions, users
+from servicedesk.identity.models import Tenant, User
+from servicedesk.identity.schemas import (
+    AcceptInvitation,
+    InvitationCreate,
+    InvitationPublic,
+    LoginRequest,
+    MeResponse,
+    SignupRequest,
+    SwitchTenantRequest,
+    TenantPublic,
+    TokenResponse,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from servicedesk.identity.sessions import IssuedTokens
+from servicedesk.platform import idempotency
+from servicedesk.platform.app import problem_response
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
+from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.tokens import get_keyset
+
+router = APIRouter(prefix="/v1")
+
+REFRESH_COOKIE = "sd_refresh"
+COOKIE_PATH = "/v1/auth"
+RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE, max_length=200)]
+
+
+def _tokens(tokens: IssuedTokens, *, status: int = 200) -> JSONResponse:
+    settings = get_settings()
+    body = TokenResponse(access_token=tokens.access_token, expires_in=tokens.expires_in)
+    response = JSONResponse(
+        body.model_dump(), status_code=status, headers={"Cache-Control": "no-store"}
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh_token,
+        max_age=settings.refresh_token_ttl_seconds,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+    )
+    return response
+
+
+def _refusal(
+    request: Request, refused: service.Refused, *, clear_cookie: bool = False
+) -> JSONResponse:
+    problem = refused.problem
+    response = problem_response(problem.status, problem.body(request.url.path), problem.headers)
+    if clear_cookie:
+        response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True)
+    return response
+
+
+TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": TokenResponse, "description": "Access token; refresh token set as cookie"}
+}
+
+
+@router.post(
+    "/signup",
+    status_code=201,
+    response_model=TokenResponse,
+    dependencies=[public("anyone may create an organization")],
+    tags=["auth"],
+    summary="Create an organization and its first admin",
+)
+def signup(body: SignupRequest, request: Request, tx: Tx) -> JSONResponse:
+    tokens = service.signup(tx, data=body, settings=get_settings(), request_id=request_id(request))
+    return _tokens(tokens, status=201)
+
+
+@router.post(
+    "/auth/login",
+    responses=TOKEN_RESPONSES,
+    dependencies=[public("pre-authentication")],
+    tags=["auth"],
+    summary="Sign in with e-mail and password",
+)
+def login(body: LoginRequest, request: Request, tx: Tx) -> JSONResponse:
+    try:
+        tokens = service.login(
+            tx,
+            data=body,
+            client_ip=client_ip(request),
+            settings=get_settings(),
+            request_id=request_id(request),
+        )
+    except service.Refused as refused:
+        return _refusal(request, refused)  # attempt counts still commit
+    return _tokens(tokens)
+
+
+@router.post(
+    "/auth/refresh",
+    responses=TOKEN_RESPONSES,
+    dependencies=[public("authenticated by the refresh cookie")],
+    tags=["auth"],
+    summary="Rotate the refresh cookie and get a new access token",
+)
+def refresh(request: Request, tx: Tx, sd_refresh: RefreshCookie = None) -> JSONResponse:
+    try:
+        tokens = service.refresh(tx, raw_token=sd_refresh, settings=get_settings())
+    except service.Refused as refused:
+        return _refusal(request, refused, clear_cookie=True)  # a reuse revocation commits
+    return _tokens(tokens)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    dependencies=[public("authenticated by the refresh cookie")],
+    tags=["auth"],
+    summary="End the session of the refresh cookie",
+)
+def logout(tx: Tx, sd_refresh: RefreshCookie = None) -> Response:
+    if sd_refresh:
+        sessions.revoke_by_token(tx, raw=sd_refresh)
+    response = Response(status_code=204)
+    response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True)
+    return response
+
+
+@router.post(
+    "/auth/switch-tenant",
+    responses=TOKEN_RESPONSES,
+    dependencies=[requires(Role.REQUESTER)],
+    tags=["auth"],
+    summary="Switch to another tenant the caller belongs to",
+)
+def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSONResponse:
+    tokens = service.switch_tenant(
+        ctx.session,
+        user_id=ctx.user_id,
+        slug=body.tenant,
+        settings=get_settings(),
+        request_id=ctx.request_id,
+    )
+    return _tokens(tokens)
+
+
+@router.post(
+    "/auth/accept-invitation",
+    responses=TOKEN_RESPONSES,
+    dependencies=[public("authenticated by the invitation token")],
+    tags=["auth"],
+    summary="Accept an invitation (new account, or an existing one by its password)",
+)
+def accept_invitation(body: AcceptInvitation, request: Request, tx: Tx) -> JSONResponse:
+    tokens = service.accept_invitation(
+        tx, data=body, settings=get_settings(), request_id=request_id(request)
+    )
+    return _tokens(tokens)
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    dependencies=[public("public keys are public")],
+    tags=["auth"],
+    summary="Public keys that verify our access tokens",
+)
+def jwks() -> dict[str, Any]:
+    return get_keyset().jwks()
+
+
+@router.get("/me", dependencies=[requires(Role.REQUESTER)], tags=["users"], summary="The caller")
+def me(ctx: Ctx) -> MeResponse:
+    user = users.get_user(ctx, user_id=ctx.user_id)
+    tenant = ctx.session.get(Tenant, ctx.tenant_id)
+    return MeResponse(
+        user=UserPublic.model_validate(user),
+        tenant=TenantPublic.model_validate(tenant),
+        role=ctx.role,
+    )
+
+
+@router.get(
+    "/users/invitations",
+    dependencies=[requires(Role.ADMIN)],
+    tags=["users"],
+    summary="List invitations, newest first",
+)
+def list_invitations(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[InvitationPublic]:
+    rows, nxt = users.list_invitations(ctx, limit=limit, cursor=cursor)
+    return Page(items=[InvitationPublic.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@router.post(
+    "/users/invitations",
+    status_code=201,
+    dependencies=[requires(Role.ADMIN)],
+    tags=["users"],
+    summary="Invite someone by e-mail (one-time token, sent by e-mail)",
+)
+def create_invitation(
+    body: InvitationCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    replay = idempotency.begin(
+        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+    )
+    if replay is not None:
+        return replay
+    invitation = InvitationPublic.model_validate(
+        users.invite(ctx, data=body, settings=get_settings())
+    )
+    idempotency.complete(ctx, key, status=201, body=invitation.model_dump(mode="json"))
+    return invitation
+
+
+@router.delete(
+    "/users/invitations/{invitation_id}",
+    status_code=204,
+    dependencies=[requires(Role.ADMIN)],
+    tags=["users"],
+    summary="Revoke a pending invitation",
+)
+def revoke_invitation(invitation_id: uuid.UUID, ctx: Ctx) -> Response:
+    users.revoke_invitation(ctx, invitation_id=invitation_id)
+    return Response(status_code=204)
+
+
+@router.get("/users", dependencies=[requires(Role.AGENT)], tags=["users"], summary="List users")
+def list_users(
+    ctx: Ctx,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="E-mail or name prefix")] = None,
+) -> Page[UserPublic]:
+    rows, nxt = users.list_users(ctx, role=role, active=active, q=q, limit=limit, cursor=cursor)
+    return Page(items=[UserPublic.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    dependencies=[requires(Role.ADMIN)],
+    tags=["users"],
+    summary="Create a user with an initial password",
+    response_model=UserPublic,
+)
+def create_user(
+    body: UserCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    fingerprint = body.model_dump(mode="json")
+    fingerprint["password"] = User.__name__  # never keep a password in the key table
+    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=fingerprint)
+    if replay is not None:
+        return replay
+    created = UserPublic.model_validate(users.create_user(ctx, data=body))
+    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
+    return created
+
+
+@router.get(
+    "/users/{user_id}", dependencies=[requires(Role.AGENT)], tags=["users"], summary="Get a user"
+)
+def get_user(user_id: uuid.UUID, ctx: Ctx, response: Response) -> UserPublic:
+    user = UserPublic.model_validate(users.get_user(ctx, user_id=user_id))
+    response.headers["ETag"] = f'"{user.version}"'
+    return user
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    stripped = value.strip().removeprefix("W/").strip('"')
+    if not stripped.isdigit():
+        raise ValidationProblem(errors=[field_error("If-Match", 'must be a version ETag like "3"')])
+    return int(stripped)
+
+
+@router.patch(
+    "/users/{user_id}",
+    dependencies=[requires(Role.ADMIN)],
+    tags=["users"],
+    summary="Change a user's role or deactivate them (needs If-Match or version)",
+)
+def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    ctx: Ctx,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
+) -> UserPublic:
+    updated = UserPublic.model_validate(
+        users.update_user(ctx, user_id=user_id, data=body, if_match=_parse_if_match(if_match))
+    )
+    response.headers["ETag"] = f'"{updated.version}"'
+    return updated

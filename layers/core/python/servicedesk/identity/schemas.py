@@ -1,0 +1,97 @@
+"""Identity API schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
+
+from servicedesk.platform.rbac import Role
+from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug
+
+
+class SignupRequest(Input):
+    organization_name: Name
+    slug: Slug
+    name: Name
+    email: Email
+    password: Password
+
+
+class LoginRequest(Input):
+    email: Email
+    password: Password
+    tenant: Slug | None = Field(default=None, description="Tenant slug; needed if in several")
+
+
+class SwitchTenantRequest(Input):
+    tenant: Slug
+
+
+class TokenResponse(Output):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+
+
+class TenantPublic(Output):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class UserPublic(Output):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    active: bool
+    version: int
+    created_at: datetime
+
+
+class MeResponse(Output):
+    user: UserPublic
+    tenant: TenantPublic
+    role: Role
+
+
+class UserCreate(Input):
+    email: Email
+    name: Name
+    role: Role = Role.REQUESTER
+    password: Password
+
+
+class UserUpdate(Input):
+    role: Role | None = None
+    active: bool | None = None
+    version: int | None = Field(default=None, ge=1, description="Or send If-Match")
+
+
+class InvitationCreate(Input):
+    email: Email
+    role: Role = Role.REQUESTER
+
+
+class InvitationPublic(Output):
+    id: uuid.UUID
+    email: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class AcceptInvitation(Input):
+    token: str = Field(min_length=20, max_length=200)
+    name: Name | None = None
+    password: Password
+
+
+class HealthResponse(Output):
+    status: str
+    database: str | None = None
+    migration: str | None = None

@@ -1,0 +1,255 @@
+"""Accounts and sessions: signup, login, refresh, tenant switch, invitations accepted.
+
+Keyword-only functions taking a Session; they never commit (the request does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from servicedesk.identity import passwords, sessions, throttle
+from servicedesk.identity.models import Invitation, Membership, Tenant, User
+from servicedesk.identity.schemas import AcceptInvitation, LoginRequest, SignupRequest
+from servicedesk.platform.config import Settings
+from servicedesk.platform.db import set_tenant
+from servicedesk.platform.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    ProblemError,
+    TooManyRequests,
+    Unauthorized,
+    ValidationProblem,
+    field_error,
+)
+from servicedesk.platform.rbac import Role
+
+INVALID_CREDENTIALS = "invalid e-mail or password"
+
+
+class Refused(Exception):
+    """A refusal whose side effects (attempt counts, revoked families) must still commit."""
+
+    def __init__(self, problem: ProblemError) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
+def check_password_policy(password: str, *, email: str, field: str = "password") -> None:
+    problem = passwords.policy_problem(password, email=email)
+    if problem:
+        raise ValidationProblem(f"{field} {problem}", errors=[field_error(field, problem)])
+
+
+def _audit(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    action: str,
+    request_id: str | None,
+) -> None:
+    session.execute(
+        text(
+            "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"
+            " request_id) VALUES (:t, :u, :a, 'user', :e, :r)"
+        ),
+        {"t": tenant_id, "u": user_id, "a": action, "e": str(user_id), "r": request_id},
+    )
+
+
+def signup(
+    session: Session, *, data: SignupRequest, settings: Settings, request_id: str | None
+) -> sessions.IssuedTokens:
+    """A new tenant and its first admin. An existing account must prove its password."""
+    check_password_policy(data.password, email=data.email)
+    if session.execute(text("SELECT tenant_id_for_slug(:s)"), {"s": data.slug}).scalar():
+        raise Conflict("this slug is taken", errors=[field_error("slug", "already taken")])
+    existing = session.execute(
+        text("SELECT user_id, password_hash FROM auth_password_hash(:e)"), {"e": data.email}
+    ).one_or_none()
+    if existing is not None and not passwords.verify_password(
+        existing.password_hash, data.password
+    ):
+        raise Conflict(
+            "an account with this e-mail exists; sign up with its password",
+            errors=[field_error("email", "already registered")],
+        )
+    tenant_id = uuid.uuid4()
+    # Ids are chosen here so the context can name the new rows before they exist: an
+    # INSERT ... RETURNING must already pass the SELECT policy.
+    user_id = existing.user_id if existing is not None else uuid.uuid4()
+    set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    session.add(Tenant(id=tenant_id, slug=data.slug, name=data.organization_name))
+    if existing is None:
+        session.add(
+            User(
+                id=user_id,
+                email=data.email,
+                name=data.name,
+                password_hash=passwords.hash_password(data.password),
+            )
+        )
+    session.flush()
+    session.add(Membership(tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value))
+    session.flush()
+    _audit(
+        session, tenant_id=tenant_id, user_id=user_id, action="tenant.signup", request_id=request_id
+    )
+    return sessions.start(
+        session, tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value, settings=settings
+    )
+
+
+def login(
+    session: Session,
+    *,
+    data: LoginRequest,
+    client_ip: str | None,
+    settings: Settings,
+    request_id: str | None,
+) -> sessions.IssuedTokens:
+    wait = throttle.retry_after(session, email=data.email, address=client_ip, settings=settings)
+    if wait > 0:
+        raise Refused(
+            TooManyRequests("too many failed attempts; try again later", retry_after=wait)
+        )
+    candidates = session.execute(
+        text(
+            "SELECT user_id, password_hash, tenant_id, tenant_slug, role, active"
+            " FROM auth_login_candidates(:e)"
+        ),
+        {"e": data.email},
+    ).all()
+    password_hash = candidates[0].password_hash if candidates else None
+    verified = passwords.verify_password(password_hash, data.password)
+    usable = [c for c in candidates if c.active and (data.tenant in (None, c.tenant_slug))]
+    if not verified or not usable:
+        throttle.record(session, email=data.email, address=client_ip, succeeded=False)
+        raise Refused(Unauthorized(INVALID_CREDENTIALS))
+    if len(usable) > 1:
+        raise Refused(
+            BadRequest(
+                "this account belongs to several tenants; name one",
+                errors=[field_error("tenant", "required: one of the listed tenants")],
+                tenants=sorted(c.tenant_slug for c in usable),
+            )
+        )
+    chosen = usable[0]
+    throttle.record(session, email=data.email, address=client_ip, succeeded=True)
+    set_tenant(session, tenant_id=chosen.tenant_id, user_id=chosen.user_id)
+    _audit(
+        session,
+        tenant_id=chosen.tenant_id,
+        user_id=chosen.user_id,
+        action="auth.login",
+        request_id=request_id,
+    )
+    return sessions.start(
+        session,
+        tenant_id=chosen.tenant_id,
+        user_id=chosen.user_id,
+        role=chosen.role,
+        settings=settings,
+    )
+
+
+def refresh(
+    session: Session, *, raw_token: str | None, settings: Settings
+) -> sessions.IssuedTokens:
+    if not raw_token:
+        raise Refused(Unauthorized("missing refresh cookie", cookie="sd_refresh"))
+    try:
+        return sessions.rotate(session, raw=raw_token, settings=settings)
+    except sessions.RefreshRefused as exc:
+        raise Refused(Unauthorized("refresh token is not valid", cookie="sd_refresh")) from exc
+
+
+def switch_tenant(
+    session: Session, *, user_id: uuid.UUID, slug: str, settings: Settings, request_id: str | None
+) -> sessions.IssuedTokens:
+    rows = session.execute(
+        text("SELECT tenant_id, tenant_slug, role, active FROM auth_user_tenants(:u)"),
+        {"u": user_id},
+    ).all()
+    target = next((r for r in rows if r.tenant_slug == slug and r.active), None)
+    if target is None:
+        raise NotFound("no such tenant for this account", errors=[field_error("tenant", "unknown")])
+    set_tenant(session, tenant_id=target.tenant_id, user_id=user_id)
+    _audit(
+        session,
+        tenant_id=target.tenant_id,
+        user_id=user_id,
+        action="auth.switch_tenant",
+        request_id=request_id,
+    )
+    return sessions.start(
+        session, tenant_id=target.tenant_id, user_id=user_id, role=target.role, settings=settings
+    )
+
+
+def accept_invitation(
+    session: Session, *, data: AcceptInvitation, settings: Settings, request_id: str | None
+) -> sessions.IssuedTokens:
+    digest = sessions.token_hash(data.token)
+    tenant_id = session.execute(text("SELECT auth_invitation_tenant(:h)"), {"h": digest}).scalar()
+    invalid = NotFound(
+        "this invitation is not valid", errors=[field_error("token", "unknown or used")]
+    )
+    if tenant_id is None:
+        raise invalid
+    set_tenant(session, tenant_id=tenant_id, user_id=None)
+    invitation = session.scalars(
+        select(Invitation).where(Invitation.token_hash == digest).with_for_update()
+    ).one()
+    now = datetime.now(UTC)
+    if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
+        raise invalid
+    existing = session.execute(
+        text("SELECT user_id, password_hash FROM auth_password_hash(:e)"), {"e": invitation.email}
+    ).one_or_none()
+    if existing is not None:
+        if not passwords.verify_password(existing.password_hash, data.password):
+            raise Unauthorized(
+                "this e-mail already has an account: give its password",
+                errors=[field_error("password", "does not match the existing account")],
+            )
+        user_id = existing.user_id
+    else:
+        if not data.name:
+            raise ValidationProblem(errors=[field_error("name", "required for a new account")])
+        check_password_policy(data.password, email=invitation.email)
+        user_id = uuid.uuid4()
+        set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+        session.add(
+            User(
+                id=user_id,
+                email=invitation.email,
+                name=data.name,
+                password_hash=passwords.hash_password(data.password),
+            )
+        )
+        session.flush()
+    set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    membership = session.get(Membership, (tenant_id, user_id))
+    if membership is None:
+        membership = Membership(tenant_id=tenant_id, user_id=user_id, role=invitation.role)
+        session.add(membership)
+    elif not membership.active:
+        raise Conflict("this account was deactivated in the tenant")
+    invitation.accepted_at = now
+    session.flush()
+    _audit(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="invitation.accepted",
+        request_id=request_id,
+    )
+    return sessions.start(
+        session, tenant_id=tenant_id, user_id=user_id, role=membership.role, settings=settings
+    )

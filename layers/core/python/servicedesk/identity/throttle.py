@@ -1,0 +1,79 @@
+"""Login throttling counted in Postgres, per account and per client address.
+
+Failures inside the window back off exponentially once the limit is reached; a success
+resets the account's count (not the address's, or one valid account would reset a
+password-spraying attacker's address).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.platform.config import Settings
+
+
+def account_key(email: str) -> str:
+    return hashlib.sha256(email.lower().encode()).hexdigest()
+
+
+_FAILURES = text(
+    """
+    SELECT count(*) AS n, max(created_at) AS last FROM login_attempts
+    WHERE scope = :scope AND key = :key AND NOT succeeded
+      AND created_at > now() - make_interval(secs => :window)
+      AND (:scope = 'address' OR created_at > coalesce(
+            (SELECT max(created_at) FROM login_attempts
+             WHERE scope = :scope AND key = :key AND succeeded), '-infinity'))
+    """
+)
+
+
+def _wait(session: Session, *, scope: str, key: str, limit: int, settings: Settings) -> int:
+    row = session.execute(
+        _FAILURES, {"scope": scope, "key": key, "window": settings.login_failure_window_seconds}
+    ).one()
+    if row.n < limit or row.last is None:
+        return 0
+    lock = min(
+        settings.login_lockout_base_seconds * 2 ** (row.n - limit),
+        settings.login_lockout_max_seconds,
+    )
+    remaining = (row.last - datetime.now(UTC)).total_seconds() + lock
+    return max(0, int(remaining + 0.999))
+
+
+def retry_after(session: Session, *, email: str, address: str | None, settings: Settings) -> int:
+    """Seconds the caller must wait before another attempt; 0 when not locked."""
+    waits = [
+        _wait(
+            session,
+            scope="account",
+            key=account_key(email),
+            limit=settings.login_max_failures_account,
+            settings=settings,
+        )
+    ]
+    if address:
+        waits.append(
+            _wait(
+                session,
+                scope="address",
+                key=address,
+                limit=settings.login_max_failures_address,
+                settings=settings,
+            )
+        )
+    return max(waits)
+
+
+def record(session: Session, *, email: str, address: str | None, succeeded: bool) -> None:
+    rows = [{"scope": "account", "key": account_key(email), "ok": succeeded}]
+    if address:
+        rows.append({"scope": "address", "key": address, "ok": succeeded})
+    session.execute(
+        text("INSERT INTO login_attempts (scope, key, succeeded) VALUES (:scope, :key, :ok)"), rows
+    )

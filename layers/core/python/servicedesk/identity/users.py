@@ -1,0 +1,269 @@
+"""User management inside a tenant: list, read, create, change role or deactivate, invite."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, func, literal, select, text, tuple_, update
+
+from servicedesk.identity import passwords, sessions
+from servicedesk.identity.models import Invitation, Membership, Tenant, User
+from servicedesk.identity.schemas import InvitationCreate, UserCreate, UserUpdate
+from servicedesk.identity.service import check_password_policy
+from servicedesk.platform import audit, outbox
+from servicedesk.platform.config import Settings
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ProblemError,
+    field_error,
+)
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.rbac import Role
+
+USER_COLUMNS = (
+    User.id,
+    User.email,
+    User.name,
+    Membership.role,
+    Membership.active,
+    Membership.version,
+    Membership.created_at,
+)
+
+
+class PreconditionRequired(ProblemError):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+def _members() -> Any:
+    return select(*USER_COLUMNS).join(Membership, Membership.user_id == User.id)
+
+
+def list_users(
+    ctx: RequestContext,
+    *,
+    role: Role | None,
+    active: bool | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Row[Any]], str | None]:
+    query = _members().where(Membership.tenant_id == ctx.tenant_id)
+    if role is not None:
+        query = query.where(Membership.role == role.value)
+    if active is not None:
+        query = query.where(Membership.active.is_(active))
+    if q:
+        pattern = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(User.email.like(pattern) | func.lower(User.name).like(pattern))
+    after = decode_cursor(cursor, 1)
+    if after is not None:
+        query = query.where(User.email > str(after[0]))
+    rows = list(ctx.session.execute(query.order_by(User.email).limit(limit + 1)).all())
+    next_cursor = encode_cursor([rows[limit - 1].email]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def get_user(ctx: RequestContext, *, user_id: uuid.UUID) -> Row[Any]:
+    row = ctx.session.execute(
+        _members().where(Membership.tenant_id == ctx.tenant_id, User.id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no such user")
+    return row
+
+
+def create_user(ctx: RequestContext, *, data: UserCreate) -> Row[Any]:
+    check_password_policy(data.password, email=data.email)
+    taken = ctx.session.execute(
+        text("SELECT user_id FROM auth_password_hash(:e)"), {"e": data.email}
+    ).first()
+    if taken is not None:
+        # Adding an existing person to a tenant needs their consent: an invitation.
+        raise Conflict(
+            "this e-mail already has an account; invite it instead",
+            errors=[field_error("email", "already registered")],
+        )
+    user_id = uuid.uuid4()
+    ctx.session.add(
+        User(
+            id=user_id,
+            email=data.email,
+            name=data.name,
+            password_hash=passwords.hash_password(data.password),
+        )
+    )
+    ctx.session.flush()
+    ctx.session.add(Membership(tenant_id=ctx.tenant_id, user_id=user_id, role=data.role.value))
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action="user.created",
+        entity_type="user",
+        entity_id=user_id,
+        data={"role": data.role.value},
+    )
+    return get_user(ctx, user_id=user_id)
+
+
+def _active_admins(ctx: RequestContext) -> int:
+    return int(
+        ctx.session.scalar(
+            select(func.count()).where(
+                Membership.tenant_id == ctx.tenant_id,
+                Membership.role == Role.ADMIN.value,
+                Membership.active.is_(True),
+            )
+        )
+        or 0
+    )
+
+
+def update_user(
+    ctx: RequestContext, *, user_id: uuid.UUID, data: UserUpdate, if_match: int | None
+) -> Row[Any]:
+    expected = data.version if data.version is not None else if_match
+    if expected is None:
+        raise PreconditionRequired(
+            "send the version you read, as If-Match or in the body",
+            errors=[field_error("If-Match", "required")],
+        )
+    membership = ctx.session.get(Membership, (ctx.tenant_id, user_id), with_for_update=True)
+    if membership is None:
+        raise NotFound("no such user")
+    if membership.version != expected:
+        raise PreconditionFailed(
+            "the user was changed by someone else; reload", current_version=membership.version
+        )
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"version"})
+    demoting = changes.get("role", membership.role) != Role.ADMIN.value or not changes.get(
+        "active", membership.active
+    )
+    if (
+        membership.role == Role.ADMIN.value
+        and membership.active
+        and demoting
+        and _active_admins(ctx) <= 1
+    ):
+        raise Conflict("a tenant keeps at least one active admin")
+    values = {k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()}
+    ctx.session.execute(
+        update(Membership)
+        .where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == user_id)
+        .values(**values, version=Membership.version + 1, updated_at=func.now())
+    )
+    if changes.get("active") is False:
+        ctx.session.execute(
+            text(
+                "UPDATE refresh_token_families"
+                " SET revoked_at = now(), revoked_reason = 'deactivated'"
+                " WHERE tenant_id = :t AND user_id = :u AND revoked_at IS NULL"
+            ),
+            {"t": ctx.tenant_id, "u": user_id},
+        )
+    audit.record(ctx, action="user.updated", entity_type="user", entity_id=user_id, data=values)
+    ctx.session.expire_all()
+    return get_user(ctx, user_id=user_id)
+
+
+def invite(ctx: RequestContext, *, data: InvitationCreate, settings: Settings) -> Invitation:
+    member = ctx.session.execute(
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.tenant_id == ctx.tenant_id, User.email == data.email)
+    ).first()
+    if member is not None:
+        raise Conflict("already a member", errors=[field_error("email", "already a member")])
+    now = datetime.now(UTC)
+    # A newer invitation replaces any pending one for the same address.
+    ctx.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.tenant_id == ctx.tenant_id,
+            Invitation.email == data.email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        email=data.email,
+        role=data.role.value,
+        token_hash=sessions.token_hash(raw),
+        invited_by=ctx.user_id,
+        expires_at=now + timedelta(seconds=settings.invitation_ttl_seconds),
+    )
+    ctx.session.add(invitation)
+    ctx.session.flush()
+    tenant = ctx.session.get(Tenant, ctx.tenant_id)
+    assert tenant is not None
+    # The e-mail carries the one-time token; the API response never does.
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type="user.invited",
+        aggregate_type="invitation",
+        aggregate_id=invitation.id,
+        payload={
+            "to": data.email,
+            "role": data.role.value,
+            "tenant": {"slug": tenant.slug, "name": tenant.name},
+            "token": raw,
+            "accept_url": f"{settings.web_origin}/accept-invitation#token={raw}",
+            "expires_at": invitation.expires_at,
+        },
+    )
+    audit.record(
+        ctx,
+        action="invitation.created",
+        entity_type="invitation",
+        entity_id=invitation.id,
+        data={"role": data.role.value},
+    )
+    return invitation
+
+
+def list_invitations(
+    ctx: RequestContext, *, limit: int, cursor: str | None
+) -> tuple[list[Invitation], str | None]:
+    query = select(Invitation).where(Invitation.tenant_id == ctx.tenant_id)
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(Invitation.created_at, Invitation.id)
+            < tuple_(
+                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
+            )
+        )
+    rows = list(
+        ctx.session.scalars(
+            query.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
+        )
+    )
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def revoke_invitation(ctx: RequestContext, *, invitation_id: uuid.UUID) -> None:
+    invitation = ctx.session.get(Invitation, invitation_id, with_for_update=True)
+    if invitation is None or invitation.tenant_id != ctx.tenant_id:
+        raise NotFound("no such invitation")
+    if invitation.accepted_at is not None:
+        raise Conflict("the invitation was already accepted")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = datetime.now(UTC)
+        audit.record(
+            ctx, action="invitation.revoked", entity_type="invitation", entity_id=invitation_id
+        )

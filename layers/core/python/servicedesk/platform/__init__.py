@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing: config, database, tenancy, auth, errors, observability."""

@@ -1,0 +1,128 @@
+"""The one place configuration is read (DESIGN invariant 10).
+
+Settings come from environment variables prefixed ``SERVICEDESK_`` and are validated once,
+at cold start, by :func:`get_settings`. In AWS, secrets are referenced by ARN and fetched
+from Secrets Manager (cached); locally they come straight from the environment.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
+
+
+class Environment(enum.StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICEDESK_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.PROD
+    service_name: str = "servicedesk"
+    log_level: str = "INFO"
+
+    # Database: the application role's connection. Migrations use the owner's.
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    migration_database_url: SecretStr | None = None
+    db_pool_size: int = Field(default=2, ge=1, le=20)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100)
+
+    # Access tokens: EdDSA (Ed25519) private key in PEM, from env or Secrets Manager.
+    jwt_private_key: SecretStr | None = None
+    jwt_private_key_secret_arn: str | None = None
+    jwt_key_id: str = "sd-1"
+    jwt_issuer: str = "servicedesk"
+    jwt_audience: str = "servicedesk-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86400, ge=3600)
+    cookie_secure: bool = True
+
+    # External OIDC issuer (Cognito, Keycloak, Entra ID); optional.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_algorithms: Annotated[list[str], NoDecode] = ["RS256", "ES256"]
+    oidc_role_claim: str = "servicedesk_role"
+    oidc_tenant_claim: str = "servicedesk_tenant"
+    oidc_default_tenant: str | None = None
+    oidc_jwks_cache_seconds: int = Field(default=600, ge=0)
+    # An unknown kid refetches the key set at most this often (a flood of forged kids
+    # must not become a flood of requests to the issuer).
+    oidc_jwks_refetch_cooldown_seconds: float = Field(default=30.0, ge=0)
+
+    # Login throttling, counted in Postgres per account and per client address.
+    login_max_failures_account: int = Field(default=5, ge=1)
+    login_max_failures_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=60)
+    login_lockout_base_seconds: int = Field(default=30, ge=1)
+    login_lockout_max_seconds: int = Field(default=900, ge=1)
+
+    invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    web_origin: str = "http://127.0.0.1:8000"
+
+    demo_password: SecretStr = SecretStr("demo-password-123")
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _no_symmetric_algorithms(cls, value: list[str]) -> list[str]:
+        # Symmetric algorithms would let anyone holding the public JWKS forge tokens.
+        allowed = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad:
+            raise ValueError(f"unsupported or symmetric algorithms: {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_dev(self) -> Settings:
+        if self.environment is Environment.DEV:
+            return self
+        if self.jwt_private_key is None and self.jwt_private_key_secret_arn is None:
+            raise ValueError("jwt_private_key or jwt_private_key_secret_arn is required")
+        key = self.jwt_private_key.get_secret_value() if self.jwt_private_key else None
+        if key is not None and key.strip().lower() in PLACEHOLDERS:
+            raise ValueError("jwt_private_key is a placeholder; set a real key")
+        if self.database_url is None and self.database_secret_arn is None:
+            raise ValueError("database_url or database_secret_arn is required")
+        if self.oidc_issuer and not (self.oidc_audience and self.oidc_jwks_url):
+            raise ValueError("oidc_issuer needs oidc_audience and oidc_jwks_url")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment is Environment.DEV
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Validated settings, read once per process (cold start)."""
+    return Settings()
+
+
+def resolve_secret(value: SecretStr | None, secret_arn: str | None) -> str | None:
+    """A secret from the environment, or from Secrets Manager (cached for five minutes)."""
+    if value is not None:
+        return value.get_secret_value()
+    if secret_arn is None:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(secret_arn, max_age=300)
+    return secret if isinstance(secret, str) else str(secret)

@@ -1,0 +1,117 @@
+"""The request pipeline: principal -> one tenant transaction -> RequestContext (invariant 2)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.platform import db
+from servicedesk.platform.errors import Unauthorized
+from servicedesk.platform.roles import Role
+from servicedesk.platform.tokens import Claims, InvalidToken, verify_token
+
+
+@dataclass
+class RequestContext:
+    """What a service needs to know about the request; passed explicitly, never global."""
+
+    session: Session
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    role: Role
+    request_id: str | None = None
+    client_ip: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+
+def request_id(request: Request) -> str | None:
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else None
+
+
+def client_ip(request: Request) -> str | None:
+    event = request.scope.get("aws.event") or {}
+    source = (event.get("requestContext") or {}).get("identity", {}).get("sourceIp")
+    if source:
+        return str(source)
+    return request.client.host if request.client else None
+
+
+def authenticate(request: Request) -> Claims:
+    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally."""
+    event = request.scope.get("aws.event")
+    if event is not None:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        if authorizer.get("kind"):
+            try:
+                return Claims.from_context(authorizer)
+            except InvalidToken as exc:
+                raise Unauthorized("invalid authorizer context") from exc
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("missing Authorization header", header="Authorization")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'", header="Authorization")
+    try:
+        return verify_token(token.strip())
+    except InvalidToken as exc:
+        # The reason stays in the server log; the client learns only that the token failed.
+        request.state.auth_failure = str(exc)
+        raise Unauthorized("invalid or expired access token", header="Authorization") from exc
+
+
+def _resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid.UUID, Role]:
+    if claims.kind == "external":
+        from servicedesk.identity.provisioning import provision_external
+
+        return provision_external(session, claims)
+    tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
+    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    # The role is read per request, so a demotion or deactivation takes effect at once.
+    row = session.execute(
+        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
+        {"t": tenant_id, "u": user_id},
+    ).one_or_none()
+    if row is None or not row.active:
+        raise Unauthorized("this account is not active in the tenant", header="Authorization")
+    return tenant_id, user_id, Role(row.role)
+
+
+def tenant_context(
+    request: Request, claims: Annotated[Claims, Depends(authenticate)]
+) -> Iterator[RequestContext]:
+    with db.transaction() as session:
+        tenant_id, user_id, role = _resolve_principal(session, claims)
+        ctx = RequestContext(
+            session=session,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            role=role,
+            request_id=request_id(request),
+            client_ip=client_ip(request),
+        )
+        request.state.principal = {"tenant_id": str(tenant_id), "user_id": str(user_id)}
+        yield ctx
+
+
+def plain_transaction(request: Request) -> Iterator[Session]:
+    """A transaction with no tenant yet, for the pre-authentication routes (login, signup)."""
+    with db.transaction() as session:
+        yield session
+
+
+# scope="function": commit (or roll back) before the response is sent, so a failed commit
+# becomes an error response instead of a success the database never saw.
+Ctx = Annotated[RequestContext, Depends(tenant_context, scope="function")]
+Tx = Annotated[Session, Depends(plain_transaction, scope="function")]

@@ -1,0 +1,122 @@
+"""Engine, sessions and the tenant transaction (DESIGN invariants 1 and 2)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, create_engine, func, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import QueuePool
+
+from servicedesk.platform.config import Settings, get_settings, resolve_secret
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+def database_url(settings: Settings) -> URL:
+    """The application role's URL, from env or from an RDS-style JSON secret."""
+    if settings.database_url is not None:
+        url = make_url(settings.database_url.get_secret_value())
+    else:
+        raw = resolve_secret(None, settings.database_secret_arn)
+        if raw is None:
+            raise RuntimeError("no database configured")
+        secret = json.loads(raw)
+        url = URL.create(
+            "postgresql+psycopg",
+            username=secret["username"],
+            password=secret["password"],
+            host=secret["host"],
+            port=int(secret.get("port", 5432)),
+            database=secret.get("dbname", "servicedesk"),
+            query={"sslmode": "require"},
+        )
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def make_engine(
+    url: URL | str, *, pool_size: int = 2, statement_timeout_ms: int = 10_000
+) -> Engine:
+    return create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=2,
+        pool_pre_ping=True,
+        pool_recycle=600,
+        # RDS Proxy multiplexes connections: server-side prepared statements would pin them.
+        connect_args={
+            "prepare_threshold": None,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+            "application_name": "servicedesk",
+        },
+    )
+
+
+@functools.cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    return make_engine(
+        database_url(settings),
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+
+
+def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+    """Scope the current transaction to a tenant and user (transaction-local settings)."""
+    session.execute(
+        text(
+            "SELECT set_config('app.tenant_id', :tid, true), set_config('app.user_id', :uid, true)"
+        ),
+        {"tid": str(tenant_id) if tenant_id else "", "uid": str(user_id) if user_id else ""},
+    )
+
+
+@contextmanager
+def transaction(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: commit at the end, roll back on any error. The only commit there is."""
+    session = Session(bind=engine or get_engine(), expire_on_commit=False, autoflush=True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def jsonable(value: Any) -> Any:
+    """Make ids and timestamps JSON-safe for jsonb payloads."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

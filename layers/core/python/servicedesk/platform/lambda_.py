@@ -1,0 +1,35 @@
+"""Lambda entry-point factories: the same FastAPI routers, behind Mangum, with Powertools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> LambdaHandler:
+    """FastAPI app with ``routers`` + Mangum (lifespan off) + Powertools logger and metrics."""
+    from aws_lambda_powertools import Metrics
+    from mangum import Mangum
+
+    from servicedesk.platform.app import create_app
+    from servicedesk.platform.config import get_settings
+    from servicedesk.platform.logging import get_logger
+
+    settings = get_settings()
+    app = create_app(*routers, title=title)
+    adapter = Mangum(app, lifespan="off")
+    logger = get_logger()
+    metrics = Metrics(namespace="Servicedesk", service=settings.service_name)
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response: dict[str, Any] = adapter(event, context)
+        return response
+
+    wrapped: LambdaHandler = handler
+    return wrapped

@@ -1,0 +1,51 @@
+"""Structured JSON logs through Powertools, with secrets and e-mail addresses redacted."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from servicedesk.platform.config import get_settings
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEY = re.compile(
+    r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|email|credential", re.I
+)
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+SAFE_KEYS = frozenset({"token_type", "expires_in"})
+
+
+def redact(value: Any, key: str | None = None) -> Any:
+    """Redact by key name, then scrub strings for e-mail addresses and bearer tokens."""
+    if key is not None and key not in SAFE_KEYS and SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        value = BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
+        value = JWT.sub(REDACTED, value)
+        return EMAIL.sub("[email]", value)
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: Any) -> str:
+        return super().serialize(redact(dict(log)))
+
+
+@functools.cache
+def get_logger() -> Logger:
+    settings = get_settings()
+    return Logger(
+        service=settings.service_name,
+        level=settings.log_level,
+        logger_formatter=RedactingFormatter(),
+    )

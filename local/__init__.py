@@ -1,0 +1,1 @@
+"""The local runtime: wiring only, never shipped to Lambda (DESIGN invariant 13)."""

@@ -1,0 +1,40 @@
+"""One ASGI app mounting every domain router exactly as the Lambda functions do.
+
+The routers are read from each ``functions/*/handler.py`` (its ``routers`` tuple), so a
+domain function and the local app can never serve different route sets.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import APIRouter, FastAPI
+
+from servicedesk.platform.app import create_app
+
+FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
+
+
+def load_function(name: str) -> ModuleType:
+    path = FUNCTIONS / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{name}_handler", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def domain_routers() -> list[APIRouter]:
+    routers: list[APIRouter] = []
+    for handler in sorted(FUNCTIONS.glob("*/handler.py")):
+        module = load_function(handler.parent.name)
+        for router in getattr(module, "routers", ()):
+            if router not in routers:
+                routers.append(router)
+    return routers
+
+
+def build_app() -> FastAPI:
+    return create_app(*domain_routers())

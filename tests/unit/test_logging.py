@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from aws_lambda_powertools import Logger
+
+from servicedesk.platform.logging import REDACTED, RedactingFormatter, redact
+
+
+def test_redact_scrubs_secrets_by_key_and_pattern():
+    record = {
+        "password": "hunter2hunter2",
+        "headers": {"Authorization": "Bearer abc.def.ghi", "cookie": "sd_refresh=xyz"},
+        "message": "login for ada@example.org with Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl",
+        "token_type": "bearer",
+        "nested": [{"refresh_token": "r"}],
+    }
+    out = redact(record)
+    assert out["password"] == REDACTED
+    assert out["headers"] == {"Authorization": REDACTED, "cookie": REDACTED}
+    assert "ada@example.org" not in out["message"] and "eyJ" not in out["message"]
+    assert out["token_type"] == "bearer"
+    assert out["nested"] == [{"refresh_token": REDACTED}]
+
+
+def test_logger_output_is_redacted_json():
+    stream = io.StringIO()
+    logger = Logger(
+        service="t",
+        logger_formatter=RedactingFormatter(),
+        logger_handler=logging.StreamHandler(stream),
+    )
+    logger.info(
+        "user bob@example.com signed in", extra={"email": "bob@example.com", "tenant_id": "t1"}
+    )
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert "bob@example.com" not in json.dumps(line)
+    assert line["tenant_id"] == "t1" and line["email"] == REDACTED

@@ -1,0 +1,43 @@
+"""Deny by default: every route declares its minimum role, or says why it is public."""
+
+from __future__ import annotations
+
+from local.app import build_app
+from servicedesk.platform.app import api_routes, route_min_role
+from servicedesk.platform.rbac import PUBLIC
+
+# Routes that are public on purpose; anything else public is a mistake.
+EXPECTED_PUBLIC = {
+    ("POST", "/v1/signup"),
+    ("POST", "/v1/auth/login"),
+    ("POST", "/v1/auth/refresh"),
+    ("POST", "/v1/auth/logout"),
+    ("POST", "/v1/auth/accept-invitation"),
+    ("GET", "/v1/.well-known/jwks.json"),
+    ("GET", "/v1/health"),
+    ("GET", "/v1/health/ready"),
+}
+
+
+def test_every_route_declares_a_minimum_role():
+    app = build_app()
+    undeclared, public = [], set()
+    routes = api_routes(app)
+    assert len(routes) >= 15
+    for route in routes:
+        policy = route_min_role(route)
+        for method in route.methods:
+            if policy is None:
+                undeclared.append((method, route.path))
+            elif policy == PUBLIC:
+                public.add((method, route.path))
+    assert undeclared == []
+    assert public == EXPECTED_PUBLIC
+
+
+def test_openapi_documents_security_and_roles():
+    schema = build_app().openapi()
+    users = schema["paths"]["/v1/users"]["post"]
+    assert users["security"] == [{"bearer": []}] and users["x-min-role"] == "admin"
+    assert schema["paths"]["/v1/auth/login"]["post"]["security"] == []
+    assert "Problem" in schema["components"]["schemas"]
