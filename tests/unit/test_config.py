@@ -24,3 +24,20 @@ def test_symmetric_oidc_algorithms_are_refused():
         "RS256",
         "ES256",
     ]
+
+
+def test_iam_auth_puts_a_fresh_token_in_the_connection_password(monkeypatch):
+    """The do_connect hook asks RDS for a token per connection (signed locally by botocore)."""
+    from sqlalchemy import event
+
+    from servicedesk.platform.db import make_engine, use_iam_auth
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    engine = make_engine("postgresql+psycopg://servicedesk_app@proxy.example:5432/servicedesk")
+    use_iam_auth(engine, region="eu-west-1")
+    captured: dict = {}
+    event.listen(engine, "do_connect", lambda d, r, a, params: captured.update(params) or None)
+    with pytest.raises(Exception):  # noqa: B017 - nothing listens at proxy.example
+        engine.connect()
+    assert "X-Amz-Signature=" in captured["password"] and captured["sslmode"] == "require"

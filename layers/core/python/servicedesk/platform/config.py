@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     database_secret_arn: str | None = None
     migration_database_url: SecretStr | None = None
+    # Behind RDS Proxy with IAM auth the URL carries no password: each new connection
+    # gets a fresh 15-minute IAM token instead.
+    database_iam_auth: bool = False
+    database_region: str | None = None
     db_pool_size: int = Field(default=2, ge=1, le=20)
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
 

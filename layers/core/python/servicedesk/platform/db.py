@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, func, text
+from sqlalchemy import DateTime, MetaData, create_engine, event, func, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import QueuePool
@@ -78,14 +78,33 @@ def make_engine(
     )
 
 
+def use_iam_auth(engine: Engine, *, region: str | None) -> None:
+    """Give every new connection a fresh IAM auth token as its password (RDS Proxy)."""
+    import boto3
+
+    rds = boto3.client("rds", region_name=region)
+
+    @event.listens_for(engine, "do_connect")
+    def _token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["password"] = rds.generate_db_auth_token(
+            DBHostname=cparams["host"],
+            Port=int(cparams.get("port") or 5432),
+            DBUsername=cparams["user"],
+        )
+        cparams.setdefault("sslmode", "require")
+
+
 @functools.cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return make_engine(
+    engine = make_engine(
         database_url(settings),
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
+    if settings.database_iam_auth:
+        use_iam_auth(engine, region=settings.database_region)
+    return engine
 
 
 def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:

@@ -1,0 +1,233 @@
+"""Queues (email, webhook, realtime) with DLQs, their consumers, and EventBridge Scheduler jobs.
+
+Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
+stack synthesizes today and grows as the entry points are written: add a line to
+``CONSUMERS`` or ``SCHEDULED_JOBS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import CfnElement, Duration, Environment, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+from stacks.constructs import DomainFunction, SharedLayers, function_exists
+from stacks.constructs.nag import acknowledge
+from stacks.data import DataStack
+from stacks.storage import StorageStack
+
+QUEUES = ("email", "webhook", "realtime")
+# Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
+CONSUMER_TIMEOUT = Duration.seconds(60)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A Lambda fed by one queue. ``db``: runs in the VPC and connects through RDS Proxy."""
+
+    queue: str
+    db: bool = False
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A function invoked by EventBridge Scheduler at a fixed rate."""
+
+    rate: Duration
+    db: bool = True
+    publishes: bool = False  # may send to the queues (outbox)
+    bucket: bool = False  # reads/deletes attachments
+
+
+# function name -> what it consumes. Webhook/e-mail delivery needs the internet (or SES), which
+# isolated subnets lack, so those consumers run outside the VPC (dedupe without the DB, or
+# add NAT before setting db=True). The realtime consumer lives in the realtime stack (it
+# needs the WebSocket API); it reads this stack's "realtime" queue.
+CONSUMERS: dict[str, ConsumerSpec] = {
+    "email_consumer": ConsumerSpec("email"),
+    "webhook_consumer": ConsumerSpec("webhook"),
+}
+
+# function name -> schedule.
+SCHEDULED_JOBS: dict[str, ScheduledJob] = {
+    "sla_evaluator": ScheduledJob(Duration.minutes(1), publishes=True),
+    "outbox_sweeper": ScheduledJob(Duration.minutes(1), publishes=True),
+    "attachment_cleanup": ScheduledJob(Duration.minutes(15), bucket=True),
+}
+
+
+class AsyncStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        data: DataStack,
+        storage: StorageStack,
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, env=env, description="Servicedesk queues and schedules"
+        )
+        self.config = config
+        self._add_queues()
+        self.functions: dict[str, DomainFunction] = {}
+        layers = SharedLayers(self, "Layers")
+        self._add_consumers(data, layers)
+        self._add_schedules(data, storage, layers)
+
+    def _add_queues(self) -> None:
+        config = self.config
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dlqs: dict[str, sqs.Queue] = {}
+        for name in QUEUES:
+            dlq = sqs.Queue(
+                self,
+                f"{name.capitalize()}Dlq",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            self.dlqs[name] = dlq
+            self.queues[name] = sqs.Queue(
+                self,
+                f"{name.capitalize()}Queue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                visibility_timeout=Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6),
+                retention_period=Duration.days(4),
+                dead_letter_queue=sqs.DeadLetterQueue(
+                    queue=dlq, max_receive_count=config.dlq_max_receive_count
+                ),
+            )
+        # Invocations EventBridge Scheduler could not deliver after its retries.
+        self.scheduler_dlq = sqs.Queue(
+            self,
+            "SchedulerDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.dlqs["scheduler"] = self.scheduler_dlq
+        acknowledge(
+            self.scheduler_dlq,
+            {
+                "AwsSolutions-SQS3": "This is a dead-letter queue itself (EventBridge Scheduler "
+                "target DLQ, set on the schedule rather than as an SQS redrive policy).",
+            },
+        )
+
+    def _add_consumers(self, data: DataStack, layers: SharedLayers) -> None:
+        for fn_name, consumer in CONSUMERS.items():
+            if not function_exists(fn_name):
+                continue
+            fn = self._function(fn_name, consumer.db, data, layers, CONSUMER_TIMEOUT)
+            queue = self.queues[consumer.queue]
+            fn.function.add_event_source(
+                event_sources.SqsEventSource(
+                    queue, batch_size=consumer.batch_size, report_batch_item_failures=True
+                )
+            )
+
+    def _add_schedules(self, data: DataStack, storage: StorageStack, layers: SharedLayers) -> None:
+        config = self.config
+        self.schedule_group = scheduler.ScheduleGroup(
+            self, "Schedules", schedule_group_name=f"servicedesk-{config.stage}"
+        )
+        self.schedules: dict[str, scheduler.Schedule] = {}
+        # One role for EventBridge Scheduler to invoke the scheduled functions.
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            ),
+            description=f"Servicedesk {config.stage}: EventBridge Scheduler invokes jobs",
+        )
+        for fn_name, job in SCHEDULED_JOBS.items():
+            if not function_exists(fn_name):
+                continue
+            fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
+            if job.publishes:
+                self.grant_publish(fn.role)
+                for key, value in self.queue_environment().items():
+                    fn.function.add_environment(key, value)
+            if job.bucket:
+                storage.grant_objects(fn.role, delete=True, list_=True)
+                fn.function.add_environment(
+                    "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
+                )
+            self.schedules[fn_name] = scheduler.Schedule(
+                self,
+                f"{_pascal(fn_name)}Schedule",
+                schedule_group=self.schedule_group,
+                schedule=scheduler.ScheduleExpression.rate(job.rate),
+                description=f"Servicedesk {config.stage}: {fn_name}",
+                target=targets.LambdaInvoke(
+                    fn.function,
+                    role=self.scheduler_role,
+                    dead_letter_queue=self.scheduler_dlq,
+                    retry_attempts=2,
+                    max_event_age=Duration.seconds(max(60, int(job.rate.to_seconds()))),
+                ),
+            )
+            fn_resource = fn.function.node.default_child
+            if isinstance(fn_resource, CfnElement):
+                acknowledge(
+                    self.scheduler_role,
+                    {
+                        f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(fn_resource)}"
+                        ".Arn>:*]": "CDK grants lambda:InvokeFunction on the function and "
+                        "its versions/aliases (<arn>:*); nothing else.",
+                    },
+                )
+
+    def _function(
+        self,
+        name: str,
+        db: bool,
+        data: DataStack,
+        layers: SharedLayers,
+        timeout: Duration,
+    ) -> DomainFunction:
+        fn = DomainFunction(
+            self,
+            _pascal(name),
+            name=name,
+            config=self.config,
+            layers=layers,
+            environment=data.db_environment() if db else None,
+            vpc=data.vpc if db else None,
+            security_groups=[data.db_client_sg] if db else (),
+            timeout=timeout,
+            reserved_concurrency=self.config.reserved_concurrency if db else None,
+        )
+        if db:
+            data.grant_db_connect(fn.role)
+        self.functions[name] = fn
+        return fn
+
+    def queue_environment(self) -> dict[str, str]:
+        """``SERVICEDESK_<QUEUE>_QUEUE_URL`` for every queue."""
+        return {
+            f"SERVICEDESK_{name.upper()}_QUEUE_URL": queue.queue_url
+            for name, queue in self.queues.items()
+        }
+
+    def grant_publish(self, grantee: iam.IGrantable) -> None:
+        for queue in self.queues.values():
+            queue.grant_send_messages(grantee)
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
