@@ -23,3 +23,16 @@ def test_readiness_checks_database_and_migration(client):
     ready = client.get("/v1/health/ready")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "database": "ok", "migration": "ok"}
+
+
+def test_readiness_reports_a_schema_behind_head(client, database):
+    with database.connect("owner") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0000'")
+        conn.commit()
+    try:
+        behind = client.get("/v1/health/ready")
+        assert behind.status_code == 503 and behind.json()["migration"] == "behind"
+    finally:
+        with database.connect("owner") as conn:
+            conn.execute("UPDATE alembic_version SET version_num = %s", (SCHEMA_HEAD,))
+            conn.commit()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from servicedesk.identity import passwords, sessions, throttle
 from servicedesk.identity.models import Invitation, Membership, Tenant, User
 from servicedesk.identity.schemas import AcceptInvitation, LoginRequest, SignupRequest
+from servicedesk.platform import audit
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import (
@@ -53,12 +54,14 @@ def _audit(
     action: str,
     request_id: str | None,
 ) -> None:
-    session.execute(
-        text(
-            "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"
-            " request_id) VALUES (:t, :u, :a, 'user', :e, :r)"
-        ),
-        {"t": tenant_id, "u": user_id, "a": action, "e": str(user_id), "r": request_id},
+    audit.write(
+        session,
+        tenant_id=tenant_id,
+        actor_id=user_id,
+        action=action,
+        entity_type="user",
+        entity_id=user_id,
+        request_id=request_id,
     )
 
 

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable
+
+_INSERT = text(
+    "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"
+    " data, request_id) VALUES (:t, :u, :a, :et, :eid, CAST(:d AS jsonb), :rid)"
+)
+
+
+def write(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    request_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """One audit row; for paths that run before a RequestContext exists (login, signup)."""
+    session.execute(
+        _INSERT,
+        {
+            "t": tenant_id,
+            "u": actor_id,
+            "a": action,
+            "et": entity_type,
+            "eid": str(entity_id),
+            "d": json.dumps(jsonable(data or {})),
+            "rid": request_id,
+        },
+    )
 
 
 def record(
@@ -18,24 +52,13 @@ def record(
     entity_id: object,
     data: dict[str, Any] | None = None,
 ) -> None:
-    ctx.session.execute(
-        text(
-            "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"
-            " data, request_id) VALUES (:t, :u, :a, :et, :eid, CAST(:d AS jsonb), :rid)"
-        ),
-        {
-            "t": ctx.tenant_id,
-            "u": ctx.user_id,
-            "a": action,
-            "et": entity_type,
-            "eid": str(entity_id),
-            "d": _json(data or {}),
-            "rid": ctx.request_id,
-        },
+    write(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        actor_id=ctx.user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        request_id=ctx.request_id,
+        data=data,
     )
-
-
-def _json(value: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(jsonable(value))
