@@ -51,7 +51,15 @@ class PipelineMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         supplied = headers.get("x-request-id", "")
-        request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # On Lambda, API Gateway's own request id ties our logs to its access logs.
+        gateway_id = ((scope.get("aws.event") or {}).get("requestContext") or {}).get("requestId")
+        request_id = (
+            supplied
+            if REQUEST_ID.match(supplied)
+            else str(gateway_id)
+            if gateway_id
+            else uuid.uuid4().hex
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status_holder: dict[str, int] = {}

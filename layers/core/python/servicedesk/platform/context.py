@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,9 +55,14 @@ def authenticate(request: Request) -> Claims:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         if authorizer.get("kind"):
             try:
-                return Claims.from_context(authorizer)
+                claims = Claims.from_context(authorizer)
             except InvalidToken as exc:
                 raise Unauthorized("invalid authorizer context") from exc
+            # API Gateway caches the authorizer's decision per token for minutes; the
+            # token's own expiry still ends it on time.
+            if claims.expires_at is not None and claims.expires_at < time.time():
+                raise Unauthorized("access token expired", header="Authorization")
+            return claims
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("missing Authorization header", header="Authorization")

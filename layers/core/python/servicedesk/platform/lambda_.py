@@ -14,6 +14,7 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
     """FastAPI app with ``routers`` + Mangum (lifespan off) + Powertools logger and metrics."""
     from aws_lambda_powertools import Metrics
     from mangum import Mangum
+    from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
     from servicedesk.platform.app import create_app
     from servicedesk.platform.config import get_settings
@@ -21,7 +22,12 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
 
     settings = get_settings()
     app = create_app(*routers, title=title)
-    adapter = Mangum(app, lifespan="off")
+    # Problem details are text: without this Mangum base64-encodes every error body.
+    adapter = Mangum(
+        app,
+        lifespan="off",
+        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"],
+    )
     logger = get_logger()
     metrics = Metrics(namespace="Servicedesk", service=settings.service_name)
 

@@ -1,0 +1,67 @@
+"""Sample Lambda events from ``events/``, loaded by name, plus helpers to fill them in.
+
+``load_event("apigw_rest_get_me")`` returns a fresh deep copy of ``events/apigw_rest_get_me.json``,
+so a test may change it freely. API Gateway REST (v1 payload) events carry every header twice,
+in ``headers`` and ``multiValueHeaders``; the helpers keep both in step, as AWS does.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+
+
+@functools.cache
+def _parsed(name: str) -> dict[str, Any]:
+    path = EVENTS_DIR / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in EVENTS_DIR.glob("*.json")))
+        raise FileNotFoundError(f"no sample event {name!r} in {EVENTS_DIR} (known: {known})")
+    event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return event
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A deep copy of ``events/<name>.json``."""
+    return copy.deepcopy(_parsed(name))
+
+
+def _header_maps(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    headers = event.get("headers")
+    if headers is None:
+        headers = event["headers"] = {}
+    return headers, event.get("multiValueHeaders")
+
+
+def drop_header(event: dict[str, Any], name: str) -> dict[str, Any]:
+    """Remove a header (any case) from ``headers`` and ``multiValueHeaders``."""
+    for mapping in _header_maps(event):
+        if mapping is not None:
+            for key in [k for k in mapping if k.lower() == name.lower()]:
+                del mapping[key]
+    return event
+
+
+def set_header(event: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    """Set a header in ``headers`` and ``multiValueHeaders``, replacing any other casing."""
+    drop_header(event, name)
+    headers, multi = _header_maps(event)
+    headers[name] = value
+    if multi is not None:
+        multi[name] = [value]
+    return event
+
+
+def set_json_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
+    """A JSON request body as API Gateway passes it: a string, with a matching Content-Length."""
+    text = json.dumps(body, separators=(",", ":"))
+    event["body"] = text
+    event["isBase64Encoded"] = False
+    set_header(event, "Content-Type", "application/json")
+    set_header(event, "Content-Length", str(len(text.encode())))
+    return event
