@@ -27,6 +27,8 @@ API_VERSION = "v1"
 # domain (function name) -> path prefixes under /v1 routed to it.
 DOMAINS: dict[str, tuple[str, ...]] = {
     "identity": ("signup", "auth", "me", "users", "health", ".well-known"),
+    "tickets": ("tickets", "ticket-invitations", "settings"),
+    "admin": ("teams", "categories"),
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path

@@ -147,3 +147,12 @@ def test_request_id_is_echoed_when_well_formed(client):
         bad.headers["x-request-id"] != "bad id\twith spaces"
         and len(bad.headers["x-request-id"]) == 32
     )
+
+
+@pytest.mark.parametrize("field", ["role", "active"])
+def test_null_for_a_required_user_field_is_named_not_a_500(client, tenant, field):
+    user_id = tenant.members["agent"].user_id
+    response = client.patch(
+        f"/v1/users/{user_id}", json={field: None, "version": 1}, headers=tenant.admin.headers
+    )
+    assert field in _fields(_problem(response, 422))

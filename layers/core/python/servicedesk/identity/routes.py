@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Header, Query, Request, Response
+from fastapi import APIRouter, Cookie, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicedesk.identity import service, sessions, users
@@ -29,10 +29,10 @@ from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, public, requires
 from servicedesk.platform.tokens import get_keyset
+from servicedesk.platform.versioning import IfMatch, parse_if_match
 
 router = APIRouter(prefix="/v1")
 
@@ -279,15 +279,6 @@ def get_user(user_id: uuid.UUID, ctx: Ctx, response: Response) -> UserPublic:
     return user
 
 
-def _parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    stripped = value.strip().removeprefix("W/").strip('"')
-    if not stripped.isdigit():
-        raise ValidationProblem(errors=[field_error("If-Match", 'must be a version ETag like "3"')])
-    return int(stripped)
-
-
 @router.patch(
     "/users/{user_id}",
     dependencies=[requires(Role.ADMIN)],
@@ -299,10 +290,10 @@ def update_user(
     body: UserUpdate,
     ctx: Ctx,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
+    if_match: IfMatch = None,
 ) -> UserPublic:
     updated = UserPublic.model_validate(
-        users.update_user(ctx, user_id=user_id, data=body, if_match=_parse_if_match(if_match))
+        users.update_user(ctx, user_id=user_id, data=body, if_match=parse_if_match(if_match))
     )
     response.headers["ETag"] = f'"{updated.version}"'
     return updated

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from servicedesk.platform.rbac import Role
-from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug
+from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug, not_null
 
 
 class SignupRequest(Input):
@@ -68,6 +68,8 @@ class UserUpdate(Input):
     role: Role | None = None
     active: bool | None = None
     version: int | None = Field(default=None, ge=1, description="Or send If-Match")
+
+    _not_null = field_validator("role", "active", mode="before")(not_null)
 
 
 class InvitationCreate(Input):

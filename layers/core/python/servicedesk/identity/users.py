@@ -19,12 +19,11 @@ from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
     Conflict,
     NotFound,
-    PreconditionFailed,
-    ProblemError,
     field_error,
 )
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
 from servicedesk.platform.rbac import Role
+from servicedesk.platform.versioning import check_version, expected_version
 
 USER_COLUMNS = (
     User.id,
@@ -35,10 +34,6 @@ USER_COLUMNS = (
     Membership.version,
     Membership.created_at,
 )
-
-
-class PreconditionRequired(ProblemError):
-    status, slug, title = 428, "precondition-required", "Precondition required"
 
 
 def _members() -> Any:
@@ -128,19 +123,11 @@ def _active_admins(ctx: RequestContext) -> int:
 def update_user(
     ctx: RequestContext, *, user_id: uuid.UUID, data: UserUpdate, if_match: int | None
 ) -> Row[Any]:
-    expected = data.version if data.version is not None else if_match
-    if expected is None:
-        raise PreconditionRequired(
-            "send the version you read, as If-Match or in the body",
-            errors=[field_error("If-Match", "required")],
-        )
+    expected = expected_version(data.version, if_match)
     membership = ctx.session.get(Membership, (ctx.tenant_id, user_id), with_for_update=True)
     if membership is None:
         raise NotFound("no such user")
-    if membership.version != expected:
-        raise PreconditionFailed(
-            "the user was changed by someone else; reload", current_version=membership.version
-        )
+    check_version(membership.version, expected, what="user")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"version"})
     demoting = changes.get("role", membership.role) != Role.ADMIN.value or not changes.get(
         "active", membership.active

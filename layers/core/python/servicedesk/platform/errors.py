@@ -126,3 +126,7 @@ STATUS_SLUGS: dict[int, tuple[str, str]] = {
     500: ("internal-error", "Internal server error"),
     503: ("unavailable", "Service unavailable"),
 }
+
+
+class PreconditionRequired(ProblemError):
+    status, slug, title = 428, "precondition-required", "Precondition required"

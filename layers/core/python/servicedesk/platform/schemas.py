@@ -23,9 +23,16 @@ class Output(BaseModel):
 
 
 def _email(value: str) -> str:
-    if not EMAIL_RE.match(value):
+    if not EMAIL_RE.fullmatch(value):
         raise ValueError("not a valid e-mail address")
     return value.lower()
+
+
+def not_null(value: object) -> object:
+    """PATCH: an omitted field stays as it is, but a NOT NULL column cannot be set to null."""
+    if value is None:
+        raise ValueError("must not be null")
+    return value
 
 
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_email)]

@@ -1,0 +1,1 @@
+"""The service catalog: request categories, their custom-field schemas and default teams."""

@@ -1,0 +1,145 @@
+"""Catalog rules: categories, their custom-field schemas and default teams. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from servicedesk.catalog import jsonschema
+from servicedesk.catalog.models import Category
+from servicedesk.catalog.schemas import CategoryCreate, CategoryUpdate
+from servicedesk.platform import audit
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.teams.models import Team
+from servicedesk.teams.service import changed_fields, unique_name
+
+EMPTY_FIELDS_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+def _visible(ctx: RequestContext) -> list[ColumnElement[bool]]:
+    """One rule for lists and reads: requesters see only the categories they may pick."""
+    where = [Category.tenant_id == ctx.tenant_id]
+    if not ctx.is_staff:
+        where.append(Category.active.is_(True))
+    return where
+
+
+def list_categories(
+    ctx: RequestContext, *, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[Category], str | None]:
+    sort_key = func.lower(Category.name)
+    query = select(Category).where(*_visible(ctx))
+    if active is not None:
+        query = query.where(Category.active.is_(active))
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        try:
+            after_id = uuid.UUID(str(after[1]))
+        except ValueError as exc:
+            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+        query = query.where(
+            tuple_(sort_key, Category.id) > tuple_(literal(str(after[0])), literal(after_id))
+        )
+    rows = list(ctx.session.scalars(query.order_by(sort_key, Category.id).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.name.lower(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def get_category(ctx: RequestContext, *, category_id: uuid.UUID, lock: bool = False) -> Category:
+    query = select(Category).where(*_visible(ctx), Category.id == category_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    category = ctx.session.scalars(query).one_or_none()
+    if category is None:
+        raise NotFound("no such category")
+    return category
+
+
+def get_active_category(
+    session: Session, *, tenant_id: uuid.UUID, category_id: uuid.UUID
+) -> Category | None:
+    """The category a new ticket names, if it is one of the tenant's active categories."""
+    return session.scalars(
+        select(Category).where(
+            Category.tenant_id == tenant_id,
+            Category.id == category_id,
+            Category.active.is_(True),
+        )
+    ).one_or_none()
+
+
+def _problems(
+    ctx: RequestContext, *, fields_schema: object, team_id: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    errors = [] if fields_schema is None else jsonschema.check_schema(fields_schema)
+    if team_id is not None:
+        team = ctx.session.execute(
+            select(Team.id).where(
+                Team.tenant_id == ctx.tenant_id, Team.id == team_id, Team.active.is_(True)
+            )
+        ).first()
+        if team is None:
+            errors.append(field_error("default_team_id", "no such active team"))
+    return errors
+
+
+def create_category(ctx: RequestContext, *, data: CategoryCreate) -> Category:
+    errors = _problems(ctx, fields_schema=data.fields_schema, team_id=data.default_team_id)
+    if errors:
+        raise ValidationProblem(errors=errors)
+    category = Category(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        name=data.name,
+        description=data.description,
+        fields_schema=data.fields_schema or EMPTY_FIELDS_SCHEMA,
+        default_team_id=data.default_team_id,
+    )
+    with unique_name(ctx.session, constraint="uq_categories_name", what="category"):
+        ctx.session.add(category)
+    ctx.session.refresh(category)
+    audit.record(
+        ctx,
+        action="category.created",
+        entity_type="category",
+        entity_id=category.id,
+        data={"after": data.model_dump(mode="json")},
+    )
+    return category
+
+
+def update_category(
+    ctx: RequestContext, *, category_id: uuid.UUID, data: CategoryUpdate, if_match: int | None
+) -> Category:
+    expected = expected_version(data.version, if_match)
+    category = get_category(ctx, category_id=category_id, lock=True)
+    check_version(category.version, expected, what="category")
+    diff = changed_fields(category, data.model_dump(exclude_unset=True, exclude={"version"}))
+    if not diff["after"]:
+        return category
+    # Only what changes is checked: sending back a default team retired since is no error.
+    changes = diff["after"]
+    errors = _problems(
+        ctx, fields_schema=changes.get("fields_schema"), team_id=changes.get("default_team_id")
+    )
+    if errors:
+        raise ValidationProblem(errors=errors)
+    with unique_name(ctx.session, constraint="uq_categories_name", what="category"):
+        for key, value in diff["after"].items():
+            setattr(category, key, value)
+        category.version = category.version + 1
+        category.updated_at = func.now()
+    ctx.session.refresh(category)
+    audit.record(
+        ctx, action="category.updated", entity_type="category", entity_id=category_id, data=diff
+    )
+    return category

@@ -1,0 +1,46 @@
+"""Optimistic concurrency for updates (invariant 7): the version the client read, as
+``If-Match: "3"`` or a ``version`` field; missing answers 428, stale answers 412."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header
+
+from servicedesk.platform.errors import (
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationProblem,
+    field_error,
+)
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", max_length=40, description='The ETag you read, e.g. "3"')
+]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    stripped = value.strip().removeprefix("W/").strip('"')
+    if not stripped.isdigit():
+        raise ValidationProblem(errors=[field_error("If-Match", 'must be a version ETag like "3"')])
+    return int(stripped)
+
+
+def expected_version(body_version: int | None, if_match: int | None) -> int:
+    """The version the client read (the body wins over If-Match), or 428."""
+    expected = body_version if body_version is not None else if_match
+    if expected is None:
+        raise PreconditionRequired(
+            "send the version you read, as If-Match or in the body",
+            errors=[field_error("If-Match", "required")],
+        )
+    return expected
+
+
+def check_version(current: int, expected: int, *, what: str) -> None:
+    if current != expected:
+        raise PreconditionFailed(
+            f"the {what} was changed by someone else; reload", current_version=current
+        )

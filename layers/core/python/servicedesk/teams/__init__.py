@@ -1,0 +1,1 @@
+"""Teams: the groups of agents tickets are routed to, and automatic assignment within one."""

@@ -1,0 +1,297 @@
+"""Team rules: CRUD, membership, and the automatic assignment inside a team. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import and_, column, delete, func, literal, select, table, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from servicedesk.identity.models import Membership, User
+from servicedesk.platform import audit
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import (
+    Conflict,
+    NotFound,
+    ValidationProblem,
+    field_error,
+)
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.rbac import Role
+from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.teams.models import Team, TeamMember
+from servicedesk.teams.schemas import AssignmentStrategy, TeamCreate, TeamUpdate
+
+STAFF_ROLES = tuple(r.value for r in Role if r.is_staff)
+OPEN_STATUSES = ("new", "open", "in_progress", "pending")
+# Only the columns least_open reads; the tickets domain owns the table and its model.
+_tickets = table("tickets", column("tenant_id"), column("assignee_id"), column("status"))
+
+
+@contextmanager
+def unique_name(session: Session, *, constraint: str, what: str) -> Iterator[None]:
+    """Write inside a savepoint so a duplicate name is a 409 and the transaction lives on.
+
+    A check before the write would still race a concurrent create; the unique index decides.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        if getattr(diag, "constraint_name", None) != constraint:
+            raise
+        raise Conflict(
+            f"a {what} with this name already exists",
+            errors=[field_error("name", "already taken (names ignore case)")],
+        ) from exc
+
+
+def changed_fields(entity: object, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Audit payload: before and after of the fields that really change."""
+    before = {k: getattr(entity, k) for k, v in changes.items() if getattr(entity, k) != v}
+    return {"before": before, "after": {k: changes[k] for k in before}}
+
+
+def list_teams(
+    ctx: RequestContext, *, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[Team], str | None]:
+    sort_key = func.lower(Team.name)
+    query = select(Team).where(Team.tenant_id == ctx.tenant_id)
+    if active is not None:
+        query = query.where(Team.active.is_(active))
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(sort_key, Team.id) > tuple_(literal(str(after[0])), literal(_uuid(after[1])))
+        )
+    rows = list(ctx.session.scalars(query.order_by(sort_key, Team.id).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.name.lower(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+
+
+def get_team(ctx: RequestContext, *, team_id: uuid.UUID, lock: bool = False) -> Team:
+    team = ctx.session.get(Team, team_id, with_for_update=lock or None)
+    if team is None or team.tenant_id != ctx.tenant_id:
+        raise NotFound("no such team")
+    return team
+
+
+def team_members(ctx: RequestContext, *, team_id: uuid.UUID) -> list[Any]:
+    query = (
+        select(
+            TeamMember.user_id,
+            User.name,
+            User.email,
+            Membership.role,
+            TeamMember.active,
+            Membership.active.label("user_active"),
+            TeamMember.created_at,
+        )
+        .join(
+            Membership,
+            and_(
+                Membership.tenant_id == TeamMember.tenant_id,
+                Membership.user_id == TeamMember.user_id,
+            ),
+        )
+        .join(User, User.id == TeamMember.user_id)
+        .where(TeamMember.tenant_id == ctx.tenant_id, TeamMember.team_id == team_id)
+        .order_by(func.lower(User.name), TeamMember.user_id)
+    )
+    return list(ctx.session.execute(query).all())
+
+
+def create_team(ctx: RequestContext, *, data: TeamCreate) -> Team:
+    team = Team(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        name=data.name,
+        description=data.description,
+        assignment_strategy=data.assignment_strategy.value,
+    )
+    with unique_name(ctx.session, constraint="uq_teams_name", what="team"):
+        ctx.session.add(team)
+    ctx.session.refresh(team)
+    audit.record(
+        ctx,
+        action="team.created",
+        entity_type="team",
+        entity_id=team.id,
+        data={"after": data.model_dump(mode="json")},
+    )
+    return team
+
+
+def update_team(
+    ctx: RequestContext, *, team_id: uuid.UUID, data: TeamUpdate, if_match: int | None
+) -> Team:
+    expected = expected_version(data.version, if_match)
+    team = get_team(ctx, team_id=team_id, lock=True)
+    check_version(team.version, expected, what="team")
+    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+    diff = changed_fields(team, changes)
+    if not diff["after"]:
+        return team
+    with unique_name(ctx.session, constraint="uq_teams_name", what="team"):
+        for key, value in diff["after"].items():
+            setattr(team, key, value)
+        team.version = team.version + 1
+        team.updated_at = func.now()
+    ctx.session.refresh(team)
+    audit.record(ctx, action="team.updated", entity_type="team", entity_id=team_id, data=diff)
+    return team
+
+
+def _check_assignable(ctx: RequestContext, user_id: uuid.UUID) -> None:
+    row = ctx.session.execute(
+        select(Membership.role, Membership.active).where(
+            Membership.tenant_id == ctx.tenant_id, Membership.user_id == user_id
+        )
+    ).one_or_none()
+    if row is None or not row.active or row.role not in STAFF_ROLES:
+        raise ValidationProblem(
+            "only active agents, managers and admins of this tenant can be team members",
+            errors=[field_error("user_id", "not an active agent of this tenant")],
+        )
+
+
+def put_member(ctx: RequestContext, *, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Add the user to the team, or reactivate them; a no-op when already active."""
+    get_team(ctx, team_id=team_id)
+    _check_assignable(ctx, user_id)
+    # Insert-or-nothing, then reactivate: safe against a concurrent PUT of the same member.
+    inserted = ctx.session.execute(
+        insert(TeamMember)
+        .values(tenant_id=ctx.tenant_id, team_id=team_id, user_id=user_id)
+        .on_conflict_do_nothing()
+        .returning(TeamMember.user_id)
+    ).first()
+    before: dict[str, Any] | None = None
+    if inserted is None:
+        reactivated = ctx.session.execute(
+            update(TeamMember)
+            .where(
+                TeamMember.tenant_id == ctx.tenant_id,
+                TeamMember.team_id == team_id,
+                TeamMember.user_id == user_id,
+                TeamMember.active.is_(False),
+            )
+            .values(active=True)
+            .returning(TeamMember.user_id)
+        ).first()
+        if reactivated is None:
+            return
+        before = {"active": False}
+    audit.record(
+        ctx,
+        action="team.member_added",
+        entity_type="team",
+        entity_id=team_id,
+        data={"user_id": user_id, "before": before, "after": {"active": True}},
+    )
+
+
+def remove_member(ctx: RequestContext, *, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    get_team(ctx, team_id=team_id)
+    removed = ctx.session.execute(
+        delete(TeamMember)
+        .where(
+            TeamMember.tenant_id == ctx.tenant_id,
+            TeamMember.team_id == team_id,
+            TeamMember.user_id == user_id,
+        )
+        .returning(TeamMember.active)
+    ).first()
+    if removed is None:
+        raise NotFound("not a member of this team")
+    audit.record(
+        ctx,
+        action="team.member_removed",
+        entity_type="team",
+        entity_id=team_id,
+        data={"user_id": user_id, "before": {"active": removed.active}, "after": None},
+    )
+
+
+def _eligible(tenant_id: uuid.UUID, team_id: uuid.UUID) -> Any:
+    """Members who can take work: active in the team, active in the tenant, and staff."""
+    return (
+        select(TeamMember.user_id)
+        .join(
+            Membership,
+            and_(
+                Membership.tenant_id == TeamMember.tenant_id,
+                Membership.user_id == TeamMember.user_id,
+            ),
+        )
+        .where(
+            TeamMember.tenant_id == tenant_id,
+            TeamMember.team_id == team_id,
+            TeamMember.active.is_(True),
+            Membership.active.is_(True),
+            Membership.role.in_(STAFF_ROLES),
+        )
+    )
+
+
+def pick_assignee(
+    session: Session, *, tenant_id: uuid.UUID, team_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The member a new ticket for the team goes to, by the team's strategy; None for nobody.
+
+    Runs in the ticket-creating transaction. The team row stays locked until it commits, so
+    concurrent creations take turns and each sees the assignment the previous one made.
+    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes other pickers, but does not block
+    inserts that merely reference the team (tickets.team_id takes a KEY SHARE lock).
+    """
+    team = session.execute(
+        select(Team.assignment_strategy, Team.last_assigned_user_id, Team.active)
+        .where(Team.tenant_id == tenant_id, Team.id == team_id)
+        .with_for_update(key_share=True)
+    ).one_or_none()
+    if team is None or not team.active or team.assignment_strategy == AssignmentStrategy.MANUAL:
+        return None
+    query = _eligible(tenant_id, team_id)
+    if team.assignment_strategy == AssignmentStrategy.ROUND_ROBIN:
+        last = team.last_assigned_user_id
+        # Members after the last one come first, then the rotation wraps around.
+        wrapped = TeamMember.user_id <= last if last is not None else literal(False)
+        query = query.order_by(wrapped, TeamMember.user_id)
+    else:
+        open_tickets = (
+            select(func.count())
+            .select_from(_tickets)
+            .where(
+                _tickets.c.tenant_id == tenant_id,
+                _tickets.c.assignee_id == TeamMember.user_id,
+                _tickets.c.status.in_(OPEN_STATUSES),
+            )
+            .scalar_subquery()
+        )
+        query = query.order_by(open_tickets, TeamMember.user_id)
+    chosen: uuid.UUID | None = session.scalar(query.limit(1))
+    if chosen is not None:
+        # Not a change a manager made: no version bump, so no spurious 412 on their edit.
+        session.execute(
+            update(Team)
+            .where(Team.tenant_id == tenant_id, Team.id == team_id)
+            .values(last_assigned_user_id=chosen)
+        )
+    return chosen

@@ -1,0 +1,210 @@
+"""Ticket lists and search: filters, keyset pages, full-text search with ranking.
+
+Every page orders by (sort key..., id) in one direction and continues strictly after the
+last row's key, so concurrent inserts never shift a page or repeat a row.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.tickets.models import Comment, Ticket, TicketEvent
+from servicedesk.tickets.service import get_visible, load_settings
+from servicedesk.tickets.visibility import visible, visible_comments, visible_events
+
+SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "-created_at": (("created_at",), True),
+    "created_at": (("created_at",), False),
+    "-updated_at": (("updated_at",), True),
+    "updated_at": (("updated_at",), False),
+    "-priority": (("priority_rank", "created_at"), True),
+    "priority": (("priority_rank", "created_at"), False),
+}
+NUMBER = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{1,9}$")
+WORD = re.compile(r"[\w]+", re.UNICODE)
+
+
+@dataclass
+class TicketFilters:
+    status: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    assignee: str | None = None  # uuid, "me" or "none"
+    team_id: uuid.UUID | None = None
+    requester_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    tag: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = None
+
+
+def _assignee_clause(ctx: RequestContext, value: str) -> ColumnElement[bool]:
+    if value == "me":
+        return Ticket.assignee_id == ctx.user_id
+    if value == "none":
+        return Ticket.assignee_id.is_(None)
+    try:
+        return Ticket.assignee_id == uuid.UUID(value)
+    except ValueError as exc:
+        raise ValidationProblem(
+            errors=[field_error("assignee", "a user id, 'me' or 'none'")]
+        ) from exc
+
+
+def _filter_clauses(ctx: RequestContext, f: TicketFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    ranges: list[tuple[Any, datetime | None, datetime | None]] = [
+        (Ticket.created_at, f.created_after, f.created_before),
+        (Ticket.updated_at, f.updated_after, f.updated_before),
+    ]
+    exact: list[tuple[Any, uuid.UUID | None]] = [
+        (Ticket.team_id, f.team_id),
+        (Ticket.requester_id, f.requester_id),
+        (Ticket.category_id, f.category_id),
+    ]
+    if f.status:
+        clauses.append(Ticket.status.in_(f.status))
+    if f.priority:
+        clauses.append(Ticket.priority.in_(f.priority))
+    if f.assignee:
+        clauses.append(_assignee_clause(ctx, f.assignee))
+    for column, value in exact:
+        if value is not None:
+            clauses.append(column == value)
+    if f.tag:
+        clauses.append(Ticket.tags.contains([f.tag.lower()]))
+    for column, low, high in ranges:
+        if low is not None:
+            clauses.append(column >= low)
+        if high is not None:
+            clauses.append(column < high)
+    return clauses
+
+
+def _tsquery(q: str) -> Any:
+    words = WORD.findall(q)[:10]
+    if not words:
+        raise ValidationProblem(errors=[field_error("q", "nothing to search for")])
+    # Prefix matching on every word; words are \w+ only, so nothing can inject operators.
+    return func.to_tsquery("english", " & ".join(f"{w}:*" for w in words))
+
+
+def _search(ctx: RequestContext, q: str) -> tuple[ColumnElement[bool], Any]:
+    if NUMBER.match(q.strip()):
+        number = q.strip().upper()
+        return Ticket.number == number, cast(literal(1), Numeric)
+    query = _tsquery(q)
+    in_conversation = Ticket.id.in_(
+        select(Comment.ticket_id).where(
+            Comment.tenant_id == ctx.tenant_id,
+            Comment.deleted_at.is_(None),
+            visible_comments(ctx),
+            Comment.search.op("@@")(query),
+        )
+    )
+    pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    partial = or_(Ticket.number.ilike(pattern), Ticket.title.ilike(pattern))
+    match = or_(Ticket.search.op("@@")(query), in_conversation, partial)
+    # Rounded numeric, not float4: the cursor must compare equal to what the row computes.
+    rank = func.round(cast(func.ts_rank(Ticket.search, query), Numeric), 6)
+    return match, rank
+
+
+def list_tickets(
+    ctx: RequestContext, *, filters: TicketFilters, sort: str, limit: int, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
+    settings = load_settings(ctx)
+    base: Select[Any] = select(Ticket).where(
+        Ticket.tenant_id == ctx.tenant_id, visible(ctx, settings), *_filter_clauses(ctx, filters)
+    )
+    names, descending = SORTS[sort]
+    keys: list[Any] = [getattr(Ticket, n) for n in names]
+    parse: list[Any] = [_parse_datetime if n.endswith("_at") else int for n in names]
+    if filters.q:
+        match, rank = _search(ctx, filters.q)
+        base = base.where(match).add_columns(rank.label("rank"))
+        keys, parse, descending = [rank, Ticket.created_at], [_parse_decimal, _parse_datetime], True
+    keys.append(Ticket.id)
+    parse.append(_parse_uuid)
+    after = decode_cursor(cursor, len(keys))
+    if after is not None:
+        try:
+            values: list[Any] = [literal(p(v)) for p, v in zip(parse, after, strict=True)]
+        except (TypeError, ValueError, InvalidOperation) as exc:
+            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+        compare = tuple_(*keys) < tuple_(*values) if descending else tuple_(*keys) > tuple_(*values)
+        base = base.where(compare)
+    order = [k.desc() if descending else k.asc() for k in keys]
+    rows = ctx.session.execute(base.order_by(*order).limit(limit + 1)).all()
+    tickets = [row[0] for row in rows]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        ticket = last[0]
+        values = (
+            [str(last[1]), ticket.created_at] if filters.q else [getattr(ticket, n) for n in names]
+        )
+        nxt = encode_cursor([_plain(v) for v in [*values, ticket.id]])
+    return tickets[:limit], nxt
+
+
+def _parse_datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _parse_uuid(value: Any) -> uuid.UUID:
+    return uuid.UUID(str(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def list_events(
+    ctx: RequestContext, *, ticket_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[TicketEvent], str | None]:
+    get_visible(ctx, ticket_id)
+    query = select(TicketEvent).where(
+        and_(TicketEvent.tenant_id == ctx.tenant_id, TicketEvent.ticket_id == ticket_id),
+        visible_events(ctx),
+    )
+    after = decode_cursor(cursor, 1)
+    if after is not None:
+        try:
+            query = query.where(TicketEvent.id > int(after[0]))
+        except (TypeError, ValueError) as exc:
+            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+    rows = list(ctx.session.scalars(query.order_by(TicketEvent.id).limit(limit + 1)))
+    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], nxt

@@ -1,0 +1,200 @@
+"""Ticket API schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from servicedesk.platform.schemas import Input, Output, not_null
+from servicedesk.tickets.states import Status
+
+Level = Literal["low", "medium", "high", "critical"]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=20000)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.:-]+$")]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=50000)]
+MAX_TAGS = 20
+
+
+def _unique_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    seen: list[str] = []
+    for tag in tags:
+        if tag.lower() not in seen:
+            seen.append(tag.lower())
+    return seen
+
+
+class TicketCreate(Input):
+    title: Title
+    description: Description = ""
+    priority: Level | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    category_id: uuid.UUID | None = None
+    requester_id: uuid.UUID | None = Field(default=None, description="Staff only: on behalf of")
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tags")
+    @classmethod
+    def _lower_unique_tags(cls, value: list[str] | None) -> list[str] | None:
+        return _unique_tags(value)
+
+
+class TicketUpdate(Input):
+    title: Title | None = None
+    description: Description | None = None
+    priority: Level | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    category_id: uuid.UUID | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    custom_fields: dict[str, Any] | None = None
+    priority_locked: bool | None = None
+    category_locked: bool | None = None
+    assignment_locked: bool | None = None
+    version: int | None = Field(default=None, ge=1, description="Or send If-Match")
+
+    _not_null = field_validator(
+        "title",
+        "description",
+        "priority",
+        "tags",
+        "custom_fields",
+        "priority_locked",
+        "category_locked",
+        "assignment_locked",
+        mode="before",
+    )(not_null)
+
+    @field_validator("tags")
+    @classmethod
+    def _lower_unique_tags(cls, value: list[str] | None) -> list[str] | None:
+        return _unique_tags(value)
+
+
+class TransitionRequest(Input):
+    to: Status
+    version: int | None = Field(default=None, ge=1)
+
+
+class AssignRequest(Input):
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    version: int | None = Field(
+        default=None, ge=1, description="Required to replace an existing assignee"
+    )
+
+
+class TicketPublic(Output):
+    id: uuid.UUID
+    number: str
+    title: str
+    description: str
+    status: Status
+    priority: Level
+    impact: Level | None
+    urgency: Level | None
+    category_id: uuid.UUID | None
+    requester_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    priority_locked: bool
+    category_locked: bool
+    assignment_locked: bool
+    merged_into_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class CommentCreate(Input):
+    body: Body
+    visibility: Literal["public", "internal"] = "public"
+
+
+class CommentUpdate(Input):
+    body: Body
+
+
+class CommentPublic(Output):
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    author_id: uuid.UUID
+    visibility: Literal["public", "internal"]
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+
+class EventPublic(Output):
+    id: int
+    type: str
+    actor_id: uuid.UUID | None
+    visibility: Literal["public", "internal", "personal"]
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class ParticipantAdd(Input):
+    user_id: uuid.UUID
+    kind: Literal["cc", "participant"] = "participant"
+    can_comment: bool = True
+    can_edit: bool = False
+
+
+class ParticipantPublic(Output):
+    user_id: uuid.UUID
+    role: Literal["requester", "assignee", "cc", "participant"]
+    can_comment: bool
+    can_edit: bool
+    added_at: datetime | None
+
+
+class TicketInvitationCreate(Input):
+    user_id: uuid.UUID
+    can_comment: bool = True
+    can_edit: bool = False
+
+
+class TicketInvitationPublic(Output):
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    user_id: uuid.UUID
+    invited_by: uuid.UUID
+    can_comment: bool
+    can_edit: bool
+    status: Literal["pending", "accepted", "declined", "cancelled"]
+    created_at: datetime
+    responded_at: datetime | None
+
+
+class LinkCreate(Input):
+    target_id: uuid.UUID
+    kind: Literal["relates_to", "duplicate_of", "parent_of", "child_of"]
+
+
+class LinkPublic(Output):
+    id: uuid.UUID
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    kind: Literal["relates_to", "duplicate_of", "parent_of"]
+    created_by: uuid.UUID | None
+    created_at: datetime
+
+
+class MergeRequest(Input):
+    target_id: uuid.UUID

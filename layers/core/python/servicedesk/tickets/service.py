@@ -1,0 +1,461 @@
+"""Ticket rules: create, read, edit, transition, assign. No HTTP here, and no commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy import update as sql_update
+
+from servicedesk.platform import outbox
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    field_error,
+)
+from servicedesk.platform.roles import Role
+from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.tickets import settings as ticket_settings
+from servicedesk.tickets import states, timeline
+from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
+from servicedesk.tickets.schemas import AssignRequest, TicketCreate, TicketUpdate
+from servicedesk.tickets.settings import TicketSettings
+from servicedesk.tickets.visibility import visible
+
+STAFF_ROLES = ("agent", "manager", "admin")
+
+
+def load_settings(ctx: RequestContext) -> TicketSettings:
+    cached = ctx.extra.get("ticket_settings")
+    if isinstance(cached, TicketSettings):
+        return cached
+    loaded = ticket_settings.load(ctx.session, ctx.tenant_id)
+    ctx.extra["ticket_settings"] = loaded
+    return loaded
+
+
+def get_visible(ctx: RequestContext, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
+    """The ticket if the caller may see it; 404 otherwise (same rule as the list)."""
+    query = select(Ticket).where(
+        Ticket.tenant_id == ctx.tenant_id, Ticket.id == ticket_id, visible(ctx, load_settings(ctx))
+    )
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    ticket = ctx.session.scalars(query).one_or_none()
+    if ticket is None:
+        raise NotFound("no such ticket")
+    return ticket
+
+
+def participant(ctx: RequestContext, ticket: Ticket) -> Participant | None:
+    return ctx.session.get(Participant, (ticket.id, ctx.user_id))
+
+
+def enroll(
+    ctx: RequestContext,
+    ticket: Ticket,
+    user_id: uuid.UUID,
+    *,
+    kind: str = "participant",
+    can_edit: bool = False,
+) -> bool:
+    """Add a participant (idempotent); cancels their pending invitation. True if added."""
+    existing = ctx.session.get(Participant, (ticket.id, user_id))
+    if user_id == ticket.requester_id or existing is not None:
+        return False
+    ctx.session.add(
+        Participant(
+            tenant_id=ctx.tenant_id,
+            ticket_id=ticket.id,
+            user_id=user_id,
+            kind=kind,
+            can_edit=can_edit,
+            added_by=ctx.user_id,
+        )
+    )
+    ctx.session.execute(
+        sql_update(TicketInvitation)
+        .where(
+            TicketInvitation.ticket_id == ticket.id,
+            TicketInvitation.user_id == user_id,
+            TicketInvitation.status == "pending",
+        )
+        .values(status="cancelled", responded_at=func.now())
+    )
+    timeline.event(ctx, ticket, "participant_added", payload={"user_id": user_id, "kind": kind})
+    return True
+
+
+def enroll_staff(ctx: RequestContext, ticket: Ticket) -> None:
+    """Staff who act on a ticket take part in it."""
+    if ctx.is_staff and ctx.user_id != ticket.assignee_id:
+        enroll(ctx, ticket, ctx.user_id)
+
+
+def _active_member_role(ctx: RequestContext, user_id: uuid.UUID) -> str | None:
+    return ctx.session.execute(
+        text("SELECT role FROM memberships WHERE tenant_id = :t AND user_id = :u AND active"),
+        {"t": ctx.tenant_id, "u": user_id},
+    ).scalar()
+
+
+def _check_assignee(ctx: RequestContext, user_id: uuid.UUID, field: str = "assignee_id") -> None:
+    if _active_member_role(ctx, user_id) not in STAFF_ROLES:
+        raise ValidationProblem(
+            "the assignee must be an active agent of the tenant",
+            errors=[field_error(field, "not an active agent of this tenant")],
+        )
+
+
+def _check_team(ctx: RequestContext, team_id: uuid.UUID, field: str = "team_id") -> None:
+    exists = ctx.session.execute(
+        text("SELECT 1 FROM teams WHERE tenant_id = :t AND id = :id AND active"),
+        {"t": ctx.tenant_id, "id": team_id},
+    ).first()
+    if exists is None:
+        raise ValidationProblem(errors=[field_error(field, "no such active team")])
+
+
+def _category(ctx: RequestContext, category_id: uuid.UUID) -> Any:
+    row = ctx.session.execute(
+        text(
+            # A deactivated default team routes nothing.
+            "SELECT c.id, c.fields_schema,"
+            " CASE WHEN t.active THEN c.default_team_id END AS default_team_id"
+            " FROM categories c LEFT JOIN teams t"
+            " ON t.tenant_id = c.tenant_id AND t.id = c.default_team_id"
+            " WHERE c.tenant_id = :t AND c.id = :id AND c.active"
+        ),
+        {"t": ctx.tenant_id, "id": category_id},
+    ).one_or_none()
+    if row is None:
+        raise ValidationProblem(errors=[field_error("category_id", "no such active category")])
+    return row
+
+
+def _validate_custom_fields(schema: dict[str, Any] | None, values: dict[str, Any]) -> None:
+    from servicedesk.catalog import jsonschema
+
+    if schema is None:
+        if values:
+            raise ValidationProblem(
+                errors=[field_error("custom_fields", "custom fields need a category")]
+            )
+        return
+    errors = jsonschema.validate(schema, values)
+    if errors:
+        raise ValidationProblem("custom fields do not match the category", errors=errors)
+
+
+def _without_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    """A null custom field is an absent one; do not store it."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _next_number(ctx: RequestContext, settings: TicketSettings, now: datetime) -> str:
+    # The upsert takes the counter row's lock: concurrent creations queue on it for the
+    # rest of their transaction and each gets the next value. No gaps, no retries.
+    value = ctx.session.execute(
+        text(
+            "INSERT INTO ticket_counters (tenant_id, year, last_value) VALUES (:t, :y, 1)"
+            " ON CONFLICT (tenant_id, year)"
+            " DO UPDATE SET last_value = ticket_counters.last_value + 1 RETURNING last_value"
+        ),
+        {"t": ctx.tenant_id, "y": now.year},
+    ).scalar_one()
+    return f"{settings.number_prefix}-{now.year}-{value:06d}"
+
+
+def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
+    settings = load_settings(ctx)
+    requester_id = ctx.user_id
+    staff_only = {"requester_id", "team_id", "assignee_id"} & data.model_fields_set
+    if staff_only and not ctx.is_staff:
+        field = sorted(staff_only)[0]
+        raise Forbidden(errors=[field_error(field, "only staff may set this")])
+    if data.requester_id is not None:
+        if _active_member_role(ctx, data.requester_id) is None:
+            raise ValidationProblem(errors=[field_error("requester_id", "not an active member")])
+        requester_id = data.requester_id
+    category = _category(ctx, data.category_id) if data.category_id else None
+    _validate_custom_fields(category.fields_schema if category else None, data.custom_fields)
+    team_id = data.team_id or (category.default_team_id if category else None)
+    if data.team_id:
+        _check_team(ctx, data.team_id)
+    assignee_id = data.assignee_id
+    if assignee_id is not None:
+        _check_assignee(ctx, assignee_id)
+    elif team_id is not None:
+        from servicedesk.teams.service import pick_assignee
+
+        assignee_id = pick_assignee(ctx.session, tenant_id=ctx.tenant_id, team_id=team_id)
+    now = datetime.now(UTC)
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        number=_next_number(ctx, settings, now),
+        title=data.title,
+        description=data.description,
+        status=states.Status.NEW.value,
+        priority=data.priority or settings.priority_for(data.impact, data.urgency),
+        impact=data.impact,
+        urgency=data.urgency,
+        category_id=data.category_id,
+        requester_id=requester_id,
+        assignee_id=assignee_id,
+        team_id=team_id,
+        tags=data.tags,
+        custom_fields=_without_nulls(data.custom_fields),
+    )
+    ctx.session.add(ticket)
+    ctx.session.flush()
+    timeline.event(ctx, ticket, "created", payload={"number": ticket.number})
+    if assignee_id is not None:
+        timeline.event(
+            ctx, ticket, "assigned", payload={"assignee_id": assignee_id, "team_id": team_id}
+        )
+    if requester_id != ctx.user_id:
+        enroll_staff(ctx, ticket)
+    timeline.audited(ctx, ticket, "ticket.created", after=_snapshot(ticket))
+    _notify(ctx, ticket, "ticket.created")
+    ctx.session.flush()
+    ctx.session.refresh(ticket)
+    return ticket
+
+
+TRACKED = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "impact",
+    "urgency",
+    "category_id",
+    "assignee_id",
+    "team_id",
+    "tags",
+    "custom_fields",
+    "priority_locked",
+    "category_locked",
+    "assignment_locked",
+)
+
+
+def _snapshot(ticket: Ticket, fields: tuple[str, ...] | set[str] = TRACKED) -> dict[str, Any]:
+    return {name: getattr(ticket, name) for name in fields}
+
+
+def _notify(ctx: RequestContext, ticket: Ticket, event_type: str, **extra: Any) -> None:
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type=event_type,
+        aggregate_type="ticket",
+        aggregate_id=ticket.id,
+        payload={"ticket_id": ticket.id, "number": ticket.number, "actor_id": ctx.user_id, **extra},
+    )
+
+
+def _may_edit(ctx: RequestContext, ticket: Ticket) -> bool:
+    if ctx.is_staff or ticket.requester_id == ctx.user_id:
+        return True
+    part = participant(ctx, ticket)
+    return bool(part and part.can_edit)
+
+
+def _check_locks(ctx: RequestContext, ticket: Ticket, changes: dict[str, Any]) -> None:
+    for lock in ("priority_locked", "category_locked"):
+        if lock in changes and not ctx.is_staff:
+            raise Forbidden(errors=[field_error(lock, "agents and above set locks")])
+    if "assignment_locked" in changes and not ctx.role.at_least(Role.ADMIN):
+        raise Forbidden(errors=[field_error("assignment_locked", "admins set this lock")])
+    guarded = {
+        "priority": ticket.priority_locked,
+        "impact": ticket.priority_locked,
+        "urgency": ticket.priority_locked,
+        "category_id": ticket.category_locked,
+    }
+    if ctx.is_staff:
+        return
+    for field, locked in guarded.items():
+        if locked and field in changes:
+            raise Conflict(
+                f"{field} is locked on this ticket", errors=[field_error(field, "locked")]
+            )
+
+
+def update(
+    ctx: RequestContext, *, ticket_id: uuid.UUID, data: TicketUpdate, if_match: int | None
+) -> Ticket:
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    check_version(ticket.version, expected_version(data.version, if_match), what="ticket")
+    if not _may_edit(ctx, ticket):
+        raise Forbidden("you may not edit this ticket")
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    _check_locks(ctx, ticket, changes)
+    if "category_id" in changes or "custom_fields" in changes:
+        category_id = changes.get("category_id", ticket.category_id)
+        category = _category(ctx, category_id) if category_id else None
+        values = changes.get("custom_fields", ticket.custom_fields)
+        _validate_custom_fields(category.fields_schema if category else None, values)
+    if ("impact" in changes or "urgency" in changes) and "priority" not in changes:
+        impact = changes.get("impact", ticket.impact)
+        urgency = changes.get("urgency", ticket.urgency)
+        if impact and urgency:
+            changes["priority"] = load_settings(ctx).priority_for(impact, urgency)
+    if "custom_fields" in changes:
+        changes["custom_fields"] = _without_nulls(changes["custom_fields"])
+    changed = {k for k, v in changes.items() if getattr(ticket, k) != v}
+    if not changed:
+        return ticket
+    before = _snapshot(ticket, changed)
+    for name in changed:
+        setattr(ticket, name, changes[name])
+    _bump(ticket)
+    after = _snapshot(ticket, changed)
+    _field_events(ctx, ticket, before, after)
+    enroll_staff(ctx, ticket)
+    timeline.audited(ctx, ticket, "ticket.updated", before=before, after=after)
+    ctx.session.flush()
+    return ticket
+
+
+def _bump(ticket: Ticket) -> None:
+    ticket.version += 1
+    ticket.updated_at = datetime.now(UTC)
+
+
+def _field_events(
+    ctx: RequestContext, ticket: Ticket, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    for name in sorted(after):
+        if name == "priority":
+            timeline.event(
+                ctx, ticket, "priority_changed", payload={"from": before[name], "to": after[name]}
+            )
+        elif name == "category_id":
+            timeline.event(
+                ctx, ticket, "category_changed", payload={"from": before[name], "to": after[name]}
+            )
+        elif name.endswith("_locked"):
+            kind = "locked" if after[name] else "unlocked"
+            timeline.event(ctx, ticket, kind, payload={"lock": name.removesuffix("_locked")})
+        elif name == "custom_fields":
+            timeline.event(
+                ctx,
+                ticket,
+                "custom_field_changed",
+                payload={"from": before[name], "to": after[name]},
+            )
+        else:
+            timeline.event(
+                ctx, ticket, f"{name}_changed", payload={"from": before[name], "to": after[name]}
+            )
+
+
+def allowed_transitions(ctx: RequestContext, ticket: Ticket) -> frozenset[states.Status]:
+    current = states.Status(ticket.status)
+    finished = ticket.closed_at if current is states.Status.CLOSED else ticket.resolved_at
+    return states.allowed(
+        current,
+        staff=ctx.is_staff,
+        is_requester=ticket.requester_id == ctx.user_id,
+        finished_at=finished,
+        now=datetime.now(UTC),
+        reopen_window_days=load_settings(ctx).reopen_window_days,
+    )
+
+
+def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> None:
+    """Move the ticket and keep the lifecycle timestamps true."""
+    previous = ticket.status
+    now = datetime.now(UTC)
+    ticket.status = target.value
+    if target is states.Status.RESOLVED:
+        ticket.resolved_at = now
+    elif target is states.Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif target is states.Status.OPEN and previous in ("resolved", "closed"):
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    _bump(ticket)
+    kind = (
+        "reopened"
+        if previous in ("resolved", "closed") and target is states.Status.OPEN
+        else "status_changed"
+    )
+    timeline.event(ctx, ticket, kind, payload={"from": previous, "to": target.value})
+    timeline.audited(
+        ctx,
+        ticket,
+        "ticket.status_changed",
+        before={"status": previous},
+        after={"status": target.value},
+    )
+    _notify(ctx, ticket, "ticket.status_changed", status_from=previous, status_to=target.value)
+
+
+def transition(
+    ctx: RequestContext, *, ticket_id: uuid.UUID, to: states.Status, version: int | None
+) -> Ticket:
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    if version is not None:
+        check_version(ticket.version, version, what="ticket")
+    allowed = allowed_transitions(ctx, ticket)
+    if to not in allowed:
+        raise Conflict(
+            f"cannot move a {ticket.status} ticket to {to.value}",
+            errors=[field_error("to", "transition not allowed")],
+            allowed=sorted(s.value for s in allowed),
+        )
+    apply_status(ctx, ticket, to)
+    enroll_staff(ctx, ticket)
+    ctx.session.flush()
+    return ticket
+
+
+def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) -> Ticket:
+    """Manual assignment. Of two agents taking the same ticket at once, one wins; the
+    other, whose view is now stale, gets 409."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    if ticket.assignment_locked and not ctx.role.at_least(Role.ADMIN):
+        raise Conflict(
+            "assignment is locked on this ticket", errors=[field_error("assignee_id", "locked")]
+        )
+    if data.version is not None and data.version != ticket.version:
+        raise Conflict(
+            "the ticket was assigned or changed meanwhile; reload",
+            current_version=ticket.version,
+            assignee_id=str(ticket.assignee_id),
+        )
+    fields = data.model_fields_set - {"version"}
+    assignee = data.assignee_id if "assignee_id" in fields else ticket.assignee_id
+    if data.version is None and ticket.assignee_id is not None and assignee != ticket.assignee_id:
+        raise Conflict(
+            "the ticket already has an assignee; send its version to reassign",
+            current_version=ticket.version,
+            assignee_id=str(ticket.assignee_id),
+        )
+    if assignee is not None and assignee != ticket.assignee_id:
+        _check_assignee(ctx, assignee)
+    team = data.team_id if "team_id" in fields else ticket.team_id
+    if team is not None and team != ticket.team_id:
+        _check_team(ctx, team)
+    if (assignee, team) == (ticket.assignee_id, ticket.team_id):
+        return ticket
+    before = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
+    ticket.assignee_id, ticket.team_id = assignee, team
+    _bump(ticket)
+    after = {"assignee_id": assignee, "team_id": team}
+    timeline.event(ctx, ticket, "assigned", payload={"from": before, "to": after})
+    timeline.audited(ctx, ticket, "ticket.assigned", before=before, after=after)
+    enroll_staff(ctx, ticket)
+    _notify(ctx, ticket, "ticket.assigned", assignee_id=assignee, team_id=team)
+    ctx.session.flush()
+    return ticket

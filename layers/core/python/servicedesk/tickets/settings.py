@@ -1,0 +1,59 @@
+"""Per-tenant ticket settings, kept in tenants.settings under "tickets"."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+Level = Literal["low", "medium", "high", "critical"]
+
+# ITIL-style impact x urgency -> priority.
+DEFAULT_MATRIX: dict[Level, dict[Level, Level]] = {
+    "critical": {"critical": "critical", "high": "critical", "medium": "high", "low": "high"},
+    "high": {"critical": "critical", "high": "high", "medium": "high", "low": "medium"},
+    "medium": {"critical": "high", "high": "high", "medium": "medium", "low": "low"},
+    "low": {"critical": "medium", "high": "medium", "medium": "low", "low": "low"},
+}
+
+
+class TicketSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number_prefix: str = Field(default="TCK", pattern=r"^[A-Z]{2,8}$")
+    priority_matrix: dict[Level, dict[Level, Level]] = Field(default_factory=lambda: DEFAULT_MATRIX)
+    reopen_window_days: int = Field(default=7, ge=0, le=365)
+    comment_edit_window_minutes: int = Field(default=15, ge=0, le=10080)
+    agents_see_all: bool = False
+
+    def priority_for(self, impact: str | None, urgency: str | None) -> Level:
+        row = self.priority_matrix.get(impact, {}) if impact else {}  # type: ignore[call-overload]
+        chosen: Level = row.get(urgency, "medium") if urgency else "medium"
+        return chosen
+
+
+def load(session: Session, tenant_id: uuid.UUID) -> TicketSettings:
+    raw = session.execute(
+        text("SELECT settings -> 'tickets' FROM tenants WHERE id = :t"), {"t": tenant_id}
+    ).scalar()
+    return TicketSettings.model_validate(raw or {})
+
+
+def etag(value: TicketSettings) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
+    return f'"{digest}"'
+
+
+def save(session: Session, tenant_id: uuid.UUID, value: TicketSettings) -> None:
+    session.execute(
+        text(
+            "UPDATE tenants SET settings = jsonb_set(settings, '{tickets}', CAST(:v AS jsonb)),"
+            " updated_at = now() WHERE id = :t"
+        ),
+        {"v": value.model_dump_json(), "t": tenant_id},
+    )

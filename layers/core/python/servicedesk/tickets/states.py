@@ -1,0 +1,90 @@
+"""The ticket state machine, in one place.
+
+new -> open -> in_progress -> pending (waiting on the requester) -> resolved -> closed,
+reopen from resolved or closed, cancel while not finished. Staff may make every
+transition; a requester may cancel or close their own ticket and reopen it within the
+tenant's window.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING})
+
+GRAPH: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset(
+        {
+            Status.OPEN,
+            Status.IN_PROGRESS,
+            Status.PENDING,
+            Status.RESOLVED,
+            Status.CLOSED,
+            Status.CANCELLED,
+        }
+    ),
+    Status.OPEN: frozenset(
+        {Status.IN_PROGRESS, Status.PENDING, Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
+    ),
+    Status.IN_PROGRESS: frozenset(
+        {Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
+    ),
+    Status.PENDING: frozenset(
+        {Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
+    ),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def reopen_allowed(
+    status: Status, finished_at: datetime | None, *, now: datetime, window_days: int
+) -> bool:
+    if status not in (Status.RESOLVED, Status.CLOSED) or finished_at is None:
+        return False
+    return now - finished_at <= timedelta(days=window_days)
+
+
+def allowed(
+    current: Status,
+    *,
+    staff: bool,
+    is_requester: bool,
+    finished_at: datetime | None,
+    now: datetime,
+    reopen_window_days: int,
+) -> frozenset[Status]:
+    """Where the caller may move a ticket from ``current``."""
+    targets = GRAPH[current]
+    if staff:
+        return targets
+    if not is_requester:
+        return frozenset()
+    own: set[Status] = set()
+    if current in ACTIVE:
+        own.add(Status.CANCELLED)
+    if current in ACTIVE or current is Status.RESOLVED:
+        own.add(Status.CLOSED)
+    if reopen_allowed(current, finished_at, now=now, window_days=reopen_window_days):
+        own.add(Status.OPEN)
+    return frozenset(own & targets)
+
+
+def reply_moves_to(current: Status) -> Status | None:
+    """A requester's public reply: pending/resolved go back to open; closed reopens."""
+    if current in (Status.PENDING, Status.RESOLVED, Status.CLOSED):
+        return Status.OPEN
+    return None

@@ -1,0 +1,63 @@
+"""The one visibility rule for tickets (DESIGN invariant 3).
+
+List, get, search, comments, events and every mutation filter through ``visible``;
+what it excludes answers 404.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, column, exists, or_, select, table, true
+from sqlalchemy.dialects.postgresql import UUID
+
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.roles import Role
+from servicedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
+from servicedesk.tickets.settings import TicketSettings
+
+_team_members = table(
+    "team_members",
+    column("team_id", UUID(as_uuid=True)),
+    column("user_id", UUID(as_uuid=True)),
+    column("active"),
+)
+
+
+def is_participant(ctx: RequestContext) -> ColumnElement[bool]:
+    return exists().where(Participant.ticket_id == Ticket.id, Participant.user_id == ctx.user_id)
+
+
+def visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool]:
+    """Requesters: their own and those they take part in. Agents: their teams', the
+    untriaged (no team), their own assignments and participations (or all, by tenant
+    setting). Managers and admins: all."""
+    if ctx.role.at_least(Role.MANAGER) or (ctx.role is Role.AGENT and settings.agents_see_all):
+        return true()
+    if ctx.role is Role.AGENT:
+        my_teams = select(_team_members.c.team_id).where(
+            _team_members.c.user_id == ctx.user_id, _team_members.c.active.is_(True)
+        )
+        return or_(
+            Ticket.team_id.in_(my_teams),
+            Ticket.team_id.is_(None),
+            Ticket.assignee_id == ctx.user_id,
+            is_participant(ctx),
+        )
+    return or_(Ticket.requester_id == ctx.user_id, is_participant(ctx))
+
+
+def visible_comments(ctx: RequestContext) -> ColumnElement[bool]:
+    """Internal notes are for staff only, through every path."""
+    if ctx.is_staff:
+        return true()
+    return Comment.visibility == "public"
+
+
+def visible_events(ctx: RequestContext) -> ColumnElement[bool]:
+    personal = TicketEvent.audience.any(ctx.user_id)  # type: ignore[arg-type]
+    if ctx.is_staff:
+        return or_(TicketEvent.visibility.in_(("public", "internal")), personal)
+    return or_(TicketEvent.visibility == "public", personal)
+
+
+def event_visibility_for(comment_visibility: str) -> str:
+    return "internal" if comment_visibility == "internal" else "public"
