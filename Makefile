@@ -26,7 +26,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations $(wildcard bench stacks app.py)
 
-test: lint typecheck
+test: lint typecheck synth
 	$(PY) -m pytest -q
 
 unit: $(STAMP)
@@ -44,8 +44,19 @@ bench: $(STAMP)
 layers: $(STAMP)
 	bash scripts/build_layers.sh
 
-synth: $(STAMP)
-	npx --yes aws-cdk@2 synth --all
+# The CDK CLI is pinned in package.json/package-lock.json; `npm ci` runs once, and again
+# whenever the lock changes. Synth itself needs no network: no notices, no telemetry, no
+# version check, no npx download (--no-install). `cdk synth` without stack names synthesizes
+# every stack (this CLI rejects `--all` for synth).
+NPM_STAMP := node_modules/.installed
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+synth: $(STAMP) $(NPM_STAMP)
+	CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
+	  npx --no-install cdk synth --quiet --no-notices
 
 lock: $(STAMP)
 	{ echo "# Pinned versions for make dev / make test (pip install -c). Regenerate: make lock"; \

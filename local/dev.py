@@ -68,6 +68,18 @@ def main() -> None:
     print(f"Demo tenants: {', '.join(slug for slug, _ in TENANTS)}; password: {password}")
     for email, role, slug in demo_accounts():
         print(f"  {email:28} {role:10} tenant={slug}")
+    from local.scheduler import Ticker
+
+    # The schedules: the SLA evaluator every SLA_TICK_SECONDS (EventBridge: every minute).
+    tickers = [
+        Ticker(
+            "sla_evaluator",
+            "eventbridge_scheduled_sla",
+            float(os.environ.get("SLA_TICK_SECONDS", "30")),
+        )
+    ]
+    for ticker in tickers:
+        ticker.start()
     print("Ctrl-C stops everything.\n", flush=True)
     try:
         subprocess.run(
@@ -88,6 +100,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        for ticker in tickers:
+            ticker.stop()
         if moto is not None:
             moto.terminate()
             moto.wait(timeout=10)

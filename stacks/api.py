@@ -18,6 +18,7 @@ from constructs import Construct
 from stacks.asyncq import AsyncStack
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
+from stacks.constructs.domain_function import log_retention
 from stacks.constructs.nag import acknowledge
 from stacks.data import DataStack
 from stacks.storage import StorageStack
@@ -27,9 +28,20 @@ API_VERSION = "v1"
 # domain (function name) -> path prefixes under /v1 routed to it.
 DOMAINS: dict[str, tuple[str, ...]] = {
     "identity": ("signup", "auth", "me", "users", "health", ".well-known"),
-    "tickets": ("tickets", "ticket-invitations", "settings"),
+    "tickets": (
+        "tickets",
+        "ticket-invitations",
+        "settings",
+        "calendars",
+        "sla-policies",
+        "reports",
+    ),
     "admin": ("teams", "categories"),
 }
+
+# Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).
+# Only these roles get object access to the attachments bucket, and the bucket name.
+BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
 # below a domain prefix that the prefix routes do not create (e.g. /v1/health/ready) is added
@@ -83,7 +95,7 @@ class ApiStack(Stack):
             "JwtSigningKey",
             secret_name=f"servicedesk/{config.stage}/jwt-private-key",
             description="Servicedesk JWT signing key (PEM); replace the generated placeholder",
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=config.removal,
         )
         acknowledge(
             self.jwt_secret,
@@ -96,6 +108,8 @@ class ApiStack(Stack):
             "SERVICEDESK_JWT_PRIVATE_KEY_SECRET_ARN": self.jwt_secret.secret_arn,
             "SERVICEDESK_JWT_ISSUER": config.jwt_issuer,
             "SERVICEDESK_JWT_AUDIENCE": config.jwt_audience,
+            "SERVICEDESK_JWT_KEY_ID": config.jwt_key_id,
+            **config.oidc_environment(),
         }
 
         # --- authorizer: verifies the JWT only, no database, so outside the VPC ---------
@@ -127,8 +141,8 @@ class ApiStack(Stack):
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=config.removal,
         )
         self.api = apigw.RestApi(
             self,
@@ -189,7 +203,6 @@ class ApiStack(Stack):
                     **data.db_environment(),
                     **jwt_env,
                     **queues.queue_environment(),
-                    "SERVICEDESK_ATTACHMENTS_BUCKET": storage.attachments_bucket_name,
                     "SERVICEDESK_WEB_ORIGIN": config.web_origin,
                 },
                 vpc=data.vpc,
@@ -201,7 +214,12 @@ class ApiStack(Stack):
             data.grant_db_connect(fn.role)
             queues.grant_publish(fn.role)
             self.jwt_secret.grant_read(fn.role)
-            storage.grant_objects(fn.role)  # presigned PUT/GET are signed with this role
+            if domain in BUCKET_DOMAINS:
+                # Presigned PUT/GET are signed with this role.
+                storage.grant_objects(fn.role)
+                fn.function.add_environment(
+                    "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
+                )
             self.functions[domain] = fn
             self._route(fn, prefixes)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import CfnElement, Duration, Environment, Stack
+from aws_cdk import Aws, CfnElement, Duration, Environment, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_scheduler as scheduler
@@ -35,6 +35,7 @@ class ConsumerSpec:
     queue: str
     db: bool = False
     batch_size: int = 10
+    email: bool = False  # sends through SES as ``emailSender``
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class ScheduledJob:
 # add NAT before setting db=True). The realtime consumer lives in the realtime stack (it
 # needs the WebSocket API); it reads this stack's "realtime" queue.
 CONSUMERS: dict[str, ConsumerSpec] = {
-    "email_consumer": ConsumerSpec("email"),
+    "email_consumer": ConsumerSpec("email", email=True),
     "webhook_consumer": ConsumerSpec("webhook"),
 }
 
@@ -131,6 +132,8 @@ class AsyncStack(Stack):
             if not function_exists(fn_name):
                 continue
             fn = self._function(fn_name, consumer.db, data, layers, CONSUMER_TIMEOUT)
+            if consumer.email:
+                self._grant_send_email(fn)
             queue = self.queues[consumer.queue]
             fn.function.add_event_source(
                 event_sources.SqsEventSource(
@@ -216,6 +219,25 @@ class AsyncStack(Stack):
             data.grant_db_connect(fn.role)
         self.functions[name] = fn
         return fn
+
+    def _grant_send_email(self, fn: DomainFunction) -> None:
+        """SES send as ``emailSender`` only: its address identity and its domain identity."""
+        sender = self.config.email_sender
+        if not sender:
+            return
+        fn.function.add_environment("SERVICEDESK_EMAIL_SENDER", sender)
+        identities = [sender]
+        if "@" in sender:
+            identities.append(sender.rsplit("@", 1)[1])
+        fn.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/{identity}"
+                    for identity in identities
+                ],
+            )
+        )
 
     def queue_environment(self) -> dict[str, str]:
         """``SERVICEDESK_<QUEUE>_QUEUE_URL`` for every queue."""

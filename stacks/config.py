@@ -1,8 +1,16 @@
 """Deployment configuration, read from CDK context.
 
-Every field can be set in ``cdk.json`` under the ``servicedesk`` context object, or overridden
-on the command line with its camelCase name: ``npx cdk deploy -c stage=prod -c auroraMaxAcu=8``.
-Command-line values arrive as strings; pydantic coerces them.
+Precedence, lowest first:
+
+1. the field defaults below;
+2. the **preset** of the stage (``PRESETS``): ``prod`` for the stage ``prod``, ``dev`` for any
+   other stage unless ``-c preset=prod`` (e.g. a ``staging`` stage that should look like prod);
+3. the ``servicedesk`` context object in ``cdk.json`` (stage-independent values);
+4. the ``servicedesk:<stage>`` context object, if any (e.g. ``servicedesk:prod`` in
+   ``cdk.json`` or ``cdk.context.json``);
+5. a top-level context value with the field's camelCase name, e.g.
+   ``npx cdk deploy -c stage=prod -c auroraMaxAcu=8``. Command-line values arrive as strings;
+   pydantic coerces them.
 """
 
 from __future__ import annotations
@@ -10,11 +18,43 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from aws_cdk import RemovalPolicy
 from constructs import Node
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 CONTEXT_KEY = "servicedesk"
+
+RemovalChoice = Literal["destroy", "retain"]
+DatabaseRemovalChoice = Literal["destroy", "snapshot", "retain"]
+
+# What differs between a throwaway stage and production. Keep these keys out of the
+# ``servicedesk`` object in cdk.json, or they override the preset in every stage.
+PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "removalPolicy": "destroy",
+        "databaseRemovalPolicy": "destroy",
+        "deletionProtection": False,
+        # 0.5, not 0: the per-minute SLA evaluator and outbox sweeper connect every minute,
+        # so an auto-pausing writer (min 0) would never pause anyway.
+        "auroraMinAcu": 0.5,
+        "auroraMaxAcu": 2,
+        "auroraReaders": 0,
+        "backupRetentionDays": 1,
+        "logRetentionDays": 14,
+    },
+    "prod": {
+        "removalPolicy": "retain",
+        "databaseRemovalPolicy": "snapshot",
+        "deletionProtection": True,
+        "auroraMinAcu": 0.5,
+        "auroraMaxAcu": 16,
+        # One reader in another AZ, scaling with the writer: failover in ~30 s, not minutes.
+        "auroraReaders": 1,
+        "backupRetentionDays": 14,
+        "logRetentionDays": 90,
+    },
+}
 
 
 class DeploymentConfig(BaseModel):
@@ -23,16 +63,25 @@ class DeploymentConfig(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     stage: str = Field(default="dev", pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    # Which entry of PRESETS filled the stage-dependent defaults.
+    preset: Literal["dev", "prod"] = "dev"
+    # Stateful resources when their stack is deleted or they are replaced: log groups,
+    # secrets, the alarm topic key. "retain" keeps them (docs/deploy.md, teardown).
+    removal_policy: RemovalChoice = "destroy"
+    # The Aurora cluster: "snapshot" takes a final snapshot before deleting it.
+    database_removal_policy: DatabaseRemovalChoice = "destroy"
+    backup_retention_days: int = Field(default=1, ge=1, le=35)
     # Origin of the web app: CORS on the REST API and on the attachments bucket.
     web_origin: str = "http://localhost:5173"
     # Aurora Serverless v2 capacity (ACU). 0 lets the writer pause when idle (engine >= 16.3).
     aurora_min_acu: float = Field(default=0.5, ge=0, le=256)
-    aurora_max_acu: float = Field(default=4, ge=1, le=256)
+    aurora_max_acu: float = Field(default=2, ge=1, le=256)
     aurora_readers: int = Field(default=0, ge=0, le=15)
-    deletion_protection: bool = True
+    deletion_protection: bool = False
     # SQS: deliveries before a message moves to its DLQ.
     dlq_max_receive_count: int = Field(default=5, ge=1, le=1000)
-    log_retention_days: int = 30
+    # Every log group: functions, API access logs, VPC flow logs, PostgreSQL logs.
+    log_retention_days: int = 14
     # Reserved concurrency for each DB-bound function (caps connections to RDS Proxy).
     # Null disables it (new accounts with a 10-execution quota cannot reserve any).
     reserved_concurrency: int | None = Field(default=20, ge=1)
@@ -52,15 +101,38 @@ class DeploymentConfig(BaseModel):
     waf_rate_limit_per_5min: int = Field(default=2000, ge=100)
     # Optional e-mail subscribed to the alarm topic.
     alarm_email: str | None = None
+    # Alarm when the oldest message of a main queue (email, webhook, realtime) is older.
+    queue_age_alarm_seconds: int = Field(default=900, ge=60)
     jwt_issuer: str = "servicedesk"
     jwt_audience: str = "servicedesk-api"
+    # "kid" of the current signing key (SERVICEDESK_JWT_KEY_ID); a new key gets a new id.
+    jwt_key_id: str = Field(default="sd-1", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    # External OIDC issuer (SERVICEDESK_OIDC_*); all three or none.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_role_claim: str | None = None
+    oidc_tenant_claim: str | None = None
+    oidc_default_tenant: str | None = None
+    # Verified SES identity (address or domain) that outgoing mail is sent from.
+    email_sender: str | None = None
     vpc_max_azs: int = Field(default=2, ge=2, le=3)
     log_level: str = "INFO"
     # SERVICEDESK_ENVIRONMENT for the functions. The app's "dev" means a laptop (placeholders
     # allowed); every deployed stage runs as "prod" unless told otherwise.
     app_environment: Literal["dev", "test", "prod"] = "prod"
 
-    @field_validator("alarm_email", mode="before")
+    @field_validator(
+        "alarm_email",
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
+        "oidc_role_claim",
+        "oidc_tenant_claim",
+        "oidc_default_tenant",
+        "email_sender",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", "null", "none") else value
@@ -75,6 +147,10 @@ class DeploymentConfig(BaseModel):
         if self.aurora_min_acu > self.aurora_max_acu:
             msg = "auroraMinAcu must not exceed auroraMaxAcu"
             raise ValueError(msg)
+        oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
+        if any(oidc) and not all(oidc):
+            msg = "oidcIssuer, oidcAudience and oidcJwksUrl go together"
+            raise ValueError(msg)
         return self
 
     @property
@@ -84,7 +160,32 @@ class DeploymentConfig(BaseModel):
 
     @property
     def is_prod(self) -> bool:
-        return self.stage == "prod"
+        return self.preset == "prod"
+
+    @property
+    def removal(self) -> RemovalPolicy:
+        """Removal policy of log groups, secrets and keys."""
+        return RemovalPolicy.RETAIN if self.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+    @property
+    def database_removal(self) -> RemovalPolicy:
+        return {
+            "destroy": RemovalPolicy.DESTROY,
+            "snapshot": RemovalPolicy.SNAPSHOT,
+            "retain": RemovalPolicy.RETAIN,
+        }[self.database_removal_policy]
+
+    def oidc_environment(self) -> dict[str, str]:
+        """``SERVICEDESK_OIDC_*`` for the functions that verify tokens (empty when unset)."""
+        values = {
+            "SERVICEDESK_OIDC_ISSUER": self.oidc_issuer,
+            "SERVICEDESK_OIDC_AUDIENCE": self.oidc_audience,
+            "SERVICEDESK_OIDC_JWKS_URL": self.oidc_jwks_url,
+            "SERVICEDESK_OIDC_ROLE_CLAIM": self.oidc_role_claim,
+            "SERVICEDESK_OIDC_TENANT_CLAIM": self.oidc_tenant_claim,
+            "SERVICEDESK_OIDC_DEFAULT_TENANT": self.oidc_default_tenant,
+        }
+        return {key: value for key, value in values.items() if value}
 
 
 def _parse(value: Any) -> Any:
@@ -97,14 +198,37 @@ def _parse(value: Any) -> Any:
     return value
 
 
+def _context_object(node: Node, key: str) -> dict[str, Any]:
+    value = _parse(node.try_get_context(key))
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        msg = f"context {key!r} must be an object"
+        raise TypeError(msg)
+    return dict(value)
+
+
 def load_config(node: Node) -> DeploymentConfig:
-    """Merge the ``servicedesk`` context object with top-level per-field overrides."""
-    raw: dict[str, Any] = dict(_parse(node.try_get_context(CONTEXT_KEY)) or {})
+    """Preset of the stage < ``servicedesk`` < ``servicedesk:<stage>`` < top-level overrides."""
+    common = _context_object(node, CONTEXT_KEY)
+    overrides: dict[str, Any] = {}
     for name, field in DeploymentConfig.model_fields.items():
         alias = field.alias or name
         override = node.try_get_context(alias)
         if override is not None:
-            raw[alias] = _parse(override)
-    if isinstance(raw.get("stage"), int | float):
-        raw["stage"] = str(raw["stage"])
+            overrides[alias] = _parse(override)
+    stage = str(overrides.get("stage", common.get("stage", "dev")))
+    per_stage = _context_object(node, f"{CONTEXT_KEY}:{stage}")
+    preset = str(
+        overrides.get("preset")
+        or per_stage.get("preset")
+        or common.get("preset")
+        or ("prod" if stage == "prod" else "dev")
+    )
+    if preset not in PRESETS:
+        msg = f"preset={preset!r}: use one of {sorted(PRESETS)}"
+        raise ValueError(msg)
+    raw: dict[str, Any] = {**PRESETS[preset], **common, **per_stage, **overrides}
+    raw["stage"] = stage
+    raw["preset"] = preset
     return DeploymentConfig.model_validate(raw)

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from aws_cdk import CfnElement, CustomResource, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import CfnElement, CustomResource, Duration, Environment, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,6 +20,8 @@ from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs import REPO_ROOT, DomainFunction, SharedLayers
+from stacks.constructs.domain_function import log_retention
+from stacks.constructs.framework import harden_singleton_provider, trace_provider_framework
 from stacks.constructs.nag import acknowledge
 
 DATABASE_NAME = "servicedesk"
@@ -111,11 +113,17 @@ class DataStack(Stack):
             ],
             restrict_default_security_group=True,
         )
+        harden_singleton_provider(
+            self,
+            "Custom::VpcRestrictDefaultSGCustomResourceProvider",
+            users=[self.vpc.node.find_child("RestrictDefaultSecurityGroupCustomResource")],
+            config=config,
+        )
         flow_logs = logs.LogGroup(
             self,
             "FlowLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=config.removal,
         )
         self.vpc.add_flow_log(
             "FlowLog",
@@ -178,8 +186,8 @@ class DataStack(Stack):
             self,
             "DbLogs",
             log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=config.removal,
         )
         self.cluster = rds.DatabaseCluster(
             self,
@@ -200,13 +208,14 @@ class DataStack(Stack):
             storage_encrypted=True,
             iam_authentication=True,
             deletion_protection=config.deletion_protection,
-            backup=rds.BackupProps(retention=Duration.days(14 if config.is_prod else 7)),
+            backup=rds.BackupProps(retention=Duration.days(config.backup_retention_days)),
             cloudwatch_logs_exports=["postgresql"],
-            removal_policy=RemovalPolicy.SNAPSHOT,
+            removal_policy=config.database_removal,
         )
         self.cluster.node.add_dependency(db_logs)
-        self.cluster.connections.allow_default_port_from(
-            self.db_admin_sg, "rotation and migrations"
+        # Literal port (not the cluster's Endpoint.Port token): the rule reads as what it is.
+        self.cluster.connections.allow_from(
+            self.db_admin_sg, ec2.Port.tcp(DB_PORT), "rotation and migrations"
         )
         if self.cluster.secret is None:  # pragma: no cover - generated credentials above
             msg = "cluster has no generated secret"
@@ -241,10 +250,11 @@ class DataStack(Stack):
         proxy_sg = ec2.SecurityGroup(
             self, "ProxySg", vpc=self.vpc, description="RDS Proxy", allow_all_outbound=False
         )
+        self.proxy_sg = proxy_sg
         proxy_sg.add_ingress_rule(
             self.db_client_sg, ec2.Port.tcp(DB_PORT), "Lambda functions to RDS Proxy"
         )
-        self.cluster.connections.allow_default_port_from(proxy_sg, "RDS Proxy")
+        # add_proxy below admits proxy_sg on the cluster's port (its own ingress rule).
         proxy_sg.add_egress_rule(
             self.cluster.connections.security_groups[0],
             ec2.Port.tcp(DB_PORT),
@@ -279,6 +289,15 @@ class DataStack(Stack):
                 "custom port adds no control.",
             },
         )
+        if not config.deletion_protection:
+            acknowledge(
+                self.cluster,
+                {
+                    "AwsSolutions-RDS10": f"Stage {config.stage} uses the {config.preset} "
+                    "preset: a throwaway database that `cdk destroy` may delete. The prod "
+                    "preset (and -c deletionProtection=true) turns protection on.",
+                },
+            )
 
     def db_environment(self) -> dict[str, str]:
         """Environment for a function that connects through RDS Proxy as the app role."""
@@ -322,8 +341,8 @@ class DataStack(Stack):
         provider_logs = logs.LogGroup(
             self,
             "MigrationsProviderLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=config.removal,
         )
         provider = cr.Provider(
             self,
@@ -331,6 +350,7 @@ class DataStack(Stack):
             on_event_handler=migrate.function,
             log_group=provider_logs,
         )
+        trace_provider_framework(provider)
         self.migrations = CustomResource(
             self,
             "Migrations",
@@ -358,5 +378,7 @@ class DataStack(Stack):
                 ".Arn>:*]": "CDK Provider framework invokes any version of the migrate function.",
                 "AwsSolutions-L1": "The Provider framework function's Node.js runtime is "
                 "chosen by CDK.",
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords "
+                "do not support resource-level permissions.",
             },
         )

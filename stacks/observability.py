@@ -45,6 +45,8 @@ class ObservabilityStack(Stack):
             "AlarmTopicKey",
             description="Servicedesk alarm topic",
             enable_key_rotation=True,
+            removal_policy=config.removal,
+            pending_window=Duration.days(7),
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -77,6 +79,42 @@ class ObservabilityStack(Stack):
                 threshold=0,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+            self.alarms.append(alarm)
+
+        # Main queues: a consumer that is down, throttled or failing shows as old messages
+        # long before anything reaches the DLQ.
+        for name, queue in queues.queues.items():
+            alarm = cw.Alarm(
+                self,
+                f"{name.capitalize()}QueueOldestMessage",
+                alarm_description=f"{name} queue: oldest message older than "
+                f"{config.queue_age_alarm_seconds} s (consumer down or falling behind)",
+                metric=queue.metric_approximate_age_of_oldest_message(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                threshold=config.queue_age_alarm_seconds,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+            self.alarms.append(alarm)
+
+        # The SLA evaluator runs every minute: errors mean breaches go unnoticed.
+        evaluator = queues.functions.get("sla_evaluator")
+        if evaluator is not None:
+            alarm = cw.Alarm(
+                self,
+                "SlaEvaluatorErrors",
+                alarm_description="SLA evaluator invocations failed in 3 of the last 5 minutes",
+                metric=evaluator.function.metric_errors(period=ONE_MINUTE, statistic="Sum"),
+                threshold=0,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
             alarm.add_alarm_action(action)

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers, function_exists
+from stacks.constructs.domain_function import log_retention
 from stacks.constructs.nag import acknowledge
 from stacks.data import DataStack
 
@@ -78,7 +79,12 @@ class RealtimeStack(Stack):
             disconnect_route_options=route_options.get("$disconnect"),
             default_route_options=route_options.get("$default"),
         )
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=config.removal,
+        )
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",

@@ -1,8 +1,9 @@
-"""Tickets API Lambda: tickets, the conversation, participants, links, timeline."""
+"""Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA."""
 
 from servicedesk.platform.lambda_ import domain_handler
+from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router
 from servicedesk.tickets.routes import router as tickets_router
 
-routers = (invitations_router, settings_router, tickets_router)
+routers = (invitations_router, settings_router, sla_router, tickets_router)
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

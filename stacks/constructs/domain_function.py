@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -49,18 +49,26 @@ def function_exists(name: str) -> bool:
 _RETENTION: dict[int, logs.RetentionDays] = {
     1: logs.RetentionDays.ONE_DAY,
     3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
     7: logs.RetentionDays.ONE_WEEK,
     14: logs.RetentionDays.TWO_WEEKS,
     30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
     90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
     731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
 }
 
 
 def log_retention(days: int) -> logs.RetentionDays:
-    """CloudWatch Logs retention for ``logRetentionDays`` (1, 3, 7, 14, 30, 90, 180, 365, 731)."""
+    """CloudWatch Logs retention for ``logRetentionDays`` (a value CloudWatch Logs accepts)."""
     try:
         return _RETENTION[days]
     except KeyError:
@@ -140,7 +148,7 @@ class DomainFunction(Construct):
             self,
             "Logs",
             retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+            removal_policy=config.removal,
         )
         self.role = iam.Role(
             self,
@@ -152,10 +160,15 @@ class DomainFunction(Construct):
         if vpc is not None:
             self.role.add_to_policy(iam.PolicyStatement(actions=_VPC_ACTIONS, resources=["*"]))
 
+        service = f"servicedesk-{name.replace('_', '-')}"
         env = {
             "SERVICEDESK_ENVIRONMENT": config.app_environment,
             "SERVICEDESK_STAGE": config.stage,
-            "POWERTOOLS_SERVICE_NAME": f"servicedesk-{name.replace('_', '-')}",
+            # The app's logger takes its service and level from its own settings
+            # (servicedesk.platform.logging); Powertools' variables cover the rest.
+            "SERVICEDESK_SERVICE_NAME": service,
+            "SERVICEDESK_LOG_LEVEL": config.log_level,
+            "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_LOG_LEVEL": config.log_level,
             "POWERTOOLS_METRICS_NAMESPACE": "Servicedesk",
         }

@@ -1,100 +1,114 @@
-"""CDK assertions and cdk-nag over the whole app, synthesized once per module (in-process)."""
+"""CDK assertions and cdk-nag over the whole app (two syntheses per session: see conftest)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from aws_cdk import App, CfnElement, Stack
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-from aws_cdk import App  # noqa: E402
-from aws_cdk.assertions import Match, Template  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
-
-from stacks import ServicedeskApp, build_app  # noqa: E402
-from stacks.api import DOMAINS, PUBLIC_PATHS  # noqa: E402
-from stacks.asyncq import QUEUES, SCHEDULED_JOBS  # noqa: E402
-from stacks.constructs import function_exists  # noqa: E402
+from stacks.api import BUCKET_DOMAINS, DOMAINS, PUBLIC_PATHS
+from stacks.asyncq import CONSUMERS, QUEUES, SCHEDULED_JOBS
+from stacks.config import CONTEXT_KEY, PRESETS, load_config
+from stacks.data import DB_PORT
+from tests.infra.conftest import CONTEXT, PLANNED_FUNCTIONS, PROD_EMAIL_SENDER, Synthesized
 
 pytestmark = pytest.mark.infra
 
-CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 # Functions CDK itself adds (custom-resource providers); they are not ours to pin.
 CDK_FRAMEWORK_HANDLERS = {"framework.onEvent", "__entrypoint__.handler", "index.handler"}
-
-
-@pytest.fixture(scope="module")
-def sd(tmp_path_factory: pytest.TempPathFactory) -> ServicedeskApp:
-    app = App(context=CONTEXT, outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    built = build_app(app, nag=False)  # nag runs explicitly below, to report findings
-    app.synth()
-    return built
-
-
-@pytest.fixture(scope="module")
-def templates(sd: ServicedeskApp) -> dict[str, Template]:
-    return {stack.node.id.rsplit("-", 1)[-1]: Template.from_stack(stack) for stack in sd.stacks}
+S3_READ_ACTIONS = {"s3:GetObject", "s3:GetObject*", "s3:Get*", "s3:*", "*"}
 
 
 def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = template.find_resources(kind)
-    return found
+    return {k: dict(v) for k, v in template.find_resources(kind).items()}
 
 
-def _all_resources(templates: dict[str, Template], kind: str) -> Iterator[tuple[str, dict]]:
+def _all_resources(
+    templates: dict[str, Template], kind: str
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for name, template in templates.items():
         for logical_id, resource in _resources(template, kind).items():
-            yield f"{name}/{logical_id}", resource
+            yield name, logical_id, resource
 
 
-def test_every_function_is_python312_on_arm64(templates: dict[str, Template]) -> None:
-    ours = 0
-    for where, fn in _all_resources(templates, "AWS::Lambda::Function"):
+def _logical_id(construct: IConstruct) -> str:
+    resource = construct.node.default_child
+    assert isinstance(resource, CfnElement), construct.node.path
+    return Stack.of(construct).get_logical_id(resource)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _service_of(fn: dict[str, Any]) -> str | None:
+    env = fn["Properties"].get("Environment", {}).get("Variables", {})
+    service = env.get("POWERTOOLS_SERVICE_NAME")
+    return service.removeprefix("servicedesk-").replace("-", "_") if service else None
+
+
+# --- functions ------------------------------------------------------------------------
+
+
+def test_every_function_is_python312_on_arm64(dev: Synthesized) -> None:
+    ours = set()
+    for where, logical_id, fn in _all_resources(dev.templates, "AWS::Lambda::Function"):
         props = fn["Properties"]
         if props["Handler"] in CDK_FRAMEWORK_HANDLERS and props["Runtime"].startswith("nodejs"):
             continue
-        ours += 1
-        assert props["Runtime"] == "python3.12", where
-        assert props["Architectures"] == ["arm64"], where
-        assert props["TracingConfig"] == {"Mode": "Active"}, where
-        assert len(props["Layers"]) == 2, where
-    # authorizer + one per domain + migrate, at least
-    assert ours >= 2 + len(DOMAINS)
+        ours.add(_service_of(fn))
+        assert props["Runtime"] == "python3.12", (where, logical_id)
+        assert props["Architectures"] == ["arm64"], (where, logical_id)
+        assert len(props["Layers"]) == 2, (where, logical_id)
+    assert {"authorizer", "migrate", *DOMAINS, *PLANNED_FUNCTIONS} <= ours
 
 
-def test_queues_redrive_to_their_dlq(sd: ServicedeskApp, templates: dict[str, Template]) -> None:
-    stack = sd.asyncq
-    queues = _resources(templates["Async"], "AWS::SQS::Queue")
-    max_receive = sd.config.dlq_max_receive_count
-    for name in QUEUES:
-        queue_id = stack.get_logical_id(stack.queues[name].node.default_child)  # type: ignore[arg-type]
-        dlq_id = stack.get_logical_id(stack.dlqs[name].node.default_child)  # type: ignore[arg-type]
-        props = queues[queue_id]["Properties"]
-        assert props["RedrivePolicy"] == {
-            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-            "maxReceiveCount": max_receive,
-        }
-        assert props["SqsManagedSseEnabled"] is True
-    # every queue is either redriven or is itself a DLQ
-    dlq_ids = {stack.get_logical_id(q.node.default_child) for q in stack.dlqs.values()}  # type: ignore[arg-type]
-    for logical_id, queue in queues.items():
-        assert "RedrivePolicy" in queue["Properties"] or logical_id in dlq_ids, logical_id
-    # and every queue refuses plain HTTP
-    policies = _resources(templates["Async"], "AWS::SQS::QueuePolicy")
-    assert len(policies) == len(queues)
+def test_every_function_has_tracing_and_log_retention(dev: Synthesized) -> None:
+    """Ours and CDK's alike: X-Ray active, and a log group that expires."""
+    retention = dev.sd.config.log_retention_days
+    checked = 0
+    for stack, logical_id, fn in _all_resources(dev.templates, "AWS::Lambda::Function"):
+        where = f"{stack}/{logical_id}"
+        props = fn["Properties"]
+        assert props.get("TracingConfig") == {"Mode": "Active"}, where
+        log_groups = _resources(dev.templates[stack], "AWS::Logs::LogGroup")
+        configured = props.get("LoggingConfig", {}).get("LogGroup")
+        if configured is not None:
+            group = log_groups[configured["Ref"]]
+        else:
+            # A group Lambda would otherwise create itself: /aws/lambda/<function name>.
+            expected_name = {"Fn::Join": ["", ["/aws/lambda/", {"Ref": logical_id}]]}
+            named = [
+                g
+                for g in log_groups.values()
+                if g["Properties"].get("LogGroupName") == expected_name
+            ]
+            retained = [
+                r
+                for r in _resources(dev.templates[stack], "Custom::LogRetention").values()
+                if r["Properties"].get("LogGroupName") == expected_name
+            ]
+            assert named or retained, f"{where}: no log group with a retention"
+            group = named[0] if named else retained[0]
+        assert group["Properties"]["RetentionInDays"] == retention, where
+        checked += 1
+    assert checked >= 2 + len(DOMAINS) + len(PLANNED_FUNCTIONS)
+    # And no log group anywhere keeps logs forever.
+    for stack, logical_id, group in _all_resources(dev.templates, "AWS::Logs::LogGroup"):
+        assert "RetentionInDays" in group["Properties"], f"{stack}/{logical_id}"
 
 
-def test_attachments_bucket_private_and_tls_only(templates: dict[str, Template]) -> None:
-    storage = templates["Storage"]
+# --- storage --------------------------------------------------------------------------
+
+
+def test_attachments_bucket_private_and_tls_only(dev: Synthesized) -> None:
+    storage = dev.templates["Storage"]
     storage.has_resource_properties(
         "AWS::S3::Bucket",
         {
@@ -104,8 +118,11 @@ def test_attachments_bucket_private_and_tls_only(templates: dict[str, Template])
                 "IgnorePublicAcls": True,
                 "RestrictPublicBuckets": True,
             },
+            "BucketEncryption": Match.any_value(),
             "VersioningConfiguration": {"Status": "Enabled"},
-            "CorsConfiguration": Match.any_value(),
+            "CorsConfiguration": {
+                "CorsRules": [Match.object_like({"AllowedOrigins": [dev.sd.config.web_origin]})]
+            },
             "LifecycleConfiguration": {
                 "Rules": Match.array_with(
                     [
@@ -117,7 +134,10 @@ def test_attachments_bucket_private_and_tls_only(templates: dict[str, Template])
             },
         },
     )
-    for bucket_id in _resources(storage, "AWS::S3::Bucket"):
+    buckets = _resources(storage, "AWS::S3::Bucket")
+    assert _logical_id(dev.sd.storage.bucket) in buckets
+    for bucket_id in buckets:
+        # The bucket policy denies every request that does not arrive over TLS.
         storage.has_resource_properties(
             "AWS::S3::BucketPolicy",
             {
@@ -128,6 +148,7 @@ def test_attachments_bucket_private_and_tls_only(templates: dict[str, Template])
                             Match.object_like(
                                 {
                                     "Effect": "Deny",
+                                    "Principal": {"AWS": "*"},
                                     "Action": "s3:*",
                                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                                 }
@@ -137,6 +158,151 @@ def test_attachments_bucket_private_and_tls_only(templates: dict[str, Template])
                 },
             },
         )
+
+
+def _roles_of_functions(templates: dict[str, Template]) -> dict[tuple[str, str], str]:
+    """(stack, role logical id) -> function name."""
+    roles: dict[tuple[str, str], str] = {}
+    for stack, _, fn in _all_resources(templates, "AWS::Lambda::Function"):
+        role = fn["Properties"].get("Role", {})
+        name = _service_of(fn)
+        if isinstance(role, dict) and "Fn::GetAtt" in role and name:
+            roles[(stack, role["Fn::GetAtt"][0])] = name
+    return roles
+
+
+def _bucket_statements(
+    templates: dict[str, Template], bucket_marker: str
+) -> Iterator[tuple[str, str, set[str]]]:
+    """(stack, role logical id, actions) for each identity-policy statement on the bucket."""
+    for stack, _, policy in _all_resources(templates, "AWS::IAM::Policy"):
+        props = policy["Properties"]
+        for statement in props["PolicyDocument"]["Statement"]:
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = set(_as_list(statement.get("Action", [])))
+            if not any(a == "*" or a.startswith("s3:") for a in actions):
+                continue
+            resources = json.dumps(statement.get("Resource"))
+            if bucket_marker not in resources and resources != '"*"':
+                continue
+            for role in props.get("Roles", []):
+                yield stack, role.get("Ref"), actions
+
+
+def test_only_functions_that_need_it_touch_the_attachments_bucket(dev: Synthesized) -> None:
+    marker = f"sd-{dev.sd.config.stage}-att-"
+    roles = _roles_of_functions(dev.templates)
+    touching: dict[str, set[str]] = {}
+    for stack, role, actions in _bucket_statements(dev.templates, marker):
+        name = roles.get((stack, role), f"{stack}/{role}")
+        touching.setdefault(name, set()).update(actions)
+
+    allowed = set(BUCKET_DOMAINS) | {n for n, job in SCHEDULED_JOBS.items() if job.bucket}
+    assert set(touching) <= allowed, touching
+    # The ones that exist do get what they need (with stubs: attachment_cleanup).
+    expected = {n for n in allowed if n in dev.functions}
+    assert set(touching) == expected
+    # No AWS managed S3 policy on any role either.
+    for stack, logical_id, role_resource in _all_resources(dev.templates, "AWS::IAM::Role"):
+        managed = json.dumps(role_resource["Properties"].get("ManagedPolicyArns", []))
+        assert "S3" not in managed, f"{stack}/{logical_id}"
+
+
+def test_tickets_function_cannot_read_the_bucket(dev: Synthesized) -> None:
+    tickets = dev.sd.api.functions["tickets"]
+    role_id = _logical_id(tickets.role)
+    marker = f"sd-{dev.sd.config.stage}-att-"
+    for stack, role, actions in _bucket_statements(dev.templates, marker):
+        if (stack, role) == ("Api", role_id):
+            assert not actions & S3_READ_ACTIONS, actions
+    env = dev.templates["Api"].to_json()["Resources"][_logical_id(tickets.function)]
+    assert "SERVICEDESK_ATTACHMENTS_BUCKET" not in env["Properties"]["Environment"]["Variables"]
+
+
+# --- queues ---------------------------------------------------------------------------
+
+
+def test_queues_redrive_to_their_dlq(dev: Synthesized) -> None:
+    stack = dev.sd.asyncq
+    queues = _resources(dev.templates["Async"], "AWS::SQS::Queue")
+    max_receive = dev.sd.config.dlq_max_receive_count
+    for name in QUEUES:
+        props = queues[_logical_id(stack.queues[name])]["Properties"]
+        assert props["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [_logical_id(stack.dlqs[name]), "Arn"]},
+            "maxReceiveCount": max_receive,
+        }
+        assert props["SqsManagedSseEnabled"] is True
+    # every queue is either redriven or is itself a DLQ
+    dlq_ids = {_logical_id(q) for q in stack.dlqs.values()}
+    for logical_id, queue in queues.items():
+        assert "RedrivePolicy" in queue["Properties"] or logical_id in dlq_ids, logical_id
+    # and every queue refuses plain HTTP
+    policies = _resources(dev.templates["Async"], "AWS::SQS::QueuePolicy")
+    assert len(policies) == len(queues)
+
+
+def _queue_of_alarm(alarm: dict[str, Any], outputs: dict[str, Any]) -> str | None:
+    """Logical id (in the Async stack) of the queue an alarm watches."""
+    for dimension in alarm["Properties"].get("Dimensions", []):
+        if dimension["Name"] != "QueueName":
+            continue
+        value = dimension["Value"]
+        # Cross-stack reference: an output of the Async stack, by name.
+        if "Fn::GetStackOutput" in value:
+            value = outputs[value["Fn::GetStackOutput"]["OutputName"]]["Value"]
+        elif "Fn::ImportValue" in value:
+            export = value["Fn::ImportValue"]
+            value = next(
+                o["Value"] for o in outputs.values() if o.get("Export", {}).get("Name") == export
+            )
+        return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def test_each_queue_has_a_dlq_and_an_alarm(dev: Synthesized) -> None:
+    async_template = dev.templates["Async"].to_json()
+    queues = {k for k, v in async_template["Resources"].items() if v["Type"] == "AWS::SQS::Queue"}
+    outputs = async_template.get("Outputs", {})
+    topic_ids = set(_resources(dev.templates["Observability"], "AWS::SNS::Topic"))
+    alarmed: dict[str, set[str]] = {}
+    for alarm in _resources(dev.templates["Observability"], "AWS::CloudWatch::Alarm").values():
+        queue = _queue_of_alarm(alarm, outputs)
+        if queue is None:
+            continue
+        props = alarm["Properties"]
+        assert props["AlarmActions"] and all(a["Ref"] in topic_ids for a in props["AlarmActions"])
+        alarmed.setdefault(queue, set()).add(props["MetricName"])
+
+    stack = dev.sd.asyncq
+    dlq_ids = {_logical_id(q) for q in stack.dlqs.values()}
+    main_ids = {_logical_id(q) for q in stack.queues.values()}
+    assert queues == dlq_ids | main_ids
+    for queue in main_ids:
+        # Main queue: redriven to a DLQ (above) and alarmed on the age of its oldest message.
+        assert "ApproximateAgeOfOldestMessage" in alarmed.get(queue, set()), queue
+    for queue in dlq_ids:
+        assert "ApproximateNumberOfMessagesVisible" in alarmed.get(queue, set()), queue
+    # DLQ alarms fire on the first message.
+    dev.templates["Observability"].has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )
+
+
+def test_consumers_report_batch_item_failures(dev: Synthesized) -> None:
+    mappings = _resources(dev.templates["Async"], "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == len([c for c in CONSUMERS if c in dev.functions])
+    for mapping in mappings.values():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+# --- REST API -------------------------------------------------------------------------
 
 
 def _resource_paths(api: Template) -> dict[str, str]:
@@ -159,8 +325,16 @@ def _resource_paths(api: Template) -> dict[str, str]:
     return paths
 
 
-def test_rest_api_methods_use_the_authorizer_except_public(templates: dict[str, Template]) -> None:
-    api = templates["Api"]
+def _integration_function(method: dict[str, Any]) -> str | None:
+    uri = json.dumps(method["Properties"].get("Integration", {}).get("Uri", {}))
+    marker = '{"Fn::GetAtt": ["'
+    if marker not in uri:
+        return None
+    return uri.split(marker, 1)[1].split('"', 1)[0]
+
+
+def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> None:
+    api = dev.templates["Api"]
     authorizers = _resources(api, "AWS::ApiGateway::Authorizer")
     assert len(authorizers) == 1
     authorizer_id, authorizer = next(iter(authorizers.items()))
@@ -169,8 +343,9 @@ def test_rest_api_methods_use_the_authorizer_except_public(templates: dict[str, 
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 300
 
     paths = _resource_paths(api)
+    function_ids = {name: _logical_id(fn.function) for name, fn in dev.sd.api.functions.items()}
     seen_public: set[str] = set()
-    authorized = 0
+    authorized: dict[str, str] = {}  # path -> function logical id
     for logical_id, method in _resources(api, "AWS::ApiGateway::Method").items():
         props = method["Properties"]
         resource = props["ResourceId"]
@@ -182,16 +357,30 @@ def test_rest_api_methods_use_the_authorizer_except_public(templates: dict[str, 
             seen_public.add(path)
             assert props["AuthorizationType"] == "NONE", path
             continue
-        authorized += 1
         assert props["AuthorizationType"] == "CUSTOM", (logical_id, path)
         assert props["AuthorizerId"] == {"Ref": authorizer_id}, (logical_id, path)
+        authorized[path] = _integration_function(method) or ""
     assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= seen_public
-    assert authorized >= 2 * len(DOMAINS)
-    assert "/v1/me/{proxy+}" in paths.values()
+    assert "/v1/.well-known/{proxy+}" in seen_public
+
+    # Every domain prefix (identity, tickets, admin, ...) is guarded, at the prefix and below,
+    # unless the prefix itself is public; and it reaches its own domain's function.
+    for domain, prefixes in DOMAINS.items():
+        for prefix in prefixes:
+            for path in (f"/v1/{prefix}", f"/v1/{prefix}/{{proxy+}}"):
+                if path in PUBLIC_PATHS:
+                    continue
+                assert path in authorized, f"{path} has no authorized method"
+                assert authorized[path] == function_ids[domain], path
+    for path in ("/v1/tickets", "/v1/ticket-invitations/{proxy+}", "/v1/settings"):
+        assert path in authorized
+    for path in ("/v1/teams/{proxy+}", "/v1/categories", "/v1/me", "/v1/users/{proxy+}"):
+        assert path in authorized
 
 
-def test_rest_api_stage_logging_tracing_throttling(sd: ServicedeskApp, templates: dict) -> None:
-    api = templates["Api"]
+def test_rest_api_stage_logging_tracing_throttling(dev: Synthesized) -> None:
+    config = dev.sd.config
+    api = dev.templates["Api"]
     api.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
@@ -201,8 +390,8 @@ def test_rest_api_stage_logging_tracing_throttling(sd: ServicedeskApp, templates
                 [
                     Match.object_like(
                         {
-                            "ThrottlingRateLimit": sd.config.api_throttle_rate_limit,
-                            "ThrottlingBurstLimit": sd.config.api_throttle_burst_limit,
+                            "ThrottlingRateLimit": config.api_throttle_rate_limit,
+                            "ThrottlingBurstLimit": config.api_throttle_burst_limit,
                         }
                     )
                 ]
@@ -213,35 +402,39 @@ def test_rest_api_stage_logging_tracing_throttling(sd: ServicedeskApp, templates
     api.resource_count_is("AWS::ApiGateway::ApiKey", 1)
     api.has_resource_properties(
         "AWS::Lambda::Function",
-        {"ReservedConcurrentExecutions": sd.config.reserved_concurrency},
+        {"ReservedConcurrentExecutions": config.reserved_concurrency},
     )
 
 
-def test_aurora_is_serverless_v2_postgres(sd: ServicedeskApp, templates: dict) -> None:
-    data = templates["Data"]
+# --- database -------------------------------------------------------------------------
+
+
+def test_aurora_is_serverless_v2_postgres(dev: Synthesized) -> None:
+    config = dev.sd.config
+    data = dev.templates["Data"]
     data.has_resource_properties(
         "AWS::RDS::DBCluster",
         {
             "Engine": "aurora-postgresql",
             "EngineVersion": Match.string_like_regexp(r"^16\."),
             "ServerlessV2ScalingConfiguration": {
-                "MinCapacity": sd.config.aurora_min_acu,
-                "MaxCapacity": sd.config.aurora_max_acu,
+                "MinCapacity": config.aurora_min_acu,
+                "MaxCapacity": config.aurora_max_acu,
             },
             "StorageEncrypted": True,
             "EnableIAMDatabaseAuthentication": True,
         },
     )
     instances = _resources(data, "AWS::RDS::DBInstance")
-    assert instances
+    assert len(instances) == 1 + config.aurora_readers
     assert all(i["Properties"]["DBInstanceClass"] == "db.serverless" for i in instances.values())
     # owner and app secrets, each rotated
     data.resource_count_is("AWS::SecretsManager::RotationSchedule", 2)
     data.resource_count_is("Custom::ServicedeskMigrations", 1)
 
 
-def test_rds_proxy_requires_tls_and_iam(templates: dict[str, Template]) -> None:
-    templates["Data"].has_resource_properties(
+def test_rds_proxy_requires_tls_and_iam(dev: Synthesized) -> None:
+    dev.templates["Data"].has_resource_properties(
         "AWS::RDS::DBProxy",
         {
             "EngineFamily": "POSTGRESQL",
@@ -251,24 +444,110 @@ def test_rds_proxy_requires_tls_and_iam(templates: dict[str, Template]) -> None:
     )
 
 
-def test_schedules_exist_for_existing_scheduled_functions(templates: dict) -> None:
-    schedules = _resources(templates["Async"], "AWS::Scheduler::Schedule")
-    functions = _resources(templates["Async"], "AWS::Lambda::Function")
-    expected = {name for name in SCHEDULED_JOBS if function_exists(name)}
-    targeted = set()
+def _ingress_rules(template: Mapping[str, Any], sg_id: str) -> list[dict[str, Any]]:
+    resources = template["Resources"]
+    rules = list(resources[sg_id]["Properties"].get("SecurityGroupIngress", []))
+    for resource in resources.values():
+        if resource["Type"] != "AWS::EC2::SecurityGroupIngress":
+            continue
+        if resource["Properties"]["GroupId"] == {"Fn::GetAtt": [sg_id, "GroupId"]}:
+            rules.append(resource["Properties"])
+    return rules
+
+
+def test_database_is_not_publicly_reachable(dev: Synthesized) -> None:
+    data = dev.sd.data
+    template = dev.templates["Data"].to_json()
+    resources = template["Resources"]
+
+    # No way in from the internet at all: no internet or NAT gateway in the VPC.
+    kinds = {r["Type"] for r in resources.values()}
+    assert not kinds & {"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP"}
+
+    # Instances are not publicly accessible; the cluster and proxy sit in isolated subnets.
+    for instance in _resources(dev.templates["Data"], "AWS::RDS::DBInstance").values():
+        assert instance["Properties"]["PubliclyAccessible"] is False
+    isolated = {
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::EC2::Subnet"
+        and {"Key": "aws-cdk:subnet-type", "Value": "Isolated"} in r["Properties"]["Tags"]
+        and r["Properties"]["MapPublicIpOnLaunch"] is False
+    }
+    assert isolated
+    subnet_groups = _resources(dev.templates["Data"], "AWS::RDS::DBSubnetGroup")
+    assert subnet_groups
+    for group in subnet_groups.values():
+        assert {s["Ref"] for s in group["Properties"]["SubnetIds"]} <= isolated
+    for proxy in _resources(dev.templates["Data"], "AWS::RDS::DBProxy").values():
+        assert {s["Ref"] for s in proxy["Properties"]["VpcSubnetIds"]} <= isolated
+
+    # The cluster's security group admits only the proxy and the admin Lambdas, on 5432.
+    (cluster,) = _resources(dev.templates["Data"], "AWS::RDS::DBCluster").values()
+    (cluster_sg,) = cluster["Properties"]["VpcSecurityGroupIds"]
+    allowed = {_logical_id(data.proxy_sg), _logical_id(data.db_admin_sg)}
+    rules = _ingress_rules(template, cluster_sg["Fn::GetAtt"][0])
+    assert cluster["Properties"]["Port"] == DB_PORT
+    cluster_port = {"Fn::GetAtt": [_logical_id(data.cluster), "Endpoint.Port"]}
+    assert rules
+    sources = set()
+    for rule in rules:
+        assert "CidrIp" not in rule and "CidrIpv6" not in rule, rule
+        assert rule["IpProtocol"] == "tcp", rule
+        assert rule["FromPort"] in (DB_PORT, cluster_port), rule
+        assert rule["ToPort"] == rule["FromPort"], rule
+        sources.add(rule["SourceSecurityGroupId"]["Fn::GetAtt"][0])
+    assert sources == allowed
+    # The proxy admits only the functions' client group, on 5432.
+    proxy_rules = _ingress_rules(template, _logical_id(data.proxy_sg))
+    assert [r["SourceSecurityGroupId"]["Fn::GetAtt"][0] for r in proxy_rules] == [
+        _logical_id(data.db_client_sg)
+    ]
+    assert all((r["FromPort"], r["ToPort"]) == (DB_PORT, DB_PORT) for r in proxy_rules)
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+def test_schedules_exist_for_existing_scheduled_functions(dev: Synthesized) -> None:
+    """With the stubs staged by conftest, every planned job is scheduled."""
+    async_stack = dev.templates["Async"]
+    schedules = _resources(async_stack, "AWS::Scheduler::Schedule")
+    functions = _resources(async_stack, "AWS::Lambda::Function")
+    dlq_arn = {"Fn::GetAtt": [_logical_id(dev.sd.asyncq.scheduler_dlq), "Arn"]}
+    rates: dict[str, str] = {}
     for schedule in schedules.values():
-        target = schedule["Properties"]["Target"]
-        assert "DeadLetterConfig" in target
-        assert "RetryPolicy" in target
-        fn_id = target["Arn"]["Fn::GetAtt"][0]
-        env = functions[fn_id]["Properties"]["Environment"]["Variables"]
-        targeted.add(env["POWERTOOLS_SERVICE_NAME"].removeprefix("servicedesk-").replace("-", "_"))
-    assert targeted == expected
-    templates["Async"].resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
+        props = schedule["Properties"]
+        target = props["Target"]
+        assert target["DeadLetterConfig"] == {"Arn": dlq_arn}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        assert props["State"] == "ENABLED"
+        name = _service_of(functions[target["Arn"]["Fn::GetAtt"][0]])
+        assert name is not None
+        rates[name] = props["ScheduleExpression"]
+    assert set(rates) == {name for name in SCHEDULED_JOBS if name in dev.functions}
+    assert set(rates) == set(SCHEDULED_JOBS)  # stubs make every job present
+    assert rates["sla_evaluator"] == "rate(1 minute)"
+    assert rates["outbox_sweeper"] == "rate(1 minute)"
+    async_stack.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
+    # The evaluator has its own error alarm.
+    dev.templates["Observability"].has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "Errors", "Namespace": "AWS/Lambda"}
+    )
 
 
-def test_cdk_nag_reports_no_unacknowledged_findings(sd: ServicedeskApp) -> None:
-    app = sd.data.node.scope
+def test_stubs_stay_out_of_the_repository(dev: Synthesized) -> None:
+    from stacks.constructs import function_exists
+
+    for name in dev.stubbed:
+        assert not function_exists(name), f"functions/{name}/handler.py appeared"
+
+
+# --- cdk-nag --------------------------------------------------------------------------
+
+
+def test_cdk_nag_reports_no_unacknowledged_findings(dev: Synthesized) -> None:
+    app = dev.sd.data.node.scope
     assert app is not None
     report = AwsSolutionsChecks().validate_scope(app)
     findings = [
@@ -281,17 +560,109 @@ def test_cdk_nag_reports_no_unacknowledged_findings(sd: ServicedeskApp) -> None:
     assert findings == []
 
 
-def test_app_synthesizes_with_the_nag_plugin(tmp_path: Path) -> None:
-    """What app.py does: the policy-validation plugin would raise on any finding."""
-    app = App(context=CONTEXT, outdir=str(tmp_path))
-    build_app(app, nag=True)
-    assembly = app.synth()
-    assert len(assembly.stacks) >= 5
+# --- environments ---------------------------------------------------------------------
+
+
+def test_prod_app_synthesizes_with_the_nag_plugin(prod: Synthesized) -> None:
+    """What app.py does with -c stage=prod: the plugin would have raised on any finding."""
+    assert prod.sd.config.stage == "prod"
+    assert prod.sd.config.preset == "prod"
+    assert len(prod.templates) >= 5
+
+
+def test_only_the_email_consumer_sends_mail_and_only_as_the_sender(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    def senders(synthesized: Synthesized) -> dict[str, list[Any]]:
+        roles = _roles_of_functions(synthesized.templates)
+        found: dict[str, list[Any]] = {}
+        for stack, _, policy in _all_resources(synthesized.templates, "AWS::IAM::Policy"):
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = _as_list(statement["Action"])
+                if any(a.startswith("ses:") or a == "*" for a in actions):
+                    for role in policy["Properties"]["Roles"]:
+                        name = roles.get((stack, role["Ref"]), role["Ref"])
+                        found.setdefault(name, []).extend(_as_list(statement["Resource"]))
+        return found
+
+    assert senders(dev) == {}  # no emailSender configured: nobody may send
+    prod_senders = senders(prod)
+    assert set(prod_senders) == {"email_consumer"}
+    domain = PROD_EMAIL_SENDER.rsplit("@", 1)[1]
+    rendered = json.dumps(prod_senders["email_consumer"])
+    assert f":identity/{PROD_EMAIL_SENDER}" in rendered and f":identity/{domain}" in rendered
+    email_fn = prod.sd.asyncq.functions["email_consumer"]
+    env = prod.templates["Async"].to_json()["Resources"][_logical_id(email_fn.function)]
+    assert env["Properties"]["Environment"]["Variables"]["SERVICEDESK_EMAIL_SENDER"] == (
+        PROD_EMAIL_SENDER
+    )
+
+
+def test_config_presets_dev_and_prod() -> None:
+    dev = load_config(App(context=CONTEXT).node)
+    prod = load_config(App(context={**CONTEXT, "stage": "prod"}).node)
+    assert (dev.stage, dev.preset, prod.stage, prod.preset) == ("dev", "dev", "prod", "prod")
+    assert (dev.removal_policy, prod.removal_policy) == ("destroy", "retain")
+    assert (dev.database_removal_policy, prod.database_removal_policy) == ("destroy", "snapshot")
+    assert (dev.deletion_protection, prod.deletion_protection) == (False, True)
+    assert dev.log_retention_days < prod.log_retention_days
+    assert dev.aurora_max_acu < prod.aurora_max_acu
+    assert prod.aurora_readers >= 1
+    # Another stage may borrow the prod preset; any single value still overrides it.
+    staging = load_config(App(context={**CONTEXT, "stage": "staging", "preset": "prod"}).node)
+    assert (staging.stage, staging.deletion_protection, staging.aurora_readers) == (
+        "staging",
+        True,
+        PRESETS["prod"]["auroraReaders"],
+    )
+    lean = load_config(App(context={**CONTEXT, "stage": "prod", "auroraReaders": "0"}).node)
+    assert lean.aurora_readers == 0 and lean.deletion_protection
+    # cdk.json's common object must not pin what the presets decide.
+    assert not set(CONTEXT[CONTEXT_KEY]) & {k for p in PRESETS.values() for k in p}
+
+
+def test_config_per_stage_context_object() -> None:
+    context = {**CONTEXT, "stage": "prod", f"{CONTEXT_KEY}:prod": {"auroraMaxAcu": 32}}
+    assert load_config(App(context=context).node).aurora_max_acu == 32
+
+
+def _deletion_policies(templates: dict[str, Template], kind: str) -> set[str]:
+    return {r.get("DeletionPolicy", "Delete") for _, _, r in _all_resources(templates, kind)}
+
+
+def test_dev_and_prod_templates_differ_where_the_presets_say(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    (dev_cluster,) = _resources(dev.templates["Data"], "AWS::RDS::DBCluster").values()
+    (prod_cluster,) = _resources(prod.templates["Data"], "AWS::RDS::DBCluster").values()
+    assert dev_cluster["DeletionPolicy"] == "Delete"
+    assert dev_cluster["Properties"]["DeletionProtection"] is False
+    assert prod_cluster["DeletionPolicy"] == "Snapshot"
+    assert prod_cluster["Properties"]["DeletionProtection"] is True
+    assert prod_cluster["Properties"]["BackupRetentionPeriod"] == 14
+    assert prod_cluster["Properties"]["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 16
+    assert len(_resources(prod.templates["Data"], "AWS::RDS::DBInstance")) == 2
+
+    # Log groups: deleted with a dev stack, kept with a prod one; retention per preset.
+    assert _deletion_policies(dev.templates, "AWS::Logs::LogGroup") == {"Delete"}
+    assert _deletion_policies(prod.templates, "AWS::Logs::LogGroup") == {"Retain"}
+    for synthesized in (dev, prod):
+        days = {
+            g["Properties"]["RetentionInDays"]
+            for _, _, g in _all_resources(synthesized.templates, "AWS::Logs::LogGroup")
+        }
+        assert days == {synthesized.sd.config.log_retention_days}
+    # The JWT signing key outlives a prod stack only.
+    dev_secret = dev.templates["Api"].find_resources("AWS::SecretsManager::Secret")
+    prod_secret = prod.templates["Api"].find_resources("AWS::SecretsManager::Secret")
+    assert {r.get("DeletionPolicy") for r in dev_secret.values()} == {"Delete"}
+    assert {r.get("DeletionPolicy") for r in prod_secret.values()} == {"Retain"}
+    # The attachments bucket is customer data: retained in every stage.
+    assert _deletion_policies(dev.templates, "AWS::S3::Bucket") == {"Retain"}
+    assert _deletion_policies(prod.templates, "AWS::S3::Bucket") == {"Retain"}
 
 
 def test_config_reads_context_object_and_cli_overrides() -> None:
-    from stacks.config import load_config
-
     app = App(context={**CONTEXT, "stage": "prod", "auroraMaxAcu": "8", "alarmEmail": ""})
     config = load_config(app.node)
     assert config.stage == "prod"
@@ -301,3 +672,5 @@ def test_config_reads_context_object_and_cli_overrides() -> None:
     assert config.dlq_max_receive_count == CONTEXT["servicedesk"]["dlqMaxReceiveCount"]
     with pytest.raises(ValueError, match="auroraMinAcu"):
         load_config(App(context={"auroraMinAcu": "9", "auroraMaxAcu": "8"}).node)
+    with pytest.raises(ValueError, match="oidc"):
+        load_config(App(context={"oidcIssuer": "https://idp.example.com"}).node)

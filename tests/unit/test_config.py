@@ -9,8 +9,25 @@ from servicedesk.platform.config import Settings
 def test_placeholder_secrets_are_refused_outside_dev():
     with pytest.raises(ValidationError, match="placeholder"):
         Settings(environment="prod", jwt_private_key="changeme", database_url="postgresql://x/y")
-    with pytest.raises(ValidationError, match="jwt_private_key"):
-        Settings(environment="prod", database_url="postgresql://x/y", jwt_private_key=None)
+    with pytest.raises(ValidationError, match="placeholder"):
+        Settings(environment="prod", database_url="changeme", jwt_private_key=None)
+
+
+def test_a_function_without_a_signing_key_fails_where_it_signs(monkeypatch):
+    from servicedesk.platform import config, tokens
+
+    monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "prod")
+    monkeypatch.delenv("SERVICEDESK_JWT_PRIVATE_KEY", raising=False)
+    config.get_settings.cache_clear()
+    tokens.get_keyset.cache_clear()
+    try:
+        assert config.get_settings().jwt_private_key is None  # cold start is fine
+        with pytest.raises(RuntimeError, match="no JWT signing key"):
+            tokens.get_keyset()
+    finally:
+        monkeypatch.undo()
+        config.get_settings.cache_clear()
+        tokens.get_keyset.cache_clear()
 
 
 def test_dev_needs_no_secrets():

@@ -96,15 +96,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self) -> Settings:
+        # Which secrets a function needs depends on the function (the authorizer has no
+        # database, the evaluator signs no token): absence fails where the secret is used
+        # (get_keyset, database_url). What is refused here, at cold start, is a placeholder.
         if self.environment is Environment.DEV:
             return self
-        if self.jwt_private_key is None and self.jwt_private_key_secret_arn is None:
-            raise ValueError("jwt_private_key or jwt_private_key_secret_arn is required")
         key = self.jwt_private_key.get_secret_value() if self.jwt_private_key else None
         if key is not None and key.strip().lower() in PLACEHOLDERS:
             raise ValueError("jwt_private_key is a placeholder; set a real key")
-        if self.database_url is None and self.database_secret_arn is None:
-            raise ValueError("database_url or database_secret_arn is required")
+        url = self.database_url.get_secret_value() if self.database_url else None
+        if url is not None and url.strip().lower() in PLACEHOLDERS:
+            raise ValueError("database_url is a placeholder")
         if self.oidc_issuer and not (self.oidc_audience and self.oidc_jwks_url):
             raise ValueError("oidc_issuer needs oidc_audience and oidc_jwks_url")
         return self

@@ -83,8 +83,11 @@ def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Co
     )
     ctx.session.add(comment)
     now = datetime.now(UTC)
-    if ctx.is_staff and data.visibility == "public" and not is_requester:
-        ticket.first_response_at = ticket.first_response_at or now
+    if data.visibility == "public":
+        by_staff = ctx.is_staff and not is_requester
+        if by_staff:
+            ticket.first_response_at = ticket.first_response_at or now
+        service.clock(ctx).replied(ticket, by_staff=by_staff, now=now)
     ticket.updated_at = now
     event_visibility = "internal" if data.visibility == "internal" else "public"
     timeline.event(

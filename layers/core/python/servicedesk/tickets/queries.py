@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
+    exists,
     func,
     literal,
     or_,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.sla.models import SlaTarget
 from servicedesk.tickets.models import Comment, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_comments, visible_events
@@ -40,6 +42,7 @@ SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "updated_at": (("updated_at",), False),
     "-priority": (("priority_rank", "created_at"), True),
     "priority": (("priority_rank", "created_at"), False),
+    "sla_due": (("sla_due_at",), False),
 }
 NUMBER = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{1,9}$")
 WORD = re.compile(r"[\w]+", re.UNICODE)
@@ -59,6 +62,7 @@ class TicketFilters:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     q: str | None = None
+    sla: str | None = None  # breached | at_risk
 
 
 def _assignee_clause(ctx: RequestContext, value: str) -> ColumnElement[bool]:
@@ -76,32 +80,53 @@ def _assignee_clause(ctx: RequestContext, value: str) -> ColumnElement[bool]:
 
 def _filter_clauses(ctx: RequestContext, f: TicketFilters) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
-    ranges: list[tuple[Any, datetime | None, datetime | None]] = [
-        (Ticket.created_at, f.created_after, f.created_before),
-        (Ticket.updated_at, f.updated_after, f.updated_before),
-    ]
-    exact: list[tuple[Any, uuid.UUID | None]] = [
-        (Ticket.team_id, f.team_id),
-        (Ticket.requester_id, f.requester_id),
-        (Ticket.category_id, f.category_id),
-    ]
     if f.status:
         clauses.append(Ticket.status.in_(f.status))
     if f.priority:
         clauses.append(Ticket.priority.in_(f.priority))
     if f.assignee:
         clauses.append(_assignee_clause(ctx, f.assignee))
-    for column, value in exact:
-        if value is not None:
-            clauses.append(column == value)
     if f.tag:
         clauses.append(Ticket.tags.contains([f.tag.lower()]))
+    if f.sla:
+        clauses.append(_sla_clause(f.sla))
+    return clauses + _exact_and_range_clauses(f)
+
+
+def _exact_and_range_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    exact: list[tuple[Any, uuid.UUID | None]] = [
+        (Ticket.team_id, f.team_id),
+        (Ticket.requester_id, f.requester_id),
+        (Ticket.category_id, f.category_id),
+    ]
+    clauses: list[ColumnElement[bool]] = [col == value for col, value in exact if value is not None]
+    ranges: list[tuple[Any, datetime | None, datetime | None]] = [
+        (Ticket.created_at, f.created_after, f.created_before),
+        (Ticket.updated_at, f.updated_after, f.updated_before),
+    ]
     for column, low, high in ranges:
         if low is not None:
             clauses.append(column >= low)
         if high is not None:
             clauses.append(column < high)
     return clauses
+
+
+def _sla_clause(kind: str) -> ColumnElement[bool]:
+    """breached: a target still open past its due time; at_risk: past its first warning."""
+    unmet = and_(
+        SlaTarget.tenant_id == Ticket.tenant_id,
+        SlaTarget.ticket_id == Ticket.id,
+        SlaTarget.met_at.is_(None),
+    )
+    if kind == "breached":
+        return exists().where(unmet, SlaTarget.breached_at.is_not(None))
+    return exists().where(
+        unmet,
+        SlaTarget.breached_at.is_(None),
+        SlaTarget.paused_since.is_(None),
+        SlaTarget.warn_at[1] <= func.now(),
+    )
 
 
 def _tsquery(q: str) -> Any:
@@ -141,6 +166,8 @@ def list_tickets(
         Ticket.tenant_id == ctx.tenant_id, visible(ctx, settings), *_filter_clauses(ctx, filters)
     )
     names, descending = SORTS[sort]
+    if sort == "sla_due":
+        base = base.where(Ticket.sla_due_at.is_not(None))
     keys: list[Any] = [getattr(Ticket, n) for n in names]
     parse: list[Any] = [_parse_datetime if n.endswith("_at") else int for n in names]
     if filters.q:

@@ -40,7 +40,9 @@ from servicedesk.tickets.states import Status
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 invitations_router = APIRouter(prefix="/v1/ticket-invitations", tags=["tickets"])
-Sort = Literal["-created_at", "created_at", "-updated_at", "updated_at", "-priority", "priority"]
+Sort = Literal[
+    "-created_at", "created_at", "-updated_at", "updated_at", "-priority", "priority", "sla_due"
+]
 
 
 def _shaped(ticket: Any, response: Response) -> TicketPublic:
@@ -100,6 +102,10 @@ def list_tickets(
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Search")] = None,
+    sla: Annotated[
+        Literal["breached", "at_risk"] | None,
+        Query(description="Open SLA targets past due, or past their first warning"),
+    ] = None,
 ) -> Page[TicketPublic]:
     filters = queries.TicketFilters(
         status=[s.value for s in status or []],
@@ -114,6 +120,7 @@ def list_tickets(
         updated_after=updated_after,
         updated_before=updated_before,
         q=q,
+        sla=sla,
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
     return Page(items=[TicketPublic.model_validate(t) for t in rows], next_cursor=nxt)

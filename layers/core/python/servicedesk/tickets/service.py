@@ -20,6 +20,9 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.roles import Role
 from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.sla import policies as sla_policies
+from servicedesk.sla.engine import Clock
+from servicedesk.sla.models import Policy
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets import states, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
@@ -50,6 +53,25 @@ def get_visible(ctx: RequestContext, ticket_id: uuid.UUID, *, for_update: bool =
     if ticket is None:
         raise NotFound("no such ticket")
     return ticket
+
+
+def clock(ctx: RequestContext) -> Clock:
+    """The request's SLA clock (calendars and policies cached for the transaction)."""
+    cached = ctx.extra.get("sla_clock")
+    if not isinstance(cached, Clock):
+        cached = Clock(ctx.session, ctx.tenant_id)
+        ctx.extra["sla_clock"] = cached
+    return cached
+
+
+def sla_policy_for(ctx: RequestContext, ticket: Ticket) -> Policy | None:
+    return sla_policies.applicable(
+        ctx,
+        priority=ticket.priority,
+        category_id=ticket.category_id,
+        team_id=ticket.team_id,
+        requester_id=ticket.requester_id,
+    )
 
 
 def participant(ctx: RequestContext, ticket: Ticket) -> Participant | None:
@@ -214,6 +236,7 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
     )
     ctx.session.add(ticket)
     ctx.session.flush()
+    clock(ctx).start(ticket, sla_policy_for(ctx, ticket), now)
     timeline.event(ctx, ticket, "created", payload={"number": ticket.number})
     if assignee_id is not None:
         timeline.event(
@@ -317,6 +340,8 @@ def update(
     for name in changed:
         setattr(ticket, name, changes[name])
     _bump(ticket)
+    if changed & {"priority", "category_id"}:
+        clock(ctx).reclassified(ticket, sla_policy_for(ctx, ticket), datetime.now(UTC))
     after = _snapshot(ticket, changed)
     _field_events(ctx, ticket, before, after)
     enroll_staff(ctx, ticket)
@@ -385,6 +410,7 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
         ticket.resolved_at = None
         ticket.closed_at = None
     _bump(ticket)
+    clock(ctx).status_changed(ticket, previous, now)
     kind = (
         "reopened"
         if previous in ("resolved", "closed") and target is states.Status.OPEN
@@ -452,6 +478,8 @@ def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) ->
     before = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
     ticket.assignee_id, ticket.team_id = assignee, team
     _bump(ticket)
+    if team != before["team_id"]:
+        clock(ctx).reclassified(ticket, sla_policy_for(ctx, ticket), datetime.now(UTC))
     after = {"assignee_id": assignee, "team_id": team}
     timeline.event(ctx, ticket, "assigned", payload={"from": before, "to": after})
     timeline.audited(ctx, ticket, "ticket.assigned", before=before, after=after)

@@ -1,0 +1,1 @@
+"""SLA engine: business calendars, business-time arithmetic and SLA targets."""

@@ -1,0 +1,214 @@
+"""SLA policies: CRUD, and which policy applies to a ticket."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from servicedesk.platform import audit
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
+from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.sla.models import Calendar, Policy
+from servicedesk.sla.schemas import PolicyCreate, PolicyUpdate
+
+
+def matches(
+    policy: Policy,
+    *,
+    priority: str,
+    category_id: uuid.UUID | None,
+    team_id: uuid.UUID | None,
+    requester_tags: list[str],
+) -> bool:
+    c = policy.conditions or {}
+    checks: list[tuple[list[Any] | None, Any]] = [
+        (c.get("priorities"), priority),
+        (c.get("category_ids"), str(category_id) if category_id else None),
+        (c.get("team_ids"), str(team_id) if team_id else None),
+    ]
+    for allowed, value in checks:
+        if allowed is not None and value not in allowed:
+            return False
+    tags = c.get("requester_tags")
+    return tags is None or bool(set(tags) & {t.lower() for t in requester_tags})
+
+
+def applicable(
+    ctx: RequestContext,
+    *,
+    priority: str,
+    category_id: uuid.UUID | None,
+    team_id: uuid.UUID | None,
+    requester_id: uuid.UUID,
+) -> Policy | None:
+    """The first active policy, in precedence order, whose conditions match."""
+    policies = ctx.session.scalars(
+        select(Policy)
+        .where(Policy.tenant_id == ctx.tenant_id, Policy.active.is_(True))
+        .order_by(Policy.position, Policy.created_at)
+    ).all()
+    if not policies:
+        return None
+    tags = (
+        ctx.session.execute(
+            text("SELECT tags FROM memberships WHERE tenant_id = :t AND user_id = :u"),
+            {"t": ctx.tenant_id, "u": requester_id},
+        ).scalar()
+        or []
+    )
+    for policy in policies:
+        if matches(
+            policy,
+            priority=priority,
+            category_id=category_id,
+            team_id=team_id,
+            requester_tags=list(tags),
+        ):
+            return policy
+    return None
+
+
+def _reference_errors(ctx: RequestContext, data: PolicyCreate) -> list[dict[str, Any]]:
+    errors = []
+    conditions = data.conditions.model_dump(exclude_none=True)
+    for name, values in conditions.items():
+        if values == []:
+            errors.append(field_error(f"conditions.{name}", "an empty list never matches"))
+    refs = [
+        (f"conditions.category_ids.{n}", "categories", ref)
+        for n, ref in enumerate(data.conditions.category_ids or [])
+    ]
+    refs += [
+        (f"conditions.team_ids.{n}", "teams", ref)
+        for n, ref in enumerate(data.conditions.team_ids or [])
+    ]
+    refs += [
+        (f"escalations.{n}.team_id", "teams", e.team_id)
+        for n, e in enumerate(data.escalations)
+        if e.team_id is not None
+    ]
+    for field, table, ref in refs:
+        found = ctx.session.execute(
+            text(f"SELECT 1 FROM {table} WHERE tenant_id = :t AND id = :id"),
+            {"t": ctx.tenant_id, "id": ref},
+        ).first()
+        if found is None:
+            errors.append(field_error(field, "no such item in this tenant"))
+    if data.calendar_id is not None and ctx.session.get(Calendar, data.calendar_id) is None:
+        errors.append(field_error("calendar_id", "no such calendar"))
+    return errors
+
+
+def _shadowing(ctx: RequestContext, data: PolicyCreate, exclude: uuid.UUID | None) -> str | None:
+    """An earlier active policy without conditions takes every ticket before this one."""
+    if not data.active:
+        return None
+    catch_all = select(Policy.name).where(
+        Policy.tenant_id == ctx.tenant_id,
+        Policy.active.is_(True),
+        Policy.position < data.position,
+        Policy.conditions == {},
+    )
+    if exclude is not None:
+        catch_all = catch_all.where(Policy.id != exclude)
+    return ctx.session.scalars(catch_all).first()
+
+
+def _check(ctx: RequestContext, data: PolicyCreate, *, exclude: uuid.UUID | None = None) -> None:
+    """Refuse what could never apply: empty condition lists, unknown references, a policy
+    shadowed by an earlier catch-all; and a name already taken."""
+    errors = _reference_errors(ctx, data)
+    shadow = _shadowing(ctx, data, exclude)
+    if shadow is not None:
+        errors.append(
+            field_error(
+                "position", f"the earlier policy {shadow!r} matches every ticket; this never would"
+            )
+        )
+    if errors:
+        raise ValidationProblem("the policy could never apply as given", errors=errors)
+    taken = select(Policy.id).where(
+        Policy.tenant_id == ctx.tenant_id, func.lower(Policy.name) == data.name.lower()
+    )
+    if exclude is not None:
+        taken = taken.where(Policy.id != exclude)
+    if ctx.session.scalars(taken).first() is not None:
+        raise Conflict("a policy with this name exists", errors=[field_error("name", "taken")])
+
+
+def _values(data: PolicyCreate) -> dict[str, Any]:
+    values = data.model_dump(mode="json", exclude={"version"})
+    values["conditions"] = data.conditions.model_dump(mode="json", exclude_none=True)
+    values["escalations"] = [e.model_dump(mode="json", exclude_none=True) for e in data.escalations]
+    values["calendar_id"] = data.calendar_id
+    return values
+
+
+def list_policies(ctx: RequestContext) -> list[Policy]:
+    return list(
+        ctx.session.scalars(
+            select(Policy)
+            .where(Policy.tenant_id == ctx.tenant_id)
+            .order_by(Policy.position, Policy.created_at)
+        )
+    )
+
+
+def get(ctx: RequestContext, policy_id: uuid.UUID, *, lock: bool = False) -> Policy:
+    query = select(Policy).where(Policy.tenant_id == ctx.tenant_id, Policy.id == policy_id)
+    found = ctx.session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if found is None:
+        raise NotFound("no such policy")
+    return found
+
+
+def create(ctx: RequestContext, *, data: PolicyCreate) -> Policy:
+    _check(ctx, data)
+    policy = Policy(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **_values(data))
+    ctx.session.add(policy)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action="sla.policy_created",
+        entity_type="sla_policy",
+        entity_id=policy.id,
+        data={"after": _values(data)},
+    )
+    ctx.session.refresh(policy)
+    return policy
+
+
+def replace(
+    ctx: RequestContext, *, policy_id: uuid.UUID, data: PolicyUpdate, if_match: int | None
+) -> Policy:
+    policy = get(ctx, policy_id, lock=True)
+    check_version(policy.version, expected_version(data.version, if_match), what="policy")
+    _check(ctx, data, exclude=policy.id)
+    before = {k: getattr(policy, k) for k in _values(data)}
+    for name, value in _values(data).items():
+        setattr(policy, name, value)
+    policy.version += 1
+    policy.updated_at = func.now()
+    audit.record(
+        ctx,
+        action="sla.policy_updated",
+        entity_type="sla_policy",
+        entity_id=policy.id,
+        data={"before": before, "after": _values(data)},
+    )
+    ctx.session.flush()
+    ctx.session.refresh(policy)
+    return policy
+
+
+def delete(ctx: RequestContext, *, policy_id: uuid.UUID) -> None:
+    """Deactivate rather than delete: running targets keep pointing at it."""
+    policy = get(ctx, policy_id, lock=True)
+    policy.active = False
+    policy.version += 1
+    audit.record(
+        ctx, action="sla.policy_deactivated", entity_type="sla_policy", entity_id=policy.id
+    )

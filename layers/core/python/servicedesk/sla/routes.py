@@ -1,0 +1,244 @@
+"""SLA API: calendars, policies, a ticket's SLA and compliance figures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from servicedesk.platform import idempotency
+from servicedesk.platform.context import Ctx
+from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.sla import calendars, policies, reports
+from servicedesk.sla.engine import Clock
+from servicedesk.sla.models import Pause
+from servicedesk.sla.schemas import (
+    CalendarCreate,
+    CalendarPublic,
+    CalendarUpdate,
+    ComplianceReport,
+    PausePublic,
+    PolicyCreate,
+    PolicyPublic,
+    PolicyUpdate,
+    TargetPublic,
+    TicketSlaPublic,
+)
+
+router = APIRouter(prefix="/v1", tags=["sla"])
+MANAGER = [requires(Role.MANAGER)]
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+def _once(ctx: Ctx, request: Request, key: str | None, body: Any, make: Any) -> Any:
+    replay = idempotency.begin(
+        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+    )
+    if replay is not None:
+        return replay
+    result = make()
+    idempotency.complete(ctx, key, status=201, body=result.model_dump(mode="json"))
+    return result
+
+
+@router.get("/calendars", dependencies=[requires(Role.AGENT)], summary="Business calendars")
+def list_calendars(ctx: Ctx) -> list[CalendarPublic]:
+    return [CalendarPublic.model_validate(c) for c in calendars.list_calendars(ctx)]
+
+
+@router.post(
+    "/calendars",
+    status_code=201,
+    dependencies=MANAGER,
+    response_model=CalendarPublic,
+    summary="Create a business calendar",
+)
+def create_calendar(
+    body: CalendarCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    return _once(
+        ctx,
+        request,
+        key,
+        body,
+        lambda: CalendarPublic.model_validate(calendars.create(ctx, data=body)),
+    )
+
+
+@router.get(
+    "/calendars/{calendar_id}",
+    dependencies=[requires(Role.AGENT)],
+    summary="Get a business calendar",
+)
+def get_calendar(calendar_id: uuid.UUID, ctx: Ctx, response: Response) -> CalendarPublic:
+    calendar = calendars.get(ctx, calendar_id)
+    _etag(response, calendar.version)
+    return CalendarPublic.model_validate(calendar)
+
+
+@router.patch(
+    "/calendars/{calendar_id}",
+    dependencies=MANAGER,
+    summary="Change a business calendar (If-Match or version)",
+)
+def update_calendar(
+    calendar_id: uuid.UUID,
+    body: CalendarUpdate,
+    ctx: Ctx,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CalendarPublic:
+    calendar = calendars.update(
+        ctx, calendar_id=calendar_id, data=body, if_match=parse_if_match(if_match)
+    )
+    _etag(response, calendar.version)
+    return CalendarPublic.model_validate(calendar)
+
+
+@router.delete(
+    "/calendars/{calendar_id}",
+    status_code=204,
+    dependencies=MANAGER,
+    summary="Delete a calendar no policy uses",
+)
+def delete_calendar(calendar_id: uuid.UUID, ctx: Ctx) -> Response:
+    calendars.delete(ctx, calendar_id=calendar_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/sla-policies", dependencies=[requires(Role.AGENT)], summary="SLA policies in precedence order"
+)
+def list_policies(ctx: Ctx) -> list[PolicyPublic]:
+    return [PolicyPublic.model_validate(p) for p in policies.list_policies(ctx)]
+
+
+@router.post(
+    "/sla-policies",
+    status_code=201,
+    dependencies=MANAGER,
+    response_model=PolicyPublic,
+    summary="Create an SLA policy",
+)
+def create_policy(
+    body: PolicyCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    return _once(
+        ctx,
+        request,
+        key,
+        body,
+        lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)),
+    )
+
+
+@router.get(
+    "/sla-policies/{policy_id}", dependencies=[requires(Role.AGENT)], summary="Get an SLA policy"
+)
+def get_policy(policy_id: uuid.UUID, ctx: Ctx, response: Response) -> PolicyPublic:
+    policy = policies.get(ctx, policy_id)
+    _etag(response, policy.version)
+    return PolicyPublic.model_validate(policy)
+
+
+@router.put(
+    "/sla-policies/{policy_id}",
+    dependencies=MANAGER,
+    summary="Replace an SLA policy (If-Match or version)",
+)
+def replace_policy(
+    policy_id: uuid.UUID, body: PolicyUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
+) -> PolicyPublic:
+    policy = policies.replace(
+        ctx, policy_id=policy_id, data=body, if_match=parse_if_match(if_match)
+    )
+    _etag(response, policy.version)
+    return PolicyPublic.model_validate(policy)
+
+
+@router.delete(
+    "/sla-policies/{policy_id}",
+    status_code=204,
+    dependencies=MANAGER,
+    summary="Deactivate an SLA policy (running targets keep it)",
+)
+def delete_policy(policy_id: uuid.UUID, ctx: Ctx) -> Response:
+    policies.delete(ctx, policy_id=policy_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/tickets/{ticket_id}/sla",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="The ticket's SLA targets, clocks and pauses",
+)
+def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
+    from sqlalchemy import select
+
+    from servicedesk.tickets.service import get_visible
+
+    ticket = get_visible(ctx, ticket_id)
+    clock = Clock(ctx.session, ctx.tenant_id)
+    now = datetime.now(UTC)
+    targets = []
+    for target in sorted(clock.targets(ticket.id), key=lambda t: t.target):
+        running = target.met_at is None and target.paused_since is None
+        elapsed = target.elapsed_seconds
+        if running and now > target.clock_at:
+            from servicedesk.sla.calendar import business_seconds_between
+
+            elapsed += business_seconds_between(
+                clock.calendar(clock.policy(target.policy_id)), target.clock_at, now
+            )
+        targets.append(
+            TargetPublic(
+                target=target.target,
+                policy_id=target.policy_id,
+                budget_seconds=target.budget_seconds,
+                elapsed_seconds=elapsed,
+                running=running,
+                due_at=target.due_at,
+                met_at=target.met_at,
+                breached_at=target.breached_at,
+                paused_since=target.paused_since,
+            )
+        )
+    pauses = ctx.session.scalars(
+        select(Pause)
+        .where(Pause.tenant_id == ctx.tenant_id, Pause.ticket_id == ticket.id)
+        .order_by(Pause.started_at)
+    )
+    return TicketSlaPublic(
+        ticket_id=ticket.id,
+        policy_id=targets[0].policy_id if targets else None,
+        targets=targets,
+        pauses=[PausePublic.model_validate(p) for p in pauses],
+    )
+
+
+@router.get(
+    "/reports/sla-compliance",
+    dependencies=MANAGER,
+    summary="SLA met/breached per policy, team or priority over a date range",
+)
+def sla_compliance(
+    ctx: Ctx,
+    group_by: Literal["policy", "team", "priority"] = "policy",
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> ComplianceReport:
+    end = until or datetime.now(UTC)
+    start = since or end - timedelta(days=30)
+    if start >= end:
+        raise ValidationProblem(errors=[field_error("since", "must be before until")])
+    if end - start > timedelta(days=366):
+        raise ValidationProblem(errors=[field_error("since", "at most one year at a time")])
+    rows = reports.compliance(ctx, group_by=group_by, since=start, until=end)
+    return ComplianceReport(group_by=group_by, since=start, until=end, rows=rows)
