@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -135,6 +136,20 @@ def update(
         check(data.timezone or calendar.timezone, week)
     if data.name is not None:
         _unique_name(ctx, data.name, exclude=calendar.id)
+    from servicedesk.sla.engine import Clock
+
+    clock = Clock(ctx.session, ctx.tenant_id)
+    now = datetime.now(UTC)
+    users = list(
+        ctx.session.scalars(
+            select(Policy.id).where(
+                Policy.tenant_id == ctx.tenant_id, Policy.calendar_id == calendar.id
+            )
+        )
+    )
+    running = clock.running_under(policy_ids=users) if users else []
+    for target in running:
+        clock.settle(target, now)  # business time so far counts on the old calendar
     for name, value in changes.items():
         setattr(
             calendar, name, sorted(set(value)) if name in ("holidays", "yearly_holidays") else value
@@ -150,7 +165,7 @@ def update(
     )
     ctx.session.flush()
     ctx.session.refresh(calendar)
-    # Running targets keep their precomputed due times until their next recomputation.
+    clock.rules_changed(running, now)  # and from now on on the new one
     return calendar
 
 

@@ -287,6 +287,54 @@ class Clock:
                 self.schedule(target)
                 self.session.add(target)
 
+    def running_under(self, *, policy_ids: list[uuid.UUID]) -> list[SlaTarget]:
+        return list(
+            self.session.scalars(
+                select(SlaTarget)
+                .where(
+                    SlaTarget.tenant_id == self.tenant_id,
+                    SlaTarget.policy_id.in_(policy_ids),
+                    SlaTarget.met_at.is_(None),
+                )
+                .with_for_update()
+            )
+        )
+
+    def rules_changed(self, targets: list[SlaTarget], now: datetime) -> None:
+        """A policy's budgets or a calendar changed: each open target was settled on the
+        old rules (by the caller, before the change) and is rescheduled on the new ones."""
+        self._calendars.clear()
+        touched: set[uuid.UUID] = set()
+        for target in targets:
+            policy = self.policy(target.policy_id)
+            minutes = {
+                "first_response": policy.first_response_minutes if policy else None,
+                "next_response": policy.next_response_minutes if policy else None,
+                "resolution": policy.resolution_minutes if policy else None,
+            }[target.target]
+            if not minutes:
+                self.session.delete(target)
+            else:
+                rebudget(target, minutes * 60, now)
+                self.schedule(target)
+            touched.add(target.ticket_id)
+        self.session.flush()
+        self._refresh_due_of(touched)
+
+    def _refresh_due_of(self, ticket_ids: set[uuid.UUID]) -> None:
+        from sqlalchemy import text
+
+        if ticket_ids:
+            self.session.execute(
+                text(
+                    "UPDATE tickets t SET sla_due_at = (SELECT min(s.due_at) FROM"
+                    " ticket_sla_targets s WHERE s.tenant_id = t.tenant_id"
+                    " AND s.ticket_id = t.id AND s.met_at IS NULL)"
+                    " WHERE t.tenant_id = :tenant AND t.id = ANY(:ids)"
+                ),
+                {"tenant": self.tenant_id, "ids": list(ticket_ids)},
+            )
+
     def refresh_due(self, ticket: TicketLike, targets: list[SlaTarget] | None = None) -> None:
         rows = targets if targets is not None else self.targets(ticket.id)
         dues = [t.due_at for t in rows if t.due_at is not None and t.met_at is None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -11,6 +12,7 @@ from servicedesk.platform import audit
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Calendar, Policy
 from servicedesk.sla.schemas import PolicyCreate, PolicyUpdate
 
@@ -187,6 +189,11 @@ def replace(
     policy = get(ctx, policy_id, lock=True)
     check_version(policy.version, expected_version(data.version, if_match), what="policy")
     _check(ctx, data, exclude=policy.id)
+    clock = Clock(ctx.session, ctx.tenant_id)
+    now = datetime.now(UTC)
+    running = clock.running_under(policy_ids=[policy.id])
+    for target in running:
+        clock.settle(target, now)  # on the old calendar, up to the change
     before = {k: getattr(policy, k) for k in _values(data)}
     for name, value in _values(data).items():
         setattr(policy, name, value)
@@ -200,6 +207,8 @@ def replace(
         data={"before": before, "after": _values(data)},
     )
     ctx.session.flush()
+    # Tickets under this policy continue on its new rules, their elapsed time carried over.
+    clock.rules_changed(running, now)
     ctx.session.refresh(policy)
     return policy
 
