@@ -394,14 +394,27 @@ def test_editing_the_policy_reschedules_open_tickets_keeping_elapsed_time(client
     policy = _policy(client, org, position=1, first_response_minutes=60, resolution_minutes=600)
     ticket = _ticket(client, org.members["requester"])
     with database.connect("owner") as conn:
-        conn.execute("UPDATE ticket_sla_targets SET clock_at = clock_at - interval '30 minutes'"
-                     " WHERE ticket_id = %s", (ticket["id"],))
+        conn.execute(
+            "UPDATE ticket_sla_targets SET clock_at = clock_at - interval '30 minutes'"
+            " WHERE ticket_id = %s",
+            (ticket["id"],),
+        )
         conn.commit()
-    body = {k: policy[k] for k in ("name", "position", "conditions", "warning_thresholds",
-                                   "pause_statuses", "escalations")}
+    body = {
+        k: policy[k]
+        for k in (
+            "name",
+            "position",
+            "conditions",
+            "warning_thresholds",
+            "pause_statuses",
+            "escalations",
+        )
+    }
     body.update(first_response_minutes=45, resolution_minutes=600, version=policy["version"])
-    replaced = client.put(f"/v1/sla-policies/{policy['id']}", json=body,
-                          headers=org.members["manager"].headers)
+    replaced = client.put(
+        f"/v1/sla-policies/{policy['id']}", json=body, headers=org.members["manager"].headers
+    )
     assert replaced.status_code == 200, replaced.text
     targets, _ = _sla(client, org, ticket["id"])
     first = targets["first_response"]
@@ -409,8 +422,9 @@ def test_editing_the_policy_reschedules_open_tickets_keeping_elapsed_time(client
     remaining = datetime.fromisoformat(first["due_at"]) - datetime.now(UTC)
     assert timedelta(minutes=14) < remaining < timedelta(minutes=16)
     body.update(first_response_minutes=20, version=replaced.json()["version"])
-    tightened = client.put(f"/v1/sla-policies/{policy['id']}", json=body,
-                           headers=org.members["manager"].headers)
+    tightened = client.put(
+        f"/v1/sla-policies/{policy['id']}", json=body, headers=org.members["manager"].headers
+    )
     assert tightened.status_code == 200
     missed, _ = _sla(client, org, ticket["id"])
     assert missed["first_response"]["breached_at"] is not None  # 30 spent of 20: missed now
