@@ -225,3 +225,23 @@ def make_tenant(client: Any, *, roles: tuple[str, ...] = ("agent", "requester"))
 @pytest.fixture
 def tenant(client: Any) -> TenantFixture:
     return make_tenant(client)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """The AWS emulator over real HTTP: AWS_ENDPOINT_URL if set (LocalStack, AWS), else a
+    moto server on 127.0.0.1 started for this session."""
+    from local import aws
+
+    existing = os.environ.get("AWS_ENDPOINT_URL")
+    if existing:
+        yield existing
+        return
+    process, url = aws.start_moto()
+    os.environ["AWS_ENDPOINT_URL"] = url
+    try:
+        yield url
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        process.terminate()
+        process.wait(timeout=10)
