@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
@@ -31,15 +32,21 @@ def _dev_signing_key() -> str:
     return path.read_text()
 
 
-def main() -> None:
-    DATA.mkdir(exist_ok=True)
-    from local import aws, db
+def _start_database() -> Any:
+    from local import db
 
     print("• starting PostgreSQL …", flush=True)
-    admin = db.admin_url(DATA / "postgres")
-    database = db.ensure_database(admin, "servicedesk")
+    database = db.ensure_database(db.admin_url(DATA / "postgres"), "servicedesk")
     print("• applying migrations …", flush=True)
     db.migrate(database)
+    return database
+
+
+def _start_aws() -> tuple[subprocess.Popen[bytes] | None, str, dict[str, Any]]:
+    """The emulator (unless AWS_ENDPOINT_URL points elsewhere) and the queues, each with a
+    DLQ; a channel is published to only when its consumer function exists."""
+    from local import aws
+    from local.queues import CONSUMERS, ensure_queues
 
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
@@ -47,14 +54,26 @@ def main() -> None:
         print("• starting the AWS emulator (moto) …", flush=True)
         moto, endpoint = aws.start_moto()
     aws.configure_environment(endpoint)
+    queues = {
+        channel: queue
+        for channel, queue in ensure_queues().items()
+        if (ROOT / "functions" / CONSUMERS[channel] / "handler.py").exists()
+    }
+    for channel, queue in queues.items():
+        os.environ[f"SERVICEDESK_{channel.upper()}_QUEUE_URL"] = queue.url
+    return moto, endpoint, queues
 
-    port = int(os.environ.get("PORT", "8000"))
+
+def _configure(database: Any, port: int) -> None:
     os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
     os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
     os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
     os.environ.setdefault("SERVICEDESK_JWT_PRIVATE_KEY", _dev_signing_key())
     os.environ.setdefault("SERVICEDESK_WEB_ORIGIN", f"http://127.0.0.1:{port}")
+    os.environ.setdefault("SERVICEDESK_MAIL_CATCHER_DIR", str(DATA / "mail"))
 
+
+def _seed_and_greet(port: int, endpoint: str) -> None:
     from local.seed import TENANTS, demo_accounts, seed
     from servicedesk.platform.config import get_settings
     from servicedesk.platform.db import get_engine
@@ -62,24 +81,42 @@ def main() -> None:
     password = get_settings().demo_password.get_secret_value()
     seed(get_engine(), password=password)
     get_engine().dispose()
-
     print(f"\nServicedesk is running: http://127.0.0.1:{port}  (API docs: /docs)")
-    print(f"AWS emulator: {endpoint}")
+    print(f"AWS emulator: {endpoint}; caught e-mail: {os.environ['SERVICEDESK_MAIL_CATCHER_DIR']}")
     print(f"Demo tenants: {', '.join(slug for slug, _ in TENANTS)}; password: {password}")
     for email, role, slug in demo_accounts():
         print(f"  {email:28} {role:10} tenant={slug}")
+
+
+def _workers(queues: dict[str, Any]) -> list[Any]:
+    """What EventBridge Scheduler and the SQS event source mappings do in AWS."""
+    from local.queues import CONSUMERS, Poller
     from local.scheduler import Ticker
 
-    # The schedules: the SLA evaluator every SLA_TICK_SECONDS (EventBridge: every minute).
-    tickers = [
-        Ticker(
-            "sla_evaluator",
-            "eventbridge_scheduled_sla",
-            float(os.environ.get("SLA_TICK_SECONDS", "30")),
-        )
+    sla_seconds = float(os.environ.get("SLA_TICK_SECONDS", "30"))
+    workers: list[Any] = [
+        Ticker("sla_evaluator", "eventbridge_scheduled_sla", sla_seconds),
+        Ticker("outbox_sweeper", "eventbridge_scheduled_outbox_sweeper", 60.0),
+        Ticker("attachment_cleanup", "eventbridge_scheduled_attachment_cleanup", 300.0),
     ]
-    for ticker in tickers:
-        ticker.start()
+    workers += [Poller(queue, CONSUMERS[channel]) for channel, queue in queues.items()]
+    return workers
+
+
+def main() -> None:
+    DATA.mkdir(exist_ok=True)
+    port = int(os.environ.get("PORT", "8000"))
+    database = _start_database()
+    moto, endpoint, queues = _start_aws()
+    _configure(database, port)
+    from local import aws
+    from servicedesk.platform.config import get_settings
+
+    aws.ensure_bucket(get_settings().attachments_bucket, cors_origin=get_settings().web_origin)
+    _seed_and_greet(port, endpoint)
+    workers = _workers(queues)
+    for worker in workers:
+        worker.start()
     print("Ctrl-C stops everything.\n", flush=True)
     try:
         subprocess.run(
@@ -100,8 +137,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for ticker in tickers:
-            ticker.stop()
+        for worker in workers:
+            worker.stop()
         if moto is not None:
             moto.terminate()
             moto.wait(timeout=10)

@@ -37,6 +37,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "reports",
     ),
     "admin": ("teams", "categories"),
+    "attachments": ("attachments",),
+    "notifications": ("notifications", "notification-preferences", "dev"),
+    "webhooks": ("webhooks", "hooks"),
 }
 
 # Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).

@@ -47,11 +47,17 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 def reset_caches() -> None:
-    from servicedesk.platform import config, db, logging, tokens
+    from servicedesk.platform import config, db, logging, publisher, tokens
 
     if db.get_engine.cache_info().currsize:
         db.get_engine().dispose()
-    for cached in (config.get_settings, db.get_engine, tokens.get_keyset, logging.get_logger):
+    for cached in (
+        config.get_settings,
+        db.get_engine,
+        tokens.get_keyset,
+        logging.get_logger,
+        publisher._sqs,
+    ):
         cached.cache_clear()
     tokens._jwks_client.cache_clear()
 

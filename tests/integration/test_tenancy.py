@@ -13,6 +13,10 @@ from servicedesk.platform.rls import APP_ROLE
 GLOBAL_TABLES = {
     "alembic_version": "migration bookkeeping; the app role may only read it",
     "login_attempts": "pre-authentication throttling, keyed by e-mail hash and address",
+    "inbound_hook_events": "dedupe of verified inbound hooks on the provider's own (global) id;"
+    " holds no tenant data, the app may only insert and look up",
+    "email_suppressions": "undeliverable addresses are undeliverable for every tenant (SES"
+    " reputation is per account); no API exposes it, the app may only insert and look up",
 }
 
 

@@ -16,6 +16,7 @@ EXPECTED_PUBLIC = {
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),
+    ("POST", "/v1/hooks/{provider}"),
 }
 
 

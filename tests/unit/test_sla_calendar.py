@@ -458,6 +458,10 @@ def test_the_constructor_refuses_invalid_calendars_and_build_normalises() -> Non
     assert caught.value.errors[1].startswith("week.0.1: overlaps week.0.0")
     with pytest.raises(CalendarError, match="sorted"):
         BusinessCalendar("UTC", (((780, 1020), (540, 720)),) + ((),) * 6)
+    with pytest.raises(CalendarError, match="tuples"):
+        BusinessCalendar("UTC", (([540, 1020],),) + ((),) * 6)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match=r"week\.3: must be a list"):
+        BusinessCalendar.build("UTC", [[], [], [], 9, [], [], []])  # type: ignore[list-item]
     with pytest.raises(CalendarError, match=r"\(2, 30\)"):
         BusinessCalendar.build("UTC", [[]] * 7, yearly_holidays=[(2, 30)])
     built = BusinessCalendar.build("UTC", [[[780, 1020], [540, 720]]] + [[]] * 6, [], [(2, 29)])

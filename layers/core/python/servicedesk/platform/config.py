@@ -74,6 +74,28 @@ class Settings(BaseSettings):
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     web_origin: str = "http://127.0.0.1:8000"
+    # Attachments: the bucket presigned uploads and downloads point at.
+    attachments_bucket: str = "servicedesk-attachments-local"
+
+    # Outbox delivery: one SQS queue per channel (each with a DLQ, in the infra).
+    email_queue_url: str | None = None
+    webhook_queue_url: str | None = None
+    realtime_queue_url: str | None = None
+    outbox_grace_seconds: int = Field(default=60, ge=1, le=3600)
+    outbox_sweep_batch: int = Field(default=500, ge=1, le=10_000)
+    email_sender: str = "Servicedesk <no-reply@servicedesk.local>"
+    # Replies thread by a token in the Reply-To address: reply+<number>.<hmac>@<domain>.
+    email_reply_domain: str | None = None
+    email_token_secret: SecretStr | None = None
+    # Outbound webhooks and inbound hooks.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_disable_after: int = Field(default=10, ge=1)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=29)
+    webhook_retry_base_seconds: float = Field(default=10, ge=0)
+    webhook_retry_cap_seconds: float = Field(default=900, ge=0, le=900)
+    inbound_hook_secret: SecretStr | None = None
+    # Dev only: e-mails are written here as .eml files instead of being sent.
+    mail_catcher_dir: str | None = None
 
     demo_password: SecretStr = SecretStr("demo-password-123")
 

@@ -109,12 +109,23 @@ def tenant_context(
         )
         request.state.principal = {"tenant_id": str(tenant_id), "user_id": str(user_id)}
         yield ctx
+    _publish(session, tenant_id)
+
+
+def _publish(session: Session, tenant_id: uuid.UUID | None) -> None:
+    """After the commit, never before: a rolled-back request publishes nothing."""
+    ids = session.info.get("outbox_ids")
+    if ids:
+        from servicedesk.platform.publisher import publish_committed
+
+        publish_committed(tenant_id, list(ids))
 
 
 def plain_transaction(request: Request) -> Iterator[Session]:
     """A transaction with no tenant yet, for the pre-authentication routes (login, signup)."""
     with db.transaction() as session:
         yield session
+    _publish(session, session.info.get("tenant_id"))
 
 
 # scope="function": commit (or roll back) before the response is sent, so a failed commit

@@ -28,6 +28,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Every timestamp is timestamptz: a naive binding would shift under a session time zone.
+    type_annotation_map = {datetime: DateTime(timezone=True)}
 
 
 class TimestampMixin:
@@ -115,6 +117,7 @@ def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.U
         ),
         {"tid": str(tenant_id) if tenant_id else "", "uid": str(user_id) if user_id else ""},
     )
+    session.info["tenant_id"] = tenant_id
 
 
 @contextmanager

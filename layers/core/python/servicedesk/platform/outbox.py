@@ -1,7 +1,8 @@
 """Side effects leave through the outbox (invariant 6): a row in the domain transaction.
 
-Publishing the rows to SQS after commit, and the sweeper, arrive with the delivery issue;
-until then rows wait here, durable, in order of ``created_at``.
+The ids written in a transaction are remembered on the session; once the transaction has
+committed, the request publishes them (platform.publisher), and the sweeper publishes
+whatever a crash left behind.
 """
 
 from __future__ import annotations
@@ -38,4 +39,6 @@ def emit(
             "p": json.dumps(jsonable(payload)),
         },
     ).scalar_one()
-    return uuid.UUID(str(row))
+    event_id = uuid.UUID(str(row))
+    session.info.setdefault("outbox_ids", []).append(event_id)
+    return event_id

@@ -144,6 +144,15 @@ def calendar_errors(
     return errors + validate_intervals(week) + _yearly_errors(yearly_holidays)
 
 
+def _is_canonical(week: Sequence[object]) -> bool:
+    return isinstance(week, tuple) and all(
+        isinstance(day, tuple)
+        and all(isinstance(interval, tuple) for interval in day)
+        and tuple(sorted(day)) == day
+        for day in week
+    )
+
+
 # --- the calendar ----------------------------------------------------------------------
 
 
@@ -162,8 +171,8 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         errors = calendar_errors(self.tz, self.week, self.yearly_holidays)
-        if not errors and any(tuple(sorted(day)) != day for day in self.week):
-            errors.append("week: each day's intervals must be a tuple sorted by start")
+        if not errors and not _is_canonical(self.week):
+            errors.append("week: must be tuples, each day's intervals sorted by start")
         if errors:
             raise CalendarError(errors)
 
@@ -181,7 +190,7 @@ class BusinessCalendar:
         yearly_holidays: Iterable[tuple[int, int]] = (),
     ) -> BusinessCalendar:
         """Validate and normalise loose input (lists, unsorted days); raises CalendarError."""
-        yearly = frozenset((int(m), int(d)) for m, d in yearly_holidays)
+        yearly = frozenset((month, day) for month, day in yearly_holidays)
         errors = calendar_errors(tz, week, yearly)
         if errors:
             raise CalendarError(errors)

@@ -1,0 +1,11 @@
+"""Attachments API Lambda: upload forms, completion checks, download links, removal.
+
+The only API function with object access to the attachments bucket; the ticket-scoped
+lists and the settings live in the tickets function and never touch S3.
+"""
+
+from servicedesk.attachments.routes import router as attachments_router
+from servicedesk.platform.lambda_ import domain_handler
+
+routers = (attachments_router,)
+lambda_handler = domain_handler(*routers, title="Servicedesk attachments API")

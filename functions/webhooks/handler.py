@@ -1,0 +1,8 @@
+"""Webhooks API Lambda: outbound endpoints, their delivery log, and the inbound hooks."""
+
+from servicedesk.platform.lambda_ import domain_handler
+from servicedesk.webhooks.routes import hooks_router
+from servicedesk.webhooks.routes import router as webhooks_router
+
+routers = (webhooks_router, hooks_router)
+lambda_handler = domain_handler(*routers, title="Servicedesk webhooks API")

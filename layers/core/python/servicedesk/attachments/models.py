@@ -1,0 +1,38 @@
+"""The attachments table (the schema itself is owned by migrations/0004_attachments.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from servicedesk.platform.db import Base
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    comment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    uploader_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    filename: Mapped[str]
+    content_type: Mapped[str]
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    object_key: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default="pending")
+    sha256: Mapped[str | None]
+    version_id: Mapped[str | None]
+    etag: Mapped[str | None]
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    completed_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    object_removed_at: Mapped[datetime | None]

@@ -1,0 +1,165 @@
+"""Attachments API: thin — parse, call a service, shape the response.
+
+Two routers, because API Gateway routes by path prefix: ``router`` (``/v1/attachments``)
+runs in the attachments function, the only one that may sign S3 URLs; ``ticket_router``
+(lists under ``/v1/tickets``) and ``settings_router`` run in the tickets function and
+never touch S3.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from servicedesk.attachments import service
+from servicedesk.attachments.schemas import (
+    AttachmentCreate,
+    AttachmentPublic,
+    AttachmentSettings,
+    AttachmentUpload,
+    DownloadLink,
+    UploadForm,
+)
+from servicedesk.platform import audit, idempotency
+from servicedesk.platform.app import problem_response
+from servicedesk.platform.context import Ctx
+from servicedesk.platform.errors import PreconditionFailed, PreconditionRequired, field_error
+from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.versioning import IfMatch
+
+router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
+ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
+settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[requires(Role.REQUESTER)],
+    summary="Start an upload to a ticket or comment: a pending attachment and an S3 form",
+    response_model=AttachmentUpload,
+)
+def create_attachment(
+    body: AttachmentCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    replay = idempotency.begin(
+        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+    )
+    if replay is not None:
+        return replay
+    row, form = service.create(ctx, data=body)
+    result = AttachmentUpload(
+        attachment=AttachmentPublic.model_validate(row),
+        upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
+    )
+    idempotency.complete(ctx, key, status=201, body=result.model_dump(mode="json"))
+    return result
+
+
+@router.post(
+    "/{attachment_id}/complete",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="Finish an upload: the file is checked (size, type, content) and hashed",
+    response_model=AttachmentPublic,
+)
+def complete_attachment(
+    attachment_id: uuid.UUID, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+) -> Any:
+    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=None)
+    if replay is not None:
+        return replay
+    done = service.complete(ctx, attachment_id=attachment_id)
+    if done.problem is not None:
+        # Not raised: the rejection (row and audit) must commit with this answer.
+        body = done.problem.body(request.url.path)
+        idempotency.complete(ctx, key, status=done.problem.status, body=body)
+        return problem_response(done.problem.status, body)
+    result = AttachmentPublic.model_validate(done.attachment)
+    idempotency.complete(ctx, key, status=200, body=result.model_dump(mode="json"))
+    return result
+
+
+@router.get(
+    "/{attachment_id}/download",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="A short-lived download link (404 unless the caller may read the ticket and comment)",
+)
+def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) -> DownloadLink:
+    url, expires_at = service.download(ctx, attachment_id=attachment_id)
+    response.headers["Cache-Control"] = "no-store"
+    return DownloadLink(url=url, expires_at=expires_at)
+
+
+@router.delete(
+    "/{attachment_id}",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="Remove a file (uploader or staff); a tombstone remains, the object goes later",
+)
+def delete_attachment(attachment_id: uuid.UUID, ctx: Ctx) -> AttachmentPublic:
+    return AttachmentPublic.model_validate(service.delete(ctx, attachment_id=attachment_id))
+
+
+@ticket_router.get(
+    "/{ticket_id}/attachments",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="The ticket's files the caller may see (internal notes' files for staff only)",
+)
+def list_ticket_attachments(
+    ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
+) -> Page[AttachmentPublic]:
+    rows, nxt = service.list_for_ticket(ctx, ticket_id=ticket_id, limit=limit, cursor=cursor)
+    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@ticket_router.get(
+    "/{ticket_id}/comments/{comment_id}/attachments",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="A comment's files",
+)
+def list_comment_attachments(
+    ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
+) -> Page[AttachmentPublic]:
+    rows, nxt = service.list_for_comment(
+        ctx, ticket_id=ticket_id, comment_id=comment_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+# Requesters read the limits too: the web app checks a file before it asks for a form.
+@settings_router.get(
+    "/attachments",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="The tenant's attachment limits",
+)
+def get_attachment_settings(ctx: Ctx, response: Response) -> AttachmentSettings:
+    current = service.load_settings(ctx)
+    response.headers["ETag"] = service.settings_etag(current)
+    return current
+
+
+@settings_router.put(
+    "/attachments",
+    dependencies=[requires(Role.ADMIN)],
+    summary="Replace the attachment limits (needs If-Match with the ETag you read)",
+)
+def put_attachment_settings(
+    body: AttachmentSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
+) -> AttachmentSettings:
+    current = service.load_settings_from(ctx.session, ctx.tenant_id)
+    if if_match is None:
+        raise PreconditionRequired(errors=[field_error("If-Match", "required")])
+    if if_match.strip() != service.settings_etag(current):
+        raise PreconditionFailed("the settings were changed by someone else; reload")
+    service.save_settings(ctx, body)
+    audit.record(
+        ctx,
+        action="settings.attachments_updated",
+        entity_type="tenant",
+        entity_id=ctx.tenant_id,
+        data={"before": current.model_dump(), "after": body.model_dump()},
+    )
+    response.headers["ETag"] = service.settings_etag(body)
+    return body

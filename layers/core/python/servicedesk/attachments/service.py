@@ -1,0 +1,539 @@
+"""Attachment rules: upload forms, verification, gated download, tombstones, cleanup.
+
+No HTTP here, and no commit. The file itself never passes through us on the way in or
+out: the browser posts it to S3 with a presigned form and fetches it with a presigned
+link. What we hold is the row, and the decision who may have which link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from servicedesk.attachments import magic, storage
+from servicedesk.attachments.models import Attachment
+from servicedesk.attachments.schemas import AttachmentCreate, AttachmentSettings
+from servicedesk.platform import audit, outbox
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.db import set_tenant, transaction
+from servicedesk.platform.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProblemError,
+    ValidationProblem,
+    field_error,
+)
+from servicedesk.platform.logging import get_logger
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.tickets import service as tickets
+from servicedesk.tickets import states, timeline
+from servicedesk.tickets.comments import _may_comment as may_comment
+from servicedesk.tickets.models import Comment, Ticket
+from servicedesk.tickets.visibility import event_visibility_for, visible, visible_comments
+
+# After its form expires, an upload may still be completed for this long; then the
+# cleanup job removes it.
+PENDING_GRACE = timedelta(minutes=15)
+CLEANUP_BATCH = 500
+
+
+# --- settings ------------------------------------------------------------------------
+
+
+def load_settings_from(session: Session, tenant_id: uuid.UUID) -> AttachmentSettings:
+    raw = session.execute(
+        text("SELECT settings -> 'attachments' FROM tenants WHERE id = :t"), {"t": tenant_id}
+    ).scalar()
+    return AttachmentSettings.model_validate(raw or {})
+
+
+def load_settings(ctx: RequestContext) -> AttachmentSettings:
+    cached = ctx.extra.get("attachment_settings")
+    if not isinstance(cached, AttachmentSettings):
+        cached = load_settings_from(ctx.session, ctx.tenant_id)
+        ctx.extra["attachment_settings"] = cached
+    return cached
+
+
+def settings_etag(value: AttachmentSettings) -> str:
+    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
+    return f'"{digest}"'
+
+
+def save_settings(ctx: RequestContext, value: AttachmentSettings) -> None:
+    ctx.session.execute(
+        text(
+            "UPDATE tenants SET settings = jsonb_set(settings, '{attachments}', CAST(:v AS jsonb)),"
+            " updated_at = now() WHERE id = :t"
+        ),
+        {"v": value.model_dump_json(), "t": ctx.tenant_id},
+    )
+    ctx.extra["attachment_settings"] = value
+
+
+# --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------
+
+
+def _visible(ctx: RequestContext) -> Select[Attachment]:
+    """Attachments on tickets the caller may see, and on comments the caller may read
+    (internal notes: staff only; a deleted comment takes its files with it)."""
+    return (
+        select(Attachment)
+        .join(
+            Ticket,
+            and_(Ticket.tenant_id == Attachment.tenant_id, Ticket.id == Attachment.ticket_id),
+        )
+        .outerjoin(
+            Comment,
+            and_(Comment.tenant_id == Attachment.tenant_id, Comment.id == Attachment.comment_id),
+        )
+        .where(
+            Attachment.tenant_id == ctx.tenant_id,
+            visible(ctx, tickets.load_settings(ctx)),
+            or_(
+                Attachment.comment_id.is_(None),
+                and_(Comment.deleted_at.is_(None), visible_comments(ctx)),
+            ),
+        )
+    )
+
+
+def _readable_comment(
+    ctx: RequestContext, ticket_id: uuid.UUID, comment_id: uuid.UUID
+) -> Comment | None:
+    return ctx.session.scalars(
+        select(Comment).where(
+            Comment.tenant_id == ctx.tenant_id,
+            Comment.ticket_id == ticket_id,
+            Comment.id == comment_id,
+            Comment.deleted_at.is_(None),
+            visible_comments(ctx),
+        )
+    ).one_or_none()
+
+
+def _event_visibility(ctx: RequestContext, row: Attachment) -> str:
+    if row.comment_id is None:
+        return "public"
+    comment = ctx.session.get(Comment, row.comment_id)
+    return event_visibility_for(comment.visibility if comment else "public")
+
+
+def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
+    ticket = ctx.session.get(Ticket, ticket_id)
+    assert ticket is not None  # the foreign key guarantees it
+    return ticket
+
+
+# --- create: a pending row and an upload form -----------------------------------------
+
+
+def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
+    limits = load_settings(ctx)
+    if data.content_type not in limits.allowed_types:
+        raise ValidationProblem(
+            f"{data.content_type} files are not accepted",
+            errors=[field_error("content_type", "not an accepted type")],
+            allowed_types=list(limits.allowed_types),
+        )
+    if data.size > limits.max_size_bytes:
+        raise ValidationProblem(
+            f"files may be at most {limits.max_size_bytes} bytes",
+            errors=[field_error("size", f"exceeds the limit of {limits.max_size_bytes} bytes")],
+        )
+    # Abandoned uploads do not count once their form has expired.
+    live = or_(
+        Attachment.status == "available",
+        and_(Attachment.status == "pending", Attachment.expires_at > func.now()),
+    )
+    count = ctx.session.scalar(
+        select(func.count()).where(
+            Attachment.tenant_id == ctx.tenant_id, Attachment.ticket_id == ticket.id, live
+        )
+    )
+    if (count or 0) >= limits.max_per_ticket:
+        raise Conflict(
+            f"a ticket may have at most {limits.max_per_ticket} attachments",
+            errors=[field_error("ticket_id", "attachment limit reached")],
+        )
+
+
+def create(
+    ctx: RequestContext, *, data: AttachmentCreate
+) -> tuple[Attachment, storage.PresignedPost]:
+    # The ticket row lock serializes concurrent uploads, so the count limit holds.
+    ticket = tickets.get_visible(ctx, data.ticket_id, for_update=True)
+    if not may_comment(ctx, ticket):
+        raise Forbidden("you may not add files to this ticket")
+    if ticket.status == states.Status.CANCELLED.value:
+        raise Conflict("the ticket was cancelled")
+    if data.comment_id is not None:
+        comment = _readable_comment(ctx, ticket.id, data.comment_id)
+        if comment is None:
+            raise ValidationProblem(
+                errors=[field_error("comment_id", "no such comment on this ticket")]
+            )
+        if comment.author_id != ctx.user_id:
+            raise Forbidden(
+                errors=[field_error("comment_id", "only its author adds files to a comment")]
+            )
+    _check_limits(ctx, ticket, data)
+    key = storage.object_key(ctx.tenant_id, ticket.id, secrets.token_hex(16))
+    form = storage.presign_upload(key, content_type=data.content_type, size=data.size)
+    row = Attachment(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        ticket_id=ticket.id,
+        comment_id=data.comment_id,
+        uploader_id=ctx.user_id,
+        filename=data.filename,
+        content_type=data.content_type,
+        size_bytes=data.size,
+        object_key=key,
+        status="pending",
+        expires_at=form.expires_at,
+    )
+    ctx.session.add(row)
+    timeline.audited(
+        ctx,
+        ticket,
+        "attachment.created",
+        attachment_id=row.id,
+        comment_id=data.comment_id,
+        filename=data.filename,
+        content_type=data.content_type,
+        size=data.size,
+    )
+    ctx.session.flush()
+    ctx.session.refresh(row)
+    return row, form
+
+
+# --- complete: check what arrived ------------------------------------------------------
+
+
+@dataclass
+class Completion:
+    attachment: Attachment
+    # Set when the file was refused: the row is committed as rejected, the answer is 422.
+    problem: ProblemError | None = None
+
+
+def _check_head(
+    row: Attachment, found: storage.ObjectHead, allowed: list[str]
+) -> tuple[str, str] | None:
+    """What S3's policy should already have refused, and what the first bytes say."""
+    if found.size != row.size_bytes:
+        return "size", f"the uploaded file has {found.size} bytes, not {row.size_bytes}"
+    if found.content_type != row.content_type:
+        return "content_type", f"uploaded as {found.content_type or 'no type'}"
+    if row.content_type not in allowed:
+        return "content_type", f"{row.content_type} files are no longer accepted"
+    why = magic.mismatch(
+        row.content_type, storage.first_bytes(row.object_key, found, magic.SNIFF_BYTES)
+    )
+    return ("content_type", why) if why is not None else None
+
+
+def _hash(row: Attachment, found: storage.ObjectHead) -> tuple[str, str] | str:
+    """The sha256 of the whole object, streamed; text is checked all the way through."""
+    digest, total = hashlib.sha256(), 0
+    text_check = magic.TextCheck() if row.content_type in magic.TEXT_TYPES else None
+    for chunk in storage.stream(row.object_key, found):
+        digest.update(chunk)
+        total += len(chunk)
+        if text_check is not None:
+            text_check.feed(chunk, final=False)
+    if text_check is not None:
+        text_check.feed(b"", final=True)
+        if text_check.problem:
+            return "content_type", text_check.problem
+    if total != row.size_bytes:
+        return "size", f"the uploaded file has {total} bytes, not {row.size_bytes}"
+    return digest.hexdigest()
+
+
+def _verify(
+    row: Attachment, found: storage.ObjectHead, allowed: list[str]
+) -> tuple[str, str] | str:
+    """The sha256 of an acceptable object, or (field, reason) for a refused one."""
+    return _check_head(row, found, allowed) or _hash(row, found)
+
+
+def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
+    row = ctx.session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.tenant_id == ctx.tenant_id,
+            Attachment.id == attachment_id,
+            # Someone else's upload is not there at all.
+            Attachment.uploader_id == ctx.user_id,
+        )
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no such attachment")
+    try:
+        ticket = tickets.get_visible(ctx, row.ticket_id)
+    except NotFound:
+        raise NotFound("no such attachment") from None
+    if row.status != "pending":
+        raise Conflict(f"the attachment is already {row.status}")
+    found = storage.head(row.object_key)
+    if found is None:
+        raise Conflict(
+            "nothing was uploaded yet: post the file with the upload form first",
+            errors=[field_error("file", "not uploaded")],
+        )
+    verdict = _verify(row, found, list(load_settings(ctx).allowed_types))
+    now = datetime.now(UTC)
+    if isinstance(verdict, tuple):
+        return Completion(row, _reject(ctx, ticket, row, verdict, now))
+    row.status, row.sha256, row.completed_at = "available", verdict, now
+    row.version_id, row.etag = found.version_id, found.etag
+    timeline.event(
+        ctx,
+        ticket,
+        "attachment_added",
+        visibility=_event_visibility(ctx, row),
+        payload={
+            "attachment_id": row.id,
+            "comment_id": row.comment_id,
+            "filename": row.filename,
+            "content_type": row.content_type,
+            "size": row.size_bytes,
+        },
+    )
+    timeline.audited(ctx, ticket, "attachment.completed", attachment_id=row.id, sha256=verdict)
+    ctx.session.flush()
+    return Completion(row)
+
+
+def _reject(
+    ctx: RequestContext, ticket: Ticket, row: Attachment, reason: tuple[str, str], now: datetime
+) -> ProblemError:
+    """Delete the object, keep the row as rejected; the cleanup job retries a failed delete."""
+    removed = storage.delete([row.object_key])
+    row.status = "rejected"
+    row.object_removed_at = now if row.object_key in removed else None
+    name, why = reason
+    timeline.audited(
+        ctx, ticket, "attachment.rejected", attachment_id=row.id, field=name, reason=why
+    )
+    ctx.session.flush()
+    return ValidationProblem(
+        f"the uploaded file was refused: {why}", errors=[field_error(name, why)]
+    )
+
+
+# --- read ------------------------------------------------------------------------------
+
+
+def download(ctx: RequestContext, *, attachment_id: uuid.UUID) -> tuple[str, datetime]:
+    row = ctx.session.scalars(
+        _visible(ctx).where(Attachment.id == attachment_id, Attachment.status == "available")
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no such attachment")
+    if row.version_id is None:
+        # An unversioned bucket (some emulators): make sure the object is the one checked.
+        current = storage.head(row.object_key)
+        if current is None or current.etag != row.etag:
+            raise Conflict("the stored file changed after it was checked")
+    return storage.presign_download(
+        row.object_key,
+        filename=row.filename,
+        content_type=row.content_type,
+        version_id=row.version_id,
+    )
+
+
+def _page(
+    ctx: RequestContext, query: Select[Attachment], *, limit: int, cursor: str | None
+) -> tuple[list[Attachment], str | None]:
+    query = query.where(Attachment.status == "available")
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(Attachment.created_at, Attachment.id)
+            > tuple_(
+                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
+            )
+        )
+    rows = list(
+        ctx.session.scalars(query.order_by(Attachment.created_at, Attachment.id).limit(limit + 1))
+    )
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def list_for_ticket(
+    ctx: RequestContext, *, ticket_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[Attachment], str | None]:
+    tickets.get_visible(ctx, ticket_id)
+    return _page(
+        ctx, _visible(ctx).where(Attachment.ticket_id == ticket_id), limit=limit, cursor=cursor
+    )
+
+
+def list_for_comment(
+    ctx: RequestContext,
+    *,
+    ticket_id: uuid.UUID,
+    comment_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Attachment], str | None]:
+    tickets.get_visible(ctx, ticket_id)
+    if _readable_comment(ctx, ticket_id, comment_id) is None:
+        raise NotFound("no such comment")
+    query = _visible(ctx).where(
+        Attachment.ticket_id == ticket_id, Attachment.comment_id == comment_id
+    )
+    return _page(ctx, query, limit=limit, cursor=cursor)
+
+
+# --- delete: a tombstone now, the object later ------------------------------------------
+
+
+def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
+    row = ctx.session.scalars(
+        _visible(ctx)
+        .where(
+            Attachment.id == attachment_id,
+            or_(
+                Attachment.status == "available",
+                and_(Attachment.status == "pending", Attachment.uploader_id == ctx.user_id),
+            ),
+        )
+        .with_for_update(of=Attachment)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no such attachment")
+    if row.uploader_id != ctx.user_id and not ctx.is_staff:
+        raise Forbidden("only the uploader or staff remove a file")
+    ticket = _ticket(ctx, row.ticket_id)
+    was_available = row.status == "available"
+    row.status, row.deleted_at, row.deleted_by = "deleted", datetime.now(UTC), ctx.user_id
+    if was_available:
+        timeline.event(
+            ctx,
+            ticket,
+            "attachment_removed",
+            visibility=_event_visibility(ctx, row),
+            payload={
+                "attachment_id": row.id,
+                "comment_id": row.comment_id,
+                "filename": row.filename,
+            },
+        )
+    timeline.audited(ctx, ticket, "attachment.deleted", attachment_id=row.id, filename=row.filename)
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type="attachment.deleted",
+        aggregate_type="attachment",
+        aggregate_id=row.id,
+        payload={
+            "attachment_id": row.id,
+            "ticket_id": row.ticket_id,
+            "object_key": row.object_key,
+            "actor_id": ctx.user_id,
+        },
+    )
+    ctx.session.flush()
+    return row
+
+
+# --- cleanup (the scheduled job) ---------------------------------------------------------
+
+
+@dataclass
+class CleanupReport:
+    tenants: int = 0
+    expired: int = 0
+    removed: int = 0
+    failed_tenants: list[str] = field(default_factory=list)
+
+
+def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple[int, int]:
+    """Remove abandoned uploads and the objects of deleted or rejected attachments.
+
+    Returns (uploads expired, objects removed). A row whose object S3 did not confirm
+    as deleted stays as it is, for the next run.
+    """
+    set_tenant(session, tenant_id=tenant_id, user_id=None)
+    rows = session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.tenant_id == tenant_id,
+            or_(
+                and_(Attachment.status == "pending", Attachment.expires_at < now - PENDING_GRACE),
+                and_(
+                    Attachment.status.in_(("deleted", "rejected")),
+                    Attachment.object_removed_at.is_(None),
+                ),
+            ),
+        )
+        .order_by(Attachment.created_at)
+        .limit(CLEANUP_BATCH)
+        # Overlapping runs (or a concurrent completion) skip what another holds.
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return 0, 0
+    removed = storage.delete([row.object_key for row in rows])
+    expired = 0
+    for row in rows:
+        if row.object_key not in removed:
+            continue
+        if row.status == "pending":
+            row.status, row.deleted_at = "deleted", now
+            expired += 1
+            audit.write(
+                session,
+                tenant_id=tenant_id,
+                actor_id=None,
+                action="attachment.expired",
+                entity_type="ticket",
+                entity_id=row.ticket_id,
+                request_id=None,
+                data={"attachment_id": row.id},
+            )
+        row.object_removed_at = now
+    session.flush()
+    return expired, len(removed)
+
+
+def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport:
+    """One cleanup pass; each tenant in its own transaction, so one failure stops nothing."""
+    report = CleanupReport()
+    with transaction(engine) as session:
+        due = [
+            uuid.UUID(str(t))
+            for t in session.execute(
+                text("SELECT attachment_tenants_to_clean(:before)"), {"before": now - PENDING_GRACE}
+            ).scalars()
+        ]
+    for tenant_id in due:
+        try:
+            with transaction(engine) as session:
+                expired, removed = clean_tenant(session, tenant_id, now)
+            report.tenants += 1
+            report.expired += expired
+            report.removed += removed
+        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
+            get_logger().exception("attachment cleanup failed", extra={"tenant_id": str(tenant_id)})
+            report.failed_tenants.append(str(tenant_id))
+    return report

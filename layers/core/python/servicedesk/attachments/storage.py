@@ -1,0 +1,175 @@
+"""The attachments bucket: presigned upload forms and download links, and object reads.
+
+boto3 finds the endpoint itself (AWS_ENDPOINT_URL locally: moto or LocalStack; nothing in
+AWS), so nothing here knows where S3 is. The client is created on first use: functions
+that never touch S3 (the tickets function lists attachments) never import boto3.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from servicedesk.platform.config import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+UPLOAD_TTL_SECONDS = 300
+DOWNLOAD_TTL_SECONDS = 60
+CHUNK_BYTES = 1024 * 1024
+# Served with their own type (still as an attachment); anything else is octet-stream, so
+# no browser renders HTML, SVG or script from our bucket whatever the upload claimed.
+SAFE_INLINE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+)
+_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()+-]+")
+
+
+@functools.cache
+def client() -> S3Client:
+    import boto3
+    from botocore.config import Config
+
+    # SigV4 everywhere: in us-east-1 boto3 would otherwise presign with legacy SigV2.
+    s3: S3Client = boto3.client("s3", config=Config(signature_version="s3v4"))
+    return s3
+
+
+def bucket() -> str:
+    return get_settings().attachments_bucket
+
+
+def object_key(tenant_id: object, ticket_id: object, token: str) -> str:
+    return f"t/{tenant_id}/{ticket_id}/{token}"
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+def presign_upload(
+    key: str, *, content_type: str, size: int, ttl: int = UPLOAD_TTL_SECONDS
+) -> PresignedPost:
+    """A browser form: S3 refuses any other key, type or size, and the form after ``ttl``."""
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    post = client().generate_presigned_post(
+        Bucket=bucket(),
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", size, size],
+        ],
+        ExpiresIn=ttl,
+    )
+    return PresignedPost(url=post["url"], fields=dict(post["fields"]), expires_at=expires_at)
+
+
+def ascii_filename(filename: str) -> str:
+    """A quoting-safe ASCII stand-in for ``filename`` (for the plain ``filename=``)."""
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    cleaned = _UNSAFE_ASCII.sub("_", folded).strip(" ._")
+    return cleaned[:150] or "download"
+
+
+def content_disposition(filename: str) -> str:
+    return (
+        f'attachment; filename="{ascii_filename(filename)}"; '
+        f"filename*=UTF-8''{quote(filename, safe='')}"
+    )
+
+
+def served_type(content_type: str) -> str:
+    return content_type if content_type in SAFE_INLINE_TYPES else "application/octet-stream"
+
+
+def presign_download(
+    key: str,
+    *,
+    filename: str,
+    content_type: str,
+    version_id: str | None,
+    ttl: int = DOWNLOAD_TTL_SECONDS,
+) -> tuple[str, datetime]:
+    params: dict[str, Any] = {
+        "Bucket": bucket(),
+        "Key": key,
+        "ResponseContentDisposition": content_disposition(filename),
+        "ResponseContentType": served_type(content_type),
+    }
+    if version_id:
+        params["VersionId"] = version_id
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    url = client().generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
+    return url, expires_at
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    size: int
+    content_type: str
+    etag: str
+    version_id: str | None
+
+
+def head(key: str) -> ObjectHead | None:
+    """The object's metadata, or None if nothing was uploaded under ``key``."""
+    from botocore.exceptions import ClientError
+
+    try:
+        meta = client().head_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    version = meta.get("VersionId")
+    return ObjectHead(
+        size=int(meta["ContentLength"]),
+        content_type=str(meta.get("ContentType", "")),
+        etag=str(meta["ETag"]),
+        # "null" is the version id of an object in an unversioned bucket.
+        version_id=version if version and version != "null" else None,
+    )
+
+
+def _pinned(key: str, found: ObjectHead) -> dict[str, Any]:
+    """Read exactly the object that ``head`` described, even if it is replaced meanwhile
+    (S3 answers 412). If-Match, not VersionId: it needs no s3:GetObjectVersion."""
+    return {"Bucket": bucket(), "Key": key, "IfMatch": found.etag}
+
+
+def first_bytes(key: str, found: ObjectHead, count: int) -> bytes:
+    response = client().get_object(**_pinned(key, found), Range=f"bytes=0-{count - 1}")
+    data: bytes = response["Body"].read()
+    return data
+
+
+def stream(key: str, found: ObjectHead) -> Iterator[bytes]:
+    body = client().get_object(**_pinned(key, found))["Body"]
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()
+
+
+def delete(keys: list[str]) -> set[str]:
+    """Delete objects (their current version); the keys that S3 confirmed."""
+    done: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        result = client().delete_objects(
+            Bucket=bucket(), Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+        )
+        failed = {error.get("Key") for error in result.get("Errors", [])}
+        done.update(k for k in batch if k not in failed)
+    return done

@@ -1,0 +1,1 @@
+"""Notifications: who hears what, per-user preferences, in-app inbox and e-mail."""

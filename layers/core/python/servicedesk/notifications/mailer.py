@@ -1,0 +1,143 @@
+"""E-mail out: an RFC 5322 message (multipart/alternative, text + HTML), sent through
+SES v2 as raw content — or, when `mail_catcher_dir` is set (dev, test), written there as
+`<timestamp>-<event>-<recipient>.eml` for a developer to read (GET /v1/dev/mail).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+from servicedesk.notifications.templates import Rendered, one_line, reply_domain
+from servicedesk.platform.config import Settings
+
+TENANT_HEADER = "X-Servicedesk-Tenant"
+EVENT_HEADER = "X-Servicedesk-Event"
+CAUGHT_NAME = re.compile(
+    r"^[0-9]{8}T[0-9]{12}Z-[a-z._]{1,40}-[A-Za-z0-9@._+-]{1,120}(?:-[0-9]+)?\.eml$"
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    to: str
+    from_name: str
+    rendered: Rendered
+    event_type: str
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    ticket_id: uuid.UUID | None = None
+
+
+def build(mail: Outgoing, settings: Settings) -> EmailMessage:
+    message = EmailMessage(policy=policy.SMTP)
+    sender = parseaddr(settings.email_sender)[1] or "no-reply@servicedesk.local"
+    local, _, domain = sender.rpartition("@")
+    message["From"] = Address(one_line(mail.from_name, 100), local, domain)
+    message["To"] = mail.to
+    message["Subject"] = mail.rendered.subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(idstring=str(mail.event_id), domain=reply_domain(settings))
+    if mail.ticket_id is not None:
+        # One thread per ticket in the recipient's mail client.
+        thread = f"<ticket-{mail.ticket_id}@{reply_domain(settings)}>"
+        message["In-Reply-To"] = thread
+        message["References"] = thread
+    for name, value in mail.rendered.headers.items():
+        message[name] = value
+    message["Auto-Submitted"] = "auto-generated"
+    message[EVENT_HEADER] = mail.event_type
+    message[TENANT_HEADER] = str(mail.tenant_id)
+    message.set_content(mail.rendered.text)
+    message.add_alternative(mail.rendered.html, subtype="html")
+    return message
+
+
+@functools.cache
+def _ses() -> Any:
+    import boto3
+
+    return boto3.client("sesv2")
+
+
+def send(mail: Outgoing, settings: Settings) -> str:
+    """Send (or catch) one message; its SES message id, or the caught file's name."""
+    message = build(mail, settings)
+    if settings.mail_catcher_dir:
+        return catch(Path(settings.mail_catcher_dir), message, mail.event_type, mail.to).name
+    result = _ses().send_email(
+        Destination={"ToAddresses": [mail.to]}, Content={"Raw": {"Data": message.as_bytes()}}
+    )
+    return str(result.get("MessageId", ""))
+
+
+def catch(directory: Path, message: EmailMessage, event_type: str, recipient: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    who = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)[:120]
+    event = re.sub(r"[^a-z._]", "_", event_type.lower())[:40]
+    base = f"{stamp}-{event}-{who}"
+    for n in range(100):
+        path = directory / (f"{base}.eml" if n == 0 else f"{base}-{n}.eml")
+        try:
+            with path.open("xb") as handle:  # never overwrite another message
+                handle.write(message.as_bytes())
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"too many messages named {base}")
+
+
+def _headers(path: Path) -> Any:
+    with path.open("rb") as handle:
+        return BytesHeaderParser(policy=policy.default).parse(handle)
+
+
+def caught(
+    directory: Path, tenant_id: uuid.UUID, *, limit: int, before: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The tenant's caught messages, newest first; (items, name to continue before)."""
+    if not directory.is_dir():
+        return [], None
+    names = sorted(
+        (p.name for p in directory.glob("*.eml") if CAUGHT_NAME.match(p.name)), reverse=True
+    )
+    items: list[dict[str, Any]] = []
+    for name in names:
+        if before is not None and name >= before:
+            continue
+        headers = _headers(directory / name)
+        if headers.get(TENANT_HEADER) != str(tenant_id):
+            continue
+        if len(items) == limit:
+            return items, items[-1]["name"]
+        items.append(
+            {
+                "name": name,
+                "to": str(headers.get("To", "")),
+                "subject": str(headers.get("Subject", "")),
+                "date": str(headers.get("Date", "")),
+                "event_type": headers.get(EVENT_HEADER),
+            }
+        )
+    return items, None
+
+
+def read_caught(directory: Path, name: str, tenant_id: uuid.UUID) -> str | None:
+    """The raw message, if `name` is a caught message of this tenant."""
+    if not CAUGHT_NAME.match(name):
+        return None
+    path = directory / name
+    if not path.is_file() or _headers(path).get(TENANT_HEADER) != str(tenant_id):
+        return None
+    return path.read_text(encoding="utf-8", errors="replace")

@@ -1,0 +1,244 @@
+"""Notification rules: the e-mail consumer's work, the in-app inbox and preferences.
+
+No HTTP here and no commit: the consumer's record transaction (platform.consumer) and the
+request transaction (platform.context) commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, literal, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from servicedesk.notifications import mailer, recipients, templates
+from servicedesk.notifications.models import Notification, NotificationPreference
+from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.consumer import Envelope, claim
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import NotFound
+from servicedesk.platform.logging import get_logger
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+
+# --- the e-mail consumer ------------------------------------------------------------
+
+
+def process(session: Session, envelope: Envelope) -> None:
+    """One event: an in-app row and an e-mail per recipient, as their preferences allow.
+
+    In-app rows are unique per (event, user); each e-mail is claimed in `deliveries`
+    first, so a redelivered event adds nothing. Mail goes out after every database write:
+    if sending fails the whole record rolls back and is retried.
+    """
+    rule = recipients.RULES.get(envelope.type)
+    if rule is None:
+        return
+    subject = recipients.subject_of(session, envelope)
+    found = recipients.resolve(session, envelope, subject)
+    if not found:
+        return
+    settings = get_settings()
+    brand = templates.branding(session, envelope.tenant_id)
+    facts = templates.Facts(
+        event_type=envelope.type,
+        payload=envelope.payload,
+        branding=brand,
+        subject=subject,
+        actor_name=_actor_name(session, envelope),
+        web_origin=settings.web_origin.rstrip("/"),
+    )
+    prefs = preferences_of(
+        session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
+    )
+    outgoing: list[mailer.Outgoing] = []
+    for recipient in found:
+        rendered = templates.render(facts, recipient, settings)
+        member = recipient.user_id
+        if member is not None and rule.in_app and prefs.get((member, "in_app"), True):
+            _in_app(session, envelope, member, subject, rendered)
+        if member is not None and not prefs.get((member, "email"), True):
+            continue
+        if claim(session, envelope, channel="email", recipient=recipient.key):
+            outgoing.append(
+                mailer.Outgoing(
+                    to=recipient.email,
+                    from_name=brand.display_name,
+                    rendered=rendered,
+                    event_type=envelope.type,
+                    event_id=envelope.event_id,
+                    tenant_id=envelope.tenant_id,
+                    ticket_id=subject.ticket.id if subject.ticket else None,
+                )
+            )
+    for mail in outgoing:
+        sent = mailer.send(mail, settings)
+        get_logger().info(
+            "notification e-mail sent",
+            extra={"event_id": str(envelope.event_id), "event_type": envelope.type, "ref": sent},
+        )
+
+
+def _actor_name(session: Session, envelope: Envelope) -> str | None:
+    actor = envelope.payload.get("actor_id")
+    if not actor:
+        return None
+    name = session.execute(text("SELECT name FROM users WHERE id = :u"), {"u": actor}).scalar()
+    return str(name) if name else None
+
+
+def _in_app(
+    session: Session,
+    envelope: Envelope,
+    user_id: uuid.UUID,
+    subject: recipients.Subject,
+    rendered: templates.Rendered,
+) -> None:
+    session.execute(
+        insert(Notification)
+        .values(
+            tenant_id=envelope.tenant_id,
+            user_id=user_id,
+            event_id=envelope.event_id,
+            event_type=envelope.type,
+            ticket_id=subject.ticket.id if subject.ticket else None,
+            title=rendered.title,
+            body=rendered.summary,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
+    )
+
+
+# --- preferences --------------------------------------------------------------------
+
+
+def preferences_of(
+    session: Session, tenant_id: uuid.UUID, user_ids: list[uuid.UUID], event_type: str
+) -> dict[tuple[uuid.UUID, str], bool]:
+    """Stored choices for one event type; a missing (user, channel) means on."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.channel,
+            NotificationPreference.enabled,
+        ).where(
+            NotificationPreference.tenant_id == tenant_id,
+            NotificationPreference.user_id.in_(user_ids),
+            NotificationPreference.event_type == event_type,
+        )
+    ).all()
+    return {(r.user_id, r.channel): r.enabled for r in rows}
+
+
+def get_preferences(ctx: RequestContext) -> list[PreferenceItem]:
+    """Every (event type, channel), stored or default."""
+    stored = {
+        (p.event_type, p.channel): p.enabled
+        for p in ctx.session.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.tenant_id == ctx.tenant_id,
+                NotificationPreference.user_id == ctx.user_id,
+            )
+        )
+    }
+    return [
+        PreferenceItem.model_validate(
+            {"event_type": e, "channel": c, "enabled": stored.get((e, c), True)}
+        )
+        for e in EVENT_TYPES
+        for c in CHANNELS
+    ]
+
+
+def set_preferences(ctx: RequestContext, items: list[PreferenceItem]) -> list[PreferenceItem]:
+    """Upsert the listed choices; unlisted ones stay as they are."""
+    for item in items:
+        statement = insert(NotificationPreference).values(
+            tenant_id=ctx.tenant_id,
+            user_id=ctx.user_id,
+            event_type=item.event_type,
+            channel=item.channel,
+            enabled=item.enabled,
+        )
+        ctx.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "user_id", "event_type", "channel"],
+                set_={"enabled": statement.excluded.enabled},
+            )
+        )
+    return get_preferences(ctx)
+
+
+# --- the in-app inbox ---------------------------------------------------------------
+
+
+def _mine(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
+    """A user only ever sees their own notifications (RLS keeps the tenant)."""
+    return (Notification.tenant_id == ctx.tenant_id, Notification.user_id == ctx.user_id)
+
+
+def list_notifications(
+    ctx: RequestContext, *, unread: bool | None, limit: int, cursor: str | None
+) -> tuple[list[Notification], str | None]:
+    query = select(Notification).where(*_mine(ctx))
+    if unread is True:
+        query = query.where(Notification.read_at.is_(None))
+    elif unread is False:
+        query = query.where(Notification.read_at.is_not(None))
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(Notification.created_at, Notification.id)
+            < tuple_(
+                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
+            )
+        )
+    rows = list(
+        ctx.session.scalars(
+            query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
+        )
+    )
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def unread_count(ctx: RequestContext) -> int:
+    return int(
+        ctx.session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .where(*_mine(ctx), Notification.read_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def mark_read(ctx: RequestContext, *, notification_id: uuid.UUID) -> Notification:
+    """Idempotent: a notification read before keeps its first read time."""
+    found = ctx.session.scalars(
+        select(Notification)
+        .where(*_mine(ctx), Notification.id == notification_id)
+        .with_for_update()
+    ).one_or_none()
+    if found is None:
+        raise NotFound("no such notification")
+    if found.read_at is None:
+        found.read_at = ctx.session.execute(select(func.now())).scalar_one()
+        ctx.session.flush()
+    return found
+
+
+def mark_all_read(ctx: RequestContext) -> int:
+    result = ctx.session.execute(
+        update(Notification)
+        .where(*_mine(ctx), Notification.read_at.is_(None))
+        .values(read_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,301 @@
+"""What a notification says: subject, in-app title and summary, plain text and HTML.
+
+Everything user-supplied (ticket titles, comments, names, tenant branding) is escaped in
+HTML with `html.escape`; the accent colour is used only if it is a hex colour. Branding is
+read from tenants.settings["email"]["branding"] = {"display_name", "accent_color"}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import re
+import uuid
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.notifications.recipients import Recipient, Subject
+from servicedesk.platform.config import Environment, Settings
+
+DEFAULT_ACCENT = "#2563eb"
+MUTED = "color:#6b7280"
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+QUOTE_CHARS = 4000
+SUMMARY_CHARS = 280
+# Only for dev and test, where the reply token protects nothing; elsewhere the setting is
+# required for a Reply-To address (without it the mail goes out without one).
+_DEV_TOKEN_KEY = b"servicedesk-dev-reply-token-key"
+# Events whose mail a member can switch off, so it carries List-Unsubscribe.
+_NO_UNSUBSCRIBE = frozenset({"user.invited"})
+# Ticket events that do not invite a reply into the ticket's conversation.
+_NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited"})
+
+
+@dataclass(frozen=True)
+class Branding:
+    tenant_name: str
+    display_name: str
+    accent: str = DEFAULT_ACCENT
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the templates may say about one event (shared by its recipients)."""
+
+    event_type: str
+    payload: dict[str, Any]
+    branding: Branding
+    subject: Subject
+    actor_name: str | None
+    web_origin: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    headline: str
+    intro: str
+    quote: str | None = None
+    link: tuple[str, str] | None = None  # (label, url)
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    title: str
+    summary: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def one_line(value: str, limit: int = 200) -> str:
+    """Header-safe: no control characters or line breaks, bounded."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in value).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def branding(session: Session, tenant_id: uuid.UUID) -> Branding:
+    row = session.execute(
+        text("SELECT name, settings -> 'email' -> 'branding' AS b FROM tenants WHERE id = :t"),
+        {"t": tenant_id},
+    ).one()
+    raw = row.b if isinstance(row.b, dict) else {}
+    display = raw.get("display_name")
+    accent = raw.get("accent_color")
+    return Branding(
+        tenant_name=one_line(row.name),
+        display_name=one_line(
+            display if isinstance(display, str) and display.strip() else row.name
+        ),
+        accent=accent if isinstance(accent, str) and HEX_COLOUR.match(accent) else DEFAULT_ACCENT,
+    )
+
+
+def _secret(settings: Settings) -> bytes | None:
+    value = getattr(settings, "email_token_secret", None)
+    if value is not None and hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    if isinstance(value, str) and value:
+        return value.encode()
+    if settings.environment in (Environment.DEV, Environment.TEST):
+        return _DEV_TOKEN_KEY
+    return None
+
+
+def reply_domain(settings: Settings) -> str:
+    configured = getattr(settings, "email_reply_domain", None)
+    if isinstance(configured, str) and configured:
+        return configured
+    return parseaddr(settings.email_sender)[1].rpartition("@")[2] or "servicedesk.local"
+
+
+def reply_token(ticket_id: uuid.UUID, settings: Settings) -> str | None:
+    """First 16 hex characters of HMAC-SHA256(ticket id) under email_token_secret."""
+    key = _secret(settings)
+    if key is None:
+        return None
+    return hmac.new(key, str(ticket_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def reply_address(ticket_id: uuid.UUID, number: str, settings: Settings) -> str | None:
+    token = reply_token(ticket_id, settings)
+    if token is None:
+        return None
+    safe_number = re.sub(r"[^A-Za-z0-9-]", "", number)
+    return f"reply+{safe_number}.{token}@{reply_domain(settings)}"
+
+
+def verify_reply_token(ticket_id: uuid.UUID, token: str, settings: Settings) -> bool:
+    expected = reply_token(ticket_id, settings)
+    return expected is not None and hmac.compare_digest(expected, token)
+
+
+def _words(value: Any) -> str:
+    return str(value or "").replace("_", " ")
+
+
+def _ticket_url(facts: Facts) -> str | None:
+    ticket = facts.subject.ticket
+    return f"{facts.web_origin}/tickets/{ticket.id}" if ticket else None
+
+
+def _comment_quote(facts: Facts) -> str | None:
+    comment = facts.subject.comment
+    return comment.body[:QUOTE_CHARS] if comment is not None else None
+
+
+def _sla_copy(facts: Facts) -> Copy:
+    p, kind = facts.payload, facts.event_type.removeprefix("sla.")
+    target = _words(p.get("target")) or "SLA"
+    if kind == "warning":
+        return Copy(f"SLA warning: {target}", f"The {target} target of this ticket is due soon.")
+    if kind == "breached":
+        return Copy(f"SLA breached: {target}", f"The {target} target of this ticket was missed.")
+    state = "was missed" if p.get("kind") == "breached" else "is at risk"
+    return Copy(
+        f"SLA escalation: {target}",
+        f"This ticket is escalated to you: its {target} target {state}.",
+    )
+
+
+def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
+    p, actor = facts.payload, facts.actor_name or "Someone"
+    ticket = facts.subject.ticket
+    match facts.event_type:
+        case "ticket.created":
+            quote = ticket.description[:QUOTE_CHARS] if ticket and ticket.description else None
+            return Copy("New ticket", f"{actor} opened a new ticket.", quote)
+        case "ticket.assigned":
+            if recipient.user_id is not None and str(recipient.user_id) == str(
+                p.get("assignee_id")
+            ):
+                return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
+            return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
+        case "ticket.status_changed":
+            before, after = _words(p.get("status_from")), _words(p.get("status_to"))
+            return Copy(f"Now {after}", f"{actor} changed the status from {before} to {after}.")
+        case "comment.public":
+            return Copy("New reply", f"{actor} replied:", _comment_quote(facts))
+        case "comment.internal":
+            return Copy(
+                "Internal note",
+                f"{actor} added an internal note (staff only):",
+                _comment_quote(facts),
+            )
+        case "ticket.invitation_created":
+            return Copy(
+                "Invitation to a ticket",
+                f"{actor} invited you to take part in this ticket. Accept or decline the"
+                " invitation in Servicedesk.",
+                link=("Open your invitations", f"{facts.web_origin}/ticket-invitations"),
+            )
+        case "user.invited":
+            url = str(p.get("accept_url") or "")
+            return Copy(
+                f"You are invited to {facts.branding.display_name}",
+                f"You have been invited to join {facts.branding.tenant_name} on Servicedesk"
+                f" as {_words(p.get('role')) or 'a member'}.",
+                link=("Accept the invitation", url)
+                if url.startswith(("https://", "http://"))
+                else None,
+                extra=(
+                    f"The invitation expires at {p.get('expires_at')}.",
+                    "If you did not expect it, ignore this e-mail.",
+                ),
+            )
+        case _:
+            return _sla_copy(facts)
+
+
+def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
+    copy = _copy(facts, recipient)
+    ticket = facts.subject.ticket
+    if ticket is not None:
+        subject = one_line(f"[{ticket.number}] {copy.headline}: {ticket.title}")
+        title = one_line(f"{ticket.number} {copy.headline}: {ticket.title}")
+    else:
+        subject = title = one_line(copy.headline)
+    link = copy.link
+    if link is None and ticket is not None:
+        url = _ticket_url(facts)
+        link = ("View the ticket", url) if url else None
+    summary = copy.intro + (f" {one_line(copy.quote, SUMMARY_CHARS)}" if copy.quote else "")
+    headers: dict[str, str] = {}
+    if ticket is not None and facts.event_type not in _NO_REPLY_TO:
+        address = reply_address(ticket.id, ticket.number, settings)
+        if address:
+            headers["Reply-To"] = address
+    unsubscribe = f"{facts.web_origin}/settings/notifications"
+    if facts.event_type not in _NO_UNSUBSCRIBE:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    greeting = f"Hello {recipient.name}," if recipient.name else "Hello,"
+    footer = (
+        f"You receive this because of your notification settings: {unsubscribe}"
+        if facts.event_type not in _NO_UNSUBSCRIBE
+        else "You receive this because someone invited this address."
+    )
+    return Rendered(
+        subject=subject,
+        title=title,
+        summary=summary,
+        text=_text(facts, copy, greeting, link, footer),
+        html=_html(facts, copy, greeting, link, footer),
+        headers=headers,
+    )
+
+
+def _text(
+    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+) -> str:
+    lines = [greeting, "", copy.intro, ""]
+    if copy.quote:
+        lines += [f"> {line}" for line in copy.quote.splitlines() or [""]] + [""]
+    ticket = facts.subject.ticket
+    if ticket is not None:
+        lines += [f"{ticket.number}: {ticket.title} ({_words(ticket.status)})"]
+    if link is not None:
+        lines += [f"{link[0]}: {link[1]}"]
+    lines += list(copy.extra)
+    lines += ["", "-- ", facts.branding.display_name, footer, ""]
+    return "\n".join(lines)
+
+
+def _html(
+    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+) -> str:
+    e, accent = html.escape, facts.branding.accent
+    parts = [
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head>',
+        '<body style="font-family:Arial,Helvetica,sans-serif;color:#111827;margin:0;padding:0">',
+        f'<div style="border-top:4px solid {accent};padding:16px 24px;max-width:640px">',
+        f'<p style="{MUTED};font-size:13px;margin:0 0 16px">{e(facts.branding.display_name)}</p>',
+        f"<p>{e(greeting)}</p>",
+        f"<p>{e(copy.intro)}</p>",
+    ]
+    if copy.quote:
+        parts.append(
+            f'<blockquote style="border-left:3px solid {accent};margin:0 0 16px;padding:4px 12px;'
+            f'white-space:pre-wrap">{e(copy.quote)}</blockquote>'
+        )
+    ticket = facts.subject.ticket
+    if ticket is not None:
+        parts.append(
+            f"<p><strong>{e(ticket.number)}</strong>: {e(ticket.title)}"
+            f' <span style="color:#6b7280">({e(_words(ticket.status))})</span></p>'
+        )
+    if link is not None:
+        parts.append(
+            f'<p><a href="{e(link[1])}" style="background:{accent};color:#ffffff;padding:8px 16px;'
+            f'text-decoration:none;border-radius:4px;display:inline-block">{e(link[0])}</a></p>'
+        )
+    parts += [f"<p>{e(line)}</p>" for line in copy.extra]
+    parts.append(f'<p style="{MUTED};font-size:12px;margin-top:24px">{e(footer)}</p>')
+    parts.append("</div></body></html>")
+    return "".join(parts)

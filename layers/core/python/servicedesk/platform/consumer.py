@@ -1,0 +1,113 @@
+"""SQS consumers: partial batch failures (Powertools) and idempotency by event id.
+
+Each record is one outbox event (see platform.publisher.message). It is processed in its
+own tenant transaction; `claim` records the side effect in `deliveries` under a unique
+(event, channel, recipient) key in that same transaction, so a redelivered message finds
+its side effects already done and does nothing twice. A record that raises is reported
+as a batch item failure: only it is retried, and after maxReceiveCount it lands in the DLQ.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.platform.db import jsonable, set_tenant, transaction
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: uuid.UUID
+    seq: int
+    tenant_id: uuid.UUID
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    created_at: datetime
+    receive_count: int = 1
+
+    @classmethod
+    def parse(cls, body: str, receive_count: int = 1) -> Envelope:
+        raw = json.loads(body)
+        return cls(
+            event_id=uuid.UUID(raw["event_id"]),
+            seq=int(raw["seq"]),
+            tenant_id=uuid.UUID(raw["tenant_id"]),
+            type=str(raw["type"]),
+            aggregate_type=str(raw["aggregate"]["type"]),
+            aggregate_id=str(raw["aggregate"]["id"]),
+            payload=dict(raw["payload"]),
+            created_at=datetime.fromisoformat(raw["created_at"]),
+            receive_count=receive_count,
+        )
+
+
+def claim(
+    session: Session,
+    envelope: Envelope,
+    *,
+    channel: str,
+    recipient: str,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """True the first time this (event, channel, recipient) is claimed; False after."""
+    row = session.execute(
+        text(
+            "INSERT INTO deliveries (tenant_id, event_id, channel, recipient, detail)"
+            " VALUES (:t, :e, :c, :r, CAST(:d AS jsonb))"
+            " ON CONFLICT (event_id, channel, recipient) DO NOTHING RETURNING id"
+        ),
+        {
+            "t": envelope.tenant_id,
+            "e": envelope.event_id,
+            "c": channel,
+            "r": recipient,
+            "d": json.dumps(jsonable(detail or {})),
+        },
+    ).first()
+    return row is not None
+
+
+Process = Callable[[Session, Envelope], None]
+
+
+def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A Lambda handler for an SQS event source mapping with ReportBatchItemFailures."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from servicedesk.platform.logging import get_logger
+
+    # A batch whose every record failed is reported as such (not raised): Lambda retries
+    # exactly those records either way, and the response stays one shape.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    logger = get_logger()
+
+    def record_handler(record: SQSRecord) -> None:
+        count = int(record.attributes.approximate_receive_count or 1)
+        envelope = Envelope.parse(record.body, count)
+        with transaction() as session:
+            set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
+            process(session, envelope)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        )
+
+    return handler

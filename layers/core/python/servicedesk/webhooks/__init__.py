@@ -1,0 +1,1 @@
+"""Webhooks: signed outbound deliveries of outbox events, and inbound e-mail delivery hooks."""

@@ -1,0 +1,412 @@
+"""Delivering events to webhook endpoints: the SQS consumer's work, and manual deliveries.
+
+For each active endpoint subscribed to an event: claim (event, "webhook", endpoint) so a
+redelivered message posts nothing twice, POST the signed body, log the attempt. A failure
+is not raised (that would redo every endpoint of the event): a new message for just that
+endpoint goes back to the webhook queue with a capped, fully jittered exponential delay,
+until ``webhook_max_attempts``. ``webhook_disable_after`` failed attempts in a row disable
+the endpoint and emit ``webhook.disabled`` for its admins.
+
+Delivery is at least once: a crash between the POST and the commit repeats the POST, so
+receivers dedupe on ``Servicedesk-Event-Id``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from servicedesk.platform import outbox
+from servicedesk.platform.config import Settings, get_settings
+from servicedesk.platform.consumer import Envelope, claim
+from servicedesk.platform.logging import get_logger
+from servicedesk.webhooks import signing, ssrf
+from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
+from servicedesk.webhooks.schemas import KNOWN_EVENT_TYPES
+
+CHANNEL = "webhook"
+RETRY_TYPE = "webhook.retry"
+DISABLED_TYPE = "webhook.disabled"
+PING_TYPE = "webhook.ping"
+SNIPPET_CHARS = 500
+SQS_MAX_DELAY = 900
+USER_AGENT = "Servicedesk-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Delivery settings (read with defaults until platform/config.py declares them)."""
+
+    max_attempts: int
+    disable_after: int
+    timeout_seconds: float
+    retry_base_seconds: float
+    retry_cap_seconds: float
+    local: bool
+    queue_url: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            max_attempts=int(getattr(settings, "webhook_max_attempts", 8)),
+            disable_after=int(getattr(settings, "webhook_disable_after", 10)),
+            timeout_seconds=float(getattr(settings, "webhook_timeout_seconds", 5.0)),
+            retry_base_seconds=float(getattr(settings, "webhook_retry_base_seconds", 10)),
+            retry_cap_seconds=float(getattr(settings, "webhook_retry_cap_seconds", SQS_MAX_DELAY)),
+            local=ssrf.allow_local(settings),
+            queue_url=settings.webhook_queue_url,
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """What is posted: the event's identity and the exact body bytes."""
+
+    event_id: uuid.UUID
+    event_type: str
+    seq: int
+    body: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: int
+    snippet: str
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def render(
+    *,
+    event_id: uuid.UUID,
+    event_type: str,
+    seq: int,
+    tenant_id: uuid.UUID,
+    created_at: datetime,
+    data: dict[str, Any],
+) -> str:
+    document = {
+        "id": str(event_id),
+        "type": event_type,
+        "seq": seq,
+        "tenant_id": str(tenant_id),
+        "created_at": created_at.isoformat(),
+        "data": data,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def retry_delay(
+    attempt: int, *, base: float, cap: float, rand: Callable[[], float] = random.random
+) -> int:
+    """Seconds before attempt ``attempt + 1``: full jitter over a capped exponential."""
+    growth: float = 2.0 ** max(0, attempt - 1)
+    ceiling = min(cap, base * growth, float(SQS_MAX_DELAY))
+    return min(SQS_MAX_DELAY, math.ceil(rand() * ceiling))
+
+
+def _read_snippet(response: Any) -> str:
+    """At most SNIPPET_CHARS of the response, without reading a huge body."""
+    collected = b""
+    for chunk in response.iter_bytes():
+        collected += chunk
+        if len(collected) >= SNIPPET_CHARS * 4:
+            break
+    return collected.decode("utf-8", errors="replace")[:SNIPPET_CHARS]
+
+
+def post(
+    url: str,
+    event: Event,
+    *,
+    signing_secrets: list[str],
+    policy: Policy,
+    now: float | None = None,
+) -> Outcome:
+    """One signed POST. SSRF is checked again here (DNS may have changed since creation) and
+    the connection goes to the vetted address; redirects are not followed."""
+    import httpx
+
+    try:
+        target = ssrf.vet(url, local=policy.local)
+    except ssrf.UnsafeUrl as exc:
+        return Outcome(None, 0, "", f"refused: {exc}"[:SNIPPET_CHARS])
+    connect_url, pinned_headers, extensions = target.request()
+    body = event.body.encode("utf-8")
+    timestamp = int(time.time() if now is None else now)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.SIGNATURE_HEADER: signing.sign(signing_secrets, timestamp, body),
+        signing.EVENT_ID_HEADER: str(event.event_id),
+        signing.EVENT_TYPE_HEADER: event.event_type,
+        signing.SEQ_HEADER: str(event.seq),
+        **pinned_headers,
+    }
+    started = time.perf_counter()
+    try:
+        # trust_env=False: no proxy from the environment may bypass the pinned address.
+        with (
+            httpx.Client(
+                timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
+            ) as client,
+            client.stream(
+                "POST", connect_url, content=body, headers=headers, extensions=extensions
+            ) as response,
+        ):
+            snippet = _read_snippet(response)
+            status: int | None = response.status_code
+            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        status, snippet = None, ""
+        error = f"{type(exc).__name__}: {exc}"[:SNIPPET_CHARS]
+    latency = round((time.perf_counter() - started) * 1000)
+    return Outcome(status, latency, snippet, error)
+
+
+def _log(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    event: Event,
+    outcome: Outcome,
+    *,
+    attempt: int,
+    trigger: str,
+    retry_in: int | None = None,
+) -> WebhookDelivery:
+    row = WebhookDelivery(
+        id=uuid.uuid4(),
+        tenant_id=endpoint.tenant_id,
+        endpoint_id=endpoint.id,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        seq=event.seq,
+        attempt=attempt,
+        trigger=trigger,
+        request_body=event.body,
+        success=outcome.ok,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_snippet=outcome.snippet,
+        error=outcome.error,
+        retry_in_seconds=retry_in,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def deliver_now(
+    session: Session, endpoint: WebhookEndpoint, event: Event, *, trigger: str
+) -> WebhookDelivery:
+    """A manual delivery (ping, redeliver): posted and logged now; no retry, and the
+    endpoint's failure count is left alone."""
+    policy = Policy.from_settings(get_settings())
+    outcome = post(
+        endpoint.url,
+        event,
+        signing_secrets=endpoint.signing_secrets(datetime.now(UTC)),
+        policy=policy,
+    )
+    row = _log(session, endpoint, event, outcome, attempt=1, trigger=trigger)
+    session.refresh(row)
+    return row
+
+
+@functools.cache
+def _sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+def _schedule_retry(
+    envelope: Envelope, endpoint: WebhookEndpoint, event: Event, *, attempt: int, delay: int
+) -> None:
+    """A new message for this endpoint only; it goes through the same consumer."""
+    policy_url = get_settings().webhook_queue_url
+    if not policy_url:
+        get_logger().warning("no webhook queue configured; retry dropped")
+        return
+    message = {
+        "event_id": str(event.event_id),
+        "seq": event.seq,
+        "tenant_id": str(envelope.tenant_id),
+        "type": RETRY_TYPE,
+        "aggregate": {"type": "webhook_endpoint", "id": str(endpoint.id)},
+        "payload": {
+            "endpoint_id": str(endpoint.id),
+            "attempt": attempt,
+            "event_type": event.event_type,
+            "body": event.body,
+        },
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    _sqs().send_message(
+        QueueUrl=policy_url,
+        MessageBody=json.dumps(message),
+        DelaySeconds=delay,
+        MessageAttributes={"type": {"DataType": "String", "StringValue": RETRY_TYPE}},
+    )
+
+
+def _record_outcome(
+    session: Session,
+    envelope: Envelope,
+    endpoint: WebhookEndpoint,
+    event: Event,
+    outcome: Outcome,
+    *,
+    attempt: int,
+    policy: Policy,
+) -> None:
+    trigger = "event" if attempt == 1 else "retry"
+    if outcome.ok:
+        # Only touch (and lock) the endpoint row when there is a streak to reset.
+        session.execute(
+            text(
+                "UPDATE webhook_endpoints SET consecutive_failures = 0"
+                " WHERE id = :id AND consecutive_failures <> 0"
+            ),
+            {"id": endpoint.id},
+        )
+        _log(session, endpoint, event, outcome, attempt=attempt, trigger=trigger)
+        return
+    failures = session.execute(
+        text(
+            "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1"
+            " WHERE id = :id RETURNING consecutive_failures"
+        ),
+        {"id": endpoint.id},
+    ).scalar_one()
+    if failures >= policy.disable_after:
+        _log(session, endpoint, event, outcome, attempt=attempt, trigger=trigger)
+        _disable(session, endpoint, failures=failures, last_error=outcome.error)
+        return
+    retry_in = None
+    if attempt < policy.max_attempts:
+        retry_in = retry_delay(
+            attempt, base=policy.retry_base_seconds, cap=policy.retry_cap_seconds
+        )
+    _log(session, endpoint, event, outcome, attempt=attempt, trigger=trigger, retry_in=retry_in)
+    if retry_in is not None:
+        _schedule_retry(envelope, endpoint, event, attempt=attempt + 1, delay=retry_in)
+
+
+def _disable(
+    session: Session, endpoint: WebhookEndpoint, *, failures: int, last_error: str | None
+) -> None:
+    reason = f"{failures} consecutive failed deliveries"
+    disabled = session.execute(
+        text(
+            "UPDATE webhook_endpoints SET active = false, disabled_at = now(),"
+            " disabled_reason = :r, version = version + 1, updated_at = now()"
+            " WHERE id = :id AND active RETURNING disabled_at"
+        ),
+        {"id": endpoint.id, "r": reason},
+    ).first()
+    if disabled is None:
+        return  # already disabled by a concurrent delivery: notify once
+    outbox.emit(
+        session,
+        tenant_id=endpoint.tenant_id,
+        event_type=DISABLED_TYPE,
+        aggregate_type="webhook",
+        aggregate_id=endpoint.id,
+        payload={
+            "webhook_id": endpoint.id,
+            "url": endpoint.url,
+            "consecutive_failures": failures,
+            "last_error": last_error,
+            "disabled_at": disabled.disabled_at,
+            "notify_roles": ["admin"],
+        },
+    )
+
+
+def _subscribed(session: Session, tenant_id: uuid.UUID, event_type: str) -> list[WebhookEndpoint]:
+    query = (
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.tenant_id == tenant_id,
+            WebhookEndpoint.active.is_(True),
+            WebhookEndpoint.event_types.overlap([event_type, "*"]),
+        )
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return list(session.scalars(query))
+
+
+def _fan_out(session: Session, envelope: Envelope, policy: Policy) -> None:
+    event = Event(
+        envelope.event_id,
+        envelope.type,
+        envelope.seq,
+        render(
+            event_id=envelope.event_id,
+            event_type=envelope.type,
+            seq=envelope.seq,
+            tenant_id=envelope.tenant_id,
+            created_at=envelope.created_at,
+            data=envelope.payload,
+        ),
+    )
+    now = datetime.now(UTC)
+    # All POSTs first, then the bookkeeping: endpoint rows are locked only at the end.
+    outcomes = []
+    for endpoint in _subscribed(session, envelope.tenant_id, envelope.type):
+        if not claim(session, envelope, channel=CHANNEL, recipient=str(endpoint.id)):
+            continue
+        secrets = endpoint.signing_secrets(now)
+        outcomes.append(
+            (endpoint, post(endpoint.url, event, signing_secrets=secrets, policy=policy))
+        )
+    for endpoint, outcome in outcomes:
+        _record_outcome(session, envelope, endpoint, event, outcome, attempt=1, policy=policy)
+
+
+def _retry(session: Session, envelope: Envelope, policy: Policy) -> None:
+    payload = envelope.payload
+    endpoint_id = uuid.UUID(str(payload["endpoint_id"]))
+    attempt = int(payload["attempt"])
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not endpoint.active or endpoint.tenant_id != envelope.tenant_id:
+        return  # deleted or disabled since: the retry lapses
+    if not claim(session, envelope, channel=CHANNEL, recipient=f"{endpoint_id}#{attempt}"):
+        return
+    event = Event(envelope.event_id, str(payload["event_type"]), envelope.seq, str(payload["body"]))
+    outcome = post(
+        endpoint.url,
+        event,
+        signing_secrets=endpoint.signing_secrets(datetime.now(UTC)),
+        policy=policy,
+    )
+    _record_outcome(session, envelope, endpoint, event, outcome, attempt=attempt, policy=policy)
+
+
+def process(session: Session, envelope: Envelope) -> None:
+    """The webhook queue's consumer: retries, inbound e-mail outcomes, and events."""
+    from servicedesk.webhooks import inbound
+
+    policy = Policy.from_settings(get_settings())
+    if envelope.type == RETRY_TYPE:
+        _retry(session, envelope, policy)
+    elif envelope.type in inbound.EVENT_TYPES:
+        inbound.apply(session, envelope)
+    elif envelope.type in KNOWN_EVENT_TYPES:
+        _fan_out(session, envelope, policy)

@@ -1,0 +1,88 @@
+"""Webhook API schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, StringConstraints, field_validator
+
+from servicedesk.platform.schemas import Input, Output, not_null
+from servicedesk.webhooks.ssrf import MAX_URL_LENGTH
+
+# The events an endpoint may subscribe to; "*" is all of them (and only them).
+EventType = Literal[
+    "ticket.created",
+    "ticket.assigned",
+    "ticket.status_changed",
+    "comment.public",
+    "comment.internal",
+    "sla.warning",
+    "sla.breached",
+    "sla.escalation",
+    "*",
+]
+KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
+MAX_EVENT_TYPES = 20
+
+WebhookUrl = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH, strip_whitespace=True)
+]
+EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
+
+
+def _unique(value: list[str] | None) -> list[str] | None:
+    return None if value is None else list(dict.fromkeys(value))
+
+
+class WebhookCreate(Input):
+    url: WebhookUrl = Field(description="https URL that receives the signed POSTs")
+    event_types: EventTypes
+    active: bool = True
+
+    _unique = field_validator("event_types")(_unique)
+
+
+class WebhookUpdate(Input):
+    url: WebhookUrl | None = None
+    event_types: EventTypes | None = None
+    active: bool | None = Field(default=None, description="true re-enables a disabled endpoint")
+    version: int | None = Field(default=None, ge=1, description="Or send If-Match")
+
+    _not_null = field_validator("url", "event_types", "active", mode="before")(not_null)
+    _unique = field_validator("event_types")(_unique)
+
+
+class WebhookPublic(Output):
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    active: bool
+    consecutive_failures: int
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecret(WebhookPublic):
+    secret: str = Field(description="Shown only now: store it to verify signatures")
+
+
+class DeliveryPublic(Output):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    seq: int
+    attempt: int
+    trigger: Literal["event", "retry", "redeliver", "ping"]
+    success: bool
+    status_code: int | None
+    latency_ms: int
+    response_snippet: str
+    error: str | None
+    retry_in_seconds: int | None = Field(description="Delay of the scheduled next attempt")
+    created_at: datetime

@@ -1,0 +1,225 @@
+"""Webhook endpoint rules: CRUD, secret rotation, the delivery log, ping and redeliver.
+No HTTP framework here, and never a commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, literal, select, tuple_
+
+from servicedesk.platform import audit
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
+from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.webhooks import delivery, signing, ssrf
+from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
+from servicedesk.webhooks.schemas import WebhookCreate, WebhookUpdate
+
+# After a rotation the old secret still signs (as a second v1) for this long, so receivers
+# can switch over without dropping deliveries.
+ROTATION_GRACE = timedelta(hours=24)
+
+
+def _vetted_url(url: str) -> str:
+    try:
+        ssrf.vet(url, local=ssrf.allow_local(get_settings()))
+    except ssrf.UnsafeUrl as exc:
+        raise ValidationProblem(f"url {exc}", errors=[field_error("url", str(exc))]) from exc
+    return url
+
+
+def _uuid(value: object, field: str = "cursor") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ValidationProblem(errors=[field_error(field, "malformed cursor")]) from exc
+
+
+def _timestamp(value: object) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+
+
+def list_endpoints(
+    ctx: RequestContext, *, limit: int, cursor: str | None
+) -> tuple[list[WebhookEndpoint], str | None]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == ctx.tenant_id)
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            > tuple_(literal(_timestamp(after[0])), literal(_uuid(after[1])))
+        )
+    order = (WebhookEndpoint.created_at, WebhookEndpoint.id)
+    rows = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def get_endpoint(
+    ctx: RequestContext, *, webhook_id: uuid.UUID, lock: bool = False
+) -> WebhookEndpoint:
+    endpoint = ctx.session.get(WebhookEndpoint, webhook_id, with_for_update=lock or None)
+    if endpoint is None or endpoint.tenant_id != ctx.tenant_id:
+        raise NotFound("no such webhook")
+    return endpoint
+
+
+def create_endpoint(ctx: RequestContext, *, data: WebhookCreate) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        url=_vetted_url(data.url),
+        event_types=list(data.event_types),
+        active=data.active,
+        secret=signing.generate_secret(),
+        created_by=ctx.user_id,
+    )
+    ctx.session.add(endpoint)
+    ctx.session.flush()
+    ctx.session.refresh(endpoint)
+    audit.record(
+        ctx,
+        action="webhook.created",
+        entity_type="webhook",
+        entity_id=endpoint.id,
+        data={"after": data.model_dump(mode="json")},
+    )
+    return endpoint
+
+
+def update_endpoint(
+    ctx: RequestContext, *, webhook_id: uuid.UUID, data: WebhookUpdate, if_match: int | None
+) -> WebhookEndpoint:
+    expected = expected_version(data.version, if_match)
+    endpoint = get_endpoint(ctx, webhook_id=webhook_id, lock=True)
+    check_version(endpoint.version, expected, what="webhook")
+    changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+    before = {k: getattr(endpoint, k) for k, v in changes.items() if getattr(endpoint, k) != v}
+    after = {k: changes[k] for k in before}
+    if not after:
+        return endpoint
+    if "url" in after:
+        _vetted_url(after["url"])
+    for key, value in after.items():
+        setattr(endpoint, key, value)
+    if after.get("active") is True:
+        # Re-enabling starts a fresh streak.
+        endpoint.consecutive_failures = 0
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = None
+    endpoint.version = endpoint.version + 1
+    endpoint.updated_at = func.now()
+    ctx.session.flush()
+    ctx.session.refresh(endpoint)
+    audit.record(
+        ctx,
+        action="webhook.updated",
+        entity_type="webhook",
+        entity_id=webhook_id,
+        data={"before": before, "after": after},
+    )
+    return endpoint
+
+
+def delete_endpoint(ctx: RequestContext, *, webhook_id: uuid.UUID) -> None:
+    endpoint = get_endpoint(ctx, webhook_id=webhook_id, lock=True)
+    ctx.session.delete(endpoint)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action="webhook.deleted",
+        entity_type="webhook",
+        entity_id=webhook_id,
+        data={"before": {"url": endpoint.url, "event_types": endpoint.event_types}},
+    )
+
+
+def rotate_secret(ctx: RequestContext, *, webhook_id: uuid.UUID) -> WebhookEndpoint:
+    endpoint = get_endpoint(ctx, webhook_id=webhook_id, lock=True)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = datetime.now(UTC) + ROTATION_GRACE
+    endpoint.secret = signing.generate_secret()
+    endpoint.version = endpoint.version + 1
+    endpoint.updated_at = func.now()
+    ctx.session.flush()
+    ctx.session.refresh(endpoint)
+    audit.record(
+        ctx,
+        action="webhook.secret_rotated",
+        entity_type="webhook",
+        entity_id=webhook_id,
+        data={"previous_valid_until": endpoint.previous_secret_expires_at},
+    )
+    return endpoint
+
+
+def list_deliveries(
+    ctx: RequestContext, *, webhook_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[WebhookDelivery], str | None]:
+    """Newest first."""
+    get_endpoint(ctx, webhook_id=webhook_id)
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.tenant_id == ctx.tenant_id, WebhookDelivery.endpoint_id == webhook_id
+    )
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(
+            tuple_(WebhookDelivery.created_at, WebhookDelivery.id)
+            < tuple_(literal(_timestamp(after[0])), literal(_uuid(after[1])))
+        )
+    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    rows = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return rows[:limit], nxt
+
+
+def redeliver(
+    ctx: RequestContext, *, webhook_id: uuid.UUID, delivery_id: uuid.UUID
+) -> WebhookDelivery:
+    """The same event and body again, now, signed afresh."""
+    endpoint = get_endpoint(ctx, webhook_id=webhook_id)
+    original = ctx.session.get(WebhookDelivery, delivery_id)
+    if original is None or original.endpoint_id != endpoint.id:
+        raise NotFound("no such delivery")
+    event = delivery.Event(
+        original.event_id, original.event_type, original.seq, original.request_body
+    )
+    row = delivery.deliver_now(ctx.session, endpoint, event, trigger="redeliver")
+    audit.record(
+        ctx,
+        action="webhook.redelivered",
+        entity_type="webhook",
+        entity_id=webhook_id,
+        data={"delivery_id": delivery_id, "new_delivery_id": row.id},
+    )
+    return row
+
+
+def ping(ctx: RequestContext, *, webhook_id: uuid.UUID) -> WebhookDelivery:
+    """A ``webhook.ping`` delivered in the request. Not an outbox event: it changes no
+    state, it is the request itself, and its result is the answer."""
+    endpoint = get_endpoint(ctx, webhook_id=webhook_id)
+    event_id = uuid.uuid4()
+    body = delivery.render(
+        event_id=event_id,
+        event_type=delivery.PING_TYPE,
+        seq=0,
+        tenant_id=ctx.tenant_id,
+        created_at=datetime.now(UTC),
+        data={"webhook_id": str(endpoint.id)},
+    )
+    event = delivery.Event(event_id, delivery.PING_TYPE, 0, body)
+    return delivery.deliver_now(ctx.session, endpoint, event, trigger="ping")

@@ -1,0 +1,483 @@
+"""Notifications end to end: API → outbox → the moto server's SQS → the e-mail consumer
+(the same Lambda handler) → in-app rows and caught e-mails."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import PASSWORD, Actor, TenantFixture, login, make_tenant, reset_caches
+
+
+@dataclass
+class Wiring:
+    queue: Any
+    handler: Any
+    mail_dir: Path
+
+    def drain(self) -> int:
+        from local.queues import poll_once
+
+        total = 0
+        for _ in range(50):
+            done, failed = poll_once(self.queue, self.handler)
+            assert failed == 0, "a notification record failed"
+            if done == 0:
+                return total
+            total += done
+        raise AssertionError("the email queue does not drain")
+
+    def mails(self, to: str | None = None) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.mail_dir.glob("*.eml")):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            assert isinstance(message, EmailMessage)
+            if to is None or message["To"] == to:
+                found.append(message)
+        return found
+
+
+@pytest.fixture
+def wiring(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    from local.app import load_function
+    from local.queues import ensure_queues
+    from servicedesk.platform import publisher
+
+    queues = ensure_queues(prefix=f"sd-notif-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("SERVICEDESK_EMAIL_QUEUE_URL", queues["email"].url)
+    monkeypatch.setenv("SERVICEDESK_MAIL_CATCHER_DIR", str(tmp_path / "mail"))
+    reset_caches()
+    publisher._sqs.cache_clear()  # a client made before the emulator knew no endpoint
+    yield Wiring(queues["email"], load_function("email_consumer").lambda_handler, tmp_path / "mail")
+    reset_caches()
+    publisher._sqs.cache_clear()
+
+
+@pytest.fixture
+def org(client: Any) -> TenantFixture:
+    return make_tenant(client, roles=("agent", "manager", "requester"))
+
+
+def _member(client: Any, org: TenantFixture, role: str = "requester") -> Actor:
+    email = f"{role}-{uuid.uuid4().hex[:6]}@{org.slug}.example"
+    created = client.post(
+        "/v1/users",
+        headers=org.admin.headers,
+        json={"email": email, "name": f"Extra {role}", "role": role, "password": PASSWORD},
+    )
+    assert created.status_code == 201, created.text
+    token = login(client, email).json()["access_token"]
+    return Actor(email, created.json()["id"], org.tenant_id, org.slug, role, token)
+
+
+def _ticket(client: Any, actor: Actor, title: str = "Printer on fire") -> dict[str, Any]:
+    response = client.post("/v1/tickets", json={"title": title}, headers=actor.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _comment(
+    client: Any, actor: Actor, ticket: dict[str, Any], body: str, visibility: str = "public"
+) -> dict[str, Any]:
+    response = client.post(
+        f"/v1/tickets/{ticket['id']}/comments",
+        json={"body": body, "visibility": visibility},
+        headers=actor.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _inbox(client: Any, actor: Actor, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/v1/notifications", params=params, headers=actor.headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _unread(client: Any, actor: Actor) -> int:
+    response = client.get("/v1/notifications/unread-count", headers=actor.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["count"])
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    return str(plain.get_content()), str(html.get_content())
+
+
+def _assign(client: Any, by: Actor, ticket: dict[str, Any], to: Actor) -> None:
+    response = client.post(
+        f"/v1/tickets/{ticket['id']}/assign", json={"assignee_id": to.user_id}, headers=by.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_staff_public_reply_reaches_the_requester_in_app_and_by_mail(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "Have you tried turning it off?")
+    wiring.drain()
+
+    inbox = _inbox(client, requester)
+    assert [n["event_type"] for n in inbox] == ["comment.public"]
+    assert ticket["number"] in inbox[0]["title"]
+    assert inbox[0]["ticket_id"] == ticket["id"]
+    assert "turning it off" in inbox[0]["body"]
+    assert inbox[0]["read_at"] is None
+    # The actor hears nothing of their own reply.
+    assert _inbox(client, agent) == []
+    assert wiring.mails(agent.email) == []
+
+    (mail,) = wiring.mails(requester.email)
+    assert mail["Subject"] == f"[{ticket['number']}] New reply: Printer on fire"
+    assert mail.get_content_type() == "multipart/alternative"
+    plain, html = _parts(mail)
+    assert "> Have you tried turning it off?" in plain
+    assert "Have you tried turning it off?" in html
+    assert mail["From"].addresses[0].display_name == f"Org {org.slug}"
+
+
+def test_mail_headers_carry_the_reply_token_and_unsubscribe(client, org, wiring):
+    from servicedesk.notifications.templates import reply_token
+    from servicedesk.platform.config import get_settings
+
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "On it.")
+    wiring.drain()
+
+    (mail,) = wiring.mails(requester.email)
+    settings = get_settings()
+    token = reply_token(uuid.UUID(ticket["id"]), settings)
+    assert token is not None and re.fullmatch(r"[0-9a-f]{16}", token)
+    reply_to = mail["Reply-To"].addresses[0].addr_spec
+    assert reply_to.startswith(f"reply+{ticket['number']}.{token}@")
+    assert mail["List-Unsubscribe"] == f"<{settings.web_origin}/settings/notifications>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["Message-ID"] and mail["References"] == f"<ticket-{ticket['id']}@" + (
+        reply_to.rpartition("@")[2] + ">"
+    )
+
+
+def test_internal_note_reaches_assignee_and_staff_never_the_requester_or_ccs(client, org, wiring):
+    requester, agent, manager = (org.members[r] for r in ("requester", "agent", "manager"))
+    admin = org.admin
+    cc = _member(client, org)
+    ticket = _ticket(client, requester)
+    _assign(client, admin, ticket, agent)
+    for who, kind in ((cc, "cc"), (manager, "participant")):
+        added = client.post(
+            f"/v1/tickets/{ticket['id']}/participants",
+            json={"user_id": who.user_id, "kind": kind},
+            headers=admin.headers,
+        )
+        assert added.status_code == 201, added.text
+    wiring.drain()
+    assert "ticket.assigned" in [n["event_type"] for n in _inbox(client, agent)]
+
+    secret = "Internal: the requester's manager asked us to stall"
+    _comment(client, admin, ticket, secret, visibility="internal")
+    wiring.drain()
+
+    for staff in (agent, manager):
+        notes = [n for n in _inbox(client, staff) if n["event_type"] == "comment.internal"]
+        assert len(notes) == 1, staff.role
+        assert secret in notes[0]["body"]
+        (mail,) = [m for m in wiring.mails(staff.email) if m["Subject"].count("Internal note")]
+        assert secret in _parts(mail)[0]
+    for outsider in (requester, cc):
+        assert [n["event_type"] for n in _inbox(client, outsider)] == []
+        assert _unread(client, outsider) == 0
+        assert wiring.mails(outsider.email) == []
+    # Nothing anywhere in the caught mail leaks the note to a non-staff address.
+    for mail in wiring.mails():
+        if mail["To"] in (requester.email, cc.email):
+            raise AssertionError(f"mail to a non-staff member: {mail['Subject']}")
+    assert wiring.mails(admin.email) == []  # the author
+
+
+def test_a_forged_public_event_for_an_internal_comment_stays_with_staff(client, org, wiring):
+    """Defence in depth: the consumer checks the comment itself, not only the event name."""
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _assign(client, org.admin, ticket, agent)
+    note = _comment(client, org.admin, ticket, "staff eyes only", visibility="internal")
+    wiring.drain()
+    forged = {
+        "event_id": str(uuid.uuid4()),
+        "seq": 1,
+        "tenant_id": org.tenant_id,
+        "type": "comment.public",
+        "aggregate": {"type": "ticket", "id": ticket["id"]},
+        "payload": {
+            "ticket_id": ticket["id"],
+            "number": ticket["number"],
+            "actor_id": org.admin.user_id,
+            "comment_id": note["id"],
+            "visibility": "public",
+        },
+        "created_at": "2026-01-01T00:00:00+00:00",
+    }
+    boto3.client("sqs").send_message(QueueUrl=wiring.queue.url, MessageBody=json.dumps(forged))
+    wiring.drain()
+    assert _inbox(client, requester) == []
+    assert wiring.mails(requester.email) == []
+    assert len([n for n in _inbox(client, agent) if n["body"].endswith("staff eyes only")]) == 2
+
+
+def test_a_redelivered_event_notifies_and_mails_once(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "Once only")
+    sqs = boto3.client("sqs")
+    received = sqs.receive_message(QueueUrl=wiring.queue.url, MaxNumberOfMessages=10)["Messages"]
+    bodies = [m["Body"] for m in received if json.loads(m["Body"])["type"] == "comment.public"]
+    assert len(bodies) == 1
+    # The same body twice more, as SQS at-least-once delivery may do.
+    for _ in range(2):
+        sqs.send_message(QueueUrl=wiring.queue.url, MessageBody=bodies[0])
+    wiring.drain()
+    sqs.send_message(QueueUrl=wiring.queue.url, MessageBody=bodies[0])
+    wiring.drain()
+
+    assert len(_inbox(client, requester)) == 1
+    assert len(wiring.mails(requester.email)) == 1
+
+
+def test_preferences_turn_email_off_but_keep_in_app(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    defaults = client.get("/v1/notification-preferences", headers=requester.headers)
+    assert defaults.status_code == 200, defaults.text
+    items = defaults.json()["items"]
+    assert all(i["enabled"] for i in items)
+    assert {(i["event_type"], i["channel"]) for i in items} >= {
+        ("comment.public", "email"),
+        ("comment.public", "in_app"),
+    }
+    changed = client.put(
+        "/v1/notification-preferences",
+        json={"items": [{"event_type": "comment.public", "channel": "email", "enabled": False}]},
+        headers=requester.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    state = {(i["event_type"], i["channel"]): i["enabled"] for i in changed.json()["items"]}
+    assert state[("comment.public", "email")] is False
+    assert state[("comment.public", "in_app")] is True
+    # Another user's preferences are untouched.
+    theirs = client.get("/v1/notification-preferences", headers=agent.headers).json()["items"]
+    assert all(i["enabled"] for i in theirs)
+
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "Reply you will only see in the app")
+    wiring.drain()
+    assert [n["event_type"] for n in _inbox(client, requester)] == ["comment.public"]
+    assert wiring.mails(requester.email) == []
+
+
+def test_preferences_refuse_unknown_event_types_and_channels(client, org):
+    requester = org.members["requester"]
+    response = client.put(
+        "/v1/notification-preferences",
+        json={
+            "items": [
+                {"event_type": "comment.public", "channel": "email", "enabled": True},
+                {"event_type": "ticket.exploded", "channel": "email", "enabled": False},
+                {"event_type": "comment.public", "channel": "pigeon", "enabled": False},
+            ]
+        },
+        headers=requester.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"items.1.event_type", "items.2.channel"}
+    repeated = client.put(
+        "/v1/notification-preferences",
+        json={
+            "items": [
+                {"event_type": "comment.public", "channel": "email", "enabled": b}
+                for b in (True, False)
+            ]
+        },
+        headers=requester.headers,
+    )
+    assert repeated.status_code == 422
+    unchanged = client.get("/v1/notification-preferences", headers=requester.headers).json()
+    assert all(i["enabled"] for i in unchanged["items"])
+
+
+def test_unread_count_mark_read_and_read_all(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    for n in range(3):
+        _comment(client, agent, ticket, f"Update {n}")
+    wiring.drain()
+    assert _unread(client, requester) == 3
+
+    first = _inbox(client, requester, limit=2)
+    page = client.get("/v1/notifications", params={"limit": 2}, headers=requester.headers).json()
+    assert page["next_cursor"]
+    rest = _inbox(client, requester, limit=2, cursor=page["next_cursor"])
+    assert [n["body"][-8:] for n in first + rest] == ["Update 2", "Update 1", "Update 0"]
+
+    target = first[0]["id"]
+    read = client.post(f"/v1/notifications/{target}/read", headers=requester.headers)
+    assert read.status_code == 200, read.text
+    read_at = read.json()["read_at"]
+    assert read_at is not None
+    again = client.post(f"/v1/notifications/{target}/read", headers=requester.headers)
+    assert again.json()["read_at"] == read_at  # idempotent: the first read time stays
+    assert _unread(client, requester) == 2
+    assert target not in {n["id"] for n in _inbox(client, requester, unread="true")}
+    assert [n["id"] for n in _inbox(client, requester, unread="false")] == [target]
+
+    everything = client.post("/v1/notifications/read-all", headers=requester.headers)
+    assert everything.status_code == 200, everything.text
+    assert everything.json() == {"updated": 2}
+    assert _unread(client, requester) == 0
+    assert _inbox(client, requester, unread="true") == []
+
+
+def test_another_users_notification_is_not_found(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "For the requester")
+    wiring.drain()
+    (mine,) = _inbox(client, requester)
+    for stranger in (agent, org.admin, make_tenant(client, roles=()).admin):
+        response = client.post(f"/v1/notifications/{mine['id']}/read", headers=stranger.headers)
+        assert response.status_code == 404, response.text
+        assert mine["id"] not in {n["id"] for n in _inbox(client, stranger)}
+    assert _unread(client, requester) == 1
+    missing = client.post(f"/v1/notifications/{uuid.uuid4()}/read", headers=requester.headers)
+    assert missing.status_code == 404
+    assert client.get("/v1/notifications").status_code == 401
+
+
+def test_html_escapes_user_supplied_text(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    title = "<script>alert('x')</script> & <b>bold</b>"
+    ticket = _ticket(client, requester, title=title)
+    _comment(client, agent, ticket, '<img src=x onerror="alert(1)">')
+    wiring.drain()
+    (mail,) = wiring.mails(requester.email)
+    plain, html = _parts(mail)
+    assert "<script>" not in html and "<img" not in html and "<b>bold" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert title in plain  # plain text is not HTML: it stays as written
+    assert mail["Subject"].endswith(title)
+
+
+def test_tenant_branding_names_the_sender_and_colours_the_mail(client, org, wiring):
+    from tests.conftest import current_database
+
+    with current_database().connect("owner") as conn:
+        conn.execute(
+            "UPDATE tenants SET settings = settings || %s::jsonb WHERE id = %s",
+            (
+                json.dumps(
+                    {
+                        "email": {
+                            "branding": {"display_name": "ACME <IT>", "accent_color": "#ff6600"}
+                        }
+                    }
+                ),
+                org.tenant_id,
+            ),
+        )
+    requester, agent = org.members["requester"], org.members["agent"]
+    _comment(client, agent, _ticket(client, requester), "Branded")
+    wiring.drain()
+    (mail,) = wiring.mails(requester.email)
+    assert mail["From"].addresses[0].display_name == "ACME <IT>"
+    html = _parts(mail)[1]
+    assert "#ff6600" in html and "ACME &lt;IT&gt;" in html
+
+
+def test_user_invitation_is_mailed_to_the_address_only(client, org, wiring):
+    address = f"newcomer-{uuid.uuid4().hex[:6]}@elsewhere.example"
+    response = client.post(
+        "/v1/users/invitations", json={"email": address, "role": "agent"}, headers=org.admin.headers
+    )
+    assert response.status_code == 201, response.text
+    wiring.drain()
+    (mail,) = wiring.mails(address)
+    assert "invited" in mail["Subject"].lower()
+    plain, html = _parts(mail)
+    assert "/accept-invitation#token=" in plain and "/accept-invitation#token=" in html
+    assert mail["List-Unsubscribe"] is None and mail["Reply-To"] is None
+    assert _inbox(client, org.admin) == []
+
+
+def test_dev_mail_endpoints_list_and_show_this_tenants_mail(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    _comment(client, agent, _ticket(client, requester), "Readable in dev")
+    wiring.drain()
+    listed = client.get("/v1/dev/mail", headers=org.admin.headers)
+    assert listed.status_code == 200, listed.text
+    (item,) = listed.json()["items"]
+    assert item["to"] == requester.email and "New reply" in item["subject"]
+    assert item["event_type"] == "comment.public" and item["date"]
+    raw = client.get(f"/v1/dev/mail/{item['name']}", headers=org.admin.headers)
+    assert raw.status_code == 200
+    assert "Readable in dev" in raw.text and "Subject:" in raw.text
+
+    other = make_tenant(client, roles=())
+    assert client.get("/v1/dev/mail", headers=other.admin.headers).json()["items"] == []
+    assert (
+        client.get(f"/v1/dev/mail/{item['name']}", headers=other.admin.headers).status_code == 404
+    )
+    assert client.get("/v1/dev/mail", headers=agent.headers).status_code == 403
+    assert (
+        client.get("/v1/dev/mail/..%2F..%2Fetc%2Fpasswd", headers=org.admin.headers).status_code
+        == 404
+    )
+
+
+def test_dev_mail_endpoints_are_unknown_outside_dev(client, org, monkeypatch):
+    monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "prod")
+    reset_caches()
+    try:
+        response = client.get("/v1/dev/mail", headers=org.admin.headers)
+        assert response.status_code == 404
+    finally:
+        monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "test")
+        reset_caches()
+
+
+def test_without_the_mail_catcher_mail_goes_out_through_ses(
+    client, org, wiring, monkeypatch, aws_endpoint
+):
+    from urllib.request import urlopen
+
+    from servicedesk.notifications import mailer
+
+    monkeypatch.delenv("SERVICEDESK_MAIL_CATCHER_DIR")
+    reset_caches()
+    mailer._ses.cache_clear()
+    boto3.client("sesv2").create_email_identity(EmailIdentity="no-reply@servicedesk.local")
+    requester, agent = org.members["requester"], org.members["agent"]
+    try:
+        _comment(client, agent, _ticket(client, requester), "Through SES")
+        wiring.drain()
+    finally:
+        mailer._ses.cache_clear()
+    with urlopen(f"{aws_endpoint}/moto-api/data.json") as response:  # the emulator's record
+        sent = json.loads(response.read())["ses"]["RawMessage"]
+    raw = [m["raw_data"] for m in sent if requester.email in m["destinations"]]
+    assert len(raw) == 1
+    assert "Through SES" in raw[0] and "List-Unsubscribe:" in raw[0]
+    assert wiring.mails() == []
