@@ -219,7 +219,8 @@ class ApiStack(Stack):
             self.jwt_secret.grant_read(fn.role)
             if domain in BUCKET_DOMAINS:
                 # Presigned PUT/GET are signed with this role.
-                storage.grant_objects(fn.role)
+                # Rejected uploads are deleted at complete time.
+                storage.grant_objects(fn.role, delete=True)
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )

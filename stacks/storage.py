@@ -106,9 +106,10 @@ class StorageStack(Stack):
         stack must be deployed after this one (``add_dependency``).
         """
         name = self.attachments_bucket_name
-        actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+        # GetObjectVersion: downloads are pinned to the version checked at complete.
+        actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload"]
         if delete:
-            actions.append("s3:DeleteObject")
+            actions += ["s3:DeleteObject", "s3:DeleteObjectVersion"]
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=actions, resources=[f"arn:{Aws.PARTITION}:s3:::{name}/*"])
         )
