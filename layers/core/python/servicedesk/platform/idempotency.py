@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from servicedesk.platform.context import RequestContext
@@ -80,3 +82,21 @@ def complete(ctx: RequestContext, key: str | None, *, status: int, body: Any) ->
         ),
         {"s": status, "b": json.dumps(body), "t": ctx.tenant_id, "u": ctx.user_id, "k": key},
     )
+
+
+def once(
+    ctx: RequestContext,
+    path: str,
+    key: str | None,
+    body: Any,
+    make: Callable[[], BaseModel],
+    *,
+    status: int = 201,
+) -> Any:
+    """Run a POST's work once per Idempotency-Key: a retry replays the first response."""
+    replay = begin(ctx, key, method="POST", path=path, body=body.model_dump(mode="json"))
+    if replay is not None:
+        return replay
+    result = make()
+    complete(ctx, key, status=status, body=result.model_dump(mode="json"))
+    return result

@@ -37,17 +37,6 @@ def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
-def _once(ctx: Ctx, request: Request, key: str | None, body: Any, make: Any) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
-    )
-    if replay is not None:
-        return replay
-    result = make()
-    idempotency.complete(ctx, key, status=201, body=result.model_dump(mode="json"))
-    return result
-
-
 @router.get("/calendars", dependencies=[requires(Role.AGENT)], summary="Business calendars")
 def list_calendars(ctx: Ctx) -> list[CalendarPublic]:
     return [CalendarPublic.model_validate(c) for c in calendars.list_calendars(ctx)]
@@ -63,9 +52,9 @@ def list_calendars(ctx: Ctx) -> list[CalendarPublic]:
 def create_calendar(
     body: CalendarCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: CalendarPublic.model_validate(calendars.create(ctx, data=body)),
@@ -130,9 +119,9 @@ def list_policies(ctx: Ctx) -> list[PolicyPublic]:
 def create_policy(
     body: PolicyCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)),

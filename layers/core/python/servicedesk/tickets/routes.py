@@ -51,20 +51,6 @@ def _shaped(ticket: Any, response: Response) -> TicketPublic:
     return public
 
 
-def _once(
-    ctx: Ctx, request: Request, key: str | None, body: Any, make: Any, *, status: int = 201
-) -> Any:
-    """Run a POST's service call once per Idempotency-Key; a retry replays the response."""
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
-    )
-    if replay is not None:
-        return replay
-    result = make()
-    idempotency.complete(ctx, key, status=status, body=result.model_dump(mode="json"))
-    return result
-
-
 @router.post(
     "",
     status_code=201,
@@ -75,8 +61,12 @@ def _once(
 def create_ticket(
     body: TicketCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
 ) -> Any:
-    return _once(
-        ctx, request, key, body, lambda: TicketPublic.model_validate(service.create(ctx, data=body))
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: TicketPublic.model_validate(service.create(ctx, data=body)),
     )
 
 
@@ -162,9 +152,9 @@ def transition_ticket(
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
     version = body.version if body.version is not None else parse_if_match(if_match)
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: _shaped(
@@ -187,9 +177,9 @@ def assign_ticket(
     response: Response,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: _shaped(service.assign(ctx, ticket_id=ticket_id, data=body), response),
@@ -235,9 +225,9 @@ def add_comment(
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: CommentPublic.model_validate(comments.add(ctx, ticket_id=ticket_id, data=body)),
@@ -290,9 +280,9 @@ def add_participant(
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: ParticipantPublic.model_validate(
@@ -343,9 +333,9 @@ def create_ticket_invitation(
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: TicketInvitationPublic.model_validate(
@@ -415,9 +405,9 @@ def create_link(
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: LinkPublic.model_validate(
@@ -450,9 +440,9 @@ def merge_ticket(
     response: Response,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    return _once(
+    return idempotency.once(
         ctx,
-        request,
+        request.url.path,
         key,
         body,
         lambda: _shaped(links.merge(ctx, ticket_id=ticket_id, target_id=body.target_id), response),
