@@ -46,6 +46,16 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 # Only these roles get object access to the attachments bucket, and the bucket name.
 BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
 
+# Single methods served by another domain than the one owning the path prefix:
+# (path, HTTP method) -> domain. The upload start lives under the ticket it belongs to but
+# must run in the attachments function, the only one allowed to sign S3 forms; GET on the
+# same path (the list) stays with tickets. A prefix with overrides is routed through an
+# explicit ``/{var}`` level (``/v1/tickets/{ticket_id}`` and ``.../{proxy+}``) because API
+# Gateway allows no static sibling beside a greedy ``{proxy+}`` at the same level.
+METHOD_OVERRIDES: dict[tuple[str, str], str] = {
+    ("/v1/tickets/{ticket_id}/attachments", "POST"): "attachments",
+}
+
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
 # below a domain prefix that the prefix routes do not create (e.g. /v1/health/ready) is added
 # as its own resource. /v1/hooks: inbound webhooks verify their own signature.
@@ -226,6 +236,14 @@ class ApiStack(Stack):
                 )
             self.functions[domain] = fn
             self._route(fn, prefixes)
+        for (path, http_method), domain in METHOD_OVERRIDES.items():
+            self._method(
+                self._resource(path),
+                apigw.LambdaIntegration(
+                    self.functions[domain].function, proxy=True, allow_test_invoke=False
+                ),
+                http_method=http_method,
+            )
 
         # --- integrators: API keys under a usage plan ------------------------------------
         self.usage_plan = self.api.add_usage_plan(
@@ -255,23 +273,41 @@ class ApiStack(Stack):
         for prefix in prefixes:
             resource = self.v1.add_resource(prefix)
             self._method(resource, integration)
-            self._method(resource.add_resource("{proxy+}"), integration)
+            overridden = sorted(
+                path for path, _ in METHOD_OVERRIDES if path.startswith(f"{resource.path}/")
+            )
+            if not overridden:
+                self._method(resource.add_resource("{proxy+}"), integration)
+            for path in overridden:
+                # The owner keeps every method of the explicit levels (ANY); the override
+                # adds its one method on the leaf after all functions exist.
+                variable = path.rsplit("/", 1)[0]
+                for node in (variable, f"{variable}/{{proxy+}}", path):
+                    explicit = self._resource(node)
+                    if explicit.node.try_find_child("ANY") is None:
+                        self._method(explicit, integration)
             # Public paths below this prefix that the greedy route would otherwise authorize.
             for path in sorted(PUBLIC_PATHS):
-                head = f"{resource.path}/"
-                if not path.startswith(head):
+                if not path.startswith(f"{resource.path}/"):
                     continue
-                parent: apigw.IResource = resource
-                for part in path[len(head) :].split("/"):
-                    existing = parent.get_resource(part)
-                    parent = existing if existing is not None else parent.add_resource(part)
-                if parent.node.try_find_child("ANY") is None:
-                    self._method(parent, integration)
+                public = self._resource(path)
+                if public.node.try_find_child("ANY") is None:
+                    self._method(public, integration)
 
-    def _method(self, resource: apigw.IResource, integration: apigw.Integration) -> None:
+    def _resource(self, path: str) -> apigw.IResource:
+        """The resource at ``path`` below /v1, creating the missing levels."""
+        parent: apigw.IResource = self.v1
+        for part in path.removeprefix(f"{self.v1.path}/").split("/"):
+            existing = parent.get_resource(part)
+            parent = existing if existing is not None else parent.add_resource(part)
+        return parent
+
+    def _method(
+        self, resource: apigw.IResource, integration: apigw.Integration, http_method: str = "ANY"
+    ) -> None:
         if resource.path in PUBLIC_PATHS:
             method = resource.add_method(
-                "ANY",
+                http_method,
                 integration,
                 authorization_type=apigw.AuthorizationType.NONE,
                 request_validator=self.validator,
@@ -285,7 +321,7 @@ class ApiStack(Stack):
             )
             return
         resource.add_method(
-            "ANY",
+            http_method,
             integration,
             authorizer=self.authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM,

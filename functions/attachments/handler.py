@@ -1,11 +1,14 @@
 """Attachments API Lambda: upload forms, completion checks, download links, removal.
 
-The only API function with object access to the attachments bucket; the ticket-scoped
-lists and the settings live in the tickets function and never touch S3.
+The only API function with object access to the attachments bucket. It serves
+``/v1/attachments/*`` and the upload start ``POST /v1/tickets/{id}/attachments`` (API Gateway
+routes that one method here; ``GET`` on the same path, the ticket-scoped lists and the
+settings live in the tickets function and never touch S3).
 """
 
 from servicedesk.attachments.routes import router as attachments_router
+from servicedesk.attachments.routes import upload_router
 from servicedesk.platform.lambda_ import domain_handler
 
-routers = (attachments_router,)
+routers = (attachments_router, upload_router)
 lambda_handler = domain_handler(*routers, title="Servicedesk attachments API")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-from stacks.api import BUCKET_DOMAINS, DOMAINS, PUBLIC_PATHS
+from stacks.api import BUCKET_DOMAINS, DOMAINS, METHOD_OVERRIDES, PUBLIC_PATHS
 from stacks.asyncq import CONSUMERS, QUEUES, SCHEDULED_JOBS
 from stacks.config import CONTEXT_KEY, PRESETS, load_config
 from stacks.data import DB_PORT
@@ -333,6 +334,38 @@ def _integration_function(method: dict[str, Any]) -> str | None:
     return uri.split(marker, 1)[1].split('"', 1)[0]
 
 
+@dataclass
+class _Methods:
+    public: set[str]
+    authorized: dict[str, str]  # path -> function logical id of its ANY method
+    overrides: dict[tuple[str, str], str]  # (path, method) -> function logical id
+
+
+def _methods(api: Template, authorizer_id: str) -> _Methods:
+    """Every method of the REST API, checked for its authorization on the way."""
+    paths = _resource_paths(api)
+    found = _Methods(public=set(), authorized={}, overrides={})
+    for logical_id, method in _resources(api, "AWS::ApiGateway::Method").items():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        path = paths.get(resource.get("Ref", ""), "/") if "Ref" in resource else "/"
+        if props["HttpMethod"] == "OPTIONS":
+            assert props["AuthorizationType"] == "NONE"  # CORS preflight
+            continue
+        if path in PUBLIC_PATHS:
+            found.public.add(path)
+            assert props["AuthorizationType"] == "NONE", path
+            continue
+        assert props["AuthorizationType"] == "CUSTOM", (logical_id, path)
+        assert props["AuthorizerId"] == {"Ref": authorizer_id}, (logical_id, path)
+        target = _integration_function(method) or ""
+        if props["HttpMethod"] == "ANY":
+            found.authorized[path] = target
+        else:
+            found.overrides[(path, props["HttpMethod"])] = target
+    return found
+
+
 def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> None:
     api = dev.templates["Api"]
     authorizers = _resources(api, "AWS::ApiGateway::Authorizer")
@@ -342,36 +375,30 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 300
 
-    paths = _resource_paths(api)
     function_ids = {name: _logical_id(fn.function) for name, fn in dev.sd.api.functions.items()}
-    seen_public: set[str] = set()
-    authorized: dict[str, str] = {}  # path -> function logical id
-    for logical_id, method in _resources(api, "AWS::ApiGateway::Method").items():
-        props = method["Properties"]
-        resource = props["ResourceId"]
-        path = paths.get(resource.get("Ref", ""), "/") if "Ref" in resource else "/"
-        if props["HttpMethod"] == "OPTIONS":
-            assert props["AuthorizationType"] == "NONE"  # CORS preflight
-            continue
-        if path in PUBLIC_PATHS:
-            seen_public.add(path)
-            assert props["AuthorizationType"] == "NONE", path
-            continue
-        assert props["AuthorizationType"] == "CUSTOM", (logical_id, path)
-        assert props["AuthorizerId"] == {"Ref": authorizer_id}, (logical_id, path)
-        authorized[path] = _integration_function(method) or ""
-    assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= seen_public
-    assert "/v1/.well-known/{proxy+}" in seen_public
+    methods = _methods(api, authorizer_id)
+    authorized, overrides = methods.authorized, methods.overrides
+    assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= methods.public
+    assert "/v1/.well-known/{proxy+}" in methods.public
 
     # Every domain prefix (identity, tickets, admin, ...) is guarded, at the prefix and below,
     # unless the prefix itself is public; and it reaches its own domain's function.
     for domain, prefixes in DOMAINS.items():
         for prefix in prefixes:
-            for path in (f"/v1/{prefix}", f"/v1/{prefix}/{{proxy+}}"):
+            below = [f"/v1/{prefix}/{{proxy+}}"]
+            if prefix == "tickets":  # routed through /{ticket_id} for the upload override
+                below = ["/v1/tickets/{ticket_id}", "/v1/tickets/{ticket_id}/{proxy+}"]
+            for path in (f"/v1/{prefix}", *below):
                 if path in PUBLIC_PATHS:
                     continue
                 assert path in authorized, f"{path} has no authorized method"
                 assert authorized[path] == function_ids[domain], path
+    # One method served by another function than its prefix's: the upload start signs an S3
+    # form, so it runs in the attachments function; the list on the same path stays put.
+    upload = "/v1/tickets/{ticket_id}/attachments"
+    assert overrides == {(upload, "POST"): function_ids["attachments"]}
+    assert authorized[upload] == function_ids["tickets"]
+    assert set(METHOD_OVERRIDES) == set(overrides)
     for path in ("/v1/tickets", "/v1/ticket-invitations/{proxy+}", "/v1/settings"):
         assert path in authorized
     for path in ("/v1/teams/{proxy+}", "/v1/categories", "/v1/me", "/v1/users/{proxy+}"):

@@ -28,7 +28,7 @@ from servicedesk.attachments import magic, storage
 from servicedesk.attachments.service import run_cleanup
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant
-from tests.events import load_event, set_header
+from tests.events import load_event, set_header, set_json_body
 from tests.integration.test_lambda_handlers import (
     authorize_request,
     body_json,
@@ -79,13 +79,12 @@ def _start(
     client, actor, ticket_id, *, filename="shot.png", content_type="image/png", size=None, **extra
 ):
     body = {
-        "ticket_id": ticket_id,
         "filename": filename,
         "content_type": content_type,
         "size": len(PNG) if size is None else size,
         **extra,
     }
-    return client.post("/v1/attachments", json=body, headers=actor.headers)
+    return client.post(f"/v1/tickets/{ticket_id}/attachments", json=body, headers=actor.headers)
 
 
 def _post_form(upload: dict[str, Any], content: bytes, **field_overrides: str) -> httpx.Response:
@@ -386,10 +385,11 @@ def test_create_with_an_idempotency_key_replays_the_form(client, org, database):
     requester = org.members["requester"]
     ticket = _ticket(client, requester)
     headers = {**requester.headers, "Idempotency-Key": "upload-form-1"}
-    body = {"ticket_id": ticket["id"], "filename": "a.png", "content_type": "image/png", "size": 10}
+    body = {"filename": "a.png", "content_type": "image/png", "size": 10}
+    path = f"/v1/tickets/{ticket['id']}/attachments"
 
-    first = client.post("/v1/attachments", json=body, headers=headers)
-    again = client.post("/v1/attachments", json=body, headers=headers)
+    first = client.post(path, json=body, headers=headers)
+    again = client.post(path, json=body, headers=headers)
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
@@ -817,13 +817,11 @@ def authorizer() -> Any:
     return load_function("authorizer")
 
 
-def _download_event(authorizer, token: str, attachment_id: str) -> dict[str, Any]:
+def _authorized(authorizer, event: dict[str, Any], token: str, path: str) -> dict[str, Any]:
+    """The sample event for ``path``, carrying what the authorizer answers for ``token``."""
     policy = authorize_request(authorizer, f"Bearer {token}")
-    event = load_event("apigw_rest_get_attachment_download")
     set_header(event, "Authorization", f"Bearer {token}")
-    path = f"/v1/attachments/{attachment_id}/download"
     event["path"] = path
-    event["pathParameters"] = {"proxy": f"{attachment_id}/download"}
     event["requestContext"]["path"] = f"/prod{path}"
     event["requestContext"]["authorizer"] = {
         "principalId": policy["principalId"],
@@ -831,6 +829,37 @@ def _download_event(authorizer, token: str, attachment_id: str) -> dict[str, Any
         **policy["context"],
     }
     return event
+
+
+def _download_event(authorizer, token: str, attachment_id: str) -> dict[str, Any]:
+    event = load_event("apigw_rest_get_attachment_download")
+    event["pathParameters"] = {"proxy": f"{attachment_id}/download"}
+    return _authorized(authorizer, event, token, f"/v1/attachments/{attachment_id}/download")
+
+
+def test_attachments_function_starts_an_upload_from_the_ticket_route(
+    client, org, attachments_function, authorizer
+):
+    """API Gateway sends POST /v1/tickets/{id}/attachments to this function (not tickets)."""
+    requester = org.members["requester"]
+    ticket = _ticket(client, requester)
+    event = load_event("apigw_rest_post_ticket_attachment")
+    event["pathParameters"] = {"ticket_id": ticket["id"]}
+    set_json_body(event, {"filename": "shot.png", "content_type": "image/png", "size": len(PNG)})
+    path = f"/v1/tickets/{ticket['id']}/attachments"
+
+    response = invoke(attachments_function, _authorized(authorizer, event, requester.token, path))
+
+    assert response["statusCode"] == 201, body_text(response)
+    started = body_json(response)
+    assert started["attachment"]["status"] == "pending"
+    assert started["attachment"]["ticket_id"] == ticket["id"]
+    assert _post_form(started["upload"], PNG).status_code == 204
+    done = client.post(
+        f"/v1/attachments/{started['attachment']['id']}/complete", headers=requester.headers
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "available"
 
 
 def test_attachments_function_answers_a_gateway_event(

@@ -1,9 +1,10 @@
 """Attachments API: thin — parse, call a service, shape the response.
 
-Two routers, because API Gateway routes by path prefix: ``router`` (``/v1/attachments``)
-runs in the attachments function, the only one that may sign S3 URLs; ``ticket_router``
-(lists under ``/v1/tickets``) and ``settings_router`` run in the tickets function and
-never touch S3.
+API Gateway routes by path, so the routers split by the function that serves them: ``router``
+(``/v1/attachments``) and ``upload_router`` (``POST /v1/tickets/{id}/attachments``, routed to
+the attachments function by its own API Gateway method) run in the attachments function, the
+only one that may sign S3 URLs; ``ticket_router`` (the lists under ``/v1/tickets``) and
+``settings_router`` run in the tickets function and never touch S3.
 """
 
 from __future__ import annotations
@@ -31,26 +32,31 @@ from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.versioning import IfMatch
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
+upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 
 
-@router.post(
-    "",
+@upload_router.post(
+    "/{ticket_id}/attachments",
     status_code=201,
     dependencies=[requires(Role.REQUESTER)],
     summary="Start an upload to a ticket or comment: a pending attachment and an S3 form",
     response_model=AttachmentUpload,
 )
 def create_attachment(
-    body: AttachmentCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+    ticket_id: uuid.UUID,
+    body: AttachmentCreate,
+    request: Request,
+    ctx: Ctx,
+    key: idempotency.IdempotencyKey = None,
 ) -> Any:
     replay = idempotency.begin(
         ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
     )
     if replay is not None:
         return replay
-    row, form = service.create(ctx, data=body)
+    row, form = service.create(ctx, ticket_id=ticket_id, data=body)
     result = AttachmentUpload(
         attachment=AttachmentPublic.model_validate(row),
         upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),

@@ -65,7 +65,8 @@ class AttachmentSettings(BaseModel):
 
 
 class AttachmentCreate(Input):
-    ticket_id: uuid.UUID
+    """The body of ``POST /v1/tickets/{ticket_id}/attachments``."""
+
     comment_id: uuid.UUID | None = Field(default=None, description="Attach to this comment")
     filename: Filename
     content_type: Annotated[str, StringConstraints(min_length=3, max_length=255, to_lower=True)]

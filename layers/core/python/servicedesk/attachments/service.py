@@ -167,10 +167,10 @@ def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -
 
 
 def create(
-    ctx: RequestContext, *, data: AttachmentCreate
+    ctx: RequestContext, *, ticket_id: uuid.UUID, data: AttachmentCreate
 ) -> tuple[Attachment, storage.PresignedPost]:
     # The ticket row lock serializes concurrent uploads, so the count limit holds.
-    ticket = tickets.get_visible(ctx, data.ticket_id, for_update=True)
+    ticket = tickets.get_visible(ctx, ticket_id, for_update=True)
     if not may_comment(ctx, ticket):
         raise Forbidden("you may not add files to this ticket")
     if ticket.status == states.Status.CANCELLED.value:
