@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test lint typecheck unit integration infra bench layers synth lock clean
+.PHONY: dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
-dev: $(STAMP)
+dev: $(STAMP) web
 	$(PY) -m local.dev
 
 lint: $(STAMP)
@@ -24,9 +24,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations $(wildcard bench stacks app.py)
+	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations scripts/export_openapi.py scripts/e2e_stack.py scripts/deploy_web.py $(wildcard bench stacks app.py)
 
-test: lint typecheck synth
+test: lint typecheck synth web-test
 	$(PY) -m pytest -q
 
 unit: $(STAMP)
@@ -63,4 +63,37 @@ lock: $(STAMP)
 	  $(PY) -m pip freeze --exclude-editable; } > requirements/constraints.txt
 
 clean:
-	rm -rf $(VENV) cdk.out build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) cdk.out build .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist
+
+# The web app (web/): npm ci from its lock, API types generated from the OpenAPI document
+# (so a backend change that breaks the app fails `tsc`), then the Vite build and the
+# initial-JS budget check. Rebuilt when the lock, the sources or the API change.
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f -not -name openapi.json -not -name schema.d.ts 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+API_SOURCES := $(shell find layers/core/python/servicedesk functions local -name '*.py' 2>/dev/null) scripts/export_openapi.py
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+web/src/api/openapi.json: $(STAMP) $(API_SOURCES)
+	$(PY) scripts/export_openapi.py
+
+web/dist/index.html: $(WEB_STAMP) web/src/api/openapi.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+# End-to-end tests drive Debian's Chromium through playwright-core (no browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+chromium: $(CHROMIUM)
+
+# Vitest unit tests, then the e2e suite against the real local stack (embedded Postgres,
+# migrations, moto, uvicorn on a free port) that scripts/e2e_stack.py starts and stops.
+web-test: web $(CHROMIUM)
+	cd web && npx vitest run
+	$(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e

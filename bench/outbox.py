@@ -4,7 +4,16 @@ Runs against its own embedded PostgreSQL (or DATABASE_URL) and a moto server on
 127.0.0.1 (or AWS_ENDPOINT_URL), as the application role, through the same code the
 requests and the sweeper Lambda run (`platform.publisher`).
 
-    .venv/bin/python bench/outbox.py [--events 500] [--backlog 10000] [--tenants 10]
+    .venv/bin/python bench/outbox.py [--events 500] [--backlog 10000] [--tenants 10] [--profile]
+
+Besides the sweep itself it measures what bounds it:
+
+- the sweeping process's own CPU time and its time in PostgreSQL, per message;
+- the SQS endpoint alone: the same messages, in the same SendMessageBatch calls with the
+  same concurrency, sent to fresh queues with no database at all. Against moto this is
+  the ceiling: no sweeper can publish faster than the emulator accepts messages. moto's
+  SendMessage scans the whole queue (its cost grows with the messages already there), so
+  the same calls are also timed spread over many queues of ≤ 50 messages: its best case.
 
 Targets on the reference machine: publish p95 ≤ 50 ms; sweeper ≥ 2,000 messages/s.
 """
@@ -12,16 +21,26 @@ Targets on the reference machine: publish p95 ≤ 50 ms; sweeper ≥ 2,000 messa
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+EVENT_TYPE = "ticket.created"
+# Messages per queue in the emulator's best case (its SendMessage cost grows with depth).
+SHALLOW = 50
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -29,13 +48,17 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def main() -> None:  # noqa: PLR0915 - a linear script, read top to bottom
-    parser = argparse.ArgumentParser(description="outbox publish latency and sweeper throughput")
-    parser.add_argument("--events", type=int, default=500)
-    parser.add_argument("--backlog", type=int, default=10_000)
-    parser.add_argument("--tenants", type=int, default=10)
-    args = parser.parse_args()
+@dataclass
+class SweepRun:
+    rows: int
+    messages: int
+    seconds: float
+    cpu_seconds: float
+    db_seconds: float
 
+
+def _setup() -> tuple[Any, Any]:
+    """Database, emulator, queues and settings; (embedded server, moto process)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -72,12 +95,15 @@ def main() -> None:  # noqa: PLR0915 - a linear script, read top to bottom
             **{f"SERVICEDESK_{c.upper()}_QUEUE_URL": q.url for c, q in queues.items()},
         }
     )
+    return server, moto
+
+
+def _tenants(count: int) -> list[uuid.UUID]:
     from sqlalchemy import text
 
-    from servicedesk.platform import outbox, publisher
     from servicedesk.platform.db import set_tenant, transaction
 
-    tenants = [uuid.uuid4() for _ in range(args.tenants)]
+    tenants = [uuid.uuid4() for _ in range(count)]
     for tenant in tenants:
         with transaction() as session:
             set_tenant(session, tenant_id=tenant, user_id=None)
@@ -85,17 +111,23 @@ def main() -> None:  # noqa: PLR0915 - a linear script, read top to bottom
                 text("INSERT INTO tenants (id, slug, name) VALUES (:i, :s, 'Bench')"),
                 {"i": tenant, "s": f"b-{tenant.hex[:10]}"},
             )
+    return tenants
 
-    # 1. commit → published: what a request adds after its commit.
+
+def measure_publish(tenants: list[uuid.UUID], events: int) -> list[float]:
+    """commit → published: what a request adds after its commit, in ms."""
+    from servicedesk.platform import outbox, publisher
+    from servicedesk.platform.db import set_tenant, transaction
+
     latencies: list[float] = []
-    for n in range(args.events):
+    for n in range(events):
         tenant = tenants[n % len(tenants)]
         with transaction() as session:
             set_tenant(session, tenant_id=tenant, user_id=None)
             event_id = outbox.emit(
                 session,
                 tenant_id=tenant,
-                event_type="ticket.created",
+                event_type=EVENT_TYPE,
                 aggregate_type="ticket",
                 aggregate_id=str(n),
                 payload={"ticket_id": str(n), "number": f"TCK-{n}"},
@@ -103,31 +135,150 @@ def main() -> None:  # noqa: PLR0915 - a linear script, read top to bottom
         started = time.perf_counter()
         publisher.publish_committed(tenant, [event_id])
         latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
 
-    # 2. sweeper: a backlog left unpublished (as after an outage), swept in one pass.
-    per_tenant = args.backlog // len(tenants)
+
+def _backlog(tenants: list[uuid.UUID], rows: int) -> None:
+    """Rows left unpublished as after an outage: an hour old, one millisecond apart."""
+    from sqlalchemy import text
+
+    from servicedesk.platform.db import set_tenant, transaction
+
     for tenant in tenants:
         with transaction() as session:
             set_tenant(session, tenant_id=tenant, user_id=None)
             session.execute(
                 text(
                     "INSERT INTO outbox (tenant_id, event_type, aggregate_type, aggregate_id,"
-                    " payload, created_at) SELECT :t, 'ticket.created', 'ticket', g::text,"
-                    " jsonb_build_object('ticket_id', g::text), now() - interval '1 hour'"
+                    " payload, created_at) SELECT :t, :e, 'ticket', g::text,"
+                    " jsonb_build_object('ticket_id', g::text, 'number', 'TCK-' || g),"
+                    " now() - interval '1 hour' + g * interval '1 millisecond'"
                     " FROM generate_series(1, :n) g"
                 ),
-                {"t": tenant, "n": per_tenant},
+                {"t": tenant, "e": EVENT_TYPE, "n": rows // len(tenants)},
             )
-    started = time.perf_counter()
-    swept = 0
-    while True:
-        done = publisher.sweep()
-        swept += done
-        if done == 0:
-            break
-    elapsed = time.perf_counter() - started
-    messages = swept * len(publisher.channels_for("ticket.created"))
 
+
+def _fresh_queues() -> None:
+    """Empty queues for the sweep, as the endpoint-alone run gets: moto's SendMessage costs
+    grow with the number of messages already in the queue, so both start from zero."""
+    from local.queues import ensure_queues
+    from servicedesk.platform.config import get_settings
+
+    queues = ensure_queues(prefix=f"sweep{uuid.uuid4().hex[:6]}")
+    os.environ.update({f"SERVICEDESK_{c.upper()}_QUEUE_URL": q.url for c, q in queues.items()})
+    get_settings.cache_clear()
+
+
+def measure_sweep(profile: bool) -> SweepRun:
+    from sqlalchemy import event
+
+    from servicedesk.platform import publisher
+    from servicedesk.platform.db import get_engine
+
+    _fresh_queues()
+
+    in_db = [0.0]
+    started_at: dict[int, float] = {}
+
+    def before(conn: Any, cursor: Any, *_: Any) -> None:
+        started_at[id(cursor)] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, *_: Any) -> None:
+        in_db[0] += time.perf_counter() - started_at.pop(id(cursor), time.perf_counter())
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    profiler = cProfile.Profile() if profile else None
+    cpu, started = time.process_time(), time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
+    rows = 0
+    while done := publisher.sweep():
+        rows += done
+    if profiler is not None:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    messages = rows * len(publisher.channels_for(EVENT_TYPE))
+    return SweepRun(rows, messages, seconds, cpu, in_db[0])
+
+
+def measure_endpoint(rows: int, *, spread: int | None = None) -> tuple[int, float]:
+    """The same messages straight to fresh queues: same batches, same concurrency, no
+    database. With `spread`, each queue takes at most that many messages (more queues):
+    the emulator's best case. (messages, seconds)."""
+    import json
+
+    from local.queues import ensure_queues
+    from servicedesk.platform import publisher
+
+    tenant = uuid.uuid4()
+    entries = [
+        publisher._Entry(
+            uuid.uuid4(),
+            EVENT_TYPE,
+            json.dumps(
+                publisher.message(
+                    SimpleNamespace(
+                        id=uuid.uuid4(),
+                        seq=n,
+                        tenant_id=tenant,
+                        event_type=EVENT_TYPE,
+                        aggregate_type="ticket",
+                        aggregate_id=str(n),
+                        payload={"ticket_id": str(n), "number": f"TCK-{n}"},
+                        created_at=datetime.now(UTC),
+                    )
+                ),
+                default=str,
+            ),
+        )
+        for n in range(rows)
+    ]
+    channels = publisher.channels_for(EVENT_TYPE)
+    batches = list(publisher.batches(entries))
+    per_queue = len(batches) if spread is None else max(1, spread // publisher.BATCH_ENTRIES)
+    calls = []
+    for start in range(0, len(batches), per_queue):
+        queues = ensure_queues(prefix=f"ceil{uuid.uuid4().hex[:6]}")
+        calls += [(queues[c].url, b) for c in channels for b in batches[start : start + per_queue]]
+    publisher._sqs()
+    started = time.perf_counter()
+    for future in [publisher._pool().submit(publisher._send_batch, u, b) for u, b in calls]:
+        future.result()
+    return rows * len(channels), time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="outbox publish latency and sweeper throughput")
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--backlog", type=int, default=10_000)
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="cProfile the sweep")
+    args = parser.parse_args()
+
+    server, moto = _setup()
+    try:
+        tenants = _tenants(args.tenants)
+        latencies = measure_publish(tenants, args.events)
+        _backlog(tenants, args.backlog)
+        sweep = measure_sweep(args.profile)
+        endpoint_messages, endpoint_seconds = measure_endpoint(sweep.rows)
+        _, shallow_seconds = measure_endpoint(sweep.rows, spread=SHALLOW)
+    finally:
+        if moto is not None:
+            moto.terminate()
+        if server is not None:
+            server.cleanup()
+
+    rate = sweep.messages / sweep.seconds
+    ceiling = endpoint_messages / endpoint_seconds
+    per_message_us = 1e6 / sweep.messages if sweep.messages else 0.0
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print(f"publish after commit ({args.events} events, 3 channels each):")
     print(
@@ -135,14 +286,24 @@ def main() -> None:  # noqa: PLR0915 - a linear script, read top to bottom
         f"   p99 {_percentile(latencies, 99):.1f} ms   (target p95 ≤ 50 ms)"
     )
     print(
-        f"sweeper: {swept} rows → {messages} messages in {elapsed:.2f} s:"
-        f" {swept / elapsed:,.0f} rows/s, {messages / elapsed:,.0f} messages/s"
-        " (target ≥ 2,000 messages/s)"
+        f"sweeper: {sweep.rows} rows ({args.tenants} tenants) → {sweep.messages} messages"
+        f" in {sweep.seconds:.2f} s: {sweep.rows / sweep.seconds:,.0f} rows/s,"
+        f" {rate:,.0f} messages/s (target ≥ 2,000 messages/s)"
     )
-    if moto is not None:
-        moto.terminate()
-    if server is not None:
-        server.cleanup()
+    print(
+        f"  sweeper process CPU {sweep.cpu_seconds * per_message_us:,.0f} µs/message,"
+        f" PostgreSQL {sweep.db_seconds * per_message_us:,.0f} µs/message"
+        f" ({sweep.db_seconds:.2f} s of {sweep.seconds:.2f} s)"
+    )
+    print(
+        f"SQS endpoint alone, same {endpoint_messages} messages and calls, no database:"
+        f" {endpoint_seconds:.2f} s = {ceiling:,.0f} messages/s;"
+        f" the sweeper reaches {rate / ceiling:.0%} of it"
+    )
+    print(
+        f"  the same spread over fresh queues of ≤ {SHALLOW} messages each:"
+        f" {endpoint_messages / shallow_seconds:,.0f} messages/s"
+    )
 
 
 if __name__ == "__main__":

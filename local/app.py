@@ -12,6 +12,7 @@ from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 
+from local.web import mount_web
 from servicedesk.platform.app import create_app
 
 FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
@@ -37,4 +38,6 @@ def domain_routers() -> list[APIRouter]:
 
 
 def build_app() -> FastAPI:
-    return create_app(*domain_routers())
+    app = create_app(*domain_routers())
+    mount_web(app)  # the built web app (web/dist), on paths no route answers
+    return app

@@ -1,5 +1,7 @@
-"""ASGI entry for uvicorn in `make dev`."""
+"""ASGI entry for uvicorn in `make dev`: the API, behind the local WebSocket gateway."""
 
 from local.app import build_app
+from local.ws import Gateway
 
-app = build_app()
+# ws://…/ws and /@connections are the gateway's; every other request reaches the API app.
+app = Gateway(build_app())

@@ -71,6 +71,8 @@ def _configure(database: Any, port: int) -> None:
     os.environ.setdefault("SERVICEDESK_JWT_PRIVATE_KEY", _dev_signing_key())
     os.environ.setdefault("SERVICEDESK_WEB_ORIGIN", f"http://127.0.0.1:{port}")
     os.environ.setdefault("SERVICEDESK_MAIL_CATCHER_DIR", str(DATA / "mail"))
+    # The broadcaster posts to the local gateway's @connections (local/ws.py) as to AWS.
+    os.environ.setdefault("SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", f"http://127.0.0.1:{port}")
 
 
 def _seed_and_greet(port: int, endpoint: str) -> None:
@@ -82,6 +84,7 @@ def _seed_and_greet(port: int, endpoint: str) -> None:
     seed(get_engine(), password=password)
     get_engine().dispose()
     print(f"\nServicedesk is running: http://127.0.0.1:{port}  (API docs: /docs)")
+    print(f"WebSocket: ws://127.0.0.1:{port}/ws  (protocol: docs/api.md, Realtime)")
     print(f"AWS emulator: {endpoint}; caught e-mail: {os.environ['SERVICEDESK_MAIL_CATCHER_DIR']}")
     print(f"Demo tenants: {', '.join(slug for slug, _ in TENANTS)}; password: {password}")
     for email, role, slug in demo_accounts():
@@ -99,6 +102,8 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         Ticker("outbox_sweeper", "eventbridge_scheduled_outbox_sweeper", 60.0),
         Ticker("attachment_cleanup", "eventbridge_scheduled_attachment_cleanup", 300.0),
     ]
+    if "realtime" in queues:  # the broadcaster also sweeps expired WebSocket connections
+        workers.append(Ticker("realtime_consumer", "eventbridge_scheduled_realtime_sweep", 60.0))
     workers += [Poller(queue, CONSUMERS[channel]) for channel, queue in queues.items()]
     return workers
 

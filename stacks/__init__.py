@@ -14,6 +14,7 @@ from stacks.data import DataStack
 from stacks.observability import ObservabilityStack
 from stacks.realtime import RealtimeStack, build_realtime
 from stacks.storage import StorageStack
+from stacks.web import WebStack
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class ServicedeskApp:
     asyncq: AsyncStack
     api: ApiStack
     observability: ObservabilityStack
+    web: WebStack
 
     @property
     def stacks(self) -> list[Stack]:
@@ -35,6 +37,7 @@ class ServicedeskApp:
             self.realtime,
             self.api,
             self.observability,
+            self.web,
         ]
         return [s for s in found if s is not None]
 
@@ -73,6 +76,15 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         realtime=realtime,
         env=env,
     )
+    web = WebStack(
+        app,
+        f"{prefix}-Web",
+        config=config,
+        api=api,
+        storage=storage,
+        realtime=realtime,
+        env=env,
+    )
     untaggable = ["AWS::RDS::DBProxyTargetGroup"]  # its CloudFormation schema has no Tags
     Tags.of(app).add("project", "servicedesk", exclude_resource_types=untaggable)
     Tags.of(app).add("stage", config.stage, exclude_resource_types=untaggable)
@@ -88,6 +100,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         asyncq=asyncq,
         api=api,
         observability=observability,
+        web=web,
     )
 
 

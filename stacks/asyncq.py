@@ -35,7 +35,10 @@ class ConsumerSpec:
     queue: str
     db: bool = False
     batch_size: int = 10
-    email: bool = False  # sends through SES as ``emailSender``
+    email: bool = False  # sends through SES as ``emailSender`` (the SES API endpoint)
+    # Reaches the internet (egress subnets, NAT); implies db. Everyone else stays isolated.
+    internet: bool = False
+    publishes: bool = False  # may send to the queues (retries, events it emits)
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,16 @@ class ScheduledJob:
     bucket: bool = False  # reads/deletes attachments
 
 
-# function name -> what it consumes. Webhook/e-mail delivery needs the internet (or SES), which
-# isolated subnets lack, so those consumers run outside the VPC (dedupe without the DB, or
-# add NAT before setting db=True). The realtime consumer lives in the realtime stack (it
-# needs the WebSocket API); it reads this stack's "realtime" queue.
+# function name -> what it consumes. Both read and write the database (deliveries,
+# notifications, the delivery log), so both run in the VPC. E-mail goes out through the SES
+# API's interface endpoint from an isolated subnet; webhook deliveries go to arbitrary HTTPS
+# URLs, so that consumer alone runs in the egress subnets behind the NAT gateways (its
+# SSRF guard refuses private, loopback and link-local targets, the VPC's own included). The
+# realtime consumer lives in the realtime stack (it needs the WebSocket API); it reads this
+# stack's "realtime" queue.
 CONSUMERS: dict[str, ConsumerSpec] = {
-    "email_consumer": ConsumerSpec("email", email=True),
-    "webhook_consumer": ConsumerSpec("webhook"),
+    "email_consumer": ConsumerSpec("email", db=True, email=True),
+    "webhook_consumer": ConsumerSpec("webhook", db=True, internet=True, publishes=True),
 }
 
 # function name -> schedule.
@@ -131,9 +137,14 @@ class AsyncStack(Stack):
         for fn_name, consumer in CONSUMERS.items():
             if not function_exists(fn_name):
                 continue
-            fn = self._function(fn_name, consumer.db, data, layers, CONSUMER_TIMEOUT)
+            in_vpc = consumer.db or consumer.internet
+            fn = self._function(
+                fn_name, in_vpc, data, layers, CONSUMER_TIMEOUT, egress=consumer.internet
+            )
             if consumer.email:
                 self._grant_send_email(fn)
+            if consumer.publishes:
+                self._allow_publish(fn)
             queue = self.queues[consumer.queue]
             fn.function.add_event_source(
                 event_sources.SqsEventSource(
@@ -162,9 +173,7 @@ class AsyncStack(Stack):
                 continue
             fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
             if job.publishes:
-                self.grant_publish(fn.role)
-                for key, value in self.queue_environment().items():
-                    fn.function.add_environment(key, value)
+                self._allow_publish(fn)
             if job.bucket:
                 storage.grant_objects(fn.role, delete=True, list_=True)
                 fn.function.add_environment(
@@ -202,6 +211,8 @@ class AsyncStack(Stack):
         data: DataStack,
         layers: SharedLayers,
         timeout: Duration,
+        *,
+        egress: bool = False,
     ) -> DomainFunction:
         fn = DomainFunction(
             self,
@@ -212,6 +223,9 @@ class AsyncStack(Stack):
             environment=data.db_environment() if db else None,
             vpc=data.vpc if db else None,
             security_groups=[data.db_client_sg] if db else (),
+            # The egress subnets route out through NAT; the same security group, so RDS
+            # Proxy and the endpoints admit the function as before.
+            vpc_subnets=data.egress_subnets if egress else None,
             timeout=timeout,
             reserved_concurrency=self.config.reserved_concurrency if db else None,
         )
@@ -219,6 +233,11 @@ class AsyncStack(Stack):
             data.grant_db_connect(fn.role)
         self.functions[name] = fn
         return fn
+
+    def _allow_publish(self, fn: DomainFunction) -> None:
+        self.grant_publish(fn.role)
+        for key, value in self.queue_environment().items():
+            fn.function.add_environment(key, value)
 
     def _grant_send_email(self, fn: DomainFunction) -> None:
         """SES send as ``emailSender`` only: its address identity and its domain identity."""

@@ -42,6 +42,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "auroraReaders": 0,
         "backupRetentionDays": 1,
         "logRetentionDays": 14,
+        # Internet egress for the webhook consumer: one NAT gateway, shared by the AZs.
+        "natGateways": 1,
     },
     "prod": {
         "removalPolicy": "retain",
@@ -53,6 +55,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "auroraReaders": 1,
         "backupRetentionDays": 14,
         "logRetentionDays": 90,
+        # One NAT gateway per AZ: losing an AZ does not stop webhook deliveries elsewhere.
+        "natGateways": "per-az",
     },
 }
 
@@ -117,6 +121,9 @@ class DeploymentConfig(BaseModel):
     # Verified SES identity (address or domain) that outgoing mail is sent from.
     email_sender: str | None = None
     vpc_max_azs: int = Field(default=2, ge=2, le=3)
+    # NAT gateways for the egress subnets (outbound webhooks): a number, or "per-az".
+    # At least one: the webhook consumer has no other way to the internet.
+    nat_gateways: int | Literal["per-az"] = Field(default=1)
     log_level: str = "INFO"
     # SERVICEDESK_ENVIRONMENT for the functions. The app's "dev" means a laptop (placeholders
     # allowed); every deployed stage runs as "prod" unless told otherwise.
@@ -147,6 +154,9 @@ class DeploymentConfig(BaseModel):
         if self.aurora_min_acu > self.aurora_max_acu:
             msg = "auroraMinAcu must not exceed auroraMaxAcu"
             raise ValueError(msg)
+        if self.nat_gateways != "per-az" and not 1 <= self.nat_gateways <= self.vpc_max_azs:
+            msg = f"natGateways must be 1..vpcMaxAzs ({self.vpc_max_azs}) or 'per-az'"
+            raise ValueError(msg)
         oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
         if any(oidc) and not all(oidc):
             msg = "oidcIssuer, oidcAudience and oidcJwksUrl go together"
@@ -161,6 +171,10 @@ class DeploymentConfig(BaseModel):
     @property
     def is_prod(self) -> bool:
         return self.preset == "prod"
+
+    @property
+    def nat_gateway_count(self) -> int:
+        return self.vpc_max_azs if self.nat_gateways == "per-az" else self.nat_gateways
 
     @property
     def removal(self) -> RemovalPolicy:

@@ -32,12 +32,18 @@ DB_PORT = 5432
 URL_UNSAFE_CHARS = " %+~`#$&*()|[]{}:;<>?!'/@\"\\=,"
 
 ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+# Private subnets routed to the internet through NAT gateways: only for functions that must
+# call arbitrary HTTPS endpoints (outbound webhooks). Everything AWS goes through endpoints.
+EGRESS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 # Interface endpoints the isolated subnets need (S3 is a gateway endpoint, added separately).
+# "Email" is the SES API (email.<region>.amazonaws.com): the e-mail consumer sends through it
+# from an isolated subnet.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "Email": ec2.InterfaceVpcEndpointAwsService.EMAIL,
 }
 
 _MIGRATE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
@@ -85,7 +91,13 @@ def _tree_hash(*roots: Path) -> str:
 
 
 class DataStack(Stack):
-    """VPC with isolated subnets only, Aurora behind RDS Proxy, and the migration runner."""
+    """VPC, Aurora behind RDS Proxy, and the migration runner.
+
+    The database, the proxy and nearly every function live in isolated subnets (no route
+    out; AWS services through endpoints). Egress subnets, routed through NAT gateways in
+    small public subnets, exist for the one function that must reach the internet: the
+    webhook consumer. Nothing has a public address but the NAT gateways' Elastic IPs.
+    """
 
     def __init__(
         self,
@@ -105,14 +117,27 @@ class DataStack(Stack):
             self,
             "Vpc",
             max_azs=config.vpc_max_azs,
-            nat_gateways=0,
+            nat_gateways=config.nat_gateway_count,
+            # "isolated" stays first so that its CIDR blocks do not move; the groups added
+            # after it take the next free ranges.
             subnet_configuration=[
                 ec2.SubnetConfiguration(
                     name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
-                )
+                ),
+                # Holds the NAT gateways only (they bring their own Elastic IPs).
+                ec2.SubnetConfiguration(
+                    name="public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=26,
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name="egress", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+                ),
             ],
             restrict_default_security_group=True,
         )
+        self.egress_subnets = EGRESS
         harden_singleton_provider(
             self,
             "Custom::VpcRestrictDefaultSGCustomResourceProvider",

@@ -3,6 +3,13 @@
 Built only once ``functions/ws_connect/handler.py`` exists (``build_realtime`` returns None until
 then). The route handlers keep the connection registry in Postgres, so they run in the VPC and
 reach RDS Proxy like the REST domain functions.
+
+Least privilege: only the broadcaster (``realtime_consumer``) may call the @connections
+management API. ``$default`` answers on the caller's own socket through its route response
+(no management call), and hands typing indicators to the realtime queue for the
+broadcaster to fan out. ``$connect`` alone reads the JWT signing key. EventBridge Scheduler
+invokes the broadcaster every minute to close expired connections (same function, so the
+ManageConnections grant stays with one role).
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
@@ -32,6 +42,9 @@ WS_ROUTES: dict[str, str] = {
 WS_STAGE = "ws"
 # Pushes outbox "realtime" events to subscribed connections (created when its handler exists).
 CONSUMER = "realtime_consumer"
+# How often the broadcaster sweeps expired connections. A missed run is caught by the next
+# one (and the broadcaster closes any expired connection an event reaches meanwhile).
+SWEEP_RATE = Duration.minutes(1)
 
 
 class RealtimeStack(Stack):
@@ -64,10 +77,19 @@ class RealtimeStack(Stack):
             )
             data.grant_db_connect(fn.role)
             self.functions[route] = fn
+        if "$connect" in self.functions:
+            self._grant_verify_tokens(self.functions["$connect"], config)
+        if "$default" in self.functions:
+            # Typing indicators go to the broadcaster through the realtime queue.
+            default_fn = self.functions["$default"]
+            queue.grant_send_messages(default_fn.role)
+            default_fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
 
         route_options = {
             key: apigwv2.WebSocketRouteOptions(
-                integration=WebSocketLambdaIntegration(f"{key[1:]}Integration", fn.function)
+                integration=WebSocketLambdaIntegration(f"{key[1:]}Integration", fn.function),
+                # $default replies (acks, errors) travel as its route response.
+                return_response=key == "$default" or None,
             )
             for key, fn in self.functions.items()
         }
@@ -112,12 +134,17 @@ class RealtimeStack(Stack):
                     user=False,
                 ).to_string(),
             )
-        # The $default handler answers subscribe/unsubscribe messages on the socket.
-        if "$default" in self.functions:
-            self._grant_push(self.functions["$default"])
+        acknowledge(
+            self.api,
+            {
+                "AwsSolutions-APIG4": "$connect verifies the JWT (subprotocol or query string) "
+                "in ws_connect and rejects the upgrade; later frames ride the authenticated "
+                "connection, looked up by its id.",
+            },
+        )
 
-        # NOTE: @connections is a public endpoint; from isolated subnets it needs a NAT
-        # gateway (there is no VPC endpoint for the management API). Open item.
+        # @connections is a public endpoint with no VPC endpoint: the broadcaster runs in the
+        # egress subnets (NAT), like the webhook consumer; the route handlers stay isolated.
         self.consumer: DomainFunction | None = None
         if function_exists(CONSUMER):
             self.consumer = DomainFunction(
@@ -129,6 +156,7 @@ class RealtimeStack(Stack):
                 environment=data.db_environment(),
                 vpc=data.vpc,
                 security_groups=[data.db_client_sg],
+                vpc_subnets=data.egress_subnets,
                 timeout=Duration.seconds(60),
                 reserved_concurrency=config.reserved_concurrency,
             )
@@ -136,19 +164,59 @@ class RealtimeStack(Stack):
             self.consumer.function.add_event_source(
                 event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
             )
-            self._grant_push(self.consumer)
+            self.grant_manage_connections(self.consumer.role)
+            self.consumer.function.add_environment(
+                "SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", self.callback_url
+            )
+            self._schedule_sweep(self.consumer, config)
 
-    def _grant_push(self, fn: DomainFunction) -> None:
-        self.grant_manage_connections(fn.role)
-        fn.function.add_environment("SERVICEDESK_WEBSOCKET_CALLBACK_URL", self.callback_url)
-
-        acknowledge(
-            self.api,
-            {
-                "AwsSolutions-APIG4": "$connect verifies the JWT (query string) in ws_connect "
-                "and rejects the upgrade; later frames ride the authenticated connection.",
-            },
+    def _grant_verify_tokens(self, fn: DomainFunction, config: DeploymentConfig) -> None:
+        """The JWT key (the Api stack owns the secret; it is found by its fixed name)."""
+        secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "JwtSigningKey", f"servicedesk/{config.stage}/jwt-private-key"
         )
+        secret.grant_read(fn.role)
+        for key, value in {
+            "SERVICEDESK_JWT_PRIVATE_KEY_SECRET_ARN": secret.secret_arn,
+            "SERVICEDESK_JWT_ISSUER": config.jwt_issuer,
+            "SERVICEDESK_JWT_AUDIENCE": config.jwt_audience,
+            "SERVICEDESK_JWT_KEY_ID": config.jwt_key_id,
+            **config.oidc_environment(),
+        }.items():
+            fn.function.add_environment(key, value)
+
+    def _schedule_sweep(self, fn: DomainFunction, config: DeploymentConfig) -> None:
+        """EventBridge Scheduler → the broadcaster: close and forget expired connections."""
+        role = iam.Role(
+            self,
+            "SweepSchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            ),
+            description=f"Servicedesk {config.stage}: EventBridge Scheduler runs the WS sweep",
+        )
+        self.sweep_schedule = scheduler.Schedule(
+            self,
+            "SweepSchedule",
+            schedule=scheduler.ScheduleExpression.rate(SWEEP_RATE),
+            description=f"Servicedesk {config.stage}: close expired WebSocket connections",
+            # No retries and no DLQ: the next run, a minute later, does the same work.
+            target=targets.LambdaInvoke(
+                fn.function, role=role, retry_attempts=0, max_event_age=Duration.seconds(60)
+            ),
+        )
+        fn_resource = fn.function.node.default_child
+        if isinstance(fn_resource, CfnElement):
+            acknowledge(
+                role,
+                {
+                    f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(fn_resource)}.Arn>:*]": (
+                        "CDK grants lambda:InvokeFunction on the function and its "
+                        "versions/aliases (<arn>:*); nothing else."
+                    ),
+                },
+            )
 
     @property
     def callback_url(self) -> str:

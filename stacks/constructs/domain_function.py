@@ -134,6 +134,7 @@ class DomainFunction(Construct):
         environment: Mapping[str, str] | None = None,
         vpc: ec2.IVpc | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
+        vpc_subnets: ec2.SubnetSelection | None = None,
         timeout: Duration | None = None,
         memory_size: int = 512,
         reserved_concurrency: int | None = None,
@@ -195,8 +196,9 @@ class DomainFunction(Construct):
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
+            # Isolated (no route out) unless the caller names other subnets.
             vpc_subnets=(
-                ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+                (vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED))
                 if vpc is not None
                 else None
             ),

@@ -487,10 +487,6 @@ def test_database_is_not_publicly_reachable(dev: Synthesized) -> None:
     template = dev.templates["Data"].to_json()
     resources = template["Resources"]
 
-    # No way in from the internet at all: no internet or NAT gateway in the VPC.
-    kinds = {r["Type"] for r in resources.values()}
-    assert not kinds & {"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP"}
-
     # Instances are not publicly accessible; the cluster and proxy sit in isolated subnets.
     for instance in _resources(dev.templates["Data"], "AWS::RDS::DBInstance").values():
         assert instance["Properties"]["PubliclyAccessible"] is False
@@ -502,6 +498,17 @@ def test_database_is_not_publicly_reachable(dev: Synthesized) -> None:
         and r["Properties"]["MapPublicIpOnLaunch"] is False
     }
     assert isolated
+    # No way in from the internet, and no way out from the isolated subnets: their route
+    # tables have no route at all (egress goes through NAT from the egress subnets only),
+    # and the only public addresses are the NAT gateways' Elastic IPs.
+    routed = {r["Properties"]["RouteTableId"]["Ref"] for r in _typed(resources, "AWS::EC2::Route")}
+    assert not {_route_table_of(resources, subnet) for subnet in isolated} & routed
+    eips = {k for k, _ in _typed_items(resources, "AWS::EC2::EIP")}
+    nat_eips = {
+        n["Properties"]["AllocationId"]["Fn::GetAtt"][0]
+        for n in _typed(resources, "AWS::EC2::NatGateway")
+    }
+    assert eips == nat_eips
     subnet_groups = _resources(dev.templates["Data"], "AWS::RDS::DBSubnetGroup")
     assert subnet_groups
     for group in subnet_groups.values():
@@ -531,6 +538,108 @@ def test_database_is_not_publicly_reachable(dev: Synthesized) -> None:
         _logical_id(data.db_client_sg)
     ]
     assert all((r["FromPort"], r["ToPort"]) == (DB_PORT, DB_PORT) for r in proxy_rules)
+
+
+def _typed_items(resources: Mapping[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    return ((k, r) for k, r in resources.items() if r["Type"] == kind)
+
+
+def _typed(resources: Mapping[str, Any], kind: str) -> Iterator[dict[str, Any]]:
+    return (r for _, r in _typed_items(resources, kind))
+
+
+def _route_table_of(resources: Mapping[str, Any], subnet: str) -> str:
+    (table,) = [
+        a["Properties"]["RouteTableId"]["Ref"]
+        for a in _typed(resources, "AWS::EC2::SubnetRouteTableAssociation")
+        if a["Properties"]["SubnetId"] == {"Ref": subnet}
+    ]
+    return str(table)
+
+
+def _subnet_type(resources: Mapping[str, Any], subnet: str) -> str:
+    tags = resources[subnet]["Properties"]["Tags"]
+    return str(next(t["Value"] for t in tags if t["Key"] == "aws-cdk:subnet-type"))
+
+
+def _data_ref(data: Mapping[str, Any], value: Any) -> str:
+    """Logical id in the Data stack behind a cross-stack reference from another stack."""
+    outputs = data.get("Outputs", {})
+    if "Fn::GetStackOutput" in value:
+        exported = outputs[value["Fn::GetStackOutput"]["OutputName"]]["Value"]
+    else:
+        name = value["Fn::ImportValue"]
+        exported = next(o["Value"] for o in outputs.values() if o["Export"]["Name"] == name)
+    return str(exported["Ref"] if "Ref" in exported else exported["Fn::GetAtt"][0])
+
+
+def _default_route(resources: Mapping[str, Any], table: str) -> dict[str, Any]:
+    (route,) = [
+        r["Properties"]
+        for r in _typed(resources, "AWS::EC2::Route")
+        if r["Properties"]["RouteTableId"] == {"Ref": table}
+        and r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"
+    ]
+    return dict(route)
+
+
+def test_consumers_run_in_the_vpc_and_only_the_webhook_consumer_reaches_the_internet(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    for synthesized in (dev, prod):
+        data = synthesized.templates["Data"].to_json()
+        resources = data["Resources"]
+        functions = synthesized.templates["Async"].to_json()["Resources"]
+        client_sg = _logical_id(synthesized.sd.data.db_client_sg)
+        subnet_types: dict[str, set[str]] = {}
+        for name in CONSUMERS:
+            fn = functions[_logical_id(synthesized.sd.asyncq.functions[name].function)]
+            vpc = fn["Properties"]["VpcConfig"]
+            assert [_data_ref(data, g) for g in vpc["SecurityGroupIds"]] == [client_sg], name
+            subnets = [_data_ref(data, s) for s in vpc["SubnetIds"]]
+            assert len(subnets) == synthesized.sd.config.vpc_max_azs, name  # one per AZ
+            subnet_types[name] = {_subnet_type(resources, s) for s in subnets}
+            # In the VPC means through RDS Proxy, with IAM auth.
+            env = fn["Properties"]["Environment"]["Variables"]
+            assert env["SERVICEDESK_DATABASE_IAM_AUTH"] == "true", name
+            # An egress subnet's default route leads to a NAT gateway in a public subnet,
+            # whose own default route is the internet gateway.
+            for subnet in subnets:
+                if _subnet_type(resources, subnet) != "Private":
+                    continue
+                route = _default_route(resources, _route_table_of(resources, subnet))
+                nat = resources[route["NatGatewayId"]["Ref"]]["Properties"]
+                public = nat["SubnetId"]["Ref"]
+                assert _subnet_type(resources, public) == "Public"
+                upstream = _default_route(resources, _route_table_of(resources, public))
+                assert upstream["GatewayId"]["Ref"] in dict(
+                    _typed_items(resources, "AWS::EC2::InternetGateway")
+                ), name
+        assert subnet_types == {"email_consumer": {"Isolated"}, "webhook_consumer": {"Private"}}
+        # NAT gateways as the preset says: dev one, prod one per AZ.
+        nats = list(_typed(resources, "AWS::EC2::NatGateway"))
+        assert len(nats) == synthesized.sd.config.nat_gateway_count
+        # SES from the isolated subnets: the SES API has an interface endpoint.
+        services = [
+            json.dumps(r["Properties"]["ServiceName"])
+            for r in _typed(resources, "AWS::EC2::VPCEndpoint")
+        ]
+        assert any(s.endswith('.email"]]}') or s.endswith('.email"') for s in services), services
+        # The webhook consumer schedules its retries on its own queue, and may.
+        webhook = functions[
+            _logical_id(synthesized.sd.asyncq.functions["webhook_consumer"].function)
+        ]
+        env = webhook["Properties"]["Environment"]["Variables"]
+        assert "SERVICEDESK_WEBHOOK_QUEUE_URL" in env
+    assert dev.sd.config.nat_gateway_count == 1
+    assert prod.sd.config.nat_gateway_count == prod.sd.config.vpc_max_azs
+
+
+def test_config_nat_gateways_are_one_per_az_at_most() -> None:
+    assert load_config(App(context={**CONTEXT, "natGateways": "2"}).node).nat_gateway_count == 2
+    for bad in ("0", "3"):
+        with pytest.raises(ValueError, match="natGateways"):
+            load_config(App(context={**CONTEXT, "natGateways": bad}).node)
 
 
 # --- schedules ------------------------------------------------------------------------
@@ -568,6 +677,96 @@ def test_stubs_stay_out_of_the_repository(dev: Synthesized) -> None:
 
     for name in dev.stubbed:
         assert not function_exists(name), f"functions/{name}/handler.py appeared"
+
+
+# --- realtime -------------------------------------------------------------------------
+
+
+def _statements_by_function(
+    synthesized: Synthesized, wanted: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """function name -> identity-policy statements with an action matching ``wanted``."""
+    roles = _roles_of_functions(synthesized.templates)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for stack, _, policy in _all_resources(synthesized.templates, "AWS::IAM::Policy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if any(wanted(a) for a in _as_list(statement["Action"])):
+                for role in policy["Properties"].get("Roles", []):
+                    name = roles.get((stack, role["Ref"]), role["Ref"])
+                    found.setdefault(name, []).append(statement)
+    return found
+
+
+def test_realtime_websocket_routes_and_route_response(dev: Synthesized) -> None:
+    assert dev.sd.realtime is not None, "functions/ws_connect exists: the stack must too"
+    realtime = dev.templates["Realtime"]
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in _resources(realtime, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    # $default answers on the caller's socket (route response), not through @connections.
+    assert routes["$default"].get("RouteResponseSelectionExpression") == "$default"
+    assert "RouteResponseSelectionExpression" not in routes["$connect"]
+    realtime.resource_count_is("AWS::ApiGatewayV2::RouteResponse", 1)
+    realtime.has_resource_properties("AWS::ApiGatewayV2::Stage", {"StageName": "ws"})
+    mappings = _resources(realtime, "AWS::Lambda::EventSourceMapping")
+    assert [m["Properties"]["FunctionResponseTypes"] for m in mappings.values()] == [
+        ["ReportBatchItemFailures"]
+    ]
+
+
+def test_only_the_broadcaster_may_call_the_management_api(dev: Synthesized) -> None:
+    managers = _statements_by_function(dev, lambda a: a.startswith("execute-api:") or a == "*")
+    assert set(managers) == {"realtime_consumer"}
+    consumer = dev.sd.realtime.consumer if dev.sd.realtime else None
+    assert consumer is not None
+    env = dev.templates["Realtime"].to_json()["Resources"][_logical_id(consumer.function)]
+    assert "SERVICEDESK_WEBSOCKET_MANAGEMENT_URL" in env["Properties"]["Environment"]["Variables"]
+
+
+def test_the_broadcaster_reaches_the_public_management_api_through_nat(
+    dev: Synthesized,
+) -> None:
+    """@connections has no VPC endpoint: the broadcaster runs in the egress subnets; the
+    route handlers, which only read and write Postgres, stay isolated."""
+    assert dev.sd.realtime is not None
+    data = dev.templates["Data"].to_json()
+    resources = dev.templates["Realtime"].to_json()["Resources"]
+    kinds = {}
+    for route, fn in dev.sd.realtime.functions.items():
+        props = resources[_logical_id(fn.function)]["Properties"]
+        subnets = [_data_ref(data, s) for s in props["VpcConfig"]["SubnetIds"]]
+        kinds[route] = {_subnet_type(data["Resources"], s) for s in subnets}
+    consumer = dev.sd.realtime.consumer
+    assert consumer is not None
+    props = resources[_logical_id(consumer.function)]["Properties"]
+    subnets = [_data_ref(data, s) for s in props["VpcConfig"]["SubnetIds"]]
+    kinds["realtime_consumer"] = {_subnet_type(data["Resources"], s) for s in subnets}
+    assert kinds == {
+        "$connect": {"Isolated"},
+        "$disconnect": {"Isolated"},
+        "$default": {"Isolated"},
+        "realtime_consumer": {"Private"},
+    }
+
+
+def test_realtime_functions_get_only_what_their_route_needs(dev: Synthesized) -> None:
+    secrets = _statements_by_function(dev, lambda a: a.startswith("secretsmanager:Get"))
+    realtime_readers = {n for n in secrets if n.startswith(("ws_", "realtime_"))}
+    assert realtime_readers == {"ws_connect"}  # the only one that verifies tokens
+    senders = _statements_by_function(dev, lambda a: a == "sqs:SendMessage")
+    realtime_senders = {n for n in senders if n.startswith(("ws_", "realtime_"))}
+    assert realtime_senders == {"ws_default"}  # typing indicators to the realtime queue
+
+
+def test_the_broadcaster_sweeps_expired_connections_every_minute(dev: Synthesized) -> None:
+    realtime = dev.templates["Realtime"]
+    (schedule,) = _resources(realtime, "AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    target_fn = schedule["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+    functions = _resources(realtime, "AWS::Lambda::Function")
+    assert _service_of(functions[target_fn]) == "realtime_consumer"
 
 
 # --- cdk-nag --------------------------------------------------------------------------

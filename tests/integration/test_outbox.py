@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from sqlalchemy import text
 
 from local.queues import ensure_queues, poll_once
 from servicedesk.platform import consumer, outbox, publisher
@@ -40,9 +41,13 @@ def _drain(url: str) -> list[dict[str, Any]]:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
             return bodies
-        for m in messages:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+            ],
+        )
 
 
 def _published_at(database, event_id):
@@ -98,18 +103,44 @@ def test_a_failed_commit_publishes_nothing(client, queues, database):
             conn.commit()
 
 
-def _crash_after_commit(tenant_id: str) -> uuid.UUID:
+def _crash_after_commit(
+    tenant_id: str, *, event_type: str = "ticket.created", payload: dict[str, Any] | None = None
+) -> uuid.UUID:
     """Commit an outbox row the way a request would, then 'die' before publishing."""
     with transaction() as session:
         set_tenant(session, tenant_id=uuid.UUID(tenant_id), user_id=None)
         return outbox.emit(
             session,
             tenant_id=uuid.UUID(tenant_id),
-            event_type="ticket.created",
+            event_type=event_type,
             aggregate_type="ticket",
             aggregate_id="crash",
-            payload={"ticket_id": "crash", "number": "TCK-0"},
+            payload=payload or {"ticket_id": "crash", "number": "TCK-0"},
         )
+
+
+def _rows(database, tenant_id: str) -> dict[uuid.UUID, tuple[bool, int]]:
+    """Each outbox row of the tenant: (published, attempts)."""
+    with database.connect("owner") as conn:
+        found = conn.execute(
+            "SELECT id, published_at IS NOT NULL, attempts FROM outbox WHERE tenant_id = %s",
+            (tenant_id,),
+        ).fetchall()
+    return {row[0]: (row[1], row[2]) for row in found}
+
+
+@pytest.fixture
+def sweep_batch(monkeypatch: pytest.MonkeyPatch):
+    """Set the sweeper's batch size for one test."""
+    from servicedesk.platform.config import get_settings
+
+    def set_batch(size: int) -> None:
+        monkeypatch.setenv("SERVICEDESK_OUTBOX_SWEEP_BATCH", str(size))
+        get_settings.cache_clear()
+
+    yield set_batch
+    monkeypatch.delenv("SERVICEDESK_OUTBOX_SWEEP_BATCH", raising=False)
+    get_settings.cache_clear()
 
 
 def test_after_a_crash_the_sweeper_delivers_exactly_once(client, queues, database):
@@ -206,3 +237,150 @@ def test_a_poison_message_reaches_the_dlq_without_blocking_others(client, queues
 
     assert redrive(queue.url, queue.dlq_url) == 1
     assert [e["event_id"] for e in _drain(queue.url)] == [poison]
+
+
+def test_batches_hold_at_most_ten_entries_and_256_kib():
+    big = "x" * (publisher.BATCH_BYTES // 2)
+    entries = [
+        publisher._Entry(uuid.uuid4(), "ticket.created", body)
+        for body in ["a"] * 12 + [big, big, "b", big]
+    ]
+    grouped = list(publisher.batches(entries))
+    assert [len(b) for b in grouped] == [10, 3, 2, 1]  # 12 small, then the size limit
+    assert [e for b in grouped for e in b] == entries  # in order, none lost
+    assert all(sum(e.size for e in b) <= publisher.BATCH_BYTES for b in grouped)
+
+
+def test_a_rejected_message_leaves_exactly_its_row_unpublished(client, queues, database):
+    """SQS refuses one message (the realtime queue takes at most 1 KiB): that row stays
+    unpublished, every other row of the sweep is published once, and the next sweep sends
+    the refused row again once the queue accepts it."""
+    for q in queues.values():
+        _drain(q.url)
+    org = make_tenant(client, roles=())
+    small = [_crash_after_commit(org.tenant_id) for _ in range(5)]
+    # Big enough to travel alone (with any other entry a call would pass 256 KiB), small
+    # enough for the email and webhook queues.
+    filler = "x" * (publisher.BATCH_BYTES - 450)
+    big = _crash_after_commit(org.tenant_id, payload={"ticket_id": "big", "filler": filler})
+    small += [_crash_after_commit(org.tenant_id) for _ in range(6)]
+    with transaction() as session:
+        set_tenant(session, tenant_id=uuid.UUID(org.tenant_id), user_id=None)
+        sizes = {
+            row.id: len(json.dumps(publisher.message(row), default=str))
+            for row in session.execute(
+                text("SELECT * FROM outbox WHERE id = ANY(:ids)"), {"ids": [big, small[0]]}
+            )
+        }
+    assert publisher.BATCH_BYTES - sizes[small[0]] < sizes[big] < publisher.BATCH_BYTES - 64
+    sqs = boto3.client("sqs")
+    realtime = queues["realtime"].url
+    sqs.set_queue_attributes(QueueUrl=realtime, Attributes={"MaximumMessageSize": "1024"})
+    time.sleep(1.2)  # past the grace period
+    try:
+        publisher.sweep()
+    finally:
+        sqs.set_queue_attributes(QueueUrl=realtime, Attributes={"MaximumMessageSize": "262144"})
+
+    rows = _rows(database, org.tenant_id)
+    assert rows[big] == (False, 1)  # attempted once, left for the next sweep
+    assert {rows[i] for i in small} == {(True, 1)}
+    sent = {c: [e["event_id"] for e in _drain(q.url)] for c, q in queues.items()}
+    assert sorted(sent["realtime"]) == sorted(str(i) for i in small)
+    for channel in ("email", "webhook"):  # accepted there: consumers dedupe the resend
+        assert sorted(sent[channel]) == sorted(str(i) for i in [*small, big])
+
+    publisher.sweep()
+    assert _rows(database, org.tenant_id)[big] == (True, 2)
+    again = {c: [e["event_id"] for e in _drain(q.url)] for c, q in queues.items()}
+    assert again == {channel: [str(big)] for channel in queues}
+
+
+def test_overlapping_sweeps_send_each_row_once(client, queues, database, sweep_batch):
+    for q in queues.values():
+        _drain(q.url)
+    sweep_batch(15)
+    orgs = [make_tenant(client, roles=()) for _ in range(2)]
+    for org in orgs:
+        with transaction() as session:
+            set_tenant(session, tenant_id=uuid.UUID(org.tenant_id), user_id=None)
+            for n in range(60):
+                outbox.emit(
+                    session,
+                    tenant_id=uuid.UUID(org.tenant_id),
+                    event_type="user.invited",  # the email queue only
+                    aggregate_type="user",
+                    aggregate_id=str(n),
+                    payload={"n": n},
+                )
+    time.sleep(1.2)
+    counts: list[int] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        start.wait()
+        counts.append(publisher.sweep())
+
+    sweepers = [threading.Thread(target=run) for _ in range(3)]
+    for t in sweepers:
+        t.start()
+    for t in sweepers:
+        t.join()
+
+    ours = {i for org in orgs for i in _rows(database, org.tenant_id)}
+    assert len(ours) == 120
+    sent = [e["event_id"] for e in _drain(queues["email"].url)]
+    assert sorted(sent) == sorted(str(i) for i in ours)  # every row, none twice
+    assert sum(counts) == 120
+    for org in orgs:
+        assert set(_rows(database, org.tenant_id).values()) == {(True, 1)}
+
+
+def test_a_sweep_stops_taking_batches_when_its_budget_is_spent(
+    client, queues, database, sweep_batch
+):
+    for q in queues.values():
+        _drain(q.url)
+    sweep_batch(5)
+    org = make_tenant(client, roles=())
+    made = [_crash_after_commit(org.tenant_id, event_type="user.invited") for _ in range(12)]
+    time.sleep(1.2)
+    assert publisher.sweep(budget_seconds=0) == 5  # one batch, then out of time
+    assert sorted(v[0] for v in _rows(database, org.tenant_id).values()) == [False] * 7 + [True] * 5
+    assert publisher.sweep() == 7  # the next run goes on where the backlog is
+    assert {e["event_id"] for e in _drain(queues["email"].url)} == {str(i) for i in made}
+
+
+class _LambdaContext:
+    """What the sweeper reads of Lambda's context: its name, request id and clock."""
+
+    function_name = "outbox_sweeper"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:outbox_sweeper"
+    aws_request_id = "req-sweeper"
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_the_sweeper_lambda_publishes_within_its_remaining_time(
+    client, queues, database, sweep_batch
+):
+    from local.app import load_function
+    from local.scheduler import scheduled_event
+
+    for q in queues.values():
+        _drain(q.url)
+    sweep_batch(5)
+    org = make_tenant(client, roles=())
+    made = [_crash_after_commit(org.tenant_id, event_type="user.invited") for _ in range(7)]
+    time.sleep(1.2)
+    handler = load_function("outbox_sweeper").lambda_handler
+    event = scheduled_event("eventbridge_scheduled_outbox_sweeper")
+    # 10 s left is the safety margin: one batch, then the function returns.
+    assert handler(event, _LambdaContext(10_000)) == {"published": 5}
+    assert handler(event, _LambdaContext(55_000)) == {"published": 2}
+    assert {e["event_id"] for e in _drain(queues["email"].url)} == {str(i) for i in made}

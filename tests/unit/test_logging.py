@@ -38,3 +38,24 @@ def test_logger_output_is_redacted_json():
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert "bob@example.com" not in json.dumps(line)
     assert line["tenant_id"] == "t1" and line["email"] == REDACTED
+
+
+def test_exception_details_are_redacted_too():
+    """Powertools puts the exception object itself in stack_trace.value; it is scrubbed."""
+    stream = io.StringIO()
+    logger = Logger(
+        service="t-exceptions",  # Powertools shares one logger per service name
+        logger_formatter=RedactingFormatter(),
+        logger_handler=logging.StreamHandler(stream),
+        serialize_stacktrace=True,
+    )
+    try:
+        raise ValueError("no mailbox alice@example.com (token eyJa.eyJb.c)")
+    except ValueError:
+        logger.exception("delivery to bob@example.org failed")
+    text = stream.getvalue().strip().splitlines()[-1]
+    line = json.loads(text)
+    assert "alice@example.com" not in text and "bob@example.org" not in text
+    assert "eyJa.eyJb.c" not in text
+    assert line["stack_trace"]["value"].startswith("no mailbox [email]")
+    assert line["stack_trace"]["type"] == "ValueError"

@@ -20,6 +20,7 @@ from typing import Any
 
 from servicedesk.notifications.templates import Rendered, one_line, reply_domain
 from servicedesk.platform.config import Settings
+from servicedesk.platform.schemas import EMAIL_RE
 
 TENANT_HEADER = "X-Servicedesk-Tenant"
 EVENT_HEADER = "X-Servicedesk-Event"
@@ -39,12 +40,21 @@ class Outgoing:
     ticket_id: uuid.UUID | None = None
 
 
+def sendable(address: str) -> bool:
+    """A plain dot-atom address (platform.schemas.EMAIL_RE). Addresses that came in some
+    other way (an identity provider's claim, older data) and are not are skipped, never
+    written into a header where "a<b@x.com" would name another mailbox."""
+    return EMAIL_RE.fullmatch(address) is not None
+
+
 def build(mail: Outgoing, settings: Settings) -> EmailMessage:
+    if not sendable(mail.to):
+        raise ValueError("recipient is not a plain e-mail address")
     message = EmailMessage(policy=policy.SMTP)
     sender = parseaddr(settings.email_sender)[1] or "no-reply@servicedesk.local"
     local, _, domain = sender.rpartition("@")
     message["From"] = Address(one_line(mail.from_name, 100), local, domain)
-    message["To"] = mail.to
+    message["To"] = Address(addr_spec=mail.to)
     message["Subject"] = mail.rendered.subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(idstring=str(mail.event_id), domain=reply_domain(settings))

@@ -6,6 +6,7 @@ request transaction (platform.context) commit.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
@@ -16,12 +17,13 @@ from sqlalchemy.orm import Session
 from servicedesk.notifications import mailer, recipients, templates
 from servicedesk.notifications.models import Notification, NotificationPreference
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
-from servicedesk.platform.config import get_settings
-from servicedesk.platform.consumer import Envelope, claim
+from servicedesk.platform.config import Settings, get_settings
+from servicedesk.platform.consumer import Envelope, Incomplete, deliver_once
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------
 
@@ -29,9 +31,12 @@ from servicedesk.platform.pagination import decode_cursor, encode_cursor
 def process(session: Session, envelope: Envelope) -> None:
     """One event: an in-app row and an e-mail per recipient, as their preferences allow.
 
-    In-app rows are unique per (event, user); each e-mail is claimed in `deliveries`
-    first, so a redelivered event adds nothing. Mail goes out after every database write:
-    if sending fails the whole record rolls back and is retried.
+    In-app rows are unique per (event, user) and written in the record's transaction. Each
+    e-mail is delivered once per (event, recipient) in a transaction of its own
+    (`deliver_once`), after the reads it needs: a failure for one recipient leaves the
+    others mailed and recorded, the in-app rows commit, and the retry of the record mails
+    only the recipients not mailed yet. Addresses that hard-bounced or complained are not
+    mailed at all.
     """
     rule = recipients.RULES.get(envelope.type)
     if rule is None:
@@ -53,7 +58,8 @@ def process(session: Session, envelope: Envelope) -> None:
     prefs = preferences_of(
         session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
     )
-    outgoing: list[mailer.Outgoing] = []
+    undeliverable = inbound.suppressed(session, [r.email for r in found])
+    outgoing: list[tuple[str, mailer.Outgoing]] = []
     for recipient in found:
         rendered = templates.render(facts, recipient, settings)
         member = recipient.user_id
@@ -61,24 +67,49 @@ def process(session: Session, envelope: Envelope) -> None:
             _in_app(session, envelope, member, subject, rendered)
         if member is not None and not prefs.get((member, "email"), True):
             continue
-        if claim(session, envelope, channel="email", recipient=recipient.key):
-            outgoing.append(
-                mailer.Outgoing(
-                    to=recipient.email,
-                    from_name=brand.display_name,
-                    rendered=rendered,
-                    event_type=envelope.type,
-                    event_id=envelope.event_id,
-                    tenant_id=envelope.tenant_id,
-                    ticket_id=subject.ticket.id if subject.ticket else None,
-                )
-            )
-    for mail in outgoing:
-        sent = mailer.send(mail, settings)
-        get_logger().info(
-            "notification e-mail sent",
-            extra={"event_id": str(envelope.event_id), "event_type": envelope.type, "ref": sent},
+        if recipient.email.lower() in undeliverable or not mailer.sendable(recipient.email):
+            continue
+        mail = mailer.Outgoing(
+            to=recipient.email,
+            from_name=brand.display_name,
+            rendered=rendered,
+            event_type=envelope.type,
+            event_id=envelope.event_id,
+            tenant_id=envelope.tenant_id,
+            ticket_id=subject.ticket.id if subject.ticket else None,
         )
+        outgoing.append((recipient.key, mail))
+    _mail_each(envelope, outgoing, settings)
+
+
+def _mail_each(
+    envelope: Envelope, outgoing: list[tuple[str, mailer.Outgoing]], settings: Settings
+) -> None:
+    """Every recipient gets their chance, whoever fails before them; `Incomplete` after."""
+    failed: list[Exception] = []
+    for key, mail in outgoing:
+        try:
+            sent = deliver_once(
+                envelope,
+                channel="email",
+                recipient=key,
+                send=functools.partial(mailer.send, mail, settings),
+            )
+        except Exception as exc:  # noqa: BLE001 - raised below, after the other recipients
+            failed.append(exc)
+            get_logger().warning(
+                "notification e-mail failed; the event will be retried for it",
+                exc_info=True,
+                extra={"event_id": str(envelope.event_id), "event_type": envelope.type},
+            )
+            continue
+        if sent:
+            get_logger().info(
+                "notification e-mail sent",
+                extra={"event_id": str(envelope.event_id), "event_type": envelope.type},
+            )
+    if failed:
+        raise Incomplete(f"{len(failed)} of {len(outgoing)} e-mails failed") from failed[0]
 
 
 def _actor_name(session: Session, envelope: Envelope) -> str | None:

@@ -98,20 +98,18 @@ def branding(session: Session, tenant_id: uuid.UUID) -> Branding:
 
 
 def _secret(settings: Settings) -> bytes | None:
-    value = getattr(settings, "email_token_secret", None)
-    if value is not None and hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    if isinstance(value, str) and value:
-        return value.encode()
+    if settings.email_token_secret is not None:
+        value = settings.email_token_secret.get_secret_value()
+        if value:
+            return value.encode()
     if settings.environment in (Environment.DEV, Environment.TEST):
         return _DEV_TOKEN_KEY
     return None
 
 
 def reply_domain(settings: Settings) -> str:
-    configured = getattr(settings, "email_reply_domain", None)
-    if isinstance(configured, str) and configured:
-        return configured
+    if settings.email_reply_domain:
+        return settings.email_reply_domain
     return parseaddr(settings.email_sender)[1].rpartition("@")[2] or "servicedesk.local"
 
 

@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     inbound_hook_secret: SecretStr | None = None
     # Dev only: e-mails are written here as .eml files instead of being sent.
     mail_catcher_dir: str | None = None
+    # Realtime (WebSocket): the @connections management endpoint the broadcaster posts to
+    # (https://{domain}/{stage} in AWS; the local gateway in `make dev`), and the limits.
+    websocket_management_url: str | None = None
+    websocket_max_frame_bytes: int = Field(default=32 * 1024, ge=256, le=128 * 1024)
+    websocket_max_push_bytes: int = Field(default=32 * 1024, ge=1024, le=128 * 1024)
+    websocket_max_subscriptions: int = Field(default=50, ge=2, le=1000)
+    websocket_max_connections_per_user: int = Field(default=20, ge=1, le=1000)
+    websocket_frames_per_minute: int = Field(default=120, ge=10)
+    websocket_typing_interval_seconds: float = Field(default=2.0, ge=0.1, le=60)
+    websocket_push_concurrency: int = Field(default=16, ge=1, le=64)
 
     demo_password: SecretStr = SecretStr("demo-password-123")
 

@@ -5,6 +5,11 @@ own tenant transaction; `claim` records the side effect in `deliveries` under a 
 (event, channel, recipient) key in that same transaction, so a redelivered message finds
 its side effects already done and does nothing twice. A record that raises is reported
 as a batch item failure: only it is retried, and after maxReceiveCount it lands in the DLQ.
+
+An event with several recipients (one e-mail each) uses `deliver_once`: each side effect
+is claimed and committed in a transaction of its own, so a failure for one recipient does
+not undo — and a retry does not repeat — what was done for the others. The record then
+raises `Incomplete`: the rest of its work commits and only the record is retried.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.db import jsonable, set_tenant, transaction
@@ -76,6 +82,45 @@ def claim(
     return row is not None
 
 
+class Incomplete(Exception):
+    """Some side effects of the record failed: what the record's transaction did commits,
+    and the record is reported failed so that SQS delivers it again."""
+
+
+def deliver_once(
+    envelope: Envelope,
+    *,
+    channel: str,
+    recipient: str,
+    send: Callable[[], str | None],
+    engine: Engine | None = None,
+) -> bool:
+    """Do one side effect at most once per (event, channel, recipient); False if it was
+    done before.
+
+    Claim, `send`, commit — in a transaction of its own: the claim exists only once the
+    send has returned, so a send that raises leaves nothing claimed (the retry does it),
+    and a send that returned is never repeated by a retry of the rest of the event. A
+    concurrent delivery of the same message waits on the claim's row lock, then finds it.
+    The one window left is a crash between the send and the commit (at least once).
+    """
+    with transaction(engine) as session:
+        set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
+        if not claim(session, envelope, channel=channel, recipient=recipient):
+            return False
+        reference = send()
+        if reference:
+            session.execute(
+                text(
+                    "UPDATE deliveries"
+                    " SET detail = detail || jsonb_build_object('ref', CAST(:ref AS text))"
+                    " WHERE event_id = :e AND channel = :c AND recipient = :r"
+                ),
+                {"ref": reference, "e": envelope.event_id, "c": channel, "r": recipient},
+            )
+    return True
+
+
 Process = Callable[[Session, Envelope], None]
 
 
@@ -98,9 +143,20 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
     def record_handler(record: SQSRecord) -> None:
         count = int(record.attributes.approximate_receive_count or 1)
         envelope = Envelope.parse(record.body, count)
+        incomplete: Incomplete | None = None
         with transaction() as session:
             set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
-            process(session, envelope)
+            try:
+                process(session, envelope)
+            except Incomplete as exc:
+                incomplete = exc  # commit what was done; the record is retried for the rest
+        emitted = session.info.get("outbox_ids")
+        if emitted:  # events the record emitted (webhook.disabled, ...): out now, not in a minute
+            from servicedesk.platform.publisher import publish_committed
+
+            publish_committed(envelope.tenant_id, list(emitted))
+        if incomplete is not None:
+            raise incomplete
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

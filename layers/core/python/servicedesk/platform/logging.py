@@ -29,11 +29,14 @@ def redact(value: Any, key: str | None = None) -> Any:
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    if isinstance(value, str):
-        value = BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
-        value = JWT.sub(REDACTED, value)
-        return EMAIL.sub("[email]", value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else is written as its str() (the JSON serializer's default), so scrub that:
+    # Powertools puts the exception object itself in stack_trace.value.
+    text = value if isinstance(value, str) else str(value)
+    text = BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = JWT.sub(REDACTED, text)
+    return EMAIL.sub("[email]", text)
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):

@@ -5,15 +5,30 @@ FIFO queues do not allow. Each message carries the outbox row's `seq` (a global,
 increasing sequence) and `created_at`; consumers that care about per-ticket order
 compare sequence numbers (the realtime client refetches on every event anyway).
 Delivery is at least once; consumers are idempotent by event id (the deliveries table).
+
+Sending: SendMessageBatch (at most 10 entries and 256 KiB a call), the calls of one
+publish spread over a small thread pool (boto3 clients are thread-safe). A row is marked
+published only when every one of its channels accepted it; a row with any failed entry
+stays unpublished and is sent again, to every channel, by a later sweep (the consumers
+dedupe what was already delivered).
+
+The sweeper claims bounded batches per tenant, oldest first, with FOR UPDATE SKIP LOCKED
+(an overlapping sweep, or a request still publishing, holds its rows: they are skipped, not
+sent twice), and keeps two batches in flight so that one's database work overlaps the
+other's sends. Throughput measurements: bench/outbox.py, docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import threading
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,9 +51,34 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "email.complained": ("webhook",),
 }
 
-_SELECT = text(
-    "SELECT id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload, created_at"
-    " FROM outbox WHERE id = ANY(:ids) AND published_at IS NULL"
+# SQS limits of one SendMessageBatch call.
+BATCH_ENTRIES = 10
+BATCH_BYTES = 256 * 1024
+# Concurrent SendMessageBatch calls of one publish (below botocore's 10 pooled connections).
+SEND_WORKERS = 8
+# Sweep batches in flight at once (each holds a database connection while it sends).
+SWEEP_PIPELINE = 2
+
+_COLUMNS = "id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload, created_at"
+# Locked like the sweeper's claim: a sweep running meanwhile skips these rows.
+_SELECT_COMMITTED = text(
+    f"SELECT {_COLUMNS} FROM outbox WHERE id = ANY(:ids) AND published_at IS NULL"
+    " FOR UPDATE SKIP LOCKED"
+)
+# The sweeper's claim: a bounded batch, oldest first, after the cursor (created_at, seq) so
+# that one sweep visits a row at most once (a row whose send failed waits for the next
+# sweep instead of being retried in a loop). The redundant `created_at >= :after_at` lets
+# the partial index on pending rows (tenant_id, created_at) bound the scan.
+_CLAIM = text(
+    f"SELECT {_COLUMNS} FROM outbox"
+    " WHERE tenant_id = :tenant AND published_at IS NULL AND created_at < :before"
+    " AND created_at >= :after_at AND (created_at, seq) > (:after_at, :after_seq)"
+    " ORDER BY created_at, seq LIMIT :n FOR UPDATE SKIP LOCKED"
+)
+_MARK = text(
+    "UPDATE outbox SET attempts = attempts + 1,"
+    " published_at = CASE WHEN id = ANY(:sent) THEN now() END"
+    " WHERE id = ANY(:claimed) AND published_at IS NULL"
 )
 
 
@@ -65,6 +105,11 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix="outbox-send")
+
+
 def message(row: Any) -> dict[str, Any]:
     return {
         "event_id": str(row.id),
@@ -77,43 +122,88 @@ def message(row: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Entry:
+    row_id: uuid.UUID
+    event_type: str
+    body: str
+
+    @property
+    def size(self) -> int:
+        # What SQS counts against the batch limit: the body and the attribute (name,
+        # type and value).
+        return len(self.body.encode()) + len("type") + len("String") + len(self.event_type)
+
+    def request(self, n: int) -> dict[str, Any]:
+        return {
+            "Id": str(n),
+            "MessageBody": self.body,
+            "MessageAttributes": {"type": {"DataType": "String", "StringValue": self.event_type}},
+        }
+
+
+def batches(entries: Iterable[_Entry]) -> Iterator[list[_Entry]]:
+    """Consecutive entries in SendMessageBatch-sized groups: ≤ 10 entries, ≤ 256 KiB."""
+    batch: list[_Entry] = []
+    size = 0
+    for entry in entries:
+        if batch and (len(batch) == BATCH_ENTRIES or size + entry.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry.size
+    if batch:
+        yield batch
+
+
+def _send_batch(url: str, batch: list[_Entry]) -> set[uuid.UUID]:
+    """One SendMessageBatch call; the rows of the entries SQS did not accept."""
+    result = _sqs().send_message_batch(
+        QueueUrl=url, Entries=[entry.request(n) for n, entry in enumerate(batch)]
+    )
+    return {batch[int(failure["Id"])].row_id for failure in result.get("Failed", [])}
+
+
 def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
     """Send each row to its channels; the ids whose every message was accepted."""
-    by_queue: dict[str, list[tuple[Any, str]]] = defaultdict(list)
     rows = list(rows)
+    by_queue: dict[str, list[_Entry]] = defaultdict(list)
     for row in rows:
         body = json.dumps(message(row), default=str)
         for channel in channels_for(row.event_type):
             if channel in urls:
-                by_queue[urls[channel]].append((row, body))
+                by_queue[urls[channel]].append(_Entry(row.id, row.event_type, body))
+    calls = [(url, batch) for url, entries in by_queue.items() for batch in batches(entries)]
     failed: set[uuid.UUID] = set()
-    for url, items in by_queue.items():
-        for start in range(0, len(items), 10):
-            chunk = items[start : start + 10]
-            entries = [
-                {
-                    "Id": str(n),
-                    "MessageBody": body,
-                    "MessageAttributes": {
-                        "type": {"DataType": "String", "StringValue": row.event_type}
-                    },
-                }
-                for n, (row, body) in enumerate(chunk)
-            ]
-            result = _sqs().send_message_batch(QueueUrl=url, Entries=entries)
-            for failure in result.get("Failed", []):
-                failed.add(chunk[int(failure["Id"])][0].id)
+    if len(calls) == 1:  # the common request: one event, one channel — no thread hop
+        url, batch = calls[0]
+        failed |= _outcome(batch, lambda: _send_batch(url, batch))
+    elif calls:
+        _sqs()  # created once, here, before the worker threads share it
+        futures: list[tuple[list[_Entry], Future[set[uuid.UUID]]]] = [
+            (batch, _pool().submit(_send_batch, url, batch)) for url, batch in calls
+        ]
+        for batch, future in futures:
+            failed |= _outcome(batch, future.result)
     return [row.id for row in rows if row.id not in failed]
 
 
-def _mark(session: Session, ids: list[uuid.UUID]) -> None:
-    session.execute(
-        text(
-            "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
-            " WHERE id = ANY(:ids) AND published_at IS NULL"
-        ),
-        {"ids": ids},
-    )
+def _outcome(batch: list[_Entry], result: Callable[[], set[uuid.UUID]]) -> set[uuid.UUID]:
+    """The failed rows of one call; a call that raised failed for each of its entries."""
+    try:
+        failed = result()
+    except Exception:  # noqa: BLE001 - left unpublished; the next sweep sends it again
+        get_logger().warning("SendMessageBatch failed", exc_info=True)
+        return {entry.row_id for entry in batch}
+    if failed:
+        get_logger().warning("SendMessageBatch rejected entries", extra={"count": len(failed)})
+    return failed
+
+
+def _mark(session: Session, claimed: list[uuid.UUID], sent: list[uuid.UUID]) -> None:
+    """One statement for the batch: every claimed row counts an attempt, sent rows are
+    published."""
+    session.execute(_MARK, {"claimed": claimed, "sent": sent})
 
 
 def publish_committed(
@@ -127,10 +217,10 @@ def publish_committed(
     try:
         with transaction(engine) as session:
             set_tenant(session, tenant_id=tenant_id, user_id=None)
-            rows = session.execute(_SELECT, {"ids": ids}).all()
-            sent = send(rows, urls)
-            if sent:
-                _mark(session, sent)
+            rows = session.execute(_SELECT_COMMITTED, {"ids": ids}).all()
+            if rows:
+                sent = send(rows, urls)
+                _mark(session, [row.id for row in rows], sent)
     except Exception:  # noqa: BLE001 - the sweeper is the safety net; the request succeeded
         get_logger().exception(
             "outbox publish failed; the sweeper will retry",
@@ -138,37 +228,103 @@ def publish_committed(
         )
 
 
-def sweep(now: datetime | None = None, *, engine: Engine | None = None) -> int:
+@dataclass
+class _Cursor:
+    """How far one sweep has gone through one tenant's pending rows. Claims of one tenant
+    take turns (the lock); their sends and marks may overlap."""
+
+    tenant_id: uuid.UUID
+    after_at: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    after_seq: int = 0
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _sweep_batch(
+    cursor: _Cursor, *, before: datetime, limit: int, urls: dict[str, str], engine: Engine | None
+) -> int:
+    """Claim up to `limit` of the tenant's stale rows (SKIP LOCKED: an overlapping sweep
+    takes other rows or none), send them, mark them, commit; the number published."""
+    try:
+        with transaction(engine) as session:
+            set_tenant(session, tenant_id=cursor.tenant_id, user_id=None)
+            with cursor.lock:
+                if cursor.done:
+                    return 0
+                rows = session.execute(
+                    _CLAIM,
+                    {
+                        "tenant": cursor.tenant_id,
+                        "before": before,
+                        "after_at": cursor.after_at,
+                        "after_seq": cursor.after_seq,
+                        "n": limit,
+                    },
+                ).all()
+                cursor.done = len(rows) < limit
+                if not rows:
+                    return 0
+                cursor.after_at, cursor.after_seq = rows[-1].created_at, rows[-1].seq
+            sent = send(rows, urls)
+            _mark(session, [row.id for row in rows], sent)
+            return len(sent)
+    except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
+        cursor.done = True
+        get_logger().exception("outbox sweep failed", extra={"tenant_id": str(cursor.tenant_id)})
+        return 0
+
+
+def sweep(
+    now: datetime | None = None,
+    *,
+    engine: Engine | None = None,
+    budget_seconds: float | None = None,
+) -> int:
     """Publish rows left unpublished past the grace period (a crash between commit and
-    publish, or SQS unavailable). Per tenant, in its own transaction, rows locked with
-    SKIP LOCKED so overlapping sweeps do not send the same row twice."""
+    publish, or SQS unavailable); the number published.
+
+    Each tenant in its own transactions, one bounded batch at a time, round robin so that
+    one tenant's backlog does not starve the others. `SWEEP_PIPELINE` batches are in flight
+    at once, so that one batch's claim and mark overlap another's sends. It stops taking
+    batches once every tenant is through or `budget_seconds` (the Lambda's remaining time)
+    is spent; the next run goes on.
+    """
     settings = get_settings()
     urls = queue_urls(settings)
     if not urls:
         return 0
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     before = (now or datetime.now(UTC)) - timedelta(seconds=settings.outbox_grace_seconds)
     with transaction(engine) as session:
-        tenants = list(
-            session.execute(text("SELECT outbox_tenants_pending(:b)"), {"b": before}).scalars()
-        )
+        cursors = [
+            _Cursor(tenant_id)
+            for tenant_id in session.execute(
+                text("SELECT outbox_tenants_pending(:b)"), {"b": before}
+            ).scalars()
+        ]
+    batch = functools.partial(
+        _sweep_batch, before=before, limit=settings.outbox_sweep_batch, urls=urls, engine=engine
+    )
     total = 0
-    for tenant_id in tenants:
-        try:
-            with transaction(engine) as session:
-                set_tenant(session, tenant_id=tenant_id, user_id=None)
-                rows = session.execute(
-                    text(
-                        "SELECT id, tenant_id, seq, event_type, aggregate_type, aggregate_id,"
-                        " payload, created_at FROM outbox"
-                        " WHERE published_at IS NULL AND created_at < :b"
-                        " ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED"
-                    ),
-                    {"b": before, "n": settings.outbox_sweep_batch},
-                ).all()
-                sent = send(rows, urls)
-                if sent:
-                    _mark(session, sent)
-                total += len(sent)
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
-            get_logger().exception("outbox sweep failed", extra={"tenant_id": str(tenant_id)})
+    in_flight: set[Future[int]] = set()
+
+    def settle(block_until: str) -> None:
+        nonlocal total, in_flight
+        finished, in_flight = wait(in_flight, return_when=block_until)
+        total += sum(future.result() for future in finished)
+
+    started = False
+    with ThreadPoolExecutor(SWEEP_PIPELINE, thread_name_prefix="outbox-sweep") as workers:
+        while active := [cursor for cursor in cursors if not cursor.done]:
+            for cursor in active:  # one turn of the round robin
+                if len(in_flight) >= SWEEP_PIPELINE:
+                    settle(FIRST_COMPLETED)
+                if started and deadline is not None and time.monotonic() >= deadline:
+                    settle(ALL_COMPLETED)
+                    return total
+                in_flight.add(workers.submit(batch, cursor))
+                started = True
+            if in_flight:  # let the turn's batches move the cursors before the next turn
+                settle(FIRST_COMPLETED)
+        settle(ALL_COMPLETED)
     return total

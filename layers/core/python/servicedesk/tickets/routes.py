@@ -141,6 +141,7 @@ def update_ticket(
     "/{ticket_id}/transitions",
     dependencies=[requires(Role.REQUESTER)],
     summary="Move a ticket to another status (409 lists the allowed ones)",
+    response_model=TicketPublic,
 )
 def transition_ticket(
     ticket_id: uuid.UUID,
@@ -168,6 +169,7 @@ def transition_ticket(
     "/{ticket_id}/assign",
     dependencies=[requires(Role.AGENT)],
     summary="Assign a ticket to an agent and/or team",
+    response_model=TicketPublic,
 )
 def assign_ticket(
     ticket_id: uuid.UUID,
@@ -431,6 +433,7 @@ def delete_link(ticket_id: uuid.UUID, link_id: uuid.UUID, ctx: Ctx) -> Response:
     "/{ticket_id}/merge",
     dependencies=[requires(Role.AGENT)],
     summary="Merge this ticket into another (this one closes with a pointer)",
+    response_model=TicketPublic,
 )
 def merge_ticket(
     ticket_id: uuid.UUID,

@@ -46,7 +46,7 @@ USER_AGENT = "Servicedesk-Webhooks/1"
 
 @dataclass(frozen=True)
 class Policy:
-    """Delivery settings (read with defaults until platform/config.py declares them)."""
+    """The delivery settings one consumer invocation works with."""
 
     max_attempts: int
     disable_after: int
@@ -59,11 +59,11 @@ class Policy:
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(
-            max_attempts=int(getattr(settings, "webhook_max_attempts", 8)),
-            disable_after=int(getattr(settings, "webhook_disable_after", 10)),
-            timeout_seconds=float(getattr(settings, "webhook_timeout_seconds", 5.0)),
-            retry_base_seconds=float(getattr(settings, "webhook_retry_base_seconds", 10)),
-            retry_cap_seconds=float(getattr(settings, "webhook_retry_cap_seconds", SQS_MAX_DELAY)),
+            max_attempts=settings.webhook_max_attempts,
+            disable_after=settings.webhook_disable_after,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            retry_base_seconds=settings.webhook_retry_base_seconds,
+            retry_cap_seconds=settings.webhook_retry_cap_seconds,
             local=ssrf.allow_local(settings),
             queue_url=settings.webhook_queue_url,
         )

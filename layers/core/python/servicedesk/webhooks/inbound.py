@@ -74,11 +74,9 @@ class Notice:
 
 
 def _secret(settings: Settings) -> str | None:
-    value = getattr(settings, "inbound_hook_secret", None)
-    if value is None:
+    if settings.inbound_hook_secret is None:
         return None
-    raw = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-    return raw or None
+    return settings.inbound_hook_secret.get_secret_value() or None
 
 
 def verified_notices(

@@ -1,0 +1,6 @@
+"""WebSocket $connect: verify the access token, register the connection (tenant, user,
+expiry). A non-2xx answer makes API Gateway refuse the handshake."""
+
+from servicedesk.realtime import handlers
+
+lambda_handler = handlers.connect()

@@ -1,0 +1,1 @@
+"""Realtime: WebSocket connections, authorized rooms, and pushes from the outbox."""

@@ -1,0 +1,357 @@
+"""The realtime queue's consumer: outbox events (and typing) to the connections allowed
+to hear them; and the sweep of expired connections.
+
+Who hears an event (DESIGN invariant 12), per connection of the event's tenant:
+
+- ``ticket:<id>`` subscribers who may see the ticket now (the tickets' visibility rule,
+  re-checked at every push, since a subscription can outlive the access that allowed it);
+- ``team:<id>`` subscribers (staff) for new and assigned tickets of that team, under the
+  same visibility rule;
+- ``user:<id>`` (everyone's own channel) when the notification rules name that user
+  (``notifications.recipients``, in-app preference honoured): the same people, and the
+  same staff-only gate, as the in-app inbox.
+
+Internal events (internal notes, SLA, invitations) reach staff only. A frame carries ids
+and a small summary; clients refetch details through the REST API, which applies the same
+rules again. Expired connections met on the way are closed; gone ones are forgotten.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import column, select, text, values
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.orm import Session
+
+from servicedesk.platform.consumer import Envelope, claim
+from servicedesk.platform.context import RequestContext
+from servicedesk.platform.db import set_tenant, transaction
+from servicedesk.platform.logging import get_logger
+from servicedesk.platform.roles import Role
+from servicedesk.realtime import push
+from servicedesk.realtime.service import TYPING_TYPE, ticket_channel, user_channel
+from servicedesk.tickets import settings as ticket_settings
+from servicedesk.tickets.models import Comment, Ticket
+from servicedesk.tickets.visibility import visible
+
+CHANNEL = "realtime"
+PUBLIC_TYPES = frozenset({"ticket.created", "ticket.status_changed", "ticket.assigned"})
+TEAM_TYPES = frozenset({"ticket.created", "ticket.assigned"})
+# What a frame may say about an event: ids and small scalars, never bodies or addresses.
+SUMMARY_KEYS = (
+    "number",
+    "actor_id",
+    "comment_id",
+    "visibility",
+    "status_from",
+    "status_to",
+    "assignee_id",
+    "team_id",
+    "invitation_id",
+    "target",
+    "kind",
+)
+TYPING_MAX_AGE = timedelta(seconds=10)
+# API Gateway closes every WebSocket after two hours; an older row lost its $disconnect.
+MAX_CONNECTION_AGE = timedelta(hours=2)
+
+
+@dataclass
+class Target:
+    connection_id: str
+    user_id: uuid.UUID
+    role: Role | None  # None: no longer an active member
+    expires_at: datetime
+    channels: set[str] = field(default_factory=set)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+def process(session: Session, envelope: Envelope) -> None:
+    """One record of the realtime queue (the tenant is already set by the consumer)."""
+    if envelope.type == TYPING_TYPE:
+        _typing(session, envelope)
+        return
+    ticket_id = _uuid(envelope.payload.get("ticket_id"))
+    if ticket_id is None:
+        return
+    # Idempotent by event id: a redelivered message pushes nothing twice. A crash before
+    # the commit repeats the pushes; clients drop an event_id they have seen.
+    if not claim(session, envelope, channel=CHANNEL, recipient="*"):
+        return
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.tenant_id != envelope.tenant_id:
+        return
+    staff_only = _staff_only(session, envelope, ticket)
+    notified = _notified(session, envelope)
+    rooms = {ticket_channel(ticket.id)}
+    team = ticket.team_id or _uuid(envelope.payload.get("team_id"))
+    if envelope.type in TEAM_TYPES and team is not None:
+        rooms.add(f"team:{team}")
+    personal = {user_channel(u) for u in notified}
+    targets = _targets(session, envelope.tenant_id, rooms | personal)
+    live, closing = _split_live(targets, datetime.now(UTC))
+    seeing = visible_to(
+        session, envelope.tenant_id, ticket.id, {(t.user_id, t.role) for t in live if t.role}
+    )
+    frames: dict[str, bytes] = {}
+    for target in live:
+        heard = _heard(target, seeing, staff_only=staff_only, notified=notified)
+        if not heard:
+            continue
+        data = push.encode(_event_frame(envelope, ticket.id, sorted(heard)))
+        if data is not None:
+            frames[target.connection_id] = data
+    outcome = push.post_all(frames)
+    _close_and_forget(session, closing, outcome.gone)
+    get_logger().info(
+        "realtime event pushed",
+        extra={
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.type,
+            "sent": len(outcome.sent),
+            "gone": len(outcome.gone),
+            "failed": len(outcome.failed),
+            "closed": len(closing),
+        },
+    )
+
+
+def _staff_only(session: Session, envelope: Envelope, ticket: Ticket) -> bool:
+    """Deny by default: only the event types named public reach non-staff."""
+    if envelope.type == "comment.public":
+        # Defence in depth: the comment itself decides, whatever the event is called.
+        comment_id = _uuid(envelope.payload.get("comment_id"))
+        comment = session.get(Comment, comment_id) if comment_id else None
+        return comment is None or comment.ticket_id != ticket.id or comment.visibility != "public"
+    return envelope.type not in PUBLIC_TYPES
+
+
+def _notified(session: Session, envelope: Envelope) -> set[uuid.UUID]:
+    """The members the in-app inbox would tell about this event."""
+    from servicedesk.notifications import recipients
+    from servicedesk.notifications.service import preferences_of
+
+    rule = recipients.RULES.get(envelope.type)
+    if rule is None or not rule.in_app:
+        return set()
+    members = [r.user_id for r in recipients.resolve(session, envelope) if r.user_id]
+    prefs = preferences_of(session, envelope.tenant_id, members, envelope.type)
+    return {m for m in members if prefs.get((m, "in_app"), True)}
+
+
+def _targets(session: Session, tenant_id: uuid.UUID, channels: set[str]) -> list[Target]:
+    rows = session.execute(
+        text(
+            "SELECT s.connection_id, s.channel, c.user_id, c.expires_at, m.role, m.active"
+            " FROM realtime_subscriptions s"
+            " JOIN realtime_connections c ON c.connection_id = s.connection_id"
+            " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+            " WHERE s.tenant_id = :t AND s.channel = ANY(:channels)"
+        ),
+        {"t": tenant_id, "channels": sorted(channels)},
+    ).all()
+    targets: dict[str, Target] = {}
+    for row in rows:
+        role = Role(row.role) if row.role and row.active else None
+        target = targets.setdefault(
+            row.connection_id, Target(row.connection_id, row.user_id, role, row.expires_at)
+        )
+        target.channels.add(row.channel)
+    return list(targets.values())
+
+
+def _split_live(targets: list[Target], now: datetime) -> tuple[list[Target], list[str]]:
+    """Connections that may still hear (token valid, member active), and those to close."""
+    live = [t for t in targets if t.expires_at > now and t.role is not None]
+    closing = [t.connection_id for t in targets if t.expires_at <= now or t.role is None]
+    return live, closing
+
+
+def visible_to(
+    session: Session,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    principals: set[tuple[uuid.UUID, Role | None]],
+) -> set[uuid.UUID]:
+    """The users among ``principals`` who may see the ticket, by the tickets' own rule.
+
+    ``visible`` uses ``ctx.user_id`` only inside SQL, so handing it a column of user ids
+    (a VALUES list) evaluates the very same predicate for a whole role at once: one small
+    query per role instead of one per user (a ticket watched by 200 agents is one query).
+    """
+    by_role: dict[Role, list[uuid.UUID]] = defaultdict(list)
+    for user, role in principals:
+        if role is not None:
+            by_role[role].append(user)
+    if not by_role:
+        return set()
+    settings = ticket_settings.load(session, tenant_id)
+    seeing: set[uuid.UUID] = set()
+    for role, users in by_role.items():
+        listed = values(column("user_id", PG_UUID(as_uuid=True)), name="principals").data(
+            [(user,) for user in users]
+        )
+        ctx = RequestContext(
+            session=session,
+            tenant_id=tenant_id,
+            user_id=cast(uuid.UUID, listed.c.user_id),
+            role=role,
+        )
+        query = (
+            select(listed.c.user_id)
+            .select_from(listed)
+            .join(Ticket, Ticket.id == ticket_id)
+            .where(Ticket.tenant_id == tenant_id, visible(ctx, settings))
+        )
+        seeing.update(session.execute(query).scalars())
+    return seeing
+
+
+def _heard(
+    target: Target, seeing: set[uuid.UUID], *, staff_only: bool, notified: set[uuid.UUID]
+) -> set[str]:
+    """The channels through which this connection hears the event (empty: it does not).
+
+    Rooms: the ticket's visibility rule, and staff only for internal events. The personal
+    channel: the notification rules, which carry their own staff-only gate (an invitee
+    hears of an invitation to a ticket they cannot see yet, as the inbox tells them)."""
+    is_staff = target.role is not None and target.role.is_staff
+    heard = set()
+    for channel in target.channels:
+        kind = channel.split(":", 1)[0]
+        if kind == "user":
+            if target.user_id in notified:
+                heard.add(channel)
+        elif staff_only and not is_staff:
+            continue
+        elif target.user_id in seeing and (kind == "ticket" or is_staff):
+            heard.add(channel)
+    return heard
+
+
+def _event_frame(envelope: Envelope, ticket_id: uuid.UUID, channels: list[str]) -> dict[str, Any]:
+    payload = envelope.payload
+    return {
+        "type": "event",
+        "event": envelope.type,
+        "event_id": str(envelope.event_id),
+        "seq": envelope.seq,
+        "ticket_id": str(ticket_id),
+        "channels": channels,
+        "notification": any(c.startswith("user:") for c in channels),
+        "at": envelope.created_at.isoformat(),
+        "data": {
+            k: payload[k]
+            for k in SUMMARY_KEYS
+            if k in payload and isinstance(payload[k], str | int | float | bool)
+        },
+    }
+
+
+def _close_and_forget(session: Session, closing: list[str], gone: set[str]) -> None:
+    if closing:
+        push.close_all(closing, reason="token_expired")
+    forget(session, set(closing) | gone)
+
+
+def forget(session: Session, connection_ids: set[str]) -> None:
+    if connection_ids:
+        session.execute(
+            text("DELETE FROM realtime_connections WHERE connection_id = ANY(:ids)"),
+            {"ids": sorted(connection_ids)},
+        )
+
+
+# --- typing ---------------------------------------------------------------------------
+
+
+def _typing(session: Session, envelope: Envelope) -> None:
+    """Ephemeral: late indicators are dropped, duplicates are harmless (no claim)."""
+    now = datetime.now(UTC)
+    if now - envelope.created_at > TYPING_MAX_AGE:
+        return
+    payload = envelope.payload
+    ticket_id, sender = _uuid(payload.get("ticket_id")), _uuid(payload.get("user_id"))
+    if ticket_id is None or sender is None:
+        return
+    staff_only = payload.get("visibility") != "public"
+    targets = [
+        t
+        for t in _targets(session, envelope.tenant_id, {ticket_channel(ticket_id)})
+        if t.user_id != sender  # not back to the typist, nor their other tabs
+    ]
+    live, closing = _split_live(targets, now)
+    seeing = visible_to(
+        session, envelope.tenant_id, ticket_id, {(t.user_id, t.role) for t in live if t.role}
+    )
+    name = session.execute(text("SELECT name FROM users WHERE id = :u"), {"u": sender}).scalar()
+    frame = push.encode(
+        {
+            "type": "typing",
+            "ticket_id": str(ticket_id),
+            "user_id": str(sender),
+            "name": name,
+            "visibility": "internal" if staff_only else "public",
+        }
+    )
+    frames = {
+        t.connection_id: frame
+        for t in live
+        if frame is not None
+        and t.user_id in seeing
+        and not (staff_only and not (t.role and t.role.is_staff))
+    }
+    outcome = push.post_all(frames)
+    _close_and_forget(session, closing, outcome.gone)
+
+
+# --- the sweep ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    tenants: int
+    closed: int
+    failed_tenants: list[str]
+
+
+def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
+    """Close and forget expired connections (and rows API Gateway's two-hour cap already
+    ended without a $disconnect), tenant by tenant; one tenant's failure stops no other."""
+    now = now or datetime.now(UTC)
+    with transaction() as session:
+        rows = session.execute(
+            text(
+                "SELECT tenant_id, connection_id FROM realtime_stale_connections(:now, :before, :n)"
+            ),
+            {"now": now, "before": now - MAX_CONNECTION_AGE, "n": limit},
+        ).all()
+    by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for row in rows:
+        by_tenant[row.tenant_id].append(row.connection_id)
+    closed, failed = 0, []
+    for tenant_id, ids in by_tenant.items():
+        try:
+            push.close_all(ids, reason="token_expired")
+            with transaction() as session:
+                set_tenant(session, tenant_id=tenant_id, user_id=None)
+                forget(session, set(ids))
+            closed += len(ids)
+        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
+            get_logger().exception("realtime sweep failed", extra={"tenant_id": str(tenant_id)})
+            failed.append(str(tenant_id))
+    return SweepReport(tenants=len(by_tenant), closed=closed, failed_tenants=failed)

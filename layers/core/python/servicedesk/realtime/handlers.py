@@ -1,0 +1,193 @@
+"""Lambda entry-point factories for the WebSocket routes and the realtime consumer.
+
+They read API Gateway WebSocket events (``requestContext.connectionId``, ``body``,
+``queryStringParameters``, headers), call ``realtime.service`` in one transaction and shape
+what API Gateway expects back: the ``$connect`` status decides the handshake; the
+``$default`` body is the route response (sent to the caller by API Gateway itself, so
+replies need no @connections call); ``$disconnect``'s answer is ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.db import transaction
+from servicedesk.platform.errors import PROBLEM_JSON, BadRequest, ProblemError, Unauthorized
+from servicedesk.platform.logging import get_logger
+from servicedesk.realtime import service
+from servicedesk.realtime.schemas import BEARER_PROTOCOL_PREFIX, SUBPROTOCOL, ErrorCode
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def credentials(event: dict[str, Any]) -> tuple[str | None, bool]:
+    """The access token, and whether it came as a subprotocol (browsers cannot set an
+    Authorization header on a WebSocket): ``Sec-WebSocket-Protocol: servicedesk.v1,
+    bearer.<token>``, or the ``token`` query parameter. Raises BadRequest when a client
+    offers subprotocols but not ours (the browser would drop the connection anyway)."""
+    offered = [p.strip() for p in (_header(event, "Sec-WebSocket-Protocol") or "").split(",")]
+    offered = [p for p in offered if p]
+    if offered:
+        if SUBPROTOCOL not in offered:
+            raise BadRequest(f"offer the {SUBPROTOCOL} subprotocol")
+        for protocol in offered:
+            if protocol.startswith(BEARER_PROTOCOL_PREFIX):
+                return protocol.removeprefix(BEARER_PROTOCOL_PREFIX) or None, True
+    token = (event.get("queryStringParameters") or {}).get("token")
+    return (str(token) if token else None), bool(offered)
+
+
+def _refusal(exc: ProblemError) -> dict[str, Any]:
+    return {
+        "statusCode": exc.status,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": json.dumps(exc.body()),
+    }
+
+
+def connect() -> LambdaHandler:
+    import servicedesk.platform.context  # noqa: F401 - the principal, at cold start
+    from servicedesk.platform.tokens import InvalidToken, verify_token
+
+    logger = get_logger()
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        connection_id = str(event["requestContext"]["connectionId"])
+        try:
+            token, as_protocol = credentials(event)
+            if token is None:
+                raise Unauthorized("missing access token (subprotocol or ?token=)")
+            try:
+                claims = verify_token(token)
+            except InvalidToken as exc:
+                logger.info("websocket connect refused", extra={"reason": str(exc)})
+                raise Unauthorized("invalid or expired access token") from exc
+            with transaction() as session:
+                found = service.connect(
+                    session, connection_id=connection_id, claims=claims, now=datetime.now(UTC)
+                )
+        except ProblemError as exc:
+            return _refusal(exc)
+        logger.info(
+            "websocket connected",
+            extra={"tenant_id": str(found.tenant_id), "user_id": str(found.user_id)},
+        )
+        response: dict[str, Any] = {"statusCode": 200}
+        if as_protocol:
+            response["headers"] = {"Sec-WebSocket-Protocol": SUBPROTOCOL}
+        return response
+
+    return handler
+
+
+def disconnect() -> LambdaHandler:
+    logger = get_logger()
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        connection_id = str(event["requestContext"]["connectionId"])
+        with transaction() as session:
+            service.disconnect(session, connection_id=connection_id)
+        return {"statusCode": 200}
+
+    return handler
+
+
+def _body(event: dict[str, Any]) -> str | None:
+    """The frame as text; None when it is not UTF-8 (a binary frame)."""
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return str(body)
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def answer(connection_id: str, body: str | None) -> dict[str, Any]:
+    """The reply frame for one client frame (never raises FrameError)."""
+    limit = get_settings().websocket_max_frame_bytes
+    if body is None:
+        error = service.FrameError(ErrorCode.INVALID_JSON, "frames are UTF-8 JSON text")
+        return error.frame()
+    if len(body.encode("utf-8")) > limit:
+        error = service.FrameError(ErrorCode.FRAME_TOO_LARGE, f"frames are at most {limit} bytes")
+        return error.frame()
+    try:
+        frame = service.parse(body)
+    except service.FrameError as exc:
+        return exc.frame(frame_id=service.frame_id_of(body))
+    with transaction() as session:
+        try:
+            return service.handle(
+                session, connection_id=connection_id, frame=frame, now=datetime.now(UTC)
+            )
+        except service.FrameError as exc:
+            # Returned, not raised: the frame still counts against the rate limit.
+            return exc.frame(action=frame.action, frame_id=frame.id)
+
+
+def default() -> LambdaHandler:
+    # Every frame resolves the principal and most check the tickets' visibility rule:
+    # load them at cold start rather than in the first frame.
+    import servicedesk.platform.context
+    import servicedesk.tickets.visibility  # noqa: F401
+
+    logger = get_logger()
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        connection_id = str(event["requestContext"]["connectionId"])
+        reply = answer(connection_id, _body(event))
+        if reply.get("type") == "error":
+            logger.info("websocket frame refused", extra={"code": reply.get("code")})
+        return {"statusCode": 200, "body": json.dumps(reply, separators=(",", ":"))}
+
+    return handler
+
+
+def consumer() -> LambdaHandler:
+    """The broadcaster: SQS batches from the realtime queue, and (EventBridge Scheduler,
+    every minute) the sweep of expired connections. One function for both, because it
+    alone may call @connections."""
+    from servicedesk.platform.consumer import sqs_handler
+    from servicedesk.realtime import broadcaster
+
+    logger = get_logger()
+    on_batch = sqs_handler(broadcaster.process)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def on_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        report = broadcaster.sweep()
+        result = {
+            "scheduled_for": event.get("time"),
+            "tenants": report.tenants,
+            "closed": report.closed,
+            "failed_tenants": report.failed_tenants,
+        }
+        logger.info("realtime sweep", extra=result)
+        if report.failed_tenants:
+            # Fail the invocation so the schedule's retries see it; finished tenants stay done.
+            raise RuntimeError(f"{len(report.failed_tenants)} tenant(s) failed")
+        return result
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if "Records" in event:
+            return on_batch(event, context)
+        return on_schedule(event, context)
+
+    return handler

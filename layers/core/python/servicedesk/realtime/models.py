@@ -1,0 +1,38 @@
+"""Connection registry tables (the schema itself is owned by migrations/0007_realtime.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from servicedesk.platform.db import Base
+
+NOW = text("now()")
+
+
+class Connection(Base):
+    __tablename__ = "realtime_connections"
+
+    connection_id: Mapped[str] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    expires_at: Mapped[datetime]
+    connected_at: Mapped[datetime] = mapped_column(server_default=NOW)
+    window_started_at: Mapped[datetime] = mapped_column(server_default=NOW)
+    frames_in_window: Mapped[int] = mapped_column(server_default=text("0"))
+
+
+class Subscription(Base):
+    __tablename__ = "realtime_subscriptions"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("realtime_connections.connection_id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    typing_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=NOW)

@@ -1,0 +1,61 @@
+"""The WebSocket protocol: frames a client sends, and the error codes it may hear back.
+
+Every server frame is a JSON object with a ``type``: ``ack``, ``pong``, ``error``,
+``event``, ``typing`` or ``closing`` (docs/api.md, "Realtime").
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ACTIONS = ("subscribe", "unsubscribe", "typing", "ping")
+SUBPROTOCOL = "servicedesk.v1"
+BEARER_PROTOCOL_PREFIX = "bearer."
+
+
+class ErrorCode(enum.StrEnum):
+    INVALID_JSON = "invalid_json"
+    UNKNOWN_ACTION = "unknown_action"
+    INVALID_FIELD = "invalid_field"
+    FRAME_TOO_LARGE = "frame_too_large"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+    NOT_SUBSCRIBED = "not_subscribed"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error code, not a secret
+    UNAUTHORIZED = "unauthorized"
+
+
+class ClientFrame(BaseModel):
+    """One frame from a client. ``id`` (optional) is echoed in the reply."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["subscribe", "unsubscribe", "typing", "ping"]
+    ticket_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    visibility: Literal["public", "internal"] = "public"
+    id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+
+    @model_validator(mode="after")
+    def _room(self) -> ClientFrame:
+        if self.action in ("subscribe", "unsubscribe"):
+            if (self.ticket_id is None) == (self.team_id is None):
+                raise ValueError("name exactly one of ticket_id or team_id")
+        elif self.action == "typing":
+            if self.ticket_id is None or self.team_id is not None:
+                raise ValueError("typing needs ticket_id (and no team_id)")
+        elif self.ticket_id is not None or self.team_id is not None:
+            raise ValueError("ping takes no room")
+        return self
+
+    @property
+    def channel(self) -> str:
+        if self.team_id is not None:
+            return f"team:{self.team_id}"
+        return f"ticket:{self.ticket_id}"

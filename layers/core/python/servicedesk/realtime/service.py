@@ -1,0 +1,348 @@
+"""Connection rules: $connect registers, $disconnect forgets, $default answers frames.
+
+No Lambda events here and no commit: ``realtime.handlers`` parses the API Gateway event and
+owns the transaction. Subscriptions are authorized with the tickets' one visibility
+predicate (``tickets.visibility.visible``); what the caller may not see is ``not_found``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.db import set_tenant
+from servicedesk.platform.errors import TooManyRequests, Unauthorized
+from servicedesk.platform.roles import Role
+from servicedesk.realtime.models import Connection, Subscription
+from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
+
+if TYPE_CHECKING:
+    # Imported where used: $disconnect needs neither FastAPI (platform.context) nor the
+    # tickets domain nor the token verifier (DESIGN invariant 14).
+    from servicedesk.platform.context import RequestContext
+    from servicedesk.platform.tokens import Claims
+
+TYPING_TYPE = "realtime.typing"
+FRAME_WINDOW = timedelta(seconds=60)
+
+
+class FrameError(Exception):
+    """A refused frame: answered with an ``error`` frame, the connection stays open."""
+
+    def __init__(self, code: ErrorCode, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.field = field
+
+    def frame(self, *, action: str | None = None, frame_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": "error", "code": self.code.value, "detail": self.detail}
+        for key, value in (("field", self.field), ("action", action), ("id", frame_id)):
+            if value is not None:
+                body[key] = value
+        return body
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What the registry knows of a connection before any tenant is set."""
+
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+def user_channel(user_id: uuid.UUID) -> str:
+    return f"user:{user_id}"
+
+
+def ticket_channel(ticket_id: uuid.UUID | str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+# --- $connect / $disconnect -----------------------------------------------------------
+
+
+def connect(session: Session, *, connection_id: str, claims: Claims, now: datetime) -> Registered:
+    """Register a connection for verified claims; raises a ProblemError to refuse it."""
+    from servicedesk.platform.context import _resolve_principal
+
+    if claims.expires_at is None:
+        raise Unauthorized("the access token has no expiry")
+    expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
+    # Sets the tenant from what the token (and, for external tokens, provisioning) verified
+    # and refuses an inactive membership, exactly as a request does.
+    tenant_id, user_id, _ = _resolve_principal(session, claims)
+    set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    open_now = session.execute(
+        text(
+            "SELECT count(*) FROM realtime_connections"
+            " WHERE tenant_id = :t AND user_id = :u AND expires_at > :now"
+        ),
+        {"t": tenant_id, "u": user_id, "now": now},
+    ).scalar_one()
+    limit = get_settings().websocket_max_connections_per_user
+    if open_now >= limit:
+        raise TooManyRequests(f"at most {limit} open connections per user", retry_after=60)
+    session.add(
+        Connection(
+            connection_id=connection_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            expires_at=expires_at,
+            connected_at=now,
+            window_started_at=now,
+        )
+    )
+    session.flush()
+    # Everyone hears their own notifications without asking.
+    session.add(
+        Subscription(
+            connection_id=connection_id, tenant_id=tenant_id, channel=user_channel(user_id)
+        )
+    )
+    session.flush()
+    return Registered(tenant_id, user_id, expires_at)
+
+
+def lookup(session: Session, connection_id: str) -> Registered | None:
+    row = session.execute(
+        text("SELECT tenant_id, user_id, expires_at FROM realtime_connection(:c)"),
+        {"c": connection_id},
+    ).first()
+    if row is None:
+        return None
+    return Registered(row.tenant_id, row.user_id, row.expires_at)
+
+
+def disconnect(session: Session, *, connection_id: str) -> bool:
+    """Forget a connection (its subscriptions go with it). False if it was not known."""
+    found = lookup(session, connection_id)
+    if found is None:
+        return False
+    set_tenant(session, tenant_id=found.tenant_id, user_id=found.user_id)
+    session.execute(
+        text("DELETE FROM realtime_connections WHERE connection_id = :c"), {"c": connection_id}
+    )
+    return True
+
+
+# --- $default ---------------------------------------------------------------------------
+
+
+def parse(body: str) -> ClientFrame:
+    """A client frame, or FrameError (size is checked by the caller, before decoding)."""
+    try:
+        raw = json.loads(body)
+    except ValueError as exc:
+        raise FrameError(ErrorCode.INVALID_JSON, "the frame is not valid JSON") from exc
+    if not isinstance(raw, dict):
+        raise FrameError(ErrorCode.INVALID_JSON, "the frame must be a JSON object")
+    action = raw.get("action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise FrameError(
+            ErrorCode.UNKNOWN_ACTION,
+            f"action must be one of: {', '.join(ACTIONS)}",
+            field="action",
+        )
+    try:
+        return ClientFrame.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        field = loc[0] if loc else "ticket_id"
+        raise FrameError(ErrorCode.INVALID_FIELD, str(first["msg"]), field=field) from exc
+
+
+def frame_id_of(body: str) -> str | None:
+    """The client's correlation id, if the frame is an object that carries a sane one."""
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        return None
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def attach(session: Session, *, connection_id: str, now: datetime) -> RequestContext:
+    """The connection's principal, in its tenant's transaction; counts the frame."""
+    from servicedesk.platform.context import RequestContext
+
+    found = lookup(session, connection_id)
+    if found is None:
+        raise FrameError(ErrorCode.UNAUTHORIZED, "this connection is not registered; reconnect")
+    set_tenant(session, tenant_id=found.tenant_id, user_id=found.user_id)
+    if found.expires_at <= now:
+        raise FrameError(ErrorCode.TOKEN_EXPIRED, "the access token expired; reconnect")
+    frames = session.execute(
+        text(
+            "UPDATE realtime_connections SET"
+            " frames_in_window = CASE WHEN window_started_at <= :start THEN 1"
+            "   ELSE frames_in_window + 1 END,"
+            " window_started_at = CASE WHEN window_started_at <= :start THEN :now"
+            "   ELSE window_started_at END"
+            " WHERE connection_id = :c RETURNING frames_in_window"
+        ),
+        {"c": connection_id, "now": now, "start": now - FRAME_WINDOW},
+    ).scalar_one()
+    limit = get_settings().websocket_frames_per_minute
+    if frames > limit:
+        raise FrameError(ErrorCode.RATE_LIMITED, f"at most {limit} frames per minute")
+    member = session.execute(
+        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
+        {"t": found.tenant_id, "u": found.user_id},
+    ).first()
+    if member is None or not member.active:
+        raise FrameError(ErrorCode.UNAUTHORIZED, "this account is not active in the tenant")
+    return RequestContext(
+        session=session, tenant_id=found.tenant_id, user_id=found.user_id, role=Role(member.role)
+    )
+
+
+def handle(
+    session: Session, *, connection_id: str, frame: ClientFrame, now: datetime
+) -> dict[str, Any]:
+    """Answer one parsed frame: an ``ack``/``pong`` frame, or FrameError."""
+    ctx = attach(session, connection_id=connection_id, now=now)
+    if frame.action == "ping":
+        return _reply({"type": "pong"}, frame)
+    if frame.action == "subscribe":
+        _subscribe(ctx, connection_id, frame)
+    elif frame.action == "unsubscribe":
+        session.execute(
+            text("DELETE FROM realtime_subscriptions WHERE connection_id = :c AND channel = :ch"),
+            {"c": connection_id, "ch": frame.channel},
+        )
+    else:
+        _typing(ctx, connection_id, frame, now)
+    return _reply({"type": "ack", "action": frame.action, "channel": frame.channel}, frame)
+
+
+def _reply(body: dict[str, Any], frame: ClientFrame) -> dict[str, Any]:
+    return {**body, "id": frame.id} if frame.id is not None else body
+
+
+def may_see_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> bool:
+    """The tickets' own visibility rule, for one principal and one ticket."""
+    from servicedesk.tickets import settings as ticket_settings
+    from servicedesk.tickets.models import Ticket
+    from servicedesk.tickets.visibility import visible
+
+    settings = ticket_settings.load(ctx.session, ctx.tenant_id)
+    found = ctx.session.execute(
+        select(Ticket.id).where(
+            Ticket.tenant_id == ctx.tenant_id, Ticket.id == ticket_id, visible(ctx, settings)
+        )
+    ).first()
+    return found is not None
+
+
+def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> None:
+    if frame.team_id is not None:
+        if not ctx.is_staff:
+            raise FrameError(ErrorCode.FORBIDDEN, "team queues are for staff", field="team_id")
+        team = ctx.session.execute(
+            text("SELECT 1 FROM teams WHERE tenant_id = :t AND id = :id AND active"),
+            {"t": ctx.tenant_id, "id": frame.team_id},
+        ).first()
+        if team is None:
+            raise FrameError(ErrorCode.NOT_FOUND, "no such team", field="team_id")
+    elif frame.ticket_id is not None and not may_see_ticket(ctx, frame.ticket_id):
+        raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
+    channels = set(
+        ctx.session.execute(
+            text("SELECT channel FROM realtime_subscriptions WHERE connection_id = :c"),
+            {"c": connection_id},
+        ).scalars()
+    )
+    if frame.channel in channels:
+        return  # already subscribed: idempotent
+    limit = get_settings().websocket_max_subscriptions
+    if len(channels) >= limit:
+        raise FrameError(
+            ErrorCode.TOO_MANY_SUBSCRIPTIONS, f"at most {limit} subscriptions per connection"
+        )
+    ctx.session.execute(
+        text(
+            "INSERT INTO realtime_subscriptions (tenant_id, connection_id, channel)"
+            " VALUES (:t, :c, :ch) ON CONFLICT DO NOTHING"
+        ),
+        {"t": ctx.tenant_id, "c": connection_id, "ch": frame.channel},
+    )
+
+
+def _typing(ctx: RequestContext, connection_id: str, frame: ClientFrame, now: datetime) -> None:
+    assert frame.ticket_id is not None  # the schema requires it for typing
+    if frame.visibility == "internal" and not ctx.is_staff:
+        raise FrameError(ErrorCode.FORBIDDEN, "internal notes are for staff", field="visibility")
+    interval = timedelta(seconds=get_settings().websocket_typing_interval_seconds)
+    stamped = ctx.session.execute(
+        text(
+            "UPDATE realtime_subscriptions SET typing_at = :now"
+            " WHERE connection_id = :c AND channel = :ch"
+            " AND (typing_at IS NULL OR typing_at <= :since) RETURNING 1"
+        ),
+        {"c": connection_id, "ch": frame.channel, "now": now, "since": now - interval},
+    ).first()
+    if stamped is None:
+        subscribed = ctx.session.execute(
+            text("SELECT 1 FROM realtime_subscriptions WHERE connection_id = :c AND channel = :ch"),
+            {"c": connection_id, "ch": frame.channel},
+        ).first()
+        if subscribed is None:
+            raise FrameError(
+                ErrorCode.NOT_SUBSCRIBED, "subscribe to the ticket first", field="ticket_id"
+            )
+        raise FrameError(
+            ErrorCode.RATE_LIMITED,
+            f"one typing indicator per {interval.total_seconds():g} s per ticket",
+        )
+    # Visibility can change after subscribing (reassignment, removal from a team).
+    if not may_see_ticket(ctx, frame.ticket_id):
+        raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
+    _enqueue_typing(ctx, connection_id, frame.ticket_id, frame.visibility, now)
+
+
+@functools.cache
+def _sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+def _enqueue_typing(
+    ctx: RequestContext, connection_id: str, ticket_id: uuid.UUID, visibility: str, now: datetime
+) -> None:
+    """Typing is ephemeral: no outbox row, straight onto the realtime queue, where the
+    broadcaster (the only holder of the @connections grant) fans it out."""
+    url = get_settings().realtime_queue_url
+    if not url:
+        raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
+    message = {
+        "event_id": str(uuid.uuid4()),
+        "seq": 0,
+        "tenant_id": str(ctx.tenant_id),
+        "type": TYPING_TYPE,
+        "aggregate": {"type": "ticket", "id": str(ticket_id)},
+        "payload": {
+            "ticket_id": str(ticket_id),
+            "user_id": str(ctx.user_id),
+            "connection_id": connection_id,
+            "visibility": visibility,
+        },
+        "created_at": now.isoformat(),
+    }
+    _sqs().send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(message),
+        MessageAttributes={"type": {"DataType": "String", "StringValue": TYPING_TYPE}},
+    )

@@ -1,0 +1,112 @@
+"""The built web app (web/dist) on the API's own origin, as CloudFront serves it in AWS.
+
+It is the router's *default* handler, what runs only when no route matched, so it never
+shadows an API route whatever order routes are added in. Paths that belong to the API
+(/v1, /docs, /openapi.json, /ws, /@connections) keep the API's problem+json 404; any other
+GET that names no file gets index.html (the app's router takes it from there).
+``/config.json`` is the runtime config that the web stack writes in AWS; here the WebSocket
+is on this same origin, so it names none and the app uses ``/ws``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
+IMMUTABLE = "public, max-age=31536000, immutable"
+RUNTIME_CONFIG = {"websocketUrl": None, "apiBase": "/v1"}
+
+
+def content_security_policy() -> str:
+    """Same origin for everything; uploads also go to the S3 endpoint (the emulator here)."""
+    connect = ["'self'"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        connect.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"connect-src {' '.join(connect)}",
+            "img-src 'self' data: blob:",
+            "style-src 'self'",
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def is_api_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
+
+
+class WebApp:
+    """Static files from ``dist`` with an SPA fallback; everything else to ``not_found``."""
+
+    def __init__(self, dist: Path, not_found: ASGIApp) -> None:
+        self.dist = dist.resolve()
+        self.not_found = not_found
+
+    def _file(self, path: str) -> Path | None:
+        candidate = (self.dist / path.lstrip("/")).resolve()
+        if candidate.is_relative_to(self.dist) and candidate.is_file():
+            return candidate
+        return None
+
+    def response(self, path: str) -> Response | None:
+        file = self._file(path)
+        if file is not None and file.name != "index.html":
+            cache = IMMUTABLE if path.startswith("/assets/") else "no-cache"
+            return FileResponse(file, headers={"Cache-Control": cache, **security_headers()})
+        if path == "/config.json":
+            headers = {"Cache-Control": "no-cache", **security_headers()}
+            return JSONResponse(RUNTIME_CONFIG, headers=headers)
+        if "." in path.rsplit("/", 1)[-1]:
+            return None  # a missing file is a 404, not the app
+        index = self.dist / "index.html"
+        if not index.is_file():
+            return PlainTextResponse(
+                "The web app is not built yet: run `make web`.", status_code=503
+            )
+        return FileResponse(index, headers={"Cache-Control": "no-cache", **security_headers()})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "/")
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in ("GET", "HEAD")
+            or is_api_path(path)
+        ):
+            await self.not_found(scope, receive, send)
+            return
+        response = self.response(path)
+        if response is None:
+            await self.not_found(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+
+def mount_web(app: FastAPI, dist: Path = DIST) -> None:
+    """Serve the web app from ``dist`` when it has been built (``make web``)."""
+    if not (dist / "index.html").is_file():
+        return
+    app.router.default = WebApp(dist, app.router.default)

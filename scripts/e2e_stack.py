@@ -1,0 +1,174 @@
+"""Run a command against a throwaway local stack: the web app's end-to-end tests.
+
+Usage: .venv/bin/python scripts/e2e_stack.py -- COMMAND [ARG...]
+
+Starts what `make dev` starts, but private to this run: an embedded PostgreSQL in a
+temporary directory (or a fresh database on DATABASE_URL), the migrations, the AWS
+emulator (moto) with the queues and the attachments bucket, the demo data, the queue
+pollers and schedule tickers, and uvicorn serving ``local.asgi:app`` (the API, the
+WebSocket gateway and the built web app) on a free 127.0.0.1 port. COMMAND runs with
+E2E_BASE_URL and E2E_PASSWORD set; everything stops afterwards, and the exit status is
+COMMAND's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from local import aws, db, dev  # noqa: E402 - needs ROOT on sys.path first
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"[e2e-stack] {message}\n")
+    sys.stderr.flush()
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+class Stack:
+    """Everything started, in order, so it can be stopped in reverse."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.admin: Any = None
+        self.database_name = f"servicedesk_e2e_{secrets.token_hex(4)}"
+        self.moto: subprocess.Popen[bytes] | None = None
+        self.workers: list[Any] = []
+        self.server: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "uvicorn.log"
+
+    def start(self) -> str:
+        os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")  # the dev-only mail catcher
+        _say("starting PostgreSQL and migrating …")
+        self.admin = db.admin_url(self.workdir / "postgres")
+        database = db.ensure_database(self.admin, self.database_name)
+        db.migrate(database)
+        _say("starting the AWS emulator …")
+        dev.DATA = self.workdir  # dev's key file and caught mail go here, not to .data/
+        self.moto, _endpoint, queues = dev._start_aws()
+        port = aws.free_port()
+        dev._configure(database, port)
+        from local.seed import seed
+        from servicedesk.platform.config import get_settings
+        from servicedesk.platform.db import get_engine
+
+        settings = get_settings()
+        aws.ensure_bucket(settings.attachments_bucket, cors_origin=settings.web_origin)
+        seed(get_engine(), password=settings.demo_password.get_secret_value())
+        get_engine().dispose()
+        self.workers = dev._workers(queues)
+        for worker in self.workers:
+            worker.start()
+        _say(f"starting the API and web app on 127.0.0.1:{port} …")
+        with self.log.open("wb") as log:
+            self.server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "local.asgi:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/v1/health", self.server)
+        return base
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            try:
+                self.server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+        for worker in self.workers:
+            worker.stop()
+        for worker in self.workers:
+            worker.join(timeout=5)  # a poll in flight ends before the emulator goes
+        if self.moto is not None:
+            self.moto.terminate()
+            self.moto.wait(timeout=10)
+        if self.admin is not None:
+            with contextlib.suppress(Exception):
+                from servicedesk.platform.db import get_engine
+
+                get_engine().dispose()
+            db.drop_database(self.admin, self.database_name)
+            if not os.environ.get("DATABASE_URL"):
+                import pgserver
+
+                pgserver.get_server(self.workdir / "postgres").cleanup()
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def main(argv: list[str]) -> int:
+    if "--" not in argv or argv.index("--") == len(argv) - 1:
+        _say("usage: e2e_stack.py -- COMMAND [ARG...]")
+        return 2
+    command = argv[argv.index("--") + 1 :]
+    workdir = Path(tempfile.mkdtemp(prefix="servicedesk-e2e-"))
+    stack = Stack(workdir)
+    started = time.monotonic()
+    try:
+        base = stack.start()
+        _say(f"stack up in {time.monotonic() - started:.1f} s; running {' '.join(command)}")
+        env = {
+            **os.environ,
+            "E2E_BASE_URL": base,
+            "E2E_PASSWORD": os.environ.get("SERVICEDESK_DEMO_PASSWORD", "demo-password-123"),
+            "E2E_MAIL_DIR": str(workdir / "mail"),
+        }
+        result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
+        if result.returncode != 0:
+            _say("the command failed; the server's last log lines:\n" + stack.log_tail())
+        return result.returncode
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        _say(f"stack stopped ({time.monotonic() - started:.1f} s in all)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expect } from "vitest";
+
+/** The stack scripts/e2e_stack.py started for this run. */
+export const BASE_URL = process.env.E2E_BASE_URL ?? "";
+export const PASSWORD = process.env.E2E_PASSWORD ?? "demo-password-123";
+if (!BASE_URL) throw new Error("E2E_BASE_URL is not set: run through scripts/e2e_stack.py (make web-test)");
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SCREENSHOTS = join(here, "screenshots");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions (CSP violations land here too). */
+  errors: string[];
+}
+
+/** A fresh browser profile (its own cookies), at a desktop size unless told otherwise. */
+export async function openSession(browser: Browser, viewport = { width: 1280, height: 860 }): Promise<Session> {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport, reducedMotion: "reduce" });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const text = message.text();
+    // A refused request is logged by the browser as well as handled by the app.
+    if (/Failed to load resource: the server responded with a status of (401|404|409|412|422)/.test(text)) return;
+    // Realtime is another issue's (7); its absence only slows updates, which poll anyway.
+    if (/WebSocket connection to .* failed/.test(text)) return;
+    errors.push(text);
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  return { context, page, errors };
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** axe-core in the page (evaluated through the debugging protocol, so the app's CSP stays
+ * on); serious and critical violations fail the test. */
+export async function axe(page: Page, label: string): Promise<void> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad, `${label}: axe violations\n${JSON.stringify(bad, null, 2)}`).toEqual([]);
+}
+
+export async function setTheme(page: Page, theme: "light" | "dark"): Promise<void> {
+  await page.evaluate((t) => {
+    localStorage.setItem("sd-theme", t);
+    document.documentElement.dataset.theme = t;
+  }, theme);
+}
+
+/** axe in both themes and a screenshot of each (web/e2e/screenshots/<name>-<theme>.png). */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  for (const theme of ["light", "dark"] as const) {
+    await setTheme(page, theme);
+    await axe(page, `${name} (${theme})`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
+  }
+  await setTheme(page, "light");
+}
+
+/** Direct API calls for setting a scene (a category, a second ticket); the UI is what is tested. */
+export async function apiLogin(email: string, password = PASSWORD): Promise<string> {
+  const response = await fetch(`${BASE_URL}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!response.ok) throw new Error(`login ${email}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+export async function apiCall<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}

@@ -1,0 +1,158 @@
+import * as Tabs from "@radix-ui/react-tabs";
+import { useState } from "react";
+import { Link } from "react-router";
+import { ApiError } from "../api/problem";
+import type { Ticket, User } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
+import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
+import { Alert, Button, Card, Spinner } from "../components/ui";
+import { formatDateTime } from "../lib/format";
+import { AttachmentList, FileUploader } from "../tickets/Attachments";
+import { Composer, ErrorAlert } from "../tickets/Composer";
+import { Conversation } from "../tickets/Conversation";
+import { CustomFieldValues } from "../tickets/CustomFieldValues";
+import { useAssign } from "../tickets/mutations";
+import { useComments, useParticipants, useTicket, useUsers } from "../tickets/queries";
+import { useLiveTicket } from "../live/LiveProvider";
+import { PropertiesPanel } from "./PropertiesPanel";
+import { SlaBadges } from "./SlaBadges";
+import { Timeline } from "./Timeline";
+
+const tabClass =
+  "-mb-px border-b-2 border-transparent px-3 py-2 font-medium text-fg-muted data-[state=active]:border-accent data-[state=active]:text-accent-text";
+
+function TakeButton({ ticket }: { ticket: Ticket }) {
+  const me = useMe();
+  const assign = useAssign(ticket);
+  if (ticket.assignee_id === me.user.id) return null;
+  return (
+    <Button variant="primary" busy={assign.isPending} onClick={() => assign.mutate({ assignee_id: me.user.id, team_id: ticket.team_id })}>
+      {ticket.assignee_id ? "Take over" : "Take it"}
+    </Button>
+  );
+}
+
+function Participants({ ticketId, users }: { ticketId: string; users: Map<string, User> | undefined }) {
+  const participants = useParticipants(ticketId);
+  if (!participants.data?.length) return <p className="text-fg-muted">Only the requester.</p>;
+  return (
+    <ul className="space-y-1">
+      {participants.data.map((p) => (
+        <li key={`${p.user_id}-${p.role}`}>
+          {users?.get(p.user_id)?.name ?? "Someone"} <span className="text-fg-muted">· {p.role}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
+  const me = useMe();
+  const ticket = useTicket(ticketId);
+  const comments = useComments(ticketId);
+  const users = useUsers();
+  useLiveTicket(ticketId);
+  const [conflict, setConflict] = useState(false);
+
+  if (ticket.isPending) return <Spinner label="Loading the ticket" />;
+  if (ticket.isError) {
+    return ticket.error instanceof ApiError && ticket.error.status === 404 ? (
+      <Alert tone="warning" title="Ticket not found">
+        It does not exist, or you may not see it. <Link className="underline" to="/queues/mine">Back to the queues</Link>
+      </Alert>
+    ) : (
+      <ErrorAlert error={ticket.error} />
+    );
+  }
+  const t = ticket.data;
+  const requester = users.data?.get(t.requester_id);
+  return (
+    <>
+      <p className="mb-2">
+        <Link to="/queues/mine" className="text-accent-text underline">
+          ← Queues
+        </Link>
+      </p>
+      <div className="mb-4 flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <h1 className="text-xl font-semibold">{t.title}</h1>
+          <div className="mt-1 flex flex-wrap items-center gap-2 text-fg-muted">
+            <span className="font-mono">{t.number}</span>
+            <StatusBadge status={t.status} staff />
+            <PriorityBadge priority={t.priority} />
+            <SlaBadges ticketId={t.id} />
+          </div>
+          <p className="mt-1 text-fg-muted">
+            From {requester ? `${requester.name} <${requester.email}>` : "the requester"} · opened {formatDateTime(t.created_at)}
+          </p>
+        </div>
+        <TakeButton ticket={t} />
+      </div>
+      {conflict ? (
+        <div className="mb-4">
+          <Alert
+            tone="warning"
+            title="This ticket was changed by someone else"
+            action={
+              <Button size="sm" onClick={() => setConflict(false)}>
+                Dismiss
+              </Button>
+            }
+          >
+            We reloaded it, so you now see their changes. Yours were not saved: check the properties and save again.
+          </Alert>
+        </div>
+      ) : null}
+      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+        <div className="min-w-0 space-y-4">
+          <Card aria-labelledby="description-heading">
+            <h2 id="description-heading" className="mb-2 font-semibold">
+              Description
+            </h2>
+            <p className="whitespace-pre-wrap break-words">{t.description || "No description."}</p>
+            <CustomFieldValues categoryId={t.category_id} values={t.custom_fields} />
+          </Card>
+          <Tabs.Root defaultValue="conversation">
+            <Tabs.List aria-label="Ticket sections" className="mb-3 flex gap-1 border-b border-border">
+              <Tabs.Trigger value="conversation" className={tabClass}>
+                Conversation
+              </Tabs.Trigger>
+              <Tabs.Trigger value="timeline" className={tabClass}>
+                Timeline
+              </Tabs.Trigger>
+            </Tabs.List>
+            <Tabs.Content value="conversation" className="space-y-4">
+              {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
+              {comments.isError ? <ErrorAlert error={comments.error} /> : null}
+              {comments.data ? (
+                <Conversation comments={comments.data} meId={me.user.id} users={users.data} requesterId={t.requester_id} staffView />
+              ) : null}
+              <Composer ticketId={t.id} staff />
+            </Tabs.Content>
+            <Tabs.Content value="timeline">
+              <Timeline ticketId={t.id} users={users.data} />
+            </Tabs.Content>
+          </Tabs.Root>
+        </div>
+        <div className="space-y-4">
+          <PropertiesPanel key={t.id} ticket={t} users={users.data} onConflict={() => setConflict(true)} />
+          <Card aria-labelledby="people-heading">
+            <h2 id="people-heading" className="mb-2 font-semibold">
+              People
+            </h2>
+            <Participants ticketId={t.id} users={users.data} />
+          </Card>
+          <Card aria-labelledby="files-heading">
+            <h2 id="files-heading" className="mb-2 font-semibold">
+              Files
+            </h2>
+            <AttachmentList ticketId={t.id} />
+            <div className="mt-3">
+              <FileUploader ticketId={t.id} />
+            </div>
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,190 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { ApiError, describeError } from "../api/problem";
+import type { Level, Ticket, TicketStatus, User } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
+import { Alert, Button, Card, Field, Input, Select } from "../components/ui";
+import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
+import { allowedTransitions } from "../lib/transitions";
+import { keys, storeTicket, useCategories, useTeams } from "../tickets/queries";
+import { isDirty, propertiesOf, saveProperties, type Properties } from "./saveProperties";
+
+function Lock({ id, label, checked, onChange }: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <div className="flex items-center gap-2">
+      <input id={id} type="checkbox" className="h-4 w-4 accent-accent" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <label htmlFor={id}>{label}</label>
+    </div>
+  );
+}
+
+interface Props {
+  ticket: Ticket;
+  users: Map<string, User> | undefined;
+  /** Someone else saved first (412); the page says so above the reloaded ticket. */
+  onConflict: () => void;
+}
+
+/** Status, priority, assignment, category, tags and locks; one Save.
+ *
+ * The form remembers the ticket it was started from (`base`). A newer ticket arriving (a
+ * push, a refetch) replaces it only while nothing is edited; otherwise the edits stay and
+ * the save carries the old version, so the server answers 412 instead of silently
+ * overwriting what someone else just saved. */
+export function PropertiesPanel({ ticket, users, onConflict }: Props) {
+  const me = useMe();
+  const client = useQueryClient();
+  const categories = useCategories();
+  const teams = useTeams();
+  const [base, setBase] = useState<Ticket>(ticket);
+  const [form, setForm] = useState<Properties>(() => propertiesOf(ticket));
+  const dirty = isDirty(base, form);
+  const behind = ticket.version !== base.version;
+
+  useEffect(() => {
+    if (ticket.version !== base.version && !isDirty(base, form)) {
+      setBase(ticket);
+      setForm(propertiesOf(ticket));
+    }
+  }, [ticket, base, form]);
+
+  function restart(from: Ticket) {
+    setBase(from);
+    setForm(propertiesOf(from));
+  }
+  const [message, setMessage] = useState<ReactNode>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const save = useMutation({
+    mutationFn: () => saveProperties(base, form),
+    onSuccess: (updated) => {
+      restart(updated);
+      storeTicket(client, updated);
+      void client.invalidateQueries({ queryKey: keys.sla(ticket.id) });
+    },
+  });
+
+  const set = <K extends keyof Properties>(key: K, value: Properties[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const statuses: TicketStatus[] = [base.status, ...allowedTransitions(base.status, { staff: true, isRequester: false })];
+  const staff = [...(users?.values() ?? [])].filter((u) => u.active && u.role !== "requester");
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setMessage(null);
+    setErrors({});
+    try {
+      await save.mutateAsync();
+      setMessage(<Alert tone="success">Saved.</Alert>);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        // Someone else saved first: show theirs, and say so above the ticket.
+        onConflict();
+        await client.invalidateQueries({ queryKey: keys.ticket(ticket.id) });
+        restart(client.getQueryData<Ticket>(keys.ticket(ticket.id)) ?? ticket);
+        return;
+      }
+      if (error instanceof ApiError) setErrors(error.fieldErrors);
+      setMessage(<Alert tone="danger">{describeError(error)}</Alert>);
+      void client.invalidateQueries({ queryKey: keys.ticket(ticket.id) });
+    }
+  }
+
+  return (
+    <Card as="aside" aria-labelledby="properties-heading">
+      <h2 id="properties-heading" className="mb-3 font-semibold">
+        Properties
+      </h2>
+      <form className="space-y-3" onSubmit={submit} noValidate>
+        <Field label="Status" error={errors.to}>
+          {(p) => (
+            <Select {...p} value={form.status} onChange={(e) => set("status", e.target.value as TicketStatus)}>
+              {statuses.map((s) => (
+                <option key={s} value={s}>
+                  {statusLabel(s, true)}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Priority" error={errors.priority}>
+          {(p) => (
+            <Select {...p} value={form.priority} onChange={(e) => set("priority", e.target.value as Level)}>
+              {LEVELS.map((l) => (
+                <option key={l} value={l}>
+                  {LEVEL_LABELS[l]}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Team" error={errors.team_id}>
+          {(p) => (
+            <Select {...p} value={form.team_id} onChange={(e) => set("team_id", e.target.value)}>
+              <option value="">No team</option>
+              {(teams.data ?? []).map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Assignee" error={errors.assignee_id}>
+          {(p) => (
+            <div className="flex gap-2">
+              <Select {...p} value={form.assignee_id} onChange={(e) => set("assignee_id", e.target.value)}>
+                <option value="">Unassigned</option>
+                {staff.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.id === me.user.id ? `${u.name} (me)` : u.name}
+                  </option>
+                ))}
+              </Select>
+              {form.assignee_id !== me.user.id ? (
+                <Button size="md" onClick={() => set("assignee_id", me.user.id)}>
+                  Me
+                </Button>
+              ) : null}
+            </div>
+          )}
+        </Field>
+        <Field label="Category" error={errors.category_id}>
+          {(p) => (
+            <Select {...p} value={form.category_id} onChange={(e) => set("category_id", e.target.value)}>
+              <option value="" disabled={!!base.category_id}>
+                No category
+              </option>
+              {(categories.data ?? []).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Tags" description="Separate with commas." error={errors.tags}>
+          {(p) => <Input {...p} value={form.tags} onChange={(e) => set("tags", e.target.value)} />}
+        </Field>
+        <fieldset className="space-y-1">
+          <legend className="mb-1 font-medium">Locks (automation leaves these alone)</legend>
+          <Lock id="lock-priority" label="Lock priority" checked={form.priority_locked} onChange={(v) => set("priority_locked", v)} />
+          <Lock id="lock-category" label="Lock category" checked={form.category_locked} onChange={(v) => set("category_locked", v)} />
+          <Lock id="lock-assignment" label="Lock assignment" checked={form.assignment_locked} onChange={(v) => set("assignment_locked", v)} />
+        </fieldset>
+        {behind && dirty ? (
+          <Alert tone="warning">Someone else changed this ticket while you were editing. Saving will ask you to reload.</Alert>
+        ) : null}
+        {message}
+        <div className="flex gap-2">
+          <Button type="submit" variant="primary" busy={save.isPending} disabled={!dirty}>
+            Save changes
+          </Button>
+          {dirty ? (
+            <Button variant="ghost" onClick={() => restart(ticket)}>
+              Discard
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,245 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Link, NavLink, Navigate, useNavigate, useParams, useSearchParams } from "react-router";
+import type { Level, TicketStatus } from "../api/types";
+import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
+import { Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui";
+import { LEVELS, LEVEL_LABELS, STATUS_LABELS, formatDateTime, formatRelative } from "../lib/format";
+import { ErrorAlert } from "../tickets/Composer";
+import { useTeams, useTicketList, useUsers } from "../tickets/queries";
+import { QUEUES, SORTS, defaultSort, isQueue, queueQuery, type QueueFilters, type QueueId, type Sort } from "./queues";
+
+const TEAM_KEY = "sd-queue-team";
+
+function useFilters(queue: QueueId): [QueueFilters, (patch: Partial<QueueFilters>) => void] {
+  const [params, setParams] = useSearchParams();
+  const filters: QueueFilters = {
+    status: (params.get("status") as QueueFilters["status"] | null) ?? (queue === "all" ? "any" : "active"),
+    priority: (params.get("priority") as Level | null) ?? "",
+    q: params.get("q") ?? "",
+    sort: (params.get("sort") as Sort | null) ?? defaultSort(queue),
+    team: params.get("team") ?? localStorage.getItem(TEAM_KEY) ?? "",
+    sla: params.get("sla") === "breached" ? "breached" : "at_risk",
+  };
+  const update = (patch: Partial<QueueFilters>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === "" || value === undefined) next.delete(key);
+      else next.set(key, String(value));
+    }
+    if (patch.team) localStorage.setItem(TEAM_KEY, patch.team);
+    setParams(next, { replace: true });
+  };
+  return [filters, update];
+}
+
+function SearchBox({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const [text, setText] = useState(value);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => setText(value), [value]);
+  useEffect(() => {
+    const id = window.setTimeout(() => {
+      if (text !== value) onChange(text);
+    }, 300);
+    return () => window.clearTimeout(id);
+  }, [text, value, onChange]);
+  useEffect(() => {
+    // "/" jumps to the search box from anywhere on the page (but not while typing).
+    function onKey(e: globalThis.KeyboardEvent) {
+      const target = e.target as HTMLElement | null;
+      const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
+      if (e.key === "/" && !typing) {
+        e.preventDefault();
+        input.current?.focus();
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  return (
+    <div className="min-w-56 flex-1">
+      <label htmlFor="queue-search" className="sr-only">
+        Search tickets
+      </label>
+      <Input
+        ref={input}
+        id="queue-search"
+        type="search"
+        placeholder="Search number, title or conversation  ( / )"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+    </div>
+  );
+}
+
+function LabeledSelect({ id, label, value, onChange, children }: { id: string; label: string; value: string; onChange: (v: string) => void; children: React.ReactNode }) {
+  return (
+    <div className="flex items-center gap-2">
+      <label htmlFor={id} className="text-fg-muted">
+        {label}
+      </label>
+      <Select id={id} className="w-auto" value={value} onChange={(e) => onChange(e.target.value)}>
+        {children}
+      </Select>
+    </div>
+  );
+}
+
+/** Arrow keys (or j/k) move between rows; Enter opens; Home/End jump. */
+function moveFocus(event: KeyboardEvent<HTMLElement>) {
+  const links = Array.from(event.currentTarget.querySelectorAll<HTMLAnchorElement>("a[data-row-link]"));
+  const index = links.indexOf(document.activeElement as HTMLAnchorElement);
+  const keyMap: Record<string, number> = { ArrowDown: index + 1, j: index + 1, ArrowUp: index - 1, k: index - 1, Home: 0, End: links.length - 1 };
+  const target = keyMap[event.key];
+  if (target === undefined || !links.length) return;
+  event.preventDefault();
+  links[Math.max(0, Math.min(links.length - 1, target))]?.focus();
+}
+
+export default function QueuePage() {
+  const { queue: param } = useParams();
+  const queue: QueueId = isQueue(param) ? param : "mine";
+  const [filters, update] = useFilters(queue);
+  const navigate = useNavigate();
+  const teams = useTeams();
+  const users = useUsers();
+  const query = queueQuery(queue, filters);
+  const needsTeam = queue === "team" && !filters.team;
+  const list = useTicketList(query, { refetchInterval: 15_000, enabled: !needsTeam });
+  const tickets = needsTeam ? [] : (list.data?.pages.flatMap((p) => p.items) ?? []);
+  const firstTeam = teams.data?.[0]?.id;
+
+  useEffect(() => {
+    if (needsTeam && firstTeam) update({ team: firstTeam });
+  });
+
+  if (!isQueue(param)) return <Navigate to="/queues/mine" replace />;
+  const name = (id: string | null) => (id ? (users.data?.get(id)?.name ?? "—") : "—");
+
+  return (
+    <>
+      <div className="mb-4 flex flex-wrap items-end justify-between gap-3">
+        <h1 className="text-xl font-semibold">Queues</h1>
+        <p className="text-fg-muted" id="queue-keys">
+          <kbd>↑</kbd>/<kbd>↓</kbd> or <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> opens · <kbd>/</kbd> searches
+        </p>
+      </div>
+      <nav aria-label="Queues" className="mb-4 flex flex-wrap gap-1 border-b border-border">
+        {QUEUES.map((q) => (
+          <NavLink
+            key={q.id}
+            to={`/queues/${q.id}`}
+            className={({ isActive }) =>
+              cx(
+                "-mb-px border-b-2 px-3 py-2 font-medium",
+                isActive ? "border-accent text-accent-text" : "border-transparent text-fg-muted hover:text-fg",
+              )
+            }
+          >
+            {q.label}
+          </NavLink>
+        ))}
+      </nav>
+      <div className="mb-4 flex flex-wrap items-center gap-3" role="search" aria-label="Filter tickets">
+        <SearchBox value={filters.q} onChange={(q) => update({ q })} />
+        {queue === "team" ? (
+          <LabeledSelect id="f-team" label="Team" value={filters.team} onChange={(team) => update({ team })}>
+            {(teams.data ?? []).map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </LabeledSelect>
+        ) : null}
+        {queue === "sla" ? (
+          <LabeledSelect id="f-sla" label="SLA" value={filters.sla} onChange={(sla) => update({ sla: sla as QueueFilters["sla"] })}>
+            <option value="at_risk">At risk</option>
+            <option value="breached">Breached</option>
+          </LabeledSelect>
+        ) : null}
+        <LabeledSelect id="f-status" label="Status" value={filters.status} onChange={(s) => update({ status: s as QueueFilters["status"] })}>
+          <option value="active">Open (any)</option>
+          <option value="any">All statuses</option>
+          {(Object.keys(STATUS_LABELS) as TicketStatus[]).map((s) => (
+            <option key={s} value={s}>
+              {STATUS_LABELS[s]}
+            </option>
+          ))}
+        </LabeledSelect>
+        <LabeledSelect id="f-priority" label="Priority" value={filters.priority} onChange={(p) => update({ priority: p as Level | "" })}>
+          <option value="">Any</option>
+          {LEVELS.map((l) => (
+            <option key={l} value={l}>
+              {LEVEL_LABELS[l]}
+            </option>
+          ))}
+        </LabeledSelect>
+        <LabeledSelect id="f-sort" label="Sort" value={filters.sort} onChange={(s) => update({ sort: s as Sort })}>
+          {SORTS.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </LabeledSelect>
+      </div>
+      {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title="No teams yet">An admin can create teams.</EmptyState> : null}
+      {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}
+      {list.isError ? <ErrorAlert error={list.error} /> : null}
+      {list.isSuccess && !tickets.length ? <EmptyState title="Nothing here">No tickets match this queue and these filters.</EmptyState> : null}
+      {tickets.length ? (
+        <div className="overflow-x-auto rounded-lg border border-border bg-surface">
+          <table className="w-full border-collapse text-left" aria-describedby="queue-keys">
+            <caption className="sr-only">{QUEUES.find((q) => q.id === queue)?.label} tickets</caption>
+            <thead className="border-b border-border bg-surface-muted text-fg-muted">
+              <tr>
+                <th scope="col" className="px-3 py-2 font-medium">Ticket</th>
+                <th scope="col" className="px-3 py-2 font-medium">Title</th>
+                <th scope="col" className="px-3 py-2 font-medium">Status</th>
+                <th scope="col" className="px-3 py-2 font-medium">Priority</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Requester</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Assignee</th>
+                <th scope="col" className="px-3 py-2 font-medium">Updated</th>
+              </tr>
+            </thead>
+            <tbody onKeyDown={moveFocus} data-testid="queue-rows">
+              {tickets.map((t) => (
+                <tr
+                  key={t.id}
+                  className="cursor-pointer border-b border-border last:border-0 hover:bg-surface-muted focus-within:bg-accent-subtle"
+                  onClick={(e) => {
+                    if (!(e.target as HTMLElement).closest("a")) navigate(`/tickets/${t.id}`);
+                  }}
+                >
+                  <td className="whitespace-nowrap px-3 py-2 font-mono text-fg-muted">{t.number}</td>
+                  <td className="px-3 py-2">
+                    <Link data-row-link to={`/tickets/${t.id}`} className="font-medium text-fg hover:underline">
+                      {t.title}
+                    </Link>
+                  </td>
+                  <td className="px-3 py-2">
+                    <StatusBadge status={t.status} staff />
+                  </td>
+                  <td className="px-3 py-2">
+                    <PriorityBadge priority={t.priority} />
+                  </td>
+                  <td className="hidden px-3 py-2 md:table-cell">{name(t.requester_id)}</td>
+                  <td className="hidden px-3 py-2 md:table-cell">{name(t.assignee_id)}</td>
+                  <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(t.updated_at)}>
+                    {formatRelative(t.updated_at)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {list.hasNextPage && !needsTeam ? (
+        <div className="mt-4 text-center">
+          <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
+            Load more
+          </Button>
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,55 @@
+import type { Level, TicketStatus } from "../api/types";
+import { ACTIVE } from "../lib/transitions";
+import type { TicketListQuery } from "../tickets/queries";
+
+export type QueueId = "mine" | "unassigned" | "team" | "sla" | "all";
+
+export const QUEUES: { id: QueueId; label: string }[] = [
+  { id: "mine", label: "My open" },
+  { id: "unassigned", label: "Unassigned" },
+  { id: "team", label: "My team" },
+  { id: "sla", label: "At risk / breached" },
+  { id: "all", label: "All" },
+];
+
+export const SORTS = [
+  { value: "-updated_at", label: "Recently updated" },
+  { value: "-created_at", label: "Newest first" },
+  { value: "created_at", label: "Oldest first" },
+  { value: "-priority", label: "Highest priority" },
+  { value: "sla_due", label: "SLA due soonest" },
+] as const;
+
+export type Sort = (typeof SORTS)[number]["value"];
+
+export interface QueueFilters {
+  status: "active" | "any" | TicketStatus;
+  priority: "" | Level;
+  q: string;
+  sort: Sort;
+  team: string;
+  sla: "at_risk" | "breached";
+}
+
+export function isQueue(value: string | undefined): value is QueueId {
+  return QUEUES.some((q) => q.id === value);
+}
+
+export function defaultSort(queue: QueueId): Sort {
+  return queue === "sla" ? "sla_due" : "-updated_at";
+}
+
+/** The API query of a queue and its filters (the queue fixes what it is about; the
+ * filters narrow it). */
+export function queueQuery(queue: QueueId, f: QueueFilters): TicketListQuery {
+  const query: TicketListQuery = { limit: 100, sort: f.sort };
+  if (f.status === "active") query.status = [...ACTIVE];
+  else if (f.status !== "any") query.status = [f.status];
+  if (f.priority) query.priority = [f.priority];
+  if (f.q.trim()) query.q = f.q.trim();
+  if (queue === "mine") query.assignee = "me";
+  if (queue === "unassigned") query.assignee = "none";
+  if (queue === "team" && f.team) query.team_id = f.team;
+  if (queue === "sla") query.sla = f.sla;
+  return query;
+}

@@ -1,0 +1,92 @@
+import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
+import { NavLink, Outlet } from "react-router";
+import { isStaff } from "../api/types";
+import { useAuth, useMe } from "../auth/AuthProvider";
+import { cx } from "../components/ui";
+import { NetworkBanner } from "./NetworkBanner";
+import { ThemeToggle } from "./ThemeToggle";
+
+function NavItem({ to, children, end = false }: { to: string; children: string; end?: boolean }) {
+  return (
+    <NavLink
+      to={to}
+      end={end}
+      className={({ isActive }) =>
+        cx(
+          "rounded-md px-3 py-2 font-medium",
+          isActive ? "bg-accent-subtle text-accent-text" : "text-fg hover:bg-surface-muted",
+        )
+      }
+    >
+      {children}
+    </NavLink>
+  );
+}
+
+export function Shell() {
+  const me = useMe();
+  const { signOut } = useAuth();
+  const staff = isStaff(me.role);
+  return (
+    <div className="min-h-screen bg-bg">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2"
+      >
+        Skip to content
+      </a>
+      <header className="border-b border-border bg-surface">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-2 px-4 py-2">
+          <span className="mr-4 flex-1 text-base font-semibold text-fg sm:flex-none">
+            Servicedesk <span className="font-normal text-fg-muted">· {me.tenant.name}</span>
+          </span>
+          <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
+            {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
+            <NavItem to="/requests" end>
+              My requests
+            </NavItem>
+            <NavItem to="/requests/new">New request</NavItem>
+          </nav>
+          <ThemeToggle />
+          {/* Not modal: a modal menu locks scrolling with an injected <style>, which our CSP refuses. */}
+          <DropdownMenu.Root modal={false}>
+            <DropdownMenu.Trigger
+              className="inline-flex h-9 items-center gap-2 rounded-md border border-border px-3 text-fg hover:bg-surface-muted"
+            >
+              <span aria-hidden="true" className="flex h-6 w-6 items-center justify-center rounded-full bg-accent-subtle text-xs font-semibold text-accent-text">
+                {me.user.name.slice(0, 1).toUpperCase()}
+              </span>
+              <span className="sr-only">Account: </span>
+              <span className="sr-only md:not-sr-only">{me.user.name}</span>
+            </DropdownMenu.Trigger>
+            <DropdownMenu.Portal>
+              <DropdownMenu.Content
+                align="end"
+                sideOffset={6}
+                className="z-50 min-w-48 rounded-md border border-border bg-surface p-1 text-fg shadow-card"
+              >
+                <DropdownMenu.Label className="px-2 py-1.5 text-fg-muted">
+                  {me.user.email} · {me.role}
+                </DropdownMenu.Label>
+                <DropdownMenu.Separator className="my-1 h-px bg-border" />
+                <DropdownMenu.Item
+                  className="cursor-pointer rounded px-2 py-1.5 outline-none data-[highlighted]:bg-surface-muted"
+                  onSelect={() => {
+                    // The session state sends every screen to the sign-in page.
+                    void signOut();
+                  }}
+                >
+                  Sign out
+                </DropdownMenu.Item>
+              </DropdownMenu.Content>
+            </DropdownMenu.Portal>
+          </DropdownMenu.Root>
+        </div>
+      </header>
+      <NetworkBanner />
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

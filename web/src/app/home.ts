@@ -1,0 +1,6 @@
+import { isStaff, type Role } from "../api/types";
+
+/** Where a person lands after signing in: staff in their queue, employees in their requests. */
+export function homeFor(role: Role): string {
+  return isStaff(role) ? "/queues/mine" : "/requests";
+}

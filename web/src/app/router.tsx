@@ -1,0 +1,86 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { createBrowserRouter, Navigate, useParams } from "react-router";
+import { isStaff } from "../api/types";
+import { useAuth } from "../auth/AuthProvider";
+import LoginPage from "../auth/LoginPage";
+import { Spinner } from "../components/ui";
+import { homeFor } from "./home";
+import { FullPageSpinner, RequireAuth } from "./RequireAuth";
+import { RouteError } from "./RouteError";
+import { Shell } from "./Shell";
+
+const SignupPage = lazy(() => import("../auth/SignupPage"));
+const AcceptInvitationPage = lazy(() => import("../auth/AcceptInvitationPage"));
+const MyRequestsPage = lazy(() => import("../portal/MyRequestsPage"));
+const NewRequestPage = lazy(() => import("../portal/NewRequestPage"));
+const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
+const QueuePage = lazy(() => import("../agent/QueuePage"));
+const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
+
+function Page({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <div className="py-12 text-center">
+          <Spinner label="Loading" />
+        </div>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
+
+function Home() {
+  const { state } = useAuth();
+  if (state.status === "loading") return <FullPageSpinner />;
+  if (state.status === "signedOut") return <Navigate to="/login" replace />;
+  return <Navigate to={homeFor(state.me.role)} replace />;
+}
+
+/** /tickets/:id is the link e-mails carry: staff get the workspace, employees the portal. */
+function TicketRoute() {
+  const { state } = useAuth();
+  const { ticketId = "" } = useParams();
+  if (state.status !== "signedIn") return null;
+  return isStaff(state.me.role) ? <AgentTicketPage ticketId={ticketId} /> : <RequestDetailPage ticketId={ticketId} />;
+}
+
+export const router = createBrowserRouter([
+  { path: "/", element: <Home />, errorElement: <RouteError /> },
+  { path: "/login", element: <LoginPage /> },
+  { path: "/signup", element: <Page><SignupPage /></Page> },
+  { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
+  {
+    element: (
+      <RequireAuth>
+        <Shell />
+      </RequireAuth>
+    ),
+    errorElement: <RouteError />,
+    children: [
+      { path: "/requests", element: <Page><MyRequestsPage /></Page> },
+      { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
+      { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
+      { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
+      {
+        path: "/queues/:queue",
+        element: (
+          <RequireAuth staff>
+            <Page><QueuePage /></Page>
+          </RequireAuth>
+        ),
+      },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);
+
+function NotFound() {
+  return (
+    <div className="py-12 text-center">
+      <h1 className="text-xl font-semibold">Page not found</h1>
+      <p className="mt-2 text-fg-muted">The address may be mistyped, or the page has moved.</p>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import type { Level, TicketStatus } from "../api/types";
+
+export const STATUS_LABELS: Record<TicketStatus, string> = {
+  new: "New",
+  open: "Open",
+  in_progress: "In progress",
+  pending: "Waiting on you",
+  resolved: "Resolved",
+  closed: "Closed",
+  cancelled: "Cancelled",
+};
+
+/** Staff read "pending" as waiting on the requester; the requester as waiting on them. */
+export function statusLabel(status: TicketStatus, staff: boolean): string {
+  if (status === "pending" && staff) return "Pending (requester)";
+  return STATUS_LABELS[status];
+}
+
+export const LEVELS: readonly Level[] = ["low", "medium", "high", "critical"];
+export const LEVEL_LABELS: Record<Level, string> = {
+  low: "Low",
+  medium: "Medium",
+  high: "High",
+  critical: "Critical",
+};
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function formatDateTime(iso: string): string {
+  return absolute.format(new Date(iso));
+}
+
+/** "3 minutes ago", "in 2 hours", for times near now. */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ["day", 86_400],
+    ["hour", 3_600],
+    ["minute", 60],
+  ];
+  for (const [unit, size] of units) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.trunc(seconds / size), unit);
+  }
+  return relative.format(seconds, "second");
+}
+
+/** A countdown such as "2h 05m" or "-12m" (overdue). */
+export function formatCountdown(ms: number): string {
+  const sign = ms < 0 ? "-" : "";
+  const total = Math.floor(Math.abs(ms) / 60_000);
+  const days = Math.floor(total / 1440);
+  const hours = Math.floor((total % 1440) / 60);
+  const minutes = total % 60;
+  if (days > 0) return `${sign}${days}d ${hours}h`;
+  if (hours > 0) return `${sign}${hours}h ${String(minutes).padStart(2, "0")}m`;
+  return `${sign}${minutes}m`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,36 @@
+import type { TicketStatus } from "../api/types";
+
+/** The ticket state machine of servicedesk/tickets/states.py (the server has the last word:
+ * a refused move answers 409 with the allowed ones). */
+const GRAPH: Record<TicketStatus, readonly TicketStatus[]> = {
+  new: ["open", "in_progress", "pending", "resolved", "closed", "cancelled"],
+  open: ["in_progress", "pending", "resolved", "closed", "cancelled"],
+  in_progress: ["open", "pending", "resolved", "closed", "cancelled"],
+  pending: ["open", "in_progress", "resolved", "closed", "cancelled"],
+  resolved: ["open", "closed"],
+  closed: ["open"],
+  cancelled: [],
+};
+
+export const ACTIVE: readonly TicketStatus[] = ["new", "open", "in_progress", "pending"];
+
+export function isActive(status: TicketStatus): boolean {
+  return ACTIVE.includes(status);
+}
+
+/** Where the caller may move the ticket: staff anywhere the graph allows; the requester
+ * may cancel or close their own, and reopen a finished one (within the tenant's window,
+ * which only the server knows). */
+export function allowedTransitions(
+  current: TicketStatus,
+  { staff, isRequester }: { staff: boolean; isRequester: boolean },
+): TicketStatus[] {
+  const targets = GRAPH[current];
+  if (staff) return [...targets];
+  if (!isRequester) return [];
+  const own = new Set<TicketStatus>();
+  if (isActive(current)) own.add("cancelled");
+  if (isActive(current) || current === "resolved") own.add("closed");
+  if (current === "resolved" || current === "closed") own.add("open");
+  return targets.filter((t) => own.has(t));
+}

@@ -1,0 +1,49 @@
+import { QueryClient } from "@tanstack/react-query";
+import { describe, expect, test } from "vitest";
+import { keys } from "../tickets/queries";
+import { applyLiveMessage, liveUrl } from "./LiveProvider";
+
+function primed() {
+  const client = new QueryClient();
+  for (const key of [keys.list({}), keys.ticket("T1"), keys.comments("T1"), keys.sla("T1"), keys.ticket("T2")]) {
+    client.setQueryData(key, { primed: true });
+  }
+  const stale = (key: readonly unknown[]) => client.getQueryState(key)?.isInvalidated ?? false;
+  return { client, stale };
+}
+
+describe("applyLiveMessage", () => {
+  test("a public comment refreshes lists and that ticket's conversation, nothing else", () => {
+    const { client, stale } = primed();
+    applyLiveMessage(client, { type: "event", event: "comment.public", ticket_id: "T1" });
+    expect(stale(keys.list({}))).toBe(true);
+    expect(stale(keys.comments("T1"))).toBe(true);
+    expect(stale(keys.sla("T1"))).toBe(false);
+    expect(stale(keys.ticket("T2"))).toBe(false);
+  });
+
+  test("a status change refreshes the ticket; frames that are not events change nothing", () => {
+    const { client, stale } = primed();
+    applyLiveMessage(client, { type: "pong" });
+    expect(stale(keys.list({}))).toBe(false);
+    applyLiveMessage(client, { type: "event", event: "ticket.status_changed", ticket_id: "T1" });
+    expect(stale(keys.ticket("T1"))).toBe(true);
+  });
+});
+
+describe("liveUrl", () => {
+  const answer = (body: unknown, status = 200) => (async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+
+  test("the runtime config's WebSocket URL wins", async () => {
+    expect(await liveUrl(answer({ websocketUrl: "wss://abc.execute-api.eu-west-1.amazonaws.com/ws" }))).toBe(
+      "wss://abc.execute-api.eu-west-1.amazonaws.com/ws",
+    );
+  });
+
+  test("no config, a null URL or a strange one fall back to this origin", async () => {
+    const here = `ws://${window.location.host}/ws`;
+    expect(await liveUrl(answer({ websocketUrl: null }))).toBe(here);
+    expect(await liveUrl(answer({ websocketUrl: "javascript:alert(1)" }))).toBe(here);
+    expect(await liveUrl(answer({}, 404))).toBe(here);
+  });
+});

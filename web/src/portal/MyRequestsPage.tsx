@@ -1,0 +1,56 @@
+import { Link } from "react-router";
+import { useMe } from "../auth/AuthProvider";
+import { StatusBadge } from "../components/TicketBadges";
+import { Button, EmptyState, PageHeader, Spinner } from "../components/ui";
+import { formatDateTime, formatRelative } from "../lib/format";
+import { ErrorAlert } from "../tickets/Composer";
+import { useTicketList } from "../tickets/queries";
+
+export default function MyRequestsPage() {
+  const me = useMe();
+  const list = useTicketList({ requester_id: me.user.id, sort: "-updated_at", limit: 50 }, { refetchInterval: 30_000 });
+  const tickets = list.data?.pages.flatMap((p) => p.items) ?? [];
+
+  return (
+    <>
+      <PageHeader
+        title="My requests"
+        actions={
+          <Link to="/requests/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
+            New request
+          </Link>
+        }
+      >
+        Everything you have asked the service desk for.
+      </PageHeader>
+      {list.isPending ? <Spinner label="Loading your requests" /> : null}
+      {list.isError ? <ErrorAlert error={list.error} /> : null}
+      {list.isSuccess && !tickets.length ? (
+        <EmptyState title="No requests yet">When you ask for help, your request shows up here.</EmptyState>
+      ) : null}
+      {tickets.length ? (
+        <ul className="divide-y divide-border rounded-lg border border-border bg-surface" aria-label="Your requests">
+          {tickets.map((t) => (
+            <li key={t.id}>
+              <Link to={`/tickets/${t.id}`} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-3 hover:bg-surface-muted">
+                <span className="w-32 shrink-0 font-mono text-fg-muted">{t.number}</span>
+                <span className="min-w-0 flex-1 font-medium text-fg">{t.title}</span>
+                <StatusBadge status={t.status} />
+                <span className="w-36 text-right text-fg-muted" title={formatDateTime(t.updated_at)}>
+                  Updated {formatRelative(t.updated_at)}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {list.hasNextPage ? (
+        <div className="mt-4 text-center">
+          <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
+            Show more
+          </Button>
+        </div>
+      ) : null}
+    </>
+  );
+}

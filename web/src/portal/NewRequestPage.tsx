@@ -1,0 +1,199 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useNavigate } from "react-router";
+import { api, idempotencyKey, ok } from "../api/client";
+import { ApiError, describeError } from "../api/problem";
+import type { Category } from "../api/types";
+import { Alert, Button, Card, Field, Input, PageHeader, Spinner, Textarea, cx } from "../components/ui";
+import { collect, fieldsFromSchema, initialValues, type RawValues } from "../lib/customFields";
+import { formatBytes } from "../lib/format";
+import { ErrorAlert } from "../tickets/Composer";
+import { keys, useCategories } from "../tickets/queries";
+import { uploadAttachment } from "../tickets/upload";
+import { useDraft } from "../tickets/useDraft";
+import { CustomFieldsForm } from "./CustomFieldsForm";
+
+const NO_CATEGORY = "none";
+
+function CategoryStep({ categories, onPick }: { categories: Category[]; onPick: (id: string) => void }) {
+  const [chosen, setChosen] = useState<string>("");
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (chosen) onPick(chosen);
+      }}
+      className="space-y-4"
+    >
+      <fieldset>
+        <legend className="mb-3 text-base font-semibold">What do you need help with?</legend>
+        <div className="grid gap-3 sm:grid-cols-2">
+          {[...categories, null].map((c) => {
+            const value = c?.id ?? NO_CATEGORY;
+            const selected = chosen === value;
+            return (
+              <label
+                key={value}
+                className={cx(
+                  "flex cursor-pointer gap-3 rounded-lg border bg-surface p-4",
+                  selected ? "border-accent ring-2 ring-accent" : "border-border hover:border-border-strong",
+                )}
+              >
+                <input
+                  type="radio"
+                  name="category"
+                  value={value}
+                  checked={selected}
+                  onChange={() => setChosen(value)}
+                  className="mt-1 h-4 w-4 accent-accent"
+                />
+                <span>
+                  <span className="block font-semibold">{c?.name ?? "Something else"}</span>
+                  <span className="block text-fg-muted">{c ? c.description || "\u00a0" : "Not sure which to pick? Describe it and we will sort it."}</span>
+                </span>
+              </label>
+            );
+          })}
+        </div>
+      </fieldset>
+      <Button type="submit" variant="primary" disabled={!chosen}>
+        Continue
+      </Button>
+    </form>
+  );
+}
+
+interface Progress {
+  name: string;
+  loaded: number;
+  total: number;
+}
+
+function DetailsStep({ category, onBack }: { category: Category | null; onBack: () => void }) {
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const specs = useMemo(() => fieldsFromSchema(category?.fields_schema), [category]);
+  const draftKey = `new:${category?.id ?? NO_CATEGORY}`;
+  const [title, setTitle] = useDraft(`${draftKey}:title`);
+  const [description, setDescription] = useDraft(`${draftKey}:description`);
+  const [values, setValues] = useState<RawValues>(() => initialValues(specs));
+  const [files, setFiles] = useState<File[]>([]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const attempt = useRef<{ key: string; body: string } | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const custom = collect(specs, values);
+    const found: Record<string, string> = { ...custom.errors };
+    if (!title.trim()) found.title = "required";
+    setErrors(found);
+    setFailure(null);
+    if (Object.keys(found).length) {
+      setFailure("Please correct the fields marked below.");
+      return;
+    }
+    const body = { title: title.trim(), description, category_id: category?.id ?? null, custom_fields: custom.values };
+    const serialized = JSON.stringify(body);
+    // The same body retried keeps its key, so a lost answer cannot open two tickets.
+    if (attempt.current?.body !== serialized) attempt.current = { key: idempotencyKey(), body: serialized };
+    setBusy(true);
+    try {
+      const ticket = await ok(
+        api.POST("/v1/tickets", { body, params: { header: { "Idempotency-Key": attempt.current.key } } }),
+      );
+      const failed: string[] = [];
+      for (const file of files) {
+        setProgress({ name: file.name, loaded: 0, total: file.size });
+        try {
+          await uploadAttachment(ticket.id, file, (p) => setProgress({ name: file.name, ...p }));
+        } catch {
+          failed.push(file.name);
+        }
+      }
+      setTitle("");
+      setDescription("");
+      void client.invalidateQueries({ queryKey: keys.tickets });
+      navigate(`/tickets/${ticket.id}`, { state: { created: true, failedUploads: failed } });
+    } catch (error) {
+      if (error instanceof ApiError) setErrors(error.fieldErrors);
+      setFailure(describeError(error));
+    } finally {
+      setBusy(false);
+      setProgress(null);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} className="space-y-4" noValidate>
+      <div className="flex items-center gap-2">
+        <span className="text-fg-muted">Category:</span>
+        <span className="font-semibold">{category?.name ?? "Something else"}</span>
+        <Button size="sm" variant="ghost" onClick={onBack}>
+          Change
+        </Button>
+      </div>
+      {failure ? <Alert tone="danger">{failure}</Alert> : null}
+      <Field label="Subject" error={errors.title} required description="One line that sums it up.">
+        {(p) => <Input {...p} maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />}
+      </Field>
+      <Field label="Description" error={errors.description}>
+        {(p) => (
+          <Textarea {...p} rows={6} maxLength={20000} value={description} onChange={(e) => setDescription(e.target.value)} />
+        )}
+      </Field>
+      <CustomFieldsForm specs={specs} values={values} errors={errors} onChange={(name, v) => setValues((all) => ({ ...all, [name]: v }))} />
+      <Field label="Attachments" description="Screenshots, logs or documents (optional).">
+        {(p) => (
+          <input
+            {...p}
+            type="file"
+            multiple
+            data-testid="new-request-files"
+            className="block w-full text-fg file:mr-3 file:rounded-md file:border file:border-border-strong file:bg-surface file:px-3 file:py-1.5 file:text-fg"
+            onChange={(e) => setFiles(Array.from(e.target.files ?? []))}
+          />
+        )}
+      </Field>
+      {files.length ? (
+        <ul className="text-fg-muted" aria-label="Files to attach">
+          {files.map((f) => (
+            <li key={f.name}>
+              {f.name} · {formatBytes(f.size)}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {progress ? (
+        <div>
+          <span>Uploading {progress.name}</span>
+          <progress className="block w-full" max={progress.total || 1} value={progress.loaded} aria-label={`Uploading ${progress.name}`} />
+        </div>
+      ) : null}
+      <Button type="submit" variant="primary" busy={busy}>
+        Submit request
+      </Button>
+    </form>
+  );
+}
+
+export default function NewRequestPage() {
+  const categories = useCategories();
+  const [picked, setPicked] = useState<string | null>(null);
+  const category = categories.data?.find((c) => c.id === picked) ?? null;
+  return (
+    <>
+      <PageHeader title="New request">Tell us what you need; we will keep you posted here and by e-mail.</PageHeader>
+      <Card className="max-w-3xl">
+        {categories.isPending ? <Spinner label="Loading categories" /> : null}
+        {categories.isError ? <ErrorAlert error={categories.error} /> : null}
+        {categories.isSuccess && picked === null ? <CategoryStep categories={categories.data} onPick={setPicked} /> : null}
+        {categories.isSuccess && picked !== null ? (
+          <DetailsStep key={picked} category={category} onBack={() => setPicked(null)} />
+        ) : null}
+      </Card>
+    </>
+  );
+}

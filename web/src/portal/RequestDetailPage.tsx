@@ -1,0 +1,133 @@
+import { useState } from "react";
+import { Link, useLocation } from "react-router";
+import { ApiError, describeError } from "../api/problem";
+import type { Ticket, TicketStatus } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
+import { StatusBadge } from "../components/TicketBadges";
+import { Alert, Button, Card, PageHeader, Spinner } from "../components/ui";
+import { formatDateTime } from "../lib/format";
+import { allowedTransitions } from "../lib/transitions";
+import { AttachmentList, FileUploader } from "../tickets/Attachments";
+import { Composer, ErrorAlert } from "../tickets/Composer";
+import { Conversation } from "../tickets/Conversation";
+import { CustomFieldValues } from "../tickets/CustomFieldValues";
+import { useTransition } from "../tickets/mutations";
+import { useComments, useTicket } from "../tickets/queries";
+import { useLiveTicket } from "../live/LiveProvider";
+
+const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
+  closed: "Close request",
+  open: "Reopen",
+  cancelled: "Cancel request",
+};
+
+function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean }) {
+  const transition = useTransition(ticket);
+  const [message, setMessage] = useState<string | null>(null);
+  const targets = allowedTransitions(ticket.status, { staff: false, isRequester });
+  if (!targets.length && !message) return null;
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      {targets.map((to) => (
+        <Button
+          key={to}
+          variant={to === "cancelled" ? "danger" : "secondary"}
+          busy={transition.isPending && transition.variables === to}
+          onClick={() => {
+            setMessage(null);
+            transition.mutate(to, {
+              onError: (e) =>
+                setMessage(
+                  e instanceof ApiError && e.status === 409
+                    ? "That is not possible any more (the reopen window may have passed)."
+                    : describeError(e),
+                ),
+            });
+          }}
+        >
+          {ACTION_LABELS[to] ?? to}
+        </Button>
+      ))}
+      {message ? <Alert tone="warning">{message}</Alert> : null}
+    </div>
+  );
+}
+
+export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
+  const me = useMe();
+  const location = useLocation();
+  const ticket = useTicket(ticketId);
+  const comments = useComments(ticketId);
+  useLiveTicket(ticketId);
+  const state = (location.state ?? {}) as { created?: boolean; failedUploads?: string[] };
+
+  if (ticket.isPending) return <Spinner label="Loading the request" />;
+  if (ticket.isError) {
+    return ticket.error instanceof ApiError && ticket.error.status === 404 ? (
+      <Alert tone="warning" title="Request not found">
+        It may have been removed, or it belongs to someone else. <Link className="underline" to="/requests">Back to my requests</Link>
+      </Alert>
+    ) : (
+      <ErrorAlert error={ticket.error} />
+    );
+  }
+  const t = ticket.data;
+  const isRequester = t.requester_id === me.user.id;
+  return (
+    <>
+      <p className="mb-2">
+        <Link to="/requests" className="text-accent-text underline">
+          ← My requests
+        </Link>
+      </p>
+      <PageHeader title={t.title} actions={<Actions ticket={t} isRequester={isRequester} />}>
+        <span className="inline-flex flex-wrap items-center gap-2">
+          <span className="font-mono">{t.number}</span>
+          <StatusBadge status={t.status} />
+          <span>Opened {formatDateTime(t.created_at)}</span>
+        </span>
+      </PageHeader>
+      {state.created ? (
+        <div className="mb-4">
+          <Alert tone="success" title="Request submitted">
+            We have your request and will reply here.
+            {state.failedUploads?.length ? ` These files could not be uploaded: ${state.failedUploads.join(", ")}.` : ""}
+          </Alert>
+        </div>
+      ) : null}
+      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+        <div className="space-y-6">
+          <Card aria-labelledby="details-heading">
+            <h2 id="details-heading" className="mb-2 font-semibold">
+              Details
+            </h2>
+            <p className="whitespace-pre-wrap break-words">{t.description || "No description."}</p>
+            <CustomFieldValues categoryId={t.category_id} values={t.custom_fields} />
+          </Card>
+          <section aria-labelledby="conversation-heading" className="space-y-3">
+            <h2 id="conversation-heading" className="text-base font-semibold">
+              Conversation
+            </h2>
+            {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
+            {comments.isError ? <ErrorAlert error={comments.error} /> : null}
+            {comments.data ? (
+              <Conversation comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
+            ) : null}
+            {t.status !== "cancelled" ? <Composer ticketId={t.id} staff={false} /> : null}
+          </section>
+        </div>
+        <aside className="space-y-6">
+          <Card aria-labelledby="files-heading">
+            <h2 id="files-heading" className="mb-2 font-semibold">
+              Files
+            </h2>
+            <AttachmentList ticketId={t.id} />
+            <div className="mt-3">
+              <FileUploader ticketId={t.id} />
+            </div>
+          </Card>
+        </aside>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useRef, useState } from "react";
+import type { Attachment } from "../api/types";
+import { describeError } from "../api/problem";
+import { Alert, Button } from "../components/ui";
+import { formatBytes } from "../lib/format";
+import { keys, useAttachments } from "./queries";
+import { downloadUrl, uploadAttachment } from "./upload";
+
+interface Pending {
+  name: string;
+  loaded: number;
+  total: number;
+}
+
+/** A file input that uploads each chosen file straight to storage, with progress. */
+export function FileUploader({ ticketId, label = "Attach files" }: { ticketId: string; label?: string }) {
+  const client = useQueryClient();
+  const input = useRef<HTMLInputElement>(null);
+  const [pending, setPending] = useState<Pending[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  async function upload(files: FileList | null) {
+    if (!files?.length) return;
+    setError(null);
+    const list = Array.from(files);
+    setPending(list.map((f) => ({ name: f.name, loaded: 0, total: f.size })));
+    try {
+      for (const [index, file] of list.entries()) {
+        await uploadAttachment(ticketId, file, (p) =>
+          setPending((all) => all.map((item, i) => (i === index ? { ...item, loaded: p.loaded, total: p.total } : item))),
+        );
+      }
+    } catch (e) {
+      setError(`${describeError(e)}`);
+    } finally {
+      setPending([]);
+      if (input.current) input.current.value = "";
+      void client.invalidateQueries({ queryKey: keys.attachments(ticketId) });
+    }
+  }
+
+  return (
+    <div className="space-y-2">
+      <label className="inline-flex cursor-pointer items-center gap-2 font-medium text-accent-text underline">
+        {label}
+        <input
+          ref={input}
+          type="file"
+          multiple
+          className="sr-only"
+          onChange={(e) => void upload(e.target.files)}
+          data-testid="file-input"
+        />
+      </label>
+      {pending.map((p) => (
+        <div key={p.name} className="space-y-1">
+          <span>{p.name}</span>
+          <progress className="block w-full" max={p.total || 1} value={p.loaded} aria-label={`Uploading ${p.name}`} />
+        </div>
+      ))}
+      {error ? <Alert tone="danger">{error}</Alert> : null}
+    </div>
+  );
+}
+
+function AttachmentRow({ attachment }: { attachment: Attachment }) {
+  const [error, setError] = useState<string | null>(null);
+  const available = attachment.status === "available";
+  return (
+    <li className="flex flex-wrap items-center justify-between gap-2 py-2">
+      <span className="min-w-0 break-all">
+        {attachment.filename} <span className="text-fg-muted">· {formatBytes(attachment.size)}</span>
+        {!available ? <span className="text-fg-muted"> · {attachment.status}</span> : null}
+      </span>
+      {available ? (
+        <Button
+          size="sm"
+          variant="ghost"
+          aria-label={`Download ${attachment.filename}`}
+          onClick={() => {
+            setError(null);
+            downloadUrl(attachment.id)
+              .then((url) => window.open(url, "_blank", "noopener"))
+              .catch((e: unknown) => setError(describeError(e)));
+          }}
+        >
+          Download
+        </Button>
+      ) : null}
+      {error ? <span className="w-full text-danger-text">{error}</span> : null}
+    </li>
+  );
+}
+
+export function AttachmentList({ ticketId }: { ticketId: string }) {
+  const attachments = useAttachments(ticketId);
+  const shown = (attachments.data ?? []).filter((a) => a.status !== "deleted" && a.status !== "rejected");
+  return (
+    <div>
+      {shown.length ? (
+        <ul className="divide-y divide-border" aria-label="Files">
+          {shown.map((a) => (
+            <AttachmentRow key={a.id} attachment={a} />
+          ))}
+        </ul>
+      ) : (
+        <p className="text-fg-muted">No files.</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,126 @@
+import * as Tabs from "@radix-ui/react-tabs";
+import { LockIcon } from "../components/icons";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { api, idempotencyKey, ok } from "../api/client";
+import { ApiError, describeError } from "../api/problem";
+import { Alert, Button, Field, Textarea, cx } from "../components/ui";
+import { keys } from "./queries";
+import { useDraft } from "./useDraft";
+
+type Visibility = "public" | "internal";
+
+function useAddComment(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ body, visibility, key }: { body: string; visibility: Visibility; key: string }) =>
+      ok(
+        api.POST("/v1/tickets/{ticket_id}/comments", {
+          params: { path: { ticket_id: ticketId }, header: { "Idempotency-Key": key } },
+          body: { body, visibility },
+        }),
+      ),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.comments(ticketId) });
+      // A requester's reply can reopen a ticket; a first staff reply stops an SLA clock.
+      void client.invalidateQueries({ queryKey: keys.ticket(ticketId) });
+      void client.invalidateQueries({ queryKey: keys.sla(ticketId) });
+      void client.invalidateQueries({ queryKey: keys.events(ticketId) });
+    },
+  });
+}
+
+function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: Visibility }) {
+  const [body, setBody, clear] = useDraft(`${ticketId}:${visibility}`);
+  const add = useAddComment(ticketId);
+  // One key per message: a retry after a lost answer cannot post it twice.
+  const key = useRef(idempotencyKey());
+  const [error, setError] = useState<string | null>(null);
+  const internal = visibility === "internal";
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!body.trim()) {
+      setError("Write something first.");
+      return;
+    }
+    setError(null);
+    try {
+      await add.mutateAsync({ body, visibility, key: key.current });
+      clear();
+      key.current = idempotencyKey();
+    } catch (e) {
+      setError(e instanceof ApiError ? (e.fieldErrors.body ?? describeError(e)) : describeError(e));
+    }
+  }
+
+  return (
+    <form
+      onSubmit={submit}
+      className={cx(
+        "space-y-3 rounded-lg border p-3",
+        internal ? "border-l-4 border-internal-border bg-internal-bg text-internal-text" : "border-border bg-surface",
+      )}
+      data-testid={internal ? "note-composer" : "reply-composer"}
+    >
+      {internal ? (
+        <p className="font-semibold">
+          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />Internal note: only staff will see this.
+        </p>
+      ) : null}
+      <Field label={internal ? "Internal note" : "Reply"} error={error ?? undefined}>
+        {(p) => (
+          <Textarea
+            {...p}
+            rows={4}
+            value={body}
+            placeholder={internal ? "Notes for your colleagues…" : "Write a reply…"}
+            onChange={(e) => setBody(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
+            }}
+          />
+        )}
+      </Field>
+      <div className="flex items-center justify-between gap-2">
+        <span className={internal ? "" : "text-fg-muted"}>Ctrl+Enter to send</span>
+        <Button type="submit" variant="primary" busy={add.isPending}>
+          {internal ? "Add internal note" : "Send reply"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Staff choose reply or internal note; everyone else can only reply. */
+export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean }) {
+  if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" />;
+  return (
+    <Tabs.Root defaultValue="public">
+      <Tabs.List aria-label="Message type" className="mb-2 flex gap-1">
+        <Tabs.Trigger
+          value="public"
+          className="rounded-md border border-border px-3 py-1.5 font-medium text-fg data-[state=active]:border-accent data-[state=active]:bg-accent-subtle data-[state=active]:text-accent-text"
+        >
+          Reply to requester
+        </Tabs.Trigger>
+        <Tabs.Trigger
+          value="internal"
+          className="rounded-md border border-border px-3 py-1.5 font-medium text-fg data-[state=active]:border-internal-border data-[state=active]:bg-internal-bg data-[state=active]:text-internal-text"
+        >
+          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />Internal note
+        </Tabs.Trigger>
+      </Tabs.List>
+      <Tabs.Content value="public">
+        <ComposerForm ticketId={ticketId} visibility="public" />
+      </Tabs.Content>
+      <Tabs.Content value="internal">
+        <ComposerForm ticketId={ticketId} visibility="internal" />
+      </Tabs.Content>
+    </Tabs.Root>
+  );
+}
+
+export function ErrorAlert({ error }: { error: unknown }) {
+  return <Alert tone="danger">{describeError(error)}</Alert>;
+}
