@@ -156,6 +156,12 @@ def test_ticket_gets_targets_from_the_first_matching_policy(client, org):
     assert abs((due - created).total_seconds() - 15 * 60) < 5
     other, body = _sla(client, org, normal["id"])
     assert body["policy_id"] == general["id"] and other["resolution"]["budget_seconds"] == 240 * 60
+    # The ticket itself carries its next due time, for queues (no call per row).
+    listed = client.get(
+        "/v1/tickets", params={"sort": "sla_due"}, headers=org.members["agent"].headers
+    ).json()["items"]
+    shown = {t["id"]: t["sla_due_at"] for t in listed}
+    assert datetime.fromisoformat(shown[critical["id"]]) == due
 
 
 def test_pending_pauses_the_clock_and_reply_meets_first_response(client, org, database):

@@ -100,6 +100,26 @@ def _audit(database, entity_id: str) -> list[tuple[str, dict]]:
 # --- teams ---------------------------------------------------------------------------
 
 
+def test_me_lists_the_callers_active_teams(client, org):
+    manager, agent = org.members["manager"], org.members["agent"]
+    first, second = _team(client, manager, name="A " + _name()), _team(client, manager)
+    for team in (first, second):
+        assert _add(client, manager, team["id"], agent.user_id).status_code in (200, 201)
+    teams = client.get("/v1/me", headers=agent.headers).json()["teams"]
+    assert {t["id"] for t in teams} >= {first["id"], second["id"]}
+    assert {t["name"] for t in teams} >= {first["name"], second["name"]}
+    # Not a member: not listed; another member's teams are not the manager's.
+    assert first["id"] not in {
+        t["id"] for t in client.get("/v1/me", headers=manager.headers).json()["teams"]
+    }
+    removed = client.delete(
+        f"/v1/teams/{second['id']}/members/{agent.user_id}", headers=manager.headers
+    )
+    assert removed.status_code in (200, 204), removed.text
+    after = client.get("/v1/me", headers=agent.headers).json()["teams"]
+    assert second["id"] not in {t["id"] for t in after} and first["id"] in {t["id"] for t in after}
+
+
 def test_manager_creates_a_team_and_agents_read_it(client, org):
     manager, agent = org.members["manager"], org.members["agent"]
     team = _team(

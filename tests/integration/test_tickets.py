@@ -188,6 +188,9 @@ def test_role_by_transition_table(client, org, edge, rights):
                 headers=org.members["agent"].headers,
             )
             assert moved.status_code == 200, moved.text
+        # What the ticket offers the caller is exactly what the caller may do.
+        seen = client.get(f"/v1/tickets/{ticket['id']}", headers=org.members[role].headers)
+        assert (target in seen.json()["allowed_transitions"]) == may, (role, edge)
         response = client.post(
             f"/v1/tickets/{ticket['id']}/transitions",
             json={"to": target},

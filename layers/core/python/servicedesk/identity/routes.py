@@ -18,6 +18,7 @@ from servicedesk.identity.schemas import (
     MeResponse,
     SignupRequest,
     SwitchTenantRequest,
+    TeamRef,
     TenantPublic,
     TokenResponse,
     UserCreate,
@@ -188,6 +189,7 @@ def me(ctx: Ctx) -> MeResponse:
         user=UserPublic.model_validate(user),
         tenant=TenantPublic.model_validate(tenant),
         role=ctx.role,
+        teams=[TeamRef(id=team_id, name=name) for team_id, name in users.my_teams(ctx)],
     )
 
 

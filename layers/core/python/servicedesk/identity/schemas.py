@@ -51,10 +51,18 @@ class UserPublic(Output):
     created_at: datetime
 
 
+class TeamRef(Output):
+    id: uuid.UUID
+    name: str
+
+
 class MeResponse(Output):
     user: UserPublic
     tenant: TenantPublic
     role: Role
+    teams: list[TeamRef] = Field(
+        default_factory=list, description="The caller's active teams in this tenant, by name"
+    )
 
 
 class UserCreate(Input):

@@ -254,3 +254,18 @@ def revoke_invitation(ctx: RequestContext, *, invitation_id: uuid.UUID) -> None:
         audit.record(
             ctx, action="invitation.revoked", entity_type="invitation", entity_id=invitation_id
         )
+
+
+def my_teams(ctx: RequestContext) -> list[tuple[uuid.UUID, str]]:
+    """The caller's active teams (team membership and team both active), by name. Plain SQL:
+    the teams domain owns the tables; identity only reads these two columns."""
+    rows = ctx.session.execute(
+        text(
+            "SELECT t.id, t.name FROM team_members m JOIN teams t"
+            " ON t.tenant_id = m.tenant_id AND t.id = m.team_id"
+            " WHERE m.tenant_id = :tenant AND m.user_id = :user AND m.active AND t.active"
+            " ORDER BY t.name, t.id"
+        ),
+        {"tenant": ctx.tenant_id, "user": ctx.user_id},
+    )
+    return [(row.id, row.name) for row in rows]

@@ -45,8 +45,15 @@ Sort = Literal[
 ]
 
 
-def _shaped(ticket: Any, response: Response) -> TicketPublic:
+def _public(ctx: Ctx, ticket: Any) -> TicketPublic:
+    """The ticket as the caller sees it, with the statuses the caller may move it to."""
     public = TicketPublic.model_validate(ticket)
+    public.allowed_transitions = sorted(service.allowed_transitions(ctx, ticket))
+    return public
+
+
+def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
+    public = _public(ctx, ticket)
     response.headers["ETag"] = f'"{public.version}"'
     return public
 
@@ -66,7 +73,7 @@ def create_ticket(
         request.url.path,
         key,
         body,
-        lambda: TicketPublic.model_validate(service.create(ctx, data=body)),
+        lambda: _public(ctx, service.create(ctx, data=body)),
     )
 
 
@@ -113,12 +120,12 @@ def list_tickets(
         sla=sla,
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=[TicketPublic.model_validate(t) for t in rows], next_cursor=nxt)
+    return Page(items=[_public(ctx, t) for t in rows], next_cursor=nxt)
 
 
 @router.get("/{ticket_id}", dependencies=[requires(Role.REQUESTER)], summary="Get a ticket")
 def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> TicketPublic:
-    return _shaped(service.get_visible(ctx, ticket_id), response)
+    return _shaped(ctx, service.get_visible(ctx, ticket_id), response)
 
 
 @router.patch(
@@ -134,7 +141,7 @@ def update_ticket(
     if_match: IfMatch = None,
 ) -> TicketPublic:
     ticket = service.update(ctx, ticket_id=ticket_id, data=body, if_match=parse_if_match(if_match))
-    return _shaped(ticket, response)
+    return _shaped(ctx, ticket, response)
 
 
 @router.post(
@@ -159,7 +166,7 @@ def transition_ticket(
         key,
         body,
         lambda: _shaped(
-            service.transition(ctx, ticket_id=ticket_id, to=body.to, version=version), response
+            ctx, service.transition(ctx, ticket_id=ticket_id, to=body.to, version=version), response
         ),
         status=200,
     )
@@ -184,7 +191,7 @@ def assign_ticket(
         request.url.path,
         key,
         body,
-        lambda: _shaped(service.assign(ctx, ticket_id=ticket_id, data=body), response),
+        lambda: _shaped(ctx, service.assign(ctx, ticket_id=ticket_id, data=body), response),
         status=200,
     )
 
@@ -448,7 +455,9 @@ def merge_ticket(
         request.url.path,
         key,
         body,
-        lambda: _shaped(links.merge(ctx, ticket_id=ticket_id, target_id=body.target_id), response),
+        lambda: _shaped(
+            ctx, links.merge(ctx, ticket_id=ticket_id, target_id=body.target_id), response
+        ),
         status=200,
     )
 

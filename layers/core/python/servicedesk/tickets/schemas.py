@@ -118,6 +118,13 @@ class TicketPublic(Output):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla_due_at: datetime | None = Field(
+        description="The earliest due time of the ticket's open SLA targets (null if none)"
+    )
+    allowed_transitions: list[Status] = Field(
+        default_factory=list,
+        description="The statuses the caller may move this ticket to now (POST /transitions)",
+    )
 
 
 class CommentCreate(Input):
