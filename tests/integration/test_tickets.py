@@ -473,6 +473,52 @@ def test_search_by_number_words_and_prefix(client, org):
         assert all(t["title"] != "Mouse jitter" for t in found), q
 
 
+def _found(client, actor, q):
+    response = client.get("/v1/tickets", params={"q": q}, headers=actor.headers)
+    assert response.status_code == 200, response.text
+    return [t["id"] for t in response.json()["items"]]
+
+
+def test_search_finds_words_in_comments_the_caller_may_read_only(client, org):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester, title="Screen flickers")
+    path = f"/v1/tickets/{ticket['id']}/comments"
+    note = client.post(
+        path,
+        json={"body": "suspect the zyxcable driver", "visibility": "internal"},
+        headers=agent.headers,
+    )
+    assert note.status_code == 201, note.text
+    reply = client.post(path, json={"body": "try the qwvport adapter"}, headers=agent.headers)
+    assert reply.status_code == 201, reply.text
+
+    # An internal note's words find the ticket for staff, never for the requester.
+    assert ticket["id"] in _found(client, agent, "zyxcable")
+    assert ticket["id"] in _found(client, org.members["manager"], "zyxcable driver")
+    assert ticket["id"] not in _found(client, requester, "zyxcable")
+    assert ticket["id"] in _found(client, requester, "qwvport")
+
+    # A deleted comment no longer matches; another tenant never sees the ticket.
+    deleted = client.delete(f"{path}/{reply.json()['id']}", headers=agent.headers)
+    assert deleted.status_code == 200, deleted.text
+    assert ticket["id"] not in _found(client, agent, "qwvport")
+    other = make_tenant(client, roles=("agent",))
+    assert _found(client, other.members["agent"], "zyxcable") == []
+    assert _found(client, other.members["agent"], "flickers") == []
+
+
+def test_search_by_a_fragment_of_the_number(client, org):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester, title="Badge reader offline")
+    fragment = ticket["number"].split("-", 1)[1]  # "2026-17" of "INC-2026-17", say
+    assert ticket["id"] in _found(client, agent, fragment)
+    assert ticket["id"] not in _found(client, agent, "1999-0")
+    # Only a LIKE wildcard, no word: nothing to search for (not "match everything").
+    refused = client.get("/v1/tickets", params={"q": "%%"}, headers=agent.headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "q"
+
+
 def test_failure_mid_mutation_leaves_nothing(client, org, database):
     """A failing audit insert (a trigger here) rolls back the ticket, its number and events."""
     with database.connect("owner") as conn:

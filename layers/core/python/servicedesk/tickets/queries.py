@@ -17,12 +17,12 @@ from sqlalchemy import (
     ColumnElement,
     Numeric,
     Select,
+    Text,
     and_,
     cast,
     exists,
     func,
     literal,
-    or_,
     select,
     tuple_,
 )
@@ -31,9 +31,9 @@ from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
 from servicedesk.sla.models import SlaTarget
-from servicedesk.tickets.models import Comment, Ticket, TicketEvent
+from servicedesk.tickets.models import Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
-from servicedesk.tickets.visibility import visible, visible_comments, visible_events
+from servicedesk.tickets.visibility import visible, visible_events
 
 SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "-created_at": (("created_at",), True),
@@ -137,22 +137,27 @@ def _tsquery(q: str) -> Any:
     return func.to_tsquery("english", " & ".join(f"{w}:*" for w in words))
 
 
-def _search(ctx: RequestContext, q: str) -> tuple[ColumnElement[bool], Any]:
-    if NUMBER.match(q.strip()):
-        number = q.strip().upper()
-        return Ticket.number == number, cast(literal(1), Numeric)
+def _search(q: str) -> tuple[ColumnElement[bool], Any]:
+    """Words (prefix-matched) in the ticket or a comment the caller may read, or a number.
+
+    The matching ids come from ``ticket_search_candidates`` (migration 0007), which reaches
+    the full-text and trigram indexes that row-level security keeps from the app role; the
+    outer query still runs under RLS and ``visible()``.
+    """
+    text = q.strip()
+    if NUMBER.match(text):
+        return Ticket.number == text.upper(), cast(literal(1), Numeric)
     query = _tsquery(q)
-    in_conversation = Ticket.id.in_(
-        select(Comment.ticket_id).where(
-            Comment.tenant_id == ctx.tenant_id,
-            Comment.deleted_at.is_(None),
-            visible_comments(ctx),
-            Comment.search.op("@@")(query),
-        )
+    # A fragment of a ticket number ("2026-00", "INC-2026-1") matches by substring; plain
+    # words do not go through ILIKE (prefix full-text search finds them in the title).
+    number: str | None = None
+    if any(ch.isdigit() for ch in text):
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        number = f"%{escaped}%"
+    candidates = func.ticket_search_candidates(query, literal(number, Text)).table_valued(
+        "ticket_id"
     )
-    pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    partial = or_(Ticket.number.ilike(pattern), Ticket.title.ilike(pattern))
-    match = or_(Ticket.search.op("@@")(query), in_conversation, partial)
+    match = Ticket.id.in_(select(candidates.c.ticket_id))
     # Rounded numeric, not float4: the cursor must compare equal to what the row computes.
     rank = func.round(cast(func.ts_rank(Ticket.search, query), Numeric), 6)
     return match, rank
@@ -171,7 +176,7 @@ def list_tickets(
     keys: list[Any] = [getattr(Ticket, n) for n in names]
     parse: list[Any] = [_parse_datetime if n.endswith("_at") else int for n in names]
     if filters.q:
-        match, rank = _search(ctx, filters.q)
+        match, rank = _search(filters.q)
         base = base.where(match).add_columns(rank.label("rank"))
         keys, parse, descending = [rank, Ticket.created_at], [_parse_decimal, _parse_datetime], True
     keys.append(Ticket.id)
