@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic.config import Config
@@ -36,3 +37,27 @@ def test_readiness_reports_a_schema_behind_head(client, database):
         with database.connect("owner") as conn:
             conn.execute("UPDATE alembic_version SET version_num = %s", (SCHEMA_HEAD,))
             conn.commit()
+
+
+def test_open_assignee_index_covers_exactly_the_open_statuses(database):
+    """least_open counts through ix_tickets_open_assignee only while its predicate is the
+    same set as OPEN_STATUSES; a status added to one and not the other must fail here."""
+    from servicedesk.teams.service import OPEN_STATUSES
+
+    with database.connect("owner") as conn:
+        predicate = conn.execute(
+            "SELECT pg_get_expr(indpred, indrelid) FROM pg_index"
+            " WHERE indexrelid = 'ix_tickets_open_assignee'::regclass"
+        ).fetchone()[0]
+    quoted = set(re.findall(r"'([a-z_]+)'::text", predicate))
+    assert quoted == set(OPEN_STATUSES), predicate
+
+
+def test_search_candidates_run_as_owner_and_only_the_app_role_may_call_them(database):
+    with database.connect("owner") as conn:
+        definer, acl = conn.execute(
+            "SELECT prosecdef, proacl::text FROM pg_proc WHERE proname = 'ticket_search_candidates'"
+        ).fetchone()
+    assert definer is True
+    assert "servicedesk_app=X" in acl
+    assert "=X/" not in acl.replace("servicedesk_app=X/", "").replace("servicedesk_owner=X/", "")

@@ -256,15 +256,21 @@ def pick_assignee(
 ) -> uuid.UUID | None:
     """The member a new ticket for the team goes to, by the team's strategy; None for nobody.
 
-    Runs in the ticket-creating transaction. The team row stays locked until it commits, so
-    concurrent creations take turns and each sees the assignment the previous one made.
-    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes other pickers, but does not block
-    inserts that merely reference the team (tickets.team_id takes a KEY SHARE lock).
+    Runs in the ticket-creating transaction. For an automatic strategy the team row stays
+    locked until it commits, so concurrent creations take turns and each sees the
+    assignment the previous one made. FOR NO KEY UPDATE, not FOR UPDATE: it still excludes
+    other pickers, but does not block inserts that merely reference the team
+    (tickets.team_id takes a KEY SHARE lock). A manual or inactive team picks nobody and is
+    not locked at all, so its tickets do not queue behind each other's commits.
     """
+    columns = (Team.assignment_strategy, Team.last_assigned_user_id, Team.active)
+    where = (Team.tenant_id == tenant_id, Team.id == team_id)
+    team = session.execute(select(*columns).where(*where)).one_or_none()
+    if team is None or not team.active or team.assignment_strategy == AssignmentStrategy.MANUAL:
+        return None
+    # Read again under the lock: the strategy or the rotation may have moved meanwhile.
     team = session.execute(
-        select(Team.assignment_strategy, Team.last_assigned_user_id, Team.active)
-        .where(Team.tenant_id == tenant_id, Team.id == team_id)
-        .with_for_update(key_share=True)
+        select(*columns).where(*where).with_for_update(key_share=True)
     ).one_or_none()
     if team is None or not team.active or team.assignment_strategy == AssignmentStrategy.MANUAL:
         return None

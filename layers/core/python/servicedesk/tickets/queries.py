@@ -31,7 +31,7 @@ from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
 from servicedesk.sla.models import SlaTarget
-from servicedesk.tickets.models import Ticket, TicketEvent
+from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_events
 
@@ -159,7 +159,7 @@ def _search(q: str) -> tuple[ColumnElement[bool], Any]:
     )
     match = Ticket.id.in_(select(candidates.c.ticket_id))
     # Rounded numeric, not float4: the cursor must compare equal to what the row computes.
-    rank = func.round(cast(func.ts_rank(Ticket.search, query), Numeric), 6)
+    rank = func.round(cast(func.ts_rank(TICKET_SEARCH, query), Numeric), 6)
     return match, rank
 
 
