@@ -140,7 +140,7 @@ def _tsquery(q: str) -> Any:
 def _search(q: str) -> tuple[ColumnElement[bool], Any]:
     """Words (prefix-matched) in the ticket or a comment the caller may read, or a number.
 
-    The matching ids come from ``ticket_search_candidates`` (migration 0007), which reaches
+    The matching ids come from ``ticket_search_candidates`` (migration 0009), which reaches
     the full-text and trigram indexes that row-level security keeps from the app role; the
     outer query still runs under RLS and ``visible()``.
     """
