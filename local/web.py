@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from servicedesk.platform import csp
+
 DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -26,24 +28,12 @@ RUNTIME_CONFIG = {"websocketUrl": None, "apiBase": "/v1"}
 
 def content_security_policy() -> str:
     """Same origin for everything; uploads also go to the S3 endpoint (the emulator here)."""
-    connect = ["'self'"]
+    connect = []
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         parts = urlsplit(endpoint)
         connect.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"connect-src {' '.join(connect)}",
-            "img-src 'self' data: blob:",
-            "style-src 'self'",
-            "script-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    return csp.content_security_policy(connect, upgrade_insecure=False)
 
 
 def security_headers() -> dict[str, str]:

@@ -17,6 +17,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from servicedesk.platform import csp
 from stacks.api import ApiStack
 from stacks.config import DeploymentConfig
 from stacks.constructs.nag import acknowledge
@@ -53,21 +54,8 @@ def viewer_request_code(websocket_url: str | None) -> str:
 
 
 def content_security_policy(*, websocket_origin: str | None, upload_origins: list[str]) -> str:
-    connect = ["'self'", *upload_origins, *([websocket_origin] if websocket_origin else [])]
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"connect-src {' '.join(connect)}",
-            "img-src 'self' data: blob:",
-            "style-src 'self'",
-            "script-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-            "upgrade-insecure-requests",
-        ]
-    )
+    connect = [*upload_origins, *([websocket_origin] if websocket_origin else [])]
+    return csp.content_security_policy(connect, upgrade_insecure=True)
 
 
 class WebStack(Stack):
