@@ -6,7 +6,7 @@ what it excludes answers 404.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, column, exists, or_, select, table, true
+from sqlalchemy import ColumnElement, any_, column, exists, literal, or_, select, table, true
 from sqlalchemy.dialects.postgresql import UUID
 
 from servicedesk.platform.context import RequestContext
@@ -53,7 +53,7 @@ def visible_comments(ctx: RequestContext) -> ColumnElement[bool]:
 
 
 def visible_events(ctx: RequestContext) -> ColumnElement[bool]:
-    personal = TicketEvent.audience.any(ctx.user_id)  # type: ignore[arg-type]
+    personal = literal(ctx.user_id, UUID(as_uuid=True)) == any_(TicketEvent.audience)
     if ctx.is_staff:
         return or_(TicketEvent.visibility.in_(("public", "internal")), personal)
     return or_(TicketEvent.visibility == "public", personal)
