@@ -93,6 +93,9 @@ export async function setTheme(page: Page, theme: "light" | "dark"): Promise<voi
     localStorage.setItem("sd-theme", t);
     document.documentElement.dataset.theme = t;
   }, theme);
+  // Under reduced motion every property transitions for 0.01 ms (index.css), so colours
+  // read in the same frame are still the old theme's: let two frames pass before axe looks.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(null)))));
 }
 
 /** axe in both themes and a screenshot of each (web/e2e/screenshots/<name>-<theme>.png). */

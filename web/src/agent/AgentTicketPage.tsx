@@ -2,7 +2,7 @@ import * as Tabs from "@radix-ui/react-tabs";
 import { useState } from "react";
 import { Link } from "react-router";
 import { ApiError } from "../api/problem";
-import type { Ticket, User } from "../api/types";
+import type { Ticket } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
 import { Alert, Button, Card, Spinner } from "../components/ui";
@@ -12,8 +12,13 @@ import { Composer, ErrorAlert } from "../tickets/Composer";
 import { Conversation } from "../tickets/Conversation";
 import { CustomFieldValues } from "../tickets/CustomFieldValues";
 import { useAssign } from "../tickets/mutations";
-import { useComments, useParticipants, useTicket, useUsers } from "../tickets/queries";
+import { useComments, useTicket, useUsers } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
+import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
+import { Links } from "./Links";
+import { MergeButton } from "./Merge";
+import { MergedNotice } from "./MergedNotice";
+import { People } from "./People";
 import { PropertiesPanel } from "./PropertiesPanel";
 import { SlaBadges } from "./SlaBadges";
 import { Timeline } from "./Timeline";
@@ -29,20 +34,6 @@ function TakeButton({ ticket }: { ticket: Ticket }) {
     <Button variant="primary" busy={assign.isPending} onClick={() => assign.mutate({ assignee_id: me.user.id, team_id: ticket.team_id })}>
       {ticket.assignee_id ? "Take over" : "Take it"}
     </Button>
-  );
-}
-
-function Participants({ ticketId, users }: { ticketId: string; users: Map<string, User> | undefined }) {
-  const participants = useParticipants(ticketId);
-  if (!participants.data?.length) return <p className="text-fg-muted">Only the requester.</p>;
-  return (
-    <ul className="space-y-1">
-      {participants.data.map((p) => (
-        <li key={`${p.user_id}-${p.role}`}>
-          {users?.get(p.user_id)?.name ?? "Someone"} <span className="text-fg-muted">· {p.role}</span>
-        </li>
-      ))}
-    </ul>
   );
 }
 
@@ -86,8 +77,12 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
             From {requester ? `${requester.name} <${requester.email}>` : "the requester"} · opened {formatDateTime(t.created_at)}
           </p>
         </div>
-        <TakeButton ticket={t} />
+        <div className="flex flex-wrap gap-2">
+          <TakeButton ticket={t} />
+          <MergeButton ticket={t} />
+        </div>
       </div>
+      <MergedNotice ticket={t} />
       {conflict ? (
         <div className="mb-4">
           <Alert
@@ -127,7 +122,10 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
               {comments.data ? (
                 <Conversation comments={comments.data} meId={me.user.id} users={users.data} requesterId={t.requester_id} staffView />
               ) : null}
-              <Composer ticketId={t.id} staff />
+              <TypingIndicator ticketId={t.id} staff />
+              <TypingReporter ticketId={t.id} staff>
+                <Composer ticketId={t.id} staff />
+              </TypingReporter>
             </Tabs.Content>
             <Tabs.Content value="timeline">
               <Timeline ticketId={t.id} users={users.data} />
@@ -136,12 +134,8 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
         </div>
         <div className="space-y-4">
           <PropertiesPanel key={t.id} ticket={t} users={users.data} onConflict={() => setConflict(true)} />
-          <Card aria-labelledby="people-heading">
-            <h2 id="people-heading" className="mb-2 font-semibold">
-              People
-            </h2>
-            <Participants ticketId={t.id} users={users.data} />
-          </Card>
+          <People ticket={t} users={users.data} />
+          <Links ticket={t} />
           <Card aria-labelledby="files-heading">
             <h2 id="files-heading" className="mb-2 font-semibold">
               Files

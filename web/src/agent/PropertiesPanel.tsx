@@ -64,7 +64,11 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
   });
 
   const set = <K extends keyof Properties>(key: K, value: Properties[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const statuses: TicketStatus[] = [base.status, ...allowedTransitions(base.status, { staff: true, isRequester: false })];
+  // The server says which moves this caller may make; the local mirror is for an older API.
+  const statuses: TicketStatus[] = [
+    base.status,
+    ...(base.allowed_transitions ?? allowedTransitions(base.status, { staff: true, isRequester: false })),
+  ].filter((s, i, all) => all.indexOf(s) === i);
   const staff = [...(users?.values() ?? [])].filter((u) => u.active && u.role !== "requester");
 
   async function submit(event: FormEvent) {

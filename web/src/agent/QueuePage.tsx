@@ -6,7 +6,10 @@ import { Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui
 import { LEVELS, LEVEL_LABELS, STATUS_LABELS, formatDateTime, formatRelative } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useTeams, useTicketList, useUsers } from "../tickets/queries";
-import { QUEUES, SORTS, defaultSort, isQueue, queueQuery, type QueueFilters, type QueueId, type Sort } from "./queues";
+import { useMe } from "../auth/AuthProvider";
+import { useFallbackPoll, useLiveTeams } from "../live/LiveProvider";
+import { SlaDue, useNow } from "./SlaBadges";
+import { QUEUES, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 
 const TEAM_KEY = "sd-queue-team";
 
@@ -105,7 +108,14 @@ export default function QueuePage() {
   const users = useUsers();
   const query = queueQuery(queue, filters);
   const needsTeam = queue === "team" && !filters.team;
-  const list = useTicketList(query, { refetchInterval: 15_000, enabled: !needsTeam });
+  const me = useMe();
+  // New and reassigned tickets arrive as pushes on team channels; polling is the fallback
+  // while the socket is down (and a slow safety net for tickets without a team, which no
+  // team channel announces).
+  useLiveTeams(teamsToHear(queue, filters.team, me.teams ?? [], teams.data ?? []));
+  const refetchInterval = useFallbackPoll(15_000) || SAFETY_POLL_MS;
+  const now = useNow(30_000);
+  const list = useTicketList(query, { refetchInterval, enabled: !needsTeam });
   const tickets = needsTeam ? [] : (list.data?.pages.flatMap((p) => p.items) ?? []);
   const firstTeam = teams.data?.[0]?.id;
 
@@ -198,6 +208,7 @@ export default function QueuePage() {
                 <th scope="col" className="px-3 py-2 font-medium">Priority</th>
                 <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Requester</th>
                 <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Assignee</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">SLA due</th>
                 <th scope="col" className="px-3 py-2 font-medium">Updated</th>
               </tr>
             </thead>
@@ -224,6 +235,9 @@ export default function QueuePage() {
                   </td>
                   <td className="hidden px-3 py-2 md:table-cell">{name(t.requester_id)}</td>
                   <td className="hidden px-3 py-2 md:table-cell">{name(t.assignee_id)}</td>
+                  <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={t.sla_due_at ? formatDateTime(t.sla_due_at) : undefined}>
+                    <SlaDue due={t.sla_due_at} now={now} />
+                  </td>
                   <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(t.updated_at)}>
                     {formatRelative(t.updated_at)}
                   </td>

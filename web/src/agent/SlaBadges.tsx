@@ -7,7 +7,7 @@ import { useSla } from "../tickets/queries";
 
 const NAMES: Record<string, string> = { first_response: "First response", resolution: "Resolution" };
 
-function useNow(intervalMs: number): number {
+export function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const id = window.setInterval(() => setNow(Date.now()), intervalMs);
@@ -45,5 +45,19 @@ export function SlaBadges({ ticketId }: { ticketId: string }) {
         );
       })}
     </span>
+  );
+}
+
+/** A queue cell: when the ticket's earliest open SLA target falls due (sla_due_at), as a
+ * countdown that turns to a warning in the last hour and to danger once overdue. */
+export function SlaDue({ due, now }: { due: string | null; now: number }) {
+  if (!due) return <span className="text-fg-muted">—</span>;
+  const left = new Date(due).getTime() - now;
+  const text = left < 0 ? `overdue ${formatCountdown(-left)}` : `in ${formatCountdown(left)}`;
+  const tone = left < 0 ? "font-semibold text-danger-text" : left < 3_600_000 ? "font-semibold text-warning-text" : "text-fg-muted";
+  return (
+    <time dateTime={due} className={tone}>
+      {text}
+    </time>
   );
 }

@@ -53,3 +53,29 @@ export function queueQuery(queue: QueueId, f: QueueFilters): TicketListQuery {
   if (queue === "sla") query.sla = f.sla;
   return query;
 }
+
+/** The server allows 50 channels a connection (its own user channel and open tickets
+ * included): queues hear at most this many teams. */
+export const MAX_TEAM_CHANNELS = 40;
+
+/** While the socket is open, queues refetch this rarely: a ticket without a team is
+ * announced on no team channel, so only this (or another push) brings it in. */
+export const SAFETY_POLL_MS = 120_000;
+
+/** The team channels a queue listens to: the person's own teams always; the chosen team
+ * on "My team"; every team on the queues that span teams (Unassigned, At risk, All).
+ * "My open" needs none: assignments to the person reach their own channel. */
+export function teamsToHear(
+  queue: QueueId,
+  chosenTeam: string,
+  myTeams: readonly { id: string }[],
+  allTeams: readonly { id: string; active?: boolean }[],
+): string[] {
+  if (queue === "mine") return [];
+  const ids = myTeams.map((t) => t.id);
+  if (queue === "team" && chosenTeam) ids.unshift(chosenTeam);
+  if (queue === "unassigned" || queue === "all" || queue === "sla") {
+    ids.push(...allTeams.filter((t) => t.active !== false).map((t) => t.id));
+  }
+  return [...new Set(ids)].slice(0, MAX_TEAM_CHANNELS);
+}

@@ -1,10 +1,13 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { NavLink, Outlet } from "react-router";
+import { atLeast } from "../admin/routes";
 import { isStaff } from "../api/types";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { NetworkBanner } from "./NetworkBanner";
 import { ThemeToggle } from "./ThemeToggle";
+import { LiveStatus } from "../live/LiveStatus";
+import { NotificationBell } from "../notifications/Bell";
 
 function NavItem({ to, children, end = false }: { to: string; children: string; end?: boolean }) {
   return (
@@ -42,12 +45,15 @@ export function Shell() {
           </span>
           <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
             {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
             <NavItem to="/requests" end>
               My requests
             </NavItem>
             <NavItem to="/requests/new">New request</NavItem>
           </nav>
           <ThemeToggle />
+          <NotificationBell />
           {/* Not modal: a modal menu locks scrolling with an injected <style>, which our CSP refuses. */}
           <DropdownMenu.Root modal={false}>
             <DropdownMenu.Trigger
@@ -84,6 +90,7 @@ export function Shell() {
         </div>
       </header>
       <NetworkBanner />
+      <LiveStatus />
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none">
         <Outlet />
       </main>

@@ -1,5 +1,6 @@
 import { lazy, Suspense, type ReactNode } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
+import { managerRoutes } from "../admin/routes";
 import { isStaff } from "../api/types";
 import { useAuth } from "../auth/AuthProvider";
 import LoginPage from "../auth/LoginPage";
@@ -16,6 +17,7 @@ const NewRequestPage = lazy(() => import("../portal/NewRequestPage"));
 const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
 const QueuePage = lazy(() => import("../agent/QueuePage"));
 const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
+const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -62,6 +64,7 @@ export const router = createBrowserRouter([
       { path: "/requests", element: <Page><MyRequestsPage /></Page> },
       { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
       { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
+      { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
       {
         path: "/queues/:queue",
@@ -71,6 +74,7 @@ export const router = createBrowserRouter([
           </RequireAuth>
         ),
       },
+      ...managerRoutes,
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,11 +1,20 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, test } from "vitest";
 import { keys } from "../tickets/queries";
-import { applyLiveMessage, liveUrl } from "./LiveProvider";
+import { NOTIFICATION_RECHECK_MS, applyLiveMessage, liveUrl } from "./LiveProvider";
+import { TypingStore } from "./typing";
 
 function primed() {
   const client = new QueryClient();
-  for (const key of [keys.list({}), keys.ticket("T1"), keys.comments("T1"), keys.sla("T1"), keys.ticket("T2")]) {
+  for (const key of [
+    keys.list({}),
+    keys.ticket("T1"),
+    keys.comments("T1"),
+    keys.sla("T1"),
+    keys.participants("T1"),
+    keys.ticket("T2"),
+    ["notifications", "unread-count"],
+  ]) {
     client.setQueryData(key, { primed: true });
   }
   const stale = (key: readonly unknown[]) => client.getQueryState(key)?.isInvalidated ?? false;
@@ -28,6 +37,42 @@ describe("applyLiveMessage", () => {
     expect(stale(keys.list({}))).toBe(false);
     applyLiveMessage(client, { type: "event", event: "ticket.status_changed", ticket_id: "T1" });
     expect(stale(keys.ticket("T1"))).toBe(true);
+  });
+});
+
+describe("applyLiveMessage: typing and notifications", () => {
+  test("a typing frame reaches the typing store and refetches nothing", () => {
+    const { client, stale } = primed();
+    const typing = new TypingStore(() => 0);
+    applyLiveMessage(client, { type: "typing", ticket_id: "T1", user_id: "U", name: "Alex", visibility: "public" }, typing);
+    expect(typing.typists("T1").map((t) => t.name)).toEqual(["Alex"]);
+    expect(stale(keys.list({}))).toBe(false);
+  });
+
+  test("the typist's own message ends their indicator", () => {
+    const { client } = primed();
+    const typing = new TypingStore(() => 0);
+    typing.receive({ type: "typing", ticket_id: "T1", user_id: "U", name: "Alex", visibility: "public" });
+    applyLiveMessage(client, { type: "event", event: "comment.public", ticket_id: "T1", data: { actor_id: "U" } }, typing);
+    expect(typing.typists("T1")).toEqual([]);
+  });
+
+  test("an event in the inbox refreshes the bell now and again a little later", () => {
+    const { client, stale } = primed();
+    const later: number[] = [];
+    const event = { type: "event", event: "comment.public", ticket_id: "T1", notification: true };
+    applyLiveMessage(client, event, undefined, (_fn, ms) => later.push(ms));
+    expect(stale(["notifications", "unread-count"])).toBe(true);
+    expect(later).toEqual([...NOTIFICATION_RECHECK_MS]);
+  });
+
+  test("an event not in the inbox leaves the bell alone; an assignment refreshes the people", () => {
+    const { client, stale } = primed();
+    applyLiveMessage(client, { type: "event", event: "ticket.assigned", ticket_id: "T1" }, undefined, () => {
+      throw new Error("nothing to schedule");
+    });
+    expect(stale(["notifications", "unread-count"])).toBe(false);
+    expect(stale(keys.participants("T1"))).toBe(true);
   });
 });
 

@@ -1,11 +1,18 @@
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
 import { freshToken } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
 import { keys } from "../tickets/queries";
-import { LiveSocket, defaultLiveUrl, type LiveMessage } from "./socket";
+import { LiveSocket, defaultLiveUrl, type LiveMessage, type LiveState, type Visibility } from "./socket";
+import { TypingStore, visibleTypists, type Typist } from "./typing";
 
-const LiveContext = createContext<LiveSocket | null>(null);
+interface LiveApi {
+  socket: LiveSocket | null;
+  state: LiveState;
+  typing: TypingStore;
+}
+
+const LiveContext = createContext<LiveApi>({ socket: null, state: "closed", typing: new TypingStore() });
 
 /** The WebSocket URL from the runtime config (/config.json, written by the web stack in
  * AWS, where the WebSocket API has its own host), else this origin's /ws. */
@@ -22,57 +29,161 @@ export async function liveUrl(fetcher: typeof fetch = fetch): Promise<string> {
   return defaultLiveUrl();
 }
 
-/** A push says *that* something changed; the screens refetch what it touches. */
-export function applyLiveMessage(client: QueryClient, message: LiveMessage): void {
+/** The in-app row is written by the notification consumer and the push by the realtime
+ * one, from the same event but on separate queues: the push can come first. So the bell
+ * asks again a little later too. */
+export const NOTIFICATION_RECHECK_MS = [1_500, 5_000] as const;
+
+type Schedule = (fn: () => void, ms: number) => unknown;
+
+function refreshNotifications(client: QueryClient, schedule: Schedule): void {
+  const refresh = () => void client.invalidateQueries({ queryKey: ["notifications"] });
+  refresh();
+  for (const ms of NOTIFICATION_RECHECK_MS) schedule(refresh, ms);
+}
+
+/** A push says *that* something changed; the screens refetch what it touches. Typing
+ * frames go to the typing store. */
+export function applyLiveMessage(
+  client: QueryClient,
+  message: LiveMessage,
+  typing?: TypingStore,
+  schedule: Schedule = setTimeout,
+): void {
+  if (message.type === "typing") {
+    typing?.receive(message);
+    return;
+  }
   if (message.type !== "event") return;
   void client.invalidateQueries({ queryKey: ["tickets", "list"] });
+  if (message.notification === true) refreshNotifications(client, schedule);
   const ticketId = typeof message.ticket_id === "string" ? message.ticket_id : null;
   if (!ticketId) return;
   const event = String(message.event ?? "");
-  if (event.startsWith("comment.")) void client.invalidateQueries({ queryKey: keys.comments(ticketId) });
+  const data = (message.data ?? {}) as Record<string, unknown>;
+  if (event.startsWith("comment.")) {
+    void client.invalidateQueries({ queryKey: keys.comments(ticketId) });
+    // Their message is here: they have stopped typing it.
+    if (typeof data.actor_id === "string") typing?.stopped(ticketId, data.actor_id);
+  }
   if (event.startsWith("sla.")) void client.invalidateQueries({ queryKey: keys.sla(ticketId) });
-  if (event.startsWith("ticket.")) void client.invalidateQueries({ queryKey: keys.ticket(ticketId), exact: true });
+  if (event.startsWith("ticket.")) {
+    void client.invalidateQueries({ queryKey: keys.ticket(ticketId), exact: true });
+    void client.invalidateQueries({ queryKey: keys.participants(ticketId) });
+  }
+  if (event === "ticket.invitation_created") void client.invalidateQueries({ queryKey: [...keys.ticket(ticketId), "invitations"] });
   void client.invalidateQueries({ queryKey: keys.events(ticketId) });
 }
 
-/** One WebSocket per signed-in tab, reconnecting on its own. Screens keep polling, so a
- * missing or failing realtime endpoint only makes updates slower. */
+/** One WebSocket per signed-in tab, reconnecting on its own. While it is down the screens
+ * fall back to polling (`useFallbackPoll`); when it comes back, whatever may have been
+ * missed meanwhile is refetched. */
 export function LiveProvider({ children }: { children: ReactNode }) {
-  const { state } = useAuth();
+  const { state: auth } = useAuth();
   const client = useQueryClient();
-  const [live, setLive] = useState<LiveSocket | null>(null);
-  const signedIn = state.status === "signedIn";
+  const [socket, setSocket] = useState<LiveSocket | null>(null);
+  const [state, setState] = useState<LiveState>("connecting");
+  const [typing] = useState(() => new TypingStore());
+  const signedIn = auth.status === "signedIn";
 
   useEffect(() => {
     if (!signedIn || typeof WebSocket === "undefined") return;
-    let socket: LiveSocket | null = null;
+    let live: LiveSocket | null = null;
     let cancelled = false;
+    let wasOpen = false;
     void liveUrl().then((url) => {
       if (cancelled) return;
-      socket = new LiveSocket({
+      live = new LiveSocket({
         url,
         token: async () => (await freshToken())?.token ?? null,
-        onMessage: (message) => applyLiveMessage(client, message),
+        onMessage: (message) => applyLiveMessage(client, message, typing),
+        onState: (next) => {
+          if (cancelled) return;
+          setState(next);
+          if (next === "closed") typing.clear();
+          if (next !== "open") return;
+          // Back after a drop: events sent meanwhile never reached us.
+          if (wasOpen) {
+            void client.invalidateQueries({ queryKey: ["tickets"] });
+            void client.invalidateQueries({ queryKey: ["notifications"] });
+          }
+          wasOpen = true;
+        },
       });
-      socket.start();
-      setLive(socket);
+      live.start();
+      setSocket(live);
     });
     return () => {
       cancelled = true;
-      socket?.stop();
-      setLive(null);
+      live?.stop();
+      typing.clear();
+      setSocket(null);
+      setState("connecting");
     };
-  }, [signedIn, client]);
+  }, [signedIn, client, typing]);
 
-  return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;
+  const value = useMemo(() => ({ socket, state, typing }), [socket, state, typing]);
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
-/** Hear one ticket's events while a screen shows it. */
-export function useLiveTicket(ticketId: string): void {
-  const live = useContext(LiveContext);
+/** "open" while pushes arrive; anything else means the screens should poll. */
+export function useLiveState(): LiveState {
+  return useContext(LiveContext).state;
+}
+
+/** `ms` while the socket is down, else false: polling is only the fallback. */
+export function useFallbackPoll(ms: number): number | false {
+  return useLiveState() === "open" ? false : ms;
+}
+
+/** Hear one ticket's events while a screen shows it; refetch it every `pollMs` while the
+ * socket is down. */
+export function useLiveTicket(ticketId: string, pollMs = 20_000): void {
+  const { socket } = useContext(LiveContext);
+  const client = useQueryClient();
+  const poll = useFallbackPoll(pollMs);
   useEffect(() => {
-    if (!live) return;
-    live.subscribe({ ticket_id: ticketId });
-    return () => live.unsubscribe({ ticket_id: ticketId });
-  }, [live, ticketId]);
+    if (!socket) return;
+    socket.subscribe({ ticket_id: ticketId });
+    return () => socket.unsubscribe({ ticket_id: ticketId });
+  }, [socket, ticketId]);
+  useEffect(() => {
+    if (poll === false) return;
+    const id = window.setInterval(() => {
+      void client.invalidateQueries({ queryKey: keys.ticket(ticketId), exact: true });
+      void client.invalidateQueries({ queryKey: keys.comments(ticketId) });
+    }, poll);
+    return () => window.clearInterval(id);
+  }, [client, ticketId, poll]);
+}
+
+/** Hear the teams' channels (new and reassigned tickets) while a queue shows. */
+export function useLiveTeams(teamIds: readonly string[]): void {
+  const { socket } = useContext(LiveContext);
+  const joined = [...new Set(teamIds)].sort().join(",");
+  useEffect(() => {
+    if (!socket || !joined) return;
+    const ids = joined.split(",");
+    for (const team_id of ids) socket.subscribe({ team_id });
+    return () => {
+      for (const team_id of ids) socket.unsubscribe({ team_id });
+    };
+  }, [socket, joined]);
+}
+
+/** Who is typing on this ticket, as this viewer may know it. */
+export function useTypists(ticketId: string, staff: boolean): Typist[] {
+  const { typing } = useContext(LiveContext);
+  const version = useSyncExternalStore(
+    useCallback((notify) => typing.subscribe(notify), [typing]),
+    () => typing.snapshot(),
+  );
+  // `version` is in the deps as the store's change signal.
+  return useMemo(() => visibleTypists(typing.typists(ticketId), staff), [typing, ticketId, staff, version]);
+}
+
+/** Call on every keystroke; the socket sends at most what the server accepts. */
+export function useSendTyping(ticketId: string): (visibility: Visibility) => void {
+  const { socket } = useContext(LiveContext);
+  return useCallback((visibility: Visibility) => void socket?.typing(ticketId, visibility), [socket, ticketId]);
 }

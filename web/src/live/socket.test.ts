@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { LiveSocket, backoffDelay, defaultLiveUrl } from "./socket";
+import { LiveSocket, TYPING_INTERVAL_MS, backoffDelay, defaultLiveUrl } from "./socket";
 
 /** A stand-in for the browser's WebSocket: the test opens, closes and feeds it. */
 class FakeSocket {
@@ -28,7 +28,7 @@ class FakeSocket {
   }
 }
 
-function harness(tokens: (string | null)[]) {
+function harness(tokens: (string | null)[], clock = { now: 0 }) {
   FakeSocket.instances = [];
   const timers: { fn: () => void; ms: number }[] = [];
   const messages: unknown[] = [];
@@ -47,6 +47,7 @@ function harness(tokens: (string | null)[]) {
       return timers.length;
     },
     clearTimer: () => undefined,
+    now: () => clock.now,
   });
   return { live, timers, messages, states };
 }
@@ -106,6 +107,44 @@ describe("LiveSocket", () => {
     timers[0]!.fn();
     await tick();
     expect(FakeSocket.instances).toHaveLength(0);
+  });
+
+  test("subscriptions are counted: the last unsubscribe leaves the channel", async () => {
+    const { live } = harness(["t1"]);
+    live.start();
+    await tick();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    live.subscribe({ team_id: "A" });
+    live.subscribe({ team_id: "A" }); // a second screen hearing the same team
+    live.unsubscribe({ team_id: "A" });
+    live.unsubscribe({ ticket_id: "never" }); // not held: nothing to send
+    expect(socket.sent.map((f) => JSON.parse(f))).toEqual([{ action: "subscribe", team_id: "A" }]);
+    live.unsubscribe({ team_id: "A" });
+    expect(socket.sent.map((f) => JSON.parse(f)).at(-1)).toEqual({ action: "unsubscribe", team_id: "A" });
+    live.stop();
+  });
+
+  test("typing goes only on a subscribed ticket, at most once per interval", async () => {
+    const clock = { now: 10_000 };
+    const { live } = harness(["t1"], clock);
+    live.start();
+    await tick();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    expect(live.typing("T1", "public")).toBe(false); // not subscribed: the server would refuse
+    live.subscribe({ ticket_id: "T1" });
+    expect(live.typing("T1", "public")).toBe(true);
+    clock.now += TYPING_INTERVAL_MS - 1;
+    expect(live.typing("T1", "internal")).toBe(false); // the server's limit is per ticket, any visibility
+    clock.now += 1;
+    expect(live.typing("T1", "internal")).toBe(true);
+    const frames = socket.sent.map((f) => JSON.parse(f)).filter((f) => f.action === "typing");
+    expect(frames).toEqual([
+      { action: "typing", ticket_id: "T1", visibility: "public" },
+      { action: "typing", ticket_id: "T1", visibility: "internal" },
+    ]);
+    live.stop();
   });
 
   test("the URL follows the page's scheme and host", () => {

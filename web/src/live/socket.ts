@@ -3,7 +3,9 @@
  * reconnects with exponential backoff and full jitter after any close, authenticates with
  * a fresh access token each time (as a subprotocol, so it stays out of URLs and logs),
  * subscribes again to what it had, keeps an idle connection alive, and drops duplicate
- * events (delivery is at least once). Screens still poll, so nothing depends on it.
+ * events (delivery is at least once). Subscriptions are counted, so two screens hearing the
+ * same ticket do not unsubscribe each other; typing frames are throttled to what the
+ * server accepts (one per ticket every 2 s).
  */
 
 export type LiveMessage = { type: string } & Record<string, unknown>;
@@ -11,7 +13,11 @@ export type Channel = { ticket_id: string } | { team_id: string };
 export const SUBPROTOCOL = "servicedesk.v1";
 const PING_MS = 4 * 60_000; // API Gateway closes connections idle for 10 minutes
 const SEEN_EVENTS = 500;
+/** The server takes one typing frame per ticket every 2 s; a little more keeps us clear of
+ * its `rate_limited` answer. */
+export const TYPING_INTERVAL_MS = 2_200;
 export type LiveState = "connecting" | "open" | "closed";
+export type Visibility = "public" | "internal";
 
 export interface LiveOptions {
   /** ws(s):// URL; the token goes as the subprotocol "bearer.<token>" (browsers cannot
@@ -26,6 +32,7 @@ export interface LiveOptions {
   createSocket?: (url: string, protocols: string[]) => WebSocket;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  now?: () => number;
 }
 
 /** The delay before reconnect attempt `attempt` (0-based): full jitter, capped. */
@@ -46,7 +53,8 @@ export class LiveSocket {
   private timer: unknown = null;
   private stopped = false;
   private ping: ReturnType<typeof setInterval> | null = null;
-  private readonly channels = new Map<string, Channel>();
+  private readonly channels = new Map<string, { channel: Channel; count: number }>();
+  private readonly lastTyping = new Map<string, number>();
   private readonly seen: string[] = [];
   private readonly options: Required<Omit<LiveOptions, "onState">> & Pick<LiveOptions, "onState">;
 
@@ -58,6 +66,7 @@ export class LiveSocket {
       createSocket: (url, protocols) => new WebSocket(url, protocols),
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      now: Date.now,
       ...options,
     };
   }
@@ -67,16 +76,41 @@ export class LiveSocket {
     void this.connect();
   }
 
-  /** Hear a ticket's or a team's channel, now and after every reconnect. */
+  /** Hear a ticket's or a team's channel, now and after every reconnect. Counted: each
+   * subscribe needs its unsubscribe, and the last one leaves the channel. */
   subscribe(channel: Channel): void {
     const key = channelKey(channel);
-    if (this.channels.has(key)) return;
-    this.channels.set(key, channel);
+    const held = this.channels.get(key);
+    if (held) {
+      held.count += 1;
+      return;
+    }
+    this.channels.set(key, { channel, count: 1 });
     this.send({ type: "frame", action: "subscribe", ...channel });
   }
 
   unsubscribe(channel: Channel): void {
-    if (this.channels.delete(channelKey(channel))) this.send({ type: "frame", action: "unsubscribe", ...channel });
+    const key = channelKey(channel);
+    const held = this.channels.get(key);
+    if (!held) return;
+    held.count -= 1;
+    if (held.count > 0) return;
+    this.channels.delete(key);
+    if ("ticket_id" in channel) this.lastTyping.delete(channel.ticket_id);
+    this.send({ type: "frame", action: "unsubscribe", ...channel });
+  }
+
+  /** Tell the ticket's other viewers that this person is writing (a reply, or a note that
+   * only staff hear about). At most one frame per ticket per TYPING_INTERVAL_MS, and only
+   * on a subscribed ticket, as the server requires. */
+  typing(ticketId: string, visibility: Visibility): boolean {
+    if (!this.channels.has(channelKey({ ticket_id: ticketId }))) return false;
+    const now = this.options.now();
+    const last = this.lastTyping.get(ticketId);
+    if (last !== undefined && now - last < TYPING_INTERVAL_MS) return false;
+    if (!this.send({ type: "frame", action: "typing", ticket_id: ticketId, visibility })) return false;
+    this.lastTyping.set(ticketId, now);
+    return true;
   }
 
   stop(): void {
@@ -125,7 +159,7 @@ export class LiveSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
-      for (const channel of this.channels.values()) this.send({ type: "frame", action: "subscribe", ...channel });
+      for (const { channel } of this.channels.values()) this.send({ type: "frame", action: "subscribe", ...channel });
       this.ping ??= setInterval(() => this.send({ type: "frame", action: "ping" }), PING_MS);
       this.options.onState?.("open");
     };

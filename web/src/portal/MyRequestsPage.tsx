@@ -5,10 +5,13 @@ import { Button, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useTicketList } from "../tickets/queries";
+import { useFallbackPoll } from "../live/LiveProvider";
 
 export default function MyRequestsPage() {
   const me = useMe();
-  const list = useTicketList({ requester_id: me.user.id, sort: "-updated_at", limit: 50 }, { refetchInterval: 30_000 });
+  // Pushes on the person's own channel (replies, status changes) refresh it; polling only
+  // while the socket is down.
+  const list = useTicketList({ requester_id: me.user.id, sort: "-updated_at", limit: 50 }, { refetchInterval: useFallbackPoll(30_000) || undefined });
   const tickets = list.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (

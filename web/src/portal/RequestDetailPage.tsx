@@ -14,6 +14,8 @@ import { CustomFieldValues } from "../tickets/CustomFieldValues";
 import { useTransition } from "../tickets/mutations";
 import { useComments, useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
+import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
+import { MergedNotice } from "../agent/MergedNotice";
 
 const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
   closed: "Close request",
@@ -24,7 +26,10 @@ const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
 function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean }) {
   const transition = useTransition(ticket);
   const [message, setMessage] = useState<string | null>(null);
-  const targets = allowedTransitions(ticket.status, { staff: false, isRequester });
+  // What the server says this person may do, limited to the actions this page offers.
+  const targets = (ticket.allowed_transitions ?? allowedTransitions(ticket.status, { staff: false, isRequester })).filter(
+    (to) => to in ACTION_LABELS,
+  );
   if (!targets.length && !message) return null;
   return (
     <div className="flex flex-wrap items-center gap-2">
@@ -87,6 +92,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
           <span>Opened {formatDateTime(t.created_at)}</span>
         </span>
       </PageHeader>
+      <MergedNotice ticket={t} portal />
       {state.created ? (
         <div className="mb-4">
           <Alert tone="success" title="Request submitted">
@@ -113,7 +119,12 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
             {comments.data ? (
               <Conversation comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
             ) : null}
-            {t.status !== "cancelled" ? <Composer ticketId={t.id} staff={false} /> : null}
+            <TypingIndicator ticketId={t.id} staff={false} />
+            {t.status !== "cancelled" ? (
+              <TypingReporter ticketId={t.id} staff={false}>
+                <Composer ticketId={t.id} staff={false} />
+              </TypingReporter>
+            ) : null}
           </section>
         </div>
         <aside className="space-y-6">

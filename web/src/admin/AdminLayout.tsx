@@ -1,0 +1,39 @@
+import { NavLink, Outlet } from "react-router";
+import { useMe } from "../auth/AuthProvider";
+import { cx } from "../components/ui";
+import { ADMIN_SECTIONS, atLeast } from "./routes";
+
+/** The admin area: its sections (by role) and the section's screen. */
+export default function AdminLayout() {
+  const me = useMe();
+  const sections = ADMIN_SECTIONS.filter((s) => atLeast(me.role, s.min));
+  return (
+    <div className="grid *:min-w-0 gap-6 md:grid-cols-[12rem_1fr]">
+      <nav aria-label="Administration" className="md:border-r md:border-border md:pr-4">
+        <p className="mb-2 hidden font-semibold text-fg-muted md:block" aria-hidden="true">
+          Administration
+        </p>
+        <ul className="flex flex-wrap gap-1 md:flex-col">
+          {sections.map((s) => (
+            <li key={s.path}>
+              <NavLink
+                to={`/admin/${s.path}`}
+                className={({ isActive }) =>
+                  cx(
+                    "block rounded-md px-3 py-2 font-medium",
+                    isActive ? "bg-accent-subtle text-accent-text" : "text-fg hover:bg-surface-muted",
+                  )
+                }
+              >
+                {s.label}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="min-w-0">
+        <Outlet />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,218 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
+import { api, etag, ok } from "../api/client";
+import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
+import { adminKeys, invalidateShared, useAdminTeams, useCategory } from "./api";
+import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
+import { Checkbox, EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
+import { fromSchema, toSchema, type Builder, type JsonSchema } from "./schemaBuilder";
+import type { CategoryRow } from "./types";
+
+interface CategoryForm {
+  name: string;
+  description: string;
+  default_team_id: string;
+  active: boolean;
+  builder: Builder;
+  mode: BuilderMode;
+  json: string;
+}
+
+function toForm(category: CategoryRow | null): CategoryForm {
+  const builder = fromSchema(category?.fields_schema ?? {});
+  return {
+    name: category?.name ?? "",
+    description: category?.description ?? "",
+    default_team_id: category?.default_team_id ?? "",
+    active: category?.active ?? true,
+    builder,
+    mode: "form",
+    json: JSON.stringify(toSchema(builder).schema, null, 2),
+  };
+}
+
+/** The schema the form holds (from the rows or from the JSON text), or why there is none. */
+function schemaOf(form: CategoryForm): { schema: unknown; errors: Errors } {
+  if (form.mode === "form") return toSchema(form.builder);
+  try {
+    return { schema: JSON.parse(form.json) as unknown, errors: {} };
+  } catch (error) {
+    return { schema: null, errors: { fields_schema: `not valid JSON: ${(error as Error).message}` } };
+  }
+}
+
+function validate(form: CategoryForm): Errors {
+  const errors: Errors = { ...schemaOf(form).errors };
+  if (!form.name.trim()) errors.name = "required";
+  return errors;
+}
+
+function body(form: CategoryForm) {
+  return {
+    name: form.name.trim(),
+    description: form.description,
+    default_team_id: form.default_team_id || null,
+    fields_schema: schemaOf(form).schema as Record<string, unknown>,
+  };
+}
+
+function CategoryEditor({ category }: { category: CategoryRow | null }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const teams = useAdminTeams();
+  const editor = useEditor<CategoryRow, CategoryForm>({
+    entity: category,
+    toForm,
+    tag: (c) => etag(c.version),
+    validate,
+    compare: (f) => ({ ...body(f), active: f.active }),
+    create: (form, key) => ok(api.POST("/v1/categories", { params: { header: { "Idempotency-Key": key } }, body: body(form) })),
+    update: (form, base, ifMatch) =>
+      ok(
+        api.PATCH("/v1/categories/{category_id}", {
+          params: { path: { category_id: base.id }, header: { "If-Match": ifMatch } },
+          body: { ...body(form), active: form.active },
+        }),
+      ),
+    reload: category
+      ? () => client.fetchQuery({ queryKey: adminKeys.category(category.id), staleTime: 0, queryFn: () => ok(api.GET("/v1/categories/{category_id}", { params: { path: { category_id: category.id } } })) })
+      : undefined,
+    onSaved: (saved, created) => {
+      client.setQueryData(adminKeys.category(saved.id), saved);
+      void client.invalidateQueries({ queryKey: adminKeys.categories });
+      invalidateShared(client, "categories");
+      if (created) navigate(`/admin/categories/${saved.id}`, { replace: true, state: { created: true } });
+    },
+  });
+  const { form, set, errors } = editor;
+  const preview = useMemo(() => {
+    const { schema, errors: problems } = schemaOf(form);
+    return Object.keys(problems).length ? null : (schema as JsonSchema);
+  }, [form]);
+
+  const [jsonProblem, setJsonProblem] = useState<string | null>(null);
+  function switchMode(mode: BuilderMode) {
+    if (mode === form.mode) return;
+    setJsonProblem(null);
+    if (mode === "json") {
+      editor.setForm((f) => ({ ...f, mode, json: JSON.stringify(toSchema(f.builder).schema, null, 2) }));
+      return;
+    }
+    try {
+      const parsed = JSON.parse(form.json) as unknown;
+      editor.setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
+    } catch (error) {
+      // Stay on the text, which does not parse, and say why.
+      setJsonProblem(`not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const jsonError = form.mode === "json" ? (jsonProblem ?? errors.fields_schema ?? null) : null;
+
+  const placed =
+    form.mode === "form"
+      ? ["name", "description", "default_team_id", "active", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
+      : ["name", "description", "default_team_id", "active", "fields_schema"];
+
+  return (
+    <form className="space-y-6" onSubmit={editor.submit} noValidate>
+      <Card className="space-y-3">
+        <Field label="Name" required error={errors.name}>
+          {(p) => <Input {...p} maxLength={100} value={form.name} onChange={(e) => set("name", e.target.value)} />}
+        </Field>
+        <Field label="Description" error={errors.description} description="Shown to employees when they pick a category.">
+          {(p) => <Textarea {...p} rows={2} maxLength={2000} value={form.description} onChange={(e) => set("description", e.target.value)} />}
+        </Field>
+        <Field label="Default team" error={errors.default_team_id} description="New requests in this category go to this team.">
+          {(p) => (
+            <Select {...p} value={form.default_team_id} onChange={(e) => set("default_team_id", e.target.value)}>
+              <option value="">No default team</option>
+              {(teams.data ?? [])
+                .filter((t) => t.active || t.id === form.default_team_id)
+                .map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+            </Select>
+          )}
+        </Field>
+        {category ? (
+          <Checkbox
+            label="Active"
+            checked={form.active}
+            onChange={(v) => set("active", v)}
+            error={errors.active}
+            description="Inactive categories are not offered for new requests."
+          />
+        ) : null}
+      </Card>
+      <Card>
+        <FieldBuilder
+          builder={form.builder}
+          onChange={(builder) => set("builder", builder)}
+          mode={form.mode}
+          onMode={switchMode}
+          json={form.json}
+          onJson={(json) => {
+            setJsonProblem(null);
+            set("json", json);
+          }}
+          jsonError={jsonError}
+          errors={errors}
+          schema={preview}
+        />
+      </Card>
+      <div className="space-y-3">
+        <EditorStatus editor={editor} placed={placed} savedText={category ? "Saved." : "Category created."} />
+        <div className="flex gap-2">
+          <Button type="submit" variant="primary" busy={editor.saving} disabled={category !== null && !editor.dirty}>
+            {category ? "Save category" : "Create category"}
+          </Button>
+          {category && editor.dirty ? (
+            <Button variant="ghost" onClick={editor.discard}>
+              Discard
+            </Button>
+          ) : null}
+        </div>
+      </div>
+    </form>
+  );
+}
+
+export default function CategoryPage() {
+  const { categoryId = "" } = useParams();
+  const location = useLocation();
+  const creating = categoryId === "new";
+  const category = useCategory(creating ? "" : categoryId);
+  const created = (location.state as { created?: boolean } | null)?.created;
+  return (
+    <>
+      <p className="mb-2">
+        <Link to="/admin/categories" className="text-accent-text underline">
+          ← Categories
+        </Link>
+      </p>
+      {creating ? (
+        <>
+          <PageHeader title="New category">A kind of request, and the extra fields it asks for.</PageHeader>
+          <CategoryEditor category={null} />
+        </>
+      ) : category.isPending ? (
+        <Spinner label="Loading the category" />
+      ) : category.isError ? (
+        <FailureAlert error={category.error} />
+      ) : (
+        <>
+          <PageHeader title={category.data.name}>{category.data.active ? "Offered to employees" : "Inactive"}</PageHeader>
+          {created ? (
+            <div className="mb-4">
+              <Alert tone="success">Category created. Employees can pick it for new requests now.</Alert>
+            </div>
+          ) : null}
+          <CategoryEditor key={category.data.id} category={category.data} />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,251 @@
+import { useMemo, useState } from "react";
+import { Button, Field, Input, Select, Textarea, cx } from "../components/ui";
+import { fieldsFromSchema, initialValues, type RawValues } from "../lib/customFields";
+import { CustomFieldsForm } from "../portal/CustomFieldsForm";
+import { Checkbox } from "./forms";
+import { KIND_LABELS, emptyField, rowErrors, type Builder, type BuilderField, type BuilderKind, type JsonSchema } from "./schemaBuilder";
+
+const KINDS = Object.keys(KIND_LABELS) as BuilderKind[];
+
+function FieldRow({
+  field,
+  index,
+  count,
+  errors,
+  onChange,
+  onMove,
+  onRemove,
+}: {
+  field: BuilderField;
+  index: number;
+  count: number;
+  errors: Record<string, string>;
+  onChange: (field: BuilderField) => void;
+  onMove: (delta: -1 | 1) => void;
+  onRemove: () => void;
+}) {
+  const e = rowErrors(field, errors);
+  const set = <K extends keyof BuilderField>(key: K, value: BuilderField[K]) => onChange({ ...field, [key]: value });
+  const legend = `Field ${index + 1}${field.name ? `: ${field.name}` : ""}`;
+  const hasOptions = field.kind !== "boolean";
+  return (
+    <fieldset className="min-w-0 rounded-md border border-border p-3" data-testid="builder-field">
+      <legend className="px-1 font-semibold">{legend}</legend>
+      <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
+        <Field label="Field name" required error={e.name} description="Used by the API: letters, digits and _.">
+          {(p) => <Input {...p} maxLength={64} spellCheck={false} autoCapitalize="off" value={field.name} onChange={(ev) => set("name", ev.target.value)} />}
+        </Field>
+        <Field label="Label" error={e.title} description="What people see on the form.">
+          {(p) => <Input {...p} maxLength={1000} value={field.title} onChange={(ev) => set("title", ev.target.value)} />}
+        </Field>
+        <Field label="Kind" error={e.type}>
+          {(p) => (
+            <Select {...p} value={field.kind} onChange={(ev) => set("kind", ev.target.value as BuilderKind)}>
+              {KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {KIND_LABELS[k]}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <div className="flex items-end pb-2">
+          <Checkbox label="Required" checked={field.required} onChange={(v) => set("required", v)} />
+        </div>
+        <Field label="Help text" error={e.description} className="sm:col-span-2">
+          {(p) => <Input {...p} maxLength={1000} value={field.description} onChange={(ev) => set("description", ev.target.value)} />}
+        </Field>
+        {hasOptions ? (
+          <Field
+            label={field.kind === "array" ? "Allowed items" : "Allowed values"}
+            error={e.options ?? e.enum}
+            description="One a line; leave empty to allow anything."
+            className="sm:col-span-2"
+          >
+            {(p) => <Textarea {...p} className="min-h-16 font-mono" rows={3} value={field.options} onChange={(ev) => set("options", ev.target.value)} />}
+          </Field>
+        ) : null}
+        {field.kind === "string" ? (
+          <>
+            <Field label="Minimum length" error={e.minLength}>
+              {(p) => <Input {...p} inputMode="numeric" value={field.minLength} onChange={(ev) => set("minLength", ev.target.value)} />}
+            </Field>
+            <Field label="Maximum length" error={e.maxLength}>
+              {(p) => <Input {...p} inputMode="numeric" value={field.maxLength} onChange={(ev) => set("maxLength", ev.target.value)} />}
+            </Field>
+            <Field label="Pattern" error={e.pattern} description="A regular expression the text must match somewhere (anchor it with ^ and $).">
+              {(p) => <Input {...p} className="font-mono" spellCheck={false} maxLength={500} value={field.pattern} onChange={(ev) => set("pattern", ev.target.value)} />}
+            </Field>
+            <Field label="Format" error={e.format}>
+              {(p) => (
+                <Select {...p} value={field.format} onChange={(ev) => set("format", ev.target.value as BuilderField["format"])}>
+                  <option value="">Any text</option>
+                  <option value="date">Date (YYYY-MM-DD)</option>
+                  <option value="email">E-mail address</option>
+                </Select>
+              )}
+            </Field>
+          </>
+        ) : null}
+        {field.kind === "integer" || field.kind === "number" ? (
+          <>
+            <Field label="Minimum" error={e.minimum}>
+              {(p) => <Input {...p} inputMode="decimal" value={field.minimum} onChange={(ev) => set("minimum", ev.target.value)} />}
+            </Field>
+            <Field label="Maximum" error={e.maximum}>
+              {(p) => <Input {...p} inputMode="decimal" value={field.maximum} onChange={(ev) => set("maximum", ev.target.value)} />}
+            </Field>
+          </>
+        ) : null}
+        {field.kind === "boolean" ? (
+          <Field label="Default" error={e.default}>
+            {(p) => (
+              <Select {...p} value={field.default} onChange={(ev) => set("default", ev.target.value)}>
+                <option value="">None</option>
+                <option value="true">Yes</option>
+                <option value="false">No</option>
+              </Select>
+            )}
+          </Field>
+        ) : (
+          <Field label="Default" error={e.default} description={field.kind === "array" ? "Separate items with commas." : undefined}>
+            {(p) => <Input {...p} value={field.default} onChange={(ev) => set("default", ev.target.value)} />}
+          </Field>
+        )}
+      </div>
+      <div className="mt-3 flex flex-wrap gap-2">
+        <Button size="sm" variant="ghost" disabled={index === 0} onClick={() => onMove(-1)}>
+          Move up<span className="sr-only"> {legend}</span>
+        </Button>
+        <Button size="sm" variant="ghost" disabled={index === count - 1} onClick={() => onMove(1)}>
+          Move down<span className="sr-only"> {legend}</span>
+        </Button>
+        <Button size="sm" variant="ghost" onClick={onRemove}>
+          Remove<span className="sr-only"> {legend}</span>
+        </Button>
+      </div>
+    </fieldset>
+  );
+}
+
+/** What the employee's form will look like, from the schema being built. */
+function Preview({ schema }: { schema: JsonSchema }) {
+  const specs = useMemo(() => fieldsFromSchema(schema), [schema]);
+  const [values, setValues] = useState<RawValues>({});
+  const merged = { ...initialValues(specs), ...values };
+  if (!specs.length) return <p className="text-fg-muted">No custom fields: the request form asks for a subject and a description only.</p>;
+  return (
+    <div className="space-y-3">
+      <CustomFieldsForm specs={specs} values={merged} errors={{}} onChange={(name, v) => setValues((all) => ({ ...all, [name]: v }))} />
+    </div>
+  );
+}
+
+export type BuilderMode = "form" | "json";
+
+/**
+ * The custom fields of a category: rows of a form (the usual way), or the JSON itself for
+ * those who prefer it. Switching from JSON back to the form parses it; what does not parse
+ * stays in the text box with the reason.
+ */
+export function FieldBuilder({
+  builder,
+  onChange,
+  mode,
+  onMode,
+  json,
+  onJson,
+  jsonError,
+  errors,
+  schema,
+}: {
+  builder: Builder;
+  onChange: (builder: Builder) => void;
+  mode: BuilderMode;
+  onMode: (mode: BuilderMode) => void;
+  json: string;
+  onJson: (text: string) => void;
+  jsonError: string | null;
+  errors: Record<string, string>;
+  schema: JsonSchema | null;
+}) {
+  const fields = builder.fields;
+  const update = (index: number, field: BuilderField) => onChange({ ...builder, fields: fields.map((f, i) => (i === index ? field : f)) });
+  const move = (index: number, delta: -1 | 1) => {
+    const next = [...fields];
+    const [item] = next.splice(index, 1);
+    if (item) next.splice(index + delta, 0, item);
+    onChange({ ...builder, fields: next });
+  };
+  const schemaErrors = Object.entries(errors).filter(([k]) => k.startsWith("fields_schema."));
+  const tabClass = (active: boolean) =>
+    cx("-mb-px border-b-2 px-3 py-2 font-medium", active ? "border-accent text-accent-text" : "border-transparent text-fg-muted hover:text-fg");
+  return (
+    <section aria-labelledby="fields-heading" className="space-y-3">
+      <div className="flex flex-wrap items-end justify-between gap-2 border-b border-border">
+        <h2 id="fields-heading" className="pb-2 font-semibold">
+          Custom fields
+        </h2>
+        <div role="group" aria-label="Edit the fields as" className="flex gap-1">
+          <button type="button" aria-pressed={mode === "form"} className={tabClass(mode === "form")} onClick={() => onMode("form")}>
+            Form
+          </button>
+          <button type="button" aria-pressed={mode === "json"} className={tabClass(mode === "json")} onClick={() => onMode("json")}>
+            JSON
+          </button>
+        </div>
+      </div>
+      {mode === "form" ? (
+        <>
+          {errors["fields_schema.properties"] ? <p className="font-medium text-danger-text">{errors["fields_schema.properties"]}</p> : null}
+          {fields.length ? null : <p className="text-fg-muted">No custom fields yet.</p>}
+          {fields.map((field, index) => (
+            <FieldRow
+              key={field.key}
+              field={field}
+              index={index}
+              count={fields.length}
+              errors={errors}
+              onChange={(f) => update(index, f)}
+              onMove={(delta) => move(index, delta)}
+              onRemove={() => onChange({ ...builder, fields: fields.filter((_, i) => i !== index) })}
+            />
+          ))}
+          <div className="flex flex-wrap items-center gap-4">
+            <Button onClick={() => onChange({ ...builder, fields: [...fields, emptyField()] })}>Add a field</Button>
+            <Checkbox
+              label="Accept values for fields not listed here"
+              checked={builder.additionalProperties}
+              onChange={(v) => onChange({ ...builder, additionalProperties: v })}
+            />
+          </div>
+        </>
+      ) : (
+        <Field
+          label="Fields schema (JSON)"
+          error={jsonError ?? undefined}
+          description='A JSON Schema subset: {"type": "object", "properties": {…}, "required": […]}; properties of type string, integer, number, boolean or array of strings.'
+        >
+          {(p) => <Textarea {...p} className="min-h-64 font-mono" spellCheck={false} value={json} onChange={(e) => onJson(e.target.value)} />}
+        </Field>
+      )}
+      {mode === "json" && schemaErrors.length ? (
+        <ul className="list-disc pl-5 font-medium text-danger-text" aria-label="Problems in the schema">
+          {schemaErrors.map(([k, v]) => (
+            <li key={k}>
+              <span className="font-mono">{k.replace(/^fields_schema\.?/, "") || "schema"}</span>: {v}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {schema ? (
+        <details className="rounded-md border border-border p-3">
+          <summary className="cursor-pointer font-medium">Preview of the request form</summary>
+          <div className="mt-3">
+            <Preview schema={schema} />
+          </div>
+        </details>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,84 @@
+import { Link } from "react-router";
+import { Badge, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
+import { LEVEL_LABELS } from "../lib/format";
+import { useAdminCategories, useAdminTeams, useCalendars, usePolicies } from "./api";
+import { FailureAlert, ScrollArea } from "./forms";
+import { formatMinutes } from "./format";
+import type { Policy } from "./types";
+
+function useDescribe() {
+  const teams = useAdminTeams();
+  const categories = useAdminCategories();
+  return (policy: Policy): string => {
+    const c = policy.conditions;
+    const parts: string[] = [];
+    if (c.priorities?.length) parts.push(c.priorities.map((p) => LEVEL_LABELS[p]).join(" or "));
+    if (c.team_ids?.length) parts.push(`team ${c.team_ids.map((id) => teams.data?.find((t) => t.id === id)?.name ?? "?").join(" or ")}`);
+    if (c.category_ids?.length)
+      parts.push(`category ${c.category_ids.map((id) => categories.data?.find((x) => x.id === id)?.name ?? "?").join(" or ")}`);
+    if (c.requester_tags?.length) parts.push(`requester tagged ${c.requester_tags.join(" or ")}`);
+    return parts.length ? parts.join("; ") : "Every ticket";
+  };
+}
+
+export default function PoliciesPage() {
+  const policies = usePolicies();
+  const calendars = useCalendars();
+  const describe = useDescribe();
+  const calendarName = (id: string | null) => (id ? (calendars.data?.find((c) => c.id === id)?.name ?? "?") : "24×7");
+  const minutes = (n: number | null) => (n ? formatMinutes(n) : "—");
+  return (
+    <>
+      <PageHeader
+        title="SLA policies"
+        actions={
+          <Link to="/admin/sla-policies/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
+            New policy
+          </Link>
+        }
+      >
+        Tried in order; the first policy that matches a new ticket sets its targets.
+      </PageHeader>
+      <Card>
+        {policies.isPending ? <Spinner label="Loading policies" /> : null}
+        {policies.isError ? <FailureAlert error={policies.error} /> : null}
+        {policies.data && !policies.data.length ? <EmptyState title="No SLA policies yet">Tickets get no targets until you add one.</EmptyState> : null}
+        {policies.data?.length ? (
+          <ScrollArea label="SLA policies table">
+            <table className="w-full text-left">
+              <caption className="sr-only">SLA policies in precedence order</caption>
+              <thead className="border-b border-border text-fg-muted">
+                <tr>
+                  <th scope="col" className="px-2 py-2 font-medium">Position</th>
+                  <th scope="col" className="px-2 py-2 font-medium">Name</th>
+                  <th scope="col" className="px-2 py-2 font-medium">Applies to</th>
+                  <th scope="col" className="px-2 py-2 font-medium">First response</th>
+                  <th scope="col" className="px-2 py-2 font-medium">Resolution</th>
+                  <th scope="col" className="px-2 py-2 font-medium">Calendar</th>
+                  <th scope="col" className="px-2 py-2 font-medium">State</th>
+                </tr>
+              </thead>
+              <tbody data-testid="policy-rows">
+                {policies.data.map((p) => (
+                  <tr key={p.id} className="border-b border-border align-top last:border-0">
+                    <td className="px-2 py-2 font-mono">{p.position}</td>
+                    <td className="px-2 py-2">
+                      <Link to={`/admin/sla-policies/${p.id}`} className="font-medium text-accent-text underline">
+                        {p.name}
+                      </Link>
+                    </td>
+                    <td className="px-2 py-2">{describe(p)}</td>
+                    <td className="whitespace-nowrap px-2 py-2">{minutes(p.first_response_minutes)}</td>
+                    <td className="whitespace-nowrap px-2 py-2">{minutes(p.resolution_minutes)}</td>
+                    <td className="px-2 py-2">{calendarName(p.calendar_id)}</td>
+                    <td className="px-2 py-2">{p.active ? <Badge tone="success">Active</Badge> : <Badge>Inactive</Badge>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollArea>
+        ) : null}
+      </Card>
+    </>
+  );
+}

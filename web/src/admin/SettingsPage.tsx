@@ -1,0 +1,297 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { api } from "../api/client";
+import type { Level } from "../api/types";
+import { Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
+import { LEVELS, LEVEL_LABELS } from "../lib/format";
+import { adminKeys, okTagged, useAttachmentSettings, useTicketSettings, type Tagged } from "./api";
+import { Checkbox, CheckboxGroup, EditorStatus, type Errors, FailureAlert, ScrollArea, toInt, useEditor } from "./forms";
+import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
+
+type Matrix = Record<Level, Record<Level, Level>>;
+
+interface TicketForm {
+  number_prefix: string;
+  reopen_window_days: string;
+  comment_edit_window_minutes: string;
+  agents_see_all: boolean;
+  priority_matrix: Matrix;
+}
+
+function fullMatrix(matrix: TicketSettings["priority_matrix"] | undefined): Matrix {
+  const out = {} as Matrix;
+  for (const impact of LEVELS) {
+    out[impact] = {} as Record<Level, Level>;
+    for (const urgency of LEVELS) out[impact][urgency] = matrix?.[impact]?.[urgency] ?? "medium";
+  }
+  return out;
+}
+
+function ticketForm(tagged: Tagged<TicketSettings> | null): TicketForm {
+  const s = tagged?.data;
+  return {
+    number_prefix: s?.number_prefix ?? "TCK",
+    reopen_window_days: String(s?.reopen_window_days ?? 7),
+    comment_edit_window_minutes: String(s?.comment_edit_window_minutes ?? 15),
+    agents_see_all: s?.agents_see_all ?? false,
+    priority_matrix: fullMatrix(s?.priority_matrix),
+  };
+}
+
+function wholeIn(text: string, min: number, max: number): boolean {
+  const n = toInt(text);
+  return n !== null && Number.isInteger(n) && n >= min && n <= max;
+}
+
+function validateTickets(form: TicketForm): Errors {
+  const errors: Errors = {};
+  if (!/^[A-Z]{2,8}$/.test(form.number_prefix)) errors.number_prefix = "2 to 8 capital letters";
+  if (!wholeIn(form.reopen_window_days, 0, 365)) errors.reopen_window_days = "a whole number of days from 0 to 365";
+  if (!wholeIn(form.comment_edit_window_minutes, 0, 10080)) errors.comment_edit_window_minutes = "a whole number of minutes from 0 to 10080";
+  return errors;
+}
+
+function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) {
+  const client = useQueryClient();
+  const editor = useEditor<Tagged<TicketSettings>, TicketForm>({
+    entity: settings,
+    toForm: ticketForm,
+    tag: (t) => t.etag,
+    validate: validateTickets,
+    update: (form, _base, ifMatch) =>
+      okTagged(
+        api.PUT("/v1/settings/tickets", {
+          params: { header: { "If-Match": ifMatch } },
+          body: {
+            number_prefix: form.number_prefix,
+            reopen_window_days: Number(form.reopen_window_days),
+            comment_edit_window_minutes: Number(form.comment_edit_window_minutes),
+            agents_see_all: form.agents_see_all,
+            priority_matrix: form.priority_matrix,
+          },
+        }),
+      ),
+    reload: () => client.fetchQuery({ queryKey: adminKeys.ticketSettings, staleTime: 0, queryFn: () => okTagged(api.GET("/v1/settings/tickets")) }),
+    onSaved: (saved) => client.setQueryData(adminKeys.ticketSettings, saved),
+  });
+  const { form, set, errors } = editor;
+  const setCell = (impact: Level, urgency: Level, value: Level) =>
+    set("priority_matrix", { ...form.priority_matrix, [impact]: { ...form.priority_matrix[impact], [urgency]: value } });
+  const matrixError = errors.priority_matrix ?? Object.entries(errors).find(([k]) => k.startsWith("priority_matrix."))?.[1];
+  return (
+    <Card aria-labelledby="ticket-settings-heading">
+      <h2 id="ticket-settings-heading" className="mb-3 font-semibold">
+        Tickets
+      </h2>
+      <form className="space-y-4" onSubmit={editor.submit} noValidate>
+        <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
+          <Field label="Number prefix" error={errors.number_prefix} description="New tickets are numbered like TCK-1042.">
+            {(p) => <Input {...p} maxLength={8} autoCapitalize="characters" value={form.number_prefix} onChange={(e) => set("number_prefix", e.target.value.toUpperCase())} />}
+          </Field>
+          <Field label="Reopen window (days)" error={errors.reopen_window_days} description="How long a requester may reopen a resolved ticket.">
+            {(p) => <Input {...p} inputMode="numeric" value={form.reopen_window_days} onChange={(e) => set("reopen_window_days", e.target.value)} />}
+          </Field>
+          <Field label="Comment edit window (minutes)" error={errors.comment_edit_window_minutes} description="How long an author may edit a comment.">
+            {(p) => <Input {...p} inputMode="numeric" value={form.comment_edit_window_minutes} onChange={(e) => set("comment_edit_window_minutes", e.target.value)} />}
+          </Field>
+        </div>
+        <Checkbox
+          label="Agents see every ticket"
+          checked={form.agents_see_all}
+          onChange={(v) => set("agents_see_all", v)}
+          error={errors.agents_see_all}
+          description="Otherwise agents see their teams' tickets and their own."
+        />
+        <fieldset className="min-w-0" aria-describedby={matrixError ? "matrix-error" : "matrix-help"}>
+          <legend className="mb-1 font-medium">Priority from impact and urgency</legend>
+          <p id="matrix-help" className="mb-2 text-fg-muted">
+            The priority a ticket gets when its impact and urgency are set.
+          </p>
+          <ScrollArea label="Priority matrix">
+            <table className="text-left">
+              <caption className="sr-only">Priority by impact (rows) and urgency (columns)</caption>
+              <thead>
+                <tr>
+                  <th scope="col" className="px-2 py-1 font-medium text-fg-muted">
+                    Impact ↓ / Urgency →
+                  </th>
+                  {LEVELS.map((u) => (
+                    <th key={u} scope="col" className="px-2 py-1 font-medium">
+                      {LEVEL_LABELS[u]}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {LEVELS.map((impact) => (
+                  <tr key={impact}>
+                    <th scope="row" className="px-2 py-1 font-medium">
+                      {LEVEL_LABELS[impact]}
+                    </th>
+                    {LEVELS.map((urgency) => (
+                      <td key={urgency} className="px-2 py-1">
+                        <label className="sr-only" htmlFor={`pm-${impact}-${urgency}`}>
+                          Priority for {LEVEL_LABELS[impact]} impact and {LEVEL_LABELS[urgency]} urgency
+                        </label>
+                        <div className="w-32">
+                          <Select
+                            id={`pm-${impact}-${urgency}`}
+                            value={form.priority_matrix[impact][urgency]}
+                            onChange={(e) => setCell(impact, urgency, e.target.value as Level)}
+                          >
+                            {LEVELS.map((l) => (
+                              <option key={l} value={l}>
+                                {LEVEL_LABELS[l]}
+                              </option>
+                            ))}
+                          </Select>
+                        </div>
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollArea>
+          {matrixError ? (
+            <p id="matrix-error" className="mt-1 font-medium text-danger-text">
+              {matrixError}
+            </p>
+          ) : null}
+        </fieldset>
+        <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix"]} />
+        <div className="flex gap-2">
+          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
+            Save ticket settings
+          </Button>
+          {editor.dirty ? (
+            <Button variant="ghost" onClick={editor.discard}>
+              Discard
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+const TYPES: { value: AttachmentType; label: string }[] = [
+  { value: "image/png", label: "PNG images" },
+  { value: "image/jpeg", label: "JPEG images" },
+  { value: "image/gif", label: "GIF images" },
+  { value: "image/webp", label: "WebP images" },
+  { value: "application/pdf", label: "PDF" },
+  { value: "text/plain", label: "Plain text" },
+  { value: "text/csv", label: "CSV" },
+  { value: "application/zip", label: "ZIP archives" },
+  { value: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", label: "Word (.docx)" },
+  { value: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", label: "Excel (.xlsx)" },
+  { value: "application/vnd.openxmlformats-officedocument.presentationml.presentation", label: "PowerPoint (.pptx)" },
+  { value: "application/msword", label: "Word 97 (.doc)" },
+  { value: "application/vnd.ms-excel", label: "Excel 97 (.xls)" },
+  { value: "application/vnd.ms-powerpoint", label: "PowerPoint 97 (.ppt)" },
+];
+const MIB = 1024 * 1024;
+const HARD_MAX_MIB = 100;
+
+interface AttachmentForm {
+  max_size_mib: string;
+  max_per_ticket: string;
+  allowed_types: AttachmentType[];
+}
+
+function attachmentForm(tagged: Tagged<AttachmentSettings> | null): AttachmentForm {
+  const s = tagged?.data;
+  const bytes = s?.max_size_bytes ?? 25 * MIB;
+  return {
+    max_size_mib: String(Math.round((bytes / MIB) * 100) / 100),
+    max_per_ticket: String(s?.max_per_ticket ?? 50),
+    allowed_types: s?.allowed_types ?? TYPES.map((t) => t.value),
+  };
+}
+
+function validateAttachments(form: AttachmentForm): Errors {
+  const errors: Errors = {};
+  const mib = toInt(form.max_size_mib);
+  if (mib === null || mib <= 0 || mib > HARD_MAX_MIB) errors.max_size_bytes = `from a fraction of a MB up to ${HARD_MAX_MIB} MB`;
+  if (!wholeIn(form.max_per_ticket, 1, 1000)) errors.max_per_ticket = "a whole number from 1 to 1000";
+  if (!form.allowed_types.length) errors.allowed_types = "allow at least one kind of file";
+  return errors;
+}
+
+function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSettings> }) {
+  const client = useQueryClient();
+  const editor = useEditor<Tagged<AttachmentSettings>, AttachmentForm>({
+    entity: settings,
+    toForm: attachmentForm,
+    tag: (t) => t.etag,
+    validate: validateAttachments,
+    update: (form, _base, ifMatch) =>
+      okTagged(
+        api.PUT("/v1/settings/attachments", {
+          params: { header: { "If-Match": ifMatch } },
+          body: {
+            max_size_bytes: Math.max(1, Math.round(Number(form.max_size_mib) * MIB)),
+            max_per_ticket: Number(form.max_per_ticket),
+            allowed_types: form.allowed_types,
+          },
+        }),
+      ),
+    reload: () => client.fetchQuery({ queryKey: adminKeys.attachmentSettings, staleTime: 0, queryFn: () => okTagged(api.GET("/v1/settings/attachments")) }),
+    onSaved: (saved) => client.setQueryData(adminKeys.attachmentSettings, saved),
+  });
+  const { form, set, errors } = editor;
+  return (
+    <Card aria-labelledby="attachment-settings-heading">
+      <h2 id="attachment-settings-heading" className="mb-3 font-semibold">
+        Attachments
+      </h2>
+      <form className="space-y-4" onSubmit={editor.submit} noValidate>
+        <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
+          <Field label="Largest file (MB)" error={errors.max_size_bytes} description={`At most ${HARD_MAX_MIB} MB.`}>
+            {(p) => <Input {...p} inputMode="decimal" value={form.max_size_mib} onChange={(e) => set("max_size_mib", e.target.value)} />}
+          </Field>
+          <Field label="Files per ticket" error={errors.max_per_ticket}>
+            {(p) => <Input {...p} inputMode="numeric" value={form.max_per_ticket} onChange={(e) => set("max_per_ticket", e.target.value)} />}
+          </Field>
+        </div>
+        <CheckboxGroup
+          legend="Allowed kinds of file"
+          columns
+          options={TYPES}
+          value={form.allowed_types}
+          onChange={(v) => set("allowed_types", v)}
+          error={errors.allowed_types ?? Object.entries(errors).find(([k]) => k.startsWith("allowed_types."))?.[1]}
+        />
+        <EditorStatus editor={editor} placed={["max_size_bytes", "max_per_ticket", "allowed_types"]} />
+        <div className="flex gap-2">
+          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
+            Save attachment limits
+          </Button>
+          {editor.dirty ? (
+            <Button variant="ghost" onClick={editor.discard}>
+              Discard
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+export default function SettingsPage() {
+  const tickets = useTicketSettings();
+  const attachments = useAttachmentSettings();
+  return (
+    <>
+      <PageHeader title="Settings">How tickets are numbered and handled, and what people may attach.</PageHeader>
+      <div className="space-y-6">
+        {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
+        {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
+        {tickets.data ? <TicketSettingsForm settings={tickets.data} /> : null}
+        {attachments.isPending ? <Spinner label="Loading attachment limits" /> : null}
+        {attachments.isError ? <FailureAlert error={attachments.error} /> : null}
+        {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,364 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { api, etag, idempotencyKey, ok } from "../api/client";
+import { ApiError, describeError } from "../api/problem";
+import type { Role } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
+import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
+import { formatDateTime, formatRelative } from "../lib/format";
+import { adminKeys, invalidateShared } from "./api";
+import { ConfirmButton, type Errors, FailureAlert, ScrollArea } from "./forms";
+import type { Invitation, UserRow } from "./types";
+
+export const ROLES: { value: Role; label: string }[] = [
+  { value: "requester", label: "Employee (requester)" },
+  { value: "agent", label: "Agent" },
+  { value: "manager", label: "Manager" },
+  { value: "admin", label: "Admin" },
+];
+const ROLE_LABEL = Object.fromEntries(ROLES.map((r) => [r.value, r.label])) as Record<Role, string>;
+
+function InviteForm() {
+  const client = useQueryClient();
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<Role>("requester");
+  const [errors, setErrors] = useState<Errors>({});
+  const [failure, setFailure] = useState<unknown>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const [key, setKey] = useState<{ key: string; body: string } | null>(null);
+  const invite = useMutation({
+    mutationFn: (args: { body: { email: string; role: Role }; key: string }) =>
+      // The route declares no response model (an API gap): it answers an InvitationPublic.
+      ok(api.POST("/v1/users/invitations", { body: args.body, params: { header: { "Idempotency-Key": args.key } } })) as Promise<Invitation>,
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setSent(null);
+    setFailure(null);
+    const body = { email: email.trim(), role };
+    if (!body.email) {
+      setErrors({ email: "required" });
+      return;
+    }
+    setErrors({});
+    const serialized = JSON.stringify(body);
+    const attempt = key?.body === serialized ? key : { key: idempotencyKey(), body: serialized };
+    setKey(attempt);
+    try {
+      const invitation = await invite.mutateAsync({ body, key: attempt.key });
+      setSent(invitation.email);
+      setEmail("");
+      setKey(null);
+      void client.invalidateQueries({ queryKey: adminKeys.invitations });
+    } catch (error) {
+      if (error instanceof ApiError) setErrors(error.fieldErrors);
+      setFailure(error);
+    }
+  }
+
+  return (
+    <Card aria-labelledby="invite-heading">
+      <h2 id="invite-heading" className="mb-3 font-semibold">
+        Invite someone
+      </h2>
+      <form onSubmit={submit} noValidate className="grid *:min-w-0 gap-3 sm:grid-cols-[1fr_14rem_auto] sm:items-start">
+        <Field label="E-mail" error={errors.email} required>
+          {(p) => <Input {...p} type="email" autoComplete="off" maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} />}
+        </Field>
+        <Field label="Role" error={errors.role}>
+          {(p) => (
+            <Select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+              {ROLES.map((r) => (
+                <option key={r.value} value={r.value}>
+                  {r.label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Button type="submit" variant="primary" busy={invite.isPending} className="sm:mt-6">
+          Send invitation
+        </Button>
+      </form>
+      <div className="mt-3" aria-live="polite">
+        {failure ? <FailureAlert error={failure} errors={errors} placed={["email", "role"]} /> : null}
+        {sent ? <Alert tone="success">Invitation sent to {sent}. It is valid for a limited time.</Alert> : null}
+      </div>
+    </Card>
+  );
+}
+
+function invitationState(invitation: Invitation): { tone: "success" | "neutral" | "info" | "warning"; text: string } {
+  if (invitation.accepted_at) return { tone: "success", text: "Accepted" };
+  if (invitation.revoked_at) return { tone: "neutral", text: "Revoked" };
+  if (new Date(invitation.expires_at).getTime() < Date.now()) return { tone: "warning", text: "Expired" };
+  return { tone: "info", text: "Pending" };
+}
+
+function Invitations() {
+  const client = useQueryClient();
+  const invitations = useQuery({
+    queryKey: adminKeys.invitations,
+    queryFn: ({ signal }) => ok(api.GET("/v1/users/invitations", { params: { query: { limit: 50 } }, signal })),
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/v1/users/invitations/{invitation_id}", { params: { path: { invitation_id: id } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: adminKeys.invitations }),
+  });
+  return (
+    <Card aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading" className="mb-3 font-semibold">
+        Invitations
+      </h2>
+      {invitations.isPending ? <Spinner label="Loading invitations" /> : null}
+      {invitations.isError ? <FailureAlert error={invitations.error} /> : null}
+      {revoke.isError ? <FailureAlert error={revoke.error} /> : null}
+      {invitations.data && !invitations.data.items.length ? <p className="text-fg-muted">No invitations yet.</p> : null}
+      {invitations.data?.items.length ? (
+        <ScrollArea label="Invitations table">
+          <table className="w-full text-left">
+            <caption className="sr-only">Invitations, newest first</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-2 font-medium">E-mail</th>
+                <th scope="col" className="px-2 py-2 font-medium">Role</th>
+                <th scope="col" className="px-2 py-2 font-medium">Sent</th>
+                <th scope="col" className="px-2 py-2 font-medium">State</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {invitations.data.items.map((inv) => {
+                const state = invitationState(inv);
+                return (
+                  <tr key={inv.id} className="border-b border-border last:border-0">
+                    <td className="min-w-48 break-all px-2 py-2">{inv.email}</td>
+                    <td className="px-2 py-2">{ROLE_LABEL[inv.role]}</td>
+                    <td className="whitespace-nowrap px-2 py-2 text-fg-muted" title={formatDateTime(inv.created_at)}>
+                      {formatRelative(inv.created_at)}
+                    </td>
+                    <td className="px-2 py-2">
+                      <Badge tone={state.tone}>{state.text}</Badge>
+                    </td>
+                    <td className="px-2 py-2 text-right">
+                      {state.text === "Pending" ? (
+                        <ConfirmButton confirmLabel={`Revoke ${inv.email}`} busy={revoke.isPending && revoke.variables === inv.id} onConfirm={() => revoke.mutate(inv.id)}>
+                          Revoke
+                        </ConfirmButton>
+                      ) : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </ScrollArea>
+      ) : null}
+    </Card>
+  );
+}
+
+/** One person: their role (saved with the version read) and deactivation. */
+function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; onConflict: () => Promise<void> }) {
+  const client = useQueryClient();
+  // The role picked but not saved yet (kept through a failed save and a reload).
+  const [choice, setChoice] = useState<Role | null>(null);
+  const [message, setMessage] = useState<{ tone: "danger" | "warning" | "success"; text: string } | null>(null);
+  const [pending, setPending] = useState(false);
+  const role = choice ?? user.role;
+  const dirty = role !== user.role;
+  const setRole = (value: Role) => setChoice(value === user.role ? null : value);
+
+  async function patch(body: { role?: Role; active?: boolean }, done: string) {
+    setMessage(null);
+    setPending(true);
+    try {
+      await ok(
+        api.PATCH("/v1/users/{user_id}", {
+          params: { path: { user_id: user.id }, header: { "If-Match": etag(user.version) } },
+          body,
+        }),
+      );
+      invalidateShared(client, "users");
+      await client.invalidateQueries({ queryKey: ["admin", "users"] });
+      if (body.role) setChoice(null);
+      setMessage({ tone: "success", text: done });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        setMessage({ tone: "warning", text: "Changed by someone else: reloaded. Check and save again." });
+        await onConflict();
+      } else {
+        setMessage({ tone: "danger", text: describeError(error) });
+      }
+    } finally {
+      setPending(false);
+    }
+  }
+
+  const roleId = `role-${user.id}`;
+  return (
+    <tr className="border-b border-border align-top last:border-0">
+      <td className="min-w-44 px-2 py-2">
+        <span className="font-medium">{user.name}</span>
+        {isMe ? <span className="text-fg-muted"> (you)</span> : null}
+        <span className="block break-all text-fg-muted">{user.email}</span>
+      </td>
+      <td className="px-2 py-2">
+        <label htmlFor={roleId} className="sr-only">
+          Role of {user.name}
+        </label>
+        <div className="flex flex-wrap items-center gap-2">
+          <div className="w-52 max-w-full">
+            <Select id={roleId} value={role} disabled={isMe} onChange={(e) => setRole(e.target.value as Role)}>
+              {ROLES.map((r) => (
+                <option key={r.value} value={r.value}>
+                  {r.label}
+                </option>
+              ))}
+            </Select>
+          </div>
+          {dirty ? (
+            <Button size="sm" variant="primary" busy={pending} onClick={() => void patch({ role }, `${user.name} is now ${ROLE_LABEL[role]}.`)}>
+              Save role
+            </Button>
+          ) : null}
+        </div>
+      </td>
+      <td className="px-2 py-2">
+        {user.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Deactivated</Badge>}
+      </td>
+      <td className="px-2 py-2">
+        {isMe ? null : user.active ? (
+          <ConfirmButton confirmLabel={`Deactivate ${user.name}`} busy={pending && !dirty} onConfirm={() => void patch({ active: false }, `${user.name} was deactivated.`)}>
+            Deactivate
+          </ConfirmButton>
+        ) : (
+          <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, `${user.name} was reactivated.`)}>
+            Reactivate
+          </Button>
+        )}
+        <div aria-live="polite">
+          {message ? (
+            <p className={message.tone === "success" ? "mt-1 text-success-text" : message.tone === "warning" ? "mt-1 text-warning-text" : "mt-1 text-danger-text"}>
+              {message.text}
+            </p>
+          ) : null}
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+function People() {
+  const me = useMe();
+  const client = useQueryClient();
+  const [text, setText] = useState("");
+  const [filters, setFilters] = useState<{ q: string; role: Role | ""; active: "" | "true" | "false" }>({ q: "", role: "", active: "" });
+  useEffect(() => {
+    const id = window.setTimeout(() => setFilters((f) => (f.q === text.trim() ? f : { ...f, q: text.trim() })), 300);
+    return () => window.clearTimeout(id);
+  }, [text]);
+  const users = useInfiniteQuery({
+    queryKey: adminKeys.users(filters),
+    queryFn: ({ pageParam, signal }) =>
+      ok(
+        api.GET("/v1/users", {
+          params: {
+            query: {
+              limit: 50,
+              cursor: pageParam,
+              q: filters.q || null,
+              role: filters.role || null,
+              active: filters.active === "" ? null : filters.active === "true",
+            },
+          },
+          signal,
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor ?? null,
+  });
+  const rows = users.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <Card aria-labelledby="people-heading">
+      <h2 id="people-heading" className="mb-3 font-semibold">
+        People
+      </h2>
+      <div className="mb-3 grid gap-3 sm:grid-cols-3" role="search" aria-label="Filter people">
+        <Field label="Search">
+          {(p) => <Input {...p} type="search" placeholder="Name or e-mail" value={text} onChange={(e) => setText(e.target.value)} />}
+        </Field>
+        <Field label="Role">
+          {(p) => (
+            <Select {...p} value={filters.role} onChange={(e) => setFilters((f) => ({ ...f, role: e.target.value as Role | "" }))}>
+              <option value="">Any role</option>
+              {ROLES.map((r) => (
+                <option key={r.value} value={r.value}>
+                  {r.label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="State">
+          {(p) => (
+            <Select {...p} value={filters.active} onChange={(e) => setFilters((f) => ({ ...f, active: e.target.value as "" | "true" | "false" }))}>
+              <option value="">Active and deactivated</option>
+              <option value="true">Active</option>
+              <option value="false">Deactivated</option>
+            </Select>
+          )}
+        </Field>
+      </div>
+      {users.isPending ? <Spinner label="Loading people" /> : null}
+      {users.isError ? <FailureAlert error={users.error} /> : null}
+      {users.isSuccess && !rows.length ? <EmptyState title="Nobody matches" /> : null}
+      {rows.length ? (
+        <ScrollArea label="People table">
+          <table className="w-full text-left">
+            <caption className="sr-only">People in this organisation</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-2 font-medium">Person</th>
+                <th scope="col" className="px-2 py-2 font-medium">Role</th>
+                <th scope="col" className="px-2 py-2 font-medium">State</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody data-testid="user-rows">
+              {rows.map((u) => (
+                <UserLine
+                  key={u.id}
+                  user={u}
+                  isMe={u.id === me.user.id}
+                  onConflict={() => client.invalidateQueries({ queryKey: ["admin", "users"] })}
+                />
+              ))}
+            </tbody>
+          </table>
+        </ScrollArea>
+      ) : null}
+      {users.hasNextPage ? (
+        <div className="mt-3 text-center">
+          <Button onClick={() => void users.fetchNextPage()} busy={users.isFetchingNextPage}>
+            Load more
+          </Button>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+export default function UsersPage() {
+  return (
+    <>
+      <PageHeader title="Users">Invite people, change their role, deactivate those who left.</PageHeader>
+      <div className="space-y-6">
+        <InviteForm />
+        <People />
+        <Invitations />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,236 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { api, etag, ok } from "../api/client";
+import { Alert, Badge, Button, Card, PageHeader, Spinner } from "../components/ui";
+import { formatDateTime, formatRelative } from "../lib/format";
+import { adminKeys, useDeliveries, useWebhook } from "./api";
+import { ConfirmButton, EditorStatus, FailureAlert, ScrollArea, useEditor } from "./forms";
+import type { Delivery, Webhook } from "./types";
+import { SecretNotice, WebhookFields, WebhookState, validateWebhook, webhookForm, type WebhookForm } from "./WebhooksPage";
+
+const TRIGGERS: Record<Delivery["trigger"], string> = { event: "Event", retry: "Retry", redeliver: "Redelivery", ping: "Test ping" };
+
+function outcome(d: Delivery): string {
+  if (d.success) return `Delivered (${d.status_code ?? "?"})`;
+  if (d.status_code) return `Failed (${d.status_code})`;
+  return "Failed (no answer)";
+}
+
+function DeliveryLog({ hook }: { hook: Webhook }) {
+  const client = useQueryClient();
+  const deliveries = useDeliveries(hook.id);
+  const [notice, setNotice] = useState<{ tone: "success" | "danger"; text: string } | null>(null);
+  const refresh = () => client.invalidateQueries({ queryKey: adminKeys.deliveries(hook.id) });
+  const ping = useMutation({
+    mutationFn: () => ok(api.POST("/v1/webhooks/{webhook_id}/ping", { params: { path: { webhook_id: hook.id } } })),
+    onSuccess: (d) => {
+      setNotice({ tone: d.success ? "success" : "danger", text: `Test ping: ${outcome(d)} in ${d.latency_ms} ms.` });
+      void refresh();
+      void client.invalidateQueries({ queryKey: adminKeys.webhook(hook.id) });
+    },
+    onError: () => setNotice(null),
+  });
+  const redeliver = useMutation({
+    mutationFn: (id: string) =>
+      ok(api.POST("/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", { params: { path: { webhook_id: hook.id, delivery_id: id } } })),
+    onSuccess: (d) => {
+      setNotice({ tone: d.success ? "success" : "danger", text: `Redelivery of ${d.event_type}: ${outcome(d)} in ${d.latency_ms} ms.` });
+      void refresh();
+    },
+    onError: () => setNotice(null),
+  });
+  const rows = deliveries.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <Card aria-labelledby="deliveries-heading">
+      <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+        <h2 id="deliveries-heading" className="font-semibold">
+          Delivery log
+        </h2>
+        <div className="flex gap-2">
+          <Button size="sm" onClick={() => void refresh()} busy={deliveries.isFetching && !deliveries.isFetchingNextPage}>
+            Refresh
+          </Button>
+          <Button size="sm" variant="primary" busy={ping.isPending} onClick={() => ping.mutate()}>
+            Send test ping
+          </Button>
+        </div>
+      </div>
+      <div aria-live="polite" className="mb-3 space-y-2">
+        {notice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
+        {ping.isError ? <FailureAlert error={ping.error} /> : null}
+        {redeliver.isError ? <FailureAlert error={redeliver.error} /> : null}
+      </div>
+      {deliveries.isPending ? <Spinner label="Loading deliveries" /> : null}
+      {deliveries.isError ? <FailureAlert error={deliveries.error} /> : null}
+      {deliveries.isSuccess && !rows.length ? <p className="text-fg-muted">Nothing delivered yet. Send a test ping to try the endpoint.</p> : null}
+      {rows.length ? (
+        <ScrollArea label="Delivery log table">
+          <table className="w-full text-left">
+            <caption className="sr-only">Deliveries, newest first</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-2 font-medium">When</th>
+                <th scope="col" className="px-2 py-2 font-medium">Event</th>
+                <th scope="col" className="px-2 py-2 font-medium">Trigger</th>
+                <th scope="col" className="px-2 py-2 font-medium">Result</th>
+                <th scope="col" className="px-2 py-2 font-medium">Time</th>
+                <th scope="col" className="px-2 py-2 font-medium">Details</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody data-testid="delivery-rows">
+              {rows.map((d) => (
+                <tr key={d.id} className="border-b border-border align-top last:border-0">
+                  <td className="whitespace-nowrap px-2 py-2" title={formatDateTime(d.created_at)}>
+                    {formatRelative(d.created_at)}
+                  </td>
+                  <td className="px-2 py-2 font-mono">{d.event_type}</td>
+                  <td className="px-2 py-2">
+                    {TRIGGERS[d.trigger]}
+                    {d.attempt > 1 ? <span className="text-fg-muted"> · attempt {d.attempt}</span> : null}
+                  </td>
+                  <td className="px-2 py-2">
+                    <Badge tone={d.success ? "success" : "danger"}>{outcome(d)}</Badge>
+                    {d.retry_in_seconds ? <span className="block text-fg-muted">next try in {d.retry_in_seconds} s</span> : null}
+                  </td>
+                  <td className="whitespace-nowrap px-2 py-2">{d.latency_ms} ms</td>
+                  <td className="max-w-xs px-2 py-2">
+                    {d.error || d.response_snippet ? (
+                      <details>
+                        <summary className="cursor-pointer">{d.error ? "Error" : "Response"}</summary>
+                        <pre className="mt-1 whitespace-pre-wrap break-all font-mono text-xs">{d.error ?? d.response_snippet}</pre>
+                      </details>
+                    ) : (
+                      <span className="text-fg-muted">—</span>
+                    )}
+                  </td>
+                  <td className="px-2 py-2">
+                    <Button size="sm" busy={redeliver.isPending && redeliver.variables === d.id} onClick={() => redeliver.mutate(d.id)}>
+                      Redeliver<span className="sr-only"> {d.event_type} of {formatDateTime(d.created_at)}</span>
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollArea>
+      ) : null}
+      {deliveries.hasNextPage ? (
+        <div className="mt-3 text-center">
+          <Button onClick={() => void deliveries.fetchNextPage()} busy={deliveries.isFetchingNextPage}>
+            Load older
+          </Button>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+function WebhookEditor({ hook }: { hook: Webhook }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const [secret, setSecret] = useState<string | null>(null);
+  const load = () => ok(api.GET("/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: hook.id } } }));
+  const editor = useEditor<Webhook, WebhookForm>({
+    entity: hook,
+    toForm: webhookForm,
+    tag: (h) => etag(h.version),
+    validate: validateWebhook,
+    update: (form, base, ifMatch) =>
+      ok(
+        api.PATCH("/v1/webhooks/{webhook_id}", {
+          params: { path: { webhook_id: base.id }, header: { "If-Match": ifMatch } },
+          body: { url: form.url.trim(), event_types: form.event_types, active: form.active },
+        }),
+      ),
+    reload: () => client.fetchQuery({ queryKey: adminKeys.webhook(hook.id), staleTime: 0, queryFn: load }),
+    onSaved: (saved) => {
+      client.setQueryData(adminKeys.webhook(saved.id), saved);
+      void client.invalidateQueries({ queryKey: adminKeys.webhooks });
+    },
+  });
+  const rotate = useMutation({
+    mutationFn: () => ok(api.POST("/v1/webhooks/{webhook_id}/rotate-secret", { params: { path: { webhook_id: hook.id } } })),
+    onSuccess: (h) => setSecret(h.secret),
+  });
+  const remove = useMutation({
+    mutationFn: () => ok(api.DELETE("/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: hook.id } } })),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: adminKeys.webhooks });
+      navigate("/admin/webhooks", { replace: true });
+    },
+  });
+  return (
+    <Card aria-labelledby="webhook-settings-heading">
+      <h2 id="webhook-settings-heading" className="mb-3 font-semibold">
+        Settings
+      </h2>
+      {hook.disabled_at ? (
+        <div className="mb-3">
+          <Alert tone="danger" title={`Disabled ${formatRelative(hook.disabled_at)}`}>
+            {hook.disabled_reason ?? "Too many failed deliveries."} Tick Active and save to turn it on again.
+          </Alert>
+        </div>
+      ) : null}
+      <form className="space-y-3" onSubmit={editor.submit} noValidate>
+        <WebhookFields form={editor.form} set={editor.set} errors={editor.errors} showActive />
+        <EditorStatus editor={editor} placed={["url", "event_types", "active"]} />
+        <div className="flex flex-wrap gap-2">
+          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
+            Save webhook
+          </Button>
+          {editor.dirty ? (
+            <Button variant="ghost" onClick={editor.discard}>
+              Discard
+            </Button>
+          ) : null}
+        </div>
+      </form>
+      <div className="mt-6 space-y-3 border-t border-border pt-4">
+        <h3 className="font-semibold">Signing secret</h3>
+        {secret ? <SecretNotice secret={secret} onDone={() => setSecret(null)} /> : null}
+        {rotate.isError ? <FailureAlert error={rotate.error} /> : null}
+        {remove.isError ? <FailureAlert error={remove.error} /> : null}
+        <div className="flex flex-wrap gap-2">
+          <ConfirmButton size="md" confirmLabel="Make a new secret" busy={rotate.isPending} onConfirm={() => rotate.mutate()}>
+            Rotate secret
+          </ConfirmButton>
+          <ConfirmButton size="md" confirmLabel="Delete webhook and log" busy={remove.isPending} onConfirm={() => remove.mutate()}>
+            Delete
+          </ConfirmButton>
+        </div>
+        <p className="text-fg-muted">After a rotation the old secret keeps signing for 24 hours, so receivers can switch.</p>
+      </div>
+    </Card>
+  );
+}
+
+export default function WebhookPage() {
+  const { webhookId = "" } = useParams();
+  const hook = useWebhook(webhookId);
+  return (
+    <>
+      <p className="mb-2">
+        <Link to="/admin/webhooks" className="text-accent-text underline">
+          ← Webhooks
+        </Link>
+      </p>
+      {hook.isPending ? <Spinner label="Loading the webhook" /> : null}
+      {hook.isError ? <FailureAlert error={hook.error} /> : null}
+      {hook.data ? (
+        <>
+          <PageHeader title={<span className="break-all">{hook.data.url}</span>}>
+            <span className="inline-flex items-center gap-2">
+              <WebhookState hook={hook.data} /> created {formatRelative(hook.data.created_at)}
+            </span>
+          </PageHeader>
+          <div className="grid *:min-w-0 gap-6 xl:grid-cols-[24rem_1fr]">
+            <WebhookEditor key={hook.data.id} hook={hook.data} />
+            <DeliveryLog hook={hook.data} />
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}

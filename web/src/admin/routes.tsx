@@ -1,0 +1,109 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { Navigate, type RouteObject } from "react-router";
+import type { Role } from "../api/types";
+import { useAuth } from "../auth/AuthProvider";
+import { Spinner } from "../components/ui";
+
+// Everything here is loaded on demand: the dashboard and the admin screens do not count
+// towards the initial JavaScript (web/scripts/bundle-size.mjs).
+const DashboardPage = lazy(() => import("../manager/DashboardPage"));
+const AdminLayout = lazy(() => import("./AdminLayout"));
+const UsersPage = lazy(() => import("./UsersPage"));
+const TeamsPage = lazy(() => import("./TeamsPage"));
+const TeamPage = lazy(() => import("./TeamPage"));
+const CategoriesPage = lazy(() => import("./CategoriesPage"));
+const CategoryPage = lazy(() => import("./CategoryPage"));
+const CalendarsPage = lazy(() => import("./CalendarsPage"));
+const CalendarPage = lazy(() => import("./CalendarPage"));
+const PoliciesPage = lazy(() => import("./PoliciesPage"));
+const PolicyPage = lazy(() => import("./PolicyPage"));
+const WebhooksPage = lazy(() => import("./WebhooksPage"));
+const WebhookPage = lazy(() => import("./WebhookPage"));
+const SettingsPage = lazy(() => import("./SettingsPage"));
+
+const RANK: Record<Role, number> = { requester: 0, agent: 1, manager: 2, admin: 3 };
+
+export function atLeast(role: Role | undefined, min: Role): boolean {
+  return role !== undefined && RANK[role] >= RANK[min];
+}
+
+/** Managers run teams, categories, calendars and SLA policies; admins also people,
+ * webhooks and tenant settings (the API enforces the same). */
+export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
+  { path: "users", label: "Users", min: "admin" },
+  { path: "teams", label: "Teams", min: "manager" },
+  { path: "categories", label: "Categories", min: "manager" },
+  { path: "calendars", label: "Calendars", min: "manager" },
+  { path: "sla-policies", label: "SLA policies", min: "manager" },
+  { path: "webhooks", label: "Webhooks", min: "admin" },
+  { path: "settings", label: "Settings", min: "admin" },
+];
+
+/** Screens for a role and above; anyone else goes home (the API would answer 403 anyway). */
+export function RequireRole({ min, children }: { min: Role; children: ReactNode }) {
+  const { state } = useAuth();
+  if (state.status !== "signedIn") return null;
+  if (!atLeast(state.me.role, min)) return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+function Loading({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <div className="py-12 text-center">
+          <Spinner label="Loading" />
+        </div>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
+
+function section(path: string, min: Role, page: ReactNode): RouteObject {
+  return {
+    path,
+    element: (
+      <RequireRole min={min}>
+        <Loading>{page}</Loading>
+      </RequireRole>
+    ),
+  };
+}
+
+function AdminHome() {
+  const { state } = useAuth();
+  const role = state.status === "signedIn" ? state.me.role : undefined;
+  return <Navigate to={atLeast(role, "admin") ? "/admin/users" : "/admin/teams"} replace />;
+}
+
+/** The manager's and admin's routes, children of the signed-in shell. */
+export const managerRoutes: RouteObject[] = [
+  section("/dashboard", "manager", <DashboardPage />),
+  {
+    path: "/admin",
+    element: (
+      <RequireRole min="manager">
+        <Loading>
+          <AdminLayout />
+        </Loading>
+      </RequireRole>
+    ),
+    children: [
+      { index: true, element: <AdminHome /> },
+      section("users", "admin", <UsersPage />),
+      section("teams", "manager", <TeamsPage />),
+      section("teams/:teamId", "manager", <TeamPage />),
+      section("categories", "manager", <CategoriesPage />),
+      section("categories/:categoryId", "manager", <CategoryPage />),
+      section("calendars", "manager", <CalendarsPage />),
+      section("calendars/:calendarId", "manager", <CalendarPage />),
+      section("sla-policies", "manager", <PoliciesPage />),
+      section("sla-policies/:policyId", "manager", <PolicyPage />),
+      section("webhooks", "admin", <WebhooksPage />),
+      section("webhooks/:webhookId", "admin", <WebhookPage />),
+      section("settings", "admin", <SettingsPage />),
+    ],
+  },
+];

@@ -1,0 +1,26 @@
+import type { components, paths } from "../api/schema";
+
+type Schemas = components["schemas"];
+export type UserRow = Schemas["UserPublic"];
+export type Invitation = Schemas["InvitationPublic"];
+export type TeamRow = Schemas["TeamPublic"];
+export type TeamDetail = Schemas["TeamDetail"];
+export type TeamMember = Schemas["TeamMemberPublic"];
+export type AssignmentStrategy = Schemas["AssignmentStrategy"];
+export type CategoryRow = Schemas["CategoryPublic"];
+export type Calendar = Schemas["CalendarPublic"];
+export type WorkInterval = Schemas["WorkInterval"];
+export type Policy = Schemas["PolicyPublic"];
+export type PolicyBody = Schemas["PolicyCreate"];
+export type Escalation = Schemas["Escalation"];
+export type Webhook = Schemas["WebhookPublic"];
+export type WebhookWithSecret = Schemas["WebhookWithSecret"];
+export type Delivery = Schemas["DeliveryPublic"];
+export type TicketSettings = Schemas["TicketSettings"];
+export type AttachmentSettings = Schemas["AttachmentSettings"];
+export type ComplianceReport = Schemas["ComplianceReport"];
+export type ComplianceRow = Schemas["ComplianceRow"];
+export type WebhookEvent = NonNullable<Schemas["WebhookCreate"]["event_types"]>[number];
+export type AttachmentType = NonNullable<AttachmentSettings["allowed_types"]>[number];
+export type PauseStatus = NonNullable<PolicyBody["pause_statuses"]>[number];
+export type ComplianceGroup = NonNullable<NonNullable<paths["/v1/reports/sla-compliance"]["get"]["parameters"]["query"]>["group_by"]>;

@@ -1,0 +1,206 @@
+/**
+ * Small hand-made charts: no chart library (nothing to download, nothing to lazy-load),
+ * colours only from the design tokens, and a text alternative for every one. Categorical
+ * figures are tables whose cells carry a bar (the numbers are the content, the bars are
+ * decoration); the time series is an SVG with a summary label and its data as a table.
+ */
+import { useEffect, useId, useRef, useState, type ReactNode, type RefObject } from "react";
+import { cx } from "../components/ui";
+import { niceMax } from "./metrics";
+
+const number = new Intl.NumberFormat();
+const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
+
+export function formatPercent(value: number | null): string {
+  return value === null ? "—" : percent.format(value);
+}
+
+export type BarTone = "accent" | "success" | "warning" | "danger" | "neutral";
+const BAR: Record<BarTone, string> = {
+  accent: "bg-accent-text",
+  success: "bg-success-text",
+  warning: "bg-warning-text",
+  danger: "bg-danger-text",
+  neutral: "bg-neutral-text",
+};
+const FILL: Record<BarTone, string> = {
+  accent: "fill-accent-text",
+  success: "fill-success-text",
+  warning: "fill-warning-text",
+  danger: "fill-danger-text",
+  neutral: "fill-neutral-text",
+};
+
+export interface BarRow {
+  label: ReactNode;
+  value: number;
+  tone?: BarTone;
+}
+
+/** A horizontal bar chart that is a table: label, count, share, and a bar for the eye. */
+export function BarTable({ caption, rows, valueHeader = "Tickets", testId }: { caption: string; rows: BarRow[]; valueHeader?: string; testId?: string }) {
+  const total = rows.reduce((sum, r) => sum + r.value, 0);
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  return (
+    <table className="w-full table-fixed text-left" data-testid={testId}>
+      <caption className="sr-only">{caption}</caption>
+      <thead className="sr-only">
+        <tr>
+          <th scope="col">Group</th>
+          <th scope="col">{valueHeader}</th>
+          <th scope="col">Share</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row, i) => (
+          <tr key={i} className="align-middle">
+            <th scope="row" className="w-2/5 truncate py-1 pr-2 font-normal">
+              {row.label}
+            </th>
+            <td className="py-1">
+              <div className="flex items-center gap-2">
+                <div className="h-3 flex-1 overflow-hidden rounded-sm bg-surface-muted" aria-hidden="true">
+                  <div className={cx("h-full rounded-sm", BAR[row.tone ?? "accent"])} style={{ width: `${(row.value / max) * 100}%` }} />
+                </div>
+                <span className="w-10 text-right font-semibold tabular-nums">{number.format(row.value)}</span>
+              </div>
+            </td>
+            <td className="w-16 py-1 text-right text-fg-muted tabular-nums">{total ? percent.format(row.value / total) : "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export interface Series {
+  name: string;
+  tone: BarTone;
+  values: number[];
+}
+
+/**
+ * Grouped columns over time (one group per bucket, one column per series), as an SVG
+ * image with a one-sentence summary, a legend, and the numbers in a table below.
+ */
+/** The width an element is laid out at (drawn at its own pixel size, the chart's text
+ * stays at the text size on a phone and on a wide screen). */
+function useWidth<T extends HTMLElement>(fallback: number): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver((entries) => {
+      const w = Math.round(entries[0]?.contentRect.width ?? 0);
+      if (w > 0) setWidth(w);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
+
+export function ColumnChart({ title, labels, series, summary }: { title: string; labels: string[]; series: Series[]; summary: string }) {
+  const id = useId();
+  const [box, width] = useWidth<HTMLDivElement>(640);
+  const height = 200;
+  const left = 32;
+  const bottom = 24;
+  const top = 8;
+  const plotW = width - left - 4;
+  const plotH = height - bottom - top;
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const groupW = plotW / Math.max(1, labels.length);
+  const barW = Math.max(1, (groupW * 0.8) / Math.max(1, series.length));
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const every = Math.ceil(labels.length / Math.max(2, Math.floor(width / 70))); // labels ~70 px apart at least
+  return (
+    <figure aria-labelledby={`${id}-title`}>
+      <figcaption id={`${id}-title`} className="mb-2 font-semibold">
+        {title}
+      </figcaption>
+      <ul className="mb-2 flex flex-wrap gap-4" aria-label="Legend">
+        {series.map((s) => (
+          <li key={s.name} className="flex items-center gap-2">
+            <span aria-hidden="true" className={cx("inline-block h-3 w-3 rounded-sm", BAR[s.tone])} />
+            {s.name}
+          </li>
+        ))}
+      </ul>
+      <div ref={box}>
+        <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} className="block max-w-full" role="img" aria-label={summary}>
+          {(max % 2 === 0 ? [0, max / 2, max] : [0, max]).map((tick) => (
+            <g key={tick}>
+              <line x1={left} x2={width - 4} y1={y(tick)} y2={y(tick)} className="stroke-border" strokeWidth={1} />
+              <text x={left - 6} y={y(tick) + 4} textAnchor="end" className="fill-fg-muted text-xs">
+                {number.format(tick)}
+              </text>
+            </g>
+          ))}
+          {labels.map((label, i) => {
+            const x0 = left + i * groupW + groupW * 0.1;
+            return (
+              <g key={label + i}>
+                {series.map((s, j) => {
+                  const v = s.values[i] ?? 0;
+                  return <rect key={s.name} x={x0 + j * barW} y={y(v)} width={Math.max(1, barW - 1)} height={Math.max(0, top + plotH - y(v))} className={FILL[s.tone]} />;
+                })}
+                {i % every === 0 ? (
+                  <text x={left + i * groupW + groupW / 2} y={height - 6} textAnchor="middle" className="fill-fg-muted text-xs">
+                    {label}
+                  </text>
+                ) : null}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
+      <details className="mt-2">
+        <summary className="cursor-pointer text-accent-text">Show the numbers as a table</summary>
+        <div className="relative mt-2 max-h-72 overflow-auto" role="region" aria-label={`${title}: numbers`} tabIndex={0}>
+          <table className="w-full text-left">
+            <caption className="sr-only">{title}</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-1 font-medium">Period</th>
+                {series.map((s) => (
+                  <th key={s.name} scope="col" className="px-2 py-1 text-right font-medium">
+                    {s.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {labels.map((label, i) => (
+                <tr key={label + i} className="border-b border-border last:border-0">
+                  <th scope="row" className="px-2 py-1 font-normal">
+                    {label}
+                  </th>
+                  {series.map((s) => (
+                    <td key={s.name} className="px-2 py-1 text-right tabular-nums">
+                      {number.format(s.values[i] ?? 0)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
+  );
+}
+
+/** A share as a bar with the figure beside it (decorative bar; the text is the content). */
+export function Meter({ value, tone }: { value: number | null; tone?: BarTone }) {
+  const chosen: BarTone = tone ?? (value === null ? "neutral" : value >= 0.9 ? "success" : value >= 0.75 ? "warning" : "danger");
+  return (
+    <div className="flex items-center gap-2">
+      <div className="h-3 w-24 overflow-hidden rounded-sm bg-surface-muted" aria-hidden="true">
+        <div className={cx("h-full", BAR[chosen])} style={{ width: `${(value ?? 0) * 100}%` }} />
+      </div>
+      <span className="font-semibold tabular-nums">{formatPercent(value)}</span>
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+import { useState } from "react";
+import { Link } from "react-router";
+import { describeError } from "../api/problem";
+import { Alert, Badge, Button, EmptyState, PageHeader, Spinner, cx } from "../components/ui";
+import { formatDateTime, formatRelative } from "../lib/format";
+import { useMarkAllRead, useMarkRead, useNotifications, useUnreadCount, type Notification } from "./queries";
+
+type Filter = "all" | "unread";
+
+function Item({ n }: { n: Notification }) {
+  const markRead = useMarkRead();
+  const unread = n.read_at === null;
+  const read = () => {
+    if (unread) markRead.mutate(n.id);
+  };
+  return (
+    <li className={cx("flex flex-wrap items-start justify-between gap-3 px-4 py-3", unread ? "bg-accent-subtle" : "")} data-testid="notification-row">
+      <div className="min-w-0 flex-1">
+        <p className={cx("break-words", unread ? "font-semibold" : "")}>
+          {n.ticket_id ? (
+            <Link to={`/tickets/${n.ticket_id}`} onClick={read} className="text-fg underline-offset-2 hover:underline">
+              {n.title}
+            </Link>
+          ) : (
+            n.title
+          )}
+        </p>
+        {n.body ? <p className="break-words text-fg-muted">{n.body}</p> : null}
+        <p className="text-fg-muted">
+          <time dateTime={n.created_at} title={formatDateTime(n.created_at)}>
+            {formatRelative(n.created_at)}
+          </time>
+        </p>
+      </div>
+      <div className="flex items-center gap-2">
+        {unread ? (
+          <>
+            <Badge tone="info">Unread</Badge>
+            <Button size="sm" variant="ghost" busy={markRead.isPending} onClick={read} aria-label={`Mark as read: ${n.title}`}>
+              Mark as read
+            </Button>
+          </>
+        ) : (
+          <span className="text-fg-muted">Read</span>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export default function NotificationsPage() {
+  const [filter, setFilter] = useState<Filter>("all");
+  const list = useNotifications(filter, 25);
+  const unread = useUnreadCount(false);
+  const markAll = useMarkAllRead();
+  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const count = unread.data ?? 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Notifications"
+        actions={
+          <Button onClick={() => markAll.mutate()} busy={markAll.isPending} disabled={count === 0}>
+            Mark all as read
+          </Button>
+        }
+      >
+        {count ? `${count} unread.` : "You are all caught up."}
+      </PageHeader>
+      <div role="group" aria-label="Show" className="mb-4 inline-flex rounded-md border border-border-strong">
+        {(["all", "unread"] as const).map((f) => (
+          <button
+            key={f}
+            type="button"
+            aria-pressed={filter === f}
+            onClick={() => setFilter(f)}
+            className={cx("px-3 py-1.5 font-medium first:rounded-l-md last:rounded-r-md", filter === f ? "bg-accent-subtle text-accent-text" : "text-fg hover:bg-surface-muted")}
+          >
+            {f === "all" ? "All" : "Unread"}
+          </button>
+        ))}
+      </div>
+      {markAll.isError ? <Alert tone="danger">{describeError(markAll.error)}</Alert> : null}
+      {list.isPending ? <Spinner label="Loading notifications" /> : null}
+      {list.isError ? <Alert tone="danger">{describeError(list.error)}</Alert> : null}
+      {list.isSuccess && !items.length ? (
+        <EmptyState title={filter === "unread" ? "Nothing unread" : "No notifications yet"}>
+          Replies, assignments and status changes on your tickets show up here.
+        </EmptyState>
+      ) : null}
+      {items.length ? (
+        <ul aria-label="Notifications" className="divide-y divide-border overflow-hidden rounded-lg border border-border bg-surface">
+          {items.map((n) => (
+            <Item key={n.id} n={n} />
+          ))}
+        </ul>
+      ) : null}
+      {list.hasNextPage ? (
+        <div className="mt-4 text-center">
+          <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
+            Show more
+          </Button>
+        </div>
+      ) : null}
+    </>
+  );
+}
