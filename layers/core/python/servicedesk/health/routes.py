@@ -27,7 +27,7 @@ def health() -> HealthResponse:
     "/health/ready",
     dependencies=[public("readiness probe")],
     summary="Readiness: database reachable and migrated to the expected head",
-    responses={503: {"model": HealthResponse}},
+    responses={200: {"model": HealthResponse}, 503: {"model": HealthResponse}},
 )
 def ready() -> JSONResponse:
     try:

@@ -210,6 +210,7 @@ def list_invitations(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page
     dependencies=[requires(Role.ADMIN)],
     tags=["users"],
     summary="Invite someone by e-mail (one-time token, sent by e-mail)",
+    response_model=InvitationPublic,
 )
 def create_invitation(
     body: InvitationCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None

@@ -363,6 +363,7 @@ def create_ticket_invitation(
     "/{ticket_id}/invitations/{invitation_id}/{action}",
     dependencies=[requires(Role.REQUESTER)],
     summary="Accept or decline (invitee), or cancel (inviter or staff)",
+    response_model=TicketInvitationPublic,
 )
 def respond_ticket_invitation(
     ticket_id: uuid.UUID,
