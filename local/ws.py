@@ -5,8 +5,9 @@ invokes ``functions/ws_connect`` with a CONNECT event (a non-2xx answer refuses 
 with that status), every frame invokes ``functions/ws_default`` with a MESSAGE event and
 sends back the body it returns (the route response), and a close invokes
 ``functions/ws_disconnect``. The @connections management API (POST / GET / DELETE
-``/@connections/{id}``) is served on the same server over real HTTP, so the broadcaster's
-boto3 client posts to it exactly as it does to AWS. It answers loopback callers only.
+``/@connections/{id}``) is served on the same server over real HTTP, so the broadcaster
+posts to it exactly as it does to AWS (SigV4-signed: an unsigned call is refused with 403,
+as API Gateway refuses it). It answers loopback callers only.
 
 Never shipped: in AWS, API Gateway is the gateway.
 """
@@ -30,8 +31,7 @@ from urllib.parse import parse_qs, unquote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -44,6 +44,10 @@ MANAGEMENT_PREFIX = "/@connections/"
 MAX_MESSAGE_BYTES = 128 * 1024
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 ID_ALPHABET = string.ascii_letters + string.digits
+SIGV4 = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/(?P<service>[a-z0-9-]+)/aws4_request,"
+    r" ?SignedHeaders=(?P<signed>[a-z0-9;-]+), ?Signature=[0-9a-f]{64}"
+)
 
 
 class _QueryTokenFilter(logging.Filter):
@@ -292,58 +296,88 @@ class Gateway:
     # --- @connections -----------------------------------------------------------------
 
     async def _manage(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        client = request.client.host if request.client else ""
-        if client not in LOOPBACK:
-            await JSONResponse({"message": "Forbidden"}, status_code=403)(scope, receive, send)
+        """Raw ASGI, not Starlette's Request/Response: in a local fan-out this runs once
+        per recipient and its CPU competes with the broadcaster's."""
+        client = scope.get("client")
+        if (client[0] if client else "") not in LOOPBACK:
+            await _respond(send, 403, b'{"message":"Forbidden"}', "ForbiddenException")
+            return
+        refusal = _unsigned(scope)
+        if refusal is not None:
+            await _respond(send, 403, json.dumps({"message": refusal[1]}).encode(), refusal[0])
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         connection_id = unquote(raw_path.decode("latin-1").split("?", 1)[0])
         connection_id = connection_id.removeprefix(MANAGEMENT_PREFIX)
         connection = self.connections.get(connection_id)
-        response = await self._management_response(request, connection_id, connection)
-        await response(scope, receive, send)
-
-    async def _management_response(
-        self, request: Request, connection_id: str, connection: LocalConnection | None
-    ) -> Response:
+        method = scope["method"]
         if connection is None:
-            return _gone()
-        if request.method == "POST":
-            return await _post(connection, await request.body())
-        if request.method == "DELETE":
+            await _respond(send, 410, b'{"message":null}', "GoneException")
+        elif method == "POST":
+            await _post(connection, await _body(receive), send)
+        elif method == "DELETE":
             self.connections.pop(connection_id, None)
             await connection.close(1000)
-            return Response(status_code=204)
-        if request.method == "GET":
-            return JSONResponse(
-                {
-                    "connectedAt": connection.connected_at.isoformat(),
-                    "lastActiveAt": connection.last_active_at.isoformat(),
-                    "identity": {
-                        "sourceIp": connection.source_ip,
-                        "userAgent": connection.user_agent,
-                    },
-                }
-            )
-        return JSONResponse({"message": "Method not allowed"}, status_code=405)
+            await _respond(send, 204)
+        elif method == "GET":
+            info = {
+                "connectedAt": connection.connected_at.isoformat(),
+                "lastActiveAt": connection.last_active_at.isoformat(),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+            }
+            await _respond(send, 200, json.dumps(info).encode())
+        else:
+            await _respond(send, 405, b'{"message":"Method not allowed"}')
 
 
-async def _post(connection: LocalConnection, data: bytes) -> Response:
+def _unsigned(scope: Scope) -> tuple[str, str] | None:
+    """API Gateway refuses an unsigned management call (403) before anything else. The
+    local gateway cannot verify the signature (it has no secret key), so it checks that
+    one is there and has SigV4's shape for the execute-api service."""
+    headers = dict(scope["headers"])
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    if not authorization:
+        return "MissingAuthenticationTokenException", "Missing Authentication Token"
+    match = SIGV4.fullmatch(authorization)
+    if match is None or not headers.get(b"x-amz-date"):
+        return "IncompleteSignatureException", "Incomplete or malformed SigV4 signature"
+    if match["service"] != "execute-api" or "host" not in match["signed"].split(";"):
+        return "InvalidSignatureException", "Signed for another service or without host"
+    return None
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the caller went away
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_MESSAGE_BYTES + 1:  # enough to tell "too long"; drop the rest
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes = b"", error: str | None = None) -> None:
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append((b"content-type", b"application/json"))
+    if error:
+        headers.append((b"x-amzn-errortype", error.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _post(connection: LocalConnection, data: bytes, send: Send) -> None:
     if len(data) > MAX_MESSAGE_BYTES:
-        return JSONResponse(
-            {"message": "Message too long"},
-            status_code=413,
-            headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
-        )
+        await _respond(send, 413, b'{"message":"Message too long"}', "PayloadTooLargeException")
+        return
     try:
         await connection.send(data)
     except (RuntimeError, OSError):
-        return _gone()  # closed while we were sending
-    return Response(status_code=200)
-
-
-def _gone() -> Response:
-    return JSONResponse(
-        {"message": None}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"}
-    )
+        await _respond(send, 410, b'{"message":null}', "GoneException")  # closed meanwhile
+        return
+    await _respond(send, 200)

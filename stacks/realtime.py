@@ -158,9 +158,18 @@ class RealtimeStack(Stack):
                 security_groups=[data.db_client_sg],
                 vpc_subnets=data.egress_subnets,
                 timeout=Duration.seconds(60),
+                # One post costs ~0.3-0.6 ms of CPU; 1 GB (~0.6 vCPU) keeps a 50-recipient
+                # chunk well inside the latency target.
+                memory_size=1024,
                 reserved_concurrency=config.reserved_concurrency,
             )
             data.grant_db_connect(self.consumer.role)
+            # A large fan-out is split into chunks re-queued here, so several invocations
+            # post in parallel (servicedesk.realtime.fanout).
+            queue.grant_send_messages(self.consumer.role)
+            self.consumer.function.add_environment(
+                "SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url
+            )
             self.consumer.function.add_event_source(
                 event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
             )

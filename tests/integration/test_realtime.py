@@ -9,6 +9,7 @@ socket, so a dead socket cannot make them pass.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -34,7 +35,7 @@ from local.scheduler import LambdaContext
 from local.ws import Gateway
 from servicedesk.platform import config
 from servicedesk.platform.tokens import get_keyset
-from servicedesk.realtime import push
+from servicedesk.realtime import fanout, push
 from tests.conftest import PASSWORD, Actor, TenantFixture, login, make_tenant, reset_caches
 from tests.events import load_event
 
@@ -441,6 +442,46 @@ def test_staff_hear_new_tickets_on_their_team_channel(runtime: Runtime, org) -> 
         quiet(customer)
 
 
+def test_a_subscriber_who_lost_sight_of_the_ticket_hears_nothing_more(
+    runtime: Runtime, org
+) -> None:
+    """The visibility rule is evaluated per user at each push (one query for all agents):
+    an agent outside the team the ticket moved to stops hearing it; a member still does."""
+    admin, requester = org.admin, org.members["requester"]
+    member = org.members["agent"]
+    email = f"agent2-{uuid.uuid4().hex[:6]}@{org.slug}.example"
+    created = runtime.http.post(
+        "/v1/users",
+        headers=admin.headers,
+        json={"email": email, "name": "Outsider", "role": "agent", "password": PASSWORD},
+    )
+    assert created.status_code == 201, created.text
+    token = login(runtime.http, email).json()["access_token"]
+    outsider = Actor(email, created.json()["id"], org.tenant_id, org.slug, "agent", token)
+    team = runtime.http.post("/v1/teams", json={"name": "Desk"}, headers=admin.headers).json()
+    joined = runtime.http.put(
+        f"/v1/teams/{team['id']}/members/{member.user_id}", headers=admin.headers
+    )
+    assert joined.status_code == 200, joined.text
+    ticket = create_ticket(runtime, requester)  # no team yet: every agent sees it
+    runtime.deliver()
+    with runtime.socket(member) as inside, runtime.socket(outsider) as outside:
+        subscribe(inside, ticket["id"])
+        subscribe(outside, ticket["id"])
+        moved = runtime.http.post(
+            f"/v1/tickets/{ticket['id']}/assign",
+            json={"team_id": team["id"]},
+            headers=admin.headers,
+        )
+        assert moved.status_code == 200, moved.text
+        reply = comment(runtime, admin, ticket["id"])
+        runtime.deliver()
+        frame = events(inside, lambda f: f.get("event") == "comment.public")
+        assert frame["data"]["comment_id"] == reply
+        quiet(outside)
+        assert send(outside, {"action": "ping"}) == {"type": "pong"}  # alive, just not told
+
+
 # --- stale connections -------------------------------------------------------------------
 
 
@@ -609,7 +650,8 @@ def test_a_deactivated_member_cannot_connect(runtime: Runtime, org) -> None:
 
 
 def test_the_local_management_api_answers_like_aws(runtime: Runtime, org) -> None:
-    api = push.client()
+    # boto3's own client: the local gateway answers the SDK as API Gateway does.
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=runtime.base)
     with pytest.raises(api.exceptions.GoneException):
         api.post_to_connection(ConnectionId="unknown00000000=", Data=b"{}")
     with runtime.socket(org.admin) as ws:
@@ -643,3 +685,337 @@ def test_the_local_gateway_keeps_query_tokens_out_of_uvicorns_log() -> None:
     )
     assert all(f.filter(record) for f in logger.filters)
     assert record.getMessage() == '127.0.0.1:5000 - "WebSocket /ws?token=[REDACTED]&x=1" [accepted]'
+
+
+# --- large fan-outs in chunks -------------------------------------------------------------
+
+
+def ghost_connection(actor: Actor, ticket_id: str) -> str:
+    """A registration subscribed to the ticket whose socket does not exist (its $disconnect
+    was lost), made through the real $connect and $default handlers."""
+    ghost = f"ghost{uuid.uuid4().hex[:10]}="
+    connect_event = load_event("apigw_websocket_connect")
+    connect_event["requestContext"]["connectionId"] = ghost
+    connect_event["queryStringParameters"] = {"token": actor.token}
+    handlers = {n: load_function(n).lambda_handler for n in ("ws_connect", "ws_default")}
+    assert handlers["ws_connect"](connect_event, LambdaContext("test"))["statusCode"] == 200
+    message = load_event("apigw_websocket_message")
+    message["requestContext"]["connectionId"] = ghost
+    message["body"] = json.dumps({"action": "subscribe", "ticket_id": ticket_id})
+    reply = handlers["ws_default"](message, LambdaContext("test"))
+    assert json.loads(reply["body"])["type"] == "ack"
+    return ghost
+
+
+def frames_of(ws: ClientConnection, event_id: str, seconds: float = QUIET) -> list[dict[str, Any]]:
+    """Every frame about ``event_id`` (or closing notices) until the socket is quiet."""
+    got: list[dict[str, Any]] = []
+    while True:
+        try:
+            frame = receive(ws, timeout=seconds)
+        except (TimeoutError, ConnectionClosed):
+            return got
+        if frame.get("event_id") == event_id or frame.get("type") == "closing":
+            got.append(frame)
+
+
+def test_a_chunked_fan_out_reaches_every_allowed_socket_once(
+    runtime: Runtime, org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "CHUNK", 2)
+    database = runtime_database()
+    requester, agent, admin = org.members["requester"], org.members["agent"], org.admin
+    ticket = create_ticket(runtime, requester)
+    runtime.deliver()
+    ghost = ghost_connection(agent, ticket["id"])
+    sqs = boto3.client("sqs")
+    staff_actors = [admin, admin, admin, agent, agent, agent]
+    with contextlib.ExitStack() as stack:
+        staff = [stack.enter_context(runtime.socket(a)) for a in staff_actors]
+        customer = stack.enter_context(runtime.socket(requester))
+        for ws in [*staff, customer]:
+            subscribe(ws, ticket["id"])
+        by_id = {connection_id_of(runtime, ws): ws for ws in staff}
+        note = comment(runtime, agent, ticket["id"], "internal")
+        # The event's own invocation: it decides who hears, posts the first chunk and
+        # enqueues the others.
+        assert poll_once(runtime.queue, runtime.consumer) == (1, 0)
+        pending = sqs.receive_message(
+            QueueUrl=runtime.queue.url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        chunks = [json.loads(m["Body"]) for m in pending]
+        assert {c["type"] for c in chunks} == {"realtime.fanout"}
+        event_id = chunks[0]["event_id"]
+        chunked = {cid for c in chunks for group in c["payload"]["frames"] for cid in group["to"]}
+        # Six staff sockets and the ghost: 7 connections, 2 a chunk; never the requester.
+        assert (len(chunks), len(chunked)) == (3, 5)
+        assert sorted(c["payload"]["chunk"] for c in chunks) == [1, 2, 3]
+        # A token that expires between the split and its chunk's push is closed instead.
+        expiring = sorted(chunked & set(by_id))[0]
+        owner_sql(
+            database,
+            "UPDATE realtime_connections SET expires_at = now() - interval '1 second'"
+            " WHERE connection_id = %s",
+            expiring,
+        )
+        runtime.deliver()
+        for connection_id, ws in by_id.items():
+            got = frames_of(ws, event_id)
+            if connection_id == expiring:
+                assert got == [{"type": "closing", "reason": "token_expired"}]
+                continue
+            assert [(f["event"], f["data"]["comment_id"]) for f in got] == [
+                ("comment.internal", note)
+            ], connection_id
+        quiet(customer)
+        # A redelivered chunk pushes nothing twice.
+        sqs.send_message(QueueUrl=runtime.queue.url, MessageBody=pending[0]["Body"])
+        runtime.deliver()
+        for connection_id, ws in by_id.items():
+            if connection_id != expiring:
+                quiet(ws, 0.1)
+        # Control: the requester's socket is alive and hears the public reply.
+        comment(runtime, agent, ticket["id"])
+        runtime.deliver()
+        assert receive(customer)["event"] == "comment.public"
+    claims = owner_sql(
+        database,
+        "SELECT recipient FROM deliveries WHERE event_id = %s AND channel = 'realtime'",
+        event_id,
+    )
+    assert sorted(r[0] for r in claims) == ["*", "chunk:1", "chunk:2", "chunk:3"]
+    assert ghost not in registered(database, agent.user_id)  # 410 from the gateway: forgotten
+    assert expiring not in registered(database, admin.user_id) + registered(database, agent.user_id)
+
+
+def connection_id_of(runtime: Runtime, ws: ClientConnection) -> str:
+    """The gateway's id for this client socket (matched by the client's port)."""
+    port = ws.local_address[1]
+    (found,) = [
+        cid
+        for cid, conn in runtime.gateway.connections.items()
+        if (conn.websocket.client and conn.websocket.client.port) == port
+    ]
+    return found
+
+
+def test_a_chunk_is_split_by_bytes_under_the_queue_limit() -> None:
+    frames = {f"c{n:03d}=": b'{"type":"event","pad":"' + b'"' * 40_000 + b'"}' for n in range(9)}
+    chunks = fanout.split(frames, size=50)
+    assert [c for chunk in chunks for c in chunk] == sorted(frames)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert len(fanout.message(_envelope(), 1, len(chunks), chunk).encode()) < 256 * 1024
+    assert [len(c) for c in fanout.split(dict.fromkeys(map(str, range(7)), b"{}"), 3)] == [3, 3, 1]
+
+
+def _envelope() -> Any:
+    from servicedesk.platform.consumer import Envelope
+
+    return Envelope(
+        event_id=uuid.uuid4(),
+        seq=1,
+        tenant_id=uuid.uuid4(),
+        type="comment.internal",
+        aggregate_type="ticket",
+        aggregate_id=str(uuid.uuid4()),
+        payload={},
+        created_at=datetime.now(UTC),
+    )
+
+
+# --- the management API client ----------------------------------------------------------
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """botocore's signing clock, stopped: two signers give comparable signatures."""
+    import botocore.auth
+
+    now = datetime(2026, 11, 25, 12, 0, 0)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: now)
+    return now
+
+
+@pytest.fixture
+def session_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Temporary credentials (with a session token, as a Lambda role has), read afresh."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example/secret+key")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "example-session-token")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    push._session.cache_clear()
+    push._credentials.cache_clear()
+    yield
+    monkeypatch.undo()
+    push._session.cache_clear()
+    push._credentials.cache_clear()
+
+
+def boto3_request(endpoint: str, method: str, connection_id: str, data: bytes) -> Any:
+    """The request boto3 would send (captured just before it goes on the wire)."""
+    session = boto3.session.Session()  # reads the credentials now, as ours did
+    api = session.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    captured: list[Any] = []
+
+    class Captured(Exception):
+        pass
+
+    def capture(request: Any, **_: Any) -> None:
+        captured.append(request)
+        raise Captured
+
+    api.meta.events.register("before-send", capture)
+    with pytest.raises(Captured):
+        if method == "POST":
+            api.post_to_connection(ConnectionId=connection_id, Data=data)
+        else:
+            api.delete_connection(ConnectionId=connection_id)
+    return captured[0]
+
+
+@pytest.mark.usefixtures("session_credentials", "fixed_clock")
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://abc123.execute-api.eu-west-1.amazonaws.com/ws", "http://127.0.0.1:8000"],
+)
+def test_the_lean_poster_signs_exactly_as_boto3(endpoint: str) -> None:
+    management = push.ManagementApi(endpoint, concurrency=4)
+    connection_id, data = "L0SM9cOFvHcCIhw=", b'{"type":"event","event_id":"e1"}'
+    for method, body in (("POST", data), ("DELETE", b"")):
+        theirs = boto3_request(endpoint, method, connection_id, body)
+        url = management.url(connection_id)
+        ours = management.signed_headers(method, url, body)
+        assert (method, url) == (theirs.method, theirs.url)
+        for header in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            assert ours[header] == theirs.headers[header].decode(), header
+    authorization = ours["Authorization"]
+    assert authorization.startswith(
+        "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY/20261125/eu-west-1/execute-api/aws4_request,"
+    )
+
+
+class FakeApiGateway:
+    """A stand-in for the remote management endpoint with the answers the local gateway
+    never gives (forbidden, throttled): records each call, answers by connection id."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.throttled: set[str] = set()
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                connection_id = self.path.rsplit("/", 1)[-1]
+                fake.calls.append((self.command, connection_id, dict(self.headers.items())))
+                status, error = 200 if self.command == "POST" else 204, ""
+                if connection_id.startswith("gone"):
+                    status, error = 410, "GoneException"
+                elif connection_id.startswith("forbidden"):
+                    status, error = 403, "ForbiddenException"
+                elif connection_id.startswith("throttled") and connection_id not in fake.throttled:
+                    fake.throttled.add(connection_id)
+                    status, error = 429, "LimitExceededException"
+                body = json.dumps({"message": error or None}).encode() if error else b""
+                self.send_response(status)
+                if error:
+                    self.send_header("x-amzn-ErrorType", f"{error}:http://internal.amazon.com/")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def do_DELETE(self) -> None:
+                self._answer()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_gateway(settings_env: Callable[[str, str], None]) -> Iterator[FakeApiGateway]:
+    fake = FakeApiGateway()
+    settings_env("SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", fake.url)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def push_log() -> Iterator[list[logging.LogRecord]]:
+    from servicedesk.platform.logging import get_logger
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.WARNING)
+    std = logging.getLogger(get_logger().service)
+    std.addHandler(handler)
+    yield records
+    std.removeHandler(handler)
+
+
+def test_the_lean_poster_maps_answers_as_the_sdk_did(
+    fake_gateway: FakeApiGateway, push_log: list[logging.LogRecord]
+) -> None:
+    frames = {c: b"{}" for c in ("ok-1", "ok-2", "gone-1", "forbidden-1", "throttled-1")}
+    outcome = push.post_all(frames)
+    assert outcome.sent == {"ok-1", "ok-2", "throttled-1"}  # 429 is retried once
+    assert outcome.gone == {"gone-1"}
+    assert outcome.failed == {"forbidden-1"}
+    posted = sorted(c for m, c, _ in fake_gateway.calls if m == "POST")
+    assert posted == sorted([*frames, "throttled-1"])
+    assert all(h["Authorization"].startswith("AWS4-HMAC-SHA256 ") for _, _, h in fake_gateway.calls)
+    failures = [(r.getMessage(), getattr(r, "connection_id", None)) for r in push_log]
+    assert failures == [("realtime push failed", "forbidden-1")]
+    assert getattr(push_log[0], "error", None) == "ForbiddenException"
+    # Closing: the notice, then DeleteConnection for those not already gone.
+    closed = push.close_all(["ok-3", "gone-2"], reason="token_expired")
+    assert (closed.sent, closed.gone) == ({"ok-3"}, {"gone-2"})
+    assert ("DELETE", "ok-3") in [(m, c) for m, c, _ in fake_gateway.calls]
+    assert ("DELETE", "gone-2") not in [(m, c) for m, c, _ in fake_gateway.calls]
+
+
+def test_the_local_gateway_refuses_unsigned_management_calls(runtime: Runtime, org) -> None:
+    with runtime.socket(org.admin) as ws:
+        (connection_id,) = registered(runtime_database(), org.admin.user_id)
+        path = f"/@connections/{connection_id}"
+        date = {"X-Amz-Date": "20261125T120000Z"}
+        cases = [
+            ({}, "MissingAuthenticationTokenException"),
+            ({"Authorization": "Bearer nope", **date}, "IncompleteSignatureException"),
+            (
+                {
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1/s3/"
+                    f"aws4_request, SignedHeaders=host;x-amz-date, Signature={'0' * 64}",
+                    **date,
+                },
+                "InvalidSignatureException",
+            ),
+        ]
+        for headers, error in cases:
+            refused = runtime.http.post(path, content=b'{"type":"x"}', headers=headers)
+            assert refused.status_code == 403, headers
+            assert refused.headers["x-amzn-ErrorType"] == error
+        quiet(ws)  # nothing was delivered
+        assert push.post_all({connection_id: b'{"type":"hello"}'}).sent == {connection_id}
+        assert receive(ws) == {"type": "hello"}

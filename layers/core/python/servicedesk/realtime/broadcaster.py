@@ -1,5 +1,6 @@
 """The realtime queue's consumer: outbox events (and typing) to the connections allowed
-to hear them; and the sweep of expired connections.
+to hear them (large fan-outs in chunks: ``fanout``). The sweep of expired connections
+is ``sweep``.
 
 Who hears an event (DESIGN invariant 12), per connection of the event's tenant:
 
@@ -24,16 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import column, select, text, values
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope, claim
 from servicedesk.platform.context import RequestContext
-from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
-from servicedesk.realtime import push
+from servicedesk.realtime import fanout, push
 from servicedesk.realtime.service import TYPING_TYPE, ticket_channel, user_channel
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.models import Comment, Ticket
@@ -85,6 +86,9 @@ def process(session: Session, envelope: Envelope) -> None:
     if envelope.type == TYPING_TYPE:
         _typing(session, envelope)
         return
+    if envelope.type == fanout.FANOUT_TYPE:
+        _chunk(session, envelope)
+        return
     ticket_id = _uuid(envelope.payload.get("ticket_id"))
     if ticket_id is None:
         return
@@ -115,13 +119,68 @@ def process(session: Session, envelope: Envelope) -> None:
         data = push.encode(_event_frame(envelope, ticket.id, sorted(heard)))
         if data is not None:
             frames[target.connection_id] = data
-    outcome = push.post_all(frames)
+    outcome, chunks = _deliver(envelope, frames)
     _close_and_forget(session, closing, outcome.gone)
     get_logger().info(
         "realtime event pushed",
         extra={
             "event_id": str(envelope.event_id),
             "event_type": envelope.type,
+            "chunks": chunks,
+            "sent": len(outcome.sent),
+            "gone": len(outcome.gone),
+            "failed": len(outcome.failed),
+            "closed": len(closing),
+        },
+    )
+
+
+def _deliver(envelope: Envelope, frames: dict[str, bytes]) -> tuple[push.Outcome, int]:
+    """Post the frames here, or (past ``fanout.CHUNK`` connections, when the realtime
+    queue is configured) the first chunk here and the others through the queue: every
+    invocation that takes one posts in parallel with this one. Enqueued first, so a
+    refused enqueue fails the event before anything was posted."""
+    url = fanout.queue_url()
+    if len(frames) <= fanout.CHUNK or not url:
+        return push.post_all(frames), 1
+    chunks = fanout.split(frames)
+    fanout.enqueue(url, envelope, chunks[1:])
+    return push.post_all(chunks[0]), len(chunks)
+
+
+def _chunk(session: Session, envelope: Envelope) -> None:
+    """One chunk of a large fan-out: who hears it was decided before the split; only the
+    connections' expiry (and membership) is checked again, and only this tenant's
+    connections are found."""
+    index, frames = fanout.addressed(envelope)
+    if index < 1 or not frames:
+        return
+    if not claim(session, envelope, channel=CHANNEL, recipient=f"chunk:{index}"):
+        return
+    rows = session.execute(
+        text(
+            "SELECT c.connection_id, c.user_id, c.expires_at, m.role, m.active"
+            " FROM realtime_connections c"
+            " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+            " WHERE c.tenant_id = :t AND c.connection_id = ANY(:ids)"
+        ),
+        {"t": envelope.tenant_id, "ids": sorted(frames)},
+    ).all()
+    targets = [
+        Target(
+            r.connection_id, r.user_id, Role(r.role) if r.role and r.active else None, r.expires_at
+        )
+        for r in rows
+    ]
+    live, closing = _split_live(targets, datetime.now(UTC))
+    outcome = push.post_all({t.connection_id: frames[t.connection_id] for t in live})
+    _close_and_forget(session, closing, outcome.gone)
+    get_logger().info(
+        "realtime chunk pushed",
+        extra={
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.payload.get("event_type"),
+            "chunk": index,
             "sent": len(outcome.sent),
             "gone": len(outcome.gone),
             "failed": len(outcome.failed),
@@ -190,8 +249,10 @@ def visible_to(
     """The users among ``principals`` who may see the ticket, by the tickets' own rule.
 
     ``visible`` uses ``ctx.user_id`` only inside SQL, so handing it a column of user ids
-    (a VALUES list) evaluates the very same predicate for a whole role at once: one small
-    query per role instead of one per user (a ticket watched by 200 agents is one query).
+    (``unnest`` of one array parameter) evaluates the very same predicate for a whole role
+    at once: one small query per role instead of one per user (a ticket watched by 200
+    agents is one query). One parameter, not a VALUES row per user: the statement's
+    shape does not depend on the count, so SQLAlchemy compiles it once per role.
     """
     by_role: dict[Role, list[uuid.UUID]] = defaultdict(list)
     for user, role in principals:
@@ -202,8 +263,10 @@ def visible_to(
     settings = ticket_settings.load(session, tenant_id)
     seeing: set[uuid.UUID] = set()
     for role, users in by_role.items():
-        listed = values(column("user_id", PG_UUID(as_uuid=True)), name="principals").data(
-            [(user,) for user in users]
+        listed = (
+            func.unnest(bindparam("principals", users, type_=ARRAY(PG_UUID(as_uuid=True))))
+            .table_valued("user_id")
+            .render_derived(name="principals")
         )
         ctx = RequestContext(
             session=session,
@@ -317,41 +380,3 @@ def _typing(session: Session, envelope: Envelope) -> None:
     }
     outcome = push.post_all(frames)
     _close_and_forget(session, closing, outcome.gone)
-
-
-# --- the sweep ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    tenants: int
-    closed: int
-    failed_tenants: list[str]
-
-
-def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
-    """Close and forget expired connections (and rows API Gateway's two-hour cap already
-    ended without a $disconnect), tenant by tenant; one tenant's failure stops no other."""
-    now = now or datetime.now(UTC)
-    with transaction() as session:
-        rows = session.execute(
-            text(
-                "SELECT tenant_id, connection_id FROM realtime_stale_connections(:now, :before, :n)"
-            ),
-            {"now": now, "before": now - MAX_CONNECTION_AGE, "n": limit},
-        ).all()
-    by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for row in rows:
-        by_tenant[row.tenant_id].append(row.connection_id)
-    closed, failed = 0, []
-    for tenant_id, ids in by_tenant.items():
-        try:
-            push.close_all(ids, reason="token_expired")
-            with transaction() as session:
-                set_tenant(session, tenant_id=tenant_id, user_id=None)
-                forget(session, set(ids))
-            closed += len(ids)
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
-            get_logger().exception("realtime sweep failed", extra={"tenant_id": str(tenant_id)})
-            failed.append(str(tenant_id))
-    return SweepReport(tenants=len(by_tenant), closed=closed, failed_tenants=failed)

@@ -165,14 +165,14 @@ def consumer() -> LambdaHandler:
     every minute) the sweep of expired connections. One function for both, because it
     alone may call @connections."""
     from servicedesk.platform.consumer import sqs_handler
-    from servicedesk.realtime import broadcaster
+    from servicedesk.realtime import broadcaster, sweep
 
     logger = get_logger()
     on_batch = sqs_handler(broadcaster.process)
 
     @logger.inject_lambda_context(clear_state=True)
     def on_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        report = broadcaster.sweep()
+        report = sweep.sweep()
         result = {
             "scheduled_for": event.get("time"),
             "tenants": report.tenants,
