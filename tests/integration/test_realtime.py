@@ -442,6 +442,24 @@ def test_staff_hear_new_tickets_on_their_team_channel(runtime: Runtime, org) -> 
         quiet(customer)
 
 
+def test_staff_hear_tickets_without_a_team_on_the_triage_queue(runtime: Runtime, org) -> None:
+    """A ticket that belongs to no team reaches no team channel; the triage queue carries
+    it to the staff watching it (every agent may see untriaged tickets), never to
+    requesters, who may not subscribe to it."""
+    agent, requester = org.members["agent"], org.members["requester"]
+    with runtime.socket(agent) as staff, runtime.socket(requester) as customer:
+        reply = send(staff, {"action": "subscribe", "queue": "untriaged"})
+        assert reply == {"type": "ack", "action": "subscribe", "channel": "queue:untriaged"}
+        refused = send(customer, {"action": "subscribe", "queue": "untriaged"})
+        assert (refused["code"], refused["field"]) == ("forbidden", "queue")
+        ticket = create_ticket(runtime, requester)
+        runtime.deliver()
+        frame = events(staff, lambda f: f.get("event") == "ticket.created")
+        assert frame["ticket_id"] == ticket["id"]
+        assert "queue:untriaged" in frame["channels"]
+        quiet(customer)
+
+
 def test_a_subscriber_who_lost_sight_of_the_ticket_hears_nothing_more(
     runtime: Runtime, org
 ) -> None:

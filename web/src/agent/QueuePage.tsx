@@ -7,7 +7,7 @@ import { LEVELS, LEVEL_LABELS, STATUS_LABELS, formatDateTime, formatRelative } f
 import { ErrorAlert } from "../tickets/Composer";
 import { useTeams, useTicketList, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
-import { useFallbackPoll, useLiveTeams } from "../live/LiveProvider";
+import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
 import { SlaDue, useNow } from "./SlaBadges";
 import { QUEUES, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 
@@ -109,10 +109,11 @@ export default function QueuePage() {
   const query = queueQuery(queue, filters);
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
-  // New and reassigned tickets arrive as pushes on team channels; polling is the fallback
-  // while the socket is down (and a slow safety net for tickets without a team, which no
-  // team channel announces).
+  // New and reassigned tickets arrive as pushes on team channels and, for tickets without
+  // a team, on the triage queue; polling is the fallback while the socket is down (plus a
+  // slow safety net).
   useLiveTeams(teamsToHear(queue, filters.team, me.teams ?? [], teams.data ?? []));
+  useLiveTriage(queue !== "mine" && queue !== "team");
   const refetchInterval = useFallbackPoll(15_000) || SAFETY_POLL_MS;
   const now = useNow(30_000);
   const list = useTicketList(query, { refetchInterval, enabled: !needsTeam });

@@ -171,6 +171,16 @@ export function useLiveTeams(teamIds: readonly string[]): void {
   }, [socket, joined]);
 }
 
+/** Hear the triage queue (new and reassigned tickets that belong to no team; staff). */
+export function useLiveTriage(enabled: boolean): void {
+  const { socket } = useContext(LiveContext);
+  useEffect(() => {
+    if (!socket || !enabled) return;
+    socket.subscribe({ queue: "untriaged" });
+    return () => socket.unsubscribe({ queue: "untriaged" });
+  }, [socket, enabled]);
+}
+
 /** Who is typing on this ticket, as this viewer may know it. */
 export function useTypists(ticketId: string, staff: boolean): Typist[] {
   const { typing } = useContext(LiveContext);

@@ -43,6 +43,7 @@ from servicedesk.tickets.visibility import visible
 CHANNEL = "realtime"
 PUBLIC_TYPES = frozenset({"ticket.created", "ticket.status_changed", "ticket.assigned"})
 TEAM_TYPES = frozenset({"ticket.created", "ticket.assigned"})
+UNTRIAGED = "queue:untriaged"
 # What a frame may say about an event: ids and small scalars, never bodies or addresses.
 SUMMARY_KEYS = (
     "number",
@@ -103,8 +104,9 @@ def process(session: Session, envelope: Envelope) -> None:
     notified = _notified(session, envelope)
     rooms = {ticket_channel(ticket.id)}
     team = ticket.team_id or _uuid(envelope.payload.get("team_id"))
-    if envelope.type in TEAM_TYPES and team is not None:
-        rooms.add(f"team:{team}")
+    if envelope.type in TEAM_TYPES:
+        # A ticket with no team is in the triage queue every agent may see (visible()).
+        rooms.add(f"team:{team}" if team is not None else UNTRIAGED)
     personal = {user_channel(u) for u in notified}
     targets = _targets(session, envelope.tenant_id, rooms | personal)
     live, closing = _split_live(targets, datetime.now(UTC))

@@ -39,18 +39,21 @@ class ClientFrame(BaseModel):
     action: Literal["subscribe", "unsubscribe", "typing", "ping"]
     ticket_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
+    # Staff: new and (re)assigned tickets that belong to no team (the triage queue).
+    queue: Literal["untriaged"] | None = None
     visibility: Literal["public", "internal"] = "public"
     id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
     @model_validator(mode="after")
     def _room(self) -> ClientFrame:
         if self.action in ("subscribe", "unsubscribe"):
-            if (self.ticket_id is None) == (self.team_id is None):
-                raise ValueError("name exactly one of ticket_id or team_id")
+            rooms = (self.ticket_id, self.team_id, self.queue)
+            if sum(room is not None for room in rooms) != 1:
+                raise ValueError("name exactly one of ticket_id, team_id or queue")
         elif self.action == "typing":
-            if self.ticket_id is None or self.team_id is not None:
-                raise ValueError("typing needs ticket_id (and no team_id)")
-        elif self.ticket_id is not None or self.team_id is not None:
+            if self.ticket_id is None or self.team_id is not None or self.queue is not None:
+                raise ValueError("typing needs ticket_id (and no team_id or queue)")
+        elif self.ticket_id is not None or self.team_id is not None or self.queue is not None:
             raise ValueError("ping takes no room")
         return self
 
@@ -58,4 +61,6 @@ class ClientFrame(BaseModel):
     def channel(self) -> str:
         if self.team_id is not None:
             return f"team:{self.team_id}"
+        if self.queue is not None:
+            return f"queue:{self.queue}"
         return f"ticket:{self.ticket_id}"

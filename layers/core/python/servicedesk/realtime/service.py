@@ -256,6 +256,9 @@ def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> N
         ).first()
         if team is None:
             raise FrameError(ErrorCode.NOT_FOUND, "no such team", field="team_id")
+    elif frame.queue is not None:
+        if not ctx.is_staff:
+            raise FrameError(ErrorCode.FORBIDDEN, "team queues are for staff", field="queue")
     elif frame.ticket_id is not None and not may_see_ticket(ctx, frame.ticket_id):
         raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
     channels = set(
