@@ -210,6 +210,8 @@ class Pass:
     failed: list[str]
     tenant_seconds: list[float]
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds during the pass
+    wal_bytes: int = 0
+    full_page_images: int = 0  # of the whole server: nothing else runs on the bench server
 
 
 def _marks(minutes: int) -> list[int]:
@@ -349,16 +351,24 @@ def use_database(db: Database) -> None:
     config.get_settings.cache_clear()
 
 
-def evaluate(at: datetime, db_pid: int | None) -> Pass:
+def evaluate(db: Database, at: datetime, db_pid: int | None) -> Pass:
     from bench.tickets import CpuMeter
     from servicedesk.sla.evaluator import run
 
     meter = CpuMeter(os.getpid(), db_pid)  # "api": this process, where the evaluator runs
-    before = meter.snapshot()
-    started = time.perf_counter()
-    report = run(at)
-    seconds = time.perf_counter() - started
-    after = meter.snapshot()
+    with psycopg.connect(libpq(db.owner_url), autocommit=True) as conn:
+        lsn = conn.execute(
+            "SELECT pg_current_wal_lsn(), (SELECT wal_fpi FROM pg_stat_wal)"
+        ).fetchone()
+        before = meter.snapshot()
+        started = time.perf_counter()
+        report = run(at)
+        seconds = time.perf_counter() - started
+        after = meter.snapshot()
+        wal = conn.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s), (SELECT wal_fpi FROM pg_stat_wal)",
+            (lsn[0] if lsn else None,),
+        ).fetchone()
     cpu = {}
     if before is not None and after is not None:
 
@@ -368,7 +378,14 @@ def evaluate(at: datetime, db_pid: int | None) -> Pass:
         cpu = {"evaluator": spent(before.api, after.api), "postgres": spent(before.db, after.db)}
         cpu["other"] = max(0.0, after.machine - before.machine - sum(cpu.values()))
     return Pass(
-        seconds, report.crossings, report.tenants, report.failed_tenants, report.tenant_seconds, cpu
+        seconds,
+        report.crossings,
+        report.tenants,
+        report.failed_tenants,
+        report.tenant_seconds,
+        cpu,
+        int(wal[0]) if wal else 0,
+        int(wal[1] - lsn[1]) if wal and lsn else 0,
     )
 
 
@@ -477,8 +494,8 @@ def measure(
         explain(run_db, at)
     load = os.getloadavg()
     print(f"• pass 1 at {at.isoformat()} (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
-    first = evaluate(at, db_pid)
-    second = evaluate(at, db_pid)
+    first = evaluate(run_db, at, db_pid)
+    second = evaluate(run_db, at, db_pid)
     failures = check(run_db, shape, at, first)
     if second.crossings:
         failures.append(f"a second pass recorded {second.crossings:,} new crossings")
@@ -495,7 +512,9 @@ def measure(
         print(
             f"  CPU during the pass: evaluator process {first.cpu['evaluator']:.1f} s,"
             f" PostgreSQL {first.cpu['postgres']:.1f} s, rest of the machine"
-            f" {first.cpu['other']:.1f} s (of {os.cpu_count() or 1} x {first.seconds:.1f} s)"
+            f" {first.cpu['other']:.1f} s (of {os.cpu_count() or 1} x {first.seconds:.1f} s);"
+            f" WAL written {first.wal_bytes / 1e6:,.0f} MB,"
+            f" {first.full_page_images:,} full-page images"
         )
     for failure in failures:
         print(f"  CHECK FAILED: {failure}")
