@@ -182,7 +182,10 @@ def test_add_business_seconds_is_the_earliest_instant_reaching_the_target(
 
     t = add_business_seconds(cal, given_start, target)
 
-    assert t == (minutes[count - 1] + MINUTE if count else start)
+    # Compared in UTC: under PEP 495 an aware datetime in a fold or gap (a local start such
+    # as 01:00 on a fall-back night) never equals one in another zone, even at the same
+    # instant.
+    assert t.astimezone(UTC) == (minutes[count - 1] + MINUTE if count else start)
     assert oracle(cal, start, t) == target
     if target:
         assert oracle(cal, start, t - MINUTE) < target
@@ -468,3 +471,12 @@ def test_the_constructor_refuses_invalid_calendars_and_build_normalises() -> Non
     assert built.week[0] == ((540, 720), (780, 1020))
     assert built == BusinessCalendar("UTC", built.week, yearly_holidays=frozenset({(2, 29)}))
     assert hash(built) == hash(BusinessCalendar.build("UTC", built.week, (), [(2, 29)]))
+
+
+def test_a_zero_target_from_an_ambiguous_local_start_is_that_same_instant():
+    """01:00 on St. John's fall-back night happens twice; a zero target returns the given
+    datetime itself, the same instant as its UTC form (found by the property test above)."""
+    cal = BusinessCalendar("America/St_Johns", ((),) * 7, frozenset(), frozenset())
+    local = datetime(2025, 11, 2, 1, 0, tzinfo=ZoneInfo("America/St_Johns"))  # fold=0: NDT
+    assert add_business_seconds(cal, local, 0) is local
+    assert local.astimezone(UTC) == datetime(2025, 11, 2, 3, 30, tzinfo=UTC)
