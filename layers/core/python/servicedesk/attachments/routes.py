@@ -26,10 +26,9 @@ from servicedesk.attachments.schemas import (
 from servicedesk.platform import audit, idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.errors import PreconditionFailed, PreconditionRequired, field_error
 from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch
+from servicedesk.platform.versioning import IfMatch, check_etag
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
@@ -155,10 +154,7 @@ def put_attachment_settings(
     body: AttachmentSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> AttachmentSettings:
     current = service.load_settings_from(ctx.session, ctx.tenant_id)
-    if if_match is None:
-        raise PreconditionRequired(errors=[field_error("If-Match", "required")])
-    if if_match.strip() != service.settings_etag(current):
-        raise PreconditionFailed("the settings were changed by someone else; reload")
+    check_etag(if_match, service.settings_etag(current))
     service.save_settings(ctx, body)
     audit.record(
         ctx,

@@ -44,3 +44,12 @@ def check_version(current: int, expected: int, *, what: str) -> None:
         raise PreconditionFailed(
             f"the {what} was changed by someone else; reload", current_version=current
         )
+
+
+def check_etag(if_match: str | None, current: str, *, what: str = "the settings") -> None:
+    """Whole-document replacements (settings) compare the caller's If-Match with the
+    current ETag: missing is 428, stale is 412."""
+    if if_match is None:
+        raise PreconditionRequired(errors=[field_error("If-Match", "required")])
+    if if_match.strip() != current:
+        raise PreconditionFailed(f"{what} were changed by someone else; reload")

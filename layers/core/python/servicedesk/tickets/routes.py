@@ -10,10 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from servicedesk.platform import audit, idempotency
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.errors import PreconditionFailed, PreconditionRequired, field_error
 from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import IfMatch, check_etag, parse_if_match
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
@@ -484,10 +483,7 @@ def put_ticket_settings(
     body: TicketSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TicketSettings:
     current = ticket_settings.load(ctx.session, ctx.tenant_id)
-    if if_match is None:
-        raise PreconditionRequired(errors=[field_error("If-Match", "required")])
-    if if_match.strip() != ticket_settings.etag(current):
-        raise PreconditionFailed("the settings were changed by someone else; reload")
+    check_etag(if_match, ticket_settings.etag(current))
     ticket_settings.save(ctx.session, ctx.tenant_id, body)
     audit.record(
         ctx,
