@@ -129,22 +129,9 @@ def _environment(database: Any, port: int, queue_url: str) -> dict[str, str]:
 
 
 def _start_server(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "local.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
+    from local.serve import uvicorn_command
+
+    process = subprocess.Popen(uvicorn_command(port, quiet=True), cwd=ROOT)
     deadline = time.monotonic() + 60
     while True:
         try:

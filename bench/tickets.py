@@ -753,21 +753,9 @@ def api_env(db: Database, pool_size: int, site_dir: Path | None) -> dict[str, st
 def start_api(
     db: Database, port: int, workers: int, pool_size: int, site_dir: Path | None
 ) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "local.asgi:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    from local.serve import uvicorn_command
+
+    command = uvicorn_command(port, workers=workers, quiet=True)
     process = subprocess.Popen(command, cwd=ROOT, env=api_env(db, pool_size, site_dir))
     deadline = time.monotonic() + 90
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:

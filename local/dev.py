@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from local.serve import uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
@@ -124,21 +125,7 @@ def main() -> None:
         worker.start()
     print("Ctrl-C stops everything.\n", flush=True)
     try:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "local.asgi:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            check=False,
-        )
+        subprocess.run(uvicorn_command(port), cwd=ROOT, check=False)
     except KeyboardInterrupt:
         pass
     finally:

@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from local import aws, db, dev  # noqa: E402 - needs ROOT on sys.path first
+from local.serve import uvicorn_command  # noqa: E402
 
 
 def _say(message: str) -> None:
@@ -91,19 +92,7 @@ class Stack:
         _say(f"starting the API and web app on 127.0.0.1:{port} …")
         with self.log.open("wb") as log:
             self.server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "local.asgi:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
+                uvicorn_command(port, quiet=True),
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

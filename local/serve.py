@@ -1,0 +1,17 @@
+"""How the local runtime's API server is started: one command line for `make dev`, the e2e
+stack and the benchmarks, so they all run the same app the same way."""
+
+from __future__ import annotations
+
+import sys
+
+
+def uvicorn_command(port: int, *, workers: int | None = None, quiet: bool = False) -> list[str]:
+    """``python -m uvicorn local.asgi:app`` on 127.0.0.1:``port`` (no access log)."""
+    command = [sys.executable, "-m", "uvicorn", "local.asgi:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if quiet:
+        command += ["--log-level", "warning"]
+    return command
