@@ -97,7 +97,9 @@ export function useCategory(id: string) {
 export function useCalendars() {
   return useQuery({
     queryKey: adminKeys.calendars,
-    queryFn: ({ signal }): Promise<Calendar[]> => ok(api.GET("/v1/calendars", { signal })),
+    queryFn: ({ signal }) =>
+      allPages<Calendar>((cursor) => ok(api.GET("/v1/calendars", { params: { query: { limit: 100, cursor } }, signal }))),
+    select: (result): Calendar[] => result.items,
   });
 }
 
@@ -112,7 +114,9 @@ export function useCalendar(id: string) {
 export function usePolicies() {
   return useQuery({
     queryKey: adminKeys.policies,
-    queryFn: ({ signal }): Promise<Policy[]> => ok(api.GET("/v1/sla-policies", { signal })),
+    queryFn: ({ signal }) =>
+      allPages<Policy>((cursor) => ok(api.GET("/v1/sla-policies", { params: { query: { limit: 100, cursor } }, signal }))),
+    select: (result): Policy[] => result.items,
   });
 }
 

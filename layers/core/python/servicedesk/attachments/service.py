@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets import states, timeline
 from servicedesk.tickets.comments import _may_comment as may_comment
@@ -356,26 +356,14 @@ def download(ctx: RequestContext, *, attachment_id: uuid.UUID) -> tuple[str, dat
     )
 
 
+OLDEST_FIRST = Keyset([Key(Attachment.created_at, TIMESTAMP), Key(Attachment.id, UUID)])
+
+
 def _page(
     ctx: RequestContext, query: Select[Attachment], *, limit: int, cursor: str | None
 ) -> tuple[list[Attachment], str | None]:
     query = query.where(Attachment.status == "available")
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(Attachment.created_at, Attachment.id)
-            > tuple_(
-                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
-            )
-        )
-    rows = list(
-        ctx.session.scalars(query.order_by(Attachment.created_at, Attachment.id).limit(limit + 1))
-    )
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, OLDEST_FIRST, limit=limit, cursor=cursor)
 
 
 def list_for_ticket(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from servicedesk.catalog import jsonschema
@@ -14,12 +14,16 @@ from servicedesk.catalog.schemas import CategoryCreate, CategoryUpdate
 from servicedesk.platform import audit
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team
 from servicedesk.teams.service import changed_fields, unique_name
 
 EMPTY_FIELDS_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+BY_NAME = Keyset(
+    [Key(func.lower(Category.name), TEXT, lambda c: c.name.lower()), Key(Category.id, UUID)]
+)
 
 
 def _visible(ctx: RequestContext) -> list[ColumnElement[bool]]:
@@ -33,25 +37,10 @@ def _visible(ctx: RequestContext) -> list[ColumnElement[bool]]:
 def list_categories(
     ctx: RequestContext, *, active: bool | None, limit: int, cursor: str | None
 ) -> tuple[list[Category], str | None]:
-    sort_key = func.lower(Category.name)
     query = select(Category).where(*_visible(ctx))
     if active is not None:
         query = query.where(Category.active.is_(active))
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        try:
-            after_id = uuid.UUID(str(after[1]))
-        except ValueError as exc:
-            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
-        query = query.where(
-            tuple_(sort_key, Category.id) > tuple_(literal(str(after[0])), literal(after_id))
-        )
-    rows = list(ctx.session.scalars(query.order_by(sort_key, Category.id).limit(limit + 1)))
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.name.lower(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, BY_NAME, limit=limit, cursor=cursor)
 
 
 def get_category(ctx: RequestContext, *, category_id: uuid.UUID, lock: bool = False) -> Category:

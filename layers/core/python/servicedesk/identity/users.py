@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, literal, select, text, tuple_, update
+from sqlalchemy import Row, func, select, text, update
 
 from servicedesk.identity import passwords, sessions
 from servicedesk.identity.models import Invitation, Membership, Tenant, User
@@ -21,7 +21,7 @@ from servicedesk.platform.errors import (
     NotFound,
     field_error,
 )
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.versioning import check_version, expected_version
 
@@ -38,6 +38,12 @@ USER_COLUMNS = (
 
 def _members() -> Any:
     return select(*USER_COLUMNS).join(Membership, Membership.user_id == User.id)
+
+
+USERS_BY_EMAIL = Keyset([Key(User.email, TEXT)])
+INVITATIONS_NEWEST = Keyset(
+    [Key(Invitation.created_at, TIMESTAMP), Key(Invitation.id, UUID)], descending=True
+)
 
 
 def list_users(
@@ -57,12 +63,7 @@ def list_users(
     if q:
         pattern = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(User.email.like(pattern) | func.lower(User.name).like(pattern))
-    after = decode_cursor(cursor, 1)
-    if after is not None:
-        query = query.where(User.email > str(after[0]))
-    rows = list(ctx.session.execute(query.order_by(User.email).limit(limit + 1)).all())
-    next_cursor = encode_cursor([rows[limit - 1].email]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return paginate(ctx.session, query, USERS_BY_EMAIL, limit=limit, cursor=cursor, scalars=False)
 
 
 def get_user(ctx: RequestContext, *, user_id: uuid.UUID) -> Row[Any]:
@@ -223,24 +224,7 @@ def list_invitations(
     ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> tuple[list[Invitation], str | None]:
     query = select(Invitation).where(Invitation.tenant_id == ctx.tenant_id)
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(Invitation.created_at, Invitation.id)
-            < tuple_(
-                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
-            )
-        )
-    rows = list(
-        ctx.session.scalars(
-            query.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
-        )
-    )
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, INVITATIONS_NEWEST, limit=limit, cursor=cursor)
 
 
 def revoke_invitation(ctx: RequestContext, *, invitation_id: uuid.UUID) -> None:

@@ -21,7 +21,7 @@ from servicedesk.notifications.schemas import (
 from servicedesk.platform.config import Environment, get_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import NotFound
-from servicedesk.platform.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TEXT, Cursor, Key, Keyset, Limit, Page, encode_cursor
 from servicedesk.platform.rbac import Role, requires
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -97,6 +97,10 @@ def _dev_only() -> None:
         raise NotFound()
 
 
+# Caught mail lives in files, not a table: only the cursor's decoding is shared.
+CAUGHT_NEWEST = Keyset([Key(None, TEXT, lambda item: item["name"])], descending=True)
+
+
 def _catcher() -> Path | None:
     directory = get_settings().mail_catcher_dir
     return Path(directory) if directory else None
@@ -111,9 +115,9 @@ def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[Caught
     directory = _catcher()
     if directory is None:
         return Page(items=[])
-    after = decode_cursor(cursor, 1)
+    after = CAUGHT_NEWEST.decode(cursor)
     items, last = mailer.caught(
-        directory, ctx.tenant_id, limit=limit, before=str(after[0]) if after else None
+        directory, ctx.tenant_id, limit=limit, before=after[0] if after else None
     )
     return Page(
         items=[CaughtMail.model_validate(i) for i in items],

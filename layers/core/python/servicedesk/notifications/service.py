@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal, select, text, tuple_, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from servicedesk.platform.consumer import Envelope, Incomplete, deliver_once
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------
@@ -212,6 +211,11 @@ def _mine(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
     return (Notification.tenant_id == ctx.tenant_id, Notification.user_id == ctx.user_id)
 
 
+NEWEST_FIRST = Keyset(
+    [Key(Notification.created_at, TIMESTAMP), Key(Notification.id, UUID)], descending=True
+)
+
+
 def list_notifications(
     ctx: RequestContext, *, unread: bool | None, limit: int, cursor: str | None
 ) -> tuple[list[Notification], str | None]:
@@ -220,24 +224,7 @@ def list_notifications(
         query = query.where(Notification.read_at.is_(None))
     elif unread is False:
         query = query.where(Notification.read_at.is_not(None))
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(Notification.created_at, Notification.id)
-            < tuple_(
-                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
-            )
-        )
-    rows = list(
-        ctx.session.scalars(
-            query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
-        )
-    )
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, NEWEST_FIRST, limit=limit, cursor=cursor)
 
 
 def unread_count(ctx: RequestContext) -> int:

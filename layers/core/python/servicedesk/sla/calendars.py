@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from servicedesk.platform import audit
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
+from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla.calendar import BusinessCalendar, validate_timezone
 from servicedesk.sla.models import Calendar, Policy
@@ -90,12 +91,14 @@ def _unique_name(ctx: RequestContext, name: str, exclude: uuid.UUID | None = Non
         raise Conflict("a calendar with this name exists", errors=[field_error("name", "taken")])
 
 
-def list_calendars(ctx: RequestContext) -> list[Calendar]:
-    return list(
-        ctx.session.scalars(
-            select(Calendar).where(Calendar.tenant_id == ctx.tenant_id).order_by(Calendar.name)
-        )
-    )
+BY_NAME = Keyset([Key(Calendar.name, TEXT), Key(Calendar.id, UUID)])
+
+
+def list_calendars(
+    ctx: RequestContext, *, limit: int, cursor: str | None
+) -> tuple[list[Calendar], str | None]:
+    query = select(Calendar).where(Calendar.tenant_id == ctx.tenant_id)
+    return paginate(ctx.session, query, BY_NAME, limit=limit, cursor=cursor)
 
 
 def get(ctx: RequestContext, calendar_id: uuid.UUID) -> Calendar:

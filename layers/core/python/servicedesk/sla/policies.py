@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from servicedesk.platform import audit
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
+from servicedesk.platform.pagination import INTEGER, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Calendar, Policy
@@ -149,14 +150,16 @@ def _values(data: PolicyCreate) -> dict[str, Any]:
     return values
 
 
-def list_policies(ctx: RequestContext) -> list[Policy]:
-    return list(
-        ctx.session.scalars(
-            select(Policy)
-            .where(Policy.tenant_id == ctx.tenant_id)
-            .order_by(Policy.position, Policy.created_at)
-        )
-    )
+IN_PRECEDENCE = Keyset(
+    [Key(Policy.position, INTEGER), Key(Policy.created_at, TIMESTAMP), Key(Policy.id, UUID)]
+)
+
+
+def list_policies(
+    ctx: RequestContext, *, limit: int, cursor: str | None
+) -> tuple[list[Policy], str | None]:
+    query = select(Policy).where(Policy.tenant_id == ctx.tenant_id)
+    return paginate(ctx.session, query, IN_PRECEDENCE, limit=limit, cursor=cursor)
 
 
 def get(ctx: RequestContext, policy_id: uuid.UUID, *, lock: bool = False) -> Policy:

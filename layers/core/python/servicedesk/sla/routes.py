@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.versioning import IfMatch, parse_if_match
 from servicedesk.sla import calendars, policies, reports
@@ -38,8 +39,9 @@ def _etag(response: Response, version: int) -> None:
 
 
 @router.get("/calendars", dependencies=[requires(Role.AGENT)], summary="Business calendars")
-def list_calendars(ctx: Ctx) -> list[CalendarPublic]:
-    return [CalendarPublic.model_validate(c) for c in calendars.list_calendars(ctx)]
+def list_calendars(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CalendarPublic]:
+    rows, nxt = calendars.list_calendars(ctx, limit=limit, cursor=cursor)
+    return Page(items=[CalendarPublic.model_validate(c) for c in rows], next_cursor=nxt)
 
 
 @router.post(
@@ -105,8 +107,9 @@ def delete_calendar(calendar_id: uuid.UUID, ctx: Ctx) -> Response:
 @router.get(
     "/sla-policies", dependencies=[requires(Role.AGENT)], summary="SLA policies in precedence order"
 )
-def list_policies(ctx: Ctx) -> list[PolicyPublic]:
-    return [PolicyPublic.model_validate(p) for p in policies.list_policies(ctx)]
+def list_policies(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[PolicyPublic]:
+    rows, nxt = policies.list_policies(ctx, limit=limit, cursor=cursor)
+    return Page(items=[PolicyPublic.model_validate(p) for p in rows], next_cursor=nxt)
 
 
 @router.post(

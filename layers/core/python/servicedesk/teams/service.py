@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import and_, column, delete, func, literal, select, table, tuple_, update
+from sqlalchemy import and_, column, delete, func, literal, select, table, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team, TeamMember
@@ -59,31 +59,16 @@ def changed_fields(entity: object, changes: dict[str, Any]) -> dict[str, dict[st
     return {"before": before, "after": {k: changes[k] for k in before}}
 
 
+BY_NAME = Keyset([Key(func.lower(Team.name), TEXT, lambda t: t.name.lower()), Key(Team.id, UUID)])
+
+
 def list_teams(
     ctx: RequestContext, *, active: bool | None, limit: int, cursor: str | None
 ) -> tuple[list[Team], str | None]:
-    sort_key = func.lower(Team.name)
     query = select(Team).where(Team.tenant_id == ctx.tenant_id)
     if active is not None:
         query = query.where(Team.active.is_(active))
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(sort_key, Team.id) > tuple_(literal(str(after[0])), literal(_uuid(after[1])))
-        )
-    rows = list(ctx.session.scalars(query.order_by(sort_key, Team.id).limit(limit + 1)))
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.name.lower(), str(last.id)])
-    return rows[:limit], nxt
-
-
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+    return paginate(ctx.session, query, BY_NAME, limit=limit, cursor=cursor)
 
 
 def get_team(ctx: RequestContext, *, team_id: uuid.UUID, lock: bool = False) -> Team:

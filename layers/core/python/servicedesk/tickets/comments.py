@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import literal, or_, select, tuple_
+from sqlalchemy import or_, select
 
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, Forbidden, NotFound, field_error
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
 from servicedesk.tickets import service, states, timeline
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.schemas import CommentCreate
 from servicedesk.tickets.visibility import visible_comments
+
+OLDEST_FIRST = Keyset([Key(Comment.created_at, TIMESTAMP), Key(Comment.id, UUID)])
 
 
 def list_comments(
@@ -30,22 +32,7 @@ def list_comments(
         or_(Comment.ticket_id == ticket_id, Comment.ticket_id.in_(merged)),
         visible_comments(ctx),
     )
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(Comment.created_at, Comment.id)
-            > tuple_(
-                literal(datetime.fromisoformat(str(after[0]))), literal(uuid.UUID(str(after[1])))
-            )
-        )
-    rows = list(
-        ctx.session.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit + 1))
-    )
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, OLDEST_FIRST, limit=limit, cursor=cursor)
 
 
 def _may_comment(ctx: RequestContext, ticket: Ticket) -> bool:

@@ -10,7 +10,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -24,12 +23,19 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    tuple_,
 )
 
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import (
+    DECIMAL,
+    INTEGER,
+    TIMESTAMP,
+    UUID,
+    Key,
+    Keyset,
+    paginate,
+)
 from servicedesk.sla.models import SlaTarget
 from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
@@ -44,6 +50,7 @@ SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "priority": (("priority_rank", "created_at"), False),
     "sla_due": (("sla_due_at",), False),
 }
+EVENTS_IN_ORDER = Keyset([Key(TicketEvent.id, INTEGER)])
 NUMBER = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{1,9}$")
 WORD = re.compile(r"[\w]+", re.UNICODE)
 
@@ -173,54 +180,21 @@ def list_tickets(
     names, descending = SORTS[sort]
     if sort == "sla_due":
         base = base.where(Ticket.sla_due_at.is_not(None))
-    keys: list[Any] = [getattr(Ticket, n) for n in names]
-    parse: list[Any] = [_parse_datetime if n.endswith("_at") else int for n in names]
+    keys = [_ticket_key(n) for n in names]
     if filters.q:
         match, rank = _search(filters.q)
         base = base.where(match).add_columns(rank.label("rank"))
-        keys, parse, descending = [rank, Ticket.created_at], [_parse_decimal, _parse_datetime], True
-    keys.append(Ticket.id)
-    parse.append(_parse_uuid)
-    after = decode_cursor(cursor, len(keys))
-    if after is not None:
-        try:
-            values: list[Any] = [literal(p(v)) for p, v in zip(parse, after, strict=True)]
-        except (TypeError, ValueError, InvalidOperation) as exc:
-            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
-        compare = tuple_(*keys) < tuple_(*values) if descending else tuple_(*keys) > tuple_(*values)
-        base = base.where(compare)
-    order = [k.desc() if descending else k.asc() for k in keys]
-    rows = ctx.session.execute(base.order_by(*order).limit(limit + 1)).all()
-    tickets = [row[0] for row in rows]
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        ticket = last[0]
-        values = (
-            [str(last[1]), ticket.created_at] if filters.q else [getattr(ticket, n) for n in names]
-        )
-        nxt = encode_cursor([_plain(v) for v in [*values, ticket.id]])
-    return tickets[:limit], nxt
+        keys = [Key(rank, DECIMAL, lambda row: row[1]), _ticket_key("created_at")]
+        descending = True
+    keyset = Keyset([*keys, _ticket_key("id")], descending=descending)
+    rows, nxt = paginate(ctx.session, base, keyset, limit=limit, cursor=cursor, scalars=False)
+    return [row[0] for row in rows], nxt
 
 
-def _parse_datetime(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value))
-
-
-def _parse_decimal(value: Any) -> Decimal:
-    return Decimal(str(value))
-
-
-def _parse_uuid(value: Any) -> uuid.UUID:
-    return uuid.UUID(str(value))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+def _ticket_key(name: str) -> Key:
+    """A key on a Ticket column, read from the ticket in a (ticket, ...) row."""
+    kind = TIMESTAMP if name.endswith("_at") else UUID if name == "id" else INTEGER
+    return Key(getattr(Ticket, name), kind, lambda row: getattr(row[0], name))
 
 
 def list_events(
@@ -231,12 +205,4 @@ def list_events(
         and_(TicketEvent.tenant_id == ctx.tenant_id, TicketEvent.ticket_id == ticket_id),
         visible_events(ctx),
     )
-    after = decode_cursor(cursor, 1)
-    if after is not None:
-        try:
-            query = query.where(TicketEvent.id > int(after[0]))
-        except (TypeError, ValueError) as exc:
-            raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
-    rows = list(ctx.session.scalars(query.order_by(TicketEvent.id).limit(limit + 1)))
-    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, EVENTS_IN_ORDER, limit=limit, cursor=cursor)

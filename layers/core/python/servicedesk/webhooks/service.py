@@ -7,13 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, select
 
 from servicedesk.platform import audit
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
-from servicedesk.platform.pagination import decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.webhooks import delivery, signing, ssrf
 from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -32,37 +32,19 @@ def _vetted_url(url: str) -> str:
     return url
 
 
-def _uuid(value: object, field: str = "cursor") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise ValidationProblem(errors=[field_error(field, "malformed cursor")]) from exc
-
-
-def _timestamp(value: object) -> datetime:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
+ENDPOINTS_OLDEST = Keyset(
+    [Key(WebhookEndpoint.created_at, TIMESTAMP), Key(WebhookEndpoint.id, UUID)]
+)
+DELIVERIES_NEWEST = Keyset(
+    [Key(WebhookDelivery.created_at, TIMESTAMP), Key(WebhookDelivery.id, UUID)], descending=True
+)
 
 
 def list_endpoints(
     ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> tuple[list[WebhookEndpoint], str | None]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == ctx.tenant_id)
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(WebhookEndpoint.created_at, WebhookEndpoint.id)
-            > tuple_(literal(_timestamp(after[0])), literal(_uuid(after[1])))
-        )
-    order = (WebhookEndpoint.created_at, WebhookEndpoint.id)
-    rows = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, ENDPOINTS_OLDEST, limit=limit, cursor=cursor)
 
 
 def get_endpoint(
@@ -171,19 +153,7 @@ def list_deliveries(
     query = select(WebhookDelivery).where(
         WebhookDelivery.tenant_id == ctx.tenant_id, WebhookDelivery.endpoint_id == webhook_id
     )
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(
-            tuple_(WebhookDelivery.created_at, WebhookDelivery.id)
-            < tuple_(literal(_timestamp(after[0])), literal(_uuid(after[1])))
-        )
-    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-    rows = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return rows[:limit], nxt
+    return paginate(ctx.session, query, DELIVERIES_NEWEST, limit=limit, cursor=cursor)
 
 
 def redeliver(
