@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -14,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicedesk.platform import inputs
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -34,16 +36,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class PipelineMiddleware:
-    """Request id, body size limit and one structured access-log line, as plain ASGI."""
+    """Request id, the edge checks on the request, and one structured access-log line, as
+    plain ASGI.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    The body is read here, in full, before the app runs: over ``max_body_bytes`` (declared
+    or, for a chunked body, counted) is 413; not complete within ``body_timeout`` seconds
+    (a ``Content-Length`` larger than what is sent) is 408; a NUL in a header, query or
+    path parameter or anywhere in a JSON body, or JSON nested too deep, is 422 naming it.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,14 +80,16 @@ class PipelineMiddleware:
                 ]
             await send(message)
 
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await self._too_large(scope, send_with_id)
-        else:
-            try:
-                await self.app(scope, self._limited(receive), send_with_id)
-            except BodyTooLarge:
-                await self._too_large(scope, send_with_id)
+        body: bytes | None = None
+        refusal = self._check_request(scope, headers)
+        if refusal is None:
+            refusal, body = await self._read_body(receive)
+            if refusal is None and body is not None and inputs.is_json(headers.get("content-type")):
+                refusal = _invalid(inputs.body_errors(body))
+        if refusal is not None:
+            await refusal(scope, _empty_receive, send_with_id)
+        elif body is not None:
+            await self.app(scope, _replay(body, receive), send_with_id)
         state = scope.get("state", {})
         get_logger().info(
             "request",
@@ -95,21 +103,55 @@ class PipelineMiddleware:
             },
         )
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _check_request(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            return self._too_large()
+        path: str = scope.get("path", "")
+        app = scope.get("app")
+        patterns = (
+            [route.path_regex for route in api_routes(app)]
+            if "\x00" in path and isinstance(app, FastAPI) and hasattr(app.state, "domain_routers")
+            else []
+        )
+        return _invalid(
+            [
+                *inputs.header_errors(scope["headers"]),
+                *inputs.path_errors(path, patterns),
+                *inputs.query_errors(scope.get("query_string", b"")),
+            ]
+        )
+
+    async def _read_body(self, receive: Receive) -> tuple[JSONResponse | None, bytes | None]:
+        """(refusal, body); (None, None) when the client went away before sending it all."""
+        chunks: list[bytes] = []
         seen = 0
 
-        async def wrapped() -> Message:
+        async def read() -> bool:
             nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return False
+                chunk = message.get("body", b"")
+                seen += len(chunk)
                 if seen > self.max_body_bytes:
-                    raise BodyTooLarge
-            return message
+                    return True
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return True
 
-        return wrapped
+        try:
+            complete = await asyncio.wait_for(read(), timeout=self.body_timeout)
+        except TimeoutError:
+            return self._timed_out(), None
+        if not complete:
+            return None, None
+        if seen > self.max_body_bytes:
+            return self._too_large(), None
+        return None, b"".join(chunks)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    def _too_large(self) -> JSONResponse:
         body = problem_body(
             status=413,
             slug="payload-too-large",
@@ -117,7 +159,41 @@ class PipelineMiddleware:
             detail=f"the request body must not exceed {self.max_body_bytes} bytes",
             header="Content-Length",
         )
-        await problem_response(413, body)(scope, _empty_receive, send)
+        # The rest of the body is never read, so the connection cannot serve another request.
+        return problem_response(413, body, {"Connection": "close"})
+
+    def _timed_out(self) -> JSONResponse:
+        body = problem_body(
+            status=408,
+            slug="request-timeout",
+            title="Request timeout",
+            detail=f"the request body did not arrive within {self.body_timeout:g} seconds",
+        )
+        return problem_response(408, body, {"Connection": "close"})
+
+
+def _invalid(errors: list[dict[str, Any]]) -> JSONResponse | None:
+    if not errors:
+        return None
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    body = problem_body(
+        status=422,
+        slug="validation-error",
+        title="Request validation failed",
+        detail=f"invalid fields: {fields}",
+        errors=errors,
+    )
+    return problem_response(422, body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then the client's own messages (a disconnect)."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 async def _empty_receive() -> Message:
@@ -214,7 +290,11 @@ def create_app(*routers: APIRouter, title: str = "Servicedesk API") -> FastAPI:
         app.include_router(router)
     app.state.domain_routers = routers
     _add_problem_schema(app)
-    app.add_middleware(PipelineMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        PipelineMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_read_timeout_seconds,
+    )
     return app
 
 

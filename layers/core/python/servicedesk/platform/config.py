@@ -73,6 +73,9 @@ class Settings(BaseSettings):
 
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A body that does not arrive in full within this many seconds is refused (408), so a
+    # Content-Length larger than what is sent cannot hold a worker.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     web_origin: str = "http://127.0.0.1:8000"
     # Attachments: the bucket presigned uploads and downloads point at.
     attachments_bucket: str = "servicedesk-attachments-local"
