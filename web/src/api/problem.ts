@@ -49,6 +49,23 @@ export function fieldErrors(problem: Problem | null | undefined): Record<string,
   return out;
 }
 
+/** "custom_fields.asset_tag" -> "Asset tag": the field a person recognises from the form. */
+export function fieldLabel(field: string): string {
+  const last = field.split(".").filter((part) => !/^\d+$/.test(part)).pop() ?? field;
+  const words = last.includes("-") ? last : last.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Field errors as sentences: the server writes each as a phrase that follows the field
+ * name ("must be at least 3 characters", "is required"). */
+export function describeFieldErrors(problem: Problem | null | undefined): string | null {
+  const entries = Object.entries(fieldErrors(problem));
+  if (!entries.length) return null;
+  const [field, detail] = entries[0];
+  const more = entries.length - 1;
+  return `${fieldLabel(field)} ${detail}.` + (more ? ` (${more} more ${more === 1 ? "field needs" : "fields need"} attention.)` : "");
+}
+
 export function isProblem(value: unknown): value is Problem {
   return (
     typeof value === "object" &&
@@ -64,6 +81,7 @@ export function describeError(error: unknown): string {
     if (error.status === 412) return "This was changed by someone else. It has been reloaded.";
     if (error.status === 429) return "Too many attempts. Please wait a moment and try again.";
     if (error.status >= 500) return "Something went wrong on our side. Please try again.";
+    if (error.status === 422) return describeFieldErrors(error.problem) ?? error.problem?.detail ?? error.message;
     return error.problem?.detail ?? error.problem?.title ?? error.message;
   }
   if (error instanceof NetworkError) return error.message;

@@ -21,8 +21,9 @@ from servicedesk.platform.errors import (
     PROBLEM_JSON,
     STATUS_SLUGS,
     ProblemError,
-    field_error,
     problem_body,
+    validation_detail,
+    validation_errors,
 )
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.rbac import PUBLIC, Role, route_policy
@@ -175,12 +176,11 @@ class PipelineMiddleware:
 def _invalid(errors: list[dict[str, Any]]) -> JSONResponse | None:
     if not errors:
         return None
-    fields = ", ".join(sorted({e["field"] for e in errors}))
     body = problem_body(
         status=422,
         slug="validation-error",
         title="Request validation failed",
-        detail=f"invalid fields: {fields}",
+        detail=validation_detail(errors),
         errors=errors,
     )
     return problem_response(422, body)
@@ -200,21 +200,6 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ())]
-        where = loc[0] if loc else "body"
-        parts = loc[1:] if where in ("body", "query", "path", "header", "cookie") else loc
-        if err.get("type") == "json_invalid":
-            errors.append({**field_error("body", "malformed JSON"), "in": "body"})
-            continue
-        name = ".".join(parts) or where
-        message = str(err.get("msg", "invalid value"))
-        errors.append({**field_error(name, message), "in": where})
-    return errors
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -222,13 +207,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
-        fields = ", ".join(sorted({e["field"] for e in errors}))
+        errors = validation_errors(exc.errors())
         body = problem_body(
             status=422,
             slug="validation-error",
             title="Request validation failed",
-            detail=f"invalid fields: {fields}",
+            detail=validation_detail(errors),
             instance=request.url.path,
             errors=errors,
         )
@@ -325,6 +309,7 @@ def _add_problem_schema(app: FastAPI) -> None:
                             "pointer": {"type": "string"},
                             "detail": {"type": "string"},
                             "in": {"type": "string"},
+                            "code": {"type": "string"},
                         },
                     },
                 },

@@ -50,10 +50,9 @@ class BadCursor(ValueError):
     pass
 
 
-def malformed(detail: str = "malformed cursor") -> ValidationProblem:
+def malformed(detail: str = "is not a cursor from a previous page") -> ValidationProblem:
     return ValidationProblem(
-        f"invalid fields: cursor ({detail})",
-        errors=[{**field_error("cursor", detail), "in": "query"}],
+        f"cursor {detail}", errors=[{**field_error("cursor", detail), "in": "query"}]
     )
 
 
@@ -140,7 +139,7 @@ class Keyset:
         if cursor is None:
             return None
         if len(cursor) > MAX_CURSOR:
-            raise malformed("too long")
+            raise malformed(f"must be at most {MAX_CURSOR} characters")
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             values = json.loads(raw)

@@ -27,7 +27,7 @@ class Output(BaseModel):
 
 def _email(value: str) -> str:
     if not EMAIL_RE.fullmatch(value):
-        raise ValueError("not a valid e-mail address")
+        raise ValueError("must be a valid e-mail address")
     return value.lower()
 
 

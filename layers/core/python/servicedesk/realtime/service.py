@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
-from servicedesk.platform.errors import TooManyRequests, Unauthorized
+from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
 from servicedesk.platform.roles import Role
 from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
@@ -160,7 +160,9 @@ def parse(body: str) -> ClientFrame:
         first = exc.errors()[0]
         loc = [str(part) for part in first.get("loc", ())]
         field = loc[0] if loc else "ticket_id"
-        raise FrameError(ErrorCode.INVALID_FIELD, str(first["msg"]), field=field) from exc
+        raise FrameError(
+            ErrorCode.INVALID_FIELD, f"{field} {validation_message(first)}", field=field
+        ) from exc
 
 
 def frame_id_of(body: str) -> str | None:

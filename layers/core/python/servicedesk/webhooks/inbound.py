@@ -42,6 +42,7 @@ from servicedesk.platform.errors import (
     Unauthorized,
     ValidationProblem,
     field_error,
+    validation_errors,
 )
 from servicedesk.platform.schemas import Email, Input
 from servicedesk.webhooks import signing
@@ -160,10 +161,7 @@ class SesMessage(_Lenient):
 
 
 def _invalid(exc: ValidationError, prefix: str = "") -> ValidationProblem:
-    errors = [
-        field_error(prefix + ".".join(str(p) for p in err["loc"]) or "body", err["msg"])
-        for err in exc.errors()
-    ]
+    errors = validation_errors(exc.errors(), prefix=prefix)
     return ValidationProblem("the notification is not valid", errors=errors)
 
 
