@@ -137,10 +137,17 @@ def database(
 
 
 @pytest.fixture(scope="module")
-def app(database: TestDatabase) -> Any:
+def app(database: TestDatabase) -> Iterator[Any]:
+    """The local app; every 412/428 it gives during the module must be declared in the
+    OpenAPI document on that route (checked when the module ends)."""
     from local.app import build_app
+    from tests.test_support import ResponseTap
 
-    return build_app()
+    built = build_app()
+    tap = ResponseTap(built.middleware_stack or built.build_middleware_stack())
+    built.middleware_stack = tap
+    yield built
+    assert not tap.undeclared(built), tap.undeclared(built)
 
 
 @pytest.fixture(scope="module")

@@ -26,3 +26,38 @@ def accept_latest_invitation(client: Any, tenant: Any, email: str, **body: Any) 
 
     payload = latest_outbox(current_database(), "user.invited", email)
     return client.post("/v1/auth/accept-invitation", json={"token": payload["token"], **body})
+
+
+class ResponseTap:
+    """Records, for every request the app answers, (endpoint, status) where the status is
+    one the OpenAPI document must declare route by route (412, 428)."""
+
+    WATCHED = frozenset({412, 428})
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: set[tuple[Any, int]] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def tap(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] in self.WATCHED:
+                self.seen.add((scope.get("endpoint"), message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, tap if scope["type"] == "http" else send)
+
+    def undeclared(self, fastapi_app: Any) -> list[str]:
+        """Each watched answer a route gave that its operation does not declare."""
+        from servicedesk.platform.app import api_routes
+
+        paths = fastapi_app.openapi()["paths"]
+        missing = []
+        for route in api_routes(fastapi_app):
+            for endpoint, status in self.seen:
+                if endpoint is not route.endpoint:
+                    continue
+                for method in route.methods or ():
+                    responses = paths[route.path_format][method.lower()]["responses"]
+                    if str(status) not in responses:
+                        missing.append(f"{method} {route.path_format} answered {status}")
+        return missing

@@ -112,10 +112,10 @@ def _catcher() -> Path | None:
     summary="Dev only: the e-mails caught for this tenant, newest first",
 )
 def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CaughtMail]:
+    after = CAUGHT_NEWEST.decode(cursor)
     directory = _catcher()
     if directory is None:
         return Page(items=[])
-    after = CAUGHT_NEWEST.decode(cursor)
     items, last = mailer.caught(
         directory, ctx.tenant_id, limit=limit, before=after[0] if after else None
     )

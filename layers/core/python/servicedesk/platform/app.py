@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicedesk.platform import inputs
+from servicedesk.platform import inputs, preconditions
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -338,13 +338,20 @@ def route_min_role(route: APIRoute) -> Role | str | None:
 
 
 def _document_route_policies(app: FastAPI, schema: dict[str, Any]) -> None:
-    """Each operation states its minimum role and, unless public, the bearer requirement."""
+    """Each operation states its minimum role and, unless public, the bearer requirement,
+    and the precondition answers (412/428) its code can give."""
     for route in api_routes(app):
         policy = route_min_role(route)
+        conditional = preconditions.statuses(route.endpoint)
         for method in route.methods or ():
             operation = schema["paths"].get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue
+            for status in sorted(conditional):
+                operation["responses"][str(status)] = {
+                    "description": STATUS_SLUGS[status][1],
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
             if policy == PUBLIC or policy is None:
                 operation["security"] = []
             else:
