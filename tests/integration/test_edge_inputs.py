@@ -71,13 +71,7 @@ def sample(node: dict[str, Any], components: dict[str, Any], depth: int = 0) -> 
             return sample(branches[0] if branches else node[key][0], components, depth)
     kind = node.get("type")
     if kind == "object" or "properties" in node:
-        if depth > 6:
-            return {}
-        props = node.get("properties", {})
-        value = {name: sample(p, components, depth + 1) for name, p in props.items()}
-        if not props and isinstance(node.get("additionalProperties"), dict):
-            value = {"key": sample(node["additionalProperties"], components, depth + 1)}
-        return value
+        return _object(node, components, depth)
     if kind == "array":
         count = max(1, node.get("minItems", 1))
         return [sample(node.get("items", {}), components, depth + 1) for _ in range(count)]
@@ -88,6 +82,15 @@ def sample(node: dict[str, Any], components: dict[str, Any], depth: int = 0) -> 
     if kind == "boolean":
         return True
     return None
+
+
+def _object(node: dict[str, Any], components: dict[str, Any], depth: int) -> dict[str, Any]:
+    if depth > 6:
+        return {}
+    props = node.get("properties", {})
+    if not props and isinstance(node.get("additionalProperties"), dict):
+        return {"key": sample(node["additionalProperties"], components, depth + 1)}
+    return {name: sample(p, components, depth + 1) for name, p in props.items()}
 
 
 def string_leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -271,7 +274,11 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
         headers=admin.headers,
     )
     assert hook.status_code == 201, hook.text
-    return {"ticket_id": ticket_id, "comment_id": comment.json()["id"], "webhook_id": hook.json()["id"]}
+    return {
+        "ticket_id": ticket_id,
+        "comment_id": comment.json()["id"],
+        "webhook_id": hook.json()["id"],
+    }
 
 
 def test_every_list_names_a_malformed_cursor(client, app, admin, resources):
@@ -309,3 +316,25 @@ def test_a_cursor_from_a_page_still_continues_the_list(client, admin):
 def _calendar(name: str) -> dict[str, Any]:
     day = [{"start": "09:00", "end": "17:00"}]
     return {"name": name, "timezone": "Europe/Berlin", "week": [day] * 5 + [[], []]}
+
+
+def test_every_route_taking_if_match_declares_412(app):
+    for method, path, op in _operations(app):
+        headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+        if "If-Match" in headers:
+            assert "412" in op["responses"], f"{method} {path}"
+
+
+def test_a_validation_problem_reads_as_sentences(client):
+    response = client.post(
+        "/v1/signup",
+        json={"organization_name": "O", "slug": "ab", "name": "N", "email": "x", "password": "p"},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    errors = {e["field"]: e for e in problem["errors"]}
+    assert errors["slug"]["detail"] == "must be at least 3 characters"
+    assert errors["slug"]["code"] == "string_too_short"
+    assert errors["email"]["detail"] == "must be at least 3 characters"
+    assert "slug must be at least 3 characters" in problem["detail"]
+    assert "should" not in response.text
