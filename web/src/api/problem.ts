@@ -60,8 +60,9 @@ export function fieldLabel(field: string): string {
  * name ("must be at least 3 characters", "is required"). */
 export function describeFieldErrors(problem: Problem | null | undefined): string | null {
   const entries = Object.entries(fieldErrors(problem));
-  if (!entries.length) return null;
-  const [field, detail] = entries[0];
+  const first = entries[0];
+  if (!first) return null;
+  const [field, detail] = first;
   const more = entries.length - 1;
   return `${fieldLabel(field)} ${detail}.` + (more ? ` (${more} more ${more === 1 ? "field needs" : "fields need"} attention.)` : "");
 }
