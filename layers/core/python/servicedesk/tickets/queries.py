@@ -31,6 +31,7 @@ from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import decode_cursor, encode_cursor
 from servicedesk.sla.models import SlaTarget
+from servicedesk.tickets import timeline
 from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_events
@@ -225,7 +226,7 @@ def _plain(value: Any) -> Any:
 
 def list_events(
     ctx: RequestContext, *, ticket_id: uuid.UUID, limit: int, cursor: str | None
-) -> tuple[list[TicketEvent], str | None]:
+) -> tuple[list[timeline.EventView], str | None]:
     get_visible(ctx, ticket_id)
     query = select(TicketEvent).where(
         and_(TicketEvent.tenant_id == ctx.tenant_id, TicketEvent.ticket_id == ticket_id),
@@ -239,4 +240,5 @@ def list_events(
             raise ValidationProblem(errors=[field_error("cursor", "malformed cursor")]) from exc
     rows = list(ctx.session.scalars(query.order_by(TicketEvent.id).limit(limit + 1)))
     nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], nxt
+    # What an event names passes the same visibility rule as the event's own ticket.
+    return timeline.viewable(ctx, rows[:limit], load_settings(ctx)), nxt

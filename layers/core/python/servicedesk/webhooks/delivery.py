@@ -308,6 +308,13 @@ def _record_outcome(
     policy: Policy,
 ) -> None:
     trigger = "event" if attempt == 1 else "retry"
+    # The endpoint may have been deleted while its POST was in flight (no lock is held
+    # during the POST): then there is nothing to record. KEY SHARE keeps it until commit.
+    still_there = session.execute(
+        text("SELECT 1 FROM webhook_endpoints WHERE id = :id FOR KEY SHARE"), {"id": endpoint.id}
+    ).first()
+    if still_there is None:
+        return
     if outcome.ok:
         # Only touch (and lock) the endpoint row when there is a streak to reset.
         session.execute(
