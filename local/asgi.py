@@ -1,5 +1,14 @@
 """ASGI entry for uvicorn in `make dev`: the API, behind the local WebSocket gateway."""
 
+import os
+
+# One uvicorn process serves many requests at once (the sync routes run on a 40-thread
+# pool), unlike a Lambda instance, which serves one: size the pool for that. Above it a
+# request waits SERVICEDESK_DB_POOL_TIMEOUT_SECONDS for a connection, then gets a 503
+# with Retry-After. The embedded PostgreSQL allows 100 connections.
+os.environ.setdefault("SERVICEDESK_DB_POOL_SIZE", "10")
+os.environ.setdefault("SERVICEDESK_DB_MAX_OVERFLOW", "10")
+
 from local.app import build_app
 from local.ws import Gateway
 

@@ -6,7 +6,9 @@
 # Output: build/layers/deps/python/... (the layer zip must hold python/<package>), picked up
 # by stacks/constructs/domain_function.py. Without it the stacks still synthesize, but the deps
 # layer is empty: run this before `cdk deploy`. Only binary wheels are used (no compiler,
-# no Docker); boto3 is left out, the Lambda runtime ships it.
+# no Docker); boto3 is left out, the Lambda runtime ships it. manylinux_2_28 wheels are
+# accepted too (the python3.12 runtime is Amazon Linux 2023, glibc 2.34): google-re2
+# publishes its aarch64 wheels only with that tag.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +22,7 @@ mkdir -p "$OUT/python"
 "$PYTHON" -m pip install \
   --disable-pip-version-check \
   --platform manylinux2014_aarch64 \
+  --platform manylinux_2_28_aarch64 \
   --implementation cp \
   --python-version 3.12 \
   --only-binary=:all: \

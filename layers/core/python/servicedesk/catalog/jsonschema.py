@@ -2,8 +2,9 @@
 
 A schema is one flat object: ``{"type": "object", "properties": {...}, "required": [...],
 "additionalProperties": bool}``. A property is a string, integer, number, boolean, or an
-array of strings, with ``enum``, ``minLength``/``maxLength``, ``pattern`` (``re.search``,
-as JSON Schema's unanchored match), ``minimum``/``maximum``, ``format`` (date, email),
+array of strings, with ``enum``, ``minLength``/``maxLength``, ``pattern`` (an unanchored
+match as in JSON Schema, run by RE2 through ``platform.patterns``: never Python's
+backtracking ``re``), ``minimum``/``maximum``, ``format`` (date, email),
 ``title``, ``description`` and ``default``. ``null`` counts as absent.
 """
 
@@ -16,11 +17,16 @@ from datetime import date
 from typing import Any
 
 from servicedesk.platform.errors import field_error
+from servicedesk.platform.patterns import (
+    MAX_PATTERN_LENGTH,
+    PatternError,
+    compile_user_pattern,
+    user_search,
+)
 from servicedesk.platform.schemas import EMAIL_RE
 
 MAX_PROPERTIES = 50
 MAX_ENUM = 200
-MAX_PATTERN = 500
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TOP_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties"})
@@ -72,13 +78,14 @@ def _check_string_keywords(prop: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("minLength", "must not exceed maxLength"))
     if "pattern" in prop:
         pattern = prop["pattern"]
-        if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN:
-            problems.append(("pattern", f"must be a string of at most {MAX_PATTERN} characters"))
+        if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_LENGTH:
+            message = f"must be a string of at most {MAX_PATTERN_LENGTH} characters"
+            problems.append(("pattern", message))
         else:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(("pattern", f"not a valid regular expression: {exc}"))
+                compile_user_pattern(pattern)
+            except PatternError as exc:
+                problems.append(("pattern", str(exc)))
     if "format" in prop and not (isinstance(prop["format"], str) and prop["format"] in FORMATS):
         problems.append(("format", "must be one of: " + ", ".join(sorted(FORMATS))))
     return problems
@@ -201,14 +208,22 @@ def _string_problem(prop: dict[str, Any], value: str) -> str | None:
         return f"must be at least {prop['minLength']} characters"
     if len(value) > prop.get("maxLength", math.inf):
         return f"must be at most {prop['maxLength']} characters"
-    if "pattern" in prop and not re.search(prop["pattern"], value):
-        return "does not match the required pattern"
+    if "pattern" in prop and (problem := _pattern_problem(prop["pattern"], value)):
+        return problem
     fmt = prop.get("format")
     if fmt == "email" and not EMAIL_RE.fullmatch(value):
         return "not a valid e-mail address"
     if fmt == "date" and not _is_date(value):
         return "not a valid date (YYYY-MM-DD)"
     return None
+
+
+def _pattern_problem(pattern: str, value: str) -> str | None:
+    try:
+        return None if user_search(pattern, value) else "does not match the required pattern"
+    except PatternError as exc:
+        # Too long to match, or a pattern saved before RE2 that it cannot run: refuse.
+        return str(exc)
 
 
 def _is_date(value: str) -> bool:

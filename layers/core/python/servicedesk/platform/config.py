@@ -38,7 +38,14 @@ class Settings(BaseSettings):
     # gets a fresh 15-minute IAM token instead.
     database_iam_auth: bool = False
     database_region: str | None = None
-    db_pool_size: int = Field(default=2, ge=1, le=20)
+    # Per process. Lambda serves one request at a time per instance (RDS Proxy multiplexes
+    # the instances' connections), so 2 + 2 covers a request plus a consumer's side
+    # transactions; the local uvicorn process serves dozens at once and sets more
+    # (local/asgi.py). No free connection within the checkout timeout answers 503 with
+    # Retry-After (platform.db.transaction) instead of queueing for SQLAlchemy's 30 s.
+    db_pool_size: int = Field(default=2, ge=1, le=100)
+    db_max_overflow: int = Field(default=2, ge=0, le=100)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
 
     # Access tokens: EdDSA (Ed25519) private key in PEM, from env or Secrets Manager.

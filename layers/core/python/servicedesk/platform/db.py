@@ -11,11 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, func, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import QueuePool
 
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
+from servicedesk.platform.errors import ServiceUnavailable
+
+# What a client is told to wait when every pooled connection is busy.
+BUSY_RETRY_AFTER_SECONDS = 1
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,13 +67,20 @@ def database_url(settings: Settings) -> URL:
 
 
 def make_engine(
-    url: URL | str, *, pool_size: int = 2, statement_timeout_ms: int = 10_000
+    url: URL | str,
+    *,
+    pool_size: int = 2,
+    max_overflow: int = 2,
+    pool_timeout: float = 2.0,
+    statement_timeout_ms: int = 10_000,
 ) -> Engine:
     return create_engine(
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
-        max_overflow=2,
+        max_overflow=max_overflow,
+        # Waiting longer for a connection only turns overload into slow 500s.
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=600,
         # RDS Proxy multiplexes connections: server-side prepared statements would pin them.
@@ -102,6 +114,8 @@ def get_engine() -> Engine:
     engine = make_engine(
         database_url(settings),
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     if settings.database_iam_auth:
@@ -122,11 +136,19 @@ def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.U
 
 @contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: commit at the end, roll back on any error. The only commit there is."""
+    """One transaction: commit at the end, roll back on any error. The only commit there is.
+
+    No pooled connection free within the pool timeout is ServiceUnavailable (503 with
+    Retry-After): the client backs off, the process stays responsive.
+    """
     session = Session(bind=engine or get_engine(), expire_on_commit=False, autoflush=True)
     try:
         with session.begin():
             yield session
+    except sa_exc.TimeoutError as exc:  # QueuePool: no connection within pool_timeout
+        raise ServiceUnavailable(
+            "the server is busy; retry shortly", retry_after=BUSY_RETRY_AFTER_SECONDS
+        ) from exc
     finally:
         session.close()
 

@@ -111,6 +111,14 @@ class TooManyRequests(ProblemError):
         super().__init__(detail, **kwargs)
 
 
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+
+
 # Status codes Starlette raises on its own (unknown route, wrong method, ...).
 STATUS_SLUGS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "Bad request"),

@@ -10,14 +10,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from servicedesk.platform.config import get_settings
+from servicedesk.platform.patterns import linear
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|email|credential", re.I
 )
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# These two scan whatever a log line holds (user text included); with re they take
+# quadratic time on a long run of address or token characters, so they run on RE2.
+EMAIL = linear(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+JWT = linear(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 SAFE_KEYS = frozenset({"token_type", "expires_in"})
 
 

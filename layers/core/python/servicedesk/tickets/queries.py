@@ -37,6 +37,7 @@ from servicedesk.platform.pagination import (
     paginate,
 )
 from servicedesk.sla.models import SlaTarget
+from servicedesk.tickets import timeline
 from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_events
@@ -199,10 +200,12 @@ def _ticket_key(name: str) -> Key:
 
 def list_events(
     ctx: RequestContext, *, ticket_id: uuid.UUID, limit: int, cursor: str | None
-) -> tuple[list[TicketEvent], str | None]:
+) -> tuple[list[timeline.EventView], str | None]:
     get_visible(ctx, ticket_id)
     query = select(TicketEvent).where(
         and_(TicketEvent.tenant_id == ctx.tenant_id, TicketEvent.ticket_id == ticket_id),
         visible_events(ctx),
     )
-    return paginate(ctx.session, query, EVENTS_IN_ORDER, limit=limit, cursor=cursor)
+    rows, nxt = paginate(ctx.session, query, EVENTS_IN_ORDER, limit=limit, cursor=cursor)
+    # What an event names passes the same visibility rule as the event's own ticket.
+    return timeline.viewable(ctx, rows, load_settings(ctx)), nxt

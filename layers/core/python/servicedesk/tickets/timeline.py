@@ -1,14 +1,83 @@
-"""Typed ticket events, and the audit rows that go with every mutation."""
+"""Typed ticket events, the audit rows that go with every mutation, and what a viewer may
+read of an event.
+
+An event may name other objects: another ticket (links, merges), a comment (internal notes
+included), an attachment. A viewer reads the event only as far as they may see what it
+names, by the same rules as a direct read (``tickets.visibility``): a reference they may
+not see is cut from the payload with the keys that describe it (id, number, link ids),
+and the payload says ``"redacted": true``. Users and teams an event names are the ticket's
+own people (assignee, team, participants, invitees), which the ticket shows to whoever may
+see it, so they pass with the ticket. Every event type is declared in ``EVENT_TYPES``:
+``event()`` refuses an undeclared one, so a new type cannot skip the rule.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
 
 from servicedesk.platform import audit
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable
-from servicedesk.tickets.models import Ticket, TicketEvent
+from servicedesk.tickets.models import Comment, Ticket, TicketEvent
+from servicedesk.tickets.settings import TicketSettings
+from servicedesk.tickets.visibility import visible, visible_comments
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A payload key naming another object, and the keys cut along with it."""
+
+    kind: Literal["ticket", "comment"]
+    key: str
+    with_keys: tuple[str, ...] = ()
+
+
+_OTHER_TICKET = Ref("ticket", "other", ("link_id", "source_id", "target_id"))
+_COMMENT = Ref("comment", "comment_id")
+# An attachment is visible exactly when the comment it belongs to is (or it has none).
+_ATTACHMENT = Ref("comment", "comment_id", ("attachment_id", "filename", "content_type", "size"))
+
+EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
+    "created": (),
+    "assigned": (),
+    "status_changed": (),
+    "reopened": (),
+    "priority_changed": (),
+    "category_changed": (),
+    "custom_field_changed": (),
+    "title_changed": (),
+    "description_changed": (),
+    "impact_changed": (),
+    "urgency_changed": (),
+    "tags_changed": (),
+    "locked": (),
+    "unlocked": (),
+    "participant_added": (),
+    "participant_removed": (),
+    "invitation_created": (),
+    "invitation_accepted": (),
+    "invitation_declined": (),
+    "invitation_cancelled": (),
+    "comment_added": (_COMMENT,),
+    "comment_edited": (_COMMENT,),
+    "comment_deleted": (_COMMENT,),
+    "attachment_added": (_ATTACHMENT,),
+    "attachment_removed": (_ATTACHMENT,),
+    "linked": (_OTHER_TICKET,),
+    "unlinked": (_OTHER_TICKET,),
+    "merged": (Ref("ticket", "into", ("number",)), Ref("ticket", "from", ("number",))),
+    # Written by the SLA evaluator in SQL (internal; they name only this ticket and ids of
+    # policies and teams, which staff see).
+    "sla_warning": (),
+    "sla_breached": (),
+    "escalated": (),
+}
 
 
 def event(
@@ -20,6 +89,8 @@ def event(
     visibility: str = "public",
     audience: list[uuid.UUID] | None = None,
 ) -> None:
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"undeclared ticket event type {type_!r}: add it to EVENT_TYPES")
     ctx.session.add(
         TicketEvent(
             tenant_id=ctx.tenant_id,
@@ -31,6 +102,74 @@ def event(
             payload=jsonable(payload or {}),
         )
     )
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as one viewer may read it (never the ORM row: that would be flushed)."""
+
+    id: int
+    type: str
+    actor_id: uuid.UUID | None
+    visibility: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+def _referenced(rows: Sequence[TicketEvent], kind: str) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for row in rows:
+        for ref in EVENT_TYPES.get(row.type, ()):
+            value = row.payload.get(ref.key)
+            if ref.kind == kind and value is not None:
+                try:
+                    found.add(uuid.UUID(str(value)))
+                except ValueError:
+                    continue
+    return found
+
+
+def _visible_ids(
+    ctx: RequestContext, rows: Sequence[TicketEvent], settings: TicketSettings
+) -> dict[str, set[str]]:
+    seen: dict[str, set[str]] = {"ticket": set(), "comment": set()}
+    tickets = _referenced(rows, "ticket")
+    if tickets:
+        query = select(Ticket.id).where(
+            Ticket.tenant_id == ctx.tenant_id,
+            Ticket.id.in_(tickets),
+            visible(ctx, settings),
+        )
+        seen["ticket"] = {str(i) for i in ctx.session.scalars(query)}
+    comments = _referenced(rows, "comment")
+    if comments:
+        query = select(Comment.id).where(
+            Comment.tenant_id == ctx.tenant_id, Comment.id.in_(comments), visible_comments(ctx)
+        )
+        seen["comment"] = {str(i) for i in ctx.session.scalars(query)}
+    return seen
+
+
+def viewable(
+    ctx: RequestContext, rows: Sequence[TicketEvent], settings: TicketSettings
+) -> list[EventView]:
+    """The events (already filtered by ``visible_events``) with what they name redacted
+    where the viewer may not see it. An undeclared type shows no payload at all."""
+    seen = _visible_ids(ctx, rows, settings)
+    views = []
+    for row in rows:
+        refs = EVENT_TYPES.get(row.type)
+        payload = dict(row.payload) if refs is not None else {"redacted": True}
+        for ref in refs or ():
+            value = payload.get(ref.key)
+            if value is not None and str(value) not in seen[ref.kind]:
+                for key in (ref.key, *ref.with_keys):
+                    payload.pop(key, None)
+                payload["redacted"] = True
+        views.append(
+            EventView(row.id, row.type, row.actor_id, row.visibility, payload, row.created_at)
+        )
+    return views
 
 
 def audited(

@@ -1,11 +1,16 @@
 """Delivering events to webhook endpoints: the SQS consumer's work, and manual deliveries.
 
-For each active endpoint subscribed to an event: claim (event, "webhook", endpoint) so a
-redelivered message posts nothing twice, POST the signed body, log the attempt. A failure
-is not raised (that would redo every endpoint of the event): a new message for just that
-endpoint goes back to the webhook queue with a capped, fully jittered exponential delay,
-until ``webhook_max_attempts``. ``webhook_disable_after`` failed attempts in a row disable
-the endpoint and emit ``webhook.disabled`` for its admins.
+For each active endpoint subscribed to an event, in a transaction of its own: claim
+(event, "webhook", endpoint) so a redelivered message posts nothing twice, POST the signed
+body, log the attempt, commit. Endpoints are isolated from each other: whatever goes wrong
+with one (a URL stored before the strict rules, a refused address, a timeout, an error
+building the request) is that endpoint's failed attempt, never an exception that would
+redo the event for every endpoint: a new message for just that endpoint goes back to the
+webhook queue with a capped, fully jittered exponential delay, until
+``webhook_max_attempts``. Only our own trouble (the database, SQS) fails the record, and
+then only the endpoints whose claim did not commit are posted again.
+``webhook_disable_after`` failed attempts in a row disable the endpoint and emit
+``webhook.disabled`` for its admins.
 
 Delivery is at least once: a crash between the POST and the commit repeats the POST, so
 receivers dedupe on ``Servicedesk-Event-Id``.
@@ -29,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import outbox
 from servicedesk.platform.config import Settings, get_settings
-from servicedesk.platform.consumer import Envelope, claim
+from servicedesk.platform.consumer import Envelope, Incomplete, claim
+from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
 from servicedesk.webhooks import signing, ssrf
 from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -140,12 +146,47 @@ def post(
 ) -> Outcome:
     """One signed POST. SSRF is checked again here (DNS may have changed since creation) and
     the connection goes to the vetted address; redirects are not followed."""
-    import httpx
-
     try:
         target = ssrf.vet(url, local=policy.local)
     except ssrf.UnsafeUrl as exc:
         return Outcome(None, 0, "", f"refused: {exc}"[:SNIPPET_CHARS])
+    started = time.perf_counter()
+    status: int | None
+    try:
+        status, snippet = _send(
+            target, event, signing_secrets=signing_secrets, policy=policy, now=now
+        )
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+    except Exception as exc:  # noqa: BLE001 - this endpoint's failed attempt, logged and retried
+        if not _expected(exc):
+            get_logger().warning(
+                "webhook delivery raised; recorded as a failed attempt",
+                exc_info=True,
+                extra={"event_id": str(event.event_id), "event_type": event.event_type},
+            )
+        status, snippet = None, ""
+        error = f"{type(exc).__name__}: {exc}"[:SNIPPET_CHARS]
+    latency = round((time.perf_counter() - started) * 1000)
+    return Outcome(status, latency, snippet, error)
+
+
+def _expected(exc: Exception) -> bool:
+    """Network trouble on the receiver's side: not worth a stack trace in our log."""
+    import httpx
+
+    return isinstance(exc, httpx.HTTPError)
+
+
+def _send(
+    target: ssrf.Target,
+    event: Event,
+    *,
+    signing_secrets: list[str],
+    policy: Policy,
+    now: float | None,
+) -> tuple[int, str]:
+    import httpx
+
     connect_url, pinned_headers, extensions = target.request()
     body = event.body.encode("utf-8")
     timestamp = int(time.time() if now is None else now)
@@ -158,25 +199,16 @@ def post(
         signing.SEQ_HEADER: str(event.seq),
         **pinned_headers,
     }
-    started = time.perf_counter()
-    try:
-        # trust_env=False: no proxy from the environment may bypass the pinned address.
-        with (
-            httpx.Client(
-                timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
-            ) as client,
-            client.stream(
-                "POST", connect_url, content=body, headers=headers, extensions=extensions
-            ) as response,
-        ):
-            snippet = _read_snippet(response)
-            status: int | None = response.status_code
-            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        status, snippet = None, ""
-        error = f"{type(exc).__name__}: {exc}"[:SNIPPET_CHARS]
-    latency = round((time.perf_counter() - started) * 1000)
-    return Outcome(status, latency, snippet, error)
+    # trust_env=False: no proxy from the environment may bypass the pinned address.
+    with (
+        httpx.Client(
+            timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
+        ) as client,
+        client.stream(
+            "POST", connect_url, content=body, headers=headers, extensions=extensions
+        ) as response,
+    ):
+        return response.status_code, _read_snippet(response)
 
 
 def _log(
@@ -276,6 +308,13 @@ def _record_outcome(
     policy: Policy,
 ) -> None:
     trigger = "event" if attempt == 1 else "retry"
+    # The endpoint may have been deleted while its POST was in flight (no lock is held
+    # during the POST): then there is nothing to record. KEY SHARE keeps it until commit.
+    still_there = session.execute(
+        text("SELECT 1 FROM webhook_endpoints WHERE id = :id FOR KEY SHARE"), {"id": endpoint.id}
+    ).first()
+    if still_there is None:
+        return
     if outcome.ok:
         # Only touch (and lock) the endpoint row when there is a streak to reset.
         session.execute(
@@ -366,18 +405,40 @@ def _fan_out(session: Session, envelope: Envelope, policy: Policy) -> None:
             data=envelope.payload,
         ),
     )
-    now = datetime.now(UTC)
-    # All POSTs first, then the bookkeeping: endpoint rows are locked only at the end.
-    outcomes = []
-    for endpoint in _subscribed(session, envelope.tenant_id, envelope.type):
-        if not claim(session, envelope, channel=CHANNEL, recipient=str(endpoint.id)):
-            continue
-        secrets = endpoint.signing_secrets(now)
-        outcomes.append(
-            (endpoint, post(endpoint.url, event, signing_secrets=secrets, policy=policy))
-        )
-    for endpoint, outcome in outcomes:
+    endpoint_ids = [e.id for e in _subscribed(session, envelope.tenant_id, envelope.type)]
+    failed = 0
+    for endpoint_id in endpoint_ids:
+        try:
+            _deliver_to(endpoint_id, envelope, event, policy)
+        except Exception:  # noqa: BLE001 - raised below as Incomplete, after the other endpoints
+            failed += 1
+            get_logger().warning(
+                "webhook bookkeeping failed; the event will be retried for this endpoint",
+                exc_info=True,
+                extra={"event_id": str(envelope.event_id), "endpoint_id": str(endpoint_id)},
+            )
+    if failed:
+        raise Incomplete(f"{failed} of {len(endpoint_ids)} webhook endpoints not recorded")
+
+
+def _deliver_to(endpoint_id: uuid.UUID, envelope: Envelope, event: Event, policy: Policy) -> None:
+    """Claim, POST, record, commit: one endpoint, one transaction. A redelivery of the record
+    finds this endpoint claimed and posts nothing to it again."""
+    with transaction() as session:
+        set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
+        endpoint = session.get(WebhookEndpoint, endpoint_id)
+        if endpoint is None or not endpoint.active:
+            return  # deleted or disabled since the list was read
+        if not claim(session, envelope, channel=CHANNEL, recipient=str(endpoint_id)):
+            return
+        secrets = endpoint.signing_secrets(datetime.now(UTC))
+        outcome = post(endpoint.url, event, signing_secrets=secrets, policy=policy)
         _record_outcome(session, envelope, endpoint, event, outcome, attempt=1, policy=policy)
+    emitted = session.info.get("outbox_ids")
+    if emitted:  # webhook.disabled: out now, not at the next sweep
+        from servicedesk.platform.publisher import publish_committed
+
+        publish_committed(envelope.tenant_id, list(emitted))
 
 
 def _retry(session: Session, envelope: Envelope, policy: Policy) -> None:

@@ -6,10 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.schemas import Input, Output, not_null
-from servicedesk.webhooks.ssrf import MAX_URL_LENGTH
+from servicedesk.webhooks import ssrf
 
 # The events an endpoint may subscribe to; "*" is all of them (and only them).
 EventType = Literal[
@@ -26,8 +28,24 @@ EventType = Literal[
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
 MAX_EVENT_TYPES = 20
 
+
+def _strict_url(value: str) -> str:
+    """Syntax (ssrf.parse) at the edge, so a bad URL is a 422 naming the field; the service
+    then resolves the host and applies the SSRF address rules."""
+    try:
+        ssrf.parse(value, local=ssrf.allow_local(get_settings()))
+    except ssrf.UnsafeUrl as exc:
+        raise PydanticCustomError("url", str(exc)) from exc
+    return value
+
+
+# Every request field that takes an outbound URL uses this type; its "format": "uri" in
+# the OpenAPI document is how tests/integration/test_webhook_isolation.py finds them all.
 WebhookUrl = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH, strip_whitespace=True)
+    str,
+    StringConstraints(min_length=1, max_length=ssrf.MAX_URL_LENGTH, strip_whitespace=True),
+    AfterValidator(_strict_url),
+    Field(json_schema_extra={"format": "uri"}),
 ]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
 
