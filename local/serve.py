@@ -7,9 +7,14 @@ import sys
 
 
 def uvicorn_command(port: int, *, workers: int | None = None, quiet: bool = False) -> list[str]:
-    """``python -m uvicorn local.asgi:app`` on 127.0.0.1:``port`` (no access log)."""
+    """``python -m uvicorn local.asgi:app`` on 127.0.0.1:``port`` (no access log).
+
+    ``--no-proxy-headers``: uvicorn otherwise trusts ``X-Forwarded-For`` from 127.0.0.1 and
+    makes it the client address, so any local caller could pick the address that login and
+    sign-up throttling count (platform.context.client_ip reads the socket peer).
+    """
     command = [sys.executable, "-m", "uvicorn", "local.asgi:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-access-log"]
+    command += ["--port", str(port), "--no-access-log", "--no-proxy-headers"]
     if workers is not None:
         command += ["--workers", str(workers)]
     if quiet:

@@ -64,6 +64,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/v1/health",
         "/v1/health/ready",
         "/v1/signup",
+        "/v1/signup/{proxy+}",
         "/v1/auth/{proxy+}",
         "/v1/.well-known/{proxy+}",
         "/v1/hooks",

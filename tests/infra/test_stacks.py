@@ -379,6 +379,7 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     methods = _methods(api, authorizer_id)
     authorized, overrides = methods.authorized, methods.overrides
     assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= methods.public
+    assert "/v1/signup/{proxy+}" in methods.public
     assert "/v1/.well-known/{proxy+}" in methods.public
 
     # Every domain prefix (identity, tickets, admin, ...) is guarded, at the prefix and below,

@@ -337,3 +337,193 @@ def test_oidc_token_for_wrong_audience_or_unknown_tenant_is_refused(client, oidc
         sub="s3", email=tenant.members["agent"].email, servicedesk_tenant=tenant.slug
     )
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {takeover}"}).status_code == 401
+
+
+# --- every password check shares login's throttling and lockout ----------------------------
+
+
+def _depends_on(dependant, call) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def _password_routes(app) -> set[tuple[str, str]]:
+    """Routes whose handler can check a password: those given the PasswordCheck gate."""
+    from servicedesk.identity.throttle import password_gate
+    from servicedesk.platform.app import api_routes
+
+    return {
+        (method, route.path)
+        for route in api_routes(app)
+        if _depends_on(route.dependant, password_gate)
+        for method in route.methods
+    }
+
+
+def test_passwords_are_verified_only_by_the_throttled_gate():
+    """Static half: no module but the gate calls the verifier, so a route can only check a
+    password by declaring PasswordCheck, which the walk below finds."""
+    import ast
+    from pathlib import Path
+
+    import servicedesk
+
+    root = Path(servicedesk.__file__).parent
+    callers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                if name == "verify_password":
+                    callers.add(path.relative_to(root).as_posix())
+    assert callers == {"identity/throttle.py"}
+
+
+def _existing_person_invited(client, password_holder):
+    """An invitation into a second tenant for a person who already has an account."""
+    from tests.conftest import current_database
+    from tests.test_support import latest_outbox
+
+    other = make_tenant(client, roles=())
+    invited = client.post(
+        "/v1/users/invitations",
+        headers=other.admin.headers,
+        json={"email": password_holder.email, "role": "agent"},
+    )
+    assert invited.status_code == 201, invited.text
+    return latest_outbox(current_database(), "user.invited", password_holder.email)["token"]
+
+
+def test_every_route_that_checks_a_password_shares_the_login_lockout(client, app):
+    """Walks the routes: each one with the gate is driven with wrong passwords until the
+    account locks, and then the account is locked for login too (and the other way)."""
+
+    def login_attempt(actor, password):
+        return login(client, actor.email, password)
+
+    def invitation_attempt(actor, password):
+        token = _existing_person_invited(client, actor)
+        return client.post(
+            "/v1/auth/accept-invitation", json={"token": token, "password": password}
+        )
+
+    attempts = {
+        ("POST", "/v1/auth/login"): login_attempt,
+        ("POST", "/v1/auth/accept-invitation"): invitation_attempt,
+    }
+    assert _password_routes(app) == set(attempts), "a route checks passwords: add it here"
+    for route, attempt in attempts.items():
+        # Locked through this route: login refuses even the right password.
+        actor = make_tenant(client, roles=("requester",)).members["requester"]
+        for _ in range(5):  # login_max_failures_account
+            refused = attempt(actor, "not-the-password-123")
+            assert refused.status_code == 401, (route, refused.text)
+        assert attempt(actor, PASSWORD).status_code == 429, route
+        locked = login(client, actor.email)
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1, route
+        # Locked through login: this route refuses even the right password.
+        actor = make_tenant(client, roles=("requester",)).members["requester"]
+        for _ in range(5):
+            assert login(client, actor.email, "not-the-password-123").status_code == 401
+        assert attempt(actor, PASSWORD).status_code == 429, route
+
+
+# --- the client address is the platform's, never a header's -------------------------------
+
+
+@pytest.fixture
+def low_address_limit(monkeypatch):
+    monkeypatch.setenv("SERVICEDESK_LOGIN_MAX_FAILURES_ADDRESS", "3")
+    reset_caches()
+    yield 3
+    monkeypatch.delenv("SERVICEDESK_LOGIN_MAX_FAILURES_ADDRESS")
+    reset_caches()
+
+
+def _spray(send, limit: int) -> list[int]:
+    """Wrong passwords for distinct (unknown) accounts, each claiming another address."""
+    statuses = []
+    for n in range(limit + 1):
+        email = f"spray-{uuid.uuid4().hex[:8]}@example.org"
+        statuses.append(send(email, f"198.51.100.{n + 1}"))
+    return statuses
+
+
+def test_x_forwarded_for_does_not_escape_the_address_limit_on_the_local_server(
+    database, low_address_limit
+):
+    """The real server as `make dev` starts it (local/serve.py), on a real socket."""
+    import os
+    import socket
+    import subprocess
+    from pathlib import Path
+
+    import httpx
+
+    from local.serve import uvicorn_command
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root / 'layers/core/python'}{os.pathsep}{root}",
+        "SERVICEDESK_DATABASE_URL": database.app_url.render_as_string(False),
+    }
+    server = subprocess.Popen(
+        uvicorn_command(port, quiet=True),
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the local server did not start")
+
+        def send(email: str, forwarded: str) -> int:
+            return httpx.post(
+                f"{base}/v1/auth/login",
+                json={"email": email, "password": "not-the-password-123"},
+                headers={"X-Forwarded-For": forwarded},
+                timeout=10,
+            ).status_code
+
+        assert _spray(send, low_address_limit) == [401] * low_address_limit + [429]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+def test_x_forwarded_for_does_not_escape_the_address_limit_on_lambda(database, low_address_limit):
+    """The identity function with API Gateway's event: sourceIp is the address."""
+    from local.app import load_function
+    from tests.events import load_event, set_header, set_json_body
+    from tests.integration.test_lambda_handlers import invoke
+
+    identity = load_function("identity")
+
+    def event(email: str, forwarded: str, source_ip: str = "203.0.113.10") -> dict:
+        sample = set_json_body(
+            load_event("apigw_rest_post_login"),
+            {"email": email, "password": "not-the-password-123"},
+        )
+        set_header(sample, "X-Forwarded-For", f"{forwarded}, {source_ip}")
+        sample["requestContext"]["identity"]["sourceIp"] = source_ip
+        return sample
+
+    def send(email: str, forwarded: str) -> int:
+        return int(invoke(identity, event(email, forwarded))["statusCode"])
+
+    assert _spray(send, low_address_limit) == [401] * low_address_limit + [429]
+    # Another source address is counted on its own.
+    other = invoke(identity, event("fresh@example.org", "192.0.2.1", source_ip="203.0.113.77"))
+    assert other["statusCode"] == 401

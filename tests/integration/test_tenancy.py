@@ -13,6 +13,8 @@ from servicedesk.platform.rls import APP_ROLE
 GLOBAL_TABLES = {
     "alembic_version": "migration bookkeeping; the app role may only read it",
     "login_attempts": "pre-authentication throttling, keyed by e-mail hash and address",
+    "pending_signups": "sign-ups before their tenant exists; the app role has no grant,"
+    " only the auth_signup_* definer functions reach it",
     "inbound_hook_events": "dedupe of verified inbound hooks on the provider's own (global) id;"
     " holds no tenant data, the app may only insert and look up",
     "email_suppressions": "undeliverable addresses are undeliverable for every tenant (SES"

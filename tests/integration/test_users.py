@@ -92,13 +92,39 @@ def test_create_user_with_idempotency_key_replays_without_a_second_user(client, 
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
-def test_existing_email_cannot_be_created_twice(client, tenant):
+def test_a_member_cannot_be_created_twice(client, tenant):
     response = client.post(
         "/v1/users",
         headers=tenant.admin.headers,
         json={"email": tenant.members["agent"].email, "name": "Dup", "password": PASSWORD},
     )
     assert response.status_code == 409 and response.json()["errors"][0]["field"] == "email"
+
+
+def test_a_person_from_another_tenant_is_added_keeping_their_own_name_and_password(client):
+    home, other = make_tenant(client, roles=("agent",)), make_tenant(client, roles=())
+    person = home.members["agent"]
+    added = client.post(
+        "/v1/users",
+        headers=other.admin.headers,
+        json={
+            "email": person.email,
+            "name": "Renamed",
+            "role": "requester",
+            "password": "admin-chosen-password-7",
+        },
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["id"] == person.user_id and added.json()["name"] == "Agent"
+    assert added.json()["role"] == "requester"
+    assert login(client, person.email, "admin-chosen-password-7", other.slug).status_code == 401
+    assert login(client, person.email, PASSWORD, other.slug).status_code == 200
+    # Told by e-mail, as a new member is.
+    from tests.conftest import current_database
+    from tests.test_support import latest_outbox
+
+    mail = latest_outbox(current_database(), "user.added", person.email)
+    assert mail["tenant"]["slug"] == other.slug and mail["role"] == "requester"
 
 
 def test_invitation_flow_creates_account_once(client, tenant):

@@ -9,6 +9,7 @@ from servicedesk.platform.rbac import PUBLIC
 # Routes that are public on purpose; anything else public is a mistake.
 EXPECTED_PUBLIC = {
     ("POST", "/v1/signup"),
+    ("POST", "/v1/signup/confirm"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),

@@ -1,8 +1,33 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BASE_URL, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique } from "./support";
+import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique } from "./support";
 
 let browser: Browser;
+
+/** The sign-up link, read from the caught e-mail (outbox → e-mail queue → mail catcher) as
+ * the person would read it in their inbox. */
+async function signupLink(email: string): Promise<string> {
+  const dir = process.env.E2E_MAIL_DIR ?? "";
+  expect(dir, "E2E_MAIL_DIR is set by scripts/e2e_stack.py").not.toBe("");
+  for (let i = 0; i < 60; i++) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.includes("signup.requested") && n.includes(email));
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      // Quoted-printable may break and escape the link.
+      const flat = readFileSync(join(dir, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      const link = /https?:\/\/[^\s"<>]*\/signup\/confirm#token=[A-Za-z0-9_-]+/.exec(flat)?.[0];
+      if (link) return new URL(link).pathname + new URL(link).hash;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no sign-up e-mail for ${email}`);
+}
 beforeAll(async () => {
   browser = await launch();
 });
@@ -23,16 +48,25 @@ describe("sign-in", () => {
     await context.close();
   });
 
-  test("an organisation signs up, stays signed in across a reload, and signs out", async () => {
+  test("an organisation signs up, confirms by e-mail, stays signed in across a reload, and signs out", async () => {
     const { page, errors, context } = await openSession(browser);
     await page.goto("/signup");
     await checkScreen(page, "signup");
     const slug = unique("org");
+    const email = `olga@${slug}.example`;
     await page.getByLabel("Organisation name").fill(`Org ${slug}`);
     await page.getByLabel("Short name").fill(slug);
     await page.getByLabel("Your name").fill("Olga Owner");
-    await page.getByLabel("Work e-mail").fill(`olga@${slug}.example`);
+    await page.getByLabel("Work e-mail").fill(email);
     await page.getByLabel("Password").fill("a-long-enough-password");
+    await page.getByRole("button", { name: "Create organisation" }).click();
+    await page.getByRole("heading", { name: "Check your inbox" }).waitFor();
+    await expect.poll(() => page.getByText(email).count()).toBe(1);
+    await checkScreen(page, "signup-check-inbox");
+
+    // The link in the e-mail opens the confirmation page; one click creates the organisation.
+    await page.goto(await signupLink(email));
+    await checkScreen(page, "signup-confirm");
     await page.getByRole("button", { name: "Create organisation" }).click();
     await page.waitForURL("**/queues/mine");
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
@@ -48,6 +82,40 @@ describe("sign-in", () => {
     await page.reload();
     await expect.poll(() => page.getByRole("button", { name: "Sign in" }).count()).toBe(1);
     expect(new URL(page.url()).pathname, "signed out stays signed out").toBe("/login");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("signing up with an address that has an account reveals nothing and keeps its password", async () => {
+    const admin = await apiLogin("admin@acme.example");
+    const held = `${unique("held")}@acme.example`;
+    await apiCall(admin, "POST", "/v1/users", { email: held, name: "Hal Held", role: "requester", password: PASSWORD });
+
+    const { page, errors, context } = await openSession(browser);
+    const slug = unique("dup");
+    await page.goto("/signup");
+    await page.getByLabel("Organisation name").fill(`Dup ${slug}`);
+    await page.getByLabel("Short name").fill(slug);
+    await page.getByLabel("Your name").fill("Someone Else");
+    await page.getByLabel("Work e-mail").fill(held);
+    await page.getByLabel("Password").fill("an-attacker-guess-123");
+    await page.getByRole("button", { name: "Create organisation" }).click();
+    // The same screen as for a new address: no session, no hint that the account exists.
+    await page.getByRole("heading", { name: "Check your inbox" }).waitFor();
+    expect((await context.cookies()).map((c) => c.name)).not.toContain("sd_refresh");
+
+    // The owner of the address confirms; their own password still works, the guess does not.
+    await page.goto(await signupLink(held));
+    await page.getByRole("button", { name: "Create organisation" }).click();
+    await page.waitForURL("**/queues/mine");
+    const attempt = (password: string) =>
+      fetch(`${BASE_URL}/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: held, password, tenant: slug }),
+      });
+    expect((await attempt("an-attacker-guess-123")).status).toBe(401);
+    expect((await attempt(PASSWORD)).status).toBe(200);
     expect(errors).toEqual([]);
     await context.close();
   });

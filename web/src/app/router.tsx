@@ -12,6 +12,7 @@ import { Shell } from "./Shell";
 
 const SignupPage = lazy(() => import("../auth/SignupPage"));
 const AcceptInvitationPage = lazy(() => import("../auth/AcceptInvitationPage"));
+const ConfirmSignupPage = lazy(() => import("../auth/ConfirmSignupPage"));
 const MyRequestsPage = lazy(() => import("../portal/MyRequestsPage"));
 const NewRequestPage = lazy(() => import("../portal/NewRequestPage"));
 const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
@@ -52,6 +53,7 @@ export const router = createBrowserRouter([
   { path: "/", element: <Home />, errorElement: <RouteError /> },
   { path: "/login", element: <LoginPage /> },
   { path: "/signup", element: <Page><SignupPage /></Page> },
+  { path: "/signup/confirm", element: <Page><ConfirmSignupPage /></Page> },
   { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
   {
     element: (

@@ -1,11 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { Link, useNavigate } from "react-router";
+import { Link } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
-import { homeFor } from "../app/home";
 import { Alert, Button, Field, Input } from "../components/ui";
 import { AuthLayout } from "./AuthLayout";
-import { useAuth } from "./AuthProvider";
 
 function slugify(name: string): string {
   return name
@@ -17,8 +15,7 @@ function slugify(name: string): string {
 }
 
 export default function SignupPage() {
-  const { signIn } = useAuth();
-  const navigate = useNavigate();
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const [form, setForm] = useState({ organization_name: "", slug: "", name: "", email: "", password: "" });
   const [slugEdited, setSlugEdited] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -39,15 +36,33 @@ export default function SignupPage() {
     setErrors({});
     setFailure(null);
     try {
-      const tokens = await ok(api.POST("/v1/signup", { body: form }));
-      const me = await signIn(tokens);
-      navigate(homeFor(me.role), { replace: true });
+      // Nothing is created yet: the organisation exists once the e-mailed link is followed.
+      const accepted = await ok(api.POST("/v1/signup", { body: form }));
+      setSentTo(accepted.email);
     } catch (error) {
       if (error instanceof ApiError) setErrors(error.fieldErrors);
       setFailure(describeError(error));
     } finally {
       setBusy(false);
     }
+  }
+
+  if (sentTo) {
+    return (
+      <AuthLayout title="Check your inbox">
+        <Alert tone="info" title="Confirm your e-mail address">
+          We sent a link to <strong>{sentTo}</strong>. Follow it to create your organisation and sign in. The link is valid for
+          24 hours.
+        </Alert>
+        <p className="mt-4 text-fg-muted">
+          No e-mail after a few minutes? Check your spam folder, or{" "}
+          <button type="button" className="font-medium text-accent-text underline" onClick={() => setSentTo(null)}>
+            sign up again
+          </button>
+          .
+        </p>
+      </AuthLayout>
+    );
   }
 
   return (

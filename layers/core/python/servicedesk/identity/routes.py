@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Cookie, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from servicedesk.identity import service, sessions, users
+from servicedesk.identity import service, sessions, signup, users
 from servicedesk.identity.models import Tenant, User
 from servicedesk.identity.schemas import (
     AcceptInvitation,
@@ -16,6 +16,8 @@ from servicedesk.identity.schemas import (
     InvitationPublic,
     LoginRequest,
     MeResponse,
+    SignupAccepted,
+    SignupConfirm,
     SignupRequest,
     SwitchTenantRequest,
     TeamRef,
@@ -26,6 +28,7 @@ from servicedesk.identity.schemas import (
     UserUpdate,
 )
 from servicedesk.identity.sessions import IssuedTokens
+from servicedesk.identity.throttle import PasswordCheck
 from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
@@ -77,14 +80,40 @@ TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/signup",
-    status_code=201,
-    response_model=TokenResponse,
+    status_code=202,
+    response_model=SignupAccepted,
     dependencies=[public("anyone may create an organization")],
     tags=["auth"],
-    summary="Create an organization and its first admin",
+    summary="Ask to create an organization: a confirmation link goes to the e-mail",
+    description=(
+        "Creates nothing yet and says nothing about the address: the answer is the same "
+        "whether or not it has an account. The link in the e-mail leads to "
+        "`POST /v1/signup/confirm`. Limited per e-mail and per client address (429)."
+    ),
 )
-def signup(body: SignupRequest, request: Request, tx: Tx) -> JSONResponse:
-    tokens = service.signup(tx, data=body, settings=get_settings(), request_id=request_id(request))
+def request_signup(body: SignupRequest, request: Request, tx: Tx) -> JSONResponse:
+    signup.request(tx, data=body, client_ip=client_ip(request), settings=get_settings())
+    accepted = SignupAccepted(email=body.email)
+    return JSONResponse(
+        accepted.model_dump(), status_code=202, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post(
+    "/signup/confirm",
+    status_code=201,
+    responses={201: {"model": TokenResponse, "description": "Signed in as the new admin"}},
+    dependencies=[public("authenticated by the e-mailed sign-up token")],
+    tags=["auth"],
+    summary="Create the organization of a confirmed sign-up and sign in as its admin",
+    description=(
+        "For an address that already had an account, the organization is added to that "
+        "account; the password given at sign-up is ignored. 404 for an unknown, used or "
+        "expired token; 409 if the slug was taken meanwhile (send another `slug`)."
+    ),
+)
+def confirm_signup(body: SignupConfirm, request: Request, tx: Tx) -> JSONResponse:
+    tokens = signup.confirm(tx, data=body, settings=get_settings(), request_id=request_id(request))
     return _tokens(tokens, status=201)
 
 
@@ -95,14 +124,10 @@ def signup(body: SignupRequest, request: Request, tx: Tx) -> JSONResponse:
     tags=["auth"],
     summary="Sign in with e-mail and password",
 )
-def login(body: LoginRequest, request: Request, tx: Tx) -> JSONResponse:
+def login(body: LoginRequest, request: Request, tx: Tx, gate: PasswordCheck) -> JSONResponse:
     try:
         tokens = service.login(
-            tx,
-            data=body,
-            client_ip=client_ip(request),
-            settings=get_settings(),
-            request_id=request_id(request),
+            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
         )
     except service.Refused as refused:
         return _refusal(request, refused)  # attempt counts still commit
@@ -164,10 +189,15 @@ def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSON
     tags=["auth"],
     summary="Accept an invitation (new account, or an existing one by its password)",
 )
-def accept_invitation(body: AcceptInvitation, request: Request, tx: Tx) -> JSONResponse:
-    tokens = service.accept_invitation(
-        tx, data=body, settings=get_settings(), request_id=request_id(request)
-    )
+def accept_invitation(
+    body: AcceptInvitation, request: Request, tx: Tx, gate: PasswordCheck
+) -> JSONResponse:
+    try:
+        tokens = service.accept_invitation(
+            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
+        )
+    except service.Refused as refused:
+        return _refusal(request, refused)  # attempt counts still commit
     return _tokens(tokens)
 
 
@@ -268,7 +298,7 @@ def create_user(
     replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=fingerprint)
     if replay is not None:
         return replay
-    created = UserPublic.model_validate(users.create_user(ctx, data=body))
+    created = UserPublic.model_validate(users.create_user(ctx, data=body, settings=get_settings()))
     idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
     return created
 

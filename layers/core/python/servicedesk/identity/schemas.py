@@ -19,6 +19,23 @@ class SignupRequest(Input):
     password: Password
 
 
+class SignupAccepted(Output):
+    status: str = Field(
+        default="confirmation_sent", description="Always the same, whoever owns the address"
+    )
+    email: str = Field(description="Where the confirmation link was sent")
+    detail: str = (
+        "Check your e-mail: follow the link we sent to create the organisation and sign in."
+    )
+
+
+class SignupConfirm(Input):
+    token: str = Field(min_length=20, max_length=200)
+    slug: Slug | None = Field(
+        default=None, description="Another slug, if the one chosen at sign-up was taken since"
+    )
+
+
 class LoginRequest(Input):
     email: Email
     password: Password

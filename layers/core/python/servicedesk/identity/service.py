@@ -1,4 +1,4 @@
-"""Accounts and sessions: signup, login, refresh, tenant switch, invitations accepted.
+"""Accounts and sessions: login, refresh, tenant switch, invitations accepted.
 
 Keyword-only functions taking a Session; they never commit (the request does).
 """
@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions, throttle
-from servicedesk.identity.models import Invitation, Membership, Tenant, User
-from servicedesk.identity.schemas import AcceptInvitation, LoginRequest, SignupRequest
+from servicedesk.identity import passwords, sessions
+from servicedesk.identity.models import Invitation, Membership, User
+from servicedesk.identity.schemas import AcceptInvitation, LoginRequest
+from servicedesk.identity.throttle import PasswordGate, Refused
 from servicedesk.platform import audit
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
@@ -21,23 +22,13 @@ from servicedesk.platform.errors import (
     BadRequest,
     Conflict,
     NotFound,
-    ProblemError,
-    TooManyRequests,
     Unauthorized,
     ValidationProblem,
     field_error,
 )
-from servicedesk.platform.rbac import Role
 
 INVALID_CREDENTIALS = "invalid e-mail or password"
-
-
-class Refused(Exception):
-    """A refusal whose side effects (attempt counts, revoked families) must still commit."""
-
-    def __init__(self, problem: ProblemError) -> None:
-        super().__init__(problem.detail)
-        self.problem = problem
+__all__ = ["Refused", "accept_invitation", "check_password_policy", "login", "refresh"]
 
 
 def check_password_policy(password: str, *, email: str, field: str = "password") -> None:
@@ -65,62 +56,14 @@ def _audit(
     )
 
 
-def signup(
-    session: Session, *, data: SignupRequest, settings: Settings, request_id: str | None
-) -> sessions.IssuedTokens:
-    """A new tenant and its first admin. An existing account must prove its password."""
-    check_password_policy(data.password, email=data.email)
-    if session.execute(text("SELECT tenant_id_for_slug(:s)"), {"s": data.slug}).scalar():
-        raise Conflict("this slug is taken", errors=[field_error("slug", "already taken")])
-    existing = session.execute(
-        text("SELECT user_id, password_hash FROM auth_password_hash(:e)"), {"e": data.email}
-    ).one_or_none()
-    if existing is not None and not passwords.verify_password(
-        existing.password_hash, data.password
-    ):
-        raise Conflict(
-            "an account with this e-mail exists; sign up with its password",
-            errors=[field_error("email", "already registered")],
-        )
-    tenant_id = uuid.uuid4()
-    # Ids are chosen here so the context can name the new rows before they exist: an
-    # INSERT ... RETURNING must already pass the SELECT policy.
-    user_id = existing.user_id if existing is not None else uuid.uuid4()
-    set_tenant(session, tenant_id=tenant_id, user_id=user_id)
-    session.add(Tenant(id=tenant_id, slug=data.slug, name=data.organization_name))
-    if existing is None:
-        session.add(
-            User(
-                id=user_id,
-                email=data.email,
-                name=data.name,
-                password_hash=passwords.hash_password(data.password),
-            )
-        )
-    session.flush()
-    session.add(Membership(tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value))
-    session.flush()
-    _audit(
-        session, tenant_id=tenant_id, user_id=user_id, action="tenant.signup", request_id=request_id
-    )
-    return sessions.start(
-        session, tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value, settings=settings
-    )
-
-
 def login(
     session: Session,
     *,
     data: LoginRequest,
-    client_ip: str | None,
+    gate: PasswordGate,
     settings: Settings,
     request_id: str | None,
 ) -> sessions.IssuedTokens:
-    wait = throttle.retry_after(session, email=data.email, address=client_ip, settings=settings)
-    if wait > 0:
-        raise Refused(
-            TooManyRequests("too many failed attempts; try again later", retry_after=wait)
-        )
     candidates = session.execute(
         text(
             "SELECT user_id, password_hash, tenant_id, tenant_slug, role, active"
@@ -129,10 +72,11 @@ def login(
         {"e": data.email},
     ).all()
     password_hash = candidates[0].password_hash if candidates else None
-    verified = passwords.verify_password(password_hash, data.password)
+    verified = gate.check(
+        session, email=data.email, password_hash=password_hash, password=data.password
+    )
     usable = [c for c in candidates if c.active and (data.tenant in (None, c.tenant_slug))]
     if not verified or not usable:
-        throttle.record(session, email=data.email, address=client_ip, succeeded=False)
         raise Refused(Unauthorized(INVALID_CREDENTIALS))
     if len(usable) > 1:
         raise Refused(
@@ -143,7 +87,6 @@ def login(
             )
         )
     chosen = usable[0]
-    throttle.record(session, email=data.email, address=client_ip, succeeded=True)
     set_tenant(session, tenant_id=chosen.tenant_id, user_id=chosen.user_id)
     _audit(
         session,
@@ -196,8 +139,15 @@ def switch_tenant(
 
 
 def accept_invitation(
-    session: Session, *, data: AcceptInvitation, settings: Settings, request_id: str | None
+    session: Session,
+    *,
+    data: AcceptInvitation,
+    gate: PasswordGate,
+    settings: Settings,
+    request_id: str | None,
 ) -> sessions.IssuedTokens:
+    """Join the inviting tenant: a new account, or an existing one by its password (checked
+    through the gate, so it shares login's lockout)."""
     digest = sessions.token_hash(data.token)
     tenant_id = session.execute(text("SELECT auth_invitation_tenant(:h)"), {"h": digest}).scalar()
     invalid = NotFound(
@@ -216,10 +166,17 @@ def accept_invitation(
         text("SELECT user_id, password_hash FROM auth_password_hash(:e)"), {"e": invitation.email}
     ).one_or_none()
     if existing is not None:
-        if not passwords.verify_password(existing.password_hash, data.password):
-            raise Unauthorized(
-                "this e-mail already has an account: give its password",
-                errors=[field_error("password", "does not match the existing account")],
+        if not gate.check(
+            session,
+            email=invitation.email,
+            password_hash=existing.password_hash,
+            password=data.password,
+        ):
+            raise Refused(
+                Unauthorized(
+                    "this e-mail already has an account: give its password",
+                    errors=[field_error("password", "does not match the existing account")],
+                )
             )
         user_id = existing.user_id
     else:

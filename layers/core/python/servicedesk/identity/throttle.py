@@ -1,5 +1,8 @@
-"""Login throttling counted in Postgres, per account and per client address.
+"""Password checks, throttled in Postgres per account and per client address.
 
+`PasswordGate.check` is the only way a route checks a password (login, accepting an
+invitation into an existing account, whatever comes next): a route gets the gate by
+declaring the `PasswordCheck` dependency, which is also how a test finds every such route.
 Failures inside the window back off exponentially once the limit is reached; a success
 resets the account's count (not the address's, or one valid account would reset a
 password-spraying attacker's address).
@@ -8,12 +11,27 @@ password-spraying attacker's address).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.platform.config import Settings
+from servicedesk.identity import passwords
+from servicedesk.platform.config import Settings, get_settings
+from servicedesk.platform.context import client_ip
+from servicedesk.platform.errors import ProblemError, TooManyRequests
+
+
+class Refused(Exception):
+    """A refusal whose side effects (attempt counts, revoked families) must still commit:
+    the route returns its problem instead of raising it."""
+
+    def __init__(self, problem: ProblemError) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
 
 
 def account_key(email: str) -> str:
@@ -77,3 +95,33 @@ def record(session: Session, *, email: str, address: str | None, succeeded: bool
     session.execute(
         text("INSERT INTO login_attempts (scope, key, succeeded) VALUES (:scope, :key, :ok)"), rows
     )
+
+
+@dataclass(frozen=True)
+class PasswordGate:
+    """Login's lockout and attempt counting around every password verification."""
+
+    client_ip: str | None
+    settings: Settings
+
+    def check(
+        self, session: Session, *, email: str, password_hash: str | None, password: str
+    ) -> bool:
+        """Whether ``password`` matches; raises `Refused` (429) while the account or the
+        address is locked. Counts the attempt either way: callers must return `Refused`
+        problems rather than raise them, so that the count commits."""
+        wait = retry_after(session, email=email, address=self.client_ip, settings=self.settings)
+        if wait > 0:
+            raise Refused(
+                TooManyRequests("too many failed attempts; try again later", retry_after=wait)
+            )
+        verified = passwords.verify_password(password_hash, password)
+        record(session, email=email, address=self.client_ip, succeeded=verified)
+        return verified
+
+
+def password_gate(request: Request) -> PasswordGate:
+    return PasswordGate(client_ip=client_ip(request), settings=get_settings())
+
+
+PasswordCheck = Annotated[PasswordGate, Depends(password_gate)]

@@ -75,29 +75,49 @@ def get_user(ctx: RequestContext, *, user_id: uuid.UUID) -> Row[Any]:
     return row
 
 
-def create_user(ctx: RequestContext, *, data: UserCreate) -> Row[Any]:
+def create_user(ctx: RequestContext, *, data: UserCreate, settings: Settings) -> Row[Any]:
+    """A member with an initial password; the answer never tells whether the address
+    already had an account elsewhere.
+
+    A person who exists (in another tenant) is added as a member, as a service desk adds a
+    known customer: their identity is theirs, so the given name and password are ignored
+    (never replacing theirs). Either way the new member is told by e-mail, the same
+    e-mail, and the password is hashed, so that neither the time taken nor what the tenant
+    can observe (dev mail, audit) tells the two apart.
+    """
     check_password_policy(data.password, email=data.email)
-    taken = ctx.session.execute(
+    password_hash = passwords.hash_password(data.password)
+    existing = ctx.session.execute(
         text("SELECT user_id FROM auth_password_hash(:e)"), {"e": data.email}
     ).first()
-    if taken is not None:
-        # Adding an existing person to a tenant needs their consent: an invitation.
-        raise Conflict(
-            "this e-mail already has an account; invite it instead",
-            errors=[field_error("email", "already registered")],
+    if existing is None:
+        user_id = uuid.uuid4()
+        ctx.session.add(
+            User(id=user_id, email=data.email, name=data.name, password_hash=password_hash)
         )
-    user_id = uuid.uuid4()
-    ctx.session.add(
-        User(
-            id=user_id,
-            email=data.email,
-            name=data.name,
-            password_hash=passwords.hash_password(data.password),
-        )
-    )
-    ctx.session.flush()
+        ctx.session.flush()
+    else:
+        user_id = existing.user_id
+        if ctx.session.get(Membership, (ctx.tenant_id, user_id)) is not None:
+            raise Conflict("already a member", errors=[field_error("email", "already a member")])
     ctx.session.add(Membership(tenant_id=ctx.tenant_id, user_id=user_id, role=data.role.value))
     ctx.session.flush()
+    tenant = ctx.session.get(Tenant, ctx.tenant_id)
+    assert tenant is not None
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type="user.added",
+        aggregate_type="user",
+        aggregate_id=user_id,
+        payload={
+            "to": data.email,
+            "role": data.role.value,
+            "tenant": {"slug": tenant.slug, "name": tenant.name},
+            "login_url": f"{settings.web_origin.rstrip('/')}/login",
+            "actor_id": ctx.user_id,
+        },
+    )
     audit.record(
         ctx,
         action="user.created",

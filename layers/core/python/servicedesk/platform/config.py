@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     login_lockout_base_seconds: int = Field(default=30, ge=1)
     login_lockout_max_seconds: int = Field(default=900, ge=1)
 
+    # Sign-up confirmations: a link valid this long; at most so many sign-ups an hour (the
+    # window) per e-mail address and per client address, since each one sends an e-mail.
+    signup_ttl_seconds: int = Field(default=86400, ge=600)
+    signup_max_per_email: int = Field(default=3, ge=1)
+    signup_max_per_address: int = Field(default=10, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=60)
+
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A body that does not arrive in full within this many seconds is refused (408), so a

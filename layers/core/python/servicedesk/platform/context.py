@@ -41,10 +41,18 @@ def request_id(request: Request) -> str | None:
 
 
 def client_ip(request: Request) -> str | None:
-    event = request.scope.get("aws.event") or {}
-    source = (event.get("requestContext") or {}).get("identity", {}).get("sourceIp")
-    if source:
-        return str(source)
+    """The caller's address as the platform guarantees it, never as a header claims it.
+
+    On Lambda: API Gateway's ``requestContext.identity.sourceIp`` (``X-Forwarded-For`` is
+    whatever the client sent, with the gateway's hop appended). Locally: the socket peer,
+    which is the client only because the server does not rewrite it from proxy headers
+    (local/serve.py starts uvicorn with ``--no-proxy-headers``).
+    """
+    event = request.scope.get("aws.event")
+    if event is not None:
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        source = identity.get("sourceIp")
+        return str(source) if source else None
     return request.client.host if request.client else None
 
 
