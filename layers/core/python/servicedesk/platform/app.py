@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -36,6 +37,16 @@ def problem_response(
 
 class BodyTooLarge(Exception):
     pass
+
+
+def access_level(status: int, duration_ms: float) -> int:
+    """How loud one request's access line is: quiet when it went well and fast."""
+    settings = get_settings()
+    if status >= 500 or duration_ms >= settings.access_log_slow_ms:
+        return logging.WARNING
+    if status >= 400:
+        return logging.INFO
+    return logging.getLevelNamesMapping()[settings.access_log_level]
 
 
 class PipelineMiddleware:
@@ -75,25 +86,19 @@ class PipelineMiddleware:
             await send(message)
 
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await self._too_large(scope, send_with_id)
-        else:
-            try:
-                await self.app(scope, self._limited(receive), send_with_id)
-            except BodyTooLarge:
+        try:
+            if declared is not None and (
+                not declared.isdigit() or int(declared) > self.max_body_bytes
+            ):
                 await self._too_large(scope, send_with_id)
-        state = scope.get("state", {})
-        get_logger().info(
-            "request",
-            extra={
-                "http_method": scope.get("method"),
-                "path": scope.get("path"),
-                "status": status_holder.get("status"),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "request_id": request_id,
-                **(state.get("principal") or {}),
-            },
-        )
+            else:
+                try:
+                    await self.app(scope, self._limited(receive), send_with_id)
+                except BodyTooLarge:
+                    await self._too_large(scope, send_with_id)
+        finally:
+            # An unhandled error passes through here before the server answers it with 500.
+            _access_line(scope, request_id, started, status_holder.get("status", 500))
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -118,6 +123,25 @@ class PipelineMiddleware:
             header="Content-Length",
         )
         await problem_response(413, body)(scope, _empty_receive, send)
+
+
+def _access_line(scope: Scope, request_id: str, started: float, status: int) -> None:
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    logger = get_logger()
+    log = {logging.DEBUG: logger.debug, logging.INFO: logger.info}.get(
+        access_level(status, duration_ms), logger.warning
+    )
+    log(
+        "request",
+        extra={
+            "http_method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id,
+            **(scope.get("state", {}).get("principal") or {}),
+        },
+    )
 
 
 async def _empty_receive() -> Message:
