@@ -9,12 +9,14 @@ does in production.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,3 +272,25 @@ def aws_endpoint() -> Iterator[str]:
         os.environ.pop("AWS_ENDPOINT_URL", None)
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """What the application's logger prints (its own JSON lines), at DEBUG."""
+    from servicedesk.platform.logging import get_logger
+
+    monkeypatch.setenv("SERVICEDESK_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("SERVICEDESK_ACCESS_LOG_SLOW_MS", "150")
+    reset_caches()
+    logger = get_logger()
+    logger.setLevel("DEBUG")
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield read
+    logger.registered_handler.setStream(previous)
+    monkeypatch.undo()
+    reset_caches()

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicedesk.attachments.service import run_cleanup
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.logging import get_logger, log_invocation
 
 logger = get_logger()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = run_cleanup(datetime.now(UTC))
     result = {

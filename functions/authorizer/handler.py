@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.platform.tokens import InvalidToken, verify_token
 
 logger = get_logger()
@@ -31,7 +31,7 @@ def _wildcard_arn(method_arn: str) -> str:
     return f"{arn}/{stage}/*/*"
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     token = _token(event)
     if token is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.platform.publisher import sweep
 
 logger = get_logger()
@@ -20,7 +20,7 @@ def _budget(context: Any) -> float | None:
     return max(0.0, int(remaining()) / 1000 - MARGIN_SECONDS)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     published = sweep(budget_seconds=_budget(context))
     logger.info("outbox sweep", extra={"published": published, "scheduled_for": event.get("time")})

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.sla.evaluator import run
 
 logger = get_logger()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = run(datetime.now(UTC))
     result = {

@@ -1,6 +1,6 @@
 """Sign-up by e-mail confirmation: pending sign-ups and the platform tenant that mails them.
 
-Revision ID: 0011_signup_confirmation
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-27
 
@@ -17,7 +17,7 @@ from alembic import op
 
 from servicedesk.platform.rls import definer_function
 
-revision = "0011_signup_confirmation"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

@@ -37,12 +37,15 @@ class Wiring:
             total += done
         raise AssertionError("the email queue does not drain")
 
-    def mails(self, to: str | None = None) -> list[EmailMessage]:
+    def mails(self, to: str | None = None, event: str | None = None) -> list[EmailMessage]:
+        """Caught mail, to one address and of one event type if named."""
         found = []
         for path in sorted(self.mail_dir.glob("*.eml")):
             message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
             assert isinstance(message, EmailMessage)
-            if to is None or message["To"] == to:
+            if (to is None or message["To"] == to) and (
+                event is None or message["X-Servicedesk-Event"] == event
+            ):
                 found.append(message)
         return found
 
@@ -136,10 +139,10 @@ def test_staff_public_reply_reaches_the_requester_in_app_and_by_mail(client, org
     assert "turning it off" in inbox[0]["body"]
     assert inbox[0]["read_at"] is None
     # The actor hears nothing of their own reply.
-    assert _inbox(client, agent) == []
-    assert wiring.mails(agent.email) == []
+    assert [n for n in _inbox(client, agent) if n["event_type"] == "comment.public"] == []
+    assert wiring.mails(agent.email, "comment.public") == []
 
-    (mail,) = wiring.mails(requester.email)
+    (mail,) = wiring.mails(requester.email, "comment.public")
     assert mail["Subject"] == f"[{ticket['number']}] New reply: Printer on fire"
     assert mail.get_content_type() == "multipart/alternative"
     plain, html = _parts(mail)
@@ -157,7 +160,7 @@ def test_mail_headers_carry_the_reply_token_and_unsubscribe(client, org, wiring)
     _comment(client, agent, ticket, "On it.")
     wiring.drain()
 
-    (mail,) = wiring.mails(requester.email)
+    (mail,) = wiring.mails(requester.email, "comment.public")
     settings = get_settings()
     token = reply_token(uuid.UUID(ticket["id"]), settings)
     assert token is not None and re.fullmatch(r"[0-9a-f]{16}", token)
@@ -200,12 +203,14 @@ def test_internal_note_reaches_assignee_and_staff_never_the_requester_or_ccs(cli
     for outsider in (requester, cc):
         assert [n["event_type"] for n in _inbox(client, outsider)] == []
         assert _unread(client, outsider) == 0
-        assert wiring.mails(outsider.email) == []
+    # The requester was told only that their request was received; the CC nothing at all.
+    assert [m["X-Servicedesk-Event"] for m in wiring.mails(requester.email)] == ["ticket.received"]
+    assert wiring.mails(cc.email) == []
     # Nothing anywhere in the caught mail leaks the note to a non-staff address.
     for mail in wiring.mails():
-        if mail["To"] in (requester.email, cc.email):
-            raise AssertionError(f"mail to a non-staff member: {mail['Subject']}")
-    assert wiring.mails(admin.email) == []  # the author
+        if mail["To"] in (requester.email, cc.email) and secret in _parts(mail)[0]:
+            raise AssertionError(f"the note mailed to a non-staff member: {mail['Subject']}")
+    assert wiring.mails(admin.email, "comment.internal") == []  # the author
 
 
 def test_a_forged_public_event_for_an_internal_comment_stays_with_staff(client, org, wiring):
@@ -233,7 +238,7 @@ def test_a_forged_public_event_for_an_internal_comment_stays_with_staff(client, 
     boto3.client("sqs").send_message(QueueUrl=wiring.queue.url, MessageBody=json.dumps(forged))
     wiring.drain()
     assert _inbox(client, requester) == []
-    assert wiring.mails(requester.email) == []
+    assert wiring.mails(requester.email, "comment.public") == []
     assert len([n for n in _inbox(client, agent) if n["body"].endswith("staff eyes only")]) == 2
 
 
@@ -253,7 +258,7 @@ def test_a_redelivered_event_notifies_and_mails_once(client, org, wiring):
     wiring.drain()
 
     assert len(_inbox(client, requester)) == 1
-    assert len(wiring.mails(requester.email)) == 1
+    assert len(wiring.mails(requester.email, "comment.public")) == 1
 
 
 def test_preferences_turn_email_off_but_keep_in_app(client, org, wiring):
@@ -283,7 +288,7 @@ def test_preferences_turn_email_off_but_keep_in_app(client, org, wiring):
     _comment(client, agent, ticket, "Reply you will only see in the app")
     wiring.drain()
     assert [n["event_type"] for n in _inbox(client, requester)] == ["comment.public"]
-    assert wiring.mails(requester.email) == []
+    assert wiring.mails(requester.email, "comment.public") == []
 
 
 def test_preferences_refuse_unknown_event_types_and_channels(client, org):
@@ -372,7 +377,7 @@ def test_html_escapes_user_supplied_text(client, org, wiring):
     ticket = _ticket(client, requester, title=title)
     _comment(client, agent, ticket, '<img src=x onerror="alert(1)">')
     wiring.drain()
-    (mail,) = wiring.mails(requester.email)
+    (mail,) = wiring.mails(requester.email, "comment.public")
     plain, html = _parts(mail)
     assert "<script>" not in html and "<img" not in html and "<b>bold" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
@@ -401,7 +406,7 @@ def test_tenant_branding_names_the_sender_and_colours_the_mail(client, org, wiri
     requester, agent = org.members["requester"], org.members["agent"]
     _comment(client, agent, _ticket(client, requester), "Branded")
     wiring.drain()
-    (mail,) = wiring.mails(requester.email)
+    (mail,) = wiring.mails(requester.email, "comment.public")
     assert mail["From"].addresses[0].display_name == "ACME <IT>"
     html = _parts(mail)[1]
     assert "#ff6600" in html and "ACME &lt;IT&gt;" in html
@@ -428,7 +433,12 @@ def test_dev_mail_endpoints_list_and_show_this_tenants_mail(client, org, wiring)
     wiring.drain()
     listed = client.get("/v1/dev/mail", headers=org.admin.headers)
     assert listed.status_code == 200, listed.text
-    (item,) = listed.json()["items"]
+    # Newest first: the reply, after the acknowledgement and the triage notices.
+    item = listed.json()["items"][0]
+    assert {i["event_type"] for i in listed.json()["items"][1:]} == {
+        "ticket.received",
+        "ticket.created",
+    }
     assert item["to"] == requester.email and "New reply" in item["subject"]
     assert item["event_type"] == "comment.public" and item["date"]
     raw = client.get(f"/v1/dev/mail/{item['name']}", headers=org.admin.headers)
@@ -477,7 +487,11 @@ def test_without_the_mail_catcher_mail_goes_out_through_ses(
         mailer._ses.cache_clear()
     with urlopen(f"{aws_endpoint}/moto-api/data.json") as response:  # the emulator's record
         sent = json.loads(response.read())["ses"]["RawMessage"]
-    raw = [m["raw_data"] for m in sent if requester.email in m["destinations"]]
+    raw = [
+        m["raw_data"]
+        for m in sent
+        if requester.email in m["destinations"] and "Event: comment.public" in m["raw_data"]
+    ]
     assert len(raw) == 1
     assert "Through SES" in raw[0] and "List-Unsubscribe:" in raw[0]
     assert wiring.mails() == []
@@ -640,3 +654,165 @@ def test_an_address_that_could_rewrite_the_to_header_is_never_mailed(client, org
     assert [n["event_type"] for n in _inbox(client, requester)] == ["comment.public"]
     assert wiring.mails(odd) == []
     assert not any("victim" in str(m["To"]) for m in wiring.mails())
+
+
+# --- the requester's acknowledgement (ticket.received) -------------------------------
+
+
+def _received(wiring: Wiring, actor: Actor) -> list[EmailMessage]:
+    return wiring.mails(actor.email, "ticket.received")
+
+
+def test_a_requester_opening_a_ticket_gets_an_acknowledgement_by_mail(client, org, wiring):
+    from servicedesk.notifications.templates import reply_token
+    from servicedesk.platform.config import get_settings
+
+    requester = org.members["requester"]
+    created = client.post(
+        "/v1/tickets",
+        json={"title": "VPN drops", "description": "Every hour, on the hour."},
+        headers=requester.headers,
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    wiring.drain()
+
+    (mail,) = _received(wiring, requester)
+    assert mail["Subject"] == f"[{ticket['number']}] Request received: VPN drops"
+    plain, html = _parts(mail)
+    assert "We received your request" in plain and "> Every hour, on the hour." in plain
+    assert "Every hour, on the hour." in html
+    assert f"/tickets/{ticket['id']}" in plain
+    # Threaded and answerable like every ticket mail: replies land in the conversation.
+    token = reply_token(uuid.UUID(ticket["id"]), get_settings())
+    assert mail["Reply-To"].addresses[0].addr_spec.startswith(f"reply+{ticket['number']}.{token}@")
+    assert mail["References"].startswith(f"<ticket-{ticket['id']}@")
+    assert mail["List-Unsubscribe"]
+    # They opened it themselves: nothing in their in-app inbox about their own act.
+    assert _inbox(client, requester) == []
+
+
+def test_a_ticket_opened_on_a_requesters_behalf_tells_them_unless_the_agent_says_not(
+    client, org, wiring
+):
+    requester, agent = org.members["requester"], org.members["agent"]
+    for notify, title in ((None, "Opened for you"), (False, "Quietly opened")):
+        body: dict[str, Any] = {"title": title, "requester_id": requester.user_id}
+        if notify is not None:
+            body["notify_requester"] = notify
+        created = client.post("/v1/tickets", json=body, headers=agent.headers)
+        assert created.status_code == 201, created.text
+    wiring.drain()
+
+    (mail,) = _received(wiring, requester)
+    assert mail["Subject"].endswith("Request received: Opened for you")
+    assert "opened this request on your behalf" in _parts(mail)[0]
+    inbox = _inbox(client, requester)
+    assert [(n["event_type"], n["title"].endswith("Opened for you")) for n in inbox] == [
+        ("ticket.received", True)
+    ]
+    assert _received(wiring, agent) == []
+
+
+def test_the_acknowledgement_respects_preferences_suppression_and_inactive_members(
+    client, org, wiring, database
+):
+    agent = org.members["agent"]
+    quiet, bounced, gone, plain = (_member(client, org) for _ in range(4))
+    off = client.put(
+        "/v1/notification-preferences",
+        json={"items": [{"event_type": "ticket.received", "channel": "email", "enabled": False}]},
+        headers=quiet.headers,
+    )
+    assert off.status_code == 200, off.text
+    with database.connect("owner") as conn:
+        conn.execute(
+            "INSERT INTO email_suppressions (address, reason) VALUES (%s, 'bounce')",
+            (bounced.email,),
+        )
+        conn.commit()
+    for who in (quiet, bounced, gone, plain):
+        created = client.post(
+            "/v1/tickets",
+            json={"title": f"For {who.email}", "requester_id": who.user_id},
+            headers=agent.headers,
+        )
+        assert created.status_code == 201, created.text
+    with database.connect("owner") as conn:  # deactivated before the consumer got to it
+        conn.execute(
+            "UPDATE memberships SET active = false WHERE tenant_id = %s AND user_id = %s",
+            (org.tenant_id, gone.user_id),
+        )
+        conn.commit()
+    wiring.drain()
+
+    assert [len(_received(wiring, who)) for who in (quiet, bounced, gone, plain)] == [0, 0, 0, 1]
+    # Switching the mail off keeps the in-app notice; a bounce does not cost it either.
+    for who in (quiet, bounced):
+        assert [n["event_type"] for n in _inbox(client, who)] == ["ticket.received"]
+
+
+# --- tickets without a team: the triage audience --------------------------------------
+
+
+def _put_triage_team(client: Any, org: TenantFixture, team_id: str | None) -> Any:
+    current = client.get("/v1/settings/tickets", headers=org.admin.headers)
+    assert current.status_code == 200, current.text
+    return client.put(
+        "/v1/settings/tickets",
+        json={**current.json(), "triage_team_id": team_id},
+        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
+    )
+
+
+def _created_notices(client: Any, wiring: Wiring, who: Actor, ticket: dict[str, Any]) -> int:
+    """How many in-app notices and mails `who` got of the ticket's creation."""
+    inbox = [
+        n
+        for n in _inbox(client, who)
+        if n["event_type"] == "ticket.created" and n["ticket_id"] == ticket["id"]
+    ]
+    mails = [
+        m for m in wiring.mails(who.email, "ticket.created") if ticket["number"] in m["Subject"]
+    ]
+    return len(inbox) + len(mails)
+
+
+def test_a_ticket_without_a_team_notifies_every_agent_and_manager_once(client, org, wiring):
+    requester, agent, manager = (org.members[r] for r in ("requester", "agent", "manager"))
+    second_agent = _member(client, org, "agent")
+    ticket = _ticket(client, requester, title="Nobody's ticket")
+    assert ticket["team_id"] is None and ticket["assignee_id"] is None
+    wiring.drain()
+
+    for staff in (agent, second_agent, manager):
+        assert _created_notices(client, wiring, staff, ticket) == 2, staff.role  # in-app + mail
+    for other in (org.admin, requester):
+        assert _created_notices(client, wiring, other, ticket) == 0, other.role
+
+    # A requester's reply on the untriaged ticket reaches the same audience.
+    _comment(client, requester, ticket, "Any news?")
+    wiring.drain()
+    for staff in (agent, second_agent, manager):
+        assert len(wiring.mails(staff.email, "comment.public")) == 1, staff.role
+
+
+def test_a_configured_triage_team_narrows_the_audience(client, org, wiring):
+    requester, agent, manager = (org.members[r] for r in ("requester", "agent", "manager"))
+    bystander = _member(client, org, "agent")
+    team = client.post("/v1/teams", json={"name": "Triage"}, headers=org.admin.headers)
+    assert team.status_code == 201, team.text
+    team_id = team.json()["id"]
+    for who in (agent, manager):
+        added = client.put(f"/v1/teams/{team_id}/members/{who.user_id}", headers=org.admin.headers)
+        assert added.status_code == 200, added.text
+    refused = _put_triage_team(client, org, str(uuid.uuid4()))
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["triage_team_id"]
+    assert _put_triage_team(client, org, team_id).status_code == 200
+
+    ticket = _ticket(client, requester, title="For triage")
+    wiring.drain()
+    assert _created_notices(client, wiring, agent, ticket) == 2
+    assert _created_notices(client, wiring, manager, ticket) == 2
+    assert _created_notices(client, wiring, bystander, ticket) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -434,3 +435,233 @@ def test_editing_the_policy_reschedules_open_tickets_keeping_elapsed_time(client
     assert tightened.status_code == 200
     missed, _ = _sla(client, org, ticket["id"])
     assert missed["first_response"]["breached_at"] is not None  # 30 spent of 20: missed now
+
+
+# --- positions: one per policy, and a reorder ----------------------------------------
+
+
+def _manager(org):
+    return org.members["manager"].headers
+
+
+def _body(policy):
+    keep = ("name", "position", "active", "conditions", "calendar_id", "first_response_minutes")
+    return {k: policy[k] for k in keep} | {"version": policy["version"]}
+
+
+def test_two_policies_cannot_share_a_position_on_create_or_replace(client, org, database):
+    first = _policy(client, org, name="VIP", position=10, conditions={"priorities": ["critical"]})
+    second = _policy(client, org, name="High", position=20, conditions={"priorities": ["high"]})
+    with database.connect("owner") as conn:
+        before = conn.execute(
+            "SELECT id, position, version FROM sla_policies WHERE tenant_id = %s ORDER BY 2",
+            (org.tenant_id,),
+        ).fetchall()
+
+    taken = client.post(
+        "/v1/sla-policies",
+        json={"name": "Also ten", "position": 10, "first_response_minutes": 5},
+        headers=_manager(org),
+    )
+    assert taken.status_code == 409, taken.text
+    assert taken.headers["content-type"].startswith("application/problem+json")
+    (error,) = taken.json()["errors"]
+    assert error["field"] == "position" and "'VIP'" in error["detail"]
+
+    moved = client.put(
+        f"/v1/sla-policies/{second['id']}",
+        json=_body(second) | {"position": first["position"]},
+        headers=_manager(org),
+    )
+    assert moved.status_code == 409, moved.text
+    assert [e["field"] for e in moved.json()["errors"]] == ["position"]
+    # Keeping its own position is no conflict.
+    same = client.put(f"/v1/sla-policies/{second['id']}", json=_body(second), headers=_manager(org))
+    assert same.status_code == 200, same.text
+    with database.connect("owner") as conn:
+        after = conn.execute(
+            "SELECT id, position, version FROM sla_policies WHERE tenant_id = %s ORDER BY 2",
+            (org.tenant_id,),
+        ).fetchall()
+    assert [(r[0], r[1]) for r in after] == [(r[0], r[1]) for r in before]
+
+
+def test_a_concurrent_writer_of_the_same_position_waits_and_gets_409(client, org, database):
+    """The pre-check cannot see another transaction's uncommitted policy: the unique
+    constraint makes the request wait for it, then refuses with a problem naming position."""
+    answers: list[Any] = []
+    with database.connect("owner") as holder:
+        holder.execute(
+            "INSERT INTO sla_policies (tenant_id, name, position, first_response_minutes)"
+            " VALUES (%s, 'Uncommitted', 30, 60)",
+            (org.tenant_id,),
+        )
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                client.post(
+                    "/v1/sla-policies",
+                    json={"name": "Racer", "position": 30, "first_response_minutes": 5},
+                    headers=_manager(org),
+                )
+            )
+        )
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive(), "the request did not wait for the other transaction"
+        holder.commit()
+    worker.join(timeout=10)
+    (answer,) = answers
+    assert answer.status_code == 409, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["position"]
+    with database.connect("owner") as conn:
+        names = conn.execute(
+            "SELECT name FROM sla_policies WHERE tenant_id = %s AND position = 30",
+            (org.tenant_id,),
+        ).fetchall()
+    assert names == [("Uncommitted",)]
+
+
+def _race(client, org, bodies: list[dict[str, Any]]) -> list[Any]:
+    """POST the bodies at once (a barrier releases the threads together)."""
+    barrier = threading.Barrier(len(bodies))
+    answers: list[Any] = []
+
+    def create(body: dict[str, Any]) -> None:
+        barrier.wait()
+        answers.append(client.post("/v1/sla-policies", json=body, headers=_manager(org)))
+
+    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    return answers
+
+
+def test_concurrent_creates_with_one_position_cannot_both_commit(client, org):
+    for round_ in range(3):
+        bodies = [
+            {
+                "name": f"R{round_}-{n}",
+                "position": 100 + round_,
+                "first_response_minutes": 5,
+                "conditions": {"priorities": ["low"]},
+            }
+            for n in range(2)
+        ]
+        answers = _race(client, org, bodies)
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+        (refused,) = [a for a in answers if a.status_code == 409]
+        assert [e["field"] for e in refused.json()["errors"]] == ["position"]
+    listed = client.get("/v1/sla-policies", headers=_manager(org)).json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    positions = [p["position"] for p in items]
+    assert len(positions) == len(set(positions)) == 3
+
+
+def test_reorder_sets_the_precedence_in_one_transaction(client, org):
+    requester = org.members["requester"]
+    vip = _policy(client, org, name="VIP", position=10, conditions={"priorities": ["critical"]})
+    urgent = _policy(
+        client,
+        org,
+        name="Urgent",
+        position=20,
+        first_response_minutes=15,
+        conditions={"priorities": ["critical", "high"]},
+    )
+    off = _policy(client, org, name="Old", position=30, active=False)
+    _, before = _sla(client, org, _ticket(client, requester, priority="critical")["id"])
+    assert before["policy_id"] == vip["id"]
+    order = [urgent["id"], vip["id"], off["id"]]
+    done = client.put("/v1/sla-policies/order", json={"ids": order}, headers=_manager(org))
+    assert done.status_code == 200, done.text
+    items = done.json()["items"]
+    assert [(p["id"], p["position"]) for p in items] == list(zip(order, [10, 20, 30], strict=True))
+    versions = {p["id"]: p["version"] for p in items}
+    assert versions == {urgent["id"]: 2, vip["id"]: 2, off["id"]: 1}
+    # New tickets follow the new precedence.
+    ticket = _ticket(client, requester, priority="critical")
+    _, sla = _sla(client, org, ticket["id"])
+    assert sla["policy_id"] == urgent["id"]
+    # The same order again changes nothing.
+    again = client.put("/v1/sla-policies/order", json={"ids": order}, headers=_manager(org))
+    assert {p["id"]: p["version"] for p in again.json()["items"]} == versions
+
+
+@pytest.mark.parametrize(
+    ("shape", "status", "field"),
+    [
+        ("missing", 409, "ids"),
+        ("twice", 422, "ids.2"),
+        ("unknown", 422, "ids.2"),
+        ("behind_catch_all", 422, "ids.1"),
+    ],
+)
+def test_a_bad_reorder_is_refused_naming_the_entry_and_changes_nothing(
+    client, org, shape, status, field
+):
+    a = _policy(client, org, name="A", position=10, conditions={"priorities": ["critical"]})
+    b = _policy(client, org, name="B", position=20)  # matches every ticket
+    ids = {
+        "missing": [b["id"]],
+        "twice": [a["id"], b["id"], a["id"]],
+        "unknown": [a["id"], b["id"], str(uuid.uuid4())],
+        "behind_catch_all": [b["id"], a["id"]],
+    }[shape]
+    refused = client.put("/v1/sla-policies/order", json={"ids": ids}, headers=_manager(org))
+    assert refused.status_code == status, refused.text
+    assert field in [e["field"] for e in refused.json()["errors"]]
+    listed = client.get("/v1/sla-policies", headers=_manager(org)).json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert [(p["name"], p["position"], p["version"]) for p in items] == [
+        ("A", 10, 1),
+        ("B", 20, 1),
+    ]
+
+
+def test_only_managers_reorder(client, org):
+    a = _policy(client, org, name="A", position=10)
+    for role in ("agent", "requester"):
+        refused = client.put(
+            "/v1/sla-policies/order",
+            json={"ids": [a["id"]]},
+            headers=org.members[role].headers,
+        )
+        assert refused.status_code == 403, role
+
+
+def test_the_migration_renumbers_shared_positions_in_the_order_that_applied(client, org, database):
+    """Tenants that had two policies on one position keep the precedence they had."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "migrations/versions/0012_sla_policy_positions.py"
+    spec = importlib.util.spec_from_file_location("m0011", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    untouched = make_tenant(client, roles=())
+    with database.connect("owner") as conn:  # rolled back at the end
+        conn.execute("ALTER TABLE sla_policies DROP CONSTRAINT uq_sla_policies_position")
+        rows = [
+            (org.tenant_id, "b", 5, "2026-01-02"),
+            (org.tenant_id, "a", 5, "2026-01-01"),
+            (org.tenant_id, "c", 1, "2026-01-03"),
+            (untouched.tenant_id, "x", 7, "2026-01-01"),
+        ]
+        for tenant, name, position, created in rows:
+            conn.execute(
+                "INSERT INTO sla_policies (tenant_id, name, position, first_response_minutes,"
+                " created_at) VALUES (%s, %s, %s, 60, %s)",
+                (tenant, name, position, created),
+            )
+        conn.execute(module.RENUMBER_TENANTS_WITH_DUPLICATES)
+        found = conn.execute(
+            "SELECT tenant_id::text, name, position FROM sla_policies"
+            " WHERE tenant_id IN (%s, %s) ORDER BY tenant_id, position",
+            (org.tenant_id, untouched.tenant_id),
+        ).fetchall()
+        conn.rollback()
+    assert [(n, p) for t, n, p in found if t == org.tenant_id] == [("c", 10), ("a", 20), ("b", 30)]
+    assert [(n, p) for t, n, p in found if t == untouched.tenant_id] == [("x", 7)]

@@ -57,11 +57,12 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
     toForm: ticketForm,
     tag: (t) => t.etag,
     validate: validateTickets,
-    update: (form, _base, ifMatch) =>
+    update: (form, base, ifMatch) =>
       okTagged(
         api.PUT("/v1/settings/tickets", {
           params: { header: { "If-Match": ifMatch } },
           body: {
+            ...base.data, // settings this form does not show (triage_team_id) are kept
             number_prefix: form.number_prefix,
             reopen_window_days: Number(form.reopen_window_days),
             comment_edit_window_minutes: Number(form.comment_edit_window_minutes),

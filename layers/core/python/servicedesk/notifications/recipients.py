@@ -1,9 +1,13 @@
 """Who hears what. The rules are the `RULES` table; `resolve` applies them to one event.
 
 Two gates hold whatever an audience returns: only active members are notified (and the
-invited address of `user.invited`, who is no member yet), never the actor of the event;
+invited address of `user.invited`, who is no member yet), never the actor of the event
+(except by a rule that exists for them: the requester's acknowledgement `ticket.received`);
 and a staff-only event (an internal note, SLA, triage) reaches active staff only — also
 when the comment behind a `comment.*` event turns out to be internal.
+
+"Assignee else team" never ends with nobody: a ticket with neither goes to the tenant's
+triage audience (`_triage`), as Zendesk's "notify all agents of received request" does.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class Audience(enum.StrEnum):
     PARTICIPANTS = "participants"  # participants and CCs (watchers), staff or not
     STAFF_PARTICIPANTS = "staff_participants"
     ASSIGNEE = "assignee"
-    ASSIGNEE_ELSE_TEAM = "assignee_else_team"  # the assignee; without one, the team
+    # The assignee; without one, the team; without either, the triage audience.
+    ASSIGNEE_ELSE_TEAM = "assignee_else_team"
     NEW_ASSIGNEE_ELSE_TEAM = "new_assignee_else_team"  # as the event's payload names them
     ESCALATION = "escalation"  # sla.escalation: payload audience assignee|team|managers
     INVITEE = "invitee"  # payload user_id
@@ -43,10 +48,13 @@ class Rule:
     by_customer: tuple[Audience, ...] = ()  # added when the actor is not (requester, CC)
     staff_only: bool = False
     in_app: bool = True
+    include_actor: bool = False  # the actor hears of it too (never in-app: they did it)
 
 
 A = Audience
 RULES: dict[str, Rule] = {
+    # The requester's "we received your request", whoever opened it (they or an agent).
+    "ticket.received": Rule(always=(A.REQUESTER,), include_actor=True),
     "ticket.created": Rule(always=(A.ASSIGNEE_ELSE_TEAM,), staff_only=True),
     "ticket.assigned": Rule(always=(A.NEW_ASSIGNEE_ELSE_TEAM,), staff_only=True),
     "ticket.status_changed": Rule(always=(A.REQUESTER, A.PARTICIPANTS), by_customer=(A.ASSIGNEE,)),
@@ -144,25 +152,50 @@ def _managers(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
     return []
 
 
+def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who hears of a ticket that has no team and no assignee: the tenant's triage team
+    (ticket settings `triage_team_id`) if it has active staff; otherwise every active agent
+    and manager (Zendesk's "all agents"); its admins when it has neither."""
+    from servicedesk.tickets.settings import load
+
+    team = _team(session, load(session, tenant_id).triage_team_id)
+    if team:
+        return team
+    for roles in (["agent", "manager"], ["admin"]):
+        found = _ids(
+            session,
+            "SELECT user_id FROM memberships WHERE tenant_id = :t AND active"
+            " AND role = ANY(:roles) ORDER BY created_at",
+            t=tenant_id,
+            roles=roles,
+        )
+        if found:
+            return found
+    return []
+
+
 def _assignee_else_team(
-    session: Session, assignee: uuid.UUID | None, team: uuid.UUID | None
+    session: Session, tenant_id: uuid.UUID, assignee: uuid.UUID | None, team: uuid.UUID | None
 ) -> list[uuid.UUID]:
-    return [assignee] if assignee else _team(session, team)
+    if assignee:
+        return [assignee]
+    return _team(session, team) if team else _triage(session, tenant_id)
 
 
 def _audience(session: Session, audience: Audience, subject: Subject) -> list[uuid.UUID]:
     payload, ticket = subject.envelope.payload, subject.ticket
+    tenant = subject.envelope.tenant_id
     if audience is A.INVITEE:
         invitee = _uuid(payload.get("user_id"))
         return [invitee] if invitee else []
     if audience is A.NEW_ASSIGNEE_ELSE_TEAM:
         return _assignee_else_team(
-            session, _uuid(payload.get("assignee_id")), _uuid(payload.get("team_id"))
+            session, tenant, _uuid(payload.get("assignee_id")), _uuid(payload.get("team_id"))
         )
     if audience is A.ESCALATION:
         target = payload.get("audience")
         if target == "managers":
-            return _managers(session, subject.envelope.tenant_id)
+            return _managers(session, tenant)
         if target == "team" and ticket is not None and ticket.team_id is not None:
             return _team(session, ticket.team_id)
         audience = A.ASSIGNEE_ELSE_TEAM
@@ -172,7 +205,7 @@ def _audience(session: Session, audience: Audience, subject: Subject) -> list[uu
         A.REQUESTER: lambda: [ticket.requester_id],
         A.ASSIGNEE: lambda: [ticket.assignee_id] if ticket.assignee_id else [],
         A.ASSIGNEE_ELSE_TEAM: lambda: _assignee_else_team(
-            session, ticket.assignee_id, ticket.team_id
+            session, tenant, ticket.assignee_id, ticket.team_id
         ),
         A.PARTICIPANTS: lambda: _participants(session, ticket, staff_only=False),
         A.STAFF_PARTICIPANTS: lambda: _participants(session, ticket, staff_only=True),
@@ -243,7 +276,7 @@ def resolve(
     # Defence in depth: whatever the event is called, an internal comment is for staff.
     internal = subject.comment is not None and subject.comment.visibility != "public"
     staff_only = rule.staff_only or internal
-    actor = _uuid(envelope.payload.get("actor_id"))
+    actor = None if rule.include_actor else _uuid(envelope.payload.get("actor_id"))
     return [
         r
         for r in _members(session, envelope.tenant_id, ids)

@@ -13,6 +13,7 @@ from servicedesk.platform.schemas import Input, Output
 # The events a member can be notified of, each switchable per channel. `user.invited`
 # is not here: it goes to an address that is not a member yet, and always goes.
 EventType = Literal[
+    "ticket.received",
     "ticket.created",
     "ticket.assigned",
     "ticket.status_changed",

@@ -58,11 +58,13 @@ def process(session: Session, envelope: Envelope) -> None:
         session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
     )
     undeliverable = inbound.suppressed(session, [r.email for r in found])
+    actor = str(envelope.payload.get("actor_id") or "")
     outgoing: list[tuple[str, mailer.Outgoing]] = []
     for recipient in found:
         rendered = templates.render(facts, recipient, settings)
         member = recipient.user_id
-        if member is not None and rule.in_app and prefs.get((member, "in_app"), True):
+        in_app = rule.in_app and str(member) != actor  # no inbox entry for one's own act
+        if member is not None and in_app and prefs.get((member, "in_app"), True):
             _in_app(session, envelope, member, subject, rendered)
         if member is not None and not prefs.get((member, "email"), True):
             continue

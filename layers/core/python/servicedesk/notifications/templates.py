@@ -210,10 +210,26 @@ def _account_copy(facts: Facts) -> Copy:
     )
 
 
+def _received_copy(facts: Facts, recipient: Recipient) -> Copy:
+    """The requester's acknowledgement: they opened it, or someone did for them."""
+    ticket = facts.subject.ticket
+    quote = ticket.description[:QUOTE_CHARS] if ticket and ticket.description else None
+    if recipient.user_id is not None and str(recipient.user_id) == str(
+        facts.payload.get("actor_id")
+    ):
+        intro = "We received your request and will get back to you."
+    else:
+        intro = f"{facts.actor_name or 'Someone'} opened this request on your behalf."
+    extra = ("Reply to this e-mail to add information to the request.",)
+    return Copy("Request received", intro, quote, extra=extra)
+
+
 def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
     match facts.event_type:
+        case "ticket.received":
+            return _received_copy(facts, recipient)
         case "ticket.created":
             quote = ticket.description[:QUOTE_CHARS] if ticket and ticket.description else None
             return Copy("New ticket", f"{actor} opened a new ticket.", quote)

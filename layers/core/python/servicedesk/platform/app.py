@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 import uuid
@@ -35,6 +36,16 @@ def problem_response(
     status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def access_level(status: int, duration_ms: float) -> int:
+    """How loud one request's access line is: quiet when it went well and fast."""
+    settings = get_settings()
+    if status >= 500 or duration_ms >= settings.access_log_slow_ms:
+        return logging.WARNING
+    if status >= 400:
+        return logging.INFO
+    return logging.getLevelNamesMapping()[settings.access_log_level]
 
 
 class PipelineMiddleware:
@@ -82,27 +93,23 @@ class PipelineMiddleware:
             await send(message)
 
         body: bytes | None = None
-        refusal = self._check_request(scope, headers)
-        if refusal is None:
-            refusal, body = await self._read_body(receive)
-            if refusal is None and body is not None and inputs.is_json(headers.get("content-type")):
-                refusal = _invalid(inputs.body_errors(body))
-        if refusal is not None:
-            await refusal(scope, _empty_receive, send_with_id)
-        elif body is not None:
-            await self.app(scope, _replay(body, receive), send_with_id)
-        state = scope.get("state", {})
-        get_logger().info(
-            "request",
-            extra={
-                "http_method": scope.get("method"),
-                "path": scope.get("path"),
-                "status": status_holder.get("status"),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "request_id": request_id,
-                **(state.get("principal") or {}),
-            },
-        )
+        try:
+            refusal = self._check_request(scope, headers)
+            if refusal is None:
+                refusal, body = await self._read_body(receive)
+                if (
+                    refusal is None
+                    and body is not None
+                    and inputs.is_json(headers.get("content-type"))
+                ):
+                    refusal = _invalid(inputs.body_errors(body))
+            if refusal is not None:
+                await refusal(scope, _empty_receive, send_with_id)
+            elif body is not None:
+                await self.app(scope, _replay(body, receive), send_with_id)
+        finally:
+            # An unhandled error passes through here before the server answers it with 500.
+            _access_line(scope, request_id, started, status_holder.get("status", 500))
 
     def _check_request(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
         declared = headers.get("content-length")
@@ -194,6 +201,25 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replayed
+
+
+def _access_line(scope: Scope, request_id: str, started: float, status: int) -> None:
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    logger = get_logger()
+    log = {logging.DEBUG: logger.debug, logging.INFO: logger.info}.get(
+        access_level(status, duration_ms), logger.warning
+    )
+    log(
+        "request",
+        extra={
+            "http_method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id,
+            **(scope.get("state", {}).get("principal") or {}),
+        },
+    )
 
 
 async def _empty_receive() -> Message:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     environment: Environment = Environment.PROD
     service_name: str = "servicedesk"
     log_level: str = "INFO"
+    # One access line per request: at this level when it succeeded (< 400) within
+    # access_log_slow_ms; INFO for 4xx, WARNING for 5xx and slow requests.
+    access_log_level: Literal["DEBUG", "INFO"] = "DEBUG"
+    access_log_slow_ms: int = Field(default=1000, ge=1)
 
     # Database: the application role's connection. Migrations use the owner's.
     database_url: SecretStr | None = None

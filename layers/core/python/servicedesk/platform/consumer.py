@@ -133,12 +133,11 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
     )
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from servicedesk.platform.logging import get_logger
+    from servicedesk.platform.logging import log_invocation
 
     # A batch whose every record failed is reported as such (not raised): Lambda retries
     # exactly those records either way, and the response stays one shape.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    logger = get_logger()
 
     def record_handler(record: SQSRecord) -> None:
         count = int(record.attributes.approximate_receive_count or 1)
@@ -158,7 +157,7 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
         if incomplete is not None:
             raise incomplete
 
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return dict(
             process_partial_response(

@@ -18,7 +18,7 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
 
     from servicedesk.platform.app import create_app
     from servicedesk.platform.config import get_settings
-    from servicedesk.platform.logging import get_logger
+    from servicedesk.platform.logging import log_invocation
 
     settings = get_settings()
     app = create_app(*routers, title=title)
@@ -28,11 +28,10 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
         lifespan="off",
         text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"],
     )
-    logger = get_logger()
     metrics = Metrics(namespace="Servicedesk", service=settings.service_name)
 
     @metrics.log_metrics(capture_cold_start_metric=True)
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         response: dict[str, Any] = adapter(event, context)
         return response

@@ -1,10 +1,19 @@
-"""Structured JSON logs through Powertools, with secrets and e-mail addresses redacted."""
+"""Structured JSON logs through Powertools, with secrets and e-mail addresses redacted.
+
+Labels that belong to one invocation (the Lambda context: function name, request id, cold
+start) or, locally, to one request (the function that owns its route) live in a context
+variable, never in the logger's shared state: in the local runtime one process serves
+every function, and a WebSocket handler's name must not stick to the next HTTP request.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -42,9 +51,49 @@ def redact(value: Any, key: str | None = None) -> Any:
     return EMAIL.sub("[email]", text)
 
 
+_LABELS: ContextVar[dict[str, Any] | None] = ContextVar("servicedesk_log_labels", default=None)
+
+
+@contextmanager
+def labels(**keys: Any) -> Iterator[None]:
+    """Add keys (e.g. service, function_name) to every line logged inside, in this context
+    and the threads it hands work to; they are gone afterwards."""
+    token = _LABELS.set(
+        {**(_LABELS.get() or {}), **{k: v for k, v in keys.items() if v is not None}}
+    )
+    try:
+        yield
+    finally:
+        _LABELS.reset(token)
+
+
 class RedactingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: Any) -> str:
-        return super().serialize(redact(dict(log)))
+        return super().serialize(redact({**dict(log), **(_LABELS.get() or {})}))
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def log_invocation(handler: Handler) -> Handler:
+    """The Lambda context's keys on every line of one invocation (what Powertools'
+    inject_lambda_context adds, but scoped to the invocation instead of the logger)."""
+    cold = [True]
+
+    @functools.wraps(handler)
+    def wrapped(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = {
+            "function_name": getattr(context, "function_name", None),
+            "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+            "function_arn": getattr(context, "invoked_function_arn", None),
+            "function_request_id": getattr(context, "aws_request_id", None),
+            "cold_start": cold[0],
+        }
+        cold[0] = False
+        with labels(**keys):
+            return handler(event, context, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 @functools.cache

@@ -42,6 +42,7 @@ from servicedesk.platform.logging import get_logger
 
 # Which channels hear which events (by prefix of the event type).
 ROUTES: dict[str, tuple[str, ...]] = {
+    "ticket.received": ("email",),  # the requester's acknowledgement: mail only
     "ticket.": ("email", "webhook", "realtime"),
     "comment.": ("email", "webhook", "realtime"),
     "sla.": ("email", "webhook", "realtime"),

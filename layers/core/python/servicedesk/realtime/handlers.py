@@ -19,7 +19,7 @@ from typing import Any
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import transaction
 from servicedesk.platform.errors import PROBLEM_JSON, BadRequest, ProblemError, Unauthorized
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.realtime import service
 from servicedesk.realtime.schemas import BEARER_PROTOCOL_PREFIX, SUBPROTOCOL, ErrorCode
 
@@ -64,7 +64,7 @@ def connect() -> LambdaHandler:
 
     logger = get_logger()
 
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         try:
@@ -95,9 +95,7 @@ def connect() -> LambdaHandler:
 
 
 def disconnect() -> LambdaHandler:
-    logger = get_logger()
-
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         with transaction() as session:
@@ -149,7 +147,7 @@ def default() -> LambdaHandler:
 
     logger = get_logger()
 
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         reply = answer(connection_id, _body(event))
@@ -170,7 +168,7 @@ def consumer() -> LambdaHandler:
     logger = get_logger()
     on_batch = sqs_handler(broadcaster.process)
 
-    @logger.inject_lambda_context(clear_state=True)
+    @log_invocation
     def on_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report = sweep.sweep()
         result = {

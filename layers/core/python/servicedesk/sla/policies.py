@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from servicedesk.platform import audit
+from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import INTEGER, TIMESTAMP, UUID, Key, Keyset, paginate
@@ -16,6 +17,17 @@ from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Calendar, Policy
 from servicedesk.sla.schemas import PolicyCreate, PolicyUpdate
+
+REORDER = "reorder them with PUT /v1/sla-policies/order"
+# The database decides under concurrency: of two writers of one name or position in a
+# tenant, the second waits for the first to commit and then gets the 409.
+UNIQUE = {
+    "uq_sla_policies_name": ("name", "taken"),
+    "uq_sla_policies_position": (
+        "position",
+        f"another policy holds this position; choose a free one or {REORDER}",
+    ),
+}
 
 
 def matches(
@@ -140,6 +152,19 @@ def _check(ctx: RequestContext, data: PolicyCreate, *, exclude: uuid.UUID | None
         taken = taken.where(Policy.id != exclude)
     if ctx.session.scalars(taken).first() is not None:
         raise Conflict("a policy with this name exists", errors=[field_error("name", "taken")])
+    holder = select(Policy.name).where(
+        Policy.tenant_id == ctx.tenant_id, Policy.position == data.position
+    )
+    if exclude is not None:
+        holder = holder.where(Policy.id != exclude)
+    held_by = ctx.session.scalars(holder).first()
+    if held_by is not None:
+        raise Conflict(
+            f"the policy {held_by!r} holds position {data.position}",
+            errors=[
+                field_error("position", f"held by {held_by!r}; choose a free position or {REORDER}")
+            ],
+        )
 
 
 def _values(data: PolicyCreate) -> dict[str, Any]:
@@ -173,8 +198,8 @@ def get(ctx: RequestContext, policy_id: uuid.UUID, *, lock: bool = False) -> Pol
 def create(ctx: RequestContext, *, data: PolicyCreate) -> Policy:
     _check(ctx, data)
     policy = Policy(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **_values(data))
-    ctx.session.add(policy)
-    ctx.session.flush()
+    with unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value"):
+        ctx.session.add(policy)
     audit.record(
         ctx,
         action="sla.policy_created",
@@ -198,10 +223,11 @@ def replace(
     for target in running:
         clock.settle(target, now)  # on the old calendar, up to the change
     before = {k: getattr(policy, k) for k in _values(data)}
-    for name, value in _values(data).items():
-        setattr(policy, name, value)
-    policy.version += 1
-    policy.updated_at = func.now()
+    with unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value"):
+        for name, value in _values(data).items():
+            setattr(policy, name, value)
+        policy.version += 1
+        policy.updated_at = func.now()
     audit.record(
         ctx,
         action="sla.policy_updated",
@@ -224,3 +250,82 @@ def delete(ctx: RequestContext, *, policy_id: uuid.UUID) -> None:
     audit.record(
         ctx, action="sla.policy_deactivated", entity_type="sla_policy", entity_id=policy.id
     )
+
+
+def _order_errors(ids: list[uuid.UUID], known: set[uuid.UUID]) -> list[dict[str, Any]]:
+    errors, seen = [], set()
+    for n, policy_id in enumerate(ids):
+        if policy_id in seen:
+            errors.append(field_error(f"ids.{n}", "listed twice"))
+        elif policy_id not in known:
+            errors.append(field_error(f"ids.{n}", "no such policy"))
+        seen.add(policy_id)
+    return errors
+
+
+def _shadowed_in(ordered: list[Policy]) -> list[dict[str, Any]]:
+    """Active policies placed after an active catch-all, which would never apply."""
+    catch_all: Policy | None = None
+    errors = []
+    for n, policy in enumerate(ordered):
+        if not policy.active:
+            continue
+        if catch_all is not None:
+            errors.append(
+                field_error(f"ids.{n}", f"after {catch_all.name!r}, which matches every ticket")
+            )
+        elif not policy.conditions:
+            catch_all = policy
+    return errors
+
+
+def reorder(ctx: RequestContext, *, ids: list[uuid.UUID]) -> list[Policy]:
+    """Set the precedence in one transaction: the policies keep the positions they hold
+    between them, handed out in the order given. The list names every policy of the
+    tenant (one added or removed meanwhile: 409, reload)."""
+    current = list(
+        ctx.session.scalars(
+            select(Policy)
+            .where(Policy.tenant_id == ctx.tenant_id)
+            .order_by(Policy.position, Policy.created_at)
+            .with_for_update()
+        )
+    )
+    by_id = {p.id: p for p in current}
+    errors = _order_errors(ids, set(by_id))
+    if errors:
+        raise ValidationProblem("the order must name each policy once", errors=errors)
+    missing = [p.name for p in current if p.id not in set(ids)]
+    if missing:
+        raise Conflict(
+            "the order must name every policy of the tenant; reload and retry",
+            errors=[field_error("ids", f"missing {len(missing)}, e.g. {missing[0]!r}")],
+        )
+    ordered = [by_id[i] for i in ids]
+    errors = _shadowed_in(ordered)
+    if errors:
+        raise ValidationProblem("these policies could never apply in this order", errors=errors)
+    slots = [p.position for p in current]  # ascending
+    before = {str(p.id): p.position for p in current}
+    if [p.position for p in ordered] == slots:
+        return ordered
+    with unique_or_conflict(ctx.session, UNIQUE, title="the positions changed meanwhile"):
+        # The constraint is checked row by row: pass through free (negative) positions.
+        for n, policy in enumerate(ordered):
+            policy.position = -1 - n
+        ctx.session.flush()
+        for policy, slot in zip(ordered, slots, strict=True):
+            policy.position = slot
+            if before[str(policy.id)] != slot:
+                policy.version += 1
+                policy.updated_at = func.now()
+    audit.record(
+        ctx,
+        action="sla.policies_reordered",
+        entity_type="sla_policy",
+        entity_id=ordered[0].id,
+        data={"before": before, "after": {str(p.id): p.position for p in ordered}},
+    )
+    for policy in ordered:
+        ctx.session.refresh(policy)
+    return ordered

@@ -24,6 +24,8 @@ from servicedesk.sla.schemas import (
     ComplianceReport,
     PausePublic,
     PolicyCreate,
+    PolicyOrder,
+    PolicyOrderPublic,
     PolicyPublic,
     PolicyUpdate,
     TargetPublic,
@@ -129,6 +131,16 @@ def create_policy(
         body,
         lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)),
     )
+
+
+@router.put(
+    "/sla-policies/order",
+    dependencies=MANAGER,
+    summary="Set the policies' precedence: every policy's id, first to last",
+)
+def reorder_policies(body: PolicyOrder, ctx: Ctx) -> PolicyOrderPublic:
+    ordered = policies.reorder(ctx, ids=body.ids)
+    return PolicyOrderPublic(items=[PolicyPublic.model_validate(p) for p in ordered])
 
 
 @router.get(

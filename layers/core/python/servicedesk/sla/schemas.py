@@ -139,6 +139,15 @@ class PolicyUpdate(PolicyCreate):
     version: int | None = Field(default=None, ge=1)
 
 
+class PolicyOrder(Input):
+    ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Every policy of the tenant (active or not), first to last; the"
+        " policies keep the set of positions they hold, in this order",
+    )
+
+
 class PolicyPublic(Output):
     id: uuid.UUID
     name: str
@@ -194,3 +203,7 @@ class ComplianceReport(Output):
     since: datetime
     until: datetime
     rows: list[ComplianceRow]
+
+
+class PolicyOrderPublic(Output):
+    items: list[PolicyPublic]

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy import and_, column, delete, func, literal, select, table, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicedesk.identity.models import Membership, User
 from servicedesk.platform import audit
+from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
-    Conflict,
     NotFound,
     ValidationProblem,
     field_error,
@@ -35,22 +34,13 @@ _tickets = table("tickets", column("tenant_id"), column("assignee_id"), column("
 
 @contextmanager
 def unique_name(session: Session, *, constraint: str, what: str) -> Iterator[None]:
-    """Write inside a savepoint so a duplicate name is a 409 and the transaction lives on.
-
-    A check before the write would still race a concurrent create; the unique index decides.
-    """
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except IntegrityError as exc:
-        diag = getattr(exc.orig, "diag", None)
-        if getattr(diag, "constraint_name", None) != constraint:
-            raise
-        raise Conflict(
-            f"a {what} with this name already exists",
-            errors=[field_error("name", "already taken (names ignore case)")],
-        ) from exc
+    """A duplicate name is a 409 naming `name`, and the transaction lives on."""
+    with unique_or_conflict(
+        session,
+        {constraint: ("name", "already taken (names ignore case)")},
+        title=f"a {what} with this name already exists",
+    ):
+        yield
 
 
 def changed_fields(entity: object, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -484,6 +484,7 @@ def put_ticket_settings(
 ) -> TicketSettings:
     current = ticket_settings.load(ctx.session, ctx.tenant_id)
     check_etag(if_match, ticket_settings.etag(current))
+    service.check_settings(ctx, body)
     ticket_settings.save(ctx.session, ctx.tenant_id, body)
     audit.record(
         ctx,

@@ -143,6 +143,12 @@ def _check_team(ctx: RequestContext, team_id: uuid.UUID, field: str = "team_id")
         raise ValidationProblem(errors=[field_error(field, "no such active team")])
 
 
+def check_settings(ctx: RequestContext, value: TicketSettings) -> None:
+    """What the settings name must exist: the triage team is an active team."""
+    if value.triage_team_id is not None:
+        _check_team(ctx, value.triage_team_id, "triage_team_id")
+
+
 def _category(ctx: RequestContext, category_id: uuid.UUID) -> Any:
     row = ctx.session.execute(
         text(
@@ -246,6 +252,9 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
         enroll_staff(ctx, ticket)
     timeline.audited(ctx, ticket, "ticket.created", after=_snapshot(ticket))
     _notify(ctx, ticket, "ticket.created")
+    if data.notify_requester:
+        # The requester's acknowledgement, whoever opened the ticket (e-mail only).
+        _notify(ctx, ticket, "ticket.received")
     ctx.session.flush()
     ctx.session.refresh(ticket)
     return ticket

@@ -28,6 +28,8 @@ class TicketSettings(BaseModel):
     reopen_window_days: int = Field(default=7, ge=0, le=365)
     comment_edit_window_minutes: int = Field(default=15, ge=0, le=10080)
     agents_see_all: bool = False
+    # Who is told of a ticket with no team and no assignee; unset: every agent and manager.
+    triage_team_id: uuid.UUID | None = None
 
     def priority_for(self, impact: str | None, urgency: str | None) -> Level:
         row = self.priority_matrix.get(impact, {}) if impact else {}  # type: ignore[call-overload]
