@@ -224,7 +224,7 @@ def _received_copy(facts: Facts, recipient: Recipient) -> Copy:
     return Copy("Request received", intro, quote, extra=extra)
 
 
-def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
+def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911, C901 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
     match facts.event_type:
