@@ -163,7 +163,10 @@ TRANSITIONS = {
     ("resolved", "cancelled"): (False, False),
     ("closed", "open"): (True, True),
     ("closed", "resolved"): (False, False),
-    ("cancelled", "open"): (False, False),
+    # A cancel is not a dead end: the requester may take it back (within the window).
+    ("cancelled", "open"): (True, True),
+    ("cancelled", "closed"): (False, False),
+    ("cancelled", "in_progress"): (False, False),
 }
 PATHS = {
     "new": [],
@@ -237,6 +240,36 @@ def test_reopen_window_limits_requesters(client, org, database):
         headers=org.members["agent"].headers,
     )
     assert staff.status_code == 200 and staff.json()["resolved_at"] is None
+
+
+def test_a_cancelled_request_can_be_reopened_within_the_window_only(client, org, database):
+    requester, agent = org.members["requester"].headers, org.members["agent"].headers
+    ticket = _ticket(client, org.members["requester"])
+    moves = f"/v1/tickets/{ticket['id']}/transitions"
+    cancelled = client.post(moves, json={"to": "cancelled"}, headers=requester)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["closed_at"] is not None and cancelled.json()["resolved_at"] is None
+    assert cancelled.json()["allowed_transitions"] == ["open"]
+    # Undo at once: back to open, the finish stamp cleared, the timeline says reopened.
+    undone = client.post(moves, json={"to": "open"}, headers=requester)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "open" and undone.json()["closed_at"] is None
+    kinds = [
+        e["type"]
+        for e in client.get(f"/v1/tickets/{ticket['id']}/events", headers=requester).json()["items"]
+    ]
+    assert "reopened" in kinds
+    # Past the window the requester is told no; staff still may.
+    client.post(moves, json={"to": "cancelled"}, headers=requester)
+    with database.connect("owner") as conn:
+        conn.execute(
+            "UPDATE tickets SET closed_at = now() - interval '30 days' WHERE id = %s",
+            (ticket["id"],),
+        )
+        conn.commit()
+    late = client.post(moves, json={"to": "open"}, headers=requester)
+    assert late.status_code == 409 and late.json()["allowed"] == []
+    assert client.post(moves, json={"to": "open"}, headers=agent).status_code == 200
 
 
 def test_requester_reply_moves_pending_and_resolved_back_to_open(client, org):

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.notifications import unsubscribe
 from servicedesk.notifications.recipients import Recipient, Subject
 from servicedesk.platform.config import Environment, Settings
 
@@ -53,6 +54,7 @@ class Facts:
     subject: Subject
     actor_name: str | None
     web_origin: str
+    tenant_id: uuid.UUID | None = None  # names the member in the unsubscribe token
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ def _secret(settings: Settings) -> bytes | None:
     if settings.environment in (Environment.DEV, Environment.TEST):
         return _DEV_TOKEN_KEY
     return None
+
+
+def token_key(settings: Settings) -> bytes | None:
+    """The key that signs reply addresses and unsubscribe links (None: neither is made)."""
+    return _secret(settings)
 
 
 def reply_domain(settings: Settings) -> str:
@@ -229,16 +236,16 @@ def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
         address = reply_address(ticket.id, ticket.number, settings)
         if address:
             headers["Reply-To"] = address
-    unsubscribe = f"{facts.web_origin}/settings/notifications"
-    if facts.event_type not in _NO_UNSUBSCRIBE:
-        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    token = _unsubscribe_token(facts, recipient, settings)
+    headers.update(_unsubscribe_headers(facts, token))
     greeting = f"Hello {recipient.name}," if recipient.name else "Hello,"
     footer = (
-        f"You receive this because of your notification settings: {unsubscribe}"
+        f"You receive this because of your notification settings: {settings_url(facts)}"
         if facts.event_type not in _NO_UNSUBSCRIBE
         else "You receive this because someone invited this address."
     )
+    if token is not None:
+        footer += f" Stop these e-mails: {facts.web_origin}/unsubscribe?token={token}"
     return Rendered(
         subject=subject,
         title=title,
@@ -247,6 +254,35 @@ def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
         html=_html(facts, copy, greeting, link, footer),
         headers=headers,
     )
+
+
+def settings_url(facts: Facts) -> str:
+    """The app's notification settings page (web/src/app/router.tsx has this route)."""
+    return f"{facts.web_origin}/settings/notifications"
+
+
+def _unsubscribe_token(facts: Facts, recipient: Recipient, settings: Settings) -> str | None:
+    """A member's signed one-click token for this kind of e-mail (None for an address that
+    is not a member, for mail nobody can switch off, or without a signing key)."""
+    key = _secret(settings)
+    if key is None or recipient.user_id is None or facts.tenant_id is None:
+        return None
+    if facts.event_type in _NO_UNSUBSCRIBE:
+        return None
+    what = unsubscribe.Unsubscribe(facts.tenant_id, recipient.user_id, facts.event_type)
+    return unsubscribe.make_token(key, what)
+
+
+def _unsubscribe_headers(facts: Facts, token: str | None) -> dict[str, str]:
+    """RFC 8058: the one-click link when there is a token, else the settings page."""
+    if facts.event_type in _NO_UNSUBSCRIBE:
+        return {}
+    if token is None:
+        return {"List-Unsubscribe": f"<{settings_url(facts)}>"}
+    return {
+        "List-Unsubscribe": f"<{facts.web_origin}/v1/notifications/unsubscribe?token={token}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _text(

@@ -153,6 +153,7 @@ def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, bo
         before={"body": before},
         after={"body": body},
     )
+    _changed(ctx, ticket, comment, "comment.edited")
     ctx.session.flush()
     return comment
 
@@ -174,5 +175,12 @@ def delete(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID) 
     )
     # The audit row records that it happened, not what was said: erasure must erase.
     timeline.audited(ctx, ticket, "comment.deleted", comment_id=comment.id)
+    _changed(ctx, ticket, comment, "comment.deleted")
     ctx.session.flush()
     return comment
+
+
+def _changed(ctx: RequestContext, ticket: Ticket, comment: Comment, event_type: str) -> None:
+    """Tell open screens (realtime only: no e-mail, no webhook) that a comment changed.
+    Who hears it is decided by the comment's own visibility, as for a new one."""
+    service._notify(ctx, ticket, event_type, comment_id=comment.id, visibility=comment.visibility)

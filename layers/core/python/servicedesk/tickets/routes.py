@@ -99,8 +99,12 @@ def list_tickets(
     updated_before: datetime | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Search")] = None,
     sla: Annotated[
-        Literal["breached", "at_risk"] | None,
-        Query(description="Open SLA targets past due, or past their first warning"),
+        list[Literal["breached", "at_risk"]] | None,
+        Query(
+            max_length=2,
+            description="Open SLA targets past due (breached), or past their first warning"
+            " (at_risk); both: either",
+        ),
     ] = None,
 ) -> Page[TicketPublic]:
     filters = queries.TicketFilters(
@@ -116,7 +120,7 @@ def list_tickets(
         updated_after=updated_after,
         updated_before=updated_before,
         q=q,
-        sla=sla,
+        sla=list(sla or []),
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
     return Page(items=[_public(ctx, t) for t in rows], next_cursor=nxt)

@@ -1,9 +1,9 @@
 """The ticket state machine, in one place.
 
 new -> open -> in_progress -> pending (waiting on the requester) -> resolved -> closed,
-reopen from resolved or closed, cancel while not finished. Staff may make every
-transition; a requester may cancel or close their own ticket and reopen it within the
-tenant's window.
+cancel while not finished, reopen from resolved, closed or cancelled. Staff may make every
+transition; a requester may cancel or close their own ticket and reopen it (a cancelled
+one too: a cancel is not a dead end) within the tenant's window.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ class Status(enum.StrEnum):
 
 
 ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING})
+# Finished states a ticket can be reopened from; each stamps when it finished.
+REOPENABLE = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
 
 GRAPH: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset(
@@ -46,14 +48,14 @@ GRAPH: dict[Status, frozenset[Status]] = {
     ),
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset({Status.OPEN}),
-    Status.CANCELLED: frozenset(),
+    Status.CANCELLED: frozenset({Status.OPEN}),
 }
 
 
 def reopen_allowed(
     status: Status, finished_at: datetime | None, *, now: datetime, window_days: int
 ) -> bool:
-    if status not in (Status.RESOLVED, Status.CLOSED) or finished_at is None:
+    if status not in REOPENABLE or finished_at is None:
         return False
     return now - finished_at <= timedelta(days=window_days)
 
