@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from servicedesk.notifications import unsubscribe
 from servicedesk.notifications.recipients import Recipient, Subject
 from servicedesk.platform.config import Environment, Settings
+from servicedesk.platform.roles import Role
+from servicedesk.tickets import states
 
 DEFAULT_ACCENT = "#2563eb"
 MUTED = "color:#6b7280"
@@ -145,6 +147,12 @@ def _words(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
+def _status(value: Any, recipient: Recipient) -> str:
+    """A status by its name in the app (tickets.states.LABELS), as this reader sees it."""
+    staff = recipient.role is not None and Role(recipient.role).is_staff
+    return states.label(str(value or ""), staff=staff)
+
+
 def _ticket_url(facts: Facts) -> str | None:
     ticket = facts.subject.ticket
     return f"{facts.web_origin}/tickets/{ticket.id}" if ticket else None
@@ -183,7 +191,10 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
             return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
         case "ticket.status_changed":
-            before, after = _words(p.get("status_from")), _words(p.get("status_to"))
+            before, after = (
+                _status(p.get("status_from"), recipient),
+                _status(p.get("status_to"), recipient),
+            )
             return Copy(f"Now {after}", f"{actor} changed the status from {before} to {after}.")
         case "comment.public":
             return Copy("New reply", f"{actor} replied:", _comment_quote(facts))
@@ -250,8 +261,8 @@ def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
         subject=subject,
         title=title,
         summary=summary,
-        text=_text(facts, copy, greeting, link, footer),
-        html=_html(facts, copy, greeting, link, footer),
+        text=_text(facts, recipient, copy, greeting, link, footer),
+        html=_html(facts, recipient, copy, greeting, link, footer),
         headers=headers,
     )
 
@@ -286,14 +297,19 @@ def _unsubscribe_headers(facts: Facts, token: str | None) -> dict[str, str]:
 
 
 def _text(
-    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+    facts: Facts,
+    recipient: Recipient,
+    copy: Copy,
+    greeting: str,
+    link: tuple[str, str] | None,
+    footer: str,
 ) -> str:
     lines = [greeting, "", copy.intro, ""]
     if copy.quote:
         lines += [f"> {line}" for line in copy.quote.splitlines() or [""]] + [""]
     ticket = facts.subject.ticket
     if ticket is not None:
-        lines += [f"{ticket.number}: {ticket.title} ({_words(ticket.status)})"]
+        lines += [f"{ticket.number}: {ticket.title} ({_status(ticket.status, recipient)})"]
     if link is not None:
         lines += [f"{link[0]}: {link[1]}"]
     lines += list(copy.extra)
@@ -302,7 +318,12 @@ def _text(
 
 
 def _html(
-    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+    facts: Facts,
+    recipient: Recipient,
+    copy: Copy,
+    greeting: str,
+    link: tuple[str, str] | None,
+    footer: str,
 ) -> str:
     e, accent = html.escape, facts.branding.accent
     parts = [
@@ -322,7 +343,7 @@ def _html(
     if ticket is not None:
         parts.append(
             f"<p><strong>{e(ticket.number)}</strong>: {e(ticket.title)}"
-            f' <span style="color:#6b7280">({e(_words(ticket.status))})</span></p>'
+            f' <span style="color:#6b7280">({e(_status(ticket.status, recipient))})</span></p>'
         )
     if link is not None:
         parts.append(

@@ -26,6 +26,30 @@ ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING}
 # Finished states a ticket can be reopened from; each stamps when it finished.
 REOPENABLE = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
 
+# What people read for each status, in one place: the e-mails use it, and the web app's
+# web/src/lib/format.ts holds the same map (tests/unit/test_status_labels.py compares
+# them). Only "pending" reads differently for the requester: it is waiting on them.
+LABELS: dict[Status, str] = {
+    Status.NEW: "New",
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.PENDING: "Waiting on requester",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+    Status.CANCELLED: "Cancelled",
+}
+REQUESTER_LABELS: dict[Status, str] = {**LABELS, Status.PENDING: "Waiting on you"}
+
+
+def label(status: str, *, staff: bool) -> str:
+    """The status as staff or as the requester read it (an unknown value as it is)."""
+    try:
+        known = Status(status)
+    except ValueError:
+        return status
+    return (LABELS if staff else REQUESTER_LABELS)[known]
+
+
 GRAPH: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset(
         {
