@@ -128,6 +128,20 @@ def _own_comment(
     return ticket, comment
 
 
+def editable_until(ctx: RequestContext, comment: Comment, window_minutes: int) -> datetime | None:
+    """Until when the caller may edit the comment: its author, within the window."""
+    if comment.author_id != ctx.user_id or comment.deleted_at is not None:
+        return None
+    return comment.created_at + timedelta(minutes=window_minutes)
+
+
+def may_delete(ctx: RequestContext, comment: Comment) -> bool:
+    """Its author, or an admin (the rule `delete` applies)."""
+    if comment.deleted_at is not None:
+        return False
+    return comment.author_id == ctx.user_id or ctx.role.at_least(Role.ADMIN)
+
+
 def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, body: str) -> Comment:
     ticket, comment = _own_comment(ctx, ticket_id, comment_id)
     if comment.author_id != ctx.user_id:
@@ -161,7 +175,7 @@ def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, bo
 def delete(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID) -> Comment:
     """Soft delete: the content is erased, a tombstone keeps the conversation's shape."""
     ticket, comment = _own_comment(ctx, ticket_id, comment_id)
-    if comment.author_id != ctx.user_id and not ctx.role.at_least(Role.ADMIN):
+    if not may_delete(ctx, comment):
         raise Forbidden("only the author or an admin deletes a comment")
     comment.body = ""
     comment.deleted_at = datetime.now(UTC)
