@@ -344,6 +344,24 @@ def test_one_click_unsubscribe_switches_that_mail_off_without_signing_in(client,
     assert len(_inbox(client, requester)) == 2  # still told in the app
 
 
+def test_status_mail_names_the_status_as_the_app_does(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    for to in ("in_progress", "pending"):
+        moved = client.post(
+            f"/v1/tickets/{ticket['id']}/transitions", json={"to": to}, headers=agent.headers
+        )
+        assert moved.status_code == 200, moved.text
+    wiring.drain()
+    subjects = sorted(m["Subject"] for m in wiring.mails(requester.email))
+    assert subjects == [
+        f"[{ticket['number']}] Status: In progress: Printer on fire",
+        f"[{ticket['number']}] Status: Waiting on you: Printer on fire",
+    ]
+    plain = "".join(_parts(m)[0] for m in wiring.mails(requester.email))
+    assert "from In progress to Waiting on you" in plain and "in_progress" not in plain
+
+
 def test_forged_or_foreign_unsubscribe_tokens_change_nothing(client, org, wiring):
     import base64
 

@@ -18,6 +18,8 @@ const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
 const QueuePage = lazy(() => import("../agent/QueuePage"));
 const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
+const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
+const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -53,6 +55,8 @@ export const router = createBrowserRouter([
   { path: "/login", element: <LoginPage /> },
   { path: "/signup", element: <Page><SignupPage /></Page> },
   { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
+  // The e-mails' unsubscribe link (servicedesk/notifications/templates.py): no sign-in.
+  { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page> },
   {
     element: (
       <RequireAuth>
@@ -65,6 +69,8 @@ export const router = createBrowserRouter([
       { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
       { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
+      // The e-mails' footer links here (templates.settings_url).
+      { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
       {
         path: "/queues/:queue",

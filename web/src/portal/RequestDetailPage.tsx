@@ -150,7 +150,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
             {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
             {comments.isError ? <ErrorAlert error={comments.error} /> : null}
             {comments.data ? (
-              <Conversation comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
+              <Conversation ticketId={t.id} comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
             ) : null}
             <TypingIndicator ticketId={t.id} staff={false} />
             {t.status !== "cancelled" ? (

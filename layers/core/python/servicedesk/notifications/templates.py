@@ -195,7 +195,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 _status(p.get("status_from"), recipient),
                 _status(p.get("status_to"), recipient),
             )
-            return Copy(f"Now {after}", f"{actor} changed the status from {before} to {after}.")
+            return Copy(f"Status: {after}", f"{actor} changed the status from {before} to {after}.")
         case "comment.public":
             return Copy("New reply", f"{actor} replied:", _comment_quote(facts))
         case "comment.internal":
