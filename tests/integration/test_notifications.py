@@ -300,12 +300,17 @@ def _one_click(mail: EmailMessage) -> str:
 
 
 def test_one_click_unsubscribe_switches_that_mail_off_without_signing_in(client, org, wiring):
+    from servicedesk.platform.config import get_settings
+
     requester, agent = org.members["requester"], org.members["agent"]
     ticket = _ticket(client, requester)
     _comment(client, agent, ticket, "First answer")
     wiring.drain()
     (mail,) = wiring.mails(requester.email)
     link = _one_click(mail)
+    # On the wire as a plain <URL> (RFC 2369), not folded into encoded-words.
+    (raw,) = [p.read_bytes() for p in wiring.mail_dir.glob("*.eml")]
+    assert f"\r\nList-Unsubscribe: <{get_settings().web_origin}{link}>\r\n".encode() in raw
     plain, _ = _parts(mail)
     # The footer names the settings page (a route of the app) and the same token's page.
     assert "/settings/notifications" in plain
