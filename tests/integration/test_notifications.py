@@ -166,7 +166,11 @@ def test_mail_headers_carry_the_reply_token_and_unsubscribe(client, org, wiring)
     assert token is not None and re.fullmatch(r"[0-9a-f]{16}", token)
     reply_to = mail["Reply-To"].addresses[0].addr_spec
     assert reply_to.startswith(f"reply+{ticket['number']}.{token}@")
-    assert mail["List-Unsubscribe"] == f"<{settings.web_origin}/settings/notifications>"
+    one_click = re.fullmatch(
+        rf"<{re.escape(settings.web_origin)}/v1/notifications/unsubscribe\?token=([\w.-]+)>",
+        mail["List-Unsubscribe"],
+    )
+    assert one_click is not None
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["Message-ID"] and mail["References"] == f"<ticket-{ticket['id']}@" + (
@@ -289,6 +293,117 @@ def test_preferences_turn_email_off_but_keep_in_app(client, org, wiring):
     wiring.drain()
     assert [n["event_type"] for n in _inbox(client, requester)] == ["comment.public"]
     assert wiring.mails(requester.email, "comment.public") == []
+
+
+def _one_click(mail: EmailMessage) -> str:
+    """The path and query of the mail's List-Unsubscribe link (the app's origin removed)."""
+    found = re.fullmatch(
+        r"<https?://[^/]+(/v1/notifications/unsubscribe\?token=[\w.-]+)>", mail["List-Unsubscribe"]
+    )
+    assert found is not None, mail["List-Unsubscribe"]
+    return found.group(1)
+
+
+def test_one_click_unsubscribe_switches_that_mail_off_without_signing_in(client, org, wiring):
+    from servicedesk.platform.config import get_settings
+
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "First answer")
+    wiring.drain()
+    (mail,) = wiring.mails(requester.email)
+    link = _one_click(mail)
+    # On the wire as a plain <URL> (RFC 2369), not folded into encoded-words.
+    (raw,) = [p.read_bytes() for p in wiring.mail_dir.glob("*.eml")]
+    assert f"\r\nList-Unsubscribe: <{get_settings().web_origin}{link}>\r\n".encode() in raw
+    plain, _ = _parts(mail)
+    # The footer names the settings page (a route of the app) and the same token's page.
+    assert "/settings/notifications" in plain
+    assert link.partition("?")[2] in plain and "/unsubscribe?token=" in plain
+
+    # A browser opening the link is sent to the app's page; nothing changes on a GET.
+    opened = client.get(link, follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"].endswith("/unsubscribe?" + link.partition("?")[2])
+    prefs = client.get("/v1/notification-preferences", headers=requester.headers).json()
+    assert all(i["enabled"] for i in prefs["items"])
+
+    # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click, no credentials.
+    done = client.post(
+        link,
+        content="List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {"event_type": "comment.public", "channel": "email", "enabled": False}
+    again = client.post(link)  # idempotent
+    assert again.status_code == 200
+    state = {
+        (i["event_type"], i["channel"]): i["enabled"]
+        for i in client.get("/v1/notification-preferences", headers=requester.headers).json()[
+            "items"
+        ]
+    }
+    assert state[("comment.public", "email")] is False
+    assert state[("comment.public", "in_app")] is True
+    assert state[("ticket.status_changed", "email")] is True
+
+    _comment(client, agent, ticket, "Second answer")
+    wiring.drain()
+    assert len(wiring.mails(requester.email)) == 1  # no second mail
+    assert len(_inbox(client, requester)) == 2  # still told in the app
+
+
+def test_status_mail_names_the_status_as_the_app_does(client, org, wiring):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    for to in ("in_progress", "pending"):
+        moved = client.post(
+            f"/v1/tickets/{ticket['id']}/transitions", json={"to": to}, headers=agent.headers
+        )
+        assert moved.status_code == 200, moved.text
+    wiring.drain()
+    subjects = sorted(m["Subject"] for m in wiring.mails(requester.email))
+    assert subjects == [
+        f"[{ticket['number']}] Status: In progress: Printer on fire",
+        f"[{ticket['number']}] Status: Waiting on you: Printer on fire",
+    ]
+    plain = "".join(_parts(m)[0] for m in wiring.mails(requester.email))
+    assert "from In progress to Waiting on you" in plain and "in_progress" not in plain
+
+
+def test_forged_or_foreign_unsubscribe_tokens_change_nothing(client, org, wiring):
+    import base64
+
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    _comment(client, agent, ticket, "Answer")
+    wiring.drain()
+    token = _one_click(wiring.mails(requester.email)[0]).partition("token=")[2]
+    encoded, _, signature = token.partition(".")
+    payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    # The same signature over someone else's id, a bad signature, garbage, too long.
+    other = payload.replace(requester.user_id, agent.user_id)
+    swapped = base64.urlsafe_b64encode(other.encode()).decode().rstrip("=") + "." + signature
+    for bad in (swapped, encoded + "." + "0" * len(signature), "x", "a." * 200):
+        response = client.post("/v1/notifications/unsubscribe", params={"token": bad})
+        assert response.status_code in (404, 422), (bad, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    for actor in (requester, agent):
+        prefs = client.get("/v1/notification-preferences", headers=actor.headers).json()
+        assert all(i["enabled"] for i in prefs["items"])
+    # A member who left cannot be switched by their old link (nothing to disclose: 404).
+    version = client.get(f"/v1/users/{requester.user_id}", headers=org.admin.headers).json()[
+        "version"
+    ]
+    left = client.patch(
+        f"/v1/users/{requester.user_id}",
+        json={"active": False, "version": version},
+        headers=org.admin.headers,
+    )
+    assert left.status_code == 200, left.text
+    gone = client.post("/v1/notifications/unsubscribe", params={"token": token})
+    assert gone.status_code == 404
 
 
 def test_preferences_refuse_unknown_event_types_and_channels(client, org):

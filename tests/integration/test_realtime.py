@@ -238,6 +238,41 @@ def test_an_internal_note_reaches_staff_but_not_the_requester(runtime: Runtime, 
     assert (frame["event"], frame["data"]["comment_id"]) == ("comment.public", reply)
 
 
+def test_comment_edits_and_deletes_reach_whoever_may_see_the_comment(runtime: Runtime, org) -> None:
+    requester, agent, admin = org.members["requester"], org.members["agent"], org.admin
+    ticket = create_ticket(runtime, requester)
+    runtime.deliver()
+    reply = comment(runtime, agent, ticket["id"])
+    note = comment(runtime, agent, ticket["id"], "internal")
+    runtime.deliver()
+    base = f"/v1/tickets/{ticket['id']}/comments"
+    with runtime.socket(requester) as customer, runtime.socket(admin) as staff:
+        subscribe(customer, ticket["id"])
+        subscribe(staff, ticket["id"])
+        # The internal note's edit and deletion: staff hear them, the requester nothing.
+        assert runtime.http.patch(
+            f"{base}/{note}", json={"body": "edited note"}, headers=agent.headers
+        ).is_success
+        assert runtime.http.delete(f"{base}/{note}", headers=agent.headers).is_success
+        runtime.deliver()
+        for kind in ("comment.edited", "comment.deleted"):
+            seen = events(staff, lambda f, k=kind: f.get("event") == k)
+            assert seen["data"]["comment_id"] == note
+        quiet(customer)
+        # The public reply's: both hear them, ids only.
+        edited = runtime.http.patch(
+            f"{base}/{reply}", json={"body": "edited reply"}, headers=agent.headers
+        )
+        assert edited.is_success
+        runtime.deliver()
+        frame = events(customer, lambda f: f.get("event") == "comment.edited")
+        assert frame["data"]["comment_id"] == reply and "edited reply" not in json.dumps(frame)
+        assert runtime.http.delete(f"{base}/{reply}", headers=agent.headers).is_success
+        runtime.deliver()
+        gone = events(customer, lambda f: f.get("event") == "comment.deleted")
+        assert gone["data"]["comment_id"] == reply
+
+
 def test_tenant_b_hears_nothing_of_tenant_a(runtime: Runtime, org) -> None:
     other = make_tenant(runtime.http, roles=("agent", "requester"))
     ticket = create_ticket(runtime, org.members["requester"])

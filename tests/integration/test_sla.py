@@ -665,3 +665,45 @@ def test_the_migration_renumbers_shared_positions_in_the_order_that_applied(clie
         conn.rollback()
     assert [(n, p) for t, n, p in found if t == org.tenant_id] == [("c", 10), ("a", 20), ("b", 30)]
     assert [(n, p) for t, n, p in found if t == untouched.tenant_id] == [("x", 7)]
+
+
+def test_the_sla_queue_lists_breached_and_at_risk_together_breached_first(client, org, database):
+    from servicedesk.sla.evaluator import run
+
+    _policy(client, org, position=1)
+    agent = org.members["agent"].headers
+    breached = _ticket(client, org.members["requester"])
+    at_risk = _ticket(client, org.members["requester"])
+    calm = _ticket(client, org.members["requester"])
+    _age_ticket(database, breached["id"], 70)  # first response (60 min) missed
+    _age_ticket(database, at_risk["id"], 50)  # 83% of first response: past the 75% warning
+    run(datetime.now(UTC))
+    mine = {breached["id"], at_risk["id"], calm["id"]}
+
+    def listed(query: str) -> list[str]:
+        response = client.get(f"/v1/tickets?{query}", headers=agent)
+        assert response.status_code == 200, response.text
+        return [t["id"] for t in response.json()["items"] if t["id"] in mine]
+
+    assert listed("sla=breached") == [breached["id"]]
+    assert listed("sla=at_risk") == [at_risk["id"]]
+    # Both at once (the web queue's default), most overdue first; the calm one is not there.
+    assert listed("sla=breached&sla=at_risk&sort=sla_due") == [breached["id"], at_risk["id"]]
+    bad = client.get("/v1/tickets?sla=late", headers=agent)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("sla")
+
+
+def test_a_cancelled_request_reopened_runs_its_first_response_again(client, org):
+    _policy(client, org, position=1)
+    requester = org.members["requester"].headers
+    ticket = _ticket(client, org.members["requester"])
+    moves = f"/v1/tickets/{ticket['id']}/transitions"
+    assert client.post(moves, json={"to": "cancelled"}, headers=requester).status_code == 200
+    targets, _ = _sla(client, org, ticket["id"])
+    assert targets["first_response"]["met_at"] is not None
+    reopened = client.post(moves, json={"to": "open"}, headers=requester)
+    assert reopened.status_code == 200, reopened.text
+    targets, _ = _sla(client, org, ticket["id"])
+    # Nobody answered: both clocks run again (elapsed time carried over).
+    assert targets["first_response"]["met_at"] is None and targets["first_response"]["running"]
+    assert targets["resolution"]["met_at"] is None and targets["resolution"]["running"]

@@ -6,6 +6,7 @@ import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -163,7 +164,10 @@ TRANSITIONS = {
     ("resolved", "cancelled"): (False, False),
     ("closed", "open"): (True, True),
     ("closed", "resolved"): (False, False),
-    ("cancelled", "open"): (False, False),
+    # A cancel is not a dead end: the requester may take it back (within the window).
+    ("cancelled", "open"): (True, True),
+    ("cancelled", "closed"): (False, False),
+    ("cancelled", "in_progress"): (False, False),
 }
 PATHS = {
     "new": [],
@@ -237,6 +241,36 @@ def test_reopen_window_limits_requesters(client, org, database):
         headers=org.members["agent"].headers,
     )
     assert staff.status_code == 200 and staff.json()["resolved_at"] is None
+
+
+def test_a_cancelled_request_can_be_reopened_within_the_window_only(client, org, database):
+    requester, agent = org.members["requester"].headers, org.members["agent"].headers
+    ticket = _ticket(client, org.members["requester"])
+    moves = f"/v1/tickets/{ticket['id']}/transitions"
+    cancelled = client.post(moves, json={"to": "cancelled"}, headers=requester)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["closed_at"] is not None and cancelled.json()["resolved_at"] is None
+    assert cancelled.json()["allowed_transitions"] == ["open"]
+    # Undo at once: back to open, the finish stamp cleared, the timeline says reopened.
+    undone = client.post(moves, json={"to": "open"}, headers=requester)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "open" and undone.json()["closed_at"] is None
+    kinds = [
+        e["type"]
+        for e in client.get(f"/v1/tickets/{ticket['id']}/events", headers=requester).json()["items"]
+    ]
+    assert "reopened" in kinds
+    # Past the window the requester is told no; staff still may.
+    client.post(moves, json={"to": "cancelled"}, headers=requester)
+    with database.connect("owner") as conn:
+        conn.execute(
+            "UPDATE tickets SET closed_at = now() - interval '30 days' WHERE id = %s",
+            (ticket["id"],),
+        )
+        conn.commit()
+    late = client.post(moves, json={"to": "open"}, headers=requester)
+    assert late.status_code == 409 and late.json()["allowed"] == []
+    assert client.post(moves, json={"to": "open"}, headers=agent).status_code == 200
 
 
 def test_requester_reply_moves_pending_and_resolved_back_to_open(client, org):
@@ -342,6 +376,39 @@ def test_comment_edit_and_tombstone(client, org):
     )
     listed = client.get(path, headers=requester.headers).json()["items"]
     assert listed[0]["id"] == comment["id"] and listed[0]["body"] == ""
+
+
+def test_each_comment_says_what_the_caller_may_do_with_it(client, org, database):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    path = f"/v1/tickets/{ticket['id']}/comments"
+    mine = client.post(path, json={"body": "mine"}, headers=requester.headers).json()
+    assert mine["editable_until"] is not None and mine["can_delete"] is True
+
+    def seen(actor):
+        items = client.get(path, headers=actor.headers).json()["items"]
+        return next(c for c in items if c["id"] == mine["id"])
+
+    # The author: until the edit window ends (15 minutes by default), and may delete.
+    until = datetime.fromisoformat(seen(requester)["editable_until"])
+    created = datetime.fromisoformat(mine["created_at"])
+    assert until - created == timedelta(minutes=15)
+    # An agent may do neither to someone else's; an admin may delete it but not edit it.
+    assert (seen(agent)["editable_until"], seen(agent)["can_delete"]) == (None, False)
+    assert (seen(org.admin)["editable_until"], seen(org.admin)["can_delete"]) == (None, True)
+    # What the list promises is what the API does.
+    assert client.delete(f"{path}/{mine['id']}", headers=agent.headers).status_code == 403
+    with database.connect("owner") as conn:
+        conn.execute(
+            "UPDATE ticket_comments SET created_at = now() - interval '1 hour' WHERE id = %s",
+            (mine["id"],),
+        )
+        conn.commit()
+    late = client.patch(f"{path}/{mine['id']}", json={"body": "x"}, headers=requester.headers)
+    assert late.status_code == 409
+    gone = client.delete(f"{path}/{mine['id']}", headers=org.admin.headers)
+    assert gone.status_code == 200
+    assert (gone.json()["editable_until"], gone.json()["can_delete"]) == (None, False)
 
 
 def test_two_agents_taking_the_same_ticket_one_wins(app, client, org):

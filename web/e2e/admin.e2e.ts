@@ -259,6 +259,9 @@ describe("an admin sets up the service desk", () => {
     const { page, errors } = admin;
     await openSection(page, "Webhooks");
     const form = page.getByRole("region", { name: "New webhook" });
+    // The form names the signature header the deliveries really carry (checked below).
+    const named = /(\S+-Signature) header/.exec((await describedBy(form.getByLabel("Payload URL"))) ?? "")?.[1] ?? "";
+    expect(named).toBe("Servicedesk-Signature");
     await form.getByLabel("Payload URL").fill("ftp://127.0.0.1/nope");
     await form.getByRole("button", { name: "Create webhook" }).click();
     // The server's reason, next to the URL, the URL still there.
@@ -283,7 +286,8 @@ describe("an admin sets up the service desk", () => {
     await expect.poll(() => page.getByTestId("delivery-rows").textContent()).toContain("webhook.ping");
     expect(received.some((r) => r.body.includes("webhook.ping"))).toBe(true);
     const signed = received.find((r) => r.body.includes("webhook.ping"));
-    expect(Object.keys(signed?.headers ?? {}).some((h) => h.includes("signature"))).toBe(true);
+    expect(Object.keys(signed?.headers ?? {})).toContain(named.toLowerCase());
+    expect(String(signed?.headers[named.toLowerCase()])).toMatch(/^t=\d+,v1=[0-9a-f]{64}/);
 
     await page.getByTestId("delivery-rows").getByRole("button", { name: /^Redeliver/ }).first().click();
     await expect.poll(() => page.getByText(/Redelivery of webhook.ping: Delivered \(200\)/).count()).toBe(1);
@@ -313,6 +317,12 @@ describe("an admin sets up the service desk", () => {
     await openSection(page, "Settings");
     const tickets = page.getByRole("region", { name: "Tickets" });
     await expect.poll(() => tickets.getByLabel("Comment edit window (minutes)").inputValue()).toMatch(/^\d+$/);
+    // The number format described is the one tickets get (prefix, year, six-digit counter).
+    const prefix = await tickets.getByLabel("Number prefix").inputValue();
+    const example = new RegExp(`${prefix}-${new Date().getFullYear()}-\\d{6}`);
+    expect(await describedBy(tickets.getByLabel("Number prefix"))).toMatch(example);
+    const made = await apiCall<{ number: string }>(await apiLogin("employee@acme.example"), "POST", "/v1/tickets", { title: unique("Number check") });
+    expect(made.number).toMatch(example);
     await tickets.getByLabel("Comment edit window (minutes)").fill("20");
     await tickets.getByRole("button", { name: "Save ticket settings" }).click();
     await expect.poll(() => tickets.getByText("Saved.").count()).toBe(1);

@@ -35,7 +35,16 @@ beforeAll(async () => {
   for (const email of ["agent@acme.example", "agent2@acme.example"]) {
     await apiCall(manager, "PUT", `/v1/teams/${teamId}/members/${await userId(manager, email)}`);
   }
-  await apiCall(manager, "POST", "/v1/categories", { name: categoryName, description: "Docks and screens", default_team_id: teamId });
+  const category = await apiCall<{ id: string }>(manager, "POST", "/v1/categories", { name: categoryName, description: "Docks and screens", default_team_id: teamId });
+  // Service levels for this category only: the badges have something to show and refresh.
+  await apiCall(manager, "POST", "/v1/sla-policies", {
+    name: unique("Live docks SLA"),
+    position: 100 + Math.floor(Math.random() * 9000),
+    conditions: { category_ids: [category.id] },
+    first_response_minutes: 60,
+    next_response_minutes: 120,
+    resolution_minutes: 480,
+  });
   employee = await openSession(browser);
   agent = await openSession(browser);
   agent2 = await openSession(browser);
@@ -143,10 +152,42 @@ describe("live, without reloads", () => {
     await expect
       .poll(() => agent.page.getByTestId("typing-indicator").textContent(), { timeout: LIVE_MS, interval: 100 })
       .toBe("Erin Employee is typing…");
+    const badges = () => agent.page.getByTestId("sla-badges").textContent();
+    expect(await badges()).toContain("First response met");
+    expect(await badges()).not.toContain("Next response");
     await employee.page.getByRole("button", { name: "Send reply" }).click();
     await expect.poll(() => agent.page.getByText("Tried another port").count(), { timeout: LIVE_MS, interval: 100 }).toBe(1);
+    // Their question starts the next-response clock: the badges follow the push, in words.
+    await expect.poll(badges, { timeout: LIVE_MS, interval: 100 }).toMatch(/Next response due in \d/);
+    await expect.poll(() => agent2.page.getByTestId("sla-badges").textContent(), { timeout: LIVE_MS, interval: 100 }).toContain("Next response due in");
+    expect(await badges()).not.toContain("next_response");
     await expect.poll(() => unread(agent.page), { timeout: 8_000, interval: 200 }).toBeGreaterThan(before);
     expect(agent.errors).toEqual([]);
+  });
+
+  test("the agent edits, then deletes, their reply: the requester's screen follows live", async () => {
+    const { page } = agent;
+    await page.getByRole("button", { name: "Edit your message" }).click();
+    await page.getByRole("textbox", { name: "Edit your message" }).fill("Thanks, we are on it: a new dock is on its way.");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect
+      .poll(() => employee.page.getByText("a new dock is on its way").count(), { timeout: LIVE_MS, interval: 100 })
+      .toBe(1);
+    expect(await employee.page.getByText("(edited)").count()).toBe(1);
+
+    await page.getByRole("button", { name: "Delete this message" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete this message?" });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await checkScreen(page, "agent-delete-comment-dialog");
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await expect
+      .poll(() => employee.page.getByText("This message was deleted.").count(), { timeout: LIVE_MS, interval: 100 })
+      .toBe(1);
+    expect(await employee.page.getByText("a new dock is on its way").count()).toBe(0);
+    // The requester cannot edit or delete what the agent wrote; their own message they can.
+    expect(await employee.page.getByRole("button", { name: "Edit your message" }).count()).toBe(1);
+    expect(agent.errors).toEqual([]);
+    expect(employee.errors).toEqual([]);
   });
 
   test("the requester's notification centre: the latest in the bell, mark all read clears the badge", async () => {

@@ -150,6 +150,124 @@ describe("an employee's request, worked by agents", () => {
     expect(errors).toEqual([]);
   });
 
+  test("cancelling asks first, can be undone, and a cancelled request can be reopened", async () => {
+    const { page, errors } = employee;
+    await page.goto(ticketUrl);
+    const status = () => page.getByRole("heading", { level: 1 }).locator("xpath=following-sibling::div").textContent();
+    await page.getByRole("button", { name: "Cancel request" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel this request?" });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    // The safe choice has the focus; Escape backs out and nothing happened.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Keep the request");
+    await checkScreen(page, "request-cancel-dialog");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await status()).not.toContain("Cancelled");
+
+    await page.getByRole("button", { name: "Cancel request" }).click();
+    await dialog.getByRole("button", { name: "Cancel request" }).click();
+    await expect.poll(status).toContain("Cancelled");
+    await expect.poll(() => page.getByText("Request cancelled.").count()).toBe(1);
+    await checkScreen(page, "request-cancelled-undo");
+    await page.getByRole("button", { name: "Undo" }).click();
+    await expect.poll(status).toContain("Open");
+
+    // Cancelled and come back later: the way back is "Reopen request".
+    await page.getByRole("button", { name: "Cancel request" }).click();
+    await dialog.getByRole("button", { name: "Cancel request" }).click();
+    await expect.poll(status).toContain("Cancelled");
+    await page.reload();
+    await page.getByRole("button", { name: "Reopen request" }).click();
+    await expect.poll(status).toContain("Open");
+    expect(await page.getByRole("textbox", { name: "Reply" }).count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  test("the employee edits a message, then deletes it after confirming", async () => {
+    const { page, errors } = employee;
+    await page.getByRole("textbox", { name: "Reply" }).fill("It beeps three times at start.");
+    await page.getByRole("button", { name: "Send reply" }).click();
+    await page.getByRole("button", { name: "Edit your message" }).click();
+    await page.getByRole("textbox", { name: "Edit your message" }).fill("It beeps four times at start.");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(() => page.getByText("It beeps four times at start.").count()).toBe(1);
+    expect(await page.getByText("(edited)").count()).toBe(1);
+    await page.getByRole("button", { name: "Delete this message" }).click();
+    await page.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Keep it" }).click();
+    expect(await page.getByText("It beeps four times at start.").count()).toBe(1);
+    await page.getByRole("button", { name: "Delete this message" }).click();
+    await page.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete", exact: true }).click();
+    await expect.poll(() => page.getByText("This message was deleted.").count()).toBe(1);
+    // The agent's reply offers the requester nothing to edit or delete.
+    expect(await page.getByRole("button", { name: /Edit your|Delete this/ }).count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  test("an agent sets impact and urgency and sees the priority they give", async () => {
+    const { page, errors } = agent;
+    await page.goto(ticketUrl);
+    await page.getByLabel("Impact").selectOption("high");
+    expect(await page.getByTestId("derived-priority").textContent()).toBe("Set both to derive the priority.");
+    await page.getByLabel("Urgency").selectOption("critical");
+    await expect.poll(() => page.getByTestId("derived-priority").textContent()).toBe("Priority from impact × urgency: Critical");
+    expect(await page.getByLabel("Priority", { exact: true }).inputValue()).toBe("critical");
+    await checkScreen(page, "agent-impact-urgency");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => page.getByText("Priority: Critical").count()).toBeGreaterThan(0);
+    await page.reload();
+    expect(await page.getByLabel("Impact").inputValue()).toBe("high");
+    expect(await page.getByLabel("Urgency").inputValue()).toBe("critical");
+
+    // Filing on someone's behalf, staff triage at once.
+    await page.goto("/requests/new");
+    await page.getByRole("radio", { name: "Something else" }).check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Subject").fill(unique("Projector flickers"));
+    await page.getByLabel("Impact").selectOption("low");
+    await page.getByLabel("Urgency").selectOption("medium");
+    await expect.poll(() => page.getByTestId("derived-priority").textContent()).toBe("Priority from impact × urgency: Low");
+    await page.getByRole("button", { name: "Submit request" }).click();
+    await page.waitForURL("**/tickets/*");
+    await expect.poll(() => page.getByText("Priority: Low").count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  test("the queue list is two keystrokes from the top of the page, or one (j)", async () => {
+    const { page, errors } = agent;
+    await page.goto("/queues/all");
+    await expect.poll(() => page.locator("[data-row-link]").count()).toBeGreaterThan(0);
+    const focused = () => page.evaluate(() => ({ text: document.activeElement?.textContent ?? "", row: document.activeElement?.hasAttribute("data-row-link") ?? false }));
+    await page.keyboard.press("Tab");
+    expect((await focused()).text).toBe("Skip to the ticket list");
+    await page.keyboard.press("Enter");
+    expect((await focused()).row).toBe(true);
+    await page.keyboard.press("j");
+    expect((await focused()).row).toBe(true);
+
+    await page.reload();
+    await expect.poll(() => page.locator("[data-row-link]").count()).toBeGreaterThan(0);
+    await page.keyboard.press("j");
+    expect((await focused()).row).toBe(true);
+    expect(await page.locator("#queue-keys").textContent()).toContain("goes to the list");
+    expect(errors).toEqual([]);
+  });
+
+  test("the SLA queue shows breached and at-risk tickets together, and can narrow to one", async () => {
+    const { page, errors } = agent;
+    const asked = page.waitForRequest((r) => r.url().includes("/v1/tickets?") && r.url().includes("sla=breached&sla=at_risk"));
+    await page.goto("/queues/sla");
+    await asked;
+    expect(await page.getByLabel("SLA", { exact: true }).inputValue()).toBe("any");
+    expect(await page.getByLabel("Sort").inputValue()).toBe("sla_due");
+    const narrowed = page.waitForRequest((r) => /\/v1\/tickets\?.*sla=breached(?!&sla=)/.test(r.url()));
+    await page.getByLabel("SLA", { exact: true }).selectOption("breached");
+    await narrowed;
+    await checkScreen(page, "queue-sla");
+    // Every status by its one name, here as on the badges.
+    expect(await page.getByLabel("Status").locator("option").allTextContents()).toContain("Waiting on requester");
+    expect(errors).toEqual([]);
+  });
+
   test("an e-mailed link opened signed out leads to the request, which fits a phone", async () => {
     const phone = await openSession(browser, { width: 390, height: 844 });
     // A link from an e-mail, opened signed out: sign in, and land on the ticket.

@@ -3,7 +3,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import type { Level } from "../api/types";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, STATUS_LABELS } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, statusLabel } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
 import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FailureAlert, splitList, toInt, useEditor, type Errors } from "./forms";
 import { formatMinutes } from "./format";
@@ -12,11 +12,7 @@ import type { Escalation, PauseStatus, Policy, PolicyBody } from "./types";
 type Target = NonNullable<Escalation["target"]>;
 type Action = Escalation["action"];
 
-export const TARGET_LABELS: Record<Target, string> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-};
+export const TARGET_LABELS: Record<Target, string> = SLA_TARGET_LABELS;
 const ACTION_LABELS: Record<Action, string> = {
   notify_assignee: "Notify the assignee",
   notify_team: "Notify the team",
@@ -308,7 +304,7 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           </Field>
           <CheckboxGroup
             legend="Pause the clock while the ticket is"
-            options={PAUSE_STATUSES.map((s) => ({ value: s, label: s === "pending" ? "Pending (waiting on the requester)" : STATUS_LABELS[s] }))}
+            options={PAUSE_STATUSES.map((s) => ({ value: s, label: statusLabel(s, true) }))}
             value={form.pause_statuses}
             onChange={(v) => set("pause_statuses", v)}
             error={errors.pause_statuses}

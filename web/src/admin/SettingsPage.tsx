@@ -1,4 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { ticketNumber } from "../lib/ticketNumber";
 import { api } from "../api/client";
 import type { Level } from "../api/types";
 import { Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
@@ -85,10 +86,10 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
-          <Field label="Number prefix" error={errors.number_prefix} description="New tickets are numbered like TCK-1042.">
+          <Field label="Number prefix" error={errors.number_prefix} description={`New tickets are numbered like ${ticketNumber(/^[A-Z]{2,8}$/.test(form.number_prefix) ? form.number_prefix : "TCK", new Date().getFullYear(), 42)}: the prefix, the year, and a counter that starts again each year.`}>
             {(p) => <Input {...p} maxLength={8} autoCapitalize="characters" value={form.number_prefix} onChange={(e) => set("number_prefix", e.target.value.toUpperCase())} />}
           </Field>
-          <Field label="Reopen window (days)" error={errors.reopen_window_days} description="How long a requester may reopen a resolved ticket.">
+          <Field label="Reopen window (days)" error={errors.reopen_window_days} description="How long a requester may reopen a resolved, closed or cancelled ticket.">
             {(p) => <Input {...p} inputMode="numeric" value={form.reopen_window_days} onChange={(e) => set("reopen_window_days", e.target.value)} />}
           </Field>
           <Field label="Comment edit window (minutes)" error={errors.comment_edit_window_minutes} description="How long an author may edit a comment.">

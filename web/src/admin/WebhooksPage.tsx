@@ -41,7 +41,7 @@ export function WebhookFields({ form, set, errors, showActive }: { form: Webhook
   const all = form.event_types.includes("*");
   return (
     <>
-      <Field label="Payload URL" required error={errors.url} description="https; receives signed POSTs (X-Servicedesk-Signature).">
+      <Field label="Payload URL" required error={errors.url} description="https; receives POSTs signed in the Servicedesk-Signature header (t=…,v1=…).">
         {(p) => <Input {...p} type="url" inputMode="url" spellCheck={false} maxLength={2048} placeholder="https://example.com/hooks/servicedesk" value={form.url} onChange={(e) => set("url", e.target.value)} />}
       </Field>
       <Checkbox label="Every event, including new kinds" checked={all} onChange={(v) => set("event_types", v ? ["*"] : ["ticket.created"])} />

@@ -120,7 +120,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
               {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
               {comments.isError ? <ErrorAlert error={comments.error} /> : null}
               {comments.data ? (
-                <Conversation comments={comments.data} meId={me.user.id} users={users.data} requesterId={t.requester_id} staffView />
+                <Conversation ticketId={t.id} comments={comments.data} meId={me.user.id} users={users.data} requesterId={t.requester_id} staffView />
               ) : null}
               <TypingIndicator ticketId={t.id} staff />
               <TypingReporter ticketId={t.id} staff>

@@ -7,6 +7,7 @@ import { Alert, Button, Card, Field, Input, Select } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
 import { allowedTransitions } from "../lib/transitions";
 import { keys, storeTicket, useCategories, useTeams } from "../tickets/queries";
+import { ImpactUrgency } from "../tickets/ImpactUrgency";
 import { isDirty, propertiesOf, saveProperties, type Properties } from "./saveProperties";
 
 function Lock({ id, label, checked, onChange }: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void }) {
@@ -120,6 +121,12 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
             </Select>
           )}
         </Field>
+        <ImpactUrgency
+          impact={form.impact}
+          urgency={form.urgency}
+          errors={errors}
+          onChange={({ impact, urgency, priority }) => setForm((f) => ({ ...f, impact, urgency, priority: priority ?? f.priority }))}
+        />
         <Field label="Team" error={errors.team_id}>
           {(p) => (
             <Select {...p} value={form.team_id} onChange={(e) => set("team_id", e.target.value)}>

@@ -1,15 +1,16 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { Link, NavLink, Navigate, useNavigate, useParams, useSearchParams } from "react-router";
-import type { Level, TicketStatus } from "../api/types";
+import type { Level } from "../api/types";
 import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
 import { Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, STATUS_LABELS, formatDateTime, formatRelative } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, STATUSES, formatDateTime, formatRelative, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useTeams, useTicketList, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
 import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
+import { focusList, isTyping, useSkipTarget } from "../app/skip";
 import { SlaDue, useNow } from "./SlaBadges";
-import { QUEUES, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
+import { QUEUES, SLA_FILTERS, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, slaFilter, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 
 const TEAM_KEY = "sd-queue-team";
 
@@ -21,12 +22,12 @@ function useFilters(queue: QueueId): [QueueFilters, (patch: Partial<QueueFilters
     q: params.get("q") ?? "",
     sort: (params.get("sort") as Sort | null) ?? defaultSort(queue),
     team: params.get("team") ?? localStorage.getItem(TEAM_KEY) ?? "",
-    sla: params.get("sla") === "breached" ? "breached" : "at_risk",
+    sla: slaFilter(params.get("sla")),
   };
   const update = (patch: Partial<QueueFilters>) => {
     const next = new URLSearchParams(params);
     for (const [key, value] of Object.entries(patch)) {
-      if (value === "" || value === undefined) next.delete(key);
+      if (value === "" || value === undefined || (key === "sla" && value === "any")) next.delete(key);
       else next.set(key, String(value));
     }
     if (patch.team) localStorage.setItem(TEAM_KEY, patch.team);
@@ -48,9 +49,7 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
   useEffect(() => {
     // "/" jumps to the search box from anywhere on the page (but not while typing).
     function onKey(e: globalThis.KeyboardEvent) {
-      const target = e.target as HTMLElement | null;
-      const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
-      if (e.key === "/" && !typing) {
+      if (e.key === "/" && !isTyping(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey) {
         e.preventDefault();
         input.current?.focus();
       }
@@ -99,6 +98,21 @@ function moveFocus(event: KeyboardEvent<HTMLElement>) {
   links[Math.max(0, Math.min(links.length - 1, target))]?.focus();
 }
 
+const LIST_ID = "queue-list";
+
+/** j from anywhere outside the list and the fields: into the list, first row. */
+function useJumpToList() {
+  useEffect(() => {
+    function onKey(e: globalThis.KeyboardEvent) {
+      if (e.key !== "j" || isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if ((e.target as HTMLElement | null)?.closest?.(`#${LIST_ID}`)) return;
+      if (focusList(LIST_ID)) e.preventDefault();
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+}
+
 export default function QueuePage() {
   const { queue: param } = useParams();
   const queue: QueueId = isQueue(param) ? param : "mine";
@@ -109,6 +123,8 @@ export default function QueuePage() {
   const query = queueQuery(queue, filters);
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
+  useSkipTarget(LIST_ID, "Skip to the ticket list");
+  useJumpToList();
   // New and reassigned tickets arrive as pushes on team channels and, for tickets without
   // a team, on the triage queue; polling is the fallback while the socket is down (plus a
   // slow safety net).
@@ -132,7 +148,8 @@ export default function QueuePage() {
       <div className="mb-4 flex flex-wrap items-end justify-between gap-3">
         <h1 className="text-xl font-semibold">Queues</h1>
         <p className="text-fg-muted" id="queue-keys">
-          <kbd>↑</kbd>/<kbd>↓</kbd> or <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> opens · <kbd>/</kbd> searches
+          Keyboard: <kbd>j</kbd> goes to the list · <kbd>↑</kbd>/<kbd>↓</kbd> or <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Home</kbd>/<kbd>End</kbd> ·{" "}
+          <kbd>Enter</kbd> opens · <kbd>/</kbd> searches
         </p>
       </div>
       <nav aria-label="Queues" className="mb-4 flex flex-wrap gap-1 border-b border-border">
@@ -163,17 +180,20 @@ export default function QueuePage() {
           </LabeledSelect>
         ) : null}
         {queue === "sla" ? (
-          <LabeledSelect id="f-sla" label="SLA" value={filters.sla} onChange={(sla) => update({ sla: sla as QueueFilters["sla"] })}>
-            <option value="at_risk">At risk</option>
-            <option value="breached">Breached</option>
+          <LabeledSelect id="f-sla" label="SLA" value={filters.sla} onChange={(sla) => update({ sla: slaFilter(sla) })}>
+            {SLA_FILTERS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
           </LabeledSelect>
         ) : null}
         <LabeledSelect id="f-status" label="Status" value={filters.status} onChange={(s) => update({ status: s as QueueFilters["status"] })}>
           <option value="active">Open (any)</option>
           <option value="any">All statuses</option>
-          {(Object.keys(STATUS_LABELS) as TicketStatus[]).map((s) => (
+          {STATUSES.map((s) => (
             <option key={s} value={s}>
-              {STATUS_LABELS[s]}
+              {statusLabel(s, true)}
             </option>
           ))}
         </LabeledSelect>
@@ -197,6 +217,7 @@ export default function QueuePage() {
       {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}
       {list.isSuccess && !tickets.length ? <EmptyState title="Nothing here">No tickets match this queue and these filters.</EmptyState> : null}
+      <div id={LIST_ID} tabIndex={-1} className="outline-none">
       {tickets.length ? (
         <div className="overflow-x-auto rounded-lg border border-border bg-surface">
           <table className="w-full border-collapse text-left" aria-describedby="queue-keys">
@@ -248,6 +269,7 @@ export default function QueuePage() {
           </table>
         </div>
       ) : null}
+      </div>
       {list.hasNextPage && !needsTeam ? (
         <div className="mt-4 text-center">
           <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>

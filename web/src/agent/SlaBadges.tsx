@@ -1,12 +1,12 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ClockIcon } from "../components/icons";
 import type { SlaTarget } from "../api/types";
 import { Badge } from "../components/ui";
-import { formatCountdown } from "../lib/format";
-import { useSla } from "../tickets/queries";
+import { formatCountdown, slaTargetLabel } from "../lib/format";
+import { keys, useSla } from "../tickets/queries";
 
-const NAMES: Record<string, string> = { first_response: "First response", resolution: "Resolution" };
-
+/** The clock the countdowns read, ticking every `intervalMs`. */
 export function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -16,26 +16,59 @@ export function useNow(intervalMs: number): number {
   return now;
 }
 
-/** One target's state in words and tone: met, breached, paused, or a countdown. */
-export function describeTarget(target: SlaTarget, now: number): { tone: "success" | "danger" | "warning" | "info" | "neutral"; text: string } {
-  const name = NAMES[target.target] ?? target.target;
-  if (target.met_at) return { tone: "success", text: `${name} met` };
+/** Under this share of its budget left, a running target is at risk. */
+export const AT_RISK_SHARE = 0.25;
+
+export type SlaTone = "success" | "danger" | "warning" | "info" | "neutral";
+
+/** One target's state in words and tone: met, breached (as soon as its due time passes,
+ * before the evaluator records it), paused, at risk, or a countdown. */
+export function describeTarget(target: SlaTarget, now: number): { tone: SlaTone; text: string } {
+  const name = slaTargetLabel(target.target);
+  if (target.met_at) return target.breached_at ? { tone: "danger", text: `${name} met late` } : { tone: "success", text: `${name} met` };
   if (target.breached_at) return { tone: "danger", text: `${name} breached` };
   if (target.paused_since) return { tone: "neutral", text: `${name} paused` };
   if (!target.due_at) return { tone: "neutral", text: `${name}: no due time` };
   const left = new Date(target.due_at).getTime() - now;
-  if (left < 0) return { tone: "danger", text: `${name} overdue ${formatCountdown(-left)}` };
-  const tone = left < target.budget_seconds * 250 ? "warning" : "info"; // under a quarter left
-  return { tone, text: `${name} due in ${formatCountdown(left)}` };
+  if (left < 0) return { tone: "danger", text: `${name} breached ${formatCountdown(-left)} ago` };
+  if (left < target.budget_seconds * 1000 * AT_RISK_SHARE) return { tone: "warning", text: `${name} at risk: due in ${formatCountdown(left)}` };
+  return { tone: "info", text: `${name} due in ${formatCountdown(left)}` };
 }
 
+/** When the server's view next changes by itself: the earliest due time still ahead (a
+ * running target turns breached then). */
+export function nextDue(targets: readonly SlaTarget[], now: number): number | null {
+  const ahead = targets
+    .filter((t) => !t.met_at && !t.breached_at && !t.paused_since && t.due_at)
+    .map((t) => new Date(t.due_at as string).getTime())
+    .filter((at) => at > now);
+  return ahead.length ? Math.min(...ahead) : null;
+}
+
+/** A little after the evaluator's minute tick that records the breach. */
+const AFTER_DUE_MS = 65_000;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** The ticket's SLA badges. They tick every 30 s (at risk, then breached, without a
+ * reload), refetch on every push about the ticket (LiveProvider), and once more after the
+ * next due time, for the server's own record of it. */
 export function SlaBadges({ ticketId }: { ticketId: string }) {
   const sla = useSla(ticketId);
+  const client = useQueryClient();
   const now = useNow(30_000);
   const targets = sla.data?.targets ?? [];
+  const due = nextDue(targets, Date.now());
+  useEffect(() => {
+    if (due === null) return;
+    const id = window.setTimeout(
+      () => void client.invalidateQueries({ queryKey: keys.sla(ticketId) }),
+      Math.min(MAX_TIMEOUT_MS, Math.max(0, due - Date.now()) + AFTER_DUE_MS),
+    );
+    return () => window.clearTimeout(id);
+  }, [client, ticketId, due]);
   if (!targets.length) return null;
   return (
-    <span className="inline-flex flex-wrap gap-2" aria-label="Service level">
+    <span className="inline-flex flex-wrap gap-2" aria-label="Service level" data-testid="sla-badges">
       {targets.map((t) => {
         const { tone, text } = describeTarget(t, now);
         return (

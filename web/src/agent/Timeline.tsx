@@ -1,12 +1,14 @@
 import type { User } from "../api/types";
 import { Spinner } from "../components/ui";
-import { formatDateTime, formatRelative } from "../lib/format";
+import { formatDateTime, formatRelative, isStatus, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useEvents } from "../tickets/queries";
 
-function describe(type: string, payload: Record<string, unknown>): string {
+/** An event in words; statuses by their one name (lib/format.ts). */
+export function describe(type: string, payload: Record<string, unknown>): string {
   const words = type.replace(/^ticket\./, "").replaceAll("_", " ").replaceAll(".", " ");
-  if (typeof payload.from === "string" && typeof payload.to === "string") return `${words}: ${payload.from} → ${payload.to}`;
+  const name = (v: unknown) => (isStatus(v) ? statusLabel(v, true) : String(v));
+  if (typeof payload.from === "string" && typeof payload.to === "string") return `${words}: ${name(payload.from)} → ${name(payload.to)}`;
   return words;
 }
 

@@ -28,13 +28,27 @@ export interface QueueFilters {
   q: string;
   sort: Sort;
   team: string;
-  sla: "at_risk" | "breached";
+  sla: SlaFilter;
+}
+
+/** The SLA queue shows breached and at-risk tickets together unless narrowed. */
+export type SlaFilter = "any" | "breached" | "at_risk";
+
+export const SLA_FILTERS: { value: SlaFilter; label: string }[] = [
+  { value: "any", label: "Breached or at risk" },
+  { value: "breached", label: "Breached" },
+  { value: "at_risk", label: "At risk" },
+];
+
+export function slaFilter(param: string | null): SlaFilter {
+  return param === "breached" || param === "at_risk" ? param : "any";
 }
 
 export function isQueue(value: string | undefined): value is QueueId {
   return QUEUES.some((q) => q.id === value);
 }
 
+/** The SLA queue sorts by due time: the most overdue (breached) first. */
 export function defaultSort(queue: QueueId): Sort {
   return queue === "sla" ? "sla_due" : "-updated_at";
 }
@@ -50,7 +64,7 @@ export function queueQuery(queue: QueueId, f: QueueFilters): TicketListQuery {
   if (queue === "mine") query.assignee = "me";
   if (queue === "unassigned") query.assignee = "none";
   if (queue === "team" && f.team) query.team_id = f.team;
-  if (queue === "sla") query.sla = f.sla;
+  if (queue === "sla") query.sla = f.sla === "any" ? ["breached", "at_risk"] : [f.sla];
   return query;
 }
 

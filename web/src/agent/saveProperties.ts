@@ -4,6 +4,8 @@ import type { Level, Ticket, TicketStatus } from "../api/types";
 export interface Properties {
   status: TicketStatus;
   priority: Level;
+  impact: Level | "";
+  urgency: Level | "";
   category_id: string;
   team_id: string;
   assignee_id: string;
@@ -17,6 +19,8 @@ export function propertiesOf(ticket: Ticket): Properties {
   return {
     status: ticket.status,
     priority: ticket.priority,
+    impact: ticket.impact ?? "",
+    urgency: ticket.urgency ?? "",
     category_id: ticket.category_id ?? "",
     team_id: ticket.team_id ?? "",
     assignee_id: ticket.assignee_id ?? "",
@@ -36,6 +40,8 @@ export function diff(ticket: Ticket, form: Properties) {
   const before = propertiesOf(ticket);
   const patch: Record<string, unknown> = {};
   if (form.priority !== before.priority) patch.priority = form.priority;
+  if (form.impact !== before.impact) patch.impact = form.impact || null;
+  if (form.urgency !== before.urgency) patch.urgency = form.urgency || null;
   if (form.category_id !== before.category_id && form.category_id) patch.category_id = form.category_id;
   const tags = parseTags(form.tags);
   if (tags.join(",") !== ticket.tags.join(",")) patch.tags = tags;

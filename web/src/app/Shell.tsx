@@ -1,10 +1,12 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
+import { useState } from "react";
 import { NavLink, Outlet } from "react-router";
 import { atLeast } from "../admin/routes";
 import { isStaff } from "../api/types";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { NetworkBanner } from "./NetworkBanner";
+import { SkipContext, focusList, type SkipTarget } from "./skip";
 import { ThemeToggle } from "./ThemeToggle";
 import { LiveStatus } from "../live/LiveStatus";
 import { NotificationBell } from "../notifications/Bell";
@@ -26,15 +28,31 @@ function NavItem({ to, children, end = false }: { to: string; children: string; 
   );
 }
 
+const SKIP_LINK =
+  "sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2";
+
 export function Shell() {
   const me = useMe();
   const { signOut } = useAuth();
   const staff = isStaff(me.role);
+  const [skip, setSkip] = useState<SkipTarget | null>(null);
   return (
+    <SkipContext.Provider value={setSkip}>
     <div className="min-h-screen bg-bg">
+      {skip ? (
+        <a
+          href={`#${skip.id}`}
+          className={SKIP_LINK}
+          onClick={(e) => {
+            if (focusList(skip.id)) e.preventDefault();
+          }}
+        >
+          {skip.label}
+        </a>
+      ) : null}
       <a
         href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2"
+        className={SKIP_LINK}
       >
         Skip to content
       </a>
@@ -95,5 +113,6 @@ export function Shell() {
         <Outlet />
       </main>
     </div>
+    </SkipContext.Provider>
   );
 }

@@ -19,6 +19,8 @@ const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
 const QueuePage = lazy(() => import("../agent/QueuePage"));
 const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
+const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
+const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -55,6 +57,8 @@ export const router = createBrowserRouter([
   { path: "/signup", element: <Page><SignupPage /></Page> },
   { path: "/signup/confirm", element: <Page><ConfirmSignupPage /></Page> },
   { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
+  // The e-mails' unsubscribe link (servicedesk/notifications/templates.py): no sign-in.
+  { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page> },
   {
     element: (
       <RequireAuth>
@@ -67,6 +71,8 @@ export const router = createBrowserRouter([
       { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
       { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
+      // The e-mails' footer links here (templates.settings_url).
+      { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
       {
         path: "/queues/:queue",

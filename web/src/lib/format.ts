@@ -1,19 +1,47 @@
-import type { Level, TicketStatus } from "../api/types";
+import type { Level, SlaTarget, TicketStatus } from "../api/types";
 
+/** Every status's name, in one place, for every screen (badges, filters, properties,
+ * timeline, dashboard, SLA policies). The e-mails use the same words:
+ * servicedesk/tickets/states.py LABELS (tests/unit/test_status_labels.py compares them).
+ * Only "pending" reads differently for the requester: it is waiting on them. */
 export const STATUS_LABELS: Record<TicketStatus, string> = {
   new: "New",
   open: "Open",
   in_progress: "In progress",
-  pending: "Waiting on you",
+  pending: "Waiting on requester",
   resolved: "Resolved",
   closed: "Closed",
   cancelled: "Cancelled",
 };
 
-/** Staff read "pending" as waiting on the requester; the requester as waiting on them. */
+const REQUESTER_LABELS: Record<TicketStatus, string> = { ...STATUS_LABELS, pending: "Waiting on you" };
+
+export const STATUSES = Object.keys(STATUS_LABELS) as TicketStatus[];
+
+export function isStatus(value: unknown): value is TicketStatus {
+  return typeof value === "string" && value in STATUS_LABELS;
+}
+
+/** A status as staff (`staff`) or as the requester reads it. */
 export function statusLabel(status: TicketStatus, staff: boolean): string {
-  if (status === "pending" && staff) return "Pending (requester)";
-  return STATUS_LABELS[status];
+  return (staff ? STATUS_LABELS : REQUESTER_LABELS)[status];
+}
+
+export type SlaTargetName = SlaTarget["target"];
+
+/** The SLA targets by name, for every screen (badges, policies, dashboard). */
+export const SLA_TARGET_LABELS: Record<SlaTargetName, string> = {
+  first_response: "First response",
+  next_response: "Next response",
+  resolution: "Resolution",
+};
+
+/** A target's name; an unknown one (a newer API) in words, never as a raw key. */
+export function slaTargetLabel(target: string): string {
+  const known = SLA_TARGET_LABELS[target as SlaTargetName] as string | undefined;
+  if (known) return known;
+  const words = target.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export const LEVELS: readonly Level[] = ["low", "medium", "high", "critical"];

@@ -9,7 +9,7 @@ const GRAPH: Record<TicketStatus, readonly TicketStatus[]> = {
   pending: ["open", "in_progress", "resolved", "closed", "cancelled"],
   resolved: ["open", "closed"],
   closed: ["open"],
-  cancelled: [],
+  cancelled: ["open"],
 };
 
 export const ACTIVE: readonly TicketStatus[] = ["new", "open", "in_progress", "pending"];
@@ -20,7 +20,7 @@ export function isActive(status: TicketStatus): boolean {
 
 /** Where the caller may move the ticket: staff anywhere the graph allows; the requester
  * may cancel or close their own, and reopen a finished one (within the tenant's window,
- * which only the server knows). */
+ * which only the server knows); a cancelled request too. */
 export function allowedTransitions(
   current: TicketStatus,
   { staff, isRequester }: { staff: boolean; isRequester: boolean },
@@ -31,6 +31,6 @@ export function allowedTransitions(
   const own = new Set<TicketStatus>();
   if (isActive(current)) own.add("cancelled");
   if (isActive(current) || current === "resolved") own.add("closed");
-  if (current === "resolved" || current === "closed") own.add("open");
+  if (current === "resolved" || current === "closed" || current === "cancelled") own.add("open");
   return targets.filter((t) => own.has(t));
 }

@@ -22,13 +22,30 @@ function primed() {
 }
 
 describe("applyLiveMessage", () => {
-  test("a public comment refreshes lists and that ticket's conversation, nothing else", () => {
+  test("a public comment refreshes lists, that ticket's conversation and its SLA clocks, nothing else", () => {
     const { client, stale } = primed();
     applyLiveMessage(client, { type: "event", event: "comment.public", ticket_id: "T1" });
     expect(stale(keys.list({}))).toBe(true);
     expect(stale(keys.comments("T1"))).toBe(true);
-    expect(stale(keys.sla("T1"))).toBe(false);
+    // A reply meets (or restarts) a response target: the badges must not go stale.
+    expect(stale(keys.sla("T1"))).toBe(true);
     expect(stale(keys.ticket("T2"))).toBe(false);
+  });
+
+  test("an edited or deleted comment refreshes the conversation", () => {
+    for (const event of ["comment.edited", "comment.deleted"]) {
+      const { client, stale } = primed();
+      applyLiveMessage(client, { type: "event", event, ticket_id: "T1" });
+      expect(stale(keys.comments("T1"))).toBe(true);
+    }
+  });
+
+  test("every event about a ticket refreshes its SLA badges", () => {
+    for (const event of ["ticket.status_changed", "ticket.updated", "ticket.assigned", "sla.breached", "comment.internal"]) {
+      const { client, stale } = primed();
+      applyLiveMessage(client, { type: "event", event, ticket_id: "T1" });
+      expect(stale(keys.sla("T1")), event).toBe(true);
+    }
   });
 
   test("a status change refreshes the ticket; frames that are not events change nothing", () => {

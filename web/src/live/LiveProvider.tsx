@@ -66,7 +66,9 @@ export function applyLiveMessage(
     // Their message is here: they have stopped typing it.
     if (typeof data.actor_id === "string") typing?.stopped(ticketId, data.actor_id);
   }
-  if (event.startsWith("sla.")) void client.invalidateQueries({ queryKey: keys.sla(ticketId) });
+  // Any change can move the clocks (a reply meets a response target, a status pauses or
+  // finishes them, a new priority changes the policy), so the SLA badges refetch too.
+  void client.invalidateQueries({ queryKey: keys.sla(ticketId) });
   if (event.startsWith("ticket.")) {
     void client.invalidateQueries({ queryKey: keys.ticket(ticketId), exact: true });
     void client.invalidateQueries({ queryKey: keys.participants(ticketId) });

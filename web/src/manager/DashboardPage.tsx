@@ -7,7 +7,7 @@ import { allPages, useAdminTeams } from "../admin/api";
 import { FailureAlert, ScrollArea } from "../admin/forms";
 import type { ComplianceGroup } from "../admin/types";
 import { Alert, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, formatDateTime, statusLabel } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, formatDateTime, statusLabel, type SlaTargetName } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
 import { BarTable, ColumnChart, Meter, type BarRow, type BarTone } from "./charts";
 import {
@@ -29,11 +29,7 @@ const PERIODS = [7, 30, 90] as const;
 /** Each list is read page by page up to this many tickets; past it the figures say so. */
 const CAP = 2000;
 const REFRESH_MS = 60_000;
-const TARGETS = [
-  ["first_response", "First response"],
-  ["next_response", "Next response"],
-  ["resolution", "Resolution"],
-] as const;
+const TARGETS = (Object.entries(SLA_TARGET_LABELS) as [SlaTargetName, string][]);
 const STATUS_TONES: Record<string, BarTone> = { new: "accent", open: "accent", in_progress: "accent", pending: "warning" };
 const PRIORITY_TONES: Record<Level, BarTone> = { low: "neutral", medium: "accent", high: "warning", critical: "danger" };
 
@@ -218,8 +214,8 @@ export default function DashboardPage() {
   const backlog = useAllTickets("backlog", { status: OPEN, sort: "-created_at" });
   const created = useAllTickets("created", { created_after: sinceIso, sort: "-created_at" });
   const resolvedRaw = useAllTickets("resolved", { status: ["resolved", "closed"], updated_after: sinceIso, sort: "-updated_at" });
-  const breached = useAllTickets("breached", { sla: "breached", status: OPEN });
-  const atRisk = useAllTickets("at-risk", { sla: "at_risk", status: OPEN });
+  const breached = useAllTickets("breached", { sla: ["breached"], status: OPEN });
+  const atRisk = useAllTickets("at-risk", { sla: ["at_risk"], status: OPEN });
 
   const resolved = useMemo(() => {
     if (!resolvedRaw.data) return undefined;

@@ -61,9 +61,14 @@ export default function NotificationsPage() {
       <PageHeader
         title="Notifications"
         actions={
-          <Button onClick={() => markAll.mutate()} busy={markAll.isPending} disabled={count === 0}>
-            Mark all as read
-          </Button>
+          <>
+            <Link to="/settings/notifications" className="inline-flex h-10 items-center rounded-md px-3 font-medium text-accent-text underline">
+              Notification settings
+            </Link>
+            <Button onClick={() => markAll.mutate()} busy={markAll.isPending} disabled={count === 0}>
+              Mark all as read
+            </Button>
+          </>
         }
       >
         {count ? `${count} unread.` : "You are all caught up."}

@@ -3,7 +3,9 @@ import { useMemo, useRef, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
-import type { Category } from "../api/types";
+import { isStaff, type Category } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
+import { ImpactUrgency, type LevelChoice } from "../tickets/ImpactUrgency";
 import { Alert, Button, Card, Field, Input, PageHeader, Spinner, Textarea, cx } from "../components/ui";
 import { collect, fieldsFromSchema, initialValues, type RawValues } from "../lib/customFields";
 import { formatBytes } from "../lib/format";
@@ -83,6 +85,9 @@ function DetailsStep({ category, onBack }: { category: Category | null; onBack: 
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<Progress | null>(null);
   const attempt = useRef<{ key: string; body: string } | null>(null);
+  const staff = isStaff(useMe().role);
+  const [impact, setImpact] = useState<LevelChoice>("");
+  const [urgency, setUrgency] = useState<LevelChoice>("");
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -95,7 +100,15 @@ function DetailsStep({ category, onBack }: { category: Category | null; onBack: 
       setFailure("Please correct the fields marked below.");
       return;
     }
-    const body = { title: title.trim(), description, category_id: category?.id ?? null, custom_fields: custom.values };
+    const body = {
+      title: title.trim(),
+      description,
+      category_id: category?.id ?? null,
+      custom_fields: custom.values,
+      // Staff triage as they file (the server derives the priority from both).
+      ...(staff && impact ? { impact } : {}),
+      ...(staff && urgency ? { urgency } : {}),
+    };
     const serialized = JSON.stringify(body);
     // The same body retried keeps its key, so a lost answer cannot open two tickets.
     if (attempt.current?.body !== serialized) attempt.current = { key: idempotencyKey(), body: serialized };
@@ -144,6 +157,20 @@ function DetailsStep({ category, onBack }: { category: Category | null; onBack: 
           <Textarea {...p} rows={6} maxLength={20000} value={description} onChange={(e) => setDescription(e.target.value)} />
         )}
       </Field>
+      {staff ? (
+        <fieldset className="space-y-2 rounded-md border border-border p-3">
+          <legend className="px-1 font-medium">Triage (staff)</legend>
+          <ImpactUrgency
+            impact={impact}
+            urgency={urgency}
+            errors={errors}
+            onChange={(next) => {
+              setImpact(next.impact);
+              setUrgency(next.urgency);
+            }}
+          />
+        </fieldset>
+      ) : null}
       <CustomFieldsForm specs={specs} values={values} errors={errors} onChange={(name, v) => setValues((all) => ({ ...all, [name]: v }))} />
       <Field label="Attachments" description="Screenshots, logs or documents (optional).">
         {(p) => (

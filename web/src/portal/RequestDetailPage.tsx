@@ -16,6 +16,7 @@ import { useComments, useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { MergedNotice } from "../agent/MergedNotice";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 
 const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
   closed: "Close request",
@@ -23,37 +24,69 @@ const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
   cancelled: "Cancel request",
 };
 
+/** The requester's actions. Cancelling asks first, in a dialog, and can be undone: a
+ * cancelled request can be reopened (within the tenant's reopen window). */
 function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean }) {
   const transition = useTransition(ticket);
   const [message, setMessage] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [justCancelled, setJustCancelled] = useState(false);
   // What the server says this person may do, limited to the actions this page offers.
   const targets = (ticket.allowed_transitions ?? allowedTransitions(ticket.status, { staff: false, isRequester })).filter(
     (to) => to in ACTION_LABELS,
   );
+  const move = (to: TicketStatus, after?: () => void) => {
+    setMessage(null);
+    transition.mutate(to, {
+      onSuccess: after,
+      onError: (e) =>
+        setMessage(
+          e instanceof ApiError && e.status === 409 ? "That is not possible any more (the reopen window may have passed)." : describeError(e),
+        ),
+    });
+  };
+  const canUndo = justCancelled && ticket.status === "cancelled" && targets.includes("open");
   if (!targets.length && !message) return null;
   return (
     <div className="flex flex-wrap items-center gap-2">
-      {targets.map((to) => (
-        <Button
-          key={to}
-          variant={to === "cancelled" ? "danger" : "secondary"}
-          busy={transition.isPending && transition.variables === to}
-          onClick={() => {
-            setMessage(null);
-            transition.mutate(to, {
-              onError: (e) =>
-                setMessage(
-                  e instanceof ApiError && e.status === 409
-                    ? "That is not possible any more (the reopen window may have passed)."
-                    : describeError(e),
-                ),
-            });
-          }}
+      {targets.map((to) =>
+        canUndo && to === "open" ? null : (
+          <Button
+            key={to}
+            variant={to === "cancelled" ? "danger" : "secondary"}
+            busy={transition.isPending && transition.variables === to}
+            onClick={() => (to === "cancelled" ? setConfirming(true) : move(to, () => setJustCancelled(false)))}
+          >
+            {ticket.status === "cancelled" && to === "open" ? "Reopen request" : (ACTION_LABELS[to] ?? to)}
+          </Button>
+        ),
+      )}
+      {canUndo ? (
+        <Alert
+          tone="success"
+          action={
+            <Button size="sm" busy={transition.isPending} onClick={() => move("open", () => setJustCancelled(false))}>
+              Undo
+            </Button>
+          }
         >
-          {ACTION_LABELS[to] ?? to}
-        </Button>
-      ))}
+          Request cancelled.
+        </Alert>
+      ) : null}
       {message ? <Alert tone="warning">{message}</Alert> : null}
+      <ConfirmDialog
+        open={confirming}
+        title="Cancel this request?"
+        confirmLabel="Cancel request"
+        cancelLabel="Keep the request"
+        onClose={() => setConfirming(false)}
+        onConfirm={() => {
+          setConfirming(false);
+          move("cancelled", () => setJustCancelled(true));
+        }}
+      >
+        Support stops working on it and it leaves your open requests. You can reopen it for a while afterwards.
+      </ConfirmDialog>
     </div>
   );
 }
@@ -117,7 +150,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
             {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
             {comments.isError ? <ErrorAlert error={comments.error} /> : null}
             {comments.data ? (
-              <Conversation comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
+              <Conversation ticketId={t.id} comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
             ) : null}
             <TypingIndicator ticketId={t.id} staff={false} />
             {t.status !== "cancelled" ? (

@@ -2,8 +2,10 @@ import type { Comment, User } from "../api/types";
 import { LockIcon } from "../components/icons";
 import { Badge, cx } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
+import { CommentActions } from "./CommentActions";
 
 interface Props {
+  ticketId: string;
   comments: Comment[];
   meId: string;
   users?: Map<string, User> | undefined;
@@ -48,12 +50,14 @@ export function Conversation(props: Props) {
               <time dateTime={comment.created_at} title={formatDateTime(comment.created_at)} className={internal ? "" : "text-fg-muted"}>
                 {formatRelative(comment.created_at)}
               </time>
-              {comment.edited_at ? <span className={internal ? "" : "text-fg-muted"}>(edited)</span> : null}
+              {comment.edited_at && !deleted ? <span className={internal ? "" : "text-fg-muted"}>(edited)</span> : null}
             </div>
             {deleted ? (
               <p className="italic">This message was deleted.</p>
             ) : (
-              <p className="whitespace-pre-wrap break-words">{comment.body}</p>
+              <CommentActions ticketId={props.ticketId} comment={comment} internal={internal}>
+                <p className="whitespace-pre-wrap break-words">{comment.body}</p>
+              </CommentActions>
             )}
           </li>
         );

@@ -17,6 +17,7 @@ export const keys = {
   categories: ["categories"] as const,
   users: ["users"] as const,
   teams: ["teams"] as const,
+  ticketSettings: ["settings", "tickets"] as const,
 };
 
 export function useTicketList(query: TicketListQuery, options: { refetchInterval?: number; enabled?: boolean } = {}) {
@@ -128,4 +129,14 @@ export function storeTicket(client: QueryClient, ticket: Ticket): void {
   client.setQueryData(keys.ticket(ticket.id), ticket);
   void client.invalidateQueries({ queryKey: ["tickets", "list"] });
   void client.invalidateQueries({ queryKey: keys.events(ticket.id) });
+}
+
+/** Staff only: the tenant's ticket settings (the priority matrix, for impact x urgency). */
+export function useTicketSettings(enabled = true) {
+  return useQuery({
+    queryKey: keys.ticketSettings,
+    enabled,
+    staleTime: 5 * 60_000,
+    queryFn: ({ signal }) => ok(api.GET("/v1/settings/tickets", { signal })),
+  });
 }

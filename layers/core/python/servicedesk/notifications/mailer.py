@@ -47,10 +47,15 @@ def sendable(address: str) -> bool:
     return EMAIL_RE.fullmatch(address) is not None
 
 
+# Raw header values (set_raw) are written as given, never refolded.
+_POLICY = policy.SMTP.clone(refold_source="none")
+_URL_HEADERS = frozenset({"List-Unsubscribe"})
+
+
 def build(mail: Outgoing, settings: Settings) -> EmailMessage:
     if not sendable(mail.to):
         raise ValueError("recipient is not a plain e-mail address")
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=_POLICY)
     sender = parseaddr(settings.email_sender)[1] or "no-reply@servicedesk.local"
     local, _, domain = sender.rpartition("@")
     message["From"] = Address(one_line(mail.from_name, 100), local, domain)
@@ -64,7 +69,13 @@ def build(mail: Outgoing, settings: Settings) -> EmailMessage:
         message["In-Reply-To"] = thread
         message["References"] = thread
     for name, value in mail.rendered.headers.items():
-        message[name] = value
+        if name in _URL_HEADERS:
+            # RFC 2369: the <URL> as it is. The policy would fold a long one into RFC 2047
+            # encoded-words, which no mail client reads as a link; a raw header line may be
+            # up to 998 characters (RFC 5322), and is kept as given.
+            message.set_raw(name, one_line(value, 900))
+        else:
+            message[name] = value
     message["Auto-Submitted"] = "auto-generated"
     message[EVENT_HEADER] = mail.event_type
     message[TENANT_HEADER] = str(mail.tenant_id)

@@ -5,24 +5,26 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 
-from servicedesk.notifications import mailer, service
+from servicedesk.notifications import mailer, service, unsubscribe
 from servicedesk.notifications.schemas import (
     CaughtMail,
     NotificationPublic,
+    PreferenceItem,
     PreferencesPublic,
     PreferencesUpdate,
     ReadAll,
     UnreadCount,
 )
 from servicedesk.platform.config import Environment, get_settings
-from servicedesk.platform.context import Ctx
+from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.pagination import TEXT, Cursor, Key, Keyset, Limit, Page, encode_cursor
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Role, public, requires
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 dev_router = APIRouter(prefix="/v1/dev", tags=["dev"])
@@ -89,6 +91,39 @@ def get_preferences(ctx: Ctx) -> PreferencesPublic:
 def put_preferences(body: PreferencesUpdate, ctx: Ctx) -> PreferencesPublic:
     items = service.set_preferences(ctx, body.items)
     return PreferencesPublic.model_validate({"items": [i.model_dump() for i in items]})
+
+
+UnsubscribeToken = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=unsubscribe.MAX_TOKEN_LENGTH,
+        description="The signed token from the e-mail's List-Unsubscribe link",
+    ),
+]
+
+
+@router.post(
+    "/notifications/unsubscribe",
+    dependencies=[public("one-click unsubscribe (RFC 8058): the signed token names the member")],
+    summary="Switch off the e-mail a List-Unsubscribe link names (one click, no sign-in)",
+)
+def one_click_unsubscribe(token: UnsubscribeToken, session: Tx) -> PreferenceItem:
+    # The RFC 8058 body (List-Unsubscribe=One-Click) carries nothing the token does not.
+    return service.unsubscribe_by_token(session, token)
+
+
+@router.get(
+    "/notifications/unsubscribe",
+    dependencies=[public("leads a browser to the app's unsubscribe page; changes nothing")],
+    summary="A browser that opens the List-Unsubscribe link is sent to the app's page",
+    status_code=303,
+    response_class=RedirectResponse,
+)
+def unsubscribe_page(token: UnsubscribeToken) -> RedirectResponse:
+    # A GET never unsubscribes: link scanners open every link in a mail.
+    origin = get_settings().web_origin.rstrip("/")
+    return RedirectResponse(f"{origin}/unsubscribe?{urlencode({'token': token})}", status_code=303)
 
 
 def _dev_only() -> None:

@@ -13,15 +13,17 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.notifications import mailer, recipients, templates
+from servicedesk.notifications import mailer, recipients, templates, unsubscribe
 from servicedesk.notifications.models import Notification, NotificationPreference
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
+from servicedesk.platform import db
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import Envelope, Incomplete, deliver_once
 from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.roles import Role
 from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------
@@ -53,6 +55,7 @@ def process(session: Session, envelope: Envelope) -> None:
         subject=subject,
         actor_name=_actor_name(session, envelope),
         web_origin=settings.web_origin.rstrip("/"),
+        tenant_id=envelope.tenant_id,
     )
     prefs = preferences_of(
         session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
@@ -203,6 +206,29 @@ def set_preferences(ctx: RequestContext, items: list[PreferenceItem]) -> list[Pr
             )
         )
     return get_preferences(ctx)
+
+
+def unsubscribe_by_token(session: Session, token: str) -> PreferenceItem:
+    """RFC 8058 one-click: switch off the e-mail the signed token names, for the member it
+    names. A token that is forged, malformed, or for someone no longer a member is 404."""
+    key = templates.token_key(get_settings())
+    what = unsubscribe.read_token(key, token) if key is not None else None
+    if what is None:
+        raise NotFound("this unsubscribe link is not valid")
+    db.set_tenant(session, tenant_id=what.tenant_id, user_id=what.user_id)
+    row = session.execute(
+        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
+        {"t": what.tenant_id, "u": what.user_id},
+    ).one_or_none()
+    if row is None or not row.active:
+        raise NotFound("this unsubscribe link is not valid")
+    ctx = RequestContext(
+        session=session, tenant_id=what.tenant_id, user_id=what.user_id, role=Role(row.role)
+    )
+    item = PreferenceItem(event_type=what.event_type, channel="email", enabled=False)
+    set_preferences(ctx, [item])
+    get_logger().info("unsubscribed by link", extra={"event_type": what.event_type})
+    return item
 
 
 # --- the in-app inbox ---------------------------------------------------------------

@@ -19,8 +19,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.notifications import unsubscribe
 from servicedesk.notifications.recipients import Recipient, Subject
 from servicedesk.platform.config import Environment, Settings
+from servicedesk.platform.roles import Role
+from servicedesk.tickets import states
 
 DEFAULT_ACCENT = "#2563eb"
 MUTED = "color:#6b7280"
@@ -59,6 +62,7 @@ class Facts:
     subject: Subject
     actor_name: str | None
     web_origin: str
+    tenant_id: uuid.UUID | None = None  # names the member in the unsubscribe token
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,11 @@ def _secret(settings: Settings) -> bytes | None:
     return None
 
 
+def token_key(settings: Settings) -> bytes | None:
+    """The key that signs reply addresses and unsubscribe links (None: neither is made)."""
+    return _secret(settings)
+
+
 def reply_domain(settings: Settings) -> str:
     if settings.email_reply_domain:
         return settings.email_reply_domain
@@ -142,6 +151,12 @@ def verify_reply_token(ticket_id: uuid.UUID, token: str, settings: Settings) -> 
 
 def _words(value: Any) -> str:
     return str(value or "").replace("_", " ")
+
+
+def _status(value: Any, recipient: Recipient) -> str:
+    """A status by its name in the app (tickets.states.LABELS), as this reader sees it."""
+    staff = recipient.role is not None and Role(recipient.role).is_staff
+    return states.label(str(value or ""), staff=staff)
 
 
 def _ticket_url(facts: Facts) -> str | None:
@@ -240,8 +255,11 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911, C901 - 
                 return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
             return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
         case "ticket.status_changed":
-            before, after = _words(p.get("status_from")), _words(p.get("status_to"))
-            return Copy(f"Now {after}", f"{actor} changed the status from {before} to {after}.")
+            before, after = (
+                _status(p.get("status_from"), recipient),
+                _status(p.get("status_to"), recipient),
+            )
+            return Copy(f"Status: {after}", f"{actor} changed the status from {before} to {after}.")
         case "comment.public":
             return Copy("New reply", f"{actor} replied:", _comment_quote(facts))
         case "comment.internal":
@@ -295,35 +313,69 @@ def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
         address = reply_address(ticket.id, ticket.number, settings)
         if address:
             headers["Reply-To"] = address
-    unsubscribe = f"{facts.web_origin}/settings/notifications"
-    if facts.event_type not in _NO_UNSUBSCRIBE:
-        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    token = _unsubscribe_token(facts, recipient, settings)
+    headers.update(_unsubscribe_headers(facts, token))
     greeting = f"Hello {recipient.name}," if recipient.name else "Hello,"
     footer = (
-        f"You receive this because of your notification settings: {unsubscribe}"
+        f"You receive this because of your notification settings: {settings_url(facts)}"
         if facts.event_type not in _NO_UNSUBSCRIBE
         else _ACCOUNT_FOOTER.get(facts.event_type, "")
     )
+    if token is not None:
+        footer += f" Stop these e-mails: {facts.web_origin}/unsubscribe?token={token}"
     return Rendered(
         subject=subject,
         title=title,
         summary=summary,
-        text=_text(facts, copy, greeting, link, footer),
-        html=_html(facts, copy, greeting, link, footer),
+        text=_text(facts, recipient, copy, greeting, link, footer),
+        html=_html(facts, recipient, copy, greeting, link, footer),
         headers=headers,
     )
 
 
+def settings_url(facts: Facts) -> str:
+    """The app's notification settings page (web/src/app/router.tsx has this route)."""
+    return f"{facts.web_origin}/settings/notifications"
+
+
+def _unsubscribe_token(facts: Facts, recipient: Recipient, settings: Settings) -> str | None:
+    """A member's signed one-click token for this kind of e-mail (None for an address that
+    is not a member, for mail nobody can switch off, or without a signing key)."""
+    key = _secret(settings)
+    if key is None or recipient.user_id is None or facts.tenant_id is None:
+        return None
+    if facts.event_type in _NO_UNSUBSCRIBE:
+        return None
+    what = unsubscribe.Unsubscribe(facts.tenant_id, recipient.user_id, facts.event_type)
+    return unsubscribe.make_token(key, what)
+
+
+def _unsubscribe_headers(facts: Facts, token: str | None) -> dict[str, str]:
+    """RFC 8058: the one-click link when there is a token, else the settings page."""
+    if facts.event_type in _NO_UNSUBSCRIBE:
+        return {}
+    if token is None:
+        return {"List-Unsubscribe": f"<{settings_url(facts)}>"}
+    return {
+        "List-Unsubscribe": f"<{facts.web_origin}/v1/notifications/unsubscribe?token={token}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def _text(
-    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+    facts: Facts,
+    recipient: Recipient,
+    copy: Copy,
+    greeting: str,
+    link: tuple[str, str] | None,
+    footer: str,
 ) -> str:
     lines = [greeting, "", copy.intro, ""]
     if copy.quote:
         lines += [f"> {line}" for line in copy.quote.splitlines() or [""]] + [""]
     ticket = facts.subject.ticket
     if ticket is not None:
-        lines += [f"{ticket.number}: {ticket.title} ({_words(ticket.status)})"]
+        lines += [f"{ticket.number}: {ticket.title} ({_status(ticket.status, recipient)})"]
     if link is not None:
         lines += [f"{link[0]}: {link[1]}"]
     lines += list(copy.extra)
@@ -332,7 +384,12 @@ def _text(
 
 
 def _html(
-    facts: Facts, copy: Copy, greeting: str, link: tuple[str, str] | None, footer: str
+    facts: Facts,
+    recipient: Recipient,
+    copy: Copy,
+    greeting: str,
+    link: tuple[str, str] | None,
+    footer: str,
 ) -> str:
     e, accent = html.escape, facts.branding.accent
     parts = [
@@ -352,7 +409,7 @@ def _html(
     if ticket is not None:
         parts.append(
             f"<p><strong>{e(ticket.number)}</strong>: {e(ticket.title)}"
-            f' <span style="color:#6b7280">({e(_words(ticket.status))})</span></p>'
+            f' <span style="color:#6b7280">({e(_status(ticket.status, recipient))})</span></p>'
         )
     if link is not None:
         parts.append(

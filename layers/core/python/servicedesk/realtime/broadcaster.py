@@ -42,6 +42,9 @@ from servicedesk.tickets.visibility import visible
 
 CHANNEL = "realtime"
 PUBLIC_TYPES = frozenset({"ticket.created", "ticket.status_changed", "ticket.assigned"})
+# Events about one comment: public to whoever may see that comment (comment.internal is
+# always staff only, whatever the comment says).
+COMMENT_TYPES = frozenset({"comment.public", "comment.edited", "comment.deleted"})
 TEAM_TYPES = frozenset({"ticket.created", "ticket.assigned"})
 UNTRIAGED = "queue:untriaged"
 # What a frame may say about an event: ids and small scalars, never bodies or addresses.
@@ -193,7 +196,7 @@ def _chunk(session: Session, envelope: Envelope) -> None:
 
 def _staff_only(session: Session, envelope: Envelope, ticket: Ticket) -> bool:
     """Deny by default: only the event types named public reach non-staff."""
-    if envelope.type == "comment.public":
+    if envelope.type in COMMENT_TYPES:
         # Defence in depth: the comment itself decides, whatever the event is called.
         comment_id = _uuid(envelope.payload.get("comment_id"))
         comment = session.get(Comment, comment_id) if comment_id else None

@@ -162,7 +162,10 @@ class Clock:
                 self.meet(target, now)
             self._close_pause(ticket.id, now)
         elif previous in FINISHED:
-            self._reopen(targets, paused=ticket.status in pause_statuses, now=now)
+            unanswered = ticket.first_response_at is None
+            self._reopen(
+                targets, paused=ticket.status in pause_statuses, now=now, unanswered=unanswered
+            )
         elif ticket.status in pause_statuses and previous not in pause_statuses:
             self._pause(targets, now)
             self._open_pause(ticket.id, now, ticket.status)
@@ -171,10 +174,14 @@ class Clock:
             self._close_pause(ticket.id, now)
         self.refresh_due(ticket, targets)
 
-    def _reopen(self, targets: list[SlaTarget], *, paused: bool, now: datetime) -> None:
-        """Resolution runs again from where it stopped (its elapsed time carries over)."""
+    def _reopen(
+        self, targets: list[SlaTarget], *, paused: bool, now: datetime, unanswered: bool
+    ) -> None:
+        """Resolution runs again from where it stopped (its elapsed time carries over); so
+        does first response when nobody answered yet (a request cancelled, then reopened)."""
+        again = {"resolution", "first_response"} if unanswered else {"resolution"}
         for target in targets:
-            if target.target == "resolution":
+            if target.target in again:
                 target.met_at, target.clock_at = None, now
                 target.paused_since = now if paused else None
                 self.schedule(target)

@@ -115,6 +115,20 @@ def _own_comment(
     return ticket, comment
 
 
+def editable_until(ctx: RequestContext, comment: Comment, window_minutes: int) -> datetime | None:
+    """Until when the caller may edit the comment: its author, within the window."""
+    if comment.author_id != ctx.user_id or comment.deleted_at is not None:
+        return None
+    return comment.created_at + timedelta(minutes=window_minutes)
+
+
+def may_delete(ctx: RequestContext, comment: Comment) -> bool:
+    """Its author, or an admin (the rule `delete` applies)."""
+    if comment.deleted_at is not None:
+        return False
+    return comment.author_id == ctx.user_id or ctx.role.at_least(Role.ADMIN)
+
+
 def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, body: str) -> Comment:
     ticket, comment = _own_comment(ctx, ticket_id, comment_id)
     if comment.author_id != ctx.user_id:
@@ -140,6 +154,7 @@ def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, bo
         before={"body": before},
         after={"body": body},
     )
+    _changed(ctx, ticket, comment, "comment.edited")
     ctx.session.flush()
     return comment
 
@@ -147,7 +162,7 @@ def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, bo
 def delete(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID) -> Comment:
     """Soft delete: the content is erased, a tombstone keeps the conversation's shape."""
     ticket, comment = _own_comment(ctx, ticket_id, comment_id)
-    if comment.author_id != ctx.user_id and not ctx.role.at_least(Role.ADMIN):
+    if not may_delete(ctx, comment):
         raise Forbidden("only the author or an admin deletes a comment")
     comment.body = ""
     comment.deleted_at = datetime.now(UTC)
@@ -161,5 +176,12 @@ def delete(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID) 
     )
     # The audit row records that it happened, not what was said: erasure must erase.
     timeline.audited(ctx, ticket, "comment.deleted", comment_id=comment.id)
+    _changed(ctx, ticket, comment, "comment.deleted")
     ctx.session.flush()
     return comment
+
+
+def _changed(ctx: RequestContext, ticket: Ticket, comment: Comment, event_type: str) -> None:
+    """Tell open screens (realtime only: no e-mail, no webhook) that a comment changed.
+    Who hears it is decided by the comment's own visibility, as for a new one."""
+    service._notify(ctx, ticket, event_type, comment_id=comment.id, visibility=comment.visibility)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
 )
 
@@ -70,7 +71,7 @@ class TicketFilters:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     q: str | None = None
-    sla: str | None = None  # breached | at_risk
+    sla: list[str] = field(default_factory=list)  # breached | at_risk: any of them
 
 
 def _assignee_clause(ctx: RequestContext, value: str) -> ColumnElement[bool]:
@@ -97,7 +98,7 @@ def _filter_clauses(ctx: RequestContext, f: TicketFilters) -> list[ColumnElement
     if f.tag:
         clauses.append(Ticket.tags.contains([f.tag.lower()]))
     if f.sla:
-        clauses.append(_sla_clause(f.sla))
+        clauses.append(or_(*(_sla_clause(kind) for kind in sorted(set(f.sla)))))
     return clauses + _exact_and_range_clauses(f)
 
 

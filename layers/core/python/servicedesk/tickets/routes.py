@@ -99,8 +99,12 @@ def list_tickets(
     updated_before: datetime | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Search")] = None,
     sla: Annotated[
-        Literal["breached", "at_risk"] | None,
-        Query(description="Open SLA targets past due, or past their first warning"),
+        list[Literal["breached", "at_risk"]] | None,
+        Query(
+            max_length=2,
+            description="Open SLA targets past due (breached), or past their first warning"
+            " (at_risk); both: either",
+        ),
     ] = None,
 ) -> Page[TicketPublic]:
     filters = queries.TicketFilters(
@@ -116,7 +120,7 @@ def list_tickets(
         updated_after=updated_after,
         updated_before=updated_before,
         q=q,
-        sla=sla,
+        sla=list(sla or []),
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
     return Page(items=[_public(ctx, t) for t in rows], next_cursor=nxt)
@@ -207,6 +211,20 @@ def list_events(
     return Page(items=[EventPublic.model_validate(e) for e in rows], next_cursor=nxt)
 
 
+def _comments_public(ctx: Ctx, rows: list[Any]) -> list[CommentPublic]:
+    """Comments with what the caller may do to each (edit until when, delete)."""
+    window = service.load_settings(ctx).comment_edit_window_minutes
+    return [
+        CommentPublic.model_validate(c).model_copy(
+            update={
+                "editable_until": comments.editable_until(ctx, c, window),
+                "can_delete": comments.may_delete(ctx, c),
+            }
+        )
+        for c in rows
+    ]
+
+
 @router.get(
     "/{ticket_id}/comments",
     dependencies=[requires(Role.REQUESTER)],
@@ -216,7 +234,7 @@ def list_comments(
     ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[CommentPublic]:
     rows, nxt = comments.list_comments(ctx, ticket_id=ticket_id, limit=limit, cursor=cursor)
-    return Page(items=[CommentPublic.model_validate(c) for c in rows], next_cursor=nxt)
+    return Page(items=_comments_public(ctx, rows), next_cursor=nxt)
 
 
 @router.post(
@@ -238,7 +256,7 @@ def add_comment(
         request.url.path,
         key,
         body,
-        lambda: CommentPublic.model_validate(comments.add(ctx, ticket_id=ticket_id, data=body)),
+        lambda: _comments_public(ctx, [comments.add(ctx, ticket_id=ticket_id, data=body)])[0],
     )
 
 
@@ -251,7 +269,7 @@ def edit_comment(
     ticket_id: uuid.UUID, comment_id: uuid.UUID, body: CommentUpdate, ctx: Ctx
 ) -> CommentPublic:
     comment = comments.edit(ctx, ticket_id=ticket_id, comment_id=comment_id, body=body.body)
-    return CommentPublic.model_validate(comment)
+    return _comments_public(ctx, [comment])[0]
 
 
 @router.delete(
@@ -261,7 +279,7 @@ def edit_comment(
 )
 def delete_comment(ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx) -> CommentPublic:
     comment = comments.delete(ctx, ticket_id=ticket_id, comment_id=comment_id)
-    return CommentPublic.model_validate(comment)
+    return _comments_public(ctx, [comment])[0]
 
 
 @router.get(

@@ -150,6 +150,10 @@ class CommentPublic(Output):
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+    editable_until: datetime | None = Field(
+        default=None, description="Until when the caller may edit it (None: they may not)"
+    )
+    can_delete: bool = Field(default=False, description="Whether the caller may delete it")
 
 
 class EventPublic(Output):

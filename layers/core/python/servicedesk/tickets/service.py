@@ -394,7 +394,8 @@ def _field_events(
 
 def allowed_transitions(ctx: RequestContext, ticket: Ticket) -> frozenset[states.Status]:
     current = states.Status(ticket.status)
-    finished = ticket.closed_at if current is states.Status.CLOSED else ticket.resolved_at
+    # A cancelled ticket is stamped closed_at when it is cancelled (apply_status).
+    finished = ticket.resolved_at if current is states.Status.RESOLVED else ticket.closed_at
     return states.allowed(
         current,
         staff=ctx.is_staff,
@@ -415,14 +416,17 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
     elif target is states.Status.CLOSED:
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
-    elif target is states.Status.OPEN and previous in ("resolved", "closed"):
+    elif target is states.Status.CANCELLED:
+        # When it finished, for the requester's reopen window; never resolved.
+        ticket.closed_at = now
+    elif target is states.Status.OPEN and previous in states.REOPENABLE:
         ticket.resolved_at = None
         ticket.closed_at = None
     _bump(ticket)
     clock(ctx).status_changed(ticket, previous, now)
     kind = (
         "reopened"
-        if previous in ("resolved", "closed") and target is states.Status.OPEN
+        if previous in states.REOPENABLE and target is states.Status.OPEN
         else "status_changed"
     )
     timeline.event(ctx, ticket, kind, payload={"from": previous, "to": target.value})

@@ -1,9 +1,9 @@
 """The ticket state machine, in one place.
 
 new -> open -> in_progress -> pending (waiting on the requester) -> resolved -> closed,
-reopen from resolved or closed, cancel while not finished. Staff may make every
-transition; a requester may cancel or close their own ticket and reopen it within the
-tenant's window.
+cancel while not finished, reopen from resolved, closed or cancelled. Staff may make every
+transition; a requester may cancel or close their own ticket and reopen it (a cancelled
+one too: a cancel is not a dead end) within the tenant's window.
 """
 
 from __future__ import annotations
@@ -23,6 +23,32 @@ class Status(enum.StrEnum):
 
 
 ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING})
+# Finished states a ticket can be reopened from; each stamps when it finished.
+REOPENABLE = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+
+# What people read for each status, in one place: the e-mails use it, and the web app's
+# web/src/lib/format.ts holds the same map (tests/unit/test_status_labels.py compares
+# them). Only "pending" reads differently for the requester: it is waiting on them.
+LABELS: dict[Status, str] = {
+    Status.NEW: "New",
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.PENDING: "Waiting on requester",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+    Status.CANCELLED: "Cancelled",
+}
+REQUESTER_LABELS: dict[Status, str] = {**LABELS, Status.PENDING: "Waiting on you"}
+
+
+def label(status: str, *, staff: bool) -> str:
+    """The status as staff or as the requester read it (an unknown value as it is)."""
+    try:
+        known = Status(status)
+    except ValueError:
+        return status
+    return (LABELS if staff else REQUESTER_LABELS)[known]
+
 
 GRAPH: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset(
@@ -46,14 +72,14 @@ GRAPH: dict[Status, frozenset[Status]] = {
     ),
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset({Status.OPEN}),
-    Status.CANCELLED: frozenset(),
+    Status.CANCELLED: frozenset({Status.OPEN}),
 }
 
 
 def reopen_allowed(
     status: Status, finished_at: datetime | None, *, now: datetime, window_days: int
 ) -> bool:
-    if status not in (Status.RESOLVED, Status.CLOSED) or finished_at is None:
+    if status not in REOPENABLE or finished_at is None:
         return False
     return now - finished_at <= timedelta(days=window_days)
 
