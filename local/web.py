@@ -3,7 +3,9 @@
 It is the router's *default* handler, what runs only when no route matched, so it never
 shadows an API route whatever order routes are added in. Paths that belong to the API
 (/v1, /docs, /openapi.json, /ws, /@connections) keep the API's problem+json 404; any other
-GET that names no file gets index.html (the app's router takes it from there).
+GET that names no file gets index.html (the app's router takes it from there). ``/docs``
+itself is the API reference: Swagger UI from the web build (``api-docs/``, the npm package
+swagger-ui-dist, no CDN) reading ``/openapi.json``, under the same headers as the app.
 ``/config.json`` is the runtime config that the web stack writes in AWS; here the WebSocket
 is on this same origin, so it names none and the app uses ``/ws``.
 """
@@ -24,6 +26,7 @@ DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
 IMMUTABLE = "public, max-age=31536000, immutable"
 RUNTIME_CONFIG = {"websocketUrl": None, "apiBase": "/v1"}
+DOCS_PAGE = "api-docs/docs.html"
 
 
 def content_security_policy() -> str:
@@ -63,6 +66,11 @@ class WebApp:
         return None
 
     def response(self, path: str) -> Response | None:
+        if path == "/docs":
+            page = self._file(DOCS_PAGE)
+            if page is None:
+                return None
+            return FileResponse(page, headers={"Cache-Control": "no-cache", **security_headers()})
         file = self._file(path)
         if file is not None and file.name != "index.html":
             cache = IMMUTABLE if path.startswith("/assets/") else "no-cache"
@@ -84,7 +92,7 @@ class WebApp:
         if (
             scope["type"] != "http"
             or scope.get("method") not in ("GET", "HEAD")
-            or is_api_path(path)
+            or (is_api_path(path) and path != "/docs")
         ):
             await self.not_found(scope, receive, send)
             return
