@@ -1,7 +1,8 @@
 """One ASGI app mounting every domain router exactly as the Lambda functions do.
 
 The routers are read from each ``functions/*/handler.py`` (its ``routers`` tuple), so a
-domain function and the local app can never serve different route sets.
+domain function and the local app can never serve different route sets; the only addition
+is the local runtime's own dev mail viewer (local/devmail.py), when mail is caught.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def domain_routers() -> list[APIRouter]:
     return routers
 
 
+def local_routers() -> list[APIRouter]:
+    """What only the local runtime serves: the dev mail viewer, when mail is caught."""
+    from local import devmail
+    from servicedesk.platform.config import get_settings
+
+    return [devmail.router] if get_settings().mail_catcher_dir else []
+
+
 def build_app() -> FastAPI:
-    app = create_app(*domain_routers())
+    app = create_app(*domain_routers(), *local_routers())
     mount_web(app)  # the built web app (web/dist), on paths no route answers
     return app

@@ -7,7 +7,9 @@ GET that names no file gets index.html (the app's router takes it from there). `
 itself is the API reference: Swagger UI from the web build (``api-docs/``, the npm package
 swagger-ui-dist, no CDN) reading ``/openapi.json``, under the same headers as the app.
 ``/config.json`` is the runtime config that the web stack writes in AWS; here the WebSocket
-is on this same origin, so it names none and the app uses ``/ws``.
+is on this same origin, so it names none and the app uses ``/ws``. It also says when this
+runtime is a development one (``environment: "dev"``, the app's "Development" banner) and
+whether its mail viewer is there (``mailViewer``, local/devmail.py); AWS's config has neither.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
 IMMUTABLE = "public, max-age=31536000, immutable"
 RUNTIME_CONFIG = {"websocketUrl": None, "apiBase": "/v1"}
+
+
+def runtime_config() -> dict[str, object]:
+    from servicedesk.platform.config import get_settings
+
+    settings = get_settings()
+    config: dict[str, object] = dict(RUNTIME_CONFIG)
+    if settings.is_dev:
+        config["environment"] = "dev"
+    if settings.mail_catcher_dir:
+        config["mailViewer"] = True
+    return config
 DOCS_PAGE = "api-docs/docs.html"
 
 
@@ -77,7 +91,7 @@ class WebApp:
             return FileResponse(file, headers={"Cache-Control": cache, **security_headers()})
         if path == "/config.json":
             headers = {"Cache-Control": "no-cache", **security_headers()}
-            return JSONResponse(RUNTIME_CONFIG, headers=headers)
+            return JSONResponse(runtime_config(), headers=headers)
         if "." in path.rsplit("/", 1)[-1]:
             return None  # a missing file is a 404, not the app
         index = self.dist / "index.html"
