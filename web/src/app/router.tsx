@@ -18,6 +18,7 @@ const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
 const QueuePage = lazy(() => import("../agent/QueuePage"));
 const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
+const MailPage = lazy(() => import("../dev/MailPage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -65,6 +66,8 @@ export const router = createBrowserRouter([
       { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
       { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
+      { path: "/dev/mail", element: <Page><MailPage /></Page> },
+      { path: "/dev/mail/:name", element: <Page><MailPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
       {
         path: "/queues/:queue",
