@@ -13,9 +13,12 @@ no account yet included). Another tenant's mail is never listed and answers 404.
 
 from __future__ import annotations
 
+import html
+import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,10 @@ class CaughtMessage(Output):
     name: str
     headers: list[Header]
     text: str | None = Field(description="The text/plain part")
-    html: str | None = Field(description="The text/html part, as sent: render it sanitised")
+    html: str | None = Field(
+        description="The text/html part, sanitised: allowed elements only, no attribute but"
+        " http(s)/mailto links and table spans (no script, style or image)"
+    )
 
 
 def _directory() -> Path:
@@ -138,6 +144,59 @@ def get_mail(name: str, ctx: Ctx) -> PlainTextResponse:
     return PlainTextResponse(path.read_text(encoding="utf-8", errors="replace"))
 
 
+ALLOWED_TAGS = frozenset(
+    "a abbr b blockquote br caption code div em h1 h2 h3 h4 h5 h6 hr i li ol p pre s small"
+    " span strong sub sup table tbody td tfoot th thead tr u ul".split()
+)
+VOID_TAGS = frozenset({"br", "hr"})
+# Dropped with everything inside them: their text is not content.
+DROPPED_TAGS = frozenset(
+    "script style head title template noscript iframe object embed svg math form textarea".split()
+)
+SAFE_HREF = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
+
+
+class _Cleaner(HTMLParser):
+    """Rebuilds HTML from an allow-list (stdlib parser, so nothing runs or loads)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.dropping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in DROPPED_TAGS:
+            self.dropping += 1
+            return
+        if self.dropping or tag not in ALLOWED_TAGS:
+            return
+        kept = []
+        for name, value in attrs:
+            value = (value or "").strip()
+            if tag == "a" and name == "href" and SAFE_HREF.match(value):
+                kept.append(f' href="{html.escape(value)}"')
+            elif tag in ("td", "th") and name in ("colspan", "rowspan") and value.isdigit():
+                kept.append(f' {name}="{int(value)}"')
+        self.out.append(f"<{tag}{''.join(kept)}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in DROPPED_TAGS:
+            self.dropping = max(0, self.dropping - 1)
+        elif not self.dropping and tag in ALLOWED_TAGS and tag not in VOID_TAGS:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            self.out.append(html.escape(data, quote=False))
+
+
+def clean_html(source: str) -> str:
+    cleaner = _Cleaner()
+    cleaner.feed(source)
+    cleaner.close()
+    return "".join(cleaner.out)
+
+
 def _part(message: EmailMessage, subtype: str) -> str | None:
     body = message.get_body(preferencelist=(subtype,))
     if body is None:
@@ -159,7 +218,11 @@ def get_mail_parts(name: str, ctx: Ctx) -> CaughtMessage:
     headers = [
         Header(name=key, value=str(message[key])) for key in SHOWN_HEADERS if message[key]
     ]
+    markup = _part(message, "html")
     return CaughtMessage(
-        name=name, headers=headers, text=_part(message, "plain"), html=_part(message, "html")
+        name=name,
+        headers=headers,
+        text=_part(message, "plain"),
+        html=clean_html(markup) if markup is not None else None,
     )
 

@@ -88,7 +88,9 @@ def test_members_see_their_mail_admins_their_tenants(client, mail_dir):
     assert parts.status_code == 200, parts.text
     body = parts.json()
     assert f"Plain words for {requester.email}" in body["text"]
-    assert "HTML words" in body["html"]  # as sent; the viewer sanitises it before showing it
+    # Sanitised on the way out (and again in the browser): words stay, the rest goes.
+    assert f"<p>HTML words for {requester.email}</p>" in body["html"]
+    assert "style" not in body["html"] and "script" not in body["html"]
     assert {h["name"] for h in body["headers"]} >= {"From", "To", "Subject", "Date"}
 
     # What the caller may not read is not there at all.
@@ -143,3 +145,19 @@ def test_only_the_local_runtime_with_a_catcher_has_it(client, database):
     finally:
         os.environ["SERVICEDESK_MAIL_CATCHER_DIR"] = saved
         reset_caches()
+
+
+def test_the_html_part_is_rebuilt_from_an_allow_list():
+    from local.devmail import clean_html
+
+    dirty = (
+        '<html><head><style>p{color:red}</style><title>T</title></head><body>'
+        '<p style="color:red" onclick="x()">Hi <a href="https://x.example/t?a=1&b=2">there</a>'
+        '<a href="javascript:alert(1)">no</a></p><img src="https://t.example/p.gif">'
+        '<script>alert(1)</script><table><tr><td colspan="2" style="x">c</td></tr></table>'
+        "<center>old &lt;tag&gt;</center></body></html>"
+    )
+    assert clean_html(dirty) == (
+        '<p>Hi <a href="https://x.example/t?a=1&amp;b=2">there</a><a>no</a></p>'
+        '<table><tr><td colspan="2">c</td></tr></table>old &lt;tag&gt;'
+    )
