@@ -138,7 +138,8 @@ class Rows:
         pass
 
     def all(self) -> list[Any]:
-        return [r for rows in (*self.targets.values(), *self.pauses.values()) for r in rows]
+        rows: list[Any] = [t for ts in self.targets.values() for t in ts]
+        return rows + [p for ps in self.pauses.values() for p in ps]
 
 
 class MemoryClock(Clock):
@@ -212,7 +213,9 @@ class Simulator:
                 )
                 event = "sla_breached" if kind == "breached" else "sla_warning"
                 payload = {"ticket_id": story.ticket.id, "target": target.target, "kind": kind}
-                self.event(story, event, None, {**payload, "crossed_at": when}, visibility="internal")
+                self.event(
+                    story, event, None, {**payload, "crossed_at": when}, visibility="internal"
+                )
             later = [x for x in [*target.warn_at, target.due_at] if x is not None and x > at]
             target.next_check_at = min(later) if later else None
 
@@ -306,7 +309,7 @@ class Simulator:
 
     def custom_fields(self, category: str) -> dict[str, Any]:
         rng = self.rng
-        values: dict[str, Any] = {
+        values: dict[str, dict[str, Any]] = {
             "Hardware problem": {
                 "device": rng.choice(content.DEVICES),
                 "asset_tag": f"AT-{rng.randint(10000, 99999)}",
@@ -322,8 +325,8 @@ class Simulator:
                 "users_affected": rng.choice([1, 1, 2, 5, 12, 40]),
             },
             "Network / VPN": {"site": rng.choice(content.SITES), "wired": rng.random() < 0.4},
-        }.get(category, {})
-        return values
+        }
+        return values.get(category, {})
 
     def open_ticket(self, number: str, created: datetime, *, fate: str) -> Story:
         rng, desk = self.rng, self.desk
@@ -363,69 +366,88 @@ class Simulator:
         self.event(story, "created", ticket.requester_id, {"number": number})
         return story
 
+    def later(self, story: Story, **delta: float) -> None:
+        self.advance(story, story.now + timedelta(**delta))
+
     def live(self, story: Story, fate: str) -> None:
         """The ticket's life up to now, ending in ``fate``."""
-        rng, ticket = self.rng, story.ticket
         if fate in ("untriaged", "new_unassigned"):
             return
         if fate == "cancelled":
-            self.advance(story, story.now + timedelta(hours=rng.uniform(0.5, 30)))
-            self.reply(story, ticket.requester_id, rng.choice(content.CANCEL_REASONS))
+            ticket = story.ticket
+            self.later(story, hours=self.rng.uniform(0.5, 30))
+            self.reply(story, ticket.requester_id, self.rng.choice(content.CANCEL_REASONS))
             self.status(story, S.CANCELLED, ticket.requester_id)
             return
-        members = self.desk.members[ticket.team_id] if ticket.team_id else []
-        agent = rng.choice(members)
+        agent = self._pick_up(story, fate)
+        if fate not in ("new_assigned", "critical_new"):
+            self._answer(story, agent, fate)
+            if fate not in ("critical", "pending", "open"):
+                self._work(story, agent, fate)
+
+    def _pick_up(self, story: Story, fate: str) -> uuid.UUID:
+        rng, ticket = self.rng, story.ticket
+        agent = rng.choice(self.desk.members[ticket.team_id] if ticket.team_id else [])
         manager = self.desk.people["manager"]
-        late = rng.random() < 0.18  # some desks answer late: breached first responses
-        pickup = rng.uniform(1, 4) if fate.startswith("critical") else rng.uniform(3, 50)
-        self.advance(story, story.now + timedelta(minutes=pickup))
+        self.later(
+            story, minutes=rng.uniform(1, 4) if fate.startswith("critical") else rng.uniform(3, 50)
+        )
         self.assign(story, agent, manager if rng.random() < 0.3 else agent)
-        if fate in ("new_assigned", "critical_new"):
-            return
+        return agent
+
+    def _answer(self, story: Story, agent: uuid.UUID, fate: str) -> None:
+        """First response (late now and then: breached first responses), a note, maybe a
+        question to the requester and their answer."""
+        rng, ticket = self.rng, story.ticket
+        late = rng.random() < 0.18
         wait = rng.uniform(8, 30) if late else rng.uniform(0.2, 3)
-        if fate == "critical":
-            wait = rng.uniform(0.05, 0.3)
-        self.advance(story, story.now + timedelta(hours=wait))
+        self.later(story, hours=rng.uniform(0.05, 0.3) if fate == "critical" else wait)
         self.status(story, S.OPEN, agent)
         self.reply(story, agent, rng.choice(content.FIRST_REPLIES))
         if rng.random() < 0.45:
-            self.advance(story, story.now + timedelta(minutes=rng.uniform(10, 240)))
+            self.later(story, minutes=rng.uniform(10, 240))
             self.reply(story, agent, rng.choice(content.NOTES), "internal")
         if fate == "critical":
             self.status(story, S.IN_PROGRESS, agent)
-            return
-        if rng.random() < 0.5 or fate == "pending":
-            self.advance(story, story.now + timedelta(hours=rng.uniform(0.5, 6)))
+        elif rng.random() < 0.5 or fate == "pending":
+            self.later(story, hours=rng.uniform(0.5, 6))
             self.reply(story, agent, rng.choice(content.QUESTIONS))
             self.status(story, S.PENDING, agent)
-            if fate == "pending":
-                return
-            self.advance(story, story.now + timedelta(hours=rng.uniform(1, 40)))
-            self.reply(story, ticket.requester_id, rng.choice(content.REQUESTER_REPLIES[:5]))
-        if fate == "open":
-            return
-        self.advance(story, story.now + timedelta(hours=rng.uniform(0.5, 8)))
+            if fate != "pending":
+                self.later(story, hours=rng.uniform(1, 40))
+                self.reply(story, ticket.requester_id, rng.choice(content.REQUESTER_REPLIES[:5]))
+
+    def _work(self, story: Story, agent: uuid.UUID, fate: str) -> None:
+        """In progress, then resolved (a thank-you may reopen it), then closed."""
+        rng, ticket = self.rng, story.ticket
+        self.later(story, hours=rng.uniform(0.5, 8))
         self.status(story, S.IN_PROGRESS, agent)
         if fate == "in_progress":
             return
-        self.advance(story, story.now + timedelta(hours=rng.uniform(1, 60)))
+        self.later(story, hours=rng.uniform(1, 60))
         self.reply(story, agent, rng.choice(content.RESOLUTIONS))
         self.status(story, S.RESOLVED, agent)
-        if fate == "resolved":
-            if rng.random() < 0.4:
-                self.advance(story, story.now + timedelta(hours=rng.uniform(0.5, 20)))
-                self.reply(story, ticket.requester_id, content.REQUESTER_REPLIES[-1])
-                # A thank-you reopens (the requester's reply); the agent resolves again.
-                self.advance(story, story.now + timedelta(minutes=rng.uniform(5, 90)))
-                self.status(story, S.RESOLVED, agent)
-            return
-        self.advance(story, story.now + timedelta(days=rng.uniform(2, 5)))
-        self.status(story, S.CLOSED, ticket.requester_id if rng.random() < 0.3 else agent)
+        if fate == "resolved" and rng.random() < 0.4:
+            self.later(story, hours=rng.uniform(0.5, 20))
+            self.reply(story, ticket.requester_id, content.REQUESTER_REPLIES[-1])
+            # A thank-you reopens (the requester's reply); the agent resolves again.
+            self.later(story, minutes=rng.uniform(5, 90))
+            self.status(story, S.RESOLVED, agent)
+        if fate == "closed":
+            self.later(story, days=rng.uniform(2, 5))
+            self.status(story, S.CLOSED, ticket.requester_id if rng.random() < 0.3 else agent)
 
 
 def _fate(rng: random.Random, age_days: float) -> str:
     if age_days > 14:
-        table = {"closed": 70, "resolved": 8, "cancelled": 7, "open": 5, "pending": 4, "in_progress": 6}
+        table = {
+            "closed": 70,
+            "resolved": 8,
+            "cancelled": 7,
+            "open": 5,
+            "pending": 4,
+            "in_progress": 6,
+        }
     elif age_days > 3:
         table = {
             "closed": 12,
@@ -480,7 +502,7 @@ def _configure(ctx: RequestContext, desk: Desk, slug: str) -> None:
     for name, (description, team_name, schema, _titles) in content.CATEGORIES.items():
         category = teams_category(ctx, name, description, schema, desk.teams[team_name])
         desk.categories[name] = category
-    cal_name, zone, start = CALENDARS[slug]
+    cal_name, zone, _start = CALENDARS[slug]
     local_start = 8 if zone == "Europe/Berlin" else 9
     day = [WorkInterval(start=f"{local_start:02d}:00", end=f"{local_start + 9:02d}:00")]
     calendar = calendars.create(
@@ -494,7 +516,7 @@ def _configure(ctx: RequestContext, desk: Desk, slug: str) -> None:
         ),
     )
     specs = [
-        ("Critical incidents (24×7)", ["critical"], None, 30, None, 240),
+        ("Critical incidents (24x7)", ["critical"], None, 30, None, 240),
         ("High priority", ["high"], calendar.id, 120, 480, 960),
         ("Standard", ["medium", "low"], calendar.id, 480, 960, 2700),
     ]
@@ -504,7 +526,7 @@ def _configure(ctx: RequestContext, desk: Desk, slug: str) -> None:
             data=PolicyCreate(
                 name=name,
                 position=(position + 1) * 10,
-                conditions=Conditions(priorities=levels),  # type: ignore[arg-type]
+                conditions=Conditions(priorities=levels),
                 calendar_id=calendar_id,
                 first_response_minutes=first,
                 next_response_minutes=nxt,
@@ -593,7 +615,7 @@ def seed_tenant(
     set_tenant(session, tenant_id=tenant_id, user_id=desk.admin)
     ctx = RequestContext(session=session, tenant_id=tenant_id, user_id=desk.admin, role=Role.ADMIN)
     _configure(ctx, desk, slug)
-    rng = random.Random(f"servicedesk-demo-{slug}")  # noqa: S311 - demo data, not secrets
+    rng = random.Random(f"servicedesk-demo-{slug}")
     sim = Simulator(session, desk, rng, now)
     start = CALENDARS[slug][2]
     plans = []
@@ -601,7 +623,7 @@ def seed_tenant(
         age = HISTORY_DAYS * rng.random() ** 1.3  # a little busier lately: a trend to show
         created = _filing_time(rng, now, age, start)
         plans.append((created, _fate(rng, (now - created).total_seconds() / 86400)))
-    # SLA states that hold whatever the hour: critical tickets (24×7 policy) filed recently
+    # SLA states that hold whatever the hour: critical tickets (24x7 policy) filed recently
     # enough to be at risk now, and one already breached.
     plans += [(now - timedelta(minutes=m), "critical") for m in (200, 215, 420)]
     plans.append((now - timedelta(minutes=24), "critical_new"))
@@ -674,8 +696,8 @@ def _bulk_insert(session: Session, rows: list[Any]) -> None:
             if getattr(row, attr.key) is not None
         }
         by_type.setdefault(type(row), []).append(values)
-    for model, values in by_type.items():
-        session.execute(insert(model), values)
+    for model, batch in by_type.items():
+        session.execute(insert(model), batch)
 
 
 def _announce(ctx: RequestContext, stories: list[Story]) -> list[uuid.UUID]:
@@ -690,7 +712,11 @@ def _announce(ctx: RequestContext, stories: list[Story]) -> list[uuid.UUID]:
                 event_type="ticket.created",
                 aggregate_type="ticket",
                 aggregate_id=ticket.id,
-                payload={"ticket_id": ticket.id, "number": ticket.number, "actor_id": ticket.requester_id},
+                payload={
+                    "ticket_id": ticket.id,
+                    "number": ticket.number,
+                    "actor_id": ticket.requester_id,
+                },
             )
         )
     return ids
@@ -759,4 +785,3 @@ def _attach(
         text("UPDATE attachments SET completed_at = created_at WHERE id = :id"),
         {"id": row.id},
     )
-

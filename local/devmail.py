@@ -145,13 +145,16 @@ def get_mail(name: str, ctx: Ctx) -> PlainTextResponse:
 
 
 ALLOWED_TAGS = frozenset(
-    "a abbr b blockquote br caption code div em h1 h2 h3 h4 h5 h6 hr i li ol p pre s small"
-    " span strong sub sup table tbody td tfoot th thead tr u ul".split()
+    {"a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "hr", "i", "li"}
+    | {"ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "u", "ul"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6"}
+    | {"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th"}
 )
 VOID_TAGS = frozenset({"br", "hr"})
 # Dropped with everything inside them: their text is not content.
 DROPPED_TAGS = frozenset(
-    "script style head title template noscript iframe object embed svg math form textarea".split()
+    {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "embed"}
+    | {"svg", "math", "form", "textarea"}
 )
 SAFE_HREF = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
 
@@ -171,8 +174,8 @@ class _Cleaner(HTMLParser):
         if self.dropping or tag not in ALLOWED_TAGS:
             return
         kept = []
-        for name, value in attrs:
-            value = (value or "").strip()
+        for name, raw in attrs:
+            value = (raw or "").strip()
             if tag == "a" and name == "href" and SAFE_HREF.match(value):
                 kept.append(f' href="{html.escape(value)}"')
             elif tag in ("td", "th") and name in ("colspan", "rowspan") and value.isdigit():
@@ -215,9 +218,7 @@ def get_mail_parts(name: str, ctx: Ctx) -> CaughtMessage:
     with path.open("rb") as handle:
         message = BytesParser(policy=policy.default).parse(handle)
     assert isinstance(message, EmailMessage)
-    headers = [
-        Header(name=key, value=str(message[key])) for key in SHOWN_HEADERS if message[key]
-    ]
+    headers = [Header(name=key, value=str(message[key])) for key in SHOWN_HEADERS if message[key]]
     markup = _part(message, "html")
     return CaughtMessage(
         name=name,
@@ -225,4 +226,3 @@ def get_mail_parts(name: str, ctx: Ctx) -> CaughtMessage:
         text=_part(message, "plain"),
         html=clean_html(markup) if markup is not None else None,
     )
-

@@ -87,9 +87,7 @@ def seed_desks(engine: Engine, tenant_ids: dict[str, uuid.UUID], *, password_has
     seeded = []
     for slug, tenant_id in tenant_ids.items():
         with transaction(engine) as session:
-            announced = seed_tenant(
-                session, tenant_id, slug, password_hash=password_hash, now=now
-            )
+            announced = seed_tenant(session, tenant_id, slug, password_hash=password_hash, now=now)
         if announced is not None:
             seeded.append(slug)
             publish_committed(tenant_id, announced, engine=engine)

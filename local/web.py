@@ -40,6 +40,8 @@ def runtime_config() -> dict[str, object]:
     if settings.mail_catcher_dir:
         config["mailViewer"] = True
     return config
+
+
 DOCS_PAGE = "api-docs/docs.html"
 
 
@@ -80,19 +82,14 @@ class WebApp:
         return None
 
     def response(self, path: str) -> Response | None:
-        if path == "/docs":
-            page = self._file(DOCS_PAGE)
-            if page is None:
-                return None
-            return FileResponse(page, headers={"Cache-Control": "no-cache", **security_headers()})
-        file = self._file(path)
+        file = self._file(DOCS_PAGE if path == "/docs" else path)
         if file is not None and file.name != "index.html":
             cache = IMMUTABLE if path.startswith("/assets/") else "no-cache"
             return FileResponse(file, headers={"Cache-Control": cache, **security_headers()})
         if path == "/config.json":
             headers = {"Cache-Control": "no-cache", **security_headers()}
             return JSONResponse(runtime_config(), headers=headers)
-        if "." in path.rsplit("/", 1)[-1]:
+        if path == "/docs" or "." in path.rsplit("/", 1)[-1]:
             return None  # a missing file is a 404, not the app
         index = self.dist / "index.html"
         if not index.is_file():

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.conftest import PASSWORD, login
 
@@ -36,7 +35,7 @@ def seeded(database: Any, aws_endpoint: str, client: Any) -> dict[str, Any]:
 def _counts(database: Any) -> dict[str, int]:
     with database.connect("owner") as conn:
         return {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in TENANT_TABLES
         }
 
@@ -92,7 +91,9 @@ def test_every_agent_queue_and_state_has_tickets(seeded, client):
 def test_history_spans_weeks_and_the_dashboard_has_figures(seeded, client):
     manager = _token(client, "manager@globex.example")
     since = (datetime.now(UTC) - timedelta(days=60)).isoformat()
-    old = _items(client, manager, created_before=(datetime.now(UTC) - timedelta(days=30)).isoformat())
+    old = _items(
+        client, manager, created_before=(datetime.now(UTC) - timedelta(days=30)).isoformat()
+    )
     assert old, "nothing older than a month"
     compliance = client.get(
         "/v1/reports/sla-compliance",
@@ -112,7 +113,9 @@ def test_conversations_keep_notes_from_requesters(seeded, client, database):
             " AND c.visibility = 'internal') AND t.tenant_id = (SELECT id FROM tenants"
             " WHERE slug = 'acme') LIMIT 1"
         ).fetchone()
-    staff = client.get(f"/v1/tickets/{ticket_id}/comments", headers=_token(client, "admin@acme.example"))
+    staff = client.get(
+        f"/v1/tickets/{ticket_id}/comments", headers=_token(client, "admin@acme.example")
+    )
     seen = client.get(f"/v1/tickets/{ticket_id}/comments", headers=_token(client, email))
     assert {c["visibility"] for c in staff.json()["items"]} >= {"public", "internal"}
     assert {c["visibility"] for c in seen.json()["items"]} == {"public"}
@@ -132,7 +135,7 @@ def test_attachments_are_real_objects(seeded, client, database):
         assert created == filed  # filed with the ticket, not at seeding time
         link = client.get(f"/v1/attachments/{attachment_id}/download", headers=admin)
         assert link.status_code == 200, link.text
-        with urllib.request.urlopen(link.json()["url"], timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(link.json()["url"], timeout=5) as response:
             assert len(response.read()) == size
 
 

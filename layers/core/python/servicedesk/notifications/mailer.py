@@ -106,4 +106,3 @@ def catch(directory: Path, message: EmailMessage, event_type: str, recipient: st
             continue
         return path
     raise FileExistsError(f"too many messages named {base}")
-

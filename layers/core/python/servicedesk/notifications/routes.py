@@ -84,4 +84,3 @@ def get_preferences(ctx: Ctx) -> PreferencesPublic:
 def put_preferences(body: PreferencesUpdate, ctx: Ctx) -> PreferencesPublic:
     items = service.set_preferences(ctx, body.items)
     return PreferencesPublic.model_validate({"items": [i.model_dump() for i in items]})
-

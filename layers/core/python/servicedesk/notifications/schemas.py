@@ -75,4 +75,3 @@ class UnreadCount(Output):
 
 class ReadAll(Output):
     updated: int
-
