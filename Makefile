@@ -93,7 +93,9 @@ $(CHROMIUM):
 chromium: $(CHROMIUM)
 
 # Vitest unit tests, then the e2e suite against the real local stack (embedded Postgres,
-# migrations, moto, uvicorn on a free port) that scripts/e2e_stack.py starts and stops.
+# migrations, moto, uvicorn on a free port) that scripts/e2e_stack.py starts and stops;
+# then the first-run tests (web/e2e/*.demo.ts) against a second stack with the demo desk.
 web-test: web $(CHROMIUM)
 	cd web && npx vitest run
 	$(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e
+	$(PY) scripts/e2e_stack.py --demo -- npm --prefix web run -s e2e

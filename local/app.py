@@ -7,6 +7,9 @@ One process serves every function here, so the log labels that Lambda gets for f
 function logs under its own service name) are put on per request and per invocation: an
 HTTP request is labelled with the function that owns its route (``local-api`` when none
 does: the web app, unknown paths), and each handler this module loads with its function.
+
+The only route set of its own is the dev mail viewer (local/devmail.py), mounted when mail
+is caught.
 """
 
 from __future__ import annotations
@@ -119,9 +122,17 @@ class RouteLabels:
             await self.app(scope, receive, send)
 
 
+def local_routers() -> list[APIRouter]:
+    """What only the local runtime serves: the dev mail viewer, when mail is caught."""
+    from local import devmail
+    from servicedesk.platform.config import get_settings
+
+    return [devmail.router] if get_settings().mail_catcher_dir else []
+
+
 def build_app() -> FastAPI:
     by_function = function_routers()
-    app = create_app(*domain_routers(by_function))
+    app = create_app(*domain_routers(by_function), *local_routers())
     mount_web(app)  # the built web app (web/dist), on paths no route answers
     # Outermost, so that the access line and everything the route logs carry the labels.
     app.add_middleware(RouteLabels, owners=route_owners(by_function))

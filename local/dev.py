@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +78,18 @@ def _configure(database: Any, port: int) -> None:
 
 
 def _seed_and_greet(port: int, endpoint: str) -> None:
-    from local.seed import TENANTS, demo_accounts, seed
+    from local.seed import TENANTS, demo_accounts, demo_wanted, seed
     from servicedesk.platform.config import get_settings
     from servicedesk.platform.db import get_engine
 
     password = get_settings().demo_password.get_secret_value()
-    seed(get_engine(), password=password)
+    # A desk with history unless `--empty` or SERVICEDESK_DEMO_DATA=0 (README, Demo data).
+    seed(get_engine(), password=password, demo=demo_wanted(sys.argv[1:]))
     get_engine().dispose()
     print(f"\nServicedesk is running: http://127.0.0.1:{port}  (API docs: /docs)")
     print(f"WebSocket: ws://127.0.0.1:{port}/ws  (protocol: docs/api.md, Realtime)")
     print(f"AWS emulator: {endpoint}; caught e-mail: {os.environ['SERVICEDESK_MAIL_CATCHER_DIR']}")
+    print(f"Caught e-mail in the app: http://127.0.0.1:{port}/dev/mail")
     print(f"Demo tenants: {', '.join(slug for slug, _ in TENANTS)}; password: {password}")
     for email, role, slug in demo_accounts():
         print(f"  {email:28} {role:10} tenant={slug}")

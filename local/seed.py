@@ -1,8 +1,12 @@
-"""Demo data for `make dev` (idempotent): tenants Acme and Globex, one user per role."""
+"""Demo data for `make dev` (idempotent): tenants Acme and Globex, one user per role, and
+(unless asked to start empty) a desk with history in each (local/demo.py)."""
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -27,9 +31,17 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     ]
 
 
-def seed(engine: Engine, *, password: str) -> None:
-    """Create what is missing; leave what exists (a second run changes nothing)."""
+def demo_wanted(argv: list[str]) -> bool:
+    """The desk is seeded unless `--empty` is given or SERVICEDESK_DEMO_DATA is 0/false/no."""
+    off = os.environ.get("SERVICEDESK_DEMO_DATA", "1").strip().lower() in ("0", "false", "no")
+    return not off and "--empty" not in argv
+
+
+def seed(engine: Engine, *, password: str, demo: bool = False) -> None:
+    """Create what is missing; leave what exists (a second run changes nothing). With
+    ``demo``, each tenant that has no team and no ticket yet also gets a desk with history."""
     password_hash = hash_password(password)
+    tenant_ids: dict[str, uuid.UUID] = {}
     for slug, name in TENANTS:
         with transaction(engine) as session:
             tenant_id = session.execute(text("SELECT tenant_id_for_slug(:s)"), {"s": slug}).scalar()
@@ -62,3 +74,23 @@ def seed(engine: Engine, *, password: str) -> None:
                     ),
                     {"t": tenant_id, "u": user_id, "r": role},
                 )
+        tenant_ids[slug] = tenant_id
+    if demo:
+        seed_desks(engine, tenant_ids, password_hash=password_hash)
+
+
+def seed_desks(engine: Engine, tenant_ids: dict[str, uuid.UUID], *, password_hash: str) -> None:
+    from local.demo import seed_tenant
+    from servicedesk.platform.publisher import publish_committed
+
+    started, now = time.perf_counter(), datetime.now(UTC)
+    seeded = []
+    for slug, tenant_id in tenant_ids.items():
+        with transaction(engine) as session:
+            announced = seed_tenant(session, tenant_id, slug, password_hash=password_hash, now=now)
+        if announced is not None:
+            seeded.append(slug)
+            publish_committed(tenant_id, announced, engine=engine)
+    if seeded:
+        took = time.perf_counter() - started
+        print(f"• demo desks seeded for {', '.join(seeded)} in {took:.1f} s", flush=True)

@@ -3,9 +3,13 @@
 It is the router's *default* handler, what runs only when no route matched, so it never
 shadows an API route whatever order routes are added in. Paths that belong to the API
 (/v1, /docs, /openapi.json, /ws, /@connections) keep the API's problem+json 404; any other
-GET that names no file gets index.html (the app's router takes it from there).
+GET that names no file gets index.html (the app's router takes it from there). ``/docs``
+itself is the API reference: Swagger UI from the web build (``api-docs/``, the npm package
+swagger-ui-dist, no CDN) reading ``/openapi.json``, under the same headers as the app.
 ``/config.json`` is the runtime config that the web stack writes in AWS; here the WebSocket
-is on this same origin, so it names none and the app uses ``/ws``.
+is on this same origin, so it names none and the app uses ``/ws``. It also says when this
+runtime is a development one (``environment: "dev"``, the app's "Development" banner) and
+whether its mail viewer is there (``mailViewer``, local/devmail.py); AWS's config has neither.
 """
 
 from __future__ import annotations
@@ -24,6 +28,21 @@ DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
 IMMUTABLE = "public, max-age=31536000, immutable"
 RUNTIME_CONFIG = {"websocketUrl": None, "apiBase": "/v1"}
+
+
+def runtime_config() -> dict[str, object]:
+    from servicedesk.platform.config import get_settings
+
+    settings = get_settings()
+    config: dict[str, object] = dict(RUNTIME_CONFIG)
+    if settings.is_dev:
+        config["environment"] = "dev"
+    if settings.mail_catcher_dir:
+        config["mailViewer"] = True
+    return config
+
+
+DOCS_PAGE = "api-docs/docs.html"
 
 
 def content_security_policy() -> str:
@@ -63,14 +82,14 @@ class WebApp:
         return None
 
     def response(self, path: str) -> Response | None:
-        file = self._file(path)
+        file = self._file(DOCS_PAGE if path == "/docs" else path)
         if file is not None and file.name != "index.html":
             cache = IMMUTABLE if path.startswith("/assets/") else "no-cache"
             return FileResponse(file, headers={"Cache-Control": cache, **security_headers()})
         if path == "/config.json":
             headers = {"Cache-Control": "no-cache", **security_headers()}
-            return JSONResponse(RUNTIME_CONFIG, headers=headers)
-        if "." in path.rsplit("/", 1)[-1]:
+            return JSONResponse(runtime_config(), headers=headers)
+        if path == "/docs" or "." in path.rsplit("/", 1)[-1]:
             return None  # a missing file is a 404, not the app
         index = self.dist / "index.html"
         if not index.is_file():
@@ -84,7 +103,7 @@ class WebApp:
         if (
             scope["type"] != "http"
             or scope.get("method") not in ("GET", "HEAD")
-            or is_api_path(path)
+            or (is_api_path(path) and path != "/docs")
         ):
             await self.not_found(scope, receive, send)
             return

@@ -1,6 +1,6 @@
 """Run a command against a throwaway local stack: the web app's end-to-end tests.
 
-Usage: .venv/bin/python scripts/e2e_stack.py -- COMMAND [ARG...]
+Usage: .venv/bin/python scripts/e2e_stack.py [--demo] -- COMMAND [ARG...]
 
 Starts what `make dev` starts, but private to this run: an embedded PostgreSQL in a
 temporary directory (or a fresh database on DATABASE_URL), the migrations, the AWS
@@ -8,7 +8,9 @@ emulator (moto) with the queues and the attachments bucket, the demo data, the q
 pollers and schedule tickers, and uvicorn serving ``local.asgi:app`` (the API, the
 WebSocket gateway and the built web app) on a free 127.0.0.1 port. COMMAND runs with
 E2E_BASE_URL and E2E_PASSWORD set; everything stops afterwards, and the exit status is
-COMMAND's.
+COMMAND's. With ``--demo`` the tenants also get the demo desk of `make dev` (local/demo.py:
+teams, categories, SLA policies and a few hundred tickets with history), and COMMAND sees
+E2E_DEMO=1.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def _wait_for(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) 
 class Stack:
     """Everything started, in order, so it can be stopped in reverse."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, demo: bool = False) -> None:
         self.workdir = workdir
+        self.demo = demo
         self.admin: Any = None
         self.database_name = f"servicedesk_e2e_{secrets.token_hex(4)}"
         self.moto: subprocess.Popen[bytes] | None = None
@@ -84,7 +87,7 @@ class Stack:
 
         settings = get_settings()
         aws.ensure_bucket(settings.attachments_bucket, cors_origin=settings.web_origin)
-        seed(get_engine(), password=settings.demo_password.get_secret_value())
+        seed(get_engine(), password=settings.demo_password.get_secret_value(), demo=self.demo)
         get_engine().dispose()
         self.workers = dev._workers(queues)
         for worker in self.workers:
@@ -134,11 +137,12 @@ class Stack:
 
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") == len(argv) - 1:
-        _say("usage: e2e_stack.py -- COMMAND [ARG...]")
+        _say("usage: e2e_stack.py [--demo] -- COMMAND [ARG...]")
         return 2
     command = argv[argv.index("--") + 1 :]
+    demo = "--demo" in argv[: argv.index("--")]
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-e2e-"))
-    stack = Stack(workdir)
+    stack = Stack(workdir, demo=demo)
     started = time.monotonic()
     try:
         base = stack.start()
@@ -148,6 +152,7 @@ def main(argv: list[str]) -> int:
             "E2E_BASE_URL": base,
             "E2E_PASSWORD": os.environ.get("SERVICEDESK_DEMO_PASSWORD", "demo-password-123"),
             "E2E_MAIL_DIR": str(workdir / "mail"),
+            "E2E_DEMO": "1" if demo else "",
         }
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
         if result.returncode != 0:

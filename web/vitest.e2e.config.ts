@@ -2,11 +2,12 @@ import { defineConfig } from "vitest/config";
 
 // End-to-end: a real Chromium (playwright-core) against the real local stack that
 // scripts/e2e_stack.py starts and names in E2E_BASE_URL. One file at a time: the scenarios
-// share the stack, and the machine has two cores.
+// share the stack, and the machine has two cores. The first-run tests (*.demo.ts) need the
+// demo desk: `scripts/e2e_stack.py --demo` sets E2E_DEMO and runs those instead.
 export default defineConfig({
   test: {
     environment: "node",
-    include: ["e2e/**/*.e2e.ts"],
+    include: process.env.E2E_DEMO ? ["e2e/**/*.demo.ts"] : ["e2e/**/*.e2e.ts"],
     testTimeout: 90_000,
     hookTimeout: 60_000,
     fileParallelism: false,

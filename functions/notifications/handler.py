@@ -1,7 +1,7 @@
-"""Notifications API Lambda: the in-app inbox, preferences, and the dev mail catcher."""
+"""Notifications API Lambda: the in-app inbox and preferences."""
 
-from servicedesk.notifications.routes import dev_router, router
+from servicedesk.notifications.routes import router
 from servicedesk.platform.lambda_ import domain_handler
 
-routers = (router, dev_router)
+routers = (router,)
 lambda_handler = domain_handler(*routers, title="Servicedesk notifications API")

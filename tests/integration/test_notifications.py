@@ -542,47 +542,6 @@ def test_user_invitation_is_mailed_to_the_address_only(client, org, wiring):
     assert _inbox(client, org.admin) == []
 
 
-def test_dev_mail_endpoints_list_and_show_this_tenants_mail(client, org, wiring):
-    requester, agent = org.members["requester"], org.members["agent"]
-    _comment(client, agent, _ticket(client, requester), "Readable in dev")
-    wiring.drain()
-    listed = client.get("/v1/dev/mail", headers=org.admin.headers)
-    assert listed.status_code == 200, listed.text
-    # Newest first: the reply, after the acknowledgement and the triage notices.
-    item = listed.json()["items"][0]
-    assert {i["event_type"] for i in listed.json()["items"][1:]} == {
-        "ticket.received",
-        "ticket.created",
-    }
-    assert item["to"] == requester.email and "New reply" in item["subject"]
-    assert item["event_type"] == "comment.public" and item["date"]
-    raw = client.get(f"/v1/dev/mail/{item['name']}", headers=org.admin.headers)
-    assert raw.status_code == 200
-    assert "Readable in dev" in raw.text and "Subject:" in raw.text
-
-    other = make_tenant(client, roles=())
-    assert client.get("/v1/dev/mail", headers=other.admin.headers).json()["items"] == []
-    assert (
-        client.get(f"/v1/dev/mail/{item['name']}", headers=other.admin.headers).status_code == 404
-    )
-    assert client.get("/v1/dev/mail", headers=agent.headers).status_code == 403
-    assert (
-        client.get("/v1/dev/mail/..%2F..%2Fetc%2Fpasswd", headers=org.admin.headers).status_code
-        == 404
-    )
-
-
-def test_dev_mail_endpoints_are_unknown_outside_dev(client, org, monkeypatch):
-    monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "prod")
-    reset_caches()
-    try:
-        response = client.get("/v1/dev/mail", headers=org.admin.headers)
-        assert response.status_code == 404
-    finally:
-        monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "test")
-        reset_caches()
-
-
 def test_without_the_mail_catcher_mail_goes_out_through_ses(
     client, org, wiring, monkeypatch, aws_endpoint
 ):

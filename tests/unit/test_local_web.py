@@ -66,7 +66,7 @@ def test_missing_files_and_api_paths_answer_the_apis_404(client: Any) -> None:
 def test_api_routes_are_not_shadowed(client: Any) -> None:
     assert client.get("/v1/ping").json() == {"pong": "yes"}
     assert client.get("/openapi.json").json()["info"]["title"] == "Servicedesk API"
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs").status_code == 404  # this dist has no api-docs/
 
 
 def test_runtime_config_points_the_app_at_its_own_origin(client: Any) -> None:
@@ -96,3 +96,46 @@ def test_nothing_is_mounted_before_the_app_is_built(tmp_path: Path) -> None:
         response = test_client.get("/")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SWAGGER = ROOT / "web" / "node_modules" / "swagger-ui-dist"
+
+
+@pytest.fixture
+def docs_client(dist: Path) -> Any:
+    """A dist with api-docs/ as the web build makes it (vite.config.ts, apiDocs): the page
+    and start script from web/public, Swagger UI's files from the pinned npm package."""
+    import shutil
+
+    target = dist / "api-docs"
+    shutil.copytree(ROOT / "web" / "public" / "api-docs", target)
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        shutil.copy(SWAGGER / name, target / name)
+    app = create_app(router)
+    mount_web(app, dist)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_docs_are_served_from_this_origin_only(docs_client: Any) -> None:
+    """/docs works offline: every script, style and icon it names is ours, served 200 under
+    the app's CSP (no inline script or style), and no URL points elsewhere."""
+    import re
+
+    page = docs_client.get("/docs")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    html = page.text
+    assert "<style" not in html and " style=" not in html
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None, "an inline script"
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {r.rsplit("/", 1)[-1] for r in refs} >= {"swagger-ui-bundle.js", "init.js"}
+    for ref in refs:
+        assert ref.startswith("/") and not ref.startswith("//"), ref
+        asset = docs_client.get(ref)
+        assert asset.status_code == 200, ref
+        text = asset.text if ref.endswith((".js", ".html")) and "bundle" not in ref else ""
+        assert not re.search(r"https?://", text), f"{ref} names another origin"
+    assert not re.search(r"https?://", html)
+    assert docs_client.get("/docs/x").status_code == 404

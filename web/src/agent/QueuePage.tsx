@@ -134,7 +134,8 @@ export default function QueuePage() {
   const now = useNow(30_000);
   const list = useTicketList(query, { refetchInterval, enabled: !needsTeam });
   const tickets = needsTeam ? [] : (list.data?.pages.flatMap((p) => p.items) ?? []);
-  const firstTeam = teams.data?.[0]?.id;
+  // "My team" opens on one of the person's own teams (an agent sees no other team's tickets).
+  const firstTeam = me.teams?.[0]?.id ?? teams.data?.[0]?.id;
 
   useEffect(() => {
     if (needsTeam && firstTeam) update({ team: firstTeam });

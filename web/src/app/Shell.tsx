@@ -5,6 +5,7 @@ import { atLeast } from "../admin/routes";
 import { isStaff } from "../api/types";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
+import { DevBanner } from "../dev/DevBanner";
 import { NetworkBanner } from "./NetworkBanner";
 import { SkipContext, focusList, type SkipTarget } from "./skip";
 import { ThemeToggle } from "./ThemeToggle";
@@ -107,6 +108,7 @@ export function Shell() {
           </DropdownMenu.Root>
         </div>
       </header>
+      <DevBanner />
       <NetworkBanner />
       <LiveStatus />
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none">

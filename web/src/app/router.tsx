@@ -21,6 +21,7 @@ const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
 const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
 const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
+const MailPage = lazy(() => import("../dev/MailPage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -73,6 +74,8 @@ export const router = createBrowserRouter([
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },
+      { path: "/dev/mail", element: <Page><MailPage /></Page> },
+      { path: "/dev/mail/:name", element: <Page><MailPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
       {
         path: "/queues/:queue",

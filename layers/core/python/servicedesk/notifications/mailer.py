@@ -1,6 +1,7 @@
 """E-mail out: an RFC 5322 message (multipart/alternative, text + HTML), sent through
 SES v2 as raw content — or, when `mail_catcher_dir` is set (dev, test), written there as
-`<timestamp>-<event>-<recipient>.eml` for a developer to read (GET /v1/dev/mail).
+`<timestamp>-<event>-<recipient>.eml` for a developer to read (the local runtime's mail
+viewer, local/devmail.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
@@ -117,48 +117,3 @@ def catch(directory: Path, message: EmailMessage, event_type: str, recipient: st
             continue
         return path
     raise FileExistsError(f"too many messages named {base}")
-
-
-def _headers(path: Path) -> Any:
-    with path.open("rb") as handle:
-        return BytesHeaderParser(policy=policy.default).parse(handle)
-
-
-def caught(
-    directory: Path, tenant_id: uuid.UUID, *, limit: int, before: str | None = None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The tenant's caught messages, newest first; (items, name to continue before)."""
-    if not directory.is_dir():
-        return [], None
-    names = sorted(
-        (p.name for p in directory.glob("*.eml") if CAUGHT_NAME.match(p.name)), reverse=True
-    )
-    items: list[dict[str, Any]] = []
-    for name in names:
-        if before is not None and name >= before:
-            continue
-        headers = _headers(directory / name)
-        if headers.get(TENANT_HEADER) != str(tenant_id):
-            continue
-        if len(items) == limit:
-            return items, items[-1]["name"]
-        items.append(
-            {
-                "name": name,
-                "to": str(headers.get("To", "")),
-                "subject": str(headers.get("Subject", "")),
-                "date": str(headers.get("Date", "")),
-                "event_type": headers.get(EVENT_HEADER),
-            }
-        )
-    return items, None
-
-
-def read_caught(directory: Path, name: str, tenant_id: uuid.UUID) -> str | None:
-    """The raw message, if `name` is a caught message of this tenant."""
-    if not CAUGHT_NAME.match(name):
-        return None
-    path = directory / name
-    if not path.is_file() or _headers(path).get(TENANT_HEADER) != str(tenant_id):
-        return None
-    return path.read_text(encoding="utf-8", errors="replace")

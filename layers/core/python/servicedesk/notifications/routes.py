@@ -1,18 +1,17 @@
-"""Notifications API: the caller's inbox and preferences; the dev mail catcher. Thin."""
+"""Notifications API: the caller's inbox and preferences. Thin. (Caught mail is read through
+the local runtime's dev mail viewer, local/devmail.py.)"""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse
 
-from servicedesk.notifications import mailer, service, unsubscribe
+from servicedesk.notifications import service, unsubscribe
 from servicedesk.notifications.schemas import (
-    CaughtMail,
     NotificationPublic,
     PreferenceItem,
     PreferencesPublic,
@@ -20,14 +19,12 @@ from servicedesk.notifications.schemas import (
     ReadAll,
     UnreadCount,
 )
-from servicedesk.platform.config import Environment, get_settings
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx
-from servicedesk.platform.errors import NotFound
-from servicedesk.platform.pagination import TEXT, Cursor, Key, Keyset, Limit, Page, encode_cursor
+from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, public, requires
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
-dev_router = APIRouter(prefix="/v1/dev", tags=["dev"])
 
 
 @router.get(
@@ -124,51 +121,3 @@ def unsubscribe_page(token: UnsubscribeToken) -> RedirectResponse:
     # A GET never unsubscribes: link scanners open every link in a mail.
     origin = get_settings().web_origin.rstrip("/")
     return RedirectResponse(f"{origin}/unsubscribe?{urlencode({'token': token})}", status_code=303)
-
-
-def _dev_only() -> None:
-    """The mail catcher exists in dev and test only; elsewhere these routes are unknown."""
-    if get_settings().environment not in (Environment.DEV, Environment.TEST):
-        raise NotFound()
-
-
-# Caught mail lives in files, not a table: only the cursor's decoding is shared.
-CAUGHT_NEWEST = Keyset([Key(None, TEXT, lambda item: item["name"])], descending=True)
-
-
-def _catcher() -> Path | None:
-    directory = get_settings().mail_catcher_dir
-    return Path(directory) if directory else None
-
-
-@dev_router.get(
-    "/mail",
-    dependencies=[Depends(_dev_only), requires(Role.ADMIN)],
-    summary="Dev only: the e-mails caught for this tenant, newest first",
-)
-def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CaughtMail]:
-    after = CAUGHT_NEWEST.decode(cursor)
-    directory = _catcher()
-    if directory is None:
-        return Page(items=[])
-    items, last = mailer.caught(
-        directory, ctx.tenant_id, limit=limit, before=after[0] if after else None
-    )
-    return Page(
-        items=[CaughtMail.model_validate(i) for i in items],
-        next_cursor=encode_cursor([last]) if last else None,
-    )
-
-
-@dev_router.get(
-    "/mail/{name}",
-    dependencies=[Depends(_dev_only), requires(Role.ADMIN)],
-    summary="Dev only: one caught e-mail, raw (the .eml text)",
-    response_class=PlainTextResponse,
-)
-def get_mail(name: str, ctx: Ctx) -> PlainTextResponse:
-    directory = _catcher()
-    raw = mailer.read_caught(directory, name, ctx.tenant_id) if directory else None
-    if raw is None:
-        raise NotFound("no such message")
-    return PlainTextResponse(raw)

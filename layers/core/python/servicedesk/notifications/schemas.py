@@ -76,11 +76,3 @@ class UnreadCount(Output):
 
 class ReadAll(Output):
     updated: int
-
-
-class CaughtMail(Output):
-    name: str = Field(description="File name; GET /v1/dev/mail/{name} returns the raw message")
-    to: str
-    subject: str
-    date: str
-    event_type: str | None

@@ -290,7 +290,9 @@ def create_app(*routers: APIRouter, title: str = "Servicedesk API") -> FastAPI:
             "Multi-tenant IT service desk. Errors are RFC 9457 `application/problem+json`. "
             "Authenticate with `Authorization: Bearer <access token>` from `/v1/auth/login`."
         ),
-        docs_url="/docs",
+        # The reference page is the local runtime's (local/web.py serves Swagger UI from the
+        # web build, without a CDN); functions serve only the document.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         responses=PROBLEM_RESPONSES,
