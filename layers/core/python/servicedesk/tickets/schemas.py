@@ -41,10 +41,10 @@ class TicketCreate(Input):
     assignee_id: uuid.UUID | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
-    notify_requester: bool = Field(
-        default=True,
+    notify_requester: bool | None = Field(
+        default=None,
         description="Send the requester the 'request received' e-mail (also when staff open"
-        " the ticket on their behalf); false to open it silently",
+        " the ticket on their behalf); absent or null: yes; false: open it silently",
     )
 
     @field_validator("tags")

@@ -252,7 +252,7 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
         enroll_staff(ctx, ticket)
     timeline.audited(ctx, ticket, "ticket.created", after=_snapshot(ticket))
     _notify(ctx, ticket, "ticket.created")
-    if data.notify_requester:
+    if data.notify_requester is not False:
         # The requester's acknowledgement, whoever opened the ticket (e-mail only).
         _notify(ctx, ticket, "ticket.received")
     ctx.session.flush()
