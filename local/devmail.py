@@ -31,7 +31,7 @@ from servicedesk.notifications.mailer import CAUGHT_NAME, EVENT_HEADER, TENANT_H
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, RequestContext
 from servicedesk.platform.errors import NotFound
-from servicedesk.platform.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from servicedesk.platform.pagination import TEXT, Cursor, Key, Keyset, Limit, Page
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.schemas import Output
 
@@ -100,6 +100,10 @@ def _headers(path: Path) -> Any:
         return BytesHeaderParser(policy=policy.default).parse(handle)
 
 
+# Caught mail lives in files, not a table: only the cursor's decoding is shared.
+NEWEST_FIRST = Keyset([Key(None, TEXT, lambda item: item.name)], descending=True)
+
+
 @router.get(
     "/mail",
     dependencies=[requires(Role.REQUESTER)],
@@ -107,7 +111,7 @@ def _headers(path: Path) -> Any:
 )
 def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CaughtMail]:
     directory, reader = _directory(), Reader(ctx)
-    after = decode_cursor(cursor, 1)
+    after = NEWEST_FIRST.decode(cursor)
     before = str(after[0]) if after else None
     names = sorted(
         (p.name for p in directory.glob("*.eml") if CAUGHT_NAME.match(p.name)), reverse=True
@@ -120,7 +124,7 @@ def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[Caught
         if not reader.allows(headers):
             continue
         if len(items) == limit:
-            return Page(items=items, next_cursor=encode_cursor([items[-1].name]))
+            return Page(items=items, next_cursor=NEWEST_FIRST.encode(items[-1]))
         items.append(
             CaughtMail(
                 name=name,
