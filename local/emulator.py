@@ -113,7 +113,7 @@ class Store:
     # --- S3 --------------------------------------------------------------------------
 
     def _bucket_dir(self, bucket: Any) -> Path:
-        return self.s3_root / bucket.account_id / bucket.partition / bucket.name
+        return self.s3_root / str(bucket.account_id) / str(bucket.partition) / str(bucket.name)
 
     def save_bucket(self, backend: Any, bucket_name: str) -> None:
         with self._lock:
@@ -157,7 +157,7 @@ class Store:
     # --- SQS -------------------------------------------------------------------------
 
     def _queue_dir(self, queue: Any) -> Path:
-        return self.sqs_root / queue.account_id / queue.region / queue.name
+        return self.sqs_root / str(queue.account_id) / str(queue.region) / str(queue.name)
 
     def save_queue(self, queue: Any, given: dict[str, Any] | None = None) -> None:
         directory = self._queue_dir(queue)
@@ -232,12 +232,12 @@ class Store:
         for _backend, queue, directory, redrive in queues:
             if redrive:
                 queue._set_attributes({**self._queue_attributes[directory], **redrive})
-            loaded = []
+            loaded: list[Any] = []
             for path in (directory / "messages").glob("*"):
                 if path.name.startswith(".tmp-"):
                     path.unlink()
                     continue
-                message = sqs_models.Message.__new__(sqs_models.Message)
+                message: Any = sqs_models.Message.__new__(sqs_models.Message)
                 message.__dict__.update(pickle.loads(path.read_bytes()))
                 message.visible_at = 0.0
                 loaded.append(message)
@@ -371,14 +371,20 @@ def _write_through(app: Any, store: Store) -> Any:
     return middleware
 
 
-def _lock(root: Path) -> Any:
+def _lock(root: Path, wait: float = 10.0) -> Any:
+    """Hold ``root`` for this process. A killed predecessor's lock goes with it (the kernel
+    drops it), which may take a moment: wait for it rather than fail at once."""
     root.mkdir(parents=True, exist_ok=True)
     handle = (root / "lock").open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        sys.exit(f"another emulator is using {root} (its lock is held)")
-    return handle
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                sys.exit(f"another emulator is using {root} (its lock is held)")
+            time.sleep(0.1)
 
 
 def serve(host: str, port: int, data: Path | None) -> None:
