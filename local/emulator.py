@@ -234,9 +234,6 @@ class Store:
                 queue._set_attributes({**self._queue_attributes[directory], **redrive})
             loaded: list[Any] = []
             for path in (directory / "messages").glob("*"):
-                if path.name.startswith(".tmp-"):
-                    path.unlink()
-                    continue
                 message: Any = sqs_models.Message.__new__(sqs_models.Message)
                 message.__dict__.update(pickle.loads(path.read_bytes()))
                 message.visible_at = 0.0
@@ -249,6 +246,8 @@ class Store:
 
     def load(self) -> dict[str, int]:
         with self._lock:
+            for partial in self.root.rglob(".tmp-*"):  # a write cut short by a kill
+                partial.unlink()
             buckets, objects = self._load_s3()
             queues, messages = self._load_sqs()
         return {"buckets": buckets, "objects": objects, "queues": queues, "messages": messages}
@@ -371,7 +370,7 @@ def _write_through(app: Any, store: Store) -> Any:
     return middleware
 
 
-def _lock(root: Path, wait: float = 10.0) -> Any:
+def _lock(root: Path, wait: float = 3.0) -> Any:
     """Hold ``root`` for this process. A killed predecessor's lock goes with it (the kernel
     drops it), which may take a moment: wait for it rather than fail at once."""
     root.mkdir(parents=True, exist_ok=True)
