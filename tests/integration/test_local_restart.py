@@ -72,16 +72,21 @@ class Runtime:
             self.process = subprocess.Popen(  # our own interpreter and module
                 command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr
             )
-        assert self.process.stdout is not None
-        line = b""
-        while not line.startswith(b"{"):  # dev's progress lines, then the ready line
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(self.log.read_text())
-        ready = json.loads(line)
-        self.endpoint: str = ready["endpoint"]
-        self.queues: dict[str, str] = ready["queues"]
-        self.emulator_pid = _emulator_pid(self.process.pid)
+        try:
+            assert self.process.stdout is not None
+            line = b""
+            while not line.startswith(b"{"):  # dev's progress lines, then the ready line
+                line = self.process.stdout.readline()
+                if not line:
+                    raise RuntimeError(self.log.read_text())
+            ready = json.loads(line)
+            self.endpoint: str = ready["endpoint"]
+            self.queues: dict[str, str] = ready["queues"]
+            self.emulator_pid = _emulator_pid(self.process.pid)
+        except BaseException:
+            self.process.kill()  # its emulator goes with it
+            self.process.wait(timeout=10)
+            raise
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
         self.process.send_signal(how)
