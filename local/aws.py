@@ -1,4 +1,5 @@
-"""The AWS emulator: moto's server on 127.0.0.1, unless AWS_ENDPOINT_URL points elsewhere."""
+"""The AWS emulator: moto's server on 127.0.0.1 (local/emulator.py, which can keep its S3
+and SQS state on disk), unless AWS_ENDPOINT_URL points elsewhere."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -17,30 +19,55 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, timeout: float = 20.0) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 20.0
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url + "/moto-api/", timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
-def start_moto(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """Start moto_server as a child process on loopback; the caller stops it."""
+def die_with_parent() -> None:
+    """For ``preexec_fn``: the child gets SIGKILL when the process that started it dies,
+    however it dies (Linux; elsewhere a no-op), so a killed `make dev` leaves no emulator
+    or server behind holding its port and data."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def start_moto(
+    port: int | None = None, *, data: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the emulator as a child process on loopback; the caller stops it. With
+    ``data``, its S3 and SQS state is kept in that directory and loaded back on start."""
     port = port or free_port()
+    command = [sys.executable, "-m", "local.emulator", "--host", "127.0.0.1", "--port", str(port)]
+    if data is not None:
+        command += ["--data", str(data)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        command,
+        cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url)
-    except OSError:
+        wait_until_up(url, process)
+    except (OSError, RuntimeError):
         process.kill()
         raise
     return process, url

@@ -1,11 +1,14 @@
 """`make dev`: embedded Postgres, migrations, demo data, moto server, and the API.
 
-Ctrl-C stops everything this started. Data lives under .data/ and is reused next time.
+Ctrl-C (or SIGTERM) stops everything this started. Data lives under .data/ and is reused
+next time: the database, and the emulator's S3 objects and SQS messages (.data/aws/, written
+through before each answer, so they survive even a SIGKILL; see local/emulator.py).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +56,8 @@ def _start_aws() -> tuple[subprocess.Popen[bytes] | None, str, dict[str, Any]]:
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint:
-        print("• starting the AWS emulator (moto) …", flush=True)
-        moto, endpoint = aws.start_moto()
+        print("• starting the AWS emulator (moto, state in .data/aws) …", flush=True)
+        moto, endpoint = aws.start_moto(data=DATA / "aws")
     aws.configure_environment(endpoint)
     queues = {
         channel: queue
@@ -112,8 +115,18 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
     return workers
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops `make dev` the way Ctrl-C does (the finally block runs)."""
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
     DATA.mkdir(exist_ok=True)
+    _stop_on_sigterm()
     port = int(os.environ.get("PORT", "8000"))
     database = _start_database()
     moto, endpoint, queues = _start_aws()
@@ -128,12 +141,15 @@ def main() -> None:
         worker.start()
     print("Ctrl-C stops everything.\n", flush=True)
     try:
-        subprocess.run(uvicorn_command(port), cwd=ROOT, check=False)
+        # The server dies with this process, even if it is killed (no orphan on the port).
+        subprocess.run(uvicorn_command(port), cwd=ROOT, check=False, preexec_fn=aws.die_with_parent)
     except KeyboardInterrupt:
         pass
     finally:
         for worker in workers:
             worker.stop()
+        for worker in workers:
+            worker.join(timeout=5)  # a poll in flight ends before the emulator goes
         if moto is not None:
             moto.terminate()
             moto.wait(timeout=10)

@@ -230,8 +230,10 @@ class ApiStack(Stack):
             self.jwt_secret.grant_read(fn.role)
             if domain in BUCKET_DOMAINS:
                 # Presigned PUT/GET are signed with this role.
-                # Rejected uploads are deleted at complete time.
-                storage.grant_objects(fn.role, delete=True)
+                # Rejected uploads are deleted at complete time. ListBucket: without it S3
+                # answers 403, not 404, for a missing object, and complete (nothing uploaded
+                # yet: 409) and download (the object is gone: 410) must tell them apart.
+                storage.grant_objects(fn.role, delete=True, list_=True)
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )

@@ -539,6 +539,44 @@ def test_a_second_post_with_the_form_cannot_swap_the_checked_file(client, org):
     assert httpx.get(link.json()["url"]).content == PNG
 
 
+def test_a_file_whose_object_is_gone_downloads_as_a_clean_410(client, org, database):
+    """The database says `available` but the bytes are gone (removed behind our back, or
+    an emulator that lost its state): the API answers a problem, never a link to S3's own
+    XML error. Both ways an object goes: its pinned version deleted, and the whole key."""
+    requester = org.members["requester"]
+    ticket = _ticket(client, requester)
+    for remove in ("version", "key"):
+        attachment = _attach(client, requester, ticket["id"])
+        row = _row(database, attachment["id"])
+        assert (
+            client.get(
+                f"/v1/attachments/{attachment['id']}/download", headers=requester.headers
+            ).status_code
+            == 200
+        )
+        s3 = storage.client()
+        if remove == "version":
+            s3.delete_object(
+                Bucket=storage.bucket(), Key=row["object_key"], VersionId=row["version_id"]
+            )
+        else:
+            versions = s3.list_object_versions(Bucket=storage.bucket(), Prefix=row["object_key"])
+            for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+                s3.delete_object(
+                    Bucket=storage.bucket(), Key=row["object_key"], VersionId=version["VersionId"]
+                )
+        gone = client.get(f"/v1/attachments/{attachment['id']}/download", headers=requester.headers)
+        problem = _problem(gone, 410)
+        assert problem["type"].endswith("/gone") and problem["attachment_id"] == attachment["id"]
+        assert gone.headers["content-type"].startswith("application/problem+json")
+        # Still listed (the database row is unchanged), still a 404 for who may not see it.
+        outsider = make_tenant(client).members["requester"]
+        _problem(
+            client.get(f"/v1/attachments/{attachment['id']}/download", headers=outsider.headers),
+            404,
+        )
+
+
 def test_an_expired_download_link_is_refused(client, org, database, on_moto):
     requester = org.members["requester"]
     ticket = _ticket(client, requester)

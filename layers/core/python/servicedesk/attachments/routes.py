@@ -26,6 +26,7 @@ from servicedesk.attachments.schemas import (
 from servicedesk.platform import audit, idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.pagination import Cursor, Limit, Page
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.versioning import IfMatch, check_etag
@@ -91,6 +92,12 @@ def complete_attachment(
     "/{attachment_id}/download",
     dependencies=[requires(Role.REQUESTER)],
     summary="A short-lived download link (404 unless the caller may read the ticket and comment)",
+    responses={
+        410: {
+            "description": "The file's stored object is gone",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
 )
 def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) -> DownloadLink:
     url, expires_at = service.download(ctx, attachment_id=attachment_id)

@@ -26,6 +26,7 @@ from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
+    Gone,
     NotFound,
     ProblemError,
     ValidationProblem,
@@ -343,11 +344,15 @@ def download(ctx: RequestContext, *, attachment_id: uuid.UUID) -> tuple[str, dat
     ).one_or_none()
     if row is None:
         raise NotFound("no such attachment")
-    if row.version_id is None:
+    # The link is only handed out for bytes that are there: a file whose object is gone
+    # (removed behind our back, or an emulator that lost its state) is a clean 410, not
+    # a link to S3's own error. One HEAD of the pinned version.
+    current = storage.head(row.object_key, version_id=row.version_id)
+    if current is None:
+        raise Gone("the stored file is no longer available", attachment_id=str(row.id))
+    if row.version_id is None and current.etag != row.etag:
         # An unversioned bucket (some emulators): make sure the object is the one checked.
-        current = storage.head(row.object_key)
-        if current is None or current.etag != row.etag:
-            raise Conflict("the stored file changed after it was checked")
+        raise Conflict("the stored file changed after it was checked")
     return storage.presign_download(
         row.object_key,
         filename=row.filename,

@@ -122,14 +122,23 @@ class ObjectHead:
     version_id: str | None
 
 
-def head(key: str) -> ObjectHead | None:
-    """The object's metadata, or None if nothing was uploaded under ``key``."""
+# What S3 answers for an object, a version or a bucket that is not there (HEAD answers
+# carry no body: only the status). Needs s3:ListBucket; without it S3 answers 403.
+_MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound"})
+
+
+def head(key: str, *, version_id: str | None = None) -> ObjectHead | None:
+    """The object's metadata (of ``version_id`` if given), or None if nothing is stored
+    under ``key`` (or that version is gone)."""
     from botocore.exceptions import ClientError
 
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
     try:
-        meta = client().head_object(Bucket=bucket(), Key=key)
+        meta = client().head_object(**params)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
             return None
         raise
     version = meta.get("VersionId")

@@ -95,6 +95,10 @@ class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class Gone(ProblemError):
+    status, slug, title = 410, "gone", "Gone"
+
+
 class PreconditionFailed(ProblemError):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 
