@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import PASSWORD, login
 
@@ -26,10 +27,20 @@ def seeded(database: Any, aws_endpoint: str, client: Any) -> dict[str, Any]:
 
     storage.client.cache_clear()
     aws.ensure_bucket(get_settings().attachments_bucket, cors_origin=get_settings().web_origin)
+    statements = []
+    engine = get_engine()
+
+    def count(*_args: Any) -> None:
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
     started = time.perf_counter()
-    seed(get_engine(), password=PASSWORD, demo=True)
+    try:
+        seed(engine, password=PASSWORD, demo=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "counts": _counts(database)}
+    return {"seconds": seconds, "statements": len(statements), "counts": _counts(database)}
 
 
 def _counts(database: Any) -> dict[str, int]:
@@ -56,8 +67,11 @@ def test_seeding_is_fast_and_a_second_run_changes_nothing(seeded, database):
     from local.seed import seed
     from servicedesk.platform.db import get_engine
 
-    print(f"demo desks for two tenants seeded in {seeded['seconds']:.1f} s")
-    assert seeded["seconds"] < 20  # a few seconds on a laptop; the CI box is shared
+    print(f"demo desks seeded in {seeded['seconds']:.1f} s, {seeded['statements']} statements")
+    # Time depends on the machine and its load (2-3 s idle here, 8 s at load 10), so what is
+    # held is the work: bulk writes, not a round trip per simulated step (that was ~12,000
+    # statements and ~55 s; this run makes ~1,700).
+    assert seeded["statements"] < 2500
     assert seeded["counts"]["tickets"] >= 300
     seed(get_engine(), password=PASSWORD, demo=True)
     assert _counts(database) == seeded["counts"]
