@@ -59,6 +59,7 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
 # below a domain prefix that the prefix routes do not create (e.g. /v1/health/ready) is added
 # as its own resource. /v1/hooks: inbound webhooks verify their own signature.
+# tests/unit/test_route_policies.py lists the app's public routes these must cover.
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {
         "/v1/health",
@@ -69,6 +70,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/v1/.well-known/{proxy+}",
         "/v1/hooks",
         "/v1/hooks/{proxy+}",
+        # RFC 8058 one-click unsubscribe from a mail client: the signed token is the
+        # credential (servicedesk/notifications/unsubscribe.py).
+        "/v1/notifications/unsubscribe",
     }
 )
 
@@ -319,7 +323,8 @@ class ApiStack(Stack):
                 method,
                 {
                     "AwsSolutions-APIG4": f"{resource.path} is public by design (pre-auth or "
-                    "probe): signup, login/refresh/logout/accept-invitation, health, hooks.",
+                    "probe): signup, login/refresh/logout/accept-invitation, health, hooks, "
+                    "one-click unsubscribe (signed token).",
                 },
             )
             return

@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // A round trip and a refetch take longer than expect.poll's default second on a busy
+    // machine; the live tests keep their own, tighter, limits (LIVE_MS).
+    expect: { poll: { timeout: 5_000 } },
     sequence: { concurrent: false },
   },
 });

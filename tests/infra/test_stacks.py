@@ -381,6 +381,9 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= methods.public
     assert "/v1/signup/{proxy+}" in methods.public
     assert "/v1/.well-known/{proxy+}" in methods.public
+    # One-click unsubscribe (RFC 8058) is public, and only that path below notifications.
+    assert "/v1/notifications/unsubscribe" in methods.public
+    assert authorized["/v1/notifications/{proxy+}"] == function_ids["notifications"]
 
     # Every domain prefix (identity, tickets, admin, ...) is guarded, at the prefix and below,
     # unless the prefix itself is public; and it reaches its own domain's function.

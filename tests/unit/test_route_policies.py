@@ -18,6 +18,9 @@ EXPECTED_PUBLIC = {
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),
     ("POST", "/v1/hooks/{provider}"),
+    # RFC 8058 one-click unsubscribe: the signed token is the credential; GET only redirects.
+    ("POST", "/v1/notifications/unsubscribe"),
+    ("GET", "/v1/notifications/unsubscribe"),
 }
 
 

@@ -17,18 +17,15 @@ interface Caught {
   subject: string;
 }
 
+/** The raw message the stack sent (the e-mail consumer runs on its own: wait for it). */
 async function mailFor(admin: string, to: string, subject: string): Promise<string> {
   let found: Caught | undefined;
-  await expect
-    .poll(
-      async () => {
-        const page = await apiCall<{ items: Caught[] }>(admin, "GET", "/v1/dev/mail?limit=100");
-        found = page.items.find((m) => m.to === to && m.subject.includes(subject));
-        return found !== undefined;
-      },
-      { timeout: 30_000, interval: 500 },
-    )
-    .toBe(true);
+  for (let waited = 0; !found && waited < 30_000; waited += 500) {
+    const page = await apiCall<{ items: Caught[] }>(admin, "GET", "/v1/dev/mail?limit=100");
+    found = page.items.find((m) => m.to.includes(to) && m.subject.includes(subject));
+    if (!found) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (!found) throw new Error(`no mail to ${to} about ${subject}`);
   const response = await fetch(`${BASE_URL}/v1/dev/mail/${encodeURIComponent(found?.name ?? "")}`, { headers: { authorization: `Bearer ${admin}` } });
   return response.text();
 }

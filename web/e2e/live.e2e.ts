@@ -173,7 +173,7 @@ describe("live, without reloads", () => {
     await expect
       .poll(() => employee.page.getByText("a new dock is on its way").count(), { timeout: LIVE_MS, interval: 100 })
       .toBe(1);
-    expect(await employee.page.getByText("(edited)").count()).toBe(1);
+    await expect.poll(() => employee.page.getByText("(edited)").count()).toBe(1);
 
     await page.getByRole("button", { name: "Delete this message" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete this message?" });
