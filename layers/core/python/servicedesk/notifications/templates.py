@@ -176,6 +176,15 @@ def _received_copy(facts: Facts, recipient: Recipient) -> Copy:
     return Copy("Request received", intro, quote, extra=extra)
 
 
+def _assigned_copy(facts: Facts, recipient: Recipient) -> Copy:
+    p, actor = facts.payload, facts.actor_name or "Someone"
+    if recipient.user_id is not None and str(recipient.user_id) == str(p.get("assignee_id")):
+        return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
+    if not p.get("assignee_id") and not p.get("team_id"):  # heard by the triage audience
+        return Copy("Back in triage", f"{actor} took this ticket off its team and assignee.")
+    return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
+
+
 def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
@@ -186,11 +195,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
             quote = ticket.description[:QUOTE_CHARS] if ticket and ticket.description else None
             return Copy("New ticket", f"{actor} opened a new ticket.", quote)
         case "ticket.assigned":
-            if recipient.user_id is not None and str(recipient.user_id) == str(
-                p.get("assignee_id")
-            ):
-                return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
-            return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
+            return _assigned_copy(facts, recipient)
         case "ticket.status_changed":
             before, after = _words(p.get("status_from")), _words(p.get("status_to"))
             return Copy(f"Now {after}", f"{actor} changed the status from {before} to {after}.")
