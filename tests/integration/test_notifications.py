@@ -890,3 +890,20 @@ def test_a_configured_triage_team_narrows_the_audience(client, org, wiring):
     assert _created_notices(client, wiring, agent, ticket) == 2
     assert _created_notices(client, wiring, manager, ticket) == 2
     assert _created_notices(client, wiring, bystander, ticket) == 0
+
+    # Taken off its team again, it is back with the triage team (and only with it).
+    network = client.post("/v1/teams", json={"name": "Network"}, headers=org.admin.headers)
+    assert network.status_code == 201, network.text
+    for team in (network.json()["id"], None):
+        moved = client.post(
+            f"/v1/tickets/{ticket['id']}/assign", json={"team_id": team}, headers=org.admin.headers
+        )
+        assert moved.status_code == 200, moved.text
+    wiring.drain()
+    for who, expected in ((agent, 1), (manager, 1), (bystander, 0)):
+        back = [
+            m
+            for m in wiring.mails(who.email, "ticket.assigned")
+            if "Back in triage" in m["Subject"]
+        ]
+        assert len(back) == expected, who.role

@@ -239,7 +239,16 @@ def _received_copy(facts: Facts, recipient: Recipient) -> Copy:
     return Copy("Request received", intro, quote, extra=extra)
 
 
-def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911, C901 - one branch per event
+def _assigned_copy(facts: Facts, recipient: Recipient) -> Copy:
+    p, actor = facts.payload, facts.actor_name or "Someone"
+    if recipient.user_id is not None and str(recipient.user_id) == str(p.get("assignee_id")):
+        return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
+    if not p.get("assignee_id") and not p.get("team_id"):  # heard by the triage audience
+        return Copy("Back in triage", f"{actor} took this ticket off its team and assignee.")
+    return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
+
+
+def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
     match facts.event_type:
@@ -249,11 +258,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911, C901 - 
             quote = ticket.description[:QUOTE_CHARS] if ticket and ticket.description else None
             return Copy("New ticket", f"{actor} opened a new ticket.", quote)
         case "ticket.assigned":
-            if recipient.user_id is not None and str(recipient.user_id) == str(
-                p.get("assignee_id")
-            ):
-                return Copy("Assigned to you", f"{actor} assigned this ticket to you.")
-            return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
+            return _assigned_copy(facts, recipient)
         case "ticket.status_changed":
             before, after = (
                 _status(p.get("status_from"), recipient),
