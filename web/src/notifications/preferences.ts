@@ -7,6 +7,7 @@ export type Channel = PreferenceItem["channel"];
 
 /** What each kind of notification is called, and whether only staff receive it. */
 export const EVENT_LABELS: Record<EventType, { label: string; staffOnly: boolean }> = {
+  "ticket.received": { label: "Confirmation when a request of mine is opened", staffOnly: false },
   "ticket.created": { label: "New tickets", staffOnly: false },
   "ticket.assigned": { label: "Assignments", staffOnly: false },
   "ticket.status_changed": { label: "Status changes", staffOnly: false },
