@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -49,6 +51,13 @@ os.environ.update(
 os.environ.setdefault("SERVICEDESK_DATABASE_URL", "postgresql+psycopg://unset@/unset")
 
 PASSWORD = "correct-horse-battery-staple-42"
+
+# Property tests judge correctness, not speed: a shared CI machine under load must not fail
+# them with Hypothesis's deadline or its "too slow" health check (speed lives in bench/).
+hypothesis_settings.register_profile(
+    "servicedesk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("servicedesk")
 
 
 def reset_caches() -> None:
