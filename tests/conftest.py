@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 TEST_PRIVATE_KEY = (
     Ed25519PrivateKey.generate()
