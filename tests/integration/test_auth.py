@@ -395,14 +395,17 @@ def _existing_person_invited(client, password_holder):
 
 def test_every_route_that_checks_a_password_shares_the_login_lockout(client, app):
     """Walks the routes: each one with the gate is driven with wrong passwords until the
-    account locks, and then the account is locked for login too (and the other way)."""
+    account locks, and then the account is locked for login too (and the other way). Each
+    route's attempts come from an address of their own, so that only the account's count
+    (not the shared test address's) decides."""
+    from fastapi.testclient import TestClient
 
-    def login_attempt(actor, password):
-        return login(client, actor.email, password)
+    def login_attempt(caller, actor, password):
+        return login(caller, actor.email, password)
 
-    def invitation_attempt(actor, password):
+    def invitation_attempt(caller, actor, password):
         token = _existing_person_invited(client, actor)
-        return client.post(
+        return caller.post(
             "/v1/auth/accept-invitation", json={"token": token, "password": password}
         )
 
@@ -411,20 +414,21 @@ def test_every_route_that_checks_a_password_shares_the_login_lockout(client, app
         ("POST", "/v1/auth/accept-invitation"): invitation_attempt,
     }
     assert _password_routes(app) == set(attempts), "a route checks passwords: add it here"
-    for route, attempt in attempts.items():
-        # Locked through this route: login refuses even the right password.
-        actor = make_tenant(client, roles=("requester",)).members["requester"]
-        for _ in range(5):  # login_max_failures_account
-            refused = attempt(actor, "not-the-password-123")
-            assert refused.status_code == 401, (route, refused.text)
-        assert attempt(actor, PASSWORD).status_code == 429, route
-        locked = login(client, actor.email)
-        assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1, route
-        # Locked through login: this route refuses even the right password.
-        actor = make_tenant(client, roles=("requester",)).members["requester"]
-        for _ in range(5):
-            assert login(client, actor.email, "not-the-password-123").status_code == 401
-        assert attempt(actor, PASSWORD).status_code == 429, route
+    for n, (route, attempt) in enumerate(attempts.items()):
+        with TestClient(app, client=(f"192.0.2.{n + 1}", 50000)) as caller:
+            # Locked through this route: login refuses even the right password.
+            actor = make_tenant(client, roles=("requester",)).members["requester"]
+            for _ in range(5):  # login_max_failures_account
+                refused = attempt(caller, actor, "not-the-password-123")
+                assert refused.status_code == 401, (route, refused.text)
+            assert attempt(caller, actor, PASSWORD).status_code == 429, route
+            locked = login(caller, actor.email)
+            assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1, route
+            # Locked through login: this route refuses even the right password.
+            actor = make_tenant(client, roles=("requester",)).members["requester"]
+            for _ in range(5):
+                assert login(caller, actor.email, "not-the-password-123").status_code == 401
+            assert attempt(caller, actor, PASSWORD).status_code == 429, route
 
 
 # --- the client address is the platform's, never a header's -------------------------------

@@ -50,11 +50,6 @@ def _drain(url: str) -> list[dict[str, Any]]:
         )
 
 
-def _drain_all(queues: dict[str, Any]) -> None:
-    for q in queues.values():
-        _drain(q.url)
-
-
 def _published_at(database, event_id):
     with database.connect("owner") as conn:
         return conn.execute(
@@ -64,7 +59,8 @@ def _published_at(database, event_id):
 
 def test_a_committed_request_publishes_its_events_to_each_channel(client, queues, database):
     org = make_tenant(client, roles=("requester",))
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():
+        _drain(q.url)
     ticket = client.post(
         "/v1/tickets", json={"title": "Publish me"}, headers=org.members["requester"].headers
     ).json()
@@ -77,7 +73,8 @@ def test_a_committed_request_publishes_its_events_to_each_channel(client, queues
 
 def test_a_failed_commit_publishes_nothing(client, queues, database):
     org = make_tenant(client, roles=("requester",))
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():
+        _drain(q.url)
     with database.connect("owner") as conn:
         conn.execute(
             "CREATE OR REPLACE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$"
@@ -148,7 +145,8 @@ def sweep_batch(monkeypatch: pytest.MonkeyPatch):
 
 def test_after_a_crash_the_sweeper_delivers_exactly_once(client, queues, database):
     org = make_tenant(client, roles=())
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():
+        _drain(q.url)
     event_id = _crash_after_commit(org.tenant_id)
     assert _published_at(database, event_id) is None
     assert publisher.sweep() == 0 or _published_at(database, event_id) is None  # within grace
@@ -194,8 +192,8 @@ def _send(url: str, tenant_id: str, key: str, event_id: uuid.UUID | None = None)
 
 def test_a_failed_record_is_retried_alone_and_redelivery_has_one_effect(client, queues):
     queue = queues["realtime"]
-    _drain(queue.url)
     org = make_tenant(client, roles=())
+    _drain(queue.url)
     effects: list[str] = []
     failing = {"bad"}
     handler = _recording_handler(effects, failing)
@@ -217,9 +215,9 @@ def test_a_failed_record_is_retried_alone_and_redelivery_has_one_effect(client, 
 
 def test_a_poison_message_reaches_the_dlq_without_blocking_others(client, queues):
     queue = queues["webhook"]
+    org = make_tenant(client, roles=())
     _drain(queue.url)
     _drain(queue.dlq_url)
-    org = make_tenant(client, roles=())
     effects: list[str] = []
     handler = _recording_handler(effects, {"poison"})
     poison = _send(queue.url, org.tenant_id, "poison")
@@ -258,7 +256,8 @@ def test_a_rejected_message_leaves_exactly_its_row_unpublished(client, queues, d
     unpublished, every other row of the sweep is published once, and the next sweep sends
     the refused row again once the queue accepts it."""
     org = make_tenant(client, roles=())
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():
+        _drain(q.url)
     small = [_crash_after_commit(org.tenant_id) for _ in range(5)]
     # Big enough to travel alone (with any other entry a call would pass 256 KiB), small
     # enough for the email and webhook queues.
@@ -298,9 +297,10 @@ def test_a_rejected_message_leaves_exactly_its_row_unpublished(client, queues, d
 
 
 def test_overlapping_sweeps_send_each_row_once(client, queues, database, sweep_batch):
-    sweep_batch(15)
     orgs = [make_tenant(client, roles=()) for _ in range(2)]
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():  # after the tenants: their sign-up e-mails are published
+        _drain(q.url)
+    sweep_batch(15)
     for org in orgs:
         with transaction() as session:
             set_tenant(session, tenant_id=uuid.UUID(org.tenant_id), user_id=None)
@@ -339,9 +339,10 @@ def test_overlapping_sweeps_send_each_row_once(client, queues, database, sweep_b
 def test_a_sweep_stops_taking_batches_when_its_budget_is_spent(
     client, queues, database, sweep_batch
 ):
-    sweep_batch(5)
     org = make_tenant(client, roles=())
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():  # after the tenant: its sign-up e-mail is published
+        _drain(q.url)
+    sweep_batch(5)
     made = [_crash_after_commit(org.tenant_id, event_type="user.invited") for _ in range(12)]
     time.sleep(1.2)
     assert publisher.sweep(budget_seconds=0) == 5  # one batch, then out of time
@@ -371,9 +372,10 @@ def test_the_sweeper_lambda_publishes_within_its_remaining_time(
     from local.app import load_function
     from local.scheduler import scheduled_event
 
-    sweep_batch(5)
     org = make_tenant(client, roles=())
-    _drain_all(queues)  # what making the tenant published (sign-up mail, ...)
+    for q in queues.values():  # after the tenant: its sign-up e-mail is published
+        _drain(q.url)
+    sweep_batch(5)
     made = [_crash_after_commit(org.tenant_id, event_type="user.invited") for _ in range(7)]
     time.sleep(1.2)
     handler = load_function("outbox_sweeper").lambda_handler

@@ -69,7 +69,6 @@ RULES: dict[str, Rule] = {
     "sla.breached": Rule(always=(A.ASSIGNEE_ELSE_TEAM,), staff_only=True),
     "sla.escalation": Rule(always=(A.ESCALATION,), staff_only=True),
     "user.invited": Rule(always=(A.ADDRESS,), in_app=False),
-    "user.added": Rule(always=(A.ADDRESS,), in_app=False),
     "signup.requested": Rule(always=(A.ADDRESS,), in_app=False),
 }
 

@@ -34,13 +34,12 @@ SUMMARY_CHARS = 280
 # required for a Reply-To address (without it the mail goes out without one).
 _DEV_TOKEN_KEY = b"servicedesk-dev-reply-token-key"
 # Events whose mail a member can switch off, so it carries List-Unsubscribe.
-_NO_UNSUBSCRIBE = frozenset({"user.invited", "user.added", "signup.requested"})
+_NO_UNSUBSCRIBE = frozenset({"user.invited", "signup.requested"})
 # Ticket events that do not invite a reply into the ticket's conversation.
 _NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited"})
 # Why an address that may not be a member hears of an account event (the footer).
 _ACCOUNT_FOOTER = {
     "user.invited": "You receive this because someone invited this address.",
-    "user.added": "You receive this because an administrator added this address.",
     "signup.requested": "You receive this because someone signed up with this address.",
 }
 
@@ -188,39 +187,26 @@ def _link(label: str, url: object) -> tuple[str, str] | None:
     return (label, text) if text.startswith(("https://", "http://")) else None
 
 
-def _account_copy(facts: Facts) -> Copy:
-    """Sign-up confirmation and membership news: mail to an address, not to a ticket."""
+def _signup_copy(facts: Facts) -> Copy:
+    """The sign-up confirmation: mail to an address that may have no account yet."""
     p = facts.payload
-    if facts.event_type == "signup.requested":
-        org = p.get("organization")
-        org = org if isinstance(org, dict) else {}
-        name = one_line(str(org.get("name") or "your organisation"))
-        intro = f"Confirm this address to create {name} on Servicedesk and sign in as its admin."
-        if p.get("existing_account"):
-            intro = (
-                f"This address already has a Servicedesk account. Confirm to add {name} to it"
-                " and sign in as its admin; your password stays as it is (the password given"
-                " at sign-up is not used)."
-            )
-        return Copy(
-            "Confirm your new organisation",
-            intro,
-            link=_link("Confirm and sign in", p.get("confirm_url")),
-            extra=(
-                f"The link expires at {p.get('expires_at')}.",
-                "If you did not sign up, ignore this e-mail: nothing is created without it.",
-            ),
+    org = p.get("organization")
+    org = org if isinstance(org, dict) else {}
+    name = one_line(str(org.get("name") or "your organisation"))
+    intro = f"Confirm this address to create {name} on Servicedesk and sign in as its admin."
+    if p.get("existing_account"):
+        intro = (
+            f"This address already has a Servicedesk account. Confirm to add {name} to it"
+            " and sign in as its admin; your password stays as it is (the password given"
+            " at sign-up is not used)."
         )
-    tenant = p.get("tenant")
-    tenant = tenant if isinstance(tenant, dict) else {}
     return Copy(
-        f"You were added to {one_line(str(tenant.get('name') or facts.branding.tenant_name))}",
-        f"{facts.actor_name or 'An administrator'} added this address to"
-        f" {facts.branding.tenant_name} on Servicedesk as {_words(p.get('role')) or 'a member'}.",
-        link=_link("Sign in", p.get("login_url")),
+        "Confirm your new organisation",
+        intro,
+        link=_link("Confirm and sign in", p.get("confirm_url")),
         extra=(
-            "If you already had a Servicedesk account, sign in with your own password;"
-            " otherwise your administrator gives you your first one.",
+            f"The link expires at {p.get('expires_at')}.",
+            "If you did not sign up, ignore this e-mail: nothing is created without it.",
         ),
     )
 
@@ -280,8 +266,8 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 " invitation in Servicedesk.",
                 link=("Open your invitations", f"{facts.web_origin}/ticket-invitations"),
             )
-        case "signup.requested" | "user.added":
-            return _account_copy(facts)
+        case "signup.requested":
+            return _signup_copy(facts)
         case "user.invited":
             url = str(p.get("accept_url") or "")
             return Copy(

@@ -47,7 +47,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "comment.": ("email", "webhook", "realtime"),
     "sla.": ("email", "webhook", "realtime"),
     "user.invited": ("email",),
-    "user.added": ("email",),
     "signup.requested": ("email",),
     "webhook.disabled": ("email",),
     "email.bounced": ("webhook",),
