@@ -26,8 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations scripts/export_openapi.py scripts/e2e_stack.py scripts/deploy_web.py $(wildcard bench stacks app.py)
 
+# pytest-xdist: each worker has its own embedded PostgreSQL and template database.
+PYTEST_WORKERS ?= 2
+
 test: lint typecheck synth web-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
