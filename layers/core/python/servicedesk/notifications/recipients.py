@@ -136,9 +136,11 @@ def _participants(session: Session, ticket: Ticket, *, staff_only: bool) -> list
     )
 
 
-def _managers(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
-    """The tenant's managers; its admins when it has none, so an escalation is not lost."""
-    for roles in (["manager"], ["admin"]):
+def _first_with_members(
+    session: Session, tenant_id: uuid.UUID, *role_sets: list[str]
+) -> list[uuid.UUID]:
+    """The active members of the first role set that has any, oldest first."""
+    for roles in role_sets:
         found = _ids(
             session,
             "SELECT user_id FROM memberships WHERE tenant_id = :t AND active"
@@ -149,6 +151,11 @@ def _managers(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
         if found:
             return found
     return []
+
+
+def _managers(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The tenant's managers; its admins when it has none, so an escalation is not lost."""
+    return _first_with_members(session, tenant_id, ["manager"], ["admin"])
 
 
 def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
@@ -160,17 +167,7 @@ def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
     team = _team(session, load(session, tenant_id).triage_team_id)
     if team:
         return team
-    for roles in (["agent", "manager"], ["admin"]):
-        found = _ids(
-            session,
-            "SELECT user_id FROM memberships WHERE tenant_id = :t AND active"
-            " AND role = ANY(:roles) ORDER BY created_at",
-            t=tenant_id,
-            roles=roles,
-        )
-        if found:
-            return found
-    return []
+    return _first_with_members(session, tenant_id, ["agent", "manager"], ["admin"])
 
 
 def _assignee_else_team(
