@@ -13,11 +13,21 @@ from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.sla.evaluator import run
 
 logger = get_logger()
+# Stop publishing this long before the Lambda timeout: the remaining tenants are still
+# evaluated and committed, and the outbox sweeper sends their events.
+PUBLISH_MARGIN_SECONDS = 20.0
+
+
+def _publish_budget(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):  # the local scheduler's context has no clock
+        return None
+    return max(0.0, int(remaining()) / 1000 - PUBLISH_MARGIN_SECONDS)
 
 
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    report = run(datetime.now(UTC))
+    report = run(datetime.now(UTC), publish_budget_seconds=_publish_budget(context))
     result = {
         "scheduled_for": event.get("time"),
         "tenants": report.tenants,

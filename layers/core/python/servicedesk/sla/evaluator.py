@@ -7,6 +7,11 @@ others. The crossing is found by set-based SQL over rows whose precomputed
 harmless: only the run that inserts a crossing acts on it. The same statement writes the
 crossing's outbox event and timeline entry, so a tenant costs a few round trips however
 many of its targets cross; only escalation rules run per crossing.
+
+Once a tenant's transaction has committed, the events it wrote (crossings and
+escalations) are published at once through the path a request uses
+(`publisher.publish_committed`), so a breach reaches the consumers within seconds; the
+outbox sweeper remains the safety net for a crash or an SQS failure in between.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform.db import get_engine, set_tenant, transaction
 from servicedesk.platform.logging import get_logger
+from servicedesk.platform.publisher import publish_committed
 from servicedesk.sla.models import Policy
 
 # Tenants evaluated at once, each on its own connection and in its own transaction: the
@@ -64,16 +70,18 @@ CROSS = text(
     ),
     -- What the crossing announces, written in the same statement as the crossing itself
     -- (one row each in the outbox and on the timeline, in the order the thresholds fell).
+    -- The event id is chosen here (a CTE read three times is evaluated once) so that the
+    -- run can publish the events it wrote once the tenant's transaction has committed.
     announced AS (
-        SELECT r.*,
+        SELECT r.*, gen_random_uuid() AS event_id,
                CASE WHEN r.kind = 'breached' THEN 'sla.breached' ELSE 'sla.warning' END AS event,
                jsonb_build_object('ticket_id', r.ticket_id, 'target', r.target, 'kind', r.kind,
                                   'crossed_at', r.crossed_at, 'policy_id', r.policy_id) AS payload
         FROM recorded r
     ),
     outboxed AS (
-        INSERT INTO outbox (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-        SELECT :tenant, event, 'ticket', ticket_id::text, payload FROM announced
+        INSERT INTO outbox (id, tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        SELECT event_id, :tenant, event, 'ticket', ticket_id::text, payload FROM announced
         ORDER BY crossed_at
     ),
     timeline AS (
@@ -82,9 +90,10 @@ CROSS = text(
         ORDER BY crossed_at
     )
     -- Only crossings under a policy with escalation rules need more work in Python.
-    SELECT r.*, coalesce(p.escalations <> '[]'::jsonb, false) AS escalates
-    FROM recorded r LEFT JOIN sla_policies p ON p.id = r.policy_id
-    ORDER BY r.crossed_at
+    SELECT a.ticket_id, a.target, a.cycle, a.kind, a.policy_id, a.crossed_at, a.event_id,
+           coalesce(p.escalations <> '[]'::jsonb, false) AS escalates
+    FROM announced a LEFT JOIN sla_policies p ON p.id = a.policy_id
+    ORDER BY a.crossed_at
     """
 )
 
@@ -119,6 +128,9 @@ def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> li
     then run the escalation rules of the policies that have any."""
     set_tenant(session, tenant_id=tenant_id, user_id=None)
     rows = session.execute(CROSS, {"tenant": tenant_id, "now": now}).all()
+    # Remembered like outbox.emit's (escalation events are added there): published after
+    # the commit.
+    session.info.setdefault("outbox_ids", []).extend(r.event_id for r in rows)
     crossings = []
     policies: dict[uuid.UUID, Policy | None] = {}
     for r in rows:
@@ -136,8 +148,13 @@ def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> li
     return crossings
 
 
-def _evaluate(engine: Engine, tenant_id: uuid.UUID, now: datetime) -> tuple[int | None, float]:
-    """One tenant in its own transaction: (crossings, or None if it failed; seconds)."""
+def _evaluate(
+    engine: Engine, tenant_id: uuid.UUID, now: datetime, publish_until: float | None
+) -> tuple[int | None, float]:
+    """One tenant in its own transaction, then its events published as a request's are
+    (`publisher.publish_committed`: a failed publish leaves them to the sweeper), unless
+    the pass is past `publish_until` (monotonic): (crossings, or None if it failed; seconds).
+    """
     started = time.perf_counter()
     try:
         with transaction(engine) as session:
@@ -145,17 +162,34 @@ def _evaluate(engine: Engine, tenant_id: uuid.UUID, now: datetime) -> tuple[int 
     except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
         get_logger().exception("sla evaluation failed", extra={"tenant_id": str(tenant_id)})
         return None, time.perf_counter() - started
+    emitted = session.info.get("outbox_ids")
+    # After the commit, never before: a rolled-back tenant publishes nothing. Past the
+    # deadline the sends are left to the sweeper, so that a burst of crossings cannot keep
+    # the pass from evaluating every tenant within its invocation.
+    if emitted and (publish_until is None or time.monotonic() < publish_until):
+        publish_committed(tenant_id, list(emitted), engine=engine)
     return found, time.perf_counter() - started
 
 
-def run(now: datetime, *, engine: Engine | None = None, workers: int = WORKERS) -> RunReport:
-    """One evaluator pass over every tenant with work due."""
+def run(
+    now: datetime,
+    *,
+    engine: Engine | None = None,
+    workers: int = WORKERS,
+    publish_budget_seconds: float | None = None,
+) -> RunReport:
+    """One evaluator pass over every tenant with work due. Each tenant's events are
+    published after its commit while `publish_budget_seconds` (from the start of the pass;
+    None: no limit) lasts; the sweeper sends the rest."""
+    publish_until = (
+        None if publish_budget_seconds is None else time.monotonic() + publish_budget_seconds
+    )
     engine = engine or get_engine()
     report = RunReport()
     with transaction(engine) as session:
         due = tenants_due(session, now)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = pool.map(lambda tenant: _evaluate(engine, tenant, now), due)
+        results = pool.map(lambda tenant: _evaluate(engine, tenant, now, publish_until), due)
         for tenant_id, (found, seconds) in zip(due, results, strict=True):
             report.tenant_seconds.append(seconds)
             if found is None:
