@@ -548,6 +548,75 @@ def test_user_invitation_is_mailed_to_the_address_only(client, org, wiring):
     assert _inbox(client, org.admin) == []
 
 
+def _add(client: Any, org: TenantFixture, email: str, name: str) -> Any:
+    return client.post(
+        "/v1/users",
+        headers=org.admin.headers,
+        json={"email": email, "name": name, "role": "agent", "password": PASSWORD},
+    )
+
+
+def _shape(mail: EmailMessage, name: str) -> tuple[Any, ...]:
+    """A mail with the recipient's own name and the per-message headers taken out."""
+    plain, html = _parts(mail)
+    per_message = {"To", "Date", "Message-ID", "Content-Type"}  # the last: its boundary
+    return (
+        mail["Subject"],
+        mail.get_content_type(),
+        sorted((k, str(v)) for k, v in mail.items() if k not in per_message),
+        plain.replace(f"Hello {name},", "Hello NAME,"),
+        html.replace(f"Hello {name},", "Hello NAME,"),
+    )
+
+
+def test_everyone_added_through_the_api_is_told_in_the_same_words(client, org, wiring):
+    """A new address and one that has an account elsewhere: the admin's answers are alike,
+    and each person gets one `user.added` mail, the same but for their name."""
+    person = make_tenant(client, roles=("agent",)).members["agent"]  # named "Agent" there
+    wiring.drain()  # the other tenant's own mail, out of the way
+    before = {str(m["Message-ID"]) for m in wiring.mails(person.email, "user.added")}
+    newcomer = f"newcomer-{uuid.uuid4().hex[:6]}@elsewhere.example"
+
+    known, unknown = _add(client, org, person.email, "Ignored"), _add(client, org, newcomer, "Neo")
+    assert known.status_code == unknown.status_code == 201, (known.text, unknown.text)
+    volatile = {"id", "email", "name", "created_at"}
+    assert {k: v for k, v in known.json().items() if k not in volatile} == {
+        k: v for k, v in unknown.json().items() if k not in volatile
+    }
+    assert known.headers.keys() == unknown.headers.keys()
+    wiring.drain()
+
+    (to_known,) = [
+        m for m in wiring.mails(person.email, "user.added") if str(m["Message-ID"]) not in before
+    ]
+    (to_new,) = wiring.mails(newcomer, "user.added")
+    assert _shape(to_known, "Agent") == _shape(to_new, "Neo")
+    assert to_known["Subject"] == f"You were added to Org {org.slug}"
+    plain, html = _parts(to_new)
+    assert "Admin added you to Org " in plain and "as an agent." in plain
+    assert "Sign in: http://" in plain and "/login" in plain and "/login" in html
+    assert f"choose {org.slug}" in plain
+    # Account mail: nothing to unsubscribe from, no reply into a ticket, no inbox entry.
+    assert to_new["List-Unsubscribe"] is None and to_new["Reply-To"] is None
+    assert "unsubscribe" not in plain.lower() and "/settings/notifications" not in plain
+    for email in (person.email, newcomer):
+        token = login(client, email, PASSWORD, org.slug).json()["access_token"]
+        assert _inbox(client, Actor(email, "", org.tenant_id, org.slug, "agent", token)) == []
+
+
+def test_a_refused_or_replayed_add_mails_nobody(client, org, wiring):
+    email = f"once-{uuid.uuid4().hex[:6]}@elsewhere.example"
+    key = {"Idempotency-Key": f"add-{uuid.uuid4().hex}"}
+    body = {"email": email, "name": "Once", "role": "requester", "password": PASSWORD}
+    for _ in range(2):  # the second is a replay
+        sent = client.post("/v1/users", headers={**org.admin.headers, **key}, json=body)
+        assert sent.status_code == 201, sent.text
+    again = client.post("/v1/users", headers=org.admin.headers, json=body)
+    assert again.status_code == 409, again.text  # already a member: rolled back
+    wiring.drain()
+    assert len(wiring.mails(email, "user.added")) == 1
+
+
 def test_without_the_mail_catcher_mail_goes_out_through_ses(
     client, org, wiring, monkeypatch, aws_endpoint
 ):

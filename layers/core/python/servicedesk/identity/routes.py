@@ -298,7 +298,7 @@ def create_user(
     replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=fingerprint)
     if replay is not None:
         return replay
-    created = UserPublic.model_validate(users.create_user(ctx, data=body))
+    created = UserPublic.model_validate(users.create_user(ctx, data=body, settings=get_settings()))
     idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
     return created
 

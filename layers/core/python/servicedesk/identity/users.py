@@ -75,7 +75,7 @@ def get_user(ctx: RequestContext, *, user_id: uuid.UUID) -> Row[Any]:
     return row
 
 
-def create_user(ctx: RequestContext, *, data: UserCreate) -> Row[Any]:
+def create_user(ctx: RequestContext, *, data: UserCreate, settings: Settings) -> Row[Any]:
     """A member with an initial password; the answer never tells whether the address
     already had an account elsewhere.
 
@@ -83,7 +83,7 @@ def create_user(ctx: RequestContext, *, data: UserCreate) -> Row[Any]:
     known customer: their identity is theirs, so the given name and password are ignored
     (never replacing theirs). The password is hashed in both cases, and the audit row is
     the same, so that neither the time taken nor what the tenant can observe tells the two
-    apart.
+    apart. Either way the person is told by e-mail (`user.added`, the same words for both).
     """
     check_password_policy(data.password, email=data.email)
     password_hash = passwords.hash_password(data.password)
@@ -102,6 +102,22 @@ def create_user(ctx: RequestContext, *, data: UserCreate) -> Row[Any]:
             raise Conflict("already a member", errors=[field_error("email", "already a member")])
     ctx.session.add(Membership(tenant_id=ctx.tenant_id, user_id=user_id, role=data.role.value))
     ctx.session.flush()
+    tenant = ctx.session.get(Tenant, ctx.tenant_id)
+    assert tenant is not None
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type="user.added",
+        aggregate_type="user",
+        aggregate_id=user_id,
+        payload={
+            "user_id": user_id,
+            "actor_id": ctx.user_id,
+            "role": data.role.value,
+            "tenant": {"slug": tenant.slug, "name": tenant.name},
+            "login_url": f"{settings.web_origin.rstrip('/')}/login",
+        },
+    )
     audit.record(
         ctx,
         action="user.created",

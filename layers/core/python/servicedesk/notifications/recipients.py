@@ -37,7 +37,7 @@ class Audience(enum.StrEnum):
     ASSIGNEE_ELSE_TEAM = "assignee_else_team"
     NEW_ASSIGNEE_ELSE_TEAM = "new_assignee_else_team"  # as the event's payload names them
     ESCALATION = "escalation"  # sla.escalation: payload audience assignee|team|managers
-    INVITEE = "invitee"  # payload user_id
+    INVITEE = "invitee"  # payload user_id: the invited participant, or the member added
     ADDRESS = "address"  # payload "to": an e-mail address, no membership
 
 
@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
     "sla.breached": Rule(always=(A.ASSIGNEE_ELSE_TEAM,), staff_only=True),
     "sla.escalation": Rule(always=(A.ESCALATION,), staff_only=True),
     "user.invited": Rule(always=(A.ADDRESS,), in_app=False),
+    # POST /v1/users: the person added (new or already known elsewhere), by mail only.
+    "user.added": Rule(always=(A.INVITEE,), in_app=False),
     "signup.requested": Rule(always=(A.ADDRESS,), in_app=False),
 }
 

@@ -33,14 +33,16 @@ SUMMARY_CHARS = 280
 # Only for dev and test, where the reply token protects nothing; elsewhere the setting is
 # required for a Reply-To address (without it the mail goes out without one).
 _DEV_TOKEN_KEY = b"servicedesk-dev-reply-token-key"
-# Events whose mail a member can switch off, so it carries List-Unsubscribe.
-_NO_UNSUBSCRIBE = frozenset({"user.invited", "signup.requested"})
+# Account mail: nobody can switch it off, so it carries no List-Unsubscribe or settings
+# link (every other event's mail does).
+_NO_UNSUBSCRIBE = frozenset({"user.invited", "user.added", "signup.requested"})
 # Ticket events that do not invite a reply into the ticket's conversation.
 _NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited"})
 # Why an address that may not be a member hears of an account event (the footer).
 _ACCOUNT_FOOTER = {
     "user.invited": "You receive this because someone invited this address.",
     "signup.requested": "You receive this because someone signed up with this address.",
+    "user.added": "You receive this because an admin added this address to an organisation.",
 }
 
 
@@ -211,6 +213,52 @@ def _signup_copy(facts: Facts) -> Copy:
     )
 
 
+def _account_copy(facts: Facts) -> Copy:
+    """Mail about an account rather than a ticket (no unsubscribe: `_NO_UNSUBSCRIBE`)."""
+    if facts.event_type == "signup.requested":
+        return _signup_copy(facts)
+    if facts.event_type == "user.invited":
+        return _invited_copy(facts)
+    return _added_copy(facts)
+
+
+def _invited_copy(facts: Facts) -> Copy:
+    p = facts.payload
+    return Copy(
+        f"You are invited to {facts.branding.display_name}",
+        f"You have been invited to join {facts.branding.tenant_name} on Servicedesk"
+        f" as {_words(p.get('role')) or 'a member'}.",
+        link=_link("Accept the invitation", p.get("accept_url")),
+        extra=(
+            f"The invitation expires at {p.get('expires_at')}.",
+            "If you did not expect it, ignore this e-mail.",
+        ),
+    )
+
+
+def _added_copy(facts: Facts) -> Copy:
+    """`user.added`: an admin added this person (POST /v1/users). The same words whether the
+    address was new (the admin chose the first password) or already had an account (its own
+    password is kept), so that nothing about the account depends on what the admin knew."""
+    p, actor = facts.payload, facts.actor_name or "An admin"
+    role = _words(p.get("role")) or "member"
+    article = "an" if role[:1] in "aeiou" else "a"
+    tenant = p.get("tenant")
+    slug = one_line(str(tenant.get("slug") or "")) if isinstance(tenant, dict) else ""
+    choose = f" If you are asked which organisation, choose {slug}." if slug else ""
+    return Copy(
+        f"You were added to {facts.branding.display_name}",
+        f"{actor} added you to {facts.branding.tenant_name} on Servicedesk as {article} {role}.",
+        link=_link("Sign in", p.get("login_url") or f"{facts.web_origin}/login"),
+        extra=(
+            f"Sign in with this e-mail address.{choose}",
+            "If you already use Servicedesk with this address, your password stays as it is;"
+            f" if not, {actor} can tell you the password they chose for you.",
+            f"If you did not expect this, tell {actor} or ignore this e-mail.",
+        ),
+    )
+
+
 def _received_copy(facts: Facts, recipient: Recipient) -> Copy:
     """The requester's acknowledgement: they opened it, or someone did for them."""
     ticket = facts.subject.ticket
@@ -266,22 +314,8 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 " invitation in Servicedesk.",
                 link=("Open your invitations", f"{facts.web_origin}/ticket-invitations"),
             )
-        case "signup.requested":
-            return _signup_copy(facts)
-        case "user.invited":
-            url = str(p.get("accept_url") or "")
-            return Copy(
-                f"You are invited to {facts.branding.display_name}",
-                f"You have been invited to join {facts.branding.tenant_name} on Servicedesk"
-                f" as {_words(p.get('role')) or 'a member'}.",
-                link=("Accept the invitation", url)
-                if url.startswith(("https://", "http://"))
-                else None,
-                extra=(
-                    f"The invitation expires at {p.get('expires_at')}.",
-                    "If you did not expect it, ignore this e-mail.",
-                ),
-            )
+        case "signup.requested" | "user.invited" | "user.added":
+            return _account_copy(facts)
         case _:
             return _sla_copy(facts)
 

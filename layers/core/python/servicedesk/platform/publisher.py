@@ -47,6 +47,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "comment.": ("email", "webhook", "realtime"),
     "sla.": ("email", "webhook", "realtime"),
     "user.invited": ("email",),
+    "user.added": ("email",),  # "you were added to <organisation>": account mail
     "signup.requested": ("email",),
     "webhook.disabled": ("email",),
     "email.bounced": ("webhook",),
