@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from servicedesk.platform.jobs import time_budget
 from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.platform.publisher import sweep
 
@@ -13,15 +14,8 @@ logger = get_logger()
 MARGIN_SECONDS = 10.0
 
 
-def _budget(context: Any) -> float | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if not callable(remaining):  # the local scheduler's context has no clock
-        return None
-    return max(0.0, int(remaining()) / 1000 - MARGIN_SECONDS)
-
-
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    published = sweep(budget_seconds=_budget(context))
+    published = sweep(budget_seconds=time_budget(context, margin_seconds=MARGIN_SECONDS))
     logger.info("outbox sweep", extra={"published": published, "scheduled_for": event.get("time")})
     return {"published": published}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from servicedesk.platform.jobs import time_budget
 from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.sla.evaluator import run
 
@@ -18,16 +19,12 @@ logger = get_logger()
 PUBLISH_MARGIN_SECONDS = 20.0
 
 
-def _publish_budget(context: Any) -> float | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if not callable(remaining):  # the local scheduler's context has no clock
-        return None
-    return max(0.0, int(remaining()) / 1000 - PUBLISH_MARGIN_SECONDS)
-
-
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    report = run(datetime.now(UTC), publish_budget_seconds=_publish_budget(context))
+    report = run(
+        datetime.now(UTC),
+        publish_budget_seconds=time_budget(context, margin_seconds=PUBLISH_MARGIN_SECONDS),
+    )
     result = {
         "scheduled_for": event.get("time"),
         "tenants": report.tenants,
