@@ -348,7 +348,7 @@ def _depends_on(dependant, call) -> bool:
 
 def _password_routes(app) -> set[tuple[str, str]]:
     """Routes whose handler can check a password: those given the PasswordCheck gate."""
-    from servicedesk.identity.throttle import password_gate
+    from servicedesk.identity.routes import password_gate
     from servicedesk.platform.app import api_routes
 
     return {

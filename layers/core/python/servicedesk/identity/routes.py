@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Query, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicedesk.identity import service, sessions, signup, users
@@ -28,7 +28,7 @@ from servicedesk.identity.schemas import (
     UserUpdate,
 )
 from servicedesk.identity.sessions import IssuedTokens
-from servicedesk.identity.throttle import PasswordCheck
+from servicedesk.identity.throttle import PasswordGate
 from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
@@ -39,6 +39,14 @@ from servicedesk.platform.tokens import get_keyset
 from servicedesk.platform.versioning import IfMatch, parse_if_match
 
 router = APIRouter(prefix="/v1")
+
+
+def password_gate(request: Request) -> PasswordGate:
+    """The login's lockout for this client: every route that checks a password takes it."""
+    return PasswordGate(client_ip=client_ip(request), settings=get_settings())
+
+
+PasswordCheck = Annotated[PasswordGate, Depends(password_gate)]
 
 REFRESH_COOKIE = "sd_refresh"
 COOKIE_PATH = "/v1/auth"

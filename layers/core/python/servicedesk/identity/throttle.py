@@ -2,7 +2,8 @@
 
 `PasswordGate.check` is the only way a route checks a password (login, accepting an
 invitation into an existing account, whatever comes next): a route gets the gate by
-declaring the `PasswordCheck` dependency, which is also how a test finds every such route.
+declaring the `PasswordCheck` dependency (identity/routes.py), which is also how a test
+finds every such route.
 Failures inside the window back off exponentially once the limit is reached; a success
 resets the account's count (not the address's, or one valid account would reset a
 password-spraying attacker's address).
@@ -13,15 +14,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.identity import passwords
-from servicedesk.platform.config import Settings, get_settings
-from servicedesk.platform.context import client_ip
+from servicedesk.platform.config import Settings
 from servicedesk.platform.errors import ProblemError, TooManyRequests
 
 
@@ -118,10 +116,3 @@ class PasswordGate:
         verified = passwords.verify_password(password_hash, password)
         record(session, email=email, address=self.client_ip, succeeded=verified)
         return verified
-
-
-def password_gate(request: Request) -> PasswordGate:
-    return PasswordGate(client_ip=client_ip(request), settings=get_settings())
-
-
-PasswordCheck = Annotated[PasswordGate, Depends(password_gate)]
