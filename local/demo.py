@@ -328,9 +328,12 @@ class Simulator:
         }
         return values.get(category, {})
 
-    def open_ticket(self, number: str, created: datetime, *, fate: str) -> Story:
+    def open_ticket(
+        self, number: str, created: datetime, *, fate: str, category: str | None = None
+    ) -> Story:
         rng, desk = self.rng, self.desk
-        category = rng.choice(list(content.CATEGORIES))
+        drawn = rng.choice(list(content.CATEGORIES))
+        category = category or drawn
         description, team_name, schema, titles = content.CATEGORIES[category]
         title, body = rng.choice(titles)
         fields = self.custom_fields(category)
@@ -618,23 +621,30 @@ def seed_tenant(
     rng = random.Random(f"servicedesk-demo-{slug}")
     sim = Simulator(session, desk, rng, now)
     start = CALENDARS[slug][2]
-    plans = []
+    plans: list[tuple[datetime, str, str | None]] = []
     for _ in range(TICKETS_PER_TENANT):
         age = HISTORY_DAYS * rng.random() ** 1.3  # a little busier lately: a trend to show
         created = _filing_time(rng, now, age, start)
-        plans.append((created, _fate(rng, (now - created).total_seconds() / 86400)))
+        plans.append((created, _fate(rng, (now - created).total_seconds() / 86400), None))
     # SLA states that hold whatever the hour: critical tickets (24x7 policy) filed recently
-    # enough to be at risk now, and one already breached.
-    plans += [(now - timedelta(minutes=m), "critical") for m in (200, 215, 420)]
-    plans.append((now - timedelta(minutes=24), "critical_new"))
+    # enough to be at risk now, and one already breached. Their categories are fixed, not
+    # drawn: how many draws the history above takes depends on the hour, and a drawn team
+    # could leave an agent's "at risk" queue empty. Hardware and Network & Access put one
+    # at-risk ticket in each agent's teams.
+    plans += [
+        (now - timedelta(minutes=200), "critical", "Hardware problem"),
+        (now - timedelta(minutes=215), "critical", "Network / VPN"),
+        (now - timedelta(minutes=420), "critical", "General question"),
+        (now - timedelta(minutes=24), "critical_new", "Software issue"),
+    ]
     plans.sort(key=lambda p: p[0])
     prefix = sim.settings.number_prefix
     counters: dict[int, int] = {}
     stories = []
-    for created, fate in plans:
+    for created, fate, category in plans:
         counters[created.year] = counters.get(created.year, 0) + 1
         number = f"{prefix}-{created.year}-{counters[created.year]:06d}"
-        story = sim.open_ticket(number, created, fate=fate)
+        story = sim.open_ticket(number, created, fate=fate, category=category)
         sim.live(story, fate)
         sim.cross(story, now)
         stories.append(story)

@@ -95,6 +95,9 @@ def test_every_agent_queue_and_state_has_tickets(seeded, client):
     queues["team"] = {"team_id": team_ids[0], "status": ACTIVE}
     for name, query in queues.items():
         assert _items(client, agent, **query), f"the {name} queue of {me['user']['email']} is empty"
+    # Both agents' teams hold a ticket at risk whatever the hour the demo was seeded.
+    other = _token(client, "agent2@acme.example")
+    assert _items(client, other, sla="at_risk", status=ACTIVE), "agent2 has nothing at risk"
     manager = _token(client, "manager@acme.example")
     for status in ("new", "open", "in_progress", "pending", "resolved", "closed", "cancelled"):
         assert _items(client, manager, status=[status]), f"no {status} ticket"
