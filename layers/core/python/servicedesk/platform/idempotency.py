@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, ValidationProblem, field_error
+from servicedesk.platform.tenancy import RequestContext
 
 IdempotencyKey = Annotated[
     str | None,

@@ -26,9 +26,9 @@ from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
 
 if TYPE_CHECKING:
-    # Imported where used: $disconnect needs neither FastAPI (platform.context) nor the
-    # tickets domain nor the token verifier (DESIGN invariant 14).
-    from servicedesk.platform.context import RequestContext
+    # Imported where used: $disconnect needs neither the principal lookup (platform.tenancy)
+    # nor the tickets domain nor the token verifier (DESIGN invariant 14).
+    from servicedesk.platform.tenancy import RequestContext
     from servicedesk.platform.tokens import Claims
 
 TYPING_TYPE = "realtime.typing"
@@ -74,14 +74,14 @@ def ticket_channel(ticket_id: uuid.UUID | str) -> str:
 
 def connect(session: Session, *, connection_id: str, claims: Claims, now: datetime) -> Registered:
     """Register a connection for verified claims; raises a ProblemError to refuse it."""
-    from servicedesk.platform.context import _resolve_principal
+    from servicedesk.platform.tenancy import resolve_principal
 
     if claims.expires_at is None:
         raise Unauthorized("the access token has no expiry")
     expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
     # Sets the tenant from what the token (and, for external tokens, provisioning) verified
     # and refuses an inactive membership, exactly as a request does.
-    tenant_id, user_id, _ = _resolve_principal(session, claims)
+    tenant_id, user_id, _ = resolve_principal(session, claims)
     set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     open_now = session.execute(
         text(
@@ -177,7 +177,7 @@ def frame_id_of(body: str) -> str | None:
 
 def attach(session: Session, *, connection_id: str, now: datetime) -> RequestContext:
     """The connection's principal, in its tenant's transaction; counts the frame."""
-    from servicedesk.platform.context import RequestContext
+    from servicedesk.platform.tenancy import RequestContext
 
     found = lookup(session, connection_id)
     if found is None:
