@@ -7,7 +7,6 @@ predicate (``tickets.visibility.visible``); what the caller may not see is ``not
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
@@ -317,13 +317,6 @@ def _typing(ctx: RequestContext, connection_id: str, frame: ClientFrame, now: da
     _enqueue_typing(ctx, connection_id, frame.ticket_id, frame.visibility, now)
 
 
-@functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
-
-
 def _enqueue_typing(
     ctx: RequestContext, connection_id: str, ticket_id: uuid.UUID, visibility: str, now: datetime
 ) -> None:
@@ -346,7 +339,7 @@ def _enqueue_typing(
         },
         "created_at": now.isoformat(),
     }
-    _sqs().send_message(
+    aws.sqs().send_message(
         QueueUrl=url,
         MessageBody=json.dumps(message),
         MessageAttributes={"type": {"DataType": "String", "StringValue": TYPING_TYPE}},
