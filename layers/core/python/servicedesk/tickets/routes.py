@@ -66,7 +66,7 @@ def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
 )
 def create_ticket(
     body: TicketCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -161,7 +161,7 @@ def transition_ticket(
     response: Response,
     if_match: IfMatch = None,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     version = body.version if body.version is not None else parse_if_match(if_match)
     return idempotency.once(
         ctx,
@@ -188,7 +188,7 @@ def assign_ticket(
     ctx: Ctx,
     response: Response,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -250,7 +250,7 @@ def add_comment(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> CommentPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -305,7 +305,7 @@ def add_participant(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> ParticipantPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -358,7 +358,7 @@ def create_ticket_invitation(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketInvitationPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -389,15 +389,19 @@ def respond_ticket_invitation(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
-    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=None)
-    if replay is not None:
-        return replay
-    invitation = TicketInvitationPublic.model_validate(
-        participants.respond(ctx, ticket_id=ticket_id, invitation_id=invitation_id, action=action)
+) -> TicketInvitationPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        None,
+        lambda: TicketInvitationPublic.model_validate(
+            participants.respond(
+                ctx, ticket_id=ticket_id, invitation_id=invitation_id, action=action
+            )
+        ),
+        status=200,
     )
-    idempotency.complete(ctx, key, status=200, body=invitation.model_dump(mode="json"))
-    return invitation
 
 
 @invitations_router.get(
@@ -431,7 +435,7 @@ def create_link(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> LinkPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -467,7 +471,7 @@ def merge_ticket(
     ctx: Ctx,
     response: Response,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,
