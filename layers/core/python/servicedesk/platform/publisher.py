@@ -125,6 +125,12 @@ def message(row: Any) -> dict[str, Any]:
     }
 
 
+def encode(row: Any) -> str:
+    """The SQS message body of an outbox row, as every consumer receives it
+    (`platform.consumer.Envelope.parse` reads it back)."""
+    return json.dumps(message(row), default=str)
+
+
 @dataclass(frozen=True)
 class _Entry:
     row_id: uuid.UUID
@@ -172,7 +178,7 @@ def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
     rows = list(rows)
     by_queue: dict[str, list[_Entry]] = defaultdict(list)
     for row in rows:
-        body = json.dumps(message(row), default=str)
+        body = encode(row)
         for channel in channels_for(row.event_type):
             if channel in urls:
                 by_queue[urls[channel]].append(_Entry(row.id, row.event_type, body))
