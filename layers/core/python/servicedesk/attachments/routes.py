@@ -27,9 +27,10 @@ from servicedesk.platform import audit, idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, check_etag
+from servicedesk.platform.versioning import check_etag
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])

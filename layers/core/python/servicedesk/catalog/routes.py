@@ -10,9 +10,10 @@ from servicedesk.catalog import service
 from servicedesk.catalog.schemas import CategoryCreate, CategoryPublic, CategoryUpdate
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["categories"])
 

@@ -33,10 +33,11 @@ from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, public, requires
 from servicedesk.platform.tokens import get_keyset
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1")
 

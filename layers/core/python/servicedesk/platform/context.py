@@ -1,38 +1,22 @@
-"""The request pipeline: principal -> one tenant transaction -> RequestContext (invariant 2)."""
+"""The request pipeline: principal -> one tenant transaction -> RequestContext (invariant 2).
+
+The FastAPI half; ``RequestContext`` and the principal lookup live in ``platform.tenancy``,
+which the non-HTTP functions import without FastAPI."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
-from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext, resolve_principal
 from servicedesk.platform.tokens import Claims, InvalidToken, verify_token
-
-
-@dataclass
-class RequestContext:
-    """What a service needs to know about the request; passed explicitly, never global."""
-
-    session: Session
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID
-    role: Role
-    request_id: str | None = None
-    client_ip: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role.is_staff
 
 
 def request_id(request: Request) -> str | None:
@@ -85,28 +69,11 @@ def authenticate(request: Request) -> Claims:
         raise Unauthorized("invalid or expired access token", header="Authorization") from exc
 
 
-def _resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid.UUID, Role]:
-    if claims.kind == "external":
-        from servicedesk.identity.provisioning import provision_external
-
-        return provision_external(session, claims)
-    tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
-    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
-    # The role is read per request, so a demotion or deactivation takes effect at once.
-    row = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": tenant_id, "u": user_id},
-    ).one_or_none()
-    if row is None or not row.active:
-        raise Unauthorized("this account is not active in the tenant", header="Authorization")
-    return tenant_id, user_id, Role(row.role)
-
-
 def tenant_context(
     request: Request, claims: Annotated[Claims, Depends(authenticate)]
 ) -> Iterator[RequestContext]:
     with db.transaction() as session:
-        tenant_id, user_id, role = _resolve_principal(session, claims)
+        tenant_id, user_id, role = resolve_principal(session, claims)
         ctx = RequestContext(
             session=session,
             tenant_id=tenant_id,

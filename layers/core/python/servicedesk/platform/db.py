@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import QueuePool
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
 from servicedesk.platform.errors import ServiceUnavailable
 
@@ -94,13 +95,12 @@ def make_engine(
 
 def use_iam_auth(engine: Engine, *, region: str | None) -> None:
     """Give every new connection a fresh IAM auth token as its password (RDS Proxy)."""
-    import boto3
-
-    rds = boto3.client("rds", region_name=region)
 
     @event.listens_for(engine, "do_connect")
     def _token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["password"] = rds.generate_db_auth_token(
+        # The shared client: after aws.reset() (SnapStart restore) the next connection
+        # signs with the credentials of the restored environment.
+        cparams["password"] = aws.rds(region).generate_db_auth_token(
             DBHostname=cparams["host"],
             Port=int(cparams.get("port") or 5432),
             DBUsername=cparams["user"],

@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import PROBLEM_JSON, Conflict, ValidationProblem, field_error
+from servicedesk.platform.tenancy import RequestContext
 
 T = TypeVar("T", bound=BaseModel | Response)
 # What a fingerprint keeps of a redacted field: that it was there, never its value.

@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
@@ -102,13 +103,6 @@ def queue_urls(settings: Settings) -> dict[str, str]:
 
 
 @functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
-
-
-@functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix="outbox-send")
 
@@ -167,7 +161,7 @@ def batches(entries: Iterable[_Entry]) -> Iterator[list[_Entry]]:
 
 def _send_batch(url: str, batch: list[_Entry]) -> set[uuid.UUID]:
     """One SendMessageBatch call; the rows of the entries SQS did not accept."""
-    result = _sqs().send_message_batch(
+    result = aws.sqs().send_message_batch(
         QueueUrl=url, Entries=[entry.request(n) for n, entry in enumerate(batch)]
     )
     return {batch[int(failure["Id"])].row_id for failure in result.get("Failed", [])}
@@ -188,7 +182,7 @@ def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
         url, batch = calls[0]
         failed |= _outcome(batch, lambda: _send_batch(url, batch))
     elif calls:
-        _sqs()  # created once, here, before the worker threads share it
+        aws.sqs()  # created once, here, before the worker threads share it
         futures: list[tuple[list[_Entry], Future[set[uuid.UUID]]]] = [
             (batch, _pool().submit(_send_batch, url, batch)) for url, batch in calls
         ]

@@ -31,9 +31,9 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope, claim
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.realtime import fanout, push
 from servicedesk.realtime.service import TYPING_TYPE, ticket_channel, user_channel
 from servicedesk.tickets import settings as ticket_settings

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query, Request, Response
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import calendars, policies, reports
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Pause

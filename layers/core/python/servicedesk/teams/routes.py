@@ -7,10 +7,12 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from servicedesk.platform import idempotency
-from servicedesk.platform.context import Ctx, RequestContext
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.context import Ctx
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.teams import service
 from servicedesk.teams.schemas import (
     TeamCreate,

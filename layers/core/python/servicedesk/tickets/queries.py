@@ -26,7 +26,6 @@ from sqlalchemy import (
     select,
 )
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import (
     DECIMAL,
@@ -37,6 +36,7 @@ from servicedesk.platform.pagination import (
     Keyset,
     paginate,
 )
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla.models import SlaTarget
 from servicedesk.tickets import timeline
 from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent

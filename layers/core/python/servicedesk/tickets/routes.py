@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from servicedesk.platform import audit, idempotency
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, check_etag, parse_if_match
+from servicedesk.platform.versioning import check_etag, parse_if_match
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (

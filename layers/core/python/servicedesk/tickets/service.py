@@ -10,7 +10,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update
 
 from servicedesk.platform import outbox
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -19,6 +18,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla import policies as sla_policies
 from servicedesk.sla.engine import Clock

@@ -22,8 +22,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from servicedesk.platform import audit
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Ticket, TicketEvent
 from servicedesk.tickets.settings import TicketSettings
 from servicedesk.tickets.visibility import visible, visible_comments

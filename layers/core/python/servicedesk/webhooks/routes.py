@@ -12,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, public, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
     DeliveryPublic,
