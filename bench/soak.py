@@ -26,6 +26,7 @@ minute: the machine is shared, so compare figures of the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -82,7 +83,7 @@ def _p95(values: list[float]) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 # --- the runtime --------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def start(data: Path) -> Runtime:
     log = data.parent / "dev.log"
     started = time.monotonic()
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        process = subprocess.Popen(
             [sys.executable, "-m", "local.dev"],
             cwd=ROOT,
             env=env,
@@ -185,10 +186,8 @@ def rss_mb(runtime: Runtime) -> dict[str, float]:
     for role, procs in processes(runtime).items():
         total = 0
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
-            except psutil.Error:
-                pass
         result[role] = total / 2**20
     return result
 

@@ -144,7 +144,7 @@ def _install_attributes(queue_cls: Any, backend_cls: Any) -> None:
 def _install_send(backend_cls: Any) -> None:
     original = backend_cls.send_message
 
-    def send_message(  # noqa: PLR0913 - moto's signature
+    def send_message(
         self: Any,
         queue_name: str,
         message_body: str,
@@ -198,6 +198,38 @@ def _install_send(backend_cls: Any) -> None:
     backend_cls.send_message = send_message
 
 
+def _take(queue: Any, count: int, visibility_timeout: int, names: list[str]) -> list[Any]:
+    """One pass from the head of a standard queue: up to ``count`` visible messages
+    received (copies, as moto returns them); those past maxReceiveCount moved to the DLQ."""
+    retention_ms = int(queue.message_retention_period) * 1000
+    redrive = queue.redrive_policy if queue.dead_letter_queue is not None else None
+    index = _index(queue)
+    result: list[Any] = []
+    to_dlq: list[Any] = []
+    now = unix_time_millis()
+    for message in list(queue._messages):
+        if now <= message.visible_at or now < message.delayed_until:
+            continue  # in flight, or delayed
+        queue.pending_messages.discard(message)  # visible again: its consumer gave up
+        if (message.sent_timestamp or 0) + retention_ms <= now:
+            continue
+        if redrive and message.approximate_receive_count >= redrive["maxReceiveCount"]:
+            to_dlq.append(message)
+            continue
+        queue.pending_messages.add(message)
+        message.mark_received(visibility_timeout=visibility_timeout)
+        index[message.receipt_handle] = message
+        copied = deepcopy(message)
+        models._filter_message_attributes(copied, names)
+        result.append(copied)
+        if len(result) >= count:
+            break
+    for message in to_dlq:
+        queue._messages.remove(message)
+        queue.dead_letter_queue.add_message(message)
+    return result
+
+
 def _install_receive(backend_cls: Any) -> None:
     original = backend_cls.receive_message
 
@@ -219,39 +251,11 @@ def _install_receive(backend_cls: Any) -> None:
                 visibility_timeout,
                 message_attribute_names,
             )
-        names = message_attribute_names or []
-        retention_ms = int(queue.message_retention_period) * 1000
-        redrive = queue.redrive_policy if queue.dead_letter_queue is not None else None
         deadline = unix_time() + wait_seconds_timeout
-        index = _index(queue)
         while True:
-            result: list[Any] = []
-            to_dlq: list[Any] = []
-            now = unix_time_millis()
-            for message in list(queue._messages):
-                if now <= message.visible_at or now < message.delayed_until:
-                    continue  # in flight, or delayed
-                queue.pending_messages.discard(message)  # visible again: its consumer gave up
-                if (message.sent_timestamp or 0) + retention_ms <= now:
-                    continue
-                if redrive and message.approximate_receive_count >= redrive["maxReceiveCount"]:
-                    to_dlq.append(message)
-                    continue
-                queue.pending_messages.add(message)
-                message.mark_received(visibility_timeout=visibility_timeout)
-                index[message.receipt_handle] = message
-                copied = deepcopy(message)
-                models._filter_message_attributes(copied, names)
-                result.append(copied)
-                if len(result) >= count:
-                    break
-            for message in to_dlq:
-                queue._messages.remove(message)
-                queue.dead_letter_queue.add_message(message)
-            if result or wait_seconds_timeout == 0:
-                return result
+            result = _take(queue, count, visibility_timeout, message_attribute_names or [])
             remaining = deadline - unix_time()
-            if remaining <= 0:
+            if result or wait_seconds_timeout == 0 or remaining <= 0:
                 return result
             with queue._messages_lock:  # add_message notifies
                 queue._messages_lock.wait(timeout=min(1.0, remaining))

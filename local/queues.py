@@ -181,7 +181,7 @@ class PollerProcess:
         ]
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
             env=os.environ.copy(),  # the queue URLs, database and settings dev.py set
