@@ -96,7 +96,7 @@ def install() -> None:
     backend_cls: Any = models.SQSBackend
 
     # Messages (and the copies a receive returns) are not kept for moto.reset().
-    models.Message.__new__ = staticmethod(_untracked_new)  # type: ignore[assignment]
+    models.Message.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
 
     queue_cls.messages = property(_visible_messages)
     queue_cls.approximate_number_of_messages = property(lambda q: _counts(q)[0])
@@ -243,7 +243,7 @@ def _install_receive(backend_cls: Any) -> None:
     ) -> list[Any]:
         queue = self.get_queue(queue_name)
         if queue.fifo_queue:
-            return original(
+            moto_result: list[Any] = original(
                 self,
                 queue_name,
                 count,
@@ -251,6 +251,7 @@ def _install_receive(backend_cls: Any) -> None:
                 visibility_timeout,
                 message_attribute_names,
             )
+            return moto_result
         deadline = unix_time() + wait_seconds_timeout
         while True:
             result = _take(queue, count, visibility_timeout, message_attribute_names or [])
