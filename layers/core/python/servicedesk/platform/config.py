@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     realtime_queue_url: str | None = None
     outbox_grace_seconds: int = Field(default=60, ge=1, le=3600)
     outbox_sweep_batch: int = Field(default=500, ge=1, le=10_000)
+    # The request's publish-after-commit handed to a bounded background worker instead of
+    # done before the response (platform.publisher.publish_after_commit). Off: AWS
+    # behaviour (a Lambda instance may freeze once it has answered). On in the local
+    # runtime (local/asgi.py), where one server process answers every request.
+    publish_in_background: bool = False
     email_sender: str = "Servicedesk <no-reply@servicedesk.local>"
     # Replies thread by a token in the Reply-To address: reply+<number>.<hmac>@<domain>.
     email_reply_domain: str | None = None

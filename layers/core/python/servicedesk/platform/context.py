@@ -91,9 +91,9 @@ def _publish(session: Session, tenant_id: uuid.UUID | None) -> None:
     """After the commit, never before: a rolled-back request publishes nothing."""
     ids = session.info.get("outbox_ids")
     if ids:
-        from servicedesk.platform.publisher import publish_committed
+        from servicedesk.platform.publisher import publish_after_commit
 
-        publish_committed(tenant_id, list(ids))
+        publish_after_commit(tenant_id, list(ids))
 
 
 def plain_transaction(request: Request) -> Iterator[Session]:
