@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
 from servicedesk.platform.roles import Role
-from servicedesk.platform.tokens import Claims, InvalidToken, verify_token
+from servicedesk.platform.tokens import Claims, InvalidToken, verify_token_async
 
 
 @dataclass
@@ -56,8 +56,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def authenticate(request: Request) -> Claims:
-    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally."""
+async def authenticate(request: Request) -> Claims:
+    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally.
+
+    ``async``: it does no blocking I/O for our own tokens (an in-memory signature check),
+    so FastAPI runs it on the event loop instead of handing it to a worker thread and back
+    (docs/benchmarks.md, "Tickets"); an external issuer's key-set fetch still runs in a
+    thread (``tokens.verify_token_async``).
+    """
     event = request.scope.get("aws.event")
     if event is not None:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
@@ -78,7 +84,7 @@ def authenticate(request: Request) -> Claims:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'", header="Authorization")
     try:
-        return verify_token(token.strip())
+        return await verify_token_async(token.strip())
     except InvalidToken as exc:
         # The reason stays in the server log; the client learns only that the token failed.
         request.state.auth_failure = str(exc)
@@ -93,13 +99,19 @@ def _resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uui
     tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
     db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     # The role is read per request, so a demotion or deactivation takes effect at once.
-    row = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": tenant_id, "u": user_id},
-    ).one_or_none()
+    # The tenant's settings come in the same statement (one round trip less per request);
+    # the domains read their part from db.TENANT_SETTINGS instead of querying tenants again.
+    row = session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id}).one_or_none()
     if row is None or not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
+    session.info[db.TENANT_SETTINGS] = row.settings if isinstance(row.settings, dict) else {}
     return tenant_id, user_id, Role(row.role)
+
+
+_PRINCIPAL = text(
+    "SELECT m.role, m.active, t.settings FROM memberships m"
+    " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
+)
 
 
 def tenant_context(
