@@ -13,6 +13,7 @@ from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.responses import json_response
 from servicedesk.platform.versioning import check_etag, parse_if_match
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
@@ -81,9 +82,11 @@ def create_ticket(
     "",
     dependencies=[requires(Role.REQUESTER)],
     summary="List and search the tickets the caller may see",
+    response_model=Page[TicketPublic],
 )
 def list_tickets(
     ctx: Ctx,
+    response: Response,
     limit: Limit = 25,
     cursor: Cursor = None,
     sort: Sort = "-created_at",
@@ -107,7 +110,7 @@ def list_tickets(
             " (at_risk); both: either",
         ),
     ] = None,
-) -> Page[TicketPublic]:
+) -> Response:
     filters = queries.TicketFilters(
         status=[s.value for s in status or []],
         priority=list(priority or []),
@@ -124,12 +127,18 @@ def list_tickets(
         sla=list(sla or []),
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=[_public(ctx, t) for t in rows], next_cursor=nxt)
+    page = Page[TicketPublic](items=[_public(ctx, t) for t in rows], next_cursor=nxt)
+    return json_response(page, response)
 
 
-@router.get("/{ticket_id}", dependencies=[requires(Role.REQUESTER)], summary="Get a ticket")
-def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> TicketPublic:
-    return _shaped(ctx, service.get_visible(ctx, ticket_id), response)
+@router.get(
+    "/{ticket_id}",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="Get a ticket",
+    response_model=TicketPublic,
+)
+def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> Response:
+    return json_response(_shaped(ctx, service.get_visible(ctx, ticket_id), response), response)
 
 
 @router.patch(

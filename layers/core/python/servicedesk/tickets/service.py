@@ -37,7 +37,7 @@ def load_settings(ctx: RequestContext) -> TicketSettings:
     cached = ctx.extra.get("ticket_settings")
     if isinstance(cached, TicketSettings):
         return cached
-    loaded = ticket_settings.load(ctx.session, ctx.tenant_id)
+    loaded = ticket_settings.from_snapshot(ctx.session, ctx.tenant_id)
     ctx.extra["ticket_settings"] = loaded
     return loaded
 
