@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium
+.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# LocalStack (local/localstack.py) in its own venv: it pins its own moto fork. Rebuilt
+# only when requirements/localstack.txt changes.
+LOCALSTACK_STAMP := .localstack/.installed
+
+$(LOCALSTACK_STAMP): requirements/localstack.txt
+	rm -rf .localstack
+	$(PYTHON) -m venv .localstack
+	.localstack/bin/python -m pip install --quiet -r requirements/localstack.txt
+	@touch $(LOCALSTACK_STAMP)
+
+localstack: $(LOCALSTACK_STAMP)
 
 dev: $(STAMP) web
 	$(PY) -m local.dev

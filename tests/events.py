@@ -65,3 +65,47 @@ def set_json_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
     set_header(event, "Content-Type", "application/json")
     set_header(event, "Content-Length", str(len(text.encode())))
     return event
+
+
+OUTBOX_COLUMNS = "id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload, created_at"
+
+
+def outbox_rows(database: Any, sql_where: str, *params: Any) -> list[Any]:
+    """Outbox rows (read as the owner) with the columns the publisher encodes, oldest first."""
+    from types import SimpleNamespace
+
+    import psycopg
+    from psycopg.rows import namedtuple_row
+
+    url = database.owner_url.set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(url, row_factory=namedtuple_row) as conn:
+        rows = conn.execute(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {sql_where} ORDER BY seq",
+            params,
+        ).fetchall()
+    return [SimpleNamespace(**row._asdict()) for row in rows]
+
+
+def sqs_sample(name: str, rows: list[Any], *, receive_count: int = 1) -> dict[str, Any]:
+    """``events/<name>.json`` (an SQS event for a consumer) with one record per outbox row,
+    each body encoded exactly as the publisher sends it (``publisher.encode``)."""
+    import hashlib
+    import uuid
+
+    from servicedesk.platform import publisher
+
+    event = load_event(name)
+    template = event["Records"][0]
+    records = []
+    for row in rows:
+        record = copy.deepcopy(template)
+        body = publisher.encode(row)
+        record["messageId"] = str(uuid.uuid4())
+        record["receiptHandle"] = f"sample-{record['messageId']}"
+        record["body"] = body
+        record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()
+        record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+        record["messageAttributes"]["type"]["stringValue"] = row.event_type
+        records.append(record)
+    event["Records"] = records
+    return event

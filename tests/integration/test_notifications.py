@@ -980,3 +980,28 @@ def test_a_configured_triage_team_narrows_the_audience(client, org, wiring):
             if "Back in triage" in m["Subject"]
         ]
         assert len(back) == expected, who.role
+
+
+def test_the_handler_answers_the_sample_sqs_event_once(client, org, wiring, database):
+    """events/sqs_email_comment_public.json, its body the real outbox row as the publisher
+    encodes it, straight into the handler (as Lambda's event source mapping)."""
+    from local.scheduler import LambdaContext
+    from tests.events import outbox_rows, sqs_sample
+
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester)
+    comment = _comment(client, agent, ticket, "Sampled reply")
+    rows = outbox_rows(
+        database,
+        "tenant_id = %s AND event_type = 'comment.public' AND payload->>'comment_id' = %s",
+        org.tenant_id,
+        comment["id"],
+    )
+    event = sqs_sample("sqs_email_comment_public", rows)
+    for _ in range(2):  # delivered twice, notified and mailed once
+        result = wiring.handler(event, LambdaContext("email_consumer"))
+        assert result == {"batchItemFailures": []}
+
+    assert [n["event_type"] for n in _inbox(client, requester)] == ["comment.public"]
+    (mail,) = wiring.mails(requester.email, "comment.public")
+    assert mail["Subject"] == f"[{ticket['number']}] New reply: Printer on fire"

@@ -1070,3 +1070,33 @@ def test_the_local_gateway_refuses_unsigned_management_calls(runtime: Runtime, o
         quiet(ws)  # nothing was delivered
         assert push.post_all({connection_id: b'{"type":"hello"}'}).sent == {connection_id}
         assert receive(ws) == {"type": "hello"}
+
+
+def test_the_consumer_pushes_the_sample_sqs_event_once(runtime: Runtime, org) -> None:
+    """events/sqs_realtime_comment_public.json, its body the real outbox row as the
+    publisher encodes it, straight into the handler (as Lambda's event source mapping)."""
+    from tests.events import outbox_rows, sqs_sample
+
+    requester = org.members["requester"]
+    ticket = create_ticket(runtime, requester)
+    runtime.deliver()
+    with runtime.socket(requester) as ws:
+        subscribe(ws, ticket["id"])
+        comment_id = comment(runtime, org.members["agent"], ticket["id"])
+        sqs = boto3.client("sqs")
+        queued = sqs.receive_message(QueueUrl=runtime.queue.url, MaxNumberOfMessages=10)
+        for message in queued.get("Messages", []):  # the handler gets the sample event instead
+            sqs.delete_message(QueueUrl=runtime.queue.url, ReceiptHandle=message["ReceiptHandle"])
+        rows = outbox_rows(
+            runtime_database(),
+            "tenant_id = %s AND event_type = 'comment.public' AND payload->>'comment_id' = %s",
+            org.tenant_id,
+            comment_id,
+        )
+        event = sqs_sample("sqs_realtime_comment_public", rows)
+        for _ in range(2):  # delivered twice, pushed once
+            result = runtime.consumer(event, LambdaContext("realtime_consumer"))
+            assert result == {"batchItemFailures": []}
+        frame = receive(ws)
+        assert (frame["event"], frame["event_id"]) == ("comment.public", str(rows[0].id))
+        quiet(ws)

@@ -693,3 +693,29 @@ def test_signing_rejects_malformed_headers():
     for header in ("", "v1=" + expected, "t=100", "t=100,t=100,v1=" + expected, "x" * 2000):
         with pytest.raises(signing.SignatureError):
             signing.verify("k", header, body, now=100)
+
+
+def test_the_consumer_answers_the_sample_sqs_event_once(
+    client, org, queue, consumer, receiver, database
+):
+    """events/sqs_webhook_ticket_created.json, its body the real outbox row as the
+    publisher encodes it, straight into the handler (as Lambda's event source mapping)."""
+    from tests.events import outbox_rows, sqs_sample
+
+    path = f"/sample/{org.slug}"
+    _hook(client, org, receiver.url(path))
+    ticket = _ticket(client, org)
+    rows = outbox_rows(
+        database,
+        "tenant_id = %s AND event_type = 'ticket.created' AND aggregate_id = %s",
+        org.tenant_id,
+        ticket["id"],
+    )
+    event = sqs_sample("sqs_webhook_ticket_created", rows)
+    for _ in range(2):  # delivered twice, posted once
+        result = consumer(event, LambdaContext("webhook_consumer"))
+        assert result == {"batchItemFailures": []}
+    _drain(queue, consumer)  # the published copy of the same event: already delivered
+
+    (posted,) = receiver.at(path)
+    assert json.loads(posted["body"])["id"] == str(rows[0].id)

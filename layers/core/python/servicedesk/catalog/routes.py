@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -40,15 +39,14 @@ def list_categories(
 )
 def create_category(
     body: CategoryCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> CategoryPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: CategoryPublic.model_validate(service.create_category(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = CategoryPublic.model_validate(service.create_category(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
 from servicedesk.platform.tenancy import RequestContext, resolve_principal
-from servicedesk.platform.tokens import Claims, InvalidToken, verify_token
+from servicedesk.platform.tokens import Claims, InvalidToken, verify_token_async
 
 
 def request_id(request: Request) -> str | None:
@@ -40,8 +40,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def authenticate(request: Request) -> Claims:
-    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally."""
+async def authenticate(request: Request) -> Claims:
+    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally.
+
+    ``async``: it does no blocking I/O for our own tokens (an in-memory signature check),
+    so FastAPI runs it on the event loop instead of handing it to a worker thread and back
+    (docs/benchmarks.md, "Tickets"); an external issuer's key-set fetch still runs in a
+    thread (``tokens.verify_token_async``).
+    """
     event = request.scope.get("aws.event")
     if event is not None:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
@@ -62,7 +68,7 @@ def authenticate(request: Request) -> Claims:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'", header="Authorization")
     try:
-        return verify_token(token.strip())
+        return await verify_token_async(token.strip())
     except InvalidToken as exc:
         # The reason stays in the server log; the client learns only that the token failed.
         request.state.auth_failure = str(exc)
@@ -91,9 +97,9 @@ def _publish(session: Session, tenant_id: uuid.UUID | None) -> None:
     """After the commit, never before: a rolled-back request publishes nothing."""
     ids = session.info.get("outbox_ids")
     if ids:
-        from servicedesk.platform.publisher import publish_committed
+        from servicedesk.platform.publisher import publish_after_commit
 
-        publish_committed(tenant_id, list(ids))
+        publish_after_commit(tenant_id, list(ids))
 
 
 def plain_transaction(request: Request) -> Iterator[Session]:

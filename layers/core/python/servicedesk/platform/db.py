@@ -20,6 +20,11 @@ from servicedesk.platform import aws
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
 from servicedesk.platform.errors import ServiceUnavailable
 
+# Session.info key: tenants.settings (a dict) as the request's principal statement read
+# it (platform.context), so a domain's settings cost no extra round trip. Absent when the
+# transaction resolved no principal that way (an external principal, a job).
+TENANT_SETTINGS = "tenant_settings"
+
 # What a client is told to wait when every pooled connection is busy.
 BUSY_RETRY_AFTER_SECONDS = 1
 
@@ -74,6 +79,7 @@ def make_engine(
     max_overflow: int = 2,
     pool_timeout: float = 2.0,
     statement_timeout_ms: int = 10_000,
+    pool_pre_ping: bool = True,
 ) -> Engine:
     return create_engine(
         url,
@@ -82,7 +88,7 @@ def make_engine(
         max_overflow=max_overflow,
         # Waiting longer for a connection only turns overload into slow 500s.
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=pool_pre_ping,
         pool_recycle=600,
         # RDS Proxy multiplexes connections: server-side prepared statements would pin them.
         connect_args={
@@ -117,6 +123,7 @@ def get_engine() -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        pool_pre_ping=settings.db_pool_pre_ping,
     )
     if settings.database_iam_auth:
         use_iam_auth(engine, region=settings.database_region)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import queue
 import threading
 import time
 import uuid
@@ -119,6 +120,12 @@ def message(row: Any) -> dict[str, Any]:
     }
 
 
+def encode(row: Any) -> str:
+    """The SQS message body of an outbox row, as every consumer receives it
+    (`platform.consumer.Envelope.parse` reads it back)."""
+    return json.dumps(message(row), default=str)
+
+
 @dataclass(frozen=True)
 class _Entry:
     row_id: uuid.UUID
@@ -166,7 +173,7 @@ def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
     rows = list(rows)
     by_queue: dict[str, list[_Entry]] = defaultdict(list)
     for row in rows:
-        body = json.dumps(message(row), default=str)
+        body = encode(row)
         for channel in channels_for(row.event_type):
             if channel in urls:
                 by_queue[urls[channel]].append(_Entry(row.id, row.event_type, body))
@@ -325,3 +332,87 @@ def sweep(
                 settle(FIRST_COMPLETED)
         settle(ALL_COMPLETED)
     return total
+
+
+# --- publish-after-commit in the background (SERVICEDESK_PUBLISH_IN_BACKGROUND) --------
+
+# Requests whose events may wait for the worker; past that a request's events are left to
+# the sweeper (after the grace period) rather than held in memory or in the request.
+BACKGROUND_CAPACITY = 5000
+# Requests' events one background round publishes together (fewer, fuller SendMessageBatch
+# calls under load).
+BACKGROUND_ROUND = 200
+
+
+class _Background:
+    """One daemon thread publishing what requests committed, in arrival order, the events
+    of many requests per round (grouped by tenant). What it has not published when the
+    process ends stays unpublished in the outbox: the sweeper sends it."""
+
+    def __init__(self, capacity: int) -> None:
+        self.pending: queue.Queue[tuple[uuid.UUID, list[uuid.UUID]]] = queue.Queue(capacity)
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.dropped = 0
+
+    def submit(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> bool:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="outbox-background", daemon=True
+                )
+                self.thread.start()
+        try:
+            self.pending.put_nowait((tenant_id, ids))
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def _run(self) -> None:
+        while True:
+            taken = [self.pending.get()]
+            while len(taken) < BACKGROUND_ROUND:
+                try:
+                    taken.append(self.pending.get_nowait())
+                except queue.Empty:
+                    break
+            by_tenant: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+            for tenant_id, ids in taken:
+                by_tenant[tenant_id] += ids
+            for tenant_id, ids in by_tenant.items():
+                publish_committed(tenant_id, ids)  # never raises: the sweeper is the net
+            for _ in taken:
+                self.pending.task_done()
+
+    def wait(self) -> None:
+        """Until everything submitted so far has been published (or left to the sweeper)."""
+        self.pending.join()
+
+
+@functools.cache
+def _background() -> _Background:
+    return _Background(BACKGROUND_CAPACITY)
+
+
+def publish_after_commit(tenant_id: uuid.UUID | None, ids: list[uuid.UUID]) -> None:
+    """A request's publish once its transaction committed: `publish_committed` now, or,
+    with `publish_in_background`, by the background worker so that the response does not
+    wait for SQS (a slow or backed-up queue then slows nobody's request). A full worker
+    queue leaves the events to the sweeper."""
+    if not ids or tenant_id is None:
+        return
+    if not get_settings().publish_in_background:
+        publish_committed(tenant_id, ids)
+        return
+    if not _background().submit(tenant_id, ids):
+        get_logger().warning(
+            "background publish queue full; the sweeper will publish",
+            extra={"tenant_id": str(tenant_id), "count": len(ids)},
+        )
+
+
+def wait_for_background() -> None:
+    """Block until the background worker has handled every submitted publish (tests,
+    benchmarks)."""
+    _background().wait()

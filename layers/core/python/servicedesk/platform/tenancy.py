@@ -44,10 +44,16 @@ def resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid
     tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
     db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     # The role is read per request, so a demotion or deactivation takes effect at once.
-    row = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": tenant_id, "u": user_id},
-    ).one_or_none()
+    # The tenant's settings come in the same statement (one round trip less per request);
+    # the domains read their part from db.TENANT_SETTINGS instead of querying tenants again.
+    row = session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id}).one_or_none()
     if row is None or not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
+    session.info[db.TENANT_SETTINGS] = row.settings if isinstance(row.settings, dict) else {}
     return tenant_id, user_id, Role(row.role)
+
+
+_PRINCIPAL = text(
+    "SELECT m.role, m.active, t.settings FROM memberships m"
+    " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
+)

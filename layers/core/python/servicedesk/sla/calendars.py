@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from servicedesk.platform import audit
+from servicedesk.platform.crud import unique_name
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
@@ -81,16 +82,7 @@ def _get(ctx: RequestContext, calendar_id: uuid.UUID, *, lock: bool = False) -> 
     return found
 
 
-def _unique_name(ctx: RequestContext, name: str, exclude: uuid.UUID | None = None) -> None:
-    query = select(Calendar.id).where(
-        Calendar.tenant_id == ctx.tenant_id, func.lower(Calendar.name) == name.lower()
-    )
-    if exclude is not None:
-        query = query.where(Calendar.id != exclude)
-    if ctx.session.scalars(query).first() is not None:
-        raise Conflict("a calendar with this name exists", errors=[field_error("name", "taken")])
-
-
+UNIQUE_NAME = "uq_business_calendars_name"
 BY_NAME = Keyset([Key(Calendar.name, TEXT), Key(Calendar.id, UUID)])
 
 
@@ -107,7 +99,6 @@ def get(ctx: RequestContext, calendar_id: uuid.UUID) -> Calendar:
 
 def create(ctx: RequestContext, *, data: CalendarCreate) -> Calendar:
     check(data.timezone, data.week)
-    _unique_name(ctx, data.name)
     calendar = Calendar(
         id=uuid.uuid4(),
         tenant_id=ctx.tenant_id,
@@ -117,8 +108,8 @@ def create(ctx: RequestContext, *, data: CalendarCreate) -> Calendar:
         holidays=sorted(set(data.holidays)),
         yearly_holidays=sorted(set(data.yearly_holidays)),
     )
-    ctx.session.add(calendar)
-    ctx.session.flush()
+    with unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar"):
+        ctx.session.add(calendar)
     audit.record(ctx, action="sla.calendar_created", entity_type="calendar", entity_id=calendar.id)
     ctx.session.refresh(calendar)
     return calendar
@@ -137,8 +128,6 @@ def update(
             else [[WorkInterval.model_validate(i) for i in day] for day in calendar.week]
         )
         check(data.timezone or calendar.timezone, week)
-    if data.name is not None:
-        _unique_name(ctx, data.name, exclude=calendar.id)
     from servicedesk.sla.engine import Clock
 
     clock = Clock(ctx.session, ctx.tenant_id)
@@ -153,12 +142,15 @@ def update(
     running = clock.running_under(policy_ids=users) if users else []
     for target in running:
         clock.settle(target, now)  # business time so far counts on the old calendar
-    for name, value in changes.items():
-        setattr(
-            calendar, name, sorted(set(value)) if name in ("holidays", "yearly_holidays") else value
-        )
-    calendar.version += 1
-    calendar.updated_at = func.now()
+    with unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar"):
+        for name, value in changes.items():
+            setattr(
+                calendar,
+                name,
+                sorted(set(value)) if name in ("holidays", "yearly_holidays") else value,
+            )
+        calendar.version += 1
+        calendar.updated_at = func.now()
     audit.record(
         ctx,
         action="sla.calendar_updated",

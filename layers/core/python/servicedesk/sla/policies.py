@@ -22,7 +22,7 @@ REORDER = "reorder them with PUT /v1/sla-policies/order"
 # The database decides under concurrency: of two writers of one name or position in a
 # tenant, the second waits for the first to commit and then gets the 409.
 UNIQUE = {
-    "uq_sla_policies_name": ("name", "taken"),
+    "uq_sla_policies_name": ("name", "already taken (names ignore case)"),
     "uq_sla_policies_position": (
         "position",
         f"another policy holds this position; choose a free one or {REORDER}",
@@ -134,7 +134,8 @@ def _shadowing(ctx: RequestContext, data: PolicyCreate, exclude: uuid.UUID | Non
 
 def _check(ctx: RequestContext, data: PolicyCreate, *, exclude: uuid.UUID | None = None) -> None:
     """Refuse what could never apply: empty condition lists, unknown references, a policy
-    shadowed by an earlier catch-all; and a name already taken."""
+    shadowed by an earlier catch-all; and a position already held (the name is the unique
+    index's to refuse: a check here would race a concurrent writer)."""
     errors = _reference_errors(ctx, data)
     shadow = _shadowing(ctx, data, exclude)
     if shadow is not None:
@@ -145,13 +146,6 @@ def _check(ctx: RequestContext, data: PolicyCreate, *, exclude: uuid.UUID | None
         )
     if errors:
         raise ValidationProblem("the policy could never apply as given", errors=errors)
-    taken = select(Policy.id).where(
-        Policy.tenant_id == ctx.tenant_id, func.lower(Policy.name) == data.name.lower()
-    )
-    if exclude is not None:
-        taken = taken.where(Policy.id != exclude)
-    if ctx.session.scalars(taken).first() is not None:
-        raise Conflict("a policy with this name exists", errors=[field_error("name", "taken")])
     holder = select(Policy.name).where(
         Policy.tenant_id == ctx.tenant_id, Policy.position == data.position
     )

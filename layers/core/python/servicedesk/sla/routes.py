@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -56,7 +56,7 @@ def list_calendars(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[C
 )
 def create_calendar(
     body: CalendarCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> CalendarPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -124,7 +124,7 @@ def list_policies(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[Po
 )
 def create_policy(
     body: PolicyCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> PolicyPublic:
     return idempotency.once(
         ctx,
         request.url.path,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -51,15 +50,14 @@ def list_teams(
 )
 def create_team(
     body: TeamCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> TeamPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: TeamPublic.model_validate(service.create_team(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = TeamPublic.model_validate(service.create_team(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import and_, column, delete, func, literal, select, table, update
@@ -13,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.identity.models import Membership, User
 from servicedesk.platform import audit
-from servicedesk.platform.constraints import unique_or_conflict
+from servicedesk.platform.crud import changed_fields, unique_name
 from servicedesk.platform.errors import (
     NotFound,
     ValidationProblem,
@@ -30,23 +28,6 @@ STAFF_ROLES = tuple(r.value for r in Role if r.is_staff)
 OPEN_STATUSES = ("new", "open", "in_progress", "pending")
 # Only the columns least_open reads; the tickets domain owns the table and its model.
 _tickets = table("tickets", column("tenant_id"), column("assignee_id"), column("status"))
-
-
-@contextmanager
-def unique_name(session: Session, *, constraint: str, what: str) -> Iterator[None]:
-    """A duplicate name is a 409 naming `name`, and the transaction lives on."""
-    with unique_or_conflict(
-        session,
-        {constraint: ("name", "already taken (names ignore case)")},
-        title=f"a {what} with this name already exists",
-    ):
-        yield
-
-
-def changed_fields(entity: object, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Audit payload: before and after of the fields that really change."""
-    before = {k: getattr(entity, k) for k, v in changes.items() if getattr(entity, k) != v}
-    return {"before": before, "after": {k: changes[k] for k in before}}
 
 
 BY_NAME = Keyset([Key(func.lower(Team.name), TEXT, lambda t: t.name.lower()), Key(Team.id, UUID)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
@@ -45,15 +45,14 @@ def list_webhooks(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[We
 )
 def create_webhook(
     body: WebhookCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> WebhookWithSecret:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get("/webhooks/{webhook_id}", dependencies=ADMIN, summary="Get a webhook endpoint")

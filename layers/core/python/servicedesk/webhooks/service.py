@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from servicedesk.platform import audit
 from servicedesk.platform.config import get_settings
+from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
@@ -86,8 +87,8 @@ def update_endpoint(
     endpoint = get_endpoint(ctx, webhook_id=webhook_id, lock=True)
     check_version(endpoint.version, expected, what="webhook")
     changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-    before = {k: getattr(endpoint, k) for k, v in changes.items() if getattr(endpoint, k) != v}
-    after = {k: changes[k] for k in before}
+    diff = changed_fields(endpoint, changes)
+    after = diff["after"]
     if not after:
         return endpoint
     if "url" in after:
@@ -108,7 +109,7 @@ def update_endpoint(
         action="webhook.updated",
         entity_type="webhook",
         entity_id=webhook_id,
-        data={"before": before, "after": after},
+        data=diff,
     )
     return endpoint
 

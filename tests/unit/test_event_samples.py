@@ -1,0 +1,41 @@
+"""The SQS samples in events/ are what the publisher sends: each body is an outbox row as
+`publisher.encode` writes it, on a channel that hears its event type."""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+
+import pytest
+
+from servicedesk.platform import publisher
+from servicedesk.platform.consumer import Envelope
+from tests.events import EVENTS_DIR, load_event
+
+SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("sqs_*.json"))
+
+
+def test_every_consumer_has_a_sample():
+    assert {name.split("_")[1] for name in SAMPLES} == {"email", "webhook", "realtime"}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_body_is_an_outbox_row_as_the_publisher_encodes_it(name):
+    channel = name.split("_")[1]
+    (record,) = load_event(name)["Records"]
+    envelope = Envelope.parse(record["body"])
+    row = SimpleNamespace(
+        id=envelope.event_id,
+        seq=envelope.seq,
+        tenant_id=envelope.tenant_id,
+        event_type=envelope.type,
+        aggregate_type=envelope.aggregate_type,
+        aggregate_id=envelope.aggregate_id,
+        payload=envelope.payload,
+        created_at=envelope.created_at,
+    )
+    assert publisher.encode(row) == record["body"]
+    assert channel in publisher.channels_for(envelope.type)
+    assert record["messageAttributes"]["type"]["stringValue"] == envelope.type
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+    assert record["eventSourceARN"].endswith(f":servicedesk-{channel}")
