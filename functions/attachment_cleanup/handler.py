@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from servicedesk.attachments.service import run_cleanup
+from servicedesk.attachments.cleanup import run_cleanup
 from servicedesk.platform.logging import get_logger, log_invocation
 
 logger = get_logger()

@@ -25,7 +25,7 @@ import pytest
 
 from local.app import load_function
 from servicedesk.attachments import magic, storage
-from servicedesk.attachments.service import run_cleanup
+from servicedesk.attachments.cleanup import run_cleanup
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant

@@ -1,4 +1,4 @@
-"""SQS consumers: partial batch failures (Powertools) and idempotency by event id.
+"""SQS consumers: partial batch failures and idempotency by event id.
 
 Each record is one outbox event (see platform.publisher.message). It is processed in its
 own tenant transaction; `claim` records the side effect in `deliveries` under a unique
@@ -125,23 +125,16 @@ Process = Callable[[Session, Envelope], None]
 
 
 def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """A Lambda handler for an SQS event source mapping with ReportBatchItemFailures."""
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    """A Lambda handler for an SQS event source mapping with ReportBatchItemFailures.
 
-    from servicedesk.platform.logging import log_invocation
+    The partial-batch response is built here: Powertools' batch utility would be the
+    heaviest import of a consumer (its event and parser models) for a loop and a list.
+    """
+    from servicedesk.platform.logging import get_logger, log_invocation
 
-    # A batch whose every record failed is reported as such (not raised): Lambda retries
-    # exactly those records either way, and the response stays one shape.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def record_handler(record: SQSRecord) -> None:
-        count = int(record.attributes.approximate_receive_count or 1)
-        envelope = Envelope.parse(record.body, count)
+    def process_record(record: dict[str, Any]) -> None:
+        count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+        envelope = Envelope.parse(record["body"], count)
         incomplete: Incomplete | None = None
         with transaction() as session:
             set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
@@ -159,10 +152,22 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
 
     @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return dict(
-            process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-        )
+        records = event.get("Records")
+        if not records or not isinstance(records, list):
+            raise ValueError("not an SQS batch event: no Records")
+        failures: list[dict[str, str]] = []
+        for record in records:
+            try:
+                process_record(record)
+            except Exception:  # noqa: BLE001 - reported below: SQS retries only this record
+                get_logger().warning(
+                    "record failed; SQS delivers it again",
+                    extra={"message_id": record.get("messageId")},
+                    exc_info=True,
+                )
+                failures.append({"itemIdentifier": str(record.get("messageId"))})
+        # A batch whose every record failed is reported as such (not raised): Lambda retries
+        # exactly those records either way, and the response stays one shape.
+        return {"batchItemFailures": failures}
 
     return handler

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
 from servicedesk.platform.roles import Role
-from servicedesk.platform.tokens import Claims
+
+if TYPE_CHECKING:  # only a type here: consumers resolve no tokens and need no jwt
+    from servicedesk.platform.tokens import Claims
 
 
 @dataclass

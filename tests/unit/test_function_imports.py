@@ -1,0 +1,107 @@
+"""Each Lambda function imports what it serves and nothing else (cold start, issue 15).
+
+Every handler is imported in a fresh interpreter, by path, with its own folder as the
+working directory (as the Lambda runtime does with /var/task); the child reports which
+modules ended up in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+
+CHILD = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["handler"] = module
+spec.loader.exec_module(module)
+assert callable(module.lambda_handler)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+# The API functions and the route modules each may load: its own domains' and no other's.
+API_ROUTES = {
+    "admin": {"servicedesk.catalog.routes", "servicedesk.teams.routes"},
+    "attachments": {"servicedesk.attachments.routes"},
+    "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
+    "notifications": {"servicedesk.notifications.routes"},
+    "tickets": {
+        "servicedesk.tickets.routes",
+        "servicedesk.sla.routes",
+        "servicedesk.attachments.routes",
+    },
+    "webhooks": {"servicedesk.webhooks.routes"},
+}
+
+WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")
+# Modules each non-HTTP function must not load, beyond the web framework and any routes.
+NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
+    "authorizer": ("sqlalchemy", "boto3"),
+    "ws_connect": ("boto3",),
+    "ws_default": ("boto3",),
+    "ws_disconnect": ("boto3", "jwt"),
+    "email_consumer": ("aws_lambda_powertools.utilities.batch", "boto3"),
+    "realtime_consumer": ("aws_lambda_powertools.utilities.batch", "boto3", "jwt"),
+    "webhook_consumer": ("aws_lambda_powertools.utilities.batch", "boto3", "jwt"),
+    "outbox_sweeper": ("boto3", "jwt"),
+    "sla_evaluator": ("boto3", "jwt"),
+    # The cleanup job needs the attachment rows and the bucket, not the API's rules.
+    "attachment_cleanup": ("boto3", "servicedesk.attachments.service", "servicedesk.tickets"),
+    "migrate": (),
+}
+
+
+def loaded_modules(function: str) -> set[str]:
+    handler = FUNCTIONS / function / "handler.py"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "layers" / "core" / "python"))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(handler)],
+        cwd=handler.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _under(modules: set[str], package: str) -> list[str]:
+    return sorted(m for m in modules if m == package or m.startswith(package + "."))
+
+
+def test_every_function_is_classified() -> None:
+    functions = {p.parent.name for p in FUNCTIONS.glob("*/handler.py")}
+    assert functions == set(API_ROUTES) | set(NON_HTTP_EXTRA)
+
+
+@pytest.mark.parametrize("function", sorted(API_ROUTES))
+def test_api_function_loads_only_its_own_routes(function: str) -> None:
+    modules = loaded_modules(function)
+    routes = {m for m in modules if m.startswith("servicedesk.") and m.endswith(".routes")}
+    assert routes == API_ROUTES[function]
+    # boto3 is for the routes that reach AWS, imported when one runs.
+    assert _under(modules, "boto3") == []
+
+
+@pytest.mark.parametrize("function", sorted(NON_HTTP_EXTRA))
+def test_non_http_function_loads_no_web_framework(function: str) -> None:
+    modules = loaded_modules(function)
+    present = {
+        package: _under(modules, package)
+        for package in (*WEB_FRAMEWORK, *NON_HTTP_EXTRA[function])
+        if _under(modules, package)
+    }
+    routes = sorted(m for m in modules if m.startswith("servicedesk.") and m.endswith(".routes"))
+    assert present == {}
+    assert routes == []
