@@ -4,6 +4,11 @@ Every function here is Python 3.12 on ARM64 (Graviton): the code is pure Python 
 wheels (psycopg, argon2, cryptography, pydantic-core) that PyPI ships for manylinux2014_aarch64,
 and Graviton is ~20% cheaper per GB-second and as fast or faster for this kind of workload.
 The deps layer must therefore be built for ``manylinux2014_aarch64`` (``make layers``).
+
+``make layers`` (scripts/build_layers.sh) also copies the core layer and the function bundles
+into ``build/`` with bytecode compiled by CPython 3.12; the stacks deploy those copies, .pyc
+included, when they are present and current, and the plain sources (compiled on every cold
+start, since /opt and /var/task are read-only) otherwise, with a synth warning.
 """
 
 from __future__ import annotations
@@ -24,8 +29,13 @@ from stacks.constructs.nag import acknowledge
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 CORE_LAYER_DIR = REPO_ROOT / "layers" / "core"
-DEPS_LAYER_BUILT_DIR = REPO_ROOT / "build" / "layers" / "deps"
+BUILD_DIR = REPO_ROOT / "build"
+CORE_LAYER_BUILT_DIR = BUILD_DIR / "layers" / "core"
+FUNCTIONS_BUILT_DIR = BUILD_DIR / "functions"
+DEPS_LAYER_BUILT_DIR = BUILD_DIR / "layers" / "deps"
 DEPS_LAYER_SOURCE_DIR = REPO_ROOT / "layers" / "deps"
+# Never deployed from a source tree: a developer's bytecode is for another Python version.
+SOURCE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "*.egg-info", "tests"]
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -44,6 +54,22 @@ _VPC_ACTIONS = [
 def function_exists(name: str) -> bool:
     """True when ``functions/<name>/handler.py`` has been written."""
     return (FUNCTIONS_DIR / name / "handler.py").is_file()
+
+
+def _python_sources(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in root.rglob("*.py")
+        if "__pycache__" not in path.parts and "tests" not in path.parts
+    }
+
+
+def built_copy(source: Path, built: Path) -> Path | None:
+    """``built`` when it holds exactly ``source``'s Python files (as ``make layers`` left
+    it), else None: a build older than the code would deploy yesterday's code."""
+    if not built.is_dir() or _python_sources(source) != _python_sources(built):
+        return None
+    return built
 
 
 _RETENTION: dict[int, logs.RetentionDays] = {
@@ -81,12 +107,20 @@ class SharedLayers(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        built_core = built_copy(CORE_LAYER_DIR, CORE_LAYER_BUILT_DIR)
+        if built_core is not None:
+            core_code = lambda_.Code.from_asset(str(built_core))  # with its cpython-312 .pyc
+        else:
+            core_code = lambda_.Code.from_asset(str(CORE_LAYER_DIR), exclude=SOURCE_EXCLUDES)
+            Annotations.of(self).add_warning_v2(
+                "servicedesk:core-layer-not-built",
+                "build/layers/core is missing or older than layers/core: the core layer "
+                "ships without bytecode. Run `make layers` before `cdk deploy`.",
+            )
         self.core = lambda_.LayerVersion(
             self,
             "Core",
-            code=lambda_.Code.from_asset(
-                str(CORE_LAYER_DIR), exclude=["**/__pycache__", "**/*.pyc", "*.egg-info"]
-            ),
+            code=core_code,
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="servicedesk application package (python/servicedesk)",
@@ -105,7 +139,7 @@ class SharedLayers(Construct):
         self.deps = lambda_.LayerVersion(
             self,
             "Deps",
-            code=lambda_.Code.from_asset(str(deps_dir), exclude=["**/__pycache__"]),
+            code=lambda_.Code.from_asset(str(deps_dir)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="third-party runtime dependencies (manylinux2014_aarch64, cp312)",
@@ -230,9 +264,10 @@ class DomainFunction(Construct):
     def _code(name: str) -> tuple[lambda_.Code, str]:
         directory = FUNCTIONS_DIR / name
         if function_exists(name):
-            code = lambda_.Code.from_asset(
-                str(directory), exclude=["**/__pycache__", "**/*.pyc", "tests"]
-            )
+            built = built_copy(directory, FUNCTIONS_BUILT_DIR / name)
+            if built is not None:  # with its cpython-312 .pyc (make layers)
+                return lambda_.Code.from_asset(str(built)), "handler.lambda_handler"
+            code = lambda_.Code.from_asset(str(directory), exclude=SOURCE_EXCLUDES)
             return code, "handler.lambda_handler"
         # The other half of the repo has not written this entry point yet: deploy a stub
         # so the stack synthesizes; it fails loudly if invoked.
