@@ -19,6 +19,7 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
     from servicedesk.platform.app import create_app
     from servicedesk.platform.config import get_settings
     from servicedesk.platform.logging import log_invocation
+    from servicedesk.platform.snapstart import register as register_snapstart_hooks
 
     settings = get_settings()
     app = create_app(*routers, title=title)
@@ -36,5 +37,8 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
         response: dict[str, Any] = adapter(event, context)
         return response
 
+    # The API functions run with SnapStart (stacks/api.py): initialization up to here is in
+    # the snapshot, and the hooks reconnect what must not be shared between its copies.
+    register_snapstart_hooks()
     wrapped: LambdaHandler = handler
     return wrapped
