@@ -228,6 +228,9 @@ class ApiStack(Stack):
                 timeout=DOMAIN_TIMEOUT,
                 memory_size=1024,
                 reserved_concurrency=config.reserved_concurrency,
+                live_alias=True,
+                snap_start=config.snap_start,
+                provisioned_concurrency=config.provisioned_concurrency,
             )
             data.grant_db_connect(fn.role)
             queues.grant_publish(fn.role)
@@ -247,7 +250,7 @@ class ApiStack(Stack):
             self._method(
                 self._resource(path),
                 apigw.LambdaIntegration(
-                    self.functions[domain].function, proxy=True, allow_test_invoke=False
+                    self.functions[domain].target, proxy=True, allow_test_invoke=False
                 ),
                 http_method=http_method,
             )
@@ -276,7 +279,8 @@ class ApiStack(Stack):
 
     # ----------------------------------------------------------------------------------
     def _route(self, fn: DomainFunction, prefixes: tuple[str, ...]) -> None:
-        integration = apigw.LambdaIntegration(fn.function, proxy=True, allow_test_invoke=False)
+        # On the `live` alias: the published version with its SnapStart snapshot.
+        integration = apigw.LambdaIntegration(fn.target, proxy=True, allow_test_invoke=False)
         for prefix in prefixes:
             resource = self.v1.add_resource(prefix)
             self._method(resource, integration)

@@ -89,6 +89,12 @@ class DeploymentConfig(BaseModel):
     # Reserved concurrency for each DB-bound function (caps connections to RDS Proxy).
     # Null disables it (new accounts with a 10-execution quota cannot reserve any).
     reserved_concurrency: int | None = Field(default=20, ge=1)
+    # The API functions (FastAPI domains) start from a SnapStart snapshot of their published
+    # version, taken after the imports (docs/deploy.md, cold starts). Lambda does not combine
+    # it with provisioned concurrency: set snapStart false to use provisionedConcurrency.
+    snap_start: bool = True
+    # Instances kept initialized on each API function's `live` alias (billed while idle).
+    provisioned_concurrency: int = Field(default=0, ge=0)
     # REST API stage throttling defaults.
     api_throttle_rate_limit: float = 100
     api_throttle_burst_limit: int = 200
@@ -156,6 +162,17 @@ class DeploymentConfig(BaseModel):
             raise ValueError(msg)
         if self.nat_gateways != "per-az" and not 1 <= self.nat_gateways <= self.vpc_max_azs:
             msg = f"natGateways must be 1..vpcMaxAzs ({self.vpc_max_azs}) or 'per-az'"
+            raise ValueError(msg)
+        if self.snap_start and self.provisioned_concurrency:
+            msg = (
+                "provisionedConcurrency and snapStart exclude each other (Lambda refuses both "
+                "on one version): add -c snapStart=false"
+            )
+            raise ValueError(msg)
+        if self.reserved_concurrency is not None and (
+            self.provisioned_concurrency > self.reserved_concurrency
+        ):
+            msg = "provisionedConcurrency must not exceed reservedConcurrency"
             raise ValueError(msg)
         oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
         if any(oidc) and not all(oidc):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -174,6 +174,9 @@ class DomainFunction(Construct):
         reserved_concurrency: int | None = None,
         description: str | None = None,
         code: lambda_.Code | None = None,
+        live_alias: bool = False,
+        snap_start: bool = False,
+        provisioned_concurrency: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -238,7 +241,25 @@ class DomainFunction(Construct):
             ),
             security_groups=list(security_groups) if vpc is not None else None,
             description=description or f"Servicedesk {name}",
+            # A snapshot of each published version, taken after initialization (imports,
+            # app construction); platform.snapstart's hooks run around it.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # A replaced version is deleted with the deploy: every cached snapshot is billed.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+        # What callers invoke: the `live` alias of the current published version (SnapStart
+        # and provisioned concurrency apply to versions, never to $LATEST), or the function.
+        self.alias: lambda_.Alias | None = None
+        self.target: lambda_.IFunction = self.function
+        if live_alias or snap_start or provisioned_concurrency:
+            self.alias = lambda_.Alias(
+                self,
+                "Live",
+                alias_name="live",
+                version=self.function.current_version,
+                provisioned_concurrent_executions=provisioned_concurrency or None,
+            )
+            self.target = self.alias
 
         acknowledge(
             self,

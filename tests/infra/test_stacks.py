@@ -16,6 +16,7 @@ from constructs import IConstruct
 from stacks.api import BUCKET_DOMAINS, DOMAINS, METHOD_OVERRIDES, PUBLIC_PATHS
 from stacks.asyncq import CONSUMERS, QUEUES, SCHEDULED_JOBS
 from stacks.config import CONTEXT_KEY, PRESETS, load_config
+from stacks.constructs import DomainFunction, SharedLayers
 from stacks.data import DB_PORT
 from tests.infra.conftest import CONTEXT, PLANNED_FUNCTIONS, PROD_EMAIL_SENDER, Synthesized
 
@@ -327,11 +328,14 @@ def _resource_paths(api: Template) -> dict[str, str]:
 
 
 def _integration_function(method: dict[str, Any]) -> str | None:
+    """The logical id of the function (``GetAtt .Arn``) or alias (``Ref``) a method invokes."""
     uri = json.dumps(method["Properties"].get("Integration", {}).get("Uri", {}))
     marker = '{"Fn::GetAtt": ["'
-    if marker not in uri:
-        return None
-    return uri.split(marker, 1)[1].split('"', 1)[0]
+    if marker in uri:
+        return uri.split(marker, 1)[1].split('"', 1)[0]
+    refs = [r.split('"', 1)[0] for r in uri.split('{"Ref": "')[1:]]
+    targets = [r for r in refs if not r.startswith("AWS::")]
+    return targets[0] if targets else None
 
 
 @dataclass
@@ -375,7 +379,8 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 300
 
-    function_ids = {name: _logical_id(fn.function) for name, fn in dev.sd.api.functions.items()}
+    # Each method invokes its domain function's `live` alias (SnapStart versions).
+    function_ids = {name: _logical_id(fn.target) for name, fn in dev.sd.api.functions.items()}
     methods = _methods(api, authorizer_id)
     authorized, overrides = methods.authorized, methods.overrides
     assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= methods.public
@@ -407,6 +412,93 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
         assert path in authorized
     for path in ("/v1/teams/{proxy+}", "/v1/categories", "/v1/me", "/v1/users/{proxy+}"):
         assert path in authorized
+
+
+def test_api_functions_start_from_snapstart_versions_behind_the_live_alias(
+    dev: Synthesized,
+) -> None:
+    api = dev.templates["Api"]
+    functions = _resources(api, "AWS::Lambda::Function")
+    versions = _resources(api, "AWS::Lambda::Version")
+    aliases = _resources(api, "AWS::Lambda::Alias")
+    alias_ids = set()
+    for domain in DOMAINS:
+        fn = dev.sd.api.functions[domain]
+        function_id = _logical_id(fn.function)
+        assert functions[function_id]["Properties"]["SnapStart"] == {
+            "ApplyOn": "PublishedVersions"
+        }, domain
+        assert fn.alias is not None
+        alias_id = _logical_id(fn.alias)
+        alias = aliases[alias_id]["Properties"]
+        assert alias["Name"] == "live"
+        assert alias["FunctionName"] == {"Ref": function_id}
+        assert "ProvisionedConcurrencyConfig" not in alias  # SnapStart instead (the default)
+        version_id = alias["FunctionVersion"]["Fn::GetAtt"][0]
+        assert versions[version_id]["Properties"]["FunctionName"] == {"Ref": function_id}
+        assert versions[version_id]["DeletionPolicy"] == "Delete"  # no stale snapshots billed
+        alias_ids.add(alias_id)
+    # The authorizer (no database, no framework) and every non-API function run $LATEST.
+    authorizer = _logical_id(dev.sd.api.functions["authorizer"].function)
+    assert "SnapStart" not in functions[authorizer]["Properties"]
+    for name, logical_id, resource in _all_resources(dev.templates, "AWS::Lambda::Function"):
+        if name != "Api":
+            assert "SnapStart" not in resource["Properties"], logical_id
+    assert len(aliases) == len(versions) == len(DOMAINS)
+
+    # API Gateway invokes the aliases, never $LATEST, and may invoke nothing else.
+    targets = {
+        _integration_function(method)
+        for method in _resources(api, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+    assert targets == alias_ids
+    permitted = {
+        p["Properties"]["FunctionName"]["Ref"]
+        for p in _resources(api, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        and "Ref" in p["Properties"]["FunctionName"]
+    }
+    assert permitted == alias_ids
+
+
+def test_provisioned_concurrency_is_the_alternative_to_snapstart() -> None:
+    with pytest.raises(ValueError, match="snapStart"):
+        load_config(App(context={**CONTEXT, "provisionedConcurrency": "2"}).node)
+    with pytest.raises(ValueError, match="reservedConcurrency"):
+        load_config(
+            App(
+                context={
+                    **CONTEXT,
+                    "snapStart": "false",
+                    "provisionedConcurrency": "30",
+                    "reservedConcurrency": "20",
+                }
+            ).node
+        )
+    app = App(context={**CONTEXT, "snapStart": "false", "provisionedConcurrency": "2"})
+    config = load_config(app.node)
+    assert (config.snap_start, config.provisioned_concurrency) == (False, 2)
+
+    stack = Stack(app, "Pc")
+    layers = SharedLayers(stack, "Layers")
+    fn = DomainFunction(
+        stack,
+        "Identity",
+        name="identity",
+        config=config,
+        layers=layers,
+        live_alias=True,
+        snap_start=config.snap_start,
+        provisioned_concurrency=config.provisioned_concurrency,
+    )
+    template = Template.from_stack(stack)
+    function = _resources(template, "AWS::Lambda::Function")[_logical_id(fn.function)]
+    assert "SnapStart" not in function["Properties"]
+    assert fn.alias is not None and fn.target is fn.alias
+    alias = _resources(template, "AWS::Lambda::Alias")[_logical_id(fn.alias)]["Properties"]
+    assert alias["Name"] == "live"
+    assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
 
 
 def test_rest_api_stage_logging_tracing_throttling(dev: Synthesized) -> None:
