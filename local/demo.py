@@ -24,7 +24,7 @@ import random
 import struct
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -130,6 +130,10 @@ class Rows:
             self.pauses.setdefault(row.ticket_id, []).append(row)
         else:
             raise TypeError(f"the SLA clock added a {type(row).__name__}")
+
+    def add_all(self, rows: Iterable[Any]) -> None:
+        for row in rows:
+            self.add(row)
 
     def delete(self, row: Any) -> None:
         self.targets[row.ticket_id].remove(row)
