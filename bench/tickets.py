@@ -723,7 +723,9 @@ asyncio.base_events._set_nodelay = _set_nodelay
 """
 
 
-def api_env(db: Database, pool_size: int, site_dir: Path | None) -> dict[str, str]:
+def api_env(
+    db: Database, pool_size: int, site_dir: Path | None, code: Path = ROOT
+) -> dict[str, str]:
     key = (
         Ed25519PrivateKey.generate()
         .private_bytes(
@@ -744,19 +746,42 @@ def api_env(db: Database, pool_size: int, site_dir: Path | None) -> dict[str, st
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
     )
+    paths = [str(code / "layers" / "core" / "python"), env.get("PYTHONPATH")]
     if site_dir is not None:
         (site_dir / "sitecustomize.py").write_text(NODELAY_SITECUSTOMIZE)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_dir), env.get("PYTHONPATH")]))
+        paths.insert(0, str(site_dir))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
+def served_code(code: Path, env: dict[str, str]) -> str:
+    """Where the API processes will import ``servicedesk`` from (same cwd and environment)."""
+    probe = "import servicedesk, local.asgi; print(servicedesk.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        cwd=code,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or result.stderr.strip()
+
+
 def start_api(
-    db: Database, port: int, workers: int, pool_size: int, site_dir: Path | None
+    db: Database,
+    port: int,
+    workers: int,
+    pool_size: int,
+    site_dir: Path | None,
+    code: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
     from local.serve import uvicorn_command
 
     command = uvicorn_command(port, workers=workers, quiet=True)
-    process = subprocess.Popen(command, cwd=ROOT, env=api_env(db, pool_size, site_dir))
+    env = api_env(db, pool_size, site_dir, code)
+    print(f"• the API serves {served_code(code, env)}", flush=True)
+    process = subprocess.Popen(command, cwd=code, env=env)
     deadline = time.monotonic() + 90
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         while time.monotonic() < deadline:
@@ -1235,7 +1260,7 @@ def measure(db: Database, server: Any, args: argparse.Namespace) -> list[Result]
     print(f"• starting the API on {base_url} ({args.workers} uvicorn workers) …", flush=True)
     site = tempfile.TemporaryDirectory(prefix="bench-api-")
     site_dir = None if args.keep_nagle else Path(site.name)
-    api = start_api(db, port, args.workers, args.pool_size, site_dir)
+    api = start_api(db, port, args.workers, args.pool_size, site_dir, args.code.resolve())
     try:
         fx = fixture(db, base_url)
         print(
@@ -1282,6 +1307,16 @@ def describe_machine() -> str:
     )
 
 
+def commit_of(code: Path) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(code), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or "?"
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -1297,6 +1332,13 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=8, help="SERVICEDESK_DB_POOL_SIZE")
     parser.add_argument(
         "--max-writes", type=int, default=5000, help="cap on requests per writing operation"
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="a checkout whose local/ and servicedesk the API runs (a worktree of an older"
+        " commit, for before/after ratios on the same data); this one by default",
     )
     parser.add_argument(
         "--keep-nagle",
@@ -1330,7 +1372,7 @@ def main() -> int:
     print(
         f"\nTickets API, concurrency {args.concurrency}, {args.seconds:.0f} s per operation"
         f" after {args.warmup:.0f} s warm-up, {args.workers} uvicorn workers,"
-        f" pool {args.pool_size}"
+        f" pool {args.pool_size}, code {commit_of(args.code)}"
     )
     print(table(results))
     failed = [r for r in results if r.errors]
