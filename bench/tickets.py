@@ -667,7 +667,36 @@ def seed(db: Database) -> float:
     return elapsed
 
 
-def prepare_database(reseed: bool) -> tuple[Database, Any]:
+def schema_head(code: Path) -> str:
+    """The newest migration of a checkout (the schema its code expects)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(code / "migrations")).get_current_head()
+    assert head is not None
+    return head
+
+
+def match_schema(db: Database, code: Path) -> None:
+    """Bring the schema to what ``code`` expects: migrate up to this checkout's head, or,
+    for an older checkout, down to its head (with this checkout's downgrades; the data
+    stays). The next run of this checkout's code migrates it back up."""
+    from alembic import command
+    from alembic.config import Config
+
+    from local import db as localdb
+
+    localdb.migrate(db)
+    wanted = schema_head(code)
+    if wanted == schema_head(ROOT):
+        return
+    print(f"• schema: downgrading to {wanted}, the head of {code}", flush=True)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["url"] = db.owner_url.render_as_string(hide_password=False)
+    command.downgrade(config, wanted)
+
+
+def prepare_database(reseed: bool, code: Path = ROOT) -> tuple[Database, Any]:
     """Start (or join) the server, create and migrate the database, seed it if needed."""
     from local import db as localdb
 
@@ -683,6 +712,7 @@ def prepare_database(reseed: bool) -> tuple[Database, Any]:
     tenants, tickets = seeded(db)
     if tenants == TENANTS and tickets >= TOTAL_TICKETS:
         print(f"• dataset present ({tickets:,} tickets); not seeding (--reseed to redo)")
+        match_schema(db, code)
         return db, server
     if tenants or tickets:
         print(f"• incomplete dataset ({tenants} tenants, {tickets:,} tickets): recreating")
@@ -1358,7 +1388,7 @@ def main() -> int:
         sys.path.insert(0, str(ROOT))  # for `local`, as `python -m` from the root would
 
     print(f"Tickets benchmark: {describe_machine()}", flush=True)
-    db, server = prepare_database(args.reseed)
+    db, server = prepare_database(args.reseed, args.code.resolve())
     try:
         if args.seed_only:
             return 0
