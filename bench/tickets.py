@@ -754,7 +754,11 @@ asyncio.base_events._set_nodelay = _set_nodelay
 
 
 def api_env(
-    db: Database, pool_size: int, site_dir: Path | None, code: Path = ROOT
+    db: Database,
+    pool_size: int,
+    site_dir: Path | None,
+    code: Path = ROOT,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     key = (
         Ed25519PrivateKey.generate()
@@ -776,6 +780,7 @@ def api_env(
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
     )
+    env.update(extra or {})
     paths = [str(code / "layers" / "core" / "python"), env.get("PYTHONPATH")]
     if site_dir is not None:
         (site_dir / "sitecustomize.py").write_text(NODELAY_SITECUSTOMIZE)
@@ -805,11 +810,12 @@ def start_api(
     pool_size: int,
     site_dir: Path | None,
     code: Path = ROOT,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     from local.serve import uvicorn_command
 
     command = uvicorn_command(port, workers=workers, quiet=True)
-    env = api_env(db, pool_size, site_dir, code)
+    env = api_env(db, pool_size, site_dir, code, extra)
     print(f"• the API serves {served_code(code, env)}", flush=True)
     process = subprocess.Popen(command, cwd=code, env=env)
     deadline = time.monotonic() + 90
@@ -1296,7 +1302,8 @@ def measure(db: Database, server: Any, args: argparse.Namespace) -> list[Result]
     print(f"• starting the API on {base_url} ({args.workers} uvicorn workers) …", flush=True)
     site = tempfile.TemporaryDirectory(prefix="bench-api-")
     site_dir = None if args.keep_nagle else Path(site.name)
-    api = start_api(db, port, args.workers, args.pool_size, site_dir, args.code.resolve())
+    extra = dict(item.split("=", 1) for item in args.api_env)
+    api = start_api(db, port, args.workers, args.pool_size, site_dir, args.code.resolve(), extra)
     try:
         fx = fixture(db, base_url)
         print(
@@ -1375,6 +1382,13 @@ def main() -> int:
         default=ROOT,
         help="a checkout whose local/ and servicedesk the API runs (a worktree of an older"
         " commit, for before/after ratios on the same data); this one by default",
+    )
+    parser.add_argument(
+        "--api-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for the API processes, e.g. SERVICEDESK_DB_POOL_PRE_PING=false",
     )
     parser.add_argument(
         "--keep-nagle",
