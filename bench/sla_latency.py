@@ -41,8 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -75,18 +73,6 @@ GROUP BY o.id
 """
 
 
-def _key() -> str:
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-
-
 def configure(db: localdb.Database, mail_dir: Path, queues: dict[str, Any]) -> None:
     """The environment of `make dev` for this process and the consumer it starts."""
     for name in [k for k in os.environ if k.startswith("SERVICEDESK_")]:
@@ -96,7 +82,6 @@ def configure(db: localdb.Database, mail_dir: Path, queues: dict[str, Any]) -> N
             "SERVICEDESK_ENVIRONMENT": "dev",
             "SERVICEDESK_LOG_LEVEL": "WARNING",
             "SERVICEDESK_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
-            "SERVICEDESK_JWT_PRIVATE_KEY": _key(),
             "SERVICEDESK_MAIL_CATCHER_DIR": str(mail_dir),
             **{f"SERVICEDESK_{c.upper()}_QUEUE_URL": q.url for c, q in queues.items()},
         }
