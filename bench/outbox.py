@@ -215,7 +215,7 @@ def measure_endpoint(rows: int, *, spread: int | None = None) -> tuple[int, floa
     import json
 
     from local.queues import ensure_queues
-    from servicedesk.platform import publisher
+    from servicedesk.platform import aws, publisher
 
     tenant = uuid.uuid4()
     entries = [
@@ -247,7 +247,7 @@ def measure_endpoint(rows: int, *, spread: int | None = None) -> tuple[int, floa
     for start in range(0, len(batches), per_queue):
         queues = ensure_queues(prefix=f"ceil{uuid.uuid4().hex[:6]}")
         calls += [(queues[c].url, b) for c in channels for b in batches[start : start + per_queue]]
-    publisher._sqs()
+    aws.sqs()
     started = time.perf_counter()
     for future in [publisher._pool().submit(publisher._send_batch, u, b) for u, b in calls]:
         future.result()

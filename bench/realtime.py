@@ -149,9 +149,9 @@ def _seed(database: Any, requesters: int, agents: int) -> dict[str, Any]:
     and one ticket per requester through the tickets service."""
     import psycopg
 
-    from servicedesk.platform.context import RequestContext
     from servicedesk.platform.db import set_tenant, transaction
     from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
     from servicedesk.tickets import service as tickets
     from servicedesk.tickets.schemas import TicketCreate
 
@@ -193,10 +193,10 @@ def _commit_comment(
     tenant: uuid.UUID, agent: uuid.UUID, ticket_id: str, visibility: str
 ) -> tuple[str, float]:
     """What a request does: one tenant transaction, then publish what it wrote."""
-    from servicedesk.platform.context import RequestContext
     from servicedesk.platform.db import set_tenant, transaction
     from servicedesk.platform.publisher import publish_committed
     from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
     from servicedesk.tickets import comments
     from servicedesk.tickets.schemas import CommentCreate
 

@@ -8,6 +8,9 @@ import os
 # with Retry-After. The embedded PostgreSQL allows 100 connections.
 os.environ.setdefault("SERVICEDESK_DB_POOL_SIZE", "10")
 os.environ.setdefault("SERVICEDESK_DB_MAX_OVERFLOW", "10")
+# The response does not wait for SQS: the publish after commit runs on a background worker
+# here (platform.publisher.publish_after_commit); the sweeper still catches what it misses.
+os.environ.setdefault("SERVICEDESK_PUBLISH_IN_BACKGROUND", "1")
 
 from local.app import build_app
 from local.ws import Gateway

@@ -38,9 +38,9 @@ from servicedesk.attachments.models import Attachment
 from servicedesk.catalog import jsonschema
 from servicedesk.catalog.schemas import CategoryCreate
 from servicedesk.platform import audit, outbox
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable, set_tenant
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla import calendars, policies
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Pause, Policy, SlaTarget

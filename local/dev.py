@@ -17,7 +17,11 @@ from typing import Any
 from local.serve import uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+# SERVICEDESK_LOCAL_DATA: another data directory (bench/soak.py runs a fresh one).
+DATA = Path(os.environ.get("SERVICEDESK_LOCAL_DATA") or ROOT / ".data")
+# Poller processes per queue (PollerProcess): the e-mail consumer does the most work per
+# event (2 events and several recipients per ticket), so it gets more.
+POLLERS = {"email": 2, "webhook": 1, "realtime": 1}
 
 
 def _dev_signing_key() -> str:
@@ -98,9 +102,16 @@ def _seed_and_greet(port: int, endpoint: str) -> None:
         print(f"  {email:28} {role:10} tenant={slug}")
 
 
+def _pollers(channel: str) -> int:
+    """SERVICEDESK_LOCAL_<CHANNEL>_POLLERS, else POLLERS."""
+    return int(os.environ.get(f"SERVICEDESK_LOCAL_{channel.upper()}_POLLERS", POLLERS[channel]))
+
+
 def _workers(queues: dict[str, Any]) -> list[Any]:
-    """What EventBridge Scheduler and the SQS event source mappings do in AWS."""
-    from local.queues import CONSUMERS, Poller
+    """What EventBridge Scheduler and the SQS event source mappings do in AWS: the
+    schedules tick in threads of this process, the queues are polled by processes of their
+    own (local.queues.PollerProcess)."""
+    from local.queues import CONSUMERS, PollerProcess
     from local.scheduler import Ticker
 
     sla_seconds = float(os.environ.get("SLA_TICK_SECONDS", "30"))
@@ -111,7 +122,11 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
     ]
     if "realtime" in queues:  # the broadcaster also sweeps expired WebSocket connections
         workers.append(Ticker("realtime_consumer", "eventbridge_scheduled_realtime_sweep", 60.0))
-    workers += [Poller(queue, CONSUMERS[channel]) for channel, queue in queues.items()]
+    workers += [
+        PollerProcess(queue, CONSUMERS[channel], number=n)
+        for channel, queue in queues.items()
+        for n in range(_pollers(channel))
+    ]
     return workers
 
 

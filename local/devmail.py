@@ -29,11 +29,13 @@ from sqlalchemy import text
 
 from servicedesk.notifications.mailer import CAUGHT_NAME, EVENT_HEADER, TENANT_HEADER
 from servicedesk.platform.config import get_settings
-from servicedesk.platform.context import Ctx, RequestContext
+from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import NotFound
-from servicedesk.platform.pagination import TEXT, Cursor, Key, Keyset, Limit, Page
+from servicedesk.platform.pagination import TEXT, Key, Keyset, Page
+from servicedesk.platform.params import Cursor, Limit
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.schemas import Output
+from servicedesk.platform.tenancy import RequestContext
 
 router = APIRouter(prefix="/v1/dev", tags=["dev"], include_in_schema=False)
 SHOWN_HEADERS = ("From", "To", "Reply-To", "Subject", "Date", "List-Unsubscribe", EVENT_HEADER)

@@ -50,6 +50,8 @@ from typing import Any
 from moto.s3 import models as s3_models
 from moto.sqs import models as sqs_models
 
+from local import moto_sqs
+
 # S3Backend methods that change one object: (bucket_name, key_name) are among their
 # arguments. Every version of that key is written after the call.
 _S3_KEY_METHODS = (
@@ -346,7 +348,7 @@ def _install_sqs(store: Store) -> None:
     original_delete = queue_cls.delete_message
 
     def delete_message(self: Any, receipt_handle: str) -> None:
-        removed = [m.id for m in self._messages if m.had_receipt_handle(receipt_handle)]
+        removed = [m.id for m in moto_sqs.holders(self, receipt_handle)]
         original_delete(self, receipt_handle)
         store.messages_removed(self, removed)
 
@@ -386,7 +388,7 @@ def _lock(root: Path, wait: float = 3.0) -> Any:
             time.sleep(0.1)
 
 
-def serve(host: str, port: int, data: Path | None) -> None:
+def serve(host: str, port: int, data: Path | None, *, moto_sqs_as_is: bool = False) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -394,6 +396,8 @@ def serve(host: str, port: int, data: Path | None) -> None:
     )
     from werkzeug.serving import make_server
 
+    if not moto_sqs_as_is:
+        moto_sqs.install()  # before the state is loaded: loaded messages are untracked too
     lock = store = None
     if data is not None:
         lock = _lock(data)
@@ -429,8 +433,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data", type=Path, help="keep S3 and SQS state here (default: memory)")
+    parser.add_argument(
+        "--moto-sqs-as-is",
+        action="store_true",
+        help="without local/moto_sqs.py's patch (to measure what it changes)",
+    )
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.data)
+    serve(args.host, args.port, args.data, moto_sqs_as_is=args.moto_sqs_as_is)
 
 
 if __name__ == "__main__":

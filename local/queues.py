@@ -8,16 +8,25 @@ them to the DLQ after maxReceiveCount receives.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from local.app import load_function
+from local.aws import die_with_parent
 from local.scheduler import LambdaContext
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHANNELS = ("email", "webhook", "realtime")
 # The consumer function of each channel's queue (its event source mapping in AWS).
@@ -135,3 +144,90 @@ class Poller(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+class PollerProcess:
+    """A `Poller` in a process of its own (``python -m local.queues``), as `make dev` runs
+    them: each consumer has its own interpreter, so the consumers neither share a GIL with
+    each other nor with the Tickers in dev.py (one Poller thread per queue in one process
+    drained the e-mail queue slower than the API filled it: issue 16). Several of these on
+    one queue share its messages as concurrent Lambda invocations do.
+
+    The same start/stop/join as the threads. The child dies with its parent however the
+    parent dies (die_with_parent); ``stop`` asks it to finish its batch in flight first.
+    """
+
+    def __init__(self, queue: Queue, function: str, *, number: int = 0) -> None:
+        self.queue = queue
+        self.function = function
+        self.name = f"poll-{queue.channel}-{number}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "local.queues",
+            "--channel",
+            self.queue.channel,
+            "--url",
+            self.queue.url,
+            "--arn",
+            self.queue.arn,
+            "--dlq-url",
+            self.queue.dlq_url,
+            "--function",
+            self.function,
+        ]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=ROOT,
+            env=os.environ.copy(),  # the queue URLs, database and settings dev.py set
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def is_alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """One poller, in this process, until SIGTERM or SIGINT (then its batch in flight
+    finishes)."""
+    parser = argparse.ArgumentParser(description="Poll one queue and feed its consumer.")
+    parser.add_argument("--channel", required=True, choices=CHANNELS)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--arn", required=True)
+    parser.add_argument("--dlq-url", default="")
+    parser.add_argument("--function", required=True)
+    args = parser.parse_args(argv)
+    poller = Poller(Queue(args.channel, args.url, args.arn, args.dlq_url), args.function)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        poller.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # Ctrl-C reaches the whole process group
+    poller.run()
+
+
+if __name__ == "__main__":
+    main()

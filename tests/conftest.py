@@ -61,7 +61,7 @@ hypothesis_settings.load_profile("servicedesk")
 
 
 def reset_caches() -> None:
-    from servicedesk.platform import config, db, logging, publisher, tokens
+    from servicedesk.platform import aws, config, db, logging, tokens
 
     if db.get_engine.cache_info().currsize:
         db.get_engine().dispose()
@@ -70,10 +70,10 @@ def reset_caches() -> None:
         db.get_engine,
         tokens.get_keyset,
         logging.get_logger,
-        publisher._sqs,
     ):
         cached.cache_clear()
     tokens._jwks_client.cache_clear()
+    aws.reset()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from local import dev
-from local.queues import Poller
+from local.queues import Poller, PollerProcess
 
 
 def main(argv: list[str]) -> None:
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     moto, endpoint, queues = dev._start_aws()
-    workers = [w for w in dev._workers(queues) if isinstance(w, Poller)]
+    workers = [w for w in dev._workers(queues) if isinstance(w, (Poller, PollerProcess))]
     if "--consumers" not in argv:
         workers = []
     for worker in workers:

@@ -639,6 +639,26 @@ def test_consumers_run_in_the_vpc_and_only_the_webhook_consumer_reaches_the_inte
     assert prod.sd.config.nat_gateway_count == prod.sd.config.vpc_max_azs
 
 
+def test_functions_behind_rds_proxy_skip_the_pool_pre_ping(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    """RDS Proxy keeps its own connections alive: no pre-ping round trip per request there,
+    while the migrate function (straight to the cluster) keeps the default (on)."""
+    for synthesized in (dev, prod):
+        behind_proxy: list[str] = []
+        direct: list[str] = []
+        for _, logical_id, fn in _all_resources(synthesized.templates, "AWS::Lambda::Function"):
+            env = fn["Properties"].get("Environment", {}).get("Variables", {})
+            if env.get("SERVICEDESK_DATABASE_IAM_AUTH") == "true":
+                assert env.get("SERVICEDESK_DB_POOL_PRE_PING") == "false", logical_id
+                behind_proxy.append(logical_id)
+            elif "SERVICEDESK_DATABASE_SECRET_ARN" in env:
+                assert "SERVICEDESK_DB_POOL_PRE_PING" not in env, logical_id
+                direct.append(logical_id)
+        assert len(behind_proxy) >= len(CONSUMERS) + len(DOMAINS), behind_proxy
+        assert direct, "the migrate function connects to the cluster directly"
+
+
 def test_config_nat_gateways_are_one_per_az_at_most() -> None:
     assert load_config(App(context={**CONTEXT, "natGateways": "2"}).node).nat_gateway_count == 2
     for bad in ("0", "3"):

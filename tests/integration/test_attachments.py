@@ -379,6 +379,9 @@ def test_a_retried_rejection_replays_the_same_answer(client, org, database):
     assert first.status_code == again.status_code == 422
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
+    # A stored problem replays as a problem, not as plain JSON.
+    assert first.headers["content-type"] == again.headers["content-type"]
+    assert again.headers["content-type"] == "application/problem+json"
 
 
 def test_create_with_an_idempotency_key_replays_the_form(client, org, database):

@@ -622,18 +622,17 @@ def test_without_the_mail_catcher_mail_goes_out_through_ses(
 ):
     from urllib.request import urlopen
 
-    from servicedesk.notifications import mailer
+    from servicedesk.platform import aws
 
     monkeypatch.delenv("SERVICEDESK_MAIL_CATCHER_DIR")
     reset_caches()
-    mailer._ses.cache_clear()
     boto3.client("sesv2").create_email_identity(EmailIdentity="no-reply@servicedesk.local")
     requester, agent = org.members["requester"], org.members["agent"]
     try:
         _comment(client, agent, _ticket(client, requester), "Through SES")
         wiring.drain()
     finally:
-        mailer._ses.cache_clear()
+        aws.reset()
     with urlopen(f"{aws_endpoint}/moto-api/data.json") as response:  # the emulator's record
         sent = json.loads(response.read())["ses"]["RawMessage"]
     raw = [
@@ -707,7 +706,7 @@ def test_a_refused_recipient_in_the_middle_is_retried_alone(
     kept; once the address is mended, the retry mails that recipient alone."""
     from local.queues import sqs_event
     from local.scheduler import LambdaContext
-    from servicedesk.notifications import mailer
+    from servicedesk.platform import aws
 
     requester, agent, admin = org.members["requester"], org.members["agent"], org.admin
     ccs = [_member(client, org) for _ in range(3)]
@@ -726,10 +725,9 @@ def test_a_refused_recipient_in_the_middle_is_retried_alone(
     # the mailer's own SES client; every other call goes to the emulator over HTTP.
     monkeypatch.delenv("SERVICEDESK_MAIL_CATCHER_DIR")
     reset_caches()
-    mailer._ses.cache_clear()
     boto3.client("sesv2").create_email_identity(EmailIdentity="no-reply@servicedesk.local")
     refused = ccs[1].email
-    refusing = _refuse_recipient(mailer._ses(), refused)
+    refusing = _refuse_recipient(aws.ses(), refused)
     _comment(client, agent, ticket, "Fixed the toner")
     sqs = boto3.client("sqs")
     (message,) = [
@@ -761,7 +759,7 @@ def test_a_refused_recipient_in_the_middle_is_retried_alone(
         assert deliver() == []  # and a late duplicate changes nothing
         sent = _ses_sent(aws_endpoint)
     finally:
-        mailer._ses.cache_clear()
+        aws.reset()
     assert [_mailed(sent, address) for address in [*others, mended]] == [1, 1, 1, 1]
     # Recorded once per (event, recipient), with SES's message id.
     with database.connect("owner") as conn:

@@ -33,7 +33,7 @@ from local.aws import free_port
 from local.queues import ensure_queues, poll_once
 from local.scheduler import LambdaContext
 from local.ws import Gateway
-from servicedesk.platform import config
+from servicedesk.platform import aws, config
 from servicedesk.platform.tokens import get_keyset
 from servicedesk.realtime import fanout, push
 from tests.conftest import PASSWORD, Actor, TenantFixture, login, make_tenant, reset_caches
@@ -897,12 +897,10 @@ def session_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example/secret+key")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "example-session-token")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    push._session.cache_clear()
-    push._credentials.cache_clear()
+    aws.reset()
     yield
     monkeypatch.undo()
-    push._session.cache_clear()
-    push._credentials.cache_clear()
+    aws.reset()
 
 
 def boto3_request(endpoint: str, method: str, connection_id: str, data: bytes) -> Any:

@@ -14,9 +14,9 @@ import pytest
 from servicedesk.catalog.schemas import CategoryCreate
 from servicedesk.catalog.service import create_category
 from servicedesk.platform import db
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict
 from servicedesk.platform.rbac import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla import calendars, policies
 from servicedesk.sla.schemas import CalendarCreate, Conditions, PolicyCreate, WorkInterval
 from servicedesk.teams.schemas import TeamCreate

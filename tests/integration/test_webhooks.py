@@ -23,7 +23,7 @@ from local.app import load_function
 from local.aws import free_port
 from local.queues import Queue, ensure_queues, poll_once, sqs_event
 from local.scheduler import LambdaContext
-from servicedesk.platform import publisher
+from servicedesk.platform import aws, publisher
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.webhooks import delivery, inbound, signing, ssrf
 from tests.conftest import TenantFixture, make_tenant, reset_caches
@@ -222,13 +222,13 @@ def test_a_failing_endpoint_alone_is_retried_later_by_a_delayed_message(
     _hook(client, org, receiver.url(good))
     failing = _hook(client, org, receiver.url(bad))
     delays: list[int] = []
-    real_send = delivery._sqs().send_message
+    real_send = aws.sqs().send_message
 
     def spy(**kwargs: Any) -> Any:
         delays.append(kwargs["DelaySeconds"])
         return real_send(**kwargs)
 
-    monkeypatch.setattr(delivery._sqs(), "send_message", spy)
+    monkeypatch.setattr(aws.sqs(), "send_message", spy)
     monkeypatch.setattr(delivery, "retry_delay", lambda attempt, **_: 2)
 
     _ticket(client, org)

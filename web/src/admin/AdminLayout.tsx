@@ -1,7 +1,8 @@
 import { NavLink, Outlet } from "react-router";
 import { useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
-import { ADMIN_SECTIONS, atLeast } from "./routes";
+import { atLeast } from "../lib/domain";
+import { ADMIN_SECTIONS } from "./routes";
 
 /** The admin area: its sections (by role) and the section's screen. */
 export default function AdminLayout() {

@@ -3,6 +3,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import type { Level } from "../api/types";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
+import { ACTIVE_STATUSES } from "../lib/domain";
 import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, statusLabel } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
 import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FailureAlert, splitList, toInt, useEditor, type Errors } from "./forms";
@@ -20,7 +21,8 @@ const ACTION_LABELS: Record<Action, string> = {
   reassign_team: "Move to another team",
   raise_priority: "Raise the priority",
 };
-const PAUSE_STATUSES: PauseStatus[] = ["new", "open", "in_progress", "pending"];
+/** The clock may pause in any active status (the API takes no other). */
+const PAUSE_STATUSES = ACTIVE_STATUSES as readonly PauseStatus[];
 
 interface EscalationForm {
   key: string;

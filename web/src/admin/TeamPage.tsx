@@ -3,6 +3,7 @@ import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { ApiError } from "../api/problem";
+import { isStaff } from "../lib/domain";
 import { Alert, Badge, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, invalidateShared, useTeamDetail } from "./api";
 import { Checkbox, ConfirmButton, EditorStatus, FailureAlert, useEditor } from "./forms";
@@ -69,7 +70,7 @@ function Members({ team }: { team: TeamDetail }) {
   const staff = useQuery({
     queryKey: ["admin", "staff"],
     queryFn: ({ signal }) => ok(api.GET("/v1/users", { params: { query: { limit: 100, active: true } }, signal })),
-    select: (page) => page.items.filter((u) => u.role !== "requester"),
+    select: (page) => page.items.filter((u) => isStaff(u.role)),
   });
   const store = (detail: TeamDetail) => {
     client.setQueryData(adminKeys.team(team.id), detail);

@@ -5,18 +5,19 @@ import { ApiError, describeError } from "../api/problem";
 import type { Role } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
+import { ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, invalidateShared } from "./api";
 import { ConfirmButton, type Errors, FailureAlert, ScrollArea } from "./forms";
 import type { Invitation, UserRow } from "./types";
 
-export const ROLES: { value: Role; label: string }[] = [
-  { value: "requester", label: "Employee (requester)" },
-  { value: "agent", label: "Agent" },
-  { value: "manager", label: "Manager" },
-  { value: "admin", label: "Admin" },
-];
-const ROLE_LABEL = Object.fromEntries(ROLES.map((r) => [r.value, r.label])) as Record<Role, string>;
+const ROLE_LABEL: Record<Role, string> = {
+  requester: "Employee (requester)",
+  agent: "Agent",
+  manager: "Manager",
+  admin: "Admin",
+};
+const ROLE_OPTIONS = ROLES.map((value) => ({ value, label: ROLE_LABEL[value] }));
 
 function InviteForm() {
   const client = useQueryClient();
@@ -69,7 +70,7 @@ function InviteForm() {
         <Field label="Role" error={errors.role}>
           {(p) => (
             <Select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
+              {ROLE_OPTIONS.map((r) => (
                 <option key={r.value} value={r.value}>
                   {r.label}
                 </option>
@@ -211,7 +212,7 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
         <div className="flex flex-wrap items-center gap-2">
           <div className="w-52 max-w-full">
             <Select id={roleId} value={role} disabled={isMe} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
+              {ROLE_OPTIONS.map((r) => (
                 <option key={r.value} value={r.value}>
                   {r.label}
                 </option>
@@ -293,7 +294,7 @@ function People() {
           {(p) => (
             <Select {...p} value={filters.role} onChange={(e) => setFilters((f) => ({ ...f, role: e.target.value as Role | "" }))}>
               <option value="">Any role</option>
-              {ROLES.map((r) => (
+              {ROLE_OPTIONS.map((r) => (
                 <option key={r.value} value={r.value}>
                   {r.label}
                 </option>

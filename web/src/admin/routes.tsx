@@ -3,6 +3,7 @@ import { Navigate, type RouteObject } from "react-router";
 import type { Role } from "../api/types";
 import { useAuth } from "../auth/AuthProvider";
 import { Spinner } from "../components/ui";
+import { atLeast } from "../lib/domain";
 
 // Everything here is loaded on demand: the dashboard and the admin screens do not count
 // towards the initial JavaScript (web/scripts/bundle-size.mjs).
@@ -20,12 +21,6 @@ const PolicyPage = lazy(() => import("./PolicyPage"));
 const WebhooksPage = lazy(() => import("./WebhooksPage"));
 const WebhookPage = lazy(() => import("./WebhookPage"));
 const SettingsPage = lazy(() => import("./SettingsPage"));
-
-const RANK: Record<Role, number> = { requester: 0, agent: 1, manager: 2, admin: 3 };
-
-export function atLeast(role: Role | undefined, min: Role): boolean {
-  return role !== undefined && RANK[role] >= RANK[min];
-}
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */

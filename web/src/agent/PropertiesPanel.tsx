@@ -5,6 +5,7 @@ import type { Level, Ticket, TicketStatus, User } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Button, Card, Field, Input, Select } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
+import { isStaff } from "../lib/domain";
 import { allowedTransitions } from "../lib/transitions";
 import { keys, storeTicket, useCategories, useTeams } from "../tickets/queries";
 import { ImpactUrgency } from "../tickets/ImpactUrgency";
@@ -70,7 +71,7 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
     base.status,
     ...(base.allowed_transitions ?? allowedTransitions(base.status, { staff: true, isRequester: false })),
   ].filter((s, i, all) => all.indexOf(s) === i);
-  const staff = [...(users?.values() ?? [])].filter((u) => u.active && u.role !== "requester");
+  const staff = [...(users?.values() ?? [])].filter((u) => u.active && isStaff(u.role));
 
   async function submit(event: FormEvent) {
     event.preventDefault();

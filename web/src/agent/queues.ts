@@ -1,5 +1,5 @@
 import type { Level, TicketStatus } from "../api/types";
-import { ACTIVE } from "../lib/transitions";
+import { ACTIVE_STATUSES } from "../lib/domain";
 import type { TicketListQuery } from "../tickets/queries";
 
 export type QueueId = "mine" | "unassigned" | "team" | "sla" | "all";
@@ -57,7 +57,7 @@ export function defaultSort(queue: QueueId): Sort {
  * filters narrow it). */
 export function queueQuery(queue: QueueId, f: QueueFilters): TicketListQuery {
   const query: TicketListQuery = { limit: 100, sort: f.sort };
-  if (f.status === "active") query.status = [...ACTIVE];
+  if (f.status === "active") query.status = [...ACTIVE_STATUSES];
   else if (f.status !== "any") query.status = [f.status];
   if (f.priority) query.priority = [f.priority];
   if (f.q.trim()) query.q = f.q.trim();

@@ -17,9 +17,3 @@ export type TokenResponse = Schemas["TokenResponse"];
 export type TicketStatus = Ticket["status"];
 export type Level = Ticket["priority"];
 export type Role = Me["role"];
-
-export const STAFF_ROLES: readonly Role[] = ["agent", "manager", "admin"];
-
-export function isStaff(role: Role | undefined): boolean {
-  return role !== undefined && STAFF_ROLES.includes(role);
-}

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { Navigate, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthProvider";
-import { isStaff } from "../api/types";
+import { isStaff } from "../lib/domain";
 import { Spinner } from "../components/ui";
 
 export function FullPageSpinner() {

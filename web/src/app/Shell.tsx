@@ -1,11 +1,10 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useState } from "react";
 import { NavLink, Outlet } from "react-router";
-import { atLeast } from "../admin/routes";
-import { isStaff } from "../api/types";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { DevBanner } from "../dev/DevBanner";
+import { atLeast, isStaff } from "../lib/domain";
 import { NetworkBanner } from "./NetworkBanner";
 import { SkipContext, focusList, type SkipTarget } from "./skip";
 import { ThemeToggle } from "./ThemeToggle";

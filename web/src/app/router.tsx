@@ -1,7 +1,7 @@
 import { lazy, Suspense, type ReactNode } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
 import { managerRoutes } from "../admin/routes";
-import { isStaff } from "../api/types";
+import { isStaff } from "../lib/domain";
 import { useAuth } from "../auth/AuthProvider";
 import LoginPage from "../auth/LoginPage";
 import { Spinner } from "../components/ui";

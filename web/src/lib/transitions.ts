@@ -1,4 +1,5 @@
 import type { TicketStatus } from "../api/types";
+import { isActive, isFinished } from "./domain";
 
 /** The ticket state machine of servicedesk/tickets/states.py (the server has the last word:
  * a refused move answers 409 with the allowed ones). */
@@ -11,12 +12,6 @@ const GRAPH: Record<TicketStatus, readonly TicketStatus[]> = {
   closed: ["open"],
   cancelled: ["open"],
 };
-
-export const ACTIVE: readonly TicketStatus[] = ["new", "open", "in_progress", "pending"];
-
-export function isActive(status: TicketStatus): boolean {
-  return ACTIVE.includes(status);
-}
 
 /** Where the caller may move the ticket: staff anywhere the graph allows; the requester
  * may cancel or close their own, and reopen a finished one (within the tenant's window,
@@ -31,6 +26,6 @@ export function allowedTransitions(
   const own = new Set<TicketStatus>();
   if (isActive(current)) own.add("cancelled");
   if (isActive(current) || current === "resolved") own.add("closed");
-  if (current === "resolved" || current === "closed" || current === "cancelled") own.add("open");
+  if (isFinished(current)) own.add("open");
   return targets.filter((t) => own.has(t));
 }

@@ -9,6 +9,7 @@ import type { ComplianceGroup } from "../admin/types";
 import { Alert, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, formatDateTime, statusLabel, type SlaTargetName } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
+import { ACTIVE_STATUSES, RESOLVED_STATUSES } from "../lib/domain";
 import { BarTable, ColumnChart, Meter, type BarRow, type BarTone } from "./charts";
 import {
   buckets,
@@ -24,7 +25,7 @@ import {
   type DurationStats,
 } from "./metrics";
 
-const OPEN: TicketStatus[] = ["new", "open", "in_progress", "pending"];
+const OPEN = [...ACTIVE_STATUSES];
 const PERIODS = [7, 30, 90] as const;
 /** Each list is read page by page up to this many tickets; past it the figures say so. */
 const CAP = 2000;
@@ -213,7 +214,7 @@ export default function DashboardPage() {
 
   const backlog = useAllTickets("backlog", { status: OPEN, sort: "-created_at" });
   const created = useAllTickets("created", { created_after: sinceIso, sort: "-created_at" });
-  const resolvedRaw = useAllTickets("resolved", { status: ["resolved", "closed"], updated_after: sinceIso, sort: "-updated_at" });
+  const resolvedRaw = useAllTickets("resolved", { status: [...RESOLVED_STATUSES], updated_after: sinceIso, sort: "-updated_at" });
   const breached = useAllTickets("breached", { sla: ["breached"], status: OPEN });
   const atRisk = useAllTickets("at-risk", { sla: ["at_risk"], status: OPEN });
 

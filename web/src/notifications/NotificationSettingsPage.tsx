@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { isStaff } from "../api/types";
+import { isStaff } from "../lib/domain";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Button, PageHeader, Spinner } from "../components/ui";
 import { CHANNELS, EVENT_LABELS, changedItems, prefKey, visibleEvents } from "./preferences";

@@ -10,9 +10,9 @@ only one that may sign S3 URLs; ``ticket_router`` (the lists under ``/v1/tickets
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from servicedesk.attachments import service
 from servicedesk.attachments.schemas import (
@@ -27,9 +27,10 @@ from servicedesk.platform import audit, idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, check_etag
+from servicedesk.platform.versioning import check_etag
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
@@ -50,19 +51,15 @@ def create_attachment(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
-    )
-    if replay is not None:
-        return replay
-    row, form = service.create(ctx, ticket_id=ticket_id, data=body)
-    result = AttachmentUpload(
-        attachment=AttachmentPublic.model_validate(row),
-        upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
-    )
-    idempotency.complete(ctx, key, status=201, body=result.model_dump(mode="json"))
-    return result
+) -> AttachmentUpload:
+    def start() -> AttachmentUpload:
+        row, form = service.create(ctx, ticket_id=ticket_id, data=body)
+        return AttachmentUpload(
+            attachment=AttachmentPublic.model_validate(row),
+            upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
+        )
+
+    return idempotency.once(ctx, request.url.path, key, body, start)
 
 
 @router.post(
@@ -73,19 +70,15 @@ def create_attachment(
 )
 def complete_attachment(
     attachment_id: uuid.UUID, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=None)
-    if replay is not None:
-        return replay
-    done = service.complete(ctx, attachment_id=attachment_id)
-    if done.problem is not None:
-        # Not raised: the rejection (row and audit) must commit with this answer.
-        body = done.problem.body(request.url.path)
-        idempotency.complete(ctx, key, status=done.problem.status, body=body)
-        return problem_response(done.problem.status, body)
-    result = AttachmentPublic.model_validate(done.attachment)
-    idempotency.complete(ctx, key, status=200, body=result.model_dump(mode="json"))
-    return result
+) -> AttachmentPublic | JSONResponse:
+    def finish() -> AttachmentPublic | JSONResponse:
+        done = service.complete(ctx, attachment_id=attachment_id)
+        if done.problem is not None:
+            # Not raised: the rejection (row and audit) must commit with this answer.
+            return problem_response(done.problem.status, done.problem.body(request.url.path))
+        return AttachmentPublic.model_validate(done.attachment)
+
+    return idempotency.once(ctx, request.url.path, key, None, finish, status=200)
 
 
 @router.get(

@@ -21,7 +21,6 @@ from servicedesk.attachments import magic, storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import AttachmentCreate, AttachmentSettings
 from servicedesk.platform import audit, outbox
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.errors import (
     Conflict,
@@ -34,6 +33,7 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets import states, timeline
 from servicedesk.tickets.comments import _may_comment as may_comment

@@ -7,7 +7,6 @@ that never touch S3 (the tickets function lists attachments) never import boto3.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 
 if TYPE_CHECKING:
@@ -32,14 +32,9 @@ SAFE_INLINE_TYPES = frozenset(
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()+-]+")
 
 
-@functools.cache
 def client() -> S3Client:
-    import boto3
-    from botocore.config import Config
-
-    # SigV4 everywhere: in us-east-1 boto3 would otherwise presign with legacy SigV2.
-    s3: S3Client = boto3.client("s3", config=Config(signature_version="s3v4"))
-    return s3
+    """The process's S3 client (``platform.aws``: SigV4, made on first use)."""
+    return aws.s3()
 
 
 def bucket() -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -11,9 +10,10 @@ from servicedesk.catalog import service
 from servicedesk.catalog.schemas import CategoryCreate, CategoryPublic, CategoryUpdate
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["categories"])
 
@@ -39,15 +39,14 @@ def list_categories(
 )
 def create_category(
     body: CategoryCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> CategoryPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: CategoryPublic.model_validate(service.create_category(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = CategoryPublic.model_validate(service.create_category(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get(

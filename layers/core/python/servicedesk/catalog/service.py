@@ -12,10 +12,10 @@ from servicedesk.catalog import jsonschema
 from servicedesk.catalog.models import Category
 from servicedesk.catalog.schemas import CategoryCreate, CategoryUpdate
 from servicedesk.platform import audit
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.crud import changed_fields, unique_name
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team
 

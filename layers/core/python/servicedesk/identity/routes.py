@@ -9,7 +9,7 @@ from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicedesk.identity import service, sessions, signup, users
-from servicedesk.identity.models import Tenant, User
+from servicedesk.identity.models import Tenant
 from servicedesk.identity.schemas import (
     AcceptInvitation,
     InvitationCreate,
@@ -33,10 +33,11 @@ from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, public, requires
 from servicedesk.platform.tokens import get_keyset
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1")
 
@@ -252,17 +253,16 @@ def list_invitations(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page
 )
 def create_invitation(
     body: InvitationCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> InvitationPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: InvitationPublic.model_validate(
+            users.invite(ctx, data=body, settings=get_settings())
+        ),
     )
-    if replay is not None:
-        return replay
-    invitation = InvitationPublic.model_validate(
-        users.invite(ctx, data=body, settings=get_settings())
-    )
-    idempotency.complete(ctx, key, status=201, body=invitation.model_dump(mode="json"))
-    return invitation
 
 
 @router.delete(
@@ -300,15 +300,17 @@ def list_users(
 )
 def create_user(
     body: UserCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    fingerprint = body.model_dump(mode="json")
-    fingerprint["password"] = User.__name__  # never keep a password in the key table
-    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=fingerprint)
-    if replay is not None:
-        return replay
-    created = UserPublic.model_validate(users.create_user(ctx, data=body, settings=get_settings()))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
+) -> UserPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: UserPublic.model_validate(
+            users.create_user(ctx, data=body, settings=get_settings())
+        ),
+        redact={"password"},  # never keep a password (or its hash) in the key table
+    )
 
 
 @router.get(

@@ -15,7 +15,6 @@ from servicedesk.identity.schemas import InvitationCreate, UserCreate, UserUpdat
 from servicedesk.identity.service import check_password_policy
 from servicedesk.platform import audit, outbox
 from servicedesk.platform.config import Settings
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
     Conflict,
     NotFound,
@@ -23,6 +22,7 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.rbac import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 
 USER_COLUMNS = (

@@ -6,7 +6,6 @@ viewer, local/devmail.py).
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,9 +15,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
 
 from servicedesk.notifications.templates import Rendered, one_line, reply_domain
+from servicedesk.platform import aws
 from servicedesk.platform.config import Settings
 from servicedesk.platform.schemas import EMAIL_RE
 
@@ -84,19 +83,12 @@ def build(mail: Outgoing, settings: Settings) -> EmailMessage:
     return message
 
 
-@functools.cache
-def _ses() -> Any:
-    import boto3
-
-    return boto3.client("sesv2")
-
-
 def send(mail: Outgoing, settings: Settings) -> str:
     """Send (or catch) one message; its SES message id, or the caught file's name."""
     message = build(mail, settings)
     if settings.mail_catcher_dir:
         return catch(Path(settings.mail_catcher_dir), message, mail.event_type, mail.to).name
-    result = _ses().send_email(
+    result = aws.ses().send_email(
         Destination={"ToAddresses": [mail.to]}, Content={"Raw": {"Data": message.as_bytes()}}
     )
     return str(result.get("MessageId", ""))

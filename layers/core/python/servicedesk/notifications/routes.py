@@ -21,7 +21,8 @@ from servicedesk.notifications.schemas import (
 )
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, Limit
 from servicedesk.platform.rbac import Role, public, requires
 
 router = APIRouter(prefix="/v1", tags=["notifications"])

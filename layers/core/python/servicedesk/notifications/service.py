@@ -19,11 +19,11 @@ from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceI
 from servicedesk.platform import db
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import Envelope, Incomplete, deliver_once
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicedesk.platform import inputs, preconditions
+from servicedesk.platform import idempotency, inputs, preconditions
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -227,6 +227,10 @@ async def _empty_receive() -> Message:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(idempotency.Replayed)
+    async def on_replay(_request: Request, exc: idempotency.Replayed) -> JSONResponse:
+        return exc.response()
+
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.body(request.url.path), exc.headers)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable
+from servicedesk.platform.tenancy import RequestContext
 
 _INSERT = text(
     "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"

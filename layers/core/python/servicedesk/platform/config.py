@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=2, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
+    # Test each pooled connection with a round trip before handing it out. Off behind RDS
+    # Proxy (stacks/data.py), which keeps its own connections to the database alive and
+    # reconnects them; on where the app talks to PostgreSQL directly (a restarted local
+    # server would otherwise cost the first request after it).
+    db_pool_pre_ping: bool = True
 
     # Access tokens: EdDSA (Ed25519) private key in PEM, from env or Secrets Manager.
     jwt_private_key: SecretStr | None = None
@@ -89,6 +94,10 @@ class Settings(BaseSettings):
     signup_max_per_address: int = Field(default=10, ge=1)
     signup_window_seconds: int = Field(default=3600, ge=60)
 
+    # Ticket search ranks only the newest this many matches the caller may see (ranking
+    # reads each match's tsvector); fewer matches than this rank exactly as a full ranking.
+    search_rank_window: int = Field(default=1000, ge=1, le=100_000)
+
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A body that does not arrive in full within this many seconds is refused (408), so a
@@ -104,6 +113,11 @@ class Settings(BaseSettings):
     realtime_queue_url: str | None = None
     outbox_grace_seconds: int = Field(default=60, ge=1, le=3600)
     outbox_sweep_batch: int = Field(default=500, ge=1, le=10_000)
+    # The request's publish-after-commit handed to a bounded background worker instead of
+    # done before the response (platform.publisher.publish_after_commit). Off: AWS
+    # behaviour (a Lambda instance may freeze once it has answered). On in the local
+    # runtime (local/asgi.py), where one server process answers every request.
+    publish_in_background: bool = False
     email_sender: str = "Servicedesk <no-reply@servicedesk.local>"
     # Replies thread by a token in the Reply-To address: reply+<number>.<hmac>@<domain>.
     email_reply_domain: str | None = None

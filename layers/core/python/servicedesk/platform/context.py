@@ -1,38 +1,22 @@
-"""The request pipeline: principal -> one tenant transaction -> RequestContext (invariant 2)."""
+"""The request pipeline: principal -> one tenant transaction -> RequestContext (invariant 2).
+
+The FastAPI half; ``RequestContext`` and the principal lookup live in ``platform.tenancy``,
+which the non-HTTP functions import without FastAPI."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
-from servicedesk.platform.roles import Role
-from servicedesk.platform.tokens import Claims, InvalidToken, verify_token
-
-
-@dataclass
-class RequestContext:
-    """What a service needs to know about the request; passed explicitly, never global."""
-
-    session: Session
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID
-    role: Role
-    request_id: str | None = None
-    client_ip: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role.is_staff
+from servicedesk.platform.tenancy import RequestContext, resolve_principal
+from servicedesk.platform.tokens import Claims, InvalidToken, verify_token_async
 
 
 def request_id(request: Request) -> str | None:
@@ -56,8 +40,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def authenticate(request: Request) -> Claims:
-    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally."""
+async def authenticate(request: Request) -> Claims:
+    """Verified claims: from the API Gateway authorizer on Lambda, from the token locally.
+
+    ``async``: it does no blocking I/O for our own tokens (an in-memory signature check),
+    so FastAPI runs it on the event loop instead of handing it to a worker thread and back
+    (docs/benchmarks.md, "Tickets"); an external issuer's key-set fetch still runs in a
+    thread (``tokens.verify_token_async``).
+    """
     event = request.scope.get("aws.event")
     if event is not None:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
@@ -78,35 +68,18 @@ def authenticate(request: Request) -> Claims:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'", header="Authorization")
     try:
-        return verify_token(token.strip())
+        return await verify_token_async(token.strip())
     except InvalidToken as exc:
         # The reason stays in the server log; the client learns only that the token failed.
         request.state.auth_failure = str(exc)
         raise Unauthorized("invalid or expired access token", header="Authorization") from exc
 
 
-def _resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid.UUID, Role]:
-    if claims.kind == "external":
-        from servicedesk.identity.provisioning import provision_external
-
-        return provision_external(session, claims)
-    tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
-    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
-    # The role is read per request, so a demotion or deactivation takes effect at once.
-    row = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": tenant_id, "u": user_id},
-    ).one_or_none()
-    if row is None or not row.active:
-        raise Unauthorized("this account is not active in the tenant", header="Authorization")
-    return tenant_id, user_id, Role(row.role)
-
-
 def tenant_context(
     request: Request, claims: Annotated[Claims, Depends(authenticate)]
 ) -> Iterator[RequestContext]:
     with db.transaction() as session:
-        tenant_id, user_id, role = _resolve_principal(session, claims)
+        tenant_id, user_id, role = resolve_principal(session, claims)
         ctx = RequestContext(
             session=session,
             tenant_id=tenant_id,
@@ -124,9 +97,9 @@ def _publish(session: Session, tenant_id: uuid.UUID | None) -> None:
     """After the commit, never before: a rolled-back request publishes nothing."""
     ids = session.info.get("outbox_ids")
     if ids:
-        from servicedesk.platform.publisher import publish_committed
+        from servicedesk.platform.publisher import publish_after_commit
 
-        publish_committed(tenant_id, list(ids))
+        publish_after_commit(tenant_id, list(ids))
 
 
 def plain_transaction(request: Request) -> Iterator[Session]:

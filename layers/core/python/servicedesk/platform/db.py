@@ -16,8 +16,14 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import QueuePool
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
 from servicedesk.platform.errors import ServiceUnavailable
+
+# Session.info key: tenants.settings (a dict) as the request's principal statement read
+# it (platform.context), so a domain's settings cost no extra round trip. Absent when the
+# transaction resolved no principal that way (an external principal, a job).
+TENANT_SETTINGS = "tenant_settings"
 
 # What a client is told to wait when every pooled connection is busy.
 BUSY_RETRY_AFTER_SECONDS = 1
@@ -73,6 +79,7 @@ def make_engine(
     max_overflow: int = 2,
     pool_timeout: float = 2.0,
     statement_timeout_ms: int = 10_000,
+    pool_pre_ping: bool = True,
 ) -> Engine:
     return create_engine(
         url,
@@ -81,7 +88,7 @@ def make_engine(
         max_overflow=max_overflow,
         # Waiting longer for a connection only turns overload into slow 500s.
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=pool_pre_ping,
         pool_recycle=600,
         # RDS Proxy multiplexes connections: server-side prepared statements would pin them.
         connect_args={
@@ -94,13 +101,12 @@ def make_engine(
 
 def use_iam_auth(engine: Engine, *, region: str | None) -> None:
     """Give every new connection a fresh IAM auth token as its password (RDS Proxy)."""
-    import boto3
-
-    rds = boto3.client("rds", region_name=region)
 
     @event.listens_for(engine, "do_connect")
     def _token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["password"] = rds.generate_db_auth_token(
+        # The shared client: after aws.reset() (SnapStart restore) the next connection
+        # signs with the credentials of the restored environment.
+        cparams["password"] = aws.rds(region).generate_db_auth_token(
             DBHostname=cparams["host"],
             Port=int(cparams.get("port") or 5432),
             DBUsername=cparams["user"],
@@ -117,6 +123,7 @@ def get_engine() -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        pool_pre_ping=settings.db_pool_pre_ping,
     )
     if settings.database_iam_auth:
         use_iam_auth(engine, region=settings.database_region)

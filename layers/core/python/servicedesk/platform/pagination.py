@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import Session
@@ -38,12 +37,6 @@ BIGINT = 2**63
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
-
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
-Cursor = Annotated[
-    str | None, Query(max_length=MAX_CURSOR, description="Opaque cursor from a previous page")
-]
 
 
 class BadCursor(ValueError):

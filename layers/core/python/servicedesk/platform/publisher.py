@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import queue
 import threading
 import time
 import uuid
@@ -36,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
@@ -102,13 +104,6 @@ def queue_urls(settings: Settings) -> dict[str, str]:
 
 
 @functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
-
-
-@functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix="outbox-send")
 
@@ -167,7 +162,7 @@ def batches(entries: Iterable[_Entry]) -> Iterator[list[_Entry]]:
 
 def _send_batch(url: str, batch: list[_Entry]) -> set[uuid.UUID]:
     """One SendMessageBatch call; the rows of the entries SQS did not accept."""
-    result = _sqs().send_message_batch(
+    result = aws.sqs().send_message_batch(
         QueueUrl=url, Entries=[entry.request(n) for n, entry in enumerate(batch)]
     )
     return {batch[int(failure["Id"])].row_id for failure in result.get("Failed", [])}
@@ -188,7 +183,7 @@ def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
         url, batch = calls[0]
         failed |= _outcome(batch, lambda: _send_batch(url, batch))
     elif calls:
-        _sqs()  # created once, here, before the worker threads share it
+        aws.sqs()  # created once, here, before the worker threads share it
         futures: list[tuple[list[_Entry], Future[set[uuid.UUID]]]] = [
             (batch, _pool().submit(_send_batch, url, batch)) for url, batch in calls
         ]
@@ -337,3 +332,87 @@ def sweep(
                 settle(FIRST_COMPLETED)
         settle(ALL_COMPLETED)
     return total
+
+
+# --- publish-after-commit in the background (SERVICEDESK_PUBLISH_IN_BACKGROUND) --------
+
+# Requests whose events may wait for the worker; past that a request's events are left to
+# the sweeper (after the grace period) rather than held in memory or in the request.
+BACKGROUND_CAPACITY = 5000
+# Requests' events one background round publishes together (fewer, fuller SendMessageBatch
+# calls under load).
+BACKGROUND_ROUND = 200
+
+
+class _Background:
+    """One daemon thread publishing what requests committed, in arrival order, the events
+    of many requests per round (grouped by tenant). What it has not published when the
+    process ends stays unpublished in the outbox: the sweeper sends it."""
+
+    def __init__(self, capacity: int) -> None:
+        self.pending: queue.Queue[tuple[uuid.UUID, list[uuid.UUID]]] = queue.Queue(capacity)
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.dropped = 0
+
+    def submit(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> bool:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="outbox-background", daemon=True
+                )
+                self.thread.start()
+        try:
+            self.pending.put_nowait((tenant_id, ids))
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def _run(self) -> None:
+        while True:
+            taken = [self.pending.get()]
+            while len(taken) < BACKGROUND_ROUND:
+                try:
+                    taken.append(self.pending.get_nowait())
+                except queue.Empty:
+                    break
+            by_tenant: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+            for tenant_id, ids in taken:
+                by_tenant[tenant_id] += ids
+            for tenant_id, ids in by_tenant.items():
+                publish_committed(tenant_id, ids)  # never raises: the sweeper is the net
+            for _ in taken:
+                self.pending.task_done()
+
+    def wait(self) -> None:
+        """Until everything submitted so far has been published (or left to the sweeper)."""
+        self.pending.join()
+
+
+@functools.cache
+def _background() -> _Background:
+    return _Background(BACKGROUND_CAPACITY)
+
+
+def publish_after_commit(tenant_id: uuid.UUID | None, ids: list[uuid.UUID]) -> None:
+    """A request's publish once its transaction committed: `publish_committed` now, or,
+    with `publish_in_background`, by the background worker so that the response does not
+    wait for SQS (a slow or backed-up queue then slows nobody's request). A full worker
+    queue leaves the events to the sweeper."""
+    if not ids or tenant_id is None:
+        return
+    if not get_settings().publish_in_background:
+        publish_committed(tenant_id, ids)
+        return
+    if not _background().submit(tenant_id, ids):
+        get_logger().warning(
+            "background publish queue full; the sweeper will publish",
+            extra={"tenant_id": str(tenant_id), "count": len(ids)},
+        )
+
+
+def wait_for_background() -> None:
+    """Block until the background worker has handled every submitted publish (tests,
+    benchmarks)."""
+    _background().wait()

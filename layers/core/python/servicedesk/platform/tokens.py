@@ -137,6 +137,27 @@ def issue_access_token(
 def verify_token(token: str) -> Claims:
     """Verify one of our access tokens or a token from the configured OIDC issuer."""
     settings = get_settings()
+    header = _external_or_header(token, settings)
+    if header is None:
+        return _verify_external(token, settings)
+    return _verify_internal(token, header, settings)
+
+
+async def verify_token_async(token: str) -> Claims:
+    """``verify_token`` for the event loop: our own tokens verify in memory (an EdDSA
+    check, no I/O) without a thread hop; an external issuer's may fetch its key set, so
+    that runs in a worker thread."""
+    settings = get_settings()
+    header = _external_or_header(token, settings)
+    if header is None:
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(_verify_external, token, settings)
+    return _verify_internal(token, header, settings)
+
+
+def _external_or_header(token: str, settings: Settings) -> dict[str, Any] | None:
+    """None for a token of the configured OIDC issuer, else the (unverified) header."""
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -144,8 +165,8 @@ def verify_token(token: str) -> Claims:
         raise InvalidToken(f"malformed token: {exc}") from exc
     issuer = unverified.get("iss")
     if settings.oidc_issuer and issuer == settings.oidc_issuer:
-        return _verify_external(token, settings)
-    return _verify_internal(token, header, settings)
+        return None
+    return header
 
 
 def _verify_internal(token: str, header: dict[str, Any], settings: Settings) -> Claims:

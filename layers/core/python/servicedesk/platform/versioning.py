@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Header
-
 from servicedesk.platform.errors import (
     PreconditionFailed,
     PreconditionRequired,
     ValidationProblem,
     field_error,
 )
-
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", max_length=40, description='The ETag you read, e.g. "3"')
-]
 
 
 def parse_if_match(value: str | None) -> int | None:

@@ -31,9 +31,9 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope, claim
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.realtime import fanout, push
 from servicedesk.realtime.service import TYPING_TYPE, ticket_channel, user_channel
 from servicedesk.tickets import settings as ticket_settings
@@ -94,7 +94,7 @@ def process(session: Session, envelope: Envelope) -> None:
         _chunk(session, envelope)
         return
     ticket_id = _uuid(envelope.payload.get("ticket_id"))
-    if ticket_id is None:
+    if ticket_id is None or not _anyone_listening(session, envelope.tenant_id):
         return
     # Idempotent by event id: a redelivered message pushes nothing twice. A crash before
     # the commit repeats the pushes; clients drop an event_id they have seen.
@@ -215,6 +215,18 @@ def _notified(session: Session, envelope: Envelope) -> set[uuid.UUID]:
     members = [r.user_id for r in recipients.resolve(session, envelope) if r.user_id]
     prefs = preferences_of(session, envelope.tenant_id, members, envelope.type)
     return {m for m in members if prefs.get((m, "in_app"), True)}
+
+
+# One index probe (ix_realtime_subscriptions_channel): every listener is a subscription row.
+_ANYONE = text("SELECT EXISTS (SELECT 1 FROM realtime_subscriptions WHERE tenant_id = :t)")
+
+
+def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
+    """Whether any connection of the tenant is subscribed to anything. With none, an event
+    has nobody to reach: nothing is read, claimed or pushed (the common case locally, and
+    for a tenant nobody has open in a browser, whose events would otherwise each cost the
+    full fan-out work)."""
+    return bool(session.execute(_ANYONE, {"t": tenant_id}).scalar())
 
 
 def _targets(session: Session, tenant_id: uuid.UUID, channels: set[str]) -> list[Target]:

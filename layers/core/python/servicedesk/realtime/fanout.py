@@ -11,11 +11,11 @@ redelivered chunk pushes nothing twice.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import defaultdict
 from typing import Any
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.consumer import Envelope
 
@@ -27,13 +27,6 @@ CHUNK = 50
 # under this (counted as if every character needed escaping in the JSON message).
 CHUNK_BYTES = 192 * 1024
 BATCH_ENTRIES, BATCH_BYTES = 10, 250 * 1024
-
-
-@functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
 
 
 def queue_url() -> str | None:
@@ -106,7 +99,7 @@ def enqueue(url: str, envelope: Envelope, chunks: list[dict[str, bytes]]) -> Non
 
 
 def _send(url: str, entries: list[dict[str, Any]]) -> None:
-    failed = _sqs().send_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
+    failed = aws.sqs().send_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
     if failed:
         codes = sorted({str(f.get("Code")) for f in failed})
         raise RuntimeError(f"{len(failed)} fan-out chunk(s) not enqueued: {', '.join(codes)}")

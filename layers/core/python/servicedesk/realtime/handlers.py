@@ -59,7 +59,7 @@ def _refusal(exc: ProblemError) -> dict[str, Any]:
 
 
 def connect() -> LambdaHandler:
-    import servicedesk.platform.context  # noqa: F401 - the principal, at cold start
+    import servicedesk.platform.tenancy  # noqa: F401 - the principal, at cold start
     from servicedesk.platform.tokens import InvalidToken, verify_token
 
     logger = get_logger()
@@ -142,7 +142,7 @@ def answer(connection_id: str, body: str | None) -> dict[str, Any]:
 def default() -> LambdaHandler:
     # Every frame resolves the principal and most check the tickets' visibility rule:
     # load them at cold start rather than in the first frame.
-    import servicedesk.platform.context
+    import servicedesk.platform.tenancy
     import servicedesk.tickets.visibility  # noqa: F401
 
     logger = get_logger()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.logging import get_logger
 
@@ -42,25 +43,12 @@ class Outcome:
     failed: set[str] = field(default_factory=set)
 
 
-@functools.cache
-def _session() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session()
-
-
-@functools.cache
-def _credentials() -> Any:
-    """boto3's default chain (environment, shared files, container/instance roles)."""
-    return _session().get_credentials()
-
-
 def _region(host: str) -> str:
     """The signing region: an execute-api host names it; otherwise the session's."""
     parts = host.split(".")
     if len(parts) > 3 and parts[1] == SERVICE:
         return parts[2]
-    return str(_session().get_config_variable("region") or "us-east-1")
+    return str(aws.botocore_session().get_config_variable("region") or "us-east-1")
 
 
 @functools.cache
@@ -82,7 +70,7 @@ def _pool(concurrency: int) -> Any:
         redirect=0,
     )
     # The CA bundle boto3 would use (AWS_CA_BUNDLE, else botocore's).
-    ca_certs = _session().get_config_variable("ca_bundle") or get_cert_path(True)
+    ca_certs = aws.botocore_session().get_config_variable("ca_bundle") or get_cert_path(True)
     return urllib3.PoolManager(
         num_pools=4,
         maxsize=concurrency,
@@ -112,11 +100,11 @@ class ManagementApi:
         self.prefix = f"{parts.path}/@connections/"
         # The endpoint's own pool: each call then skips the manager's URL routing.
         self.http = _pool(concurrency).connection_from_url(self.endpoint)
-        credentials = _credentials()
+        credentials = aws.credentials()
         region = _region(parts.hostname or "")
         # Frozen once per fan-out: a refreshable set (a role's) is renewed between them.
         self.signer = (
-            SigV4Auth(credentials.get_frozen_credentials(), SERVICE, region)
+            SigV4Auth(credentials.get_frozenaws.credentials(), SERVICE, region)
             if credentials is not None
             else None
         )

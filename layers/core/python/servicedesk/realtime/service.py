@@ -7,7 +7,6 @@ predicate (``tickets.visibility.visible``); what the caller may not see is ``not
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
@@ -26,9 +26,9 @@ from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
 
 if TYPE_CHECKING:
-    # Imported where used: $disconnect needs neither FastAPI (platform.context) nor the
-    # tickets domain nor the token verifier (DESIGN invariant 14).
-    from servicedesk.platform.context import RequestContext
+    # Imported where used: $disconnect needs neither the principal lookup (platform.tenancy)
+    # nor the tickets domain nor the token verifier (DESIGN invariant 14).
+    from servicedesk.platform.tenancy import RequestContext
     from servicedesk.platform.tokens import Claims
 
 TYPING_TYPE = "realtime.typing"
@@ -74,14 +74,14 @@ def ticket_channel(ticket_id: uuid.UUID | str) -> str:
 
 def connect(session: Session, *, connection_id: str, claims: Claims, now: datetime) -> Registered:
     """Register a connection for verified claims; raises a ProblemError to refuse it."""
-    from servicedesk.platform.context import _resolve_principal
+    from servicedesk.platform.tenancy import resolve_principal
 
     if claims.expires_at is None:
         raise Unauthorized("the access token has no expiry")
     expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
     # Sets the tenant from what the token (and, for external tokens, provisioning) verified
     # and refuses an inactive membership, exactly as a request does.
-    tenant_id, user_id, _ = _resolve_principal(session, claims)
+    tenant_id, user_id, _ = resolve_principal(session, claims)
     set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     open_now = session.execute(
         text(
@@ -177,7 +177,7 @@ def frame_id_of(body: str) -> str | None:
 
 def attach(session: Session, *, connection_id: str, now: datetime) -> RequestContext:
     """The connection's principal, in its tenant's transaction; counts the frame."""
-    from servicedesk.platform.context import RequestContext
+    from servicedesk.platform.tenancy import RequestContext
 
     found = lookup(session, connection_id)
     if found is None:
@@ -317,13 +317,6 @@ def _typing(ctx: RequestContext, connection_id: str, frame: ClientFrame, now: da
     _enqueue_typing(ctx, connection_id, frame.ticket_id, frame.visibility, now)
 
 
-@functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
-
-
 def _enqueue_typing(
     ctx: RequestContext, connection_id: str, ticket_id: uuid.UUID, visibility: str, now: datetime
 ) -> None:
@@ -346,7 +339,7 @@ def _enqueue_typing(
         },
         "created_at": now.isoformat(),
     }
-    _sqs().send_message(
+    aws.sqs().send_message(
         QueueUrl=url,
         MessageBody=json.dumps(message),
         MessageAttributes={"type": {"DataType": "String", "StringValue": TYPING_TYPE}},

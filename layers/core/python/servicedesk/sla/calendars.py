@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from servicedesk.platform import audit
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.crud import unique_name
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla.calendar import BusinessCalendar, validate_timezone
 from servicedesk.sla.models import Calendar, Policy

@@ -125,18 +125,31 @@ class Clock:
     # -- ticket events ----------------------------------------------------------------
 
     def start(self, ticket: TicketLike, policy: Policy | None, now: datetime) -> None:
-        if policy is None:
+        rows, _ = self.opening(ticket.id, ticket.status, policy, now)
+        if not rows:
             return
+        self.session.add_all(rows)
+        self.session.flush()
+        self.refresh_due(ticket)
+
+    def opening(
+        self, ticket_id: uuid.UUID, status: str, policy: Policy | None, now: datetime
+    ) -> tuple[list[SlaTarget | Pause], datetime | None]:
+        """What starting a new ticket's clocks writes, not yet added to the session (its
+        scheduled targets, and a pause if it opens paused), and the ticket's sla_due_at."""
+        if policy is None:
+            return [], None
         budgets = {
             "first_response": policy.first_response_minutes,
             "resolution": policy.resolution_minutes,
         }
-        paused = ticket.status in policy.pause_statuses
+        paused = status in policy.pause_statuses
+        targets: list[SlaTarget] = []
         for name, minutes in budgets.items():
             if minutes:
                 target = SlaTarget(
                     tenant_id=self.tenant_id,
-                    ticket_id=ticket.id,
+                    ticket_id=ticket_id,
                     target=name,
                     policy_id=policy.id,
                     budget_seconds=minutes * 60,
@@ -145,11 +158,14 @@ class Clock:
                     paused_since=now if paused else None,
                 )
                 self.schedule(target)
-                self.session.add(target)
+                targets.append(target)
+        dues = [t.due_at for t in targets if t.due_at is not None and t.met_at is None]
+        rows: list[SlaTarget | Pause] = list(targets)
         if paused:
-            self._open_pause(ticket.id, now, ticket.status)
-        self.session.flush()
-        self.refresh_due(ticket)
+            rows.append(
+                Pause(tenant_id=self.tenant_id, ticket_id=ticket_id, started_at=now, reason=status)
+            )
+        return rows, min(dues) if dues else None
 
     def status_changed(self, ticket: TicketLike, previous: str, now: datetime) -> None:
         targets = self.targets(ticket.id)

@@ -6,7 +6,8 @@ others. The crossing is found by set-based SQL over rows whose precomputed
 `next_check_at` has come; the primary key of `sla_crossings` makes overlapping runs
 harmless: only the run that inserts a crossing acts on it. The same statement writes the
 crossing's outbox event and timeline entry, so a tenant costs a few round trips however
-many of its targets cross; only escalation rules run per crossing.
+many of its targets cross; the escalation rules of the tenant's policies take one more
+statement for all its crossings (`sla.escalation.escalate`).
 
 Once a tenant's transaction has committed, the events it wrote (crossings and
 escalations) are published at once through the path a request uses
@@ -29,7 +30,6 @@ from sqlalchemy.orm import Session
 from servicedesk.platform.db import get_engine, set_tenant, transaction
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.publisher import publish_committed
-from servicedesk.sla.models import Policy
 
 # Tenants evaluated at once, each on its own connection and in its own transaction: the
 # per-tenant round trips (and commit flushes) overlap instead of adding up. Not more than
@@ -125,26 +125,20 @@ def tenants_due(session: Session, now: datetime) -> list[uuid.UUID]:
 
 def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> list[Crossing]:
     """Record the tenant's new crossings with their outbox events and timeline entries,
-    then run the escalation rules of the policies that have any."""
+    then run the escalation rules of the policies that have any (one statement)."""
     set_tenant(session, tenant_id=tenant_id, user_id=None)
     rows = session.execute(CROSS, {"tenant": tenant_id, "now": now}).all()
-    # Remembered like outbox.emit's (escalation events are added there): published after
-    # the commit.
-    session.info.setdefault("outbox_ids", []).extend(r.event_id for r in rows)
-    crossings = []
-    policies: dict[uuid.UUID, Policy | None] = {}
-    for r in rows:
-        crossing = Crossing(r.ticket_id, r.target, r.cycle, r.kind, r.policy_id, r.crossed_at)
-        crossings.append(crossing)
-        if not r.escalates:
-            continue
-        if r.policy_id not in policies:
-            policies[r.policy_id] = session.get(Policy, r.policy_id)
-        policy = policies[r.policy_id]
-        if policy is not None:
-            from servicedesk.sla.escalation import escalate
+    # Remembered like outbox.emit's: published after the commit.
+    emitted = session.info.setdefault("outbox_ids", [])
+    emitted.extend(r.event_id for r in rows)
+    crossings = [
+        Crossing(r.ticket_id, r.target, r.cycle, r.kind, r.policy_id, r.crossed_at) for r in rows
+    ]
+    escalating = [c for c, r in zip(crossings, rows, strict=True) if r.escalates]
+    if escalating:
+        from servicedesk.sla.escalation import escalate
 
-            escalate(session, tenant_id, crossing, policy)
+        emitted.extend(escalate(session, tenant_id, escalating))
     return crossings
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select, text
 
 from servicedesk.platform import audit
 from servicedesk.platform.constraints import unique_or_conflict
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import INTEGER, TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Calendar, Policy

@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy import text
 
-from servicedesk.platform.context import RequestContext
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla.schemas import ComplianceRow
 
 GROUPS = {

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import calendars, policies, reports
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Pause
@@ -55,7 +56,7 @@ def list_calendars(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[C
 )
 def create_calendar(
     body: CalendarCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> CalendarPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -123,7 +124,7 @@ def list_policies(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[Po
 )
 def create_policy(
     body: PolicyCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> PolicyPublic:
     return idempotency.once(
         ctx,
         request.url.path,

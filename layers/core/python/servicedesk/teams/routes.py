@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from servicedesk.platform import idempotency
-from servicedesk.platform.context import Ctx, RequestContext
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.context import Ctx
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.teams import service
 from servicedesk.teams.schemas import (
     TeamCreate,
@@ -49,15 +50,14 @@ def list_teams(
 )
 def create_team(
     body: TeamCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> TeamPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: TeamPublic.model_validate(service.create_team(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = TeamPublic.model_validate(service.create_team(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get(

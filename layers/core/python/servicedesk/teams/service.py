@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from servicedesk.identity.models import Membership, User
 from servicedesk.platform import audit
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.crud import changed_fields, unique_name
 from servicedesk.platform.errors import (
     NotFound,
@@ -20,6 +19,7 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.rbac import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team, TeamMember
 from servicedesk.teams.schemas import AssignmentStrategy, TeamCreate, TeamUpdate

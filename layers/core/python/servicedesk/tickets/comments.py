@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, Forbidden, NotFound, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service, states, timeline
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.schemas import CommentCreate

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import delete, or_, select, text
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service, states, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketLink
 from servicedesk.tickets.visibility import visible

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -16,6 +15,7 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
 

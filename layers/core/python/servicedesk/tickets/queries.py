@@ -24,9 +24,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 
-from servicedesk.platform.context import RequestContext
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import (
     DECIMAL,
@@ -37,9 +38,11 @@ from servicedesk.platform.pagination import (
     Keyset,
     paginate,
 )
+from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla.models import SlaTarget
 from servicedesk.tickets import timeline
-from servicedesk.tickets.models import TICKET_SEARCH, Ticket, TicketEvent
+from servicedesk.tickets.models import TICKET_SEARCH, Participant, Ticket, TicketEvent
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_events
 
@@ -146,12 +149,21 @@ def _tsquery(q: str) -> Any:
     return func.to_tsquery("english", " & ".join(f"{w}:*" for w in words))
 
 
-def _search(q: str) -> tuple[ColumnElement[bool], Any]:
+def _search(
+    ctx: RequestContext, q: str, window_clauses: list[ColumnElement[bool]]
+) -> tuple[ColumnElement[bool], Any]:
     """Words (prefix-matched) in the ticket or a comment the caller may read, or a number.
 
     The matching ids come from ``ticket_search_candidates`` (migration 0009), which reaches
     the full-text and trigram indexes that row-level security keeps from the app role; the
     outer query still runs under RLS and ``visible()``.
+
+    Ranking is bounded: only the newest ``search_rank_window`` matches the caller may see
+    (with the list's filters) are ranked. Ranking reads every match's tsvector, so a broad
+    word ("printer": 8,000 matches in a 200,000-ticket tenant) cost more than the rest of
+    the search together. When there are fewer matches than the window (every narrow word)
+    the result is the full ranking; a broad word returns the best-ranked of its newest
+    matches (docs/benchmarks.md, "Search").
     """
     text = q.strip()
     if NUMBER.match(text):
@@ -166,7 +178,16 @@ def _search(q: str) -> tuple[ColumnElement[bool], Any]:
     candidates = func.ticket_search_candidates(query, literal(number, Text)).table_valued(
         "ticket_id"
     )
-    match = Ticket.id.in_(select(candidates.c.ticket_id))
+    matches = select(Ticket.id).where(
+        Ticket.tenant_id == ctx.tenant_id,
+        visible(ctx, load_settings(ctx)),
+        *window_clauses,
+        Ticket.id.in_(select(candidates.c.ticket_id)),
+    )
+    newest = matches.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(
+        get_settings().search_rank_window
+    )
+    match = Ticket.id.in_(newest.scalar_subquery())
     # Rounded numeric, not float4: the cursor must compare equal to what the row computes.
     rank = func.round(cast(func.ts_rank(TICKET_SEARCH, query), Numeric), 6)
     return match, rank
@@ -176,21 +197,61 @@ def list_tickets(
     ctx: RequestContext, *, filters: TicketFilters, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[Ticket], str | None]:
     settings = load_settings(ctx)
-    base: Select[Any] = select(Ticket).where(
-        Ticket.tenant_id == ctx.tenant_id, visible(ctx, settings), *_filter_clauses(ctx, filters)
-    )
+    clauses = _filter_clauses(ctx, filters)
     names, descending = SORTS[sort]
     if sort == "sla_due":
-        base = base.where(Ticket.sla_due_at.is_not(None))
+        clauses.append(Ticket.sla_due_at.is_not(None))
     keys = [_ticket_key(n) for n in names]
+    base: Select[Any] = select(Ticket).where(
+        Ticket.tenant_id == ctx.tenant_id, visible(ctx, settings), *clauses
+    )
     if filters.q:
-        match, rank = _search(filters.q)
+        match, rank = _search(ctx, filters.q, clauses)
         base = base.where(match).add_columns(rank.label("rank"))
         keys = [Key(rank, DECIMAL, lambda row: row[1]), _ticket_key("created_at")]
         descending = True
     keyset = Keyset([*keys, _ticket_key("id")], descending=descending)
+    if ctx.role is Role.REQUESTER and not filters.q:
+        base = base.where(_requester_paths(ctx, clauses, keyset, cursor, limit))
     rows, nxt = paginate(ctx.session, base, keyset, limit=limit, cursor=cursor, scalars=False)
     return [row[0] for row in rows], nxt
+
+
+def _requester_paths(
+    ctx: RequestContext,
+    clauses: list[ColumnElement[bool]],
+    keyset: Keyset,
+    cursor: str | None,
+    limit: int,
+) -> ColumnElement[bool]:
+    """A requester's page drawn from the two paths ``visible()`` allows, each in index order.
+
+    ``requester_id = me OR participant`` cannot use an index for both halves: PostgreSQL
+    walks the tenant's created-at index and filters, which for a requester with few
+    tickets in a large tenant reads most of the tenant. The page is the first ``limit + 1``
+    rows of the union of the first ``limit + 1`` of each path (their own tickets through
+    ``ix_tickets_requester``, their participations through ``ix_ticket_participants_user``),
+    the same rows in the same order; the outer query still applies ``visible()``.
+    """
+    after = keyset.decode(cursor)
+
+    def first(query: Select[Any]) -> Select[Any]:
+        query = query.where(Ticket.tenant_id == ctx.tenant_id, *clauses)
+        if after is not None:
+            query = query.where(keyset.after(after))
+        return query.order_by(*keyset.order_by()).limit(limit + 1)
+
+    own = first(select(Ticket.id).where(Ticket.requester_id == ctx.user_id))
+    taking_part = first(
+        select(Ticket.id)
+        .join(
+            Participant,
+            and_(Participant.ticket_id == Ticket.id, Participant.tenant_id == Ticket.tenant_id),
+        )
+        .where(Participant.user_id == ctx.user_id)
+    )
+    paths = union_all(own, taking_part).subquery()
+    return Ticket.id.in_(select(paths.c.id))
 
 
 def _ticket_key(name: str) -> Key:

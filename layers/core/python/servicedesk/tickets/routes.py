@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from servicedesk.platform import audit, idempotency
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import IfMatch, check_etag, parse_if_match
+from servicedesk.platform.responses import json_response
+from servicedesk.platform.versioning import check_etag, parse_if_match
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
@@ -66,7 +68,7 @@ def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
 )
 def create_ticket(
     body: TicketCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -80,9 +82,11 @@ def create_ticket(
     "",
     dependencies=[requires(Role.REQUESTER)],
     summary="List and search the tickets the caller may see",
+    response_model=Page[TicketPublic],
 )
 def list_tickets(
     ctx: Ctx,
+    response: Response,
     limit: Limit = 25,
     cursor: Cursor = None,
     sort: Sort = "-created_at",
@@ -106,7 +110,7 @@ def list_tickets(
             " (at_risk); both: either",
         ),
     ] = None,
-) -> Page[TicketPublic]:
+) -> Response:
     filters = queries.TicketFilters(
         status=[s.value for s in status or []],
         priority=list(priority or []),
@@ -123,12 +127,18 @@ def list_tickets(
         sla=list(sla or []),
     )
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=[_public(ctx, t) for t in rows], next_cursor=nxt)
+    page = Page[TicketPublic](items=[_public(ctx, t) for t in rows], next_cursor=nxt)
+    return json_response(page, response)
 
 
-@router.get("/{ticket_id}", dependencies=[requires(Role.REQUESTER)], summary="Get a ticket")
-def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> TicketPublic:
-    return _shaped(ctx, service.get_visible(ctx, ticket_id), response)
+@router.get(
+    "/{ticket_id}",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="Get a ticket",
+    response_model=TicketPublic,
+)
+def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> Response:
+    return json_response(_shaped(ctx, service.get_visible(ctx, ticket_id), response), response)
 
 
 @router.patch(
@@ -161,7 +171,7 @@ def transition_ticket(
     response: Response,
     if_match: IfMatch = None,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     version = body.version if body.version is not None else parse_if_match(if_match)
     return idempotency.once(
         ctx,
@@ -188,7 +198,7 @@ def assign_ticket(
     ctx: Ctx,
     response: Response,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -250,7 +260,7 @@ def add_comment(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> CommentPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -305,7 +315,7 @@ def add_participant(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> ParticipantPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -358,7 +368,7 @@ def create_ticket_invitation(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketInvitationPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -389,15 +399,19 @@ def respond_ticket_invitation(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
-    replay = idempotency.begin(ctx, key, method="POST", path=request.url.path, body=None)
-    if replay is not None:
-        return replay
-    invitation = TicketInvitationPublic.model_validate(
-        participants.respond(ctx, ticket_id=ticket_id, invitation_id=invitation_id, action=action)
+) -> TicketInvitationPublic:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        None,
+        lambda: TicketInvitationPublic.model_validate(
+            participants.respond(
+                ctx, ticket_id=ticket_id, invitation_id=invitation_id, action=action
+            )
+        ),
+        status=200,
     )
-    idempotency.complete(ctx, key, status=200, body=invitation.model_dump(mode="json"))
-    return invitation
 
 
 @invitations_router.get(
@@ -431,7 +445,7 @@ def create_link(
     request: Request,
     ctx: Ctx,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> LinkPublic:
     return idempotency.once(
         ctx,
         request.url.path,
@@ -467,7 +481,7 @@ def merge_ticket(
     ctx: Ctx,
     response: Response,
     key: idempotency.IdempotencyKey = None,
-) -> Any:
+) -> TicketPublic:
     return idempotency.once(
         ctx,
         request.url.path,

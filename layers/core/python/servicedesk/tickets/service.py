@@ -10,7 +10,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update
 
 from servicedesk.platform import outbox
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -19,12 +18,13 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla import policies as sla_policies
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Policy
+from servicedesk.tickets import numbering, states, timeline
 from servicedesk.tickets import settings as ticket_settings
-from servicedesk.tickets import states, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
 from servicedesk.tickets.schemas import AssignRequest, TicketCreate, TicketUpdate
 from servicedesk.tickets.settings import TicketSettings
@@ -37,7 +37,7 @@ def load_settings(ctx: RequestContext) -> TicketSettings:
     cached = ctx.extra.get("ticket_settings")
     if isinstance(cached, TicketSettings):
         return cached
-    loaded = ticket_settings.load(ctx.session, ctx.tenant_id)
+    loaded = ticket_settings.from_snapshot(ctx.session, ctx.tenant_id)
     ctx.extra["ticket_settings"] = loaded
     return loaded
 
@@ -185,21 +185,10 @@ def _without_nulls(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _next_number(ctx: RequestContext, settings: TicketSettings, now: datetime) -> str:
-    # The upsert takes the counter row's lock: concurrent creations queue on it for the
-    # rest of their transaction and each gets the next value. No gaps, no retries.
-    value = ctx.session.execute(
-        text(
-            "INSERT INTO ticket_counters (tenant_id, year, last_value) VALUES (:t, :y, 1)"
-            " ON CONFLICT (tenant_id, year)"
-            " DO UPDATE SET last_value = ticket_counters.last_value + 1 RETURNING last_value"
-        ),
-        {"t": ctx.tenant_id, "y": now.year},
-    ).scalar_one()
-    return f"{settings.number_prefix}-{now.year}-{value:06d}"
-
-
 def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
+    """Check and prepare everything first; then one statement draws the number and writes
+    the ticket with its rows (tickets.numbering), so the tenant's counter stays locked for
+    that statement and the commit only."""
     settings = load_settings(ctx)
     requester_id = ctx.user_id
     staff_only = {"requester_id", "team_id", "assignee_id"} & data.model_fields_set
@@ -226,7 +215,6 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
     ticket = Ticket(
         id=uuid.uuid4(),
         tenant_id=ctx.tenant_id,
-        number=_next_number(ctx, settings, now),
         title=data.title,
         description=data.description,
         status=states.Status.NEW.value,
@@ -240,24 +228,79 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
         tags=data.tags,
         custom_fields=_without_nulls(data.custom_fields),
     )
-    ctx.session.add(ticket)
-    ctx.session.flush()
-    clock(ctx).start(ticket, sla_policy_for(ctx, ticket), now)
-    timeline.event(ctx, ticket, "created", payload={"number": ticket.number})
-    if assignee_id is not None:
-        timeline.event(
-            ctx, ticket, "assigned", payload={"assignee_id": assignee_id, "team_id": team_id}
+    sla_rows, ticket.sla_due_at = clock(ctx).opening(
+        ticket.id, ticket.status, sla_policy_for(ctx, ticket), now
+    )
+    new = numbering.Numbered(ticket)
+    for row in sla_rows:
+        new.add_object(row)
+    _new_ticket_rows(ctx, new, notify_requester=data.notify_requester is not False)
+    return numbering.insert(ctx.session, new, prefix=settings.number_prefix, year=now.year)
+
+
+def _new_ticket_rows(
+    ctx: RequestContext, new: numbering.Numbered, *, notify_requester: bool
+) -> None:
+    """A new ticket's timeline, participant, audit and outbox rows, as timeline.event,
+    enroll_staff, timeline.audited and outbox.emit write them for other changes, with the
+    number left for numbering.insert to fill in."""
+    ticket, number = new.ticket, new.placeholder
+    events = [timeline.new_event(ctx, ticket.id, "created", payload={"number": number})]
+    if ticket.assignee_id is not None:
+        assigned = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
+        events.append(timeline.new_event(ctx, ticket.id, "assigned", payload=assigned))
+    # Staff opening a ticket for someone else take part in it (enroll_staff); a new ticket
+    # has no participants or invitations yet.
+    if ticket.requester_id != ctx.user_id and ctx.is_staff and ctx.user_id != ticket.assignee_id:
+        new.add_object(
+            Participant(
+                tenant_id=ctx.tenant_id,
+                ticket_id=ticket.id,
+                user_id=ctx.user_id,
+                kind="participant",
+                can_edit=False,
+                added_by=ctx.user_id,
+            )
         )
-    if requester_id != ctx.user_id:
-        enroll_staff(ctx, ticket)
-    timeline.audited(ctx, ticket, "ticket.created", after=_snapshot(ticket))
-    _notify(ctx, ticket, "ticket.created")
-    if data.notify_requester is not False:
+        enrolled = {"user_id": ctx.user_id, "kind": "participant"}
+        events.append(timeline.new_event(ctx, ticket.id, "participant_added", payload=enrolled))
+    for event in events:
+        new.add_object(event)
+    locks = dict.fromkeys(("priority_locked", "category_locked", "assignment_locked"), False)
+    new.add(
+        "audit_log",
+        {
+            "tenant_id": ctx.tenant_id,
+            "actor_user_id": ctx.user_id,
+            "action": "ticket.created",
+            "entity_type": "ticket",
+            "entity_id": str(ticket.id),
+            "data": {
+                "number": number,
+                "after": _snapshot(ticket, set(TRACKED) - set(locks)) | locks,
+            },
+            "request_id": ctx.request_id,
+        },
+    )
+    kinds = ["ticket.created"]
+    if notify_requester:
         # The requester's acknowledgement, whoever opened the ticket (e-mail only).
-        _notify(ctx, ticket, "ticket.received")
-    ctx.session.flush()
-    ctx.session.refresh(ticket)
-    return ticket
+        kinds.append("ticket.received")
+    for kind in kinds:
+        event_id = uuid.uuid4()
+        new.add(
+            "outbox",
+            {
+                "id": event_id,
+                "tenant_id": ctx.tenant_id,
+                "event_type": kind,
+                "aggregate_type": "ticket",
+                "aggregate_id": str(ticket.id),
+                "payload": {"ticket_id": ticket.id, "number": number, "actor_id": ctx.user_id},
+            },
+        )
+        # Published once the request has committed, like outbox.emit's.
+        ctx.session.info.setdefault("outbox_ids", []).append(event_id)
 
 
 TRACKED = (

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform.db import TENANT_SETTINGS
+
 Level = Literal["low", "medium", "high", "critical"]
 
 # ITIL-style impact x urgency -> priority.
@@ -44,6 +46,15 @@ def load(session: Session, tenant_id: uuid.UUID) -> TicketSettings:
     return TicketSettings.model_validate(raw or {})
 
 
+def from_snapshot(session: Session, tenant_id: uuid.UUID) -> TicketSettings:
+    """The settings as the request's principal statement read them (no round trip), or
+    from the database when this transaction has no snapshot of this tenant."""
+    snapshot = session.info.get(TENANT_SETTINGS)
+    if isinstance(snapshot, dict) and session.info.get("tenant_id") == tenant_id:
+        return TicketSettings.model_validate(snapshot.get("tickets") or {})
+    return load(session, tenant_id)
+
+
 def etag(value: TicketSettings) -> str:
     import hashlib
 
@@ -59,3 +70,6 @@ def save(session: Session, tenant_id: uuid.UUID, value: TicketSettings) -> None:
         ),
         {"v": value.model_dump_json(), "t": tenant_id},
     )
+    snapshot = session.info.get(TENANT_SETTINGS)
+    if isinstance(snapshot, dict):
+        snapshot["tickets"] = value.model_dump(mode="json")

@@ -22,8 +22,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from servicedesk.platform import audit
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.db import jsonable
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Ticket, TicketEvent
 from servicedesk.tickets.settings import TicketSettings
 from servicedesk.tickets.visibility import visible, visible_comments
@@ -89,18 +89,31 @@ def event(
     visibility: str = "public",
     audience: list[uuid.UUID] | None = None,
 ) -> None:
+    ctx.session.add(
+        new_event(ctx, ticket.id, type_, payload=payload, visibility=visibility, audience=audience)
+    )
+
+
+def new_event(
+    ctx: RequestContext,
+    ticket_id: uuid.UUID,
+    type_: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    visibility: str = "public",
+    audience: list[uuid.UUID] | None = None,
+) -> TicketEvent:
+    """The event row, not yet added (a new ticket's are written with it)."""
     if type_ not in EVENT_TYPES:
         raise ValueError(f"undeclared ticket event type {type_!r}: add it to EVENT_TYPES")
-    ctx.session.add(
-        TicketEvent(
-            tenant_id=ctx.tenant_id,
-            ticket_id=ticket.id,
-            type=type_,
-            actor_id=ctx.user_id,
-            visibility=visibility,
-            audience=audience or [],
-            payload=jsonable(payload or {}),
-        )
+    return TicketEvent(
+        tenant_id=ctx.tenant_id,
+        ticket_id=ticket_id,
+        type=type_,
+        actor_id=ctx.user_id,
+        visibility=visibility,
+        audience=audience or [],
+        payload=jsonable(payload or {}),
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, any_, column, exists, literal, or_, select, table, true
 from sqlalchemy.dialects.postgresql import UUID
 
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from servicedesk.tickets.settings import TicketSettings
 

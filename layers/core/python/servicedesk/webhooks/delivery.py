@@ -18,7 +18,6 @@ receivers dedupe on ``Servicedesk-Event-Id``.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import random
@@ -32,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import outbox
+from servicedesk.platform import aws, outbox
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import Envelope, Incomplete, claim
 from servicedesk.platform.db import set_tenant, transaction
@@ -260,13 +259,6 @@ def deliver_now(
     return row
 
 
-@functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
-
-
 def _schedule_retry(
     envelope: Envelope, endpoint: WebhookEndpoint, event: Event, *, attempt: int, delay: int
 ) -> None:
@@ -289,7 +281,7 @@ def _schedule_retry(
         },
         "created_at": datetime.now(UTC).isoformat(),
     }
-    _sqs().send_message(
+    aws.sqs().send_message(
         QueueUrl=policy_url,
         MessageBody=json.dumps(message),
         DelaySeconds=delay,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
@@ -12,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Cursor, Limit, Page
+from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, public, requires
-from servicedesk.platform.versioning import IfMatch, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
     DeliveryPublic,
@@ -44,15 +45,14 @@ def list_webhooks(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[We
 )
 def create_webhook(
     body: WebhookCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> Any:
-    replay = idempotency.begin(
-        ctx, key, method="POST", path=request.url.path, body=body.model_dump(mode="json")
+) -> WebhookWithSecret:
+    return idempotency.once(
+        ctx,
+        request.url.path,
+        key,
+        body,
+        lambda: WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body)),
     )
-    if replay is not None:
-        return replay
-    created = WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body))
-    idempotency.complete(ctx, key, status=201, body=created.model_dump(mode="json"))
-    return created
 
 
 @router.get("/webhooks/{webhook_id}", dependencies=ADMIN, summary="Get a webhook endpoint")

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from servicedesk.platform import audit
 from servicedesk.platform.config import get_settings
-from servicedesk.platform.context import RequestContext
 from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.webhooks import delivery, signing, ssrf
 from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint

@@ -1,0 +1,38 @@
+import type { Role, TicketStatus } from "../api/types";
+
+/**
+ * The domain's sets, defined once for the whole web app (the server's are in
+ * servicedesk/identity and servicedesk/tickets/states.py; the API has the last word).
+ */
+
+/** Every role, least privileged first: each one may do what the ones before it may. */
+export const ROLES: readonly Role[] = ["requester", "agent", "manager", "admin"];
+
+/** The roles that work tickets (everyone but the requester). */
+export const STAFF_ROLES: readonly Role[] = ROLES.filter((role) => role !== "requester");
+
+export function isStaff(role: Role | undefined): boolean {
+  return role !== undefined && STAFF_ROLES.includes(role);
+}
+
+/** Whether `role` has at least the rights of `min`. */
+export function atLeast(role: Role | undefined, min: Role): boolean {
+  return role !== undefined && ROLES.indexOf(role) >= ROLES.indexOf(min);
+}
+
+/** Statuses of a ticket someone still works on (the SLA clock may run, it is in the backlog). */
+export const ACTIVE_STATUSES: readonly TicketStatus[] = ["new", "open", "in_progress", "pending"];
+
+/** Statuses of a ticket that is done with; the requester may reopen it for a while. */
+export const FINISHED_STATUSES: readonly TicketStatus[] = ["resolved", "closed", "cancelled"];
+
+/** The finished statuses that mean an answer was given (not a cancelled request). */
+export const RESOLVED_STATUSES: readonly TicketStatus[] = FINISHED_STATUSES.filter((status) => status !== "cancelled");
+
+export function isActive(status: TicketStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+export function isFinished(status: TicketStatus): boolean {
+  return FINISHED_STATUSES.includes(status);
+}
