@@ -26,6 +26,7 @@ import pytest
 from local.app import load_function
 from servicedesk.attachments import magic, storage
 from servicedesk.attachments.service import run_cleanup
+from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant
 from tests.events import load_event, set_header, set_json_body
@@ -49,7 +50,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120 + b"This program cannot be r
 def bucket(aws_endpoint: str, database: Any) -> str:
     from local import aws
 
-    storage.client.cache_clear()  # a client made before the emulator started would miss it
+    reset_aws_clients()  # a client made before the emulator started would miss it
     name = get_settings().attachments_bucket
     aws.ensure_bucket(name, cors_origin=get_settings().web_origin)
     return name

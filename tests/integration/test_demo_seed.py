@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from servicedesk.platform.aws import reset as reset_aws_clients
 from tests.conftest import PASSWORD, login
 
 TENANT_TABLES = ("tickets", "ticket_comments", "ticket_events", "ticket_sla_targets", "outbox")
@@ -21,11 +22,10 @@ TENANT_TABLES = ("tickets", "ticket_comments", "ticket_events", "ticket_sla_targ
 def seeded(database: Any, aws_endpoint: str, client: Any) -> dict[str, Any]:
     from local import aws
     from local.seed import seed
-    from servicedesk.attachments import storage
     from servicedesk.platform.config import get_settings
     from servicedesk.platform.db import get_engine
 
-    storage.client.cache_clear()
+    reset_aws_clients()
     aws.ensure_bucket(get_settings().attachments_bucket, cors_origin=get_settings().web_origin)
     statements = []
     engine = get_engine()

@@ -29,8 +29,7 @@ import httpx
 import pytest
 
 from local import aws
-from servicedesk.attachments import storage
-from servicedesk.webhooks import delivery
+from servicedesk.platform.aws import reset as reset_aws_clients
 from tests.conftest import make_tenant, reset_caches
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,8 +119,7 @@ def _use(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     for channel, url in runtime.queues.items():
         monkeypatch.setenv(f"SERVICEDESK_{channel.upper()}_QUEUE_URL", url)
     reset_caches()
-    storage.client.cache_clear()
-    delivery._sqs.cache_clear()
+    reset_aws_clients()
 
 
 def _depth(runtime: Runtime, channel: str, *, dlq: bool = False) -> int:

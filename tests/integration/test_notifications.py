@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from servicedesk.platform.aws import reset as reset_aws_clients
 from tests.conftest import PASSWORD, Actor, TenantFixture, login, make_tenant, reset_caches
 
 
@@ -54,16 +55,15 @@ class Wiring:
 def wiring(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     from local.app import load_function
     from local.queues import ensure_queues
-    from servicedesk.platform import publisher
 
     queues = ensure_queues(prefix=f"sd-notif-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("SERVICEDESK_EMAIL_QUEUE_URL", queues["email"].url)
     monkeypatch.setenv("SERVICEDESK_MAIL_CATCHER_DIR", str(tmp_path / "mail"))
     reset_caches()
-    publisher._sqs.cache_clear()  # a client made before the emulator knew no endpoint
+    reset_aws_clients()  # a client made before the emulator knew no endpoint
     yield Wiring(queues["email"], load_function("email_consumer").lambda_handler, tmp_path / "mail")
     reset_caches()
-    publisher._sqs.cache_clear()
+    reset_aws_clients()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from local.app import load_function
 from local.queues import ensure_queues, poll_once
+from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.webhooks import delivery
 from tests.conftest import make_tenant, reset_caches
 
@@ -182,11 +183,11 @@ def webhook_queue(aws_endpoint, database, monkeypatch):
     monkeypatch.setenv("SERVICEDESK_WEBHOOK_MAX_ATTEMPTS", "2")
     monkeypatch.setattr(delivery, "retry_delay", lambda attempt, **_: 1)
     reset_caches()
-    delivery._sqs.cache_clear()
+    reset_aws_clients()
     yield made["webhook"]
     monkeypatch.undo()
     reset_caches()
-    delivery._sqs.cache_clear()
+    reset_aws_clients()
 
 
 def _hook(client, org, url: str) -> dict[str, Any]:

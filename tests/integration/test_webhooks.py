@@ -24,6 +24,7 @@ from local.aws import free_port
 from local.queues import Queue, ensure_queues, poll_once, sqs_event
 from local.scheduler import LambdaContext
 from servicedesk.platform import aws, publisher
+from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.webhooks import delivery, inbound, signing, ssrf
 from tests.conftest import TenantFixture, make_tenant, reset_caches
@@ -98,7 +99,7 @@ def queue(aws_endpoint, database) -> Any:
     mp = pytest.MonkeyPatch()
     mp.setenv("SERVICEDESK_WEBHOOK_QUEUE_URL", made["webhook"].url)
     reset_caches()
-    delivery._sqs.cache_clear()
+    reset_aws_clients()
     yield made["webhook"]
     mp.undo()
     reset_caches()
