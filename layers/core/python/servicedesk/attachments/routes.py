@@ -23,14 +23,13 @@ from servicedesk.attachments.schemas import (
     DownloadLink,
     UploadForm,
 )
-from servicedesk.platform import audit, idempotency
+from servicedesk.platform import idempotency, tenant_settings
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import check_etag
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
@@ -140,9 +139,7 @@ def list_comment_attachments(
     summary="The tenant's attachment limits",
 )
 def get_attachment_settings(ctx: Ctx, response: Response) -> AttachmentSettings:
-    current = service.load_settings(ctx)
-    response.headers["ETag"] = service.settings_etag(current)
-    return current
+    return tenant_settings.read(ctx, service.SETTINGS, response)
 
 
 @settings_router.put(
@@ -153,15 +150,4 @@ def get_attachment_settings(ctx: Ctx, response: Response) -> AttachmentSettings:
 def put_attachment_settings(
     body: AttachmentSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> AttachmentSettings:
-    current = service.load_settings_from(ctx.session, ctx.tenant_id)
-    check_etag(if_match, service.settings_etag(current))
-    service.save_settings(ctx, body)
-    audit.record(
-        ctx,
-        action="settings.attachments_updated",
-        entity_type="tenant",
-        entity_id=ctx.tenant_id,
-        data={"before": current.model_dump(), "after": body.model_dump()},
-    )
-    response.headers["ETag"] = service.settings_etag(body)
-    return body
+    return tenant_settings.replace(ctx, service.SETTINGS, body, if_match=if_match, answer=response)

@@ -34,6 +34,7 @@ from servicedesk.platform.errors import (
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.tenant_settings import Section
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets import states, timeline
 from servicedesk.tickets.comments import _may_comment as may_comment
@@ -49,35 +50,7 @@ CLEANUP_BATCH = 500
 # --- settings ------------------------------------------------------------------------
 
 
-def load_settings_from(session: Session, tenant_id: uuid.UUID) -> AttachmentSettings:
-    raw = session.execute(
-        text("SELECT settings -> 'attachments' FROM tenants WHERE id = :t"), {"t": tenant_id}
-    ).scalar()
-    return AttachmentSettings.model_validate(raw or {})
-
-
-def load_settings(ctx: RequestContext) -> AttachmentSettings:
-    cached = ctx.extra.get("attachment_settings")
-    if not isinstance(cached, AttachmentSettings):
-        cached = load_settings_from(ctx.session, ctx.tenant_id)
-        ctx.extra["attachment_settings"] = cached
-    return cached
-
-
-def settings_etag(value: AttachmentSettings) -> str:
-    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
-    return f'"{digest}"'
-
-
-def save_settings(ctx: RequestContext, value: AttachmentSettings) -> None:
-    ctx.session.execute(
-        text(
-            "UPDATE tenants SET settings = jsonb_set(settings, '{attachments}', CAST(:v AS jsonb)),"
-            " updated_at = now() WHERE id = :t"
-        ),
-        {"v": value.model_dump_json(), "t": ctx.tenant_id},
-    )
-    ctx.extra["attachment_settings"] = value
+SETTINGS = Section("attachments", AttachmentSettings)
 
 
 # --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------
@@ -138,7 +111,7 @@ def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
 
 
 def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
-    limits = load_settings(ctx)
+    limits = SETTINGS.current(ctx)
     if data.content_type not in limits.allowed_types:
         raise ValidationProblem(
             f"{data.content_type} files are not accepted",
@@ -294,7 +267,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "nothing was uploaded yet: post the file with the upload form first",
             errors=[field_error("file", "not uploaded")],
         )
-    verdict = _verify(row, found, list(load_settings(ctx).allowed_types))
+    verdict = _verify(row, found, list(SETTINGS.current(ctx).allowed_types))
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
         return Completion(row, _reject(ctx, ticket, row, verdict, now))

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from servicedesk.platform import audit, idempotency
+from servicedesk.platform import idempotency, tenant_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.responses import json_response
-from servicedesk.platform.versioning import check_etag, parse_if_match
+from servicedesk.platform.versioning import parse_if_match
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
@@ -501,9 +501,7 @@ settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
     "/tickets", dependencies=[requires(Role.AGENT)], summary="The tenant's ticket settings"
 )
 def get_ticket_settings(ctx: Ctx, response: Response) -> TicketSettings:
-    current = service.load_settings(ctx)
-    response.headers["ETag"] = ticket_settings.etag(current)
-    return current
+    return tenant_settings.read(ctx, ticket_settings.SECTION, response)
 
 
 @settings_router.put(
@@ -514,16 +512,11 @@ def get_ticket_settings(ctx: Ctx, response: Response) -> TicketSettings:
 def put_ticket_settings(
     body: TicketSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TicketSettings:
-    current = ticket_settings.load(ctx.session, ctx.tenant_id)
-    check_etag(if_match, ticket_settings.etag(current))
-    service.check_settings(ctx, body)
-    ticket_settings.save(ctx.session, ctx.tenant_id, body)
-    audit.record(
+    return tenant_settings.replace(
         ctx,
-        action="settings.tickets_updated",
-        entity_type="tenant",
-        entity_id=ctx.tenant_id,
-        data={"before": current.model_dump(), "after": body.model_dump()},
+        ticket_settings.SECTION,
+        body,
+        if_match=if_match,
+        answer=response,
+        check=service.check_settings,
     )
-    response.headers["ETag"] = ticket_settings.etag(body)
-    return body

@@ -34,12 +34,7 @@ STAFF_ROLES = ("agent", "manager", "admin")
 
 
 def load_settings(ctx: RequestContext) -> TicketSettings:
-    cached = ctx.extra.get("ticket_settings")
-    if isinstance(cached, TicketSettings):
-        return cached
-    loaded = ticket_settings.from_snapshot(ctx.session, ctx.tenant_id)
-    ctx.extra["ticket_settings"] = loaded
-    return loaded
+    return ticket_settings.SECTION.current(ctx)
 
 
 def get_visible(ctx: RequestContext, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
