@@ -7,6 +7,7 @@ link. What we hold is the row, and the decision who may have which link.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -21,7 +22,7 @@ from servicedesk.attachments import magic, storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import AttachmentCreate, AttachmentSettings
 from servicedesk.platform import audit, outbox
-from servicedesk.platform.db import set_tenant, transaction
+from servicedesk.platform.db import transaction
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -31,7 +32,7 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
@@ -437,9 +438,8 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
     """Remove abandoned uploads and the objects of deleted or rejected attachments.
 
     Returns (uploads expired, objects removed). A row whose object S3 did not confirm
-    as deleted stays as it is, for the next run.
+    as deleted stays as it is, for the next run. In a transaction scoped to the tenant.
     """
-    set_tenant(session, tenant_id=tenant_id, user_id=None)
     rows = session.scalars(
         select(Attachment)
         .where(
@@ -484,7 +484,6 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
 
 def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport:
     """One cleanup pass; each tenant in its own transaction, so one failure stops nothing."""
-    report = CleanupReport()
     with transaction(engine) as session:
         due = [
             uuid.UUID(str(t))
@@ -492,14 +491,12 @@ def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport
                 text("SELECT attachment_tenants_to_clean(:before)"), {"before": now - PENDING_GRACE}
             ).scalars()
         ]
-    for tenant_id in due:
-        try:
-            with transaction(engine) as session:
-                expired, removed = clean_tenant(session, tenant_id, now)
-            report.tenants += 1
-            report.expired += expired
-            report.removed += removed
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
-            get_logger().exception("attachment cleanup failed", extra={"tenant_id": str(tenant_id)})
-            report.failed_tenants.append(str(tenant_id))
-    return report
+    done = for_each_tenant(
+        due, functools.partial(clean_tenant, now=now), what="attachment cleanup", engine=engine
+    )
+    return CleanupReport(
+        tenants=len(done.results),
+        expired=sum(expired for expired, _ in done.results),
+        removed=sum(removed for _, removed in done.results),
+        failed_tenants=done.failed_tenants,
+    )
