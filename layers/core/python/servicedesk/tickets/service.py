@@ -406,11 +406,7 @@ def _field_events(
     ctx: RequestContext, ticket: Ticket, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     for name in sorted(after):
-        if name == "priority":
-            timeline.event(
-                ctx, ticket, "priority_changed", payload={"from": before[name], "to": after[name]}
-            )
-        elif name == "category_id":
+        if name == "category_id":
             timeline.event(
                 ctx, ticket, "category_changed", payload={"from": before[name], "to": after[name]}
             )
