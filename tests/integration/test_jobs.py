@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import audit
 from servicedesk.platform.jobs import for_each_tenant, scheduled
+from tests.integration.test_outbox import _LambdaContext
 
 
 def _tenants(database: Any, count: int) -> list[uuid.UUID]:
@@ -87,21 +88,6 @@ def test_after_commit_runs_only_for_committed_tenants(database, log_lines):
     assert run.failed_tenants == [str(broken)]
 
 
-class _Context:
-    """The part of Lambda's context a scheduled handler reads."""
-
-    function_name = "job"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:job"
-    aws_request_id = "req-job"
-
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def test_the_scheduled_handler_gives_the_job_its_remaining_time_less_the_margin(log_lines):
     budgets: list[float | None] = []
 
@@ -111,21 +97,21 @@ def test_the_scheduled_handler_gives_the_job_its_remaining_time_less_the_margin(
         return {"done": len(budgets)}
 
     event = {"time": "2026-12-05T08:00:00Z"}
-    assert handler(event, _Context(30_000)) == {"done": 1}
-    assert handler(event, _Context(4_000)) == {"done": 2}  # past the margin: nothing to start
+    assert handler(event, _LambdaContext(30_000)) == {"done": 1}
+    assert handler(event, _LambdaContext(4_000)) == {"done": 2}  # past the margin: nothing to start
     assert handler(event, object()) == {"done": 3}  # the local scheduler: no clock
     assert budgets == [20.0, 0.0, None]
     lines = [line for line in log_lines() if line["message"] == "test schedule"]
     assert [line["done"] for line in lines] == [1, 2, 3]
     assert {line["scheduled_for"] for line in lines} == {event["time"]}
-    assert lines[0]["function_request_id"] == "req-job"
+    assert lines[0]["function_request_id"] == "req-sweeper"
 
     @scheduled("unbudgeted")
     def plain(budget: float | None) -> dict[str, Any]:
         budgets.append(budget)
         return {}
 
-    plain(event, _Context(30_000))
+    plain(event, _LambdaContext(30_000))
     assert budgets[-1] is None
 
 
@@ -135,6 +121,6 @@ def test_a_failed_tenant_fails_the_scheduled_invocation_after_its_log_line(log_l
         return {"tenants": 2, "failed_tenants": ["t1"]}
 
     with pytest.raises(RuntimeError, match="1 tenant"):
-        handler({"time": "2026-12-05T08:00:00Z"}, _Context(30_000))
+        handler({"time": "2026-12-05T08:00:00Z"}, _LambdaContext(30_000))
     [line] = [line for line in log_lines() if line["message"] == "test schedule"]
     assert line["failed_tenants"] == ["t1"] and line["tenants"] == 2
