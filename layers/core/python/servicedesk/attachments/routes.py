@@ -18,18 +18,18 @@ from servicedesk.attachments import service
 from servicedesk.attachments.schemas import (
     AttachmentCreate,
     AttachmentPublic,
-    AttachmentSettings,
     AttachmentUpload,
     DownloadLink,
     UploadForm,
 )
-from servicedesk.platform import idempotency, tenant_settings
+from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.params import Cursor, Limit
 from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
@@ -132,22 +132,4 @@ def list_comment_attachments(
     return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-# Requesters read the limits too: the web app checks a file before it asks for a form.
-@settings_router.get(
-    "/attachments",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The tenant's attachment limits",
-)
-def get_attachment_settings(ctx: Ctx, response: Response) -> AttachmentSettings:
-    return tenant_settings.read(ctx, service.SETTINGS, response)
-
-
-@settings_router.put(
-    "/attachments",
-    dependencies=[requires(Role.ADMIN)],
-    summary="Replace the attachment limits (needs If-Match with the ETag you read)",
-)
-def put_attachment_settings(
-    body: AttachmentSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
-) -> AttachmentSettings:
-    return tenant_settings.replace(ctx, service.SETTINGS, body, if_match=if_match, answer=response)
+add_settings_routes(settings_router, service.SETTINGS)

@@ -34,6 +34,7 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
 from servicedesk.tickets import service as tickets
@@ -51,7 +52,15 @@ CLEANUP_BATCH = 500
 # --- settings ------------------------------------------------------------------------
 
 
-SETTINGS = Section("attachments", AttachmentSettings)
+# Requesters read the limits too: the web app checks a file before it asks for a form.
+SETTINGS = Section(
+    "attachments",
+    AttachmentSettings,
+    noun="attachment",
+    what="attachment limits",
+    read_role=Role.REQUESTER,
+    write_role=Role.ADMIN,
+)
 
 
 # --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import audit
 from servicedesk.platform.db import TENANT_SETTINGS
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_etag
 
@@ -46,10 +47,16 @@ class Answer(Protocol):
 
 @dataclass(frozen=True)
 class Section(Generic[M]):
-    """``tenants.settings -> name``, validated by ``model`` (an absent section: its defaults)."""
+    """``tenants.settings -> name``, validated by ``model`` (an absent section: its defaults),
+    and its routes (``platform.settings_routes``): who reads and who replaces it, and what
+    it is called (``noun``: the operation ids; ``what``: the summaries)."""
 
     name: str
     model: type[M]
+    noun: str
+    what: str
+    read_role: Role
+    write_role: Role
 
     def load(self, session: Session, tenant_id: uuid.UUID) -> M:
         """From the database (jobs, consumers, and the value a replacement is checked against)."""

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
 Level = Literal["low", "medium", "high", "critical"]
@@ -37,4 +38,11 @@ class TicketSettings(BaseModel):
         return chosen
 
 
-SECTION = Section("tickets", TicketSettings)
+SECTION = Section(
+    "tickets",
+    TicketSettings,
+    noun="ticket",
+    what="ticket settings",
+    read_role=Role.AGENT,
+    write_role=Role.ADMIN,
+)
