@@ -168,7 +168,7 @@ class Simulator:
         self.now = now
         self.sla = Rows(session)
         self.clock = MemoryClock(self.sla, desk.tenant_id)
-        self.settings = ticket_settings.load(session, desk.tenant_id)
+        self.settings = ticket_settings.SECTION.load(session, desk.tenant_id)
         self.crossings: list[dict[str, Any]] = []
         self.crossed: set[tuple[uuid.UUID, str, int, str]] = set()
 

@@ -164,9 +164,9 @@ def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
     """Who hears of a ticket that has no team and no assignee: the tenant's triage team
     (ticket settings `triage_team_id`) if it has active staff; otherwise every active agent
     and manager (Zendesk's "all agents"); its admins when it has neither."""
-    from servicedesk.tickets.settings import load
+    from servicedesk.tickets.settings import SECTION
 
-    team = _team(session, load(session, tenant_id).triage_team_id)
+    team = _team(session, SECTION.load(session, tenant_id).triage_team_id)
     if team:
         return team
     return _first_with_members(session, tenant_id, ["agent", "manager"], ["admin"])

@@ -239,7 +239,7 @@ def may_see_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> bool:
     from servicedesk.tickets.models import Ticket
     from servicedesk.tickets.visibility import visible
 
-    settings = ticket_settings.load(ctx.session, ctx.tenant_id)
+    settings = ticket_settings.SECTION.load(ctx.session, ctx.tenant_id)
     found = ctx.session.execute(
         select(Ticket.id).where(
             Ticket.tenant_id == ctx.tenant_id, Ticket.id == ticket_id, visible(ctx, settings)

@@ -34,12 +34,7 @@ STAFF_ROLES = ("agent", "manager", "admin")
 
 
 def load_settings(ctx: RequestContext) -> TicketSettings:
-    cached = ctx.extra.get("ticket_settings")
-    if isinstance(cached, TicketSettings):
-        return cached
-    loaded = ticket_settings.from_snapshot(ctx.session, ctx.tenant_id)
-    ctx.extra["ticket_settings"] = loaded
-    return loaded
+    return ticket_settings.SECTION.current(ctx)
 
 
 def get_visible(ctx: RequestContext, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
@@ -411,11 +406,7 @@ def _field_events(
     ctx: RequestContext, ticket: Ticket, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     for name in sorted(after):
-        if name == "priority":
-            timeline.event(
-                ctx, ticket, "priority_changed", payload={"from": before[name], "to": after[name]}
-            )
-        elif name == "category_id":
+        if name == "category_id":
             timeline.event(
                 ctx, ticket, "category_changed", payload={"from": before[name], "to": after[name]}
             )
