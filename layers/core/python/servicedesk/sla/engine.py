@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicedesk.sla import calendars
-from servicedesk.sla.calendar import (
+from servicedesk.sla.business_time import (
     BusinessCalendar,
     add_business_seconds,
     business_seconds_between,

@@ -197,7 +197,7 @@ def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
         running = target.met_at is None and target.paused_since is None
         elapsed = target.elapsed_seconds
         if running and now > target.clock_at:
-            from servicedesk.sla.calendar import business_seconds_between
+            from servicedesk.sla.business_time import business_seconds_between
 
             elapsed += business_seconds_between(
                 clock.calendar(clock.policy(target.policy_id)), target.clock_at, now
