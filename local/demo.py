@@ -237,7 +237,9 @@ class Simulator:
             ticket.resolved_at = ticket.closed_at = None
         ticket.version += 1
         ticket.updated_at = story.now
-        self.clock.status_changed(ticket, previous.value, story.now)
+        self.clock.status_changed(
+            ticket, previous.value, story.now, finished=states.FINISHED_STATUSES
+        )
         reopened = previous in (S.RESOLVED, S.CLOSED) and to is S.OPEN
         payload = {"from": previous.value, "to": to.value}
         self.event(story, "reopened" if reopened else "status_changed", actor, payload)

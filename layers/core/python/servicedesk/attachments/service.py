@@ -37,9 +37,8 @@ from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, pagina
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
+from servicedesk.tickets import permissions, states, timeline
 from servicedesk.tickets import service as tickets
-from servicedesk.tickets import states, timeline
-from servicedesk.tickets.comments import _may_comment as may_comment
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.visibility import event_visibility_for, visible, visible_comments
 
@@ -155,7 +154,7 @@ def create(
 ) -> tuple[Attachment, storage.PresignedPost]:
     # The ticket row lock serializes concurrent uploads, so the count limit holds.
     ticket = tickets.get_visible(ctx, ticket_id, for_update=True)
-    if not may_comment(ctx, ticket):
+    if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not add files to this ticket")
     if ticket.status == states.Status.CANCELLED.value:
         raise Conflict("the ticket was cancelled")

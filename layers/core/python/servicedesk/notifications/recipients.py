@@ -22,10 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope
-from servicedesk.platform.roles import Role
+from servicedesk.platform.roles import ROLES, STAFF_ROLES
 from servicedesk.tickets.models import Comment, Ticket
-
-STAFF_ROLES = tuple(role.value for role in Role if role.is_staff)
 
 
 class Audience(enum.StrEnum):
@@ -127,7 +125,7 @@ def _team(session: Session, team_id: uuid.UUID | None) -> list[uuid.UUID]:
 
 
 def _participants(session: Session, ticket: Ticket, *, staff_only: bool) -> list[uuid.UUID]:
-    roles = list(STAFF_ROLES) if staff_only else [r.value for r in Role]
+    roles = list(STAFF_ROLES if staff_only else ROLES)
     return _ids(
         session,
         "SELECT p.user_id FROM ticket_participants p JOIN memberships m"

@@ -143,7 +143,7 @@ def default() -> LambdaHandler:
     # Every frame resolves the principal and most check the tickets' visibility rule:
     # load them at cold start rather than in the first frame.
     import servicedesk.platform.tenancy
-    import servicedesk.tickets.visibility  # noqa: F401
+    import servicedesk.tickets.permissions  # noqa: F401
 
     logger = get_logger()
 

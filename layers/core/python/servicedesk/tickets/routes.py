@@ -16,6 +16,8 @@ from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.responses import json_response
 from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
+from servicedesk.sla import service as sla_service
+from servicedesk.sla.schemas import TicketSlaPublic
 from servicedesk.tickets import comments, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
@@ -57,6 +59,21 @@ def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
     public = _public(ctx, ticket)
     response.headers["ETag"] = f'"{public.version}"'
     return public
+
+
+# Served here, documented with the SLA: the SLA package cannot check a ticket's visibility
+# without importing tickets, which import the SLA clock.
+sla_router = APIRouter(prefix="/v1/tickets", tags=["sla"])
+
+
+@sla_router.get(
+    "/{ticket_id}/sla",
+    dependencies=[requires(Role.REQUESTER)],
+    summary="The ticket's SLA targets, clocks and pauses",
+)
+def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
+    ticket = service.get_visible(ctx, ticket_id)
+    return sla_service.ticket_sla(ctx, ticket.id)
 
 
 @router.post(
