@@ -6,6 +6,7 @@ storage, not the API's service (tickets, SLA, visibility rules).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 from servicedesk.attachments import storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.platform import audit
-from servicedesk.platform.db import set_tenant, transaction
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.db import transaction
+from servicedesk.platform.jobs import for_each_tenant
 
 PENDING_GRACE = timedelta(minutes=15)
 CLEANUP_BATCH = 500
@@ -36,9 +37,8 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
     """Remove abandoned uploads and the objects of deleted or rejected attachments.
 
     Returns (uploads expired, objects removed). A row whose object S3 did not confirm
-    as deleted stays as it is, for the next run.
+    as deleted stays as it is, for the next run. In a transaction scoped to the tenant.
     """
-    set_tenant(session, tenant_id=tenant_id, user_id=None)
     rows = session.scalars(
         select(Attachment)
         .where(
@@ -83,7 +83,6 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
 
 def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport:
     """One cleanup pass; each tenant in its own transaction, so one failure stops nothing."""
-    report = CleanupReport()
     with transaction(engine) as session:
         due = [
             uuid.UUID(str(t))
@@ -91,14 +90,12 @@ def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport
                 text("SELECT attachment_tenants_to_clean(:before)"), {"before": now - PENDING_GRACE}
             ).scalars()
         ]
-    for tenant_id in due:
-        try:
-            with transaction(engine) as session:
-                expired, removed = clean_tenant(session, tenant_id, now)
-            report.tenants += 1
-            report.expired += expired
-            report.removed += removed
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
-            get_logger().exception("attachment cleanup failed", extra={"tenant_id": str(tenant_id)})
-            report.failed_tenants.append(str(tenant_id))
-    return report
+    done = for_each_tenant(
+        due, functools.partial(clean_tenant, now=now), what="attachment cleanup", engine=engine
+    )
+    return CleanupReport(
+        tenants=len(done.results),
+        expired=sum(expired for expired, _ in done.results),
+        removed=sum(removed for _, removed in done.results),
+        failed_tenants=done.failed_tenants,
+    )

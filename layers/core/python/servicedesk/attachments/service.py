@@ -14,8 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, or_, select
 
 from servicedesk.attachments import magic, storage
 from servicedesk.attachments.models import Attachment
@@ -31,10 +30,11 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.tenant_settings import Section
+from servicedesk.tickets import permissions, states, timeline
 from servicedesk.tickets import service as tickets
-from servicedesk.tickets import states, timeline
-from servicedesk.tickets.comments import _may_comment as may_comment
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.visibility import event_visibility_for, visible, visible_comments
 
@@ -45,35 +45,15 @@ from servicedesk.tickets.visibility import event_visibility_for, visible, visibl
 # --- settings ------------------------------------------------------------------------
 
 
-def load_settings_from(session: Session, tenant_id: uuid.UUID) -> AttachmentSettings:
-    raw = session.execute(
-        text("SELECT settings -> 'attachments' FROM tenants WHERE id = :t"), {"t": tenant_id}
-    ).scalar()
-    return AttachmentSettings.model_validate(raw or {})
-
-
-def load_settings(ctx: RequestContext) -> AttachmentSettings:
-    cached = ctx.extra.get("attachment_settings")
-    if not isinstance(cached, AttachmentSettings):
-        cached = load_settings_from(ctx.session, ctx.tenant_id)
-        ctx.extra["attachment_settings"] = cached
-    return cached
-
-
-def settings_etag(value: AttachmentSettings) -> str:
-    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
-    return f'"{digest}"'
-
-
-def save_settings(ctx: RequestContext, value: AttachmentSettings) -> None:
-    ctx.session.execute(
-        text(
-            "UPDATE tenants SET settings = jsonb_set(settings, '{attachments}', CAST(:v AS jsonb)),"
-            " updated_at = now() WHERE id = :t"
-        ),
-        {"v": value.model_dump_json(), "t": ctx.tenant_id},
-    )
-    ctx.extra["attachment_settings"] = value
+# Requesters read the limits too: the web app checks a file before it asks for a form.
+SETTINGS = Section(
+    "attachments",
+    AttachmentSettings,
+    noun="attachment",
+    what="attachment limits",
+    read_role=Role.REQUESTER,
+    write_role=Role.ADMIN,
+)
 
 
 # --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------
@@ -134,7 +114,7 @@ def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
 
 
 def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
-    limits = load_settings(ctx)
+    limits = SETTINGS.current(ctx)
     if data.content_type not in limits.allowed_types:
         raise ValidationProblem(
             f"{data.content_type} files are not accepted",
@@ -168,7 +148,7 @@ def create(
 ) -> tuple[Attachment, storage.PresignedPost]:
     # The ticket row lock serializes concurrent uploads, so the count limit holds.
     ticket = tickets.get_visible(ctx, ticket_id, for_update=True)
-    if not may_comment(ctx, ticket):
+    if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not add files to this ticket")
     if ticket.status == states.Status.CANCELLED.value:
         raise Conflict("the ticket was cancelled")
@@ -290,7 +270,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "nothing was uploaded yet: post the file with the upload form first",
             errors=[field_error("file", "not uploaded")],
         )
-    verdict = _verify(row, found, list(load_settings(ctx).allowed_types))
+    verdict = _verify(row, found, list(SETTINGS.current(ctx).allowed_types))
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
         return Completion(row, _reject(ctx, ticket, row, verdict, now))

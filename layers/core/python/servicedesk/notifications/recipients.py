@@ -22,10 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope
-from servicedesk.platform.roles import Role
+from servicedesk.platform.roles import ROLES, STAFF_ROLES
 from servicedesk.tickets.models import Comment, Ticket
-
-STAFF_ROLES = tuple(role.value for role in Role if role.is_staff)
 
 
 class Audience(enum.StrEnum):
@@ -127,7 +125,7 @@ def _team(session: Session, team_id: uuid.UUID | None) -> list[uuid.UUID]:
 
 
 def _participants(session: Session, ticket: Ticket, *, staff_only: bool) -> list[uuid.UUID]:
-    roles = list(STAFF_ROLES) if staff_only else [r.value for r in Role]
+    roles = list(STAFF_ROLES if staff_only else ROLES)
     return _ids(
         session,
         "SELECT p.user_id FROM ticket_participants p JOIN memberships m"
@@ -164,9 +162,9 @@ def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
     """Who hears of a ticket that has no team and no assignee: the tenant's triage team
     (ticket settings `triage_team_id`) if it has active staff; otherwise every active agent
     and manager (Zendesk's "all agents"); its admins when it has neither."""
-    from servicedesk.tickets.settings import load
+    from servicedesk.tickets.settings import SECTION
 
-    team = _team(session, load(session, tenant_id).triage_team_id)
+    team = _team(session, SECTION.load(session, tenant_id).triage_team_id)
     if team:
         return team
     return _first_with_members(session, tenant_id, ["agent", "manager"], ["admin"])

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.notifications import mailer, recipients, templates, unsubscribe
+from servicedesk.notifications import mailer, recipients, suppressions, templates, unsubscribe
 from servicedesk.notifications.models import Notification, NotificationPreference
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
 from servicedesk.platform import db
@@ -24,7 +24,6 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------
 
@@ -60,7 +59,7 @@ def process(session: Session, envelope: Envelope) -> None:
     prefs = preferences_of(
         session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
     )
-    undeliverable = inbound.suppressed(session, [r.email for r in found])
+    undeliverable = suppressions.suppressed(session, [r.email for r in found])
     actor = str(envelope.payload.get("actor_id") or "")
     outgoing: list[tuple[str, mailer.Outgoing]] = []
     for recipient in found:
