@@ -30,6 +30,12 @@ Gateway = dict[str, dict[str, str]]  # resource path -> method (or ANY) -> funct
 def gateway_routes(dev: Synthesized) -> Gateway:
     api = dev.templates["Api"]
     names = {_logical_id(fn.function): name for name, fn in dev.sd.api.functions.items()}
+    # With SnapStart the methods invoke the function's `live` alias.
+    names |= {
+        _logical_id(fn.alias): name
+        for name, fn in dev.sd.api.functions.items()
+        if fn.alias is not None
+    }
     paths = _resource_paths(api)
     routes: Gateway = {}
     for method in _resources(api, "AWS::ApiGateway::Method").values():

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import Unauthorized
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import Principal, accept_external
 from servicedesk.platform.tokens import Claims
 

@@ -40,7 +40,7 @@ class RequestContext:
 
 
 Principal = tuple[uuid.UUID, uuid.UUID, Role]
-ExternalPrincipal = Callable[[Session, Claims], Principal]
+ExternalPrincipal = Callable[[Session, "Claims"], Principal]
 # Who turns an external issuer's claims into a principal (provisioning what is missing).
 # The identity package installs it when imported (identity/provisioning.py), so that
 # platform imports no domain; every entry point that authenticates imports it.
