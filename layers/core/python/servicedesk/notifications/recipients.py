@@ -120,6 +120,7 @@ class Lookup:
         self._members: dict[uuid.UUID, Recipient | None] = {}
         self._actors: dict[uuid.UUID, tuple[str | None, str | None]] = {}
         self._tenant: Any = None
+        self._loaded: list[Any] = []
 
     def ids(self, sql: str, **params: Any) -> list[uuid.UUID]:
         key = (sql, *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
@@ -142,8 +143,8 @@ class Lookup:
         events = list(envelopes)
         for model, field in ((Ticket, "ticket_id"), (Comment, "comment_id")):
             wanted = {i for e in events if (i := _uuid(e.payload.get(field))) is not None}
-            if wanted:
-                self.session.scalars(select(model).where(model.id.in_(wanted))).all()
+            if wanted:  # held here: the session's identity map keeps only weak references
+                self._loaded += self.session.scalars(select(model).where(model.id.in_(wanted)))
         self._read_actors({i for e in events if (i := _uuid(e.payload.get("actor_id")))})
 
     def _read_actors(self, ids: set[uuid.UUID]) -> None:
