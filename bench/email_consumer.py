@@ -139,7 +139,7 @@ def _drain_here(queue: Any, profile: bool) -> tuple[int, int, float, int]:
     event.listen(get_engine(), "before_cursor_execute", count)
     profiler = cProfile.Profile() if profile else None
     messages = failed = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     while True:
@@ -149,7 +149,8 @@ def _drain_here(queue: Any, profile: bool) -> tuple[int, int, float, int]:
         messages, failed = messages + done, failed + bad
     if profiler is not None:
         profiler.disable()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"consumer CPU (this process): {1000 * cpu / max(messages, 1):.1f} ms/msg", flush=True)
     event.remove(get_engine(), "before_cursor_execute", count)
     if profiler is not None:
         stats = pstats.Stats(profiler)

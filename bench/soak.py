@@ -192,6 +192,19 @@ def rss_mb(runtime: Runtime) -> dict[str, float]:
     return result
 
 
+def cpu_seconds(runtime: Runtime) -> dict[str, float]:
+    """CPU time (user + system) used so far by each role's processes alive now."""
+    result: dict[str, float] = {}
+    for role, procs in processes(runtime).items():
+        total = 0.0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        result[role] = total
+    return result
+
+
 def stop(runtime: Runtime) -> list[str]:
     """Stop `make dev` as Ctrl-C does; the processes of its tree still there afterwards."""
     try:
@@ -309,6 +322,7 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
             threading.Thread(target=create_loop, args=(runtime.base, token, load, n), daemon=True)
             for n in range(args.concurrency)
         ]
+        cpu_before = cpu_seconds(runtime)
         began = time.monotonic()
         for thread in threads:
             thread.start()
@@ -355,6 +369,15 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
         for thread in threads:
             thread.join(timeout=35)
         created = sum(1 for s in load.samples if s.status == 201)
+        cpu_after = cpu_seconds(runtime)
+        # Where the machine's CPU went during the load, per ticket created: which side (the
+        # API and its database work, or the consumers) costs what.
+        used = {r: cpu_after[r] - cpu_before.get(r, 0.0) for r in sorted(cpu_after)}
+        print(
+            "CPU ms per create during the load: "
+            + ", ".join(f"{r} {1000 * c / max(created, 1):.1f}" for r, c in used.items()),
+            flush=True,
+        )
         bad = [s for s in load.samples if s.status != 201]
         fivexx = sum(1 for s in bad if s.status >= 500)
         produced_per_second = created * MESSAGES_PER_CREATE / (args.minutes * 60)
