@@ -60,7 +60,7 @@ def _setup(workdir: Path, visibility_timeout: int) -> tuple[Any, Any, Any]:
     os.environ.update(
         {
             "SERVICEDESK_ENVIRONMENT": "dev",
-            "SERVICEDESK_LOG_LEVEL": "WARNING",
+            "SERVICEDESK_LOG_LEVEL": "INFO",  # as make dev: the log lines are part of the cost
             "SERVICEDESK_DATABASE_URL": database.app_url.render_as_string(False),
             "SERVICEDESK_MAIL_CATCHER_DIR": str(workdir / "mail"),
             "SERVICEDESK_WEB_ORIGIN": "http://127.0.0.1:8000",

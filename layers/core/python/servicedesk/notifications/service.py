@@ -175,7 +175,6 @@ def _mail_each(
         if key not in claimed:
             continue  # done before (a redelivery)
         claimed.discard(key)
-        extra = {"event_id": str(mail.envelope.event_id), "event_type": mail.envelope.type}
         try:
             sent.append((*key, mailer.send(mail.outgoing, settings)))
         except Exception as exc:  # noqa: BLE001 - marked failed below; the event is retried
@@ -183,12 +182,15 @@ def _mail_each(
             get_logger().warning(
                 "notification e-mail failed; the event will be retried for it",
                 exc_info=True,
-                extra=extra,
+                extra={"event_id": str(mail.envelope.event_id), "event_type": mail.envelope.type},
             )
-            continue
-        get_logger().info("notification e-mail sent", extra=extra)
     fail_claims(session, "email", failed)
     record_references(session, "email", [s for s in sent if s[2]])
+    if sent:  # one line for the batch: a line per mail cost as much as building the mail
+        get_logger().info(
+            "notification e-mails sent",
+            extra={"sent": len(sent), "event_ids": sorted({str(e) for e, _, _ in sent})},
+        )
     return {event_id for event_id, _, _ in failed}
 
 
