@@ -6,10 +6,11 @@ own tenant transaction; `claim` records the side effect in `deliveries` under a 
 its side effects already done and does nothing twice. A record that raises is reported
 as a batch item failure: only it is retried, and after maxReceiveCount it lands in the DLQ.
 
-An event with several recipients (one e-mail each) uses `deliver_once`: each side effect
-is claimed and committed in a transaction of its own, so a failure for one recipient does
-not undo — and a retry does not repeat — what was done for the others. The record then
-raises `Incomplete`: the rest of its work commits and only the record is retried.
+`sqs_batch_handler` hands a process each tenant's records of the batch at once, in one
+transaction (the e-mail consumer: shared reads, one statement per kind of write).
+`claim_each` claims many side effects in one statement before any is done; one that then
+fails is marked so (`fail_claims`), and only its record is retried. A batch that fails
+before any side effect is redone record by record, so a bad record fails alone.
 """
 
 from __future__ import annotations
