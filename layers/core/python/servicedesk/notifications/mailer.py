@@ -123,6 +123,38 @@ def _alternatives(message: EmailMessage, text: str, html: str) -> None:
         message.attach(part)
 
 
+def encode(message: EmailMessage) -> bytes:
+    """`message.as_bytes()` for what `build` makes, written directly: the generator parses
+    each part's Content-Type again several times, which cost as much as building the mail.
+    Headers are folded by the policy as the generator folds them; bodies get CRLF line
+    ends; a surrogate-escaped 8bit body goes back to its bytes (tests/unit/test_mailer.py
+    compares the result with `as_bytes()`)."""
+    out = [_header_block(message)]
+    parts = message.get_payload()
+    if not isinstance(parts, list):
+        return message.as_bytes()  # not the shape build makes: the library writes it
+    boundary = message.get_boundary()
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    for index, part in enumerate(parts):
+        out.append(delimiter if index == 0 else b"\r\n" + delimiter)
+        out.append(_header_block(part))
+        # As stored: get_payload() would decode an 8bit body (parsing headers to do it).
+        body = part._payload
+        if isinstance(body, str) and body:
+            lines = _LINE_ENDS.split(body)
+            out.append("\r\n".join(lines).encode("ascii", "surrogateescape"))
+    out.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
+    return b"".join(out)
+
+
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
+def _header_block(message: EmailMessage) -> bytes:
+    folded = b"".join(_POLICY.fold_binary(name, value) for name, value in message.raw_items())
+    return folded + b"\r\n"
+
+
 def _boundary(text: str) -> str:
     """As email.generator makes one: 15 "=", a random 19-digit number, "=="; never a
     string the bodies contain."""
@@ -167,7 +199,7 @@ def send(mail: Outgoing, settings: Settings) -> str:
     if settings.mail_catcher_dir:
         return catch(Path(settings.mail_catcher_dir), message, mail.event_type, mail.to).name
     result = aws.ses().send_email(
-        Destination={"ToAddresses": [mail.to]}, Content={"Raw": {"Data": message.as_bytes()}}
+        Destination={"ToAddresses": [mail.to]}, Content={"Raw": {"Data": encode(message)}}
     )
     return str(result.get("MessageId", ""))
 
@@ -182,7 +214,7 @@ def catch(directory: Path, message: EmailMessage, event_type: str, recipient: st
         path = directory / (f"{base}.eml" if n == 0 else f"{base}-{n}.eml")
         try:
             with path.open("xb") as handle:  # never overwrite another message
-                handle.write(message.as_bytes())
+                handle.write(encode(message))
         except FileExistsError:
             continue
         return path
