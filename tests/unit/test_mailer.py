@@ -84,7 +84,7 @@ def test_the_mailer_writes_the_bytes_the_library_would(body: str, subject: str, 
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     rendered = Rendered(subject, "title", "summary", text, html, headers)
-    for from_name in ("Acme", 'Äcme, "Inc"'):
+    for from_name in ("Acme", "Acme Service Desk 2", 'Äcme, "Inc"', "Acme Inc.", "A" * 80):
         mail = mailer.Outgoing(
             to="agent@acme.example",
             from_name=from_name,

@@ -58,6 +58,7 @@ _URL_HEADERS = frozenset({"List-Unsubscribe"})
 # nothing that reads as an RFC 2047 encoded-word, short enough never to be folded.
 _PLAIN_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")
 _FOLD_AT = 78
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")  # a display name never quoted
 
 
 def _put(message: EmailMessage, name: str, value: str) -> None:
@@ -76,9 +77,13 @@ def build(mail: Outgoing, settings: Settings) -> EmailMessage:
     message = EmailMessage(policy=_POLICY)
     sender = parseaddr(settings.email_sender)[1] or "no-reply@servicedesk.local"
     local, _, domain = sender.rpartition("@")
-    message["From"] = Address(one_line(mail.from_name, 100), local, domain)
-    message["To"] = Address(addr_spec=mail.to)
-    message["Subject"] = mail.rendered.subject
+    name = one_line(mail.from_name, 100)
+    if _PLAIN_NAME.fullmatch(name) and _PLAIN_VALUE.fullmatch(sender):
+        _put(message, "From", f"{name} <{sender}>")  # what Address() would write
+    else:
+        message["From"] = Address(name, local, domain)
+    _put(message, "To", mail.to)  # a plain dot-atom address (sendable)
+    _put(message, "Subject", mail.rendered.subject)
     _put(message, "Date", format_datetime(datetime.now(UTC)))
     _put(
         message,
