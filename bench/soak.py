@@ -18,6 +18,7 @@ that none of its processes is left, and prints a verdict:
 - errors: no 5xx, no transport error.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--concurrency 8] [--drain 120]
+                                   [--email-pollers N]
 
 Exit status 1 when the verdict is not met. Load average (1 min) is printed beside each
 minute: the machine is shared, so compare figures of the same run.
@@ -103,7 +104,7 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start(data: Path) -> Runtime:
+def start(data: Path, *, email_pollers: int | None = None) -> Runtime:
     port = aws.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEDESK_")}
     env.pop("DATABASE_URL", None)  # its own embedded PostgreSQL, under `data`
@@ -112,6 +113,11 @@ def start(data: Path) -> Runtime:
         {
             "SERVICEDESK_LOCAL_DATA": str(data),
             "SERVICEDESK_DEMO_DATA": "0",
+            **(
+                {"SERVICEDESK_LOCAL_EMAIL_POLLERS": str(email_pollers)}
+                if email_pollers is not None
+                else {}
+            ),
             "PORT": str(port),
             "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
         }
@@ -287,11 +293,14 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait, after")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per report line")
+    parser.add_argument(
+        "--email-pollers", type=int, default=None, help="e-mail poller processes (make dev's)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-soak-"))
     print(f"starting a fresh make dev in {workdir} …", flush=True)
-    runtime = start(workdir / "data")
+    runtime = start(workdir / "data", email_pollers=args.email_pollers)
     ok = False
     try:
         idle = rss_mb(runtime)
