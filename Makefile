@@ -39,10 +39,12 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations scripts/export_openapi.py scripts/e2e_stack.py scripts/deploy_web.py $(wildcard bench stacks app.py)
 
 # pytest-xdist: each worker has its own embedded PostgreSQL and template database.
+# tests/localstack shares one LocalStack between the workers; SERVICEDESK_REQUIRE_LOCALSTACK
+# makes that tier fail, not skip, without its venv (.localstack, built by `localstack`).
 PYTEST_WORKERS ?= 2
 
-test: lint typecheck synth web-test
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
+test: lint typecheck synth web-test localstack
+	SERVICEDESK_REQUIRE_LOCALSTACK=1 $(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

@@ -546,10 +546,12 @@ def main() -> int:
     args = parser.parse_args()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # for `local` and `bench`, as `python -m` would
+    import servicedesk
     from bench.tickets import DATA_DIR, describe_machine
     from local import db as localdb
 
-    print(f"SLA evaluator benchmark: {describe_machine()}", flush=True)
+    code = Path(servicedesk.__file__).parent
+    print(f"SLA evaluator benchmark: {describe_machine()}; code {code}", flush=True)
     server = None if os.environ.get("DATABASE_URL") else localdb.embedded_server(DATA_DIR)
     db_pid = int(server.get_pid()) if server is not None else None
     sizes = [n for n in args.compare if n < args.tickets] + [args.tickets]

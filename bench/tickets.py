@@ -667,7 +667,36 @@ def seed(db: Database) -> float:
     return elapsed
 
 
-def prepare_database(reseed: bool) -> tuple[Database, Any]:
+def schema_head(code: Path) -> str:
+    """The newest migration of a checkout (the schema its code expects)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(code / "migrations")).get_current_head()
+    assert head is not None
+    return head
+
+
+def match_schema(db: Database, code: Path) -> None:
+    """Bring the schema to what ``code`` expects: migrate up to this checkout's head, or,
+    for an older checkout, down to its head (with this checkout's downgrades; the data
+    stays). The next run of this checkout's code migrates it back up."""
+    from alembic import command
+    from alembic.config import Config
+
+    from local import db as localdb
+
+    localdb.migrate(db)
+    wanted = schema_head(code)
+    if wanted == schema_head(ROOT):
+        return
+    print(f"• schema: downgrading to {wanted}, the head of {code}", flush=True)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["url"] = db.owner_url.render_as_string(hide_password=False)
+    command.downgrade(config, wanted)
+
+
+def prepare_database(reseed: bool, code: Path = ROOT) -> tuple[Database, Any]:
     """Start (or join) the server, create and migrate the database, seed it if needed."""
     from local import db as localdb
 
@@ -683,6 +712,7 @@ def prepare_database(reseed: bool) -> tuple[Database, Any]:
     tenants, tickets = seeded(db)
     if tenants == TENANTS and tickets >= TOTAL_TICKETS:
         print(f"• dataset present ({tickets:,} tickets); not seeding (--reseed to redo)")
+        match_schema(db, code)
         return db, server
     if tenants or tickets:
         print(f"• incomplete dataset ({tenants} tenants, {tickets:,} tickets): recreating")
@@ -723,7 +753,13 @@ asyncio.base_events._set_nodelay = _set_nodelay
 """
 
 
-def api_env(db: Database, pool_size: int, site_dir: Path | None) -> dict[str, str]:
+def api_env(
+    db: Database,
+    pool_size: int,
+    site_dir: Path | None,
+    code: Path = ROOT,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     key = (
         Ed25519PrivateKey.generate()
         .private_bytes(
@@ -744,19 +780,44 @@ def api_env(db: Database, pool_size: int, site_dir: Path | None) -> dict[str, st
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
     )
+    env.update(extra or {})
+    paths = [str(code / "layers" / "core" / "python"), env.get("PYTHONPATH")]
     if site_dir is not None:
         (site_dir / "sitecustomize.py").write_text(NODELAY_SITECUSTOMIZE)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_dir), env.get("PYTHONPATH")]))
+        paths.insert(0, str(site_dir))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
+def served_code(code: Path, env: dict[str, str]) -> str:
+    """Where the API processes will import ``servicedesk`` from (same cwd and environment)."""
+    probe = "import servicedesk, local.asgi; print(servicedesk.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        cwd=code,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or result.stderr.strip()
+
+
 def start_api(
-    db: Database, port: int, workers: int, pool_size: int, site_dir: Path | None
+    db: Database,
+    port: int,
+    workers: int,
+    pool_size: int,
+    site_dir: Path | None,
+    code: Path = ROOT,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     from local.serve import uvicorn_command
 
     command = uvicorn_command(port, workers=workers, quiet=True)
-    process = subprocess.Popen(command, cwd=ROOT, env=api_env(db, pool_size, site_dir))
+    env = api_env(db, pool_size, site_dir, code, extra)
+    print(f"• the API serves {served_code(code, env)}", flush=True)
+    process = subprocess.Popen(command, cwd=code, env=env)
     deadline = time.monotonic() + 90
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         while time.monotonic() < deadline:
@@ -1193,8 +1254,8 @@ def operations(fx: Fixture) -> list[Operation]:
 def table(results: list[Result]) -> str:
     lines = [
         "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | errors | target met "
-        "| CPU cores: client / API / PostgreSQL / other |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| CPU cores: client / API / PostgreSQL / other | CPU ms per request: API / PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         cpu = (
@@ -1202,10 +1263,16 @@ def table(results: list[Result]) -> str:
             if r.cpu
             else "n/a"
         )
+        # CPU per request is what a busy machine disturbs least: compare code by it.
+        per = (
+            f"{1000 * r.cpu['api'] / r.rps:.2f} / {1000 * r.cpu['db'] / r.rps:.2f}"
+            if r.cpu and r.rps
+            else "n/a"
+        )
         lines.append(
             f"| {r.operation.name} | {len(r.latencies)} | {r.rps:.0f} "
             f"| {r.percentile(0.5):.1f} | {r.percentile(0.95):.1f} | {r.percentile(0.99):.1f} "
-            f"| {len(r.errors)} | {r.met()} | {cpu} |"
+            f"| {len(r.errors)} | {r.met()} | {cpu} | {per} |"
         )
     return "\n".join(lines)
 
@@ -1235,7 +1302,8 @@ def measure(db: Database, server: Any, args: argparse.Namespace) -> list[Result]
     print(f"• starting the API on {base_url} ({args.workers} uvicorn workers) …", flush=True)
     site = tempfile.TemporaryDirectory(prefix="bench-api-")
     site_dir = None if args.keep_nagle else Path(site.name)
-    api = start_api(db, port, args.workers, args.pool_size, site_dir)
+    extra = dict(item.split("=", 1) for item in args.api_env)
+    api = start_api(db, port, args.workers, args.pool_size, site_dir, args.code.resolve(), extra)
     try:
         fx = fixture(db, base_url)
         print(
@@ -1282,6 +1350,16 @@ def describe_machine() -> str:
     )
 
 
+def commit_of(code: Path) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(code), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or "?"
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -1297,6 +1375,20 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=8, help="SERVICEDESK_DB_POOL_SIZE")
     parser.add_argument(
         "--max-writes", type=int, default=5000, help="cap on requests per writing operation"
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="a checkout whose local/ and servicedesk the API runs (a worktree of an older"
+        " commit, for before/after ratios on the same data); this one by default",
+    )
+    parser.add_argument(
+        "--api-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for the API processes, e.g. SERVICEDESK_DB_POOL_PRE_PING=false",
     )
     parser.add_argument(
         "--keep-nagle",
@@ -1316,7 +1408,7 @@ def main() -> int:
         sys.path.insert(0, str(ROOT))  # for `local`, as `python -m` from the root would
 
     print(f"Tickets benchmark: {describe_machine()}", flush=True)
-    db, server = prepare_database(args.reseed)
+    db, server = prepare_database(args.reseed, args.code.resolve())
     try:
         if args.seed_only:
             return 0
@@ -1330,7 +1422,7 @@ def main() -> int:
     print(
         f"\nTickets API, concurrency {args.concurrency}, {args.seconds:.0f} s per operation"
         f" after {args.warmup:.0f} s warm-up, {args.workers} uvicorn workers,"
-        f" pool {args.pool_size}"
+        f" pool {args.pool_size}, code {commit_of(args.code)}"
     )
     print(table(results))
     failed = [r for r in results if r.errors]

@@ -24,7 +24,7 @@ import random
 import struct
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -131,6 +131,10 @@ class Rows:
         else:
             raise TypeError(f"the SLA clock added a {type(row).__name__}")
 
+    def add_all(self, rows: Iterable[Any]) -> None:
+        for row in rows:
+            self.add(row)
+
     def delete(self, row: Any) -> None:
         self.targets[row.ticket_id].remove(row)
 
@@ -164,7 +168,7 @@ class Simulator:
         self.now = now
         self.sla = Rows(session)
         self.clock = MemoryClock(self.sla, desk.tenant_id)
-        self.settings = ticket_settings.load(session, desk.tenant_id)
+        self.settings = ticket_settings.SECTION.load(session, desk.tenant_id)
         self.crossings: list[dict[str, Any]] = []
         self.crossed: set[tuple[uuid.UUID, str, int, str]] = set()
 
@@ -233,7 +237,9 @@ class Simulator:
             ticket.resolved_at = ticket.closed_at = None
         ticket.version += 1
         ticket.updated_at = story.now
-        self.clock.status_changed(ticket, previous.value, story.now)
+        self.clock.status_changed(
+            ticket, previous.value, story.now, finished=states.FINISHED_STATUSES
+        )
         reopened = previous in (S.RESOLVED, S.CLOSED) and to is S.OPEN
         payload = {"from": previous.value, "to": to.value}
         self.event(story, "reopened" if reopened else "status_changed", actor, payload)

@@ -7,29 +7,37 @@ requirements/localstack.txt: it pins its own moto fork, so it cannot share ``.ve
 
     python -m local.localstack            # start on a free loopback port until Ctrl-C
 
-Used by tests/localstack/ (one instance per pytest session) and
-``bench/outbox.py --endpoint localstack``.
+Used by tests/localstack/ (one instance per test run, shared by the xdist workers through
+``shared``) and ``bench/outbox.py --endpoint localstack``.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.aws import free_port
+from local.aws import die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".localstack"
 STAMP = VENV / ".installed"
 SERVICES = ("s3", "sqs")
+# What clients must sign with: LocalStack checks presigned URLs against the secret of the
+# access key, and an access key it does not know (any but these) gets the secret "test",
+# so a link signed with another secret is refused as tampered.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 
 class NotInstalled(RuntimeError):
@@ -128,6 +136,7 @@ def start(*, data: Path | None = None, timeout: float = 60.0) -> LocalStack:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop_group reaches its children
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
     )
     log.close()
     deadline = time.monotonic() + timeout
@@ -140,7 +149,75 @@ def start(*, data: Path | None = None, timeout: float = 60.0) -> LocalStack:
     return LocalStack(process, url, data)
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def serve_until_exit(owner: int, run: Path) -> None:
+    """Run LocalStack while process ``owner`` lives, its URL in ``run``/state.json (written
+    whole once it answers); then stop it and remove ``run``. The keeper of a test run's one
+    instance: the run's processes share it whatever order they end in."""
+    stack = start()
+    try:
+        pending = run / "state.json.tmp"
+        pending.write_text(json.dumps({"url": stack.url, "pid": stack.pid}))
+        pending.replace(run / "state.json")
+        while alive(owner) and stack.process.poll() is None:
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+        shutil.rmtree(stack.data, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def shared(run: Path, *, owner: int, timeout: float = 90.0) -> str:
+    """The URL of the one LocalStack of ``run`` (a directory named for a test run), started
+    by the first caller: under a file lock, the state file of a live instance is reused,
+    else a keeper (``python -m local.localstack --until-exit owner``) is started, in its
+    own session, and waited for. It stops LocalStack when ``owner`` (the run's first
+    process: pytest, or xdist's controller) exits."""
+    python()  # NotInstalled before anything is started
+    run.mkdir(parents=True, exist_ok=True)
+    state = run / "state.json"
+    with (run / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if state.exists():
+            url = str(json.loads(state.read_text())["url"])
+            if healthy(url):
+                return url
+            state.unlink()
+        log = (run / "keeper.log").open("wb")
+        keeper = subprocess.Popen(
+            [sys.executable, "-m", "local.localstack", "--until-exit", str(owner), "--run", run],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the caller: it ends with `owner`
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while not state.exists():
+            if keeper.poll() is not None or time.monotonic() > deadline:
+                stop_group(keeper.pid)
+                tail = (run / "keeper.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"LocalStack's keeper did not report a URL:\n{tail}")
+            time.sleep(0.1)
+        return str(json.loads(state.read_text())["url"])
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="LocalStack (S3, SQS) on a loopback port")
+    parser.add_argument("--until-exit", type=int, metavar="PID", help="stop when PID exits")
+    parser.add_argument("--run", type=Path, help="with --until-exit: where to write its URL")
+    args = parser.parse_args()
+    if args.until_exit is not None:
+        serve_until_exit(args.until_exit, args.run)
+        return
     started = time.monotonic()
     stack = start()
     print(f"LocalStack {stack.url} ready in {time.monotonic() - started:.1f} s (data {stack.data})")

@@ -12,7 +12,7 @@ from stacks.asyncq import AsyncStack
 from stacks.config import DeploymentConfig, load_config
 from stacks.data import DataStack
 from stacks.observability import ObservabilityStack
-from stacks.realtime import RealtimeStack, build_realtime
+from stacks.realtime import RealtimeStack
 from stacks.storage import StorageStack
 from stacks.web import WebStack
 
@@ -22,7 +22,7 @@ class ServicedeskApp:
     config: DeploymentConfig
     data: DataStack
     storage: StorageStack
-    realtime: RealtimeStack | None
+    realtime: RealtimeStack
     asyncq: AsyncStack
     api: ApiStack
     observability: ObservabilityStack
@@ -30,7 +30,7 @@ class ServicedeskApp:
 
     @property
     def stacks(self) -> list[Stack]:
-        found: list[Stack | None] = [
+        return [
             self.data,
             self.storage,
             self.asyncq,
@@ -39,7 +39,6 @@ class ServicedeskApp:
             self.observability,
             self.web,
         ]
-        return [s for s in found if s is not None]
 
 
 def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> ServicedeskApp:
@@ -49,7 +48,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
     data = DataStack(app, f"{prefix}-Data", config=config, env=env)
     storage = StorageStack(app, f"{prefix}-Storage", config=config, env=env)
     asyncq = AsyncStack(app, f"{prefix}-Async", config=config, data=data, storage=storage, env=env)
-    realtime = build_realtime(
+    realtime = RealtimeStack(
         app,
         f"{prefix}-Realtime",
         config=config,

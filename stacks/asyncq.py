@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
-from stacks.constructs import DomainFunction, SharedLayers, function_exists
+from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.nag import acknowledge
 from stacks.data import DataStack
 from stacks.storage import StorageStack
@@ -135,8 +135,6 @@ class AsyncStack(Stack):
 
     def _add_consumers(self, data: DataStack, layers: SharedLayers) -> None:
         for fn_name, consumer in CONSUMERS.items():
-            if not function_exists(fn_name):
-                continue
             in_vpc = consumer.db or consumer.internet
             fn = self._function(
                 fn_name, in_vpc, data, layers, CONSUMER_TIMEOUT, egress=consumer.internet
@@ -169,8 +167,6 @@ class AsyncStack(Stack):
             description=f"Servicedesk {config.stage}: EventBridge Scheduler invokes jobs",
         )
         for fn_name, job in SCHEDULED_JOBS.items():
-            if not function_exists(fn_name):
-                continue
             fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
             if job.publishes:
                 self._allow_publish(fn)

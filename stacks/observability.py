@@ -32,7 +32,7 @@ class ObservabilityStack(Stack):
         data: DataStack,
         api: ApiStack,
         queues: AsyncStack,
-        realtime: RealtimeStack | None = None,
+        realtime: RealtimeStack,
         env: Environment | None = None,
     ) -> None:
         super().__init__(
@@ -163,10 +163,8 @@ class ObservabilityStack(Stack):
             ),
         )
         functions: dict[str, DomainFunction] = {**api.functions, **queues.functions}
-        if realtime is not None:
-            functions.update({fn.name: fn for fn in realtime.functions.values()})
-            if realtime.consumer is not None:
-                functions[realtime.consumer.name] = realtime.consumer
+        functions.update({fn.name: fn for fn in realtime.functions.values()})
+        functions[realtime.consumer.name] = realtime.consumer
         dashboard.add_widgets(
             *(self._function_widget(name, fn) for name, fn in sorted(functions.items()))
         )

@@ -1,7 +1,6 @@
 """WebSocket API ($connect / $disconnect / $default) for realtime pushes.
 
-Built only once ``functions/ws_connect/handler.py`` exists (``build_realtime`` returns None until
-then). The route handlers keep the connection registry in Postgres, so they run in the VPC and
+The route handlers keep the connection registry in Postgres, so they run in the VPC and
 reach RDS Proxy like the REST domain functions.
 
 Least privilege: only the broadcaster (``realtime_consumer``) may call the @connections
@@ -28,7 +27,7 @@ from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
-from stacks.constructs import DomainFunction, SharedLayers, function_exists
+from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.domain_function import log_retention
 from stacks.constructs.nag import acknowledge
 from stacks.data import DataStack
@@ -40,7 +39,7 @@ WS_ROUTES: dict[str, str] = {
     "$default": "ws_default",
 }
 WS_STAGE = "ws"
-# Pushes outbox "realtime" events to subscribed connections (created when its handler exists).
+# Pushes outbox "realtime" events to subscribed connections.
 CONSUMER = "realtime_consumer"
 # How often the broadcaster sweeps expired connections. A missed run is caught by the next
 # one (and the broadcaster closes any expired connection an event reaches meanwhile).
@@ -62,8 +61,6 @@ class RealtimeStack(Stack):
         layers = SharedLayers(self, "Layers")
         self.functions: dict[str, DomainFunction] = {}
         for route, fn_name in WS_ROUTES.items():
-            if not function_exists(fn_name):
-                continue
             fn = DomainFunction(
                 self,
                 "".join(p.capitalize() for p in fn_name.split("_")),
@@ -77,13 +74,11 @@ class RealtimeStack(Stack):
             )
             data.grant_db_connect(fn.role)
             self.functions[route] = fn
-        if "$connect" in self.functions:
-            self._grant_verify_tokens(self.functions["$connect"], config)
-        if "$default" in self.functions:
-            # Typing indicators go to the broadcaster through the realtime queue.
-            default_fn = self.functions["$default"]
-            queue.grant_send_messages(default_fn.role)
-            default_fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
+        self._grant_verify_tokens(self.functions["$connect"], config)
+        # Typing indicators go to the broadcaster through the realtime queue.
+        default_fn = self.functions["$default"]
+        queue.grant_send_messages(default_fn.role)
+        default_fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
 
         route_options = {
             key: apigwv2.WebSocketRouteOptions(
@@ -145,39 +140,35 @@ class RealtimeStack(Stack):
 
         # @connections is a public endpoint with no VPC endpoint: the broadcaster runs in the
         # egress subnets (NAT), like the webhook consumer; the route handlers stay isolated.
-        self.consumer: DomainFunction | None = None
-        if function_exists(CONSUMER):
-            self.consumer = DomainFunction(
-                self,
-                "RealtimeConsumer",
-                name=CONSUMER,
-                config=config,
-                layers=layers,
-                environment=data.db_environment(),
-                vpc=data.vpc,
-                security_groups=[data.db_client_sg],
-                vpc_subnets=data.egress_subnets,
-                timeout=Duration.seconds(60),
-                # One post costs ~0.3-0.6 ms of CPU; 1 GB (~0.6 vCPU) keeps a 50-recipient
-                # chunk well inside the latency target.
-                memory_size=1024,
-                reserved_concurrency=config.reserved_concurrency,
-            )
-            data.grant_db_connect(self.consumer.role)
-            # A large fan-out is split into chunks re-queued here, so several invocations
-            # post in parallel (servicedesk.realtime.fanout).
-            queue.grant_send_messages(self.consumer.role)
-            self.consumer.function.add_environment(
-                "SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url
-            )
-            self.consumer.function.add_event_source(
-                event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
-            )
-            self.grant_manage_connections(self.consumer.role)
-            self.consumer.function.add_environment(
-                "SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", self.callback_url
-            )
-            self._schedule_sweep(self.consumer, config)
+        self.consumer = DomainFunction(
+            self,
+            "RealtimeConsumer",
+            name=CONSUMER,
+            config=config,
+            layers=layers,
+            environment=data.db_environment(),
+            vpc=data.vpc,
+            security_groups=[data.db_client_sg],
+            vpc_subnets=data.egress_subnets,
+            timeout=Duration.seconds(60),
+            # One post costs ~0.3-0.6 ms of CPU; 1 GB (~0.6 vCPU) keeps a 50-recipient
+            # chunk well inside the latency target.
+            memory_size=1024,
+            reserved_concurrency=config.reserved_concurrency,
+        )
+        data.grant_db_connect(self.consumer.role)
+        # A large fan-out is split into chunks re-queued here, so several invocations
+        # post in parallel (servicedesk.realtime.fanout).
+        queue.grant_send_messages(self.consumer.role)
+        self.consumer.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
+        self.consumer.function.add_event_source(
+            event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.grant_manage_connections(self.consumer.role)
+        self.consumer.function.add_environment(
+            "SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", self.callback_url
+        )
+        self._schedule_sweep(self.consumer, config)
 
     def _grant_verify_tokens(self, fn: DomainFunction, config: DeploymentConfig) -> None:
         """The JWT key (the Api stack owns the secret; it is found by its fixed name)."""
@@ -248,19 +239,3 @@ class RealtimeStack(Stack):
                 "created at runtime; the grant is limited to this API's @connections.",
             },
         )
-
-
-def build_realtime(
-    scope: Construct,
-    construct_id: str,
-    *,
-    config: DeploymentConfig,
-    data: DataStack,
-    queue: sqs.IQueue,
-    env: Environment | None = None,
-) -> RealtimeStack | None:
-    """The realtime stack, or None while ``functions/ws_connect/handler.py`` is not written."""
-    if not function_exists(WS_ROUTES["$connect"]):
-        # Placeholder: no WebSocket API until the $connect handler exists. Nothing to build.
-        return None
-    return RealtimeStack(scope, construct_id, config=config, data=data, queue=queue, env=env)

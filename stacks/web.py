@@ -67,7 +67,7 @@ class WebStack(Stack):
         config: DeploymentConfig,
         api: ApiStack,
         storage: StorageStack,
-        realtime: RealtimeStack | None,
+        realtime: RealtimeStack,
         env: Environment | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description="Servicedesk web app")
@@ -101,12 +101,8 @@ class WebStack(Stack):
             {"AwsSolutions-S1": "CloudFront's access logs; logging this bucket would loop."},
         )
 
-        websocket_url = realtime.stage.url if realtime is not None else None
-        websocket_origin = (
-            Fn.join("", ["wss://", Fn.select(2, Fn.split("/", websocket_url))])
-            if websocket_url
-            else None
-        )
+        websocket_url = realtime.stage.url
+        websocket_origin = Fn.join("", ["wss://", Fn.select(2, Fn.split("/", websocket_url))])
         bucket = storage.bucket.bucket_name
         upload_origins = [
             f"https://{bucket}.s3.amazonaws.com",

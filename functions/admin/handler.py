@@ -1,5 +1,6 @@
 """Admin API Lambda: teams and the service catalog (categories)."""
 
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.catalog.routes import router as catalog_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.teams.routes import router as teams_router

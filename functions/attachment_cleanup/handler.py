@@ -2,7 +2,8 @@
 
 Removes uploads left pending past their form's expiry (plus a grace period to complete),
 and the objects of deleted and rejected attachments (the asynchronous half of a delete).
-A late or repeated run is harmless: rows are locked with SKIP LOCKED and marked once.
+A late or repeated run is harmless: rows are locked with SKIP LOCKED and marked once. A
+failed tenant fails the invocation (``jobs.scheduled``); the others are committed.
 """
 
 from __future__ import annotations
@@ -11,24 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicedesk.attachments.service import run_cleanup
-from servicedesk.platform.logging import get_logger, log_invocation
-
-logger = get_logger()
+from servicedesk.platform.jobs import scheduled
 
 
-@log_invocation
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@scheduled("attachment cleanup")
+def lambda_handler(budget_seconds: float | None) -> dict[str, Any]:
     report = run_cleanup(datetime.now(UTC))
-    result = {
-        "scheduled_for": event.get("time"),
+    return {
         "tenants": report.tenants,
         "expired": report.expired,
         "removed": report.removed,
         "failed_tenants": report.failed_tenants,
     }
-    logger.info("attachment cleanup", extra=result)
-    if report.failed_tenants:
-        # Fail the invocation so the schedule's retries and DLQ see it; finished tenants
-        # are committed and will not be processed twice.
-        raise RuntimeError(f"{len(report.failed_tenants)} tenant(s) failed")
-    return result

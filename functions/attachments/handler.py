@@ -6,6 +6,7 @@ routes that one method here; ``GET`` on the same path, the ticket-scoped lists a
 settings live in the tickets function and never touch S3).
 """
 
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import router as attachments_router
 from servicedesk.attachments.routes import upload_router
 from servicedesk.platform.lambda_ import domain_handler

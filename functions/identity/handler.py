@@ -1,5 +1,6 @@
 """Identity API Lambda: signup, auth, the caller, users; plus health."""
 
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.health.routes import router as health_router
 from servicedesk.identity.routes import router as identity_router
 from servicedesk.platform.lambda_ import domain_handler

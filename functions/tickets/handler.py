@@ -1,16 +1,19 @@
 """Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA."""
 
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router
 from servicedesk.tickets.routes import router as tickets_router
+from servicedesk.tickets.routes import sla_router as ticket_sla_router
 
 routers = (
     invitations_router,
     settings_router,
     sla_router,
+    ticket_sla_router,
     tickets_router,
     attachment_ticket_router,
     attachment_settings_router,

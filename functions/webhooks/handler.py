@@ -1,5 +1,6 @@
 """Webhooks API Lambda: outbound endpoints, their delivery log, and the inbound hooks."""
 
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.webhooks.routes import hooks_router
 from servicedesk.webhooks.routes import router as webhooks_router

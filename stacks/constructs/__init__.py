@@ -1,10 +1,5 @@
 """Shared constructs for the Servicedesk stacks."""
 
-from stacks.constructs.domain_function import (
-    REPO_ROOT,
-    DomainFunction,
-    SharedLayers,
-    function_exists,
-)
+from stacks.constructs.domain_function import REPO_ROOT, DomainFunction, SharedLayers
 
-__all__ = ["REPO_ROOT", "DomainFunction", "SharedLayers", "function_exists"]
+__all__ = ["REPO_ROOT", "DomainFunction", "SharedLayers"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, Stack
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -39,11 +39,6 @@ _VPC_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
-
-
-def function_exists(name: str) -> bool:
-    """True when ``functions/<name>/handler.py`` has been written."""
-    return (FUNCTIONS_DIR / name / "handler.py").is_file()
 
 
 _RETENTION: dict[int, logs.RetentionDays] = {
@@ -143,7 +138,6 @@ class DomainFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
-        stack = Stack.of(self)
 
         self.log_group = logs.LogGroup(
             self,
@@ -219,25 +213,10 @@ class DomainFunction(Construct):
                 ),
             },
         )
-        if not function_exists(name) and code is None:
-            Annotations.of(stack).add_warning_v2(
-                f"servicedesk:missing-handler:{name}",
-                f"functions/{name}/handler.py does not exist yet; the function deploys "
-                "a placeholder that fails every call.",
-            )
 
     @staticmethod
     def _code(name: str) -> tuple[lambda_.Code, str]:
-        directory = FUNCTIONS_DIR / name
-        if function_exists(name):
-            code = lambda_.Code.from_asset(
-                str(directory), exclude=["**/__pycache__", "**/*.pyc", "tests"]
-            )
-            return code, "handler.lambda_handler"
-        # The other half of the repo has not written this entry point yet: deploy a stub
-        # so the stack synthesizes; it fails loudly if invoked.
-        stub = lambda_.Code.from_inline(
-            "def lambda_handler(event, context):\n"
-            f"    raise RuntimeError('functions/{name}/handler.py is not deployed yet')\n"
+        code = lambda_.Code.from_asset(
+            str(FUNCTIONS_DIR / name), exclude=["**/__pycache__", "**/*.pyc", "tests"]
         )
-        return stub, "index.lambda_handler"
+        return code, "handler.lambda_handler"

@@ -17,7 +17,7 @@ from stacks.api import BUCKET_DOMAINS, DOMAINS, METHOD_OVERRIDES, PUBLIC_PATHS
 from stacks.asyncq import CONSUMERS, QUEUES, SCHEDULED_JOBS
 from stacks.config import CONTEXT_KEY, PRESETS, load_config
 from stacks.data import DB_PORT
-from tests.infra.conftest import CONTEXT, PLANNED_FUNCTIONS, PROD_EMAIL_SENDER, Synthesized
+from tests.infra.conftest import ASYNC_FUNCTIONS, CONTEXT, PROD_EMAIL_SENDER, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -67,7 +67,7 @@ def test_every_function_is_python312_on_arm64(dev: Synthesized) -> None:
         assert props["Runtime"] == "python3.12", (where, logical_id)
         assert props["Architectures"] == ["arm64"], (where, logical_id)
         assert len(props["Layers"]) == 2, (where, logical_id)
-    assert {"authorizer", "migrate", *DOMAINS, *PLANNED_FUNCTIONS} <= ours
+    assert {"authorizer", "migrate", *DOMAINS, *ASYNC_FUNCTIONS} <= ours
 
 
 def test_every_function_has_tracing_and_log_retention(dev: Synthesized) -> None:
@@ -99,7 +99,7 @@ def test_every_function_has_tracing_and_log_retention(dev: Synthesized) -> None:
             group = named[0] if named else retained[0]
         assert group["Properties"]["RetentionInDays"] == retention, where
         checked += 1
-    assert checked >= 2 + len(DOMAINS) + len(PLANNED_FUNCTIONS)
+    assert checked >= 2 + len(DOMAINS) + len(ASYNC_FUNCTIONS)
     # And no log group anywhere keeps logs forever.
     for stack, logical_id, group in _all_resources(dev.templates, "AWS::Logs::LogGroup"):
         assert "RetentionInDays" in group["Properties"], f"{stack}/{logical_id}"
@@ -201,9 +201,8 @@ def test_only_functions_that_need_it_touch_the_attachments_bucket(dev: Synthesiz
 
     allowed = set(BUCKET_DOMAINS) | {n for n, job in SCHEDULED_JOBS.items() if job.bucket}
     assert set(touching) <= allowed, touching
-    # The ones that exist do get what they need (with stubs: attachment_cleanup).
-    expected = {n for n in allowed if n in dev.functions}
-    assert set(touching) == expected
+    # The ones that exist do get what they need.
+    assert set(touching) == allowed
     # No AWS managed S3 policy on any role either.
     for stack, logical_id, role_resource in _all_resources(dev.templates, "AWS::IAM::Role"):
         managed = json.dumps(role_resource["Properties"].get("ManagedPolicyArns", []))
@@ -298,7 +297,7 @@ def test_each_queue_has_a_dlq_and_an_alarm(dev: Synthesized) -> None:
 
 def test_consumers_report_batch_item_failures(dev: Synthesized) -> None:
     mappings = _resources(dev.templates["Async"], "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == len([c for c in CONSUMERS if c in dev.functions])
+    assert len(mappings) == len(CONSUMERS)
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
@@ -670,7 +669,7 @@ def test_config_nat_gateways_are_one_per_az_at_most() -> None:
 
 
 def test_schedules_exist_for_existing_scheduled_functions(dev: Synthesized) -> None:
-    """With the stubs staged by conftest, every planned job is scheduled."""
+    """Every scheduled job has its schedule."""
     async_stack = dev.templates["Async"]
     schedules = _resources(async_stack, "AWS::Scheduler::Schedule")
     functions = _resources(async_stack, "AWS::Lambda::Function")
@@ -685,8 +684,7 @@ def test_schedules_exist_for_existing_scheduled_functions(dev: Synthesized) -> N
         name = _service_of(functions[target["Arn"]["Fn::GetAtt"][0]])
         assert name is not None
         rates[name] = props["ScheduleExpression"]
-    assert set(rates) == {name for name in SCHEDULED_JOBS if name in dev.functions}
-    assert set(rates) == set(SCHEDULED_JOBS)  # stubs make every job present
+    assert set(rates) == set(SCHEDULED_JOBS)
     assert rates["sla_evaluator"] == "rate(1 minute)"
     assert rates["outbox_sweeper"] == "rate(1 minute)"
     async_stack.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
@@ -694,13 +692,6 @@ def test_schedules_exist_for_existing_scheduled_functions(dev: Synthesized) -> N
     dev.templates["Observability"].has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "Errors", "Namespace": "AWS/Lambda"}
     )
-
-
-def test_stubs_stay_out_of_the_repository(dev: Synthesized) -> None:
-    from stacks.constructs import function_exists
-
-    for name in dev.stubbed:
-        assert not function_exists(name), f"functions/{name}/handler.py appeared"
 
 
 # --- realtime -------------------------------------------------------------------------

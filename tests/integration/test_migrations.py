@@ -41,8 +41,9 @@ def test_readiness_reports_a_schema_behind_head(client, database):
 
 def test_open_assignee_index_covers_exactly_the_open_statuses(database):
     """least_open counts through ix_tickets_open_assignee only while its predicate is the
-    same set as OPEN_STATUSES; a status added to one and not the other must fail here."""
-    from servicedesk.teams.service import OPEN_STATUSES
+    same set as the active statuses tickets pass it; a status added to one and not the
+    other must fail here."""
+    from servicedesk.tickets.states import ACTIVE_STATUSES
 
     with database.connect("owner") as conn:
         predicate = conn.execute(
@@ -50,7 +51,7 @@ def test_open_assignee_index_covers_exactly_the_open_statuses(database):
             " WHERE indexrelid = 'ix_tickets_open_assignee'::regclass"
         ).fetchone()[0]
     quoted = set(re.findall(r"'([a-z_]+)'::text", predicate))
-    assert quoted == set(OPEN_STATUSES), predicate
+    assert quoted == set(ACTIVE_STATUSES), predicate
 
 
 def test_search_candidates_run_as_owner_and_only_the_app_role_may_call_them(database):

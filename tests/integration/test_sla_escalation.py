@@ -141,9 +141,11 @@ def _old_pass(tenant_id: str, now: datetime) -> None:
 
 
 def _new_pass(tenant_id: str, now: datetime) -> int:
+    from servicedesk.platform.db import set_tenant
     from servicedesk.sla.evaluator import evaluate_tenant
 
     with transaction() as session:
+        set_tenant(session, tenant_id=uuid.UUID(tenant_id), user_id=None)
         return len(evaluate_tenant(session, uuid.UUID(tenant_id), now))
 
 

@@ -10,6 +10,7 @@ import pytest
 from servicedesk.catalog.service import get_active_category
 from servicedesk.platform import db
 from servicedesk.teams.service import pick_assignee
+from servicedesk.tickets.states import ACTIVE_STATUSES
 from tests.conftest import PASSWORD, make_tenant
 
 ROLES = ("manager", "agent", "requester")
@@ -86,7 +87,12 @@ def _add(client, actor, team_id: str, user_id: str):
 def _pick(tenant_id: str, team_id: str) -> uuid.UUID | None:
     with db.transaction() as session:
         db.set_tenant(session, tenant_id=uuid.UUID(tenant_id), user_id=None)
-        return pick_assignee(session, tenant_id=uuid.UUID(tenant_id), team_id=uuid.UUID(team_id))
+        return pick_assignee(
+            session,
+            tenant_id=uuid.UUID(tenant_id),
+            team_id=uuid.UUID(team_id),
+            open_statuses=ACTIVE_STATUSES,
+        )
 
 
 def _audit(database, entity_id: str) -> list[tuple[str, dict]]:
@@ -424,7 +430,9 @@ def test_concurrent_round_robin_picks_take_turns(client):
     second: list[uuid.UUID | None] = []
     with db.transaction() as session:
         db.set_tenant(session, tenant_id=tid, user_id=None)
-        first = pick_assignee(session, tenant_id=tid, team_id=team_id)
+        first = pick_assignee(
+            session, tenant_id=tid, team_id=team_id, open_statuses=ACTIVE_STATUSES
+        )
         worker = threading.Thread(target=lambda: second.append(_pick(tenant.tenant_id, team["id"])))
         worker.start()
         worker.join(timeout=0.5)

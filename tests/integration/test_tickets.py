@@ -717,3 +717,20 @@ def test_null_for_a_required_ticket_field_is_named(client, org, field):
         headers=org.members["agent"].headers,
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
+
+
+def test_each_changed_field_has_its_timeline_event(client, org):
+    agent = org.members["agent"]
+    ticket = _ticket(client, org.members["requester"], priority="low")
+    changed = client.patch(
+        f"/v1/tickets/{ticket['id']}",
+        json={"priority": "high", "title": "Printer still on fire", "version": ticket["version"]},
+        headers=agent.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    events = client.get(f"/v1/tickets/{ticket['id']}/events", headers=agent.headers).json()
+    found = {e["type"]: e["payload"] for e in events["items"] if e["type"].endswith("_changed")}
+    assert found == {
+        "priority_changed": {"from": "low", "to": "high"},
+        "title_changed": {"from": "Printer on fire", "to": "Printer still on fire"},
+    }

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servicedesk.sla.calendar import BusinessCalendar
+from servicedesk.sla.business_time import BusinessCalendar
 from servicedesk.sla.engine import rebudget, schedule, settle
 from servicedesk.sla.models import SlaTarget
-from tests.unit.test_sla_calendar import MINUTE, ZONES, day_intervals, is_business, starts
+from tests.unit.test_sla_business_time import MINUTE, ZONES, day_intervals, is_business, starts
 
 Event = tuple[int, str, tuple[BusinessCalendar, int] | None]  # (minute offset, action, switch)
 

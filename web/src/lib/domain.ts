@@ -2,7 +2,8 @@ import type { Role, TicketStatus } from "../api/types";
 
 /**
  * The domain's sets, defined once for the whole web app (the server's are in
- * servicedesk/identity and servicedesk/tickets/states.py; the API has the last word).
+ * servicedesk/platform/roles.py and servicedesk/tickets/states.py, and
+ * tests/unit/test_domain_sets.py compares them; the API has the last word).
  */
 
 /** Every role, least privileged first: each one may do what the ones before it may. */

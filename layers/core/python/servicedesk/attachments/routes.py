@@ -18,19 +18,18 @@ from servicedesk.attachments import service
 from servicedesk.attachments.schemas import (
     AttachmentCreate,
     AttachmentPublic,
-    AttachmentSettings,
     AttachmentUpload,
     DownloadLink,
     UploadForm,
 )
-from servicedesk.platform import audit, idempotency
+from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.params import Cursor, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.versioning import check_etag
+from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
@@ -133,35 +132,4 @@ def list_comment_attachments(
     return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-# Requesters read the limits too: the web app checks a file before it asks for a form.
-@settings_router.get(
-    "/attachments",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The tenant's attachment limits",
-)
-def get_attachment_settings(ctx: Ctx, response: Response) -> AttachmentSettings:
-    current = service.load_settings(ctx)
-    response.headers["ETag"] = service.settings_etag(current)
-    return current
-
-
-@settings_router.put(
-    "/attachments",
-    dependencies=[requires(Role.ADMIN)],
-    summary="Replace the attachment limits (needs If-Match with the ETag you read)",
-)
-def put_attachment_settings(
-    body: AttachmentSettings, ctx: Ctx, response: Response, if_match: IfMatch = None
-) -> AttachmentSettings:
-    current = service.load_settings_from(ctx.session, ctx.tenant_id)
-    check_etag(if_match, service.settings_etag(current))
-    service.save_settings(ctx, body)
-    audit.record(
-        ctx,
-        action="settings.attachments_updated",
-        entity_type="tenant",
-        entity_id=ctx.tenant_id,
-        data={"before": current.model_dump(), "after": body.model_dump()},
-    )
-    response.headers["ETag"] = service.settings_etag(body)
-    return body
+add_settings_routes(settings_router, service.SETTINGS)

@@ -7,6 +7,7 @@ link. What we hold is the row, and the decision who may have which link.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -21,7 +22,7 @@ from servicedesk.attachments import magic, storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import AttachmentCreate, AttachmentSettings
 from servicedesk.platform import audit, outbox
-from servicedesk.platform.db import set_tenant, transaction
+from servicedesk.platform.db import transaction
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -31,12 +32,13 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.tenant_settings import Section
+from servicedesk.tickets import permissions, states, timeline
 from servicedesk.tickets import service as tickets
-from servicedesk.tickets import states, timeline
-from servicedesk.tickets.comments import _may_comment as may_comment
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.visibility import event_visibility_for, visible, visible_comments
 
@@ -49,35 +51,15 @@ CLEANUP_BATCH = 500
 # --- settings ------------------------------------------------------------------------
 
 
-def load_settings_from(session: Session, tenant_id: uuid.UUID) -> AttachmentSettings:
-    raw = session.execute(
-        text("SELECT settings -> 'attachments' FROM tenants WHERE id = :t"), {"t": tenant_id}
-    ).scalar()
-    return AttachmentSettings.model_validate(raw or {})
-
-
-def load_settings(ctx: RequestContext) -> AttachmentSettings:
-    cached = ctx.extra.get("attachment_settings")
-    if not isinstance(cached, AttachmentSettings):
-        cached = load_settings_from(ctx.session, ctx.tenant_id)
-        ctx.extra["attachment_settings"] = cached
-    return cached
-
-
-def settings_etag(value: AttachmentSettings) -> str:
-    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
-    return f'"{digest}"'
-
-
-def save_settings(ctx: RequestContext, value: AttachmentSettings) -> None:
-    ctx.session.execute(
-        text(
-            "UPDATE tenants SET settings = jsonb_set(settings, '{attachments}', CAST(:v AS jsonb)),"
-            " updated_at = now() WHERE id = :t"
-        ),
-        {"v": value.model_dump_json(), "t": ctx.tenant_id},
-    )
-    ctx.extra["attachment_settings"] = value
+# Requesters read the limits too: the web app checks a file before it asks for a form.
+SETTINGS = Section(
+    "attachments",
+    AttachmentSettings,
+    noun="attachment",
+    what="attachment limits",
+    read_role=Role.REQUESTER,
+    write_role=Role.ADMIN,
+)
 
 
 # --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------
@@ -138,7 +120,7 @@ def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
 
 
 def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
-    limits = load_settings(ctx)
+    limits = SETTINGS.current(ctx)
     if data.content_type not in limits.allowed_types:
         raise ValidationProblem(
             f"{data.content_type} files are not accepted",
@@ -172,7 +154,7 @@ def create(
 ) -> tuple[Attachment, storage.PresignedPost]:
     # The ticket row lock serializes concurrent uploads, so the count limit holds.
     ticket = tickets.get_visible(ctx, ticket_id, for_update=True)
-    if not may_comment(ctx, ticket):
+    if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not add files to this ticket")
     if ticket.status == states.Status.CANCELLED.value:
         raise Conflict("the ticket was cancelled")
@@ -294,7 +276,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "nothing was uploaded yet: post the file with the upload form first",
             errors=[field_error("file", "not uploaded")],
         )
-    verdict = _verify(row, found, list(load_settings(ctx).allowed_types))
+    verdict = _verify(row, found, list(SETTINGS.current(ctx).allowed_types))
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
         return Completion(row, _reject(ctx, ticket, row, verdict, now))
@@ -464,9 +446,8 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
     """Remove abandoned uploads and the objects of deleted or rejected attachments.
 
     Returns (uploads expired, objects removed). A row whose object S3 did not confirm
-    as deleted stays as it is, for the next run.
+    as deleted stays as it is, for the next run. In a transaction scoped to the tenant.
     """
-    set_tenant(session, tenant_id=tenant_id, user_id=None)
     rows = session.scalars(
         select(Attachment)
         .where(
@@ -511,7 +492,6 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
 
 def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport:
     """One cleanup pass; each tenant in its own transaction, so one failure stops nothing."""
-    report = CleanupReport()
     with transaction(engine) as session:
         due = [
             uuid.UUID(str(t))
@@ -519,14 +499,12 @@ def run_cleanup(now: datetime, *, engine: Engine | None = None) -> CleanupReport
                 text("SELECT attachment_tenants_to_clean(:before)"), {"before": now - PENDING_GRACE}
             ).scalars()
         ]
-    for tenant_id in due:
-        try:
-            with transaction(engine) as session:
-                expired, removed = clean_tenant(session, tenant_id, now)
-            report.tenants += 1
-            report.expired += expired
-            report.removed += removed
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
-            get_logger().exception("attachment cleanup failed", extra={"tenant_id": str(tenant_id)})
-            report.failed_tenants.append(str(tenant_id))
-    return report
+    done = for_each_tenant(
+        due, functools.partial(clean_tenant, now=now), what="attachment cleanup", engine=engine
+    )
+    return CleanupReport(
+        tenants=len(done.results),
+        expired=sum(expired for expired, _ in done.results),
+        removed=sum(removed for _, removed in done.results),
+        failed_tenants=done.failed_tenants,
+    )

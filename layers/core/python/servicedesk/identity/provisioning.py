@@ -1,4 +1,8 @@
-"""Just-in-time provisioning of people who sign in through the external OIDC issuer."""
+"""Just-in-time provisioning of people who sign in through the external OIDC issuer.
+
+Importing this module installs it into ``platform.tenancy`` (which imports no domain): the
+entry points that authenticate requests (the API functions, the WebSocket routes) import it.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ from sqlalchemy.orm import Session
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import Unauthorized
 from servicedesk.platform.rbac import Role
+from servicedesk.platform.tenancy import Principal, accept_external
 from servicedesk.platform.tokens import Claims
 
 
-def provision_external(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid.UUID, Role]:
+def provision_external(session: Session, claims: Claims) -> Principal:
     """Tenant, user and role for an externally issued token; creates what is missing."""
     if not claims.tenant:
         raise Unauthorized("the token names no tenant", header="Authorization")
@@ -60,3 +65,6 @@ def provision_external(session: Session, claims: Claims) -> tuple[uuid.UUID, uui
     if not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
     return tenant_id, uuid.UUID(str(user_id)), Role(row.role)
+
+
+accept_external(provision_external)

@@ -22,10 +22,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope
-from servicedesk.platform.roles import Role
+from servicedesk.platform.roles import ROLES, STAFF_ROLES
 from servicedesk.tickets.models import Comment, Ticket
-
-STAFF_ROLES = tuple(role.value for role in Role if role.is_staff)
 
 
 class Audience(enum.StrEnum):
@@ -204,7 +202,7 @@ def _team(lookup: Lookup, team_id: uuid.UUID | None) -> list[uuid.UUID]:
 
 
 def _participants(lookup: Lookup, ticket: Ticket, *, staff_only: bool) -> list[uuid.UUID]:
-    roles = list(STAFF_ROLES) if staff_only else [r.value for r in Role]
+    roles = list(STAFF_ROLES if staff_only else ROLES)
     return lookup.ids(
         "SELECT p.user_id FROM ticket_participants p JOIN memberships m"
         " ON m.tenant_id = p.tenant_id AND m.user_id = p.user_id"
@@ -237,11 +235,11 @@ def _triage(lookup: Lookup) -> list[uuid.UUID]:
     """Who hears of a ticket that has no team and no assignee: the tenant's triage team
     (ticket settings `triage_team_id`) if it has active staff; otherwise every active agent
     and manager (Zendesk's "all agents"); its admins when it has neither."""
-    from servicedesk.tickets.settings import TicketSettings
+    from servicedesk.tickets.settings import SECTION
 
-    settings = lookup.tenant().settings
-    raw = settings.get("tickets") if isinstance(settings, dict) else None
-    team = _team(lookup, TicketSettings.model_validate(raw or {}).triage_team_id)
+    settings = lookup.tenant().settings  # read once for the batch, not per event
+    raw = settings.get(SECTION.name) if isinstance(settings, dict) else None
+    team = _team(lookup, SECTION.model.model_validate(raw or {}).triage_team_id)
     if team:
         return team
     return _first_with_members(lookup, ["agent", "manager"], ["admin"])

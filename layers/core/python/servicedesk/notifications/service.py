@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.notifications import mailer, recipients, templates, unsubscribe
+from servicedesk.notifications import mailer, recipients, suppressions, templates, unsubscribe
 from servicedesk.notifications.models import Notification, NotificationPreference
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
 from servicedesk.platform import db
@@ -32,7 +32,6 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.webhooks import inbound
 
 # --- the e-mail consumer ------------------------------------------------------------
 
@@ -81,7 +80,7 @@ def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]
     prefs = preferences_for(
         session, lookup.tenant_id, sorted(members), sorted({e.type for e in events})
     )
-    undeliverable = inbound.suppressed(session, [r.email for _, _, f in resolved for r in f])
+    undeliverable = suppressions.suppressed(session, [r.email for _, _, f in resolved for r in f])
     batch = _Batch()
     for envelope, subject, found in resolved:
         if found:

@@ -139,11 +139,6 @@ def reply_address(ticket_id: uuid.UUID, number: str, settings: Settings) -> str 
     return f"reply+{safe_number}.{token}@{reply_domain(settings)}"
 
 
-def verify_reply_token(ticket_id: uuid.UUID, token: str, settings: Settings) -> bool:
-    expected = reply_token(ticket_id, settings)
-    return expected is not None and hmac.compare_digest(expected, token)
-
-
 def _words(value: Any) -> str:
     return str(value or "").replace("_", " ")
 

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, func, text
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
 
 from servicedesk.platform import aws
@@ -41,12 +41,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     # Every timestamp is timestamptz: a naive binding would shift under a session time zone.
     type_annotation_map = {datetime: DateTime(timezone=True)}
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
 
 
 def database_url(settings: Settings) -> URL:

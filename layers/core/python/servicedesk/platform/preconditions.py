@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+import textwrap
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
@@ -81,18 +82,32 @@ def statuses(endpoint: Callable[..., Any]) -> frozenset[int]:
     found: set[int] = set()
     seen: set[tuple[str, str]] = set()
     pending = [(module.__name__, endpoint.__name__)]
+    if endpoint.__name__ not in _module_tree(module.__name__)[0]:
+        # Made by a factory (platform.settings_routes): start from its own body.
+        pending = _calls(_own_node(endpoint), module.__name__)
     while pending:
         where = pending.pop()
         if where in seen or not where[0].startswith(PACKAGE):
             continue
         seen.add(where)
         found |= SOURCES.get(where, frozenset())
-        node = _module_tree(where[0])[0].get(where[1])
-        if node is None:
-            continue
-        for child in ast.walk(node):
-            if isinstance(child, (ast.Call, ast.Name, ast.Attribute)):
-                target = _callee(child.func if isinstance(child, ast.Call) else child, where[0])
-                if target is not None:
-                    pending.append(target)
+        pending += _calls(_module_tree(where[0])[0].get(where[1]), where[0])
     return frozenset(found)
+
+
+def _calls(node: ast.AST | None, module: str) -> list[tuple[str, str]]:
+    """What a function body calls or refers to in our package."""
+    targets: list[tuple[str, str]] = []
+    for child in ast.walk(node) if node is not None else ():
+        if isinstance(child, (ast.Call, ast.Name, ast.Attribute)):
+            target = _callee(child.func if isinstance(child, ast.Call) else child, module)
+            if target is not None:
+                targets.append(target)
+    return targets
+
+
+def _own_node(function: Callable[..., Any]) -> ast.AST | None:
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    except (OSError, TypeError, SyntaxError):
+        return None

@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import aws
+from servicedesk.platform import aws, jobs
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
@@ -248,34 +248,36 @@ def _sweep_batch(
     cursor: _Cursor, *, before: datetime, limit: int, urls: dict[str, str], engine: Engine | None
 ) -> int:
     """Claim up to `limit` of the tenant's stale rows (SKIP LOCKED: an overlapping sweep
-    takes other rows or none), send them, mark them, commit; the number published."""
-    try:
-        with transaction(engine) as session:
-            set_tenant(session, tenant_id=cursor.tenant_id, user_id=None)
-            with cursor.lock:
-                if cursor.done:
-                    return 0
-                rows = session.execute(
-                    _CLAIM,
-                    {
-                        "tenant": cursor.tenant_id,
-                        "before": before,
-                        "after_at": cursor.after_at,
-                        "after_seq": cursor.after_seq,
-                        "n": limit,
-                    },
-                ).all()
-                cursor.done = len(rows) < limit
-                if not rows:
-                    return 0
-                cursor.after_at, cursor.after_seq = rows[-1].created_at, rows[-1].seq
-            sent = send(rows, urls)
-            _mark(session, [row.id for row in rows], sent)
-            return len(sent)
-    except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
+    takes other rows or none), send them, mark them, commit; the number published. A
+    failure ends this sweep's turns for the tenant."""
+
+    def claim_send_mark(session: Session, tenant_id: uuid.UUID) -> int:
+        with cursor.lock:
+            if cursor.done:
+                return 0
+            rows = session.execute(
+                _CLAIM,
+                {
+                    "tenant": tenant_id,
+                    "before": before,
+                    "after_at": cursor.after_at,
+                    "after_seq": cursor.after_seq,
+                    "n": limit,
+                },
+            ).all()
+            cursor.done = len(rows) < limit
+            if not rows:
+                return 0
+            cursor.after_at, cursor.after_seq = rows[-1].created_at, rows[-1].seq
+        sent = send(rows, urls)
+        _mark(session, [row.id for row in rows], sent)
+        return len(sent)
+
+    done = jobs.in_tenant(cursor.tenant_id, claim_send_mark, what="outbox sweep", engine=engine)
+    if done.failed or done.result is None:
         cursor.done = True
-        get_logger().exception("outbox sweep failed", extra={"tenant_id": str(cursor.tenant_id)})
         return 0
+    return done.result
 
 
 def sweep(

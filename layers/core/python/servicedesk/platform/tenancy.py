@@ -7,6 +7,7 @@ it with the HTTP pipeline (``platform.context``) without importing a web framewo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,23 @@ class RequestContext:
         return self.role.is_staff
 
 
-def resolve_principal(session: Session, claims: Claims) -> tuple[uuid.UUID, uuid.UUID, Role]:
-    if claims.kind == "external":
-        from servicedesk.identity.provisioning import provision_external
+Principal = tuple[uuid.UUID, uuid.UUID, Role]
+ExternalPrincipal = Callable[[Session, Claims], Principal]
+# Who turns an external issuer's claims into a principal (provisioning what is missing).
+# The identity package installs it when imported (identity/provisioning.py), so that
+# platform imports no domain; every entry point that authenticates imports it.
+_external: list[ExternalPrincipal] = []
 
-        return provision_external(session, claims)
+
+def accept_external(resolver: ExternalPrincipal) -> None:
+    _external[:] = [resolver]
+
+
+def resolve_principal(session: Session, claims: Claims) -> Principal:
+    if claims.kind == "external":
+        if not _external:
+            raise RuntimeError("external tokens need servicedesk.identity.provisioning loaded")
+        return _external[0](session, claims)
     tenant_id, user_id = uuid.UUID(str(claims.tenant)), uuid.UUID(claims.subject)
     db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     # The role is read per request, so a demotion or deactivation takes effect at once.

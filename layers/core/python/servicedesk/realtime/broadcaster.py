@@ -277,7 +277,7 @@ def visible_to(
             by_role[role].append(user)
     if not by_role:
         return set()
-    settings = ticket_settings.load(session, tenant_id)
+    settings = ticket_settings.SECTION.load(session, tenant_id)
     seeing: set[uuid.UUID] = set()
     for role, users in by_role.items():
         listed = (

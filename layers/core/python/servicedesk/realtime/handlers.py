@@ -143,7 +143,7 @@ def default() -> LambdaHandler:
     # Every frame resolves the principal and most check the tickets' visibility rule:
     # load them at cold start rather than in the first frame.
     import servicedesk.platform.tenancy
-    import servicedesk.tickets.visibility  # noqa: F401
+    import servicedesk.tickets.permissions  # noqa: F401
 
     logger = get_logger()
 
@@ -163,25 +163,19 @@ def consumer() -> LambdaHandler:
     every minute) the sweep of expired connections. One function for both, because it
     alone may call @connections."""
     from servicedesk.platform.consumer import sqs_handler
+    from servicedesk.platform.jobs import scheduled
     from servicedesk.realtime import broadcaster, sweep
 
-    logger = get_logger()
     on_batch = sqs_handler(broadcaster.process)
 
-    @log_invocation
-    def on_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    @scheduled("realtime sweep")
+    def on_schedule(budget_seconds: float | None) -> dict[str, Any]:
         report = sweep.sweep()
-        result = {
-            "scheduled_for": event.get("time"),
+        return {
             "tenants": report.tenants,
             "closed": report.closed,
             "failed_tenants": report.failed_tenants,
         }
-        logger.info("realtime sweep", extra=result)
-        if report.failed_tenants:
-            # Fail the invocation so the schedule's retries see it; finished tenants stay done.
-            raise RuntimeError(f"{len(report.failed_tenants)} tenant(s) failed")
-        return result
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if "Records" in event:

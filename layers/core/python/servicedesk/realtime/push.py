@@ -104,7 +104,7 @@ class ManagementApi:
         region = _region(parts.hostname or "")
         # Frozen once per fan-out: a refreshable set (a role's) is renewed between them.
         self.signer = (
-            SigV4Auth(credentials.get_frozenaws.credentials(), SERVICE, region)
+            SigV4Auth(credentials.get_frozen_credentials(), SERVICE, region)
             if credentials is not None
             else None
         )

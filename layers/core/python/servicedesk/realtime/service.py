@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import aws
@@ -234,18 +234,10 @@ def _reply(body: dict[str, Any], frame: ClientFrame) -> dict[str, Any]:
 
 
 def may_see_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> bool:
-    """The tickets' own visibility rule, for one principal and one ticket."""
-    from servicedesk.tickets import settings as ticket_settings
-    from servicedesk.tickets.models import Ticket
-    from servicedesk.tickets.visibility import visible
+    # Imported here: $connect and $disconnect load this module and need no tickets code.
+    from servicedesk.tickets.permissions import may_read
 
-    settings = ticket_settings.load(ctx.session, ctx.tenant_id)
-    found = ctx.session.execute(
-        select(Ticket.id).where(
-            Ticket.tenant_id == ctx.tenant_id, Ticket.id == ticket_id, visible(ctx, settings)
-        )
-    ).first()
-    return found is not None
+    return may_read(ctx, ticket_id)
 
 
 def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> None:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from servicedesk.platform.db import set_tenant, transaction
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.db import transaction
+from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.realtime import push
 from servicedesk.realtime.broadcaster import MAX_CONNECTION_AGE, forget
 
@@ -37,15 +38,14 @@ def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
     by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
     for row in rows:
         by_tenant[row.tenant_id].append(row.connection_id)
-    closed, failed = 0, []
-    for tenant_id, ids in by_tenant.items():
-        try:
-            push.close_all(ids, reason="token_expired")
-            with transaction() as session:
-                set_tenant(session, tenant_id=tenant_id, user_id=None)
-                forget(session, set(ids))
-            closed += len(ids)
-        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the sweep
-            get_logger().exception("realtime sweep failed", extra={"tenant_id": str(tenant_id)})
-            failed.append(str(tenant_id))
-    return SweepReport(tenants=len(by_tenant), closed=closed, failed_tenants=failed)
+
+    def close_and_forget(session: Session, tenant_id: uuid.UUID) -> int:
+        ids = by_tenant[tenant_id]
+        push.close_all(ids, reason="token_expired")
+        forget(session, set(ids))
+        return len(ids)
+
+    done = for_each_tenant(by_tenant, close_and_forget, what="realtime sweep")
+    return SweepReport(
+        tenants=len(by_tenant), closed=sum(done.results), failed_tenants=done.failed_tenants
+    )

@@ -15,7 +15,7 @@ from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, f
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
-from servicedesk.sla.calendar import BusinessCalendar, validate_timezone
+from servicedesk.sla.business_time import BusinessCalendar, validate_timezone
 from servicedesk.sla.models import Calendar, Policy
 from servicedesk.sla.schemas import CalendarCreate, CalendarUpdate, WorkInterval
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -17,14 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicedesk.sla import calendars
-from servicedesk.sla.calendar import (
+from servicedesk.sla.business_time import (
     BusinessCalendar,
     add_business_seconds,
     business_seconds_between,
 )
 from servicedesk.sla.models import Calendar, Pause, Policy, SlaTarget
-
-FINISHED = ("resolved", "closed", "cancelled")
 
 
 def settle(target: SlaTarget, cal: BusinessCalendar, now: datetime) -> None:
@@ -167,17 +166,20 @@ class Clock:
             )
         return rows, min(dues) if dues else None
 
-    def status_changed(self, ticket: TicketLike, previous: str, now: datetime) -> None:
+    def status_changed(
+        self, ticket: TicketLike, previous: str, now: datetime, *, finished: Collection[str]
+    ) -> None:
+        """``finished``: the statuses that end the ticket (the tickets domain's)."""
         targets = self.targets(ticket.id)
         if not targets:
             return
         policy = self.policy(targets[0].policy_id)
         pause_statuses = set(policy.pause_statuses) if policy else {"pending"}
-        if ticket.status in FINISHED:
+        if ticket.status in finished:
             for target in targets:
                 self.meet(target, now)
             self._close_pause(ticket.id, now)
-        elif previous in FINISHED:
+        elif previous in finished:
             unanswered = ticket.first_response_at is None
             self._reopen(
                 targets, paused=ticket.status in pause_statuses, now=now, unanswered=unanswered

@@ -17,9 +17,9 @@ outbox sweeper remains the safety net for a crash or an SQS failure in between.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,8 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from servicedesk.platform.db import get_engine, set_tenant, transaction
-from servicedesk.platform.logging import get_logger
+from servicedesk.platform.db import get_engine, transaction
+from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.publisher import publish_committed
 
 # Tenants evaluated at once, each on its own connection and in its own transaction: the
@@ -125,8 +125,8 @@ def tenants_due(session: Session, now: datetime) -> list[uuid.UUID]:
 
 def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> list[Crossing]:
     """Record the tenant's new crossings with their outbox events and timeline entries,
-    then run the escalation rules of the policies that have any (one statement)."""
-    set_tenant(session, tenant_id=tenant_id, user_id=None)
+    then run the escalation rules of the policies that have any (one statement). In a
+    transaction scoped to the tenant (``jobs.in_tenant``)."""
     rows = session.execute(CROSS, {"tenant": tenant_id, "now": now}).all()
     # Remembered like outbox.emit's: published after the commit.
     emitted = session.info.setdefault("outbox_ids", [])
@@ -142,27 +142,12 @@ def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> li
     return crossings
 
 
-def _evaluate(
-    engine: Engine, tenant_id: uuid.UUID, now: datetime, publish_until: float | None
-) -> tuple[int | None, float]:
-    """One tenant in its own transaction, then its events published as a request's are
-    (`publisher.publish_committed`: a failed publish leaves them to the sweeper), unless
-    the pass is past `publish_until` (monotonic): (crossings, or None if it failed; seconds).
-    """
-    started = time.perf_counter()
-    try:
-        with transaction(engine) as session:
-            found = len(evaluate_tenant(session, tenant_id, now))
-    except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others
-        get_logger().exception("sla evaluation failed", extra={"tenant_id": str(tenant_id)})
-        return None, time.perf_counter() - started
-    emitted = session.info.get("outbox_ids")
-    # After the commit, never before: a rolled-back tenant publishes nothing. Past the
-    # deadline the sends are left to the sweeper, so that a burst of crossings cannot keep
-    # the pass from evaluating every tenant within its invocation.
-    if emitted and (publish_until is None or time.monotonic() < publish_until):
-        publish_committed(tenant_id, list(emitted), engine=engine)
-    return found, time.perf_counter() - started
+def _evaluated(
+    session: Session, tenant_id: uuid.UUID, now: datetime
+) -> tuple[int, list[uuid.UUID]]:
+    """(crossings, the ids of the events written)."""
+    found = len(evaluate_tenant(session, tenant_id, now))
+    return found, list(session.info.get("outbox_ids") or [])
 
 
 def run(
@@ -179,16 +164,29 @@ def run(
         None if publish_budget_seconds is None else time.monotonic() + publish_budget_seconds
     )
     engine = engine or get_engine()
-    report = RunReport()
+
+    def publish(tenant_id: uuid.UUID, evaluated: tuple[int, list[uuid.UUID]]) -> None:
+        # After the commit, never before: a rolled-back tenant publishes nothing. A failed
+        # publish leaves the events to the sweeper. Past the deadline the sends are left to
+        # the sweeper too, so that a burst of crossings cannot keep the pass from evaluating
+        # every tenant within its invocation.
+        emitted = evaluated[1]
+        if emitted and (publish_until is None or time.monotonic() < publish_until):
+            publish_committed(tenant_id, emitted, engine=engine)
+
     with transaction(engine) as session:
         due = tenants_due(session, now)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = pool.map(lambda tenant: _evaluate(engine, tenant, now, publish_until), due)
-        for tenant_id, (found, seconds) in zip(due, results, strict=True):
-            report.tenant_seconds.append(seconds)
-            if found is None:
-                report.failed_tenants.append(str(tenant_id))
-            else:
-                report.tenants += 1
-                report.crossings += found
-    return report
+    done = for_each_tenant(
+        due,
+        functools.partial(_evaluated, now=now),
+        what="sla evaluation",
+        engine=engine,
+        workers=max(1, workers),
+        after_commit=publish,
+    )
+    return RunReport(
+        tenants=len(done.results),
+        crossings=sum(found for found, _ in done.results),
+        failed_tenants=done.failed_tenants,
+        tenant_seconds=[outcome.seconds for outcome in done.outcomes],
+    )

@@ -1,4 +1,5 @@
-"""SLA API: calendars, policies, a ticket's SLA and compliance figures."""
+"""SLA API: calendars, policies and compliance figures (a ticket's SLA is served by the
+tickets routes, which own the ticket's visibility)."""
 
 from __future__ import annotations
 
@@ -16,21 +17,16 @@ from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import calendars, policies, reports
-from servicedesk.sla.engine import Clock
-from servicedesk.sla.models import Pause
 from servicedesk.sla.schemas import (
     CalendarCreate,
     CalendarPublic,
     CalendarUpdate,
     ComplianceReport,
-    PausePublic,
     PolicyCreate,
     PolicyOrder,
     PolicyOrderPublic,
     PolicyPublic,
     PolicyUpdate,
-    TargetPublic,
-    TicketSlaPublic,
 )
 
 router = APIRouter(prefix="/v1", tags=["sla"])
@@ -177,55 +173,6 @@ def replace_policy(
 def delete_policy(policy_id: uuid.UUID, ctx: Ctx) -> Response:
     policies.delete(ctx, policy_id=policy_id)
     return Response(status_code=204)
-
-
-@router.get(
-    "/tickets/{ticket_id}/sla",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The ticket's SLA targets, clocks and pauses",
-)
-def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
-    from sqlalchemy import select
-
-    from servicedesk.tickets.service import get_visible
-
-    ticket = get_visible(ctx, ticket_id)
-    clock = Clock(ctx.session, ctx.tenant_id)
-    now = datetime.now(UTC)
-    targets = []
-    for target in sorted(clock.targets(ticket.id), key=lambda t: t.target):
-        running = target.met_at is None and target.paused_since is None
-        elapsed = target.elapsed_seconds
-        if running and now > target.clock_at:
-            from servicedesk.sla.calendar import business_seconds_between
-
-            elapsed += business_seconds_between(
-                clock.calendar(clock.policy(target.policy_id)), target.clock_at, now
-            )
-        targets.append(
-            TargetPublic(
-                target=target.target,
-                policy_id=target.policy_id,
-                budget_seconds=target.budget_seconds,
-                elapsed_seconds=elapsed,
-                running=running,
-                due_at=target.due_at,
-                met_at=target.met_at,
-                breached_at=target.breached_at,
-                paused_since=target.paused_since,
-            )
-        )
-    pauses = ctx.session.scalars(
-        select(Pause)
-        .where(Pause.tenant_id == ctx.tenant_id, Pause.ticket_id == ticket.id)
-        .order_by(Pause.started_at)
-    )
-    return TicketSlaPublic(
-        ticket_id=ticket.id,
-        policy_id=targets[0].policy_id if targets else None,
-        targets=targets,
-        pauses=[PausePublic.model_validate(p) for p in pauses],
-    )
 
 
 @router.get(

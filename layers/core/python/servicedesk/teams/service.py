@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, column, delete, func, literal, select, table, update
@@ -18,14 +19,12 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import STAFF_ROLES
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team, TeamMember
 from servicedesk.teams.schemas import AssignmentStrategy, TeamCreate, TeamUpdate
 
-STAFF_ROLES = tuple(r.value for r in Role if r.is_staff)
-OPEN_STATUSES = ("new", "open", "in_progress", "pending")
 # Only the columns least_open reads; the tickets domain owns the table and its model.
 _tickets = table("tickets", column("tenant_id"), column("assignee_id"), column("status"))
 
@@ -208,9 +207,16 @@ def _eligible(tenant_id: uuid.UUID, team_id: uuid.UUID) -> Any:
 
 
 def pick_assignee(
-    session: Session, *, tenant_id: uuid.UUID, team_id: uuid.UUID
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    team_id: uuid.UUID,
+    open_statuses: Collection[str],
 ) -> uuid.UUID | None:
     """The member a new ticket for the team goes to, by the team's strategy; None for nobody.
+
+    ``least_open`` counts each member's tickets in ``open_statuses`` (the tickets domain
+    defines them; ix_tickets_open_assignee covers exactly those).
 
     Runs in the ticket-creating transaction. For an automatic strategy the team row stays
     locked until it commits, so concurrent creations take turns and each sees the
@@ -243,7 +249,7 @@ def pick_assignee(
             .where(
                 _tickets.c.tenant_id == tenant_id,
                 _tickets.c.assignee_id == TeamMember.user_id,
-                _tickets.c.status.in_(OPEN_STATUSES),
+                _tickets.c.status.in_(open_statuses),
             )
             .scalar_subquery()
         )

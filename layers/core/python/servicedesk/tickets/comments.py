@@ -11,7 +11,7 @@ from servicedesk.platform.errors import Conflict, Forbidden, NotFound, field_err
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.tickets import service, states, timeline
+from servicedesk.tickets import permissions, service, states, timeline
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.schemas import CommentCreate
 from servicedesk.tickets.visibility import visible_comments
@@ -35,25 +35,18 @@ def list_comments(
     return paginate(ctx.session, query, OLDEST_FIRST, limit=limit, cursor=cursor)
 
 
-def _may_comment(ctx: RequestContext, ticket: Ticket) -> bool:
-    if ctx.is_staff or ticket.requester_id == ctx.user_id:
-        return True
-    part = service.participant(ctx, ticket)
-    return bool(part and part.can_comment)
-
-
 def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Comment:
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
     if data.visibility == "internal" and not ctx.is_staff:
         raise Forbidden(errors=[field_error("visibility", "internal notes are for staff")])
-    if not _may_comment(ctx, ticket):
+    if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not comment on this ticket")
     if ticket.status == states.Status.CANCELLED.value:
         raise Conflict("the ticket was cancelled")
     is_requester = ticket.requester_id == ctx.user_id
     reply_target = states.reply_moves_to(states.Status(ticket.status))
     if is_requester and not ctx.is_staff and data.visibility == "public" and reply_target:
-        reopening = ticket.status in (states.Status.RESOLVED, states.Status.CLOSED)
+        reopening = ticket.status in states.RESOLVED_STATUSES
         if reopening and reply_target not in service.allowed_transitions(ctx, ticket):
             raise Conflict(
                 "this ticket was closed too long ago to reopen; open a new request",

@@ -12,8 +12,6 @@ from servicedesk.tickets import service, states, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketLink
 from servicedesk.tickets.visibility import visible
 
-KINDS = ("relates_to", "duplicate_of", "parent_of", "child_of")
-
 
 def list_links(ctx: RequestContext, *, ticket_id: uuid.UUID) -> list[TicketLink]:
     ticket = service.get_visible(ctx, ticket_id)

@@ -16,7 +16,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.tickets import service, timeline
+from servicedesk.tickets import permissions, service, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
 
 
@@ -53,13 +53,6 @@ def _require_member(ctx: RequestContext, user_id: uuid.UUID) -> None:
 def _takes_part(ctx: RequestContext, ticket: Ticket, user_id: uuid.UUID) -> bool:
     existing = ctx.session.get(Participant, (ticket.id, user_id))
     return user_id == ticket.requester_id or existing is not None
-
-
-def _may_manage(ctx: RequestContext, ticket: Ticket) -> bool:
-    if ctx.is_staff or ticket.requester_id == ctx.user_id:
-        return True
-    part = service.participant(ctx, ticket)
-    return bool(part and part.can_edit)
 
 
 def add(
@@ -110,7 +103,7 @@ def invite(
     can_edit: bool,
 ) -> TicketInvitation:
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
-    if not _may_manage(ctx, ticket):
+    if not permissions.may_edit(ctx, ticket):
         raise Forbidden("you may not invite people to this ticket")
     _require_member(ctx, user_id)
     if _takes_part(ctx, ticket, user_id):

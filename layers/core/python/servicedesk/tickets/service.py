@@ -17,29 +17,22 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
-from servicedesk.platform.roles import Role
+from servicedesk.platform.roles import STAFF_ROLES, Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.sla import policies as sla_policies
 from servicedesk.sla.engine import Clock
 from servicedesk.sla.models import Policy
-from servicedesk.tickets import numbering, states, timeline
+from servicedesk.tickets import numbering, permissions, states, timeline
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
 from servicedesk.tickets.schemas import AssignRequest, TicketCreate, TicketUpdate
 from servicedesk.tickets.settings import TicketSettings
 from servicedesk.tickets.visibility import visible
 
-STAFF_ROLES = ("agent", "manager", "admin")
-
 
 def load_settings(ctx: RequestContext) -> TicketSettings:
-    cached = ctx.extra.get("ticket_settings")
-    if isinstance(cached, TicketSettings):
-        return cached
-    loaded = ticket_settings.from_snapshot(ctx.session, ctx.tenant_id)
-    ctx.extra["ticket_settings"] = loaded
-    return loaded
+    return ticket_settings.SECTION.current(ctx)
 
 
 def get_visible(ctx: RequestContext, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
@@ -72,10 +65,6 @@ def sla_policy_for(ctx: RequestContext, ticket: Ticket) -> Policy | None:
         team_id=ticket.team_id,
         requester_id=ticket.requester_id,
     )
-
-
-def participant(ctx: RequestContext, ticket: Ticket) -> Participant | None:
-    return ctx.session.get(Participant, (ticket.id, ctx.user_id))
 
 
 def enroll(
@@ -210,7 +199,12 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
     elif team_id is not None:
         from servicedesk.teams.service import pick_assignee
 
-        assignee_id = pick_assignee(ctx.session, tenant_id=ctx.tenant_id, team_id=team_id)
+        assignee_id = pick_assignee(
+            ctx.session,
+            tenant_id=ctx.tenant_id,
+            team_id=team_id,
+            open_statuses=states.ACTIVE_STATUSES,
+        )
     now = datetime.now(UTC)
     ticket = Ticket(
         id=uuid.uuid4(),
@@ -336,13 +330,6 @@ def _notify(ctx: RequestContext, ticket: Ticket, event_type: str, **extra: Any) 
     )
 
 
-def _may_edit(ctx: RequestContext, ticket: Ticket) -> bool:
-    if ctx.is_staff or ticket.requester_id == ctx.user_id:
-        return True
-    part = participant(ctx, ticket)
-    return bool(part and part.can_edit)
-
-
 def _check_locks(ctx: RequestContext, ticket: Ticket, changes: dict[str, Any]) -> None:
     for lock in ("priority_locked", "category_locked"):
         if lock in changes and not ctx.is_staff:
@@ -369,7 +356,7 @@ def update(
 ) -> Ticket:
     ticket = get_visible(ctx, ticket_id, for_update=True)
     check_version(ticket.version, expected_version(data.version, if_match), what="ticket")
-    if not _may_edit(ctx, ticket):
+    if not permissions.may_edit(ctx, ticket):
         raise Forbidden("you may not edit this ticket")
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     _check_locks(ctx, ticket, changes)
@@ -411,11 +398,7 @@ def _field_events(
     ctx: RequestContext, ticket: Ticket, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     for name in sorted(after):
-        if name == "priority":
-            timeline.event(
-                ctx, ticket, "priority_changed", payload={"from": before[name], "to": after[name]}
-            )
-        elif name == "category_id":
+        if name == "category_id":
             timeline.event(
                 ctx, ticket, "category_changed", payload={"from": before[name], "to": after[name]}
             )
@@ -462,14 +445,14 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
     elif target is states.Status.CANCELLED:
         # When it finished, for the requester's reopen window; never resolved.
         ticket.closed_at = now
-    elif target is states.Status.OPEN and previous in states.REOPENABLE:
+    elif target is states.Status.OPEN and previous in states.FINISHED_STATUSES:
         ticket.resolved_at = None
         ticket.closed_at = None
     _bump(ticket)
-    clock(ctx).status_changed(ticket, previous, now)
+    clock(ctx).status_changed(ticket, previous, now, finished=states.FINISHED_STATUSES)
     kind = (
         "reopened"
-        if previous in states.REOPENABLE and target is states.Status.OPEN
+        if previous in states.FINISHED_STATUSES and target is states.Status.OPEN
         else "status_changed"
     )
     timeline.event(ctx, ticket, kind, payload={"from": previous, "to": target.value})

@@ -6,10 +6,9 @@ import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from servicedesk.platform.db import TENANT_SETTINGS
+from servicedesk.platform.roles import Role
+from servicedesk.platform.tenant_settings import Section
 
 Level = Literal["low", "medium", "high", "critical"]
 
@@ -39,37 +38,11 @@ class TicketSettings(BaseModel):
         return chosen
 
 
-def load(session: Session, tenant_id: uuid.UUID) -> TicketSettings:
-    raw = session.execute(
-        text("SELECT settings -> 'tickets' FROM tenants WHERE id = :t"), {"t": tenant_id}
-    ).scalar()
-    return TicketSettings.model_validate(raw or {})
-
-
-def from_snapshot(session: Session, tenant_id: uuid.UUID) -> TicketSettings:
-    """The settings as the request's principal statement read them (no round trip), or
-    from the database when this transaction has no snapshot of this tenant."""
-    snapshot = session.info.get(TENANT_SETTINGS)
-    if isinstance(snapshot, dict) and session.info.get("tenant_id") == tenant_id:
-        return TicketSettings.model_validate(snapshot.get("tickets") or {})
-    return load(session, tenant_id)
-
-
-def etag(value: TicketSettings) -> str:
-    import hashlib
-
-    digest = hashlib.sha256(value.model_dump_json().encode()).hexdigest()[:16]
-    return f'"{digest}"'
-
-
-def save(session: Session, tenant_id: uuid.UUID, value: TicketSettings) -> None:
-    session.execute(
-        text(
-            "UPDATE tenants SET settings = jsonb_set(settings, '{tickets}', CAST(:v AS jsonb)),"
-            " updated_at = now() WHERE id = :t"
-        ),
-        {"v": value.model_dump_json(), "t": tenant_id},
-    )
-    snapshot = session.info.get(TENANT_SETTINGS)
-    if isinstance(snapshot, dict):
-        snapshot["tickets"] = value.model_dump(mode="json")
+SECTION = Section(
+    "tickets",
+    TicketSettings,
+    noun="ticket",
+    what="ticket settings",
+    read_role=Role.AGENT,
+    write_role=Role.ADMIN,
+)

@@ -22,9 +22,14 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING})
-# Finished states a ticket can be reopened from; each stamps when it finished.
-REOPENABLE = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+# The status sets, defined once (the web app's are in web/src/lib/domain.ts, and
+# tests/unit/test_domain_sets.py compares them).
+# Someone still works on the ticket: the SLA clock may run, it is in the backlog.
+ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.PENDING})
+# Done with; each stamps when it finished, and the ticket may be reopened from it.
+FINISHED_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+# The finished statuses that mean an answer was given (not a cancelled request).
+RESOLVED_STATUSES = FINISHED_STATUSES - {Status.CANCELLED}
 
 # What people read for each status, in one place: the e-mails use it, and the web app's
 # web/src/lib/format.ts holds the same map (tests/unit/test_status_labels.py compares
@@ -79,7 +84,7 @@ GRAPH: dict[Status, frozenset[Status]] = {
 def reopen_allowed(
     status: Status, finished_at: datetime | None, *, now: datetime, window_days: int
 ) -> bool:
-    if status not in REOPENABLE or finished_at is None:
+    if status not in FINISHED_STATUSES or finished_at is None:
         return False
     return now - finished_at <= timedelta(days=window_days)
 
@@ -100,9 +105,9 @@ def allowed(
     if not is_requester:
         return frozenset()
     own: set[Status] = set()
-    if current in ACTIVE:
+    if current in ACTIVE_STATUSES:
         own.add(Status.CANCELLED)
-    if current in ACTIVE or current is Status.RESOLVED:
+    if current in ACTIVE_STATUSES or current is Status.RESOLVED:
         own.add(Status.CLOSED)
     if reopen_allowed(current, finished_at, now=now, window_days=reopen_window_days):
         own.add(Status.OPEN)

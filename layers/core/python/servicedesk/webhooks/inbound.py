@@ -15,8 +15,8 @@ with a pinned certificate host and a cache exists, SES notifications are accepte
 a relay signed them with our HMAC, so everything accepted has been verified before any read.
 
 Attribution: our mailer tags every SES message with ``servicedesk_tenant``; the generic
-schema carries ``tenant_id``. Both tables written here besides the outbox are global (see
-migration 0006).
+schema carries ``tenant_id``. The hook events table and the suppression list (owned by
+notifications: ``notifications/suppressions.py``) are global (see migration 0006).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from servicedesk.notifications import suppressions
 from servicedesk.platform import outbox
 from servicedesk.platform.config import Settings
 from servicedesk.platform.consumer import Envelope
@@ -290,23 +291,9 @@ def apply(session: Session, envelope: Envelope) -> None:
     payload = envelope.payload
     if envelope.type == BOUNCED and not payload.get("permanent"):
         return  # a transient bounce: the next message may well arrive
-    reason = "bounce" if envelope.type == BOUNCED else "complaint"
-    for address in payload.get("recipients", []):
-        session.execute(
-            text(
-                "INSERT INTO email_suppressions (address, reason, detail)"
-                " VALUES (lower(:a), :r, :d) ON CONFLICT DO NOTHING"
-            ),
-            {"a": str(address), "r": reason, "d": str(payload.get("detail", ""))[:500]},
-        )
-
-
-def suppressed(session: Session, addresses: list[str]) -> set[str]:
-    """Which of ``addresses`` (lower-cased) the mailer must skip."""
-    if not addresses:
-        return set()
-    rows = session.execute(
-        text("SELECT address FROM email_suppressions WHERE address = ANY(:a)"),
-        {"a": [a.lower() for a in addresses]},
-    ).scalars()
-    return set(rows)
+    suppressions.suppress(
+        session,
+        payload.get("recipients", []),
+        reason="bounce" if envelope.type == BOUNCED else "complaint",
+        detail=str(payload.get("detail", "")),
+    )

@@ -1,4 +1,4 @@
-"""Business calendars and the business-time calculus SLA targets are measured in.
+"""The business-time calculus SLA targets are measured in, and the calendar it runs on.
 
 Definition (the single rule everything here implements). A UTC instant ``u`` is *business
 time* on a calendar iff, with ``l = u.astimezone(ZoneInfo(cal.tz))``:

@@ -1,6 +1,6 @@
 """The SLA business-time calculus against a deliberately naive minute-by-minute oracle.
 
-The oracle applies the definition in servicedesk/sla/calendar.py's docstring literally, one
+The oracle applies the definition in servicedesk/sla/business_time.py's docstring literally, one
 UTC minute at a time. Every input is minute-aligned and every zone used has minute-aligned
 offsets, so a UTC minute is wholly business time or wholly not.
 """
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servicedesk.sla.calendar import (
+from servicedesk.sla.business_time import (
     BusinessCalendar,
     CalendarError,
     add_business_seconds,
