@@ -18,6 +18,7 @@ that none of its processes is left, and prints a verdict:
 - errors: no 5xx, no transport error.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--concurrency 8] [--drain 120]
+                                   [--email-pollers N]
 
 Exit status 1 when the verdict is not met. Load average (1 min) is printed beside each
 minute: the machine is shared, so compare figures of the same run.
@@ -103,7 +104,7 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start(data: Path) -> Runtime:
+def start(data: Path, *, email_pollers: int | None = None) -> Runtime:
     port = aws.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEDESK_")}
     env.pop("DATABASE_URL", None)  # its own embedded PostgreSQL, under `data`
@@ -112,6 +113,11 @@ def start(data: Path) -> Runtime:
         {
             "SERVICEDESK_LOCAL_DATA": str(data),
             "SERVICEDESK_DEMO_DATA": "0",
+            **(
+                {"SERVICEDESK_LOCAL_EMAIL_POLLERS": str(email_pollers)}
+                if email_pollers is not None
+                else {}
+            ),
             "PORT": str(port),
             "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
         }
@@ -189,6 +195,19 @@ def rss_mb(runtime: Runtime) -> dict[str, float]:
             with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
         result[role] = total / 2**20
+    return result
+
+
+def cpu_seconds(runtime: Runtime) -> dict[str, float]:
+    """CPU time (user + system) used so far by each role's processes alive now."""
+    result: dict[str, float] = {}
+    for role, procs in processes(runtime).items():
+        total = 0.0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        result[role] = total
     return result
 
 
@@ -274,11 +293,14 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait, after")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per report line")
+    parser.add_argument(
+        "--email-pollers", type=int, default=None, help="e-mail poller processes (make dev's)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-soak-"))
     print(f"starting a fresh make dev in {workdir} …", flush=True)
-    runtime = start(workdir / "data")
+    runtime = start(workdir / "data", email_pollers=args.email_pollers)
     ok = False
     try:
         idle = rss_mb(runtime)
@@ -309,6 +331,7 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
             threading.Thread(target=create_loop, args=(runtime.base, token, load, n), daemon=True)
             for n in range(args.concurrency)
         ]
+        cpu_before = cpu_seconds(runtime)
         began = time.monotonic()
         for thread in threads:
             thread.start()
@@ -355,6 +378,15 @@ def main() -> None:  # noqa: PLR0915 - one run, printed as it goes
         for thread in threads:
             thread.join(timeout=35)
         created = sum(1 for s in load.samples if s.status == 201)
+        cpu_after = cpu_seconds(runtime)
+        # Where the machine's CPU went during the load, per ticket created: which side (the
+        # API and its database work, or the consumers) costs what.
+        used = {r: cpu_after[r] - cpu_before.get(r, 0.0) for r in sorted(cpu_after)}
+        print(
+            "CPU ms per create during the load: "
+            + ", ".join(f"{r} {1000 * c / max(created, 1):.1f}" for r, c in used.items()),
+            flush=True,
+        )
         bad = [s for s in load.samples if s.status != 201]
         fivexx = sum(1 for s in bad if s.status >= 500)
         produced_per_second = created * MESSAGES_PER_CREATE / (args.minutes * 60)

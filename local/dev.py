@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # SERVICEDESK_LOCAL_DATA: another data directory (bench/soak.py runs a fresh one).
 DATA = Path(os.environ.get("SERVICEDESK_LOCAL_DATA") or ROOT / ".data")
 # Poller processes per queue (PollerProcess): the e-mail consumer does the most work per
-# event (2 events and several recipients per ticket), so it gets more.
-POLLERS = {"email": 2, "webhook": 1, "realtime": 1}
+# ticket (2 events, a mail per recipient), so it gets more: with 2 the e-mail queue still
+# grew under bench/soak.py on 2 shared cores, with 3 it stays empty (docs/benchmarks.md).
+POLLERS = {"email": 3, "webhook": 1, "realtime": 1}
 
 
 def _dev_signing_key() -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope
@@ -106,15 +106,92 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _ids(session: Session, sql: str, **params: Any) -> list[uuid.UUID]:
-    return [uuid.UUID(str(v)) for v in session.execute(text(sql), params).scalars()]
+class Lookup:
+    """The reads that resolving recipients needs, each made once per transaction and tenant:
+    the events of one SQS batch share them (the triage audience, a team, members, actors,
+    tickets). The consumers write none of what is read here."""
+
+    def __init__(self, session: Session, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self._lists: dict[tuple[Any, ...], list[uuid.UUID]] = {}
+        self._members: dict[uuid.UUID, Recipient | None] = {}
+        self._actors: dict[uuid.UUID, tuple[str | None, str | None]] = {}
+        self._tenant: Any = None
+        self._loaded: list[Any] = []
+
+    def ids(self, sql: str, **params: Any) -> list[uuid.UUID]:
+        key = (sql, *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+        if key not in self._lists:
+            rows = self.session.execute(text(sql), params).scalars()
+            self._lists[key] = [uuid.UUID(str(v)) for v in rows]
+        return self._lists[key]
+
+    def tenant(self) -> Any:
+        """The tenant's name and settings (branding, ticket settings)."""
+        if self._tenant is None:
+            self._tenant = self.session.execute(
+                text("SELECT name, settings FROM tenants WHERE id = :t"), {"t": self.tenant_id}
+            ).one()
+        return self._tenant
+
+    def prefetch(self, envelopes: Iterable[Envelope]) -> None:
+        """The tickets, comments and actors the events name, one statement each; the
+        tickets and comments land in the session, where `subject_of` finds them."""
+        events = list(envelopes)
+        for model, field in ((Ticket, "ticket_id"), (Comment, "comment_id")):
+            wanted = {i for e in events if (i := _uuid(e.payload.get(field))) is not None}
+            if wanted:  # held here: the session's identity map keeps only weak references
+                self._loaded += self.session.scalars(select(model).where(model.id.in_(wanted)))
+        self._read_actors({i for e in events if (i := _uuid(e.payload.get("actor_id")))})
+
+    def _read_actors(self, ids: set[uuid.UUID]) -> None:
+        missing = [i for i in ids if i not in self._actors]
+        if not missing:
+            return
+        rows = self.session.execute(
+            text(
+                "SELECT u.id, u.name, m.role FROM users u LEFT JOIN memberships m"
+                " ON m.user_id = u.id AND m.tenant_id = :t WHERE u.id = ANY(:ids)"
+            ),
+            {"t": self.tenant_id, "ids": missing},
+        ).all()
+        found = {uuid.UUID(str(r.id)): (r.role, r.name) for r in rows}
+        for actor in missing:
+            self._actors[actor] = found.get(actor, (None, None))
+
+    def actor(self, actor_id: uuid.UUID) -> tuple[str | None, str | None]:
+        """(role in the tenant, name) of an event's actor; None for what is not there."""
+        self._read_actors({actor_id})
+        role, name = self._actors[actor_id]
+        return (str(role) if role is not None else None, str(name) if name else None)
+
+    def members(self, ids: Iterable[uuid.UUID]) -> list[Recipient]:
+        """The active members among `ids`, in that order, each once."""
+        wanted = list(dict.fromkeys(ids))
+        missing = [i for i in wanted if i not in self._members]
+        if missing:
+            rows = self.session.execute(
+                text(
+                    "SELECT u.id, u.email, u.name, m.role FROM memberships m JOIN users u"
+                    " ON u.id = m.user_id WHERE m.tenant_id = :t AND m.user_id = ANY(:ids)"
+                    " AND m.active"
+                ),
+                {"t": self.tenant_id, "ids": missing},
+            ).all()
+            found = {
+                uuid.UUID(str(r.id)): Recipient(r.email, uuid.UUID(str(r.id)), r.name, r.role)
+                for r in rows
+            }
+            for member in missing:
+                self._members[member] = found.get(member)
+        return [r for i in wanted if (r := self._members[i]) is not None]
 
 
-def _team(session: Session, team_id: uuid.UUID | None) -> list[uuid.UUID]:
+def _team(lookup: Lookup, team_id: uuid.UUID | None) -> list[uuid.UUID]:
     if team_id is None:
         return []
-    return _ids(
-        session,
+    return lookup.ids(
         "SELECT tm.user_id FROM team_members tm JOIN memberships m"
         " ON m.tenant_id = tm.tenant_id AND m.user_id = tm.user_id"
         " WHERE tm.team_id = :team AND tm.active AND m.active AND m.role = ANY(:staff)"
@@ -124,10 +201,9 @@ def _team(session: Session, team_id: uuid.UUID | None) -> list[uuid.UUID]:
     )
 
 
-def _participants(session: Session, ticket: Ticket, *, staff_only: bool) -> list[uuid.UUID]:
+def _participants(lookup: Lookup, ticket: Ticket, *, staff_only: bool) -> list[uuid.UUID]:
     roles = list(STAFF_ROLES if staff_only else ROLES)
-    return _ids(
-        session,
+    return lookup.ids(
         "SELECT p.user_id FROM ticket_participants p JOIN memberships m"
         " ON m.tenant_id = p.tenant_id AND m.user_id = p.user_id"
         " WHERE p.ticket_id = :ticket AND m.active AND m.role = ANY(:roles) ORDER BY p.created_at",
@@ -136,16 +212,13 @@ def _participants(session: Session, ticket: Ticket, *, staff_only: bool) -> list
     )
 
 
-def _first_with_members(
-    session: Session, tenant_id: uuid.UUID, *role_sets: list[str]
-) -> list[uuid.UUID]:
+def _first_with_members(lookup: Lookup, *role_sets: list[str]) -> list[uuid.UUID]:
     """The active members of the first role set that has any, oldest first."""
     for roles in role_sets:
-        found = _ids(
-            session,
+        found = lookup.ids(
             "SELECT user_id FROM memberships WHERE tenant_id = :t AND active"
             " AND role = ANY(:roles) ORDER BY created_at",
-            t=tenant_id,
+            t=lookup.tenant_id,
             roles=roles,
         )
         if found:
@@ -153,47 +226,48 @@ def _first_with_members(
     return []
 
 
-def _managers(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+def _managers(lookup: Lookup) -> list[uuid.UUID]:
     """The tenant's managers; its admins when it has none, so an escalation is not lost."""
-    return _first_with_members(session, tenant_id, ["manager"], ["admin"])
+    return _first_with_members(lookup, ["manager"], ["admin"])
 
 
-def _triage(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+def _triage(lookup: Lookup) -> list[uuid.UUID]:
     """Who hears of a ticket that has no team and no assignee: the tenant's triage team
     (ticket settings `triage_team_id`) if it has active staff; otherwise every active agent
     and manager (Zendesk's "all agents"); its admins when it has neither."""
     from servicedesk.tickets.settings import SECTION
 
-    team = _team(session, SECTION.load(session, tenant_id).triage_team_id)
+    settings = lookup.tenant().settings  # read once for the batch, not per event
+    raw = settings.get(SECTION.name) if isinstance(settings, dict) else None
+    team = _team(lookup, SECTION.model.model_validate(raw or {}).triage_team_id)
     if team:
         return team
-    return _first_with_members(session, tenant_id, ["agent", "manager"], ["admin"])
+    return _first_with_members(lookup, ["agent", "manager"], ["admin"])
 
 
 def _assignee_else_team(
-    session: Session, tenant_id: uuid.UUID, assignee: uuid.UUID | None, team: uuid.UUID | None
+    lookup: Lookup, assignee: uuid.UUID | None, team: uuid.UUID | None
 ) -> list[uuid.UUID]:
     if assignee:
         return [assignee]
-    return _team(session, team) if team else _triage(session, tenant_id)
+    return _team(lookup, team) if team else _triage(lookup)
 
 
-def _audience(session: Session, audience: Audience, subject: Subject) -> list[uuid.UUID]:
+def _audience(lookup: Lookup, audience: Audience, subject: Subject) -> list[uuid.UUID]:
     payload, ticket = subject.envelope.payload, subject.ticket
-    tenant = subject.envelope.tenant_id
     if audience is A.INVITEE:
         invitee = _uuid(payload.get("user_id"))
         return [invitee] if invitee else []
     if audience is A.NEW_ASSIGNEE_ELSE_TEAM:
         return _assignee_else_team(
-            session, tenant, _uuid(payload.get("assignee_id")), _uuid(payload.get("team_id"))
+            lookup, _uuid(payload.get("assignee_id")), _uuid(payload.get("team_id"))
         )
     if audience is A.ESCALATION:
         target = payload.get("audience")
         if target == "managers":
-            return _managers(session, tenant)
+            return _managers(lookup)
         if target == "team" and ticket is not None and ticket.team_id is not None:
-            return _team(session, ticket.team_id)
+            return _team(lookup, ticket.team_id)
         audience = A.ASSIGNEE_ELSE_TEAM
     if ticket is None:
         return []
@@ -201,40 +275,12 @@ def _audience(session: Session, audience: Audience, subject: Subject) -> list[uu
         A.REQUESTER: lambda: [ticket.requester_id],
         A.ASSIGNEE: lambda: [ticket.assignee_id] if ticket.assignee_id else [],
         A.ASSIGNEE_ELSE_TEAM: lambda: _assignee_else_team(
-            session, tenant, ticket.assignee_id, ticket.team_id
+            lookup, ticket.assignee_id, ticket.team_id
         ),
-        A.PARTICIPANTS: lambda: _participants(session, ticket, staff_only=False),
-        A.STAFF_PARTICIPANTS: lambda: _participants(session, ticket, staff_only=True),
+        A.PARTICIPANTS: lambda: _participants(lookup, ticket, staff_only=False),
+        A.STAFF_PARTICIPANTS: lambda: _participants(lookup, ticket, staff_only=True),
     }
     return by_ticket[audience]() if audience in by_ticket else []
-
-
-def _members(session: Session, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> list[Recipient]:
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return []
-    rows = session.execute(
-        text(
-            "SELECT u.id, u.email, u.name, m.role FROM memberships m JOIN users u"
-            " ON u.id = m.user_id WHERE m.tenant_id = :t AND m.user_id = ANY(:ids) AND m.active"
-        ),
-        {"t": tenant_id, "ids": wanted},
-    ).all()
-    found = {
-        uuid.UUID(str(r.id)): Recipient(r.email, uuid.UUID(str(r.id)), r.name, r.role) for r in rows
-    }
-    return [found[i] for i in wanted if i in found]
-
-
-def actor_role(session: Session, envelope: Envelope) -> str | None:
-    actor = _uuid(envelope.payload.get("actor_id"))
-    if actor is None:
-        return None
-    role = session.execute(
-        text("SELECT role FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": envelope.tenant_id, "u": actor},
-    ).scalar()
-    return str(role) if role is not None else None
 
 
 def subject_of(session: Session, envelope: Envelope) -> Subject:
@@ -248,7 +294,11 @@ def subject_of(session: Session, envelope: Envelope) -> Subject:
 
 
 def resolve(
-    session: Session, envelope: Envelope, subject: Subject | None = None
+    session: Session,
+    envelope: Envelope,
+    subject: Subject | None = None,
+    *,
+    lookup: Lookup | None = None,
 ) -> list[Recipient]:
     """The recipients of one event, in a stable order, each once."""
     rule = RULES.get(envelope.type)
@@ -257,24 +307,24 @@ def resolve(
     if Audience.ADDRESS in rule.always:
         address = str(envelope.payload.get("to") or "").strip()
         return [Recipient(address)] if "@" in address else []
+    lookup = lookup or Lookup(session, envelope.tenant_id)
     subject = subject or subject_of(session, envelope)
     if envelope.type.startswith("comment.") and (
         subject.comment is None or subject.comment.deleted_at is not None
     ):
         return []  # deleted before we got to it: nothing left to tell
-    role = actor_role(session, envelope)
+    actor = _uuid(envelope.payload.get("actor_id"))
+    role = lookup.actor(actor)[0] if actor is not None else None
     audiences = rule.always
     if role is not None:
         audiences += rule.by_staff if role in STAFF_ROLES else rule.by_customer
     ids: list[uuid.UUID] = []
     for audience in audiences:
-        ids.extend(_audience(session, audience, subject))
+        ids.extend(_audience(lookup, audience, subject))
     # Defence in depth: whatever the event is called, an internal comment is for staff.
     internal = subject.comment is not None and subject.comment.visibility != "public"
     staff_only = rule.staff_only or internal
-    actor = None if rule.include_actor else _uuid(envelope.payload.get("actor_id"))
+    excluded = None if rule.include_actor else actor
     return [
-        r
-        for r in _members(session, envelope.tenant_id, ids)
-        if r.user_id != actor and (r.is_staff or not staff_only)
+        r for r in lookup.members(ids) if r.user_id != excluded and (r.is_staff or not staff_only)
     ]

@@ -6,8 +6,10 @@ request transaction (platform.context) commit.
 
 from __future__ import annotations
 
-import functools
 import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -18,7 +20,13 @@ from servicedesk.notifications.models import Notification, NotificationPreferenc
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
 from servicedesk.platform import db
 from servicedesk.platform.config import Settings, get_settings
-from servicedesk.platform.consumer import Envelope, Incomplete, deliver_once
+from servicedesk.platform.consumer import (
+    SIDE_EFFECTS_BEGUN,
+    Envelope,
+    claim_each,
+    fail_claims,
+    record_references,
+)
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
@@ -28,47 +36,115 @@ from servicedesk.platform.tenancy import RequestContext
 # --- the e-mail consumer ------------------------------------------------------------
 
 
-def process(session: Session, envelope: Envelope) -> None:
-    """One event: an in-app row and an e-mail per recipient, as their preferences allow.
+@dataclass(frozen=True)
+class _Mail:
+    envelope: Envelope
+    key: str  # the deliveries key of the recipient
+    outgoing: mailer.Outgoing
 
-    In-app rows are unique per (event, user) and written in the record's transaction. Each
-    e-mail is delivered once per (event, recipient) in a transaction of its own
-    (`deliver_once`), after the reads it needs: a failure for one recipient leaves the
-    others mailed and recorded, the in-app rows commit, and the retry of the record mails
-    only the recipients not mailed yet. Addresses that hard-bounced or complained are not
-    mailed at all.
+
+@dataclass
+class _Batch:
+    """What the events of one batch come to: in-app rows and e-mails, in event order."""
+
+    in_app: list[dict[str, Any]] = field(default_factory=list)
+    mails: list[_Mail] = field(default_factory=list)
+
+
+def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
+    """The events of one tenant (an SQS batch's, platform.consumer.sqs_batch_handler), in
+    the transaction of the batch: an in-app row and an e-mail per recipient, as their
+    preferences allow; the ids of the events whose e-mails did not all go out.
+
+    Reads are shared by the batch (recipients.Lookup; preferences and suppressions in one
+    statement each), the in-app rows are one statement, and the e-mails are claimed in one
+    statement before any is sent (`consumer.claim_each`): a redelivered or concurrent copy
+    of an event finds them claimed (or waits for this commit, then does), so none goes out
+    twice. A send that raises is marked failed (`consumer.fail_claims`) after the others
+    had their chance, and its event is retried for it alone. Addresses that hard-bounced
+    or complained are not mailed at all.
     """
-    rule = recipients.RULES.get(envelope.type)
-    if rule is None:
-        return
-    subject = recipients.subject_of(session, envelope)
-    found = recipients.resolve(session, envelope, subject)
-    if not found:
-        return
+    events = list({e.event_id: e for e in envelopes}.values())  # a duplicate counts once
+    if not events:
+        return set()
+    lookup = recipients.Lookup(session, events[0].tenant_id)
+    lookup.prefetch(events)
     settings = get_settings()
-    brand = templates.branding(session, envelope.tenant_id)
+    resolved = []
+    for envelope in events:
+        if envelope.type in recipients.RULES:
+            subject = recipients.subject_of(session, envelope)
+            found = recipients.resolve(session, envelope, subject, lookup=lookup)
+            resolved.append((envelope, subject, found))
+    members = {r.user_id for _, _, found in resolved for r in found if r.user_id}
+    prefs = preferences_for(
+        session, lookup.tenant_id, sorted(members), sorted({e.type for e in events})
+    )
+    undeliverable = suppressions.suppressed(session, [r.email for _, _, f in resolved for r in f])
+    batch = _Batch()
+    for envelope, subject, found in resolved:
+        if found:
+            _plan(lookup, envelope, subject, found, settings, prefs, undeliverable, batch)
+    if batch.in_app:
+        # The inbox lists newest first: a microsecond apart in event order, as when each
+        # event had a transaction of its own. Written sorted by the unique key, so that
+        # concurrent copies of a batch lock in one order.
+        stamped = [
+            {**row, "created_at": func.now() + timedelta(microseconds=n)}
+            for n, row in enumerate(batch.in_app)
+        ]
+        rows = sorted(stamped, key=lambda r: (str(r["event_id"]), str(r["user_id"])))
+        session.execute(
+            insert(Notification)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
+        )
+    return _mail_each(session, lookup.tenant_id, batch.mails, settings)
+
+
+def _plan(
+    lookup: recipients.Lookup,
+    envelope: Envelope,
+    subject: recipients.Subject,
+    found: list[recipients.Recipient],
+    settings: Settings,
+    prefs: dict[tuple[uuid.UUID, str, str], bool],
+    undeliverable: set[str],
+    batch: _Batch,
+) -> None:
+    """One event's in-app rows and e-mails, added to the batch's."""
+    rule = recipients.RULES[envelope.type]
+    tenant = lookup.tenant()
+    brand = templates.branding(tenant.name, tenant.settings)
+    actor = str(envelope.payload.get("actor_id") or "")
+    actor_id = recipients._uuid(actor)
     facts = templates.Facts(
         event_type=envelope.type,
         payload=envelope.payload,
         branding=brand,
         subject=subject,
-        actor_name=_actor_name(session, envelope),
+        actor_name=lookup.actor(actor_id)[1] if actor_id is not None else None,
         web_origin=settings.web_origin.rstrip("/"),
         tenant_id=envelope.tenant_id,
     )
-    prefs = preferences_of(
-        session, envelope.tenant_id, [r.user_id for r in found if r.user_id], envelope.type
-    )
-    undeliverable = suppressions.suppressed(session, [r.email for r in found])
-    actor = str(envelope.payload.get("actor_id") or "")
-    outgoing: list[tuple[str, mailer.Outgoing]] = []
+    ticket_id = subject.ticket.id if subject.ticket else None
     for recipient in found:
         rendered = templates.render(facts, recipient, settings)
         member = recipient.user_id
         in_app = rule.in_app and str(member) != actor  # no inbox entry for one's own act
-        if member is not None and in_app and prefs.get((member, "in_app"), True):
-            _in_app(session, envelope, member, subject, rendered)
-        if member is not None and not prefs.get((member, "email"), True):
+        if member is not None and in_app and prefs.get((member, envelope.type, "in_app"), True):
+            batch.in_app.append(
+                {
+                    "tenant_id": envelope.tenant_id,
+                    "user_id": member,
+                    "event_id": envelope.event_id,
+                    "event_type": envelope.type,
+                    "ticket_id": ticket_id,
+                    "title": rendered.title,
+                    "body": rendered.summary,
+                }
+            )
+        if member is not None and not prefs.get((member, envelope.type, "email"), True):
             continue
         if recipient.email.lower() in undeliverable or not mailer.sendable(recipient.email):
             continue
@@ -79,70 +155,42 @@ def process(session: Session, envelope: Envelope) -> None:
             event_type=envelope.type,
             event_id=envelope.event_id,
             tenant_id=envelope.tenant_id,
-            ticket_id=subject.ticket.id if subject.ticket else None,
+            ticket_id=ticket_id,
         )
-        outgoing.append((recipient.key, mail))
-    _mail_each(envelope, outgoing, settings)
+        batch.mails.append(_Mail(envelope, recipient.key, mail))
 
 
 def _mail_each(
-    envelope: Envelope, outgoing: list[tuple[str, mailer.Outgoing]], settings: Settings
-) -> None:
-    """Every recipient gets their chance, whoever fails before them; `Incomplete` after."""
-    failed: list[Exception] = []
-    for key, mail in outgoing:
+    session: Session, tenant_id: uuid.UUID, mails: list[_Mail], settings: Settings
+) -> set[uuid.UUID]:
+    """Claim, then send in order; every mail gets its chance, whoever fails before it. The
+    ids of the events with a failed mail."""
+    claimed = claim_each(session, tenant_id, "email", [(m.envelope.event_id, m.key) for m in mails])
+    session.info[SIDE_EFFECTS_BEGUN] = bool(claimed)
+    sent: list[tuple[uuid.UUID, str, str]] = []
+    failed: list[tuple[uuid.UUID, str, str]] = []
+    for mail in mails:
+        key = (mail.envelope.event_id, mail.key)
+        if key not in claimed:
+            continue  # done before (a redelivery)
+        claimed.discard(key)
         try:
-            sent = deliver_once(
-                envelope,
-                channel="email",
-                recipient=key,
-                send=functools.partial(mailer.send, mail, settings),
-            )
-        except Exception as exc:  # noqa: BLE001 - raised below, after the other recipients
-            failed.append(exc)
+            sent.append((*key, mailer.send(mail.outgoing, settings)))
+        except Exception as exc:  # noqa: BLE001 - marked failed below; the event is retried
+            failed.append((*key, type(exc).__name__))
             get_logger().warning(
                 "notification e-mail failed; the event will be retried for it",
                 exc_info=True,
-                extra={"event_id": str(envelope.event_id), "event_type": envelope.type},
+                extra={"event_id": str(mail.envelope.event_id), "event_type": mail.envelope.type},
             )
-            continue
-        if sent:
-            get_logger().info(
-                "notification e-mail sent",
-                extra={"event_id": str(envelope.event_id), "event_type": envelope.type},
-            )
-    if failed:
-        raise Incomplete(f"{len(failed)} of {len(outgoing)} e-mails failed") from failed[0]
-
-
-def _actor_name(session: Session, envelope: Envelope) -> str | None:
-    actor = envelope.payload.get("actor_id")
-    if not actor:
-        return None
-    name = session.execute(text("SELECT name FROM users WHERE id = :u"), {"u": actor}).scalar()
-    return str(name) if name else None
-
-
-def _in_app(
-    session: Session,
-    envelope: Envelope,
-    user_id: uuid.UUID,
-    subject: recipients.Subject,
-    rendered: templates.Rendered,
-) -> None:
-    session.execute(
-        insert(Notification)
-        .values(
-            tenant_id=envelope.tenant_id,
-            user_id=user_id,
-            event_id=envelope.event_id,
-            event_type=envelope.type,
-            ticket_id=subject.ticket.id if subject.ticket else None,
-            title=rendered.title,
-            body=rendered.summary,
+    fail_claims(session, "email", failed)
+    record_references(session, "email", [s for s in sent if s[2]])
+    if sent:  # one line for the batch: a line per mail cost as much as building the mail
+        get_logger().info(
+            "notification e-mails sent",
+            extra={"sent": len(sent), "event_ids": sorted({str(e) for e, _, _ in sent})},
         )
-        .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
-    )
+    return {event_id for event_id, _, _ in failed}
 
 
 # --- preferences --------------------------------------------------------------------
@@ -152,20 +200,29 @@ def preferences_of(
     session: Session, tenant_id: uuid.UUID, user_ids: list[uuid.UUID], event_type: str
 ) -> dict[tuple[uuid.UUID, str], bool]:
     """Stored choices for one event type; a missing (user, channel) means on."""
-    if not user_ids:
+    found = preferences_for(session, tenant_id, user_ids, [event_type])
+    return {(user, channel): on for (user, _, channel), on in found.items()}
+
+
+def preferences_for(
+    session: Session, tenant_id: uuid.UUID, user_ids: list[uuid.UUID], event_types: list[str]
+) -> dict[tuple[uuid.UUID, str, str], bool]:
+    """Stored choices by (user, event type, channel); a missing one means on."""
+    if not user_ids or not event_types:
         return {}
     rows = session.execute(
         select(
             NotificationPreference.user_id,
+            NotificationPreference.event_type,
             NotificationPreference.channel,
             NotificationPreference.enabled,
         ).where(
             NotificationPreference.tenant_id == tenant_id,
             NotificationPreference.user_id.in_(user_ids),
-            NotificationPreference.event_type == event_type,
+            NotificationPreference.event_type.in_(event_types),
         )
     ).all()
-    return {(r.user_id, r.channel): r.enabled for r in rows}
+    return {(r.user_id, r.event_type, r.channel): r.enabled for r in rows}
 
 
 def get_preferences(ctx: RequestContext) -> list[PreferenceItem]:

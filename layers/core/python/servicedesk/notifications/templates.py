@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
 from servicedesk.notifications import unsubscribe
 from servicedesk.notifications.recipients import Recipient, Subject
 from servicedesk.platform.config import Environment, Settings
@@ -91,19 +88,16 @@ def one_line(value: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def branding(session: Session, tenant_id: uuid.UUID) -> Branding:
-    row = session.execute(
-        text("SELECT name, settings -> 'email' -> 'branding' AS b FROM tenants WHERE id = :t"),
-        {"t": tenant_id},
-    ).one()
-    raw = row.b if isinstance(row.b, dict) else {}
+def branding(name: str, settings: Any) -> Branding:
+    """From the tenant's name and its settings (the whole tenants.settings object)."""
+    email = settings.get("email") if isinstance(settings, dict) else None
+    raw = email.get("branding") if isinstance(email, dict) else None
+    raw = raw if isinstance(raw, dict) else {}
     display = raw.get("display_name")
     accent = raw.get("accent_color")
     return Branding(
-        tenant_name=one_line(row.name),
-        display_name=one_line(
-            display if isinstance(display, str) and display.strip() else row.name
-        ),
+        tenant_name=one_line(name),
+        display_name=one_line(display if isinstance(display, str) and display.strip() else name),
         accent=accent if isinstance(accent, str) and HEX_COLOUR.match(accent) else DEFAULT_ACCENT,
     )
 
