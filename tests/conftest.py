@@ -46,6 +46,8 @@ os.environ.update(
         # Every test request comes from the one TestClient address; the per-address sign-up
         # limit has its own test (test_auth.py), which lowers it again.
         "SERVICEDESK_SIGNUP_MAX_PER_ADDRESS": "1000000",
+        # argon2id at its cheapest (identity/passwords.py; ignored on Lambda).
+        "SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING": "1",
     }
 )
 os.environ.setdefault("SERVICEDESK_DATABASE_URL", "postgresql+psycopg://unset@/unset")

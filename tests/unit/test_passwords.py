@@ -24,3 +24,36 @@ def test_strong_password_passes_and_hashes_with_argon2id():
     assert verify_password(hashed, password)
     assert not verify_password(hashed, "wrong" + password)
     assert not verify_password(None, password)
+
+
+@pytest.mark.parametrize(
+    ("flag", "on_lambda", "fast"),
+    [(None, False, False), ("1", False, True), ("1", True, False), ("yes", False, False)],
+)
+def test_cheap_hashing_is_for_tests_only_and_never_on_lambda(
+    monkeypatch: pytest.MonkeyPatch, flag: str | None, on_lambda: bool, fast: bool
+) -> None:
+    from argon2 import PasswordHasher
+
+    from servicedesk.identity import passwords
+
+    production = PasswordHasher()
+    if flag is None:
+        monkeypatch.delenv(passwords.FAST_HASHING_FOR_TESTS, raising=False)
+    else:
+        monkeypatch.setenv(passwords.FAST_HASHING_FOR_TESTS, flag)
+    if on_lambda:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "identity")
+    else:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    passwords._hasher.cache_clear()
+    try:
+        hashed = passwords.hash_password("correct-horse-battery-staple-42")
+        params = f"$m={production.memory_cost},t={production.time_cost},p={production.parallelism}$"
+        assert (params not in hashed) is fast
+        # A hash made the other way verifies too: the parameters travel in the hash.
+        assert passwords.verify_password(
+            production.hash("another-long-passphrase-9"), "another-long-passphrase-9"
+        )
+    finally:
+        passwords._hasher.cache_clear()

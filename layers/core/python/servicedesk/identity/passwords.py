@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from importlib import resources
 
@@ -11,7 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Tests only: argon2id at its cheapest, so the suite's thousands of sign-ins cost CPU
+# milliseconds, not seconds. Never on Lambda, whatever the environment says; hashes
+# carry their own parameters, so a hash made either way verifies either way.
+FAST_HASHING_FOR_TESTS = "SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING"
 _TRAILING = re.compile(r"[\d\W_]+$")
 
 
@@ -23,8 +27,16 @@ def _common() -> frozenset[str]:
 
 
 @functools.cache
+def _hasher() -> PasswordHasher:
+    fast = os.environ.get(FAST_HASHING_FOR_TESTS) == "1"
+    if fast and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+@functools.cache
 def _dummy_hash() -> str:
-    return _hasher.hash("timing-equaliser-not-a-password")
+    return _hasher().hash("timing-equaliser-not-a-password")
 
 
 def policy_problem(password: str, *, email: str | None = None) -> str | None:
@@ -44,14 +56,14 @@ def policy_problem(password: str, *, email: str | None = None) -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time whether or not the account exists or has a password."""
     try:
         return (
-            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+            _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
         )
     except (VerificationError, InvalidHashError):
         return False
