@@ -209,6 +209,26 @@ export function EditorStatus<F>({ editor, placed, savedText = "Saved." }: { edit
   return null;
 }
 
+/**
+ * An editor's buttons: Save (once something changed; always while creating) and Discard
+ * (while there are edits to throw away), then any further actions (`children`).
+ */
+export function FormActions<F>({ editor, saveLabel, creating = false, children }: { editor: Editor<F>; saveLabel: string; creating?: boolean; children?: ReactNode }) {
+  return (
+    <div className="flex flex-wrap gap-2">
+      <Button type="submit" variant="primary" busy={editor.saving} disabled={!creating && !editor.dirty}>
+        {saveLabel}
+      </Button>
+      {!creating && editor.dirty ? (
+        <Button variant="ghost" onClick={editor.discard}>
+          Discard
+        </Button>
+      ) : null}
+      {children}
+    </div>
+  );
+}
+
 export function FailureAlert({ error, errors = {}, placed = [] }: { error: unknown; errors?: Errors; placed?: string[] }) {
   const rest = unplaced(errors, placed);
   const allPlaced = Object.keys(errors).length > 0 && rest.length === 0;
