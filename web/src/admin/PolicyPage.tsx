@@ -6,7 +6,7 @@ import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "
 import { ACTIVE_STATUSES } from "../lib/domain";
 import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, statusLabel } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
-import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FailureAlert, splitList, toInt, useEditor, type Errors } from "./forms";
+import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FormActions, FailureAlert, splitList, toInt, useEditor, type Errors } from "./forms";
 import { formatMinutes } from "./format";
 import type { Escalation, PauseStatus, Policy, PolicyBody } from "./types";
 
@@ -381,21 +381,13 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           savedText={policy ? "Saved." : "Policy created."}
         />
         {deactivate.isError ? <FailureAlert error={deactivate.error} /> : null}
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={policy !== null && !editor.dirty}>
-            {policy ? "Save policy" : "Create policy"}
-          </Button>
-          {policy && editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
+        <FormActions editor={editor} creating={policy === null} saveLabel={policy ? "Save policy" : "Create policy"}>
           {policy?.active ? (
             <ConfirmButton size="md" confirmLabel="Deactivate this policy" busy={deactivate.isPending} onConfirm={() => deactivate.mutate(policy.id)}>
               Deactivate
             </ConfirmButton>
           ) : null}
-        </div>
+        </FormActions>
       </div>
     </form>
   );
