@@ -5,7 +5,8 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, useCalendar } from "./api";
 import { DAYS, checkHolidays, checkWeek, officeHours, timeZones, weeklyHours, type Week } from "./calendar";
-import { ConfirmButton, EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
+import { ConfirmButton } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Calendar } from "./types";
 
 interface CalendarForm {

@@ -5,7 +5,8 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { adminKeys, invalidateShared, useAdminTeams, useCategory } from "./api";
 import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
-import { Checkbox, EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
+import { Checkbox } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import { fromSchema, toSchema, type Builder, type JsonSchema } from "./schemaBuilder";
 import type { CategoryRow } from "./types";
 

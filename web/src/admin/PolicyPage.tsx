@@ -5,7 +5,8 @@ import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "
 import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
 import { EscalationRow } from "./EscalationRow";
-import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FormActions, FailureAlert, toInt, useEditor } from "./forms";
+import { Checkbox, CheckboxGroup, ConfirmButton, toInt } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { formatMinutes } from "./format";
 import { MINUTE_FIELDS, PAUSE_STATUSES, body, escalationKey, toForm, validate, type PolicyForm } from "./policyForm";
 import type { Policy } from "./types";

@@ -3,7 +3,8 @@ import type { Level } from "../api/types";
 import { Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { LEVELS, LEVEL_LABELS } from "../lib/format";
 import type { Tagged } from "./api";
-import { Checkbox, CheckboxGroup, EditorStatus, type Errors, FailureAlert, FormActions, ScrollArea, toInt } from "./forms";
+import { Checkbox, CheckboxGroup, ScrollArea, toInt } from "./fields";
+import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 

@@ -6,7 +6,8 @@ import { ApiError } from "../api/problem";
 import { isStaff } from "../lib/domain";
 import { Alert, Badge, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, invalidateShared, useTeamDetail } from "./api";
-import { Checkbox, ConfirmButton, EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
+import { Checkbox, ConfirmButton } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { TeamFields, teamForm, validateTeam, type TeamForm } from "./TeamsPage";
 import type { TeamDetail } from "./types";
 

@@ -5,7 +5,8 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Badge, Button, Card, PageHeader, Spinner } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, useDeliveries, useWebhook } from "./api";
-import { ConfirmButton, EditorStatus, FormActions, FailureAlert, ScrollArea, useEditor } from "./forms";
+import { ConfirmButton, ScrollArea } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import type { Delivery, Webhook } from "./types";
 import { SecretNotice, WebhookFields, WebhookState, validateWebhook, webhookForm, type WebhookForm } from "./WebhooksPage";
 

@@ -1,7 +1,8 @@
 import type { Level } from "../api/types";
 import { ACTIVE_STATUSES } from "../lib/domain";
 import { SLA_TARGET_LABELS } from "../lib/format";
-import { splitList, toInt, type Errors } from "./forms";
+import { splitList, toInt } from "./fields";
+import { type Errors } from "./forms";
 import type { Escalation, PauseStatus, Policy, PolicyBody } from "./types";
 
 /* An SLA policy as its editor holds it (text for numbers and lists, as typed), with the
