@@ -5,7 +5,8 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, useCalendar } from "./api";
 import { DAYS, checkHolidays, checkWeek, officeHours, timeZones, weeklyHours, type Week } from "./calendar";
-import { ConfirmButton, EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
+import { ConfirmButton } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Calendar } from "./types";
 
 interface CalendarForm {
@@ -296,21 +297,13 @@ function CalendarEditor({ calendar }: { calendar: Calendar | null }) {
       <div className="space-y-3">
         <EditorStatus editor={editor} placed={["name", "timezone", "week", "holidays", "yearly_holidays"]} savedText={calendar ? "Saved." : "Calendar created."} />
         {remove.isError ? <FailureAlert error={remove.error} /> : null}
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={calendar !== null && !editor.dirty}>
-            {calendar ? "Save calendar" : "Create calendar"}
-          </Button>
-          {calendar && editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
+        <FormActions editor={editor} creating={calendar === null} saveLabel={calendar ? "Save calendar" : "Create calendar"}>
           {calendar ? (
             <ConfirmButton size="md" confirmLabel="Delete this calendar" busy={remove.isPending} onConfirm={() => remove.mutate(calendar.id)}>
               Delete
             </ConfirmButton>
           ) : null}
-        </div>
+        </FormActions>
       </div>
     </form>
   );

@@ -2,7 +2,8 @@ import { Link } from "react-router";
 import { Card, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { useCalendars, usePolicies } from "./api";
 import { describeWeek } from "./calendar";
-import { FailureAlert, ScrollArea } from "./forms";
+import { ScrollArea } from "./fields";
+import { FailureAlert } from "./forms";
 
 export default function CalendarsPage() {
   const calendars = useCalendars();

@@ -1,7 +1,8 @@
 import { Link } from "react-router";
 import { Badge, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { useAdminCategories, useAdminTeams } from "./api";
-import { FailureAlert, ScrollArea } from "./forms";
+import { ScrollArea } from "./fields";
+import { FailureAlert } from "./forms";
 
 function fieldCount(schema: Record<string, unknown>): number {
   const properties = schema.properties;

@@ -2,10 +2,11 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
-import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
+import { Alert, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { adminKeys, invalidateShared, useAdminTeams, useCategory } from "./api";
 import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
-import { Checkbox, EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
+import { Checkbox } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import { fromSchema, toSchema, type Builder, type JsonSchema } from "./schemaBuilder";
 import type { CategoryRow } from "./types";
 
@@ -165,16 +166,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
       </Card>
       <div className="space-y-3">
         <EditorStatus editor={editor} placed={placed} savedText={category ? "Saved." : "Category created."} />
-        <div className="flex gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={category !== null && !editor.dirty}>
-            {category ? "Save category" : "Create category"}
-          </Button>
-          {category && editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
-        </div>
+        <FormActions editor={editor} creating={category === null} saveLabel={category ? "Save category" : "Create category"} />
       </div>
     </form>
   );

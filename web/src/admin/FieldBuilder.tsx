@@ -2,7 +2,7 @@ import { useMemo, useState } from "react";
 import { Button, Field, Input, Select, Textarea, cx } from "../components/ui";
 import { fieldsFromSchema, initialValues, type RawValues } from "../lib/customFields";
 import { CustomFieldsForm } from "../portal/CustomFieldsForm";
-import { Checkbox } from "./forms";
+import { Checkbox } from "./fields";
 import { KIND_LABELS, emptyField, rowErrors, type Builder, type BuilderField, type BuilderKind, type JsonSchema } from "./schemaBuilder";
 
 const KINDS = Object.keys(KIND_LABELS) as BuilderKind[];

@@ -2,7 +2,8 @@ import { Link } from "react-router";
 import { Badge, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { LEVEL_LABELS } from "../lib/format";
 import { useAdminCategories, useAdminTeams, useCalendars, usePolicies } from "./api";
-import { FailureAlert, ScrollArea } from "./forms";
+import { ScrollArea } from "./fields";
+import { FailureAlert } from "./forms";
 import { formatMinutes } from "./format";
 import type { Policy } from "./types";
 

@@ -1,227 +1,15 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
-import type { Level } from "../api/types";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
-import { ACTIVE_STATUSES } from "../lib/domain";
-import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, statusLabel } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
-import { Checkbox, CheckboxGroup, ConfirmButton, EditorStatus, FailureAlert, splitList, toInt, useEditor, type Errors } from "./forms";
+import { EscalationRow } from "./EscalationRow";
+import { Checkbox, CheckboxGroup, ConfirmButton, toInt } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { formatMinutes } from "./format";
-import type { Escalation, PauseStatus, Policy, PolicyBody } from "./types";
-
-type Target = NonNullable<Escalation["target"]>;
-type Action = Escalation["action"];
-
-export const TARGET_LABELS: Record<Target, string> = SLA_TARGET_LABELS;
-const ACTION_LABELS: Record<Action, string> = {
-  notify_assignee: "Notify the assignee",
-  notify_team: "Notify the team",
-  notify_managers: "Notify the managers",
-  reassign_team: "Move to another team",
-  raise_priority: "Raise the priority",
-};
-/** The clock may pause in any active status (the API takes no other). */
-const PAUSE_STATUSES = ACTIVE_STATUSES as readonly PauseStatus[];
-
-interface EscalationForm {
-  key: string;
-  on: "warning" | "breach";
-  threshold: string;
-  target: Target | "";
-  action: Action;
-  team_id: string;
-}
-
-interface PolicyForm {
-  name: string;
-  position: string;
-  active: boolean;
-  calendar_id: string;
-  first_response_minutes: string;
-  next_response_minutes: string;
-  resolution_minutes: string;
-  warning_thresholds: string;
-  pause_statuses: PauseStatus[];
-  priorities: Level[];
-  team_ids: string[];
-  category_ids: string[];
-  requester_tags: string;
-  escalations: EscalationForm[];
-}
-
-let escalationCounter = 0;
-function escalationKey(): string {
-  escalationCounter += 1;
-  return `e${escalationCounter}`;
-}
-
-function toForm(policy: Policy | null, nextPosition = 0): PolicyForm {
-  const c = policy?.conditions;
-  return {
-    name: policy?.name ?? "",
-    position: String(policy?.position ?? nextPosition),
-    active: policy?.active ?? true,
-    calendar_id: policy?.calendar_id ?? "",
-    first_response_minutes: policy?.first_response_minutes ? String(policy.first_response_minutes) : "",
-    next_response_minutes: policy?.next_response_minutes ? String(policy.next_response_minutes) : "",
-    resolution_minutes: policy?.resolution_minutes ? String(policy.resolution_minutes) : "",
-    warning_thresholds: (policy?.warning_thresholds ?? [75, 90]).join(", "),
-    pause_statuses: (policy?.pause_statuses as PauseStatus[] | undefined) ?? ["pending"],
-    priorities: c?.priorities ?? [],
-    team_ids: c?.team_ids ?? [],
-    category_ids: c?.category_ids ?? [],
-    requester_tags: (c?.requester_tags ?? []).join(", "),
-    escalations: (policy?.escalations ?? []).map((e, i) => ({
-      key: `saved-${i}`,
-      on: e.on,
-      threshold: e.threshold ? String(e.threshold) : "",
-      target: e.target ?? "",
-      action: e.action,
-      team_id: e.team_id ?? "",
-    })),
-  };
-}
-
-const MINUTE_FIELDS = [
-  ["first_response_minutes", "First response", 525600],
-  ["next_response_minutes", "Next response", 525600],
-  ["resolution_minutes", "Resolution", 5256000],
-] as const;
-
-function validate(form: PolicyForm): Errors {
-  const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
-  const position = toInt(form.position);
-  if (position === null || !Number.isInteger(position) || position < 0 || position > 10000) errors.position = "a whole number from 0 to 10000";
-  let targets = 0;
-  for (const [key, , max] of MINUTE_FIELDS) {
-    const text = form[key].trim();
-    if (!text) continue;
-    const n = toInt(text);
-    if (n === null || !Number.isInteger(n) || n <= 0 || n > max) errors[key] = `a whole number of minutes from 1 to ${max}`;
-    else targets += 1;
-  }
-  if (!targets && !Object.keys(errors).some((k) => k.endsWith("_minutes"))) errors.body = "a policy needs at least one target";
-  const thresholds = splitList(form.warning_thresholds);
-  if (thresholds.length > 5 || thresholds.some((t) => !/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 99))
-    errors.warning_thresholds = "up to five percentages between 1 and 99";
-  form.escalations.forEach((e, i) => {
-    if (e.threshold.trim() && !/^\d+$/.test(e.threshold.trim())) errors[`escalations.${i}.threshold`] = "a percentage between 1 and 99";
-    if (e.action === "reassign_team" && !e.team_id) errors[`escalations.${i}.team_id`] = "reassign_team needs team_id";
-  });
-  return errors;
-}
-
-function body(form: PolicyForm): PolicyBody {
-  const minutes = (text: string) => (text.trim() ? Number(text.trim()) : null);
-  const tags = splitList(form.requester_tags);
-  return {
-    name: form.name.trim(),
-    position: Number(form.position),
-    active: form.active,
-    calendar_id: form.calendar_id || null,
-    first_response_minutes: minutes(form.first_response_minutes),
-    next_response_minutes: minutes(form.next_response_minutes),
-    resolution_minutes: minutes(form.resolution_minutes),
-    warning_thresholds: splitList(form.warning_thresholds).map(Number),
-    pause_statuses: form.pause_statuses,
-    // An empty list would never match: none ticked means "any".
-    conditions: {
-      priorities: form.priorities.length ? form.priorities : null,
-      team_ids: form.team_ids.length ? form.team_ids : null,
-      category_ids: form.category_ids.length ? form.category_ids : null,
-      requester_tags: tags.length ? tags : null,
-    },
-    escalations: form.escalations.map((e) => ({
-      on: e.on,
-      threshold: e.on === "warning" && e.threshold.trim() ? Number(e.threshold.trim()) : null,
-      target: e.target || null,
-      action: e.action,
-      team_id: e.action === "reassign_team" ? e.team_id || null : null,
-    })),
-  };
-}
-
-function EscalationRow({
-  escalation,
-  index,
-  errors,
-  teams,
-  onChange,
-  onRemove,
-}: {
-  escalation: EscalationForm;
-  index: number;
-  errors: Errors;
-  teams: { id: string; name: string }[];
-  onChange: (e: EscalationForm) => void;
-  onRemove: () => void;
-}) {
-  const where = `escalations.${index}`;
-  const set = <K extends keyof EscalationForm>(key: K, value: EscalationForm[K]) => onChange({ ...escalation, [key]: value });
-  return (
-    <fieldset className="min-w-0 rounded-md border border-border p-3">
-      <legend className="px-1 font-medium">Escalation {index + 1}</legend>
-      {errors[where] ? <p className="mb-2 font-medium text-danger-text">{errors[where]}</p> : null}
-      <div className="grid *:min-w-0 gap-3 sm:grid-cols-2 lg:grid-cols-5">
-        <Field label="When" error={errors[`${where}.on`]}>
-          {(p) => (
-            <Select {...p} value={escalation.on} onChange={(e) => set("on", e.target.value as EscalationForm["on"])}>
-              <option value="warning">At a warning</option>
-              <option value="breach">At the breach</option>
-            </Select>
-          )}
-        </Field>
-        <Field label="Warning level (%)" error={errors[`${where}.threshold`]} description={escalation.on === "warning" ? "Empty: any warning." : "Only for warnings."}>
-          {(p) => (
-            <Input {...p} inputMode="numeric" disabled={escalation.on !== "warning"} value={escalation.threshold} onChange={(e) => set("threshold", e.target.value)} />
-          )}
-        </Field>
-        <Field label="Target" error={errors[`${where}.target`]}>
-          {(p) => (
-            <Select {...p} value={escalation.target} onChange={(e) => set("target", e.target.value as EscalationForm["target"])}>
-              <option value="">Any target</option>
-              {(Object.keys(TARGET_LABELS) as Target[]).map((t) => (
-                <option key={t} value={t}>
-                  {TARGET_LABELS[t]}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label="Action" error={errors[`${where}.action`]}>
-          {(p) => (
-            <Select {...p} value={escalation.action} onChange={(e) => set("action", e.target.value as Action)}>
-              {(Object.keys(ACTION_LABELS) as Action[]).map((a) => (
-                <option key={a} value={a}>
-                  {ACTION_LABELS[a]}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        {escalation.action === "reassign_team" ? (
-          <Field label="To team" error={errors[`${where}.team_id`]}>
-            {(p) => (
-              <Select {...p} value={escalation.team_id} onChange={(e) => set("team_id", e.target.value)}>
-                <option value="">Choose…</option>
-                {teams.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
-                  </option>
-                ))}
-              </Select>
-            )}
-          </Field>
-        ) : null}
-      </div>
-      <Button size="sm" variant="ghost" className="mt-2" onClick={onRemove}>
-        Remove escalation {index + 1}
-      </Button>
-    </fieldset>
-  );
-}
+import { MINUTE_FIELDS, PAUSE_STATUSES, body, escalationKey, toForm, validate, type PolicyForm } from "./policyForm";
+import type { Policy } from "./types";
 
 function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPosition: number }) {
   const client = useQueryClient();
@@ -381,21 +169,13 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           savedText={policy ? "Saved." : "Policy created."}
         />
         {deactivate.isError ? <FailureAlert error={deactivate.error} /> : null}
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={policy !== null && !editor.dirty}>
-            {policy ? "Save policy" : "Create policy"}
-          </Button>
-          {policy && editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
+        <FormActions editor={editor} creating={policy === null} saveLabel={policy ? "Save policy" : "Create policy"}>
           {policy?.active ? (
             <ConfirmButton size="md" confirmLabel="Deactivate this policy" busy={deactivate.isPending} onConfirm={() => deactivate.mutate(policy.id)}>
               Deactivate
             </ConfirmButton>
           ) : null}
-        </div>
+        </FormActions>
       </div>
     </form>
   );

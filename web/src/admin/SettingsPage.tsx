@@ -1,11 +1,11 @@
-import { useQueryClient } from "@tanstack/react-query";
 import { ticketNumber } from "../lib/ticketNumber";
-import { api } from "../api/client";
 import type { Level } from "../api/types";
-import { Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
+import { Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { LEVELS, LEVEL_LABELS } from "../lib/format";
-import { adminKeys, okTagged, useAttachmentSettings, useTicketSettings, type Tagged } from "./api";
-import { Checkbox, CheckboxGroup, EditorStatus, type Errors, FailureAlert, ScrollArea, toInt, useEditor } from "./forms";
+import type { Tagged } from "./api";
+import { Checkbox, CheckboxGroup, ScrollArea, toInt } from "./fields";
+import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
+import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 
 type Matrix = Record<Level, Record<Level, Level>>;
@@ -51,30 +51,19 @@ function validateTickets(form: TicketForm): Errors {
   return errors;
 }
 
+function ticketBody(form: TicketForm, base: TicketSettings): TicketSettings {
+  return {
+    ...base, // settings this form does not show (triage_team_id) are kept
+    number_prefix: form.number_prefix,
+    reopen_window_days: Number(form.reopen_window_days),
+    comment_edit_window_minutes: Number(form.comment_edit_window_minutes),
+    agents_see_all: form.agents_see_all,
+    priority_matrix: form.priority_matrix,
+  };
+}
+
 function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) {
-  const client = useQueryClient();
-  const editor = useEditor<Tagged<TicketSettings>, TicketForm>({
-    entity: settings,
-    toForm: ticketForm,
-    tag: (t) => t.etag,
-    validate: validateTickets,
-    update: (form, base, ifMatch) =>
-      okTagged(
-        api.PUT("/v1/settings/tickets", {
-          params: { header: { "If-Match": ifMatch } },
-          body: {
-            ...base.data, // settings this form does not show (triage_team_id) are kept
-            number_prefix: form.number_prefix,
-            reopen_window_days: Number(form.reopen_window_days),
-            comment_edit_window_minutes: Number(form.comment_edit_window_minutes),
-            agents_see_all: form.agents_see_all,
-            priority_matrix: form.priority_matrix,
-          },
-        }),
-      ),
-    reload: () => client.fetchQuery({ queryKey: adminKeys.ticketSettings, staleTime: 0, queryFn: () => okTagged(api.GET("/v1/settings/tickets")) }),
-    onSaved: (saved) => client.setQueryData(adminKeys.ticketSettings, saved),
-  });
+  const editor = useSettingsForm(ticketSettings, settings, { toForm: ticketForm, toBody: ticketBody, validate: validateTickets });
   const { form, set, errors } = editor;
   const setCell = (impact: Level, urgency: Level, value: Level) =>
     set("priority_matrix", { ...form.priority_matrix, [impact]: { ...form.priority_matrix[impact], [urgency]: value } });
@@ -161,16 +150,7 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
           ) : null}
         </fieldset>
         <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix"]} />
-        <div className="flex gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
-            Save ticket settings
-          </Button>
-          {editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
-        </div>
+        <FormActions editor={editor} saveLabel="Save ticket settings" />
       </form>
     </Card>
   );
@@ -220,27 +200,16 @@ function validateAttachments(form: AttachmentForm): Errors {
   return errors;
 }
 
+function attachmentBody(form: AttachmentForm): AttachmentSettings {
+  return {
+    max_size_bytes: Math.max(1, Math.round(Number(form.max_size_mib) * MIB)),
+    max_per_ticket: Number(form.max_per_ticket),
+    allowed_types: form.allowed_types,
+  };
+}
+
 function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSettings> }) {
-  const client = useQueryClient();
-  const editor = useEditor<Tagged<AttachmentSettings>, AttachmentForm>({
-    entity: settings,
-    toForm: attachmentForm,
-    tag: (t) => t.etag,
-    validate: validateAttachments,
-    update: (form, _base, ifMatch) =>
-      okTagged(
-        api.PUT("/v1/settings/attachments", {
-          params: { header: { "If-Match": ifMatch } },
-          body: {
-            max_size_bytes: Math.max(1, Math.round(Number(form.max_size_mib) * MIB)),
-            max_per_ticket: Number(form.max_per_ticket),
-            allowed_types: form.allowed_types,
-          },
-        }),
-      ),
-    reload: () => client.fetchQuery({ queryKey: adminKeys.attachmentSettings, staleTime: 0, queryFn: () => okTagged(api.GET("/v1/settings/attachments")) }),
-    onSaved: (saved) => client.setQueryData(adminKeys.attachmentSettings, saved),
-  });
+  const editor = useSettingsForm(attachmentSettings, settings, { toForm: attachmentForm, toBody: attachmentBody, validate: validateAttachments });
   const { form, set, errors } = editor;
   return (
     <Card aria-labelledby="attachment-settings-heading">
@@ -265,24 +234,15 @@ function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSetti
           error={errors.allowed_types ?? Object.entries(errors).find(([k]) => k.startsWith("allowed_types."))?.[1]}
         />
         <EditorStatus editor={editor} placed={["max_size_bytes", "max_per_ticket", "allowed_types"]} />
-        <div className="flex gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
-            Save attachment limits
-          </Button>
-          {editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
-        </div>
+        <FormActions editor={editor} saveLabel="Save attachment limits" />
       </form>
     </Card>
   );
 }
 
 export default function SettingsPage() {
-  const tickets = useTicketSettings();
-  const attachments = useAttachmentSettings();
+  const tickets = useSettings(ticketSettings);
+  const attachments = useSettings(attachmentSettings);
   return (
     <>
       <PageHeader title="Settings">How tickets are numbered and handled, and what people may attach.</PageHeader>

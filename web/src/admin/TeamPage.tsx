@@ -6,7 +6,8 @@ import { ApiError } from "../api/problem";
 import { isStaff } from "../lib/domain";
 import { Alert, Badge, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, invalidateShared, useTeamDetail } from "./api";
-import { Checkbox, ConfirmButton, EditorStatus, FailureAlert, useEditor } from "./forms";
+import { Checkbox, ConfirmButton } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { TeamFields, teamForm, validateTeam, type TeamForm } from "./TeamsPage";
 import type { TeamDetail } from "./types";
 
@@ -45,16 +46,7 @@ function TeamEditor({ team }: { team: TeamDetail }) {
           description="An inactive team keeps its tickets but takes no new ones."
         />
         <EditorStatus editor={editor} placed={["name", "description", "assignment_strategy", "active"]} />
-        <div className="flex gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
-            Save team
-          </Button>
-          {editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
-        </div>
+        <FormActions editor={editor} saveLabel="Save team" />
       </form>
     </Card>
   );

@@ -8,7 +8,8 @@ import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Selec
 import { ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, invalidateShared } from "./api";
-import { ConfirmButton, type Errors, FailureAlert, ScrollArea } from "./forms";
+import { ConfirmButton, ScrollArea } from "./fields";
+import { type Errors, FailureAlert } from "./forms";
 import type { Invitation, UserRow } from "./types";
 
 const ROLE_LABEL: Record<Role, string> = {

@@ -5,7 +5,8 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Badge, Button, Card, PageHeader, Spinner } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, useDeliveries, useWebhook } from "./api";
-import { ConfirmButton, EditorStatus, FailureAlert, ScrollArea, useEditor } from "./forms";
+import { ConfirmButton, ScrollArea } from "./fields";
+import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import type { Delivery, Webhook } from "./types";
 import { SecretNotice, WebhookFields, WebhookState, validateWebhook, webhookForm, type WebhookForm } from "./WebhooksPage";
 
@@ -176,16 +177,7 @@ function WebhookEditor({ hook }: { hook: Webhook }) {
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <WebhookFields form={editor.form} set={editor.set} errors={editor.errors} showActive />
         <EditorStatus editor={editor} placed={["url", "event_types", "active"]} />
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" variant="primary" busy={editor.saving} disabled={!editor.dirty}>
-            Save webhook
-          </Button>
-          {editor.dirty ? (
-            <Button variant="ghost" onClick={editor.discard}>
-              Discard
-            </Button>
-          ) : null}
-        </div>
+        <FormActions editor={editor} saveLabel="Save webhook" />
       </form>
       <div className="mt-6 space-y-3 border-t border-border pt-4">
         <h3 className="font-semibold">Signing secret</h3>

@@ -5,7 +5,8 @@ import { api, ok } from "../api/client";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Spinner } from "../components/ui";
 import { formatRelative } from "../lib/format";
 import { adminKeys, useWebhooks } from "./api";
-import { Checkbox, CheckboxGroup, EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
+import { Checkbox, CheckboxGroup } from "./fields";
+import { EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Webhook, WebhookEvent, WebhookWithSecret } from "./types";
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = [

@@ -3,7 +3,7 @@ import { api, ok } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import type { Role } from "../api/types";
 import { keys as ticketKeys } from "../tickets/queries";
-import type { AttachmentSettings, Calendar, CategoryRow, Policy, TeamRow, TicketSettings } from "./types";
+import type { Calendar, CategoryRow, Policy, TeamRow } from "./types";
 
 /** Query keys of the admin screens. Lists the rest of the app also reads (teams,
  * categories, users) are invalidated under their own keys after a change. */
@@ -155,20 +155,6 @@ export function useDeliveries(id: string) {
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next_cursor ?? null,
-  });
-}
-
-export function useTicketSettings() {
-  return useQuery({
-    queryKey: adminKeys.ticketSettings,
-    queryFn: ({ signal }): Promise<Tagged<TicketSettings>> => okTagged(api.GET("/v1/settings/tickets", { signal })),
-  });
-}
-
-export function useAttachmentSettings() {
-  return useQuery({
-    queryKey: adminKeys.attachmentSettings,
-    queryFn: ({ signal }): Promise<Tagged<AttachmentSettings>> => okTagged(api.GET("/v1/settings/attachments", { signal })),
   });
 }
 

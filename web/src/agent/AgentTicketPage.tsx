@@ -5,16 +5,15 @@ import { ApiError } from "../api/problem";
 import type { Ticket } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
-import { Alert, Button, Card, Spinner } from "../components/ui";
+import { Alert, Button, Spinner } from "../components/ui";
 import { formatDateTime } from "../lib/format";
-import { AttachmentList, FileUploader } from "../tickets/Attachments";
-import { Composer, ErrorAlert } from "../tickets/Composer";
-import { Conversation } from "../tickets/Conversation";
-import { CustomFieldValues } from "../tickets/CustomFieldValues";
+import { FilesCard } from "../tickets/Attachments";
+import { ErrorAlert } from "../tickets/Composer";
+import { TicketConversation } from "../tickets/Conversation";
+import { DescriptionCard } from "../tickets/CustomFieldValues";
 import { useAssign } from "../tickets/mutations";
-import { useComments, useTicket, useUsers } from "../tickets/queries";
+import { useTicket, useUsers } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
-import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { Links } from "./Links";
 import { MergeButton } from "./Merge";
 import { MergedNotice } from "./MergedNotice";
@@ -38,9 +37,7 @@ function TakeButton({ ticket }: { ticket: Ticket }) {
 }
 
 export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
-  const me = useMe();
   const ticket = useTicket(ticketId);
-  const comments = useComments(ticketId);
   const users = useUsers();
   useLiveTicket(ticketId);
   const [conflict, setConflict] = useState(false);
@@ -100,13 +97,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
       ) : null}
       <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="min-w-0 space-y-4">
-          <Card aria-labelledby="description-heading">
-            <h2 id="description-heading" className="mb-2 font-semibold">
-              Description
-            </h2>
-            <p className="whitespace-pre-wrap break-words">{t.description || "No description."}</p>
-            <CustomFieldValues categoryId={t.category_id} values={t.custom_fields} />
-          </Card>
+          <DescriptionCard ticket={t} title="Description" headingId="description-heading" />
           <Tabs.Root defaultValue="conversation">
             <Tabs.List aria-label="Ticket sections" className="mb-3 flex gap-1 border-b border-border">
               <Tabs.Trigger value="conversation" className={tabClass}>
@@ -117,15 +108,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
               </Tabs.Trigger>
             </Tabs.List>
             <Tabs.Content value="conversation" className="space-y-4">
-              {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
-              {comments.isError ? <ErrorAlert error={comments.error} /> : null}
-              {comments.data ? (
-                <Conversation ticketId={t.id} comments={comments.data} meId={me.user.id} users={users.data} requesterId={t.requester_id} staffView />
-              ) : null}
-              <TypingIndicator ticketId={t.id} staff />
-              <TypingReporter ticketId={t.id} staff>
-                <Composer ticketId={t.id} staff />
-              </TypingReporter>
+              <TicketConversation ticket={t} staff users={users.data} />
             </Tabs.Content>
             <Tabs.Content value="timeline">
               <Timeline ticketId={t.id} users={users.data} />
@@ -136,15 +119,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <PropertiesPanel key={t.id} ticket={t} users={users.data} onConflict={() => setConflict(true)} />
           <People ticket={t} users={users.data} />
           <Links ticket={t} />
-          <Card aria-labelledby="files-heading">
-            <h2 id="files-heading" className="mb-2 font-semibold">
-              Files
-            </h2>
-            <AttachmentList ticketId={t.id} />
-            <div className="mt-3">
-              <FileUploader ticketId={t.id} />
-            </div>
-          </Card>
+          <FilesCard ticketId={t.id} />
         </div>
       </div>
     </>

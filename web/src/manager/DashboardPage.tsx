@@ -1,20 +1,19 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState, type ReactNode } from "react";
+import { useMemo, useState } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../api/client";
 import type { Level, Ticket, TicketStatus } from "../api/types";
 import { allPages, useAdminTeams } from "../admin/api";
-import { FailureAlert, ScrollArea } from "../admin/forms";
-import type { ComplianceGroup } from "../admin/types";
-import { Alert, Button, Card, Field, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, SLA_TARGET_LABELS, formatDateTime, statusLabel, type SlaTargetName } from "../lib/format";
+import { FailureAlert } from "../admin/forms";
+import { Alert, Button, Card, PageHeader, Select, Spinner } from "../components/ui";
+import { LEVELS, LEVEL_LABELS, formatDateTime, statusLabel } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
 import { ACTIVE_STATUSES, RESOLVED_STATUSES } from "../lib/domain";
-import { BarTable, ColumnChart, Meter, type BarRow, type BarTone } from "./charts";
+import { BarTable, ColumnChart, type BarRow, type BarTone } from "./charts";
+import { Compliance } from "./Compliance";
+import { Figure, Loadable, Panel, REFRESH_MS, TimesTable, count } from "./panels";
 import {
   buckets,
-  complianceByGroup,
-  complianceByTarget,
   countBy,
   countInBuckets,
   durationStats,
@@ -22,15 +21,12 @@ import {
   formatDuration,
   periodStart,
   resolutionTimes,
-  type DurationStats,
 } from "./metrics";
 
 const OPEN = [...ACTIVE_STATUSES];
 const PERIODS = [7, 30, 90] as const;
 /** Each list is read page by page up to this many tickets; past it the figures say so. */
 const CAP = 2000;
-const REFRESH_MS = 60_000;
-const TARGETS = (Object.entries(SLA_TARGET_LABELS) as [SlaTargetName, string][]);
 const STATUS_TONES: Record<string, BarTone> = { new: "accent", open: "accent", in_progress: "accent", pending: "warning" };
 const PRIORITY_TONES: Record<Level, BarTone> = { low: "neutral", medium: "accent", high: "warning", critical: "danger" };
 
@@ -43,164 +39,6 @@ function useAllTickets(name: string, query: TicketListQuery, enabled = true) {
     queryFn: ({ signal }) =>
       allPages<Ticket>((cursor) => ok(api.GET("/v1/tickets", { params: { query: { ...query, limit: 100, cursor } }, signal })), CAP),
   });
-}
-
-function Figure({ label, value, detail, testId }: { label: string; value: ReactNode; detail?: ReactNode; testId: string }) {
-  return (
-    <div className="rounded-lg border border-border bg-surface p-4 shadow-card">
-      <dt className="text-fg-muted">{label}</dt>
-      <dd className="mt-1 text-2xl font-semibold tabular-nums" data-testid={testId}>
-        {value}
-      </dd>
-      {detail ? <dd className="mt-1 text-fg-muted">{detail}</dd> : null}
-    </div>
-  );
-}
-
-function Panel({ title, children, id }: { title: string; children: ReactNode; id: string }) {
-  return (
-    <Card aria-labelledby={id} className="min-w-0">
-      <h2 id={id} className="mb-3 font-semibold">
-        {title}
-      </h2>
-      {children}
-    </Card>
-  );
-}
-
-function Loadable<T>({ query, children }: { query: { isPending: boolean; isError: boolean; error: unknown; data?: T }; children: (data: T) => ReactNode }) {
-  if (query.isPending) return <Spinner label="Loading" />;
-  if (query.isError) return <FailureAlert error={query.error} />;
-  return <>{query.data === undefined ? null : children(query.data)}</>;
-}
-
-function count(list: { items: unknown[]; truncated: boolean } | undefined): string {
-  if (!list) return "…";
-  return `${list.items.length}${list.truncated ? "+" : ""}`;
-}
-
-function TimesTable({ rows }: { rows: { label: string; first: DurationStats; resolution: DurationStats }[] }) {
-  return (
-    <ScrollArea label="Times by priority">
-      <table className="w-full text-left" data-testid="times-table">
-        <caption className="sr-only">First response and resolution times by priority</caption>
-        <thead className="border-b border-border text-fg-muted">
-          <tr>
-            <th scope="col" className="px-2 py-2 font-medium">Priority</th>
-            <th scope="col" className="px-2 py-2 text-right font-medium">First response, median</th>
-            <th scope="col" className="px-2 py-2 text-right font-medium">90th percentile</th>
-            <th scope="col" className="px-2 py-2 text-right font-medium">Resolution, median</th>
-            <th scope="col" className="px-2 py-2 text-right font-medium">90th percentile</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.label} className="border-b border-border last:border-0">
-              <th scope="row" className="px-2 py-2 font-normal">
-                {r.label}
-              </th>
-              <td className="px-2 py-2 text-right tabular-nums">
-                {formatDuration(r.first.median)} <span className="text-fg-muted">({r.first.count})</span>
-              </td>
-              <td className="px-2 py-2 text-right tabular-nums">{formatDuration(r.first.p90)}</td>
-              <td className="px-2 py-2 text-right tabular-nums">
-                {formatDuration(r.resolution.median)} <span className="text-fg-muted">({r.resolution.count})</span>
-              </td>
-              <td className="px-2 py-2 text-right tabular-nums">{formatDuration(r.resolution.p90)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ScrollArea>
-  );
-}
-
-function Compliance({ since, until }: { since: string; until: string }) {
-  const [group, setGroup] = useState<ComplianceGroup>("priority");
-  const report = useQuery({
-    queryKey: ["dashboard", "compliance", group, since, until],
-    refetchInterval: REFRESH_MS,
-    queryFn: ({ signal }) => ok(api.GET("/v1/reports/sla-compliance", { params: { query: { group_by: group, since, until } }, signal })),
-  });
-  const rows = report.data?.rows ?? [];
-  const totals = complianceByTarget(rows);
-  const groups = complianceByGroup(rows);
-  const shown = TARGETS.filter(([t]) => totals[t].met + totals[t].breached > 0);
-  return (
-    <Panel title="SLA compliance" id="compliance-heading">
-      <p className="mb-3 text-fg-muted">Targets that finished in the period: met on time, or late.</p>
-      <dl className="mb-4 grid gap-3 sm:grid-cols-3">
-        {TARGETS.map(([target, label]) => (
-          <div key={target}>
-            <dt className="text-fg-muted">{label}</dt>
-            <dd data-testid={`compliance-${target}`}>
-              <Meter value={totals[target].rate} />
-              <span className="text-fg-muted">
-                {totals[target].met} met · {totals[target].breached} late
-              </span>
-            </dd>
-          </div>
-        ))}
-      </dl>
-      <div className="mb-3 max-w-xs">
-        <Field label="Split by">
-          {(p) => (
-            <Select {...p} value={group} onChange={(e) => setGroup(e.target.value as ComplianceGroup)}>
-              <option value="priority">Priority</option>
-              <option value="team">Team</option>
-              <option value="policy">SLA policy</option>
-            </Select>
-          )}
-        </Field>
-      </div>
-      {report.isPending ? <Spinner label="Loading the report" /> : null}
-      {report.isError ? <FailureAlert error={report.error} /> : null}
-      {report.isSuccess && !groups.length ? <p className="text-fg-muted">No SLA target finished in this period.</p> : null}
-      {groups.length ? (
-        <ScrollArea label="Compliance table">
-          <table className="w-full text-left" data-testid="compliance-table">
-            <caption className="sr-only">SLA compliance by {group}</caption>
-            <thead className="border-b border-border text-fg-muted">
-              <tr>
-                <th scope="col" className="px-2 py-2 font-medium">{group === "policy" ? "Policy" : group === "team" ? "Team" : "Priority"}</th>
-                {shown.map(([t, label]) => (
-                  <th key={t} scope="col" className="px-2 py-2 font-medium">
-                    {label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {groups.map((g) => (
-                <tr key={g.group} className="border-b border-border last:border-0">
-                  <th scope="row" className="px-2 py-2 font-normal">
-                    {group === "priority" ? (LEVEL_LABELS[g.group as Level] ?? g.group) : g.group}
-                  </th>
-                  {shown.map(([t]) => {
-                    const c = g.targets[t];
-                    return (
-                      <td key={t} className="px-2 py-2">
-                        {c ? (
-                          <>
-                            <Meter value={c.rate} />
-                            <span className="text-fg-muted">
-                              {c.met} met · {c.breached} late
-                            </span>
-                          </>
-                        ) : (
-                          <span className="text-fg-muted">—</span>
-                        )}
-                      </td>
-                    );
-                  })}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollArea>
-      ) : null}
-    </Panel>
-  );
 }
 
 export default function DashboardPage() {

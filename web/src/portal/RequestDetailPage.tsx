@@ -4,17 +4,16 @@ import { ApiError, describeError } from "../api/problem";
 import type { Ticket, TicketStatus } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { StatusBadge } from "../components/TicketBadges";
-import { Alert, Button, Card, PageHeader, Spinner } from "../components/ui";
+import { Alert, Button, PageHeader, Spinner } from "../components/ui";
 import { formatDateTime } from "../lib/format";
 import { allowedTransitions } from "../lib/transitions";
-import { AttachmentList, FileUploader } from "../tickets/Attachments";
-import { Composer, ErrorAlert } from "../tickets/Composer";
-import { Conversation } from "../tickets/Conversation";
-import { CustomFieldValues } from "../tickets/CustomFieldValues";
+import { FilesCard } from "../tickets/Attachments";
+import { ErrorAlert } from "../tickets/Composer";
+import { TicketConversation } from "../tickets/Conversation";
+import { DescriptionCard } from "../tickets/CustomFieldValues";
 import { useTransition } from "../tickets/mutations";
-import { useComments, useTicket } from "../tickets/queries";
+import { useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
-import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { MergedNotice } from "../agent/MergedNotice";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 
@@ -95,7 +94,6 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
   const me = useMe();
   const location = useLocation();
   const ticket = useTicket(ticketId);
-  const comments = useComments(ticketId);
   useLiveTicket(ticketId);
   const state = (location.state ?? {}) as { created?: boolean; failedUploads?: string[] };
 
@@ -136,40 +134,16 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
       ) : null}
       <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="space-y-6">
-          <Card aria-labelledby="details-heading">
-            <h2 id="details-heading" className="mb-2 font-semibold">
-              Details
-            </h2>
-            <p className="whitespace-pre-wrap break-words">{t.description || "No description."}</p>
-            <CustomFieldValues categoryId={t.category_id} values={t.custom_fields} />
-          </Card>
+          <DescriptionCard ticket={t} title="Details" headingId="details-heading" />
           <section aria-labelledby="conversation-heading" className="space-y-3">
             <h2 id="conversation-heading" className="text-base font-semibold">
               Conversation
             </h2>
-            {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
-            {comments.isError ? <ErrorAlert error={comments.error} /> : null}
-            {comments.data ? (
-              <Conversation ticketId={t.id} comments={comments.data} meId={me.user.id} requesterId={t.requester_id} staffView={false} />
-            ) : null}
-            <TypingIndicator ticketId={t.id} staff={false} />
-            {t.status !== "cancelled" ? (
-              <TypingReporter ticketId={t.id} staff={false}>
-                <Composer ticketId={t.id} staff={false} />
-              </TypingReporter>
-            ) : null}
+            <TicketConversation ticket={t} staff={false} canReply={t.status !== "cancelled"} />
           </section>
         </div>
         <aside className="space-y-6">
-          <Card aria-labelledby="files-heading">
-            <h2 id="files-heading" className="mb-2 font-semibold">
-              Files
-            </h2>
-            <AttachmentList ticketId={t.id} />
-            <div className="mt-3">
-              <FileUploader ticketId={t.id} />
-            </div>
-          </Card>
+          <FilesCard ticketId={t.id} />
         </aside>
       </div>
     </>

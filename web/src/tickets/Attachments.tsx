@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import type { Attachment } from "../api/types";
 import { describeError } from "../api/problem";
-import { Alert, Button } from "../components/ui";
+import { Alert, Button, Card } from "../components/ui";
 import { formatBytes } from "../lib/format";
 import { keys, useAttachments } from "./queries";
 import { downloadUrl, uploadAttachment } from "./upload";
@@ -108,5 +108,20 @@ export function AttachmentList({ ticketId }: { ticketId: string }) {
         <p className="text-fg-muted">No files.</p>
       )}
     </div>
+  );
+}
+
+/** The "Files" card of both ticket pages: the ticket's attachments and an uploader. */
+export function FilesCard({ ticketId }: { ticketId: string }) {
+  return (
+    <Card aria-labelledby="files-heading">
+      <h2 id="files-heading" className="mb-2 font-semibold">
+        Files
+      </h2>
+      <AttachmentList ticketId={ticketId} />
+      <div className="mt-3">
+        <FileUploader ticketId={ticketId} />
+      </div>
+    </Card>
   );
 }

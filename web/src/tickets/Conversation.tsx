@@ -1,8 +1,12 @@
-import type { Comment, User } from "../api/types";
+import type { Comment, Ticket, User } from "../api/types";
+import { useMe } from "../auth/AuthProvider";
 import { LockIcon } from "../components/icons";
-import { Badge, cx } from "../components/ui";
+import { Badge, Spinner, cx } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
+import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { CommentActions } from "./CommentActions";
+import { Composer, ErrorAlert } from "./Composer";
+import { useComments } from "./queries";
 
 interface Props {
   ticketId: string;
@@ -63,5 +67,47 @@ export function Conversation(props: Props) {
         );
       })}
     </ol>
+  );
+}
+
+/**
+ * A ticket's conversation as both ticket pages show it: the messages (kept live by the
+ * page's useLiveTicket), who is typing, and the composer. Staff see internal notes and may
+ * write them; `canReply` false hides the composer (a cancelled request in the portal).
+ */
+export function TicketConversation({
+  ticket,
+  staff,
+  users,
+  canReply = true,
+}: {
+  ticket: Ticket;
+  staff: boolean;
+  users?: Map<string, User> | undefined;
+  canReply?: boolean;
+}) {
+  const me = useMe();
+  const comments = useComments(ticket.id);
+  return (
+    <>
+      {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
+      {comments.isError ? <ErrorAlert error={comments.error} /> : null}
+      {comments.data ? (
+        <Conversation
+          ticketId={ticket.id}
+          comments={comments.data}
+          meId={me.user.id}
+          users={users}
+          requesterId={ticket.requester_id}
+          staffView={staff}
+        />
+      ) : null}
+      <TypingIndicator ticketId={ticket.id} staff={staff} />
+      {canReply ? (
+        <TypingReporter ticketId={ticket.id} staff={staff}>
+          <Composer ticketId={ticket.id} staff={staff} />
+        </TypingReporter>
+      ) : null}
+    </>
   );
 }

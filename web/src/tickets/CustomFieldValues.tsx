@@ -1,3 +1,5 @@
+import type { Ticket } from "../api/types";
+import { Card } from "../components/ui";
 import { displayValues } from "../lib/customFields";
 import { useCategories } from "./queries";
 
@@ -16,5 +18,18 @@ export function CustomFieldValues({ categoryId, values }: { categoryId: string |
         </div>
       ))}
     </dl>
+  );
+}
+
+/** A ticket's description and custom fields, in a card headed `title` (its id names the heading). */
+export function DescriptionCard({ ticket, title, headingId }: { ticket: Ticket; title: string; headingId: string }) {
+  return (
+    <Card aria-labelledby={headingId}>
+      <h2 id={headingId} className="mb-2 font-semibold">
+        {title}
+      </h2>
+      <p className="whitespace-pre-wrap break-words">{ticket.description || "No description."}</p>
+      <CustomFieldValues categoryId={ticket.category_id} values={ticket.custom_fields} />
+    </Card>
   );
 }
