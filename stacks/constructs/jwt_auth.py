@@ -14,6 +14,17 @@ from stacks.constructs.nag import acknowledge
 AUTHORIZER_CACHE_TTL = Duration.seconds(300)
 
 
+def jwt_environment(config: DeploymentConfig, secret_arn: str) -> dict[str, str]:
+    """What every function that issues or verifies tokens needs."""
+    return {
+        "SERVICEDESK_JWT_PRIVATE_KEY_SECRET_ARN": secret_arn,
+        "SERVICEDESK_JWT_ISSUER": config.jwt_issuer,
+        "SERVICEDESK_JWT_AUDIENCE": config.jwt_audience,
+        "SERVICEDESK_JWT_KEY_ID": config.jwt_key_id,
+        **config.oidc_environment(),
+    }
+
+
 class JwtAuth:
     """Built in ``stack``'s own scope (stacks/constructs/__init__.py says why)."""
 
@@ -41,14 +52,7 @@ class JwtAuth:
                 "one still verifies live tokens; single-value rotation cannot do that.",
             },
         )
-        # What every function that issues or verifies tokens needs.
-        self.environment: dict[str, str] = {
-            "SERVICEDESK_JWT_PRIVATE_KEY_SECRET_ARN": self.secret.secret_arn,
-            "SERVICEDESK_JWT_ISSUER": config.jwt_issuer,
-            "SERVICEDESK_JWT_AUDIENCE": config.jwt_audience,
-            "SERVICEDESK_JWT_KEY_ID": config.jwt_key_id,
-            **config.oidc_environment(),
-        }
+        self.environment = jwt_environment(config, self.secret.secret_arn)
 
         # The authorizer verifies the JWT only, no database, so it runs outside the VPC.
         self.function = DomainFunction(
