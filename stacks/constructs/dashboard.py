@@ -3,7 +3,7 @@ proxy, and the alarms' status."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -87,40 +87,36 @@ def _function_widget(name: str, f: lambda_.IFunction) -> cw.GraphWidget:
     )
 
 
+def _depth(queue: sqs.IQueue, label: str) -> cw.IMetric:
+    return queue.metric_approximate_number_of_messages_visible(
+        period=ONE_MINUTE, statistic="Maximum", label=label
+    )
+
+
+def _oldest_age(queue: sqs.IQueue, label: str) -> cw.IMetric:
+    return queue.metric_approximate_age_of_oldest_message(
+        period=ONE_MINUTE, statistic="Maximum", label=label
+    )
+
+
+def _queue_graph(
+    title: str,
+    queues: Mapping[str, sqs.IQueue],
+    metric: Callable[[sqs.IQueue, str], cw.IMetric],
+) -> cw.GraphWidget:
+    """One line per queue, labelled with its name."""
+    return cw.GraphWidget(
+        title=title, left=[metric(queue, name) for name, queue in queues.items()], width=8
+    )
+
+
 def _queue_widgets(
     queues: Mapping[str, sqs.IQueue], dlqs: Mapping[str, sqs.IQueue]
 ) -> list[cw.IWidget]:
     return [
-        cw.GraphWidget(
-            title="Queue depth",
-            left=[
-                q.metric_approximate_number_of_messages_visible(
-                    period=ONE_MINUTE, statistic="Maximum", label=name
-                )
-                for name, q in queues.items()
-            ],
-            width=8,
-        ),
-        cw.GraphWidget(
-            title="Age of oldest message (s)",
-            left=[
-                q.metric_approximate_age_of_oldest_message(
-                    period=ONE_MINUTE, statistic="Maximum", label=name
-                )
-                for name, q in queues.items()
-            ],
-            width=8,
-        ),
-        cw.GraphWidget(
-            title="DLQ depth",
-            left=[
-                q.metric_approximate_number_of_messages_visible(
-                    period=ONE_MINUTE, statistic="Maximum", label=name
-                )
-                for name, q in dlqs.items()
-            ],
-            width=8,
-        ),
+        _queue_graph("Queue depth", queues, _depth),
+        _queue_graph("Age of oldest message (s)", queues, _oldest_age),
+        _queue_graph("DLQ depth", dlqs, _depth),
     ]
 
 
