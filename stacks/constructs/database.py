@@ -6,12 +6,11 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.domain_function import log_retention
+from stacks.constructs.domain_function import log_group
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.network import Network
 
@@ -79,12 +78,8 @@ class Database:
         ]
         cluster_identifier = f"servicedesk-{config.stage}"
         # The log group is created before the cluster so its retention is ours.
-        db_logs = logs.LogGroup(
-            stack,
-            "DbLogs",
-            log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
+        db_logs = log_group(
+            stack, "DbLogs", config, name=f"/aws/rds/cluster/{cluster_identifier}/postgresql"
         )
         cluster = rds.DatabaseCluster(
             stack,

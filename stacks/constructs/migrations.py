@@ -11,7 +11,6 @@ from pathlib import Path
 
 from aws_cdk import CfnElement, CustomResource, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -21,7 +20,7 @@ from stacks.constructs.domain_function import (
     REPO_ROOT,
     DomainFunction,
     SharedLayers,
-    log_retention,
+    log_group,
 )
 from stacks.constructs.framework import trace_provider_framework
 from stacks.constructs.nag import acknowledge
@@ -110,12 +109,7 @@ class Migrations:
         database.owner_secret.grant_read(migrate.role)
         database.app_secret.grant_read(migrate.role)
 
-        provider_logs = logs.LogGroup(
-            stack,
-            "MigrationsProviderLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
+        provider_logs = log_group(stack, "MigrationsProviderLogs", config)
         provider = cr.Provider(
             stack,
             "MigrationsProvider",

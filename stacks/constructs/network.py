@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.domain_function import log_retention
+from stacks.constructs.domain_function import log_group
 from stacks.constructs.framework import harden_singleton_provider
 
 ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
@@ -66,12 +65,7 @@ class Network:
             users=[self.vpc.node.find_child("RestrictDefaultSecurityGroupCustomResource")],
             config=config,
         )
-        flow_logs = logs.LogGroup(
-            stack,
-            "FlowLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
+        flow_logs = log_group(stack, "FlowLogs", config)
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),

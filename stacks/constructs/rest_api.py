@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.domain_function import log_retention
+from stacks.constructs.domain_function import log_group
 from stacks.constructs.nag import acknowledge
 
 API_VERSION = "v1"
@@ -48,12 +47,7 @@ class RestApi:
         self._authorizer = authorizer
         self._public_paths = public_paths
         self._overridden_paths = frozenset(overridden_paths)
-        access_logs = logs.LogGroup(
-            stack,
-            "AccessLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
+        access_logs = log_group(stack, "AccessLogs", config)
         self.api = apigw.RestApi(
             stack,
             "RestApi",

@@ -10,11 +10,10 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.domain_function import log_retention
+from stacks.constructs.domain_function import log_group
 from stacks.constructs.nag import acknowledge
 
 
@@ -46,12 +45,7 @@ class WebSocketApi:
             disconnect_route_options=route_options.get("$disconnect"),
             default_route_options=route_options.get("$default"),
         )
-        access_logs = logs.LogGroup(
-            stack,
-            "AccessLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
+        access_logs = log_group(stack, "AccessLogs", config)
         self.stage = apigwv2.WebSocketStage(
             stack,
             "Stage",
