@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, CfnElement, Duration, Environment, Stack
+from aws_cdk import Aws, Duration, Environment, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
-from stacks.constructs.nag import acknowledge
+from stacks.constructs.queues import Queues
+from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
@@ -86,52 +84,20 @@ class AsyncStack(Stack):
             scope, construct_id, env=env, description="Servicedesk queues and schedules"
         )
         self.config = config
-        self._add_queues()
+        queues = Queues(
+            self,
+            names=QUEUES,
+            visibility_timeout=Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6),
+            max_receive_count=config.dlq_max_receive_count,
+        )
+        self._queues = queues
+        self.queues = queues.queues
+        self.dlqs = queues.dlqs
+        self.scheduler_dlq = queues.scheduler_dlq
         self.functions: dict[str, DomainFunction] = {}
         layers = SharedLayers(self, "Layers")
         self._add_consumers(data, layers)
         self._add_schedules(data, storage, layers)
-
-    def _add_queues(self) -> None:
-        config = self.config
-        self.queues: dict[str, sqs.Queue] = {}
-        self.dlqs: dict[str, sqs.Queue] = {}
-        for name in QUEUES:
-            dlq = sqs.Queue(
-                self,
-                f"{name.capitalize()}Dlq",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(14),
-            )
-            self.dlqs[name] = dlq
-            self.queues[name] = sqs.Queue(
-                self,
-                f"{name.capitalize()}Queue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                visibility_timeout=Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6),
-                retention_period=Duration.days(4),
-                dead_letter_queue=sqs.DeadLetterQueue(
-                    queue=dlq, max_receive_count=config.dlq_max_receive_count
-                ),
-            )
-        # Invocations EventBridge Scheduler could not deliver after its retries.
-        self.scheduler_dlq = sqs.Queue(
-            self,
-            "SchedulerDlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.dlqs["scheduler"] = self.scheduler_dlq
-        acknowledge(
-            self.scheduler_dlq,
-            {
-                "AwsSolutions-SQS3": "This is a dead-letter queue itself (EventBridge Scheduler "
-                "target DLQ, set on the schedule rather than as an SQS redrive policy).",
-            },
-        )
 
     def _add_consumers(self, data: DataStack, layers: SharedLayers) -> None:
         for fn_name, consumer in CONSUMERS.items():
@@ -151,21 +117,10 @@ class AsyncStack(Stack):
             )
 
     def _add_schedules(self, data: DataStack, storage: StorageStack, layers: SharedLayers) -> None:
-        config = self.config
-        self.schedule_group = scheduler.ScheduleGroup(
-            self, "Schedules", schedule_group_name=f"servicedesk-{config.stage}"
-        )
-        self.schedules: dict[str, scheduler.Schedule] = {}
-        # One role for EventBridge Scheduler to invoke the scheduled functions.
-        self.scheduler_role = iam.Role(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            ),
-            description=f"Servicedesk {config.stage}: EventBridge Scheduler invokes jobs",
-        )
+        schedules = Schedules(self, config=self.config, dlq=self.scheduler_dlq)
+        self.schedule_group = schedules.group
+        self.schedules = schedules.schedules
+        self.scheduler_role = schedules.role
         for fn_name, job in SCHEDULED_JOBS.items():
             fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
             if job.publishes:
@@ -175,30 +130,7 @@ class AsyncStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
-            self.schedules[fn_name] = scheduler.Schedule(
-                self,
-                f"{_pascal(fn_name)}Schedule",
-                schedule_group=self.schedule_group,
-                schedule=scheduler.ScheduleExpression.rate(job.rate),
-                description=f"Servicedesk {config.stage}: {fn_name}",
-                target=targets.LambdaInvoke(
-                    fn.function,
-                    role=self.scheduler_role,
-                    dead_letter_queue=self.scheduler_dlq,
-                    retry_attempts=2,
-                    max_event_age=Duration.seconds(max(60, int(job.rate.to_seconds()))),
-                ),
-            )
-            fn_resource = fn.function.node.default_child
-            if isinstance(fn_resource, CfnElement):
-                acknowledge(
-                    self.scheduler_role,
-                    {
-                        f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(fn_resource)}"
-                        ".Arn>:*]": "CDK grants lambda:InvokeFunction on the function and "
-                        "its versions/aliases (<arn>:*); nothing else.",
-                    },
-                )
+            schedules.add(f"{_pascal(fn_name)}Schedule", fn_name, fn.function, job.rate)
 
     def _function(
         self,
@@ -256,14 +188,10 @@ class AsyncStack(Stack):
 
     def queue_environment(self) -> dict[str, str]:
         """``SERVICEDESK_<QUEUE>_QUEUE_URL`` for every queue."""
-        return {
-            f"SERVICEDESK_{name.upper()}_QUEUE_URL": queue.queue_url
-            for name, queue in self.queues.items()
-        }
+        return self._queues.environment()
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
-        for queue in self.queues.values():
-            queue.grant_send_messages(grantee)
+        self._queues.grant_publish(grantee)
 
 
 def _pascal(name: str) -> str:

@@ -13,23 +13,20 @@ ManageConnections grant stays with one role).
 
 from __future__ import annotations
 
-from aws_cdk import CfnElement, Duration, Environment, Stack
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import Duration, Environment, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
-from stacks.constructs.domain_function import log_retention
-from stacks.constructs.nag import acknowledge
+from stacks.constructs.jwt_auth import jwt_environment
+from stacks.constructs.schedules import acknowledge_invoke, scheduler_role
+from stacks.constructs.websocket_api import WebSocketApi
 from stacks.data import DataStack
 
 # route key -> function name; a route is added when its handler exists.
@@ -80,63 +77,14 @@ class RealtimeStack(Stack):
         queue.grant_send_messages(default_fn.role)
         default_fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
 
-        route_options = {
-            key: apigwv2.WebSocketRouteOptions(
-                integration=WebSocketLambdaIntegration(f"{key[1:]}Integration", fn.function),
-                # $default replies (acks, errors) travel as its route response.
-                return_response=key == "$default" or None,
-            )
-            for key, fn in self.functions.items()
-        }
-        self.api = apigwv2.WebSocketApi(
+        self.websocket = WebSocketApi(
             self,
-            "WebSocketApi",
-            api_name=f"servicedesk-{config.stage}-ws",
-            connect_route_options=route_options.get("$connect"),
-            disconnect_route_options=route_options.get("$disconnect"),
-            default_route_options=route_options.get("$default"),
-        )
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
-        self.stage = apigwv2.WebSocketStage(
-            self,
-            "Stage",
-            web_socket_api=self.api,
+            config=config,
             stage_name=WS_STAGE,
-            auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(
-                rate_limit=config.api_throttle_rate_limit,
-                burst_limit=config.api_throttle_burst_limit,
-            ),
+            routes={key: fn.function for key, fn in self.functions.items()},
         )
-        cfn_stage = self.stage.node.default_child
-        if isinstance(cfn_stage, apigwv2.CfnStage):
-            cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-                destination_arn=access_logs.log_group_arn,
-                format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=False,
-                    ip=True,
-                    protocol=False,
-                    request_time=True,
-                    resource_path=False,
-                    response_length=False,
-                    status=True,
-                    user=False,
-                ).to_string(),
-            )
-        acknowledge(
-            self.api,
-            {
-                "AwsSolutions-APIG4": "$connect verifies the JWT (subprotocol or query string) "
-                "in ws_connect and rejects the upgrade; later frames ride the authenticated "
-                "connection, looked up by its id.",
-            },
-        )
+        self.api = self.websocket.api
+        self.stage = self.websocket.stage
 
         # @connections is a public endpoint with no VPC endpoint: the broadcaster runs in the
         # egress subnets (NAT), like the webhook consumer; the route handlers stay isolated.
@@ -176,24 +124,14 @@ class RealtimeStack(Stack):
             self, "JwtSigningKey", f"servicedesk/{config.stage}/jwt-private-key"
         )
         secret.grant_read(fn.role)
-        for key, value in {
-            "SERVICEDESK_JWT_PRIVATE_KEY_SECRET_ARN": secret.secret_arn,
-            "SERVICEDESK_JWT_ISSUER": config.jwt_issuer,
-            "SERVICEDESK_JWT_AUDIENCE": config.jwt_audience,
-            "SERVICEDESK_JWT_KEY_ID": config.jwt_key_id,
-            **config.oidc_environment(),
-        }.items():
+        for key, value in jwt_environment(config, secret.secret_arn).items():
             fn.function.add_environment(key, value)
 
     def _schedule_sweep(self, fn: DomainFunction, config: DeploymentConfig) -> None:
         """EventBridge Scheduler → the broadcaster: close and forget expired connections."""
-        role = iam.Role(
+        role = scheduler_role(
             self,
             "SweepSchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            ),
             description=f"Servicedesk {config.stage}: EventBridge Scheduler runs the WS sweep",
         )
         self.sweep_schedule = scheduler.Schedule(
@@ -206,36 +144,13 @@ class RealtimeStack(Stack):
                 fn.function, role=role, retry_attempts=0, max_event_age=Duration.seconds(60)
             ),
         )
-        fn_resource = fn.function.node.default_child
-        if isinstance(fn_resource, CfnElement):
-            acknowledge(
-                role,
-                {
-                    f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(fn_resource)}.Arn>:*]": (
-                        "CDK grants lambda:InvokeFunction on the function and its "
-                        "versions/aliases (<arn>:*); nothing else."
-                    ),
-                },
-            )
+        acknowledge_invoke(self, role, fn.function)
 
     @property
     def callback_url(self) -> str:
         """HTTPS endpoint of the @connections management API."""
-        return self.stage.callback_url
+        return self.websocket.callback_url
 
     def grant_manage_connections(self, role: iam.Role) -> None:
         """POST/GET/DELETE on @connections of this API (push to any connection)."""
-        self.api.grant_manage_connections(role)
-        api_resource = self.api.node.default_child
-        if not isinstance(api_resource, CfnElement):  # pragma: no cover
-            msg = "WebSocket API has no CloudFormation resource"
-            raise TypeError(msg)
-        api_id = self.get_logical_id(api_resource)
-        acknowledge(
-            role,
-            {
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-                f"<AWS::AccountId>:<{api_id}>/*/*/@connections/*]": "Connection ids are "
-                "created at runtime; the grant is limited to this API's @connections.",
-            },
-        )
+        self.websocket.grant_manage_connections(role)

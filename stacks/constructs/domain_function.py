@@ -97,6 +97,19 @@ def log_retention(days: int) -> logs.RetentionDays:
         raise ValueError(msg) from None
 
 
+def log_group(
+    scope: Construct, construct_id: str, config: DeploymentConfig, *, name: str | None = None
+) -> logs.LogGroup:
+    """A log group kept ``logRetentionDays``, removed as the stage's removal policy says."""
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=name,
+        retention=log_retention(config.log_retention_days),
+        removal_policy=config.removal,
+    )
+
+
 class SharedLayers(Construct):
     """The ``core`` (servicedesk package) and ``deps`` (third-party wheels) layers."""
 
@@ -176,12 +189,7 @@ class DomainFunction(Construct):
         super().__init__(scope, construct_id)
         self.name = name
 
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=config.removal,
-        )
+        self.log_group = log_group(self, "Logs", config)
         self.role = iam.Role(
             self,
             "Role",

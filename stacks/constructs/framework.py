@@ -16,7 +16,7 @@ from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.domain_function import log_retention
+from stacks.constructs.domain_function import log_group
 
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 
@@ -54,13 +54,12 @@ def harden_singleton_provider(
         raise TypeError(msg)
     provider.add_to_role_policy({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
     handler.add_property_override("TracingConfig", {"Mode": "Active"})
-    log_group = logs.LogGroup(
+    group = log_group(
         stack,
         f"{provider_id.removeprefix('Custom::')}Logs",
-        log_group_name=Fn.join("", ["/aws/lambda/", handler.ref]),
-        retention=log_retention(config.log_retention_days),
-        removal_policy=config.removal,
+        config,
+        name=Fn.join("", ["/aws/lambda/", handler.ref]),
     )
     for user in users:
-        user.node.add_dependency(log_group)
-    return log_group
+        user.node.add_dependency(group)
+    return group
