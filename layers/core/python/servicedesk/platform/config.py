@@ -129,6 +129,17 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=10, ge=0)
     webhook_retry_cap_seconds: float = Field(default=900, ge=0, le=900)
     inbound_hook_secret: SecretStr | None = None
+    # Inbound e-mail (servicedesk/mail/inbox.py): the raw MIME lands in this bucket (SES
+    # receiving's S3 action, or the local SMTP server, IMAP poller and provider hooks), and
+    # a notification in SES's shape on the intake queue. Tenants receive at
+    # <slug>@<email_inbound_domain>.
+    email_inbound_bucket: str = "servicedesk-mail-local"
+    email_intake_queue_url: str | None = None
+    email_inbound_domain: str = "inbound.servicedesk.local"
+    # A raw message larger than this is refused at every door (SES itself caps at 40 MB).
+    email_max_message_bytes: int = Field(
+        default=30 * 1024 * 1024, ge=64 * 1024, le=40 * 1024 * 1024
+    )
     # Dev only: e-mails are written here as .eml files instead of being sent.
     mail_catcher_dir: str | None = None
     # Realtime (WebSocket): the @connections management endpoint the broadcaster posts to

@@ -1,0 +1,1 @@
+"""The e-mail channel: mail in (intake, parsing, threading) and its configuration."""
