@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from inscriptis import Inscriptis
+from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 from lxml import etree
 from lxml import html as lxml_html
@@ -19,7 +20,8 @@ from lxml import html as lxml_html
 MAX_ELEMENTS = 50_000
 MAX_DEPTH = 200
 _DROP = ("script", "style", "head", "title", "noscript", "template", "object", "iframe")
-_CONFIG = ParserConfig(display_images=False, display_links=False)
+# "strict" lays blocks out flush left ("relaxed", the default, indents nested divs).
+_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
@@ -44,6 +46,7 @@ QUOTE_XPATHS = (
     "//div[contains(translate(@style, ' ', ''), 'border-top:solid#B5C4DF')]",
 )
 _SIGNATURE_XPATHS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature_prefix ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature ')]",
     "//*[@id='Signature']",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' moz-signature ')]",
