@@ -284,7 +284,13 @@ def _first(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _all(message: Message, name: str) -> list[str]:
-    return [str(v) for v in message.get_all(name) or []]
+    """A header's raw values (8-bit bytes still surrogate-escaped: ``decode_header`` decodes)."""
+    lower = name.lower()
+    return [str(v) for k, v in message.raw_items() if k.lower() == lower]
+
+
+def _addresses(message: Message, name: str, defects: list[str]) -> tuple[str, ...]:
+    return hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, name)], defects)
 
 
 def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
@@ -301,7 +307,7 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
     message = _read_tree(bytes(raw), limits)
     defects: list[str] = [type(d).__name__ for d in message.defects[:20]]
     headers = _raw_headers(message, defects)
-    raw_from = message.get_all("From") or []
+    raw_from = _all(message, "From")
     from_address, from_name = (None, "")
     if len(raw_from) == 1:
         from_address, from_name = hdr.parse_mailbox(
@@ -309,7 +315,7 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
         )
     elif len(raw_from) > 1:
         defects.append("more than one From header")
-    reply_to = hdr.parse_address_list(_all(message, "Reply-To"), defects)
+    reply_to = _addresses(message, "Reply-To", defects)
 
     body = _Body(limits=limits, defects=defects)
     _walk(message, body, 0)
@@ -326,7 +332,7 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
     if body.dropped_attachments:
         defects.append(f"{body.dropped_attachments} attachments over the limit dropped")
 
-    ids = hdr.message_ids(message.get("Message-ID") or "", keep_last=1)
+    ids = hdr.message_ids(" ".join(_all(message, "Message-ID")[:1]), keep_last=1)
     return ParsedMail(
         message_id=ids[0] if ids else None,
         in_reply_to=hdr.message_ids(" ".join(_all(message, "In-Reply-To")), keep_last=10),
@@ -334,8 +340,8 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
         from_address=from_address,
         from_name=from_name,
         reply_to=reply_to[0] if reply_to else None,
-        to=hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, "To")], defects),
-        cc=hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, "Cc")], defects),
+        to=_addresses(message, "To", defects),
+        cc=_addresses(message, "Cc", defects),
         subject=(_first(headers, "Subject") or "")[:998],
         date=hdr.parse_date(_first(headers, "Date")),
         text=_bounded(text, limits.max_text_chars, "text", defects),
