@@ -51,6 +51,25 @@ def check_text(actual: str, expected: str | dict[str, list[str]], what: str) -> 
         assert part not in actual, f"{what} has {part!r}:\n{actual}"
 
 
+def check_attachments(mail: ParsedMail, expected: list[dict[str, Any]]) -> None:
+    got = [
+        {
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "size": len(a.content),
+            "inline": a.inline,
+            **({"content_id": a.content_id} if a.content_id else {}),
+        }
+        for a in mail.attachments
+    ]
+    want = [{"inline": False, **a} for a in expected]
+    for wanted, actual in zip(want, got, strict=False):
+        if wanted["size"] == "any":  # a regenerated message part: not byte-exact
+            assert actual["size"] > 0
+            wanted["size"] = actual["size"]
+    assert got == want, "attachments"
+
+
 def check(mail: ParsedMail, expected: dict[str, Any]) -> None:
     for key in ("from_address", "from_name", "subject", "message_id", "reply_to", "auto"):
         if key in expected:
@@ -65,22 +84,7 @@ def check(mail: ParsedMail, expected: dict[str, Any]) -> None:
     if "html" in expected:
         assert (mail.html is not None) == expected["html"], "html"
     if "attachments" in expected:
-        got = [
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": len(a.content),
-                "inline": a.inline,
-                **({"content_id": a.content_id} if a.content_id else {}),
-            }
-            for a in mail.attachments
-        ]
-        want = [{"inline": False, **a} for a in expected["attachments"]]
-        for wanted, actual in zip(want, got, strict=False):
-            if wanted["size"] == "any":  # a regenerated .eml (message/rfc822): not byte-exact
-                assert actual["size"] > 0
-                wanted["size"] = actual["size"]
-        assert got == want, "attachments"
+        check_attachments(mail, expected["attachments"])
     for part in expected.get("defects_contain", []):
         assert any(part in d for d in mail.defects), f"no defect {part!r} in {mail.defects}"
 

@@ -121,6 +121,15 @@ def _text_of(part: Message, body: _Body) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+def _extension(content_type: str) -> str:
+    known = {"message/rfc822": ".eml", "text/calendar": ".ics", "text/html": ".html"}
+    if content_type in known:
+        return known[content_type]
+    if content_type.startswith(("text/", "message/")):
+        return ".txt"
+    return mimetypes.guess_extension(content_type) or ".bin"
+
+
 def _filename(part: Message, body: _Body, content_type: str) -> str:
     try:
         name = part.get_filename() or part.get_param("name") or ""
@@ -139,14 +148,7 @@ def _filename(part: Message, body: _Body, content_type: str) -> str:
             else name[:MAX_FILENAME_CHARS]
         )
     if not name:
-        ext = (
-            {"message/rfc822": ".eml", "text/plain": ".txt", "text/calendar": ".ics"}.get(
-                content_type
-            )
-            or mimetypes.guess_extension(content_type)
-            or ".bin"
-        )
-        name = f"attachment-{len(body.attachments) + 1}{ext}"
+        name = f"attachment-{len(body.attachments) + 1}{_extension(content_type)}"
     return name
 
 
@@ -171,12 +173,19 @@ def _is_body_text(part: Message, content_type: str) -> bool:
     return not part.get_filename()
 
 
+def _serialised(part: Message, defects: list[str]) -> bytes:
+    """The bytes of a message/* part the parser split into messages (message/rfc822: the
+    forwarded message; message/delivery-status: its blocks of fields)."""
+    blocks = [p for p in part.get_payload() if isinstance(p, Message)]
+    try:
+        return b"\n".join(p.as_bytes(policy=policy.compat32) for p in blocks)
+    except (ValueError, TypeError, LookupError, UnicodeError, email_errors.MessageError):
+        defects.append("unserialisable message part")
+        return b""
+
+
 def _add_attachment(part: Message, body: _Body, content_type: str, *, inline: bool) -> None:
-    if content_type == "message/rfc822" and part.is_multipart():
-        inner = part.get_payload(0)
-        data = inner.as_bytes(policy=policy.compat32) if isinstance(inner, Message) else b""
-    else:
-        data = _payload(part, body.defects)
+    data = _serialised(part, body.defects) if part.is_multipart() else _payload(part, body.defects)
     cid = _content_id(part)
     body.attach(
         Attachment(
