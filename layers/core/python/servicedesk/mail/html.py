@@ -10,6 +10,7 @@ to its text instead (inscriptis walks the tree recursively).
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from inscriptis import Inscriptis
 from inscriptis.css_profiles import CSS_PROFILES
@@ -111,13 +112,46 @@ def _layout(tree: lxml_html.HtmlElement) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+class _TextOnly(HTMLParser):
+    """The character data of a document outside script/style (the standard library's
+    tokenizer: linear, no tree, no depth)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def _flat_text(markup: str) -> str:
+    reader = _TextOnly()
+    reader.feed(markup)
+    reader.close()
+    return "\n".join(reader.parts)
+
+
 def to_text(markup: str) -> str:
-    """The text of an HTML body, safe to show as plain text."""
+    """The text of an HTML body, safe to show as plain text. When libxml2 gives up on a
+    document (it stops at 256 levels of nesting), the flat text of the tokens is used."""
     tree = parse_tree(markup)
-    if tree is None:
-        return ""
-    _prepare(tree)
-    return _layout(tree)
+    text = ""
+    if tree is not None:
+        _prepare(tree)
+        text = _layout(tree)
+    if not text.strip() and markup.strip():
+        text = _flat_text(markup)
+    return text
 
 
 def reply_text(markup: str) -> str | None:

@@ -32,26 +32,36 @@ MAX_FILENAME_CHARS = 150
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _FEED_CHUNK = 64 * 1024
+DEFAULT_LIMITS = Limits()
 
 
-class _TooManyParts(Exception):
-    pass
+class _OverLimit(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _counting_factory(limit: int) -> type[Message]:
-    """A Message class that refuses to exist more than ``limit`` times: the parser creates
-    one per part, so it stops as soon as a message has too many."""
+def _bounded_parser(limits: Limits) -> BytesFeedParser:
+    """A parser whose message factory refuses the part after ``max_parts`` and any part
+    deeper than ``max_depth``: the parser creates one message per part as it reads, so it
+    stops there instead of building the rest. (The depth comes from the parser's stack of
+    open messages, a CPython detail read defensively; the walk checks depth again.)"""
     count = 0
+    made: list[BytesFeedParser] = []  # empty while the parser's constructor probes the factory
 
-    class Counted(Message):
+    class Bounded(Message):
         def __init__(self, *args: object, **kwargs: object) -> None:
             nonlocal count
-            count += 1
-            if count > limit:
-                raise _TooManyParts
+            if made:
+                count += 1
+                if count > limits.max_parts:
+                    raise _OverLimit("too_many_parts")
+                if len(getattr(made[0], "_msgstack", ())) > limits.max_depth:
+                    raise _OverLimit("too_deep")
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    return Counted
+    made.append(BytesFeedParser(_factory=Bounded, policy=policy.compat32))
+    return made[0]
 
 
 def _read_tree(raw: bytes, limits: Limits) -> Message:
@@ -60,13 +70,15 @@ def _read_tree(raw: bytes, limits: Limits) -> Message:
     end = _HEADER_END.search(raw, 0, limits.max_header_bytes + 4)
     if end is None and len(raw) > limits.max_header_bytes:
         raise Unparseable("headers_too_large")
-    parser = BytesFeedParser(_factory=_counting_factory(limits.max_parts), policy=policy.compat32)
+    parser = _bounded_parser(limits)
     try:
         for start in range(0, len(raw), _FEED_CHUNK):
             parser.feed(raw[start : start + _FEED_CHUNK])
         message = parser.close()
-    except _TooManyParts:
-        raise Unparseable("too_many_parts", f"more than {limits.max_parts}") from None
+    except _OverLimit as over:
+        raise Unparseable(
+            over.reason, f"parts {limits.max_parts}, depth {limits.max_depth}"
+        ) from None
     except RecursionError:
         raise Unparseable("too_deep") from None
     if not message.keys():
@@ -309,7 +321,7 @@ def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
     return text[:limit]
 
 
-def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
+def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     """The message in ``raw``; raises :class:`Unparseable` when it cannot be taken."""
     if not isinstance(raw, bytes | bytearray):
         raise Unparseable("not_mime", "not bytes")
