@@ -137,3 +137,21 @@ def test_a_zip_bomb_is_kept_compressed_and_never_expanded() -> None:
     assert len(bomb.content) < 100_000
     with zipfile.ZipFile(io.BytesIO(bomb.content)) as archive:
         assert archive.infolist()[0].file_size == 10 * 1024 * 1024
+
+
+def test_reply_stripping_of_a_long_hostile_text_is_bounded() -> None:
+    line = "On " + "x" * 390 + " <a@b.example> wrote" + "\n"
+    lines = "".join(line if i % 2 else "From: x\nSent: y\n" + "> q\n" * 3 for i in range(2_000))
+    raw = HEAD + b"Content-Type: text/plain; charset=utf-8\r\n\r\nmine\r\n" + lines.encode()
+    started = time.perf_counter()
+    mail = parse(raw)
+    assert time.perf_counter() - started < BOUND_SECONDS
+    assert mail.reply_text.startswith("mine")
+
+
+def test_a_long_from_header_is_not_an_address_and_costs_nothing() -> None:
+    raw = b'From: "' + b'\\"a' * 5_000 + b'" <x@y.example>\r\nSubject: s\r\n\r\nbody'
+    started = time.perf_counter()
+    mail = parse(raw)
+    assert time.perf_counter() - started < BOUND_SECONDS
+    assert mail.from_address is None

@@ -38,7 +38,10 @@ _WROTE = re.compile(
     r"|Op\b.{4,300}\bschreef\b.{0,300}:"
     r"|Em\b.{4,300}\bescreveu\s*:"
     r"|Il\b.{4,300}\bha\s+scritto\s*:"
-    r"|.{1,200}\b(?:wrote|schrieb|a écrit|escribió|schreef|escreveu|ha scritto)\s*:"
+    # "<name> <addr> wrote:" without a leading word: only with an address or a date in it,
+    # so that "As my manager wrote:" in the sender's own words does not cut them
+    r"|(?=.{0,200}(?:@|\d)).{1,200}\b(?:wrote|schrieb|a écrit|escribió|schreef|escreveu"
+    r"|ha scritto)\s*:"
     r")\s*$",
     _I,
 )
@@ -76,6 +79,8 @@ _MOBILE = re.compile(
     _I,
 )
 _HEADER_WINDOW = 6
+# The words an attribution starts with (a line that may continue on the next).
+_LEADING = re.compile(r"^\s*(?:On|Am|Le|El|Op|Em|Il)\b", _I)
 
 
 def _is_header_block(lines: list[str], index: int) -> bool:
@@ -94,10 +99,12 @@ def _wrote_at(lines: list[str], index: int) -> bool:
     if _WROTE.match(line):
         return True
     # "On Fri, 4 Dec 2026 at 10:00, Name <" / "name@example.com> wrote:" (wrapped by the client)
-    if index + 1 < len(lines) and line.strip() and not line.lstrip().startswith(">"):
-        joined = f"{line.rstrip()} {lines[index + 1].strip()}"
-        if len(joined) <= 400 and _WROTE.match(joined) and not _WROTE.match(lines[index + 1]):
-            return re.match(r"^\s*(?:On|Am|Le|El|Op|Em|Il)\b", line) is not None
+    if index + 1 < len(lines) and _LEADING.match(line):
+        following = lines[index + 1]
+        if _LEADING.match(following) and _WROTE.match(following):
+            return False  # the next line is a whole attribution of its own
+        joined = f"{line.rstrip()} {following.strip()}"
+        return len(joined) <= 400 and _WROTE.match(joined) is not None
     return False
 
 
