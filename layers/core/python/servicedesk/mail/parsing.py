@@ -99,6 +99,15 @@ class _Body:
     report: str | None = None  # multipart/report's report-type
     dropped_attachments: int = 0
 
+    def to_text(self, markup: str) -> str:
+        """HTML as text; markup past what the text could keep is not laid out (bounded time:
+        the layout costs about a second a megabyte)."""
+        limit = self.limits.max_text_chars * 5
+        if len(markup) > limit:
+            self.defects.append(f"HTML past {limit} characters not converted")
+            markup = markup[:limit]
+        return html_text.to_text(markup)
+
     def attach(self, attachment: Attachment) -> None:
         if len(self.attachments) >= self.limits.max_attachments:
             self.dropped_attachments += 1
@@ -256,7 +265,7 @@ def _alternative(children: list[Message], body: _Body, depth: int) -> None:
     if sub.html:
         body.html.append("\n".join(sub.html))
         if not plain.strip():
-            body.plain.append(html_text.to_text(sub.html[0]))
+            body.plain.append(body.to_text(sub.html[0]))
     body.forwarded.extend(sub.forwarded)
     for attachment in sub.attachments:
         body.attach(attachment)
@@ -276,7 +285,7 @@ def _forwarded(part: Message, body: _Body, depth: int) -> None:
         value = inner.get(name)
         if value:
             lines.append(f"{name}: {hdr.decode_header(str(value), body.defects)}")
-    text = "\n".join(sub.plain) or "\n".join(html_text.to_text(h) for h in sub.html)
+    text = "\n".join(sub.plain) or "\n".join(body.to_text(h) for h in sub.html)
     body.forwarded.append("\n".join(lines) + "\n\n" + text.strip())
     for attachment in sub.attachments:
         body.attach(attachment)
@@ -345,7 +354,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     html = "\n".join(body.html) if body.html else None
     own = "\n\n".join(p.strip("\n") for p in body.plain if p.strip())
     if not own and html:
-        own = html_text.to_text(html)
+        own = body.to_text(html)
     text = "\n\n".join(t for t in [own, *body.forwarded] if t.strip())
     reply = _reply_text(own, html, limits)
     if not reply.strip():
