@@ -43,3 +43,30 @@ def test_bytes_without_headers_are_unparseable() -> None:
     with pytest.raises(Unparseable) as caught:
         parse(b"\r\n\r\njust a body")
     assert caught.value.reason == "not_mime"
+
+
+def alternative(plain: bytes, html: bytes) -> bytes:
+    return (
+        b"From: a@customer.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="x"\r\n\r\n'
+        b"--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + plain + b"\r\n"
+        b"--x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + b"\r\n--x--\r\n"
+    )
+
+
+def test_a_real_plain_alternative_is_preferred_to_the_html() -> None:
+    mail = parse(alternative(b"Plain words.", b"<p>HTML <b>words</b>.</p>"))
+    assert mail.text == "Plain words."
+    assert mail.html == "<p>HTML <b>words</b>.</p>"
+
+
+def test_a_stub_plain_alternative_gives_way_to_the_html() -> None:
+    html = b"<p>" + b"The real content of the newsletter. " * 30 + b"</p>"
+    mail = parse(alternative(b"View this message in a browser.", html))
+    assert mail.text.startswith("The real content of the newsletter.")
+    assert "plain-text alternative is a stub: HTML used" in mail.defects
+
+
+def test_an_empty_plain_alternative_gives_way_to_the_html() -> None:
+    mail = parse(alternative(b"", b"<div>Only <a href='https://x.example/a'>here</a></div>"))
+    assert mail.text == "Only here (https://x.example/a)"

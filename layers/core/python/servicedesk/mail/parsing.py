@@ -255,21 +255,40 @@ def _multipart(part: Message, content_type: str, body: _Body, depth: int) -> Non
 
 
 def _alternative(children: list[Message], body: _Body, depth: int) -> None:
-    """Keep the plain text if it is real, the HTML always (converted when no plain)."""
+    """One rendering of the same content: the plain text if it is real, else the HTML as
+    text; the HTML is kept either way. Parts that are not text (a calendar invite, an
+    inline image) are attachments."""
     sub = _Body(limits=body.limits, defects=body.defects)
     for child in children:
         _walk(child, sub, depth + 1)
-    plain = "\n".join(sub.plain)
-    if plain.strip():
-        body.plain.append(plain)
-    if sub.html:
-        body.html.append("\n".join(sub.html))
-        if not plain.strip():
-            body.plain.append(body.to_text(sub.html[0]))
+    plain = sub.plain[0].strip("\n") if sub.plain else ""
+    markup = sub.html[-1] if sub.html else None  # the last alternative is the richest
+    if markup is not None:
+        body.html.append(markup)
+    text = _pick_text(plain, markup, body)
+    if text:
+        body.plain.append(text)
     body.forwarded.extend(sub.forwarded)
     for attachment in sub.attachments:
         body.attach(attachment)
     body.report = body.report or sub.report
+
+
+# A plain alternative this much shorter than the HTML's text is a stub ("view this message
+# in a browser"), not the message.
+_STUB_CHARS = 200
+_STUB_RATIO = 3
+
+
+def _pick_text(plain: str, markup: str | None, body: _Body) -> str:
+    if markup is None or len(plain.strip()) >= _STUB_CHARS:
+        return plain
+    converted = body.to_text(markup)
+    if not plain.strip() or len(converted) > _STUB_RATIO * len(plain) + 100:
+        if plain.strip():
+            body.defects.append("plain-text alternative is a stub: HTML used")
+        return converted
+    return plain
 
 
 def _forwarded(part: Message, body: _Body, depth: int) -> None:
