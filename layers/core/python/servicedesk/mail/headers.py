@@ -44,6 +44,10 @@ _CHARSET_ALIASES = {
 }
 # Charsets that would decode anything and so hide a mislabelled UTF-8 body.
 _SINGLE_BYTE = frozenset({"cp1252", "latin_1", "iso8859-15", "cp1250", "cp1254"})
+# Python codecs that are text encodings but no mail charset (escape and IDNA codecs).
+_NOT_MAIL_CODECS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "mbcs", "oem"}
+)
 # Codecs that are not text encodings (codecs.lookup knows "rot13", "zlib", "base64"...).
 _TEXT_CODEC = re.compile(r"^[a-z0-9_-]+$")
 
@@ -60,7 +64,7 @@ def codec_for(charset: str | None) -> str | None:
         info = codecs.lookup(name)
     except LookupError:
         return None
-    if not getattr(info, "_is_text_encoding", True):
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CODECS:
         return None
     return _CHARSET_ALIASES.get(info.name, info.name)
 
