@@ -150,8 +150,11 @@ _LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\r\n]|\\.)+")'
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})+"
 ADDR_SPEC = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+# The display name: quoted strings, comments, or text without "@", brackets or parentheses,
+# so that "alice@example.org)<bob@example.org>" (CVE-2023-27043's shape) is no mailbox.
 _ANGLE = re.compile(
-    r'^(?P<name>(?:"(?:[^"\\]|\\.)*"|[^<>"])*)<(?P<addr>[^<>]*)>\s*(?:\([^()]*\))?$'
+    r'^(?P<name>(?:"(?:[^"\\]|\\.)*"|\([^()<>@"]*\)|[^<>"@()])*)'
+    r"<(?P<addr>[^<>]*)>\s*(?:\([^()]*\))?$"
 )
 _BARE = re.compile(r"^(?P<addr>[^\s<>()\",;:]+)\s*(?:\((?P<name>[^()]*)\))?$")
 
