@@ -70,3 +70,48 @@ def test_a_stub_plain_alternative_gives_way_to_the_html() -> None:
 def test_an_empty_plain_alternative_gives_way_to_the_html() -> None:
     mail = parse(alternative(b"", b"<div>Only <a href='https://x.example/a'>here</a></div>"))
     assert mail.text == "Only here (https://x.example/a)"
+
+
+def test_apple_mail_text_image_text_keeps_both_texts_in_order() -> None:
+    raw = (
+        b"From: a@customer.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="Apple-Mail=_1"\r\n\r\n'
+        b"--Apple-Mail=_1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nBefore the photo.\r\n"
+        b"--Apple-Mail=_1\r\nContent-Disposition: inline; filename=photo.png\r\nContent-Type: image/png; name=photo.png\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+        b"--Apple-Mail=_1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nAfter the photo.\r\n--Apple-Mail=_1--\r\n"
+    )
+    mail = parse(raw)
+    assert mail.text == "Before the photo.\n\nAfter the photo."
+    (photo,) = mail.attachments
+    assert (photo.filename, photo.content, photo.inline) == (
+        "photo.png",
+        b"\x89PNG\r\n\x1a\n",
+        False,
+    )
+
+
+def test_an_rfc2231_charset_parameter_and_a_path_in_the_filename() -> None:
+    raw = (
+        b"From: a@customer.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        b"--m\r\nContent-Type: text/plain; charset*=utf-8''utf-8\r\n\r\nK\xc3\xa4se\r\n"
+        b'--m\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="C:\\\\fakepath\\\\evil\x01.bat"\r\n\r\nx\r\n'
+        b"--m--\r\n"
+    )
+    mail = parse(raw)
+    assert mail.text == "Käse"
+    assert mail.attachments[0].filename == "evil_.bat"
+
+
+def test_uuencoded_and_unknown_transfer_encodings_are_tolerated() -> None:
+    raw = (
+        b"From: a@customer.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        b"--m\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-gzip64\r\n\r\nas sent\r\n"
+        b"--m\r\nContent-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n"
+        b"begin 644 a.bin\r\n#86)C\r\n`\r\nend\r\n--m--\r\n"
+    )
+    mail = parse(raw)
+    assert mail.text == "as sent"
+    assert mail.attachments[0].content == b"abc"
