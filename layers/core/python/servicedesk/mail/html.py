@@ -89,6 +89,17 @@ def _prepare(tree: lxml_html.HtmlElement) -> None:
     for tag in _DROP:
         for element in tree.iter(tag):
             element.drop_tree()
+    # Word's paragraphs have no margin (its stylesheet says so; blank lines are explicit
+    # "<p>&nbsp;</p>"): laid out as <p>, every line would be followed by a blank one.
+    for paragraph in list(tree.iter("p")):
+        if "MsoNormal" not in (paragraph.get("class") or ""):
+            continue
+        if paragraph.text_content().strip(" \xa0\r\n\t") or len(paragraph.xpath(".//img")):
+            paragraph.tag = "div"
+        else:  # an empty paragraph is Word's blank line
+            tail = paragraph.tail
+            paragraph.clear()
+            paragraph.tag, paragraph.tail = "br", tail
     for link in list(tree.iter("a")):
         href = (link.get("href") or "").strip()
         label = link.text_content().strip()
