@@ -43,3 +43,16 @@ def test_own_words_mentioning_wrote_are_kept() -> None:
 def test_stripping_everything_keeps_the_whole_text() -> None:
     text = "> only a quote\n> nothing else"
     assert strip_reply(text) == text
+
+
+def test_a_bottom_posted_answer_is_found_below_the_quote() -> None:
+    text = (
+        "On 04/12/2026 15:01, Acme IT Desk wrote:\n> Did the restart help?\n>\n> --\n> Acme\n\n"
+        "Yes, it works now.\n\nErik\n-- \nErik Lund"
+    )
+    assert strip_reply(text) == "Yes, it works now.\n\nErik"
+
+
+def test_a_bottom_posted_answer_under_a_wrapped_attribution() -> None:
+    text = "On Fri, 4 Dec 2026 at 10:00, Desk <\nd@x.example> wrote:\n> old\n\nNew answer."
+    assert strip_reply(text) == "New answer."

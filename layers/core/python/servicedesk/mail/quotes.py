@@ -122,12 +122,30 @@ def history_start(lines: list[str]) -> int | None:
     return None
 
 
+def _joined(lines: list[str]) -> str:
+    result = "\n".join(line.rstrip() for line in lines if not line.lstrip().startswith(">"))
+    return re.sub(r"\n{3,}", "\n\n", result.strip())
+
+
+def _below_the_quote(lines: list[str]) -> str:
+    """A bottom-posted answer: what follows the attribution and its ">" lines, up to the
+    signature or the next attribution."""
+    start = next((i for i in range(len(lines)) if _wrote_at(lines, i)), None)
+    if start is None:
+        return ""
+    rest = lines[start + 1 :]
+    if rest and start + 1 < len(lines) and _WROTE.match(f"{lines[start]} {rest[0].strip()}"):
+        rest = rest[1:]  # the second line of a wrapped attribution
+    end = history_start(rest)
+    return _joined(rest if end is None else rest[:end])
+
+
 def strip_reply(text: str) -> str:
-    """The sender's own text of ``text`` (the whole text when stripping leaves nothing)."""
+    """The sender's own text of ``text``: above the history; when nothing is above it, a
+    bottom-posted answer below the quote; the whole text when both are empty."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = history_start(lines)
-    own = lines if cut is None else lines[:cut]
-    own = [line for line in own if not line.lstrip().startswith(">")]
-    result = "\n".join(line.rstrip() for line in own).strip()
-    result = re.sub(r"\n{3,}", "\n\n", result)
+    result = _joined(lines if cut is None else lines[:cut])
+    if not result and cut is not None:
+        result = _below_the_quote(lines[cut:])
     return result or text.strip()
