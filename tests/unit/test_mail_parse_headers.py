@@ -20,7 +20,7 @@ from servicedesk.mail.parsing import parse
     ],
 )
 def test_one_mailbox_is_read_strictly(value: str, address: str, name: str) -> None:
-    assert hdr.parse_mailbox(hdr.decode_header(value, []), []) == (address, name)
+    assert hdr.parse_mailbox(hdr.unfold(value, []), []) == (address, name)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +142,15 @@ def test_postmaster_is_machine_mail_even_without_other_headers() -> None:
 def test_a_comment_in_the_display_name_is_allowed() -> None:
     assert hdr.parse_mailbox("John (IT) <john@x.example>", [])[0] == "john@x.example"
     assert hdr.parse_mailbox('"john@x.example" <john@x.example>', [])[0] == "john@x.example"
+
+
+def test_an_encoded_word_cannot_smuggle_an_address_into_from() -> None:
+    raw = b"From: =?utf-8?q?=3Cceo=40corp=2Eexample=3E?= <attacker@evil.example>\r\nSubject: s\r\n\r\nbody"
+    mail = parse(raw)
+    assert mail.from_address == "attacker@evil.example"
+    assert mail.from_name == "<ceo@corp.example>"
+
+
+def test_an_encoded_comma_does_not_split_an_address_list() -> None:
+    raw = b"From: a@x.example\r\nTo: =?utf-8?q?Doe=2C_Jane?= <jane@x.example>\r\nSubject: s\r\n\r\nbody"
+    assert parse(raw).to == ("jane@x.example",)

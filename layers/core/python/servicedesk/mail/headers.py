@@ -130,18 +130,25 @@ def _decode_word(match: re.Match[str], defects: list[str]) -> str:
     return decode_bytes(data, charset, defects)
 
 
-def decode_header(value: str, defects: list[str]) -> str:
-    """A raw header value (from the compat32 parser: 8-bit bytes surrogate-escaped) as text,
-    unfolded to one line."""
+def unfold(value: str, defects: list[str]) -> str:
+    """A raw header value (from the compat32 parser: 8-bit bytes surrogate-escaped) as one
+    line of text, encoded words left as they are (address headers are parsed first, so
+    that an encoded word cannot smuggle "<" or "," into their structure)."""
     if any("\udc80" <= ch <= "\udcff" for ch in value):
         raw = value.encode("ascii", "surrogateescape")
         value = decode_bytes(raw, "utf-8", defects)
         defects.append("8-bit bytes in a header")
-    value = re.sub(r"\r?\n[ \t]*", " ", value)
+    return " ".join(re.sub(r"\r?\n[ \t]*", " ", value).replace("\x00", "").split())
+
+
+def decode_header(value: str, defects: list[str]) -> str:
+    """A raw header value as text: unfolded, RFC 2047 encoded words decoded."""
+    value = unfold(value, defects)
     if "=?" in value:
         value = _BETWEEN_WORDS.sub(r"\1", value)
         value = _ENCODED_WORD.sub(lambda m: _decode_word(m, defects), value)
-    return " ".join(value.replace("\x00", "").split())
+        value = " ".join(value.replace("\x00", "").split())
+    return value
 
 
 # Strict addresses: "Name <local@domain>", "local@domain" or "local@domain (Name)".

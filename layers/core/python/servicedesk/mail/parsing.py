@@ -247,7 +247,7 @@ def _all(message: Message, name: str) -> list[str]:
 
 
 def _addresses(message: Message, name: str, defects: list[str]) -> tuple[str, ...]:
-    return hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, name)], defects)
+    return hdr.parse_address_list([hdr.unfold(v, []) for v in _all(message, name)], defects)
 
 
 def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
@@ -267,9 +267,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     raw_from = _all(message, "From")
     from_address, from_name = (None, "")
     if len(raw_from) == 1:
-        from_address, from_name = hdr.parse_mailbox(
-            hdr.decode_header(str(raw_from[0]), []), defects
-        )
+        from_address, from_name = hdr.parse_mailbox(hdr.unfold(raw_from[0], []), defects)
     elif len(raw_from) > 1:
         defects.append("more than one From header")
     reply_to = _addresses(message, "Reply-To", defects)
