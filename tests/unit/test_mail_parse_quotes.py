@@ -56,3 +56,13 @@ def test_a_bottom_posted_answer_is_found_below_the_quote() -> None:
 def test_a_bottom_posted_answer_under_a_wrapped_attribution() -> None:
     text = "On Fri, 4 Dec 2026 at 10:00, Desk <\nd@x.example> wrote:\n> old\n\nNew answer."
     assert strip_reply(text) == "New answer."
+
+
+def test_outlooks_border_block_is_found_whatever_the_case_and_spacing() -> None:
+    from servicedesk.mail.html import reply_text
+
+    markup = (
+        '<div>mine</div><div style="border:none; border-top:solid #e1e1e1 1.0pt">'
+        "<p><b>Von:</b> Desk</p></div><p>old</p>"
+    )
+    assert reply_text(markup) == "mine"

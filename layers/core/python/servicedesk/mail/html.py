@@ -26,6 +26,8 @@ _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
+# A div's style without spaces, in upper case (XPath 1.0 has no lower-case()).
+_STYLE = "translate(@style, 'abcdefghijklmnopqrstuvwxyz ', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
 # Where each client puts the quoted message (the node and everything after it is history).
 QUOTE_XPATHS = (
     # Gmail web/iOS/Android: <div class="gmail_quote"> (gmail_quote_container in newer ones)
@@ -43,8 +45,8 @@ QUOTE_XPATHS = (
     # Yahoo Mail
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' yahoo_quoted ')]",
     # Outlook desktop (Word HTML): the separator div with a top border before "From:"
-    "//div[contains(translate(@style, ' ', ''), 'border-top:solid#E1E1E1')]",
-    "//div[contains(translate(@style, ' ', ''), 'border-top:solid#B5C4DF')]",
+    f"//div[contains({_STYLE}, 'BORDER-TOP:SOLID#E1E1E1')]",
+    f"//div[contains({_STYLE}, 'BORDER-TOP:SOLID#B5C4DF')]",
 )
 _SIGNATURE_XPATHS = (
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature_prefix ')]",
