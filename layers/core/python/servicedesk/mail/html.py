@@ -77,7 +77,7 @@ def _too_big(tree: lxml_html.HtmlElement) -> bool:
     for count, _element in enumerate(tree.iter()):
         if count >= MAX_ELEMENTS:
             return True
-    # lxml has no depth attribute: walk down the deepest-first path of each leaf lazily.
+    # lxml has no depth attribute: an explicit stack (no recursion) finds the deepest.
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -88,8 +88,8 @@ def _too_big(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _prepare(tree: lxml_html.HtmlElement) -> None:
-    for tag in _DROP:
-        for element in tree.iter(tag):
+    for element in list(tree.iter(*_DROP)):
+        if element.getparent() is not None:  # not inside one dropped already
             element.drop_tree()
     # Word's paragraphs have no margin (its stylesheet says so; blank lines are explicit
     # "<p>&nbsp;</p>"): laid out as <p>, every line would be followed by a blank one.
