@@ -115,3 +115,13 @@ def test_uuencoded_and_unknown_transfer_encodings_are_tolerated() -> None:
     mail = parse(raw)
     assert mail.text == "as sent"
     assert mail.attachments[0].content == b"abc"
+
+
+def test_control_characters_in_html_do_not_break_the_layout() -> None:
+    # found by the fuzz test: lxml refuses to set text holding control characters
+    html = "<p>a\x01b <a href='https://x.example/\x02'>link\x1f</a>\ufffe</p>".encode()
+    raw = (
+        b"From: a@customer.example\r\nSubject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + html
+    )
+    assert parse(raw).text == "ab link (https://x.example/)"

@@ -24,6 +24,8 @@ _DROP = ("script", "style", "head", "title", "noscript", "template", "object", "
 # "strict" lays blocks out flush left ("relaxed", the default, indents nested divs).
 _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+# Characters XML (so lxml) refuses, and no text needs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 # A div's style without spaces, in upper case (XPath 1.0 has no lower-case()).
@@ -59,7 +61,7 @@ _SIGNATURE_XPATHS = (
 
 def parse_tree(markup: str) -> lxml_html.HtmlElement | None:
     """The lxml tree of ``markup`` or None when it holds nothing."""
-    markup = markup.strip().replace("\x00", "")
+    markup = _CONTROL.sub("", markup).strip()
     if markup.startswith("<?xml"):
         markup = markup.split("?>", 1)[-1]
     if not markup:
@@ -119,7 +121,9 @@ def _layout(tree: lxml_html.HtmlElement) -> str:
     else:
         try:
             text = Inscriptis(tree, _CONFIG).get_text()
-        except RecursionError:  # a tree deeper than the interpreter's stack
+        # A tree deeper than the interpreter's stack, or hostile markup the layout engine
+        # trips on (its errors are its own bugs, not the sender's): the flat text instead.
+        except (RecursionError, ValueError, IndexError, KeyError, TypeError, AttributeError):
             text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
     lines = [line.rstrip() for line in text.replace("\xa0", " ").splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
