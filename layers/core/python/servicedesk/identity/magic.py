@@ -32,6 +32,7 @@ class MagicGrant:
     access_token: str
     expires_in: int
     ticket_id: uuid.UUID
+    user_id: uuid.UUID
     name: str
     email: str
 
@@ -94,7 +95,9 @@ def exchange(
         settings=settings,
         scope=f"ticket:{link.ticket_id}",
     )
-    return MagicGrant(access, ttl, link.ticket_id, str(person.name), str(person.email))
+    return MagicGrant(
+        access, ttl, link.ticket_id, link.user_id, str(person.name), str(person.email)
+    )
 
 
 def set_password(ctx: RequestContext, *, password: str) -> None:

@@ -312,6 +312,7 @@ def magic_link(body: MagicExchange, request: Request, tx: Tx) -> JSONResponse:
         access_token=grant.access_token,
         expires_in=grant.expires_in,
         ticket_id=grant.ticket_id,
+        user_id=grant.user_id,
         name=grant.name,
         email=grant.email,
     )

@@ -159,6 +159,7 @@ class MagicSession(Output):
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     ticket_id: uuid.UUID
+    user_id: uuid.UUID
     name: str = Field(description="The person's name, for the greeting")
     email: str
 
