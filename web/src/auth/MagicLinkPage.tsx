@@ -4,7 +4,6 @@ import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { components } from "../api/schema";
 import { fromResponse, markSignedIn, markSignedOut } from "../api/session";
-import { ThemeToggle } from "../app/ThemeToggle";
 import { StatusBadge } from "../components/TicketBadges";
 import { Alert, Button, Card, Spinner } from "../components/ui";
 import { formatDateTime } from "../lib/format";
@@ -12,10 +11,10 @@ import { FilesCard } from "../tickets/Attachments";
 import { Composer, ErrorAlert } from "../tickets/Composer";
 import { Conversation } from "../tickets/Conversation";
 import { useComments, useTicket } from "../tickets/queries";
-import { AuthLayout } from "./AuthLayout";
+import { AuthHeader, AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
-import { passwordProblem, renewIn } from "./linkToken";
-import { NewPasswordFields } from "./NewPasswordFields";
+import { renewIn } from "./linkToken";
+import { NewPasswordFields, useNewPassword } from "./NewPasswordFields";
 
 type MagicSession = components["schemas"]["MagicSession"];
 
@@ -104,10 +103,7 @@ export default function MagicLinkPage() {
   }
   return (
     <div className="flex min-h-screen flex-col bg-bg">
-      <header className="flex items-center justify-between px-6 py-4">
-        <span className="text-lg font-semibold text-fg">Servicedesk</span>
-        <ThemeToggle />
-      </header>
+      <AuthHeader />
       <main id="main" className="mx-auto w-full max-w-5xl flex-1 px-4 pb-12">
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
         {grant ? (
@@ -177,28 +173,24 @@ function ScopedTicket({ grant, onPasswordSet }: { grant: MagicSession; onPasswor
 
 /** "Set a password": from then on the person signs in, and their e-mail links end. */
 function SetPassword({ token, onDone }: { token: string; onDone: () => void }) {
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
-  const [error, setError] = useState<string | undefined>();
+  const fields = useNewPassword();
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setFailure(null);
-    const problem = passwordProblem(password, repeat);
-    setError(problem ?? undefined);
-    if (problem) return;
+    if (!fields.check()) return;
     setBusy(true);
     try {
       // The client sends no access token to /v1/auth/* by itself; this route needs it.
       await ok(
-        api.POST("/v1/auth/magic/password", { body: { password }, headers: { Authorization: `Bearer ${token}` } }),
+        api.POST("/v1/auth/magic/password", { body: { password: fields.password }, headers: { Authorization: `Bearer ${token}` } }),
       );
       markSignedOut();
       onDone();
     } catch (e) {
-      if (e instanceof ApiError && e.fieldErrors.password) setError(`The password ${e.fieldErrors.password}.`);
+      if (e instanceof ApiError && e.fieldErrors.password) fields.refused(e.fieldErrors.password);
       else setFailure(describeError(e));
     } finally {
       setBusy(false);
@@ -213,7 +205,7 @@ function SetPassword({ token, onDone }: { token: string; onDone: () => void }) {
       <p className="mb-3 text-fg-muted">Sign in to see all your requests. The e-mail links then stop working.</p>
       <form className="space-y-3" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
-        <NewPasswordFields password={password} repeat={repeat} onPassword={setPassword} onRepeat={setRepeat} error={error} />
+        <NewPasswordFields state={fields} />
         <Button type="submit" busy={busy}>
           Set the password
         </Button>

@@ -4,17 +4,15 @@ import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { Alert, Button } from "../components/ui";
 import { AuthLayout } from "./AuthLayout";
-import { passwordProblem, tokenFrom } from "./linkToken";
-import { NewPasswordFields } from "./NewPasswordFields";
+import { tokenFrom } from "./linkToken";
+import { NewPasswordFields, useNewPassword } from "./NewPasswordFields";
 
 /** The reset e-mail's link: /reset-password#token=…. Choosing the password ends every session
  * of the account; the person then signs in with it. */
 export default function ResetPasswordPage() {
   const location = useLocation();
   const [token] = useState(() => tokenFrom(location.hash, location.search));
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
-  const [error, setError] = useState<string | undefined>();
+  const fields = useNewPassword();
   const [failure, setFailure] = useState<string | null>(null);
   const [linkDead, setLinkDead] = useState(false);
   const [done, setDone] = useState(false);
@@ -23,16 +21,14 @@ export default function ResetPasswordPage() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setFailure(null);
-    const problem = passwordProblem(password, repeat);
-    setError(problem ?? undefined);
-    if (problem) return;
+    if (!fields.check()) return;
     setBusy(true);
     try {
-      await ok(api.POST("/v1/auth/password/reset", { body: { token, password } }));
+      await ok(api.POST("/v1/auth/password/reset", { body: { token, password: fields.password } }));
       setDone(true);
     } catch (e) {
       if (e instanceof ApiError && e.fieldErrors.token) setLinkDead(true);
-      else if (e instanceof ApiError && e.fieldErrors.password) setError(`The password ${e.fieldErrors.password}.`);
+      else if (e instanceof ApiError && e.fieldErrors.password) fields.refused(e.fieldErrors.password);
       else setFailure(describeError(e));
     } finally {
       setBusy(false);
@@ -70,7 +66,7 @@ export default function ResetPasswordPage() {
     <AuthLayout title="Choose a new password" footer={<p>Link not working? {again}</p>}>
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
-        <NewPasswordFields password={password} repeat={repeat} onPassword={setPassword} onRepeat={setRepeat} error={error} />
+        <NewPasswordFields state={fields} />
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
           Set the new password
         </Button>

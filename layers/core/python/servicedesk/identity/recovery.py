@@ -23,9 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.identity import passwords, sessions, throttle
-from servicedesk.identity.service import check_password_policy, mark_email_verified
+from servicedesk.identity.service import audit_user, check_password_policy, mark_email_verified
 from servicedesk.identity.signup import PLATFORM_TENANT_ID
-from servicedesk.platform import audit, outbox
+from servicedesk.platform import outbox
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import NotFound, TooManyRequests, field_error
@@ -136,14 +136,8 @@ def audit_everywhere(
     """The person's own act, recorded in each tenant they belong to."""
     for tenant_id in tenants:
         set_tenant(session, tenant_id=tenant_id, user_id=user_id)
-        audit.write(
-            session,
-            tenant_id=tenant_id,
-            actor_id=user_id,
-            action=action,
-            entity_type="user",
-            entity_id=user_id,
-            request_id=request_id,
+        audit_user(
+            session, tenant_id=tenant_id, user_id=user_id, action=action, request_id=request_id
         )
 
 

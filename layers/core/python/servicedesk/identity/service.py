@@ -31,6 +31,7 @@ INVALID_CREDENTIALS = "invalid e-mail or password"
 __all__ = [
     "Refused",
     "accept_invitation",
+    "audit_user",
     "check_password_policy",
     "login",
     "mark_email_verified",
@@ -52,7 +53,7 @@ def mark_email_verified(session: Session) -> list[uuid.UUID]:
     return [uuid.UUID(str(t)) for t in rows]
 
 
-def _audit(
+def audit_user(
     session: Session,
     *,
     tenant_id: uuid.UUID,
@@ -103,7 +104,7 @@ def login(
         )
     chosen = usable[0]
     set_tenant(session, tenant_id=chosen.tenant_id, user_id=chosen.user_id)
-    _audit(
+    audit_user(
         session,
         tenant_id=chosen.tenant_id,
         user_id=chosen.user_id,
@@ -141,7 +142,7 @@ def switch_tenant(
     if target is None:
         raise NotFound("no such tenant for this account", errors=[field_error("tenant", "unknown")])
     set_tenant(session, tenant_id=target.tenant_id, user_id=user_id)
-    _audit(
+    audit_user(
         session,
         tenant_id=target.tenant_id,
         user_id=user_id,
@@ -219,7 +220,7 @@ def accept_invitation(
     invitation.accepted_at = now
     session.flush()
     mark_email_verified(session)
-    _audit(
+    audit_user(
         session,
         tenant_id=tenant_id,
         user_id=user_id,
