@@ -11,10 +11,12 @@ functions. Every request stores a row, also for an address without an account, s
 the per-address and per-client throttles count it and the request does the same work.
 
 `users` gains `email_verified_at` (existing people are verified when they joined by an
-invitation, confirmed a sign-up or came from an identity provider), `link_generation`
+invitation, confirmed a sign-up or came from an identity provider) and `link_generation`
 (signed into every magic link; bumped when the person sets a password, which ends their
-magic links) and `sessions_revoked_at` (access tokens issued before it are refused, so a
-reset ends every session at once rather than when the access token expires).
+magic links). `memberships` gains `sessions_revoked_at`: access tokens issued before it are
+refused, so a reset ends every session at once rather than when the access token expires.
+It is set on every membership of the person, so the per-request principal statement reads
+it from the row it reads anyway (a join to `users` there made it about 1.5 times as slow).
 """
 
 from alembic import op
@@ -29,8 +31,8 @@ depends_on = None
 SCHEMA = """
 ALTER TABLE users
     ADD COLUMN email_verified_at timestamptz,
-    ADD COLUMN link_generation integer NOT NULL DEFAULT 0,
-    ADD COLUMN sessions_revoked_at timestamptz;
+    ADD COLUMN link_generation integer NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN sessions_revoked_at timestamptz;
 
 CREATE TABLE account_tokens (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -119,10 +121,11 @@ FUNCTIONS = [
         "SETOF uuid",
         f"""UPDATE users SET password_hash = p_password_hash,
                   link_generation = link_generation + 1,
-                  sessions_revoked_at = now(),
                   email_verified_at = coalesce(email_verified_at, now()),
                   updated_at = now()
            WHERE id = {CURRENT_USER_ID};
+           UPDATE memberships SET sessions_revoked_at = now()
+           WHERE user_id = {CURRENT_USER_ID};
            UPDATE refresh_token_families SET revoked_at = now(), revoked_reason = 'password'
            WHERE user_id = {CURRENT_USER_ID} AND revoked_at IS NULL;
            UPDATE account_tokens SET used_at = now()
@@ -186,7 +189,5 @@ def downgrade() -> None:
     for statement in PREVIOUS_PROVISION:
         op.execute(statement)
     op.execute("DROP TABLE IF EXISTS account_tokens")
-    op.execute(
-        "ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN link_generation,"
-        " DROP COLUMN sessions_revoked_at"
-    )
+    op.execute("ALTER TABLE memberships DROP COLUMN sessions_revoked_at")
+    op.execute("ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN link_generation")

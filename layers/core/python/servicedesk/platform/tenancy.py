@@ -90,7 +90,6 @@ def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
 
 
 _PRINCIPAL = text(
-    "SELECT m.role, m.active, t.settings, u.sessions_revoked_at FROM memberships m"
-    " JOIN tenants t ON t.id = m.tenant_id JOIN users u ON u.id = m.user_id"
-    " WHERE m.tenant_id = :t AND m.user_id = :u"
+    "SELECT m.role, m.active, t.settings, m.sessions_revoked_at FROM memberships m"
+    " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
 )
