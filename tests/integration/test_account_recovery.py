@@ -307,3 +307,39 @@ def test_a_reset_link_verifies_the_address_too(client, tenant):
     assert not _verified(email)
     assert _reset(client, _reset_token(client, email)).status_code == 204
     assert _verified(email)
+
+
+def test_the_migration_backfill_verifies_invited_signed_up_and_idp_people_only(client, tenant):
+    """0015's data migration, run again over people made through the API."""
+    import importlib.util
+    from pathlib import Path
+
+    from tests.test_support import accept_latest_invitation
+
+    path = Path(__file__).resolve().parents[2] / "migrations/versions/0015_account_recovery.py"
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    invited = f"inv-{uuid.uuid4().hex[:8]}@example.org"
+    sent = client.post(
+        "/v1/users/invitations", headers=tenant.admin.headers, json={"email": invited}
+    )
+    assert sent.status_code == 201
+    assert accept_latest_invitation(client, tenant, invited, name="I", password=PASSWORD).is_success
+    sso = f"sso-{uuid.uuid4().hex[:8]}@example.org"
+    _owner(
+        "INSERT INTO users (email, name, idp_issuer, idp_subject) VALUES (%s, 'S', 'iss', %s)",
+        sso,
+        uuid.uuid4().hex,
+    )
+    people = {
+        tenant.admin.email: True,  # confirmed the sign-up
+        invited: True,
+        sso: True,
+        tenant.members["agent"].email: False,  # created by an admin with a password
+    }
+    _owner("UPDATE users SET email_verified_at = NULL WHERE email = ANY(%s)", list(people))
+    _owner(migration.BACKFILL)
+    assert {email: _verified(email) for email in people} == people
