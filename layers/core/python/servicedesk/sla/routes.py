@@ -7,14 +7,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.endpoints import Once, page_of, route, tagged
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import calendars, policies, reports
 from servicedesk.sla.schemas import (
@@ -33,50 +33,26 @@ router = APIRouter(prefix="/v1", tags=["sla"])
 MANAGER = [requires(Role.MANAGER)]
 
 
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
-
-
-@router.get("/calendars", dependencies=[requires(Role.AGENT)], summary="Business calendars")
+@route(router.get, "/calendars", Role.AGENT, "Business calendars")
 def list_calendars(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CalendarPublic]:
-    rows, nxt = calendars.list_calendars(ctx, limit=limit, cursor=cursor)
-    return Page(items=[CalendarPublic.model_validate(c) for c in rows], next_cursor=nxt)
+    return page_of(CalendarPublic, calendars.list_calendars(ctx, limit=limit, cursor=cursor))
 
 
-@router.post(
-    "/calendars",
-    status_code=201,
-    dependencies=MANAGER,
-    response_model=CalendarPublic,
-    summary="Create a business calendar",
-)
-def create_calendar(
-    body: CalendarCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> CalendarPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: CalendarPublic.model_validate(calendars.create(ctx, data=body)),
-    )
+@route(router.post, "/calendars", Role.MANAGER, "Create a business calendar", status_code=201)
+def create_calendar(body: CalendarCreate, ctx: Ctx, once: Once) -> CalendarPublic:
+    return once(body, lambda: CalendarPublic.model_validate(calendars.create(ctx, data=body)))
 
 
-@router.get(
-    "/calendars/{calendar_id}",
-    dependencies=[requires(Role.AGENT)],
-    summary="Get a business calendar",
-)
+@route(router.get, "/calendars/{calendar_id}", Role.AGENT, "Get a business calendar")
 def get_calendar(calendar_id: uuid.UUID, ctx: Ctx, response: Response) -> CalendarPublic:
-    calendar = calendars.get(ctx, calendar_id)
-    _etag(response, calendar.version)
-    return CalendarPublic.model_validate(calendar)
+    return tagged(response, CalendarPublic.model_validate(calendars.get(ctx, calendar_id)))
 
 
-@router.patch(
+@route(
+    router.patch,
     "/calendars/{calendar_id}",
-    dependencies=MANAGER,
-    summary="Change a business calendar (If-Match or version)",
+    Role.MANAGER,
+    "Change a business calendar (If-Match or version)",
 )
 def update_calendar(
     calendar_id: uuid.UUID,
@@ -85,90 +61,69 @@ def update_calendar(
     response: Response,
     if_match: IfMatch = None,
 ) -> CalendarPublic:
-    calendar = calendars.update(
-        ctx, calendar_id=calendar_id, data=body, if_match=parse_if_match(if_match)
-    )
-    _etag(response, calendar.version)
-    return CalendarPublic.model_validate(calendar)
+    version = parse_if_match(if_match)
+    calendar = calendars.update(ctx, calendar_id=calendar_id, data=body, if_match=version)
+    return tagged(response, CalendarPublic.model_validate(calendar))
 
 
-@router.delete(
+@route(
+    router.delete,
     "/calendars/{calendar_id}",
+    Role.MANAGER,
+    "Delete a calendar no policy uses",
     status_code=204,
-    dependencies=MANAGER,
-    summary="Delete a calendar no policy uses",
 )
 def delete_calendar(calendar_id: uuid.UUID, ctx: Ctx) -> Response:
     calendars.delete(ctx, calendar_id=calendar_id)
     return Response(status_code=204)
 
 
-@router.get(
-    "/sla-policies", dependencies=[requires(Role.AGENT)], summary="SLA policies in precedence order"
-)
+@route(router.get, "/sla-policies", Role.AGENT, "SLA policies in precedence order")
 def list_policies(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[PolicyPublic]:
-    rows, nxt = policies.list_policies(ctx, limit=limit, cursor=cursor)
-    return Page(items=[PolicyPublic.model_validate(p) for p in rows], next_cursor=nxt)
+    return page_of(PolicyPublic, policies.list_policies(ctx, limit=limit, cursor=cursor))
 
 
-@router.post(
-    "/sla-policies",
-    status_code=201,
-    dependencies=MANAGER,
-    response_model=PolicyPublic,
-    summary="Create an SLA policy",
-)
-def create_policy(
-    body: PolicyCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> PolicyPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)),
-    )
+@route(router.post, "/sla-policies", Role.MANAGER, "Create an SLA policy", status_code=201)
+def create_policy(body: PolicyCreate, ctx: Ctx, once: Once) -> PolicyPublic:
+    return once(body, lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)))
 
 
-@router.put(
+@route(
+    router.put,
     "/sla-policies/order",
-    dependencies=MANAGER,
-    summary="Set the policies' precedence: every policy's id, first to last",
+    Role.MANAGER,
+    "Set the policies' precedence: every policy's id, first to last",
 )
 def reorder_policies(body: PolicyOrder, ctx: Ctx) -> PolicyOrderPublic:
     ordered = policies.reorder(ctx, ids=body.ids)
     return PolicyOrderPublic(items=[PolicyPublic.model_validate(p) for p in ordered])
 
 
-@router.get(
-    "/sla-policies/{policy_id}", dependencies=[requires(Role.AGENT)], summary="Get an SLA policy"
-)
+@route(router.get, "/sla-policies/{policy_id}", Role.AGENT, "Get an SLA policy")
 def get_policy(policy_id: uuid.UUID, ctx: Ctx, response: Response) -> PolicyPublic:
-    policy = policies.get(ctx, policy_id)
-    _etag(response, policy.version)
-    return PolicyPublic.model_validate(policy)
+    return tagged(response, PolicyPublic.model_validate(policies.get(ctx, policy_id)))
 
 
-@router.put(
+@route(
+    router.put,
     "/sla-policies/{policy_id}",
-    dependencies=MANAGER,
-    summary="Replace an SLA policy (If-Match or version)",
+    Role.MANAGER,
+    "Replace an SLA policy (If-Match or version)",
 )
 def replace_policy(
     policy_id: uuid.UUID, body: PolicyUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> PolicyPublic:
-    policy = policies.replace(
-        ctx, policy_id=policy_id, data=body, if_match=parse_if_match(if_match)
-    )
-    _etag(response, policy.version)
-    return PolicyPublic.model_validate(policy)
+    version = parse_if_match(if_match)
+    policy = policies.replace(ctx, policy_id=policy_id, data=body, if_match=version)
+    return tagged(response, PolicyPublic.model_validate(policy))
 
 
-@router.delete(
+@route(
+    router.delete,
     "/sla-policies/{policy_id}",
+    Role.MANAGER,
+    "Deactivate an SLA policy (running targets keep it)",
     status_code=204,
-    dependencies=MANAGER,
-    summary="Deactivate an SLA policy (running targets keep it)",
 )
 def delete_policy(policy_id: uuid.UUID, ctx: Ctx) -> Response:
     policies.delete(ctx, policy_id=policy_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Role
+from servicedesk.platform.endpoints import Once, page_of, route, tagged
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.teams import service
@@ -33,72 +33,48 @@ def _detail(ctx: RequestContext, team_id: uuid.UUID) -> TeamDetail:
     return TeamDetail(**team.model_dump(), members=members)
 
 
-@router.get("/teams", dependencies=[requires(Role.AGENT)], summary="List teams by name")
+@route(router.get, "/teams", Role.AGENT, "List teams by name")
 def list_teams(
     ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, active: bool | None = None
 ) -> Page[TeamPublic]:
-    rows, nxt = service.list_teams(ctx, active=active, limit=limit, cursor=cursor)
-    return Page(items=[TeamPublic.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(TeamPublic, service.list_teams(ctx, active=active, limit=limit, cursor=cursor))
 
 
-@router.post(
-    "/teams",
-    status_code=201,
-    dependencies=[requires(Role.MANAGER)],
-    summary="Create a team",
-    response_model=TeamPublic,
-)
-def create_team(
-    body: TeamCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> TeamPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: TeamPublic.model_validate(service.create_team(ctx, data=body)),
-    )
+@route(router.post, "/teams", Role.MANAGER, "Create a team", status_code=201)
+def create_team(body: TeamCreate, ctx: Ctx, once: Once) -> TeamPublic:
+    return once(body, lambda: TeamPublic.model_validate(service.create_team(ctx, data=body)))
 
 
-@router.get(
-    "/teams/{team_id}", dependencies=[requires(Role.AGENT)], summary="Get a team and its members"
-)
+@route(router.get, "/teams/{team_id}", Role.AGENT, "Get a team and its members")
 def get_team(team_id: uuid.UUID, ctx: Ctx, response: Response) -> TeamDetail:
-    team = _detail(ctx, team_id)
-    response.headers["ETag"] = f'"{team.version}"'
-    return team
+    return tagged(response, _detail(ctx, team_id))
 
 
-@router.patch(
-    "/teams/{team_id}",
-    dependencies=[requires(Role.MANAGER)],
-    summary="Change a team (needs If-Match or version)",
-)
+@route(router.patch, "/teams/{team_id}", Role.MANAGER, "Change a team (needs If-Match or version)")
 def update_team(
     team_id: uuid.UUID, body: TeamUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TeamPublic:
-    updated = TeamPublic.model_validate(
-        service.update_team(ctx, team_id=team_id, data=body, if_match=parse_if_match(if_match))
-    )
-    response.headers["ETag"] = f'"{updated.version}"'
-    return updated
+    team = service.update_team(ctx, team_id=team_id, data=body, if_match=parse_if_match(if_match))
+    return tagged(response, TeamPublic.model_validate(team))
 
 
-@router.put(
+@route(
+    router.put,
     "/teams/{team_id}/members/{user_id}",
-    dependencies=[requires(Role.MANAGER)],
-    summary="Add an agent to the team, or reactivate them",
+    Role.MANAGER,
+    "Add an agent to the team, or reactivate them",
 )
 def put_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> TeamDetail:
     service.put_member(ctx, team_id=team_id, user_id=user_id)
     return _detail(ctx, team_id)
 
 
-@router.delete(
+@route(
+    router.delete,
     "/teams/{team_id}/members/{user_id}",
+    Role.MANAGER,
+    "Remove a member from the team",
     status_code=204,
-    dependencies=[requires(Role.MANAGER)],
-    summary="Remove a member from the team",
 )
 def remove_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> Response:
     service.remove_member(ctx, team_id=team_id, user_id=user_id)

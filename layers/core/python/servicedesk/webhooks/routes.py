@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.endpoints import Once, page_of, route, tagged
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
@@ -30,42 +30,35 @@ hooks_router = APIRouter(prefix="/v1", tags=["hooks"])
 ADMIN = [requires(Role.ADMIN)]
 
 
-@router.get("/webhooks", dependencies=ADMIN, summary="List webhook endpoints")
+@route(router.get, "/webhooks", Role.ADMIN, "List webhook endpoints")
 def list_webhooks(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[WebhookPublic]:
-    rows, nxt = service.list_endpoints(ctx, limit=limit, cursor=cursor)
-    return Page(items=[WebhookPublic.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(WebhookPublic, service.list_endpoints(ctx, limit=limit, cursor=cursor))
 
 
-@router.post(
+@route(
+    router.post,
     "/webhooks",
+    Role.ADMIN,
+    "Create a webhook endpoint (the response shows its secret, once)",
     status_code=201,
-    dependencies=ADMIN,
-    summary="Create a webhook endpoint (the response shows its secret, once)",
-    response_model=WebhookWithSecret,
 )
-def create_webhook(
-    body: WebhookCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> WebhookWithSecret:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body)),
+def create_webhook(body: WebhookCreate, ctx: Ctx, once: Once) -> WebhookWithSecret:
+    return once(
+        body, lambda: WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body))
     )
 
 
-@router.get("/webhooks/{webhook_id}", dependencies=ADMIN, summary="Get a webhook endpoint")
+@route(router.get, "/webhooks/{webhook_id}", Role.ADMIN, "Get a webhook endpoint")
 def get_webhook(webhook_id: uuid.UUID, ctx: Ctx, response: Response) -> WebhookPublic:
-    endpoint = WebhookPublic.model_validate(service.get_endpoint(ctx, webhook_id=webhook_id))
-    response.headers["ETag"] = f'"{endpoint.version}"'
-    return endpoint
+    endpoint = service.get_endpoint(ctx, webhook_id=webhook_id)
+    return tagged(response, WebhookPublic.model_validate(endpoint))
 
 
-@router.patch(
+@route(
+    router.patch,
     "/webhooks/{webhook_id}",
-    dependencies=ADMIN,
-    summary="Change a webhook endpoint (needs If-Match or version)",
+    Role.ADMIN,
+    "Change a webhook endpoint (needs If-Match or version)",
 )
 def update_webhook(
     webhook_id: uuid.UUID,
@@ -74,13 +67,9 @@ def update_webhook(
     response: Response,
     if_match: IfMatch = None,
 ) -> WebhookPublic:
-    updated = WebhookPublic.model_validate(
-        service.update_endpoint(
-            ctx, webhook_id=webhook_id, data=body, if_match=parse_if_match(if_match)
-        )
-    )
-    response.headers["ETag"] = f'"{updated.version}"'
-    return updated
+    version = parse_if_match(if_match)
+    endpoint = service.update_endpoint(ctx, webhook_id=webhook_id, data=body, if_match=version)
+    return tagged(response, WebhookPublic.model_validate(endpoint))
 
 
 @router.delete(
@@ -111,8 +100,8 @@ def rotate_secret(webhook_id: uuid.UUID, ctx: Ctx) -> WebhookWithSecret:
 def list_deliveries(
     webhook_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[DeliveryPublic]:
-    rows, nxt = service.list_deliveries(ctx, webhook_id=webhook_id, limit=limit, cursor=cursor)
-    return Page(items=[DeliveryPublic.model_validate(r) for r in rows], next_cursor=nxt)
+    found = service.list_deliveries(ctx, webhook_id=webhook_id, limit=limit, cursor=cursor)
+    return page_of(DeliveryPublic, found)
 
 
 @router.post(
