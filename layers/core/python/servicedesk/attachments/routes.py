@@ -22,13 +22,11 @@ from servicedesk.attachments.schemas import (
     DownloadLink,
     UploadForm,
 )
-from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.endpoints import Once, listing, route
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Role
 from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -37,19 +35,18 @@ ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 
 
-@upload_router.post(
+@route(
+    upload_router.post,
     "/{ticket_id}/attachments",
+    Role.REQUESTER,
+    "Start an upload to a ticket or comment: a pending attachment and an S3 form",
     status_code=201,
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Start an upload to a ticket or comment: a pending attachment and an S3 form",
-    response_model=AttachmentUpload,
 )
 def create_attachment(
     ticket_id: uuid.UUID,
     body: AttachmentCreate,
-    request: Request,
     ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
+    once: Once,
 ) -> AttachmentUpload:
     def start() -> AttachmentUpload:
         row, form = service.create(ctx, ticket_id=ticket_id, data=body)
@@ -58,17 +55,18 @@ def create_attachment(
             upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
         )
 
-    return idempotency.once(ctx, request.url.path, key, body, start)
+    return once(body, start)
 
 
-@router.post(
+@route(
+    router.post,
     "/{attachment_id}/complete",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Finish an upload: the file is checked (size, type, content) and hashed",
+    Role.REQUESTER,
+    "Finish an upload: the file is checked (size, type, content) and hashed",
     response_model=AttachmentPublic,
 )
 def complete_attachment(
-    attachment_id: uuid.UUID, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+    attachment_id: uuid.UUID, request: Request, ctx: Ctx, once: Once
 ) -> AttachmentPublic | JSONResponse:
     def finish() -> AttachmentPublic | JSONResponse:
         done = service.complete(ctx, attachment_id=attachment_id)
@@ -77,13 +75,14 @@ def complete_attachment(
             return problem_response(done.problem.status, done.problem.body(request.url.path))
         return AttachmentPublic.model_validate(done.attachment)
 
-    return idempotency.once(ctx, request.url.path, key, None, finish, status=200)
+    return once(None, finish, status=200)
 
 
-@router.get(
+@route(
+    router.get,
     "/{attachment_id}/download",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="A short-lived download link (404 unless the caller may read the ticket and comment)",
+    Role.REQUESTER,
+    "A short-lived download link (404 unless the caller may read the ticket and comment)",
     responses={
         410: {
             "description": "The file's stored object is gone",
@@ -97,39 +96,36 @@ def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) 
     return DownloadLink(url=url, expires_at=expires_at)
 
 
-@router.delete(
+@route(
+    router.delete,
     "/{attachment_id}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Remove a file (uploader or staff); a tombstone remains, the object goes later",
+    Role.REQUESTER,
+    "Remove a file (uploader or staff); a tombstone remains, the object goes later",
 )
 def delete_attachment(attachment_id: uuid.UUID, ctx: Ctx) -> AttachmentPublic:
     return AttachmentPublic.model_validate(service.delete(ctx, attachment_id=attachment_id))
 
 
-@ticket_router.get(
+listing(
+    ticket_router,
     "/{ticket_id}/attachments",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The ticket's files the caller may see (internal notes' files for staff only)",
+    Role.REQUESTER,
+    "The ticket's files the caller may see (internal notes' files for staff only)",
+    AttachmentPublic,
+    service.list_for_ticket,
+    name="list_ticket_attachments",
 )
-def list_ticket_attachments(
-    ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[AttachmentPublic]:
-    rows, nxt = service.list_for_ticket(ctx, ticket_id=ticket_id, limit=limit, cursor=cursor)
-    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@ticket_router.get(
+listing(
+    ticket_router,
     "/{ticket_id}/comments/{comment_id}/attachments",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="A comment's files",
+    Role.REQUESTER,
+    "A comment's files",
+    AttachmentPublic,
+    service.list_for_comment,
+    name="list_comment_attachments",
 )
-def list_comment_attachments(
-    ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[AttachmentPublic]:
-    rows, nxt = service.list_for_comment(
-        ctx, ticket_id=ticket_id, comment_id=comment_id, limit=limit, cursor=cursor
-    )
-    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
 add_settings_routes(settings_router, service.SETTINGS)

@@ -29,13 +29,12 @@ from servicedesk.identity.schemas import (
 )
 from servicedesk.identity.sessions import IssuedTokens
 from servicedesk.identity.throttle import PasswordGate
-from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.endpoints import Once, listing, route, tagged
+from servicedesk.platform.params import IfMatch
+from servicedesk.platform.rbac import Role, public
 from servicedesk.platform.tokens import get_keyset
 from servicedesk.platform.versioning import parse_if_match
 
@@ -173,12 +172,13 @@ def logout(tx: Tx, sd_refresh: RefreshCookie = None) -> Response:
     return response
 
 
-@router.post(
+@route(
+    router.post,
     "/auth/switch-tenant",
+    Role.REQUESTER,
+    "Switch to another tenant the caller belongs to",
     responses=TOKEN_RESPONSES,
-    dependencies=[requires(Role.REQUESTER)],
     tags=["auth"],
-    summary="Switch to another tenant the caller belongs to",
 )
 def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSONResponse:
     tokens = service.switch_tenant(
@@ -220,7 +220,7 @@ def jwks() -> dict[str, Any]:
     return get_keyset().jwks()
 
 
-@router.get("/me", dependencies=[requires(Role.REQUESTER)], tags=["users"], summary="The caller")
+@route(router.get, "/me", Role.REQUESTER, "The caller", tags=["users"])
 def me(ctx: Ctx) -> MeResponse:
     user = users.get_user(ctx, user_id=ctx.user_id)
     tenant = ctx.session.get(Tenant, ctx.tenant_id)
@@ -232,32 +232,27 @@ def me(ctx: Ctx) -> MeResponse:
     )
 
 
-@router.get(
+listing(
+    router,
     "/users/invitations",
-    dependencies=[requires(Role.ADMIN)],
+    Role.ADMIN,
+    "List invitations, newest first",
+    InvitationPublic,
+    users.list_invitations,
     tags=["users"],
-    summary="List invitations, newest first",
 )
-def list_invitations(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[InvitationPublic]:
-    rows, nxt = users.list_invitations(ctx, limit=limit, cursor=cursor)
-    return Page(items=[InvitationPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@router.post(
+@route(
+    router.post,
     "/users/invitations",
+    Role.ADMIN,
+    "Invite someone by e-mail (one-time token, sent by e-mail)",
     status_code=201,
-    dependencies=[requires(Role.ADMIN)],
     tags=["users"],
-    summary="Invite someone by e-mail (one-time token, sent by e-mail)",
-    response_model=InvitationPublic,
 )
-def create_invitation(
-    body: InvitationCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> InvitationPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+def create_invitation(body: InvitationCreate, ctx: Ctx, once: Once) -> InvitationPublic:
+    return once(
         body,
         lambda: InvitationPublic.model_validate(
             users.invite(ctx, data=body, settings=get_settings())
@@ -265,46 +260,45 @@ def create_invitation(
     )
 
 
-@router.delete(
+@route(
+    router.delete,
     "/users/invitations/{invitation_id}",
+    Role.ADMIN,
+    "Revoke a pending invitation",
     status_code=204,
-    dependencies=[requires(Role.ADMIN)],
     tags=["users"],
-    summary="Revoke a pending invitation",
 )
 def revoke_invitation(invitation_id: uuid.UUID, ctx: Ctx) -> Response:
     users.revoke_invitation(ctx, invitation_id=invitation_id)
     return Response(status_code=204)
 
 
-@router.get("/users", dependencies=[requires(Role.AGENT)], tags=["users"], summary="List users")
-def list_users(
-    ctx: Ctx,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    role: Role | None = None,
-    active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="E-mail or name prefix")] = None,
-) -> Page[UserPublic]:
-    rows, nxt = users.list_users(ctx, role=role, active=active, q=q, limit=limit, cursor=cursor)
-    return Page(items=[UserPublic.model_validate(r) for r in rows], next_cursor=nxt)
-
-
-@router.post(
+listing(
+    router,
     "/users",
-    status_code=201,
-    dependencies=[requires(Role.ADMIN)],
+    Role.AGENT,
+    "List users",
+    UserPublic,
+    users.list_users,
     tags=["users"],
-    summary="Create a user with an initial password",
-    response_model=UserPublic,
+    query={
+        "role": Role | None,
+        "active": bool | None,
+        "q": Annotated[str | None, Query(max_length=100, description="E-mail or name prefix")],
+    },
 )
-def create_user(
-    body: UserCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> UserPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+
+
+@route(
+    router.post,
+    "/users",
+    Role.ADMIN,
+    "Create a user with an initial password",
+    status_code=201,
+    tags=["users"],
+)
+def create_user(body: UserCreate, ctx: Ctx, once: Once) -> UserPublic:
+    return once(
         body,
         lambda: UserPublic.model_validate(
             users.create_user(ctx, data=body, settings=get_settings())
@@ -313,20 +307,18 @@ def create_user(
     )
 
 
-@router.get(
-    "/users/{user_id}", dependencies=[requires(Role.AGENT)], tags=["users"], summary="Get a user"
-)
+@route(router.get, "/users/{user_id}", Role.AGENT, "Get a user", tags=["users"])
 def get_user(user_id: uuid.UUID, ctx: Ctx, response: Response) -> UserPublic:
-    user = UserPublic.model_validate(users.get_user(ctx, user_id=user_id))
-    response.headers["ETag"] = f'"{user.version}"'
-    return user
+    user = users.get_user(ctx, user_id=user_id)
+    return tagged(response, UserPublic.model_validate(user))
 
 
-@router.patch(
+@route(
+    router.patch,
     "/users/{user_id}",
-    dependencies=[requires(Role.ADMIN)],
+    Role.ADMIN,
+    "Change a user's role or deactivate them (needs If-Match or version)",
     tags=["users"],
-    summary="Change a user's role or deactivate them (needs If-Match or version)",
 )
 def update_user(
     user_id: uuid.UUID,
@@ -335,8 +327,5 @@ def update_user(
     response: Response,
     if_match: IfMatch = None,
 ) -> UserPublic:
-    updated = UserPublic.model_validate(
-        users.update_user(ctx, user_id=user_id, data=body, if_match=parse_if_match(if_match))
-    )
-    response.headers["ETag"] = f'"{updated.version}"'
-    return updated
+    user = users.update_user(ctx, user_id=user_id, data=body, if_match=parse_if_match(if_match))
+    return tagged(response, UserPublic.model_validate(user))

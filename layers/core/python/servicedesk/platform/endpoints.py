@@ -3,27 +3,37 @@
 - ``route``: the decorator with the route's minimum role (invariant 4) and summary;
 - ``Once``: the POST's Idempotency-Key, bound to the request (``once(body, make)`` runs
   ``make`` once per key, ``platform.idempotency``);
-- ``page_of``: a service's ``(rows, next_cursor)`` as the typed page the route returns;
-- ``tagged``: a versioned resource with its ``ETag`` (the version) on the response.
+- ``page_of``: a service's ``(rows, next_cursor)`` as the typed page the route returns, and
+  ``listing``, the whole route of a list that is nothing more;
+- ``tagged``: a versioned resource with its ``ETag`` (the version) on the response;
+- ``Resource``: the create, get, change and delete routes of a tenant's configuration
+  resource (``/things``, ``/things/{thing_id}``), declared as a table of role, summary and
+  the service function each calls, instead of written out again in every domain.
 
 Only the route modules import this (it is the FastAPI half of those platform pieces).
 """
 
 from __future__ import annotations
 
+import inspect
+import re
+import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
+from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.preconditions import CALLS
 from servicedesk.platform.rbac import requires
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.versioning import parse_if_match
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
@@ -73,6 +83,51 @@ def page_of(model: type[M], found: tuple[Sequence[Any], str | None]) -> Page[M]:
     return Page(items=[model.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
+def listing(
+    router: APIRouter,
+    path: str,
+    role: Role,
+    summary: str,
+    public: type[BaseModel],
+    fetch: Callable[..., tuple[Sequence[Any], str | None]],
+    *,
+    name: str | None = None,
+    limit: int = 50,
+    query: dict[str, Any] | None = None,
+    **options: Any,
+) -> None:
+    """``GET path``: one page of ``fetch(ctx, <path ids>=..., <query>=..., limit=, cursor=)``
+    read into ``public``. The path's ``{ids}`` are UUIDs; ``query`` names the list's filters
+    and their annotations (each optional). The endpoint has the signature (hence OpenAPI
+    parameters) and ``name`` (the operation id; by default the service function's) of the
+    route it replaces."""
+    ids = [_parameter(found, uuid.UUID) for found in re.findall(r"{(\w+)}", path)]
+    filters = [_parameter(key, annotation, None) for key, annotation in (query or {}).items()]
+
+    def endpoint(ctx: RequestContext, limit: int, cursor: str | None, **values: Any) -> Any:
+        return page_of(public, fetch(ctx, **values, limit=limit, cursor=cursor))
+
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            *ids,
+            _parameter("ctx", Ctx),
+            _parameter("limit", Limit, limit),
+            _parameter("cursor", Cursor, None),
+            *filters,
+        ]
+    )
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        dependencies=[requires(role)],
+        summary=summary,
+        name=name or fetch.__name__,
+        response_model=Page[public],  # type: ignore[valid-type]
+        **options,
+    )
+
+
 class Versioned(Protocol):
     @property
     def version(self) -> int: ...
@@ -85,3 +140,168 @@ def tagged(response: Response, resource: V) -> V:
     """``resource`` with its version as the response's ``ETag`` (what If-Match sends back)."""
     response.headers["ETag"] = f'"{resource.version}"'
     return resource
+
+
+def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation, default=default
+    )
+
+
+@dataclass(frozen=True)
+class Resource:
+    """``path`` and ``path/{id}`` on ``router``, answered as ``public``, read by ``read`` and
+    written (created, changed, deleted) by ``write`` and above. Each method adds one route
+    that calls the service function it is given, by keyword, as every configuration
+    service is written: ``create(ctx, data=)``, ``get(ctx, <id>=)``,
+    ``update(ctx, <id>=, data=, if_match=)``, ``delete(ctx, <id>=)``. The endpoints have the
+    signatures (hence OpenAPI parameters) and names (hence operation ids: ``create_<noun>``,
+    ...) the hand-written routes had, and name the function they call for
+    ``platform.preconditions``. Routes are matched in the order they are added."""
+
+    router: APIRouter
+    path: str
+    id: str
+    noun: str
+    public: type[BaseModel]
+    read: Role
+    write: Role
+
+    def _add(
+        self,
+        method: str,
+        path: str,
+        endpoint: Callable[..., Any],
+        parameters: list[Any],
+        role: Role,
+        summary: str,
+        *,
+        name: str,
+        calls: Callable[..., Any],
+        **options: Any,
+    ) -> None:
+        endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        setattr(endpoint, CALLS, (calls,))
+        self.router.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            dependencies=[requires(role)],
+            summary=summary,
+            name=name,
+            **options,
+        )
+
+    def list(self, summary: str, fetch: Callable[..., Any], **options: Any) -> None:
+        """``GET path``, read by ``read``: see ``listing``."""
+        listing(self.router, self.path, self.read, summary, self.public, fetch, **options)
+
+    def create(
+        self,
+        summary: str,
+        body: type[BaseModel],
+        make: Callable[..., Any],
+        *,
+        public: type[BaseModel] | None = None,
+    ) -> None:
+        """``POST path`` (201, Idempotency-Key): ``make(ctx, data=body)``."""
+        answer = public or self.public
+
+        def endpoint(body: BaseModel, ctx: RequestContext, once: Idempotent) -> Any:
+            return once(body, lambda: answer.model_validate(make(ctx, data=body)))
+
+        parameters = [_parameter("body", body), _parameter("ctx", Ctx), _parameter("once", Once)]
+        self._add(
+            "POST",
+            self.path,
+            endpoint,
+            parameters,
+            self.write,
+            summary,
+            name=f"create_{self.noun}",
+            calls=make,
+            status_code=201,
+            response_model=answer,
+        )
+
+    def get(self, summary: str, fetch: Callable[..., Any]) -> None:
+        """``GET path/{id}`` with its ETag: ``fetch(ctx, <id>=...)``."""
+
+        def endpoint(ctx: RequestContext, response: Response, **ids: uuid.UUID) -> Any:
+            return tagged(response, self.public.model_validate(fetch(ctx, **ids)))
+
+        self._add(
+            "GET",
+            f"{self.path}/{{{self.id}}}",
+            endpoint,
+            [
+                _parameter(self.id, uuid.UUID),
+                _parameter("ctx", Ctx),
+                _parameter("response", Response),
+            ],
+            self.read,
+            summary,
+            name=f"get_{self.noun}",
+            calls=fetch,
+            response_model=self.public,
+        )
+
+    def update(
+        self,
+        summary: str,
+        body: type[BaseModel],
+        change: Callable[..., Any],
+        *,
+        method: str = "PATCH",
+        verb: str = "update",
+    ) -> None:
+        """``PATCH`` (or ``PUT``) ``path/{id}`` with If-Match, answered with the new ETag:
+        ``change(ctx, <id>=..., data=body, if_match=version)``."""
+
+        def endpoint(
+            body: BaseModel,
+            ctx: RequestContext,
+            response: Response,
+            if_match: str | None = None,
+            **ids: uuid.UUID,
+        ) -> Any:
+            changed = change(ctx, **ids, data=body, if_match=parse_if_match(if_match))
+            return tagged(response, self.public.model_validate(changed))
+
+        parameters = [
+            _parameter(self.id, uuid.UUID),
+            _parameter("body", body),
+            _parameter("ctx", Ctx),
+            _parameter("response", Response),
+            _parameter("if_match", IfMatch, None),
+        ]
+        self._add(
+            method,
+            f"{self.path}/{{{self.id}}}",
+            endpoint,
+            parameters,
+            self.write,
+            summary,
+            name=f"{verb}_{self.noun}",
+            calls=change,
+            response_model=self.public,
+        )
+
+    def delete(self, summary: str, remove: Callable[..., Any]) -> None:
+        """``DELETE path/{id}``, 204: ``remove(ctx, <id>=...)``."""
+
+        def endpoint(ctx: RequestContext, **ids: uuid.UUID) -> Response:
+            remove(ctx, **ids)
+            return Response(status_code=204)
+
+        self._add(
+            "DELETE",
+            f"{self.path}/{{{self.id}}}",
+            endpoint,
+            [_parameter(self.id, uuid.UUID), _parameter("ctx", Ctx)],
+            self.write,
+            summary,
+            name=f"delete_{self.noun}",
+            calls=remove,
+            status_code=204,
+        )

@@ -3,19 +3,15 @@ tickets routes, which own the ticket's visibility)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.endpoints import Resource, route
 from servicedesk.platform.errors import ValidationProblem, field_error
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
-from servicedesk.platform.endpoints import Once, page_of, route, tagged
-from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import calendars, policies, reports
 from servicedesk.sla.schemas import (
     CalendarCreate,
@@ -31,61 +27,23 @@ from servicedesk.sla.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["sla"])
 MANAGER = [requires(Role.MANAGER)]
-
-
-@route(router.get, "/calendars", Role.AGENT, "Business calendars")
-def list_calendars(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CalendarPublic]:
-    return page_of(CalendarPublic, calendars.list_calendars(ctx, limit=limit, cursor=cursor))
-
-
-@route(router.post, "/calendars", Role.MANAGER, "Create a business calendar", status_code=201)
-def create_calendar(body: CalendarCreate, ctx: Ctx, once: Once) -> CalendarPublic:
-    return once(body, lambda: CalendarPublic.model_validate(calendars.create(ctx, data=body)))
-
-
-@route(router.get, "/calendars/{calendar_id}", Role.AGENT, "Get a business calendar")
-def get_calendar(calendar_id: uuid.UUID, ctx: Ctx, response: Response) -> CalendarPublic:
-    return tagged(response, CalendarPublic.model_validate(calendars.get(ctx, calendar_id)))
-
-
-@route(
-    router.patch,
-    "/calendars/{calendar_id}",
-    Role.MANAGER,
-    "Change a business calendar (If-Match or version)",
+calendar_routes = Resource(
+    router, "/calendars", "calendar_id", "calendar", CalendarPublic, Role.AGENT, Role.MANAGER
 )
-def update_calendar(
-    calendar_id: uuid.UUID,
-    body: CalendarUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
-) -> CalendarPublic:
-    version = parse_if_match(if_match)
-    calendar = calendars.update(ctx, calendar_id=calendar_id, data=body, if_match=version)
-    return tagged(response, CalendarPublic.model_validate(calendar))
-
-
-@route(
-    router.delete,
-    "/calendars/{calendar_id}",
-    Role.MANAGER,
-    "Delete a calendar no policy uses",
-    status_code=204,
+policy_routes = Resource(
+    router, "/sla-policies", "policy_id", "policy", PolicyPublic, Role.AGENT, Role.MANAGER
 )
-def delete_calendar(calendar_id: uuid.UUID, ctx: Ctx) -> Response:
-    calendars.delete(ctx, calendar_id=calendar_id)
-    return Response(status_code=204)
+calendar_routes.list("Business calendars", calendars.list_calendars)
+calendar_routes.create("Create a business calendar", CalendarCreate, calendars.create)
+calendar_routes.get("Get a business calendar", calendars.get)
+calendar_routes.update(
+    "Change a business calendar (If-Match or version)", CalendarUpdate, calendars.update
+)
+calendar_routes.delete("Delete a calendar no policy uses", calendars.delete)
 
 
-@route(router.get, "/sla-policies", Role.AGENT, "SLA policies in precedence order")
-def list_policies(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[PolicyPublic]:
-    return page_of(PolicyPublic, policies.list_policies(ctx, limit=limit, cursor=cursor))
-
-
-@route(router.post, "/sla-policies", Role.MANAGER, "Create an SLA policy", status_code=201)
-def create_policy(body: PolicyCreate, ctx: Ctx, once: Once) -> PolicyPublic:
-    return once(body, lambda: PolicyPublic.model_validate(policies.create(ctx, data=body)))
+policy_routes.list("SLA policies in precedence order", policies.list_policies)
+policy_routes.create("Create an SLA policy", PolicyCreate, policies.create)
 
 
 @route(
@@ -99,35 +57,15 @@ def reorder_policies(body: PolicyOrder, ctx: Ctx) -> PolicyOrderPublic:
     return PolicyOrderPublic(items=[PolicyPublic.model_validate(p) for p in ordered])
 
 
-@route(router.get, "/sla-policies/{policy_id}", Role.AGENT, "Get an SLA policy")
-def get_policy(policy_id: uuid.UUID, ctx: Ctx, response: Response) -> PolicyPublic:
-    return tagged(response, PolicyPublic.model_validate(policies.get(ctx, policy_id)))
-
-
-@route(
-    router.put,
-    "/sla-policies/{policy_id}",
-    Role.MANAGER,
+policy_routes.get("Get an SLA policy", policies.get)
+policy_routes.update(
     "Replace an SLA policy (If-Match or version)",
+    PolicyUpdate,
+    policies.replace,
+    method="PUT",
+    verb="replace",
 )
-def replace_policy(
-    policy_id: uuid.UUID, body: PolicyUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
-) -> PolicyPublic:
-    version = parse_if_match(if_match)
-    policy = policies.replace(ctx, policy_id=policy_id, data=body, if_match=version)
-    return tagged(response, PolicyPublic.model_validate(policy))
-
-
-@route(
-    router.delete,
-    "/sla-policies/{policy_id}",
-    Role.MANAGER,
-    "Deactivate an SLA policy (running targets keep it)",
-    status_code=204,
-)
-def delete_policy(policy_id: uuid.UUID, ctx: Ctx) -> Response:
-    policies.delete(ctx, policy_id=policy_id)
-    return Response(status_code=204)
+policy_routes.delete("Deactivate an SLA policy (running targets keep it)", policies.delete)
 
 
 @router.get(

@@ -7,12 +7,9 @@ import uuid
 from fastapi import APIRouter, Response
 
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.endpoints import Resource, route, tagged
 from servicedesk.platform.rbac import Role
-from servicedesk.platform.endpoints import Once, page_of, route, tagged
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.platform.versioning import parse_if_match
 from servicedesk.teams import service
 from servicedesk.teams.schemas import (
     TeamCreate,
@@ -23,6 +20,7 @@ from servicedesk.teams.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["teams"])
+teams = Resource(router, "/teams", "team_id", "team", TeamPublic, Role.AGENT, Role.MANAGER)
 
 
 def _detail(ctx: RequestContext, team_id: uuid.UUID) -> TeamDetail:
@@ -33,16 +31,8 @@ def _detail(ctx: RequestContext, team_id: uuid.UUID) -> TeamDetail:
     return TeamDetail(**team.model_dump(), members=members)
 
 
-@route(router.get, "/teams", Role.AGENT, "List teams by name")
-def list_teams(
-    ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, active: bool | None = None
-) -> Page[TeamPublic]:
-    return page_of(TeamPublic, service.list_teams(ctx, active=active, limit=limit, cursor=cursor))
-
-
-@route(router.post, "/teams", Role.MANAGER, "Create a team", status_code=201)
-def create_team(body: TeamCreate, ctx: Ctx, once: Once) -> TeamPublic:
-    return once(body, lambda: TeamPublic.model_validate(service.create_team(ctx, data=body)))
+teams.list("List teams by name", service.list_teams, query={"active": bool | None})
+teams.create("Create a team", TeamCreate, service.create_team)
 
 
 @route(router.get, "/teams/{team_id}", Role.AGENT, "Get a team and its members")
@@ -50,12 +40,7 @@ def get_team(team_id: uuid.UUID, ctx: Ctx, response: Response) -> TeamDetail:
     return tagged(response, _detail(ctx, team_id))
 
 
-@route(router.patch, "/teams/{team_id}", Role.MANAGER, "Change a team (needs If-Match or version)")
-def update_team(
-    team_id: uuid.UUID, body: TeamUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
-) -> TeamPublic:
-    team = service.update_team(ctx, team_id=team_id, data=body, if_match=parse_if_match(if_match))
-    return tagged(response, TeamPublic.model_validate(team))
+teams.update("Change a team (needs If-Match or version)", TeamUpdate, service.update_team)
 
 
 @route(
