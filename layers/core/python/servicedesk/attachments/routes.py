@@ -24,7 +24,7 @@ from servicedesk.attachments.schemas import (
 )
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.endpoints import Once, listing, route
+from servicedesk.platform.endpoints import Once, listing, operation, route
 from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.settings_routes import add_settings_routes
@@ -96,14 +96,15 @@ def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) 
     return DownloadLink(url=url, expires_at=expires_at)
 
 
-@route(
+operation(
     router.delete,
     "/{attachment_id}",
     Role.REQUESTER,
     "Remove a file (uploader or staff); a tombstone remains, the object goes later",
+    service.delete,
+    public=AttachmentPublic,
+    name="delete_attachment",
 )
-def delete_attachment(attachment_id: uuid.UUID, ctx: Ctx) -> AttachmentPublic:
-    return AttachmentPublic.model_validate(service.delete(ctx, attachment_id=attachment_id))
 
 
 listing(

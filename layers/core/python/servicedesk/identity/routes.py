@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
@@ -32,13 +31,12 @@ from servicedesk.identity.throttle import PasswordGate
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.endpoints import Once, listing, route, tagged
-from servicedesk.platform.params import IfMatch
+from servicedesk.platform.endpoints import Once, Resource, listing, operation, route
 from servicedesk.platform.rbac import Role, public
 from servicedesk.platform.tokens import get_keyset
-from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1")
+user_routes = Resource(router, "/users", "user_id", "user", UserPublic, Role.AGENT, Role.ADMIN)
 
 
 def password_gate(request: Request) -> PasswordGate:
@@ -260,25 +258,18 @@ def create_invitation(body: InvitationCreate, ctx: Ctx, once: Once) -> Invitatio
     )
 
 
-@route(
+operation(
     router.delete,
     "/users/invitations/{invitation_id}",
     Role.ADMIN,
     "Revoke a pending invitation",
-    status_code=204,
+    users.revoke_invitation,
     tags=["users"],
 )
-def revoke_invitation(invitation_id: uuid.UUID, ctx: Ctx) -> Response:
-    users.revoke_invitation(ctx, invitation_id=invitation_id)
-    return Response(status_code=204)
 
 
-listing(
-    router,
-    "/users",
-    Role.AGENT,
+user_routes.list(
     "List users",
-    UserPublic,
     users.list_users,
     tags=["users"],
     query={
@@ -307,25 +298,10 @@ def create_user(body: UserCreate, ctx: Ctx, once: Once) -> UserPublic:
     )
 
 
-@route(router.get, "/users/{user_id}", Role.AGENT, "Get a user", tags=["users"])
-def get_user(user_id: uuid.UUID, ctx: Ctx, response: Response) -> UserPublic:
-    user = users.get_user(ctx, user_id=user_id)
-    return tagged(response, UserPublic.model_validate(user))
-
-
-@route(
-    router.patch,
-    "/users/{user_id}",
-    Role.ADMIN,
+user_routes.get("Get a user", users.get_user, tags=["users"])
+user_routes.update(
     "Change a user's role or deactivate them (needs If-Match or version)",
+    UserUpdate,
+    users.update_user,
     tags=["users"],
 )
-def update_user(
-    user_id: uuid.UUID,
-    body: UserUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
-) -> UserPublic:
-    user = users.update_user(ctx, user_id=user_id, data=body, if_match=parse_if_match(if_match))
-    return tagged(response, UserPublic.model_validate(user))

@@ -3,7 +3,6 @@ the local runtime's dev mail viewer, local/devmail.py.)"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from servicedesk.notifications.schemas import (
 )
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx
-from servicedesk.platform.endpoints import listing, route
+from servicedesk.platform.endpoints import listing, operation, route
 from servicedesk.platform.rbac import Role, public
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -61,15 +60,15 @@ def read_all(ctx: Ctx) -> ReadAll:
     return ReadAll(updated=service.mark_all_read(ctx))
 
 
-@route(
+operation(
     router.post,
     "/notifications/{notification_id}/read",
     Role.REQUESTER,
     "Mark one notification read (idempotent)",
+    service.mark_read,
+    public=NotificationPublic,
+    name="read_one",
 )
-def read_one(notification_id: uuid.UUID, ctx: Ctx) -> NotificationPublic:
-    found = service.mark_read(ctx, notification_id=notification_id)
-    return NotificationPublic.model_validate(found)
 
 
 @route(

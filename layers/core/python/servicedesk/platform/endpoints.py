@@ -5,6 +5,8 @@
   ``make`` once per key, ``platform.idempotency``);
 - ``page_of``: a service's ``(rows, next_cursor)`` as the typed page the route returns, and
   ``listing``, the whole route of a list that is nothing more;
+- ``operation``: the whole route of an action on ids in the path that answers the service's
+  result as a model, or 204 (removals);
 - ``tagged``: a versioned resource with its ``ETag`` (the version) on the response;
 - ``Resource``: the create, get, change and delete routes of a tenant's configuration
   resource (``/things``, ``/things/{thing_id}``), declared as a table of role, summary and
@@ -101,7 +103,7 @@ def listing(
     and their annotations (each optional). The endpoint has the signature (hence OpenAPI
     parameters) and ``name`` (the operation id; by default the service function's) of the
     route it replaces."""
-    ids = [_parameter(found, uuid.UUID) for found in re.findall(r"{(\w+)}", path)]
+    ids = _path_ids(path)
     filters = [_parameter(key, annotation, None) for key, annotation in (query or {}).items()]
 
     def endpoint(ctx: RequestContext, limit: int, cursor: str | None, **values: Any) -> Any:
@@ -128,6 +130,42 @@ def listing(
     )
 
 
+def _path_ids(path: str) -> list[Any]:
+    return [_parameter(found, uuid.UUID) for found in re.findall(r"{(\w+)}", path)]
+
+
+def operation(
+    method: Callable[..., Any],
+    path: str,
+    role: Role,
+    summary: str,
+    call: Callable[..., Any],
+    *,
+    public: type[BaseModel] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> None:
+    """``method`` (``router.post``, ...) ``path``: ``call(ctx, <path ids>=...)``, answered as
+    ``public``, or 204 without one. The endpoint has the signature (hence OpenAPI
+    parameters) and ``name`` (the operation id; by default the service function's) of the
+    route it replaces."""
+
+    def endpoint(ctx: RequestContext, **ids: uuid.UUID) -> Any:
+        result = call(ctx, **ids)
+        if public is None:
+            return Response(status_code=204)
+        return public.model_validate(result)
+
+    parameters = [*_path_ids(path), _parameter("ctx", Ctx)]
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    setattr(endpoint, CALLS, (call,))
+    if public is None:
+        options.setdefault("status_code", 204)
+    else:
+        options.setdefault("response_model", public)
+    route(method, path, role, summary, name=name or call.__name__, **options)(endpoint)
+
+
 class Versioned(Protocol):
     @property
     def version(self) -> int: ...
@@ -151,13 +189,13 @@ def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empt
 @dataclass(frozen=True)
 class Resource:
     """``path`` and ``path/{id}`` on ``router``, answered as ``public``, read by ``read`` and
-    written (created, changed, deleted) by ``write`` and above. Each method adds one route
-    that calls the service function it is given, by keyword, as every configuration
-    service is written: ``create(ctx, data=)``, ``get(ctx, <id>=)``,
-    ``update(ctx, <id>=, data=, if_match=)``, ``delete(ctx, <id>=)``. The endpoints have the
-    signatures (hence OpenAPI parameters) and names (hence operation ids: ``create_<noun>``,
-    ...) the hand-written routes had, and name the function they call for
-    ``platform.preconditions``. Routes are matched in the order they are added."""
+    written (created, changed, deleted) by ``write`` and above; ``options`` are FastAPI's
+    (tags, ...). Each method adds one route that calls the service function it is given,
+    by keyword, as every configuration service is written: ``list(ctx, limit=, cursor=)``,
+    ``create(ctx, data=)``, ``get(ctx, <id>=)``, ``update(ctx, <id>=, data=, if_match=)``,
+    ``delete(ctx, <id>=)``. The endpoints have the signatures (hence OpenAPI parameters)
+    and names (hence operation ids: ``create_<noun>``, ...) the hand-written routes had,
+    and name the function they call for ``platform.preconditions``. Routes are matched in the order they are added."""
 
     router: APIRouter
     path: str
@@ -224,7 +262,7 @@ class Resource:
             response_model=answer,
         )
 
-    def get(self, summary: str, fetch: Callable[..., Any]) -> None:
+    def get(self, summary: str, fetch: Callable[..., Any], **options: Any) -> None:
         """``GET path/{id}`` with its ETag: ``fetch(ctx, <id>=...)``."""
 
         def endpoint(ctx: RequestContext, response: Response, **ids: uuid.UUID) -> Any:
@@ -244,6 +282,7 @@ class Resource:
             name=f"get_{self.noun}",
             calls=fetch,
             response_model=self.public,
+            **options,
         )
 
     def update(
@@ -254,6 +293,7 @@ class Resource:
         *,
         method: str = "PATCH",
         verb: str = "update",
+        **options: Any,
     ) -> None:
         """``PATCH`` (or ``PUT``) ``path/{id}`` with If-Match, answered with the new ETag:
         ``change(ctx, <id>=..., data=body, if_match=version)``."""
@@ -285,23 +325,10 @@ class Resource:
             name=f"{verb}_{self.noun}",
             calls=change,
             response_model=self.public,
+            **options,
         )
 
     def delete(self, summary: str, remove: Callable[..., Any]) -> None:
         """``DELETE path/{id}``, 204: ``remove(ctx, <id>=...)``."""
-
-        def endpoint(ctx: RequestContext, **ids: uuid.UUID) -> Response:
-            remove(ctx, **ids)
-            return Response(status_code=204)
-
-        self._add(
-            "DELETE",
-            f"{self.path}/{{{self.id}}}",
-            endpoint,
-            [_parameter(self.id, uuid.UUID), _parameter("ctx", Ctx)],
-            self.write,
-            summary,
-            name=f"delete_{self.noun}",
-            calls=remove,
-            status_code=204,
-        )
+        path = f"{self.path}/{{{self.id}}}"
+        operation(self.router.delete, path, self.write, summary, remove, name=f"delete_{self.noun}")

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.endpoints import Resource, route, tagged
+from servicedesk.platform.endpoints import Resource, operation, route, tagged
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.teams import service
@@ -54,13 +54,10 @@ def put_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> TeamDetail:
     return _detail(ctx, team_id)
 
 
-@route(
+operation(
     router.delete,
     "/teams/{team_id}/members/{user_id}",
     Role.MANAGER,
     "Remove a member from the team",
-    status_code=204,
+    service.remove_member,
 )
-def remove_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> Response:
-    service.remove_member(ctx, team_id=team_id, user_id=user_id)
-    return Response(status_code=204)

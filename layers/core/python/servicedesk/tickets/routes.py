@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.endpoints import Once, listing, route, tagged
+from servicedesk.platform.endpoints import Once, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role
@@ -300,28 +300,19 @@ def add_participant(
     return once(
         body,
         lambda: ParticipantPublic.model_validate(
-            participants.add(
-                ctx,
-                ticket_id=ticket_id,
-                user_id=body.user_id,
-                kind=body.kind,
-                can_comment=body.can_comment,
-                can_edit=body.can_edit,
-            )
+            participants.add(ctx, ticket_id=ticket_id, **body.model_dump())
         ),
     )
 
 
-@route(
+operation(
     router.delete,
     "/{ticket_id}/participants/{user_id}",
     Role.REQUESTER,
     "Remove a participant (staff), or leave a ticket yourself",
-    status_code=204,
+    participants.remove,
+    name="remove_participant",
 )
-def remove_participant(ticket_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> Response:
-    participants.remove(ctx, ticket_id=ticket_id, user_id=user_id)
-    return Response(status_code=204)
 
 
 @route(
@@ -348,13 +339,7 @@ def create_ticket_invitation(
     return once(
         body,
         lambda: TicketInvitationPublic.model_validate(
-            participants.invite(
-                ctx,
-                ticket_id=ticket_id,
-                user_id=body.user_id,
-                can_comment=body.can_comment,
-                can_edit=body.can_edit,
-            )
+            participants.invite(ctx, ticket_id=ticket_id, **body.model_dump())
         ),
     )
 
@@ -416,10 +401,14 @@ def create_link(
     )
 
 
-@route(router.delete, "/{ticket_id}/links/{link_id}", Role.AGENT, "Remove a link", status_code=204)
-def delete_link(ticket_id: uuid.UUID, link_id: uuid.UUID, ctx: Ctx) -> Response:
-    links.unlink(ctx, ticket_id=ticket_id, link_id=link_id)
-    return Response(status_code=204)
+operation(
+    router.delete,
+    "/{ticket_id}/links/{link_id}",
+    Role.AGENT,
+    "Remove a link",
+    links.unlink,
+    name="delete_link",
+)
 
 
 @route(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -10,8 +9,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from servicedesk.platform.config import get_settings
-from servicedesk.platform.context import Ctx
-from servicedesk.platform.endpoints import Resource, listing, route
+from servicedesk.platform.endpoints import Resource, listing, operation
 from servicedesk.platform.rbac import Role, public, requires
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
@@ -42,14 +40,14 @@ webhooks.update(
 webhooks.delete("Delete a webhook endpoint and its delivery log", service.delete_endpoint)
 
 
-@route(
+operation(
     router.post,
     "/webhooks/{webhook_id}/rotate-secret",
     Role.ADMIN,
     "New signing secret (shown once); the old one keeps signing for 24 h",
+    service.rotate_secret,
+    public=WebhookWithSecret,
 )
-def rotate_secret(webhook_id: uuid.UUID, ctx: Ctx) -> WebhookWithSecret:
-    return WebhookWithSecret.model_validate(service.rotate_secret(ctx, webhook_id=webhook_id))
 
 
 listing(
@@ -62,25 +60,24 @@ listing(
 )
 
 
-@route(
+operation(
     router.post,
     "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     Role.ADMIN,
     "Send a logged delivery's payload again, now",
+    service.redeliver,
+    public=DeliveryPublic,
 )
-def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID, ctx: Ctx) -> DeliveryPublic:
-    row = service.redeliver(ctx, webhook_id=webhook_id, delivery_id=delivery_id)
-    return DeliveryPublic.model_validate(row)
 
 
-@route(
+operation(
     router.post,
     "/webhooks/{webhook_id}/ping",
     Role.ADMIN,
     "Deliver a webhook.ping now and return the delivery",
+    service.ping,
+    public=DeliveryPublic,
 )
-def ping(webhook_id: uuid.UUID, ctx: Ctx) -> DeliveryPublic:
-    return DeliveryPublic.model_validate(service.ping(ctx, webhook_id=webhook_id))
 
 
 class HookAccepted(BaseModel):
