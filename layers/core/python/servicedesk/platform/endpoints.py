@@ -142,27 +142,49 @@ def operation(
     call: Callable[..., Any],
     *,
     public: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    many: bool = False,
     name: str | None = None,
     **options: Any,
 ) -> None:
     """``method`` (``router.post``, ...) ``path``: ``call(ctx, <path ids>=...)``, answered as
-    ``public``, or 204 without one. The endpoint has the signature (hence OpenAPI
-    parameters) and ``name`` (the operation id; by default the service function's) of the
-    route it replaces."""
+    ``public`` (``many``: a list of them), or 204 without one. With a ``body`` model (a
+    creation: 201, and an Idempotency-Key, ``Once``) the body's fields are passed to
+    ``call`` as keywords too. The endpoint has the signature (hence OpenAPI parameters)
+    and ``name`` (the operation id; by default the service function's) of the route it
+    replaces."""
 
-    def endpoint(ctx: RequestContext, **ids: uuid.UUID) -> Any:
-        result = call(ctx, **ids)
+    def answer(result: Any) -> Any:
         if public is None:
             return Response(status_code=204)
+        if many:
+            return [public.model_validate(item) for item in result]
         return public.model_validate(result)
 
-    parameters = [*_path_ids(path), _parameter("ctx", Ctx)]
+    def endpoint(ctx: RequestContext, **values: Any) -> Any:
+        if body is None:
+            return answer(call(ctx, **values))
+        sent, once = values.pop("body"), values.pop("once")
+        fields = sent.model_dump()
+        return once(sent, lambda: answer(call(ctx, **values, **fields)), status=status)
+
+    ids = _path_ids(path)
+    parameters = [*ids, _parameter("ctx", Ctx)]
+    if body is not None:
+        parameters = [
+            *ids,
+            _parameter("body", body),
+            _parameter("ctx", Ctx),
+            _parameter("once", Once),
+        ]
+        options.setdefault("status_code", 201)
+    status = options.get("status_code", 200)
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     setattr(endpoint, CALLS, (call,))
     if public is None:
         options.setdefault("status_code", 204)
     else:
-        options.setdefault("response_model", public)
+        options.setdefault("response_model", list[public] if many else public)  # type: ignore[valid-type]
     route(method, path, role, summary, name=name or call.__name__, **options)(endpoint)
 
 
@@ -195,7 +217,8 @@ class Resource:
     ``create(ctx, data=)``, ``get(ctx, <id>=)``, ``update(ctx, <id>=, data=, if_match=)``,
     ``delete(ctx, <id>=)``. The endpoints have the signatures (hence OpenAPI parameters)
     and names (hence operation ids: ``create_<noun>``, ...) the hand-written routes had,
-    and name the function they call for ``platform.preconditions``. Routes are matched in the order they are added."""
+    and name the function they call for ``platform.preconditions``. Routes are matched in
+    the order they are added."""
 
     router: APIRouter
     path: str

@@ -273,36 +273,27 @@ def delete_comment(ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx) -> Com
     return _comments_public(ctx, [comment])[0]
 
 
-@route(
+operation(
     router.get,
     "/{ticket_id}/participants",
     Role.REQUESTER,
     "Requester, assignee, CCs and participants",
+    participants.list_participants,
+    public=ParticipantPublic,
+    many=True,
 )
-def list_participants(ticket_id: uuid.UUID, ctx: Ctx) -> list[ParticipantPublic]:
-    views = participants.list_participants(ctx, ticket_id=ticket_id)
-    return [ParticipantPublic.model_validate(v) for v in views]
 
 
-@route(
+operation(
     router.post,
     "/{ticket_id}/participants",
     Role.AGENT,
     "Add a CC or participant directly (staff)",
-    status_code=201,
+    participants.add,
+    public=ParticipantPublic,
+    body=ParticipantAdd,
+    name="add_participant",
 )
-def add_participant(
-    ticket_id: uuid.UUID,
-    body: ParticipantAdd,
-    ctx: Ctx,
-    once: Once,
-) -> ParticipantPublic:
-    return once(
-        body,
-        lambda: ParticipantPublic.model_validate(
-            participants.add(ctx, ticket_id=ticket_id, **body.model_dump())
-        ),
-    )
 
 
 operation(
@@ -315,33 +306,28 @@ operation(
 )
 
 
-@route(
-    router.get, "/{ticket_id}/invitations", Role.REQUESTER, "Invitations to take part in the ticket"
+operation(
+    router.get,
+    "/{ticket_id}/invitations",
+    Role.REQUESTER,
+    "Invitations to take part in the ticket",
+    participants.list_invitations,
+    public=TicketInvitationPublic,
+    many=True,
+    name="list_ticket_invitations",
 )
-def list_ticket_invitations(ticket_id: uuid.UUID, ctx: Ctx) -> list[TicketInvitationPublic]:
-    rows = participants.list_invitations(ctx, ticket_id=ticket_id)
-    return [TicketInvitationPublic.model_validate(r) for r in rows]
 
 
-@route(
+operation(
     router.post,
     "/{ticket_id}/invitations",
     Role.REQUESTER,
     "Invite a member of the tenant to take part",
-    status_code=201,
+    participants.invite,
+    public=TicketInvitationPublic,
+    body=TicketInvitationCreate,
+    name="create_ticket_invitation",
 )
-def create_ticket_invitation(
-    ticket_id: uuid.UUID,
-    body: TicketInvitationCreate,
-    ctx: Ctx,
-    once: Once,
-) -> TicketInvitationPublic:
-    return once(
-        body,
-        lambda: TicketInvitationPublic.model_validate(
-            participants.invite(ctx, ticket_id=ticket_id, **body.model_dump())
-        ),
-    )
 
 
 @route(
@@ -368,16 +354,27 @@ def respond_ticket_invitation(
     )
 
 
-@route(invitations_router.get, "", Role.REQUESTER, "The caller's pending invitations to tickets")
-def my_ticket_invitations(ctx: Ctx) -> list[TicketInvitationPublic]:
-    return [TicketInvitationPublic.model_validate(r) for r in participants.my_invitations(ctx)]
-
-
-@route(
-    router.get, "/{ticket_id}/links", Role.REQUESTER, "Links to other tickets the caller may see"
+operation(
+    invitations_router.get,
+    "",
+    Role.REQUESTER,
+    "The caller's pending invitations to tickets",
+    participants.my_invitations,
+    public=TicketInvitationPublic,
+    many=True,
+    name="my_ticket_invitations",
 )
-def list_links(ticket_id: uuid.UUID, ctx: Ctx) -> list[LinkPublic]:
-    return [LinkPublic.model_validate(x) for x in links.list_links(ctx, ticket_id=ticket_id)]
+
+
+operation(
+    router.get,
+    "/{ticket_id}/links",
+    Role.REQUESTER,
+    "Links to other tickets the caller may see",
+    links.list_links,
+    public=LinkPublic,
+    many=True,
+)
 
 
 @route(
