@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from servicedesk.identity import service, sessions, signup, users
 from servicedesk.identity.models import Tenant
@@ -31,12 +33,26 @@ from servicedesk.identity.throttle import PasswordGate
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.endpoints import Once, Resource, listing, operation, route
+from servicedesk.platform.endpoints import Resource, operation, route
 from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tokens import get_keyset
 
 router = APIRouter(prefix="/v1")
-user_routes = Resource(router, "/users", "user_id", "user", UserPublic, Role.AGENT, Role.ADMIN)
+USERS = ("users",)
+user_routes = Resource(
+    router, "/users", "user_id", "user", UserPublic, Role.AGENT, Role.ADMIN, USERS
+)
+invitation_routes = Resource(
+    router,
+    "/users/invitations",
+    "invitation_id",
+    "invitation",
+    InvitationPublic,
+    Role.ADMIN,
+    Role.ADMIN,
+    USERS,
+)
 
 
 def password_gate(request: Request) -> PasswordGate:
@@ -77,6 +93,24 @@ def _refusal(
     if clear_cookie:
         response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True)
     return response
+
+
+def _checked_password(
+    sign_in: Callable[..., IssuedTokens],
+    body: Any,
+    request: Request,
+    tx: Session,
+    gate: PasswordGate,
+) -> JSONResponse:
+    """The tokens of a sign-in that checks a password (login, accepting an invitation with
+    an existing account), or its refusal, whose attempt counts still commit."""
+    try:
+        tokens = sign_in(
+            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
+        )
+    except service.Refused as refused:
+        return _refusal(request, refused)
+    return _tokens(tokens)
 
 
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -131,13 +165,7 @@ def confirm_signup(body: SignupConfirm, request: Request, tx: Tx) -> JSONRespons
     summary="Sign in with e-mail and password",
 )
 def login(body: LoginRequest, request: Request, tx: Tx, gate: PasswordCheck) -> JSONResponse:
-    try:
-        tokens = service.login(
-            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
-        )
-    except service.Refused as refused:
-        return _refusal(request, refused)  # attempt counts still commit
-    return _tokens(tokens)
+    return _checked_password(service.login, body, request, tx, gate)
 
 
 @router.post(
@@ -199,13 +227,7 @@ def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSON
 def accept_invitation(
     body: AcceptInvitation, request: Request, tx: Tx, gate: PasswordCheck
 ) -> JSONResponse:
-    try:
-        tokens = service.accept_invitation(
-            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
-        )
-    except service.Refused as refused:
-        return _refusal(request, refused)  # attempt counts still commit
-    return _tokens(tokens)
+    return _checked_password(service.accept_invitation, body, request, tx, gate)
 
 
 @router.get(
@@ -230,32 +252,16 @@ def me(ctx: Ctx) -> MeResponse:
     )
 
 
-listing(
-    router,
-    "/users/invitations",
-    Role.ADMIN,
-    "List invitations, newest first",
-    InvitationPublic,
-    users.list_invitations,
-    tags=["users"],
-)
+invitation_routes.list("List invitations, newest first", users.list_invitations)
 
 
-@route(
-    router.post,
-    "/users/invitations",
-    Role.ADMIN,
-    "Invite someone by e-mail (one-time token, sent by e-mail)",
-    status_code=201,
-    tags=["users"],
+def _invite(ctx: RequestContext, *, data: InvitationCreate) -> Any:
+    return users.invite(ctx, data=data, settings=get_settings())
+
+
+invitation_routes.create(
+    "Invite someone by e-mail (one-time token, sent by e-mail)", InvitationCreate, _invite
 )
-def create_invitation(body: InvitationCreate, ctx: Ctx, once: Once) -> InvitationPublic:
-    return once(
-        body,
-        lambda: InvitationPublic.model_validate(
-            users.invite(ctx, data=body, settings=get_settings())
-        ),
-    )
 
 
 operation(
@@ -271,7 +277,6 @@ operation(
 user_routes.list(
     "List users",
     users.list_users,
-    tags=["users"],
     query={
         "role": Role | None,
         "active": bool | None,
@@ -280,28 +285,17 @@ user_routes.list(
 )
 
 
-@route(
-    router.post,
-    "/users",
-    Role.ADMIN,
-    "Create a user with an initial password",
-    status_code=201,
-    tags=["users"],
+def _create_user(ctx: RequestContext, *, data: UserCreate) -> Any:
+    return users.create_user(ctx, data=data, settings=get_settings())
+
+
+# Never keep a password (or its hash) in the key table.
+user_routes.create(
+    "Create a user with an initial password", UserCreate, _create_user, redact={"password"}
 )
-def create_user(body: UserCreate, ctx: Ctx, once: Once) -> UserPublic:
-    return once(
-        body,
-        lambda: UserPublic.model_validate(
-            users.create_user(ctx, data=body, settings=get_settings())
-        ),
-        redact={"password"},  # never keep a password (or its hash) in the key table
-    )
-
-
-user_routes.get("Get a user", users.get_user, tags=["users"])
+user_routes.get("Get a user", users.get_user)
 user_routes.update(
     "Change a user's role or deactivate them (needs If-Match or version)",
     UserUpdate,
     users.update_user,
-    tags=["users"],
 )

@@ -211,13 +211,14 @@ def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empt
 @dataclass(frozen=True)
 class Resource:
     """``path`` and ``path/{id}`` on ``router``, answered as ``public``, read by ``read`` and
-    written (created, changed, deleted) by ``write`` and above; ``options`` are FastAPI's
-    (tags, ...). Each method adds one route that calls the service function it is given,
-    by keyword, as every configuration service is written: ``list(ctx, limit=, cursor=)``,
-    ``create(ctx, data=)``, ``get(ctx, <id>=)``, ``update(ctx, <id>=, data=, if_match=)``,
-    ``delete(ctx, <id>=)``. The endpoints have the signatures (hence OpenAPI parameters)
-    and names (hence operation ids: ``create_<noun>``, ...) the hand-written routes had,
-    and name the function they call for ``platform.preconditions``. Routes are matched in
+    written (created, changed, deleted) by ``write`` and above, tagged ``tags`` (else the
+    router's); ``options`` are FastAPI's. Each method adds one route that calls the service
+    function it is given, by keyword, as every configuration service is written:
+    ``list(ctx, limit=, cursor=)``, ``create(ctx, data=)``, ``get(ctx, <id>=)``,
+    ``update(ctx, <id>=, data=, if_match=)``, ``delete(ctx, <id>=)``. The endpoints have the
+    signatures (hence OpenAPI parameters) and names (hence operation ids:
+    ``create_<noun>``, ...) the hand-written routes had, and name the function they call
+    for ``platform.preconditions``. Routes are matched in
     the order they are added."""
 
     router: APIRouter
@@ -227,6 +228,7 @@ class Resource:
     public: type[BaseModel]
     read: Role
     write: Role
+    tags: tuple[str, ...] = ()
 
     def _add(
         self,
@@ -243,6 +245,8 @@ class Resource:
     ) -> None:
         endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         setattr(endpoint, CALLS, (calls,))
+        if self.tags:
+            options.setdefault("tags", list(self.tags))
         self.router.add_api_route(
             path,
             endpoint,
@@ -255,6 +259,8 @@ class Resource:
 
     def list(self, summary: str, fetch: Callable[..., Any], **options: Any) -> None:
         """``GET path``, read by ``read``: see ``listing``."""
+        if self.tags:
+            options.setdefault("tags", list(self.tags))
         listing(self.router, self.path, self.read, summary, self.public, fetch, **options)
 
     def create(
@@ -264,12 +270,16 @@ class Resource:
         make: Callable[..., Any],
         *,
         public: type[BaseModel] | None = None,
+        redact: Collection[str] = (),
+        **options: Any,
     ) -> None:
-        """``POST path`` (201, Idempotency-Key): ``make(ctx, data=body)``."""
+        """``POST path`` (201, Idempotency-Key; ``redact``: see ``idempotency.once``):
+        ``make(ctx, data=body)``."""
         answer = public or self.public
 
         def endpoint(body: BaseModel, ctx: RequestContext, once: Idempotent) -> Any:
-            return once(body, lambda: answer.model_validate(make(ctx, data=body)))
+            made = lambda: answer.model_validate(make(ctx, data=body))  # noqa: E731
+            return once(body, made, redact=redact)
 
         parameters = [_parameter("body", body), _parameter("ctx", Ctx), _parameter("once", Once)]
         self._add(
@@ -283,6 +293,7 @@ class Resource:
             calls=make,
             status_code=201,
             response_model=answer,
+            **options,
         )
 
     def get(self, summary: str, fetch: Callable[..., Any], **options: Any) -> None:

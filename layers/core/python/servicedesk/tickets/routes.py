@@ -144,11 +144,7 @@ def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> Response:
 
 @route(router.patch, "/{ticket_id}", Role.REQUESTER, "Edit a ticket (needs If-Match or version)")
 def update_ticket(
-    ticket_id: uuid.UUID,
-    body: TicketUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: uuid.UUID, body: TicketUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TicketPublic:
     ticket = service.update(ctx, ticket_id=ticket_id, data=body, if_match=parse_if_match(if_match))
     return _shaped(ctx, ticket, response)
@@ -180,11 +176,7 @@ def transition_ticket(
 
 @route(router.post, "/{ticket_id}/assign", Role.AGENT, "Assign a ticket to an agent and/or team")
 def assign_ticket(
-    ticket_id: uuid.UUID,
-    body: AssignRequest,
-    ctx: Ctx,
-    response: Response,
-    once: Once,
+    ticket_id: uuid.UUID, body: AssignRequest, ctx: Ctx, response: Response, once: Once
 ) -> TicketPublic:
     return once(
         body,
@@ -237,12 +229,7 @@ def list_comments(
     "Reply (public) or add an internal note (staff)",
     status_code=201,
 )
-def add_comment(
-    ticket_id: uuid.UUID,
-    body: CommentCreate,
-    ctx: Ctx,
-    once: Once,
-) -> CommentPublic:
+def add_comment(ticket_id: uuid.UUID, body: CommentCreate, ctx: Ctx, once: Once) -> CommentPublic:
     return once(
         body,
         lambda: _comments_public(ctx, [comments.add(ctx, ticket_id=ticket_id, data=body)])[0],
@@ -377,25 +364,16 @@ operation(
 )
 
 
-@route(
+operation(
     router.post,
     "/{ticket_id}/links",
     Role.AGENT,
     "Link to another ticket (parent/child links never form a cycle)",
-    status_code=201,
+    links.link,
+    public=LinkPublic,
+    body=LinkCreate,
+    name="create_link",
 )
-def create_link(
-    ticket_id: uuid.UUID,
-    body: LinkCreate,
-    ctx: Ctx,
-    once: Once,
-) -> LinkPublic:
-    return once(
-        body,
-        lambda: LinkPublic.model_validate(
-            links.link(ctx, ticket_id=ticket_id, target_id=body.target_id, kind=body.kind)
-        ),
-    )
 
 
 operation(
@@ -415,11 +393,7 @@ operation(
     "Merge this ticket into another (this one closes with a pointer)",
 )
 def merge_ticket(
-    ticket_id: uuid.UUID,
-    body: MergeRequest,
-    ctx: Ctx,
-    response: Response,
-    once: Once,
+    ticket_id: uuid.UUID, body: MergeRequest, ctx: Ctx, response: Response, once: Once
 ) -> TicketPublic:
     return once(
         body,
