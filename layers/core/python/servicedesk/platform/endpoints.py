@@ -300,7 +300,8 @@ class Resource:
         """``GET path/{id}`` with its ETag: ``fetch(ctx, <id>=...)``."""
 
         def endpoint(ctx: RequestContext, response: Response, **ids: uuid.UUID) -> Any:
-            return tagged(response, self.public.model_validate(fetch(ctx, **ids)))
+            found: Any = self.public.model_validate(fetch(ctx, **ids))  # has a version
+            return tagged(response, found)
 
         self._add(
             "GET",
@@ -340,7 +341,8 @@ class Resource:
             **ids: uuid.UUID,
         ) -> Any:
             changed = change(ctx, **ids, data=body, if_match=parse_if_match(if_match))
-            return tagged(response, self.public.model_validate(changed))
+            public: Any = self.public.model_validate(changed)  # has a version
+            return tagged(response, public)
 
         parameters = [
             _parameter(self.id, uuid.UUID),
