@@ -92,8 +92,15 @@ def pg_admin() -> Iterator[Any]:
         return
     root = Path(tempfile.mkdtemp(prefix="servicedesk-pg-"))
     server = localdb.embedded_server(root / "data")
+    url = localdb.admin_url(root / "data")
+    # A throwaway server: no test survives a crash of the machine, so nothing is flushed to
+    # disk (commits, and the checkpoints of CREATE/DROP DATABASE, cost no fsync).
+    with localdb.admin_connect(url) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
     try:
-        yield localdb.admin_url(root / "data")
+        yield url
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
@@ -263,6 +270,14 @@ def make_tenant(client: Any, *, roles: tuple[str, ...] = ("agent", "requester"))
 @pytest.fixture
 def tenant(client: Any) -> TenantFixture:
     return make_tenant(client)
+
+
+@pytest.fixture(scope="module")
+def authorizer() -> Any:
+    """functions/authorizer/handler.py (tokens and settings only: no database, no AWS)."""
+    from local.app import load_function
+
+    return load_function("authorizer")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +111,55 @@ def sqs_sample(name: str, rows: list[Any], *, receive_count: int = 1) -> dict[st
         records.append(record)
     event["Records"] = records
     return event
+
+
+class TimedLambdaContext:
+    """What a scheduled handler (the outbox sweeper's) reads of Lambda's context: its name,
+    request id and clock."""
+
+    function_name = "outbox_sweeper"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:outbox_sweeper"
+    aws_request_id = "req-sweeper"
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+# --- invoking a handler as Lambda does ---------------------------------------------------
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of the Lambda context that Powertools reads."""
+
+    function_name: str = "servicedesk-test-fn"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:servicedesk-test-fn"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def invoke(function: Any, event: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = function.lambda_handler(event, FakeLambdaContext())
+    return result
+
+
+def authorize_request(authorizer: Any, authorization: str | None) -> dict[str, Any]:
+    event = load_event("authorizer_request")
+    if authorization is None:
+        drop_header(event, "Authorization")
+    else:
+        set_header(event, "Authorization", authorization)
+    return invoke(authorizer, event)
+
+
+def authorize_token(authorizer: Any, authorization: str | None) -> dict[str, Any]:
+    event = load_event("authorizer_token")
+    event["authorizationToken"] = authorization or ""
+    return invoke(authorizer, event)
+
+
+AUTHORIZE = {"request": authorize_request, "token": authorize_token}

@@ -26,13 +26,8 @@ from servicedesk.attachments.cleanup import run_cleanup
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant
-from tests.events import load_event, set_header, set_json_body
-from tests.integration.test_lambda_handlers import (
-    authorize_request,
-    body_json,
-    body_text,
-    invoke,
-)
+from tests.events import authorize_request, invoke, load_event, set_header, set_json_body
+from tests.integration.test_lambda_handlers import body_json, body_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -792,7 +787,7 @@ def test_cleanup_removes_uploads_left_pending_past_expiry(client, org, database)
 
 
 def _run_cleanup_handler() -> dict[str, Any]:
-    from tests.integration.test_lambda_handlers import FakeLambdaContext
+    from tests.events import FakeLambdaContext
 
     handler = load_function("attachment_cleanup")
     result: dict[str, Any] = handler.lambda_handler(
@@ -807,11 +802,6 @@ def _run_cleanup_handler() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def attachments_function(database: Any) -> Any:
     return load_function("attachments")
-
-
-@pytest.fixture(scope="module")
-def authorizer() -> Any:
-    return load_function("authorizer")
 
 
 def _authorized(authorizer, event: dict[str, Any], token: str, path: str) -> dict[str, Any]:

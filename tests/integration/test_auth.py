@@ -359,25 +359,6 @@ def _password_routes(app) -> set[tuple[str, str]]:
     }
 
 
-def test_passwords_are_verified_only_by_the_throttled_gate():
-    """Static half: no module but the gate calls the verifier, so a route can only check a
-    password by declaring PasswordCheck, which the walk below finds."""
-    import ast
-    from pathlib import Path
-
-    import servicedesk
-
-    root = Path(servicedesk.__file__).parent
-    callers = set()
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call):
-                name = getattr(node.func, "attr", getattr(node.func, "id", None))
-                if name == "verify_password":
-                    callers.add(path.relative_to(root).as_posix())
-    assert callers == {"identity/throttle.py"}
-
-
 def _existing_person_invited(client, password_holder):
     """An invitation into a second tenant for a person who already has an account."""
     from tests.conftest import current_database
@@ -510,8 +491,7 @@ def test_x_forwarded_for_does_not_escape_the_address_limit_on_the_local_server(
 def test_x_forwarded_for_does_not_escape_the_address_limit_on_lambda(database, low_address_limit):
     """The identity function with API Gateway's event: sourceIp is the address."""
     from local.app import load_function
-    from tests.events import load_event, set_header, set_json_body
-    from tests.integration.test_lambda_handlers import invoke
+    from tests.events import invoke, load_event, set_header, set_json_body
 
     identity = load_function("identity")
 

@@ -197,13 +197,3 @@ def test_sla_records_agree_with_the_tickets_and_nothing_floods(seeded, database)
     # Nothing is left for the evaluator to announce about the past.
     report = evaluator.run(datetime.now(UTC))
     assert report.crossings <= 2, report  # only what crossed in the seconds since
-
-
-def test_the_empty_flag(monkeypatch):
-    from local.seed import demo_wanted
-
-    monkeypatch.delenv("SERVICEDESK_DEMO_DATA", raising=False)
-    assert demo_wanted([]) is True
-    assert demo_wanted(["--empty"]) is False
-    monkeypatch.setenv("SERVICEDESK_DEMO_DATA", "0")
-    assert demo_wanted([]) is False

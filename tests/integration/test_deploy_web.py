@@ -36,11 +36,6 @@ def test_uploads_assets_immutable_and_index_uncached(aws_endpoint: str, dist: Pa
     assert index["ContentType"] == "text/html; charset=utf-8"
 
 
-def test_refuses_an_unbuilt_app(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="make web"):
-        deploy(tmp_path, "any", None, s3=None, cloudfront=None)
-
-
 def test_invalidates_index_html(aws_endpoint: str, dist: Path) -> None:
     s3 = boto3.client("s3", endpoint_url=aws_endpoint)
     s3.create_bucket(Bucket="web-site-inval")

@@ -1,6 +1,6 @@
 """Per-tenant job work (platform.jobs) on the real database: each tenant in its own
-transaction under RLS, a failing tenant rolled back and logged alone, the others committed;
-and the scheduled handler's budget, log line and failure."""
+transaction under RLS, a failing tenant rolled back and logged alone, the others committed
+(the scheduled handler's budget, log line and failure: tests/unit/test_jobs.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import audit
-from servicedesk.platform.jobs import for_each_tenant, scheduled
-from tests.integration.test_outbox import _LambdaContext
+from servicedesk.platform.jobs import for_each_tenant
 
 
 def _tenants(database: Any, count: int) -> list[uuid.UUID]:
@@ -86,41 +85,3 @@ def test_after_commit_runs_only_for_committed_tenants(database, log_lines):
 
     assert seen == [(t, 7) for t in tenants[1:]]
     assert run.failed_tenants == [str(broken)]
-
-
-def test_the_scheduled_handler_gives_the_job_its_remaining_time_less_the_margin(log_lines):
-    budgets: list[float | None] = []
-
-    @scheduled("test schedule", margin_seconds=10.0)
-    def handler(budget: float | None) -> dict[str, Any]:
-        budgets.append(budget)
-        return {"done": len(budgets)}
-
-    event = {"time": "2026-12-05T08:00:00Z"}
-    assert handler(event, _LambdaContext(30_000)) == {"done": 1}
-    assert handler(event, _LambdaContext(4_000)) == {"done": 2}  # past the margin: nothing to start
-    assert handler(event, object()) == {"done": 3}  # the local scheduler: no clock
-    assert budgets == [20.0, 0.0, None]
-    lines = [line for line in log_lines() if line["message"] == "test schedule"]
-    assert [line["done"] for line in lines] == [1, 2, 3]
-    assert {line["scheduled_for"] for line in lines} == {event["time"]}
-    assert lines[0]["function_request_id"] == "req-sweeper"
-
-    @scheduled("unbudgeted")
-    def plain(budget: float | None) -> dict[str, Any]:
-        budgets.append(budget)
-        return {}
-
-    plain(event, _LambdaContext(30_000))
-    assert budgets[-1] is None
-
-
-def test_a_failed_tenant_fails_the_scheduled_invocation_after_its_log_line(log_lines):
-    @scheduled("test schedule")
-    def handler(budget: float | None) -> dict[str, Any]:
-        return {"tenants": 2, "failed_tenants": ["t1"]}
-
-    with pytest.raises(RuntimeError, match="1 tenant"):
-        handler({"time": "2026-12-05T08:00:00Z"}, _LambdaContext(30_000))
-    [line] = [line for line in log_lines() if line["message"] == "test schedule"]
-    assert line["failed_tenants"] == ["t1"] and line["tenants"] == 2

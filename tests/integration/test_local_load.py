@@ -116,17 +116,6 @@ def test_every_event_reaches_every_channel_once_in_both_publish_modes(
     assert _unpublished(database, org.tenant_id) == 0
 
 
-def test_background_mode_is_the_local_runtimes_and_off_by_default(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from servicedesk.platform.config import Settings
-
-    monkeypatch.delenv("SERVICEDESK_PUBLISH_IN_BACKGROUND", raising=False)
-    assert Settings().publish_in_background is False  # AWS: a Lambda may freeze after answering
-    asgi = (ROOT / "local" / "asgi.py").read_text()
-    assert 'setdefault("SERVICEDESK_PUBLISH_IN_BACKGROUND", "1")' in asgi
-
-
 def test_a_full_background_queue_leaves_the_events_to_the_sweeper(
     client: Any, queues: Any, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

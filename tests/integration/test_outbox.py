@@ -17,6 +17,7 @@ from local.queues import ensure_queues, poll_once
 from servicedesk.platform import consumer, outbox, publisher
 from servicedesk.platform.db import set_tenant, transaction
 from tests.conftest import make_tenant, reset_caches
+from tests.events import TimedLambdaContext
 
 
 @pytest.fixture(scope="module")
@@ -239,18 +240,6 @@ def test_a_poison_message_reaches_the_dlq_without_blocking_others(client, queues
     assert [e["event_id"] for e in _drain(queue.url)] == [poison]
 
 
-def test_batches_hold_at_most_ten_entries_and_256_kib():
-    big = "x" * (publisher.BATCH_BYTES // 2)
-    entries = [
-        publisher._Entry(uuid.uuid4(), "ticket.created", body)
-        for body in ["a"] * 12 + [big, big, "b", big]
-    ]
-    grouped = list(publisher.batches(entries))
-    assert [len(b) for b in grouped] == [10, 3, 2, 1]  # 12 small, then the size limit
-    assert [e for b in grouped for e in b] == entries  # in order, none lost
-    assert all(sum(e.size for e in b) <= publisher.BATCH_BYTES for b in grouped)
-
-
 def test_a_rejected_message_leaves_exactly_its_row_unpublished(client, queues, database):
     """SQS refuses one message (the realtime queue takes at most 1 KiB): that row stays
     unpublished, every other row of the sweep is published once, and the next sweep sends
@@ -351,21 +340,6 @@ def test_a_sweep_stops_taking_batches_when_its_budget_is_spent(
     assert {e["event_id"] for e in _drain(queues["email"].url)} == {str(i) for i in made}
 
 
-class _LambdaContext:
-    """What the sweeper reads of Lambda's context: its name, request id and clock."""
-
-    function_name = "outbox_sweeper"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:outbox_sweeper"
-    aws_request_id = "req-sweeper"
-
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def test_the_sweeper_lambda_publishes_within_its_remaining_time(
     client, queues, database, sweep_batch
 ):
@@ -381,6 +355,6 @@ def test_the_sweeper_lambda_publishes_within_its_remaining_time(
     handler = load_function("outbox_sweeper").lambda_handler
     event = scheduled_event("eventbridge_scheduled_outbox_sweeper")
     # 10 s left is the safety margin: one batch, then the function returns.
-    assert handler(event, _LambdaContext(10_000)) == {"published": 5}
-    assert handler(event, _LambdaContext(55_000)) == {"published": 2}
+    assert handler(event, TimedLambdaContext(10_000)) == {"published": 5}
+    assert handler(event, TimedLambdaContext(55_000)) == {"published": 2}
     assert {e["event_id"] for e in _drain(queues["email"].url)} == {str(i) for i in made}

@@ -65,8 +65,3 @@ def test_after_restore_rebuilds_the_aws_clients_and_credentials(aws_endpoint) ->
     assert rebuilt is not sqs
     assert aws.credentials() is not credentials
     assert rebuilt.list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
-
-
-def test_hooks_are_registered_only_on_the_lambda_runtime() -> None:
-    # snapshot_restore_py ships with Lambda's managed Python runtimes, not with the app.
-    assert snapstart.register() is False

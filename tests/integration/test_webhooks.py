@@ -4,16 +4,11 @@ inbound hooks (verified before any database read)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import json
-import re
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,21 +23,7 @@ from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.webhooks import delivery, inbound, signing, ssrf
 from tests.conftest import TenantFixture, make_tenant, reset_caches
-
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
-
-
-def _doc_block(marker: str, language: str) -> str:
-    match = re.search(rf"<!-- {marker} -->\s*```{language}\n(.*?)```", DOC, re.S)
-    assert match, f"docs/webhooks.md lost its {marker} block"
-    return match.group(1)
-
-
-# The integrators' recipe, exactly as documented.
-_recipe: dict[str, Any] = {}
-exec(compile(_doc_block("recipe", "python"), "docs/webhooks.md#recipe", "exec"), _recipe)
-recipe_verify = _recipe["verify_servicedesk_signature"]
-VECTORS: list[dict[str, Any]] = json.loads(_doc_block("test-vectors", "json"))
+from tests.webhook_docs import recipe_verify
 
 HOOK_SECRET = "inbound-test-secret-" + uuid.uuid4().hex
 
@@ -156,23 +137,6 @@ def _owner(database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 # --- signatures ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
-def test_documented_vectors_match_the_signer_and_the_recipe(vector):
-    body = vector["body"].encode("utf-8")
-    assert signing.sign(vector["secrets"], vector["timestamp"], body) == vector["header"]
-    for secret in vector["secrets"]:
-        assert recipe_verify(secret, vector["header"], body, now=vector["timestamp"])
-        assert signing.verify(secret, vector["header"], body, now=vector["timestamp"])
-    assert not recipe_verify("whsec_wrong", vector["header"], body, now=vector["timestamp"])
-    assert not recipe_verify(
-        vector["secrets"][0], vector["header"], body + b" ", now=vector["timestamp"]
-    )
-    stale = vector["timestamp"] + 301
-    assert not recipe_verify(vector["secrets"][0], vector["header"], body, now=stale)
-    with pytest.raises(signing.SignatureError):
-        signing.verify(vector["secrets"][0], vector["header"], body, now=stale)
-
-
 def test_a_delivery_verifies_with_the_documented_recipe(client, org, queue, consumer, receiver):
     hook = _hook(client, org, receiver.url(f"/recipe/{org.slug}"))
     assert hook["secret"].startswith("whsec_") and len(hook["secret"]) == 6 + 64
@@ -258,13 +222,6 @@ def test_a_failing_endpoint_alone_is_retried_later_by_a_delayed_message(
     assert len(log[1]["response_snippet"]) == 500  # capped
     shown = client.get(f"/v1/webhooks/{failing['id']}", headers=org.admin.headers).json()
     assert shown["consecutive_failures"] == 0 and shown["active"]
-
-
-def test_retry_delays_are_capped_exponential_with_full_jitter():
-    delays = [delivery.retry_delay(n, base=10, cap=900, rand=lambda: 1.0) for n in range(1, 10)]
-    assert delays == [10, 20, 40, 80, 160, 320, 640, 900, 900]
-    assert delivery.retry_delay(3, base=10, cap=900, rand=lambda: 0.0) == 0
-    assert all(0 <= delivery.retry_delay(20, base=10, cap=5000) <= 900 for _ in range(50))
 
 
 def test_an_endpoint_failing_n_times_in_a_row_is_disabled_and_admins_told(
@@ -464,56 +421,6 @@ def test_the_ssrf_check_runs_again_at_delivery_time(client, org, receiver, monke
     assert receiver.at(path) == []
 
 
-def test_delivery_connects_to_the_vetted_address_of_a_rebinding_host(monkeypatch):
-    answers = {
-        "hooks.example.com": ["93.184.215.14"],
-        "evil.example.com": ["93.184.215.14", "10.1.2.3"],
-    }
-
-    def fake_getaddrinfo(host, port, *args, **kwargs):
-        return [(2, 1, 6, "", (ip, port)) for ip in answers[host]]
-
-    monkeypatch.setattr(ssrf.socket, "getaddrinfo", fake_getaddrinfo)
-    target = ssrf.vet("https://hooks.example.com:8443/in?x=1", local=False)
-    url, headers, extensions = target.request()
-    assert url == "https://93.184.215.14:8443/in?x=1"
-    assert headers == {"Host": "hooks.example.com:8443"}
-    assert extensions == {"sni_hostname": "hooks.example.com"}
-    with pytest.raises(ssrf.UnsafeUrl, match="private"):
-        ssrf.vet("https://evil.example.com/", local=False)
-    answers["hooks.example.com"] = ["169.254.169.254"]  # DNS changed since creation
-    with pytest.raises(ssrf.UnsafeUrl, match="link-local"):
-        ssrf.vet("https://hooks.example.com/", local=False)
-
-
-@pytest.mark.parametrize(
-    ("address", "allowed"),
-    [
-        ("93.184.215.14", True),
-        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
-        ("10.0.0.1", False),
-        ("172.16.0.1", False),
-        ("192.168.0.1", False),
-        ("100.64.0.1", False),
-        ("127.0.0.1", False),
-        ("169.254.169.254", False),
-        ("224.0.0.1", False),
-        ("240.0.0.1", False),
-        ("0.0.0.0", False),
-        ("::", False),
-        ("::1", False),
-        ("fe80::1", False),
-        ("fd12:3456::1", False),
-        ("ff02::1", False),
-        ("::ffff:10.0.0.1", False),
-        ("2002:a00:1::", False),  # 6to4 of 10.0.0.1
-        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
-    ],
-)
-def test_forbidden_addresses(address, allowed):
-    assert (ssrf.forbidden_reason(ipaddress.ip_address(address)) is None) is allowed
-
-
 # --- inbound hooks ------------------------------------------------------------------------
 
 
@@ -683,17 +590,6 @@ def test_inbound_hooks_for_an_unknown_tenant_or_malformed_are_422_and_write_noth
     assert "recipients" in _problem_fields(
         client.post("/v1/hooks/generic", content=bad, headers=_signed(bad))
     )
-
-
-def test_signing_rejects_malformed_headers():
-    body = b"{}"
-    good = signing.sign(["k"], 100, body)
-    assert signing.verify("k", good, body, now=100) == 100
-    expected = hmac.new(b"k", b"100.{}", hashlib.sha256).hexdigest()
-    assert good == f"t=100,v1={expected}"
-    for header in ("", "v1=" + expected, "t=100", "t=100,t=100,v1=" + expected, "x" * 2000):
-        with pytest.raises(signing.SignatureError):
-            signing.verify("k", header, body, now=100)
 
 
 def test_the_consumer_answers_the_sample_sqs_event_once(

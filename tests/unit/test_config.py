@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -58,3 +60,12 @@ def test_iam_auth_puts_a_fresh_token_in_the_connection_password(monkeypatch):
     with pytest.raises(Exception):  # noqa: B017 - nothing listens at proxy.example
         engine.connect()
     assert "X-Amz-Signature=" in captured["password"] and captured["sslmode"] == "require"
+
+
+def test_background_mode_is_the_local_runtimes_and_off_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SERVICEDESK_PUBLISH_IN_BACKGROUND", raising=False)
+    assert Settings().publish_in_background is False  # AWS: a Lambda may freeze after answering
+    asgi = (Path(__file__).resolve().parents[2] / "local" / "asgi.py").read_text()
+    assert 'setdefault("SERVICEDESK_PUBLISH_IN_BACKGROUND", "1")' in asgi

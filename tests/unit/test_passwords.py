@@ -57,3 +57,22 @@ def test_cheap_hashing_is_for_tests_only_and_never_on_lambda(
         )
     finally:
         passwords._hasher.cache_clear()
+
+
+def test_passwords_are_verified_only_by_the_throttled_gate():
+    """Static half: no module but the gate calls the verifier, so a route can only check a
+    password by declaring PasswordCheck, which the walk below finds."""
+    import ast
+    from pathlib import Path
+
+    import servicedesk
+
+    root = Path(servicedesk.__file__).parent
+    callers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                if name == "verify_password":
+                    callers.add(path.relative_to(root).as_posix())
+    assert callers == {"identity/throttle.py"}

@@ -22,13 +22,11 @@ from servicedesk.attachments.schemas import (
     DownloadLink,
     UploadForm,
 )
-from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.endpoints import Once, listing, operation, route
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Role
 from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -37,19 +35,19 @@ ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 
 
-@upload_router.post(
+@route(
+    upload_router.post,
     "/{ticket_id}/attachments",
+    Role.REQUESTER,
+    "Start an upload to a ticket or comment: a pending attachment and an S3 form",
     status_code=201,
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="Start an upload to a ticket or comment: a pending attachment and an S3 form",
-    response_model=AttachmentUpload,
+    ticket_scope=True,
 )
 def create_attachment(
     ticket_id: uuid.UUID,
     body: AttachmentCreate,
-    request: Request,
     ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
+    once: Once,
 ) -> AttachmentUpload:
     def start() -> AttachmentUpload:
         row, form = service.create(ctx, ticket_id=ticket_id, data=body)
@@ -58,17 +56,19 @@ def create_attachment(
             upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
         )
 
-    return idempotency.once(ctx, request.url.path, key, body, start)
+    return once(body, start)
 
 
-@router.post(
+@route(
+    router.post,
     "/{attachment_id}/complete",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="Finish an upload: the file is checked (size, type, content) and hashed",
+    Role.REQUESTER,
+    "Finish an upload: the file is checked (size, type, content) and hashed",
+    ticket_scope=True,
     response_model=AttachmentPublic,
 )
 def complete_attachment(
-    attachment_id: uuid.UUID, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
+    attachment_id: uuid.UUID, request: Request, ctx: Ctx, once: Once
 ) -> AttachmentPublic | JSONResponse:
     def finish() -> AttachmentPublic | JSONResponse:
         done = service.complete(ctx, attachment_id=attachment_id)
@@ -77,13 +77,15 @@ def complete_attachment(
             return problem_response(done.problem.status, done.problem.body(request.url.path))
         return AttachmentPublic.model_validate(done.attachment)
 
-    return idempotency.once(ctx, request.url.path, key, None, finish, status=200)
+    return once(None, finish, status=200)
 
 
-@router.get(
+@route(
+    router.get,
     "/{attachment_id}/download",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="A short-lived download link (404 unless the caller may read the ticket and comment)",
+    Role.REQUESTER,
+    "A short-lived download link (404 unless the caller may read the ticket and comment)",
+    ticket_scope=True,
     responses={
         410: {
             "description": "The file's stored object is gone",
@@ -97,39 +99,39 @@ def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) 
     return DownloadLink(url=url, expires_at=expires_at)
 
 
-@router.delete(
+operation(
+    router.delete,
     "/{attachment_id}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Remove a file (uploader or staff); a tombstone remains, the object goes later",
+    Role.REQUESTER,
+    "Remove a file (uploader or staff); a tombstone remains, the object goes later",
+    service.delete,
+    public=AttachmentPublic,
+    name="delete_attachment",
 )
-def delete_attachment(attachment_id: uuid.UUID, ctx: Ctx) -> AttachmentPublic:
-    return AttachmentPublic.model_validate(service.delete(ctx, attachment_id=attachment_id))
 
 
-@ticket_router.get(
+listing(
+    ticket_router,
     "/{ticket_id}/attachments",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="The ticket's files the caller may see (internal notes' files for staff only)",
+    Role.REQUESTER,
+    "The ticket's files the caller may see (internal notes' files for staff only)",
+    AttachmentPublic,
+    service.list_for_ticket,
+    name="list_ticket_attachments",
+    ticket_scope=True,
 )
-def list_ticket_attachments(
-    ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[AttachmentPublic]:
-    rows, nxt = service.list_for_ticket(ctx, ticket_id=ticket_id, limit=limit, cursor=cursor)
-    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@ticket_router.get(
+listing(
+    ticket_router,
     "/{ticket_id}/comments/{comment_id}/attachments",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="A comment's files",
+    Role.REQUESTER,
+    "A comment's files",
+    AttachmentPublic,
+    service.list_for_comment,
+    name="list_comment_attachments",
+    ticket_scope=True,
 )
-def list_comment_attachments(
-    ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[AttachmentPublic]:
-    rows, nxt = service.list_for_comment(
-        ctx, ticket_id=ticket_id, comment_id=comment_id, limit=limit, cursor=cursor
-    )
-    return Page(items=[AttachmentPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
 add_settings_routes(settings_router, service.SETTINGS)

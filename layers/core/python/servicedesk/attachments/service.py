@@ -47,12 +47,7 @@ from servicedesk.tickets.visibility import event_visibility_for, visible, visibl
 
 # Requesters read the limits too: the web app checks a file before it asks for a form.
 SETTINGS = Section(
-    "attachments",
-    AttachmentSettings,
-    noun="attachment",
-    what="attachment limits",
-    read_role=Role.REQUESTER,
-    write_role=Role.ADMIN,
+    "attachments", AttachmentSettings, read_role=Role.REQUESTER, what="attachment limits"
 )
 
 

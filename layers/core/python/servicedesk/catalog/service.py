@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -11,12 +12,10 @@ from sqlalchemy.orm import Session
 from servicedesk.catalog import jsonschema
 from servicedesk.catalog.models import Category
 from servicedesk.catalog.schemas import CategoryCreate, CategoryUpdate
-from servicedesk.platform import audit
-from servicedesk.platform.crud import changed_fields, unique_name
+from servicedesk.platform import audit, crud
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team
 
 EMPTY_FIELDS_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
@@ -81,6 +80,10 @@ def _problems(
     return errors
 
 
+def _unique_name(ctx: RequestContext) -> AbstractContextManager[None]:
+    return crud.unique_name(ctx.session, constraint="uq_categories_name", what="category")
+
+
 def create_category(ctx: RequestContext, *, data: CategoryCreate) -> Category:
     errors = _problems(ctx, fields_schema=data.fields_schema, team_id=data.default_team_id)
     if errors:
@@ -93,26 +96,17 @@ def create_category(ctx: RequestContext, *, data: CategoryCreate) -> Category:
         fields_schema=data.fields_schema or EMPTY_FIELDS_SCHEMA,
         default_team_id=data.default_team_id,
     )
-    with unique_name(ctx.session, constraint="uq_categories_name", what="category"):
-        ctx.session.add(category)
-    ctx.session.refresh(category)
-    audit.record(
-        ctx,
-        action="category.created",
-        entity_type="category",
-        entity_id=category.id,
-        data={"after": data.model_dump(mode="json")},
+    return crud.created(
+        ctx, category, _unique_name(ctx), "category", after=data.model_dump(mode="json")
     )
-    return category
 
 
 def update_category(
     ctx: RequestContext, *, category_id: uuid.UUID, data: CategoryUpdate, if_match: int | None
 ) -> Category:
-    expected = expected_version(data.version, if_match)
-    category = get_category(ctx, category_id=category_id, lock=True)
-    check_version(category.version, expected, what="category")
-    diff = changed_fields(category, data.model_dump(exclude_unset=True, exclude={"version"}))
+    category, diff = crud.changes(
+        lambda: get_category(ctx, category_id=category_id, lock=True), data, if_match, "category"
+    )
     if not diff["after"]:
         return category
     # Only what changes is checked: sending back a default team retired since is no error.
@@ -122,12 +116,7 @@ def update_category(
     )
     if errors:
         raise ValidationProblem(errors=errors)
-    with unique_name(ctx.session, constraint="uq_categories_name", what="category"):
-        for key, value in diff["after"].items():
-            setattr(category, key, value)
-        category.version = category.version + 1
-        category.updated_at = func.now()
-    ctx.session.refresh(category)
+    crud.changed(ctx, category, diff["after"], guard=_unique_name(ctx))
     audit.record(
         ctx, action="category.updated", entity_type="category", entity_id=category_id, data=diff
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from servicedesk.identity import magic, recovery, service, sessions, signup, users
 from servicedesk.identity.models import Tenant
@@ -37,17 +38,29 @@ from servicedesk.identity.schemas import (
 )
 from servicedesk.identity.sessions import IssuedTokens
 from servicedesk.identity.throttle import PasswordGate
-from servicedesk.platform import idempotency
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.endpoints import Resource, operation, route
+from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tokens import get_keyset
-from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1")
+USERS = ("users",)
+user_routes = Resource(
+    router, "/users", "user_id", "user", UserPublic, Role.AGENT, Role.ADMIN, USERS
+)
+invitation_routes = Resource(
+    router,
+    "/users/invitations",
+    "invitation_id",
+    "invitation",
+    InvitationPublic,
+    Role.ADMIN,
+    Role.ADMIN,
+    USERS,
+)
 
 
 def password_gate(request: Request) -> PasswordGate:
@@ -88,6 +101,24 @@ def _refusal(
     if clear_cookie:
         response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True)
     return response
+
+
+def _checked_password(
+    sign_in: Callable[..., IssuedTokens],
+    body: Any,
+    request: Request,
+    tx: Session,
+    gate: PasswordGate,
+) -> JSONResponse:
+    """The tokens of a sign-in that checks a password (login, accepting an invitation with
+    an existing account), or its refusal, whose attempt counts still commit."""
+    try:
+        tokens = sign_in(
+            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
+        )
+    except service.Refused as refused:
+        return _refusal(request, refused)
+    return _tokens(tokens)
 
 
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -142,13 +173,7 @@ def confirm_signup(body: SignupConfirm, request: Request, tx: Tx) -> JSONRespons
     summary="Sign in with e-mail and password",
 )
 def login(body: LoginRequest, request: Request, tx: Tx, gate: PasswordCheck) -> JSONResponse:
-    try:
-        tokens = service.login(
-            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
-        )
-    except service.Refused as refused:
-        return _refusal(request, refused)  # attempt counts still commit
-    return _tokens(tokens)
+    return _checked_password(service.login, body, request, tx, gate)
 
 
 @router.post(
@@ -181,12 +206,13 @@ def logout(tx: Tx, sd_refresh: RefreshCookie = None) -> Response:
     return response
 
 
-@router.post(
+@route(
+    router.post,
     "/auth/switch-tenant",
+    Role.REQUESTER,
+    "Switch to another tenant the caller belongs to",
     responses=TOKEN_RESPONSES,
-    dependencies=[requires(Role.REQUESTER)],
     tags=["auth"],
-    summary="Switch to another tenant the caller belongs to",
 )
 def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSONResponse:
     tokens = service.switch_tenant(
@@ -209,13 +235,7 @@ def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSON
 def accept_invitation(
     body: AcceptInvitation, request: Request, tx: Tx, gate: PasswordCheck
 ) -> JSONResponse:
-    try:
-        tokens = service.accept_invitation(
-            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
-        )
-    except service.Refused as refused:
-        return _refusal(request, refused)  # attempt counts still commit
-    return _tokens(tokens)
+    return _checked_password(service.accept_invitation, body, request, tx, gate)
 
 
 def _account_mail(purpose: recovery.Purpose, email: str, request: Request, tx: Tx) -> JSONResponse:
@@ -319,12 +339,14 @@ def magic_link(body: MagicExchange, request: Request, tx: Tx) -> JSONResponse:
     return JSONResponse(session.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
-@router.post(
+@route(
+    router.post,
     "/auth/magic/password",
+    Role.REQUESTER,
+    "From a ticket link's session: choose a password (ends the person's links)",
+    ticket_scope=True,
     status_code=204,
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     tags=["auth"],
-    summary="From a ticket link's session: choose a password (ends the person's links)",
     description=(
         "Only a ticket link's session, of a person without a password (403 otherwise). "
         "Every session and link of the person ends; sign in with the e-mail and this password."
@@ -345,7 +367,7 @@ def jwks() -> dict[str, Any]:
     return get_keyset().jwks()
 
 
-@router.get("/me", dependencies=[requires(Role.REQUESTER)], tags=["users"], summary="The caller")
+@route(router.get, "/me", Role.REQUESTER, "The caller", tags=["users"])
 def me(ctx: Ctx) -> MeResponse:
     user = users.get_user(ctx, user_id=ctx.user_id)
     tenant = ctx.session.get(Tenant, ctx.tenant_id)
@@ -357,111 +379,50 @@ def me(ctx: Ctx) -> MeResponse:
     )
 
 
-@router.get(
-    "/users/invitations",
-    dependencies=[requires(Role.ADMIN)],
-    tags=["users"],
-    summary="List invitations, newest first",
+invitation_routes.list("List invitations, newest first", users.list_invitations)
+
+
+def _invite(ctx: RequestContext, *, data: InvitationCreate) -> Any:
+    return users.invite(ctx, data=data, settings=get_settings())
+
+
+invitation_routes.create(
+    "Invite someone by e-mail (one-time token, sent by e-mail)", InvitationCreate, _invite
 )
-def list_invitations(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[InvitationPublic]:
-    rows, nxt = users.list_invitations(ctx, limit=limit, cursor=cursor)
-    return Page(items=[InvitationPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@router.post(
-    "/users/invitations",
-    status_code=201,
-    dependencies=[requires(Role.ADMIN)],
-    tags=["users"],
-    summary="Invite someone by e-mail (one-time token, sent by e-mail)",
-    response_model=InvitationPublic,
-)
-def create_invitation(
-    body: InvitationCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> InvitationPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: InvitationPublic.model_validate(
-            users.invite(ctx, data=body, settings=get_settings())
-        ),
-    )
-
-
-@router.delete(
+operation(
+    router.delete,
     "/users/invitations/{invitation_id}",
-    status_code=204,
-    dependencies=[requires(Role.ADMIN)],
+    Role.ADMIN,
+    "Revoke a pending invitation",
+    users.revoke_invitation,
     tags=["users"],
-    summary="Revoke a pending invitation",
 )
-def revoke_invitation(invitation_id: uuid.UUID, ctx: Ctx) -> Response:
-    users.revoke_invitation(ctx, invitation_id=invitation_id)
-    return Response(status_code=204)
 
 
-@router.get("/users", dependencies=[requires(Role.AGENT)], tags=["users"], summary="List users")
-def list_users(
-    ctx: Ctx,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    role: Role | None = None,
-    active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="E-mail or name prefix")] = None,
-) -> Page[UserPublic]:
-    rows, nxt = users.list_users(ctx, role=role, active=active, q=q, limit=limit, cursor=cursor)
-    return Page(items=[UserPublic.model_validate(r) for r in rows], next_cursor=nxt)
-
-
-@router.post(
-    "/users",
-    status_code=201,
-    dependencies=[requires(Role.ADMIN)],
-    tags=["users"],
-    summary="Create a user with an initial password",
-    response_model=UserPublic,
+user_routes.list(
+    "List users",
+    users.list_users,
+    query={
+        "role": Role | None,
+        "active": bool | None,
+        "q": Annotated[str | None, Query(max_length=100, description="E-mail or name prefix")],
+    },
 )
-def create_user(
-    body: UserCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> UserPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: UserPublic.model_validate(
-            users.create_user(ctx, data=body, settings=get_settings())
-        ),
-        redact={"password"},  # never keep a password (or its hash) in the key table
-    )
 
 
-@router.get(
-    "/users/{user_id}", dependencies=[requires(Role.AGENT)], tags=["users"], summary="Get a user"
+def _create_user(ctx: RequestContext, *, data: UserCreate) -> Any:
+    return users.create_user(ctx, data=data, settings=get_settings())
+
+
+# Never keep a password (or its hash) in the key table.
+user_routes.create(
+    "Create a user with an initial password", UserCreate, _create_user, redact={"password"}
 )
-def get_user(user_id: uuid.UUID, ctx: Ctx, response: Response) -> UserPublic:
-    user = UserPublic.model_validate(users.get_user(ctx, user_id=user_id))
-    response.headers["ETag"] = f'"{user.version}"'
-    return user
-
-
-@router.patch(
-    "/users/{user_id}",
-    dependencies=[requires(Role.ADMIN)],
-    tags=["users"],
-    summary="Change a user's role or deactivate them (needs If-Match or version)",
+user_routes.get("Get a user", users.get_user)
+user_routes.update(
+    "Change a user's role or deactivate them (needs If-Match or version)",
+    UserUpdate,
+    users.update_user,
 )
-def update_user(
-    user_id: uuid.UUID,
-    body: UserUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
-) -> UserPublic:
-    updated = UserPublic.model_validate(
-        users.update_user(ctx, user_id=user_id, data=body, if_match=parse_if_match(if_match))
-    )
-    response.headers["ETag"] = f'"{updated.version}"'
-    return updated

@@ -3,7 +3,6 @@ the local runtime's dev mail viewer, local/devmail.py.)"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,70 +20,73 @@ from servicedesk.notifications.schemas import (
 )
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, Limit
-from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.endpoints import listing, operation, route
+from servicedesk.platform.rbac import Role, public
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
 
-@router.get(
+listing(
+    router,
     "/notifications",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The caller's notifications, newest first",
+    Role.REQUESTER,
+    "The caller's notifications, newest first",
+    NotificationPublic,
+    service.list_notifications,
+    limit=25,
+    query={
+        "unread": Annotated[bool | None, Query(description="true: unread only; false: read only")]
+    },
 )
-def list_notifications(
-    ctx: Ctx,
-    limit: Limit = 25,
-    cursor: Cursor = None,
-    unread: Annotated[bool | None, Query(description="true: unread only; false: read only")] = None,
-) -> Page[NotificationPublic]:
-    rows, nxt = service.list_notifications(ctx, unread=unread, limit=limit, cursor=cursor)
-    return Page(items=[NotificationPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@router.get(
+@route(
+    router.get,
     "/notifications/unread-count",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="How many of the caller's notifications are unread",
+    Role.REQUESTER,
+    "How many of the caller's notifications are unread",
 )
 def unread_count(ctx: Ctx) -> UnreadCount:
     return UnreadCount(count=service.unread_count(ctx))
 
 
-@router.post(
+@route(
+    router.post,
     "/notifications/read-all",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Mark all the caller's notifications read",
+    Role.REQUESTER,
+    "Mark all the caller's notifications read",
 )
 def read_all(ctx: Ctx) -> ReadAll:
     return ReadAll(updated=service.mark_all_read(ctx))
 
 
-@router.post(
+operation(
+    router.post,
     "/notifications/{notification_id}/read",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Mark one notification read (idempotent)",
+    Role.REQUESTER,
+    "Mark one notification read (idempotent)",
+    service.mark_read,
+    public=NotificationPublic,
+    name="read_one",
 )
-def read_one(notification_id: uuid.UUID, ctx: Ctx) -> NotificationPublic:
-    found = service.mark_read(ctx, notification_id=notification_id)
-    return NotificationPublic.model_validate(found)
 
 
-@router.get(
+@route(
+    router.get,
     "/notification-preferences",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The caller's notification preferences per event type and channel",
+    Role.REQUESTER,
+    "The caller's notification preferences per event type and channel",
 )
 def get_preferences(ctx: Ctx) -> PreferencesPublic:
     items = service.get_preferences(ctx)
     return PreferencesPublic.model_validate({"items": [i.model_dump() for i in items]})
 
 
-@router.put(
+@route(
+    router.put,
     "/notification-preferences",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Switch notifications on or off per event type and channel (listed items only)",
+    Role.REQUESTER,
+    "Switch notifications on or off per event type and channel (listed items only)",
 )
 def put_preferences(body: PreferencesUpdate, ctx: Ctx) -> PreferencesPublic:
     items = service.set_preferences(ctx, body.items)

@@ -4,7 +4,9 @@ A route can answer 428 when its call graph reaches ``versioning.expected_version
 ``versioning.check_etag`` (the version is required), and 412 when it reaches
 ``check_version`` or ``check_etag`` (or raises either problem itself). The graph follows
 calls by name through the ``servicedesk`` modules the endpoint's module imports; the
-OpenAPI document declares what it finds, and a test holds every route to it.
+OpenAPI document declares what it finds, and a test holds every route to it. An endpoint
+made by a factory around a service function it is given (``platform.endpoints.Resource``)
+names that function in ``CALLS``, and the walk starts there too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 PACKAGE = "servicedesk."
+CALLS = "__servicedesk_calls__"
 VERSIONING = "servicedesk.platform.versioning"
 ERRORS = "servicedesk.platform.errors"
 # (module, function or class) -> the statuses reaching it can produce.
@@ -80,6 +83,8 @@ def statuses(endpoint: Callable[..., Any]) -> frozenset[int]:
     if module is None:
         return frozenset()
     found: set[int] = set()
+    for called in getattr(endpoint, CALLS, ()):
+        found |= statuses(called)
     seen: set[tuple[str, str]] = set()
     pending = [(module.__name__, endpoint.__name__)]
     if endpoint.__name__ not in _module_tree(module.__name__)[0]:

@@ -48,15 +48,22 @@ class Answer(Protocol):
 @dataclass(frozen=True)
 class Section(Generic[M]):
     """``tenants.settings -> name``, validated by ``model`` (an absent section: its defaults),
-    and its routes (``platform.settings_routes``): who reads and who replaces it, and what
-    it is called (``noun``: the operation ids; ``what``: the summaries)."""
+    and its routes (``platform.settings_routes``): who reads and who replaces it (admins,
+    unless said otherwise), and what it is called (``noun``: the operation ids, by default
+    the name without its plural s; ``what``: the summaries, by default "<noun> settings")."""
 
     name: str
     model: type[M]
-    noun: str
-    what: str
     read_role: Role
-    write_role: Role
+    write_role: Role = Role.ADMIN
+    noun: str = ""
+    what: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.noun:
+            object.__setattr__(self, "noun", self.name.removesuffix("s"))
+        if not self.what:
+            object.__setattr__(self, "what", f"{self.noun} settings")
 
     def load(self, session: Session, tenant_id: uuid.UUID) -> M:
         """From the database (jobs, consumers, and the value a replacement is checked against)."""

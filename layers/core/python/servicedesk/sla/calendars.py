@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from servicedesk.platform import audit
+from servicedesk.platform import audit, crud
 from servicedesk.platform.crud import unique_name
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
@@ -108,11 +108,8 @@ def create(ctx: RequestContext, *, data: CalendarCreate) -> Calendar:
         holidays=sorted(set(data.holidays)),
         yearly_holidays=sorted(set(data.yearly_holidays)),
     )
-    with unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar"):
-        ctx.session.add(calendar)
-    audit.record(ctx, action="sla.calendar_created", entity_type="calendar", entity_id=calendar.id)
-    ctx.session.refresh(calendar)
-    return calendar
+    guard = unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar")
+    return crud.created(ctx, calendar, guard, "calendar", action="sla.calendar_created")
 
 
 def update(
@@ -142,15 +139,12 @@ def update(
     running = clock.running_under(policy_ids=users) if users else []
     for target in running:
         clock.settle(target, now)  # business time so far counts on the old calendar
-    with unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar"):
-        for name, value in changes.items():
-            setattr(
-                calendar,
-                name,
-                sorted(set(value)) if name in ("holidays", "yearly_holidays") else value,
-            )
-        calendar.version += 1
-        calendar.updated_at = func.now()
+    after = {
+        name: sorted(set(value)) if name in ("holidays", "yearly_holidays") else value
+        for name, value in changes.items()
+    }
+    guard = unique_name(ctx.session, constraint=UNIQUE_NAME, what="calendar")
+    crud.changed(ctx, calendar, after, guard=guard)
     audit.record(
         ctx,
         action="sla.calendar_updated",

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from servicedesk.platform import audit
+from servicedesk.platform import audit, crud
 from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import INTEGER, TIMESTAMP, UUID, Key, Keyset, paginate
@@ -192,17 +192,14 @@ def get(ctx: RequestContext, policy_id: uuid.UUID, *, lock: bool = False) -> Pol
 def create(ctx: RequestContext, *, data: PolicyCreate) -> Policy:
     _check(ctx, data)
     policy = Policy(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **_values(data))
-    with unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value"):
-        ctx.session.add(policy)
-    audit.record(
+    return crud.created(
         ctx,
+        policy,
+        unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value"),
+        "sla_policy",
         action="sla.policy_created",
-        entity_type="sla_policy",
-        entity_id=policy.id,
-        data={"after": _values(data)},
+        after=_values(data),
     )
-    ctx.session.refresh(policy)
-    return policy
 
 
 def replace(
@@ -217,11 +214,8 @@ def replace(
     for target in running:
         clock.settle(target, now)  # on the old calendar, up to the change
     before = {k: getattr(policy, k) for k in _values(data)}
-    with unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value"):
-        for name, value in _values(data).items():
-            setattr(policy, name, value)
-        policy.version += 1
-        policy.updated_at = func.now()
+    guard = unique_or_conflict(ctx.session, UNIQUE, title="another SLA policy has this value")
+    crud.changed(ctx, policy, _values(data), guard=guard)
     audit.record(
         ctx,
         action="sla.policy_updated",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import and_, column, delete, func, literal, select, table, update
@@ -11,8 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from servicedesk.identity.models import Membership, User
-from servicedesk.platform import audit
-from servicedesk.platform.crud import changed_fields, unique_name
+from servicedesk.platform import audit, crud
 from servicedesk.platform.errors import (
     NotFound,
     ValidationProblem,
@@ -21,7 +21,6 @@ from servicedesk.platform.errors import (
 from servicedesk.platform.pagination import TEXT, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import STAFF_ROLES
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.teams.models import Team, TeamMember
 from servicedesk.teams.schemas import AssignmentStrategy, TeamCreate, TeamUpdate
 
@@ -73,6 +72,10 @@ def team_members(ctx: RequestContext, *, team_id: uuid.UUID) -> list[Any]:
     return list(ctx.session.execute(query).all())
 
 
+def _unique_name(ctx: RequestContext) -> AbstractContextManager[None]:
+    return crud.unique_name(ctx.session, constraint="uq_teams_name", what="team")
+
+
 def create_team(ctx: RequestContext, *, data: TeamCreate) -> Team:
     team = Team(
         id=uuid.uuid4(),
@@ -81,35 +84,18 @@ def create_team(ctx: RequestContext, *, data: TeamCreate) -> Team:
         description=data.description,
         assignment_strategy=data.assignment_strategy.value,
     )
-    with unique_name(ctx.session, constraint="uq_teams_name", what="team"):
-        ctx.session.add(team)
-    ctx.session.refresh(team)
-    audit.record(
-        ctx,
-        action="team.created",
-        entity_type="team",
-        entity_id=team.id,
-        data={"after": data.model_dump(mode="json")},
-    )
-    return team
+    return crud.created(ctx, team, _unique_name(ctx), "team", after=data.model_dump(mode="json"))
 
 
 def update_team(
     ctx: RequestContext, *, team_id: uuid.UUID, data: TeamUpdate, if_match: int | None
 ) -> Team:
-    expected = expected_version(data.version, if_match)
-    team = get_team(ctx, team_id=team_id, lock=True)
-    check_version(team.version, expected, what="team")
-    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-    diff = changed_fields(team, changes)
+    team, diff = crud.changes(
+        lambda: get_team(ctx, team_id=team_id, lock=True), data, if_match, "team", "json"
+    )
     if not diff["after"]:
         return team
-    with unique_name(ctx.session, constraint="uq_teams_name", what="team"):
-        for key, value in diff["after"].items():
-            setattr(team, key, value)
-        team.version = team.version + 1
-        team.updated_at = func.now()
-    ctx.session.refresh(team)
+    crud.changed(ctx, team, diff["after"], guard=_unique_name(ctx))
     audit.record(ctx, action="team.updated", entity_type="team", entity_id=team_id, data=diff)
     return team
 

@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.endpoints import Once, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Role
 from servicedesk.platform.responses import json_response
 from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
@@ -56,9 +56,7 @@ def _public(ctx: Ctx, ticket: Any) -> TicketPublic:
 
 
 def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
-    public = _public(ctx, ticket)
-    response.headers["ETag"] = f'"{public.version}"'
-    return public
+    return tagged(response, _public(ctx, ticket))
 
 
 # Served here, documented with the SLA: the SLA package cannot check a ticket's visibility
@@ -66,39 +64,30 @@ def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
 sla_router = APIRouter(prefix="/v1/tickets", tags=["sla"])
 
 
-@sla_router.get(
+@route(
+    sla_router.get,
     "/{ticket_id}/sla",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The ticket's SLA targets, clocks and pauses",
+    Role.REQUESTER,
+    "The ticket's SLA targets, clocks and pauses",
 )
 def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
     ticket = service.get_visible(ctx, ticket_id)
     return sla_service.ticket_sla(ctx, ticket.id)
 
 
-@router.post(
-    "",
-    status_code=201,
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Open a ticket",
-    response_model=TicketPublic,
-)
-def create_ticket(
-    body: TicketCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> TicketPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+@route(router.post, "", Role.REQUESTER, "Open a ticket", status_code=201)
+def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
+    return once(
         body,
         lambda: _public(ctx, service.create(ctx, data=body)),
     )
 
 
-@router.get(
+@route(
+    router.get,
     "",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="List and search the tickets the caller may see",
+    Role.REQUESTER,
+    "List and search the tickets the caller may see",
     response_model=Page[TicketPublic],
 )
 def list_tickets(
@@ -148,52 +137,42 @@ def list_tickets(
     return json_response(page, response)
 
 
-@router.get(
+@route(
+    router.get,
     "/{ticket_id}",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="Get a ticket",
+    Role.REQUESTER,
+    "Get a ticket",
+    ticket_scope=True,
     response_model=TicketPublic,
 )
 def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> Response:
     return json_response(_shaped(ctx, service.get_visible(ctx, ticket_id), response), response)
 
 
-@router.patch(
-    "/{ticket_id}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Edit a ticket (needs If-Match or version)",
-)
+@route(router.patch, "/{ticket_id}", Role.REQUESTER, "Edit a ticket (needs If-Match or version)")
 def update_ticket(
-    ticket_id: uuid.UUID,
-    body: TicketUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: uuid.UUID, body: TicketUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TicketPublic:
     ticket = service.update(ctx, ticket_id=ticket_id, data=body, if_match=parse_if_match(if_match))
     return _shaped(ctx, ticket, response)
 
 
-@router.post(
+@route(
+    router.post,
     "/{ticket_id}/transitions",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Move a ticket to another status (409 lists the allowed ones)",
-    response_model=TicketPublic,
+    Role.REQUESTER,
+    "Move a ticket to another status (409 lists the allowed ones)",
 )
 def transition_ticket(
     ticket_id: uuid.UUID,
     body: TransitionRequest,
-    request: Request,
     ctx: Ctx,
     response: Response,
+    once: Once,
     if_match: IfMatch = None,
-    key: idempotency.IdempotencyKey = None,
 ) -> TicketPublic:
     version = body.version if body.version is not None else parse_if_match(if_match)
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+    return once(
         body,
         lambda: _shaped(
             ctx, service.transition(ctx, ticket_id=ticket_id, to=body.to, version=version), response
@@ -202,40 +181,25 @@ def transition_ticket(
     )
 
 
-@router.post(
-    "/{ticket_id}/assign",
-    dependencies=[requires(Role.AGENT)],
-    summary="Assign a ticket to an agent and/or team",
-    response_model=TicketPublic,
-)
+@route(router.post, "/{ticket_id}/assign", Role.AGENT, "Assign a ticket to an agent and/or team")
 def assign_ticket(
-    ticket_id: uuid.UUID,
-    body: AssignRequest,
-    request: Request,
-    ctx: Ctx,
-    response: Response,
-    key: idempotency.IdempotencyKey = None,
+    ticket_id: uuid.UUID, body: AssignRequest, ctx: Ctx, response: Response, once: Once
 ) -> TicketPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+    return once(
         body,
         lambda: _shaped(ctx, service.assign(ctx, ticket_id=ticket_id, data=body), response),
         status=200,
     )
 
 
-@router.get(
+listing(
+    router,
     "/{ticket_id}/events",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The ticket's timeline, as far as the caller may see it",
+    Role.REQUESTER,
+    "The ticket's timeline, as far as the caller may see it",
+    EventPublic,
+    queries.list_events,
 )
-def list_events(
-    ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[EventPublic]:
-    rows, nxt = queries.list_events(ctx, ticket_id=ticket_id, limit=limit, cursor=cursor)
-    return Page(items=[EventPublic.model_validate(e) for e in rows], next_cursor=nxt)
 
 
 def _comments_public(ctx: Ctx, rows: list[Any]) -> list[CommentPublic]:
@@ -252,10 +216,12 @@ def _comments_public(ctx: Ctx, rows: list[Any]) -> list[CommentPublic]:
     ]
 
 
-@router.get(
+@route(
+    router.get,
     "/{ticket_id}/comments",
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="The conversation (internal notes for staff only)",
+    Role.REQUESTER,
+    "The conversation (internal notes for staff only)",
+    ticket_scope=True,
 )
 def list_comments(
     ticket_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
@@ -264,33 +230,26 @@ def list_comments(
     return Page(items=_comments_public(ctx, rows), next_cursor=nxt)
 
 
-@router.post(
+@route(
+    router.post,
     "/{ticket_id}/comments",
+    Role.REQUESTER,
+    "Reply (public) or add an internal note (staff)",
     status_code=201,
-    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
-    summary="Reply (public) or add an internal note (staff)",
-    response_model=CommentPublic,
+    ticket_scope=True,
 )
-def add_comment(
-    ticket_id: uuid.UUID,
-    body: CommentCreate,
-    request: Request,
-    ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
-) -> CommentPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+def add_comment(ticket_id: uuid.UUID, body: CommentCreate, ctx: Ctx, once: Once) -> CommentPublic:
+    return once(
         body,
         lambda: _comments_public(ctx, [comments.add(ctx, ticket_id=ticket_id, data=body)])[0],
     )
 
 
-@router.patch(
+@route(
+    router.patch,
     "/{ticket_id}/comments/{comment_id}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Edit your comment within the edit window",
+    Role.REQUESTER,
+    "Edit your comment within the edit window",
 )
 def edit_comment(
     ticket_id: uuid.UUID, comment_id: uuid.UUID, body: CommentUpdate, ctx: Ctx
@@ -299,128 +258,88 @@ def edit_comment(
     return _comments_public(ctx, [comment])[0]
 
 
-@router.delete(
+@route(
+    router.delete,
     "/{ticket_id}/comments/{comment_id}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Delete a comment (its content is erased; a tombstone remains)",
+    Role.REQUESTER,
+    "Delete a comment (its content is erased; a tombstone remains)",
 )
 def delete_comment(ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx) -> CommentPublic:
     comment = comments.delete(ctx, ticket_id=ticket_id, comment_id=comment_id)
     return _comments_public(ctx, [comment])[0]
 
 
-@router.get(
+operation(
+    router.get,
     "/{ticket_id}/participants",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Requester, assignee, CCs and participants",
+    Role.REQUESTER,
+    "Requester, assignee, CCs and participants",
+    participants.list_participants,
+    public=ParticipantPublic,
+    many=True,
 )
-def list_participants(ticket_id: uuid.UUID, ctx: Ctx) -> list[ParticipantPublic]:
-    views = participants.list_participants(ctx, ticket_id=ticket_id)
-    return [ParticipantPublic.model_validate(v) for v in views]
 
 
-@router.post(
+operation(
+    router.post,
     "/{ticket_id}/participants",
-    status_code=201,
-    dependencies=[requires(Role.AGENT)],
-    summary="Add a CC or participant directly (staff)",
-    response_model=ParticipantPublic,
+    Role.AGENT,
+    "Add a CC or participant directly (staff)",
+    participants.add,
+    public=ParticipantPublic,
+    body=ParticipantAdd,
+    name="add_participant",
 )
-def add_participant(
-    ticket_id: uuid.UUID,
-    body: ParticipantAdd,
-    request: Request,
-    ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
-) -> ParticipantPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: ParticipantPublic.model_validate(
-            participants.add(
-                ctx,
-                ticket_id=ticket_id,
-                user_id=body.user_id,
-                kind=body.kind,
-                can_comment=body.can_comment,
-                can_edit=body.can_edit,
-            )
-        ),
-    )
 
 
-@router.delete(
+operation(
+    router.delete,
     "/{ticket_id}/participants/{user_id}",
-    status_code=204,
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Remove a participant (staff), or leave a ticket yourself",
+    Role.REQUESTER,
+    "Remove a participant (staff), or leave a ticket yourself",
+    participants.remove,
+    name="remove_participant",
 )
-def remove_participant(ticket_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> Response:
-    participants.remove(ctx, ticket_id=ticket_id, user_id=user_id)
-    return Response(status_code=204)
 
 
-@router.get(
+operation(
+    router.get,
     "/{ticket_id}/invitations",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Invitations to take part in the ticket",
+    Role.REQUESTER,
+    "Invitations to take part in the ticket",
+    participants.list_invitations,
+    public=TicketInvitationPublic,
+    many=True,
+    name="list_ticket_invitations",
 )
-def list_ticket_invitations(ticket_id: uuid.UUID, ctx: Ctx) -> list[TicketInvitationPublic]:
-    rows = participants.list_invitations(ctx, ticket_id=ticket_id)
-    return [TicketInvitationPublic.model_validate(r) for r in rows]
 
 
-@router.post(
+operation(
+    router.post,
     "/{ticket_id}/invitations",
-    status_code=201,
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Invite a member of the tenant to take part",
-    response_model=TicketInvitationPublic,
+    Role.REQUESTER,
+    "Invite a member of the tenant to take part",
+    participants.invite,
+    public=TicketInvitationPublic,
+    body=TicketInvitationCreate,
+    name="create_ticket_invitation",
 )
-def create_ticket_invitation(
-    ticket_id: uuid.UUID,
-    body: TicketInvitationCreate,
-    request: Request,
-    ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
-) -> TicketInvitationPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: TicketInvitationPublic.model_validate(
-            participants.invite(
-                ctx,
-                ticket_id=ticket_id,
-                user_id=body.user_id,
-                can_comment=body.can_comment,
-                can_edit=body.can_edit,
-            )
-        ),
-    )
 
 
-@router.post(
+@route(
+    router.post,
     "/{ticket_id}/invitations/{invitation_id}/{action}",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Accept or decline (invitee), or cancel (inviter or staff)",
-    response_model=TicketInvitationPublic,
+    Role.REQUESTER,
+    "Accept or decline (invitee), or cancel (inviter or staff)",
 )
 def respond_ticket_invitation(
     ticket_id: uuid.UUID,
     invitation_id: uuid.UUID,
     action: Literal["accept", "decline", "cancel"],
-    request: Request,
     ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
+    once: Once,
 ) -> TicketInvitationPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+    return once(
         None,
         lambda: TicketInvitationPublic.model_validate(
             participants.respond(
@@ -431,78 +350,61 @@ def respond_ticket_invitation(
     )
 
 
-@invitations_router.get(
+operation(
+    invitations_router.get,
     "",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="The caller's pending invitations to tickets",
+    Role.REQUESTER,
+    "The caller's pending invitations to tickets",
+    participants.my_invitations,
+    public=TicketInvitationPublic,
+    many=True,
+    name="my_ticket_invitations",
 )
-def my_ticket_invitations(ctx: Ctx) -> list[TicketInvitationPublic]:
-    return [TicketInvitationPublic.model_validate(r) for r in participants.my_invitations(ctx)]
 
 
-@router.get(
+operation(
+    router.get,
     "/{ticket_id}/links",
-    dependencies=[requires(Role.REQUESTER)],
-    summary="Links to other tickets the caller may see",
+    Role.REQUESTER,
+    "Links to other tickets the caller may see",
+    links.list_links,
+    public=LinkPublic,
+    many=True,
 )
-def list_links(ticket_id: uuid.UUID, ctx: Ctx) -> list[LinkPublic]:
-    return [LinkPublic.model_validate(x) for x in links.list_links(ctx, ticket_id=ticket_id)]
 
 
-@router.post(
+operation(
+    router.post,
     "/{ticket_id}/links",
-    status_code=201,
-    dependencies=[requires(Role.AGENT)],
-    summary="Link to another ticket (parent/child links never form a cycle)",
-    response_model=LinkPublic,
+    Role.AGENT,
+    "Link to another ticket (parent/child links never form a cycle)",
+    links.link,
+    public=LinkPublic,
+    body=LinkCreate,
+    name="create_link",
 )
-def create_link(
-    ticket_id: uuid.UUID,
-    body: LinkCreate,
-    request: Request,
-    ctx: Ctx,
-    key: idempotency.IdempotencyKey = None,
-) -> LinkPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: LinkPublic.model_validate(
-            links.link(ctx, ticket_id=ticket_id, target_id=body.target_id, kind=body.kind)
-        ),
-    )
 
 
-@router.delete(
+operation(
+    router.delete,
     "/{ticket_id}/links/{link_id}",
-    status_code=204,
-    dependencies=[requires(Role.AGENT)],
-    summary="Remove a link",
+    Role.AGENT,
+    "Remove a link",
+    links.unlink,
+    name="delete_link",
 )
-def delete_link(ticket_id: uuid.UUID, link_id: uuid.UUID, ctx: Ctx) -> Response:
-    links.unlink(ctx, ticket_id=ticket_id, link_id=link_id)
-    return Response(status_code=204)
 
 
-@router.post(
+@route(
+    router.post,
     "/{ticket_id}/merge",
-    dependencies=[requires(Role.AGENT)],
-    summary="Merge this ticket into another (this one closes with a pointer)",
-    response_model=TicketPublic,
+    Role.AGENT,
+    "Merge this ticket into another (this one closes with a pointer)",
 )
 def merge_ticket(
-    ticket_id: uuid.UUID,
-    body: MergeRequest,
-    request: Request,
-    ctx: Ctx,
-    response: Response,
-    key: idempotency.IdempotencyKey = None,
+    ticket_id: uuid.UUID, body: MergeRequest, ctx: Ctx, response: Response, once: Once
 ) -> TicketPublic:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
+    return once(
         body,
         lambda: _shaped(
             ctx, links.merge(ctx, ticket_id=ticket_id, target_id=body.target_id), response

@@ -38,11 +38,4 @@ class TicketSettings(BaseModel):
         return chosen
 
 
-SECTION = Section(
-    "tickets",
-    TicketSettings,
-    noun="ticket",
-    what="ticket settings",
-    read_role=Role.AGENT,
-    write_role=Role.ADMIN,
-)
+SECTION = Section("tickets", TicketSettings, read_role=Role.AGENT)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
-from servicedesk.platform.context import Ctx
-from servicedesk.platform.pagination import Page
-from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.endpoints import Resource, listing, operation
 from servicedesk.platform.rbac import Role, public, requires
-from servicedesk.platform.versioning import parse_if_match
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
     DeliveryPublic,
@@ -28,110 +23,61 @@ from servicedesk.webhooks.schemas import (
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 hooks_router = APIRouter(prefix="/v1", tags=["hooks"])
 ADMIN = [requires(Role.ADMIN)]
-
-
-@router.get("/webhooks", dependencies=ADMIN, summary="List webhook endpoints")
-def list_webhooks(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[WebhookPublic]:
-    rows, nxt = service.list_endpoints(ctx, limit=limit, cursor=cursor)
-    return Page(items=[WebhookPublic.model_validate(r) for r in rows], next_cursor=nxt)
-
-
-@router.post(
-    "/webhooks",
-    status_code=201,
-    dependencies=ADMIN,
-    summary="Create a webhook endpoint (the response shows its secret, once)",
-    response_model=WebhookWithSecret,
+webhooks = Resource(
+    router, "/webhooks", "webhook_id", "webhook", WebhookPublic, Role.ADMIN, Role.ADMIN
 )
-def create_webhook(
-    body: WebhookCreate, request: Request, ctx: Ctx, key: idempotency.IdempotencyKey = None
-) -> WebhookWithSecret:
-    return idempotency.once(
-        ctx,
-        request.url.path,
-        key,
-        body,
-        lambda: WebhookWithSecret.model_validate(service.create_endpoint(ctx, data=body)),
-    )
-
-
-@router.get("/webhooks/{webhook_id}", dependencies=ADMIN, summary="Get a webhook endpoint")
-def get_webhook(webhook_id: uuid.UUID, ctx: Ctx, response: Response) -> WebhookPublic:
-    endpoint = WebhookPublic.model_validate(service.get_endpoint(ctx, webhook_id=webhook_id))
-    response.headers["ETag"] = f'"{endpoint.version}"'
-    return endpoint
-
-
-@router.patch(
-    "/webhooks/{webhook_id}",
-    dependencies=ADMIN,
-    summary="Change a webhook endpoint (needs If-Match or version)",
+webhooks.list("List webhook endpoints", service.list_endpoints, name="list_webhooks")
+webhooks.create(
+    "Create a webhook endpoint (the response shows its secret, once)",
+    WebhookCreate,
+    service.create_endpoint,
+    public=WebhookWithSecret,
 )
-def update_webhook(
-    webhook_id: uuid.UUID,
-    body: WebhookUpdate,
-    ctx: Ctx,
-    response: Response,
-    if_match: IfMatch = None,
-) -> WebhookPublic:
-    updated = WebhookPublic.model_validate(
-        service.update_endpoint(
-            ctx, webhook_id=webhook_id, data=body, if_match=parse_if_match(if_match)
-        )
-    )
-    response.headers["ETag"] = f'"{updated.version}"'
-    return updated
-
-
-@router.delete(
-    "/webhooks/{webhook_id}",
-    status_code=204,
-    dependencies=ADMIN,
-    summary="Delete a webhook endpoint and its delivery log",
+webhooks.get("Get a webhook endpoint", service.get_endpoint)
+webhooks.update(
+    "Change a webhook endpoint (needs If-Match or version)", WebhookUpdate, service.update_endpoint
 )
-def delete_webhook(webhook_id: uuid.UUID, ctx: Ctx) -> Response:
-    service.delete_endpoint(ctx, webhook_id=webhook_id)
-    return Response(status_code=204)
+webhooks.delete("Delete a webhook endpoint and its delivery log", service.delete_endpoint)
 
 
-@router.post(
+operation(
+    router.post,
     "/webhooks/{webhook_id}/rotate-secret",
-    dependencies=ADMIN,
-    summary="New signing secret (shown once); the old one keeps signing for 24 h",
+    Role.ADMIN,
+    "New signing secret (shown once); the old one keeps signing for 24 h",
+    service.rotate_secret,
+    public=WebhookWithSecret,
 )
-def rotate_secret(webhook_id: uuid.UUID, ctx: Ctx) -> WebhookWithSecret:
-    return WebhookWithSecret.model_validate(service.rotate_secret(ctx, webhook_id=webhook_id))
 
 
-@router.get(
+listing(
+    router,
     "/webhooks/{webhook_id}/deliveries",
-    dependencies=ADMIN,
-    summary="The endpoint's delivery log, newest first",
+    Role.ADMIN,
+    "The endpoint's delivery log, newest first",
+    DeliveryPublic,
+    service.list_deliveries,
 )
-def list_deliveries(
-    webhook_id: uuid.UUID, ctx: Ctx, limit: Limit = 50, cursor: Cursor = None
-) -> Page[DeliveryPublic]:
-    rows, nxt = service.list_deliveries(ctx, webhook_id=webhook_id, limit=limit, cursor=cursor)
-    return Page(items=[DeliveryPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@router.post(
+operation(
+    router.post,
     "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
-    dependencies=ADMIN,
-    summary="Send a logged delivery's payload again, now",
+    Role.ADMIN,
+    "Send a logged delivery's payload again, now",
+    service.redeliver,
+    public=DeliveryPublic,
 )
-def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID, ctx: Ctx) -> DeliveryPublic:
-    row = service.redeliver(ctx, webhook_id=webhook_id, delivery_id=delivery_id)
-    return DeliveryPublic.model_validate(row)
 
 
-@router.post(
+operation(
+    router.post,
     "/webhooks/{webhook_id}/ping",
-    dependencies=ADMIN,
-    summary="Deliver a webhook.ping now and return the delivery",
+    Role.ADMIN,
+    "Deliver a webhook.ping now and return the delivery",
+    service.ping,
+    public=DeliveryPublic,
 )
-def ping(webhook_id: uuid.UUID, ctx: Ctx) -> DeliveryPublic:
-    return DeliveryPublic.model_validate(service.ping(ctx, webhook_id=webhook_id))
 
 
 class HookAccepted(BaseModel):

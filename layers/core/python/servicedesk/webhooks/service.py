@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
-from servicedesk.platform import audit
+from servicedesk.platform import audit, crud
 from servicedesk.platform.config import get_settings
-from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.platform.versioning import check_version, expected_version
 from servicedesk.webhooks import delivery, signing, ssrf
 from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
 from servicedesk.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -67,43 +64,30 @@ def create_endpoint(ctx: RequestContext, *, data: WebhookCreate) -> WebhookEndpo
         secret=signing.generate_secret(),
         created_by=ctx.user_id,
     )
-    ctx.session.add(endpoint)
-    ctx.session.flush()
-    ctx.session.refresh(endpoint)
-    audit.record(
-        ctx,
-        action="webhook.created",
-        entity_type="webhook",
-        entity_id=endpoint.id,
-        data={"after": data.model_dump(mode="json")},
+    return crud.created(
+        ctx, endpoint, crud.flushed(ctx.session), "webhook", after=data.model_dump(mode="json")
     )
-    return endpoint
 
 
 def update_endpoint(
     ctx: RequestContext, *, webhook_id: uuid.UUID, data: WebhookUpdate, if_match: int | None
 ) -> WebhookEndpoint:
-    expected = expected_version(data.version, if_match)
-    endpoint = get_endpoint(ctx, webhook_id=webhook_id, lock=True)
-    check_version(endpoint.version, expected, what="webhook")
-    changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-    diff = changed_fields(endpoint, changes)
+    endpoint, diff = crud.changes(
+        lambda: get_endpoint(ctx, webhook_id=webhook_id, lock=True),
+        data,
+        if_match,
+        "webhook",
+        "json",
+    )
     after = diff["after"]
     if not after:
         return endpoint
     if "url" in after:
         _vetted_url(after["url"])
-    for key, value in after.items():
-        setattr(endpoint, key, value)
-    if after.get("active") is True:
-        # Re-enabling starts a fresh streak.
-        endpoint.consecutive_failures = 0
-        endpoint.disabled_at = None
-        endpoint.disabled_reason = None
-    endpoint.version = endpoint.version + 1
-    endpoint.updated_at = func.now()
-    ctx.session.flush()
-    ctx.session.refresh(endpoint)
+    # Re-enabling starts a fresh streak.
+    fresh = {"consecutive_failures": 0, "disabled_at": None, "disabled_reason": None}
+    written = {**after, **fresh} if after.get("active") is True else after
+    crud.changed(ctx, endpoint, written, guard=crud.flushed(ctx.session))
     audit.record(
         ctx,
         action="webhook.updated",
