@@ -642,6 +642,9 @@ def seed_tenant(
         (now - timedelta(minutes=215), "critical", "Network / VPN"),
         (now - timedelta(minutes=420), "critical", "General question"),
         (now - timedelta(minutes=24), "critical_new", "Software issue"),
+        # One new ticket waiting for triage (no team) whatever the day: the history's
+        # untriaged tickets come only from its last three days, which a weekend can empty.
+        (now - timedelta(minutes=140), "untriaged", "General question"),
     ]
     plans.sort(key=lambda p: p[0])
     prefix = sim.settings.number_prefix
