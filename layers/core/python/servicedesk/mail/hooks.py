@@ -218,6 +218,8 @@ def receive(
 ) -> Received:
     if provider not in providers.PROVIDERS:
         raise NotFound("no such mail provider")
+    if settings.email_intake_queue_url is None:
+        raise NotFound("inbound mail is not enabled in this deployment")
     target = lookup(hook_id)
     if target is None or target.provider != provider:
         # Whatever it says, the answer is the same 401.
