@@ -501,3 +501,38 @@ def test_mailboxes_are_for_admins_and_their_own_tenant(
         answer = client.post("/v1/mail/mailboxes", json={**body, **bad}, headers=org.admin.headers)
         assert answer.status_code == 422, bad
     assert client.delete(path, headers=org.admin.headers).status_code == 204
+
+
+def test_the_webhooks_lambda_takes_a_base64_binary_form_byte_for_byte(
+    client: Any, org: TenantFixture, mail_aws: dict[str, Any]
+) -> None:
+    """As API Gateway delivers a binary media type (stacks/constructs/rest_api.py): the body
+    base64-encoded; an 8-bit Latin-1 message must reach the bucket unchanged."""
+    from local.app import load_function
+    from tests.events import load_event, set_header
+    from tests.integration.test_lambda_handlers import invoke
+
+    _arrivals(mail_aws)
+    hook = _hook(client, org, "sendgrid")
+    raw = _mime(f"<{uuid.uuid4().hex}@customer.example>").replace(
+        b"charset=utf-8", b"charset=iso-8859-1"
+    ) + "Grüße aus Köln\r\n".encode("latin-1")
+    form, ctype = _multipart({"email": raw, "envelope": b'{"from": "ann@customer.example"}'})
+    event = load_event("apigw_rest_post_login")
+    event.update(
+        resource="/v1/hooks/{proxy+}",
+        path=hook["path"],
+        pathParameters={"proxy": hook["path"].removeprefix("/v1/hooks/")},
+        body=base64.b64encode(form).decode(),
+        isBase64Encoded=True,
+    )
+    event["requestContext"].update(resourcePath="/v1/hooks/{proxy+}", path=f"/prod{hook['path']}")
+    set_header(event, "Content-Type", ctype)
+    set_header(event, "Content-Length", str(len(form)))
+    set_header(event, "Authorization", _basic(hook["secret"])["Authorization"])
+
+    response = invoke(load_function("webhooks"), event)
+
+    assert response["statusCode"] == 202, response
+    [arrival] = _arrivals(mail_aws)
+    assert _stored(mail_aws, arrival) == raw
