@@ -78,7 +78,7 @@ def update_hook(
 @router.post(
     "/hooks/{hook_id}/rotate-secret",
     dependencies=ADMIN,
-    summary="New generated secret (shown once); the old one stops working at once",
+    summary="New generated secret (shown once); the old one stops within five minutes",
 )
 def rotate_hook_secret(hook_id: uuid.UUID, ctx: Ctx) -> MailHookWithSecret:
     hook, secret = hooks.rotate_secret(ctx, hook_id=hook_id)
