@@ -536,3 +536,30 @@ def test_the_webhooks_lambda_takes_a_base64_binary_form_byte_for_byte(
     assert response["statusCode"] == 202, response
     [arrival] = _arrivals(mail_aws)
     assert _stored(mail_aws, arrival) == raw
+
+
+def test_starttls_is_required_and_credentials_never_go_out_in_clear(
+    client: Any, mail_aws: dict[str, Any]
+) -> None:
+    tenant = make_tenant(client, roles=())
+    store = _store()
+    store.add(_mime(f"<{uuid.uuid4().hex}@customer.example>"))
+    with ImapServer(store, mail_aws["pki"], implicit_tls=False, offer_starttls=False) as server:
+        box = _mailbox(client, tenant, server)
+        tested = client.post(
+            f"/v1/mail/mailboxes/{box['id']}/test", headers=tenant.admin.headers
+        ).json()
+        imap.poll_all(budget=None)
+    assert tested["ok"] is False and "STARTTLS" in tested["error"]
+    assert "LOGIN" not in store.commands and not store.messages[0].seen
+    shown = client.get(f"/v1/mail/mailboxes/{box['id']}", headers=tenant.admin.headers).json()
+    assert "STARTTLS" in shown["last_error"]
+
+
+def test_outside_dev_and_test_a_mailbox_must_resolve_to_public_addresses() -> None:
+    from servicedesk.platform.config import Settings
+
+    settings = Settings(environment="prod")
+    for host in ("127.0.0.1", "localhost", "10.0.0.8", "169.254.169.254"):
+        with pytest.raises(imap.MailboxError, match="resolves to"):
+            imap.connect(host=host, port=993, tls_mode="implicit", settings=settings)

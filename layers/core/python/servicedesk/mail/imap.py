@@ -139,6 +139,9 @@ def connect(
     conn = _Imap(host, port, address, seconds)
     try:
         conn.starttls(ssl_context=context)
+    except imaplib.IMAP4.error as exc:  # never falls back to plain text
+        conn.shutdown()
+        raise MailboxError(f"STARTTLS failed: {_server_text(exc)}") from exc
     except BaseException:
         conn.shutdown()
         raise
