@@ -55,7 +55,7 @@ describe("an admin sets up the other doors for mail", () => {
     await page.goto("/admin/mail-sources");
     const form = page.getByRole("region", { name: "New IMAP mailbox" });
     const name = unique("Support inbox");
-    await form.getByLabel("Name").fill(name);
+    await form.getByRole("textbox", { name: "Name", exact: true }).fill(name);
     await form.getByLabel("Server").fill("127.0.0.1");
     await form.getByLabel("Encryption").selectOption("starttls");
     expect(await form.getByLabel("Port").inputValue()).toBe("143");
