@@ -563,3 +563,26 @@ def test_outside_dev_and_test_a_mailbox_must_resolve_to_public_addresses() -> No
     for host in ("127.0.0.1", "localhost", "10.0.0.8", "169.254.169.254"):
         with pytest.raises(imap.MailboxError, match="resolves to"):
             imap.connect(host=host, port=993, tls_mode="implicit", settings=settings)
+
+
+def test_the_poller_lambda_runs_from_its_scheduled_event(
+    client: Any, mail_aws: dict[str, Any]
+) -> None:
+    """functions/email_imap_poller as EventBridge Scheduler (and make dev's ticker) invoke it."""
+    from local.app import load_function
+    from tests.events import load_event
+    from tests.integration.test_lambda_handlers import FakeLambdaContext
+
+    tenant = make_tenant(client, roles=())
+    _arrivals(mail_aws)
+    store = _store()
+    raw = _mime(f"<{uuid.uuid4().hex}@customer.example>")
+    store.add(raw)
+    with ImapServer(store, mail_aws["pki"]) as server:
+        _mailbox(client, tenant, server)
+        result = load_function("email_imap_poller").lambda_handler(
+            load_event("eventbridge_scheduled_imap_poll"), FakeLambdaContext()
+        )
+    assert result["failed_tenants"] == [] and result["taken"] >= 1
+    mine = [a for a in _arrivals(mail_aws) if a.recipients == (f"{tenant.slug}@{DOMAIN}",)]
+    assert [_stored(mail_aws, a) for a in mine] == [raw]
