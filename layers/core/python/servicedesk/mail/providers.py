@@ -143,7 +143,7 @@ def _postmark(body: bytes) -> Delivery:
                 )
             ],
         )
-    raw = raw_email.encode("utf-8", "surrogateescape")
+    raw = raw_email.encode("utf-8", "surrogatepass")  # JSON may escape lone surrogates
     message_id = payload.get("MessageID")
     external = str(message_id)[:MAX_EXTERNAL_ID] if message_id else _message_key(raw)
     return Delivery(raw, external, envelope_sender(raw))
@@ -181,34 +181,58 @@ def _basic(provider: str, secret: str, authorization: str | None) -> None:
 
 
 def _form(body: bytes, content_type: str) -> dict[str, bytes]:
-    """A posted form's fields (the first of each name)."""
+    """A posted form's fields (the first of each name), each value byte for byte: a raw
+    message may hold 8-bit text in any charset."""
     kind = content_type.split(";", 1)[0].strip().lower()
-    fields: dict[str, bytes] = {}
     if kind == "application/x-www-form-urlencoded":
-        try:
-            pairs = urllib.parse.parse_qsl(
-                body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
-            )
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ValidationProblem(errors=[_field("body", "malformed form")]) from exc
-        for name, value in pairs:
-            fields.setdefault(name, value.encode("utf-8"))
-        return fields
+        return _urlencoded(body)
     if kind != "multipart/form-data":
         raise ValidationProblem(
             errors=[_field("Content-Type", "must be multipart/form-data or a urlencoded form")]
         )
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
+    head = email.parser.HeaderParser().parsestr(f"Content-Type: {content_type}\r\n\r\n")
+    boundary = head.get_param("boundary")
+    if not isinstance(boundary, str) or not 1 <= len(boundary) <= 70:
+        raise ValidationProblem(errors=[_field("Content-Type", "no multipart boundary")])
+    return _multipart(body, boundary.encode("latin-1"))
+
+
+def _urlencoded(body: bytes) -> dict[str, bytes]:
+    # Latin-1 maps each percent-decoded byte to one character and back: nothing is lost.
+    try:
+        pairs = urllib.parse.parse_qsl(
+            body.decode("latin-1"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+            encoding="latin-1",
+        )
+    except ValueError as exc:
+        raise ValidationProblem(errors=[_field("body", "malformed form")]) from exc
+    fields: dict[str, bytes] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value.encode("latin-1"))
+    return fields
+
+
+def _multipart(body: bytes, boundary: bytes) -> dict[str, bytes]:
+    """RFC 7578 (RFC 2046 framing): parts between ``--boundary`` lines; no transfer
+    encodings (RFC 7578 section 4.7), so a part's content is its bytes as sent."""
+    delimiter = b"\r\n--" + boundary
+    sections = (b"\r\n" + body).split(delimiter)
+    if len(sections) < 3 or not sections[-1].startswith(b"--"):
         raise ValidationProblem(errors=[_field("body", "malformed multipart form")])
-    for count, part in enumerate(message.iter_parts()):
-        if count >= MAX_FORM_FIELDS:
-            raise ValidationProblem(errors=[_field("body", "too many form fields")])
-        field_name: object = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(field_name, str) and isinstance(payload, bytes):
-            fields.setdefault(field_name, payload)
+    if len(sections) - 2 > MAX_FORM_FIELDS:
+        raise ValidationProblem(errors=[_field("body", "too many form fields")])
+    fields: dict[str, bytes] = {}
+    for section in sections[1:-1]:
+        _, _, rest = section.partition(b"\r\n")  # the rest of the delimiter line
+        raw_headers, found, content = rest.partition(b"\r\n\r\n")
+        if not found:
+            raise ValidationProblem(errors=[_field("body", "malformed multipart form")])
+        headers = email.parser.BytesHeaderParser().parsebytes(raw_headers + b"\r\n\r\n")
+        name = headers.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            fields.setdefault(name, content)
     return fields
 
 
