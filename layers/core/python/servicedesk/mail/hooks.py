@@ -247,8 +247,14 @@ def receive(
             {"t": target.tenant_id, "h": hook_id, "p": provider, "x": delivery.external_id},
         ).first()
         if claimed is not None:
+            # At most once a minute: the row lock would otherwise queue a hook's concurrent
+            # deliveries behind each other until each commits.
             session.execute(
-                text("UPDATE mail_hooks SET last_received_at = now() WHERE id = :h"),
+                text(
+                    "UPDATE mail_hooks SET last_received_at = now() WHERE id = :h"
+                    " AND (last_received_at IS NULL"
+                    " OR last_received_at < now() - interval '1 minute')"
+                ),
                 {"h": hook_id},
             )
             inbox.deposit(
