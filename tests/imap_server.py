@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import socket
 import socketserver
 import ssl
 import threading
@@ -138,6 +139,8 @@ class _Handler(socketserver.StreamRequestHandler):
     server: ImapServer
 
     def setup(self) -> None:
+        # As IMAP servers do: a reply's lines must not wait for the client's delayed ACK.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.server.implicit_tls:
             self.request = self.server.pki.server.wrap_socket(self.request, server_side=True)
         super().setup()
