@@ -586,3 +586,23 @@ def test_the_poller_lambda_runs_from_its_scheduled_event(
     assert result["failed_tenants"] == [] and result["taken"] >= 1
     mine = [a for a in _arrivals(mail_aws) if a.recipients == (f"{tenant.slug}@{DOMAIN}",)]
     assert [_stored(mail_aws, a) for a in mine] == [raw]
+
+
+def test_outside_dev_and_test_a_mailbox_on_a_private_address_is_refused_when_saved(
+    client: Any, mail_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = make_tenant(client, roles=())
+    body = {"name": "x", "username": "u", "password": "secret-pw", "port": 993}
+    monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "prod")
+    reset_caches()
+    try:
+        for host in ("127.0.0.1", "10.1.2.3", "localhost"):
+            answer = client.post(
+                "/v1/mail/mailboxes", json={**body, "host": host}, headers=org.admin.headers
+            )
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["errors"][0]["field"] == "host"
+    finally:
+        monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "test")
+        reset_caches()
+    assert client.get("/v1/mail/mailboxes", headers=org.admin.headers).json()["items"] == []

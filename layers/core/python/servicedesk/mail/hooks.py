@@ -220,6 +220,8 @@ def receive(
         raise NotFound("no such mail provider")
     if settings.email_intake_queue_url is None:
         raise NotFound("inbound mail is not enabled in this deployment")
+    if len(body) > providers.MAX_BODY_BYTES:  # before the lookup: the same 413 for every hook
+        raise PayloadTooLarge(f"hook bodies must not exceed {providers.MAX_BODY_BYTES} bytes")
     target = lookup(hook_id)
     if target is None or target.provider != provider:
         # Whatever it says, the answer is the same 401.

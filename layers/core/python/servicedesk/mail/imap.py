@@ -113,6 +113,11 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+def vet_host(host: str, port: int, settings: Settings) -> None:
+    """The SSRF rules when a mailbox is saved (and again at every connection)."""
+    _vetted_address(host, port, settings)
+
+
 def _vetted_address(host: str, port: int, settings: Settings) -> str | None:
     """The public address to connect to (None in dev/test: connect by name)."""
     if ssrf.allow_local(settings):

@@ -15,7 +15,7 @@ from servicedesk.mail.source_schemas import MailboxCreate, MailboxUpdate
 from servicedesk.platform import audit
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.crud import changed_fields
-from servicedesk.platform.errors import NotFound
+from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
@@ -39,7 +39,16 @@ def get_mailbox(ctx: RequestContext, *, mailbox_id: uuid.UUID, lock: bool = Fals
     return mailbox
 
 
+def _vetted(host: str, port: int) -> None:
+    """Outside dev and test the host must resolve to public addresses only (422 else)."""
+    try:
+        imap.vet_host(host, port, get_settings())
+    except imap.MailboxError as exc:
+        raise ValidationProblem(f"host: {exc}", errors=[field_error("host", str(exc))]) from exc
+
+
 def create_mailbox(ctx: RequestContext, *, data: MailboxCreate) -> MailMailbox:
+    _vetted(data.host, data.port)
     mailbox_id = uuid.uuid4()
     arn = secrets.create(
         get_settings(),
@@ -82,6 +91,8 @@ def update_mailbox(
     diff = changed_fields(mailbox, changes)
     if not diff["after"] and data.password is None:
         return mailbox
+    if {"host", "port"} & diff["after"].keys():
+        _vetted(diff["after"].get("host", mailbox.host), diff["after"].get("port", mailbox.port))
     for key, value in diff["after"].items():
         setattr(mailbox, key, value)
     if RESETS_STATE & diff["after"].keys():
