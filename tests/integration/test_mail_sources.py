@@ -509,8 +509,8 @@ def test_the_webhooks_lambda_takes_a_base64_binary_form_byte_for_byte(
     """As API Gateway delivers a binary media type (stacks/constructs/rest_api.py): the body
     base64-encoded; an 8-bit Latin-1 message must reach the bucket unchanged."""
     from local.app import load_function
+    from local.scheduler import LambdaContext
     from tests.events import load_event, set_header
-    from tests.integration.test_lambda_handlers import invoke
 
     _arrivals(mail_aws)
     hook = _hook(client, org, "sendgrid")
@@ -531,7 +531,7 @@ def test_the_webhooks_lambda_takes_a_base64_binary_form_byte_for_byte(
     set_header(event, "Content-Length", str(len(form)))
     set_header(event, "Authorization", _basic(hook["secret"])["Authorization"])
 
-    response = invoke(load_function("webhooks"), event)
+    response = load_function("webhooks").lambda_handler(event, LambdaContext("webhooks"))
 
     assert response["statusCode"] == 202, response
     [arrival] = _arrivals(mail_aws)
@@ -570,8 +570,8 @@ def test_the_poller_lambda_runs_from_its_scheduled_event(
 ) -> None:
     """functions/email_imap_poller as EventBridge Scheduler (and make dev's ticker) invoke it."""
     from local.app import load_function
+    from local.scheduler import LambdaContext
     from tests.events import load_event
-    from tests.integration.test_lambda_handlers import FakeLambdaContext
 
     tenant = make_tenant(client, roles=())
     _arrivals(mail_aws)
@@ -581,7 +581,7 @@ def test_the_poller_lambda_runs_from_its_scheduled_event(
     with ImapServer(store, mail_aws["pki"]) as server:
         _mailbox(client, tenant, server)
         result = load_function("email_imap_poller").lambda_handler(
-            load_event("eventbridge_scheduled_imap_poll"), FakeLambdaContext()
+            load_event("eventbridge_scheduled_imap_poll"), LambdaContext("email_imap_poller")
         )
     assert result["failed_tenants"] == [] and result["taken"] >= 1
     mine = [a for a in _arrivals(mail_aws) if a.recipients == (f"{tenant.slug}@{DOMAIN}",)]
