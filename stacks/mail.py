@@ -226,6 +226,8 @@ class MailStack(Stack):
         queues.grant_publish(fn.role)
         for key, value in queues.queue_environment().items():
             fn.function.add_environment(key, value)
+        if self.config.email_sender:  # our own address: mail from it is a loop
+            fn.function.add_environment("SERVICEDESK_EMAIL_SENDER", self.config.email_sender)
         fn.function.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
         )

@@ -210,6 +210,10 @@ def test_the_intake_consumes_the_queue_reads_the_bucket_and_writes_attachments(
     resource = template.to_json()["Resources"][_logical_id(fn.function)]["Properties"]
     assert resource["Handler"] == "handler.handler"
     assert "SubnetIds" in json.dumps(resource["VpcConfig"])
+    env = resource["Environment"]["Variables"]
+    assert env["SERVICEDESK_EMAIL_SENDER"] == mail.sd.config.email_sender
+    assert env["SERVICEDESK_EMAIL_INBOUND_DOMAIN"] == MAIL_DOMAIN
+    assert "SERVICEDESK_ATTACHMENTS_BUCKET" in env and "SERVICEDESK_EMAIL_QUEUE_URL" in env
     grants = _grants(_statements(mail)[INTAKE], "s3:")
     assert set(grants) >= {"s3:GetObject", "s3:PutObject"}
     assert all("-mail-" not in r or r.endswith('/inbound/*"]]}') for r in grants["s3:GetObject"])
