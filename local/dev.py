@@ -120,6 +120,8 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         Ticker("sla_evaluator", "eventbridge_scheduled_sla", sla_seconds),
         Ticker("outbox_sweeper", "eventbridge_scheduled_outbox_sweeper", 60.0),
         Ticker("attachment_cleanup", "eventbridge_scheduled_attachment_cleanup", 300.0),
+        # Tenants' IMAP mailboxes (admin → Mail sources), every minute rather than five.
+        Ticker("email_imap_poller", "eventbridge_scheduled_imap_poll", 60.0),
     ]
     if "realtime" in queues:  # the broadcaster also sweeps expired WebSocket connections
         workers.append(Ticker("realtime_consumer", "eventbridge_scheduled_realtime_sweep", 60.0))

@@ -11,6 +11,7 @@ from stacks.api import ApiStack
 from stacks.asyncq import AsyncStack
 from stacks.config import DeploymentConfig, load_config
 from stacks.data import DataStack
+from stacks.mail import MailStack
 from stacks.observability import ObservabilityStack
 from stacks.realtime import RealtimeStack
 from stacks.storage import StorageStack
@@ -27,6 +28,7 @@ class ServicedeskApp:
     api: ApiStack
     observability: ObservabilityStack
     web: WebStack
+    mail: MailStack | None = None  # only with inboundMailDomain
 
     @property
     def stacks(self) -> list[Stack]:
@@ -34,6 +36,7 @@ class ServicedeskApp:
             self.data,
             self.storage,
             self.asyncq,
+            *([self.mail] if self.mail is not None else []),
             self.realtime,
             self.api,
             self.observability,
@@ -48,6 +51,19 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
     data = DataStack(app, f"{prefix}-Data", config=config, env=env)
     storage = StorageStack(app, f"{prefix}-Storage", config=config, env=env)
     asyncq = AsyncStack(app, f"{prefix}-Async", config=config, data=data, storage=storage, env=env)
+    mail = (
+        MailStack(
+            app,
+            f"{prefix}-Mail",
+            config=config,
+            data=data,
+            storage=storage,
+            queues=asyncq,
+            env=env,
+        )
+        if config.inbound_mail
+        else None
+    )
     realtime = RealtimeStack(
         app,
         f"{prefix}-Realtime",
@@ -63,6 +79,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         data=data,
         storage=storage,
         queues=asyncq,
+        mail=mail,
         env=env,
     )
     observability = ObservabilityStack(
@@ -73,6 +90,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         api=api,
         queues=asyncq,
         realtime=realtime,
+        mail=mail,
         env=env,
     )
     web = WebStack(
@@ -100,6 +118,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         api=api,
         observability=observability,
         web=web,
+        mail=mail,
     )
 
 

@@ -16,6 +16,7 @@ from stacks.constructs.jwt_auth import JwtAuth
 from stacks.constructs.rest_api import RestApi
 from stacks.constructs.waf import ApiWaf
 from stacks.data import DataStack
+from stacks.mail import MailStack, grant_mail_secrets, mail_secret_prefix
 from stacks.storage import StorageStack
 
 # domain (function name) -> path prefixes under /v1 routed to it.
@@ -33,7 +34,12 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "attachments": ("attachments",),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
+    "mail": ("mail",),
 }
+
+# Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
+# reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first).
+EGRESS_DOMAINS: frozenset[str] = frozenset({"mail"})
 
 # Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).
 # Only these roles get object access to the attachments bucket, and the bucket name.
@@ -86,6 +92,7 @@ class ApiStack(Stack):
         data: DataStack,
         storage: StorageStack,
         queues: AsyncStack,
+        mail: MailStack | None = None,
         env: Environment | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description="Servicedesk REST API")
@@ -125,6 +132,7 @@ class ApiStack(Stack):
                 },
                 vpc=data.vpc,
                 security_groups=[data.db_client_sg],
+                vpc_subnets=data.egress_subnets if domain in EGRESS_DOMAINS else None,
                 timeout=DOMAIN_TIMEOUT,
                 memory_size=1024,
                 reserved_concurrency=config.reserved_concurrency,
@@ -144,6 +152,7 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
+            self._wire_mail(domain, fn, mail)
             self.functions[domain] = fn
             # On the `live` alias: the published version with its SnapStart snapshot.
             rest.route(fn.target, prefixes)
@@ -155,3 +164,20 @@ class ApiStack(Stack):
         self.integrator_key = rest.integrator_key
         self.waf = ApiWaf(self, config=config, api=self.api)
         rest.acknowledge_findings()
+
+    def _wire_mail(self, domain: str, fn: DomainFunction, mail: MailStack | None) -> None:
+        """The mail API manages the doors' secrets; the webhooks function's provider hook
+        reads them and deposits into the intake (only with inbound mail)."""
+        if domain == "mail":
+            grant_mail_secrets(self.config, fn.role, manage=True)
+            fn.function.add_environment(
+                "SERVICEDESK_MAIL_SECRET_PREFIX", mail_secret_prefix(self.config)
+            )
+            if mail is not None:
+                for key, value in mail.mail_environment().items():
+                    fn.function.add_environment(key, value)
+        if domain == "webhooks" and mail is not None:
+            grant_mail_secrets(self.config, fn.role, manage=False)
+            mail.grant_deposit(fn.role, door="hook")
+            for key, value in mail.mail_environment().items():
+                fn.function.add_environment(key, value)

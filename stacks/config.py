@@ -16,6 +16,7 @@ Precedence, lowest first:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from aws_cdk import RemovalPolicy
@@ -126,6 +127,22 @@ class DeploymentConfig(BaseModel):
     oidc_default_tenant: str | None = None
     # Verified SES identity (address or domain) that outgoing mail is sent from.
     email_sender: str | None = None
+    # Inbound e-mail (docs/deploy.md, "Receiving e-mail"). Unset: nothing inbound is created
+    # (no mail bucket, topic, intake queue or functions, no receipt rules). Set: tenants
+    # receive at <slug>@<inboundMailDomain>; provider hooks and IMAP polling work.
+    inbound_mail_domain: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
+    # SES receiving: a receipt rule per domain (each verified in SES, its MX pointing at
+    # inbound-smtp.<region>.amazonaws.com). Unset: [inboundMailDomain]. [] : no SES receiving
+    # (a region without it); hooks and IMAP only.
+    ses_receiving_domains: list[str] | None = None
+    # Raw inbound messages are deleted from the mail bucket after this many days.
+    inbound_mail_retention_days: int = Field(default=30, ge=1, le=3650)
+    # How often the IMAP poller runs (minutes).
+    imap_poll_minutes: int = Field(default=5, ge=3, le=60)
     vpc_max_azs: int = Field(default=2, ge=2, le=3)
     # NAT gateways for the egress subnets (outbound webhooks): a number, or "per-az".
     # At least one: the webhook consumer has no other way to the internet.
@@ -144,6 +161,7 @@ class DeploymentConfig(BaseModel):
         "oidc_tenant_claim",
         "oidc_default_tenant",
         "email_sender",
+        "inbound_mail_domain",
         mode="before",
     )
     @classmethod
@@ -179,6 +197,31 @@ class DeploymentConfig(BaseModel):
             msg = "oidcIssuer, oidcAudience and oidcJwksUrl go together"
             raise ValueError(msg)
         return self
+
+    @field_validator("ses_receiving_domains")
+    @classmethod
+    def _domains(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        pattern = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+        bad = [domain for domain in value if not pattern.fullmatch(domain)]
+        if bad:
+            msg = f"sesReceivingDomains: not lower-case domain names: {bad}"
+            raise ValueError(msg)
+        return list(dict.fromkeys(value))
+
+    @property
+    def inbound_mail(self) -> bool:
+        return self.inbound_mail_domain is not None
+
+    @property
+    def receiving_domains(self) -> list[str]:
+        """The domains SES receives for (empty without inbound mail)."""
+        if self.inbound_mail_domain is None:
+            return []
+        if self.ses_receiving_domains is None:
+            return [self.inbound_mail_domain]
+        return self.ses_receiving_domains
 
     @property
     def prefix(self) -> str:

@@ -16,6 +16,7 @@ from stacks.config import DeploymentConfig
 from stacks.constructs.alarms import Alarms
 from stacks.constructs.dashboard import Dashboard
 from stacks.data import DataStack
+from stacks.mail import MailStack
 from stacks.realtime import RealtimeStack
 
 
@@ -30,25 +31,37 @@ class ObservabilityStack(Stack):
         api: ApiStack,
         queues: AsyncStack,
         realtime: RealtimeStack,
+        mail: MailStack | None = None,
         env: Environment | None = None,
     ) -> None:
         super().__init__(
             scope, construct_id, env=env, description="Servicedesk dashboard and alarms"
         )
         evaluator = queues.functions.get("sla_evaluator")
+        # The inbound-mail queue and DLQs beside the outbox's (the poller's schedule: "imap").
+        all_queues = {**queues.queues, **({"intake": mail.queue} if mail else {})}
+        all_dlqs = {
+            **queues.dlqs,
+            **({"intake": mail.dlq, "imap": mail.scheduler_dlq} if mail else {}),
+        }
         alarms = Alarms(
             self,
             config=config,
             api=api.api,
-            queues=queues.queues,
-            dlqs=queues.dlqs,
+            queues=all_queues,
+            dlqs=all_dlqs,
             sla_evaluator=evaluator.function if evaluator is not None else None,
         )
         self.topic = alarms.topic
         self.alarms: list[cw.Alarm] = alarms.alarms
 
         functions: dict[str, lambda_.IFunction] = {
-            name: fn.function for name, fn in {**api.functions, **queues.functions}.items()
+            name: fn.function
+            for name, fn in {
+                **api.functions,
+                **queues.functions,
+                **(mail.functions if mail else {}),
+            }.items()
         }
         functions.update({fn.name: fn.function for fn in realtime.functions.values()})
         functions[realtime.consumer.name] = realtime.consumer.function
@@ -57,8 +70,8 @@ class ObservabilityStack(Stack):
             config=config,
             api=api.api,
             functions=functions,
-            queues=queues.queues,
-            dlqs=queues.dlqs,
+            queues=all_queues,
+            dlqs=all_dlqs,
             cluster=data.cluster,
             proxy=data.proxy,
             alarms=self.alarms,

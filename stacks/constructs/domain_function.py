@@ -185,6 +185,7 @@ class DomainFunction(Construct):
         live_alias: bool = False,
         snap_start: bool = False,
         provisioned_concurrency: int = 0,
+        entry: str = "lambda_handler",
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -214,10 +215,12 @@ class DomainFunction(Construct):
         }
         env.update(environment or {})
 
+        # ``entry``: the callable in handler.py (the e-mail functions' contract names it
+        # ``handler``; every other function's is ``lambda_handler``).
         if code is not None:
-            resolved_code, handler = code, "handler.lambda_handler"
+            resolved_code, handler = code, f"handler.{entry}"
         else:
-            resolved_code, handler = self._code(name)
+            resolved_code, handler = self._code(name, entry)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -278,10 +281,10 @@ class DomainFunction(Construct):
         )
 
     @staticmethod
-    def _code(name: str) -> tuple[lambda_.Code, str]:
+    def _code(name: str, entry: str) -> tuple[lambda_.Code, str]:
         directory = FUNCTIONS_DIR / name
         built = built_copy(directory, FUNCTIONS_BUILT_DIR / name)
         if built is not None:  # with its cpython-312 .pyc (make layers)
-            return lambda_.Code.from_asset(str(built)), "handler.lambda_handler"
+            return lambda_.Code.from_asset(str(built)), f"handler.{entry}"
         code = lambda_.Code.from_asset(str(directory), exclude=SOURCE_EXCLUDES)
-        return code, "handler.lambda_handler"
+        return code, f"handler.{entry}"

@@ -14,6 +14,7 @@ from stacks.constructs.domain_function import log_group
 from stacks.constructs.nag import acknowledge
 
 API_VERSION = "v1"
+BINARY_MEDIA_TYPES = ["multipart/form-data", "message/rfc822", "application/octet-stream"]
 CORS_HEADERS = [
     "Authorization",
     "Content-Type",
@@ -57,6 +58,9 @@ class RestApi:
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            # Passed to the functions base64-encoded, byte for byte: the inbound-mail hooks'
+            # forms and raw messages may carry 8-bit text in any charset.
+            binary_media_types=BINARY_MEDIA_TYPES,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),

@@ -45,12 +45,20 @@ def acknowledge_invoke(stack: Stack, role: iam.IRole, function: lambda_.IFunctio
 class Schedules:
     """Built in ``stack``'s own scope (stacks/constructs/__init__.py says why)."""
 
-    def __init__(self, stack: Stack, *, config: DeploymentConfig, dlq: sqs.IQueue) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        *,
+        config: DeploymentConfig,
+        dlq: sqs.IQueue,
+        group_suffix: str = "",
+    ) -> None:
         self._stack = stack
         self._config = config
         self._dlq = dlq
+        # Group names are unique per account and region: a second stack's group has a suffix.
         self.group = scheduler.ScheduleGroup(
-            stack, "Schedules", schedule_group_name=f"servicedesk-{config.stage}"
+            stack, "Schedules", schedule_group_name=f"servicedesk-{config.stage}{group_suffix}"
         )
         self.schedules: dict[str, scheduler.Schedule] = {}
         # One role for EventBridge Scheduler to invoke the scheduled functions.

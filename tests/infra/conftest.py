@@ -64,3 +64,24 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         context={**CONTEXT, "stage": "prod", "emailSender": PROD_EMAIL_SENDER},
         nag=True,
     )
+
+
+MAIL_DOMAIN = "inbound.example.com"
+MAIL_FORWARDED_DOMAIN = "support.example.org"
+
+
+@pytest.fixture(scope="session")
+def mail(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Prod with inbound mail on (two SES receiving domains), the nag plugin as in app.py."""
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out.mail"),
+        context={
+            **CONTEXT,
+            "stage": "prod",
+            "emailSender": PROD_EMAIL_SENDER,
+            "inboundMailDomain": MAIL_DOMAIN,
+            "sesReceivingDomains": [MAIL_DOMAIN, MAIL_FORWARDED_DOMAIN],
+            "inboundMailRetentionDays": 7,
+        },
+        nag=True,
+    )

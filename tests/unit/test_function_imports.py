@@ -33,13 +33,14 @@ API_ROUTES = {
     "admin": {"servicedesk.catalog.routes", "servicedesk.teams.routes"},
     "attachments": {"servicedesk.attachments.routes"},
     "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
+    "mail": {"servicedesk.mail.source_routes"},
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
         "servicedesk.tickets.routes",
         "servicedesk.sla.routes",
         "servicedesk.attachments.routes",
     },
-    "webhooks": {"servicedesk.webhooks.routes"},
+    "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")
@@ -54,6 +55,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "webhook_consumer": ("aws_lambda_powertools.utilities.batch", "boto3", "jwt"),
     "outbox_sweeper": ("boto3", "jwt"),
     "sla_evaluator": ("boto3", "jwt"),
+    # Mailboxes and the bucket/queue path; boto3 when a poll first reaches AWS.
+    "email_imap_poller": ("aws_lambda_powertools.utilities.batch", "boto3", "jwt"),
     # The cleanup job needs the attachment rows and the bucket, not the API's rules.
     "attachment_cleanup": ("boto3", "servicedesk.attachments.service", "servicedesk.tickets"),
     "migrate": (),
@@ -76,6 +79,15 @@ def loaded_modules(function: str) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def _is_routes(module: str) -> bool:
+    """A domain's routes module: ``<domain>.routes``, or ``<domain>.<area>_routes`` in a
+    domain with several (mail: the admins' sources and the providers' hook). The platform's
+    shared route builders (``platform.settings_routes``) are not a domain's."""
+    name = module.rsplit(".", 1)[-1]
+    domain = module.startswith("servicedesk.") and not module.startswith("servicedesk.platform.")
+    return domain and (name == "routes" or name.endswith("_routes"))
+
+
 def _under(modules: set[str], package: str) -> list[str]:
     return sorted(m for m in modules if m == package or m.startswith(package + "."))
 
@@ -88,7 +100,7 @@ def test_every_function_is_classified() -> None:
 @pytest.mark.parametrize("function", sorted(API_ROUTES))
 def test_api_function_loads_only_its_own_routes(function: str) -> None:
     modules = loaded_modules(function)
-    routes = {m for m in modules if m.startswith("servicedesk.") and m.endswith(".routes")}
+    routes = {m for m in modules if _is_routes(m)}
     assert routes == API_ROUTES[function]
     # boto3 is for the routes that reach AWS, imported when one runs.
     assert _under(modules, "boto3") == []
@@ -102,6 +114,6 @@ def test_non_http_function_loads_no_web_framework(function: str) -> None:
         for package in (*WEB_FRAMEWORK, *NON_HTTP_EXTRA[function])
         if _under(modules, package)
     }
-    routes = sorted(m for m in modules if m.startswith("servicedesk.") and m.endswith(".routes"))
+    routes = sorted(m for m in modules if _is_routes(m))
     assert present == {}
     assert routes == []

@@ -24,6 +24,9 @@ EXPECTED_PUBLIC = {
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),
     ("POST", "/v1/hooks/{provider}"),
+    # Inbound mail from providers: each request carries the hook's credentials (mail/hooks.py).
+    ("POST", "/v1/hooks/email/{provider}/{hook_id}"),
+    ("POST", "/v1/hooks/email/{provider}/{hook_id}/mime"),
     # RFC 8058 one-click unsubscribe: the signed token is the credential; GET only redirects.
     ("POST", "/v1/notifications/unsubscribe"),
     ("GET", "/v1/notifications/unsubscribe"),

@@ -56,12 +56,28 @@ class PipelineMiddleware:
     or, for a chunked body, counted) is 413; not complete within ``body_timeout`` seconds
     (a ``Content-Length`` larger than what is sent) is 408; a NUL in a header, query or
     path parameter or anywhere in a JSON body, or JSON nested too deep, is 422 naming it.
+    A route may declare a larger limit of its own (``openapi_extra={"x-max-body-bytes": n}``,
+    e.g. the inbound-mail hooks): ``larger_bodies`` holds those routes' path patterns.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_timeout: float,
+        larger_bodies: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
+        self.larger_bodies = larger_bodies
+
+    def body_limit(self, path: str) -> int:
+        for pattern, limit in self.larger_bodies:
+            if pattern.match(path):
+                return max(limit, self.max_body_bytes)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,9 +110,10 @@ class PipelineMiddleware:
 
         body: bytes | None = None
         try:
-            refusal = self._check_request(scope, headers)
+            limit = self.body_limit(scope.get("path", ""))
+            refusal = self._check_request(scope, headers, limit)
             if refusal is None:
-                refusal, body = await self._read_body(receive)
+                refusal, body = await self._read_body(receive, limit)
                 if (
                     refusal is None
                     and body is not None
@@ -111,10 +128,12 @@ class PipelineMiddleware:
             # An unhandled error passes through here before the server answers it with 500.
             _access_line(scope, request_id, started, status_holder.get("status", 500))
 
-    def _check_request(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
+    def _check_request(
+        self, scope: Scope, headers: dict[str, str], limit: int
+    ) -> JSONResponse | None:
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            return self._too_large()
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return self._too_large(limit)
         path: str = scope.get("path", "")
         app = scope.get("app")
         patterns = (
@@ -130,7 +149,9 @@ class PipelineMiddleware:
             ]
         )
 
-    async def _read_body(self, receive: Receive) -> tuple[JSONResponse | None, bytes | None]:
+    async def _read_body(
+        self, receive: Receive, limit: int
+    ) -> tuple[JSONResponse | None, bytes | None]:
         """(refusal, body); (None, None) when the client went away before sending it all."""
         chunks: list[bytes] = []
         seen = 0
@@ -143,7 +164,7 @@ class PipelineMiddleware:
                     return False
                 chunk = message.get("body", b"")
                 seen += len(chunk)
-                if seen > self.max_body_bytes:
+                if seen > limit:
                     return True
                 chunks.append(chunk)
                 if not message.get("more_body", False):
@@ -155,16 +176,16 @@ class PipelineMiddleware:
             return self._timed_out(), None
         if not complete:
             return None, None
-        if seen > self.max_body_bytes:
-            return self._too_large(), None
+        if seen > limit:
+            return self._too_large(limit), None
         return None, b"".join(chunks)
 
-    def _too_large(self) -> JSONResponse:
+    def _too_large(self, limit: int) -> JSONResponse:
         body = problem_body(
             status=413,
             slug="payload-too-large",
             title="Request body too large",
-            detail=f"the request body must not exceed {self.max_body_bytes} bytes",
+            detail=f"the request body must not exceed {limit} bytes",
             header="Content-Length",
         )
         # The rest of the body is never read, so the connection cannot serve another request.
@@ -310,6 +331,11 @@ def create_app(*routers: APIRouter, title: str = "Servicedesk API") -> FastAPI:
         PipelineMiddleware,
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_read_timeout_seconds,
+        larger_bodies=tuple(
+            (route.path_regex, int(limit))
+            for route in api_routes(app)
+            if (limit := (route.openapi_extra or {}).get("x-max-body-bytes"))
+        ),
     )
     return app
 

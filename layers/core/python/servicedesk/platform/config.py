@@ -152,6 +152,18 @@ class Settings(BaseSettings):
     email_max_message_bytes: int = Field(
         default=30 * 1024 * 1024, ge=64 * 1024, le=40 * 1024 * 1024
     )
+    # The other doors (servicedesk/mail/hooks.py, mail/imap.py): provider hooks' secrets and
+    # IMAP passwords live in Secrets Manager under <mail_secret_prefix>/<tenant id>/...
+    # (the functions' IAM policies are scoped to that prefix).
+    mail_secret_prefix: str = Field(
+        default="servicedesk/local/mail", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
+    )
+    # IMAP polling: messages taken per mailbox per run, and each connection's timeout.
+    imap_batch_size: int = Field(default=50, ge=1, le=1000)
+    imap_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    # A PEM bundle of CA certificates trusted for IMAP besides the system's (a mailbox
+    # behind a private CA; the tests' own CA). Certificates and host names are always checked.
+    imap_ca_file: str | None = None
     # Dev only: e-mails are written here as .eml files instead of being sent.
     mail_catcher_dir: str | None = None
     # Realtime (WebSocket): the @connections management endpoint the broadcaster posts to

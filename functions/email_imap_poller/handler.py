@@ -1,0 +1,7 @@
+"""EventBridge Scheduler -> poll each tenant's IMAP mailbox into the intake."""
+
+from servicedesk.mail.imap import handler
+
+__all__ = ["handler", "lambda_handler"]
+
+lambda_handler = handler  # the name every other function's entry point has

@@ -1,0 +1,10 @@
+"""Mail API Lambda: the e-mail channel's configuration (provider hooks, IMAP mailboxes).
+
+It runs in the egress subnets: "test connection" reaches the tenants' IMAP servers."""
+
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
+from servicedesk.mail.source_routes import router as sources_router
+from servicedesk.platform.lambda_ import domain_handler
+
+routers = (sources_router,)
+lambda_handler = domain_handler(*routers, title="Servicedesk mail API")
