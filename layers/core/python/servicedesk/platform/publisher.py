@@ -54,6 +54,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "webhook.disabled": ("email",),
     "email.bounced": ("webhook",),
     "email.complained": ("webhook",),
+    # The e-mail intake's outcomes (servicedesk.mail): received, held, rejected.
+    "mail.": ("webhook",),
 }
 
 # SQS limits of one SendMessageBatch call.
