@@ -33,6 +33,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "attachments": ("attachments",),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
+    "mail": ("mail",),
 }
 
 # Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).

@@ -3,7 +3,7 @@ transaction (``intake.take`` opens it and commits once).
 
 The order: claim (dedupe) -> refuse what cannot be taken (unparseable, virus) -> ignore
 machine and junk mail (spam verdict, null sender, auto-replies and bounces, our own mail
-coming back) -> hold a sender over the rate limit -> thread (``mail.threading``) -> a
+coming back) -> hold a sender over the rate limit -> thread (``mail.thread``) -> a
 comment by a participant, a held message for anyone else -> else a new ticket by a member,
 or by an unknown sender made a requester when the tenant allows it. Tickets and comments
 are written as their sender through the tickets domain (its permissions, SLA clock,
@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.mail import files, people, threading
+from servicedesk.mail import files, people, thread
 from servicedesk.mail.addresses import Destination
 from servicedesk.mail.inbox import Arrival
 from servicedesk.mail.message import ParsedMail, Unparseable
@@ -59,6 +59,37 @@ class Decision:
 
 def _cut(value: str | None, limit: int) -> str:
     return (value or "")[:limit]
+
+
+def record_received(
+    ctx: RequestContext,
+    ticket: Ticket,
+    row: InboundMail,
+    mail: ParsedMail | None,
+    comment_id: uuid.UUID | None,
+) -> list[Any]:
+    """What goes with a ticket or comment made of a message: its attachments (the notes
+    of those refused are returned), the timeline's "received by e-mail", its Message-ID
+    for threading, and the links on its log row."""
+    notes: list[Any] = files.store(ctx, ticket, comment_id, mail.attachments) if mail else []
+    timeline.event(
+        ctx,
+        ticket,
+        "received_by_email",
+        payload={"inbound_mail_id": row.id, "comment_id": comment_id},
+    )
+    if mail is not None and mail.message_id:
+        ctx.session.execute(
+            text(
+                "INSERT INTO mail_message_ids (tenant_id, message_id, ticket_id, direction)"
+                " VALUES (:t, :m, :ticket, 'in') ON CONFLICT DO NOTHING"
+            ),
+            {"t": ctx.tenant_id, "m": mail.message_id[:998], "ticket": ticket.id},
+        )
+    row.sender_id = ctx.user_id
+    row.ticket_id = ticket.id
+    row.comment_id = comment_id
+    return notes
 
 
 def claim(
@@ -214,7 +245,7 @@ class _Work:
         if self._over_rate(mail.from_address, config):
             return self.hold("rate_limited", f"more than {config.sender_max_messages} messages")
         sender = people.member(self.session, self.tenant_id, mail.from_address)
-        thread = threading.find(
+        threaded = thread.find(
             self.session,
             self.tenant_id,
             mail,
@@ -223,9 +254,9 @@ class _Work:
             sender_id=sender.user_id if sender and sender.active else None,
             sender_is_staff=bool(sender and sender.active and sender.role.is_staff),
         )
-        self.notes.extend(thread.notes)
-        if thread.ticket is not None:
-            return self._reply(mail, thread.ticket, sender, config, thread.how)
+        self.notes.extend(threaded.notes)
+        if threaded.ticket is not None:
+            return self._reply(mail, threaded.ticket, sender, config, threaded.how)
         return self._open(mail, sender, config)
 
     def _our_own(self, mail: ParsedMail) -> bool:
@@ -292,28 +323,6 @@ class _Work:
             return False
         return True
 
-    def _received(
-        self, ctx: RequestContext, ticket: Ticket, mail: ParsedMail, comment_id: uuid.UUID | None
-    ) -> None:
-        self.notes.extend(files.store(ctx, ticket, comment_id, mail.attachments))
-        timeline.event(
-            ctx,
-            ticket,
-            "received_by_email",
-            payload={"inbound_mail_id": self.row.id, "comment_id": comment_id},
-        )
-        if mail.message_id:
-            self.session.execute(
-                text(
-                    "INSERT INTO mail_message_ids (tenant_id, message_id, ticket_id, direction)"
-                    " VALUES (:t, :m, :ticket, 'in') ON CONFLICT DO NOTHING"
-                ),
-                {"t": self.tenant_id, "m": mail.message_id[:998], "ticket": ticket.id},
-            )
-        self.row.sender_id = ctx.user_id
-        self.row.ticket_id = ticket.id
-        self.row.comment_id = comment_id
-
     def _reply(
         self,
         mail: ParsedMail,
@@ -326,7 +335,7 @@ class _Work:
         if sender is None or not sender.active:
             return self.hold("not_participant", ticket=ticket)
         ctx = self._as(sender)
-        if not threading.takes_part(self.session, ticket, sender.user_id, sender.role.is_staff):
+        if not thread.takes_part(self.session, ticket, sender.user_id, sender.role.is_staff):
             return self.hold("not_participant", ticket=ticket)
         if ticket.status in states.FINISHED_STATUSES:
             finished = ticket.resolved_at if ticket.status == "resolved" else ticket.closed_at
@@ -352,7 +361,7 @@ class _Work:
             if current.status in states.FINISHED_STATUSES:
                 tickets.apply_status(ctx, current, states.Status.OPEN)
             comment = comments.add(ctx, ticket_id=current.id, data=CommentCreate(body=body))
-            self._received(ctx, current, mail, comment.id)
+            self.notes.extend(record_received(ctx, current, self.row, mail, comment.id))
             made["comment"] = comment
 
         if self._attempt(write):
@@ -421,7 +430,7 @@ class _Work:
             ticket = tickets.create(ctx, data=TicketCreate(**fields), channel="email")
             if follows is not None:
                 links.link(ctx, ticket_id=ticket.id, target_id=follows.id, kind="relates_to")
-            self._received(ctx, ticket, mail, None)
+            self.notes.extend(record_received(ctx, ticket, self.row, mail, None))
 
         if self._attempt(write):
             self.finish("ticket", "follow_up" if follows is not None else "new")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicedesk.mail import addresses, inbox
+from servicedesk.mail import addresses, inbox, parsing
 from servicedesk.mail.decide import Decision, decide
 from servicedesk.mail.message import Limits, ParsedMail, Unparseable
 from servicedesk.platform import aws
@@ -39,8 +39,6 @@ def read_raw(arrival: inbox.Arrival) -> bytes | None:
 
 
 def parse_raw(raw: bytes, settings: Settings) -> ParsedMail | Unparseable:
-    from servicedesk.mail import parsing
-
     if len(raw) > settings.email_max_message_bytes:
         return Unparseable("too_large", f"{len(raw)} bytes")
     try:
