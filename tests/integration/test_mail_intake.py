@@ -24,6 +24,7 @@ from local.aws import free_port
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import TenantFixture, current_database, make_tenant
+from tests.integration import test_notifications as notifications
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -659,3 +660,51 @@ def test_the_smtp_door_refuses_foreign_domains_and_oversize(mail_env):
                 too_big,
             )
         assert getattr(big.value, "smtp_code", None) == 552
+
+
+# --- outbound threading -------------------------------------------------------------------
+
+wiring = notifications.wiring
+
+
+def test_our_mail_threads_under_the_requesters_own_and_answers_to_it_thread(
+    client, mail_env, org, wiring
+):
+    sender = f"threads-{uuid.uuid4().hex[:6]}@customer.example"
+    ticket, first = open_by_mail(client, mail_env, org, sender)
+    wiring.drain()
+    (confirmation,) = wiring.mails(to=sender, event="ticket.received")
+    assert confirmation["In-Reply-To"] == first["Message-ID"]
+    assert first["Message-ID"] in str(confirmation["References"]).split()
+    notifications._comment(client, org.members["agent"], ticket, "Try switching it off.")
+    wiring.drain()
+    (answer,) = wiring.mails(to=sender, event="comment.public")
+    assert answer["In-Reply-To"] == first["Message-ID"]
+    recorded = owner_rows(
+        "SELECT ticket_id, direction FROM mail_message_ids WHERE message_id = %s",
+        str(answer["Message-ID"]),
+    )
+    assert [(str(t), d) for t, d in recorded] == [(ticket["id"], "out")]
+    # Their client answers our mail by its headers alone (no token in the address).
+    reply = message(
+        sender=sender,
+        to=inbound(org.slug),
+        subject="Re: done",
+        body="That worked.",
+        headers={"In-Reply-To": str(answer["Message-ID"])},
+    )
+    send(mail_env, reply, rcpt=[inbound(org.slug)])
+    drain(mail_env)
+    assert log_of(org.tenant_id)[-1][:2] == ("comment", "headers")
+    # Our own mail coming back is never taken: as it is (it says it is automatic), and
+    # stripped of that and sent on by someone (its Message-ID is one we sent).
+    send(mail_env, answer, rcpt=[inbound(org.slug)], mail_from=sender)
+    del answer["Auto-Submitted"]
+    del answer["From"]
+    answer["From"] = sender
+    send(mail_env, answer, rcpt=[inbound(org.slug)], mail_from=sender)
+    drain(mail_env)
+    assert [r[:2] for r in log_of(org.tenant_id)[-2:]] == [
+        ("ignored", "auto:auto_submitted"),
+        ("ignored", "own_mail"),
+    ]
