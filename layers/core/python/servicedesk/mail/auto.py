@@ -8,8 +8,10 @@ Each signal is what its header means, not what it is often near:
 - ``X-MS-Exchange-Generated-Message-Source`` names the Exchange component that generated the
   message (inbox rules, OOF, journal): a person did not write it.
 - ``X-Auto-Response-Suppress`` is NOT a signal by itself: it asks the *recipient's*
-  autoresponders not to answer, and Outlook sets it on mail people write (meeting replies,
-  mail from some add-ins). Exchange's own auto-replies carry ``Auto-Submitted`` as well.
+  autoresponders not to answer (MS-OXCMAIL 2.1.3.2.20), and people's mail can carry it.
+  Exchange's own auto-replies carry ``Auto-Submitted``; older on-premises Exchange OOF
+  replies carry ``X-Auto-Response-Suppress: All`` with ``X-MS-Exchange-Inbox-Rules-Loop``
+  (the pair is the signal, "exchange_oof").
 - ``Return-Path: <>`` (the null sender: bounces, DSNs, RFC 3834 replies), ``From:`` a
   MAILER-DAEMON or postmaster, and a multipart/report delivery-status are bounces.
 - ``List-Id`` (RFC 2919) or ``List-Post`` mark a mailing list.
@@ -55,6 +57,16 @@ def _exchange_generated(headers: list[tuple[str, str]], _: str | None) -> bool:
     return bool(_values(headers, "x-ms-exchange-generated-message-source"))
 
 
+def _exchange_oof(headers: list[tuple[str, str]], _: str | None) -> bool:
+    """Exchange's out-of-office replies without Auto-Submitted (older on-premises servers):
+    suppression of every auto-response together with the inbox-rules loop marker, which
+    Exchange stamps on what its rules (OOF among them) generate."""
+    suppress = _values(headers, "x-auto-response-suppress")
+    return bool(_values(headers, "x-ms-exchange-inbox-rules-loop")) and any(
+        "all" in v.lower() for v in suppress
+    )
+
+
 def _bulk(headers: list[tuple[str, str]], _: str | None) -> bool:
     return any(_BULK.match(v) for v in _values(headers, "precedence"))
 
@@ -74,6 +86,7 @@ _CHECKS: tuple[tuple[str, Callable[[list[tuple[str, str]], str | None], bool]], 
     ("auto_submitted", _auto_submitted),
     ("autoreply_header", _autoreply_header),
     ("exchange_generated", _exchange_generated),
+    ("exchange_oof", _exchange_oof),
     ("precedence", _bulk),
     ("list", _list),
 )

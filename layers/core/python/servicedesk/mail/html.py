@@ -10,8 +10,10 @@ to its text instead (inscriptis walks the tree recursively).
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from inscriptis import Inscriptis
+from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 from lxml import etree
 from lxml import html as lxml_html
@@ -19,7 +21,8 @@ from lxml import html as lxml_html
 MAX_ELEMENTS = 50_000
 MAX_DEPTH = 200
 _DROP = ("script", "style", "head", "title", "noscript", "template", "object", "iframe")
-_CONFIG = ParserConfig(display_images=False, display_links=False)
+# "strict" lays blocks out flush left ("relaxed", the default, indents nested divs).
+_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
@@ -44,6 +47,7 @@ QUOTE_XPATHS = (
     "//div[contains(translate(@style, ' ', ''), 'border-top:solid#B5C4DF')]",
 )
 _SIGNATURE_XPATHS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature_prefix ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature ')]",
     "//*[@id='Signature']",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' moz-signature ')]",
@@ -108,13 +112,46 @@ def _layout(tree: lxml_html.HtmlElement) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+class _TextOnly(HTMLParser):
+    """The character data of a document outside script/style (the standard library's
+    tokenizer: linear, no tree, no depth)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def _flat_text(markup: str) -> str:
+    reader = _TextOnly()
+    reader.feed(markup)
+    reader.close()
+    return "\n".join(reader.parts)
+
+
 def to_text(markup: str) -> str:
-    """The text of an HTML body, safe to show as plain text."""
+    """The text of an HTML body, safe to show as plain text. When libxml2 gives up on a
+    document (it stops at 256 levels of nesting), the flat text of the tokens is used."""
     tree = parse_tree(markup)
-    if tree is None:
-        return ""
-    _prepare(tree)
-    return _layout(tree)
+    text = ""
+    if tree is not None:
+        _prepare(tree)
+        text = _layout(tree)
+    if not text.strip() and markup.strip():
+        text = _flat_text(markup)
+    return text
 
 
 def reply_text(markup: str) -> str | None:

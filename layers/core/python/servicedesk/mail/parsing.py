@@ -32,26 +32,36 @@ MAX_FILENAME_CHARS = 150
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _FEED_CHUNK = 64 * 1024
+DEFAULT_LIMITS = Limits()
 
 
-class _TooManyParts(Exception):
-    pass
+class _OverLimit(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _counting_factory(limit: int) -> type[Message]:
-    """A Message class that refuses to exist more than ``limit`` times: the parser creates
-    one per part, so it stops as soon as a message has too many."""
+def _bounded_parser(limits: Limits) -> BytesFeedParser:
+    """A parser whose message factory refuses the part after ``max_parts`` and any part
+    deeper than ``max_depth``: the parser creates one message per part as it reads, so it
+    stops there instead of building the rest. (The depth comes from the parser's stack of
+    open messages, a CPython detail read defensively; the walk checks depth again.)"""
     count = 0
+    made: list[BytesFeedParser] = []  # empty while the parser's constructor probes the factory
 
-    class Counted(Message):
+    class Bounded(Message):
         def __init__(self, *args: object, **kwargs: object) -> None:
             nonlocal count
-            count += 1
-            if count > limit:
-                raise _TooManyParts
+            if made:
+                count += 1
+                if count > limits.max_parts:
+                    raise _OverLimit("too_many_parts")
+                if len(getattr(made[0], "_msgstack", ())) > limits.max_depth:
+                    raise _OverLimit("too_deep")
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    return Counted
+    made.append(BytesFeedParser(_factory=Bounded, policy=policy.compat32))
+    return made[0]
 
 
 def _read_tree(raw: bytes, limits: Limits) -> Message:
@@ -60,13 +70,15 @@ def _read_tree(raw: bytes, limits: Limits) -> Message:
     end = _HEADER_END.search(raw, 0, limits.max_header_bytes + 4)
     if end is None and len(raw) > limits.max_header_bytes:
         raise Unparseable("headers_too_large")
-    parser = BytesFeedParser(_factory=_counting_factory(limits.max_parts), policy=policy.compat32)
+    parser = _bounded_parser(limits)
     try:
         for start in range(0, len(raw), _FEED_CHUNK):
             parser.feed(raw[start : start + _FEED_CHUNK])
         message = parser.close()
-    except _TooManyParts:
-        raise Unparseable("too_many_parts", f"more than {limits.max_parts}") from None
+    except _OverLimit as over:
+        raise Unparseable(
+            over.reason, f"parts {limits.max_parts}, depth {limits.max_depth}"
+        ) from None
     except RecursionError:
         raise Unparseable("too_deep") from None
     if not message.keys():
@@ -121,6 +133,15 @@ def _text_of(part: Message, body: _Body) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+def _extension(content_type: str) -> str:
+    known = {"message/rfc822": ".eml", "text/calendar": ".ics", "text/html": ".html"}
+    if content_type in known:
+        return known[content_type]
+    if content_type.startswith(("text/", "message/")):
+        return ".txt"
+    return mimetypes.guess_extension(content_type) or ".bin"
+
+
 def _filename(part: Message, body: _Body, content_type: str) -> str:
     try:
         name = part.get_filename() or part.get_param("name") or ""
@@ -139,14 +160,7 @@ def _filename(part: Message, body: _Body, content_type: str) -> str:
             else name[:MAX_FILENAME_CHARS]
         )
     if not name:
-        ext = (
-            {"message/rfc822": ".eml", "text/plain": ".txt", "text/calendar": ".ics"}.get(
-                content_type
-            )
-            or mimetypes.guess_extension(content_type)
-            or ".bin"
-        )
-        name = f"attachment-{len(body.attachments) + 1}{ext}"
+        name = f"attachment-{len(body.attachments) + 1}{_extension(content_type)}"
     return name
 
 
@@ -171,12 +185,19 @@ def _is_body_text(part: Message, content_type: str) -> bool:
     return not part.get_filename()
 
 
+def _serialised(part: Message, defects: list[str]) -> bytes:
+    """The bytes of a message/* part the parser split into messages (message/rfc822: the
+    forwarded message; message/delivery-status: its blocks of fields)."""
+    blocks = [p for p in part.get_payload() if isinstance(p, Message)]
+    try:
+        return b"\n".join(p.as_bytes(policy=policy.compat32) for p in blocks)
+    except (ValueError, TypeError, LookupError, UnicodeError, email_errors.MessageError):
+        defects.append("unserialisable message part")
+        return b""
+
+
 def _add_attachment(part: Message, body: _Body, content_type: str, *, inline: bool) -> None:
-    if content_type == "message/rfc822" and part.is_multipart():
-        inner = part.get_payload(0)
-        data = inner.as_bytes(policy=policy.compat32) if isinstance(inner, Message) else b""
-    else:
-        data = _payload(part, body.defects)
+    data = _serialised(part, body.defects) if part.is_multipart() else _payload(part, body.defects)
     cid = _content_id(part)
     body.attach(
         Attachment(
@@ -284,7 +305,13 @@ def _first(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _all(message: Message, name: str) -> list[str]:
-    return [str(v) for v in message.get_all(name) or []]
+    """A header's raw values (8-bit bytes still surrogate-escaped: ``decode_header`` decodes)."""
+    lower = name.lower()
+    return [str(v) for k, v in message.raw_items() if k.lower() == lower]
+
+
+def _addresses(message: Message, name: str, defects: list[str]) -> tuple[str, ...]:
+    return hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, name)], defects)
 
 
 def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
@@ -294,14 +321,14 @@ def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
     return text[:limit]
 
 
-def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
+def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     """The message in ``raw``; raises :class:`Unparseable` when it cannot be taken."""
     if not isinstance(raw, bytes | bytearray):
         raise Unparseable("not_mime", "not bytes")
     message = _read_tree(bytes(raw), limits)
     defects: list[str] = [type(d).__name__ for d in message.defects[:20]]
     headers = _raw_headers(message, defects)
-    raw_from = message.get_all("From") or []
+    raw_from = _all(message, "From")
     from_address, from_name = (None, "")
     if len(raw_from) == 1:
         from_address, from_name = hdr.parse_mailbox(
@@ -309,7 +336,7 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
         )
     elif len(raw_from) > 1:
         defects.append("more than one From header")
-    reply_to = hdr.parse_address_list(_all(message, "Reply-To"), defects)
+    reply_to = _addresses(message, "Reply-To", defects)
 
     body = _Body(limits=limits, defects=defects)
     _walk(message, body, 0)
@@ -326,7 +353,7 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
     if body.dropped_attachments:
         defects.append(f"{body.dropped_attachments} attachments over the limit dropped")
 
-    ids = hdr.message_ids(message.get("Message-ID") or "", keep_last=1)
+    ids = hdr.message_ids(" ".join(_all(message, "Message-ID")[:1]), keep_last=1)
     return ParsedMail(
         message_id=ids[0] if ids else None,
         in_reply_to=hdr.message_ids(" ".join(_all(message, "In-Reply-To")), keep_last=10),
@@ -334,8 +361,8 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:  # noqa: B008
         from_address=from_address,
         from_name=from_name,
         reply_to=reply_to[0] if reply_to else None,
-        to=hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, "To")], defects),
-        cc=hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, "Cc")], defects),
+        to=_addresses(message, "To", defects),
+        cc=_addresses(message, "Cc", defects),
         subject=(_first(headers, "Subject") or "")[:998],
         date=hdr.parse_date(_first(headers, "Date")),
         text=_bounded(text, limits.max_text_chars, "text", defects),
