@@ -14,11 +14,33 @@ FIXTURES = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
 SECONDS_PER_MESSAGE = 2.0
 # Bytes that matter to MIME: boundaries, header syntax, encodings, quoting, HTML.
 TOKENS = [
-    b"\r\n", b"\n", b"--", b":", b";", b"=", b"\"", b"<", b">", b"=?utf-8?b?", b"?=", b"=?x?q?",
-    b"boundary=", b"Content-Type: multipart/mixed; boundary=\"a\"\r\n\r\n--a\r\n",
-    b"Content-Type: message/rfc822\r\n\r\n", b"Content-Transfer-Encoding: base64\r\n",
-    b"charset=", b"\x00", b"\xff", b"\xc3", b"<div class=\"gmail_quote\">", b"<blockquote type=\"cite\">",
-    b"On Mon, 1 Jan 2026, X <x@y.z> wrote:\n", b"> ", b"-- \n", b"From: ", b"filename*0*=",
+    b"\r\n",
+    b"\n",
+    b"--",
+    b":",
+    b";",
+    b"=",
+    b'"',
+    b"<",
+    b">",
+    b"=?utf-8?b?",
+    b"?=",
+    b"=?x?q?",
+    b"boundary=",
+    b'Content-Type: multipart/mixed; boundary="a"\r\n\r\n--a\r\n',
+    b"Content-Type: message/rfc822\r\n\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"charset=",
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b'<div class="gmail_quote">',
+    b'<blockquote type="cite">',
+    b"On Mon, 1 Jan 2026, X <x@y.z> wrote:\n",
+    b"> ",
+    b"-- \n",
+    b"From: ",
+    b"filename*0*=",
 ]
 
 

@@ -224,14 +224,14 @@ class _Work:
             return "rejected", "virus"
         if verdicts.get("spam") == "FAIL":
             return "ignored", "spam"
+        if mail.auto:  # before the null sender: a bounce says what it is
+            return "ignored", mail.auto
         if not self.arrival.mail_from or self.arrival.mail_from == "<>":
             return "ignored", "null_sender"
-        if mail.auto:
-            return "ignored", f"auto:{mail.auto}"
         if not mail.from_address:
             return "rejected", "no_sender"
         if self._our_own(mail):
-            return "ignored", "own_mail"
+            return "ignored", "own_message"
         return None
 
     def run(self, mail: ParsedMail) -> None:

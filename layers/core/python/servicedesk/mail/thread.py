@@ -37,7 +37,7 @@ MAX_HEADER_IDS = 50
 @dataclass
 class Thread:
     ticket: Ticket | None = None
-    how: str = ""  # "token" | "headers" | "subject" | ""
+    how: str = ""  # "token" | "in_reply_to" (or References) | "subject" | ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -143,7 +143,7 @@ def find(
         return thread
     found = _by_headers(session, tenant_id, mail, settings)
     if found is not None:
-        thread.ticket, thread.how = follow_merges(session, found), "headers"
+        thread.ticket, thread.how = follow_merges(session, found), "in_reply_to"
         return thread
     number = SUBJECT_NUMBER.search(mail.subject.upper())
     if number is not None:
