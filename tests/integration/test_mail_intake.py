@@ -708,3 +708,94 @@ def test_our_mail_threads_under_the_requesters_own_and_answers_to_it_thread(
         ("ignored", "auto_submitted"),
         ("ignored", "own_message"),
     ]
+
+
+def test_held_mail_accepted_as_a_ticket_or_discarded_and_isolated(client, mail_env, org):
+    current = client.get("/v1/mail/settings", headers=org.admin.headers)
+    client.put(
+        "/v1/mail/settings",
+        json={**current.json(), "unknown_senders_may_open": False},
+        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
+    ).raise_for_status()
+    to = inbound(org.slug)
+    for n in range(2):
+        sender = f"held{n}-{uuid.uuid4().hex[:6]}@customer.example"
+        send(mail_env, message(sender=sender, to=to, subject=f"Held {n}"), rcpt=[to])
+    drain(mail_env)
+    agent = org.members["agent"]
+    items = client.get("/v1/mail/held?limit=1", headers=agent.headers).json()
+    assert len(items["items"]) == 1 and items["next_cursor"]
+    rest = client.get(
+        f"/v1/mail/held?limit=1&cursor={items['next_cursor']}", headers=agent.headers
+    ).json()
+    newest, oldest = items["items"][0], rest["items"][0]
+    # Another tenant's staff and this tenant's requester see none of it.
+    other = make_tenant(client, roles=("agent",))
+    assert (
+        client.get(
+            f"/v1/mail/held/{newest['id']}", headers=other.members["agent"].headers
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/v1/mail/held/{newest['id']}/discard", json={}, headers=other.members["agent"].headers
+        ).status_code
+        == 404
+    )
+    requester = org.members["requester"].headers
+    assert client.get(f"/v1/mail/held/{newest['id']}", headers=requester).status_code == 403
+    made = client.post(
+        f"/v1/mail/held/{newest['id']}/accept-ticket",
+        json={"title": "Accepted by an agent"},
+        headers=agent.headers,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["channel"] == "email" and made.json()["title"] == "Accepted by an agent"
+    stale = client.post(
+        f"/v1/mail/held/{oldest['id']}/discard",
+        json={"note": "spam", "version": oldest["version"] + 1},
+        headers=agent.headers,
+    )
+    assert stale.status_code == 412
+    gone = client.post(
+        f"/v1/mail/held/{oldest['id']}/discard", json={"note": "spam"}, headers=agent.headers
+    )
+    assert gone.status_code == 200 and gone.json()["resolution"] == "discarded"
+    assert client.get("/v1/mail/held", headers=agent.headers).json()["items"] == []
+    messages = client.get(
+        f"/v1/mail/tickets/{made.json()['id']}/messages", headers=agent.headers
+    ).json()
+    assert [m["id"] for m in messages] == [newest["id"]]
+
+
+def test_two_copies_taken_at_once_make_one_outcome(client, mail_env, org):
+    """Two pollers with the same arrival at the same moment: the unique claim decides."""
+    import threading
+
+    from servicedesk.mail import inbox, intake
+
+    requester = org.members["requester"]
+    ticket, _ = open_by_mail(client, mail_env, org, requester.email)
+    address = reply_address(ticket)
+    raw = message(sender=requester.email, to=address, body="Concurrent.").as_bytes(
+        policy=SMTP_POLICY
+    )
+    arrival = inbox.deposit(
+        raw, door="hook", mail_from=requester.email, recipients=[address], settings=get_settings()
+    )
+    drain_copy = threading.Barrier(2)
+    results: list[Any] = []
+
+    def take() -> None:
+        drain_copy.wait()
+        results.extend(intake.take(arrival, get_settings()))
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(d.duplicate for d in results) == [False, True]
+    drain(mail_env)  # the queued notification: a third copy
+    assert [c["body"] for c in comments_of(client, requester, ticket["id"])] == ["Concurrent."]

@@ -70,7 +70,9 @@ def list_for_ticket(ctx: RequestContext, *, ticket_id: uuid.UUID) -> list[Inboun
             .where(
                 InboundMail.tenant_id == ctx.tenant_id,
                 InboundMail.ticket_id == ticket_id,
-                InboundMail.comment_id.is_not(None) | (InboundMail.outcome == "ticket"),
+                InboundMail.comment_id.is_not(None)
+                | (InboundMail.outcome == "ticket")
+                | (InboundMail.resolution == "ticket"),
             )
             .order_by(InboundMail.created_at, InboundMail.id)
             .limit(200)
@@ -231,7 +233,9 @@ def accept_as_comment(
     return _resolved(ctx, row, "comment", ticket_id=ticket.id, comment_id=comment.id)
 
 
-def accept_as_ticket(ctx: RequestContext, *, mail_id: uuid.UUID, version: int | None) -> Ticket:
+def accept_as_ticket(
+    ctx: RequestContext, *, mail_id: uuid.UUID, version: int | None, title: str | None = None
+) -> Ticket:
     """A new ticket by the sender, as if the intake had opened it."""
     row = _unresolved_held(ctx, mail_id, version)
     sender = _sender(ctx, row)
@@ -240,7 +244,8 @@ def accept_as_ticket(ctx: RequestContext, *, mail_id: uuid.UUID, version: int | 
     ticket = tickets.create(
         author,
         data=TicketCreate(
-            title=(" ".join(row.subject.split())[: decide.TITLE_CHARS] or decide.NO_SUBJECT),
+            title=title
+            or (" ".join(row.subject.split())[: decide.TITLE_CHARS] or decide.NO_SUBJECT),
             description=(row.body.strip() or row.reply_text.strip())[: decide.DESCRIPTION_CHARS],
         ),
         channel="email",
@@ -250,6 +255,8 @@ def accept_as_ticket(ctx: RequestContext, *, mail_id: uuid.UUID, version: int | 
     return ticket
 
 
-def discard(ctx: RequestContext, *, mail_id: uuid.UUID, version: int | None) -> InboundMail:
+def discard(
+    ctx: RequestContext, *, mail_id: uuid.UUID, version: int | None, note: str = ""
+) -> InboundMail:
     row = _unresolved_held(ctx, mail_id, version)
-    return _resolved(ctx, row, "discarded")
+    return _resolved(ctx, row, "discarded", note=note)

@@ -150,14 +150,14 @@ def accept_comment(mail_id: uuid.UUID, body: AcceptAsComment, ctx: Ctx) -> Inbou
 )
 def accept_ticket(mail_id: uuid.UUID, body: AcceptAsTicket, ctx: Ctx) -> TicketPublic:
     return TicketPublic.model_validate(
-        held.accept_as_ticket(ctx, mail_id=mail_id, version=body.version)
+        held.accept_as_ticket(ctx, mail_id=mail_id, version=body.version, title=body.title)
     )
 
 
 @router.post("/held/{mail_id}/discard", dependencies=AGENT, summary="Discard a held message")
 def discard(mail_id: uuid.UUID, body: Discard, ctx: Ctx) -> InboundMailPublic:
     return InboundMailPublic.model_validate(
-        held.discard(ctx, mail_id=mail_id, version=body.version)
+        held.discard(ctx, mail_id=mail_id, version=body.version, note=body.note)
     )
 
 

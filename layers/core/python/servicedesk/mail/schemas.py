@@ -98,8 +98,12 @@ class AcceptAsComment(Input):
 
 
 class AcceptAsTicket(Input):
+    title: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Instead of the subject"
+    )
     version: int | None = Field(default=None, ge=1, description="The held mail's version")
 
 
 class Discard(Input):
+    note: str = Field(default="", max_length=500, description="Why (kept in the audit log)")
     version: int | None = Field(default=None, ge=1, description="The held mail's version")
