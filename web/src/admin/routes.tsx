@@ -21,6 +21,7 @@ const PolicyPage = lazy(() => import("./PolicyPage"));
 const WebhooksPage = lazy(() => import("./WebhooksPage"));
 const WebhookPage = lazy(() => import("./WebhookPage"));
 const SettingsPage = lazy(() => import("./SettingsPage"));
+const MailPage = lazy(() => import("./MailPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
@@ -31,6 +32,7 @@ export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
   { path: "calendars", label: "Calendars", min: "manager" },
   { path: "sla-policies", label: "SLA policies", min: "manager" },
   { path: "webhooks", label: "Webhooks", min: "admin" },
+  { path: "mail", label: "E-mail", min: "admin" },
   { path: "settings", label: "Settings", min: "admin" },
 ];
 
@@ -98,6 +100,7 @@ export const managerRoutes: RouteObject[] = [
       section("sla-policies/:policyId", "manager", <PolicyPage />),
       section("webhooks", "admin", <WebhooksPage />),
       section("webhooks/:webhookId", "admin", <WebhookPage />),
+      section("mail", "admin", <MailPage />),
       section("settings", "admin", <SettingsPage />),
     ],
   },
