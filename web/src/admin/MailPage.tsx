@@ -194,7 +194,7 @@ function AliasRow({ alias, teamName, categoryName }: { alias: MailAddress; teamN
     <li className="flex flex-wrap items-center justify-between gap-2 py-2">
       <div>
         <p className="font-mono">{alias.address}</p>
-        <p className="text-muted">{[teamName && `Team: ${teamName}`, categoryName && `Category: ${categoryName}`].filter(Boolean).join(" · ") || "No routing"}</p>
+        <p className="text-fg-muted">{[teamName && `Team: ${teamName}`, categoryName && `Category: ${categoryName}`].filter(Boolean).join(" · ") || "No routing"}</p>
         {failure ? <FailureAlert error={failure} /> : null}
       </div>
       <Button size="sm" onClick={remove} busy={busy} aria-label={`Remove ${alias.address}`}>
