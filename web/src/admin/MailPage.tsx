@@ -121,7 +121,7 @@ function NewAlias() {
     try {
       await ok(
         api.POST("/v1/mail/addresses", {
-          body: { address: address.trim(), team_id: teamId || null, category_id: categoryId || null },
+          body: { address: address.trim(), team_id: teamId || null, category_id: categoryId || null, description: "" },
         }),
       );
       setAddress("");

@@ -94,7 +94,7 @@ function HeldItem({ mail }: { mail: InboundMail }) {
         <Button
           size="sm"
           busy={busy === "discard"}
-          onClick={() => act("discard", () => ok(api.POST("/v1/mail/held/{mail_id}/discard", { ...path, body: { version: mail.version } })))}
+          onClick={() => act("discard", () => ok(api.POST("/v1/mail/held/{mail_id}/discard", { ...path, body: { note: "", version: mail.version } })))}
         >
           Discard
         </Button>
