@@ -72,9 +72,13 @@ beforeAll(async () => {
   await sendMail(stranger, INBOUND, heldSubject, "Our printer prints only blank pages since the update.");
   // The intake runs on its own poller: wait until the message is held.
   const agentToken = await apiLogin("agent@acme.example");
-  await expect
-    .poll(async () => (await apiCall<{ items: { subject: string }[] }>(agentToken, "GET", "/v1/mail/held?limit=100")).items.some((m) => m.subject === heldSubject), { timeout: 30_000, interval: 500 })
-    .toBe(true);
+  let held = false;
+  for (let waited = 0; !held && waited < 30_000; waited += 500) {
+    const page = await apiCall<{ items: { subject: string }[] }>(agentToken, "GET", "/v1/mail/held?limit=100");
+    held = page.items.some((m) => m.subject === heldSubject);
+    if (!held) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (!held) throw new Error("the message was not held within 30 s");
 });
 
 afterAll(async () => {
@@ -89,7 +93,7 @@ describe("the e-mail screens", () => {
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("E-mail");
     await expect.poll(() => page.getByText(INBOUND).count()).toBeGreaterThan(0);
     const alias = `acme-${unique("hr").toLowerCase().replace(/[^a-z0-9-]/g, "")}@inbound.servicedesk.local`;
-    await page.getByLabel("Address").fill(alias);
+    await page.getByRole("textbox", { name: "Address" }).fill(alias);
     await page.getByRole("button", { name: "Add alias" }).click();
     await expect.poll(() => page.getByRole("list", { name: "Aliases" }).getByText(alias).count()).toBe(1);
     await expect.poll(() => page.getByLabel("People without an account may open requests by e-mail").isChecked()).toBe(false);

@@ -101,7 +101,7 @@ function MailSettingsForm({ settings }: { settings: Tagged<MailSettings> }) {
 function useAddresses() {
   return useQuery({
     queryKey: adminKeys.mailAddresses,
-    queryFn: ({ signal }) => ok(api.GET("/v1/mail/addresses", { params: { query: { limit: 200 } }, signal })),
+    queryFn: ({ signal }) => ok(api.GET("/v1/mail/addresses", { params: { query: { limit: 100 } }, signal })),
   });
 }
 
