@@ -76,7 +76,8 @@ def record_received(
         ctx,
         ticket,
         "received_by_email",
-        payload={"inbound_mail_id": row.id, "comment_id": comment_id},
+        # The message itself is for staff (the mail API); the timeline says only how it came.
+        payload={"comment_id": comment_id} if comment_id else {},
     )
     if mail is not None and mail.message_id:
         ctx.session.execute(
