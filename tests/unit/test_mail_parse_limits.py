@@ -12,7 +12,7 @@ from servicedesk.mail.parsing import parse
 
 HEAD = b"From: Mallory <mallory@evil.example>\r\nTo: acme@mail.example.test\r\nSubject: limits\r\nMIME-Version: 1.0\r\n"
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "email"
-BOUND_SECONDS = 3.0
+BOUND_SECONDS = 3.0  # CPU seconds (time.process_time): waiting for a core does not count
 DEFAULTS = Limits()
 
 
@@ -34,10 +34,10 @@ def flat(parts: int) -> bytes:
 
 
 def timed_unparseable(raw: bytes, limits: Limits = DEFAULTS) -> str:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(Unparseable) as caught:
         parse(raw, limits)
-    assert time.perf_counter() - started < BOUND_SECONDS
+    assert time.process_time() - started < BOUND_SECONDS
     return caught.value.reason
 
 
@@ -109,18 +109,18 @@ def test_text_over_max_text_chars_is_cut_with_a_defect() -> None:
 
 def test_a_ten_megabyte_single_line_costs_bounded_time() -> None:
     raw = HEAD + b"Content-Type: text/plain\r\n\r\n" + b"A" * 10_000_000
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse(raw)
-    assert time.perf_counter() - started < BOUND_SECONDS * 2
+    assert time.process_time() - started < BOUND_SECONDS * 2
     assert len(mail.text) == Limits().max_text_chars
 
 
 def test_deeply_nested_html_becomes_text_without_recursion_error() -> None:
     html = b"<div>" * 20_000 + b"bottom" + b"</div>" * 20_000
     raw = HEAD + b"Content-Type: text/html\r\n\r\n" + html
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse(raw)
-    assert time.perf_counter() - started < BOUND_SECONDS
+    assert time.process_time() - started < BOUND_SECONDS
     assert "bottom" in mail.text
 
 
@@ -130,10 +130,38 @@ def test_a_zip_bomb_is_kept_compressed_and_never_expanded() -> None:
         .read_bytes()
         .replace(b"{{TO}}", b"acme@mail.example.test")
     )
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse(raw)
-    assert time.perf_counter() - started < BOUND_SECONDS
+    assert time.process_time() - started < BOUND_SECONDS
     (bomb,) = mail.attachments
     assert len(bomb.content) < 100_000
     with zipfile.ZipFile(io.BytesIO(bomb.content)) as archive:
         assert archive.infolist()[0].file_size == 10 * 1024 * 1024
+
+
+def test_reply_stripping_of_a_long_hostile_text_is_bounded() -> None:
+    line = "On " + "x" * 390 + " <a@b.example> wrote" + "\n"
+    lines = "".join(line if i % 2 else "From: x\nSent: y\n" + "> q\n" * 3 for i in range(2_000))
+    raw = HEAD + b"Content-Type: text/plain; charset=utf-8\r\n\r\nmine\r\n" + lines.encode()
+    started = time.process_time()
+    mail = parse(raw)
+    assert time.process_time() - started < BOUND_SECONDS
+    assert mail.reply_text.startswith("mine")
+
+
+def test_a_long_from_header_is_not_an_address_and_costs_nothing() -> None:
+    raw = b'From: "' + b'\\"a' * 5_000 + b'" <x@y.example>\r\nSubject: s\r\n\r\nbody'
+    started = time.process_time()
+    mail = parse(raw)
+    assert time.process_time() - started < BOUND_SECONDS
+    assert mail.from_address is None
+
+
+def test_html_past_what_the_text_keeps_is_not_laid_out() -> None:
+    html = b"<p>para with <b>bold</b> &amp; <a href='https://x.example/'>link</a></p>\n" * 40_000
+    raw = HEAD + b"Content-Type: text/html; charset=utf-8\r\n\r\n" + html
+    started = time.process_time()
+    mail = parse(raw, Limits(max_text_chars=100_000))
+    assert time.process_time() - started < BOUND_SECONDS * 2
+    assert any("HTML past 500000 characters not converted" in d for d in mail.defects)
+    assert len(mail.text) == 100_000

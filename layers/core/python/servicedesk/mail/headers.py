@@ -44,6 +44,10 @@ _CHARSET_ALIASES = {
 }
 # Charsets that would decode anything and so hide a mislabelled UTF-8 body.
 _SINGLE_BYTE = frozenset({"cp1252", "latin_1", "iso8859-15", "cp1250", "cp1254"})
+# Python codecs that are text encodings but no mail charset (escape and IDNA codecs).
+_NOT_MAIL_CODECS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "mbcs", "oem"}
+)
 # Codecs that are not text encodings (codecs.lookup knows "rot13", "zlib", "base64"...).
 _TEXT_CODEC = re.compile(r"^[a-z0-9_-]+$")
 
@@ -60,7 +64,7 @@ def codec_for(charset: str | None) -> str | None:
         info = codecs.lookup(name)
     except LookupError:
         return None
-    if not getattr(info, "_is_text_encoding", True):
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CODECS:
         return None
     return _CHARSET_ALIASES.get(info.name, info.name)
 
@@ -126,18 +130,25 @@ def _decode_word(match: re.Match[str], defects: list[str]) -> str:
     return decode_bytes(data, charset, defects)
 
 
-def decode_header(value: str, defects: list[str]) -> str:
-    """A raw header value (from the compat32 parser: 8-bit bytes surrogate-escaped) as text,
-    unfolded to one line."""
+def unfold(value: str, defects: list[str]) -> str:
+    """A raw header value (from the compat32 parser: 8-bit bytes surrogate-escaped) as one
+    line of text, encoded words left as they are (address headers are parsed first, so
+    that an encoded word cannot smuggle "<" or "," into their structure)."""
     if any("\udc80" <= ch <= "\udcff" for ch in value):
         raw = value.encode("ascii", "surrogateescape")
         value = decode_bytes(raw, "utf-8", defects)
         defects.append("8-bit bytes in a header")
-    value = re.sub(r"\r?\n[ \t]*", " ", value)
+    return " ".join(re.sub(r"\r?\n[ \t]*", " ", value).replace("\x00", "").split())
+
+
+def decode_header(value: str, defects: list[str]) -> str:
+    """A raw header value as text: unfolded, RFC 2047 encoded words decoded."""
+    value = unfold(value, defects)
     if "=?" in value:
         value = _BETWEEN_WORDS.sub(r"\1", value)
         value = _ENCODED_WORD.sub(lambda m: _decode_word(m, defects), value)
-    return " ".join(value.replace("\x00", "").split())
+        value = " ".join(value.replace("\x00", "").split())
+    return value
 
 
 # Strict addresses: "Name <local@domain>", "local@domain" or "local@domain (Name)".
@@ -146,8 +157,11 @@ _LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\r\n]|\\.)+")'
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})+"
 ADDR_SPEC = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+# The display name: quoted strings, comments, or text without "@", brackets or parentheses,
+# so that "alice@example.org)<bob@example.org>" (CVE-2023-27043's shape) is no mailbox.
 _ANGLE = re.compile(
-    r'^(?P<name>(?:"(?:[^"\\]|\\.)*"|[^<>"])*)<(?P<addr>[^<>]*)>\s*(?:\([^()]*\))?$'
+    r'^(?P<name>(?:"(?:[^"\\]|\\.)*"|\([^()<>@"]*\)|[^<>"@()])*)'
+    r"<(?P<addr>[^<>]*)>\s*(?:\([^()]*\))?$"
 )
 _BARE = re.compile(r"^(?P<addr>[^\s<>()\",;:]+)\s*(?:\((?P<name>[^()]*)\))?$")
 

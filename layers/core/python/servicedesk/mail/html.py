@@ -24,8 +24,12 @@ _DROP = ("script", "style", "head", "title", "noscript", "template", "object", "
 # "strict" lays blocks out flush left ("relaxed", the default, indents nested divs).
 _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+# Characters XML (so lxml) refuses, and no text needs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
+# A div's style without spaces, in upper case (XPath 1.0 has no lower-case()).
+_STYLE = "translate(@style, 'abcdefghijklmnopqrstuvwxyz ', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
 # Where each client puts the quoted message (the node and everything after it is history).
 QUOTE_XPATHS = (
     # Gmail web/iOS/Android: <div class="gmail_quote"> (gmail_quote_container in newer ones)
@@ -43,8 +47,8 @@ QUOTE_XPATHS = (
     # Yahoo Mail
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' yahoo_quoted ')]",
     # Outlook desktop (Word HTML): the separator div with a top border before "From:"
-    "//div[contains(translate(@style, ' ', ''), 'border-top:solid#E1E1E1')]",
-    "//div[contains(translate(@style, ' ', ''), 'border-top:solid#B5C4DF')]",
+    f"//div[contains({_STYLE}, 'BORDER-TOP:SOLID#E1E1E1')]",
+    f"//div[contains({_STYLE}, 'BORDER-TOP:SOLID#B5C4DF')]",
 )
 _SIGNATURE_XPATHS = (
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature_prefix ')]",
@@ -57,7 +61,7 @@ _SIGNATURE_XPATHS = (
 
 def parse_tree(markup: str) -> lxml_html.HtmlElement | None:
     """The lxml tree of ``markup`` or None when it holds nothing."""
-    markup = markup.strip().replace("\x00", "")
+    markup = _CONTROL.sub("", markup).strip()
     if markup.startswith("<?xml"):
         markup = markup.split("?>", 1)[-1]
     if not markup:
@@ -75,7 +79,7 @@ def _too_big(tree: lxml_html.HtmlElement) -> bool:
     for count, _element in enumerate(tree.iter()):
         if count >= MAX_ELEMENTS:
             return True
-    # lxml has no depth attribute: walk down the deepest-first path of each leaf lazily.
+    # lxml has no depth attribute: an explicit stack (no recursion) finds the deepest.
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -86,9 +90,20 @@ def _too_big(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _prepare(tree: lxml_html.HtmlElement) -> None:
-    for tag in _DROP:
-        for element in tree.iter(tag):
+    for element in list(tree.iter(*_DROP)):
+        if element.getparent() is not None:  # not inside one dropped already
             element.drop_tree()
+    # Word's paragraphs have no margin (its stylesheet says so; blank lines are explicit
+    # "<p>&nbsp;</p>"): laid out as <p>, every line would be followed by a blank one.
+    for paragraph in list(tree.iter("p")):
+        if "MsoNormal" not in (paragraph.get("class") or ""):
+            continue
+        if paragraph.text_content().strip(" \xa0\r\n\t") or len(paragraph.xpath(".//img")):
+            paragraph.tag = "div"
+        else:  # an empty paragraph is Word's blank line
+            tail = paragraph.tail
+            paragraph.clear()
+            paragraph.tag, paragraph.tail = "br", tail
     for link in list(tree.iter("a")):
         href = (link.get("href") or "").strip()
         label = link.text_content().strip()
@@ -106,7 +121,9 @@ def _layout(tree: lxml_html.HtmlElement) -> str:
     else:
         try:
             text = Inscriptis(tree, _CONFIG).get_text()
-        except RecursionError:  # a tree deeper than the interpreter's stack
+        # A tree deeper than the interpreter's stack, or hostile markup the layout engine
+        # trips on (its errors are its own bugs, not the sender's): the flat text instead.
+        except (RecursionError, ValueError, IndexError, KeyError, TypeError, AttributeError):
             text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
     lines = [line.rstrip() for line in text.replace("\xa0", " ").splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")

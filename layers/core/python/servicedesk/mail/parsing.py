@@ -1,9 +1,10 @@
 """Raw MIME in, :class:`ParsedMail` out, never trusting the sender.
 
 The standard library's parser (compat32 policy: header values stay raw, so decoding them
-is ours and cannot raise) builds the tree; a counting message factory stops it once a
-message has more parts than ``Limits.max_parts``, so a gigantic or deeply nested message
-costs bounded time and memory before it is rejected. Bodies and headers decode through a
+is ours and cannot raise) builds the tree; its message factory stops it at the first part
+past ``Limits.max_parts`` or deeper than ``Limits.max_depth``, so a gigantic or deeply
+nested message costs bounded time and memory before it is rejected. Each part is read by
+``mail.parts``. Bodies and headers decode through a
 fallback chain of charsets (``mail.headers``); attachments are kept as the bytes sent
 (never decompressed); HTML becomes safe text (``mail.html``); the reply is cut from its
 history (``mail.html`` for marked HTML, ``mail.quotes`` for text); ``mail.auto`` says
@@ -12,25 +13,21 @@ whether a machine sent it.
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from dataclasses import dataclass, field
-from email import errors as email_errors
 from email import policy
 from email.message import Message
 from email.parser import BytesFeedParser
 
 from servicedesk.mail import headers as hdr
 from servicedesk.mail import html as html_text
-from servicedesk.mail import quotes
+from servicedesk.mail import parts, quotes
 from servicedesk.mail.auto import detect as detect_auto
 from servicedesk.mail.message import Attachment, Limits, ParsedMail, Unparseable
 
 MAX_HEADERS_KEPT = 200
 MAX_HEADER_VALUE_CHARS = 2000
-MAX_FILENAME_CHARS = 150
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _FEED_CHUNK = 64 * 1024
 DEFAULT_LIMITS = Limits()
 
@@ -99,6 +96,15 @@ class _Body:
     report: str | None = None  # multipart/report's report-type
     dropped_attachments: int = 0
 
+    def to_text(self, markup: str) -> str:
+        """HTML as text; markup past what the text could keep is not laid out (bounded time:
+        the layout costs about a second a megabyte)."""
+        limit = self.limits.max_text_chars * 5
+        if len(markup) > limit:
+            self.defects.append(f"HTML past {limit} characters not converted")
+            markup = markup[:limit]
+        return html_text.to_text(markup)
+
     def attach(self, attachment: Attachment) -> None:
         if len(self.attachments) >= self.limits.max_attachments:
             self.dropped_attachments += 1
@@ -106,102 +112,13 @@ class _Body:
         self.attachments.append(attachment)
 
 
-def _content_type(part: Message) -> str:
-    value = part.get_content_type().lower()
-    return (
-        value if re.fullmatch(r"[a-z0-9.+_-]+/[a-z0-9.+_-]+", value) else "application/octet-stream"
-    )
-
-
-def _payload(part: Message, defects: list[str]) -> bytes:
-    try:
-        data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, AssertionError):
-        defects.append("undecodable part body")
-        data = None
-    if isinstance(data, bytes):
-        return data
-    raw = part.get_payload()
-    return raw.encode("ascii", "surrogateescape") if isinstance(raw, str) else b""
-
-
-def _text_of(part: Message, body: _Body) -> str:
-    charset = part.get_param("charset")
-    text = hdr.decode_bytes(
-        _payload(part, body.defects), charset if isinstance(charset, str) else None, body.defects
-    )
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-
-
-def _extension(content_type: str) -> str:
-    known = {"message/rfc822": ".eml", "text/calendar": ".ics", "text/html": ".html"}
-    if content_type in known:
-        return known[content_type]
-    if content_type.startswith(("text/", "message/")):
-        return ".txt"
-    return mimetypes.guess_extension(content_type) or ".bin"
-
-
-def _filename(part: Message, body: _Body, content_type: str) -> str:
-    try:
-        name = part.get_filename() or part.get_param("name") or ""
-    except (ValueError, TypeError, LookupError, UnicodeError):
-        name = ""
-        body.defects.append("unreadable filename")
-    if isinstance(name, tuple):  # an RFC 2231 value get_param did not collapse
-        name = name[2]
-    name = hdr.decode_header(str(name), body.defects)
-    name = _UNSAFE_FILENAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
-    if len(name) > MAX_FILENAME_CHARS:
-        stem, dot, ext = name.rpartition(".")
-        name = (
-            f"{stem[: MAX_FILENAME_CHARS - 10]}.{ext[:8]}"
-            if dot and len(ext) <= 8
-            else name[:MAX_FILENAME_CHARS]
-        )
-    if not name:
-        name = f"attachment-{len(body.attachments) + 1}{_extension(content_type)}"
-    return name
-
-
-def _content_id(part: Message) -> str | None:
-    value = part.get("Content-ID")
-    if not value:
-        return None
-    ident = str(value).strip().strip("<>").strip()
-    return ident[:250] or None
-
-
-def _disposition(part: Message) -> str:
-    value = part.get("Content-Disposition")
-    return str(value).split(";", 1)[0].strip().lower() if value else ""
-
-
-def _is_body_text(part: Message, content_type: str) -> bool:
-    if content_type not in ("text/plain", "text/html"):
-        return False
-    if _disposition(part) == "attachment":
-        return False
-    return not part.get_filename()
-
-
-def _serialised(part: Message, defects: list[str]) -> bytes:
-    """The bytes of a message/* part the parser split into messages (message/rfc822: the
-    forwarded message; message/delivery-status: its blocks of fields)."""
-    blocks = [p for p in part.get_payload() if isinstance(p, Message)]
-    try:
-        return b"\n".join(p.as_bytes(policy=policy.compat32) for p in blocks)
-    except (ValueError, TypeError, LookupError, UnicodeError, email_errors.MessageError):
-        defects.append("unserialisable message part")
-        return b""
-
-
 def _add_attachment(part: Message, body: _Body, content_type: str, *, inline: bool) -> None:
-    data = _serialised(part, body.defects) if part.is_multipart() else _payload(part, body.defects)
-    cid = _content_id(part)
+    defects = body.defects
+    data = parts.serialised(part, defects) if part.is_multipart() else parts.payload(part, defects)
+    cid = parts.content_id(part)
     body.attach(
         Attachment(
-            filename=_filename(part, body, content_type),
+            filename=parts.filename(part, content_type, len(body.attachments) + 1, defects),
             content_type=content_type,
             content=data,
             content_id=cid,
@@ -213,7 +130,7 @@ def _add_attachment(part: Message, body: _Body, content_type: str, *, inline: bo
 def _walk(part: Message, body: _Body, depth: int, *, in_related: bool = False) -> None:
     if depth > body.limits.max_depth:
         raise Unparseable("too_deep", f"deeper than {body.limits.max_depth}")
-    content_type = _content_type(part)
+    content_type = parts.content_type_of(part)
     maintype = content_type.split("/", 1)[0]
     if content_type == "message/rfc822":
         _forwarded(part, body, depth)
@@ -221,13 +138,14 @@ def _walk(part: Message, body: _Body, depth: int, *, in_related: bool = False) -
     if maintype == "multipart":
         _multipart(part, content_type, body, depth)
         return
-    if _is_body_text(part, content_type):
-        (body.plain if content_type == "text/plain" else body.html).append(_text_of(part, body))
+    if parts.is_body_text(part, content_type):
+        text = parts.text_of(part, body.defects)
+        (body.plain if content_type == "text/plain" else body.html).append(text)
         return
     if content_type in ("message/delivery-status", "message/global-delivery-status"):
         body.report = body.report or "delivery-status"
-    disposition = _disposition(part)
-    _add_attachment(part, body, content_type, inline=in_related or disposition == "inline")
+    inline = in_related or parts.disposition(part) == "inline"
+    _add_attachment(part, body, content_type, inline=inline)
 
 
 def _multipart(part: Message, content_type: str, body: _Body, depth: int) -> None:
@@ -246,21 +164,40 @@ def _multipart(part: Message, content_type: str, body: _Body, depth: int) -> Non
 
 
 def _alternative(children: list[Message], body: _Body, depth: int) -> None:
-    """Keep the plain text if it is real, the HTML always (converted when no plain)."""
+    """One rendering of the same content: the plain text if it is real, else the HTML as
+    text; the HTML is kept either way. Parts that are not text (a calendar invite, an
+    inline image) are attachments."""
     sub = _Body(limits=body.limits, defects=body.defects)
     for child in children:
         _walk(child, sub, depth + 1)
-    plain = "\n".join(sub.plain)
-    if plain.strip():
-        body.plain.append(plain)
-    if sub.html:
-        body.html.append("\n".join(sub.html))
-        if not plain.strip():
-            body.plain.append(html_text.to_text(sub.html[0]))
+    plain = sub.plain[0].strip("\n") if sub.plain else ""
+    markup = sub.html[-1] if sub.html else None  # the last alternative is the richest
+    if markup is not None:
+        body.html.append(markup)
+    text = _pick_text(plain, markup, body)
+    if text:
+        body.plain.append(text)
     body.forwarded.extend(sub.forwarded)
     for attachment in sub.attachments:
         body.attach(attachment)
     body.report = body.report or sub.report
+
+
+# A plain alternative this much shorter than the HTML's text is a stub ("view this message
+# in a browser"), not the message.
+_STUB_CHARS = 200
+_STUB_RATIO = 3
+
+
+def _pick_text(plain: str, markup: str | None, body: _Body) -> str:
+    if markup is None or len(plain.strip()) >= _STUB_CHARS:
+        return plain
+    converted = body.to_text(markup)
+    if not plain.strip() or len(converted) > _STUB_RATIO * len(plain) + 100:
+        if plain.strip():
+            body.defects.append("plain-text alternative is a stub: HTML used")
+        return converted
+    return plain
 
 
 def _forwarded(part: Message, body: _Body, depth: int) -> None:
@@ -273,10 +210,9 @@ def _forwarded(part: Message, body: _Body, depth: int) -> None:
     _walk(inner, sub, depth + 1)
     lines = ["---------- Forwarded message ----------"]
     for name in ("From", "Date", "Subject", "To"):
-        value = inner.get(name)
-        if value:
-            lines.append(f"{name}: {hdr.decode_header(str(value), body.defects)}")
-    text = "\n".join(sub.plain) or "\n".join(html_text.to_text(h) for h in sub.html)
+        for value in _all(inner, name)[:1]:
+            lines.append(f"{name}: {hdr.decode_header(value, body.defects)}")
+    text = "\n".join(sub.plain) or "\n".join(body.to_text(h) for h in sub.html)
     body.forwarded.append("\n".join(lines) + "\n\n" + text.strip())
     for attachment in sub.attachments:
         body.attach(attachment)
@@ -311,7 +247,7 @@ def _all(message: Message, name: str) -> list[str]:
 
 
 def _addresses(message: Message, name: str, defects: list[str]) -> tuple[str, ...]:
-    return hdr.parse_address_list([hdr.decode_header(v, []) for v in _all(message, name)], defects)
+    return hdr.parse_address_list([hdr.unfold(v, []) for v in _all(message, name)], defects)
 
 
 def _bounded(text: str, limit: int, what: str, defects: list[str]) -> str:
@@ -326,14 +262,12 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     if not isinstance(raw, bytes | bytearray):
         raise Unparseable("not_mime", "not bytes")
     message = _read_tree(bytes(raw), limits)
-    defects: list[str] = [type(d).__name__ for d in message.defects[:20]]
+    defects: list[str] = []
     headers = _raw_headers(message, defects)
     raw_from = _all(message, "From")
     from_address, from_name = (None, "")
     if len(raw_from) == 1:
-        from_address, from_name = hdr.parse_mailbox(
-            hdr.decode_header(str(raw_from[0]), []), defects
-        )
+        from_address, from_name = hdr.parse_mailbox(hdr.unfold(raw_from[0], []), defects)
     elif len(raw_from) > 1:
         defects.append("more than one From header")
     reply_to = _addresses(message, "Reply-To", defects)
@@ -345,7 +279,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMail:
     html = "\n".join(body.html) if body.html else None
     own = "\n\n".join(p.strip("\n") for p in body.plain if p.strip())
     if not own and html:
-        own = html_text.to_text(html)
+        own = body.to_text(html)
     text = "\n\n".join(t for t in [own, *body.forwarded] if t.strip())
     reply = _reply_text(own, html, limits)
     if not reply.strip():
@@ -386,9 +320,6 @@ def _reply_text(own: str, html: str | None, limits: Limits) -> str:
 
 def _collect_part_defects(message: Message, defects: list[str]) -> None:
     for part in message.walk():
-        for defect in part.defects[:10]:
-            name = type(defect).__name__
-            if isinstance(defect, email_errors.MessageDefect):
-                defects.append(name)
+        defects.extend(type(defect).__name__ for defect in part.defects[:10])
         if len(defects) > 100:
             return

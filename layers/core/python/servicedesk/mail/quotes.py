@@ -38,7 +38,10 @@ _WROTE = re.compile(
     r"|Op\b.{4,300}\bschreef\b.{0,300}:"
     r"|Em\b.{4,300}\bescreveu\s*:"
     r"|Il\b.{4,300}\bha\s+scritto\s*:"
-    r"|.{1,200}\b(?:wrote|schrieb|a écrit|escribió|schreef|escreveu|ha scritto)\s*:"
+    # "<name> <addr> wrote:" without a leading word: only with an address or a date in it,
+    # so that "As my manager wrote:" in the sender's own words does not cut them
+    r"|(?=.{0,200}(?:@|\d)).{1,200}\b(?:wrote|schrieb|a écrit|escribió|schreef|escreveu"
+    r"|ha scritto)\s*:"
     r")\s*$",
     _I,
 )
@@ -76,6 +79,8 @@ _MOBILE = re.compile(
     _I,
 )
 _HEADER_WINDOW = 6
+# The words an attribution starts with (a line that may continue on the next).
+_LEADING = re.compile(r"^\s*(?:On|Am|Le|El|Op|Em|Il)\b", _I)
 
 
 def _is_header_block(lines: list[str], index: int) -> bool:
@@ -94,10 +99,12 @@ def _wrote_at(lines: list[str], index: int) -> bool:
     if _WROTE.match(line):
         return True
     # "On Fri, 4 Dec 2026 at 10:00, Name <" / "name@example.com> wrote:" (wrapped by the client)
-    if index + 1 < len(lines) and line.strip() and not line.lstrip().startswith(">"):
-        joined = f"{line.rstrip()} {lines[index + 1].strip()}"
-        if len(joined) <= 400 and _WROTE.match(joined) and not _WROTE.match(lines[index + 1]):
-            return re.match(r"^\s*(?:On|Am|Le|El|Op|Em|Il)\b", line) is not None
+    if index + 1 < len(lines) and _LEADING.match(line):
+        following = lines[index + 1]
+        if _LEADING.match(following) and _WROTE.match(following):
+            return False  # the next line is a whole attribution of its own
+        joined = f"{line.rstrip()} {following.strip()}"
+        return len(joined) <= 400 and _WROTE.match(joined) is not None
     return False
 
 
@@ -115,12 +122,30 @@ def history_start(lines: list[str]) -> int | None:
     return None
 
 
+def _joined(lines: list[str]) -> str:
+    result = "\n".join(line.rstrip() for line in lines if not line.lstrip().startswith(">"))
+    return re.sub(r"\n{3,}", "\n\n", result.strip())
+
+
+def _below_the_quote(lines: list[str]) -> str:
+    """A bottom-posted answer: what follows the attribution and its ">" lines, up to the
+    signature or the next attribution."""
+    start = next((i for i in range(len(lines)) if _wrote_at(lines, i)), None)
+    if start is None:
+        return ""
+    rest = lines[start + 1 :]
+    if rest and start + 1 < len(lines) and _WROTE.match(f"{lines[start]} {rest[0].strip()}"):
+        rest = rest[1:]  # the second line of a wrapped attribution
+    end = history_start(rest)
+    return _joined(rest if end is None else rest[:end])
+
+
 def strip_reply(text: str) -> str:
-    """The sender's own text of ``text`` (the whole text when stripping leaves nothing)."""
+    """The sender's own text of ``text``: above the history; when nothing is above it, a
+    bottom-posted answer below the quote; the whole text when both are empty."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = history_start(lines)
-    own = lines if cut is None else lines[:cut]
-    own = [line for line in own if not line.lstrip().startswith(">")]
-    result = "\n".join(line.rstrip() for line in own).strip()
-    result = re.sub(r"\n{3,}", "\n\n", result)
+    result = _joined(lines if cut is None else lines[:cut])
+    if not result and cut is not None:
+        result = _below_the_quote(lines[cut:])
     return result or text.strip()
