@@ -48,9 +48,10 @@ class Outgoing:
 
 
 def message_id_for(event_id: uuid.UUID, recipient_key: str, settings: Settings) -> str:
-    """A ticket mail's Message-ID: the same for a redelivery of the same mail."""
+    """A ticket mail's Message-ID: the same for a redelivery of the same mail; its domain in
+    lower case, as the intake's parser normalises the ids it reads."""
     digest = hashlib.sha256(recipient_key.encode()).hexdigest()[:12]
-    return f"<{event_id.hex}.{digest}@{reply_domain(settings)}>"
+    return f"<{event_id.hex}.{digest}@{reply_domain(settings).lower()}>"
 
 
 def sendable(address: str) -> bool:
