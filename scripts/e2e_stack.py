@@ -70,6 +70,7 @@ class Stack:
         self.server: subprocess.Popen[bytes] | None = None
         self.smtp: Any = None
         self.log = workdir / "uvicorn.log"
+        self.owner_url = ""
 
     def start(self) -> str:
         os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
@@ -78,6 +79,8 @@ class Stack:
         self.admin = db.admin_url(self.workdir / "postgres")
         database = db.ensure_database(self.admin, self.database_name)
         db.migrate(database)
+        # For what only another door would create (a requester the e-mail intake made).
+        self.owner_url = database.owner_url.set(drivername="postgresql").render_as_string(False)
         _say("starting the AWS emulator …")
         dev.DATA = self.workdir  # dev's key file and caught mail go here, not to .data/
         self.moto, _endpoint, queues = dev._start_aws()
@@ -163,6 +166,7 @@ def main(argv: list[str]) -> int:
             "E2E_MAIL_DIR": str(workdir / "mail"),
             "E2E_SMTP_PORT": str(stack.smtp.port if stack.smtp is not None else ""),
             "E2E_DEMO": "1" if demo else "",
+            "E2E_DATABASE_URL": stack.owner_url,
         }
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
         if result.returncode != 0:

@@ -246,6 +246,12 @@ def test_every_route_taking_an_address_answers_the_same_whether_or_not_it_has_an
         ("POST", "/v1/users/invitations"): lambda email: client.post(
             "/v1/users/invitations", headers=admin.headers, json={"email": email}
         ),
+        ("POST", "/v1/auth/password/forgot"): lambda email: client.post(
+            "/v1/auth/password/forgot", json={"email": email}
+        ),
+        ("POST", "/v1/auth/verify-email/request"): lambda email: client.post(
+            "/v1/auth/verify-email/request", json={"email": email}
+        ),
     }
     assert _email_routes(app) == set(requests), "a route takes an e-mail: add it here"
     for route, send in requests.items():

@@ -15,6 +15,8 @@ GLOBAL_TABLES = {
     "login_attempts": "pre-authentication throttling, keyed by e-mail hash and address",
     "pending_signups": "sign-ups before their tenant exists; the app role has no grant,"
     " only the auth_signup_* definer functions reach it",
+    "account_tokens": "password-reset and verification links, asked for before anyone is"
+    " signed in; the app role has no grant, only the auth_account_token_* functions reach it",
     "inbound_hook_events": "dedupe of verified inbound hooks on the provider's own (global) id;"
     " holds no tenant data, the app may only insert and look up",
     "email_suppressions": "undeliverable addresses are undeliverable for every tenant (SES"

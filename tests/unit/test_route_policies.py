@@ -14,6 +14,12 @@ EXPECTED_PUBLIC = {
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("POST", "/v1/auth/accept-invitation"),
+    # Account recovery: enumeration-safe requests, and the mailed tokens as credentials.
+    ("POST", "/v1/auth/password/forgot"),
+    ("POST", "/v1/auth/password/reset"),
+    ("POST", "/v1/auth/verify-email/request"),
+    ("POST", "/v1/auth/verify-email"),
+    ("POST", "/v1/auth/magic"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),

@@ -13,6 +13,10 @@ import { Shell } from "./Shell";
 const SignupPage = lazy(() => import("../auth/SignupPage"));
 const AcceptInvitationPage = lazy(() => import("../auth/AcceptInvitationPage"));
 const ConfirmSignupPage = lazy(() => import("../auth/ConfirmSignupPage"));
+const ForgotPasswordPage = lazy(() => import("../auth/ForgotPasswordPage"));
+const ResetPasswordPage = lazy(() => import("../auth/ResetPasswordPage"));
+const VerifyEmailPage = lazy(() => import("../auth/VerifyEmailPage"));
+const MagicLinkPage = lazy(() => import("../auth/MagicLinkPage"));
 const MyRequestsPage = lazy(() => import("../portal/MyRequestsPage"));
 const NewRequestPage = lazy(() => import("../portal/NewRequestPage"));
 const RequestDetailPage = lazy(() => import("../portal/RequestDetailPage"));
@@ -59,6 +63,11 @@ export const router = createBrowserRouter([
   { path: "/signup", element: <Page><SignupPage /></Page> },
   { path: "/signup/confirm", element: <Page><ConfirmSignupPage /></Page> },
   { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
+  // Account mail (servicedesk/identity/recovery.py) and a requester's ticket link (magic.py).
+  { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page> },
+  { path: "/reset-password", element: <Page><ResetPasswordPage /></Page> },
+  { path: "/verify-email", element: <Page><VerifyEmailPage /></Page> },
+  { path: "/m/:token", element: <Page><MagicLinkPage /></Page> },
   // The e-mails' unsubscribe link (servicedesk/notifications/templates.py): no sign-in.
   { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page> },
   {

@@ -6,14 +6,10 @@ import { homeFor } from "../app/home";
 import { Alert, Button, Field, Input } from "../components/ui";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
+import { tokenFrom } from "./linkToken";
 
-/** The sign-up e-mail links to /signup/confirm#token=…: a fragment never reaches a server
- * log or a Referer header. Confirming is a deliberate click (a mail scanner that opens the
- * link must not create the organisation). */
-function tokenFrom(hash: string, search: string): string {
-  const fromHash = new URLSearchParams(hash.replace(/^#/, "")).get("token");
-  return fromHash ?? new URLSearchParams(search).get("token") ?? "";
-}
+/** The sign-up e-mail links to /signup/confirm#token=… (see linkToken.ts). Confirming is a
+ * deliberate click (a mail scanner that opens the link must not create the organisation). */
 
 export default function ConfirmSignupPage() {
   const { signIn } = useAuth();

@@ -97,6 +97,11 @@ export default function LoginPage() {
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
           Sign in
         </Button>
+        <p className="text-center">
+          <Link className="text-accent-text underline" to="/forgot-password">
+            Forgot password?
+          </Link>
+        </p>
       </form>
     </AuthLayout>
   );

@@ -16,6 +16,8 @@ interface Props {
   requesterId: string;
   /** Staff see internal notes; the API never sends them to anyone else. */
   staffView: boolean;
+  /** Edit and delete (false in a ticket link's session, which may only reply). */
+  actions?: boolean;
 }
 
 function authorName(comment: Comment, props: Props): string {
@@ -58,6 +60,8 @@ export function Conversation(props: Props) {
             </div>
             {deleted ? (
               <p className="italic">This message was deleted.</p>
+            ) : props.actions === false ? (
+              <p className="whitespace-pre-wrap break-words">{comment.body}</p>
             ) : (
               <CommentActions ticketId={props.ticketId} comment={comment} internal={internal}>
                 <p className="whitespace-pre-wrap break-words">{comment.body}</p>

@@ -40,7 +40,7 @@ settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 @upload_router.post(
     "/{ticket_id}/attachments",
     status_code=201,
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="Start an upload to a ticket or comment: a pending attachment and an S3 form",
     response_model=AttachmentUpload,
 )
@@ -63,7 +63,7 @@ def create_attachment(
 
 @router.post(
     "/{attachment_id}/complete",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="Finish an upload: the file is checked (size, type, content) and hashed",
     response_model=AttachmentPublic,
 )
@@ -82,7 +82,7 @@ def complete_attachment(
 
 @router.get(
     "/{attachment_id}/download",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="A short-lived download link (404 unless the caller may read the ticket and comment)",
     responses={
         410: {
@@ -108,7 +108,7 @@ def delete_attachment(attachment_id: uuid.UUID, ctx: Ctx) -> AttachmentPublic:
 
 @ticket_router.get(
     "/{ticket_id}/attachments",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="The ticket's files the caller may see (internal notes' files for staff only)",
 )
 def list_ticket_attachments(
@@ -120,7 +120,7 @@ def list_ticket_attachments(
 
 @ticket_router.get(
     "/{ticket_id}/comments/{comment_id}/attachments",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="A comment's files",
 )
 def list_comment_attachments(

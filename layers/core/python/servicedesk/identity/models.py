@@ -41,6 +41,9 @@ class User(Base):
     password_hash: Mapped[str | None]
     idp_issuer: Mapped[str | None]
     idp_subject: Mapped[str | None]
+    email_verified_at: Mapped[datetime | None]
+    # Signed into magic links; a new password bumps it (identity/magic.py).
+    link_generation: Mapped[int] = mapped_column(server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
@@ -57,6 +60,8 @@ class Membership(Base):
     role: Mapped[str]
     active: Mapped[bool] = mapped_column(server_default=text("true"))
     version: Mapped[int] = mapped_column(server_default=text("1"))
+    # Access tokens issued before it are refused (a new password ends every session).
+    sessions_revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 

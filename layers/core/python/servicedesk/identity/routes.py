@@ -8,14 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from servicedesk.identity import service, sessions, signup, users
+from servicedesk.identity import magic, recovery, service, sessions, signup, users
 from servicedesk.identity.models import Tenant
 from servicedesk.identity.schemas import (
     AcceptInvitation,
+    AccountMailAccepted,
     InvitationCreate,
     InvitationPublic,
     LoginRequest,
+    MagicExchange,
+    MagicPassword,
+    MagicSession,
     MeResponse,
+    PasswordForgot,
+    PasswordReset,
     SignupAccepted,
     SignupConfirm,
     SignupRequest,
@@ -26,6 +32,8 @@ from servicedesk.identity.schemas import (
     UserCreate,
     UserPublic,
     UserUpdate,
+    VerifyEmail,
+    VerifyEmailRequest,
 )
 from servicedesk.identity.sessions import IssuedTokens
 from servicedesk.identity.throttle import PasswordGate
@@ -208,6 +216,123 @@ def accept_invitation(
     except service.Refused as refused:
         return _refusal(request, refused)  # attempt counts still commit
     return _tokens(tokens)
+
+
+def _account_mail(purpose: recovery.Purpose, email: str, request: Request, tx: Tx) -> JSONResponse:
+    recovery.request(
+        tx, purpose=purpose, email=email, client_ip=client_ip(request), settings=get_settings()
+    )
+    return JSONResponse(
+        AccountMailAccepted().model_dump(), status_code=202, headers={"Cache-Control": "no-store"}
+    )
+
+
+ACCOUNT_MAIL = (
+    "The answer, its status and the work done are the same whether or not the address has "
+    "an account. Limited per e-mail and per client address (429 with Retry-After)."
+)
+
+
+@router.post(
+    "/auth/password/forgot",
+    status_code=202,
+    response_model=AccountMailAccepted,
+    dependencies=[public("pre-authentication; says nothing about the address")],
+    tags=["auth"],
+    summary="Ask for a password-reset link by e-mail",
+    description=f"{ACCOUNT_MAIL} The link (valid one hour, once) leads to "
+    "`POST /v1/auth/password/reset`.",
+)
+def forgot_password(body: PasswordForgot, request: Request, tx: Tx) -> JSONResponse:
+    return _account_mail(recovery.RESET, body.email, request, tx)
+
+
+@router.post(
+    "/auth/password/reset",
+    status_code=204,
+    dependencies=[public("authenticated by the e-mailed reset token")],
+    tags=["auth"],
+    summary="Choose a new password with a reset link; ends every session of the account",
+    description=(
+        "404 naming `token` for an unknown, used or expired link (the same answer for each); "
+        "422 naming `password` when it breaks the password rules (the link still works). "
+        "Every session of the person, in every organisation, ends; sign in again."
+    ),
+)
+def reset_password(body: PasswordReset, request: Request, tx: Tx) -> Response:
+    recovery.reset(tx, token=body.token, password=body.password, request_id=request_id(request))
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/auth/verify-email/request",
+    status_code=202,
+    response_model=AccountMailAccepted,
+    dependencies=[public("pre-authentication; says nothing about the address")],
+    tags=["auth"],
+    summary="Ask for a link that verifies an e-mail address",
+    description=f"{ACCOUNT_MAIL} Only an address of an account that is not verified yet "
+    "is mailed; the link leads to `POST /v1/auth/verify-email`.",
+)
+def request_verification(body: VerifyEmailRequest, request: Request, tx: Tx) -> JSONResponse:
+    return _account_mail(recovery.VERIFY, body.email, request, tx)
+
+
+@router.post(
+    "/auth/verify-email",
+    status_code=204,
+    dependencies=[public("authenticated by the e-mailed verification token")],
+    tags=["auth"],
+    summary="Verify an e-mail address with its link",
+    description="404 naming `token` for an unknown, used or expired link.",
+)
+def verify_email(body: VerifyEmail, request: Request, tx: Tx) -> Response:
+    recovery.verify(tx, token=body.token, request_id=request_id(request))
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/auth/magic",
+    response_model=MagicSession,
+    dependencies=[public("authenticated by the signed link from a ticket e-mail")],
+    tags=["auth"],
+    summary="Open one ticket from a requester's e-mail link, without a password",
+    description=(
+        "A session limited to the link's ticket: read it, its public conversation and files, "
+        "reply and attach; every other route answers 403. No refresh cookie: follow the link "
+        "again when it expires. 401 naming `token` when the link expired, was altered, or "
+        "ended because the person set a password, and for a staff membership."
+    ),
+)
+def magic_link(body: MagicExchange, request: Request, tx: Tx) -> JSONResponse:
+    grant = magic.exchange(
+        tx, token=body.token, settings=get_settings(), request_id=request_id(request)
+    )
+    session = MagicSession(
+        access_token=grant.access_token,
+        expires_in=grant.expires_in,
+        ticket_id=grant.ticket_id,
+        user_id=grant.user_id,
+        name=grant.name,
+        email=grant.email,
+    )
+    return JSONResponse(session.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/auth/magic/password",
+    status_code=204,
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
+    tags=["auth"],
+    summary="From a ticket link's session: choose a password (ends the person's links)",
+    description=(
+        "Only a ticket link's session, of a person without a password (403 otherwise). "
+        "Every session and link of the person ends; sign in with the e-mail and this password."
+    ),
+)
+def magic_set_password(body: MagicPassword, ctx: Ctx) -> Response:
+    magic.set_password(ctx, password=body.password)
+    return Response(status_code=204)
 
 
 @router.get(

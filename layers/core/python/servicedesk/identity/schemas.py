@@ -122,3 +122,47 @@ class HealthResponse(Output):
     status: str
     database: str | None = None
     migration: str | None = None
+
+
+class AccountMailAccepted(Output):
+    """The answer to every request that mails an account link: the same for any address."""
+
+    status: str = Field(default="sent_if_known", description="Always the same, for any address")
+    detail: str = "If this address belongs to an account, a link is on its way. Check your e-mail."
+
+
+class PasswordForgot(Input):
+    email: Email
+
+
+class PasswordReset(Input):
+    token: str = Field(min_length=20, max_length=200)
+    password: Password
+
+
+class VerifyEmailRequest(Input):
+    email: Email
+
+
+class VerifyEmail(Input):
+    token: str = Field(min_length=20, max_length=200)
+
+
+class MagicExchange(Input):
+    token: str = Field(min_length=40, max_length=200)
+
+
+class MagicSession(Output):
+    """An access token limited to one ticket; no refresh cookie (follow the link again)."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+    ticket_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str = Field(description="The person's name, for the greeting")
+    email: str
+
+
+class MagicPassword(Input):
+    password: Password

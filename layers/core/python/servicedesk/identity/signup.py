@@ -11,7 +11,6 @@ organisation to their account.
 
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions
+from servicedesk.identity import passwords, sessions, throttle
 from servicedesk.identity.models import Membership, Tenant, User
 from servicedesk.identity.schemas import SignupConfirm, SignupRequest
-from servicedesk.identity.service import check_password_policy
+from servicedesk.identity.service import check_password_policy, mark_email_verified
 from servicedesk.platform import audit, outbox
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
@@ -52,15 +51,13 @@ def _retry_after(session: Session, *, email: str, address: str | None, settings:
         ),
         {"e": email, "a": address or "", "w": window},
     ).one()
-    now = datetime.now(UTC)
-    waits = [0.0]
-    for count, oldest, limit in (
-        (row.by_email, row.email_oldest, settings.signup_max_per_email),
-        (row.by_address, row.address_oldest, settings.signup_max_per_address if address else 0),
-    ):
-        if limit and count >= limit and oldest is not None:
-            waits.append((oldest + timedelta(seconds=window) - now).total_seconds())
-    return math.ceil(max(waits))
+    return throttle.window_wait(
+        row,
+        window=window,
+        per_email=settings.signup_max_per_email,
+        per_address=settings.signup_max_per_address,
+        address=address,
+    )
 
 
 def request(
@@ -172,6 +169,7 @@ def confirm(
         ) from exc
     session.add(Membership(tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value))
     session.flush()
+    mark_email_verified(session)  # the link was mailed to the address
     audit.write(
         session,
         tenant_id=tenant_id,

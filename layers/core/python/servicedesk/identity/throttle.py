@@ -12,8 +12,10 @@ password-spraying attacker's address).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -30,6 +32,23 @@ class Refused(Exception):
     def __init__(self, problem: ProblemError) -> None:
         super().__init__(problem.detail)
         self.problem = problem
+
+
+def window_wait(
+    row: Any, *, window: int, per_email: int, per_address: int, address: str | None
+) -> int:
+    """Seconds until another mailed request (sign-up, reset, verification) is allowed, from
+    the window's counts per e-mail and per client address and when the oldest of each
+    leaves it (a row of by_email, email_oldest, by_address, address_oldest)."""
+    now = datetime.now(UTC)
+    waits = [0.0]
+    for count, oldest, limit in (
+        (row.by_email, row.email_oldest, per_email),
+        (row.by_address, row.address_oldest, per_address if address else 0),
+    ):
+        if limit and count >= limit and oldest is not None:
+            waits.append((oldest + timedelta(seconds=window) - now).total_seconds())
+    return math.ceil(max(waits))
 
 
 def account_key(email: str) -> str:

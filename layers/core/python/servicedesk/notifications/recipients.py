@@ -70,6 +70,10 @@ RULES: dict[str, Rule] = {
     # POST /v1/users: the person added (new or already known elsewhere), by mail only.
     "user.added": Rule(always=(A.INVITEE,), in_app=False),
     "signup.requested": Rule(always=(A.ADDRESS,), in_app=False),
+    # Nobody when the address has no account (payload "to" is null): the request did the
+    # same work either way, and an address without an account is not mailed.
+    "account.password_reset": Rule(always=(A.ADDRESS,), in_app=False),
+    "account.email_verification": Rule(always=(A.ADDRESS,), in_app=False),
 }
 
 
@@ -79,6 +83,9 @@ class Recipient:
     user_id: uuid.UUID | None = None
     name: str = ""
     role: str | None = None
+    # A requester who has no other way to sign in (no password, no identity provider):
+    # their link generation, signed into the magic link their ticket mail carries.
+    link_generation: int | None = None
 
     @property
     def key(self) -> str:
@@ -173,14 +180,17 @@ class Lookup:
         if missing:
             rows = self.session.execute(
                 text(
-                    "SELECT u.id, u.email, u.name, m.role FROM memberships m JOIN users u"
-                    " ON u.id = m.user_id WHERE m.tenant_id = :t AND m.user_id = ANY(:ids)"
-                    " AND m.active"
+                    "SELECT u.id, u.email, u.name, m.role, CASE WHEN u.password_hash IS NULL"
+                    " AND u.idp_subject IS NULL THEN u.link_generation END AS link_generation"
+                    " FROM memberships m JOIN users u ON u.id = m.user_id"
+                    " WHERE m.tenant_id = :t AND m.user_id = ANY(:ids) AND m.active"
                 ),
                 {"t": self.tenant_id, "ids": missing},
             ).all()
             found = {
-                uuid.UUID(str(r.id)): Recipient(r.email, uuid.UUID(str(r.id)), r.name, r.role)
+                uuid.UUID(str(r.id)): Recipient(
+                    r.email, uuid.UUID(str(r.id)), r.name, r.role, r.link_generation
+                )
                 for r in rows
             }
             for member in missing:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import html
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -18,7 +19,8 @@ from typing import Any
 
 from servicedesk.notifications import unsubscribe
 from servicedesk.notifications.recipients import Recipient, Subject
-from servicedesk.platform.config import Environment, Settings
+from servicedesk.platform import mail_links
+from servicedesk.platform.config import Settings
 from servicedesk.platform.roles import Role
 from servicedesk.tickets import states
 
@@ -27,12 +29,17 @@ MUTED = "color:#6b7280"
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 QUOTE_CHARS = 4000
 SUMMARY_CHARS = 280
-# Only for dev and test, where the reply token protects nothing; elsewhere the setting is
-# required for a Reply-To address (without it the mail goes out without one).
-_DEV_TOKEN_KEY = b"servicedesk-dev-reply-token-key"
 # Account mail: nobody can switch it off, so it carries no List-Unsubscribe or settings
 # link (every other event's mail does).
-_NO_UNSUBSCRIBE = frozenset({"user.invited", "user.added", "signup.requested"})
+_NO_UNSUBSCRIBE = frozenset(
+    {
+        "user.invited",
+        "user.added",
+        "signup.requested",
+        "account.password_reset",
+        "account.email_verification",
+    }
+)
 # Ticket events that do not invite a reply into the ticket's conversation.
 _NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited"})
 # Why an address that may not be a member hears of an account event (the footer).
@@ -40,6 +47,9 @@ _ACCOUNT_FOOTER = {
     "user.invited": "You receive this because someone invited this address.",
     "signup.requested": "You receive this because someone signed up with this address.",
     "user.added": "You receive this because an admin added this address to an organisation.",
+    "account.password_reset": "You receive this because someone asked to reset the password"
+    " of the account with this address.",
+    "account.email_verification": "You receive this because someone asked to verify this address.",
 }
 
 
@@ -103,13 +113,7 @@ def branding(name: str, settings: Any) -> Branding:
 
 
 def _secret(settings: Settings) -> bytes | None:
-    if settings.email_token_secret is not None:
-        value = settings.email_token_secret.get_secret_value()
-        if value:
-            return value.encode()
-    if settings.environment in (Environment.DEV, Environment.TEST):
-        return _DEV_TOKEN_KEY
-    return None
+    return mail_links.mail_key(settings)
 
 
 def token_key(settings: Settings) -> bytes | None:
@@ -149,9 +153,33 @@ def _status(value: Any, recipient: Recipient) -> str:
     return states.label(str(value or ""), staff=staff)
 
 
-def _ticket_url(facts: Facts) -> str | None:
+def _ticket_url(facts: Facts, recipient: Recipient, settings: Settings) -> str | None:
+    """The ticket in the app; for a requester who cannot sign in otherwise (no password,
+    no identity provider), a magic link that opens it without one. An HMAC, so the
+    batched consumer writes nothing per mail (platform/mail_links.py)."""
     ticket = facts.subject.ticket
-    return f"{facts.web_origin}/tickets/{ticket.id}" if ticket else None
+    if ticket is None:
+        return None
+    if (
+        recipient.link_generation is not None
+        and recipient.role == Role.REQUESTER.value
+        and recipient.user_id is not None
+        and facts.tenant_id is not None
+    ):
+        key = _secret(settings)
+        if key is not None:
+            token = mail_links.make_token(
+                key,
+                mail_links.MagicLink(
+                    facts.tenant_id,
+                    recipient.user_id,
+                    ticket.id,
+                    expires_at=int(time.time()) + settings.magic_link_ttl_seconds,
+                    generation=recipient.link_generation,
+                ),
+            )
+            return f"{facts.web_origin}/m/{token}"
+    return f"{facts.web_origin}/tickets/{ticket.id}"
 
 
 def _comment_quote(facts: Facts) -> str | None:
@@ -202,10 +230,32 @@ def _signup_copy(facts: Facts) -> Copy:
     )
 
 
+def _recovery_copy(facts: Facts) -> Copy:
+    """A password-reset or verification link (identity/recovery.py)."""
+    p = facts.payload
+    expires = f"The link expires at {p.get('expires_at')} and works once."
+    if facts.event_type == "account.password_reset":
+        return Copy(
+            "Reset your password",
+            "Someone asked to reset the password of your Servicedesk account. Follow the link"
+            " to choose a new one; every session of the account then ends, on every device.",
+            link=_link("Choose a new password", p.get("url")),
+            extra=(expires, "If you did not ask, ignore this e-mail: your password stays."),
+        )
+    return Copy(
+        "Verify your e-mail address",
+        "Follow the link to confirm that this address is yours.",
+        link=_link("Verify this address", p.get("url")),
+        extra=(expires, "If you did not ask, ignore this e-mail."),
+    )
+
+
 def _account_copy(facts: Facts) -> Copy:
     """Mail about an account rather than a ticket (no unsubscribe: `_NO_UNSUBSCRIBE`)."""
     if facts.event_type == "signup.requested":
         return _signup_copy(facts)
+    if facts.event_type.startswith("account."):
+        return _recovery_copy(facts)
     if facts.event_type == "user.invited":
         return _invited_copy(facts)
     return _added_copy(facts)
@@ -303,7 +353,13 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 " invitation in Servicedesk.",
                 link=("Open your invitations", f"{facts.web_origin}/ticket-invitations"),
             )
-        case "signup.requested" | "user.invited" | "user.added":
+        case (
+            "signup.requested"
+            | "user.invited"
+            | "user.added"
+            | "account.password_reset"
+            | "account.email_verification"
+        ):
             return _account_copy(facts)
         case _:
             return _sla_copy(facts)
@@ -319,7 +375,7 @@ def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
         subject = title = one_line(copy.headline)
     link = copy.link
     if link is None and ticket is not None:
-        url = _ticket_url(facts)
+        url = _ticket_url(facts, recipient, settings)
         link = ("View the ticket", url) if url else None
     summary = copy.intro + (f" {one_line(copy.quote, SUMMARY_CHARS)}" if copy.quote else "")
     headers: dict[str, str] = {}

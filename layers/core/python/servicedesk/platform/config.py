@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     signup_max_per_address: int = Field(default=10, ge=1)
     signup_window_seconds: int = Field(default=3600, ge=60)
 
+    # Account mail (identity/recovery.py): a password-reset link valid this long, an
+    # e-mail verification link this long; at most so many requests of each kind per window
+    # per e-mail address and per client address, since each one sends an e-mail.
+    password_reset_ttl_seconds: int = Field(default=3600, ge=300, le=86400)
+    email_verification_ttl_seconds: int = Field(default=86400, ge=600, le=7 * 86400)
+    account_mail_max_per_email: int = Field(default=3, ge=1)
+    account_mail_max_per_address: int = Field(default=10, ge=1)
+    account_mail_window_seconds: int = Field(default=3600, ge=60)
+    # Magic links in a requester's ticket mail (identity/magic.py): valid this long after
+    # the mail was made; the session one gives lasts access_token_ttl_seconds.
+    magic_link_ttl_seconds: int = Field(default=7 * 86400, ge=3600, le=30 * 86400)
+
     # Ticket search ranks only the newest this many matches the caller may see (ranking
     # reads each match's tsvector); fewer matches than this rank exactly as a full ranking.
     search_rank_window: int = Field(default=1000, ge=1, le=100_000)

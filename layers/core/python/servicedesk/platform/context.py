@@ -79,7 +79,7 @@ def tenant_context(
     request: Request, claims: Annotated[Claims, Depends(authenticate)]
 ) -> Iterator[RequestContext]:
     with db.transaction() as session:
-        tenant_id, user_id, role = resolve_principal(session, claims)
+        tenant_id, user_id, role = resolve_principal(session, claims, scoped_ok=True)
         ctx = RequestContext(
             session=session,
             tenant_id=tenant_id,
@@ -87,6 +87,7 @@ def tenant_context(
             role=role,
             request_id=request_id(request),
             client_ip=client_ip(request),
+            ticket_scope=claims.ticket_scope,  # enforced per route by rbac.requires
         )
         request.state.principal = {"tenant_id": str(tenant_id), "user_id": str(user_id)}
         yield ctx

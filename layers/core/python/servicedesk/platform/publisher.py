@@ -51,6 +51,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "user.invited": ("email",),
     "user.added": ("email",),  # "you were added to <organisation>": account mail
     "signup.requested": ("email",),
+    "account.": ("email",),  # password reset and e-mail verification links: account mail
     "webhook.disabled": ("email",),
     "email.bounced": ("webhook",),
     "email.complained": ("webhook",),

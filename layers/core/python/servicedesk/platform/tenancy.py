@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -33,6 +34,9 @@ class RequestContext:
     request_id: str | None = None
     client_ip: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # A magic-link session: the one ticket it may reach (platform.rbac.requires refuses it
+    # on every route that does not declare `ticket_scope=True`); None for a full session.
+    ticket_scope: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -51,7 +55,12 @@ def accept_external(resolver: ExternalPrincipal) -> None:
     _external[:] = [resolver]
 
 
-def resolve_principal(session: Session, claims: Claims) -> Principal:
+def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = False) -> Principal:
+    """Tenant, user and role of verified claims. A ticket-scoped (magic-link) token is
+    refused unless the caller enforces the scope (``scoped_ok``: the HTTP pipeline, whose
+    routes refuse it by default), and is only ever a requester's."""
+    if claims.scope is not None and not scoped_ok:
+        raise Unauthorized("this session is limited to one ticket", header="Authorization")
     if claims.kind == "external":
         if not _external:
             raise RuntimeError("external tokens need servicedesk.identity.provisioning loaded")
@@ -64,11 +73,23 @@ def resolve_principal(session: Session, claims: Claims) -> Principal:
     row = session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id}).one_or_none()
     if row is None or not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
+    if _revoked(claims, row.sessions_revoked_at):
+        raise Unauthorized("this session has ended; sign in again", header="Authorization")
+    if claims.scope is not None and row.role != Role.REQUESTER.value:
+        raise Unauthorized("a ticket link never opens a staff session", header="Authorization")
     session.info[db.TENANT_SETTINGS] = row.settings if isinstance(row.settings, dict) else {}
     return tenant_id, user_id, Role(row.role)
 
 
+def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
+    """Issued before the person's sessions were ended (a password reset or set). ``iat``
+    has whole seconds: a token issued in the second of the reset still passes."""
+    if revoked_at is None or claims.issued_at is None:
+        return False
+    return claims.issued_at < int(revoked_at.timestamp())
+
+
 _PRINCIPAL = text(
-    "SELECT m.role, m.active, t.settings FROM memberships m"
+    "SELECT m.role, m.active, t.settings, m.sessions_revoked_at FROM memberships m"
     " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
 )

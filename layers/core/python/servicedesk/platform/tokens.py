@@ -38,6 +38,10 @@ class Claims:
     email: str | None = None
     name: str | None = None
     expires_at: int | None = None
+    issued_at: int | None = None
+    # "ticket:<id>": a magic-link session limited to one ticket (platform.rbac refuses it
+    # on every route that does not declare it accepts one).
+    scope: str | None = None
 
     def to_context(self) -> dict[str, str]:
         """Flat string map for the API Gateway authorizer context."""
@@ -47,11 +51,14 @@ class Claims:
             ("role", self.role),
             ("email", self.email),
             ("name", self.name),
+            ("scope", self.scope),
         ):
             if value is not None:
                 out[key] = value
         if self.expires_at is not None:
             out["exp"] = str(self.expires_at)
+        if self.issued_at is not None:
+            out["iat"] = str(self.issued_at)
         return out
 
     @classmethod
@@ -59,7 +66,7 @@ class Claims:
         kind = ctx.get("kind")
         if kind not in ("internal", "external") or not ctx.get("sub"):
             raise InvalidToken("authorizer context without a principal")
-        exp = ctx.get("exp")
+        exp, iat = ctx.get("exp"), ctx.get("iat")
         return cls(
             kind=kind,
             subject=str(ctx["sub"]),
@@ -69,7 +76,22 @@ class Claims:
             email=ctx.get("email"),
             name=ctx.get("name"),
             expires_at=int(exp) if exp else None,
+            issued_at=int(iat) if iat else None,
+            scope=ctx.get("scope"),
         )
+
+    @property
+    def ticket_scope(self) -> uuid.UUID | None:
+        """The one ticket a scoped session may reach; raises on a scope we do not know."""
+        if self.scope is None:
+            return None
+        kind, _, value = self.scope.partition(":")
+        if kind != "ticket":
+            raise InvalidToken("unknown scope")
+        try:
+            return uuid.UUID(value)
+        except ValueError as exc:
+            raise InvalidToken("malformed scope") from exc
 
 
 class KeySet:
@@ -114,7 +136,12 @@ def get_keyset() -> KeySet:
 
 
 def issue_access_token(
-    *, user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, settings: Settings | None = None
+    *,
+    user_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    role: str,
+    settings: Settings | None = None,
+    scope: str | None = None,
 ) -> tuple[str, int]:
     settings = settings or get_settings()
     keys = get_keyset()
@@ -130,6 +157,8 @@ def issue_access_token(
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
     }
+    if scope is not None:
+        claims["scope"] = scope
     token = jwt.encode(claims, keys.private_key, algorithm=ALGORITHM, headers={"kid": keys.kid})
     return token, ttl
 
@@ -190,14 +219,19 @@ def _verify_internal(token: str, header: dict[str, Any], settings: Settings) -> 
         uuid.UUID(str(claims["tid"]))
     except ValueError as exc:
         raise InvalidToken("sub and tid must be UUIDs") from exc
-    return Claims(
+    scope = claims.get("scope")
+    verified = Claims(
         kind="internal",
         subject=str(claims["sub"]),
         tenant=str(claims["tid"]),
         role=str(claims["role"]),
         issuer=str(claims["iss"]),
         expires_at=int(claims["exp"]),
+        issued_at=int(claims["iat"]),
+        scope=str(scope) if scope is not None else None,
     )
+    _ = verified.ticket_scope  # a scope we cannot read is a token we do not accept
+    return verified
 
 
 @functools.cache

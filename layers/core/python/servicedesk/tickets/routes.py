@@ -150,7 +150,7 @@ def list_tickets(
 
 @router.get(
     "/{ticket_id}",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="Get a ticket",
     response_model=TicketPublic,
 )
@@ -254,7 +254,7 @@ def _comments_public(ctx: Ctx, rows: list[Any]) -> list[CommentPublic]:
 
 @router.get(
     "/{ticket_id}/comments",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="The conversation (internal notes for staff only)",
 )
 def list_comments(
@@ -267,7 +267,7 @@ def list_comments(
 @router.post(
     "/{ticket_id}/comments",
     status_code=201,
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Role.REQUESTER, ticket_scope=True)],
     summary="Reply (public) or add an internal note (staff)",
     response_model=CommentPublic,
 )

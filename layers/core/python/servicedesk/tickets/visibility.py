@@ -6,7 +6,7 @@ what it excludes answers 404.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, any_, column, exists, literal, or_, select, table, true
+from sqlalchemy import ColumnElement, and_, any_, column, exists, literal, or_, select, table, true
 from sqlalchemy.dialects.postgresql import UUID
 
 from servicedesk.platform.roles import Role
@@ -29,7 +29,14 @@ def is_participant(ctx: RequestContext) -> ColumnElement[bool]:
 def visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool]:
     """Requesters: their own and those they take part in. Agents: their teams', the
     untriaged (no team), their own assignments and participations (or all, by tenant
-    setting). Managers and admins: all."""
+    setting). Managers and admins: all. A magic-link session: that one ticket, if the rest
+    of the rule still lets its requester see it."""
+    if ctx.ticket_scope is not None:
+        return and_(Ticket.id == ctx.ticket_scope, _visible(ctx, settings))
+    return _visible(ctx, settings)
+
+
+def _visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool]:
     if ctx.role.at_least(Role.MANAGER) or (ctx.role is Role.AGENT and settings.agents_see_all):
         return true()
     if ctx.role is Role.AGENT:
