@@ -20,10 +20,9 @@ from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.mail import files, people, thread
+from servicedesk.mail import people, records, thread
 from servicedesk.mail.addresses import Destination
 from servicedesk.mail.inbox import Arrival
 from servicedesk.mail.message import ParsedMail, Unparseable
@@ -36,7 +35,7 @@ from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.tickets import comments, links, states, timeline
+from servicedesk.tickets import comments, links, states
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets.models import Ticket
 from servicedesk.tickets.schemas import CommentCreate, TicketCreate
@@ -57,81 +56,6 @@ class Decision:
     comment_id: uuid.UUID | None = None
 
 
-def _cut(value: str | None, limit: int) -> str:
-    return (value or "")[:limit]
-
-
-def record_received(
-    ctx: RequestContext,
-    ticket: Ticket,
-    row: InboundMail,
-    mail: ParsedMail | None,
-    comment_id: uuid.UUID | None,
-) -> list[Any]:
-    """What goes with a ticket or comment made of a message: its attachments (the notes
-    of those refused are returned), the timeline's "received by e-mail", its Message-ID
-    for threading, and the links on its log row."""
-    notes: list[Any] = files.store(ctx, ticket, comment_id, mail.attachments) if mail else []
-    timeline.event(
-        ctx,
-        ticket,
-        "received_by_email",
-        # The message itself is for staff (the mail API); the timeline says only how it came.
-        payload={"comment_id": comment_id} if comment_id else {},
-    )
-    if mail is not None and mail.message_id:
-        ctx.session.execute(
-            text(
-                "INSERT INTO mail_message_ids (tenant_id, message_id, ticket_id, direction)"
-                " VALUES (:t, :m, :ticket, 'in') ON CONFLICT DO NOTHING"
-            ),
-            {"t": ctx.tenant_id, "m": mail.message_id[:998], "ticket": ticket.id},
-        )
-    row.sender_id = ctx.user_id
-    row.ticket_id = ticket.id
-    row.comment_id = comment_id
-    return notes
-
-
-def claim(
-    session: Session,
-    destination: Destination,
-    arrival: Arrival,
-    size: int,
-    parsed: ParsedMail | Unparseable,
-) -> uuid.UUID | None:
-    """The message's row in the tenant's log, or None when it was taken before (the same
-    object, or the same Message-ID from the same sender): the unique constraints decide,
-    and a concurrent copy waits for this transaction, then finds it."""
-    mail = parsed if isinstance(parsed, ParsedMail) else None
-    row_id = uuid.uuid4()
-    values: dict[str, Any] = {
-        "id": row_id,
-        "tenant_id": destination.tenant_id,
-        "door": arrival.door,
-        "object_key": _cut(arrival.key, 1024),
-        "bucket": _cut(arrival.bucket, 255),
-        "ses_message_id": _cut(arrival.message_id, 256),
-        "message_id": _cut(mail.message_id, 998) or None if mail else None,
-        "mail_from": _cut(arrival.mail_from, 320),
-        "from_address": _cut(mail.from_address, 320) or None if mail else None,
-        "from_name": _cut(mail.from_name, 200) if mail else "",
-        "subject": _cut(mail.subject, 998) if mail else "",
-        "recipients": list(arrival.recipients),
-        "size_bytes": size,
-        "verdicts": arrival.verdicts,
-        "auto": _cut(mail.auto, 64) or None if mail else None,
-        "alias_id": destination.alias_ids[0] if destination.alias_ids else None,
-        "outcome": "ignored",
-        "reason": "processing",
-        "received_at": arrival.received_at,
-    }
-    found = session.execute(
-        insert(InboundMail).values(values).on_conflict_do_nothing().returning(InboundMail.id)
-    ).scalar()
-    return row_id if found is not None else None
-
-
 def decide(
     session: Session,
     destination: Destination,
@@ -140,7 +64,7 @@ def decide(
     parsed: ParsedMail | Unparseable,
     settings: Settings,
 ) -> Decision:
-    row_id = claim(session, destination, arrival, size, parsed)
+    row_id = records.claim(session, destination, arrival, size, parsed)
     if row_id is None:
         return Decision(destination.tenant_id, "", "duplicate", duplicate=True)
     row = session.get(InboundMail, row_id)
@@ -169,6 +93,8 @@ class _Work:
         self.settings = settings
         self.row = row
         self.notes: list[Any] = []
+        self.quiet = False  # a held message staff were already told of (rate limit)
+        self._headers_to: tuple[str, ...] = ()  # To and Cc, for forwarded aliases
 
     # --- outcomes -------------------------------------------------------------------
 
@@ -197,8 +123,6 @@ class _Work:
                     "comment_id": row.comment_id,
                 },
             )
-
-    quiet = False  # a held message that staff were already told of (rate limit)
 
     def decision(self) -> Decision:
         row = self.row
@@ -354,7 +278,9 @@ class _Work:
                 return self.hold("ticket_closed", ticket=ticket)
             if not reopen:
                 return self._open(mail, sender, config, follows=ticket)
-        body = _cut(mail.reply_text.strip() or mail.text.strip(), COMMENT_CHARS) or EMPTY_BODY
+        body = (
+            records.cut(mail.reply_text.strip() or mail.text.strip(), COMMENT_CHARS) or EMPTY_BODY
+        )
         made: dict[str, Any] = {}
 
         def write() -> None:
@@ -362,7 +288,7 @@ class _Work:
             if current.status in states.FINISHED_STATUSES:
                 tickets.apply_status(ctx, current, states.Status.OPEN)
             comment = comments.add(ctx, ticket_id=current.id, data=CommentCreate(body=body))
-            self.notes.extend(record_received(ctx, current, self.row, mail, comment.id))
+            self.notes.extend(records.record_received(ctx, current, self.row, mail, comment.id))
             made["comment"] = comment
 
         if self._attempt(write):
@@ -393,8 +319,6 @@ class _Work:
             .limit(1)
         ).first()
 
-    _headers_to: tuple[str, ...] = ()
-
     def _open(
         self,
         mail: ParsedMail,
@@ -416,8 +340,10 @@ class _Work:
         self._headers_to = (*mail.to, *mail.cc)
         alias = self._alias()
         fields: dict[str, Any] = {
-            "title": _cut(" ".join(mail.subject.split()), TITLE_CHARS) or NO_SUBJECT,
-            "description": _cut(mail.text.strip() or mail.reply_text.strip(), DESCRIPTION_CHARS),
+            "title": records.cut(" ".join(mail.subject.split()), TITLE_CHARS) or NO_SUBJECT,
+            "description": records.cut(
+                mail.text.strip() or mail.reply_text.strip(), DESCRIPTION_CHARS
+            ),
         }
         if alias is not None and alias.category_id is not None:
             fields["category_id"] = alias.category_id
@@ -431,7 +357,7 @@ class _Work:
             ticket = tickets.create(ctx, data=TicketCreate(**fields), channel="email")
             if follows is not None:
                 links.link(ctx, ticket_id=ticket.id, target_id=follows.id, kind="relates_to")
-            self.notes.extend(record_received(ctx, ticket, self.row, mail, None))
+            self.notes.extend(records.record_received(ctx, ticket, self.row, mail, None))
 
         if self._attempt(write):
             self.finish("ticket", "follow_up" if follows is not None else "new")

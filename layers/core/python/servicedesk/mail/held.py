@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from servicedesk.mail import decide, inbox, people
+from servicedesk.mail import decide, inbox, people, records
 from servicedesk.mail.intake import parse_raw, read_raw
 from servicedesk.mail.message import ParsedMail
 from servicedesk.mail.models import InboundMail
@@ -229,7 +229,7 @@ def accept_as_comment(
     body = (row.reply_text.strip() or row.body.strip())[: decide.COMMENT_CHARS] or decide.EMPTY_BODY
     author = _as_sender(ctx, sender)
     comment = comments.add(author, ticket_id=ticket.id, data=CommentCreate(body=body))
-    row.notes = [*row.notes, *decide.record_received(author, ticket, row, parsed, comment.id)]
+    row.notes = [*row.notes, *records.record_received(author, ticket, row, parsed, comment.id)]
     return _resolved(ctx, row, "comment", ticket_id=ticket.id, comment_id=comment.id)
 
 
@@ -250,7 +250,7 @@ def accept_as_ticket(
         ),
         channel="email",
     )
-    row.notes = [*row.notes, *decide.record_received(author, ticket, row, parsed, None)]
+    row.notes = [*row.notes, *records.record_received(author, ticket, row, parsed, None)]
     _resolved(ctx, row, "ticket", ticket_id=ticket.id)
     return ticket
 
