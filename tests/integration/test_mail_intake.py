@@ -799,3 +799,25 @@ def test_two_copies_taken_at_once_make_one_outcome(client, mail_env, org):
     assert sorted(d.duplicate for d in results) == [False, True]
     drain(mail_env)  # the queued notification: a third copy
     assert [c["body"] for c in comments_of(client, requester, ticket["id"])] == ["Concurrent."]
+
+
+def test_staff_hear_of_held_mail(client, mail_env, org, wiring):
+    current = client.get("/v1/mail/settings", headers=org.admin.headers)
+    client.put(
+        "/v1/mail/settings",
+        json={**current.json(), "unknown_senders_may_open": False},
+        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
+    ).raise_for_status()
+    to = inbound(org.slug)
+    sender = f"unknown-{uuid.uuid4().hex[:6]}@customer.example"
+    send(mail_env, message(sender=sender, to=to, subject="Please help"), rcpt=[to])
+    drain(mail_env)
+    wiring.drain()
+    agent, requester = org.members["agent"], org.members["requester"]
+    (told,) = wiring.mails(to=agent.email, event="mail.held")
+    assert "/held-mail" in told.get_body(preferencelist=("plain",)).get_content()
+    assert "Reply-To" not in told
+    assert wiring.mails(to=requester.email, event="mail.held") == []
+    assert wiring.mails(to=sender) == []  # the sender is never answered
+    inbox_items = client.get("/v1/notifications", headers=agent.headers).json()["items"]
+    assert any(n["event_type"] == "mail.held" for n in inbox_items)
