@@ -18,7 +18,14 @@ import pytest
 from servicedesk.attachments import magic
 from servicedesk.platform.config import get_settings
 from tests.conftest import TenantFixture, make_tenant
-from tests.integration.test_mail_intake import drain, inbound, log_of, mail_env, reply_address
+from tests.integration.test_mail_intake import (
+    drain,
+    inbound,
+    log_of,
+    mail_env,
+    reply_address,
+    set_mail,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -39,12 +46,7 @@ __all__ = ["mail_env"]
 @pytest.fixture(scope="module")
 def desk(client: Any, mail_env: dict[str, Any]) -> TenantFixture:
     org = make_tenant(client, roles=("agent", "requester"))
-    current = client.get("/v1/mail/settings", headers=org.admin.headers)
-    client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "sender_max_messages": 10_000},
-        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
-    ).raise_for_status()
+    set_mail(client, org, sender_max_messages=10_000)
     return org
 
 

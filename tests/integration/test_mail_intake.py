@@ -69,6 +69,17 @@ def org(client: Any) -> TenantFixture:
     return make_tenant(client, roles=("agent", "manager", "requester"))
 
 
+def set_mail(client: Any, org: TenantFixture, **changes: Any) -> None:
+    """Change the tenant's mail settings (as its admin, with the ETag read first)."""
+    current = client.get("/v1/mail/settings", headers=org.admin.headers)
+    changed = client.put(
+        "/v1/mail/settings",
+        json={**current.json(), **changes},
+        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+
+
 def inbound(slug: str) -> str:
     return f"{slug}@{get_settings().email_inbound_domain}"
 
@@ -201,15 +212,7 @@ def test_an_unknown_sender_opens_a_ticket_as_a_new_requester(client, mail_env, o
 
 
 def test_unknown_senders_are_held_when_the_tenant_says_so(client, mail_env, org):
-    admin = org.admin
-    current = client.get("/v1/mail/settings", headers=admin.headers)
-    assert current.status_code == 200
-    changed = client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "unknown_senders_may_open": False},
-        headers={**admin.headers, "If-Match": current.headers["ETag"]},
-    )
-    assert changed.status_code == 200, changed.text
+    set_mail(client, org, unknown_senders_may_open=False)
     sender = f"stranger-{uuid.uuid4().hex[:6]}@customer.example"
     send(mail_env, message(sender=sender, to=inbound(org.slug)), rcpt=[inbound(org.slug)])
     drain(mail_env)
@@ -462,12 +465,7 @@ def test_a_reply_to_a_closed_ticket_reopens_it_by_default(client, mail_env, org)
 
 @pytest.mark.parametrize(("policy", "outcome"), [("hold", "held"), ("new_ticket", "ticket")])
 def test_a_reply_to_a_closed_ticket_per_tenant_setting(client, mail_env, org, policy, outcome):
-    current = client.get("/v1/mail/settings", headers=org.admin.headers)
-    client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "closed_ticket_reply": policy},
-        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
-    ).raise_for_status()
+    set_mail(client, org, closed_ticket_reply=policy)
     requester = org.members["requester"]
     ticket, _ = open_by_mail(client, mail_env, org, requester.email)
     _close(client, org, ticket)
@@ -552,12 +550,7 @@ def test_spam_and_virus_verdicts(client, mail_env, org):
 
 
 def test_a_sender_over_the_rate_limit_is_held(client, mail_env, org):
-    current = client.get("/v1/mail/settings", headers=org.admin.headers)
-    client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "sender_max_messages": 2},
-        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
-    ).raise_for_status()
+    set_mail(client, org, sender_max_messages=2)
     to = inbound(org.slug)
     for n in range(4):
         send(
@@ -711,12 +704,7 @@ def test_our_mail_threads_under_the_requesters_own_and_answers_to_it_thread(
 
 
 def test_held_mail_accepted_as_a_ticket_or_discarded_and_isolated(client, mail_env, org):
-    current = client.get("/v1/mail/settings", headers=org.admin.headers)
-    client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "unknown_senders_may_open": False},
-        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
-    ).raise_for_status()
+    set_mail(client, org, unknown_senders_may_open=False)
     to = inbound(org.slug)
     for n in range(2):
         sender = f"held{n}-{uuid.uuid4().hex[:6]}@customer.example"
@@ -802,12 +790,7 @@ def test_two_copies_taken_at_once_make_one_outcome(client, mail_env, org):
 
 
 def test_staff_hear_of_held_mail(client, mail_env, org, wiring):
-    current = client.get("/v1/mail/settings", headers=org.admin.headers)
-    client.put(
-        "/v1/mail/settings",
-        json={**current.json(), "unknown_senders_may_open": False},
-        headers={**org.admin.headers, "If-Match": current.headers["ETag"]},
-    ).raise_for_status()
+    set_mail(client, org, unknown_senders_may_open=False)
     to = inbound(org.slug)
     sender = f"unknown-{uuid.uuid4().hex[:6]}@customer.example"
     send(mail_env, message(sender=sender, to=to, subject="Please help"), rcpt=[to])
