@@ -56,9 +56,10 @@ def load_function(name: str) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    handler = getattr(module, "lambda_handler", None)
-    if callable(handler):
-        module.__dict__["lambda_handler"] = _labelled(name, handler)
+    for entry in ("lambda_handler", "handler"):  # the intake's is `handler`
+        handler = getattr(module, entry, None)
+        if callable(handler):
+            module.__dict__[entry] = _labelled(name, handler)
     return module
 
 

@@ -80,6 +80,16 @@ def configure_environment(endpoint: str) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
 
 
+def ensure_mail_bucket(name: str) -> None:
+    """The inbound mail bucket (SES receiving's S3 action writes there in AWS): private,
+    no CORS, no versioning."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=name)
+
+
 def ensure_bucket(name: str, *, cors_origin: str) -> None:
     """The attachments bucket as the storage stack makes it: versioned, and open to
     presigned POST/GET from the web origin (so a browser can upload with the form)."""

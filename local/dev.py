@@ -22,7 +22,7 @@ DATA = Path(os.environ.get("SERVICEDESK_LOCAL_DATA") or ROOT / ".data")
 # Poller processes per queue (PollerProcess): the e-mail consumer does the most work per
 # ticket (2 events, a mail per recipient), so it gets more: with 2 the e-mail queue still
 # grew under bench/soak.py on 2 shared cores, with 3 it stays empty (docs/benchmarks.md).
-POLLERS = {"email": 3, "webhook": 1, "realtime": 1}
+POLLERS = {"email": 3, "webhook": 1, "realtime": 1, "email_intake": 1}
 
 
 def _dev_signing_key() -> str:
@@ -153,10 +153,20 @@ def main() -> None:
     from servicedesk.platform.config import get_settings
 
     aws.ensure_bucket(get_settings().attachments_bucket, cors_origin=get_settings().web_origin)
+    aws.ensure_mail_bucket(get_settings().email_inbound_bucket)
     _seed_and_greet(port, endpoint)
     workers = _workers(queues)
     for worker in workers:
         worker.start()
+    from local import smtp
+
+    mail_door = smtp.server()
+    mail_door.start()
+    print(
+        f"SMTP for inbound mail: 127.0.0.1:{mail_door.port} (mail to"
+        f" <tenant slug>@{get_settings().email_inbound_domain})",
+        flush=True,
+    )
     print("Ctrl-C stops everything.\n", flush=True)
     try:
         # The server dies with this process, even if it is killed (no orphan on the port).
@@ -164,6 +174,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        mail_door.stop()
         for worker in workers:
             worker.stop()
         for worker in workers:

@@ -28,12 +28,14 @@ from local.scheduler import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHANNELS = ("email", "webhook", "realtime")
+# The outbox's channels, and the intake queue inbound mail is announced on (mail.inbox).
+CHANNELS = ("email", "webhook", "realtime", "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
     "email": "email_consumer",
     "webhook": "webhook_consumer",
     "realtime": "realtime_consumer",
+    "email_intake": "email_intake",
 }
 
 
@@ -134,7 +136,8 @@ class Poller(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        handler = load_function(self.function).lambda_handler
+        module = load_function(self.function)
+        handler = getattr(module, "lambda_handler", None) or module.handler
         while not self.stopped.is_set():
             try:
                 poll_once(self.queue, handler, wait_seconds=1)

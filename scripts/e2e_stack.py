@@ -4,7 +4,8 @@ Usage: .venv/bin/python scripts/e2e_stack.py [--demo] -- COMMAND [ARG...]
 
 Starts what `make dev` starts, but private to this run: an embedded PostgreSQL in a
 temporary directory (or a fresh database on DATABASE_URL), the migrations, the AWS
-emulator (moto) with the queues and the attachments bucket, the demo data, the queue
+emulator (moto) with the queues and the attachments and mail buckets, the SMTP door for
+inbound mail (its port in E2E_SMTP_PORT), the demo data, the queue
 pollers and schedule tickers, and uvicorn serving ``local.asgi:app`` (the API, the
 WebSocket gateway and the built web app) on a free 127.0.0.1 port. COMMAND runs with
 E2E_BASE_URL and E2E_PASSWORD set; everything stops afterwards, and the exit status is
@@ -67,6 +68,7 @@ class Stack:
         self.moto: subprocess.Popen[bytes] | None = None
         self.workers: list[Any] = []
         self.server: subprocess.Popen[bytes] | None = None
+        self.smtp: Any = None
         self.log = workdir / "uvicorn.log"
         self.owner_url = ""
 
@@ -90,6 +92,11 @@ class Stack:
 
         settings = get_settings()
         aws.ensure_bucket(settings.attachments_bucket, cors_origin=settings.web_origin)
+        aws.ensure_mail_bucket(settings.email_inbound_bucket)
+        from local import smtp
+
+        self.smtp = smtp.server(port=aws.free_port(), settings=settings)
+        self.smtp.start()
         seed(get_engine(), password=settings.demo_password.get_secret_value(), demo=self.demo)
         get_engine().dispose()
         self.workers = dev._workers(queues)
@@ -108,6 +115,8 @@ class Stack:
         return base
 
     def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.server is not None:
             self.server.terminate()
             try:
@@ -155,6 +164,7 @@ def main(argv: list[str]) -> int:
             "E2E_BASE_URL": base,
             "E2E_PASSWORD": os.environ.get("SERVICEDESK_DEMO_PASSWORD", "demo-password-123"),
             "E2E_MAIL_DIR": str(workdir / "mail"),
+            "E2E_SMTP_PORT": str(stack.smtp.port if stack.smtp is not None else ""),
             "E2E_DEMO": "1" if demo else "",
             "E2E_DATABASE_URL": stack.owner_url,
         }

@@ -1,7 +1,7 @@
 """Account recovery: password reset, e-mail verification, magic links for requesters.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05
 
 `account_tokens` holds the hashed single-use tokens of password resets and e-mail
@@ -24,7 +24,7 @@ from alembic import op
 from servicedesk.platform.rls import CURRENT_USER_ID, definer_function
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -12,11 +12,26 @@ from servicedesk.platform import publisher
 from servicedesk.platform.consumer import Envelope
 from tests.events import EVENTS_DIR, load_event
 
-SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("sqs_*.json"))
+# The intake queue carries SES receipt notifications, not outbox rows (servicedesk.mail).
+INTAKE = "sqs_email_intake"
+SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("sqs_*.json") if path.stem != INTAKE)
 
 
 def test_every_consumer_has_a_sample():
     assert {name.split("_")[1] for name in SAMPLES} == {"email", "webhook", "realtime"}
+    assert (EVENTS_DIR / f"{INTAKE}.json").exists()
+
+
+def test_the_intake_sample_is_a_receipt_notification_naming_its_object():
+    from servicedesk.mail import inbox
+
+    (record,) = load_event(INTAKE)["Records"]
+    arrival = inbox.parse_notification(record["body"])
+    assert arrival.door == "smtp"
+    assert arrival.key == inbox.object_key("smtp", arrival.message_id, arrival.received_at)
+    assert arrival.recipients == ("acme@inbound.servicedesk.local",)
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+    assert record["eventSourceARN"].endswith(":servicedesk-email-intake")
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -24,6 +24,8 @@ export const adminKeys = {
   deliveries: (id: string) => ["admin", "webhooks", id, "deliveries"] as const,
   ticketSettings: ["admin", "settings", "tickets"] as const,
   attachmentSettings: ["admin", "settings", "attachments"] as const,
+  mailSettings: ["admin", "settings", "mail"] as const,
+  mailAddresses: ["admin", "mail", "addresses"] as const,
 };
 
 /** A body and the ETag it came with (settings have no version field; the ETag is it). */

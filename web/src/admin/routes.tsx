@@ -22,6 +22,7 @@ const WebhooksPage = lazy(() => import("./WebhooksPage"));
 const WebhookPage = lazy(() => import("./WebhookPage"));
 const SettingsPage = lazy(() => import("./SettingsPage"));
 const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
+const MailPage = lazy(() => import("./MailPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
@@ -32,6 +33,7 @@ export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
   { path: "calendars", label: "Calendars", min: "manager" },
   { path: "sla-policies", label: "SLA policies", min: "manager" },
   { path: "webhooks", label: "Webhooks", min: "admin" },
+  { path: "mail", label: "E-mail", min: "admin" },
   { path: "mail-sources", label: "Mail sources", min: "admin" },
   { path: "settings", label: "Settings", min: "admin" },
 ];
@@ -100,6 +102,7 @@ export const managerRoutes: RouteObject[] = [
       section("sla-policies/:policyId", "manager", <PolicyPage />),
       section("webhooks", "admin", <WebhooksPage />),
       section("webhooks/:webhookId", "admin", <WebhookPage />),
+      section("mail", "admin", <MailPage />),
       section("mail-sources", "admin", <MailSourcesPage />),
       section("settings", "admin", <SettingsPage />),
     ],

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { adminKeys, okTagged, type Tagged } from "./api";
 import { useEditor, type Editor, type Errors } from "./forms";
-import type { AttachmentSettings, TicketSettings } from "./types";
+import type { AttachmentSettings, MailSettings, TicketSettings } from "./types";
 
 /** One per-tenant settings section of the API: read with its ETag, replaced whole with If-Match. */
 export interface SettingsSection<T> {
@@ -21,6 +21,12 @@ export const attachmentSettings: SettingsSection<AttachmentSettings> = {
   key: adminKeys.attachmentSettings,
   get: (signal) => okTagged(api.GET("/v1/settings/attachments", { signal })),
   put: (body, ifMatch) => okTagged(api.PUT("/v1/settings/attachments", { params: { header: { "If-Match": ifMatch } }, body })),
+};
+
+export const mailSettings: SettingsSection<MailSettings> = {
+  key: adminKeys.mailSettings,
+  get: (signal) => okTagged(api.GET("/v1/mail/settings", { signal })),
+  put: (body, ifMatch) => okTagged(api.PUT("/v1/mail/settings", { params: { header: { "If-Match": ifMatch } }, body })),
 };
 
 /** A section as the server holds it now, with its ETag. */

@@ -24,3 +24,7 @@ export type WebhookEvent = NonNullable<Schemas["WebhookCreate"]["event_types"]>[
 export type AttachmentType = NonNullable<AttachmentSettings["allowed_types"]>[number];
 export type PauseStatus = NonNullable<PolicyBody["pause_statuses"]>[number];
 export type ComplianceGroup = NonNullable<NonNullable<paths["/v1/reports/sla-compliance"]["get"]["parameters"]["query"]>["group_by"]>;
+export type MailSettings = Schemas["MailSettings"];
+export type MailAddress = Schemas["AddressPublic"];
+export type MailAddresses = Schemas["Addresses"];
+export type ClosedTicketReply = NonNullable<MailSettings["closed_ticket_reply"]>;

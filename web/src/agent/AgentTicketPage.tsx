@@ -17,6 +17,7 @@ import { useLiveTicket } from "../live/LiveProvider";
 import { Links } from "./Links";
 import { MergeButton } from "./Merge";
 import { MergedNotice } from "./MergedNotice";
+import { ReceivedByMail } from "../mail/ReceivedByMail";
 import { People } from "./People";
 import { PropertiesPanel } from "./PropertiesPanel";
 import { SlaBadges } from "./SlaBadges";
@@ -120,6 +121,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <People ticket={t} users={users.data} />
           <Links ticket={t} />
           <FilesCard ticketId={t.id} />
+          <ReceivedByMail ticketId={t.id} channel={t.channel ?? "web"} />
         </div>
       </div>
     </>

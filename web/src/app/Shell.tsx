@@ -63,6 +63,7 @@ export function Shell() {
           </span>
           <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
             {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
+            {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
             <NavItem to="/requests" end>

@@ -26,6 +26,7 @@ const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"
 const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
 const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
 const MailPage = lazy(() => import("../dev/MailPage"));
+const HeldMailPage = lazy(() => import("../mail/HeldMailPage"));
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -91,6 +92,14 @@ export const router = createBrowserRouter([
         element: (
           <RequireAuth staff>
             <Page><QueuePage /></Page>
+          </RequireAuth>
+        ),
+      },
+      {
+        path: "/held-mail",
+        element: (
+          <RequireAuth staff>
+            <Page><HeldMailPage /></Page>
           </RequireAuth>
         ),
       },

@@ -17,6 +17,7 @@ export const EVENT_LABELS: Record<EventType, { label: string; staffOnly: boolean
   "sla.warning": { label: "SLA warnings", staffOnly: true },
   "sla.breached": { label: "SLA breaches", staffOnly: true },
   "sla.escalation": { label: "SLA escalations", staffOnly: true },
+  "mail.held": { label: "Mail held for an agent", staffOnly: true },
 };
 
 export const CHANNELS: { id: Channel; label: string }[] = [

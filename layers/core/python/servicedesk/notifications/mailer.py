@@ -7,6 +7,7 @@ viewer, local/devmail.py).
 from __future__ import annotations
 
 import binascii
+import hashlib
 import re
 import secrets
 import sys
@@ -40,6 +41,17 @@ class Outgoing:
     event_id: uuid.UUID
     tenant_id: uuid.UUID
     ticket_id: uuid.UUID | None = None
+    # A ticket mail's own Message-ID (recorded, so that replies thread by it), and the
+    # Message-ID of the mail that opened the ticket, which its thread then answers.
+    message_id: str | None = None
+    origin: str | None = None
+
+
+def message_id_for(event_id: uuid.UUID, recipient_key: str, settings: Settings) -> str:
+    """A ticket mail's Message-ID: the same for a redelivery of the same mail; its domain in
+    lower case, as the intake's parser normalises the ids it reads."""
+    digest = hashlib.sha256(recipient_key.encode()).hexdigest()[:12]
+    return f"<{event_id.hex}.{digest}@{reply_domain(settings).lower()}>"
 
 
 def sendable(address: str) -> bool:
@@ -88,13 +100,14 @@ def build(mail: Outgoing, settings: Settings) -> EmailMessage:
     _put(
         message,
         "Message-ID",
-        make_msgid(idstring=str(mail.event_id), domain=reply_domain(settings)),
+        mail.message_id or make_msgid(idstring=str(mail.event_id), domain=reply_domain(settings)),
     )
     if mail.ticket_id is not None:
-        # One thread per ticket in the recipient's mail client.
+        # One thread per ticket in the recipient's mail client; under the requester's own
+        # first mail when the ticket came in by e-mail.
         thread = f"<ticket-{mail.ticket_id}@{reply_domain(settings)}>"
-        _put(message, "In-Reply-To", thread)
-        _put(message, "References", thread)
+        _put(message, "In-Reply-To", mail.origin or thread)
+        _put(message, "References", f"{mail.origin} {thread}" if mail.origin else thread)
     for name, value in mail.rendered.headers.items():
         if name in _URL_HEADERS:
             # RFC 2369: the <URL> as it is. The policy would fold a long one into RFC 2047

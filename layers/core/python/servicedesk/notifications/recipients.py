@@ -37,6 +37,7 @@ class Audience(enum.StrEnum):
     ESCALATION = "escalation"  # sla.escalation: payload audience assignee|team|managers
     INVITEE = "invitee"  # payload user_id: the invited participant, or the member added
     ADDRESS = "address"  # payload "to": an e-mail address, no membership
+    TRIAGE = "triage"  # the triage audience, whatever the ticket (held mail: mail.held)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ RULES: dict[str, Rule] = {
     # same work either way, and an address without an account is not mailed.
     "account.password_reset": Rule(always=(A.ADDRESS,), in_app=False),
     "account.email_verification": Rule(always=(A.ADDRESS,), in_app=False),
+    # The intake held a message for an agent (servicedesk.mail; once per window for a
+    # sender over the rate limit).
+    "mail.held": Rule(always=(A.TRIAGE,), staff_only=True),
 }
 
 
@@ -265,6 +269,8 @@ def _assignee_else_team(
 
 def _audience(lookup: Lookup, audience: Audience, subject: Subject) -> list[uuid.UUID]:
     payload, ticket = subject.envelope.payload, subject.ticket
+    if audience is A.TRIAGE:  # nobody named: the assignee-else-team rule's last resort
+        audience, payload = A.NEW_ASSIGNEE_ELSE_TEAM, {}
     if audience is A.INVITEE:
         invitee = _uuid(payload.get("user_id"))
         return [invitee] if invitee else []

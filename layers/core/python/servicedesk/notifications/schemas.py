@@ -23,6 +23,7 @@ EventType = Literal[
     "sla.warning",
     "sla.breached",
     "sla.escalation",
+    "mail.held",
 ]
 Channel = Literal["in_app", "email"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

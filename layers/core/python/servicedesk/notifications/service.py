@@ -81,10 +81,14 @@ def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]
         session, lookup.tenant_id, sorted(members), sorted({e.type for e in events})
     )
     undeliverable = suppressions.suppressed(session, [r.email for _, _, f in resolved for r in f])
+    origins = _origins(
+        session, lookup.tenant_id, {s.ticket.id for _, s, f in resolved if f and s.ticket}
+    )
     batch = _Batch()
     for envelope, subject, found in resolved:
         if found:
-            _plan(lookup, envelope, subject, found, settings, prefs, undeliverable, batch)
+            origin = origins.get(subject.ticket.id) if subject.ticket else None
+            _plan(lookup, envelope, subject, found, settings, prefs, undeliverable, batch, origin)
     if batch.in_app:
         # The inbox lists newest first: a microsecond apart in event order, as when each
         # event had a transaction of its own. Written sorted by the unique key, so that
@@ -111,6 +115,7 @@ def _plan(
     prefs: dict[tuple[uuid.UUID, str, str], bool],
     undeliverable: set[str],
     batch: _Batch,
+    origin: str | None = None,
 ) -> None:
     """One event's in-app rows and e-mails, added to the batch's."""
     rule = recipients.RULES[envelope.type]
@@ -156,6 +161,12 @@ def _plan(
             event_id=envelope.event_id,
             tenant_id=envelope.tenant_id,
             ticket_id=ticket_id,
+            message_id=(
+                mailer.message_id_for(envelope.event_id, recipient.key, settings)
+                if ticket_id is not None
+                else None
+            ),
+            origin=origin,
         )
         batch.mails.append(_Mail(envelope, recipient.key, mail))
 
@@ -185,12 +196,60 @@ def _mail_each(
             )
     fail_claims(session, "email", failed)
     record_references(session, "email", [s for s in sent if s[2]])
+    _record_message_ids(session, tenant_id, mails, {(e, k) for e, k, _ in sent})
     if sent:  # one line for the batch: a line per mail cost as much as building the mail
         get_logger().info(
             "notification e-mails sent",
             extra={"sent": len(sent), "event_ids": sorted({str(e) for e, _, _ in sent})},
         )
     return {event_id for event_id, _, _ in failed}
+
+
+def _origins(
+    session: Session, tenant_id: uuid.UUID, ticket_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The Message-ID of the first mail each ticket received (the requester's own, when
+    the ticket came in by e-mail): the batch's ticket mails thread under it. One query."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (ticket_id) ticket_id, message_id FROM mail_message_ids"
+            " WHERE tenant_id = :t AND ticket_id = ANY(CAST(:ids AS uuid[])) AND direction = 'in'"
+            " ORDER BY ticket_id, created_at, message_id"
+        ),
+        {"t": tenant_id, "ids": sorted(ticket_ids)},
+    )
+    return {row.ticket_id: row.message_id for row in rows}
+
+
+def _record_message_ids(
+    session: Session,
+    tenant_id: uuid.UUID,
+    mails: list[_Mail],
+    sent: set[tuple[uuid.UUID, str]],
+) -> None:
+    """Every ticket mail's Message-ID, so that a reply threads by its headers and our own
+    mail coming back is known (servicedesk.mail): one statement for the batch."""
+    rows = sorted(
+        {
+            (m.outgoing.message_id, m.outgoing.ticket_id)
+            for m in mails
+            if m.outgoing.message_id
+            and m.outgoing.ticket_id is not None
+            and (m.envelope.event_id, m.key) in sent
+        },
+        key=str,
+    )
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO mail_message_ids (tenant_id, message_id, ticket_id, direction)"
+                " SELECT :t, k.m, k.ticket, 'out' FROM unnest(CAST(:ids AS text[]),"
+                " CAST(:tickets AS uuid[])) AS k(m, ticket) ON CONFLICT DO NOTHING"
+            ),
+            {"t": tenant_id, "ids": [m for m, _ in rows], "tickets": [t for _, t in rows]},
+        )
 
 
 # --- preferences --------------------------------------------------------------------

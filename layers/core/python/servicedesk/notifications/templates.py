@@ -41,7 +41,7 @@ _NO_UNSUBSCRIBE = frozenset(
     }
 )
 # Ticket events that do not invite a reply into the ticket's conversation.
-_NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited"})
+_NO_REPLY_TO = frozenset({"ticket.invitation_created", "user.invited", "mail.held"})
 # Why an address that may not be a member hears of an account event (the footer).
 _ACCOUNT_FOOTER = {
     "user.invited": "You receive this because someone invited this address.",
@@ -361,6 +361,13 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
             | "account.email_verification"
         ):
             return _account_copy(facts)
+        case "mail.held":
+            return Copy(
+                "Mail held for an agent",
+                "A message that came in by e-mail waits for a decision: add it to a ticket,"
+                " open a ticket with it, or discard it.",
+                link=("Open held mail", f"{facts.web_origin}/held-mail"),
+            )
         case _:
             return _sla_copy(facts)
 

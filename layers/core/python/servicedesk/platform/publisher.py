@@ -55,6 +55,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "webhook.disabled": ("email",),
     "email.bounced": ("webhook",),
     "email.complained": ("webhook",),
+    # The e-mail intake's outcomes (servicedesk.mail): received, held, rejected; staff hear
+    # of held mail.
+    "mail.held": ("email", "webhook"),
+    "mail.": ("webhook",),
 }
 
 # SQS limits of one SendMessageBatch call.

@@ -25,9 +25,10 @@ def add_settings_routes(
     section: tenant_settings.Section[M],
     *,
     check: Callable[[RequestContext, M], None] | None = None,
+    path: str | None = None,
 ) -> None:
-    """``GET`` and ``PUT /<section name>`` on ``router``, named ``get_<noun>_settings`` and
-    ``put_<noun>_settings`` (their OpenAPI operation ids)."""
+    """``GET`` and ``PUT /<section name>`` (or ``path``) on ``router``, named
+    ``get_<noun>_settings`` and ``put_<noun>_settings`` (their OpenAPI operation ids)."""
     model = section.model
 
     def read(ctx: Ctx, response: Response) -> Any:
@@ -48,7 +49,7 @@ def add_settings_routes(
         ),
     ):
         router.add_api_route(
-            f"/{section.name}",
+            path or f"/{section.name}",
             endpoint,
             methods=[method.upper()],
             dependencies=[requires(role)],

@@ -46,6 +46,8 @@ class Ticket(Base):
     category_locked: Mapped[bool] = mapped_column(server_default="false")
     assignment_locked: Mapped[bool] = mapped_column(server_default="false")
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # How it came in: "web" (the app, the API) or "email" (servicedesk.mail.intake).
+    channel: Mapped[str] = mapped_column(server_default="web")
     version: Mapped[int] = mapped_column(server_default="1")
     created_at: Mapped[datetime] = mapped_column(server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(server_default=NOW)

@@ -117,6 +117,9 @@ class TicketPublic(Output):
     category_locked: bool
     assignment_locked: bool
     merged_into_id: uuid.UUID | None
+    channel: Literal["web", "email"] = Field(
+        default="web", description="How the ticket came in: the app or API, or by e-mail"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -174,10 +174,10 @@ def _without_nulls(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
+def create(ctx: RequestContext, *, data: TicketCreate, channel: str = "web") -> Ticket:
     """Check and prepare everything first; then one statement draws the number and writes
     the ticket with its rows (tickets.numbering), so the tenant's counter stays locked for
-    that statement and the commit only."""
+    that statement and the commit only. ``channel``: "email" from the mail intake."""
     settings = load_settings(ctx)
     requester_id = ctx.user_id
     staff_only = {"requester_id", "team_id", "assignee_id"} & data.model_fields_set
@@ -221,6 +221,7 @@ def create(ctx: RequestContext, *, data: TicketCreate) -> Ticket:
         team_id=team_id,
         tags=data.tags,
         custom_fields=_without_nulls(data.custom_fields),
+        channel=channel,
     )
     sla_rows, ticket.sla_due_at = clock(ctx).opening(
         ticket.id, ticket.status, sla_policy_for(ctx, ticket), now

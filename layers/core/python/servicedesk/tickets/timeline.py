@@ -72,6 +72,9 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     "linked": (_OTHER_TICKET,),
     "unlinked": (_OTHER_TICKET,),
     "merged": (Ref("ticket", "into", ("number",)), Ref("ticket", "from", ("number",))),
+    # The ticket or a comment came in by e-mail (servicedesk.mail.intake); the message
+    # itself is shown to staff only, by the mail API.
+    "received_by_email": (_COMMENT,),
     # Written by the SLA evaluator in SQL (internal; they name only this ticket and ids of
     # policies and teams, which staff see).
     "sla_warning": (),

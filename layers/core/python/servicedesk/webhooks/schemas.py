@@ -23,6 +23,9 @@ EventType = Literal[
     "sla.warning",
     "sla.breached",
     "sla.escalation",
+    "mail.received",
+    "mail.held",
+    "mail.rejected",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
