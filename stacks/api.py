@@ -152,7 +152,11 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
-            self._wire_mail(domain, fn, mail)
+            # Identity exchanges magic links, notifications checks unsubscribe links,
+            # tickets and the mail API (held mail) check reply addresses: every API function
+            # may sign or check what ticket mail carries.
+            data.grant_mail_key(fn)
+            self._wire_mail(domain, fn, mail, storage)
             self.functions[domain] = fn
             # On the `live` alias: the published version with its SnapStart snapshot.
             rest.route(fn.target, prefixes)
@@ -165,11 +169,21 @@ class ApiStack(Stack):
         self.waf = ApiWaf(self, config=config, api=self.api)
         rest.acknowledge_findings()
 
-    def _wire_mail(self, domain: str, fn: DomainFunction, mail: MailStack | None) -> None:
-        """The mail API manages the doors' secrets; the webhooks function's provider hook
-        reads them and deposits into the intake (only with inbound mail)."""
+    def _wire_mail(
+        self, domain: str, fn: DomainFunction, mail: MailStack | None, storage: StorageStack
+    ) -> None:
+        """The mail API manages the doors' secrets, shows held mail's originals and, when
+        staff accept held mail, stores its files as attachments; the webhooks function's
+        provider hook reads the secrets and deposits into the intake (only with inbound
+        mail)."""
         if domain == "mail":
             grant_mail_secrets(self.config, fn.role, manage=True)
+            storage.grant_objects(fn.role)
+            fn.function.add_environment(
+                "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
+            )
+            if mail is not None:
+                mail.grant_read_mail(fn.role)
             fn.function.add_environment(
                 "SERVICEDESK_MAIL_SECRET_PREFIX", mail_secret_prefix(self.config)
             )

@@ -107,6 +107,7 @@ class AsyncStack(Stack):
             )
             if consumer.email:
                 self._grant_send_email(fn)
+                data.grant_mail_key(fn)  # signs reply addresses and links in the mail
             if consumer.publishes:
                 self._allow_publish(fn)
             queue = self.queues[consumer.queue]

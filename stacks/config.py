@@ -139,6 +139,15 @@ class DeploymentConfig(BaseModel):
     # inbound-smtp.<region>.amazonaws.com). Unset: [inboundMailDomain]. [] : no SES receiving
     # (a region without it); hooks and IMAP only.
     ses_receiving_domains: list[str] | None = None
+    # The domain of the signed reply addresses (reply+<number>.<hmac>@<domain>) put in
+    # ticket mail's Reply-To; its mail must reach the intake (an SES receiving domain or a
+    # forward). Unset: inboundMailDomain; with neither, mail goes out without a Reply-To
+    # domain of ours (the sender's domain is used, as before).
+    email_reply_domain: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
     # Raw inbound messages are deleted from the mail bucket after this many days.
     inbound_mail_retention_days: int = Field(default=30, ge=1, le=3650)
     # How often the IMAP poller runs (minutes).
@@ -162,6 +171,7 @@ class DeploymentConfig(BaseModel):
         "oidc_default_tenant",
         "email_sender",
         "inbound_mail_domain",
+        "email_reply_domain",
         mode="before",
     )
     @classmethod

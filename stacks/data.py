@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from aws_cdk import Environment, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs.database import DB_PORT, Database
+from stacks.constructs.domain_function import DomainFunction
 from stacks.constructs.migrations import Migrations
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.network import Network
 
 __all__ = ["DB_PORT", "DataStack"]
@@ -53,6 +56,28 @@ class DataStack(Stack):
         self.proxy = self.database.proxy
         self.database_url = self.database.database_url
 
+        # The key that signs what ticket mail carries: reply addresses, unsubscribe links and
+        # requesters' magic links (servicedesk.platform.mail_links). Generated; read by the
+        # functions that sign or check them (grant_mail_key). Retained: replacing it voids
+        # every link and reply address already mailed.
+        self.mail_key = secretsmanager.Secret(
+            self,
+            "MailKey",
+            secret_name=f"servicedesk/{config.stage}/mail-key",
+            description="Servicedesk key for signed reply addresses and links in e-mail",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=config.removal,
+        )
+        acknowledge(
+            self.mail_key,
+            {
+                "AwsSolutions-SMG4": "Rotating the key voids every reply address and link "
+                "already mailed; it is replaced by hand when it must be (docs/deploy.md).",
+            },
+        )
+
         # alembic upgrade head as the owner on every deploy that changes the migrations.
         self.migrations = Migrations(
             self, config=config, network=network, database=self.database
@@ -64,3 +89,12 @@ class DataStack(Stack):
 
     def grant_db_connect(self, grantee: iam.IGrantable) -> None:
         self.database.grant_connect(grantee)
+
+    def grant_mail_key(self, fn: DomainFunction) -> None:
+        """Sign or check reply addresses and mailed links: read the key, and know the
+        reply domain."""
+        self.mail_key.grant_read(fn.role)
+        fn.function.add_environment("SERVICEDESK_EMAIL_TOKEN_SECRET_ARN", self.mail_key.secret_arn)
+        domain = self.config.email_reply_domain or self.config.inbound_mail_domain
+        if domain:
+            fn.function.add_environment("SERVICEDESK_EMAIL_REPLY_DOMAIN", domain)

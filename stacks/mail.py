@@ -219,6 +219,7 @@ class MailStack(Stack):
         """Reads the raw messages, writes tickets, comments and attachments, emits events."""
         fn = self._function(INTAKE, data, layers, egress=False, timeout=CONSUMER_TIMEOUT)
         self.grant_read_mail(fn.role)
+        data.grant_mail_key(fn)  # checks the signed reply addresses it receives
         storage.grant_objects(fn.role)
         fn.function.add_environment(
             "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name

@@ -310,7 +310,13 @@ def test_the_hook_deposits_and_reads_secrets_the_mail_api_manages_them(
         for rs in _mail_secret_grants(api).values()
         for r in rs
     )
-    assert _grants(api, "s3:") == {}
+    # Held mail: the API reads originals (inbound/* only) and, when staff accept a message,
+    # stores its files as attachments; it never writes the mail bucket.
+    api_s3 = _grants(api, "s3:")
+    mail_reads = {r for action, rs in api_s3.items() for r in rs if "-mail-" in r}
+    assert mail_reads and all("/inbound/*" in r for r in mail_reads)
+    assert {a for a, rs in api_s3.items() if any("-mail-" in r for r in rs)} == {"s3:GetObject"}
+    assert all("-att-" in r for r in api_s3["s3:PutObject"])
     env = _env(mail, "Api", mail.sd.api.functions["webhooks"])
     assert env["SERVICEDESK_EMAIL_INBOUND_DOMAIN"] == MAIL_DOMAIN
     assert "SERVICEDESK_EMAIL_INTAKE_QUEUE_URL" in env
@@ -318,7 +324,7 @@ def test_the_hook_deposits_and_reads_secrets_the_mail_api_manages_them(
     for name, found in statements.items():
         rendered = json.dumps(found)
         if "-mail-" in rendered:
-            assert name in {"webhooks", POLLER, INTAKE}, name
+            assert name in {"webhooks", POLLER, INTAKE, "mail"}, name
         if "secretsmanager" in rendered and "/mail/" in rendered:
             assert name in {"webhooks", POLLER, "mail"}, name
 
@@ -376,3 +382,31 @@ def test_inbound_mail_context_is_validated(context: dict[str, Any]) -> None:
     app = App(context={**CONTEXT, **context})
     with pytest.raises(ValidationError):
         load_config(app.node)
+
+
+def test_whoever_signs_or_checks_mailed_links_has_the_mail_key(mail: Synthesized) -> None:
+    """Reply addresses, unsubscribe links and magic links are signed with one generated
+    secret (the Data stack's MailKey): without it outside dev/test no Reply-To or magic
+    link is made and no reply token is checked, so each function that signs (the e-mail
+    consumer) or checks (the intake, every API function) gets its ARN, read access and
+    the reply domain."""
+    [key] = [
+        logical
+        for logical, r in _resources(mail.templates["Data"], "AWS::SecretsManager::Secret").items()
+        if logical.startswith("MailKey")
+    ]
+    statements = _statements(mail)
+    functions = [
+        ("Async", mail.sd.asyncq.functions["email_consumer"], "email_consumer"),
+        ("Mail", mail.sd.mail.functions[INTAKE], INTAKE),  # type: ignore[union-attr]
+        *(("Api", fn, name) for name, fn in mail.sd.api.functions.items() if name != "authorizer"),
+    ]
+    for stack, fn, name in functions:
+        env = _env(mail, stack, fn)
+        assert "SERVICEDESK_EMAIL_TOKEN_SECRET_ARN" in env, name
+        assert env["SERVICEDESK_EMAIL_REPLY_DOMAIN"] == MAIL_DOMAIN, name
+        assert "secretsmanager:GetSecretValue" in _grants(statements[name], "secretsmanager:"), name
+    assert key in json.dumps(statements["email_consumer"])  # how a grant names it
+    # Nothing else reads it: the realtime and webhook consumers, the authorizer, the poller.
+    for name in ("webhook_consumer", "realtime_consumer", "authorizer", POLLER):
+        assert key not in json.dumps(statements.get(name, [])), name

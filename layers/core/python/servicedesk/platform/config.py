@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     # Replies thread by a token in the Reply-To address: reply+<number>.<hmac>@<domain>.
     email_reply_domain: str | None = None
     email_token_secret: SecretStr | None = None
+    # In AWS the key lives in Secrets Manager (the stacks' mail-key secret); read at first use.
+    email_token_secret_arn: str | None = None
     # Outbound webhooks and inbound hooks.
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_disable_after: int = Field(default=10, ge=1)

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from servicedesk.platform.config import Environment, Settings
+from servicedesk.platform.config import Environment, Settings, resolve_secret
 
 # Only for dev and test, where the tokens protect nothing; elsewhere the setting is
 # required (without it no reply address, unsubscribe or magic link is made).
@@ -30,10 +30,9 @@ MAX_TOKEN_LENGTH = 200
 
 def mail_key(settings: Settings) -> bytes | None:
     """The key that signs reply addresses, unsubscribe links and magic links."""
-    if settings.email_token_secret is not None:
-        value = settings.email_token_secret.get_secret_value()
-        if value:
-            return value.encode()
+    value = resolve_secret(settings.email_token_secret, settings.email_token_secret_arn)
+    if value:
+        return value.encode()
     if settings.environment in (Environment.DEV, Environment.TEST):
         return _DEV_KEY
     return None
