@@ -733,13 +733,21 @@ def test_held_mail_accepted_as_a_ticket_or_discarded_and_isolated(client, mail_e
     )
     requester = org.members["requester"].headers
     assert client.get(f"/v1/mail/held/{newest['id']}", headers=requester).status_code == 403
+    accept = {"Idempotency-Key": f"accept-{uuid.uuid4()}", **agent.headers}
     made = client.post(
         f"/v1/mail/held/{newest['id']}/accept-ticket",
         json={"title": "Accepted by an agent"},
-        headers=agent.headers,
+        headers=accept,
     )
     assert made.status_code == 201, made.text
     assert made.json()["channel"] == "email" and made.json()["title"] == "Accepted by an agent"
+    # A retry (the answer was lost) gets the same ticket, not a conflict or a second one.
+    again = client.post(
+        f"/v1/mail/held/{newest['id']}/accept-ticket",
+        json={"title": "Accepted by an agent"},
+        headers=accept,
+    )
+    assert again.status_code == 201 and again.json()["id"] == made.json()["id"]
     stale = client.post(
         f"/v1/mail/held/{oldest['id']}/discard",
         json={"note": "spam", "version": oldest["version"] + 1},

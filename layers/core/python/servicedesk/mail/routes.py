@@ -24,6 +24,7 @@ from servicedesk.mail.settings import SECTION
 from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.endpoints import Once
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role, requires
@@ -135,11 +136,16 @@ def get_held(mail_id: uuid.UUID, ctx: Ctx) -> Original:
     dependencies=AGENT,
     summary="Accept a held message as its sender's public comment on a ticket you may edit",
 )
-def accept_comment(mail_id: uuid.UUID, body: AcceptAsComment, ctx: Ctx) -> InboundMailPublic:
-    row = held.accept_as_comment(
-        ctx, mail_id=mail_id, ticket_id=body.ticket_id, version=body.version
-    )
-    return InboundMailPublic.model_validate(row)
+def accept_comment(
+    mail_id: uuid.UUID, body: AcceptAsComment, ctx: Ctx, once: Once
+) -> InboundMailPublic:
+    def accept() -> InboundMailPublic:
+        row = held.accept_as_comment(
+            ctx, mail_id=mail_id, ticket_id=body.ticket_id, version=body.version
+        )
+        return InboundMailPublic.model_validate(row)
+
+    return once(body, accept, status=200)
 
 
 @router.post(
@@ -148,10 +154,15 @@ def accept_comment(mail_id: uuid.UUID, body: AcceptAsComment, ctx: Ctx) -> Inbou
     dependencies=AGENT,
     summary="Accept a held message as a new ticket by its sender",
 )
-def accept_ticket(mail_id: uuid.UUID, body: AcceptAsTicket, ctx: Ctx) -> TicketPublic:
-    return TicketPublic.model_validate(
-        held.accept_as_ticket(ctx, mail_id=mail_id, version=body.version, title=body.title)
-    )
+def accept_ticket(mail_id: uuid.UUID, body: AcceptAsTicket, ctx: Ctx, once: Once) -> TicketPublic:
+    """A retry with the same Idempotency-Key answers the ticket the first call created."""
+
+    def accept() -> TicketPublic:
+        return TicketPublic.model_validate(
+            held.accept_as_ticket(ctx, mail_id=mail_id, version=body.version, title=body.title)
+        )
+
+    return once(body, accept)
 
 
 @router.post("/held/{mail_id}/discard", dependencies=AGENT, summary="Discard a held message")
