@@ -51,7 +51,7 @@ REQUESTER = "employee@acme.example"
 def _setup(workdir: Path) -> tuple[Any, Any, Any]:
     from local import aws, db
     from local.dev import _dev_signing_key
-    from local.queues import ensure_queues
+    from local.queues import CHANNELS, ensure_queues
 
     server = None if os.environ.get("DATABASE_URL") else db.embedded_server(workdir / "pg")
     database = db.ensure_database(
@@ -62,7 +62,9 @@ def _setup(workdir: Path) -> tuple[Any, Any, Any]:
     if not os.environ.get("AWS_ENDPOINT_URL"):
         emulator, endpoint = aws.start_moto()
         aws.configure_environment(endpoint)
-    queues = ensure_queues(prefix=f"intake{uuid.uuid4().hex[:6]}", visibility_timeout=60)
+    queues = ensure_queues(
+        prefix=f"intake{uuid.uuid4().hex[:6]}", visibility_timeout=60, channels=CHANNELS
+    )
     os.environ.update(
         {
             "SERVICEDESK_ENVIRONMENT": "dev",

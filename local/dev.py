@@ -56,7 +56,7 @@ def _start_aws() -> tuple[subprocess.Popen[bytes] | None, str, dict[str, Any]]:
     """The emulator (unless AWS_ENDPOINT_URL points elsewhere) and the queues, each with a
     DLQ; a channel is published to only when its consumer function exists."""
     from local import aws
-    from local.queues import CONSUMERS, ensure_queues
+    from local.queues import CHANNELS, CONSUMERS, ensure_queues
 
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
@@ -66,7 +66,7 @@ def _start_aws() -> tuple[subprocess.Popen[bytes] | None, str, dict[str, Any]]:
     aws.configure_environment(endpoint)
     queues = {
         channel: queue
-        for channel, queue in ensure_queues().items()
+        for channel, queue in ensure_queues(channels=CHANNELS).items()
         if (ROOT / "functions" / CONSUMERS[channel] / "handler.py").exists()
     }
     for channel, queue in queues.items():

@@ -28,8 +28,10 @@ from local.scheduler import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The outbox's channels, and the intake queue inbound mail is announced on (mail.inbox).
-CHANNELS = ("email", "webhook", "realtime", "email_intake")
+# The outbox's channels (every event is published to those its type routes to), and with
+# them the intake queue inbound mail is announced on (mail.inbox), which no event reaches.
+OUTBOX_CHANNELS = ("email", "webhook", "realtime")
+CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
     "email": "email_consumer",
@@ -48,11 +50,16 @@ class Queue:
 
 
 def ensure_queues(
-    prefix: str = "servicedesk", *, max_receive_count: int = 3, visibility_timeout: int = 5
+    prefix: str = "servicedesk",
+    *,
+    max_receive_count: int = 3,
+    visibility_timeout: int = 5,
+    channels: tuple[str, ...] = OUTBOX_CHANNELS,
 ) -> dict[str, Queue]:
+    """Each channel's queue and DLQ (the outbox's by default; ``CHANNELS`` adds the intake)."""
     sqs = boto3.client("sqs")
     queues = {}
-    for channel in CHANNELS:
+    for channel in channels:
         dlq_url = sqs.create_queue(QueueName=f"{prefix}-{channel}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
             "Attributes"

@@ -44,7 +44,9 @@ def mail_env(aws_endpoint: str, database: Any) -> Iterator[dict[str, Any]]:
 
     reset_aws_clients()
     prefix = f"mi{uuid.uuid4().hex[:8]}"
-    made = queues.ensure_queues(prefix, max_receive_count=5, visibility_timeout=1)
+    made = queues.ensure_queues(
+        prefix, max_receive_count=5, visibility_timeout=1, channels=queues.CHANNELS
+    )
     previous = os.environ.get("SERVICEDESK_EMAIL_INTAKE_QUEUE_URL")
     os.environ["SERVICEDESK_EMAIL_INTAKE_QUEUE_URL"] = made["email_intake"].url
     reset_caches()
