@@ -98,6 +98,10 @@ def ensure_database(url: URL, name: str, *, template: str | None = None) -> Data
             if template:
                 query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
             conn.execute(query)
+    # pgvector is not a trusted extension: the admin creates it for the owner's migrations
+    # (on Aurora the migrations run as the master user, who may create it themselves).
+    with admin_connect(url, name) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     return Database(admin_url=url, name=name)
 
 

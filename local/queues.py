@@ -30,13 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The outbox's channels (every event is published to those its type routes to), and with
 # them the intake queue inbound mail is announced on (mail.inbox), which no event reaches.
-OUTBOX_CHANNELS = ("email", "webhook", "realtime")
+OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge")
 CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
     "email": "email_consumer",
     "webhook": "webhook_consumer",
     "realtime": "realtime_consumer",
+    "knowledge": "knowledge_consumer",
     "email_intake": "email_intake",
 }
 

@@ -1,4 +1,4 @@
-"""Queues (email, webhook, realtime) with DLQs, their consumers, and EventBridge Scheduler jobs.
+"""Queues (email, webhook, realtime, knowledge) with DLQs, their consumers, and Scheduler jobs.
 
 Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
 stack synthesizes today and grows as the entry points are written: add a line to
@@ -21,7 +21,7 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime")
+QUEUES = ("email", "webhook", "realtime", "knowledge")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 
@@ -59,6 +59,9 @@ class ScheduledJob:
 CONSUMERS: dict[str, ConsumerSpec] = {
     "email_consumer": ConsumerSpec("email", db=True, email=True),
     "webhook_consumer": ConsumerSpec("webhook", db=True, internet=True, publishes=True),
+    # Article embeddings and drafts from resolved tickets: calls the embedding and language
+    # model endpoints (Bedrock, or an OpenAI-compatible service on the internet).
+    "knowledge_consumer": ConsumerSpec("knowledge", db=True, internet=True),
 }
 
 # function name -> schedule.

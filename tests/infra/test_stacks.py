@@ -681,7 +681,7 @@ def _default_route(resources: Mapping[str, Any], table: str) -> dict[str, Any]:
     return dict(route)
 
 
-def test_consumers_run_in_the_vpc_and_only_the_webhook_consumer_reaches_the_internet(
+def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach_the_internet(
     dev: Synthesized, prod: Synthesized
 ) -> None:
     for synthesized in (dev, prod):
@@ -713,7 +713,11 @@ def test_consumers_run_in_the_vpc_and_only_the_webhook_consumer_reaches_the_inte
                 assert upstream["GatewayId"]["Ref"] in dict(
                     _typed_items(resources, "AWS::EC2::InternetGateway")
                 ), name
-        assert subnet_types == {"email_consumer": {"Isolated"}, "webhook_consumer": {"Private"}}
+        assert subnet_types == {
+            "email_consumer": {"Isolated"},
+            "webhook_consumer": {"Private"},
+            "knowledge_consumer": {"Private"},  # embedding and language model endpoints
+        }
         # NAT gateways as the preset says: dev one, prod one per AZ.
         nats = list(_typed(resources, "AWS::EC2::NatGateway"))
         assert len(nats) == synthesized.sd.config.nat_gateway_count

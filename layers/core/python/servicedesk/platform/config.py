@@ -179,6 +179,30 @@ class Settings(BaseSettings):
     websocket_typing_interval_seconds: float = Field(default=2.0, ge=0.1, le=60)
     websocket_push_concurrency: int = Field(default=16, ge=1, le=64)
 
+    # Knowledge base (issue 18). The knowledge queue carries article changes (embedding) and
+    # resolved tickets (drafts) to the knowledge consumer.
+    knowledge_queue_url: str | None = None
+    # Embeddings (servicedesk/ai/embeddings.py): "local" (the model packaged in the
+    # wordllama wheel, 256-d; make dev and tests), "bedrock" (Titan Text Embeddings v2) or
+    # "openai" (any OpenAI-compatible /v1/embeddings endpoint).
+    embedding_provider: Literal["local", "bedrock", "openai"] = "local"
+    embedding_model: str = Field(default="", max_length=200)  # the provider's default if empty
+    embedding_dimensions: int | None = Field(default=None, ge=1, le=4096)
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_api_key_secret_arn: str | None = None
+    embedding_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # The language model (servicedesk/ai/chat.py): "openai" (any OpenAI-compatible
+    # /chat/completions endpoint, e.g. Groq) or "bedrock" (the Converse API); none when
+    # llm_provider is unset (drafts are extractive, the assistant is unavailable).
+    llm_provider: Literal["openai", "bedrock"] | None = None
+    llm_model: str = Field(default="openai/gpt-oss-20b", max_length=200)
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_api_key_secret_arn: str | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    llm_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+
     demo_password: SecretStr = SecretStr("demo-password-123")
 
     @field_validator("oidc_algorithms", mode="before")

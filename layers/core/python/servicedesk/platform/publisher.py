@@ -45,6 +45,8 @@ from servicedesk.platform.logging import get_logger
 # Which channels hear which events (by prefix of the event type).
 ROUTES: dict[str, tuple[str, ...]] = {
     "ticket.received": ("email",),  # the requester's acknowledgement: mail only
+    # A resolved ticket may become a knowledge article draft (servicedesk.kb, the consumer).
+    "ticket.status_changed": ("email", "webhook", "realtime", "knowledge"),
     "ticket.": ("email", "webhook", "realtime"),
     "comment.": ("email", "webhook", "realtime"),
     "sla.": ("email", "webhook", "realtime"),
@@ -59,6 +61,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # of held mail.
     "mail.held": ("email", "webhook"),
     "mail.": ("webhook",),
+    # Knowledge articles: (re-)embedding on publish and edit.
+    "kb.": ("knowledge",),
 }
 
 # SQS limits of one SendMessageBatch call.
@@ -104,6 +108,7 @@ def queue_urls(settings: Settings) -> dict[str, str]:
         "email": settings.email_queue_url,
         "webhook": settings.webhook_queue_url,
         "realtime": settings.realtime_queue_url,
+        "knowledge": settings.knowledge_queue_url,
     }
     return {channel: url for channel, url in urls.items() if url}
 

@@ -1,0 +1,7 @@
+"""Knowledge consumer Lambda: the knowledge queue's outbox events (article embeddings,
+drafts from resolved tickets), see servicedesk.kb.consumer. Partial batch failures."""
+
+from servicedesk.kb.consumer import process
+from servicedesk.platform.consumer import sqs_handler
+
+lambda_handler = sqs_handler(process)

@@ -1,0 +1,2 @@
+"""Model providers: text embeddings (knowledge search) and the language model (assistant,
+drafts), each behind one interface chosen by configuration."""

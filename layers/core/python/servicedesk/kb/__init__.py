@@ -1,0 +1,1 @@
+"""Knowledge base: articles, their versions and search (issue 18)."""
