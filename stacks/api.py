@@ -35,6 +35,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
     "mail": ("mail",),
+    "kb": ("kb",),
+    "assistant": ("assistant",),
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"

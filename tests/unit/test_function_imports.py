@@ -41,6 +41,8 @@ API_ROUTES = {
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},
+    "kb": {"servicedesk.kb.routes", "servicedesk.kb.search_routes"},
+    "assistant": {"servicedesk.assistant.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

@@ -1,0 +1,27 @@
+"""Per-tenant knowledge base settings, kept in tenants.settings under "kb"."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from servicedesk.platform.roles import Role
+from servicedesk.platform.tenant_settings import Section
+
+
+class KbSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Publishing goes through review (draft -> in_review -> published); a manager or admin
+    # may publish straight from a draft only when this is off.
+    require_review: bool = True
+    # The knowledge consumer proposes a draft when a ticket is resolved.
+    drafts_from_tickets: bool = True
+    # The portal shows matching articles while a requester types a new request's title.
+    deflection_enabled: bool = True
+    # How many articles a deflection or an agent's side panel suggests.
+    suggestions: int = Field(default=5, ge=1, le=10)
+
+
+SECTION = Section(
+    "kb", KbSettings, read_role=Role.REQUESTER, noun="kb", what="knowledge base settings"
+)
