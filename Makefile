@@ -8,10 +8,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium
 
-$(STAMP): pyproject.toml requirements/constraints.txt
+# local/pgvector.py: the embedded server's pgvector rebuilt for any CPU (the wheel's needs
+# AVX-512); a no-op once done.
+$(STAMP): pyproject.toml requirements/constraints.txt local/pgvector.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	$(PY) -m local.pgvector
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -104,7 +104,8 @@ def test_the_sweeper_sends_a_backlog_once_in_batches_with_its_type_attribute(
 
     assert all(_outbox_rows(org.tenant_id)[e].published_at is not None for e in crashed)
     sqs = boto3.client("sqs")
-    for queue in queues.values():
+    hearing = publisher.channels_for("ticket.created")
+    for channel, queue in queues.items():
         received: list[str] = []
         while messages := sqs.receive_message(
             QueueUrl=queue.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
@@ -113,4 +114,5 @@ def test_the_sweeper_sends_a_backlog_once_in_batches_with_its_type_attribute(
                 assert message["MessageAttributes"]["type"]["StringValue"] == "ticket.created"
                 received.append(consumer.Envelope.parse(message["Body"]).event_id.hex)
                 sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
-        assert sorted(received) == sorted(uuid.UUID(e).hex for e in crashed), queue.channel
+        expected = crashed if channel in hearing else set()  # e.g. not the knowledge queue
+        assert sorted(received) == sorted(uuid.UUID(e).hex for e in expected), channel
