@@ -47,6 +47,8 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _TAG_JUNK = re.compile(r"[^a-z0-9._-]+")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
+UNTITLED = "Untitled request"
+
 Method = Literal["llm", "extractive"]
 
 
@@ -172,7 +174,7 @@ def extractive(conversation: Conversation) -> Draft | None:
     replies = solution_replies(conversation.replies)
     if not replies:
         return None
-    title = clip(conversation.title, TITLE_MAX)
+    title = clip(conversation.title, TITLE_MAX) or UNTITLED
     problem = title
     if conversation.description.strip():
         problem = f"{title}\n\n{clip(conversation.description, PROBLEM_MAX - len(title) - 2)}"
