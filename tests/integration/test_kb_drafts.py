@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from servicedesk.ai.embeddings import as_literal, get_embedder
+from servicedesk.kb.drafts import EMBEDDING_SIMILARITY
 from servicedesk.platform import config, publisher
 from servicedesk.platform.consumer import Envelope
 from tests.conftest import Actor, TenantFixture, current_database, make_tenant
@@ -337,7 +338,7 @@ def test_an_article_with_a_near_embedding_suppresses_the_draft(client, org, cons
     (skipped,) = timeline(client, org.members["agent"], ticket_id)
     assert skipped["payload"]["by"] == "embedding"
     assert skipped["payload"]["article_id"] == existing
-    assert skipped["payload"]["similarity"] >= 0.85
+    assert skipped["payload"]["similarity"] >= EMBEDDING_SIMILARITY
 
 
 def test_an_unrelated_article_does_not_suppress_the_draft(client, org, consumer):

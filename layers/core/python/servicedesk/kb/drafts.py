@@ -47,7 +47,7 @@ CHANNEL = "knowledge"
 LLM_ATTEMPTS = 3
 # At or above these a draft is a duplicate of the article (measured in docs/kb.md).
 TITLE_SIMILARITY = 0.6
-EMBEDDING_SIMILARITY = 0.85
+EMBEDDING_SIMILARITY = 0.75
 # Dimensions with a partial HNSW index (migrations/0017): the query repeats the cast.
 INDEXED_DIMENSIONS = frozenset({256, 512, 1024, 1536})
 WORD = re.compile(r"\w+")
