@@ -22,25 +22,23 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.ai.chat import ChatError, get_chat_model
 from servicedesk.ai.embeddings import EmbeddingError, as_literal, get_embedder
-from servicedesk.catalog.models import Category
-from servicedesk.identity.models import Membership
-from servicedesk.kb import drafting
 from servicedesk.kb.consumer import PROCESSES
 from servicedesk.kb.models import KbArticle
 from servicedesk.kb.settings import SECTION
 from servicedesk.platform import outbox
 from servicedesk.platform.consumer import Envelope, claim
-from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.timeline import system_event
+
+if TYPE_CHECKING:
+    from servicedesk.kb import drafting
 
 CHANNEL = "knowledge"
 # Deliveries of one event that may try the language model; the last falls back.
@@ -64,23 +62,37 @@ class Similar:
 
 
 def _staff_ids(session: Session, tenant_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``user_ids`` are staff of the tenant (SQL, not identity's models: every
+    import costs the knowledge consumer's cold start)."""
     if not user_ids:
         return set()
-    staff = [role.value for role in Role if role.is_staff]
-    rows = session.scalars(
-        select(Membership.user_id).where(
-            Membership.tenant_id == tenant_id,
-            Membership.user_id.in_(user_ids),
-            Membership.role.in_(staff),
-        )
+    rows = session.execute(
+        text(
+            "SELECT user_id FROM memberships WHERE tenant_id = :t"
+            " AND user_id = ANY(CAST(:users AS uuid[])) AND role = ANY(CAST(:staff AS text[]))"
+        ),
+        {
+            "t": tenant_id,
+            "users": list(user_ids),
+            "staff": [role.value for role in Role if role.is_staff],
+        },
     )
-    return set(rows)
+    return {uuid.UUID(str(row.user_id)) for row in rows}
+
+
+def _log() -> Any:
+    from servicedesk.platform.logging import get_logger
+
+    return get_logger()
 
 
 def conversation_of(session: Session, ticket: Ticket) -> drafting.Conversation:
     """The ticket's title, description, tags and category, and its public comments up to
     the resolution. Internal notes are filtered here, in the query: nothing after this
     point may ever see one."""
+    # Imported when a ticket is resolved: the model client (httpx) costs every cold start.
+    from servicedesk.kb import drafting
+
     comments = session.scalars(
         select(Comment)
         .where(
@@ -96,9 +108,8 @@ def conversation_of(session: Session, ticket: Ticket) -> drafting.Conversation:
     category = None
     if ticket.category_id is not None:
         category = session.scalar(
-            select(Category.name).where(
-                Category.tenant_id == ticket.tenant_id, Category.id == ticket.category_id
-            )
+            text("SELECT name FROM categories WHERE tenant_id = :t AND id = :id"),
+            {"t": ticket.tenant_id, "id": ticket.category_id},
         )
     return drafting.Conversation(
         title=ticket.title,
@@ -112,10 +123,13 @@ def conversation_of(session: Session, ticket: Ticket) -> drafting.Conversation:
 def compose(conversation: drafting.Conversation, envelope: Envelope) -> drafting.Draft | None:
     """Through the language model when one is configured, else (or when it fails for
     good) extractive. Raises ``ChatError`` for SQS to deliver the event again."""
+    from servicedesk.ai.chat import ChatError, get_chat_model
+    from servicedesk.kb import drafting
+
     try:
         model = get_chat_model()
     except ChatError:
-        get_logger().warning("language model misconfigured; the draft is extractive")
+        _log().warning("language model misconfigured; the draft is extractive")
         model = None
     if model is not None and drafting.solution_replies(conversation.replies):
         try:
@@ -123,7 +137,7 @@ def compose(conversation: drafting.Conversation, envelope: Envelope) -> drafting
         except ChatError as exc:
             if exc.retryable and envelope.receive_count < LLM_ATTEMPTS:
                 raise
-            get_logger().warning(
+            _log().warning(
                 "language model failed; the draft is extractive",
                 extra={"kind": exc.kind, "attempt": envelope.receive_count},
             )
@@ -166,7 +180,7 @@ def similar_by_embedding(
         embedder = get_embedder()
         (vector,) = embedder.embed([embedding_text(draft)])
     except EmbeddingError:
-        get_logger().warning("embedding failed; the draft is compared by title only")
+        _log().warning("embedding failed; the draft is compared by title only")
         return None
     dim = int(embedder.dim)
     cast = f"vector({dim})" if dim in INDEXED_DIMENSIONS else "vector"
@@ -315,7 +329,7 @@ def _wanted(session: Session, envelope: Envelope) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(payload.get("ticket_id")))
     except ValueError:
-        get_logger().warning("a status event without a ticket id", extra={"event": envelope.type})
+        _log().warning("a status event without a ticket id", extra={"event": envelope.type})
         return None
 
 
