@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -447,3 +448,61 @@ def test_the_sample_event_is_acknowledged_for_a_ticket_that_does_not_exist(consu
     envelope = Envelope.parse(record["body"])
     assert envelope.payload["status_to"] == "resolved"
     no_failures(consumer(record["body"]))
+
+
+def test_two_copies_delivered_at_once_write_one_draft(client, org, consumer, llm):
+    from concurrent.futures import ThreadPoolExecutor
+
+    llm.script(Reply(text=json.dumps(GOOD), delay=0.5), Reply(text=json.dumps(GOOD), delay=0.5))
+    ticket_id = open_ticket(client, org)
+    conversation(client, org, ticket_id)
+    body = resolved_body(client, org, ticket_id)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: consumer(body), range(2)))
+
+    assert answers == [{"batchItemFailures": []}] * 2
+    assert len(llm.requests) == 2  # both composed before either held the ticket
+    (draft,) = drafts(ticket_id)
+    assert [kind for kind, _ in article_events(draft["id"])] == ["kb.article.created"]
+    assert len(timeline(client, org.members["agent"], ticket_id)) == 1
+
+
+# --- through the queue ---------------------------------------------------------------------
+
+
+def test_a_resolution_reaches_the_consumer_through_the_knowledge_queue(
+    client, org, aws_endpoint, monkeypatch
+):
+    """API → outbox → publisher → the emulator's knowledge queue → the handler; the draft's
+    own kb.article.created leaves on the same queue for the embedding consumer."""
+    import boto3
+
+    from local.app import load_function
+    from local.queues import ensure_queues, poll_once
+    from servicedesk.platform.aws import reset as reset_aws_clients
+    from tests.conftest import reset_caches
+
+    queue = ensure_queues(prefix=f"sd-drafts-{uuid.uuid4().hex[:8]}")["knowledge"]
+    monkeypatch.setenv("SERVICEDESK_KNOWLEDGE_QUEUE_URL", queue.url)
+    reset_caches()
+    reset_aws_clients()
+    try:
+        handler = load_function("knowledge_consumer").lambda_handler
+        ticket_id = open_ticket(client, org)
+        conversation(client, org, ticket_id)
+        move(client, org.members["agent"], ticket_id, "resolved")
+        for _ in range(10):
+            if drafts(ticket_id) or poll_once(queue, handler) == (0, 0):
+                break
+        (draft,) = drafts(ticket_id)
+        messages = boto3.client("sqs").receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)[
+            "Messages"
+        ]
+        created = [json.loads(m["Body"]) for m in messages]
+        assert [(m["type"], m["payload"]["article_id"]) for m in created] == [
+            ("kb.article.created", draft["id"])
+        ]
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+        reset_aws_clients()
