@@ -198,7 +198,11 @@ def no_failures(answer: dict[str, Any]) -> None:
 
 
 def test_an_extractive_draft_is_proposed_from_the_public_conversation(client, org, consumer):
-    ticket_id = open_ticket(client, org, tags=["vpn", "remote-work"])
+    category = ok(
+        client.post("/v1/categories", json={"name": "Network & VPN"}, headers=org.admin.headers),
+        201,
+    )
+    ticket_id = open_ticket(client, org, tags=["vpn", "remote-work"], category_id=category["id"])
     conversation(client, org, ticket_id)
     no_failures(consumer(resolved_body(client, org, ticket_id)))
 
@@ -207,7 +211,7 @@ def test_an_extractive_draft_is_proposed_from_the_public_conversation(client, or
     assert draft["title"] == PROBLEM
     assert draft["owner_id"] == org.members["agent"].user_id
     assert draft["created_by"] is None
-    assert draft["tags"] == ["vpn", "remote-work"]
+    assert draft["tags"] == ["network-vpn", "vpn", "remote-work"]
     assert draft["summary"].startswith("Since Monday the VPN client drops")
     body = draft["body"]
     assert body.index("## Problem") < body.index("## Cause") < body.index("## Solution")
