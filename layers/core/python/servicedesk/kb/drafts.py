@@ -184,26 +184,24 @@ def similar_by_embedding(
         return None
     dim = int(embedder.dim)
     cast = f"vector({dim})" if dim in INDEXED_DIMENSIONS else "vector"
-    column = f"e.embedding::{cast}"
+    # The nearest few of the tenant's vectors by the partial HNSW index (dim inlined so the
+    # planner matches the index's predicate; strict iterative scan so that other tenants'
+    # vectors, filtered out after the index, cannot leave the answer empty).
+    session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)"))
     row = session.execute(
         text(
-            f"SELECT a.id, a.title, 1 - ({column} <=> CAST(:v AS {cast})) AS score"  # dim: an int
-            " FROM kb_embeddings e JOIN kb_articles a"
-            "  ON a.tenant_id = e.tenant_id AND a.id = e.article_id"
-            " WHERE e.tenant_id = :t AND e.model = :m AND e.dim = :dim"
-            "  AND a.state <> 'archived'"
-            f" ORDER BY {column} <=> CAST(:v AS {cast}) LIMIT 1"
+            "SELECT n.article_id, a.title, 1 - n.distance AS score FROM ("
+            f" SELECT e.article_id, e.embedding::{cast} <=> CAST(:v AS {cast}) AS distance"
+            f"  FROM kb_embeddings e WHERE e.tenant_id = :t AND e.model = :m AND e.dim = {dim}"
+            "  ORDER BY distance LIMIT 10) n"
+            " JOIN kb_articles a ON a.tenant_id = :t AND a.id = n.article_id"
+            " WHERE a.state <> 'archived' ORDER BY n.distance LIMIT 1"
         ),
-        {
-            "v": as_literal(vector),
-            "t": tenant_id,
-            "m": embedder.model_id,
-            "dim": dim,
-        },
+        {"v": as_literal(vector), "t": tenant_id, "m": embedder.model_id},
     ).first()
     if row is None or float(row.score) < EMBEDDING_SIMILARITY:
         return None
-    return Similar(uuid.UUID(str(row.id)), str(row.title), float(row.score), "embedding")
+    return Similar(uuid.UUID(str(row.article_id)), str(row.title), float(row.score), "embedding")
 
 
 def _skip(session: Session, ticket: Ticket, reason: str, **detail: Any) -> None:
