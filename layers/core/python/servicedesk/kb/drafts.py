@@ -18,7 +18,6 @@ draft while it is still a draft). A language model that fails in a way that may 
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +47,6 @@ TITLE_SIMILARITY = 0.6
 EMBEDDING_SIMILARITY = 0.75
 # Dimensions with a partial HNSW index (migrations/0017): the query repeats the cast.
 INDEXED_DIMENSIONS = frozenset({256, 512, 1024, 1536})
-WORD = re.compile(r"\w+")
 RESOLVED = "resolved"
 DRAFT = "draft"
 
@@ -149,23 +147,20 @@ def embedding_text(draft: drafting.Draft) -> str:
 
 
 def similar_by_title(session: Session, tenant_id: uuid.UUID, title: str) -> Similar | None:
-    """The existing article whose title is most like ``title`` (trigrams), among the
-    articles the title's words find in the keyword index."""
+    """The existing article whose title is most like ``title`` by trigrams, found through
+    the trigram index on ``lower(title)`` (migrations/0021) with the threshold as the
+    ``%`` operator's."""
+    session.execute(
+        text("SELECT set_config('pg_trgm.similarity_threshold', :limit, true)"),
+        {"limit": str(TITLE_SIMILARITY)},
+    )
     row = session.execute(
         text(
-            "WITH q AS (SELECT websearch_to_tsquery('english', :words) AS query),"
-            " candidates AS (SELECT a.id, a.title FROM kb_articles a, q"
-            "  WHERE a.tenant_id = :t AND a.state <> 'archived'"
-            "   AND a.search @@ q.query"
-            "  ORDER BY ts_rank(a.search, q.query) DESC, a.id LIMIT 50)"
-            " SELECT id, title, similarity(lower(title), lower(:title)) AS score"
-            " FROM candidates ORDER BY score DESC, id LIMIT 1"
+            "SELECT id, title, similarity(lower(title), lower(:title)) AS score"
+            " FROM kb_articles WHERE tenant_id = :t AND state <> 'archived'"
+            " AND lower(title) % lower(:title) ORDER BY score DESC, id LIMIT 1"
         ),
-        {
-            "words": " or ".join(WORD.findall(title)[:32]),
-            "t": tenant_id,
-            "title": title,
-        },
+        {"t": tenant_id, "title": title},
     ).first()
     if row is None or float(row.score) < TITLE_SIMILARITY:
         return None
