@@ -174,3 +174,32 @@ def test_an_answer_that_is_not_the_json_asked_for_is_garbage(content):
     with pytest.raises(ChatError) as raised:
         drafting.parse_llm(content)
     assert raised.value.kind == "garbage" and not raised.value.retryable
+
+
+@given(
+    st.one_of(
+        st.text(max_size=500),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=50),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(["title", "problem", "cause", "solution", "tags", "x"]),
+                    inner,
+                    max_size=6,
+                )
+            ),
+            max_leaves=12,
+        ).map(json.dumps),
+    )
+)
+def test_any_answer_is_a_bounded_draft_or_garbage(content):
+    try:
+        answer = drafting.parse_llm(content)
+    except ChatError as exc:
+        assert exc.kind == "garbage"
+        return
+    draft = drafting.from_llm(Conversation("t", ""), answer)
+    assert 1 <= len(draft.title) <= drafting.TITLE_MAX
+    assert len(draft.summary) <= drafting.SUMMARY_MAX
+    assert "## Problem" in draft.body and "## Solution" in draft.body
