@@ -32,7 +32,7 @@ from servicedesk.kb.models import KbArticle
 from servicedesk.kb.settings import SECTION
 from servicedesk.platform import outbox
 from servicedesk.platform.consumer import Envelope, claim
-from servicedesk.platform.roles import Role
+from servicedesk.platform.roles import STAFF_ROLES
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.timeline import system_event
 
@@ -72,7 +72,7 @@ def _staff_ids(session: Session, tenant_id: uuid.UUID, user_ids: set[uuid.UUID])
         {
             "t": tenant_id,
             "users": list(user_ids),
-            "staff": [role.value for role in Role if role.is_staff],
+            "staff": [role.value for role in STAFF_ROLES],
         },
     )
     return {uuid.UUID(str(row.user_id)) for row in rows}
