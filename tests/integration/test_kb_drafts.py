@@ -227,6 +227,8 @@ def test_an_extractive_draft_is_proposed_from_the_public_conversation(client, or
     assert proposed["type"] == "kb_draft_proposed" and proposed["visibility"] == "internal"
     assert proposed["payload"]["article_id"] == draft["id"]
     assert proposed["payload"]["method"] == "extractive"
+    assert proposed["actor_id"] is None
+    assert timeline(client, org.admin, ticket_id) == [proposed]
     assert timeline(client, org.members["requester"], ticket_id) == []
 
 
