@@ -21,6 +21,8 @@ NOT_WALKED = {"attachment_added", "attachment_removed", "sla_warning", "sla_brea
 # Written by the mail intake (tests/integration/test_mail_intake.py); it names at most the
 # comment the message became.
 NOT_WALKED |= {"received_by_email"}
+# Written by the knowledge consumer for staff only (tests/integration/test_kb_drafts.py).
+NOT_WALKED |= {"kb_draft_proposed", "kb_draft_skipped"}
 
 
 def _requester(client, org, name: str) -> Actor:

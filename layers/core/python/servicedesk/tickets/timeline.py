@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from servicedesk.platform import audit
 from servicedesk.platform.db import jsonable
@@ -80,6 +81,11 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     "sla_warning": (),
     "sla_breached": (),
     "escalated": (),
+    # The knowledge consumer proposed an article draft from the resolved ticket, or did
+    # not (a similar article exists, no public reply to learn from); internal, for staff,
+    # who see every article of their tenant (servicedesk.kb.drafts).
+    "kb_draft_proposed": (),
+    "kb_draft_skipped": (),
 }
 
 
@@ -117,6 +123,31 @@ def new_event(
         visibility=visibility,
         audience=audience or [],
         payload=jsonable(payload or {}),
+    )
+
+
+def system_event(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    type_: str,
+    payload: dict[str, Any],
+    visibility: str = "internal",
+) -> None:
+    """An event no user caused (a consumer's): no actor."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"undeclared ticket event type {type_!r}: add it to EVENT_TYPES")
+    session.add(
+        TicketEvent(
+            tenant_id=tenant_id,
+            ticket_id=ticket_id,
+            type=type_,
+            actor_id=None,
+            visibility=visibility,
+            audience=[],
+            payload=jsonable(payload),
+        )
     )
 
 
