@@ -37,6 +37,8 @@ class ConsumerSpec:
     # Reaches the internet (egress subnets, NAT); implies db. Everyone else stays isolated.
     internet: bool = False
     publishes: bool = False  # may send to the queues (retries, events it emits)
+    # Its Lambda timeout; its queue's visibility timeout is six times it.
+    timeout: Duration = CONSUMER_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,27 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     "email_consumer": ConsumerSpec("email", db=True, email=True),
     "webhook_consumer": ConsumerSpec("webhook", db=True, internet=True, publishes=True),
     # Article embeddings and drafts from resolved tickets: calls the embedding and language
-    # model endpoints (Bedrock, or an OpenAI-compatible service on the internet).
-    "knowledge_consumer": ConsumerSpec("knowledge", db=True, internet=True),
+    # model endpoints (Bedrock, or an OpenAI-compatible service on the internet). A draft may
+    # wait on the model (llm_timeout_seconds, 30 s by default), so a smaller batch and a
+    # longer timeout than the others: a slow model must not time out a whole batch and send
+    # its embeddings to the DLQ. It publishes what it emits (a draft's kb.article.created)
+    # after its commit instead of leaving it to the sweeper.
+    "knowledge_consumer": ConsumerSpec(
+        "knowledge",
+        db=True,
+        internet=True,
+        publishes=True,
+        batch_size=5,
+        timeout=Duration.minutes(4),
+    ),
 }
+
+
+def visibility_timeout(queue: str) -> Duration:
+    """Six times the Lambda timeout of the consumer that reads ``queue`` (AWS guidance)."""
+    timeouts = [c.timeout.to_seconds() for c in CONSUMERS.values() if c.queue == queue]
+    return Duration.seconds(int(max(timeouts, default=CONSUMER_TIMEOUT.to_seconds())) * 6)
+
 
 # function name -> schedule.
 SCHEDULED_JOBS: dict[str, ScheduledJob] = {
@@ -89,8 +109,7 @@ class AsyncStack(Stack):
         self.config = config
         queues = Queues(
             self,
-            names=QUEUES,
-            visibility_timeout=Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6),
+            visibility_timeouts={name: visibility_timeout(name) for name in QUEUES},
             max_receive_count=config.dlq_max_receive_count,
         )
         self._queues = queues
@@ -106,7 +125,7 @@ class AsyncStack(Stack):
         for fn_name, consumer in CONSUMERS.items():
             in_vpc = consumer.db or consumer.internet
             fn = self._function(
-                fn_name, in_vpc, data, layers, CONSUMER_TIMEOUT, egress=consumer.internet
+                fn_name, in_vpc, data, layers, consumer.timeout, egress=consumer.internet
             )
             if consumer.email:
                 self._grant_send_email(fn)

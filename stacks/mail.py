@@ -78,8 +78,9 @@ class MailStack(Stack):
         self.bucket = self._bucket(storage)
         self._queues = Queues(
             self,
-            names=("intake",),
-            visibility_timeout=Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6),
+            visibility_timeouts={
+                "intake": Duration.seconds(int(CONSUMER_TIMEOUT.to_seconds()) * 6)
+            },
             max_receive_count=config.dlq_max_receive_count,
         )
         self.queue = self._queues.queues["intake"]

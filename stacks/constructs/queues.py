@@ -3,7 +3,7 @@ invocations EventBridge Scheduler could not deliver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -19,13 +19,12 @@ class Queues:
         self,
         stack: Stack,
         *,
-        names: Iterable[str],
-        visibility_timeout: Duration,
+        visibility_timeouts: Mapping[str, Duration],
         max_receive_count: int,
     ) -> None:
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
-        for name in names:
+        for name, visibility_timeout in visibility_timeouts.items():
             dlq = sqs.Queue(
                 stack,
                 f"{name.capitalize()}Dlq",

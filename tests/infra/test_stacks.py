@@ -306,6 +306,33 @@ def test_consumers_report_batch_item_failures(dev: Synthesized) -> None:
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def _ref_id(value: Any) -> str:
+    """The logical id a Ref, a GetAtt or a Join of an alias ARN points at."""
+    if "Ref" in value:
+        return str(value["Ref"]).split(".")[0]
+    return str(value["Fn::GetAtt"][0])
+
+
+def test_each_queue_outlasts_its_consumer_six_times(dev: Synthesized) -> None:
+    """A queue's visibility timeout is at least six times its consumer's Lambda timeout
+    (AWS guidance; a shorter one redelivers records a slow batch is still working on)."""
+    template = dev.templates["Async"]
+    functions = _resources(template, "AWS::Lambda::Function")
+    queues = _resources(template, "AWS::SQS::Queue")
+    mappings = _resources(template, "AWS::Lambda::EventSourceMapping")
+    checked: dict[str, tuple[int, int]] = {}
+    for mapping in mappings.values():
+        props = mapping["Properties"]
+        queue = queues[_ref_id(props["EventSourceArn"])]["Properties"]
+        function = functions[_ref_id(props["FunctionName"])]["Properties"]
+        service = _service_of({"Properties": function})
+        checked[str(service)] = (queue["VisibilityTimeout"], function["Timeout"])
+        assert queue["VisibilityTimeout"] >= 6 * function["Timeout"], service
+    assert set(checked) == set(CONSUMERS)
+    # The knowledge consumer waits on a language model: its batch gets the time it needs.
+    assert checked["knowledge_consumer"][1] >= 5 * 30 + 60
+
+
 # --- REST API -------------------------------------------------------------------------
 
 
