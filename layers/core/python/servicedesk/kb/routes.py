@@ -182,7 +182,12 @@ def _transition_route(action: str, summary: str, body: type[TransitionBody]) -> 
 
         def act() -> ArticlePublic:
             article = service.transition(
-                ctx, article_id=article_id, action=action, version=version, reason=reason
+                ctx,
+                article_id=article_id,
+                action=action,
+                version=version,
+                reason=reason,
+                note=body.note,
             )
             return _shaped(ctx, article, response)
 

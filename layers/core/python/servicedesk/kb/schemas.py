@@ -133,6 +133,9 @@ class ArticlePublic(ArticleSummary):
 
 class TransitionBody(Input):
     version: int | None = Field(default=None, ge=1, description=VERSION_DOC)
+    note: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="A note for the reviewer or the history (kept in the audit)"
+    )
 
 
 class RejectBody(TransitionBody):
