@@ -1,7 +1,7 @@
 """Knowledge base API (``/v1/kb``): articles, categories, versions, votes and views, related
 tickets. Thin: parse, call a service, shape the response. The tenant's knowledge base
-settings (``/v1/settings/kb``) are on ``settings_router``, served by the tickets function
-with the other settings."""
+settings (``/v1/settings/kb``) are in ``kb.settings_routes``, served by the tickets
+function with the other settings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from servicedesk.kb import activity, categories, render, service, versions
-from servicedesk.kb import settings as kb_settings
 from servicedesk.kb.models import KbArticle
 from servicedesk.kb.schemas import (
     ArticleCreate,
@@ -39,12 +38,10 @@ from servicedesk.platform.endpoints import Once, Resource, listing, operation, r
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role
-from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
-settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 
 # --- categories ---------------------------------------------------------------------------
@@ -329,6 +326,3 @@ operation(
     activity.unlink_ticket,
     name="unlink_article_ticket",
 )
-
-
-add_settings_routes(settings_router, kb_settings.SECTION)
