@@ -316,6 +316,30 @@ def test_another_tenant_sees_nothing(client, org, other):
         404,
     )
     _problem(client.delete(base, headers=outsider.headers), 404)
+    category_url = f"{KB}/categories/{category['id']}"
+    _problem(
+        client.patch(
+            category_url, headers={**outsider.headers, "If-Match": '"1"'}, json={"name": "x"}
+        ),
+        404,
+    )
+    _problem(client.delete(category_url, headers=outsider.headers), 404)
+    _problem(
+        client.post(
+            f"{base}/versions/1/restore", headers={**outsider.headers, "If-Match": '"9"'}, json={}
+        ),
+        404,
+    )
+    _problem(
+        client.post(
+            f"{base}/tickets", headers=outsider.headers, json={"ticket_id": str(uuid.uuid4())}
+        ),
+        404,
+    )
+    _problem(client.delete(f"{base}/tickets/{uuid.uuid4()}", headers=outsider.headers), 404)
+    _problem(client.post(f"{base}/reject", headers=outsider.headers, json={"reason": "x"}), 404)
+    outsider_categories = client.get(f"{KB}/categories", headers=outsider.headers).json()
+    assert category["id"] not in {c["id"] for c in outsider_categories["items"]}
     listed = client.get(f"{KB}/articles", headers=outsider.headers).json()["items"]
     assert published["id"] not in {a["id"] for a in listed}
 
@@ -491,3 +515,46 @@ def test_rendered_html_is_sanitised(client, org):
     ).json()["html"]
     assert "<script>" not in html and "javascript:" not in html.replace("[x](javascript", "")
     assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
+
+
+def _ctx(session, actor, role: str):
+    from servicedesk.platform import db
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+
+    tenant_id, user_id = uuid.UUID(actor.tenant_id), uuid.UUID(actor.user_id)
+    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    return RequestContext(session, tenant_id, user_id, Role(role))
+
+
+def test_a_category_deleted_while_an_article_is_written_into_it_is_refused(client, org):
+    """The article's write holds the category (key share); the delete waits, then sees it."""
+    import threading
+
+    from servicedesk.kb import categories, service
+    from servicedesk.kb.schemas import ArticleCreate
+    from servicedesk.platform import db
+    from servicedesk.platform.errors import Conflict
+
+    category = _category(client, org.members["manager"])
+    outcome: list[object] = []
+
+    def delete() -> None:
+        try:
+            with db.transaction() as session:
+                ctx = _ctx(session, org.members["manager"], "manager")
+                categories.delete_category(ctx, category_id=uuid.UUID(category["id"]))
+            outcome.append("deleted")
+        except Conflict as exc:
+            outcome.append(exc)
+
+    with db.transaction() as session:
+        ctx = _ctx(session, org.members["agent"], "agent")
+        data = ArticleCreate(title="Racing", category_id=uuid.UUID(category["id"]))
+        service.create_article(ctx, data=data)
+        worker = threading.Thread(target=delete)
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive(), "the delete must wait for the article's transaction"
+    worker.join(timeout=10)
+    assert isinstance(outcome[0], Conflict) and "articles" in str(outcome[0].detail)
