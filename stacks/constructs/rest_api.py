@@ -257,4 +257,3 @@ def _explicit_levels(prefix: str, path: str) -> list[str]:
             levels.append(f"{current}/{{proxy+}}")
     levels.append(path)
     return levels
-

@@ -150,7 +150,9 @@ def test_every_route_names_a_nul_in_any_body_field(client, app, admin):
             continue
         body = sample(content["schema"], components)
         leaves = list(string_leaves(body))
-        assert leaves or (method, path) in NO_STRINGS, f"{method} {path}: the generated body has no string to break"
+        assert leaves or (method, path) in NO_STRINGS, (
+            f"{method} {path}: the generated body has no string to break"
+        )
         for leaf in leaves:
             response = client.request(
                 method, _url(path, {}), json=_with_nul(body, leaf), headers=admin.headers
