@@ -558,3 +558,32 @@ def test_a_category_deleted_while_an_article_is_written_into_it_is_refused(clien
         assert worker.is_alive(), "the delete must wait for the article's transaction"
     worker.join(timeout=10)
     assert isinstance(outcome[0], Conflict) and "articles" in str(outcome[0].detail)
+
+
+def test_list_filters_and_pages(client):
+    org = make_tenant(client, roles=ROLES)
+    agent, manager = org.members["agent"], org.members["manager"]
+    made = [
+        _article(client, agent, tags=["Printer"], audience="public"),
+        _article(client, agent, tags=["vpn"], owner_id=manager.user_id),
+        _article(client, agent, tags=["printer", "toner"]),
+    ]
+
+    def ids(**params):
+        listed = client.get(f"{KB}/articles", headers=agent.headers, params=params)
+        assert listed.status_code == 200, listed.text
+        return [a["id"] for a in listed.json()["items"]]
+
+    assert ids(tag="PRINTER") == [made[2]["id"], made[0]["id"]]
+    assert ids(audience="public") == [made[0]["id"]]
+    assert ids(owner_id=manager.user_id) == [made[1]["id"]]
+    assert ids(state=["published", "archived"]) == []
+    first = client.get(f"{KB}/articles", headers=agent.headers, params={"limit": 2}).json()
+    assert [a["id"] for a in first["items"]] == [made[2]["id"], made[1]["id"]]
+    assert "body" not in first["items"][0]
+    rest = client.get(
+        f"{KB}/articles", headers=agent.headers, params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [a["id"] for a in rest["items"]] == [made[0]["id"]] and rest["next_cursor"] is None
+    bad = client.get(f"{KB}/articles", headers=agent.headers, params={"state": "gone"})
+    assert _fields(_problem(bad, 422)) == {"state.0"}
