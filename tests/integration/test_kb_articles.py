@@ -236,7 +236,7 @@ def test_agent_cannot_change_a_published_article_while_review_is_required(client
     assert "review" in _problem(response, 403)["detail"]
 
 
-def test_restore_a_version_puts_its_content_back(client, org):
+def test_restore_a_version_puts_its_content_back(client, org, database):
     manager = org.members["manager"]
     published = _published(client, org, body="First text")
     url = f"{KB}/articles/{published['id']}"
@@ -258,6 +258,12 @@ def test_restore_a_version_puts_its_content_back(client, org):
     )
     assert restored.status_code == 200, restored.text
     assert restored.json()["body"] == "First text" and restored.json()["published_version"] == 3
+    with database.connect("owner") as conn:
+        data = conn.execute(
+            "SELECT data FROM audit_log WHERE entity_id = %s AND action = %s",
+            (published["id"], "kb_article.version_restored"),
+        ).fetchone()[0]
+    assert data["number"] == 1 and data["fields"] == ["body"]
 
 
 # --- roles and isolation --------------------------------------------------------------------
@@ -587,3 +593,22 @@ def test_list_filters_and_pages(client):
     assert [a["id"] for a in rest["items"]] == [made[0]["id"]] and rest["next_cursor"] is None
     bad = client.get(f"{KB}/articles", headers=agent.headers, params={"state": "gone"})
     assert _fields(_problem(bad, 422)) == {"state.0"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"category_id": str(uuid.uuid4())}, "category_id"),
+        ({"title": None}, "title"),
+        ({"body": "b" * 100_001}, "body"),
+        ({"tags": None}, "tags"),
+        ({"audience": "all"}, "audience"),
+    ],
+)
+def test_bad_edits_name_the_field_and_change_nothing(client, org, body, field):
+    agent = org.members["agent"]
+    article = _article(client, agent)
+    url = f"{KB}/articles/{article['id']}"
+    response = client.patch(url, headers={**agent.headers, "If-Match": '"1"'}, json=body)
+    assert field in _fields(_problem(response, 422))
+    assert client.get(url, headers=agent.headers).json()["version"] == 1
