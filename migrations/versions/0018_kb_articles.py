@@ -6,8 +6,9 @@ Create Date: 2026-12-06
 
 ``kb_article_tickets``: an article linked to the tickets it answers (staff link them; both
 directions are listed). ``kb_article_feedback``: one helpful/not-helpful vote per user and
-article, changeable; the counts live on the article. ``kb_article_views``: one row per
-user, article and day, so a view is counted once a day per reader by one upsert.
+article, changeable; the counts live on the article. ``kb_article_views``: per reader and
+article the last day a view was counted, so a view counts once a day per reader by one
+upsert.
 ``attachments`` now belong to a ticket or to an article (exactly one): the same presigned
 upload, check and cleanup pipeline serves both.
 
@@ -49,12 +50,14 @@ CREATE TABLE kb_article_feedback (
     FOREIGN KEY (tenant_id, article_id) REFERENCES kb_articles (tenant_id, id) ON DELETE CASCADE
 );
 
+-- One row per reader and article: the last day their view was counted (so the table grows
+-- with readers x articles, never with days).
 CREATE TABLE kb_article_views (
     tenant_id uuid NOT NULL,
     article_id uuid NOT NULL,
     user_id uuid NOT NULL,
     day date NOT NULL,
-    PRIMARY KEY (tenant_id, article_id, user_id, day),
+    PRIMARY KEY (tenant_id, article_id, user_id),
     FOREIGN KEY (tenant_id, article_id) REFERENCES kb_articles (tenant_id, id) ON DELETE CASCADE
 );
 
@@ -74,7 +77,7 @@ CREATE INDEX ix_attachments_article ON attachments (tenant_id, article_id, creat
 TENANT_TABLES = {
     "kb_article_tickets": "SELECT, INSERT, DELETE",
     "kb_article_feedback": "SELECT, INSERT, UPDATE",
-    "kb_article_views": "SELECT, INSERT",
+    "kb_article_views": "SELECT, INSERT, UPDATE",
 }
 OWN_ROWS = ("kb_article_feedback", "kb_article_views")
 

@@ -465,7 +465,7 @@ def test_one_vote_per_person_changeable(client, org):
     assert "comment" in _fields(_problem(bad, 422))
 
 
-def test_views_count_once_per_reader_and_day(client, org):
+def test_views_count_once_per_reader_and_day(client, org, database):
     requester, agent = org.members["requester"], org.members["agent"]
     published = _published(client, org)
     url = f"{KB}/articles/{published['id']}"
@@ -477,6 +477,19 @@ def test_views_count_once_per_reader_and_day(client, org):
     counted = client.post(f"{url}/views", headers=agent.headers).json()
     assert counted == {"article_id": published["id"], "view_count": 2, "counted": True}
     assert client.post(f"{url}/views", headers=agent.headers).json()["counted"] is False
+    with database.connect("owner") as conn:
+        conn.execute(
+            "UPDATE kb_article_views SET day = day - 1 WHERE article_id = %s AND user_id = %s",
+            (published["id"], requester.user_id),
+        )
+        conn.commit()
+    assert client.get(url, headers=requester.headers).json()["view_count"] == 3
+    assert client.get(url, headers=requester.headers).json()["view_count"] == 3
+    with database.connect("owner") as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM kb_article_views WHERE article_id = %s", (published["id"],)
+        ).fetchone()[0]
+    assert rows == 2  # one per reader, whatever the days
 
 
 def test_link_tickets_both_ways(client, org, other):

@@ -68,11 +68,14 @@ def vote(ctx: RequestContext, *, article_id: uuid.UUID, helpful: bool, comment: 
 
 # --- views ---------------------------------------------------------------------------------
 
-# One statement: the reader's row for today, and the article's count only if it is new.
+# One statement: the reader's row moves to today (new, or last counted on an earlier day),
+# and only then the article's count goes up.
 _VIEW = text(
     "WITH seen AS ("
-    " INSERT INTO kb_article_views (tenant_id, article_id, user_id, day)"
-    " VALUES (:t, :a, :u, current_date) ON CONFLICT DO NOTHING RETURNING 1)"
+    " INSERT INTO kb_article_views AS v (tenant_id, article_id, user_id, day)"
+    " VALUES (:t, :a, :u, current_date)"
+    " ON CONFLICT (tenant_id, article_id, user_id) DO UPDATE SET day = excluded.day"
+    " WHERE v.day < excluded.day RETURNING 1)"
     " UPDATE kb_articles SET view_count = view_count + 1"
     " WHERE tenant_id = :t AND id = :a AND EXISTS (SELECT 1 FROM seen) RETURNING view_count"
 )
