@@ -12,8 +12,9 @@ upsert.
 ``attachments`` now belong to a ticket or to an article (exactly one): the same presigned
 upload, check and cleanup pipeline serves both.
 
-Votes and views are a person's own rows: besides the tenant rule, a restrictive policy
-lets the app role reach only the caller's rows.
+Votes and views are a person's own rows: besides the tenant rule, restrictive policies
+let the app role write only the caller's rows and read only those, except that staff read
+the votes (their comments are how an article gets better).
 """
 
 from alembic import op
@@ -79,14 +80,31 @@ TENANT_TABLES = {
     "kb_article_feedback": "SELECT, INSERT, UPDATE",
     "kb_article_views": "SELECT, INSERT, UPDATE",
 }
-OWN_ROWS = ("kb_article_feedback", "kb_article_views")
+MINE = f"user_id = {CURRENT_USER_ID}"
+# The caller is an active agent, manager or admin of the tenant (memberships is itself
+# under the tenant rule).
+STAFF = (
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = {table}.tenant_id"
+    f" AND m.user_id = {CURRENT_USER_ID} AND m.active AND m.role <> 'requester')"
+)
+# table -> whether staff read everyone's rows
+OWN_ROWS = {"kb_article_feedback": True, "kb_article_views": False}
 
 
-def own_rows(table: str) -> str:
-    return (
-        f"CREATE POLICY own_rows ON {table} AS RESTRICTIVE TO servicedesk_app"
-        f" USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
-    )
+def own_rows(table: str, *, staff_read: bool) -> list[str]:
+    read = f"{MINE} OR {STAFF.format(table=table)}" if staff_read else MINE
+
+    def policy(name: str, command: str, rule: str) -> str:
+        return (
+            f"CREATE POLICY own_rows_{name} ON {table} AS RESTRICTIVE FOR {command}"
+            f" TO servicedesk_app {rule}"
+        )
+
+    return [
+        policy("read", "SELECT", f"USING ({read})"),
+        policy("insert", "INSERT", f"WITH CHECK ({MINE})"),
+        policy("update", "UPDATE", f"USING ({MINE}) WITH CHECK ({MINE})"),
+    ]
 
 
 def upgrade() -> None:
@@ -95,8 +113,9 @@ def upgrade() -> None:
         for statement in tenant_rls(table):
             op.execute(statement)
         op.execute(grant(table, privileges))
-    for table in OWN_ROWS:
-        op.execute(own_rows(table))
+    for table, staff_read in OWN_ROWS.items():
+        for statement in own_rows(table, staff_read=staff_read):
+            op.execute(statement)
 
 
 def downgrade() -> None:

@@ -625,3 +625,37 @@ def test_bad_edits_name_the_field_and_change_nothing(client, org, body, field):
     response = client.patch(url, headers={**agent.headers, "If-Match": '"1"'}, json=body)
     assert field in _fields(_problem(response, 422))
     assert client.get(url, headers=agent.headers).json()["version"] == 1
+
+
+def test_staff_read_everyones_votes_and_the_database_shows_a_requester_only_theirs(
+    client, org, database
+):
+    requester, agent = org.members["requester"], org.members["agent"]
+    published = _published(client, org)
+    url = f"{KB}/articles/{published['id']}/feedback"
+    client.post(url, headers=requester.headers, json={"helpful": False, "comment": "Step 3?"})
+    client.post(url, headers=agent.headers, json={"helpful": True})
+    listed = client.get(url, headers=agent.headers)
+    assert listed.status_code == 200, listed.text
+    votes = {v["user_id"]: (v["helpful"], v["comment"]) for v in listed.json()["items"]}
+    assert votes == {requester.user_id: (False, "Step 3?"), agent.user_id: (True, "")}
+    unhelpful = client.get(url, headers=agent.headers, params={"helpful": "false"}).json()
+    assert [v["user_id"] for v in unhelpful["items"]] == [requester.user_id]
+    _problem(client.get(url, headers=requester.headers), 403)
+
+    def visible_votes(user_id: str) -> int:
+        with database.connect("app") as conn:
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", (org.tenant_id,))
+            conn.execute("SELECT set_config('app.user_id', %s, true)", (user_id,))
+            found = conn.execute(
+                "SELECT count(*) FROM kb_article_feedback WHERE article_id = %s",
+                (published["id"],),
+            ).fetchone()[0]
+            views = conn.execute(
+                "SELECT count(*) FROM kb_article_views WHERE article_id = %s", (published["id"],)
+            ).fetchone()[0]
+            return found + 1000 * views
+
+    client.get(f"{KB}/articles/{published['id']}", headers=requester.headers)  # a view
+    assert visible_votes(requester.user_id) == 1 + 1000  # their vote, their view
+    assert visible_votes(agent.user_id) == 2  # every vote, no one else's views

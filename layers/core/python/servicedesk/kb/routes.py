@@ -20,6 +20,7 @@ from servicedesk.kb.schemas import (
     ArticleUpdate,
     Audience,
     FeedbackCreate,
+    FeedbackEntry,
     FeedbackPublic,
     KbCategoryCreate,
     KbCategoryPublic,
@@ -282,6 +283,18 @@ def restore_article_version(
 def article_feedback(article_id: uuid.UUID, body: FeedbackCreate, ctx: Ctx) -> FeedbackPublic:
     found = activity.vote(ctx, article_id=article_id, helpful=body.helpful, comment=body.comment)
     return FeedbackPublic.model_validate(found)
+
+
+listing(
+    router,
+    "/articles/{article_id}/feedback",
+    Role.AGENT,
+    "Everyone's votes and comments on the article, newest first",
+    FeedbackEntry,
+    activity.list_feedback,
+    name="list_article_feedback",
+    query={"helpful": bool | None},
+)
 
 
 @route(

@@ -184,6 +184,16 @@ class FeedbackPublic(Output):
     not_helpful_count: int
 
 
+class FeedbackEntry(Output):
+    """One person's vote, as staff see it."""
+
+    user_id: uuid.UUID
+    helpful: bool
+    comment: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class ViewCount(Output):
     article_id: uuid.UUID
     view_count: int
