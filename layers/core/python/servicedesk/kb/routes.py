@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from servicedesk.kb import activity, categories, render, service, versions
+from servicedesk.kb import activity, categories, render, service, versions, workflow
 from servicedesk.kb.models import KbArticle
 from servicedesk.kb.schemas import (
     ArticleCreate,
@@ -78,7 +78,7 @@ def _public(ctx: RequestContext, article: KbArticle) -> ArticlePublic:
     public = ArticlePublic.model_validate(article)
     public.html = render.to_html(article.body)
     public.my_vote = activity.my_vote(ctx, article.id)
-    public.allowed_actions = service.allowed_actions(ctx, article)
+    public.allowed_actions = workflow.allowed_actions(ctx, article)
     return public
 
 
@@ -179,7 +179,7 @@ def _transition_route(action: str, summary: str, body: type[TransitionBody]) -> 
         reason = getattr(body, "reason", None)
 
         def act() -> ArticlePublic:
-            article = service.transition(
+            article = workflow.transition(
                 ctx,
                 article_id=article_id,
                 action=action,

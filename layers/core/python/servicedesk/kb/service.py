@@ -1,16 +1,13 @@
-"""Knowledge base articles: create, read, list, edit, the review workflow, delete.
+"""Knowledge base articles: create, read, list, edit, delete; what may publish.
 No HTTP here, and no commit.
 
 Every read and every action finds the article through ``visible_articles`` (hidden = 404);
 every change leaves through the outbox as ``kb.article.*`` (the knowledge consumer
 re-embeds on them) and publish, archive, restore and delete are audited.
 
-Workflow: draft -> in_review (submit) -> published (publish) -> archived (archive) ->
-draft (restore); in_review -> draft (reject, with a reason). Publishing needs review when
-the tenant's ``require_review`` is on: then only a manager or admin publishes, and only
-from in_review. With it off, any staff member publishes, from a draft too. A published
-article's working copy is its live text, so editing it is a re-publish (a new version),
-allowed to whoever may publish.
+The workflow's actions are in ``kb.workflow``. A published article's working copy is its
+live text, so editing it is a re-publish (a new version), allowed to whoever may publish
+(``may_publish``).
 """
 
 from __future__ import annotations
@@ -43,14 +40,6 @@ from servicedesk.platform.versioning import check_version, expected_version
 
 DRAFT, IN_REVIEW, PUBLISHED, ARCHIVED = "draft", "in_review", "published", "archived"
 CONTENT = ("title", "summary", "body", "tags", "audience", "category_id")
-# Workflow actions with an audit row (past tense: the audit action's name).
-AUDITED = {
-    "submit": "submitted",
-    "publish": "published",
-    "reject": "rejected",
-    "archive": "archived",
-    "restore": "restored",
-}
 NEWEST_FIRST = Keyset(
     [Key(KbArticle.updated_at, TIMESTAMP), Key(KbArticle.id, UUID)], descending=True
 )
@@ -142,24 +131,6 @@ def may_publish(ctx: RequestContext, settings: KbSettings) -> bool:
     return ctx.role.at_least(Role.MANAGER) or not settings.require_review
 
 
-def allowed_actions(ctx: RequestContext, article: KbArticle) -> list[str]:
-    if not may_edit(ctx):
-        return []
-    settings = load_settings(ctx)
-    publisher = may_publish(ctx, settings)
-    manager = ctx.role.at_least(Role.MANAGER)
-    actions = {
-        DRAFT: ["submit", "delete"]
-        + (["publish"] if publisher and not settings.require_review else []),
-        IN_REVIEW: (["publish", "reject"] if publisher else []),
-        PUBLISHED: [],
-        ARCHIVED: ["restore"] if manager else [],
-    }[article.state]
-    if article.state != ARCHIVED and manager:
-        actions.append("archive")
-    return sorted(actions)
-
-
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -227,7 +198,7 @@ def create_article(ctx: RequestContext, *, data: ArticleCreate) -> KbArticle:
     return article
 
 
-def _write(ctx: RequestContext, article: KbArticle, values: dict[str, Any]) -> None:
+def write(ctx: RequestContext, article: KbArticle, values: dict[str, Any]) -> None:
     for name, value in values.items():
         setattr(article, name, value)
     article.version += 1
@@ -235,7 +206,7 @@ def _write(ctx: RequestContext, article: KbArticle, values: dict[str, Any]) -> N
     article.updated_at = func.now()
 
 
-def _publish_copy(ctx: RequestContext, article: KbArticle) -> None:
+def publish_copy(ctx: RequestContext, article: KbArticle) -> None:
     """Keep the working copy as the next published version and make it live."""
     number = article.published_version + 1
     ctx.session.add(
@@ -275,9 +246,9 @@ def change_content(
             " tenant requires review",
             state=article.state,
         )
-    _write(ctx, article, values)
+    write(ctx, article, values)
     if republish:
-        _publish_copy(ctx, article)
+        publish_copy(ctx, article)
     ctx.session.flush()
     ctx.session.refresh(article)
     emit(ctx, "updated", article, action=action, fields=sorted(values))
@@ -306,14 +277,7 @@ def update_article(
     return change_content(ctx, article, values, action="edit")
 
 
-def _illegal(article: KbArticle, action: str) -> Conflict:
-    return Conflict(
-        f"cannot {action} an article that is {article.state.replace('_', ' ')}",
-        state=article.state,
-    )
-
-
-def _audited(ctx: RequestContext, article: KbArticle, action: str, **data: Any) -> None:
+def audited(ctx: RequestContext, article: KbArticle, action: str, **data: Any) -> None:
     audit.record(
         ctx,
         action=f"kb_article.{action}",
@@ -321,78 +285,6 @@ def _audited(ctx: RequestContext, article: KbArticle, action: str, **data: Any) 
         entity_id=article.id,
         data={"state": article.state, **data},
     )
-
-
-def transition(
-    ctx: RequestContext,
-    *,
-    article_id: uuid.UUID,
-    action: str,
-    version: int | None,
-    reason: str | None = None,
-    note: str = "",
-) -> KbArticle:
-    """One workflow action (submit, publish, reject, archive, restore); 409 when the
-    article's state does not allow it, 403 when the caller may not take it."""
-    article = editable(ctx, article_id=article_id)
-    if version is not None:
-        check_version(article.version, version, what="article")
-    before = article.state
-    _apply(ctx, article, action)
-    _write(ctx, article, {})
-    ctx.session.flush()
-    ctx.session.refresh(article)
-    extra = {"from": before, **({"reason": reason} if reason else {})}
-    if note:
-        extra["note"] = note
-    if action in AUDITED:
-        _audited(ctx, article, AUDITED[action], **extra)
-    kind = {"publish": "published", "archive": "archived"}.get(action, "updated")
-    emit(ctx, kind, article, action=action, **extra)
-    return article
-
-
-def _apply(ctx: RequestContext, article: KbArticle, action: str) -> None:
-    """Move the locked article's state for ``action``, or refuse (403/409)."""
-    if action in ("publish", "reject"):
-        _check_review(ctx, load_settings(ctx), article, action)
-        if action == "reject":
-            article.state = DRAFT
-        else:
-            _publish_copy(ctx, article)
-        return
-    if action in ("archive", "restore") and not ctx.role.at_least(Role.MANAGER):
-        raise Forbidden(f"managers and admins {action} articles")
-    allowed_from = {
-        "submit": (DRAFT,),
-        "archive": (DRAFT, IN_REVIEW, PUBLISHED),
-        "restore": (ARCHIVED,),
-    }
-    if article.state not in allowed_from[action]:
-        raise _illegal(article, action)
-    article.state = {"submit": IN_REVIEW, "archive": ARCHIVED, "restore": DRAFT}[action]
-    article.archived_at = datetime.now(UTC) if action == "archive" else None
-
-
-def _check_review(
-    ctx: RequestContext, settings: KbSettings, article: KbArticle, action: str
-) -> None:
-    if not may_publish(ctx, settings):
-        raise Forbidden(
-            f"only a manager or an admin may {action} while the tenant requires review",
-            errors=[field_error("state", "review required")],
-        )
-    if article.state == IN_REVIEW:
-        return
-    if action == "publish" and article.state == DRAFT:
-        if settings.require_review:
-            raise Conflict(
-                "this tenant requires review: submit the article, then a manager publishes it",
-                state=article.state,
-                errors=[field_error("state", "submit for review first")],
-            )
-        return
-    raise _illegal(article, action)
 
 
 def delete_article(ctx: RequestContext, *, article_id: uuid.UUID) -> None:
@@ -410,7 +302,7 @@ def delete_article(ctx: RequestContext, *, article_id: uuid.UUID) -> None:
     ).first()
     if has_files is not None:
         raise Conflict("the article has files; archive it instead")
-    _audited(ctx, article, "deleted", title=article.title)
+    audited(ctx, article, "deleted", title=article.title)
     emit(ctx, "deleted", article)
     ctx.session.delete(article)
     ctx.session.flush()
