@@ -38,7 +38,6 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,7 +128,8 @@ def article(rng: random.Random, n: int) -> dict[str, Any]:
         *rng.sample(STEPS, rng.randint(3, 6)),
         f"If {product} still {rng.choice(SYMPTOMS)}, open a request with the service desk and"
         f" attach a screenshot of the error.",
-        f"Related: {rng.choice(PRODUCTS)} {rng.choice(SYMPTOMS)}; see also KB{rng.randrange(n + 1):06d}.",
+        f"Related: {rng.choice(PRODUCTS)} {rng.choice(SYMPTOMS)};"
+        f" see also KB{rng.randrange(n + 1):06d}.",
     ]
     while len(" ".join(sentences).split()) < rng.randint(80, 250):
         sentences.insert(-2, rng.choice(STEPS))
@@ -163,7 +163,9 @@ def _line(values: list[Any]) -> str:
 
 def load(conn: Any, table: str, columns: str, lines: list[str]) -> None:
     stage = f"stage_{table}"
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA"
+    )
     with conn.cursor() as cur, cur.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
         for start in range(0, len(lines), 20_000):
             copy.write("".join(lines[start : start + 20_000]))
@@ -213,8 +215,9 @@ def seed(db: Any, count: int) -> None:
                    a["audience"], now if a["state"] == "published" else None])
             for a in articles
         ])  # fmt: skip
+        model, dim = embedder.model_id, embedder.dim
         load(conn, "kb_embeddings", "tenant_id, article_id, model, dim, content_hash, embedding", [
-            _line([TENANT, a["id"], embedder.model_id, embedder.dim, content_hash(t), as_literal(v)])
+            _line([TENANT, a["id"], model, dim, content_hash(t), as_literal(v)])
             for a, t, v in zip(articles, texts, vectors, strict=True)
         ])  # fmt: skip
         print(f"• loaded in {time.perf_counter() - started:.1f} s", flush=True)
@@ -302,12 +305,18 @@ def measure(queries: int, concurrency: int) -> list[dict[str, Any]]:
     mix = [q for group in QUERIES.values() for q in group]
     rows: list[dict[str, Any]] = []
     for mode in ("keyword", "semantic", "hybrid"):
-        for label, user, role in (("agent", AGENT, Role.AGENT), ("requester", REQUESTER, Role.REQUESTER)):
+        for label, user, role in (
+            ("agent", AGENT, Role.AGENT),
+            ("requester", REQUESTER, Role.REQUESTER),
+        ):
             rng = random.Random(f"{mode}{label}")
             picks = [rng.choice(mix) for _ in range(queries)]
             for q in mix:  # warm-up: every query once
                 timed_search(user, role, mode, q)
-            run: Callable[[str], float] = lambda q, u=user, r=role, m=mode: timed_search(u, r, m, q)  # noqa: E731
+
+            def run(q: str, u: uuid.UUID = user, r: Any = role, m: str = mode) -> float:
+                return timed_search(u, r, m, q)
+
             started = time.perf_counter()
             if concurrency == 1:
                 latencies = [run(q) for q in picks]
@@ -315,7 +324,7 @@ def measure(queries: int, concurrency: int) -> list[dict[str, Any]]:
                 with ThreadPoolExecutor(max_workers=concurrency) as pool:
                     latencies = list(pool.map(run, picks))
             wall = time.perf_counter() - started
-            row = {
+            row: dict[str, Any] = {
                 "mode": mode,
                 "caller": label,
                 "concurrency": concurrency,
@@ -329,7 +338,8 @@ def measure(queries: int, concurrency: int) -> list[dict[str, Any]]:
             mark = "" if concurrency > 1 or row["p95"] <= TARGET_MS else "  (target missed)"
             print(
                 f"  {mode:8} {label:9} c={concurrency}  {row['per_s']:7.1f}/s"
-                f"  p50 {row['p50']:6.1f} ms  p95 {row['p95']:6.1f} ms  p99 {row['p99']:6.1f} ms{mark}",
+                f"  p50 {row['p50']:6.1f} ms  p95 {row['p95']:6.1f} ms"
+                f"  p99 {row['p99']:6.1f} ms{mark}",
                 flush=True,
             )
     return rows
