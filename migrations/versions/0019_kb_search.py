@@ -114,6 +114,11 @@ DECLARE
     v_cast text := CASE WHEN v_dim IN {INDEXED_DIMENSIONS} THEN format('::vector(%s)', v_dim)
                         ELSE '' END;
 BEGIN
+    -- The graph walk's candidate list, and iterative scanning (pgvector 0.8) so that filters
+    -- rejecting neighbours do not empty the result; transaction-local (a SET clause on the
+    -- function would need the privilege to set them at creation, before pgvector loads).
+    PERFORM set_config('hnsw.ef_search', '100', true);
+    PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', true);
     RETURN QUERY EXECUTE format($q$
     WITH nearest AS MATERIALIZED (
         SELECT e.article_id, (e.embedding%1$s <=> $1%1$s)::float8 AS distance
@@ -186,10 +191,10 @@ OWN_ROWS = (
 )
 
 
-def _function(signature: str, returns: str, body: str, settings: str = "") -> list[str]:
+def _function(signature: str, returns: str, body: str) -> list[str]:
     return [
         f"CREATE OR REPLACE FUNCTION {signature} RETURNS {returns} LANGUAGE plpgsql STABLE"
-        f" SECURITY DEFINER SET search_path = public, pg_temp {settings} AS $fn$ {body} $fn$",
+        f" SECURITY DEFINER SET search_path = public, pg_temp AS $fn$ {body} $fn$",
         f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}",
     ]
@@ -199,13 +204,10 @@ def upgrade() -> None:
     statements = [
         SEARCH_HEAD,
         *_function(KEYWORD_SIGNATURE, "TABLE (article_id uuid, rank float8)", KEYWORD),
-        # ef_search: the candidate list of the graph walk (>= the 200 rows asked at most
-        # would be ideal; 100 keeps p95 low, iterative scan fetches more when filters need).
         *_function(
             SEMANTIC_SIGNATURE,
             "TABLE (article_id uuid, distance float8)",
             SEMANTIC,
-            "SET hnsw.ef_search = 100 SET hnsw.iterative_scan = 'relaxed_order'",
         ),
         *definer_function(TENANTS_SIGNATURE, "SETOF uuid", TENANTS),
         TABLES,
