@@ -66,7 +66,7 @@ USING = "USING p_query, v_public_only, p_category, p_tags, p_audience, v_limit"
 # summary (``search_head``: small, never TOASTed) first, all of them ranked, above every
 # match in the body only; those only when the head gives fewer than asked, and only a
 # window of BODY_WINDOW of them is ranked (a broad word's body matches are many and alike).
-BODY_WINDOW = 400
+BODY_WINDOW = 200
 KEYWORD_SIGNATURE = (
     "kb_keyword_candidates(p_query tsquery, p_public_only boolean, p_category uuid,"
     " p_tags text[], p_audience text, p_limit integer)"

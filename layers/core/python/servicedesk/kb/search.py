@@ -39,8 +39,9 @@ MODES = ("hybrid", "keyword", "semantic")
 MAX_QUERY = 200
 MAX_LIMIT = 50
 RRF_K = 60
-# Candidates drawn from each list before fusion (the functions cap at 200).
-DEPTH = 50
+# Candidates drawn from each list before fusion (the functions cap at 200); a single list
+# needs only the page (the candidates are already the caller's visible articles).
+FUSION_DEPTH = 30
 # ts_headline reads this much of the body at most: its cost is linear in the text.
 HEADLINE_CHARS = 4000
 # Markers ts_headline puts around matches, replaced by <mark> after HTML escaping.
@@ -127,7 +128,7 @@ def search(
         "category": category_id,
         "tags": list(tags),
         "audience": audience,
-        "depth": max(DEPTH, limit),
+        "depth": max(FUSION_DEPTH, limit) if mode == "hybrid" else limit,
     }
     lists: list[list[tuple[uuid.UUID, float]]] = []
     degraded = False
