@@ -12,6 +12,12 @@ embeddings are computed in bulk with the packaged local model (the consumer's ow
 ``article_text`` and hash), COPYed the same way with the 256-d HNSW index dropped and
 rebuilt afterwards (``maintenance_work_mem`` 512 MB), then ``VACUUM (ANALYZE)``.
 
+The embedded server's ``shared_buffers`` is 128 MB, less than the working set (articles
+345 MB with their TOAST, embeddings 132 MB, the HNSW index): the recorded runs set it to
+1 GB once (``ALTER SYSTEM SET shared_buffers = '1GB'`` as the embedded superuser; the
+next start applies it), nearer Aurora, whose default is about two thirds of the
+instance's memory. The header prints the value in effect.
+
 Measurement, in process against the real database as the application role under RLS (the
 service function the route calls, ``kb.search.search``; no HTTP): per mode and per caller
 (agent: every article; requester: published public only), a warm-up, then ``--queries``
@@ -396,6 +402,11 @@ def main() -> int:
     configure(db)
     print(f"• {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()},"
           f" {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    import psycopg
+
+    with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as c:
+        buffers = c.execute("SHOW shared_buffers").fetchone()
+    print(f"• shared_buffers {buffers[0] if buffers else '?'}")
     from servicedesk.ai.embeddings import get_embedder
 
     get_embedder()  # the model loads once per process, not in the first search
