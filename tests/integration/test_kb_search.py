@@ -438,3 +438,26 @@ def test_a_requester_reads_only_their_own_search_log_rows(
                 assert {requester.user_id, agent.user_id} <= users
             else:
                 assert users == expected
+
+
+def test_search_articles_contract_applies_the_callers_visibility(kb: Any) -> None:
+    """What the assistant's tool and drafts call: the same rule as the route."""
+    from servicedesk.kb.search import search_articles
+    from servicedesk.platform.db import set_tenant, transaction
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+
+    tenant, _ = kb
+    seen: dict[str, set[str]] = {}
+    for name, role in (("requester", Role.REQUESTER), ("agent", Role.AGENT)):
+        actor = tenant.members[name]
+        with transaction() as session:
+            tenant_id, user_id = uuid.UUID(tenant.tenant_id), uuid.UUID(actor.user_id)
+            set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+            ctx = RequestContext(session=session, tenant_id=tenant_id, user_id=user_id, role=role)
+            hits = search_articles(session, ctx, q="vpn gateway admin console", limit=50)
+        seen[name] = {hit.title for hit in hits}
+        assert all(hit.snippet is not None and hit.score > 0 for hit in hits)
+    hidden = {"VPN gateway migration plan", "VPN admin console credentials rotation"}
+    assert not hidden & seen["requester"]
+    assert hidden <= seen["agent"]

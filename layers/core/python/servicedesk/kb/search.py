@@ -16,6 +16,7 @@ say so (``degraded``): a search never fails because a model is down.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import uuid
 from collections.abc import Sequence
@@ -165,10 +166,10 @@ def search_articles(
     audience: str | None = None,
     limit: int = 10,
 ) -> list[SearchHit]:
-    """The contract other domains call (the assistant's tool, drafts' deduplication).
-    ``session`` must be ``ctx.session`` (the tenant's transaction)."""
+    """The contract other domains call (the assistant's tool, drafts' deduplication), in
+    ``session``: a transaction scoped to ``ctx``'s tenant and user (usually ``ctx.session``)."""
     if session is not ctx.session:
-        raise ValueError("search_articles runs in the caller's tenant transaction")
+        ctx = dataclasses.replace(ctx, session=session)
     return search(
         ctx, q=q, mode=mode, category_id=category_id, tags=tags, audience=audience, limit=limit
     ).hits
