@@ -13,8 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Actor, TenantFixture, current_database, login, make_tenant
-from tests.conftest import reset_caches
+from tests.conftest import (
+    PASSWORD,
+    Actor,
+    TenantFixture,
+    current_database,
+    login,
+    make_tenant,
+    reset_caches,
+)
 from tests.llm_server import Reply, ScriptedLLM
 
 BASE = "/v1/assistant/conversations"
