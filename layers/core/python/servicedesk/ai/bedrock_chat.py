@@ -102,6 +102,18 @@ def _tool_spec(tool: ToolSpec) -> dict[str, Any]:
     }
 
 
+def _tool_call(use: dict[str, Any]) -> ToolCall:
+    name, call_id = use.get("name"), use.get("toolUseId")
+    if not (isinstance(name, str) and 0 < len(name) <= 64):
+        raise ChatError("garbage", "a tool use without a valid name")
+    if not (isinstance(call_id, str) and 0 < len(call_id) <= 128):
+        raise ChatError("garbage", "a tool use without an id")
+    arguments = json.dumps(use.get("input", {}))
+    if len(arguments.encode()) > MAX_ARGUMENT_BYTES:
+        raise ChatError("garbage", "tool call arguments are too long")
+    return ToolCall(call_id, name, arguments)
+
+
 def _result(body: Any) -> ChatResult:
     try:
         content = body["output"]["message"]["content"]
@@ -117,16 +129,7 @@ def _result(body: Any) -> ChatResult:
         if isinstance(block.get("text"), str):
             text.append(block["text"])
         elif isinstance(block.get("toolUse"), dict):
-            use = block["toolUse"]
-            name, call_id = use.get("name"), use.get("toolUseId")
-            if not (isinstance(name, str) and 0 < len(name) <= 64):
-                raise ChatError("garbage", "a tool use without a valid name")
-            if not (isinstance(call_id, str) and 0 < len(call_id) <= 128):
-                raise ChatError("garbage", "a tool use without an id")
-            arguments = json.dumps(use.get("input", {}))
-            if len(arguments.encode()) > MAX_ARGUMENT_BYTES:
-                raise ChatError("garbage", "tool call arguments are too long")
-            calls.append(ToolCall(call_id, name, arguments))
+            calls.append(_tool_call(block["toolUse"]))
     if len(calls) > MAX_TOOL_CALLS:
         raise ChatError("garbage", "too many tool calls")
     raw_usage = body.get("usage") or {}
