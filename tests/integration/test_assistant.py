@@ -25,6 +25,8 @@ from tests.conftest import (
 from tests.llm_server import Reply, ScriptedLLM
 
 BASE = "/v1/assistant/conversations"
+# The Lambda entry point's Powertools Metrics warns on an invocation that adds no metric.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
 
 @pytest.fixture(scope="module")
@@ -417,3 +419,31 @@ def test_conversations_are_the_callers_own(client, org, llm):
 def test_assistant_routes_need_a_signed_in_user(client):
     assert client.get(BASE).status_code == 401
     assert client.post(BASE, json={"message": "hi"}).status_code == 401
+
+
+# --- the Lambda entry point -----------------------------------------------------------
+
+
+def test_assistant_function_answers_the_sample_gateway_event(client, org, llm, authorizer):
+    from local.app import load_function
+    from tests.events import authorize_request, invoke, load_event, set_header, set_json_body
+
+    requester = org.members["requester"]
+    conversation = client.post(BASE, headers=requester.headers, json={}).json()
+    event = load_event("apigw_rest_post_assistant_message")
+    path = f"{BASE}/{conversation['id']}/messages"
+    policy = authorize_request(authorizer, f"Bearer {requester.token}")
+    set_header(event, "Authorization", f"Bearer {requester.token}")
+    set_json_body(event, {"content": "Is the VPN down?"})
+    event["path"] = path
+    event["pathParameters"] = {"proxy": path.removeprefix("/v1/assistant/")}
+    event["requestContext"]["path"] = f"/prod{path}"
+    event["requestContext"]["authorizer"] = {
+        "principalId": policy["principalId"],
+        "integrationLatency": 12,
+        **policy["context"],
+    }
+    llm.script(Reply(text="No outage is known."))
+    response = invoke(load_function("assistant"), event)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["message"]["content"] == "No outage is known."
