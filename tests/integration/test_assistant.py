@@ -447,3 +447,30 @@ def test_assistant_function_answers_the_sample_gateway_event(client, org, llm, a
     response = invoke(load_function("assistant"), event)
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"])["message"]["content"] == "No outage is known."
+
+
+def test_a_second_message_while_one_is_answered_is_a_409(client, org, llm):
+    import threading
+    import time
+
+    requester = org.members["requester"]
+    conversation_id = client.post(BASE, headers=requester.headers, json={}).json()["id"]
+    path = f"{BASE}/{conversation_id}/messages"
+    before = len(llm.requests)
+    llm.script(Reply(text="slow answer", delay=1.0))
+    first: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: first.append(
+            client.post(path, headers=requester.headers, json={"content": "one"})
+        )
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while len(llm.requests) == before:  # the first turn holds its lock and waits on the model
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    other = client.post(BASE, headers=requester.headers, json={"message": "two"})
+    worker.join(timeout=15)
+    assert other.status_code == 409, other.text
+    assert first[0].status_code == 200, first[0].text
+    assert first[0].json()["message"]["content"] == "slow answer"
