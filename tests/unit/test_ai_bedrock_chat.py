@@ -4,7 +4,9 @@ through its endpoint URL: the real client, request signing and response parsing.
 
 from __future__ import annotations
 
+import binascii
 import json
+import struct
 import threading
 import time
 from collections import deque
@@ -20,6 +22,54 @@ from servicedesk.ai.chat import ChatError, Message, ToolCall, ToolSpec, get_chat
 from servicedesk.platform.config import Settings
 
 MODEL = "openai.gpt-oss-20b-1:0"
+
+
+def _header(name: str, value: str) -> bytes:
+    raw_name, raw_value = name.encode(), value.encode()
+    return (
+        bytes([len(raw_name)]) + raw_name + b"\x07" + struct.pack(">H", len(raw_value)) + raw_value
+    )
+
+
+def frame(event_type: str, payload: dict[str, Any], *, exception: bool = False) -> bytes:
+    """One AWS event-stream message (prelude, headers, payload, CRCs), as Bedrock sends."""
+    kind = ":exception-type" if exception else ":event-type"
+    headers = (
+        _header(kind, event_type)
+        + _header(":content-type", "application/json")
+        + _header(":message-type", "exception" if exception else "event")
+    )
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", binascii.crc32(prelude))
+    message = prelude + headers + body
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
+def stream(*events: bytes) -> bytes:
+    return b"".join(events)
+
+
+def text_events(text: str, size: int = 5) -> list[bytes]:
+    return [
+        frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text[i : i + size]}})
+        for i in range(0, len(text), size)
+    ]
+
+
+def stop(reason: str = "end_turn") -> list[bytes]:
+    return [
+        frame("contentBlockStop", {"contentBlockIndex": 0}),
+        frame("messageStop", {"stopReason": reason}),
+        frame(
+            "metadata",
+            {
+                "usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13},
+                "metrics": {"latencyMs": 5},
+            },
+        ),
+    ]
 
 
 class ScriptedConverse:
@@ -42,7 +92,9 @@ class ScriptedConverse:
                 status, data, delay, headers = outer.replies.popleft()
                 time.sleep(delay)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                streamed = self.path.endswith("/converse-stream") and status == 200
+                kind = "application/vnd.amazon.eventstream" if streamed else "application/json"
+                self.send_header("Content-Type", kind)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
@@ -99,13 +151,9 @@ TOOL = ToolSpec(
 
 def test_text_answer_with_usage_and_a_signed_request(converse):
     converse.reply(answer({"text": "Hello there"}))
-    deltas: list[str] = []
-    result = model(converse).complete(
-        [Message("system", "Be brief."), Message("user", "Hi")], on_delta=deltas.append
-    )
+    result = model(converse).complete([Message("system", "Be brief."), Message("user", "Hi")])
     assert result.content == "Hello there" and result.tool_calls == ()
     assert (result.usage.input_tokens, result.usage.output_tokens) == (12, 5)
-    assert deltas == ["Hello there"]
     path, body, headers = converse.requests[0]
     assert path == f"/model/{MODEL}/converse"
     assert body["system"] == [{"text": "Be brief."}]
@@ -201,3 +249,72 @@ def test_bedrock_is_chosen_by_configuration(converse):
     settings = Settings(llm_provider="bedrock", llm_model=MODEL, llm_base_url=converse.url)
     chat = get_chat_model(settings)
     assert isinstance(chat, BedrockConverseChat) and chat.model_id == MODEL
+
+
+# --- ConverseStream -------------------------------------------------------------------
+
+
+def test_streamed_answer_arrives_as_deltas_in_order(converse):
+    text = "Restart the VPN client and sign in again."
+    converse.reply(
+        stream(frame("messageStart", {"role": "assistant"}), *text_events(text), *stop())
+    )
+    deltas: list[str] = []
+    result = model(converse).complete([Message("user", "VPN?")], on_delta=deltas.append)
+    assert converse.requests[0][0] == f"/model/{MODEL}/converse-stream"
+    assert len(deltas) > 3 and "".join(deltas) == text == result.content
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (9, 4)
+    assert result.finish_reason == "end_turn"
+
+
+def test_streamed_tool_use_is_assembled_from_its_pieces(converse):
+    pieces = ['{"numb', 'er": "SD', '-1"}']
+    converse.reply(
+        stream(
+            frame("messageStart", {"role": "assistant"}),
+            frame(
+                "contentBlockStart",
+                {
+                    "contentBlockIndex": 0,
+                    "start": {"toolUse": {"toolUseId": "tu-9", "name": "get_ticket_status"}},
+                },
+            ),
+            *[
+                frame(
+                    "contentBlockDelta",
+                    {"contentBlockIndex": 0, "delta": {"toolUse": {"input": p}}},
+                )
+                for p in pieces
+            ],
+            *stop("tool_use"),
+        )
+    )
+    result = model(converse).complete(
+        [Message("user", "SD-1?")], tools=[TOOL], on_delta=lambda _: None
+    )
+    assert result.tool_calls == (ToolCall("tu-9", "get_ticket_status", '{"number": "SD-1"}'),)
+    assert result.finish_reason == "tool_use"
+
+
+def test_a_stream_without_message_stop_is_not_an_answer(converse):
+    converse.reply(stream(frame("messageStart", {"role": "assistant"}), *text_events("Half an")))
+    with pytest.raises(ChatError) as raised:
+        model(converse).complete([Message("user", "Hi")], on_delta=lambda _: None)
+    assert raised.value.kind == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("exception", "kind"),
+    [("throttlingException", "rate_limited"), ("modelStreamErrorException", "unavailable")],
+)
+def test_an_error_event_in_the_stream_is_a_chat_error(converse, exception, kind):
+    converse.reply(
+        stream(
+            frame("messageStart", {"role": "assistant"}),
+            *text_events("Partial"),
+            frame(exception, {"message": "stop"}, exception=True),
+        )
+    )
+    with pytest.raises(ChatError) as raised:
+        model(converse).complete([Message("user", "Hi")], on_delta=lambda _: None)
+    assert raised.value.kind == kind

@@ -6,8 +6,10 @@ chat-completions protocol does not: the system prompt apart, strictly alternatin
 and assistant turns starting with the user, and tool answers as ``toolResult`` blocks of
 a user turn; ``_converse_messages`` translates. ``llm_base_url`` (optional) is the
 endpoint (a VPC endpoint; the scripted server in tests), otherwise boto3's own for the
-region. No retries inside: the assistant's caller decides. Streaming (ConverseStream) is
-not used: with ``on_delta`` the text arrives as one delta once complete.
+region. No retries inside: the assistant's caller decides. With ``on_delta`` the answer
+is streamed (ConverseStream: AWS event-stream frames, text deltas passed on in order, tool
+input assembled from its pieces); a stream that ends without ``messageStop`` is not an
+answer.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from servicedesk.platform.config import Settings
 # Bedrock's error codes by kind (anything else: refused if 4xx, unavailable if 5xx).
 _KINDS = {
     "ThrottlingException": "rate_limited",
+    "throttlingException": "rate_limited",  # ConverseStream's error events
+    "modelStreamErrorException": "unavailable",
+    "internalServerException": "unavailable",
+    "serviceUnavailableException": "unavailable",
+    "validationException": "refused",
     "ServiceQuotaExceededException": "rate_limited",
     "ModelTimeoutException": "timeout",
     "ModelNotReadyException": "unavailable",
@@ -199,12 +206,14 @@ class BedrockConverseChat:
             request["system"] = system
         if tools:
             request["toolConfig"] = {"tools": [_tool_spec(t) for t in tools]}
-        result = _result(self._call(request))
-        if on_delta is not None and result.content:
-            on_delta(result.content)
-        return result
+        if on_delta is not None:
+            streamed: ChatResult = self._call(
+                lambda: _stream(self._client.converse_stream(**request), on_delta)
+            )
+            return streamed
+        return _result(self._call(lambda: self._client.converse(**request)))
 
-    def _call(self, request: dict[str, Any]) -> Any:
+    def _call(self, send: Callable[[], Any]) -> Any:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -214,8 +223,8 @@ class BedrockConverseChat:
         from botocore.parsers import ResponseParserError
 
         try:
-            return self._client.converse(**request)
-        except ClientError as exc:
+            return send()
+        except ClientError as exc:  # EventStreamError too (an error event in the stream)
             error = exc.response.get("Error", {})
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
             kind = _KINDS.get(str(error.get("Code")))
@@ -230,6 +239,84 @@ class BedrockConverseChat:
             raise ChatError("garbage", "the answer is not Converse JSON") from exc
         except BotoCoreError as exc:
             raise ChatError("unavailable", type(exc).__name__) from exc
+
+
+class _Assembly:
+    """ConverseStream events into one result (``contentBlockIndex`` orders the blocks)."""
+
+    def __init__(self, on_delta: Callable[[str], None]) -> None:
+        self.on_delta = on_delta
+        self.text: list[str] = []
+        self.chars = 0
+        self.tools: dict[int, dict[str, Any]] = {}
+        self.stop = ""
+        self.usage = Usage()
+
+    def feed(self, event: dict[str, Any]) -> None:
+        if "contentBlockStart" in event:
+            block = event["contentBlockStart"]
+            use = (block.get("start") or {}).get("toolUse")
+            if isinstance(use, dict):
+                if len(self.tools) >= MAX_TOOL_CALLS:
+                    raise ChatError("garbage", "too many tool calls")
+                index = int(block.get("contentBlockIndex", 0))
+                self.tools[index] = {"toolUseId": use.get("toolUseId"), "name": use.get("name")}
+                self.tools[index]["pieces"] = []
+        elif "contentBlockDelta" in event:
+            self._delta(event["contentBlockDelta"])
+        elif "messageStop" in event:
+            self.stop = str(event["messageStop"].get("stopReason") or "end_turn")
+        elif "metadata" in event:
+            usage = event["metadata"].get("usage") or {}
+            inputs, outputs = usage.get("inputTokens", 0), usage.get("outputTokens", 0)
+            if not (isinstance(inputs, int) and isinstance(outputs, int)):
+                raise ChatError("garbage", "usage is not token counts")
+            self.usage = Usage(max(inputs, 0), max(outputs, 0))
+
+    def _delta(self, block: dict[str, Any]) -> None:
+        delta = block.get("delta") or {}
+        piece = delta.get("text")
+        if isinstance(piece, str) and piece:
+            piece = piece[: MAX_TEXT_CHARS - self.chars]
+            if piece:
+                self.chars += len(piece)
+                self.text.append(piece)
+                self.on_delta(piece)
+        use = delta.get("toolUse")
+        if isinstance(use, dict):
+            tool = self.tools.get(int(block.get("contentBlockIndex", 0)))
+            if tool is None:
+                raise ChatError("garbage", "tool input for a block that is not a tool use")
+            tool["pieces"].append(str(use.get("input") or ""))
+            if sum(len(p) for p in tool["pieces"]) > MAX_ARGUMENT_BYTES:
+                raise ChatError("garbage", "tool call arguments are too long")
+
+    def result(self) -> ChatResult:
+        if not self.stop:
+            raise ChatError("unavailable", "the stream ended before the answer was complete")
+        calls = []
+        for _, tool in sorted(self.tools.items()):
+            raw = "".join(tool["pieces"]) or "{}"
+            try:
+                arguments = json.loads(raw)
+            except ValueError:
+                arguments = None
+            call = _tool_call({"toolUseId": tool["toolUseId"], "name": tool["name"]})
+            if isinstance(arguments, dict):
+                call = ToolCall(call.id, call.name, json.dumps(arguments))
+            else:  # malformed: the caller answers it to the model as a tool error
+                call = ToolCall(call.id, call.name, raw)
+            calls.append(call)
+        return ChatResult("".join(self.text), tuple(calls), self.stop, self.usage)
+
+
+def _stream(response: Any, on_delta: Callable[[str], None]) -> ChatResult:
+    assembly = _Assembly(on_delta)
+    for event in response["stream"]:
+        if not isinstance(event, dict):
+            raise ChatError("garbage", "a stream event is not an object")
+        assembly.feed(event)
+    return assembly.result()
 
 
 def _bedrock(settings: Settings) -> ChatModel:
