@@ -16,7 +16,7 @@ tokens the model reported, per tenant and calendar month (UTC), for the monthly 
 
 from alembic import op
 
-from servicedesk.platform.rls import CURRENT_USER_ID, grant, tenant_rls
+from servicedesk.platform.rls import APP_ROLE, CURRENT_USER_ID, grant, tenant_rls
 
 revision = "0020"
 down_revision = "0017"
@@ -91,7 +91,7 @@ PER_USER = ("assistant_conversations", "assistant_messages")
 def own_rows(table: str) -> str:
     """Restrictive: ANDed with tenant_isolation, so a row is the tenant's AND the user's."""
     return (
-        f"CREATE POLICY own_rows ON {table} AS RESTRICTIVE TO servicedesk_app"
+        f"CREATE POLICY own_rows ON {table} AS RESTRICTIVE TO {APP_ROLE}"
         f" USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
     )
 
