@@ -224,6 +224,8 @@ class ApiStack(Stack):
             "SERVICEDESK_LLM_PROVIDER": config.llm_provider,
             "SERVICEDESK_LLM_MODEL": config.llm_model,
             "SERVICEDESK_LLM_TIMEOUT_SECONDS": str(config.llm_timeout_seconds),
+            # Inside API Gateway's 29 s, with room for the tools and the commit.
+            "SERVICEDESK_ASSISTANT_TURN_SECONDS": "26",
         }
         if config.llm_base_url:
             environment["SERVICEDESK_LLM_BASE_URL"] = config.llm_base_url

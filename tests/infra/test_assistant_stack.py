@@ -63,6 +63,9 @@ def test_openai_compatible_model_key_comes_from_secrets_manager(with_openai: Syn
     env = _env(with_openai)
     assert env["SERVICEDESK_LLM_PROVIDER"] == "openai"
     assert env["SERVICEDESK_LLM_BASE_URL"] == GROQ
+    # Each call, and the turn, end inside API Gateway's 29 seconds.
+    assert float(env["SERVICEDESK_LLM_TIMEOUT_SECONDS"]) <= 25
+    assert float(env["SERVICEDESK_ASSISTANT_TURN_SECONDS"]) < 29
     assert "SERVICEDESK_LLM_API_KEY" not in env  # never the key itself
     secret = with_openai.sd.api.llm_secret
     assert env["SERVICEDESK_LLM_API_KEY_SECRET_ARN"] == {"Ref": _logical_id(secret)}

@@ -474,3 +474,24 @@ def test_a_second_message_while_one_is_answered_is_a_409(client, org, llm):
     assert other.status_code == 409, other.text
     assert first[0].status_code == 200, first[0].text
     assert first[0].json()["message"]["content"] == "slow answer"
+
+
+def test_a_turn_that_would_outlive_its_time_fails_cleanly(client, org, llm, monkeypatch):
+    """Another model call starts only if it can end within the turn's time (API Gateway's
+    29 s in AWS): here 1.5 s calls in a 2 s turn whose first round took 0.7 s."""
+    requester = org.members["requester"]
+    monkeypatch.setenv("SERVICEDESK_ASSISTANT_TURN_SECONDS", "2")
+    reset_caches()
+    try:
+        llm.script(Reply(tool_calls=[("list_my_tickets", {})], delay=0.7), Reply(text="never"))
+        response = client.post(BASE, headers=requester.headers, json={"message": "mine?"})
+    finally:
+        monkeypatch.delenv("SERVICEDESK_ASSISTANT_TURN_SECONDS")
+        reset_caches()
+    assert response.status_code == 503, response.text
+    assert llm.pending == 1  # the second call was never made
+    llm._script.clear()
+    kept = client.get(
+        f"{BASE}/{response.json()['conversation_id']}", headers=requester.headers
+    ).json()
+    assert [m["role"] for m in kept["messages"]] == ["user"]

@@ -13,6 +13,7 @@ No HTTP here and no commit: the route owns the transaction.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from servicedesk.assistant.models import ChatMessage, Conversation
 from servicedesk.assistant.settings import SECTION
 from servicedesk.assistant.stream import Stream
 from servicedesk.platform import audit, outbox
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import Forbidden, NotFound, ProblemError, ServiceUnavailable
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
@@ -242,7 +244,12 @@ def _loop(
     spent: list[Usage],
 ) -> ChatMessage:
     history = [_system(ctx), *_history(ctx, conversation)]
+    settings = get_settings()
+    started = time.monotonic()
     for round_ in range(MAX_ROUNDS):
+        elapsed = time.monotonic() - started
+        if round_ and elapsed + settings.llm_timeout_seconds > settings.assistant_turn_seconds:
+            raise ChatError("timeout", "no time left in the turn for another model call")
         offered = tools.SPECS if round_ < MAX_ROUNDS - 1 else ()
         stream.start_round(round_)
         result = model.complete(
