@@ -17,6 +17,7 @@ from constructs import Construct
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
+from stacks.constructs.llm import grant_llm, llm_secret
 from stacks.constructs.queues import Queues
 from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
@@ -119,6 +120,9 @@ class AsyncStack(Stack):
         self.scheduler_dlq = queues.scheduler_dlq
         self.functions: dict[str, DomainFunction] = {}
         layers = SharedLayers(self, "Layers")
+        # The language model's key (OpenAI-compatible providers): read by the knowledge
+        # consumer here and by the assistant in the API stack.
+        self.llm_secret = llm_secret(self, config)
         self._add_consumers(data, layers)
         self._add_schedules(data, storage, layers)
 
@@ -137,6 +141,9 @@ class AsyncStack(Stack):
                 for key, value in embedding_environment(self.config).items():
                     fn.function.add_environment(key, value)
                 grant_embeddings(self.config, fn.role, self)
+                # Drafts from resolved tickets through the language model, when one is set.
+                for key, value in grant_llm(self.config, fn.role, self.llm_secret).items():
+                    fn.function.add_environment(key, value)
             queue = self.queues[consumer.queue]
             fn.function.add_event_source(
                 event_sources.SqsEventSource(

@@ -1,7 +1,7 @@
 """Knowledge base: a trigram index on article titles (issue 18, drafts from resolved tickets).
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06
 
 The knowledge consumer skips a draft whose title is too like an existing article's
@@ -13,7 +13,7 @@ with it, the ``%`` operator finds the candidates: 17.5 ms.
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

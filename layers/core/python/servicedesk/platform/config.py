@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     llm_api_key_secret_arn: str | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
     llm_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+    # An assistant turn starts another model call only if it can end (llm_timeout_seconds)
+    # within this many seconds of the turn's start; else the turn fails as a timeout (503)
+    # instead of outliving the request (API Gateway ends REST requests at 29 s).
+    assistant_turn_seconds: float = Field(default=120.0, gt=0, le=900)
 
     demo_password: SecretStr = SecretStr("demo-password-123")
 
