@@ -64,12 +64,14 @@ export function Shell() {
           <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
             {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
             {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
+            {staff ? <NavItem to="/kb">Knowledge base</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
             <NavItem to="/requests" end>
               My requests
             </NavItem>
             <NavItem to="/requests/new">New request</NavItem>
+            <NavItem to="/help">Help centre</NavItem>
           </nav>
           <ThemeToggle />
           <NotificationBell />

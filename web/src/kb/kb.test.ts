@@ -3,7 +3,8 @@ import { diffLines, diffStats } from "./diff";
 import { snippetSegments, unescapeHtml } from "./highlight";
 import { appendToDraft, markdownLink } from "./markdown";
 import { ancestry, buildTree, flatten } from "./tree";
-import { allowedActions, stateLabel } from "./workflow";
+import { formatTags, parseTags } from "./tags";
+import { knownActions, stateLabel } from "./workflow";
 
 describe("snippetSegments", () => {
   test("splits the marks out of the text", () => {
@@ -98,16 +99,20 @@ describe("category tree", () => {
 });
 
 describe("workflow", () => {
-  test("agents submit; only managers publish when review is required", () => {
-    expect(allowedActions("draft", "agent", true)).toEqual(["submit"]);
-    expect(allowedActions("draft", "agent", false)).toEqual(["submit", "publish"]);
-    expect(allowedActions("in_review", "manager", true)).toEqual(["publish", "reject", "archive"]);
-    expect(allowedActions("published", "manager", true)).toEqual(["archive"]);
-    expect(allowedActions("archived", "admin", true)).toEqual(["restore"]);
-    expect(allowedActions("published", "requester", false)).toEqual([]);
+  test("actions the API allows, in button order, unknown ones left out", () => {
+    expect(knownActions(["archive", "publish", "teleport", "reject"])).toEqual(["publish", "reject", "archive"]);
+    expect(knownActions([])).toEqual([]);
   });
   test("labels", () => {
     expect(stateLabel("in_review")).toBe("In review");
     expect(stateLabel("something_new")).toBe("something new");
+  });
+});
+
+describe("tags", () => {
+  test("typed tags become the list the API keeps", () => {
+    expect(parseTags(" VPN, remote   Access,vpn,, ")).toEqual(["vpn", "remote access"]);
+    expect(parseTags("")).toEqual([]);
+    expect(formatTags(["vpn", "remote access"])).toBe("vpn, remote access");
   });
 });

@@ -1,11 +1,8 @@
-import type { Role } from "../api/types";
-import { atLeast } from "../lib/domain";
-
 /**
- * An article's workflow, mirrored from the API (kb/service.py): draft → in_review →
- * published → archived, back to draft from review (reject) and from archive (restore).
- * The API has the last word (409 on an illegal step, 403 on a missing right); this only
- * decides which buttons to show.
+ * An article's workflow (kb/service.py): draft → in_review → published → archived, back to
+ * draft from review (reject) and from archive (restore). Which steps the caller may take
+ * now is the API's answer (allowed_actions, from the role and the tenant's review rule);
+ * the app only names them.
  */
 export type ArticleState = "draft" | "in_review" | "published" | "archived";
 export type ArticleAction = "submit" | "publish" | "reject" | "archive" | "restore";
@@ -27,29 +24,12 @@ export const ACTION_LABELS: Record<ArticleAction, string> = {
   restore: "Restore to draft",
 };
 
-const FROM: Record<ArticleAction, readonly ArticleState[]> = {
-  submit: ["draft"],
-  publish: ["draft", "in_review"],
-  reject: ["in_review"],
-  archive: ["published", "draft", "in_review"],
-  restore: ["archived"],
-};
-
 export function stateLabel(state: string): string {
   return STATE_LABELS[state as ArticleState] ?? state.replaceAll("_", " ");
 }
 
-/**
- * The actions a role may take on an article in `state`. Agents write and submit; managers
- * and admins publish, reject, archive and restore. An agent may publish a draft directly
- * only when the tenant does not require review.
- */
-export function allowedActions(state: string, role: Role, requireReview: boolean): ArticleAction[] {
-  const manager = atLeast(role, "manager");
-  return (Object.keys(FROM) as ArticleAction[]).filter((action) => {
-    if (!FROM[action].includes(state as ArticleState)) return false;
-    if (action === "submit") return true;
-    if (action === "publish") return manager || (!requireReview && atLeast(role, "agent"));
-    return manager;
-  });
+/** The actions the API says the caller may take now (ArticlePublic.allowed_actions), in
+ * the order the buttons show; an action this app does not know is left out. */
+export function knownActions(allowed: readonly string[]): ArticleAction[] {
+  return (Object.keys(ACTION_LABELS) as ArticleAction[]).filter((action) => allowed.includes(action));
 }
