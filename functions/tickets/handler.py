@@ -1,8 +1,10 @@
-"""Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA."""
+"""Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA; the
+settings routes (/v1/settings is routed here), the knowledge base's among them."""
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
+from servicedesk.kb.routes import settings_router as kb_settings_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router
@@ -17,5 +19,6 @@ routers = (
     tickets_router,
     attachment_ticket_router,
     attachment_settings_router,
+    kb_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")
