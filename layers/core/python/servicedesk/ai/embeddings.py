@@ -95,6 +95,8 @@ class LocalEmbedder:
 _LOCK = threading.Lock()
 # Provider name -> factory(settings); the remote providers register themselves here.
 FACTORIES: dict[str, Callable[[Settings], Embedder]] = {}
+# One client per configuration and process (connection pools, Bedrock's signer).
+_REMOTE: dict[tuple[str, str, int | None, str | None], Embedder] = {}
 
 
 @functools.cache
@@ -108,10 +110,23 @@ def get_embedder(settings: Settings | None = None) -> Embedder:
     if settings.embedding_provider == "local":
         with _LOCK:
             return _local()
+    # The remote providers register themselves (and import httpx/botocore) on first use.
+    import servicedesk.ai.providers  # noqa: F401
+
     factory = FACTORIES.get(settings.embedding_provider)
     if factory is None:
         raise EmbeddingError(f"embedding provider {settings.embedding_provider!r} is not available")
-    return factory(settings)
+    key = (
+        settings.embedding_provider,
+        settings.embedding_model,
+        settings.embedding_dimensions,
+        settings.embedding_base_url,
+    )
+    with _LOCK:
+        made = _REMOTE.get(key)
+        if made is None:
+            made = _REMOTE[key] = factory(settings)
+        return made
 
 
 def as_literal(vector: Sequence[float]) -> str:

@@ -26,3 +26,14 @@ def process(session: Session, envelope: Envelope) -> None:
         if envelope.type.startswith(prefix):
             handle(session, envelope)
             return
+
+
+def _register() -> None:
+    # Each piece's module registers itself; imported here so the handler's import of this
+    # module is enough (after PROCESSES exists: the modules import it).
+    from servicedesk.kb import embedding
+
+    PROCESSES.setdefault("kb.article.", embedding.process)
+
+
+_register()

@@ -192,6 +192,8 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = None
     embedding_api_key_secret_arn: str | None = None
     embedding_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Knowledge base searches and suggestions per user per minute (servicedesk/kb/search.py).
+    kb_search_per_minute: int = Field(default=120, ge=1, le=10_000)
     # The language model (servicedesk/ai/chat.py): "openai" (any OpenAI-compatible
     # /chat/completions endpoint, e.g. Groq) or "bedrock" (the Converse API); none when
     # llm_provider is unset (drafts are extractive, the assistant is unavailable).
