@@ -53,7 +53,7 @@ export function Deflection({ title, onSolved }: { title: string; onSolved: (arti
   useEffect(() => {
     if (!hits.length || counted.current.has(settled)) return;
     counted.current.add(settled);
-    count({ outcome: "shown", query: settled, article_id: hits[0]?.article_id ?? null });
+    count({ outcome: "shown", query: settled, article_ids: hits.map((hit) => hit.article_id) });
   }, [hits, settled]);
 
   if (!hits.length) return null;
@@ -72,7 +72,7 @@ export function Deflection({ title, onSolved }: { title: string; onSolved: (arti
               onClick={() => {
                 const next = open === hit.article_id ? null : hit.article_id;
                 setOpen(next);
-                if (next) count({ outcome: "opened", article_id: next, query: settled });
+                if (next) count({ outcome: "opened", article_ids: [next], query: settled });
               }}
             >
               {hit.title}
@@ -87,7 +87,7 @@ export function Deflection({ title, onSolved }: { title: string; onSolved: (arti
                 id={hit.article_id}
                 onClose={() => setOpen(null)}
                 onSolved={() => {
-                  count({ outcome: "solved", article_id: hit.article_id, query: settled });
+                  count({ outcome: "solved", article_ids: [hit.article_id], query: settled });
                   onSolved(hit.article_id);
                 }}
               />

@@ -75,7 +75,7 @@ function SearchResults({ q, categoryId }: { q: string; categoryId: string }) {
 }
 
 function ArticleList({ categoryId, heading }: { categoryId: string; heading: string }) {
-  const articles = useArticles({ state: "published", ...(categoryId ? { category_id: categoryId } : {}) });
+  const articles = useArticles({ state: ["published"], ...(categoryId ? { category_id: categoryId } : {}) });
   if (articles.isPending) return <Spinner label="Loading articles" />;
   if (articles.isError) return <ErrorAlert error={articles.error} />;
   const items = articles.data.pages.flatMap((page) => page.items);

@@ -20,7 +20,7 @@ export default function KbArticlesPage() {
   const categoryId = params.get("category") ?? "";
   const categories = useKbCategories();
   const options = useMemo(() => flatten(buildTree(categories.data ?? [])), [categories.data]);
-  const query: ArticleListQuery = { ...(state ? { state } : {}), ...(categoryId ? { category_id: categoryId } : {}) };
+  const query: ArticleListQuery = { ...(state ? { state: [state] } : {}), ...(categoryId ? { category_id: categoryId } : {}) };
   const articles = useArticles(query);
   const names = new Map((categories.data ?? []).map((c) => [c.id, c.name]));
   const set = (name: string, value: string) =>

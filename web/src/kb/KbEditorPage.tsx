@@ -214,7 +214,7 @@ function Workflow({ article }: { article: Article }) {
   const [reason, setReason] = useState("");
   const [reasonError, setReasonError] = useState<string | undefined>();
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const actions = knownActions(article.allowed_actions);
+  const actions = knownActions(article.allowed_actions ?? []);
 
   async function run(action: ArticleAction, why?: string) {
     setPending(action);
@@ -236,7 +236,7 @@ function Workflow({ article }: { article: Article }) {
   async function remove() {
     setPending("delete");
     try {
-      await deleteArticle(article.id, article.version);
+      await deleteArticle(article.id);
       void client.invalidateQueries({ queryKey: ["kb"] });
       navigate("/kb", { replace: true });
     } catch (e) {
@@ -279,7 +279,7 @@ function Workflow({ article }: { article: Article }) {
             </Button>
           ),
         )}
-        {article.state === "draft" ? (
+        {(article.allowed_actions ?? []).includes("delete") ? (
           <Button variant="danger" onClick={() => setConfirmDelete(true)}>
             Delete draft
           </Button>
@@ -290,8 +290,8 @@ function Workflow({ article }: { article: Article }) {
           </Link>
         ) : null}
       </div>
-      {!actions.length && article.state !== "archived" ? (
-        <p className="mt-2 text-fg-muted">A manager publishes articles once they are reviewed.</p>
+      {article.state === "in_review" && !actions.includes("publish") ? (
+        <p className="mt-2 text-fg-muted">Waiting for a manager to review and publish it.</p>
       ) : null}
       {rejecting ? (
         <form

@@ -10,7 +10,7 @@ export type ArticleCreate = Schemas["ArticleCreate"];
 export type ArticleUpdate = Schemas["ArticleUpdate"];
 export type KbCategory = Schemas["KbCategoryPublic"];
 export type ArticleVersion = Schemas["VersionSummary"];
-export type SearchHit = Schemas["SearchHit"];
+export type SearchHit = Schemas["SearchHitPublic"];
 export type ArticleListQuery = NonNullable<paths["/v1/kb/articles"]["get"]["parameters"]["query"]>;
 
 export const kbKeys = {
@@ -29,8 +29,19 @@ export function useKbCategories() {
   return useQuery({
     queryKey: kbKeys.categories,
     staleTime: 60_000,
-    queryFn: ({ signal }) => ok(api.GET("/v1/kb/categories", { signal })),
-    select: (page): KbCategory[] => page.items,
+    queryFn: async ({ signal }) => {
+      // The whole tree, page after page (a help centre has tens, not thousands).
+      const all: KbCategory[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: KbCategory[]; next_cursor?: string | null } = await ok(
+          api.GET("/v1/kb/categories", { params: { query: { limit: 100, cursor } }, signal }),
+        );
+        all.push(...page.items);
+        cursor = page.next_cursor ?? null;
+      } while (cursor && all.length < 2000);
+      return all;
+    },
   });
 }
 
@@ -90,8 +101,9 @@ export function useSuggestions(by: { title?: string; ticket_id?: string }, enabl
 
 export type DeflectionOutcome = "shown" | "opened" | "solved";
 
-/** Counted for the deflection rate; a lost count is not worth an error in the person's way. */
-export function recordDeflection(body: { outcome: DeflectionOutcome; article_id?: string | null; query?: string }) {
+/** Counted for the deflection rate: the articles shown for a query, or the one opened or
+ * that solved it. */
+export function recordDeflection(body: { outcome: DeflectionOutcome; article_ids: string[]; query: string }) {
   return ok(api.POST("/v1/kb/deflections", { body }));
 }
 
@@ -99,7 +111,7 @@ export function useVote(articleId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (helpful: boolean) =>
-      ok(api.POST("/v1/kb/articles/{article_id}/feedback", { params: { path: { article_id: articleId } }, body: { helpful } })),
+      ok(api.POST("/v1/kb/articles/{article_id}/feedback", { params: { path: { article_id: articleId } }, body: { helpful, comment: "" } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: kbKeys.article(articleId) }),
   });
 }
@@ -117,10 +129,8 @@ export function updateArticle(id: string, version: number, body: ArticleUpdate) 
   );
 }
 
-export function deleteArticle(id: string, version: number) {
-  return ok(
-    api.DELETE("/v1/kb/articles/{article_id}", { params: { path: { article_id: id }, header: { "If-Match": etag(version) } } }),
-  );
+export function deleteArticle(id: string) {
+  return ok(api.DELETE("/v1/kb/articles/{article_id}", { params: { path: { article_id: id } } }));
 }
 
 /** One workflow step; `reason` only for reject. */
@@ -128,15 +138,15 @@ export function transition(id: string, action: ArticleAction, version: number, r
   const params = { path: { article_id: id }, header: { "If-Match": etag(version) } };
   switch (action) {
     case "submit":
-      return ok(api.POST("/v1/kb/articles/{article_id}/submit", { params }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/submit", { params, body: {} }));
     case "publish":
-      return ok(api.POST("/v1/kb/articles/{article_id}/publish", { params }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/publish", { params, body: {} }));
     case "reject":
       return ok(api.POST("/v1/kb/articles/{article_id}/reject", { params, body: { reason: reason ?? "" } }));
     case "archive":
-      return ok(api.POST("/v1/kb/articles/{article_id}/archive", { params }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/archive", { params, body: {} }));
     case "restore":
-      return ok(api.POST("/v1/kb/articles/{article_id}/restore", { params }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/restore", { params, body: {} }));
   }
 }
 
@@ -167,6 +177,7 @@ export function restoreVersion(id: string, number: number, version: number) {
   return ok(
     api.POST("/v1/kb/articles/{article_id}/versions/{number}/restore", {
       params: { path: { article_id: id, number }, header: { "If-Match": etag(version) } },
+      body: {},
     }),
   );
 }
