@@ -40,24 +40,17 @@ function useAddComment(ticketId: string) {
   });
 }
 
-function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: Visibility }) {
+function ComposerForm({ ticketId, visibility, focusSignal = 0 }: { ticketId: string; visibility: Visibility; focusSignal?: number }) {
   const [body, setBody, clear] = useDraft(`${ticketId}:${visibility}`);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  // Text was put into this draft from elsewhere (insertIntoReply): the cursor goes after it.
   useEffect(() => {
-    if (visibility !== "public") return;
-    const focus = (event: Event) => {
-      if ((event as CustomEvent<{ ticketId: string }>).detail.ticketId !== ticketId) return;
-      // After the tab switch has rendered this form.
-      requestAnimationFrame(() => {
-        const element = textarea.current;
-        if (!element) return;
-        element.focus();
-        element.setSelectionRange(element.value.length, element.value.length);
-      });
-    };
-    window.addEventListener(REPLY_INSERT, focus);
-    return () => window.removeEventListener(REPLY_INSERT, focus);
-  }, [ticketId, visibility]);
+    if (!focusSignal) return;
+    const element = textarea.current;
+    if (!element) return;
+    element.focus();
+    element.setSelectionRange(element.value.length, element.value.length);
+  }, [focusSignal]);
   const add = useAddComment(ticketId);
   // One key per message: a retry after a lost answer cannot post it twice.
   const key = useRef(idempotencyKey());
@@ -122,14 +115,17 @@ function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: 
 /** Staff choose reply or internal note; everyone else can only reply. */
 export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean }) {
   const [tab, setTab] = useState<Visibility>("public");
+  const [focusSignal, setFocusSignal] = useState(0);
   useEffect(() => {
     const toReply = (event: Event) => {
-      if ((event as CustomEvent<{ ticketId: string }>).detail.ticketId === ticketId) setTab("public");
+      if ((event as CustomEvent<{ ticketId: string }>).detail.ticketId !== ticketId) return;
+      setTab("public");
+      setFocusSignal((n) => n + 1);
     };
     window.addEventListener(REPLY_INSERT, toReply);
     return () => window.removeEventListener(REPLY_INSERT, toReply);
   }, [ticketId]);
-  if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" />;
+  if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" focusSignal={focusSignal} />;
   return (
     <Tabs.Root value={tab} onValueChange={(value) => setTab(value === "internal" ? "internal" : "public")}>
       <Tabs.List aria-label="Message type" className="mb-2 flex gap-1">
@@ -147,7 +143,7 @@ export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean
         </Tabs.Trigger>
       </Tabs.List>
       <Tabs.Content value="public">
-        <ComposerForm ticketId={ticketId} visibility="public" />
+        <ComposerForm ticketId={ticketId} visibility="public" focusSignal={focusSignal} />
       </Tabs.Content>
       <Tabs.Content value="internal">
         <ComposerForm ticketId={ticketId} visibility="internal" />
