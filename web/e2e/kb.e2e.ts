@@ -179,8 +179,8 @@ describe("the agent's side panel", () => {
     await expect.poll(() => panel.getByRole("link", { name: publicTitle }).count(), { timeout: 15_000 }).toBe(1);
     // The reply starts in the internal-note tab, so the link must bring the reply back.
     await page.getByRole("tab", { name: "Internal note" }).click();
-    await page.getByLabel("Internal note").fill("Checked the reader log.");
-    await panel.getByRole("button", { name: `Insert a link to “${publicTitle}” into the reply` }).click();
+    await page.getByRole("textbox", { name: "Internal note" }).fill("Checked the reader log.");
+    await panel.getByRole("button", { name: `Insert link into reply: ${publicTitle}` }).click();
     const reply = page.getByLabel("Reply", { exact: true });
     const link = `[${publicTitle}](<${BASE_URL}/help/articles/${publicId}>)`;
     await expect.poll(() => reply.inputValue()).toBe(link);
@@ -202,7 +202,7 @@ describe("the agent's side panel", () => {
       .toContain(`Hello, this should sort it:\n${link}`);
     // The internal note's draft is still there, untouched.
     await page.getByRole("tab", { name: "Internal note" }).click();
-    expect(await page.getByLabel("Internal note").inputValue()).toBe("Checked the reader log.");
+    expect(await page.getByRole("textbox", { name: "Internal note" }).inputValue()).toBe("Checked the reader log.");
     expect(errors).toEqual([]);
   });
 });
@@ -280,7 +280,15 @@ describe("writing articles", () => {
     await expect.poll(() => versions.getByRole("list", { name: "Published versions" }).getByRole("listitem").count()).toBe(2);
     const diff = versions.getByLabel("Changes from version 1 to 2");
     await expect.poll(() => diff.textContent()).toContain("+3. Enter the code sent by text.");
-    expect(await versions.getByText("1 lines added, 0 removed").count()).toBe(1);
+    // The summary above the diff counts what the API's unified diff holds.
+    const id = articlePath.split("/").pop() ?? "";
+    const api = await apiCall<{ diff: string }>(managerToken, "GET", `/v1/kb/articles/${id}/versions/1/diff/2`);
+    const added = api.diff.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++"));
+    const removed = api.diff.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---"));
+    expect(added).toContain("+3. Enter the code sent by text.");
+    expect(await versions.getByRole("status").textContent()).toBe(
+      `${added.length} ${added.length === 1 ? "line" : "lines"} added, ${removed.length} removed`,
+    );
     await checkScreen(page, "kb-versions");
 
     await versions.getByRole("button", { name: "Restore version 1" }).click();
@@ -299,7 +307,7 @@ describe("writing articles", () => {
     const name = unique("Parking");
     await page.goto("/kb/categories");
     await expect.poll(() => page.getByTestId("kb-category-row").count()).toBeGreaterThan(1);
-    await page.getByLabel("Name").fill(name);
+    await page.getByRole("textbox", { name: "Name" }).fill(name);
     await page.getByLabel("Inside").selectOption({ label: parentName });
     await page.getByRole("button", { name: "Add category" }).click();
     await expect.poll(() => page.getByRole("link", { name }).count()).toBe(1);

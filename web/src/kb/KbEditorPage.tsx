@@ -87,6 +87,8 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
     try {
       const saved = article ? await updateArticle(article.id, article.version, toBody(form)) : await createArticle(toBody(form), key.current);
       client.setQueryData(kbKeys.article(saved.id), saved);
+      // A published article's edit is a new version; lists show the new title or state.
+      void client.invalidateQueries({ queryKey: kbKeys.versions(saved.id) });
       void client.invalidateQueries({ queryKey: ["kb", "articles", "list"] });
       onSaved(saved);
       return true;

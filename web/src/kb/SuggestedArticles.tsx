@@ -38,7 +38,7 @@ export function SuggestedArticles({ ticketId }: { ticketId: string }) {
               <Button
                 size="sm"
                 className="mt-1"
-                aria-label={`Insert a link to “${hit.title}” into the reply`}
+                aria-label={`Insert link into reply: ${hit.title}`}
                 disabled={hit.audience === "internal"}
                 title={hit.audience === "internal" ? "Internal articles cannot be sent to requesters" : undefined}
                 onClick={() => {

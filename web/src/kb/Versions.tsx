@@ -6,7 +6,7 @@ import { Alert, Button, Card, Select, Spinner, cx } from "../components/ui";
 import { formatDateTime } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { kbKeys, restoreVersion, useDiff, useVersions, type Article } from "./api";
-import { diffLines, diffStats, type DiffKind } from "./diff";
+import { changeSummary, diffLines, diffStats, type DiffKind } from "./diff";
 
 const LINE_CLASS: Record<DiffKind, string> = {
   add: "bg-success-subtle text-success-text",
@@ -26,7 +26,7 @@ function Diff({ articleId, from, to }: { articleId: string; from: number; to: nu
   return (
     <div>
       <p className="mb-1 text-fg-muted" role="status">
-        {lines.length ? `${stats.added} lines added, ${stats.removed} removed` : "No differences."}
+        {lines.length ? changeSummary(stats) : "No differences."}
         {diff.data.truncated ? " The diff is cut short: it is too long to show whole." : ""}
       </p>
       {lines.length ? (

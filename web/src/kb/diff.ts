@@ -28,3 +28,8 @@ export function diffStats(lines: DiffLine[]): { added: number; removed: number }
   }
   return { added, removed };
 }
+
+/** "1 line added, 2 removed": the summary read out above a diff. */
+export function changeSummary({ added, removed }: { added: number; removed: number }): string {
+  return `${added} ${added === 1 ? "line" : "lines"} added, ${removed} removed`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { diffLines, diffStats } from "./diff";
+import { changeSummary, diffLines, diffStats } from "./diff";
 import { snippetSegments, unescapeHtml } from "./highlight";
 import { appendToDraft, markdownLink } from "./markdown";
 import { ancestry, buildTree, flatten } from "./tree";
@@ -64,6 +64,8 @@ describe("diffLines", () => {
   test("classifies each line", () => {
     expect(diffLines(diff).map((l) => l.kind)).toEqual(["header", "header", "hunk", "context", "remove", "add", "add"]);
     expect(diffStats(diffLines(diff))).toEqual({ added: 2, removed: 1 });
+    expect(changeSummary(diffStats(diffLines(diff)))).toBe("2 lines added, 1 removed");
+    expect(changeSummary({ added: 1, removed: 0 })).toBe("1 line added, 0 removed");
   });
   test("an empty diff has no lines", () => {
     expect(diffLines("")).toEqual([]);
