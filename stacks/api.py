@@ -55,6 +55,7 @@ BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
 # Gateway allows no static sibling beside a greedy ``{proxy+}`` at the same level.
 METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/tickets/{ticket_id}/attachments", "POST"): "attachments",
+    ("/v1/kb/articles/{article_id}/attachments", "POST"): "attachments",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path

@@ -1,15 +1,16 @@
 """Attachments API Lambda: upload forms, completion checks, download links, removal.
 
 The only API function with object access to the attachments bucket. It serves
-``/v1/attachments/*`` and the upload start ``POST /v1/tickets/{id}/attachments`` (API Gateway
-routes that one method here; ``GET`` on the same path, the ticket-scoped lists and the
-settings live in the tickets function and never touch S3).
+``/v1/attachments/*`` and the upload starts ``POST /v1/tickets/{id}/attachments`` and
+``POST /v1/kb/articles/{id}/attachments`` (API Gateway routes those methods here; ``GET``
+on the same paths, the ticket-scoped lists and the settings live in the tickets and
+knowledge base functions and never touch S3).
 """
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
+from servicedesk.attachments.routes import article_router, upload_router
 from servicedesk.attachments.routes import router as attachments_router
-from servicedesk.attachments.routes import upload_router
 from servicedesk.platform.lambda_ import domain_handler
 
-routers = (attachments_router, upload_router)
+routers = (attachments_router, upload_router, article_router)
 lambda_handler = domain_handler(*routers, title="Servicedesk attachments API")

@@ -4,7 +4,7 @@ settings routes (/v1/settings is routed here), the knowledge base's among them."
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
-from servicedesk.kb.routes import settings_router as kb_settings_router
+from servicedesk.kb.settings_routes import settings_router as kb_settings_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router

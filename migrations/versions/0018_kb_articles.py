@@ -6,13 +6,15 @@ Create Date: 2026-12-06
 
 ``kb_article_tickets``: an article linked to the tickets it answers (staff link them; both
 directions are listed). ``kb_article_feedback``: one helpful/not-helpful vote per user and
-article, changeable; the counts live on the article. ``kb_article_views``: one row per
-user, article and day, so a view is counted once a day per reader by one upsert.
+article, changeable; the counts live on the article. ``kb_article_views``: per reader and
+article the last day a view was counted, so a view counts once a day per reader by one
+upsert.
 ``attachments`` now belong to a ticket or to an article (exactly one): the same presigned
 upload, check and cleanup pipeline serves both.
 
-Votes and views are a person's own rows: besides the tenant rule, a restrictive policy
-lets the app role reach only the caller's rows.
+Votes and views are a person's own rows: besides the tenant rule, restrictive policies
+let the app role write only the caller's rows and read only those, except that staff read
+the votes (their comments are how an article gets better).
 """
 
 from alembic import op
@@ -49,12 +51,14 @@ CREATE TABLE kb_article_feedback (
     FOREIGN KEY (tenant_id, article_id) REFERENCES kb_articles (tenant_id, id) ON DELETE CASCADE
 );
 
+-- One row per reader and article: the last day their view was counted (so the table grows
+-- with readers x articles, never with days).
 CREATE TABLE kb_article_views (
     tenant_id uuid NOT NULL,
     article_id uuid NOT NULL,
     user_id uuid NOT NULL,
     day date NOT NULL,
-    PRIMARY KEY (tenant_id, article_id, user_id, day),
+    PRIMARY KEY (tenant_id, article_id, user_id),
     FOREIGN KEY (tenant_id, article_id) REFERENCES kb_articles (tenant_id, id) ON DELETE CASCADE
 );
 
@@ -74,16 +78,33 @@ CREATE INDEX ix_attachments_article ON attachments (tenant_id, article_id, creat
 TENANT_TABLES = {
     "kb_article_tickets": "SELECT, INSERT, DELETE",
     "kb_article_feedback": "SELECT, INSERT, UPDATE",
-    "kb_article_views": "SELECT, INSERT",
+    "kb_article_views": "SELECT, INSERT, UPDATE",
 }
-OWN_ROWS = ("kb_article_feedback", "kb_article_views")
+MINE = f"user_id = {CURRENT_USER_ID}"
+# The caller is an active agent, manager or admin of the tenant (memberships is itself
+# under the tenant rule).
+STAFF = (
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = {table}.tenant_id"
+    f" AND m.user_id = {CURRENT_USER_ID} AND m.active AND m.role <> 'requester')"
+)
+# table -> whether staff read everyone's rows
+OWN_ROWS = {"kb_article_feedback": True, "kb_article_views": False}
 
 
-def own_rows(table: str) -> str:
-    return (
-        f"CREATE POLICY own_rows ON {table} AS RESTRICTIVE TO servicedesk_app"
-        f" USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
-    )
+def own_rows(table: str, *, staff_read: bool) -> list[str]:
+    read = f"{MINE} OR {STAFF.format(table=table)}" if staff_read else MINE
+
+    def policy(name: str, command: str, rule: str) -> str:
+        return (
+            f"CREATE POLICY own_rows_{name} ON {table} AS RESTRICTIVE FOR {command}"
+            f" TO servicedesk_app {rule}"
+        )
+
+    return [
+        policy("read", "SELECT", f"USING ({read})"),
+        policy("insert", "INSERT", f"WITH CHECK ({MINE})"),
+        policy("update", "UPDATE", f"USING ({MINE}) WITH CHECK ({MINE})"),
+    ]
 
 
 def upgrade() -> None:
@@ -92,8 +113,9 @@ def upgrade() -> None:
         for statement in tenant_rls(table):
             op.execute(statement)
         op.execute(grant(table, privileges))
-    for table in OWN_ROWS:
-        op.execute(own_rows(table))
+    for table, staff_read in OWN_ROWS.items():
+        for statement in own_rows(table, staff_read=staff_read):
+            op.execute(statement)
 
 
 def downgrade() -> None:

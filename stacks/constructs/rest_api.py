@@ -113,8 +113,7 @@ class RestApi:
             for path in overridden:
                 # The owner keeps every method of the explicit levels (ANY); the override
                 # adds its one method on the leaf after all functions exist.
-                variable = path.rsplit("/", 1)[0]
-                for node in (variable, f"{variable}/{{proxy+}}", path):
+                for node in _explicit_levels(resource.path, path):
                     explicit = self._resource(node)
                     if explicit.node.try_find_child("ANY") is None:
                         self._method(explicit, integration)
@@ -238,3 +237,23 @@ class RestApi:
                 "Lambda REQUEST authorizer; Cognito is not used.",
             },
         )
+
+
+def _explicit_levels(prefix: str, path: str) -> list[str]:
+    """The resources that route everything below ``prefix`` to its owner when ``path`` (a
+    method override) must be its own resource. A greedy ``{proxy+}`` may not sit beside a
+    ``{var}`` sibling, but may beside static ones: below a static level the greedy route
+    stays (``/v1/kb/{proxy+}`` beside ``/v1/kb/articles``), a variable level gets its own
+    greedy route (``/v1/tickets/{ticket_id}/{proxy+}``), and the leaf is the override's."""
+    levels: list[str] = []
+    current = prefix
+    parts = path.removeprefix(f"{prefix}/").split("/")
+    for part in parts[:-1]:
+        if not part.startswith("{"):
+            levels.append(f"{current}/{{proxy+}}")
+        current = f"{current}/{part}"
+        levels.append(current)
+        if part.startswith("{"):
+            levels.append(f"{current}/{{proxy+}}")
+    levels.append(path)
+    return levels

@@ -83,6 +83,12 @@ def test_the_matcher_follows_api_gateway(dev: Synthesized) -> None:
     assert served_by(gateway, "POST", upload) == "attachments"
     assert served_by(gateway, "GET", upload) == "tickets"
     assert served_by(gateway, "GET", "/v1/tickets") == "tickets"
+    article_upload = "/v1/kb/articles/0b7c/attachments"
+    assert served_by(gateway, "POST", article_upload) == "attachments"
+    assert served_by(gateway, "GET", article_upload) == "kb"
+    assert served_by(gateway, "POST", "/v1/kb/articles/0b7c/publish") == "kb"
+    assert served_by(gateway, "GET", "/v1/kb/categories/0b7c") == "kb"
+    assert served_by(gateway, "GET", "/v1/kb/articles") == "kb"
     assert served_by(gateway, "GET", "/v1/teams/a/members/b") == "admin"
     assert served_by(gateway, "GET", "/v1/nowhere") is None
     assert served_by(gateway, "GET", "/v2/tickets") is None
@@ -106,3 +112,5 @@ def test_every_lambdas_routes_fall_under_the_prefixes_the_gateway_sends_it(
     assert len(checked) >= 80
     assert ("tickets", "GET", "/v1/tickets/{ticket_id}/sla") in checked
     assert ("attachments", "POST", "/v1/tickets/{ticket_id}/attachments") in checked
+    assert ("attachments", "POST", "/v1/kb/articles/{article_id}/attachments") in checked
+    assert ("kb", "GET", "/v1/kb/articles/{article_id}/attachments") in checked

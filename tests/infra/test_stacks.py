@@ -404,11 +404,18 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
                     continue
                 assert path in authorized, f"{path} has no authorized method"
                 assert authorized[path] == function_ids[domain], path
-    # One method served by another function than its prefix's: the upload start signs an S3
+    # Methods served by another function than their prefix's: an upload start signs an S3
     # form, so it runs in the attachments function; the list on the same path stays put.
     upload = "/v1/tickets/{ticket_id}/attachments"
-    assert overrides == {(upload, "POST"): function_ids["attachments"]}
+    article_upload = "/v1/kb/articles/{article_id}/attachments"
+    assert overrides == {
+        (upload, "POST"): function_ids["attachments"],
+        (article_upload, "POST"): function_ids["attachments"],
+    }
     assert authorized[upload] == function_ids["tickets"]
+    assert authorized[article_upload] == function_ids["kb"]
+    for path in ("/v1/kb/articles", "/v1/kb/articles/{article_id}/{proxy+}"):
+        assert authorized[path] == function_ids["kb"]
     assert set(METHOD_OVERRIDES) == set(overrides)
     for path in ("/v1/tickets", "/v1/ticket-invitations/{proxy+}", "/v1/settings"):
         assert path in authorized

@@ -137,6 +137,10 @@ def admin(client: Any) -> Any:
     return make_tenant(client).admin
 
 
+# Bodies with no text field at all (flags and numbers only): nothing there to break.
+NO_STRINGS = {("PUT", "/v1/settings/kb")}
+
+
 def test_every_route_names_a_nul_in_any_body_field(client, app, admin):
     components = app.openapi()["components"]["schemas"]
     checked = 0
@@ -146,7 +150,9 @@ def test_every_route_names_a_nul_in_any_body_field(client, app, admin):
             continue
         body = sample(content["schema"], components)
         leaves = list(string_leaves(body))
-        assert leaves, f"{method} {path}: the generated body has no string to break"
+        assert leaves or (method, path) in NO_STRINGS, (
+            f"{method} {path}: the generated body has no string to break"
+        )
         for leaf in leaves:
             response = client.request(
                 method, _url(path, {}), json=_with_nul(body, leaf), headers=admin.headers
@@ -274,7 +280,10 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
         headers=admin.headers,
     )
     assert hook.status_code == 201, hook.text
+    article = client.post("/v1/kb/articles", json={"title": "cursor"}, headers=admin.headers)
+    assert article.status_code == 201, article.text
     return {
+        "article_id": article.json()["id"],
         "ticket_id": ticket_id,
         "comment_id": comment.json()["id"],
         "webhook_id": hook.json()["id"],

@@ -236,7 +236,7 @@ def test_agent_cannot_change_a_published_article_while_review_is_required(client
     assert "review" in _problem(response, 403)["detail"]
 
 
-def test_restore_a_version_puts_its_content_back(client, org):
+def test_restore_a_version_puts_its_content_back(client, org, database):
     manager = org.members["manager"]
     published = _published(client, org, body="First text")
     url = f"{KB}/articles/{published['id']}"
@@ -258,6 +258,12 @@ def test_restore_a_version_puts_its_content_back(client, org):
     )
     assert restored.status_code == 200, restored.text
     assert restored.json()["body"] == "First text" and restored.json()["published_version"] == 3
+    with database.connect("owner") as conn:
+        data = conn.execute(
+            "SELECT data FROM audit_log WHERE entity_id = %s AND action = %s",
+            (published["id"], "kb_article.version_restored"),
+        ).fetchone()[0]
+    assert data["number"] == 1 and data["fields"] == ["body"]
 
 
 # --- roles and isolation --------------------------------------------------------------------
@@ -316,6 +322,30 @@ def test_another_tenant_sees_nothing(client, org, other):
         404,
     )
     _problem(client.delete(base, headers=outsider.headers), 404)
+    category_url = f"{KB}/categories/{category['id']}"
+    _problem(
+        client.patch(
+            category_url, headers={**outsider.headers, "If-Match": '"1"'}, json={"name": "x"}
+        ),
+        404,
+    )
+    _problem(client.delete(category_url, headers=outsider.headers), 404)
+    _problem(
+        client.post(
+            f"{base}/versions/1/restore", headers={**outsider.headers, "If-Match": '"9"'}, json={}
+        ),
+        404,
+    )
+    _problem(
+        client.post(
+            f"{base}/tickets", headers=outsider.headers, json={"ticket_id": str(uuid.uuid4())}
+        ),
+        404,
+    )
+    _problem(client.delete(f"{base}/tickets/{uuid.uuid4()}", headers=outsider.headers), 404)
+    _problem(client.post(f"{base}/reject", headers=outsider.headers, json={"reason": "x"}), 404)
+    outsider_categories = client.get(f"{KB}/categories", headers=outsider.headers).json()
+    assert category["id"] not in {c["id"] for c in outsider_categories["items"]}
     listed = client.get(f"{KB}/articles", headers=outsider.headers).json()["items"]
     assert published["id"] not in {a["id"] for a in listed}
 
@@ -435,7 +465,7 @@ def test_one_vote_per_person_changeable(client, org):
     assert "comment" in _fields(_problem(bad, 422))
 
 
-def test_views_count_once_per_reader_and_day(client, org):
+def test_views_count_once_per_reader_and_day(client, org, database):
     requester, agent = org.members["requester"], org.members["agent"]
     published = _published(client, org)
     url = f"{KB}/articles/{published['id']}"
@@ -447,6 +477,19 @@ def test_views_count_once_per_reader_and_day(client, org):
     counted = client.post(f"{url}/views", headers=agent.headers).json()
     assert counted == {"article_id": published["id"], "view_count": 2, "counted": True}
     assert client.post(f"{url}/views", headers=agent.headers).json()["counted"] is False
+    with database.connect("owner") as conn:
+        conn.execute(
+            "UPDATE kb_article_views SET day = day - 1 WHERE article_id = %s AND user_id = %s",
+            (published["id"], requester.user_id),
+        )
+        conn.commit()
+    assert client.get(url, headers=requester.headers).json()["view_count"] == 3
+    assert client.get(url, headers=requester.headers).json()["view_count"] == 3
+    with database.connect("owner") as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM kb_article_views WHERE article_id = %s", (published["id"],)
+        ).fetchone()[0]
+    assert rows == 2  # one per reader, whatever the days
 
 
 def test_link_tickets_both_ways(client, org, other):
@@ -491,3 +534,128 @@ def test_rendered_html_is_sanitised(client, org):
     ).json()["html"]
     assert "<script>" not in html and "javascript:" not in html.replace("[x](javascript", "")
     assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
+
+
+def _ctx(session, actor, role: str):
+    from servicedesk.platform import db
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+
+    tenant_id, user_id = uuid.UUID(actor.tenant_id), uuid.UUID(actor.user_id)
+    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    return RequestContext(session, tenant_id, user_id, Role(role))
+
+
+def test_a_category_deleted_while_an_article_is_written_into_it_is_refused(client, org):
+    """The article's write holds the category (key share); the delete waits, then sees it."""
+    import threading
+
+    from servicedesk.kb import categories, service
+    from servicedesk.kb.schemas import ArticleCreate
+    from servicedesk.platform import db
+    from servicedesk.platform.errors import Conflict
+
+    category = _category(client, org.members["manager"])
+    outcome: list[object] = []
+
+    def delete() -> None:
+        try:
+            with db.transaction() as session:
+                ctx = _ctx(session, org.members["manager"], "manager")
+                categories.delete_category(ctx, category_id=uuid.UUID(category["id"]))
+            outcome.append("deleted")
+        except Conflict as exc:
+            outcome.append(exc)
+
+    with db.transaction() as session:
+        ctx = _ctx(session, org.members["agent"], "agent")
+        data = ArticleCreate(title="Racing", category_id=uuid.UUID(category["id"]))
+        service.create_article(ctx, data=data)
+        worker = threading.Thread(target=delete)
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive(), "the delete must wait for the article's transaction"
+    worker.join(timeout=10)
+    assert isinstance(outcome[0], Conflict) and "articles" in str(outcome[0].detail)
+
+
+def test_list_filters_and_pages(client):
+    org = make_tenant(client, roles=ROLES)
+    agent, manager = org.members["agent"], org.members["manager"]
+    made = [
+        _article(client, agent, tags=["Printer"], audience="public"),
+        _article(client, agent, tags=["vpn"], owner_id=manager.user_id),
+        _article(client, agent, tags=["printer", "toner"]),
+    ]
+
+    def ids(**params):
+        listed = client.get(f"{KB}/articles", headers=agent.headers, params=params)
+        assert listed.status_code == 200, listed.text
+        return [a["id"] for a in listed.json()["items"]]
+
+    assert ids(tag="PRINTER") == [made[2]["id"], made[0]["id"]]
+    assert ids(audience="public") == [made[0]["id"]]
+    assert ids(owner_id=manager.user_id) == [made[1]["id"]]
+    assert ids(state=["published", "archived"]) == []
+    first = client.get(f"{KB}/articles", headers=agent.headers, params={"limit": 2}).json()
+    assert [a["id"] for a in first["items"]] == [made[2]["id"], made[1]["id"]]
+    assert "body" not in first["items"][0]
+    rest = client.get(
+        f"{KB}/articles", headers=agent.headers, params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [a["id"] for a in rest["items"]] == [made[0]["id"]] and rest["next_cursor"] is None
+    bad = client.get(f"{KB}/articles", headers=agent.headers, params={"state": "gone"})
+    assert _fields(_problem(bad, 422)) == {"state.0"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"category_id": str(uuid.uuid4())}, "category_id"),
+        ({"title": None}, "title"),
+        ({"body": "b" * 100_001}, "body"),
+        ({"tags": None}, "tags"),
+        ({"audience": "all"}, "audience"),
+    ],
+)
+def test_bad_edits_name_the_field_and_change_nothing(client, org, body, field):
+    agent = org.members["agent"]
+    article = _article(client, agent)
+    url = f"{KB}/articles/{article['id']}"
+    response = client.patch(url, headers={**agent.headers, "If-Match": '"1"'}, json=body)
+    assert field in _fields(_problem(response, 422))
+    assert client.get(url, headers=agent.headers).json()["version"] == 1
+
+
+def test_staff_read_everyones_votes_and_the_database_shows_a_requester_only_theirs(
+    client, org, database
+):
+    requester, agent = org.members["requester"], org.members["agent"]
+    published = _published(client, org)
+    url = f"{KB}/articles/{published['id']}/feedback"
+    client.post(url, headers=requester.headers, json={"helpful": False, "comment": "Step 3?"})
+    client.post(url, headers=agent.headers, json={"helpful": True})
+    listed = client.get(url, headers=agent.headers)
+    assert listed.status_code == 200, listed.text
+    votes = {v["user_id"]: (v["helpful"], v["comment"]) for v in listed.json()["items"]}
+    assert votes == {requester.user_id: (False, "Step 3?"), agent.user_id: (True, "")}
+    unhelpful = client.get(url, headers=agent.headers, params={"helpful": "false"}).json()
+    assert [v["user_id"] for v in unhelpful["items"]] == [requester.user_id]
+    _problem(client.get(url, headers=requester.headers), 403)
+
+    def visible_votes(user_id: str) -> int:
+        with database.connect("app") as conn:
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", (org.tenant_id,))
+            conn.execute("SELECT set_config('app.user_id', %s, true)", (user_id,))
+            found = conn.execute(
+                "SELECT count(*) FROM kb_article_feedback WHERE article_id = %s",
+                (published["id"],),
+            ).fetchone()[0]
+            views = conn.execute(
+                "SELECT count(*) FROM kb_article_views WHERE article_id = %s", (published["id"],)
+            ).fetchone()[0]
+            return found + 1000 * views
+
+    client.get(f"{KB}/articles/{published['id']}", headers=requester.headers)  # a view
+    assert visible_votes(requester.user_id) == 1 + 1000  # their vote, their view
+    assert visible_votes(agent.user_id) == 2  # every vote, no one else's views

@@ -242,8 +242,10 @@ print(len(tenancy._external))
 def test_the_authenticating_functions_are_the_api_and_connect() -> None:
     assert AUTHENTICATING == [
         "admin",
+        "assistant",
         "attachments",
         "identity",
+        "kb",
         "mail",
         "notifications",
         "tickets",

@@ -38,10 +38,15 @@ API_ROUTES = {
         "servicedesk.tickets.routes",
         "servicedesk.sla.routes",
         "servicedesk.attachments.routes",
+        "servicedesk.kb.settings_routes",
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},
-    "kb": {"servicedesk.kb.routes", "servicedesk.kb.search_routes"},
+    "kb": {
+        "servicedesk.kb.routes",
+        "servicedesk.kb.search_routes",
+        "servicedesk.attachments.routes",
+    },
     "assistant": {"servicedesk.assistant.routes"},
 }
 

@@ -71,8 +71,8 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
                 tenant_id=tenant_id,
                 actor_id=None,
                 action="attachment.expired",
-                entity_type="ticket",
-                entity_id=row.ticket_id,
+                entity_type="ticket" if row.ticket_id else "kb_article",
+                entity_id=row.ticket_id or row.article_id,
                 request_id=None,
                 data={"attachment_id": row.id},
             )

@@ -19,7 +19,9 @@ class Attachment(Base):
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # A ticket's file (maybe on one of its comments) or an article's (migrations/0018).
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    article_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     comment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     uploader_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     filename: Mapped[str]

@@ -4,7 +4,10 @@ API Gateway routes by path, so the routers split by the function that serves the
 (``/v1/attachments``) and ``upload_router`` (``POST /v1/tickets/{id}/attachments``, routed to
 the attachments function by its own API Gateway method) run in the attachments function, the
 only one that may sign S3 URLs; ``ticket_router`` (the lists under ``/v1/tickets``) and
-``settings_router`` run in the tickets function and never touch S3.
+``settings_router`` run in the tickets function and never touch S3. Articles likewise:
+``article_router`` (``POST /v1/kb/articles/{id}/attachments``) runs in the attachments
+function by its own API Gateway method, ``article_list_router`` (the list on the same path)
+in the knowledge base function.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from servicedesk.attachments import service
 from servicedesk.attachments.schemas import (
+    ArticleAttachmentCreate,
     AttachmentCreate,
     AttachmentPublic,
     AttachmentUpload,
@@ -33,6 +37,8 @@ router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
+article_router = APIRouter(prefix="/v1/kb", tags=["attachments"])
+article_list_router = APIRouter(prefix="/v1/kb", tags=["attachments"])
 
 
 @route(
@@ -51,6 +57,26 @@ def create_attachment(
 ) -> AttachmentUpload:
     def start() -> AttachmentUpload:
         row, form = service.create(ctx, ticket_id=ticket_id, data=body)
+        return AttachmentUpload(
+            attachment=AttachmentPublic.model_validate(row),
+            upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
+        )
+
+    return once(body, start)
+
+
+@route(
+    article_router.post,
+    "/articles/{article_id}/attachments",
+    Role.AGENT,
+    "Start an upload to an article (staff): a pending attachment and an S3 form",
+    status_code=201,
+)
+def create_article_attachment(
+    article_id: uuid.UUID, body: ArticleAttachmentCreate, ctx: Ctx, once: Once
+) -> AttachmentUpload:
+    def start() -> AttachmentUpload:
+        row, form = service.create_for_article(ctx, article_id=article_id, data=body)
         return AttachmentUpload(
             attachment=AttachmentPublic.model_validate(row),
             upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
@@ -131,6 +157,17 @@ listing(
     service.list_for_comment,
     name="list_comment_attachments",
     ticket_scope=True,
+)
+
+
+listing(
+    article_list_router,
+    "/articles/{article_id}/attachments",
+    Role.REQUESTER,
+    "The article's files (whoever may read the article)",
+    AttachmentPublic,
+    service.list_for_article,
+    name="list_article_attachments",
 )
 
 

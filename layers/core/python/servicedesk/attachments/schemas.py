@@ -73,9 +73,18 @@ class AttachmentCreate(Input):
     size: int = Field(gt=0, le=HARD_MAX_BYTES, description="Exact size in bytes")
 
 
+class ArticleAttachmentCreate(Input):
+    """The body of ``POST /v1/kb/articles/{article_id}/attachments``."""
+
+    filename: Filename
+    content_type: Annotated[str, StringConstraints(min_length=3, max_length=255, to_lower=True)]
+    size: int = Field(gt=0, le=HARD_MAX_BYTES, description="Exact size in bytes")
+
+
 class AttachmentPublic(Output):
     id: uuid.UUID
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None = Field(description="The ticket's file (else an article's)")
+    article_id: uuid.UUID | None = None
     comment_id: uuid.UUID | None
     uploader_id: uuid.UUID
     filename: str

@@ -13,13 +13,21 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from servicedesk.attachments import magic, storage
 from servicedesk.attachments.models import Attachment
-from servicedesk.attachments.schemas import AttachmentCreate, AttachmentSettings
-from servicedesk.platform import outbox
+from servicedesk.attachments.schemas import (
+    ArticleAttachmentCreate,
+    AttachmentCreate,
+    AttachmentSettings,
+)
+from servicedesk.kb import service as articles
+from servicedesk.kb.models import KbArticle
+from servicedesk.kb.visibility import may_edit, visible_articles
+from servicedesk.platform import audit, outbox
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -56,10 +64,11 @@ SETTINGS = Section(
 
 def _visible(ctx: RequestContext) -> Select[Attachment]:
     """Attachments on tickets the caller may see, and on comments the caller may read
-    (internal notes: staff only; a deleted comment takes its files with it)."""
+    (internal notes: staff only; a deleted comment takes its files with it); an article's
+    files follow the article (``kb.visibility``)."""
     return (
         select(Attachment)
-        .join(
+        .outerjoin(
             Ticket,
             and_(Ticket.tenant_id == Attachment.tenant_id, Ticket.id == Attachment.ticket_id),
         )
@@ -67,12 +76,24 @@ def _visible(ctx: RequestContext) -> Select[Attachment]:
             Comment,
             and_(Comment.tenant_id == Attachment.tenant_id, Comment.id == Attachment.comment_id),
         )
+        .outerjoin(
+            KbArticle,
+            and_(
+                KbArticle.tenant_id == Attachment.tenant_id, KbArticle.id == Attachment.article_id
+            ),
+        )
         .where(
             Attachment.tenant_id == ctx.tenant_id,
-            visible(ctx, tickets.load_settings(ctx)),
             or_(
-                Attachment.comment_id.is_(None),
-                and_(Comment.deleted_at.is_(None), visible_comments(ctx)),
+                and_(
+                    Attachment.ticket_id.is_not(None),
+                    visible(ctx, tickets.load_settings(ctx)),
+                    or_(
+                        Attachment.comment_id.is_(None),
+                        and_(Comment.deleted_at.is_(None), visible_comments(ctx)),
+                    ),
+                ),
+                and_(Attachment.article_id.is_not(None), visible_articles(ctx)),
             ),
         )
     )
@@ -105,10 +126,32 @@ def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
     return ticket
 
 
+def _audited(ctx: RequestContext, row: Attachment, action: str, **data: Any) -> None:
+    """The audit row of a change to a file: on its ticket's timeline, or on its article."""
+    if row.ticket_id is not None:
+        timeline.audited(ctx, _ticket(ctx, row.ticket_id), action, **data)
+        return
+    audit.record(
+        ctx, action=action, entity_type="kb_article", entity_id=row.article_id, data=dict(data)
+    )
+
+
+def _live_count(ctx: RequestContext, owner: ColumnElement[bool]) -> int:
+    # Abandoned uploads do not count once their form has expired.
+    live = or_(
+        Attachment.status == "available",
+        and_(Attachment.status == "pending", Attachment.expires_at > func.now()),
+    )
+    found = ctx.session.scalar(
+        select(func.count()).where(Attachment.tenant_id == ctx.tenant_id, owner, live)
+    )
+    return found or 0
+
+
 # --- create: a pending row and an upload form -----------------------------------------
 
 
-def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
+def _check_file(ctx: RequestContext, data: AttachmentCreate | ArticleAttachmentCreate) -> None:
     limits = SETTINGS.current(ctx)
     if data.content_type not in limits.allowed_types:
         raise ValidationProblem(
@@ -121,17 +164,12 @@ def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -
             f"files may be at most {limits.max_size_bytes} bytes",
             errors=[field_error("size", f"exceeds the limit of {limits.max_size_bytes} bytes")],
         )
-    # Abandoned uploads do not count once their form has expired.
-    live = or_(
-        Attachment.status == "available",
-        and_(Attachment.status == "pending", Attachment.expires_at > func.now()),
-    )
-    count = ctx.session.scalar(
-        select(func.count()).where(
-            Attachment.tenant_id == ctx.tenant_id, Attachment.ticket_id == ticket.id, live
-        )
-    )
-    if (count or 0) >= limits.max_per_ticket:
+
+
+def _check_limits(ctx: RequestContext, ticket: Ticket, data: AttachmentCreate) -> None:
+    _check_file(ctx, data)
+    limits = SETTINGS.current(ctx)
+    if _live_count(ctx, Attachment.ticket_id == ticket.id) >= limits.max_per_ticket:
         raise Conflict(
             f"a ticket may have at most {limits.max_per_ticket} attachments",
             errors=[field_error("ticket_id", "attachment limit reached")],
@@ -185,6 +223,44 @@ def create(
         size=data.size,
     )
     ctx.session.flush()
+    ctx.session.refresh(row)
+    return row, form
+
+
+def create_for_article(
+    ctx: RequestContext, *, article_id: uuid.UUID, data: ArticleAttachmentCreate
+) -> tuple[Attachment, storage.PresignedPost]:
+    """An article's file (staff): same form, checks and cleanup as a ticket's."""
+    article = articles.get_article(ctx, article_id=article_id, lock=True)
+    if not may_edit(ctx):
+        raise Forbidden("only staff add files to articles")
+    if article.state == articles.ARCHIVED:
+        raise Conflict("the article is archived; restore it first")
+    _check_file(ctx, data)
+    limits = SETTINGS.current(ctx)
+    if _live_count(ctx, Attachment.article_id == article.id) >= limits.max_per_ticket:
+        raise Conflict(
+            f"an article may have at most {limits.max_per_ticket} attachments",
+            errors=[field_error("article_id", "attachment limit reached")],
+        )
+    key = storage.object_key(ctx.tenant_id, f"kb/{article.id}", secrets.token_hex(16))
+    form = storage.presign_upload(key, content_type=data.content_type, size=data.size)
+    row = Attachment(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        article_id=article.id,
+        uploader_id=ctx.user_id,
+        filename=data.filename,
+        content_type=data.content_type,
+        size_bytes=data.size,
+        object_key=key,
+        status="pending",
+        expires_at=form.expires_at,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    _audited(ctx, row, "attachment.created", attachment_id=row.id, filename=data.filename,
+             content_type=data.content_type, size=data.size)  # fmt: skip
     ctx.session.refresh(row)
     return row, form
 
@@ -254,7 +330,11 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     if row is None:
         raise NotFound("no such attachment")
     try:
-        ticket = tickets.get_visible(ctx, row.ticket_id)
+        if row.ticket_id is not None:
+            tickets.get_visible(ctx, row.ticket_id)
+        else:
+            assert row.article_id is not None  # the owner check in migrations/0018
+            articles.get_article(ctx, article_id=row.article_id)
     except NotFound:
         raise NotFound("no such attachment") from None
     if row.status != "pending":
@@ -268,12 +348,21 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     verdict = _verify(row, found, list(SETTINGS.current(ctx).allowed_types))
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
-        return Completion(row, _reject(ctx, ticket, row, verdict, now))
+        return Completion(row, _reject(ctx, row, verdict, now))
     row.status, row.sha256, row.completed_at = "available", verdict, now
     row.version_id, row.etag = found.version_id, found.etag
+    if row.ticket_id is not None:
+        _added_to_timeline(ctx, row)
+    _audited(ctx, row, "attachment.completed", attachment_id=row.id, sha256=verdict)
+    ctx.session.flush()
+    return Completion(row)
+
+
+def _added_to_timeline(ctx: RequestContext, row: Attachment) -> None:
+    assert row.ticket_id is not None
     timeline.event(
         ctx,
-        ticket,
+        _ticket(ctx, row.ticket_id),
         "attachment_added",
         visibility=_event_visibility(ctx, row),
         payload={
@@ -284,22 +373,17 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "size": row.size_bytes,
         },
     )
-    timeline.audited(ctx, ticket, "attachment.completed", attachment_id=row.id, sha256=verdict)
-    ctx.session.flush()
-    return Completion(row)
 
 
 def _reject(
-    ctx: RequestContext, ticket: Ticket, row: Attachment, reason: tuple[str, str], now: datetime
+    ctx: RequestContext, row: Attachment, reason: tuple[str, str], now: datetime
 ) -> ProblemError:
     """Delete the object, keep the row as rejected; the cleanup job retries a failed delete."""
     removed = storage.delete([row.object_key])
     row.status = "rejected"
     row.object_removed_at = now if row.object_key in removed else None
     name, why = reason
-    timeline.audited(
-        ctx, ticket, "attachment.rejected", attachment_id=row.id, field=name, reason=why
-    )
+    _audited(ctx, row, "attachment.rejected", attachment_id=row.id, field=name, reason=why)
     ctx.session.flush()
     return ValidationProblem(
         f"the uploaded file was refused: {why}", errors=[field_error(name, why)]
@@ -368,6 +452,14 @@ def list_for_comment(
     return _page(ctx, query, limit=limit, cursor=cursor)
 
 
+def list_for_article(
+    ctx: RequestContext, *, article_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[Attachment], str | None]:
+    articles.get_article(ctx, article_id=article_id)
+    query = _visible(ctx).where(Attachment.article_id == article_id)
+    return _page(ctx, query, limit=limit, cursor=cursor)
+
+
 # --- delete: a tombstone now, the object later ------------------------------------------
 
 
@@ -387,13 +479,14 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
         raise NotFound("no such attachment")
     if row.uploader_id != ctx.user_id and not ctx.is_staff:
         raise Forbidden("only the uploader or staff remove a file")
-    ticket = _ticket(ctx, row.ticket_id)
+    if row.article_id is not None and not may_edit(ctx):
+        raise Forbidden("only staff remove an article's files")
     was_available = row.status == "available"
     row.status, row.deleted_at, row.deleted_by = "deleted", datetime.now(UTC), ctx.user_id
-    if was_available:
+    if was_available and row.ticket_id is not None:
         timeline.event(
             ctx,
-            ticket,
+            _ticket(ctx, row.ticket_id),
             "attachment_removed",
             visibility=_event_visibility(ctx, row),
             payload={
@@ -402,7 +495,7 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
                 "filename": row.filename,
             },
         )
-    timeline.audited(ctx, ticket, "attachment.deleted", attachment_id=row.id, filename=row.filename)
+    _audited(ctx, row, "attachment.deleted", attachment_id=row.id, filename=row.filename)
     outbox.emit(
         ctx.session,
         tenant_id=ctx.tenant_id,
@@ -412,6 +505,7 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
         payload={
             "attachment_id": row.id,
             "ticket_id": row.ticket_id,
+            "article_id": row.article_id,
             "object_key": row.object_key,
             "actor_id": ctx.user_id,
         },

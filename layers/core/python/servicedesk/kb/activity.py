@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from servicedesk.kb import service
 from servicedesk.kb.models import KbArticle, KbArticleFeedback, KbArticleTicket
@@ -52,6 +52,8 @@ def vote(ctx: RequestContext, *, article_id: uuid.UUID, helpful: bool, comment: 
         )
         ctx.session.add(row)
     row.helpful, row.comment = helpful, comment
+    if before is not None:
+        row.updated_at = func.now()
     ctx.session.flush()
     up = int(helpful) - int(before is True)
     down = int(not helpful) - int(before is False)
@@ -66,13 +68,37 @@ def vote(ctx: RequestContext, *, article_id: uuid.UUID, helpful: bool, comment: 
     return Feedback(article.id, helpful, comment, counts[0], counts[1])
 
 
+NEWEST_VOTE = Keyset(
+    [Key(KbArticleFeedback.updated_at, TIMESTAMP), Key(KbArticleFeedback.user_id, UUID)],
+    descending=True,
+)
+
+
+def list_feedback(
+    ctx: RequestContext, *, article_id: uuid.UUID, helpful: bool | None, limit: int,
+    cursor: str | None,
+) -> tuple[list[KbArticleFeedback], str | None]:  # fmt: skip
+    """Everyone's votes and comments on an article, newest first (staff; the database lets
+    no one else read another person's vote)."""
+    article = _staff_article(ctx, article_id)
+    query = select(KbArticleFeedback).where(
+        KbArticleFeedback.tenant_id == ctx.tenant_id, KbArticleFeedback.article_id == article.id
+    )
+    if helpful is not None:
+        query = query.where(KbArticleFeedback.helpful.is_(helpful))
+    return paginate(ctx.session, query, NEWEST_VOTE, limit=limit, cursor=cursor)
+
+
 # --- views ---------------------------------------------------------------------------------
 
-# One statement: the reader's row for today, and the article's count only if it is new.
+# One statement: the reader's row moves to today (new, or last counted on an earlier day),
+# and only then the article's count goes up.
 _VIEW = text(
     "WITH seen AS ("
-    " INSERT INTO kb_article_views (tenant_id, article_id, user_id, day)"
-    " VALUES (:t, :a, :u, current_date) ON CONFLICT DO NOTHING RETURNING 1)"
+    " INSERT INTO kb_article_views AS v (tenant_id, article_id, user_id, day)"
+    " VALUES (:t, :a, :u, current_date)"
+    " ON CONFLICT (tenant_id, article_id, user_id) DO UPDATE SET day = excluded.day"
+    " WHERE v.day < excluded.day RETURNING 1)"
     " UPDATE kb_articles SET view_count = view_count + 1"
     " WHERE tenant_id = :t AND id = :a AND EXISTS (SELECT 1 FROM seen) RETURNING view_count"
 )

@@ -78,10 +78,13 @@ def get_category(ctx: RequestContext, *, category_id: uuid.UUID, lock: bool = Fa
 
 
 def check_exists(ctx: RequestContext, category_id: uuid.UUID, field: str) -> None:
+    """422 naming ``field`` unless the category exists. The row stays key-share locked, so
+    a concurrent delete (which locks it for update, then looks for articles and children)
+    either waits for this write and sees it, or has gone first and this answers 422."""
     found = ctx.session.scalar(
-        select(KbCategory.id).where(
-            KbCategory.tenant_id == ctx.tenant_id, KbCategory.id == category_id
-        )
+        select(KbCategory.id)
+        .where(KbCategory.tenant_id == ctx.tenant_id, KbCategory.id == category_id)
+        .with_for_update(read=True, key_share=True)
     )
     if found is None:
         raise ValidationProblem(errors=[field_error(field, "no such category")])

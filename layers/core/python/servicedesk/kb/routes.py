@@ -1,7 +1,7 @@
 """Knowledge base API (``/v1/kb``): articles, categories, versions, votes and views, related
 tickets. Thin: parse, call a service, shape the response. The tenant's knowledge base
-settings (``/v1/settings/kb``) are on ``settings_router``, served by the tickets function
-with the other settings."""
+settings (``/v1/settings/kb``) are in ``kb.settings_routes``, served by the tickets
+function with the other settings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from servicedesk.kb import activity, categories, render, service, versions
-from servicedesk.kb import settings as kb_settings
 from servicedesk.kb.models import KbArticle
 from servicedesk.kb.schemas import (
     ArticleCreate,
@@ -21,6 +20,7 @@ from servicedesk.kb.schemas import (
     ArticleUpdate,
     Audience,
     FeedbackCreate,
+    FeedbackEntry,
     FeedbackPublic,
     KbCategoryCreate,
     KbCategoryPublic,
@@ -39,12 +39,10 @@ from servicedesk.platform.endpoints import Once, Resource, listing, operation, r
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
 from servicedesk.platform.rbac import Role
-from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
-settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 
 # --- categories ---------------------------------------------------------------------------
@@ -182,7 +180,12 @@ def _transition_route(action: str, summary: str, body: type[TransitionBody]) -> 
 
         def act() -> ArticlePublic:
             article = service.transition(
-                ctx, article_id=article_id, action=action, version=version, reason=reason
+                ctx,
+                article_id=article_id,
+                action=action,
+                version=version,
+                reason=reason,
+                note=body.note,
             )
             return _shaped(ctx, article, response)
 
@@ -282,6 +285,18 @@ def article_feedback(article_id: uuid.UUID, body: FeedbackCreate, ctx: Ctx) -> F
     return FeedbackPublic.model_validate(found)
 
 
+listing(
+    router,
+    "/articles/{article_id}/feedback",
+    Role.AGENT,
+    "Everyone's votes and comments on the article, newest first",
+    FeedbackEntry,
+    activity.list_feedback,
+    name="list_article_feedback",
+    query={"helpful": bool | None},
+)
+
+
 @route(
     router.post,
     "/articles/{article_id}/views",
@@ -324,6 +339,3 @@ operation(
     activity.unlink_ticket,
     name="unlink_article_ticket",
 )
-
-
-add_settings_routes(settings_router, kb_settings.SECTION)

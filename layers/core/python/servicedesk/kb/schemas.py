@@ -133,6 +133,9 @@ class ArticlePublic(ArticleSummary):
 
 class TransitionBody(Input):
     version: int | None = Field(default=None, ge=1, description=VERSION_DOC)
+    note: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="A note for the reviewer or the history (kept in the audit)"
+    )
 
 
 class RejectBody(TransitionBody):
@@ -179,6 +182,16 @@ class FeedbackPublic(Output):
     comment: str
     helpful_count: int
     not_helpful_count: int
+
+
+class FeedbackEntry(Output):
+    """One person's vote, as staff see it."""
+
+    user_id: uuid.UUID
+    helpful: bool
+    comment: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class ViewCount(Output):

@@ -45,6 +45,7 @@ DRAFT, IN_REVIEW, PUBLISHED, ARCHIVED = "draft", "in_review", "published", "arch
 CONTENT = ("title", "summary", "body", "tags", "audience", "category_id")
 # Workflow actions with an audit row (past tense: the audit action's name).
 AUDITED = {
+    "submit": "submitted",
     "publish": "published",
     "reject": "rejected",
     "archive": "archived",
@@ -329,6 +330,7 @@ def transition(
     action: str,
     version: int | None,
     reason: str | None = None,
+    note: str = "",
 ) -> KbArticle:
     """One workflow action (submit, publish, reject, archive, restore); 409 when the
     article's state does not allow it, 403 when the caller may not take it."""
@@ -341,6 +343,8 @@ def transition(
     ctx.session.flush()
     ctx.session.refresh(article)
     extra = {"from": before, **({"reason": reason} if reason else {})}
+    if note:
+        extra["note"] = note
     if action in AUDITED:
         _audited(ctx, article, AUDITED[action], **extra)
     kind = {"publish": "published", "archive": "archived"}.get(action, "updated")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from servicedesk.kb import service
 from servicedesk.kb.models import KbArticle, KbArticleVersion
+from servicedesk.platform import audit
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.pagination import INTEGER, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
@@ -94,7 +95,15 @@ def restore_version(
         values["state"] = service.DRAFT
     if not values:
         return article
-    return service.change_content(ctx, article, values, action=f"restore_version_{number}")
+    restored = service.change_content(ctx, article, values, action=f"restore_version_{number}")
+    audit.record(
+        ctx,
+        action="kb_article.version_restored",
+        entity_type="kb_article",
+        entity_id=article.id,
+        data={"number": number, "state": restored.state, "fields": sorted(values)},
+    )
+    return restored
 
 
 def _category_exists(ctx: RequestContext, category_id: uuid.UUID) -> bool:
