@@ -12,6 +12,7 @@ from constructs import Construct
 from stacks.asyncq import AsyncStack
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
+from stacks.constructs.embeddings import embedding_environment, grant_embeddings
 from stacks.constructs.jwt_auth import JwtAuth
 from stacks.constructs.rest_api import RestApi
 from stacks.constructs.waf import ApiWaf
@@ -40,8 +41,14 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
-# reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first).
-EGRESS_DOMAINS: frozenset[str] = frozenset({"mail"})
+# reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first); the
+# knowledge base and the assistant embed search queries (Bedrock or an OpenAI-compatible
+# endpoint, issue 18).
+EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant"})
+
+# Domains that embed text (semantic search: the kb routes, the assistant's search tool):
+# the embedding provider's settings and the right to call it (stacks/constructs/embeddings).
+EMBEDDING_DOMAINS: frozenset[str] = frozenset({"kb", "assistant"})
 
 # Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).
 # Only these roles get object access to the attachments bucket, and the bucket name.
@@ -160,6 +167,11 @@ class ApiStack(Stack):
             # may sign or check what ticket mail carries.
             data.grant_mail_key(fn)
             self._wire_mail(domain, fn, mail, storage)
+            if domain in EMBEDDING_DOMAINS:
+                # Semantic search embeds the query (kb/search.py).
+                for key, value in embedding_environment(config).items():
+                    fn.function.add_environment(key, value)
+                grant_embeddings(config, fn.role, self)
             self.functions[domain] = fn
             # On the `live` alias: the published version with its SnapStart snapshot.
             rest.route(fn.target, prefixes)

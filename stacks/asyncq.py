@@ -16,6 +16,7 @@ from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
+from stacks.constructs.embeddings import embedding_environment, grant_embeddings
 from stacks.constructs.queues import Queues
 from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
@@ -113,6 +114,10 @@ class AsyncStack(Stack):
                 data.grant_mail_key(fn)  # signs reply addresses and links in the mail
             if consumer.publishes:
                 self._allow_publish(fn)
+            if consumer.queue == "knowledge":
+                for key, value in embedding_environment(self.config).items():
+                    fn.function.add_environment(key, value)
+                grant_embeddings(self.config, fn.role, self)
             queue = self.queues[consumer.queue]
             fn.function.add_event_source(
                 event_sources.SqsEventSource(

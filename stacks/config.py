@@ -157,6 +157,14 @@ class DeploymentConfig(BaseModel):
     # At least one: the webhook consumer has no other way to the internet.
     nat_gateways: int | Literal["per-az"] = Field(default=1)
     log_level: str = "INFO"
+    # Embeddings in AWS (servicedesk/ai/providers.py; the packaged local model is not in the
+    # layer): Bedrock's Titan Text Embeddings v2 (256, 512 or 1024 dimensions), or an
+    # OpenAI-compatible endpoint at embeddingBaseUrl with its key in Secrets Manager.
+    embedding_provider: Literal["bedrock", "openai"] = "bedrock"
+    embedding_model: str = Field(default="amazon.titan-embed-text-v2:0", max_length=200)
+    embedding_dimensions: int = Field(default=1024, ge=1, le=4096)
+    embedding_base_url: str | None = None
+    embedding_api_key_secret_arn: str | None = None
     # SERVICEDESK_ENVIRONMENT for the functions. The app's "dev" means a laptop (placeholders
     # allowed); every deployed stage runs as "prod" unless told otherwise.
     app_environment: Literal["dev", "test", "prod"] = "prod"

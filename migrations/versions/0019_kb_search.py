@@ -49,13 +49,24 @@ IS_STAFF = f"""EXISTS (SELECT 1 FROM memberships m
      WHERE m.tenant_id = {CURRENT_TENANT} AND m.user_id = {CURRENT_USER_ID}
        AND m.active AND m.role <> 'requester')"""
 
+# The filters, inside dynamic SQL ($1 is the query; then these, in this order). Dynamic
+# SQL: every call is planned with its own values, so a rare word goes to the GIN or HNSW
+# index and a broad one is bounded below, where a cached generic plan would guess.
 FILTERS = """
        AND a.state <> 'archived'
-       AND (NOT v_public_only OR (a.state = 'published' AND a.audience = 'public'))
-       AND (p_category IS NULL OR a.category_id = p_category)
-       AND (cardinality(p_tags) = 0 OR a.tags @> p_tags)
-       AND (p_audience IS NULL OR a.audience = p_audience)"""
+       AND (NOT $2 OR (a.state = 'published' AND a.audience = 'public'))
+       AND ($3::uuid IS NULL OR a.category_id = $3)
+       AND (cardinality($4::text[]) = 0 OR a.tags @> $4)
+       AND ($5::text IS NULL OR a.audience = $5)"""
+USING = "USING p_query, v_public_only, p_category, p_tags, p_audience, v_limit"
 
+# Ranking reads each match's tsvector, and the full one (body included) is TOASTed: ranking
+# the 6,000 matches of a broad query cost 240 ms of the 250 at 100,000 articles, the index
+# scan 8 (docs/benchmarks.md, "Knowledge base search"). So: matches in the title, tags or
+# summary (``search_head``: small, never TOASTed) first, all of them ranked, above every
+# match in the body only; those only when the head gives fewer than asked, and only a
+# window of BODY_WINDOW of them is ranked (a broad word's body matches are many and alike).
+BODY_WINDOW = 200
 KEYWORD_SIGNATURE = (
     "kb_keyword_candidates(p_query tsquery, p_public_only boolean, p_category uuid,"
     " p_tags text[], p_audience text, p_limit integer)"
@@ -63,14 +74,29 @@ KEYWORD_SIGNATURE = (
 KEYWORD = f"""
 DECLARE
     v_public_only boolean := p_public_only OR NOT {IS_STAFF};
+    v_limit integer := least(greatest(p_limit, 1), 200);
+    v_found integer;
 BEGIN
-    RETURN QUERY
-    SELECT a.id, ts_rank_cd(a.search, p_query)::float8 AS rank
+    RETURN QUERY EXECUTE $q$
+    SELECT a.id, 1 + ts_rank_cd(a.search_head, $1, 32)::float8 AS rank
       FROM kb_articles a
      WHERE a.tenant_id = {CURRENT_TENANT}
-       AND a.search @@ p_query {FILTERS}
+       AND a.search_head @@ $1 {FILTERS}
      ORDER BY rank DESC, a.id
-     LIMIT least(greatest(p_limit, 1), 200);
+     LIMIT $6
+    $q$ {USING};
+    GET DIAGNOSTICS v_found = ROW_COUNT;
+    IF v_found < v_limit THEN
+        RETURN QUERY EXECUTE $q$
+        SELECT w.id, ts_rank_cd(w.search, $1, 32)::float8 AS rank
+          FROM (SELECT a.id, a.search FROM kb_articles a
+                 WHERE a.tenant_id = {CURRENT_TENANT}
+                   AND a.search @@ $1 AND NOT a.search_head @@ $1 {FILTERS}
+                 LIMIT {BODY_WINDOW}) w
+         ORDER BY rank DESC, w.id
+         LIMIT $6
+        $q$ USING p_query, v_public_only, p_category, p_tags, p_audience, v_limit - v_found;
+    END IF;
 END
 """
 
@@ -83,29 +109,41 @@ SEMANTIC_SIGNATURE = (
 SEMANTIC = f"""
 DECLARE
     v_public_only boolean := p_public_only OR NOT {IS_STAFF};
+    v_limit integer := least(greatest(p_limit, 1), 200);
     v_dim integer := vector_dims(p_query);
     v_cast text := CASE WHEN v_dim IN {INDEXED_DIMENSIONS} THEN format('::vector(%s)', v_dim)
                         ELSE '' END;
 BEGIN
+    -- The graph walk's candidate list, and iterative scanning (pgvector 0.8) so that filters
+    -- rejecting neighbours do not empty the result; transaction-local (a SET clause on the
+    -- function would need the privilege to set them at creation, before pgvector loads).
+    PERFORM set_config('hnsw.ef_search', '100', true);
+    PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', true);
     RETURN QUERY EXECUTE format($q$
     WITH nearest AS MATERIALIZED (
         SELECT e.article_id, (e.embedding%1$s <=> $1%1$s)::float8 AS distance
           FROM kb_embeddings e
           JOIN kb_articles a ON a.tenant_id = e.tenant_id AND a.id = e.article_id
          WHERE e.tenant_id = {CURRENT_TENANT}
-           AND e.dim = %2$s AND e.model = $2 {
-    FILTERS.replace("v_public_only", "$3")
-    .replace("p_category", "$4")
-    .replace("p_tags", "$5")
-    .replace("p_audience", "$6")
-}
+           AND e.dim = %2$s AND e.model = $7 {FILTERS}
          ORDER BY e.embedding%1$s <=> $1%1$s
-         LIMIT $7)
+         LIMIT $6)
     SELECT article_id, distance FROM nearest ORDER BY distance, article_id
     $q$, v_cast, v_dim)
-    USING p_query, p_model, v_public_only, p_category, p_tags, p_audience,
-          least(greatest(p_limit, 1), 200);
+    {USING}, p_model;
 END
+"""
+
+# Title, tags and summary only: what the keyword search ranks first (see KEYWORD).
+SEARCH_HEAD = """
+ALTER TABLE kb_articles ADD COLUMN search_head tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('simple', title), 'A')
+    || setweight(to_tsvector('english', title), 'A')
+    || setweight(to_tsvector('simple', kb_tags_text(tags)), 'A')
+    || setweight(to_tsvector('simple', summary), 'B')
+    || setweight(to_tsvector('english', summary), 'B')
+) STORED;
+CREATE INDEX ix_kb_articles_search_head ON kb_articles USING gin (search_head);
 """
 
 # The reindex command's --all: tenants that have articles (tenants itself is RLS-bound).
@@ -153,10 +191,10 @@ OWN_ROWS = (
 )
 
 
-def _function(signature: str, returns: str, body: str, settings: str = "") -> list[str]:
+def _function(signature: str, returns: str, body: str) -> list[str]:
     return [
         f"CREATE OR REPLACE FUNCTION {signature} RETURNS {returns} LANGUAGE plpgsql STABLE"
-        f" SECURITY DEFINER SET search_path = public, pg_temp {settings} AS $fn$ {body} $fn$",
+        f" SECURITY DEFINER SET search_path = public, pg_temp AS $fn$ {body} $fn$",
         f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}",
     ]
@@ -164,14 +202,12 @@ def _function(signature: str, returns: str, body: str, settings: str = "") -> li
 
 def upgrade() -> None:
     statements = [
+        SEARCH_HEAD,
         *_function(KEYWORD_SIGNATURE, "TABLE (article_id uuid, rank float8)", KEYWORD),
-        # ef_search: the candidate list of the graph walk (>= the 200 rows asked at most
-        # would be ideal; 100 keeps p95 low, iterative scan fetches more when filters need).
         *_function(
             SEMANTIC_SIGNATURE,
             "TABLE (article_id uuid, distance float8)",
             SEMANTIC,
-            "SET hnsw.ef_search = 100 SET hnsw.iterative_scan = 'relaxed_order'",
         ),
         *definer_function(TENANTS_SIGNATURE, "SETOF uuid", TENANTS),
         TABLES,
@@ -191,6 +227,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS kb_deflections, kb_search_log")
     op.execute("DROP FUNCTION IF EXISTS kb_tenants_with_articles()")
+    op.execute("ALTER TABLE kb_articles DROP COLUMN IF EXISTS search_head")
     op.execute(
         "DROP FUNCTION IF EXISTS kb_semantic_candidates(text, vector, boolean, uuid, text[], text, integer)"
     )

@@ -407,3 +407,34 @@ def test_reindex_command_embeds_a_tenant(client: Any, database: Any) -> None:
     assert article in _embeddings(database, tenant.tenant_id)
     assert uuid.UUID(tenant.tenant_id) in reindex.all_tenants()
     assert reindex.reindex_tenant(uuid.UUID(tenant.tenant_id))["embedded"] == 0
+
+
+def test_deflections_and_reports_stay_in_their_tenant(kb: Any, client: Any) -> None:
+    _, ids = kb
+    other = make_tenant(client)
+    response = client.post(
+        "/v1/kb/deflections",
+        headers=other.members["requester"].headers,
+        json={"article_ids": [ids["printer"]], "outcome": "solved"},
+    )
+    assert response.status_code == 404
+    report = client.get("/v1/kb/search/report", headers=other.admin.headers).json()
+    assert (report["shown"], report["opened"], report["solved"], report["searches"]) == (0, 0, 0, 0)
+
+
+def test_a_requester_reads_only_their_own_search_log_rows(
+    kb: Any, client: Any, database: Any
+) -> None:
+    tenant, _ = kb
+    requester, agent = tenant.members["requester"], tenant.members["agent"]
+    assert _search(client, requester, q="printer", mode="keyword").status_code == 200
+    assert _search(client, agent, q="printer", mode="keyword").status_code == 200
+    with database.connect("app") as conn:
+        for actor, expected in ((requester, {requester.user_id}), (agent, None)):
+            conn.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant.tenant_id,))
+            conn.execute("SELECT set_config('app.user_id', %s, false)", (actor.user_id,))
+            users = {str(r[0]) for r in conn.execute("SELECT user_id FROM kb_search_log")}
+            if expected is None:
+                assert {requester.user_id, agent.user_id} <= users
+            else:
+                assert users == expected

@@ -39,8 +39,12 @@ MODES = ("hybrid", "keyword", "semantic")
 MAX_QUERY = 200
 MAX_LIMIT = 50
 RRF_K = 60
-# Candidates drawn from each list before fusion (the functions cap at 200).
-DEPTH = 50
+# Semantic candidates drawn for fusion (the functions cap at 200). The keyword list asks
+# for the page only: past the title/summary matches it ranks a window of body matches,
+# the costly part of a broad query (migration 0019), and deeper keyword ranks add little
+# to the fused page. A single list needs only the page: its candidates are already the
+# caller's visible articles.
+FUSION_DEPTH = 30
 # ts_headline reads this much of the body at most: its cost is linear in the text.
 HEADLINE_CHARS = 4000
 # Markers ts_headline puts around matches, replaced by <mark> after HTML escaping.
@@ -127,7 +131,7 @@ def search(
         "category": category_id,
         "tags": list(tags),
         "audience": audience,
-        "depth": max(DEPTH, limit),
+        "depth": limit,
     }
     lists: list[list[tuple[uuid.UUID, float]]] = []
     degraded = False
@@ -136,7 +140,7 @@ def search(
         lists.append([(row.article_id, float(row.rank)) for row in rows])
     if mode in ("semantic", "hybrid"):
         try:
-            semantic = _semantic(ctx, semantic_text or query, params)
+            semantic = _semantic(ctx, semantic_text or query, params, fused=mode == "hybrid")
         except EmbeddingError as exc:
             get_logger().warning("kb search degraded to keyword", extra={"reason": str(exc)})
             degraded = True
@@ -171,12 +175,14 @@ def search_articles(
 
 
 def _semantic(
-    ctx: RequestContext, text_: str, params: dict[str, Any]
+    ctx: RequestContext, text_: str, params: dict[str, Any], *, fused: bool
 ) -> list[tuple[uuid.UUID, float]]:
     embedder = get_embedder()
     vector = embedder.embed([text_])[0]
+    depth = max(FUSION_DEPTH, params["depth"]) if fused else params["depth"]
     rows = ctx.session.execute(
-        _SEMANTIC, {**params, "model": embedder.model_id, "vector": as_literal(vector)}
+        _SEMANTIC,
+        {**params, "model": embedder.model_id, "vector": as_literal(vector), "depth": depth},
     ).all()
     # Cosine distance 0..2 as a similarity score 1..-1.
     return [(row.article_id, 1.0 - float(row.distance)) for row in rows]
