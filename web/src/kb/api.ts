@@ -138,15 +138,15 @@ export function transition(id: string, action: ArticleAction, version: number, r
   const params = { path: { article_id: id }, header: { "If-Match": etag(version) } };
   switch (action) {
     case "submit":
-      return ok(api.POST("/v1/kb/articles/{article_id}/submit", { params, body: {} }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/submit", { params, body: { note: "" } }));
     case "publish":
-      return ok(api.POST("/v1/kb/articles/{article_id}/publish", { params, body: {} }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/publish", { params, body: { note: "" } }));
     case "reject":
-      return ok(api.POST("/v1/kb/articles/{article_id}/reject", { params, body: { reason: reason ?? "" } }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/reject", { params, body: { reason: reason ?? "", note: "" } }));
     case "archive":
-      return ok(api.POST("/v1/kb/articles/{article_id}/archive", { params, body: {} }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/archive", { params, body: { note: "" } }));
     case "restore":
-      return ok(api.POST("/v1/kb/articles/{article_id}/restore", { params, body: {} }));
+      return ok(api.POST("/v1/kb/articles/{article_id}/restore", { params, body: { note: "" } }));
   }
 }
 
@@ -177,7 +177,7 @@ export function restoreVersion(id: string, number: number, version: number) {
   return ok(
     api.POST("/v1/kb/articles/{article_id}/versions/{number}/restore", {
       params: { path: { article_id: id, number }, header: { "If-Match": etag(version) } },
-      body: {},
+      body: { note: "" },
     }),
   );
 }
