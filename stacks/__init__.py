@@ -80,6 +80,7 @@ def build_app(app: App, env: Environment | None = None, *, nag: bool = True) -> 
         storage=storage,
         queues=asyncq,
         mail=mail,
+        realtime=realtime,
         env=env,
     )
     observability = ObservabilityStack(

@@ -6,7 +6,9 @@ Adding a domain is one line in ``DOMAINS``: its function is ``functions/<domain>
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Environment, Stack
+from aws_cdk import Aws, Duration, Environment, Fn, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.asyncq import AsyncStack
@@ -14,10 +16,12 @@ from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
 from stacks.constructs.jwt_auth import JwtAuth
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.rest_api import RestApi
 from stacks.constructs.waf import ApiWaf
 from stacks.data import DataStack
 from stacks.mail import MailStack, grant_mail_secrets, mail_secret_prefix
+from stacks.realtime import RealtimeStack, websocket_api_export
 from stacks.storage import StorageStack
 
 # domain (function name) -> path prefixes under /v1 routed to it.
@@ -43,7 +47,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
 # reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first); the
 # knowledge base and the assistant embed search queries (Bedrock or an OpenAI-compatible
-# endpoint, issue 18).
+# endpoint, issue 18); the assistant also reaches the language model's endpoint and posts its
+# answer's deltas to the caller's WebSocket connections (@connections has no VPC endpoint).
 EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant"})
 
 # Domains that embed text (semantic search: the kb routes, the assistant's search tool):
@@ -103,6 +108,7 @@ class ApiStack(Stack):
         storage: StorageStack,
         queues: AsyncStack,
         mail: MailStack | None = None,
+        realtime: RealtimeStack | None = None,
         env: Environment | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description="Servicedesk REST API")
@@ -172,6 +178,8 @@ class ApiStack(Stack):
                 for key, value in embedding_environment(config).items():
                     fn.function.add_environment(key, value)
                 grant_embeddings(config, fn.role, self)
+            if domain == "assistant":
+                self._wire_assistant(fn, realtime)
             self.functions[domain] = fn
             # On the `live` alias: the published version with its SnapStart snapshot.
             rest.route(fn.target, prefixes)
@@ -210,3 +218,75 @@ class ApiStack(Stack):
             mail.grant_deposit(fn.role, door="hook")
             for key, value in mail.mail_environment().items():
                 fn.function.add_environment(key, value)
+
+    def _wire_assistant(self, fn: DomainFunction, realtime: RealtimeStack | None) -> None:
+        """The assistant streams its answers to the caller's own connections (the one
+        function besides the broadcaster that may post to @connections), and calls the
+        configured language model: an OpenAI-compatible endpoint with its key in Secrets
+        Manager, or Bedrock's Converse API on the configured model only."""
+        config = self.config
+        if realtime is not None:
+            self._grant_post_to_connections(fn)
+            fn.function.add_environment(
+                "SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", realtime.callback_url
+            )
+        if config.llm_provider is None:
+            return
+        environment = {
+            "SERVICEDESK_LLM_PROVIDER": config.llm_provider,
+            "SERVICEDESK_LLM_MODEL": config.llm_model,
+            "SERVICEDESK_LLM_TIMEOUT_SECONDS": str(config.llm_timeout_seconds),
+        }
+        if config.llm_base_url:
+            environment["SERVICEDESK_LLM_BASE_URL"] = config.llm_base_url
+        if config.llm_provider == "openai":
+            self.llm_secret = secretsmanager.Secret(
+                self,
+                "LlmApiKey",
+                secret_name=f"servicedesk/{config.stage}/llm-api-key",
+                description="Servicedesk: the language model's API key; replace the placeholder",
+                removal_policy=config.removal,
+            )
+            acknowledge(
+                self.llm_secret,
+                {"AwsSolutions-SMG4": "A third party's API key: rotated at that provider."},
+            )
+            self.llm_secret.grant_read(fn.role)
+            environment["SERVICEDESK_LLM_API_KEY_SECRET_ARN"] = self.llm_secret.secret_arn
+        else:
+            fn.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["bedrock:InvokeModel"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/"
+                        f"{config.llm_model}"
+                    ],
+                )
+            )
+        for key, value in environment.items():
+            fn.function.add_environment(key, value)
+
+    def _grant_post_to_connections(self, fn: DomainFunction) -> None:
+        """POST on @connections of the stage's WebSocket API (the API's id by its export
+        name, so that the grant and its acknowledgment name the same resource)."""
+        export = websocket_api_export(self.config)
+        api_id = Fn.import_value(export)
+        fn.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["execute-api:ManageConnections"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{api_id}"
+                    "/*/POST/@connections/*"
+                ],
+            )
+        )
+        acknowledge(
+            fn.role,
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+                f"<AWS::AccountId>:{export}/*/POST/@connections/*]": (
+                    "Connection ids are created at run time; POST only (no close), on this"
+                    " stage's WebSocket API only: the assistant streams to its caller."
+                ),
+            },
+        )

@@ -168,6 +168,16 @@ class DeploymentConfig(BaseModel):
     # SERVICEDESK_ENVIRONMENT for the functions. The app's "dev" means a laptop (placeholders
     # allowed); every deployed stage runs as "prod" unless told otherwise.
     app_environment: Literal["dev", "test", "prod"] = "prod"
+    # The assistant's language model (issue 18, docs/assistant.md): "openai" (any
+    # OpenAI-compatible chat-completions endpoint at llmBaseUrl, e.g. Groq's
+    # https://api.groq.com/openai/v1; its key goes into the secret
+    # servicedesk/<stage>/llm-api-key) or "bedrock" (the Converse API in the stack's region,
+    # llmModel a Bedrock model id such as openai.gpt-oss-20b-1:0). Unset: no assistant.
+    llm_provider: Literal["openai", "bedrock"] | None = None
+    llm_model: str = Field(default="openai/gpt-oss-20b", min_length=1, max_length=200)
+    llm_base_url: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+    # Per model call: a turn of a few rounds must end inside API Gateway's 29 seconds.
+    llm_timeout_seconds: float = Field(default=12, gt=0, le=25)
 
     @field_validator(
         "alarm_email",
@@ -180,6 +190,8 @@ class DeploymentConfig(BaseModel):
         "email_sender",
         "inbound_mail_domain",
         "email_reply_domain",
+        "llm_provider",
+        "llm_base_url",
         mode="before",
     )
     @classmethod
@@ -209,6 +221,9 @@ class DeploymentConfig(BaseModel):
             self.provisioned_concurrency > self.reserved_concurrency
         ):
             msg = "provisionedConcurrency must not exceed reservedConcurrency"
+            raise ValueError(msg)
+        if self.llm_provider == "openai" and not self.llm_base_url:
+            msg = "llmProvider=openai needs llmBaseUrl (the chat-completions base URL)"
             raise ValueError(msg)
         oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
         if any(oidc) and not all(oidc):

@@ -13,7 +13,7 @@ ManageConnections grant stays with one role).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Environment, Stack
+from aws_cdk import CfnOutput, Duration, Environment, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_scheduler as scheduler
@@ -41,6 +41,10 @@ CONSUMER = "realtime_consumer"
 # How often the broadcaster sweeps expired connections. A missed run is caught by the next
 # one (and the broadcaster closes any expired connection an event reaches meanwhile).
 SWEEP_RATE = Duration.minutes(1)
+
+
+def websocket_api_export(config: DeploymentConfig) -> str:
+    return f"{config.prefix}-WebSocketApiId"
 
 
 class RealtimeStack(Stack):
@@ -85,6 +89,11 @@ class RealtimeStack(Stack):
         )
         self.api = self.websocket.api
         self.stage = self.websocket.stage
+        # Exported by a fixed name: the assistant (Api stack) posts to its caller's
+        # connections and names this API in its grant (stacks/api.py).
+        CfnOutput(
+            self, "WebSocketApiId", value=self.api.api_id, export_name=websocket_api_export(config)
+        )
 
         # @connections is a public endpoint with no VPC endpoint: the broadcaster runs in the
         # egress subnets (NAT), like the webhook consumer; the route handlers stay isolated.

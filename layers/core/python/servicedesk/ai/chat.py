@@ -416,6 +416,8 @@ def get_chat_model(settings: Settings | None = None) -> ChatModel | None:
     settings = settings or get_settings()
     if settings.llm_provider is None:
         return None
+    if settings.llm_provider == "bedrock":
+        import servicedesk.ai.bedrock_chat  # noqa: F401  (registers itself; boto3 only then)
     factory = FACTORIES.get(settings.llm_provider)
     if factory is None:
         raise ChatError("refused", f"language model provider {settings.llm_provider!r} is absent")

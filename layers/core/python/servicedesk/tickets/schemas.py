@@ -117,8 +117,9 @@ class TicketPublic(Output):
     category_locked: bool
     assignment_locked: bool
     merged_into_id: uuid.UUID | None
-    channel: Literal["web", "email"] = Field(
-        default="web", description="How the ticket came in: the app or API, or by e-mail"
+    channel: Literal["web", "email", "assistant"] = Field(
+        default="web",
+        description="How the ticket came in: the app or API, by e-mail, or through the assistant",
     )
     version: int
     created_at: datetime
