@@ -91,8 +91,12 @@ function Chat({ onClose }: { onClose: () => void }) {
       setConversationId(null);
     }
   }, [earlier.data, earlier.error]);
-  useEffect(() => input.current?.focus(), []);
-  useEffect(() => end.current?.scrollIntoView?.({ block: "nearest" }), [messages.length, busy]);
+  useEffect(() => {
+    input.current?.focus();
+  }, []);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "nearest" });
+  }, [messages.length, busy]);
 
   async function send(event: FormEvent) {
     event.preventDefault();
@@ -166,7 +170,8 @@ function Chat({ onClose }: { onClose: () => void }) {
           </Button>
         </div>
       </div>
-      <ol role="log" aria-label="Conversation with the assistant" aria-busy={busy || undefined} className="min-h-32 flex-1 space-y-2 overflow-y-auto px-4 py-3">
+      <div role="log" aria-label="Conversation with the assistant" aria-busy={busy || undefined} className="min-h-32 flex-1 overflow-y-auto px-4 py-3">
+      <ol className="space-y-2">
         {!shown.length && !earlier.isFetching ? (
           <li className="text-fg-muted">Ask about a problem: the assistant answers from the help centre, and can open a request or tell you where yours stand.</li>
         ) : null}
@@ -185,6 +190,7 @@ function Chat({ onClose }: { onClose: () => void }) {
         ) : null}
         <li ref={end} aria-hidden="true" />
       </ol>
+      </div>
       {ticketId ? (
         <p className="border-t border-border px-4 py-2" role="status">
           The assistant opened a request for you: <Link to={`/tickets/${ticketId}`} className="text-accent-text underline">see your request</Link>
