@@ -17,7 +17,7 @@ const LLM_PORT = Number(process.env.E2E_LLM_PORT ?? "0");
 let browser: Browser;
 let employee: Session;
 let llm: Server | null = null;
-const calls: { tools: number; messages: { role: string; content?: string | null }[] }[] = [];
+const calls: { tools: number; stream: boolean; messages: { role: string; content?: string | null }[] }[] = [];
 const ticketTitle = unique("Projector in room 4 shows no signal");
 
 interface Body {
@@ -54,7 +54,7 @@ function startLlm(port: number): Promise<Server> {
         return;
       }
       const body = JSON.parse(raw) as Body;
-      calls.push({ tools: body.tools?.length ?? 0, messages: body.messages });
+      calls.push({ tools: body.tools?.length ?? 0, stream: body.stream === true, messages: body.messages });
       const { content, toolCalls } = answer(body);
       const finish = toolCalls.length ? "tool_calls" : "stop";
       const usage = { prompt_tokens: 120, completion_tokens: 30, total_tokens: 150 };
@@ -84,10 +84,16 @@ function startLlm(port: number): Promise<Server> {
         send({ choices: [{ index: 0, delta: { tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }] } }] });
         send({ choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: c.arguments } }] } }] });
       }
-      for (const word of content.split(/(?<= )/)) send({ choices: [{ index: 0, delta: { content: word } }] });
-      send({ choices: [{ index: 0, delta: {}, finish_reason: finish }] });
-      send({ choices: [], usage });
-      response.end("data: [DONE]\n\n");
+      void (async () => {
+        // Slowly enough that the browser shows the answer growing before it is complete.
+        for (const word of content.split(/(?<= )/)) {
+          send({ choices: [{ index: 0, delta: { content: word } }] });
+          await new Promise((done) => setTimeout(done, 150));
+        }
+        send({ choices: [{ index: 0, delta: {}, finish_reason: finish }] });
+        send({ choices: [], usage });
+        response.end("data: [DONE]\n\n");
+      })();
     });
   });
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
@@ -140,13 +146,20 @@ describe("the assistant widget", () => {
     await box.fill("The projector in room 4 shows no signal, please open a ticket");
     await panel.getByRole("button", { name: "Send" }).click();
     const log = panel.getByRole("log");
+    // The answer streams over the live socket (assistant.delta frames) before the REST
+    // response completes the turn: part of it shows while the rest is still coming.
+    const growing = panel.getByTestId("assistant-streaming");
+    await expect.poll(() => growing.textContent(), { timeout: 20_000 }).toContain("I opened");
+    expect(await growing.textContent()).not.toContain(ticketTitle);
     await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain("I opened a request for you");
+    expect(await growing.count()).toBe(0);
     // Markdown is text: the asterisks are shown, never turned into markup.
     expect(await log.locator("strong").count()).toBe(0);
     expect(await log.textContent()).toContain("**Title**");
     await checkScreen(page, "assistant-answered");
     expect(calls.length).toBe(2);
     expect(calls[0]?.tools).toBe(4);
+    expect(calls.map((c) => c.stream)).toEqual([true, true]); // a live socket was listening
 
     const token = await apiLogin("employee@acme.example");
     const mine = await apiCall<{ items: { id: string; title: string }[] }>(token, "GET", "/v1/tickets?limit=100");

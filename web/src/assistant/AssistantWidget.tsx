@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, useSyncExternalStore, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { components } from "../api/schema";
 import { Button, Spinner, Textarea, cx } from "../components/ui";
+import { assistantStream } from "../live/assistantStream";
 import { visibleMessages } from "./messages";
 
 type Message = components["schemas"]["MessagePublic"];
@@ -72,6 +73,10 @@ function Chat({ onClose }: { onClose: () => void }) {
   const inputId = useId();
   const input = useRef<HTMLTextAreaElement>(null);
   const end = useRef<HTMLLIElement>(null);
+  // The answer as it streams over the live socket (when one is open); the REST response
+  // still brings the final message.
+  const streaming = useSyncExternalStore(assistantStream.subscribe, assistantStream.snapshot);
+  const partial = busy && streaming.text && (conversationId === null || streaming.conversationId === conversationId) ? streaming.text : "";
 
   const earlier = useQuery({
     queryKey: ["assistant", "conversation", conversationId],
@@ -96,7 +101,7 @@ function Chat({ onClose }: { onClose: () => void }) {
   }, []);
   useEffect(() => {
     end.current?.scrollIntoView({ block: "nearest" });
-  }, [messages.length, busy]);
+  }, [messages.length, busy, partial]);
 
   async function send(event: FormEvent) {
     event.preventDefault();
@@ -107,6 +112,7 @@ function Chat({ onClose }: { onClose: () => void }) {
     const pending: Message = { id: `pending-${Date.now()}`, seq: -1, role: "user", content, tool_calls: [], created_at: new Date().toISOString() };
     setMessages((all) => [...all, pending]);
     setDraft("");
+    assistantStream.reset();
     try {
       if (conversationId === null) {
         const created = await ok(api.POST("/v1/assistant/conversations", { body: { message: content } }));
@@ -137,6 +143,7 @@ function Chat({ onClose }: { onClose: () => void }) {
       }
       setError(explain(e));
     } finally {
+      assistantStream.reset();
       setBusy(false);
       input.current?.focus();
     }
@@ -183,9 +190,16 @@ function Chat({ onClose }: { onClose: () => void }) {
         {shown.map((m) => (
           <Bubble key={m.id} message={m} />
         ))}
+        {partial ? (
+          // Hidden from screen readers while it grows (the log would read every piece);
+          // the finished message is announced once it arrives.
+          <li className="flex justify-start" aria-hidden="true" data-testid="assistant-streaming">
+            <p className="max-w-[85%] whitespace-pre-wrap break-words rounded-lg border border-border bg-surface-muted px-3 py-2 text-fg">{partial}</p>
+          </li>
+        ) : null}
         {busy ? (
           <li>
-            <Spinner label="The assistant is thinking" />
+            <Spinner label={partial ? "The assistant is writing" : "The assistant is thinking"} />
           </li>
         ) : null}
         <li ref={end} aria-hidden="true" />
