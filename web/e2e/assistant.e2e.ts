@@ -151,8 +151,9 @@ describe("the assistant widget", () => {
     const growing = panel.getByTestId("assistant-streaming");
     await expect.poll(() => growing.textContent(), { timeout: 20_000 }).toContain("I opened");
     expect(await growing.textContent()).not.toContain(ticketTitle);
-    await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain("I opened a request for you");
-    expect(await growing.count()).toBe(0);
+    // Then the REST response: the growing text gives way to the final message.
+    await expect.poll(() => growing.count(), { timeout: 20_000 }).toBe(0);
+    expect(await log.textContent()).toContain("I opened a request for you");
     // Markdown is text: the asterisks are shown, never turned into markup.
     expect(await log.locator("strong").count()).toBe(0);
     expect(await log.textContent()).toContain("**Title**");
