@@ -319,3 +319,34 @@ describe("writing articles", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("knowledge base settings", () => {
+  test("an admin turns review off: an agent may then publish a draft; back on, only submit", async () => {
+    const admin = await openSession(browser);
+    const { page, errors } = admin;
+    await signIn(page, "admin@acme.example");
+    await page.goto("/admin/settings");
+    const review = page.getByLabel("Articles are reviewed before they are published");
+    await expect.poll(() => review.count()).toBe(1);
+    expect(await review.isChecked()).toBe(true);
+    await checkScreen(page, "settings-kb");
+    await review.uncheck();
+    await page.getByRole("button", { name: "Save knowledge base settings" }).click();
+    await expect.poll(() => page.getByRole("region", { name: "Knowledge base" }).getByText("Saved.").count()).toBe(1);
+
+    const agentToken = await apiLogin("agent@acme.example");
+    const draft = await apiCall<Article>(agentToken, "POST", "/v1/kb/articles", { title: unique("Self-published") });
+    const workflow = agent.page.getByRole("region", { name: "Workflow" });
+    await agent.page.goto(`/kb/articles/${draft.id}`);
+    await expect.poll(() => workflow.getByRole("button", { name: "Publish" }).count()).toBe(1);
+
+    await review.check();
+    await page.getByRole("button", { name: "Save knowledge base settings" }).click();
+    await expect.poll(async () => (await apiCall<{ require_review: boolean }>(agentToken, "GET", "/v1/settings/kb")).require_review).toBe(true);
+    await agent.page.reload();
+    await expect.poll(() => workflow.getByRole("button", { name: "Submit for review" }).count()).toBe(1);
+    expect(await workflow.getByRole("button", { name: "Publish" }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    expect(agent.errors).toEqual([]);
+  });
+});
