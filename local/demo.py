@@ -34,6 +34,7 @@ from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.orm import Session
 
 from local import demo_content as content
+from local.demo_kb import seed_kb
 from servicedesk.attachments.models import Attachment
 from servicedesk.catalog import jsonschema
 from servicedesk.catalog.schemas import CategoryCreate
@@ -693,6 +694,7 @@ def seed_tenant(
             ],
         )
     _attachments(ctx, stories[-40:], rng)
+    announced = seed_kb(ctx, now=now)
     audit.record(
         ctx,
         action="demo.seeded",
@@ -700,7 +702,7 @@ def seed_tenant(
         entity_id=tenant_id,
         data={"tickets": len(stories)},
     )
-    return _announce(ctx, stories)
+    return _announce(ctx, stories) + announced
 
 
 def _bulk_insert(session: Session, rows: list[Any]) -> None:

@@ -192,8 +192,54 @@ def test_sla_records_agree_with_the_tickets_and_nothing_floods(seeded, database)
             " WHERE e.created_at < t.created_at OR e.created_at > now()"
         ).fetchone()[0]
         assert before_created == 0
-        outbox = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        outbox = conn.execute(
+            "SELECT count(*) FROM outbox WHERE event_type NOT LIKE 'kb.%'"
+        ).fetchone()[0]
         assert outbox <= 6  # the newest few tickets are announced; history is not
     # Nothing is left for the evaluator to announce about the past.
     report = evaluator.run(datetime.now(UTC))
     assert report.crossings <= 2, report  # only what crossed in the seconds since
+
+
+def test_help_centre_has_a_tree_of_published_articles_each_announced_for_embedding(
+    seeded, database
+):
+    with database.connect("owner") as conn:
+        tenants = conn.execute("SELECT count(DISTINCT tenant_id) FROM kb_articles").fetchone()[0]
+        assert tenants >= 2
+        nested = conn.execute(
+            "SELECT count(*) FROM kb_categories c JOIN kb_categories p ON p.id = c.parent_id"
+            " AND p.tenant_id = c.tenant_id"
+        ).fetchone()[0]
+        assert nested > 0
+        by_state = dict(
+            conn.execute(
+                "SELECT state || ':' || audience, count(*) FROM kb_articles GROUP BY 1"
+            ).fetchall()
+        )
+        assert by_state["published:public"] >= 8 * tenants
+        assert by_state["published:internal"] > 0  # staff runbooks requesters never see
+        assert by_state["draft:public"] > 0 and by_state["in_review:public"] > 0
+        # Every published article has its versions, numbered 1..published_version.
+        wrong = conn.execute(
+            "SELECT count(*) FROM kb_articles a WHERE a.state = 'published' AND"
+            " (SELECT count(*) FROM kb_article_versions v WHERE v.article_id = a.id"
+            " AND v.number BETWEEN 1 AND a.published_version) <> a.published_version"
+        ).fetchone()[0]
+        assert wrong == 0
+        diffable = conn.execute(
+            "SELECT count(*) FROM kb_articles WHERE published_version >= 2"
+        ).fetchone()[0]
+        assert diffable >= tenants
+        # The knowledge consumer hears of each published article (and nothing else from kb).
+        announced = conn.execute(
+            "SELECT count(*) FROM outbox o JOIN kb_articles a ON a.id::text = o.aggregate_id"
+            " WHERE o.event_type = 'kb.article.published' AND a.state = 'published'"
+        ).fetchone()[0]
+        published = conn.execute(
+            "SELECT count(*) FROM kb_articles WHERE state = 'published'"
+        ).fetchone()[0]
+        kb_events = conn.execute(
+            "SELECT count(*) FROM outbox WHERE event_type LIKE 'kb.%'"
+        ).fetchone()[0]
+        assert announced == published == kb_events

@@ -5,6 +5,7 @@ import { LEVELS, LEVEL_LABELS } from "../lib/format";
 import type { Tagged } from "./api";
 import { Checkbox, CheckboxGroup, ScrollArea, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
+import { KnowledgeSettings } from "./KnowledgeSettings";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 
@@ -245,7 +246,7 @@ export default function SettingsPage() {
   const attachments = useSettings(attachmentSettings);
   return (
     <>
-      <PageHeader title="Settings">How tickets are numbered and handled, and what people may attach.</PageHeader>
+      <PageHeader title="Settings">How tickets are numbered and handled, what people may attach, the knowledge base and the assistant.</PageHeader>
       <div className="space-y-6">
         {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
         {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
@@ -253,6 +254,7 @@ export default function SettingsPage() {
         {attachments.isPending ? <Spinner label="Loading attachment limits" /> : null}
         {attachments.isError ? <FailureAlert error={attachments.error} /> : null}
         {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
+        <KnowledgeSettings />
       </div>
     </>
   );

@@ -18,6 +18,7 @@ import { Links } from "./Links";
 import { MergeButton } from "./Merge";
 import { MergedNotice } from "./MergedNotice";
 import { ReceivedByMail } from "../mail/ReceivedByMail";
+import { SuggestedArticles } from "../kb/SuggestedArticles";
 import { People } from "./People";
 import { PropertiesPanel } from "./PropertiesPanel";
 import { SlaBadges } from "./SlaBadges";
@@ -118,6 +119,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
         </div>
         <div className="space-y-4">
           <PropertiesPanel key={t.id} ticket={t} users={users.data} onConflict={() => setConflict(true)} />
+          <SuggestedArticles ticketId={t.id} />
           <People ticket={t} users={users.data} />
           <Links ticket={t} />
           <FilesCard ticketId={t.id} />

@@ -1,6 +1,6 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
-import { useState } from "react";
-import { NavLink, Outlet } from "react-router";
+import { lazy, Suspense, useState } from "react";
+import { NavLink, Outlet, useLocation } from "react-router";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { DevBanner } from "../dev/DevBanner";
@@ -28,6 +28,14 @@ function NavItem({ to, children, end = false }: { to: string; children: string; 
   );
 }
 
+// The chat is loaded when a page that offers it is shown, not with the app.
+const AssistantWidget = lazy(() => import("../assistant/AssistantWidget"));
+
+/** The portal and the help centre offer the assistant (issue 18). */
+function offersAssistant(path: string): boolean {
+  return path === "/requests" || path.startsWith("/requests/") || path === "/help" || path.startsWith("/help/");
+}
+
 const SKIP_LINK =
   "sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2";
 
@@ -36,6 +44,7 @@ export function Shell() {
   const { signOut } = useAuth();
   const staff = isStaff(me.role);
   const [skip, setSkip] = useState<SkipTarget | null>(null);
+  const { pathname } = useLocation();
   return (
     <SkipContext.Provider value={setSkip}>
     <div className="min-h-screen bg-bg">
@@ -64,12 +73,14 @@ export function Shell() {
           <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
             {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
             {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
+            {staff ? <NavItem to="/kb">Knowledge base</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
             <NavItem to="/requests" end>
               My requests
             </NavItem>
             <NavItem to="/requests/new">New request</NavItem>
+            <NavItem to="/help">Help centre</NavItem>
           </nav>
           <ThemeToggle />
           <NotificationBell />
@@ -114,6 +125,11 @@ export function Shell() {
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none">
         <Outlet />
       </main>
+      {offersAssistant(pathname) ? (
+        <Suspense fallback={null}>
+          <AssistantWidget />
+        </Suspense>
+      ) : null}
     </div>
     </SkipContext.Provider>
   );

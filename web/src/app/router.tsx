@@ -27,6 +27,21 @@ const NotificationSettingsPage = lazy(() => import("../notifications/Notificatio
 const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
 const MailPage = lazy(() => import("../dev/MailPage"));
 const HeldMailPage = lazy(() => import("../mail/HeldMailPage"));
+const HelpCentrePage = lazy(() => import("../kb/HelpCentrePage"));
+const HelpArticlePage = lazy(() => import("../kb/HelpArticlePage"));
+const KbArticlesPage = lazy(() => import("../kb/KbArticlesPage"));
+const KbEditorPage = lazy(() => import("../kb/KbEditorPage"));
+const NewArticlePage = lazy(() => import("../kb/KbEditorPage").then((m) => ({ default: m.NewArticlePage })));
+const KbCategoriesPage = lazy(() => import("../kb/KbCategoriesPage"));
+
+/** A knowledge base screen for staff (the help centre is everyone's). */
+function Staff({ children }: { children: ReactNode }) {
+  return (
+    <RequireAuth staff>
+      <Page>{children}</Page>
+    </RequireAuth>
+  );
+}
 
 function Page({ children }: { children: ReactNode }) {
   return (
@@ -81,6 +96,12 @@ export const router = createBrowserRouter([
       { path: "/requests", element: <Page><MyRequestsPage /></Page> },
       { path: "/requests/new", element: <Page><NewRequestPage /></Page> },
       { path: "/tickets/:ticketId", element: <Page><TicketRoute /></Page> },
+      { path: "/help", element: <Page><HelpCentrePage /></Page> },
+      { path: "/help/articles/:articleId", element: <Page><HelpArticlePage /></Page> },
+      { path: "/kb", element: <Staff><KbArticlesPage /></Staff> },
+      { path: "/kb/articles/new", element: <Staff><NewArticlePage /></Staff> },
+      { path: "/kb/articles/:articleId", element: <Staff><KbEditorPage /></Staff> },
+      { path: "/kb/categories", element: <Staff><KbCategoriesPage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },

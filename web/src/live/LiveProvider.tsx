@@ -5,6 +5,7 @@ import { useAuth } from "../auth/AuthProvider";
 import { keys } from "../tickets/queries";
 import { LiveSocket, defaultLiveUrl, type LiveMessage, type LiveState, type Visibility } from "./socket";
 import { TypingStore, visibleTypists, type Typist } from "./typing";
+import { assistantStream } from "./assistantStream";
 
 interface LiveApi {
   socket: LiveSocket | null;
@@ -52,6 +53,10 @@ export function applyLiveMessage(
 ): void {
   if (message.type === "typing") {
     typing?.receive(message);
+    return;
+  }
+  if (message.type.startsWith("assistant.")) {
+    assistantStream.receive(message);
     return;
   }
   if (message.type !== "event") return;

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useRef, useState, type FormEvent } from "react";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { Category } from "../api/types";
@@ -14,6 +14,7 @@ import { ErrorAlert } from "../tickets/Composer";
 import { keys, useCategories } from "../tickets/queries";
 import { uploadAttachment } from "../tickets/upload";
 import { useDraft } from "../tickets/useDraft";
+import { Deflection } from "../kb/Deflection";
 import { CustomFieldsForm } from "./CustomFieldsForm";
 
 const NO_CATEGORY = "none";
@@ -72,7 +73,24 @@ interface Progress {
   total: number;
 }
 
-function DetailsStep({ category, onBack }: { category: Category | null; onBack: () => void }) {
+function Solved({ onAnother }: { onAnother: () => void }) {
+  return (
+    <div className="space-y-3" role="status">
+      <p className="text-base font-semibold">Glad that helped.</p>
+      <p>We did not create a request. If the problem comes back, you can always ask us.</p>
+      <div className="flex flex-wrap gap-2">
+        <Button variant="primary" onClick={onAnother}>
+          Start another request
+        </Button>
+        <Link to="/help" className="self-center text-accent-text underline">
+          Browse the help centre
+        </Link>
+      </div>
+    </div>
+  );
+}
+
+function DetailsStep({ category, onBack, onSolved }: { category: Category | null; onBack: () => void; onSolved: () => void }) {
   const navigate = useNavigate();
   const client = useQueryClient();
   const specs = useMemo(() => fieldsFromSchema(category?.fields_schema), [category]);
@@ -153,6 +171,15 @@ function DetailsStep({ category, onBack }: { category: Category | null; onBack: 
       <Field label="Subject" error={errors.title} required description="One line that sums it up.">
         {(p) => <Input {...p} maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />}
       </Field>
+      <Deflection
+        title={title}
+        onSolved={() => {
+          // Solved without a ticket: the drafts are done with.
+          setTitle("");
+          setDescription("");
+          onSolved();
+        }}
+      />
       <Field label="Description" error={errors.description}>
         {(p) => (
           <Textarea {...p} rows={6} maxLength={20000} value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -210,6 +237,7 @@ function DetailsStep({ category, onBack }: { category: Category | null; onBack: 
 export default function NewRequestPage() {
   const categories = useCategories();
   const [picked, setPicked] = useState<string | null>(null);
+  const [solved, setSolved] = useState(false);
   const category = categories.data?.find((c) => c.id === picked) ?? null;
   return (
     <>
@@ -217,9 +245,17 @@ export default function NewRequestPage() {
       <Card className="max-w-3xl">
         {categories.isPending ? <Spinner label="Loading categories" /> : null}
         {categories.isError ? <ErrorAlert error={categories.error} /> : null}
-        {categories.isSuccess && picked === null ? <CategoryStep categories={categories.data} onPick={setPicked} /> : null}
-        {categories.isSuccess && picked !== null ? (
-          <DetailsStep key={picked} category={category} onBack={() => setPicked(null)} />
+        {solved ? (
+          <Solved
+            onAnother={() => {
+              setSolved(false);
+              setPicked(null);
+            }}
+          />
+        ) : null}
+        {!solved && categories.isSuccess && picked === null ? <CategoryStep categories={categories.data} onPick={setPicked} /> : null}
+        {!solved && categories.isSuccess && picked !== null ? (
+          <DetailsStep key={picked} category={category} onBack={() => setPicked(null)} onSolved={() => setSolved(true)} />
         ) : null}
       </Card>
     </>

@@ -1,12 +1,22 @@
 import * as Tabs from "@radix-ui/react-tabs";
 import { LockIcon } from "../components/icons";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { api, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { Alert, Button, Field, Textarea, cx } from "../components/ui";
 import { keys } from "./queries";
-import { useDraft } from "./useDraft";
+import { appendToDraft } from "../kb/markdown";
+import { changeDraft, useDraft } from "./useDraft";
+
+const REPLY_INSERT = "sd-reply-insert";
+
+/** Add text (a knowledge article's link) to the reply to the requester on a ticket's page:
+ * the composer switches to the reply, which gets the text on a line of its own. */
+export function insertIntoReply(ticketId: string, text: string): void {
+  changeDraft(`${ticketId}:public`, (current) => appendToDraft(current, text));
+  window.dispatchEvent(new CustomEvent(REPLY_INSERT, { detail: { ticketId } }));
+}
 
 type Visibility = "public" | "internal";
 
@@ -30,8 +40,17 @@ function useAddComment(ticketId: string) {
   });
 }
 
-function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: Visibility }) {
+function ComposerForm({ ticketId, visibility, focusSignal = 0 }: { ticketId: string; visibility: Visibility; focusSignal?: number }) {
   const [body, setBody, clear] = useDraft(`${ticketId}:${visibility}`);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  // Text was put into this draft from elsewhere (insertIntoReply): the cursor goes after it.
+  useEffect(() => {
+    if (!focusSignal) return;
+    const element = textarea.current;
+    if (!element) return;
+    element.focus();
+    element.setSelectionRange(element.value.length, element.value.length);
+  }, [focusSignal]);
   const add = useAddComment(ticketId);
   // One key per message: a retry after a lost answer cannot post it twice.
   const key = useRef(idempotencyKey());
@@ -72,6 +91,7 @@ function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: 
         {(p) => (
           <Textarea
             {...p}
+            ref={textarea}
             rows={4}
             value={body}
             placeholder={internal ? "Notes for your colleagues…" : "Write a reply…"}
@@ -94,9 +114,20 @@ function ComposerForm({ ticketId, visibility }: { ticketId: string; visibility: 
 
 /** Staff choose reply or internal note; everyone else can only reply. */
 export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean }) {
-  if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" />;
+  const [tab, setTab] = useState<Visibility>("public");
+  const [focusSignal, setFocusSignal] = useState(0);
+  useEffect(() => {
+    const toReply = (event: Event) => {
+      if ((event as CustomEvent<{ ticketId: string }>).detail.ticketId !== ticketId) return;
+      setTab("public");
+      setFocusSignal((n) => n + 1);
+    };
+    window.addEventListener(REPLY_INSERT, toReply);
+    return () => window.removeEventListener(REPLY_INSERT, toReply);
+  }, [ticketId]);
+  if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" focusSignal={focusSignal} />;
   return (
-    <Tabs.Root defaultValue="public">
+    <Tabs.Root value={tab} onValueChange={(value) => setTab(value === "internal" ? "internal" : "public")}>
       <Tabs.List aria-label="Message type" className="mb-2 flex gap-1">
         <Tabs.Trigger
           value="public"
@@ -112,7 +143,7 @@ export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean
         </Tabs.Trigger>
       </Tabs.List>
       <Tabs.Content value="public">
-        <ComposerForm ticketId={ticketId} visibility="public" />
+        <ComposerForm ticketId={ticketId} visibility="public" focusSignal={focusSignal} />
       </Tabs.Content>
       <Tabs.Content value="internal">
         <ComposerForm ticketId={ticketId} visibility="internal" />

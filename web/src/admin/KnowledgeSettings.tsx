@@ -1,0 +1,161 @@
+import { api } from "../api/client";
+import type { components } from "../api/schema";
+import { Card, Field, Input, Spinner } from "../components/ui";
+import { okTagged, type Tagged } from "./api";
+import { Checkbox, toInt } from "./fields";
+import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
+import { useSettings, useSettingsForm, type SettingsSection } from "./settings";
+
+type KbSettings = components["schemas"]["KbSettings"];
+type AssistantSettings = components["schemas"]["AssistantSettings"];
+
+export const kbSettings: SettingsSection<KbSettings> = {
+  key: ["admin", "settings", "kb"],
+  get: (signal) => okTagged(api.GET("/v1/settings/kb", { signal })),
+  put: (body, ifMatch) => okTagged(api.PUT("/v1/settings/kb", { params: { header: { "If-Match": ifMatch } }, body })),
+};
+
+export const assistantSettings: SettingsSection<AssistantSettings> = {
+  key: ["admin", "settings", "assistant"],
+  get: (signal) => okTagged(api.GET("/v1/assistant/settings", { signal })),
+  put: (body, ifMatch) => okTagged(api.PUT("/v1/assistant/settings", { params: { header: { "If-Match": ifMatch } }, body })),
+};
+
+interface KbForm {
+  require_review: boolean;
+  deflection_enabled: boolean;
+  drafts_from_tickets: boolean;
+  suggestions: string;
+}
+
+function kbForm(tagged: Tagged<KbSettings> | null): KbForm {
+  const s = tagged?.data;
+  return {
+    require_review: s?.require_review ?? true,
+    deflection_enabled: s?.deflection_enabled ?? true,
+    drafts_from_tickets: s?.drafts_from_tickets ?? true,
+    suggestions: String(s?.suggestions ?? 5),
+  };
+}
+
+function wholeIn(text: string, min: number, max: number): boolean {
+  const n = toInt(text);
+  return n !== null && n >= min && n <= max;
+}
+
+function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
+  const editor = useSettingsForm(kbSettings, settings, {
+    toForm: kbForm,
+    toBody: (form, base) => ({ ...base, ...form, suggestions: Number(form.suggestions) }),
+    validate: (form) => {
+      const errors: Errors = {};
+      if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = "a whole number from 1 to 10";
+      return errors;
+    },
+  });
+  const { form, set, errors } = editor;
+  return (
+    <Card aria-labelledby="kb-settings-heading">
+      <h2 id="kb-settings-heading" className="mb-3 font-semibold">
+        Knowledge base
+      </h2>
+      <form className="space-y-4" onSubmit={editor.submit} noValidate>
+        <Checkbox
+          label="Articles are reviewed before they are published"
+          description="Agents submit; a manager or an admin publishes. Off: whoever writes may publish."
+          checked={form.require_review}
+          onChange={(v) => set("require_review", v)}
+          error={errors.require_review}
+        />
+        <Checkbox
+          label="Suggest articles while a new request is written"
+          description="Requesters see matching articles as they type the subject, and may find their answer without a ticket."
+          checked={form.deflection_enabled}
+          onChange={(v) => set("deflection_enabled", v)}
+          error={errors.deflection_enabled}
+        />
+        <Checkbox
+          label="Propose a draft article when a ticket is resolved"
+          checked={form.drafts_from_tickets}
+          onChange={(v) => set("drafts_from_tickets", v)}
+          error={errors.drafts_from_tickets}
+        />
+        <Field label="Articles suggested" error={errors.suggestions} description="On the new-request form and in the agent's side panel (1–10).">
+          {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.suggestions} onChange={(e) => set("suggestions", e.target.value)} />}
+        </Field>
+        <EditorStatus editor={editor} placed={["require_review", "deflection_enabled", "drafts_from_tickets", "suggestions"]} />
+        <FormActions editor={editor} saveLabel="Save knowledge base settings" />
+      </form>
+    </Card>
+  );
+}
+
+interface AssistantForm {
+  enabled: boolean;
+  monthly_token_budget: string;
+  messages_per_minute: string;
+}
+
+function AssistantSettingsForm({ settings }: { settings: Tagged<AssistantSettings> }) {
+  const editor = useSettingsForm(assistantSettings, settings, {
+    toForm: (tagged): AssistantForm => ({
+      enabled: tagged?.data.enabled ?? true,
+      monthly_token_budget: String(tagged?.data.monthly_token_budget ?? 2_000_000),
+      messages_per_minute: String(tagged?.data.messages_per_minute ?? 10),
+    }),
+    toBody: (form, base) => ({
+      ...base,
+      enabled: form.enabled,
+      monthly_token_budget: Number(form.monthly_token_budget),
+      messages_per_minute: Number(form.messages_per_minute),
+    }),
+    validate: (form) => {
+      const errors: Errors = {};
+      if (!wholeIn(form.monthly_token_budget, 0, 10_000_000_000)) errors.monthly_token_budget = "a whole number from 0 to 10,000,000,000";
+      if (!wholeIn(form.messages_per_minute, 1, 600)) errors.messages_per_minute = "a whole number from 1 to 600";
+      return errors;
+    },
+  });
+  const { form, set, errors } = editor;
+  return (
+    <Card aria-labelledby="assistant-settings-heading">
+      <h2 id="assistant-settings-heading" className="mb-3 font-semibold">
+        AI assistant
+      </h2>
+      <form className="space-y-4" onSubmit={editor.submit} noValidate>
+        <Checkbox
+          label="Offer the assistant in the portal and the help centre"
+          checked={form.enabled}
+          onChange={(v) => set("enabled", v)}
+          error={errors.enabled}
+        />
+        <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
+          <Field label="Tokens a month" error={errors.monthly_token_budget} description="What the model may spend for the whole organisation each calendar month; 0 stops it.">
+            {(p) => <Input {...p} inputMode="numeric" value={form.monthly_token_budget} onChange={(e) => set("monthly_token_budget", e.target.value)} />}
+          </Field>
+          <Field label="Messages per person per minute" error={errors.messages_per_minute}>
+            {(p) => <Input {...p} inputMode="numeric" value={form.messages_per_minute} onChange={(e) => set("messages_per_minute", e.target.value)} />}
+          </Field>
+        </div>
+        <EditorStatus editor={editor} placed={["enabled", "monthly_token_budget", "messages_per_minute"]} />
+        <FormActions editor={editor} saveLabel="Save assistant settings" />
+      </form>
+    </Card>
+  );
+}
+
+/** The knowledge base's and the assistant's sections of the tenant settings page. */
+export function KnowledgeSettings() {
+  const kb = useSettings(kbSettings);
+  const assistant = useSettings(assistantSettings);
+  return (
+    <>
+      {kb.isPending ? <Spinner label="Loading knowledge base settings" /> : null}
+      {kb.isError ? <FailureAlert error={kb.error} /> : null}
+      {kb.data ? <KbSettingsForm settings={kb.data} /> : null}
+      {assistant.isPending ? <Spinner label="Loading assistant settings" /> : null}
+      {assistant.isError ? <FailureAlert error={assistant.error} /> : null}
+      {assistant.data ? <AssistantSettingsForm settings={assistant.data} /> : null}
+    </>
+  );
+}
