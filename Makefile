@@ -112,10 +112,18 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
+# A third stack for the assistant with a language model: web/e2e/assistant.e2e.ts serves a
+# scripted OpenAI-compatible model on E2E_LLM_PORT (a real socket), which the stack calls.
+E2E_LLM_PORT ?= 18555
+E2E_LLM := SERVICEDESK_LLM_PROVIDER=openai SERVICEDESK_LLM_BASE_URL=http://127.0.0.1:$(E2E_LLM_PORT)/v1 \
+	SERVICEDESK_LLM_API_KEY=e2e-llm-key E2E_LLM_PORT=$(E2E_LLM_PORT)
+
 # Vitest unit tests, then the e2e suite against the real local stack (embedded Postgres,
 # migrations, moto, uvicorn on a free port) that scripts/e2e_stack.py starts and stops;
-# then the first-run tests (web/e2e/*.demo.ts) against a second stack with the demo desk.
+# then the first-run tests (web/e2e/*.demo.ts) against a second stack with the demo desk,
+# then the assistant's with a model.
 web-test: web $(CHROMIUM)
 	cd web && npx vitest run
 	$(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e
 	$(PY) scripts/e2e_stack.py --demo -- npm --prefix web run -s e2e
+	$(E2E_LLM) $(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e -- assistant
