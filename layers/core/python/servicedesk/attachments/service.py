@@ -198,19 +198,7 @@ def create(
     _check_limits(ctx, ticket, data)
     key = storage.object_key(ctx.tenant_id, ticket.id, secrets.token_hex(16))
     form = storage.presign_upload(key, content_type=data.content_type, size=data.size)
-    row = Attachment(
-        id=uuid.uuid4(),
-        tenant_id=ctx.tenant_id,
-        ticket_id=ticket.id,
-        comment_id=data.comment_id,
-        uploader_id=ctx.user_id,
-        filename=data.filename,
-        content_type=data.content_type,
-        size_bytes=data.size,
-        object_key=key,
-        status="pending",
-        expires_at=form.expires_at,
-    )
+    row = _pending(ctx, data, key, form, ticket_id=ticket.id, comment_id=data.comment_id)
     ctx.session.add(row)
     timeline.audited(
         ctx,
@@ -225,6 +213,29 @@ def create(
     ctx.session.flush()
     ctx.session.refresh(row)
     return row, form
+
+
+def _pending(
+    ctx: RequestContext,
+    data: AttachmentCreate | ArticleAttachmentCreate,
+    key: str,
+    form: storage.PresignedPost,
+    **owner: uuid.UUID | None,
+) -> Attachment:
+    """The row of an upload just signed (a ticket's or an article's: ``owner``), pending
+    until its completion checks the object."""
+    return Attachment(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        uploader_id=ctx.user_id,
+        filename=data.filename,
+        content_type=data.content_type,
+        size_bytes=data.size,
+        object_key=key,
+        status="pending",
+        expires_at=form.expires_at,
+        **owner,
+    )
 
 
 def create_for_article(
@@ -245,18 +256,7 @@ def create_for_article(
         )
     key = storage.object_key(ctx.tenant_id, f"kb/{article.id}", secrets.token_hex(16))
     form = storage.presign_upload(key, content_type=data.content_type, size=data.size)
-    row = Attachment(
-        id=uuid.uuid4(),
-        tenant_id=ctx.tenant_id,
-        article_id=article.id,
-        uploader_id=ctx.user_id,
-        filename=data.filename,
-        content_type=data.content_type,
-        size_bytes=data.size,
-        object_key=key,
-        status="pending",
-        expires_at=form.expires_at,
-    )
+    row = _pending(ctx, data, key, form, article_id=article.id)
     ctx.session.add(row)
     ctx.session.flush()
     _audited(ctx, row, "attachment.created", attachment_id=row.id, filename=data.filename,
