@@ -34,6 +34,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "calendars",
         "sla-policies",
         "reports",
+        "csat",
     ),
     "admin": ("teams", "categories"),
     "attachments": ("attachments",),
@@ -87,6 +88,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # RFC 8058 one-click unsubscribe from a mail client: the signed token is the
         # credential (servicedesk/notifications/unsubscribe.py).
         "/v1/notifications/unsubscribe",
+        # The CSAT survey link: the signed, single-use token is the credential
+        # (servicedesk/csat/links.py).
+        "/v1/csat/{proxy+}",
     }
 )
 

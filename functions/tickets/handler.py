@@ -1,9 +1,12 @@
 """Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA; the
-settings routes (/v1/settings is routed here), the knowledge base's among them."""
+settings routes (/v1/settings is routed here), the knowledge base's and CSAT's among them;
+the CSAT survey routes (/v1/csat, the tickets' survey, /v1/reports/csat)."""
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
+from servicedesk.csat.routes import router as csat_router
+from servicedesk.csat.routes import settings_router as csat_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
@@ -20,5 +23,7 @@ routers = (
     attachment_ticket_router,
     attachment_settings_router,
     kb_settings_router,
+    csat_router,
+    csat_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

@@ -30,6 +30,9 @@ EXPECTED_PUBLIC = {
     # RFC 8058 one-click unsubscribe: the signed token is the credential; GET only redirects.
     ("POST", "/v1/notifications/unsubscribe"),
     ("GET", "/v1/notifications/unsubscribe"),
+    # The CSAT survey link: the signed, single-use token is the credential; GET records nothing.
+    ("GET", "/v1/csat/{token}"),
+    ("POST", "/v1/csat/{token}"),
 }
 
 

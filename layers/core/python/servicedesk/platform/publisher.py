@@ -63,6 +63,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "mail.": ("webhook",),
     # Knowledge articles: (re-)embedding on publish and edit.
     "kb.": ("knowledge",),
+    # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
+    "csat.rated": ("webhook",),
 }
 
 # SQS limits of one SendMessageBatch call.

@@ -86,6 +86,9 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     # who see every article of their tenant (servicedesk.kb.drafts).
     "kb_draft_proposed": (),
     "kb_draft_skipped": (),
+    # The requester answered the satisfaction survey (servicedesk.csat); internal: staff
+    # read the rating, the requester knows their own answer.
+    "csat_rated": (),
 }
 
 

@@ -26,6 +26,7 @@ EventType = Literal[
     "mail.received",
     "mail.held",
     "mail.rejected",
+    "csat.rated",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}

@@ -1,0 +1,54 @@
+"""CSAT API schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from servicedesk.platform.schemas import Input, Output
+
+Rating = Annotated[
+    int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+]
+
+
+class CsatAnswer(Input):
+    rating: Rating
+    comment: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class SurveyPublic(Output):
+    """What the survey page and the portal show (to the requester it was sent to)."""
+
+    ticket_id: uuid.UUID
+    number: str
+    title: str
+    question: str
+    scale: Literal["1-5"] = "1-5"
+    expires_at: datetime
+    answered: bool
+    rating: int | None
+    comment: str | None
+    answered_at: datetime | None
+
+
+class CsatRow(Output):
+    group_id: uuid.UUID | None = Field(description="the team's or agent's id; null: none set")
+    group_name: str | None
+    sent: int
+    answered: int
+    satisfied: int = Field(description="ratings of 4 or 5")
+    score: float | None = Field(description="% of answers rated 4 or 5")
+    average: float | None
+    response_rate: float | None = Field(description="% of sent surveys answered")
+
+
+class CsatReport(Output):
+    group_by: Literal["team", "agent", "none"]
+    since: datetime
+    until: datetime
+    total: CsatRow
+    rows: list[CsatRow]

@@ -1,0 +1,336 @@
+"""CSAT rules: the survey a resolution sends, its answer by link or in the portal, and what
+staff see of it. No HTTP here and no commit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.csat import links
+from servicedesk.csat import mail as survey_mail
+from servicedesk.csat.settings import SECTION
+from servicedesk.notifications import mailer, suppressions, templates
+from servicedesk.platform import db, outbox
+from servicedesk.platform.config import Settings, get_settings
+from servicedesk.platform.consumer import SIDE_EFFECTS_BEGUN, Envelope, claim_each, fail_claims
+from servicedesk.platform.errors import Conflict, Forbidden, Gone, NotFound, field_error
+from servicedesk.platform.logging import get_logger
+from servicedesk.platform.roles import Role
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.tickets import service as tickets
+from servicedesk.tickets import timeline
+
+EVENT_TYPE = "csat.survey"  # the mail's event header and its deliveries channel key
+_INVALID = "this survey link is not valid"
+
+_COLUMNS = (
+    "s.id, s.tenant_id, s.ticket_id, s.requester_id, s.question, s.sent_at, s.expires_at,"
+    " s.answered_at, s.rating, s.comment, s.superseded_at, t.number, t.title"
+)
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    ticket_id: uuid.UUID
+    requester_id: uuid.UUID
+    question: str
+    sent_at: datetime | None
+    expires_at: datetime
+    answered_at: datetime | None
+    rating: int | None
+    comment: str | None
+    superseded_at: datetime | None
+    number: str
+    title: str
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= datetime.now(UTC)
+
+
+def _survey(
+    session: Session, where: str, params: dict[str, Any], *, lock: bool = False
+) -> Survey | None:
+    row = session.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM csat_surveys s JOIN tickets t"
+            f" ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id WHERE {where}"
+            + (" FOR UPDATE OF s" if lock else "")
+        ),
+        params,
+    ).one_or_none()
+    return Survey(**row._mapping) if row is not None else None
+
+
+# --- the survey a resolution sends (the e-mail consumer) -------------------------------
+
+
+def is_resolution(envelope: Envelope) -> bool:
+    return (
+        envelope.type == "ticket.status_changed" and envelope.payload.get("status_to") == "resolved"
+    )
+
+
+def send_surveys(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
+    """For each resolution among one tenant's events (in their batch transaction): the
+    survey row (once per resolution) and its e-mail to the requester (claimed in
+    ``deliveries``, so a redelivery mails nobody twice). The ids of events whose mail failed."""
+    resolutions = [e for e in envelopes if is_resolution(e)]
+    if not resolutions:
+        return set()
+    tenant_id = resolutions[0].tenant_id
+    config = SECTION.load(session, tenant_id)
+    if not config.enabled:
+        return set()
+    settings = get_settings()
+    key = templates.token_key(settings)
+    if key is None:
+        get_logger().warning("no mail key: CSAT surveys are not sent")
+        return set()
+    planned: list[tuple[Envelope, mailer.Outgoing, uuid.UUID]] = []
+    for envelope in resolutions:
+        found = _create(session, envelope, config.question, config.expires_days, key, settings)
+        if found is not None:
+            planned.append(found)
+    claimed = claim_each(
+        session, tenant_id, "email", [(e.event_id, f"csat:{s}") for e, _, s in planned]
+    )
+    if claimed:
+        session.info[SIDE_EFFECTS_BEGUN] = True
+    failed: list[tuple[uuid.UUID, str, str]] = []
+    for envelope, outgoing, survey_id in planned:
+        claim = (envelope.event_id, f"csat:{survey_id}")
+        if claim not in claimed:
+            continue
+        try:
+            mailer.send(outgoing, settings)
+        except Exception as exc:  # noqa: BLE001 - marked failed; the event is retried for it
+            failed.append((*claim, type(exc).__name__))
+            get_logger().warning("CSAT survey e-mail failed", exc_info=True)
+            continue
+        session.execute(
+            text("UPDATE csat_surveys SET sent_at = now() WHERE id = :s AND sent_at IS NULL"),
+            {"s": survey_id},
+        )
+    fail_claims(session, "email", failed)
+    return {event_id for event_id, _, _ in failed}
+
+
+def _create(
+    session: Session,
+    envelope: Envelope,
+    question: str,
+    expires_days: int,
+    key: bytes,
+    settings: Settings,
+) -> tuple[Envelope, mailer.Outgoing, uuid.UUID] | None:
+    """The resolution's survey (made now, or found when the event comes again) and its mail;
+    None when the ticket is no longer resolved or its requester cannot be mailed."""
+    ticket_id = uuid.UUID(str(envelope.payload["ticket_id"]))
+    ticket = session.execute(
+        text(
+            "SELECT t.number, t.title, t.status, t.requester_id, u.email, u.name, n.name AS tenant,"
+            " n.settings FROM tickets t JOIN users u ON u.id = t.requester_id"
+            " JOIN tenants n ON n.id = t.tenant_id WHERE t.tenant_id = :tn AND t.id = :t"
+        ),
+        {"tn": envelope.tenant_id, "t": ticket_id},
+    ).one_or_none()
+    if ticket is None or ticket.status not in ("resolved", "closed"):
+        return None  # reopened (or gone) before the survey went out
+    expires = int(time.time()) + expires_days * 86400
+    survey_id = uuid.uuid4()
+    token = links.make_token(
+        key, links.SurveyLink(envelope.tenant_id, ticket.requester_id, survey_id, expires)
+    )
+    # One live survey per ticket: a new resolution's replaces an unanswered earlier one.
+    session.execute(
+        text(
+            "UPDATE csat_surveys SET superseded_at = now() WHERE tenant_id = :tn AND ticket_id = :t"
+            " AND superseded_at IS NULL AND resolution_event_id <> :e"
+        ),
+        {"tn": envelope.tenant_id, "t": ticket_id, "e": envelope.event_id},
+    )
+    session.execute(
+        text(
+            "INSERT INTO csat_surveys (id, tenant_id, ticket_id, requester_id, resolution_event_id,"
+            " token_hash, question, expires_at) VALUES (:id, :tn, :t, :r, :e, :h, :q,"
+            " to_timestamp(:x)) ON CONFLICT (tenant_id, ticket_id, resolution_event_id) DO NOTHING"
+        ),
+        {
+            "id": survey_id,
+            "tn": envelope.tenant_id,
+            "t": ticket_id,
+            "r": ticket.requester_id,
+            "e": envelope.event_id,
+            "h": links.token_hash(token),
+            "q": question,
+            "x": expires,
+        },
+    )
+    row = session.execute(
+        text(
+            "SELECT id, requester_id, extract(epoch FROM expires_at)::bigint AS x, answered_at,"
+            " superseded_at FROM csat_surveys WHERE tenant_id = :tn AND ticket_id = :t"
+            " AND resolution_event_id = :e"
+        ),
+        {"tn": envelope.tenant_id, "t": ticket_id, "e": envelope.event_id},
+    ).one()
+    if row.answered_at is not None or row.superseded_at is not None:
+        return None
+    # The token again from the stored row: the same for a redelivery of the event.
+    token = links.make_token(
+        key, links.SurveyLink(envelope.tenant_id, row.requester_id, row.id, row.x)
+    )
+    if not mailer.sendable(ticket.email) or suppressions.suppressed(session, [ticket.email]):
+        return None
+    brand = templates.branding(ticket.tenant, ticket.settings)
+    rendered = survey_mail.render(
+        branding=brand,
+        recipient_name=ticket.name,
+        number=ticket.number,
+        title=ticket.title,
+        question=question,
+        token=token,
+        web_origin=settings.web_origin.rstrip("/"),
+    )
+    outgoing = mailer.Outgoing(
+        to=ticket.email,
+        from_name=brand.display_name,
+        rendered=rendered,
+        event_type=EVENT_TYPE,
+        event_id=envelope.event_id,
+        tenant_id=envelope.tenant_id,
+        ticket_id=ticket_id,
+    )
+    return envelope, outgoing, row.id
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+def _by_token(session: Session, token: str, *, lock: bool = False) -> Survey:
+    """The survey a genuine link names, in its requester's tenant transaction; 404 when the
+    link is forged or names nothing, 410 when it expired or a later resolution replaced it."""
+    key = templates.token_key(get_settings())
+    link = links.read_token(key, token) if key is not None else None
+    if link is None:
+        raise NotFound(_INVALID)
+    db.set_tenant(session, tenant_id=link.tenant_id, user_id=link.requester_id)
+    survey = _survey(
+        session,
+        "s.tenant_id = :tn AND s.id = :s AND s.token_hash = :h",
+        {"tn": link.tenant_id, "s": link.survey_id, "h": links.token_hash(token)},
+        lock=lock,
+    )
+    if survey is None:
+        raise NotFound(_INVALID)
+    if survey.superseded_at is not None or survey.expired:
+        raise Gone("this survey has expired")
+    return survey
+
+
+def show_by_token(session: Session, token: str) -> Survey:
+    """What the survey page shows; reading records nothing (mail scanners open links)."""
+    return _by_token(session, token)
+
+
+def answer_by_token(session: Session, token: str, *, rating: int, comment: str | None) -> Survey:
+    survey = _by_token(session, token, lock=True)
+    role = session.execute(
+        text("SELECT role FROM memberships WHERE tenant_id = :t AND user_id = :u AND active"),
+        {"t": survey.tenant_id, "u": survey.requester_id},
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFound(_INVALID)
+    ctx = RequestContext(
+        session=session, tenant_id=survey.tenant_id, user_id=survey.requester_id, role=Role(role)
+    )
+    return _record(ctx, survey, rating=rating, comment=comment)
+
+
+def _record(ctx: RequestContext, survey: Survey, *, rating: int, comment: str | None) -> Survey:
+    """Once: a second answer is 409 and changes nothing."""
+    if survey.answered_at is not None:
+        raise Conflict(
+            "this survey was already answered", errors=[field_error("rating", "already answered")]
+        )
+    row = ctx.session.execute(
+        text(
+            "UPDATE csat_surveys SET rating = :r, comment = :c, answered_at = now()"
+            " WHERE id = :s AND answered_at IS NULL RETURNING answered_at"
+        ),
+        {"r": rating, "c": comment or None, "s": survey.id},
+    ).one()
+    ctx.session.add(
+        timeline.new_event(
+            ctx, survey.ticket_id, "csat_rated", payload={"rating": rating}, visibility="internal"
+        )
+    )
+    outbox.emit(
+        ctx.session,
+        tenant_id=survey.tenant_id,
+        event_type="csat.rated",
+        aggregate_type="ticket",
+        aggregate_id=survey.ticket_id,
+        payload={
+            "ticket_id": survey.ticket_id,
+            "number": survey.number,
+            "survey_id": survey.id,
+            "rating": rating,
+            "comment": comment or None,
+            "actor_id": ctx.user_id,
+        },
+    )
+    return Survey(
+        **{
+            **survey.__dict__,
+            "rating": rating,
+            "comment": comment or None,
+            "answered_at": row.answered_at,
+        }
+    )
+
+
+def for_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Survey:
+    """The ticket's live survey: staff see any visible ticket's, a requester only the
+    survey sent to them (RLS keeps the rest out); 404 when there is none."""
+    tickets.get_visible(ctx, ticket_id)
+    survey = _survey(
+        ctx.session,
+        "s.tenant_id = :tn AND s.ticket_id = :t AND s.superseded_at IS NULL",
+        {"tn": ctx.tenant_id, "t": ticket_id},
+    )
+    if survey is None or (not ctx.is_staff and survey.requester_id != ctx.user_id):
+        raise NotFound("this ticket has no survey")
+    return survey
+
+
+def answer_for_ticket(
+    ctx: RequestContext, ticket_id: uuid.UUID, *, rating: int, comment: str | None
+) -> Survey:
+    """The portal's answer: the requester the survey was sent to, signed in."""
+    tickets.get_visible(ctx, ticket_id)
+    survey = _survey(
+        ctx.session,
+        "s.tenant_id = :tn AND s.ticket_id = :t AND s.superseded_at IS NULL",
+        {"tn": ctx.tenant_id, "t": ticket_id},
+        lock=True,
+    )
+    if survey is None:
+        raise NotFound("this ticket has no survey")
+    if survey.requester_id != ctx.user_id:
+        raise Forbidden(
+            "only the requester answers the survey",
+            errors=[field_error("rating", "not your survey")],
+        )
+    if survey.expired:
+        raise Gone("this survey has expired")
+    return _record(ctx, survey, rating=rating, comment=comment)
