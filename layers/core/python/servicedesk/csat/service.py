@@ -223,6 +223,8 @@ def _by_token(session: Session, token: str, *, lock: bool = False) -> Survey:
     link = links.read_token(key, token) if key is not None else None
     if link is None:
         raise NotFound(_INVALID)
+    if link.expires_at <= time.time():
+        raise Gone("this survey has expired")
     db.set_tenant(session, tenant_id=link.tenant_id, user_id=link.requester_id)
     survey = _survey(
         session,
