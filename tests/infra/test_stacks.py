@@ -418,6 +418,8 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     # One-click unsubscribe (RFC 8058) is public, and only that path below notifications.
     assert "/v1/notifications/unsubscribe" in methods.public
     assert authorized["/v1/notifications/{proxy+}"] == function_ids["notifications"]
+    # A CSAT survey link: the signed token is the credential (servicedesk/csat/links.py).
+    assert "/v1/csat/{proxy+}" in methods.public
 
     # Every domain prefix (identity, tickets, admin, ...) is guarded, at the prefix and below,
     # unless the prefix itself is public; and it reaches its own domain's function.
