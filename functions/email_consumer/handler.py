@@ -1,8 +1,20 @@
 """E-mail consumer Lambda: the email queue's outbox events become in-app notifications and
-e-mails (SES, or the dev mail catcher). Each tenant's records of a batch are processed
-together in one transaction; partial batch failures; idempotent by event id."""
+e-mails (SES, or the dev mail catcher), and a resolution the requester's satisfaction
+survey. Each tenant's records of a batch are processed together in one transaction;
+partial batch failures; idempotent by event id."""
 
+import uuid
+
+from sqlalchemy.orm import Session
+
+from servicedesk.csat import service as csat
 from servicedesk.notifications import service
-from servicedesk.platform.consumer import sqs_batch_handler
+from servicedesk.platform.consumer import Envelope, sqs_batch_handler
 
-lambda_handler = sqs_batch_handler(service.process_batch)
+
+def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
+    """The notifications, then the surveys of the batch's resolutions (servicedesk.csat)."""
+    return service.process_batch(session, envelopes) | csat.send_surveys(session, envelopes)
+
+
+lambda_handler = sqs_batch_handler(process_batch)

@@ -39,6 +39,7 @@ API_ROUTES = {
         "servicedesk.sla.routes",
         "servicedesk.attachments.routes",
         "servicedesk.kb.settings_routes",
+        "servicedesk.csat.routes",
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.csat import service as csat
 from servicedesk.notifications import mailer, recipients, suppressions, templates, unsubscribe
 from servicedesk.notifications.models import Notification, NotificationPreference
 from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
@@ -104,9 +103,7 @@ def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]
             .values(rows)
             .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
         )
-    failed = _mail_each(session, lookup.tenant_id, batch.mails, settings)
-    # A resolution also sends the requester the satisfaction survey (servicedesk.csat).
-    return failed | csat.send_surveys(session, events)
+    return _mail_each(session, lookup.tenant_id, batch.mails, settings)
 
 
 def _plan(
