@@ -25,6 +25,7 @@ const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
 const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
 const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
+const SurveyPage = lazy(() => import("../csat/SurveyPage"));
 const MailPage = lazy(() => import("../dev/MailPage"));
 const HeldMailPage = lazy(() => import("../mail/HeldMailPage"));
 const HelpCentrePage = lazy(() => import("../kb/HelpCentrePage"));
@@ -85,6 +86,8 @@ export const router = createBrowserRouter([
   { path: "/m/:token", element: <Page><MagicLinkPage /></Page> },
   // The e-mails' unsubscribe link (servicedesk/notifications/templates.py): no sign-in.
   { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page> },
+  // The CSAT survey e-mail's links (servicedesk/csat/mail.py): no sign-in.
+  { path: "/csat/:token", element: <Page><SurveyPage /></Page> },
   {
     element: (
       <RequireAuth>
