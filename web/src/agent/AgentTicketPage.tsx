@@ -1,4 +1,5 @@
 import * as Tabs from "@radix-ui/react-tabs";
+import { CsatCard } from "../csat/CsatCard";
 import { useState } from "react";
 import { Link } from "react-router";
 import { ApiError } from "../api/problem";
@@ -122,6 +123,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <SuggestedArticles ticketId={t.id} />
           <People ticket={t} users={users.data} />
           <Links ticket={t} />
+          <CsatCard ticketId={t.id} staff finished={t.status === "resolved" || t.status === "closed"} />
           <FilesCard ticketId={t.id} />
           <ReceivedByMail ticketId={t.id} channel={t.channel ?? "web"} />
         </div>

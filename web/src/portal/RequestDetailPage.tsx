@@ -16,6 +16,7 @@ import { useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { MergedNotice } from "../agent/MergedNotice";
 import { ConfirmDialog } from "../components/ConfirmDialog";
+import { CsatCard } from "../csat/CsatCard";
 
 const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
   closed: "Close request",
@@ -143,6 +144,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
           </section>
         </div>
         <aside className="space-y-6">
+          <CsatCard ticketId={t.id} staff={false} finished={t.status === "resolved" || t.status === "closed"} />
           <FilesCard ticketId={t.id} />
         </aside>
       </div>

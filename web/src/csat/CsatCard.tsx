@@ -1,0 +1,82 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, ok } from "../api/client";
+import { ApiError, describeError } from "../api/problem";
+import { Alert, Button, Card, Field, Textarea } from "../components/ui";
+import { formatDateTime } from "../lib/format";
+import { RATING_LABELS } from "./SurveyPage";
+
+function useSurvey(ticketId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["tickets", ticketId, "csat"],
+    enabled,
+    retry: false,
+    queryFn: async () => {
+      try {
+        return await ok(api.GET("/v1/tickets/{ticket_id}/csat", { params: { path: { ticket_id: ticketId } } }));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null; // no survey
+        throw error;
+      }
+    },
+  });
+}
+
+/** The satisfaction survey of a ticket: staff read the rating and comment (the agent's
+ * sidebar); the requester answers it in the portal once the request is resolved. */
+export function CsatCard({ ticketId, staff, finished }: { ticketId: string; staff: boolean; finished: boolean }) {
+  const survey = useSurvey(ticketId, staff || finished);
+  const client = useQueryClient();
+  const [rating, setRating] = useState<number | null>(null);
+  const [comment, setComment] = useState("");
+  const send = useMutation({
+    mutationFn: (body: { rating: number; comment?: string }) =>
+      ok(api.POST("/v1/tickets/{ticket_id}/csat", { params: { path: { ticket_id: ticketId } }, body })),
+    onSuccess: (data) => client.setQueryData(["tickets", ticketId, "csat"], data),
+  });
+  const s = survey.data;
+  if (!s) return null;
+  return (
+    <Card aria-labelledby="csat-heading">
+      <h2 id="csat-heading" className="mb-2 font-semibold">
+        Satisfaction
+      </h2>
+      {s.answered ? (
+        <div className="space-y-1">
+          <p>
+            <strong>{s.rating}/5</strong> – {RATING_LABELS[s.rating ?? 0]}
+          </p>
+          {s.comment ? <blockquote className="whitespace-pre-wrap border-l-2 border-border pl-2">{s.comment}</blockquote> : null}
+          {s.answered_at ? <p className="text-fg-muted">Answered {formatDateTime(s.answered_at)}</p> : null}
+        </div>
+      ) : staff ? (
+        <p className="text-fg-muted">Survey sent; no answer yet.</p>
+      ) : (
+        <form
+          className="space-y-3"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (rating !== null) send.mutate({ rating, ...(comment.trim() ? { comment: comment.trim() } : {}) });
+          }}
+        >
+          <fieldset>
+            <legend className="mb-1">{s.question}</legend>
+            {[5, 4, 3, 2, 1].map((n) => (
+              <label key={n} className="flex items-center gap-2">
+                <input type="radio" name="csat-rating" value={n} checked={rating === n} onChange={() => setRating(n)} />
+                {n} – {RATING_LABELS[n]}
+              </label>
+            ))}
+          </fieldset>
+          <Field label="Comment (optional)">
+            {(props) => <Textarea {...props} maxLength={2000} rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />}
+          </Field>
+          {send.isError ? <Alert tone="danger">{describeError(send.error)}</Alert> : null}
+          <Button type="submit" size="sm" variant="primary" busy={send.isPending} disabled={rating === null}>
+            Send my rating
+          </Button>
+        </form>
+      )}
+    </Card>
+  );
+}
