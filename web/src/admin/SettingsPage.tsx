@@ -6,6 +6,7 @@ import type { Tagged } from "./api";
 import { Checkbox, CheckboxGroup, ScrollArea, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { KnowledgeSettings } from "./KnowledgeSettings";
+import { CsatSettings } from "./CsatSettings";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 
@@ -255,6 +256,7 @@ export default function SettingsPage() {
         {attachments.isError ? <FailureAlert error={attachments.error} /> : null}
         {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
         <KnowledgeSettings />
+        <CsatSettings />
       </div>
     </>
   );
