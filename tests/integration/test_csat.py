@@ -299,3 +299,38 @@ def test_report_figures_and_roles(client, wiring):
 @pytest.fixture(autouse=True)
 def _fresh_mail(wiring: Wiring) -> None:
     wiring.drain()
+
+
+def test_row_security_keeps_a_survey_to_its_requester_and_the_staff(client, org, wiring):
+    ticket, _ = _resolved_with_survey(client, org, wiring)
+    stranger = notifications._member(client, org, "requester")
+    other = make_tenant(client, roles=("agent",))
+    seen: dict[str, int] = {}
+    with current_database().connect("app") as conn:
+        for name, tenant, user in (
+            ("requester", org.tenant_id, org.members["requester"].user_id),
+            ("agent", org.tenant_id, org.members["agent"].user_id),
+            ("stranger", org.tenant_id, stranger.user_id),
+            ("other tenant", other.tenant_id, other.members["agent"].user_id),
+        ):
+            with conn.transaction():
+                conn.execute(
+                    "SELECT set_config('app.tenant_id', %s, true),"
+                    " set_config('app.user_id', %s, true)",
+                    (tenant, user),
+                )
+                row = conn.execute(
+                    "SELECT count(*) FROM csat_surveys WHERE ticket_id = %s", (ticket["id"],)
+                ).fetchone()
+                seen[name] = int(row[0])
+    assert seen == {"requester": 1, "agent": 1, "stranger": 0, "other tenant": 0}
+
+
+def test_webhook_endpoints_may_subscribe_to_ratings(client, org):
+    created = client.post(
+        "/v1/webhooks",
+        headers=org.admin.headers,
+        json={"url": "https://hooks.example.com/csat", "event_types": ["csat.rated"]},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["event_types"] == ["csat.rated"]

@@ -18,6 +18,7 @@ export const EVENTS: { value: WebhookEvent; label: string }[] = [
   { value: "sla.warning", label: "SLA warning" },
   { value: "sla.breached", label: "SLA breached" },
   { value: "sla.escalation", label: "SLA escalation" },
+  { value: "csat.rated", label: "Satisfaction rating" },
 ];
 
 export interface WebhookForm {
