@@ -99,6 +99,10 @@ def test_resolution_mails_a_survey_whose_link_records_one_rating(client, org, wi
     assert events.status_code == 200, events.text
     kinds = [e["type"] for e in events.json()["items"]]
     assert "csat_rated" in kinds
+    # Internal: the requester's timeline does not show it.
+    theirs = client.get(f"/v1/tickets/{ticket['id']}/events", headers=requester.headers)
+    assert theirs.status_code == 200, theirs.text
+    assert "csat_rated" not in [e["type"] for e in theirs.json()["items"]]
     # The outbox carries csat.rated for webhook subscribers.
     assert (
         _count(

@@ -23,6 +23,9 @@ NOT_WALKED = {"attachment_added", "attachment_removed", "sla_warning", "sla_brea
 NOT_WALKED |= {"received_by_email"}
 # Written by the knowledge consumer for staff only (tests/integration/test_kb_drafts.py).
 NOT_WALKED |= {"kb_draft_proposed", "kb_draft_skipped"}
+# Written when a survey is answered, internal, naming only a rating
+# (tests/integration/test_csat.py).
+NOT_WALKED |= {"csat_rated"}
 
 
 def _requester(client, org, name: str) -> Actor:
