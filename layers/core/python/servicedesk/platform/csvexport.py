@@ -98,13 +98,24 @@ def export_response(
     )
 
 
-def openapi_responses(description: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 of an export route: JSON (``{"items": [...]}``) or CSV text."""
+def openapi_responses(
+    description: str, columns: Sequence[str] = ()
+) -> dict[int | str, dict[str, Any]]:
+    """The 200 of an export route: JSON or CSV text. With ``columns``, the JSON is
+    ``{"items": [{column: value}, ...]}``; without, the route's response model says it."""
+    json_content: dict[str, Any] = {}
+    if columns:
+        item = {"type": "object", "properties": {name: {} for name in columns}}
+        json_content["schema"] = {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": item}},
+        }
     return {
         200: {
             "description": description,
             "content": {
-                "application/json": {},
+                "application/json": json_content,
                 "text/csv": {"schema": {"type": "string"}},
             },
         }

@@ -152,7 +152,9 @@ def list_tickets(
     "/export",
     Role.AGENT,
     "Export the ticket list (same filters and visibility) as CSV or JSON, streamed",
-    responses=openapi_responses("The tickets; CSV with a header row, or {items: [...]}"),
+    responses=openapi_responses(
+        "The tickets; CSV with a header row, or {items: [...]}", export.COLUMNS
+    ),
 )
 def export_tickets(
     ctx: Ctx,
