@@ -142,6 +142,12 @@ def test_another_tenant_exports_none_of_these_tickets(client, desk):
     assert [r["title"] for r in rows] == ["other tenant's"]
 
 
+def test_agents_managers_and_admins_may_export_tickets(client, desk):
+    for actor in (desk.members["agent"], desk.members["manager"], desk.admin):
+        response = client.get("/v1/tickets/export?format=csv", headers=actor.headers)
+        assert response.status_code == 200, (actor.role, response.text)
+
+
 def test_requesters_cannot_export_tickets(client, desk):
     response = client.get("/v1/tickets/export", headers=desk.members["requester"].headers)
     assert response.status_code == 403
