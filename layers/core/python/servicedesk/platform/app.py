@@ -250,15 +250,17 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-_DECLARED: dict[int, frozenset[str]] = {}
+# By route id, with the route itself: routes are not hashable, and a test process builds
+# many apps, where a new route may reuse a dead one's id.
+_DECLARED: dict[int, tuple[APIRoute, frozenset[str]]] = {}
 
 
 def declared_query(route: APIRoute) -> frozenset[str]:
     """The query parameter names a route reads, its dependencies' included."""
-    names = _DECLARED.get(id(route))
-    if names is None:
-        names = _DECLARED[id(route)] = frozenset(_query_names(route.dependant))
-    return names
+    cached = _DECLARED.get(id(route))
+    if cached is None or cached[0] is not route:
+        cached = _DECLARED[id(route)] = (route, frozenset(_query_names(route.dependant)))
+    return cached[1]
 
 
 def _query_names(dependant: Dependant) -> set[str]:
