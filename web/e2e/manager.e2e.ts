@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
@@ -90,6 +91,22 @@ describe("the manager's dashboard", () => {
     await page.getByLabel("Period").selectOption("30");
     await loaded(page);
     expect(await figure(page, "figure-created")).toBeGreaterThanOrEqual(before.created + 1);
+    expect(errors).toEqual([]);
+  });
+
+  test("the manager downloads SLA compliance as CSV, split as on the screen", async () => {
+    const { page, errors } = manager;
+    await page.goto("/dashboard");
+    await loaded(page);
+    await page.getByLabel("Split by").selectOption("policy");
+    const asked = page.waitForRequest((r) => r.url().includes("/v1/reports/sla-compliance?") && r.url().includes("format=csv"));
+    const downloaded = page.waitForEvent("download");
+    await page.getByTestId("export-csv").click();
+    expect((await asked).url()).toContain("group_by=policy");
+    const file = await downloaded;
+    expect(file.suggestedFilename()).toMatch(/^sla-compliance-\d{8}-\d{8}\.csv$/);
+    const text = await readFile(await file.path(), "utf8");
+    expect(text.split("\r\n")[0]).toBe("policy,target,met,breached,compliance");
     expect(errors).toEqual([]);
   });
 

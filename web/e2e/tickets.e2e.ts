@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
@@ -271,6 +272,25 @@ describe("an employee's request, worked by agents", () => {
     await checkScreen(page, "queue-sla");
     // Every status by its one name, here as on the badges.
     expect(await page.getByLabel("Status").locator("option").allTextContents()).toContain("Waiting on requester");
+    expect(errors).toEqual([]);
+  });
+
+  test("an agent exports the queue they are looking at as CSV, with its filters", async () => {
+    const { page, errors } = agent;
+    await page.goto(`/queues/all?q=${encodeURIComponent(title)}`);
+    await expect.poll(() => page.locator("[data-row-link]").count()).toBeGreaterThan(0);
+    const asked = page.waitForRequest((r) => r.url().includes("/v1/tickets/export?"));
+    const downloaded = page.waitForEvent("download");
+    await page.getByTestId("export-csv").click();
+    const url = (await asked).url();
+    expect(url).toContain("format=csv");
+    expect(url).toContain(`q=${encodeURIComponent(title).replace(/%20/g, "+")}`);
+    expect(url).not.toContain("limit=");
+    const file = await downloaded;
+    expect(file.suggestedFilename()).toMatch(/^tickets-[0-9-]+\.csv$/);
+    const text = await readFile(await file.path(), "utf8");
+    expect(text.split("\r\n")[0]).toMatch(/^number,title,status,/);
+    expect(text).toContain(title);
     expect(errors).toEqual([]);
   });
 

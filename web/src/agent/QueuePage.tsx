@@ -5,6 +5,7 @@ import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
 import { Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, STATUSES, formatDateTime, formatRelative, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
+import { ExportButton } from "../components/ExportButton";
 import { useTeams, useTicketList, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
 import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
@@ -213,6 +214,8 @@ export default function QueuePage() {
             </option>
           ))}
         </LabeledSelect>
+        {/* The same filters as the list, without its page size: the export takes all rows. */}
+        <ExportButton path="/v1/tickets/export" query={{ ...query, limit: undefined }} />
       </div>
       {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title="No teams yet">An admin can create teams.</EmptyState> : null}
       {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}

@@ -32,7 +32,8 @@ export async function authFetch(request: Request): Promise<Response> {
   return renewed ? send(replay, renewed) : first;
 }
 
-export const api = createClient<paths>({
+// The JSON answers: routes that can also answer CSV (exports) are read as JSON here.
+export const api = createClient<paths, "application/json">({
   baseUrl: "",
   credentials: "same-origin",
   fetch: authFetch,

@@ -5,6 +5,7 @@ import type { Level } from "../api/types";
 import { ScrollArea } from "../admin/fields";
 import { FailureAlert } from "../admin/forms";
 import type { ComplianceGroup } from "../admin/types";
+import { ExportButton } from "../components/ExportButton";
 import { Field, Select, Spinner } from "../components/ui";
 import { LEVEL_LABELS, SLA_TARGET_LABELS, type SlaTargetName } from "../lib/format";
 import { Meter } from "./charts";
@@ -41,7 +42,8 @@ export function Compliance({ since, until }: { since: string; until: string }) {
           </div>
         ))}
       </dl>
-      <div className="mb-3 max-w-xs">
+      <div className="mb-3 flex flex-wrap items-end gap-3">
+        <div className="max-w-xs">
         <Field label="Split by">
           {(p) => (
             <Select {...p} value={group} onChange={(e) => setGroup(e.target.value as ComplianceGroup)}>
@@ -51,6 +53,8 @@ export function Compliance({ since, until }: { since: string; until: string }) {
             </Select>
           )}
         </Field>
+        </div>
+        <ExportButton path="/v1/reports/sla-compliance" query={{ group_by: group, since, until }} />
       </div>
       {report.isPending ? <Spinner label="Loading the report" /> : null}
       {report.isError ? <FailureAlert error={report.error} /> : null}

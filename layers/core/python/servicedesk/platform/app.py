@@ -9,7 +9,8 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -22,6 +23,8 @@ from servicedesk.platform.errors import (
     PROBLEM_JSON,
     STATUS_SLUGS,
     ProblemError,
+    ValidationProblem,
+    field_error,
     problem_body,
     validation_detail,
     validation_errors,
@@ -247,6 +250,41 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+# By route id, with the route itself: routes are not hashable, and a test process builds
+# many apps, where a new route may reuse a dead one's id.
+_DECLARED: dict[int, tuple[APIRoute, frozenset[str]]] = {}
+
+
+def declared_query(route: APIRoute) -> frozenset[str]:
+    """The query parameter names a route reads, its dependencies' included."""
+    cached = _DECLARED.get(id(route))
+    if cached is None or cached[0] is not route:
+        cached = _DECLARED[id(route)] = (route, frozenset(_query_names(route.dependant)))
+    return cached[1]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A query parameter the route does not declare is 422 naming it: FastAPI would
+    otherwise ignore it, and ``?format=csv`` would silently answer JSON."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    unknown = sorted(set(request.query_params.keys()) - declared_query(route))
+    if unknown:
+        raise ValidationProblem(
+            errors=[
+                {**field_error(name, "unknown query parameter"), "in": "query"} for name in unknown
+            ]
+        )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(idempotency.Replayed)
     async def on_replay(_request: Request, exc: idempotency.Replayed) -> JSONResponse:
@@ -321,6 +359,8 @@ def create_app(*routers: APIRouter, title: str = "Servicedesk API") -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         responses=PROBLEM_RESPONSES,
+        # Every route, one rule: no query parameter the route does not declare.
+        dependencies=[Depends(reject_unknown_query)],
     )
     install_error_handlers(app)
     for router in routers:

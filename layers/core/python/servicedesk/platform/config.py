@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # Ticket search ranks only the newest this many matches the caller may see (ranking
     # reads each match's tsvector); fewer matches than this rank exactly as a full ranking.
     search_rank_window: int = Field(default=1000, ge=1, le=100_000)
+    # Exports answered synchronously: at most this many rows (over it is 422; large exports
+    # will run as a job), read from the database this many at a time.
+    export_max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+    export_page_size: int = Field(default=500, ge=1, le=5_000)
 
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

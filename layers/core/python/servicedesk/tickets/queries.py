@@ -193,6 +193,19 @@ def _search(
     return match, rank
 
 
+def count_tickets(ctx: RequestContext, *, filters: TicketFilters, cap: int) -> int:
+    """How many tickets the list with these filters holds, counted up to ``cap + 1``."""
+    clauses = _filter_clauses(ctx, filters)
+    base: Select[Any] = select(Ticket.id).where(
+        Ticket.tenant_id == ctx.tenant_id, visible(ctx, load_settings(ctx)), *clauses
+    )
+    if filters.q:
+        match, _rank = _search(ctx, filters.q, clauses)
+        base = base.where(match)
+    counted = select(func.count()).select_from(base.limit(cap + 1).subquery())
+    return int(ctx.session.execute(counted).scalar_one())
+
+
 def list_tickets(
     ctx: RequestContext, *, filters: TicketFilters, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[Ticket], str | None]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.csvexport import ExportFormat, export_response, openapi_responses
 from servicedesk.platform.endpoints import Once, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
@@ -18,7 +19,7 @@ from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import service as sla_service
 from servicedesk.sla.schemas import TicketSlaPublic
-from servicedesk.tickets import comments, links, participants, queries, service
+from servicedesk.tickets import comments, export, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
     AssignRequest,
@@ -83,19 +84,7 @@ def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
     )
 
 
-@route(
-    router.get,
-    "",
-    Role.REQUESTER,
-    "List and search the tickets the caller may see",
-    response_model=Page[TicketPublic],
-)
-def list_tickets(
-    ctx: Ctx,
-    response: Response,
-    limit: Limit = 25,
-    cursor: Cursor = None,
-    sort: Sort = "-created_at",
+def ticket_filters(
     status: Annotated[list[Status] | None, Query(max_length=7)] = None,
     priority: Annotated[list[Level] | None, Query(max_length=4)] = None,
     assignee: Annotated[str | None, Query(max_length=36, description="user id, me or none")] = None,
@@ -116,8 +105,9 @@ def list_tickets(
             " (at_risk); both: either",
         ),
     ] = None,
-) -> Response:
-    filters = queries.TicketFilters(
+) -> queries.TicketFilters:
+    """The ticket list's filters, shared by the list and the export."""
+    return queries.TicketFilters(
         status=[s.value for s in status or []],
         priority=list(priority or []),
         assignee=assignee,
@@ -132,9 +122,51 @@ def list_tickets(
         q=q,
         sla=list(sla or []),
     )
+
+
+Filters = Annotated[queries.TicketFilters, Depends(ticket_filters)]
+
+
+@route(
+    router.get,
+    "",
+    Role.REQUESTER,
+    "List and search the tickets the caller may see",
+    response_model=Page[TicketPublic],
+)
+def list_tickets(
+    ctx: Ctx,
+    response: Response,
+    filters: Filters,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    sort: Sort = "-created_at",
+) -> Response:
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
     page = Page[TicketPublic](items=[_public(ctx, t) for t in rows], next_cursor=nxt)
     return json_response(page, response)
+
+
+@route(
+    router.get,
+    "/export",
+    Role.AGENT,
+    "Export the ticket list (same filters and visibility) as CSV or JSON, streamed",
+    responses=openapi_responses(
+        "The tickets; CSV with a header row, or {items: [...]}", export.COLUMNS
+    ),
+)
+def export_tickets(
+    ctx: Ctx,
+    filters: Filters,
+    sort: Sort = "-created_at",
+    format: Annotated[ExportFormat, Query(description="json (default) or csv")] = "json",
+) -> Response:
+    export.check_size(ctx, filters)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return export_response(
+        format, f"tickets-{stamp}", export.COLUMNS, export.rows(ctx, filters, sort)
+    )
 
 
 @route(
