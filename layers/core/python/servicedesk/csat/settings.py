@@ -17,9 +17,6 @@ class CsatSettings(BaseModel):
 
     # A survey is sent when a ticket is resolved.
     enabled: bool = True
-    # Minutes after the resolution before the survey goes out (0: at once). Not yet
-    # honoured: the survey is sent when the e-mail consumer sees the resolution.
-    delay_minutes: int = Field(default=0, ge=0, le=10080)
     question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=200)
     scale: Literal["1-5"] = "1-5"
     # How long a survey link stays valid.
