@@ -8,6 +8,9 @@ import { atLeast } from "../lib/domain";
 // Everything here is loaded on demand: the dashboard and the admin screens do not count
 // towards the initial JavaScript (web/scripts/bundle-size.mjs).
 const DashboardPage = lazy(() => import("../manager/DashboardPage"));
+const ReportsPage = lazy(() => import("../reports/ReportsPage"));
+const ScheduledReportsPage = lazy(() => import("../reports/ScheduledReportsPage"));
+const ExportsPage = lazy(() => import("../reports/ExportsPage"));
 const AdminLayout = lazy(() => import("./AdminLayout"));
 const UsersPage = lazy(() => import("./UsersPage"));
 const TeamsPage = lazy(() => import("./TeamsPage"));
@@ -80,6 +83,11 @@ function AdminHome() {
 /** The manager's and admin's routes, children of the signed-in shell. */
 export const managerRoutes: RouteObject[] = [
   section("/dashboard", "manager", <DashboardPage />),
+  section("/reports", "manager", <ReportsPage />),
+  section("/reports/scheduled", "manager", <ScheduledReportsPage />),
+  section("/reports/:name", "manager", <ReportsPage />),
+  // Anyone on staff may export a ticket list: their jobs are listed here.
+  section("/exports", "agent", <ExportsPage />),
   {
     path: "/admin",
     element: (

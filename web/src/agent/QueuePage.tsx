@@ -2,15 +2,16 @@ import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { Link, NavLink, Navigate, useNavigate, useParams, useSearchParams } from "react-router";
 import type { Level } from "../api/types";
 import { PriorityBadge, StatusBadge } from "../components/TicketBadges";
-import { Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui";
+import { Alert, Button, EmptyState, Input, Select, Spinner, cx } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, STATUSES, formatDateTime, formatRelative, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { ExportButton } from "../components/ExportButton";
-import { useTeams, useTicketList, useUsers } from "../tickets/queries";
+import { useCategories, useTeams, useTicketList, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
 import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
 import { focusList, isTyping, useSkipTarget } from "../app/skip";
 import { SlaDue, useNow } from "./SlaBadges";
+import { describeDrilldown, readDrilldown, withDrilldown } from "./drilldown";
 import { QUEUES, SLA_FILTERS, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, slaFilter, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 
 const TEAM_KEY = "sd-queue-team";
@@ -18,8 +19,10 @@ const TEAM_KEY = "sd-queue-team";
 function useFilters(queue: QueueId): [QueueFilters, (patch: Partial<QueueFilters>) => void] {
   const [params, setParams] = useSearchParams();
   const filters: QueueFilters = {
-    status: (params.get("status") as QueueFilters["status"] | null) ?? (queue === "all" ? "any" : "active"),
-    priority: (params.get("priority") as Level | null) ?? "",
+    // A report's drilldown may name several (status=resolved,closed): the drilldown applies
+    // them (./drilldown.ts), the single-choice filter shows "any".
+    status: params.get("status")?.includes(",") ? "any" : ((params.get("status") as QueueFilters["status"] | null) ?? (queue === "all" ? "any" : "active")),
+    priority: params.get("priority")?.includes(",") || params.getAll("priority").length > 1 ? "" : ((params.get("priority") as Level | null) ?? ""),
     q: params.get("q") ?? "",
     sort: (params.get("sort") as Sort | null) ?? defaultSort(queue),
     team: params.get("team") ?? localStorage.getItem(TEAM_KEY) ?? "",
@@ -121,7 +124,10 @@ export default function QueuePage() {
   const navigate = useNavigate();
   const teams = useTeams();
   const users = useUsers();
-  const query = queueQuery(queue, filters);
+  const [searchParams] = useSearchParams();
+  const drill = readDrilldown(searchParams);
+  const query = withDrilldown(queueQuery(queue, filters), drill);
+  const categories = useCategories();
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
   useSkipTarget(LIST_ID, "Skip to the ticket list");
@@ -170,6 +176,30 @@ export default function QueuePage() {
           </NavLink>
         ))}
       </nav>
+      {drill ? (
+        <div className="mb-4" data-testid="drilldown">
+          <Alert
+            tone="info"
+            title="Tickets from a report"
+            action={
+              <Link to={`/queues/${queue}`} className="whitespace-nowrap text-accent-text underline">
+                Clear
+              </Link>
+            }
+          >
+            <ul className="flex flex-wrap gap-x-4">
+              {describeDrilldown(drill, {
+                team: (id) => teams.data?.find((t) => t.id === id)?.name,
+                user: (id) => users.data?.get(id)?.name,
+                category: (id) => categories.data?.find((c) => c.id === id)?.name,
+              }).map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+            {drill.ignored.length ? <p>Not a filter of this list (not applied): {drill.ignored.join(", ")}.</p> : null}
+          </Alert>
+        </div>
+      ) : null}
       <div className="mb-4 flex flex-wrap items-center gap-3" role="search" aria-label="Filter tickets">
         <SearchBox value={filters.q} onChange={(q) => update({ q })} />
         {queue === "team" ? (

@@ -1,7 +1,7 @@
 import { authFetch } from "./client";
 import { ApiError, isProblem } from "./problem";
 
-export type ExportPath = "/v1/tickets/export" | "/v1/reports/sla-compliance";
+export type ExportPath = "/v1/tickets/export" | "/v1/reports/sla-compliance" | `/v1/reports/${string}`;
 type QueryValue = string | number | readonly string[] | null | undefined;
 
 /** The export URL: only the parameters given (the server refuses undeclared ones). */
@@ -30,7 +30,8 @@ export async function downloadExport(path: ExportPath, query: Record<string, Que
   const href = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = href;
-  link.download = filename(response.headers.get("content-disposition"), "export.csv");
+  const format = typeof query.format === "string" ? query.format : "csv";
+  link.download = filename(response.headers.get("content-disposition"), `export.${format}`);
   document.body.append(link);
   link.click();
   link.remove();

@@ -75,6 +75,7 @@ export function Shell() {
             {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
             {staff ? <NavItem to="/kb">Knowledge base</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/reports">Reports</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
             <NavItem to="/requests" end>
               My requests

@@ -38,7 +38,23 @@ export interface BarRow {
 }
 
 /** A horizontal bar chart that is a table: label, count, share, and a bar for the eye. */
-export function BarTable({ caption, rows, valueHeader = "Tickets", testId }: { caption: string; rows: BarRow[]; valueHeader?: string; testId?: string }) {
+export function BarTable({
+  caption,
+  rows,
+  valueHeader = "Tickets",
+  testId,
+  format = (v: number) => number.format(v),
+  share = true,
+}: {
+  caption: string;
+  rows: BarRow[];
+  valueHeader?: string;
+  testId?: string;
+  /** How a value reads (a count by default; a duration or a share in reports). */
+  format?: (value: number) => ReactNode;
+  /** The share-of-total column (meaningless for durations and ratios). */
+  share?: boolean;
+}) {
   const total = rows.reduce((sum, r) => sum + r.value, 0);
   const max = Math.max(1, ...rows.map((r) => r.value));
   return (
@@ -48,7 +64,7 @@ export function BarTable({ caption, rows, valueHeader = "Tickets", testId }: { c
         <tr>
           <th scope="col">Group</th>
           <th scope="col">{valueHeader}</th>
-          <th scope="col">Share</th>
+          {share ? <th scope="col">Share</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -62,10 +78,10 @@ export function BarTable({ caption, rows, valueHeader = "Tickets", testId }: { c
                 <div className="h-3 flex-1 overflow-hidden rounded-sm bg-surface-muted" aria-hidden="true">
                   <div className={cx("h-full rounded-sm", BAR[row.tone ?? "accent"])} style={{ width: `${(row.value / max) * 100}%` }} />
                 </div>
-                <span className="w-10 text-right font-semibold tabular-nums">{number.format(row.value)}</span>
+                <span className={cx("text-right font-semibold tabular-nums", share ? "w-10" : "min-w-16 whitespace-nowrap")}>{format(row.value)}</span>
               </div>
             </td>
-            <td className="w-16 py-1 text-right text-fg-muted tabular-nums">{total ? percent.format(row.value / total) : "—"}</td>
+            {share ? <td className="w-16 py-1 text-right text-fg-muted tabular-nums">{total ? percent.format(row.value / total) : "—"}</td> : null}
           </tr>
         ))}
       </tbody>
@@ -202,5 +218,146 @@ export function Meter({ value, tone }: { value: number | null; tone?: BarTone })
       </div>
       <span className="font-semibold tabular-nums">{formatPercent(value)}</span>
     </div>
+  );
+}
+
+export interface LineSeries {
+  name: string;
+  tone: BarTone;
+  values: (number | null)[];
+}
+
+const STROKE: Record<BarTone, string> = {
+  accent: "stroke-accent-text",
+  success: "stroke-success-text",
+  warning: "stroke-warning-text",
+  danger: "stroke-danger-text",
+  neutral: "stroke-neutral-text",
+};
+
+/** The tones lines take in order (a legend tells them apart; markers differ too). */
+export const LINE_TONES: BarTone[] = ["accent", "success", "warning", "danger", "neutral"];
+
+/**
+ * Lines over time (a report's buckets): an SVG image named by a one-sentence summary, a
+ * legend, and the numbers in a table. A missing value (null: nothing to measure) breaks
+ * the line rather than drawing a zero.
+ */
+export function LineChart({
+  title,
+  labels,
+  series,
+  summary,
+  tick,
+  format,
+  testId,
+}: {
+  title: string;
+  labels: string[];
+  series: LineSeries[];
+  summary: string;
+  tick: (value: number) => string;
+  format: (value: number | null) => string;
+  testId?: string;
+}) {
+  const id = useId();
+  const [box, width] = useWidth<HTMLDivElement>(640);
+  const height = 220;
+  const left = 56;
+  const bottom = 24;
+  const top = 10;
+  const plotW = Math.max(10, width - left - 12);
+  const plotH = height - bottom - top;
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  const step = labels.length > 1 ? plotW / (labels.length - 1) : 0;
+  const x = (i: number) => left + (labels.length > 1 ? i * step : plotW / 2);
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const every = Math.ceil(labels.length / Math.max(2, Math.floor(width / 90)));
+  const paths = series.map((s) => {
+    let d = "";
+    let pen = false;
+    s.values.forEach((v, i) => {
+      if (v === null) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? "L" : "M"}${x(i).toFixed(1)} ${y(v).toFixed(1)} `;
+      pen = true;
+    });
+    return d.trim();
+  });
+  return (
+    <figure aria-labelledby={`${id}-title`} data-testid={testId}>
+      <figcaption id={`${id}-title`} className="mb-2 font-semibold">
+        {title}
+      </figcaption>
+      <ul className="mb-2 flex flex-wrap gap-4" aria-label="Legend">
+        {series.map((s) => (
+          <li key={s.name} className="flex items-center gap-2">
+            <span aria-hidden="true" className={cx("inline-block h-1 w-4 rounded-sm", BAR[s.tone])} />
+            {s.name}
+          </li>
+        ))}
+      </ul>
+      <div ref={box}>
+        <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} className="block max-w-full" role="img" aria-label={summary}>
+          {[0, max / 2, max].map((t) => (
+            <g key={t}>
+              <line x1={left} x2={width - 4} y1={y(t)} y2={y(t)} className="stroke-border" strokeWidth={1} />
+              <text x={left - 6} y={y(t) + 4} textAnchor="end" className="fill-fg-muted text-xs">
+                {tick(t)}
+              </text>
+            </g>
+          ))}
+          {labels.map((label, i) =>
+            i % every === 0 ? (
+              <text key={label + i} x={x(i)} y={height - 6} textAnchor="middle" className="fill-fg-muted text-xs">
+                {label}
+              </text>
+            ) : null,
+          )}
+          {series.map((s, j) => (
+            <g key={s.name}>
+              <path d={paths[j]} fill="none" strokeWidth={2} className={STROKE[s.tone]} />
+              {labels.length <= 62
+                ? s.values.map((v, i) => (v === null ? null : <circle key={i} cx={x(i)} cy={y(v)} r={2.5} className={FILL[s.tone]} />))
+                : null}
+            </g>
+          ))}
+        </svg>
+      </div>
+      <details className="mt-2">
+        <summary className="cursor-pointer text-accent-text">Show the numbers as a table</summary>
+        <div className="relative mt-2 max-h-72 overflow-auto" role="region" aria-label={`${title}: numbers`} tabIndex={0}>
+          <table className="w-full text-left">
+            <caption className="sr-only">{title}</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-1 font-medium">Period</th>
+                {series.map((s) => (
+                  <th key={s.name} scope="col" className="px-2 py-1 text-right font-medium">
+                    {s.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {labels.map((label, i) => (
+                <tr key={label + i} className="border-b border-border last:border-0">
+                  <th scope="row" className="px-2 py-1 font-normal">
+                    {label}
+                  </th>
+                  {series.map((s) => (
+                    <td key={s.name} className="px-2 py-1 text-right tabular-nums">
+                      {format(s.values[i] ?? null)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
   );
 }

@@ -221,3 +221,48 @@ describe("chart data", () => {
     expect(rowLabel({ bucket: "2026-03-01", group: { id: "x", label: "Desk" }, values: {} }, "week")).toBe("Week of Mar 1 · Desk");
   });
 });
+
+import { jobProgress, jobStatusText, jobTitle, jobsPoll } from "./jobs";
+
+describe("export jobs", () => {
+  test("progress from rows; unknown total is indeterminate; done is full", () => {
+    expect(jobProgress({ status: "running", rows_done: 250, rows_total: 1000 })).toBe(0.25);
+    expect(jobProgress({ status: "queued", rows_done: 0, rows_total: null })).toBeNull();
+    expect(jobProgress({ status: "done", rows_done: 10, rows_total: 20 })).toBe(1);
+    expect(jobStatusText({ status: "running", rows_done: 250, rows_total: 1000 })).toBe("Preparing: 250 of 1000 rows");
+    expect(jobStatusText({ status: "failed", error: "too many rows" })).toBe("Failed: too many rows");
+    expect(jobStatusText({ status: "expired" })).toBe("Expired");
+  });
+  test("polls only while a job is queued or running", () => {
+    expect(jobsPoll([{ status: "done" }, { status: "running" }])).toBe(2000);
+    expect(jobsPoll([{ status: "done" }, { status: "failed" }])).toBe(false);
+    expect(jobsPoll(undefined)).toBe(false);
+  });
+  test("titles", () => {
+    expect(jobTitle({ kind: "report", report: "volume", format: "pdf" }, { volume: "Ticket volume" })).toBe("Ticket volume (PDF)");
+    expect(jobTitle({ kind: "tickets", format: "csv" })).toBe("Ticket list (CSV)");
+  });
+});
+
+import { describeSchedule, scheduleParams, toInput, validateSchedule } from "./schedule";
+
+describe("scheduled reports", () => {
+  test("the subscription keeps the report's parameters, not its dates", () => {
+    expect(scheduleParams(new URLSearchParams("report=volume&range=last30&since=2026-01-01&tz=UTC&interval=week&group_by=team&priority=high"))).toEqual({
+      interval: "week",
+      group_by: "team",
+      priority: "high",
+    });
+  });
+  test("a schedule in words", () => {
+    expect(describeSchedule({ frequency: "daily", hour: 7, tz: "UTC" })).toBe("Every day at 07:00 (UTC)");
+    expect(describeSchedule({ frequency: "weekly", hour: 8, weekday: 0, tz: "Europe/Paris" })).toBe("Every Monday at 08:00 (Europe/Paris)");
+    expect(describeSchedule({ frequency: "monthly", hour: 18, monthday: 22, tz: "UTC" })).toBe("On the 22nd of each month at 18:00 (UTC)");
+  });
+  test("only the frequency's own day is sent; checks name the field", () => {
+    const form = { report: "volume", params: {}, format: "pdf" as const, frequency: "weekly" as const, hour: 8, weekday: 4, monthday: 15, tz: "UTC", recipients: ["u1"] };
+    expect(toInput(form)).toMatchObject({ weekday: 4, monthday: null });
+    expect(validateSchedule(form)).toEqual({});
+    expect(validateSchedule({ ...form, recipients: [], hour: 24 })).toEqual({ recipients: "Choose at least one recipient.", hour: "An hour from 0 to 23." });
+  });
+});

@@ -62,3 +62,81 @@ export interface ReportInfo {
 /** The report filters (ReportParams): one value each. */
 export const FILTER_KEYS = ["team_id", "assignee_id", "category_id", "priority", "channel"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
+
+/** A tile of the manager dashboard (GET /v1/reports/dashboard). */
+export interface DashboardTile {
+  key: string;
+  label: string;
+  unit: Unit;
+  value: number | null;
+  detail?: string | null;
+  drilldown?: Record<string, string> | null;
+}
+
+export interface DashboardBreakdown {
+  group: GroupKey;
+  value: number;
+  drilldown?: Record<string, string> | null;
+}
+
+export interface Dashboard {
+  tz: string;
+  generated_at: string;
+  tiles: DashboardTile[];
+  backlog_by_priority: DashboardBreakdown[];
+  backlog_by_team: DashboardBreakdown[];
+  /** Created and resolved per local day, the last 14 days. */
+  created_vs_resolved: { bucket: string; created: number; resolved: number; drilldown?: Record<string, string> | null }[];
+}
+
+export type ExportFormat = "csv" | "json" | "pdf";
+export type ExportStatus = "queued" | "running" | "done" | "failed" | "expired";
+
+export interface ExportRequest {
+  kind: "report" | "tickets";
+  report?: string;
+  params: Record<string, string | string[]>;
+  format: ExportFormat;
+}
+
+export interface ExportJob {
+  id: string;
+  kind: "report" | "tickets";
+  report?: string | null;
+  params?: Record<string, unknown>;
+  format: ExportFormat;
+  status: ExportStatus;
+  rows_done?: number | null;
+  rows_total?: number | null;
+  size?: number | null;
+  error?: string | null;
+  created_at: string;
+  finished_at?: string | null;
+  expires_at?: string | null;
+}
+
+export type Frequency = "daily" | "weekly" | "monthly";
+
+export interface SubscriptionInput {
+  report: string;
+  params: Record<string, string>;
+  format: "pdf" | "csv";
+  frequency: Frequency;
+  hour: number;
+  weekday?: number | null;
+  monthday?: number | null;
+  tz: string;
+  recipients: string[];
+  active?: boolean;
+}
+
+export interface Subscription extends SubscriptionInput {
+  id: string;
+  owner_id?: string;
+  active: boolean;
+  next_run_at?: string | null;
+  last_run_at?: string | null;
+  last_error?: string | null;
+  created_at?: string;
+  version?: number;
+}

@@ -1,0 +1,90 @@
+/**
+ * A report's drilldown in the address of the ticket list (`/queues/all?team_id=…&from=report`):
+ * the ticket list's own query parameters (GET /v1/tickets), read here so a number in a
+ * report opens exactly the tickets it counts. List parameters may come repeated or
+ * comma-separated; `assignee_id` (the reports' filter name) means `assignee`.
+ */
+import type { Level, TicketStatus } from "../api/types";
+import { LEVELS, STATUSES } from "../lib/format";
+import type { TicketListQuery } from "../tickets/queries";
+
+const SINGLE = ["assignee", "team_id", "requester_id", "category_id", "tag", "created_after", "created_before", "updated_after", "updated_before"] as const;
+type Single = (typeof SINGLE)[number];
+
+export interface Drilldown {
+  query: Partial<TicketListQuery>;
+  /** Parameters the ticket list cannot filter by (shown, not applied). */
+  ignored: string[];
+}
+
+const OWN = new Set(["from", "status", "priority", "q", "sort", "team", "sla"]);
+const KNOWN = new Set<string>([...SINGLE, "assignee_id", "status", "priority", "sla"]);
+
+function list(params: URLSearchParams, key: string): string[] {
+  return params.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+}
+
+/** The drilldown in `params`, or null when the list was not opened from a report. */
+export function readDrilldown(params: URLSearchParams): Drilldown | null {
+  if (params.get("from") !== "report") return null;
+  const query: Partial<TicketListQuery> = {};
+  const ignored: string[] = [];
+  for (const key of SINGLE) {
+    const value = params.get(key);
+    if (value) (query as Record<Single, string>)[key] = value;
+  }
+  const assigneeId = params.get("assignee_id");
+  if (assigneeId && !query.assignee) query.assignee = assigneeId;
+  const statuses = list(params, "status");
+  if (statuses.length) query.status = statuses.filter((s): s is TicketStatus => (STATUSES as string[]).includes(s));
+  const priorities = list(params, "priority");
+  if (priorities.length) query.priority = priorities.filter((p): p is Level => (LEVELS as readonly string[]).includes(p));
+  const sla = list(params, "sla").filter((s): s is "breached" | "at_risk" => s === "breached" || s === "at_risk");
+  if (sla.length) query.sla = sla;
+  for (const key of new Set(params.keys())) {
+    if (!KNOWN.has(key) && !OWN.has(key)) ignored.push(key);
+  }
+  return { query, ignored };
+}
+
+/** The queue's query narrowed by the drilldown (the drilldown wins where both filter). */
+export function withDrilldown(query: TicketListQuery, drill: Drilldown | null): TicketListQuery {
+  if (!drill) return query;
+  const merged: TicketListQuery = { ...query, ...drill.query };
+  // A drilldown names its statuses or none: the queue's "open" default must not narrow it.
+  if (!drill.query.status) delete merged.status;
+  return merged;
+}
+
+const LABELS: Record<string, string> = {
+  assignee: "Assignee",
+  team_id: "Team",
+  requester_id: "Requester",
+  category_id: "Category",
+  tag: "Tag",
+  created_after: "Created from",
+  created_before: "Created before",
+  updated_after: "Updated from",
+  updated_before: "Updated before",
+  status: "Status",
+  priority: "Priority",
+  sla: "SLA",
+};
+
+/** "Created from 1 Mar 2026, 00:00 · Team Service desk" for the banner. */
+export function describeDrilldown(drill: Drilldown, names: { team?: (id: string) => string | undefined; user?: (id: string) => string | undefined; category?: (id: string) => string | undefined } = {}): string[] {
+  const out: string[] = [];
+  for (const [key, raw] of Object.entries(drill.query)) {
+    const value = Array.isArray(raw) ? raw.join(", ") : String(raw);
+    let shown = value;
+    if (key.endsWith("_after") || key.endsWith("_before")) {
+      const d = new Date(value);
+      shown = Number.isNaN(d.getTime()) ? value : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    } else if (key === "team_id") shown = names.team?.(value) ?? value;
+    else if (key === "assignee") shown = value === "none" ? "Unassigned" : (names.user?.(value) ?? value);
+    else if (key === "requester_id") shown = names.user?.(value) ?? value;
+    else if (key === "category_id") shown = names.category?.(value) ?? value;
+    out.push(`${LABELS[key] ?? key}: ${shown}`);
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * My exports: the jobs the person started (a report or a ticket list too large to download
+ * at once), with live progress and a download button when ready. The in-app notification
+ * "your export is ready" links here.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { FailureAlert } from "../admin/forms";
+import { ScrollArea } from "../admin/fields";
+import { Badge, Button, EmptyState, PageHeader, Spinner } from "../components/ui";
+import { ErrorAlert } from "../tickets/Composer";
+import { formatBytes, formatDateTime } from "../lib/format";
+import { exportDownload, reportKeys, useCatalogue, useExports } from "./api";
+import { jobProgress, jobStatusText, jobTitle } from "./jobs";
+import type { ExportJob } from "./types";
+
+const TONE = { queued: "neutral", running: "info", done: "success", failed: "danger", expired: "neutral" } as const;
+
+export default function ExportsPage() {
+  const jobs = useExports();
+  const catalogue = useCatalogue();
+  const client = useQueryClient();
+  const titles = Object.fromEntries((catalogue.data ?? []).map((r) => [r.name, r.title]));
+  return (
+    <>
+      <PageHeader
+        title="My exports"
+        actions={
+          <Button onClick={() => void client.invalidateQueries({ queryKey: reportKeys.exports })} busy={jobs.isFetching}>
+            Refresh
+          </Button>
+        }
+      >
+        Large exports are prepared in the background; each can be downloaded until it expires.
+      </PageHeader>
+      {jobs.isPending ? <Spinner label="Loading" /> : null}
+      {jobs.isError ? <FailureAlert error={jobs.error} /> : null}
+      {jobs.data && !jobs.data.length ? <EmptyState title="No exports yet">Export a report or a ticket list; large ones appear here.</EmptyState> : null}
+      {jobs.data?.length ? (
+        <ScrollArea label="Exports">
+          <table className="w-full text-left" data-testid="exports">
+            <caption className="sr-only">My exports</caption>
+            <thead className="border-b border-border text-fg-muted">
+              <tr>
+                <th scope="col" className="px-2 py-2 font-medium">Export</th>
+                <th scope="col" className="px-2 py-2 font-medium">Started</th>
+                <th scope="col" className="px-2 py-2 font-medium">Progress</th>
+                <th scope="col" className="px-2 py-2 font-medium">
+                  <span className="sr-only">Download</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.data.map((job) => (
+                <JobRow key={job.id} job={job} title={jobTitle(job, titles)} />
+              ))}
+            </tbody>
+          </table>
+        </ScrollArea>
+      ) : null}
+    </>
+  );
+}
+
+function JobRow({ job, title }: { job: ExportJob; title: string }) {
+  const progress = jobProgress(job);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { url } = await exportDownload(job.id);
+      const link = document.createElement("a");
+      link.href = url;
+      link.rel = "noopener";
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <tr className="border-b border-border align-top last:border-0" data-testid={`export-${job.id}`}>
+      <th scope="row" className="px-2 py-2 font-medium">
+        {title}
+        {job.size ? <span className="block font-normal text-fg-muted">{formatBytes(job.size)}</span> : null}
+      </th>
+      <td className="whitespace-nowrap px-2 py-2 text-fg-muted">{formatDateTime(job.created_at)}</td>
+      <td className="px-2 py-2">
+        <div className="flex flex-col gap-1">
+          <Badge tone={TONE[job.status]}>{jobStatusText(job)}</Badge>
+          {job.status === "running" || job.status === "queued" ? (
+            <progress className="h-2 w-40" max={1} value={progress ?? undefined} aria-label={`${title}: progress`}>
+              {progress === null ? "" : `${Math.round(progress * 100)}%`}
+            </progress>
+          ) : null}
+          {job.expires_at && job.status === "done" ? <span className="text-fg-muted">Until {formatDateTime(job.expires_at)}</span> : null}
+        </div>
+      </td>
+      <td className="px-2 py-2 text-right">
+        {job.status === "done" ? (
+          <Button size="sm" variant="primary" onClick={() => void download()} busy={busy} aria-label={`Download ${title}`}>
+            Download
+          </Button>
+        ) : null}
+        {error ? <ErrorAlert error={error} /> : null}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,78 @@
+/** Scheduled reports: the form's values, and a subscription in words (tested). */
+import type { Frequency, Subscription, SubscriptionInput } from "./types";
+
+export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+export interface ScheduleForm {
+  report: string;
+  params: Record<string, string>;
+  format: "pdf" | "csv";
+  frequency: Frequency;
+  hour: number;
+  /** 0 = Monday (ISO order, as Python's weekday()). */
+  weekday: number;
+  monthday: number;
+  tz: string;
+  recipients: string[];
+}
+
+/** The report parameters a subscription keeps: not the dates (each delivery covers the
+ * period just ended), the rest as on the reports page. */
+export function scheduleParams(query: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of query) {
+    if (["report", "since", "until", "range", "measure", "tz", "edit"].includes(key) || !value) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+export function toInput(form: ScheduleForm): SubscriptionInput {
+  return {
+    report: form.report,
+    params: form.params,
+    format: form.format,
+    frequency: form.frequency,
+    hour: form.hour,
+    weekday: form.frequency === "weekly" ? form.weekday : null,
+    monthday: form.frequency === "monthly" ? form.monthday : null,
+    tz: form.tz,
+    recipients: form.recipients,
+  };
+}
+
+export function fromSubscription(s: Subscription): ScheduleForm {
+  return {
+    report: s.report,
+    params: { ...s.params },
+    format: s.format,
+    frequency: s.frequency,
+    hour: s.hour,
+    weekday: s.weekday ?? 0,
+    monthday: s.monthday ?? 1,
+    tz: s.tz,
+    recipients: [...s.recipients],
+  };
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th";
+  return `${n}${suffix}`;
+}
+
+/** "Every Monday at 08:00 (Europe/Paris)". */
+export function describeSchedule(s: Pick<SubscriptionInput, "frequency" | "hour" | "weekday" | "monthday" | "tz">): string {
+  const at = `${String(s.hour).padStart(2, "0")}:00`;
+  if (s.frequency === "weekly") return `Every ${WEEKDAYS[s.weekday ?? 0]} at ${at} (${s.tz})`;
+  if (s.frequency === "monthly") return `On the ${ordinal(s.monthday ?? 1)} of each month at ${at} (${s.tz})`;
+  return `Every day at ${at} (${s.tz})`;
+}
+
+export function validateSchedule(form: ScheduleForm): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (!form.report) errors.report = "Choose a report.";
+  if (!form.recipients.length) errors.recipients = "Choose at least one recipient.";
+  if (!Number.isInteger(form.hour) || form.hour < 0 || form.hour > 23) errors.hour = "An hour from 0 to 23.";
+  if (form.frequency === "monthly" && (form.monthday < 1 || form.monthday > 28)) errors.monthday = "A day from 1 to 28.";
+  return errors;
+}
