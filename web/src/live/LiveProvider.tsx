@@ -43,6 +43,20 @@ function refreshNotifications(client: QueryClient, schedule: Schedule): void {
   for (const ms of NOTIFICATION_RECHECK_MS) schedule(refresh, ms);
 }
 
+type EventListener = (event: string, ticketId: string | null) => void;
+const eventListeners = new Set<EventListener>();
+
+/** Hear every event push (ticket and comment events) while mounted: screens that show
+ * aggregates (the dashboard) refetch on them, debounced (reports/live.ts). */
+export function useLiveEvents(listener: EventListener): void {
+  useEffect(() => {
+    eventListeners.add(listener);
+    return () => {
+      eventListeners.delete(listener);
+    };
+  }, [listener]);
+}
+
 /** A push says *that* something changed; the screens refetch what it touches. Typing
  * frames go to the typing store. */
 export function applyLiveMessage(
@@ -61,6 +75,10 @@ export function applyLiveMessage(
   }
   if (message.type !== "event") return;
   void client.invalidateQueries({ queryKey: ["tickets", "list"] });
+  const name = String(message.event ?? "");
+  // An export finished (or failed): the Exports page shows it.
+  if (name.startsWith("export.")) void client.invalidateQueries({ queryKey: ["exports"] });
+  for (const listener of eventListeners) listener(name, typeof message.ticket_id === "string" ? message.ticket_id : null);
   if (message.notification === true) refreshNotifications(client, schedule);
   const ticketId = typeof message.ticket_id === "string" ? message.ticket_id : null;
   if (!ticketId) return;

@@ -1,226 +1,176 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+/**
+ * The manager's dashboard, from GET /v1/reports/dashboard (the server counts, in the
+ * manager's time zone, with the reports' definitions): tiles that open the tickets they
+ * count, created vs resolved over the last 14 days, the backlog by priority and by team.
+ * Live: ticket events on the WebSocket refetch it (debounced); new figures are announced
+ * politely, at most every 30 s.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
-import { api, ok } from "../api/client";
-import type { Level, Ticket, TicketStatus } from "../api/types";
-import { allPages, useAdminTeams } from "../admin/api";
 import { FailureAlert } from "../admin/forms";
-import { Alert, Button, Card, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, formatDateTime, statusLabel } from "../lib/format";
-import type { TicketListQuery } from "../tickets/queries";
-import { ACTIVE_STATUSES, RESOLVED_STATUSES } from "../lib/domain";
+import { Button, Card, PageHeader, Spinner } from "../components/ui";
+import { useFallbackPoll, useLiveEvents, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
+import { LEVEL_LABELS, formatDateTime } from "../lib/format";
+import type { Level } from "../api/types";
+import { useTeams } from "../tickets/queries";
+import { reportKeys, useDashboard } from "../reports/api";
+import { bucketLabel, formatValue } from "../reports/format";
+import { REFETCH_DEBOUNCE_MS, debouncer, describeChanges, shouldAnnounce } from "../reports/live";
+import type { Dashboard, DashboardSlice } from "../reports/types";
+import { browserTimeZone, drilldownHref } from "../reports/url";
 import { BarTable, ColumnChart, type BarRow, type BarTone } from "./charts";
-import { Compliance } from "./Compliance";
-import { Figure, Loadable, Panel, REFRESH_MS, TimesTable, count } from "./panels";
-import {
-  buckets,
-  countBy,
-  countInBuckets,
-  durationStats,
-  firstResponseTimes,
-  formatDuration,
-  periodStart,
-  resolutionTimes,
-} from "./metrics";
+import { Figure, Panel, REFRESH_MS } from "./panels";
 
-const OPEN = [...ACTIVE_STATUSES];
-const PERIODS = [7, 30, 90] as const;
-/** Each list is read page by page up to this many tickets; past it the figures say so. */
-const CAP = 2000;
-const STATUS_TONES: Record<string, BarTone> = { new: "accent", open: "accent", in_progress: "accent", pending: "warning" };
-const PRIORITY_TONES: Record<Level, BarTone> = { low: "neutral", medium: "accent", high: "warning", critical: "danger" };
+const PRIORITY_TONES: Record<string, BarTone> = { low: "neutral", medium: "accent", high: "warning", critical: "danger" };
+const TILE_TONES: Record<string, string> = { sla_breached: "text-danger-text", sla_at_risk: "text-warning-text" };
 
-/** Every ticket of a list query, up to the cap (the API pages by 100). */
-function useAllTickets(name: string, query: TicketListQuery, enabled = true) {
-  return useQuery({
-    queryKey: ["dashboard", name, query],
-    enabled,
-    refetchInterval: REFRESH_MS,
-    queryFn: ({ signal }) =>
-      allPages<Ticket>((cursor) => ok(api.GET("/v1/tickets", { params: { query: { ...query, limit: 100, cursor } }, signal })), CAP),
+function sliceRows(slices: DashboardSlice[], tone?: (s: DashboardSlice) => BarTone | undefined, label?: (s: DashboardSlice) => string): BarRow[] {
+  return slices.map((s) => {
+    const text = label?.(s) ?? s.label;
+    return {
+      label: s.drilldown ? (
+        <Link to={drilldownHref(s.drilldown)} className="text-accent-text underline">
+          {text}
+        </Link>
+      ) : (
+        text
+      ),
+      value: s.value,
+      tone: tone?.(s),
+    };
   });
 }
 
-export default function DashboardPage() {
+/** Refetch on ticket events (debounced); announce changed figures politely and rarely. */
+function useLiveDashboard(tz: string, data: Dashboard | undefined): string {
   const client = useQueryClient();
-  const [days, setDays] = useState<(typeof PERIODS)[number]>(7);
-  const [now, setNow] = useState(() => Date.now());
-  const since = useMemo(() => periodStart(now, days), [now, days]);
-  const sinceIso = new Date(since).toISOString();
-  const untilIso = new Date(now + 60_000).toISOString();
-  const teams = useAdminTeams();
+  const teams = useTeams();
+  // A manager hears every team's channel and the triage queue (tickets without a team), as
+  // the "All" queue does: that is where new and changed tickets are announced.
+  useLiveTeams((teams.data ?? []).filter((t) => t.active !== false).map((t) => t.id));
+  useLiveTriage(true);
+  const refetch = useMemo(() => debouncer(() => void client.invalidateQueries({ queryKey: reportKeys.dashboard(tz) }), REFETCH_DEBOUNCE_MS), [client, tz]);
+  useEffect(() => () => refetch.cancel(), [refetch]);
+  useLiveEvents(
+    useCallback(
+      (event: string) => {
+        if (event.startsWith("ticket.") || event.startsWith("comment.") || event.startsWith("sla.") || event.startsWith("csat.")) refetch.trigger();
+      },
+      [refetch],
+    ),
+  );
+  const previous = useRef<Dashboard | undefined>(undefined);
+  const lastAt = useRef<number | null>(null);
+  const [message, setMessage] = useState("");
+  useEffect(() => {
+    if (!data) return;
+    const said = describeChanges(previous.current, data);
+    previous.current = data;
+    const now = Date.now();
+    if (shouldAnnounce(said, lastAt.current, now)) {
+      lastAt.current = now;
+      setMessage(said ?? "");
+    }
+  }, [data]);
+  return message;
+}
 
-  const backlog = useAllTickets("backlog", { status: OPEN, sort: "-created_at" });
-  const created = useAllTickets("created", { created_after: sinceIso, sort: "-created_at" });
-  const resolvedRaw = useAllTickets("resolved", { status: [...RESOLVED_STATUSES], updated_after: sinceIso, sort: "-updated_at" });
-  const breached = useAllTickets("breached", { sla: ["breached"], status: OPEN });
-  const atRisk = useAllTickets("at-risk", { sla: ["at_risk"], status: OPEN });
+export default function DashboardPage() {
+  const [tz] = useState(browserTimeZone);
+  const poll = useFallbackPoll(REFRESH_MS);
+  const dashboard = useDashboard(tz, poll);
+  const client = useQueryClient();
+  const teams = useTeams();
+  const data = dashboard.data;
+  const announcement = useLiveDashboard(tz, data);
+  const days = data?.created_vs_resolved ?? [];
+  const created = days.reduce((sum, d) => sum + d.created, 0);
+  const resolved = days.reduce((sum, d) => sum + d.resolved, 0);
+  const busiest = days.reduce<(typeof days)[number] | null>((top, d) => (!top || d.created > top.created ? d : top), null);
+  const teamName = (s: DashboardSlice) => (s.id ? (teams.data?.find((t) => t.id === s.id)?.name ?? s.label) : s.label);
 
-  const resolved = useMemo(() => {
-    if (!resolvedRaw.data) return undefined;
-    const items = resolvedRaw.data.items.filter((t) => t.resolved_at && new Date(t.resolved_at).getTime() >= since);
-    return { items, truncated: resolvedRaw.data.truncated };
-  }, [resolvedRaw.data, since]);
-
-  const teamName = (id: string) => (id === "none" ? "No team" : (teams.data?.find((t) => t.id === id)?.name ?? "Unknown team"));
-  const open = backlog.data?.items ?? [];
-  const unassigned = open.filter((t) => !t.assignee_id).length;
-  const series = buckets(since, now);
-  const createdSeries = countInBuckets((created.data?.items ?? []).map((t) => t.created_at), series);
-  const resolvedSeries = countInBuckets((resolved?.items ?? []).map((t) => t.resolved_at), series);
-  const firstStats = durationStats(firstResponseTimes(created.data?.items ?? []));
-  const awaiting = (created.data?.items ?? []).filter((t) => !t.first_response_at && OPEN.includes(t.status)).length;
-  const resolutionStats = durationStats(resolutionTimes(resolved?.items ?? []));
-  const timesByPriority = LEVELS.map((level) => ({
-    label: LEVEL_LABELS[level],
-    first: durationStats(firstResponseTimes((created.data?.items ?? []).filter((t) => t.priority === level))),
-    resolution: durationStats(resolutionTimes((resolved?.items ?? []).filter((t) => t.priority === level))),
-  }));
-  const truncated = [backlog, created, resolvedRaw, breached, atRisk].some((q) => q.data?.truncated);
-  const fetching = [backlog, created, resolvedRaw, breached, atRisk].some((q) => q.isFetching);
-
-  function refresh() {
-    setNow(Date.now());
-    void client.invalidateQueries({ queryKey: ["dashboard"] });
-  }
-
-  const periodLabel = days === 7 ? "the last 7 days" : `the last ${days} days`;
   return (
     <>
       <PageHeader
         title="Dashboard"
         actions={
           <div className="flex flex-wrap items-end gap-2">
-            <div className="flex items-center gap-2">
-              <label htmlFor="dashboard-period" className="text-fg-muted">
-                Period
-              </label>
-              <Select id="dashboard-period" className="w-auto" value={days} onChange={(e) => setDays(Number(e.target.value) as (typeof PERIODS)[number])}>
-                {PERIODS.map((d) => (
-                  <option key={d} value={d}>
-                    Last {d} days
-                  </option>
-                ))}
-              </Select>
-            </div>
-            <Button onClick={refresh} busy={fetching}>
+            <Link to="/reports" className="inline-flex h-10 items-center rounded-md border border-border-strong px-4 font-medium hover:bg-surface-muted">
+              Reports
+            </Link>
+            <Button onClick={() => void client.invalidateQueries({ queryKey: reportKeys.dashboard(tz) })} busy={dashboard.isFetching}>
               Refresh
             </Button>
           </div>
         }
       >
-        Since {formatDateTime(sinceIso)} · updated every minute
+        {data ? `Updated ${formatDateTime(data.generated_at)} · ${data.tz} · live` : "Live figures"}
       </PageHeader>
-      {truncated ? (
-        <div className="mb-4">
-          <Alert tone="info">Some figures count only the first {CAP} tickets of a list (marked +).</Alert>
-        </div>
-      ) : null}
-
-      <dl className="mb-6 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Key figures">
-        <Figure label="Open backlog" value={count(backlog.data)} detail={backlog.data ? `${unassigned} unassigned` : undefined} testId="figure-backlog" />
-        <Figure label={`Opened in ${periodLabel}`} value={count(created.data)} detail={created.data ? `${awaiting} awaiting a first response` : undefined} testId="figure-created" />
-        <Figure label={`Resolved in ${periodLabel}`} value={count(resolved)} testId="figure-resolved" />
-        <Figure
-          label="SLA breached (open)"
-          value={count(breached.data)}
-          detail={atRisk.data ? `${count(atRisk.data)} at risk` : undefined}
-          testId="figure-breached"
-        />
-        <Figure
-          label="First response, median"
-          value={formatDuration(firstStats.median)}
-          detail={`90th percentile ${formatDuration(firstStats.p90)} · ${firstStats.count} tickets`}
-          testId="figure-first-response"
-        />
-        <Figure
-          label="Resolution, median"
-          value={formatDuration(resolutionStats.median)}
-          detail={`90th percentile ${formatDuration(resolutionStats.p90)} · ${resolutionStats.count} tickets`}
-          testId="figure-resolution"
-        />
-      </dl>
-
-      <div className="grid *:min-w-0 items-start gap-6 lg:grid-cols-2">
-        <Card className="min-w-0 lg:col-span-2">
-          {created.isPending || resolvedRaw.isPending ? <Spinner label="Loading" /> : null}
-          {created.isError ? <FailureAlert error={created.error} /> : null}
-          {created.data && resolved ? (
-            <ColumnChart
-              title={`Opened and resolved, ${days > 31 ? "per week" : "per day"}`}
-              labels={series.map((b) => b.label)}
-              series={[
-                { name: "Opened", tone: "accent", values: createdSeries },
-                { name: "Resolved", tone: "success", values: resolvedSeries },
-              ]}
-              summary={`In ${periodLabel}, ${created.data.items.length} tickets were opened and ${resolved.items.length} resolved; the busiest ${days > 31 ? "week" : "day"} had ${Math.max(0, ...createdSeries)} opened.`}
-            />
-          ) : null}
-        </Card>
-
-        <Panel title="Backlog by status" id="by-status-heading">
-          <Loadable query={backlog}>
-            {(data) => (
-              <BarTable
-                caption="Open tickets by status"
-                testId="backlog-by-status"
-                rows={countBy(data.items, (t) => t.status, OPEN).map(
-                  (r): BarRow => ({ label: statusLabel(r.key as TicketStatus, true), value: r.count, tone: STATUS_TONES[r.key] ?? "accent" }),
-                )}
+      <p className="sr-only" aria-live="polite" data-testid="dashboard-announcement">
+        {announcement}
+      </p>
+      {dashboard.isPending ? <Spinner label="Loading" /> : null}
+      {dashboard.isError ? <FailureAlert error={dashboard.error} /> : null}
+      {data ? (
+        <>
+          <dl className="mb-6 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Key figures">
+            {data.tiles.map((tile) => {
+              const text = formatValue(tile.unit, tile.value);
+              return (
+                <Figure
+                  key={tile.key}
+                  label={tile.label}
+                  testId={`tile-${tile.key}`}
+                  value={
+                    tile.drilldown ? (
+                      <Link to={drilldownHref(tile.drilldown)} className={TILE_TONES[tile.key] ?? "text-fg"} aria-label={`${tile.label}: ${text}, show the tickets`}>
+                        {text}
+                      </Link>
+                    ) : (
+                      text
+                    )
+                  }
+                />
+              );
+            })}
+          </dl>
+          <div className="grid *:min-w-0 items-start gap-6 lg:grid-cols-2">
+            <Card className="min-w-0 lg:col-span-2">
+              <ColumnChart
+                title="Created and resolved, the last 14 days"
+                labels={days.map((d) => bucketLabel(d.day, "day"))}
+                series={[
+                  { name: "Created", tone: "accent", values: days.map((d) => d.created) },
+                  { name: "Resolved", tone: "success", values: days.map((d) => d.resolved) },
+                ]}
+                summary={`In the last 14 days, ${created} tickets were created and ${resolved} resolved${busiest && busiest.created ? `; the busiest day, ${bucketLabel(busiest.day, "day")}, had ${busiest.created} created` : ""}.`}
               />
-            )}
-          </Loadable>
-        </Panel>
-
-        <Panel title="Backlog by priority" id="by-priority-heading">
-          <Loadable query={backlog}>
-            {(data) => (
+            </Card>
+            <Panel title="Backlog by priority" id="by-priority-heading">
               <BarTable
                 caption="Open tickets by priority"
                 testId="backlog-by-priority"
-                rows={countBy(data.items, (t) => t.priority, [...LEVELS].reverse()).map(
-                  (r): BarRow => ({ label: LEVEL_LABELS[r.key as Level] ?? r.key, value: r.count, tone: PRIORITY_TONES[r.key as Level] }),
-                )}
+                rows={sliceRows(data.backlog_by_priority, (s) => PRIORITY_TONES[s.id ?? ""], (s) => LEVEL_LABELS[s.id as Level] ?? s.label)}
               />
-            )}
-          </Loadable>
-        </Panel>
-
-        <Panel title="Backlog by team" id="by-team-heading">
-          <Loadable query={backlog}>
-            {(data) =>
-              data.items.length ? (
-                <BarTable
-                  caption="Open tickets by team"
-                  testId="backlog-by-team"
-                  rows={countBy(data.items, (t) => t.team_id ?? "none").map((r): BarRow => ({ label: teamName(r.key), value: r.count }))}
-                />
+            </Panel>
+            <Panel title="Backlog by team" id="by-team-heading">
+              {data.backlog_by_team.length ? (
+                <BarTable caption="Open tickets by team" testId="backlog-by-team" rows={sliceRows(data.backlog_by_team, undefined, teamName)} />
               ) : (
                 <p className="text-fg-muted">No open tickets.</p>
-              )
-            }
-          </Loadable>
-        </Panel>
-
-        <Panel title="Response and resolution times" id="times-heading">
-          <p className="mb-3 text-fg-muted">
-            Wall-clock time. First response: tickets opened in the period that got one. Resolution: tickets resolved in the
-            period. In brackets, how many tickets each figure is made of.
+              )}
+            </Panel>
+          </div>
+          <p className="mt-6 text-fg-muted">
+            Each figure opens the tickets it counts. Response times are business time on each ticket’s SLA calendar. More in the{" "}
+            <Link to="/reports" className="text-accent-text underline">
+              reports
+            </Link>
+            . A dash (—) means there is nothing to measure yet.
           </p>
-          <TimesTable rows={timesByPriority} />
-        </Panel>
-
-        <div className="min-w-0 lg:col-span-2">
-          <Compliance since={sinceIso} until={untilIso} />
-        </div>
-      </div>
-      <p className="mt-6 text-fg-muted">
-        Breached and at-risk tickets are in the{" "}
-        <Link to="/queues/sla" className="text-accent-text underline">
-          At risk / breached
-        </Link>{" "}
-        queue. A dash (—) means there is nothing to measure yet.
-      </p>
+        </>
+      ) : null}
     </>
   );
 }

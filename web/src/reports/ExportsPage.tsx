@@ -70,9 +70,10 @@ function JobRow({ job, title }: { job: ExportJob; title: string }) {
     setBusy(true);
     setError(null);
     try {
-      const { url } = await exportDownload(job.id);
+      const { url, filename } = await exportDownload(job.id);
       const link = document.createElement("a");
       link.href = url;
+      link.download = filename;
       link.rel = "noopener";
       document.body.append(link);
       link.click();
@@ -87,7 +88,7 @@ function JobRow({ job, title }: { job: ExportJob; title: string }) {
     <tr className="border-b border-border align-top last:border-0" data-testid={`export-${job.id}`}>
       <th scope="row" className="px-2 py-2 font-medium">
         {title}
-        {job.size ? <span className="block font-normal text-fg-muted">{formatBytes(job.size)}</span> : null}
+        {job.size_bytes ? <span className="block font-normal text-fg-muted">{formatBytes(job.size_bytes)}</span> : null}
       </th>
       <td className="whitespace-nowrap px-2 py-2 text-fg-muted">{formatDateTime(job.created_at)}</td>
       <td className="px-2 py-2">

@@ -136,7 +136,7 @@ function SubscriptionRow({ subscription: s, title, onEdit }: { subscription: Sub
           <Button size="sm" onClick={onEdit} aria-label={`Edit ${title}`}>
             Edit
           </Button>
-          <Button size="sm" busy={busy && !confirm} onClick={() => void act(() => updateSubscription(s.id, { active: !s.active }))} aria-label={`${s.active ? "Pause" : "Resume"} ${title}`}>
+          <Button size="sm" busy={busy && !confirm} onClick={() => void act(() => updateSubscription(s.id, s.version, { active: !s.active }))} aria-label={`${s.active ? "Pause" : "Resume"} ${title}`}>
             {s.active ? "Pause" : "Resume"}
           </Button>
           <Button size="sm" variant="danger" onClick={() => setConfirm(true)} aria-label={`Delete ${title}`}>
@@ -178,7 +178,10 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
     setSaving(true);
     setFailure(null);
     try {
-      if (editing) await updateSubscription(editing.id, toInput(form));
+      if (editing) {
+        const { report: _fixed, ...patch } = toInput(form);
+        await updateSubscription(editing.id, editing.version, patch);
+      }
       else await createSubscription(toInput(form), key.current);
       await client.invalidateQueries({ queryKey: reportKeys.subscriptions });
       onDone();
@@ -201,7 +204,7 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
         <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
           <Field label="Report" error={errors.report}>
             {(props) => (
-              <Select {...props} value={form.report} onChange={(e) => set("report", e.target.value)}>
+              <Select {...props} disabled={editing !== null} value={form.report} onChange={(e) => set("report", e.target.value)}>
                 {reports.map((r) => (
                   <option key={r.name} value={r.name}>
                     {r.title}

@@ -72,9 +72,11 @@ export function useReport(name: string, query: Record<string, string>, enabled: 
   });
 }
 
-export function useDashboard(tz: string) {
+/** The dashboard; `pollMs` only while the WebSocket is down (pushes refetch it otherwise). */
+export function useDashboard(tz: string, pollMs: number | false = false) {
   return useQuery({
     queryKey: reportKeys.dashboard(tz),
+    refetchInterval: pollMs,
     queryFn: ({ signal }) => call<Dashboard>("GET", "/v1/reports/dashboard", { query: { tz }, signal }),
   });
 }
@@ -97,8 +99,8 @@ export function useExports() {
   });
 }
 
-export function exportDownload(id: string): Promise<{ url: string }> {
-  return call<{ url: string }>("GET", `/v1/exports/${encodeURIComponent(id)}/download`);
+export function exportDownload(id: string): Promise<{ url: string; filename: string; expires_at: string }> {
+  return call("GET", `/v1/exports/${encodeURIComponent(id)}/download`);
 }
 
 export function useSubscriptions() {
@@ -113,8 +115,10 @@ export function createSubscription(input: SubscriptionInput, key: string): Promi
   return call<Subscription>("POST", "/v1/report-subscriptions", { body: input, headers: { "Idempotency-Key": key } });
 }
 
-export function updateSubscription(id: string, patch: Partial<SubscriptionInput>): Promise<Subscription> {
-  return call<Subscription>("PATCH", `/v1/report-subscriptions/${encodeURIComponent(id)}`, { body: patch });
+/** A change carries the version it read (412 when someone saved meanwhile); the report
+ * of a subscription is fixed. */
+export function updateSubscription(id: string, version: number, patch: Partial<Omit<SubscriptionInput, "report">>): Promise<Subscription> {
+  return call<Subscription>("PATCH", `/v1/report-subscriptions/${encodeURIComponent(id)}`, { body: { ...patch, version } });
 }
 
 export function deleteSubscription(id: string): Promise<void> {

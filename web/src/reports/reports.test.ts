@@ -266,3 +266,47 @@ describe("scheduled reports", () => {
     expect(validateSchedule({ ...form, recipients: [], hour: 24 })).toEqual({ recipients: "Choose at least one recipient.", hour: "An hour from 0 to 23." });
   });
 });
+
+import { debouncer, describeChanges, shouldAnnounce } from "./live";
+import type { Dashboard } from "./types";
+
+describe("the live dashboard", () => {
+  const board = (open: number, first: number | null): Dashboard => ({
+    tz: "UTC",
+    generated_at: "2026-03-01T00:00:00Z",
+    tiles: [
+      { key: "open", label: "Open now", unit: "count", value: open },
+      { key: "first", label: "Median first response", unit: "seconds", value: first },
+    ],
+    backlog_by_priority: [],
+    backlog_by_team: [],
+    created_vs_resolved: [],
+  });
+  test("a burst of events makes one refetch, after the last", () => {
+    let calls = 0;
+    const pending: (() => void)[] = [];
+    const timers = {
+      set: ((fn: () => void) => pending.push(fn)) as unknown as typeof setTimeout,
+      clear: ((id: number) => {
+        pending[id - 1] = () => undefined;
+      }) as unknown as typeof clearTimeout,
+    };
+    const d = debouncer(() => calls++, 1000, timers);
+    d.trigger();
+    d.trigger();
+    d.trigger();
+    for (const fn of pending) fn();
+    expect(calls).toBe(1);
+  });
+  test("only changed figures are announced, with their old value", () => {
+    expect(describeChanges(undefined, board(1, null))).toBeNull();
+    expect(describeChanges(board(1, null), board(1, null))).toBeNull();
+    expect(describeChanges(board(12, null), board(13, 600))).toBe("Dashboard updated: Open now 13 (was 12); Median first response 10 min (was —).");
+  });
+  test("announcements are at least 30 s apart", () => {
+    expect(shouldAnnounce("x", null, 1000)).toBe(true);
+    expect(shouldAnnounce("x", 1000, 20_000)).toBe(false);
+    expect(shouldAnnounce("x", 1000, 31_000)).toBe(true);
+    expect(shouldAnnounce(null, null, 1000)).toBe(false);
+  });
+});

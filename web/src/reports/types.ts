@@ -5,7 +5,8 @@
  */
 export type Unit = "count" | "seconds" | "ratio" | "score";
 export type Interval = "day" | "week" | "month";
-export type GroupBy = "team" | "agent" | "category" | "priority" | "channel" | "type";
+/** "policy": sla-compliance only (the old route's grouping). */
+export type GroupBy = "team" | "agent" | "category" | "priority" | "channel" | "type" | "policy";
 export type ChartKind = "line" | "bar" | "stacked_bar" | "table";
 
 export interface Measure {
@@ -69,12 +70,12 @@ export interface DashboardTile {
   label: string;
   unit: Unit;
   value: number | null;
-  detail?: string | null;
   drilldown?: Record<string, string> | null;
 }
 
-export interface DashboardBreakdown {
-  group: GroupKey;
+export interface DashboardSlice {
+  id: string | null;
+  label: string;
   value: number;
   drilldown?: Record<string, string> | null;
 }
@@ -83,10 +84,10 @@ export interface Dashboard {
   tz: string;
   generated_at: string;
   tiles: DashboardTile[];
-  backlog_by_priority: DashboardBreakdown[];
-  backlog_by_team: DashboardBreakdown[];
+  backlog_by_priority: DashboardSlice[];
+  backlog_by_team: DashboardSlice[];
   /** Created and resolved per local day, the last 14 days. */
-  created_vs_resolved: { bucket: string; created: number; resolved: number; drilldown?: Record<string, string> | null }[];
+  created_vs_resolved: { day: string; created: number; resolved: number; drilldown?: Record<string, string> | null }[];
 }
 
 export type ExportFormat = "csv" | "json" | "pdf";
@@ -108,9 +109,10 @@ export interface ExportJob {
   status: ExportStatus;
   rows_done?: number | null;
   rows_total?: number | null;
-  size?: number | null;
+  size_bytes?: number | null;
   error?: string | null;
   created_at: string;
+  started_at?: string | null;
   finished_at?: string | null;
   expires_at?: string | null;
 }
@@ -138,5 +140,5 @@ export interface Subscription extends SubscriptionInput {
   last_run_at?: string | null;
   last_error?: string | null;
   created_at?: string;
-  version?: number;
+  version: number;
 }

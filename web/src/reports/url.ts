@@ -30,6 +30,7 @@ export const GROUPS: { id: GroupBy; label: string }[] = [
   { id: "priority", label: "Priority" },
   { id: "channel", label: "Channel" },
   { id: "type", label: "Type" },
+  { id: "policy", label: "SLA policy" },
 ];
 
 /** The span the API accepts (BRIEF: more than 732 days is refused). */

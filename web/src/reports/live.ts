@@ -1,0 +1,44 @@
+/**
+ * The dashboard follows the WebSocket: every ticket event asks for a refetch, but a burst
+ * (a bulk change, a busy minute) makes one request (debounced), and the screen-reader
+ * announcement of new figures is polite and rare: only when a figure changed, at most once
+ * per ANNOUNCE_GAP_MS.
+ */
+import type { Dashboard } from "./types";
+import { formatValue } from "./format";
+
+export const REFETCH_DEBOUNCE_MS = 1_500;
+export const ANNOUNCE_GAP_MS = 30_000;
+
+/** Calls `fn` once, `ms` after the last of a burst of `trigger()`s. */
+export function debouncer(fn: () => void, ms: number, timers: { set: typeof setTimeout; clear: typeof clearTimeout } = { set: setTimeout, clear: clearTimeout }) {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return {
+    trigger() {
+      if (timer !== null) timers.clear(timer);
+      timer = timers.set(() => {
+        timer = null;
+        fn();
+      }, ms);
+    },
+    cancel() {
+      if (timer !== null) timers.clear(timer);
+      timer = null;
+    },
+  };
+}
+
+/** What changed between two dashboards, in words ("Open now 13 (was 12)"), or null. */
+export function describeChanges(before: Dashboard | undefined, after: Dashboard): string | null {
+  if (!before) return null;
+  const old = new Map(before.tiles.map((t) => [t.key, t.value]));
+  const changes = after.tiles
+    .filter((t) => old.has(t.key) && old.get(t.key) !== t.value)
+    .map((t) => `${t.label} ${formatValue(t.unit, t.value)} (was ${formatValue(t.unit, old.get(t.key))})`);
+  return changes.length ? `Dashboard updated: ${changes.join("; ")}.` : null;
+}
+
+/** Whether to speak now: something to say and the last announcement long enough ago. */
+export function shouldAnnounce(message: string | null, lastAt: number | null, now: number, gap = ANNOUNCE_GAP_MS): boolean {
+  return message !== null && (lastAt === null || now - lastAt >= gap);
+}
