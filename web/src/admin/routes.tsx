@@ -88,6 +88,8 @@ export const managerRoutes: RouteObject[] = [
   section("/reports/:name", "manager", <ReportsPage />),
   // Anyone on staff may export a ticket list: their jobs are listed here.
   section("/exports", "agent", <ExportsPage />),
+  // The "export ready" e-mail links to its job.
+  section("/exports/:jobId", "agent", <ExportsPage />),
   {
     path: "/admin",
     element: (

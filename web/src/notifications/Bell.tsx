@@ -1,3 +1,4 @@
+import { notificationHref } from "./links";
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -53,7 +54,8 @@ export function NotificationBell() {
 
   function openOne(n: Notification) {
     if (n.read_at === null) markRead.mutate(n.id);
-    if (n.ticket_id) navigate(`/tickets/${n.ticket_id}`);
+    const href = notificationHref(n);
+    if (href) navigate(href);
   }
 
   return (

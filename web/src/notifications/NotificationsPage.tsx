@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { describeError } from "../api/problem";
 import { Alert, Badge, Button, EmptyState, PageHeader, Spinner, cx } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
+import { notificationHref } from "./links";
 import { useMarkAllRead, useMarkRead, useNotifications, useUnreadCount, type Notification } from "./queries";
 
 type Filter = "all" | "unread";
@@ -17,8 +18,8 @@ function Item({ n }: { n: Notification }) {
     <li className={cx("flex flex-wrap items-start justify-between gap-3 px-4 py-3", unread ? "bg-accent-subtle" : "")} data-testid="notification-row">
       <div className="min-w-0 flex-1">
         <p className={cx("break-words", unread ? "font-semibold" : "")}>
-          {n.ticket_id ? (
-            <Link to={`/tickets/${n.ticket_id}`} onClick={read} className="text-fg underline-offset-2 hover:underline">
+          {notificationHref(n) ? (
+            <Link to={notificationHref(n) ?? "/"} onClick={read} className="text-fg underline-offset-2 hover:underline">
               {n.title}
             </Link>
           ) : (

@@ -5,6 +5,7 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { useParams } from "react-router";
 import { FailureAlert } from "../admin/forms";
 import { ScrollArea } from "../admin/fields";
 import { Badge, Button, EmptyState, PageHeader, Spinner } from "../components/ui";
@@ -18,6 +19,7 @@ const TONE = { queued: "neutral", running: "info", done: "success", failed: "dan
 
 export default function ExportsPage() {
   const jobs = useExports();
+  const { jobId } = useParams();
   const catalogue = useCatalogue();
   const client = useQueryClient();
   const titles = Object.fromEntries((catalogue.data ?? []).map((r) => [r.name, r.title]));
@@ -52,7 +54,7 @@ export default function ExportsPage() {
             </thead>
             <tbody>
               {jobs.data.map((job) => (
-                <JobRow key={job.id} job={job} title={jobTitle(job, titles)} />
+                <JobRow key={job.id} job={job} title={jobTitle(job, titles)} current={job.id === jobId} />
               ))}
             </tbody>
           </table>
@@ -62,7 +64,7 @@ export default function ExportsPage() {
   );
 }
 
-function JobRow({ job, title }: { job: ExportJob; title: string }) {
+function JobRow({ job, title, current }: { job: ExportJob; title: string; current: boolean }) {
   const progress = jobProgress(job);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -85,7 +87,11 @@ function JobRow({ job, title }: { job: ExportJob; title: string }) {
     }
   };
   return (
-    <tr className="border-b border-border align-top last:border-0" data-testid={`export-${job.id}`}>
+    <tr
+      aria-current={current || undefined}
+      className={`border-b border-border align-top last:border-0 ${current ? "bg-accent-subtle" : ""}`}
+      data-testid={`export-${job.id}`}
+    >
       <th scope="row" className="px-2 py-2 font-medium">
         {title}
         {job.size_bytes ? <span className="block font-normal text-fg-muted">{formatBytes(job.size_bytes)}</span> : null}
