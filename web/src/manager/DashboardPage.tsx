@@ -78,7 +78,9 @@ function useLiveDashboard(tz: string, data: Dashboard | undefined): string {
 
 export default function DashboardPage() {
   const [tz] = useState(browserTimeZone);
-  const poll = useFallbackPoll(REFRESH_MS);
+  // Pushes reach a manager for new and reassigned tickets (team channels, triage); a status
+  // change reaches only the ticket's subscribers, so a slow poll catches resolutions too.
+  const poll = useFallbackPoll(15_000) || REFRESH_MS;
   const dashboard = useDashboard(tz, poll);
   const client = useQueryClient();
   const teams = useTeams();

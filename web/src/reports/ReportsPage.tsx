@@ -250,10 +250,11 @@ function Filters({ info, state, update }: { info: ReportInfo; state: ReportState
   );
 }
 
-/** A value with its unit, linked to the tickets of the row when it is a count. */
-function Cell({ measure, value, drilldown }: { measure: Measure; value: number | null | undefined; drilldown?: Record<string, string> | null }) {
+/** A value with its unit; the row's primary count (its first count measure, what the row's
+ * drilldown lists) links to those tickets. */
+function Cell({ measure, value, drilldown, linked }: { measure: Measure; value: number | null | undefined; drilldown?: Record<string, string> | null; linked: boolean }) {
   const text = formatValue(measure.unit, value);
-  if (drilldown && measure.unit === "count" && typeof value === "number" && value > 0) {
+  if (linked && drilldown && typeof value === "number" && value > 0) {
     return (
       <Link to={drilldownHref(drilldown)} className="text-accent-text underline" aria-label={`${text} ${measure.label.toLowerCase()}: show the tickets`}>
         {text}
@@ -281,6 +282,7 @@ export function ReportView({
   const totals = result.totals ?? {};
   const totalKeys = Object.keys(totals);
   const extra = totalKeys.filter((k) => !result.measures.some((m) => m.key === k));
+  const primary = result.measures.find((m) => m.unit === "count")?.key;
   return (
     <div className="space-y-4" aria-busy={stale || undefined}>
       <Card aria-labelledby="report-title">
@@ -400,7 +402,7 @@ export function ReportView({
                   </th>
                   {result.measures.map((m) => (
                     <td key={m.key} className="px-2 py-1 text-right tabular-nums">
-                      <Cell measure={m} value={row.values[m.key]} drilldown={row.drilldown} />
+                      <Cell measure={m} value={row.values[m.key]} drilldown={row.drilldown} linked={m.key === primary} />
                     </td>
                   ))}
                 </tr>
