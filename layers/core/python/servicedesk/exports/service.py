@@ -88,19 +88,21 @@ def list_jobs(
         ExportJob.tenant_id == ctx.tenant_id, ExportJob.owner_id == ctx.user_id
     )
     rows, nxt = paginate(ctx.session, query, NEWEST_FIRST, limit=limit, cursor=cursor)
-    return [_current(job) for job in rows], nxt
+    return [_current(ctx, job) for job in rows], nxt
 
 
 def get(ctx: RequestContext, *, job_id: uuid.UUID) -> ExportJob:
     job = ctx.session.get(ExportJob, job_id)
     if job is None or job.tenant_id != ctx.tenant_id or job.owner_id != ctx.user_id:
         raise NotFound("no such export")
-    return _current(job)
+    return _current(ctx, job)
 
 
-def _current(job: ExportJob) -> ExportJob:
-    """A finished file past its expiry reads as expired before the sweep marks it so."""
+def _current(ctx: RequestContext, job: ExportJob) -> ExportJob:
+    """A finished file past its expiry reads as expired before the sweep marks it so (on
+    a copy out of the session: a read writes nothing)."""
     if job.status == "done" and job.expires_at is not None and job.expires_at <= _now():
+        ctx.session.expunge(job)
         job.status = "expired"
     return job
 
@@ -122,7 +124,7 @@ def download(ctx: RequestContext, *, job_id: uuid.UUID) -> ExportDownload:
     if job.status == "expired":
         raise Gone("this export has expired; ask for it again")
     if job.status != "done" or job.s3_key is None:
-        raise Conflict(f"this export is {job.status}, not done", status=job.status)
+        raise Conflict(f"this export is {job.status}, not done", job_status=job.status)
     name = filename(job)
     url, expires_at = storage.presign(job.s3_key, name, job.format)
     return ExportDownload(url=url, expires_at=expires_at, filename=name)
