@@ -17,7 +17,7 @@ from alembic import op
 from servicedesk.platform.rls import APP_ROLE, CURRENT_USER_ID, definer_function, grant, tenant_rls
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ import { useTeams } from "../tickets/queries";
 import { reportKeys, useDashboard } from "../reports/api";
 import { bucketLabel, formatValue } from "../reports/format";
 import { REFETCH_DEBOUNCE_MS, debouncer, describeChanges, shouldAnnounce } from "../reports/live";
-import type { Dashboard, DashboardSlice } from "../reports/types";
+import { asUnit, type Dashboard, type DashboardSlice } from "../reports/types";
 import { browserTimeZone, drilldownHref } from "../reports/url";
 import { BarTable, ColumnChart, type BarRow, type BarTone } from "./charts";
 import { Figure, Panel, REFRESH_MS } from "./panels";
@@ -118,7 +118,7 @@ export default function DashboardPage() {
         <>
           <dl className="mb-6 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Key figures">
             {data.tiles.map((tile) => {
-              const text = formatValue(tile.unit, tile.value);
+              const text = formatValue(asUnit(tile.unit), tile.value);
               return (
                 <Figure
                   key={tile.key}

@@ -24,7 +24,6 @@ import { GROUPS, INTERVALS, PRESETS, apiQuery, browserTimeZone, drilldownHref, i
 export const CHANNELS = [
   { id: "web", label: "Web" },
   { id: "email", label: "E-mail" },
-  { id: "assistant", label: "Assistant" },
 ];
 
 function timeZones(): string[] {

@@ -179,7 +179,8 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
     setFailure(null);
     try {
       if (editing) {
-        const { report: _fixed, ...patch } = toInput(form);
+        // The report is fixed, and pausing is the list's business: neither is sent.
+        const { report: _fixed, active: _kept, ...patch } = toInput(form);
         await updateSubscription(editing.id, editing.version, patch);
       }
       else await createSubscription(toInput(form), key.current);

@@ -7,11 +7,13 @@ import type { ExportFormat, ExportJob } from "./types";
 
 /** The sync export refused for its size (422 naming `max_rows`, as the ticket export does),
  * or the server answers this format only as a job (PDF while it renders asynchronously). */
-export function needsJob(error: unknown): boolean {
+export function needsJob(error: unknown, format: ExportFormat = "csv"): boolean {
   if (!(error instanceof ApiError)) return false;
   if (error.status === 413) return true;
   if (error.status !== 422) return false;
   const fields = error.fieldErrors;
+  // A route that does not render this format at once (PDF): the export job does.
+  if (format === "pdf" && "format" in fields) return true;
   return "max_rows" in fields || typeof error.problem?.max_rows === "number";
 }
 
@@ -24,7 +26,7 @@ export async function exportReport(name: string, query: Record<string, string>, 
       await downloadExport(`/v1/reports/${encodeURIComponent(name)}`, { ...query, format });
       return { kind: "downloaded" };
     } catch (error) {
-      if (!needsJob(error)) throw error;
+      if (!needsJob(error, format)) throw error;
     }
   }
   const job = await startExport({ kind: "report", report: name, params: query, format }, idempotencyKey());

@@ -4,7 +4,7 @@
  * announcement of new figures is polite and rare: only when a figure changed, at most once
  * per ANNOUNCE_GAP_MS.
  */
-import type { Dashboard } from "./types";
+import { asUnit, type Dashboard } from "./types";
 import { formatValue } from "./format";
 
 export const REFETCH_DEBOUNCE_MS = 1_500;
@@ -34,7 +34,7 @@ export function describeChanges(before: Dashboard | undefined, after: Dashboard)
   const old = new Map(before.tiles.map((t) => [t.key, t.value]));
   const changes = after.tiles
     .filter((t) => old.has(t.key) && old.get(t.key) !== t.value)
-    .map((t) => `${t.label} ${formatValue(t.unit, t.value)} (was ${formatValue(t.unit, old.get(t.key))})`);
+    .map((t) => `${t.label} ${formatValue(asUnit(t.unit), t.value)} (was ${formatValue(asUnit(t.unit), old.get(t.key))})`);
   return changes.length ? `Dashboard updated: ${changes.join("; ")}.` : null;
 }
 

@@ -27,8 +27,9 @@ export function scheduleParams(query: URLSearchParams): Record<string, string> {
   return out;
 }
 
-export function toInput(form: ScheduleForm): SubscriptionInput {
+export function toInput(form: ScheduleForm, active = true): SubscriptionInput {
   return {
+    active,
     report: form.report,
     params: form.params,
     format: form.format,
@@ -44,7 +45,7 @@ export function toInput(form: ScheduleForm): SubscriptionInput {
 export function fromSubscription(s: Subscription): ScheduleForm {
   return {
     report: s.report,
-    params: { ...s.params },
+    params: Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, String(v)])),
     format: s.format,
     frequency: s.frequency,
     hour: s.hour,

@@ -17,7 +17,7 @@ export interface Measure {
 }
 
 export interface GroupKey {
-  id: string | null;
+  id?: string | null;
   label: string;
 }
 
@@ -49,6 +49,12 @@ export interface ReportResult {
   notes?: string[];
 }
 
+export const UNITS: readonly Unit[] = ["count", "seconds", "ratio", "score"];
+
+export function asUnit(unit: string): Unit {
+  return (UNITS as readonly string[]).includes(unit) ? (unit as Unit) : "count";
+}
+
 export interface ReportInfo {
   name: string;
   title: string;
@@ -68,7 +74,8 @@ export type FilterKey = (typeof FILTER_KEYS)[number];
 export interface DashboardTile {
   key: string;
   label: string;
-  unit: Unit;
+  /** A Unit; read through asUnit (the dashboard's model types it as a string). */
+  unit: string;
   value: number | null;
   drilldown?: Record<string, string> | null;
 }
@@ -121,7 +128,7 @@ export type Frequency = "daily" | "weekly" | "monthly";
 
 export interface SubscriptionInput {
   report: string;
-  params: Record<string, string>;
+  params: Record<string, unknown>;
   format: "pdf" | "csv";
   frequency: Frequency;
   hour: number;
@@ -129,7 +136,7 @@ export interface SubscriptionInput {
   monthday?: number | null;
   tz: string;
   recipients: string[];
-  active?: boolean;
+  active: boolean;
 }
 
 export interface Subscription extends SubscriptionInput {
