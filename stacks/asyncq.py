@@ -27,6 +27,8 @@ from stacks.storage import StorageStack
 QUEUES = ("email", "webhook", "realtime", "knowledge", "exports")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
+# DomainFunction's default memory; the export worker asks for more (rendering, buffers).
+DEFAULT_MEMORY_MB = 512
 # Scheduled jobs' Lambda timeout unless a job says otherwise (under their 1-minute rate).
 SCHEDULED_TIMEOUT = Duration.seconds(55)
 
@@ -231,7 +233,7 @@ class AsyncStack(Stack):
             vpc_subnets=data.egress_subnets if egress else None,
             timeout=timeout,
             reserved_concurrency=self.config.reserved_concurrency if db else None,
-            **({"memory_size": memory_size} if memory_size else {}),
+            memory_size=memory_size or DEFAULT_MEMORY_MB,
         )
         if db:
             data.grant_db_connect(fn.role)
