@@ -1,7 +1,7 @@
 """Asynchronous exports and scheduled reports (issue 19 items 4-5).
 
 Revision ID: 0024
-Revises: 0022 (0023 once h-reports' migration is on main: the lead rechains)
+Revises: 0023
 Create Date: 2026-12-06
 
 ``export_jobs``: one file a member asked for (a report or the ticket list), made by the

@@ -3,7 +3,7 @@ daylight-saving transitions (Europe/Paris and America/New_York, spring and autum
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -93,15 +93,17 @@ def test_the_next_slot_is_strictly_after():
 
 
 @pytest.mark.parametrize(
-    ("frequency", "slot", "since"),
+    ("frequency", "slot", "days"),
     [
-        ("daily", _utc(2026, 3, 29, 7), _utc(2026, 3, 28, 8)),  # a 23-hour day in Paris
-        ("weekly", _utc(2026, 12, 7, 7), _utc(2026, 11, 30, 7)),
-        ("monthly", _utc(2026, 3, 1, 7), _utc(2026, 2, 1, 7)),
+        ("daily", _utc(2026, 3, 29, 7), (date(2026, 3, 28), date(2026, 3, 28))),
+        ("daily", _utc(2026, 3, 28, 23, 30), (date(2026, 3, 28), date(2026, 3, 28))),  # 00:30 local
+        ("weekly", _utc(2026, 12, 7, 7), (date(2026, 11, 30), date(2026, 12, 6))),
+        ("monthly", _utc(2026, 3, 1, 7), (date(2026, 2, 1), date(2026, 2, 28))),
+        ("monthly", _utc(2027, 1, 28, 7), (date(2026, 12, 1), date(2026, 12, 31))),
     ],
 )
-def test_each_delivery_covers_the_local_period_before_it(frequency, slot, since):
-    assert period(frequency, slot, "Europe/Paris") == (since, slot)
+def test_each_delivery_covers_the_local_days_before_it(frequency, slot, days):
+    assert period(frequency, slot, "Europe/Paris") == days
 
 
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]

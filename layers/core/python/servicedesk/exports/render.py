@@ -12,28 +12,19 @@ from servicedesk.reports.schemas import ReportResult
 
 
 def report_table(result: ReportResult) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows: the bucket and/or group columns, then one column per measure (raw
-    values: seconds, ratios 0..1), then the totals row."""
-    header: list[str] = []
-    if result.interval is not None:
-        header.append("bucket")
-    if result.group_by is not None:
-        header += [result.group_by, f"{result.group_by}_id"]
-    keys = [m.key for m in result.measures]
-    rows: list[list[Any]] = []
-    for row in result.rows:
-        cells: list[Any] = []
-        if result.interval is not None:
-            cells.append(row.bucket)
-        if result.group_by is not None:
-            cells += [row.group.label if row.group else None, row.group.id if row.group else None]
-        rows.append(cells + [row.values.get(k) for k in keys])
-    if result.totals:
-        lead = len(header)
-        rows.append(
-            (["total"] + [None] * (lead - 1) if lead else []) + [result.totals.get(k) for k in keys]
-        )
-    return header + keys, rows
+    """Header and rows as GET /v1/reports/{name}?format=csv writes them: bucket, group id,
+    group, then one column per measure (raw values: seconds, ratios 0..1)."""
+    header = ["bucket", "group_id", "group", *(m.key for m in result.measures)]
+    rows = [
+        [
+            row.bucket.isoformat() if row.bucket else "",
+            row.group.id if row.group and row.group.id else "",
+            row.group.label if row.group else "",
+            *(row.values.get(m.key) for m in result.measures),
+        ]
+        for row in result.rows
+    ]
+    return header, rows
 
 
 def report_chunks(result: ReportResult, fmt: str) -> Iterator[bytes]:

@@ -53,18 +53,13 @@ def next_run(
     raise ValueError("no slot within 70 days")  # unreachable with monthday <= 28
 
 
-def period(frequency: Frequency, slot: datetime, tz: str) -> tuple[datetime, datetime]:
-    """The range a delivery at ``slot`` reports on: the day, week or month before it, in
-    local time (a month is the calendar month's length, not 30 days)."""
-    zone = ZoneInfo(tz)
-    local = slot.astimezone(zone)
+def period(frequency: Frequency, slot: datetime, tz: str) -> tuple[date, date]:
+    """The local days a delivery at ``slot`` reports on (both inclusive, as reports take
+    them): the day before, the seven days before, or the calendar month before."""
+    day = slot.astimezone(ZoneInfo(tz)).date()
     if frequency == "daily":
-        start = local.date() - timedelta(days=1)
-    elif frequency == "weekly":
-        start = local.date() - timedelta(days=7)
-    else:
-        month = local.month - 1 or 12
-        year = local.year - (1 if local.month == 1 else 0)
-        start = date(year, month, min(local.day, 28))
-    since = datetime.combine(start, local.timetz().replace(tzinfo=None), tzinfo=zone)
-    return since.astimezone(UTC), slot
+        return day - timedelta(days=1), day - timedelta(days=1)
+    if frequency == "weekly":
+        return day - timedelta(days=7), day - timedelta(days=1)
+    last = day.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Frequency = Literal["daily", "weekly", "monthly"]
 DeliveryFormat = Literal["pdf", "csv"]
@@ -60,12 +60,10 @@ class SubscriptionCreate(BaseModel):
     recipients: Recipients
     active: bool = True
 
-    _tz = field_validator("tz")(classmethod(lambda cls, v: _zone(v)))
-
-    @model_validator(mode="after")
-    def _cadence(self) -> Self:
-        check_cadence(self.frequency, self.weekday, self.monthday)
-        return self
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value) or value
 
 
 class SubscriptionUpdate(BaseModel):
@@ -82,7 +80,10 @@ class SubscriptionUpdate(BaseModel):
     active: bool | None = None
     version: int | None = Field(None, description="The version read (or send If-Match)")
 
-    _tz = field_validator("tz")(classmethod(lambda cls, v: _zone(v)))
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return _zone(value)
 
 
 class SubscriptionPublic(BaseModel):

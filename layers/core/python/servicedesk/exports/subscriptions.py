@@ -38,6 +38,8 @@ def delivery_params(
     before the slot, the subscription's time zone; checked (422 naming ``params.<x>``)."""
     since, until = schedule.period(frequency, slot, tz)
     full = {**params, "since": since.isoformat(), "until": until.isoformat(), "tz": tz}
+    if "tz" in params:
+        raise ValidationProblem(errors=[field_error("params.tz", "is the subscription's tz")])
     return checks.report_params(report, full)
 
 
@@ -91,6 +93,10 @@ def _next(sub: ReportSubscription | SubscriptionCreate, after: datetime) -> date
 
 
 def create_subscription(ctx: RequestContext, *, data: SubscriptionCreate) -> ReportSubscription:
+    try:
+        check_cadence(data.frequency, data.weekday, data.monthday)
+    except ValueError as exc:
+        raise _cadence_error(exc) from exc
     _check_params(data.report, data.params, data.frequency, data.tz)
     _check_recipients(ctx, data.recipients)
     sub = ReportSubscription(
