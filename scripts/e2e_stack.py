@@ -92,6 +92,8 @@ class Stack:
 
         settings = get_settings()
         aws.ensure_bucket(settings.attachments_bucket, cors_origin=settings.web_origin)
+        # Asynchronous exports write here (issue 19; local/dev.py makes it too).
+        aws.ensure_bucket(settings.exports_bucket, cors_origin=settings.web_origin)
         aws.ensure_mail_bucket(settings.email_inbound_bucket)
         from local import smtp
 

@@ -1,4 +1,4 @@
-"""Queues (email, webhook, realtime, knowledge, exports) with DLQs, their consumers, and
+"""Queues (email, webhook, realtime, knowledge, exports, reports) with DLQs, their consumers, and
 Scheduler jobs.
 
 Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
@@ -24,7 +24,7 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge", "exports")
+QUEUES = ("email", "webhook", "realtime", "knowledge", "exports", "reports")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 # DomainFunction's default memory; the export worker asks for more (rendering, buffers).
@@ -99,6 +99,8 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         exports="write",
         memory_size=1024,
     ),
+    # Ticket events recompute the ticket's report facts: database only, no internet.
+    "reports_consumer": ConsumerSpec("reports", db=True),
 }
 
 
