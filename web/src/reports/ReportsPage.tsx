@@ -17,9 +17,10 @@ import { useCategories, useTeams, useUsers } from "../tickets/queries";
 import { useCatalogue, useReport } from "./api";
 import { ExportMenu } from "./ExportMenu";
 import { formatTick, formatValue, rangeLabel } from "./format";
+import { rowDrilldown } from "./drill";
 import { chartMeasure, describeChart, rowLabel, shapeChart } from "./shape";
 import type { FilterKey, Measure, ReportInfo, ReportResult } from "./types";
-import { GROUPS, INTERVALS, PRESETS, apiQuery, browserTimeZone, drilldownHref, isTimeZone, presetRange, rangeError, readState, todayIn, writeState, type Preset, type ReportState } from "./url";
+import { GROUPS, INTERVALS, PRESETS, apiQuery, defaultInterval, browserTimeZone, drilldownHref, isTimeZone, presetRange, rangeError, readState, todayIn, writeState, type Preset, type ReportState } from "./url";
 
 export const CHANNELS = [
   { id: "web", label: "Web" },
@@ -112,7 +113,11 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
                 onChange={(e) => {
                   const range = e.target.value as Preset;
                   if (range === "custom") update({ range });
-                  else update({ range, ...presetRange(range, todayIn(state.tz)), interval: null, measure: state.measure });
+                  else {
+                    // A new range reads in its own default interval unless "none" was chosen.
+                    const dates = presetRange(range, todayIn(state.tz));
+                    update({ range, ...dates, interval: state.interval === null ? null : defaultInterval(dates.since, dates.until) });
+                  }
                 }}
               >
                 {PRESETS.map((p) => (
@@ -282,6 +287,7 @@ export function ReportView({
   const totalKeys = Object.keys(totals);
   const extra = totalKeys.filter((k) => !result.measures.some((m) => m.key === k));
   const primary = result.measures.find((m) => m.unit === "count")?.key;
+  const range = { since: firstDay(result), until: lastDay(result) };
   return (
     <div className="space-y-4" aria-busy={stale || undefined}>
       <Card aria-labelledby="report-title">
@@ -401,7 +407,7 @@ export function ReportView({
                   </th>
                   {result.measures.map((m) => (
                     <td key={m.key} className="px-2 py-1 text-right tabular-nums">
-                      <Cell measure={m} value={row.values[m.key]} drilldown={row.drilldown} linked={m.key === primary} />
+                      <Cell measure={m} value={row.values[m.key]} drilldown={rowDrilldown(result, row, range)} linked={m.key === primary} />
                     </td>
                   ))}
                 </tr>

@@ -248,6 +248,7 @@ import { describeSchedule, scheduleParams, toInput, validateSchedule } from "./s
 
 describe("scheduled reports", () => {
   test("the subscription keeps the report's parameters, not its dates", () => {
+    expect(scheduleParams(new URLSearchParams("interval=none&group_by=team"))).toEqual({ group_by: "team" });
     expect(scheduleParams(new URLSearchParams("report=volume&range=last30&since=2026-01-01&tz=UTC&interval=week&group_by=team&priority=high"))).toEqual({
       interval: "week",
       group_by: "team",
@@ -308,5 +309,41 @@ describe("the live dashboard", () => {
     expect(shouldAnnounce("x", 1000, 20_000)).toBe(false);
     expect(shouldAnnounce("x", 1000, 31_000)).toBe(true);
     expect(shouldAnnounce(null, null, 1000)).toBe(false);
+  });
+});
+
+import { localMidnight, rowDrilldown } from "./drill";
+
+describe("drilldowns", () => {
+  test("local midnight in a zone, across DST", () => {
+    expect(localMidnight("2026-03-01", "UTC")).toBe("2026-03-01T00:00:00.000Z");
+    expect(localMidnight("2026-03-01", "Europe/Paris")).toBe("2026-02-28T23:00:00.000Z");
+    expect(localMidnight("2026-03-30", "Europe/Paris")).toBe("2026-03-29T22:00:00.000Z"); // after the spring change
+    expect(localMidnight("2026-11-02", "America/New_York")).toBe("2026-11-02T05:00:00.000Z");
+    expect(localMidnight("2026-11-01", "America/New_York")).toBe("2026-11-01T04:00:00.000Z"); // the day the clocks go back
+  });
+  const volume = (partial: Partial<ReportResult>): ReportResult =>
+    result({ report: "volume", tz: "Europe/Paris", interval: "week", ...partial });
+  const range = { since: "2026-03-04", until: "2026-03-20" };
+  test("the server's drilldown wins", () => {
+    expect(rowDrilldown(volume({}), { bucket: "2026-03-02", values: {}, drilldown: { x: "1" } }, range)).toEqual({ x: "1" });
+  });
+  test("volume's created: the week cut to the range, in the zone; group and filters as list filters", () => {
+    const r = volume({ group_by: "agent", filters: { priority: "high" } });
+    expect(rowDrilldown(r, { bucket: "2026-03-02", group: { id: "u1", label: "Ann" }, values: {} }, range)).toEqual({
+      priority: "high",
+      assignee: "u1",
+      created_after: "2026-03-03T23:00:00.000Z",
+      created_before: "2026-03-08T23:00:00.000Z",
+    });
+    expect(rowDrilldown(r, { bucket: "2026-03-16", group: { id: null, label: "(unassigned)" }, values: {} }, range)).toMatchObject({
+      assignee: "none",
+      created_before: "2026-03-20T23:00:00.000Z",
+    });
+  });
+  test("nothing the list cannot express", () => {
+    expect(rowDrilldown(volume({ filters: { channel: "email" } }), { bucket: "2026-03-02", values: {} }, range)).toBeNull();
+    expect(rowDrilldown(volume({ group_by: "team" }), { bucket: "2026-03-02", group: { id: null, label: "(no team)" }, values: {} }, range)).toBeNull();
+    expect(rowDrilldown(volume({ report: "backlog" }), { bucket: "2026-03-02", values: {} }, range)).toBeNull();
   });
 });

@@ -22,6 +22,8 @@ export function scheduleParams(query: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of query) {
     if (["report", "since", "until", "range", "measure", "tz", "edit"].includes(key) || !value) continue;
+    // "No interval" is the absence of one for the API.
+    if (key === "interval" && value === "none") continue;
     out[key] = value;
   }
   return out;
