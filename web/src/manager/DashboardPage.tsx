@@ -16,7 +16,7 @@ import type { Level } from "../api/types";
 import { useTeams } from "../tickets/queries";
 import { reportKeys, useDashboard } from "../reports/api";
 import { bucketLabel, formatValue } from "../reports/format";
-import { REFETCH_DEBOUNCE_MS, debouncer, describeChanges, shouldAnnounce } from "../reports/live";
+import { REFETCH_AGAIN_MS, debouncer, describeChanges, shouldAnnounce } from "../reports/live";
 import { asUnit, type Dashboard, type DashboardSlice } from "../reports/types";
 import { browserTimeZone, drilldownHref } from "../reports/url";
 import { BarTable, ColumnChart, type BarRow, type BarTone } from "./charts";
@@ -50,7 +50,12 @@ function useLiveDashboard(tz: string, data: Dashboard | undefined): string {
   // the "All" queue does: that is where new and changed tickets are announced.
   useLiveTeams((teams.data ?? []).filter((t) => t.active !== false).map((t) => t.id));
   useLiveTriage(true);
-  const refetch = useMemo(() => debouncer(() => void client.invalidateQueries({ queryKey: reportKeys.dashboard(tz) }), REFETCH_DEBOUNCE_MS), [client, tz]);
+  // The push and the reports consumer's update of the figures come from the same event
+  // through separate queues: the push can come first, so the dashboard asks again later.
+  const refetch = useMemo(() => {
+    const again = REFETCH_AGAIN_MS.map((ms) => debouncer(() => void client.invalidateQueries({ queryKey: reportKeys.dashboard(tz) }), ms));
+    return { trigger: () => again.forEach((d) => d.trigger()), cancel: () => again.forEach((d) => d.cancel()) };
+  }, [client, tz]);
   useEffect(() => () => refetch.cancel(), [refetch]);
   useLiveEvents(
     useCallback(

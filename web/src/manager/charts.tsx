@@ -301,7 +301,7 @@ export function LineChart({
       </ul>
       <div ref={box}>
         <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} className="block max-w-full" role="img" aria-label={summary}>
-          {[0, max / 2, max].map((t) => (
+          {(tick(max / 2) === tick(max) || tick(max / 2) === tick(0) ? [0, max] : [0, max / 2, max]).map((t) => (
             <g key={t}>
               <line x1={left} x2={width - 4} y1={y(t)} y2={y(t)} className="stroke-border" strokeWidth={1} />
               <text x={left - 6} y={y(t) + 4} textAnchor="end" className="fill-fg-muted text-xs">

@@ -329,7 +329,7 @@ export function ReportView({
             <label htmlFor="chart-measure" className="text-fg-muted">
               Chart
             </label>
-            <Select id="chart-measure" className="w-auto" value={measure.key} onChange={(e) => onMeasure(e.target.value)}>
+            <Select id="chart-measure" className="max-w-72" value={measure.key} onChange={(e) => onMeasure(e.target.value)}>
               {result.measures.map((m) => (
                 <option key={m.key} value={m.key}>
                   {m.label}

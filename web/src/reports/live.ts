@@ -8,11 +8,22 @@ import { asUnit, type Dashboard } from "./types";
 import { formatValue } from "./format";
 
 export const REFETCH_DEBOUNCE_MS = 1_500;
+/** After a burst: once soon, and again later for the figures' own consumer to catch up
+ * (the push and the facts' update travel on separate queues). */
+export const REFETCH_AGAIN_MS = [REFETCH_DEBOUNCE_MS, 6_000] as const;
 export const ANNOUNCE_GAP_MS = 30_000;
 
 /** Calls `fn` once, `ms` after the last of a burst of `trigger()`s. */
-export function debouncer(fn: () => void, ms: number, timers: { set: typeof setTimeout; clear: typeof clearTimeout } = { set: setTimeout, clear: clearTimeout }) {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+type Timers = { set: (fn: () => void, ms: number) => unknown; clear: (id: unknown) => void };
+
+// Called as plain functions: the browser's setTimeout refuses another `this`.
+const WINDOW_TIMERS: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+export function debouncer(fn: () => void, ms: number, timers: Timers = WINDOW_TIMERS) {
+  let timer: unknown = null;
   return {
     trigger() {
       if (timer !== null) timers.clear(timer);
