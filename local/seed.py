@@ -82,6 +82,7 @@ def seed(engine: Engine, *, password: str, demo: bool = False) -> None:
 def seed_desks(engine: Engine, tenant_ids: dict[str, uuid.UUID], *, password_hash: str) -> None:
     from local.demo import seed_tenant
     from servicedesk.platform.publisher import publish_committed
+    from servicedesk.reports.rebuild import rebuild_tenant
 
     started, now = time.perf_counter(), datetime.now(UTC)
     seeded = []
@@ -91,6 +92,9 @@ def seed_desks(engine: Engine, tenant_ids: dict[str, uuid.UUID], *, password_has
         if announced is not None:
             seeded.append(slug)
             publish_committed(tenant_id, announced, engine=engine)
+            # History writes no outbox rows, so the reports consumer never hears of it: the
+            # report facts are built from the tables (the dashboard and reports read them).
+            rebuild_tenant(tenant_id)
     if seeded:
         took = time.perf_counter() - started
         print(f"• demo desks seeded for {', '.join(seeded)} in {took:.1f} s", flush=True)
