@@ -131,7 +131,7 @@ export default function DashboardPage() {
                   testId={`tile-${tile.key}`}
                   value={
                     tile.drilldown ? (
-                      <Link to={drilldownHref(tile.drilldown)} className={TILE_TONES[tile.key] ?? "text-fg"} aria-label={`${tile.label}: ${text}, show the tickets`}>
+                      <Link to={drilldownHref(tile.drilldown)} className={`${TILE_TONES[tile.key] ?? "text-fg"} decoration-2 underline-offset-4 hover:underline`} aria-label={`${tile.label}: ${text}, show the tickets`}>
                         {text}
                       </Link>
                     ) : (
