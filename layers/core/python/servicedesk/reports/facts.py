@@ -154,7 +154,8 @@ class Facts:
 def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
     """The facts of one ticket (a ``tickets`` row) from its history."""
     merged = ticket.merged_into_id is not None
-    events: list[tuple[str, datetime, uuid.UUID | None]] = []
+    # Created: every ticket, merged ones too (they count in "created" only).
+    events: list[tuple[str, datetime, uuid.UUID | None]] = [("created", ticket.created_at, None)]
     resolutions: list[datetime] = []
     reopens = 0
     if not merged:
