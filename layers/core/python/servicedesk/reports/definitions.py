@@ -16,6 +16,7 @@ from servicedesk.reports.query import (
     Key,
     aggregate,
     bucket_sql,
+    counts,
     filter_sql,
 )
 from servicedesk.reports.window import ReportParams, Window
@@ -58,19 +59,9 @@ def _durations(business: str, wall: str) -> dict[str, str]:
 
 
 def volume(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    measures = {
-        k: f"count(*) FILTER (WHERE f.kind = '{k}')" for k in ("created", "resolved", "reopened")
-    }
+    kinds = {k: k for k in ("created", "resolved", "reopened")}
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_events",
-            "at",
-            measures,
-            where=" AND f.kind IN ('created', 'resolved', 'reopened')",
-        )
+        counts(ctx.session, ctx.tenant_id, kinds=kinds, ratios={}, window=window, params=params)
     )
 
 
@@ -125,22 +116,14 @@ def one_touch(ctx: RequestContext, window: Window, params: ReportParams) -> Comp
 
 
 def reopen_rate(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    reopened = "count(*) FILTER (WHERE f.kind = 'reopened')"
-    resolved = "count(*) FILTER (WHERE f.kind = 'resolved')"
-    measures = {
-        "reopened": reopened,
-        "resolved": resolved,
-        "ratio": f"{reopened}::float8 / nullif({resolved}, 0)",
-    }
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_events",
-            "at",
-            measures,
-            where=" AND f.kind IN ('resolved', 'reopened')",
+        counts(
+            ctx.session,
+            ctx.tenant_id,
+            kinds={"reopened": "reopened", "resolved": "resolved"},
+            ratios={"ratio": ("reopened", "resolved")},
+            window=window,
+            params=params,
         )
     )
 
