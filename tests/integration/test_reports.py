@@ -498,3 +498,14 @@ def test_the_rollup_and_the_events_give_the_same_counts(
         client, manager, "volume", since="2026-03-27", until="2026-03-31", tz="Asia/Kolkata"
     )
     assert india["totals"]["created"] == 3
+
+
+def test_backlog_from_the_rollup_equals_backlog_from_the_events(
+    client: Any, desk: TenantFixture, week: Any
+) -> None:
+    manager = desk.members["manager"]
+    base = {"since": "2026-03-27", "until": "2026-04-01", "tz": PARIS, "interval": "day"}
+    rolled = _report(client, manager, "backlog", group_by="priority", **base)
+    counted = _report(client, manager, "backlog", group_by="priority", channel="web", **base)
+    assert rolled["rows"] == counted["rows"]
+    assert [r["values"]["open"] for r in rolled["rows"]] == [1, 1, 2, 1, 0, 0]

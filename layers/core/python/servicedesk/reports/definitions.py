@@ -18,6 +18,7 @@ from servicedesk.reports.query import (
     bucket_sql,
     counts,
     filter_sql,
+    rollup_choice,
 )
 from servicedesk.reports.window import ReportParams, Window
 
@@ -203,7 +204,7 @@ def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Comput
     now = datetime.now(UTC)
     group = f"f.{_group(params)}::text" if params.group_by else "NULL::text"
     filters, values = filter_sql(params)
-    base = {"t": ctx.tenant_id, "tz": window.tz, "now": now, **values}
+    base: dict[str, object] = {"t": ctx.tenant_id, "tz": window.tz, "now": now, **values}
     open_now: dict[str | None, int] = {}
     for r in ctx.session.execute(
         text(
@@ -218,17 +219,32 @@ def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Comput
     # first bucket end they are at or after.
     ends = [min(end, now) for _, _, end in window.buckets] or [min(window.end, now)]
     delta: dict[tuple[int, str | None], int] = {}
-    for r in ctx.session.execute(
-        text(
+    choice = rollup_choice(params, window)
+    if choice is None:
+        sql = (
             f"SELECT width_bucket(f.at, CAST(:ends AS timestamptz[])) AS slot, {group} AS grp,"
             " count(*) FILTER (WHERE f.kind = 'backlog_in')"
             " - count(*) FILTER (WHERE f.kind = 'backlog_out') AS net"
             " FROM report_events f WHERE f.tenant_id = :t"
             " AND f.kind IN ('backlog_in', 'backlog_out') AND f.at >= :first AND f.at < :now"
             f"{filters} GROUP BY 1, 2"
-        ),
-        {**base, "ends": ends, "first": ends[0]},
-    ):
+        )
+    else:
+        # Hours of the rollup: every bucket end before now is on an hour (rollup_choice);
+        # an event of the current hour is before now, as the events query counts it.
+        dim, only = choice
+        base.update({"dim": dim, "value": only})
+        grp = "nullif(f.value, '')" if params.group_by else "NULL::text"
+        sql = (
+            f"SELECT width_bucket(f.hour, CAST(:ends AS timestamptz[])) AS slot, {grp} AS grp,"
+            " coalesce(sum(f.n) FILTER (WHERE f.kind = 'backlog_in'), 0)"
+            " - coalesce(sum(f.n) FILTER (WHERE f.kind = 'backlog_out'), 0) AS net"
+            " FROM report_rollup_hourly f WHERE f.tenant_id = :t AND f.dim = :dim"
+            " AND f.kind IN ('backlog_in', 'backlog_out') AND f.hour >= :first"
+            + (" AND f.value = :value" if only is not None else "")
+            + " GROUP BY 1, 2"
+        )
+    for r in ctx.session.execute(text(sql), {**base, "ends": ends, "first": ends[0]}):
         delta[(int(r.slot), r.grp)] = int(r.net)
     groups = set(open_now) | {g for _, g in delta}
     cells: dict[Key, Cell] = {}
