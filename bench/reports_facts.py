@@ -81,6 +81,47 @@ SELECT md5('team' || i)::uuid, %(t)s, 'Team ' || i FROM generate_series(0, 9) i;
 """
 
 
+def seed(db: Any, tickets: int) -> None:
+    """The facts, events and rollup of ``tickets`` synthetic tickets (see the docstring)."""
+    import psycopg
+
+    from bench.sla import use_database
+
+    started = time.perf_counter()
+    with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
+        for table in ("report_events", "report_ticket_facts", "report_rollup_hourly", "teams"):
+            conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (TENANT,))
+        # Bulk load without the secondary indexes, then build them (much faster).
+        indexes = [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+                " ('report_ticket_facts', 'report_events') AND indexname NOT LIKE '%pkey'"
+            )
+        ]
+        for index, _ in indexes:
+            conn.execute(f"DROP INDEX {index}")
+        for statement in SEED.split(";\n"):
+            if statement.strip():
+                conn.execute(statement, {"t": TENANT, "n": tickets})
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.commit()
+    use_database(db)
+    from servicedesk.platform.db import set_tenant, transaction
+    from servicedesk.reports.facts import rebuild_rollup
+
+    with transaction() as session:  # as the application does it (RLS)
+        set_tenant(session, tenant_id=TENANT, user_id=None)
+        rebuild_rollup(session, TENANT)
+    with psycopg.connect(
+        db.owner_url.set(drivername="postgresql").render_as_string(False), autocommit=True
+    ) as conn:
+        for table in ("report_ticket_facts", "report_events", "report_rollup_hourly"):
+            conn.execute(f"VACUUM ANALYZE {table}")  # index-only scans need the visibility map
+    print(f"• seeded {tickets} tickets in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -88,6 +129,8 @@ def main() -> int:
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    import psycopg
+
     from bench.sla import use_database
     from bench.tickets import DATA_DIR
     from local import db as localdb
@@ -100,55 +143,23 @@ def main() -> int:
             localdb.drop_database(admin, name)
         db = localdb.ensure_database(admin, name)
         localdb.migrate(db)
-        import psycopg
-
         with psycopg.connect(
             db.owner_url.set(drivername="postgresql").render_as_string(False)
         ) as conn:
             (have,) = conn.execute(
                 "SELECT count(*) FROM report_ticket_facts WHERE tenant_id = %s", (TENANT,)
             ).fetchone() or (0,)
-            seeded = have != args.tickets
-            if seeded:
-                started = time.perf_counter()
-                conn.execute("DELETE FROM report_events WHERE tenant_id = %s", (TENANT,))
-                conn.execute("DELETE FROM report_ticket_facts WHERE tenant_id = %s", (TENANT,))
-                conn.execute("DELETE FROM teams WHERE tenant_id = %s", (TENANT,))
-                # Bulk load without the secondary indexes, then build them (much faster).
-                indexes = [
-                    (r[0], r[1])
-                    for r in conn.execute(
-                        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
-                        " ('report_ticket_facts', 'report_events') AND indexname NOT LIKE '%pkey'"
-                    )
-                ]
-                for index, _ in indexes:
-                    conn.execute(f"DROP INDEX {index}")
-                for statement in SEED.split(";\n"):
-                    if statement.strip():
-                        conn.execute(statement, {"t": TENANT, "n": args.tickets})
-                for _, definition in indexes:
-                    conn.execute(definition)
-                conn.commit()
-                seeded = True
-                conn.autocommit = True  # index-only scans need the visibility map
-                conn.execute("VACUUM ANALYZE report_ticket_facts")
-                conn.execute("VACUUM ANALYZE report_events")
-                print(f"• seeded {args.tickets} tickets in {time.perf_counter() - started:.0f} s")
-            (events,) = conn.execute(
-                "SELECT count(*) FROM report_events WHERE tenant_id = %s", (TENANT,)
-            ).fetchone() or (0,)
-            print(f"• {args.tickets} tickets, {events} events")
+        if have != args.tickets:
+            seed(db, args.tickets)
+        with psycopg.connect(
+            db.owner_url.set(drivername="postgresql").render_as_string(False)
+        ) as conn:
+            counted = [
+                conn.execute(f"SELECT count(*) FROM {t} WHERE tenant_id = %s", (TENANT,)).fetchone()
+                for t in ("report_events", "report_rollup_hourly")
+            ]
+        print(f"• {args.tickets} tickets; events, rollup rows: {counted}", flush=True)
         use_database(db)
-        if seeded:
-            started = time.perf_counter()
-            from servicedesk.platform.db import set_tenant, transaction
-            from servicedesk.reports.facts import rebuild_rollup
-
-            with transaction() as session:
-                set_tenant(session, tenant_id=TENANT, user_id=None)
-                rebuild_rollup(session, TENANT)
-            print(f"• rollup counted in {time.perf_counter() - started:.0f} s", flush=True)
         run(args.runs)
     finally:
         server.cleanup()
