@@ -70,11 +70,14 @@ def aggregate(
     group = f"f.{group_column}::text" if group_column else "NULL::text"
     filters, values = filter_sql(params) if filtered else ("", {})
     selected = ", ".join(f"{sql} AS {key}" for key, sql in measures.items())
+    # One row and no group: the totals are the row (no second pass over the same rows).
+    single = window.interval is None and group_column is None
+    grouping = "1 AS total" if single else f"GROUPING({bucket}, {group}) AS total"
     sql = (
-        f"SELECT {bucket} AS bucket, {group} AS grp, GROUPING({bucket}, {group}) AS total,"
+        f"SELECT {bucket} AS bucket, {group} AS grp, {grouping},"
         f" {selected} FROM {source} f WHERE f.tenant_id = :t"
         f" AND f.{time_column} >= :start AND f.{time_column} < :end{where}{filters}"
-        f" GROUP BY GROUPING SETS (({bucket}, {group}), ())"
+        + ("" if single else f" GROUP BY GROUPING SETS (({bucket}, {group}), ())")
     )
     rows = session.execute(
         text(sql),
@@ -97,6 +100,8 @@ def aggregate(
             cells[(row["bucket"], row["grp"])] = values_of
     if not totals:
         totals = {k: None for k in measures}
+    if single:
+        cells[(None, None)] = dict(totals)
     return Aggregated(cells, totals)
 
 
@@ -104,6 +109,8 @@ def _plain(value: Any) -> Any:
     """Decimals and floats as floats, counts as ints."""
     if value is None or isinstance(value, int | float):
         return value
+    if isinstance(value, list):  # percentile_cont over an array of fractions
+        return [_plain(v) for v in value]
     return float(value)
 
 
