@@ -15,7 +15,6 @@ from servicedesk.reports.query import (
     Cell,
     Key,
     aggregate,
-    bucket_sql,
     counts,
     filter_sql,
     rollup_choice,
@@ -364,6 +363,3 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
 
 def _f(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-__all__ = ["bucket_sql"]
