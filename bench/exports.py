@@ -124,10 +124,12 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         handler = load_function("export_worker").lambda_handler
         print(
             f"# bench/exports.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()},"
-            f" {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, python {platform.python_version()}"
+            f" {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f},"
+            f" python {platform.python_version()}"
         )
         print(
-            "| format | rows | wall s | CPU s | rows/s | file MB | progress commits | peak RSS growth MB |"
+            "| format | rows | wall s | CPU s | rows/s | file MB | progress commits"
+            " | peak RSS growth MB |"
         )
         print("|---|---|---|---|---|---|---|---|")
         for fmt in args.formats.split(","):
