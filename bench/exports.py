@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core" / "python")]
+# bench/ holds email.py: off the path, or it shadows the standard library's email package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 DATA = ROOT / ".data" / "bench-exports-pg"
 NAME = "servicedesk_bench_exports"
 
