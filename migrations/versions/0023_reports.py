@@ -8,7 +8,7 @@ Create Date: 2026-12-06
 ticket_comments, ticket_sla_pauses, the SLA calendar) by servicedesk.reports.facts: the
 ticket's dimensions, its first response and last resolution with business and wall-clock
 durations, public reply and reopen counts. ``report_events``: the countable moments of a
-ticket (resolution, reopen, public staff reply, entering and leaving the backlog) with the
+ticket (creation, resolution, reopen, public staff reply, entering and leaving the backlog) with the
 ticket's dimensions and the agent then. Both are rewritten per ticket, so a recomputation is
 idempotent and order-independent. ``report_processed_events``: outbox event ids already
 applied (a duplicate is skipped cheaply). ``report_generations``: a per-tenant counter the
@@ -69,7 +69,7 @@ CREATE TABLE report_events (
     tenant_id uuid NOT NULL REFERENCES tenants(id),
     ticket_id uuid NOT NULL,
     kind text NOT NULL
-        CHECK (kind IN ('resolved', 'reopened', 'reply', 'backlog_in', 'backlog_out')),
+        CHECK (kind IN ('created', 'resolved', 'reopened', 'reply', 'backlog_in', 'backlog_out')),
     at timestamptz NOT NULL,
     -- resolved: the assignee at that moment; reply: its author
     agent_id uuid,

@@ -58,17 +58,20 @@ def _durations(business: str, wall: str) -> dict[str, str]:
 
 
 def volume(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    source = (
-        f"(SELECT tenant_id, created_at AS at, 'created' AS kind, {DIMS} FROM report_ticket_facts"
-        " WHERE tenant_id = :t AND created_at >= :start AND created_at < :end"
-        f" UNION ALL SELECT tenant_id, at, kind, {DIMS} FROM report_events"
-        " WHERE tenant_id = :t AND kind IN ('resolved', 'reopened')"
-        " AND at >= :start AND at < :end)"
-    )
     measures = {
         k: f"count(*) FILTER (WHERE f.kind = '{k}')" for k in ("created", "resolved", "reopened")
     }
-    return Computed(_agg(ctx, window, params, source, "at", measures))
+    return Computed(
+        _agg(
+            ctx,
+            window,
+            params,
+            "report_events",
+            "at",
+            measures,
+            where=" AND f.kind IN ('created', 'resolved', 'reopened')",
+        )
+    )
 
 
 def first_response_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
