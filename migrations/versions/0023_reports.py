@@ -85,6 +85,21 @@ CREATE INDEX ix_report_events_kind_at ON report_events (tenant_id, kind, at)
     INCLUDE (agent_id, team_id, assignee_id, category_id, priority, channel);
 CREATE INDEX ix_report_events_ticket ON report_events (tenant_id, ticket_id);
 
+-- Counts per UTC hour of the countable moments, by one dimension at a time ('all': none;
+-- value '' is "no team" etc.): a report grouped or filtered by at most one dimension sums
+-- these instead of counting events. Maintained with the events (old contribution out, new
+-- in, in one statement in key order).
+CREATE TABLE report_rollup_hourly (
+    tenant_id uuid NOT NULL REFERENCES tenants(id),
+    dim text NOT NULL
+        CHECK (dim IN ('all', 'team', 'agent', 'category', 'priority', 'channel')),
+    kind text NOT NULL,
+    hour timestamptz NOT NULL,
+    value text NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (tenant_id, dim, kind, hour, value)
+);
+
 CREATE TABLE report_processed_events (
     tenant_id uuid NOT NULL REFERENCES tenants(id),
     event_id uuid NOT NULL,
@@ -103,6 +118,7 @@ CREATE TABLE report_generations (
 GRANTS = {
     "report_ticket_facts": "SELECT, INSERT, UPDATE, DELETE",
     "report_events": "SELECT, INSERT, DELETE",
+    "report_rollup_hourly": "SELECT, INSERT, UPDATE, DELETE",
     "report_processed_events": "SELECT, INSERT, DELETE",
     "report_generations": "SELECT, INSERT, UPDATE",
 }

@@ -472,3 +472,105 @@ def test_dashboard_tiles(client: Any, office: Any) -> None:
         "/v1/reports/dashboard", params={"tz": "Nowhere/Land"}, headers=manager.headers
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "tz"
+
+
+def test_the_rollup_and_the_events_give_the_same_counts(
+    client: Any, desk: TenantFixture, week: Any
+) -> None:
+    """Grouped by agent alone: the hourly rollup answers; grouped by agent and filtered on
+    the channel every ticket has: the events are counted. Same figures either way."""
+    from servicedesk.reports.query import rollup_choice
+    from servicedesk.reports.window import ReportParams, resolve
+
+    manager = desk.members["manager"]
+    base = {"since": "2026-03-27", "until": "2026-03-31", "tz": PARIS, "interval": "day"}
+    for name in ("volume", "reopen-rate"):
+        rolled = _report(client, manager, name, group_by="agent", **base)
+        counted = _report(client, manager, name, group_by="agent", channel="web", **base)
+        assert rolled["rows"] == counted["rows"] and rolled["totals"] == counted["totals"]
+    params = ReportParams(group_by="agent", tz=PARIS)
+    assert rollup_choice(params, resolve(params)) == ("agent", None)
+    both = ReportParams(group_by="agent", channel="web", tz=PARIS)
+    assert rollup_choice(both, resolve(both)) is None
+    kolkata = ReportParams(tz="Asia/Kolkata")  # midnight is on the half hour in UTC
+    assert rollup_choice(kolkata, resolve(kolkata)) is None
+    india = _report(
+        client, manager, "volume", since="2026-03-27", until="2026-03-31", tz="Asia/Kolkata"
+    )
+    assert india["totals"]["created"] == 3
+
+
+def test_backlog_from_the_rollup_equals_backlog_from_the_events(
+    client: Any, desk: TenantFixture, week: Any
+) -> None:
+    manager = desk.members["manager"]
+    base = {"since": "2026-03-27", "until": "2026-04-01", "tz": PARIS, "interval": "day"}
+    rolled = _report(client, manager, "backlog", group_by="priority", **base)
+    counted = _report(client, manager, "backlog", group_by="priority", channel="web", **base)
+    assert rolled["rows"] == counted["rows"]
+    assert [r["values"]["open"] for r in rolled["rows"]] == [1, 1, 2, 1, 0, 0]
+
+
+def test_csat_counts_sent_and_answered_by_their_own_times(
+    client: Any, database: Any, office: Any
+) -> None:
+    """Three surveys on D (two superseded by the next): sent 30 Mar, 31 Mar, 1 Apr (10:00Z);
+    answered 30 Mar (5) and 1 Apr (2); the third unanswered."""
+    import secrets
+    import uuid
+
+    org, d = office["org"], office["d"]
+    surveys = [
+        (Z("2026-03-30T10:00:00"), Z("2026-03-30T12:00:00"), 5, Z("2026-03-31T10:00:00")),
+        (Z("2026-03-31T10:00:00"), Z("2026-04-01T09:00:00"), 2, Z("2026-04-01T10:00:00")),
+        (Z("2026-04-01T10:00:00"), None, None, None),
+    ]
+    with database.connect("owner") as conn:
+        for sent, answered, rating, superseded in surveys:
+            conn.execute(
+                "INSERT INTO csat_surveys (tenant_id, ticket_id, requester_id,"
+                " resolution_event_id, token_hash, question, sent_at, expires_at, answered_at,"
+                " rating, superseded_at) VALUES (%s, %s, %s, %s, %s, 'How did we do?', %s,"
+                " %s + interval '7 days', %s, %s, %s)",
+                (
+                    org.tenant_id,
+                    d["id"],
+                    org.members["requester"].user_id,
+                    uuid.uuid4(),
+                    secrets.token_bytes(32),
+                    sent,
+                    sent,
+                    answered,
+                    rating,
+                    superseded,
+                ),
+            )
+        conn.commit()
+    cache.clear()
+    manager = org.members["manager"]
+    result = _report(
+        client, manager, "csat", since="2026-03-30", until="2026-04-01", tz=PARIS, interval="day"
+    )
+    assert _by_day(result, "sent", "answered") == {
+        "2026-03-30": (1, 1),
+        "2026-03-31": (1, 0),
+        "2026-04-01": (1, 1),
+    }
+    assert result["totals"] == {
+        "sent": 3,
+        "answered": 2,
+        "response_rate": pytest.approx(2 / 3),
+        "score": 0.5,
+        "average": 3.5,
+    }
+    perf = _report(
+        client, manager, "agent-performance", since="2026-03-30", until="2026-04-01", tz=PARIS
+    )
+    agent = {r["group"]["id"]: r["values"] for r in perf["rows"]}[org.members["agent"].user_id]
+    assert (agent["csat_count"], agent["csat_score"]) == (2, 0.5)
+    legacy = client.get(
+        "/v1/reports/csat",
+        params={"since": "2026-03-29T22:00:00Z", "until": "2026-04-01T22:00:00Z"},
+        headers=manager.headers,
+    )
+    assert legacy.status_code == 200 and legacy.json()["total"]["sent"] == 3
