@@ -1,5 +1,5 @@
-"""Queues (email, webhook, realtime, knowledge, exports, reports) with DLQs, their consumers, and
-Scheduler jobs.
+"""Queues (email, webhook, realtime, knowledge, reports, exports) with DLQs, their consumers,
+and Scheduler jobs.
 
 Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
 stack synthesizes today and grows as the entry points are written: add a line to
@@ -24,7 +24,7 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge", "exports", "reports")
+QUEUES = ("email", "webhook", "realtime", "knowledge", "reports", "exports")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 # DomainFunction's default memory; the export worker asks for more (rendering, buffers).
@@ -87,6 +87,8 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         batch_size=5,
         timeout=Duration.minutes(4),
     ),
+    # Ticket events recompute the ticket's report facts: database only, no internet.
+    "reports_consumer": ConsumerSpec("reports", db=True),
     # Asynchronous exports (servicedesk/exports): up to export_job_max_rows tickets read in
     # keyset pages and streamed to S3 (gateway endpoint: no internet), one job a batch, the
     # longest timeout Lambda allows; it publishes export.ready after its commit.
@@ -99,8 +101,6 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         exports="write",
         memory_size=1024,
     ),
-    # Ticket events recompute the ticket's report facts: database only, no internet.
-    "reports_consumer": ConsumerSpec("reports", db=True),
 }
 
 

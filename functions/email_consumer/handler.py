@@ -1,7 +1,7 @@
 """E-mail consumer Lambda: the email queue's outbox events become in-app notifications and
 e-mails (SES, or the dev mail catcher), and a resolution the requester's satisfaction
-survey, and a scheduled report its recipients' mail. Each tenant's records of a batch are processed together in one transaction;
-partial batch failures; idempotent by event id."""
+survey, and a scheduled report its recipients' mail. Each tenant's records of a batch are
+processed together in one transaction; partial batch failures; idempotent by event id."""
 
 import uuid
 

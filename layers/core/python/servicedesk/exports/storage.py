@@ -3,7 +3,7 @@ and the presigned download."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,25 +29,41 @@ def bucket() -> str:
 
 
 def upload(key: str, chunks: Iterable[bytes], *, content_type: str) -> int:
-    """Stream ``chunks`` to ``key`` as a multipart upload; the bytes written. A failure
-    aborts the upload (no part is left behind, and nothing half-written is visible)."""
+    """Write ``chunks`` to ``key``; the bytes written. A file smaller than one part is one
+    PutObject; a larger one streams as a multipart upload, one part in memory at a time. A
+    failure aborts the upload: no part is left behind, nothing half-written is visible."""
+    stream = iter(chunks)
+    buffer = bytearray()
+    for chunk in stream:
+        buffer += chunk
+        if len(buffer) >= PART_BYTES:
+            return _multipart(key, buffer, stream, content_type)
+    aws.s3().put_object(
+        Bucket=bucket(),
+        Key=key,
+        Body=bytes(buffer),
+        ContentType=content_type,
+        ServerSideEncryption="AES256",
+    )
+    return len(buffer)
+
+
+def _multipart(key: str, buffer: bytearray, rest: Iterator[bytes], content_type: str) -> int:
     s3 = aws.s3()
     name = bucket()
     upload_id = s3.create_multipart_upload(
         Bucket=name, Key=key, ContentType=content_type, ServerSideEncryption="AES256"
     )["UploadId"]
     parts: list[CompletedPartTypeDef] = []
-    size = 0
-    buffer = bytearray()
+    size = len(buffer)
     try:
-        for chunk in chunks:
-            buffer += chunk
-            size += len(chunk)
+        for chunk in rest:
             if len(buffer) >= PART_BYTES:
                 parts.append(_part(name, key, upload_id, len(parts) + 1, bytes(buffer)))
                 buffer.clear()
-        if buffer or not parts:  # the last part may be small (or the only, empty one)
-            parts.append(_part(name, key, upload_id, len(parts) + 1, bytes(buffer)))
+            buffer += chunk
+            size += len(chunk)
+        parts.append(_part(name, key, upload_id, len(parts) + 1, bytes(buffer)))
         s3.complete_multipart_upload(
             Bucket=name, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
         )

@@ -257,7 +257,11 @@ def _title_block(result: ReportResult, styles: Any) -> list[Flowable]:
     small = ParagraphStyle("meta", parent=styles["Normal"], fontSize=9, leading=12)
     lines = [
         ("Report", result.report),
-        ("Range", f"{_stamp(result.since, result.tz)} to {_stamp(result.until, result.tz)}"),
+        (
+            "Range",
+            f"{_stamp(result.since, result.tz)} to {_stamp(result.until, result.tz)}"
+            " (end excluded)",
+        ),
         ("Time zone", result.tz),
         ("Interval", result.interval or DASH),
         ("Grouped by", result.group_by or DASH),
