@@ -120,7 +120,7 @@ describe("reports", () => {
     expect(errors).toEqual([]);
   });
 
-  test("export CSV downloads the report, parsed back", async () => {
+  test("export CSV (parsed back), JSON (the result) and PDF", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7");
     await reportLoaded(page);
@@ -134,10 +134,21 @@ describe("reports", () => {
     const table = parseCsv(await readFile(await file.path(), "utf8")).filter((r) => r.some((c) => c !== ""));
     expect(table[0]).toContain("created");
     expect(table.length - 1).toBe(rows);
+
+    // JSON is the ReportResult; PDF opens as a PDF.
+    const json = page.waitForEvent("download");
+    await page.getByTestId("export-json").click();
+    const result = JSON.parse(await readFile(await (await json).path(), "utf8")) as { report: string; rows: unknown[] };
+    expect(result.report).toBe("volume");
+    expect(result.rows).toHaveLength(rows);
+    const pdf = page.waitForEvent("download");
+    await page.getByTestId("export-pdf").click();
+    const bytes = await readFile(await (await pdf).path());
+    expect(bytes.subarray(0, 5).toString("latin1")).toBe("%PDF-");
     expect(errors).toEqual([]);
   });
 
-  test("subscribe the report, pause it, delete it", async () => {
+  test("subscribe the report, edit it, pause and resume it, delete it", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7&group_by=priority&interval=none");
     await reportLoaded(page);
@@ -152,12 +163,22 @@ describe("reports", () => {
     const row = page.getByTestId("subscriptions").getByRole("row").filter({ hasText: "Every Friday at 07:00" });
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     await checkScreen(page, "reports-scheduled");
-    await row.first().getByRole("button", { name: /^Pause/ }).click();
-    await expect.poll(() => row.first().getByText("Paused").count()).toBe(1);
-    const before = await row.count();
-    await row.first().getByRole("button", { name: /^Delete/ }).click();
+    // Edit: the hour moves.
+    await row.first().getByRole("button", { name: /^Edit/ }).click();
+    await page.getByLabel("Hour").selectOption("9");
+    await page.getByRole("button", { name: "Save" }).click();
+    const moved = page.getByTestId("subscriptions").getByRole("row").filter({ hasText: "Every Friday at 09:00" });
+    await expect.poll(() => moved.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await moved.first().getByRole("button", { name: /^Pause/ }).click();
+    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
+    await moved.first().getByRole("button", { name: /^Resume/ }).click();
+    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(0);
+    await moved.first().getByRole("button", { name: /^Pause/ }).click();
+    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
+    const before = await moved.count();
+    await moved.first().getByRole("button", { name: /^Delete/ }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
-    await expect.poll(() => row.count()).toBe(before - 1);
+    await expect.poll(() => moved.count()).toBe(before - 1);
     expect(errors).toEqual([]);
   });
 

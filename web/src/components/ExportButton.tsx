@@ -1,21 +1,45 @@
 import { useState } from "react";
+import { Link } from "react-router";
+import { idempotencyKey } from "../api/client";
 import { downloadExport, type ExportPath } from "../api/download";
+import { startExport } from "../reports/api";
+import { needsJob } from "../reports/exporting";
 import { ErrorAlert } from "../tickets/Composer";
-import { Button } from "./ui";
+import { Alert, Button } from "./ui";
 
 type Query = Parameters<typeof downloadExport>[1];
 
-/** "Export CSV": downloads what the page shows (its filters), as the server streams it. */
+/** The ticket list's parameters as an export job takes them (no paging, no empty values). */
+export function jobParams(query: Query): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (["limit", "cursor", "format"].includes(key) || value === null || value === undefined || value === "") continue;
+    out[key] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return out;
+}
+
+/** "Export CSV": downloads what the page shows (its filters), as the server streams it; a
+ * list too large to download at once becomes an export job (My exports). */
 export function ExportButton({ path, query, label = "Export CSV" }: { path: ExportPath; query: Query; label?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [queued, setQueued] = useState(false);
   const run = async () => {
     setBusy(true);
     setError(null);
+    setQueued(false);
     try {
       await downloadExport(path, { ...query, format: "csv" });
     } catch (failure) {
-      setError(failure);
+      if (path === "/v1/tickets/export" && needsJob(failure)) {
+        try {
+          await startExport({ kind: "tickets", params: jobParams(query), format: "csv" }, idempotencyKey());
+          setQueued(true);
+        } catch (jobFailure) {
+          setError(jobFailure);
+        }
+      } else setError(failure);
     } finally {
       setBusy(false);
     }
@@ -25,6 +49,14 @@ export function ExportButton({ path, query, label = "Export CSV" }: { path: Expo
       <Button type="button" onClick={() => void run()} busy={busy} data-testid="export-csv">
         {label}
       </Button>
+      {queued ? (
+        <Alert tone="info">
+          Too many tickets to download at once: the export is being prepared.{" "}
+          <Link to="/exports" className="text-accent-text underline">
+            See my exports
+          </Link>
+        </Alert>
+      ) : null}
       {error ? <ErrorAlert error={error} /> : null}
     </div>
   );

@@ -16,7 +16,7 @@ import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Selec
 import { STAFF_ROLES } from "../lib/domain";
 import { formatDateTime } from "../lib/format";
 import { useUsers } from "../tickets/queries";
-import { createSubscription, deleteSubscription, reportKeys, updateSubscription, useCatalogue, useSubscriptions } from "./api";
+import { createSubscription, deleteSubscription, reportKeys, storeSubscription, updateSubscription, useCatalogue, useSubscriptions } from "./api";
 import { WEEKDAYS, describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
 import type { Subscription } from "./types";
 import { browserTimeZone, isTimeZone } from "./url";
@@ -104,11 +104,13 @@ function SubscriptionRow({ subscription: s, title, onEdit }: { subscription: Sub
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const act = async (action: () => Promise<unknown>) => {
+  const act = async (action: () => Promise<Subscription | void>) => {
     setBusy(true);
     setError(null);
     try {
-      await action();
+      const saved = await action();
+      // The answer is the new state (and version): shown at once, then the list is re-read.
+      if (saved) await storeSubscription(client, saved);
       await client.invalidateQueries({ queryKey: reportKeys.subscriptions });
     } catch (failure) {
       setError(failure);

@@ -4,7 +4,7 @@
  * reports (/v1/report-subscriptions). Through `authFetch` (the caller's token, one refresh
  * on a 401) with the contract's types (./types.ts); errors are ApiErrors with the problem.
  */
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery, type QueryClient } from "@tanstack/react-query";
 import { authFetch } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import { jobsPoll } from "./jobs";
@@ -123,4 +123,15 @@ export function updateSubscription(id: string, version: number, patch: Partial<O
 
 export function deleteSubscription(id: string): Promise<void> {
   return call<void>("DELETE", `/v1/report-subscriptions/${encodeURIComponent(id)}`);
+}
+
+/** Put a subscription the server just answered into the list's cache (a list read still
+ * in flight is cancelled first: its older answer must not land after this one). */
+export async function storeSubscription(client: QueryClient, saved: Subscription): Promise<void> {
+  await client.cancelQueries({ queryKey: reportKeys.subscriptions });
+  client.setQueryData<{ items: Subscription[] } | Subscription[]>(reportKeys.subscriptions, (old) => {
+    if (!old) return old;
+    const replace = (list: Subscription[]) => list.map((s) => (s.id === saved.id ? saved : s));
+    return Array.isArray(old) ? replace(old) : { ...old, items: replace(old.items) };
+  });
 }
