@@ -148,7 +148,7 @@ describe("reports", () => {
     expect(errors).toEqual([]);
   });
 
-  test("subscribe the report, edit it, pause and resume it, delete it", async () => {
+  test("subscribe the report, edit it, pause it, delete it", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7&group_by=priority&interval=none");
     await reportLoaded(page);
@@ -169,10 +169,6 @@ describe("reports", () => {
     await page.getByRole("button", { name: "Save" }).click();
     const moved = page.getByTestId("subscriptions").getByRole("row").filter({ hasText: "Every Friday at 09:00" });
     await expect.poll(() => moved.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-    await moved.first().getByRole("button", { name: /^Pause/ }).click();
-    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
-    await moved.first().getByRole("button", { name: /^Resume/ }).click();
-    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(0);
     await moved.first().getByRole("button", { name: /^Pause/ }).click();
     await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
     const before = await moved.count();

@@ -111,7 +111,8 @@ function SubscriptionRow({ subscription: s, title, onEdit }: { subscription: Sub
       const saved = await action();
       // The answer is the new state (and version): shown at once, then the list is re-read.
       if (saved) await storeSubscription(client, saved);
-      await client.invalidateQueries({ queryKey: reportKeys.subscriptions });
+      // Re-read in the background: the buttons are free again as soon as the server answered.
+      void client.invalidateQueries({ queryKey: reportKeys.subscriptions });
     } catch (failure) {
       setError(failure);
     } finally {
