@@ -22,7 +22,15 @@ DATA = Path(os.environ.get("SERVICEDESK_LOCAL_DATA") or ROOT / ".data")
 # Poller processes per queue (PollerProcess): the e-mail consumer does the most work per
 # ticket (2 events, a mail per recipient), so it gets more: with 2 the e-mail queue still
 # grew under bench/soak.py on 2 shared cores, with 3 it stays empty (docs/benchmarks.md).
-POLLERS = {"email": 3, "webhook": 1, "realtime": 1, "knowledge": 1, "reports": 1, "email_intake": 1}
+POLLERS = {
+    "email": 3,
+    "webhook": 1,
+    "realtime": 1,
+    "knowledge": 1,
+    "reports": 1,
+    "exports": 1,
+    "email_intake": 1,
+}
 
 
 def _dev_signing_key() -> str:
@@ -120,6 +128,8 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         Ticker("sla_evaluator", "eventbridge_scheduled_sla", sla_seconds),
         Ticker("outbox_sweeper", "eventbridge_scheduled_outbox_sweeper", 60.0),
         Ticker("attachment_cleanup", "eventbridge_scheduled_attachment_cleanup", 300.0),
+        # Scheduled reports due, and exports past their retention (every 5 minutes in AWS).
+        Ticker("report_scheduler", "eventbridge_scheduled_report_scheduler", 60.0),
         # Tenants' IMAP mailboxes (admin → Mail sources), every minute rather than five.
         Ticker("email_imap_poller", "eventbridge_scheduled_imap_poll", 60.0),
     ]
@@ -153,6 +163,7 @@ def main() -> None:
     from servicedesk.platform.config import get_settings
 
     aws.ensure_bucket(get_settings().attachments_bucket, cors_origin=get_settings().web_origin)
+    aws.ensure_bucket(get_settings().exports_bucket, cors_origin=get_settings().web_origin)
     aws.ensure_mail_bucket(get_settings().email_inbound_bucket)
     _seed_and_greet(port, endpoint)
     workers = _workers(queues)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The outbox's channels (every event is published to those its type routes to), and with
 # them the intake queue inbound mail is announced on (mail.inbox), which no event reaches.
-OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge", "reports")
+OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge", "reports", "exports")
 CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
@@ -39,6 +39,7 @@ CONSUMERS = {
     "realtime": "realtime_consumer",
     "knowledge": "knowledge_consumer",
     "reports": "reports_consumer",
+    "exports": "export_worker",
     "email_intake": "email_intake",
 }
 

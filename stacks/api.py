@@ -43,6 +43,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "mail": ("mail",),
     "kb": ("kb",),
     "assistant": ("assistant",),
+    # Asynchronous exports and scheduled report subscriptions (servicedesk/exports).
+    "exports": ("exports", "report-subscriptions"),
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
@@ -59,6 +61,9 @@ EMBEDDING_DOMAINS: frozenset[str] = frozenset({"kb", "assistant"})
 # Domains whose function signs presigned S3 URLs for attachments (PUT upload, GET download).
 # Only these roles get object access to the attachments bucket, and the bucket name.
 BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
+# Domains whose function signs presigned GETs of finished exports: read only, the exports
+# bucket only.
+EXPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"exports"})
 
 # Single methods served by another domain than the one owning the path prefix:
 # (path, HTTP method) -> domain. The upload start lives under the ticket it belongs to but
@@ -173,6 +178,10 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
+            if domain in EXPORT_BUCKET_DOMAINS:
+                storage.grant_exports(fn.role, write=False)
+                for key, value in storage.export_environment().items():
+                    fn.function.add_environment(key, value)
             # Identity exchanges magic links, notifications checks unsubscribe links,
             # tickets and the mail API (held mail) check reply addresses: every API function
             # may sign or check what ticket mail carries.

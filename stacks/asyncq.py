@@ -1,5 +1,5 @@
-"""Queues (email, webhook, realtime, knowledge, reports) with DLQs, their consumers, and
-Scheduler jobs.
+"""Queues (email, webhook, realtime, knowledge, reports, exports) with DLQs, their consumers,
+and Scheduler jobs.
 
 Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
 stack synthesizes today and grows as the entry points are written: add a line to
@@ -24,9 +24,13 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge", "reports")
+QUEUES = ("email", "webhook", "realtime", "knowledge", "reports", "exports")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
+# DomainFunction's default memory; the export worker asks for more (rendering, buffers).
+DEFAULT_MEMORY_MB = 512
+# Scheduled jobs' Lambda timeout unless a job says otherwise (under their 1-minute rate).
+SCHEDULED_TIMEOUT = Duration.seconds(55)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class ConsumerSpec:
     publishes: bool = False  # may send to the queues (retries, events it emits)
     # Its Lambda timeout; its queue's visibility timeout is six times it.
     timeout: Duration = CONSUMER_TIMEOUT
+    exports: str | None = None  # the exports bucket: "read" or "write"
+    memory_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class ScheduledJob:
     db: bool = True
     publishes: bool = False  # may send to the queues (outbox)
     bucket: bool = False  # reads/deletes attachments
+    exports: bool = False  # writes the exports bucket (scheduled reports)
+    timeout: Duration = SCHEDULED_TIMEOUT
 
 
 # function name -> what it consumes. Both read and write the database (deliveries,
@@ -62,7 +70,8 @@ class ScheduledJob:
 # realtime consumer lives in the realtime stack (it needs the WebSocket API); it reads this
 # stack's "realtime" queue.
 CONSUMERS: dict[str, ConsumerSpec] = {
-    "email_consumer": ConsumerSpec("email", db=True, email=True),
+    # It attaches scheduled reports read from the exports bucket.
+    "email_consumer": ConsumerSpec("email", db=True, email=True, exports="read"),
     "webhook_consumer": ConsumerSpec("webhook", db=True, internet=True, publishes=True),
     # Article embeddings and drafts from resolved tickets: calls the embedding and language
     # model endpoints (Bedrock, or an OpenAI-compatible service on the internet). A draft may
@@ -80,6 +89,18 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     ),
     # Ticket events recompute the ticket's report facts: database only, no internet.
     "reports_consumer": ConsumerSpec("reports", db=True),
+    # Asynchronous exports (servicedesk/exports): up to export_job_max_rows tickets read in
+    # keyset pages and streamed to S3 (gateway endpoint: no internet), one job a batch, the
+    # longest timeout Lambda allows; it publishes export.ready after its commit.
+    "export_worker": ConsumerSpec(
+        "exports",
+        db=True,
+        publishes=True,
+        batch_size=1,
+        timeout=Duration.minutes(15),
+        exports="write",
+        memory_size=1024,
+    ),
 }
 
 
@@ -94,6 +115,11 @@ SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     "sla_evaluator": ScheduledJob(Duration.minutes(1), publishes=True),
     "outbox_sweeper": ScheduledJob(Duration.minutes(1), publishes=True),
     "attachment_cleanup": ScheduledJob(Duration.minutes(15), bucket=True),
+    # Scheduled reports due (rendered, written to the exports bucket, mailed through the
+    # outbox) and exports past their retention; a run may render several reports.
+    "report_scheduler": ScheduledJob(
+        Duration.minutes(5), publishes=True, exports=True, timeout=Duration.minutes(4)
+    ),
 }
 
 
@@ -126,20 +152,30 @@ class AsyncStack(Stack):
         # The language model's key (OpenAI-compatible providers): read by the knowledge
         # consumer here and by the assistant in the API stack.
         self.llm_secret = llm_secret(self, config)
-        self._add_consumers(data, layers)
+        self._add_consumers(data, storage, layers)
         self._add_schedules(data, storage, layers)
 
-    def _add_consumers(self, data: DataStack, layers: SharedLayers) -> None:
+    def _add_consumers(self, data: DataStack, storage: StorageStack, layers: SharedLayers) -> None:
         for fn_name, consumer in CONSUMERS.items():
             in_vpc = consumer.db or consumer.internet
             fn = self._function(
-                fn_name, in_vpc, data, layers, consumer.timeout, egress=consumer.internet
+                fn_name,
+                in_vpc,
+                data,
+                layers,
+                consumer.timeout,
+                egress=consumer.internet,
+                memory_size=consumer.memory_size,
             )
             if consumer.email:
                 self._grant_send_email(fn)
                 data.grant_mail_key(fn)  # signs reply addresses and links in the mail
             if consumer.publishes:
                 self._allow_publish(fn)
+            if consumer.exports is not None:
+                storage.grant_exports(fn.role, write=consumer.exports == "write")
+                for key, value in storage.export_environment().items():
+                    fn.function.add_environment(key, value)
             if consumer.queue == "knowledge":
                 for key, value in embedding_environment(self.config).items():
                     fn.function.add_environment(key, value)
@@ -160,9 +196,13 @@ class AsyncStack(Stack):
         self.schedules = schedules.schedules
         self.scheduler_role = schedules.role
         for fn_name, job in SCHEDULED_JOBS.items():
-            fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
+            fn = self._function(fn_name, job.db, data, layers, job.timeout)
             if job.publishes:
                 self._allow_publish(fn)
+            if job.exports:
+                storage.grant_exports(fn.role, write=True)
+                for key, value in storage.export_environment().items():
+                    fn.function.add_environment(key, value)
             if job.bucket:
                 storage.grant_objects(fn.role, delete=True, list_=True)
                 fn.function.add_environment(
@@ -179,6 +219,7 @@ class AsyncStack(Stack):
         timeout: Duration,
         *,
         egress: bool = False,
+        memory_size: int | None = None,
     ) -> DomainFunction:
         fn = DomainFunction(
             self,
@@ -194,6 +235,7 @@ class AsyncStack(Stack):
             vpc_subnets=data.egress_subnets if egress else None,
             timeout=timeout,
             reserved_concurrency=self.config.reserved_concurrency if db else None,
+            memory_size=memory_size or DEFAULT_MEMORY_MB,
         )
         if db:
             data.grant_db_connect(fn.role)

@@ -1,4 +1,6 @@
-"""Attachments bucket: private, encrypted, TLS only, presigned PUT/POST/GET from the web origin."""
+"""Attachments bucket: private, encrypted, TLS only, presigned PUT/POST/GET from the web origin.
+Exports bucket: the files of asynchronous exports and scheduled reports, private, encrypted,
+TLS only, deleted by lifecycle after their retention."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from stacks.constructs.nag import acknowledge
 DELETED_PREFIX = "deleted/"
 DELETED_RETENTION = Duration.days(30)
 NONCURRENT_RETENTION = Duration.days(30)
+# Exports (servicedesk/exports): kept this long, as SERVICEDESK_EXPORT_RETENTION_DAYS says
+# (the jobs read "expired" from then on).
+EXPORT_RETENTION_DAYS = 7
 
 
 class StorageStack(Stack):
@@ -88,6 +93,62 @@ class StorageStack(Stack):
                 ),
             ],
             removal_policy=removal,
+        )
+
+        # Exports are copies of data that stays in the database: no versioning (a file is
+        # written once under a new key), and gone after their retention.
+        self.exports_bucket = s3.Bucket(
+            self,
+            "Exports",
+            bucket_name=self.exports_bucket_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="exports/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="expire-exports", expiration=Duration.days(EXPORT_RETENTION_DAYS)
+                ),
+            ],
+            removal_policy=removal,
+        )
+
+    @property
+    def exports_bucket_name(self) -> str:
+        """``sd-<stage>-exp-<account>-<region>`` (literal in IAM, as the attachments')."""
+        return f"sd-{self.config.stage}-exp-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+    def export_environment(self) -> dict[str, str]:
+        return {
+            "SERVICEDESK_EXPORTS_BUCKET": self.exports_bucket_name,
+            "SERVICEDESK_EXPORT_RETENTION_DAYS": str(EXPORT_RETENTION_DAYS),
+        }
+
+    def grant_exports(self, role: iam.Role, *, write: bool) -> None:
+        """Read (presigned GETs, attaching a report) or write (the worker's multipart
+        upload) the exports bucket's objects; nothing else."""
+        name = self.exports_bucket_name
+        actions = ["s3:GetObject"]
+        if write:
+            actions += ["s3:PutObject", "s3:AbortMultipartUpload"]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=actions, resources=[f"arn:{Aws.PARTITION}:s3:::{name}/*"])
+        )
+        Stack.of(role).add_stack_dependency(self, "exports bucket")
+        acknowledge(
+            role,
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+                f"sd-{self.config.stage}-exp-<AWS::AccountId>-<AWS::Region>/*]": "Export keys "
+                "are made per job (tenant/job id); access is limited to the exports bucket's "
+                "objects and to the actions its readers or writers need.",
+            },
         )
 
     @property

@@ -213,6 +213,38 @@ def test_only_functions_that_need_it_touch_the_attachments_bucket(dev: Synthesiz
         assert "S3" not in managed, f"{stack}/{logical_id}"
 
 
+def test_only_the_export_functions_touch_the_exports_bucket(dev: Synthesized) -> None:
+    """Write: the export worker and the report scheduler; read: the exports API (presigned
+    GETs) and the e-mail consumer (attaching scheduled reports). Nobody deletes or lists."""
+    marker = f"sd-{dev.sd.config.stage}-exp-"
+    roles = _roles_of_functions(dev.templates)
+    touching: dict[str, set[str]] = {}
+    for stack, role, actions in _bucket_statements(dev.templates, marker):
+        name = roles.get((stack, role), f"{stack}/{role}")
+        touching.setdefault(name, set()).update(actions)
+    write = {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    assert touching == {
+        "export_worker": write,
+        "report_scheduler": write,
+        "exports": {"s3:GetObject"},
+        "email_consumer": {"s3:GetObject"},
+    }
+    bucket = _resources(dev.templates["Storage"], "AWS::S3::Bucket")[
+        _logical_id(dev.sd.storage.exports_bucket)
+    ]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-exports"]["ExpirationInDays"] == 7
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]
+    # The worker has the time a million-row export takes, one job at a time.
+    worker = dev.templates["Async"].to_json()["Resources"][
+        _logical_id(dev.sd.asyncq.functions["export_worker"].function)
+    ]["Properties"]
+    assert worker["Timeout"] == 900
+    assert worker["Environment"]["Variables"]["SERVICEDESK_EXPORT_RETENTION_DAYS"] == "7"
+
+
 def test_tickets_function_cannot_read_the_bucket(dev: Synthesized) -> None:
     tickets = dev.sd.api.functions["tickets"]
     role_id = _logical_id(tickets.role)
@@ -754,6 +786,7 @@ def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach
             "webhook_consumer": {"Private"},
             "knowledge_consumer": {"Private"},  # embedding and language model endpoints
             "reports_consumer": {"Isolated"},  # the database only
+            "export_worker": {"Isolated"},  # S3 through the gateway endpoint
         }
         # NAT gateways as the preset says: dev one, prod one per AZ.
         nats = list(_typed(resources, "AWS::EC2::NatGateway"))
@@ -823,6 +856,7 @@ def test_schedules_exist_for_existing_scheduled_functions(dev: Synthesized) -> N
     assert set(rates) == set(SCHEDULED_JOBS)
     assert rates["sla_evaluator"] == "rate(1 minute)"
     assert rates["outbox_sweeper"] == "rate(1 minute)"
+    assert rates["report_scheduler"] == "rate(5 minutes)"
     async_stack.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     # The evaluator has its own error alarm.
     dev.templates["Observability"].has_resource_properties(

@@ -49,6 +49,7 @@ API_ROUTES = {
         "servicedesk.attachments.routes",
     },
     "assistant": {"servicedesk.assistant.routes"},
+    "exports": {"servicedesk.exports.routes", "servicedesk.exports.subscription_routes"},
     "reports": {"servicedesk.reports.routes"},
 }
 
@@ -72,6 +73,9 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     # The cleanup job needs the attachment rows and the bucket, not the API's rules.
     "attachment_cleanup": ("boto3", "servicedesk.attachments.service", "servicedesk.tickets"),
     "migrate": (),
+    # Exports: the database, the bucket, the report renderers; no tokens, no routes.
+    "export_worker": ("aws_lambda_powertools.utilities.batch", "jwt"),
+    "report_scheduler": ("jwt",),
     # The intake writes tickets through the tickets domain's services, never its routes.
     "email_intake": ("aws_lambda_powertools.utilities.batch", "boto3"),
 }

@@ -33,6 +33,13 @@ CAUGHT_NAME = re.compile(
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # maintype/subtype
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     to: str
     from_name: str
@@ -45,6 +52,8 @@ class Outgoing:
     # Message-ID of the mail that opened the ticket, which its thread then answers.
     message_id: str | None = None
     origin: str | None = None
+    # Files (a scheduled report): the message becomes multipart/mixed around the text+HTML.
+    attachments: tuple[Attachment, ...] = ()
 
 
 def message_id_for(event_id: uuid.UUID, recipient_key: str, settings: Settings) -> str:
@@ -120,6 +129,16 @@ def build(mail: Outgoing, settings: Settings) -> EmailMessage:
     _put(message, EVENT_HEADER, mail.event_type)
     _put(message, TENANT_HEADER, str(mail.tenant_id))
     _alternatives(message, mail.rendered.text, mail.rendered.html)
+    if mail.attachments:
+        message.make_mixed()
+        for attachment in mail.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype,
+                filename=one_line(attachment.filename, 100),
+            )
     return message
 
 
@@ -149,8 +168,8 @@ def encode(message: EmailMessage) -> bytes:
     compares the result with `as_bytes()`)."""
     out = [_header_block(message)]
     parts = message.get_payload()
-    if not isinstance(parts, list):
-        return message.as_bytes()  # not the shape build makes: the library writes it
+    if not isinstance(parts, list) or message.get_content_subtype() != "alternative":
+        return message.as_bytes()  # not the shape build makes (attachments): the library
     boundary = message.get_boundary()
     delimiter = f"--{boundary}\r\n".encode("ascii")
     for index, part in enumerate(parts):

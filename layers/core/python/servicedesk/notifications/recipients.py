@@ -78,6 +78,9 @@ RULES: dict[str, Rule] = {
     # The intake held a message for an agent (servicedesk.mail; once per window for a
     # sender over the rate limit).
     "mail.held": Rule(always=(A.TRIAGE,), staff_only=True),
+    # An asynchronous export is ready (servicedesk.exports): its owner (payload user_id),
+    # in-app, by mail and on their realtime channel.
+    "export.ready": Rule(always=(A.INVITEE,), staff_only=True),
 }
 
 

@@ -38,6 +38,7 @@ _NO_UNSUBSCRIBE = frozenset(
         "signup.requested",
         "account.password_reset",
         "account.email_verification",
+        "export.ready",  # the member asked for it: nothing to switch off
     }
 )
 # Ticket events that do not invite a reply into the ticket's conversation.
@@ -50,6 +51,7 @@ _ACCOUNT_FOOTER = {
     "account.password_reset": "You receive this because someone asked to reset the password"
     " of the account with this address.",
     "account.email_verification": "You receive this because someone asked to verify this address.",
+    "export.ready": "You receive this because you asked for this export.",
 }
 
 
@@ -321,6 +323,25 @@ def _assigned_copy(facts: Facts, recipient: Recipient) -> Copy:
     return Copy("Assigned to your team", f"{actor} assigned this ticket to your team.")
 
 
+def _notice_copy(facts: Facts) -> Copy:
+    """Events about no ticket that point to a page of the app."""
+    p = facts.payload
+    if facts.event_type == "export.ready":
+        what = p.get("report") or "ticket list"
+        return Copy(
+            "Your export is ready",
+            f"The {what} export you asked for ({str(p.get('format') or '').upper()}) is"
+            " ready to download until it expires.",
+            link=("Download it", f"{facts.web_origin}/exports/{p.get('job_id')}"),
+        )
+    return Copy(
+        "Mail held for an agent",
+        "A message that came in by e-mail waits for a decision: add it to a ticket,"
+        " open a ticket with it, or discard it.",
+        link=("Open held mail", f"{facts.web_origin}/held-mail"),
+    )
+
+
 def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
@@ -361,13 +382,8 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
             | "account.email_verification"
         ):
             return _account_copy(facts)
-        case "mail.held":
-            return Copy(
-                "Mail held for an agent",
-                "A message that came in by e-mail waits for a decision: add it to a ticket,"
-                " open a ticket with it, or discard it.",
-                link=("Open held mail", f"{facts.web_origin}/held-mail"),
-            )
+        case "mail.held" | "export.ready":
+            return _notice_copy(facts)
         case _:
             return _sla_copy(facts)
 

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     # will run as a job), read from the database this many at a time.
     export_max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
     export_page_size: int = Field(default=500, ge=1, le=5_000)
+    # Asynchronous exports (servicedesk/exports): at most this many rows a job; the file is
+    # kept this many days (the bucket's lifecycle rule says the same); a download link is
+    # valid this many seconds.
+    export_job_max_rows: int = Field(default=1_000_000, ge=1, le=10_000_000)
+    export_retention_days: int = Field(default=7, ge=1, le=90)
+    export_link_seconds: int = Field(default=300, ge=30, le=3600)
+    exports_bucket: str = "servicedesk-exports-local"
+    exports_queue_url: str | None = None
+    # A scheduled report is attached to its e-mail up to this size; larger, the mail links
+    # to the file (an export job of each recipient's).
+    report_attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=9 * 1024 * 1024)
 
     invitation_ttl_seconds: int = Field(default=7 * 86400, ge=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -13,9 +13,10 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi.responses import StreamingResponse
+if TYPE_CHECKING:  # the writers serve the export worker too, which loads no web framework
+    from fastapi.responses import StreamingResponse
 
 ExportFormat = Literal["csv", "json"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -85,6 +86,8 @@ def export_response(
     rows: Iterable[Sequence[Any]],
 ) -> StreamingResponse:
     """The rows streamed as an attachment: CSV, or JSON objects keyed by the header."""
+    from fastapi.responses import StreamingResponse
+
     if fmt == "csv":
         body = csv_chunks(header, rows)
         media_type = CSV_MEDIA_TYPE

@@ -66,6 +66,12 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
     "csat.rated": ("webhook", "reports"),
+    # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
+    # ready to its owner (mail + in-app, and their realtime channel); a scheduled report
+    # to its recipients by mail.
+    "export.requested": ("exports",),
+    "export.ready": ("email", "realtime"),
+    "report.delivered": ("email",),
 }
 
 # SQS limits of one SendMessageBatch call.
@@ -112,6 +118,7 @@ def queue_urls(settings: Settings) -> dict[str, str]:
         "webhook": settings.webhook_queue_url,
         "realtime": settings.realtime_queue_url,
         "knowledge": settings.knowledge_queue_url,
+        "exports": settings.exports_queue_url,
         "reports": settings.reports_queue_url,
     }
     return {channel: url for channel, url in urls.items() if url}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -61,6 +62,9 @@ SUMMARY_KEYS = (
     "target",
     "kind",
 )
+# Events about no ticket, for one member only (payload user_id), on their own channel.
+PERSONAL_TYPES = frozenset({"export.ready"})
+PERSONAL_KEYS = ("job_id", "kind", "report", "format")
 TYPING_MAX_AGE = timedelta(seconds=10)
 # API Gateway closes every WebSocket after two hours; an older row lost its $disconnect.
 MAX_CONNECTION_AGE = timedelta(hours=2)
@@ -87,11 +91,9 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 def process(session: Session, envelope: Envelope) -> None:
     """One record of the realtime queue (the tenant is already set by the consumer)."""
-    if envelope.type == TYPING_TYPE:
-        _typing(session, envelope)
-        return
-    if envelope.type == fanout.FANOUT_TYPE:
-        _chunk(session, envelope)
+    special = _special(envelope.type)
+    if special is not None:
+        special(session, envelope)
         return
     ticket_id = _uuid(envelope.payload.get("ticket_id"))
     if ticket_id is None or not _anyone_listening(session, envelope.tenant_id):
@@ -138,6 +140,50 @@ def process(session: Session, envelope: Envelope) -> None:
             "closed": len(closing),
         },
     )
+
+
+def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
+    """The handler of a record that is not a ticket's event: typing, a fan-out chunk, an
+    event for one member."""
+    if event_type == TYPING_TYPE:
+        return _typing
+    if event_type == fanout.FANOUT_TYPE:
+        return _chunk
+    return _personal if event_type in PERSONAL_TYPES else None
+
+
+def _personal(session: Session, envelope: Envelope) -> None:
+    """An event for one member (an export ready): their ``user:<id>`` connections only."""
+    member = _uuid(envelope.payload.get("user_id"))
+    if member is None or not _anyone_listening(session, envelope.tenant_id):
+        return
+    if not claim(session, envelope, channel=CHANNEL, recipient="*"):
+        return
+    channel = user_channel(member)
+    live, closing = _split_live(_targets(session, envelope.tenant_id, {channel}), datetime.now(UTC))
+    frames: dict[str, bytes] = {}
+    for target in live:
+        if target.user_id != member:
+            continue
+        frame = {
+            "type": "event",
+            "event": envelope.type,
+            "event_id": str(envelope.event_id),
+            "seq": envelope.seq,
+            "channels": [channel],
+            "notification": True,
+            "at": envelope.created_at.isoformat(),
+            "data": {
+                k: envelope.payload[k]
+                for k in PERSONAL_KEYS
+                if isinstance(envelope.payload.get(k), str | int)
+            },
+        }
+        data = push.encode(frame)
+        if data is not None:
+            frames[target.connection_id] = data
+    outcome, _ = _deliver(envelope, frames)
+    _close_and_forget(session, closing, outcome.gone)
 
 
 def _deliver(envelope: Envelope, frames: dict[str, bytes]) -> tuple[push.Outcome, int]:

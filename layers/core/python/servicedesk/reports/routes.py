@@ -31,7 +31,10 @@ from servicedesk.sla.schemas import ComplianceReport
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 MANAGER = [requires(Role.MANAGER)]
-ReportFormat = Literal["json", "csv"]
+ReportFormat = Literal["json", "csv", "pdf"]
+# The two routes that keep their earlier answers keep their earlier formats.
+LegacyFormat = Literal["json", "csv"]
+FORMAT_HELP = "json (default), csv, or pdf (title block, chart, paginated table)"
 Name = Literal[
     "volume",
     "backlog",
@@ -96,9 +99,24 @@ def csv_rows(result: ReportResult) -> tuple[list[str], Iterator[list[Any]]]:
 def render(result: ReportResult, fmt: ReportFormat) -> ReportResult | Response:
     if fmt == "json":
         return result
-    header, rows = csv_rows(result)
     name = f"{result.report}-{result.since:%Y%m%d}-{result.until:%Y%m%d}"
+    if fmt == "pdf":
+        from servicedesk.reports import pdf  # reportlab: loaded by the PDF requests only
+
+        return Response(
+            pdf.render(result),
+            media_type=pdf.MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    header, rows = csv_rows(result)
     return export_response("csv", name, header, rows)
+
+
+def _with_pdf(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    responses[200]["content"]["application/pdf"] = {
+        "schema": {"type": "string", "format": "binary"}
+    }
+    return responses
 
 
 @router.get(
@@ -215,7 +233,7 @@ def sla_compliance(
     group_by: GroupBy = "policy",
     since: Annotated[str | None, Query(max_length=40)] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
-    format: Annotated[ReportFormat, Query(description="json (default) or csv")] = "json",
+    format: Annotated[LegacyFormat, Query(description="json (default) or csv")] = "json",
 ) -> ComplianceReport | Response:
     if _wants_result(request) or group_by not in sla_legacy.GROUPS:
         result = run_report(ctx, "sla-compliance", _new_params(since, until, group_by, rest))
@@ -248,7 +266,7 @@ def csat_report(
     group_by: Literal["team", "agent", "none", "category", "priority", "channel", "type"] = "none",
     since: Annotated[str | None, Query(max_length=40)] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
-    format: Annotated[ReportFormat, Query(description="json (default) or csv")] = "json",
+    format: Annotated[LegacyFormat, Query(description="json (default) or csv")] = "json",
 ) -> CsatReport | Response:
     grouping = None if group_by == "none" else group_by
     if _wants_result(request) or format != "json" or grouping not in (None, "team", "agent"):
@@ -269,14 +287,16 @@ def _as_response(result: ReportResult, fmt: ReportFormat) -> Response:
 @router.get(
     "/reports/{name}",
     dependencies=MANAGER,
-    summary="A report over local days in tz, by period and group, filtered (JSON or CSV)",
+    summary="A report over local days in tz, by period and group, filtered (JSON, CSV or PDF)",
     response_model=ReportResult,
-    responses=openapi_responses("The report; format=csv: one row per bucket and group"),
+    responses=_with_pdf(
+        openapi_responses("The report; format=csv: one row per bucket and group; pdf")
+    ),
 )
 def get_report(
     name: Name,
     ctx: Ctx,
     params: Params,
-    format: Annotated[ReportFormat, Query(description="json (default) or csv")] = "json",
+    format: Annotated[ReportFormat, Query(description=FORMAT_HELP)] = "json",
 ) -> ReportResult | Response:
     return render(run_report(ctx, name, params), format)

@@ -40,9 +40,11 @@ def check_size(ctx: RequestContext, filters: queries.TicketFilters) -> None:
     limit = get_settings().export_max_rows
     if queries.count_tickets(ctx, filters=filters, cap=limit) > limit:
         raise ValidationProblem(
-            detail=f"more than {limit} tickets match; narrow the filters",
+            detail=f"more than {limit} tickets match; narrow the filters, or export them in"
+            " the background: POST /v1/exports with kind tickets and these filters as params",
             errors=[field_error("max_rows", f"an export holds at most {limit} rows")],
             max_rows=limit,
+            async_export="/v1/exports",
         )
 
 
