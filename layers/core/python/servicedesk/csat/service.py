@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -14,25 +14,39 @@ from sqlalchemy.orm import Session
 
 from servicedesk.csat import links
 from servicedesk.csat import mail as survey_mail
-from servicedesk.csat.settings import SECTION
+from servicedesk.csat.settings import SECTION, CsatSettings
 from servicedesk.notifications import mailer, suppressions, templates
 from servicedesk.platform import db, outbox
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import SIDE_EFFECTS_BEGUN, Envelope, claim_each, fail_claims
-from servicedesk.platform.errors import Conflict, Forbidden, Gone, NotFound, field_error
+from servicedesk.platform.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    ValidationProblem,
+    field_error,
+)
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.tickets import service as tickets
-from servicedesk.tickets import timeline
 
 EVENT_TYPE = "csat.survey"  # the mail's event header and its deliveries channel key
 _INVALID = "this survey link is not valid"
+# The ratings each scale takes: good is stored as 5 and bad as 1.
+RATINGS: dict[str, frozenset[int]] = {
+    "1-5": frozenset(range(1, 6)),
+    "good-bad": frozenset({1, 5}),
+}
 
 _COLUMNS = (
     "s.id, s.tenant_id, s.ticket_id, s.requester_id, s.question, s.sent_at, s.expires_at,"
-    " s.answered_at, s.rating, s.comment, s.superseded_at, t.number, t.title"
+    " s.answered_at, s.rating, s.comment, s.superseded_at, s.scale, s.send_after,"
+    " s.cancelled_at, t.number, t.title"
 )
+# The survey its requester may see and answer: not replaced by a later resolution, not
+# cancelled (reopened before a delayed mail went out), and not still waiting for its mail.
+_LIVE = "s.superseded_at IS NULL AND s.cancelled_at IS NULL AND s.send_after IS NULL"
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,9 @@ class Survey:
     rating: int | None
     comment: str | None
     superseded_at: datetime | None
+    scale: str
+    send_after: datetime | None
+    cancelled_at: datetime | None
     number: str
     title: str
 
@@ -82,7 +99,8 @@ def is_resolution(envelope: Envelope) -> bool:
 def send_surveys(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
     """For each resolution among one tenant's events (in their batch transaction): the
     survey row (once per resolution) and its e-mail to the requester (claimed in
-    ``deliveries``, so a redelivery mails nobody twice). The ids of events whose mail failed."""
+    ``deliveries``, so a redelivery mails nobody twice). With a delay the row waits for the
+    CSAT sender (``sender.send_due``) instead. The ids of events whose mail failed."""
     resolutions = [e for e in envelopes if is_resolution(e)]
     if not resolutions:
         return set()
@@ -95,57 +113,103 @@ def send_surveys(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
     if key is None:
         get_logger().warning("no mail key: CSAT surveys are not sent")
         return set()
-    planned: list[tuple[Envelope, mailer.Outgoing, uuid.UUID]] = []
+    delay = timedelta(minutes=config.delay_minutes)
+    planned: list[Planned] = []
     for envelope in resolutions:
-        found = _create(session, envelope, config.question, config.expires_days, key, settings)
+        created = _create(
+            session,
+            envelope,
+            config,
+            key,
+            send_after=envelope.created_at + delay if delay else None,
+        )
+        if created is None or delay:
+            continue  # a delayed survey is mailed by the sender when it is due
+        found = _outgoing(session, created, config.expires_days, key, settings)
         if found is not None:
             planned.append(found)
+    return deliver(session, tenant_id, planned, settings)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A survey mail to send: its claim key in ``deliveries`` is (event, ``csat:<survey>``)."""
+
+    event_id: uuid.UUID
+    survey_id: uuid.UUID
+    outgoing: mailer.Outgoing
+
+
+def deliver(
+    session: Session, tenant_id: uuid.UUID, planned: list[Planned], settings: Settings
+) -> set[uuid.UUID]:
+    """Claim each mail in ``deliveries`` (a mail claimed before is not sent again), send it
+    and mark its survey sent; the event ids of the mails that failed (their claims are
+    marked failed, so a retry claims them again)."""
     claimed = claim_each(
-        session, tenant_id, "email", [(e.event_id, f"csat:{s}") for e, _, s in planned]
+        session, tenant_id, "email", [(p.event_id, f"csat:{p.survey_id}") for p in planned]
     )
     if claimed:
         session.info[SIDE_EFFECTS_BEGUN] = True
     failed: list[tuple[uuid.UUID, str, str]] = []
-    for envelope, outgoing, survey_id in planned:
-        claim = (envelope.event_id, f"csat:{survey_id}")
+    sent: list[uuid.UUID] = []
+    for plan in planned:
+        claim = (plan.event_id, f"csat:{plan.survey_id}")
         if claim not in claimed:
             continue
         try:
-            mailer.send(outgoing, settings)
+            mailer.send(plan.outgoing, settings)
         except Exception as exc:  # noqa: BLE001 - marked failed; the event is retried for it
             failed.append((*claim, type(exc).__name__))
             get_logger().warning("CSAT survey e-mail failed", exc_info=True)
             continue
+        sent.append(plan.survey_id)
+    if sent:
         session.execute(
-            text("UPDATE csat_surveys SET sent_at = now() WHERE id = :s AND sent_at IS NULL"),
-            {"s": survey_id},
+            text(
+                "UPDATE csat_surveys SET sent_at = now(), send_after = NULL"
+                " WHERE id = ANY(:s) AND sent_at IS NULL"
+            ),
+            {"s": sent},
         )
     fail_claims(session, "email", failed)
     return {event_id for event_id, _, _ in failed}
 
 
+@dataclass(frozen=True)
+class Created:
+    """A resolution's survey row, unanswered and live, with what its mail needs."""
+
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    ticket_id: uuid.UUID
+    survey_id: uuid.UUID
+    requester_id: uuid.UUID
+    expires: int  # the token's expiry, epoch seconds
+    question: str
+    scale: str
+
+
 def _create(
     session: Session,
     envelope: Envelope,
-    question: str,
-    expires_days: int,
+    config: CsatSettings,
     key: bytes,
-    settings: Settings,
-) -> tuple[Envelope, mailer.Outgoing, uuid.UUID] | None:
-    """The resolution's survey (made now, or found when the event comes again) and its mail;
-    None when the ticket is no longer resolved or its requester cannot be mailed."""
+    *,
+    send_after: datetime | None,
+) -> Created | None:
+    """The resolution's survey (made now, or found when the event comes again); None when
+    the ticket is no longer resolved, or the survey was answered, replaced or cancelled."""
     ticket_id = uuid.UUID(str(envelope.payload["ticket_id"]))
     ticket = session.execute(
         text(
-            "SELECT t.number, t.title, t.status, t.requester_id, u.email, u.name, n.name AS tenant,"
-            " n.settings FROM tickets t JOIN users u ON u.id = t.requester_id"
-            " JOIN tenants n ON n.id = t.tenant_id WHERE t.tenant_id = :tn AND t.id = :t"
+            "SELECT t.status, t.requester_id FROM tickets t WHERE t.tenant_id = :tn AND t.id = :t"
         ),
         {"tn": envelope.tenant_id, "t": ticket_id},
     ).one_or_none()
     if ticket is None or ticket.status not in ("resolved", "closed"):
         return None  # reopened (or gone) before the survey went out
-    expires = int(time.time()) + expires_days * 86400
+    expires = int(time.time()) + config.expires_days * 86400
     survey_id = uuid.uuid4()
     token = links.make_token(
         key, links.SurveyLink(envelope.tenant_id, ticket.requester_id, survey_id, expires)
@@ -153,7 +217,8 @@ def _create(
     # One live survey per ticket: a new resolution's replaces an unanswered earlier one.
     session.execute(
         text(
-            "UPDATE csat_surveys SET superseded_at = now() WHERE tenant_id = :tn AND ticket_id = :t"
+            "UPDATE csat_surveys SET superseded_at = now(), send_after = NULL"
+            " WHERE tenant_id = :tn AND ticket_id = :t"
             " AND superseded_at IS NULL AND resolution_event_id <> :e"
         ),
         {"tn": envelope.tenant_id, "t": ticket_id, "e": envelope.event_id},
@@ -161,8 +226,9 @@ def _create(
     session.execute(
         text(
             "INSERT INTO csat_surveys (id, tenant_id, ticket_id, requester_id, resolution_event_id,"
-            " token_hash, question, expires_at) VALUES (:id, :tn, :t, :r, :e, :h, :q,"
-            " to_timestamp(:x)) ON CONFLICT (tenant_id, ticket_id, resolution_event_id) DO NOTHING"
+            " token_hash, question, scale, expires_at, send_after) VALUES (:id, :tn, :t, :r, :e,"
+            " :h, :q, :sc, to_timestamp(:x), :due)"
+            " ON CONFLICT (tenant_id, ticket_id, resolution_event_id) DO NOTHING"
         ),
         {
             "id": survey_id,
@@ -171,46 +237,91 @@ def _create(
             "r": ticket.requester_id,
             "e": envelope.event_id,
             "h": links.token_hash(token),
-            "q": question,
+            "q": config.question,
+            "sc": config.scale,
             "x": expires,
+            "due": send_after,
         },
     )
     row = session.execute(
         text(
             "SELECT id, requester_id, extract(epoch FROM expires_at)::bigint AS x, answered_at,"
-            " superseded_at FROM csat_surveys WHERE tenant_id = :tn AND ticket_id = :t"
-            " AND resolution_event_id = :e"
+            " superseded_at, cancelled_at, question, scale FROM csat_surveys"
+            " WHERE tenant_id = :tn AND ticket_id = :t AND resolution_event_id = :e"
         ),
         {"tn": envelope.tenant_id, "t": ticket_id, "e": envelope.event_id},
     ).one()
-    if row.answered_at is not None or row.superseded_at is not None:
+    if row.answered_at is not None or row.superseded_at is not None or row.cancelled_at:
         return None
-    # The token again from the stored row: the same for a redelivery of the event.
-    token = links.make_token(
-        key, links.SurveyLink(envelope.tenant_id, row.requester_id, row.id, row.x)
+    return Created(
+        event_id=envelope.event_id,
+        tenant_id=envelope.tenant_id,
+        ticket_id=ticket_id,
+        survey_id=row.id,
+        requester_id=row.requester_id,
+        expires=int(row.x),
+        question=row.question,
+        scale=row.scale,
     )
-    if not mailer.sendable(ticket.email) or suppressions.suppressed(session, [ticket.email]):
+
+
+@dataclass(frozen=True)
+class MailFacts:
+    """What a survey mail says besides its link: the ticket, its requester, the tenant."""
+
+    number: str
+    title: str
+    email: str
+    name: str | None
+    tenant: str
+    tenant_settings: dict[str, Any] | None
+
+
+def _outgoing(
+    session: Session, survey: Created, expires_days: int, key: bytes, settings: Settings
+) -> Planned | None:
+    """The consumer's survey mail, its link the one the row was made with (the same for a
+    redelivered event); None when its requester cannot be mailed."""
+    row = session.execute(
+        text(
+            "SELECT t.number, t.title, u.email, u.name, n.name AS tenant,"
+            " n.settings AS tenant_settings FROM tickets t JOIN users u ON u.id = :r"
+            " JOIN tenants n ON n.id = t.tenant_id WHERE t.tenant_id = :tn AND t.id = :t"
+        ),
+        {"tn": survey.tenant_id, "t": survey.ticket_id, "r": survey.requester_id},
+    ).one()
+    facts = MailFacts(**row._mapping)
+    if not mailer.sendable(facts.email) or suppressions.suppressed(session, [facts.email]):
         return None
-    brand = templates.branding(ticket.tenant, ticket.settings)
+    token = links.make_token(
+        key,
+        links.SurveyLink(survey.tenant_id, survey.requester_id, survey.survey_id, survey.expires),
+    )
+    return plan_mail(survey, facts, token, settings)
+
+
+def plan_mail(survey: Created, facts: MailFacts, token: str, settings: Settings) -> Planned:
+    brand = templates.branding(facts.tenant, facts.tenant_settings)
     rendered = survey_mail.render(
         branding=brand,
-        recipient_name=ticket.name,
-        number=ticket.number,
-        title=ticket.title,
-        question=question,
+        recipient_name=facts.name,
+        number=facts.number,
+        title=facts.title,
+        question=survey.question,
+        scale=survey.scale,
         token=token,
         web_origin=settings.web_origin.rstrip("/"),
     )
     outgoing = mailer.Outgoing(
-        to=ticket.email,
+        to=facts.email,
         from_name=brand.display_name,
         rendered=rendered,
         event_type=EVENT_TYPE,
-        event_id=envelope.event_id,
-        tenant_id=envelope.tenant_id,
-        ticket_id=ticket_id,
+        event_id=survey.event_id,
+        tenant_id=survey.tenant_id,
+        ticket_id=survey.ticket_id,
     )
-    return envelope, outgoing, row.id
+    return Planned(survey.event_id, survey.survey_id, outgoing)
 
 
 # --- answering ---------------------------------------------------------------------------
@@ -232,9 +343,9 @@ def _by_token(session: Session, token: str, *, lock: bool = False) -> Survey:
         {"tn": link.tenant_id, "s": link.survey_id, "h": links.token_hash(token)},
         lock=lock,
     )
-    if survey is None:
-        raise NotFound(_INVALID)
-    if survey.superseded_at is not None or survey.expired:
+    if survey is None or survey.send_after is not None:
+        raise NotFound(_INVALID)  # a delayed survey's link is made when it is mailed
+    if survey.superseded_at is not None or survey.cancelled_at is not None or survey.expired:
         raise Gone("this survey has expired")
     return survey
 
@@ -259,11 +370,18 @@ def answer_by_token(session: Session, token: str, *, rating: int, comment: str |
 
 
 def _record(ctx: RequestContext, survey: Survey, *, rating: int, comment: str | None) -> Survey:
-    """Once: a second answer is 409 and changes nothing."""
+    """Once: a second answer is 409 and changes nothing. A good/bad survey takes 5 (good)
+    or 1 (bad) only."""
     if survey.answered_at is not None:
         raise Conflict(
             "this survey was already answered", errors=[field_error("rating", "already answered")]
         )
+    if rating not in RATINGS[survey.scale]:
+        raise ValidationProblem(
+            errors=[field_error("rating", "a good/bad survey takes 5 (good) or 1 (bad)")]
+        )
+    from servicedesk.tickets import timeline  # answering only: the mailers need none of it
+
     row = ctx.session.execute(
         text(
             "UPDATE csat_surveys SET rating = :r, comment = :c, answered_at = now()"
@@ -304,10 +422,12 @@ def _record(ctx: RequestContext, survey: Survey, *, rating: int, comment: str | 
 def for_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Survey:
     """The ticket's live survey: staff see any visible ticket's, a requester only the
     survey sent to them (RLS keeps the rest out); 404 when there is none."""
+    from servicedesk.tickets import service as tickets
+
     tickets.get_visible(ctx, ticket_id)
     survey = _survey(
         ctx.session,
-        "s.tenant_id = :tn AND s.ticket_id = :t AND s.superseded_at IS NULL",
+        f"s.tenant_id = :tn AND s.ticket_id = :t AND {_LIVE}",
         {"tn": ctx.tenant_id, "t": ticket_id},
     )
     if survey is None or (not ctx.is_staff and survey.requester_id != ctx.user_id):
@@ -319,10 +439,12 @@ def answer_for_ticket(
     ctx: RequestContext, ticket_id: uuid.UUID, *, rating: int, comment: str | None
 ) -> Survey:
     """The portal's answer: the requester the survey was sent to, signed in."""
+    from servicedesk.tickets import service as tickets
+
     tickets.get_visible(ctx, ticket_id)
     survey = _survey(
         ctx.session,
-        "s.tenant_id = :tn AND s.ticket_id = :t AND s.superseded_at IS NULL",
+        f"s.tenant_id = :tn AND s.ticket_id = :t AND {_LIVE}",
         {"tn": ctx.tenant_id, "t": ticket_id},
         lock=True,
     )
