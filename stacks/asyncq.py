@@ -51,7 +51,6 @@ class ScheduledJob:
     db: bool = True
     publishes: bool = False  # may send to the queues (outbox)
     bucket: bool = False  # reads/deletes attachments
-    email: bool = False  # sends through SES and signs links with the mail key
 
 
 # function name -> what it consumes. Both read and write the database (deliveries,
@@ -92,8 +91,9 @@ SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     "sla_evaluator": ScheduledJob(Duration.minutes(1), publishes=True),
     "outbox_sweeper": ScheduledJob(Duration.minutes(1), publishes=True),
     "attachment_cleanup": ScheduledJob(Duration.minutes(15), bucket=True),
-    # Delayed CSAT surveys (csat.delay_minutes) that are due.
-    "csat_sender": ScheduledJob(Duration.minutes(5), email=True),
+    # Delayed CSAT surveys (csat.delay_minutes) that are due: handed to the e-mail
+    # consumer through the outbox (it alone sends mail).
+    "csat_sender": ScheduledJob(Duration.minutes(5), publishes=True),
     # Knowledge base activity (search log, deflections) past the tenant's retention.
     "kb_retention": ScheduledJob(Duration.days(1)),
 }
@@ -165,9 +165,6 @@ class AsyncStack(Stack):
             fn = self._function(fn_name, job.db, data, layers, Duration.seconds(55))
             if job.publishes:
                 self._allow_publish(fn)
-            if job.email:
-                self._grant_send_email(fn)
-                data.grant_mail_key(fn)
             if job.bucket:
                 storage.grant_objects(fn.role, delete=True, list_=True)
                 fn.function.add_environment(

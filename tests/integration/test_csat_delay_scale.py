@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,11 +28,13 @@ def desk(client: Any) -> TenantFixture:
     return make_tenant(client, roles=("agent", "manager", "requester"))
 
 
-def _run(now: datetime) -> Any:
+def _run(now: datetime, wired: Any) -> Any:
+    """The CSAT sender at ``now``, then the e-mail consumer over what it queued."""
     from servicedesk.csat.sender import run
 
     report = run(now)
     assert report.failed_tenants == []
+    wired.drain()
     return report
 
 
@@ -74,16 +77,29 @@ def test_delayed_survey_waits_then_goes_out_once(client, desk, wiring):
     _problem(client.post(path, json={"rating": 5}, headers=requester.headers), 404)
 
     # Across the boundary: a second before it is due, nothing; at the instant, one mail.
-    early = _run(survey["send_after"] - timedelta(seconds=1))
-    assert early.sent == 0
+    early = _run(survey["send_after"] - timedelta(seconds=1), wiring)
+    assert early.queued == 0
     assert wiring.mails(requester.email, "csat.survey") == []
-    due = _run(survey["send_after"])
-    assert due.sent == 1 and due.tenants >= 1
+    due = _run(survey["send_after"], wiring)
+    assert due.queued == 1 and due.tenants >= 1
     mails = wiring.mails(requester.email, "csat.survey")
     assert len(mails) == 1
     token = _links(mails[0])["5"]
     # Again, and later: never a second mail for the survey.
-    assert _run(survey["send_after"] + timedelta(minutes=10)).sent == 0
+    assert _run(survey["send_after"] + timedelta(minutes=10), wiring).queued == 0
+    assert len(wiring.mails(requester.email, "csat.survey")) == 1
+    # The due event delivered again (SQS is at-least-once): the claim keeps it to one mail.
+    from servicedesk.platform.publisher import publish_committed
+
+    with current_database().connect("owner") as conn:
+        event_id = conn.execute(
+            "UPDATE outbox SET published_at = NULL WHERE event_type = 'csat.survey_due'"
+            " AND payload->>'survey_id' = %s RETURNING id",
+            (str(survey["id"]),),
+        ).fetchone()[0]
+        conn.commit()
+    publish_committed(uuid.UUID(desk.tenant_id), [event_id])
+    assert wiring.drain() == 1
     assert len(wiring.mails(requester.email, "csat.survey")) == 1
 
     sent = _survey(ticket["id"])
@@ -108,21 +124,21 @@ def test_reopened_before_the_delay_cancels_the_survey(client, desk, wiring):
     assert reopened.status_code == 200, reopened.text
     wiring.drain()
     survey = _survey(ticket["id"])
-    report = _run(survey["send_after"] + timedelta(minutes=1))
-    assert report.sent == 0 and report.cancelled == 1
+    report = _run(survey["send_after"] + timedelta(minutes=1), wiring)
+    assert report.queued == 0 and report.cancelled == 1
     assert wiring.mails(requester.email, "csat.survey") == []
     cancelled = _survey(ticket["id"])
     assert cancelled["cancelled_at"] is not None and cancelled["sent_at"] is None
     _problem(client.get(f"/v1/tickets/{ticket['id']}/csat", headers=requester.headers), 404)
     # Nothing is due any more for it.
-    assert _run(survey["send_after"] + timedelta(days=1)).cancelled == 0
+    assert _run(survey["send_after"] + timedelta(days=1), wiring).cancelled == 0
 
     # Resolved again: a new survey with its own delay, mailed once.
     _resolve(client, agent, ticket)
     wiring.drain()
     second = _survey(ticket["id"])
     assert second["id"] != survey["id"] and second["send_after"] > survey["send_after"]
-    assert _run(second["send_after"]).sent == 1
+    assert _run(second["send_after"], wiring).queued == 1
     assert len(wiring.mails(requester.email, "csat.survey")) == 1
     assert (
         _count(
@@ -146,10 +162,10 @@ def test_resolved_again_before_the_first_went_out_sends_one(client, desk, wiring
         f"/v1/tickets/{ticket['id']}/transitions", json={"to": "open"}, headers=agent.headers
     ).is_success
     _resolve(client, agent, ticket)  # not drained: its survey is not written yet
-    assert _run(first["send_after"]).cancelled == 1
+    assert _run(first["send_after"], wiring).cancelled == 1
     wiring.drain()
     second = _survey(ticket["id"])
-    assert _run(second["send_after"]).sent == 1
+    assert _run(second["send_after"], wiring).queued == 1
     assert len(wiring.mails(requester.email, "csat.survey")) == 1
 
 
@@ -164,16 +180,19 @@ def test_a_locked_survey_is_skipped_and_two_runs_mail_it_once(client, desk, wiri
     # Another run holds the row: this one skips it (SKIP LOCKED), it does not wait.
     with current_database().connect("owner") as conn:
         conn.execute("SELECT 1 FROM csat_surveys WHERE id = %s FOR UPDATE", (survey["id"],))
-        assert _run(due).sent == 0
+        assert _run(due, wiring).queued == 0
         conn.rollback()
     # Two runs at once: one mail.
+    from servicedesk.csat.sender import run
+
     results: list[Any] = []
-    runs = [threading.Thread(target=lambda: results.append(_run(due))) for _ in range(2)]
+    runs = [threading.Thread(target=lambda: results.append(run(due))) for _ in range(2)]
     for t in runs:
         t.start()
     for t in runs:
         t.join()
-    assert sorted(r.sent for r in results) == [0, 1]
+    assert sorted(r.queued for r in results) == [0, 1]
+    wiring.drain()
     assert len(wiring.mails(requester.email, "csat.survey")) == 1
     assert (
         _count(
@@ -203,6 +222,7 @@ def test_turned_off_meanwhile_cancels_and_the_handler_runs(client, desk, wiring)
     handler = load_function("csat_sender").lambda_handler
     result = handler(load_event("eventbridge_scheduled_csat_sender"), FakeLambdaContext())
     assert result["failed_tenants"] == [] and result["cancelled"] >= 1
+    wiring.drain()
     assert wiring.mails(requester.email, "csat.survey") == []
     assert _survey(ticket["id"])["cancelled_at"] is not None
 
@@ -302,3 +322,23 @@ def test_report_score_counts_both_scales_average_only_one_to_five(client, desk, 
     assert total["score"] == 50.0
     one_to_five = [r for s, r in answers if s == "1-5"]
     assert total["average"] == round(sum(one_to_five) / len(one_to_five), 2)
+
+
+def test_reopened_between_the_hand_over_and_the_mail_sends_none(client, desk, wiring):
+    """The sender handed the survey over; the ticket was reopened before the e-mail
+    consumer read the event: the consumer cancels it instead of mailing."""
+    from servicedesk.csat.sender import run
+
+    requester, agent = desk.members["requester"], desk.members["agent"]
+    _set_csat(client, desk, delay_minutes=15)
+    ticket = _ticket(client, requester, "Reopened in flight")
+    _resolve(client, agent, ticket)
+    wiring.drain()
+    survey = _survey(ticket["id"])
+    assert run(survey["send_after"]).queued == 1  # queued, not yet consumed
+    assert client.post(
+        f"/v1/tickets/{ticket['id']}/transitions", json={"to": "open"}, headers=agent.headers
+    ).is_success
+    wiring.drain()
+    assert wiring.mails(requester.email, "csat.survey") == []
+    assert _survey(ticket["id"])["cancelled_at"] is not None

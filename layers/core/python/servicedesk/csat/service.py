@@ -32,6 +32,8 @@ from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 
 EVENT_TYPE = "csat.survey"  # the mail's event header and its deliveries channel key
+# The CSAT sender's event: a delayed survey is due (servicedesk.csat.sender).
+DUE_EVENT = "csat.survey_due"
 _INVALID = "this survey link is not valid"
 # The ratings each scale takes: good is stored as 5 and bad as 1.
 RATINGS: dict[str, frozenset[int]] = {
@@ -96,48 +98,141 @@ def is_resolution(envelope: Envelope) -> bool:
     )
 
 
+def is_due(envelope: Envelope) -> bool:
+    return envelope.type == DUE_EVENT
+
+
 def send_surveys(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
-    """For each resolution among one tenant's events (in their batch transaction): the
-    survey row (once per resolution) and its e-mail to the requester (claimed in
-    ``deliveries``, so a redelivery mails nobody twice). With a delay the row waits for the
-    CSAT sender (``sender.send_due``) instead. The ids of events whose mail failed."""
+    """The e-mail consumer's part (in the batch's transaction, one tenant's events): for
+    each resolution, the survey row (once per resolution) and, without a delay, its mail
+    to the requester; for each ``csat.survey_due`` (the CSAT sender's, once a delayed
+    survey is due), that survey's mail. Every mail is claimed in ``deliveries`` first, so
+    a redelivery mails nobody twice. The ids of events whose mail failed."""
     resolutions = [e for e in envelopes if is_resolution(e)]
-    if not resolutions:
+    due = [e for e in envelopes if is_due(e)]
+    if not resolutions and not due:
         return set()
-    tenant_id = resolutions[0].tenant_id
+    tenant_id = (resolutions or due)[0].tenant_id
     config = SECTION.load(session, tenant_id)
-    if not config.enabled:
-        return set()
     settings = get_settings()
     key = templates.token_key(settings)
     if key is None:
         get_logger().warning("no mail key: CSAT surveys are not sent")
         return set()
-    delay = timedelta(minutes=config.delay_minutes)
     planned: list[Planned] = []
-    for envelope in resolutions:
-        created = _create(
-            session,
-            envelope,
-            config,
-            key,
-            send_after=envelope.created_at + delay if delay else None,
-        )
-        if created is None or delay:
-            continue  # a delayed survey is mailed by the sender when it is due
-        found = _outgoing(session, created, config.expires_days, key, settings)
-        if found is not None:
-            planned.append(found)
+    if config.enabled:
+        delay = timedelta(minutes=config.delay_minutes)
+        for envelope in resolutions:
+            created = _create(
+                session,
+                envelope,
+                config,
+                key,
+                send_after=envelope.created_at + delay if delay else None,
+            )
+            if created is None or delay:
+                continue  # a delayed survey is mailed once the CSAT sender finds it due
+            found = _outgoing(session, created, key, settings)
+            if found is not None:
+                planned.append(found)
+    if due:
+        planned += _due_mails(session, tenant_id, due, config, key, settings)
     return deliver(session, tenant_id, planned, settings)
+
+
+_DUE_ROWS = text(
+    "SELECT s.id, s.ticket_id, s.requester_id, s.resolution_event_id, s.question, s.scale,"
+    " s.created_at, s.sent_at, s.answered_at, s.superseded_at, s.cancelled_at, t.status,"
+    " t.resolved_at, t.number, t.title, u.email, u.name, n.name AS tenant,"
+    " n.settings AS tenant_settings FROM csat_surveys s"
+    " JOIN tickets t ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id"
+    " JOIN users u ON u.id = s.requester_id JOIN tenants n ON n.id = s.tenant_id"
+    " WHERE s.tenant_id = :tn AND s.id = ANY(:ids) FOR UPDATE OF s"
+)
+
+
+def reopened(row: Any) -> bool:
+    """Not resolved any more, or resolved again since the survey was made (that
+    resolution's survey replaces it)."""
+    return (
+        row.status not in ("resolved", "closed")
+        or row.resolved_at is None
+        or row.resolved_at > row.created_at
+    )
+
+
+def _due_mails(
+    session: Session,
+    tenant_id: uuid.UUID,
+    envelopes: list[Envelope],
+    config: CsatSettings,
+    key: bytes,
+    settings: Settings,
+) -> list[Planned]:
+    """The mails of due delayed surveys, in a few statements however many: a survey
+    answered, replaced, cancelled or sent meanwhile gets none; one whose ticket was
+    reopened meanwhile is cancelled. The link is valid ``expires_days`` from now."""
+    by_survey = {uuid.UUID(str(e.payload["survey_id"])): e for e in envelopes}
+    rows = session.execute(_DUE_ROWS, {"tn": tenant_id, "ids": list(by_survey)}).all()
+    live = [
+        r
+        for r in rows
+        if r.sent_at is None
+        and r.answered_at is None
+        and r.superseded_at is None
+        and r.cancelled_at is None
+    ]
+    cancel = [r.id for r in live if reopened(r)]
+    if cancel:
+        session.execute(
+            text("UPDATE csat_surveys SET cancelled_at = now() WHERE id = ANY(:ids)"),
+            {"ids": cancel},
+        )
+    live = [r for r in live if r.id not in set(cancel)]
+    blocked = suppressions.suppressed(session, [r.email for r in live])
+    live = [r for r in live if mailer.sendable(r.email) and r.email.lower() not in blocked]
+    if not live:
+        return []
+    expires = int(time.time()) + config.expires_days * 86400
+    planned: list[Planned] = []
+    hashes: list[bytes] = []
+    for r in live:
+        survey = Created(
+            event_id=r.resolution_event_id,
+            tenant_id=tenant_id,
+            ticket_id=r.ticket_id,
+            survey_id=r.id,
+            requester_id=r.requester_id,
+            expires=expires,
+            question=r.question,
+            scale=r.scale,
+        )
+        token = links.make_token(key, links.SurveyLink(tenant_id, r.requester_id, r.id, expires))
+        hashes.append(links.token_hash(token))
+        facts = MailFacts(r.number, r.title, r.email, r.name, r.tenant, r.tenant_settings)
+        envelope_id = by_survey[r.id].event_id
+        planned.append(plan_mail(survey, facts, token, settings, envelope_id=envelope_id))
+    session.execute(
+        text(
+            "UPDATE csat_surveys s SET token_hash = k.h, expires_at = to_timestamp(:x)"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:hashes AS bytea[])) AS k(id, h)"
+            " WHERE s.id = k.id"
+        ),
+        {"ids": [r.id for r in live], "hashes": hashes, "x": expires},
+    )
+    return planned
 
 
 @dataclass(frozen=True)
 class Planned:
-    """A survey mail to send: its claim key in ``deliveries`` is (event, ``csat:<survey>``)."""
+    """A survey mail to send: its claim key in ``deliveries`` is (the resolving event,
+    ``csat:<survey>``), whichever event asks for it, so no survey is mailed twice;
+    ``envelope_id`` is the event retried when the send fails."""
 
     event_id: uuid.UUID
     survey_id: uuid.UUID
     outgoing: mailer.Outgoing
+    envelope_id: uuid.UUID
 
 
 def deliver(
@@ -152,6 +247,7 @@ def deliver(
     if claimed:
         session.info[SIDE_EFFECTS_BEGUN] = True
     failed: list[tuple[uuid.UUID, str, str]] = []
+    retry: set[uuid.UUID] = set()
     sent: list[uuid.UUID] = []
     for plan in planned:
         claim = (plan.event_id, f"csat:{plan.survey_id}")
@@ -161,6 +257,7 @@ def deliver(
             mailer.send(plan.outgoing, settings)
         except Exception as exc:  # noqa: BLE001 - marked failed; the event is retried for it
             failed.append((*claim, type(exc).__name__))
+            retry.add(plan.envelope_id)
             get_logger().warning("CSAT survey e-mail failed", exc_info=True)
             continue
         sent.append(plan.survey_id)
@@ -173,7 +270,7 @@ def deliver(
             {"s": sent},
         )
     fail_claims(session, "email", failed)
-    return {event_id for event_id, _, _ in failed}
+    return retry
 
 
 @dataclass(frozen=True)
@@ -277,9 +374,7 @@ class MailFacts:
     tenant_settings: dict[str, Any] | None
 
 
-def _outgoing(
-    session: Session, survey: Created, expires_days: int, key: bytes, settings: Settings
-) -> Planned | None:
+def _outgoing(session: Session, survey: Created, key: bytes, settings: Settings) -> Planned | None:
     """The consumer's survey mail, its link the one the row was made with (the same for a
     redelivered event); None when its requester cannot be mailed."""
     row = session.execute(
@@ -300,7 +395,17 @@ def _outgoing(
     return plan_mail(survey, facts, token, settings)
 
 
-def plan_mail(survey: Created, facts: MailFacts, token: str, settings: Settings) -> Planned:
+def plan_mail(
+    survey: Created,
+    facts: MailFacts,
+    token: str,
+    settings: Settings,
+    *,
+    envelope_id: uuid.UUID | None = None,
+) -> Planned:
+    """The survey's mail; ``envelope_id``: the event that asked for it (the resolution's
+    when None)."""
+    envelope_id = envelope_id or survey.event_id
     brand = templates.branding(facts.tenant, facts.tenant_settings)
     rendered = survey_mail.render(
         branding=brand,
@@ -321,7 +426,7 @@ def plan_mail(survey: Created, facts: MailFacts, token: str, settings: Settings)
         tenant_id=survey.tenant_id,
         ticket_id=survey.ticket_id,
     )
-    return Planned(survey.event_id, survey.survey_id, outgoing)
+    return Planned(survey.event_id, survey.survey_id, outgoing, envelope_id)
 
 
 # --- answering ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
-
 DEFAULT_RETENTION_DAYS = 400
 MIN_RETENTION_DAYS = 30
 

@@ -65,6 +65,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
     "csat.rated": ("webhook",),
+    # A delayed survey is due (servicedesk.csat.sender): the e-mail consumer mails it.
+    "csat.survey_due": ("email",),
 }
 
 # SQS limits of one SendMessageBatch call.
