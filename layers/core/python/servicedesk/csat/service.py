@@ -132,7 +132,7 @@ def send_surveys(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]:
             )
             if created is None or delay:
                 continue  # a delayed survey is mailed once the CSAT sender finds it due
-            found = _outgoing(session, created, key, settings)
+            found = _outgoing(session, *created, key, settings)
             if found is not None:
                 planned.append(found)
     if due:
@@ -294,13 +294,16 @@ def _create(
     key: bytes,
     *,
     send_after: datetime | None,
-) -> Created | None:
+) -> tuple[Created, MailFacts] | None:
     """The resolution's survey (made now, or found when the event comes again); None when
     the ticket is no longer resolved, or the survey was answered, replaced or cancelled."""
     ticket_id = uuid.UUID(str(envelope.payload["ticket_id"]))
     ticket = session.execute(
         text(
-            "SELECT t.status, t.requester_id FROM tickets t WHERE t.tenant_id = :tn AND t.id = :t"
+            "SELECT t.status, t.requester_id, t.number, t.title, u.email, u.name,"
+            " n.name AS tenant, n.settings AS tenant_settings FROM tickets t"
+            " JOIN users u ON u.id = t.requester_id JOIN tenants n ON n.id = t.tenant_id"
+            " WHERE t.tenant_id = :tn AND t.id = :t"
         ),
         {"tn": envelope.tenant_id, "t": ticket_id},
     ).one_or_none()
@@ -350,7 +353,7 @@ def _create(
     ).one()
     if row.answered_at is not None or row.superseded_at is not None or row.cancelled_at:
         return None
-    return Created(
+    survey = Created(
         event_id=envelope.event_id,
         tenant_id=envelope.tenant_id,
         ticket_id=ticket_id,
@@ -360,6 +363,15 @@ def _create(
         question=row.question,
         scale=row.scale,
     )
+    facts = MailFacts(
+        ticket.number,
+        ticket.title,
+        ticket.email,
+        ticket.name,
+        ticket.tenant,
+        ticket.tenant_settings,
+    )
+    return survey, facts
 
 
 @dataclass(frozen=True)
@@ -374,18 +386,11 @@ class MailFacts:
     tenant_settings: dict[str, Any] | None
 
 
-def _outgoing(session: Session, survey: Created, key: bytes, settings: Settings) -> Planned | None:
+def _outgoing(
+    session: Session, survey: Created, facts: MailFacts, key: bytes, settings: Settings
+) -> Planned | None:
     """The consumer's survey mail, its link the one the row was made with (the same for a
     redelivered event); None when its requester cannot be mailed."""
-    row = session.execute(
-        text(
-            "SELECT t.number, t.title, u.email, u.name, n.name AS tenant,"
-            " n.settings AS tenant_settings FROM tickets t JOIN users u ON u.id = :r"
-            " JOIN tenants n ON n.id = t.tenant_id WHERE t.tenant_id = :tn AND t.id = :t"
-        ),
-        {"tn": survey.tenant_id, "t": survey.ticket_id, "r": survey.requester_id},
-    ).one()
-    facts = MailFacts(**row._mapping)
     if not mailer.sendable(facts.email) or suppressions.suppressed(session, [facts.email]):
         return None
     token = links.make_token(
