@@ -648,12 +648,12 @@ class Life:
         self.sla.status_changed(previous, status, self.t, answered=self.first_response is not None)
         kind = "reopened" if previous in FINISHED and status == "open" else "status_changed"
         self.event(kind, actor, {"from": previous, "to": status})
-        if status in ("resolved", "closed") and previous not in ("resolved", "closed"):
+        if status == "resolved":  # csat/service.is_resolution: status_to == "resolved"
             self.resolution()
 
     def resolution(self) -> None:
-        """csat/service.py: a survey per resolution, sent at once; it supersedes an
-        unanswered earlier one."""
+        """csat/service.py: a survey per move to resolved, sent at once; it supersedes
+        the earlier ones."""
         if self.gen.no_csat or self.rng.random() < 0.3:
             return
         for survey in self.surveys:

@@ -11,6 +11,7 @@ per (bucket, group id) and totals, keyed by the measure names of the definitions
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,11 +28,11 @@ RESOLVED = frozenset({"resolved", "closed"})
 STAFF_ROLES = frozenset({"agent", "manager", "admin"})
 NULL_LABELS = {"team": "(no team)", "agent": "(unassigned)", "category": "(no category)"}
 AGE_BANDS = (
-    ("lt_1d", 0, 1),
-    ("1_3d", 1, 3),
-    ("3_7d", 3, 7),
-    ("7_30d", 7, 30),
-    ("gt_30d", 30, None),
+    ("aging_lt_1d", 0, 1),
+    ("aging_1_3d", 1, 3),
+    ("aging_3_7d", 3, 7),
+    ("aging_7_30d", 7, 30),
+    ("aging_gt_30d", 30, None),
 )
 Value = float | int | None
 Key = tuple[date | None, str | None]
@@ -73,6 +74,16 @@ class Ticket:
     pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     replies: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)
     policy: uuid.UUID | None = None
+    assignments: list[tuple[datetime, uuid.UUID | None]] = field(default_factory=list)
+
+    def assignee_at(self, moment: datetime) -> uuid.UUID | None:
+        """The assignee as of ``moment`` (the last ``assigned`` event at or before it)."""
+        current = None
+        for at, assignee in self.assignments:
+            if at > moment:
+                break
+            current = assignee
+        return current
 
     @property
     def resolutions(self) -> list[datetime]:
@@ -200,6 +211,14 @@ class Oracle:
             (t,),
         ).fetchall():
             self.tickets[ticket_id].changes.append((at, payload["from"], payload["to"]))
+        for ticket_id, at, payload in conn.execute(
+            "SELECT ticket_id, created_at, payload FROM ticket_events WHERE tenant_id = %s"
+            " AND type = 'assigned' ORDER BY created_at, id",
+            (t,),
+        ).fetchall():
+            now = payload.get("to", payload)  # a reassignment {from, to}, or at creation
+            value = now.get("assignee_id")
+            self.tickets[ticket_id].assignments.append((at, uuid.UUID(value) if value else None))
         for ticket_id, start, end in conn.execute(
             "SELECT ticket_id, started_at, ended_at FROM ticket_sla_pauses WHERE tenant_id = %s",
             (t,),
@@ -258,7 +277,8 @@ class Oracle:
 
     @staticmethod
     def wall(ticket: Ticket, end: datetime) -> float:
-        return (end - ticket.created).total_seconds()
+        """Whole elapsed seconds, floored like the business seconds."""
+        return float(math.floor((end - ticket.created).total_seconds()))
 
     def range_of(self, q: Query) -> tuple[datetime, datetime]:
         zone = ZoneInfo(q.tz)
@@ -454,16 +474,18 @@ class Oracle:
         ]
 
         def measures(data: list[tuple[str, bool]]) -> dict[str, Value]:
-            out: dict[str, Value] = {}
-            for target in ("first_response", "resolution"):
-                on_time = sum(1 for name, ok in data if name == target and ok)
-                late = sum(1 for name, ok in data if name == target and not ok)
-                out[f"{target}.met_on_time"] = on_time
-                out[f"{target}.met_late"] = late
-                out[f"{target}.compliance"] = ratio(on_time, on_time + late)
             on_time = sum(1 for _, ok in data if ok)
-            out["met_on_time"], out["met_late"] = on_time, len(data) - on_time
-            out["compliance"] = ratio(on_time, len(data))
+            out: dict[str, Value] = {
+                "on_time": on_time,
+                "late": len(data) - on_time,
+                "compliance": ratio(on_time, len(data)),
+            }
+            for target in ("first_response", "next_response", "resolution"):
+                hit = sum(1 for name, ok in data if name == target and ok)
+                late = sum(1 for name, ok in data if name == target and not ok)
+                out[f"{target}_on_time"] = hit
+                out[f"{target}_late"] = late
+                out[f"{target}_compliance"] = ratio(hit, hit + late)
             return out
 
         return self._fold(q, items, measures)
@@ -479,7 +501,7 @@ class Oracle:
             return {
                 "reopened": reopened,
                 "resolved": resolved,
-                "reopen_rate": ratio(reopened, resolved),
+                "ratio": ratio(reopened, resolved),
             }
 
         return self._fold(q, items, measures)
@@ -490,7 +512,7 @@ class Oracle:
             return {
                 "resolved": len(data),
                 "one_touch": one,
-                "one_touch_rate": ratio(one, len(data)),
+                "ratio": ratio(one, len(data)),
             }
 
         return self._fold(q, self.resolved_items(q), measures)
@@ -522,43 +544,61 @@ class Oracle:
         return self._fold(q, items, measures)
 
     def agent_performance(self, q: Query) -> Expected:
-        q = Query(q.since, q.until, q.tz, q.interval, "agent", q.filters)
+        """Per agent: resolution events while the ticket was assigned to them (the assignee
+        at that instant, from the ``assigned`` events' payloads), their public replies,
+        medians over the tickets they handled, CSAT answers on the tickets assigned to them
+        now, their open load now."""
         start, end = self.range_of(q)
         tickets = self.selected(q)
-        per: dict[str | None, dict[str, Any]] = defaultdict(
-            lambda: {"handled": 0, "replies": 0, "frt": [], "res": [], "ratings": [], "load": 0}
+        per: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"handled": 0, "replies": 0, "tickets": set(), "ratings": [], "load": 0}
         )
         for t in tickets:
-            agent = self.group_of(t, "agent")
-            per[agent]["handled"] += sum(1 for at in t.resolutions if start <= at < end)
-            if t.first_response is not None and start <= t.first_response < end:
-                per[agent]["frt"].append(self.business(t, t.first_response))
-            if t.status in RESOLVED and t.resolutions and start <= t.resolutions[-1] < end:
-                per[agent]["res"].append(self.business(t, t.resolutions[-1]))
-            if t.status in ACTIVE:
-                per[agent]["load"] += 1
+            for at in t.resolutions:
+                then = t.assignee_at(at)
+                if start <= at < end and then is not None:
+                    per[str(then)]["handled"] += 1
+                    per[str(then)]["tickets"].add(t.id)
+            if t.status in ACTIVE and t.assignee is not None:
+                per[str(t.assignee)]["load"] += 1
             for at, author in t.replies:
                 if start <= at < end:
                     per[str(author)]["replies"] += 1
         by_id = {t.id: t for t in tickets}
         for s in self.surveys:
             rated = by_id.get(s.ticket)
-            if rated is not None and s.answered is not None and start <= s.answered < end:
-                per[self.group_of(rated, "agent")]["ratings"].append(s.rating)
-        rows: dict[Key, dict[str, Value]] = {}
-        for agent, d in per.items():
-            ratings = [int(r) for r in d["ratings"]]
-            rows[(None, agent)] = {
-                "handled": d["handled"],
-                "replies": d["replies"],
-                "median_first_response_business": percentile_cont(d["frt"], 0.5),
-                "median_resolution_business": percentile_cont(d["res"], 0.5),
-                "csat_score": ratio(sum(1 for r in ratings if r >= 4), len(ratings)),
-                "csat_count": len(ratings),
-                "load": d["load"],
-            }
-        labels = {g: self.label("agent", g) for g in rows_groups(rows)}
-        return Expected(rows, {}, labels)
+            if rated is None or rated.assignee is None or s.answered is None:
+                continue
+            if start <= s.answered < end:
+                per[str(rated.assignee)]["ratings"].append(s.rating)
+        rows: dict[Key, dict[str, Value]] = {
+            (None, who): self._agent_row(d, by_id) for who, d in per.items()
+        }
+        totals: dict[str, Value] = {
+            k: sum(int(v[k] or 0) for v in rows.values())
+            for k in ("handled", "replies", "csat_count", "load")
+        }
+        labels: dict[str | None, str] = {g: self.label("agent", g) for g in rows_groups(rows)}
+        return Expected(rows, totals, labels)
+
+    def _agent_row(self, d: dict[str, Any], by_id: dict[uuid.UUID, Ticket]) -> dict[str, Value]:
+        handled = [by_id[i] for i in d["tickets"]]
+        frt = [self.business(t, t.first_response) for t in handled if t.first_response]
+        res = [
+            self.business(t, t.resolutions[-1])
+            for t in handled
+            if t.status in RESOLVED and t.resolutions
+        ]
+        ratings = [int(r) for r in d["ratings"]]
+        return {
+            "handled": d["handled"],
+            "replies": d["replies"],
+            "median_first_response_business": percentile_cont(frt, 0.5),
+            "median_resolution_business": percentile_cont(res, 0.5),
+            "csat_score": ratio(sum(1 for r in ratings if r >= 4), len(ratings)),
+            "csat_count": len(ratings),
+            "load": d["load"],
+        }
 
     # -- dashboard -----------------------------------------------------------------------
 
