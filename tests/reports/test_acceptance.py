@@ -192,3 +192,43 @@ def test_the_dataset_gives_every_report_something_to_count(seeded: Seeded) -> No
     handled = oracle.report("agent-performance", whole)
     assert sum(int(v["handled"] or 0) for v in handled.rows.values()) > 0
     assert uuid.UUID(str(next(iter(handled.rows))[1]))
+
+
+DASHBOARD_TILES = {
+    "open": "open",
+    "unassigned": "unassigned_open",
+    "created_today": "created_today",
+    "resolved_today": "resolved_today",
+    "sla_at_risk": "sla_at_risk",
+    "sla_breached": "sla_breached",
+    "median_first_response_7d": "median_first_response_business_7d",
+    "csat_score_30d": "csat_score_30d",
+}
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
+def test_dashboard_equals_the_oracle(client: Any, seeded: Seeded, tz: str) -> None:
+    response = client.get("/v1/reports/dashboard", params={"tz": tz}, headers=seeded.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    want = Oracle(seeded.conn, seeded.people.tenant_id, datetime.now(UTC)).dashboard(tz)
+    tiles = {t["key"]: t["value"] for t in body["tiles"]}
+    wrong = [
+        f"{key}: api {tiles.get(key)} oracle {want[mine]}"
+        for key, mine in DASHBOARD_TILES.items()
+        if not _same(tiles.get(key), want[mine])
+    ]
+    priorities = {s["id"]: s["value"] for s in body["backlog_by_priority"]}
+    teams = {s["id"]: s["value"] for s in body["backlog_by_team"]}
+    days = {
+        date.fromisoformat(d["day"]): (d["created"], d["resolved"])
+        for d in body["created_vs_resolved"]
+    }
+    if priorities != want["backlog_by_priority"]:
+        wrong.append(f"backlog_by_priority: api {priorities} oracle {want['backlog_by_priority']}")
+    if teams != want["backlog_by_team"]:
+        wrong.append(f"backlog_by_team: api {teams} oracle {want['backlog_by_team']}")
+    if days != want["created_vs_resolved"]:
+        wrong.append(f"created_vs_resolved: api {days} oracle {want['created_vs_resolved']}")
+    assert not wrong, "\n".join(wrong)
+    assert want["open"] and want["created_vs_resolved"]
