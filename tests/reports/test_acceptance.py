@@ -10,6 +10,8 @@ command an operator runs), since the dataset is written in bulk, not through the
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import uuid
 from collections.abc import Iterator
@@ -232,3 +234,33 @@ def test_dashboard_equals_the_oracle(client: Any, seeded: Seeded, tz: str) -> No
         wrong.append(f"created_vs_resolved: api {days} oracle {want['created_vs_resolved']}")
     assert not wrong, "\n".join(wrong)
     assert want["open"] and want["created_vs_resolved"]
+
+
+@pytest.mark.parametrize("name", [*REPORTS, "agent-performance"])
+def test_csv_round_trips_to_the_json_rows(client: Any, seeded: Seeded, name: str) -> None:
+    """The CSV of a report, read back with the csv module, holds the JSON answer's rows."""
+    q = queries(seeded.people)[3]  # a DST window, weekly, grouped by team
+    asked = params(q)
+    if name == "agent-performance":
+        asked.pop("interval")
+        asked["group_by"] = "agent"
+    as_json = client.get(f"/v1/reports/{name}", params=asked, headers=seeded.headers)
+    as_csv = client.get(
+        f"/v1/reports/{name}", params={**asked, "format": "csv"}, headers=seeded.headers
+    )
+    assert as_json.status_code == 200 and as_csv.status_code == 200, as_csv.text
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    body = as_json.json()
+    table = list(csv.reader(io.StringIO(as_csv.text)))
+    header, lines = table[0], table[1:]
+    keys = [m["key"] for m in body["measures"]]
+    assert header[-len(keys) :] == keys
+    assert len(lines) == len(body["rows"])
+    for line, row in zip(lines, body["rows"], strict=True):
+        cells = dict(zip(header, line, strict=True))
+        for key in keys:
+            value = row["values"].get(key)
+            text = cells[key]
+            assert (text == "") == (value is None), (key, text, value)
+            if value is not None:
+                assert _same(float(text), value), (key, text, value)
