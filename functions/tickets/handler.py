@@ -1,6 +1,6 @@
 """Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA; the
 settings routes (/v1/settings is routed here), the knowledge base's and CSAT's among them;
-the CSAT survey routes (/v1/csat, the tickets' survey, /v1/reports/csat)."""
+the CSAT survey routes (/v1/csat, the tickets' survey); the reports are functions/reports."""
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router

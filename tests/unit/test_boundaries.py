@@ -248,6 +248,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "kb",
         "mail",
         "notifications",
+        "reports",
         "tickets",
         "webhooks",
         "ws_connect",

@@ -49,6 +49,7 @@ API_ROUTES = {
         "servicedesk.attachments.routes",
     },
     "assistant": {"servicedesk.assistant.routes"},
+    "reports": {"servicedesk.reports.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

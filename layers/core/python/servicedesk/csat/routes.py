@@ -4,17 +4,15 @@ credential), the portal's survey on a ticket, the managers' summary, the setting
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
-from servicedesk.csat import links, report, service
-from servicedesk.csat.schemas import CsatAnswer, CsatReport, SurveyPublic
+from servicedesk.csat import links, service
+from servicedesk.csat.schemas import CsatAnswer, SurveyPublic
 from servicedesk.csat.settings import SECTION
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import route
-from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.rbac import Role, public
 from servicedesk.platform.settings_routes import add_settings_routes
 
@@ -89,27 +87,4 @@ def answer_ticket_survey(ticket_id: uuid.UUID, body: CsatAnswer, ctx: Ctx) -> Su
     return _public(survey)
 
 
-@route(
-    router.get,
-    "/reports/csat",
-    Role.MANAGER,
-    "Satisfaction: score, average, response rate, by team or agent",
-)
-def csat_report(
-    ctx: Ctx,
-    group_by: Literal["team", "agent", "none"] = "none",
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
-) -> CsatReport:
-    end = until or datetime.now(UTC)
-    start = since or end - timedelta(days=30)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationProblem(
-            errors=[field_error("since" if start.tzinfo is None else "until", "needs a time zone")]
-        )
-    if start >= end:
-        raise ValidationProblem(errors=[field_error("since", "must be before until")])
-    if end - start > timedelta(days=366):
-        raise ValidationProblem(errors=[field_error("since", "at most one year at a time")])
-    total, rows = report.summary(ctx, group_by=group_by, since=start, until=end)
-    return CsatReport(group_by=group_by, since=start, until=end, total=total, rows=rows)
+# GET /v1/reports/csat moved to servicedesk.reports.routes (the reports function).

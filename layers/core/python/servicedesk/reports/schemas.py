@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 Unit = Literal["count", "seconds", "ratio", "score"]
 Interval = Literal["day", "week", "month"]
-GroupBy = Literal["team", "agent", "category", "priority", "channel", "type"]
+# "policy": sla-compliance only (the old route's grouping)
+GroupBy = Literal["team", "agent", "category", "priority", "channel", "type", "policy"]
 Chart = Literal["line", "bar", "stacked_bar", "table"]
 
 

@@ -1,0 +1,355 @@
+"""Each report's SQL over the facts (definitions: docs/reports.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.reports.query import (
+    GROUP_COLUMNS,
+    Aggregated,
+    Cell,
+    Key,
+    aggregate,
+    bucket_sql,
+    filter_sql,
+)
+from servicedesk.reports.window import ReportParams, Window
+
+DIMS = "team_id, assignee_id, category_id, priority, channel"
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+AGE_BANDS = (
+    ("aging_lt_1d", None, "1 day"),
+    ("aging_1_3d", "1 day", "3 days"),
+    ("aging_3_7d", "3 days", "7 days"),
+    ("aging_7_30d", "7 days", "30 days"),
+    ("aging_gt_30d", "30 days", None),
+)
+
+
+@dataclass
+class Computed:
+    agg: Aggregated
+    extra_totals: Cell | None = None
+
+
+Compute = Callable[[RequestContext, Window, ReportParams], Computed]
+
+
+def _group(params: ReportParams) -> str | None:
+    if params.group_by is None:
+        return None
+    return "policy_id" if params.group_by == "policy" else GROUP_COLUMNS[params.group_by]
+
+
+def _durations(business: str, wall: str) -> dict[str, str]:
+    return {
+        "count": "count(*)",
+        "median_business": f"percentile_cont(0.5) WITHIN GROUP (ORDER BY f.{business})",
+        "mean_business": f"avg(f.{business})",
+        "p90_business": f"percentile_cont(0.9) WITHIN GROUP (ORDER BY f.{business})",
+        "median_wall": f"percentile_cont(0.5) WITHIN GROUP (ORDER BY f.{wall})",
+        "mean_wall": f"avg(f.{wall})",
+    }
+
+
+def volume(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    source = (
+        f"(SELECT tenant_id, created_at AS at, 'created' AS kind, {DIMS} FROM report_ticket_facts"
+        " WHERE tenant_id = :t AND created_at >= :start AND created_at < :end"
+        f" UNION ALL SELECT tenant_id, at, kind, {DIMS} FROM report_events"
+        " WHERE tenant_id = :t AND kind IN ('resolved', 'reopened')"
+        " AND at >= :start AND at < :end)"
+    )
+    measures = {
+        k: f"count(*) FILTER (WHERE f.kind = '{k}')" for k in ("created", "resolved", "reopened")
+    }
+    return Computed(_agg(ctx, window, params, source, "at", measures))
+
+
+def first_response_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    measures = _durations("first_response_business", "first_response_wall")
+    return Computed(
+        _agg(
+            ctx,
+            window,
+            params,
+            "report_ticket_facts",
+            "first_response_at",
+            measures,
+            where=" AND f.first_response_at IS NOT NULL AND NOT f.merged",
+        )
+    )
+
+
+def resolution_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    measures = _durations("resolution_business", "resolution_wall")
+    return Computed(
+        _agg(
+            ctx,
+            window,
+            params,
+            "report_ticket_facts",
+            "resolved_at",
+            measures,
+            where=" AND f.resolved_at IS NOT NULL AND NOT f.merged",
+        )
+    )
+
+
+def one_touch(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    touched = "count(*) FILTER (WHERE f.public_replies = 1 AND f.reopens = 0)"
+    measures = {
+        "resolved": "count(*)",
+        "one_touch": touched,
+        "ratio": f"{touched}::float8 / nullif(count(*), 0)",
+    }
+    return Computed(
+        _agg(
+            ctx,
+            window,
+            params,
+            "report_ticket_facts",
+            "resolved_at",
+            measures,
+            where=" AND f.resolved_at IS NOT NULL AND NOT f.merged",
+        )
+    )
+
+
+def reopen_rate(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    reopened = "count(*) FILTER (WHERE f.kind = 'reopened')"
+    resolved = "count(*) FILTER (WHERE f.kind = 'resolved')"
+    measures = {
+        "reopened": reopened,
+        "resolved": resolved,
+        "ratio": f"{reopened}::float8 / nullif({resolved}, 0)",
+    }
+    return Computed(
+        _agg(
+            ctx,
+            window,
+            params,
+            "report_events",
+            "at",
+            measures,
+            where=" AND f.kind IN ('resolved', 'reopened')",
+        )
+    )
+
+
+def sla_compliance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    source = (
+        "(SELECT s.tenant_id, s.met_at, s.target, s.breached_at, s.policy_id::text AS policy_id,"
+        " x.team_id, x.assignee_id, x.category_id, x.priority, x.channel"
+        " FROM ticket_sla_targets s JOIN report_ticket_facts x"
+        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
+        " WHERE s.tenant_id = :t AND s.met_at >= :start AND s.met_at < :end AND NOT x.merged)"
+    )
+    measures: dict[str, str] = {}
+    for prefix, cond in [("", "true"), *((f"{t}_", f"f.target = '{t}'") for t in SLA_TARGETS)]:
+        on_time = f"count(*) FILTER (WHERE {cond} AND f.breached_at IS NULL)"
+        late = f"count(*) FILTER (WHERE {cond} AND f.breached_at IS NOT NULL)"
+        measures[f"{prefix}on_time"] = on_time
+        measures[f"{prefix}late"] = late
+        measures[f"{prefix}compliance"] = (
+            f"{on_time}::float8 / nullif(count(*) FILTER (WHERE {cond}), 0)"
+        )
+    return Computed(_agg(ctx, window, params, source, "met_at", measures))
+
+
+def csat(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    source = (
+        "(SELECT s.tenant_id, s.sent_at AS at, 'sent' AS kind, NULL::smallint AS rating,"
+        f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
+        " FROM csat_surveys s JOIN report_ticket_facts x"
+        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
+        " WHERE s.tenant_id = :t AND s.sent_at >= :start AND s.sent_at < :end"
+        " UNION ALL SELECT s.tenant_id, s.answered_at, 'answered', s.rating,"
+        f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
+        " FROM csat_surveys s JOIN report_ticket_facts x"
+        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
+        " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end)"
+    )
+    sent = "count(*) FILTER (WHERE f.kind = 'sent')"
+    answered = "count(*) FILTER (WHERE f.kind = 'answered')"
+    good = "count(*) FILTER (WHERE f.kind = 'answered' AND f.rating >= 4)"
+    measures = {
+        "sent": sent,
+        "answered": answered,
+        "response_rate": f"{answered}::float8 / nullif({sent}, 0)",
+        "score": f"{good}::float8 / nullif({answered}, 0)",
+        "average": "avg(f.rating) FILTER (WHERE f.kind = 'answered')",
+    }
+    return Computed(_agg(ctx, window, params, source, "at", measures))
+
+
+def _agg(
+    ctx: RequestContext,
+    window: Window,
+    params: ReportParams,
+    source: str,
+    time_column: str,
+    measures: dict[str, str],
+    *,
+    where: str = "",
+) -> Aggregated:
+    return aggregate(
+        ctx.session,
+        ctx.tenant_id,
+        source=source,
+        time_column=time_column,
+        measures=measures,
+        window=window,
+        params=params,
+        group_column=_group(params),
+        where=where,
+    )
+
+
+def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    """Open at the end of each bucket (or now, if sooner): the open count now, less what
+    entered the backlog since that moment, plus what left it."""
+    now = datetime.now(UTC)
+    group = f"f.{_group(params)}::text" if params.group_by else "NULL::text"
+    filters, values = filter_sql(params)
+    base = {"t": ctx.tenant_id, "tz": window.tz, "now": now, **values}
+    open_now: dict[str | None, int] = {}
+    for r in ctx.session.execute(
+        text(
+            f"SELECT {group} AS grp, count(*) AS n FROM report_ticket_facts f"
+            " WHERE f.tenant_id = :t AND NOT f.merged"
+            f" AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1"
+        ),
+        base,
+    ):
+        open_now[r.grp] = int(r.n)
+    # Net backlog change per (moment, group) after each bucket's end: moments bucketed by the
+    # first bucket end they are at or after.
+    ends = [min(end, now) for _, _, end in window.buckets] or [min(window.end, now)]
+    delta: dict[tuple[int, str | None], int] = {}
+    for r in ctx.session.execute(
+        text(
+            f"SELECT width_bucket(f.at, CAST(:ends AS timestamptz[])) AS slot, {group} AS grp,"
+            " count(*) FILTER (WHERE f.kind = 'backlog_in')"
+            " - count(*) FILTER (WHERE f.kind = 'backlog_out') AS net"
+            " FROM report_events f WHERE f.tenant_id = :t"
+            " AND f.kind IN ('backlog_in', 'backlog_out') AND f.at >= :first AND f.at < :now"
+            f"{filters} GROUP BY 1, 2"
+        ),
+        {**base, "ends": ends, "first": ends[0]},
+    ):
+        delta[(int(r.slot), r.grp)] = int(r.net)
+    groups = set(open_now) | {g for _, g in delta}
+    cells: dict[Key, Cell] = {}
+    totals_open = 0
+    for g in groups:
+        # open at ends[i] = open now - net change in [ends[i], now)
+        later = sum(n for (slot, grp), n in delta.items() if grp == g)
+        value = open_now.get(g, 0) - later
+        series = []
+        for i in range(len(ends)):
+            series.append(value)
+            value += delta.get((i + 1, g), 0)
+        if window.buckets:
+            for (day, _, _), v in zip(window.buckets, series, strict=True):
+                cells[(day, g)] = {"open": v}
+        else:
+            cells[(None, g)] = {"open": series[0]}
+        totals_open += series[-1]
+    aging = _aging(ctx, params, now)
+    return Computed(Aggregated(cells, {"open": totals_open}), extra_totals=aging)
+
+
+def _aging(ctx: RequestContext, params: ReportParams, now: datetime) -> Cell:
+    filters, values = filter_sql(params)
+    parts = []
+    for key, low, high in AGE_BANDS:
+        cond = []
+        if low:
+            cond.append(f"f.created_at <= :now - interval '{low}'")
+        if high:
+            cond.append(f"f.created_at > :now - interval '{high}'")
+        parts.append(f"count(*) FILTER (WHERE {' AND '.join(cond)}) AS {key}")
+    row = (
+        ctx.session.execute(
+            text(
+                f"SELECT {', '.join(parts)} FROM report_ticket_facts f WHERE f.tenant_id = :t"
+                " AND NOT f.merged AND f.status IN ('new', 'open', 'in_progress', 'pending')"
+                f"{filters}"
+            ),
+            {"t": ctx.tenant_id, "now": now, **values},
+        )
+        .mappings()
+        .one()
+    )
+    return {k: int(row[k]) for k, _, _ in AGE_BANDS}
+
+
+def agent_performance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    """Per agent: resolutions while assigned to them, their public replies, medians over the
+    tickets they resolved, CSAT of the tickets assigned to them, open load now."""
+    filters, values = filter_sql(params)
+    p = {"t": ctx.tenant_id, "start": window.start, "end": window.end, **values}
+    rows = ctx.session.execute(
+        text(
+            "WITH handled AS (SELECT f.agent_id, count(*) AS handled,"
+            " array_agg(DISTINCT f.ticket_id) AS tickets FROM report_events f"
+            " WHERE f.tenant_id = :t AND f.kind = 'resolved' AND f.agent_id IS NOT NULL"
+            f" AND f.at >= :start AND f.at < :end{filters} GROUP BY 1),"
+            " replies AS (SELECT f.agent_id, count(*) AS replies FROM report_events f"
+            " WHERE f.tenant_id = :t AND f.kind = 'reply'"
+            f" AND f.at >= :start AND f.at < :end{filters} GROUP BY 1),"
+            " medians AS (SELECT h.agent_id,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY x.first_response_business) AS mfr,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolution_business) AS mres"
+            " FROM handled h CROSS JOIN LATERAL unnest(h.tickets) AS u(ticket_id)"
+            " JOIN report_ticket_facts x ON x.tenant_id = :t AND x.ticket_id = u.ticket_id"
+            " GROUP BY 1),"
+            " rated AS (SELECT f.assignee_id AS agent_id, count(*) AS csat_count,"
+            " count(*) FILTER (WHERE s.rating >= 4)::float8 / nullif(count(*), 0) AS csat_score"
+            " FROM csat_surveys s JOIN report_ticket_facts f"
+            " ON f.tenant_id = s.tenant_id AND f.ticket_id = s.ticket_id"
+            " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
+            f" AND f.assignee_id IS NOT NULL{filters} GROUP BY 1),"
+            " load AS (SELECT f.assignee_id AS agent_id, count(*) AS load"
+            " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
+            " AND f.assignee_id IS NOT NULL"
+            f" AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1),"
+            " agents AS (SELECT agent_id FROM handled UNION SELECT agent_id FROM replies"
+            " UNION SELECT agent_id FROM rated UNION SELECT agent_id FROM load)"
+            " SELECT a.agent_id::text AS grp, coalesce(h.handled, 0) AS handled,"
+            " coalesce(r.replies, 0) AS replies, m.mfr, m.mres, c.csat_score,"
+            " coalesce(c.csat_count, 0) AS csat_count, coalesce(l.load, 0) AS load"
+            " FROM agents a LEFT JOIN handled h USING (agent_id)"
+            " LEFT JOIN replies r USING (agent_id) LEFT JOIN medians m USING (agent_id)"
+            " LEFT JOIN rated c USING (agent_id) LEFT JOIN load l USING (agent_id)"
+        ),
+        p,
+    ).mappings()
+    cells: dict[Key, Cell] = {}
+    for r in rows:
+        cells[(None, r["grp"])] = {
+            "handled": int(r["handled"]),
+            "replies": int(r["replies"]),
+            "median_first_response_business": _f(r["mfr"]),
+            "median_resolution_business": _f(r["mres"]),
+            "csat_score": _f(r["csat_score"]),
+            "csat_count": int(r["csat_count"]),
+            "load": int(r["load"]),
+        }
+    totals: Cell = {
+        k: sum(c[k] for c in cells.values()) for k in ("handled", "replies", "csat_count", "load")
+    }
+    return Computed(Aggregated(cells, totals))
+
+
+def _f(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+__all__ = ["bucket_sql"]

@@ -1,0 +1,289 @@
+"""Per-ticket facts, recomputed from source (docs/reports.md, "Definitions").
+
+``refresh(session, tenant_id, ticket_ids)`` reads the tickets, their status and assignment
+history, their public staff replies, their SLA pauses and calendar, and rewrites each
+ticket's ``report_ticket_facts`` row and its ``report_events``. It computes from source
+every time, never from the previous facts, so applying it twice, or for events delivered in
+any order, gives the same rows: the consumer and the rebuild share it.
+
+Runs in the caller's tenant transaction (RLS); the fact rows are locked (``FOR UPDATE``) in
+ticket-id order before they are rewritten, so two consumers refreshing one ticket serialise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from servicedesk.reports import cache
+from servicedesk.sla import calendars
+from servicedesk.sla.business_time import (
+    BusinessCalendar,
+    business_seconds_between_excluding,
+)
+from servicedesk.sla.models import Calendar
+from servicedesk.tickets.states import ACTIVE_STATUSES, FINISHED_STATUSES, RESOLVED_STATUSES
+
+STAFF_ROLES = ("agent", "manager", "admin")
+ACTIVE = frozenset(s.value for s in ACTIVE_STATUSES)
+FINISHED = frozenset(s.value for s in FINISHED_STATUSES)
+RESOLVED = frozenset(s.value for s in RESOLVED_STATUSES)
+
+Pause = tuple[datetime, datetime | None]
+
+
+@dataclass
+class History:
+    """What the facts of one ticket are computed from."""
+
+    statuses: list[tuple[datetime, str, str]] = field(default_factory=list)  # at, from, to
+    assignments: list[tuple[datetime, uuid.UUID | None, uuid.UUID | None]] = field(
+        default_factory=list
+    )
+    replies: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)  # at, author
+    pauses: list[Pause] = field(default_factory=list)
+    calendar_id: uuid.UUID | None = None
+
+
+def _histories(
+    session: Session, tenant_id: uuid.UUID, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, History]:
+    out: dict[uuid.UUID, History] = defaultdict(History)
+    params = {"t": tenant_id, "ids": ids}
+    for r in session.execute(
+        text(
+            "SELECT ticket_id, created_at, type, payload FROM ticket_events"
+            " WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+            " AND type IN ('status_changed', 'reopened', 'assigned') ORDER BY created_at, id"
+        ),
+        params,
+    ):
+        payload: dict[str, Any] = r.payload or {}
+        if r.type == "assigned":
+            out[r.ticket_id].assignments.append(
+                (r.created_at, _uuid(payload.get("from")), _uuid(payload.get("to")))
+            )
+        else:
+            out[r.ticket_id].statuses.append(
+                (r.created_at, str(payload.get("from")), str(payload.get("to")))
+            )
+    # Public replies: public, not deleted, by a staff member (current role) who is not the
+    # ticket's requester.
+    for r in session.execute(
+        text(
+            "SELECT c.ticket_id, c.created_at, c.author_id FROM ticket_comments c"
+            " JOIN tickets t ON t.tenant_id = c.tenant_id AND t.id = c.ticket_id"
+            " JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.author_id"
+            " WHERE c.tenant_id = :t AND c.ticket_id = ANY(:ids) AND c.visibility = 'public'"
+            " AND c.deleted_at IS NULL AND c.author_id <> t.requester_id"
+            " AND m.role IN ('agent', 'manager', 'admin') ORDER BY c.created_at, c.id"
+        ),
+        params,
+    ):
+        out[r.ticket_id].replies.append((r.created_at, r.author_id))
+    for r in session.execute(
+        text(
+            "SELECT ticket_id, started_at, ended_at FROM ticket_sla_pauses"
+            " WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+        ),
+        params,
+    ):
+        out[r.ticket_id].pauses.append((r.started_at, r.ended_at))
+    # The calendar of the SLA policy on the ticket's targets (the latest cycle's).
+    for r in session.execute(
+        text(
+            "SELECT DISTINCT ON (s.ticket_id) s.ticket_id, p.calendar_id"
+            " FROM ticket_sla_targets s JOIN sla_policies p"
+            " ON p.tenant_id = s.tenant_id AND p.id = s.policy_id"
+            " WHERE s.tenant_id = :t AND s.ticket_id = ANY(:ids)"
+            " ORDER BY s.ticket_id, s.cycle DESC, s.target"
+        ),
+        params,
+    ):
+        out[r.ticket_id].calendar_id = r.calendar_id
+    return out
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+class Calendars:
+    """Business calendars by id, read once per refresh; none means 24x7."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._cache: dict[uuid.UUID | None, BusinessCalendar] = {}
+
+    def get(self, calendar_id: uuid.UUID | None) -> BusinessCalendar:
+        if calendar_id not in self._cache:
+            stored = self.session.get(Calendar, calendar_id) if calendar_id else None
+            self._cache[calendar_id] = calendars.to_business(stored)
+        return self._cache[calendar_id]
+
+
+def _assignee_at(
+    moment: datetime,
+    history: list[tuple[datetime, uuid.UUID | None, uuid.UUID | None]],
+    current: uuid.UUID | None,
+) -> uuid.UUID | None:
+    """The assignee at ``moment`` from the ``assigned`` events: the last change at or before
+    it, else the first change's "from"; no change recorded: the current assignee."""
+    before = [to for at, _, to in history if at <= moment]
+    if before:
+        return before[-1]
+    if history:
+        return history[0][1]
+    return current
+
+
+@dataclass
+class Facts:
+    row: dict[str, Any]
+    events: list[tuple[str, datetime, uuid.UUID | None]]  # kind, at, agent
+
+
+def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
+    """The facts of one ticket (a ``tickets`` row) from its history."""
+    merged = ticket.merged_into_id is not None
+    events: list[tuple[str, datetime, uuid.UUID | None]] = []
+    resolutions: list[datetime] = []
+    reopens = 0
+    if not merged:
+        # The ticket is created 'new': it enters the backlog then.
+        events.append(("backlog_in", ticket.created_at, None))
+        for at, before, after in history.statuses:
+            if before in ACTIVE and after not in ACTIVE:
+                events.append(("backlog_out", at, None))
+            elif before not in ACTIVE and after in ACTIVE:
+                events.append(("backlog_in", at, None))
+            if before not in RESOLVED and after in RESOLVED:
+                resolutions.append(at)
+                agent = _assignee_at(at, history.assignments, ticket.assignee_id)
+                events.append(("resolved", at, agent))
+            if before in FINISHED and after in ACTIVE:
+                reopens += 1
+                events.append(("reopened", at, None))
+        events.extend(("reply", at, author) for at, author in history.replies)
+    first_response_at = ticket.first_response_at
+    resolved_at = resolutions[-1] if resolutions and ticket.status in RESOLVED else None
+    row = {
+        "ticket_id": ticket.id,
+        "team_id": ticket.team_id,
+        "assignee_id": ticket.assignee_id,
+        "category_id": ticket.category_id,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "requester_id": ticket.requester_id,
+        "status": ticket.status,
+        "merged": merged,
+        "created_at": ticket.created_at,
+        "first_response_at": first_response_at,
+        "first_response_business": _business(
+            calendar, ticket.created_at, first_response_at, history
+        ),
+        "first_response_wall": _wall(ticket.created_at, first_response_at),
+        "resolved_at": resolved_at,
+        "resolution_business": _business(calendar, ticket.created_at, resolved_at, history),
+        "resolution_wall": _wall(ticket.created_at, resolved_at),
+        "public_replies": len(history.replies),
+        "reopens": reopens,
+    }
+    return Facts(row=row, events=events)
+
+
+def _business(
+    calendar: BusinessCalendar, start: datetime, end: datetime | None, history: History
+) -> int | None:
+    if end is None:
+        return None
+    return business_seconds_between_excluding(calendar, start, end, history.pauses)
+
+
+def _wall(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else max(0, int((end - start).total_seconds()))
+
+
+COLUMNS = (
+    "ticket_id, team_id, assignee_id, category_id, priority, channel, requester_id, status,"
+    " merged, created_at, first_response_at, first_response_business, first_response_wall,"
+    " resolved_at, resolution_business, resolution_wall, public_replies, reopens"
+)
+UPDATES = (
+    ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[1:])
+    + ", computed_at = now()"
+)
+
+
+def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID]) -> int:
+    """Recompute the facts of these tickets (a deleted ticket's rows go with it by cascade).
+    Answers how many tickets were written."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return 0
+    params = {"t": tenant_id, "ids": ids}
+    # Lock the fact rows first (ticket-id order: no deadlock between two refreshes).
+    session.execute(
+        text(
+            "SELECT 1 FROM report_ticket_facts WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+            " ORDER BY ticket_id FOR UPDATE"
+        ),
+        params,
+    )
+    tickets = session.execute(
+        text(
+            "SELECT id, team_id, assignee_id, category_id, priority, channel, requester_id,"
+            " status, merged_into_id, created_at, first_response_at FROM tickets"
+            " WHERE tenant_id = :t AND id = ANY(:ids) ORDER BY id"
+        ),
+        params,
+    ).all()
+    histories = _histories(session, tenant_id, [t.id for t in tickets])
+    cals = Calendars(session)
+    facts = [compute(t, histories[t.id], cals.get(histories[t.id].calendar_id)) for t in tickets]
+    cache.bump(session, tenant_id)
+    if not facts:
+        return 0
+    session.execute(
+        text(
+            f"INSERT INTO report_ticket_facts (tenant_id, {COLUMNS})"
+            f" VALUES (:tenant_id, {', '.join(':' + c.strip() for c in COLUMNS.split(','))})"
+            f" ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET {UPDATES}"
+        ),
+        [{"tenant_id": tenant_id, **f.row} for f in facts],
+    )
+    session.execute(
+        text("DELETE FROM report_events WHERE tenant_id = :t AND ticket_id = ANY(:ids)"), params
+    )
+    rows = [
+        {
+            "t": tenant_id,
+            "ticket": f.row["ticket_id"],
+            "kind": kind,
+            "at": at,
+            "agent": agent,
+            "team": f.row["team_id"],
+            "assignee": f.row["assignee_id"],
+            "category": f.row["category_id"],
+            "priority": f.row["priority"],
+            "channel": f.row["channel"],
+        }
+        for f in facts
+        for kind, at, agent in f.events
+    ]
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id,"
+                " assignee_id, category_id, priority, channel) VALUES (:t, :ticket, :kind, :at,"
+                " :agent, :team, :assignee, :category, :priority, :channel)"
+            ),
+            rows,
+        )
+    return len(facts)

@@ -1,0 +1,103 @@
+"""A report's parameters: local date range, time zone, buckets, grouping and filters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.reports.schemas import GroupBy, Interval
+from servicedesk.sla.business_time import validate_timezone
+
+MAX_SPAN_DAYS = 732
+DEFAULT_DAYS = 30
+# The ticket-type grouping is in the enum but refused until ticket types exist (issue 20).
+TYPE_REFUSAL = "not available until ticket types exist (issue 20)"
+
+
+class ReportParams(BaseModel):
+    """What a report is asked for; validated by ``resolve`` (problems name the field)."""
+
+    since: date | None = Field(None, description="First local day (YYYY-MM-DD), inclusive")
+    until: date | None = Field(None, description="Last local day (YYYY-MM-DD), inclusive")
+    tz: str = Field("UTC", max_length=64, description="IANA time zone of the days")
+    interval: Interval | None = None
+    group_by: GroupBy | None = None
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    channel: Literal["web", "email"] | None = None
+
+    def filters(self) -> dict[str, str]:
+        names = ("team_id", "assignee_id", "category_id", "priority", "channel")
+        return {n: str(v) for n in names if (v := getattr(self, n)) is not None}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The resolved range: UTC instants of [since 00:00, until+1 00:00) local, and buckets."""
+
+    since: date
+    until: date
+    tz: str
+    start: datetime
+    end: datetime
+    interval: Interval | None
+    buckets: list[tuple[date, datetime, datetime]]  # first local day, UTC start, UTC end
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def period_start(day: date, interval: Interval) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def next_period(day: date, interval: Interval) -> date:
+    if interval == "week":
+        return day + timedelta(days=7)
+    if interval == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=1)
+
+
+def resolve(params: ReportParams, *, now: datetime | None = None) -> Window:
+    """Check the range, zone and grouping; 422 naming the field otherwise."""
+    if not validate_timezone(params.tz):
+        raise ValidationProblem(errors=[field_error("tz", "unknown time zone")])
+    if params.group_by == "type":
+        raise ValidationProblem(errors=[field_error("group_by", TYPE_REFUSAL)])
+    zone = ZoneInfo(params.tz)
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    until = params.until or today
+    since = params.since or until - timedelta(days=DEFAULT_DAYS - 1)
+    if until < since:
+        raise ValidationProblem(errors=[field_error("until", "must not be before since")])
+    if (until - since).days + 1 > MAX_SPAN_DAYS:
+        raise ValidationProblem(
+            errors=[field_error("until", f"at most {MAX_SPAN_DAYS} days from since")]
+        )
+    start, end = local_midnight(since, zone), local_midnight(until + timedelta(days=1), zone)
+    buckets: list[tuple[date, datetime, datetime]] = []
+    if params.interval is not None:
+        day = period_start(since, params.interval)
+        while day <= until:
+            following = next_period(day, params.interval)
+            buckets.append((day, local_midnight(day, zone), local_midnight(following, zone)))
+            day = following
+    return Window(since, until, params.tz, start, end, params.interval, buckets)
