@@ -191,9 +191,11 @@ class Oracle:
             ).fetchall()
         }
         self.policy_calendar: dict[uuid.UUID, BusinessCalendar] = {}
-        for policy_id, calendar_id in conn.execute(
-            "SELECT id, calendar_id FROM sla_policies WHERE tenant_id = %s", (t,)
+        self.policy_names: dict[uuid.UUID, str] = {}
+        for policy_id, calendar_id, name in conn.execute(
+            "SELECT id, calendar_id, name FROM sla_policies WHERE tenant_id = %s", (t,)
         ).fetchall():
+            self.policy_names[policy_id] = name
             self.policy_calendar[policy_id] = (
                 calendars[calendar_id] if calendar_id else BusinessCalendar.always()
             )
@@ -308,6 +310,7 @@ class Oracle:
             "category": ticket.category,
             "priority": ticket.priority,
             "channel": ticket.channel,
+            "policy": ticket.policy,
         }[group_by]
         return None if value is None else str(value)
 
@@ -322,6 +325,8 @@ class Oracle:
             return str(self.names[uuid.UUID(group)])
         if group_by == "category":
             return str(self.category_names[uuid.UUID(group)])
+        if group_by == "policy":
+            return str(self.policy_names[uuid.UUID(group)])
         return group
 
     def selected(self, q: Query, *, merged: bool = False) -> list[Ticket]:

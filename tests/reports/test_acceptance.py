@@ -49,11 +49,44 @@ SHAPE = dataset.Shape(
 )
 
 
+# Disagreements with servicedesk.reports, judged against BRIEF-DEFS (docs/reports.md); each
+# test marked with one fails today for exactly that reason (strict: a fix turns it red until
+# the mark goes).
+ASSIGNED_PAYLOADS = (
+    "h-reports: the rebuild (facts._histories) reads an 'assigned' event's payload as"
+    " {from: <user id>, to: <user id>}, but the tickets service writes"
+    " {from: {assignee_id, team_id}, to: {assignee_id, team_id}} on a reassignment"
+    " (tickets/service.py assign) and {assignee_id, team_id} at creation"
+    " (_new_ticket_rows): uuid.UUID(str(dict)) raises, the tenant's rebuild fails"
+)
+BACKLOG_AT_PERIOD_END = (
+    "h-reports: backlog 'open' of the last, partial period is taken at the end of the whole"
+    " week/month (past the range's end), not at min(range end, now); so totals.open with"
+    " interval=week differs from totals.open without an interval for the same range"
+)
+MERGED_SURVEYS = (
+    "h-reports: csat (and agent-performance csat_count/csat_score) count the surveys of"
+    " tickets merged into another; BRIEF-DEFS: merged tickets count in 'created' only (every"
+    " other report leaves them out)"
+)
+KNOWN: dict[str, str] = {
+    "backlog": BACKLOG_AT_PERIOD_END,
+    "csat": MERGED_SURVEYS,
+    "agent-performance": MERGED_SURVEYS,
+}
+
+
 @dataclass
 class Seeded:
     people: dataset.People
     headers: dict[str, str]
     conn: Any
+    rebuild_error: str | None
+
+    def ready(self) -> None:
+        """The comparison needs the facts; a rebuild that failed is the known defect."""
+        if self.rebuild_error is not None:
+            pytest.xfail(f"{ASSIGNED_PAYLOADS} ({self.rebuild_error})")
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +94,24 @@ def seeded(database: TestDatabase, client: Any) -> Iterator[Seeded]:
     with database.connect("owner") as conn:
         people = dataset.seed(conn, SHAPE)
         conn.commit()
-    rebuild.rebuild_tenant(people.tenant_id)
+    error = None
+    try:
+        rebuild.rebuild_tenant(people.tenant_id)
+    except RuntimeError as failed:
+        error = str(failed)
     response = login(client, people.manager_email, dataset.PASSWORD, tenant=people.slug)
     assert response.status_code == 200, response.text
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
     conn = database.connect("owner")
-    yield Seeded(people, headers, conn)
+    yield Seeded(people, headers, conn, error)
     conn.close()
+
+
+def known(name: str) -> Any:
+    """The report as a test parameter, xfail(strict) when a disagreement is known."""
+    if name in KNOWN:
+        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[name]))
+    return name
 
 
 def _dst_window(zone: str, month_range: tuple[int, int]) -> tuple[date, date]:
@@ -141,9 +185,13 @@ def differences(name: str, q: Query, body: dict[str, Any], want: Expected) -> li
 
 
 def check(client: Any, seeded: Seeded, name: str, q: Query) -> list[tuple[str, str]]:
+    seeded.ready()
     response = client.get(f"/v1/reports/{name}", params=params(q), headers=seeded.headers)
     assert response.status_code == 200, (name, q, response.text)
     oracle = Oracle(seeded.conn, seeded.people.tenant_id, datetime.now(UTC))
+    if name == "sla-compliance" and q.group_by is None:
+        # The path of the earlier SLA report keeps its default grouping, by policy.
+        q = Query(q.since, q.until, q.tz, q.interval, "policy", q.filters)
     return differences(name, q, response.json(), oracle.report(name, q))
 
 
@@ -157,7 +205,7 @@ def summary(failures: list[tuple[Query, str, str]]) -> str:
     return "\n".join(f"{m}: {n} cells, e.g. {e}" for m, (n, e) in sorted(first.items()))
 
 
-@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("name", [known(n) for n in REPORTS])
 def test_report_equals_the_oracle(client: Any, seeded: Seeded, name: str) -> None:
     failures = [
         (q, measure, detail)
@@ -167,6 +215,7 @@ def test_report_equals_the_oracle(client: Any, seeded: Seeded, name: str) -> Non
     assert not failures, summary(failures)
 
 
+@pytest.mark.xfail(strict=True, reason=MERGED_SURVEYS)
 def test_agent_performance_equals_the_oracle(client: Any, seeded: Seeded) -> None:
     failures = []
     for asked in queries(seeded.people):
@@ -210,6 +259,7 @@ DASHBOARD_TILES = {
 
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
 def test_dashboard_equals_the_oracle(client: Any, seeded: Seeded, tz: str) -> None:
+    seeded.ready()
     response = client.get("/v1/reports/dashboard", params={"tz": tz}, headers=seeded.headers)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -239,6 +289,7 @@ def test_dashboard_equals_the_oracle(client: Any, seeded: Seeded, tz: str) -> No
 @pytest.mark.parametrize("name", [*REPORTS, "agent-performance"])
 def test_csv_round_trips_to_the_json_rows(client: Any, seeded: Seeded, name: str) -> None:
     """The CSV of a report, read back with the csv module, holds the JSON answer's rows."""
+    seeded.ready()
     q = queries(seeded.people)[3]  # a DST window, weekly, grouped by team
     asked = params(q)
     if name == "agent-performance":
@@ -264,3 +315,45 @@ def test_csv_round_trips_to_the_json_rows(client: Any, seeded: Seeded, name: str
             assert (text == "") == (value is None), (key, text, value)
             if value is not None:
                 assert _same(float(text), value), (key, text, value)
+
+
+@pytest.mark.xfail(strict=True, reason=BACKLOG_AT_PERIOD_END)
+def test_backlog_totals_do_not_depend_on_the_interval(client: Any, seeded: Seeded) -> None:
+    """The open backlog at the end of a range that stops mid-week is one number, asked with
+    or without weekly buckets (the last bucket ends at the range's end)."""
+    seeded.ready()
+    since, until = SHAPE.start.date() + timedelta(days=40), SHAPE.start.date() + timedelta(days=73)
+    assert until.weekday() != 6  # not a Sunday: the range stops inside a week
+    answers = []
+    for interval in (None, "week"):
+        q = Query(since, until, "Europe/Paris", interval)
+        response = client.get("/v1/reports/backlog", params=params(q), headers=seeded.headers)
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    plain, weekly = answers
+    assert weekly["totals"]["open"] == plain["totals"]["open"]
+    assert weekly["rows"][-1]["values"]["open"] == plain["rows"][0]["values"]["open"]
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=ASSIGNED_PAYLOADS)
+def test_rebuild_reads_assignments_as_the_tickets_service_writes_them(client: Any) -> None:
+    """A ticket created with an assignee and reassigned through the API, then the rebuild:
+    the smallest case of the defect, with no dataset in between."""
+    from tests.conftest import make_tenant
+
+    tenant = make_tenant(client, roles=("agent",))
+    admin, agent = tenant.admin, tenant.members["agent"]
+    created = client.post(
+        "/v1/tickets",
+        headers=admin.headers,
+        json={"title": "Printer", "description": "jammed", "assignee_id": agent.user_id},
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    moved = client.post(
+        f"/v1/tickets/{ticket['id']}/assign",
+        headers=admin.headers,
+        json={"assignee_id": admin.user_id, "version": ticket["version"]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert rebuild.rebuild_tenant(uuid.UUID(tenant.tenant_id)) == 1
