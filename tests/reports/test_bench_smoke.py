@@ -33,3 +33,8 @@ def test_bench_reports_runs_at_two_thousand_tickets(pg_admin: Any) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "rows: tickets 2,000" in result.stdout
     assert "export: 2,000 tickets as CSV" in result.stdout
+    if "rollups rebuilt from source" in result.stdout:
+        for name in ("dashboard", "volume", "backlog", "agent-performance"):
+            assert f"| {name} | 8 | 2 |" in result.stdout, name
+    else:
+        assert "the rebuild FAILED" in result.stdout  # it says so; see test_acceptance.py
