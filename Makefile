@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium
+.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium reports-rebuild
 
 # local/pgvector.py: the embedded server's pgvector rebuilt for any CPU (the wheel's needs
 # AVX-512); a no-op once done.
@@ -63,6 +63,10 @@ bench: $(STAMP)
 
 layers: $(STAMP)
 	bash scripts/build_layers.sh
+
+# The report facts rebuilt from source (docs/operations.md): every tenant, or TENANT=<id>.
+reports-rebuild: $(STAMP)
+	$(PY) -m servicedesk.reports.rebuild $(if $(TENANT),--tenant $(TENANT))
 
 # The CDK CLI is pinned in package.json/package-lock.json; `npm ci` runs once, and again
 # whenever the lock changes. Synth itself needs no network: no notices, no telemetry, no

@@ -22,7 +22,7 @@ DATA = Path(os.environ.get("SERVICEDESK_LOCAL_DATA") or ROOT / ".data")
 # Poller processes per queue (PollerProcess): the e-mail consumer does the most work per
 # ticket (2 events, a mail per recipient), so it gets more: with 2 the e-mail queue still
 # grew under bench/soak.py on 2 shared cores, with 3 it stays empty (docs/benchmarks.md).
-POLLERS = {"email": 3, "webhook": 1, "realtime": 1, "knowledge": 1, "email_intake": 1}
+POLLERS = {"email": 3, "webhook": 1, "realtime": 1, "knowledge": 1, "reports": 1, "email_intake": 1}
 
 
 def _dev_signing_key() -> str:

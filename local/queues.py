@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The outbox's channels (every event is published to those its type routes to), and with
 # them the intake queue inbound mail is announced on (mail.inbox), which no event reaches.
-OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge")
+OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge", "reports")
 CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
@@ -38,6 +38,7 @@ CONSUMERS = {
     "webhook": "webhook_consumer",
     "realtime": "realtime_consumer",
     "knowledge": "knowledge_consumer",
+    "reports": "reports_consumer",
     "email_intake": "email_intake",
 }
 

@@ -1,4 +1,5 @@
-"""Queues (email, webhook, realtime, knowledge) with DLQs, their consumers, and Scheduler jobs.
+"""Queues (email, webhook, realtime, knowledge, reports) with DLQs, their consumers, and
+Scheduler jobs.
 
 Consumers and scheduled jobs are created only once ``functions/<name>/handler.py`` exists, so the
 stack synthesizes today and grows as the entry points are written: add a line to
@@ -23,7 +24,7 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge")
+QUEUES = ("email", "webhook", "realtime", "knowledge", "reports")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 
@@ -77,6 +78,8 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         batch_size=5,
         timeout=Duration.minutes(4),
     ),
+    # Ticket events recompute the ticket's report facts: database only, no internet.
+    "reports_consumer": ConsumerSpec("reports", db=True),
 }
 
 

@@ -753,6 +753,7 @@ def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach
             "email_consumer": {"Isolated"},
             "webhook_consumer": {"Private"},
             "knowledge_consumer": {"Private"},  # embedding and language model endpoints
+            "reports_consumer": {"Isolated"},  # the database only
         }
         # NAT gateways as the preset says: dev one, prod one per AZ.
         nats = list(_typed(resources, "AWS::EC2::NatGateway"))

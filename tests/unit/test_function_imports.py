@@ -64,6 +64,7 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "webhook_consumer": ("aws_lambda_powertools.utilities.batch", "boto3", "jwt"),
     # Embeddings and drafts: the database and the model providers, no tokens.
     "knowledge_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
+    "reports_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
     "outbox_sweeper": ("boto3", "jwt"),
     "sla_evaluator": ("boto3", "jwt"),
     # Mailboxes and the bucket/queue path; boto3 when a poll first reaches AWS.

@@ -186,6 +186,8 @@ class Settings(BaseSettings):
     # Knowledge base (issue 18). The knowledge queue carries article changes (embedding) and
     # resolved tickets (drafts) to the knowledge consumer.
     knowledge_queue_url: str | None = None
+    # Reports (issue 19): ticket events to the reports consumer, which keeps the facts.
+    reports_queue_url: str | None = None
     # Embeddings (servicedesk/ai/embeddings.py): "local" (the model packaged in the
     # wordllama wheel, 256-d; make dev and tests), "bedrock" (Titan Text Embeddings v2) or
     # "openai" (any OpenAI-compatible /v1/embeddings endpoint).

@@ -46,10 +46,11 @@ from servicedesk.platform.logging import get_logger
 ROUTES: dict[str, tuple[str, ...]] = {
     "ticket.received": ("email",),  # the requester's acknowledgement: mail only
     # A resolved ticket may become a knowledge article draft (servicedesk.kb, the consumer).
-    "ticket.status_changed": ("email", "webhook", "realtime", "knowledge"),
-    "ticket.": ("email", "webhook", "realtime"),
-    "comment.": ("email", "webhook", "realtime"),
-    "sla.": ("email", "webhook", "realtime"),
+    "ticket.status_changed": ("email", "webhook", "realtime", "knowledge", "reports"),
+    # Ticket events also refresh the ticket's report facts (servicedesk.reports.consumer).
+    "ticket.": ("email", "webhook", "realtime", "reports"),
+    "comment.": ("email", "webhook", "realtime", "reports"),
+    "sla.": ("email", "webhook", "realtime", "reports"),
     "user.invited": ("email",),
     "user.added": ("email",),  # "you were added to <organisation>": account mail
     "signup.requested": ("email",),
@@ -64,7 +65,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Knowledge articles: (re-)embedding on publish and edit.
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
-    "csat.rated": ("webhook",),
+    "csat.rated": ("webhook", "reports"),
 }
 
 # SQS limits of one SendMessageBatch call.
@@ -111,6 +112,7 @@ def queue_urls(settings: Settings) -> dict[str, str]:
         "webhook": settings.webhook_queue_url,
         "realtime": settings.realtime_queue_url,
         "knowledge": settings.knowledge_queue_url,
+        "reports": settings.reports_queue_url,
     }
     return {channel: url for channel, url in urls.items() if url}
 

@@ -66,8 +66,9 @@ def _histories(
     ):
         payload: dict[str, Any] = r.payload or {}
         if r.type == "assigned":
+            # {"from": {"assignee_id", "team_id"}, "to": {...}}
             out[r.ticket_id].assignments.append(
-                (r.created_at, _uuid(payload.get("from")), _uuid(payload.get("to")))
+                (r.created_at, _assignee(payload.get("from")), _assignee(payload.get("to")))
             )
         else:
             out[r.ticket_id].statuses.append(
@@ -110,7 +111,8 @@ def _histories(
     return out
 
 
-def _uuid(value: object) -> uuid.UUID | None:
+def _assignee(side: object) -> uuid.UUID | None:
+    value = side.get("assignee_id") if isinstance(side, dict) else None
     return uuid.UUID(str(value)) if value else None
 
 
