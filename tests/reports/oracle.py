@@ -151,8 +151,19 @@ def next_period(start: date, interval: str) -> date:
 
 
 class Oracle:
-    def __init__(self, conn: Any, tenant_id: uuid.UUID, now: datetime) -> None:
-        self.tenant_id, self.now = tenant_id, now
+    def __init__(
+        self,
+        conn: Any,
+        tenant_id: uuid.UUID,
+        now: datetime,
+        *,
+        variants: frozenset[str] = frozenset(),
+    ) -> None:
+        """``variants`` compute a known, documented departure from the definitions (so a
+        comparison still checks everything else): ``merged-csat`` counts the surveys of
+        merged tickets; ``backlog-period-end`` takes the backlog of a partial last period
+        at the period's end rather than the range's."""
+        self.tenant_id, self.now, self.variants = tenant_id, now, variants
         self._load(conn)
 
     # -- source rows ---------------------------------------------------------------------
@@ -404,11 +415,23 @@ class Oracle:
 
         return self._fold(q, items, measures)
 
+    def _backlog_ends(self, q: Query) -> list[datetime]:
+        """Each bucket's end (clipped to the range), or its period's end (a variant)."""
+        if q.interval and "backlog-period-end" in self.variants:
+            zone = ZoneInfo(q.tz)
+            return [
+                _local_midnight(next_period(first, q.interval), zone)
+                for first, _, _ in self.buckets(q)
+                if first is not None
+            ]
+        return [hi for _, _, hi in self.buckets(q)]
+
     def backlog(self, q: Query) -> Expected:
         tickets = self.selected(q)
         groups = {self.group_of(t, q.group_by) for t in tickets} if q.group_by else {None}
         rows: dict[Key, dict[str, Value]] = {}
-        for first, _lo, hi in self.buckets(q):
+        ends = self._backlog_ends(q)
+        for (first, _lo, _hi), hi in zip(self.buckets(q), ends, strict=True):
             moment = min(hi, self.now)
             counts: dict[str | None, int] = defaultdict(int)
             for t in tickets:
@@ -417,8 +440,7 @@ class Oracle:
             for group in groups:
                 rows[(first, group)] = {"open": counts.get(group, 0)}
         totals: dict[str, Value] = {}
-        _, end = self.range_of(q)
-        moment = min(end, self.now)
+        moment = min(ends[-1], self.now)
         totals["open"] = sum(1 for t in tickets if t.status_at(moment) in ACTIVE)
         for band, _, _ in AGE_BANDS:
             totals[band] = 0
@@ -523,7 +545,7 @@ class Oracle:
         return self._fold(q, self.resolved_items(q), measures)
 
     def csat(self, q: Query) -> Expected:
-        tickets = {t.id: t for t in self.selected(q)}
+        tickets = {t.id: t for t in self.selected(q, merged="merged-csat" in self.variants)}
         items: list[tuple[Ticket, datetime, Any]] = []
         for s in self.surveys:
             ticket = tickets.get(s.ticket)
@@ -570,8 +592,9 @@ class Oracle:
                 if start <= at < end:
                     per[str(author)]["replies"] += 1
         by_id = {t.id: t for t in tickets}
+        surveyed = {t.id: t for t in self.selected(q, merged="merged-csat" in self.variants)}
         for s in self.surveys:
-            rated = by_id.get(s.ticket)
+            rated = surveyed.get(s.ticket)
             if rated is None or rated.assignee is None or s.answered is None:
                 continue
             if start <= s.answered < end:
