@@ -8,7 +8,7 @@ Create Date: 2026-12-06
 ticket_comments, ticket_sla_pauses, the SLA calendar) by servicedesk.reports.facts: the
 ticket's dimensions, its first response and last resolution with business and wall-clock
 durations, public reply and reopen counts. ``report_events``: the countable moments of a
-ticket (resolution, reopen, public staff reply, entering and leaving the backlog) with the
+ticket (creation, resolution, reopen, public staff reply, entering and leaving the backlog) with the
 ticket's dimensions and the agent then. Both are rewritten per ticket, so a recomputation is
 idempotent and order-independent. ``report_processed_events``: outbox event ids already
 applied (a duplicate is skipped cheaply). ``report_generations``: a per-tenant counter the
@@ -69,7 +69,7 @@ CREATE TABLE report_events (
     tenant_id uuid NOT NULL REFERENCES tenants(id),
     ticket_id uuid NOT NULL,
     kind text NOT NULL
-        CHECK (kind IN ('resolved', 'reopened', 'reply', 'backlog_in', 'backlog_out')),
+        CHECK (kind IN ('created', 'resolved', 'reopened', 'reply', 'backlog_in', 'backlog_out')),
     at timestamptz NOT NULL,
     -- resolved: the assignee at that moment; reply: its author
     agent_id uuid,
@@ -84,6 +84,21 @@ CREATE TABLE report_events (
 CREATE INDEX ix_report_events_kind_at ON report_events (tenant_id, kind, at)
     INCLUDE (agent_id, team_id, assignee_id, category_id, priority, channel);
 CREATE INDEX ix_report_events_ticket ON report_events (tenant_id, ticket_id);
+
+-- Counts per UTC hour of the countable moments, by one dimension at a time ('all': none;
+-- value '' is "no team" etc.): a report grouped or filtered by at most one dimension sums
+-- these instead of counting events. Maintained with the events (old contribution out, new
+-- in, in one statement in key order).
+CREATE TABLE report_rollup_hourly (
+    tenant_id uuid NOT NULL REFERENCES tenants(id),
+    dim text NOT NULL
+        CHECK (dim IN ('all', 'team', 'agent', 'category', 'priority', 'channel')),
+    kind text NOT NULL,
+    hour timestamptz NOT NULL,
+    value text NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (tenant_id, dim, kind, hour, value)
+);
 
 CREATE TABLE report_processed_events (
     tenant_id uuid NOT NULL REFERENCES tenants(id),
@@ -103,6 +118,7 @@ CREATE TABLE report_generations (
 GRANTS = {
     "report_ticket_facts": "SELECT, INSERT, UPDATE, DELETE",
     "report_events": "SELECT, INSERT, DELETE",
+    "report_rollup_hourly": "SELECT, INSERT, UPDATE, DELETE",
     "report_processed_events": "SELECT, INSERT, DELETE",
     "report_generations": "SELECT, INSERT, UPDATE",
 }

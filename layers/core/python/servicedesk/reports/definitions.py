@@ -16,7 +16,9 @@ from servicedesk.reports.query import (
     Key,
     aggregate,
     bucket_sql,
+    counts,
     filter_sql,
+    rollup_choice,
 )
 from servicedesk.reports.window import ReportParams, Window
 
@@ -47,41 +49,44 @@ def _group(params: ReportParams) -> str | None:
 
 
 def _durations(business: str, wall: str) -> dict[str, str]:
+    # Both business percentiles from one sort (an array of fractions), split by _split.
     return {
         "count": "count(*)",
-        "median_business": f"percentile_cont(0.5) WITHIN GROUP (ORDER BY f.{business})",
+        "pct_business": f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.{business})",
         "mean_business": f"avg(f.{business})",
-        "p90_business": f"percentile_cont(0.9) WITHIN GROUP (ORDER BY f.{business})",
         "median_wall": f"percentile_cont(0.5) WITHIN GROUP (ORDER BY f.{wall})",
         "mean_wall": f"avg(f.{wall})",
     }
 
 
+def _split(agg: Aggregated) -> Aggregated:
+    def one(cell: Cell) -> Cell:
+        pct = cell.pop("pct_business", None) or [None, None]
+        return {**cell, "median_business": pct[0], "p90_business": pct[1]}
+
+    return Aggregated({k: one(v) for k, v in agg.cells.items()}, one(agg.totals))
+
+
 def volume(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    source = (
-        f"(SELECT tenant_id, created_at AS at, 'created' AS kind, {DIMS} FROM report_ticket_facts"
-        " WHERE tenant_id = :t AND created_at >= :start AND created_at < :end"
-        f" UNION ALL SELECT tenant_id, at, kind, {DIMS} FROM report_events"
-        " WHERE tenant_id = :t AND kind IN ('resolved', 'reopened')"
-        " AND at >= :start AND at < :end)"
+    kinds = {k: k for k in ("created", "resolved", "reopened")}
+    return Computed(
+        counts(ctx.session, ctx.tenant_id, kinds=kinds, ratios={}, window=window, params=params)
     )
-    measures = {
-        k: f"count(*) FILTER (WHERE f.kind = '{k}')" for k in ("created", "resolved", "reopened")
-    }
-    return Computed(_agg(ctx, window, params, source, "at", measures))
 
 
 def first_response_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
     measures = _durations("first_response_business", "first_response_wall")
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_ticket_facts",
-            "first_response_at",
-            measures,
-            where=" AND f.first_response_at IS NOT NULL AND NOT f.merged",
+        _split(
+            _agg(
+                ctx,
+                window,
+                params,
+                "report_ticket_facts",
+                "first_response_at",
+                measures,
+                where=" AND f.first_response_at IS NOT NULL AND NOT f.merged",
+            )
         )
     )
 
@@ -89,14 +94,16 @@ def first_response_time(ctx: RequestContext, window: Window, params: ReportParam
 def resolution_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
     measures = _durations("resolution_business", "resolution_wall")
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_ticket_facts",
-            "resolved_at",
-            measures,
-            where=" AND f.resolved_at IS NOT NULL AND NOT f.merged",
+        _split(
+            _agg(
+                ctx,
+                window,
+                params,
+                "report_ticket_facts",
+                "resolved_at",
+                measures,
+                where=" AND f.resolved_at IS NOT NULL AND NOT f.merged",
+            )
         )
     )
 
@@ -122,22 +129,14 @@ def one_touch(ctx: RequestContext, window: Window, params: ReportParams) -> Comp
 
 
 def reopen_rate(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    reopened = "count(*) FILTER (WHERE f.kind = 'reopened')"
-    resolved = "count(*) FILTER (WHERE f.kind = 'resolved')"
-    measures = {
-        "reopened": reopened,
-        "resolved": resolved,
-        "ratio": f"{reopened}::float8 / nullif({resolved}, 0)",
-    }
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_events",
-            "at",
-            measures,
-            where=" AND f.kind IN ('resolved', 'reopened')",
+        counts(
+            ctx.session,
+            ctx.tenant_id,
+            kinds={"reopened": "reopened", "resolved": "resolved"},
+            ratios={"ratio": ("reopened", "resolved")},
+            window=window,
+            params=params,
         )
     )
 
@@ -217,7 +216,7 @@ def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Comput
     now = datetime.now(UTC)
     group = f"f.{_group(params)}::text" if params.group_by else "NULL::text"
     filters, values = filter_sql(params)
-    base = {"t": ctx.tenant_id, "tz": window.tz, "now": now, **values}
+    base: dict[str, object] = {"t": ctx.tenant_id, "tz": window.tz, "now": now, **values}
     open_now: dict[str | None, int] = {}
     for r in ctx.session.execute(
         text(
@@ -232,17 +231,32 @@ def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Comput
     # first bucket end they are at or after.
     ends = [min(end, now) for _, _, end in window.buckets] or [min(window.end, now)]
     delta: dict[tuple[int, str | None], int] = {}
-    for r in ctx.session.execute(
-        text(
+    choice = rollup_choice(params, window)
+    if choice is None:
+        sql = (
             f"SELECT width_bucket(f.at, CAST(:ends AS timestamptz[])) AS slot, {group} AS grp,"
             " count(*) FILTER (WHERE f.kind = 'backlog_in')"
             " - count(*) FILTER (WHERE f.kind = 'backlog_out') AS net"
             " FROM report_events f WHERE f.tenant_id = :t"
             " AND f.kind IN ('backlog_in', 'backlog_out') AND f.at >= :first AND f.at < :now"
             f"{filters} GROUP BY 1, 2"
-        ),
-        {**base, "ends": ends, "first": ends[0]},
-    ):
+        )
+    else:
+        # Hours of the rollup: every bucket end before now is on an hour (rollup_choice);
+        # an event of the current hour is before now, as the events query counts it.
+        dim, only = choice
+        base.update({"dim": dim, "value": only})
+        grp = "nullif(f.value, '')" if params.group_by else "NULL::text"
+        sql = (
+            f"SELECT width_bucket(f.hour, CAST(:ends AS timestamptz[])) AS slot, {grp} AS grp,"
+            " coalesce(sum(f.n) FILTER (WHERE f.kind = 'backlog_in'), 0)"
+            " - coalesce(sum(f.n) FILTER (WHERE f.kind = 'backlog_out'), 0) AS net"
+            " FROM report_rollup_hourly f WHERE f.tenant_id = :t AND f.dim = :dim"
+            " AND f.kind IN ('backlog_in', 'backlog_out') AND f.hour >= :first"
+            + (" AND f.value = :value" if only is not None else "")
+            + " GROUP BY 1, 2"
+        )
+    for r in ctx.session.execute(text(sql), {**base, "ends": ends, "first": ends[0]}):
         delta[(int(r.slot), r.grp)] = int(r.net)
     groups = set(open_now) | {g for _, g in delta}
     cells: dict[Key, Cell] = {}

@@ -13,9 +13,9 @@ ticket-id order before they are rewritten, so two consumers refreshing one ticke
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -36,6 +36,17 @@ FINISHED = frozenset(s.value for s in FINISHED_STATUSES)
 RESOLVED = frozenset(s.value for s in RESOLVED_STATUSES)
 
 Pause = tuple[datetime, datetime | None]
+
+# The kinds counted in report_rollup_hourly, and its dimensions (column of report_events).
+ROLLUP_KINDS = ("created", "resolved", "reopened", "backlog_in", "backlog_out")
+ROLLUP_DIMS = {
+    "team": "team_id",
+    "agent": "assignee_id",
+    "category": "category_id",
+    "priority": "priority",
+    "channel": "channel",
+}
+RollupKey = tuple[str, str, datetime, str]  # dim, kind, hour, value
 
 
 @dataclass
@@ -154,7 +165,8 @@ class Facts:
 def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
     """The facts of one ticket (a ``tickets`` row) from its history."""
     merged = ticket.merged_into_id is not None
-    events: list[tuple[str, datetime, uuid.UUID | None]] = []
+    # Created: every ticket, merged ones too (they count in "created" only).
+    events: list[tuple[str, datetime, uuid.UUID | None]] = [("created", ticket.created_at, None)]
     resolutions: list[datetime] = []
     reopens = 0
     if not merged:
@@ -230,6 +242,8 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
     if not ids:
         return 0
     params = {"t": tenant_id, "ids": ids}
+    # Shared with other refreshes, exclusive for a rebuild of the tenant's rollups.
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('reports:' || :t))"), params)
     # Lock the fact rows first (ticket-id order: no deadlock between two refreshes).
     session.execute(
         text(
@@ -260,6 +274,7 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
         ),
         [{"tenant_id": tenant_id, **f.row} for f in facts],
     )
+    old = _old_contributions(session, params)
     session.execute(
         text("DELETE FROM report_events WHERE tenant_id = :t AND ticket_id = ANY(:ids)"), params
     )
@@ -270,9 +285,9 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
             "kind": kind,
             "at": at,
             "agent": agent,
-            "team": f.row["team_id"],
-            "assignee": f.row["assignee_id"],
-            "category": f.row["category_id"],
+            "team_id": f.row["team_id"],
+            "assignee_id": f.row["assignee_id"],
+            "category_id": f.row["category_id"],
             "priority": f.row["priority"],
             "channel": f.row["channel"],
         }
@@ -284,8 +299,86 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
             text(
                 "INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id,"
                 " assignee_id, category_id, priority, channel) VALUES (:t, :ticket, :kind, :at,"
-                " :agent, :team, :assignee, :category, :priority, :channel)"
+                " :agent, :team_id, :assignee_id, :category_id, :priority, :channel)"
             ),
             rows,
         )
+    new: Counter[RollupKey] = Counter()
+    for row in rows:
+        if row["kind"] in ROLLUP_KINDS:
+            hour = row["at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            _count_into(new, str(row["kind"]), hour, row)
+    apply_rollup(session, tenant_id, {k: new[k] - old[k] for k in new.keys() | old.keys()})
     return len(facts)
+
+
+def _count_into(
+    counter: Counter[RollupKey], kind: str, hour: datetime, dims: dict[str, Any], n: int = 1
+) -> None:
+    counter[("all", kind, hour, "")] += n
+    for dim, column in ROLLUP_DIMS.items():
+        value = dims[column]
+        counter[(dim, kind, hour, "" if value is None else str(value))] += n
+
+
+def _old_contributions(session: Session, params: dict[str, Any]) -> Counter[RollupKey]:
+    old: Counter[RollupKey] = Counter()
+    for r in session.execute(
+        text(
+            "SELECT kind, date_trunc('hour', at, 'UTC') AS hour, team_id, assignee_id,"
+            " category_id, priority, channel, count(*) AS n FROM report_events"
+            " WHERE tenant_id = :t AND ticket_id = ANY(:ids) AND kind = ANY(:kinds)"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+        ),
+        {**params, "kinds": list(ROLLUP_KINDS)},
+    ).mappings():
+        _count_into(old, r["kind"], r["hour"], dict(r), int(r["n"]))
+    return old
+
+
+def apply_rollup(session: Session, tenant_id: uuid.UUID, diff: dict[RollupKey, int]) -> None:
+    """Add ``diff`` to the hourly rollup in one statement, rows in key order (two
+    refreshes lock shared rows in the same order: no deadlock)."""
+    keys = sorted((k for k, n in diff.items() if n), key=lambda k: (k[0], k[1], k[2], k[3]))
+    if not keys:
+        return
+    session.execute(
+        text(
+            "INSERT INTO report_rollup_hourly (tenant_id, dim, kind, hour, value, n)"
+            " SELECT :t, d, k, h, v, n FROM unnest(CAST(:dims AS text[]),"
+            " CAST(:kinds AS text[]), CAST(:hours AS timestamptz[]), CAST(:vals AS text[]),"
+            " CAST(:ns AS integer[])) WITH ORDINALITY AS u(d, k, h, v, n, o) ORDER BY o"
+            " ON CONFLICT (tenant_id, dim, kind, hour, value)"
+            " DO UPDATE SET n = report_rollup_hourly.n + EXCLUDED.n"
+        ),
+        {
+            "t": tenant_id,
+            "dims": [k[0] for k in keys],
+            "kinds": [k[1] for k in keys],
+            "hours": [k[2] for k in keys],
+            "vals": [k[3] for k in keys],
+            "ns": [diff[k] for k in keys],
+        },
+    )
+
+
+def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
+    """The tenant's hourly rollup recounted from its events (refreshes wait meanwhile). An
+    operator's command: no request statement timeout; one statement per dimension."""
+    params = {"t": tenant_id, "kinds": list(ROLLUP_KINDS)}
+    session.execute(text("SET LOCAL statement_timeout = 0"))
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reports:' || :t))"), params)
+    session.execute(text("DELETE FROM report_rollup_hourly WHERE tenant_id = :t"), params)
+    selects = [("all", "''")] + [
+        (dim, f"coalesce({column}::text, '')") for dim, column in ROLLUP_DIMS.items()
+    ]
+    for dim, value in selects:
+        session.execute(
+            text(
+                "INSERT INTO report_rollup_hourly (tenant_id, dim, kind, hour, value, n)"
+                f" SELECT :t, '{dim}', kind, date_trunc('hour', at, 'UTC'), {value}, count(*)"
+                " FROM report_events WHERE tenant_id = :t AND kind = ANY(:kinds)"
+                " GROUP BY 3, 4, 5"
+            ),
+            params,
+        )

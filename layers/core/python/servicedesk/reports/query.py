@@ -62,18 +62,22 @@ def aggregate(
     group_column: str | None,
     where: str = "",
     extra: dict[str, Any] | None = None,
+    filtered: bool = True,
 ) -> Aggregated:
     """``measures`` (key -> SQL aggregate) over ``source`` rows (alias ``f``) whose
     ``time_column`` falls in the window, per bucket and group, and over everything."""
     bucket = bucket_sql(f"f.{time_column}", window)
     group = f"f.{group_column}::text" if group_column else "NULL::text"
-    filters, values = filter_sql(params)
+    filters, values = filter_sql(params) if filtered else ("", {})
     selected = ", ".join(f"{sql} AS {key}" for key, sql in measures.items())
+    # One row and no group: the totals are the row (no second pass over the same rows).
+    single = window.interval is None and group_column is None
+    grouping = "1 AS total" if single else f"GROUPING({bucket}, {group}) AS total"
     sql = (
-        f"SELECT {bucket} AS bucket, {group} AS grp, GROUPING({bucket}, {group}) AS total,"
+        f"SELECT {bucket} AS bucket, {group} AS grp, {grouping},"
         f" {selected} FROM {source} f WHERE f.tenant_id = :t"
         f" AND f.{time_column} >= :start AND f.{time_column} < :end{where}{filters}"
-        f" GROUP BY GROUPING SETS (({bucket}, {group}), ())"
+        + ("" if single else f" GROUP BY GROUPING SETS (({bucket}, {group}), ())")
     )
     rows = session.execute(
         text(sql),
@@ -96,6 +100,8 @@ def aggregate(
             cells[(row["bucket"], row["grp"])] = values_of
     if not totals:
         totals = {k: None for k in measures}
+    if single:
+        cells[(None, None)] = dict(totals)
     return Aggregated(cells, totals)
 
 
@@ -103,6 +109,8 @@ def _plain(value: Any) -> Any:
     """Decimals and floats as floats, counts as ints."""
     if value is None or isinstance(value, int | float):
         return value
+    if isinstance(value, list):  # percentile_cont over an array of fractions
+        return [_plain(v) for v in value]
     return float(value)
 
 
@@ -122,3 +130,92 @@ def labels(session: Session, group_by: str, ids: set[str | None]) -> dict[str | 
     for i in present:
         out.setdefault(i, i)
     return out
+
+
+# Filter column -> rollup dimension.
+ROLLUP_OF_FILTER = {
+    "team_id": "team",
+    "assignee_id": "agent",
+    "category_id": "category",
+    "priority": "priority",
+    "channel": "channel",
+}
+
+
+def rollup_choice(params: ReportParams, window: Window) -> tuple[str, str | None] | None:
+    """The rollup dimension (and value) that answers a count over these parameters: at most
+    one dimension filtered or grouped, and every boundary on a UTC hour (zones with
+    half-hour offsets count events instead)."""
+    moments = [window.start, window.end, *(m for _, a, b in window.buckets for m in (a, b))]
+    if any(m.minute or m.second or m.microsecond for m in moments):
+        return None
+    given = [(c, getattr(params, c)) for c in FILTER_COLUMNS if getattr(params, c) is not None]
+    if len(given) > 1:
+        return None
+    group = params.group_by
+    if given:
+        dim = ROLLUP_OF_FILTER[given[0][0]]
+        if group is not None and group != dim:
+            return None
+        return dim, str(given[0][1])
+    if group is None:
+        return "all", None
+    return (group, None) if group in ROLLUP_OF_FILTER.values() else None
+
+
+def counts(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    kinds: dict[str, str],
+    ratios: dict[str, tuple[str, str]],
+    window: Window,
+    params: ReportParams,
+) -> Aggregated:
+    """Counts of ``report_events`` kinds (measure -> kind) and their ratios (measure ->
+    (numerator, denominator) measures), from the hourly rollup when it can answer."""
+    choice = rollup_choice(params, window)
+    if choice is None:
+        counted = {m: f"count(*) FILTER (WHERE f.kind = '{k}')" for m, k in kinds.items()}
+        measures = {**counted, **{m: _ratio(counted, a, b) for m, (a, b) in ratios.items()}}
+        group = GROUP_COLUMNS[params.group_by] if params.group_by else None
+        where = " AND f.kind IN ({})".format(", ".join(f"'{k}'" for k in kinds.values()))
+        return aggregate(
+            session,
+            tenant_id,
+            source="report_events",
+            time_column="at",
+            measures=measures,
+            window=window,
+            params=params,
+            group_column=group,
+            where=where,
+        )
+    dim, value = choice
+    summed = {m: f"coalesce(sum(f.n) FILTER (WHERE f.kind = '{k}'), 0)" for m, k in kinds.items()}
+    measures = {**summed, **{m: _ratio(summed, a, b) for m, (a, b) in ratios.items()}}
+    where = " AND f.dim = :dim AND f.kind IN ({})".format(
+        ", ".join(f"'{k}'" for k in kinds.values())
+    )
+    if value is not None:
+        where += " AND f.value = :value"
+    agg = aggregate(
+        session,
+        tenant_id,
+        source="report_rollup_hourly",
+        time_column="hour",
+        measures=measures,
+        window=window,
+        params=params,
+        group_column="value" if params.group_by else None,
+        where=where,
+        extra={"dim": dim, "value": value},
+        filtered=False,
+    )
+    # The rollup spells "no team" (etc.) as ''.
+    agg.cells = {(b, g or None): v for (b, g), v in agg.cells.items()}
+    return agg
+
+
+def _ratio(measures: dict[str, str], numerator: str, denominator: str) -> str:
+    return f"({measures[numerator]})::float8 / nullif({measures[denominator]}, 0)"

@@ -45,8 +45,15 @@ def rebuild_tenant(tenant_id: uuid.UUID, *, batch: int = BATCH) -> int:
             raise RuntimeError(f"reports rebuild failed for tenant {tenant_id}")
         done += len(outcome.result)
         if len(outcome.result) < batch:
-            return done
+            break
         after = outcome.result[-1]
+
+    def recount(session: Session, tenant: uuid.UUID) -> None:
+        facts.rebuild_rollup(session, tenant)
+
+    if in_tenant(tenant_id, recount, what="reports rollup rebuild").failed:
+        raise RuntimeError(f"reports rollup rebuild failed for tenant {tenant_id}")
+    return done
 
 
 def tenants() -> list[uuid.UUID]:

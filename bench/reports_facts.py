@@ -1,0 +1,257 @@
+"""Report queries over 1,000,000 tickets' facts: p95 of each report at concurrency 1 and 8.
+
+A design measurement of the query layer (servicedesk.reports), not the end-to-end benchmark
+(bench/reports.py builds real tickets): on the embedded PostgreSQL of the tickets benchmark
+(``.data/bench-pg/data``), database ``servicedesk_bench_report_facts_<n>`` migrated to head,
+then ONE tenant's ``report_ticket_facts`` and ``report_events`` filled by set-based SQL over
+``generate_series`` (the facts' foreign key to ``tickets`` is dropped in this scratch
+database, so no ticket rows are needed): tickets created uniformly over the last 730 days,
+10 teams, 50 agents, 20 categories, 4 priorities, 2 channels; 90% resolved after 1-120 h
+(business time a third of it), first response after 0-8 h, 1-3 public replies, 5% reopened
+once; events: backlog in/out, resolution, reopen, replies (about 4.3 per ticket).
+
+Each report runs through ``registry.run_report`` as the application role in the tenant's
+transaction (RLS applies), for the last 12 months: without interval, by month, by day, and by
+team. The cache is cleared before each call ("cold"), except in the "cached" column.
+
+    .venv/bin/python -m bench.reports_facts [--tickets 1000000] [--runs 20] [--reseed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = uuid.UUID("00000000-0000-4000-8000-00000000b0b0")
+
+SEED = """
+INSERT INTO tenants (id, slug, name) VALUES (%(t)s, 'bench-reports', 'Bench reports')
+    ON CONFLICT DO NOTHING;
+ALTER TABLE report_ticket_facts
+    DROP CONSTRAINT IF EXISTS report_ticket_facts_tenant_id_ticket_id_fkey;
+ALTER TABLE report_events DROP CONSTRAINT IF EXISTS report_events_tenant_id_ticket_id_fkey;
+CREATE TEMP TABLE g AS
+SELECT gen_random_uuid() AS id,
+       now() - random() * interval '730 days' AS created_at,
+       random() AS r1, random() AS r2, random() AS r3, random() AS r4,
+       (random() * 9)::int AS team, (random() * 49)::int AS agent,
+       (random() * 19)::int AS cat,
+       (ARRAY['low','medium','high','critical'])[1 + (random() * 3)::int] AS prio,
+       CASE WHEN random() < 0.7 THEN 'web' ELSE 'email' END AS channel
+FROM generate_series(1, %(n)s);
+INSERT INTO report_ticket_facts (tenant_id, ticket_id, team_id, assignee_id, category_id,
+    priority, channel, requester_id, status, merged, created_at, first_response_at,
+    first_response_business, first_response_wall, resolved_at, resolution_business,
+    resolution_wall, public_replies, reopens)
+SELECT %(t)s, id, md5('team' || team)::uuid, md5('agent' || agent)::uuid, md5('cat' || cat)::uuid,
+       prio, channel, md5('req')::uuid,
+       CASE WHEN r1 < 0.9 THEN 'resolved' ELSE 'open' END, false, created_at,
+       created_at + r2 * interval '8 hours', (r2 * 8 * 3600 / 3)::int, (r2 * 8 * 3600)::int,
+       CASE WHEN r1 < 0.9 THEN created_at + (1 + r3 * 119) * interval '1 hour' END,
+       CASE WHEN r1 < 0.9 THEN ((1 + r3 * 119) * 3600 / 3)::int END,
+       CASE WHEN r1 < 0.9 THEN ((1 + r3 * 119) * 3600)::int END,
+       1 + (r4 * 2)::int, CASE WHEN r4 < 0.05 THEN 1 ELSE 0 END
+FROM g;
+INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id, assignee_id,
+    category_id, priority, channel)
+SELECT %(t)s, f.ticket_id, e.kind, e.at, e.agent, f.team_id, f.assignee_id, f.category_id,
+       f.priority, f.channel
+FROM report_ticket_facts f
+CROSS JOIN LATERAL (
+    SELECT 'created' AS kind, f.created_at AS at, NULL::uuid AS agent
+    UNION ALL SELECT 'backlog_in', f.created_at, NULL
+    UNION ALL SELECT 'backlog_out', f.resolved_at, NULL WHERE f.resolved_at IS NOT NULL
+    UNION ALL SELECT 'resolved', f.resolved_at, f.assignee_id WHERE f.resolved_at IS NOT NULL
+    UNION ALL SELECT 'reopened', f.resolved_at - interval '1 hour', NULL
+        WHERE f.reopens > 0 AND f.resolved_at IS NOT NULL
+    UNION ALL SELECT 'reply', f.first_response_at + s * interval '1 hour', f.assignee_id
+        FROM generate_series(0, f.public_replies - 1) s
+) e WHERE f.tenant_id = %(t)s;
+INSERT INTO teams (id, tenant_id, name)
+SELECT md5('team' || i)::uuid, %(t)s, 'Team ' || i FROM generate_series(0, 9) i;
+"""
+
+
+def seed(db: Any, tickets: int) -> None:
+    """The facts and events of ``tickets`` synthetic tickets (see the docstring)."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
+        for table in ("report_events", "report_ticket_facts", "report_rollup_hourly", "teams"):
+            conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (TENANT,))
+        # Bulk load without the secondary indexes, then build them (much faster).
+        indexes = [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+                " ('report_ticket_facts', 'report_events') AND indexname NOT LIKE '%pkey'"
+            )
+        ]
+        for index, _ in indexes:
+            conn.execute(f"DROP INDEX {index}")
+        for statement in SEED.split(";\n"):
+            if statement.strip():
+                conn.execute(statement, {"t": TENANT, "n": tickets})
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.commit()
+    print(f"• seeded {tickets} tickets in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def count_rollup(db: Any) -> None:
+    """The hourly rollup counted from the events, as ``make reports-rebuild`` does."""
+    import psycopg
+
+    from bench.sla import use_database
+
+    started = time.perf_counter()
+    use_database(db)
+    from servicedesk.platform.db import set_tenant, transaction
+    from servicedesk.reports.facts import rebuild_rollup
+
+    with transaction() as session:  # as the application does it (RLS)
+        set_tenant(session, tenant_id=TENANT, user_id=None)
+        rebuild_rollup(session, TENANT)
+    with psycopg.connect(
+        db.owner_url.set(drivername="postgresql").render_as_string(False), autocommit=True
+    ) as conn:
+        for table in ("report_ticket_facts", "report_events", "report_rollup_hourly"):
+            conn.execute(f"VACUUM ANALYZE {table}")  # index-only scans need the visibility map
+    print(f"• rollup counted in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import psycopg
+
+    from bench.sla import use_database
+    from bench.tickets import DATA_DIR
+    from local import db as localdb
+
+    server = localdb.embedded_server(DATA_DIR)
+    try:
+        admin = localdb.admin_url(DATA_DIR)
+        name = f"servicedesk_bench_report_facts_{args.tickets}"
+        if args.reseed:
+            localdb.drop_database(admin, name)
+        db = localdb.ensure_database(admin, name)
+        localdb.migrate(db)
+        with psycopg.connect(
+            db.owner_url.set(drivername="postgresql").render_as_string(False)
+        ) as conn:
+            (have,) = conn.execute(
+                "SELECT count(*) FROM report_ticket_facts WHERE tenant_id = %s", (TENANT,)
+            ).fetchone() or (0,)
+            (rolled,) = conn.execute(
+                "SELECT count(*) FROM report_rollup_hourly WHERE tenant_id = %s", (TENANT,)
+            ).fetchone() or (0,)
+        if have != args.tickets:
+            seed(db, args.tickets)
+        if have != args.tickets or not rolled:
+            count_rollup(db)
+        with psycopg.connect(
+            db.owner_url.set(drivername="postgresql").render_as_string(False)
+        ) as conn:
+            counted = [
+                conn.execute(f"SELECT count(*) FROM {t} WHERE tenant_id = %s", (TENANT,)).fetchone()
+                for t in ("report_events", "report_rollup_hourly")
+            ]
+        print(f"• {args.tickets} tickets; events, rollup rows: {counted}", flush=True)
+        use_database(db)
+        run(args.runs)
+    finally:
+        server.cleanup()
+    return 0
+
+
+def _call(name: str, params: Any, cached: bool) -> float:
+    from servicedesk.platform.db import set_tenant, transaction
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+    from servicedesk.reports import cache
+    from servicedesk.reports.registry import run_report
+
+    cache.ENABLED = cached
+    started = time.perf_counter()
+    with transaction() as session:
+        set_tenant(session, tenant_id=TENANT, user_id=None)
+        ctx = RequestContext(
+            session=session, tenant_id=TENANT, user_id=uuid.uuid4(), role=Role.MANAGER
+        )
+        run_report(ctx, name, params)
+    return (time.perf_counter() - started) * 1000
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) > 1 else values[0]
+
+
+def concurrently(name: str, params: Any, each: int, workers: int = 8) -> list[float]:
+    """``workers`` threads calling the report ``each`` times; every call's milliseconds."""
+    spent: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(each):
+            ms = _call(name, params, False)
+            with lock:
+                spent.append(ms)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return spent
+
+
+def run(runs: int) -> None:
+    from servicedesk.reports.registry import CATALOGUE
+    from servicedesk.reports.window import ReportParams
+
+    today = datetime.now(UTC).date()
+    since = today - timedelta(days=364)
+    shapes = {
+        "total": {},
+        "month": {"interval": "month"},
+        "day": {"interval": "day"},
+        "team": {"group_by": "team"},
+    }
+    print("\n| report | shape | p50 ms c=1 | p95 ms c=1 | p95 ms c=8 | p95 ms cached |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name in CATALOGUE:
+        for shape, extra in shapes.items():
+            if name == "agent-performance" and shape != "total":
+                continue
+            params = ReportParams(since=since, until=today, tz="Europe/Paris", **extra)
+            _call(name, params, False)  # warm the buffer cache
+            one = [_call(name, params, False) for _ in range(runs)]
+            eight = concurrently(name, params, max(2, runs // 4))
+            _call(name, params, True)
+            hot = [_call(name, params, True) for _ in range(runs)]
+            print(
+                f"| {name} | {shape} | {statistics.median(one):.0f} | {p95(one):.0f}"
+                f" | {p95(eight):.0f} | {p95(hot):.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
+    os.environ["SERVICEDESK_DB_POOL_SIZE"] = "8"  # concurrency 8: a connection each
+    raise SystemExit(main())
