@@ -444,13 +444,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-rebuild", action="store_true", help="the rollups of an earlier run are current"
     )
+    parser.add_argument(
+        "--no-reports", action="store_true", help="neither rebuild nor reports: the export only"
+    )
     args = parser.parse_args(argv)
     print(f"• {describe_machine()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
     db, _server, tenant_id, seeded = prepare(args.tickets, args.reseed)
     site = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     env = api_env(db, 10, None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "core" / "python"), str(ROOT)])
-    rebuilt = 0.0 if args.skip_rebuild else rebuild(db, tenant_id, env)
+    rebuilt = None if args.no_reports else 0.0 if args.skip_rebuild else rebuild(db, tenant_id, env)
     if rebuilt:
         print(f"• rollups rebuilt from source in {rebuilt:.1f} s", flush=True)
     port = free_port()
