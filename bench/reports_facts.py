@@ -62,9 +62,11 @@ SELECT %(t)s, id, md5('team' || team)::uuid, md5('agent' || agent)::uuid, md5('c
        1 + (r4 * 2)::int, CASE WHEN r4 < 0.05 THEN 1 ELSE 0 END
 FROM g;
 INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id, assignee_id,
-    category_id, priority, channel)
+    category_id, priority, channel, first_response_business, resolution_business)
 SELECT %(t)s, f.ticket_id, e.kind, e.at, e.agent, f.team_id, f.assignee_id, f.category_id,
-       f.priority, f.channel
+       f.priority, f.channel,
+       CASE WHEN e.kind = 'resolved' THEN f.first_response_business END,
+       CASE WHEN e.kind = 'resolved' THEN f.resolution_business END
 FROM report_ticket_facts f
 CROSS JOIN LATERAL (
     SELECT 'created' AS kind, f.created_at AS at, NULL::uuid AS agent

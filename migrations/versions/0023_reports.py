@@ -78,6 +78,9 @@ CREATE TABLE report_events (
     category_id uuid,
     priority text NOT NULL,
     channel text NOT NULL,
+    -- resolved: the ticket's business durations (agent-performance's medians, no join)
+    first_response_business integer,
+    resolution_business integer,
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES report_ticket_facts (tenant_id, ticket_id)
         ON DELETE CASCADE
 );

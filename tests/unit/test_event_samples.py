@@ -18,7 +18,13 @@ SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("sqs_*.json") if path.ste
 
 
 def test_every_consumer_has_a_sample():
-    assert {name.split("_")[1] for name in SAMPLES} == {"email", "webhook", "realtime", "knowledge", "reports"}
+    assert {name.split("_")[1] for name in SAMPLES} == {
+        "email",
+        "webhook",
+        "realtime",
+        "knowledge",
+        "reports",
+    }
     assert (EVENTS_DIR / f"{INTAKE}.json").exists()
 
 

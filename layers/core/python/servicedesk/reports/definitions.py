@@ -15,7 +15,6 @@ from servicedesk.reports.query import (
     Cell,
     Key,
     aggregate,
-    bucket_sql,
     counts,
     filter_sql,
     rollup_choice,
@@ -311,19 +310,20 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
     p = {"t": ctx.tenant_id, "start": window.start, "end": window.end, **values}
     rows = ctx.session.execute(
         text(
-            "WITH handled AS (SELECT f.agent_id, count(*) AS handled,"
-            " array_agg(DISTINCT f.ticket_id) AS tickets FROM report_events f"
+            "WITH resolved AS (SELECT f.agent_id, f.ticket_id, f.first_response_business,"
+            " f.resolution_business FROM report_events f"
             " WHERE f.tenant_id = :t AND f.kind = 'resolved' AND f.agent_id IS NOT NULL"
-            f" AND f.at >= :start AND f.at < :end{filters} GROUP BY 1),"
+            f" AND f.at >= :start AND f.at < :end{filters}),"
+            " handled AS (SELECT agent_id, count(*) AS handled FROM resolved GROUP BY 1),"
             " replies AS (SELECT f.agent_id, count(*) AS replies FROM report_events f"
             " WHERE f.tenant_id = :t AND f.kind = 'reply'"
             f" AND f.at >= :start AND f.at < :end{filters} GROUP BY 1),"
-            " medians AS (SELECT h.agent_id,"
-            " percentile_cont(0.5) WITHIN GROUP (ORDER BY x.first_response_business) AS mfr,"
-            " percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolution_business) AS mres"
-            " FROM handled h CROSS JOIN LATERAL unnest(h.tickets) AS u(ticket_id)"
-            " JOIN report_ticket_facts x ON x.tenant_id = :t AND x.ticket_id = u.ticket_id"
-            " GROUP BY 1),"
+            # Each ticket once per agent, however often they resolved it in the range.
+            " medians AS (SELECT agent_id,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_business) AS mfr,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_business) AS mres"
+            " FROM (SELECT DISTINCT agent_id, ticket_id, first_response_business,"
+            " resolution_business FROM resolved) d GROUP BY 1),"
             " rated AS (SELECT f.assignee_id AS agent_id, count(*) AS csat_count,"
             " count(*) FILTER (WHERE s.rating >= 4)::float8 / nullif(count(*), 0) AS csat_score"
             " FROM csat_surveys s JOIN report_ticket_facts f"
@@ -364,6 +364,3 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
 
 def _f(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-__all__ = ["bucket_sql"]

@@ -290,6 +290,8 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
             "category_id": f.row["category_id"],
             "priority": f.row["priority"],
             "channel": f.row["channel"],
+            "frb": f.row["first_response_business"] if kind == "resolved" else None,
+            "rb": f.row["resolution_business"] if kind == "resolved" else None,
         }
         for f in facts
         for kind, at, agent in f.events
@@ -298,8 +300,9 @@ def refresh(session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID])
         session.execute(
             text(
                 "INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id,"
-                " assignee_id, category_id, priority, channel) VALUES (:t, :ticket, :kind, :at,"
-                " :agent, :team_id, :assignee_id, :category_id, :priority, :channel)"
+                " assignee_id, category_id, priority, channel, first_response_business,"
+                " resolution_business) VALUES (:t, :ticket, :kind, :at, :agent, :team_id,"
+                " :assignee_id, :category_id, :priority, :channel, :frb, :rb)"
             ),
             rows,
         )
