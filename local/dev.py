@@ -130,6 +130,8 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         Ticker("attachment_cleanup", "eventbridge_scheduled_attachment_cleanup", 300.0),
         # Scheduled reports due, and exports past their retention (every 5 minutes in AWS).
         Ticker("report_scheduler", "eventbridge_scheduled_report_scheduler", 60.0),
+        Ticker("csat_sender", "eventbridge_scheduled_csat_sender", 60.0),
+        Ticker("kb_retention", "eventbridge_scheduled_kb_retention", 3600.0),
         # Tenants' IMAP mailboxes (admin → Mail sources), every minute rather than five.
         Ticker("email_imap_poller", "eventbridge_scheduled_imap_poll", 60.0),
     ]

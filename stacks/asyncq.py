@@ -120,6 +120,11 @@ SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     "report_scheduler": ScheduledJob(
         Duration.minutes(5), publishes=True, exports=True, timeout=Duration.minutes(4)
     ),
+    # Delayed CSAT surveys (csat.delay_minutes) that are due: handed to the e-mail
+    # consumer through the outbox (it alone sends mail).
+    "csat_sender": ScheduledJob(Duration.minutes(5), publishes=True),
+    # Knowledge base activity (search log, deflections) past the tenant's retention.
+    "kb_retention": ScheduledJob(Duration.days(1)),
 }
 
 

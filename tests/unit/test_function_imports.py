@@ -76,6 +76,10 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     # Exports: the database, the bucket, the report renderers; no tokens, no routes.
     "export_worker": ("aws_lambda_powertools.utilities.batch", "jwt"),
     "report_scheduler": ("jwt",),
+    # Mails due surveys: the survey rows and the mailer, not the tickets' rules.
+    "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
+    # Deletes old search log and deflection rows: no search, no models.
+    "kb_retention": ("boto3", "jwt", "servicedesk.kb.search", "servicedesk.ai"),
     # The intake writes tickets through the tickets domain's services, never its routes.
     "email_intake": ("aws_lambda_powertools.utilities.batch", "boto3"),
 }

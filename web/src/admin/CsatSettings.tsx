@@ -1,6 +1,6 @@
 import { api } from "../api/client";
 import type { components } from "../api/schema";
-import { Card, Field, Input, Spinner } from "../components/ui";
+import { Card, Field, Input, Select, Spinner } from "../components/ui";
 import { okTagged, type Tagged } from "./api";
 import { Checkbox, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
@@ -17,8 +17,13 @@ export const csatSettings: SettingsSection<Csat> = {
 interface CsatForm {
   enabled: boolean;
   question: string;
+  scale: Csat["scale"];
+  delay_minutes: string;
   expires_days: string;
 }
+
+/** A week: servicedesk/csat/settings.py MAX_DELAY_MINUTES. */
+const MAX_DELAY_MINUTES = 10080;
 
 function inRange(text: string, min: number, max: number): boolean {
   const n = toInt(text);
@@ -30,18 +35,23 @@ function CsatSettingsForm({ settings }: { settings: Tagged<Csat> }) {
     toForm: (tagged): CsatForm => ({
       enabled: tagged?.data.enabled ?? true,
       question: tagged?.data.question ?? "",
+      scale: tagged?.data.scale ?? "1-5",
+      delay_minutes: String(tagged?.data.delay_minutes ?? 0),
       expires_days: String(tagged?.data.expires_days ?? 30),
     }),
     toBody: (form, base) => ({
       ...base,
       enabled: form.enabled,
       question: form.question.trim(),
+      scale: form.scale,
+      delay_minutes: Number(form.delay_minutes),
       expires_days: Number(form.expires_days),
     }),
     validate: (form) => {
       const errors: Errors = {};
       const question = form.question.trim();
       if (!question || question.length > 200) errors.question = "1 to 200 characters";
+      if (!inRange(form.delay_minutes, 0, MAX_DELAY_MINUTES)) errors.delay_minutes = `a whole number from 0 to ${MAX_DELAY_MINUTES}`;
       if (!inRange(form.expires_days, 1, 365)) errors.expires_days = "a whole number from 1 to 365";
       return errors;
     },
@@ -62,10 +72,29 @@ function CsatSettingsForm({ settings }: { settings: Tagged<Csat> }) {
         <Field label="Question" error={errors.question} description="Shown in the e-mail and on the survey page (up to 200 characters).">
           {(p) => <Input {...p} maxLength={200} value={form.question} onChange={(e) => set("question", e.target.value)} />}
         </Field>
+        <Field
+          label="Rating scale"
+          error={errors.scale}
+          description="Good or bad: two buttons, counted as 5 and 1 (the score counts both scales; the average only 1 to 5)."
+        >
+          {(p) => (
+            <Select {...p} className="max-w-64" value={form.scale} onChange={(e) => set("scale", e.target.value as CsatForm["scale"])}>
+              <option value="1-5">1 to 5 (very dissatisfied to very satisfied)</option>
+              <option value="good-bad">Good or bad</option>
+            </Select>
+          )}
+        </Field>
+        <Field
+          label="Minutes to wait before sending"
+          error={errors.delay_minutes}
+          description="0 sends the survey when the ticket is resolved; up to a week (10080). A ticket reopened meanwhile is not surveyed."
+        >
+          {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.delay_minutes} onChange={(e) => set("delay_minutes", e.target.value)} />}
+        </Field>
         <Field label="Days a survey link stays valid" error={errors.expires_days}>
           {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.expires_days} onChange={(e) => set("expires_days", e.target.value)} />}
         </Field>
-        <EditorStatus editor={editor} placed={["enabled", "question", "expires_days"]} />
+        <EditorStatus editor={editor} placed={["enabled", "question", "scale", "delay_minutes", "expires_days"]} />
         <FormActions editor={editor} saveLabel="Save survey settings" />
       </form>
     </Card>

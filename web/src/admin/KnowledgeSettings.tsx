@@ -26,6 +26,7 @@ interface KbForm {
   deflection_enabled: boolean;
   drafts_from_tickets: boolean;
   suggestions: string;
+  activity_retention_days: string;
 }
 
 function kbForm(tagged: Tagged<KbSettings> | null): KbForm {
@@ -35,6 +36,7 @@ function kbForm(tagged: Tagged<KbSettings> | null): KbForm {
     deflection_enabled: s?.deflection_enabled ?? true,
     drafts_from_tickets: s?.drafts_from_tickets ?? true,
     suggestions: String(s?.suggestions ?? 5),
+    activity_retention_days: String(s?.activity_retention_days ?? 400),
   };
 }
 
@@ -46,10 +48,16 @@ function wholeIn(text: string, min: number, max: number): boolean {
 function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
   const editor = useSettingsForm(kbSettings, settings, {
     toForm: kbForm,
-    toBody: (form, base) => ({ ...base, ...form, suggestions: Number(form.suggestions) }),
+    toBody: (form, base) => ({
+      ...base,
+      ...form,
+      suggestions: Number(form.suggestions),
+      activity_retention_days: Number(form.activity_retention_days),
+    }),
     validate: (form) => {
       const errors: Errors = {};
       if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = "a whole number from 1 to 10";
+      if (!wholeIn(form.activity_retention_days, 30, 3650)) errors.activity_retention_days = "a whole number from 30 to 3650";
       return errors;
     },
   });
@@ -83,7 +91,16 @@ function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
         <Field label="Articles suggested" error={errors.suggestions} description="On the new-request form and in the agent's side panel (1–10).">
           {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.suggestions} onChange={(e) => set("suggestions", e.target.value)} />}
         </Field>
-        <EditorStatus editor={editor} placed={["require_review", "deflection_enabled", "drafts_from_tickets", "suggestions"]} />
+        <Field
+          label="Days to keep search and suggestion activity"
+          error={errors.activity_retention_days}
+          description="The search log and what suggestions did (30–3650); older entries are deleted daily."
+        >
+          {(p) => (
+            <Input {...p} inputMode="numeric" className="max-w-32" value={form.activity_retention_days} onChange={(e) => set("activity_retention_days", e.target.value)} />
+          )}
+        </Field>
+        <EditorStatus editor={editor} placed={["require_review", "deflection_enabled", "drafts_from_tickets", "suggestions", "activity_retention_days"]} />
         <FormActions editor={editor} saveLabel="Save knowledge base settings" />
       </form>
     </Card>

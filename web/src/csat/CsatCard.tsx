@@ -4,7 +4,7 @@ import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { Alert, Button, Card, Field, Textarea } from "../components/ui";
 import { formatDateTime } from "../lib/format";
-import { RATING_LABELS } from "./SurveyPage";
+import { choices, ratingText } from "./scale";
 
 function useSurvey(ticketId: string, enabled: boolean) {
   return useQuery({
@@ -44,7 +44,7 @@ export function CsatCard({ ticketId, staff, finished }: { ticketId: string; staf
       {s.answered ? (
         <div className="space-y-1">
           <p>
-            <strong>{s.rating}/5</strong> – {RATING_LABELS[s.rating ?? 0]}
+            <strong>{ratingText(s.scale, s.rating)}</strong>
           </p>
           {s.comment ? <blockquote className="whitespace-pre-wrap border-l-2 border-border pl-2">{s.comment}</blockquote> : null}
           {s.answered_at ? <p className="text-fg-muted">Answered {formatDateTime(s.answered_at)}</p> : null}
@@ -61,10 +61,10 @@ export function CsatCard({ ticketId, staff, finished }: { ticketId: string; staf
         >
           <fieldset>
             <legend className="mb-1">{s.question}</legend>
-            {[5, 4, 3, 2, 1].map((n) => (
+            {choices(s.scale).map(([n, label]) => (
               <label key={n} className="flex items-center gap-2">
                 <input type="radio" name="csat-rating" value={n} checked={rating === n} onChange={() => setRating(n)} />
-                {n} – {RATING_LABELS[n]}
+                {label}
               </label>
             ))}
           </fieldset>

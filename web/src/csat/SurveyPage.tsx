@@ -1,18 +1,11 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { AuthLayout } from "../auth/AuthLayout";
 import { Alert, Button, Field, Spinner, Textarea } from "../components/ui";
-
-export const RATING_LABELS: Record<number, string> = {
-  1: "Very dissatisfied",
-  2: "Dissatisfied",
-  3: "Neutral",
-  4: "Satisfied",
-  5: "Very satisfied",
-};
+import { choices, preselected, ratingText } from "./scale";
 
 function linkProblem(error: unknown): string {
   if (error instanceof ApiError) {
@@ -29,8 +22,7 @@ function linkProblem(error: unknown): string {
 export default function SurveyPage() {
   const { token = "" } = useParams();
   const [params] = useSearchParams();
-  const chosen = Number(params.get("rating"));
-  const [rating, setRating] = useState<number | null>(chosen >= 1 && chosen <= 5 ? chosen : null);
+  const [rating, setRating] = useState<number | null>(null);
   const [comment, setComment] = useState("");
   const survey = useQuery({
     queryKey: ["csat", token],
@@ -41,6 +33,12 @@ export default function SurveyPage() {
     mutationFn: (body: { rating: number; comment?: string }) =>
       ok(api.POST("/v1/csat/{token}", { params: { path: { token } }, body })),
   });
+  const scale = survey.data?.scale;
+  // The link's rating, once the survey says which ratings its scale offers.
+  const linked = params.get("rating");
+  useEffect(() => {
+    if (scale) setRating((current) => current ?? preselected(scale, linked));
+  }, [scale, linked]);
   const done = send.data ?? (survey.data?.answered ? survey.data : null);
   return (
     <AuthLayout title="How did we do?">
@@ -50,7 +48,7 @@ export default function SurveyPage() {
         <Alert tone="warning">{linkProblem(survey.error)}</Alert>
       ) : done ? (
         <Alert tone="success" title="Thank you">
-          You rated {done.number}: {done.rating} – {RATING_LABELS[done.rating ?? 0]}.
+          You rated {done.number}: {ratingText(done.scale, done.rating)}.
         </Alert>
       ) : (
         <form
@@ -65,11 +63,18 @@ export default function SurveyPage() {
           </p>
           <fieldset>
             <legend className="mb-2 font-medium text-fg">{survey.data.question}</legend>
-            <div className="flex flex-col gap-1">
-              {[5, 4, 3, 2, 1].map((n) => (
-                <label key={n} className="flex items-center gap-2">
+            <div className={scale === "good-bad" ? "flex gap-3" : "flex flex-col gap-1"}>
+              {choices(scale).map(([n, label]) => (
+                <label
+                  key={n}
+                  className={
+                    scale === "good-bad"
+                      ? "flex min-w-24 cursor-pointer items-center justify-center gap-2 rounded-md border border-border-strong px-4 py-2 has-[:checked]:border-accent has-[:checked]:bg-accent-subtle has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-accent"
+                      : "flex items-center gap-2"
+                  }
+                >
                   <input type="radio" name="rating" value={n} checked={rating === n} onChange={() => setRating(n)} />
-                  {n} – {RATING_LABELS[n]}
+                  {label}
                 </label>
               ))}
             </div>

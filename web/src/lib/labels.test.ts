@@ -16,6 +16,9 @@ describe("one name per status", () => {
   test("the timeline uses the same names, never the raw values", () => {
     expect(describeEvent("status_changed", { from: "in_progress", to: "pending" })).toBe("status changed: In progress → Waiting on requester");
     expect(describeEvent("reopened", { from: "cancelled", to: "open" })).toBe("reopened: Cancelled → Open");
+    expect(describeEvent("created", { number: "SD-1", channel: "assistant" })).toBe("created by the assistant");
+    expect(describeEvent("created", { number: "SD-1", channel: "email" })).toBe("created by e-mail");
+    expect(describeEvent("created", { number: "SD-1", channel: "web" })).toBe("created");
     expect(describeEvent("priority_changed", { from: "low", to: "high" })).toBe("priority changed: low → high");
   });
 

@@ -348,15 +348,15 @@ def _after(
         limits.record_usage(ctx, spent, now)
         conversation.input_tokens += spent.input_tokens
         conversation.output_tokens += spent.output_tokens
-    for call in turn.calls:
-        data = dict(call)
-        if failed is not None:
-            data["rolled_back"] = True
-        audit.record(
-            ctx,
-            action="assistant.tool_call",
-            entity_type="assistant_conversation",
-            entity_id=conversation.id,
-            data=data,
-        )
+    # Every tool call of the turn in one statement (one per call was an N+1).
+    calls = [
+        dict(call, **({"rolled_back": True} if failed is not None else {})) for call in turn.calls
+    ]
+    audit.record_many(
+        ctx,
+        action="assistant.tool_call",
+        entity_type="assistant_conversation",
+        entity_id=conversation.id,
+        data=calls,
+    )
     ctx.session.flush()

@@ -31,8 +31,6 @@ from servicedesk.ai.chat import ToolSpec
 from servicedesk.assistant import knowledge
 from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.tickets import queries
-from servicedesk.tickets import service as tickets
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.schemas import TicketCreate
 from servicedesk.tickets.states import Status
@@ -119,6 +117,8 @@ def _create_ticket(ctx: RequestContext, turn: Turn, args: CreateTicketArgs) -> s
             f"a ticket was already opened in this turn ({turn.created_ticket.number});"
             " do not open another"
         )
+    from servicedesk.tickets import service as tickets  # cold start: see _tickets_service
+
     data = TicketCreate(title=args.title, description=args.description, priority=args.priority)
     ticket = tickets.create(ctx, data=data, channel="assistant")
     turn.created_ticket = ticket
@@ -134,6 +134,11 @@ def _create_ticket(ctx: RequestContext, turn: Turn, args: CreateTicketArgs) -> s
 
 
 def _find_ticket(ctx: RequestContext, args: TicketStatusArgs) -> Ticket:
+    # The tickets' service and queries (and the SLA engine behind them) are imported when
+    # a ticket tool first runs, not when the assistant's Lambda starts: most turns only
+    # search the knowledge base (tests/unit/test_function_imports.py).
+    from servicedesk.tickets import service as tickets
+
     settings = tickets.load_settings(ctx)
     query = select(Ticket).where(Ticket.tenant_id == ctx.tenant_id, visible(ctx, settings))
     if args.ticket_id is not None:
@@ -176,6 +181,8 @@ def _ticket_status(ctx: RequestContext, turn: Turn, args: TicketStatusArgs) -> s
 
 
 def _my_tickets(ctx: RequestContext, turn: Turn, args: MyTicketsArgs) -> str:
+    from servicedesk.tickets import queries
+
     filters = queries.TicketFilters(
         status=[args.status.value] if args.status else [], requester_id=ctx.user_id
     )

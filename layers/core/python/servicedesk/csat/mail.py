@@ -1,4 +1,5 @@
-"""The survey e-mail: the question and five one-click links, each opening the survey page
+"""The survey e-mail: the question and its one-click links (five on the 1-5 scale, two on
+good/bad), each opening the survey page
 with its rating chosen (the page's button records it: a GET never does, link scanners open
 every link in a mail)."""
 
@@ -15,6 +16,15 @@ LABELS = {
     4: "Satisfied",
     5: "Very satisfied",
 }
+# Good/bad: two buttons, stored as 5 and 1.
+GOOD_BAD = {5: "Good", 1: "Bad"}
+
+
+def choices(scale: str) -> list[tuple[int, str]]:
+    """The links a survey mail shows, best first: (stored rating, label)."""
+    if scale == "good-bad":
+        return list(GOOD_BAD.items())
+    return [(n, LABELS[n]) for n in range(5, 0, -1)]
 
 
 def survey_url(web_origin: str, token: str, rating: int | None = None) -> str:
@@ -30,15 +40,17 @@ def render(
     title: str,
     question: str,
     token: str,
+    scale: str = "1-5",
     web_origin: str,
 ) -> Rendered:
     subject = one_line(f"[{number}] {question} {title}")
     greeting = f"Hello {recipient_name}," if recipient_name else "Hello,"
     intro = f"Your request {number} ({one_line(title)}) was resolved. {question}"
-    links = [(n, LABELS[n], survey_url(web_origin, token, n)) for n in range(5, 0, -1)]
+    links = [(n, label, survey_url(web_origin, token, n)) for n, label in choices(scale)]
+    good_bad = scale == "good-bad"
     text = "\n".join(
         [greeting, "", intro, ""]
-        + [f"{n} - {label}: {url}" for n, label, url in links]
+        + [f"{label}: {url}" if good_bad else f"{n} - {label}: {url}" for n, label, url in links]
         + [
             "",
             "One click opens the survey; you may add a comment before you send it.",
@@ -52,7 +64,8 @@ def render(
     buttons = "".join(
         f'<a href="{e(url)}" style="display:inline-block;margin:0 6px 6px 0;padding:8px 12px;'
         f'border:1px solid {branding.accent};border-radius:4px;text-decoration:none;color:#111827">'
-        f"{n} &middot; {e(label)}</a>"
+        + (e(label) if good_bad else f"{n} &middot; {e(label)}")
+        + "</a>"
         for n, label, url in links
     )
     body = (

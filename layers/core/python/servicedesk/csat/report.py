@@ -26,7 +26,10 @@ def _row(
     answered: int,
     satisfied: int,
     rating_sum: int,
+    rated: int,
 ) -> CsatRow:
+    """``rating_sum`` and ``rated``: the answered 1-5 surveys only (a good/bad answer is
+    stored as 5 or 1, which counts for the score but would skew an average)."""
     return CsatRow(
         group_id=group_id,
         group_name=group_name,
@@ -34,7 +37,7 @@ def _row(
         answered=answered,
         satisfied=satisfied,
         score=round(100.0 * satisfied / answered, 2) if answered else None,
-        average=round(rating_sum / answered, 2) if answered else None,
+        average=round(rating_sum / rated, 2) if rated else None,
         response_rate=round(100.0 * answered / sent, 2) if sent else None,
     )
 
@@ -52,7 +55,8 @@ def summary(
             f"SELECT {column} AS group_id, min(g.name) AS group_name,"
             " count(*) AS sent, count(s.rating) AS answered,"
             " count(*) FILTER (WHERE s.rating >= 4) AS satisfied,"
-            " coalesce(sum(s.rating), 0) AS total FROM csat_surveys s"
+            " coalesce(sum(s.rating) FILTER (WHERE s.scale = '1-5'), 0) AS total,"
+            " count(s.rating) FILTER (WHERE s.scale = '1-5') AS rated FROM csat_surveys s"
             " JOIN tickets t ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id"
             f" {join} WHERE s.tenant_id = :tn AND s.sent_at IS NOT NULL"
             " AND s.sent_at >= :since AND s.sent_at < :until"
@@ -61,8 +65,16 @@ def summary(
         {"tn": ctx.tenant_id, "since": since, "until": until},
     ).all()
     counts = [
-        (r.group_id, r.group_name, int(r.sent), int(r.answered), int(r.satisfied), int(r.total))
+        (
+            r.group_id,
+            r.group_name,
+            int(r.sent),
+            int(r.answered),
+            int(r.satisfied),
+            int(r.total),
+            int(r.rated),
+        )
         for r in rows
     ]
-    total = _row(None, None, *(sum(c[n] for c in counts) for n in range(2, 6)))
+    total = _row(None, None, *(sum(c[n] for c in counts) for n in range(2, 7)))
     return total, [_row(*c) for c in counts]

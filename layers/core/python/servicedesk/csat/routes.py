@@ -36,6 +36,7 @@ def _public(survey: service.Survey) -> SurveyPublic:
         number=survey.number,
         title=survey.title,
         question=survey.question,
+        scale="good-bad" if survey.scale == "good-bad" else "1-5",
         expires_at=survey.expires_at,
         answered=survey.answered_at is not None,
         rating=survey.rating,

@@ -11,7 +11,13 @@ from pydantic import Field
 from servicedesk.platform.schemas import Input, Output
 
 Rating = Annotated[
-    int, Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    int,
+    Field(
+        ge=1,
+        le=5,
+        description="1 (very dissatisfied) to 5 (very satisfied); a good/bad survey takes"
+        " 5 (good) or 1 (bad)",
+    ),
 ]
 
 
@@ -27,7 +33,9 @@ class SurveyPublic(Output):
     number: str
     title: str
     question: str
-    scale: Literal["1-5"] = "1-5"
+    scale: Literal["1-5", "good-bad"] = Field(
+        default="1-5", description="the survey's scale; good/bad ratings are 5 (good) and 1 (bad)"
+    )
     expires_at: datetime
     answered: bool
     rating: int | None
@@ -42,7 +50,7 @@ class CsatRow(Output):
     answered: int
     satisfied: int = Field(description="ratings of 4 or 5")
     score: float | None = Field(description="% of answers rated 4 or 5")
-    average: float | None
+    average: float | None = Field(description="mean rating of the answered 1-5 surveys only")
     response_rate: float | None = Field(description="% of sent surveys answered")
 
 

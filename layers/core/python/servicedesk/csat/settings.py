@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
+Scale = Literal["1-5", "good-bad"]
+MAX_DELAY_MINUTES = 7 * 24 * 60
 DEFAULT_QUESTION = "How would you rate the support you received?"
 
 
@@ -18,7 +20,12 @@ class CsatSettings(BaseModel):
     # A survey is sent when a ticket is resolved.
     enabled: bool = True
     question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=200)
-    scale: Literal["1-5"] = "1-5"
+    # "1-5": five links, 1 (very dissatisfied) to 5 (very satisfied); "good-bad": two,
+    # stored as 5 (good) and 1 (bad) so that "satisfied = 4 or 5" holds for both.
+    scale: Scale = "1-5"
+    # Minutes after the resolution before the survey is mailed (the CSAT sender's schedule
+    # mails it; a ticket reopened meanwhile is not surveyed). 0: at once. At most a week.
+    delay_minutes: int = Field(default=0, ge=0, le=MAX_DELAY_MINUTES)
     # How long a survey link stays valid.
     expires_days: int = Field(default=30, ge=1, le=365)
 

@@ -13,7 +13,8 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.rbac import public
 
 # The migration head this code expects; tests/integration/test_migrations.py keeps it honest.
-SCHEMA_HEAD = "0024"
+
+SCHEMA_HEAD = "0025"
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

@@ -50,6 +50,9 @@ FUSION_DEPTH = 30
 HEADLINE_CHARS = 4000
 # Markers ts_headline puts around matches, replaced by <mark> after HTML escaping.
 START, STOP = "\x02", "\x03"
+_NO_MARKERS = str.maketrans("", "", START + STOP)
+# The body's Markdown read for a snippet: its plain text is cut to HEADLINE_CHARS after.
+MARKDOWN_CHARS = 2 * HEADLINE_CHARS
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, MaxFragments=2"
 
 
@@ -71,12 +74,6 @@ class SearchResult:
     mode: str
     # Semantic or hybrid was asked but the embedding provider failed: keyword only.
     degraded: bool = False
-
-
-def _tsquery(q: str) -> Any:
-    return func.websearch_to_tsquery(text("'simple'::regconfig"), q).op("||")(
-        func.websearch_to_tsquery(text("'english'::regconfig"), q)
-    )
 
 
 def _public_only(ctx: RequestContext) -> bool:
@@ -203,14 +200,17 @@ def _hits(
 ) -> list[SearchHit]:
     if not ranked:
         return []
-    source = func.left(
-        func.translate(
-            func.coalesce(func.nullif(KbArticle.body, ""), KbArticle.summary), START + STOP, ""
-        ),
-        HEADLINE_CHARS,
-    )
-    headline = func.ts_headline(text("'english'::regconfig"), source, _tsquery(q), HEADLINE_OPTIONS)
-    query = select(KbArticle, headline).where(
+    # The snippet's text is the body's Markdown as plain text (no **, link targets or code
+    # fences), made here and highlighted by ts_headline in one statement for the page.
+    query = select(
+        KbArticle.id,
+        KbArticle.title,
+        KbArticle.summary,
+        func.left(KbArticle.body, MARKDOWN_CHARS).label("body"),
+        KbArticle.category_id,
+        KbArticle.audience,
+        KbArticle.state,
+    ).where(
         KbArticle.tenant_id == ctx.tenant_id,
         KbArticle.id.in_([article_id for article_id, _ in ranked]),
         KbArticle.state != "archived",
@@ -218,12 +218,15 @@ def _hits(
     )
     if public_only:
         query = query.where(KbArticle.state == "published", KbArticle.audience == "public")
-    found = {article.id: (article, snippet) for article, snippet in ctx.session.execute(query)}
+    found = {row.id: row for row in ctx.session.execute(query)}
+    snippets = headlines(
+        ctx, q, [found[a].body or found[a].summary for a, _ in ranked if a in found]
+    )
     hits: list[SearchHit] = []
     for article_id, score in ranked:
         if article_id not in found:
             continue
-        article, snippet = found[article_id]
+        article, snippet = found[article_id], snippets.pop(0)
         hits.append(
             SearchHit(
                 article_id=article.id,
@@ -237,6 +240,27 @@ def _hits(
             )
         )
     return hits
+
+
+_HEADLINES = text(
+    "SELECT ts_headline('english'::regconfig, x.t, websearch_to_tsquery('simple', :q)"
+    " || websearch_to_tsquery('english', :q), :options) AS snippet"
+    " FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS x(t, i) ORDER BY x.i"
+)
+
+
+def headlines(ctx: RequestContext, q: str, markdowns: list[str]) -> list[str]:
+    """ts_headline over each Markdown's plain text, in order, in one statement (raw:
+    ``highlight`` escapes them)."""
+    if not markdowns:
+        return []
+    from servicedesk.kb.plaintext import markdown_to_text
+
+    texts = [markdown_to_text(m).translate(_NO_MARKERS)[:HEADLINE_CHARS] for m in markdowns]
+    rows = ctx.session.execute(
+        _HEADLINES, {"q": q, "options": HEADLINE_OPTIONS, "texts": texts}
+    ).scalars()
+    return [row or "" for row in rows]
 
 
 def highlight(raw: str) -> str:

@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
+DEFAULT_RETENTION_DAYS = 400
+MIN_RETENTION_DAYS = 30
+
 
 class KbSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,6 +23,11 @@ class KbSettings(BaseModel):
     deflection_enabled: bool = True
     # How many articles a deflection or an agent's side panel suggests.
     suggestions: int = Field(default=5, ge=1, le=10)
+    # Days the search log and the deflection outcomes are kept (the search and deflection
+    # reports read the last 30); older rows are deleted by the daily retention job.
+    activity_retention_days: int = Field(
+        default=DEFAULT_RETENTION_DAYS, ge=MIN_RETENTION_DAYS, le=3650
+    )
 
 
 SECTION = Section(

@@ -62,3 +62,36 @@ def record(
         request_id=ctx.request_id,
         data=data,
     )
+
+
+_INSERT_MANY = text(
+    "INSERT INTO audit_log (tenant_id, actor_user_id, action, entity_type, entity_id,"
+    " data, request_id) SELECT :t, :u, :a, :et, :eid, d.value, :rid"
+    " FROM jsonb_array_elements(CAST(:d AS jsonb)) WITH ORDINALITY AS d(value, n) ORDER BY d.n"
+)
+
+
+def record_many(
+    ctx: RequestContext,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    data: list[dict[str, Any]],
+) -> None:
+    """One audit row per ``data`` item, in order, for one entity: one statement, however
+    many (the assistant's tool calls of a turn)."""
+    if not data:
+        return
+    ctx.session.execute(
+        _INSERT_MANY,
+        {
+            "t": ctx.tenant_id,
+            "u": ctx.user_id,
+            "a": action,
+            "et": entity_type,
+            "eid": str(entity_id),
+            "d": json.dumps(jsonable(data)),
+            "rid": ctx.request_id,
+        },
+    )

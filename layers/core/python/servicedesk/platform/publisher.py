@@ -72,6 +72,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "export.requested": ("exports",),
     "export.ready": ("email", "realtime"),
     "report.delivered": ("email",),
+    # A delayed survey is due (servicedesk.csat.sender): the e-mail consumer mails it.
+    "csat.survey_due": ("email",),
 }
 
 # SQS limits of one SendMessageBatch call.

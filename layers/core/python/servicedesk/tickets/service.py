@@ -240,7 +240,10 @@ def _new_ticket_rows(
     enroll_staff, timeline.audited and outbox.emit write them for other changes, with the
     number left for numbering.insert to fill in."""
     ticket, number = new.ticket, new.placeholder
-    events = [timeline.new_event(ctx, ticket.id, "created", payload={"number": number})]
+    # The channel says how it came in: "assistant" (the assistant's create_ticket tool)
+    # reads "created by the assistant" in the timeline.
+    created = {"number": number, "channel": ticket.channel}
+    events = [timeline.new_event(ctx, ticket.id, "created", payload=created)]
     if ticket.assignee_id is not None:
         assigned = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
         events.append(timeline.new_event(ctx, ticket.id, "assigned", payload=assigned))
