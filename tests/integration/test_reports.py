@@ -574,3 +574,48 @@ def test_csat_counts_sent_and_answered_by_their_own_times(
         headers=manager.headers,
     )
     assert legacy.status_code == 200 and legacy.json()["total"]["sent"] == 3
+
+
+def test_csat_average_counts_the_1_to_5_surveys_only(
+    client: Any, database: Any, office: Any
+) -> None:
+    """Two good/bad answers on 2 Apr (stored 5 and 1) and a 1-5 answer (4): all three count
+    in the score, only the 1-5 one in the average (docs/csat.md)."""
+    import secrets
+    import uuid
+
+    org, d = office["org"], office["d"]
+    with database.connect("owner") as conn:
+        for hour, rating, scale in ((9, 5, "good-bad"), (11, 1, "good-bad"), (13, 4, "1-5")):
+            sent = Z(f"2026-04-02T{hour:02d}:00:00")
+            conn.execute(
+                "INSERT INTO csat_surveys (tenant_id, ticket_id, requester_id,"
+                " resolution_event_id, token_hash, question, sent_at, expires_at, answered_at,"
+                " rating, superseded_at, scale) VALUES (%s, %s, %s, %s, %s, 'How did we do?',"
+                " %s, %s + interval '7 days', %s + interval '1 hour', %s,"
+                " %s + interval '90 minutes', %s)",
+                (
+                    org.tenant_id,
+                    d["id"],
+                    org.members["requester"].user_id,
+                    uuid.uuid4(),
+                    secrets.token_bytes(32),
+                    sent,
+                    sent,
+                    sent,
+                    rating,
+                    sent,
+                    scale,
+                ),
+            )
+        conn.commit()
+    cache.clear()
+    manager = org.members["manager"]
+    only = _report(client, manager, "csat", since="2026-04-02", until="2026-04-02", tz=PARIS)
+    assert only["totals"] == {
+        "sent": 3,
+        "answered": 3,
+        "response_rate": 1.0,
+        "score": pytest.approx(2 / 3),
+        "average": 4.0,  # (5 + 1 + 4) / 3 if the good/bad answers counted
+    }

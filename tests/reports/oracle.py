@@ -128,6 +128,7 @@ class Surveys:
     sent: datetime | None
     answered: datetime | None
     rating: int | None
+    scale: str = "1-5"
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -268,7 +269,7 @@ class Oracle:
         self.surveys = [
             Surveys(*row)
             for row in conn.execute(
-                "SELECT ticket_id, sent_at, answered_at, rating FROM csat_surveys"
+                "SELECT ticket_id, sent_at, answered_at, rating, scale FROM csat_surveys"
                 " WHERE tenant_id = %s",
                 (t,),
             ).fetchall()
@@ -554,18 +555,20 @@ class Oracle:
             if s.sent is not None:
                 items.append((ticket, s.sent, ("sent", None)))
             if s.answered is not None:
-                items.append((ticket, s.answered, ("answered", s.rating)))
+                items.append((ticket, s.answered, ("answered", (s.rating, s.scale))))
 
-        def measures(data: list[tuple[str, int | None]]) -> dict[str, Value]:
+        def measures(data: list[tuple[str, Any]]) -> dict[str, Value]:
             sent = sum(1 for k, _ in data if k == "sent")
-            ratings = [int(r) for k, r in data if k == "answered" and r is not None]
+            answers = [(int(a[0]), a[1]) for k, a in data if k == "answered" and a[0] is not None]
+            ratings = [r for r, _ in answers]
             good = sum(1 for r in ratings if r >= 4)
             return {
                 "sent": sent,
                 "answered": len(ratings),
                 "response_rate": ratio(len(ratings), sent),
                 "score": ratio(good, len(ratings)),
-                "average": mean([float(r) for r in ratings]),
+                # The average over the 1-5 surveys only (good/bad are stored 5/1).
+                "average": mean([float(r) for r, scale in answers if scale == "1-5"]),
             }
 
         return self._fold(q, items, measures)

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # valid this many seconds.
     export_job_max_rows: int = Field(default=1_000_000, ge=1, le=10_000_000)
     export_retention_days: int = Field(default=7, ge=1, le=90)
+    # The reports consumer's processed event ids are kept this many days (the report
+    # scheduler prunes older ones): at least SQS's retention (14 days) plus one.
+    report_processed_retention_days: int = Field(default=15, ge=15, le=365)
     export_link_seconds: int = Field(default=300, ge=30, le=3600)
     exports_bucket: str = "servicedesk-exports-local"
     exports_queue_url: str | None = None

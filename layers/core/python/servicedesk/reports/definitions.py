@@ -161,17 +161,20 @@ def sla_compliance(ctx: RequestContext, window: Window, params: ReportParams) ->
 
 
 def csat(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    # Merged tickets count in "created" only: their surveys are left out.
     source = (
         "(SELECT s.tenant_id, s.sent_at AS at, 'sent' AS kind, NULL::smallint AS rating,"
+        " s.scale, "
         f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
         " FROM csat_surveys s JOIN report_ticket_facts x"
         " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
-        " WHERE s.tenant_id = :t AND s.sent_at >= :start AND s.sent_at < :end"
-        " UNION ALL SELECT s.tenant_id, s.answered_at, 'answered', s.rating,"
+        " WHERE s.tenant_id = :t AND s.sent_at >= :start AND s.sent_at < :end AND NOT x.merged"
+        " UNION ALL SELECT s.tenant_id, s.answered_at, 'answered', s.rating, s.scale,"
         f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
         " FROM csat_surveys s JOIN report_ticket_facts x"
         " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
-        " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end)"
+        " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
+        " AND NOT x.merged)"
     )
     sent = "count(*) FILTER (WHERE f.kind = 'sent')"
     answered = "count(*) FILTER (WHERE f.kind = 'answered')"
@@ -181,7 +184,8 @@ def csat(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
         "answered": answered,
         "response_rate": f"{answered}::float8 / nullif({sent}, 0)",
         "score": f"{good}::float8 / nullif({answered}, 0)",
-        "average": "avg(f.rating) FILTER (WHERE f.kind = 'answered')",
+        # Good/bad answers (stored 5/1) count in the score, not the average (docs/csat.md).
+        "average": "avg(f.rating) FILTER (WHERE f.kind = 'answered' AND f.scale = '1-5')",
     }
     return Computed(_agg(ctx, window, params, source, "at", measures))
 
@@ -228,7 +232,9 @@ def backlog(ctx: RequestContext, window: Window, params: ReportParams) -> Comput
         open_now[r.grp] = int(r.n)
     # Net backlog change per (moment, group) after each bucket's end: moments bucketed by the
     # first bucket end they are at or after.
-    ends = [min(end, now) for _, _, end in window.buckets] or [min(window.end, now)]
+    # The last period may run past the range: its end is the range's end (the definitions:
+    # open at min(end, now), and the totals do not depend on the interval).
+    ends = [min(end, window.end, now) for _, _, end in window.buckets] or [min(window.end, now)]
     delta: dict[tuple[int, str | None], int] = {}
     choice = rollup_choice(params, window)
     if choice is None:
@@ -329,7 +335,7 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             " FROM csat_surveys s JOIN report_ticket_facts f"
             " ON f.tenant_id = s.tenant_id AND f.ticket_id = s.ticket_id"
             " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
-            f" AND f.assignee_id IS NOT NULL{filters} GROUP BY 1),"
+            f" AND f.assignee_id IS NOT NULL AND NOT f.merged{filters} GROUP BY 1),"
             " load AS (SELECT f.assignee_id AS agent_id, count(*) AS load"
             " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
             " AND f.assignee_id IS NOT NULL"

@@ -77,10 +77,15 @@ def _histories(
     ):
         payload: dict[str, Any] = r.payload or {}
         if r.type == "assigned":
-            # {"from": {"assignee_id", "team_id"}, "to": {...}}
-            out[r.ticket_id].assignments.append(
-                (r.created_at, _assignee(payload.get("from")), _assignee(payload.get("to")))
-            )
+            if "to" in payload:
+                # A change (tickets/service.assign): {"from": {"assignee_id", "team_id"},
+                # "to": {...}}.
+                before, after = _assignee(payload.get("from")), _assignee(payload.get("to"))
+            else:
+                # The creation with an assignee (tickets/service._new_ticket_rows):
+                # {"assignee_id", "team_id"}, from nobody.
+                before, after = None, _assignee(payload)
+            out[r.ticket_id].assignments.append((r.created_at, before, after))
         else:
             out[r.ticket_id].statuses.append(
                 (r.created_at, str(payload.get("from")), str(payload.get("to")))

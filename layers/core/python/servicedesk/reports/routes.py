@@ -28,6 +28,7 @@ from servicedesk.reports.schemas import GroupBy, Interval, ReportInfo, ReportRes
 from servicedesk.reports.window import ReportParams
 from servicedesk.sla import reports as sla_legacy
 from servicedesk.sla.schemas import ComplianceReport
+from servicedesk.tickets.schemas import Channel
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 MANAGER = [requires(Role.MANAGER)]
@@ -61,7 +62,7 @@ def report_params(
     assignee_id: uuid.UUID | None = None,
     category_id: uuid.UUID | None = None,
     priority: Literal["low", "medium", "high", "critical"] | None = None,
-    channel: Literal["web", "email"] | None = None,
+    channel: Channel | None = None,
 ) -> ReportParams:
     return ReportParams(
         since=since,
@@ -198,7 +199,7 @@ def legacy_params(
     assignee_id: uuid.UUID | None = None,
     category_id: uuid.UUID | None = None,
     priority: Literal["low", "medium", "high", "critical"] | None = None,
-    channel: Literal["web", "email"] | None = None,
+    channel: Channel | None = None,
 ) -> ReportParams:
     return ReportParams(
         tz=tz,

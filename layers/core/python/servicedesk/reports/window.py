@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.reports.schemas import GroupBy, Interval
 from servicedesk.sla.business_time import validate_timezone
+from servicedesk.tickets.schemas import Channel
 
 MAX_SPAN_DAYS = 732
 DEFAULT_DAYS = 30
@@ -32,7 +33,7 @@ class ReportParams(BaseModel):
     assignee_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
     priority: Literal["low", "medium", "high", "critical"] | None = None
-    channel: Literal["web", "email"] | None = None
+    channel: Channel | None = None
 
     def filters(self) -> dict[str, str]:
         names = ("team_id", "assignee_id", "category_id", "priority", "channel")

@@ -12,6 +12,9 @@ from servicedesk.platform.schemas import Input, Output, not_null
 from servicedesk.tickets.states import Status
 
 Level = Literal["low", "medium", "high", "critical"]
+# How a ticket came in, the one list (tickets.create's callers: the API "web", the mail
+# intake "email", the assistant's create_ticket tool "assistant"; reports filter by it).
+Channel = Literal["web", "email", "assistant"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=20000)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.:-]+$")]
@@ -117,7 +120,7 @@ class TicketPublic(Output):
     category_locked: bool
     assignment_locked: bool
     merged_into_id: uuid.UUID | None
-    channel: Literal["web", "email", "assistant"] = Field(
+    channel: Channel = Field(
         default="web",
         description="How the ticket came in: the app or API, by e-mail, or through the assistant",
     )

@@ -26,7 +26,7 @@ from servicedesk.sla.models import Policy
 from servicedesk.tickets import numbering, permissions, states, timeline
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
-from servicedesk.tickets.schemas import AssignRequest, TicketCreate, TicketUpdate
+from servicedesk.tickets.schemas import AssignRequest, Channel, TicketCreate, TicketUpdate
 from servicedesk.tickets.settings import TicketSettings
 from servicedesk.tickets.visibility import visible
 
@@ -174,7 +174,7 @@ def _without_nulls(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def create(ctx: RequestContext, *, data: TicketCreate, channel: str = "web") -> Ticket:
+def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web") -> Ticket:
     """Check and prepare everything first; then one statement draws the number and writes
     the ticket with its rows (tickets.numbering), so the tenant's counter stays locked for
     that statement and the commit only. ``channel``: "email" from the mail intake."""
