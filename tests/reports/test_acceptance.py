@@ -139,6 +139,9 @@ def queries(people: dataset.People) -> list[Query]:
         Query(*whole, "UTC", None, "priority", {"team_id": str(team)}),
         Query(*whole, "Europe/Paris", None, "channel", {"assignee_id": str(agent)}),
         Query(*spring, "UTC", "week", None, {"category_id": str(category), "channel": "web"}),
+        # Half-hour offsets (no whole-UTC-hour boundaries), one of them with its own DST.
+        Query(*spring, "America/St_Johns", "day", "priority"),
+        Query(*autumn, "Asia/Kolkata", "week"),
     ]
 
 
