@@ -66,7 +66,7 @@ layers: $(STAMP)
 
 # The report facts rebuilt from source (docs/operations.md): every tenant, or TENANT=<id>.
 reports-rebuild: $(STAMP)
-	$(PY) -m servicedesk.reports.rebuild $(if $(TENANT),--tenant $(TENANT))
+	$(PY) -m servicedesk.reports.rebuild $(if $(TENANT),--tenant $(TENANT)) $(if $(JOBS),--jobs $(JOBS))
 
 # The CDK CLI is pinned in package.json/package-lock.json; `npm ci` runs once, and again
 # whenever the lock changes. Synth itself needs no network: no notices, no telemetry, no

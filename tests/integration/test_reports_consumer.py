@@ -192,3 +192,16 @@ def test_another_tenants_events_do_not_touch_these_facts(
             "SELECT count(*) FROM report_ticket_facts WHERE tenant_id = %s", (other.tenant_id,)
         ).fetchone()
     assert count == 1 and _snapshot(database, desk.tenant_id) == before
+
+
+def test_a_rebuild_in_two_processes_equals_one_in_one(
+    database: Any, desk: TenantFixture, stream: list[str]
+) -> None:
+    """``--jobs 2``: two processes over two ranges of ticket ids, small batches, then the
+    rollups recounted: the same facts, events and rollups as one process."""
+    _reset(database, desk.tenant_id)
+    rebuild_tenant(uuid.UUID(desk.tenant_id))
+    expected = _snapshot(database, desk.tenant_id)
+    _reset(database, desk.tenant_id)
+    assert rebuild_tenant(uuid.UUID(desk.tenant_id), batch=1, jobs=2) == 4
+    assert _snapshot(database, desk.tenant_id) == expected
