@@ -234,6 +234,8 @@ def test_subscriptions_are_for_managers_and_their_tenant(client, desk):
         ({"params": {"since": "2026-01-01"}}, "params.since"),
         ({"params": {"tz": "UTC"}}, "params.tz"),
         ({"params": {"group_by": "type"}}, "params.group_by"),
+        ({"params": {"bogus": 1}}, "params.bogus"),
+        ({"params": {"interval": "hour"}}, "params.interval"),
         ({"format": "json"}, "format"),
         ({"recipients": []}, "recipients"),
         ({"recipients": ["requester"]}, "recipients"),
