@@ -61,9 +61,7 @@ def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
     its delayed CSAT survey will be mailed (``csat_survey_scheduled_for``)."""
     public = _public(ctx, ticket)
     if ctx.is_staff and public.status in ("resolved", "closed"):
-        from servicedesk.csat import service as csat
-
-        public.csat_survey_scheduled_for = csat.scheduled_for(ctx, public.id)
+        public.csat_survey_scheduled_for = service.survey_scheduled_for(ctx, public.id)
     return tagged(response, public)
 
 
