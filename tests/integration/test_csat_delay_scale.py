@@ -59,6 +59,14 @@ def _links(mail: Any) -> dict[str, str]:
     return found
 
 
+def _scheduled(client: Any, actor: Any, ticket: dict[str, Any]) -> datetime | None:
+    """The ticket's ``csat_survey_scheduled_for`` as ``actor`` reads the ticket."""
+    shown = client.get(f"/v1/tickets/{ticket['id']}", headers=actor.headers)
+    assert shown.status_code == 200, shown.text
+    value = shown.json()["csat_survey_scheduled_for"]
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def test_delayed_survey_waits_then_goes_out_once(client, desk, wiring):
     requester, agent = desk.members["requester"], desk.members["agent"]
     _set_csat(client, desk, delay_minutes=30)
@@ -75,6 +83,10 @@ def test_delayed_survey_waits_then_goes_out_once(client, desk, wiring):
     path = f"/v1/tickets/{ticket['id']}/csat"
     _problem(client.get(path, headers=requester.headers), 404)
     _problem(client.post(path, json={"rating": 5}, headers=requester.headers), 404)
+    # Staff see when it will go out, on the ticket (a requester does not).
+    assert _scheduled(client, agent, ticket) == survey["send_after"]
+    assert _scheduled(client, desk.members["manager"], ticket) == survey["send_after"]
+    assert _scheduled(client, requester, ticket) is None
 
     # Across the boundary: a second before it is due, nothing; at the instant, one mail.
     early = _run(survey["send_after"] - timedelta(seconds=1), wiring)
@@ -104,6 +116,7 @@ def test_delayed_survey_waits_then_goes_out_once(client, desk, wiring):
 
     sent = _survey(ticket["id"])
     assert sent["sent_at"] is not None and sent["send_after"] is None
+    assert _scheduled(client, agent, ticket) is None  # sent: no longer pending
     # The link's validity counts from the mail (30 days by default), not the resolution.
     assert sent["expires_at"] - sent["sent_at"] > timedelta(days=29, hours=23)
     shown = client.get(f"/v1/csat/{token}")
@@ -124,6 +137,7 @@ def test_reopened_before_the_delay_cancels_the_survey(client, desk, wiring):
     assert reopened.status_code == 200, reopened.text
     wiring.drain()
     survey = _survey(ticket["id"])
+    assert _scheduled(client, agent, ticket) is None  # reopened: it will be cancelled
     report = _run(survey["send_after"] + timedelta(minutes=1), wiring)
     assert report.queued == 0 and report.cancelled == 1
     assert wiring.mails(requester.email, "csat.survey") == []

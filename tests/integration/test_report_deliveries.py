@@ -5,8 +5,10 @@ each recipient's own export when large), once per slot; isolation, roles, bad in
 
 from __future__ import annotations
 
+import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -234,6 +236,8 @@ def test_subscriptions_are_for_managers_and_their_tenant(client, desk):
         ({"params": {"since": "2026-01-01"}}, "params.since"),
         ({"params": {"tz": "UTC"}}, "params.tz"),
         ({"params": {"group_by": "type"}}, "params.group_by"),
+        ({"params": {"bogus": 1}}, "params.bogus"),
+        ({"params": {"interval": "hour"}}, "params.interval"),
         ({"format": "json"}, "format"),
         ({"recipients": []}, "recipients"),
         ({"recipients": ["requester"]}, "recipients"),
@@ -316,6 +320,83 @@ def test_a_slot_locked_by_another_run_is_skipped(client, desk, exports):
         assert _scheduler()["delivered"] == 0  # SKIP LOCKED: the other run has it
         holder.rollback()
     assert _scheduler()["delivered"] == 1
+
+
+def _latest_daily_slot(hour: int, tz: str, now: datetime) -> datetime:
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    slot = datetime.combine(local.date(), time(hour), tzinfo=zone)
+    if slot > local:
+        slot = datetime.combine(local.date() - timedelta(days=1), time(hour), tzinfo=zone)
+    return slot.astimezone(UTC)
+
+
+def test_missed_slots_are_caught_up_once_by_the_latest(client, desk, exports):
+    """The scheduler was down three days: the next run delivers the latest missed slot (its
+    period: the day before it), once, not the oldest and not one per missed slot."""
+    manager, agent = desk.members["manager"], desk.members["agent"]
+    now = datetime.now(UTC)
+    hour = (now.astimezone(ZoneInfo("Europe/Paris")) - timedelta(hours=2)).hour
+    sub = _subscribe(
+        client,
+        manager,
+        frequency="daily",
+        weekday=None,
+        hour=hour,
+        recipients=[manager.user_id, agent.user_id],
+    ).json()
+    latest = _latest_daily_slot(hour, "Europe/Paris", now)
+    oldest = latest - timedelta(days=3)  # due three days ago (DST aside: same local hour)
+    oldest = _latest_daily_slot(hour, "Europe/Paris", oldest + timedelta(minutes=1))
+    _owner_sql("UPDATE report_subscriptions SET next_run_at = %s WHERE id = %s", oldest, sub["id"])
+
+    result = _scheduler()
+    assert (result["delivered"], result["caught_up"]) == (1, 1), result
+    assert _scheduler()["delivered"] == 0  # once: nothing is due now
+    exports.mail.drain()
+    for person in (manager, agent):
+        mails = _reports(exports, person.email)
+        assert len(mails) == 1, person.role
+        body = mails[0].get_body(("plain",)).get_content()
+        assert latest.strftime("%Y-%m-%d %H:%M UTC") in body
+    row = _owner_sql(
+        "SELECT next_run_at, last_run_at, last_error FROM report_subscriptions WHERE id = %s",
+        sub["id"],
+    )[0]
+    assert row[1] == latest and row[2] is None
+    assert row[0] > datetime.now(UTC)
+    slots = _owner_sql(
+        "SELECT DISTINCT slot, params FROM export_jobs WHERE subscription_id = %s", sub["id"]
+    )
+    assert [s for s, _ in slots] == [latest]
+
+
+def test_overlapping_runs_deliver_a_missed_slot_once(client, desk, exports):
+    """Two scheduler invocations at once (EventBridge retrying while the first still runs):
+    one delivers the caught-up slot, the other finds it locked or no longer due."""
+    manager, agent = desk.members["manager"], desk.members["agent"]
+    sub = _subscribe(client, manager, recipients=[manager.user_id, agent.user_id]).json()
+    _due(sub["id"], minutes_ago=60 * 24 * 9)  # more than a week: a weekly slot was missed
+    from local.app import load_function
+
+    load_function("report_scheduler")  # imported before the threads race
+    start = threading.Barrier(2)
+
+    def invoke() -> dict[str, Any]:
+        start.wait()
+        return _scheduler()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: invoke(), range(2)))
+    assert sorted(r["delivered"] for r in results) == [0, 1], results
+    exports.mail.drain()
+    for person in (manager, agent):
+        assert len(_reports(exports, person.email)) == 1, person.role
+    copies = _owner_sql(
+        "SELECT owner_id, count(*) FROM export_jobs WHERE subscription_id = %s GROUP BY owner_id",
+        sub["id"],
+    )
+    assert sorted(n for _, n in copies) == [1, 1]
 
 
 def test_a_large_report_is_linked_to_each_recipients_own_export(

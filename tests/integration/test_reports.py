@@ -230,6 +230,26 @@ def test_bad_parameters_name_the_field(
     assert field in {e["field"] for e in response.json()["errors"]}, response.json()
 
 
+@pytest.mark.parametrize("path", ["/v1/reports/csat", "/v1/reports/sla-compliance"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"teamid": "x"}, "teamid"), ({"format": "pdf"}, "format"), ({"channel": "fax"}, "channel")],
+)
+def test_the_routes_kept_as_before_take_the_same_filters(
+    client: Any, desk: TenantFixture, path: str, params: dict[str, str], field: str
+) -> None:
+    """One definition of the filters (``ReportFilters``): the same names, the same checks,
+    unknown ones refused, on the routes that keep their earlier answers too."""
+    response = client.get(path, params=params, headers=desk.members["manager"].headers)
+    assert response.status_code == 422, response.text
+    assert field in {e["field"] for e in response.json()["errors"]}, response.json()
+    ok = client.get(
+        path, params={"channel": "email", "tz": PARIS}, headers=desk.members["manager"].headers
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["filters"] == {"channel": "email"} and ok.json()["tz"] == PARIS
+
+
 def test_csv_has_a_row_per_bucket(client: Any, desk: TenantFixture, week: Any) -> None:
     import csv
     import io

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedesk.exports.schedule import next_run, period
+from servicedesk.exports.schedule import latest_slot, next_run, period
 
 
 def _utc(*args: int) -> datetime:
@@ -144,3 +144,26 @@ def test_slots_are_after_within_a_period_and_at_the_local_hour(
         assert local.weekday() == day
     if frequency == "monthly" and local.hour == hour:
         assert local.day == monthday
+
+
+def test_latest_slot_is_the_last_at_or_before_and_next_run_follows_it():
+    def latest(frequency: str, at: datetime, **day: int | None) -> datetime:
+        cadence = {"weekday": None, "monthday": None, **day}
+        return latest_slot(frequency=frequency, hour=8, tz="Europe/Paris", at=at, **cadence)  # type: ignore[arg-type]
+
+    wednesday = _utc(2026, 3, 18, 12)
+    assert latest("weekly", wednesday, weekday=0) == _utc(2026, 3, 16, 7)  # Monday 08:00 CET
+    assert latest("weekly", _utc(2026, 3, 16, 7), weekday=0) == _utc(2026, 3, 16, 7)  # at it
+    assert latest("daily", _utc(2026, 3, 30, 5, 59)) == _utc(2026, 3, 29, 6)  # 08:00 CEST
+    assert latest("monthly", wednesday, monthday=28) == _utc(2026, 2, 28, 7)
+    # Spring forward: 02:00 does not exist on 2026-03-29, its slot is the jump (01:00 UTC).
+    gap = latest_slot(
+        frequency="daily",
+        hour=2,
+        weekday=None,
+        monthday=None,
+        tz="Europe/Paris",
+        at=_utc(2026, 3, 29, 5),
+    )
+    assert gap == _utc(2026, 3, 29, 1)
+    assert _daily(2, "Europe/Paris", gap) == _utc(2026, 3, 30, 0)

@@ -69,6 +69,52 @@ describe("the satisfaction survey", () => {
     expect(errors).toEqual([]);
   });
 
+  test("with a delay the agent sees when the survey is scheduled", async () => {
+    const admin = await apiLogin("admin@acme.example");
+    const setDelay = async (delay_minutes: number) => {
+      const read = await fetch(`${BASE_URL}/v1/settings/csat`, { headers: { authorization: `Bearer ${admin}` } });
+      const current = (await read.json()) as Record<string, unknown>;
+      const put = await fetch(`${BASE_URL}/v1/settings/csat`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json", "if-match": read.headers.get("etag") ?? "*" },
+        body: JSON.stringify({ ...current, delay_minutes }),
+      });
+      if (!put.ok) throw new Error(`csat settings: ${put.status} ${await put.text()}`);
+    };
+    await setDelay(120);
+    try {
+      const person = await apiLogin("employee@acme.example");
+      const later = (await apiCall<{ id: string }>(person, "POST", "/v1/tickets", { title: unique("Delayed survey") })).id;
+      const agent = await apiLogin("agent@acme.example");
+      for (const to of ["in_progress", "resolved"]) {
+        await apiCall(agent, "POST", `/v1/tickets/${later}/transitions`, { to });
+      }
+      // The e-mail consumer writes the waiting survey; the ticket then says when it goes out.
+      let due: string | null = null;
+      for (let waited = 0; !due && waited < 30_000; waited += 500) {
+        due = (await apiCall<{ csat_survey_scheduled_for: string | null }>(agent, "GET", `/v1/tickets/${later}`)).csat_survey_scheduled_for;
+        if (!due) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(due).not.toBeNull();
+      const minutes = (Date.parse(due ?? "") - Date.now()) / 60_000;
+      expect(minutes).toBeGreaterThan(100);
+      expect(minutes).toBeLessThanOrEqual(120);
+
+      const { page, errors } = await openSession(browser);
+      await signIn(page, "agent@acme.example");
+      await page.goto(`/tickets/${later}`);
+      const card = page.getByRole("region", { name: "Satisfaction" });
+      await expect.poll(() => card.textContent(), { timeout: 20_000 }).toContain("Survey scheduled for");
+      expect(await card.locator("time").getAttribute("datetime")).toBe(due);
+      await checkScreen(page, "csat-agent-scheduled");
+      // The requester sees no survey before the mail.
+      expect((await apiCall<{ csat_survey_scheduled_for: string | null }>(person, "GET", `/v1/tickets/${later}`)).csat_survey_scheduled_for).toBeNull();
+      expect(errors).toEqual([]);
+    } finally {
+      await setDelay(0);
+    }
+  });
+
   test("the agent reads the rating in the ticket's sidebar", async () => {
     const { page, errors } = await openSession(browser);
     await signIn(page, "agent@acme.example");

@@ -123,7 +123,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <SuggestedArticles ticketId={t.id} />
           <People ticket={t} users={users.data} />
           <Links ticket={t} />
-          <CsatCard ticketId={t.id} staff finished={t.status === "resolved" || t.status === "closed"} />
+          <CsatCard ticketId={t.id} staff finished={t.status === "resolved" || t.status === "closed"} scheduledFor={t.csat_survey_scheduled_for ?? null} />
           <FilesCard ticketId={t.id} />
           <ReceivedByMail ticketId={t.id} channel={t.channel ?? "web"} />
         </div>

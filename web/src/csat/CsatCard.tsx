@@ -23,8 +23,10 @@ function useSurvey(ticketId: string, enabled: boolean) {
 }
 
 /** The satisfaction survey of a ticket: staff read the rating and comment (the agent's
- * sidebar); the requester answers it in the portal once the request is resolved. */
-export function CsatCard({ ticketId, staff, finished }: { ticketId: string; staff: boolean; finished: boolean }) {
+ * sidebar), and while the survey waits for its delayed mail (the CSAT delay setting) when
+ * it will go out (``scheduledFor``, the ticket's ``csat_survey_scheduled_for``); the
+ * requester answers it in the portal once the request is resolved. */
+export function CsatCard({ ticketId, staff, finished, scheduledFor = null }: { ticketId: string; staff: boolean; finished: boolean; scheduledFor?: string | null }) {
   const survey = useSurvey(ticketId, staff || finished);
   const client = useQueryClient();
   const [rating, setRating] = useState<number | null>(null);
@@ -35,6 +37,17 @@ export function CsatCard({ ticketId, staff, finished }: { ticketId: string; staf
     onSuccess: (data) => client.setQueryData(["tickets", ticketId, "csat"], data),
   });
   const s = survey.data;
+  if (!s && staff && scheduledFor)
+    return (
+      <Card aria-labelledby="csat-heading">
+        <h2 id="csat-heading" className="mb-2 font-semibold">
+          Satisfaction
+        </h2>
+        <p className="text-fg-muted" data-testid="csat-scheduled">
+          Survey scheduled for <time dateTime={scheduledFor}>{formatDateTime(scheduledFor)}</time>
+        </p>
+      </Card>
+    );
   if (!s) return null;
   return (
     <Card aria-labelledby="csat-heading">

@@ -117,59 +117,92 @@ function useWidth<T extends HTMLElement>(fallback: number): [RefObject<T | null>
   return [ref, width];
 }
 
-export function ColumnChart({ title, labels, series, summary }: { title: string; labels: string[]; series: Series[]; summary: string }) {
-  const id = useId();
-  const [box, width] = useWidth<HTMLDivElement>(640);
-  const height = 200;
-  const left = 32;
-  const bottom = 24;
-  const top = 8;
-  const plotW = width - left - 4;
-  const plotH = height - bottom - top;
-  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
-  const groupW = plotW / Math.max(1, labels.length);
-  const barW = Math.max(1, (groupW * 0.8) / Math.max(1, series.length));
-  const y = (v: number) => top + plotH - (v / max) * plotH;
-  const every = Math.ceil(labels.length / Math.max(2, Math.floor(width / 70))); // labels ~70 px apart at least
+interface Named {
+  name: string;
+  tone: BarTone;
+}
+
+/** The y axis: a grid line and a label at each tick. */
+function YTicks({ ticks, left, right, y, label }: { ticks: number[]; left: number; right: number; y: (v: number) => number; label: (v: number) => string }) {
   return (
-    <figure aria-labelledby={`${id}-title`}>
+    <>
+      {ticks.map((t) => (
+        <g key={t}>
+          <line x1={left} x2={right} y1={y(t)} y2={y(t)} className="stroke-border" strokeWidth={1} />
+          <text x={left - 6} y={y(t) + 4} textAnchor="end" className="fill-fg-muted text-xs">
+            {label(t)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
+
+/** The x axis: the bucket labels shown (every nth one, so that they never overlap). */
+function XLabels({ labels, x, baseline }: { labels: string[]; x: (i: number) => number; baseline: number }) {
+  return (
+    <>
+      {labels.map((label, i) => (
+        <text key={label + i} x={x(i)} y={baseline} textAnchor="middle" className="fill-fg-muted text-xs">
+          {label}
+        </text>
+      ))}
+    </>
+  );
+}
+
+function every(count: number, width: number, gap: number): number {
+  return Math.ceil(count / Math.max(2, Math.floor(width / gap)));
+}
+
+/**
+ * What every time-series chart has around its drawing: a figure named by its title, a
+ * legend, the SVG as an image whose name is a one-sentence summary, and the numbers as a
+ * table behind "Show the numbers as a table" (the text alternative).
+ */
+function ChartFrame({
+  title,
+  series,
+  swatch,
+  summary,
+  width,
+  height,
+  box,
+  labels,
+  cell,
+  testId,
+  children,
+}: {
+  title: string;
+  series: Named[];
+  /** The legend swatch's shape (a square for columns, a dash for lines). */
+  swatch: string;
+  summary: string;
+  width: number;
+  height: number;
+  box: RefObject<HTMLDivElement | null>;
+  labels: string[];
+  cell: (series: number, bucket: number) => string;
+  testId?: string;
+  children: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <figure aria-labelledby={`${id}-title`} data-testid={testId}>
       <figcaption id={`${id}-title`} className="mb-2 font-semibold">
         {title}
       </figcaption>
       <ul className="mb-2 flex flex-wrap gap-4" aria-label="Legend">
         {series.map((s) => (
           <li key={s.name} className="flex items-center gap-2">
-            <span aria-hidden="true" className={cx("inline-block h-3 w-3 rounded-sm", BAR[s.tone])} />
+            <span aria-hidden="true" className={cx("inline-block rounded-sm", swatch, BAR[s.tone])} />
             {s.name}
           </li>
         ))}
       </ul>
       <div ref={box}>
         <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} className="block max-w-full" role="img" aria-label={summary}>
-          {(max % 2 === 0 ? [0, max / 2, max] : [0, max]).map((tick) => (
-            <g key={tick}>
-              <line x1={left} x2={width - 4} y1={y(tick)} y2={y(tick)} className="stroke-border" strokeWidth={1} />
-              <text x={left - 6} y={y(tick) + 4} textAnchor="end" className="fill-fg-muted text-xs">
-                {number.format(tick)}
-              </text>
-            </g>
-          ))}
-          {labels.map((label, i) => {
-            const x0 = left + i * groupW + groupW * 0.1;
-            return (
-              <g key={label + i}>
-                {series.map((s, j) => {
-                  const v = s.values[i] ?? 0;
-                  return <rect key={s.name} x={x0 + j * barW} y={y(v)} width={Math.max(1, barW - 1)} height={Math.max(0, top + plotH - y(v))} className={FILL[s.tone]} />;
-                })}
-                {i % every === 0 ? (
-                  <text x={left + i * groupW + groupW / 2} y={height - 6} textAnchor="middle" className="fill-fg-muted text-xs">
-                    {label}
-                  </text>
-                ) : null}
-              </g>
-            );
-          })}
+          {children}
         </svg>
       </div>
       <details className="mt-2">
@@ -193,9 +226,9 @@ export function ColumnChart({ title, labels, series, summary }: { title: string;
                   <th scope="row" className="px-2 py-1 font-normal">
                     {label}
                   </th>
-                  {series.map((s) => (
+                  {series.map((s, j) => (
                     <td key={s.name} className="px-2 py-1 text-right tabular-nums">
-                      {number.format(s.values[i] ?? 0)}
+                      {cell(j, i)}
                     </td>
                   ))}
                 </tr>
@@ -205,6 +238,48 @@ export function ColumnChart({ title, labels, series, summary }: { title: string;
         </div>
       </details>
     </figure>
+  );
+}
+
+export function ColumnChart({ title, labels, series, summary }: { title: string; labels: string[]; series: Series[]; summary: string }) {
+  const [box, width] = useWidth<HTMLDivElement>(640);
+  const height = 200;
+  const left = 32;
+  const bottom = 24;
+  const top = 8;
+  const plotW = width - left - 4;
+  const plotH = height - bottom - top;
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const groupW = plotW / Math.max(1, labels.length);
+  const barW = Math.max(1, (groupW * 0.8) / Math.max(1, series.length));
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const nth = every(labels.length, width, 70); // labels ~70 px apart at least
+  return (
+    <ChartFrame
+      title={title}
+      series={series}
+      swatch="h-3 w-3"
+      summary={summary}
+      width={width}
+      height={height}
+      box={box}
+      labels={labels}
+      cell={(j, i) => number.format(series[j]?.values[i] ?? 0)}
+    >
+      <YTicks ticks={max % 2 === 0 ? [0, max / 2, max] : [0, max]} left={left} right={width - 4} y={y} label={(t) => number.format(t)} />
+      {labels.map((label, i) => {
+        const x0 = left + i * groupW + groupW * 0.1;
+        return (
+          <g key={label + i}>
+            {series.map((s, j) => {
+              const v = s.values[i] ?? 0;
+              return <rect key={s.name} x={x0 + j * barW} y={y(v)} width={Math.max(1, barW - 1)} height={Math.max(0, top + plotH - y(v))} className={FILL[s.tone]} />;
+            })}
+          </g>
+        );
+      })}
+      <XLabels labels={labels.filter((_, i) => i % nth === 0)} x={(k) => left + k * nth * groupW + groupW / 2} baseline={height - 6} />
+    </ChartFrame>
   );
 }
 
@@ -260,7 +335,6 @@ export function LineChart({
   format: (value: number | null) => string;
   testId?: string;
 }) {
-  const id = useId();
   const [box, width] = useWidth<HTMLDivElement>(640);
   const height = 220;
   const left = 56;
@@ -272,7 +346,7 @@ export function LineChart({
   const step = labels.length > 1 ? plotW / (labels.length - 1) : 0;
   const x = (i: number) => left + (labels.length > 1 ? i * step : plotW / 2);
   const y = (v: number) => top + plotH - (v / max) * plotH;
-  const every = Math.ceil(labels.length / Math.max(2, Math.floor(width / 90)));
+  const nth = every(labels.length, width, 90);
   const paths = series.map((s) => {
     let d = "";
     let pen = false;
@@ -287,77 +361,32 @@ export function LineChart({
     return d.trim();
   });
   return (
-    <figure aria-labelledby={`${id}-title`} data-testid={testId}>
-      <figcaption id={`${id}-title`} className="mb-2 font-semibold">
-        {title}
-      </figcaption>
-      <ul className="mb-2 flex flex-wrap gap-4" aria-label="Legend">
-        {series.map((s) => (
-          <li key={s.name} className="flex items-center gap-2">
-            <span aria-hidden="true" className={cx("inline-block h-1 w-4 rounded-sm", BAR[s.tone])} />
-            {s.name}
-          </li>
-        ))}
-      </ul>
-      <div ref={box}>
-        <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} className="block max-w-full" role="img" aria-label={summary}>
-          {(tick(max / 2) === tick(max) || tick(max / 2) === tick(0) ? [0, max] : [0, max / 2, max]).map((t) => (
-            <g key={t}>
-              <line x1={left} x2={width - 4} y1={y(t)} y2={y(t)} className="stroke-border" strokeWidth={1} />
-              <text x={left - 6} y={y(t) + 4} textAnchor="end" className="fill-fg-muted text-xs">
-                {tick(t)}
-              </text>
-            </g>
-          ))}
-          {labels.map((label, i) =>
-            i % every === 0 ? (
-              <text key={label + i} x={x(i)} y={height - 6} textAnchor="middle" className="fill-fg-muted text-xs">
-                {label}
-              </text>
-            ) : null,
-          )}
-          {series.map((s, j) => (
-            <g key={s.name}>
-              <path d={paths[j]} fill="none" strokeWidth={2} className={STROKE[s.tone]} />
-              {labels.length <= 62
-                ? s.values.map((v, i) => (v === null ? null : <circle key={i} cx={x(i)} cy={y(v)} r={2.5} className={FILL[s.tone]} />))
-                : null}
-            </g>
-          ))}
-        </svg>
-      </div>
-      <details className="mt-2">
-        <summary className="cursor-pointer text-accent-text">Show the numbers as a table</summary>
-        <div className="relative mt-2 max-h-72 overflow-auto" role="region" aria-label={`${title}: numbers`} tabIndex={0}>
-          <table className="w-full text-left">
-            <caption className="sr-only">{title}</caption>
-            <thead className="border-b border-border text-fg-muted">
-              <tr>
-                <th scope="col" className="px-2 py-1 font-medium">Period</th>
-                {series.map((s) => (
-                  <th key={s.name} scope="col" className="px-2 py-1 text-right font-medium">
-                    {s.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {labels.map((label, i) => (
-                <tr key={label + i} className="border-b border-border last:border-0">
-                  <th scope="row" className="px-2 py-1 font-normal">
-                    {label}
-                  </th>
-                  {series.map((s) => (
-                    <td key={s.name} className="px-2 py-1 text-right tabular-nums">
-                      {format(s.values[i] ?? null)}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
-    </figure>
+    <ChartFrame
+      title={title}
+      series={series}
+      swatch="h-1 w-4"
+      summary={summary}
+      width={width}
+      height={height}
+      box={box}
+      labels={labels}
+      cell={(j, i) => format(series[j]?.values[i] ?? null)}
+      testId={testId}
+    >
+      <YTicks
+        ticks={tick(max / 2) === tick(max) || tick(max / 2) === tick(0) ? [0, max] : [0, max / 2, max]}
+        left={left}
+        right={width - 4}
+        y={y}
+        label={tick}
+      />
+      <XLabels labels={labels.filter((_, i) => i % nth === 0)} x={(k) => x(k * nth)} baseline={height - 6} />
+      {series.map((s, j) => (
+        <g key={s.name}>
+          <path d={paths[j]} fill="none" strokeWidth={2} className={STROKE[s.tone]} />
+          {labels.length <= 62 ? s.values.map((v, i) => (v === null ? null : <circle key={i} cx={x(i)} cy={y(v)} r={2.5} className={FILL[s.tone]} />)) : null}
+        </g>
+      ))}
+    </ChartFrame>
   );
 }

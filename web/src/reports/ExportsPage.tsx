@@ -3,42 +3,39 @@
  * at once), with live progress and a download button when ready. The in-app notification
  * "your export is ready" links here.
  */
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useParams } from "react-router";
-import { FailureAlert } from "../admin/forms";
 import { ScrollArea } from "../admin/fields";
-import { Badge, Button, EmptyState, PageHeader, Spinner } from "../components/ui";
+import { Badge, Button, EmptyState, PageHeader } from "../components/ui";
 import { ErrorAlert } from "../tickets/Composer";
 import { formatBytes, formatDateTime } from "../lib/format";
 import { exportDownload, reportKeys, useCatalogue, useExports } from "./api";
 import { jobProgress, jobStatusText, jobTitle } from "./jobs";
+import { useListing } from "./listing";
 import type { ExportJob } from "./types";
 
 const TONE = { queued: "neutral", running: "info", done: "success", failed: "danger", expired: "neutral" } as const;
 
 export default function ExportsPage() {
-  const jobs = useExports();
+  const jobs = useListing(useExports(), reportKeys.exports, "exports");
   const { jobId } = useParams();
   const catalogue = useCatalogue();
-  const client = useQueryClient();
   const titles = Object.fromEntries((catalogue.data ?? []).map((r) => [r.name, r.title]));
   return (
     <>
       <PageHeader
         title="My exports"
         actions={
-          <Button onClick={() => void client.invalidateQueries({ queryKey: reportKeys.exports })} busy={jobs.isFetching}>
+          <Button onClick={() => void jobs.reload()} busy={jobs.reloading}>
             Refresh
           </Button>
         }
       >
         Large exports are prepared in the background; each can be downloaded until it expires.
       </PageHeader>
-      {jobs.isPending ? <Spinner label="Loading" /> : null}
-      {jobs.isError ? <FailureAlert error={jobs.error} /> : null}
-      {jobs.data && !jobs.data.length ? <EmptyState title="No exports yet">Export a report or a ticket list; large ones appear here.</EmptyState> : null}
-      {jobs.data?.length ? (
+      {jobs.status}
+      {jobs.empty ? <EmptyState title="No exports yet">Export a report or a ticket list; large ones appear here.</EmptyState> : null}
+      {jobs.items.length ? (
         <ScrollArea label="Exports">
           <table className="w-full text-left" data-testid="exports">
             <caption className="sr-only">My exports</caption>
@@ -53,7 +50,7 @@ export default function ExportsPage() {
               </tr>
             </thead>
             <tbody>
-              {jobs.data.map((job) => (
+              {jobs.items.map((job) => (
                 <JobRow key={job.id} job={job} title={jobTitle(job, titles)} current={job.id === jobId} />
               ))}
             </tbody>

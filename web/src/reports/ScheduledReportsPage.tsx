@@ -18,12 +18,13 @@ import { formatDateTime } from "../lib/format";
 import { useUsers } from "../tickets/queries";
 import { createSubscription, deleteSubscription, reportKeys, storeSubscription, updateSubscription, useCatalogue, useSubscriptions } from "./api";
 import { WEEKDAYS, describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
+import { useListing } from "./listing";
 import type { Subscription } from "./types";
 import { browserTimeZone, isTimeZone } from "./url";
 
 export default function ScheduledReportsPage() {
   const [params, setParams] = useSearchParams();
-  const subscriptions = useSubscriptions();
+  const subscriptions = useListing(useSubscriptions(), reportKeys.subscriptions, "scheduled reports");
   const catalogue = useCatalogue();
   const me = useMe();
   const [editing, setEditing] = useState<Subscription | null>(null);
@@ -67,12 +68,11 @@ export default function ScheduledReportsPage() {
       {showForm && catalogue.data ? (
         <ScheduleEditor key={editing?.id ?? `new-${fromReport}`} initial={initial} editing={editing} reports={catalogue.data.map((r) => ({ name: r.name, title: r.title }))} onDone={close} />
       ) : null}
-      {subscriptions.isPending ? <Spinner label="Loading" /> : null}
-      {subscriptions.isError ? <FailureAlert error={subscriptions.error} /> : null}
-      {subscriptions.data && !subscriptions.data.length && !showForm ? (
+      {subscriptions.status}
+      {subscriptions.empty && !showForm ? (
         <EmptyState title="No scheduled reports">Open a report and choose “Schedule this report”.</EmptyState>
       ) : null}
-      {subscriptions.data?.length ? (
+      {subscriptions.items.length ? (
         <ScrollArea label="Scheduled reports">
           <table className="w-full text-left" data-testid="subscriptions">
             <caption className="sr-only">Scheduled reports</caption>
@@ -88,8 +88,8 @@ export default function ScheduledReportsPage() {
               </tr>
             </thead>
             <tbody>
-              {subscriptions.data.map((s) => (
-                <SubscriptionRow key={s.id} subscription={s} title={titles[s.report] ?? s.report} onEdit={() => setEditing(s)} />
+              {subscriptions.items.map((s) => (
+                <SubscriptionRow key={s.id} subscription={s} title={titles[s.report] ?? s.report} onEdit={() => setEditing(s)} reload={subscriptions.reload} />
               ))}
             </tbody>
           </table>
@@ -99,7 +99,7 @@ export default function ScheduledReportsPage() {
   );
 }
 
-function SubscriptionRow({ subscription: s, title, onEdit }: { subscription: Subscription; title: string; onEdit: () => void }) {
+function SubscriptionRow({ subscription: s, title, onEdit, reload }: { subscription: Subscription; title: string; onEdit: () => void; reload: () => Promise<void> }) {
   const client = useQueryClient();
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -112,7 +112,7 @@ function SubscriptionRow({ subscription: s, title, onEdit }: { subscription: Sub
       // The answer is the new state (and version): shown at once, then the list is re-read.
       if (saved) await storeSubscription(client, saved);
       // Re-read in the background: the buttons are free again as soon as the server answered.
-      void client.invalidateQueries({ queryKey: reportKeys.subscriptions });
+      void reload();
     } catch (failure) {
       setError(failure);
     } finally {

@@ -3,13 +3,16 @@ that answer them synchronously: a bad one is 422 naming ``params.<field>``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from servicedesk.exports.schemas import TicketExportParams
-from servicedesk.platform.errors import ValidationProblem, field_error, validation_errors
+from servicedesk.platform.errors import ValidationProblem, validation_errors
 from servicedesk.tickets import queries
+
+if TYPE_CHECKING:
+    from servicedesk.reports.window import ReportParams
 
 
 def _checked(model: type[BaseModel], params: dict[str, Any]) -> BaseModel:
@@ -45,37 +48,11 @@ def ticket_filters(params: TicketExportParams) -> queries.TicketFilters:
     )
 
 
-def report_params(name: str | None, params: dict[str, Any]) -> Any:
-    """The report's ``ReportParams``, checked as GET /v1/reports/{name} checks them (the
-    range, time zone, grouping and interval the report offers), or 422 naming the field:
-    an unknown report is ``report``, a bad or unknown parameter ``params.<name>``."""
-    from servicedesk.reports import registry, window
+def report_params(name: str | None, params: dict[str, Any]) -> ReportParams:
+    """The report's ``ReportParams``, checked as GET /v1/reports/{name} checks them
+    (``registry.check_params``): an unknown report is 422 naming ``report``, a bad or
+    unknown parameter ``params.<name>``."""
+    from servicedesk.reports import registry
 
-    if not name or name not in registry.CATALOGUE:
-        raise ValidationProblem(
-            errors=[field_error("report", f"one of {', '.join(sorted(registry.CATALOGUE))}")]
-        )
-    unknown = sorted(set(params) - set(registry.ReportParams.model_fields))
-    if unknown:
-        raise ValidationProblem(
-            errors=[field_error(f"params.{n}", "is not a parameter") for n in unknown]
-        )
-    checked = _checked(registry.ReportParams, params)
-    info = registry.CATALOGUE[name]
-    group_by, interval = getattr(checked, "group_by", None), getattr(checked, "interval", None)
-    if group_by is not None and group_by not in info.group_by and name != "agent-performance":
-        raise ValidationProblem(
-            errors=[field_error("params.group_by", f"one of {', '.join(info.group_by)}")]
-        )
-    if interval is not None and interval not in info.intervals:
-        raise ValidationProblem(
-            errors=[field_error("params.interval", f"not available for {name}")]
-        )
-    try:
-        window.resolve(checked)  # type: ignore[arg-type]
-    except ValidationProblem as exc:
-        for error in exc.errors or []:
-            error["field"] = f"params.{error['field']}"
-            error["pointer"] = f"/params{error['pointer']}"
-        raise
+    checked, _ = registry.check_params(name, params, prefix="params.")
     return checked

@@ -53,6 +53,27 @@ def next_run(
     raise ValueError("no slot within 70 days")  # unreachable with monthday <= 28
 
 
+def latest_slot(
+    *,
+    frequency: Frequency,
+    hour: int,
+    weekday: int | None,
+    monthday: int | None,
+    tz: str,
+    at: datetime,
+) -> datetime:
+    """The last slot at or before ``at`` (UTC): the one a run at ``at`` catches up."""
+    zone = ZoneInfo(tz)
+    day = at.astimezone(zone).date() + timedelta(days=1)
+    for _ in range(70):
+        if _matches(day, frequency, weekday, monthday):
+            instant = slot_at(day, hour, zone)
+            if instant <= at:
+                return instant
+        day -= timedelta(days=1)
+    raise ValueError("no slot within 70 days")  # unreachable with monthday <= 28
+
+
 def period(frequency: Frequency, slot: datetime, tz: str) -> tuple[date, date]:
     """The local days a delivery at ``slot`` reports on (both inclusive, as reports take
     them): the day before, the seven days before, or the calendar month before."""

@@ -3,8 +3,10 @@ rendered and handed to the e-mail consumer, and finished exports past their rete
 marked expired.
 
 Per tenant, in one transaction (``jobs.for_each_tenant``): the due subscriptions are
-claimed with FOR UPDATE SKIP LOCKED (an overlapping run takes others or none); each is
-rendered as its owner (their role now: an owner no longer a manager deactivates the
+claimed with FOR UPDATE SKIP LOCKED (an overlapping run takes others or none); each
+delivers one slot, ``due_slot``: the latest of its cadence at or before now, so slots
+missed while the scheduler was down or failing are caught up once, by the latest, never in
+a burst. It is rendered as its owner (their role now: an owner no longer a manager deactivates the
 subscription, with the reason in ``last_error``), the file is written to the exports
 bucket under a key of (subscription, slot), and in the claim's transaction each recipient
 gets an export job of the file, ``report.delivered`` is written to the outbox, and
@@ -49,6 +51,7 @@ class Run:
     delivered: int = 0
     deactivated: int = 0
     failed: int = 0
+    caught_up: int = 0
     expired: int = 0
     pruned: int = 0
     failed_tenants: list[str] = field(default_factory=list)
@@ -67,9 +70,12 @@ def run(now: datetime | None = None) -> Run:
     result.tenants = len(tenants)
 
     def work(session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
-        counts: dict[str, Any] = {"delivered": 0, "deactivated": 0, "failed": 0}
+        counts: dict[str, Any] = {"delivered": 0, "deactivated": 0, "failed": 0, "caught_up": 0}
         for row in session.execute(_CLAIM, {"t": tenant_id, "now": now, "n": BATCH}).all():
-            counts[deliver(session, tenant_id, row, now)] += 1
+            outcome = deliver(session, tenant_id, row, now)
+            counts[outcome] += 1
+            if outcome == "delivered" and due_slot(row, now) > row.next_run_at:
+                counts["caught_up"] += 1
         counts["expired"] = service.expire(session)
         counts["events"] = list(session.info.get("outbox_ids", []))
         return counts
@@ -86,6 +92,7 @@ def run(now: datetime | None = None) -> Run:
         result.deactivated += counts["deactivated"]
         result.failed += counts["failed"]
         result.expired += counts["expired"]
+        result.caught_up += counts["caught_up"]
     result.failed_tenants = done.failed_tenants
     result.pruned = prune_processed_events(now)
     return result
@@ -104,45 +111,71 @@ def prune_processed_events(now: datetime) -> int:
         )
 
 
+def due_slot(row: Any, now: datetime) -> datetime:
+    """The slot a run at ``now`` delivers for a due subscription: the latest slot of its
+    cadence at or before ``now`` (never before ``next_run_at``). Slots missed while the
+    scheduler was down or failing are caught up once, by this one, never in a burst; the
+    ones before it are not delivered (their periods are in the next report's history)."""
+    latest = schedule.latest_slot(
+        frequency=row.frequency,
+        hour=row.hour,
+        weekday=row.weekday,
+        monthday=row.monthday,
+        tz=row.tz,
+        at=now,
+    )
+    due: datetime = row.next_run_at
+    return max(due, latest)
+
+
 def _advance(
-    session: Session, row: Any, now: datetime, *, error: str | None, deactivate: bool = False
+    session: Session,
+    row: Any,
+    now: datetime,
+    slot: datetime,
+    *,
+    error: str | None,
+    deactivate: bool = False,
 ) -> None:
-    """Past this slot (and any missed while down: the next slot after now), once."""
+    """Past ``slot`` and now (the next slot after both), once."""
     following = schedule.next_run(
         frequency=row.frequency,
         hour=row.hour,
         weekday=row.weekday,
         monthday=row.monthday,
         tz=row.tz,
-        after=max(row.next_run_at, now),
+        after=max(slot, now),
     )
     session.execute(
         text(
             "UPDATE report_subscriptions SET next_run_at = :n, last_run_at = :slot,"
             " last_error = :e, active = active AND NOT :off WHERE id = :id"
         ),
-        {"n": following, "slot": row.next_run_at, "e": error, "off": deactivate, "id": row.id},
+        {"n": following, "slot": slot, "e": error, "off": deactivate, "id": row.id},
     )
 
 
 def deliver(session: Session, tenant_id: uuid.UUID, row: Any, now: datetime) -> str:
-    """One due subscription's slot: "delivered", "deactivated" or "failed"."""
-    slot: datetime = row.next_run_at
+    """One due subscription's slot (``due_slot``): "delivered", "deactivated" or
+    "failed"."""
+    slot = due_slot(row, now)
     try:
         result = _render(tenant_id, row, slot)
     except NotAllowed as exc:
-        _advance(session, row, now, error=str(exc)[:500], deactivate=True)
+        _advance(session, row, now, slot, error=str(exc)[:500], deactivate=True)
         return "deactivated"
     except ProblemError as exc:  # the stored parameters no longer hold (a report renamed...)
-        _advance(session, row, now, error=f"invalid parameters: {exc.detail}"[:500])
+        _advance(session, row, now, slot, error=f"invalid parameters: {exc.detail}"[:500])
         return "failed"
     except Exception as exc:  # noqa: BLE001 - recorded on the subscription; the next slot runs
         get_logger().exception("scheduled report failed", extra={"subscription_id": str(row.id)})
-        _advance(session, row, now, error=f"rendering failed: {type(exc).__name__}")
+        _advance(session, row, now, slot, error=f"rendering failed: {type(exc).__name__}")
         return "failed"
     recipients = _staff(session, tenant_id, list(row.recipients))
     if not recipients:
-        _advance(session, row, now, error="no recipient is active staff any more", deactivate=True)
+        _advance(
+            session, row, now, slot, error="no recipient is active staff any more", deactivate=True
+        )
         return "deactivated"
     data, title = result
     stamp = slot.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
@@ -168,7 +201,7 @@ def deliver(session: Session, tenant_id: uuid.UUID, row: Any, now: datetime) -> 
             "recipients": [{"user_id": str(u), "job_id": str(j)} for u, j in jobs],
         },
     )
-    _advance(session, row, now, error=None)
+    _advance(session, row, now, slot, error=None)
     return "delivered"
 
 

@@ -14,6 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -264,7 +265,13 @@ def declared_query(route: APIRoute) -> frozenset[str]:
 
 
 def _query_names(dependant: Dependant) -> set[str]:
-    names = {field.alias for field in dependant.query_params}
+    names: set[str] = set()
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):  # a query model
+            names |= {f.alias or name for name, f in model.model_fields.items()}
+        else:
+            names.add(field.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names

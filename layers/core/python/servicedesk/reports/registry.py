@@ -6,12 +6,20 @@ runs in ``ctx``'s tenant transaction; nothing here checks roles (the routes do).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import text
 
-from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
+from servicedesk.platform.errors import (
+    NotFound,
+    ValidationProblem,
+    field_error,
+    validation_errors,
+)
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.reports import cache, definitions
 from servicedesk.reports.definitions import AGE_BANDS, SLA_TARGETS, Compute
@@ -26,13 +34,12 @@ from servicedesk.reports.schemas import (
     ReportResult,
     ReportRow,
 )
-from servicedesk.reports.window import ReportParams, Window, resolve
+from servicedesk.reports.window import FILTERS, ReportParams, Window, resolve
 
-__all__ = ["CATALOGUE", "ReportParams", "run_report"]
+__all__ = ["CATALOGUE", "ReportParams", "check_params", "run_report"]
 
 GROUPS: list[GroupBy] = ["team", "agent", "category", "priority", "channel", "type"]
 INTERVALS: list[Interval] = ["day", "week", "month"]
-FILTERS = ["team_id", "assignee_id", "category_id", "priority", "channel"]
 WORK_MEM = "64MB"
 BUSINESS = "business hours of the ticket's SLA calendar (24x7 without one), SLA pauses excluded"
 
@@ -102,7 +109,7 @@ def _report(
         measures=measures,
         group_by=GROUPS if group_by is None else group_by,
         intervals=INTERVALS if intervals is None else intervals,
-        filters=FILTERS,
+        filters=list(FILTERS),
         chart=chart,
     )
     return Report(info, compute, notes)
@@ -221,9 +228,42 @@ REPORTS: dict[str, Report] = {
 CATALOGUE: dict[str, ReportInfo] = {name: r.info for name, r in REPORTS.items()}
 
 
-def _check(report: Report, params: ReportParams) -> ReportParams:
+def check_params(
+    name: str | None, params: ReportParams | Mapping[str, Any], *, prefix: str = ""
+) -> tuple[ReportParams, Window]:
+    """The one check of a report's parameters, for every caller (the API's query strings,
+    export jobs, subscriptions, the scheduler): the named report exists, the parameters are
+    known and well-formed (``ReportParams``, unknown ones refused), the grouping and
+    interval are ones the report offers, the range and zone resolve. 422 naming the field
+    (``prefix`` + its name, e.g. ``params.group_by``; an unknown report names ``report``);
+    the checked parameters (agent-performance is always by agent) and their window."""
+    report = REPORTS.get(name or "")
+    if report is None:
+        raise ValidationProblem(
+            errors=[field_error("report", f"one of {', '.join(sorted(CATALOGUE))}")]
+        )
+    checked = _model(params, prefix)
+    try:
+        return _checked(report, checked)
+    except ValidationProblem as exc:
+        for error in exc.errors or []:
+            error.update(field_error(prefix + error["field"], error["detail"]))
+        raise
+
+
+def _model(params: ReportParams | Mapping[str, Any], prefix: str) -> ReportParams:
+    if isinstance(params, ReportParams):
+        return params
+    try:
+        return ReportParams.model_validate(dict(params))
+    except ValidationError as exc:
+        errors = validation_errors(exc.errors(), prefix=prefix)
+        raise ValidationProblem(errors=errors) from exc
+
+
+def _checked(report: Report, params: ReportParams) -> tuple[ReportParams, Window]:
     info = report.info
-    if report.info.name == "agent-performance":
+    if info.name == "agent-performance":
         params = params.model_copy(update={"group_by": "agent"})
     if params.group_by is not None and params.group_by not in info.group_by:
         raise ValidationProblem(
@@ -231,16 +271,16 @@ def _check(report: Report, params: ReportParams) -> ReportParams:
         )
     if params.interval is not None and params.interval not in info.intervals:
         raise ValidationProblem(errors=[field_error("interval", f"not available for {info.name}")])
-    return params
+    return params, resolve(params)
 
 
 def run_report(ctx: RequestContext, name: str, params: ReportParams) -> ReportResult:
-    """The named report over ``params`` (422 naming the field for bad parameters)."""
+    """The named report over ``params`` (404 for an unknown report; 422 naming the field
+    for bad parameters, ``check_params``)."""
     report = REPORTS.get(name)
     if report is None:
         raise NotFound("no such report")
-    params = _check(report, params)
-    window = resolve(params)
+    params, window = _checked(report, params)
     # The medians sort up to a year of tickets: in memory, not through temporary files
     # (PostgreSQL's default 4 MB spills at ~100,000 rows). This transaction only.
     ctx.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))

@@ -8,13 +8,13 @@ a filter, or plain dates) they answer the ``ReportResult`` of ``GET /v1/reports/
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from servicedesk.csat import report as csat_legacy
 from servicedesk.csat.schemas import CsatReport
@@ -24,11 +24,10 @@ from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.rbac import Role, requires
 from servicedesk.reports import dashboard
 from servicedesk.reports.registry import CATALOGUE, run_report
-from servicedesk.reports.schemas import GroupBy, Interval, ReportInfo, ReportResult
-from servicedesk.reports.window import ReportParams
+from servicedesk.reports.schemas import GroupBy, ReportInfo, ReportResult
+from servicedesk.reports.window import FILTERS, ReportFilters, ReportParams
 from servicedesk.sla import reports as sla_legacy
 from servicedesk.sla.schemas import ComplianceReport
-from servicedesk.tickets.schemas import Channel
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 MANAGER = [requires(Role.MANAGER)]
@@ -49,36 +48,51 @@ Name = Literal[
 ]
 # Parameters only the new answers know: their presence selects the ReportResult on the two
 # routes that keep their earlier shape.
-NEW_ONLY = ("tz", "interval", "team_id", "assignee_id", "category_id", "priority", "channel")
+NEW_ONLY = ("tz", "interval", *FILTERS)
 
 
-def report_params(
-    since: Annotated[date | None, Query(description="First local day, inclusive")] = None,
-    until: Annotated[date | None, Query(description="Last local day, inclusive")] = None,
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone")] = "UTC",
-    interval: Interval | None = None,
-    group_by: GroupBy | None = None,
-    team_id: uuid.UUID | None = None,
-    assignee_id: uuid.UUID | None = None,
-    category_id: uuid.UUID | None = None,
-    priority: Literal["low", "medium", "high", "critical"] | None = None,
-    channel: Channel | None = None,
-) -> ReportParams:
-    return ReportParams(
-        since=since,
-        until=until,
-        tz=tz,
-        interval=interval,
-        group_by=group_by,
-        team_id=team_id,
-        assignee_id=assignee_id,
-        category_id=category_id,
-        priority=priority,
-        channel=channel,
-    )
+def _dated(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationProblem(errors=[field_error(name, "a date, YYYY-MM-DD")]) from None
 
 
-Params = Annotated[ReportParams, Depends(report_params)]
+class ReportQuery(ReportParams):
+    """GET /v1/reports/{name}'s query string: the report's parameters and the format.
+    Unknown parameters are 422 naming them (``extra="forbid"``)."""
+
+    format: ReportFormat = Field("json", description=FORMAT_HELP)
+
+    def params(self) -> ReportParams:
+        return ReportParams(**self.model_dump(exclude={"format"}))
+
+
+class _LegacyQuery(ReportFilters):
+    """The query of the two routes that keep their earlier answers: the filters of every
+    report (``ReportFilters``), a range of date-times (or dates) and the earlier formats."""
+
+    since: str | None = Field(None, max_length=40, description="Date-time (or local day)")
+    until: str | None = Field(None, max_length=40, description="Date-time (or local day)")
+    format: LegacyFormat = Field("json", description="json (default) or csv")
+
+    def params(self, group_by: str | None) -> ReportParams:
+        return ReportParams(
+            **self.model_dump(include=set(ReportFilters.model_fields)),
+            since=_dated(self.since, "since"),
+            until=_dated(self.until, "until"),
+            group_by=group_by,
+        )
+
+
+class SlaQuery(_LegacyQuery):
+    group_by: GroupBy = "policy"
+
+
+class CsatQuery(_LegacyQuery):
+    group_by: Literal["team", "agent", "none", "category", "priority", "channel", "type"] = "none"
 
 
 def csv_rows(result: ReportResult) -> tuple[list[str], Iterator[list[Any]]]:
@@ -171,48 +185,6 @@ def _wants_result(request: Request) -> bool:
     return any(len(query.get(n) or "x" * 11) == 10 for n in ("since", "until"))
 
 
-def _dated(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationProblem(errors=[field_error(name, "a date, YYYY-MM-DD")]) from None
-
-
-def _new_params(
-    since: str | None, until: str | None, group_by: str | None, rest: ReportParams
-) -> ReportParams:
-    return rest.model_copy(
-        update={
-            "since": _dated(since, "since"),
-            "until": _dated(until, "until"),
-            "group_by": group_by,
-        }
-    )
-
-
-def legacy_params(
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone")] = "UTC",
-    interval: Interval | None = None,
-    team_id: uuid.UUID | None = None,
-    assignee_id: uuid.UUID | None = None,
-    category_id: uuid.UUID | None = None,
-    priority: Literal["low", "medium", "high", "critical"] | None = None,
-    channel: Channel | None = None,
-) -> ReportParams:
-    return ReportParams(
-        tz=tz,
-        interval=interval,
-        team_id=team_id,
-        assignee_id=assignee_id,
-        category_id=category_id,
-        priority=priority,
-        channel=channel,
-    )
-
-
-LegacyParams = Annotated[ReportParams, Depends(legacy_params)]
 LEGACY_NOTE = (
     " Called with tz (or interval, a filter, or plain dates): the ReportResult of"
     " GET /v1/reports/{name}; otherwise the earlier answer, described here."
@@ -230,16 +202,13 @@ LEGACY_NOTE = (
 def sla_compliance(
     ctx: Ctx,
     request: Request,
-    rest: LegacyParams,
-    group_by: GroupBy = "policy",
-    since: Annotated[str | None, Query(max_length=40)] = None,
-    until: Annotated[str | None, Query(max_length=40)] = None,
-    format: Annotated[LegacyFormat, Query(description="json (default) or csv")] = "json",
+    query: Annotated[SlaQuery, Query()],
 ) -> ComplianceReport | Response:
+    group_by, format = query.group_by, query.format
     if _wants_result(request) or group_by not in sla_legacy.GROUPS:
-        result = run_report(ctx, "sla-compliance", _new_params(since, until, group_by, rest))
+        result = run_report(ctx, "sla-compliance", query.params(group_by))
         return _as_response(result, format)
-    start, end = _legacy_range(since, until)
+    start, end = _legacy_range(query.since, query.until)
     rows = sla_legacy.compliance(ctx, group_by=group_by, since=start, until=end)  # type: ignore[arg-type]
     report = ComplianceReport(group_by=group_by, since=start, until=end, rows=rows)
     if format == "json":
@@ -263,17 +232,14 @@ def sla_compliance(
 def csat_report(
     ctx: Ctx,
     request: Request,
-    rest: LegacyParams,
-    group_by: Literal["team", "agent", "none", "category", "priority", "channel", "type"] = "none",
-    since: Annotated[str | None, Query(max_length=40)] = None,
-    until: Annotated[str | None, Query(max_length=40)] = None,
-    format: Annotated[LegacyFormat, Query(description="json (default) or csv")] = "json",
+    query: Annotated[CsatQuery, Query()],
 ) -> CsatReport | Response:
+    group_by, format = query.group_by, query.format
     grouping = None if group_by == "none" else group_by
     if _wants_result(request) or format != "json" or grouping not in (None, "team", "agent"):
-        result = run_report(ctx, "csat", _new_params(since, until, grouping, rest))
+        result = run_report(ctx, "csat", query.params(grouping))
         return _as_response(result, format)
-    start, end = _legacy_range(since, until)
+    start, end = _legacy_range(query.since, query.until)
     total, rows = csat_legacy.summary(ctx, group_by=group_by, since=start, until=end)  # type: ignore[arg-type]
     return CsatReport(group_by=group_by, since=start, until=end, total=total, rows=rows)
 
@@ -297,7 +263,6 @@ def _as_response(result: ReportResult, fmt: ReportFormat) -> Response:
 def get_report(
     name: Name,
     ctx: Ctx,
-    params: Params,
-    format: Annotated[ReportFormat, Query(description=FORMAT_HELP)] = "json",
+    query: Annotated[ReportQuery, Query()],
 ) -> ReportResult | Response:
-    return render(run_report(ctx, name, params), format)
+    return render(run_report(ctx, name, query.params()), query.format)

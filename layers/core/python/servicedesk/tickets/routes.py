@@ -57,7 +57,12 @@ def _public(ctx: Ctx, ticket: Any) -> TicketPublic:
 
 
 def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
-    return tagged(response, _public(ctx, ticket))
+    """One ticket's answer: ``_public`` and, for staff on a resolved or closed ticket, when
+    its delayed CSAT survey will be mailed (``csat_survey_scheduled_for``)."""
+    public = _public(ctx, ticket)
+    if ctx.is_staff and public.status in ("resolved", "closed"):
+        public.csat_survey_scheduled_for = service.survey_scheduled_for(ctx, public.id)
+    return tagged(response, public)
 
 
 # Served here, documented with the SLA: the SLA package cannot check a ticket's visibility

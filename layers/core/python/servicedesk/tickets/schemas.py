@@ -137,6 +137,11 @@ class TicketPublic(Output):
         default_factory=list,
         description="The statuses the caller may move this ticket to now (POST /transitions)",
     )
+    csat_survey_scheduled_for: datetime | None = Field(
+        default=None,
+        description="Staff, on one ticket's answer (not in lists): when its satisfaction"
+        " survey, held back by the CSAT delay, is due to be mailed; null when none is pending",
+    )
 
 
 class CommentCreate(Input):

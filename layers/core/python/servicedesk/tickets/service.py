@@ -530,3 +530,25 @@ def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) ->
     _notify(ctx, ticket, "ticket.assigned", assignee_id=assignee, team_id=team)
     ctx.session.flush()
     return ticket
+
+
+def survey_scheduled_for(ctx: RequestContext, ticket_id: uuid.UUID) -> datetime | None:
+    """When the ticket's CSAT survey waiting for its delayed mail (``delay_minutes``) is due to
+    be sent, for staff (a requester sees nothing before the mail); None when no survey is
+    pending: none made, already queued or sent, answered, replaced, cancelled, or the
+    ticket no longer resolved or closed (the sender will cancel it). Read here, not through
+    ``servicedesk.csat`` (which imports tickets): the table is csat's (docs/csat.md)."""
+    if not ctx.is_staff:
+        return None
+    due: datetime | None = ctx.session.execute(
+        text(
+            "SELECT s.send_after FROM csat_surveys s JOIN tickets t"
+            " ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id"
+            " WHERE s.tenant_id = :tn AND s.ticket_id = :t AND s.send_after IS NOT NULL"
+            " AND s.superseded_at IS NULL AND s.cancelled_at IS NULL AND s.sent_at IS NULL"
+            " AND s.answered_at IS NULL AND t.status IN ('resolved', 'closed')"
+            " ORDER BY s.send_after DESC LIMIT 1"
+        ),
+        {"tn": ctx.tenant_id, "t": ticket_id},
+    ).scalar_one_or_none()
+    return due
