@@ -332,6 +332,41 @@ def test_an_agent_following_a_drilldown_sees_only_what_they_may(
     assert hidden > 0  # the rule kept something from them
 
 
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Paris"])
+def test_every_dashboard_number_drills_down(client: Any, seeded: Seeded, tz: str) -> None:
+    """Each tile and slice that shows a count lists that many tickets (resolutions: their
+    moments add up); the median and the score list the tickets they are computed over."""
+    board = client.get("/v1/reports/dashboard", params={"tz": tz}, headers=seeded.headers)
+    assert board.status_code == 200, board.text
+    body = board.json()
+    tiles = {t["key"]: t for t in body["tiles"]}
+    assert all(t["drilldown"] for t in tiles.values()), tiles
+    for key in ("open", "unassigned", "created_today", "sla_at_risk", "sla_breached"):
+        assert len(follow(client, seeded.headers, tiles[key]["drilldown"])) == tiles[key]["value"]
+    resolved = tiles["resolved_today"]["drilldown"]
+    ids = follow(client, seeded.headers, resolved)
+    assert (
+        moments(seeded.conn, "volume", "resolved", resolved, ids)
+        == tiles["resolved_today"]["value"]
+    )
+    week = client.get(
+        "/v1/reports/first-response-time",
+        params={"tz": tz, "since": (TODAY - timedelta(days=6)).isoformat()},
+        headers=seeded.headers,
+    ).json()
+    median = tiles["median_first_response_7d"]["drilldown"]
+    assert len(follow(client, seeded.headers, median)) == week["totals"]["count"]
+    for part in ("backlog_by_priority", "backlog_by_team"):
+        assert body[part]
+        for s in body[part]:
+            assert len(follow(client, seeded.headers, s["drilldown"])) == s["value"], s
+    for day in body["created_vs_resolved"]:
+        assert len(follow(client, seeded.headers, day["drilldown"])) == day["created"]
+        drill = day["resolved_drilldown"]
+        ids = follow(client, seeded.headers, drill)
+        assert moments(seeded.conn, "volume", "resolved", drill, ids) == day["resolved"]
+
+
 @pytest.mark.parametrize(
     ("param", "value"),
     [
