@@ -120,6 +120,38 @@ describe("reports", () => {
     expect(errors).toEqual([]);
   });
 
+  test("resolution time's count drills down to exactly that many tickets", async () => {
+    const { page, errors } = manager;
+    const employee = await apiLogin("employee@acme.example");
+    const agent = await apiLogin("agent@acme.example");
+    const title = unique("Resolved for the drilldown");
+    const ticket = await apiCall<{ id: string }>(employee, "POST", "/v1/tickets", { title, description: "Resolved today." });
+    for (const to of ["in_progress", "resolved"]) {
+      await apiCall(agent, "POST", `/v1/tickets/${ticket.id}/transitions`, { to });
+    }
+    await page.goto("/reports/resolution-time?range=last7");
+    await reportLoaded(page);
+    // The reports consumer counts the resolution a moment after the API call.
+    await expect.poll(async () => {
+      await page.reload();
+      await reportLoaded(page);
+      return total(page, "count");
+    }, { timeout: 30_000 }).toBeGreaterThan(0);
+    const count = await total(page, "count");
+    await page.getByTestId("total-count").getByRole("link", { name: /show the tickets/ }).click();
+    await page.waitForURL(/\/queues\/all\?.*resolved_after=/);
+    await expect.poll(() => page.getByTestId("drilldown").count()).toBe(1);
+    await expect.poll(() => page.getByRole("link", { name: title }).count(), { timeout: 20_000 }).toBe(1);
+    // Every page of the list: as many tickets as the report counted.
+    while ((await page.getByRole("button", { name: "Load more" }).count()) > 0) {
+      await page.getByRole("button", { name: "Load more" }).click();
+      await page.waitForTimeout(300);
+    }
+    await expect.poll(() => page.getByTestId("queue-rows").locator("tr").count(), { timeout: 20_000 }).toBe(count);
+    await checkScreen(page, "reports-drilldown-resolution-time");
+    expect(errors).toEqual([]);
+  });
+
   test("export CSV (parsed back), JSON (the result) and PDF", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7");

@@ -6,11 +6,26 @@ describe("a report's drilldown in the ticket list's address", () => {
     expect(readDrilldown(new URLSearchParams("team_id=t1"))).toBeNull();
   });
   test("the list's parameters, lists comma-separated or repeated, assignee_id as assignee", () => {
-    const drill = readDrilldown(new URLSearchParams("from=report&team_id=t1&assignee_id=u1&status=resolved,closed&priority=high&priority=critical&created_after=2026-03-01T00:00:00%2B01:00&channel=email"));
+    const drill = readDrilldown(new URLSearchParams("from=report&team_id=t1&assignee_id=u1&status=resolved,closed&priority=high&priority=critical&created_after=2026-03-01T00:00:00%2B01:00&channel=email&bogus=1"));
     expect(drill).toEqual({
-      query: { team_id: "t1", assignee: "u1", created_after: "2026-03-01T00:00:00+01:00", status: ["resolved", "closed"], priority: ["high", "critical"] },
-      ignored: ["channel"],
+      query: { team_id: "t1", assignee: "u1", created_after: "2026-03-01T00:00:00+01:00", status: ["resolved", "closed"], priority: ["high", "critical"], channel: ["email"] },
+      ignored: ["bogus"],
     });
+  });
+  test("the report filters: ranges, none, merged, flags, SLA outcome", () => {
+    const drill = readDrilldown(
+      new URLSearchParams("from=report&team_id=none&resolved_after=2026-03-01T23:00:00Z&resolved_before=2026-03-08T23:00:00Z&merged=exclude&one_touch=true&sla_outcome=late&sla_target=resolution&merged2=x"),
+    );
+    expect(drill?.query).toEqual({
+      team_id: "none",
+      resolved_after: "2026-03-01T23:00:00Z",
+      resolved_before: "2026-03-08T23:00:00Z",
+      merged: "exclude",
+      one_touch: true,
+      sla_outcome: "late",
+      sla_target: "resolution",
+    });
+    expect(drill?.ignored).toEqual(["merged2"]);
   });
   test("unknown statuses and priorities are dropped, not sent", () => {
     expect(readDrilldown(new URLSearchParams("from=report&status=bogus,open&priority=urgent"))?.query).toEqual({ status: ["open"], priority: [] });

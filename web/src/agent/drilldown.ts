@@ -8,7 +8,41 @@ import type { Level, TicketStatus } from "../api/types";
 import { LEVELS, STATUSES } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
 
-const SINGLE = ["assignee", "team_id", "requester_id", "category_id", "tag", "created_after", "created_before", "updated_after", "updated_before"] as const;
+const SINGLE = [
+  "assignee",
+  "team_id",
+  "requester_id",
+  "category_id",
+  "tag",
+  "created_after",
+  "created_before",
+  "updated_after",
+  "updated_before",
+  // The report drill-downs' filters (docs/reports.md, "Drill-down").
+  "first_response_after",
+  "first_response_before",
+  "resolved_after",
+  "resolved_before",
+  "resolution_after",
+  "resolution_before",
+  "resolved_by",
+  "reopen_after",
+  "reopen_before",
+  "sla_met_after",
+  "sla_met_before",
+  "sla_policy_id",
+  "csat_sent_after",
+  "csat_sent_before",
+  "csat_answered_after",
+  "csat_answered_before",
+] as const;
+const CHANNELS = ["web", "email", "assistant"] as const;
+const CHOICES = {
+  merged: ["include", "exclude", "only"],
+  sla_target: ["first_response", "next_response", "resolution"],
+  sla_outcome: ["on_time", "late"],
+} as const;
+const FLAGS = ["reopened", "one_touch"] as const;
 type Single = (typeof SINGLE)[number];
 
 export interface Drilldown {
@@ -18,7 +52,7 @@ export interface Drilldown {
 }
 
 const OWN = new Set(["from", "status", "priority", "q", "sort", "team", "sla"]);
-const KNOWN = new Set<string>([...SINGLE, "assignee_id", "status", "priority", "sla"]);
+const KNOWN = new Set<string>([...SINGLE, ...Object.keys(CHOICES), ...FLAGS, "assignee_id", "status", "priority", "sla", "channel"]);
 
 function list(params: URLSearchParams, key: string): string[] {
   return params.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -41,6 +75,16 @@ export function readDrilldown(params: URLSearchParams): Drilldown | null {
   if (priorities.length) query.priority = priorities.filter((p): p is Level => (LEVELS as readonly string[]).includes(p));
   const sla = list(params, "sla").filter((s): s is "breached" | "at_risk" => s === "breached" || s === "at_risk");
   if (sla.length) query.sla = sla;
+  const channels = list(params, "channel").filter((c): c is (typeof CHANNELS)[number] => (CHANNELS as readonly string[]).includes(c));
+  if (channels.length) query.channel = channels;
+  for (const [key, allowed] of Object.entries(CHOICES)) {
+    const value = params.get(key);
+    if (value && (allowed as readonly string[]).includes(value)) (query as Record<string, string>)[key] = value;
+  }
+  for (const key of FLAGS) {
+    const value = params.get(key);
+    if (value === "true" || value === "false") query[key] = value === "true";
+  }
   for (const key of new Set(params.keys())) {
     if (!KNOWN.has(key) && !OWN.has(key)) ignored.push(key);
   }
@@ -69,6 +113,28 @@ const LABELS: Record<string, string> = {
   status: "Status",
   priority: "Priority",
   sla: "SLA",
+  channel: "Channel",
+  merged: "Merged tickets",
+  reopened: "Reopened",
+  one_touch: "One-touch",
+  first_response_after: "First response from",
+  first_response_before: "First response before",
+  resolved_after: "Resolved (last) from",
+  resolved_before: "Resolved (last) before",
+  resolution_after: "A resolution from",
+  resolution_before: "A resolution before",
+  resolved_by: "Resolved by",
+  reopen_after: "A reopen from",
+  reopen_before: "A reopen before",
+  sla_met_after: "SLA target met from",
+  sla_met_before: "SLA target met before",
+  sla_target: "SLA target",
+  sla_outcome: "SLA outcome",
+  sla_policy_id: "SLA policy",
+  csat_sent_after: "Survey sent from",
+  csat_sent_before: "Survey sent before",
+  csat_answered_after: "Survey answered from",
+  csat_answered_before: "Survey answered before",
 };
 
 /** "Created from 1 Mar 2026, 00:00 · Team Service desk" for the banner. */
@@ -82,8 +148,8 @@ export function describeDrilldown(drill: Drilldown, names: { team?: (id: string)
       shown = Number.isNaN(d.getTime()) ? value : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     } else if (key === "team_id") shown = names.team?.(value) ?? value;
     else if (key === "assignee") shown = value === "none" ? "Unassigned" : (names.user?.(value) ?? value);
-    else if (key === "requester_id") shown = names.user?.(value) ?? value;
-    else if (key === "category_id") shown = names.category?.(value) ?? value;
+    else if (key === "requester_id" || key === "resolved_by") shown = names.user?.(value) ?? value;
+    else if (key === "category_id") shown = value === "none" ? "No category" : (names.category?.(value) ?? value);
     out.push(`${LABELS[key] ?? key}: ${shown}`);
   }
   return out;

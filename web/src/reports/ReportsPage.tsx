@@ -17,7 +17,7 @@ import { useCategories, useTeams, useUsers } from "../tickets/queries";
 import { useCatalogue, useReport } from "./api";
 import { ExportMenu } from "./ExportMenu";
 import { formatTick, formatValue, rangeLabel } from "./format";
-import { rowDrilldown } from "./drill";
+import { measureDrilldown, totalDrilldown } from "./drill";
 import { chartMeasure, describeChart, rowLabel, shapeChart } from "./shape";
 import type { FilterKey, Measure, ReportInfo, ReportResult } from "./types";
 import { GROUPS, INTERVALS, PRESETS, apiQuery, defaultInterval, browserTimeZone, drilldownHref, isTimeZone, presetRange, rangeError, readState, todayIn, writeState, type Preset, type ReportState } from "./url";
@@ -254,11 +254,11 @@ function Filters({ info, state, update }: { info: ReportInfo; state: ReportState
   );
 }
 
-/** A value with its unit; the row's primary count (its first count measure, what the row's
- * drilldown lists) links to those tickets. */
-function Cell({ measure, value, drilldown, linked }: { measure: Measure; value: number | null | undefined; drilldown?: Record<string, string> | null; linked: boolean }) {
+/** A value with its unit, linked to the tickets it counts (or is measured over) when the
+ * server gives that list. */
+function Cell({ measure, value, drilldown }: { measure: Measure; value: number | null | undefined; drilldown?: Record<string, string> | null }) {
   const text = formatValue(measure.unit, value);
-  if (linked && drilldown && typeof value === "number" && value > 0) {
+  if (drilldown && typeof value === "number" && (value > 0 || measure.unit !== "count")) {
     return (
       <Link to={drilldownHref(drilldown)} className="text-accent-text underline" aria-label={`${text} ${measure.label.toLowerCase()}: show the tickets`}>
         {text}
@@ -286,8 +286,6 @@ export function ReportView({
   const totals = result.totals ?? {};
   const totalKeys = Object.keys(totals);
   const extra = totalKeys.filter((k) => !result.measures.some((m) => m.key === k));
-  const primary = result.measures.find((m) => m.unit === "count")?.key;
-  const range = { since: firstDay(result), until: lastDay(result) };
   return (
     <div className="space-y-4" aria-busy={stale || undefined}>
       <Card aria-labelledby="report-title">
@@ -310,7 +308,7 @@ export function ReportView({
                 <div key={m.key} className="rounded-md border border-border p-3">
                   <dt className="text-fg-muted">{m.label}</dt>
                   <dd className="text-xl font-semibold tabular-nums" data-testid={`total-${m.key}`}>
-                    {formatValue(m.unit, totals[m.key])}
+                    <Cell measure={m} value={totals[m.key]} drilldown={totalDrilldown(result, m.key)} />
                   </dd>
                 </div>
               ))}
@@ -407,7 +405,7 @@ export function ReportView({
                   </th>
                   {result.measures.map((m) => (
                     <td key={m.key} className="px-2 py-1 text-right tabular-nums">
-                      <Cell measure={m} value={row.values[m.key]} drilldown={rowDrilldown(result, row, range)} linked={m.key === primary} />
+                      <Cell measure={m} value={row.values[m.key]} drilldown={measureDrilldown(row, m)} />
                     </td>
                   ))}
                 </tr>

@@ -186,7 +186,7 @@ describe("chart data", () => {
       result({
         group_by: "team",
         rows: [
-          { group: { id: "a", label: "Desk" }, values: { created: 3 }, drilldown: { team_id: "a" } },
+          { group: { id: "a", label: "Desk" }, values: { created: 3 }, drilldown: { team_id: "a" }, drilldowns: { created: { team_id: "a" } } },
           { group: { id: null, label: "(no team)" }, values: { created: 1 } },
         ],
       }),
@@ -320,38 +320,28 @@ describe("the live dashboard", () => {
   });
 });
 
-import { localMidnight, rowDrilldown } from "./drill";
+import { measureDrilldown, rowDrilldown, totalDrilldown } from "./drill";
 
-describe("drilldowns", () => {
-  test("local midnight in a zone, across DST", () => {
-    expect(localMidnight("2026-03-01", "UTC")).toBe("2026-03-01T00:00:00.000Z");
-    expect(localMidnight("2026-03-01", "Europe/Paris")).toBe("2026-02-28T23:00:00.000Z");
-    expect(localMidnight("2026-03-30", "Europe/Paris")).toBe("2026-03-29T22:00:00.000Z"); // after the spring change
-    expect(localMidnight("2026-11-02", "America/New_York")).toBe("2026-11-02T05:00:00.000Z");
-    expect(localMidnight("2026-11-01", "America/New_York")).toBe("2026-11-01T04:00:00.000Z"); // the day the clocks go back
+describe("drilldowns: the server's only", () => {
+  const row = {
+    bucket: "2026-03-02",
+    values: { count: 3, median_business: 60, resolved: 2 },
+    drilldown: { resolved_after: "2026-03-01T23:00:00Z" },
+    drilldowns: { count: { resolved_after: "2026-03-01T23:00:00Z" }, resolved: { resolution_after: "2026-03-01T23:00:00Z" } },
+  };
+  test("a count links to its own list; a duration to the row's; a ratio to none", () => {
+    expect(rowDrilldown(row)).toEqual({ resolved_after: "2026-03-01T23:00:00Z" });
+    expect(measureDrilldown(row, { key: "resolved", unit: "count" })).toEqual({ resolution_after: "2026-03-01T23:00:00Z" });
+    expect(measureDrilldown(row, { key: "median_business", unit: "seconds" })).toEqual(row.drilldown);
+    expect(measureDrilldown(row, { key: "ratio", unit: "ratio" })).toBeNull();
   });
-  const volume = (partial: Partial<ReportResult>): ReportResult =>
-    result({ report: "volume", tz: "Europe/Paris", interval: "week", ...partial });
-  const range = { since: "2026-03-04", until: "2026-03-20" };
-  test("the server's drilldown wins", () => {
-    expect(rowDrilldown(volume({}), { bucket: "2026-03-02", values: {}, drilldown: { x: "1" } }, range)).toEqual({ x: "1" });
+  test("no server drilldown, no link (nothing rebuilt on the client)", () => {
+    expect(rowDrilldown({ bucket: "2026-03-02", values: { created: 1 } })).toBeNull();
+    expect(measureDrilldown({ bucket: "2026-03-02", values: { created: 1 } }, { key: "created", unit: "count" })).toBeNull();
   });
-  test("volume's created: the week cut to the range, in the zone; group and filters as list filters", () => {
-    const r = volume({ group_by: "agent", filters: { priority: "high" } });
-    expect(rowDrilldown(r, { bucket: "2026-03-02", group: { id: "u1", label: "Ann" }, values: {} }, range)).toEqual({
-      priority: "high",
-      assignee: "u1",
-      created_after: "2026-03-03T23:00:00.000Z",
-      created_before: "2026-03-08T23:00:00.000Z",
-    });
-    expect(rowDrilldown(r, { bucket: "2026-03-16", group: { id: null, label: "(unassigned)" }, values: {} }, range)).toMatchObject({
-      assignee: "none",
-      created_before: "2026-03-20T23:00:00.000Z",
-    });
-  });
-  test("nothing the list cannot express", () => {
-    expect(rowDrilldown(volume({ filters: { channel: "email" } }), { bucket: "2026-03-02", values: {} }, range)).toBeNull();
-    expect(rowDrilldown(volume({ group_by: "team" }), { bucket: "2026-03-02", group: { id: null, label: "(no team)" }, values: {} }, range)).toBeNull();
-    expect(rowDrilldown(volume({ report: "backlog" }), { bucket: "2026-03-02", values: {} }, range)).toBeNull();
+  test("totals", () => {
+    const r = result({ totals: { open: 4 }, totals_drilldowns: { open: { status: "new,open,in_progress,pending" } } });
+    expect(totalDrilldown(r, "open")).toEqual({ status: "new,open,in_progress,pending" });
+    expect(totalDrilldown(r, "aging_lt_1d")).toBeNull();
   });
 });

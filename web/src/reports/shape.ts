@@ -6,6 +6,7 @@
  * largest groups; the rest are in the table).
  */
 import { bucketLabel, formatValue } from "./format";
+import { measureDrilldown } from "./drill";
 import type { Measure, ReportResult, ReportRow, Unit } from "./types";
 
 export const MAX_LINES = 6;
@@ -62,7 +63,7 @@ export function shapeChart(result: ReportResult, wanted: string | null = null): 
       kind: "bar",
       unit: measure.unit,
       measure,
-      bars: result.rows.map((row) => ({ label: row.group?.label ?? "All", value: num(row.values[measure.key]), drilldown: row.drilldown ?? null })),
+      bars: result.rows.map((row) => ({ label: row.group?.label ?? "All", value: num(row.values[measure.key]), drilldown: measureDrilldown(row, measure) })),
     };
   }
   const buckets = [...new Set(result.rows.map((r) => r.bucket).filter((b): b is string => Boolean(b)))].sort();

@@ -28,8 +28,10 @@ export interface ReportRow {
   bucket?: string | null;
   group?: GroupKey | null;
   values: Values;
-  /** Ticket list query parameters that list the tickets of this row. */
+  /** Ticket list query parameters that list the tickets of this row's first count. */
   drilldown?: Record<string, string> | null;
+  /** Measure key -> the ticket list listing what that number counts (server-built). */
+  drilldowns?: Record<string, Record<string, string>>;
 }
 
 export interface ReportResult {
@@ -44,6 +46,8 @@ export interface ReportResult {
   measures: Measure[];
   rows: ReportRow[];
   totals?: Values;
+  /** Measure key -> the ticket list listing what the total counts. */
+  totals_drilldowns?: Record<string, Record<string, string>>;
   chart?: ChartKind;
   generated_at: string;
   notes?: string[];
@@ -94,7 +98,7 @@ export interface Dashboard {
   backlog_by_priority: DashboardSlice[];
   backlog_by_team: DashboardSlice[];
   /** Created and resolved per local day, the last 14 days. */
-  created_vs_resolved: { day: string; created: number; resolved: number; drilldown?: Record<string, string> | null }[];
+  created_vs_resolved: { day: string; created: number; resolved: number; drilldown?: Record<string, string> | null; resolved_drilldown?: Record<string, string> | null }[];
 }
 
 export type ExportFormat = "csv" | "json" | "pdf";

@@ -45,7 +45,35 @@ def ticket_filters(params: TicketExportParams) -> queries.TicketFilters:
         updated_before=params.updated_before,
         q=params.q,
         sla=list(params.sla),
+        channel=list(params.channel),
+        **{name: getattr(params, name) for name in DRILL_FIELDS},
     )
+
+
+# The drill-down filters passed as they are (tickets.queries.TicketFilters).
+DRILL_FIELDS = (
+    "merged",
+    "reopened",
+    "one_touch",
+    "first_response_after",
+    "first_response_before",
+    "resolved_after",
+    "resolved_before",
+    "resolution_after",
+    "resolution_before",
+    "resolved_by",
+    "reopen_after",
+    "reopen_before",
+    "sla_met_after",
+    "sla_met_before",
+    "sla_target",
+    "sla_outcome",
+    "sla_policy_id",
+    "csat_sent_after",
+    "csat_sent_before",
+    "csat_answered_after",
+    "csat_answered_before",
+)
 
 
 def report_params(name: str | None, params: dict[str, Any]) -> ReportParams:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.tickets.schemas import Level
+from servicedesk.tickets.schemas import Channel, Level
 from servicedesk.tickets.states import Status
 
 ExportKind = Literal["report", "tickets"]
@@ -29,9 +29,9 @@ class TicketExportParams(BaseModel):
     status: Annotated[list[Status], Field(max_length=7)] = []
     priority: Annotated[list[Level], Field(max_length=4)] = []
     assignee: Annotated[str | None, Field(max_length=36, description="user id, me or none")] = None
-    team_id: uuid.UUID | None = None
+    team_id: uuid.UUID | Literal["none"] | None = None
     requester_id: uuid.UUID | None = None
-    category_id: uuid.UUID | None = None
+    category_id: uuid.UUID | Literal["none"] | None = None
     tag: Annotated[str | None, Field(max_length=50)] = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -39,6 +39,29 @@ class TicketExportParams(BaseModel):
     updated_before: datetime | None = None
     q: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     sla: Annotated[list[Literal["breached", "at_risk"]], Field(max_length=2)] = []
+    # The report drill-downs' filters (GET /v1/tickets, docs/reports.md "Drill-down").
+    channel: Annotated[list[Channel], Field(max_length=3)] = []
+    merged: Literal["include", "exclude", "only"] = "include"
+    reopened: bool | None = None
+    one_touch: bool | None = None
+    first_response_after: datetime | None = None
+    first_response_before: datetime | None = None
+    resolved_after: datetime | None = None
+    resolved_before: datetime | None = None
+    resolution_after: datetime | None = None
+    resolution_before: datetime | None = None
+    resolved_by: uuid.UUID | None = None
+    reopen_after: datetime | None = None
+    reopen_before: datetime | None = None
+    sla_met_after: datetime | None = None
+    sla_met_before: datetime | None = None
+    sla_target: Literal["first_response", "next_response", "resolution"] | None = None
+    sla_outcome: Literal["on_time", "late"] | None = None
+    sla_policy_id: uuid.UUID | None = None
+    csat_sent_after: datetime | None = None
+    csat_sent_before: datetime | None = None
+    csat_answered_after: datetime | None = None
+    csat_answered_before: datetime | None = None
     sort: TicketSort = "-created_at"
 
 

@@ -16,12 +16,15 @@ from sqlalchemy import text
 
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.reports import drilldown
 from servicedesk.reports.query import labels
 from servicedesk.reports.registry import run_report
 from servicedesk.reports.window import ReportParams, local_midnight
 from servicedesk.sla.business_time import validate_timezone
 
-ACTIVE = "new,open,in_progress,pending"
+ACTIVE = drilldown.ACTIVE
+# Open now, as the backlog counts it: active, not merged into another ticket.
+OPEN = {"status": ACTIVE, "merged": "exclude"}
 
 
 class Tile(BaseModel):
@@ -43,7 +46,10 @@ class DayCount(BaseModel):
     day: date
     created: int
     resolved: int
-    drilldown: dict[str, str] | None = None
+    drilldown: dict[str, str] | None = Field(None, description="The tickets created that day")
+    resolved_drilldown: dict[str, str] | None = Field(
+        None, description="The tickets with a resolution that day"
+    )
 
 
 class Dashboard(BaseModel):
@@ -55,11 +61,11 @@ class Dashboard(BaseModel):
     created_vs_resolved: list[DayCount] = Field(description="The last 14 local days")
 
 
-def _day_range(day: date, zone: ZoneInfo) -> dict[str, str]:
-    return {
-        "created_after": local_midnight(day, zone).isoformat(),
-        "created_before": local_midnight(day + timedelta(days=1), zone).isoformat(),
-    }
+def _day_range(day: date, zone: ZoneInfo, prefix: str = "created") -> dict[str, str]:
+    """The local day [00:00, next 00:00) in ``zone`` as UTC instants."""
+    return drilldown.between(
+        prefix, local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
+    )
 
 
 def build(ctx: RequestContext, *, tz: str) -> Dashboard:
@@ -105,13 +111,13 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
             key="open",
             label="Open now",
             value=sum(int(r.n) for r in open_rows),
-            drilldown={"status": ACTIVE},
+            drilldown=dict(OPEN),
         ),
         Tile(
             key="unassigned",
             label="Unassigned open",
             value=sum(int(r.n) for r in open_rows if r.unassigned),
-            drilldown={"status": ACTIVE, "assignee": "none"},
+            drilldown={**OPEN, "assignee": "none"},
         ),
         Tile(
             key="created_today",
@@ -119,7 +125,12 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
             value=today_values.get("created", 0),
             drilldown=_day_range(today, zone),
         ),
-        Tile(key="resolved_today", label="Resolved today", value=today_values.get("resolved", 0)),
+        Tile(
+            key="resolved_today",
+            label="Resolved today",
+            value=today_values.get("resolved", 0),
+            drilldown=_day_range(today, zone, "resolution"),
+        ),
         Tile(
             key="sla_at_risk",
             label="SLA at risk",
@@ -137,12 +148,14 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
             label="Median first response, business (7 days)",
             value=first.totals.get("median_business"),
             unit="seconds",
+            drilldown=first.totals_drilldowns.get("count"),
         ),
         Tile(
             key="csat_score_30d",
             label="CSAT score (30 days)",
             value=csat.totals.get("score"),
             unit="ratio",
+            drilldown=csat.totals_drilldowns.get("answered"),
         ),
     ]
     priorities: dict[str, int] = {}
@@ -157,7 +170,7 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
         generated_at=now,
         tiles=tiles,
         backlog_by_priority=[
-            Slice(id=p, label=p, value=priorities[p], drilldown={"status": ACTIVE, "priority": p})
+            Slice(id=p, label=p, value=priorities[p], drilldown={**OPEN, "priority": p})
             for p in order
             if p in priorities
         ],
@@ -167,7 +180,7 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
                     id=t,
                     label=team_labels[t],
                     value=n,
-                    drilldown={"status": ACTIVE, "team_id": t} if t else None,
+                    drilldown={**OPEN, "team_id": t or "none"},
                 )
                 for t, n in teams.items()
             ),
@@ -179,6 +192,7 @@ def build(ctx: RequestContext, *, tz: str) -> Dashboard:
                 created=int(r.values.get("created") or 0),
                 resolved=int(r.values.get("resolved") or 0),
                 drilldown=_day_range(r.bucket, zone),
+                resolved_drilldown=_day_range(r.bucket, zone, "resolution"),
             )
             for r in volume.rows
             if r.bucket is not None

@@ -21,7 +21,7 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.reports import cache, definitions
+from servicedesk.reports import cache, definitions, drilldown
 from servicedesk.reports.definitions import AGE_BANDS, SLA_TARGETS, Compute
 from servicedesk.reports.query import Cell, labels
 from servicedesk.reports.schemas import (
@@ -295,17 +295,23 @@ def _run(ctx: RequestContext, report: Report, params: ReportParams, window: Wind
     groups = sorted({g for _, g in cells}, key=lambda g: (g is None, g or ""))
     named = labels(ctx.session, params.group_by, set(groups)) if params.group_by else {}
     buckets: list[date | None] = [b for b, _, _ in window.buckets] or [None]
+    counted = [m.key for m in info.measures if m.unit == "count"]
     rows: list[ReportRow] = []
     for bucket in buckets:
         for g in groups if params.group_by else [None]:
             cell = cells.get((bucket, g))
             if cell is None and params.group_by and window.interval is None:
                 continue
+            drills = drilldown.for_row(
+                info.name, params, window, bucket=bucket, group=g, grouped=True
+            )
             rows.append(
                 ReportRow(
                     bucket=bucket,
                     group=GroupKey(id=g, label=named.get(g, "")) if params.group_by else None,
                     values={**defaults, **(cell or {})},
+                    drilldown=drilldown.primary(drills, counted),
+                    drilldowns=drills,
                 )
             )
     if params.group_by:
@@ -326,6 +332,9 @@ def _run(ctx: RequestContext, report: Report, params: ReportParams, window: Wind
         measures=info.measures,
         rows=rows,
         totals=totals,
+        totals_drilldowns=drilldown.for_row(
+            info.name, params, window, bucket=None, group=None, grouped=False, totals=True
+        ),
         chart=info.chart,
         generated_at=datetime.now(UTC),
         notes=list(report.notes),

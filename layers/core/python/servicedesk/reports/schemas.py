@@ -39,7 +39,14 @@ class ReportRow(BaseModel):
     group: GroupKey | None = None
     values: dict[str, float | int | None]
     drilldown: dict[str, str] | None = Field(
-        None, description="Ticket list query parameters that list the tickets of this row"
+        None,
+        description="Ticket list query parameters (GET /v1/tickets) that list the tickets of"
+        " this row's first count; a value with commas is a repeated parameter",
+    )
+    drilldowns: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Measure key -> the ticket list query listing the tickets that count"
+        " (docs/reports.md, Drill-down); a measure without one has no exact list",
     )
 
 
@@ -55,6 +62,9 @@ class ReportResult(BaseModel):
     measures: list[Measure]
     rows: list[ReportRow]
     totals: dict[str, float | int | None] = Field(default_factory=dict)
+    totals_drilldowns: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="As a row's drilldowns, for the totals"
+    )
     chart: Chart = "table"
     generated_at: datetime
     notes: list[str] = Field(default_factory=list, description="Definitions, caveats")

@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,8 +24,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    table,
     union_all,
 )
+from sqlalchemy import column as col_
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.types import DateTime, Integer, String
 
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import ValidationProblem, field_error
@@ -65,9 +69,9 @@ class TicketFilters:
     status: list[str] = field(default_factory=list)
     priority: list[str] = field(default_factory=list)
     assignee: str | None = None  # uuid, "me" or "none"
-    team_id: uuid.UUID | None = None
+    team_id: uuid.UUID | Literal["none"] | None = None
     requester_id: uuid.UUID | None = None
-    category_id: uuid.UUID | None = None
+    category_id: uuid.UUID | Literal["none"] | None = None
     tag: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -75,6 +79,57 @@ class TicketFilters:
     updated_before: datetime | None = None
     q: str | None = None
     sla: list[str] = field(default_factory=list)  # breached | at_risk: any of them
+    # The report drill-downs' filters (docs/reports.md, "Drill-down"). team_id and
+    # category_id also take "none" (no team / no category).
+    channel: list[str] = field(default_factory=list)
+    merged: Literal["include", "exclude", "only"] = "include"
+    reopened: bool | None = None  # reopened at least once (the facts' reopens > 0)
+    one_touch: bool | None = None  # exactly one public reply and never reopened
+    first_response_after: datetime | None = None  # the first public reply
+    first_response_before: datetime | None = None
+    resolved_after: datetime | None = None  # the last resolution of a ticket resolved now
+    resolved_before: datetime | None = None
+    resolution_after: datetime | None = None  # at least one resolution in the range
+    resolution_before: datetime | None = None
+    resolved_by: uuid.UUID | None = None  # ... while assigned to this agent
+    reopen_after: datetime | None = None  # at least one reopen in the range
+    reopen_before: datetime | None = None
+    sla_met_after: datetime | None = None  # an SLA target met in the range
+    sla_met_before: datetime | None = None
+    sla_target: str | None = None  # ... of this kind
+    sla_outcome: str | None = None  # ... on_time (never breached) or late
+    sla_policy_id: uuid.UUID | None = None  # ... under this policy
+    csat_sent_after: datetime | None = None  # a CSAT survey sent in the range
+    csat_sent_before: datetime | None = None
+    csat_answered_after: datetime | None = None  # a CSAT survey answered in the range
+    csat_answered_before: datetime | None = None
+
+
+# The report tables the drill-down filters read (RLS applies: the caller's tenant only).
+FACTS = table(
+    "report_ticket_facts",
+    col_("tenant_id", PG_UUID(as_uuid=True)),
+    col_("ticket_id", PG_UUID(as_uuid=True)),
+    col_("first_response_at", DateTime(timezone=True)),
+    col_("resolved_at", DateTime(timezone=True)),
+    col_("public_replies", Integer),
+    col_("reopens", Integer),
+)
+EVENTS = table(
+    "report_events",
+    col_("tenant_id", PG_UUID(as_uuid=True)),
+    col_("ticket_id", PG_UUID(as_uuid=True)),
+    col_("kind", String),
+    col_("at", DateTime(timezone=True)),
+    col_("agent_id", PG_UUID(as_uuid=True)),
+)
+SURVEYS = table(
+    "csat_surveys",
+    col_("tenant_id", PG_UUID(as_uuid=True)),
+    col_("ticket_id", PG_UUID(as_uuid=True)),
+    col_("sent_at", DateTime(timezone=True)),
+    col_("answered_at", DateTime(timezone=True)),
+)
 
 
 def _assignee_clause(ctx: RequestContext, value: str) -> ColumnElement[bool]:
@@ -102,16 +157,125 @@ def _filter_clauses(ctx: RequestContext, f: TicketFilters) -> list[ColumnElement
         clauses.append(Ticket.tags.contains([f.tag.lower()]))
     if f.sla:
         clauses.append(or_(*(_sla_clause(kind) for kind in sorted(set(f.sla)))))
-    return clauses + _exact_and_range_clauses(f)
+    if f.channel:
+        clauses.append(Ticket.channel.in_(f.channel))
+    if f.merged == "exclude":
+        clauses.append(Ticket.merged_into_id.is_(None))
+    elif f.merged == "only":
+        clauses.append(Ticket.merged_into_id.is_not(None))
+    return clauses + _exact_and_range_clauses(f) + _report_clauses(f)
+
+
+def _report_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    """The drill-downs' filters over the report facts, events, SLA targets and surveys:
+    each an EXISTS on the ticket's own rows, so one event/target/survey meets all of a
+    group's conditions together."""
+    return _facts_clauses(f) + _event_clauses(f) + _sla_target_clauses(f) + _survey_clauses(f)
+
+
+def _facts_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    facts: list[ColumnElement[bool]] = _ranged(
+        [
+            (FACTS.c.first_response_at, f.first_response_after, f.first_response_before),
+            (FACTS.c.resolved_at, f.resolved_after, f.resolved_before),
+        ]
+    )
+    if f.reopened is not None:
+        facts.append(FACTS.c.reopens > 0 if f.reopened else FACTS.c.reopens == 0)
+    if f.one_touch is not None:
+        touched = and_(FACTS.c.public_replies == 1, FACTS.c.reopens == 0)
+        facts.append(touched if f.one_touch else ~touched)
+    if not facts:
+        return []
+    return [
+        exists().where(
+            FACTS.c.tenant_id == Ticket.tenant_id, FACTS.c.ticket_id == Ticket.id, *facts
+        )
+    ]
+
+
+def _event_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    for kind, low, high, agent in (
+        ("resolved", f.resolution_after, f.resolution_before, f.resolved_by),
+        ("reopened", f.reopen_after, f.reopen_before, None),
+    ):
+        conds = _ranged([(EVENTS.c.at, low, high)])
+        if agent is not None:
+            conds.append(EVENTS.c.agent_id == agent)
+        if conds:
+            out.append(
+                exists().where(
+                    EVENTS.c.tenant_id == Ticket.tenant_id,
+                    EVENTS.c.ticket_id == Ticket.id,
+                    EVENTS.c.kind == kind,
+                    *conds,
+                )
+            )
+    return out
+
+
+def _sla_target_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    sla = _ranged([(SlaTarget.met_at, f.sla_met_after, f.sla_met_before)])
+    if f.sla_target is not None:
+        sla.append(SlaTarget.target == f.sla_target)
+    if f.sla_policy_id is not None:
+        sla.append(SlaTarget.policy_id == f.sla_policy_id)
+    if f.sla_outcome is not None:
+        late = f.sla_outcome == "late"
+        sla += [
+            SlaTarget.met_at.is_not(None),
+            SlaTarget.breached_at.is_not(None) if late else SlaTarget.breached_at.is_(None),
+        ]
+    if not sla:
+        return []
+    return [
+        exists().where(
+            SlaTarget.tenant_id == Ticket.tenant_id, SlaTarget.ticket_id == Ticket.id, *sla
+        )
+    ]
+
+
+def _survey_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    for at, low, high in (
+        (SURVEYS.c.sent_at, f.csat_sent_after, f.csat_sent_before),
+        (SURVEYS.c.answered_at, f.csat_answered_after, f.csat_answered_before),
+    ):
+        conds = _ranged([(at, low, high)])
+        if conds:
+            out.append(
+                exists().where(
+                    SURVEYS.c.tenant_id == Ticket.tenant_id,
+                    SURVEYS.c.ticket_id == Ticket.id,
+                    *conds,
+                )
+            )
+    return out
+
+
+def _ranged(ranges: list[tuple[Any, datetime | None, datetime | None]]) -> list[Any]:
+    """[low, high): the reports' half-open ranges."""
+    out: list[Any] = []
+    for moment, low, high in ranges:
+        if low is not None:
+            out.append(moment >= low)
+        if high is not None:
+            out.append(moment < high)
+    return out
 
 
 def _exact_and_range_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
-    exact: list[tuple[Any, uuid.UUID | None]] = [
+    exact: list[tuple[Any, uuid.UUID | str | None]] = [
         (Ticket.team_id, f.team_id),
         (Ticket.requester_id, f.requester_id),
         (Ticket.category_id, f.category_id),
     ]
-    clauses: list[ColumnElement[bool]] = [col == value for col, value in exact if value is not None]
+    clauses: list[ColumnElement[bool]] = [
+        col.is_(None) if value == "none" else col == value
+        for col, value in exact
+        if value is not None
+    ]
     ranges: list[tuple[Any, datetime | None, datetime | None]] = [
         (Ticket.created_at, f.created_after, f.created_before),
         (Ticket.updated_at, f.updated_after, f.updated_before),

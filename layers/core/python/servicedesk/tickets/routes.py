@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from servicedesk.tickets import comments, export, links, participants, queries, 
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
     AssignRequest,
+    Channel,
     CommentCreate,
     CommentPublic,
     CommentUpdate,
@@ -89,13 +91,75 @@ def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
     )
 
 
+Moment = Annotated[datetime | None, Query(description="ISO 8601 instant")]
+
+
+@dataclass
+class DrillFilters:
+    """The filters that reproduce a report's number (docs/reports.md, "Drill-down"):
+    ranges are [after, before)."""
+
+    channel: Annotated[list[Channel] | None, Query(max_length=3)] = None
+    merged: Annotated[
+        Literal["include", "exclude", "only"],
+        Query(description="Tickets merged into another: include (default), exclude, only"),
+    ] = "include"
+    reopened: Annotated[bool | None, Query(description="Reopened at least once (or never)")] = None
+    one_touch: Annotated[
+        bool | None, Query(description="Exactly one public reply and never reopened (or not)")
+    ] = None
+    first_response_after: Moment = None
+    first_response_before: Moment = None
+    resolved_after: Annotated[
+        datetime | None, Query(description="Resolved or closed now, last resolution at or after")
+    ] = None
+    resolved_before: Moment = None
+    resolution_after: Annotated[
+        datetime | None, Query(description="At least one resolution in the range")
+    ] = None
+    resolution_before: Moment = None
+    resolved_by: Annotated[
+        uuid.UUID | None, Query(description="... a resolution while assigned to this agent")
+    ] = None
+    reopen_after: Annotated[
+        datetime | None, Query(description="At least one reopen in the range")
+    ] = None
+    reopen_before: Moment = None
+    sla_met_after: Annotated[
+        datetime | None, Query(description="An SLA target met in the range")
+    ] = None
+    sla_met_before: Moment = None
+    sla_target: Literal["first_response", "next_response", "resolution"] | None = None
+    sla_outcome: Annotated[
+        Literal["on_time", "late"] | None,
+        Query(description="A met SLA target never breached (on_time) or breached (late)"),
+    ] = None
+    sla_policy_id: uuid.UUID | None = None
+    csat_sent_after: Annotated[
+        datetime | None, Query(description="A CSAT survey sent in the range")
+    ] = None
+    csat_sent_before: Moment = None
+    csat_answered_after: Annotated[
+        datetime | None, Query(description="A CSAT survey answered in the range")
+    ] = None
+    csat_answered_before: Moment = None
+
+
+DRILL_DEFAULTS = DrillFilters()
+
+
 def ticket_filters(
     status: Annotated[list[Status] | None, Query(max_length=7)] = None,
     priority: Annotated[list[Level] | None, Query(max_length=4)] = None,
     assignee: Annotated[str | None, Query(max_length=36, description="user id, me or none")] = None,
-    team_id: uuid.UUID | None = None,
+    team_id: Annotated[
+        uuid.UUID | Literal["none"] | None, Query(description="team id, or none (no team)")
+    ] = None,
     requester_id: uuid.UUID | None = None,
-    category_id: uuid.UUID | None = None,
+    category_id: Annotated[
+        uuid.UUID | Literal["none"] | None,
+        Query(description="category id, or none (no category)"),
+    ] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
@@ -110,6 +174,7 @@ def ticket_filters(
             " (at_risk); both: either",
         ),
     ] = None,
+    drill: Annotated[DrillFilters, Depends()] = DRILL_DEFAULTS,
 ) -> queries.TicketFilters:
     """The ticket list's filters, shared by the list and the export."""
     return queries.TicketFilters(
@@ -126,6 +191,28 @@ def ticket_filters(
         updated_before=updated_before,
         q=q,
         sla=list(sla or []),
+        channel=list(drill.channel or []),
+        merged=drill.merged,
+        reopened=drill.reopened,
+        one_touch=drill.one_touch,
+        first_response_after=drill.first_response_after,
+        first_response_before=drill.first_response_before,
+        resolved_after=drill.resolved_after,
+        resolved_before=drill.resolved_before,
+        resolution_after=drill.resolution_after,
+        resolution_before=drill.resolution_before,
+        resolved_by=drill.resolved_by,
+        reopen_after=drill.reopen_after,
+        reopen_before=drill.reopen_before,
+        sla_met_after=drill.sla_met_after,
+        sla_met_before=drill.sla_met_before,
+        sla_target=drill.sla_target,
+        sla_outcome=drill.sla_outcome,
+        sla_policy_id=drill.sla_policy_id,
+        csat_sent_after=drill.csat_sent_after,
+        csat_sent_before=drill.csat_sent_before,
+        csat_answered_after=drill.csat_answered_after,
+        csat_answered_before=drill.csat_answered_before,
     )
 
 
