@@ -87,6 +87,15 @@ INDEXES = [
     ),
 ]
 
+DIM_VALUES = {
+    "all": "''",
+    "team": "coalesce(f.team_id::text, '')",
+    "agent": "coalesce(f.assignee_id::text, '')",
+    "category": "coalesce(f.category_id::text, '')",
+    "priority": "f.priority",
+    "channel": "f.channel",
+}
+
 
 def upgrade() -> None:
     op.execute(FUNCTION)
@@ -99,28 +108,28 @@ def upgrade() -> None:
             f"CREATE INDEX {name} ON report_ticket_facts (tenant_id, {keys}) INCLUDE ({include})"
             f" WHERE {moment} IS NOT NULL AND NOT merged"
         )
-    # Existing facts: the histogram from them (a fresh database has none; a deployed one
-    # can also run ``make reports-rebuild``).
+    # Existing facts: the histogram from them, per dimension, then the months from the
+    # days (a fresh database has none; ``make reports-rebuild`` recounts a tenant).
+    for dim, value in DIM_VALUES.items():
+        op.execute(
+            "INSERT INTO report_duration_hist (tenant_id, metric, dim, grain, period, value,"
+            " basis, bin, n, total)"
+            f" SELECT f.tenant_id, x.metric, '{dim}', 'd', (x.at AT TIME ZONE 'UTC')::date,"
+            f" {value}, x.basis, coalesce(report_duration_bin(x.s), -1), count(*),"
+            " coalesce(sum(x.s), 0)"
+            " FROM report_ticket_facts f CROSS JOIN LATERAL (VALUES"
+            " ('first_response', 'business', f.first_response_at, f.first_response_business),"
+            " ('first_response', 'wall', f.first_response_at, f.first_response_wall),"
+            " ('resolution', 'business', f.resolved_at, f.resolution_business),"
+            " ('resolution', 'wall', f.resolved_at, f.resolution_wall)) x(metric, basis, at, s)"
+            " WHERE NOT f.merged AND x.at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        )
     op.execute(
         "INSERT INTO report_duration_hist (tenant_id, metric, dim, grain, period, value, basis,"
         " bin, n, total)"
-        " SELECT f.tenant_id, x.metric, d.dim, g.grain,"
-        " CASE g.grain WHEN 'd' THEN (x.at AT TIME ZONE 'UTC')::date"
-        " ELSE date_trunc('month', x.at AT TIME ZONE 'UTC')::date END,"
-        " d.value, x.basis, coalesce(report_duration_bin(x.s), -1), count(*),"
-        " coalesce(sum(x.s), 0)"
-        " FROM report_ticket_facts f CROSS JOIN LATERAL (VALUES"
-        " ('first_response', 'business', f.first_response_at, f.first_response_business),"
-        " ('first_response', 'wall', f.first_response_at, f.first_response_wall),"
-        " ('resolution', 'business', f.resolved_at, f.resolution_business),"
-        " ('resolution', 'wall', f.resolved_at, f.resolution_wall)) x(metric, basis, at, s)"
-        " CROSS JOIN LATERAL (VALUES ('all', ''),"
-        " ('team', coalesce(f.team_id::text, '')),"
-        " ('agent', coalesce(f.assignee_id::text, '')),"
-        " ('category', coalesce(f.category_id::text, '')),"
-        " ('priority', f.priority), ('channel', f.channel)) d(dim, value)"
-        " CROSS JOIN (VALUES ('d'), ('m')) g(grain)"
-        " WHERE NOT f.merged AND x.at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        " SELECT tenant_id, metric, dim, 'm', date_trunc('month', period)::date, value, basis,"
+        " bin, sum(n), sum(total) FROM report_duration_hist WHERE grain = 'd'"
+        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
     )
 
 

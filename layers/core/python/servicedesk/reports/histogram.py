@@ -134,35 +134,41 @@ def apply(session: Session, tenant_id: uuid.UUID, change: dict[HistKey, list[int
     )
 
 
-REBUILD = (
+REBUILD_DAYS = (
     "INSERT INTO report_duration_hist (tenant_id, metric, dim, grain, period, value, basis,"
     " bin, n, total)"
-    " SELECT f.tenant_id, x.metric, d.dim, g.grain,"
-    " CASE g.grain WHEN 'd' THEN (x.at AT TIME ZONE 'UTC')::date"
-    " ELSE date_trunc('month', x.at AT TIME ZONE 'UTC')::date END,"
-    " d.value, x.basis, coalesce(report_duration_bin(x.s), -1), count(*), coalesce(sum(x.s), 0)"
+    " SELECT f.tenant_id, x.metric, :dim, 'd', (x.at AT TIME ZONE 'UTC')::date, {value},"
+    " x.basis, coalesce(report_duration_bin(x.s), -1), count(*), coalesce(sum(x.s), 0)"
     " FROM report_ticket_facts f CROSS JOIN LATERAL (VALUES"
     " ('first_response', 'business', f.first_response_at, f.first_response_business),"
     " ('first_response', 'wall', f.first_response_at, f.first_response_wall),"
     " ('resolution', 'business', f.resolved_at, f.resolution_business),"
     " ('resolution', 'wall', f.resolved_at, f.resolution_wall)) x(metric, basis, at, s)"
-    " CROSS JOIN LATERAL (VALUES ('all', ''),"
-    " ('team', coalesce(f.team_id::text, '')),"
-    " ('agent', coalesce(f.assignee_id::text, '')),"
-    " ('category', coalesce(f.category_id::text, '')),"
-    " ('priority', f.priority), ('channel', f.channel)) d(dim, value)"
-    " CROSS JOIN (VALUES ('d'), ('m')) g(grain)"
     " WHERE f.tenant_id = :t AND NOT f.merged AND x.at IS NOT NULL"
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+)
+REBUILD_MONTHS = (
+    "INSERT INTO report_duration_hist (tenant_id, metric, dim, grain, period, value, basis,"
+    " bin, n, total)"
+    " SELECT tenant_id, metric, dim, 'm', date_trunc('month', period)::date, value, basis, bin,"
+    " sum(n), sum(total) FROM report_duration_hist WHERE tenant_id = :t AND grain = 'd'"
     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 )
 
 
 def rebuild(session: Session, tenant_id: uuid.UUID) -> None:
-    """The tenant's histogram recounted from its facts (the caller holds the tenant's
-    exclusive reports lock: ``facts.rebuild_rollup``)."""
+    """The tenant's histogram recounted from its facts, one statement per dimension, then the
+    months from the days (the caller holds the tenant's exclusive reports lock:
+    ``facts.rebuild_rollup``)."""
     params = {"t": tenant_id}
+    session.execute(text("SET LOCAL work_mem = '256MB'"))  # an operator's command
     session.execute(text("DELETE FROM report_duration_hist WHERE tenant_id = :t"), params)
-    session.execute(text(REBUILD), params)
+    values = {"all": "''"} | {
+        dim: f"coalesce(f.{column}::text, '')" for dim, column in DIMS.items()
+    }
+    for dim, value in values.items():
+        session.execute(text(REBUILD_DAYS.format(value=value)), {**params, "dim": dim})
+    session.execute(text(REBUILD_MONTHS), params)
 
 
 # ---------------------------------------------------------------------------- query
