@@ -15,10 +15,6 @@ transaction (RLS applies), for the last 12 months: without interval, by month, b
 team. The cache is cleared before each call ("cold"), except in the "cached" column.
 
     .venv/bin/python -m bench.reports_facts [--tickets 1000000] [--runs 20] [--reseed]
-        [--reports first-response-time,resolution-time] [--compare]
-
-``--compare``: the duration reports with the histogram (report_duration_hist) off, the
-direct SQL as before it, then on; one table with both and the ratios.
 """
 
 from __future__ import annotations
@@ -93,13 +89,7 @@ def seed(db: Any, tickets: int) -> None:
 
     started = time.perf_counter()
     with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
-        for table in (
-            "report_events",
-            "report_ticket_facts",
-            "report_rollup_hourly",
-            "report_duration_hist",
-            "teams",
-        ):
+        for table in ("report_events", "report_ticket_facts", "report_rollup_hourly", "teams"):
             conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (TENANT,))
         # Bulk load without the secondary indexes, then build them (much faster).
         indexes = [
@@ -121,8 +111,7 @@ def seed(db: Any, tickets: int) -> None:
 
 
 def count_rollup(db: Any) -> None:
-    """The hourly rollup counted from the events and the duration histogram from the facts,
-    as ``make reports-rebuild`` does (``facts.rebuild_rollup``)."""
+    """The hourly rollup counted from the events, as ``make reports-rebuild`` does."""
     import psycopg
 
     from bench.sla import use_database
@@ -138,14 +127,9 @@ def count_rollup(db: Any) -> None:
     with psycopg.connect(
         db.owner_url.set(drivername="postgresql").render_as_string(False), autocommit=True
     ) as conn:
-        for table in (
-            "report_ticket_facts",
-            "report_events",
-            "report_rollup_hourly",
-            "report_duration_hist",
-        ):
+        for table in ("report_ticket_facts", "report_events", "report_rollup_hourly"):
             conn.execute(f"VACUUM ANALYZE {table}")  # index-only scans need the visibility map
-    print(f"• rollups counted in {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"• rollup counted in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def main() -> int:
@@ -153,12 +137,6 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reseed", action="store_true")
-    parser.add_argument("--reports", help="comma-separated report names (default: all)")
-    parser.add_argument(
-        "--compare",
-        action="store_true",
-        help="duration reports with the histogram off (before) and on (after), same run",
-    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import psycopg
@@ -184,27 +162,20 @@ def main() -> int:
             (rolled,) = conn.execute(
                 "SELECT count(*) FROM report_rollup_hourly WHERE tenant_id = %s", (TENANT,)
             ).fetchone() or (0,)
-            (binned,) = conn.execute(
-                "SELECT count(*) FROM report_duration_hist WHERE tenant_id = %s", (TENANT,)
-            ).fetchone() or (0,)
         if have != args.tickets:
             seed(db, args.tickets)
-        if have != args.tickets or not rolled or not binned:
+        if have != args.tickets or not rolled:
             count_rollup(db)
         with psycopg.connect(
             db.owner_url.set(drivername="postgresql").render_as_string(False)
         ) as conn:
             counted = [
                 conn.execute(f"SELECT count(*) FROM {t} WHERE tenant_id = %s", (TENANT,)).fetchone()
-                for t in ("report_events", "report_rollup_hourly", "report_duration_hist")
+                for t in ("report_events", "report_rollup_hourly")
             ]
-        print(f"• {args.tickets} tickets; events, rollup, histogram rows: {counted}", flush=True)
+        print(f"• {args.tickets} tickets; events, rollup rows: {counted}", flush=True)
         use_database(db)
-        names = args.reports.split(",") if args.reports else None
-        if args.compare:
-            compare(args.runs, names)
-        else:
-            run(args.runs, names)
+        run(args.runs)
     finally:
         server.cleanup()
     return 0
@@ -251,74 +222,35 @@ def concurrently(name: str, params: Any, each: int, workers: int = 8) -> list[fl
     return spent
 
 
-SHAPES: dict[str, dict[str, Any]] = {
-    "total": {},
-    "month": {"interval": "month"},
-    "day": {"interval": "day"},
-    "team": {"group_by": "team"},
-}
-
-
-def _cases(names: list[str] | None) -> list[tuple[str, str, Any]]:
+def run(runs: int) -> None:
     from servicedesk.reports.registry import CATALOGUE
     from servicedesk.reports.window import ReportParams
 
     today = datetime.now(UTC).date()
     since = today - timedelta(days=364)
-    out = []
-    for name in names or list(CATALOGUE):
-        for shape, extra in SHAPES.items():
-            if name == "agent-performance" and shape != "total":
-                continue
-            out.append(
-                (name, shape, ReportParams(since=since, until=today, tz="Europe/Paris", **extra))
-            )
-    return out
-
-
-def _measure(name: str, params: Any, runs: int) -> tuple[list[float], list[float], list[float]]:
-    _call(name, params, False)  # warm the buffer cache
-    one = [_call(name, params, False) for _ in range(runs)]
-    eight = concurrently(name, params, max(2, runs // 4))
-    _call(name, params, True)
-    hot = [_call(name, params, True) for _ in range(runs)]
-    return one, eight, hot
-
-
-def run(runs: int, names: list[str] | None = None) -> None:
+    shapes = {
+        "total": {},
+        "month": {"interval": "month"},
+        "day": {"interval": "day"},
+        "team": {"group_by": "team"},
+    }
     print("\n| report | shape | p50 ms c=1 | p95 ms c=1 | p95 ms c=8 | p95 ms cached |")
     print("|---|---|---:|---:|---:|---:|")
-    for name, shape, params in _cases(names):
-        one, eight, hot = _measure(name, params, runs)
-        print(
-            f"| {name} | {shape} | {statistics.median(one):.0f} | {p95(one):.0f}"
-            f" | {p95(eight):.0f} | {p95(hot):.1f} |",
-            flush=True,
-        )
-
-
-def compare(runs: int, names: list[str] | None = None) -> None:
-    """Each case with ``definitions.HISTOGRAM`` off (the direct SQL: before) then on."""
-    from servicedesk.reports import definitions
-
-    print(
-        "\n| report | shape | before p50 c=1 | before p95 c=1 | before p95 c=8"
-        " | after p50 c=1 | after p95 c=1 | after p95 c=8 | p95 c=1 ratio | p95 c=8 ratio |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, shape, params in _cases(names or ["first-response-time", "resolution-time"]):
-        figures = []
-        for histogram in (False, True):
-            definitions.HISTOGRAM = histogram
-            one, eight, _ = _measure(name, params, runs)
-            figures.append((statistics.median(one), p95(one), p95(eight)))
-        definitions.HISTOGRAM = True
-        (b50, b95, b8), (a50, a95, a8) = figures
-        print(
-            f"| {name} | {shape} | {b50:.0f} | {b95:.0f} | {b8:.0f} | {a50:.0f} | {a95:.0f}"
-            f" | {a8:.0f} | {b95 / a95:.1f}x | {b8 / a8:.1f}x |",
-            flush=True,
-        )
+    for name in CATALOGUE:
+        for shape, extra in shapes.items():
+            if name == "agent-performance" and shape != "total":
+                continue
+            params = ReportParams(since=since, until=today, tz="Europe/Paris", **extra)
+            _call(name, params, False)  # warm the buffer cache
+            one = [_call(name, params, False) for _ in range(runs)]
+            eight = concurrently(name, params, max(2, runs // 4))
+            _call(name, params, True)
+            hot = [_call(name, params, True) for _ in range(runs)]
+            print(
+                f"| {name} | {shape} | {statistics.median(one):.0f} | {p95(one):.0f}"
+                f" | {p95(eight):.0f} | {p95(hot):.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

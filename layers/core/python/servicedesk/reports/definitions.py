@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.reports import histogram
 from servicedesk.reports.query import (
     GROUP_COLUMNS,
     Aggregated,
@@ -22,9 +21,6 @@ from servicedesk.reports.query import (
 )
 from servicedesk.reports.window import ReportParams, Window
 
-# Durations from report_duration_hist when it can answer (False: always the direct SQL; the
-# benchmark compares both).
-HISTOGRAM = True
 DIMS = "team_id, assignee_id, category_id, priority, channel"
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 AGE_BANDS = (
@@ -78,12 +74,6 @@ def volume(ctx: RequestContext, window: Window, params: ReportParams) -> Compute
 
 
 def first_response_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    if HISTOGRAM:
-        answered = histogram.durations(
-            ctx.session, ctx.tenant_id, metric="first_response", window=window, params=params
-        )
-        if answered is not None:
-            return Computed(_split(answered))
     measures = _durations("first_response_business", "first_response_wall")
     return Computed(
         _split(
@@ -101,12 +91,6 @@ def first_response_time(ctx: RequestContext, window: Window, params: ReportParam
 
 
 def resolution_time(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    if HISTOGRAM:
-        answered = histogram.durations(
-            ctx.session, ctx.tenant_id, metric="resolution", window=window, params=params
-        )
-        if answered is not None:
-            return Computed(_split(answered))
     measures = _durations("resolution_business", "resolution_wall")
     return Computed(
         _split(

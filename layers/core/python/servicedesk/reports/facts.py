@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.reports import cache, histogram
+from servicedesk.reports import cache
 from servicedesk.sla import calendars
 from servicedesk.sla.business_time import (
     BusinessCalendar,
@@ -234,12 +234,6 @@ COLUMNS = (
     " merged, created_at, first_response_at, first_response_business, first_response_wall,"
     " resolved_at, resolution_business, resolution_wall, public_replies, reopens"
 )
-# What the duration histogram is counted from (histogram.contributions).
-HIST_COLUMNS = (
-    "merged, team_id, assignee_id, category_id, priority, channel, first_response_at,"
-    " first_response_business, first_response_wall, resolved_at, resolution_business,"
-    " resolution_wall"
-)
 UPDATES = (
     ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[1:])
     + ", computed_at = now()"
@@ -250,28 +244,23 @@ def refresh(
     session: Session, tenant_id: uuid.UUID, ticket_ids: list[uuid.UUID], *, rollups: bool = True
 ) -> int:
     """Recompute the facts of these tickets (a deleted ticket's rows go with it by cascade).
-    Answers how many tickets were written. ``rollups=False`` leaves the rollups (hourly
-    counts, duration histogram) alone: the rebuild recounts them once at its end
-    (``rebuild_rollup``), which waits for every refresh in flight, so the diffs would be
-    work thrown away."""
+    Answers how many tickets were written. ``rollups=False`` leaves the rollups alone: the
+    rebuild recounts them from the events once at its end (``rebuild_rollup``), which waits
+    for every refresh in flight, so the diffs would be work thrown away."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
     params = {"t": tenant_id, "ids": ids}
     # Shared with other refreshes, exclusive for a rebuild of the tenant's rollups.
     session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('reports:' || :t))"), params)
-    # Lock the fact rows first (ticket-id order: no deadlock between two refreshes); what
-    # they held is their old contribution to the duration histogram.
-    previous = [
-        dict(r)
-        for r in session.execute(
-            text(
-                f"SELECT {HIST_COLUMNS} FROM report_ticket_facts"
-                " WHERE tenant_id = :t AND ticket_id = ANY(:ids) ORDER BY ticket_id FOR UPDATE"
-            ),
-            params,
-        ).mappings()
-    ]
+    # Lock the fact rows first (ticket-id order: no deadlock between two refreshes).
+    session.execute(
+        text(
+            "SELECT 1 FROM report_ticket_facts WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+            " ORDER BY ticket_id FOR UPDATE"
+        ),
+        params,
+    )
     tickets = session.execute(
         text(
             "SELECT id, team_id, assignee_id, category_id, priority, channel, requester_id,"
@@ -323,7 +312,6 @@ def refresh(
                 hour = row["at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
                 _count_into(new, str(row["kind"]), hour, row)
         apply_rollup(session, tenant_id, {k: new[k] - old[k] for k in new.keys() | old.keys()})
-        histogram.apply(session, tenant_id, histogram.diff(previous, [f.row for f in facts]))
     return len(facts)
 
 
@@ -405,9 +393,8 @@ def apply_rollup(session: Session, tenant_id: uuid.UUID, diff: dict[RollupKey, i
 
 
 def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
-    """The tenant's hourly rollup recounted from its events, and its duration histogram
-    from its facts (refreshes wait meanwhile). An operator's command: no request statement
-    timeout; one statement per dimension."""
+    """The tenant's hourly rollup recounted from its events (refreshes wait meanwhile). An
+    operator's command: no request statement timeout; one statement per dimension."""
     params = {"t": tenant_id, "kinds": list(ROLLUP_KINDS)}
     session.execute(text("SET LOCAL statement_timeout = 0"))
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reports:' || :t))"), params)
@@ -425,4 +412,3 @@ def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
             ),
             params,
         )
-    histogram.rebuild(session, tenant_id)

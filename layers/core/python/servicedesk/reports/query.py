@@ -162,11 +162,6 @@ def rollup_choice(params: ReportParams, window: Window) -> tuple[str, str | None
     moments = [window.start, window.end, *(m for _, a, b in window.buckets for m in (a, b))]
     if any(m.minute or m.second or m.microsecond for m in moments):
         return None
-    return dimension_choice(params)
-
-
-def dimension_choice(params: ReportParams) -> tuple[str, str | None] | None:
-    """The rollup dimension (and value) for at most one dimension filtered or grouped."""
     given = [(c, getattr(params, c)) for c in FILTER_COLUMNS if getattr(params, c) is not None]
     if len(given) > 1:
         return None
