@@ -180,7 +180,7 @@ describe("reports", () => {
     expect(errors).toEqual([]);
   });
 
-  test("subscribe the report, edit it, pause it, resume it, delete it", async () => {
+  test("subscribe the report, edit it, pause it, delete it", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7&group_by=priority&interval=none");
     await reportLoaded(page);
@@ -203,16 +203,6 @@ describe("reports", () => {
     await expect.poll(() => moved.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     await moved.first().getByRole("button", { name: /^Pause/ }).click();
     await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
-    // Paused: no next delivery shown, the button offers to resume.
-    expect(await moved.first().getByRole("cell").nth(2).textContent()).toBe("—");
-    await checkScreen(page, "reports-scheduled-paused");
-    // Resumed: scheduled again from now on (a Friday at 09:00), the badge gone.
-    await moved.first().getByRole("button", { name: /^Resume/ }).click();
-    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(0);
-    await expect.poll(() => moved.first().getByRole("button", { name: /^Pause/ }).count()).toBe(1);
-    const next = (await moved.first().getByRole("cell").nth(2).textContent()) ?? "";
-    expect(next).not.toBe("—");
-    expect(next).toMatch(/9:00/);
     const before = await moved.count();
     await moved.first().getByRole("button", { name: /^Delete/ }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
