@@ -111,19 +111,23 @@ def prune_processed_events(now: datetime) -> int:
         )
 
 
+def _cadence(row: Any) -> dict[str, Any]:
+    """A subscription row's cadence, as schedule.next_run/latest_slot take it."""
+    return {
+        "frequency": row.frequency,
+        "hour": row.hour,
+        "weekday": row.weekday,
+        "monthday": row.monthday,
+        "tz": row.tz,
+    }
+
+
 def due_slot(row: Any, now: datetime) -> datetime:
     """The slot a run at ``now`` delivers for a due subscription: the latest slot of its
     cadence at or before ``now`` (never before ``next_run_at``). Slots missed while the
     scheduler was down or failing are caught up once, by this one, never in a burst; the
     ones before it are not delivered (their periods are in the next report's history)."""
-    latest = schedule.latest_slot(
-        frequency=row.frequency,
-        hour=row.hour,
-        weekday=row.weekday,
-        monthday=row.monthday,
-        tz=row.tz,
-        at=now,
-    )
+    latest = schedule.latest_slot(**_cadence(row), at=now)
     due: datetime = row.next_run_at
     return max(due, latest)
 
@@ -138,14 +142,7 @@ def _advance(
     deactivate: bool = False,
 ) -> None:
     """Past ``slot`` and now (the next slot after both), once."""
-    following = schedule.next_run(
-        frequency=row.frequency,
-        hour=row.hour,
-        weekday=row.weekday,
-        monthday=row.monthday,
-        tz=row.tz,
-        after=max(slot, now),
-    )
+    following = schedule.next_run(**_cadence(row), after=max(slot, now))
     session.execute(
         text(
             "UPDATE report_subscriptions SET next_run_at = :n, last_run_at = :slot,"
