@@ -192,14 +192,19 @@ def _eligible(tenant_id: uuid.UUID, team_id: uuid.UUID) -> Any:
     )
 
 
+MANUAL = AssignmentStrategy.MANUAL
+
+
 def pick_assignee(
     session: Session,
     *,
     tenant_id: uuid.UUID,
     team_id: uuid.UUID,
     open_statuses: Collection[str],
+    strategy: AssignmentStrategy | None = None,
 ) -> uuid.UUID | None:
-    """The member a new ticket for the team goes to, by the team's strategy; None for nobody.
+    """The member a new ticket for the team goes to, by the team's strategy (or
+    ``strategy``, an automatic one an action names); None for nobody.
 
     ``least_open`` counts each member's tickets in ``open_statuses`` (the tickets domain
     defines them; ix_tickets_open_assignee covers exactly those).
@@ -214,16 +219,17 @@ def pick_assignee(
     columns = (Team.assignment_strategy, Team.last_assigned_user_id, Team.active)
     where = (Team.tenant_id == tenant_id, Team.id == team_id)
     team = session.execute(select(*columns).where(*where)).one_or_none()
-    if team is None or not team.active or team.assignment_strategy == AssignmentStrategy.MANUAL:
+    if team is None or not team.active or (strategy or team.assignment_strategy) == MANUAL:
         return None
     # Read again under the lock: the strategy or the rotation may have moved meanwhile.
     team = session.execute(
         select(*columns).where(*where).with_for_update(key_share=True)
     ).one_or_none()
-    if team is None or not team.active or team.assignment_strategy == AssignmentStrategy.MANUAL:
+    chosen_strategy = strategy or (team.assignment_strategy if team is not None else MANUAL)
+    if team is None or not team.active or chosen_strategy == MANUAL:
         return None
     query = _eligible(tenant_id, team_id)
-    if team.assignment_strategy == AssignmentStrategy.ROUND_ROBIN:
+    if chosen_strategy == AssignmentStrategy.ROUND_ROBIN:
         last = team.last_assigned_user_id
         # Members after the last one come first, then the rotation wraps around.
         wrapped = TeamMember.user_id <= last if last is not None else literal(False)

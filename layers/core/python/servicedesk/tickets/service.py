@@ -552,3 +552,8 @@ def survey_scheduled_for(ctx: RequestContext, ticket_id: uuid.UUID) -> datetime 
         {"tn": ctx.tenant_id, "t": ticket_id},
     ).scalar_one_or_none()
     return due
+
+
+# The reference checks, also for the actions executor (servicedesk.actions).
+check_assignee = _check_assignee
+check_team = _check_team
