@@ -180,7 +180,7 @@ describe("reports", () => {
     expect(errors).toEqual([]);
   });
 
-  test("subscribe the report, edit it, pause it, delete it", async () => {
+  test("subscribe the report, edit it, pause it, resume it, delete it", async () => {
     const { page, errors } = manager;
     await page.goto("/reports/volume?range=last7&group_by=priority&interval=none");
     await reportLoaded(page);
@@ -191,22 +191,33 @@ describe("reports", () => {
     await page.getByLabel("Hour").selectOption("7");
     await page.getByLabel("Format").selectOption("csv");
     await checkScreen(page, "reports-schedule-form");
+    const rows = page.getByTestId("subscriptions").getByRole("row");
+    const existing = new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-testid"))));
     await page.getByRole("button", { name: "Subscribe" }).click();
-    const row = page.getByTestId("subscriptions").getByRole("row").filter({ hasText: "Every Friday at 07:00" });
-    await expect.poll(() => row.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    // The row this test made (by its id: other tests' schedules may read the same).
+    await expect.poll(async () => (await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")))).filter((id) => id && !existing.has(id)).length, { timeout: 20_000 }).toBe(1);
+    const made = (await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")))).find((id) => id && !existing.has(id));
+    const mine = page.getByTestId(made ?? "none");
+    expect(await mine.textContent()).toContain("Every Friday at 07:00");
     await checkScreen(page, "reports-scheduled");
     // Edit: the hour moves.
-    await row.first().getByRole("button", { name: /^Edit/ }).click();
+    await mine.getByRole("button", { name: /^Edit/ }).click();
     await page.getByLabel("Hour").selectOption("9");
     await page.getByRole("button", { name: "Save" }).click();
-    const moved = page.getByTestId("subscriptions").getByRole("row").filter({ hasText: "Every Friday at 09:00" });
-    await expect.poll(() => moved.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-    await moved.first().getByRole("button", { name: /^Pause/ }).click();
-    await expect.poll(() => moved.first().getByText("Paused").count(), { timeout: 20_000 }).toBe(1);
-    const before = await moved.count();
-    await moved.first().getByRole("button", { name: /^Delete/ }).click();
+    await expect.poll(async () => (await mine.textContent()) ?? "", { timeout: 20_000 }).toContain("Every Friday at 09:00");
+    await mine.getByRole("button", { name: /^Pause/ }).click();
+    await expect.poll(() => mine.getByText("Paused", { exact: true }).count(), { timeout: 20_000 }).toBe(1);
+    // Paused: no next delivery shown, the button offers to resume.
+    expect(await mine.getByRole("cell").nth(2).textContent()).toBe("—");
+    await checkScreen(page, "reports-scheduled-paused");
+    // Resumed: scheduled again (a Friday at 09:00), the badge gone.
+    await mine.getByRole("button", { name: /^Resume/ }).click();
+    await expect.poll(() => mine.getByText("Paused", { exact: true }).count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => mine.getByRole("button", { name: /^Pause/ }).count()).toBe(1);
+    expect((await mine.getByRole("cell").nth(2).textContent()) ?? "").toMatch(/9:00/);
+    await mine.getByRole("button", { name: /^Delete/ }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
-    await expect.poll(() => moved.count()).toBe(before - 1);
+    await expect.poll(() => mine.count(), { timeout: 20_000 }).toBe(0);
     expect(errors).toEqual([]);
   });
 
