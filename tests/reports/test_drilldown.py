@@ -242,15 +242,15 @@ def test_every_drilldown_lists_what_its_number_counts(client: Any, seeded: Seede
                         failures.append(f"{name} {query} {where} {measure}: {got} != {count}")
                     checked[name] = checked.get(name, 0) + 1
     assert not failures, "\n".join(failures[:30])
-    # Every report gave drilldowns (backlog: the rows ending now).
+    # Every report gave drilldowns.
     assert set(checked) == set(names), checked
     assert nonzero > 500, nonzero
     assert repeated > 0  # some ticket counted twice in a row (resolved twice): listed once
 
 
 def test_every_count_row_has_a_drilldown(client: Any, seeded: Seeded) -> None:
-    """The rows' first count links, but backlog's past periods (open at a past moment is
-    not a ticket-list filter) and agent-performance's replies."""
+    """The rows' first count links (agent-performance's replies do not); backlog's past
+    periods by the moment they end (``open_at``), the period ending now by status."""
     for name in ("volume", "first-response-time", "resolution-time", "one-touch", "csat"):
         body = client.get(
             f"/v1/reports/{name}",
@@ -262,8 +262,8 @@ def test_every_count_row_has_a_drilldown(client: Any, seeded: Seeded) -> None:
     backlog = client.get(
         "/v1/reports/backlog", params={"interval": "week"}, headers=seeded.headers
     ).json()
-    assert backlog["rows"][-1]["drilldown"] is not None
-    assert all(r["drilldown"] is None for r in backlog["rows"][:-1])
+    assert backlog["rows"][-1]["drilldown"]["status"] == "new,open,in_progress,pending"
+    assert all("open_at" in r["drilldowns"]["open"] for r in backlog["rows"][:-1])
     assert backlog["totals_drilldowns"]["open"]["status"] == "new,open,in_progress,pending"
 
 
@@ -378,6 +378,7 @@ def test_every_dashboard_number_drills_down(client: Any, seeded: Seeded, tz: str
         ("channel", "fax"),
         ("one_touch", "perhaps"),
         ("resolved_by", "me"),
+        ("open_at", "yesterday"),
     ],
 )
 def test_bad_drill_filters_are_422_naming_the_field(

@@ -35,6 +35,7 @@ const SINGLE = [
   "csat_sent_before",
   "csat_answered_after",
   "csat_answered_before",
+  "open_at",
 ] as const;
 const CHANNELS = ["web", "email", "assistant"] as const;
 const CHOICES = {
@@ -135,6 +136,7 @@ const LABELS: Record<string, string> = {
   csat_sent_before: "Survey sent before",
   csat_answered_after: "Survey answered from",
   csat_answered_before: "Survey answered before",
+  open_at: "Open at",
 };
 
 /** "Created from 1 Mar 2026, 00:00 · Team Service desk" for the banner. */
@@ -143,7 +145,7 @@ export function describeDrilldown(drill: Drilldown, names: { team?: (id: string)
   for (const [key, raw] of Object.entries(drill.query)) {
     const value = Array.isArray(raw) ? raw.join(", ") : String(raw);
     let shown = value;
-    if (key.endsWith("_after") || key.endsWith("_before")) {
+    if (key.endsWith("_after") || key.endsWith("_before") || key === "open_at") {
       const d = new Date(value);
       shown = Number.isNaN(d.getTime()) ? value : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     } else if (key === "team_id") shown = names.team?.(value) ?? value;

@@ -73,6 +73,7 @@ DRILL_FIELDS = (
     "csat_sent_before",
     "csat_answered_after",
     "csat_answered_before",
+    "open_at",
 )
 
 

@@ -62,6 +62,7 @@ class TicketExportParams(BaseModel):
     csat_sent_before: datetime | None = None
     csat_answered_after: datetime | None = None
     csat_answered_before: datetime | None = None
+    open_at: datetime | None = None
     sort: TicketSort = "-created_at"
 
 

@@ -126,9 +126,10 @@ def _reopen_rate(scope: Drill, start: datetime, end: datetime, now: datetime) ->
 
 
 def _backlog(scope: Drill, start: datetime, end: datetime, now: datetime) -> dict[str, Drill]:
-    # Open at min(period end, range end, now): the list knows only "open now".
+    # Open at min(period end, range end, now): now, by status; before, by the backlog's
+    # entries and exits (the report's own events).
     if end < now:
-        return {}
+        return {"open": {**scope, "merged": "exclude", "open_at": instant(end)}}
     return {"open": {**scope, "merged": "exclude", "status": ACTIVE}}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -103,6 +104,7 @@ class TicketFilters:
     csat_sent_before: datetime | None = None
     csat_answered_after: datetime | None = None  # a CSAT survey answered in the range
     csat_answered_before: datetime | None = None
+    open_at: datetime | None = None  # in the backlog at this moment (the backlog report's)
 
 
 # The report tables the drill-down filters read (RLS applies: the caller's tenant only).
@@ -170,7 +172,33 @@ def _report_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
     """The drill-downs' filters over the report facts, events, SLA targets and surveys:
     each an EXISTS on the ticket's own rows, so one event/target/survey meets all of a
     group's conditions together."""
-    return _facts_clauses(f) + _event_clauses(f) + _sla_target_clauses(f) + _survey_clauses(f)
+    return (
+        _facts_clauses(f)
+        + _event_clauses(f)
+        + _backlog_clauses(f)
+        + _sla_target_clauses(f)
+        + _survey_clauses(f)
+    )
+
+
+def _backlog_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    """In the backlog at ``open_at``, as the backlog report counts it: more entries into
+    the backlog than exits before that moment (a ticket enters when created and reopened,
+    leaves when resolved, closed or cancelled; merged tickets have neither)."""
+    if f.open_at is None:
+        return []
+    net = func.sum(case((EVENTS.c.kind == "backlog_in", 1), else_=-1))
+    inside = (
+        select(EVENTS.c.ticket_id)
+        .where(
+            EVENTS.c.tenant_id == Ticket.tenant_id,
+            EVENTS.c.kind.in_(("backlog_in", "backlog_out")),
+            EVENTS.c.at < f.open_at,
+        )
+        .group_by(EVENTS.c.ticket_id)
+        .having(net > 0)
+    )
+    return [Ticket.created_at < f.open_at, Ticket.id.in_(inside)]
 
 
 def _facts_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:

@@ -143,6 +143,10 @@ class DrillFilters:
         datetime | None, Query(description="A CSAT survey answered in the range")
     ] = None
     csat_answered_before: Moment = None
+    open_at: Annotated[
+        datetime | None,
+        Query(description="In the backlog at this moment (the backlog report's definition)"),
+    ] = None
 
 
 DRILL_DEFAULTS = DrillFilters()
@@ -213,6 +217,7 @@ def ticket_filters(
         csat_sent_before=drill.csat_sent_before,
         csat_answered_after=drill.csat_answered_after,
         csat_answered_before=drill.csat_answered_before,
+        open_at=drill.open_at,
     )
 
 
