@@ -142,10 +142,12 @@ def forget_reverted(db: Any) -> None:
     import psycopg
 
     with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
-        row = conn.execute(
-            "SELECT version_num FROM alembic_version WHERE to_regclass('alembic_version')"
-            " IS NOT NULL"
-        ).fetchone()
+        exists = conn.execute("SELECT to_regclass('alembic_version')").fetchone()
+        row = (
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            if exists and exists[0]
+            else None
+        )
         for statement in REVERTED.get(row[0] if row else "", []):
             conn.execute(statement)
         conn.commit()
@@ -354,6 +356,16 @@ def compare(db: Any, runs: int) -> None:
                 f" | {p95(direct) / p95(warm):.1f}x |",
                 flush=True,
             )
+    # agent-performance does not read the summaries: its figure with the index of 0028.
+    params = ReportParams(since=since, until=today, tz="Europe/Paris")
+    _call("agent-performance", params, False)
+    one = [_call("agent-performance", params, False) for _ in range(runs)]
+    eight = concurrently("agent-performance", params, each)
+    print(
+        f"| agent-performance | total | {statistics.median(one):.0f} / {p95(one):.0f}"
+        f" | {p95(eight):.0f} | n/a | n/a | n/a | n/a | n/a |",
+        flush=True,
+    )
     rows, size = owner.execute(
         "SELECT count(*), pg_size_pretty(pg_total_relation_size('report_duration_summaries'))"
         " FROM report_duration_summaries"

@@ -18,6 +18,9 @@ periods that contain the OLD or NEW moment of a fact whose summarised columns ch
 first take the tenant's summaries lock EXCLUSIVE (``pg_advisory_xact_lock``); a builder takes
 it SHARED before reading the facts, so it never stores a summary from facts a concurrent
 writer is changing (the trigger's DELETE runs after the lock, with a fresh snapshot).
+
+``ix_report_events_resolved``: agent-performance's resolution events read by an index-only
+scan (its ticket and durations were heap fetches).
 """
 
 from alembic import op
@@ -53,6 +56,12 @@ CREATE TABLE report_duration_summaries (
 -- The invalidation's lookup: the periods around a moment (a period is at most 32 days).
 CREATE INDEX ix_report_duration_summaries_moment
     ON report_duration_summaries (tenant_id, metric, period_start);
+-- agent-performance reads a year's resolution events with their ticket and durations: an
+-- index-only scan instead of a bitmap heap scan of ~450,000 rows at 1,000,000 tickets.
+CREATE INDEX ix_report_events_resolved ON report_events (tenant_id, at)
+    INCLUDE (agent_id, ticket_id, first_response_business, resolution_business,
+             team_id, assignee_id, category_id, priority, channel)
+    WHERE kind = 'resolved';
 """
 
 # The facts' summarised columns, per metric: (moment, business, wall).
@@ -153,3 +162,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON report_ticket_facts")
         op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.execute("DROP TABLE IF EXISTS report_duration_summaries")
+    op.execute("DROP INDEX IF EXISTS ix_report_events_resolved")

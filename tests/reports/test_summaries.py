@@ -444,3 +444,19 @@ def test_percentile_of_runs_is_percentile_of_their_union(runs: list[list[int]], 
     assert summaries.percentile(sorted_runs, len(values), p) == want
     for k in range(len(values)):
         assert summaries.kth(sorted_runs, k) == values[k]
+        assert summaries.kth(sorted_runs, k, pool=0) == values[k]  # bisection to the end
+        assert summaries.kth(sorted_runs, k, pool=7) == values[k]
+
+
+def test_a_rollup_rebuild_deletes_the_tenants_summaries(seeded: Seeded) -> None:
+    from servicedesk.reports import facts
+
+    params = ReportParams(since=date.today() - timedelta(days=40), tz="America/St_Johns")
+    want = run(seeded, "first_response", params, use=False)
+    assert_same(run(seeded, "first_response", params, use=True), want)
+    assert stored(seeded) > 0
+    with transaction() as session:
+        set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
+        facts.rebuild_rollup(session, seeded.tenant_id)
+    assert stored(seeded) == 0
+    assert_same(run(seeded, "first_response", params, use=True), want)

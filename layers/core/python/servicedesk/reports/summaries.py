@@ -15,9 +15,9 @@ merge), interpolated as PostgreSQL does. Means are the sums over the counts.
 
 Writers of the facts invalidate by trigger (migration 0028) under the tenant's summaries
 lock taken EXCLUSIVE; a builder takes it SHARED before its build statement (READ COMMITTED:
-the statement's snapshot comes after the lock), so a summary never holds facts older than a
-writer that had committed... or was about to: that writer waits for the builder's commit and
-then deletes what it stored.
+the statement's snapshot comes after the lock). Builder first: the writer waits for the
+builder's commit, then deletes what it stored. Writer first: the builder waits, then reads
+the committed facts. Either way no stale summary survives.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ DIM_COLUMNS = {"all": None, **{dim: GROUP_COLUMNS[dim] for dim in ROLLUP_OF_FILT
 COMPLETE = "*"  # the dim_value of the row that marks a (dimension, period) built
 # Totals merged from the cells' runs up to this many runs; more: their own summaries.
 MAX_MERGED_RUNS = 64
+POOL = 512  # kth: candidates left that are sorted rather than bisected further
 _SWAP = sys.byteorder == "little"  # the values are stored big-endian (int4send)
 
 Period = tuple[str, datetime]  # grain, UTC start
@@ -105,31 +106,41 @@ class Runs:
         }
 
 
-def kth(runs: Sequence[Sequence[int]], k: int) -> int:
+def kth(runs: Sequence[Sequence[int]], k: int, pool: int | None = None) -> int:
     """The k-th smallest value (0-based) of the union of sorted ``runs``: binary search on a
     pivot, the weighted median of the runs' middle candidates, so that every step drops at
-    least a quarter of the candidates (O(m log^2 N) for m runs of N values)."""
+    least a quarter of the candidates (O(m log^2 N) for m runs of N values); once at most
+    ``pool`` candidates are left, they are sorted and indexed.
+
+    Invariant: every value before ``lo[i]`` in run i is below the answer, every value from
+    ``hi[i]`` on is above it (each bound comes from a pivot on the other side of it), so
+    the bisections stay inside [lo[i], hi[i]) and ``sum(lo)`` values precede the
+    candidates."""
+    limit = POOL if pool is None else pool
     lo = [0] * len(runs)
     hi = [len(r) for r in runs]
     while True:
+        left = sum(hi) - sum(lo)
+        if left <= limit:
+            candidates = sorted(v for r, a, b in zip(runs, lo, hi, strict=True) for v in r[a:b])
+            return candidates[k - sum(lo)]
         mids = sorted(
             (runs[i][(lo[i] + hi[i]) // 2], hi[i] - lo[i])
             for i in range(len(runs))
             if hi[i] > lo[i]
         )
-        half, acc = sum(w for _, w in mids) / 2, 0
-        pivot = mids[-1][0]
+        acc, pivot = 0, mids[-1][0]
         for value, weight in mids:
             acc += weight
-            if acc >= half:
+            if 2 * acc >= left:
                 pivot = value
                 break
-        less = [bisect_left(r, pivot) for r in runs]
-        upto = [bisect_right(r, pivot, b) for r, b in zip(runs, less, strict=True)]
+        less = [bisect_left(r, pivot, a, b) for r, a, b in zip(runs, lo, hi, strict=True)]
+        upto = [bisect_right(r, pivot, a, b) for r, a, b in zip(runs, less, hi, strict=True)]
         if k < sum(less):
-            hi = [min(h, b) for h, b in zip(hi, less, strict=True)]
+            hi = less
         elif k >= sum(upto):
-            lo = [max(low, b) for low, b in zip(lo, upto, strict=True)]
+            lo = upto
         else:
             return pivot
 
@@ -413,8 +424,7 @@ def durations(
         (bucket, plan(a, b, zone, today), local_midnight(b, zone))
         for bucket, a, b in _spans(window)
     ]
-    for _, p, _ in plans:
-        reader.load(p.periods)
+    reader.load(period for _, p, _ in plans for period in p.periods)  # one read for all
     open_start = min((p.open_from for _, p, _ in plans if p.open_from is not None), default=None)
     rows = (
         _open_rows(session, tenant_id, metric, open_start, window.end, params, dim)
