@@ -15,6 +15,13 @@ transaction (RLS applies), for the last 12 months: without interval, by month, b
 team. The cache is cleared before each call ("cold"), except in the "cached" column.
 
     .venv/bin/python -m bench.reports_facts [--tickets 1000000] [--runs 20] [--reseed]
+        [--compare]
+
+``--compare``: the duration reports (first-response-time, resolution-time) total / by month /
+by day / by team, in the same run: the direct SQL (``summaries.ENABLED`` off), the sorted
+summaries cold (the tenant's summaries deleted before every call, or before every round of
+eight concurrent calls) and warm (built): p50 and p95 at c=1, p95 at c=8; then the
+summaries' row count and size.
 """
 
 from __future__ import annotations
@@ -89,7 +96,13 @@ def seed(db: Any, tickets: int) -> None:
 
     started = time.perf_counter()
     with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
-        for table in ("report_events", "report_ticket_facts", "report_rollup_hourly", "teams"):
+        for table in (
+            "report_duration_summaries",
+            "report_events",
+            "report_ticket_facts",
+            "report_rollup_hourly",
+            "teams",
+        ):
             conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (TENANT,))
         # Bulk load without the secondary indexes, then build them (much faster).
         indexes = [
@@ -108,6 +121,36 @@ def seed(db: Any, tickets: int) -> None:
             conn.execute(definition)
         conn.commit()
     print(f"• seeded {tickets} tickets in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+# Revisions of reverted branches this branch does not know: what they created, dropped.
+REVERTED = {
+    "0027": [  # a-hist (docs/benchmarks.md, "a duration histogram ... not adopted")
+        "DROP INDEX IF EXISTS ix_report_facts_fr_business_bin",
+        "DROP INDEX IF EXISTS ix_report_facts_fr_wall_bin",
+        "DROP INDEX IF EXISTS ix_report_facts_res_business_bin",
+        "DROP INDEX IF EXISTS ix_report_facts_res_wall_bin",
+        "DROP TABLE IF EXISTS report_duration_hist",
+        "DROP FUNCTION IF EXISTS report_duration_bin(integer)",
+        "UPDATE alembic_version SET version_num = '0026'",
+    ]
+}
+
+
+def forget_reverted(db: Any) -> None:
+    """A database left at a reverted branch's revision back to the one before it."""
+    import psycopg
+
+    with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
+        exists = conn.execute("SELECT to_regclass('alembic_version')").fetchone()
+        row = (
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            if exists and exists[0]
+            else None
+        )
+        for statement in REVERTED.get(row[0] if row else "", []):
+            conn.execute(statement)
+        conn.commit()
 
 
 def count_rollup(db: Any) -> None:
@@ -137,6 +180,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--compare", action="store_true", help="direct SQL vs summaries")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import psycopg
@@ -152,6 +196,7 @@ def main() -> int:
         if args.reseed:
             localdb.drop_database(admin, name)
         db = localdb.ensure_database(admin, name)
+        forget_reverted(db)
         localdb.migrate(db)
         with psycopg.connect(
             db.owner_url.set(drivername="postgresql").render_as_string(False)
@@ -175,7 +220,10 @@ def main() -> int:
             ]
         print(f"• {args.tickets} tickets; events, rollup rows: {counted}", flush=True)
         use_database(db)
-        run(args.runs)
+        if args.compare:
+            compare(db, args.runs)
+        else:
+            run(args.runs)
     finally:
         server.cleanup()
     return 0
@@ -251,6 +299,79 @@ def run(runs: int) -> None:
                 f" | {p95(eight):.0f} | {p95(hot):.1f} |",
                 flush=True,
             )
+
+
+def compare(db: Any, runs: int) -> None:
+    """Direct SQL vs summaries cold vs summaries warm, same run (see the docstring)."""
+    import psycopg
+
+    from servicedesk.reports import summaries
+    from servicedesk.reports.window import ReportParams
+
+    owner = psycopg.connect(
+        db.owner_url.set(drivername="postgresql").render_as_string(False), autocommit=True
+    )
+
+    def clear() -> None:
+        owner.execute("DELETE FROM report_duration_summaries WHERE tenant_id = %s", (TENANT,))
+
+    today = datetime.now(UTC).date()
+    since = today - timedelta(days=364)
+    shapes = {
+        "total": {},
+        "month": {"interval": "month"},
+        "day": {"interval": "day"},
+        "team": {"group_by": "team"},
+    }
+    each = max(2, runs // 4)
+    print(
+        "\n| report | shape | direct p50/p95 c=1 | direct p95 c=8 | cold p50/p95 c=1"
+        " | cold p95 c=8 | warm p50/p95 c=1 | warm p95 c=8 | warm vs direct p95 c=1 |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in ("first-response-time", "resolution-time"):
+        for shape, extra in shapes.items():
+            params = ReportParams(since=since, until=today, tz="Europe/Paris", **extra)
+            summaries.ENABLED = False
+            _call(name, params, False)  # warm the buffer cache
+            direct = [_call(name, params, False) for _ in range(runs)]
+            direct8 = concurrently(name, params, each)
+            summaries.ENABLED = True
+            cold = []
+            for _ in range(runs):
+                clear()
+                cold.append(_call(name, params, False))
+            cold8: list[float] = []
+            for _ in range(each):
+                clear()
+                cold8 += concurrently(name, params, 1)
+            _call(name, params, False)
+            warm = [_call(name, params, False) for _ in range(runs)]
+            warm8 = concurrently(name, params, each)
+            print(
+                f"| {name} | {shape}"
+                f" | {statistics.median(direct):.0f} / {p95(direct):.0f} | {p95(direct8):.0f}"
+                f" | {statistics.median(cold):.0f} / {p95(cold):.0f} | {p95(cold8):.0f}"
+                f" | {statistics.median(warm):.0f} / {p95(warm):.0f} | {p95(warm8):.0f}"
+                f" | {p95(direct) / p95(warm):.1f}x |",
+                flush=True,
+            )
+    # agent-performance does not read the summaries: its figure with the index of 0028.
+    params = ReportParams(since=since, until=today, tz="Europe/Paris")
+    _call("agent-performance", params, False)
+    one = [_call("agent-performance", params, False) for _ in range(runs)]
+    eight = concurrently("agent-performance", params, each)
+    print(
+        f"| agent-performance | total | {statistics.median(one):.0f} / {p95(one):.0f}"
+        f" | {p95(eight):.0f} | n/a | n/a | n/a | n/a | n/a |",
+        flush=True,
+    )
+    rows, size = owner.execute(
+        "SELECT count(*), pg_size_pretty(pg_total_relation_size('report_duration_summaries'))"
+        " FROM report_duration_summaries"
+    ).fetchone() or (0, "")
+    print(f"• summaries stored: {rows} rows, {size}", flush=True)
+    owner.close()
 
 
 if __name__ == "__main__":

@@ -393,12 +393,20 @@ def apply_rollup(session: Session, tenant_id: uuid.UUID, diff: dict[RollupKey, i
 
 
 def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
-    """The tenant's hourly rollup recounted from its events (refreshes wait meanwhile). An
-    operator's command: no request statement timeout; one statement per dimension."""
+    """The tenant's hourly rollup recounted from its events (refreshes wait meanwhile), and
+    its duration summaries deleted. An operator's command: no request statement timeout;
+    one statement per dimension."""
     params = {"t": tenant_id, "kinds": list(ROLLUP_KINDS)}
     session.execute(text("SET LOCAL statement_timeout = 0"))
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reports:' || :t))"), params)
     session.execute(text("DELETE FROM report_rollup_hourly WHERE tenant_id = :t"), params)
+    # The duration summaries too (built again lazily): a rebuild starts from a clean slate,
+    # under their lock taken exclusive (builders take it shared; migration 0028).
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('report-summaries:' || :t))"),
+        {"t": str(tenant_id)},
+    )
+    session.execute(text("DELETE FROM report_duration_summaries WHERE tenant_id = :t"), params)
     selects = [("all", "''")] + [
         (dim, f"coalesce({column}::text, '')") for dim, column in ROLLUP_DIMS.items()
     ]
