@@ -77,6 +77,7 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/tickets/{ticket_id}/attachments", "POST"): "attachments",
     ("/v1/kb/articles/{article_id}/attachments", "POST"): "attachments",
     # A macro applied to, previewed on or rendered for a ticket runs in the macros function.
+    ("/v1/tickets/{ticket_id}/macros/preview", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/apply", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/preview", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/render", "POST"): "macros",

@@ -466,3 +466,38 @@ def test_apply_macro_action_lenient_skips_the_broken_and_applies_the_rest(client
         )
     assert [e["field"] for e in raised.value.errors or []] == ["actions.1.0.team_id"]
     assert _state(client, org, ticket["id"])[0]["tags"] == ["auto"]
+
+
+def test_the_editor_previews_a_draft_without_saving_it(client, org):
+    ticket = _ticket(client, org)
+    before = _state(client, org, ticket["id"])
+    url = f"/v1/tickets/{ticket['id']}/macros/preview"
+    draft = {
+        "actions": [
+            {"type": "assign", "assignee_rule": "current_user"},
+            {"type": "reply", "body": "{{assignee.first_name}} will help, {{requester.name}}"},
+        ]
+    }
+    shown = client.post(url, headers=_h(org, "agent"), json=draft)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["comments"] == [{"type": "reply", "body": "Agent will help, Requester"}]
+    assert [c["field"] for c in shown.json()["changes"]] == ["assignee_id"]
+    assert _state(client, org, ticket["id"]) == before
+    bad = client.post(
+        url,
+        headers=_h(org, "agent"),
+        json={
+            "actions": [
+                {"type": "note", "body": "{{nope.x}}"},
+                {"type": "webhook", "webhook_id": str(uuid.uuid4())},
+            ]
+        },
+    )
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == [
+        "actions.1.type"
+    ]
+    bad = client.post(
+        url, headers=_h(org, "agent"), json={"actions": [{"type": "note", "body": "{{nope.x}}"}]}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["unknown"] == ["nope.x"]
+    assert client.post(url, headers=_h(org, "requester"), json=draft).status_code == 404

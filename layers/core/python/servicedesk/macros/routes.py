@@ -13,6 +13,7 @@ from servicedesk.macros import service
 from servicedesk.macros.schemas import (
     MacroApplied,
     MacroCreate,
+    MacroDraft,
     MacroPreview,
     MacroPublic,
     MacroRendered,
@@ -88,6 +89,17 @@ def apply_macro(ticket_id: uuid.UUID, macro_id: uuid.UUID, ctx: Ctx, once: Once)
         return MacroApplied(ticket=_ticket(ctx, ticket), outcomes=[vars(o) for o in outcomes])
 
     return once(None, make, status=200)
+
+
+@route(
+    router.post,
+    "/tickets/{ticket_id}/macros/preview",
+    Role.REQUESTER,
+    "What a macro being edited would change on a ticket (the editor's preview); nothing written",
+)
+def preview_draft(ticket_id: uuid.UUID, body: MacroDraft, ctx: Ctx) -> MacroPreview:
+    found = service.preview_draft(ctx, ticket_id=ticket_id, actions=list(body.actions))
+    return MacroPreview.model_validate(found)
 
 
 operation(

@@ -52,6 +52,10 @@ class MacroUpdate(Input):
     )(not_null)
 
 
+class MacroDraft(Input):
+    actions: ActionList
+
+
 class MacroProblem(Output):
     field: str = Field(description="actions.<i>.<field>, or team_id for the macro's team")
     detail: str

@@ -327,22 +327,40 @@ def apply_macro(
 def preview_macro(
     ctx: RequestContext, *, ticket_id: uuid.UUID, macro_id: uuid.UUID
 ) -> dict[str, Any]:
-    """What applying would do, found by applying it inside a savepoint that is then rolled
-    back: the same checks and the same rendering, so the preview cannot disagree with the
-    application; nothing is written (the outbox rows go with the savepoint)."""
+    """What applying the saved macro would do (``simulate``)."""
     macro = _usable(ctx, ticket_id, macro_id)
+    return simulate(ctx, ticket_id, actions_of(macro.actions))
+
+
+def preview_draft(
+    ctx: RequestContext, *, ticket_id: uuid.UUID, actions: list[Any]
+) -> dict[str, Any]:
+    """What a macro being edited would do to a ticket (the editor's live preview): the
+    save-time checks of its actions (422 listing each), then ``simulate``."""
+    _staff(ctx)
+    tickets.get_visible(ctx, ticket_id)
+    errors = [
+        field_error(f"actions.{i}.type", f"a macro cannot {a.type}")
+        for i, a in enumerate(actions)
+        if a.type not in MACRO_TYPES
+    ]
+    if errors:
+        raise ValidationProblem(errors=errors)
+    return simulate(ctx, ticket_id, list(actions))
+
+
+def simulate(ctx: RequestContext, ticket_id: uuid.UUID, actions: list[Any]) -> dict[str, Any]:
+    """Apply ``actions`` strictly inside a savepoint, note what changed and what was
+    posted, and roll the savepoint back: the same checks and rendering as the application,
+    so a preview cannot disagree with it, and nothing is written (the outbox rows, timeline
+    entries and comments go with the savepoint)."""
     ticket = tickets.get_visible(ctx, ticket_id)
     before = {f: _plain(getattr(ticket, f, None)) for f in PREVIEWED}
     extra: dict[str, Any] = {}
     savepoint = ctx.session.begin_nested()
     try:
         outcomes = executor.apply(
-            ctx,
-            ticket_id,
-            actions_of(macro.actions),
-            agent_id=ctx.user_id,
-            mode="strict",
-            extra=extra,
+            ctx, ticket_id, actions, agent_id=ctx.user_id, mode="strict", extra=extra
         )
         ctx.session.flush()
         ctx.session.refresh(ticket)
