@@ -48,7 +48,8 @@ describe("macros and canned responses", () => {
     await checkScreen(page, "macros-list");
 
     await page.getByRole("link", { name: "New macro" }).click();
-    await page.getByLabel("Name").fill(canned);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("New macro");
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill(canned);
     await page.getByRole("textbox", { name: "Reply text" }).fill("Thanks {{requester.shoe_size}}! ");
     await page.getByRole("button", { name: "Create macro" }).click();
     await expect.poll(() => page.getByText("unknown placeholders: requester.shoe_size").count()).toBe(1);
@@ -95,6 +96,7 @@ describe("macros and canned responses", () => {
     await page.getByRole("textbox", { name: "Reply" }).focus();
     await page.keyboard.press("Control+Shift+M");
     await page.getByRole("combobox", { name: "Find a macro" }).fill(canned);
+    await expect.poll(() => page.getByRole("option", { name: new RegExp(canned) }).count()).toBe(1);
     await page.keyboard.press("Enter");
     await page.getByRole("button", { name: "Insert into composer" }).click();
     await expect.poll(() => page.getByRole("textbox", { name: "Reply" }).inputValue()).toContain("Thanks Erin");

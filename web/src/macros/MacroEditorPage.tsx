@@ -130,6 +130,8 @@ function Editor({ macro }: { macro: Macro | null }) {
       if (!macro) navigate(`/macros/${saved.id}`, { replace: true });
     },
     onError: (error) => {
+      // The refusal is stored under the key (it would be replayed): the next save is new.
+      key.current = idempotencyKey();
       setFailure(error);
       if (error instanceof ApiError) setErrors(error.fieldErrors);
     },

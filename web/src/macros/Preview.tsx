@@ -1,4 +1,6 @@
 import { Alert } from "../components/ui";
+import { STATUS_LABELS, isStatus } from "../lib/format";
+import { useCategories, useTeams, useUsers } from "../tickets/queries";
 import { describeAction, type Macro, type MacroAction, type MacroPreview } from "./api";
 
 const FIELD_LABELS: Record<string, string> = {
@@ -15,8 +17,24 @@ function shown(value: unknown): string {
   return String(value).replaceAll("_", " ");
 }
 
+/** People, teams, categories and statuses by name in a preview's changes. */
+export function useNames(): (field: string, value: unknown) => string | undefined {
+  const users = useUsers();
+  const teams = useTeams();
+  const categories = useCategories();
+  return (field, value) => {
+    if (typeof value !== "string") return undefined;
+    if (field === "assignee_id") return users.data?.get(value)?.name;
+    if (field === "team_id") return teams.data?.find((t) => t.id === value)?.name;
+    if (field === "category_id") return categories.data?.find((c) => c.id === value)?.name;
+    if (field === "status" && isStatus(value)) return STATUS_LABELS[value];
+    return undefined;
+  };
+}
+
 /** What a macro would do to a ticket: the fields it changes and the texts it posts. */
-export function PreviewView({ preview, names }: { preview: MacroPreview; names?: (field: string, value: unknown) => string | undefined }) {
+export function PreviewView({ preview }: { preview: MacroPreview }) {
+  const names = useNames();
   return (
     <div className="space-y-3" data-testid="macro-preview">
       <section aria-label="Changes">
@@ -25,8 +43,8 @@ export function PreviewView({ preview, names }: { preview: MacroPreview; names?:
           <ul className="list-disc pl-6">
             {preview.changes.map((change) => (
               <li key={change.field}>
-                {FIELD_LABELS[change.field] ?? change.field.replaceAll("_", " ")}: {names?.(change.field, change.before) ?? shown(change.before)} →{" "}
-                <strong>{names?.(change.field, change.after) ?? shown(change.after)}</strong>
+                {FIELD_LABELS[change.field] ?? change.field.replaceAll("_", " ")}: {names(change.field, change.before) ?? shown(change.before)} →{" "}
+                <strong>{names(change.field, change.after) ?? shown(change.after)}</strong>
               </li>
             ))}
           </ul>
