@@ -26,7 +26,7 @@ export default function MacrosPage() {
       </PageHeader>
       <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label="Filter macros">
         <Field label="Name">
-          {(p) => <Input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Starts with…" />}
+          {(p) => <Input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Part of the name" />}
         </Field>
         <Field label="Scope">
           {(p) => (

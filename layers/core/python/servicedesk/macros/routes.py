@@ -38,7 +38,7 @@ macros.list(
     "List the macros you may use (picker order), each with its unresolved references",
     service.list_macros,
     query={
-        "q": Annotated[str | None, Query(max_length=120, description="Name prefix, any case")],
+        "q": Annotated[str | None, Query(max_length=120, description="Part of the name, any case")],
         "scope": Scope | None,
         "team_id": uuid.UUID | None,
         "include_archived": Annotated[
