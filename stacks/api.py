@@ -45,6 +45,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "assistant": ("assistant",),
     # Asynchronous exports and scheduled report subscriptions (servicedesk/exports).
     "exports": ("exports", "report-subscriptions"),
+    # Macros and canned responses (servicedesk/macros); their use on a ticket: overrides.
+    "macros": ("macros",),
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
@@ -74,6 +76,11 @@ EXPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"exports"})
 METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/tickets/{ticket_id}/attachments", "POST"): "attachments",
     ("/v1/kb/articles/{article_id}/attachments", "POST"): "attachments",
+    # A macro applied to, previewed on or rendered for a ticket runs in the macros function.
+    ("/v1/tickets/{ticket_id}/macros/preview", "POST"): "macros",
+    ("/v1/tickets/{ticket_id}/macros/{macro_id}/apply", "POST"): "macros",
+    ("/v1/tickets/{ticket_id}/macros/{macro_id}/preview", "POST"): "macros",
+    ("/v1/tickets/{ticket_id}/macros/{macro_id}/render", "POST"): "macros",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path

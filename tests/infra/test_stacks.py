@@ -469,9 +469,18 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     # form, so it runs in the attachments function; the list on the same path stays put.
     upload = "/v1/tickets/{ticket_id}/attachments"
     article_upload = "/v1/kb/articles/{article_id}/attachments"
+    # A macro applied to, previewed on or rendered for a ticket runs in the macros function.
+    macro_paths = [
+        "/v1/tickets/{ticket_id}/macros/preview",
+        *(
+            f"/v1/tickets/{{ticket_id}}/macros/{{macro_id}}/{verb}"
+            for verb in ("apply", "preview", "render")
+        ),
+    ]
     assert overrides == {
         (upload, "POST"): function_ids["attachments"],
         (article_upload, "POST"): function_ids["attachments"],
+        **{(path, "POST"): function_ids["macros"] for path in macro_paths},
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]

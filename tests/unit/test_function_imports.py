@@ -51,6 +51,7 @@ API_ROUTES = {
     "assistant": {"servicedesk.assistant.routes"},
     "exports": {"servicedesk.exports.routes", "servicedesk.exports.subscription_routes"},
     "reports": {"servicedesk.reports.routes"},
+    "macros": {"servicedesk.macros.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

@@ -16,6 +16,7 @@ import { useAssign } from "../tickets/mutations";
 import { useTicket, useUsers } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { Links } from "./Links";
+import { MacroPicker } from "../macros/MacroPicker";
 import { MergeButton } from "./Merge";
 import { MergedNotice } from "./MergedNotice";
 import { ReceivedByMail } from "../mail/ReceivedByMail";
@@ -79,6 +80,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
         </div>
         <div className="flex flex-wrap gap-2">
           <TakeButton ticket={t} />
+          <MacroPicker ticket={t} />
           <MergeButton ticket={t} />
         </div>
       </div>

@@ -74,6 +74,7 @@ export function Shell() {
             {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
             {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
             {staff ? <NavItem to="/kb">Knowledge base</NavItem> : null}
+            {staff ? <NavItem to="/macros">Macros</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/reports">Reports</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}

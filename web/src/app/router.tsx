@@ -34,6 +34,8 @@ const KbArticlesPage = lazy(() => import("../kb/KbArticlesPage"));
 const KbEditorPage = lazy(() => import("../kb/KbEditorPage"));
 const NewArticlePage = lazy(() => import("../kb/KbEditorPage").then((m) => ({ default: m.NewArticlePage })));
 const KbCategoriesPage = lazy(() => import("../kb/KbCategoriesPage"));
+const MacrosPage = lazy(() => import("../macros/MacrosPage"));
+const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
 
 /** A knowledge base screen for staff (the help centre is everyone's). */
 function Staff({ children }: { children: ReactNode }) {
@@ -105,6 +107,9 @@ export const router = createBrowserRouter([
       { path: "/kb/articles/new", element: <Staff><NewArticlePage /></Staff> },
       { path: "/kb/articles/:articleId", element: <Staff><KbEditorPage /></Staff> },
       { path: "/kb/categories", element: <Staff><KbCategoriesPage /></Staff> },
+      { path: "/macros", element: <Staff><MacrosPage /></Staff> },
+      { path: "/macros/new", element: <Staff><MacroEditorPage /></Staff> },
+      { path: "/macros/:macroId", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },

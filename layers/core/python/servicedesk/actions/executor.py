@@ -22,6 +22,7 @@ that own them, which ``register`` a handler; an action without one is refused by
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from servicedesk.tickets.models import Ticket
 from servicedesk.tickets.schemas import MAX_TAGS, AssignRequest, CommentCreate, TicketUpdate
 
 Mode = Literal["strict", "lenient"]
+# In ``Run.extra``: each reply/note posted, rendered, in order ({"type", "body"}).
+RENDERED = "rendered"
 Status = Literal["applied", "unchanged", "skipped"]
 
 
@@ -89,6 +92,22 @@ class Handler:
 
 
 HANDLERS: dict[str, Handler] = {}
+# Action types whose handler lives in a domain that imports this module (importing it here
+# would be a cycle): the domain is imported on first use, so every caller of the executor
+# (a macro, an automation rule) finds the handler without importing it itself.
+PROVIDERS: dict[str, str] = {"apply_macro": "servicedesk.macros.actions"}
+
+
+def handler_of(action_type: str) -> Handler | None:
+    if action_type not in HANDLERS and action_type in PROVIDERS:
+        importlib.import_module(PROVIDERS[action_type])
+    return HANDLERS.get(action_type)
+
+
+def _where(prefix: str, i: int) -> str:
+    """``<prefix>.<i>``; a bare ``<i>`` under an empty prefix (a nested list's errors, to
+    be put under the outer action by ``_under``)."""
+    return f"{prefix}.{i}" if prefix else str(i)
 
 
 def register(action_type: str, *, check: Check, apply: Apply) -> None:
@@ -102,13 +121,15 @@ def check(
     """Every reference problem of ``actions`` in the tenant, as field errors."""
     errors: list[dict[str, Any]] = []
     for i, action in enumerate(actions):
-        where = f"{prefix}.{i}"
-        handler = HANDLERS.get(action.type)
-        if handler is None:
-            errors.append(field_error(f"{where}.type", f"{action.type} is not available here"))
-            continue
-        errors.extend(handler.check(ctx, action, where))
+        errors.extend(_check_one(ctx, action, _where(prefix, i)))
     return errors
+
+
+def _check_one(ctx: RequestContext, action: Any, where: str) -> list[dict[str, Any]]:
+    handler = handler_of(action.type)
+    if handler is None:
+        return [field_error(f"{where}.type", f"{action.type} is not available here")]
+    return handler.check(ctx, action, where)
 
 
 def apply(
@@ -122,7 +143,8 @@ def apply(
     extra: dict[str, Any] | None = None,
 ) -> list[Outcome]:
     """Apply ``actions`` in order (see the module's docstring for the two modes)."""
-    run = Run(ctx, ticket_id, agent_id, mode, dict(extra or {}))
+    # ``extra`` is shared, not copied: handlers may leave what they did there (RENDERED).
+    run = Run(ctx, ticket_id, agent_id, mode, extra if extra is not None else {})
     if mode == "strict":
         service.get_visible(ctx, ticket_id)  # 404 before 422 for a ticket out of sight
         problems = check(ctx, actions, prefix=prefix)
@@ -130,14 +152,14 @@ def apply(
             raise ValidationProblem(errors=problems)
     outcomes: list[Outcome] = []
     for i, action in enumerate(actions):
-        where = f"{prefix}.{i}"
+        where = _where(prefix, i)
         if mode == "strict":
             try:
                 outcomes.append(Outcome(i, action.type, HANDLERS[action.type].apply(run, action)))
             except ProblemError as problem:
                 raise _under(problem, where, action.type) from problem
             continue
-        problems = check(ctx, [action], prefix=where)
+        problems = _check_one(ctx, action, where)
         if problems:
             outcomes.append(Outcome(i, action.type, "skipped", _sentence(problems)))
             continue
@@ -338,6 +360,7 @@ def _apply_comment(run: Run, action: Reply | Note) -> Status:
     body = placeholders.render(action.body, values)[:50000]
     visibility: Literal["public", "internal"] = "public" if action.type == "reply" else "internal"
     comments.add(run.ctx, ticket_id=ticket.id, data=CommentCreate(body=body, visibility=visibility))
+    run.extra.setdefault(RENDERED, []).append({"type": action.type, "body": body})
     return "applied"
 
 
