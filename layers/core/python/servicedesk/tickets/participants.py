@@ -78,7 +78,6 @@ def add(
     assert added is not None
     added.can_comment = can_comment
     timeline.audited(ctx, ticket, "ticket.participant_added", user_id=user_id, kind=kind)
-    # No timeline entry (the audit row is the record), but open screens show the people.
     timeline.live(ctx, ticket, "ticket.participant_added")
     ctx.session.flush()
     return ParticipantView(user_id, kind, can_comment, can_edit, datetime.now(UTC))

@@ -98,7 +98,12 @@ def enroll(
         )
         .values(status="cancelled", responded_at=func.now())
     )
-    timeline.event(ctx, ticket, "participant_added", payload={"user_id": user_id, "kind": kind})
+    # No push of its own: staff take part as they act (their reply, status, ... is pushed
+    # and screens refetch the people with it), a merge is pushed as ticket.merged, and a
+    # participant added by hand is pushed by participants.add.
+    timeline.event(
+        ctx, ticket, "participant_added", payload={"user_id": user_id, "kind": kind}, push=False
+    )
     return True
 
 

@@ -115,11 +115,14 @@ def event(
     payload: dict[str, Any] | None = None,
     visibility: str = "public",
     audience: list[uuid.UUID] | None = None,
+    push: bool = True,
 ) -> None:
+    """A timeline entry; for the types in LIVE_EVENTS also the push that tells open
+    screens (``push=False``: the change travels with another event already)."""
     ctx.session.add(
         new_event(ctx, ticket.id, type_, payload=payload, visibility=visibility, audience=audience)
     )
-    if type_ in LIVE_EVENTS:
+    if push and type_ in LIVE_EVENTS:
         comment_id = (payload or {}).get("comment_id")
         live(ctx, ticket, LIVE_EVENTS[type_], visibility=visibility, comment_id=comment_id)
 
