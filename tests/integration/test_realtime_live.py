@@ -221,3 +221,21 @@ def test_presence_expires_without_a_heartbeat(runtime: Runtime, org, monkeypatch
         assert len(send(second, {**presence, "state": "viewing"})["present"]) == 1
         time.sleep(1.2)
         assert send(second, {**presence, "state": "editing"})["present"] == []
+
+
+def test_closing_the_socket_tells_the_others_at_once(runtime: Runtime, org) -> None:  # noqa: F811
+    agent, admin = org.members["agent"], org.admin
+    ticket = create_ticket(runtime, admin)
+    runtime.deliver()
+    presence = {"action": "presence", "ticket_id": ticket["id"]}
+    with runtime.socket(agent) as staying:
+        subscribe(staying, ticket["id"])
+        with runtime.socket(admin) as leaving:
+            subscribe(leaving, ticket["id"])
+            assert send(leaving, {**presence, "state": "viewing"})["type"] == "ack"
+            runtime.deliver()
+            assert receive(staying)["state"] == "viewing"
+        time.sleep(0.3)  # the gateway runs $disconnect as the socket closes
+        runtime.deliver()
+        gone = receive(staying)
+        assert (gone["type"], gone["user_id"], gone["state"]) == ("presence", admin.user_id, "left")

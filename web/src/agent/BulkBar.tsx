@@ -94,8 +94,12 @@ export function BulkBar({
   }
 
   const failed = result?.results.filter((r) => !r.ok) ?? [];
+  // Shown while rows are selected, and after an action until dismissed (the rows done
+  // leave the selection; the results stay to be read).
+  if (!selected.length && !result) return null;
   return (
     <section aria-label="Bulk actions" data-testid="bulk-bar" className="mb-4 space-y-3 rounded-lg border border-border bg-surface p-3">
+      {selected.length ? (
       <form className="flex flex-wrap items-center gap-3" onSubmit={(e) => void submit(e)}>
         <span className="font-medium" aria-live="polite">
           {selected.length} selected
@@ -162,6 +166,7 @@ export function BulkBar({
           Clear selection
         </Button>
       </form>
+      ) : null}
       {error ? (
         <Alert tone="danger" title="Nothing was changed">
           {error}
@@ -182,6 +187,9 @@ export function BulkBar({
               ))}
             </ul>
           ) : null}
+          <Button size="sm" className="mt-2" onClick={() => setResult(null)}>
+            Dismiss
+          </Button>
         </div>
       ) : null}
     </section>

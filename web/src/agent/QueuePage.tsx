@@ -284,15 +284,13 @@ export default function QueuePage() {
         {/* The same filters as the list, without its page size: the export takes all rows. */}
         <ExportButton path="/v1/tickets/export" query={{ ...query, limit: undefined }} />
       </div>
-      {selected.length ? (
-        <BulkBar
-          selected={selected}
-          tickets={tickets}
-          users={users.data}
-          onDone={(done) => setSelected((now) => now.filter((s) => !done.includes(s)))}
-          onClear={() => setSelected([])}
-        />
-      ) : null}
+      <BulkBar
+        selected={selected}
+        tickets={tickets}
+        users={users.data}
+        onDone={(done) => setSelected((now) => now.filter((s) => !done.includes(s)))}
+        onClear={() => setSelected([])}
+      />
       {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title="No teams yet">An admin can create teams.</EmptyState> : null}
       {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}

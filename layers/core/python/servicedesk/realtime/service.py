@@ -21,6 +21,7 @@ from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
+from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
@@ -136,9 +137,33 @@ def disconnect(session: Session, *, connection_id: str) -> bool:
     if found is None:
         return False
     set_tenant(session, tenant_id=found.tenant_id, user_id=found.user_id)
+    present_on = session.execute(
+        text(
+            "SELECT channel FROM realtime_subscriptions WHERE connection_id = :c"
+            " AND presence_state IS NOT NULL AND channel LIKE 'ticket:%'"
+        ),
+        {"c": connection_id},
+    ).scalars()
+    tickets = [channel.removeprefix("ticket:") for channel in present_on]
     session.execute(
         text("DELETE FROM realtime_connections WHERE connection_id = :c"), {"c": connection_id}
     )
+    # A closed tab left the tickets it showed: the others hear it now, not at expiry. Best
+    # effort: presence is ephemeral and expires anyway, so a failed send never keeps a
+    # connection registered.
+    now = datetime.now(UTC)
+    for ticket in tickets if get_settings().realtime_queue_url else []:
+        try:
+            _send(
+                found.tenant_id,
+                found.user_id,
+                PRESENCE_TYPE,
+                uuid.UUID(ticket),
+                {"connection_id": connection_id, "state": "left"},
+                now,
+            )
+        except Exception:  # noqa: BLE001 - logged; expiry covers it
+            get_logger().warning("presence left not sent", extra={"ticket_id": ticket})
     return True
 
 
@@ -431,16 +456,27 @@ def _enqueue(
     now: datetime,
 ) -> None:
     """Typing and presence are ephemeral: no outbox row, straight onto the realtime queue."""
+    _send(ctx.tenant_id, ctx.user_id, kind, ticket_id, extra, now)
+
+
+def _send(
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    ticket_id: uuid.UUID,
+    extra: dict[str, Any],
+    now: datetime,
+) -> None:
     url = get_settings().realtime_queue_url
     if not url:
         raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
     message = {
         "event_id": str(uuid.uuid4()),
         "seq": 0,
-        "tenant_id": str(ctx.tenant_id),
+        "tenant_id": str(tenant_id),
         "type": kind,
         "aggregate": {"type": "ticket", "id": str(ticket_id)},
-        "payload": {"ticket_id": str(ticket_id), "user_id": str(ctx.user_id), **extra},
+        "payload": {"ticket_id": str(ticket_id), "user_id": str(user_id), **extra},
         "created_at": now.isoformat(),
     }
     aws.sqs().send_message(
