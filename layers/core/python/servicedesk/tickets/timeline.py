@@ -96,6 +96,8 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
 # outbox event each one sends to the realtime queue, in the same transaction. The other
 # changes a viewer sees have their own outbox events already (ticket.created,
 # ticket.status_changed, ticket.assigned, ticket.updated, comment.*).
+# A session's info key: set while writing history (local/demo.py), when nobody is watching.
+HISTORY = "writing_history"
 LIVE_EVENTS: dict[str, str] = {
     "participant_added": "ticket.participant_added",
     "participant_removed": "ticket.participant_removed",
@@ -139,7 +141,10 @@ def live(
 
     The frame carries no other object's id (a linked or merged ticket may be one the
     viewer cannot see); the broadcaster lets ``visibility`` other than public reach staff
-    only, and for an attachment asks its comment (``comment_id``) again."""
+    only, and for an attachment asks its comment (``comment_id``) again. A session marked
+    ``HISTORY`` (the demo seed writing the past) pushes nothing: history is not news."""
+    if ctx.session.info.get(HISTORY):
+        return
     body: dict[str, Any] = {
         "ticket_id": ticket.id,
         "number": ticket.number,
