@@ -753,13 +753,19 @@ def _attachments(ctx: RequestContext, stories: list[Story], rng: random.Random) 
         ("screenshot.png", "image/png", png()),
         ("photo-of-the-desk.png", "image/png", png(64, 40, (22, 163, 74))),
     ]
+    from servicedesk.tickets.timeline import HISTORY
+
     candidates = [s for s in stories if s.ticket.status not in ("cancelled",)]
     s3 = storage.client()
-    for story, (name, content_type, body) in zip(
-        rng.sample(candidates, k=min(len(files), len(candidates))), files, strict=False
-    ):
-        with _dated(ctx.session, story.ticket.created_at):
-            _attach(ctx, story, name, content_type, body, s3)
+    ctx.session.info[HISTORY] = True  # old files are not news: no live push
+    try:
+        for story, (name, content_type, body) in zip(
+            rng.sample(candidates, k=min(len(files), len(candidates))), files, strict=False
+        ):
+            with _dated(ctx.session, story.ticket.created_at):
+                _attach(ctx, story, name, content_type, body, s3)
+    finally:
+        ctx.session.info.pop(HISTORY, None)
     set_tenant(ctx.session, tenant_id=ctx.tenant_id, user_id=ctx.user_id)
 
 

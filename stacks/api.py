@@ -34,6 +34,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "calendars",
         "sla-policies",
         "csat",
+        "views",
     ),
     "reports": ("reports",),
     "admin": ("teams", "categories"),

@@ -76,10 +76,12 @@ class RealtimeStack(Stack):
             data.grant_db_connect(fn.role)
             self.functions[route] = fn
         self._grant_verify_tokens(self.functions["$connect"], config)
-        # Typing indicators go to the broadcaster through the realtime queue.
-        default_fn = self.functions["$default"]
-        queue.grant_send_messages(default_fn.role)
-        default_fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
+        # Typing and presence go to the broadcaster through the realtime queue ($disconnect:
+        # "left" for the tickets a closed tab showed).
+        for route in ("$default", "$disconnect"):
+            fn = self.functions[route]
+            queue.grant_send_messages(fn.role)
+            fn.function.add_environment("SERVICEDESK_REALTIME_QUEUE_URL", queue.queue_url)
 
         self.websocket = WebSocketApi(
             self,

@@ -1,6 +1,7 @@
 """Tickets API Lambda: tickets, conversation, participants, links, timeline, SLA; the
 settings routes (/v1/settings is routed here), the knowledge base's and CSAT's among them;
-the CSAT survey routes (/v1/csat, the tickets' survey); the reports are functions/reports."""
+the CSAT survey routes (/v1/csat, the tickets' survey); the queue's saved views (/v1/views);
+the reports are functions/reports."""
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
@@ -13,6 +14,7 @@ from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router
 from servicedesk.tickets.routes import router as tickets_router
 from servicedesk.tickets.routes import sla_router as ticket_sla_router
+from servicedesk.views.routes import router as views_router
 
 routers = (
     invitations_router,
@@ -25,5 +27,6 @@ routers = (
     kb_settings_router,
     csat_router,
     csat_settings_router,
+    views_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

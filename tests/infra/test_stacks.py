@@ -952,8 +952,9 @@ def test_realtime_functions_get_only_what_their_route_needs(dev: Synthesized) ->
     assert realtime_readers == {"ws_connect"}  # the only one that verifies tokens
     senders = _statements_by_function(dev, lambda a: a == "sqs:SendMessage")
     realtime_senders = {n for n in senders if n.startswith(("ws_", "realtime_"))}
-    # typing indicators, and the broadcaster's fan-out chunks, to the realtime queue
-    assert realtime_senders == {"ws_default", "realtime_consumer"}
+    # typing and presence, "left" for the tickets a closed tab showed, and the broadcaster's
+    # fan-out chunks, to the realtime queue
+    assert realtime_senders == {"ws_default", "ws_disconnect", "realtime_consumer"}
 
 
 def test_the_broadcaster_sweeps_expired_connections_every_minute(dev: Synthesized) -> None:

@@ -40,6 +40,7 @@ API_ROUTES = {
         "servicedesk.attachments.routes",
         "servicedesk.kb.settings_routes",
         "servicedesk.csat.routes",
+        "servicedesk.views.routes",
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

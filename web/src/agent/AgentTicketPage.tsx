@@ -15,6 +15,7 @@ import { DescriptionCard } from "../tickets/CustomFieldValues";
 import { useAssign } from "../tickets/mutations";
 import { useTicket, useUsers } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
+import { PresenceHint, useEditingFocus } from "../live/PresenceHint";
 import { Links } from "./Links";
 import { MacroPicker } from "../macros/MacroPicker";
 import { MergeButton } from "./Merge";
@@ -44,6 +45,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
   const ticket = useTicket(ticketId);
   const users = useUsers();
   useLiveTicket(ticketId);
+  const [editing, focusHandlers] = useEditingFocus();
   const [conflict, setConflict] = useState(false);
 
   if (ticket.isPending) return <Spinner label="Loading the ticket" />;
@@ -59,12 +61,13 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
   const t = ticket.data;
   const requester = users.data?.get(t.requester_id);
   return (
-    <>
+    <div onFocusCapture={focusHandlers.onFocus} onBlurCapture={focusHandlers.onBlur}>
       <p className="mb-2">
         <Link to="/queues/mine" className="text-accent-text underline">
           ← Queues
         </Link>
       </p>
+      <PresenceHint ticketId={t.id} editing={editing} />
       <div className="mb-4 flex flex-wrap items-start justify-between gap-3">
         <div>
           <h1 className="text-xl font-semibold">{t.title}</h1>
@@ -130,6 +133,6 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <ReceivedByMail ticketId={t.id} channel={t.channel ?? "web"} />
         </div>
       </div>
-    </>
+    </div>
   );
 }

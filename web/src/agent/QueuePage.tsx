@@ -12,6 +12,8 @@ import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvid
 import { focusList, isTyping, useSkipTarget } from "../app/skip";
 import { SlaDue, useNow } from "./SlaBadges";
 import { describeDrilldown, readDrilldown, withDrilldown } from "./drilldown";
+import { BulkBar } from "./BulkBar";
+import { ViewsSidebar, useViews, viewQuery } from "./SavedViews";
 import { QUEUES, SLA_FILTERS, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, slaFilter, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 
 const TEAM_KEY = "sd-queue-team";
@@ -30,6 +32,7 @@ function useFilters(queue: QueueId): [QueueFilters, (patch: Partial<QueueFilters
   };
   const update = (patch: Partial<QueueFilters>) => {
     const next = new URLSearchParams(params);
+    next.delete("view"); // changing a filter leaves the saved view
     for (const [key, value] of Object.entries(patch)) {
       if (value === "" || value === undefined || (key === "sla" && value === "any")) next.delete(key);
       else next.set(key, String(value));
@@ -91,8 +94,17 @@ function LabeledSelect({ id, label, value, onChange, children }: { id: string; l
   );
 }
 
-/** Arrow keys (or j/k) move between rows; Enter opens; Home/End jump. */
+/** Arrow keys (or j/k) move between rows; Enter opens; Home/End jump; x selects the row. */
 function moveFocus(event: KeyboardEvent<HTMLElement>) {
+  if (event.key === "x" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    const row = (document.activeElement as HTMLElement | null)?.closest("tr");
+    const box = row?.querySelector<HTMLInputElement>("input[data-row-select]");
+    if (box && document.activeElement !== box) {
+      event.preventDefault();
+      box.click();
+      return;
+    }
+  }
   const links = Array.from(event.currentTarget.querySelectorAll<HTMLAnchorElement>("a[data-row-link]"));
   const index = links.indexOf(document.activeElement as HTMLAnchorElement);
   const keyMap: Record<string, number> = { ArrowDown: index + 1, j: index + 1, ArrowUp: index - 1, k: index - 1, Home: 0, End: links.length - 1 };
@@ -126,7 +138,14 @@ export default function QueuePage() {
   const users = useUsers();
   const [searchParams] = useSearchParams();
   const drill = readDrilldown(searchParams);
-  const query = withDrilldown(queueQuery(queue, filters), drill);
+  const viewId = searchParams.get("view");
+  const views = useViews();
+  const view = viewId ? views.data?.find((v) => v.id === viewId) : undefined;
+  // A saved view is the ticket list's query as it was saved: it replaces the queue's.
+  const query = view ? viewQuery(view) : withDrilldown(queueQuery(queue, filters), drill);
+  const [selected, setSelected] = useState<string[]>([]);
+  // Another queue or view: another list, so nothing stays selected.
+  useEffect(() => setSelected([]), [queue, viewId]);
   const categories = useCategories();
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
@@ -139,7 +158,7 @@ export default function QueuePage() {
   useLiveTriage(queue !== "mine" && queue !== "team");
   const refetchInterval = useFallbackPoll(15_000) || SAFETY_POLL_MS;
   const now = useNow(30_000);
-  const list = useTicketList(query, { refetchInterval, enabled: !needsTeam });
+  const list = useTicketList(query, { refetchInterval, enabled: !needsTeam && (!viewId || !!view) });
   const tickets = needsTeam ? [] : (list.data?.pages.flatMap((p) => p.items) ?? []);
   // "My team" opens on one of the person's own teams (an agent sees no other team's tickets).
   const firstTeam = me.teams?.[0]?.id ?? teams.data?.[0]?.id;
@@ -150,6 +169,8 @@ export default function QueuePage() {
 
   if (!isQueue(param)) return <Navigate to="/queues/mine" replace />;
   const name = (id: string | null) => (id ? (users.data?.get(id)?.name ?? "—") : "—");
+  const toggle = (id: string) => setSelected((now) => (now.includes(id) ? now.filter((s) => s !== id) : [...now, id]));
+  const allSelected = tickets.length > 0 && tickets.every((t) => selected.includes(t.id));
 
   return (
     <>
@@ -157,7 +178,7 @@ export default function QueuePage() {
         <h1 className="text-xl font-semibold">Queues</h1>
         <p className="text-fg-muted" id="queue-keys">
           Keyboard: <kbd>j</kbd> goes to the list · <kbd>↑</kbd>/<kbd>↓</kbd> or <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Home</kbd>/<kbd>End</kbd> ·{" "}
-          <kbd>Enter</kbd> opens · <kbd>/</kbd> searches
+          <kbd>Enter</kbd> opens · <kbd>x</kbd> selects · <kbd>/</kbd> searches · <kbd>?</kbd> all shortcuts
         </p>
       </div>
       <nav aria-label="Queues" className="mb-4 flex flex-wrap gap-1 border-b border-border">
@@ -176,7 +197,23 @@ export default function QueuePage() {
           </NavLink>
         ))}
       </nav>
-      {drill ? (
+      <div className="grid gap-6 lg:grid-cols-[14rem_1fr]">
+      <ViewsSidebar query={query} activeId={viewId} teams={teams.data ?? []} />
+      <div className="min-w-0">
+      {viewId ? (
+        <div className="mb-4" data-testid="active-view">
+          <Alert
+            tone="info"
+            title={view ? `Saved view: ${view.name}` : views.isPending ? "Loading the saved view" : "This saved view is gone or not shared with you"}
+            action={
+              <Link to={`/queues/${queue}`} className="whitespace-nowrap text-accent-text underline">
+                Clear
+              </Link>
+            }
+          />
+        </div>
+      ) : null}
+      {drill && !viewId ? (
         <div className="mb-4" data-testid="drilldown">
           <Alert
             tone="info"
@@ -247,6 +284,13 @@ export default function QueuePage() {
         {/* The same filters as the list, without its page size: the export takes all rows. */}
         <ExportButton path="/v1/tickets/export" query={{ ...query, limit: undefined }} />
       </div>
+      <BulkBar
+        selected={selected}
+        tickets={tickets}
+        users={users.data}
+        onDone={(done) => setSelected((now) => now.filter((s) => !done.includes(s)))}
+        onClear={() => setSelected([])}
+      />
       {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title="No teams yet">An admin can create teams.</EmptyState> : null}
       {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}
@@ -258,6 +302,14 @@ export default function QueuePage() {
             <caption className="sr-only">{QUEUES.find((q) => q.id === queue)?.label} tickets</caption>
             <thead className="border-b border-border bg-surface-muted text-fg-muted">
               <tr>
+                <th scope="col" className="w-8 px-3 py-2 font-medium">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all tickets shown"
+                    checked={allSelected}
+                    onChange={() => setSelected(allSelected ? [] : tickets.map((t) => t.id))}
+                  />
+                </th>
                 <th scope="col" className="px-3 py-2 font-medium">Ticket</th>
                 <th scope="col" className="px-3 py-2 font-medium">Title</th>
                 <th scope="col" className="px-3 py-2 font-medium">Status</th>
@@ -274,9 +326,12 @@ export default function QueuePage() {
                   key={t.id}
                   className="cursor-pointer border-b border-border last:border-0 hover:bg-surface-muted focus-within:bg-accent-subtle"
                   onClick={(e) => {
-                    if (!(e.target as HTMLElement).closest("a")) navigate(`/tickets/${t.id}`);
+                    if (!(e.target as HTMLElement).closest("a, input")) navigate(`/tickets/${t.id}`);
                   }}
                 >
+                  <td className="px-3 py-2">
+                    <input type="checkbox" data-row-select aria-label={`Select ${t.number}`} checked={selected.includes(t.id)} onChange={() => toggle(t.id)} />
+                  </td>
                   <td className="whitespace-nowrap px-3 py-2 font-mono text-fg-muted">{t.number}</td>
                   <td className="px-3 py-2">
                     <Link data-row-link to={`/tickets/${t.id}`} className="font-medium text-fg hover:underline">
@@ -311,6 +366,8 @@ export default function QueuePage() {
           </Button>
         </div>
       ) : null}
+      </div>
+      </div>
     </>
   );
 }

@@ -1,4 +1,5 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
+import { ShortcutsHelp } from "./ShortcutsHelp";
 import { lazy, Suspense, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 import { useAuth, useMe } from "../auth/AuthProvider";
@@ -127,6 +128,7 @@ export function Shell() {
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none">
         <Outlet />
       </main>
+      <ShortcutsHelp />
       {offersAssistant(pathname) ? (
         <Suspense fallback={null}>
           <AssistantWidget />

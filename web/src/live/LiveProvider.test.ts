@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import { keys } from "../tickets/queries";
 import { NOTIFICATION_RECHECK_MS, applyLiveMessage, liveUrl } from "./LiveProvider";
 import { TypingStore } from "./typing";
+import { PresenceStore } from "./presence";
 
 function primed() {
   const client = new QueryClient();
@@ -54,6 +55,41 @@ describe("applyLiveMessage", () => {
     expect(stale(keys.list({}))).toBe(false);
     applyLiveMessage(client, { type: "event", event: "ticket.status_changed", ticket_id: "T1" });
     expect(stale(keys.ticket("T1"))).toBe(true);
+  });
+});
+
+describe("applyLiveMessage: live edits and presence", () => {
+  test("files refresh on attachment events, links on link and merge events", () => {
+    const { client, stale } = primed();
+    client.setQueryData(keys.attachments("T1"), { primed: true });
+    client.setQueryData([...keys.ticket("T1"), "links"], { primed: true });
+    applyLiveMessage(client, { type: "event", event: "attachment.added", ticket_id: "T1" });
+    expect(stale(keys.attachments("T1"))).toBe(true);
+    expect(stale([...keys.ticket("T1"), "links"])).toBe(false);
+    for (const event of ["ticket.linked", "ticket.unlinked", "ticket.merged"]) {
+      client.setQueryData([...keys.ticket("T1"), "links"], { primed: true });
+      applyLiveMessage(client, { type: "event", event, ticket_id: "T1" });
+      expect(stale([...keys.ticket("T1"), "links"]), event).toBe(true);
+    }
+  });
+
+  test("a field edit refreshes the ticket and its people; a reply refreshes the people", () => {
+    const { client, stale } = primed();
+    applyLiveMessage(client, { type: "event", event: "ticket.updated", ticket_id: "T1", data: { fields: ["priority"] } });
+    expect(stale(keys.ticket("T1"))).toBe(true);
+    const other = primed();
+    applyLiveMessage(other.client, { type: "event", event: "comment.public", ticket_id: "T1" });
+    expect(other.stale(keys.participants("T1"))).toBe(true);
+  });
+
+  test("presence frames and presence acks go to the presence store, not the caches", () => {
+    const { client, stale } = primed();
+    const presence = new PresenceStore(() => 0);
+    applyLiveMessage(client, { type: "presence", ticket_id: "T1", user_id: "u1", name: "Sam", state: "editing" }, undefined, setTimeout, presence);
+    applyLiveMessage(client, { type: "ack", action: "presence", channel: "ticket:T2", present: [{ user_id: "u2", name: "Alex", state: "viewing" }] }, undefined, setTimeout, presence);
+    expect(presence.viewers("T1").map((v) => [v.name, v.state])).toEqual([["Sam", "editing"]]);
+    expect(presence.viewers("T2").map((v) => v.name)).toEqual(["Alex"]);
+    expect(stale(keys.list({}))).toBe(false);
   });
 });
 

@@ -5,15 +5,17 @@ import { useAuth } from "../auth/AuthProvider";
 import { keys } from "../tickets/queries";
 import { LiveSocket, defaultLiveUrl, type LiveMessage, type LiveState, type Visibility } from "./socket";
 import { TypingStore, visibleTypists, type Typist } from "./typing";
+import { PRESENCE_BEAT_MS, PresenceStore, type PresenceState, type Viewer } from "./presence";
 import { assistantStream } from "./assistantStream";
 
 interface LiveApi {
   socket: LiveSocket | null;
   state: LiveState;
   typing: TypingStore;
+  presence: PresenceStore;
 }
 
-const LiveContext = createContext<LiveApi>({ socket: null, state: "closed", typing: new TypingStore() });
+const LiveContext = createContext<LiveApi>({ socket: null, state: "closed", typing: new TypingStore(), presence: new PresenceStore() });
 
 /** The WebSocket URL from the runtime config (/config.json, written by the web stack in
  * AWS, where the WebSocket API has its own host), else this origin's /ws. */
@@ -64,9 +66,14 @@ export function applyLiveMessage(
   message: LiveMessage,
   typing?: TypingStore,
   schedule: Schedule = setTimeout,
+  presence?: PresenceStore,
 ): void {
   if (message.type === "typing") {
     typing?.receive(message);
+    return;
+  }
+  if (message.type === "presence" || (message.type === "ack" && message.action === "presence")) {
+    presence?.receive(message);
     return;
   }
   if (message.type.startsWith("assistant.")) {
@@ -86,6 +93,8 @@ export function applyLiveMessage(
   const data = (message.data ?? {}) as Record<string, unknown>;
   if (event.startsWith("comment.")) {
     void client.invalidateQueries({ queryKey: keys.comments(ticketId) });
+    // Staff who reply take part from then on (no push of its own).
+    void client.invalidateQueries({ queryKey: keys.participants(ticketId) });
     // Their message is here: they have stopped typing it.
     if (typeof data.actor_id === "string") typing?.stopped(ticketId, data.actor_id);
   }
@@ -97,6 +106,12 @@ export function applyLiveMessage(
     void client.invalidateQueries({ queryKey: keys.participants(ticketId) });
   }
   if (event === "ticket.invitation_created") void client.invalidateQueries({ queryKey: [...keys.ticket(ticketId), "invitations"] });
+  // A file added or removed (on the ticket or a comment the viewer may see).
+  if (event.startsWith("attachment.")) void client.invalidateQueries({ queryKey: keys.attachments(ticketId) });
+  // Links and merges change the ticket's links (and a merge, who takes part).
+  if (event === "ticket.linked" || event === "ticket.unlinked" || event === "ticket.merged") {
+    void client.invalidateQueries({ queryKey: [...keys.ticket(ticketId), "links"] });
+  }
   void client.invalidateQueries({ queryKey: keys.events(ticketId) });
 }
 
@@ -109,6 +124,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [socket, setSocket] = useState<LiveSocket | null>(null);
   const [state, setState] = useState<LiveState>("connecting");
   const [typing] = useState(() => new TypingStore());
+  const [presence] = useState(() => new PresenceStore());
   const signedIn = auth.status === "signedIn";
 
   useEffect(() => {
@@ -121,11 +137,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       live = new LiveSocket({
         url,
         token: async () => (await freshToken())?.token ?? null,
-        onMessage: (message) => applyLiveMessage(client, message, typing),
+        onMessage: (message) => applyLiveMessage(client, message, typing, setTimeout, presence),
         onState: (next) => {
           if (cancelled) return;
           setState(next);
-          if (next === "closed") typing.clear();
+          if (next === "closed") {
+            typing.clear();
+            presence.clear();
+          }
           if (next !== "open") return;
           // Back after a drop: events sent meanwhile never reached us.
           if (wasOpen) {
@@ -142,12 +161,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       cancelled = true;
       live?.stop();
       typing.clear();
+      presence.clear();
       setSocket(null);
       setState("connecting");
     };
-  }, [signedIn, client, typing]);
+  }, [signedIn, client, typing, presence]);
 
-  const value = useMemo(() => ({ socket, state, typing }), [socket, state, typing]);
+  const value = useMemo(() => ({ socket, state, typing, presence }), [socket, state, typing, presence]);
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
@@ -221,4 +241,33 @@ export function useTypists(ticketId: string, staff: boolean): Typist[] {
 export function useSendTyping(ticketId: string): (visibility: Visibility) => void {
   const { socket } = useContext(LiveContext);
   return useCallback((visibility: Visibility) => void socket?.typing(ticketId, visibility), [socket, ticketId]);
+}
+
+/**
+ * Staff: tell the ticket's other staff viewers that this person has it open (and whether
+ * they are editing), with a heartbeat, and "left" when the screen closes. Answers who else
+ * is there. Call after `useLiveTicket` (the server wants the subscription first).
+ */
+export function usePresence(ticketId: string, editing: boolean, enabled: boolean): Viewer[] {
+  const { socket, state, presence } = useContext(LiveContext);
+  const stateOf: PresenceState = editing ? "editing" : "viewing";
+  useEffect(() => {
+    if (!socket || !enabled || state !== "open") return;
+    socket.presence(ticketId, stateOf);
+    const beat = window.setInterval(() => socket.presence(ticketId, stateOf), PRESENCE_BEAT_MS);
+    return () => window.clearInterval(beat);
+  }, [socket, enabled, state, ticketId, stateOf]);
+  useEffect(() => {
+    if (!socket || !enabled) return;
+    return () => {
+      socket.presence(ticketId, "left");
+      presence.forget(ticketId);
+    };
+  }, [socket, enabled, ticketId, presence]);
+  const version = useSyncExternalStore(
+    useCallback((notify) => presence.subscribe(notify), [presence]),
+    () => presence.snapshot(),
+  );
+  // `version` is in the deps as the store's change signal.
+  return useMemo(() => (enabled ? presence.viewers(ticketId) : []), [presence, ticketId, enabled, version]);
 }

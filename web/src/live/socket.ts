@@ -113,6 +113,13 @@ export class LiveSocket {
     return true;
   }
 
+  /** Say that this person has the ticket open (viewing or editing), or has left it; staff
+   * only, on a subscribed ticket. The server answers with who else is there. */
+  presence(ticketId: string, state: "viewing" | "editing" | "left"): boolean {
+    if (!this.channels.has(channelKey({ ticket_id: ticketId }))) return false;
+    return this.send({ type: "frame", action: "presence", ticket_id: ticketId, state });
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.ping !== null) clearInterval(this.ping);

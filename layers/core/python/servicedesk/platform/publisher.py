@@ -44,6 +44,15 @@ from servicedesk.platform.logging import get_logger
 
 # Which channels hear which events (by prefix of the event type).
 ROUTES: dict[str, tuple[str, ...]] = {
+    # What open screens show and nobody is mailed about: participants, links, merges and
+    # a ticket's files (docs/realtime.md). A field edit also refreshes the report facts.
+    "ticket.participant_": ("realtime",),
+    "ticket.linked": ("realtime",),
+    "ticket.unlinked": ("realtime",),
+    "ticket.merged": ("realtime",),
+    "ticket.updated": ("realtime", "reports"),
+    "attachment.added": ("realtime",),
+    "attachment.removed": ("realtime",),
     "ticket.received": ("email",),  # the requester's acknowledgement: mail only
     # A resolved ticket may become a knowledge article draft (servicedesk.kb, the consumer).
     "ticket.status_changed": ("email", "webhook", "realtime", "knowledge", "reports"),

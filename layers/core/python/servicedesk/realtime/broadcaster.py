@@ -36,16 +36,38 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.realtime import fanout, push
-from servicedesk.realtime.service import TYPING_TYPE, ticket_channel, user_channel
+from servicedesk.realtime.service import (
+    PRESENCE_TTL,
+    PRESENCE_TYPE,
+    TYPING_TYPE,
+    ticket_channel,
+    user_channel,
+)
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.models import Comment, Ticket
 from servicedesk.tickets.visibility import visible
 
 CHANNEL = "realtime"
-PUBLIC_TYPES = frozenset({"ticket.created", "ticket.status_changed", "ticket.assigned"})
+# A ticket's fields are all shown to whoever may see the ticket (its REST read): these
+# reach every viewer of the ticket.
+PUBLIC_TYPES = frozenset(
+    {"ticket.created", "ticket.status_changed", "ticket.assigned", "ticket.updated"}
+)
 # Events about one comment: public to whoever may see that comment (comment.internal is
-# always staff only, whatever the comment says).
+# always staff only, whatever the comment says). A file belongs to its comment (or to the
+# ticket itself, when it has none).
 COMMENT_TYPES = frozenset({"comment.public", "comment.edited", "comment.deleted"})
+ATTACHMENT_TYPES = frozenset({"attachment.added", "attachment.removed"})
+# Timeline changes (tickets.timeline.LIVE_EVENTS): public only when their timeline entry is.
+TIMELINE_TYPES = frozenset(
+    {
+        "ticket.participant_added",
+        "ticket.participant_removed",
+        "ticket.linked",
+        "ticket.unlinked",
+        "ticket.merged",
+    }
+)
 TEAM_TYPES = frozenset({"ticket.created", "ticket.assigned"})
 UNTRIAGED = "queue:untriaged"
 # What a frame may say about an event: ids and small scalars, never bodies or addresses.
@@ -147,6 +169,8 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
     event for one member."""
     if event_type == TYPING_TYPE:
         return _typing
+    if event_type == PRESENCE_TYPE:
+        return _presence
     if event_type == fanout.FANOUT_TYPE:
         return _chunk
     return _personal if event_type in PERSONAL_TYPES else None
@@ -247,6 +271,14 @@ def _staff_only(session: Session, envelope: Envelope, ticket: Ticket) -> bool:
         comment_id = _uuid(envelope.payload.get("comment_id"))
         comment = session.get(Comment, comment_id) if comment_id else None
         return comment is None or comment.ticket_id != ticket.id or comment.visibility != "public"
+    if envelope.type in ATTACHMENT_TYPES:
+        comment_id = _uuid(envelope.payload.get("comment_id"))
+        if comment_id is None:
+            return envelope.payload.get("visibility") != "public"
+        comment = session.get(Comment, comment_id)
+        return comment is None or comment.ticket_id != ticket.id or comment.visibility != "public"
+    if envelope.type in TIMELINE_TYPES:
+        return envelope.payload.get("visibility") != "public"
     return envelope.type not in PUBLIC_TYPES
 
 
@@ -369,6 +401,20 @@ def _heard(
     return heard
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _field_data(payload: dict[str, Any]) -> dict[str, Any]:
+    fields, values = payload.get("fields"), payload.get("values")
+    data: dict[str, Any] = {}
+    if isinstance(fields, list) and all(isinstance(f, str) for f in fields):
+        data["fields"] = fields
+    if isinstance(values, dict):
+        data["values"] = {k: v for k, v in values.items() if isinstance(k, str) and _scalar(v)}
+    return data
+
+
 def _event_frame(envelope: Envelope, ticket_id: uuid.UUID, channels: list[str]) -> dict[str, Any]:
     payload = envelope.payload
     return {
@@ -384,7 +430,8 @@ def _event_frame(envelope: Envelope, ticket_id: uuid.UUID, channels: list[str]) 
             k: payload[k]
             for k in SUMMARY_KEYS
             if k in payload and isinstance(payload[k], str | int | float | bool)
-        },
+        }
+        | _field_data(payload),
     }
 
 
@@ -441,5 +488,66 @@ def _typing(session: Session, envelope: Envelope) -> None:
         and t.user_id in seeing
         and not (staff_only and not (t.role and t.role.is_staff))
     }
+    outcome = push.post_all(frames)
+    _close_and_forget(session, closing, outcome.gone)
+
+
+# --- presence -------------------------------------------------------------------------
+
+
+def _presence(session: Session, envelope: Envelope) -> None:
+    """Who is on a ticket, for its other staff viewers only (requesters never hear it).
+
+    The frame says the person's state across all their tabs at the time of the push (one
+    tab leaving while another still shows the ticket is not "left"). Ephemeral like typing:
+    late frames are dropped, duplicates are harmless."""
+    now = datetime.now(UTC)
+    if now - envelope.created_at > PRESENCE_TTL:
+        return
+    payload = envelope.payload
+    ticket_id, sender = _uuid(payload.get("ticket_id")), _uuid(payload.get("user_id"))
+    if ticket_id is None or sender is None:
+        return
+    staff = [
+        t
+        for t in _targets(session, envelope.tenant_id, {ticket_channel(ticket_id)})
+        if t.user_id != sender
+    ]
+    live, closing = _split_live(staff, now)
+    live = [t for t in live if t.role is not None and t.role.is_staff]
+    seeing = visible_to(
+        session, envelope.tenant_id, ticket_id, {(t.user_id, t.role) for t in live if t.role}
+    )
+    mine = session.execute(
+        text(
+            "SELECT u.name, count(s.connection_id) AS tabs,"
+            " coalesce(bool_or(s.presence_state = 'editing'), false) AS editing"
+            " FROM users u LEFT JOIN realtime_subscriptions s"
+            " ON s.tenant_id = :t AND s.channel = :ch AND s.presence_at > :since"
+            " AND s.connection_id IN (SELECT connection_id FROM realtime_connections"
+            "   WHERE tenant_id = :t AND user_id = :u AND expires_at > :now)"
+            " WHERE u.id = :u GROUP BY u.name"
+        ),
+        {
+            "t": envelope.tenant_id,
+            "ch": ticket_channel(ticket_id),
+            "since": now - PRESENCE_TTL,
+            "now": now,
+            "u": sender,
+        },
+    ).first()
+    if mine is None:
+        return
+    state = "left" if not mine.tabs else "editing" if mine.editing else "viewing"
+    frame = push.encode(
+        {
+            "type": "presence",
+            "ticket_id": str(ticket_id),
+            "user_id": str(sender),
+            "name": mine.name,
+            "state": state,
+        }
+    )
+    frames = {t.connection_id: frame for t in live if frame is not None and t.user_id in seeing}
     outcome = push.post_all(frames)
     _close_and_forget(session, closing, outcome.gone)

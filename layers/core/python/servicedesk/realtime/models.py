@@ -35,4 +35,6 @@ class Subscription(Base):
     channel: Mapped[str] = mapped_column(primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     typing_at: Mapped[datetime | None]
+    presence_state: Mapped[str | None]
+    presence_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=NOW)

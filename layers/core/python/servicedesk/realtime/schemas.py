@@ -1,7 +1,7 @@
 """The WebSocket protocol: frames a client sends, and the error codes it may hear back.
 
 Every server frame is a JSON object with a ``type``: ``ack``, ``pong``, ``error``,
-``event``, ``typing`` or ``closing`` (docs/api.md, "Realtime").
+``event``, ``typing``, ``presence`` or ``closing`` (docs/api.md, "Realtime").
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ACTIONS = ("subscribe", "unsubscribe", "typing", "ping")
+ACTIONS = ("subscribe", "unsubscribe", "typing", "presence", "ping")
 SUBPROTOCOL = "servicedesk.v1"
 BEARER_PROTOCOL_PREFIX = "bearer."
 
@@ -36,12 +36,14 @@ class ClientFrame(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["subscribe", "unsubscribe", "typing", "ping"]
+    action: Literal["subscribe", "unsubscribe", "typing", "presence", "ping"]
     ticket_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
     # Staff: new and (re)assigned tickets that belong to no team (the triage queue).
     queue: Literal["untriaged"] | None = None
     visibility: Literal["public", "internal"] = "public"
+    # presence (staff): on the ticket, and whether editing it; "left" when the screen closes.
+    state: Literal["viewing", "editing", "left"] | None = None
     id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
     @model_validator(mode="after")
@@ -50,9 +52,10 @@ class ClientFrame(BaseModel):
             rooms = (self.ticket_id, self.team_id, self.queue)
             if sum(room is not None for room in rooms) != 1:
                 raise ValueError("name exactly one of ticket_id, team_id or queue")
-        elif self.action == "typing":
+        elif self.action in ("typing", "presence"):
             if self.ticket_id is None or self.team_id is not None or self.queue is not None:
-                raise ValueError("typing needs ticket_id (and no team_id or queue)")
+                raise ValueError(f"{self.action} needs ticket_id (and no team_id or queue)")
+
         elif self.ticket_id is not None or self.team_id is not None or self.queue is not None:
             raise ValueError("ping takes no room")
         return self

@@ -21,6 +21,7 @@ from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
+from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
     from servicedesk.platform.tokens import Claims
 
 TYPING_TYPE = "realtime.typing"
+PRESENCE_TYPE = "realtime.presence"
+# A viewer's presence lasts this long after their last heartbeat (the web app beats every
+# 20 s); a change of state (viewing, editing, left) is sent at once, a repeat at most once
+# per PRESENCE_REPEAT.
+PRESENCE_TTL = timedelta(seconds=45)
+PRESENCE_REPEAT = timedelta(seconds=5)
 FRAME_WINDOW = timedelta(seconds=60)
 
 
@@ -130,9 +137,33 @@ def disconnect(session: Session, *, connection_id: str) -> bool:
     if found is None:
         return False
     set_tenant(session, tenant_id=found.tenant_id, user_id=found.user_id)
+    present_on = session.execute(
+        text(
+            "SELECT channel FROM realtime_subscriptions WHERE connection_id = :c"
+            " AND presence_state IS NOT NULL AND channel LIKE 'ticket:%'"
+        ),
+        {"c": connection_id},
+    ).scalars()
+    tickets = [channel.removeprefix("ticket:") for channel in present_on]
     session.execute(
         text("DELETE FROM realtime_connections WHERE connection_id = :c"), {"c": connection_id}
     )
+    # A closed tab left the tickets it showed: the others hear it now, not at expiry. Best
+    # effort: presence is ephemeral and expires anyway, so a failed send never keeps a
+    # connection registered.
+    now = datetime.now(UTC)
+    for ticket in tickets if get_settings().realtime_queue_url else []:
+        try:
+            _send(
+                found.tenant_id,
+                found.user_id,
+                PRESENCE_TYPE,
+                uuid.UUID(ticket),
+                {"connection_id": connection_id, "state": "left"},
+                now,
+            )
+        except Exception:  # noqa: BLE001 - logged; expiry covers it
+            get_logger().warning("presence left not sent", extra={"ticket_id": ticket})
     return True
 
 
@@ -217,13 +248,31 @@ def handle(
     ctx = attach(session, connection_id=connection_id, now=now)
     if frame.action == "ping":
         return _reply({"type": "pong"}, frame)
+    if frame.state is not None and frame.action != "presence":
+        raise FrameError(ErrorCode.INVALID_FIELD, "state goes with presence only", field="state")
+    if frame.action == "presence":
+        present = _presence(ctx, connection_id, frame, now)
+        ack = {"type": "ack", "action": frame.action, "channel": frame.channel, "present": present}
+        return _reply(ack, frame)
     if frame.action == "subscribe":
         _subscribe(ctx, connection_id, frame)
     elif frame.action == "unsubscribe":
-        session.execute(
-            text("DELETE FROM realtime_subscriptions WHERE connection_id = :c AND channel = :ch"),
+        gone = session.execute(
+            text(
+                "DELETE FROM realtime_subscriptions WHERE connection_id = :c AND channel = :ch"
+                " RETURNING presence_state"
+            ),
             {"c": connection_id, "ch": frame.channel},
-        )
+        ).first()
+        if gone is not None and gone.presence_state is not None and frame.ticket_id is not None:
+            # Leaving the room is leaving the ticket: the others hear it now, not at expiry.
+            _enqueue(
+                ctx,
+                PRESENCE_TYPE,
+                frame.ticket_id,
+                {"connection_id": connection_id, "state": "left"},
+                now,
+            )
     else:
         _typing(ctx, connection_id, frame, now)
     return _reply({"type": "ack", "action": frame.action, "channel": frame.channel}, frame)
@@ -309,30 +358,129 @@ def _typing(ctx: RequestContext, connection_id: str, frame: ClientFrame, now: da
     _enqueue_typing(ctx, connection_id, frame.ticket_id, frame.visibility, now)
 
 
+def _presence(
+    ctx: RequestContext, connection_id: str, frame: ClientFrame, now: datetime
+) -> list[dict[str, Any]]:
+    """Record (or clear) this connection's presence on the ticket, tell the ticket's other
+    staff viewers when it changed or is due again, and answer who else is there now."""
+    assert frame.ticket_id is not None  # the schema requires it for presence
+    if frame.state is None:
+        raise FrameError(ErrorCode.INVALID_FIELD, "state is required", field="state")
+    if not ctx.is_staff:
+        raise FrameError(ErrorCode.FORBIDDEN, "presence is for staff", field="action")
+    state = None if frame.state == "left" else frame.state
+    row = ctx.session.execute(
+        text(
+            "SELECT presence_state, presence_at FROM realtime_subscriptions"
+            " WHERE connection_id = :c AND channel = :ch FOR UPDATE"
+        ),
+        {"c": connection_id, "ch": frame.channel},
+    ).first()
+    if row is None:
+        raise FrameError(
+            ErrorCode.NOT_SUBSCRIBED, "subscribe to the ticket first", field="ticket_id"
+        )
+    if state is not None and not may_see_ticket(ctx, frame.ticket_id):
+        raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
+    changed = row.presence_state != state
+    due = row.presence_at is None or row.presence_at <= now - PRESENCE_REPEAT
+    ctx.session.execute(
+        text(
+            "UPDATE realtime_subscriptions SET presence_state = :s, presence_at = :at"
+            " WHERE connection_id = :c AND channel = :ch"
+        ),
+        {"c": connection_id, "ch": frame.channel, "s": state, "at": now if state else None},
+    )
+    if changed or (state is not None and due):
+        _enqueue(
+            ctx,
+            PRESENCE_TYPE,
+            frame.ticket_id,
+            {"connection_id": connection_id, "state": frame.state},
+            now,
+        )
+    return present(ctx.session, ctx.tenant_id, frame.ticket_id, now, besides=ctx.user_id)
+
+
+def present(
+    session: Session,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    now: datetime,
+    *,
+    besides: uuid.UUID,
+) -> list[dict[str, Any]]:
+    """The staff on the ticket now (a heartbeat within PRESENCE_TTL), but ``besides``; one
+    entry per person, editing if any of their tabs is."""
+    rows = session.execute(
+        text(
+            "SELECT c.user_id, u.name, bool_or(s.presence_state = 'editing') AS editing"
+            " FROM realtime_subscriptions s"
+            " JOIN realtime_connections c ON c.connection_id = s.connection_id"
+            " JOIN users u ON u.id = c.user_id"
+            " JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+            " WHERE s.tenant_id = :t AND s.channel = :ch AND s.presence_at > :since"
+            " AND c.expires_at > :now AND c.user_id <> :me AND m.active"
+            " AND m.role <> 'requester'"
+            " GROUP BY c.user_id, u.name ORDER BY u.name, c.user_id"
+        ),
+        {
+            "t": tenant_id,
+            "ch": ticket_channel(ticket_id),
+            "since": now - PRESENCE_TTL,
+            "now": now,
+            "me": besides,
+        },
+    ).all()
+    return [
+        {"user_id": str(r.user_id), "name": r.name, "state": "editing" if r.editing else "viewing"}
+        for r in rows
+    ]
+
+
 def _enqueue_typing(
     ctx: RequestContext, connection_id: str, ticket_id: uuid.UUID, visibility: str, now: datetime
 ) -> None:
     """Typing is ephemeral: no outbox row, straight onto the realtime queue, where the
     broadcaster (the only holder of the @connections grant) fans it out."""
+    _enqueue(
+        ctx, TYPING_TYPE, ticket_id, {"connection_id": connection_id, "visibility": visibility}, now
+    )
+
+
+def _enqueue(
+    ctx: RequestContext,
+    kind: str,
+    ticket_id: uuid.UUID,
+    extra: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Typing and presence are ephemeral: no outbox row, straight onto the realtime queue."""
+    _send(ctx.tenant_id, ctx.user_id, kind, ticket_id, extra, now)
+
+
+def _send(
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    ticket_id: uuid.UUID,
+    extra: dict[str, Any],
+    now: datetime,
+) -> None:
     url = get_settings().realtime_queue_url
     if not url:
         raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
     message = {
         "event_id": str(uuid.uuid4()),
         "seq": 0,
-        "tenant_id": str(ctx.tenant_id),
-        "type": TYPING_TYPE,
+        "tenant_id": str(tenant_id),
+        "type": kind,
         "aggregate": {"type": "ticket", "id": str(ticket_id)},
-        "payload": {
-            "ticket_id": str(ticket_id),
-            "user_id": str(ctx.user_id),
-            "connection_id": connection_id,
-            "visibility": visibility,
-        },
+        "payload": {"ticket_id": str(ticket_id), "user_id": str(user_id), **extra},
         "created_at": now.isoformat(),
     }
     aws.sqs().send_message(
         QueueUrl=url,
         MessageBody=json.dumps(message),
-        MessageAttributes={"type": {"DataType": "String", "StringValue": TYPING_TYPE}},
+        MessageAttributes={"type": {"DataType": "String", "StringValue": kind}},
     )

@@ -78,6 +78,7 @@ def add(
     assert added is not None
     added.can_comment = can_comment
     timeline.audited(ctx, ticket, "ticket.participant_added", user_id=user_id, kind=kind)
+    timeline.live(ctx, ticket, "ticket.participant_added")
     ctx.session.flush()
     return ParticipantView(user_id, kind, can_comment, can_edit, datetime.now(UTC))
 

@@ -20,7 +20,7 @@ from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.sla import service as sla_service
 from servicedesk.sla.schemas import TicketSlaPublic
-from servicedesk.tickets import comments, export, links, participants, queries, service
+from servicedesk.tickets import bulk, comments, export, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.schemas import (
     AssignRequest,
@@ -540,6 +540,17 @@ def merge_ticket(
         ),
         status=200,
     )
+
+
+@route(
+    router.post,
+    "/bulk",
+    Role.AGENT,
+    f"One action (assign, status, add or remove tags, merge) over up to {bulk.MAX_TICKETS}"
+    " tickets; per-row results, each row whole or not at all",
+)
+def bulk_tickets(body: bulk.BulkRequest, ctx: Ctx, once: Once) -> bulk.BulkResult:
+    return once(body, lambda: bulk.run(ctx, body), status=200)
 
 
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])

@@ -98,7 +98,12 @@ def enroll(
         )
         .values(status="cancelled", responded_at=func.now())
     )
-    timeline.event(ctx, ticket, "participant_added", payload={"user_id": user_id, "kind": kind})
+    # No push of its own: staff take part as they act (their reply, status, ... is pushed
+    # and screens refetch the people with it), a merge is pushed as ticket.merged, and a
+    # participant added by hand is pushed by participants.add.
+    timeline.event(
+        ctx, ticket, "participant_added", payload={"user_id": user_id, "kind": kind}, push=False
+    )
     return True
 
 
@@ -389,8 +394,30 @@ def update(
     _field_events(ctx, ticket, before, after)
     enroll_staff(ctx, ticket)
     timeline.audited(ctx, ticket, "ticket.updated", before=before, after=after)
+    _notify(ctx, ticket, "ticket.updated", fields=sorted(changed), values=_live_values(after))
     ctx.session.flush()
     return ticket
+
+
+# Field values a ``ticket.updated`` frame may carry: small scalars, all shown by the ticket's
+# own read to whoever may see it. Text (description) and custom field values are named only;
+# screens refetch them through the REST API.
+LIVE_VALUES = frozenset(
+    {
+        "title",
+        "priority",
+        "impact",
+        "urgency",
+        "category_id",
+        "priority_locked",
+        "category_locked",
+        "assignment_locked",
+    }
+)
+
+
+def _live_values(after: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in after.items() if k in LIVE_VALUES}
 
 
 def _bump(ticket: Ticket) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import audit
+from servicedesk.platform import audit, outbox
 from servicedesk.platform.db import jsonable
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Ticket, TicketEvent
@@ -92,6 +92,23 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
 }
 
 
+# Timeline events that open screens hear about (docs/realtime.md, "Event catalogue"): the
+# outbox event each one sends to the realtime queue, in the same transaction. The other
+# changes a viewer sees have their own outbox events already (ticket.created,
+# ticket.status_changed, ticket.assigned, ticket.updated, comment.*).
+# A session's info key: set while writing history (local/demo.py), when nobody is watching.
+HISTORY = "writing_history"
+LIVE_EVENTS: dict[str, str] = {
+    "participant_added": "ticket.participant_added",
+    "participant_removed": "ticket.participant_removed",
+    "linked": "ticket.linked",
+    "unlinked": "ticket.unlinked",
+    "merged": "ticket.merged",
+    "attachment_added": "attachment.added",
+    "attachment_removed": "attachment.removed",
+}
+
+
 def event(
     ctx: RequestContext,
     ticket: Ticket,
@@ -100,9 +117,49 @@ def event(
     payload: dict[str, Any] | None = None,
     visibility: str = "public",
     audience: list[uuid.UUID] | None = None,
+    push: bool = True,
 ) -> None:
+    """A timeline entry; for the types in LIVE_EVENTS also the push that tells open
+    screens (``push=False``: the change travels with another event already)."""
     ctx.session.add(
         new_event(ctx, ticket.id, type_, payload=payload, visibility=visibility, audience=audience)
+    )
+    if push and type_ in LIVE_EVENTS:
+        comment_id = (payload or {}).get("comment_id")
+        live(ctx, ticket, LIVE_EVENTS[type_], visibility=visibility, comment_id=comment_id)
+
+
+def live(
+    ctx: RequestContext,
+    ticket: Ticket,
+    event_type: str,
+    *,
+    visibility: str = "public",
+    comment_id: object = None,
+) -> None:
+    """Tell the ticket's open screens that something they show changed (realtime only).
+
+    The frame carries no other object's id (a linked or merged ticket may be one the
+    viewer cannot see); the broadcaster lets ``visibility`` other than public reach staff
+    only, and for an attachment asks its comment (``comment_id``) again. A session marked
+    ``HISTORY`` (the demo seed writing the past) pushes nothing: history is not news."""
+    if ctx.session.info.get(HISTORY):
+        return
+    body: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "actor_id": ctx.user_id,
+        "visibility": visibility,
+    }
+    if comment_id is not None:
+        body["comment_id"] = comment_id
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type=event_type,
+        aggregate_type="ticket",
+        aggregate_id=ticket.id,
+        payload=body,
     )
 
 
