@@ -45,6 +45,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "assistant": ("assistant",),
     # Asynchronous exports and scheduled report subscriptions (servicedesk/exports).
     "exports": ("exports", "report-subscriptions"),
+    # Automation rules (servicedesk/automation).
+    "automation": ("automations",),
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"

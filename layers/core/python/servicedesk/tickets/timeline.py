@@ -237,3 +237,15 @@ def audited(
     if after is not None:
         body["after"] = after
     audit.record(ctx, action=action, entity_type="ticket", entity_id=ticket.id, data=body)
+    changed(ctx, ticket, action, body)
+
+
+def changed(
+    ctx: RequestContext, ticket: Ticket, action: str, data: dict[str, Any] | None = None
+) -> None:
+    """The one hook of automation rules (servicedesk.automation.engine): every audited
+    ticket change passes here, last in the service that made it, and a creation once its
+    number is drawn. Event rules run now, in the same transaction, before it commits."""
+    from servicedesk.automation.engine import on_change
+
+    on_change(ctx, ticket, action, data or {})
