@@ -17,7 +17,7 @@ from servicedesk.automation.schemas import (
     RunPublic,
 )
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.endpoints import Resource, listing, operation, route
+from servicedesk.platform.endpoints import Resource, listing, route
 from servicedesk.platform.rbac import Role
 
 router = APIRouter(prefix="/v1", tags=["automation"])
@@ -36,18 +36,15 @@ rules = Resource(
 rules.create("Create an automation rule (422 names every problem)", RuleCreate, service.create_rule)
 
 
-operation(
+@route(
     router.post,
     "/automations/reorder",
     Role.ADMIN,
     "Set the evaluation order of the event or time rules (every one, once)",
-    service.reorder_rules,
-    public=RulePublic,
-    many=True,
-    name="reorder_automations",
-    body=Reorder,
-    status_code=200,
 )
+def reorder_automations(body: Reorder, ctx: Ctx) -> list[RulePublic]:
+    ordered = service.reorder(ctx, kind=body.kind, ids=body.ids)
+    return [RulePublic.model_validate(r) for r in ordered]
 
 
 @route(

@@ -12,7 +12,7 @@ from servicedesk.actions import executor
 from servicedesk.actions.schemas import dump as dump_actions
 from servicedesk.automation import conditions, engine, timed
 from servicedesk.automation.models import Rule, RunRow
-from servicedesk.automation.schemas import DryRun, Reorder, RuleCreate, RuleUpdate
+from servicedesk.automation.schemas import DryRun, RuleCreate, RuleUpdate
 from servicedesk.platform import audit, crud, outbox
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
@@ -276,10 +276,6 @@ def reorder(ctx: RequestContext, *, kind: str, ids: list[uuid.UUID]) -> list[dic
     )
     engine.forget(ctx.session)
     return list_rules(ctx, kind=kind)
-
-
-def reorder_rules(ctx: RequestContext, *, data: Reorder) -> list[dict[str, Any]]:
-    return reorder(ctx, kind=data.kind, ids=data.ids)
 
 
 def dry_run(ctx: RequestContext, *, data: DryRun) -> dict[str, Any]:
