@@ -42,6 +42,7 @@ from servicedesk.platform.db import jsonable
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.tickets import timeline
 from servicedesk.tickets.models import Ticket
 
 MAX_CHAIN_DEPTH = 5
@@ -455,3 +456,6 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(jsonable(value))
+
+
+timeline.on_change(on_change)

@@ -14,7 +14,7 @@ see it, so they pass with the ticket. Every event type is declared in ``EVENT_TY
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -240,12 +240,22 @@ def audited(
     changed(ctx, ticket, action, body)
 
 
+ChangeHook = Callable[[RequestContext, Ticket, str, dict[str, Any]], None]
+# Installed by servicedesk.automation.engine when imported (tickets imports no automation:
+# that would be a cycle); every function that changes tickets imports it (its handler).
+_CHANGE_HOOKS: list[ChangeHook] = []
+
+
+def on_change(hook: ChangeHook) -> None:
+    if hook not in _CHANGE_HOOKS:
+        _CHANGE_HOOKS.append(hook)
+
+
 def changed(
     ctx: RequestContext, ticket: Ticket, action: str, data: dict[str, Any] | None = None
 ) -> None:
     """The one hook of automation rules (servicedesk.automation.engine): every audited
     ticket change passes here, last in the service that made it, and a creation once its
     number is drawn. Event rules run now, in the same transaction, before it commits."""
-    from servicedesk.automation.engine import on_change
-
-    on_change(ctx, ticket, action, data or {})
+    for hook in _CHANGE_HOOKS:
+        hook(ctx, ticket, action, data or {})
