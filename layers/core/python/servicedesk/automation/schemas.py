@@ -88,7 +88,7 @@ class RuleUpdate(Input):
     )(not_null)
 
 
-class Problem(Output):
+class RuleProblem(Output):
     field: str
     detail: str
 
@@ -108,7 +108,7 @@ class RulePublic(Output):
     created_at: datetime
     updated_at: datetime
     last_run_at: datetime | None
-    problems: list[Problem] = Field(
+    problems: list[RuleProblem] = Field(
         default_factory=list,
         description="References that no longer resolve (a deleted team, custom field...): "
         "the rule skips them when it runs",
