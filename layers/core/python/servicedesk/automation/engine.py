@@ -106,14 +106,30 @@ def rules_for(session: Session, tenant_id: uuid.UUID, kind: str) -> list[Compile
     if key not in cache:
         rows = session.execute(
             text(
-                "SELECT id, name, kind, triggers, conditions, actions, loop_limit"
+                "SELECT id, version, name, kind, triggers, conditions, actions, loop_limit"
                 " FROM automation_rules WHERE tenant_id = :t AND kind = :k AND active"
                 " ORDER BY position, id"
             ),
             {"t": tenant_id, "k": kind},
         ).all()
-        cache[key] = [compile_rule(r) for r in rows]
+        cache[key] = [_compiled(r) for r in rows]
     return cache[key]
+
+
+# Compiled rules by (id, version), shared by the transactions of a process: a rule's row is
+# read per transaction, its parse and compilation only when it changed. Bounded.
+_COMPILED: dict[tuple[uuid.UUID, int], Compiled] = {}
+_COMPILED_MAX = 2048
+
+
+def _compiled(row: Any) -> Compiled:
+    key = (row.id, int(row.version))
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        found = _COMPILED[key] = compile_rule(row)
+    return found
 
 
 def forget(session: Session) -> None:
