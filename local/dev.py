@@ -29,6 +29,7 @@ POLLERS = {
     "knowledge": 1,
     "reports": 1,
     "exports": 1,
+    "automation": 1,
     "email_intake": 1,
 }
 
@@ -131,6 +132,8 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         # Scheduled reports due, and exports past their retention (every 5 minutes in AWS).
         Ticker("report_scheduler", "eventbridge_scheduled_report_scheduler", 60.0),
         Ticker("csat_sender", "eventbridge_scheduled_csat_sender", 60.0),
+        # Automation time rules (every 5 minutes in AWS).
+        Ticker("automation_scheduler", "eventbridge_scheduled_automation_scheduler", 60.0),
         Ticker("kb_retention", "eventbridge_scheduled_kb_retention", 3600.0),
         # Tenants' IMAP mailboxes (admin → Mail sources), every minute rather than five.
         Ticker("email_imap_poller", "eventbridge_scheduled_imap_poll", 60.0),

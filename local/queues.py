@@ -30,7 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The outbox's channels (every event is published to those its type routes to), and with
 # them the intake queue inbound mail is announced on (mail.inbox), which no event reaches.
-OUTBOX_CHANNELS = ("email", "webhook", "realtime", "knowledge", "reports", "exports")
+OUTBOX_CHANNELS = (
+    "email",
+    "webhook",
+    "realtime",
+    "knowledge",
+    "reports",
+    "exports",
+    "automation",
+)
 CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
 CONSUMERS = {
@@ -40,6 +48,7 @@ CONSUMERS = {
     "knowledge": "knowledge_consumer",
     "reports": "reports_consumer",
     "exports": "export_worker",
+    "automation": "automation_consumer",
     "email_intake": "email_intake",
 }
 

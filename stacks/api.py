@@ -48,6 +48,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "exports": ("exports", "report-subscriptions"),
     # Macros and canned responses (servicedesk/macros); their use on a ticket: overrides.
     "macros": ("macros",),
+    # Automation rules (servicedesk/automation).
+    "automation": ("automations",),
 }
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"

@@ -24,7 +24,7 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge", "reports", "exports")
+QUEUES = ("email", "webhook", "realtime", "knowledge", "reports", "exports", "automation")
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 # DomainFunction's default memory; the export worker asks for more (rendering, buffers).
@@ -89,6 +89,10 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     ),
     # Ticket events recompute the ticket's report facts: database only, no internet.
     "reports_consumer": ConsumerSpec("reports", db=True),
+    # SLA warnings and breaches run the event rules they trigger (servicedesk/automation):
+    # database only; the rules' side effects leave through the outbox, published after
+    # the commit.
+    "automation_consumer": ConsumerSpec("automation", db=True, publishes=True),
     # Asynchronous exports (servicedesk/exports): up to export_job_max_rows tickets read in
     # keyset pages and streamed to S3 (gateway endpoint: no internet), one job a batch, the
     # longest timeout Lambda allows; it publishes export.ready after its commit.
@@ -123,6 +127,9 @@ SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     # Delayed CSAT surveys (csat.delay_minutes) that are due: handed to the e-mail
     # consumer through the outbox (it alone sends mail).
     "csat_sender": ScheduledJob(Duration.minutes(5), publishes=True),
+    # Automation time rules (servicedesk/automation/timed.py): set-based per rule, once per
+    # ticket per status stint.
+    "automation_scheduler": ScheduledJob(Duration.minutes(5), publishes=True),
     # Knowledge base activity (search log, deflections) past the tenant's retention.
     "kb_retention": ScheduledJob(Duration.days(1)),
 }

@@ -7,6 +7,7 @@ on the same paths, the ticket-scoped lists and the settings live in the tickets 
 knowledge base functions and never touch S3).
 """
 
+import servicedesk.automation.engine  # event rules run on ticket changes (timeline hook)
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import article_router, upload_router
 from servicedesk.attachments.routes import router as attachments_router

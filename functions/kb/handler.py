@@ -1,5 +1,6 @@
 """Knowledge base API Lambda: articles, categories, versions, search and suggestions."""
 
+import servicedesk.automation.engine  # event rules run on ticket changes (timeline hook)
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import article_list_router
 from servicedesk.kb.routes import router as kb_router

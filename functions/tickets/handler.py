@@ -3,6 +3,7 @@ settings routes (/v1/settings is routed here), the knowledge base's and CSAT's a
 the CSAT survey routes (/v1/csat, the tickets' survey); the queue's saved views (/v1/views);
 the reports are functions/reports."""
 
+import servicedesk.automation.engine  # event rules run on ticket changes (timeline hook)
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router

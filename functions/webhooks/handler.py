@@ -1,6 +1,7 @@
 """Webhooks API Lambda: outbound endpoints, their delivery log, the inbound delivery-event
 hooks, and the providers' inbound-mail hooks."""
 
+import servicedesk.automation.engine  # event rules run on ticket changes (timeline hook)
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.mail.hook_routes import router as mail_hooks_router
 from servicedesk.platform.lambda_ import domain_handler

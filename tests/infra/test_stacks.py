@@ -795,6 +795,7 @@ def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach
             "webhook_consumer": {"Private"},
             "knowledge_consumer": {"Private"},  # embedding and language model endpoints
             "reports_consumer": {"Isolated"},  # the database only
+            "automation_consumer": {"Isolated"},  # the database only; side effects via the outbox
             "export_worker": {"Isolated"},  # S3 through the gateway endpoint
         }
         # NAT gateways as the preset says: dev one, prod one per AZ.

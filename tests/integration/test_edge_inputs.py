@@ -282,7 +282,19 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
     assert hook.status_code == 201, hook.text
     article = client.post("/v1/kb/articles", json={"title": "cursor"}, headers=admin.headers)
     assert article.status_code == 201, article.text
+    rule = client.post(
+        "/v1/automations",
+        json={
+            "name": "cursor",
+            "kind": "time",
+            "active": False,
+            "actions": [{"type": "add_tags", "tags": ["x"]}],
+        },
+        headers=admin.headers,
+    )
+    assert rule.status_code == 201, rule.text
     return {
+        "rule_id": rule.json()["id"],
         "article_id": article.json()["id"],
         "ticket_id": ticket_id,
         "comment_id": comment.json()["id"],

@@ -244,6 +244,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "admin",
         "assistant",
         "attachments",
+        "automation",
         "exports",
         "identity",
         "kb",

@@ -53,6 +53,7 @@ API_ROUTES = {
     "exports": {"servicedesk.exports.routes", "servicedesk.exports.subscription_routes"},
     "reports": {"servicedesk.reports.routes"},
     "macros": {"servicedesk.macros.routes"},
+    "automation": {"servicedesk.automation.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")
@@ -78,6 +79,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     # Exports: the database, the bucket, the report renderers; no tokens, no routes.
     "export_worker": ("aws_lambda_powertools.utilities.batch", "jwt"),
     "report_scheduler": ("jwt",),
+    "automation_scheduler": ("jwt",),
+    "automation_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
     # Mails due surveys: the survey rows and the mailer, not the tickets' rules.
     "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
     # Deletes old search log and deflection rows: no search, no models.

@@ -26,6 +26,7 @@ const WebhookPage = lazy(() => import("./WebhookPage"));
 const SettingsPage = lazy(() => import("./SettingsPage"));
 const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const MailPage = lazy(() => import("./MailPage"));
+const AutomationsPage = lazy(() => import("./AutomationsPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
@@ -36,6 +37,7 @@ export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
   { path: "calendars", label: "Calendars", min: "manager" },
   { path: "sla-policies", label: "SLA policies", min: "manager" },
   { path: "webhooks", label: "Webhooks", min: "admin" },
+  { path: "automations", label: "Automation", min: "admin" },
   { path: "mail", label: "E-mail", min: "admin" },
   { path: "mail-sources", label: "Mail sources", min: "admin" },
   { path: "settings", label: "Settings", min: "admin" },
@@ -112,6 +114,7 @@ export const managerRoutes: RouteObject[] = [
       section("sla-policies/:policyId", "manager", <PolicyPage />),
       section("webhooks", "admin", <WebhooksPage />),
       section("webhooks/:webhookId", "admin", <WebhookPage />),
+      section("automations", "admin", <AutomationsPage />),
       section("mail", "admin", <MailPage />),
       section("mail-sources", "admin", <MailSourcesPage />),
       section("settings", "admin", <SettingsPage />),

@@ -18,6 +18,7 @@ export const EVENT_LABELS: Record<EventType, { label: string; staffOnly: boolean
   "sla.breached": { label: "SLA breaches", staffOnly: true },
   "sla.escalation": { label: "SLA escalations", staffOnly: true },
   "mail.held": { label: "Mail held for an agent", staffOnly: true },
+  "automation.notify": { label: "Messages from automation rules", staffOnly: false },
 };
 
 export const CHANNELS: { id: Channel; label: string }[] = [

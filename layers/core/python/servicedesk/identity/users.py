@@ -55,7 +55,10 @@ def list_users(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Row[Any]], str | None]:
-    query = _members().where(Membership.tenant_id == ctx.tenant_id)
+    # Not the tenant's Automation actor (servicedesk.automation.engine): it is no person.
+    query = _members().where(
+        Membership.tenant_id == ctx.tenant_id, User.email.not_like("%@automation.invalid")
+    )
     if role is not None:
         query = query.where(Membership.role == role.value)
     if active is not None:

@@ -38,6 +38,7 @@ class Audience(enum.StrEnum):
     INVITEE = "invitee"  # payload user_id: the invited participant, or the member added
     ADDRESS = "address"  # payload "to": an e-mail address, no membership
     TRIAGE = "triage"  # the triage audience, whatever the ticket (held mail: mail.held)
+    NAMED = "named"  # payload user_ids: the people an automation rule's notify named
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ RULES: dict[str, Rule] = {
     # An asynchronous export is ready (servicedesk.exports): its owner (payload user_id),
     # in-app, by mail and on their realtime channel.
     "export.ready": Rule(always=(A.INVITEE,), staff_only=True),
+    # An automation rule's notify action (servicedesk.automation): the people it named,
+    # resolved when it fired (requester, assignee, team, participants, user ids).
+    "automation.notify": Rule(always=(A.NAMED,)),
 }
 
 
@@ -270,13 +274,18 @@ def _assignee_else_team(
     return _team(lookup, team) if team else _triage(lookup)
 
 
-def _audience(lookup: Lookup, audience: Audience, subject: Subject) -> list[uuid.UUID]:
+def _audience(  # noqa: PLR0911 - one branch per audience
+    lookup: Lookup, audience: Audience, subject: Subject
+) -> list[uuid.UUID]:
     payload, ticket = subject.envelope.payload, subject.ticket
     if audience is A.TRIAGE:  # nobody named: the assignee-else-team rule's last resort
         audience, payload = A.NEW_ASSIGNEE_ELSE_TEAM, {}
     if audience is A.INVITEE:
         invitee = _uuid(payload.get("user_id"))
         return [invitee] if invitee else []
+    if audience is A.NAMED:
+        named = payload.get("user_ids")
+        return [u for u in (_uuid(v) for v in named or []) if u] if isinstance(named, list) else []
     if audience is A.NEW_ASSIGNEE_ELSE_TEAM:
         return _assignee_else_team(
             lookup, _uuid(payload.get("assignee_id")), _uuid(payload.get("team_id"))

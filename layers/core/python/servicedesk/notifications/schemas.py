@@ -24,6 +24,7 @@ EventType = Literal[
     "sla.breached",
     "sla.escalation",
     "mail.held",
+    "automation.notify",
 ]
 Channel = Literal["in_app", "email"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

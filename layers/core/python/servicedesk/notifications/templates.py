@@ -342,7 +342,7 @@ def _notice_copy(facts: Facts) -> Copy:
     )
 
 
-def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one branch per event
+def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
     match facts.event_type:
@@ -359,6 +359,13 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: PLR0911 - one br
                 _status(p.get("status_to"), recipient),
             )
             return Copy(f"Status: {after}", f"{actor} changed the status from {before} to {after}.")
+        case "automation.notify":
+            # An automation rule's message (servicedesk.automation.side_effects): its
+            # subject and body were rendered from the rule's templates when it fired.
+            return Copy(
+                one_line(str(p.get("subject") or "Automation")),
+                str(p.get("body") or "")[: SUMMARY_CHARS * 20],
+            )
         case "comment.public":
             return Copy("New reply", f"{actor} replied:", _comment_quote(facts))
         case "comment.internal":

@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     export_link_seconds: int = Field(default=300, ge=30, le=3600)
     exports_bucket: str = "servicedesk-exports-local"
     exports_queue_url: str | None = None
+    automation_queue_url: str | None = None
     # A scheduled report is attached to its e-mail up to this size; larger, the mail links
     # to the file (an export job of each recipient's).
     report_attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=9 * 1024 * 1024)

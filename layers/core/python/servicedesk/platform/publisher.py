@@ -59,6 +59,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Ticket events also refresh the ticket's report facts (servicedesk.reports.consumer).
     "ticket.": ("email", "webhook", "realtime", "reports"),
     "comment.": ("email", "webhook", "realtime", "reports"),
+    # SLA crossings also run the event rules they trigger (servicedesk.automation.consumer).
+    "sla.warning": ("email", "webhook", "realtime", "reports", "automation"),
+    "sla.breached": ("email", "webhook", "realtime", "reports", "automation"),
     "sla.": ("email", "webhook", "realtime", "reports"),
     "user.invited": ("email",),
     "user.added": ("email",),  # "you were added to <organisation>": account mail
@@ -83,6 +86,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "report.delivered": ("email",),
     # A delayed survey is due (servicedesk.csat.sender): the e-mail consumer mails it.
     "csat.survey_due": ("email",),
+    # Automation rules (servicedesk.automation): a rule's notify (in-app and mail, by the
+    # recipients' preferences) and its webhook (one endpoint); SLA crossings also reach
+    # the automation consumer, which runs the rules triggered by them.
+    "automation.notify": ("email",),
+    "automation.webhook": ("webhook",),
 }
 
 # SQS limits of one SendMessageBatch call.
@@ -130,6 +138,7 @@ def queue_urls(settings: Settings) -> dict[str, str]:
         "realtime": settings.realtime_queue_url,
         "knowledge": settings.knowledge_queue_url,
         "exports": settings.exports_queue_url,
+        "automation": settings.automation_queue_url,
         "reports": settings.reports_queue_url,
     }
     return {channel: url for channel, url in urls.items() if url}

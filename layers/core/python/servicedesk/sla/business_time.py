@@ -392,3 +392,9 @@ def business_seconds_between_excluding(
     for lo, hi in _merged_pauses(start_us, end_us, pauses):
         total -= _business_us(cal, lo, hi)
     return total // _US_PER_S
+
+
+def is_business_time(cal: BusinessCalendar, at: datetime) -> bool:
+    """Whether the instant ``at`` is business time (the microsecond from it is)."""
+    at_us = _to_us(at)
+    return _business_us(cal, at_us, at_us + 1) > 0

@@ -78,13 +78,14 @@ def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Co
         payload={"comment_id": comment.id, "visibility": data.visibility},
     )
     service.enroll_staff(ctx, ticket)
-    timeline.audited(
-        ctx, ticket, "comment.added", comment_id=comment.id, visibility=data.visibility
-    )
     service._notify(
         ctx, ticket, f"comment.{data.visibility}", comment_id=comment.id, visibility=data.visibility
     )
     ctx.session.flush()
+    # Last: automation rules run from here (timeline.changed), after the comment is written.
+    timeline.audited(
+        ctx, ticket, "comment.added", comment_id=comment.id, visibility=data.visibility
+    )
     ctx.session.refresh(comment)
     return comment
 

@@ -51,6 +51,9 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(server_default="1")
     created_at: Mapped[datetime] = mapped_column(server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(server_default=NOW)
+    # When it entered its current status (apply_status); automation's time rules measure
+    # "hours since status change" and their episodes from it (migrations 0033).
+    status_changed_at: Mapped[datetime] = mapped_column(server_default=NOW)
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -109,7 +109,8 @@ def enroll(
 
 def enroll_staff(ctx: RequestContext, ticket: Ticket) -> None:
     """Staff who act on a ticket take part in it."""
-    if ctx.is_staff and ctx.user_id != ticket.assignee_id:
+    # The Automation actor (servicedesk.automation) takes part in nothing.
+    if ctx.is_staff and ctx.user_id != ticket.assignee_id and not ctx.extra.get("automation"):
         enroll(ctx, ticket, ctx.user_id)
 
 
@@ -235,7 +236,9 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
     for row in sla_rows:
         new.add_object(row)
     _new_ticket_rows(ctx, new, notify_requester=data.notify_requester is not False)
-    return numbering.insert(ctx.session, new, prefix=settings.number_prefix, year=now.year)
+    created = numbering.insert(ctx.session, new, prefix=settings.number_prefix, year=now.year)
+    timeline.changed(ctx, created, "ticket.created")
+    return created
 
 
 def _new_ticket_rows(
@@ -468,6 +471,7 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
     previous = ticket.status
     now = datetime.now(UTC)
     ticket.status = target.value
+    ticket.status_changed_at = now
     if target is states.Status.RESOLVED:
         ticket.resolved_at = now
     elif target is states.Status.CLOSED:
@@ -487,6 +491,8 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
         else "status_changed"
     )
     timeline.event(ctx, ticket, kind, payload={"from": previous, "to": target.value})
+    _notify(ctx, ticket, "ticket.status_changed", status_from=previous, status_to=target.value)
+    # Last: automation rules run from here (timeline.changed), after this change's event.
     timeline.audited(
         ctx,
         ticket,
@@ -494,7 +500,6 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
         before={"status": previous},
         after={"status": target.value},
     )
-    _notify(ctx, ticket, "ticket.status_changed", status_from=previous, status_to=target.value)
 
 
 def transition(
@@ -552,9 +557,9 @@ def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) ->
         clock(ctx).reclassified(ticket, sla_policy_for(ctx, ticket), datetime.now(UTC))
     after = {"assignee_id": assignee, "team_id": team}
     timeline.event(ctx, ticket, "assigned", payload={"from": before, "to": after})
-    timeline.audited(ctx, ticket, "ticket.assigned", before=before, after=after)
     enroll_staff(ctx, ticket)
     _notify(ctx, ticket, "ticket.assigned", assignee_id=assignee, team_id=team)
+    timeline.audited(ctx, ticket, "ticket.assigned", before=before, after=after)
     ctx.session.flush()
     return ticket
 

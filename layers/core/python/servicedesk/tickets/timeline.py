@@ -13,8 +13,9 @@ see it, so they pass with the ticket. Every event type is declared in ``EVENT_TY
 
 from __future__ import annotations
 
+import importlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -294,3 +295,36 @@ def audited(
     if after is not None:
         body["after"] = after
     audit.record(ctx, action=action, entity_type="ticket", entity_id=ticket.id, data=body)
+    changed(ctx, ticket, action, body)
+
+
+ChangeHook = Callable[[RequestContext, Ticket, str, dict[str, Any]], None]
+# Installed by servicedesk.automation.engine when imported. tickets cannot import it at
+# module level (a cycle), so the first change imports it (``_install``): whichever function
+# changes a ticket (tickets, macros, mail, ...), its rules run; no handler can forget them.
+_CHANGE_HOOKS: list[ChangeHook] = []
+HOOK_MODULES = ("servicedesk.automation.engine",)
+_installed: list[bool] = []
+
+
+def _install() -> None:
+    if not _installed:
+        for name in HOOK_MODULES:
+            importlib.import_module(name)
+        _installed.append(True)
+
+
+def on_change(hook: ChangeHook) -> None:
+    if hook not in _CHANGE_HOOKS:
+        _CHANGE_HOOKS.append(hook)
+
+
+def changed(
+    ctx: RequestContext, ticket: Ticket, action: str, data: dict[str, Any] | None = None
+) -> None:
+    """The one hook of automation rules (servicedesk.automation.engine): every audited
+    ticket change passes here, last in the service that made it, and a creation once its
+    number is drawn. Event rules run now, in the same transaction, before it commits."""
+    _install()
+    for hook in _CHANGE_HOOKS:
+        hook(ctx, ticket, action, data or {})

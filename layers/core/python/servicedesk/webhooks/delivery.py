@@ -44,6 +44,7 @@ CHANNEL = "webhook"
 RETRY_TYPE = "webhook.retry"
 DISABLED_TYPE = "webhook.disabled"
 PING_TYPE = "webhook.ping"
+AUTOMATION_TYPE = "automation.webhook"
 SNIPPET_CHARS = 500
 SQS_MAX_DELAY = 900
 USER_AGENT = "Servicedesk-Webhooks/1"
@@ -461,5 +462,30 @@ def process(session: Session, envelope: Envelope) -> None:
         _retry(session, envelope, policy)
     elif envelope.type in inbound.EVENT_TYPES:
         inbound.apply(session, envelope)
+    elif envelope.type == AUTOMATION_TYPE:
+        _to_one(envelope, policy)
     elif envelope.type in KNOWN_EVENT_TYPES:
         _fan_out(session, envelope, policy)
+
+
+def _to_one(envelope: Envelope, policy: Policy) -> None:
+    """An automation rule's webhook action: a delivery to the one endpoint it names, whatever
+    the endpoint subscribes to (it is logged, retried and counted like any other)."""
+    try:
+        endpoint_id = uuid.UUID(str(envelope.payload.get("webhook_id")))
+    except ValueError:
+        return
+    event = Event(
+        envelope.event_id,
+        envelope.type,
+        envelope.seq,
+        render(
+            event_id=envelope.event_id,
+            event_type=envelope.type,
+            seq=envelope.seq,
+            tenant_id=envelope.tenant_id,
+            created_at=envelope.created_at,
+            data=envelope.payload,
+        ),
+    )
+    _deliver_to(endpoint_id, envelope, event, policy)
