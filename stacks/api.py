@@ -36,7 +36,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "csat",
     ),
     "reports": ("reports",),
-    "admin": ("teams", "categories"),
+    "admin": ("teams", "categories", "ticket-types"),
     "attachments": ("attachments",),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
