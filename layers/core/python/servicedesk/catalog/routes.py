@@ -87,25 +87,6 @@ operation(
 )
 
 
-@route(
-    router.delete,
-    "/categories/{category_id}",
-    Role.MANAGER,
-    "Delete a category and its subtree; their tickets move to reassign_to (required when"
-    " there are any: 409 otherwise)",
-    status_code=204,
-)
-def delete_category(
-    category_id: uuid.UUID,
-    ctx: Ctx,
-    reassign_to: Annotated[
-        uuid.UUID | None,
-        Query(description="The active category (outside the subtree) the tickets move to"),
-    ] = None,
-) -> None:
-    service.delete_category(ctx, category_id=category_id, reassign_to=reassign_to)
-
-
 ticket_types = Resource(
     router,
     "/ticket-types",

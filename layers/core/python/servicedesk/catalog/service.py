@@ -347,15 +347,12 @@ def reorder(
     return _with_depth(ctx, ordered)
 
 
-def delete_category(
+def prepare_delete(
     ctx: RequestContext, *, category_id: uuid.UUID, reassign_to: uuid.UUID | None
-) -> int:
-    """Delete the category and its subtree. Their tickets move to ``reassign_to`` first
-    (each with a timeline entry, its SLA policy re-chosen, its report facts recomputed),
-    mail addresses that file into them too (or to no category). Without ``reassign_to``
-    while tickets use the subtree: 409 naming it. Answers how many tickets moved."""
-    from servicedesk.tickets import reassign  # tickets import the catalog
-
+) -> tuple[Category, list[uuid.UUID]]:
+    """Check a delete (``servicedesk.tickets.reassign.delete_category``, which moves the
+    tickets: the catalog does not import tickets): the category and its subtree's ids,
+    locked. Without ``reassign_to`` while tickets use the subtree: 409 naming it."""
     category = get_category(ctx, category_id=category_id, lock=True)
     _lock_tree(ctx)
     ids = Tree(ctx).subtree(category.id)
@@ -381,7 +378,19 @@ def delete_category(
     if policy is not None:
         message = f"the SLA policy {policy!r} names this category or one below; change it first"
         raise Conflict(message, errors=[field_error("category_id", message)])
-    moved = reassign.move_category(ctx, ids, reassign_to) if used else 0
+    return category, ids
+
+
+def finish_delete(
+    ctx: RequestContext,
+    category: Category,
+    ids: list[uuid.UUID],
+    *,
+    reassign_to: uuid.UUID | None,
+    moved: int,
+) -> None:
+    """After the tickets moved: mail addresses that filed into the subtree file into
+    ``reassign_to`` (or no category), the subtree goes, and the audit row says it all."""
     ctx.session.execute(
         text(
             "UPDATE mail_addresses SET category_id = :to, version = version + 1,"
@@ -406,7 +415,6 @@ def delete_category(
         },
     )
     ctx.session.expunge(category)
-    return moved
 
 
 def _policy_naming(ctx: RequestContext, ids: list[uuid.UUID]) -> str | None:

@@ -1,7 +1,9 @@
 """Tickets moved in bulk by a change of the catalog: a deleted category's tickets to
-another (servicedesk.catalog.service.delete_category). Each ticket changes as an edit of
-its category would change it (version, timeline entry, audit row, SLA policy re-chosen),
-all in the caller's transaction; then their report facts are recomputed in it too."""
+another (``delete_category``, here because the catalog does not import tickets). Each
+ticket changes as an edit of its category would change it (version, timeline entry, audit
+row, SLA policy re-chosen), all in the caller's transaction. Their report facts follow at
+the ticket's next event (or ``reports.rebuild``), as after any edit of a ticket's category
+or type: tickets may not import the reports, which import tickets (docs/ticket-types.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from servicedesk.catalog import service as catalog
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service, timeline
 from servicedesk.tickets.models import Ticket
@@ -44,8 +47,16 @@ def move_category(
             ctx, ticket, "ticket.updated", before=before, after={"category_id": target}
         )
     ctx.session.flush()
-    if tickets:
-        from servicedesk.reports import facts
-
-        facts.refresh(ctx.session, ctx.tenant_id, [t.id for t in tickets])
     return len(tickets)
+
+
+def delete_category(
+    ctx: RequestContext, *, category_id: uuid.UUID, reassign_to: uuid.UUID | None
+) -> int:
+    """Delete the category and its subtree (docs/ticket-types.md): their tickets move to
+    ``reassign_to`` first, then the subtree goes, in the caller's one transaction. Answers
+    how many tickets moved."""
+    category, ids = catalog.prepare_delete(ctx, category_id=category_id, reassign_to=reassign_to)
+    moved = move_category(ctx, ids, reassign_to)
+    catalog.finish_delete(ctx, category, ids, reassign_to=reassign_to, moved=moved)
+    return moved
