@@ -82,6 +82,8 @@ export function linkLabel(link: Link, ticketId: string): string {
       return "Related to";
     case "duplicate_of":
       return outgoing ? "Duplicate of" : "Duplicated by";
+    case "problem_of":
+      return outgoing ? "Problem causing" : "Incident of problem";
     case "parent_of":
       return outgoing ? "Parent of" : "Child of";
   }

@@ -341,7 +341,7 @@ def transition_ticket(
                 ticket_id=ticket_id,
                 to=body.to,
                 version=version,
-                resolve_incidents=body.resolve_incidents,
+                resolve_incidents=bool(body.resolve_incidents),
             ),
             response,
         ),

@@ -100,10 +100,10 @@ class TicketUpdate(Input):
 class TransitionRequest(Input):
     to: Status
     version: int | None = Field(default=None, ge=1)
-    resolve_incidents: bool = Field(
-        default=False,
+    resolve_incidents: bool | None = Field(
+        default=None,
         description="Staff, moving a problem to resolved or closed: move its linked"
-        " incidents that may go there too, in the same transaction",
+        " incidents that may go there too, in the same transaction (absent or null: no)",
     )
 
 
