@@ -98,4 +98,6 @@ export const LINK_KINDS: { value: LinkKind; label: string }[] = [
   { value: "duplicate_of", label: "Duplicate of" },
   { value: "parent_of", label: "Parent of" },
   { value: "child_of", label: "Child of" },
+  { value: "problem_of", label: "Problem causing (incident)" },
+  { value: "incident_of", label: "Incident of (problem)" },
 ];
