@@ -50,9 +50,10 @@ describe("ticket types and the category tree", () => {
     await openSection(page, "Ticket types");
     const rows = page.getByTestId("type-rows");
     await expect.poll(() => rows.textContent()).toContain("service_request");
-    await page.getByLabel("Key").fill(typeKey);
-    await page.getByLabel("Name", { exact: true }).fill(typeName);
-    await page.getByRole("button", { name: "Add type" }).click();
+    const add = page.getByRole("region", { name: "Add a type" });
+    await add.getByLabel("Key").fill(typeKey);
+    await add.getByLabel("Name").fill(typeName);
+    await add.getByRole("button", { name: "Add type" }).click();
     await expect.poll(() => rows.textContent()).toContain(typeKey);
     // Rename it.
     const name = page.getByLabel(`Name of ${typeKey}`);
@@ -107,7 +108,7 @@ describe("ticket types and the category tree", () => {
   });
 
   test("an agent sees a problem with its incidents, retypes a ticket and filters the queue by type", async () => {
-    const { page, errors } = session;
+    const { page, errors } = await openSession(browser);
     await signIn(page, "agent@acme.example");
     await page.goto(`/tickets/${problem.id}`);
     const incidents = page.getByRole("region", { name: /Incidents/ });
@@ -129,7 +130,7 @@ describe("ticket types and the category tree", () => {
   });
 
   test("an employee picks from the category tree", async () => {
-    const { page, errors } = session;
+    const { page, errors } = await openSession(browser);
     const top = await apiCall<{ id: string }>(adminToken, "POST", "/v1/categories", { name: unique("Devices") });
     const sub = unique("Phones");
     await apiCall(adminToken, "POST", "/v1/categories", { name: sub, parent_id: top.id });
