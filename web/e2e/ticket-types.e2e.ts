@@ -118,12 +118,12 @@ describe("ticket types and the category tree", () => {
     // Retype the incident's sibling: a question.
     const other = await apiCall<Made>(agentToken, "POST", "/v1/tickets", { title: unique("How do I") });
     await page.goto(`/tickets/${other.id}`);
-    await page.getByLabel("Type").selectOption("question");
+    await page.getByLabel("Type", { exact: true }).selectOption("question");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect.poll(() => page.getByTestId("ticket-type").textContent()).toBe("Question");
     // The queue, filtered to problems.
     await page.goto("/queues/all");
-    await page.getByLabel("Type").selectOption("problem");
+    await page.getByLabel("Type", { exact: true }).selectOption("problem");
     await expect.poll(() => page.getByTestId("queue-rows").textContent()).toContain(problem.number);
     expect(await page.getByTestId("queue-rows").textContent()).not.toContain(other.number);
     expect(errors).toEqual([]);
