@@ -6,16 +6,18 @@ A design measurement of the query layer (servicedesk.reports), not the end-to-en
 then ONE tenant's ``report_ticket_facts`` and ``report_events`` filled by set-based SQL over
 ``generate_series`` (the facts' foreign key to ``tickets`` is dropped in this scratch
 database, so no ticket rows are needed): tickets created uniformly over the last 730 days,
-10 teams, 50 agents, 20 categories, 4 priorities, 2 channels; 90% resolved after 1-120 h
+10 teams, 50 agents, 20 categories, 4 priorities, 2 channels, 4 ticket types (incident 50%,
+service request 30%, question 15%, problem 5%); 90% resolved after 1-120 h
 (business time a third of it), first response after 0-8 h, 1-3 public replies, 5% reopened
 once; events: backlog in/out, resolution, reopen, replies (about 4.3 per ticket).
 
 Each report runs through ``registry.run_report`` as the application role in the tenant's
-transaction (RLS applies), for the last 12 months: without interval, by month, by day, and by
-team. The cache is cleared before each call ("cold"), except in the "cached" column.
+transaction (RLS applies), for the last 12 months: without interval, by month, by day, by
+team, by ticket type and filtered to one type (``--shapes`` picks some, ``--reports`` some
+reports). The cache is cleared before each call ("cold"), except in the "cached" column.
 
     .venv/bin/python -m bench.reports_facts [--tickets 1000000] [--runs 20] [--reseed]
-        [--compare]
+        [--shapes total,type,problem] [--reports volume,backlog] [--compare]
 
 ``--compare``: the duration reports (first-response-time, resolution-time) total / by month /
 by day / by team, in the same run: the direct SQL (``summaries.ENABLED`` off), the sorted
@@ -53,14 +55,17 @@ SELECT gen_random_uuid() AS id,
        (random() * 9)::int AS team, (random() * 49)::int AS agent,
        (random() * 19)::int AS cat,
        (ARRAY['low','medium','high','critical'])[1 + (random() * 3)::int] AS prio,
-       CASE WHEN random() < 0.7 THEN 'web' ELSE 'email' END AS channel
-FROM generate_series(1, %(n)s);
+       CASE WHEN random() < 0.7 THEN 'web' ELSE 'email' END AS channel,
+       (SELECT CASE WHEN x < 0.5 THEN 'incident' WHEN x < 0.8 THEN 'service_request'
+               WHEN x < 0.95 THEN 'question' ELSE 'problem' END
+        FROM (SELECT random() + 0 * n AS x) r) AS type
+FROM generate_series(1, %(n)s) n;
 INSERT INTO report_ticket_facts (tenant_id, ticket_id, team_id, assignee_id, category_id,
-    priority, channel, requester_id, status, merged, created_at, first_response_at,
+    priority, channel, type, requester_id, status, merged, created_at, first_response_at,
     first_response_business, first_response_wall, resolved_at, resolution_business,
     resolution_wall, public_replies, reopens)
 SELECT %(t)s, id, md5('team' || team)::uuid, md5('agent' || agent)::uuid, md5('cat' || cat)::uuid,
-       prio, channel, md5('req')::uuid,
+       prio, channel, type, md5('req')::uuid,
        CASE WHEN r1 < 0.9 THEN 'resolved' ELSE 'open' END, false, created_at,
        created_at + r2 * interval '8 hours', (r2 * 8 * 3600 / 3)::int, (r2 * 8 * 3600)::int,
        CASE WHEN r1 < 0.9 THEN created_at + (1 + r3 * 119) * interval '1 hour' END,
@@ -69,9 +74,9 @@ SELECT %(t)s, id, md5('team' || team)::uuid, md5('agent' || agent)::uuid, md5('c
        1 + (r4 * 2)::int, CASE WHEN r4 < 0.05 THEN 1 ELSE 0 END
 FROM g;
 INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id, team_id, assignee_id,
-    category_id, priority, channel, first_response_business, resolution_business)
+    category_id, priority, channel, type, first_response_business, resolution_business)
 SELECT %(t)s, f.ticket_id, e.kind, e.at, e.agent, f.team_id, f.assignee_id, f.category_id,
-       f.priority, f.channel,
+       f.priority, f.channel, f.type,
        CASE WHEN e.kind = 'resolved' THEN f.first_response_business END,
        CASE WHEN e.kind = 'resolved' THEN f.resolution_business END
 FROM report_ticket_facts f
@@ -181,6 +186,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--compare", action="store_true", help="direct SQL vs summaries")
+    parser.add_argument("--shapes", default="", help="comma-separated shapes (default: all)")
+    parser.add_argument("--reports", default="", help="comma-separated reports (default: all)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import psycopg
@@ -223,7 +230,7 @@ def main() -> int:
         if args.compare:
             compare(db, args.runs)
         else:
-            run(args.runs)
+            run(args.runs, _names(args.shapes), _names(args.reports))
     finally:
         server.cleanup()
     return 0
@@ -270,7 +277,13 @@ def concurrently(name: str, params: Any, each: int, workers: int = 8) -> list[fl
     return spent
 
 
-def run(runs: int) -> None:
+def _names(text: str) -> set[str] | None:
+    return {n.strip() for n in text.split(",") if n.strip()} or None
+
+
+def run(
+    runs: int, only_shapes: set[str] | None = None, only_reports: set[str] | None = None
+) -> None:
     from servicedesk.reports.registry import CATALOGUE
     from servicedesk.reports.window import ReportParams
 
@@ -281,12 +294,18 @@ def run(runs: int) -> None:
         "month": {"interval": "month"},
         "day": {"interval": "day"},
         "team": {"group_by": "team"},
+        "type": {"group_by": "type"},
+        "problem": {"type": "problem"},
     }
     print("\n| report | shape | p50 ms c=1 | p95 ms c=1 | p95 ms c=8 | p95 ms cached |")
     print("|---|---|---:|---:|---:|---:|")
     for name in CATALOGUE:
+        if only_reports and name not in only_reports:
+            continue
         for shape, extra in shapes.items():
             if name == "agent-performance" and shape != "total":
+                continue
+            if only_shapes and shape not in only_shapes:
                 continue
             params = ReportParams(since=since, until=today, tz="Europe/Paris", **extra)
             _call(name, params, False)  # warm the buffer cache

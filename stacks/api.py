@@ -37,7 +37,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "views",
     ),
     "reports": ("reports",),
-    "admin": ("teams", "categories"),
+    "admin": ("teams", "categories", "ticket-types"),
     "attachments": ("attachments",),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),

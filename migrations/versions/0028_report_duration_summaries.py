@@ -80,11 +80,12 @@ def _moments(rows: str) -> str:
     )
 
 
-def _changed_moments() -> str:
-    """The moments of updated facts whose summarised columns changed, old and new."""
+def _changed_moments(dims: str = DIMS) -> str:
+    """The moments of updated facts whose summarised columns changed, old and new (0034
+    adds ``type`` to ``dims``)."""
     parts = []
     for metric, (at, business, wall) in METRICS.items():
-        columns = f"{at}, {business}, {wall}, merged, {DIMS}"
+        columns = f"{at}, {business}, {wall}, merged, {dims}"
         differs = " OR ".join(
             f"o.{c.strip()} IS DISTINCT FROM n.{c.strip()}" for c in columns.split(",")
         )

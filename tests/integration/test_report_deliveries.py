@@ -132,7 +132,7 @@ def test_report_export_job_makes_a_pdf(client, desk, exports):
         ({"report": None}, "report"),
         ({"report": "volume", "params": {"tz": "Mars/Olympus"}}, "params.tz"),
         ({"report": "volume", "params": {"bogus": 1}}, "params.bogus"),
-        ({"report": "volume", "params": {"group_by": "type"}}, "params.group_by"),
+        ({"report": "volume", "params": {"type": "Not a key"}}, "params.type"),
         ({"report": "volume", "params": {"interval": "hour"}}, "params.interval"),
         (
             {"report": "volume", "params": {"since": "2026-05-02", "until": "2026-05-01"}},
@@ -235,7 +235,7 @@ def test_subscriptions_are_for_managers_and_their_tenant(client, desk):
         ({"report": "nope"}, "report"),
         ({"params": {"since": "2026-01-01"}}, "params.since"),
         ({"params": {"tz": "UTC"}}, "params.tz"),
-        ({"params": {"group_by": "type"}}, "params.group_by"),
+        ({"params": {"type": "Not a key"}}, "params.type"),
         ({"params": {"bogus": 1}}, "params.bogus"),
         ({"params": {"interval": "hour"}}, "params.interval"),
         ({"format": "json"}, "format"),

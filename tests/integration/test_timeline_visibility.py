@@ -105,6 +105,7 @@ def _drive_every_event_type(desk: Desk, org, alice: Actor, bob: Actor) -> dict[s
         {"urgency": "low"},
         {"tags": ["screen"]},
         {"category_id": category["id"]},
+        {"type": "question"},
         {"custom_fields": {"room": "2.14"}},
         {"priority_locked": True},
         {"priority_locked": False},

@@ -30,7 +30,11 @@ print(json.dumps(sorted(sys.modules)))
 
 # The API functions and the route modules each may load: its own domains' and no other's.
 API_ROUTES = {
-    "admin": {"servicedesk.catalog.routes", "servicedesk.teams.routes"},
+    "admin": {
+        "servicedesk.catalog.routes",
+        "servicedesk.teams.routes",
+        "servicedesk.tickets.category_routes",
+    },
     "attachments": {"servicedesk.attachments.routes"},
     "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
     "notifications": {"servicedesk.notifications.routes"},

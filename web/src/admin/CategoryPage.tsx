@@ -3,7 +3,8 @@ import { useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { Alert, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
-import { adminKeys, invalidateShared, useAdminTeams, useCategory } from "./api";
+import { adminKeys, invalidateShared, useAdminTeams, useCategory, useCategoryTree } from "./api";
+import { treeLabel, useTicketTypes } from "../tickets/queries";
 import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
 import { Checkbox } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
@@ -14,6 +15,8 @@ interface CategoryForm {
   name: string;
   description: string;
   default_team_id: string;
+  parent_id: string;
+  default_type: string;
   active: boolean;
   builder: Builder;
   mode: BuilderMode;
@@ -26,6 +29,8 @@ function toForm(category: CategoryRow | null): CategoryForm {
     name: category?.name ?? "",
     description: category?.description ?? "",
     default_team_id: category?.default_team_id ?? "",
+    parent_id: category?.parent_id ?? "",
+    default_type: category?.default_type ?? "",
     active: category?.active ?? true,
     builder,
     mode: "form",
@@ -54,6 +59,8 @@ function body(form: CategoryForm) {
     name: form.name.trim(),
     description: form.description,
     default_team_id: form.default_team_id || null,
+    parent_id: form.parent_id || null,
+    default_type: form.default_type || null,
     fields_schema: schemaOf(form).schema as Record<string, unknown>,
   };
 }
@@ -62,6 +69,14 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
   const client = useQueryClient();
   const navigate = useNavigate();
   const teams = useAdminTeams();
+  const tree = useCategoryTree();
+  const types = useTicketTypes();
+  // Not itself or below it (the server refuses a cycle too).
+  const below = new Set<string>();
+  if (category) {
+    below.add(category.id);
+    for (const c of tree.data ?? []) if (c.parent_id && below.has(c.parent_id)) below.add(c.id);
+  }
   const editor = useEditor<CategoryRow, CategoryForm>({
     entity: category,
     toForm,
@@ -112,8 +127,8 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
 
   const placed =
     form.mode === "form"
-      ? ["name", "description", "default_team_id", "active", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
-      : ["name", "description", "default_team_id", "active", "fields_schema"];
+      ? ["name", "description", "default_team_id", "parent_id", "default_type", "active", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
+      : ["name", "description", "default_team_id", "parent_id", "default_type", "active", "fields_schema"];
 
   return (
     <form className="space-y-6" onSubmit={editor.submit} noValidate>
@@ -132,6 +147,34 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
                 .filter((t) => t.active || t.id === form.default_team_id)
                 .map((t) => (
                   <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Parent category" error={errors.parent_id} description="Sub-categories show under their parent (at most five levels).">
+          {(p) => (
+            <Select {...p} value={form.parent_id} onChange={(e) => set("parent_id", e.target.value)}>
+              <option value="">None (top level)</option>
+              {(tree.data ?? [])
+                .filter((c) => !below.has(c.id) && (c.active || c.id === form.parent_id))
+                .map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {treeLabel(c)}
+                  </option>
+                ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Default type" error={errors.default_type} description="The type of new requests in this category (else Incident).">
+          {(p) => (
+            <Select {...p} value={form.default_type} onChange={(e) => set("default_type", e.target.value)}>
+              <option value="">No default (Incident)</option>
+              {(types.data ?? [])
+                .filter((t) => !t.archived || t.key === form.default_type)
+                .map((t) => (
+                  <option key={t.key} value={t.key}>
                     {t.name}
                   </option>
                 ))}

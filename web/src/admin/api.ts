@@ -3,7 +3,7 @@ import { api, ok } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import type { Role } from "../api/types";
 import { keys as ticketKeys } from "../tickets/queries";
-import type { Calendar, CategoryRow, Policy, TeamRow } from "./types";
+import type { Calendar, CategoryRow, Policy, TeamRow, TicketTypeRow } from "./types";
 
 /** Query keys of the admin screens. Lists the rest of the app also reads (teams,
  * categories, users) are invalidated under their own keys after a change. */
@@ -14,6 +14,8 @@ export const adminKeys = {
   teams: ["admin", "teams"] as const,
   team: (id: string) => ["admin", "teams", id] as const,
   categories: ["admin", "categories"] as const,
+  categoryTree: ["admin", "categories", "tree"] as const,
+  ticketTypes: ["admin", "ticket-types"] as const,
   category: (id: string) => ["admin", "categories", id] as const,
   calendars: ["admin", "calendars"] as const,
   calendar: (id: string) => ["admin", "calendars", id] as const,
@@ -85,6 +87,24 @@ export function useAdminCategories() {
         ok(api.GET("/v1/categories", { params: { query: { limit: 100, cursor } }, signal })),
       ),
     select: (result) => result.items,
+  });
+}
+
+/** Every category (archived too) in tree order, with its depth. */
+export function useCategoryTree() {
+  return useQuery({
+    queryKey: adminKeys.categoryTree,
+    queryFn: ({ signal }) => ok(api.GET("/v1/categories", { params: { query: { tree: true } }, signal })),
+    select: (page): CategoryRow[] => page.items,
+  });
+}
+
+/** Every ticket type (archived too) in their order. */
+export function useAdminTicketTypes() {
+  return useQuery({
+    queryKey: adminKeys.ticketTypes,
+    queryFn: ({ signal }) => ok(api.GET("/v1/ticket-types", { params: { query: { limit: 100 } }, signal })),
+    select: (page): TicketTypeRow[] => page.items,
   });
 }
 

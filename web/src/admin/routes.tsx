@@ -17,6 +17,7 @@ const TeamsPage = lazy(() => import("./TeamsPage"));
 const TeamPage = lazy(() => import("./TeamPage"));
 const CategoriesPage = lazy(() => import("./CategoriesPage"));
 const CategoryPage = lazy(() => import("./CategoryPage"));
+const TicketTypesPage = lazy(() => import("./TicketTypesPage"));
 const CalendarsPage = lazy(() => import("./CalendarsPage"));
 const CalendarPage = lazy(() => import("./CalendarPage"));
 const PoliciesPage = lazy(() => import("./PoliciesPage"));
@@ -34,6 +35,7 @@ export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
   { path: "users", label: "Users", min: "admin" },
   { path: "teams", label: "Teams", min: "manager" },
   { path: "categories", label: "Categories", min: "manager" },
+  { path: "ticket-types", label: "Ticket types", min: "admin" },
   { path: "calendars", label: "Calendars", min: "manager" },
   { path: "sla-policies", label: "SLA policies", min: "manager" },
   { path: "webhooks", label: "Webhooks", min: "admin" },
@@ -108,6 +110,7 @@ export const managerRoutes: RouteObject[] = [
       section("teams/:teamId", "manager", <TeamPage />),
       section("categories", "manager", <CategoriesPage />),
       section("categories/:categoryId", "manager", <CategoryPage />),
+      section("ticket-types", "admin", <TicketTypesPage />),
       section("calendars", "manager", <CalendarsPage />),
       section("calendars/:calendarId", "manager", <CalendarPage />),
       section("sla-policies", "manager", <PoliciesPage />),

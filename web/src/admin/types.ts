@@ -8,6 +8,7 @@ export type TeamDetail = Schemas["TeamDetail"];
 export type TeamMember = Schemas["TeamMemberPublic"];
 export type AssignmentStrategy = Schemas["AssignmentStrategy"];
 export type CategoryRow = Schemas["CategoryPublic"];
+export type TicketTypeRow = Schemas["TicketTypePublic"];
 export type Calendar = Schemas["CalendarPublic"];
 export type WorkInterval = Schemas["WorkInterval"];
 export type Policy = Schemas["PolicyPublic"];

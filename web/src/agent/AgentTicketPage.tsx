@@ -13,9 +13,10 @@ import { ErrorAlert } from "../tickets/Composer";
 import { TicketConversation } from "../tickets/Conversation";
 import { DescriptionCard } from "../tickets/CustomFieldValues";
 import { useAssign } from "../tickets/mutations";
-import { useTicket, useUsers } from "../tickets/queries";
+import { useTicket, useTicketTypes, useUsers } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { PresenceHint, useEditingFocus } from "../live/PresenceHint";
+import { Incidents } from "./Incidents";
 import { Links } from "./Links";
 import { MacroPicker } from "../macros/MacroPicker";
 import { MergeButton } from "./Merge";
@@ -29,6 +30,16 @@ import { Timeline } from "./Timeline";
 
 const tabClass =
   "-mb-px border-b-2 border-transparent px-3 py-2 font-medium text-fg-muted data-[state=active]:border-accent data-[state=active]:text-accent-text";
+
+function TypeBadge({ type }: { type: string }) {
+  const types = useTicketTypes();
+  const name = types.data?.find((t) => t.key === type)?.name ?? type;
+  return (
+    <span className="rounded border border-border px-1.5 text-sm" data-testid="ticket-type">
+      {name}
+    </span>
+  );
+}
 
 function TakeButton({ ticket }: { ticket: Ticket }) {
   const me = useMe();
@@ -75,6 +86,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
             <span className="font-mono">{t.number}</span>
             <StatusBadge status={t.status} staff />
             <PriorityBadge priority={t.priority} />
+            <TypeBadge type={t.type ?? "incident"} />
             <SlaBadges ticketId={t.id} />
           </div>
           <p className="mt-1 text-fg-muted">
@@ -127,6 +139,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <PropertiesPanel key={t.id} ticket={t} users={users.data} onConflict={() => setConflict(true)} />
           <SuggestedArticles ticketId={t.id} />
           <People ticket={t} users={users.data} />
+          {t.type === "problem" ? <Incidents ticket={t} /> : null}
           <Links ticket={t} />
           <CsatCard ticketId={t.id} staff finished={t.status === "resolved" || t.status === "closed"} scheduledFor={t.csat_survey_scheduled_for ?? null} />
           <FilesCard ticketId={t.id} />

@@ -7,7 +7,7 @@ import { Alert, Button, Card, Field, Input, Select } from "../components/ui";
 import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
 import { isStaff } from "../lib/domain";
 import { allowedTransitions } from "../lib/transitions";
-import { keys, storeTicket, useCategories, useTeams } from "../tickets/queries";
+import { keys, storeTicket, treeLabel, useCategories, useTeams, useTicketTypes } from "../tickets/queries";
 import { ImpactUrgency } from "../tickets/ImpactUrgency";
 import { isDirty, propertiesOf, saveProperties, type Properties } from "./saveProperties";
 
@@ -38,6 +38,7 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
   const client = useQueryClient();
   const categories = useCategories();
   const teams = useTeams();
+  const types = useTicketTypes();
   const [base, setBase] = useState<Ticket>(ticket);
   const [form, setForm] = useState<Properties>(() => propertiesOf(ticket));
   const dirty = isDirty(base, form);
@@ -111,6 +112,20 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
             </Select>
           )}
         </Field>
+        <Field label="Type" error={errors.type}>
+          {(p) => (
+            <Select {...p} value={form.type} onChange={(e) => set("type", e.target.value)}>
+              {(types.data ?? [])
+                .filter((t) => !t.archived || t.key === base.type)
+                .map((t) => (
+                  <option key={t.key} value={t.key}>
+                    {t.name}
+                  </option>
+                ))}
+              {types.data?.some((t) => t.key === base.type) ? null : <option value={base.type}>{base.type}</option>}
+            </Select>
+          )}
+        </Field>
         <Field label="Priority" error={errors.priority}>
           {(p) => (
             <Select {...p} value={form.priority} onChange={(e) => set("priority", e.target.value as Level)}>
@@ -167,7 +182,7 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
               </option>
               {(categories.data ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
-                  {c.name}
+                  {treeLabel(c)}
                 </option>
               ))}
             </Select>

@@ -6,7 +6,7 @@ import { Alert, Button, EmptyState, Input, Select, Spinner, cx } from "../compon
 import { LEVELS, LEVEL_LABELS, STATUSES, formatDateTime, formatRelative, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { ExportButton } from "../components/ExportButton";
-import { useCategories, useTeams, useTicketList, useUsers } from "../tickets/queries";
+import { useCategories, useTeams, useTicketList, useTicketTypes, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
 import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
 import { focusList, isTyping, useSkipTarget } from "../app/skip";
@@ -25,6 +25,7 @@ function useFilters(queue: QueueId): [QueueFilters, (patch: Partial<QueueFilters
     // them (./drilldown.ts), the single-choice filter shows "any".
     status: params.get("status")?.includes(",") ? "any" : ((params.get("status") as QueueFilters["status"] | null) ?? (queue === "all" ? "any" : "active")),
     priority: params.get("priority")?.includes(",") || params.getAll("priority").length > 1 ? "" : ((params.get("priority") as Level | null) ?? ""),
+    type: params.getAll("type").length > 1 ? "" : (params.get("type") ?? ""),
     q: params.get("q") ?? "",
     sort: (params.get("sort") as Sort | null) ?? defaultSort(queue),
     team: params.get("team") ?? localStorage.getItem(TEAM_KEY) ?? "",
@@ -147,6 +148,7 @@ export default function QueuePage() {
   // Another queue or view: another list, so nothing stays selected.
   useEffect(() => setSelected([]), [queue, viewId]);
   const categories = useCategories();
+  const ticketTypes = useTicketTypes();
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
   useSkipTarget(LIST_ID, "Skip to the ticket list");
@@ -271,6 +273,14 @@ export default function QueuePage() {
           {LEVELS.map((l) => (
             <option key={l} value={l}>
               {LEVEL_LABELS[l]}
+            </option>
+          ))}
+        </LabeledSelect>
+        <LabeledSelect id="f-type" label="Type" value={filters.type ?? ""} onChange={(t) => update({ type: t })}>
+          <option value="">Any</option>
+          {(ticketTypes.data ?? []).map((t) => (
+            <option key={t.key} value={t.key}>
+              {t.name}
             </option>
           ))}
         </LabeledSelect>

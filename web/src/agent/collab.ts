@@ -82,6 +82,8 @@ export function linkLabel(link: Link, ticketId: string): string {
       return "Related to";
     case "duplicate_of":
       return outgoing ? "Duplicate of" : "Duplicated by";
+    case "problem_of":
+      return outgoing ? "Problem causing" : "Incident of problem";
     case "parent_of":
       return outgoing ? "Parent of" : "Child of";
   }
@@ -96,4 +98,6 @@ export const LINK_KINDS: { value: LinkKind; label: string }[] = [
   { value: "duplicate_of", label: "Duplicate of" },
   { value: "parent_of", label: "Parent of" },
   { value: "child_of", label: "Child of" },
+  { value: "problem_of", label: "Problem causing (incident)" },
+  { value: "incident_of", label: "Incident of (problem)" },
 ];

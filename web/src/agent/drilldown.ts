@@ -53,7 +53,7 @@ export interface Drilldown {
 }
 
 const OWN = new Set(["from", "status", "priority", "q", "sort", "team", "sla"]);
-const KNOWN = new Set<string>([...SINGLE, ...Object.keys(CHOICES), ...FLAGS, "assignee_id", "status", "priority", "sla", "channel"]);
+const KNOWN = new Set<string>([...SINGLE, ...Object.keys(CHOICES), ...FLAGS, "assignee_id", "status", "priority", "sla", "channel", "type"]);
 
 function list(params: URLSearchParams, key: string): string[] {
   return params.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -78,6 +78,8 @@ export function readDrilldown(params: URLSearchParams): Drilldown | null {
   if (sla.length) query.sla = sla;
   const channels = list(params, "channel").filter((c): c is (typeof CHANNELS)[number] => (CHANNELS as readonly string[]).includes(c));
   if (channels.length) query.channel = channels;
+  const types = list(params, "type").filter((t) => /^[a-z][a-z0-9_]{0,39}$/.test(t));
+  if (types.length) query.type = types;
   for (const [key, allowed] of Object.entries(CHOICES)) {
     const value = params.get(key);
     if (value && (allowed as readonly string[]).includes(value)) (query as Record<string, string>)[key] = value;
@@ -115,6 +117,7 @@ const LABELS: Record<string, string> = {
   priority: "Priority",
   sla: "SLA",
   channel: "Channel",
+  type: "Type",
   merged: "Merged tickets",
   reopened: "Reopened",
   one_touch: "One-touch",

@@ -25,6 +25,8 @@ export type Sort = (typeof SORTS)[number]["value"];
 export interface QueueFilters {
   status: "active" | "any" | TicketStatus;
   priority: "" | Level;
+  /** A ticket type's key, or "" for any. */
+  type?: string;
   q: string;
   sort: Sort;
   team: string;
@@ -60,6 +62,7 @@ export function queueQuery(queue: QueueId, f: QueueFilters): TicketListQuery {
   if (f.status === "active") query.status = [...ACTIVE_STATUSES];
   else if (f.status !== "any") query.status = [f.status];
   if (f.priority) query.priority = [f.priority];
+  if (f.type) query.type = [f.type];
   if (f.q.trim()) query.q = f.q.trim();
   if (queue === "mine") query.assignee = "me";
   if (queue === "unassigned") query.assignee = "none";

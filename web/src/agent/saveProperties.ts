@@ -7,6 +7,7 @@ export interface Properties {
   impact: Level | "";
   urgency: Level | "";
   category_id: string;
+  type: string;
   team_id: string;
   assignee_id: string;
   tags: string;
@@ -22,6 +23,7 @@ export function propertiesOf(ticket: Ticket): Properties {
     impact: ticket.impact ?? "",
     urgency: ticket.urgency ?? "",
     category_id: ticket.category_id ?? "",
+    type: ticket.type ?? "incident",
     team_id: ticket.team_id ?? "",
     assignee_id: ticket.assignee_id ?? "",
     tags: ticket.tags.join(", "),
@@ -43,6 +45,7 @@ export function diff(ticket: Ticket, form: Properties) {
   if (form.impact !== before.impact) patch.impact = form.impact || null;
   if (form.urgency !== before.urgency) patch.urgency = form.urgency || null;
   if (form.category_id !== before.category_id && form.category_id) patch.category_id = form.category_id;
+  if (form.type !== before.type && form.type) patch.type = form.type;
   const tags = parseTags(form.tags);
   if (tags.join(",") !== ticket.tags.join(",")) patch.tags = tags;
   for (const lock of ["priority_locked", "category_locked", "assignment_locked"] as const) {

@@ -31,13 +31,16 @@ function CategoryStep({ categories, onPick }: { categories: Category[]; onPick: 
     >
       <fieldset>
         <legend className="mb-3 text-base font-semibold">What do you need help with?</legend>
-        <div className="grid gap-3 sm:grid-cols-2">
+        {/* The tree in its order; a sub-category is indented under its parent. */}
+        <div className="grid gap-3" data-testid="category-tree">
           {[...categories, null].map((c) => {
             const value = c?.id ?? NO_CATEGORY;
             const selected = chosen === value;
             return (
               <label
                 key={value}
+                style={{ marginInlineStart: `${(c?.depth ?? 0) * 1.5}rem` }}
+                data-depth={c?.depth ?? 0}
                 className={cx(
                   "flex cursor-pointer gap-3 rounded-lg border bg-surface p-4",
                   selected ? "border-accent ring-2 ring-accent" : "border-border hover:border-border-strong",

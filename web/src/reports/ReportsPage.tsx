@@ -13,7 +13,7 @@ import { Alert, Card, Field, Input, PageHeader, Select, Spinner } from "../compo
 import { STAFF_ROLES } from "../lib/domain";
 import { LEVELS, LEVEL_LABELS } from "../lib/format";
 import { BarTable, LINE_TONES, LineChart } from "../manager/charts";
-import { useCategories, useTeams, useUsers } from "../tickets/queries";
+import { useCategories, useTeams, useTicketTypes, useUsers } from "../tickets/queries";
 import { useCatalogue, useReport } from "./api";
 import { ExportMenu } from "./ExportMenu";
 import { formatTick, formatValue, rangeLabel } from "./format";
@@ -219,18 +219,21 @@ const FILTER_LABELS: Record<FilterKey, string> = {
   category_id: "Category",
   priority: "Priority",
   channel: "Channel",
+  type: "Type",
 };
 
 function Filters({ info, state, update }: { info: ReportInfo; state: ReportState; update: (patch: Partial<ReportState>) => void }) {
   const teams = useTeams();
   const users = useUsers();
   const categories = useCategories();
+  const ticketTypes = useTicketTypes();
   const options: Record<FilterKey, { id: string; label: string }[]> = {
     team_id: (teams.data ?? []).map((t) => ({ id: t.id, label: t.name })),
     assignee_id: [...(users.data?.values() ?? [])].filter((u) => STAFF_ROLES.includes(u.role)).map((u) => ({ id: u.id, label: u.name })),
     category_id: (categories.data ?? []).map((c) => ({ id: c.id, label: c.name })),
     priority: LEVELS.map((l: Level) => ({ id: l, label: LEVEL_LABELS[l] })),
     channel: CHANNELS,
+    type: (ticketTypes.data ?? []).map((t) => ({ id: t.key, label: t.name })),
   };
   return (
     <>

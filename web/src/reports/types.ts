@@ -71,7 +71,7 @@ export interface ReportInfo {
 }
 
 /** The report filters (ReportParams): one value each. */
-export const FILTER_KEYS = ["team_id", "assignee_id", "category_id", "priority", "channel"] as const;
+export const FILTER_KEYS = ["team_id", "assignee_id", "category_id", "priority", "channel", "type"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
 /** A tile of the manager dashboard (GET /v1/reports/dashboard). */

@@ -15,6 +15,7 @@ export const keys = {
   sla: (id: string) => ["tickets", id, "sla"] as const,
   participants: (id: string) => ["tickets", id, "participants"] as const,
   categories: ["categories"] as const,
+  ticketTypes: ["ticket-types"] as const,
   users: ["users"] as const,
   teams: ["teams"] as const,
   ticketSettings: ["settings", "tickets"] as const,
@@ -98,9 +99,25 @@ export function useCategories() {
   return useQuery({
     queryKey: keys.categories,
     staleTime: 5 * 60_000,
-    queryFn: ({ signal }) => ok(api.GET("/v1/categories", { params: { query: { limit: 100, active: true } }, signal })),
+    // The whole tree in its order (depth first, siblings by position), with each depth.
+    queryFn: ({ signal }) => ok(api.GET("/v1/categories", { params: { query: { active: true, tree: true } }, signal })),
     select: (page): Category[] => page.items,
   });
+}
+
+/** The tenant's ticket types in their order (requesters: the ones not archived). */
+export function useTicketTypes() {
+  return useQuery({
+    queryKey: keys.ticketTypes,
+    staleTime: 5 * 60_000,
+    queryFn: ({ signal }) => ok(api.GET("/v1/ticket-types", { params: { query: { limit: 100 } }, signal })),
+    select: (page) => page.items,
+  });
+}
+
+/** A category's name indented by its depth in the tree (for selects). */
+export function treeLabel(category: { name: string; depth?: number }): string {
+  return `${"\u00a0\u00a0".repeat(category.depth ?? 0)}${category.depth ? "\u2514 " : ""}${category.name}`;
 }
 
 /** Staff only: the tenant's people, for names and the assignee picker (first 100). */

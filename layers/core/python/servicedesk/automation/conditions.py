@@ -64,8 +64,6 @@ FIELDS: dict[str, tuple[Kind, str, tuple[str, ...] | None]] = {
     "impact": ("scalar", "t.impact", LEVELS),
     "urgency": ("scalar", "t.urgency", LEVELS),
     "channel": ("scalar", "t.channel", None),
-    # Ticket types come with another change (issue 20 point 1): without the column the
-    # field is refused at save (``type_available``).
     "type": ("scalar", "t.type", None),
     "title": ("text", "t.title", None),
     "description": ("text", "t.description", None),
@@ -95,12 +93,6 @@ KIND_OPS: dict[Kind, frozenset[str]] = {
     "hours": frozenset({"gt", "gte", "lt", "lte"}),
     "flag": frozenset({"is"}),
 }
-
-
-def type_available() -> bool:
-    from servicedesk.tickets.models import Ticket
-
-    return "type" in Ticket.__table__.c
 
 
 # --- the parsed form -----------------------------------------------------------------
@@ -179,8 +171,6 @@ class Facts:
     def value(self, leaf: Leaf) -> Any:
         if leaf.kind == "custom":
             return (getattr(self.ticket, "custom_fields", None) or {}).get(leaf.custom_key)
-        if leaf.field == "type" and not hasattr(self.ticket, "type"):
-            return None
         return getattr(self.ticket, FIELDS[leaf.field][1].removeprefix("t."))
 
 
@@ -232,9 +222,6 @@ class _Parser:
         name, op = raw.get("field"), raw.get("op")
         if not isinstance(name, str) or not _known_field(name):
             self.error(f"{where}.field", "unknown field")
-            return None
-        if name == "type" and not type_available():
-            self.error(f"{where}.field", "tickets have no type here")
             return None
         leaf_kind: Kind = "custom" if name.startswith(CUSTOM_PREFIX) else FIELDS[name][0]
         if not isinstance(op, str) or op not in KIND_OPS[leaf_kind]:

@@ -38,6 +38,7 @@ def ticket_filters(params: TicketExportParams) -> queries.TicketFilters:
         team_id=params.team_id,
         requester_id=params.requester_id,
         category_id=params.category_id,
+        type=list(params.type),
         tag=params.tag,
         created_after=params.created_after,
         created_before=params.created_before,

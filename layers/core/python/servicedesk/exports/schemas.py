@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.tickets.schemas import Channel, Level
+from servicedesk.tickets.schemas import Channel, Level, TypeKey
 from servicedesk.tickets.states import Status
 
 ExportKind = Literal["report", "tickets"]
@@ -32,6 +32,7 @@ class TicketExportParams(BaseModel):
     team_id: uuid.UUID | Literal["none"] | None = None
     requester_id: uuid.UUID | None = None
     category_id: uuid.UUID | Literal["none"] | None = None
+    type: Annotated[list[TypeKey], Field(max_length=20)] = []
     tag: Annotated[str | None, Field(max_length=50)] = None
     created_after: datetime | None = None
     created_before: datetime | None = None

@@ -38,7 +38,7 @@ from servicedesk.tickets.models import Ticket
 BY_POSITION = Keyset([Key(Macro.position, INTEGER), Key(Macro.id, UUID)])
 NAME_INDEX = "uq_macros_name"
 CANNED_TYPES = frozenset({"reply", "note"})
-# The ticket fields a preview compares before and after (`type`: once tickets have one).
+# The ticket fields a preview compares before and after.
 PREVIEWED = (
     "title",
     "priority",

@@ -22,7 +22,7 @@ from servicedesk.reports.query import (
 )
 from servicedesk.reports.window import ReportParams, Window
 
-DIMS = "team_id, assignee_id, category_id, priority, channel"
+DIMS = "team_id, assignee_id, category_id, priority, channel, type"
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 AGE_BANDS = (
     ("aging_lt_1d", None, "1 day"),
@@ -160,7 +160,7 @@ def reopen_rate(ctx: RequestContext, window: Window, params: ReportParams) -> Co
 def sla_compliance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
     source = (
         "(SELECT s.tenant_id, s.met_at, s.target, s.breached_at, s.policy_id::text AS policy_id,"
-        " x.team_id, x.assignee_id, x.category_id, x.priority, x.channel"
+        " x.team_id, x.assignee_id, x.category_id, x.priority, x.channel, x.type"
         " FROM ticket_sla_targets s JOIN report_ticket_facts x"
         " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
         " WHERE s.tenant_id = :t AND s.met_at >= :start AND s.met_at < :end AND NOT x.merged)"

@@ -34,6 +34,7 @@ GROUP_PARAMS: dict[str, tuple[str, str | None]] = {
     "category": ("category_id", "none"),
     "priority": ("priority", None),
     "channel": ("channel", None),
+    "type": ("type", None),
     "policy": ("sla_policy_id", None),
 }
 # report filter -> ticket-list parameter
@@ -43,6 +44,7 @@ FILTER_PARAMS = {
     "category_id": "category_id",
     "priority": "priority",
     "channel": "channel",
+    "type": "type",
 }
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 

@@ -45,6 +45,7 @@ ROLLUP_DIMS = {
     "category": "category_id",
     "priority": "priority",
     "channel": "channel",
+    "type": "type",
 }
 RollupKey = tuple[str, str, datetime, str]  # dim, kind, hour, value
 
@@ -199,6 +200,7 @@ def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
         "category_id": ticket.category_id,
         "priority": ticket.priority,
         "channel": ticket.channel,
+        "type": ticket.type,
         "requester_id": ticket.requester_id,
         "status": ticket.status,
         "merged": merged,
@@ -230,7 +232,7 @@ def _wall(start: datetime, end: datetime | None) -> int | None:
 
 
 COLUMNS = (
-    "ticket_id, team_id, assignee_id, category_id, priority, channel, requester_id, status,"
+    "ticket_id, team_id, assignee_id, category_id, priority, channel, type, requester_id, status,"
     " merged, created_at, first_response_at, first_response_business, first_response_wall,"
     " resolved_at, resolution_business, resolution_wall, public_replies, reopens"
 )
@@ -263,7 +265,7 @@ def refresh(
     )
     tickets = session.execute(
         text(
-            "SELECT id, team_id, assignee_id, category_id, priority, channel, requester_id,"
+            "SELECT id, team_id, assignee_id, category_id, priority, channel, type, requester_id,"
             " status, merged_into_id, created_at, first_response_at FROM tickets"
             " WHERE tenant_id = :t AND id = ANY(:ids) ORDER BY id"
         ),
@@ -298,6 +300,7 @@ def refresh(
             "category_id": f.row["category_id"],
             "priority": f.row["priority"],
             "channel": f.row["channel"],
+            "type": f.row["type"],
             "frb": f.row["first_response_business"] if kind == "resolved" else None,
             "rb": f.row["resolution_business"] if kind == "resolved" else None,
         }
@@ -325,6 +328,7 @@ EVENT_COLUMNS = (
     ("category_id", "category_id", "uuid"),
     ("priority", "priority", "text"),
     ("channel", "channel", "text"),
+    ("type", "type", "text"),
     ("frb", "first_response_business", "integer"),
     ("rb", "resolution_business", "integer"),
 )
@@ -356,9 +360,9 @@ def _old_contributions(session: Session, params: dict[str, Any]) -> Counter[Roll
     for r in session.execute(
         text(
             "SELECT kind, date_trunc('hour', at, 'UTC') AS hour, team_id, assignee_id,"
-            " category_id, priority, channel, count(*) AS n FROM report_events"
+            " category_id, priority, channel, type, count(*) AS n FROM report_events"
             " WHERE tenant_id = :t AND ticket_id = ANY(:ids) AND kind = ANY(:kinds)"
-            " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
         ),
         {**params, "kinds": list(ROLLUP_KINDS)},
     ).mappings():

@@ -20,8 +20,9 @@ GROUP_COLUMNS = {
     "category": "category_id",
     "priority": "priority",
     "channel": "channel",
+    "type": "type",
 }
-FILTER_COLUMNS = ("team_id", "assignee_id", "category_id", "priority", "channel")
+FILTER_COLUMNS = ("team_id", "assignee_id", "category_id", "priority", "channel", "type")
 NULL_LABELS = {"team": "(no team)", "agent": "(unassigned)", "category": "(no category)"}
 
 Cell = dict[str, Any]
@@ -134,6 +135,8 @@ def labels(session: Session, group_by: str, ids: set[str | None]) -> dict[str | 
         "category": "SELECT id::text AS id, name FROM categories WHERE id::text = ANY(:ids)",
         "agent": "SELECT id::text AS id, name FROM users WHERE id::text = ANY(:ids)",
         "policy": "SELECT id::text AS id, name FROM sla_policies WHERE id::text = ANY(:ids)",
+        # Keys are unique per tenant; RLS keeps the caller's.
+        "type": "SELECT key AS id, name FROM ticket_types WHERE key = ANY(:ids)",
     }
     out: dict[str | None, str] = {None: NULL_LABELS.get(group_by, "(none)")}
     present = [i for i in ids if i is not None]
@@ -152,6 +155,7 @@ ROLLUP_OF_FILTER = {
     "category_id": "category",
     "priority": "priority",
     "channel": "channel",
+    "type": "type",
 }
 
 

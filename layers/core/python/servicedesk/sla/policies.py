@@ -37,12 +37,14 @@ def matches(
     category_id: uuid.UUID | None,
     team_id: uuid.UUID | None,
     requester_tags: list[str],
+    ticket_type: str = "incident",
 ) -> bool:
     c = policy.conditions or {}
     checks: list[tuple[list[Any] | None, Any]] = [
         (c.get("priorities"), priority),
         (c.get("category_ids"), str(category_id) if category_id else None),
         (c.get("team_ids"), str(team_id) if team_id else None),
+        (c.get("types"), ticket_type),
     ]
     for allowed, value in checks:
         if allowed is not None and value not in allowed:
@@ -58,6 +60,7 @@ def applicable(
     category_id: uuid.UUID | None,
     team_id: uuid.UUID | None,
     requester_id: uuid.UUID,
+    ticket_type: str = "incident",
 ) -> Policy | None:
     """The first active policy, in precedence order, whose conditions match."""
     policies = ctx.session.scalars(
@@ -81,6 +84,7 @@ def applicable(
             category_id=category_id,
             team_id=team_id,
             requester_tags=list(tags),
+            ticket_type=ticket_type,
         ):
             return policy
     return None
@@ -112,6 +116,13 @@ def _reference_errors(ctx: RequestContext, data: PolicyCreate) -> list[dict[str,
         ).first()
         if found is None:
             errors.append(field_error(field, "no such item in this tenant"))
+    for n, key in enumerate(data.conditions.types or []):
+        found = ctx.session.execute(
+            text("SELECT 1 FROM ticket_types WHERE tenant_id = :t AND key = :k"),
+            {"t": ctx.tenant_id, "k": key},
+        ).first()
+        if found is None:
+            errors.append(field_error(f"conditions.types.{n}", "no such ticket type"))
     if data.calendar_id is not None and ctx.session.get(Calendar, data.calendar_id) is None:
         errors.append(field_error("calendar_id", "no such calendar"))
     return errors

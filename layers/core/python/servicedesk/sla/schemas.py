@@ -81,6 +81,9 @@ class Conditions(Input):
     priorities: list[Level] | None = None
     category_ids: list[uuid.UUID] | None = None
     team_ids: list[uuid.UUID] | None = None
+    types: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]] | None = (
+        Field(default=None, description="Ticket type keys (GET /v1/ticket-types)")
+    )
     requester_tags: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] | None = (
         None
     )

@@ -23,6 +23,7 @@ COLUMNS = (
     "assignee_id",
     "team_id",
     "category_id",
+    "type",
     "tags",
     "created_at",
     "updated_at",

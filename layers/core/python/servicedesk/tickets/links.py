@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import delete, or_, select, text
 
+from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service, states, timeline
@@ -73,6 +74,10 @@ def link(
     source, target, stored_kind = ticket, other, kind
     if kind == "child_of":
         source, target, stored_kind = other, ticket, "parent_of"
+    if kind == "incident_of":
+        source, target, stored_kind = other, ticket, "problem_of"
+    if stored_kind == "problem_of":
+        _check_problem_link(ctx, ticket, source, target)
     if stored_kind == "parent_of":
         if _would_cycle(ctx, source.id, target.id):
             raise ValidationProblem(
@@ -105,7 +110,12 @@ def link(
         kind=stored_kind,
         created_by=ctx.user_id,
     )
-    ctx.session.add(created)
+    with unique_or_conflict(
+        ctx.session,
+        {"uq_ticket_links_problem": ("target_id", "the incident already has a problem")},
+        title="the incident already has a problem",
+    ):
+        ctx.session.add(created)
     for one, two in ((ticket, other), (other, ticket)):
         timeline.event(
             ctx,
@@ -125,6 +135,31 @@ def link(
     ctx.session.flush()
     ctx.session.refresh(created)
     return created
+
+
+def _check_problem_link(
+    ctx: RequestContext, ticket: Ticket, source: Ticket, target: Ticket
+) -> None:
+    """A problem (source) causes incidents (targets); an incident has at most one problem.
+    Errors name ``kind`` when the caller's ticket has the wrong type, else ``target_id``."""
+    for one, wanted in ((source, "problem"), (target, "incident")):
+        if one.type != wanted:
+            field = "kind" if one.id == ticket.id else "target_id"
+            message = f"must be a {wanted} ticket (it is a {one.type})"
+            raise ValidationProblem(errors=[field_error(field, message)])
+    has_problem = ctx.session.scalars(
+        select(TicketLink.id).where(
+            TicketLink.tenant_id == ctx.tenant_id,
+            TicketLink.target_id == target.id,
+            TicketLink.kind == "problem_of",
+        )
+    ).first()
+    if has_problem is not None:
+        field = "kind" if target.id == ticket.id else "target_id"
+        raise Conflict(
+            "the incident already has a problem",
+            errors=[field_error(field, "the incident already has a problem")],
+        )
 
 
 def unlink(ctx: RequestContext, *, ticket_id: uuid.UUID, link_id: uuid.UUID) -> None:

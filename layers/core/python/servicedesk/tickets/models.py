@@ -37,6 +37,9 @@ class Ticket(Base):
     impact: Mapped[str | None]
     urgency: Mapped[str | None]
     category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The ticket type's key (servicedesk.catalog.types): incident, problem, ... or the
+    # tenant's own.
+    type: Mapped[str] = mapped_column(server_default="incident")
     requester_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

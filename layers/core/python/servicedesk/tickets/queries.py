@@ -47,7 +47,13 @@ from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla.models import SlaTarget
 from servicedesk.tickets import timeline
-from servicedesk.tickets.models import TICKET_SEARCH, Participant, Ticket, TicketEvent
+from servicedesk.tickets.models import (
+    TICKET_SEARCH,
+    Participant,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
 from servicedesk.tickets.service import get_visible, load_settings
 from servicedesk.tickets.visibility import visible, visible_events
 
@@ -73,6 +79,8 @@ class TicketFilters:
     team_id: uuid.UUID | Literal["none"] | None = None
     requester_id: uuid.UUID | None = None
     category_id: uuid.UUID | Literal["none"] | None = None
+    type: list[str] = field(default_factory=list)  # ticket type keys: any of them
+    problem_id: uuid.UUID | None = None  # the incidents this problem links (problem_of)
     tag: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -165,7 +173,24 @@ def _filter_clauses(ctx: RequestContext, f: TicketFilters) -> list[ColumnElement
         clauses.append(Ticket.merged_into_id.is_(None))
     elif f.merged == "only":
         clauses.append(Ticket.merged_into_id.is_not(None))
-    return clauses + _exact_and_range_clauses(f) + _report_clauses(f)
+    return clauses + _type_clauses(f) + _exact_and_range_clauses(f) + _report_clauses(f)
+
+
+def _type_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:
+    """The ticket types, and the incidents of one problem."""
+    clauses: list[ColumnElement[bool]] = []
+    if f.type:
+        clauses.append(Ticket.type.in_(f.type))
+    if f.problem_id is not None:
+        clauses.append(
+            exists().where(
+                TicketLink.tenant_id == Ticket.tenant_id,
+                TicketLink.source_id == f.problem_id,
+                TicketLink.target_id == Ticket.id,
+                TicketLink.kind == "problem_of",
+            )
+        )
+    return clauses
 
 
 def _report_clauses(f: TicketFilters) -> list[ColumnElement[bool]]:

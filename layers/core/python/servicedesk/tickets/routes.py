@@ -41,6 +41,7 @@ from servicedesk.tickets.schemas import (
     TicketPublic,
     TicketUpdate,
     TransitionRequest,
+    TypeKey,
 )
 from servicedesk.tickets.states import Status
 
@@ -51,11 +52,20 @@ Sort = Literal[
 ]
 
 
-def _public(ctx: Ctx, ticket: Any) -> TicketPublic:
-    """The ticket as the caller sees it, with the statuses the caller may move it to."""
+def _public(ctx: Ctx, ticket: Any, counts: dict[uuid.UUID, int] | None = None) -> TicketPublic:
+    """The ticket as the caller sees it, with the statuses the caller may move it to and
+    (staff, a problem) its incident count (``counts``: computed for a whole page)."""
     public = TicketPublic.model_validate(ticket)
     public.allowed_transitions = sorted(service.allowed_transitions(ctx, ticket))
+    if counts is None:
+        counts = service.incident_counts(ctx, [ticket])
+    public.incident_count = counts.get(ticket.id)
     return public
+
+
+def _page(ctx: Ctx, rows: list[Any], nxt: str | None) -> Page[TicketPublic]:
+    counts = service.incident_counts(ctx, rows)
+    return Page[TicketPublic](items=[_public(ctx, t, counts) for t in rows], next_cursor=nxt)
 
 
 def _shaped(ctx: Ctx, ticket: Any, response: Response) -> TicketPublic:
@@ -164,6 +174,10 @@ def ticket_filters(
         uuid.UUID | Literal["none"] | None,
         Query(description="category id, or none (no category)"),
     ] = None,
+    type: Annotated[
+        list[TypeKey] | None,
+        Query(max_length=20, description="Ticket type keys (any of them)"),
+    ] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
@@ -188,6 +202,7 @@ def ticket_filters(
         team_id=team_id,
         requester_id=requester_id,
         category_id=category_id,
+        type=list(type or []),
         tag=tag,
         created_after=created_after,
         created_before=created_before,
@@ -240,8 +255,29 @@ def list_tickets(
     sort: Sort = "-created_at",
 ) -> Response:
     rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
-    page = Page[TicketPublic](items=[_public(ctx, t) for t in rows], next_cursor=nxt)
-    return json_response(page, response)
+    return json_response(_page(ctx, list(rows), nxt), response)
+
+
+@route(
+    router.get,
+    "/{ticket_id}/incidents",
+    Role.REQUESTER,
+    "A problem's incidents (problem_of links) the caller may see, newest first",
+    response_model=Page[TicketPublic],
+)
+def list_incidents(
+    ticket_id: uuid.UUID,
+    ctx: Ctx,
+    response: Response,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> Response:
+    problem = service.get_visible(ctx, ticket_id)
+    filters = queries.TicketFilters(problem_id=problem.id)
+    rows, nxt = queries.list_tickets(
+        ctx, filters=filters, sort="-created_at", limit=limit, cursor=cursor
+    )
+    return json_response(_page(ctx, list(rows), nxt), response)
 
 
 @route(
@@ -304,7 +340,15 @@ def transition_ticket(
     return once(
         body,
         lambda: _shaped(
-            ctx, service.transition(ctx, ticket_id=ticket_id, to=body.to, version=version), response
+            ctx,
+            service.transition(
+                ctx,
+                ticket_id=ticket_id,
+                to=body.to,
+                version=version,
+                resolve_incidents=bool(body.resolve_incidents),
+            ),
+            response,
         ),
         status=200,
     )

@@ -20,6 +20,12 @@ Description = Annotated[str, StringConstraints(max_length=20000)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.:-]+$")]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=50000)]
 MAX_TAGS = 20
+# A ticket type's key (servicedesk.catalog.types; GET /v1/ticket-types).
+TypeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+TYPE_DOC = (
+    "The ticket type's key (GET /v1/ticket-types); omitted on creation: the category's"
+    " default type, else incident"
+)
 
 
 def _unique_tags(tags: list[str] | None) -> list[str] | None:
@@ -39,6 +45,7 @@ class TicketCreate(Input):
     impact: Level | None = None
     urgency: Level | None = None
     category_id: uuid.UUID | None = None
+    type: TypeKey | None = Field(default=None, description=TYPE_DOC)
     requester_id: uuid.UUID | None = Field(default=None, description="Staff only: on behalf of")
     team_id: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
@@ -63,6 +70,7 @@ class TicketUpdate(Input):
     impact: Level | None = None
     urgency: Level | None = None
     category_id: uuid.UUID | None = None
+    type: TypeKey | None = Field(default=None, description="Staff only: the ticket type's key")
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     custom_fields: dict[str, Any] | None = None
     priority_locked: bool | None = None
@@ -74,6 +82,7 @@ class TicketUpdate(Input):
         "title",
         "description",
         "priority",
+        "type",
         "tags",
         "custom_fields",
         "priority_locked",
@@ -91,6 +100,11 @@ class TicketUpdate(Input):
 class TransitionRequest(Input):
     to: Status
     version: int | None = Field(default=None, ge=1)
+    resolve_incidents: bool | None = Field(
+        default=None,
+        description="Staff, moving a problem to resolved or closed: move its linked"
+        " incidents that may go there too, in the same transaction (absent or null: no)",
+    )
 
 
 class AssignRequest(Input):
@@ -111,6 +125,7 @@ class TicketPublic(Output):
     impact: Level | None
     urgency: Level | None
     category_id: uuid.UUID | None
+    type: str = Field(default="incident", description="The ticket type's key")
     requester_id: uuid.UUID
     assignee_id: uuid.UUID | None
     team_id: uuid.UUID | None
@@ -132,6 +147,10 @@ class TicketPublic(Output):
     closed_at: datetime | None
     sla_due_at: datetime | None = Field(
         description="The earliest due time of the ticket's open SLA targets (null if none)"
+    )
+    incident_count: int | None = Field(
+        default=None,
+        description="Staff, on a problem: how many incidents it links (problem_of); else null",
     )
     allowed_transitions: list[Status] = Field(
         default_factory=list,
@@ -212,14 +231,19 @@ class TicketInvitationPublic(Output):
 
 class LinkCreate(Input):
     target_id: uuid.UUID
-    kind: Literal["relates_to", "duplicate_of", "parent_of", "child_of"]
+    kind: Literal[
+        "relates_to", "duplicate_of", "parent_of", "child_of", "problem_of", "incident_of"
+    ] = Field(
+        description="problem_of: this problem ticket causes the target incident; incident_of:"
+        " this incident is caused by the target problem (stored as problem_of)"
+    )
 
 
 class LinkPublic(Output):
     id: uuid.UUID
     source_id: uuid.UUID
     target_id: uuid.UUID
-    kind: Literal["relates_to", "duplicate_of", "parent_of"]
+    kind: Literal["relates_to", "duplicate_of", "parent_of", "problem_of"]
     created_by: uuid.UUID | None
     created_at: datetime
 

@@ -64,6 +64,7 @@ def sla_policy_for(ctx: RequestContext, ticket: Ticket) -> Policy | None:
         category_id=ticket.category_id,
         team_id=ticket.team_id,
         requester_id=ticket.requester_id,
+        ticket_type=ticket.type,
     )
 
 
@@ -148,7 +149,7 @@ def _category(ctx: RequestContext, category_id: uuid.UUID) -> Any:
     row = ctx.session.execute(
         text(
             # A deactivated default team routes nothing.
-            "SELECT c.id, c.fields_schema,"
+            "SELECT c.id, c.fields_schema, c.default_type,"
             " CASE WHEN t.active THEN c.default_team_id END AS default_team_id"
             " FROM categories c LEFT JOIN teams t"
             " ON t.tenant_id = c.tenant_id AND t.id = c.default_team_id"
@@ -196,6 +197,7 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
         requester_id = data.requester_id
     category = _category(ctx, data.category_id) if data.category_id else None
     _validate_custom_fields(category.fields_schema if category else None, data.custom_fields)
+    ticket_type = _new_ticket_type(ctx, data.type, category.default_type if category else None)
     team_id = data.team_id or (category.default_team_id if category else None)
     if data.team_id:
         _check_team(ctx, data.team_id)
@@ -222,6 +224,7 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
         impact=data.impact,
         urgency=data.urgency,
         category_id=data.category_id,
+        type=ticket_type,
         requester_id=requester_id,
         assignee_id=assignee_id,
         team_id=team_id,
@@ -239,6 +242,39 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
     created = numbering.insert(ctx.session, new, prefix=settings.number_prefix, year=now.year)
     timeline.changed(ctx, created, "ticket.created")
     return created
+
+
+def _new_ticket_type(ctx: RequestContext, given: str | None, default: str | None) -> str:
+    """The type asked for (one of the tenant's, not archived), else the category's default
+    (kept usable by the catalog: a category's default type cannot be archived), else
+    incident."""
+    from servicedesk.catalog import types
+
+    if given is not None:
+        types.check_usable(ctx, given)
+        return given
+    return default or types.DEFAULT_TYPE
+
+
+def _check_type_change(ctx: RequestContext, ticket: Ticket, new_type: str) -> None:
+    """Staff set the type; a linked problem stays a problem, a linked incident an incident."""
+    from servicedesk.catalog import types
+
+    if new_type == ticket.type:
+        return
+    if not ctx.is_staff:
+        raise Forbidden(errors=[field_error("type", "only staff may change the type")])
+    types.check_usable(ctx, new_type)
+    linked = ctx.session.execute(
+        text(
+            "SELECT 1 FROM ticket_links WHERE tenant_id = :t AND kind = 'problem_of'"
+            " AND (source_id = :id OR target_id = :id) LIMIT 1"
+        ),
+        {"t": ctx.tenant_id, "id": ticket.id},
+    ).first()
+    if linked is not None:
+        message = f"the ticket is linked as {ticket.type}; unlink its problem/incidents first"
+        raise Conflict(message, errors=[field_error("type", message)])
 
 
 def _new_ticket_rows(
@@ -317,6 +353,7 @@ TRACKED = (
     "impact",
     "urgency",
     "category_id",
+    "type",
     "assignee_id",
     "team_id",
     "tags",
@@ -372,6 +409,8 @@ def update(
         raise Forbidden("you may not edit this ticket")
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     _check_locks(ctx, ticket, changes)
+    if "type" in changes:
+        _check_type_change(ctx, ticket, changes["type"])
     if "category_id" in changes or "custom_fields" in changes:
         category_id = changes.get("category_id", ticket.category_id)
         category = _category(ctx, category_id) if category_id else None
@@ -391,7 +430,7 @@ def update(
     for name in changed:
         setattr(ticket, name, changes[name])
     _bump(ticket)
-    if changed & {"priority", "category_id"}:
+    if changed & {"priority", "category_id", "type"}:
         clock(ctx).reclassified(ticket, sla_policy_for(ctx, ticket), datetime.now(UTC))
     after = _snapshot(ticket, changed)
     _field_events(ctx, ticket, before, after)
@@ -412,6 +451,7 @@ LIVE_VALUES = frozenset(
         "impact",
         "urgency",
         "category_id",
+        "type",
         "priority_locked",
         "category_locked",
         "assignment_locked",
@@ -466,8 +506,15 @@ def allowed_transitions(ctx: RequestContext, ticket: Ticket) -> frozenset[states
     )
 
 
-def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> None:
-    """Move the ticket and keep the lifecycle timestamps true."""
+def apply_status(
+    ctx: RequestContext,
+    ticket: Ticket,
+    target: states.Status,
+    *,
+    problem: Ticket | None = None,
+) -> None:
+    """Move the ticket and keep the lifecycle timestamps true. ``problem``: moved with the
+    problem it is an incident of (its timeline entry names it)."""
     previous = ticket.status
     now = datetime.now(UTC)
     ticket.status = target.value
@@ -490,7 +537,10 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
         if previous in states.FINISHED_STATUSES and target is states.Status.OPEN
         else "status_changed"
     )
-    timeline.event(ctx, ticket, kind, payload={"from": previous, "to": target.value})
+    moved: dict[str, Any] = {"from": previous, "to": target.value}
+    if problem is not None:
+        moved |= {"problem_id": problem.id, "problem_number": problem.number}
+    timeline.event(ctx, ticket, kind, payload=moved)
     _notify(ctx, ticket, "ticket.status_changed", status_from=previous, status_to=target.value)
     # Last: automation rules run from here (timeline.changed), after this change's event.
     timeline.audited(
@@ -499,13 +549,21 @@ def apply_status(ctx: RequestContext, ticket: Ticket, target: states.Status) -> 
         "ticket.status_changed",
         before={"status": previous},
         after={"status": target.value},
+        **({"problem_id": problem.id} if problem is not None else {}),
     )
 
 
 def transition(
-    ctx: RequestContext, *, ticket_id: uuid.UUID, to: states.Status, version: int | None
+    ctx: RequestContext,
+    *,
+    ticket_id: uuid.UUID,
+    to: states.Status,
+    version: int | None,
+    resolve_incidents: bool = False,
 ) -> Ticket:
     ticket = get_visible(ctx, ticket_id, for_update=True)
+    if resolve_incidents:
+        _check_resolving_incidents(ctx, ticket, to)
     if version is not None:
         check_version(ticket.version, version, what="ticket")
     allowed = allowed_transitions(ctx, ticket)
@@ -517,8 +575,69 @@ def transition(
         )
     apply_status(ctx, ticket, to)
     enroll_staff(ctx, ticket)
+    if resolve_incidents:
+        _move_incidents(ctx, ticket, to)
     ctx.session.flush()
     return ticket
+
+
+def _check_resolving_incidents(ctx: RequestContext, ticket: Ticket, to: states.Status) -> None:
+    if not ctx.is_staff:
+        raise Forbidden(errors=[field_error("resolve_incidents", "staff only")])
+    if ticket.type != "problem":
+        raise ValidationProblem(
+            errors=[field_error("resolve_incidents", "only a problem has incidents to resolve")]
+        )
+    if to not in states.RESOLVED_STATUSES:
+        raise ValidationProblem(
+            errors=[field_error("resolve_incidents", "only when moving to resolved or closed")]
+        )
+
+
+def _move_incidents(ctx: RequestContext, problem: Ticket, to: states.Status) -> None:
+    """The problem's incidents that the caller may move to ``to`` now, moved (each with
+    its own timeline entry naming the problem); the others are left as they are."""
+    incident_ids = ctx.session.scalars(
+        text(
+            "SELECT target_id FROM ticket_links WHERE tenant_id = :t AND source_id = :p"
+            " AND kind = 'problem_of' ORDER BY target_id"
+        ),
+        {"t": ctx.tenant_id, "p": problem.id},
+    ).all()
+    if not incident_ids:
+        return
+    incidents = ctx.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.tenant_id == ctx.tenant_id,
+            Ticket.id.in_(incident_ids),
+            Ticket.merged_into_id.is_(None),
+            visible(ctx, load_settings(ctx)),
+        )
+        .order_by(Ticket.id)
+        .with_for_update(of=Ticket)
+    ).all()
+    for incident in incidents:
+        if to in allowed_transitions(ctx, incident):
+            apply_status(ctx, incident, to, problem=problem)
+            enroll_staff(ctx, incident)
+
+
+def incident_counts(ctx: RequestContext, tickets: list[Ticket]) -> dict[uuid.UUID, int]:
+    """Staff: how many incidents each problem among ``tickets`` links (one query)."""
+    problems = [t.id for t in tickets if t.type == "problem"]
+    if not ctx.is_staff or not problems:
+        return {}
+    counts = dict.fromkeys(problems, 0)
+    for row in ctx.session.execute(
+        text(
+            "SELECT source_id, count(*) AS n FROM ticket_links WHERE tenant_id = :t"
+            " AND kind = 'problem_of' AND source_id = ANY(:ids) GROUP BY source_id"
+        ),
+        {"t": ctx.tenant_id, "ids": problems},
+    ):
+        counts[row.source_id] = int(row.n)
+    return counts
 
 
 def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) -> Ticket:

@@ -52,6 +52,7 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     "reopened": (),
     "priority_changed": (),
     "category_changed": (),
+    "type_changed": (),
     "custom_field_changed": (),
     "title_changed": (),
     "description_changed": (),
