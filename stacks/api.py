@@ -37,7 +37,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "reports": ("reports",),
     "admin": ("teams", "categories"),
-    "attachments": ("attachments",),
+    # The public branding by slug signs the logo's link.
+    "attachments": ("attachments", "branding"),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
     "mail": ("mail",),
@@ -96,6 +97,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # The CSAT survey link: the signed, single-use token is the credential
         # (servicedesk/csat/links.py).
         "/v1/csat/{proxy+}",
+        # An organisation's public branding and logo, for the login page and e-mail
+        # clients (servicedesk/branding/routes.py): public fields only.
+        "/v1/branding/{proxy+}",
     }
 )
 

@@ -5,6 +5,7 @@ the CSAT survey routes (/v1/csat, the tickets' survey); the reports are function
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
+from servicedesk.branding.routes import settings_router as branding_settings_router
 from servicedesk.csat.routes import router as csat_router
 from servicedesk.csat.routes import settings_router as csat_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
@@ -25,5 +26,6 @@ routers = (
     kb_settings_router,
     csat_router,
     csat_settings_router,
+    branding_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

@@ -1,0 +1,72 @@
+"""Branding and profiles: tenant logos in the attachments pipeline, the public branding
+lookup, and a person's time zone and locale.
+
+- ``attachments.purpose``: a file that belongs to neither a ticket nor an article but to
+  the tenant itself (``logo``: the branding logo). Same table, same presigned upload, same
+  completion checks (size, sniffed type, hash) and the same cleanup of abandoned uploads.
+- ``branding_public(slug)``: what an anonymous caller (the login page, an e-mail client
+  loading the logo) may read of a tenant's branding, before any tenant is known: its name,
+  the branding section of its settings, and the stored object of its current logo.
+- ``users.time_zone`` / ``users.locale``: the dates the web app shows, per person.
+
+Revision ID: 0031
+Revises: 0026
+"""
+
+from alembic import op
+
+from servicedesk.platform.rls import definer_function
+
+revision = "0031"
+down_revision = "0026"
+branch_labels = None
+depends_on = None
+
+PUBLIC = definer_function(
+    "branding_public(p_slug text)",
+    "TABLE(tenant_id uuid, name text, branding jsonb, logo_key text, logo_version text,"
+    " logo_type text)",
+    """SELECT t.id, t.name, t.settings -> 'branding', a.object_key, a.version_id, a.content_type
+       FROM tenants t
+       LEFT JOIN attachments a ON a.tenant_id = t.id AND a.purpose = 'logo'
+        AND a.status = 'available'
+        AND a.id::text = t.settings -> 'branding' ->> 'logo_attachment_id'
+       WHERE t.slug = p_slug""",
+)
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+ALTER TABLE attachments ADD COLUMN purpose text CHECK (purpose IN ('logo'));
+ALTER TABLE attachments DROP CONSTRAINT attachments_owner;
+-- A file belongs to a ticket (maybe one of its comments), to an article, or to the tenant
+-- for a purpose (its logo); never to two of them.
+ALTER TABLE attachments ADD CONSTRAINT attachments_owner CHECK (
+    (ticket_id IS NOT NULL AND article_id IS NULL AND purpose IS NULL)
+    OR (ticket_id IS NULL AND article_id IS NOT NULL AND comment_id IS NULL AND purpose IS NULL)
+    OR (ticket_id IS NULL AND article_id IS NULL AND comment_id IS NULL AND purpose IS NOT NULL)
+);
+ALTER TABLE users ADD COLUMN time_zone text CHECK (length(time_zone) BETWEEN 1 AND 64);
+ALTER TABLE users ADD COLUMN locale text CHECK (locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$');
+"""
+    )
+    for statement in PUBLIC:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS branding_public(text)")
+    op.execute(
+        """
+ALTER TABLE users DROP COLUMN IF EXISTS locale;
+ALTER TABLE users DROP COLUMN IF EXISTS time_zone;
+DELETE FROM attachments WHERE purpose IS NOT NULL;
+ALTER TABLE attachments DROP CONSTRAINT attachments_owner;
+ALTER TABLE attachments ADD CONSTRAINT attachments_owner CHECK (
+    (ticket_id IS NOT NULL AND article_id IS NULL)
+    OR (ticket_id IS NULL AND article_id IS NOT NULL AND comment_id IS NULL)
+);
+ALTER TABLE attachments DROP COLUMN purpose;
+"""
+    )
