@@ -359,7 +359,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             errors=[field_error("file", "not uploaded")],
         )
     # A logo is an image whatever the tenant's attachment types (branding.service).
-    allowed = list(PURPOSE_TYPES) if row.purpose else list(SETTINGS.current(ctx).allowed_types)
+    allowed: list[str] = [*PURPOSE_TYPES] if row.purpose else [*SETTINGS.current(ctx).allowed_types]
     verdict = _verify(row, found, allowed)
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
