@@ -8,6 +8,7 @@ lookup, and a person's time zone and locale.
   loading the logo) may read of a tenant's branding, before any tenant is known: its name,
   the branding section of its settings, and the stored object of its current logo.
 - ``users.time_zone`` / ``users.locale``: the dates the web app shows, per person.
+- ``auth_my_tenants()``: the caller's organisations with their names (the switcher).
 
 Revision ID: 0031
 Revises: 0026
@@ -15,7 +16,7 @@ Revises: 0026
 
 from alembic import op
 
-from servicedesk.platform.rls import definer_function
+from servicedesk.platform.rls import CURRENT_USER_ID, definer_function
 
 revision = "0031"
 down_revision = "0026"
@@ -35,6 +36,16 @@ PUBLIC = definer_function(
 )
 
 
+# The caller's organisations with their names (the switcher shows names, not slugs): the
+# person's own memberships only, whatever tenant the transaction is in.
+MY_TENANTS = definer_function(
+    "auth_my_tenants()",
+    "TABLE(tenant_id uuid, tenant_slug text, tenant_name text, role text)",
+    f"""SELECT t.id, t.slug, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+       WHERE m.user_id = {CURRENT_USER_ID} AND m.active""",
+)
+
+
 def upgrade() -> None:
     op.execute(
         """
@@ -51,12 +62,13 @@ ALTER TABLE users ADD COLUMN time_zone text CHECK (length(time_zone) BETWEEN 1 A
 ALTER TABLE users ADD COLUMN locale text CHECK (locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$');
 """
     )
-    for statement in PUBLIC:
+    for statement in [*PUBLIC, *MY_TENANTS]:
         op.execute(statement)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS branding_public(text)")
+    op.execute("DROP FUNCTION IF EXISTS auth_my_tenants()")
     op.execute(
         """
 ALTER TABLE users DROP COLUMN IF EXISTS locale;
