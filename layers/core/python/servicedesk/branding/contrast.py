@@ -6,8 +6,9 @@ decides what it must contrast with:
 
 - ``primary_color`` becomes the filled buttons and the active navigation (``--sd-accent``)
   in both themes, under the white ``--sd-accent-fg`` text, and the light theme's link and
-  focus colour (``--sd-accent-text``, ``--sd-focus``) on its surfaces: text, so 4.5:1
-  (WCAG 1.4.3) against each of those.
+  focus colour (``--sd-accent-text``, ``--sd-focus``) on its surfaces and on the active
+  navigation's tint (``--sd-accent-subtle``): text, so 4.5:1 (WCAG 1.4.3) against each of
+  those. The dark theme keeps its own light link colour.
 - ``accent_color`` is the brand bar at the top of the shell and of every e-mail: not text,
   so 3:1 (WCAG 1.4.11) against the surface it sits on, in both themes.
 """
@@ -26,6 +27,7 @@ TOKENS: dict[str, tuple[str, str]] = {
     "--sd-bg": ("#f6f7f9", "#0d1117"),
     "--sd-surface": ("#ffffff", "#161b22"),
     "--sd-accent-fg": ("#ffffff", "#ffffff"),
+    "--sd-accent-subtle": ("#e8eefc", "#1c2b4d"),
 }
 
 
@@ -50,6 +52,7 @@ PAIRINGS: dict[str, tuple[Pairing, ...]] = {
         Pairing("--sd-accent-fg", "dark", TEXT_RATIO, "white button text (dark theme)"),
         Pairing("--sd-surface", "light", TEXT_RATIO, "links on the light theme's surface"),
         Pairing("--sd-bg", "light", TEXT_RATIO, "links on the light theme's background"),
+        Pairing("--sd-accent-subtle", "light", TEXT_RATIO, "the light theme's active navigation"),
     ),
     "accent_color": (
         Pairing("--sd-surface", "light", NON_TEXT_RATIO, "the light theme's surface"),
