@@ -52,7 +52,7 @@ function Page({ children }: { children: ReactNode }) {
     <Suspense
       fallback={
         <div className="py-12 text-center">
-          <Spinner label="Loading" />
+          <Spinner label={t("shell.loading")} />
         </div>
       }
     >

@@ -7,6 +7,7 @@
 export const en = {
   // The shell
   "shell.skipToContent": "Skip to content",
+  "shell.loading": "Loading",
   "shell.productName": "Servicedesk",
   "shell.nav.main": "Main",
   "shell.nav.queues": "Queues",
@@ -53,6 +54,12 @@ export const en = {
   "branding.logoType": "A logo must be a PNG, JPEG or WebP image.",
   "branding.colourFormat": "a colour like #0b5cad",
   "branding.contrastShort": "contrast {ratio}:1; needs {needed}:1 ({against})",
+  "branding.against.buttonText": "white button text",
+  "branding.against.lightSurfaceLinks": "links on the light surface",
+  "branding.against.lightBackgroundLinks": "links on the light background",
+  "branding.against.activeNavigation": "the active navigation",
+  "branding.against.lightSurface": "the light surface",
+  "branding.against.darkSurface": "the dark surface",
   "branding.save": "Save branding",
   "branding.preview": "Preview",
   "branding.previewButton": "New request",

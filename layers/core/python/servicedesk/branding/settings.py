@@ -2,7 +2,7 @@
 
 Every field is optional: what is not set falls back to the tenant's name and the design
 tokens. Colours are ``#rrggbb``, checked for contrast (``branding.contrast``) when saved;
-the welcome text is plain text or the Markdown the web app renders safely (no HTML).
+the welcome text is plain text, shown as written (line breaks kept; no Markdown or HTML).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class BrandingSettings(BaseModel):
         str | None,
         StringConstraints(max_length=MAX_WELCOME),
         AfterValidator(lambda v: None if v is None else _text(v)),
-    ] = Field(default=None, description="The portal home's welcome: plain text or Markdown")
+    ] = Field(default=None, description="The portal home's welcome: plain text, shown as written")
 
 
 # Everyone signed in reads it (the shell applies it); anonymous callers read the public
