@@ -8,7 +8,8 @@ lookup, and a person's time zone and locale.
   loading the logo) may read of a tenant's branding, before any tenant is known: its name,
   the branding section of its settings, and the stored object of its current logo.
 - ``users.time_zone`` / ``users.locale``: the dates the web app shows, per person.
-- ``auth_my_tenants()``: the caller's organisations with their names (the switcher).
+- ``auth_my_tenants()``: the caller's organisations with their names (the switcher), and
+  ``auth_tenant_names(ids)``: the names login's "choose an organisation" answer shows.
 
 Revision ID: 0031
 Revises: 0026
@@ -45,6 +46,14 @@ MY_TENANTS = definer_function(
        WHERE m.user_id = {CURRENT_USER_ID} AND m.active""",
 )
 
+# The names of the organisations a sign-in may choose from (login's "name one" answer,
+# after the password was verified): by id, which only the candidates' lookup gave.
+TENANT_NAMES = definer_function(
+    "auth_tenant_names(p_ids uuid[])",
+    "TABLE(tenant_id uuid, tenant_name text)",
+    "SELECT t.id, t.name FROM tenants t WHERE t.id = ANY(p_ids)",
+)
+
 
 def upgrade() -> None:
     op.execute(
@@ -62,13 +71,14 @@ ALTER TABLE users ADD COLUMN time_zone text CHECK (length(time_zone) BETWEEN 1 A
 ALTER TABLE users ADD COLUMN locale text CHECK (locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$');
 """
     )
-    for statement in [*PUBLIC, *MY_TENANTS]:
+    for statement in [*PUBLIC, *MY_TENANTS, *TENANT_NAMES]:
         op.execute(statement)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS branding_public(text)")
     op.execute("DROP FUNCTION IF EXISTS auth_my_tenants()")
+    op.execute("DROP FUNCTION IF EXISTS auth_tenant_names(uuid[])")
     op.execute(
         """
 ALTER TABLE users DROP COLUMN IF EXISTS locale;

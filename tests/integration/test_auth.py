@@ -211,6 +211,9 @@ def test_user_in_two_tenants_names_one_and_can_switch(client):
     ambiguous = login(client, email)
     assert ambiguous.status_code == 400
     assert sorted(ambiguous.json()["tenants"]) == sorted([a.slug, b.slug])
+    # ... and by name, for the sign-in page's choice (issue 20: names, not slugs).
+    named = {o["slug"]: o["name"] for o in ambiguous.json()["organisations"]}
+    assert named == {a.slug: f"Org {a.slug}", b.slug: f"Org {b.slug}"}
     in_a = login(client, email, tenant=a.slug)
     assert in_a.status_code == 200
     token = in_a.json()["access_token"]
