@@ -91,7 +91,7 @@ describe("branding", () => {
     await employee.page.goto("/requests");
     await expect.poll(() => employee.page.getByTestId("portal-welcome").textContent()).toBe(welcome);
     await expect.poll(() => employee.page.getByTestId("brand-name").textContent()).toBe(display);
-    const button = employee.page.getByRole("link", { name: "New request" }).first();
+    const button = employee.page.getByRole("main").getByRole("link", { name: "New request" });
     await expect.poll(() => button.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(11, 92, 173)");
     await checkScreen(employee.page, "portal-branded");
     expect(employee.errors).toEqual([]);

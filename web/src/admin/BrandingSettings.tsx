@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useState, type CSSProperties } from "react";
 import { api, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
@@ -78,7 +78,15 @@ function Preview({ form, slug, fallbackName }: { form: BrandingForm; slug: strin
   const accent = HEX.test(form.accent_color) ? form.accent_color : undefined;
   const name = form.display_name.trim() || fallbackName;
   return (
-    <figure aria-labelledby="branding-preview-caption" className="overflow-hidden rounded-md border border-border bg-bg" data-testid="branding-preview">
+    <figure
+      aria-labelledby="branding-preview-caption"
+      className="overflow-hidden rounded-md border border-border bg-bg"
+      data-testid="branding-preview"
+      // The page's own rule (tokens.css, [data-brand-primary]) scoped to the preview, so it
+      // shows what each theme would make of the colour.
+      data-brand-primary={primary}
+      style={primary ? ({ "--sd-brand-primary": primary } as CSSProperties) : undefined}
+    >
       <figcaption id="branding-preview-caption" className="sr-only">
         {t("branding.preview")}
       </figcaption>
@@ -90,10 +98,10 @@ function Preview({ form, slug, fallbackName }: { form: BrandingForm; slug: strin
       <div className="space-y-2 p-3">
         <p className="whitespace-pre-line text-fg">{form.welcome_text.trim() || t("branding.previewWelcome")}</p>
         <div className="flex items-center gap-3">
-          <span className="inline-flex h-9 items-center rounded-md bg-accent px-3 font-medium text-accent-fg" style={primary ? { background: primary } : undefined}>
+          <span className="inline-flex h-9 items-center rounded-md bg-accent px-3 font-medium text-accent-fg">
             {t("branding.previewButton")}
           </span>
-          <span className="text-accent-text underline" style={primary ? { color: primary } : undefined}>
+          <span className="text-accent-text underline">
             {t("branding.previewLink")}
           </span>
         </div>
