@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router";
 import { api, ok } from "../api/client";
+import { freshToken } from "../api/session";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { Select } from "../components/ui";
 import { t } from "../i18n";
@@ -21,7 +22,10 @@ export function OrgSwitcher() {
   async function choose(slug: string) {
     setFailed(null);
     try {
-      const tokens = await ok(api.POST("/v1/auth/switch-tenant", { body: { tenant: slug } }));
+      // The client sends no token to /v1/auth/* (sign-in routes); this one needs the caller's.
+      const token = await freshToken();
+      const headers = token ? { Authorization: `Bearer ${token.token}` } : undefined;
+      const tokens = await ok(api.POST("/v1/auth/switch-tenant", { body: { tenant: slug }, headers }));
       const next = await signIn(tokens);
       navigate(homeFor(next.role), { replace: true });
     } catch (error) {
