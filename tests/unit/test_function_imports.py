@@ -31,7 +31,8 @@ print(json.dumps(sorted(sys.modules)))
 # The API functions and the route modules each may load: its own domains' and no other's.
 API_ROUTES = {
     "admin": {"servicedesk.catalog.routes", "servicedesk.teams.routes"},
-    "attachments": {"servicedesk.attachments.routes"},
+    # The logo upload and the public branding by slug sign S3 links (branding.routes).
+    "attachments": {"servicedesk.attachments.routes", "servicedesk.branding.routes"},
     "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
@@ -40,6 +41,7 @@ API_ROUTES = {
         "servicedesk.attachments.routes",
         "servicedesk.kb.settings_routes",
         "servicedesk.csat.routes",
+        "servicedesk.branding.routes",  # GET/PUT /v1/settings/branding
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},
