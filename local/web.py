@@ -52,7 +52,7 @@ def content_security_policy() -> str:
     if endpoint:
         parts = urlsplit(endpoint)
         connect.append(f"{parts.scheme}://{parts.netloc}")
-    return csp.content_security_policy(connect, upgrade_insecure=False)
+    return csp.content_security_policy(connect, upgrade_insecure=False, images=connect)
 
 
 def security_headers() -> dict[str, str]:

@@ -38,7 +38,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "reports": ("reports",),
     "admin": ("teams", "categories", "ticket-types"),
-    "attachments": ("attachments",),
+    # The public branding by slug signs the logo's link.
+    "attachments": ("attachments", "branding"),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
     "mail": ("mail",),
@@ -106,6 +107,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # The CSAT survey link: the signed, single-use token is the credential
         # (servicedesk/csat/links.py).
         "/v1/csat/{proxy+}",
+        # An organisation's public branding and logo, for the login page and e-mail
+        # clients (servicedesk/branding/routes.py): public fields only.
+        "/v1/branding/{proxy+}",
     }
 )
 

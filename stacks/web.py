@@ -55,7 +55,8 @@ def viewer_request_code(websocket_url: str | None) -> str:
 
 def content_security_policy(*, websocket_origin: str | None, upload_origins: list[str]) -> str:
     connect = [*upload_origins, *([websocket_origin] if websocket_origin else [])]
-    return csp.content_security_policy(connect, upgrade_insecure=True)
+    # The tenant's logo: a redirect to a presigned GET on the attachments bucket.
+    return csp.content_security_policy(connect, upgrade_insecure=True, images=upload_origins)
 
 
 class WebStack(Stack):

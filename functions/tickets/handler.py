@@ -7,6 +7,7 @@ import servicedesk.automation.engine  # event rules run on ticket changes (timel
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.attachments.routes import settings_router as attachment_settings_router
 from servicedesk.attachments.routes import ticket_router as attachment_ticket_router
+from servicedesk.branding.routes import settings_router as branding_settings_router
 from servicedesk.csat.routes import router as csat_router
 from servicedesk.csat.routes import settings_router as csat_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
@@ -29,5 +30,6 @@ routers = (
     csat_router,
     csat_settings_router,
     views_router,
+    branding_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

@@ -110,4 +110,6 @@ def test_csp_allows_only_what_the_app_talks_to() -> None:
         "'self' https://b.s3.amazonaws.com wss://x.execute-api.eu-west-1.amazonaws.com"
     )
     assert directives["default-src"] == "'self'"
+    # The logo redirects to the attachments bucket (servicedesk/branding/routes.py).
+    assert directives["img-src"] == "'self' data: blob: https://b.s3.amazonaws.com"
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp

@@ -35,7 +35,8 @@ API_ROUTES = {
         "servicedesk.teams.routes",
         "servicedesk.tickets.category_routes",
     },
-    "attachments": {"servicedesk.attachments.routes"},
+    # The logo upload and the public branding by slug sign S3 links (branding.routes).
+    "attachments": {"servicedesk.attachments.routes", "servicedesk.branding.routes"},
     "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
@@ -45,6 +46,7 @@ API_ROUTES = {
         "servicedesk.kb.settings_routes",
         "servicedesk.csat.routes",
         "servicedesk.views.routes",
+        "servicedesk.branding.routes",  # GET/PUT /v1/settings/branding
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

@@ -33,6 +33,9 @@ EXPECTED_PUBLIC = {
     # The CSAT survey link: the signed, single-use token is the credential; GET records nothing.
     ("GET", "/v1/csat/{token}"),
     ("POST", "/v1/csat/{token}"),
+    # An organisation's public branding (login page, e-mail clients): public fields only.
+    ("GET", "/v1/branding/{slug}"),
+    ("GET", "/v1/branding/{slug}/logo"),
 }
 
 

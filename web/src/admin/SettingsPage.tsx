@@ -2,11 +2,13 @@ import { ticketNumber } from "../lib/ticketNumber";
 import type { Level } from "../api/types";
 import { Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { LEVELS, LEVEL_LABELS } from "../lib/format";
-import type { Tagged } from "./api";
+import { useAdminTeams, type Tagged } from "./api";
 import { Checkbox, CheckboxGroup, ScrollArea, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { KnowledgeSettings } from "./KnowledgeSettings";
 import { CsatSettings } from "./CsatSettings";
+import { BrandingSettings } from "./BrandingSettings";
+import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 
@@ -18,6 +20,7 @@ interface TicketForm {
   comment_edit_window_minutes: string;
   agents_see_all: boolean;
   priority_matrix: Matrix;
+  triage_team_id: string;
 }
 
 function fullMatrix(matrix: TicketSettings["priority_matrix"] | undefined): Matrix {
@@ -37,6 +40,7 @@ function ticketForm(tagged: Tagged<TicketSettings> | null): TicketForm {
     comment_edit_window_minutes: String(s?.comment_edit_window_minutes ?? 15),
     agents_see_all: s?.agents_see_all ?? false,
     priority_matrix: fullMatrix(s?.priority_matrix),
+    triage_team_id: s?.triage_team_id ?? "",
   };
 }
 
@@ -55,18 +59,20 @@ function validateTickets(form: TicketForm): Errors {
 
 function ticketBody(form: TicketForm, base: TicketSettings): TicketSettings {
   return {
-    ...base, // settings this form does not show (triage_team_id) are kept
+    ...base, // settings this form does not show are kept
     number_prefix: form.number_prefix,
     reopen_window_days: Number(form.reopen_window_days),
     comment_edit_window_minutes: Number(form.comment_edit_window_minutes),
     agents_see_all: form.agents_see_all,
     priority_matrix: form.priority_matrix,
+    triage_team_id: form.triage_team_id || null,
   };
 }
 
 function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) {
   const editor = useSettingsForm(ticketSettings, settings, { toForm: ticketForm, toBody: ticketBody, validate: validateTickets });
   const { form, set, errors } = editor;
+  const teams = useAdminTeams();
   const setCell = (impact: Level, urgency: Level, value: Level) =>
     set("priority_matrix", { ...form.priority_matrix, [impact]: { ...form.priority_matrix[impact], [urgency]: value } });
   const matrixError = errors.priority_matrix ?? Object.entries(errors).find(([k]) => k.startsWith("priority_matrix."))?.[1];
@@ -94,6 +100,20 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
           error={errors.agents_see_all}
           description="Otherwise agents see their teams' tickets and their own."
         />
+        <div className="max-w-sm">
+          <Field label={t("settings.triageTeam")} error={errors.triage_team_id} description={t("settings.triageTeamHelp")}>
+            {(p) => (
+              <Select {...p} value={form.triage_team_id} onChange={(e) => set("triage_team_id", e.target.value)}>
+                <option value="">{t("settings.triageTeamNone")}</option>
+                {(teams.data ?? []).map((team) => (
+                  <option key={team.id} value={team.id}>
+                    {team.name}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
+        </div>
         <fieldset className="min-w-0" aria-describedby={matrixError ? "matrix-error" : "matrix-help"}>
           <legend className="mb-1 font-medium">Priority from impact and urgency</legend>
           <p id="matrix-help" className="mb-2 text-fg-muted">
@@ -151,7 +171,7 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
             </p>
           ) : null}
         </fieldset>
-        <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix"]} />
+        <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix", "triage_team_id"]} />
         <FormActions editor={editor} saveLabel="Save ticket settings" />
       </form>
     </Card>
@@ -247,8 +267,9 @@ export default function SettingsPage() {
   const attachments = useSettings(attachmentSettings);
   return (
     <>
-      <PageHeader title="Settings">How tickets are numbered and handled, what people may attach, the knowledge base and the assistant.</PageHeader>
+      <PageHeader title={t("settings.title")}>{t("settings.intro")}</PageHeader>
       <div className="space-y-6">
+        <BrandingSettings />
         {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
         {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
         {tickets.data ? <TicketSettingsForm settings={tickets.data} /> : null}

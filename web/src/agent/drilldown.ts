@@ -5,7 +5,7 @@
  * comma-separated; `assignee_id` (the reports' filter name) means `assignee`.
  */
 import type { Level, TicketStatus } from "../api/types";
-import { LEVELS, STATUSES } from "../lib/format";
+import { formatDateTime, LEVELS, STATUSES } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
 
 const SINGLE = [
@@ -150,7 +150,7 @@ export function describeDrilldown(drill: Drilldown, names: { team?: (id: string)
     let shown = value;
     if (key.endsWith("_after") || key.endsWith("_before") || key === "open_at") {
       const d = new Date(value);
-      shown = Number.isNaN(d.getTime()) ? value : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      shown = Number.isNaN(d.getTime()) ? value : formatDateTime(d);
     } else if (key === "team_id") shown = names.team?.(value) ?? value;
     else if (key === "assignee") shown = value === "none" ? "Unassigned" : (names.user?.(value) ?? value);
     else if (key === "requester_id" || key === "resolved_by") shown = names.user?.(value) ?? value;

@@ -1,7 +1,7 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { ShortcutsHelp } from "./ShortcutsHelp";
 import { lazy, Suspense, useState } from "react";
-import { NavLink, Outlet, useLocation } from "react-router";
+import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { DevBanner } from "../dev/DevBanner";
@@ -11,6 +11,10 @@ import { SkipContext, focusList, type SkipTarget } from "./skip";
 import { ThemeToggle } from "./ThemeToggle";
 import { LiveStatus } from "../live/LiveStatus";
 import { NotificationBell } from "../notifications/Bell";
+import { BrandingStyle } from "../branding/BrandingStyle";
+import { logoUrl, useBranding } from "../branding/branding";
+import { t } from "../i18n";
+import { OrgSwitcher } from "./OrgSwitcher";
 
 function NavItem({ to, children, end = false }: { to: string; children: string; end?: boolean }) {
   return (
@@ -46,9 +50,13 @@ export function Shell() {
   const staff = isStaff(me.role);
   const [skip, setSkip] = useState<SkipTarget | null>(null);
   const { pathname } = useLocation();
+  const branding = useBranding().data?.data;
+  const name = branding?.display_name || me.tenant.name;
+  const logo = branding?.logo_attachment_id ? logoUrl(me.tenant.slug, branding.logo_attachment_id) : null;
   return (
     <SkipContext.Provider value={setSkip}>
     <div className="min-h-screen bg-bg">
+      <BrandingStyle />
       {skip ? (
         <a
           href={`#${skip.id}`}
@@ -64,27 +72,30 @@ export function Shell() {
         href="#main"
         className={SKIP_LINK}
       >
-        Skip to content
+        {t("shell.skipToContent")}
       </a>
       <header className="border-b border-border bg-surface">
+        <div aria-hidden="true" data-testid="brand-bar" className="h-1 bg-[var(--sd-brand-accent,transparent)]" />
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-2 px-4 py-2">
-          <span className="mr-4 flex-1 text-base font-semibold text-fg sm:flex-none">
-            Servicedesk <span className="font-normal text-fg-muted">· {me.tenant.name}</span>
+          <span className="mr-4 flex flex-1 items-center gap-2 text-base font-semibold text-fg sm:flex-none">
+            {logo ? <img src={logo} alt={t("shell.logoAlt", { name })} className="h-8 w-auto" /> : null}
+            <span data-testid="brand-name">{name}</span>
           </span>
-          <nav aria-label="Main" className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
-            {staff ? <NavItem to="/queues/mine">Queues</NavItem> : null}
-            {staff ? <NavItem to="/held-mail">Held mail</NavItem> : null}
-            {staff ? <NavItem to="/kb">Knowledge base</NavItem> : null}
-            {staff ? <NavItem to="/macros">Macros</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/dashboard">Dashboard</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/reports">Reports</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/admin">Admin</NavItem> : null}
+          <nav aria-label={t("shell.nav.main")} className="order-last flex w-full flex-wrap items-center gap-1 sm:order-none sm:w-auto sm:flex-1">
+            {staff ? <NavItem to="/queues/mine">{t("shell.nav.queues")}</NavItem> : null}
+            {staff ? <NavItem to="/held-mail">{t("shell.nav.heldMail")}</NavItem> : null}
+            {staff ? <NavItem to="/kb">{t("shell.nav.kb")}</NavItem> : null}
+            {staff ? <NavItem to="/macros">{t("shell.nav.macros")}</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
+            {atLeast(me.role, "manager") ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}
             <NavItem to="/requests" end>
-              My requests
+              {t("shell.nav.myRequests")}
             </NavItem>
-            <NavItem to="/requests/new">New request</NavItem>
-            <NavItem to="/help">Help centre</NavItem>
+            <NavItem to="/requests/new">{t("shell.nav.newRequest")}</NavItem>
+            <NavItem to="/help">{t("shell.nav.help")}</NavItem>
           </nav>
+          <OrgSwitcher />
           <ThemeToggle />
           <NotificationBell />
           {/* Not modal: a modal menu locks scrolling with an injected <style>, which our CSP refuses. */}
@@ -95,7 +106,7 @@ export function Shell() {
               <span aria-hidden="true" className="flex h-6 w-6 items-center justify-center rounded-full bg-accent-subtle text-xs font-semibold text-accent-text">
                 {me.user.name.slice(0, 1).toUpperCase()}
               </span>
-              <span className="sr-only">Account: </span>
+              <span className="sr-only">{t("shell.account")}</span>
               <span className="sr-only md:not-sr-only">{me.user.name}</span>
             </DropdownMenu.Trigger>
             <DropdownMenu.Portal>
@@ -105,8 +116,20 @@ export function Shell() {
                 className="z-50 min-w-48 rounded-md border border-border bg-surface p-1 text-fg shadow-card"
               >
                 <DropdownMenu.Label className="px-2 py-1.5 text-fg-muted">
-                  {me.user.email} · {me.role}
+                  {t("shell.accountLabel", { email: me.user.email, role: me.role })}
                 </DropdownMenu.Label>
+                <DropdownMenu.Separator className="my-1 h-px bg-border" />
+                {(
+                  [
+                    ["/settings/profile", "shell.profile"],
+                    ["/settings/notifications", "shell.notificationSettings"],
+                    ["/ticket-invitations", "shell.invitations"],
+                  ] as const
+                ).map(([to, key]) => (
+                  <DropdownMenu.Item key={to} asChild className="block cursor-pointer rounded px-2 py-1.5 outline-none data-[highlighted]:bg-surface-muted">
+                    <Link to={to}>{t(key)}</Link>
+                  </DropdownMenu.Item>
+                ))}
                 <DropdownMenu.Separator className="my-1 h-px bg-border" />
                 <DropdownMenu.Item
                   className="cursor-pointer rounded px-2 py-1.5 outline-none data-[highlighted]:bg-surface-muted"
@@ -115,7 +138,7 @@ export function Shell() {
                     void signOut();
                   }}
                 >
-                  Sign out
+                  {t("shell.signOut")}
                 </DropdownMenu.Item>
               </DropdownMenu.Content>
             </DropdownMenu.Portal>

@@ -9,6 +9,7 @@ import { homeFor } from "./home";
 import { FullPageSpinner, RequireAuth } from "./RequireAuth";
 import { RouteError } from "./RouteError";
 import { Shell } from "./Shell";
+import { t } from "../i18n";
 
 const SignupPage = lazy(() => import("../auth/SignupPage"));
 const AcceptInvitationPage = lazy(() => import("../auth/AcceptInvitationPage"));
@@ -24,6 +25,8 @@ const QueuePage = lazy(() => import("../agent/QueuePage"));
 const AgentTicketPage = lazy(() => import("../agent/AgentTicketPage"));
 const NotificationsPage = lazy(() => import("../notifications/NotificationsPage"));
 const NotificationSettingsPage = lazy(() => import("../notifications/NotificationSettingsPage"));
+const ProfilePage = lazy(() => import("../profile/ProfilePage"));
+const InvitationsPage = lazy(() => import("../tickets/InvitationsPage"));
 const UnsubscribePage = lazy(() => import("../notifications/UnsubscribePage"));
 const SurveyPage = lazy(() => import("../csat/SurveyPage"));
 const MailPage = lazy(() => import("../dev/MailPage"));
@@ -51,7 +54,7 @@ function Page({ children }: { children: ReactNode }) {
     <Suspense
       fallback={
         <div className="py-12 text-center">
-          <Spinner label="Loading" />
+          <Spinner label={t("shell.loading")} />
         </div>
       }
     >
@@ -113,6 +116,10 @@ export const router = createBrowserRouter([
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },
+      { path: "/settings/profile", element: <Page><ProfilePage /></Page> },
+      // The ticket invitation e-mail links here (templates.py, ticket.invitation_created).
+      // tests/unit/test_mail_link_routes.py checks every link the e-mails carry has a route.
+      { path: "/ticket-invitations", element: <Page><InvitationsPage /></Page> },
       { path: "/dev/mail", element: <Page><MailPage /></Page> },
       { path: "/dev/mail/:name", element: <Page><MailPage /></Page> },
       { path: "/queues", element: <Navigate to="/queues/mine" replace /> },
@@ -141,8 +148,8 @@ export const router = createBrowserRouter([
 function NotFound() {
   return (
     <div className="py-12 text-center">
-      <h1 className="text-xl font-semibold">Page not found</h1>
-      <p className="mt-2 text-fg-muted">The address may be mistyped, or the page has moved.</p>
+      <h1 className="text-xl font-semibold">{t("shell.pageNotFound")}</h1>
+      <p className="mt-2 text-fg-muted">{t("shell.pageNotFoundHelp")}</p>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { api, ok } from "../api/client";
 import { fromResponse, markSignedIn, markSignedOut, onTokenChange, refresh } from "../api/session";
 import type { Me, TokenResponse } from "../api/types";
+import { setDisplayPreferences } from "../lib/format";
 
 export type AuthState =
   | { status: "loading" }
@@ -15,6 +16,8 @@ interface AuthApi {
   /** Start a session from a token answer (login, sign-up, invitation). */
   signIn: (tokens: TokenResponse) => Promise<Me>;
   signOut: () => Promise<void>;
+  /** The caller changed (their profile): every screen reads the new one. */
+  updateMe: (me: Me) => void;
 }
 
 const AuthContext = createContext<AuthApi | null>(null);
@@ -31,7 +34,9 @@ function forgetDrafts(): void {
 }
 
 async function loadMe(): Promise<Me> {
-  return ok(api.GET("/v1/me"));
+  const me = await ok(api.GET("/v1/me"));
+  setDisplayPreferences({ timeZone: me.time_zone, locale: me.locale });
+  return me;
 }
 
 export function AuthProvider({ children }: { children: ReactNode }) {
@@ -81,11 +86,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       markSignedOut();
       forgetDrafts();
       queryClient.clear();
+      setDisplayPreferences({});
       setState({ status: "signedOut", reason: "signout" });
     }
   }, [queryClient]);
 
-  const value = useMemo(() => ({ state, signIn, signOut }), [state, signIn, signOut]);
+  const updateMe = useCallback((me: Me) => {
+    setDisplayPreferences({ timeZone: me.time_zone, locale: me.locale });
+    setState({ status: "signedIn", me });
+  }, []);
+
+  const value = useMemo(() => ({ state, signIn, signOut, updateMe }), [state, signIn, signOut, updateMe]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -14,7 +14,7 @@ export default function LoginPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [tenant, setTenant] = useState("");
-  const [tenants, setTenants] = useState<string[]>([]);
+  const [tenants, setTenants] = useState<{ slug: string; name: string }[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -35,7 +35,9 @@ export default function LoginPage() {
       navigate(next?.startsWith("/") ? next : homeFor(me.role), { replace: true });
     } catch (error) {
       if (error instanceof ApiError && Array.isArray(error.problem?.tenants)) {
-        setTenants(error.problem.tenants as string[]);
+        // By name (the answer's "organisations"); an older API gave slugs only.
+        const named = error.problem.organisations;
+        setTenants(Array.isArray(named) ? (named as { slug: string; name: string }[]) : (error.problem.tenants as string[]).map((slug) => ({ slug, name: slug })));
         setFailure("Your account belongs to several organisations. Choose one.");
       } else if (error instanceof ApiError && error.status === 401) {
         setFailure("The e-mail address or password is not right.");
@@ -85,9 +87,9 @@ export default function LoginPage() {
             {(p) => (
               <Select {...p} value={tenant} onChange={(e) => setTenant(e.target.value)}>
                 <option value="">Choose…</option>
-                {tenants.map((slug) => (
-                  <option key={slug} value={slug}>
-                    {slug}
+                {tenants.map((org) => (
+                  <option key={org.slug} value={org.slug}>
+                    {org.name}
                   </option>
                 ))}
               </Select>

@@ -52,11 +52,56 @@ export const LEVEL_LABELS: Record<Level, string> = {
   critical: "Critical",
 };
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** How this person reads dates: their profile's time zone and locale (PATCH /v1/me), or
+ * the browser's when unset. Every date the app shows goes through this module. */
+export interface DisplayPreferences {
+  timeZone?: string | null;
+  locale?: string | null;
+}
 
-export function formatDateTime(iso: string): string {
-  return absolute.format(new Date(iso));
+let relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+let absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+let current: DisplayPreferences = {};
+
+function formatters(prefs: DisplayPreferences): [Intl.RelativeTimeFormat, Intl.DateTimeFormat] {
+  const locale = prefs.locale || undefined;
+  return [
+    new Intl.RelativeTimeFormat(locale, { numeric: "auto" }),
+    new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: prefs.timeZone || undefined }),
+  ];
+}
+
+/** Use the person's time zone and locale from now on (an unknown one: the browser's). */
+export function setDisplayPreferences(prefs: DisplayPreferences): void {
+  try {
+    [relative, absolute] = formatters(prefs);
+    current = { ...prefs };
+  } catch {
+    [relative, absolute] = formatters({});
+    current = {};
+  }
+}
+
+export function displayPreferences(): DisplayPreferences {
+  return current;
+}
+
+/** The time zone dates are shown in (the profile's, else the browser's). */
+export function displayTimeZone(): string {
+  return absolute.resolvedOptions().timeZone;
+}
+
+export function formatDateTime(iso: string | Date): string {
+  return absolute.format(typeof iso === "string" ? new Date(iso) : iso);
+}
+
+/** A date formatted with other preferences (the profile form's sample), without adopting them. */
+export function formatDateTimeWith(iso: string | Date, prefs: DisplayPreferences): string {
+  try {
+    return formatters(prefs)[1].format(typeof iso === "string" ? new Date(iso) : iso);
+  } catch {
+    return formatDateTime(iso);
+  }
 }
 
 /** "3 minutes ago", "in 2 hours", for times near now. */

@@ -6,6 +6,7 @@ import { formatDateTime, formatRelative } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useTicketList } from "../tickets/queries";
 import { useFallbackPoll } from "../live/LiveProvider";
+import { Welcome } from "../branding/Welcome";
 
 export default function MyRequestsPage() {
   const me = useMe();
@@ -26,6 +27,7 @@ export default function MyRequestsPage() {
       >
         Everything you have asked the service desk for.
       </PageHeader>
+      <Welcome />
       {list.isPending ? <Spinner label="Loading your requests" /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}
       {list.isSuccess && !tickets.length ? (

@@ -38,3 +38,5 @@ class Attachment(Base):
     deleted_at: Mapped[datetime | None]
     deleted_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     object_removed_at: Mapped[datetime | None]
+    # A file of the tenant itself rather than of a ticket or article ("logo"; migrations/0035).
+    purpose: Mapped[str | None]

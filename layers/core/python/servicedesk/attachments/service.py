@@ -59,6 +59,11 @@ SETTINGS = Section(
 )
 
 
+# What a tenant's own file (``Attachment.purpose``: its logo) may be, whatever the tenant's
+# attachment types (servicedesk.branding.service.LOGO_TYPES says the same).
+PURPOSE_TYPES = ("image/png", "image/jpeg", "image/webp")
+
+
 # --- visibility: one rule for lists, downloads and deletes (invariant 3) --------------
 
 
@@ -127,13 +132,20 @@ def _ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> Ticket:
 
 
 def _audited(ctx: RequestContext, row: Attachment, action: str, **data: Any) -> None:
-    """The audit row of a change to a file: on its ticket's timeline, or on its article."""
+    """The audit row of a change to a file: on its ticket's timeline, its article, or (a
+    tenant's logo) on the file itself."""
     if row.ticket_id is not None:
         timeline.audited(ctx, _ticket(ctx, row.ticket_id), action, **data)
         return
-    audit.record(
-        ctx, action=action, entity_type="kb_article", entity_id=row.article_id, data=dict(data)
-    )
+    if row.article_id is not None:
+        audit.record(
+            ctx, action=action, entity_type="kb_article", entity_id=row.article_id, data=dict(data)
+        )
+        return
+    audit.record(  # a tenant's own file (its logo)
+        ctx, action=action, entity_type="attachment", entity_id=row.id,
+        data={"purpose": row.purpose, **data},
+    )  # fmt: skip
 
 
 def _live_count(ctx: RequestContext, owner: ColumnElement[bool]) -> int:
@@ -332,9 +344,10 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     try:
         if row.ticket_id is not None:
             tickets.get_visible(ctx, row.ticket_id)
-        else:
-            assert row.article_id is not None  # the owner check in migrations/0018
+        elif row.article_id is not None:
             articles.get_article(ctx, article_id=row.article_id)
+        elif not ctx.role.at_least(Role.ADMIN):  # a tenant's logo (migrations/0035)
+            raise NotFound("no such attachment")
     except NotFound:
         raise NotFound("no such attachment") from None
     if row.status != "pending":
@@ -345,7 +358,9 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "nothing was uploaded yet: post the file with the upload form first",
             errors=[field_error("file", "not uploaded")],
         )
-    verdict = _verify(row, found, list(SETTINGS.current(ctx).allowed_types))
+    # A logo is an image whatever the tenant's attachment types (branding.service).
+    allowed: list[str] = [*PURPOSE_TYPES] if row.purpose else [*SETTINGS.current(ctx).allowed_types]
+    verdict = _verify(row, found, allowed)
     now = datetime.now(UTC)
     if isinstance(verdict, tuple):
         return Completion(row, _reject(ctx, row, verdict, now))

@@ -121,9 +121,9 @@ def _send_one(session: Session, envelope: Envelope, settings: Settings) -> bool:
         return False
     session.info[SIDE_EFFECTS_BEGUN] = True
     tenant = session.execute(
-        text("SELECT name, settings FROM tenants WHERE id = :t"), {"t": envelope.tenant_id}
+        text("SELECT name, slug, settings FROM tenants WHERE id = :t"), {"t": envelope.tenant_id}
     ).one()
-    brand = templates.branding(tenant.name, tenant.settings)
+    brand = templates.branding(tenant.name, tenant.settings, slug=tenant.slug)
     size = int(p.get("size_bytes") or 0)
     fmt = str(p["format"])
     filename = f"{p['report']}-{str(p['slot'])[:10]}.{fmt}"

@@ -44,6 +44,9 @@ class User(Base):
     email_verified_at: Mapped[datetime | None]
     # Signed into magic links; a new password bumps it (identity/magic.py).
     link_generation: Mapped[int] = mapped_column(server_default=text("0"))
+    # The dates the web app shows (migrations/0035); None: the browser's.
+    time_zone: Mapped[str | None]
+    locale: Mapped[str | None]
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import magic, recovery, service, sessions, signup, users
+from servicedesk.identity import magic, profile, recovery, service, sessions, signup, users
 from servicedesk.identity.models import Tenant
 from servicedesk.identity.schemas import (
     AcceptInvitation,
@@ -21,8 +21,11 @@ from servicedesk.identity.schemas import (
     MagicPassword,
     MagicSession,
     MeResponse,
+    MyTenant,
+    PasswordChange,
     PasswordForgot,
     PasswordReset,
+    ProfileUpdate,
     SignupAccepted,
     SignupConfirm,
     SignupRequest,
@@ -367,16 +370,68 @@ def jwks() -> dict[str, Any]:
     return get_keyset().jwks()
 
 
-@route(router.get, "/me", Role.REQUESTER, "The caller", tags=["users"])
-def me(ctx: Ctx) -> MeResponse:
+def _me(ctx: RequestContext) -> MeResponse:
     user = users.get_user(ctx, user_id=ctx.user_id)
     tenant = ctx.session.get(Tenant, ctx.tenant_id)
+    own = profile.me(ctx)
     return MeResponse(
         user=UserPublic.model_validate(user),
         tenant=TenantPublic.model_validate(tenant),
         role=ctx.role,
         teams=[TeamRef(id=team_id, name=name) for team_id, name in users.my_teams(ctx)],
+        time_zone=own.time_zone,
+        locale=own.locale,
     )
+
+
+@route(router.get, "/me", Role.REQUESTER, "The caller", tags=["users"])
+def me(ctx: Ctx) -> MeResponse:
+    return _me(ctx)
+
+
+@route(
+    router.patch,
+    "/me",
+    Role.REQUESTER,
+    "Change your own name, time zone or locale",
+    tags=["users"],
+    name="update_me",
+)
+def update_me(body: ProfileUpdate, ctx: Ctx) -> MeResponse:
+    profile.update(ctx, body)
+    return _me(ctx)
+
+
+@route(
+    router.get,
+    "/me/tenants",
+    Role.REQUESTER,
+    "Your organisations by name (the organisation switcher); switch with /v1/auth/switch-tenant",
+    tags=["users"],
+)
+def my_tenants(ctx: Ctx) -> list[MyTenant]:
+    return profile.my_tenants(ctx)
+
+
+@route(
+    router.post,
+    "/me/password",
+    Role.REQUESTER,
+    "Change your password (the current one required): every other session ends",
+    responses=TOKEN_RESPONSES,
+    tags=["users"],
+)
+def change_password(
+    body: PasswordChange, request: Request, ctx: Ctx, gate: PasswordCheck
+) -> JSONResponse:
+    try:
+        result = profile.change_password(ctx, body, gate=gate, settings=get_settings())
+    except service.Refused as refused:
+        return _refusal(request, refused)
+    if isinstance(result, IssuedTokens):
+        return _tokens(result)
+    # Returned, not raised: the failed attempt's count commits with the answer.
+    return problem_response(result.status, result.body(request.url.path), result.headers)
 
 
 invitation_routes.list("List invitations, newest first", users.list_invitations)

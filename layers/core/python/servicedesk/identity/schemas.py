@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug, not_null
@@ -77,6 +78,12 @@ class MeResponse(Output):
     user: UserPublic
     tenant: TenantPublic
     role: Role
+    time_zone: str | None = Field(
+        default=None, description="IANA time zone for the dates shown (none: the browser's)"
+    )
+    locale: str | None = Field(
+        default=None, description="BCP 47 language tag for dates and numbers (none: browser's)"
+    )
     teams: list[TeamRef] = Field(
         default_factory=list, description="The caller's active teams in this tenant, by name"
     )
@@ -166,3 +173,39 @@ class MagicSession(Output):
 
 class MagicPassword(Input):
     password: Password
+
+
+class ProfileUpdate(Input):
+    """``PATCH /v1/me``: the caller's own name, time zone and locale (an omitted field
+    stays; ``null`` time zone or locale: the browser's)."""
+
+    name: Annotated[Name | None, AfterValidator(not_null)] = None
+    time_zone: str | None = Field(default=None, min_length=1, max_length=64)
+    locale: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", max_length=6, examples=["en-GB"]
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Paris") from None
+        return value
+
+
+class PasswordChange(Input):
+    current_password: Password
+    new_password: Password
+
+
+class MyTenant(Output):
+    slug: str
+    name: str
+    role: Role
+    current: bool

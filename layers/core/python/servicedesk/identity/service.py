@@ -95,11 +95,25 @@ def login(
     if not verified or not usable:
         raise Refused(Unauthorized(INVALID_CREDENTIALS))
     if len(usable) > 1:
+        names: dict[uuid.UUID, str] = dict(
+            session.execute(
+                text("SELECT tenant_id, tenant_name FROM auth_tenant_names(:ids)"),
+                {"ids": [c.tenant_id for c in usable]},
+            ).all()
+        )
         raise Refused(
             BadRequest(
                 "this account belongs to several tenants; name one",
                 errors=[field_error("tenant", "required: one of the listed tenants")],
                 tenants=sorted(c.tenant_slug for c in usable),
+                # The same, with the names people know them by (the sign-in page shows these).
+                organisations=sorted(
+                    (
+                        {"slug": c.tenant_slug, "name": names.get(c.tenant_id, c.tenant_slug)}
+                        for c in usable
+                    ),
+                    key=lambda o: (o["name"].lower(), o["slug"]),
+                ),
             )
         )
     chosen = usable[0]

@@ -146,10 +146,11 @@ class Lookup:
         return self._lists[key]
 
     def tenant(self) -> Any:
-        """The tenant's name and settings (branding, ticket settings)."""
+        """The tenant's name, slug and settings (branding, ticket settings)."""
         if self._tenant is None:
             self._tenant = self.session.execute(
-                text("SELECT name, settings FROM tenants WHERE id = :t"), {"t": self.tenant_id}
+                text("SELECT name, slug, settings FROM tenants WHERE id = :t"),
+                {"t": self.tenant_id},
             ).one()
         return self._tenant
 

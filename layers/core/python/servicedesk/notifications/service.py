@@ -120,7 +120,7 @@ def _plan(
     """One event's in-app rows and e-mails, added to the batch's."""
     rule = recipients.RULES[envelope.type]
     tenant = lookup.tenant()
-    brand = templates.branding(tenant.name, tenant.settings)
+    brand = templates.branding(tenant.name, tenant.settings, slug=tenant.slug)
     actor = str(envelope.payload.get("actor_id") or "")
     actor_id = recipients._uuid(actor)
     facts = templates.Facts(

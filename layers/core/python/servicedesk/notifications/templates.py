@@ -1,8 +1,11 @@
 """What a notification says: subject, in-app title and summary, plain text and HTML.
 
 Everything user-supplied (ticket titles, comments, names, tenant branding) is escaped in
-HTML with `html.escape`; the accent colour is used only if it is a hex colour. Branding is
-read from tenants.settings["email"]["branding"] = {"display_name", "accent_color"}.
+HTML with `html.escape`; a colour is used only if it is a hex colour. Branding is the
+tenant's branding section (tenants.settings["branding"], servicedesk/branding: display
+name, primary and accent colours checked for contrast, logo); the older
+tenants.settings["email"]["branding"] = {"display_name", "accent_color"} still counts
+where the section does not say.
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ _ACCOUNT_FOOTER = {
 class Branding:
     tenant_name: str
     display_name: str
-    accent: str = DEFAULT_ACCENT
+    accent: str = DEFAULT_ACCENT  # the brand bar
+    primary: str = DEFAULT_ACCENT  # the button, under white text
+    logo_path: str | None = None  # same-origin address of the logo (web_origin + this)
 
 
 @dataclass(frozen=True)
@@ -100,17 +105,33 @@ def one_line(value: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def branding(name: str, settings: Any) -> Branding:
-    """From the tenant's name and its settings (the whole tenants.settings object)."""
-    email = settings.get("email") if isinstance(settings, dict) else None
-    raw = email.get("branding") if isinstance(email, dict) else None
-    raw = raw if isinstance(raw, dict) else {}
-    display = raw.get("display_name")
-    accent = raw.get("accent_color")
+def _colour(value: object) -> str | None:
+    return value if isinstance(value, str) and HEX_COLOUR.match(value) else None
+
+
+def branding(name: str, settings: Any, *, slug: str | None = None) -> Branding:
+    """From the tenant's name, its settings (the whole tenants.settings object) and its
+    slug (which names the public logo address; without it, no logo)."""
+    settings = settings if isinstance(settings, dict) else {}
+    section = settings.get("branding")
+    section = section if isinstance(section, dict) else {}
+    email = settings.get("email")
+    older = email.get("branding") if isinstance(email, dict) else None
+    older = older if isinstance(older, dict) else {}
+    display = section.get("display_name") or older.get("display_name")
+    accent = _colour(section.get("accent_color")) or _colour(older.get("accent_color"))
+    primary = _colour(section.get("primary_color")) or accent or DEFAULT_ACCENT
+    logo = section.get("logo_attachment_id")
     return Branding(
         tenant_name=one_line(name),
         display_name=one_line(display if isinstance(display, str) and display.strip() else name),
-        accent=accent if isinstance(accent, str) and HEX_COLOUR.match(accent) else DEFAULT_ACCENT,
+        accent=accent or DEFAULT_ACCENT,
+        primary=primary,
+        logo_path=(
+            f"/v1/branding/{slug}/logo?v={logo}"
+            if slug and isinstance(logo, str) and logo
+            else None
+        ),
     )
 
 
@@ -491,11 +512,19 @@ def _html(
     link: tuple[str, str] | None,
     footer: str,
 ) -> str:
-    e, accent = html.escape, facts.branding.accent
+    e, accent, primary = html.escape, facts.branding.accent, facts.branding.primary
     parts = [
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head>',
         '<body style="font-family:Arial,Helvetica,sans-serif;color:#111827;margin:0;padding:0">',
         f'<div style="border-top:4px solid {accent};padding:16px 24px;max-width:640px">',
+    ]
+    if facts.branding.logo_path:
+        logo = e(facts.web_origin + facts.branding.logo_path)
+        parts.append(
+            f'<p style="margin:0 0 8px"><img src="{logo}" alt="{e(facts.branding.display_name)}"'
+            ' height="40" style="height:40px;width:auto"></p>'
+        )
+    parts += [
         f'<p style="{MUTED};font-size:13px;margin:0 0 16px">{e(facts.branding.display_name)}</p>',
         f"<p>{e(greeting)}</p>",
         f"<p>{e(copy.intro)}</p>",
@@ -513,7 +542,7 @@ def _html(
         )
     if link is not None:
         parts.append(
-            f'<p><a href="{e(link[1])}" style="background:{accent};color:#ffffff;padding:8px 16px;'
+            f'<p><a href="{e(link[1])}" style="background:{primary};color:#ffffff;padding:8px 16px;'
             f'text-decoration:none;border-radius:4px;display:inline-block">{e(link[0])}</a></p>'
         )
     parts += [f"<p>{e(line)}</p>" for line in copy.extra]

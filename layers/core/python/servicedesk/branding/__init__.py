@@ -1,0 +1,1 @@
+"""Branding: a tenant's display name, logo, colours and portal welcome text (issue 20)."""

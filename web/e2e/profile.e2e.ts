@@ -1,0 +1,131 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique } from "./support";
+
+/** My profile, the organisation switcher and ticket invitations (issue 20 item 6). */
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A new person in Acme (and in Globex too when asked), with the demo password. */
+async function person(prefix: string, role = "requester", alsoGlobex = false): Promise<{ email: string; id: string }> {
+  const email = `${unique(prefix)}@acme.example`;
+  const created = await apiCall<{ id: string }>(await apiLogin("admin@acme.example"), "POST", "/v1/users", { email, name: "Pat Person", role, password: PASSWORD });
+  if (alsoGlobex) await apiCall(await apiLogin("admin@globex.example"), "POST", "/v1/users", { email, name: "Pat Person", role: "agent", password: PASSWORD });
+  return { email, id: created.id };
+}
+
+describe("my profile", () => {
+  test("a time zone changes every date shown; the locale their format", async () => {
+    const me = await person("tz");
+    const token = await apiLogin(me.email);
+    const ticket = await apiCall<{ id: string }>(token, "POST", "/v1/tickets", { title: unique("Dates") });
+    const { page, errors } = await openSession(browser);
+    await signIn(page, me.email);
+
+    await page.goto(`/tickets/${ticket.id}`);
+    const opened = page.getByText(/^Opened /);
+    await opened.waitFor();
+    const before = await opened.textContent();
+
+    await page.getByRole("button", { name: /Account/ }).click();
+    await page.getByRole("menuitem", { name: "My profile" }).click();
+    await page.waitForURL("**/settings/profile");
+    await checkScreen(page, "profile");
+    await page.getByLabel("Time zone").selectOption("Pacific/Kiritimati");
+    await page.getByLabel("Date and number format").selectOption("de-DE");
+    await expect.poll(() => page.getByTestId("date-sample").textContent()).toContain("16.01.2030"); // 14:30 UTC is the next day at UTC+14
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+
+    await page.goBack();
+    await page.waitForURL(`**/tickets/${ticket.id}`);
+    await opened.waitFor();
+    const after = await opened.textContent();
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/\d{2}\.\d{2}\.\d{4}/);
+    // It holds after a reload: the profile is the server's.
+    await page.reload();
+    await expect.poll(() => page.getByText(/^Opened /).textContent()).toBe(after);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  test("a password change needs the current one and keeps this session", async () => {
+    const me = await person("pw");
+    const { page, errors } = await openSession(browser);
+    await signIn(page, me.email);
+    await page.goto("/settings/profile");
+    await page.getByLabel(/^Current password/).fill("not-the-password-1");
+    await page.getByLabel(/^New password/).fill("a-brand-new-passphrase-77");
+    await page.getByLabel(/^Repeat the new password/).fill("a-brand-new-passphrase-77");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect.poll(() => page.getByText("not the account's current password").count()).toBe(1);
+    await page.getByLabel(/^Current password/).fill(PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed. Your other sessions have ended.").waitFor();
+    await page.goto("/requests");
+    await page.getByRole("heading", { name: "My requests" }).waitFor();
+    expect(await apiLogin(me.email, "a-brand-new-passphrase-77")).not.toBe("");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the organisation switcher", () => {
+  test("shows organisations by name, at sign-in and in the shell", async () => {
+    const me = await person("orgs", "requester", true);
+    const { page, errors } = await openSession(browser);
+    await page.goto("/login");
+    await page.getByLabel("E-mail").fill(me.email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const choice = page.getByLabel(/^Organisation/);
+    await choice.waitFor();
+    expect(await choice.locator("option").allTextContents()).toEqual(expect.arrayContaining(["Acme", "Globex"]));
+    await choice.selectOption({ label: "Acme" });
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+
+    const switcher = page.getByRole("combobox", { name: "Organisation" });
+    await switcher.waitFor();
+    expect(await switcher.locator("option").allTextContents()).toEqual(["Acme", "Globex"]);
+    await checkScreen(page, "org-switcher");
+    await switcher.selectOption({ label: "Globex" });
+    await expect.poll(() => page.getByTestId("brand-name").textContent()).toBe("Globex");
+    await page.waitForURL("**/queues/mine"); // an agent in Globex
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("ticket invitations", () => {
+  test("the invitation e-mail's page: accept, then the ticket opens", async () => {
+    const owner = await person("owner");
+    const guest = await person("guest");
+    const token = await apiLogin(owner.email);
+    const title = unique("Shared request");
+    const ticket = await apiCall<{ id: string }>(token, "POST", "/v1/tickets", { title });
+    await apiCall(token, "POST", `/v1/tickets/${ticket.id}/invitations`, { user_id: guest.id });
+
+    const { page, errors } = await openSession(browser);
+    await signIn(page, guest.email);
+    await page.goto("/ticket-invitations");
+    await page.getByRole("heading", { name: "Ticket invitations" }).waitFor();
+    await page.getByRole("button", { name: "Accept" }).waitFor();
+    await checkScreen(page, "ticket-invitations");
+    await page.getByRole("button", { name: "Accept" }).click();
+    await page.getByText("Accepted: the ticket is in your requests.").waitFor();
+    await page.getByRole("link", { name: "Open the ticket" }).click();
+    await page.waitForURL(`**/tickets/${ticket.id}`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain(title);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
