@@ -537,7 +537,9 @@ def test_backlog_from_the_rollup_equals_backlog_from_the_events(
     base = {"since": "2026-03-27", "until": "2026-04-01", "tz": PARIS, "interval": "day"}
     rolled = _report(client, manager, "backlog", group_by="priority", **base)
     counted = _report(client, manager, "backlog", group_by="priority", channel="web", **base)
-    assert rolled["rows"] == counted["rows"]
+    # The figures (the drilldowns differ by the filter they carry).
+    figures = [(r["bucket"], r["group"], r["values"]) for r in rolled["rows"]]
+    assert figures == [(r["bucket"], r["group"], r["values"]) for r in counted["rows"]]
     assert [r["values"]["open"] for r in rolled["rows"]] == [1, 1, 2, 1, 0, 0]
 
 
