@@ -544,6 +544,15 @@ def test_delete_moves_the_subtrees_tickets_in_one_transaction(client: Any, datab
     assert moved[-1]["payload"] == {
         "from": child["id"], "to": target["id"], "reason": "category_deleted"
     }  # fmt: skip
+    # Each moved ticket tells its live viewers and the reports consumer (ticket.updated).
+    with database.connect("owner") as conn:
+        updated = conn.execute(
+            "SELECT payload->>'ticket_id', payload->'values'->>'category_id' FROM outbox"
+            " WHERE event_type = 'ticket.updated' AND payload->'fields' = '[\"category_id\"]'"
+            " AND payload->>'ticket_id' = ANY(%s)",
+            ([t["id"] for t in tickets],),
+        ).fetchall()
+    assert sorted(updated) == sorted((t["id"], target["id"]) for t in tickets)
     # An unused category needs no target.
     unused = _category(client, desk)
     gone = client.delete(f"/v1/categories/{unused['id']}", headers=manager.headers)

@@ -1,9 +1,8 @@
 """Tickets moved in bulk by a change of the catalog: a deleted category's tickets to
 another (``delete_category``, here because the catalog does not import tickets). Each
 ticket changes as an edit of its category would change it (version, timeline entry, audit
-row, SLA policy re-chosen), all in the caller's transaction. Their report facts follow at
-the ticket's next event (or ``reports.rebuild``), as after any edit of a ticket's category
-or type: tickets may not import the reports, which import tickets (docs/ticket-types.md)."""
+row, SLA policy re-chosen, a ``ticket.updated`` event through the outbox, which refreshes
+its report facts and live viewers), all in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -42,6 +41,14 @@ def move_category(
             ticket,
             "category_changed",
             payload={"from": before["category_id"], "to": target, "reason": "category_deleted"},
+        )
+        # As an edit of the category: live viewers and the report facts follow.
+        service._notify(
+            ctx,
+            ticket,
+            "ticket.updated",
+            fields=["category_id"],
+            values={"category_id": target},
         )
         timeline.audited(
             ctx, ticket, "ticket.updated", before=before, after={"category_id": target}
