@@ -15,7 +15,7 @@ whether its mail viewer is there (``mailViewer``, local/devmail.py); AWS's confi
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -68,6 +68,18 @@ def is_api_path(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
 
 
+# What a build's files are named like: a missing one is a 404, not the app. Other paths
+# with a dot are the app's routes (the dev mail viewer's /dev/mail/<name>.eml).
+STATIC_SUFFIXES = frozenset(
+    {".js", ".mjs", ".css", ".map", ".json", ".txt", ".html", ".ico", ".png", ".jpg",
+     ".jpeg", ".gif", ".webp", ".svg", ".woff", ".woff2", ".webmanifest", ".xml", ".wasm"}
+)  # fmt: skip
+
+
+def _static_name(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() in STATIC_SUFFIXES
+
+
 class WebApp:
     """Static files from ``dist`` with an SPA fallback; everything else to ``not_found``."""
 
@@ -89,7 +101,7 @@ class WebApp:
         if path == "/config.json":
             headers = {"Cache-Control": "no-cache", **security_headers()}
             return JSONResponse(runtime_config(), headers=headers)
-        if path == "/docs" or "." in path.rsplit("/", 1)[-1]:
+        if path == "/docs" or path.startswith("/assets/") or _static_name(path):
             return None  # a missing file is a 404, not the app
         index = self.dist / "index.html"
         if not index.is_file():

@@ -40,7 +40,13 @@ def client(dist: Path) -> Any:
 
 
 def test_app_routes_get_index_with_security_headers(client: Any) -> None:
-    for path in ("/", "/requests", "/tickets/0b7a3c2e-0000-4000-8000-000000000000"):
+    # A route may hold a dot (the dev mail viewer's message names end in .eml).
+    for path in (
+        "/",
+        "/requests",
+        "/tickets/0b7a3c2e-0000-4000-8000-000000000000",
+        "/dev/mail/20261206T221145Z-comment.public-a%40acme.example.eml",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "id=root" in response.text
@@ -57,7 +63,16 @@ def test_hashed_assets_are_immutable_and_other_files_are_served(client: Any) -> 
 
 
 def test_missing_files_and_api_paths_answer_the_apis_404(client: Any) -> None:
-    for path in ("/assets/missing.js", "/v1/nope", "/v1", "/ws", "/docs/x", "/openapi.json/x"):
+    for path in (
+        "/assets/missing.js",
+        "/assets/missing",
+        "/missing.png",
+        "/v1/nope",
+        "/v1",
+        "/ws",
+        "/docs/x",
+        "/openapi.json/x",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json", path

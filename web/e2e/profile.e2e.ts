@@ -100,7 +100,9 @@ describe("the organisation switcher", () => {
     await switcher.selectOption({ label: "Globex" });
     await expect.poll(() => page.getByTestId("brand-name").textContent()).toBe("Globex");
     await page.waitForURL("**/queues/mine"); // an agent in Globex
-    expect(errors).toEqual([]);
+    // The first sign-in answers 400 naming `tenant` (the account has two): the browser logs
+    // it (or not, by timing); nothing else may be logged.
+    expect(errors.filter((e) => !/status of 400 \(Bad Request\)/.test(e))).toEqual([]);
     await page.context().close();
   });
 });
