@@ -55,8 +55,11 @@ describe("live edits between two agents", () => {
       countLoads(s.page);
     }
     const hint = (p: Page) => p.getByTestId("presence-hint").textContent();
-    await expect.poll(() => hint(alex.page), { timeout: LIVE_MS * 2, interval: 100 }).toBe("Avery Agent is also viewing this ticket");
-    await expect.poll(() => hint(avery.page), { timeout: LIVE_MS * 2, interval: 100 }).toBe("Alex Agent is also viewing this ticket");
+    // Within one heartbeat (20 s): a join frame that comes late on a loaded machine is
+    // repaired by the next beat, as in production.
+    const PRESENCE_MS = 25_000;
+    await expect.poll(() => hint(alex.page), { timeout: PRESENCE_MS, interval: 100 }).toBe("Avery Agent is also viewing this ticket");
+    await expect.poll(() => hint(avery.page), { timeout: PRESENCE_MS, interval: 100 }).toBe("Alex Agent is also viewing this ticket");
     await avery.page.getByRole("textbox", { name: "Reply" }).focus();
     await expect.poll(() => hint(alex.page), { timeout: LIVE_MS, interval: 100 }).toBe("Avery Agent is also editing this ticket");
     await checkScreen(alex.page, "agent-ticket-presence");
