@@ -153,7 +153,9 @@ describe("the assistant widget", () => {
     expect(await growing.textContent()).not.toContain(ticketTitle);
     // Then the REST response: the growing text gives way to the final message.
     await expect.poll(() => growing.count(), { timeout: 20_000 }).toBe(0);
-    expect(await log.textContent()).toContain("I opened a request for you");
+    // The final message may land a moment after the stream's element goes (CI saw the
+    // "thinking" line in between once): wait for it rather than read at once.
+    await expect.poll(async () => (await log.textContent()) ?? "", { timeout: 20_000 }).toContain("I opened a request for you");
     // Markdown is text: the asterisks are shown, never turned into markup.
     expect(await log.locator("strong").count()).toBe(0);
     expect(await log.textContent()).toContain("**Title**");
