@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -351,7 +352,12 @@ def test_every_dashboard_number_drills_down(client: Any, seeded: Seeded, tz: str
     )
     week = client.get(
         "/v1/reports/first-response-time",
-        params={"tz": tz, "since": (TODAY - timedelta(days=6)).isoformat()},
+        # The dashboard's 7 days end on the zone's today (not UTC's: from 23:00 UTC,
+        # Paris is a day ahead).
+        params={
+            "tz": tz,
+            "since": (datetime.now(ZoneInfo(tz)).date() - timedelta(days=6)).isoformat(),
+        },
         headers=seeded.headers,
     ).json()
     median = tiles["median_first_response_7d"]["drilldown"]
