@@ -239,3 +239,56 @@ def test_closing_the_socket_tells_the_others_at_once(runtime: Runtime, org) -> N
         runtime.deliver()
         gone = receive(staying)
         assert (gone["type"], gone["user_id"], gone["state"]) == ("presence", admin.user_id, "left")
+
+
+def test_presence_is_queued_only_once_its_change_is_committed(runtime: Runtime, org) -> None:  # noqa: F811
+    """The broadcaster reads who is on the ticket when the message arrives: a message sent
+    before the commit could be read before the join (pushed as "left") or before a closed
+    tab's delete (pushed as still viewing). So the frame goes on the queue after the commit,
+    and a rolled-back change sends nothing."""
+    from datetime import UTC, datetime
+
+    from servicedesk.platform import aws
+    from servicedesk.platform.db import transaction
+    from servicedesk.realtime import service
+
+    agent, admin = org.members["agent"], org.admin
+    ticket = create_ticket(runtime, admin)
+    runtime.deliver()
+
+    def queued() -> list[dict[str, Any]]:
+        got = aws.sqs().receive_message(
+            QueueUrl=runtime.queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        )
+        for m in got.get("Messages", []):
+            aws.sqs().delete_message(QueueUrl=runtime.queue.url, ReceiptHandle=m["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    before = set(runtime.gateway.connections)
+    with runtime.socket(agent) as ws:
+        subscribe(ws, ticket["id"])
+        (connection_id,) = set(runtime.gateway.connections) - before
+        viewing = {"action": "presence", "ticket_id": ticket["id"], "state": "viewing"}
+        frame = service.parse(json.dumps(viewing))
+
+        with pytest.raises(RuntimeError, match="rolled back"), transaction() as session:
+            service.handle(session, connection_id=connection_id, frame=frame, now=datetime.now(UTC))
+            raise RuntimeError("rolled back")
+        assert queued() == []
+
+        with transaction() as session:
+            service.handle(session, connection_id=connection_id, frame=frame, now=datetime.now(UTC))
+            assert queued() == [], "sent before the commit"
+        (sent,) = queued()
+        assert (sent["type"], sent["payload"]["state"]) == ("realtime.presence", "viewing")
+
+        with transaction() as session:
+            assert service.disconnect(session, connection_id=connection_id)
+            assert queued() == [], "sent before the commit"
+        (left,) = queued()
+        assert left["payload"] == {
+            "ticket_id": ticket["id"],
+            "user_id": agent.user_id,
+            "connection_id": connection_id,
+            "state": "left",
+        }

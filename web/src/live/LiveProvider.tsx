@@ -15,7 +15,7 @@ interface LiveApi {
   presence: PresenceStore;
 }
 
-const LiveContext = createContext<LiveApi>({ socket: null, state: "closed", typing: new TypingStore(), presence: new PresenceStore() });
+export const LiveContext = createContext<LiveApi>({ socket: null, state: "closed", typing: new TypingStore(), presence: new PresenceStore() });
 
 /** The WebSocket URL from the runtime config (/config.json, written by the web stack in
  * AWS, where the WebSocket API has its own host), else this origin's /ws. */
@@ -246,24 +246,29 @@ export function useSendTyping(ticketId: string): (visibility: Visibility) => voi
 /**
  * Staff: tell the ticket's other staff viewers that this person has it open (and whether
  * they are editing), with a heartbeat, and "left" when the screen closes. Answers who else
- * is there. Call after `useLiveTicket` (the server wants the subscription first).
+ * is there. Holds its own subscription to the ticket (the server wants one first).
  */
 export function usePresence(ticketId: string, editing: boolean, enabled: boolean): Viewer[] {
   const { socket, state, presence } = useContext(LiveContext);
   const stateOf: PresenceState = editing ? "editing" : "viewing";
+  // Its own (counted) subscription: the server takes presence on a subscribed ticket only,
+  // and a child's effects run before its parent's, so the screen's `useLiveTicket` has not
+  // subscribed yet when this first says "viewing" (the join would wait for the next beat).
+  useEffect(() => {
+    if (!socket || !enabled) return;
+    socket.subscribe({ ticket_id: ticketId });
+    return () => {
+      socket.presence(ticketId, "left");
+      presence.forget(ticketId);
+      socket.unsubscribe({ ticket_id: ticketId });
+    };
+  }, [socket, enabled, ticketId, presence]);
   useEffect(() => {
     if (!socket || !enabled || state !== "open") return;
     socket.presence(ticketId, stateOf);
     const beat = window.setInterval(() => socket.presence(ticketId, stateOf), PRESENCE_BEAT_MS);
     return () => window.clearInterval(beat);
   }, [socket, enabled, state, ticketId, stateOf]);
-  useEffect(() => {
-    if (!socket || !enabled) return;
-    return () => {
-      socket.presence(ticketId, "left");
-      presence.forget(ticketId);
-    };
-  }, [socket, enabled, ticketId, presence]);
   const version = useSyncExternalStore(
     useCallback((notify) => presence.subscribe(notify), [presence]),
     () => presence.snapshot(),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import aws
@@ -153,17 +153,15 @@ def disconnect(session: Session, *, connection_id: str) -> bool:
     # connection registered.
     now = datetime.now(UTC)
     for ticket in tickets if get_settings().realtime_queue_url else []:
-        try:
-            _send(
-                found.tenant_id,
-                found.user_id,
-                PRESENCE_TYPE,
-                uuid.UUID(ticket),
-                {"connection_id": connection_id, "state": "left"},
-                now,
-            )
-        except Exception:  # noqa: BLE001 - logged; expiry covers it
-            get_logger().warning("presence left not sent", extra={"ticket_id": ticket})
+        _send(
+            session,
+            found.tenant_id,
+            found.user_id,
+            PRESENCE_TYPE,
+            uuid.UUID(ticket),
+            {"connection_id": connection_id, "state": "left"},
+            now,
+        )
     return True
 
 
@@ -456,10 +454,11 @@ def _enqueue(
     now: datetime,
 ) -> None:
     """Typing and presence are ephemeral: no outbox row, straight onto the realtime queue."""
-    _send(ctx.tenant_id, ctx.user_id, kind, ticket_id, extra, now)
+    _send(ctx.session, ctx.tenant_id, ctx.user_id, kind, ticket_id, extra, now)
 
 
 def _send(
+    session: Session,
     tenant_id: uuid.UUID,
     user_id: uuid.UUID,
     kind: str,
@@ -467,6 +466,14 @@ def _send(
     extra: dict[str, Any],
     now: datetime,
 ) -> None:
+    """Put a typing or presence frame on the realtime queue once ``session`` commits.
+
+    After, not before: the broadcaster reads who is on the ticket from the database when the
+    message arrives, and a message sent inside the transaction can be read before the
+    change it announces is visible (a join would then be pushed as "left", a tab's close as
+    still viewing). A rolled-back frame is never sent. Best effort: presence and typing are
+    ephemeral (expiry and the next heartbeat repair a lost one), so a failed send is logged.
+    """
     url = get_settings().realtime_queue_url
     if not url:
         raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
@@ -479,8 +486,17 @@ def _send(
         "payload": {"ticket_id": str(ticket_id), "user_id": str(user_id), **extra},
         "created_at": now.isoformat(),
     }
-    aws.sqs().send_message(
-        QueueUrl=url,
-        MessageBody=json.dumps(message),
-        MessageAttributes={"type": {"DataType": "String", "StringValue": kind}},
-    )
+
+    def send(_: Session) -> None:
+        try:
+            aws.sqs().send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(message),
+                MessageAttributes={"type": {"DataType": "String", "StringValue": kind}},
+            )
+        except Exception:  # noqa: BLE001 - ephemeral: expiry and the next beat repair it
+            get_logger().warning(
+                "realtime frame not sent", extra={"type": kind, "ticket_id": str(ticket_id)}
+            )
+
+    event.listen(session, "after_commit", send, once=True)
