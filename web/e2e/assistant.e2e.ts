@@ -151,11 +151,10 @@ describe("the assistant widget", () => {
     const growing = panel.getByTestId("assistant-streaming");
     await expect.poll(() => growing.textContent(), { timeout: 20_000 }).toContain("I opened");
     expect(await growing.textContent()).not.toContain(ticketTitle);
-    // Then the REST response: the growing text gives way to the final message.
+    // Then the REST response: the growing text gives way to the final message in the same
+    // render (assistant.done keeps the text until then: no "thinking" line in between).
     await expect.poll(() => growing.count(), { timeout: 20_000 }).toBe(0);
-    // The final message may land a moment after the stream's element goes (CI saw the
-    // "thinking" line in between once): wait for it rather than read at once.
-    await expect.poll(async () => (await log.textContent()) ?? "", { timeout: 20_000 }).toContain("I opened a request for you");
+    expect(await log.textContent()).toContain("I opened a request for you");
     // Markdown is text: the asterisks are shown, never turned into markup.
     expect(await log.locator("strong").count()).toBe(0);
     expect(await log.textContent()).toContain("**Title**");

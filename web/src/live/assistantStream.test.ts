@@ -10,7 +10,7 @@ const delta = (conversation_id: string, round: number, seq: number, text: string
 });
 
 describe("AssistantStream", () => {
-  test("orders deltas by seq, a newer round replaces the older, done clears", () => {
+  test("orders deltas by seq, a newer round replaces the older, done keeps the text, an error clears", () => {
     const stream = new AssistantStream();
     let heard = 0;
     stream.subscribe(() => (heard += 1));
@@ -23,9 +23,12 @@ describe("AssistantStream", () => {
     expect(stream.snapshot().text).toBe("Done");
     stream.receive({ type: "assistant.done", conversation_id: "other" });
     expect(stream.snapshot().text).toBe("Done");
+    // Done keeps the text on screen until the REST response's final message replaces it.
     stream.receive({ type: "assistant.done", conversation_id: "c1" });
+    expect(stream.snapshot().text).toBe("Done");
+    stream.receive({ type: "assistant.error", conversation_id: "c1" });
     expect(stream.snapshot()).toEqual({ conversationId: null, text: "" });
-    expect(heard).toBe(4); // three deltas shown, one end; the late and the foreign frames change nothing
+    expect(heard).toBe(4); // three deltas shown, one error; the late, foreign and done frames change nothing
   });
 
   test("another conversation starts over; malformed frames are ignored", () => {

@@ -3,8 +3,8 @@ import type { LiveMessage } from "./socket";
 /**
  * The assistant's answer as it is written: `assistant.delta` frames on the caller's own
  * WebSocket (docs/assistant.md, "Streaming"), put in order by `seq`; a newer `round` (the
- * model wrote again after calling tools) replaces the older one. `assistant.done` and
- * `assistant.error` end it; the REST response carries the final message either way.
+ * model wrote again after calling tools) replaces the older one. `assistant.error` clears
+ * it; after `assistant.done` it stays until the REST response's final message replaces it.
  */
 export interface StreamState {
   conversationId: string | null;
@@ -21,7 +21,11 @@ export class AssistantStream {
 
   receive(message: LiveMessage): void {
     const conversationId = typeof message.conversation_id === "string" ? message.conversation_id : null;
-    if (message.type === "assistant.done" || message.type === "assistant.error") {
+    // Done: the text stays until the REST response brings the final message in its place
+    // (the widget resets then); clearing it here would show "thinking" in between. An
+    // error ends the turn with nothing to keep.
+    if (message.type === "assistant.done") return;
+    if (message.type === "assistant.error") {
       if (conversationId === this.state.conversationId) this.reset();
       return;
     }
