@@ -734,3 +734,23 @@ def test_each_changed_field_has_its_timeline_event(client, org):
         "priority_changed": {"from": "low", "to": "high"},
         "title_changed": {"from": "Printer on fire", "to": "Printer still on fire"},
     }
+
+
+def test_the_list_and_its_export_refuse_unknown_and_bad_filters_naming_them(client, org):
+    """One model (tickets.filters.TicketQuery) reads both query strings: an unknown name
+    is refused, not ignored (a misspelt filter would otherwise widen the list silently)."""
+    agent = org.members["agent"]
+    for path in ("/v1/tickets", "/v1/tickets/export"):
+        for query, field in (
+            ("statuss=open", "statuss"),
+            ("status=sleeping", "status"),
+            ("merged=sometimes", "merged"),
+            ("limit=0", "limit"),
+        ):
+            if path.endswith("export") and field == "limit":
+                continue
+            got = client.get(f"{path}?{query}", headers=agent.headers)
+            assert got.status_code == 422, (path, query, got.text)
+            assert got.headers["content-type"].startswith("application/problem+json")
+            named = {e["field"].split(".")[0] for e in got.json()["errors"]}
+            assert named == {field}, got.json()

@@ -4,47 +4,69 @@
  * report opens exactly the tickets it counts. List parameters may come repeated or
  * comma-separated; `assignee_id` (the reports' filter name) means `assignee`.
  */
-import type { Level, TicketStatus } from "../api/types";
 import { formatDateTime, LEVELS, STATUSES } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
 
-const SINGLE = [
-  "assignee",
-  "team_id",
-  "requester_id",
-  "category_id",
-  "tag",
-  "created_after",
-  "created_before",
-  "updated_after",
-  "updated_before",
+type Filters = Omit<TicketListQuery, "sort" | "limit" | "cursor">;
+type Key = keyof Filters;
+
+/** How a filter is read from the address: one value, a list (repeated or comma-separated,
+ * unknown members dropped), a choice among values, or a true/false flag. `own`: the
+ * queue's own control, not taken from a report. */
+type Spec =
+  | { label: string; kind: "single" }
+  | { label: string; kind: "list"; valid: (v: string) => boolean }
+  | { label: string; kind: "choice"; values: readonly string[] }
+  | { label: string; kind: "flag" }
+  | { label: string; kind: "own" };
+
+const among = (values: readonly string[]) => (v: string) => values.includes(v);
+const single = (label: string): Spec => ({ label, kind: "single" });
+
+/**
+ * Every filter of GET /v1/tickets (the server's one model of them, `TicketQuery`): the
+ * mapped type makes the compiler refuse this table when the API gains or loses a filter.
+ */
+const FILTERS: { [K in Key]-?: Spec } = {
+  assignee: single("Assignee"),
+  team_id: single("Team"),
+  requester_id: single("Requester"),
+  category_id: single("Category"),
+  tag: single("Tag"),
+  created_after: single("Created from"),
+  created_before: single("Created before"),
+  updated_after: single("Updated from"),
+  updated_before: single("Updated before"),
+  status: { label: "Status", kind: "list", valid: among(STATUSES) },
+  priority: { label: "Priority", kind: "list", valid: among(LEVELS) },
+  sla: { label: "SLA", kind: "list", valid: among(["breached", "at_risk"]) },
+  channel: { label: "Channel", kind: "list", valid: among(["web", "email", "assistant"]) },
+  type: { label: "Type", kind: "list", valid: (t) => /^[a-z][a-z0-9_]{0,39}$/.test(t) },
+  q: { label: "Search", kind: "own" },
   // The report drill-downs' filters (docs/reports.md, "Drill-down").
-  "first_response_after",
-  "first_response_before",
-  "resolved_after",
-  "resolved_before",
-  "resolution_after",
-  "resolution_before",
-  "resolved_by",
-  "reopen_after",
-  "reopen_before",
-  "sla_met_after",
-  "sla_met_before",
-  "sla_policy_id",
-  "csat_sent_after",
-  "csat_sent_before",
-  "csat_answered_after",
-  "csat_answered_before",
-  "open_at",
-] as const;
-const CHANNELS = ["web", "email", "assistant"] as const;
-const CHOICES = {
-  merged: ["include", "exclude", "only"],
-  sla_target: ["first_response", "next_response", "resolution"],
-  sla_outcome: ["on_time", "late"],
-} as const;
-const FLAGS = ["reopened", "one_touch"] as const;
-type Single = (typeof SINGLE)[number];
+  merged: { label: "Merged tickets", kind: "choice", values: ["include", "exclude", "only"] },
+  reopened: { label: "Reopened", kind: "flag" },
+  one_touch: { label: "One-touch", kind: "flag" },
+  first_response_after: single("First response from"),
+  first_response_before: single("First response before"),
+  resolved_after: single("Resolved (last) from"),
+  resolved_before: single("Resolved (last) before"),
+  resolution_after: single("A resolution from"),
+  resolution_before: single("A resolution before"),
+  resolved_by: single("Resolved by"),
+  reopen_after: single("A reopen from"),
+  reopen_before: single("A reopen before"),
+  sla_met_after: single("SLA target met from"),
+  sla_met_before: single("SLA target met before"),
+  sla_target: { label: "SLA target", kind: "choice", values: ["first_response", "next_response", "resolution"] },
+  sla_outcome: { label: "SLA outcome", kind: "choice", values: ["on_time", "late"] },
+  sla_policy_id: single("SLA policy"),
+  csat_sent_after: single("Survey sent from"),
+  csat_sent_before: single("Survey sent before"),
+  csat_answered_after: single("Survey answered from"),
+  csat_answered_before: single("Survey answered before"),
+  open_at: single("Open at"),
+};
 
 export interface Drilldown {
   query: Partial<TicketListQuery>;
@@ -52,8 +74,8 @@ export interface Drilldown {
   ignored: string[];
 }
 
-const OWN = new Set(["from", "status", "priority", "q", "sort", "team", "sla"]);
-const KNOWN = new Set<string>([...SINGLE, ...Object.keys(CHOICES), ...FLAGS, "assignee_id", "status", "priority", "sla", "channel", "type"]);
+/** The address's own parameters (not filters): where the list was opened from, its order. */
+const ADDRESS = new Set(["from", "sort", "team", "assignee_id"]);
 
 function list(params: URLSearchParams, key: string): string[] {
   return params.getAll(key).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -62,36 +84,24 @@ function list(params: URLSearchParams, key: string): string[] {
 /** The drilldown in `params`, or null when the list was not opened from a report. */
 export function readDrilldown(params: URLSearchParams): Drilldown | null {
   if (params.get("from") !== "report") return null;
-  const query: Partial<TicketListQuery> = {};
-  const ignored: string[] = [];
-  for (const key of SINGLE) {
+  const query: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(FILTERS) as [Key, Spec][]) {
+    if (spec.kind === "list") {
+      const raw = list(params, key);
+      if (raw.length) query[key] = raw.filter(spec.valid);
+      continue;
+    }
     const value = params.get(key);
-    if (value) (query as Record<Single, string>)[key] = value;
+    if (!value) continue;
+    if (spec.kind === "single") query[key] = value;
+    else if (spec.kind === "choice" && spec.values.includes(value)) query[key] = value;
+    else if (spec.kind === "flag" && (value === "true" || value === "false")) query[key] = value === "true";
   }
+  // The reports' name for the assignee filter.
   const assigneeId = params.get("assignee_id");
   if (assigneeId && !query.assignee) query.assignee = assigneeId;
-  const statuses = list(params, "status");
-  if (statuses.length) query.status = statuses.filter((s): s is TicketStatus => (STATUSES as string[]).includes(s));
-  const priorities = list(params, "priority");
-  if (priorities.length) query.priority = priorities.filter((p): p is Level => (LEVELS as readonly string[]).includes(p));
-  const sla = list(params, "sla").filter((s): s is "breached" | "at_risk" => s === "breached" || s === "at_risk");
-  if (sla.length) query.sla = sla;
-  const channels = list(params, "channel").filter((c): c is (typeof CHANNELS)[number] => (CHANNELS as readonly string[]).includes(c));
-  if (channels.length) query.channel = channels;
-  const types = list(params, "type").filter((t) => /^[a-z][a-z0-9_]{0,39}$/.test(t));
-  if (types.length) query.type = types;
-  for (const [key, allowed] of Object.entries(CHOICES)) {
-    const value = params.get(key);
-    if (value && (allowed as readonly string[]).includes(value)) (query as Record<string, string>)[key] = value;
-  }
-  for (const key of FLAGS) {
-    const value = params.get(key);
-    if (value === "true" || value === "false") query[key] = value === "true";
-  }
-  for (const key of new Set(params.keys())) {
-    if (!KNOWN.has(key) && !OWN.has(key)) ignored.push(key);
-  }
-  return { query, ignored };
+  const ignored = [...new Set(params.keys())].filter((key) => !(key in FILTERS) && !ADDRESS.has(key));
+  return { query: query as Partial<TicketListQuery>, ignored };
 }
 
 /** The queue's query narrowed by the drilldown (the drilldown wins where both filter). */
@@ -102,45 +112,6 @@ export function withDrilldown(query: TicketListQuery, drill: Drilldown | null): 
   if (!drill.query.status) delete merged.status;
   return merged;
 }
-
-const LABELS: Record<string, string> = {
-  assignee: "Assignee",
-  team_id: "Team",
-  requester_id: "Requester",
-  category_id: "Category",
-  tag: "Tag",
-  created_after: "Created from",
-  created_before: "Created before",
-  updated_after: "Updated from",
-  updated_before: "Updated before",
-  status: "Status",
-  priority: "Priority",
-  sla: "SLA",
-  channel: "Channel",
-  type: "Type",
-  merged: "Merged tickets",
-  reopened: "Reopened",
-  one_touch: "One-touch",
-  first_response_after: "First response from",
-  first_response_before: "First response before",
-  resolved_after: "Resolved (last) from",
-  resolved_before: "Resolved (last) before",
-  resolution_after: "A resolution from",
-  resolution_before: "A resolution before",
-  resolved_by: "Resolved by",
-  reopen_after: "A reopen from",
-  reopen_before: "A reopen before",
-  sla_met_after: "SLA target met from",
-  sla_met_before: "SLA target met before",
-  sla_target: "SLA target",
-  sla_outcome: "SLA outcome",
-  sla_policy_id: "SLA policy",
-  csat_sent_after: "Survey sent from",
-  csat_sent_before: "Survey sent before",
-  csat_answered_after: "Survey answered from",
-  csat_answered_before: "Survey answered before",
-  open_at: "Open at",
-};
 
 /** "Created from 1 Mar 2026, 00:00 · Team Service desk" for the banner. */
 export function describeDrilldown(drill: Drilldown, names: { team?: (id: string) => string | undefined; user?: (id: string) => string | undefined; category?: (id: string) => string | undefined } = {}): string[] {
@@ -155,7 +126,7 @@ export function describeDrilldown(drill: Drilldown, names: { team?: (id: string)
     else if (key === "assignee") shown = value === "none" ? "Unassigned" : (names.user?.(value) ?? value);
     else if (key === "requester_id" || key === "resolved_by") shown = names.user?.(value) ?? value;
     else if (key === "category_id") shown = value === "none" ? "No category" : (names.category?.(value) ?? value);
-    out.push(`${LABELS[key] ?? key}: ${shown}`);
+    out.push(`${FILTERS[key as Key]?.label ?? key}: ${shown}`);
   }
   return out;
 }

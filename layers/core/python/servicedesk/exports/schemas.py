@@ -1,5 +1,5 @@
 """Export API shapes. ``params`` is validated per kind by the same rules as the synchronous
-routes (``TicketExportParams`` mirrors the ticket list's query parameters; a report's by
+routes (``TicketExportParams`` is the ticket list's query model; a report's by
 ``reports.registry.ReportParams``)."""
 
 from __future__ import annotations
@@ -10,60 +10,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.tickets.schemas import Channel, Level, TypeKey
-from servicedesk.tickets.states import Status
+from servicedesk.tickets.filters import TicketQuery, TicketSort
 
 ExportKind = Literal["report", "tickets"]
 JobFormat = Literal["csv", "json", "pdf"]
 JobStatus = Literal["queued", "running", "done", "failed", "expired"]
-TicketSort = Literal[
-    "-created_at", "created_at", "-updated_at", "updated_at", "-priority", "priority", "sla_due"
-]
 
 
-class TicketExportParams(BaseModel):
-    """The ticket list's filters (GET /v1/tickets/export), as a JSON object."""
+class TicketExportParams(TicketQuery):
+    """An export job's (or a saved view's) ``params``: the ticket list's filters
+    (``tickets.filters.TicketQuery``) and its order, as a JSON object."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    status: Annotated[list[Status], Field(max_length=7)] = []
-    priority: Annotated[list[Level], Field(max_length=4)] = []
-    assignee: Annotated[str | None, Field(max_length=36, description="user id, me or none")] = None
-    team_id: uuid.UUID | Literal["none"] | None = None
-    requester_id: uuid.UUID | None = None
-    category_id: uuid.UUID | Literal["none"] | None = None
-    type: Annotated[list[TypeKey], Field(max_length=20)] = []
-    tag: Annotated[str | None, Field(max_length=50)] = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
-    q: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    sla: Annotated[list[Literal["breached", "at_risk"]], Field(max_length=2)] = []
-    # The report drill-downs' filters (GET /v1/tickets, docs/reports.md "Drill-down").
-    channel: Annotated[list[Channel], Field(max_length=3)] = []
-    merged: Literal["include", "exclude", "only"] = "include"
-    reopened: bool | None = None
-    one_touch: bool | None = None
-    first_response_after: datetime | None = None
-    first_response_before: datetime | None = None
-    resolved_after: datetime | None = None
-    resolved_before: datetime | None = None
-    resolution_after: datetime | None = None
-    resolution_before: datetime | None = None
-    resolved_by: uuid.UUID | None = None
-    reopen_after: datetime | None = None
-    reopen_before: datetime | None = None
-    sla_met_after: datetime | None = None
-    sla_met_before: datetime | None = None
-    sla_target: Literal["first_response", "next_response", "resolution"] | None = None
-    sla_outcome: Literal["on_time", "late"] | None = None
-    sla_policy_id: uuid.UUID | None = None
-    csat_sent_after: datetime | None = None
-    csat_sent_before: datetime | None = None
-    csat_answered_after: datetime | None = None
-    csat_answered_before: datetime | None = None
-    open_at: datetime | None = None
     sort: TicketSort = "-created_at"
 
 

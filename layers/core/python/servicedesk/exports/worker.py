@@ -191,7 +191,7 @@ def _make(tenant_id: uuid.UUID, job: dict[str, Any], key: str) -> int:
 
 def _tickets(ctx: RequestContext, job: dict[str, Any], key: str, content_type: str) -> int:
     checked = checks.ticket_params(job["params"])
-    filters = checks.ticket_filters(checked)
+    filters = checked.filters()
     limit = get_settings().export_job_max_rows
     total = queries.count_tickets(ctx, filters=filters, cap=limit)
     _progress(ctx.tenant_id, job["id"], rows_total=min(total, limit))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from servicedesk.platform.context import Ctx
-from servicedesk.platform.csvexport import ExportFormat, export_response, openapi_responses
+from servicedesk.platform.csvexport import export_response, openapi_responses
 from servicedesk.platform.endpoints import Once, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
@@ -22,14 +21,13 @@ from servicedesk.sla import service as sla_service
 from servicedesk.sla.schemas import TicketSlaPublic
 from servicedesk.tickets import bulk, comments, export, links, participants, queries, service
 from servicedesk.tickets import settings as ticket_settings
+from servicedesk.tickets.filters import TicketExportQuery, TicketListQuery
 from servicedesk.tickets.schemas import (
     AssignRequest,
-    Channel,
     CommentCreate,
     CommentPublic,
     CommentUpdate,
     EventPublic,
-    Level,
     LinkCreate,
     LinkPublic,
     MergeRequest,
@@ -41,15 +39,10 @@ from servicedesk.tickets.schemas import (
     TicketPublic,
     TicketUpdate,
     TransitionRequest,
-    TypeKey,
 )
-from servicedesk.tickets.states import Status
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 invitations_router = APIRouter(prefix="/v1/ticket-invitations", tags=["tickets"])
-Sort = Literal[
-    "-created_at", "created_at", "-updated_at", "updated_at", "-priority", "priority", "sla_due"
-]
 
 
 def _public(ctx: Ctx, ticket: Any, counts: dict[uuid.UUID, int] | None = None) -> TicketPublic:
@@ -101,144 +94,6 @@ def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
     )
 
 
-Moment = Annotated[datetime | None, Query(description="ISO 8601 instant")]
-
-
-@dataclass
-class DrillFilters:
-    """The filters that reproduce a report's number (docs/reports.md, "Drill-down"):
-    ranges are [after, before)."""
-
-    channel: Annotated[list[Channel] | None, Query(max_length=3)] = None
-    merged: Annotated[
-        Literal["include", "exclude", "only"],
-        Query(description="Tickets merged into another: include (default), exclude, only"),
-    ] = "include"
-    reopened: Annotated[bool | None, Query(description="Reopened at least once (or never)")] = None
-    one_touch: Annotated[
-        bool | None, Query(description="Exactly one public reply and never reopened (or not)")
-    ] = None
-    first_response_after: Moment = None
-    first_response_before: Moment = None
-    resolved_after: Annotated[
-        datetime | None, Query(description="Resolved or closed now, last resolution at or after")
-    ] = None
-    resolved_before: Moment = None
-    resolution_after: Annotated[
-        datetime | None, Query(description="At least one resolution in the range")
-    ] = None
-    resolution_before: Moment = None
-    resolved_by: Annotated[
-        uuid.UUID | None, Query(description="... a resolution while assigned to this agent")
-    ] = None
-    reopen_after: Annotated[
-        datetime | None, Query(description="At least one reopen in the range")
-    ] = None
-    reopen_before: Moment = None
-    sla_met_after: Annotated[
-        datetime | None, Query(description="An SLA target met in the range")
-    ] = None
-    sla_met_before: Moment = None
-    sla_target: Literal["first_response", "next_response", "resolution"] | None = None
-    sla_outcome: Annotated[
-        Literal["on_time", "late"] | None,
-        Query(description="A met SLA target never breached (on_time) or breached (late)"),
-    ] = None
-    sla_policy_id: uuid.UUID | None = None
-    csat_sent_after: Annotated[
-        datetime | None, Query(description="A CSAT survey sent in the range")
-    ] = None
-    csat_sent_before: Moment = None
-    csat_answered_after: Annotated[
-        datetime | None, Query(description="A CSAT survey answered in the range")
-    ] = None
-    csat_answered_before: Moment = None
-    open_at: Annotated[
-        datetime | None,
-        Query(description="In the backlog at this moment (the backlog report's definition)"),
-    ] = None
-
-
-DRILL_DEFAULTS = DrillFilters()
-
-
-def ticket_filters(
-    status: Annotated[list[Status] | None, Query(max_length=7)] = None,
-    priority: Annotated[list[Level] | None, Query(max_length=4)] = None,
-    assignee: Annotated[str | None, Query(max_length=36, description="user id, me or none")] = None,
-    team_id: Annotated[
-        uuid.UUID | Literal["none"] | None, Query(description="team id, or none (no team)")
-    ] = None,
-    requester_id: uuid.UUID | None = None,
-    category_id: Annotated[
-        uuid.UUID | Literal["none"] | None,
-        Query(description="category id, or none (no category)"),
-    ] = None,
-    type: Annotated[
-        list[TypeKey] | None,
-        Query(max_length=20, description="Ticket type keys (any of them)"),
-    ] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_after: datetime | None = None,
-    updated_before: datetime | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Search")] = None,
-    sla: Annotated[
-        list[Literal["breached", "at_risk"]] | None,
-        Query(
-            max_length=2,
-            description="Open SLA targets past due (breached), or past their first warning"
-            " (at_risk); both: either",
-        ),
-    ] = None,
-    drill: Annotated[DrillFilters, Depends()] = DRILL_DEFAULTS,
-) -> queries.TicketFilters:
-    """The ticket list's filters, shared by the list and the export."""
-    return queries.TicketFilters(
-        status=[s.value for s in status or []],
-        priority=list(priority or []),
-        assignee=assignee,
-        team_id=team_id,
-        requester_id=requester_id,
-        category_id=category_id,
-        type=list(type or []),
-        tag=tag,
-        created_after=created_after,
-        created_before=created_before,
-        updated_after=updated_after,
-        updated_before=updated_before,
-        q=q,
-        sla=list(sla or []),
-        channel=list(drill.channel or []),
-        merged=drill.merged,
-        reopened=drill.reopened,
-        one_touch=drill.one_touch,
-        first_response_after=drill.first_response_after,
-        first_response_before=drill.first_response_before,
-        resolved_after=drill.resolved_after,
-        resolved_before=drill.resolved_before,
-        resolution_after=drill.resolution_after,
-        resolution_before=drill.resolution_before,
-        resolved_by=drill.resolved_by,
-        reopen_after=drill.reopen_after,
-        reopen_before=drill.reopen_before,
-        sla_met_after=drill.sla_met_after,
-        sla_met_before=drill.sla_met_before,
-        sla_target=drill.sla_target,
-        sla_outcome=drill.sla_outcome,
-        sla_policy_id=drill.sla_policy_id,
-        csat_sent_after=drill.csat_sent_after,
-        csat_sent_before=drill.csat_sent_before,
-        csat_answered_after=drill.csat_answered_after,
-        csat_answered_before=drill.csat_answered_before,
-        open_at=drill.open_at,
-    )
-
-
-Filters = Annotated[queries.TicketFilters, Depends(ticket_filters)]
-
-
 @route(
     router.get,
     "",
@@ -247,14 +102,11 @@ Filters = Annotated[queries.TicketFilters, Depends(ticket_filters)]
     response_model=Page[TicketPublic],
 )
 def list_tickets(
-    ctx: Ctx,
-    response: Response,
-    filters: Filters,
-    limit: Limit = 25,
-    cursor: Cursor = None,
-    sort: Sort = "-created_at",
+    ctx: Ctx, response: Response, query: Annotated[TicketListQuery, Query()]
 ) -> Response:
-    rows, nxt = queries.list_tickets(ctx, filters=filters, sort=sort, limit=limit, cursor=cursor)
+    rows, nxt = queries.list_tickets(
+        ctx, filters=query.filters(), sort=query.sort, limit=query.limit, cursor=query.cursor
+    )
     return json_response(_page(ctx, list(rows), nxt), response)
 
 
@@ -289,16 +141,12 @@ def list_incidents(
         "The tickets; CSV with a header row, or {items: [...]}", export.COLUMNS
     ),
 )
-def export_tickets(
-    ctx: Ctx,
-    filters: Filters,
-    sort: Sort = "-created_at",
-    format: Annotated[ExportFormat, Query(description="json (default) or csv")] = "json",
-) -> Response:
+def export_tickets(ctx: Ctx, query: Annotated[TicketExportQuery, Query()]) -> Response:
+    filters = query.filters()
     export.check_size(ctx, filters)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return export_response(
-        format, f"tickets-{stamp}", export.COLUMNS, export.rows(ctx, filters, sort)
+        query.format, f"tickets-{stamp}", export.COLUMNS, export.rows(ctx, filters, query.sort)
     )
 
 
