@@ -83,7 +83,6 @@ function Chat({ onClose }: { onClose: () => void }) {
     enabled: conversationId !== null && messages.length === 0,
     queryFn: ({ signal }) =>
       ok(api.GET("/v1/assistant/conversations/{conversation_id}", { params: { path: { conversation_id: conversationId ?? "" } }, signal })),
-    retry: false,
   });
   useEffect(() => {
     if (earlier.data) {
@@ -254,7 +253,6 @@ export default function AssistantWidget() {
   const settings = useQuery({
     queryKey: ["assistant", "settings"],
     staleTime: 5 * 60_000,
-    retry: false,
     queryFn: ({ signal }) => ok(api.GET("/v1/assistant/settings", { signal })),
   });
   if (!settings.data?.enabled) return null;

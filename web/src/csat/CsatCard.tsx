@@ -10,7 +10,6 @@ function useSurvey(ticketId: string, enabled: boolean) {
   return useQuery({
     queryKey: ["tickets", ticketId, "csat"],
     enabled,
-    retry: false,
     queryFn: async () => {
       try {
         return await ok(api.GET("/v1/tickets/{ticket_id}/csat", { params: { path: { ticket_id: ticketId } } }));

@@ -27,7 +27,6 @@ export default function SurveyPage() {
   const survey = useQuery({
     queryKey: ["csat", token],
     queryFn: () => ok(api.GET("/v1/csat/{token}", { params: { path: { token } } })),
-    retry: false,
   });
   const send = useMutation({
     mutationFn: (body: { rating: number; comment?: string }) =>

@@ -545,7 +545,6 @@ function LivePreview({ actions }: { actions: Draft[] }) {
   const preview = useQuery({
     queryKey: ["macros", "draft-preview", ticketId, debounced],
     enabled: Boolean(ticketId),
-    retry: false,
     queryFn: () =>
       ok(
         api.POST("/v1/tickets/{ticket_id}/macros/preview", {

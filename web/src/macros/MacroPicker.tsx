@@ -170,7 +170,6 @@ function ChosenMacro({ ticket, macro, onBack, onClose }: { ticket: Ticket; macro
   const path = { ticket_id: ticket.id, macro_id: macro.id };
   const preview = useQuery({
     queryKey: ["macros", macro.id, "preview", ticket.id, ticket.version],
-    retry: false,
     queryFn: () => ok(api.POST("/v1/tickets/{ticket_id}/macros/{macro_id}/preview", { params: { path } })),
   });
   const apply = useMutation({
