@@ -394,7 +394,7 @@ function ActionRow({ action, i, count, lists, webhooks, macros, placeholders, er
           ) : action.field === CUSTOM && action.valueType === "boolean" ? (
             <Field label={t("automation.actionValue", { n })} error={err("value")}>
               {(p) => (
-                <Select {...p} value={action.value === "true" ? "true" : "false"} onChange={(e) => patch({ value: e.target.value })}>
+                <Select {...p} value={action.value === "false" ? "false" : "true"} onChange={(e) => patch({ value: e.target.value })}>
                   <option value="true">{t("automation.yes")}</option>
                   <option value="false">{t("automation.no")}</option>
                 </Select>

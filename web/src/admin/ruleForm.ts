@@ -208,7 +208,7 @@ function splitList(text: string): string[] {
  * (the API then names the field). */
 function typed(value: string, type: ValueType): unknown {
   if (type === "null") return null;
-  if (type === "boolean") return value === "true";
+  if (type === "boolean") return value !== "false"; // the select shows "Yes" first
   if (type === "number") {
     const n = Number(value.trim());
     return value.trim() !== "" && Number.isFinite(n) ? n : value;
@@ -231,7 +231,7 @@ function testValue(t: TestForm): unknown {
     if (kind === "custom") return items.map((x) => typed(x, t.valueType));
     return items;
   }
-  if (kind === "flag") return t.value === "true";
+  if (kind === "flag") return t.value !== "false";
   if (kind === "hours" || NUMBER_OPS.includes(t.op)) return numberOf(t.value);
   if (kind === "custom") return typed(t.value, t.valueType);
   if (kind === "tags") return t.value.trim().toLowerCase();
