@@ -26,6 +26,7 @@ from servicedesk.automation import timed
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.sla.business_time import BusinessCalendar, business_seconds_between
 from tests.conftest import TenantFixture, make_tenant, reset_caches
+from tests.events import outbox_rows, sqs_sample
 from tests.integration.test_outbox import _drain
 from tests.integration.test_sla import _age_ticket, _policy
 from tests.integration.test_webhooks import Receiver
@@ -161,9 +162,14 @@ def test_an_sla_breach_runs_its_rule_through_the_queue_and_the_consumer(
     assert types == ["sla.breached"] * 2 + ["sla.warning"] * 4  # 3 crossings x 2 tickets
     handler = load_function("automation_consumer").lambda_handler
     event = sqs_event(messages, queues["automation"].arn)
-    for _ in range(2):  # SQS delivers at least once: the second delivery runs nothing
-        result = handler(event, LambdaContext("automation_consumer", aws_request_id="r1"))
-        assert not (result or {}).get("batchItemFailures")
+    result = handler(event, LambdaContext("automation_consumer", aws_request_id="r1"))
+    assert result == {"batchItemFailures": []}
+    # SQS delivers at least once: the breach again, as events/sqs_automation_sla_breached.json
+    # carries it (the body the publisher encodes from the outbox row), runs nothing.
+    rows = outbox_rows(database, "tenant_id = %s AND event_type = 'sla.breached'", org.tenant_id)
+    assert len(rows) == 2
+    again = handler(sqs_sample("sqs_automation_sla_breached", rows), LambdaContext("x"))
+    assert again == {"batchItemFailures": []}
 
     after = _get(client, org, ticket["id"])
     assert after["priority"] == "critical"
