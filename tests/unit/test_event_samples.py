@@ -24,6 +24,7 @@ def test_every_consumer_has_a_sample():
         "realtime",
         "knowledge",
         "reports",
+        "automation",
     }
     assert (EVENTS_DIR / f"{INTAKE}.json").exists()
 

@@ -8,6 +8,8 @@ export const CATALOGUED = [
   "app/Shell.tsx",
   "app/OrgSwitcher.tsx",
   "app/router.tsx",
+  "admin/AutomationsPage.tsx",
+  "admin/RuleEditor.tsx",
   "admin/BrandingSettings.tsx",
   "admin/contrast.ts",
   "branding/BrandingStyle.tsx",
