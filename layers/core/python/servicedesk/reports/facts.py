@@ -404,13 +404,14 @@ def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
     session.execute(text("SET LOCAL statement_timeout = 0"))
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reports:' || :t))"), params)
     session.execute(text("DELETE FROM report_rollup_hourly WHERE tenant_id = :t"), params)
-    # The duration summaries too (built again lazily): a rebuild starts from a clean slate,
-    # under their lock taken exclusive (builders take it shared; migration 0028).
+    # The duration and agent summaries too (built again lazily): a rebuild starts from a
+    # clean slate, under their lock taken exclusive (builders take it shared; 0028, 0038).
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('report-summaries:' || :t))"),
         {"t": str(tenant_id)},
     )
     session.execute(text("DELETE FROM report_duration_summaries WHERE tenant_id = :t"), params)
+    session.execute(text("DELETE FROM report_agent_summaries WHERE tenant_id = :t"), params)
     selects = [("all", "''")] + [
         (dim, f"coalesce({column}::text, '')") for dim, column in ROLLUP_DIMS.items()
     ]

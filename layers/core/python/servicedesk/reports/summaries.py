@@ -72,6 +72,13 @@ BUILDS = {"count": 0}
 _BUILDS_LOCK = threading.Lock()
 
 Period = tuple[str, datetime]  # grain, UTC start
+
+
+def count_build() -> None:
+    with _BUILDS_LOCK:
+        BUILDS["count"] += 1
+
+
 OpenRow = tuple[datetime, str, int | None, int | None]  # moment, dim value, business, wall
 
 
@@ -363,8 +370,7 @@ class Reader:
         at, business, wall = METRICS[self.metric]
         column = DIM_COLUMNS[self.dim]
         value = "''" if column is None else f"coalesce(f.{column}::text, '')"
-        with _BUILDS_LOCK:
-            BUILDS["count"] += 1
+        count_build()
         # Shared with other builders; a writer of the facts takes it exclusive (0028).
         self.session.execute(
             text("SELECT pg_advisory_xact_lock_shared(hashtext('report-summaries:' || :t))"),
