@@ -17,8 +17,13 @@ Invalidation: statement triggers on ``report_events`` (insert, update, delete, t
 delete the agent summaries of the periods that contain a written ``resolved`` or ``reply``
 event's moment, after taking the tenant's summaries lock EXCLUSIVE (the same key as 0028's
 triggers: one lock order for every writer and builder); a builder takes it SHARED before
-reading the events. ``ix_report_events_resolved_ticket``: the resolution events of one
-ticket, index-only (the duplicates' lookup, see ``servicedesk.reports.agents``).
+reading the events.
+
+``report_events.prev_same_at``: on a resolution event, the moment of the previous resolution
+of the same ticket by the same agent (backfilled here, then written by ``facts.refresh``);
+``ix_report_events_repeats`` holds the few rows that have one: agent-performance's medians
+count each ticket once per agent, and the repeats in a range are the resolution events in it
+whose ``prev_same_at`` is in it too.
 ``facts.refresh`` rewrites all of a ticket's events, so a refresh
 invalidates every period holding one of its resolutions or replies (changed or not): the
 cost is a rebuild of those periods at the next report, never a stale answer.
@@ -34,6 +39,12 @@ branch_labels = None
 depends_on = None
 
 TABLE = """
+ALTER TABLE report_events ADD COLUMN prev_same_at timestamptz;
+UPDATE report_events e SET prev_same_at = p.prev
+  FROM (SELECT id, lag(at) OVER (PARTITION BY tenant_id, ticket_id, agent_id ORDER BY at, id)
+               AS prev
+          FROM report_events WHERE kind = 'resolved' AND agent_id IS NOT NULL) p
+ WHERE e.id = p.id AND p.prev IS NOT NULL;
 CREATE TABLE report_agent_summaries (
     tenant_id uuid NOT NULL REFERENCES tenants(id),
     tz text NOT NULL,
@@ -52,11 +63,12 @@ CREATE TABLE report_agent_summaries (
 );
 -- The invalidation's lookup: the periods around a moment (a period is at most 32 days).
 CREATE INDEX ix_report_agent_summaries_moment ON report_agent_summaries (tenant_id, period_start);
--- The duplicates (a ticket resolved twice by one agent in a range): the resolution events of
--- the tickets reopened in the range, by an index-only probe per ticket.
-CREATE INDEX ix_report_events_resolved_ticket ON report_events (tenant_id, ticket_id)
-    INCLUDE (at, agent_id, first_response_business, resolution_business)
-    WHERE kind = 'resolved';
+-- A ticket resolved twice by one agent in a range counts once in its medians: each
+-- resolution event carries the moment of the same agent's previous resolution of the ticket
+-- (facts.refresh writes it), so the repeats in [start, end) are the few rows below.
+CREATE INDEX ix_report_events_repeats ON report_events (tenant_id, at)
+    INCLUDE (prev_same_at, agent_id, first_response_business, resolution_business)
+    WHERE kind = 'resolved' AND prev_same_at IS NOT NULL;
 """
 
 
@@ -129,4 +141,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON report_events")
         op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.execute("DROP TABLE IF EXISTS report_agent_summaries")
-    op.execute("DROP INDEX IF EXISTS ix_report_events_resolved_ticket")
+    op.execute("DROP INDEX IF EXISTS ix_report_events_repeats")
+    op.execute("ALTER TABLE report_events DROP COLUMN IF EXISTS prev_same_at")

@@ -11,12 +11,12 @@ tenant's summaries lock shared; the writers of ``report_events`` take it exclusi
 
 The medians count each (agent, ticket) once however often the agent resolved the ticket in
 the range (the direct SQL's ``DISTINCT``). The summaries keep one value per resolution
-event; the duplicates are taken out at query time. Two resolutions of one ticket need the
-status to leave resolved/closed in between, which the state machine allows only by a reopen
-(``tickets/states.py``: resolved and closed lead to open or closed), whose event lies between
-them, so inside the range: the duplicates are found among the tickets reopened in the range
-(a few percent of them), by an index-only probe per ticket. The k-th smallest of the runs
-less those values is a binary search on the (integer) value: the smallest x with
+event; the repeats are taken out at query time: each resolution event carries the moment of
+the same agent's previous resolution of the ticket (``prev_same_at``, written by
+``facts.refresh``), so the repeats in [start, end) are the resolution events in it whose
+``prev_same_at`` is in it too: for k resolutions of one ticket by one agent in the range,
+k - 1 rows, read from a partial index of the few events that have one. The k-th smallest of
+the runs less those values is a binary search on the (integer) value: the smallest x with
 ``#(runs <= x) - #(removed <= x) > k``.
 """
 
@@ -275,24 +275,22 @@ def _add_open(
 def _duplicates(
     session: Session, tenant_id: uuid.UUID, start: datetime, end: datetime
 ) -> dict[str, tuple[list[int], list[int]]]:
-    """Per agent, the values to take out: all but one of each (agent, ticket, durations)
-    resolved more than once in the range, among the tickets reopened in it."""
+    """Per agent, the values to take out: all but one of each (agent, ticket) resolved more
+    than once in the range: the resolution events in it whose same agent's previous
+    resolution of the ticket (``prev_same_at``) is in it too (a ticket's events all carry
+    its current durations, so (agent, ticket) is the direct SQL's DISTINCT key)."""
     out: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for agent, fr, res, extra in session.execute(
+    for agent, fr, res in session.execute(
         text(
-            "SELECT e.agent_id::text, e.first_response_business, e.resolution_business,"
-            " count(*) - 1 FROM (SELECT DISTINCT r.ticket_id FROM report_events r"
-            " WHERE r.tenant_id = :t AND r.kind = 'reopened' AND r.at >= :start"
-            " AND r.at < :end) c JOIN report_events e ON e.tenant_id = :t"
-            " AND e.ticket_id = c.ticket_id AND e.kind = 'resolved'"
-            " WHERE e.agent_id IS NOT NULL AND e.at >= :start AND e.at < :end"
-            " GROUP BY e.agent_id, e.ticket_id, e.first_response_business,"
-            " e.resolution_business HAVING count(*) > 1"
+            "SELECT e.agent_id::text, e.first_response_business, e.resolution_business"
+            " FROM report_events e WHERE e.tenant_id = :t AND e.kind = 'resolved'"
+            " AND e.prev_same_at IS NOT NULL AND e.prev_same_at >= :start"
+            " AND e.at >= :start AND e.at < :end"
         ),
         {"t": tenant_id, "start": start, "end": end},
     ):
         if fr is not None:
-            out[agent][0].extend([fr] * extra)
+            out[agent][0].append(fr)
         if res is not None:
-            out[agent][1].extend([res] * extra)
+            out[agent][1].append(res)
     return out
