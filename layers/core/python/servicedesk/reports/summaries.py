@@ -72,14 +72,12 @@ BUILDS = {"count": 0}
 _BUILDS_LOCK = threading.Lock()
 
 Period = tuple[str, datetime]  # grain, UTC start
+OpenRow = tuple[datetime, str, int | None, int | None]  # moment, dim value, business, wall
 
 
 def count_build() -> None:
     with _BUILDS_LOCK:
         BUILDS["count"] += 1
-
-
-OpenRow = tuple[datetime, str, int | None, int | None]  # moment, dim value, business, wall
 
 
 @dataclass
