@@ -24,9 +24,10 @@ of the same ticket by the same agent (backfilled here, then written by ``facts.r
 ``ix_report_events_repeats`` holds the few rows that have one: agent-performance's medians
 count each ticket once per agent, and the repeats in a range are the resolution events in it
 whose ``prev_same_at`` is in it too.
-``facts.refresh`` rewrites all of a ticket's events, so a refresh
-invalidates every period holding one of its resolutions or replies (changed or not): the
-cost is a rebuild of those periods at the next report, never a stale answer.
+
+``facts.refresh`` rewrites all of a ticket's events, so a refresh invalidates every period
+holding one of its resolutions or replies (changed or not): the cost is a rebuild of those
+periods at the next report, never a stale answer.
 """
 
 from alembic import op
