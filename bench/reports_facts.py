@@ -20,10 +20,12 @@ reports). The cache is cleared before each call ("cold"), except in the "cached"
         [--shapes total,type,problem] [--reports volume,backlog] [--compare]
 
 ``--compare``: the duration reports (first-response-time, resolution-time) total / by month /
-by day / by team, in the same run: the direct SQL (``summaries.ENABLED`` off), the sorted
-summaries cold (the tenant's summaries deleted before every call, or before every round of
-eight concurrent calls) and warm (built): p50 and p95 at c=1, p95 at c=8; then the
-summaries' row count and size.
+by day / by team, and agent-performance (total: always by agent), in the same run: the direct
+SQL (``summaries.ENABLED`` off), the summaries cold (the tenant's duration and agent summaries
+deleted before every call, or before every round of eight concurrent calls) and warm
+(built): p50 and p95 at c=1, p95 at c=8, and the build statements each cold round of eight
+ran (the build lock makes it one per (metric, zone, dimension) needed); then the summaries'
+row counts and sizes.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ def seed(db: Any, tickets: int) -> None:
     with psycopg.connect(db.owner_url.set(drivername="postgresql").render_as_string(False)) as conn:
         for table in (
             "report_duration_summaries",
+            "report_agent_summaries",
             "report_events",
             "report_ticket_facts",
             "report_rollup_hourly",
@@ -332,7 +335,8 @@ def compare(db: Any, runs: int) -> None:
     )
 
     def clear() -> None:
-        owner.execute("DELETE FROM report_duration_summaries WHERE tenant_id = %s", (TENANT,))
+        for table in ("report_duration_summaries", "report_agent_summaries"):
+            owner.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (TENANT,))
 
     today = datetime.now(UTC).date()
     since = today - timedelta(days=364)
@@ -345,11 +349,15 @@ def compare(db: Any, runs: int) -> None:
     each = max(2, runs // 4)
     print(
         "\n| report | shape | direct p50/p95 c=1 | direct p95 c=8 | cold p50/p95 c=1"
-        " | cold p95 c=8 | warm p50/p95 c=1 | warm p95 c=8 | warm vs direct p95 c=1 |"
+        " | cold p95 c=8 | warm p50/p95 c=1 | warm p95 c=8 | warm vs direct p95 c=1"
+        " | builds per cold herd of 8 |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name in ("first-response-time", "resolution-time"):
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    builds = summaries.BUILDS
+    for name in ("first-response-time", "resolution-time", "agent-performance"):
         for shape, extra in shapes.items():
+            if name == "agent-performance" and shape != "total":
+                continue  # always by agent, no interval
             params = ReportParams(since=since, until=today, tz="Europe/Paris", **extra)
             summaries.ENABLED = False
             _call(name, params, False)  # warm the buffer cache
@@ -361,9 +369,12 @@ def compare(db: Any, runs: int) -> None:
                 clear()
                 cold.append(_call(name, params, False))
             cold8: list[float] = []
+            herd_builds = []
             for _ in range(each):
                 clear()
+                before = builds["count"]
                 cold8 += concurrently(name, params, 1)
+                herd_builds.append(builds["count"] - before)
             _call(name, params, False)
             warm = [_call(name, params, False) for _ in range(runs)]
             warm8 = concurrently(name, params, each)
@@ -372,24 +383,14 @@ def compare(db: Any, runs: int) -> None:
                 f" | {statistics.median(direct):.0f} / {p95(direct):.0f} | {p95(direct8):.0f}"
                 f" | {statistics.median(cold):.0f} / {p95(cold):.0f} | {p95(cold8):.0f}"
                 f" | {statistics.median(warm):.0f} / {p95(warm):.0f} | {p95(warm8):.0f}"
-                f" | {p95(direct) / p95(warm):.1f}x |",
+                f" | {p95(direct) / p95(warm):.1f}x | {herd_builds} |",
                 flush=True,
             )
-    # agent-performance does not read the summaries: its figure with the index of 0028.
-    params = ReportParams(since=since, until=today, tz="Europe/Paris")
-    _call("agent-performance", params, False)
-    one = [_call("agent-performance", params, False) for _ in range(runs)]
-    eight = concurrently("agent-performance", params, each)
-    print(
-        f"| agent-performance | total | {statistics.median(one):.0f} / {p95(one):.0f}"
-        f" | {p95(eight):.0f} | n/a | n/a | n/a | n/a | n/a |",
-        flush=True,
-    )
-    rows, size = owner.execute(
-        "SELECT count(*), pg_size_pretty(pg_total_relation_size('report_duration_summaries'))"
-        " FROM report_duration_summaries"
-    ).fetchone() or (0, "")
-    print(f"• summaries stored: {rows} rows, {size}", flush=True)
+    for table in ("report_duration_summaries", "report_agent_summaries"):
+        rows, size = owner.execute(
+            f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}"
+        ).fetchone() or (0, "")
+        print(f"• {table}: {rows} rows, {size}", flush=True)
     owner.close()
 
 

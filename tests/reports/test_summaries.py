@@ -460,3 +460,99 @@ def test_a_rollup_rebuild_deletes_the_tenants_summaries(seeded: Seeded) -> None:
         facts.rebuild_rollup(session, seeded.tenant_id)
     assert stored(seeded) == 0
     assert_same(run(seeded, "first_response", params, use=True), want)
+
+
+def _durations(engine: Any, seeded: Seeded, params: ReportParams) -> Aggregated | None:
+    """One cold request on its own connection (its own transaction, committed)."""
+    with engine.connect() as conn:
+        session = Session(bind=conn)
+        set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
+        got = summaries.durations(session, seeded.tenant_id, "resolution", resolve(params), params)
+        session.commit()
+        return got
+
+
+def test_a_cold_herd_builds_once_and_gets_equal_answers(
+    database: TestDatabase, seeded: Seeded
+) -> None:
+    """N concurrent cold requests for the same summaries: one build per (metric, zone,
+    dimension) in all, the others wait for it and read it; N equal, exact answers. The
+    builder is held up (a writer holds the tenant's summaries lock) until all N are in, so
+    they truly overlap."""
+    n = 6
+    params = ReportParams(
+        since=date.today() - timedelta(days=100), tz="Europe/Paris", group_by="team"
+    )
+    want = run(seeded, "resolution", params, use=False)
+    clear(seeded)
+    before = summaries.BUILDS["count"]
+    _durations(_engine(database), seeded, params)
+    alone = summaries.BUILDS["count"] - before  # the builds of one request (cells, totals)
+    assert alone >= 1
+    clear(seeded)
+    engine = create_engine(database.app_url, isolation_level="READ COMMITTED", pool_size=n + 1)
+    answers: list[Aggregated | None] = []
+    errors: list[BaseException] = []
+    with engine.connect() as writer_conn:
+        writer = Session(bind=writer_conn)
+        set_tenant(writer, tenant_id=seeded.tenant_id, user_id=None)
+        writer.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('report-summaries:' || :t))"),
+            {"t": str(seeded.tenant_id)},
+        )
+        before = summaries.BUILDS["count"]
+
+        def request() -> None:
+            try:
+                answers.append(_durations(engine, seeded, params))
+            except Exception as error:  # noqa: BLE001 - asserted below, in the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=request) for _ in range(n)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert not answers and not errors  # the builder waits for the writer, the rest for it
+        writer.rollback()
+        for thread in threads:
+            thread.join(20)
+    engine.dispose()
+    assert not errors, errors
+    assert summaries.BUILDS["count"] - before == alone
+    assert len(answers) == n
+    for got in answers:
+        assert got is not None
+        assert_same(definitions._split(got), want)
+
+
+def test_a_waiter_gives_up_after_the_bound_and_builds_itself(
+    database: TestDatabase, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build lock held too long (a stuck builder): the wait is bounded, then the request
+    builds itself, exact, without an error."""
+    monkeypatch.setattr(summaries, "BUILD_WAIT_MS", 300)
+    params = ReportParams(since=date.today() - timedelta(days=60), tz="Asia/Kolkata")
+    want = run(seeded, "first_response", params, use=False)
+    clear(seeded)
+    engine = _engine(database)
+    key = f"report-summary-build:{seeded.tenant_id}:first_response:Asia/Kolkata:all"
+    with engine.connect() as holder_conn:
+        holder = Session(bind=holder_conn)
+        holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+        before = summaries.BUILDS["count"]
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            session = Session(bind=conn)
+            set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
+            got = summaries.durations(
+                session, seeded.tenant_id, "first_response", resolve(params), params
+            )
+            # The waiter's savepoint is gone: its lock_timeout is the default again.
+            assert session.execute(text("SHOW lock_timeout")).scalar() == "0"
+            session.commit()
+        assert time.perf_counter() - started < 5
+        assert summaries.BUILDS["count"] - before == 1
+        holder.rollback()
+    engine.dispose()
+    assert got is not None
+    assert_same(definitions._split(got), want)

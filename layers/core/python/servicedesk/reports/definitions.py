@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.reports import summaries
+from servicedesk.reports import agents, summaries
 from servicedesk.reports.query import (
     GROUP_COLUMNS,
     Aggregated,
@@ -328,7 +328,71 @@ def _aging(ctx: RequestContext, params: ReportParams, now: datetime) -> Cell:
 
 def agent_performance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
     """Per agent: resolutions while assigned to them, their public replies, medians over the
-    tickets they resolved, CSAT of the tickets assigned to them, open load now."""
+    tickets they resolved, CSAT of the tickets assigned to them, open load now. Without
+    filters, the first four from the agent summaries (``servicedesk.reports.agents``)."""
+    if not agents.usable(params):
+        return _agent_performance_sql(ctx, window, params)
+    summarised = agents.performance(ctx.session, ctx.tenant_id, window)
+    filters, values = filter_sql(params)
+    rows = ctx.session.execute(
+        text(
+            f"WITH {_RATED_AND_LOAD.format(filters=filters)}"
+            " SELECT coalesce(c.agent_id, l.agent_id)::text AS grp, c.csat_score,"
+            " coalesce(c.csat_count, 0) AS csat_count, coalesce(l.load, 0) AS load"
+            " FROM rated c FULL JOIN load l USING (agent_id)"
+        ),
+        {"t": ctx.tenant_id, "start": window.start, "end": window.end, **values},
+    ).mappings()
+    cells: dict[Key, Cell] = {}
+    for agent, got in summarised.items():
+        cells[(None, agent)] = {
+            "handled": got.handled,
+            "replies": got.replies,
+            "median_first_response_business": got.median_first_response,
+            "median_resolution_business": got.median_resolution,
+            "csat_score": None,
+            "csat_count": 0,
+            "load": 0,
+        }
+    for r in rows:
+        cell = cells.setdefault(
+            (None, r["grp"]),
+            {
+                "handled": 0,
+                "replies": 0,
+                "median_first_response_business": None,
+                "median_resolution_business": None,
+            },
+        )
+        cell.update(
+            csat_score=_f(r["csat_score"]), csat_count=int(r["csat_count"]), load=int(r["load"])
+        )
+    return Computed(Aggregated(cells, _agent_totals(cells)))
+
+
+# CSAT answers in the range on the tickets assigned to each agent now; their open load now.
+_RATED_AND_LOAD = (
+    "rated AS (SELECT f.assignee_id AS agent_id, count(*) AS csat_count,"
+    " count(*) FILTER (WHERE s.rating >= 4)::float8 / nullif(count(*), 0) AS csat_score"
+    " FROM csat_surveys s JOIN report_ticket_facts f"
+    " ON f.tenant_id = s.tenant_id AND f.ticket_id = s.ticket_id"
+    " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
+    " AND f.assignee_id IS NOT NULL AND NOT f.merged{filters} GROUP BY 1),"
+    " load AS (SELECT f.assignee_id AS agent_id, count(*) AS load"
+    " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
+    " AND f.assignee_id IS NOT NULL"
+    " AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1)"
+)
+
+
+def _agent_totals(cells: dict[Key, Cell]) -> Cell:
+    return {
+        k: sum(c[k] for c in cells.values()) for k in ("handled", "replies", "csat_count", "load")
+    }
+
+
+def _agent_performance_sql(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    """The direct SQL (filters, or the summaries off): the reference the summaries equal."""
     filters, values = filter_sql(params)
     p = {"t": ctx.tenant_id, "start": window.start, "end": window.end, **values}
     rows = ctx.session.execute(
@@ -338,8 +402,9 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             " WHERE f.tenant_id = :t AND f.kind = 'resolved' AND f.agent_id IS NOT NULL"
             f" AND f.at >= :start AND f.at < :end{filters}),"
             " handled AS (SELECT agent_id, count(*) AS handled FROM resolved GROUP BY 1),"
+            # A reply whose author is gone (NULL) is no agent's: it showed as a row of zeros.
             " replies AS (SELECT f.agent_id, count(*) AS replies FROM report_events f"
-            " WHERE f.tenant_id = :t AND f.kind = 'reply'"
+            " WHERE f.tenant_id = :t AND f.kind = 'reply' AND f.agent_id IS NOT NULL"
             f" AND f.at >= :start AND f.at < :end{filters} GROUP BY 1),"
             # Each ticket once per agent, however often they resolved it in the range.
             " medians AS (SELECT agent_id,"
@@ -347,16 +412,7 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             " percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_business) AS mres"
             " FROM (SELECT DISTINCT agent_id, ticket_id, first_response_business,"
             " resolution_business FROM resolved) d GROUP BY 1),"
-            " rated AS (SELECT f.assignee_id AS agent_id, count(*) AS csat_count,"
-            " count(*) FILTER (WHERE s.rating >= 4)::float8 / nullif(count(*), 0) AS csat_score"
-            " FROM csat_surveys s JOIN report_ticket_facts f"
-            " ON f.tenant_id = s.tenant_id AND f.ticket_id = s.ticket_id"
-            " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
-            f" AND f.assignee_id IS NOT NULL AND NOT f.merged{filters} GROUP BY 1),"
-            " load AS (SELECT f.assignee_id AS agent_id, count(*) AS load"
-            " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
-            " AND f.assignee_id IS NOT NULL"
-            f" AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1),"
+            f" {_RATED_AND_LOAD.format(filters=filters)},"
             " agents AS (SELECT agent_id FROM handled UNION SELECT agent_id FROM replies"
             " UNION SELECT agent_id FROM rated UNION SELECT agent_id FROM load)"
             " SELECT a.agent_id::text AS grp, coalesce(h.handled, 0) AS handled,"
@@ -379,10 +435,7 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             "csat_count": int(r["csat_count"]),
             "load": int(r["load"]),
         }
-    totals: Cell = {
-        k: sum(c[k] for c in cells.values()) for k in ("handled", "replies", "csat_count", "load")
-    }
-    return Computed(Aggregated(cells, totals))
+    return Computed(Aggregated(cells, _agent_totals(cells)))
 
 
 def _f(value: object) -> float | None:

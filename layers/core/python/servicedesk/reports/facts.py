@@ -307,6 +307,7 @@ def refresh(
         for f in facts
         for kind, at, agent in f.events
     ]
+    _link_repeats(rows)
     _insert_events(session, tenant_id, rows)
     if rollups:
         new: Counter[RollupKey] = Counter()
@@ -316,6 +317,20 @@ def refresh(
                 _count_into(new, str(row["kind"]), hour, row)
         apply_rollup(session, tenant_id, {k: new[k] - old[k] for k in new.keys() | old.keys()})
     return len(facts)
+
+
+def _link_repeats(rows: list[dict[str, Any]]) -> None:
+    """``prev``: on a resolution event, the moment of the previous resolution of the same
+    ticket by the same agent (None if none, or no agent). agent-performance counts each
+    ticket once per agent in a range: the repeats in [start, end) are the resolution events
+    in it whose ``prev`` is in it too (servicedesk.reports.agents)."""
+    last: dict[tuple[Any, Any], datetime] = {}
+    for row in rows:  # a ticket's events in the order of its history
+        row["prev"] = None
+        if row["kind"] == "resolved" and row["agent"] is not None:
+            key = (row["ticket"], row["agent"])
+            row["prev"] = last.get(key)
+            last[key] = row["at"]
 
 
 EVENT_COLUMNS = (
@@ -331,6 +346,7 @@ EVENT_COLUMNS = (
     ("type", "type", "text"),
     ("frb", "first_response_business", "integer"),
     ("rb", "resolution_business", "integer"),
+    ("prev", "prev_same_at", "timestamptz"),
 )
 
 
@@ -404,13 +420,14 @@ def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
     session.execute(text("SET LOCAL statement_timeout = 0"))
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reports:' || :t))"), params)
     session.execute(text("DELETE FROM report_rollup_hourly WHERE tenant_id = :t"), params)
-    # The duration summaries too (built again lazily): a rebuild starts from a clean slate,
-    # under their lock taken exclusive (builders take it shared; migration 0028).
+    # The duration and agent summaries too (built again lazily): a rebuild starts from a
+    # clean slate, under their lock taken exclusive (builders take it shared; 0028, 0038).
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('report-summaries:' || :t))"),
         {"t": str(tenant_id)},
     )
     session.execute(text("DELETE FROM report_duration_summaries WHERE tenant_id = :t"), params)
+    session.execute(text("DELETE FROM report_agent_summaries WHERE tenant_id = :t"), params)
     selects = [("all", "''")] + [
         (dim, f"coalesce({column}::text, '')") for dim, column in ROLLUP_DIMS.items()
     ]
