@@ -48,18 +48,20 @@ def test_a_foreign_origin_is_refused_and_the_web_apps_and_no_origin_are_not(
     org = make_tenant(runtime.http, roles=())
     admin = org.admin
     web = config.get_settings().web_origin
-    monkeypatch.setenv("SERVICEDESK_WEB_EXTRA_ORIGINS", "https://desk.example.com")
+    monkeypatch.setenv(
+        "SERVICEDESK_WEB_EXTRA_ORIGINS", "https://help.example.org, https://x.example"
+    )
     config.get_settings.cache_clear()
     try:
         for origin in ("https://evil.example", "null", "http://127.0.0.1:1", web + ".evil.example",
-                       "https://desk.example.com.evil.example"):  # fmt: skip
+                       "https://help.example.org.evil.example", "https://desk.example.com"):  # fmt: skip
             with pytest.raises(InvalidStatus) as refused:
                 _open(runtime, admin.token, origin)
             assert refused.value.response.status_code == 403, origin
             body = json.loads(refused.value.response.body)
             assert body["errors"][0]["field"] == "Origin"
         assert registered(runtime_database(), admin.user_id) == []
-        for origin in (web, web.upper(), "https://desk.example.com", None):
+        for origin in (web, web.upper(), "https://help.example.org", "https://x.example:443", None):
             with _open(runtime, admin.token, origin) as ws:
                 assert send(ws, {"action": "ping"}) == {"type": "pong"}
     finally:
