@@ -68,6 +68,8 @@ describe("sessions", () => {
     await signIn(page, "admin@acme.example");
     await page.goto("/admin/users");
     await page.getByLabel("Search").fill(member.name);
+    // The search applies after a pause and redraws the table: act on the filtered one.
+    await expect.poll(() => page.getByTestId("user-rows").locator("tr").count()).toBe(1);
     const row = page.getByTestId("user-rows").locator("tr", { hasText: member.email });
     await row.waitFor();
     await row.getByRole("button", { name: "Revoke sessions" }).click();
