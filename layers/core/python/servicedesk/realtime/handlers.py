@@ -125,7 +125,12 @@ def connect() -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         try:
-            check_origin(event)
+            try:
+                check_origin(event)
+            except Forbidden:
+                origin = (_header(event, "Origin") or "")[:200]
+                logger.info("websocket origin refused", extra={"origin": origin})
+                raise
             token, as_protocol = credentials(event)
             if token is None:
                 raise Unauthorized("missing access token (subprotocol or ?token=)")
