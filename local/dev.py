@@ -89,6 +89,12 @@ def _configure(database: Any, port: int) -> None:
     os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
     os.environ.setdefault("SERVICEDESK_JWT_PRIVATE_KEY", _dev_signing_key())
     os.environ.setdefault("SERVICEDESK_WEB_ORIGIN", f"http://127.0.0.1:{port}")
+    # WebSocket handshakes are checked against the web app's origins: the same server by
+    # its other name, and `npm run dev` (Vite, port 5173), whose proxy keeps the Origin.
+    os.environ.setdefault(
+        "SERVICEDESK_WEB_EXTRA_ORIGINS",
+        f"http://localhost:{port},http://127.0.0.1:5173,http://localhost:5173",
+    )
     os.environ.setdefault("SERVICEDESK_MAIL_CATCHER_DIR", str(DATA / "mail"))
     # The broadcaster posts to the local gateway's @connections (local/ws.py) as to AWS.
     os.environ.setdefault("SERVICEDESK_WEBSOCKET_MANAGEMENT_URL", f"http://127.0.0.1:{port}")

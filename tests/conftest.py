@@ -48,6 +48,9 @@ os.environ.update(
         "SERVICEDESK_SIGNUP_MAX_PER_ADDRESS": "1000000",
         # argon2id at its cheapest (identity/passwords.py; ignored on Lambda).
         "SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING": "1",
+        # The sample WebSocket handshake (events/apigw_websocket_connect.json) is a
+        # browser's on the web app at desk.example.com: one of the web app's origins.
+        "SERVICEDESK_WEB_EXTRA_ORIGINS": "https://desk.example.com",
     }
 )
 os.environ.setdefault("SERVICEDESK_DATABASE_URL", "postgresql+psycopg://unset@/unset")

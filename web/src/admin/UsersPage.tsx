@@ -4,6 +4,7 @@ import { api, etag, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { Role } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
+import { t } from "../i18n";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
@@ -198,6 +199,19 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
     }
   }
 
+  async function revokeSessions() {
+    setMessage(null);
+    setPending(true);
+    try {
+      const done = await ok(api.POST("/v1/users/{user_id}/sessions/revoke", { params: { path: { user_id: user.id } } }));
+      setMessage({ tone: "success", text: t("users.sessionsRevoked", { name: user.name, count: String(done.revoked) }) });
+    } catch (error) {
+      setMessage({ tone: "danger", text: describeError(error) });
+    } finally {
+      setPending(false);
+    }
+  }
+
   const roleId = `role-${user.id}`;
   return (
     <tr className="border-b border-border align-top last:border-0">
@@ -240,6 +254,13 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
             Reactivate
           </Button>
         )}
+        {user.active ? (
+          <div className="mt-2">
+            <ConfirmButton confirmLabel={t("users.revokeSessionsConfirm", { name: user.name })} busy={pending && !dirty} onConfirm={() => void revokeSessions()}>
+              {t("users.revokeSessions")}
+            </ConfirmButton>
+          </div>
+        ) : null}
         <div aria-live="polite">
           {message ? (
             <p className={message.tone === "success" ? "mt-1 text-success-text" : message.tone === "warning" ? "mt-1 text-warning-text" : "mt-1 text-danger-text"}>

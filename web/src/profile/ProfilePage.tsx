@@ -1,12 +1,13 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 import { api, ok } from "../api/client";
 import { ApiError, describeError, fieldErrors } from "../api/problem";
 import { fromResponse, markSignedIn } from "../api/session";
 import { useAuth, useMe } from "../auth/AuthProvider";
-import { Alert, Button, Card, Field, Input, PageHeader, Select } from "../components/ui";
+import { ConfirmButton } from "../admin/fields";
+import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { t } from "../i18n";
-import { formatDateTimeWith } from "../lib/format";
+import { formatDateTime, formatDateTimeWith, formatRelative } from "../lib/format";
 
 /** Locales offered for dates and numbers (any BCP 47 tag the API accepts would do). */
 const LOCALES = ["en-GB", "en-US", "de-DE", "es-ES", "fr-FR", "it-IT", "ja-JP", "nl-NL", "pt-BR", "sv-SE"];
@@ -159,7 +160,103 @@ function PasswordForm() {
   );
 }
 
-/** /settings/profile: the person's own name, time zone and locale, and password. */
+const SESSIONS_KEY = ["me", "sessions"] as const;
+
+/** A readable name for a user agent: the browser and the system, else the string itself. */
+export function deviceName(agent: string | null | undefined): string {
+  if (!agent) return t("sessions.unknownDevice");
+  const browser = /Edg\//.test(agent)
+    ? "Edge"
+    : /Firefox\//.test(agent)
+      ? "Firefox"
+      : /Chrome\//.test(agent)
+        ? "Chrome"
+        : /Safari\//.test(agent)
+          ? "Safari"
+          : null;
+  const system = /Windows/.test(agent)
+    ? "Windows"
+    : /Android/.test(agent)
+      ? "Android"
+      : /iPhone|iPad/.test(agent)
+        ? "iOS"
+        : /Mac OS X/.test(agent)
+          ? "macOS"
+          : /Linux/.test(agent)
+            ? "Linux"
+            : null;
+  if (browser && system) return t("sessions.browserOn", { browser, system });
+  return browser ?? (agent.length > 60 ? `${agent.slice(0, 57)}…` : agent);
+}
+
+/** The person's sign-ins here: where, when, the current one marked; revoke one or all others. */
+function SessionsCard() {
+  const client = useQueryClient();
+  const [message, setMessage] = useState<{ tone: "success" | "danger"; text: string } | null>(null);
+  const sessions = useQuery({
+    queryKey: SESSIONS_KEY,
+    queryFn: ({ signal }) => ok(api.GET("/v1/me/sessions", { signal })),
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/v1/me/sessions/{session_id}", { params: { path: { session_id: id } } })),
+    onSuccess: () => setMessage({ tone: "success", text: t("sessions.revoked") }),
+    onError: (error) => setMessage({ tone: "danger", text: t("profile.failed", { reason: describeError(error) }) }),
+    onSettled: () => client.invalidateQueries({ queryKey: SESSIONS_KEY }),
+  });
+  const others = useMutation({
+    mutationFn: () => ok(api.POST("/v1/me/sessions/revoke-others")),
+    onSuccess: (done) => setMessage({ tone: "success", text: t("sessions.othersRevoked", { count: String(done.revoked) }) }),
+    onError: (error) => setMessage({ tone: "danger", text: t("profile.failed", { reason: describeError(error) }) }),
+    onSettled: () => client.invalidateQueries({ queryKey: SESSIONS_KEY }),
+  });
+  const rows = sessions.data ?? [];
+  const hasOthers = rows.some((s) => !s.current);
+  return (
+    <Card aria-labelledby="profile-sessions-heading">
+      <h2 id="profile-sessions-heading" className="mb-1 font-semibold">
+        {t("sessions.title")}
+      </h2>
+      <p className="mb-3 text-fg-muted">{t("sessions.intro")}</p>
+      {sessions.isPending ? <Spinner label={t("sessions.loading")} /> : null}
+      {sessions.isError ? <Alert>{t("profile.failed", { reason: describeError(sessions.error) })}</Alert> : null}
+      {rows.length ? (
+        <ul className="divide-y divide-border" data-testid="session-rows" aria-label={t("sessions.title")}>
+          {rows.map((s) => (
+            <li key={s.id} className="flex flex-wrap items-center justify-between gap-2 py-2" data-testid="session-row">
+              <div className="min-w-0">
+                <span className="font-medium">{deviceName(s.user_agent)}</span>{" "}
+                {s.current ? <Badge tone="success">{t("sessions.current")}</Badge> : null}
+                <span className="block text-fg-muted">
+                  {t("sessions.details", {
+                    address: s.ip_address ?? t("sessions.unknownAddress"),
+                    signedIn: formatDateTime(s.created_at),
+                    lastUsed: formatRelative(s.last_used_at),
+                  })}
+                </span>
+              </div>
+              {s.current ? null : (
+                <ConfirmButton confirmLabel={t("sessions.revokeConfirm", { device: deviceName(s.user_agent) })} busy={revoke.isPending && revoke.variables === s.id} onConfirm={() => revoke.mutate(s.id)}>
+                  {t("sessions.revoke")}
+                </ConfirmButton>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <div className="mt-3 flex flex-wrap items-center gap-3">
+        <ConfirmButton confirmLabel={t("sessions.revokeOthersConfirm")} busy={others.isPending} onConfirm={() => others.mutate()}>
+          {t("sessions.revokeOthers")}
+        </ConfirmButton>
+        {!hasOthers && sessions.isSuccess ? <span className="text-fg-muted">{t("sessions.noOthers")}</span> : null}
+      </div>
+      <div aria-live="polite">
+        {message ? <p className={message.tone === "success" ? "mt-2 text-success-text" : "mt-2 text-danger-text"}>{message.text}</p> : null}
+      </div>
+    </Card>
+  );
+}
+
+/** /settings/profile: the person's own name, time zone and locale, password and sessions. */
 export default function ProfilePage() {
   return (
     <>
@@ -167,6 +264,7 @@ export default function ProfilePage() {
       <div className="space-y-6">
         <ProfileForm />
         <PasswordForm />
+        <SessionsCard />
       </div>
     </>
   );

@@ -61,7 +61,12 @@ def my_tenants(ctx: RequestContext) -> list[MyTenant]:
 
 
 def change_password(
-    ctx: RequestContext, data: PasswordChange, *, gate: PasswordGate, settings: Settings
+    ctx: RequestContext,
+    data: PasswordChange,
+    *,
+    gate: PasswordGate,
+    settings: Settings,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens | ProblemError:
     """The current password, then the new one: every session of the person ends (as a
     reset does: refresh families, access tokens issued before now, magic and reset links),
@@ -96,4 +101,5 @@ def change_password(
         user_id=ctx.user_id,
         role=ctx.role.value,
         settings=settings,
+        device=device,
     )

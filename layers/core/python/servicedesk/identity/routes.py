@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from servicedesk.identity.schemas import (
     PasswordForgot,
     PasswordReset,
     ProfileUpdate,
+    SessionPublic,
+    SessionsRevoked,
     SignupAccepted,
     SignupConfirm,
     SignupRequest,
@@ -39,7 +42,7 @@ from servicedesk.identity.schemas import (
     VerifyEmail,
     VerifyEmailRequest,
 )
-from servicedesk.identity.sessions import IssuedTokens
+from servicedesk.identity.sessions import Device, IssuedTokens
 from servicedesk.identity.throttle import PasswordGate
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
@@ -72,6 +75,14 @@ def password_gate(request: Request) -> PasswordGate:
 
 
 PasswordCheck = Annotated[PasswordGate, Depends(password_gate)]
+
+
+def device(request: Request) -> Device:
+    """Where a sign-in comes from, for the person's list of sessions."""
+    return Device.of(request.headers.get("user-agent"), client_ip(request))
+
+
+ClientDevice = Annotated[Device, Depends(device)]
 
 REFRESH_COOKIE = "sd_refresh"
 COOKIE_PATH = "/v1/auth"
@@ -117,7 +128,12 @@ def _checked_password(
     an existing account), or its refusal, whose attempt counts still commit."""
     try:
         tokens = sign_in(
-            tx, data=body, gate=gate, settings=get_settings(), request_id=request_id(request)
+            tx,
+            data=body,
+            gate=gate,
+            settings=get_settings(),
+            request_id=request_id(request),
+            device=device(request),
         )
     except service.Refused as refused:
         return _refusal(request, refused)
@@ -163,8 +179,12 @@ def request_signup(body: SignupRequest, request: Request, tx: Tx) -> JSONRespons
         "expired token; 409 if the slug was taken meanwhile (send another `slug`)."
     ),
 )
-def confirm_signup(body: SignupConfirm, request: Request, tx: Tx) -> JSONResponse:
-    tokens = signup.confirm(tx, data=body, settings=get_settings(), request_id=request_id(request))
+def confirm_signup(
+    body: SignupConfirm, request: Request, tx: Tx, client: ClientDevice
+) -> JSONResponse:
+    tokens = signup.confirm(
+        tx, data=body, settings=get_settings(), request_id=request_id(request), device=client
+    )
     return _tokens(tokens, status=201)
 
 
@@ -186,9 +206,11 @@ def login(body: LoginRequest, request: Request, tx: Tx, gate: PasswordCheck) -> 
     tags=["auth"],
     summary="Rotate the refresh cookie and get a new access token",
 )
-def refresh(request: Request, tx: Tx, sd_refresh: RefreshCookie = None) -> JSONResponse:
+def refresh(
+    request: Request, tx: Tx, client: ClientDevice, sd_refresh: RefreshCookie = None
+) -> JSONResponse:
     try:
-        tokens = service.refresh(tx, raw_token=sd_refresh, settings=get_settings())
+        tokens = service.refresh(tx, raw_token=sd_refresh, settings=get_settings(), device=client)
     except service.Refused as refused:
         return _refusal(request, refused, clear_cookie=True)  # a reuse revocation commits
     return _tokens(tokens)
@@ -217,13 +239,16 @@ def logout(tx: Tx, sd_refresh: RefreshCookie = None) -> Response:
     responses=TOKEN_RESPONSES,
     tags=["auth"],
 )
-def switch_tenant(body: SwitchTenantRequest, request: Request, ctx: Ctx) -> JSONResponse:
+def switch_tenant(
+    body: SwitchTenantRequest, request: Request, ctx: Ctx, client: ClientDevice
+) -> JSONResponse:
     tokens = service.switch_tenant(
         ctx.session,
         user_id=ctx.user_id,
         slug=body.tenant,
         settings=get_settings(),
         request_id=ctx.request_id,
+        device=client,
     )
     return _tokens(tokens)
 
@@ -422,16 +447,76 @@ def my_tenants(ctx: Ctx) -> list[MyTenant]:
     tags=["users"],
 )
 def change_password(
-    body: PasswordChange, request: Request, ctx: Ctx, gate: PasswordCheck
+    body: PasswordChange, request: Request, ctx: Ctx, gate: PasswordCheck, client: ClientDevice
 ) -> JSONResponse:
     try:
-        result = profile.change_password(ctx, body, gate=gate, settings=get_settings())
+        result = profile.change_password(
+            ctx, body, gate=gate, settings=get_settings(), device=client
+        )
     except service.Refused as refused:
         return _refusal(request, refused)
     if isinstance(result, IssuedTokens):
         return _tokens(result)
     # Returned, not raised: the failed attempt's count commits with the answer.
     return problem_response(result.status, result.body(request.url.path), result.headers)
+
+
+SESSIONS_NOTE = (
+    "A session is one sign-in: its refresh cookie, rotated at every refresh. Revoking it "
+    "ends it at once: its refresh cookie is refused, its access tokens are refused at the "
+    "next request, and its WebSocket connections are forgotten and closed."
+)
+
+
+@route(
+    router.get,
+    "/me/sessions",
+    Role.REQUESTER,
+    "Your sessions in this organisation, the most recently used first (this one marked)",
+    tags=["users"],
+    description=SESSIONS_NOTE,
+)
+def my_sessions(ctx: Ctx) -> list[SessionPublic]:
+    return [SessionPublic.model_validate(s) for s in sessions.list_mine(ctx)]
+
+
+@route(
+    router.post,
+    "/me/sessions/revoke-others",
+    Role.REQUESTER,
+    "Sign out everywhere else: end every session of yours here but this one",
+    tags=["users"],
+    description=f"{SESSIONS_NOTE} 409 for an access token that names no session.",
+)
+def revoke_other_sessions(ctx: Ctx) -> SessionsRevoked:
+    return SessionsRevoked(revoked=sessions.revoke_others(ctx))
+
+
+operation(
+    router.delete,
+    "/me/sessions/{session_id}",
+    Role.REQUESTER,
+    "End one of your sessions (404 naming `session_id` for anyone else's)",
+    sessions.revoke_mine,
+    name="revoke_my_session",
+    tags=["users"],
+    description=SESSIONS_NOTE,
+)
+
+
+@route(
+    router.post,
+    "/users/{user_id}/sessions/revoke",
+    Role.ADMIN,
+    "End every session of a member in this organisation",
+    tags=["users"],
+    description=(
+        f"{SESSIONS_NOTE} Every access token of the member issued before now is refused "
+        "too. Their sessions in other organisations are not touched. 404 for a non-member."
+    ),
+)
+def revoke_user_sessions(user_id: uuid.UUID, ctx: Ctx) -> SessionsRevoked:
+    return SessionsRevoked(revoked=sessions.revoke_user(ctx, user_id=user_id))
 
 
 invitation_routes.list("List invitations, newest first", users.list_invitations)

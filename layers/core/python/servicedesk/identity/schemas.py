@@ -209,3 +209,18 @@ class MyTenant(Output):
     name: str
     role: Role
     current: bool
+
+
+class SessionPublic(Output):
+    """One sign-in of the caller (a refresh-token family)."""
+
+    id: uuid.UUID
+    user_agent: str | None = Field(description="The browser or client, as it said")
+    ip_address: str | None = Field(description="The address of the sign-in or latest refresh")
+    created_at: datetime = Field(description="When the person signed in")
+    last_used_at: datetime = Field(description="The sign-in, then its latest token refresh")
+    current: bool = Field(description="The session of the access token making this request")
+
+
+class SessionsRevoked(Output):
+    revoked: int = Field(description="How many sessions ended")

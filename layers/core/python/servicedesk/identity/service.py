@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions
+from servicedesk.identity import breached, passwords, sessions
 from servicedesk.identity.models import Invitation, Membership, User
 from servicedesk.identity.schemas import AcceptInvitation, LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
@@ -39,8 +39,15 @@ __all__ = [
 ]
 
 
+BREACHED = "appears in a list of breached passwords; choose another"
+
+
 def check_password_policy(password: str, *, email: str, field: str = "password") -> None:
+    """A new password (sign-up, reset, change, invitation, a link's first password, an
+    admin's initial one): the rules, then the breached-password data (identity.breached)."""
     problem = passwords.policy_problem(password, email=email)
+    if problem is None and breached.check(password).breached:
+        problem = BREACHED
     if problem:
         raise ValidationProblem(f"{field} {problem}", errors=[field_error(field, problem)])
 
@@ -79,6 +86,7 @@ def login(
     gate: PasswordGate,
     settings: Settings,
     request_id: str | None,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
     candidates = session.execute(
         text(
@@ -131,22 +139,33 @@ def login(
         user_id=chosen.user_id,
         role=chosen.role,
         settings=settings,
+        device=device,
     )
 
 
 def refresh(
-    session: Session, *, raw_token: str | None, settings: Settings
+    session: Session,
+    *,
+    raw_token: str | None,
+    settings: Settings,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
     if not raw_token:
         raise Refused(Unauthorized("missing refresh cookie", cookie="sd_refresh"))
     try:
-        return sessions.rotate(session, raw=raw_token, settings=settings)
+        return sessions.rotate(session, raw=raw_token, settings=settings, device=device)
     except sessions.RefreshRefused as exc:
         raise Refused(Unauthorized("refresh token is not valid", cookie="sd_refresh")) from exc
 
 
 def switch_tenant(
-    session: Session, *, user_id: uuid.UUID, slug: str, settings: Settings, request_id: str | None
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    slug: str,
+    settings: Settings,
+    request_id: str | None,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
     rows = session.execute(
         text("SELECT tenant_id, tenant_slug, role, active FROM auth_user_tenants(:u)"),
@@ -164,7 +183,12 @@ def switch_tenant(
         request_id=request_id,
     )
     return sessions.start(
-        session, tenant_id=target.tenant_id, user_id=user_id, role=target.role, settings=settings
+        session,
+        tenant_id=target.tenant_id,
+        user_id=user_id,
+        role=target.role,
+        settings=settings,
+        device=device,
     )
 
 
@@ -175,6 +199,7 @@ def accept_invitation(
     gate: PasswordGate,
     settings: Settings,
     request_id: str | None,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
     """Join the inviting tenant: a new account, or an existing one by its password (checked
     through the gate, so it shares login's lockout)."""
@@ -242,5 +267,10 @@ def accept_invitation(
         request_id=request_id,
     )
     return sessions.start(
-        session, tenant_id=tenant_id, user_id=user_id, role=membership.role, settings=settings
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        role=membership.role,
+        settings=settings,
+        device=device,
     )

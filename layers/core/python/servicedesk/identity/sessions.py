@@ -1,7 +1,13 @@
-"""Refresh-token families: opaque tokens stored as hashes, rotated on every use.
+"""Sessions: one per sign-in, a refresh-token family. Opaque tokens stored as hashes,
+rotated on every use.
 
 Presenting a token that was already rotated means it was copied: the whole family (every
-session descended from that login) is revoked.
+session descended from that login) is revoked. A family remembers its device (user agent
+and address, of the sign-in and then of each refresh) and when it was last used; the
+person lists and revokes their own, an admin revokes all of a member's. Our access tokens
+name their family (``sid``), so a revoked session's access tokens are refused at once
+(``platform.tenancy``), its refresh token no longer rotates, and its WebSocket connections
+are forgotten here and closed by the broadcaster (``session.revoked``).
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import audit, outbox
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
+from servicedesk.platform.errors import Conflict, NotFound, field_error
+from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tokens import issue_access_token
 
 
@@ -27,6 +36,24 @@ class IssuedTokens:
     refresh_token: str
     tenant_id: uuid.UUID
     user_id: uuid.UUID
+    session_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where a sign-in or a refresh came from, as the platform saw it (never trusted for
+    anything but showing it to the person)."""
+
+    user_agent: str | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def of(cls, user_agent: str | None, ip_address: str | None) -> Device:
+        return cls((user_agent or "")[:USER_AGENT_MAX] or None, (ip_address or "")[:64] or None)
+
+
+USER_AGENT_MAX = 512
+NO_DEVICE = Device()
 
 
 def token_hash(raw: str) -> bytes:
@@ -53,29 +80,38 @@ def _new_refresh_token(
 
 
 def start(
-    session: Session, *, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str, settings: Settings
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+    settings: Settings,
+    device: Device = NO_DEVICE,
 ) -> IssuedTokens:
     """A new login: a new family, its first refresh token, an access token."""
     family_id = session.execute(
         text(
-            "INSERT INTO refresh_token_families (tenant_id, user_id) VALUES (:t, :u) RETURNING id"
+            "INSERT INTO refresh_token_families (tenant_id, user_id, user_agent, ip_address)"
+            " VALUES (:t, :u, :ua, :ip) RETURNING id"
         ),
-        {"t": tenant_id, "u": user_id},
+        {"t": tenant_id, "u": user_id, "ua": device.user_agent, "ip": device.ip_address},
     ).scalar_one()
     refresh = _new_refresh_token(
         session, tenant_id=tenant_id, family_id=family_id, settings=settings
     )
     access, ttl = issue_access_token(
-        user_id=user_id, tenant_id=tenant_id, role=role, settings=settings
+        user_id=user_id, tenant_id=tenant_id, role=role, settings=settings, session_id=family_id
     )
-    return IssuedTokens(access, ttl, refresh, tenant_id, user_id)
+    return IssuedTokens(access, ttl, refresh, tenant_id, user_id, family_id)
 
 
 class RefreshRefused(Exception):
     """The refresh token is unknown, expired, revoked or reused."""
 
 
-def rotate(session: Session, *, raw: str, settings: Settings) -> IssuedTokens:
+def rotate(
+    session: Session, *, raw: str, settings: Settings, device: Device = NO_DEVICE
+) -> IssuedTokens:
     digest = token_hash(raw)
     owner = session.execute(
         text("SELECT tenant_id, user_id FROM auth_refresh_owner(:h)"), {"h": digest}
@@ -109,13 +145,25 @@ def rotate(session: Session, *, raw: str, settings: Settings) -> IssuedTokens:
     session.execute(
         text("UPDATE refresh_tokens SET used_at = now() WHERE id = :id"), {"id": row.id}
     )
+    session.execute(
+        text(
+            "UPDATE refresh_token_families SET last_used_at = now(),"
+            " user_agent = coalesce(:ua, user_agent), ip_address = coalesce(:ip, ip_address)"
+            " WHERE id = :f"
+        ),
+        {"f": row.family_id, "ua": device.user_agent, "ip": device.ip_address},
+    )
     refresh = _new_refresh_token(
         session, tenant_id=owner.tenant_id, family_id=row.family_id, settings=settings
     )
     access, ttl = issue_access_token(
-        user_id=owner.user_id, tenant_id=owner.tenant_id, role=member.role, settings=settings
+        user_id=owner.user_id,
+        tenant_id=owner.tenant_id,
+        role=member.role,
+        settings=settings,
+        session_id=row.family_id,
     )
-    return IssuedTokens(access, ttl, refresh, owner.tenant_id, owner.user_id)
+    return IssuedTokens(access, ttl, refresh, owner.tenant_id, owner.user_id, row.family_id)
 
 
 def revoke_family(session: Session, *, family_id: uuid.UUID, reason: str) -> None:
@@ -141,3 +189,157 @@ def revoke_by_token(session: Session, *, raw: str) -> None:
         text("SELECT family_id FROM refresh_tokens WHERE token_hash = :h"), {"h": digest}
     ).scalar_one()
     revoke_family(session, family_id=family_id, reason="logout")
+
+
+# --- the person's sessions, and an admin's revocation ------------------------------------
+
+# A session is live while its family is not revoked and its newest refresh token is unused
+# and unexpired (an expired one can never be refreshed again: it is over).
+_LIVE = (
+    "f.revoked_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id"
+    " AND r.used_at IS NULL AND r.expires_at > now())"
+)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: uuid.UUID
+    user_agent: str | None
+    ip_address: str | None
+    created_at: datetime
+    last_used_at: datetime
+    current: bool
+
+
+def list_mine(ctx: RequestContext) -> list[SessionView]:
+    """The caller's live sessions in this tenant, the most recently used first."""
+    rows = ctx.session.execute(
+        text(
+            "SELECT f.id, f.user_agent, f.ip_address, f.created_at, f.last_used_at"
+            " FROM refresh_token_families f"
+            f" WHERE f.tenant_id = :t AND f.user_id = :u AND {_LIVE}"
+            " ORDER BY f.last_used_at DESC, f.created_at DESC, f.id"
+        ),
+        {"t": ctx.tenant_id, "u": ctx.user_id},
+    ).all()
+    return [
+        SessionView(
+            id=r.id,
+            user_agent=r.user_agent,
+            ip_address=r.ip_address,
+            created_at=r.created_at,
+            last_used_at=r.last_used_at,
+            current=r.id == ctx.session_id,
+        )
+        for r in rows
+    ]
+
+
+def revoke_mine(ctx: RequestContext, *, session_id: uuid.UUID) -> None:
+    """End one of the caller's sessions (the current one too: that is signing out there).
+    Another person's session, an unknown or an ended one: 404, the same answer for each."""
+    ended = _revoke(
+        ctx,
+        user_id=ctx.user_id,
+        where="f.id = :sid",
+        params={"sid": session_id},
+        reason="revoked",
+    )
+    if not ended:
+        raise NotFound("no such session", errors=[field_error("session_id", "unknown or ended")])
+
+
+def revoke_others(ctx: RequestContext) -> int:
+    """ "Sign out everywhere else": every live session of the caller in this tenant but the
+    one making the request. How many ended."""
+    if ctx.session_id is None:
+        raise Conflict(
+            "this access token names no session; sign in again to sign out elsewhere",
+            errors=[field_error("Authorization", "a token without a session")],
+        )
+    return len(
+        _revoke(
+            ctx,
+            user_id=ctx.user_id,
+            where="f.id <> :sid",
+            params={"sid": ctx.session_id},
+            reason="revoked_others",
+        )
+    )
+
+
+def revoke_user(ctx: RequestContext, *, user_id: uuid.UUID) -> int:
+    """An admin ends every session of a member of this tenant (their sessions elsewhere are
+    other tenants' business). Access tokens issued before now without a session are
+    refused too (``memberships.sessions_revoked_at``). 404 for a non-member."""
+    member = ctx.session.execute(
+        text(
+            "UPDATE memberships SET sessions_revoked_at = now()"
+            " WHERE tenant_id = :t AND user_id = :u RETURNING user_id"
+        ),
+        {"t": ctx.tenant_id, "u": user_id},
+    ).first()
+    if member is None:
+        raise NotFound("no such user", errors=[field_error("user_id", "unknown")])
+    return len(_revoke(ctx, user_id=user_id, where="true", params={}, reason="admin"))
+
+
+def _revoke(
+    ctx: RequestContext,
+    *,
+    user_id: uuid.UUID,
+    where: str,
+    params: dict[str, object],
+    reason: str,
+) -> list[uuid.UUID]:
+    """Revoke the person's live sessions in this tenant matching ``where``; forget the
+    WebSocket connections they opened, have the broadcaster close them (the outbox's
+    ``session.revoked``) and audit it. The ids of the sessions that ended."""
+    ended = [
+        uuid.UUID(str(r))
+        for r in ctx.session.execute(
+            text(
+                "UPDATE refresh_token_families f SET revoked_at = now(), revoked_reason = :r"
+                f" WHERE f.tenant_id = :t AND f.user_id = :u AND {_LIVE} AND ({where})"
+                " RETURNING f.id"
+            ),
+            {"t": ctx.tenant_id, "u": user_id, "r": reason, **params},
+        ).scalars()
+    ]
+    if not ended:
+        return ended
+    connections = sorted(
+        ctx.session.execute(
+            text(
+                "DELETE FROM realtime_connections WHERE tenant_id = :t AND session_id = ANY(:s)"
+                " RETURNING connection_id"
+            ),
+            {"t": ctx.tenant_id, "s": ended},
+        ).scalars()
+    )
+    ids = sorted(str(s) for s in ended)
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type=REVOKED_EVENT,
+        aggregate_type="user",
+        aggregate_id=user_id,
+        payload={
+            "user_id": str(user_id),
+            "actor_id": str(ctx.user_id),
+            "session_ids": ids,
+            "connection_ids": connections,
+            "reason": reason,
+        },
+    )
+    audit.record(
+        ctx,
+        action=REVOKED_EVENT,
+        entity_type="user",
+        entity_id=user_id,
+        data={"session_ids": ids, "reason": reason, "connections": len(connections)},
+    )
+    return ended
+
+
+REVOKED_EVENT = "session.revoked"

@@ -115,7 +115,12 @@ def request(
 
 
 def confirm(
-    session: Session, *, data: SignupConfirm, settings: Settings, request_id: str | None
+    session: Session,
+    *,
+    data: SignupConfirm,
+    settings: Settings,
+    request_id: str | None,
+    device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
     """The tenant and its admin from a pending sign-up; signs the person in."""
     pending = session.execute(
@@ -181,5 +186,10 @@ def confirm(
         data={"existing_account": existing is not None},
     )
     return sessions.start(
-        session, tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value, settings=settings
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        role=Role.ADMIN.value,
+        settings=settings,
+        device=device,
     )

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     # Content-Length larger than what is sent cannot hold a worker.
     body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     web_origin: str = "http://127.0.0.1:8000"
+    # Other origins the web app is served from (comma-separated, e.g. a vanity domain): a
+    # browser's WebSocket handshake must come from web_origin or one of these (CSWSH).
+    web_extra_origins: Annotated[list[str], NoDecode] = []
+    # Breached passwords (identity.breached): the k-anonymity range API of Have I Been
+    # Pwned (``https://api.pwnedpasswords.com``), asked with a SHA-1's first five hex
+    # characters only. None, unreachable or slower than the timeout: the bundled list.
+    breached_passwords_api_url: str | None = None
+    breached_passwords_timeout_seconds: float = Field(default=1.5, gt=0, le=10)
     # Attachments: the bucket presigned uploads and downloads point at.
     attachments_bucket: str = "servicedesk-attachments-local"
 
@@ -235,6 +243,13 @@ class Settings(BaseSettings):
     @field_validator("oidc_algorithms", mode="before")
     @classmethod
     def _split_algorithms(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("web_extra_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

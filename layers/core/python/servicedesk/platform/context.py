@@ -88,6 +88,7 @@ def tenant_context(
             request_id=request_id(request),
             client_ip=client_ip(request),
             ticket_scope=claims.ticket_scope,  # enforced per route by rbac.requires
+            session_id=uuid.UUID(claims.session_id) if claims.session_id else None,
         )
         request.state.principal = {"tenant_id": str(tenant_id), "user_id": str(user_id)}
         yield ctx

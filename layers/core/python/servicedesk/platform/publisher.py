@@ -83,6 +83,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # to its recipients by mail.
     "export.requested": ("exports",),
     "export.ready": ("email", "realtime"),
+    # A revoked sign-in (servicedesk.identity.sessions): the broadcaster closes the
+    # WebSocket connections it had opened (the API already forgot them).
+    "session.revoked": ("realtime",),
     "report.delivered": ("email",),
     # A delayed survey is due (servicedesk.csat.sender): the e-mail consumer mails it.
     "csat.survey_due": ("email",),

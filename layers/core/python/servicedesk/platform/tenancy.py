@@ -37,6 +37,8 @@ class RequestContext:
     # A magic-link session: the one ticket it may reach (platform.rbac.requires refuses it
     # on every route that does not declare `ticket_scope=True`); None for a full session.
     ticket_scope: uuid.UUID | None = None
+    # The sign-in (refresh-token family) the access token belongs to, when it names one.
+    session_id: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -70,10 +72,11 @@ def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = Fal
     # The role is read per request, so a demotion or deactivation takes effect at once.
     # The tenant's settings come in the same statement (one round trip less per request);
     # the domains read their part from db.TENANT_SETTINGS instead of querying tenants again.
-    row = session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id}).one_or_none()
+    sid = claims.session_id
+    row = session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id, "s": sid}).one_or_none()
     if row is None or not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
-    if _revoked(claims, row.sessions_revoked_at):
+    if _revoked(claims, row.sessions_revoked_at) or (sid is not None and row.session_ended):
         raise Unauthorized("this session has ended; sign in again", header="Authorization")
     if claims.scope is not None and row.role != Role.REQUESTER.value:
         raise Unauthorized("a ticket link never opens a staff session", header="Authorization")
@@ -89,7 +92,13 @@ def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
     return claims.issued_at < int(revoked_at.timestamp())
 
 
+# A token naming its session (``sid``) is refused once that session is revoked (or was
+# never this person's in this tenant): one primary-key probe in the same statement.
 _PRINCIPAL = text(
-    "SELECT m.role, m.active, t.settings, m.sessions_revoked_at FROM memberships m"
+    "SELECT m.role, m.active, t.settings, m.sessions_revoked_at,"
+    " NOT EXISTS (SELECT 1 FROM refresh_token_families f WHERE f.id = CAST(:s AS uuid)"
+    "   AND f.tenant_id = m.tenant_id AND f.user_id = m.user_id AND f.revoked_at IS NULL)"
+    "   AS session_ended"
+    " FROM memberships m"
     " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
 )

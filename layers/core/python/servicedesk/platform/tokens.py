@@ -6,6 +6,7 @@ HS256-signed-with-the-public-key forgeries fail before any claim is read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import uuid
@@ -42,6 +43,9 @@ class Claims:
     # "ticket:<id>": a magic-link session limited to one ticket (platform.rbac refuses it
     # on every route that does not declare it accepts one).
     scope: str | None = None
+    # "sid": the session (refresh-token family) our token was issued for; revoking the
+    # session refuses its access tokens at once (platform.tenancy.resolve_principal).
+    session_id: str | None = None
 
     def to_context(self) -> dict[str, str]:
         """Flat string map for the API Gateway authorizer context."""
@@ -52,6 +56,7 @@ class Claims:
             ("email", self.email),
             ("name", self.name),
             ("scope", self.scope),
+            ("sid", self.session_id),
         ):
             if value is not None:
                 out[key] = value
@@ -78,6 +83,7 @@ class Claims:
             expires_at=int(exp) if exp else None,
             issued_at=int(iat) if iat else None,
             scope=ctx.get("scope"),
+            session_id=ctx.get("sid"),
         )
 
     @property
@@ -142,6 +148,7 @@ def issue_access_token(
     role: str,
     settings: Settings | None = None,
     scope: str | None = None,
+    session_id: uuid.UUID | None = None,
 ) -> tuple[str, int]:
     settings = settings or get_settings()
     keys = get_keyset()
@@ -159,6 +166,8 @@ def issue_access_token(
     }
     if scope is not None:
         claims["scope"] = scope
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     token = jwt.encode(claims, keys.private_key, algorithm=ALGORITHM, headers={"kid": keys.kid})
     return token, ttl
 
@@ -230,6 +239,13 @@ def _verify_internal(token: str, header: dict[str, Any], settings: Settings) -> 
         issued_at=int(claims["iat"]),
         scope=str(scope) if scope is not None else None,
     )
+    sid = claims.get("sid")
+    if sid is not None:
+        try:
+            sid = str(uuid.UUID(str(sid)))
+        except ValueError as exc:
+            raise InvalidToken("sid must be a UUID") from exc
+        verified = dataclasses.replace(verified, session_id=sid)
     _ = verified.ticket_scope  # a scope we cannot read is a token we do not accept
     return verified
 

@@ -88,6 +88,8 @@ SUMMARY_KEYS = (
 PERSONAL_TYPES = frozenset({"export.ready"})
 PERSONAL_KEYS = ("job_id", "kind", "report", "format")
 TYPING_MAX_AGE = timedelta(seconds=10)
+# A revoked sign-in (identity.sessions.REVOKED_EVENT): its sockets are closed.
+SESSION_REVOKED = "session.revoked"
 # API Gateway closes every WebSocket after two hours; an older row lost its $disconnect.
 MAX_CONNECTION_AGE = timedelta(hours=2)
 
@@ -173,7 +175,20 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
         return _presence
     if event_type == fanout.FANOUT_TYPE:
         return _chunk
+    if event_type == SESSION_REVOKED:
+        return _session_revoked
     return _personal if event_type in PERSONAL_TYPES else None
+
+
+def _session_revoked(session: Session, envelope: Envelope) -> None:
+    """A revoked sign-in's sockets: close them (the API forgot them in the revoking
+    transaction, so nothing reaches them meanwhile). Closing is idempotent: a redelivery
+    finds them gone."""
+    ids = envelope.payload.get("connection_ids")
+    closing = sorted({str(c) for c in ids if isinstance(c, str)}) if isinstance(ids, list) else []
+    if closing:
+        push.close_all(closing, reason="session_revoked")
+    forget(session, set(closing))
 
 
 def _personal(session: Session, envelope: Envelope) -> None:

@@ -15,10 +15,18 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import transaction
-from servicedesk.platform.errors import PROBLEM_JSON, BadRequest, ProblemError, Unauthorized
+from servicedesk.platform.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    Forbidden,
+    ProblemError,
+    Unauthorized,
+    field_error,
+)
 from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.realtime import service
 from servicedesk.realtime.schemas import BEARER_PROTOCOL_PREFIX, SUBPROTOCOL, ErrorCode
@@ -50,6 +58,55 @@ def credentials(event: dict[str, Any]) -> tuple[str | None, bool]:
     return (str(token) if token else None), bool(offered)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normal_origin(value: str) -> str | None:
+    """``scheme://host[:port]`` lower-cased, the scheme's default port dropped; None for
+    what is not a web origin (``null``, a path, userinfo, another scheme)."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return (
+        f"{scheme}://{host}"
+        if port in (None, _DEFAULT_PORTS[scheme])
+        else f"{scheme}://{host}:{port}"
+    )
+
+
+def allowed_origins() -> frozenset[str]:
+    """The web app's origins: ``web_origin`` and ``web_extra_origins`` (settings)."""
+    settings = get_settings()
+    found = (normal_origin(o) for o in [settings.web_origin, *settings.web_extra_origins])
+    return frozenset(o for o in found if o is not None)
+
+
+def check_origin(event: dict[str, Any]) -> None:
+    """Cross-site WebSocket hijacking: a browser always sends ``Origin`` on a WebSocket
+    handshake, and a page elsewhere must not open a socket with our user's token. A
+    handshake whose Origin is not one of the web app's is refused (403 naming ``Origin``).
+    No Origin header at all: a non-browser client (a script, a service), which must hold
+    an access token anyway; allowed."""
+    origin = _header(event, "Origin")
+    if origin is None:
+        return
+    normal = normal_origin(origin)
+    if normal is None or normal not in allowed_origins():
+        raise Forbidden(
+            "this origin may not open a WebSocket",
+            errors=[field_error("Origin", "not one of the web app's origins")],
+        )
+
+
 def _refusal(exc: ProblemError) -> dict[str, Any]:
     return {
         "statusCode": exc.status,
@@ -68,6 +125,12 @@ def connect() -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         try:
+            try:
+                check_origin(event)
+            except Forbidden:
+                origin = (_header(event, "Origin") or "")[:200]
+                logger.info("websocket origin refused", extra={"origin": origin})
+                raise
             token, as_protocol = credentials(event)
             if token is None:
                 raise Unauthorized("missing access token (subprotocol or ?token=)")

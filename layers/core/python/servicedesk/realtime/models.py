@@ -24,6 +24,9 @@ class Connection(Base):
     connected_at: Mapped[datetime] = mapped_column(server_default=NOW)
     window_started_at: Mapped[datetime] = mapped_column(server_default=NOW)
     frames_in_window: Mapped[int] = mapped_column(server_default=text("0"))
+    # The sign-in whose access token opened it (migrations/0039): revoking the session
+    # forgets the connection and has the broadcaster close it.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 
 class Subscription(Base):

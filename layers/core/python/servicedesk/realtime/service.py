@@ -105,6 +105,7 @@ def connect(session: Session, *, connection_id: str, claims: Claims, now: dateti
             connection_id=connection_id,
             tenant_id=tenant_id,
             user_id=user_id,
+            session_id=uuid.UUID(claims.session_id) if claims.session_id else None,
             expires_at=expires_at,
             connected_at=now,
             window_started_at=now,
