@@ -57,8 +57,10 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 # reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first); the
 # knowledge base embeds search queries (Bedrock or an OpenAI-compatible endpoint, issue 18);
 # the assistant reaches the language model's endpoint, embeds its searches, and posts its
-# answer's deltas to the caller's WebSocket connections (@connections has no VPC endpoint).
-EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant"})
+# answer's deltas to the caller's WebSocket connections (@connections has no VPC endpoint);
+# identity asks the breached-password range API about every new password (only a 5-hex
+# prefix of its SHA-1 leaves; identity/breached.py).
+EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity"})
 
 # Domains that embed text (semantic search: the kb routes, the assistant's search tool):
 # the embedding provider's settings and the right to call it (stacks/constructs/embeddings).
@@ -169,6 +171,11 @@ class ApiStack(Stack):
                     **auth.environment,
                     **queues.queue_environment(),
                     "SERVICEDESK_WEB_ORIGIN": config.web_origin,
+                    **(
+                        {"SERVICEDESK_BREACHED_PASSWORDS_API_URL": config.breached_passwords_api}
+                        if domain == "identity" and config.breached_passwords_api
+                        else {}
+                    ),
                 },
                 vpc=data.vpc,
                 security_groups=[data.db_client_sg],

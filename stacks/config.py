@@ -78,6 +78,11 @@ class DeploymentConfig(BaseModel):
     backup_retention_days: int = Field(default=1, ge=1, le=35)
     # Origin of the web app: CORS on the REST API and on the attachments bucket.
     web_origin: str = "http://localhost:5173"
+    # New passwords are checked against breached ones through this k-anonymity range API
+    # (only a 5-hex SHA-1 prefix is sent); null: the bundled list only (docs/identity.md).
+    breached_passwords_api: str | None = Field(
+        default="https://api.pwnedpasswords.com", pattern=r"^https://[^\s/]+(/[^\s]*)?$"
+    )
     # Aurora Serverless v2 capacity (ACU). 0 lets the writer pause when idle (engine >= 16.3).
     aurora_min_acu: float = Field(default=0.5, ge=0, le=256)
     aurora_max_acu: float = Field(default=2, ge=1, le=256)

@@ -1098,3 +1098,24 @@ def test_config_reads_context_object_and_cli_overrides() -> None:
         load_config(App(context={"auroraMinAcu": "9", "auroraMaxAcu": "8"}).node)
     with pytest.raises(ValueError, match="oidc"):
         load_config(App(context={"oidcIssuer": "https://idp.example.com"}).node)
+
+
+def test_identity_reaches_the_breached_password_range_api_through_nat(dev: Synthesized) -> None:
+    """New passwords are checked against the range API (identity/breached.py): the identity
+    function has its address and runs in the egress subnets; no other API function does."""
+    data = dev.templates["Data"].to_json()
+    resources = dev.templates["Api"].to_json()["Resources"]
+    for name, fn in dev.sd.api.functions.items():
+        if name == "authorizer":
+            continue
+        props = resources[_logical_id(fn.function)]["Properties"]
+        env = props["Environment"]["Variables"]
+        kinds = {
+            _subnet_type(data["Resources"], _data_ref(data, s))
+            for s in props["VpcConfig"]["SubnetIds"]
+        }
+        if name == "identity":
+            assert env["SERVICEDESK_BREACHED_PASSWORDS_API_URL"] == "https://api.pwnedpasswords.com"
+            assert kinds == {"Private"}
+        else:
+            assert "SERVICEDESK_BREACHED_PASSWORDS_API_URL" not in env, name
