@@ -2,6 +2,7 @@ import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, test } from "vitest";
 import { keys } from "../tickets/queries";
 import { NOTIFICATION_RECHECK_MS, applyLiveMessage, liveUrl } from "./LiveProvider";
+import { getToken, markSignedIn } from "../api/session";
 import { TypingStore } from "./typing";
 import { PresenceStore } from "./presence";
 
@@ -143,5 +144,15 @@ describe("liveUrl", () => {
     expect(await liveUrl(answer({ websocketUrl: null }))).toBe(here);
     expect(await liveUrl(answer({ websocketUrl: "javascript:alert(1)" }))).toBe(here);
     expect(await liveUrl(answer({}, 404))).toBe(here);
+  });
+});
+
+describe("a revoked session", () => {
+  test("the server's closing frame signs this tab out at once; other closings do not", () => {
+    markSignedIn({ token: "t", expiresAt: Date.now() + 60_000 });
+    applyLiveMessage(new QueryClient(), { type: "closing", reason: "expired" });
+    expect(getToken()).not.toBeNull();
+    applyLiveMessage(new QueryClient(), { type: "closing", reason: "session_revoked" });
+    expect(getToken()).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
-import { freshToken } from "../api/session";
+import { freshToken, markSignedOut } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
 import { keys } from "../tickets/queries";
 import { LiveSocket, defaultLiveUrl, type LiveMessage, type LiveState, type Visibility } from "./socket";
@@ -78,6 +78,12 @@ export function applyLiveMessage(
   }
   if (message.type.startsWith("assistant.")) {
     assistantStream.receive(message);
+    return;
+  }
+  // This sign-in was revoked (My profile's "sign out", an admin's revoke): its refresh
+  // cookie no longer works either, so back to the sign-in page now, not at the next call.
+  if (message.type === "closing" && message.reason === "session_revoked") {
+    markSignedOut();
     return;
   }
   if (message.type !== "event") return;
