@@ -8,6 +8,8 @@ import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { KnowledgeSettings } from "./KnowledgeSettings";
 import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
+import { PortalSettings } from "./PortalSettings";
+import { NotificationDefaults } from "./NotificationDefaults";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
@@ -270,6 +272,8 @@ export default function SettingsPage() {
       <PageHeader title={t("settings.title")}>{t("settings.intro")}</PageHeader>
       <div className="space-y-6">
         <BrandingSettings />
+        <PortalSettings />
+        <NotificationDefaults />
         {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
         {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
         {tickets.data ? <TicketSettingsForm settings={tickets.data} /> : null}

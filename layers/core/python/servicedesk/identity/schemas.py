@@ -209,3 +209,26 @@ class MyTenant(Output):
     name: str
     role: Role
     current: bool
+
+
+class RegistrationRequest(Input):
+    """``POST /v1/signup/requester``: register as a requester of an existing organisation."""
+
+    tenant: Slug = Field(description="The organisation's slug (its sign-in page names it)")
+    name: Name
+    email: Email
+    password: Password = Field(
+        description="Your password when the address is new (ignored for an existing account)"
+    )
+
+
+class RegistrationAccepted(Output):
+    status: str = Field(
+        default="confirmation_sent", description="Always the same, whoever owns the address"
+    )
+    email: str = Field(description="Where the confirmation link was sent")
+    detail: str = "Check your e-mail: follow the link we sent to finish registering and sign in."
+
+
+class RegistrationConfirm(Input):
+    token: str = Field(min_length=20, max_length=200)
