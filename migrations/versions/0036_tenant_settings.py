@@ -10,6 +10,9 @@
   (its id, name, and the ``portal`` section of its settings); never the platform tenant.
 - ``attachments.purpose`` gains ``avatar``; ``memberships.avatar_attachment_id`` names a
   member's avatar in that organisation (a file of the tenant, like its logo).
+  ``avatar_public(id)``: the stored object of an avatar that an active member uses now, by
+  its random id (the address ``/v1/avatars/{id}`` is the capability; a replaced or removed
+  avatar stops answering at once).
 
 Revision ID: 0036
 Revises: 0035
@@ -40,6 +43,14 @@ ALTER TABLE memberships ADD COLUMN avatar_attachment_id uuid;
 """
 
 FUNCTIONS = [
+    *definer_function(
+        "avatar_public(p_id uuid)",
+        "TABLE(object_key text, version_id text, content_type text)",
+        """SELECT a.object_key, a.version_id, a.content_type FROM attachments a
+           WHERE a.id = p_id AND a.purpose = 'avatar' AND a.status = 'available'
+             AND EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = a.tenant_id
+                         AND m.avatar_attachment_id = a.id AND m.active)""",
+    ),
     *definer_function(
         "auth_signup_claim(p_token_hash bytea)",
         "TABLE(id uuid, email text, organization_name text, slug text, name text,"
@@ -100,6 +111,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for signature in (
+        "avatar_public(uuid)",
         "tenant_portal(text)",
         "auth_registration_create(bytea, text, text, uuid, text, text, timestamptz)",
         "auth_registration_claim(bytea)",

@@ -36,11 +36,16 @@ API_ROUTES = {
         "servicedesk.tickets.category_routes",
     },
     # The logo upload and the public branding by slug sign S3 links (branding.routes).
-    "attachments": {"servicedesk.attachments.routes", "servicedesk.branding.routes"},
+    "attachments": {
+        "servicedesk.attachments.routes",
+        "servicedesk.branding.routes",
+        "servicedesk.identity.avatar_routes",  # the avatar upload and its public link
+    },
     "identity": {
         "servicedesk.health.routes",
         "servicedesk.identity.routes",
         "servicedesk.identity.registration_routes",  # POST /v1/signup/requester
+        "servicedesk.identity.avatar_routes",  # PUT/DELETE /v1/me/avatar
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {

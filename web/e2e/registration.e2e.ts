@@ -87,7 +87,7 @@ describe("self-registration", () => {
     // Another domain: refused, naming the address.
     await visitor.page.getByLabel("Your name").fill("Reggie");
     await visitor.page.getByLabel("Work e-mail").fill(`${unique("reggie")}@elsewhere.test`);
-    await visitor.page.getByLabel("Password", { exact: true }).fill("a-long-enough-password-42");
+    await visitor.page.getByLabel(/^Password/).fill("a-long-enough-password-42");
     await visitor.page.getByRole("button", { name: "Register" }).click();
     await expect.poll(() => visitor.page.getByText(/domain is not allowed/).count()).toBeGreaterThan(0);
     const email = `${unique("reggie")}@example.org`;
@@ -102,7 +102,8 @@ describe("self-registration", () => {
     await visitor.page.waitForURL(/\/requests/);
     const me = await apiCall<{ role: string }>(await apiLogin(email, "a-long-enough-password-42"), "GET", "/v1/me");
     expect(me.role).toBe("requester");
-    expect(visitor.errors).toEqual([]);
+    // The one refusal above (another domain) is a 403 by design, which the browser logs.
+    expect(visitor.errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
     await visitor.context.close();
   });
 

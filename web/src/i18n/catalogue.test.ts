@@ -20,6 +20,8 @@ export const CATALOGUED = [
   "branding/BrandingStyle.tsx",
   "branding/Welcome.tsx",
   "profile/ProfilePage.tsx",
+  "profile/AvatarCard.tsx",
+  "components/Avatar.tsx",
   "tickets/InvitationsPage.tsx",
 ];
 

@@ -73,6 +73,10 @@ export const en = {
   "settings.triageTeam": "Triage team",
   "settings.triageTeamHelp": "Who is told of a ticket with no team and no assignee. None: every agent and manager.",
   "settings.triageTeamNone": "None (every agent and manager)",
+  "settings.defaultTeam": "Default team",
+  "settings.defaultTeamHelp": "New tickets that name no team, and whose category names none, go to this team; its assignment rule picks the assignee.",
+  "settings.defaultTeamNone": "None (no team)",
+  "settings.assignOnFirstReply": "Assign a ticket to the agent who sends its first public reply, when it has no assignee",
 
   // My profile
   "profile.title": "My profile",
@@ -206,6 +210,18 @@ export const en = {
   "notifDefaults.legend": "E-mail by default",
   "notifDefaults.loading": "Loading notification defaults",
   "notifDefaults.save": "Save notification defaults",
+
+  // My profile: the avatar
+  "avatar.heading": "Picture",
+  "avatar.intro": "Shown beside your name in this organisation. Without one, your initials are shown.",
+  "avatar.file": "Choose a picture",
+  "avatar.fileHelp": "PNG, JPEG or WebP, at most 1 MB.",
+  "avatar.remove": "Remove the picture",
+  "avatar.uploading": "Uploading your picture…",
+  "avatar.saved": "Picture saved.",
+  "avatar.removed": "Picture removed.",
+  "avatar.tooLarge": "The picture is larger than 1 MB.",
+  "avatar.type": "A picture must be a PNG, JPEG or WebP image.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -6,6 +6,7 @@ import { fromResponse, markSignedIn } from "../api/session";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { Alert, Button, Card, Field, Input, PageHeader, Select } from "../components/ui";
 import { t } from "../i18n";
+import { AvatarCard } from "./AvatarCard";
 import { formatDateTimeWith } from "../lib/format";
 
 /** Locales offered for dates and numbers (any BCP 47 tag the API accepts would do). */
@@ -166,6 +167,7 @@ export default function ProfilePage() {
       <PageHeader title={t("profile.title")}>{t("profile.intro")}</PageHeader>
       <div className="space-y-6">
         <ProfileForm />
+        <AvatarCard />
         <PasswordForm />
       </div>
     </>
