@@ -31,6 +31,10 @@ afterAll(async () => {
 describe("assignment defaults", () => {
   test("a default team and assignment on first reply, set on the settings screen", async () => {
     const team = await apiCall<{ id: string; name: string }>(admin, "POST", "/v1/teams", { name: unique("Front desk"), assignment_strategy: "manual" });
+    // The agent works in the team (agents see their teams' tickets).
+    const agent = await apiLogin("agent@acme.example");
+    const me = await apiCall<{ user: { id: string } }>(agent, "GET", "/v1/me");
+    await apiCall(admin, "PUT", `/v1/teams/${team.id}/members/${me.user.id}`);
     const { page, errors } = await openSession(browser);
     await signIn(page, "admin@acme.example");
     await page.goto("/admin/settings");
@@ -46,8 +50,6 @@ describe("assignment defaults", () => {
     const ticket = await apiCall<{ id: string; team_id: string | null; assignee_id: string | null }>(employee, "POST", "/v1/tickets", { title: unique("Defaults") });
     expect(ticket.team_id).toBe(team.id);
     expect(ticket.assignee_id).toBeNull();
-    const agent = await apiLogin("agent@acme.example");
-    const me = await apiCall<{ user: { id: string } }>(agent, "GET", "/v1/me");
     await apiCall(agent, "POST", `/v1/tickets/${ticket.id}/comments`, { body: "On it", visibility: "public" });
     const read = await apiCall<{ assignee_id: string | null }>(agent, "GET", `/v1/tickets/${ticket.id}`);
     expect(read.assignee_id).toBe(me.user.id);
