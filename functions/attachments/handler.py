@@ -12,12 +12,12 @@ knowledge base functions and never touch S3).
 
 import servicedesk.automation.engine  # event rules run on ticket changes (timeline hook)
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
+from servicedesk.attachments.avatar_routes import public_router as avatar_public_router
+from servicedesk.attachments.avatar_routes import upload_router as avatar_upload_router
 from servicedesk.attachments.routes import article_router, upload_router
 from servicedesk.attachments.routes import router as attachments_router
 from servicedesk.branding.routes import public_router as branding_public_router
 from servicedesk.branding.routes import upload_router as branding_upload_router
-from servicedesk.identity.avatar_routes import public_router as avatar_public_router
-from servicedesk.identity.avatar_routes import upload_router as avatar_upload_router
 from servicedesk.platform.lambda_ import domain_handler
 
 routers = (

@@ -1,8 +1,8 @@
 """Identity API Lambda: signup, auth, the caller, users; plus health."""
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
+from servicedesk.attachments.avatar_routes import me_router as avatar_me_router
 from servicedesk.health.routes import router as health_router
-from servicedesk.identity.avatar_routes import me_router as avatar_me_router
 from servicedesk.identity.registration_routes import router as registration_router
 from servicedesk.identity.routes import router as identity_router
 from servicedesk.platform.lambda_ import domain_handler

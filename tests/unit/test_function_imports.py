@@ -39,13 +39,13 @@ API_ROUTES = {
     "attachments": {
         "servicedesk.attachments.routes",
         "servicedesk.branding.routes",
-        "servicedesk.identity.avatar_routes",  # the avatar upload and its public link
+        "servicedesk.attachments.avatar_routes",  # the avatar upload and its public link
     },
     "identity": {
         "servicedesk.health.routes",
         "servicedesk.identity.routes",
         "servicedesk.identity.registration_routes",  # POST /v1/signup/requester
-        "servicedesk.identity.avatar_routes",  # PUT/DELETE /v1/me/avatar
+        "servicedesk.attachments.avatar_routes",  # PUT/DELETE /v1/me/avatar
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {

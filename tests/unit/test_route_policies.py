@@ -40,7 +40,7 @@ EXPECTED_PUBLIC = {
     # An organisation's public branding (login page, e-mail clients): public fields only.
     ("GET", "/v1/branding/{slug}"),
     ("GET", "/v1/branding/{slug}/logo"),
-    # An avatar in an <img>: its random id is the capability (identity/avatars.py).
+    # An avatar in an <img>: its random id is the capability (attachments/avatars.py).
     ("GET", "/v1/avatars/{attachment_id}"),
 }
 

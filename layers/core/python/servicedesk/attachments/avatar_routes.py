@@ -14,8 +14,8 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import RedirectResponse
 from pydantic import Field, StringConstraints
 
+from servicedesk.attachments import avatars
 from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload, Filename, UploadForm
-from servicedesk.identity import avatars
 from servicedesk.identity.schemas import AvatarSet
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, route
