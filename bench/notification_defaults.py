@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # bench/email.py would shadow the standard library's email package (as in bench/branding.py).
@@ -31,7 +32,7 @@ def main() -> None:
     from servicedesk.notifications.schemas import EVENT_TYPES
     from servicedesk.notifications.settings import from_tenant_settings
 
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "no section": {"branding": {"display_name": "Acme"}},
         "empty section": {"notifications": {}},
         "all e-mail off": {"notifications": {"email_off": list(EVENT_TYPES)}},
