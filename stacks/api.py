@@ -39,7 +39,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "reports": ("reports",),
     "admin": ("teams", "categories", "ticket-types"),
     # The public branding by slug signs the logo's link.
-    "attachments": ("attachments", "branding"),
+    # ... and the avatars by their random id (attachments/avatars.py).
+    "attachments": ("attachments", "branding", "avatars"),
     "notifications": ("notifications", "notification-preferences", "dev"),
     "webhooks": ("webhooks", "hooks"),
     "mail": ("mail",),
@@ -112,6 +113,8 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # An organisation's public branding and logo, for the login page and e-mail
         # clients (servicedesk/branding/routes.py): public fields only.
         "/v1/branding/{proxy+}",
+        # A member's avatar in an <img>: its random id is the capability (attachments/avatars.py).
+        "/v1/avatars/{proxy+}",
     }
 )
 

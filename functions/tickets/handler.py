@@ -10,7 +10,11 @@ from servicedesk.attachments.routes import ticket_router as attachment_ticket_ro
 from servicedesk.branding.routes import settings_router as branding_settings_router
 from servicedesk.csat.routes import router as csat_router
 from servicedesk.csat.routes import settings_router as csat_settings_router
+from servicedesk.identity.registration_routes import settings_router as portal_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
+from servicedesk.notifications.settings_routes import (
+    settings_router as notification_settings_router,
+)
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
 from servicedesk.tickets.routes import invitations_router, settings_router
@@ -31,5 +35,7 @@ routers = (
     csat_settings_router,
     views_router,
     branding_settings_router,
+    portal_settings_router,
+    notification_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

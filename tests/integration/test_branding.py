@@ -240,10 +240,27 @@ def test_anonymous_read_shows_only_the_public_fields(client, org):
         "accent_color",
         "welcome_text",
         "logo_url",
+        "self_registration",
     }
     assert public.json()["display_name"] == "Acme IT"
     assert attachment_id not in str({k: v for k, v in public.json().items() if k != "logo_url"})
-    assert client.get("/v1/branding/no-such-org-here").status_code == 404
+    # A slug nobody has answers as an organisation without branding: the default look.
+    unknown = client.get("/v1/branding/no-such-org-here")
+    plain = client.get(f"/v1/branding/{make_tenant(client, roles=()).slug}")
+    assert unknown.status_code == plain.status_code == 200
+    assert (
+        unknown.json()
+        == plain.json()
+        == {
+            "display_name": None,
+            "primary_color": None,
+            "accent_color": None,
+            "welcome_text": None,
+            "logo_url": None,
+            "self_registration": False,
+        }
+    )
+    assert unknown.headers["cache-control"] == plain.headers["cache-control"]
     assert client.get("/v1/branding/no-such-org-here/logo").status_code == 404
     assert client.get("/v1/branding/NOT_A_SLUG").status_code == 422
 

@@ -219,6 +219,14 @@ def test_every_route_taking_an_address_answers_the_same_whether_or_not_it_has_an
     is given a request below (and then must answer alike for both kinds of address)."""
     elsewhere = make_tenant(client, roles=("agent",))
     admin = make_tenant(client, roles=()).admin
+    # Self-registration where the organisation allows it (identity.registration).
+    etag = client.get("/v1/settings/portal", headers=admin.headers).headers["ETag"]
+    opened = client.put(
+        "/v1/settings/portal",
+        headers={**admin.headers, "If-Match": etag},
+        json={"self_registration": True},
+    )
+    assert opened.status_code == 200, opened.text
 
     def new_address() -> str:
         return f"nobody-{uuid.uuid4().hex[:8]}@example.org"
@@ -251,6 +259,10 @@ def test_every_route_taking_an_address_answers_the_same_whether_or_not_it_has_an
         ),
         ("POST", "/v1/auth/verify-email/request"): lambda email: client.post(
             "/v1/auth/verify-email/request", json={"email": email}
+        ),
+        ("POST", "/v1/signup/requester"): lambda email: client.post(
+            "/v1/signup/requester",
+            json={"tenant": admin.slug, "name": "Probe", "email": email, "password": PASSWORD},
         ),
     }
     assert _email_routes(app) == set(requests), "a route takes an e-mail: add it here"

@@ -36,8 +36,17 @@ API_ROUTES = {
         "servicedesk.tickets.category_routes",
     },
     # The logo upload and the public branding by slug sign S3 links (branding.routes).
-    "attachments": {"servicedesk.attachments.routes", "servicedesk.branding.routes"},
-    "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
+    "attachments": {
+        "servicedesk.attachments.routes",
+        "servicedesk.branding.routes",
+        "servicedesk.attachments.avatar_routes",  # the avatar upload and its public link
+    },
+    "identity": {
+        "servicedesk.health.routes",
+        "servicedesk.identity.routes",
+        "servicedesk.identity.registration_routes",  # POST /v1/signup/requester
+        "servicedesk.attachments.avatar_routes",  # PUT/DELETE /v1/me/avatar
+    },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
         "servicedesk.tickets.routes",
@@ -47,6 +56,8 @@ API_ROUTES = {
         "servicedesk.csat.routes",
         "servicedesk.views.routes",
         "servicedesk.branding.routes",  # GET/PUT /v1/settings/branding
+        "servicedesk.identity.registration_routes",  # GET/PUT /v1/settings/portal
+        "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

@@ -20,6 +20,10 @@ EXPECTED_PUBLIC = {
     ("POST", "/v1/auth/verify-email/request"),
     ("POST", "/v1/auth/verify-email"),
     ("POST", "/v1/auth/magic"),
+    # Self-registration of requesters where the organisation allows it; its confirmation's
+    # credential is the e-mailed single-use token (identity/registration.py).
+    ("POST", "/v1/signup/requester"),
+    ("POST", "/v1/signup/requester/confirm"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),
@@ -36,6 +40,8 @@ EXPECTED_PUBLIC = {
     # An organisation's public branding (login page, e-mail clients): public fields only.
     ("GET", "/v1/branding/{slug}"),
     ("GET", "/v1/branding/{slug}/logo"),
+    # An avatar in an <img>: its random id is the capability (attachments/avatars.py).
+    ("GET", "/v1/avatars/{attachment_id}"),
 }
 
 

@@ -121,6 +121,6 @@ describe("branding", () => {
   test("the public branding shows only public fields", async () => {
     const response = await fetch(`${BASE_URL}/v1/branding/acme`);
     expect(response.status).toBe(200);
-    expect(Object.keys((await response.json()) as object).sort()).toEqual(["accent_color", "display_name", "logo_url", "primary_color", "welcome_text"]);
+    expect(Object.keys((await response.json()) as object).sort()).toEqual(["accent_color", "display_name", "logo_url", "primary_color", "self_registration", "welcome_text"]);
   });
 });

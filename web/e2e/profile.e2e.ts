@@ -57,6 +57,43 @@ describe("my profile", () => {
     await page.context().close();
   });
 
+  test("an avatar: refused when not an image, shown beside the name once set, initials again when removed", async () => {
+    // A 1x1 PNG.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+    const me = await person("av");
+    const { page, errors } = await openSession(browser);
+    await signIn(page, me.email);
+    await page.goto("/settings/profile");
+    await page.getByRole("heading", { name: "Picture" }).waitFor();
+    const card = page.getByRole("region", { name: "Picture" });
+    await expect.poll(() => card.getByTestId("avatar-initials").textContent()).toBe("PP");
+    await page.getByLabel("Choose a picture").setInputFiles({ name: "me.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg/>") });
+    await expect.poll(() => page.getByText("A picture must be a PNG, JPEG or WebP image.").count()).toBe(1);
+    await page.getByLabel("Choose a picture").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png });
+    await page.getByText("Picture saved.").waitFor();
+    const image = card.getByTestId("avatar-image");
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+    await checkScreen(page, "profile-avatar");
+
+    // Staff see it beside the person's name on their ticket and their messages.
+    const token = await apiLogin(me.email);
+    const ticket = await apiCall<{ id: string }>(token, "POST", "/v1/tickets", { title: unique("Avatar") });
+    await apiCall(token, "POST", `/v1/tickets/${ticket.id}/comments`, { body: "Hello" });
+    const agent = await openSession(browser);
+    await signIn(agent.page, "agent@acme.example");
+    await agent.page.goto(`/tickets/${ticket.id}`);
+    const reply = agent.page.getByTestId("public-reply").first();
+    await expect.poll(() => reply.getByTestId("avatar-image").count()).toBe(1);
+    expect(agent.errors).toEqual([]);
+    await agent.context.close();
+
+    await page.getByRole("button", { name: "Remove the picture" }).click();
+    await page.getByText("Picture removed.").waitFor();
+    await expect.poll(() => card.getByTestId("avatar-initials").count()).toBe(1);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   test("a password change needs the current one and keeps this session", async () => {
     const me = await person("pw");
     const { page, errors } = await openSession(browser);

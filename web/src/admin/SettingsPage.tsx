@@ -8,6 +8,8 @@ import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { KnowledgeSettings } from "./KnowledgeSettings";
 import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
+import { PortalSettings } from "./PortalSettings";
+import { NotificationDefaults } from "./NotificationDefaults";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
@@ -21,6 +23,8 @@ interface TicketForm {
   agents_see_all: boolean;
   priority_matrix: Matrix;
   triage_team_id: string;
+  default_team_id: string;
+  assign_on_first_reply: boolean;
 }
 
 function fullMatrix(matrix: TicketSettings["priority_matrix"] | undefined): Matrix {
@@ -41,6 +45,8 @@ function ticketForm(tagged: Tagged<TicketSettings> | null): TicketForm {
     agents_see_all: s?.agents_see_all ?? false,
     priority_matrix: fullMatrix(s?.priority_matrix),
     triage_team_id: s?.triage_team_id ?? "",
+    default_team_id: s?.default_team_id ?? "",
+    assign_on_first_reply: s?.assign_on_first_reply ?? false,
   };
 }
 
@@ -66,6 +72,8 @@ function ticketBody(form: TicketForm, base: TicketSettings): TicketSettings {
     agents_see_all: form.agents_see_all,
     priority_matrix: form.priority_matrix,
     triage_team_id: form.triage_team_id || null,
+    default_team_id: form.default_team_id || null,
+    assign_on_first_reply: form.assign_on_first_reply,
   };
 }
 
@@ -113,7 +121,25 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
               </Select>
             )}
           </Field>
+          <Field label={t("settings.defaultTeam")} error={errors.default_team_id} description={t("settings.defaultTeamHelp")}>
+            {(p) => (
+              <Select {...p} value={form.default_team_id} onChange={(e) => set("default_team_id", e.target.value)}>
+                <option value="">{t("settings.defaultTeamNone")}</option>
+                {(teams.data ?? []).map((team) => (
+                  <option key={team.id} value={team.id}>
+                    {team.name}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
         </div>
+        <Checkbox
+          label={t("settings.assignOnFirstReply")}
+          checked={form.assign_on_first_reply}
+          onChange={(v) => set("assign_on_first_reply", v)}
+          error={errors.assign_on_first_reply}
+        />
         <fieldset className="min-w-0" aria-describedby={matrixError ? "matrix-error" : "matrix-help"}>
           <legend className="mb-1 font-medium">Priority from impact and urgency</legend>
           <p id="matrix-help" className="mb-2 text-fg-muted">
@@ -171,7 +197,7 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
             </p>
           ) : null}
         </fieldset>
-        <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix", "triage_team_id"]} />
+        <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix", "triage_team_id", "default_team_id", "assign_on_first_reply"]} />
         <FormActions editor={editor} saveLabel="Save ticket settings" />
       </form>
     </Card>
@@ -270,6 +296,8 @@ export default function SettingsPage() {
       <PageHeader title={t("settings.title")}>{t("settings.intro")}</PageHeader>
       <div className="space-y-6">
         <BrandingSettings />
+        <PortalSettings />
+        <NotificationDefaults />
         {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
         {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
         {tickets.data ? <TicketSettingsForm settings={tickets.data} /> : null}

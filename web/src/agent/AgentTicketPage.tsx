@@ -1,4 +1,5 @@
 import * as Tabs from "@radix-ui/react-tabs";
+import { Avatar } from "../components/Avatar";
 import { CsatCard } from "../csat/CsatCard";
 import { useState } from "react";
 import { Link } from "react-router";
@@ -71,6 +72,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
   }
   const t = ticket.data;
   const requester = users.data?.get(t.requester_id);
+  const assignee = t.assignee_id ? users.data?.get(t.assignee_id) : undefined;
   return (
     <div onFocusCapture={focusHandlers.onFocus} onBlurCapture={focusHandlers.onBlur}>
       <p className="mb-2">
@@ -89,8 +91,14 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
             <TypeBadge type={t.type ?? "incident"} />
             <SlaBadges ticketId={t.id} />
           </div>
-          <p className="mt-1 text-fg-muted">
-            From {requester ? `${requester.name} <${requester.email}>` : "the requester"} · opened {formatDateTime(t.created_at)}
+          <p className="mt-1 flex flex-wrap items-center gap-1 text-fg-muted">
+            From {requester ? <Avatar name={requester.name} url={requester.avatar_url} /> : null}
+            {requester ? `${requester.name} <${requester.email}>` : "the requester"} · opened {formatDateTime(t.created_at)}
+            {assignee ? (
+              <span className="inline-flex items-center gap-1" data-testid="assignee-line">
+                {" "}· assigned to <Avatar name={assignee.name} url={assignee.avatar_url} /> {assignee.name}
+              </span>
+            ) : null}
           </p>
         </div>
         <div className="flex flex-wrap gap-2">

@@ -14,6 +14,8 @@ import { t } from "../i18n";
 const SignupPage = lazy(() => import("../auth/SignupPage"));
 const AcceptInvitationPage = lazy(() => import("../auth/AcceptInvitationPage"));
 const ConfirmSignupPage = lazy(() => import("../auth/ConfirmSignupPage"));
+const RegisterPage = lazy(() => import("../auth/RegisterPage"));
+const ConfirmRegistrationPage = lazy(() => import("../auth/ConfirmRegistrationPage"));
 const ForgotPasswordPage = lazy(() => import("../auth/ForgotPasswordPage"));
 const ResetPasswordPage = lazy(() => import("../auth/ResetPasswordPage"));
 const VerifyEmailPage = lazy(() => import("../auth/VerifyEmailPage"));
@@ -83,6 +85,9 @@ export const router = createBrowserRouter([
   { path: "/login", element: <LoginPage /> },
   { path: "/signup", element: <Page><SignupPage /></Page> },
   { path: "/signup/confirm", element: <Page><ConfirmSignupPage /></Page> },
+  // Self-registration of requesters where the organisation allows it (identity/registration.py).
+  { path: "/register", element: <Page><RegisterPage /></Page> },
+  { path: "/register/confirm", element: <Page><ConfirmRegistrationPage /></Page> },
   { path: "/accept-invitation", element: <Page><AcceptInvitationPage /></Page> },
   // Account mail (servicedesk/identity/recovery.py) and a requester's ticket link (magic.py).
   { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page> },

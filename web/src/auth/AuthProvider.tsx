@@ -1,6 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { api, ok } from "../api/client";
+import { rememberOrg } from "../branding/publicBranding";
 import { fromResponse, markSignedIn, markSignedOut, onTokenChange, refresh } from "../api/session";
 import type { Me, TokenResponse } from "../api/types";
 import { setDisplayPreferences } from "../lib/format";
@@ -36,6 +37,7 @@ function forgetDrafts(): void {
 async function loadMe(): Promise<Me> {
   const me = await ok(api.GET("/v1/me"));
   setDisplayPreferences({ timeZone: me.time_zone, locale: me.locale });
+  rememberOrg(me.tenant.slug); // the sign-in page wears its look next time
   return me;
 }
 

@@ -3,14 +3,20 @@ import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { homeFor } from "../app/home";
+import { knownOrg, usePublicBranding } from "../branding/publicBranding";
 import { Alert, Button, Field, Input, Select } from "../components/ui";
+import { t } from "../i18n";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
+import { OrgBanner, usePublicColours } from "./BrandedAuth";
 
 export default function LoginPage() {
   const { state, signIn } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  const [org] = useState(() => knownOrg(params));
+  const branding = usePublicBranding(org).data;
+  usePublicColours(branding);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [tenant, setTenant] = useState("");
@@ -38,9 +44,9 @@ export default function LoginPage() {
         // By name (the answer's "organisations"); an older API gave slugs only.
         const named = error.problem.organisations;
         setTenants(Array.isArray(named) ? (named as { slug: string; name: string }[]) : (error.problem.tenants as string[]).map((slug) => ({ slug, name: slug })));
-        setFailure("Your account belongs to several organisations. Choose one.");
+        setFailure(t("login.chooseOrganisation"));
       } else if (error instanceof ApiError && error.status === 401) {
-        setFailure("The e-mail address or password is not right.");
+        setFailure(t("login.wrong"));
       } else {
         if (error instanceof ApiError) setErrors(error.fieldErrors);
         setFailure(describeError(error));
@@ -50,28 +56,45 @@ export default function LoginPage() {
     }
   }
 
+  const name = branding?.display_name ?? null;
   return (
     <AuthLayout
-      title="Sign in"
+      title={name ? t("login.titleAt", { name }) : t("login.title")}
       footer={
-        <p>
-          New here? <Link className="font-medium text-accent-text underline" to="/signup">Create an organisation</Link>
-        </p>
+        <div className="space-y-2">
+          {org && branding?.self_registration && name ? (
+            <p>
+              {t("login.createAccountHelp", { name })}{" "}
+              <Link className="font-medium text-accent-text underline" to={`/register?org=${encodeURIComponent(org)}`}>
+                {t("login.createAccount")}
+              </Link>
+            </p>
+          ) : null}
+          <p>
+            {t("login.newHere")}{" "}
+            <Link className="font-medium text-accent-text underline" to="/signup">
+              {t("login.createOrganisation")}
+            </Link>
+          </p>
+        </div>
       }
     >
+      <OrgBanner branding={branding} />
       {state.status === "signedOut" && state.reason === "expired" ? (
         <div className="mb-4">
-          <Alert tone="info" title="Your session ended">Please sign in again.</Alert>
+          <Alert tone="info" title={t("login.sessionEnded")}>
+            {t("login.signInAgain")}
+          </Alert>
         </div>
       ) : null}
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
-        <Field label="E-mail" error={errors.email} required>
+        <Field label={t("login.email")} error={errors.email} required>
           {(p) => (
             <Input {...p} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
           )}
         </Field>
-        <Field label="Password" error={errors.password} required>
+        <Field label={t("login.password")} error={errors.password} required>
           {(p) => (
             <Input
               {...p}
@@ -83,13 +106,13 @@ export default function LoginPage() {
           )}
         </Field>
         {tenants.length ? (
-          <Field label="Organisation" error={errors.tenant} required>
+          <Field label={t("login.organisation")} error={errors.tenant} required>
             {(p) => (
               <Select {...p} value={tenant} onChange={(e) => setTenant(e.target.value)}>
-                <option value="">Choose…</option>
-                {tenants.map((org) => (
-                  <option key={org.slug} value={org.slug}>
-                    {org.name}
+                <option value="">{t("login.choose")}</option>
+                {tenants.map((o) => (
+                  <option key={o.slug} value={o.slug}>
+                    {o.name}
                   </option>
                 ))}
               </Select>
@@ -97,11 +120,11 @@ export default function LoginPage() {
           </Field>
         ) : null}
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
-          Sign in
+          {t("login.submit")}
         </Button>
         <p className="text-center">
           <Link className="text-accent-text underline" to="/forgot-password">
-            Forgot password?
+            {t("login.forgot")}
           </Link>
         </p>
       </form>

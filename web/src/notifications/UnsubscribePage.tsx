@@ -5,6 +5,7 @@ import { ApiError, describeError } from "../api/problem";
 import { AuthLayout } from "../auth/AuthLayout";
 import { Alert, Button } from "../components/ui";
 import { EVENT_LABELS, type EventType } from "./preferences";
+import { t } from "../i18n";
 
 /** /unsubscribe?token=…, where an e-mail's unsubscribe link leads a browser. No sign-in:
  * the signed token names the person and the kind of e-mail. A GET never unsubscribes
@@ -15,7 +16,7 @@ export default function UnsubscribePage() {
   const stop = useMutation({
     mutationFn: () => ok(api.POST("/v1/notifications/unsubscribe", { params: { query: { token } } })),
   });
-  const kind = stop.data ? (EVENT_LABELS[stop.data.event_type as EventType]?.label ?? stop.data.event_type) : null;
+  const kind = stop.data ? (EVENT_LABELS[stop.data.event_type as EventType] ? t(EVENT_LABELS[stop.data.event_type as EventType].label) : stop.data.event_type) : null;
   const settings = (
     <Link to="/settings/notifications" className="text-accent-text underline">
       notification settings

@@ -1,29 +1,31 @@
 import type { components } from "../api/schema";
+import type { MessageKey } from "../i18n";
 
 export type Preference = components["schemas"]["PreferencePublic"];
 export type PreferenceItem = components["schemas"]["PreferenceItem"];
 export type EventType = PreferenceItem["event_type"];
 export type Channel = PreferenceItem["channel"];
 
-/** What each kind of notification is called, and whether only staff receive it. */
-export const EVENT_LABELS: Record<EventType, { label: string; staffOnly: boolean }> = {
-  "ticket.received": { label: "Confirmation when a request of mine is opened", staffOnly: false },
-  "ticket.created": { label: "New tickets", staffOnly: false },
-  "ticket.assigned": { label: "Assignments", staffOnly: false },
-  "ticket.status_changed": { label: "Status changes", staffOnly: false },
-  "comment.public": { label: "Replies", staffOnly: false },
-  "comment.internal": { label: "Internal notes", staffOnly: true },
-  "ticket.invitation_created": { label: "Invitations to a ticket", staffOnly: false },
-  "sla.warning": { label: "SLA warnings", staffOnly: true },
-  "sla.breached": { label: "SLA breaches", staffOnly: true },
-  "sla.escalation": { label: "SLA escalations", staffOnly: true },
-  "mail.held": { label: "Mail held for an agent", staffOnly: true },
-  "automation.notify": { label: "Messages from automation rules", staffOnly: false },
+/** What each kind of notification is called (a catalogue key), and whether only staff
+ * receive it. */
+export const EVENT_LABELS: Record<EventType, { label: MessageKey; staffOnly: boolean }> = {
+  "ticket.received": { label: "notif.event.ticket.received", staffOnly: false },
+  "ticket.created": { label: "notif.event.ticket.created", staffOnly: false },
+  "ticket.assigned": { label: "notif.event.ticket.assigned", staffOnly: false },
+  "ticket.status_changed": { label: "notif.event.ticket.status_changed", staffOnly: false },
+  "comment.public": { label: "notif.event.comment.public", staffOnly: false },
+  "comment.internal": { label: "notif.event.comment.internal", staffOnly: true },
+  "ticket.invitation_created": { label: "notif.event.ticket.invitation_created", staffOnly: false },
+  "sla.warning": { label: "notif.event.sla.warning", staffOnly: true },
+  "sla.breached": { label: "notif.event.sla.breached", staffOnly: true },
+  "sla.escalation": { label: "notif.event.sla.escalation", staffOnly: true },
+  "mail.held": { label: "notif.event.mail.held", staffOnly: true },
+  "automation.notify": { label: "notif.event.automation.notify", staffOnly: false },
 };
 
-export const CHANNELS: { id: Channel; label: string }[] = [
-  { id: "in_app", label: "In the app" },
-  { id: "email", label: "By e-mail" },
+export const CHANNELS: { id: Channel; label: MessageKey }[] = [
+  { id: "in_app", label: "notif.inApp" },
+  { id: "email", label: "notif.email" },
 ];
 
 export const prefKey = (eventType: string, channel: string) => `${eventType}/${channel}`;
@@ -43,4 +45,9 @@ export function changedItems(saved: readonly Preference[], form: ReadonlyMap<str
     changed.push({ event_type: eventType, channel, enabled });
   }
   return changed;
+}
+
+/** The e-mail choices a person made themselves: "use the organisation's defaults" forgets them. */
+export function customisedEmail(saved: readonly Preference[]): { event_type: EventType; channel: Channel }[] {
+  return saved.filter((p) => p.customised && p.channel === "email").map((p) => ({ event_type: p.event_type as EventType, channel: "email" as Channel }));
 }

@@ -7,6 +7,7 @@ import { useAuth, useMe } from "../auth/AuthProvider";
 import { ConfirmButton } from "../admin/fields";
 import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { t } from "../i18n";
+import { AvatarCard } from "./AvatarCard";
 import { formatDateTime, formatDateTimeWith, formatRelative } from "../lib/format";
 
 /** Locales offered for dates and numbers (any BCP 47 tag the API accepts would do). */
@@ -263,6 +264,7 @@ export default function ProfilePage() {
       <PageHeader title={t("profile.title")}>{t("profile.intro")}</PageHeader>
       <div className="space-y-6">
         <ProfileForm />
+        <AvatarCard />
         <PasswordForm />
         <SessionsCard />
       </div>

@@ -1,4 +1,5 @@
 import type { Comment, Ticket, User } from "../api/types";
+import { Avatar } from "../components/Avatar";
 import { useMe } from "../auth/AuthProvider";
 import { LockIcon } from "../components/icons";
 import { Badge, Spinner, cx } from "../components/ui";
@@ -45,6 +46,7 @@ export function Conversation(props: Props) {
             )}
           >
             <div className="mb-1 flex flex-wrap items-center gap-2">
+              <Avatar name={authorName(comment, props)} url={props.users?.get(comment.author_id)?.avatar_url ?? null} />
               <span className="font-semibold">{authorName(comment, props)}</span>
               {internal ? (
                 <Badge tone="internal">

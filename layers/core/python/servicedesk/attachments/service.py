@@ -346,7 +346,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             tickets.get_visible(ctx, row.ticket_id)
         elif row.article_id is not None:
             articles.get_article(ctx, article_id=row.article_id)
-        elif not ctx.role.at_least(Role.ADMIN):  # a tenant's logo (migrations/0035)
+        elif row.purpose == "logo" and not ctx.role.at_least(Role.ADMIN):  # migrations/0035
             raise NotFound("no such attachment")
     except NotFound:
         raise NotFound("no such attachment") from None
@@ -358,7 +358,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             "nothing was uploaded yet: post the file with the upload form first",
             errors=[field_error("file", "not uploaded")],
         )
-    # A logo is an image whatever the tenant's attachment types (branding.service).
+    # A logo or an avatar is an image whatever the tenant's attachment types.
     allowed: list[str] = [*PURPOSE_TYPES] if row.purpose else [*SETTINGS.current(ctx).allowed_types]
     verdict = _verify(row, found, allowed)
     now = datetime.now(UTC)

@@ -58,6 +58,8 @@ def create_branding_logo(body: LogoCreate, ctx: Ctx, once: Once) -> AttachmentUp
     "/{slug}",
     dependencies=[public("the login page and portal of an organisation: public fields only")],
     summary="An organisation's public branding: name, colours, logo address, welcome text",
+    description="A slug no organisation has answers as an organisation without branding"
+    " (the default look): the answer does not tell which slugs exist.",
     response_model=BrandingPublic,
 )
 def get_public_branding(slug: Slug, session: Tx, response: Response) -> BrandingPublic:

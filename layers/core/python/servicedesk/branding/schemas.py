@@ -21,10 +21,15 @@ class LogoCreate(Input):
 class BrandingPublic(BaseModel):
     """What anyone may read of an organisation's branding (the login page, the portal)."""
 
-    display_name: str
+    display_name: str | None = Field(
+        description="null: the default look (no branding set, or no such organisation)"
+    )
     primary_color: str | None
     accent_color: str | None
     welcome_text: str | None
     logo_url: str | None = Field(
         description="Same-origin address of the logo (redirects to a short-lived link)"
+    )
+    self_registration: bool = Field(
+        description='The sign-in page offers "Create an account" (POST /v1/signup/requester)'
     )

@@ -129,14 +129,19 @@ def start_logo_upload(
 @dataclass(frozen=True)
 class Public:
     """The branding an anonymous caller may read by the tenant's slug: no ids, no settings
-    beyond these."""
+    beyond these. An organisation that set no branding and does not take registrations
+    answers exactly as a slug no organisation has (``DEFAULT``): the sign-in page shows the
+    default look, and the answer does not tell which slugs exist."""
 
-    display_name: str
+    display_name: str | None
     primary_color: str | None
     accent_color: str | None
     welcome_text: str | None
     logo_url: str | None
+    self_registration: bool
 
+
+DEFAULT = Public(None, None, None, None, None, False)
 
 _PUBLIC = text(
     "SELECT tenant_id, name, branding, logo_key, logo_version, logo_type"
@@ -158,14 +163,22 @@ def logo_path(slug: str, version: object) -> str:
 
 
 def public(session: Session, slug: str) -> Public:
-    row = _row(session, slug)
+    from servicedesk.identity.registration import portal_by_slug
+
+    row = session.execute(_PUBLIC, {"slug": slug}).one_or_none()
+    tenant, portal = portal_by_slug(session, slug)
+    if row is None or tenant is None:
+        return DEFAULT
     value = BrandingSettings.model_validate(row.branding or {})
+    if value == BrandingSettings() and not portal.self_registration:
+        return DEFAULT
     return Public(
         display_name=value.display_name or row.name,
         primary_color=value.primary_color,
         accent_color=value.accent_color,
         welcome_text=value.welcome_text,
         logo_url=logo_path(slug, value.logo_attachment_id) if row.logo_key else None,
+        self_registration=portal.self_registration,
     )
 
 

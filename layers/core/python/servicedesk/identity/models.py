@@ -65,6 +65,8 @@ class Membership(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     # Access tokens issued before it are refused (a new password ends every session).
     sessions_revoked_at: Mapped[datetime | None]
+    # The member's avatar in this organisation (an attachment with purpose 'avatar', 0040).
+    avatar_attachment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 

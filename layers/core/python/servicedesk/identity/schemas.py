@@ -6,10 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, computed_field, field_validator
 
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug, not_null
+
+
+def avatar_path(attachment_id: uuid.UUID) -> str:
+    """The address of an avatar (``/v1/avatars/{id}``: a redirect to a short-lived link)."""
+    return f"/v1/avatars/{attachment_id}"
 
 
 class SignupRequest(Input):
@@ -67,6 +72,16 @@ class UserPublic(Output):
     active: bool
     version: int
     created_at: datetime
+    avatar_attachment_id: uuid.UUID | None = Field(default=None, exclude=True)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The person's picture in this organisation (none: show their initials)"
+    )
+    @property
+    def avatar_url(self) -> str | None:
+        if self.avatar_attachment_id is None:
+            return None
+        return avatar_path(self.avatar_attachment_id)
 
 
 class TeamRef(Output):
@@ -224,3 +239,32 @@ class SessionPublic(Output):
 
 class SessionsRevoked(Output):
     revoked: int = Field(description="How many sessions ended")
+
+
+class RegistrationRequest(Input):
+    """``POST /v1/signup/requester``: register as a requester of an existing organisation."""
+
+    tenant: Slug = Field(description="The organisation's slug (its sign-in page names it)")
+    name: Name
+    email: Email
+    password: Password = Field(
+        description="Your password when the address is new (ignored for an existing account)"
+    )
+
+
+class RegistrationAccepted(Output):
+    status: str = Field(
+        default="confirmation_sent", description="Always the same, whoever owns the address"
+    )
+    email: str = Field(description="Where the confirmation link was sent")
+    detail: str = "Check your e-mail: follow the link we sent to finish registering and sign in."
+
+
+class RegistrationConfirm(Input):
+    token: str = Field(min_length=20, max_length=200)
+
+
+class AvatarSet(Input):
+    """``PUT /v1/me/avatar``: a completed avatar upload of the caller's becomes their avatar."""
+
+    attachment_id: uuid.UUID

@@ -33,6 +33,7 @@ USER_COLUMNS = (
     Membership.active,
     Membership.version,
     Membership.created_at,
+    Membership.avatar_attachment_id,
 )
 
 

@@ -76,6 +76,8 @@ RULES: dict[str, Rule] = {
     # same work either way, and an address without an account is not mailed.
     "account.password_reset": Rule(always=(A.ADDRESS,), in_app=False),
     "account.email_verification": Rule(always=(A.ADDRESS,), in_app=False),
+    # Self-registration's confirmation link (identity.registration), in the organisation.
+    "account.registration": Rule(always=(A.ADDRESS,), in_app=False),
     # The intake held a message for an agent (servicedesk.mail; once per window for a
     # sender over the rate limit).
     "mail.held": Rule(always=(A.TRIAGE,), staff_only=True),

@@ -78,8 +78,7 @@ operation(
     "The caller's notification preferences per event type and channel",
 )
 def get_preferences(ctx: Ctx) -> PreferencesPublic:
-    items = service.get_preferences(ctx)
-    return PreferencesPublic.model_validate({"items": [i.model_dump() for i in items]})
+    return PreferencesPublic.model_validate({"items": service.preference_rows(ctx)})
 
 
 @route(
@@ -89,8 +88,9 @@ def get_preferences(ctx: Ctx) -> PreferencesPublic:
     "Switch notifications on or off per event type and channel (listed items only)",
 )
 def put_preferences(body: PreferencesUpdate, ctx: Ctx) -> PreferencesPublic:
-    items = service.set_preferences(ctx, body.items)
-    return PreferencesPublic.model_validate({"items": [i.model_dump() for i in items]})
+    service.reset_preferences(ctx, body.reset)
+    service.set_preferences(ctx, body.items)
+    return PreferencesPublic.model_validate({"items": service.preference_rows(ctx)})
 
 
 UnsubscribeToken = Annotated[

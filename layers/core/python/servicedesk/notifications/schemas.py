@@ -37,8 +37,18 @@ class PreferenceItem(Input):
     enabled: bool
 
 
+class PreferenceKey(Input):
+    event_type: EventType
+    channel: Channel
+
+
 class PreferencesUpdate(Input):
     items: list[PreferenceItem] = Field(max_length=len(EVENT_TYPES) * len(CHANNELS))
+    reset: list[PreferenceKey] = Field(
+        default_factory=list,
+        max_length=len(EVENT_TYPES) * len(CHANNELS),
+        description="Choices to forget: these follow the organisation's default again",
+    )
 
     @field_validator("items")
     @classmethod
@@ -55,7 +65,13 @@ class PreferencesUpdate(Input):
 class PreferencePublic(Output):
     event_type: str
     channel: str
-    enabled: bool
+    enabled: bool = Field(description="In force: the person's choice, or the default")
+    tenant_default: bool = Field(
+        default=True, description="The organisation's default for this pair"
+    )
+    customised: bool = Field(
+        default=False, description="The person chose it (false: it follows the default)"
+    )
 
 
 class PreferencesPublic(Output):

@@ -11,13 +11,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from servicedesk.notifications import mailer, recipients, suppressions, templates, unsubscribe
+from servicedesk.notifications import (
+    mailer,
+    recipients,
+    suppressions,
+    templates,
+    unsubscribe,
+)
+from servicedesk.notifications import settings as defaults_section
 from servicedesk.notifications.models import Notification, NotificationPreference
-from servicedesk.notifications.schemas import CHANNELS, EVENT_TYPES, PreferenceItem
+from servicedesk.notifications.schemas import (
+    CHANNELS,
+    EVENT_TYPES,
+    PreferenceItem,
+    PreferenceKey,
+)
 from servicedesk.platform import db
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import (
@@ -120,6 +132,8 @@ def _plan(
     """One event's in-app rows and e-mails, added to the batch's."""
     rule = recipients.RULES[envelope.type]
     tenant = lookup.tenant()
+    # A member who never chose for this event's e-mail follows the tenant's default.
+    email_default = defaults_section.from_tenant_settings(tenant.settings).email(envelope.type)
     brand = templates.branding(tenant.name, tenant.settings, slug=tenant.slug)
     actor = str(envelope.payload.get("actor_id") or "")
     actor_id = recipients._uuid(actor)
@@ -149,7 +163,7 @@ def _plan(
                     "body": rendered.summary,
                 }
             )
-        if member is not None and not prefs.get((member, envelope.type, "email"), True):
+        if member is not None and not prefs.get((member, envelope.type, "email"), email_default):
             continue
         if recipient.email.lower() in undeliverable or not mailer.sendable(recipient.email):
             continue
@@ -286,6 +300,15 @@ def preferences_for(
 
 def get_preferences(ctx: RequestContext) -> list[PreferenceItem]:
     """Every (event type, channel), stored or default."""
+    keys = ("event_type", "channel", "enabled")
+    return [
+        PreferenceItem.model_validate({k: row[k] for k in keys}) for row in preference_rows(ctx)
+    ]
+
+
+def preference_rows(ctx: RequestContext) -> list[dict[str, Any]]:
+    """Every (event type, channel): the value in force, the tenant's default for it, and
+    whether the person chose it themselves (``customised``) or follows the default."""
     stored = {
         (p.event_type, p.channel): p.enabled
         for p in ctx.session.scalars(
@@ -295,13 +318,21 @@ def get_preferences(ctx: RequestContext) -> list[PreferenceItem]:
             )
         )
     }
-    return [
-        PreferenceItem.model_validate(
-            {"event_type": e, "channel": c, "enabled": stored.get((e, c), True)}
-        )
-        for e in EVENT_TYPES
-        for c in CHANNELS
-    ]
+    tenant = defaults_section.SECTION.current(ctx)
+    rows = []
+    for e in EVENT_TYPES:
+        for c in CHANNELS:
+            default = tenant.email(e) if c == "email" else True
+            rows.append(
+                {
+                    "event_type": e,
+                    "channel": c,
+                    "enabled": stored.get((e, c), default),
+                    "tenant_default": default,
+                    "customised": (e, c) in stored,
+                }
+            )
+    return rows
 
 
 def set_preferences(ctx: RequestContext, items: list[PreferenceItem]) -> list[PreferenceItem]:
@@ -321,6 +352,19 @@ def set_preferences(ctx: RequestContext, items: list[PreferenceItem]) -> list[Pr
             )
         )
     return get_preferences(ctx)
+
+
+def reset_preferences(ctx: RequestContext, items: list[PreferenceKey]) -> None:
+    """Forget the listed choices: those pairs follow the tenant's default again."""
+    for item in items:
+        ctx.session.execute(
+            delete(NotificationPreference).where(
+                NotificationPreference.tenant_id == ctx.tenant_id,
+                NotificationPreference.user_id == ctx.user_id,
+                NotificationPreference.event_type == item.event_type,
+                NotificationPreference.channel == item.channel,
+            )
+        )
 
 
 def unsubscribe_by_token(session: Session, token: str) -> PreferenceItem:

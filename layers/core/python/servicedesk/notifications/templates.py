@@ -41,6 +41,7 @@ _NO_UNSUBSCRIBE = frozenset(
         "signup.requested",
         "account.password_reset",
         "account.email_verification",
+        "account.registration",
         "export.ready",  # the member asked for it: nothing to switch off
     }
 )
@@ -54,6 +55,8 @@ _ACCOUNT_FOOTER = {
     "account.password_reset": "You receive this because someone asked to reset the password"
     " of the account with this address.",
     "account.email_verification": "You receive this because someone asked to verify this address.",
+    "account.registration": "You receive this because someone registered this address with an"
+    " organisation.",
     "export.ready": "You receive this because you asked for this export.",
 }
 
@@ -273,10 +276,29 @@ def _recovery_copy(facts: Facts) -> Copy:
     )
 
 
+def _registration_copy(facts: Facts) -> Copy:
+    """Self-registration as a requester (identity.registration): the same words whether or
+    not the address has an account (the request told nobody which)."""
+    p = facts.payload
+    return Copy(
+        f"Confirm your registration with {facts.branding.display_name}",
+        f"Confirm this address to join {facts.branding.tenant_name} on Servicedesk and follow"
+        " your requests. If this address already has a Servicedesk account, the organisation"
+        " is added to it and your password stays as it is.",
+        link=_link("Confirm and sign in", p.get("confirm_url")),
+        extra=(
+            f"The link expires at {p.get('expires_at')}.",
+            "If you did not register, ignore this e-mail: nothing is created without it.",
+        ),
+    )
+
+
 def _account_copy(facts: Facts) -> Copy:
     """Mail about an account rather than a ticket (no unsubscribe: `_NO_UNSUBSCRIBE`)."""
     if facts.event_type == "signup.requested":
         return _signup_copy(facts)
+    if facts.event_type == "account.registration":
+        return _registration_copy(facts)
     if facts.event_type.startswith("account."):
         return _recovery_copy(facts)
     if facts.event_type == "user.invited":
@@ -408,6 +430,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - 
             | "user.added"
             | "account.password_reset"
             | "account.email_verification"
+            | "account.registration"
         ):
             return _account_copy(facts)
         case "mail.held" | "export.ready":

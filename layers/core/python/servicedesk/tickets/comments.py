@@ -63,9 +63,11 @@ def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Co
     )
     ctx.session.add(comment)
     now = datetime.now(UTC)
+    assigned = None
     if data.visibility == "public":
         by_staff = ctx.is_staff and not is_requester
         if by_staff:
+            assigned = service.assign_on_first_reply(ctx, ticket)
             ticket.first_response_at = ticket.first_response_at or now
         service.clock(ctx).replied(ticket, by_staff=by_staff, now=now)
     ticket.updated_at = now
@@ -83,6 +85,8 @@ def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Co
     )
     ctx.session.flush()
     # Last: automation rules run from here (timeline.changed), after the comment is written.
+    if assigned is not None:
+        timeline.audited(ctx, ticket, "ticket.assigned", **assigned)
     timeline.audited(
         ctx, ticket, "comment.added", comment_id=comment.id, visibility=data.visibility
     )

@@ -139,10 +139,43 @@ def _check_team(ctx: RequestContext, team_id: uuid.UUID, field: str = "team_id")
         raise ValidationProblem(errors=[field_error(field, "no such active team")])
 
 
+def _team_active(ctx: RequestContext, team_id: uuid.UUID) -> bool:
+    try:
+        _check_team(ctx, team_id)
+    except ValidationProblem:
+        return False
+    return True
+
+
+def assign_on_first_reply(ctx: RequestContext, ticket: Ticket) -> dict[str, Any] | None:
+    """The tenant's ``assign_on_first_reply``: the author of the first public reply by staff
+    on an unassigned, unlocked ticket becomes its assignee (the same event and notification
+    as a manual assignment). Called before the reply sets ``first_response_at``; returns the
+    audit's data (the caller records it once the reply is written, so that automation rules
+    see both), or None when nothing changed."""
+    if (
+        ticket.assignee_id is not None
+        or ticket.first_response_at is not None
+        or ticket.assignment_locked
+        or not ctx.role.at_least(Role.AGENT)
+        or not load_settings(ctx).assign_on_first_reply
+    ):
+        return None
+    before = {"assignee_id": None, "team_id": ticket.team_id}
+    ticket.assignee_id = ctx.user_id
+    _bump(ticket)
+    after = {"assignee_id": ctx.user_id, "team_id": ticket.team_id}
+    timeline.event(ctx, ticket, "assigned", payload={"from": before, "to": after})
+    _notify(ctx, ticket, "ticket.assigned", assignee_id=ctx.user_id, team_id=ticket.team_id)
+    return {"before": before, "after": after, "reason": "first_reply"}
+
+
 def check_settings(ctx: RequestContext, value: TicketSettings) -> None:
-    """What the settings name must exist: the triage team is an active team."""
+    """What the settings name must exist: the triage and default teams are active teams."""
     if value.triage_team_id is not None:
         _check_team(ctx, value.triage_team_id, "triage_team_id")
+    if value.default_team_id is not None:
+        _check_team(ctx, value.default_team_id, "default_team_id")
 
 
 def _category(ctx: RequestContext, category_id: uuid.UUID) -> Any:
@@ -201,6 +234,13 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
     team_id = data.team_id or (category.default_team_id if category else None)
     if data.team_id:
         _check_team(ctx, data.team_id)
+    if (
+        team_id is None
+        and settings.default_team_id is not None
+        and _team_active(ctx, settings.default_team_id)
+    ):
+        # The tenant's default; a team archived since is skipped (the ticket goes to triage).
+        team_id = settings.default_team_id
     assignee_id = data.assignee_id
     if assignee_id is not None:
         _check_assignee(ctx, assignee_id)

@@ -31,6 +31,18 @@ class TicketSettings(BaseModel):
     agents_see_all: bool = False
     # Who is told of a ticket with no team and no assignee; unset: every agent and manager.
     triage_team_id: uuid.UUID | None = None
+    # Assignment defaults (issue 20 point 6): the team of a new ticket that names none and
+    # whose category names none, so that team's assignment strategy applies; and whether
+    # the first public reply by staff on an unassigned ticket makes its author the assignee.
+    default_team_id: uuid.UUID | None = Field(
+        default=None,
+        description="New tickets with no team (none given, none from the category) go to"
+        " this team, and its assignment strategy picks the assignee",
+    )
+    assign_on_first_reply: bool = Field(
+        default=False,
+        description="An agent's first public reply on an unassigned ticket assigns it to them",
+    )
 
     def priority_for(self, impact: str | None, urgency: str | None) -> Level:
         row = self.priority_matrix.get(impact, {}) if impact else {}  # type: ignore[call-overload]
