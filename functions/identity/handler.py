@@ -2,8 +2,9 @@
 
 import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
 from servicedesk.health.routes import router as health_router
+from servicedesk.identity.mfa_routes import router as mfa_router
 from servicedesk.identity.routes import router as identity_router
 from servicedesk.platform.lambda_ import domain_handler
 
-routers = (identity_router, health_router)
+routers = (identity_router, mfa_router, health_router)
 lambda_handler = domain_handler(*routers, title="Servicedesk identity API")

@@ -10,6 +10,7 @@ from servicedesk.attachments.routes import ticket_router as attachment_ticket_ro
 from servicedesk.branding.routes import settings_router as branding_settings_router
 from servicedesk.csat.routes import router as csat_router
 from servicedesk.csat.routes import settings_router as csat_settings_router
+from servicedesk.identity.security_routes import settings_router as security_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
@@ -31,5 +32,6 @@ routers = (
     csat_settings_router,
     views_router,
     branding_settings_router,
+    security_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

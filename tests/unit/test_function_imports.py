@@ -37,7 +37,11 @@ API_ROUTES = {
     },
     # The logo upload and the public branding by slug sign S3 links (branding.routes).
     "attachments": {"servicedesk.attachments.routes", "servicedesk.branding.routes"},
-    "identity": {"servicedesk.health.routes", "servicedesk.identity.routes"},
+    "identity": {
+        "servicedesk.health.routes",
+        "servicedesk.identity.routes",
+        "servicedesk.identity.mfa_routes",
+    },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
         "servicedesk.tickets.routes",
@@ -47,6 +51,7 @@ API_ROUTES = {
         "servicedesk.csat.routes",
         "servicedesk.views.routes",
         "servicedesk.branding.routes",  # GET/PUT /v1/settings/branding
+        "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

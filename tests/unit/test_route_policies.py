@@ -20,6 +20,11 @@ EXPECTED_PUBLIC = {
     ("POST", "/v1/auth/verify-email/request"),
     ("POST", "/v1/auth/verify-email"),
     ("POST", "/v1/auth/magic"),
+    # Two-step verification after a verified password: the short-lived mfa_token is the
+    # credential (identity/mfa.py); the enrolment pair only with an enrolment's token.
+    ("POST", "/v1/auth/mfa"),
+    ("POST", "/v1/auth/mfa/totp"),
+    ("POST", "/v1/auth/mfa/totp/confirm"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),
