@@ -8,6 +8,7 @@ import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { KnowledgeSettings } from "./KnowledgeSettings";
 import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
+import { SecuritySettings } from "./SecuritySettings";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
@@ -278,6 +279,7 @@ export default function SettingsPage() {
         {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
         <KnowledgeSettings />
         <CsatSettings />
+        <SecuritySettings />
       </div>
     </>
   );

@@ -10,6 +10,7 @@ import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, invalidateShared } from "./api";
 import { ConfirmButton, ScrollArea } from "./fields";
 import { type Errors, FailureAlert } from "./forms";
+import { t } from "../i18n";
 import type { Invitation, UserRow } from "./types";
 
 const ROLE_LABEL: Record<Role, string> = {
@@ -198,6 +199,19 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
     }
   }
 
+  async function resetMfa() {
+    setMessage(null);
+    setPending(true);
+    try {
+      await ok(api.DELETE("/v1/users/{user_id}/mfa", { params: { path: { user_id: user.id } } }));
+      setMessage({ tone: "success", text: t("mfa.resetDone", { name: user.name }) });
+    } catch (error) {
+      setMessage({ tone: "danger", text: describeError(error) });
+    } finally {
+      setPending(false);
+    }
+  }
+
   const roleId = `role-${user.id}`;
   return (
     <tr className="border-b border-border align-top last:border-0">
@@ -239,6 +253,13 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
           <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, `${user.name} was reactivated.`)}>
             Reactivate
           </Button>
+        )}
+        {isMe || !user.active ? null : (
+          <span className="ml-2 inline-block">
+            <ConfirmButton confirmLabel={t("mfa.resetFor", { name: user.name })} busy={pending && !dirty} onConfirm={() => void resetMfa()}>
+              {t("mfa.reset")}
+            </ConfirmButton>
+          </span>
         )}
         <div aria-live="polite">
           {message ? (

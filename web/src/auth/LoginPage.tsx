@@ -1,11 +1,14 @@
 import { useState, type FormEvent } from "react";
-import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { homeFor } from "../app/home";
+import type { TokenResponse } from "../api/types";
 import { Alert, Button, Field, Input, Select } from "../components/ui";
+import { t } from "../i18n";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
+import { isChallenge, SecondStep, type MfaChallenge } from "./SecondStep";
 
 export default function LoginPage() {
   const { state, signIn } = useAuth();
@@ -18,9 +21,19 @@ export default function LoginPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // After a right password: the code (or the enrolment) still to come. Another sign-in page
+  // (an invitation, a confirmed sign-up) hands its challenge over in the location's state.
+  const location = useLocation();
+  const handed = (location.state as { challenge?: MfaChallenge } | null)?.challenge ?? null;
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(handed);
 
   const next = params.get("next");
   if (state.status === "signedIn") return <Navigate to={next ?? homeFor(state.me.role)} replace />;
+
+  async function finish(tokens: TokenResponse) {
+    const me = await signIn(tokens);
+    navigate(next?.startsWith("/") ? next : homeFor(me.role), { replace: true });
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -28,19 +41,23 @@ export default function LoginPage() {
     setFailure(null);
     setErrors({});
     try {
-      const tokens = await ok(
+      const answer = await ok(
         api.POST("/v1/auth/login", { body: { email, password, tenant: tenant || null } }),
       );
-      const me = await signIn(tokens);
-      navigate(next?.startsWith("/") ? next : homeFor(me.role), { replace: true });
+      if (isChallenge(answer)) {
+        setPassword("");
+        setChallenge(answer);
+        return;
+      }
+      await finish(answer);
     } catch (error) {
       if (error instanceof ApiError && Array.isArray(error.problem?.tenants)) {
         // By name (the answer's "organisations"); an older API gave slugs only.
         const named = error.problem.organisations;
         setTenants(Array.isArray(named) ? (named as { slug: string; name: string }[]) : (error.problem.tenants as string[]).map((slug) => ({ slug, name: slug })));
-        setFailure("Your account belongs to several organisations. Choose one.");
+        setFailure(t("login.severalOrganisations"));
       } else if (error instanceof ApiError && error.status === 401) {
-        setFailure("The e-mail address or password is not right.");
+        setFailure(t("login.wrongCredentials"));
       } else {
         if (error instanceof ApiError) setErrors(error.fieldErrors);
         setFailure(describeError(error));
@@ -52,26 +69,41 @@ export default function LoginPage() {
 
   return (
     <AuthLayout
-      title="Sign in"
+      title={t("login.title")}
       footer={
         <p>
-          New here? <Link className="font-medium text-accent-text underline" to="/signup">Create an organisation</Link>
+          {t("login.newHere")}{" "}
+          <Link className="font-medium text-accent-text underline" to="/signup">
+            {t("login.createOrganisation")}
+          </Link>
         </p>
       }
     >
       {state.status === "signedOut" && state.reason === "expired" ? (
         <div className="mb-4">
-          <Alert tone="info" title="Your session ended">Please sign in again.</Alert>
+          <Alert tone="info" title={t("login.sessionEnded")}>
+            {t("login.signInAgain")}
+          </Alert>
         </div>
       ) : null}
+      {challenge ? (
+        <SecondStep
+          challenge={challenge}
+          onSignedIn={finish}
+          onRestart={() => {
+            setChallenge(null);
+            navigate(location.pathname + location.search, { replace: true, state: null });
+          }}
+        />
+      ) : (
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
-        <Field label="E-mail" error={errors.email} required>
+        <Field label={t("login.email")} error={errors.email} required>
           {(p) => (
             <Input {...p} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
           )}
         </Field>
-        <Field label="Password" error={errors.password} required>
+        <Field label={t("login.password")} error={errors.password} required>
           {(p) => (
             <Input
               {...p}
@@ -83,10 +115,10 @@ export default function LoginPage() {
           )}
         </Field>
         {tenants.length ? (
-          <Field label="Organisation" error={errors.tenant} required>
+          <Field label={t("login.organisation")} error={errors.tenant} required>
             {(p) => (
               <Select {...p} value={tenant} onChange={(e) => setTenant(e.target.value)}>
-                <option value="">Choose…</option>
+                <option value="">{t("login.choose")}</option>
                 {tenants.map((org) => (
                   <option key={org.slug} value={org.slug}>
                     {org.name}
@@ -97,14 +129,15 @@ export default function LoginPage() {
           </Field>
         ) : null}
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
-          Sign in
+          {t("login.submit")}
         </Button>
         <p className="text-center">
           <Link className="text-accent-text underline" to="/forgot-password">
-            Forgot password?
+            {t("login.forgot")}
           </Link>
         </p>
       </form>
+      )}
     </AuthLayout>
   );
 }

@@ -13,6 +13,10 @@ export const CATALOGUED = [
   "branding/BrandingStyle.tsx",
   "branding/Welcome.tsx",
   "profile/ProfilePage.tsx",
+  "profile/TwoStep.tsx",
+  "auth/LoginPage.tsx",
+  "auth/SecondStep.tsx",
+  "admin/SecuritySettings.tsx",
   "tickets/InvitationsPage.tsx",
 ];
 

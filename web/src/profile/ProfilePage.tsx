@@ -7,6 +7,7 @@ import { useAuth, useMe } from "../auth/AuthProvider";
 import { Alert, Button, Card, Field, Input, PageHeader, Select } from "../components/ui";
 import { t } from "../i18n";
 import { formatDateTimeWith } from "../lib/format";
+import { TwoStepCard } from "./TwoStep";
 
 /** Locales offered for dates and numbers (any BCP 47 tag the API accepts would do). */
 const LOCALES = ["en-GB", "en-US", "de-DE", "es-ES", "fr-FR", "it-IT", "ja-JP", "nl-NL", "pt-BR", "sv-SE"];
@@ -159,7 +160,8 @@ function PasswordForm() {
   );
 }
 
-/** /settings/profile: the person's own name, time zone and locale, and password. */
+/** /settings/profile: the person's own name, time zone and locale, password, and two-step
+ * verification. */
 export default function ProfilePage() {
   return (
     <>
@@ -167,6 +169,7 @@ export default function ProfilePage() {
       <div className="space-y-6">
         <ProfileForm />
         <PasswordForm />
+        <TwoStepCard />
       </div>
     </>
   );
