@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import os
 import secrets
 import struct
@@ -239,8 +240,11 @@ def qr_svg(uri: str) -> str:
     import segno
 
     qr = segno.make(uri, error="m", micro=False)
-    svg: str = qr.svg_inline(scale=4, border=2, dark="#000", light="#fff")
-    return svg
+    out = io.BytesIO()
+    # A standalone document (with its namespace): the web app shows it as an image.
+    qr.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, border=2,
+            dark="#000", light="#fff")  # fmt: skip
+    return out.getvalue().decode()
 
 
 # --- state -----------------------------------------------------------------------------
