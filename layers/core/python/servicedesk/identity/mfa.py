@@ -474,6 +474,12 @@ def admin_reset(session: Session, *, user_id: uuid.UUID) -> str:
 # --- sign-in ---------------------------------------------------------------------------
 
 
+_SIGN_IN = text(
+    "SELECT EXISTS (SELECT 1 FROM user_mfa WHERE user_id = :u AND confirmed_at IS NOT NULL)"
+    " AS enabled, (SELECT settings -> 'security' FROM tenants WHERE id = :t) AS security"
+)
+
+
 def check_sign_in(
     session: Session,
     *,
@@ -484,11 +490,14 @@ def check_sign_in(
 ) -> None:
     """Between a verified password (or mailed proof) and a session: raises `SecondStep`
     when the person has two-step verification, or when the tenant requires it of this role
-    and the person has none. The transaction is the tenant's, as the caller's."""
-    if is_enabled(session, user_id=user_id):
+    and the person has none. The transaction is the tenant's, as the caller's. One round
+    trip: every password sign-in pays it (docs/benchmarks.md, "Two-step verification")."""
+    row = session.execute(_SIGN_IN, {"u": user_id, "t": tenant_id}).one()
+    if row.enabled:
         token = make_token(settings, purpose=SIGN_IN, tenant_id=tenant_id, user_id=user_id)
         raise SecondStep(MfaChallenge(mfa_required=True, mfa_token=token).model_dump())
-    if required_for(session, tenant_id=tenant_id, role=role):
+    policy = SecuritySettings.model_validate(row.security or {})
+    if Role(role).is_staff and policy.require_mfa_for_staff:
         token = make_token(settings, purpose=ENROL, tenant_id=tenant_id, user_id=user_id)
         raise SecondStep(MfaChallenge(mfa_enrolment_required=True, mfa_token=token).model_dump())
 
