@@ -318,6 +318,21 @@ def test_an_admin_resets_a_members_mfa_audited_and_only_their_own_members(client
             (org.tenant_id, agent.user_id),
         ).fetchone()
     assert row == (org.admin.user_id, {"was_on": True})
+    # The person hears of it: account mail to them alone (none for a reset of nothing).
+    with current_database().connect("owner") as conn:
+        told = conn.execute(
+            "SELECT payload FROM outbox WHERE tenant_id = %s AND event_type = 'user.mfa_reset'",
+            (org.tenant_id,),
+        ).fetchall()
+    assert [(p["user_id"], p["actor_id"]) for (p,) in told] == [(agent.user_id, org.admin.user_id)]
+    again = client.delete(f"/v1/users/{agent.user_id}/mfa", headers=org.admin.headers)
+    assert again.status_code == 204
+    with current_database().connect("owner") as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM outbox WHERE tenant_id = %s AND event_type = 'user.mfa_reset'",
+            (org.tenant_id,),
+        ).fetchone()
+    assert count == (1,)
 
 
 def test_an_admin_cannot_reset_a_person_of_other_organisations(client):

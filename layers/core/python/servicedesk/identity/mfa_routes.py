@@ -13,10 +13,11 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import text
 
 from servicedesk.identity import mfa, sessions
+from servicedesk.identity.models import Tenant
 from servicedesk.identity.routes import TOKEN_RESPONSES, PasswordCheck, _refusal, _tokens
 from servicedesk.identity.service import audit_user
 from servicedesk.identity.throttle import Refused
-from servicedesk.platform import audit
+from servicedesk.platform import audit, outbox
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, request_id
@@ -377,13 +378,30 @@ def user_mfa(user_id: uuid.UUID, ctx: Ctx) -> UserMfa:
     status_code=204,
     tags=["users"],
     description=(
-        "Audited (`user.mfa_reset`). 404 for someone who is not a member; 409 for a person "
+        "Audited (`user.mfa_reset`); the person is told by e-mail (event `user.mfa_reset`) "
+        "when it was on. 404 for someone who is not a member; 409 for a person "
         "who belongs to other organisations too (one organisation's admin does not weaken "
         "their sign-in everywhere). 204 also when it was not on."
     ),
 )
 def reset_user_mfa(user_id: uuid.UUID, ctx: Ctx) -> Response:
     outcome = mfa.admin_reset(ctx.session, user_id=user_id)
+    if outcome == "reset":  # the person hears of it (account mail, user.mfa_reset)
+        tenant = ctx.session.get(Tenant, ctx.tenant_id)
+        assert tenant is not None
+        outbox.emit(
+            ctx.session,
+            tenant_id=ctx.tenant_id,
+            event_type="user.mfa_reset",
+            aggregate_type="user",
+            aggregate_id=user_id,
+            payload={
+                "user_id": user_id,
+                "actor_id": ctx.user_id,
+                "tenant": {"slug": tenant.slug, "name": tenant.name},
+                "login_url": f"{get_settings().web_origin.rstrip('/')}/login",
+            },
+        )
     audit.record(
         ctx,
         action="user.mfa_reset",
