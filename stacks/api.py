@@ -210,6 +210,8 @@ class ApiStack(Stack):
             # tickets and the mail API (held mail) check reply addresses: every API function
             # may sign or check what ticket mail carries.
             data.grant_mail_key(fn)
+            if domain == "identity":  # two-step verification (servicedesk/identity/mfa.py)
+                data.grant_mfa_key(fn)
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:
                 # Semantic search embeds the query (kb/search.py).

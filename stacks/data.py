@@ -78,6 +78,28 @@ class DataStack(Stack):
             },
         )
 
+        # The key of two-step verification (servicedesk.identity.mfa): it encrypts each
+        # person's TOTP secret and signs the sign-in's short-lived second-step tokens.
+        # Generated; read by the identity function only (grant_mfa_key). Retained: replacing
+        # it makes every enrolled authenticator unreadable (admins reset them).
+        self.mfa_key = secretsmanager.Secret(
+            self,
+            "MfaKey",
+            secret_name=f"servicedesk/{config.stage}/mfa-key",
+            description="Servicedesk key encrypting TOTP secrets (two-step verification)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=config.removal,
+        )
+        acknowledge(
+            self.mfa_key,
+            {
+                "AwsSolutions-SMG4": "Rotating the key makes every enrolled authenticator "
+                "unreadable; it is replaced by hand when it must be (docs/identity.md).",
+            },
+        )
+
         # alembic upgrade head as the owner on every deploy that changes the migrations.
         self.migrations = Migrations(
             self, config=config, network=network, database=self.database
@@ -89,6 +111,13 @@ class DataStack(Stack):
 
     def grant_db_connect(self, grantee: iam.IGrantable) -> None:
         self.database.grant_connect(grantee)
+
+    def grant_mfa_key(self, fn: DomainFunction) -> None:
+        """Enrol, and check the second step of a sign-in: read the two-step key."""
+        self.mfa_key.grant_read(fn.role)
+        fn.function.add_environment(
+            "SERVICEDESK_MFA_SECRET_KEY_SECRET_ARN", self.mfa_key.secret_arn
+        )
 
     def grant_mail_key(self, fn: DomainFunction) -> None:
         """Sign or check reply addresses and mailed links: read the key, and know the

@@ -11,6 +11,7 @@ from servicedesk.branding.routes import settings_router as branding_settings_rou
 from servicedesk.csat.routes import router as csat_router
 from servicedesk.csat.routes import settings_router as csat_settings_router
 from servicedesk.identity.registration_routes import settings_router as portal_settings_router
+from servicedesk.identity.security_routes import settings_router as security_settings_router
 from servicedesk.kb.settings_routes import settings_router as kb_settings_router
 from servicedesk.notifications.settings_routes import (
     settings_router as notification_settings_router,
@@ -37,5 +38,6 @@ routers = (
     branding_settings_router,
     portal_settings_router,
     notification_settings_router,
+    security_settings_router,
 )
 lambda_handler = domain_handler(*routers, title="Servicedesk tickets API")

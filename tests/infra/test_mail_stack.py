@@ -410,3 +410,22 @@ def test_whoever_signs_or_checks_mailed_links_has_the_mail_key(mail: Synthesized
     # Nothing else reads it: the realtime and webhook consumers, the authorizer, the poller.
     for name in ("webhook_consumer", "realtime_consumer", "authorizer", POLLER):
         assert key not in json.dumps(statements.get(name, [])), name
+
+
+def test_only_the_identity_function_reads_the_mfa_key(mail: Synthesized) -> None:
+    """Two-step verification's key (the Data stack's MfaKey: TOTP secrets encrypted, the
+    second-step tokens signed) is the identity function's alone."""
+    [key] = [
+        logical
+        for logical, r in _resources(mail.templates["Data"], "AWS::SecretsManager::Secret").items()
+        if logical.startswith("MfaKey")
+    ]
+    statements = _statements(mail)
+    for name, fn in mail.sd.api.functions.items():
+        env = _env(mail, "Api", fn)
+        if name == "identity":
+            assert "SERVICEDESK_MFA_SECRET_KEY_SECRET_ARN" in env
+            assert key in json.dumps(statements[name])
+        else:
+            assert "SERVICEDESK_MFA_SECRET_KEY_SECRET_ARN" not in env, name
+            assert key not in json.dumps(statements.get(name, [])), name

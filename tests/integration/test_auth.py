@@ -401,12 +401,19 @@ def test_every_route_that_checks_a_password_shares_the_login_lockout(client, app
             headers=actor.headers,
         )
 
+    def mfa_off_attempt(caller, actor, password):
+        # Turning two-step verification off with the password: a field error too.
+        return caller.request(
+            "DELETE", "/v1/me/mfa", json={"password": password}, headers=actor.headers
+        )
+
     attempts = {
         ("POST", "/v1/auth/login"): login_attempt,
         ("POST", "/v1/auth/accept-invitation"): invitation_attempt,
         ("POST", "/v1/me/password"): password_change_attempt,
+        ("DELETE", "/v1/me/mfa"): mfa_off_attempt,
     }
-    refused_with = {("POST", "/v1/me/password"): 422}
+    refused_with = {("POST", "/v1/me/password"): 422, ("DELETE", "/v1/me/mfa"): 422}
     assert _password_routes(app) == set(attempts), "a route checks passwords: add it here"
     for n, (route, attempt) in enumerate(attempts.items()):
         with TestClient(app, client=(f"192.0.2.{n + 1}", 50000)) as caller:

@@ -46,6 +46,7 @@ API_ROUTES = {
         "servicedesk.identity.routes",
         "servicedesk.identity.registration_routes",  # POST /v1/signup/requester
         "servicedesk.attachments.avatar_routes",  # PUT/DELETE /v1/me/avatar
+        "servicedesk.identity.mfa_routes",
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
@@ -58,6 +59,7 @@ API_ROUTES = {
         "servicedesk.branding.routes",  # GET/PUT /v1/settings/branding
         "servicedesk.identity.registration_routes",  # GET/PUT /v1/settings/portal
         "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
+        "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

@@ -24,6 +24,11 @@ EXPECTED_PUBLIC = {
     # credential is the e-mailed single-use token (identity/registration.py).
     ("POST", "/v1/signup/requester"),
     ("POST", "/v1/signup/requester/confirm"),
+    # Two-step verification after a verified password: the short-lived mfa_token is the
+    # credential (identity/mfa.py); the enrolment pair only with an enrolment's token.
+    ("POST", "/v1/auth/mfa"),
+    ("POST", "/v1/auth/mfa/totp"),
+    ("POST", "/v1/auth/mfa/totp/confirm"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),

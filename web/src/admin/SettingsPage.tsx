@@ -10,6 +10,7 @@ import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
 import { PortalSettings } from "./PortalSettings";
 import { NotificationDefaults } from "./NotificationDefaults";
+import { SecuritySettings } from "./SecuritySettings";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
@@ -306,6 +307,7 @@ export default function SettingsPage() {
         {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
         <KnowledgeSettings />
         <CsatSettings />
+        <SecuritySettings />
       </div>
     </>
   );

@@ -199,18 +199,28 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
     }
   }
 
-  async function revokeSessions() {
+  /** An action on the person whose answer is a sentence for the row's live region. */
+  async function act(call: () => Promise<string>) {
     setMessage(null);
     setPending(true);
     try {
-      const done = await ok(api.POST("/v1/users/{user_id}/sessions/revoke", { params: { path: { user_id: user.id } } }));
-      setMessage({ tone: "success", text: t("users.sessionsRevoked", { name: user.name, count: String(done.revoked) }) });
+      setMessage({ tone: "success", text: await call() });
     } catch (error) {
       setMessage({ tone: "danger", text: describeError(error) });
     } finally {
       setPending(false);
     }
   }
+  const revokeSessions = () =>
+    act(async () => {
+      const done = await ok(api.POST("/v1/users/{user_id}/sessions/revoke", { params: { path: { user_id: user.id } } }));
+      return t("users.sessionsRevoked", { name: user.name, count: String(done.revoked) });
+    });
+  const resetMfa = () =>
+    act(async () => {
+      await ok(api.DELETE("/v1/users/{user_id}/mfa", { params: { path: { user_id: user.id } } }));
+      return t("mfa.resetDone", { name: user.name });
+    });
 
   const roleId = `role-${user.id}`;
   return (
@@ -255,10 +265,15 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
           </Button>
         )}
         {user.active ? (
-          <div className="mt-2">
+          <div className="mt-2 flex flex-wrap gap-2">
             <ConfirmButton confirmLabel={t("users.revokeSessionsConfirm", { name: user.name })} busy={pending && !dirty} onConfirm={() => void revokeSessions()}>
               {t("users.revokeSessions")}
             </ConfirmButton>
+            {isMe ? null : (
+              <ConfirmButton confirmLabel={t("mfa.resetFor", { name: user.name })} busy={pending && !dirty} onConfirm={() => void resetMfa()}>
+                {t("mfa.reset")}
+              </ConfirmButton>
+            )}
           </div>
         ) : null}
         <div aria-live="polite">

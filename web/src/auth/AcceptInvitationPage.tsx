@@ -6,6 +6,7 @@ import { homeFor } from "../app/home";
 import { Alert, Button, Field, Input } from "../components/ui";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
+import { isChallenge } from "./SecondStep";
 
 /** The invitation e-mail links to /accept-invitation#token=…: the token stays out of
  * server logs and Referer headers because a fragment is never sent. */
@@ -34,6 +35,11 @@ export default function AcceptInvitationPage() {
       const tokens = await ok(
         api.POST("/v1/auth/accept-invitation", { body: { token, name: name.trim() || null, password } }),
       );
+      if (isChallenge(tokens)) {
+        // Two-step verification: the sign-in page asks for the code.
+        navigate("/login", { replace: true, state: { challenge: tokens } });
+        return;
+      }
       const me = await signIn(tokens);
       navigate(homeFor(me.role), { replace: true });
     } catch (error) {

@@ -6,6 +6,7 @@ import { homeFor } from "../app/home";
 import { Alert, Button, Field, Input } from "../components/ui";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
+import { isChallenge } from "./SecondStep";
 import { tokenFrom } from "./linkToken";
 
 /** The sign-up e-mail links to /signup/confirm#token=… (see linkToken.ts). Confirming is a
@@ -30,6 +31,11 @@ export default function ConfirmSignupPage() {
     try {
       const body = slugTaken && slug.trim() ? { token, slug: slug.trim() } : { token };
       const tokens = await ok(api.POST("/v1/signup/confirm", { body }));
+      if (isChallenge(tokens)) {
+        // Two-step verification: the sign-in page asks for the code.
+        navigate("/login", { replace: true, state: { challenge: tokens } });
+        return;
+      }
       const me = await signIn(tokens);
       navigate(homeFor(me.role), { replace: true });
     } catch (error) {

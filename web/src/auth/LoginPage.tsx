@@ -1,14 +1,16 @@
 import { useState, type FormEvent } from "react";
-import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { homeFor } from "../app/home";
 import { knownOrg, usePublicBranding } from "../branding/publicBranding";
+import type { TokenResponse } from "../api/types";
 import { Alert, Button, Field, Input, Select } from "../components/ui";
 import { t } from "../i18n";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
 import { OrgBanner, usePublicColours } from "./BrandedAuth";
+import { isChallenge, SecondStep, type MfaChallenge } from "./SecondStep";
 
 export default function LoginPage() {
   const { state, signIn } = useAuth();
@@ -24,9 +26,19 @@ export default function LoginPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // After a right password: the code (or the enrolment) still to come. Another sign-in page
+  // (an invitation, a confirmed sign-up) hands its challenge over in the location's state.
+  const location = useLocation();
+  const handed = (location.state as { challenge?: MfaChallenge } | null)?.challenge ?? null;
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(handed);
 
   const next = params.get("next");
   if (state.status === "signedIn") return <Navigate to={next ?? homeFor(state.me.role)} replace />;
+
+  async function finish(tokens: TokenResponse) {
+    const me = await signIn(tokens);
+    navigate(next?.startsWith("/") ? next : homeFor(me.role), { replace: true });
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -34,19 +46,23 @@ export default function LoginPage() {
     setFailure(null);
     setErrors({});
     try {
-      const tokens = await ok(
+      const answer = await ok(
         api.POST("/v1/auth/login", { body: { email, password, tenant: tenant || null } }),
       );
-      const me = await signIn(tokens);
-      navigate(next?.startsWith("/") ? next : homeFor(me.role), { replace: true });
+      if (isChallenge(answer)) {
+        setPassword("");
+        setChallenge(answer);
+        return;
+      }
+      await finish(answer);
     } catch (error) {
       if (error instanceof ApiError && Array.isArray(error.problem?.tenants)) {
         // By name (the answer's "organisations"); an older API gave slugs only.
         const named = error.problem.organisations;
         setTenants(Array.isArray(named) ? (named as { slug: string; name: string }[]) : (error.problem.tenants as string[]).map((slug) => ({ slug, name: slug })));
-        setFailure(t("login.chooseOrganisation"));
+        setFailure(t("login.severalOrganisations"));
       } else if (error instanceof ApiError && error.status === 401) {
-        setFailure(t("login.wrong"));
+        setFailure(t("login.wrongCredentials"));
       } else {
         if (error instanceof ApiError) setErrors(error.fieldErrors);
         setFailure(describeError(error));
@@ -87,6 +103,16 @@ export default function LoginPage() {
           </Alert>
         </div>
       ) : null}
+      {challenge ? (
+        <SecondStep
+          challenge={challenge}
+          onSignedIn={finish}
+          onRestart={() => {
+            setChallenge(null);
+            navigate(location.pathname + location.search, { replace: true, state: null });
+          }}
+        />
+      ) : (
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
         <Field label={t("login.email")} error={errors.email} required>
@@ -128,6 +154,7 @@ export default function LoginPage() {
           </Link>
         </p>
       </form>
+      )}
     </AuthLayout>
   );
 }

@@ -24,6 +24,10 @@ export const CATALOGUED = [
   "profile/ProfilePage.tsx",
   "profile/AvatarCard.tsx",
   "components/Avatar.tsx",
+  "profile/TwoStep.tsx",
+  "auth/LoginPage.tsx",
+  "auth/SecondStep.tsx",
+  "admin/SecuritySettings.tsx",
   "tickets/InvitationsPage.tsx",
 ];
 

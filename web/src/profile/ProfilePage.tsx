@@ -9,6 +9,7 @@ import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Spinner }
 import { t } from "../i18n";
 import { AvatarCard } from "./AvatarCard";
 import { formatDateTime, formatDateTimeWith, formatRelative } from "../lib/format";
+import { TwoStepCard } from "./TwoStep";
 
 /** Locales offered for dates and numbers (any BCP 47 tag the API accepts would do). */
 const LOCALES = ["en-GB", "en-US", "de-DE", "es-ES", "fr-FR", "it-IT", "ja-JP", "nl-NL", "pt-BR", "sv-SE"];
@@ -257,7 +258,8 @@ function SessionsCard() {
   );
 }
 
-/** /settings/profile: the person's own name, time zone and locale, password and sessions. */
+/** /settings/profile: the person's own name, time zone and locale, password, sessions and
+ * two-step verification. */
 export default function ProfilePage() {
   return (
     <>
@@ -266,6 +268,7 @@ export default function ProfilePage() {
         <ProfileForm />
         <AvatarCard />
         <PasswordForm />
+        <TwoStepCard />
         <SessionsCard />
       </div>
     </>

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import magic, profile, recovery, service, sessions, signup, users
+from servicedesk.identity import magic, mfa, profile, recovery, service, sessions, signup, users
 from servicedesk.identity.models import Tenant
 from servicedesk.identity.schemas import (
     AcceptInvitation,
@@ -137,11 +137,22 @@ def _checked_password(
         )
     except service.Refused as refused:
         return _refusal(request, refused)
+    except mfa.SecondStep as step:  # the password was right; a code (or enrolment) next
+        return JSONResponse(step.body, headers={"Cache-Control": "no-store"})
     return _tokens(tokens)
 
 
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": TokenResponse, "description": "Access token; refresh token set as cookie"}
+}
+# A password sign-in may answer the second step instead (identity/mfa.py).
+SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": TokenResponse | mfa.MfaChallenge,
+        "description": "Access token (refresh token set as cookie), or, for a person with "
+        "two-step verification (or whom the organisation requires to set it up), "
+        "`{mfa_required | mfa_enrolment_required: true, mfa_token}` and no session yet",
+    }
 }
 
 
@@ -169,7 +180,14 @@ def request_signup(body: SignupRequest, request: Request, tx: Tx) -> JSONRespons
 @router.post(
     "/signup/confirm",
     status_code=201,
-    responses={201: {"model": TokenResponse, "description": "Signed in as the new admin"}},
+    responses={
+        201: {"model": TokenResponse, "description": "Signed in as the new admin"},
+        200: {
+            "model": mfa.MfaChallenge,
+            "description": "Created, for an existing account with two-step verification: "
+            "sign in through its second step",
+        },
+    },
     dependencies=[public("authenticated by the e-mailed sign-up token")],
     tags=["auth"],
     summary="Create the organization of a confirmed sign-up and sign in as its admin",
@@ -182,15 +200,18 @@ def request_signup(body: SignupRequest, request: Request, tx: Tx) -> JSONRespons
 def confirm_signup(
     body: SignupConfirm, request: Request, tx: Tx, client: ClientDevice
 ) -> JSONResponse:
-    tokens = signup.confirm(
-        tx, data=body, settings=get_settings(), request_id=request_id(request), device=client
-    )
+    try:
+        tokens = signup.confirm(
+            tx, data=body, settings=get_settings(), request_id=request_id(request), device=client
+        )
+    except mfa.SecondStep as step:  # an existing account with two-step verification
+        return JSONResponse(step.body, headers={"Cache-Control": "no-store"})
     return _tokens(tokens, status=201)
 
 
 @router.post(
     "/auth/login",
-    responses=TOKEN_RESPONSES,
+    responses=SIGN_IN_RESPONSES,
     dependencies=[public("pre-authentication")],
     tags=["auth"],
     summary="Sign in with e-mail and password",
@@ -255,7 +276,7 @@ def switch_tenant(
 
 @router.post(
     "/auth/accept-invitation",
-    responses=TOKEN_RESPONSES,
+    responses=SIGN_IN_RESPONSES,
     dependencies=[public("authenticated by the invitation token")],
     tags=["auth"],
     summary="Accept an invitation (new account, or an existing one by its password)",

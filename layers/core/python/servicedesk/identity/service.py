@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import breached, passwords, sessions
+from servicedesk.identity import breached, mfa, passwords, sessions
 from servicedesk.identity.models import Invitation, Membership, User
 from servicedesk.identity.schemas import AcceptInvitation, LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
@@ -126,6 +126,13 @@ def login(
         )
     chosen = usable[0]
     set_tenant(session, tenant_id=chosen.tenant_id, user_id=chosen.user_id)
+    mfa.check_sign_in(
+        session,
+        tenant_id=chosen.tenant_id,
+        user_id=chosen.user_id,
+        role=chosen.role,
+        settings=settings,
+    )
     audit_user(
         session,
         tenant_id=chosen.tenant_id,
@@ -175,6 +182,7 @@ def switch_tenant(
     if target is None:
         raise NotFound("no such tenant for this account", errors=[field_error("tenant", "unknown")])
     set_tenant(session, tenant_id=target.tenant_id, user_id=user_id)
+    mfa.check_switch(session, tenant_id=target.tenant_id, user_id=user_id, role=target.role)
     audit_user(
         session,
         tenant_id=target.tenant_id,
@@ -265,6 +273,9 @@ def accept_invitation(
         user_id=user_id,
         action="invitation.accepted",
         request_id=request_id,
+    )
+    mfa.check_sign_in(
+        session, tenant_id=tenant_id, user_id=user_id, role=membership.role, settings=settings
     )
     return sessions.start(
         session,

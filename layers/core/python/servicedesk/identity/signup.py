@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions, throttle
+from servicedesk.identity import mfa, passwords, sessions, throttle
 from servicedesk.identity.models import Membership, Tenant, User
 from servicedesk.identity.schemas import SignupConfirm, SignupRequest
 from servicedesk.identity.service import check_password_policy, mark_email_verified
@@ -185,6 +185,10 @@ def confirm(
         request_id=request_id,
         data={"existing_account": existing is not None},
     )
+    if existing is not None:  # an account with two-step verification signs in with a code
+        mfa.check_sign_in(
+            session, tenant_id=tenant_id, user_id=user_id, role=Role.ADMIN.value, settings=settings
+        )
     return sessions.start(
         session,
         tenant_id=tenant_id,

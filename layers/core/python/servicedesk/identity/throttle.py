@@ -135,3 +135,9 @@ class PasswordGate:
         verified = passwords.verify_password(password_hash, password)
         record(session, email=email, address=self.client_ip, succeeded=verified)
         return verified
+
+
+def failures_wait(session: Session, *, scope: str, key: str, limit: int, settings: Settings) -> int:
+    """Seconds before another attempt of ``scope`` for ``key`` (the second step of a
+    sign-in counts per person: identity/mfa.py), with the password's back-off."""
+    return _wait(session, scope=scope, key=key, limit=limit, settings=settings)

@@ -71,6 +71,8 @@ RULES: dict[str, Rule] = {
     "user.invited": Rule(always=(A.ADDRESS,), in_app=False),
     # POST /v1/users: the person added (new or already known elsewhere), by mail only.
     "user.added": Rule(always=(A.INVITEE,), in_app=False),
+    # An admin reset the person's two-step verification (identity/mfa_routes.py).
+    "user.mfa_reset": Rule(always=(A.INVITEE,), in_app=False),
     "signup.requested": Rule(always=(A.ADDRESS,), in_app=False),
     # Nobody when the address has no account (payload "to" is null): the request did the
     # same work either way, and an address without an account is not mailed.

@@ -38,6 +38,7 @@ _NO_UNSUBSCRIBE = frozenset(
     {
         "user.invited",
         "user.added",
+        "user.mfa_reset",
         "signup.requested",
         "account.password_reset",
         "account.email_verification",
@@ -52,6 +53,8 @@ _ACCOUNT_FOOTER = {
     "user.invited": "You receive this because someone invited this address.",
     "signup.requested": "You receive this because someone signed up with this address.",
     "user.added": "You receive this because an admin added this address to an organisation.",
+    "user.mfa_reset": "You receive this because an admin changed how the account with this"
+    " address signs in.",
     "account.password_reset": "You receive this because someone asked to reset the password"
     " of the account with this address.",
     "account.email_verification": "You receive this because someone asked to verify this address.",
@@ -303,7 +306,26 @@ def _account_copy(facts: Facts) -> Copy:
         return _recovery_copy(facts)
     if facts.event_type == "user.invited":
         return _invited_copy(facts)
+    if facts.event_type == "user.mfa_reset":
+        return _mfa_reset_copy(facts)
     return _added_copy(facts)
+
+
+def _mfa_reset_copy(facts: Facts) -> Copy:
+    """`user.mfa_reset`: an admin turned the person's two-step verification off (they lost
+    their phone, or someone wants them to think so)."""
+    actor = facts.actor_name or "An admin"
+    return Copy(
+        "Your two-step verification was turned off",
+        f"{actor}, an admin of {facts.branding.tenant_name}, turned off two-step verification"
+        " for your account: signing in now takes your password alone.",
+        link=_link("Sign in", facts.payload.get("login_url") or f"{facts.web_origin}/login"),
+        extra=(
+            "Set it up again in My profile when you sign in (your organisation may ask you"
+            " to at once).",
+            f"If you did not ask for this, tell {actor} and change your password.",
+        ),
+    )
 
 
 def _invited_copy(facts: Facts) -> Copy:
@@ -428,6 +450,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - 
             "signup.requested"
             | "user.invited"
             | "user.added"
+            | "user.mfa_reset"
             | "account.password_reset"
             | "account.email_verification"
             | "account.registration"

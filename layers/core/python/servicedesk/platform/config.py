@@ -163,6 +163,16 @@ class Settings(BaseSettings):
     email_token_secret: SecretStr | None = None
     # In AWS the key lives in Secrets Manager (the stacks' mail-key secret); read at first use.
     email_token_secret_arn: str | None = None
+    # Two-step verification (identity/mfa.py): the key that encrypts each person's TOTP
+    # secret (AES-GCM) and signs the short-lived second-step tokens (HMAC), each through
+    # its own HKDF label. Any long random string; in AWS from Secrets Manager by ARN.
+    # Dev and test fall back to a fixed key; elsewhere, without it, enrolment and the
+    # second step answer 503.
+    mfa_secret_key: SecretStr | None = None
+    mfa_secret_key_secret_arn: str | None = None
+    # How long the second step may take after the password (and enrolment when a tenant's
+    # policy requires it).
+    mfa_token_ttl_seconds: int = Field(default=300, ge=60, le=1800)
     # Outbound webhooks and inbound hooks.
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_disable_after: int = Field(default=10, ge=1)

@@ -65,6 +65,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "sla.": ("email", "webhook", "realtime", "reports"),
     "user.invited": ("email",),
     "user.added": ("email",),  # "you were added to <organisation>": account mail
+    "user.mfa_reset": ("email",),  # an admin turned your two-step verification off
     "signup.requested": ("email",),
     "account.": ("email",),  # password reset and e-mail verification links: account mail
     "webhook.disabled": ("email",),
