@@ -88,12 +88,20 @@ def test_enrolment_shows_the_key_once_and_then_signs_in_with_a_code(client, tena
     assert _problem(client.post("/v1/me/mfa/totp", headers=agent.headers), 409)
 
     token = challenge(client, agent)
-    signed_in = second_step(client, token, code=code(body["secret"], 1))
+    signed_in = client.post(
+        "/v1/auth/mfa",
+        json={"mfa_token": token, "code": code(body["secret"], 1)},
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"},
+    )
     assert signed_in.status_code == 200, signed_in.text
     assert "sd_refresh" in signed_in.headers["set-cookie"]
     access = signed_in.json()["access_token"]
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {access}"})
     assert me.json()["user"]["email"] == agent.email and me.json()["role"] == "agent"
+    # The second step's session says where it came from, like any other sign-in's.
+    mine = client.get("/v1/me/sessions", headers={"Authorization": f"Bearer {access}"}).json()
+    (current,) = [s for s in mine if s["current"]]
+    assert "Firefox" in (current["user_agent"] or ""), current
 
 
 def test_a_code_is_accepted_once_and_one_step_of_skew_either_way(client, tenant):
