@@ -98,3 +98,30 @@ def test_a_replacement_keeps_the_transaction_snapshot_current(client, database):
         assert SECTION.load(session, tenant_id) == changed
         # a snapshot of another tenant is never taken for this one
         assert SECTION.from_snapshot(session, uuid.uuid4()) == type(before)()
+
+
+def test_switching_the_transaction_to_another_tenant_drops_the_first_ones_snapshot(
+    client, database
+):
+    """A transaction that resolved tenant A's principal and then moves to tenant B (the
+    tenant switch, a job over tenants) reads B's settings, never A's snapshot as B's."""
+    from servicedesk.platform.db import set_tenant
+    from servicedesk.tickets.settings import SECTION
+
+    a, b = make_tenant(client, roles=("requester",)), make_tenant(client, roles=("requester",))
+    read = client.get("/v1/settings/tickets", headers=b.admin.headers)
+    saved = client.put(
+        "/v1/settings/tickets",
+        json={**read.json(), "number_prefix": "BEE"},
+        headers={**b.admin.headers, "If-Match": read.headers["etag"]},
+    )
+    assert saved.status_code == 200, saved.text
+    a_id, b_id = uuid.UUID(a.tenant_id), uuid.UUID(b.tenant_id)
+    claims = Claims(
+        kind="internal", subject=a.admin.user_id, tenant=a.tenant_id, role="admin", issuer="test"
+    )
+    with transaction() as session:
+        resolve_principal(session, claims)
+        assert SECTION.from_snapshot(session, a_id).number_prefix != "BEE"
+        set_tenant(session, tenant_id=b_id, user_id=uuid.UUID(b.admin.user_id))
+        assert SECTION.from_snapshot(session, b_id).number_prefix == "BEE"

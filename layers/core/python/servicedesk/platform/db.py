@@ -132,6 +132,9 @@ def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.U
         ),
         {"tid": str(tenant_id) if tenant_id else "", "uid": str(user_id) if user_id else ""},
     )
+    if session.info.get("tenant_id") != tenant_id:
+        # The principal statement's snapshot of settings is the previous tenant's.
+        session.info.pop(TENANT_SETTINGS, None)
     session.info["tenant_id"] = tenant_id
 
 
