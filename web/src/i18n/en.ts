@@ -34,6 +34,27 @@ export const en = {
   "shell.pageNotFound": "Page not found",
   "shell.pageNotFoundHelp": "The address may be mistyped, or the page has moved.",
 
+  // Shared components
+  "components.loading": "Loading",
+  "components.cancel": "Cancel",
+  "components.priority": "Priority: ",
+  "components.export.csv": "Export CSV",
+  "components.export.queued": "Too many tickets to download at once: the export is being prepared.",
+  "components.export.seeMine": "See my exports",
+
+  // Live updates: presence, typing, the connection
+  "live.paused": "Live updates are paused while we reconnect; pages refresh every little while meanwhile.",
+  "live.someone": "Someone",
+  "live.names.two": "{first} and {last}",
+  "live.typing.one": "{name} is typing…",
+  "live.typing.note": "{name} is writing an internal note…",
+  "live.typing.many": "{names} are typing…",
+  "live.presence.viewing": "{name} is also viewing this ticket",
+  "live.presence.editing": "{name} is also editing this ticket",
+  "live.presence.many": "{names} are also viewing this ticket",
+  "live.presence.manyOneEditing": "{names} are also viewing this ticket ({editing} is editing)",
+  "live.presence.manyEditing": "{names} are also viewing this ticket ({editing} are editing)",
+
   // Branding (admin)
   "branding.heading": "Branding",
   "branding.intro": "Your organisation's name, logo, colours and portal welcome, shown in the app and in e-mails.",
