@@ -65,7 +65,8 @@ export const CATALOGUED = [
   "agent/People.tsx",
   "agent/AgentTicketPage.tsx",
   "agent/PropertiesPanel.tsx",
-  // (helpers part 1 end)
+  "assistant/AssistantWidget.tsx",
+  "assistant/messages.ts",
   "admin/AutomationsPage.tsx",
   "admin/RuleEditor.tsx",
   "admin/BrandingSettings.tsx",

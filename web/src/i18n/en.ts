@@ -1,8 +1,8 @@
 /**
  * The UI's words, in English: one catalogue, ready for translation (docs/architecture.md,
  * "Strings"). A key names where the words appear; `{name}` is filled in by `t()`.
- * The shell, the settings, profile, branding and invitation screens take every
- * user-visible word from here (i18n/catalogue.test.ts fails on a literal in them).
+ * The screens listed in i18n/catalogue.test.ts take every user-visible word from here
+ * (the test fails on a literal in them).
  */
 export const en = {
   // The shell
