@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { linkLabel } from "../agent/collab";
 import { describeDrilldown } from "../agent/drilldown";
+import { describe as describeEvent } from "../agent/Timeline";
 import { ratingText } from "../csat/scale";
 import { presenceText } from "../live/presence";
 import { en } from "./en";
@@ -28,5 +29,13 @@ describe("a swapped-in catalogue", () => {
 
   test("English again afterwards", () => {
     expect(ratingText("1-5", 4)).toBe("4/5 – Satisfied");
+  });
+
+  test("timeline events: a known type from the catalogue, an unknown one by its name", () => {
+    expect(describeEvent("ticket.comment_added", {})).toBe("comment added");
+    expect(describeEvent("some_new.thing", {})).toBe("some new thing");
+    expect(describeEvent("constructor", {})).toBe("constructor");
+    setCatalogue({ ...en, "agent.timeline.event.comment_added": "Kommentar hinzugefügt" });
+    expect(describeEvent("comment_added", {})).toBe("Kommentar hinzugefügt");
   });
 });
