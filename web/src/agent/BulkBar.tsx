@@ -8,6 +8,7 @@ import { Alert, Button, Input, Select } from "../components/ui";
 import { isStaff } from "../lib/domain";
 import { STATUSES, statusLabel } from "../lib/format";
 import { findTicket, LookupError } from "./collab";
+import { t, type MessageKey } from "../i18n";
 
 type BulkRequest = components["schemas"]["BulkRequest"];
 type BulkResult = components["schemas"]["BulkResult"];
@@ -16,17 +17,17 @@ type Action = BulkRequest["action"];
 /** The server's limit on one bulk action (tickets.bulk.MAX_TICKETS). */
 export const MAX_BULK = 100;
 
-const ACTIONS: { value: Action; label: string }[] = [
-  { value: "assign", label: "Assign to" },
-  { value: "status", label: "Set status" },
-  { value: "add_tags", label: "Add tags" },
-  { value: "remove_tags", label: "Remove tags" },
-  { value: "merge", label: "Merge into" },
+const ACTIONS: { value: Action; label: MessageKey }[] = [
+  { value: "assign", label: "agent.bulk.assign" },
+  { value: "status", label: "agent.bulk.status" },
+  { value: "add_tags", label: "agent.bulk.addTags" },
+  { value: "remove_tags", label: "agent.bulk.removeTags" },
+  { value: "merge", label: "agent.bulk.merge" },
 ];
 
 /** Tags as typed: comma or space separated, lower case, each once. */
 export function parseTags(text: string): string[] {
-  return [...new Set(text.split(/[\s,]+/).map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  return [...new Set(text.split(/[\s,]+/).map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
 }
 
 /**
@@ -57,7 +58,7 @@ export function BulkBar({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<BulkResult | null>(null);
-  const numberOf = (ticketId: string) => tickets.find((t) => t.id === ticketId)?.number ?? ticketId;
+  const numberOf = (ticketId: string) => tickets.find((ticket) => ticket.id === ticketId)?.number ?? ticketId;
   const staff = [...(users?.values() ?? [])].filter((u) => isStaff(u.role)).sort((a, b) => a.name.localeCompare(b.name));
 
   async function body(): Promise<BulkRequest> {
@@ -66,7 +67,7 @@ export function BulkBar({
     if (action === "status") return { ...base, status: status as NonNullable<BulkRequest["status"]> };
     if (action === "merge") return { ...base, target_id: (await findTicket(target)).id };
     const parsed = parseTags(tags);
-    if (!parsed.length) throw new LookupError("Enter at least one tag.");
+    if (!parsed.length) throw new LookupError(t("agent.bulk.noTags"));
     return { ...base, tags: parsed };
   }
 
@@ -75,7 +76,7 @@ export function BulkBar({
     setError(null);
     setResult(null);
     if (selected.length > MAX_BULK) {
-      setError(`Select at most ${MAX_BULK} tickets for one action.`);
+      setError(t("agent.bulk.tooMany", { max: MAX_BULK }));
       return;
     }
     setBusy(true);
@@ -98,29 +99,29 @@ export function BulkBar({
   // leave the selection; the results stay to be read).
   if (!selected.length && !result) return null;
   return (
-    <section aria-label="Bulk actions" data-testid="bulk-bar" className="mb-4 space-y-3 rounded-lg border border-border bg-surface p-3">
+    <section aria-label={t("agent.bulk.label")} data-testid="bulk-bar" className="mb-4 space-y-3 rounded-lg border border-border bg-surface p-3">
       {selected.length ? (
       <form className="flex flex-wrap items-center gap-3" onSubmit={(e) => void submit(e)}>
         <span className="font-medium" aria-live="polite">
-          {selected.length} selected
+          {t("agent.bulk.selected", { count: selected.length })}
         </span>
         <label htmlFor={`${id}-action`} className="sr-only">
-          Bulk action
+          {t("agent.bulk.action")}
         </label>
         <Select id={`${id}-action`} className="w-auto" value={action} onChange={(e) => setAction(e.target.value as Action)}>
           {ACTIONS.map((a) => (
             <option key={a.value} value={a.value}>
-              {a.label}
+              {t(a.label)}
             </option>
           ))}
         </Select>
         {action === "assign" ? (
           <>
             <label htmlFor={`${id}-assignee`} className="sr-only">
-              Assignee
+              {t("agent.bulk.assignee")}
             </label>
             <Select id={`${id}-assignee`} className="w-auto" value={assignee} onChange={(e) => setAssignee(e.target.value)}>
-              <option value="">Nobody (unassign)</option>
+              <option value="">{t("agent.bulk.nobody")}</option>
               {staff.map((u) => (
                 <option key={u.id} value={u.id}>
                   {u.name}
@@ -132,7 +133,7 @@ export function BulkBar({
         {action === "status" ? (
           <>
             <label htmlFor={`${id}-status`} className="sr-only">
-              Status
+              {t("agent.bulk.statusLabel")}
             </label>
             <Select id={`${id}-status`} className="w-auto" value={status} onChange={(e) => setStatus(e.target.value)}>
               {STATUSES.map((s) => (
@@ -146,49 +147,49 @@ export function BulkBar({
         {action === "add_tags" || action === "remove_tags" ? (
           <>
             <label htmlFor={`${id}-tags`} className="sr-only">
-              Tags
+              {t("agent.bulk.tags")}
             </label>
-            <Input id={`${id}-tags`} className="w-56" placeholder="tags, comma separated" value={tags} onChange={(e) => setTags(e.target.value)} />
+            <Input id={`${id}-tags`} className="w-56" placeholder={t("agent.bulk.tagsPlaceholder")} value={tags} onChange={(e) => setTags(e.target.value)} />
           </>
         ) : null}
         {action === "merge" ? (
           <>
             <label htmlFor={`${id}-target`} className="sr-only">
-              Ticket to merge into
+              {t("agent.bulk.target")}
             </label>
-            <Input id={`${id}-target`} className="w-56" placeholder="ticket number" value={target} onChange={(e) => setTarget(e.target.value)} />
+            <Input id={`${id}-target`} className="w-56" placeholder={t("agent.bulk.targetPlaceholder")} value={target} onChange={(e) => setTarget(e.target.value)} />
           </>
         ) : null}
         <Button type="submit" variant="primary" busy={busy}>
-          Apply to {selected.length}
+          {t("agent.bulk.apply", { count: selected.length })}
         </Button>
         <Button type="button" onClick={onClear}>
-          Clear selection
+          {t("agent.bulk.clear")}
         </Button>
       </form>
       ) : null}
       {error ? (
-        <Alert tone="danger" title="Nothing was changed">
+        <Alert tone="danger" title={t("agent.bulk.nothingChanged")}>
           {error}
         </Alert>
       ) : null}
       {result ? (
         <div role="status" data-testid="bulk-result">
           <p>
-            {result.succeeded} done{result.failed ? `, ${result.failed} not done` : ""}.
+            {result.failed ? t("agent.bulk.doneSome", { done: result.succeeded, failed: result.failed }) : t("agent.bulk.done", { done: result.succeeded })}
           </p>
           {failed.length ? (
             <ul className="list-disc pl-5">
               {failed.map((r) => (
                 <li key={r.ticket_id}>
-                  <span className="font-mono">{numberOf(r.ticket_id)}</span>: {r.problem?.detail ?? r.problem?.title ?? `error ${r.status}`}
+                  <span className="font-mono">{numberOf(r.ticket_id)}</span>: {r.problem?.detail ?? r.problem?.title ?? t("agent.bulk.error", { status: r.status })}
                   {r.problem?.errors?.length ? ` (${r.problem.errors.map((e) => String((e as { detail?: unknown }).detail ?? "")).join("; ")})` : ""}
                 </li>
               ))}
             </ul>
           ) : null}
           <Button size="sm" className="mt-2" onClick={() => setResult(null)}>
-            Dismiss
+            {t("agent.bulk.dismiss")}
           </Button>
         </div>
       ) : null}

@@ -7,6 +7,7 @@ import type { Ticket } from "../api/types";
 import { StatusBadge } from "../components/TicketBadges";
 import { Alert, Button, Card, Spinner } from "../components/ui";
 import { keys, storeTicket } from "../tickets/queries";
+import { t } from "../i18n";
 
 export const incidentKeys = (id: string) => ["tickets", id, "incidents"] as const;
 
@@ -41,10 +42,13 @@ export function Incidents({ ticket }: { ticket: Ticket }) {
   return (
     <Card as="section" aria-labelledby="incidents-heading">
       <h2 id="incidents-heading" className="mb-2 font-semibold">
-        Incidents <span className="text-fg-muted" data-testid="incident-count">({count})</span>
+        {t("agent.incidents.heading")}
+        <span className="text-fg-muted" data-testid="incident-count">
+          {t("agent.incidents.count", { count })}
+        </span>
       </h2>
-      {incidents.isPending ? <Spinner label="Loading incidents" /> : null}
-      {incidents.data && !incidents.data.items.length ? <p className="text-fg-muted">No incidents linked yet. Link them below (“Problem causing”).</p> : null}
+      {incidents.isPending ? <Spinner label={t("agent.incidents.loading")} /> : null}
+      {incidents.data && !incidents.data.items.length ? <p className="text-fg-muted">{t("agent.incidents.empty")}</p> : null}
       <ul className="divide-y divide-border" data-testid="incident-rows">
         {incidents.data?.items.map((i) => (
           <li key={i.id} className="flex items-center justify-between gap-2 py-1.5">
@@ -59,7 +63,7 @@ export function Incidents({ ticket }: { ticket: Ticket }) {
       {canResolve && count ? (
         <div className="mt-3">
           <Button busy={resolve.isPending} onClick={() => resolve.mutate()}>
-            Resolve problem and its incidents
+            {t("agent.incidents.resolve")}
           </Button>
         </div>
       ) : null}

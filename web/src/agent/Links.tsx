@@ -8,6 +8,7 @@ import { StatusBadge } from "../components/TicketBadges";
 import { Alert, Button, Field, Input, Select, Spinner } from "../components/ui";
 import { keys } from "../tickets/queries";
 import { LINK_KINDS, LookupError, collabKeys, findTicket, linkLabel, otherEnd, useLinks, type Link, type LinkKind } from "./collab";
+import { t } from "../i18n";
 
 function useRefreshLinks(ticketId: string) {
   const client = useQueryClient();
@@ -28,7 +29,7 @@ function LinkRow({ ticketId, link, other }: { ticketId: string; link: Link; othe
     onSettled: () => refresh(otherId),
   });
   const label = linkLabel(link, ticketId);
-  const number = other?.number ?? "another ticket";
+  const number = other?.number ?? t("agent.links.another");
   return (
     <li className="flex flex-wrap items-center justify-between gap-2 py-1.5" data-testid="ticket-link">
       <span className="min-w-0">
@@ -43,8 +44,8 @@ function LinkRow({ ticketId, link, other }: { ticketId: string; link: Link; othe
           </>
         ) : null}
       </span>
-      <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={`Remove the link to ${number}`}>
-        Remove
+      <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={t("agent.links.removeOf", { number })}>
+        {t("agent.links.remove")}
       </Button>
       {remove.isError ? <span className="w-full text-danger-text">{describeError(remove.error)}</span> : null}
     </li>
@@ -67,7 +68,7 @@ function AddLink({ ticketId, example }: { ticketId: string; example: string }) {
     setBusy(true);
     try {
       const target = await findTicket(number);
-      if (target.id === ticketId) throw new LookupError("A ticket cannot link to itself.");
+      if (target.id === ticketId) throw new LookupError(t("agent.links.self"));
       await ok(
         api.POST("/v1/tickets/{ticket_id}/links", {
           params: { path: { ticket_id: ticketId }, header: { "Idempotency-Key": idempotencyKey() } },
@@ -88,25 +89,25 @@ function AddLink({ ticketId, example }: { ticketId: string; example: string }) {
   return (
     <form onSubmit={submit} noValidate className="space-y-3 border-t border-border pt-3" aria-labelledby={`${id}-heading`}>
       <h3 id={`${id}-heading`} className="font-semibold">
-        Link a ticket
+        {t("agent.links.add")}
       </h3>
-      <Field label="This ticket is">
+      <Field label={t("agent.links.kind")}>
         {(p) => (
           <Select {...p} value={kind} onChange={(e) => setKind(e.target.value as LinkKind)}>
             {LINK_KINDS.map((k) => (
               <option key={k.value} value={k.value}>
-                {k.label}
+                {t(k.label)}
               </option>
             ))}
           </Select>
         )}
       </Field>
-      <Field label="Ticket number" description={`As shown on the ticket, like ${example}.`} error={error}>
+      <Field label={t("agent.links.number")} description={t("agent.links.numberHelp", { example })} error={error}>
         {(p) => <Input {...p} value={number} autoComplete="off" onChange={(e) => setNumber(e.target.value)} />}
       </Field>
       {failure ? <Alert tone="danger">{failure}</Alert> : null}
       <Button type="submit" size="sm" variant="primary" busy={busy}>
-        Add link
+        {t("agent.links.submit")}
       </Button>
     </form>
   );
@@ -131,13 +132,13 @@ export function Links({ ticket }: { ticket: Ticket }) {
   return (
     <section aria-labelledby="links-heading" className="rounded-lg border border-border bg-surface p-4 shadow-card" data-testid="links">
       <h2 id="links-heading" className="mb-2 font-semibold">
-        Linked tickets
+        {t("agent.links.heading")}
       </h2>
-      {links.isPending ? <Spinner label="Loading links" /> : null}
+      {links.isPending ? <Spinner label={t("agent.links.loading")} /> : null}
       {links.isError ? <Alert tone="danger">{describeError(links.error)}</Alert> : null}
-      {links.isSuccess && !items.length ? <p className="text-fg-muted">No linked tickets.</p> : null}
+      {links.isSuccess && !items.length ? <p className="text-fg-muted">{t("agent.links.none")}</p> : null}
       {items.length ? (
-        <ul aria-label="Linked tickets" className="divide-y divide-border">
+        <ul aria-label={t("agent.links.heading")} className="divide-y divide-border">
           {items.map((link, i) => (
             <LinkRow key={link.id} ticketId={ticket.id} link={link} other={others[i]?.data} />
           ))}

@@ -7,6 +7,7 @@ import { StatusBadge } from "../components/TicketBadges";
 import { Alert, Button, Field, Input } from "../components/ui";
 import { keys, storeTicket } from "../tickets/queries";
 import { LookupError, collabKeys, findTicket } from "./collab";
+import { t } from "../i18n";
 
 /**
  * A modal dialog on the browser's own <dialog>: focus moves in and is kept there, Escape
@@ -66,8 +67,8 @@ export function MergeButton({ ticket }: { ticket: Ticket }) {
     setBusy(true);
     try {
       const found = await findTicket(number);
-      if (found.id === ticket.id) throw new LookupError("A ticket cannot be merged into itself.");
-      if (found.merged_into_id) throw new LookupError("That ticket was merged into another itself.");
+      if (found.id === ticket.id) throw new LookupError(t("agent.merge.self"));
+      if (found.merged_into_id) throw new LookupError(t("agent.merge.alreadyMerged"));
       setTarget(found);
     } catch (e) {
       if (e instanceof LookupError) setError(e.message);
@@ -107,43 +108,44 @@ export function MergeButton({ ticket }: { ticket: Ticket }) {
   if (ticket.merged_into_id) return null;
   return (
     <>
-      <Button onClick={() => setOpen(true)}>Merge into…</Button>
-      <Dialog open={open} onClose={close} title={`Merge ${ticket.number} into another ticket`}>
+      <Button onClick={() => setOpen(true)}>{t("agent.merge.open")}</Button>
+      <Dialog open={open} onClose={close} title={t("agent.merge.title", { number: ticket.number })}>
         {target ? (
           <>
             <p>
-              Merge <span className="font-mono">{ticket.number}</span> into:
+              {t("agent.merge.into")}
+              <span className="font-mono">{ticket.number}</span>
+              {t("agent.merge.intoEnd")}
             </p>
             <p className="rounded-md border border-border p-3">
               <span className="font-mono">{target.number}</span> <span className="font-medium">{target.title}</span>{" "}
               <StatusBadge status={target.status} staff />
             </p>
-            <Alert tone="warning" title="This cannot be undone">
-              {ticket.number} will be closed and point to {target.number}; its requester and CCs will be added to{" "}
-              {target.number} as CCs.
+            <Alert tone="warning" title={t("agent.merge.final")}>
+              {t("agent.merge.finalHelp", { number: ticket.number, target: target.number })}
             </Alert>
             {failure ? <Alert tone="danger">{failure}</Alert> : null}
             <div className="flex flex-wrap justify-end gap-2">
               <Button variant="ghost" onClick={() => setTarget(null)} disabled={busy}>
-                Back
+                {t("agent.merge.back")}
               </Button>
               <Button variant="danger" busy={busy} onClick={() => void merge()}>
-                Merge into {target.number}
+                {t("agent.merge.confirm", { number: target.number })}
               </Button>
             </div>
           </>
         ) : (
           <form onSubmit={find} noValidate className="space-y-4">
-            <Field label="Ticket number to merge into" description="The ticket that carries on; this one closes." error={error}>
+            <Field label={t("agent.merge.number")} description={t("agent.merge.numberHelp")} error={error}>
               {(p) => <Input {...p} autoComplete="off" value={number} onChange={(e) => setNumber(e.target.value)} />}
             </Field>
             {failure ? <Alert tone="danger">{failure}</Alert> : null}
             <div className="flex flex-wrap justify-end gap-2">
               <Button variant="ghost" onClick={close}>
-                Cancel
+                {t("agent.merge.cancel")}
               </Button>
               <Button type="submit" variant="primary" busy={busy}>
-                Continue
+                {t("agent.merge.continue")}
               </Button>
             </div>
           </form>

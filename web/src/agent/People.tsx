@@ -7,12 +7,20 @@ import { Alert, Badge, Button, Field, Input, Select, Spinner } from "../componen
 import { formatDateTime, formatRelative } from "../lib/format";
 import { keys, useParticipants } from "../tickets/queries";
 import { LookupError, collabKeys, findPerson, useTicketInvitations, type TicketInvitation } from "./collab";
+import { t, type MessageKey } from "../i18n";
 
-const ROLE_LABELS: Record<Participant["role"], string> = {
-  requester: "Requester",
-  assignee: "Assignee",
-  cc: "CC (watcher)",
-  participant: "Participant",
+const ROLE_LABELS: Record<Participant["role"], MessageKey> = {
+  requester: "agent.people.role.requester",
+  assignee: "agent.people.role.assignee",
+  cc: "agent.people.role.cc",
+  participant: "agent.people.role.participant",
+};
+
+const INVITATION_STATES: Record<TicketInvitation["status"], MessageKey> = {
+  pending: "agent.people.invitation.pending",
+  accepted: "agent.people.invitation.accepted",
+  declined: "agent.people.invitation.declined",
+  cancelled: "agent.people.invitation.cancelled",
 };
 
 const INVITATION_TONES = { pending: "warning", accepted: "success", declined: "neutral", cancelled: "neutral" } as const;
@@ -21,7 +29,7 @@ type Kind = "cc" | "participant";
 
 function nameOf(users: Map<string, User> | undefined, id: string): string {
   const user = users?.get(id);
-  return user ? user.name : "Someone";
+  return user ? user.name : t("agent.people.someone");
 }
 
 function useRefresh(ticketId: string) {
@@ -45,12 +53,12 @@ function ParticipantRow({ ticketId, p, users }: { ticketId: string; p: Participa
   return (
     <li className="flex flex-wrap items-center justify-between gap-2 py-1.5" data-testid="participant">
       <span className="min-w-0">
-        <span className="font-medium">{name}</span> <span className="text-fg-muted">· {ROLE_LABELS[p.role]}</span>
-        {p.can_edit && removable ? <span className="text-fg-muted"> · can edit</span> : null}
+        <span className="font-medium">{name}</span> <span className="text-fg-muted">{t("agent.people.role", { role: t(ROLE_LABELS[p.role]) })}</span>
+        {p.can_edit && removable ? <span className="text-fg-muted">{t("agent.people.canEdit")}</span> : null}
       </span>
       {removable ? (
-        <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={`Remove ${name}`}>
-          Remove
+        <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={t("agent.people.removeOf", { name })}>
+          {t("agent.people.remove")}
         </Button>
       ) : null}
       {remove.isError ? <span className="w-full text-danger-text">{describeError(remove.error)}</span> : null}
@@ -77,14 +85,14 @@ function InvitationRow({ ticketId, invitation, users }: { ticketId: string; invi
     <li className="flex flex-wrap items-center justify-between gap-2 py-1.5" data-testid="invitation">
       <span className="min-w-0">
         <span className="font-medium">{name}</span>{" "}
-        <Badge tone={INVITATION_TONES[invitation.status]}>{invitation.status}</Badge>{" "}
+        <Badge tone={INVITATION_TONES[invitation.status]}>{t(INVITATION_STATES[invitation.status])}</Badge>{" "}
         <time className="text-fg-muted" dateTime={invitation.created_at} title={formatDateTime(invitation.created_at)}>
           {formatRelative(invitation.created_at)}
         </time>
       </span>
       {invitation.status === "pending" ? (
-        <Button size="sm" variant="ghost" busy={cancel.isPending} onClick={() => cancel.mutate()} aria-label={`Cancel the invitation to ${name}`}>
-          Cancel
+        <Button size="sm" variant="ghost" busy={cancel.isPending} onClick={() => cancel.mutate()} aria-label={t("agent.people.cancelOf", { name })}>
+          {t("agent.people.cancel")}
         </Button>
       ) : null}
       {cancel.isError ? <span className="w-full text-danger-text">{describeError(cancel.error)}</span> : null}
@@ -118,7 +126,7 @@ function AddPerson({ ticketId, users }: { ticketId: string; users: Map<string, U
             body: { user_id: user.id, kind, can_comment: true, can_edit: canEdit },
           }),
         );
-        setMessage({ tone: "success", text: `${user.name} added as ${kind === "cc" ? "a CC" : "a participant"}.` });
+        setMessage({ tone: "success", text: t(kind === "cc" ? "agent.people.addedCc" : "agent.people.addedParticipant", { name: user.name }) });
       } else {
         await ok(
           api.POST("/v1/tickets/{ticket_id}/invitations", {
@@ -126,7 +134,7 @@ function AddPerson({ ticketId, users }: { ticketId: string; users: Map<string, U
             body: { user_id: user.id, can_comment: true, can_edit: canEdit },
           }),
         );
-        setMessage({ tone: "success", text: `Invitation sent to ${user.name}.` });
+        setMessage({ tone: "success", text: t("agent.people.invited", { name: user.name }) });
       }
       setPerson("");
       refresh();
@@ -148,11 +156,11 @@ function AddPerson({ ticketId, users }: { ticketId: string; users: Map<string, U
   return (
     <form onSubmit={submit} className="space-y-3 border-t border-border pt-3" noValidate aria-labelledby={`${listId}-heading`}>
       <h3 id={`${listId}-heading`} className="font-semibold">
-        Add someone
+        {t("agent.people.add")}
       </h3>
-      <Field label="E-mail or name" error={error}>
+      <Field label={t("agent.people.person")} error={error}>
         {(p) => (
-          <Input {...p} list={listId} autoComplete="off" value={person} onChange={(e) => setPerson(e.target.value)} placeholder="name@example.com" />
+          <Input {...p} list={listId} autoComplete="off" value={person} onChange={(e) => setPerson(e.target.value)} placeholder={t("agent.people.personPlaceholder")} />
         )}
       </Field>
       <datalist id={listId}>
@@ -162,28 +170,28 @@ function AddPerson({ ticketId, users }: { ticketId: string; users: Map<string, U
           </option>
         ))}
       </datalist>
-      <Field label="Add as">
+      <Field label={t("agent.people.addAs")}>
         {(p) => (
           <Select {...p} value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
-            <option value="cc">CC (watcher: gets the updates)</option>
-            <option value="participant">Participant (takes part)</option>
+            <option value="cc">{t("agent.people.asCc")}</option>
+            <option value="participant">{t("agent.people.asParticipant")}</option>
           </Select>
         )}
       </Field>
       <div className="flex items-center gap-2">
         <input id={`${listId}-edit`} type="checkbox" className="h-4 w-4 accent-accent" checked={canEdit} onChange={(e) => setCanEdit(e.target.checked)} />
-        <label htmlFor={`${listId}-edit`}>May change the ticket</label>
+        <label htmlFor={`${listId}-edit`}>{t("agent.people.mayEdit")}</label>
       </div>
       {message ? <Alert tone={message.tone}>{message.text}</Alert> : null}
       <div className="flex flex-wrap gap-2">
         <Button type="submit" variant="primary" size="sm" busy={busy === "add"} disabled={busy !== null}>
-          Add
+          {t("agent.people.addButton")}
         </Button>
         <Button size="sm" busy={busy === "invite"} disabled={busy !== null} onClick={() => void run("invite")}>
-          Send invitation
+          {t("agent.people.invite")}
         </Button>
       </div>
-      <p className="text-fg-muted">An invitation asks them first; they join when they accept.</p>
+      <p className="text-fg-muted">{t("agent.people.inviteHelp")}</p>
     </form>
   );
 }
@@ -196,12 +204,12 @@ export function People({ ticket, users }: { ticket: Ticket; users: Map<string, U
   return (
     <section aria-labelledby="people-heading" className="rounded-lg border border-border bg-surface p-4 shadow-card" data-testid="people">
       <h2 id="people-heading" className="mb-2 font-semibold">
-        People
+        {t("agent.people.heading")}
       </h2>
-      {participants.isPending ? <Spinner label="Loading people" /> : null}
+      {participants.isPending ? <Spinner label={t("agent.people.loading")} /> : null}
       {participants.isError ? <Alert tone="danger">{describeError(participants.error)}</Alert> : null}
       {participants.data ? (
-        <ul aria-label="People on this ticket" className="divide-y divide-border">
+        <ul aria-label={t("agent.people.label")} className="divide-y divide-border">
           {participants.data.map((p) => (
             <ParticipantRow key={`${p.user_id}-${p.role}`} ticketId={ticket.id} p={p} users={users} />
           ))}
@@ -209,8 +217,8 @@ export function People({ ticket, users }: { ticket: Ticket; users: Map<string, U
       ) : null}
       {open.length ? (
         <>
-          <h3 className="mt-3 font-semibold">Invitations</h3>
-          <ul aria-label="Invitations" className="divide-y divide-border">
+          <h3 className="mt-3 font-semibold">{t("agent.people.invitations")}</h3>
+          <ul aria-label={t("agent.people.invitations")} className="divide-y divide-border">
             {open.map((i) => (
               <InvitationRow key={i.id} ticketId={ticket.id} invitation={i} users={users} />
             ))}

@@ -10,6 +10,7 @@ import { allowedTransitions } from "../lib/transitions";
 import { keys, storeTicket, treeLabel, useCategories, useTeams, useTicketTypes } from "../tickets/queries";
 import { ImpactUrgency } from "../tickets/ImpactUrgency";
 import { isDirty, propertiesOf, saveProperties, type Properties } from "./saveProperties";
+import { t } from "../i18n";
 
 function Lock({ id, label, checked, onChange }: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void }) {
   return (
@@ -80,7 +81,7 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
     setErrors({});
     try {
       await save.mutateAsync();
-      setMessage(<Alert tone="success">Saved.</Alert>);
+      setMessage(<Alert tone="success">{t("agent.props.saved")}</Alert>);
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) {
         // Someone else saved first: show theirs, and say so above the ticket.
@@ -98,10 +99,10 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
   return (
     <Card as="aside" aria-labelledby="properties-heading">
       <h2 id="properties-heading" className="mb-3 font-semibold">
-        Properties
+        {t("agent.props.heading")}
       </h2>
       <form className="space-y-3" onSubmit={submit} noValidate>
-        <Field label="Status" error={errors.to}>
+        <Field label={t("agent.props.status")} error={errors.to}>
           {(p) => (
             <Select {...p} value={form.status} onChange={(e) => set("status", e.target.value as TicketStatus)}>
               {statuses.map((s) => (
@@ -112,21 +113,21 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
             </Select>
           )}
         </Field>
-        <Field label="Type" error={errors.type}>
+        <Field label={t("agent.props.type")} error={errors.type}>
           {(p) => (
             <Select {...p} value={form.type} onChange={(e) => set("type", e.target.value)}>
               {(types.data ?? [])
-                .filter((t) => !t.archived || t.key === base.type)
-                .map((t) => (
-                  <option key={t.key} value={t.key}>
-                    {t.name}
+                .filter((kind) => !kind.archived || kind.key === base.type)
+                .map((kind) => (
+                  <option key={kind.key} value={kind.key}>
+                    {kind.name}
                   </option>
                 ))}
-              {types.data?.some((t) => t.key === base.type) ? null : <option value={base.type}>{base.type}</option>}
+              {types.data?.some((kind) => kind.key === base.type) ? null : <option value={base.type}>{base.type}</option>}
             </Select>
           )}
         </Field>
-        <Field label="Priority" error={errors.priority}>
+        <Field label={t("agent.props.priority")} error={errors.priority}>
           {(p) => (
             <Select {...p} value={form.priority} onChange={(e) => set("priority", e.target.value as Level)}>
               {LEVELS.map((l) => (
@@ -143,42 +144,42 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
           errors={errors}
           onChange={({ impact, urgency, priority }) => setForm((f) => ({ ...f, impact, urgency, priority: priority ?? f.priority }))}
         />
-        <Field label="Team" error={errors.team_id}>
+        <Field label={t("agent.props.team")} error={errors.team_id}>
           {(p) => (
             <Select {...p} value={form.team_id} onChange={(e) => set("team_id", e.target.value)}>
-              <option value="">No team</option>
-              {(teams.data ?? []).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
+              <option value="">{t("agent.props.noTeam")}</option>
+              {(teams.data ?? []).map((team) => (
+                <option key={team.id} value={team.id}>
+                  {team.name}
                 </option>
               ))}
             </Select>
           )}
         </Field>
-        <Field label="Assignee" error={errors.assignee_id}>
+        <Field label={t("agent.props.assignee")} error={errors.assignee_id}>
           {(p) => (
             <div className="flex gap-2">
               <Select {...p} value={form.assignee_id} onChange={(e) => set("assignee_id", e.target.value)}>
-                <option value="">Unassigned</option>
+                <option value="">{t("agent.props.unassigned")}</option>
                 {staff.map((u) => (
                   <option key={u.id} value={u.id}>
-                    {u.id === me.user.id ? `${u.name} (me)` : u.name}
+                    {u.id === me.user.id ? t("agent.props.me", { name: u.name }) : u.name}
                   </option>
                 ))}
               </Select>
               {form.assignee_id !== me.user.id ? (
                 <Button size="md" onClick={() => set("assignee_id", me.user.id)}>
-                  Me
+                  {t("agent.props.assignMe")}
                 </Button>
               ) : null}
             </div>
           )}
         </Field>
-        <Field label="Category" error={errors.category_id}>
+        <Field label={t("agent.props.category")} error={errors.category_id}>
           {(p) => (
             <Select {...p} value={form.category_id} onChange={(e) => set("category_id", e.target.value)}>
               <option value="" disabled={!!base.category_id}>
-                No category
+                {t("agent.props.noCategory")}
               </option>
               {(categories.data ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
@@ -188,26 +189,26 @@ export function PropertiesPanel({ ticket, users, onConflict }: Props) {
             </Select>
           )}
         </Field>
-        <Field label="Tags" description="Separate with commas." error={errors.tags}>
+        <Field label={t("agent.props.tags")} description={t("agent.props.tagsHelp")} error={errors.tags}>
           {(p) => <Input {...p} value={form.tags} onChange={(e) => set("tags", e.target.value)} />}
         </Field>
         <fieldset className="space-y-1">
-          <legend className="mb-1 font-medium">Locks (automation leaves these alone)</legend>
-          <Lock id="lock-priority" label="Lock priority" checked={form.priority_locked} onChange={(v) => set("priority_locked", v)} />
-          <Lock id="lock-category" label="Lock category" checked={form.category_locked} onChange={(v) => set("category_locked", v)} />
-          <Lock id="lock-assignment" label="Lock assignment" checked={form.assignment_locked} onChange={(v) => set("assignment_locked", v)} />
+          <legend className="mb-1 font-medium">{t("agent.props.locks")}</legend>
+          <Lock id="lock-priority" label={t("agent.props.lockPriority")} checked={form.priority_locked} onChange={(v) => set("priority_locked", v)} />
+          <Lock id="lock-category" label={t("agent.props.lockCategory")} checked={form.category_locked} onChange={(v) => set("category_locked", v)} />
+          <Lock id="lock-assignment" label={t("agent.props.lockAssignment")} checked={form.assignment_locked} onChange={(v) => set("assignment_locked", v)} />
         </fieldset>
         {behind && dirty ? (
-          <Alert tone="warning">Someone else changed this ticket while you were editing. Saving will ask you to reload.</Alert>
+          <Alert tone="warning">{t("agent.props.behind")}</Alert>
         ) : null}
         {message}
         <div className="flex gap-2">
           <Button type="submit" variant="primary" busy={save.isPending} disabled={!dirty}>
-            Save changes
+            {t("agent.props.save")}
           </Button>
           {dirty ? (
             <Button variant="ghost" onClick={() => restart(ticket)}>
-              Discard
+              {t("agent.props.discard")}
             </Button>
           ) : null}
         </div>

@@ -15,6 +15,7 @@ import { describeDrilldown, readDrilldown, withDrilldown } from "./drilldown";
 import { BulkBar } from "./BulkBar";
 import { ViewsSidebar, useViews, viewQuery } from "./SavedViews";
 import { QUEUES, SLA_FILTERS, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, slaFilter, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
+import { t } from "../i18n";
 
 const TEAM_KEY = "sd-queue-team";
 
@@ -68,13 +69,13 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
   return (
     <div className="min-w-56 flex-1">
       <label htmlFor="queue-search" className="sr-only">
-        Search tickets
+        {t("agent.queue.search")}
       </label>
       <Input
         ref={input}
         id="queue-search"
         type="search"
-        placeholder="Search number, title or conversation  ( / )"
+        placeholder={t("agent.queue.searchPlaceholder")}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
@@ -117,6 +118,11 @@ function moveFocus(event: KeyboardEvent<HTMLElement>) {
 
 const LIST_ID = "queue-list";
 
+/** Words with [key] marks, each key shown as <kbd> (the catalogue keeps the sentence whole). */
+function WithKeys({ text }: { text: string }) {
+  return <>{text.split(/\[([^\]]+)\]/).map((part, i) => (i % 2 ? <kbd key={i}>{part}</kbd> : part))}</>;
+}
+
 /** j from anywhere outside the list and the fields: into the list, first row. */
 function useJumpToList() {
   useEffect(() => {
@@ -151,7 +157,7 @@ export default function QueuePage() {
   const ticketTypes = useTicketTypes();
   const needsTeam = queue === "team" && !filters.team;
   const me = useMe();
-  useSkipTarget(LIST_ID, "Skip to the ticket list");
+  useSkipTarget(LIST_ID, t("agent.queue.skip"));
   useJumpToList();
   // New and reassigned tickets arrive as pushes on team channels and, for tickets without
   // a team, on the triage queue; polling is the fallback while the socket is down (plus a
@@ -172,18 +178,17 @@ export default function QueuePage() {
   if (!isQueue(param)) return <Navigate to="/queues/mine" replace />;
   const name = (id: string | null) => (id ? (users.data?.get(id)?.name ?? "—") : "—");
   const toggle = (id: string) => setSelected((now) => (now.includes(id) ? now.filter((s) => s !== id) : [...now, id]));
-  const allSelected = tickets.length > 0 && tickets.every((t) => selected.includes(t.id));
+  const allSelected = tickets.length > 0 && tickets.every((ticket) => selected.includes(ticket.id));
 
   return (
     <>
       <div className="mb-4 flex flex-wrap items-end justify-between gap-3">
-        <h1 className="text-xl font-semibold">Queues</h1>
+        <h1 className="text-xl font-semibold">{t("agent.queue.title")}</h1>
         <p className="text-fg-muted" id="queue-keys">
-          Keyboard: <kbd>j</kbd> goes to the list · <kbd>↑</kbd>/<kbd>↓</kbd> or <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Home</kbd>/<kbd>End</kbd> ·{" "}
-          <kbd>Enter</kbd> opens · <kbd>x</kbd> selects · <kbd>/</kbd> searches · <kbd>?</kbd> all shortcuts
+          <WithKeys text={t("agent.queue.keys")} />
         </p>
       </div>
-      <nav aria-label="Queues" className="mb-4 flex flex-wrap gap-1 border-b border-border">
+      <nav aria-label={t("agent.queue.title")} className="mb-4 flex flex-wrap gap-1 border-b border-border">
         {QUEUES.map((q) => (
           <NavLink
             key={q.id}
@@ -195,7 +200,7 @@ export default function QueuePage() {
               )
             }
           >
-            {q.label}
+            {t(q.label)}
           </NavLink>
         ))}
       </nav>
@@ -206,10 +211,10 @@ export default function QueuePage() {
         <div className="mb-4" data-testid="active-view">
           <Alert
             tone="info"
-            title={view ? `Saved view: ${view.name}` : views.isPending ? "Loading the saved view" : "This saved view is gone or not shared with you"}
+            title={view ? t("agent.queue.view", { name: view.name }) : views.isPending ? t("agent.queue.viewLoading") : t("agent.queue.viewGone")}
             action={
               <Link to={`/queues/${queue}`} className="whitespace-nowrap text-accent-text underline">
-                Clear
+                {t("agent.queue.clear")}
               </Link>
             }
           />
@@ -219,75 +224,75 @@ export default function QueuePage() {
         <div className="mb-4" data-testid="drilldown">
           <Alert
             tone="info"
-            title="Tickets from a report"
+            title={t("agent.queue.fromReport")}
             action={
               <Link to={`/queues/${queue}`} className="whitespace-nowrap text-accent-text underline">
-                Clear
+                {t("agent.queue.clear")}
               </Link>
             }
           >
             <ul className="flex flex-wrap gap-x-4">
               {describeDrilldown(drill, {
-                team: (id) => teams.data?.find((t) => t.id === id)?.name,
+                team: (id) => teams.data?.find((team) => team.id === id)?.name,
                 user: (id) => users.data?.get(id)?.name,
                 category: (id) => categories.data?.find((c) => c.id === id)?.name,
               }).map((line) => (
                 <li key={line}>{line}</li>
               ))}
             </ul>
-            {drill.ignored.length ? <p>Not a filter of this list (not applied): {drill.ignored.join(", ")}.</p> : null}
+            {drill.ignored.length ? <p>{t("agent.queue.ignored", { names: drill.ignored.join(", ") })}</p> : null}
           </Alert>
         </div>
       ) : null}
-      <div className="mb-4 flex flex-wrap items-center gap-3" role="search" aria-label="Filter tickets">
+      <div className="mb-4 flex flex-wrap items-center gap-3" role="search" aria-label={t("agent.queue.filter")}>
         <SearchBox value={filters.q} onChange={(q) => update({ q })} />
         {queue === "team" ? (
-          <LabeledSelect id="f-team" label="Team" value={filters.team} onChange={(team) => update({ team })}>
-            {(teams.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
+          <LabeledSelect id="f-team" label={t("agent.queue.f.team")} value={filters.team} onChange={(team) => update({ team })}>
+            {(teams.data ?? []).map((team) => (
+              <option key={team.id} value={team.id}>
+                {team.name}
               </option>
             ))}
           </LabeledSelect>
         ) : null}
         {queue === "sla" ? (
-          <LabeledSelect id="f-sla" label="SLA" value={filters.sla} onChange={(sla) => update({ sla: slaFilter(sla) })}>
+          <LabeledSelect id="f-sla" label={t("agent.queue.f.sla")} value={filters.sla} onChange={(sla) => update({ sla: slaFilter(sla) })}>
             {SLA_FILTERS.map((f) => (
               <option key={f.value} value={f.value}>
-                {f.label}
+                {t(f.label)}
               </option>
             ))}
           </LabeledSelect>
         ) : null}
-        <LabeledSelect id="f-status" label="Status" value={filters.status} onChange={(s) => update({ status: s as QueueFilters["status"] })}>
-          <option value="active">Open (any)</option>
-          <option value="any">All statuses</option>
+        <LabeledSelect id="f-status" label={t("agent.queue.f.status")} value={filters.status} onChange={(s) => update({ status: s as QueueFilters["status"] })}>
+          <option value="active">{t("agent.queue.f.active")}</option>
+          <option value="any">{t("agent.queue.f.allStatuses")}</option>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
               {statusLabel(s, true)}
             </option>
           ))}
         </LabeledSelect>
-        <LabeledSelect id="f-priority" label="Priority" value={filters.priority} onChange={(p) => update({ priority: p as Level | "" })}>
-          <option value="">Any</option>
+        <LabeledSelect id="f-priority" label={t("agent.queue.f.priority")} value={filters.priority} onChange={(p) => update({ priority: p as Level | "" })}>
+          <option value="">{t("agent.queue.f.any")}</option>
           {LEVELS.map((l) => (
             <option key={l} value={l}>
               {LEVEL_LABELS[l]}
             </option>
           ))}
         </LabeledSelect>
-        <LabeledSelect id="f-type" label="Type" value={filters.type ?? ""} onChange={(t) => update({ type: t })}>
-          <option value="">Any</option>
-          {(ticketTypes.data ?? []).map((t) => (
-            <option key={t.key} value={t.key}>
-              {t.name}
+        <LabeledSelect id="f-type" label={t("agent.queue.f.type")} value={filters.type ?? ""} onChange={(type) => update({ type })}>
+          <option value="">{t("agent.queue.f.any")}</option>
+          {(ticketTypes.data ?? []).map((type) => (
+            <option key={type.key} value={type.key}>
+              {type.name}
             </option>
           ))}
         </LabeledSelect>
-        <LabeledSelect id="f-sort" label="Sort" value={filters.sort} onChange={(s) => update({ sort: s as Sort })}>
+        <LabeledSelect id="f-sort" label={t("agent.queue.f.sort")} value={filters.sort} onChange={(s) => update({ sort: s as Sort })}>
           {SORTS.map((s) => (
             <option key={s.value} value={s.value}>
-              {s.label}
+              {t(s.label)}
             </option>
           ))}
         </LabeledSelect>
@@ -301,66 +306,66 @@ export default function QueuePage() {
         onDone={(done) => setSelected((now) => now.filter((s) => !done.includes(s)))}
         onClear={() => setSelected([])}
       />
-      {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title="No teams yet">An admin can create teams.</EmptyState> : null}
-      {list.isPending && !needsTeam ? <Spinner label="Loading tickets" /> : null}
+      {needsTeam && teams.isSuccess && !teams.data.length ? <EmptyState title={t("agent.queue.noTeams")}>{t("agent.queue.noTeamsHelp")}</EmptyState> : null}
+      {list.isPending && !needsTeam ? <Spinner label={t("agent.queue.loading")} /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}
-      {list.isSuccess && !tickets.length ? <EmptyState title="Nothing here">No tickets match this queue and these filters.</EmptyState> : null}
+      {list.isSuccess && !tickets.length ? <EmptyState title={t("agent.queue.empty")}>{t("agent.queue.emptyHelp")}</EmptyState> : null}
       <div id={LIST_ID} tabIndex={-1} className="outline-none">
       {tickets.length ? (
         <div className="overflow-x-auto rounded-lg border border-border bg-surface">
           <table className="w-full border-collapse text-left" aria-describedby="queue-keys">
-            <caption className="sr-only">{QUEUES.find((q) => q.id === queue)?.label} tickets</caption>
+            <caption className="sr-only">{t("agent.queue.caption", { queue: t(QUEUES.find((q) => q.id === queue)?.label ?? "agent.queue.mine") })}</caption>
             <thead className="border-b border-border bg-surface-muted text-fg-muted">
               <tr>
                 <th scope="col" className="w-8 px-3 py-2 font-medium">
                   <input
                     type="checkbox"
-                    aria-label="Select all tickets shown"
+                    aria-label={t("agent.queue.selectAll")}
                     checked={allSelected}
-                    onChange={() => setSelected(allSelected ? [] : tickets.map((t) => t.id))}
+                    onChange={() => setSelected(allSelected ? [] : tickets.map((ticket) => ticket.id))}
                   />
                 </th>
-                <th scope="col" className="px-3 py-2 font-medium">Ticket</th>
-                <th scope="col" className="px-3 py-2 font-medium">Title</th>
-                <th scope="col" className="px-3 py-2 font-medium">Status</th>
-                <th scope="col" className="px-3 py-2 font-medium">Priority</th>
-                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Requester</th>
-                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Assignee</th>
-                <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">SLA due</th>
-                <th scope="col" className="px-3 py-2 font-medium">Updated</th>
+                <th scope="col" className="px-3 py-2 font-medium">{t("agent.queue.col.ticket")}</th>
+                <th scope="col" className="px-3 py-2 font-medium">{t("agent.queue.col.title")}</th>
+                <th scope="col" className="px-3 py-2 font-medium">{t("agent.queue.col.status")}</th>
+                <th scope="col" className="px-3 py-2 font-medium">{t("agent.queue.col.priority")}</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">{t("agent.queue.col.requester")}</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">{t("agent.queue.col.assignee")}</th>
+                <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">{t("agent.queue.col.slaDue")}</th>
+                <th scope="col" className="px-3 py-2 font-medium">{t("agent.queue.col.updated")}</th>
               </tr>
             </thead>
             <tbody onKeyDown={moveFocus} data-testid="queue-rows">
-              {tickets.map((t) => (
+              {tickets.map((ticket) => (
                 <tr
-                  key={t.id}
+                  key={ticket.id}
                   className="cursor-pointer border-b border-border last:border-0 hover:bg-surface-muted focus-within:bg-accent-subtle"
                   onClick={(e) => {
-                    if (!(e.target as HTMLElement).closest("a, input")) navigate(`/tickets/${t.id}`);
+                    if (!(e.target as HTMLElement).closest("a, input")) navigate(`/tickets/${ticket.id}`);
                   }}
                 >
                   <td className="px-3 py-2">
-                    <input type="checkbox" data-row-select aria-label={`Select ${t.number}`} checked={selected.includes(t.id)} onChange={() => toggle(t.id)} />
+                    <input type="checkbox" data-row-select aria-label={t("agent.queue.select", { number: ticket.number })} checked={selected.includes(ticket.id)} onChange={() => toggle(ticket.id)} />
                   </td>
-                  <td className="whitespace-nowrap px-3 py-2 font-mono text-fg-muted">{t.number}</td>
+                  <td className="whitespace-nowrap px-3 py-2 font-mono text-fg-muted">{ticket.number}</td>
                   <td className="px-3 py-2">
-                    <Link data-row-link to={`/tickets/${t.id}`} className="font-medium text-fg hover:underline">
-                      {t.title}
+                    <Link data-row-link to={`/tickets/${ticket.id}`} className="font-medium text-fg hover:underline">
+                      {ticket.title}
                     </Link>
                   </td>
                   <td className="px-3 py-2">
-                    <StatusBadge status={t.status} staff />
+                    <StatusBadge status={ticket.status} staff />
                   </td>
                   <td className="px-3 py-2">
-                    <PriorityBadge priority={t.priority} />
+                    <PriorityBadge priority={ticket.priority} />
                   </td>
-                  <td className="hidden px-3 py-2 md:table-cell">{name(t.requester_id)}</td>
-                  <td className="hidden px-3 py-2 md:table-cell">{name(t.assignee_id)}</td>
-                  <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={t.sla_due_at ? formatDateTime(t.sla_due_at) : undefined}>
-                    <SlaDue due={t.sla_due_at} now={now} />
+                  <td className="hidden px-3 py-2 md:table-cell">{name(ticket.requester_id)}</td>
+                  <td className="hidden px-3 py-2 md:table-cell">{name(ticket.assignee_id)}</td>
+                  <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={ticket.sla_due_at ? formatDateTime(ticket.sla_due_at) : undefined}>
+                    <SlaDue due={ticket.sla_due_at} now={now} />
                   </td>
-                  <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(t.updated_at)}>
-                    {formatRelative(t.updated_at)}
+                  <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(ticket.updated_at)}>
+                    {formatRelative(ticket.updated_at)}
                   </td>
                 </tr>
               ))}
@@ -372,7 +377,7 @@ export default function QueuePage() {
       {list.hasNextPage && !needsTeam ? (
         <div className="mt-4 text-center">
           <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
-            Load more
+            {t("agent.queue.more")}
           </Button>
         </div>
       ) : null}

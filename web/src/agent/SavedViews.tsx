@@ -8,6 +8,7 @@ import type { Team } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Button, Input, Select, cx } from "../components/ui";
 import type { TicketListQuery } from "../tickets/queries";
+import { t, type MessageKey } from "../i18n";
 
 export type SavedView = components["schemas"]["ViewPublic"];
 type Scope = SavedView["scope"];
@@ -33,7 +34,7 @@ export function savedFilters(query: TicketListQuery): Record<string, unknown> {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined && v !== null && v !== ""));
 }
 
-const SCOPE_LABEL: Record<Scope, string> = { personal: "Mine", team: "Team", tenant: "Everyone" };
+const SCOPE_LABEL: Record<Scope, MessageKey> = { personal: "agent.views.scope.personal", team: "agent.views.scope.team", tenant: "agent.views.scope.tenant" };
 
 /** The queue's sidebar: saved views (mine, my teams', the organisation's), and saving the
  * current filters as a new one. */
@@ -46,7 +47,7 @@ export function ViewsSidebar({ query, activeId, teams }: { query: TicketListQuer
   const [scope, setScope] = useState<Scope>("personal");
   const [team, setTeam] = useState("");
   const admin = me.role === "admin";
-  const myTeams = admin ? teams : teams.filter((t) => (me.teams ?? []).some((m) => m.id === t.id));
+  const myTeams = admin ? teams : teams.filter((mine) => (me.teams ?? []).some((m) => m.id === mine.id));
   const save = useMutation({
     mutationFn: () =>
       ok(
@@ -70,15 +71,15 @@ export function ViewsSidebar({ query, activeId, teams }: { query: TicketListQuer
   }
   const groups: Scope[] = ["personal", "team", "tenant"];
   return (
-    <aside aria-label="Saved views" className="space-y-4" data-testid="saved-views">
-      <h2 className="font-semibold">Saved views</h2>
-      {views.isError ? <Alert title="Views could not be loaded">{describeError(views.error)}</Alert> : null}
+    <aside aria-label={t("agent.views.heading")} className="space-y-4" data-testid="saved-views">
+      <h2 className="font-semibold">{t("agent.views.heading")}</h2>
+      {views.isError ? <Alert title={t("agent.views.loadFailed")}>{describeError(views.error)}</Alert> : null}
       {groups.map((g) => {
         const items = (views.data ?? []).filter((v) => v.scope === g);
         if (!items.length) return null;
         return (
-          <section key={g} aria-label={`${SCOPE_LABEL[g]} views`}>
-            <h3 className="mb-1 text-fg-muted">{SCOPE_LABEL[g]}</h3>
+          <section key={g} aria-label={t("agent.views.group", { scope: t(SCOPE_LABEL[g]) })}>
+            <h3 className="mb-1 text-fg-muted">{t(SCOPE_LABEL[g])}</h3>
             <ul className="space-y-1">
               {items.map((v) => (
                 <li key={v.id} className="flex items-center justify-between gap-2">
@@ -90,7 +91,7 @@ export function ViewsSidebar({ query, activeId, teams }: { query: TicketListQuer
                     {v.name}
                   </Link>
                   {v.owner_id === me.user.id || admin ? (
-                    <Button size="sm" variant="ghost" aria-label={`Delete view ${v.name}`} onClick={() => remove.mutate(v.id)}>
+                    <Button size="sm" variant="ghost" aria-label={t("agent.views.deleteOf", { name: v.name })} onClick={() => remove.mutate(v.id)}>
                       ×
                     </Button>
                   ) : null}
@@ -100,38 +101,38 @@ export function ViewsSidebar({ query, activeId, teams }: { query: TicketListQuer
           </section>
         );
       })}
-      {views.isSuccess && !views.data.length ? <p className="text-fg-muted">No saved views yet.</p> : null}
-      <form onSubmit={submit} className="space-y-2 border-t border-border pt-3" aria-label="Save the current filters">
+      {views.isSuccess && !views.data.length ? <p className="text-fg-muted">{t("agent.views.none")}</p> : null}
+      <form onSubmit={submit} className="space-y-2 border-t border-border pt-3" aria-label={t("agent.views.saveForm")}>
         <label htmlFor={`${id}-name`} className="block font-medium">
-          Save these filters as
+          {t("agent.views.saveAs")}
         </label>
-        <Input id={`${id}-name`} value={name} maxLength={100} placeholder="View name" onChange={(e) => setName(e.target.value)} />
+        <Input id={`${id}-name`} value={name} maxLength={100} placeholder={t("agent.views.namePlaceholder")} onChange={(e) => setName(e.target.value)} />
         <label htmlFor={`${id}-scope`} className="block text-fg-muted">
-          Shared with
+          {t("agent.views.sharedWith")}
         </label>
         <Select id={`${id}-scope`} value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
-          <option value="personal">Only me</option>
-          {myTeams.length ? <option value="team">A team</option> : null}
-          {admin ? <option value="tenant">Everyone (all staff)</option> : null}
+          <option value="personal">{t("agent.views.onlyMe")}</option>
+          {myTeams.length ? <option value="team">{t("agent.views.aTeam")}</option> : null}
+          {admin ? <option value="tenant">{t("agent.views.everyone")}</option> : null}
         </Select>
         {scope === "team" ? (
           <>
             <label htmlFor={`${id}-team`} className="block text-fg-muted">
-              Team
+              {t("agent.views.team")}
             </label>
             <Select id={`${id}-team`} value={team || myTeams[0]?.id || ""} onChange={(e) => setTeam(e.target.value)}>
-              {myTeams.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
+              {myTeams.map((mine) => (
+                <option key={mine.id} value={mine.id}>
+                  {mine.name}
                 </option>
               ))}
             </Select>
           </>
         ) : null}
         <Button type="submit" busy={save.isPending} disabled={!name.trim()}>
-          Save view
+          {t("agent.views.save")}
         </Button>
-        {save.isError ? <Alert title="Not saved">{describeError(save.error)}</Alert> : null}
+        {save.isError ? <Alert title={t("agent.views.notSaved")}>{describeError(save.error)}</Alert> : null}
       </form>
     </aside>
   );

@@ -5,6 +5,7 @@ import type { SlaTarget } from "../api/types";
 import { Badge } from "../components/ui";
 import { formatCountdown, slaTargetLabel } from "../lib/format";
 import { keys, useSla } from "../tickets/queries";
+import { t } from "../i18n";
 
 /** The clock the countdowns read, ticking every `intervalMs`. */
 export function useNow(intervalMs: number): number {
@@ -25,22 +26,22 @@ export type SlaTone = "success" | "danger" | "warning" | "info" | "neutral";
  * before the evaluator records it), paused, at risk, or a countdown. */
 export function describeTarget(target: SlaTarget, now: number): { tone: SlaTone; text: string } {
   const name = slaTargetLabel(target.target);
-  if (target.met_at) return target.breached_at ? { tone: "danger", text: `${name} met late` } : { tone: "success", text: `${name} met` };
-  if (target.breached_at) return { tone: "danger", text: `${name} breached` };
-  if (target.paused_since) return { tone: "neutral", text: `${name} paused` };
-  if (!target.due_at) return { tone: "neutral", text: `${name}: no due time` };
+  if (target.met_at) return target.breached_at ? { tone: "danger", text: t("agent.sla.metLate", { name }) } : { tone: "success", text: t("agent.sla.met", { name }) };
+  if (target.breached_at) return { tone: "danger", text: t("agent.sla.breached", { name }) };
+  if (target.paused_since) return { tone: "neutral", text: t("agent.sla.paused", { name }) };
+  if (!target.due_at) return { tone: "neutral", text: t("agent.sla.noDue", { name }) };
   const left = new Date(target.due_at).getTime() - now;
-  if (left < 0) return { tone: "danger", text: `${name} breached ${formatCountdown(-left)} ago` };
-  if (left < target.budget_seconds * 1000 * AT_RISK_SHARE) return { tone: "warning", text: `${name} at risk: due in ${formatCountdown(left)}` };
-  return { tone: "info", text: `${name} due in ${formatCountdown(left)}` };
+  if (left < 0) return { tone: "danger", text: t("agent.sla.breachedAgo", { name, time: formatCountdown(-left) }) };
+  if (left < target.budget_seconds * 1000 * AT_RISK_SHARE) return { tone: "warning", text: t("agent.sla.atRisk", { name, time: formatCountdown(left) }) };
+  return { tone: "info", text: t("agent.sla.dueIn", { name, time: formatCountdown(left) }) };
 }
 
 /** When the server's view next changes by itself: the earliest due time still ahead (a
  * running target turns breached then). */
 export function nextDue(targets: readonly SlaTarget[], now: number): number | null {
   const ahead = targets
-    .filter((t) => !t.met_at && !t.breached_at && !t.paused_since && t.due_at)
-    .map((t) => new Date(t.due_at as string).getTime())
+    .filter((target) => !target.met_at && !target.breached_at && !target.paused_since && target.due_at)
+    .map((target) => new Date(target.due_at as string).getTime())
     .filter((at) => at > now);
   return ahead.length ? Math.min(...ahead) : null;
 }
@@ -68,11 +69,11 @@ export function SlaBadges({ ticketId }: { ticketId: string }) {
   }, [client, ticketId, due]);
   if (!targets.length) return null;
   return (
-    <span className="inline-flex flex-wrap gap-2" aria-label="Service level" data-testid="sla-badges">
-      {targets.map((t) => {
-        const { tone, text } = describeTarget(t, now);
+    <span className="inline-flex flex-wrap gap-2" aria-label={t("agent.sla.label")} data-testid="sla-badges">
+      {targets.map((target) => {
+        const { tone, text } = describeTarget(target, now);
         return (
-          <Badge key={t.target} tone={tone}>
+          <Badge key={target.target} tone={tone}>
             <ClockIcon /> {text}
           </Badge>
         );
@@ -86,7 +87,7 @@ export function SlaBadges({ ticketId }: { ticketId: string }) {
 export function SlaDue({ due, now }: { due: string | null; now: number }) {
   if (!due) return <span className="text-fg-muted">—</span>;
   const left = new Date(due).getTime() - now;
-  const text = left < 0 ? `overdue ${formatCountdown(-left)}` : `in ${formatCountdown(left)}`;
+  const text = left < 0 ? t("agent.sla.overdue", { time: formatCountdown(-left) }) : t("agent.sla.in", { time: formatCountdown(left) });
   const tone = left < 0 ? "font-semibold text-danger-text" : left < 3_600_000 ? "font-semibold text-warning-text" : "text-fg-muted";
   return (
     <time dateTime={due} className={tone}>

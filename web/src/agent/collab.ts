@@ -5,6 +5,7 @@ import { api, ok } from "../api/client";
 import type { components } from "../api/schema";
 import type { Ticket, User } from "../api/types";
 import { keys } from "../tickets/queries";
+import { t, type MessageKey } from "../i18n";
 
 export type Link = components["schemas"]["LinkPublic"];
 export type LinkKind = components["schemas"]["LinkCreate"]["kind"];
@@ -39,17 +40,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * among the tickets they may see. */
 export async function findTicket(text: string): Promise<Ticket> {
   const wanted = text.trim();
-  if (!wanted) throw new LookupError("Enter a ticket number.");
+  if (!wanted) throw new LookupError(t("agent.find.enterNumber"));
   if (UUID.test(wanted)) {
     try {
       return await ok(api.GET("/v1/tickets/{ticket_id}", { params: { path: { ticket_id: wanted } } }));
     } catch {
-      throw new LookupError("No ticket you may see has this id.");
+      throw new LookupError(t("agent.find.noId"));
     }
   }
   const page = await ok(api.GET("/v1/tickets", { params: { query: { q: wanted, limit: 10 } } }));
   const found = page.items.find((t) => t.number.toLowerCase() === wanted.toLowerCase());
-  if (!found) throw new LookupError("No ticket you may see has this number.");
+  if (!found) throw new LookupError(t("agent.find.noNumber"));
   return found;
 }
 
@@ -57,7 +58,7 @@ export async function findTicket(text: string): Promise<Ticket> {
  * member has). Looks in the names already loaded first, then asks the API. */
 export async function findPerson(text: string, known: Iterable<User> = []): Promise<User> {
   const wanted = text.trim();
-  if (!wanted) throw new LookupError("Enter an e-mail address or a name.");
+  if (!wanted) throw new LookupError(t("agent.find.enterPerson"));
   const lower = wanted.toLowerCase();
   const exact = (users: Iterable<User>) => [...users].find((u) => u.active && u.email.toLowerCase() === lower);
   const local = exact(known);
@@ -69,9 +70,9 @@ export async function findPerson(text: string, known: Iterable<User> = []): Prom
     const named = page.items.filter((u) => u.active && u.name.toLowerCase() === lower);
     const only = named.length === 1 ? named[0] : page.items.length === 1 ? page.items[0] : undefined;
     if (only) return only;
-    if (page.items.length > 1) throw new LookupError("Several people match: type their full e-mail address.");
+    if (page.items.length > 1) throw new LookupError(t("agent.find.several"));
   }
-  throw new LookupError("No active member of this organisation has this e-mail address or name.");
+  throw new LookupError(t("agent.find.noPerson"));
 }
 
 /** How a link reads from this ticket's side. */
@@ -79,13 +80,13 @@ export function linkLabel(link: Link, ticketId: string): string {
   const outgoing = link.source_id === ticketId;
   switch (link.kind) {
     case "relates_to":
-      return "Related to";
+      return t("agent.link.relatesTo");
     case "duplicate_of":
-      return outgoing ? "Duplicate of" : "Duplicated by";
+      return t(outgoing ? "agent.link.duplicateOf" : "agent.link.duplicatedBy");
     case "problem_of":
-      return outgoing ? "Problem causing" : "Incident of problem";
+      return t(outgoing ? "agent.link.problemCausing" : "agent.link.incidentOfProblem");
     case "parent_of":
-      return outgoing ? "Parent of" : "Child of";
+      return t(outgoing ? "agent.link.parentOf" : "agent.link.childOf");
   }
 }
 
@@ -93,11 +94,11 @@ export function otherEnd(link: Link, ticketId: string): string {
   return link.source_id === ticketId ? link.target_id : link.source_id;
 }
 
-export const LINK_KINDS: { value: LinkKind; label: string }[] = [
-  { value: "relates_to", label: "Related to" },
-  { value: "duplicate_of", label: "Duplicate of" },
-  { value: "parent_of", label: "Parent of" },
-  { value: "child_of", label: "Child of" },
-  { value: "problem_of", label: "Problem causing (incident)" },
-  { value: "incident_of", label: "Incident of (problem)" },
+export const LINK_KINDS: { value: LinkKind; label: MessageKey }[] = [
+  { value: "relates_to", label: "agent.link.relatesTo" },
+  { value: "duplicate_of", label: "agent.link.duplicateOf" },
+  { value: "parent_of", label: "agent.link.parentOf" },
+  { value: "child_of", label: "agent.link.childOf" },
+  { value: "problem_of", label: "agent.link.kind.problemOf" },
+  { value: "incident_of", label: "agent.link.kind.incidentOf" },
 ];

@@ -6,6 +6,7 @@
  */
 import { formatDateTime, LEVELS, STATUSES } from "../lib/format";
 import type { TicketListQuery } from "../tickets/queries";
+import { t, type MessageKey } from "../i18n";
 
 type Filters = Omit<TicketListQuery, "sort" | "limit" | "cursor">;
 type Key = keyof Filters;
@@ -14,58 +15,58 @@ type Key = keyof Filters;
  * unknown members dropped), a choice among values, or a true/false flag. `own`: the
  * queue's own control, not taken from a report. */
 type Spec =
-  | { label: string; kind: "single" }
-  | { label: string; kind: "list"; valid: (v: string) => boolean }
-  | { label: string; kind: "choice"; values: readonly string[] }
-  | { label: string; kind: "flag" }
-  | { label: string; kind: "own" };
+  | { label: MessageKey; kind: "single" }
+  | { label: MessageKey; kind: "list"; valid: (v: string) => boolean }
+  | { label: MessageKey; kind: "choice"; values: readonly string[] }
+  | { label: MessageKey; kind: "flag" }
+  | { label: MessageKey; kind: "own" };
 
 const among = (values: readonly string[]) => (v: string) => values.includes(v);
-const single = (label: string): Spec => ({ label, kind: "single" });
+const single = (label: MessageKey): Spec => ({ label, kind: "single" });
 
 /**
  * Every filter of GET /v1/tickets (the server's one model of them, `TicketQuery`): the
  * mapped type makes the compiler refuse this table when the API gains or loses a filter.
  */
 const FILTERS: { [K in Key]-?: Spec } = {
-  assignee: single("Assignee"),
-  team_id: single("Team"),
-  requester_id: single("Requester"),
-  category_id: single("Category"),
-  tag: single("Tag"),
-  created_after: single("Created from"),
-  created_before: single("Created before"),
-  updated_after: single("Updated from"),
-  updated_before: single("Updated before"),
-  status: { label: "Status", kind: "list", valid: among(STATUSES) },
-  priority: { label: "Priority", kind: "list", valid: among(LEVELS) },
-  sla: { label: "SLA", kind: "list", valid: among(["breached", "at_risk"]) },
-  channel: { label: "Channel", kind: "list", valid: among(["web", "email", "assistant"]) },
-  type: { label: "Type", kind: "list", valid: (t) => /^[a-z][a-z0-9_]{0,39}$/.test(t) },
-  q: { label: "Search", kind: "own" },
+  assignee: single("agent.drilldown.assignee"),
+  team_id: single("agent.drilldown.team_id"),
+  requester_id: single("agent.drilldown.requester_id"),
+  category_id: single("agent.drilldown.category_id"),
+  tag: single("agent.drilldown.tag"),
+  created_after: single("agent.drilldown.created_after"),
+  created_before: single("agent.drilldown.created_before"),
+  updated_after: single("agent.drilldown.updated_after"),
+  updated_before: single("agent.drilldown.updated_before"),
+  status: { label: "agent.drilldown.status", kind: "list", valid: among(STATUSES) },
+  priority: { label: "agent.drilldown.priority", kind: "list", valid: among(LEVELS) },
+  sla: { label: "agent.drilldown.sla", kind: "list", valid: among(["breached", "at_risk"]) },
+  channel: { label: "agent.drilldown.channel", kind: "list", valid: among(["web", "email", "assistant"]) },
+  type: { label: "agent.drilldown.type", kind: "list", valid: (v) => /^[a-z][a-z0-9_]{0,39}$/.test(v) },
+  q: { label: "agent.drilldown.q", kind: "own" },
   // The report drill-downs' filters (docs/reports.md, "Drill-down").
-  merged: { label: "Merged tickets", kind: "choice", values: ["include", "exclude", "only"] },
-  reopened: { label: "Reopened", kind: "flag" },
-  one_touch: { label: "One-touch", kind: "flag" },
-  first_response_after: single("First response from"),
-  first_response_before: single("First response before"),
-  resolved_after: single("Resolved (last) from"),
-  resolved_before: single("Resolved (last) before"),
-  resolution_after: single("A resolution from"),
-  resolution_before: single("A resolution before"),
-  resolved_by: single("Resolved by"),
-  reopen_after: single("A reopen from"),
-  reopen_before: single("A reopen before"),
-  sla_met_after: single("SLA target met from"),
-  sla_met_before: single("SLA target met before"),
-  sla_target: { label: "SLA target", kind: "choice", values: ["first_response", "next_response", "resolution"] },
-  sla_outcome: { label: "SLA outcome", kind: "choice", values: ["on_time", "late"] },
-  sla_policy_id: single("SLA policy"),
-  csat_sent_after: single("Survey sent from"),
-  csat_sent_before: single("Survey sent before"),
-  csat_answered_after: single("Survey answered from"),
-  csat_answered_before: single("Survey answered before"),
-  open_at: single("Open at"),
+  merged: { label: "agent.drilldown.merged", kind: "choice", values: ["include", "exclude", "only"] },
+  reopened: { label: "agent.drilldown.reopened", kind: "flag" },
+  one_touch: { label: "agent.drilldown.one_touch", kind: "flag" },
+  first_response_after: single("agent.drilldown.first_response_after"),
+  first_response_before: single("agent.drilldown.first_response_before"),
+  resolved_after: single("agent.drilldown.resolved_after"),
+  resolved_before: single("agent.drilldown.resolved_before"),
+  resolution_after: single("agent.drilldown.resolution_after"),
+  resolution_before: single("agent.drilldown.resolution_before"),
+  resolved_by: single("agent.drilldown.resolved_by"),
+  reopen_after: single("agent.drilldown.reopen_after"),
+  reopen_before: single("agent.drilldown.reopen_before"),
+  sla_met_after: single("agent.drilldown.sla_met_after"),
+  sla_met_before: single("agent.drilldown.sla_met_before"),
+  sla_target: { label: "agent.drilldown.sla_target", kind: "choice", values: ["first_response", "next_response", "resolution"] },
+  sla_outcome: { label: "agent.drilldown.sla_outcome", kind: "choice", values: ["on_time", "late"] },
+  sla_policy_id: single("agent.drilldown.sla_policy_id"),
+  csat_sent_after: single("agent.drilldown.csat_sent_after"),
+  csat_sent_before: single("agent.drilldown.csat_sent_before"),
+  csat_answered_after: single("agent.drilldown.csat_answered_after"),
+  csat_answered_before: single("agent.drilldown.csat_answered_before"),
+  open_at: single("agent.drilldown.open_at"),
 };
 
 export interface Drilldown {
@@ -123,10 +124,11 @@ export function describeDrilldown(drill: Drilldown, names: { team?: (id: string)
       const d = new Date(value);
       shown = Number.isNaN(d.getTime()) ? value : formatDateTime(d);
     } else if (key === "team_id") shown = names.team?.(value) ?? value;
-    else if (key === "assignee") shown = value === "none" ? "Unassigned" : (names.user?.(value) ?? value);
+    else if (key === "assignee") shown = value === "none" ? t("agent.drilldown.unassigned") : (names.user?.(value) ?? value);
     else if (key === "requester_id" || key === "resolved_by") shown = names.user?.(value) ?? value;
-    else if (key === "category_id") shown = value === "none" ? "No category" : (names.category?.(value) ?? value);
-    out.push(`${FILTERS[key as Key]?.label ?? key}: ${shown}`);
+    else if (key === "category_id") shown = value === "none" ? t("agent.drilldown.noCategory") : (names.category?.(value) ?? value);
+    const spec = FILTERS[key as Key] as Spec | undefined;
+    out.push(t("agent.drilldown.item", { filter: spec ? t(spec.label) : key, value: shown }));
   }
   return out;
 }

@@ -1,24 +1,26 @@
 import type { Level, TicketStatus } from "../api/types";
 import { ACTIVE_STATUSES } from "../lib/domain";
 import type { TicketListQuery } from "../tickets/queries";
+import type { MessageKey } from "../i18n";
 
 export type QueueId = "mine" | "unassigned" | "team" | "sla" | "all";
 
-export const QUEUES: { id: QueueId; label: string }[] = [
-  { id: "mine", label: "My open" },
-  { id: "unassigned", label: "Unassigned" },
-  { id: "team", label: "My team" },
-  { id: "sla", label: "At risk / breached" },
-  { id: "all", label: "All" },
+/** The queues, each with its name's catalogue key (`t(label)` shows it). */
+export const QUEUES: { id: QueueId; label: MessageKey }[] = [
+  { id: "mine", label: "agent.queue.mine" },
+  { id: "unassigned", label: "agent.queue.unassigned" },
+  { id: "team", label: "agent.queue.team" },
+  { id: "sla", label: "agent.queue.sla" },
+  { id: "all", label: "agent.queue.all" },
 ];
 
 export const SORTS = [
-  { value: "-updated_at", label: "Recently updated" },
-  { value: "-created_at", label: "Newest first" },
-  { value: "created_at", label: "Oldest first" },
-  { value: "-priority", label: "Highest priority" },
-  { value: "sla_due", label: "SLA due soonest" },
-] as const;
+  { value: "-updated_at", label: "agent.sort.updated" },
+  { value: "-created_at", label: "agent.sort.newest" },
+  { value: "created_at", label: "agent.sort.oldest" },
+  { value: "-priority", label: "agent.sort.priority" },
+  { value: "sla_due", label: "agent.sort.slaDue" },
+] as const satisfies readonly { value: string; label: MessageKey }[];
 
 export type Sort = (typeof SORTS)[number]["value"];
 
@@ -36,10 +38,10 @@ export interface QueueFilters {
 /** The SLA queue shows breached and at-risk tickets together unless narrowed. */
 export type SlaFilter = "any" | "breached" | "at_risk";
 
-export const SLA_FILTERS: { value: SlaFilter; label: string }[] = [
-  { value: "any", label: "Breached or at risk" },
-  { value: "breached", label: "Breached" },
-  { value: "at_risk", label: "At risk" },
+export const SLA_FILTERS: { value: SlaFilter; label: MessageKey }[] = [
+  { value: "any", label: "agent.slaFilter.any" },
+  { value: "breached", label: "agent.slaFilter.breached" },
+  { value: "at_risk", label: "agent.slaFilter.atRisk" },
 ];
 
 export function slaFilter(param: string | null): SlaFilter {

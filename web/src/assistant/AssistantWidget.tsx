@@ -7,6 +7,7 @@ import type { components } from "../api/schema";
 import { Button, Spinner, Textarea, cx } from "../components/ui";
 import { assistantStream } from "../live/assistantStream";
 import { visibleMessages } from "./messages";
+import { t } from "../i18n";
 
 type Message = components["schemas"]["MessagePublic"];
 const STORAGE = "sd-assistant-conversation";
@@ -38,9 +39,9 @@ function conversationOf(error: unknown): string | null {
 
 function explain(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 503) return "The assistant is not available right now. Your message is kept; try again later, or open a request.";
-    if (error.status === 502) return "The assistant gave an answer we could not use. Your message is kept; please try again.";
-    if (error.status === 403) return "The assistant is switched off for your organisation.";
+    if (error.status === 503) return t("assistant.unavailable");
+    if (error.status === 502) return t("assistant.unusable");
+    if (error.status === 403) return t("assistant.off");
   }
   return describeError(error);
 }
@@ -55,7 +56,7 @@ function Bubble({ message }: { message: Message }) {
           mine ? "bg-accent text-accent-fg" : "border border-border bg-surface-muted text-fg",
         )}
       >
-        <span className="sr-only">{mine ? "You: " : "Assistant: "}</span>
+        <span className="sr-only">{mine ? t("assistant.you") : t("assistant.them")}</span>
         {/* The model's Markdown is shown as text, never parsed as HTML (docs/assistant.md). */}
         <p className="whitespace-pre-wrap break-words">{message.content}</p>
       </div>
@@ -153,7 +154,7 @@ function Chat({ onClose }: { onClose: () => void }) {
     <div className="flex max-h-[min(36rem,calc(100vh-8rem))] flex-col">
       <div className="flex items-center justify-between border-b border-border px-4 py-2">
         <h2 id="assistant-heading" className="font-semibold">
-          Assistant
+          {t("assistant.heading")}
         </h2>
         <div className="flex gap-1">
           {conversationId ? (
@@ -168,22 +169,22 @@ function Chat({ onClose }: { onClose: () => void }) {
                 setError(null);
               }}
             >
-              New conversation
+              {t("assistant.new")}
             </Button>
           ) : null}
           <Button size="sm" variant="ghost" onClick={onClose}>
-            Close
+            {t("assistant.close")}
           </Button>
         </div>
       </div>
-      <div role="log" aria-label="Conversation with the assistant" aria-busy={busy || undefined} className="min-h-32 flex-1 overflow-y-auto px-4 py-3">
+      <div role="log" aria-label={t("assistant.log")} aria-busy={busy || undefined} className="min-h-32 flex-1 overflow-y-auto px-4 py-3">
       <ol className="space-y-2">
         {!shown.length && !earlier.isFetching ? (
-          <li className="text-fg-muted">Ask about a problem: the assistant answers from the help centre, and can open a request or tell you where yours stand.</li>
+          <li className="text-fg-muted">{t("assistant.intro")}</li>
         ) : null}
         {earlier.isFetching ? (
           <li>
-            <Spinner label="Loading the conversation" />
+            <Spinner label={t("assistant.loading")} />
           </li>
         ) : null}
         {shown.map((m) => (
@@ -198,7 +199,7 @@ function Chat({ onClose }: { onClose: () => void }) {
         ) : null}
         {busy ? (
           <li>
-            <Spinner label={partial ? "The assistant is writing" : "The assistant is thinking"} />
+            <Spinner label={partial ? t("assistant.writing") : t("assistant.thinking")} />
           </li>
         ) : null}
         <li ref={end} aria-hidden="true" />
@@ -206,7 +207,10 @@ function Chat({ onClose }: { onClose: () => void }) {
       </div>
       {ticketId ? (
         <p className="border-t border-border px-4 py-2" role="status">
-          The assistant opened a request for you: <Link to={`/tickets/${ticketId}`} className="text-accent-text underline">see your request</Link>
+          {t("assistant.opened")}
+          <Link to={`/tickets/${ticketId}`} className="text-accent-text underline">
+            {t("assistant.seeRequest")}
+          </Link>
         </p>
       ) : null}
       {error ? (
@@ -216,7 +220,7 @@ function Chat({ onClose }: { onClose: () => void }) {
       ) : null}
       <form onSubmit={send} className="space-y-2 border-t border-border px-4 py-3">
         <label htmlFor={inputId} className="sr-only">
-          Message to the assistant
+          {t("assistant.message")}
         </label>
         <Textarea
           id={inputId}
@@ -224,7 +228,7 @@ function Chat({ onClose }: { onClose: () => void }) {
           rows={2}
           maxLength={MAX_CHARS}
           value={draft}
-          placeholder="Type your question…"
+          placeholder={t("assistant.placeholder")}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === "Enter" && !e.shiftKey) {
@@ -235,9 +239,9 @@ function Chat({ onClose }: { onClose: () => void }) {
           }}
         />
         <div className="flex items-center justify-between">
-          <span className="text-xs text-fg-muted">Enter to send, Shift+Enter for a new line</span>
+          <span className="text-xs text-fg-muted">{t("assistant.keys")}</span>
           <Button type="submit" variant="primary" size="sm" busy={busy} disabled={!draft.trim()}>
-            Send
+            {t("assistant.send")}
           </Button>
         </div>
       </form>
@@ -269,7 +273,7 @@ export default function AssistantWidget() {
         </aside>
       ) : null}
       <Button ref={button} variant="primary" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
-        {open ? "Hide the assistant" : "Ask the assistant"}
+        {open ? t("assistant.hide") : t("assistant.ask")}
       </Button>
     </div>
   );

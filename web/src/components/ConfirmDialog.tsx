@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import { Button } from "./ui";
+import { t } from "../i18n";
 
 interface Props {
   open: boolean;
@@ -16,7 +17,7 @@ interface Props {
 /** A modal confirmation on the native <dialog>: the browser traps focus, Escape closes,
  * and focus returns to the button that opened it. (Radix's Dialog locks scrolling with an
  * injected <style>, which our CSP refuses.) */
-export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = "Cancel", busy = false, onConfirm, onClose }: Props) {
+export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = t("components.cancel"), busy = false, onConfirm, onClose }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const id = useId();
   useEffect(() => {

@@ -6,6 +6,7 @@ import { startExport } from "../reports/api";
 import { needsJob } from "../reports/exporting";
 import { ErrorAlert } from "../tickets/Composer";
 import { Alert, Button } from "./ui";
+import { t } from "../i18n";
 
 type Query = Parameters<typeof downloadExport>[1];
 
@@ -21,7 +22,7 @@ export function jobParams(query: Query): Record<string, string | string[]> {
 
 /** "Export CSV": downloads what the page shows (its filters), as the server streams it; a
  * list too large to download at once becomes an export job (My exports). */
-export function ExportButton({ path, query, label = "Export CSV" }: { path: ExportPath; query: Query; label?: string }) {
+export function ExportButton({ path, query, label = t("components.export.csv") }: { path: ExportPath; query: Query; label?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [queued, setQueued] = useState(false);
@@ -51,9 +52,9 @@ export function ExportButton({ path, query, label = "Export CSV" }: { path: Expo
       </Button>
       {queued ? (
         <Alert tone="info">
-          Too many tickets to download at once: the export is being prepared.{" "}
+          {t("components.export.queued")}{" "}
           <Link to="/exports" className="text-accent-text underline">
-            See my exports
+            {t("components.export.seeMine")}
           </Link>
         </Alert>
       ) : null}

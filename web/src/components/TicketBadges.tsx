@@ -1,6 +1,7 @@
 import type { Level, TicketStatus } from "../api/types";
 import { LEVEL_LABELS, statusLabel } from "../lib/format";
 import { Badge } from "./ui";
+import { t } from "../i18n";
 
 const STATUS_TONES: Record<TicketStatus, "neutral" | "info" | "success" | "warning" | "danger"> = {
   new: "info",
@@ -26,7 +27,7 @@ const PRIORITY_TONES: Record<Level, "neutral" | "info" | "warning" | "danger"> =
 export function PriorityBadge({ priority }: { priority: Level }) {
   return (
     <Badge tone={PRIORITY_TONES[priority]}>
-      <span className="sr-only">Priority: </span>
+      <span className="sr-only">{t("components.priority")}</span>
       {LEVEL_LABELS[priority]}
     </Badge>
   );

@@ -5,6 +5,7 @@ import { ApiError, describeError } from "../api/problem";
 import { Alert, Button, Card, Field, Textarea } from "../components/ui";
 import { formatDateTime } from "../lib/format";
 import { choices, ratingText } from "./scale";
+import { t } from "../i18n";
 
 function useSurvey(ticketId: string, enabled: boolean) {
   return useQuery({
@@ -40,10 +41,10 @@ export function CsatCard({ ticketId, staff, finished, scheduledFor = null }: { t
     return (
       <Card aria-labelledby="csat-heading">
         <h2 id="csat-heading" className="mb-2 font-semibold">
-          Satisfaction
+          {t("csat.card.heading")}
         </h2>
         <p className="text-fg-muted" data-testid="csat-scheduled">
-          Survey scheduled for <time dateTime={scheduledFor}>{formatDateTime(scheduledFor)}</time>
+          {t("csat.card.scheduled")}<time dateTime={scheduledFor}>{formatDateTime(scheduledFor)}</time>
         </p>
       </Card>
     );
@@ -51,7 +52,7 @@ export function CsatCard({ ticketId, staff, finished, scheduledFor = null }: { t
   return (
     <Card aria-labelledby="csat-heading">
       <h2 id="csat-heading" className="mb-2 font-semibold">
-        Satisfaction
+        {t("csat.card.heading")}
       </h2>
       {s.answered ? (
         <div className="space-y-1">
@@ -59,10 +60,10 @@ export function CsatCard({ ticketId, staff, finished, scheduledFor = null }: { t
             <strong>{ratingText(s.scale, s.rating)}</strong>
           </p>
           {s.comment ? <blockquote className="whitespace-pre-wrap border-l-2 border-border pl-2">{s.comment}</blockquote> : null}
-          {s.answered_at ? <p className="text-fg-muted">Answered {formatDateTime(s.answered_at)}</p> : null}
+          {s.answered_at ? <p className="text-fg-muted">{t("csat.card.answered", { when: formatDateTime(s.answered_at) })}</p> : null}
         </div>
       ) : staff ? (
-        <p className="text-fg-muted">Survey sent; no answer yet.</p>
+        <p className="text-fg-muted">{t("csat.card.waiting")}</p>
       ) : (
         <form
           className="space-y-3"
@@ -80,12 +81,12 @@ export function CsatCard({ ticketId, staff, finished, scheduledFor = null }: { t
               </label>
             ))}
           </fieldset>
-          <Field label="Comment (optional)">
+          <Field label={t("csat.comment")}>
             {(props) => <Textarea {...props} maxLength={2000} rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />}
           </Field>
           {send.isError ? <Alert tone="danger">{describeError(send.error)}</Alert> : null}
           <Button type="submit" size="sm" variant="primary" busy={send.isPending} disabled={rating === null}>
-            Send my rating
+            {t("csat.send")}
           </Button>
         </form>
       )}

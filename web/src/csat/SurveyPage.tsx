@@ -6,12 +6,13 @@ import { ApiError, describeError } from "../api/problem";
 import { AuthLayout } from "../auth/AuthLayout";
 import { Alert, Button, Field, Spinner, Textarea } from "../components/ui";
 import { choices, preselected, ratingText } from "./scale";
+import { t } from "../i18n";
 
 function linkProblem(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 404) return "This survey link is not valid.";
-    if (error.status === 410) return "This survey has expired.";
-    if (error.status === 409) return "This survey was already answered. Thank you!";
+    if (error.status === 404) return t("csat.survey.invalid");
+    if (error.status === 410) return t("csat.survey.expired");
+    if (error.status === 409) return t("csat.survey.answered");
   }
   return describeError(error);
 }
@@ -40,14 +41,14 @@ export default function SurveyPage() {
   }, [scale, linked]);
   const done = send.data ?? (survey.data?.answered ? survey.data : null);
   return (
-    <AuthLayout title="How did we do?">
+    <AuthLayout title={t("csat.survey.title")}>
       {survey.isPending ? (
-        <Spinner label="Loading the survey" />
+        <Spinner label={t("csat.survey.loading")} />
       ) : survey.isError ? (
         <Alert tone="warning">{linkProblem(survey.error)}</Alert>
       ) : done ? (
-        <Alert tone="success" title="Thank you">
-          You rated {done.number}: {ratingText(done.scale, done.rating)}.
+        <Alert tone="success" title={t("csat.survey.thanks")}>
+          {t("csat.survey.rated", { number: done.number, rating: ratingText(done.scale, done.rating) })}
         </Alert>
       ) : (
         <form
@@ -78,12 +79,12 @@ export default function SurveyPage() {
               ))}
             </div>
           </fieldset>
-          <Field label="Comment (optional)">
+          <Field label={t("csat.comment")}>
             {(props) => <Textarea {...props} maxLength={2000} rows={3} value={comment} onChange={(e) => setComment(e.target.value)} />}
           </Field>
           {send.isError ? <Alert tone="danger">{linkProblem(send.error)}</Alert> : null}
           <Button type="submit" variant="primary" busy={send.isPending} disabled={rating === null}>
-            Send my rating
+            {t("csat.send")}
           </Button>
         </form>
       )}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useLiveState } from "./LiveProvider";
+import { t } from "../i18n";
 
 /** After a while without the socket, say that updates now come more slowly. (Short gaps,
  * such as the first connect or a reconnect, are not worth a banner.) */
@@ -20,7 +21,7 @@ export function LiveStatus() {
     <div data-testid="live-status" data-state={state}>
       {down ? (
         <p role="status" className="bg-neutral-subtle px-4 py-1.5 text-center text-neutral-text">
-          Live updates are paused while we reconnect; pages refresh every little while meanwhile.
+          {t("live.paused")}
         </p>
       ) : null}
     </div>

@@ -1,5 +1,6 @@
 import { ExpiringRoster, joinNames, nameOf } from "./roster";
 import type { LiveMessage } from "./socket";
+import { t } from "../i18n";
 
 /** The server forgets a viewer 45 s after their last heartbeat; we beat every 20 s. */
 export const PRESENCE_TTL_MS = 45_000;
@@ -54,7 +55,7 @@ export function presenceText(viewers: Viewer[]): string {
   if (!viewers.length) return "";
   const list = joinNames(viewers.map((v) => v.name));
   const editing = viewers.filter((v) => v.state === "editing").map((v) => v.name);
-  if (viewers.length === 1) return editing.length ? `${list} is also editing this ticket` : `${list} is also viewing this ticket`;
-  const base = `${list} are also viewing this ticket`;
-  return editing.length ? `${base} (${editing.join(", ")} ${editing.length === 1 ? "is" : "are"} editing)` : base;
+  if (viewers.length === 1) return t(editing.length ? "live.presence.editing" : "live.presence.viewing", { name: list });
+  if (!editing.length) return t("live.presence.many", { names: list });
+  return t(editing.length === 1 ? "live.presence.manyOneEditing" : "live.presence.manyEditing", { names: list, editing: editing.join(", ") });
 }

@@ -4,6 +4,8 @@
  * next expiry, drops what ran out and tells the screens. `snapshot()` changes whenever what
  * `entries` answers may have changed (for useSyncExternalStore).
  */
+import { t } from "../i18n";
+
 export interface Expiring {
   userId: string;
   until: number;
@@ -87,11 +89,11 @@ export class ExpiringRoster<T extends Expiring> {
 
 /** A display name from a frame, or "Someone". */
 export function nameOf(name: unknown): string {
-  return typeof name === "string" && name.trim() ? name : "Someone";
+  return typeof name === "string" && name.trim() ? name : t("live.someone");
 }
 
 /** "Alex", "Alex and Sam", "Alex, Sam and Kim". */
 export function joinNames(names: string[]): string {
   if (names.length <= 1) return names[0] ?? "";
-  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return t("live.names.two", { first: names.slice(0, -1).join(", "), last: names.at(-1) ?? "" });
 }

@@ -47,6 +47,9 @@ export function defaultLiveUrl(location: Location = window.location): string {
   return `${scheme}//${location.host}/ws`;
 }
 
+/** The options once defaults are filled in (`onState` stays optional). */
+type Settled = Required<Omit<LiveOptions, "onState">>;
+
 export class LiveSocket {
   private socket: WebSocket | null = null;
   private attempt = 0;
@@ -56,7 +59,7 @@ export class LiveSocket {
   private readonly channels = new Map<string, { channel: Channel; count: number }>();
   private readonly lastTyping = new Map<string, number>();
   private readonly seen: string[] = [];
-  private readonly options: Required<Omit<LiveOptions, "onState">> & Pick<LiveOptions, "onState">;
+  private readonly options: Settled & Pick<LiveOptions, "onState">;
 
   constructor(options: LiveOptions) {
     this.options = {

@@ -1,5 +1,6 @@
 import { ExpiringRoster, joinNames, nameOf } from "./roster";
 import type { LiveMessage, Visibility } from "./socket";
+import { t } from "../i18n";
 
 /** How long "X is typing…" stays after the last frame (typists send one every ~2 s). */
 export const TYPING_SHOWN_MS = 6_000;
@@ -37,7 +38,7 @@ export class TypingStore extends ExpiringRoster<Typist> {
 
 /** What a screen may show: a requester never hears of internal notes being written. */
 export function visibleTypists(typists: Typist[], staff: boolean): Typist[] {
-  return staff ? typists : typists.filter((t) => t.visibility === "public");
+  return staff ? typists : typists.filter((typist) => typist.visibility === "public");
 }
 
 /** "Alex is typing…", "Alex is writing an internal note…", "Alex and Sam are typing…". */
@@ -45,7 +46,7 @@ export function typingText(typists: Typist[]): string {
   if (!typists.length) return "";
   if (typists.length === 1) {
     const [one] = typists as [Typist];
-    return one.visibility === "internal" ? `${one.name} is writing an internal note…` : `${one.name} is typing…`;
+    return t(one.visibility === "internal" ? "live.typing.note" : "live.typing.one", { name: one.name });
   }
-  return `${joinNames(typists.map((t) => t.name))} are typing…`;
+  return t("live.typing.many", { names: joinNames(typists.map((typist) => typist.name)) });
 }

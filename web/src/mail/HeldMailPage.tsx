@@ -7,20 +7,27 @@ import { ErrorAlert } from "../tickets/Composer";
 import { formatRelative } from "../lib/format";
 import { mailKeys, useHeldMail, type InboundMail } from "./api";
 import { OriginalView } from "./OriginalView";
+import { t, type MessageKey } from "../i18n";
 
 /* Agents › Held mail: messages the intake would not attach or open on its own (a reply
  * from someone outside the ticket, an unknown sender, too many at once …), to accept as
  * a reply on a ticket, open as a new ticket, or discard (docs/email.md). */
 
-const REASONS: Record<string, string> = {
-  not_participant: "Reply from someone outside the ticket",
-  unknown_sender: "Unknown sender",
-  rate_limited: "Too many messages from this sender",
-  inactive_sender: "Sender's account is deactivated",
-  unusable_sender: "Sender's address cannot be used",
-  ticket_closed: "Reply to a closed ticket",
-  refused: "The ticket refused it",
+const REASONS: Record<string, MessageKey> = {
+  not_participant: "mail.held.reason.not_participant",
+  unknown_sender: "mail.held.reason.unknown_sender",
+  rate_limited: "mail.held.reason.rate_limited",
+  inactive_sender: "mail.held.reason.inactive_sender",
+  unusable_sender: "mail.held.reason.unusable_sender",
+  ticket_closed: "mail.held.reason.ticket_closed",
+  refused: "mail.held.reason.refused",
 };
+
+/** Why a message is held, in words (the code itself for a reason this screen does not know). */
+function reasonText(reason: string): string {
+  const key = REASONS[reason];
+  return key ? t(key) : reason;
+}
 
 function HeldItem({ mail }: { mail: InboundMail }) {
   const client = useQueryClient();
@@ -48,22 +55,26 @@ function HeldItem({ mail }: { mail: InboundMail }) {
       <div className="flex flex-wrap items-start justify-between gap-2">
         <div className="min-w-0">
           <h2 id={headingId} className="font-semibold break-words">
-            {mail.subject || "(no subject)"}
+            {mail.subject || t("mail.noSubject")}
           </h2>
           <p className="text-fg-muted break-all">
             {mail.from_name ? `${mail.from_name} <${mail.from_address ?? ""}>` : mail.from_address} · {formatRelative(mail.received_at)}
           </p>
         </div>
-        <Badge tone="warning">{REASONS[mail.reason] ?? mail.reason}</Badge>
+        <Badge tone="warning">{reasonText(mail.reason)}</Badge>
       </div>
       {mail.ticket_id ? (
         <p className="mt-1">
-          It answers <Link className="text-accent-text underline" to={`/tickets/${mail.ticket_id}`}>this ticket</Link>.
+          {t("mail.held.answers")}
+          <Link className="text-accent-text underline" to={`/tickets/${mail.ticket_id}`}>
+            {t("mail.held.answersLink")}
+          </Link>
+          {t("mail.held.answersEnd")}
         </p>
       ) : null}
       <div className="mt-3 flex flex-wrap gap-2">
         <Button size="sm" onClick={() => setOpen((v) => !v)} aria-expanded={open}>
-          {open ? "Hide the message" : "Read the message"}
+          {open ? t("mail.held.hide") : t("mail.held.read")}
         </Button>
         {mail.ticket_id ? (
           <Button
@@ -74,7 +85,7 @@ function HeldItem({ mail }: { mail: InboundMail }) {
               act("comment", () => ok(api.POST("/v1/mail/held/{mail_id}/accept-comment", { ...path, body: { ticket_id: mail.ticket_id ?? "", version: mail.version } })))
             }
           >
-            Add as a reply to the ticket
+            {t("mail.held.addReply")}
           </Button>
         ) : null}
         <Button
@@ -89,14 +100,14 @@ function HeldItem({ mail }: { mail: InboundMail }) {
             )
           }
         >
-          Open as a new ticket
+          {t("mail.held.openTicket")}
         </Button>
         <Button
           size="sm"
           busy={busy === "discard"}
           onClick={() => act("discard", () => ok(api.POST("/v1/mail/held/{mail_id}/discard", { ...path, body: { note: "", version: mail.version } })))}
         >
-          Discard
+          {t("mail.held.discard")}
         </Button>
       </div>
       {failure ? (
@@ -118,10 +129,10 @@ export default function HeldMailPage() {
   const items = held.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
-      <PageHeader title="Held mail">Messages waiting for an agent before they become a reply or a ticket.</PageHeader>
-      {held.isPending ? <Spinner label="Loading held mail" /> : null}
+      <PageHeader title={t("mail.held.title")}>{t("mail.held.intro")}</PageHeader>
+      {held.isPending ? <Spinner label={t("mail.held.loading")} /> : null}
       {held.isError ? <ErrorAlert error={held.error} /> : null}
-      {held.data && !items.length ? <EmptyState title="Nothing is held">Mail that needs a decision shows up here.</EmptyState> : null}
+      {held.data && !items.length ? <EmptyState title={t("mail.held.empty")}>{t("mail.held.emptyHelp")}</EmptyState> : null}
       <div className="space-y-4">
         {items.map((mail) => (
           <HeldItem key={mail.id} mail={mail} />
@@ -130,7 +141,7 @@ export default function HeldMailPage() {
       {held.hasNextPage ? (
         <div className="mt-4">
           <Button onClick={() => held.fetchNextPage()} busy={held.isFetchingNextPage}>
-            Show more
+            {t("mail.held.more")}
           </Button>
         </div>
       ) : null}

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Button, Card } from "../components/ui";
 import { useTicketMail } from "./api";
 import { OriginalView } from "./OriginalView";
+import { t } from "../i18n";
 
 /** On a ticket that came in by e-mail (staff): "Received by e-mail", and the original
  * message on demand. */
@@ -13,10 +14,10 @@ export function ReceivedByMail({ ticketId, channel }: { ticketId: string; channe
   return (
     <Card aria-labelledby="received-by-mail-heading">
       <h2 id="received-by-mail-heading" className="mb-2 font-semibold">
-        Received by e-mail
+        {t("mail.received.heading")}
       </h2>
       <Button size="sm" onClick={() => setShown((v) => !v)} aria-expanded={shown}>
-        {shown ? "Hide the original" : "Show original"}
+        {shown ? t("mail.received.hide") : t("mail.received.show")}
       </Button>
       {shown && first ? (
         <div className="mt-3">

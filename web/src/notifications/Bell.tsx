@@ -6,6 +6,7 @@ import { cx } from "../components/ui";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { useFallbackPoll } from "../live/LiveProvider";
 import { useMarkAllRead, useMarkRead, useNotifications, useUnreadCount, type Notification } from "./queries";
+import { t } from "../i18n";
 
 export function BellIcon({ className = "h-4 w-4" }: { className?: string }) {
   return (
@@ -26,7 +27,7 @@ function Row({ n }: { n: Notification }) {
         <span aria-hidden="true" className={cx("mt-1.5 h-2 w-2 shrink-0 rounded-full", unread ? "bg-accent" : "bg-transparent")} />
         <span className="min-w-0 flex-1">
           <span className={cx("block truncate", unread ? "font-semibold" : "")}>
-            {unread ? <span className="sr-only">Unread: </span> : null}
+            {unread ? <span className="sr-only">{t("notifications.unreadPrefix")}</span> : null}
             {n.title}
           </span>
           {n.body ? <span className="block truncate text-fg-muted">{n.body}</span> : null}
@@ -66,11 +67,11 @@ export function NotificationBell() {
         className="relative inline-flex h-9 items-center gap-2 rounded-md border border-border px-3 text-fg hover:bg-surface-muted"
       >
         <BellIcon />
-        <span className="sr-only">Notifications</span>
+        <span className="sr-only">{t("notifications.title")}</span>
         {count > 0 ? (
           <span data-testid="unread-badge" className="rounded-full bg-danger px-1.5 text-xs font-semibold leading-5 text-danger-fg">
             {shown}
-            <span className="sr-only"> unread</span>
+            <span className="sr-only">{t("notifications.unreadSuffix")}</span>
           </span>
         ) : null}
       </DropdownMenu.Trigger>
@@ -81,11 +82,12 @@ export function NotificationBell() {
           className="z-50 w-80 max-w-[calc(100vw-1rem)] rounded-md border border-border bg-surface p-1 text-fg shadow-card"
         >
           <DropdownMenu.Label className="px-2 py-1.5 font-semibold">
-            Notifications{count ? ` · ${count} unread` : ""}
+            {t("notifications.title")}
+            {count ? t("notifications.bell.count", { count }) : ""}
           </DropdownMenu.Label>
           <DropdownMenu.Separator className="my-1 h-px bg-border" />
-          {latest.isPending ? <p className="px-2 py-1.5 text-fg-muted">Loading…</p> : null}
-          {latest.isSuccess && !items.length ? <p className="px-2 py-1.5 text-fg-muted">Nothing yet.</p> : null}
+          {latest.isPending ? <p className="px-2 py-1.5 text-fg-muted">{t("notifications.bell.loading")}</p> : null}
+          {latest.isSuccess && !items.length ? <p className="px-2 py-1.5 text-fg-muted">{t("notifications.bell.empty")}</p> : null}
           {items.map((n) => (
             <DropdownMenu.Item key={n.id} className={itemClass} onSelect={() => openOne(n)} data-testid="notification-item">
               <Row n={n} />
@@ -93,15 +95,15 @@ export function NotificationBell() {
           ))}
           <DropdownMenu.Separator className="my-1 h-px bg-border" />
           <DropdownMenu.Item className={itemClass} disabled={count === 0} onSelect={() => markAll.mutate()}>
-            Mark all as read
+            {t("notifications.markAll")}
           </DropdownMenu.Item>
           <DropdownMenu.Item className={itemClass} onSelect={() => navigate("/notifications")}>
-            All notifications
+            {t("notifications.bell.all")}
           </DropdownMenu.Item>
         </DropdownMenu.Content>
       </DropdownMenu.Portal>
       <span role="status" className="sr-only">
-        {count ? `${count} unread notifications` : ""}
+        {count ? t("notifications.bell.status", { count }) : ""}
       </span>
     </DropdownMenu.Root>
   );

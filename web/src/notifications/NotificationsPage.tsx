@@ -5,6 +5,7 @@ import { Alert, Badge, Button, EmptyState, PageHeader, Spinner, cx } from "../co
 import { formatDateTime, formatRelative } from "../lib/format";
 import { notificationHref } from "./links";
 import { useMarkAllRead, useMarkRead, useNotifications, useUnreadCount, type Notification } from "./queries";
+import { t } from "../i18n";
 
 type Filter = "all" | "unread";
 
@@ -36,13 +37,13 @@ function Item({ n }: { n: Notification }) {
       <div className="flex items-center gap-2">
         {unread ? (
           <>
-            <Badge tone="info">Unread</Badge>
-            <Button size="sm" variant="ghost" busy={markRead.isPending} onClick={read} aria-label={`Mark as read: ${n.title}`}>
-              Mark as read
+            <Badge tone="info">{t("notifications.unread")}</Badge>
+            <Button size="sm" variant="ghost" busy={markRead.isPending} onClick={read} aria-label={t("notifications.markReadOf", { title: n.title })}>
+              {t("notifications.markRead")}
             </Button>
           </>
         ) : (
-          <span className="text-fg-muted">Read</span>
+          <span className="text-fg-muted">{t("notifications.read")}</span>
         )}
       </div>
     </li>
@@ -60,21 +61,21 @@ export default function NotificationsPage() {
   return (
     <>
       <PageHeader
-        title="Notifications"
+        title={t("notifications.title")}
         actions={
           <>
             <Link to="/settings/notifications" className="inline-flex h-10 items-center rounded-md px-3 font-medium text-accent-text underline">
-              Notification settings
+              {t("notifications.settings")}
             </Link>
             <Button onClick={() => markAll.mutate()} busy={markAll.isPending} disabled={count === 0}>
-              Mark all as read
+              {t("notifications.markAll")}
             </Button>
           </>
         }
       >
-        {count ? `${count} unread.` : "You are all caught up."}
+        {count ? t("notifications.unreadCount", { count }) : t("notifications.caughtUp")}
       </PageHeader>
-      <div role="group" aria-label="Show" className="mb-4 inline-flex rounded-md border border-border-strong">
+      <div role="group" aria-label={t("notifications.show")} className="mb-4 inline-flex rounded-md border border-border-strong">
         {(["all", "unread"] as const).map((f) => (
           <button
             key={f}
@@ -83,20 +84,20 @@ export default function NotificationsPage() {
             onClick={() => setFilter(f)}
             className={cx("px-3 py-1.5 font-medium first:rounded-l-md last:rounded-r-md", filter === f ? "bg-accent-subtle text-accent-text" : "text-fg hover:bg-surface-muted")}
           >
-            {f === "all" ? "All" : "Unread"}
+            {f === "all" ? t("notifications.filter.all") : t("notifications.filter.unread")}
           </button>
         ))}
       </div>
       {markAll.isError ? <Alert tone="danger">{describeError(markAll.error)}</Alert> : null}
-      {list.isPending ? <Spinner label="Loading notifications" /> : null}
+      {list.isPending ? <Spinner label={t("notifications.loading")} /> : null}
       {list.isError ? <Alert tone="danger">{describeError(list.error)}</Alert> : null}
       {list.isSuccess && !items.length ? (
-        <EmptyState title={filter === "unread" ? "Nothing unread" : "No notifications yet"}>
-          Replies, assignments and status changes on your tickets show up here.
+        <EmptyState title={filter === "unread" ? t("notifications.emptyUnread") : t("notifications.empty")}>
+          {t("notifications.emptyHelp")}
         </EmptyState>
       ) : null}
       {items.length ? (
-        <ul aria-label="Notifications" className="divide-y divide-border overflow-hidden rounded-lg border border-border bg-surface">
+        <ul aria-label={t("notifications.title")} className="divide-y divide-border overflow-hidden rounded-lg border border-border bg-surface">
           {items.map((n) => (
             <Item key={n.id} n={n} />
           ))}
@@ -105,7 +106,7 @@ export default function NotificationsPage() {
       {list.hasNextPage ? (
         <div className="mt-4 text-center">
           <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
-            Show more
+            {t("notifications.more")}
           </Button>
         </div>
       ) : null}

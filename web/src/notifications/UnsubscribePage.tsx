@@ -19,27 +19,36 @@ export default function UnsubscribePage() {
   const kind = stop.data ? (EVENT_LABELS[stop.data.event_type as EventType] ? t(EVENT_LABELS[stop.data.event_type as EventType].label) : stop.data.event_type) : null;
   const settings = (
     <Link to="/settings/notifications" className="text-accent-text underline">
-      notification settings
+      {t("unsubscribe.footerLink")}
     </Link>
   );
   return (
-    <AuthLayout title="Unsubscribe" footer={<>You can choose every kind of e-mail in your {settings}.</>}>
+    <AuthLayout
+      title={t("unsubscribe.title")}
+      footer={
+        <>
+          {t("unsubscribe.footer")}
+          {settings}
+          {t("unsubscribe.footerEnd")}
+        </>
+      }
+    >
       {!token ? (
-        <Alert tone="warning">This link is incomplete. Open the link from the e-mail again.</Alert>
+        <Alert tone="warning">{t("unsubscribe.incomplete")}</Alert>
       ) : stop.isSuccess ? (
-        <Alert tone="success" title="Unsubscribed">
-          You will no longer get e-mails about: {kind?.toLowerCase()}. You still see them in the app.
+        <Alert tone="success" title={t("unsubscribe.done")}>
+          {t("unsubscribe.doneHelp", { kind: kind?.toLowerCase() ?? "" })}
         </Alert>
       ) : (
         <div className="space-y-4">
-          <p>Stop getting this kind of e-mail from Servicedesk?</p>
+          <p>{t("unsubscribe.question")}</p>
           {stop.isError ? (
             <Alert tone="danger">
-              {stop.error instanceof ApiError && stop.error.status === 404 ? "This unsubscribe link is not valid." : describeError(stop.error)}
+              {stop.error instanceof ApiError && stop.error.status === 404 ? t("unsubscribe.invalid") : describeError(stop.error)}
             </Alert>
           ) : null}
           <Button variant="primary" busy={stop.isPending} onClick={() => stop.mutate()}>
-            Unsubscribe
+            {t("unsubscribe.submit")}
           </Button>
         </div>
       )}

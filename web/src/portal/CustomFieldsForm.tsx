@@ -1,5 +1,6 @@
 import type { FieldSpec, RawValue, RawValues } from "../lib/customFields";
 import { Field, Input, Select, Textarea } from "../components/ui";
+import { t } from "../i18n";
 
 interface Props {
   specs: FieldSpec[];
@@ -13,7 +14,7 @@ function Control({ spec, value, onChange, ...aria }: { spec: FieldSpec; value: R
   if (spec.enum && spec.kind !== "array") {
     return (
       <Select {...aria} value={text} onChange={(e) => onChange(e.target.value)}>
-        <option value="">{spec.required ? "Choose…" : "—"}</option>
+        <option value="">{spec.required ? t("portal.fields.choose") : "—"}</option>
         {spec.enum.map((option) => (
           <option key={String(option)} value={String(option)}>
             {String(option)}
@@ -93,7 +94,7 @@ export function CustomFieldsForm({ specs, values, errors, onChange }: Props) {
             <Checkbox key={spec.name} spec={spec} value={values[spec.name] === true} error={error} onChange={(v) => onChange(spec.name, v)} />
           );
         const description =
-          spec.kind === "array" ? [spec.description, "Separate several with commas."].filter(Boolean).join(" ") : spec.description;
+          spec.kind === "array" ? [spec.description, t("portal.fields.severalHelp")].filter(Boolean).join(" ") : spec.description;
         return (
           <Field key={spec.name} label={spec.title} required={spec.required} error={error} description={description}>
             {(aria) => <Control spec={spec} value={values[spec.name]} onChange={(v) => onChange(spec.name, v)} {...aria} />}

@@ -7,6 +7,7 @@ import { ErrorAlert } from "../tickets/Composer";
 import { useTicketList } from "../tickets/queries";
 import { useFallbackPoll } from "../live/LiveProvider";
 import { Welcome } from "../branding/Welcome";
+import { t } from "../i18n";
 
 export default function MyRequestsPage() {
   const me = useMe();
@@ -18,31 +19,31 @@ export default function MyRequestsPage() {
   return (
     <>
       <PageHeader
-        title="My requests"
+        title={t("portal.requests.title")}
         actions={
           <Link to="/requests/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
-            New request
+            {t("portal.requests.new")}
           </Link>
         }
       >
-        Everything you have asked the service desk for.
+        {t("portal.requests.intro")}
       </PageHeader>
       <Welcome />
-      {list.isPending ? <Spinner label="Loading your requests" /> : null}
+      {list.isPending ? <Spinner label={t("portal.requests.loading")} /> : null}
       {list.isError ? <ErrorAlert error={list.error} /> : null}
       {list.isSuccess && !tickets.length ? (
-        <EmptyState title="No requests yet">When you ask for help, your request shows up here.</EmptyState>
+        <EmptyState title={t("portal.requests.empty")}>{t("portal.requests.emptyHelp")}</EmptyState>
       ) : null}
       {tickets.length ? (
-        <ul className="divide-y divide-border rounded-lg border border-border bg-surface" aria-label="Your requests">
-          {tickets.map((t) => (
-            <li key={t.id}>
-              <Link to={`/tickets/${t.id}`} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-3 hover:bg-surface-muted">
-                <span className="w-32 shrink-0 font-mono text-fg-muted">{t.number}</span>
-                <span className="min-w-0 flex-1 font-medium text-fg">{t.title}</span>
-                <StatusBadge status={t.status} />
-                <span className="w-36 text-right text-fg-muted" title={formatDateTime(t.updated_at)}>
-                  Updated {formatRelative(t.updated_at)}
+        <ul className="divide-y divide-border rounded-lg border border-border bg-surface" aria-label={t("portal.requests.label")}>
+          {tickets.map((ticket) => (
+            <li key={ticket.id}>
+              <Link to={`/tickets/${ticket.id}`} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-3 hover:bg-surface-muted">
+                <span className="w-32 shrink-0 font-mono text-fg-muted">{ticket.number}</span>
+                <span className="min-w-0 flex-1 font-medium text-fg">{ticket.title}</span>
+                <StatusBadge status={ticket.status} />
+                <span className="w-36 text-right text-fg-muted" title={formatDateTime(ticket.updated_at)}>
+                  {t("portal.requests.updated", { when: formatRelative(ticket.updated_at) })}
                 </span>
               </Link>
             </li>
@@ -52,7 +53,7 @@ export default function MyRequestsPage() {
       {list.hasNextPage ? (
         <div className="mt-4 text-center">
           <Button onClick={() => void list.fetchNextPage()} busy={list.isFetchingNextPage}>
-            Show more
+            {t("portal.requests.more")}
           </Button>
         </div>
       ) : null}

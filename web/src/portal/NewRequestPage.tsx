@@ -16,6 +16,7 @@ import { uploadAttachment } from "../tickets/upload";
 import { useDraft } from "../tickets/useDraft";
 import { Deflection } from "../kb/Deflection";
 import { CustomFieldsForm } from "./CustomFieldsForm";
+import { t } from "../i18n";
 
 const NO_CATEGORY = "none";
 
@@ -30,7 +31,7 @@ function CategoryStep({ categories, onPick }: { categories: Category[]; onPick: 
       className="space-y-4"
     >
       <fieldset>
-        <legend className="mb-3 text-base font-semibold">What do you need help with?</legend>
+        <legend className="mb-3 text-base font-semibold">{t("portal.new.question")}</legend>
         {/* The tree in its order; a sub-category is indented under its parent. */}
         <div className="grid gap-3" data-testid="category-tree">
           {[...categories, null].map((c) => {
@@ -55,8 +56,8 @@ function CategoryStep({ categories, onPick }: { categories: Category[]; onPick: 
                   className="mt-1 h-4 w-4 accent-accent"
                 />
                 <span>
-                  <span className="block font-semibold">{c?.name ?? "Something else"}</span>
-                  <span className="block text-fg-muted">{c ? c.description || "\u00a0" : "Not sure which to pick? Describe it and we will sort it."}</span>
+                  <span className="block font-semibold">{c?.name ?? t("portal.new.other")}</span>
+                  <span className="block text-fg-muted">{c ? c.description || "\u00a0" : t("portal.new.otherHelp")}</span>
                 </span>
               </label>
             );
@@ -64,7 +65,7 @@ function CategoryStep({ categories, onPick }: { categories: Category[]; onPick: 
         </div>
       </fieldset>
       <Button type="submit" variant="primary" disabled={!chosen}>
-        Continue
+        {t("portal.new.continue")}
       </Button>
     </form>
   );
@@ -79,14 +80,14 @@ interface Progress {
 function Solved({ onAnother }: { onAnother: () => void }) {
   return (
     <div className="space-y-3" role="status">
-      <p className="text-base font-semibold">Glad that helped.</p>
-      <p>We did not create a request. If the problem comes back, you can always ask us.</p>
+      <p className="text-base font-semibold">{t("portal.new.solved")}</p>
+      <p>{t("portal.new.solvedHelp")}</p>
       <div className="flex flex-wrap gap-2">
         <Button variant="primary" onClick={onAnother}>
-          Start another request
+          {t("portal.new.another")}
         </Button>
         <Link to="/help" className="self-center text-accent-text underline">
-          Browse the help centre
+          {t("portal.new.browse")}
         </Link>
       </div>
     </div>
@@ -115,11 +116,11 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
     event.preventDefault();
     const custom = collect(specs, values);
     const found: Record<string, string> = { ...custom.errors };
-    if (!title.trim()) found.title = "required";
+    if (!title.trim()) found.title = t("portal.new.required");
     setErrors(found);
     setFailure(null);
     if (Object.keys(found).length) {
-      setFailure("Please correct the fields marked below.");
+      setFailure(t("portal.new.correct"));
       return;
     }
     const body = {
@@ -164,14 +165,14 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
       <div className="flex items-center gap-2">
-        <span className="text-fg-muted">Category:</span>
-        <span className="font-semibold">{category?.name ?? "Something else"}</span>
+        <span className="text-fg-muted">{t("portal.new.category")}</span>
+        <span className="font-semibold">{category?.name ?? t("portal.new.other")}</span>
         <Button size="sm" variant="ghost" onClick={onBack}>
-          Change
+          {t("portal.new.change")}
         </Button>
       </div>
       {failure ? <Alert tone="danger">{failure}</Alert> : null}
-      <Field label="Subject" error={errors.title} required description="One line that sums it up.">
+      <Field label={t("portal.new.subject")} error={errors.title} required description={t("portal.new.subjectHelp")}>
         {(p) => <Input {...p} maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />}
       </Field>
       <Deflection
@@ -183,14 +184,14 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
           onSolved();
         }}
       />
-      <Field label="Description" error={errors.description}>
+      <Field label={t("portal.new.description")} error={errors.description}>
         {(p) => (
           <Textarea {...p} rows={6} maxLength={20000} value={description} onChange={(e) => setDescription(e.target.value)} />
         )}
       </Field>
       {staff ? (
         <fieldset className="space-y-2 rounded-md border border-border p-3">
-          <legend className="px-1 font-medium">Triage (staff)</legend>
+          <legend className="px-1 font-medium">{t("portal.new.triage")}</legend>
           <ImpactUrgency
             impact={impact}
             urgency={urgency}
@@ -203,7 +204,7 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
         </fieldset>
       ) : null}
       <CustomFieldsForm specs={specs} values={values} errors={errors} onChange={(name, v) => setValues((all) => ({ ...all, [name]: v }))} />
-      <Field label="Attachments" description="Screenshots, logs or documents (optional).">
+      <Field label={t("portal.new.attachments")} description={t("portal.new.attachmentsHelp")}>
         {(p) => (
           <input
             {...p}
@@ -216,7 +217,7 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
         )}
       </Field>
       {files.length ? (
-        <ul className="text-fg-muted" aria-label="Files to attach">
+        <ul className="text-fg-muted" aria-label={t("portal.new.filesToAttach")}>
           {files.map((f) => (
             <li key={f.name}>
               {f.name} · {formatBytes(f.size)}
@@ -226,12 +227,12 @@ function DetailsStep({ category, onBack, onSolved }: { category: Category | null
       ) : null}
       {progress ? (
         <div>
-          <span>Uploading {progress.name}</span>
-          <progress className="block w-full" max={progress.total || 1} value={progress.loaded} aria-label={`Uploading ${progress.name}`} />
+          <span>{t("portal.new.uploading", { name: progress.name })}</span>
+          <progress className="block w-full" max={progress.total || 1} value={progress.loaded} aria-label={t("portal.new.uploading", { name: progress.name })} />
         </div>
       ) : null}
       <Button type="submit" variant="primary" busy={busy}>
-        Submit request
+        {t("portal.new.submit")}
       </Button>
     </form>
   );
@@ -244,9 +245,9 @@ export default function NewRequestPage() {
   const category = categories.data?.find((c) => c.id === picked) ?? null;
   return (
     <>
-      <PageHeader title="New request">Tell us what you need; we will keep you posted here and by e-mail.</PageHeader>
+      <PageHeader title={t("portal.new.title")}>{t("portal.new.intro")}</PageHeader>
       <Card className="max-w-3xl">
-        {categories.isPending ? <Spinner label="Loading categories" /> : null}
+        {categories.isPending ? <Spinner label={t("portal.new.loading")} /> : null}
         {categories.isError ? <ErrorAlert error={categories.error} /> : null}
         {solved ? (
           <Solved

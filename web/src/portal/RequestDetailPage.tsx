@@ -17,12 +17,19 @@ import { useLiveTicket } from "../live/LiveProvider";
 import { MergedNotice } from "../agent/MergedNotice";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { CsatCard } from "../csat/CsatCard";
+import { t, type MessageKey } from "../i18n";
 
-const ACTION_LABELS: Partial<Record<TicketStatus, string>> = {
-  closed: "Close request",
-  open: "Reopen",
-  cancelled: "Cancel request",
+const ACTION_LABELS: Partial<Record<TicketStatus, MessageKey>> = {
+  closed: "portal.request.close",
+  open: "portal.request.reopen",
+  cancelled: "portal.request.cancel",
 };
+
+/** The words on the button that moves the request to `to`. */
+function actionLabel(to: TicketStatus): string {
+  const key = ACTION_LABELS[to];
+  return key ? t(key) : to;
+}
 
 /** The requester's actions. Cancelling asks first, in a dialog, and can be undone: a
  * cancelled request can be reopened (within the tenant's reopen window). */
@@ -41,7 +48,7 @@ function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean
       onSuccess: after,
       onError: (e) =>
         setMessage(
-          e instanceof ApiError && e.status === 409 ? "That is not possible any more (the reopen window may have passed)." : describeError(e),
+          e instanceof ApiError && e.status === 409 ? t("portal.request.notPossible") : describeError(e),
         ),
     });
   };
@@ -57,7 +64,7 @@ function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean
             busy={transition.isPending && transition.variables === to}
             onClick={() => (to === "cancelled" ? setConfirming(true) : move(to, () => setJustCancelled(false)))}
           >
-            {ticket.status === "cancelled" && to === "open" ? "Reopen request" : (ACTION_LABELS[to] ?? to)}
+            {ticket.status === "cancelled" && to === "open" ? t("portal.request.reopenRequest") : actionLabel(to)}
           </Button>
         ),
       )}
@@ -66,26 +73,26 @@ function Actions({ ticket, isRequester }: { ticket: Ticket; isRequester: boolean
           tone="success"
           action={
             <Button size="sm" busy={transition.isPending} onClick={() => move("open", () => setJustCancelled(false))}>
-              Undo
+              {t("portal.request.undo")}
             </Button>
           }
         >
-          Request cancelled.
+          {t("portal.request.cancelled")}
         </Alert>
       ) : null}
       {message ? <Alert tone="warning">{message}</Alert> : null}
       <ConfirmDialog
         open={confirming}
-        title="Cancel this request?"
-        confirmLabel="Cancel request"
-        cancelLabel="Keep the request"
+        title={t("portal.request.cancelQuestion")}
+        confirmLabel={t("portal.request.cancel")}
+        cancelLabel={t("portal.request.keep")}
         onClose={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);
           move("cancelled", () => setJustCancelled(true));
         }}
       >
-        Support stops working on it and it leaves your open requests. You can reopen it for a while afterwards.
+        {t("portal.request.cancelHelp")}
       </ConfirmDialog>
     </div>
   );
@@ -98,54 +105,57 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
   useLiveTicket(ticketId);
   const state = (location.state ?? {}) as { created?: boolean; failedUploads?: string[] };
 
-  if (ticket.isPending) return <Spinner label="Loading the request" />;
+  if (ticket.isPending) return <Spinner label={t("portal.request.loading")} />;
   if (ticket.isError) {
     return ticket.error instanceof ApiError && ticket.error.status === 404 ? (
-      <Alert tone="warning" title="Request not found">
-        It may have been removed, or it belongs to someone else. <Link className="underline" to="/requests">Back to my requests</Link>
+      <Alert tone="warning" title={t("portal.request.notFound")}>
+        {t("portal.request.notFoundHelp")}
+        <Link className="underline" to="/requests">
+          {t("portal.request.backToList")}
+        </Link>
       </Alert>
     ) : (
       <ErrorAlert error={ticket.error} />
     );
   }
-  const t = ticket.data;
-  const isRequester = t.requester_id === me.user.id;
+  const request = ticket.data;
+  const isRequester = request.requester_id === me.user.id;
   return (
     <>
       <p className="mb-2">
         <Link to="/requests" className="text-accent-text underline">
-          ← My requests
+          {t("portal.request.back")}
         </Link>
       </p>
-      <PageHeader title={t.title} actions={<Actions ticket={t} isRequester={isRequester} />}>
+      <PageHeader title={request.title} actions={<Actions ticket={request} isRequester={isRequester} />}>
         <span className="inline-flex flex-wrap items-center gap-2">
-          <span className="font-mono">{t.number}</span>
-          <StatusBadge status={t.status} />
-          <span>Opened {formatDateTime(t.created_at)}</span>
+          <span className="font-mono">{request.number}</span>
+          <StatusBadge status={request.status} />
+          <span>{t("portal.request.opened", { when: formatDateTime(request.created_at) })}</span>
         </span>
       </PageHeader>
-      <MergedNotice ticket={t} portal />
+      <MergedNotice ticket={request} portal />
       {state.created ? (
         <div className="mb-4">
-          <Alert tone="success" title="Request submitted">
-            We have your request and will reply here.
-            {state.failedUploads?.length ? ` These files could not be uploaded: ${state.failedUploads.join(", ")}.` : ""}
+          <Alert tone="success" title={t("portal.request.submitted")}>
+            {t("portal.request.submittedHelp")}
+            {state.failedUploads?.length ? t("portal.request.failedUploads", { files: state.failedUploads.join(", ") }) : ""}
           </Alert>
         </div>
       ) : null}
       <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="space-y-6">
-          <DescriptionCard ticket={t} title="Details" headingId="details-heading" />
+          <DescriptionCard ticket={request} title={t("portal.request.details")} headingId="details-heading" />
           <section aria-labelledby="conversation-heading" className="space-y-3">
             <h2 id="conversation-heading" className="text-base font-semibold">
-              Conversation
+              {t("portal.request.conversation")}
             </h2>
-            <TicketConversation ticket={t} staff={false} canReply={t.status !== "cancelled"} />
+            <TicketConversation ticket={request} staff={false} canReply={request.status !== "cancelled"} />
           </section>
         </div>
         <aside className="space-y-6">
-          <CsatCard ticketId={t.id} staff={false} finished={t.status === "resolved" || t.status === "closed"} />
-          <FilesCard ticketId={t.id} />
+          <CsatCard ticketId={request.id} staff={false} finished={request.status === "resolved" || request.status === "closed"} />
+          <FilesCard ticketId={request.id} />
         </aside>
       </div>
     </>

@@ -6,6 +6,7 @@ import { Alert, Button, Card } from "../components/ui";
 import { formatBytes } from "../lib/format";
 import { keys, useAttachments } from "./queries";
 import { downloadUrl, uploadAttachment } from "./upload";
+import { t } from "../i18n";
 
 interface Pending {
   name: string;
@@ -14,7 +15,7 @@ interface Pending {
 }
 
 /** A file input that uploads each chosen file straight to storage, with progress. */
-export function FileUploader({ ticketId, label = "Attach files" }: { ticketId: string; label?: string }) {
+export function FileUploader({ ticketId, label = t("tickets.files.attach") }: { ticketId: string; label?: string }) {
   const client = useQueryClient();
   const input = useRef<HTMLInputElement>(null);
   const [pending, setPending] = useState<Pending[]>([]);
@@ -56,7 +57,7 @@ export function FileUploader({ ticketId, label = "Attach files" }: { ticketId: s
       {pending.map((p) => (
         <div key={p.name} className="space-y-1">
           <span>{p.name}</span>
-          <progress className="block w-full" max={p.total || 1} value={p.loaded} aria-label={`Uploading ${p.name}`} />
+          <progress className="block w-full" max={p.total || 1} value={p.loaded} aria-label={t("tickets.files.uploading", { name: p.name })} />
         </div>
       ))}
       {error ? <Alert tone="danger">{error}</Alert> : null}
@@ -77,7 +78,7 @@ function AttachmentRow({ attachment }: { attachment: Attachment }) {
         <Button
           size="sm"
           variant="ghost"
-          aria-label={`Download ${attachment.filename}`}
+          aria-label={t("tickets.files.downloadOf", { name: attachment.filename })}
           onClick={() => {
             setError(null);
             downloadUrl(attachment.id)
@@ -85,7 +86,7 @@ function AttachmentRow({ attachment }: { attachment: Attachment }) {
               .catch((e: unknown) => setError(describeError(e)));
           }}
         >
-          Download
+          {t("tickets.files.download")}
         </Button>
       ) : null}
       {error ? <span className="w-full text-danger-text">{error}</span> : null}
@@ -99,13 +100,13 @@ export function AttachmentList({ ticketId }: { ticketId: string }) {
   return (
     <div>
       {shown.length ? (
-        <ul className="divide-y divide-border" aria-label="Files">
+        <ul className="divide-y divide-border" aria-label={t("tickets.files.heading")}>
           {shown.map((a) => (
             <AttachmentRow key={a.id} attachment={a} />
           ))}
         </ul>
       ) : (
-        <p className="text-fg-muted">No files.</p>
+        <p className="text-fg-muted">{t("tickets.files.none")}</p>
       )}
     </div>
   );
@@ -116,7 +117,7 @@ export function FilesCard({ ticketId }: { ticketId: string }) {
   return (
     <Card aria-labelledby="files-heading">
       <h2 id="files-heading" className="mb-2 font-semibold">
-        Files
+        {t("tickets.files.heading")}
       </h2>
       <AttachmentList ticketId={ticketId} />
       <div className="mt-3">

@@ -6,6 +6,7 @@ import type { Comment } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Alert, Button, Textarea } from "../components/ui";
 import { keys } from "./queries";
+import { t } from "../i18n";
 
 /** Whether the caller may still edit the comment (the API says until when). */
 export function canEdit(comment: Comment, now: number): boolean {
@@ -33,9 +34,9 @@ function useCommentChange(ticketId: string) {
 
 function explain(error: unknown, what: "edit" | "delete"): string {
   if (error instanceof ApiError && error.status === 409) {
-    return what === "edit" ? "The time to edit this message has passed, or it was deleted." : "This message was already deleted.";
+    return what === "edit" ? t("tickets.comment.tooLate") : t("tickets.comment.alreadyDeleted");
   }
-  if (error instanceof ApiError && error.status === 403) return `You may not ${what} this message.`;
+  if (error instanceof ApiError && error.status === 403) return what === "edit" ? t("tickets.comment.mayNotEdit") : t("tickets.comment.mayNotDelete");
   return describeError(error);
 }
 
@@ -49,7 +50,6 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const editable = canEdit(comment, Date.now());
-  const label = internal ? "note" : "message";
 
   if (editing) {
     const inputId = `edit-${comment.id}`;
@@ -58,7 +58,7 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
         className="space-y-2"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!text.trim()) return setError("Write something, or delete the message instead.");
+          if (!text.trim()) return setError(t("tickets.comment.empty"));
           setError(null);
           edit.mutate(
             { id: comment.id, body: text },
@@ -67,16 +67,16 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
         }}
       >
         <label htmlFor={inputId} className="sr-only">
-          Edit your {label}
+          {internal ? t("tickets.comment.editNote") : t("tickets.comment.editMessage")}
         </label>
         <Textarea id={inputId} value={text} onChange={(e) => setText(e.target.value)} autoFocus />
         {error ? <Alert tone="danger">{error}</Alert> : null}
         <div className="flex gap-2">
           <Button type="submit" size="sm" variant="primary" busy={edit.isPending}>
-            Save
+            {t("tickets.comment.save")}
           </Button>
           <Button size="sm" variant="ghost" onClick={() => (setEditing(false), setError(null), setText(comment.body))}>
-            Cancel
+            {t("tickets.comment.cancel")}
           </Button>
         </div>
       </form>
@@ -88,13 +88,13 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
       {editable || comment.can_delete ? (
         <div className="mt-2 flex gap-1">
           {editable ? (
-            <Button size="sm" variant="ghost" aria-label={`Edit your ${label}`} onClick={() => (setText(comment.body), setEditing(true))}>
-              Edit
+            <Button size="sm" variant="ghost" aria-label={internal ? t("tickets.comment.editNote") : t("tickets.comment.editMessage")} onClick={() => (setText(comment.body), setEditing(true))}>
+              {t("tickets.comment.edit")}
             </Button>
           ) : null}
           {comment.can_delete ? (
-            <Button size="sm" variant="ghost" aria-label={`Delete this ${label}`} busy={remove.isPending} onClick={() => setConfirming(true)}>
-              Delete
+            <Button size="sm" variant="ghost" aria-label={internal ? t("tickets.comment.deleteNote") : t("tickets.comment.deleteMessage")} busy={remove.isPending} onClick={() => setConfirming(true)}>
+              {t("tickets.comment.delete")}
             </Button>
           ) : null}
         </div>
@@ -102,9 +102,9 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
       {error ? <Alert tone="danger">{error}</Alert> : null}
       <ConfirmDialog
         open={confirming}
-        title={`Delete this ${label}?`}
-        confirmLabel="Delete"
-        cancelLabel="Keep it"
+        title={internal ? t("tickets.comment.deleteNoteQuestion") : t("tickets.comment.deleteMessageQuestion")}
+        confirmLabel={t("tickets.comment.delete")}
+        cancelLabel={t("tickets.comment.keep")}
         onClose={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);
@@ -112,7 +112,7 @@ export function CommentActions({ ticketId, comment, internal, children }: { tick
           remove.mutate(comment.id, { onError: (err) => setError(explain(err, "delete")) });
         }}
       >
-        Its text is erased for everyone; the conversation shows that a message was deleted.
+        {t("tickets.comment.deleteHelp")}
       </ConfirmDialog>
     </>
   );

@@ -8,6 +8,7 @@ import { Alert, Button, Field, Textarea, cx } from "../components/ui";
 import { keys } from "./queries";
 import { appendToDraft } from "../kb/markdown";
 import { changeDraft, useDraft } from "./useDraft";
+import { t } from "../i18n";
 
 const REPLY_INSERT = "sd-reply-insert";
 
@@ -60,7 +61,7 @@ function ComposerForm({ ticketId, visibility, focusSignal = 0 }: { ticketId: str
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!body.trim()) {
-      setError("Write something first.");
+      setError(t("tickets.composer.writeFirst"));
       return;
     }
     setError(null);
@@ -84,17 +85,18 @@ function ComposerForm({ ticketId, visibility, focusSignal = 0 }: { ticketId: str
     >
       {internal ? (
         <p className="font-semibold">
-          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />Internal note: only staff will see this.
+          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />
+          {t("tickets.composer.internalBanner")}
         </p>
       ) : null}
-      <Field label={internal ? "Internal note" : "Reply"} error={error ?? undefined}>
+      <Field label={internal ? t("tickets.composer.internal") : t("tickets.composer.reply")} error={error ?? undefined}>
         {(p) => (
           <Textarea
             {...p}
             ref={textarea}
             rows={4}
             value={body}
-            placeholder={internal ? "Notes for your colleagues…" : "Write a reply…"}
+            placeholder={internal ? t("tickets.composer.notePlaceholder") : t("tickets.composer.replyPlaceholder")}
             onChange={(e) => setBody(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
@@ -103,9 +105,9 @@ function ComposerForm({ ticketId, visibility, focusSignal = 0 }: { ticketId: str
         )}
       </Field>
       <div className="flex items-center justify-between gap-2">
-        <span className={internal ? "" : "text-fg-muted"}>Ctrl+Enter to send</span>
+        <span className={internal ? "" : "text-fg-muted"}>{t("tickets.composer.shortcut")}</span>
         <Button type="submit" variant="primary" busy={add.isPending}>
-          {internal ? "Add internal note" : "Send reply"}
+          {internal ? t("tickets.composer.addNote") : t("tickets.composer.send")}
         </Button>
       </div>
     </form>
@@ -128,18 +130,19 @@ export function Composer({ ticketId, staff }: { ticketId: string; staff: boolean
   if (!staff) return <ComposerForm ticketId={ticketId} visibility="public" focusSignal={focusSignal} />;
   return (
     <Tabs.Root value={tab} onValueChange={(value) => setTab(value === "internal" ? "internal" : "public")}>
-      <Tabs.List aria-label="Message type" className="mb-2 flex gap-1">
+      <Tabs.List aria-label={t("tickets.composer.type")} className="mb-2 flex gap-1">
         <Tabs.Trigger
           value="public"
           className="rounded-md border border-border px-3 py-1.5 font-medium text-fg data-[state=active]:border-accent data-[state=active]:bg-accent-subtle data-[state=active]:text-accent-text"
         >
-          Reply to requester
+          {t("tickets.composer.toRequester")}
         </Tabs.Trigger>
         <Tabs.Trigger
           value="internal"
           className="rounded-md border border-border px-3 py-1.5 font-medium text-fg data-[state=active]:border-internal-border data-[state=active]:bg-internal-bg data-[state=active]:text-internal-text"
         >
-          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />Internal note
+          <LockIcon className="mr-1 inline h-4 w-4 align-[-2px]" />
+          {t("tickets.composer.internal")}
         </Tabs.Trigger>
       </Tabs.List>
       <Tabs.Content value="public">

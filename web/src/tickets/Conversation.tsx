@@ -8,6 +8,7 @@ import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { CommentActions } from "./CommentActions";
 import { Composer, ErrorAlert } from "./Composer";
 import { useComments } from "./queries";
+import { t } from "../i18n";
 
 interface Props {
   ticketId: string;
@@ -22,17 +23,17 @@ interface Props {
 }
 
 function authorName(comment: Comment, props: Props): string {
-  if (comment.author_id === props.meId) return "You";
+  if (comment.author_id === props.meId) return t("tickets.conversation.you");
   const user = props.users?.get(comment.author_id);
   if (user) return user.name;
-  return comment.author_id === props.requesterId ? "Requester" : "Support team";
+  return comment.author_id === props.requesterId ? t("tickets.conversation.requester") : t("tickets.conversation.supportTeam");
 }
 
 export function Conversation(props: Props) {
   const { comments } = props;
-  if (!comments.length) return <p className="text-fg-muted">No messages yet.</p>;
+  if (!comments.length) return <p className="text-fg-muted">{t("tickets.conversation.none")}</p>;
   return (
-    <ol className="space-y-3" aria-label="Conversation">
+    <ol className="space-y-3" aria-label={t("tickets.conversation.label")}>
       {comments.map((comment) => {
         const internal = comment.visibility === "internal";
         const deleted = comment.deleted_at !== null;
@@ -50,18 +51,19 @@ export function Conversation(props: Props) {
               <span className="font-semibold">{authorName(comment, props)}</span>
               {internal ? (
                 <Badge tone="internal">
-                  <LockIcon /> Internal note · not visible to the requester
+                  <LockIcon />
+                  {t("tickets.conversation.internal")}
                 </Badge>
               ) : props.staffView ? (
-                <Badge tone="info">Public reply</Badge>
+                <Badge tone="info">{t("tickets.conversation.public")}</Badge>
               ) : null}
               <time dateTime={comment.created_at} title={formatDateTime(comment.created_at)} className={internal ? "" : "text-fg-muted"}>
                 {formatRelative(comment.created_at)}
               </time>
-              {comment.edited_at && !deleted ? <span className={internal ? "" : "text-fg-muted"}>(edited)</span> : null}
+              {comment.edited_at && !deleted ? <span className={internal ? "" : "text-fg-muted"}>{t("tickets.conversation.edited")}</span> : null}
             </div>
             {deleted ? (
-              <p className="italic">This message was deleted.</p>
+              <p className="italic">{t("tickets.conversation.deleted")}</p>
             ) : props.actions === false ? (
               <p className="whitespace-pre-wrap break-words">{comment.body}</p>
             ) : (
@@ -96,7 +98,7 @@ export function TicketConversation({
   const comments = useComments(ticket.id);
   return (
     <>
-      {comments.isPending ? <Spinner label="Loading the conversation" /> : null}
+      {comments.isPending ? <Spinner label={t("tickets.conversation.loading")} /> : null}
       {comments.isError ? <ErrorAlert error={comments.error} /> : null}
       {comments.data ? (
         <Conversation

@@ -2,6 +2,7 @@ import type { Ticket } from "../api/types";
 import { Card } from "../components/ui";
 import { displayValues } from "../lib/customFields";
 import { useCategories } from "./queries";
+import { t } from "../i18n";
 
 /** A ticket's custom fields, labelled with its category's titles. */
 export function CustomFieldValues({ categoryId, values }: { categoryId: string | null; values: Record<string, unknown> }) {
@@ -28,7 +29,7 @@ export function DescriptionCard({ ticket, title, headingId }: { ticket: Ticket; 
       <h2 id={headingId} className="mb-2 font-semibold">
         {title}
       </h2>
-      <p className="whitespace-pre-wrap break-words">{ticket.description || "No description."}</p>
+      <p className="whitespace-pre-wrap break-words">{ticket.description || t("tickets.details.noDescription")}</p>
       <CustomFieldValues categoryId={ticket.category_id} values={ticket.custom_fields} />
     </Card>
   );

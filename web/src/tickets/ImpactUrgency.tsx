@@ -3,6 +3,7 @@ import { Field, Select } from "../components/ui";
 import { LEVELS, LEVEL_LABELS } from "../lib/format";
 import { priorityFor } from "../lib/priority";
 import { useTicketSettings } from "./queries";
+import { t } from "../i18n";
 
 export type LevelChoice = Level | "";
 
@@ -27,7 +28,7 @@ export function ImpactUrgency({
     <Field label={label} error={error} description={hint}>
       {(p) => (
         <Select {...p} value={value} onChange={(e) => pick(e.target.value as LevelChoice)}>
-          <option value="">Not set</option>
+          <option value="">{t("tickets.levels.notSet")}</option>
           {LEVELS.map((l) => (
             <option key={l} value={l}>
               {LEVEL_LABELS[l]}
@@ -40,11 +41,11 @@ export function ImpactUrgency({
   return (
     <div className="space-y-2">
       <div className="space-y-3">
-        {select("Impact", impact, (v) => set({ impact: v, urgency }), errors.impact, "How many people or how much it affects.")}
-        {select("Urgency", urgency, (v) => set({ impact, urgency: v }), errors.urgency, "How soon it hurts.")}
+        {select(t("tickets.levels.impact"), impact, (v) => set({ impact: v, urgency }), errors.impact, t("tickets.levels.impactHelp"))}
+        {select(t("tickets.levels.urgency"), urgency, (v) => set({ impact, urgency: v }), errors.urgency, t("tickets.levels.urgencyHelp"))}
       </div>
       <p className="text-fg-muted" role="status" data-testid="derived-priority">
-        {derived ? `Priority from impact × urgency: ${LEVEL_LABELS[derived]}` : "Set both to derive the priority."}
+        {derived ? t("tickets.levels.derived", { priority: LEVEL_LABELS[derived] }) : t("tickets.levels.setBoth")}
       </p>
     </div>
   );

@@ -1,5 +1,6 @@
 import { api, idempotencyKey, ok } from "../api/client";
 import type { Attachment } from "../api/types";
+import { t } from "../i18n";
 
 export interface UploadProgress {
   loaded: number;
@@ -24,8 +25,8 @@ export function postForm(
       if (e.lengthComputable) onProgress({ loaded: e.loaded, total: e.total });
     };
     xhr.onload = () =>
-      xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`upload refused (${xhr.status})`));
-    xhr.onerror = () => reject(new Error("upload failed: the storage service could not be reached"));
+      xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(t("tickets.files.refused", { status: xhr.status })));
+    xhr.onerror = () => reject(new Error(t("tickets.files.unreachable")));
     xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
     signal?.addEventListener("abort", () => xhr.abort());
     xhr.send(form);
