@@ -89,12 +89,24 @@ export async function axe(page: Page, label: string): Promise<void> {
 }
 
 export async function setTheme(page: Page, theme: "light" | "dark"): Promise<void> {
+  // Switched with transitions off and the styles recomputed before they come back: under
+  // reduced motion every property still transitions for 0.01 ms (index.css), and on a busy
+  // machine axe once read a heading mid-way (the old theme's text on the new background).
+  // (Through the CSSOM: the app's CSP, style-src 'self', refuses an inserted <style>.)
   await page.evaluate((t) => {
+    const sheet = Array.from({ length: document.styleSheets.length }, (_, i) => document.styleSheets.item(i)).find((s) => {
+      try {
+        return s !== null && s.cssRules !== null;
+      } catch {
+        return false;
+      }
+    });
+    const at = sheet ? sheet.insertRule("*, *::before, *::after { transition: none !important; }", sheet.cssRules.length) : -1;
     localStorage.setItem("sd-theme", t);
     document.documentElement.dataset.theme = t;
+    document.querySelectorAll("*").forEach((el) => void getComputedStyle(el).color);
+    if (sheet && at >= 0) sheet.deleteRule(at);
   }, theme);
-  // Under reduced motion every property transitions for 0.01 ms (index.css), so colours
-  // read in the same frame are still the old theme's: let two frames pass before axe looks.
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(null)))));
 }
 
