@@ -30,6 +30,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.local_stack import prepare
+
 ROOT = Path(__file__).resolve().parent.parent
 # bench/ holds email.py: off the path, or it shadows the standard library's email package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
@@ -65,17 +67,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     import psycopg
 
     from local import aws
-    from local import db as localdb
 
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
+    database = prepare(DATA.name, NAME)
     moto, endpoint = aws.start_moto()
     try:
         aws.configure_environment(endpoint)

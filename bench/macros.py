@@ -23,10 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 import uuid
 from pathlib import Path
+
+from bench.local_stack import bearer, figures, local_client, prepare, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-macros-pg"
@@ -34,49 +35,19 @@ NAME = "servicedesk_bench_macros"
 PASSWORD = "bench-password-123"
 
 
-def _figures(label: str, samples: list[float]) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<42} n={len(samples):>4}  median {statistics.median(samples):7.1f} ms"
-        f"  p90 {p90:7.1f} ms"
-    )
-
-
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--macros", type=int, default=100)
     parser.add_argument("--tickets", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    from local import db as localdb
+    prepare(DATA.name, NAME)
 
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
-
-    from fastapi.testclient import TestClient
-
-    from local.app import build_app
-    from local.seed import seed
-    from servicedesk.platform.db import get_engine
-
-    seed(get_engine(), password=PASSWORD, demo=False)
-    client = TestClient(build_app())
+    client = local_client(PASSWORD)
 
     def login(email: str) -> dict[str, str]:
-        answer = client.post(
-            "/v1/auth/login", json={"email": email, "password": PASSWORD, "tenant": "acme"}
-        )
-        answer.raise_for_status()
-        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        return bearer(sign_in(client, email, PASSWORD))
 
     manager, agent = login("manager@acme.example"), login("agent@acme.example")
     employee = login("employee@acme.example")
@@ -157,10 +128,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, load"
         f" {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
     )
-    _figures(f"GET /v1/macros?limit=100 ({len(page)} macros)", listed)
-    _figures("preview (7 actions, rolled back)", preview)
-    _figures("apply (7 actions, one transaction)", apply)
-    _figures("PATCH /v1/tickets/{id} (one field)", patch)
+    figures(f"GET /v1/macros?limit=100 ({len(page)} macros)", listed)
+    figures("preview (7 actions, rolled back)", preview)
+    figures("apply (7 actions, one transaction)", apply)
+    figures("PATCH /v1/tickets/{id} (one field)", patch)
 
 
 if __name__ == "__main__":

@@ -30,19 +30,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.local_stack import figures, local_client, prepare, sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-mfa-pg"
 NAME = "servicedesk_bench_mfa"
 PASSWORD = "bench-password-123"
-
-
-def _figures(label: str, samples: list[float]) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<46} n={len(samples):>4}  median {statistics.median(samples):7.2f} ms"
-        f"  p90 {p90:7.2f} ms"
-    )
 
 
 def _per_call(fn: Any, n: int) -> float:
@@ -87,44 +80,24 @@ def _in_process() -> None:
         print(f"{label:<46} {_per_call(fn, n):9.1f} µs per call")
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
 
-    from local import db as localdb
-
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
     # The bench signs in thousands of times from one address: no lockout in the way.
-    os.environ.setdefault("SERVICEDESK_LOGIN_MAX_FAILURES_ADDRESS", "1000000")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
+    prepare(DATA.name, NAME, SERVICEDESK_LOGIN_MAX_FAILURES_ADDRESS="1000000")
 
     import pyotp
-    from fastapi.testclient import TestClient
 
-    from local.app import build_app
-    from local.seed import seed
     from servicedesk.identity import mfa
-    from servicedesk.platform.db import get_engine
 
-    seed(get_engine(), password=PASSWORD, demo=False)
-    client = TestClient(build_app())
+    client = local_client(PASSWORD)
     clock = _Clock()
     mfa.time = clock  # type: ignore[attr-defined,assignment]
 
     def login(email: str) -> Any:
-        answer = client.post(
-            "/v1/auth/login", json={"email": email, "password": PASSWORD, "tenant": "acme"}
-        )
-        answer.raise_for_status()
-        return answer.json()
+        return sign_in(client, email, PASSWORD)
 
     admin_headers = {"Authorization": f"Bearer {login('admin@acme.example')['access_token']}"}
     run = uuid.uuid4().hex[:6]
@@ -165,10 +138,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         assert done.status_code == 200, done.text
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs; load {os.getloadavg()}")
-    _figures("login, no MFA, check as shipped", with_check)
-    _figures("login, no MFA, check replaced by a no-op", without_check)
-    _figures("login with MFA on (answers the challenge)", challenge)
-    _figures("POST /v1/auth/mfa with a code", second)
+    figures("login, no MFA, check as shipped", with_check, width=46, digits=2)
+    figures("login, no MFA, check replaced by a no-op", without_check, width=46, digits=2)
+    figures("login with MFA on (answers the challenge)", challenge, width=46, digits=2)
+    figures("POST /v1/auth/mfa with a code", second, width=46, digits=2)
     _in_process()
 
 

@@ -22,26 +22,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.local_stack import figures, local_client, prepare, sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-sessions-pg"
 NAME = "servicedesk_bench_sessions"
 PASSWORD = "bench-password-123"
-
-
-def _figures(label: str, samples: list[float], unit: str) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<52} n={len(samples):>5}  median {statistics.median(samples):9.1f} {unit}"
-        f"  p90 {p90:9.1f} {unit}"
-    )
 
 
 class _Range(BaseHTTPRequestHandler):
@@ -56,45 +48,25 @@ class _Range(BaseHTTPRequestHandler):
         pass
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=50)
     args = parser.parse_args()
 
-    from local import db as localdb
+    prepare(DATA.name, NAME)
 
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
-
-    from fastapi.testclient import TestClient
-
-    from local.app import build_app
-    from local.seed import seed
     from servicedesk.identity import breached
     from servicedesk.platform import config
-    from servicedesk.platform.db import get_engine, set_tenant, transaction
+    from servicedesk.platform.db import set_tenant, transaction
     from servicedesk.platform.tenancy import _PRINCIPAL
 
-    seed(get_engine(), password=PASSWORD, demo=False)
-    client = TestClient(build_app())
+    client = local_client(PASSWORD)
     email = "agent@acme.example"
     tokens = []
     for _ in range(args.sessions):
-        answer = client.post(
-            "/v1/auth/login",
-            json={"email": email, "password": PASSWORD, "tenant": "acme"},
-            headers={"User-Agent": "bench/1"},
-        )
-        answer.raise_for_status()
-        tokens.append(answer.json()["access_token"])
+        answer = sign_in(client, email, PASSWORD, headers={"User-Agent": "bench/1"})
+        tokens.append(answer["access_token"])
     headers = {"Authorization": f"Bearer {tokens[-1]}"}
     me = client.get("/v1/me", headers=headers).json()
     tenant_id, user_id = me["tenant"]["id"], me["user"]["id"]
@@ -113,7 +85,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                 started = time.perf_counter()
                 session.execute(_PRINCIPAL, {"t": tenant_id, "u": user_id, "s": sid}).one()
                 samples.append((time.perf_counter() - started) * 1e6)
-            _figures(label, samples, "µs")
+            figures(label, samples, "µs", width=52)
 
     def timed(call: Any) -> float:
         started = time.perf_counter()
@@ -122,34 +94,38 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         assert answer.status_code < 300, answer.text
         return elapsed
 
-    _figures(
+    figures(
         f"GET /v1/me/sessions ({len(listed)} sessions)",
         [timed(lambda: client.get("/v1/me/sessions", headers=headers)) for _ in range(50)],
         "ms",
+        width=52,
     )
-    _figures(
+    figures(
         "GET /v1/me (for scale)",
         [timed(lambda: client.get("/v1/me", headers=headers)) for _ in range(50)],
         "ms",
+        width=52,
     )
     revoked = timed(lambda: client.post("/v1/me/sessions/revoke-others", headers=headers))
-    _figures(f"POST revoke-others ({len(listed) - 1} ended)", [revoked], "ms")
+    figures(f"POST revoke-others ({len(listed) - 1} ended)", [revoked], "ms", width=52)
 
     fresh = "an-unleaked-passphrase-for-bench-42"
-    _figures(
+    figures(
         "breached.check, bundled list",
         [_timed_us(lambda: breached.check(fresh)) for _ in range(args.rounds)],
         "µs",
+        width=52,
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Range)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["SERVICEDESK_BREACHED_PASSWORDS_API_URL"] = f"http://127.0.0.1:{server.server_port}"
     config.get_settings.cache_clear()
     assert breached.check(fresh).source == "range_api"
-    _figures(
+    figures(
         "breached.check, range API on 127.0.0.1 (800 lines)",
         [_timed_us(lambda: breached.check(fresh)) for _ in range(200)],
         "µs",
+        width=52,
     )
     server.shutdown()
 
