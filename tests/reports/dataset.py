@@ -24,6 +24,7 @@ import math
 import random
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -166,6 +167,66 @@ def _ts(value: datetime | None) -> str | None:
 def _line(values: Sequence[object]) -> str:
     """One COPY text-format row (generated values hold no tab, newline or backslash)."""
     return "\t".join(NULL if v is None else str(v) for v in values) + "\n"
+
+
+BARE_TICKET_COLUMNS = (
+    "id, tenant_id, number, title, status, priority, requester_id, assignee_id,"
+    " created_at, first_response_at"
+)
+
+
+def bare_ticket(
+    ticket_id: uuid.UUID, tenant_id: uuid.UUID, number: str, requester: uuid.UUID, created: datetime
+) -> str:
+    """A ``tickets`` row (``BARE_TICKET_COLUMNS``) that only anchors report facts written by hand."""
+    return _line(
+        (
+            ticket_id,
+            tenant_id,
+            number,
+            "t",
+            "open",
+            "low",
+            requester,
+            None,
+            created.isoformat(),
+            None,
+        )
+    )
+
+
+def load_facts(
+    conn: Conn, tenant_id: uuid.UUID, tickets: list[str], columns: str, facts: list[str]
+) -> list[uuid.UUID]:
+    """COPY the bare tickets and their hand-written facts; the tenant's ticket ids, sorted."""
+    copy_into(conn, "tickets", BARE_TICKET_COLUMNS, tickets)
+    copy_into(conn, "report_ticket_facts", columns, facts)
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT ticket_id FROM report_ticket_facts WHERE tenant_id = %s ORDER BY 1",
+            (tenant_id,),
+        )
+    ]
+
+
+@contextmanager
+def manager(tenant_id: uuid.UUID) -> Iterator[Any]:
+    """A manager's request context in the tenant's transaction (RLS applies), with the report
+    summaries switched back on afterwards (tests compare them on and off)."""
+    from servicedesk.platform.db import set_tenant, transaction
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+    from servicedesk.reports import summaries
+
+    try:
+        with transaction() as session:
+            set_tenant(session, tenant_id=tenant_id, user_id=None)
+            yield RequestContext(
+                session=session, tenant_id=tenant_id, user_id=uuid.uuid4(), role=Role.MANAGER
+            )
+    finally:
+        summaries.ENABLED = True
 
 
 # --------------------------------------------------------------------------- loading

@@ -20,8 +20,6 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from servicedesk.platform.db import set_tenant, transaction
-from servicedesk.platform.roles import Role
-from servicedesk.platform.tenancy import RequestContext
 from servicedesk.reports import agents, definitions, facts, summaries
 from servicedesk.reports.query import Aggregated
 from servicedesk.reports.window import ReportParams, resolve
@@ -117,20 +115,7 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
             tid = uuid.UUID(int=rng.getrandbits(128))
             created = now - timedelta(days=DAYS + 1)
             tickets.append(
-                dataset._line(
-                    (
-                        tid,
-                        tenant,
-                        f"A-{i}",
-                        "t",
-                        "open",
-                        "low",
-                        people.requesters[0],
-                        None,
-                        created.isoformat(),
-                        None,
-                    )
-                )
+                dataset.bare_ticket(tid, tenant, f"A-{i}", people.requesters[0], created)
             )
             facts.append(
                 dataset._line(
@@ -148,47 +133,24 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
                 )
             )
             events += _events(rng, tenant, tid, staff)
-        dataset.copy_into(
+        ids = dataset.load_facts(
             conn,
-            "tickets",
-            "id, tenant_id, number, title, status, priority, requester_id, assignee_id,"
-            " created_at, first_response_at",
+            tenant,
             tickets,
-        )
-        dataset.copy_into(
-            conn,
-            "report_ticket_facts",
             "tenant_id, ticket_id, assignee_id, priority, channel, requester_id, status,"
             " merged, created_at",
             facts,
         )
         _insert(conn, events)
         conn.commit()
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT ticket_id FROM report_ticket_facts WHERE tenant_id = %s ORDER BY 1",
-                (tenant,),
-            )
-        ]
         yield Seeded(tenant, [a for a in staff if a], ids)
 
 
 def run(seeded: Seeded, params: ReportParams, *, use: bool) -> Aggregated:
     window = resolve(params)
     summaries.ENABLED = use
-    try:
-        with transaction() as session:
-            set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
-            ctx = RequestContext(
-                session=session,
-                tenant_id=seeded.tenant_id,
-                user_id=uuid.uuid4(),
-                role=Role.MANAGER,
-            )
-            return definitions.agent_performance(ctx, window, params).agg
-    finally:
-        summaries.ENABLED = True
+    with dataset.manager(seeded.tenant_id) as ctx:
+        return definitions.agent_performance(ctx, window, params).agg
 
 
 def stored(seeded: Seeded) -> int:

@@ -25,8 +25,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform.db import set_tenant, transaction
-from servicedesk.platform.roles import Role
-from servicedesk.platform.tenancy import RequestContext
 from servicedesk.reports import definitions, summaries
 from servicedesk.reports.query import Aggregated
 from servicedesk.reports.window import ReportParams, resolve
@@ -79,20 +77,7 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
                 return value % 50 if small else value  # ties and zeros
 
             tickets.append(
-                dataset._line(
-                    (
-                        tid,
-                        tenant,
-                        f"S-{i}",
-                        "t",
-                        "open",
-                        "low",
-                        people.requesters[0],
-                        None,
-                        created.isoformat(),
-                        None,
-                    )
-                )
+                dataset.bare_ticket(tid, tenant, f"S-{i}", people.requesters[0], created)
             )
             facts.append(
                 dataset._line(
@@ -117,16 +102,10 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
                     )
                 )
             )
-        dataset.copy_into(
+        ids = dataset.load_facts(
             conn,
-            "tickets",
-            "id, tenant_id, number, title, status, priority, requester_id, assignee_id,"
-            " created_at, first_response_at",
+            tenant,
             tickets,
-        )
-        dataset.copy_into(
-            conn,
-            "report_ticket_facts",
             "tenant_id, ticket_id, team_id, assignee_id, category_id, priority, channel,"
             " requester_id, status, merged, created_at, first_response_at,"
             " first_response_business, first_response_wall, resolved_at, resolution_business,"
@@ -134,31 +113,14 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
             facts,
         )
         conn.commit()
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT ticket_id FROM report_ticket_facts WHERE tenant_id = %s ORDER BY 1",
-                (tenant,),
-            )
-        ]
     yield Seeded(tenant, people.teams, people.agents, ids)
 
 
 def run(seeded: Seeded, metric: str, params: ReportParams, *, use: bool) -> Aggregated:
     window = resolve(params)
     summaries.ENABLED = use
-    try:
-        with transaction() as session:
-            set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
-            ctx = RequestContext(
-                session=session,
-                tenant_id=seeded.tenant_id,
-                user_id=uuid.uuid4(),
-                role=Role.MANAGER,
-            )
-            return REPORTS[metric](ctx, window, params).agg
-    finally:
-        summaries.ENABLED = True
+    with dataset.manager(seeded.tenant_id) as ctx:
+        return REPORTS[metric](ctx, window, params).agg
 
 
 def same(got: Any, want: Any, key: str) -> bool:
