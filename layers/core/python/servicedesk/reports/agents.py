@@ -123,14 +123,13 @@ class AgentReader(summaries.Reader):
             values[r.agent] = runs  # type: ignore[attr-defined]
 
     def _select(self, periods: list[summaries.Period]) -> None:
-        rows = self.session.execute(
-            text(
-                "SELECT s.grain, s.period_start, s.agent, s.handled, s.replies,"
-                " s.first_response, s.resolution FROM report_agent_summaries s"
-                " JOIN unnest(CAST(:grains AS text[]), CAST(:starts AS timestamptz[]))"
-                " AS p(grain, start) ON s.grain = p.grain AND s.period_start = p.start"
-                " WHERE s.tenant_id = :t AND s.tz = :tz"
-            ),
+        rows = summaries.fetch_binary(
+            self.session,
+            "SELECT s.grain, s.period_start, s.agent, s.handled, s.replies,"
+            " s.first_response, s.resolution FROM report_agent_summaries s"
+            " JOIN unnest(CAST(%(grains)s AS text[]), CAST(%(starts)s AS timestamptz[]))"
+            " AS p(grain, start) ON s.grain = p.grain AND s.period_start = p.start"
+            " WHERE s.tenant_id = %(t)s AND s.tz = %(tz)s",
             {
                 "t": self.tenant_id,
                 "tz": self.tz,

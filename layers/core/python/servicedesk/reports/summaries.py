@@ -32,8 +32,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from math import ceil, floor
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -186,6 +188,21 @@ def percentile(runs: Sequence[Sequence[int]], n: int, p: float) -> float:
     if second == first:
         return low
     return low + (at - first) * (high - low)
+
+
+def fetch_binary(session: Session, sql: str, params: dict[str, object]) -> list[Any]:
+    """The rows of ``sql`` (psycopg placeholders), results in PostgreSQL's binary format, on
+    the session's own connection and transaction (so its tenant and RLS apply).
+
+    The summaries are mostly ``bytea``: in text format they travel as hex (twice the bytes,
+    encoded by the server and decoded here); in binary they arrive as their bytes. Measured
+    on the 1M-ticket bench (a year of agent summaries, 2,091 rows, 3.6 MB of arrays): 31-46 ms
+    binary against 49-106 ms text, in the same run."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver's
+    with raw.cursor(binary=True, row_factory=namedtuple_row) as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def unpack(data: bytes) -> array[int]:
@@ -341,20 +358,17 @@ class Reader:
     def _params(self) -> dict[str, object]:
         return {"t": self.tenant_id, "m": self.metric, "tz": self.tz, "dim": self.dim}
 
-    def _only(self) -> str:
-        # The marker row too: it says the period is built.
-        return "" if self.value is None else " AND s.dim_value IN (:v, '*')"
-
     def _select(self, periods: list[Period]) -> None:
-        rows = self.session.execute(
-            text(
-                "SELECT s.grain, s.period_start, s.dim_value, s.n, s.sum_business, s.sum_wall,"
-                " s.business, s.wall FROM report_duration_summaries s"
-                " JOIN unnest(CAST(:grains AS text[]), CAST(:starts AS timestamptz[]))"
-                " AS p(grain, start) ON s.grain = p.grain AND s.period_start = p.start"
-                " WHERE s.tenant_id = :t AND s.metric = :m AND s.tz = :tz AND s.dim = :dim"
-                + self._only()
-            ),
+        rows = fetch_binary(
+            self.session,
+            "SELECT s.grain, s.period_start, s.dim_value, s.n, s.sum_business, s.sum_wall,"
+            " s.business, s.wall FROM report_duration_summaries s"
+            " JOIN unnest(CAST(%(grains)s AS text[]), CAST(%(starts)s AS timestamptz[]))"
+            " AS p(grain, start) ON s.grain = p.grain AND s.period_start = p.start"
+            " WHERE s.tenant_id = %(t)s AND s.metric = %(m)s AND s.tz = %(tz)s"
+            " AND s.dim = %(dim)s"
+            # One value: with the marker row, which says the period is built.
+            + ("" if self.value is None else " AND s.dim_value IN (%(v)s, '*')"),
             {
                 **self._params(),
                 "grains": [g for g, _ in periods],
