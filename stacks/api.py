@@ -26,7 +26,15 @@ from stacks.storage import StorageStack
 
 # domain (function name) -> path prefixes under /v1 routed to it.
 DOMAINS: dict[str, tuple[str, ...]] = {
-    "identity": ("signup", "auth", "me", "users", "health", ".well-known"),
+    "identity": (
+        "signup",
+        "auth",
+        "me",
+        "users",
+        "health",
+        ".well-known",
+        "identity-providers",
+    ),
     "tickets": (
         "tickets",
         "ticket-invitations",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions, throttle
+from servicedesk.identity import passwords, sessions, sso, throttle
 from servicedesk.identity.service import audit_user, check_password_policy, mark_email_verified
 from servicedesk.identity.signup import PLATFORM_TENANT_ID
 from servicedesk.platform import outbox
@@ -90,7 +90,11 @@ def request(
             "x": expires_at,
         },
     ).one()
+    # An account that signs in nowhere with a password (SSO-only organisations) gets no
+    # reset link; the statements are the same whoever owns the address.
+    sso_only = sso.sso_only_email(session, email)
     deliver = row.has_account and not (purpose.only_unverified and row.verified)
+    deliver = deliver and not (purpose is RESET and sso_only)
     url = f"{settings.web_origin.rstrip('/')}{purpose.page}#token={raw}"
     set_tenant(session, tenant_id=PLATFORM_TENANT_ID, user_id=None)
     # The e-mail carries the one-time token; the API response never does.
