@@ -22,7 +22,7 @@ Domain = Annotated[
         min_length=3,
         max_length=253,
         to_lower=True,
-        pattern=r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     ),
 ]
 Domains = Annotated[list[Domain], Field(max_length=20)]
