@@ -243,7 +243,7 @@ class OidcIdP:
 class _Handler(BaseHTTPRequestHandler):
     provider: OidcIdP
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -257,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: Any) -> None:
         self._send(status, json.dumps(data).encode(), {"Content-Type": "application/json"})
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/.well-known/openid-configuration":
@@ -270,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found")
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
         if urllib.parse.urlsplit(self.path).path != "/token":

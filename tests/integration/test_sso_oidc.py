@@ -539,6 +539,6 @@ def test_sso_only_refuses_passwords_and_reset_mail_except_for_admins(
     for email in (agent.email, strict.admin.email):
         sent = client.post("/v1/auth/password/forgot", json={"email": email})
         assert sent.status_code == 202
-    with pytest.raises(AssertionError, match="no account.password_reset"):
+    with pytest.raises(AssertionError, match=r"no account\.password_reset"):
         latest_outbox(current_database(), "account.password_reset", agent.email)
     assert latest_outbox(current_database(), "account.password_reset", strict.admin.email)
