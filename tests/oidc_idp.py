@@ -13,6 +13,9 @@ post), the code (single use, bound to its client and redirect URI) and the PKCE 
   ``sign(claims, alg=..., key=..., kid=...)`` signs with the IdP's key (or another);
 - ``clients``: client id -> (secret or None, allowed redirect URIs).
 
+Another process (the e2e tests) sets the next person with ``POST /_test/person`` (JSON
+claims): a test IdP's door, which no real provider has.
+
     with OidcIdP() as idp:
         idp.add_client("desk", "s3cret", ["http://127.0.0.1:8000/v1/auth/sso/oidc/callback"])
         config = {"issuer": idp.issuer, "client_id": "desk"}
@@ -272,7 +275,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        raw = self.rfile.read(length)
+        if urllib.parse.urlsplit(self.path).path == "/_test/person":
+            # The e2e tests (another process) choose who signs in next.
+            self.provider.person = dict(json.loads(raw))
+            self._send(204, b"")
+            return
+        form = dict(urllib.parse.parse_qsl(raw.decode()))
         if urllib.parse.urlsplit(self.path).path != "/token":
             self._send(404, b"not found")
             return

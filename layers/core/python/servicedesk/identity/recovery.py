@@ -164,6 +164,11 @@ def reset(
     """Use a reset link once. A refused password rolls the claim back with it, so the link
     still works for a better one."""
     user_id, email = _claim(session, purpose=RESET, token=token, now=now)
+    if sso.sso_only_email(session, email):
+        # A link mailed before the organisation became SSO-only: no password to set.
+        raise NotFound(
+            "this link is not valid", errors=[field_error("token", "unknown, used or expired")]
+        )
     check_password_policy(password, email=email)
     tenants = set_own_password(session, password=password)
     audit_everywhere(
