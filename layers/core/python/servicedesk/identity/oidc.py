@@ -92,7 +92,7 @@ def check_url(url: str, settings: Settings) -> None:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme == "https" and parsed.hostname:
         return
-    if parsed.scheme == "http" and settings.sso_allow_http_loopback and parsed.hostname:
+    if parsed.scheme == "http" and settings.sso_http_loopback and parsed.hostname:
         try:
             if ipaddress.ip_address(parsed.hostname).is_loopback:
                 return

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # sso_request_ttl_seconds; the one-time code the web app exchanges, after
     # sso_grant_ttl_seconds. Discovery documents and key sets: fetched with this timeout and
     # size cap, kept sso_metadata_cache_seconds. https only; plain http to 127.0.0.1 only
-    # with sso_allow_http_loopback (tests and the local stack's test IdP).
+    # with sso_allow_http_loopback (tests and the local stack's test IdP; ignored in prod).
     identity_secret_prefix: str = Field(
         default="servicedesk/local/identity", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
     )
@@ -304,11 +304,14 @@ class Settings(BaseSettings):
         url = self.database_url.get_secret_value() if self.database_url else None
         if url is not None and url.strip().lower() in PLACEHOLDERS:
             raise ValueError("database_url is a placeholder")
-        if self.sso_allow_http_loopback and self.environment is Environment.PROD:
-            raise ValueError("sso_allow_http_loopback is for tests and the local stack only")
         if self.oidc_issuer and not (self.oidc_audience and self.oidc_jwks_url):
             raise ValueError("oidc_issuer needs oidc_audience and oidc_jwks_url")
         return self
+
+    @property
+    def sso_http_loopback(self) -> bool:
+        """Plain http to a loopback IdP: tests and the local stack only, never in prod."""
+        return self.sso_allow_http_loopback and self.environment is not Environment.PROD
 
     @property
     def is_dev(self) -> bool:
