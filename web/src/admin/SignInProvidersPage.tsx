@@ -108,7 +108,7 @@ function ProviderEditor({ provider, onDone }: { provider: Provider | null; onDon
       ok(
         api.PATCH("/v1/identity-providers/{provider_id}", {
           params: { path: { provider_id: base.id }, header: { "If-Match": ifMatch } },
-          body: body(form),
+          body: { ...body(form), remove_client_secret: false },
         }),
       ),
     reload: () => ok(api.GET("/v1/identity-providers/{provider_id}", { params: { path: { provider_id: provider?.id ?? "" } } })),
@@ -189,7 +189,7 @@ function ProviderRow({ provider, tenant, onEdit }: { provider: Provider; tenant:
       ok(
         api.PATCH("/v1/identity-providers/{provider_id}", {
           params: { path: { provider_id: provider.id }, header: { "If-Match": etag(provider.version) } },
-          body: { enabled: !provider.enabled },
+          body: { enabled: !provider.enabled, remove_client_secret: false },
         }),
       ),
     onSuccess: done,
