@@ -133,12 +133,16 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         "ms",
     )
 
+    browser = httpx.Client(follow_redirects=False)  # the person's browser, made once
+
     def sign_in(n: int) -> float:
-        idp.person = {"sub": f"bench-{n}", "email": f"p{n}@bench-sso.example", "name": "B"}
+        # A new IdP (issuer) each run: its people are new people too.
+        who = f"{os.getpid()}-{n}"
+        idp.person = {"sub": who, "email": f"p{who}@bench-sso.example", "name": "B"}
         started = time.perf_counter()
         start = client.get(f"/v1/auth/sso/acme/{slug}/start", follow_redirects=False)
         cookie = start.cookies.get("sd_sso")
-        back = httpx.get(start.headers["location"], follow_redirects=False)
+        back = browser.get(start.headers["location"])
         parts = urllib.parse.urlsplit(back.headers["location"])
         landing = client.get(
             f"{parts.path}?{parts.query}",

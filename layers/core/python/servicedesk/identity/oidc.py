@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 import threading
 import time
 import urllib.parse
@@ -101,6 +102,25 @@ def check_url(url: str, settings: Settings) -> None:
     raise FetchError(f"not an https URL: {url[:200]}")
 
 
+_http: dict[float, Any] = {}
+_http_lock = threading.Lock()
+
+
+def _client(timeout: float) -> Any:
+    """One ``httpx.Client`` per process (thread-safe; made on first use): making one loads
+    the CA bundle, ~70 ms on the loaded 2-core machine, which every sign-in paid
+    (docs/benchmarks.md, "SSO sign-in")."""
+    client = _http.get(timeout)
+    if client is None:
+        import httpx
+
+        with _http_lock:
+            client = _http.get(timeout)
+            if client is None:
+                client = _http[timeout] = httpx.Client(timeout=timeout, follow_redirects=False)
+    return client
+
+
 def _request(
     method: str, url: str, settings: Settings, **kwargs: Any
 ) -> tuple[int, dict[str, Any]]:
@@ -109,11 +129,9 @@ def _request(
 
     check_url(url, settings)
     cap = settings.sso_max_document_bytes
+    client = _client(settings.sso_http_timeout_seconds)
     try:
-        with (
-            httpx.Client(timeout=settings.sso_http_timeout_seconds, follow_redirects=False) as c,
-            c.stream(method, url, headers={"Accept": "application/json"}, **kwargs) as answer,
-        ):
+        with client.stream(method, url, headers={"Accept": "application/json"}, **kwargs) as answer:
             body = bytearray()
             for chunk in answer.iter_bytes():
                 body += chunk
@@ -123,8 +141,6 @@ def _request(
     except httpx.HTTPError as exc:
         raise FetchError(f"{url[:200]}: {type(exc).__name__}") from exc
     try:
-        import json
-
         data = json.loads(bytes(body))
     except ValueError as exc:
         raise FetchError(f"{url[:200]}: not JSON (status {status})") from exc
