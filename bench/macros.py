@@ -23,10 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 import uuid
 from pathlib import Path
+
+from bench.local_app import figures, migrated
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-macros-pg"
@@ -34,33 +35,18 @@ NAME = "servicedesk_bench_macros"
 PASSWORD = "bench-password-123"
 
 
-def _figures(label: str, samples: list[float]) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<42} n={len(samples):>4}  median {statistics.median(samples):7.1f} ms"
-        f"  p90 {p90:7.1f} ms"
-    )
+def _figures(label: str, samples: list[float], unit: str = "ms") -> None:
+    figures(label, samples, unit, width=42)
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--macros", type=int, default=100)
     parser.add_argument("--tickets", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    from local import db as localdb
-
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
+    migrated(DATA, NAME)
 
     from fastapi.testclient import TestClient
 

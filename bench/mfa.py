@@ -30,19 +30,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.local_app import figures, migrated
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-mfa-pg"
 NAME = "servicedesk_bench_mfa"
 PASSWORD = "bench-password-123"
 
 
-def _figures(label: str, samples: list[float]) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<46} n={len(samples):>4}  median {statistics.median(samples):7.2f} ms"
-        f"  p90 {p90:7.2f} ms"
-    )
+def _figures(label: str, samples: list[float], unit: str = "ms") -> None:
+    figures(label, samples, unit, width=46, digits=2)
 
 
 def _per_call(fn: Any, n: int) -> float:
@@ -92,19 +89,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
 
-    from local import db as localdb
-
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
     # The bench signs in thousands of times from one address: no lockout in the way.
     os.environ.setdefault("SERVICEDESK_LOGIN_MAX_FAILURES_ADDRESS", "1000000")
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
+    migrated(DATA, NAME)
 
     import pyotp
     from fastapi.testclient import TestClient

@@ -24,11 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
+
+from bench.local_app import figures, migrated
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-sso-pg"
@@ -36,13 +37,8 @@ NAME = "servicedesk_bench_sso"
 PASSWORD = "bench-password-123"
 
 
-def _figures(label: str, samples: list[float], unit: str) -> None:
-    ordered = sorted(samples)
-    p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    print(
-        f"{label:<56} n={len(samples):>5}  median {statistics.median(samples):9.1f} {unit}"
-        f"  p90 {p90:9.1f} {unit}"
-    )
+def _figures(label: str, samples: list[float], unit: str = "ms") -> None:
+    figures(label, samples, unit, width=56)
 
 
 def main() -> None:  # noqa: PLR0915 - one linear script
@@ -51,19 +47,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--signins", type=int, default=100)
     args = parser.parse_args()
 
-    from local import db as localdb
-
-    os.environ.setdefault("SERVICEDESK_ENVIRONMENT", "dev")
-    os.environ.setdefault("SERVICEDESK_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SERVICEDESK_INSECURE_FAST_PASSWORD_HASHING", "1")
     os.environ["SERVICEDESK_SSO_ALLOW_HTTP_LOOPBACK"] = "1"
     os.environ["SERVICEDESK_COOKIE_SECURE"] = "false"
-    admin = localdb.admin_url(DATA)
-    localdb.ensure_roles(admin)
-    database = localdb.ensure_database(admin, NAME)
-    os.environ["SERVICEDESK_DATABASE_URL"] = database.app_url.render_as_string(False)
-    os.environ["SERVICEDESK_MIGRATION_DATABASE_URL"] = database.owner_url.render_as_string(False)
-    localdb.migrate(database)
+    migrated(DATA, NAME)
 
     import httpx
     from fastapi.testclient import TestClient

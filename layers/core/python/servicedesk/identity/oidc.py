@@ -285,6 +285,14 @@ def code_challenge(verifier: str) -> str:
     return _b64(hashlib.sha256(verifier.encode()).digest())
 
 
+def _discovered(oidc: OidcConfig, settings: Settings) -> Discovery:
+    """The provider's discovery document during a sign-in (a ``Refusal`` when it fails)."""
+    try:
+        return discover(oidc.issuer, settings)
+    except FetchError as exc:
+        raise Refusal("discovery", str(exc)) from exc
+
+
 class OidcKind(Kind):
     name = "oidc"
 
@@ -293,10 +301,7 @@ class OidcKind(Kind):
 
     def start(self, config: dict[str, Any], pending: Pending, settings: Settings) -> str:
         oidc = OidcConfig.model_validate(config)
-        try:
-            found = discover(oidc.issuer, settings)
-        except FetchError as exc:
-            raise Refusal("discovery", str(exc)) from exc
+        found = _discovered(oidc, settings)
         query = {
             "response_type": "code",
             "client_id": oidc.client_id,
@@ -324,10 +329,7 @@ class OidcKind(Kind):
         code = params.get("code")
         if not code:
             raise Refusal("no_code", "the callback carries no code")
-        try:
-            found = discover(oidc.issuer, settings)
-        except FetchError as exc:
-            raise Refusal("discovery", str(exc)) from exc
+        found = _discovered(oidc, settings)
         form = {
             "grant_type": "authorization_code",
             "code": code,
