@@ -212,6 +212,28 @@ def test_state_mismatch_and_another_browser_are_refused_with_nothing_written(
     assert "code" in flow.callback(location)
 
 
+def test_what_idps_add_to_the_callback_is_accepted_and_a_foreign_iss_refused(
+    client: Any, org: TenantFixture, idp: OidcIdP, provider: dict[str, Any]
+) -> None:
+    extra = "&session_state=abc.def&scope=openid+email&authuser=0&prompt=consent"
+    idp.person = _person()
+    flow = Flow(client, org, provider["slug"])
+    location = flow.at_idp()
+    ours = f"&iss={urllib.parse.quote(idp.issuer, safe='')}"
+    assert "code" in flow.callback(location + extra + ours)
+    # RFC 9207: an answer naming another issuer (a mix-up) is refused, nothing written.
+    idp.person = _person()
+    flow = Flow(client, org, provider["slug"])
+    before = _counts(org)
+    assert flow.callback(flow.at_idp() + "&iss=https%3A%2F%2Fevil.example") == {
+        "error": "idp_issuer"
+    }
+    assert _counts(org) == before
+    # A parameter no IdP sends is still a 422 naming it.
+    unknown = client.get("/v1/auth/sso/oidc/callback?state=x&colour=red", follow_redirects=False)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "colour"
+
+
 def test_wrong_pkce_verifier_is_refused_by_the_token_endpoint(
     client: Any, org: TenantFixture, idp: OidcIdP, provider: dict[str, Any]
 ) -> None:

@@ -330,6 +330,10 @@ class OidcKind(Kind):
         if not code:
             raise Refusal("no_code", "the callback carries no code")
         found = _discovered(oidc, settings)
+        issuer = params.get("iss")
+        if issuer is not None and issuer.rstrip("/") != found.issuer.rstrip("/"):
+            # RFC 9207: the answer comes from another IdP than the one this sign-in went to.
+            raise Refusal("idp_issuer", "the callback's iss is not the provider's issuer")
         form = {
             "grant_type": "authorization_code",
             "code": code,

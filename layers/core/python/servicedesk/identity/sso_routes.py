@@ -12,6 +12,7 @@ import servicedesk.identity.oidc  # noqa: F401  (registers the oidc kind)
 from servicedesk.identity import providers, sso
 from servicedesk.identity.routes import ClientDevice, _tokens
 from servicedesk.identity.sso_schemas import (
+    OidcCallback,
     ProviderCreate,
     ProviderPublic,
     ProviderSlug,
@@ -182,14 +183,14 @@ def finish(
     ),
 )
 def oidc_callback(
-    tx: Tx,
-    state: Annotated[str | None, Query(max_length=200)] = None,
-    code: Annotated[str | None, Query(max_length=4096)] = None,
-    error: Annotated[str | None, Query(max_length=200)] = None,
-    sd_sso: SsoCookie = None,
+    tx: Tx, query: Annotated[OidcCallback, Query()], sd_sso: SsoCookie = None
 ) -> RedirectResponse:
-    params = {k: v for k, v in (("code", code), ("error", error)) if v is not None}
-    return finish(tx, kind="oidc", state=state, browser=sd_sso, params=params)
+    params = {
+        k: v
+        for k, v in (("code", query.code), ("error", query.error), ("iss", query.iss))
+        if v is not None
+    }
+    return finish(tx, kind="oidc", state=query.state, browser=sd_sso, params=params)
 
 
 @router.post(

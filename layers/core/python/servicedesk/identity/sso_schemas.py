@@ -6,7 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from servicedesk.platform.roles import Role
 from servicedesk.platform.schemas import Input, Output, not_null
@@ -149,3 +156,24 @@ class SsoSession(Output):
     token_type: str = "Bearer"  # noqa: S105
     expires_in: int
     return_to: str | None = None
+
+
+class OidcCallback(BaseModel):
+    """The query of an OIDC provider's redirect back: the code (or the error) and the state,
+    and what IdPs add besides (declared, since an unknown query parameter is a 422):
+    RFC 9207's ``iss`` (checked against the issuer), Entra's and Keycloak's
+    ``session_state``, Google's ``authuser``, ``hd``, ``prompt`` and ``scope``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: str | None = Field(default=None, max_length=4096)
+    state: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, max_length=200)
+    error_description: str | None = Field(default=None, max_length=2000)
+    error_uri: str | None = Field(default=None, max_length=2000)
+    iss: str | None = Field(default=None, max_length=500)
+    session_state: str | None = Field(default=None, max_length=500)
+    scope: str | None = Field(default=None, max_length=2000)
+    authuser: str | None = Field(default=None, max_length=20)
+    hd: str | None = Field(default=None, max_length=253)
+    prompt: str | None = Field(default=None, max_length=100)
