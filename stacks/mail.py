@@ -10,7 +10,7 @@ IMAP) still work: they write the same bucket and notify the same queue themselve
 
 The functions of other stacks reach these resources by name, literal in their IAM
 statements: the bucket is ``sd-<stage>-mail-<account>-<region>``, the secrets of the doors
-``servicedesk/<stage>/mail/*`` (``mail_secret_arn``).
+``servicedesk/<stage>/mail/*`` (``grant_mail_secrets``).
 """
 
 from __future__ import annotations
@@ -51,13 +51,6 @@ def mail_bucket_name(config: DeploymentConfig) -> str:
 def mail_secret_prefix(config: DeploymentConfig) -> str:
     """``SERVICEDESK_MAIL_SECRET_PREFIX``: the doors' credentials in Secrets Manager."""
     return f"servicedesk/{config.stage}/mail"
-
-
-def mail_secret_arn(config: DeploymentConfig) -> str:
-    return (
-        f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:"
-        f"{mail_secret_prefix(config)}/*"
-    )
 
 
 class MailStack(Stack):
