@@ -1,6 +1,6 @@
 """Run a command against a throwaway local stack: the web app's end-to-end tests.
 
-Usage: .venv/bin/python scripts/e2e_stack.py [--demo] -- COMMAND [ARG...]
+Usage: .venv/bin/python scripts/e2e_stack.py [--demo] [--sso] -- COMMAND [ARG...]
 
 Starts what `make dev` starts, but private to this run: an embedded PostgreSQL in a
 temporary directory (or a fresh database on DATABASE_URL), the migrations, the AWS
@@ -11,7 +11,10 @@ WebSocket gateway and the built web app) on a free 127.0.0.1 port. COMMAND runs 
 E2E_BASE_URL and E2E_PASSWORD set; everything stops afterwards, and the exit status is
 COMMAND's. With ``--demo`` the tenants also get the demo desk of `make dev` (local/demo.py:
 teams, categories, SLA policies and a few hundred tickets with history), and COMMAND sees
-E2E_DEMO=1.
+E2E_DEMO=1. With ``--sso`` a test OpenID Connect provider (tests/oidc_idp.py) runs on
+127.0.0.1 too, its client registered with the stack's redirect URI; COMMAND sees
+E2E_IDP_ISSUER, E2E_IDP_CLIENT_ID and E2E_IDP_CLIENT_SECRET (and sets who signs in next
+with ``POST <issuer>/_test/person``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ if str(ROOT) not in sys.path:
 
 from local import aws, db, dev  # noqa: E402 - needs ROOT on sys.path first
 from local.serve import uvicorn_command  # noqa: E402
+
+IDP_CLIENT_ID = "servicedesk-e2e"
+IDP_CLIENT_SECRET = "e2e-client-secret"  # noqa: S105 - the throwaway test IdP's
 
 
 def _say(message: str) -> None:
@@ -60,9 +66,11 @@ def _wait_for(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) 
 class Stack:
     """Everything started, in order, so it can be stopped in reverse."""
 
-    def __init__(self, workdir: Path, *, demo: bool = False) -> None:
+    def __init__(self, workdir: Path, *, demo: bool = False, sso: bool = False) -> None:
         self.workdir = workdir
         self.demo = demo
+        self.sso = sso
+        self.idp: Any = None
         self.admin: Any = None
         self.database_name = f"servicedesk_e2e_{secrets.token_hex(4)}"
         self.moto: subprocess.Popen[bytes] | None = None
@@ -104,6 +112,15 @@ class Stack:
         self.workers = dev._workers(queues)
         for worker in self.workers:
             worker.start()
+        if self.sso:
+            from tests.oidc_idp import OidcIdP
+
+            # The API fetches the test IdP's documents over plain http on 127.0.0.1.
+            os.environ["SERVICEDESK_SSO_ALLOW_HTTP_LOOPBACK"] = "1"
+            self.idp = OidcIdP().start()
+            callback = f"http://127.0.0.1:{port}/v1/auth/sso/oidc/callback"
+            self.idp.add_client(IDP_CLIENT_ID, IDP_CLIENT_SECRET, [callback])
+            _say(f"test OIDC provider at {self.idp.issuer}")
         _say(f"starting the API and web app on 127.0.0.1:{port} …")
         with self.log.open("wb") as log:
             self.server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -117,6 +134,8 @@ class Stack:
         return base
 
     def stop(self) -> None:
+        if self.idp is not None:
+            self.idp.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.server is not None:
@@ -151,12 +170,13 @@ class Stack:
 
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") == len(argv) - 1:
-        _say("usage: e2e_stack.py [--demo] -- COMMAND [ARG...]")
+        _say("usage: e2e_stack.py [--demo] [--sso] -- COMMAND [ARG...]")
         return 2
     command = argv[argv.index("--") + 1 :]
     demo = "--demo" in argv[: argv.index("--")]
     workdir = Path(tempfile.mkdtemp(prefix="servicedesk-e2e-"))
-    stack = Stack(workdir, demo=demo)
+    sso = "--sso" in argv[: argv.index("--")]
+    stack = Stack(workdir, demo=demo, sso=sso)
     started = time.monotonic()
     try:
         base = stack.start()
@@ -169,6 +189,9 @@ def main(argv: list[str]) -> int:
             "E2E_SMTP_PORT": str(stack.smtp.port if stack.smtp is not None else ""),
             "E2E_DEMO": "1" if demo else "",
             "E2E_DATABASE_URL": stack.owner_url,
+            "E2E_IDP_ISSUER": stack.idp.issuer if stack.idp is not None else "",
+            "E2E_IDP_CLIENT_ID": IDP_CLIENT_ID if sso else "",
+            "E2E_IDP_CLIENT_SECRET": IDP_CLIENT_SECRET if sso else "",
         }
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
         if result.returncode != 0:

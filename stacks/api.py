@@ -20,13 +20,21 @@ from stacks.constructs.nag import acknowledge
 from stacks.constructs.rest_api import RestApi
 from stacks.constructs.waf import ApiWaf
 from stacks.data import DataStack
-from stacks.mail import MailStack, grant_mail_secrets, mail_secret_prefix
+from stacks.mail import MailStack, grant_mail_secrets, grant_tenant_secrets, mail_secret_prefix
 from stacks.realtime import RealtimeStack, websocket_api_export
 from stacks.storage import StorageStack
 
 # domain (function name) -> path prefixes under /v1 routed to it.
 DOMAINS: dict[str, tuple[str, ...]] = {
-    "identity": ("signup", "auth", "me", "users", "health", ".well-known"),
+    "identity": (
+        "signup",
+        "auth",
+        "me",
+        "users",
+        "health",
+        ".well-known",
+        "identity-providers",
+    ),
     "tickets": (
         "tickets",
         "ticket-invitations",
@@ -60,8 +68,15 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 # the assistant reaches the language model's endpoint, embeds its searches, and posts its
 # answer's deltas to the caller's WebSocket connections (@connections has no VPC endpoint);
 # identity asks the breached-password range API about every new password (only a 5-hex
-# prefix of its SHA-1 leaves; identity/breached.py).
+# prefix of its SHA-1 leaves; identity/breached.py) and reaches the tenants' identity
+# providers (OIDC discovery, key sets, token endpoints: identity/oidc.py; https only).
 EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity"})
+
+
+def identity_secret_prefix(config: DeploymentConfig) -> str:
+    """``SERVICEDESK_IDENTITY_SECRET_PREFIX``: sign-in providers' client secrets."""
+    return f"servicedesk/{config.stage}/identity"
+
 
 # Domains that embed text (semantic search: the kb routes, the assistant's search tool):
 # the embedding provider's settings and the right to call it (stacks/constructs/embeddings).
@@ -212,6 +227,17 @@ class ApiStack(Stack):
             data.grant_mail_key(fn)
             if domain == "identity":  # two-step verification (servicedesk/identity/mfa.py)
                 data.grant_mfa_key(fn)
+                # Sign-in providers' client secrets (servicedesk/identity/providers.py).
+                grant_tenant_secrets(
+                    fn.role,
+                    identity_secret_prefix(config),
+                    manage=True,
+                    reason="One client secret per tenant sign-in provider, created at run "
+                    "time under the stage's identity prefix; nothing outside it.",
+                )
+                fn.function.add_environment(
+                    "SERVICEDESK_IDENTITY_SECRET_PREFIX", identity_secret_prefix(config)
+                )
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:
                 # Semantic search embeds the query (kb/search.py).

@@ -10,7 +10,7 @@ IMAP) still work: they write the same bucket and notify the same queue themselve
 
 The functions of other stacks reach these resources by name, literal in their IAM
 statements: the bucket is ``sd-<stage>-mail-<account>-<region>``, the secrets of the doors
-``servicedesk/<stage>/mail/*`` (``mail_secret_arn``).
+``servicedesk/<stage>/mail/*`` (``grant_mail_secrets``).
 """
 
 from __future__ import annotations
@@ -51,13 +51,6 @@ def mail_bucket_name(config: DeploymentConfig) -> str:
 def mail_secret_prefix(config: DeploymentConfig) -> str:
     """``SERVICEDESK_MAIL_SECRET_PREFIX``: the doors' credentials in Secrets Manager."""
     return f"servicedesk/{config.stage}/mail"
-
-
-def mail_secret_arn(config: DeploymentConfig) -> str:
-    return (
-        f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:"
-        f"{mail_secret_prefix(config)}/*"
-    )
 
 
 class MailStack(Stack):
@@ -312,6 +305,18 @@ class MailStack(Stack):
 def grant_mail_secrets(config: DeploymentConfig, role: iam.Role, *, manage: bool) -> None:
     """The doors' credentials: read (hooks, poller), or also create/replace/delete (the
     admins' API). Only under the stage's mail prefix."""
+    grant_tenant_secrets(
+        role,
+        mail_secret_prefix(config),
+        manage=manage,
+        reason="One secret per tenant hook or mailbox, created at run time under the "
+        "stage's mail prefix; nothing outside it.",
+    )
+
+
+def grant_tenant_secrets(role: iam.Role, prefix: str, *, manage: bool, reason: str) -> None:
+    """Tenants' credentials under ``prefix`` (platform/secrets.py names them
+    ``<prefix>/<tenant id>/<kind>-<id>``): read, or also create/replace/delete."""
     actions = ["secretsmanager:GetSecretValue"]
     if manage:
         actions += [
@@ -320,19 +325,15 @@ def grant_mail_secrets(config: DeploymentConfig, role: iam.Role, *, manage: bool
             "secretsmanager:DeleteSecret",
             "secretsmanager:TagResource",
         ]
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=actions, resources=[mail_secret_arn(config)])
-    )
+    arn = f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:{prefix}/*"
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
     acknowledge(
         role,
         {
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
-            f"<AWS::AccountId>:secret:{mail_secret_prefix(config)}/*]": (
-                "One secret per tenant hook or mailbox, created at run time under the stage's "
-                "mail prefix; nothing outside it."
-            ),
+            f"<AWS::AccountId>:secret:{prefix}/*]": reason,
         },
     )
 
 
-__all__ = ["MailStack", "grant_mail_secrets", "mail_secret_prefix"]
+__all__ = ["MailStack", "grant_mail_secrets", "grant_tenant_secrets", "mail_secret_prefix"]

@@ -51,6 +51,8 @@ os.environ.update(
         # The sample WebSocket handshake (events/apigw_websocket_connect.json) is a
         # browser's on the web app at desk.example.com: one of the web app's origins.
         "SERVICEDESK_WEB_EXTRA_ORIGINS": "https://desk.example.com",
+        # The test IdP (tests/oidc_idp.py) answers plain http on 127.0.0.1.
+        "SERVICEDESK_SSO_ALLOW_HTTP_LOOPBACK": "1",
     }
 )
 os.environ.setdefault("SERVICEDESK_DATABASE_URL", "postgresql+psycopg://unset@/unset")

@@ -29,6 +29,14 @@ EXPECTED_PUBLIC = {
     ("POST", "/v1/auth/mfa"),
     ("POST", "/v1/auth/mfa/totp"),
     ("POST", "/v1/auth/mfa/totp/confirm"),
+    # Sign-in through an organisation's identity provider (identity/sso.py): discovery says
+    # nothing about accounts; start only redirects; the callback's credentials are the
+    # state bound to the browser's cookie and the IdP's signed answer; the exchange's is
+    # the one-time code.
+    ("GET", "/v1/auth/sso/discover"),
+    ("GET", "/v1/auth/sso/{tenant}/{provider}/start"),
+    ("GET", "/v1/auth/sso/oidc/callback"),
+    ("POST", "/v1/auth/sso/exchange"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),
     ("GET", "/v1/health/ready"),

@@ -17,8 +17,11 @@ export const securitySettings: SettingsSection<Security> = {
 
 function SecurityForm({ settings }: { settings: Tagged<Security> }) {
   const editor = useSettingsForm(securitySettings, settings, {
-    toForm: (tagged) => ({ require_mfa_for_staff: tagged?.data.require_mfa_for_staff ?? false }),
-    toBody: (form, base) => ({ ...base, require_mfa_for_staff: form.require_mfa_for_staff }),
+    toForm: (tagged) => ({
+      require_mfa_for_staff: tagged?.data.require_mfa_for_staff ?? false,
+      sso_only: tagged?.data.sso_only ?? false,
+    }),
+    toBody: (form, base) => ({ ...base, require_mfa_for_staff: form.require_mfa_for_staff, sso_only: form.sso_only }),
     validate: () => ({}),
   });
   const { form, set, errors } = editor;
@@ -35,14 +38,22 @@ function SecurityForm({ settings }: { settings: Tagged<Security> }) {
           onChange={(v) => set("require_mfa_for_staff", v)}
           error={errors.require_mfa_for_staff}
         />
-        <EditorStatus editor={editor} placed={["require_mfa_for_staff"]} />
+        <Checkbox
+          label={t("security.ssoOnly")}
+          description={t("security.ssoOnlyHelp")}
+          checked={form.sso_only}
+          onChange={(v) => set("sso_only", v)}
+          error={errors.sso_only}
+        />
+        <EditorStatus editor={editor} placed={["require_mfa_for_staff", "sso_only"]} />
         <FormActions editor={editor} saveLabel={t("security.save")} />
       </form>
     </Card>
   );
 }
 
-/** The security section of the tenant settings page: two-step verification for staff. */
+/** The security section of the tenant settings page: two-step verification for staff,
+ * sign-in only through the organisation's providers. */
 export function SecuritySettings() {
   const security = useSettings(securitySettings);
   return (

@@ -26,6 +26,7 @@ const WebhooksPage = lazy(() => import("./WebhooksPage"));
 const WebhookPage = lazy(() => import("./WebhookPage"));
 const SettingsPage = lazy(() => import("./SettingsPage"));
 const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
+const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
 
@@ -42,6 +43,7 @@ export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
   { path: "automations", label: "Automation", min: "admin" },
   { path: "mail", label: "E-mail", min: "admin" },
   { path: "mail-sources", label: "Mail sources", min: "admin" },
+  { path: "sign-in-providers", label: "Sign-in providers", min: "admin" },
   { path: "settings", label: "Settings", min: "admin" },
 ];
 
@@ -120,6 +122,7 @@ export const managerRoutes: RouteObject[] = [
       section("automations", "admin", <AutomationsPage />),
       section("mail", "admin", <MailPage />),
       section("mail-sources", "admin", <MailSourcesPage />),
+      section("sign-in-providers", "admin", <SignInProvidersPage />),
       section("settings", "admin", <SettingsPage />),
     ],
   },

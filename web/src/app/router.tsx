@@ -4,6 +4,7 @@ import { managerRoutes } from "../admin/routes";
 import { isStaff } from "../lib/domain";
 import { useAuth } from "../auth/AuthProvider";
 import LoginPage from "../auth/LoginPage";
+import SsoLandingPage from "../auth/SsoLandingPage";
 import { Spinner } from "../components/ui";
 import { homeFor } from "./home";
 import { FullPageSpinner, RequireAuth } from "./RequireAuth";
@@ -83,6 +84,8 @@ function TicketRoute() {
 export const router = createBrowserRouter([
   { path: "/", element: <Home />, errorElement: <RouteError /> },
   { path: "/login", element: <LoginPage /> },
+  // Back from an organisation's identity provider (identity/sso.py): the one-time code.
+  { path: "/login/sso", element: <SsoLandingPage /> },
   { path: "/signup", element: <Page><SignupPage /></Page> },
   { path: "/signup/confirm", element: <Page><ConfirmSignupPage /></Page> },
   // Self-registration of requesters where the organisation allows it (identity/registration.py).

@@ -10,6 +10,7 @@ import { t } from "../i18n";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
 import { OrgBanner, usePublicColours } from "./BrandedAuth";
+import { SsoOffers } from "./SsoOffers";
 import { isChallenge, SecondStep, type MfaChallenge } from "./SecondStep";
 
 export default function LoginPage() {
@@ -21,7 +22,8 @@ export default function LoginPage() {
   usePublicColours(branding);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [tenant, setTenant] = useState("");
+  // ?org=<slug> names the organisation to sign in to (a link from its own page).
+  const [tenant, setTenant] = useState(() => (org !== null && params.get("org") === org ? org : ""));
   const [tenants, setTenants] = useState<{ slug: string; name: string }[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
@@ -113,6 +115,8 @@ export default function LoginPage() {
           }}
         />
       ) : (
+      <>
+      <SsoOffers email={email} org={org} next={next} />
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
         <Field label={t("login.email")} error={errors.email} required>
@@ -154,6 +158,7 @@ export default function LoginPage() {
           </Link>
         </p>
       </form>
+      </>
       )}
     </AuthLayout>
   );

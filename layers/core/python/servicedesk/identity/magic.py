@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import recovery
+from servicedesk.identity import recovery, sso
 from servicedesk.identity.service import check_password_policy, mark_email_verified
 from servicedesk.platform import audit, mail_links
 from servicedesk.platform.config import Settings
@@ -73,6 +73,7 @@ def exchange(
         or person.role != Role.REQUESTER.value  # never staff rights, whatever the link says
         or not person.passwordless  # they sign in instead
         or person.link_generation != link.generation
+        or sso.sso_only_tenants(session, [link.tenant_id])  # they sign in through SSO
     ):
         raise _refused()
     # The ticket itself is not looked at here (identity imports no tickets): every request

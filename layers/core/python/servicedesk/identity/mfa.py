@@ -88,6 +88,12 @@ class SecuritySettings(BaseModel):
         description="Agents, managers and admins must use two-step verification: one "
         "without it is asked to set it up at sign-in, before any session starts",
     )
+    sso_only: bool = Field(
+        default=False,
+        description="Members sign in only through the organisation's sign-in providers: "
+        "password, e-mailed ticket links and password resets are refused for them, except "
+        "admins (break-glass: password and two-step verification)",
+    )
 
 
 SECURITY = Section(

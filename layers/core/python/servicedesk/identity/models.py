@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, text
+from sqlalchemy import ARRAY, ForeignKey, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,3 +86,40 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class IdentityProvider(Base):
+    """A tenant's sign-in provider (migrations/0042; identity/providers.py)."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=GEN_UUID
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str]
+    name: Mapped[str]
+    slug: Mapped[str]
+    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    secret_arn: Mapped[str | None]
+    jit_enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    default_role: Mapped[str] = mapped_column(server_default=text("'requester'"))
+    role_claim: Mapped[str | None]
+    role_map: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+    @property
+    def has_secret(self) -> bool:
+        return self.secret_arn is not None
+
+    @property
+    def redirect_uri(self) -> str:
+        from servicedesk.identity.sso import callback_url
+        from servicedesk.platform.config import get_settings
+
+        return callback_url(self.kind, get_settings())

@@ -1,4 +1,5 @@
-"""Just-in-time provisioning of people who sign in through the external OIDC issuer.
+"""Just-in-time provisioning of people who sign in through the external OIDC issuer (and
+the account linking that per-tenant sign-in providers share, identity/sso.py).
 
 Importing this module installs it into ``platform.tenancy`` (which imports no domain): the
 entry points that authenticate requests (the API functions, the WebSocket routes) import it.
@@ -19,6 +20,28 @@ from servicedesk.platform.tenancy import Principal, accept_external
 from servicedesk.platform.tokens import Claims
 
 
+class ExistingAccount(Exception):
+    """The address belongs to another account (a password one, or another IdP's)."""
+
+
+def link_external_user(
+    session: Session, *, issuer: str, subject: str, email: str, name: str
+) -> uuid.UUID:
+    """The account of an IdP's (issuer, subject), created or brought up to date (e-mail,
+    name) by ``auth_provision_external_user``. Linking an address that belongs to another
+    account on an IdP's word alone would hand that account to whoever controls the IdP
+    identity: ``ExistingAccount``, and the transaction lives on."""
+    try:
+        with session.begin_nested():
+            user_id = session.execute(
+                text("SELECT auth_provision_external_user(:iss, :sub, :email, :name)"),
+                {"iss": issuer, "sub": subject, "email": email, "name": name[:200]},
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise ExistingAccount(email) from exc
+    return uuid.UUID(str(user_id))
+
+
 def provision_external(session: Session, claims: Claims) -> Principal:
     """Tenant, user and role for an externally issued token; creates what is missing."""
     if not claims.tenant:
@@ -30,19 +53,14 @@ def provision_external(session: Session, claims: Claims) -> Principal:
         raise Unauthorized("the token's tenant or e-mail is not known here", header="Authorization")
     set_tenant(session, tenant_id=tenant_id, user_id=None)
     try:
-        with session.begin_nested():
-            user_id = session.execute(
-                text("SELECT auth_provision_external_user(:iss, :sub, :email, :name)"),
-                {
-                    "iss": claims.issuer,
-                    "sub": claims.subject,
-                    "email": claims.email,
-                    "name": (claims.name or claims.email)[:200],
-                },
-            ).scalar_one()
-    except IntegrityError as exc:
-        # The address belongs to a password account; linking it on an IdP's word alone
-        # would hand that account to whoever controls the IdP identity.
+        user_id = link_external_user(
+            session,
+            issuer=claims.issuer,
+            subject=claims.subject,
+            email=claims.email,
+            name=claims.name or claims.email,
+        )
+    except ExistingAccount as exc:
         raise Unauthorized(
             "this e-mail belongs to an existing account", header="Authorization"
         ) from exc

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions, throttle
+from servicedesk.identity import passwords, sessions, sso, throttle
 from servicedesk.identity.service import audit_user, check_password_policy, mark_email_verified
 from servicedesk.identity.signup import PLATFORM_TENANT_ID
 from servicedesk.platform import outbox
@@ -90,7 +90,11 @@ def request(
             "x": expires_at,
         },
     ).one()
+    # An account that signs in nowhere with a password (SSO-only organisations) gets no
+    # reset link; the statements are the same whoever owns the address.
+    sso_only = sso.sso_only_email(session, email)
     deliver = row.has_account and not (purpose.only_unverified and row.verified)
+    deliver = deliver and not (purpose is RESET and sso_only)
     url = f"{settings.web_origin.rstrip('/')}{purpose.page}#token={raw}"
     set_tenant(session, tenant_id=PLATFORM_TENANT_ID, user_id=None)
     # The e-mail carries the one-time token; the API response never does.
@@ -160,6 +164,11 @@ def reset(
     """Use a reset link once. A refused password rolls the claim back with it, so the link
     still works for a better one."""
     user_id, email = _claim(session, purpose=RESET, token=token, now=now)
+    if sso.sso_only_email(session, email):
+        # A link mailed before the organisation became SSO-only: no password to set.
+        raise NotFound(
+            "this link is not valid", errors=[field_error("token", "unknown, used or expired")]
+        )
     check_password_policy(password, email=email)
     tenants = set_own_password(session, password=password)
     audit_everywhere(

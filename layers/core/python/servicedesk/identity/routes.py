@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from servicedesk.identity import magic, mfa, profile, recovery, service, sessions, signup, users
@@ -89,9 +90,12 @@ COOKIE_PATH = "/v1/auth"
 RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE, max_length=200)]
 
 
-def _tokens(tokens: IssuedTokens, *, status: int = 200) -> JSONResponse:
+def _tokens(
+    tokens: IssuedTokens, *, status: int = 200, body: BaseModel | None = None
+) -> JSONResponse:
+    """The access token (or ``body``, which carries it) and the refresh cookie."""
     settings = get_settings()
-    body = TokenResponse(access_token=tokens.access_token, expires_in=tokens.expires_in)
+    body = body or TokenResponse(access_token=tokens.access_token, expires_in=tokens.expires_in)
     response = JSONResponse(
         body.model_dump(), status_code=status, headers={"Cache-Control": "no-store"}
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import breached, mfa, passwords, sessions
+from servicedesk.identity import breached, mfa, passwords, sessions, sso
 from servicedesk.identity.models import Invitation, Membership, User
 from servicedesk.identity.schemas import AcceptInvitation, LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
@@ -100,6 +100,11 @@ def login(
         session, email=data.email, password_hash=password_hash, password=data.password
     )
     usable = [c for c in candidates if c.active and (data.tenant in (None, c.tenant_slug))]
+    # An SSO-only organisation's members sign in there through its providers (admins keep
+    # their password: break-glass). Refused as a wrong password is: nothing said about
+    # the account.
+    sso_only = sso.sso_only_tenants(session, [c.tenant_id for c in usable])
+    usable = [c for c in usable if c.tenant_id not in sso_only or c.role == "admin"]
     if not verified or not usable:
         raise Refused(Unauthorized(INVALID_CREDENTIALS))
     if len(usable) > 1:

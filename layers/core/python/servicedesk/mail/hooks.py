@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from servicedesk.mail import inbox, providers, secrets
+from servicedesk.mail import inbox, providers
 from servicedesk.mail.source_models import MailHook
 from servicedesk.mail.source_schemas import MailHookCreate, MailHookUpdate
-from servicedesk.platform import audit
+from servicedesk.platform import audit, secrets
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.db import set_tenant, transaction
@@ -99,7 +99,11 @@ def create_hook(ctx: RequestContext, *, data: MailHookCreate) -> tuple[MailHook,
     value = data.signing_key if data.signing_key is not None else shown
     assert value is not None
     arn = secrets.create(
-        get_settings(), tenant_id=ctx.tenant_id, kind="hook", object_id=hook_id, value=value
+        get_settings().mail_secret_prefix,
+        tenant_id=ctx.tenant_id,
+        kind="hook",
+        object_id=hook_id,
+        value=value,
     )
     try:
         hook = MailHook(

@@ -80,6 +80,23 @@ class Settings(BaseSettings):
     # must not become a flood of requests to the issuer).
     oidc_jwks_refetch_cooldown_seconds: float = Field(default=30.0, ge=0)
 
+    # Per-tenant sign-in providers (identity/sso.py, identity/oidc.py). Client secrets live
+    # in Secrets Manager under <identity_secret_prefix>/<tenant id>/... (the identity
+    # function's IAM policy is scoped to it). A sign-in in flight expires after
+    # sso_request_ttl_seconds; the one-time code the web app exchanges, after
+    # sso_grant_ttl_seconds. Discovery documents and key sets: fetched with this timeout and
+    # size cap, kept sso_metadata_cache_seconds. https only; plain http to 127.0.0.1 only
+    # with sso_allow_http_loopback (tests and the local stack's test IdP; ignored in prod).
+    identity_secret_prefix: str = Field(
+        default="servicedesk/local/identity", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
+    )
+    sso_request_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    sso_grant_ttl_seconds: int = Field(default=60, ge=10, le=600)
+    sso_http_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    sso_max_document_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
+    sso_metadata_cache_seconds: int = Field(default=300, ge=0, le=86400)
+    sso_allow_http_loopback: bool = False
+
     # Login throttling, counted in Postgres per account and per client address.
     login_max_failures_account: int = Field(default=5, ge=1)
     login_max_failures_address: int = Field(default=20, ge=1)
@@ -290,6 +307,11 @@ class Settings(BaseSettings):
         if self.oidc_issuer and not (self.oidc_audience and self.oidc_jwks_url):
             raise ValueError("oidc_issuer needs oidc_audience and oidc_jwks_url")
         return self
+
+    @property
+    def sso_http_loopback(self) -> bool:
+        """Plain http to a loopback IdP: tests and the local stack only, never in prod."""
+        return self.sso_allow_http_loopback and self.environment is not Environment.PROD
 
     @property
     def is_dev(self) -> bool:

@@ -1,8 +1,10 @@
-"""Credentials of the other doors (provider hooks' secrets, IMAP passwords) in Secrets
-Manager: the database keeps only the ARN, and no API ever returns a value.
+"""Tenants' credentials in Secrets Manager (mail provider hooks' secrets, IMAP passwords,
+identity providers' client secrets): the database keeps only the ARN, and no API ever
+returns a value.
 
-Names are ``<mail_secret_prefix>/<tenant id>/<kind>-<id>``, so each function's IAM policy
-is scoped to the prefix. Reads are cached per process for ``CACHE_SECONDS`` (a hook is
+Names are ``<prefix>/<tenant id>/<kind>-<id>`` (the prefix is the domain's:
+``mail_secret_prefix``, ``identity_secret_prefix``), so each function's IAM policy is
+scoped to its domain's prefix. Reads are cached per process for ``CACHE_SECONDS`` (a hook is
 called per message); a write or delete in this process drops the cached value, and another
 process sees a new value within ``CACHE_SECONDS``.
 """
@@ -14,7 +16,6 @@ import time
 import uuid
 
 from servicedesk.platform import aws
-from servicedesk.platform.config import Settings
 
 CACHE_SECONDS = 300.0
 _cache: dict[str, tuple[float, str]] = {}
@@ -22,14 +23,14 @@ _lock = threading.Lock()
 
 
 def create(
-    settings: Settings, *, tenant_id: uuid.UUID, kind: str, object_id: uuid.UUID, value: str
+    prefix: str, *, tenant_id: uuid.UUID, kind: str, object_id: uuid.UUID, value: str
 ) -> str:
-    """A new secret holding ``value``; its ARN."""
-    name = f"{settings.mail_secret_prefix}/{tenant_id}/{kind}-{object_id}"
+    """A new secret holding ``value``, named under ``prefix``; its ARN."""
+    name = f"{prefix}/{tenant_id}/{kind}-{object_id}"
     answer = aws.client("secretsmanager").create_secret(
         Name=name,
         SecretString=value,
-        Description=f"Servicedesk mail {kind} credential",
+        Description=f"Servicedesk {kind} credential",
         Tags=[{"Key": "servicedesk_tenant", "Value": str(tenant_id)}],
     )
     return str(answer["ARN"])

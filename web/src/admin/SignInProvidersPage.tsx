@@ -1,0 +1,275 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, etag, ok } from "../api/client";
+import type { components } from "../api/schema";
+import type { Role } from "../api/types";
+import { useAuth } from "../auth/AuthProvider";
+import { Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
+import { t } from "../i18n";
+import { ROLES } from "../lib/domain";
+import { Checkbox } from "./fields";
+import { EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
+
+type Provider = components["schemas"]["ProviderPublic"];
+
+const KEY = ["admin", "identity-providers"] as const;
+const SLUG = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const CALLBACK = "/v1/auth/sso/oidc/callback";
+
+interface ProviderForm {
+  name: string;
+  slug: string;
+  issuer: string;
+  client_id: string;
+  client_secret: string;
+  domains: string;
+  enabled: boolean;
+  jit_enabled: boolean;
+  default_role: Role;
+  role_claim: string;
+  role_map: string;
+}
+
+function toForm(provider: Provider | null): ProviderForm {
+  const config = (provider?.config ?? {}) as { issuer?: string; client_id?: string };
+  return {
+    name: provider?.name ?? "",
+    slug: provider?.slug ?? "",
+    issuer: config.issuer ?? "",
+    client_id: config.client_id ?? "",
+    client_secret: "",
+    domains: (provider?.domains ?? []).join(", "),
+    enabled: provider?.enabled ?? true,
+    jit_enabled: provider?.jit_enabled ?? true,
+    default_role: provider?.default_role ?? "requester",
+    role_claim: provider?.role_claim ?? "",
+    role_map: Object.entries(provider?.role_map ?? {})
+      .map(([value, role]) => `${value} = ${role}`)
+      .join("\n"),
+  };
+}
+
+function parseRoleMap(text: string): Record<string, Role> | null {
+  const map: Record<string, Role> = {};
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const at = line.lastIndexOf("=");
+    const value = line.slice(0, at).trim();
+    const role = line.slice(at + 1).trim() as Role;
+    if (at < 1 || !value || !ROLES.includes(role)) return null;
+    map[value] = role;
+  }
+  return map;
+}
+
+function domainsOf(text: string): string[] {
+  return text
+    .split(",")
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+function validate(form: ProviderForm): Errors {
+  const errors: Errors = {};
+  if (!form.name.trim()) errors.name = t("idp.required");
+  if (!SLUG.test(form.slug)) errors.slug = t("idp.slugHelp");
+  if (!form.issuer.trim()) errors["config.issuer"] = t("idp.required");
+  if (!form.client_id.trim()) errors["config.client_id"] = t("idp.required");
+  if (parseRoleMap(form.role_map) === null) errors.role_map = t("idp.roleMapFormat");
+  return errors;
+}
+
+function body(form: ProviderForm) {
+  return {
+    name: form.name.trim(),
+    slug: form.slug,
+    domains: domainsOf(form.domains),
+    enabled: form.enabled,
+    config: { issuer: form.issuer.trim(), client_id: form.client_id.trim() },
+    client_secret: form.client_secret || null,
+    jit_enabled: form.jit_enabled,
+    default_role: form.default_role,
+    role_claim: form.role_claim.trim() || null,
+    role_map: parseRoleMap(form.role_map) ?? {},
+  };
+}
+
+const PLACED = ["name", "slug", "config.issuer", "config.client_id", "client_secret", "domains", "default_role", "role_claim", "role_map"];
+
+function ProviderEditor({ provider, onDone }: { provider: Provider | null; onDone: () => void }) {
+  const client = useQueryClient();
+  const editor = useEditor<Provider, ProviderForm>({
+    entity: provider,
+    toForm,
+    tag: (p) => etag(p.version),
+    validate,
+    create: (form, key) => ok(api.POST("/v1/identity-providers", { params: { header: { "Idempotency-Key": key } }, body: { kind: "oidc", ...body(form) } })),
+    update: (form, base, ifMatch) =>
+      ok(
+        api.PATCH("/v1/identity-providers/{provider_id}", {
+          params: { path: { provider_id: base.id }, header: { "If-Match": ifMatch } },
+          body: { ...body(form), remove_client_secret: false },
+        }),
+      ),
+    reload: () => ok(api.GET("/v1/identity-providers/{provider_id}", { params: { path: { provider_id: provider?.id ?? "" } } })),
+    onSaved: () => {
+      void client.invalidateQueries({ queryKey: KEY });
+      if (!provider) onDone();
+    },
+  });
+  const { form, set, errors } = editor;
+  const heading = provider ? t("idp.editTitle", { name: provider.name }) : t("idp.newTitle");
+  return (
+    <Card aria-labelledby="idp-editor-heading">
+      <h2 id="idp-editor-heading" className="mb-3 font-semibold">
+        {heading}
+      </h2>
+      <form className="space-y-3" onSubmit={editor.submit} noValidate>
+        <Field label={t("idp.redirectUri")}>
+          {(p) => <Input {...p} readOnly value={provider?.redirect_uri ?? `${window.location.origin}${CALLBACK}`} data-testid="idp-redirect-uri" />}
+        </Field>
+        <Field label={t("idp.name")} required error={errors.name} description={t("idp.nameHelp", { name: form.name || "…" })}>
+          {(p) => <Input {...p} maxLength={80} value={form.name} onChange={(e) => set("name", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.slug")} required error={errors.slug} description={t("idp.slugHelp")}>
+          {(p) => <Input {...p} maxLength={40} spellCheck={false} value={form.slug} onChange={(e) => set("slug", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.issuer")} required error={errors["config.issuer"] ?? errors["discovery.issuer"]} description={t("idp.issuerHelp")}>
+          {(p) => <Input {...p} type="url" spellCheck={false} maxLength={500} value={form.issuer} onChange={(e) => set("issuer", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.clientId")} required error={errors["config.client_id"]}>
+          {(p) => <Input {...p} spellCheck={false} maxLength={255} value={form.client_id} onChange={(e) => set("client_id", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.clientSecret")} error={errors.client_secret} description={provider?.has_secret ? t("idp.clientSecretKeep") : t("idp.clientSecretHelp")}>
+          {(p) => <Input {...p} type="password" autoComplete="new-password" maxLength={1024} value={form.client_secret} onChange={(e) => set("client_secret", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.domains")} error={errors.domains} description={t("idp.domainsHelp")}>
+          {(p) => <Input {...p} spellCheck={false} value={form.domains} onChange={(e) => set("domains", e.target.value)} />}
+        </Field>
+        <Checkbox label={t("idp.jit")} description={t("idp.jitHelp")} checked={form.jit_enabled} onChange={(v) => set("jit_enabled", v)} />
+        <Field label={t("idp.defaultRole")} error={errors.default_role}>
+          {(p) => (
+            <Select {...p} value={form.default_role} onChange={(e) => set("default_role", e.target.value as Role)}>
+              {ROLES.map((role) => (
+                <option key={role} value={role}>
+                  {t(`idp.role.${role}`)}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label={t("idp.roleClaim")} error={errors.role_claim} description={t("idp.roleClaimHelp")}>
+          {(p) => <Input {...p} spellCheck={false} maxLength={100} value={form.role_claim} onChange={(e) => set("role_claim", e.target.value)} />}
+        </Field>
+        <Field label={t("idp.roleMap")} error={errors.role_map} description={t("idp.roleMapHelp")}>
+          {(p) => <Textarea {...p} rows={3} spellCheck={false} value={form.role_map} onChange={(e) => set("role_map", e.target.value)} />}
+        </Field>
+        <Checkbox label={t("idp.enabled")} checked={form.enabled} onChange={(v) => set("enabled", v)} />
+        <EditorStatus editor={editor} placed={PLACED} savedText={provider ? t("idp.saved") : t("idp.added")} />
+        <div className="flex flex-wrap gap-2">
+          <Button type="submit" variant="primary" busy={editor.saving}>
+            {provider ? t("idp.save") : t("idp.add")}
+          </Button>
+          {provider ? (
+            <Button type="button" onClick={onDone}>
+              {t("idp.cancel")}
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function ProviderRow({ provider, tenant, onEdit }: { provider: Provider; tenant: string; onEdit: () => void }) {
+  const client = useQueryClient();
+  const done = () => client.invalidateQueries({ queryKey: KEY });
+  const toggle = useMutation({
+    mutationFn: () =>
+      ok(
+        api.PATCH("/v1/identity-providers/{provider_id}", {
+          params: { path: { provider_id: provider.id }, header: { "If-Match": etag(provider.version) } },
+          body: { enabled: !provider.enabled, remove_client_secret: false },
+        }),
+      ),
+    onSuccess: done,
+  });
+  const remove = useMutation({
+    mutationFn: () => ok(api.DELETE("/v1/identity-providers/{provider_id}", { params: { path: { provider_id: provider.id } } })),
+    onSuccess: done,
+  });
+  const action = provider.enabled ? t("idp.disable") : t("idp.enable");
+  const test = `/v1/auth/sso/${encodeURIComponent(tenant)}/${encodeURIComponent(provider.slug)}/start?return_to=${encodeURIComponent("/admin/sign-in-providers")}`;
+  return (
+    <li className="space-y-2 py-3">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <div className="min-w-0">
+          <p className="font-medium">{provider.name}</p>
+          <p className="break-all text-fg-muted">
+            {t("idp.summary", { kind: provider.kind.toUpperCase(), slug: provider.slug, domains: provider.domains.join(", ") || t("idp.noDomains") })}
+          </p>
+          <p className="text-fg-muted">{provider.has_secret ? t("idp.secret") : t("idp.noSecret")}</p>
+        </div>
+        <div className="flex flex-wrap items-center gap-2">
+          {provider.enabled ? <Badge tone="success">{t("idp.on")}</Badge> : <Badge>{t("idp.off")}</Badge>}
+          {provider.enabled ? (
+            <a className="text-accent-text underline" href={test} aria-label={t("idp.testLabel", { name: provider.name })}>
+              {t("idp.test")}
+            </a>
+          ) : null}
+          <Button size="sm" onClick={onEdit} aria-label={t("idp.editLabel", { name: provider.name })}>
+            {t("idp.edit")}
+          </Button>
+          <Button size="sm" busy={toggle.isPending} onClick={() => toggle.mutate()} aria-label={t("idp.toggleLabel", { action, name: provider.name })}>
+            {action}
+          </Button>
+          <Button size="sm" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={t("idp.deleteLabel", { name: provider.name })}>
+            {t("idp.delete")}
+          </Button>
+        </div>
+      </div>
+      {toggle.isError ? <FailureAlert error={toggle.error} /> : null}
+      {remove.isError ? <FailureAlert error={remove.error} /> : null}
+    </li>
+  );
+}
+
+export default function SignInProvidersPage() {
+  const { state } = useAuth();
+  const tenant = state.status === "signedIn" ? state.me.tenant.slug : "";
+  const providers = useQuery({
+    queryKey: KEY,
+    queryFn: ({ signal }) => ok(api.GET("/v1/identity-providers", { params: { query: { limit: 100 } }, signal })),
+    select: (page) => page.items,
+  });
+  const [editing, setEditing] = useState<string | null>(null);
+  const [resetKey, setResetKey] = useState(0);
+  const current = providers.data?.find((p) => p.id === editing) ?? null;
+  return (
+    <>
+      <PageHeader title={t("idp.title")}>{t("idp.intro")}</PageHeader>
+      <div className="grid *:min-w-0 gap-6 lg:grid-cols-[1fr_26rem]">
+        <Card aria-labelledby="idp-list-heading">
+          <h2 id="idp-list-heading" className="mb-3 font-semibold">
+            {t("idp.listTitle")}
+          </h2>
+          {providers.isPending ? <Spinner label={t("idp.loading")} /> : null}
+          {providers.isError ? <FailureAlert error={providers.error} /> : null}
+          {providers.data && !providers.data.length ? <EmptyState title={t("idp.none")}>{t("idp.noneHelp")}</EmptyState> : null}
+          {providers.data?.length ? (
+            <ul className="divide-y divide-border" data-testid="idp-list">
+              {providers.data.map((p) => (
+                <ProviderRow key={p.id} provider={p} tenant={tenant} onEdit={() => setEditing(p.id)} />
+              ))}
+            </ul>
+          ) : null}
+        </Card>
+        {current ? (
+          <ProviderEditor key={current.id} provider={current} onDone={() => setEditing(null)} />
+        ) : (
+          <ProviderEditor key={`new-${resetKey}`} provider={null} onDone={() => setResetKey((k) => k + 1)} />
+        )}
+      </div>
+    </>
+  );
+}
