@@ -615,3 +615,45 @@ def test_the_rate_limit_answers_429_in_scim_format(client: Any, monkeypatch: Any
     assert [a.status_code for a in answers[:2]] != [429, 429]
     _error(answers[2], 429)
     assert int(answers[2].headers["Retry-After"]) >= 1
+
+
+def test_every_scim_route_refuses_without_its_token_and_across_tenants(
+    app: Any, client: Any, scim: Scim, people: list[dict[str, Any]]
+) -> None:
+    """Walks every /scim/v2 route: no token, a desk access token and a bad token are 401 in
+    SCIM's format; another tenant's token reaches none of this tenant's ids (404)."""
+    import re
+
+    from servicedesk.platform.app import api_routes
+
+    other = make_tenant(client, roles=())
+    theirs = enable(client, other)
+    group = scim.post("/Groups", {"schemas": [GROUP], "displayName": f"W {uuid.uuid4().hex}"})
+    ids = {"user_id": people[0]["id"], "group_id": group.json()["id"], "name": "User"}
+    ids["schema_id"] = USER
+    walked = 0
+    for route in api_routes(app):
+        if not route.path.startswith("/scim/v2"):
+            continue
+        for method in sorted(route.methods or ()):
+            url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path)
+            body = {
+                "schemas": [USER if "Users" in url else GROUP, PATCH],
+                "Operations": [{"op": "replace", "path": "displayName", "value": "x"}],
+            }
+            for headers in (
+                {},
+                {"Authorization": "Bearer scim_not-a-token"},
+                scim.tenant.admin.headers,
+            ):
+                answer = client.request(method, url, headers=headers, json=body)
+                _error(answer, 401)
+                assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+            if "{user_id}" in route.path or "{group_id}" in route.path:
+                crossed = client.request(
+                    method, url, headers={"Authorization": f"Bearer {theirs}"}, json=body
+                )
+                _error(crossed, 404)
+            walked += 1
+    assert walked == 17
+    assert scim.get(f"/Users/{people[0]['id']}").status_code == 200
