@@ -45,7 +45,7 @@ class Scim:
     def delete(self, path: str) -> Any:
         return self.client.delete(f"/scim/v2{path}", headers=self.headers)
 
-    def user(self, user_name: str | None = None, **attributes: Any) -> dict[str, Any]:
+    def user(self, user_name: str | None = None, /, **attributes: Any) -> dict[str, Any]:
         user_name = user_name or f"p-{uuid.uuid4().hex[:10]}@{self.tenant.slug}.example"
         body = {
             "schemas": [USER],
@@ -629,13 +629,13 @@ def test_every_scim_route_refuses_without_its_token_and_across_tenants(
     other = make_tenant(client, roles=())
     theirs = enable(client, other)
     group = scim.post("/Groups", {"schemas": [GROUP], "displayName": f"W {uuid.uuid4().hex}"})
-    ids = {"user_id": people[0]["id"], "group_id": group.json()["id"], "name": "User"}
-    ids["schema_id"] = USER
+    ids = {"name": "User", "schema_id": USER}
     walked = 0
     for route in api_routes(app):
         if not route.path.startswith("/scim/v2"):
             continue
         for method in sorted(route.methods or ()):
+            ids["resource_id"] = people[0]["id"] if "/Users/" in route.path else group.json()["id"]
             url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path)
             body = {
                 "schemas": [USER if "Users" in url else GROUP, PATCH],
@@ -649,7 +649,7 @@ def test_every_scim_route_refuses_without_its_token_and_across_tenants(
                 answer = client.request(method, url, headers=headers, json=body)
                 _error(answer, 401)
                 assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-            if "{user_id}" in route.path or "{group_id}" in route.path:
+            if "{resource_id}" in route.path:
                 crossed = client.request(
                     method, url, headers={"Authorization": f"Bearer {theirs}"}, json=body
                 )

@@ -51,8 +51,8 @@ EXPECTED_PUBLIC = {
     # the route's own pipeline (servicedesk/scim/auth.py), not by the desk's JWT.
     *{(method, f"/scim/v2/{kind}") for kind in ("Users", "Groups") for method in ("GET", "POST")},
     *{
-        (method, f"/scim/v2/{kind}/{{{key}}}")
-        for kind, key in (("Users", "user_id"), ("Groups", "group_id"))
+        (method, f"/scim/v2/{kind}/{{resource_id}}")
+        for kind in ("Users", "Groups")
         for method in ("GET", "PUT", "PATCH", "DELETE")
     },
     ("GET", "/scim/v2/ServiceProviderConfig"),

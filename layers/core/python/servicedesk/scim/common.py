@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 
 from servicedesk.platform import audit, outbox
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim.errors import ScimError, invalid_value
 from servicedesk.scim.filter import Attribute, MultiValued, compile_filter, normalise
@@ -176,3 +177,40 @@ def check_id(body: dict[str, Any], current: uuid.UUID | None) -> None:
         return
     if current is None or str(given).lower() != str(current):
         raise ScimError(400, "id: is assigned by the server and cannot change", "mutability")
+
+
+def default_role(ctx: RequestContext) -> Role:
+    """The role a newly provisioned member gets (the admin's choice; requester by default)."""
+    value = ctx.session.execute(
+        text("SELECT default_role FROM scim_configs WHERE tenant_id = :t"), {"t": ctx.tenant_id}
+    ).scalar_one_or_none()
+    return Role(value or Role.REQUESTER.value)
+
+
+def keep_an_admin(ctx: RequestContext, user_id: uuid.UUID, *, detail: str) -> None:
+    """409 when ``user_id`` is the tenant's last active admin (before demoting or
+    deactivating them)."""
+    rows = ctx.session.execute(
+        text(
+            "SELECT user_id FROM memberships WHERE tenant_id = :t AND role = 'admin' AND active"
+            " LIMIT 2"
+        ),
+        {"t": ctx.tenant_id},
+    ).scalars()
+    if list(rows) == [user_id]:
+        raise ScimError(409, detail)
+
+
+def resource_query(
+    ctx: RequestContext, select: str, *, key: str, value: uuid.UUID, lock: str, what: str
+) -> Any:
+    """One resource's row by id in the tenant (``lock``: a FOR UPDATE clause or ""), or
+    404 in SCIM's format."""
+    alias = key.split(".", maxsplit=1)[0]
+    row = ctx.session.execute(
+        text(f"{select} WHERE {key} = :_id AND {alias}.tenant_id = :_t {lock}"),
+        {"_id": value, "_t": ctx.tenant_id},
+    ).one_or_none()
+    if row is None:
+        raise ScimError(404, f"no such {what}")
+    return row

@@ -15,7 +15,7 @@ from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim import common
-from servicedesk.scim.errors import ScimError, invalid_value, not_found
+from servicedesk.scim.errors import ScimError, invalid_value
 from servicedesk.scim.filter import Attribute, MultiValued
 from servicedesk.scim.patch import Document, operations
 from servicedesk.scim.schemas import GROUP_SCHEMA, MAX_MEMBERS_PER_REQUEST
@@ -85,13 +85,9 @@ def _member_ids(value: Any) -> list[uuid.UUID]:
 
 
 def _row(ctx: RequestContext, group_id: uuid.UUID, *, lock: bool = False) -> Any:
-    row = ctx.session.execute(
-        text(_SELECT + " WHERE g.tenant_id = :t AND g.id = :g" + (" FOR UPDATE" if lock else "")),
-        {"t": ctx.tenant_id, "g": group_id},
-    ).one_or_none()
-    if row is None:
-        raise not_found("Group")
-    return row
+    return common.resource_query(
+        ctx, _SELECT, key="g.id", value=group_id, lock="FOR UPDATE" if lock else "", what="Group"
+    )
 
 
 def _members(ctx: RequestContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, str]]]:
@@ -136,9 +132,11 @@ def get(ctx: RequestContext, group_id: uuid.UUID, *, base: str) -> dict[str, Any
     return resource(row, _members(ctx, [group_id])[group_id], base=base)
 
 
-def list_groups(
-    ctx: RequestContext, query: common.ListQuery, *, base: str, with_members: bool
+def list_resources(
+    ctx: RequestContext, query: common.ListQuery, *, base: str, shown: frozenset[str]
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of groups; their members are read only when shown (Entra ID lists with
+    ``excludedAttributes=members``)."""
     rows, total = common.run_list(
         ctx,
         select=_SELECT,
@@ -149,7 +147,7 @@ def list_groups(
         query=query,
         default_order="g.created_at, g.id",
     )
-    members = _members(ctx, [r.id for r in rows]) if with_members else {}
+    members = _members(ctx, [r.id for r in rows]) if "members" in shown else {}
     return [resource(r, members.get(r.id, []), base=base) for r in rows], total
 
 
@@ -252,7 +250,7 @@ def sync_user(
     ).all()
     if role_changed:
         roles = [r.role for r in mapped if r.role is not None]
-        role = max(roles, key=ROLE_ORDER.index) if roles else default_role(ctx).value
+        role = max(roles, key=ROLE_ORDER.index) if roles else common.default_role(ctx).value
         _set_role(ctx, user_id, role)
     in_teams = {r.team_id for r in mapped if r.team_id is not None}
     for team_id in teams_of:
@@ -267,13 +265,6 @@ def sync_user(
             continue
 
 
-def default_role(ctx: RequestContext) -> Role:
-    value = ctx.session.execute(
-        text("SELECT default_role FROM scim_configs WHERE tenant_id = :t"), {"t": ctx.tenant_id}
-    ).scalar_one_or_none()
-    return Role(value or Role.REQUESTER.value)
-
-
 def _set_role(ctx: RequestContext, user_id: uuid.UUID, role: str) -> None:
     current = ctx.session.execute(
         text(
@@ -284,17 +275,9 @@ def _set_role(ctx: RequestContext, user_id: uuid.UUID, role: str) -> None:
     if current.role == role:
         return
     if current.role == Role.ADMIN.value and current.active:
-        admins = ctx.session.execute(
-            text(
-                "SELECT count(*) FROM memberships"
-                " WHERE tenant_id = :t AND role = 'admin' AND active"
-            ),
-            {"t": ctx.tenant_id},
-        ).scalar_one()
-        if admins <= 1:
-            raise ScimError(
-                409, "members: this change would leave the tenant without an active admin"
-            )
+        common.keep_an_admin(
+            ctx, user_id, detail="members: this change would leave the tenant without an admin"
+        )
     ctx.session.execute(
         text(
             "UPDATE memberships SET role = :r, version = version + 1, updated_at = now()"
@@ -343,7 +326,7 @@ def replace(
 
 def patch(
     ctx: RequestContext, group_id: uuid.UUID, body: Any, *, base: str, if_match: str | None
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     ops = operations(body)
     row = _row(ctx, group_id, lock=True)
     common.check_if_match(if_match, row.version)

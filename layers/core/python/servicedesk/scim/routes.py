@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from servicedesk.platform import inputs
 from servicedesk.platform.config import get_settings
@@ -18,6 +20,7 @@ from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim import common, groups, schemas, users
 from servicedesk.scim.auth import scim_context
 from servicedesk.scim.errors import SCIM_JSON, ScimError, not_found
+from servicedesk.scim.users import parse_id
 
 router = APIRouter(prefix="/scim/v2", tags=["scim"])
 
@@ -78,12 +81,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _options(
     method: Callable[..., Callable[[F], F]], path: str, summary: str, model: Any, **extra: Any
 ) -> Callable[[F], F]:
+    written = method.__name__ in ("put", "patch")
+    statuses = (400, 401, 404, 409, 412, 429) if written else (400, 401, 404, 409, 429)
     return method(
         path,
         dependencies=[TOKEN],
         summary=summary,
         response_model=model,
         response_class=ScimResponse,
+        responses=schemas.error_responses(*statuses),
         **extra,
     )
 
@@ -116,182 +122,137 @@ def _page(
     return ScimResponse(schemas.list_response(shown, total=total, start_index=query.start_index))
 
 
-# --- Users ------------------------------------------------------------------------------
+# --- Users and Groups: the same six routes over each service ---------------------------
 
 
-@_options(router.get, "/Users", "List or filter provisioned users", schemas.ScimList)
-def list_users(
-    request: Request,
-    ctx: ScimCtx,
-    filter_: Filter = None,
-    start_index: StartIndex = None,
-    count: Count = None,
-    sort_by: SortBy = None,
-    sort_order: SortOrder = None,
-    attributes: Attributes = None,
-    excluded: Excluded = None,
-) -> Response:
-    query = _query(filter_, start_index, count, sort_by, sort_order)
-    return _page(users.list_users(ctx, query, base=_base(request)), query, attributes, excluded)
+@dataclass(frozen=True)
+class _Service:
+    """What a resource type's service module offers the routes (scim/users.py, groups.py)."""
+
+    list_resources: Callable[..., tuple[list[dict[str, Any]], int]]
+    create: Callable[..., dict[str, Any]]
+    get: Callable[..., dict[str, Any]]
+    replace: Callable[..., dict[str, Any]]
+    patch: Callable[..., dict[str, Any]]
+    delete: Callable[..., None]
 
 
-@_options(
-    router.post,
-    "/Users",
-    "Provision a user",
+def _resource_routes(kind: str, service: _Service, model: type[BaseModel], what: str) -> None:
+    """``/{kind}s`` (GET list, POST) and ``/{kind}s/{resource_id}`` (GET, PUT, PATCH,
+    DELETE) for one resource type; ``what`` words the summaries."""
+    many, one = f"/{kind}s", f"/{kind}s/{{resource_id}}"
+    name = kind.lower()
+
+    @_options(router.get, many, f"List or filter {what}s", schemas.ScimList, name=f"list_{name}s")
+    def listing(
+        request: Request,
+        ctx: ScimCtx,
+        filter_: Filter = None,
+        start_index: StartIndex = None,
+        count: Count = None,
+        sort_by: SortBy = None,
+        sort_order: SortOrder = None,
+        attributes: Attributes = None,
+        excluded: Excluded = None,
+    ) -> Response:
+        query = _query(filter_, start_index, count, sort_by, sort_order)
+        # Members and groups are read only when they are shown.
+        probe = schemas.project(
+            {"members": [], "groups": []}, attributes=attributes, excluded=excluded
+        )
+        found = service.list_resources(ctx, query, base=_base(request), shown=frozenset(probe))
+        return _page(found, query, attributes, excluded)
+
+    @_options(
+        router.post,
+        many,
+        f"Provision a {what}",
+        model,
+        status_code=201,
+        openapi_extra=schemas.SCIM_BODY,
+        name=f"create_{name}",
+    )
+    def create(request: Request, ctx: ScimCtx, body: Body) -> Response:
+        return _one(service.create(ctx, body, base=_base(request)), status=201, created=True)
+
+    @_options(router.get, one, f"Get a {what}", model, name=f"get_{name}")
+    def get(
+        resource_id: str,
+        request: Request,
+        ctx: ScimCtx,
+        attributes: Attributes = None,
+        excluded: Excluded = None,
+    ) -> Response:
+        found = service.get(ctx, parse_id(resource_id), base=_base(request))
+        return _one(found, attributes=attributes, excluded=excluded)
+
+    @_options(
+        router.put,
+        one,
+        f"Replace a {what}",
+        model,
+        openapi_extra=schemas.SCIM_BODY,
+        name=f"replace_{name}",
+    )
+    def replace(
+        resource_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
+    ) -> Response:
+        found = service.replace(
+            ctx, parse_id(resource_id), body, base=_base(request), if_match=if_match
+        )
+        return _one(found)
+
+    @_options(
+        router.patch,
+        one,
+        f"Change a {what} (add, replace, remove)",
+        model,
+        openapi_extra=schemas.SCIM_BODY,
+        name=f"patch_{name}",
+    )
+    def patch(
+        resource_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
+    ) -> Response:
+        found = service.patch(
+            ctx, parse_id(resource_id), body, base=_base(request), if_match=if_match
+        )
+        return _one(found)
+
+    @router.delete(
+        one,
+        dependencies=[TOKEN],
+        summary=f"Deprovision a {what}",
+        status_code=204,
+        response_class=Response,
+        responses=schemas.error_responses(401, 404, 409, 412, 429),
+        name=f"delete_{name}",
+    )
+    def delete(resource_id: str, ctx: ScimCtx, if_match: IfMatch = None) -> Response:
+        service.delete(ctx, parse_id(resource_id), if_match=if_match)
+        return Response(status_code=204)
+
+
+_resource_routes(
+    "User",
+    _Service(
+        users.list_resources, users.create, users.get, users.replace, users.patch, users.delete
+    ),
     schemas.ScimUser,
-    status_code=201,
-    openapi_extra=schemas.SCIM_BODY,
+    "user",
 )
-def create_user(request: Request, ctx: ScimCtx, body: Body) -> Response:
-    role = groups.default_role(ctx)
-    return _one(
-        users.create(ctx, body, base=_base(request), default_role=role), status=201, created=True
-    )
-
-
-@_options(router.get, "/Users/{user_id}", "Get a provisioned user", schemas.ScimUser)
-def get_user(
-    user_id: str,
-    request: Request,
-    ctx: ScimCtx,
-    attributes: Attributes = None,
-    excluded: Excluded = None,
-) -> Response:
-    found = users.get(ctx, users.parse_id(user_id), base=_base(request))
-    return _one(found, attributes=attributes, excluded=excluded)
-
-
-@_options(
-    router.put,
-    "/Users/{user_id}",
-    "Replace a provisioned user",
-    schemas.ScimUser,
-    openapi_extra=schemas.SCIM_BODY,
-)
-def replace_user(
-    user_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
-) -> Response:
-    return _one(
-        users.replace(ctx, users.parse_id(user_id), body, base=_base(request), if_match=if_match)
-    )
-
-
-@_options(
-    router.patch,
-    "/Users/{user_id}",
-    "Change a provisioned user (add, replace, remove)",
-    schemas.ScimUser,
-    openapi_extra=schemas.SCIM_BODY,
-)
-def patch_user(
-    user_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
-) -> Response:
-    return _one(
-        users.patch(ctx, users.parse_id(user_id), body, base=_base(request), if_match=if_match)
-    )
-
-
-@router.delete(
-    "/Users/{user_id}",
-    dependencies=[TOKEN],
-    summary="Deprovision a user: deactivated, sessions ended",
-    status_code=204,
-    response_class=Response,
-)
-def delete_user(user_id: str, ctx: ScimCtx, if_match: IfMatch = None) -> Response:
-    users.delete(ctx, users.parse_id(user_id), if_match=if_match)
-    return Response(status_code=204)
-
-
-# --- Groups -----------------------------------------------------------------------------
-
-
-@_options(router.get, "/Groups", "List or filter groups", schemas.ScimList)
-def list_groups(
-    request: Request,
-    ctx: ScimCtx,
-    filter_: Filter = None,
-    start_index: StartIndex = None,
-    count: Count = None,
-    sort_by: SortBy = None,
-    sort_order: SortOrder = None,
-    attributes: Attributes = None,
-    excluded: Excluded = None,
-) -> Response:
-    query = _query(filter_, start_index, count, sort_by, sort_order)
-    # Members are read only when they are shown (Entra ID lists with excludedAttributes=members).
-    shown = schemas.project({"members": []}, attributes=attributes, excluded=excluded)
-    found = groups.list_groups(ctx, query, base=_base(request), with_members="members" in shown)
-    return _page(found, query, attributes, excluded)
-
-
-@_options(
-    router.post,
-    "/Groups",
-    "Create a group",
+_resource_routes(
+    "Group",
+    _Service(
+        groups.list_resources,
+        groups.create,
+        groups.get,
+        groups.replace,
+        groups.patch,
+        groups.delete,
+    ),
     schemas.ScimGroup,
-    status_code=201,
-    openapi_extra=schemas.SCIM_BODY,
+    "group",
 )
-def create_group(request: Request, ctx: ScimCtx, body: Body) -> Response:
-    return _one(groups.create(ctx, body, base=_base(request)), status=201, created=True)
-
-
-@_options(router.get, "/Groups/{group_id}", "Get a group and its members", schemas.ScimGroup)
-def get_group(
-    group_id: str,
-    request: Request,
-    ctx: ScimCtx,
-    attributes: Attributes = None,
-    excluded: Excluded = None,
-) -> Response:
-    found = groups.get(ctx, users.parse_id(group_id), base=_base(request))
-    return _one(found, attributes=attributes, excluded=excluded)
-
-
-@_options(
-    router.put,
-    "/Groups/{group_id}",
-    "Replace a group",
-    schemas.ScimGroup,
-    openapi_extra=schemas.SCIM_BODY,
-)
-def replace_group(
-    group_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
-) -> Response:
-    return _one(
-        groups.replace(ctx, users.parse_id(group_id), body, base=_base(request), if_match=if_match)
-    )
-
-
-@_options(
-    router.patch,
-    "/Groups/{group_id}",
-    "Change a group (members, name)",
-    schemas.ScimGroup,
-    openapi_extra=schemas.SCIM_BODY,
-)
-def patch_group(
-    group_id: str, request: Request, ctx: ScimCtx, body: Body, if_match: IfMatch = None
-) -> Response:
-    found = groups.patch(
-        ctx, users.parse_id(group_id), body, base=_base(request), if_match=if_match
-    )
-    assert found is not None
-    return _one(found)
-
-
-@router.delete(
-    "/Groups/{group_id}",
-    dependencies=[TOKEN],
-    summary="Delete a group (its mapped memberships end)",
-    status_code=204,
-    response_class=Response,
-)
-def delete_group(group_id: str, ctx: ScimCtx, if_match: IfMatch = None) -> Response:
-    groups.delete(ctx, users.parse_id(group_id), if_match=if_match)
-    return Response(status_code=204)
 
 
 # --- discovery (RFC 7644 §4) -----------------------------------------------------------

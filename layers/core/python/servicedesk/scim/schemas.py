@@ -310,6 +310,29 @@ class ScimDocument(_Open):
     schemas: list[str]
 
 
+class ScimErrorDocument(BaseModel):
+    """RFC 7644 §3.12: what every /scim/v2 error answers."""
+
+    schemas: list[str]
+    status: str
+    scimType: str | None = None
+    detail: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    titles = {
+        400: "Invalid value, filter, path or syntax (scimType says which)",
+        401: "No, unknown, revoked or disabled SCIM token",
+        404: "No such resource in this organisation",
+        409: "userName or displayName taken (uniqueness), or the last admin",
+        412: "If-Match is stale",
+        429: "Too many SCIM requests this minute (Retry-After)",
+    }
+    return {
+        status: {"description": titles[status], "model": ScimErrorDocument} for status in statuses
+    }
+
+
 SCIM_BODY = {
     "requestBody": {
         "required": True,

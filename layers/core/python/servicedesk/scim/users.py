@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import text
 
 from servicedesk.identity import sessions
-from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim import common
 from servicedesk.scim.errors import ScimError, invalid_value, not_found
@@ -210,17 +209,14 @@ def _groups_of(ctx: RequestContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, lis
 
 
 def _row(ctx: RequestContext, user_id: uuid.UUID, *, lock: bool = False) -> Any:
-    row = ctx.session.execute(
-        text(
-            _SELECT
-            + " WHERE su.tenant_id = :t AND su.user_id = :u"
-            + (" FOR UPDATE OF su" if lock else "")
-        ),
-        {"t": ctx.tenant_id, "u": user_id},
-    ).one_or_none()
-    if row is None:
-        raise not_found("User")
-    return row
+    return common.resource_query(
+        ctx,
+        _SELECT,
+        key="su.user_id",
+        value=user_id,
+        lock="FOR UPDATE OF su" if lock else "",
+        what="User",
+    )
 
 
 def parse_id(value: str) -> uuid.UUID:
@@ -235,9 +231,10 @@ def get(ctx: RequestContext, user_id: uuid.UUID, *, base: str) -> dict[str, Any]
     return resource(row, base=base, groups=_groups_of(ctx, [user_id])[user_id])
 
 
-def list_users(
-    ctx: RequestContext, query: common.ListQuery, *, base: str
+def list_resources(
+    ctx: RequestContext, query: common.ListQuery, *, base: str, shown: frozenset[str]
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of users; their ``groups`` are read only when shown."""
     rows, total = common.run_list(
         ctx,
         select=_SELECT,
@@ -248,8 +245,8 @@ def list_users(
         query=query,
         default_order="su.created_at, su.user_id",
     )
-    groups = _groups_of(ctx, [r.user_id for r in rows])
-    return [resource(r, base=base, groups=groups[r.user_id]) for r in rows], total
+    groups = _groups_of(ctx, [r.user_id for r in rows]) if "groups" in shown else {}
+    return [resource(r, base=base, groups=groups.get(r.user_id)) for r in rows], total
 
 
 def _taken(ctx: RequestContext, user_name: str, *, other_than: uuid.UUID | None) -> bool:
@@ -265,8 +262,9 @@ def _taken(ctx: RequestContext, user_name: str, *, other_than: uuid.UUID | None)
     )
 
 
-def create(ctx: RequestContext, body: Any, *, base: str, default_role: Role) -> dict[str, Any]:
+def create(ctx: RequestContext, body: Any, *, base: str) -> dict[str, Any]:
     data = parse(body)
+    default_role = common.default_role(ctx)
     if _taken(ctx, data.user_name, other_than=None):
         raise ScimError(409, f"userName: {data.user_name} is already provisioned", "uniqueness")
     email = data.user_name.lower()
@@ -336,12 +334,9 @@ def _columns(data: UserData) -> dict[str, Any]:
 def set_active(ctx: RequestContext, user_id: uuid.UUID, active: bool) -> None:
     """Activate or deactivate the membership; deactivating ends every session at once."""
     if not active:
-        member = ctx.session.execute(
-            text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-            {"t": ctx.tenant_id, "u": user_id},
-        ).one()
-        if member.role == Role.ADMIN.value and member.active and _active_admins(ctx) <= 1:
-            raise ScimError(409, "active: the tenant's last active admin cannot be deactivated")
+        common.keep_an_admin(
+            ctx, user_id, detail="active: the tenant's last active admin cannot be deactivated"
+        )
     ctx.session.execute(
         text(
             "UPDATE memberships SET active = :a, version = version + 1, updated_at = now()"
@@ -351,18 +346,6 @@ def set_active(ctx: RequestContext, user_id: uuid.UUID, active: bool) -> None:
     )
     if not active:
         sessions.revoke_user(ctx, user_id=user_id)
-
-
-def _active_admins(ctx: RequestContext) -> int:
-    return int(
-        ctx.session.execute(
-            text(
-                "SELECT count(*) FROM memberships"
-                " WHERE tenant_id = :t AND role = 'admin' AND active"
-            ),
-            {"t": ctx.tenant_id},
-        ).scalar_one()
-    )
 
 
 def _write(ctx: RequestContext, row: Any, data: UserData, *, base: str) -> dict[str, Any]:
@@ -425,21 +408,16 @@ def patch(
     return _write(ctx, row, parse({"schemas": [USER_SCHEMA], **changed}), base=base)
 
 
-def delete(ctx: RequestContext, user_id: uuid.UUID, *, if_match: str | None) -> list[uuid.UUID]:
+def delete(ctx: RequestContext, user_id: uuid.UUID, *, if_match: str | None) -> None:
     """Deactivate and forget the SCIM record (a later GET is 404); the membership stays,
-    inactive, with the person's history. The groups the person left (to resync)."""
+    inactive, with the person's history, and leaves the SCIM groups."""
     row = _row(ctx, user_id, lock=True)
     common.check_if_match(if_match, row.version)
     if row.active:
         set_active(ctx, user_id, False)
-    groups = list(
-        ctx.session.execute(
-            text(
-                "DELETE FROM scim_group_members WHERE tenant_id = :t AND user_id = :u"
-                " RETURNING group_id"
-            ),
-            {"t": ctx.tenant_id, "u": user_id},
-        ).scalars()
+    ctx.session.execute(
+        text("DELETE FROM scim_group_members WHERE tenant_id = :t AND user_id = :u"),
+        {"t": ctx.tenant_id, "u": user_id},
     )
     ctx.session.execute(
         text("DELETE FROM scim_users WHERE tenant_id = :t AND user_id = :u"),
@@ -448,4 +426,3 @@ def delete(ctx: RequestContext, user_id: uuid.UUID, *, if_match: str | None) -> 
     common.event(
         ctx, "scim.user.deactivated", kind="user", entity_id=user_id, data={"deleted": True}
     )
-    return groups
