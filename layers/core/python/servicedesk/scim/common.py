@@ -34,14 +34,15 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise ScimError(412, "If-Match: the resource was changed since (its version differs)")
 
 
-def meta(
-    kind: str, *, created: datetime, modified: datetime, version: int, location: str
-) -> dict[str, Any]:
+def meta(kind: str, row: Any, *, location: str) -> dict[str, Any]:
+    """A resource's ``meta`` from its row (created_at, updated_at, version)."""
+    created: datetime = row.created_at
+    modified: datetime = row.updated_at
     return {
         "resourceType": kind,
         "created": created.isoformat(),
         "lastModified": modified.isoformat(),
-        "version": etag(version),
+        "version": etag(row.version),
         "location": location,
     }
 

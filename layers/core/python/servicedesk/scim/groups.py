@@ -117,13 +117,7 @@ def resource(row: Any, members: list[dict[str, str]], *, base: str) -> dict[str,
         out["externalId"] = row.external_id
     out["displayName"] = row.display_name
     out["members"] = members
-    out["meta"] = common.meta(
-        "Group",
-        created=row.created_at,
-        modified=row.updated_at,
-        version=row.version,
-        location=f"{base}/Groups/{row.id}",
-    )
+    out["meta"] = common.meta("Group", row, location=f"{base}/Groups/{row.id}")
     return out
 
 

@@ -268,33 +268,36 @@ def service_provider_config(request: Request, ctx: ScimCtx) -> Response:
     )
 
 
-@_options(router.get, "/ResourceTypes", "The resource types (User, Group)", schemas.ScimList)
-def resource_types(request: Request, ctx: ScimCtx) -> Response:
-    del ctx
-    found = schemas.resource_types(_base(request))
-    return ScimResponse(schemas.list_response(found, total=len(found), start_index=1))
+def _discovery(
+    path: str, documents: Callable[[str], list[dict[str, Any]]], what: str, key: str
+) -> None:
+    """``/{path}`` (a list of every document) and ``/{path}/{key}`` (one, by id, any case)."""
+
+    @_options(router.get, f"/{path}", f"The {what}s (User, Group)", schemas.ScimList)
+    def listing(request: Request, ctx: ScimCtx) -> Response:
+        del ctx  # the token is checked; the answer is the same for every tenant
+        found = documents(_base(request))
+        return ScimResponse(schemas.list_response(found, total=len(found), start_index=1))
+
+    parameter = {"name": key, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    @_options(
+        router.get,
+        f"/{path}/{{{key}}}",
+        f"One {what}",
+        schemas.ScimDocument,
+        openapi_extra={"parameters": [parameter]},
+    )
+    def one(request: Request, ctx: ScimCtx) -> Response:
+        del ctx
+        wanted = str(request.path_params[key]).lower()
+        for found in documents(_base(request)):
+            if found["id"].lower() == wanted:
+                return ScimResponse(found)
+        raise not_found(what)
+
+    listing.__name__, one.__name__ = f"list_{key}s", f"get_{key}"
 
 
-@_options(router.get, "/ResourceTypes/{name}", "One resource type", schemas.ScimDocument)
-def resource_type(name: str, request: Request, ctx: ScimCtx) -> Response:
-    del ctx
-    for found in schemas.resource_types(_base(request)):
-        if found["id"].lower() == name.lower():
-            return ScimResponse(found)
-    raise not_found("resource type")
-
-
-@_options(router.get, "/Schemas", "The schemas (User, Group)", schemas.ScimList)
-def list_schemas(request: Request, ctx: ScimCtx) -> Response:
-    del ctx
-    found = schemas.schemas(_base(request))
-    return ScimResponse(schemas.list_response(found, total=len(found), start_index=1))
-
-
-@_options(router.get, "/Schemas/{schema_id}", "One schema", schemas.ScimDocument)
-def get_schema(schema_id: str, request: Request, ctx: ScimCtx) -> Response:
-    del ctx
-    for found in schemas.schemas(_base(request)):
-        if found["id"].lower() == schema_id.lower():
-            return ScimResponse(found)
-    raise not_found("schema")
+_discovery("ResourceTypes", schemas.resource_types, "resource type", "name")
+_discovery("Schemas", schemas.schemas, "schema", "schema_id")

@@ -181,13 +181,7 @@ def resource(row: Any, *, base: str, groups: list[dict[str, str]] | None = None)
     out["emails"] = list(row.emails or [])
     out["active"] = bool(row.active)
     out["groups"] = groups or []
-    out["meta"] = common.meta(
-        "User",
-        created=row.created_at,
-        modified=row.updated_at,
-        version=row.version,
-        location=f"{base}/Users/{row.user_id}",
-    )
+    out["meta"] = common.meta("User", row, location=f"{base}/Users/{row.user_id}")
     return out
 
 
