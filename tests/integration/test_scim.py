@@ -442,6 +442,12 @@ def test_groups_crud_and_membership(scim: Scim, people: list[dict[str, Any]]) ->
     assert {m["value"] for m in added.json()["members"]} == {people[0]["id"], people[1]["id"]}
     removed = scim.patch(path, {"op": "remove", "path": f'members[value eq "{people[0]["id"]}"]'})
     assert [m["value"] for m in removed.json()["members"]] == [people[1]["id"]]
+    # Entra ID removes a member with a value list, not a filter: only that one goes.
+    scim.patch(path, {"op": "add", "path": "members", "value": [{"value": people[2]["id"]}]})
+    removed = scim.patch(
+        path, {"op": "Remove", "path": "members", "value": [{"value": people[2]["id"]}]}
+    )
+    assert [m["value"] for m in removed.json()["members"]] == [people[1]["id"]]
     user = scim.get(f"/Users/{people[1]['id']}").json()
     assert {"value": group["id"], "display": name} in user["groups"]
     by_member = scim.get("/Groups", filter=f'members.value eq "{people[1]["id"]}"')

@@ -88,6 +88,13 @@ def _template(node: Node) -> dict[str, Any]:
     return {}
 
 
+def _identity(item: Any) -> str:
+    """What tells two values of a multi-valued attribute apart: their ``value``."""
+    if isinstance(item, dict):
+        return str(item.get("value", "")).lower()
+    return str(item).lower()
+
+
 class Document:
     """A resource's writable attributes under their canonical names; ``keys`` maps each
     lower-cased name (and, for complex ones, sub-attribute) to its canonical spelling."""
@@ -135,20 +142,30 @@ class Document:
             self.filtered(kind, name, path, value)
         elif path.sub is not None:
             self.sub(kind, name, path.sub, value)
+        elif name in self.multi:
+            self.whole(kind, name, value)
         elif kind == "remove":
             self.data.pop(name, None)
-        elif name in self.multi:
-            items = value if isinstance(value, list) else [value]
-            if kind == "add":
-                current = list(self.data.get(name) or [])
-                current.extend(item for item in items if item not in current)
-                self.data[name] = current
-            else:
-                self.data[name] = items
         elif kind == "add" and isinstance(value, dict) and isinstance(self.data.get(name), dict):
             self.data[name] = {**self.data[name], **value}
         else:
             self.data[name] = value
+
+    def whole(self, kind: str, name: str, value: Any) -> None:
+        """A multi-valued attribute without a filter: add appends what is new, replace
+        sets the list, remove drops the values given (Entra ID's
+        ``{"op": "Remove", "path": "members", "value": [{"value": "<id>"}]}``) or, with
+        no value, all of them."""
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        current = list(self.data.get(name) or [])
+        if kind == "remove":
+            gone = {_identity(item) for item in items}
+            self.data[name] = [i for i in current if value is not None and _identity(i) not in gone]
+        elif kind == "add":
+            known = {_identity(item) for item in current}
+            self.data[name] = current + [i for i in items if _identity(i) not in known]
+        else:
+            self.data[name] = items
 
     def sub(self, kind: str, name: str, sub: str, value: Any) -> None:
         canonical = self.subs.get(name, {}).get(sub)
