@@ -60,7 +60,14 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "macros": ("macros",),
     # Automation rules (servicedesk/automation).
     "automation": ("automations",),
+    # SCIM provisioning: the admin's settings, token and group mappings under /v1/scim;
+    # the identity providers' /scim/v2 is ROOT_ROUTES'.
+    "scim": ("scim",),
 }
+
+# Paths outside /v1 routed to a domain's function without the authorizer: the protocol
+# brings its own credential, which the function checks (SCIM: the tenant's SCIM token).
+ROOT_ROUTES: dict[str, str] = {"/scim/v2": "scim"}
 
 # Domains whose function runs in the egress subnets (NAT): the mail API's "test connection"
 # reaches the tenants' IMAP servers (servicedesk/mail/imap.py vets the address first); the
@@ -249,14 +256,21 @@ class ApiStack(Stack):
             self.functions[domain] = fn
             # On the `live` alias: the published version with its SnapStart snapshot.
             rest.route(fn.target, prefixes)
-        for (path, http_method), domain in METHOD_OVERRIDES.items():
-            rest.add_method(path, http_method, self.functions[domain].target)
+        self._route_extras(rest)
 
         rest.add_integrator_plan()
         self.usage_plan = rest.usage_plan
         self.integrator_key = rest.integrator_key
         self.waf = ApiWaf(self, config=config, api=self.api)
         rest.acknowledge_findings()
+
+    def _route_extras(self, rest: RestApi) -> None:
+        """The single methods served by another function than their prefix's, and the
+        paths outside /v1."""
+        for (path, http_method), domain in METHOD_OVERRIDES.items():
+            rest.add_method(path, http_method, self.functions[domain].target)
+        for path, domain in ROOT_ROUTES.items():
+            rest.route_root(self.functions[domain].target, path)
 
     def _wire_mail(
         self, domain: str, fn: DomainFunction, mail: MailStack | None, storage: StorageStack

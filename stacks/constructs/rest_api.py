@@ -125,6 +125,31 @@ class RestApi:
                 if public.node.try_find_child("ANY") is None:
                     self._method(public, integration)
 
+    def route_root(self, handler: lambda_.IFunction, path: str) -> None:
+        """``/path`` and ``/path/{proxy+}`` (ANY) to ``handler``, outside /v1 and without
+        the authorizer: a protocol whose clients bring their own credential, checked by the
+        function (SCIM's ``/scim/v2`` and the tenant's SCIM token: servicedesk/scim/auth.py).
+        """
+        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        resource: apigw.IResource = self.api.root
+        for part in path.strip("/").split("/"):
+            existing = resource.get_resource(part)
+            resource = existing if existing is not None else resource.add_resource(part)
+        for target in (resource, resource.add_resource("{proxy+}")):
+            method = target.add_method(
+                "ANY",
+                integration,
+                authorization_type=apigw.AuthorizationType.NONE,
+                request_validator=self.validator,
+            )
+            acknowledge(
+                method,
+                {
+                    "AwsSolutions-APIG4": f"{target.path}: the protocol's own bearer token "
+                    "(the tenant's SCIM token) is verified by the function.",
+                },
+            )
+
     def add_method(self, path: str, http_method: str, handler: lambda_.IFunction) -> None:
         """One method on ``path`` (a method override) served by ``handler``."""
         self._method(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-from stacks.api import BUCKET_DOMAINS, DOMAINS, METHOD_OVERRIDES, PUBLIC_PATHS
+from stacks.api import BUCKET_DOMAINS, DOMAINS, METHOD_OVERRIDES, PUBLIC_PATHS, ROOT_ROUTES
 from stacks.asyncq import CONSUMERS, QUEUES, SCHEDULED_JOBS
 from stacks.config import CONTEXT_KEY, PRESETS, load_config
 from stacks.constructs import DomainFunction, SharedLayers
@@ -404,6 +404,8 @@ class _Methods:
     public: set[str]
     authorized: dict[str, str]  # path -> function logical id of its ANY method
     overrides: dict[tuple[str, str], str]  # (path, method) -> function logical id
+    # Outside /v1, without the authorizer (the protocol's own token): path -> function.
+    root: dict[str, str] = field(default_factory=dict)
 
 
 def _methods(api: Template, authorizer_id: str) -> _Methods:
@@ -420,6 +422,10 @@ def _methods(api: Template, authorizer_id: str) -> _Methods:
         if path in PUBLIC_PATHS:
             found.public.add(path)
             assert props["AuthorizationType"] == "NONE", path
+            continue
+        if any(path == r or path.startswith(f"{r}/") for r in ROOT_ROUTES):
+            assert props["AuthorizationType"] == "NONE", path
+            found.root[path] = _integration_function(method) or ""
             continue
         assert props["AuthorizationType"] == "CUSTOM", (logical_id, path)
         assert props["AuthorizerId"] == {"Ref": authorizer_id}, (logical_id, path)
@@ -484,6 +490,11 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]
+    # SCIM for identity providers: outside /v1, the function checks the tenant's token.
+    assert methods.root == {
+        "/scim/v2": function_ids["scim"],
+        "/scim/v2/{proxy+}": function_ids["scim"],
+    }
     for path in ("/v1/kb/articles", "/v1/kb/articles/{article_id}/{proxy+}"):
         assert authorized[path] == function_ids["kb"]
     assert set(METHOD_OVERRIDES) == set(overrides)

@@ -252,6 +252,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "mail",
         "notifications",
         "reports",
+        "scim",
         "tickets",
         "webhooks",
         "ws_connect",

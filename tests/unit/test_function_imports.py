@@ -73,6 +73,7 @@ API_ROUTES = {
     "exports": {"servicedesk.exports.routes", "servicedesk.exports.subscription_routes"},
     "reports": {"servicedesk.reports.routes"},
     "macros": {"servicedesk.macros.routes"},
+    "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
 }
 

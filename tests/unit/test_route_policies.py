@@ -55,6 +55,19 @@ EXPECTED_PUBLIC = {
     ("GET", "/v1/branding/{slug}/logo"),
     # An avatar in an <img>: its random id is the capability (attachments/avatars.py).
     ("GET", "/v1/avatars/{attachment_id}"),
+    # SCIM for identity providers: the tenant's SCIM token is the credential, checked by
+    # the route's own pipeline (servicedesk/scim/auth.py), not by the desk's JWT.
+    *{(method, f"/scim/v2/{kind}") for kind in ("Users", "Groups") for method in ("GET", "POST")},
+    *{
+        (method, f"/scim/v2/{kind}/{{resource_id}}")
+        for kind in ("Users", "Groups")
+        for method in ("GET", "PUT", "PATCH", "DELETE")
+    },
+    ("GET", "/scim/v2/ServiceProviderConfig"),
+    ("GET", "/scim/v2/ResourceTypes"),
+    ("GET", "/scim/v2/ResourceTypes/{name}"),
+    ("GET", "/scim/v2/Schemas"),
+    ("GET", "/scim/v2/Schemas/{schema_id}"),
 }
 
 

@@ -11,6 +11,7 @@ import { BrandingSettings } from "./BrandingSettings";
 import { PortalSettings } from "./PortalSettings";
 import { NotificationDefaults } from "./NotificationDefaults";
 import { SecuritySettings } from "./SecuritySettings";
+import { ScimSettings } from "./ScimSettings";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
@@ -308,6 +309,7 @@ export default function SettingsPage() {
         <KnowledgeSettings />
         <CsatSettings />
         <SecuritySettings />
+        <ScimSettings />
       </div>
     </>
   );

@@ -23,6 +23,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
     STATUS_SLUGS,
+    OwnFormatError,
     ProblemError,
     ValidationProblem,
     field_error,
@@ -296,6 +297,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(idempotency.Replayed)
     async def on_replay(_request: Request, exc: idempotency.Replayed) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(OwnFormatError)
+    async def on_own_format(_request: Request, exc: OwnFormatError) -> JSONResponse:
+        return JSONResponse(
+            exc.body(), status_code=exc.status, headers=exc.headers, media_type=exc.media_type
+        )
 
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:

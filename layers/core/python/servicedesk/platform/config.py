@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     sso_metadata_cache_seconds: int = Field(default=300, ge=0, le=86400)
     sso_allow_http_loopback: bool = False
 
+    # SCIM provisioning (servicedesk/scim): requests per tenant and minute, and the most
+    # resources one list answers.
+    scim_requests_per_minute: int = Field(default=600, ge=1)
+    scim_max_count: int = Field(default=200, ge=1, le=1000)
+
     # Login throttling, counted in Postgres per account and per client address.
     login_max_failures_account: int = Field(default=5, ge=1)
     login_max_failures_address: int = Field(default=20, ge=1)

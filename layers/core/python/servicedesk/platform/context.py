@@ -104,6 +104,12 @@ def _publish(session: Session, tenant_id: uuid.UUID | None) -> None:
         publish_after_commit(tenant_id, list(ids))
 
 
+def plain_publish(session: Session) -> None:
+    """Publish what a committed transaction of a domain's own pipeline wrote to the outbox
+    (the SCIM routes authenticate with their own token: servicedesk/scim/auth.py)."""
+    _publish(session, session.info.get("tenant_id"))
+
+
 def plain_transaction(request: Request) -> Iterator[Session]:
     """A transaction with no tenant yet, for the pre-authentication routes (login, signup)."""
     with db.transaction() as session:

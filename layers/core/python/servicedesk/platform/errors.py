@@ -9,6 +9,18 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://servicedesk.dev/problems/"
 
 
+class OwnFormatError(Exception):
+    """A failure answered in a format a protocol prescribes instead of problem+json (SCIM's
+    error document, RFC 7644 §3.12): ``status``, ``media_type``, ``body()``, ``headers``."""
+
+    status: int = 400
+    media_type: str = "application/json"
+    headers: dict[str, str]
+
+    def body(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
 class ProblemError(Exception):
     """A failure the client should hear about. Subclasses fix status and type."""
 

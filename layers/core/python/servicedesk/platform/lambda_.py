@@ -27,7 +27,11 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
     adapter = Mangum(
         app,
         lifespan="off",
-        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"],
+        text_mime_types=[
+            *DEFAULT_TEXT_MIME_TYPES,
+            "application/problem+json",
+            "application/scim+json",
+        ],
     )
     metrics = Metrics(namespace="Servicedesk", service=settings.service_name)
 
