@@ -88,6 +88,11 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/apply", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/preview", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/render", "POST"): "macros",
+    # The directory (LDAP) settings run in the identity function: the one whose security
+    # group reaches the directory, and which reads the service password at sign-in.
+    ("/v1/settings/ldap", "GET"): "identity",
+    ("/v1/settings/ldap", "PUT"): "identity",
+    ("/v1/settings/ldap/test", "POST"): "identity",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path

@@ -47,6 +47,7 @@ API_ROUTES = {
         "servicedesk.identity.registration_routes",  # POST /v1/signup/requester
         "servicedesk.attachments.avatar_routes",  # PUT/DELETE /v1/me/avatar
         "servicedesk.identity.mfa_routes",
+        "servicedesk.identity.directory_routes",  # GET/PUT /v1/settings/ldap, its test
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
