@@ -7,6 +7,7 @@ Adding a domain is one line in ``DOMAINS``: its function is ``functions/<domain>
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration, Environment, Fn, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -217,6 +218,7 @@ class ApiStack(Stack):
             data.grant_mail_key(fn)
             if domain == "identity":  # two-step verification (servicedesk/identity/mfa.py)
                 data.grant_mfa_key(fn)
+                self._wire_directory(fn, data)
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:
                 # Semantic search embeds the query (kb/search.py).
@@ -236,6 +238,30 @@ class ApiStack(Stack):
         self.integrator_key = rest.integrator_key
         self.waf = ApiWaf(self, config=config, api=self.api)
         rest.acknowledge_findings()
+
+    def _wire_directory(self, fn: DomainFunction, data: DataStack) -> None:
+        """LDAP / Active Directory sign-in (servicedesk/identity/directory.py): the service
+        accounts' passwords under the mail secret prefix (kind ``ldap-bind``), and a
+        security group whose only egress is the configured directory networks on the
+        LDAP ports (``ldapDirectoryCidrs``, ``ldapDirectoryPorts``; docs/identity.md)."""
+        grant_mail_secrets(self.config, fn.role, manage=True)
+        fn.function.add_environment(
+            "SERVICEDESK_MAIL_SECRET_PREFIX", mail_secret_prefix(self.config)
+        )
+        if not self.config.ldap_directory_cidrs:
+            return
+        directory_sg = ec2.SecurityGroup(
+            self,
+            "DirectorySg",
+            vpc=data.vpc,
+            description="Identity function to the tenants' LDAP / AD servers",
+            allow_all_outbound=False,
+        )
+        for cidr in self.config.ldap_directory_cidrs:
+            peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
+            for port in self.config.ldap_directory_ports:
+                directory_sg.add_egress_rule(peer, ec2.Port.tcp(port), f"LDAP {port} to {cidr}")
+        fn.function.connections.add_security_group(directory_sg)
 
     def _wire_mail(
         self, domain: str, fn: DomainFunction, mail: MailStack | None, storage: StorageStack

@@ -1119,3 +1119,36 @@ def test_identity_reaches_the_breached_password_range_api_through_nat(dev: Synth
             assert kinds == {"Private"}
         else:
             assert "SERVICEDESK_BREACHED_PASSWORDS_API_URL" not in env, name
+
+
+def test_identity_reaches_the_directories_only_on_the_ldap_ports(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    """LDAP sign-in (identity/directory.py): with ``ldapDirectoryCidrs`` the identity
+    function gets a security group whose only egress is those networks on 636 and 389; it
+    manages the service passwords under the mail secret prefix. Without it: no such group."""
+    from tests.infra.conftest import PROD_DIRECTORY_CIDR
+
+    resources = prod.templates["Api"].to_json()["Resources"]
+    groups = {
+        key: r
+        for key, r in resources.items()
+        if r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
+    }
+    assert len(groups) == 1
+    (key, group) = next(iter(groups.items()))
+    egress = group["Properties"]["SecurityGroupEgress"]
+    assert sorted((e["CidrIp"], e["FromPort"], e["ToPort"]) for e in egress) == [
+        (PROD_DIRECTORY_CIDR, 389, 389),
+        (PROD_DIRECTORY_CIDR, 636, 636),
+    ]
+    identity = resources[_logical_id(prod.sd.api.functions["identity"].function)]
+    sg_ids = identity["Properties"]["VpcConfig"]["SecurityGroupIds"]
+    assert {"Fn::GetAtt": [key, "GroupId"]} in sg_ids
+    env = identity["Properties"]["Environment"]["Variables"]
+    assert env["SERVICEDESK_MAIL_SECRET_PREFIX"] == "servicedesk/prod/mail"
+    dev_resources = dev.templates["Api"].to_json()["Resources"]
+    assert not any(
+        r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
+        for r in dev_resources.values()
+    )

@@ -10,6 +10,7 @@ import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
 import { PortalSettings } from "./PortalSettings";
 import { NotificationDefaults } from "./NotificationDefaults";
+import { DirectorySettings } from "./DirectorySettings";
 import { SecuritySettings } from "./SecuritySettings";
 import { t } from "../i18n";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
@@ -308,6 +309,7 @@ export default function SettingsPage() {
         <KnowledgeSettings />
         <CsatSettings />
         <SecuritySettings />
+        <DirectorySettings />
       </div>
     </>
   );

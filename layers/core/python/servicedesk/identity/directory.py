@@ -2,7 +2,7 @@
 bind-and-search authentication with ``ldap3`` (pure Python; docs/identity.md).
 
 Settings live in ``tenants.settings -> 'ldap'``; the service account's password lives in
-Secrets Manager (``mail.secrets``, kind ``ldap-bind``): the section keeps its ARN only and
+Secrets Manager (``platform.secrets``, kind ``ldap-bind``): the section keeps its ARN only and
 the API says ``has_password``. Every connection is LDAPS or StartTLS (plain LDAP is not an
 option), verifies the server's certificate against the tenant's CA (host name included),
 and has a timeout on the connection and on every answer.

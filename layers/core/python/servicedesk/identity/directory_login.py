@@ -22,8 +22,7 @@ from servicedesk.identity import directory, mfa, sessions
 from servicedesk.identity.directory import DirectoryUnavailable, LdapSettings
 from servicedesk.identity.schemas import LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
-from servicedesk.mail import secrets
-from servicedesk.platform import audit
+from servicedesk.platform import audit, secrets
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import (

@@ -19,8 +19,7 @@ from servicedesk.identity.directory import (
     LdapSettingsInput,
     LdapSettingsPublic,
 )
-from servicedesk.mail import secrets
-from servicedesk.platform import tenant_settings
+from servicedesk.platform import secrets, tenant_settings
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error

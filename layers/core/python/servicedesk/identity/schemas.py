@@ -17,7 +17,7 @@ from servicedesk.platform.schemas import (
     Output,
     Password,
     Slug,
-    _email,
+    email_address,
     not_null,
 )
 
@@ -56,7 +56,7 @@ def _identifier(value: str) -> str:
     """An e-mail, or a directory user name (an LDAP sign-in with ``tenant``:
     identity/directory_login.py)."""
     if "@" in value:
-        return _email(value)
+        return email_address(value)
     if not USERNAME_RE.fullmatch(value):
         raise ValueError("must be a valid e-mail address or user name")
     return value

@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from servicedesk.mail import inbox, providers, secrets
+from servicedesk.mail import inbox, providers
 from servicedesk.mail.source_models import MailHook
 from servicedesk.mail.source_schemas import MailHookCreate, MailHookUpdate
-from servicedesk.platform import audit
+from servicedesk.platform import audit, secrets
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.db import set_tenant, transaction

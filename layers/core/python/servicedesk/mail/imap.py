@@ -31,9 +31,10 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from servicedesk.mail import inbox, secrets
+from servicedesk.mail import inbox
 from servicedesk.mail.providers import envelope_sender
 from servicedesk.mail.source_models import MailMailbox
+from servicedesk.platform import secrets
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.db import transaction
 from servicedesk.platform.jobs import for_each_tenant, in_tenant, scheduled

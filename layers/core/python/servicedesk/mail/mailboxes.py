@@ -1,5 +1,5 @@
 """External IMAP mailboxes per tenant: admins' configuration and the "test connection"
-action. The password goes to Secrets Manager (``mail.secrets``); the row keeps its ARN and
+action. The password goes to Secrets Manager (``platform.secrets``); the row keeps its ARN and
 the poller's state (``mail.imap``), which admins read to see why a mailbox is failing."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from servicedesk.mail import imap, secrets
+from servicedesk.mail import imap
 from servicedesk.mail.source_models import MailMailbox
 from servicedesk.mail.source_schemas import MailboxCreate, MailboxUpdate
-from servicedesk.platform import audit
+from servicedesk.platform import audit, secrets
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.crud import changed_fields
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error

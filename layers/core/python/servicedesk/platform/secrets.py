@@ -1,5 +1,6 @@
-"""Credentials of the other doors (provider hooks' secrets, IMAP passwords) in Secrets
-Manager: the database keeps only the ARN, and no API ever returns a value.
+"""Tenants' credentials in Secrets Manager (the mail doors' provider hook secrets and IMAP
+passwords, the directory's service password: identity/directory.py): the database keeps
+only the ARN, and no API ever returns a value.
 
 Names are ``<mail_secret_prefix>/<tenant id>/<kind>-<id>``, so each function's IAM policy
 is scoped to the prefix. Reads are cached per process for ``CACHE_SECONDS`` (a hook is
@@ -29,7 +30,7 @@ def create(
     answer = aws.client("secretsmanager").create_secret(
         Name=name,
         SecretString=value,
-        Description=f"Servicedesk mail {kind} credential",
+        Description=f"Servicedesk {kind} credential",
         Tags=[{"Key": "servicedesk_tenant", "Value": str(tenant_id)}],
     )
     return str(answer["ARN"])
