@@ -187,7 +187,7 @@ class ApiStack(Stack):
                     ),
                 },
                 vpc=data.vpc,
-                security_groups=[data.db_client_sg],
+                security_groups=[data.db_client_sg, *self._directory_groups(domain, data)],
                 vpc_subnets=data.egress_subnets if domain in EGRESS_DOMAINS else None,
                 timeout=DOMAIN_TIMEOUT,
                 memory_size=1024,
@@ -218,7 +218,7 @@ class ApiStack(Stack):
             data.grant_mail_key(fn)
             if domain == "identity":  # two-step verification (servicedesk/identity/mfa.py)
                 data.grant_mfa_key(fn)
-                self._wire_directory(fn, data)
+                self._wire_directory(fn)
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:
                 # Semantic search embeds the query (kb/search.py).
@@ -239,29 +239,54 @@ class ApiStack(Stack):
         self.waf = ApiWaf(self, config=config, api=self.api)
         rest.acknowledge_findings()
 
-    def _wire_directory(self, fn: DomainFunction, data: DataStack) -> None:
+    def _wire_directory(self, fn: DomainFunction) -> None:
         """LDAP / Active Directory sign-in (servicedesk/identity/directory.py): the service
-        accounts' passwords under the mail secret prefix (kind ``ldap-bind``), and a
-        security group whose only egress is the configured directory networks on the
-        LDAP ports (``ldapDirectoryCidrs``, ``ldapDirectoryPorts``; docs/identity.md)."""
-        grant_mail_secrets(self.config, fn.role, manage=True)
-        fn.function.add_environment(
-            "SERVICEDESK_MAIL_SECRET_PREFIX", mail_secret_prefix(self.config)
+        accounts' passwords under the stage's directory secret prefix (its security group
+        toward the directories: ``_directory_groups``)."""
+        prefix = f"servicedesk/{self.config.stage}/directory"
+        fn.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:TagResource",
+                ],
+                resources=[
+                    f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:"
+                    f"{prefix}/*"
+                ],
+            )
         )
-        if not self.config.ldap_directory_cidrs:
-            return
+        acknowledge(
+            fn.role,
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
+                f"<AWS::AccountId>:secret:{prefix}/*]": (
+                    "One service password per tenant's directory, created at run time under "
+                    "the stage's directory prefix; nothing outside it."
+                ),
+            },
+        )
+        fn.function.add_environment("SERVICEDESK_DIRECTORY_SECRET_PREFIX", prefix)
+
+    def _directory_groups(self, domain: str, data: DataStack) -> list[ec2.ISecurityGroup]:
+        """The identity function's extra security group when ``ldapDirectoryCidrs`` is set:
+        egress to those networks on the LDAP ports only (docs/identity.md)."""
+        if domain != "identity" or not self.config.ldap_directory_cidrs:
+            return []
         directory_sg = ec2.SecurityGroup(
             self,
             "DirectorySg",
             vpc=data.vpc,
-            description="Identity function to the tenants' LDAP / AD servers",
+            description="Identity function to the tenants LDAP or AD servers",
             allow_all_outbound=False,
         )
         for cidr in self.config.ldap_directory_cidrs:
             peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
             for port in self.config.ldap_directory_ports:
                 directory_sg.add_egress_rule(peer, ec2.Port.tcp(port), f"LDAP {port} to {cidr}")
-        fn.function.connections.add_security_group(directory_sg)
+        return [directory_sg]
 
     def _wire_mail(
         self, domain: str, fn: DomainFunction, mail: MailStack | None, storage: StorageStack

@@ -481,6 +481,10 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
         (upload, "POST"): function_ids["attachments"],
         (article_upload, "POST"): function_ids["attachments"],
         **{(path, "POST"): function_ids["macros"] for path in macro_paths},
+        # The directory (LDAP) settings run where the directory is reachable.
+        ("/v1/settings/ldap", "GET"): function_ids["identity"],
+        ("/v1/settings/ldap", "PUT"): function_ids["identity"],
+        ("/v1/settings/ldap/test", "POST"): function_ids["identity"],
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]
@@ -1126,7 +1130,7 @@ def test_identity_reaches_the_directories_only_on_the_ldap_ports(
 ) -> None:
     """LDAP sign-in (identity/directory.py): with ``ldapDirectoryCidrs`` the identity
     function gets a security group whose only egress is those networks on 636 and 389; it
-    manages the service passwords under the mail secret prefix. Without it: no such group."""
+    manages the service passwords under its own secret prefix. Without it: no such group."""
     from tests.infra.conftest import PROD_DIRECTORY_CIDR
 
     resources = prod.templates["Api"].to_json()["Resources"]
@@ -1146,7 +1150,8 @@ def test_identity_reaches_the_directories_only_on_the_ldap_ports(
     sg_ids = identity["Properties"]["VpcConfig"]["SecurityGroupIds"]
     assert {"Fn::GetAtt": [key, "GroupId"]} in sg_ids
     env = identity["Properties"]["Environment"]["Variables"]
-    assert env["SERVICEDESK_MAIL_SECRET_PREFIX"] == "servicedesk/prod/mail"
+    assert env["SERVICEDESK_DIRECTORY_SECRET_PREFIX"] == "servicedesk/prod/directory"
+    assert "SERVICEDESK_MAIL_SECRET_PREFIX" not in env  # the doors' secrets are not its own
     dev_resources = dev.templates["Api"].to_json()["Resources"]
     assert not any(
         r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]

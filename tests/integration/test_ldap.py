@@ -41,9 +41,9 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ldap_server.Slap
 
 @pytest.fixture(scope="module")
 def ldap_aws(aws_endpoint: str, database: Any) -> Iterator[None]:
-    key = "SERVICEDESK_MAIL_SECRET_PREFIX"
+    key = "SERVICEDESK_DIRECTORY_SECRET_PREFIX"
     previous = os.environ.get(key)
-    os.environ[key] = f"servicedesk/test-{uuid.uuid4().hex[:8]}/mail"
+    os.environ[key] = f"servicedesk/test-{uuid.uuid4().hex[:8]}/directory"
     reset_caches()
     yield
     if previous is None:
@@ -384,3 +384,36 @@ def test_a_password_account_of_another_organisation_is_not_routed_to_the_directo
     response = login(client, email, "Local-password-9")
     assert response.status_code == 200, response.text
     assert me(client, response.json()["access_token"])["tenant"]["slug"] == other.slug
+
+
+def test_groups_map_to_teams_and_the_audit_row_holds_no_password(client, ldap_aws, slapd, database):
+    tenant = make_tenant(client, roles=())
+    d = Directory(slapd, f"{tenant.slug}.corp.test")
+    team = client.post("/v1/teams", headers=tenant.admin.headers, json={"name": "Desk"})
+    assert team.status_code == 201, team.text
+    team_id = team.json()["id"]
+    body = settings_body(
+        slapd, d, group_teams=[{"group_dn": d.groups["agents"], "team_id": team_id}]
+    )
+    assert put(client, tenant, body).status_code == 200
+    uid, mail = d.person("ivy", groups=("agents",))
+    signed_in = login(client, mail, PASSWORD)
+    assert signed_in.status_code == 200, signed_in.text
+    user_id = me(client, signed_in.json()["access_token"])["user"]["id"]
+
+    def members() -> set[str]:
+        got = client.get(f"/v1/teams/{team_id}", headers=tenant.admin.headers)
+        return {m["user_id"] for m in got.json()["members"]}
+
+    assert user_id in members()
+    d.leave(uid, "agents")
+    assert login(client, mail, PASSWORD).status_code == 200
+    assert user_id not in members()
+
+    with database.connect("owner") as conn:
+        rows = conn.execute(
+            "SELECT data::text FROM audit_log WHERE tenant_id = %s"
+            " AND action = 'settings.ldap_updated'",
+            (tenant.tenant_id,),
+        ).fetchall()
+    assert rows and all(ldap_server.SERVICE_PASSWORD not in r[0] for r in rows)

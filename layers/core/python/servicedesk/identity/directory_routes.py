@@ -98,8 +98,10 @@ def put_ldap_settings(
     if body.password is not None and arn is None:
         candidate = LdapSettings(**fields, password_secret_arn="(new)")  # noqa: S106
         _check_all(ctx, candidate)  # refuse before a secret is created
+        settings = get_settings()
         arn = secrets.create(
-            get_settings(),
+            settings,
+            prefix=settings.directory_secret_prefix,
             tenant_id=ctx.tenant_id,
             kind=SECRET_KIND,
             object_id=ctx.tenant_id,

@@ -197,6 +197,12 @@ class Settings(BaseSettings):
     mail_secret_prefix: str = Field(
         default="servicedesk/local/mail", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
     )
+    # The directory sign-in's service passwords (identity/directory.py) live under
+    # <directory_secret_prefix>/<tenant id>/ldap-bind-<tenant id>: apart from the mail
+    # doors' secrets, so each function's IAM policy names only its own prefix.
+    directory_secret_prefix: str = Field(
+        default="servicedesk/local/directory", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
+    )
     # IMAP polling: messages taken per mailbox per run, and each connection's timeout.
     imap_batch_size: int = Field(default=50, ge=1, le=1000)
     imap_timeout_seconds: float = Field(default=20.0, gt=0, le=120)

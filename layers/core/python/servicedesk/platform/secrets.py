@@ -2,8 +2,9 @@
 passwords, the directory's service password: identity/directory.py): the database keeps
 only the ARN, and no API ever returns a value.
 
-Names are ``<mail_secret_prefix>/<tenant id>/<kind>-<id>``, so each function's IAM policy
-is scoped to the prefix. Reads are cached per process for ``CACHE_SECONDS`` (a hook is
+Names are ``<prefix>/<tenant id>/<kind>-<id>`` (``mail_secret_prefix``, or
+``directory_secret_prefix`` for the directory's), so each function's IAM policy is
+scoped to its prefix. Reads are cached per process for ``CACHE_SECONDS`` (a hook is
 called per message); a write or delete in this process drops the cached value, and another
 process sees a new value within ``CACHE_SECONDS``.
 """
@@ -23,10 +24,16 @@ _lock = threading.Lock()
 
 
 def create(
-    settings: Settings, *, tenant_id: uuid.UUID, kind: str, object_id: uuid.UUID, value: str
+    settings: Settings,
+    *,
+    tenant_id: uuid.UUID,
+    kind: str,
+    object_id: uuid.UUID,
+    value: str,
+    prefix: str | None = None,
 ) -> str:
-    """A new secret holding ``value``; its ARN."""
-    name = f"{settings.mail_secret_prefix}/{tenant_id}/{kind}-{object_id}"
+    """A new secret holding ``value`` under ``prefix`` (the mail doors' by default); its ARN."""
+    name = f"{prefix or settings.mail_secret_prefix}/{tenant_id}/{kind}-{object_id}"
     answer = aws.client("secretsmanager").create_secret(
         Name=name,
         SecretString=value,
