@@ -260,9 +260,8 @@ def test_an_empty_password_is_refused_before_any_bind(client, org):
     _, mail = d.person("ed")
     assert login(client, mail, "").status_code == 422
     # Below the API: an empty password never reaches the server (a closed port would raise).
-    closed = directory.DirectoryFields(host="127.0.0.1", port=_closed_port(), timeout_seconds=1)
-    person = directory.DirectoryUser(dn="uid=ed,dc=x", subject="s", email=None, name=None)
-    assert directory.verify(closed, person, "") is False
+    closed = directory.LdapSettings(host="127.0.0.1", port=_closed_port(), timeout_seconds=1)
+    assert directory.authenticate(closed, "service", "ed", "") == (None, False)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ and has a timeout on the connection and on every answer.
 
 Authentication: bind as the service account, search the user with the typed name escaped
 per RFC 4515, read their groups (``memberOf`` or a group search), then bind as the found
-DN with the typed password on a second connection. An empty password is refused before
+DN with the typed password on the same connection (a rebind). An empty password is refused before
 any bind (a simple bind with a DN and no password is an unauthenticated bind that most
 servers accept).
 """
@@ -368,12 +368,32 @@ def find(config: LdapSettings, service_password: str, identifier: str) -> Direct
         _close(conn)
 
 
-def verify(config: DirectoryFields, user: DirectoryUser, password: str) -> bool:
-    """Whether ``password`` is ``user``'s: a bind as their DN (never with an empty one)."""
-    conn, bound = _open(config, user.dn, password)
-    if conn is not None and bound:
+def authenticate(
+    config: LdapSettings, service_password: str, identifier: str, password: str
+) -> tuple[DirectoryUser | None, bool]:
+    """The person ``identifier`` names (None: the directory does not know them) and whether
+    ``password`` is theirs: service bind, search, then a bind as the found DN on the same
+    connection (one TLS handshake; docs/benchmarks.md). An empty password never reaches
+    the server: it would be an unauthenticated bind, which most servers accept."""
+    from ldap3.core.exceptions import LDAPException
+
+    if not password:
+        return None, False
+    conn = _service(config, service_password)
+    try:
+        person = _search_user(conn, config, identifier)
+        if person is None:
+            return None, False
+        try:
+            bound = bool(conn.rebind(user=person.dn, password=password))
+        except (LDAPException, OSError, ValueError) as exc:
+            raise DirectoryUnavailable(_describe(exc)) from exc
+        result = (conn.result or {}).get("result")
+        if not bound and result != 49:  # invalidCredentials; other codes: the server's
+            raise DirectoryUnavailable(f"the bind failed (LDAP result {result})")
+        return person, bound
+    finally:
         _close(conn)
-    return bound
 
 
 def role_for(config: DirectoryFields, groups: tuple[str, ...]) -> Role:

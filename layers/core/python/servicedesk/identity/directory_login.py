@@ -119,10 +119,11 @@ def login(
         raise Refused(Unauthorized(INVALID_CREDENTIALS))
     config = found.config
     try:
-        person = directory.find(config, service_password(config), data.email)
+        person, verified = directory.authenticate(
+            config, service_password(config), data.email, data.password
+        )
         if person is None and "@" in data.email:
             return None
-        verified = person is not None and directory.verify(config, person, data.password)
     except DirectoryUnavailable as exc:
         get_logger().warning(
             "ldap.unavailable",
