@@ -416,3 +416,15 @@ def test_groups_map_to_teams_and_the_audit_row_holds_no_password(client, ldap_aw
             (tenant.tenant_id,),
         ).fetchall()
     assert rows and all(ldap_server.SERVICE_PASSWORD not in r[0] for r in rows)
+
+
+def test_the_login_lockout_counts_directory_attempts(client, org):
+    """The password sign-in's throttle (PasswordGate) applies: after the account's limit of
+    wrong passwords, even the right one waits (429 with Retry-After), and the directory is
+    not asked meanwhile."""
+    _, d = org
+    _, mail = d.person("jo")
+    for _ in range(5):
+        assert login(client, mail, "Wrong-password-1").status_code == 401
+    locked = login(client, mail, PASSWORD)
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
