@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Debian's OpenLDAP server, for the LDAP sign-in tests (the slapd target below).
+SLAPD := /usr/sbin/slapd
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium reports-rebuild
+.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium slapd reports-rebuild
 
 # local/pgvector.py: the embedded server's pgvector rebuilt for any CPU (the wheel's needs
 # AVX-512); a no-op once done.
@@ -46,13 +48,13 @@ typecheck: $(STAMP)
 # makes that tier fail, not skip, without its venv (.localstack, built by `localstack`).
 PYTEST_WORKERS ?= 2
 
-test: lint typecheck synth web-test localstack
-	SERVICEDESK_REQUIRE_LOCALSTACK=1 $(PY) -m pytest -q -n $(PYTEST_WORKERS)
+test: lint typecheck synth web-test localstack $(SLAPD)
+	SERVICEDESK_REQUIRE_LOCALSTACK=1 SERVICEDESK_REQUIRE_SLAPD=1 $(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) $(SLAPD)
 	$(PY) -m pytest -q tests/integration
 
 infra: $(STAMP)
@@ -115,6 +117,22 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 chromium: $(CHROMIUM)
+
+# The LDAP sign-in tests start Debian's OpenLDAP server themselves, on 127.0.0.1 with a
+# temporary configuration (tests/ldap_server.py). The package's own server must not be
+# left running: a policy-rc.d that refuses every start (exit 101) is in place during the
+# install unless the machine already has one, and the init script stops any that started.
+$(SLAPD):
+	@guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1; \
+	fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils; \
+	status=$$?; \
+	if [ -n "$$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	if [ -x /etc/init.d/slapd ]; then /etc/init.d/slapd stop >/dev/null 2>&1 || true; fi; \
+	exit $$status
+
+slapd: $(SLAPD)
 
 # A third stack for the assistant with a language model: web/e2e/assistant.e2e.ts serves a
 # scripted OpenAI-compatible model on E2E_LLM_PORT (a real socket), which the stack calls.

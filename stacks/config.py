@@ -15,6 +15,7 @@ Precedence, lowest first:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any, Literal
@@ -83,6 +84,11 @@ class DeploymentConfig(BaseModel):
     breached_passwords_api: str | None = Field(
         default="https://api.pwnedpasswords.com", pattern=r"^https://[^\s/]+(/[^\s]*)?$"
     )
+    # The tenants' LDAP / Active Directory servers (docs/identity.md): the identity
+    # function's security group may open connections to these networks on these ports
+    # (636 LDAPS, 389 StartTLS), reached over VPC peering, a VPN or Direct Connect.
+    ldap_directory_cidrs: tuple[str, ...] = Field(default=(), max_length=50)
+    ldap_directory_ports: tuple[int, ...] = Field(default=(636, 389), min_length=1, max_length=4)
     # Aurora Serverless v2 capacity (ACU). 0 lets the writer pause when idle (engine >= 16.3).
     aurora_min_acu: float = Field(default=0.5, ge=0, le=256)
     aurora_max_acu: float = Field(default=2, ge=1, le=256)
@@ -202,6 +208,19 @@ class DeploymentConfig(BaseModel):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", "null", "none") else value
+
+    @field_validator("ldap_directory_cidrs")
+    @classmethod
+    def _directory_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ipaddress.ip_network(cidr, strict=True)) for cidr in value)
+
+    @field_validator("ldap_directory_ports")
+    @classmethod
+    def _directory_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= port <= 65535 for port in value):
+            msg = "ports are 1-65535"
+            raise ValueError(msg)
+        return value
 
     @field_validator("reserved_concurrency", mode="before")
     @classmethod

@@ -57,11 +57,20 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk.out.dev"), context=CONTEXT, nag=False)
 
 
+PROD_DIRECTORY_CIDR = "10.40.0.0/16"
+
+
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(
         tmp_path_factory.mktemp("cdk.out.prod"),
-        context={**CONTEXT, "stage": "prod", "emailSender": PROD_EMAIL_SENDER},
+        context={
+            **CONTEXT,
+            "stage": "prod",
+            "emailSender": PROD_EMAIL_SENDER,
+            # The tenants' directories (LDAP sign-in): an on-premises network over a VPN.
+            "ldapDirectoryCidrs": [PROD_DIRECTORY_CIDR],
+        },
         nag=True,
     )
 

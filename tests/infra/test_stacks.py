@@ -487,6 +487,10 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
         (upload, "POST"): function_ids["attachments"],
         (article_upload, "POST"): function_ids["attachments"],
         **{(path, "POST"): function_ids["macros"] for path in macro_paths},
+        # The directory (LDAP) settings run where the directory is reachable.
+        ("/v1/settings/ldap", "GET"): function_ids["identity"],
+        ("/v1/settings/ldap", "PUT"): function_ids["identity"],
+        ("/v1/settings/ldap/test", "POST"): function_ids["identity"],
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]
@@ -1130,3 +1134,38 @@ def test_identity_reaches_the_breached_password_range_api_through_nat(dev: Synth
             assert kinds == {"Private"}
         else:
             assert "SERVICEDESK_BREACHED_PASSWORDS_API_URL" not in env, name
+
+
+def test_identity_reaches_the_directories_only_on_the_ldap_ports(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    """LDAP sign-in (identity/directory.py): with ``ldapDirectoryCidrs`` the identity
+    function gets a security group whose only egress is those networks on 636 and 389; it
+    manages the service passwords under the identity secret prefix (with the sign-in
+    providers' client secrets). Without it: no such group."""
+    from tests.infra.conftest import PROD_DIRECTORY_CIDR
+
+    resources = prod.templates["Api"].to_json()["Resources"]
+    groups = {
+        key: r
+        for key, r in resources.items()
+        if r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
+    }
+    assert len(groups) == 1
+    (key, group) = next(iter(groups.items()))
+    egress = group["Properties"]["SecurityGroupEgress"]
+    assert sorted((e["CidrIp"], e["FromPort"], e["ToPort"]) for e in egress) == [
+        (PROD_DIRECTORY_CIDR, 389, 389),
+        (PROD_DIRECTORY_CIDR, 636, 636),
+    ]
+    identity = resources[_logical_id(prod.sd.api.functions["identity"].function)]
+    sg_ids = identity["Properties"]["VpcConfig"]["SecurityGroupIds"]
+    assert {"Fn::GetAtt": [key, "GroupId"]} in sg_ids
+    env = identity["Properties"]["Environment"]["Variables"]
+    assert env["SERVICEDESK_IDENTITY_SECRET_PREFIX"] == "servicedesk/prod/identity"
+    assert "SERVICEDESK_MAIL_SECRET_PREFIX" not in env  # the doors' secrets are not its own
+    dev_resources = dev.templates["Api"].to_json()["Resources"]
+    assert not any(
+        r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
+        for r in dev_resources.values()
+    )

@@ -48,6 +48,7 @@ API_ROUTES = {
         "servicedesk.attachments.avatar_routes",  # PUT/DELETE /v1/me/avatar
         "servicedesk.identity.mfa_routes",
         "servicedesk.identity.sso_routes",  # /v1/identity-providers, /v1/auth/sso/...
+        "servicedesk.identity.directory_routes",  # GET/PUT /v1/settings/ldap, its test
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {

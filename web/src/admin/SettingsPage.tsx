@@ -10,6 +10,7 @@ import { CsatSettings } from "./CsatSettings";
 import { BrandingSettings } from "./BrandingSettings";
 import { PortalSettings } from "./PortalSettings";
 import { NotificationDefaults } from "./NotificationDefaults";
+import { DirectorySettings } from "./DirectorySettings";
 import { SecuritySettings } from "./SecuritySettings";
 import { ScimSettings } from "./ScimSettings";
 import { t } from "../i18n";
@@ -309,6 +310,7 @@ export default function SettingsPage() {
         <KnowledgeSettings />
         <CsatSettings />
         <SecuritySettings />
+        <DirectorySettings />
         <ScimSettings />
       </div>
     </>

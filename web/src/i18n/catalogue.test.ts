@@ -90,6 +90,7 @@ export const CATALOGUED = [
   "auth/LoginPage.tsx",
   "auth/SecondStep.tsx",
   "admin/SecuritySettings.tsx",
+  "admin/DirectorySettings.tsx",
   "tickets/InvitationsPage.tsx",
 ];
 

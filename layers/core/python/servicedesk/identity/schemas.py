@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, computed_field, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, computed_field, field_validator
 
 from servicedesk.platform.rbac import Role
-from servicedesk.platform.schemas import Email, Input, Name, Output, Password, Slug, not_null
+from servicedesk.platform.schemas import (
+    Email,
+    Input,
+    Name,
+    Output,
+    Password,
+    Slug,
+    email_address,
+    not_null,
+)
 
 
 def avatar_path(attachment_id: uuid.UUID) -> str:
@@ -42,8 +52,29 @@ class SignupConfirm(Input):
     )
 
 
+def _identifier(value: str) -> str:
+    """An e-mail, or a directory user name (an LDAP sign-in with ``tenant``:
+    identity/directory_login.py)."""
+    if "@" in value:
+        return email_address(value)
+    if not USERNAME_RE.fullmatch(value):
+        raise ValueError("must be a valid e-mail address or user name")
+    return value
+
+
+# A directory user name: printable, no spaces at the ends (RFC 4515 escaping makes any
+# character safe in a filter; the limit is for sanity, not for safety).
+USERNAME_RE = re.compile(r"^[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]{0,253}(?<!\s)$")
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=254), AfterValidator(_identifier)
+]
+
+
 class LoginRequest(Input):
-    email: Email
+    email: Identifier = Field(
+        description="E-mail; or, for an organisation that signs in through its directory "
+        "(LDAP), a user name with `tenant`"
+    )
     password: Password
     tenant: Slug | None = Field(default=None, description="Tenant slug; needed if in several")
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import breached, mfa, passwords, sessions, sso
+from servicedesk.identity import breached, directory_login, mfa, passwords, sessions, sso
 from servicedesk.identity.models import Invitation, Membership, User
 from servicedesk.identity.schemas import AcceptInvitation, LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
@@ -88,6 +88,24 @@ def login(
     request_id: str | None,
     device: sessions.Device = sessions.NO_DEVICE,
 ) -> sessions.IssuedTokens:
+    found = directory_login.target(session, data)
+    if found is not None and sso.sso_only_tenants(session, [found.tenant_id]):
+        # An SSO-only organisation signs in through its providers, not its directory: the
+        # password sign-in below applies its rule (break-glass admins keep their password).
+        found = None
+    if found is not None:
+        tokens = directory_login.login(
+            session,
+            data=data,
+            found=found,
+            gate=gate,
+            settings=settings,
+            request_id=request_id,
+            device=device,
+        )
+        if tokens is not None:
+            return tokens
+        set_tenant(session, tenant_id=None, user_id=None)
     candidates = session.execute(
         text(
             "SELECT user_id, password_hash, tenant_id, tenant_slug, role, active"

@@ -127,14 +127,22 @@ class PasswordGate:
         """Whether ``password`` matches; raises `Refused` (429) while the account or the
         address is locked. Counts the attempt either way: callers must return `Refused`
         problems rather than raise them, so that the count commits."""
+        self.refuse_while_locked(session, email=email)
+        verified = passwords.verify_password(password_hash, password)
+        self.count(session, email=email, succeeded=verified)
+        return verified
+
+    def refuse_while_locked(self, session: Session, *, email: str) -> None:
+        """Raises `Refused` (429) while the account or the address is locked (a check
+        done elsewhere than here, as a directory's bind: identity/directory_login.py)."""
         wait = retry_after(session, email=email, address=self.client_ip, settings=self.settings)
         if wait > 0:
             raise Refused(
                 TooManyRequests("too many failed attempts; try again later", retry_after=wait)
             )
-        verified = passwords.verify_password(password_hash, password)
-        record(session, email=email, address=self.client_ip, succeeded=verified)
-        return verified
+
+    def count(self, session: Session, *, email: str, succeeded: bool) -> None:
+        record(session, email=email, address=self.client_ip, succeeded=succeeded)
 
 
 def failures_wait(session: Session, *, scope: str, key: str, limit: int, settings: Settings) -> int:

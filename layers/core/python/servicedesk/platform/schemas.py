@@ -31,6 +31,11 @@ def _email(value: str) -> str:
     return value.lower()
 
 
+def email_address(value: str) -> str:
+    """A valid e-mail address, lower-cased (raises ValueError naming the rule otherwise)."""
+    return _email(value)
+
+
 def not_null(value: object) -> object:
     """PATCH: an omitted field stays as it is, but a NOT NULL column cannot be set to null."""
     if value is None:

@@ -1,0 +1,60 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { apiCall, apiLogin, checkScreen, launch, openSession, signIn } from "./support";
+
+/** The admin's "Directory (LDAP)" card (issue 21 point 2): the form, the group → role
+ * table, the write-only service password and "test connection". The sign-in itself runs
+ * against a real slapd in tests/integration/test_ldap.py; here the card is saved with the
+ * directory left off (the demo organisation's people keep their passwords) and the test
+ * reaches a port where nothing listens. */
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Directory {
+  enabled: boolean;
+  host: string;
+  has_password: boolean;
+  group_roles: { group_dn: string; role: string }[];
+}
+
+describe("directory settings", () => {
+  test("an admin fills the card, maps a group to a role and tests the connection", async () => {
+    const { page, errors, context } = await openSession(browser);
+    await signIn(page, "admin@acme.example");
+    await page.goto("/admin/settings");
+    const card = page.getByRole("region", { name: "Directory (LDAP)" });
+    await card.getByLabel("Server host name").fill("127.0.0.1");
+    await card.getByLabel("Port").fill("9");
+    await card.getByLabel("Connection security").selectOption("starttls");
+    await card.getByLabel("Service account DN").fill("cn=desk,dc=acme,dc=example");
+    await card.getByLabel("Service account password").fill("service-secret-1");
+    await card.getByLabel("User search base").fill("ou=people,dc=acme,dc=example");
+    await card.getByRole("button", { name: "Add a group" }).click();
+    await card.getByLabel("Group DN 1").fill("cn=helpdesk,ou=groups,dc=acme,dc=example");
+    await card.getByLabel("Role for group 1").selectOption("agent");
+    await card.getByRole("button", { name: "Save directory settings" }).click();
+    await expect.poll(() => card.getByText("A password is saved.", { exact: false }).count()).toBe(1);
+
+    const token = await apiLogin("admin@acme.example");
+    const saved = await apiCall<Directory>(token, "GET", "/v1/settings/ldap");
+    expect(saved.enabled).toBe(false);
+    expect(saved.host).toBe("127.0.0.1");
+    expect(saved.has_password).toBe(true);
+    expect(saved).not.toHaveProperty("password");
+    expect(saved.group_roles).toEqual([{ group_dn: "cn=helpdesk,ou=groups,dc=acme,dc=example", role: "agent" }]);
+
+    await card.getByLabel("User name to look up").fill("erin");
+    await card.getByRole("button", { name: "Test connection" }).click();
+    await expect.poll(() => card.getByTestId("directory-test-result").textContent()).toContain("The directory could not be used");
+    await checkScreen(page, "directory-settings");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
