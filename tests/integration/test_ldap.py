@@ -428,3 +428,24 @@ def test_the_login_lockout_counts_directory_attempts(client, org):
         assert login(client, mail, "Wrong-password-1").status_code == 401
     locked = login(client, mail, PASSWORD)
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+
+
+def test_an_sso_only_organisation_does_not_sign_in_through_its_directory(client, ldap_aws, slapd):
+    """SSO-only means its identity providers only: the directory's bind is not tried (the
+    password sign-in's rule answers: the same 401 as a wrong password)."""
+    tenant = make_tenant(client, roles=())
+    d = Directory(slapd, f"{tenant.slug}.corp.test")
+    assert put(client, tenant, settings_body(slapd, d)).status_code == 200
+    _, mail = d.person("fi", groups=("agents",))
+    assert login(client, mail, PASSWORD).status_code == 200  # the directory works
+    security = client.get("/v1/settings/security", headers=tenant.admin.headers)
+    answer = client.put(
+        "/v1/settings/security",
+        headers={**tenant.admin.headers, "If-Match": security.headers["etag"]},
+        json={**security.json(), "sso_only": True},
+    )
+    assert answer.status_code == 200, answer.text
+    refused = login(client, mail, PASSWORD)
+    wrong = login(client, mail, "Not-the-password-1")
+    assert refused.status_code == wrong.status_code == 401
+    assert refused.json()["detail"] == wrong.json()["detail"]
