@@ -13,10 +13,11 @@ import pytest
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant
+from tests.unit.test_imagesize import png
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PNG = png(64, 64)
 TEXT_NAMED_PNG = b"hello, I am not a picture" * 8
 
 
@@ -122,6 +123,14 @@ def test_bad_type_size_and_content_name_the_field(client, org):
     # Declared a PNG, sent text: the sniffed bytes decide, and it is never usable.
     attachment_id, done = _upload(client, requester, TEXT_NAMED_PNG)
     assert done.status_code == 422, done.text
+    # Not resized (the browser downscales to 256x256 first): refused from its header.
+    too_big, refused_big = _upload(client, requester, png(257, 8))
+    assert _fields(refused_big, 422) == {"file"}
+    assert "257x8" in refused_big.json()["detail"]
+    assert _fields(
+        client.put("/v1/me/avatar", json={"attachment_id": too_big}, headers=requester.headers),
+        422,
+    ) == {"attachment_id"}
     refused = client.put(
         "/v1/me/avatar", json={"attachment_id": attachment_id}, headers=requester.headers
     )
