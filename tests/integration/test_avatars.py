@@ -184,3 +184,31 @@ def test_every_member_may_have_one_and_nobody_anonymous(client, org):
         ).status_code
         == 401
     )
+
+
+def test_who_takes_part_in_a_ticket_is_named_with_their_picture(client, org):
+    """The portal's conversation and the ticket's people (the requester may not list users)."""
+    requester, agent = org.members["requester"], org.members["agent"]
+    mine, done = _upload(client, agent)
+    assert done.status_code == 200
+    assert (
+        client.put("/v1/me/avatar", json={"attachment_id": mine}, headers=agent.headers).status_code
+        == 204
+    )
+    ticket = client.post(
+        "/v1/tickets", json={"title": "Pictures"}, headers=requester.headers
+    ).json()
+    assigned = client.post(
+        f"/v1/tickets/{ticket['id']}/assign",
+        json={"assignee_id": agent.user_id},
+        headers=agent.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+    people = client.get(
+        f"/v1/tickets/{ticket['id']}/participants", headers=requester.headers
+    ).json()
+    by_role = {p["role"]: p for p in people}
+    assert by_role["assignee"]["avatar_url"] == f"/v1/avatars/{mine}"
+    assert by_role["assignee"]["name"]
+    assert by_role["requester"]["avatar_url"] is None
+    assert by_role["requester"]["name"]

@@ -234,6 +234,7 @@ export const en = {
   "portal.request.backToList": "Back to my requests",
   "portal.request.back": "← My requests",
   "portal.request.opened": "Opened {when}",
+  "portal.request.handledBy": "Handled by",
   "portal.request.submitted": "Request submitted",
   "portal.request.submittedHelp": "We have your request and will reply here.",
   "portal.request.failedUploads": " These files could not be uploaded: {files}.",
@@ -1026,12 +1027,13 @@ export const en = {
   "avatar.heading": "Picture",
   "avatar.intro": "Shown beside your name in this organisation. Without one, your initials are shown.",
   "avatar.file": "Choose a picture",
-  "avatar.fileHelp": "PNG, JPEG or WebP, at most 1 MB.",
+  "avatar.fileHelp": "PNG, JPEG or WebP. Pictures are made at most 256 × 256 pixels before they are sent.",
+  "avatar.unreadable": "This picture could not be read. Try another PNG, JPEG or WebP image.",
   "avatar.remove": "Remove the picture",
   "avatar.uploading": "Uploading your picture…",
   "avatar.saved": "Picture saved.",
   "avatar.removed": "Picture removed.",
-  "avatar.tooLarge": "The picture is larger than 1 MB.",
+  "avatar.tooLarge": "The picture is still larger than 512 KB once resized; try another.",
   "avatar.type": "A picture must be a PNG, JPEG or WebP image.",
 } as const;
 
