@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "rea
 import { idempotencyKey } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { Alert, Button } from "../components/ui";
+import { t } from "../i18n/admin";
 
 export type Errors = Record<string, string>;
 
@@ -192,15 +193,14 @@ export function EditorStatus<F>({ editor, placed, savedText = "Saved." }: { edit
     return (
       <Alert
         tone="warning"
-        title="This was changed by someone else"
+        title={t("admin.forms.thisWasChangedBy")}
         action={
           <Button size="sm" onClick={editor.discard}>
-            Discard my edits
+            {t("admin.forms.discardMyEdits")}
           </Button>
         }
       >
-        We reloaded it: what you did not change now shows their version; what you changed is still in the form,
-        not saved yet. Save again to put your changes on top of theirs, or discard your edits.
+        {t("admin.forms.weReloadedItWhat")}
       </Alert>
     );
   }
@@ -221,7 +221,7 @@ export function FormActions<F>({ editor, saveLabel, creating = false, children }
       </Button>
       {!creating && editor.dirty ? (
         <Button variant="ghost" onClick={editor.discard}>
-          Discard
+          {t("admin.forms.discard")}
         </Button>
       ) : null}
       {children}

@@ -1,17 +1,35 @@
-import { en, type MessageKey } from "./en";
+import { en, type MessageKey as CoreKey } from "./en";
+import type { AdminKey } from "./admin";
+import type { KbKey } from "./kb";
+import type { MacrosKey } from "./macros";
+import type { ManagerKey } from "./manager";
+import type { ReportsKey } from "./reports";
 
-export type { MessageKey };
+/** Every key: the core catalogue's (en.ts, loaded with the shell) and the lazy parts'
+ * (admin.ts, kb.ts, macros.ts, reports.ts, manager.ts: each loaded with the first screen
+ * that imports its `t`, so their words do not weigh on the initial JavaScript). */
+export type MessageKey = CoreKey | AdminKey | KbKey | MacrosKey | ReportsKey | ManagerKey;
+
+/** A translation: the same keys with other words (a key it lacks reads in English). */
+export type Catalogue = Partial<Record<MessageKey, string>>;
+
+/** The English words loaded so far: the core, then each part as it arrives. */
+const english: Record<string, string> = { ...en };
+let chosen: Catalogue = {};
+
+/** A lazy part of the catalogue, when its module loads (i18n/admin.ts and the others). */
+export function register(part: Record<string, string>): void {
+  Object.assign(english, part);
+}
 
 /** The catalogue in use: English today; a translation is another object with the same keys. */
-let messages: Record<MessageKey, string> = en;
-
-export function setCatalogue(catalogue: Record<MessageKey, string>): void {
-  messages = catalogue;
+export function setCatalogue(catalogue: Catalogue): void {
+  chosen = catalogue;
 }
 
 /** The words for `key`, with `{name}` placeholders filled from `vars` (an unknown one stays). */
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
-  const text = messages[key];
+  const text = chosen[key] ?? english[key] ?? key;
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
