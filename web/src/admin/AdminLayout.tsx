@@ -27,7 +27,7 @@ export default function AdminLayout() {
                   )
                 }
               >
-                {s.label}
+                {t(s.labelKey)}
               </NavLink>
             </li>
           ))}

@@ -5,6 +5,7 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, useCalendar } from "./api";
 import { DAYS, checkHolidays, checkWeek, officeHours, timeZones, weeklyHours, type Week } from "./calendar";
+import { weekdayNames } from "../lib/format";
 import { ConfirmButton } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Calendar } from "./types";
@@ -34,7 +35,7 @@ function toForm(calendar: Calendar | null): CalendarForm {
 
 function validate(form: CalendarForm): Errors {
   const errors: Errors = { ...checkWeek(form.week), ...checkHolidays(form.holidays, form.yearly_holidays) };
-  if (!form.name.trim()) errors.name = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
   return errors;
 }
 
@@ -60,7 +61,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
         </Button>
       </div>
       <div className="divide-y divide-border rounded-md border border-border">
-        {DAYS.map((name, d) => {
+        {weekdayNames().map((name, d) => {
           const day = week[d] ?? [];
           return (
             <div key={name} className="grid *:min-w-0 gap-2 p-3 sm:grid-cols-[7rem_1fr]" role="group" aria-label={name}>
@@ -292,7 +293,7 @@ function CalendarEditor({ calendar }: { calendar: Calendar | null }) {
         />
       </Card>
       <div className="space-y-3">
-        <EditorStatus editor={editor} placed={["name", "timezone", "week", "holidays", "yearly_holidays"]} savedText={calendar ? "Saved." : "Calendar created."} />
+        <EditorStatus editor={editor} placed={["name", "timezone", "week", "holidays", "yearly_holidays"]} savedText={calendar ? t("admin.calendar.saved") : t("admin.calendar.calendarCreated")} />
         {remove.isError ? <FailureAlert error={remove.error} /> : null}
         <FormActions editor={editor} creating={calendar === null} saveLabel={calendar ? t("admin.calendar.saveCalendar") : t("admin.calendar.createCalendar")}>
           {calendar ? (

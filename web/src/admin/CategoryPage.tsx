@@ -45,13 +45,13 @@ function schemaOf(form: CategoryForm): { schema: unknown; errors: Errors } {
   try {
     return { schema: JSON.parse(form.json) as unknown, errors: {} };
   } catch (error) {
-    return { schema: null, errors: { fields_schema: `not valid JSON: ${(error as Error).message}` } };
+    return { schema: null, errors: { fields_schema: t("admin.category.notValidJsonMessage", { message: (error as Error).message }) } };
   }
 }
 
 function validate(form: CategoryForm): Errors {
   const errors: Errors = { ...schemaOf(form).errors };
-  if (!form.name.trim()) errors.name = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
   return errors;
 }
 
@@ -121,7 +121,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
       editor.setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
     } catch (error) {
       // Stay on the text, which does not parse, and say why.
-      setJsonProblem(`not valid JSON: ${(error as Error).message}`);
+      setJsonProblem(t("admin.category.notValidJsonMessage", { message: (error as Error).message }));
     }
   }
   const jsonError = form.mode === "json" ? (jsonProblem ?? errors.fields_schema ?? null) : null;
@@ -209,7 +209,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
         />
       </Card>
       <div className="space-y-3">
-        <EditorStatus editor={editor} placed={placed} savedText={category ? "Saved." : "Category created."} />
+        <EditorStatus editor={editor} placed={placed} savedText={category ? t("admin.category.saved") : t("admin.category.categoryCreated")} />
         <FormActions editor={editor} creating={category === null} saveLabel={category ? t("admin.category.saveCategory") : t("admin.category.createCategory")} />
       </div>
     </form>

@@ -51,9 +51,9 @@ function CsatSettingsForm({ settings }: { settings: Tagged<Csat> }) {
     validate: (form) => {
       const errors: Errors = {};
       const question = form.question.trim();
-      if (!question || question.length > 200) errors.question = "1 to 200 characters";
-      if (!inRange(form.delay_minutes, 0, MAX_DELAY_MINUTES)) errors.delay_minutes = `a whole number from 0 to ${MAX_DELAY_MINUTES}`;
-      if (!inRange(form.expires_days, 1, 365)) errors.expires_days = "a whole number from 1 to 365";
+      if (!question || question.length > 200) errors.question = t("admin.csatSettings.1To200Characters");
+      if (!inRange(form.delay_minutes, 0, MAX_DELAY_MINUTES)) errors.delay_minutes = t("admin.csatSettings.aWholeNumberFrom", { MAX_DELAY_MINUTES });
+      if (!inRange(form.expires_days, 1, 365)) errors.expires_days = t("admin.csatSettings.aWholeNumberFrom2");
       return errors;
     },
   });

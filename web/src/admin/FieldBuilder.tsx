@@ -27,7 +27,7 @@ function FieldRow({
 }) {
   const e = rowErrors(field, errors);
   const set = <K extends keyof BuilderField>(key: K, value: BuilderField[K]) => onChange({ ...field, [key]: value });
-  const legend = `Field ${index + 1}${field.name ? `: ${field.name}` : ""}`;
+  const legend = t("admin.fieldBuilder.fieldValueValue2", { value: index + 1, value2: field.name ? `: ${field.name}` : "" });
   const hasOptions = field.kind !== "boolean";
   return (
     <fieldset className="min-w-0 rounded-md border border-border p-3" data-testid="builder-field">

@@ -57,8 +57,8 @@ function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
     }),
     validate: (form) => {
       const errors: Errors = {};
-      if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = "a whole number from 1 to 10";
-      if (!wholeIn(form.activity_retention_days, 30, 3650)) errors.activity_retention_days = "a whole number from 30 to 3650";
+      if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = t("admin.knowledgeSettings.aWholeNumberFrom");
+      if (!wholeIn(form.activity_retention_days, 30, 3650)) errors.activity_retention_days = t("admin.knowledgeSettings.aWholeNumberFrom2");
       return errors;
     },
   });
@@ -129,8 +129,8 @@ function AssistantSettingsForm({ settings }: { settings: Tagged<AssistantSetting
     }),
     validate: (form) => {
       const errors: Errors = {};
-      if (!wholeIn(form.monthly_token_budget, 0, 10_000_000_000)) errors.monthly_token_budget = "a whole number from 0 to 10,000,000,000";
-      if (!wholeIn(form.messages_per_minute, 1, 600)) errors.messages_per_minute = "a whole number from 1 to 600";
+      if (!wholeIn(form.monthly_token_budget, 0, 10_000_000_000)) errors.monthly_token_budget = t("admin.knowledgeSettings.aWholeNumberFrom3");
+      if (!wholeIn(form.messages_per_minute, 1, 600)) errors.messages_per_minute = t("admin.knowledgeSettings.aWholeNumberFrom4");
       return errors;
     },
   });

@@ -43,8 +43,8 @@ function within(text: string, min: number, max: number): boolean {
 
 function validateMail(form: MailForm): Errors {
   const errors: Errors = {};
-  if (!within(form.sender_max_messages, 1, 10000)) errors.sender_max_messages = "a whole number from 1 to 10000";
-  if (!within(form.sender_window_minutes, 1, 1440)) errors.sender_window_minutes = "a whole number of minutes from 1 to 1440";
+  if (!within(form.sender_max_messages, 1, 10000)) errors.sender_max_messages = t("admin.mail.aWholeNumberFrom");
+  if (!within(form.sender_window_minutes, 1, 1440)) errors.sender_window_minutes = t("admin.mail.aWholeNumberOf");
   return errors;
 }
 
@@ -195,7 +195,7 @@ function AliasRow({ alias, teamName, categoryName }: { alias: MailAddress; teamN
     <li className="flex flex-wrap items-center justify-between gap-2 py-2">
       <div>
         <p className="font-mono">{alias.address}</p>
-        <p className="text-fg-muted">{[teamName && `Team: ${teamName}`, categoryName && `Category: ${categoryName}`].filter(Boolean).join(" · ") || t("admin.mail.noRouting")}</p>
+        <p className="text-fg-muted">{[teamName && t("admin.mail.teamTeamname", { teamName }), categoryName && t("admin.mail.categoryCategoryname", { categoryName })].filter(Boolean).join(" · ") || t("admin.mail.noRouting")}</p>
         {failure ? <FailureAlert error={failure} /> : null}
       </div>
       <Button size="sm" onClick={remove} busy={busy} aria-label={t("admin.mail.removeAddress", { address: alias.address })}>

@@ -66,8 +66,8 @@ interface HookForm {
 
 function validateHook(form: HookForm): Errors {
   const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
-  if (form.provider === "mailgun" && form.signing_key.trim().length < 8) errors.signing_key = "Mailgun's HTTP webhook signing key (8 characters or more)";
+  if (!form.name.trim()) errors.name = t("fields.required");
+  if (form.provider === "mailgun" && form.signing_key.trim().length < 8) errors.signing_key = t("admin.mailSources.mailgunSHttpWebhook");
   return errors;
 }
 
@@ -117,7 +117,7 @@ function NewHookForm({ onCreated }: { onCreated: (hook: MailHookWithSecret) => v
             {(p) => <Input {...p} type="password" autoComplete="off" maxLength={256} value={editor.form.signing_key} onChange={(e) => editor.set("signing_key", e.target.value)} />}
           </Field>
         ) : null}
-        <EditorStatus editor={editor} placed={["provider", "name", "signing_key"]} savedText="Hook created." />
+        <EditorStatus editor={editor} placed={["provider", "name", "signing_key"]} savedText={t("admin.mailSources.hookCreated")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
           {t("admin.mailSources.createHook")}
         </Button>
@@ -235,13 +235,13 @@ interface MailboxForm {
 
 function validateMailbox(form: MailboxForm): Errors {
   const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
-  if (!form.host.trim()) errors.host = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
+  if (!form.host.trim()) errors.host = t("fields.required");
   const port = Number(form.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) errors.port = "a port from 1 to 65535";
-  if (!form.username.trim()) errors.username = "required";
-  if (!form.password) errors.password = "required";
-  if (!form.folder.trim()) errors.folder = "required";
+  if (!Number.isInteger(port) || port < 1 || port > 65535) errors.port = t("admin.mailSources.aPortFrom1");
+  if (!form.username.trim()) errors.username = t("fields.required");
+  if (!form.password) errors.password = t("fields.required");
+  if (!form.folder.trim()) errors.folder = t("fields.required");
   return errors;
 }
 
@@ -313,7 +313,7 @@ function NewMailboxForm({ onCreated }: { onCreated: () => void }) {
           {(p) => <Input {...p} maxLength={200} value={form.folder} onChange={(e) => set("folder", e.target.value)} />}
         </Field>
         <Checkbox label={t("admin.mailSources.pollThisMailbox")} checked={form.enabled} onChange={(v) => set("enabled", v)} />
-        <EditorStatus editor={editor} placed={["name", "host", "port", "tls_mode", "username", "password", "folder"]} savedText="Mailbox added." />
+        <EditorStatus editor={editor} placed={["name", "host", "port", "tls_mode", "username", "password", "folder"]} savedText={t("admin.mailSources.mailboxAdded")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
           {t("admin.mailSources.addMailbox")}
         </Button>

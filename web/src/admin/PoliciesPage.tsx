@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import { Badge, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
-import { LEVEL_LABELS } from "../lib/format";
+import { LEVEL_LABELS, formatList } from "../lib/format";
 import { useAdminCategories, useAdminTeams, useCalendars, usePolicies } from "./api";
 import { ScrollArea } from "./fields";
 import { FailureAlert } from "./forms";
@@ -14,12 +14,12 @@ function useDescribe() {
   return (policy: Policy): string => {
     const c = policy.conditions;
     const parts: string[] = [];
-    if (c.priorities?.length) parts.push(c.priorities.map((p) => LEVEL_LABELS[p]).join(" or "));
-    if (c.team_ids?.length) parts.push(`team ${c.team_ids.map((id) => teams.data?.find((item) => item.id === id)?.name ?? "?").join(" or ")}`);
+    if (c.priorities?.length) parts.push(formatList(c.priorities.map((p) => LEVEL_LABELS[p]), "or"));
+    if (c.team_ids?.length) parts.push(t("admin.policies.teamValue", { value: formatList(c.team_ids.map((id) => teams.data?.find((item) => item.id === id)?.name ?? "?"), "or") }));
     if (c.category_ids?.length)
-      parts.push(`category ${c.category_ids.map((id) => categories.data?.find((x) => x.id === id)?.name ?? "?").join(" or ")}`);
-    if (c.requester_tags?.length) parts.push(`requester tagged ${c.requester_tags.join(" or ")}`);
-    return parts.length ? parts.join("; ") : "Every ticket";
+      parts.push(t("admin.policies.categoryValue", { value: formatList(c.category_ids.map((id) => categories.data?.find((x) => x.id === id)?.name ?? "?"), "or") }));
+    if (c.requester_tags?.length) parts.push(t("admin.policies.requesterTaggedValue", { value: formatList(c.requester_tags, "or") }));
+    return parts.length ? parts.join("; ") : t("admin.policies.everyTicket");
   };
 }
 

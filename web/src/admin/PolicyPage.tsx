@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, statusLabel, SLA_TARGET_LABELS } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
 import { EscalationRow } from "./EscalationRow";
 import { Checkbox, CheckboxGroup, ConfirmButton, toInt } from "./fields";
@@ -76,10 +76,10 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           <legend className="mb-1 font-semibold">{t("admin.policy.targets")}</legend>
           <p className="text-fg-muted">{t("admin.policy.inBusinessMinutesOf")}</p>
           <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
-            {MINUTE_FIELDS.map(([key, label]) => {
+            {MINUTE_FIELDS.map(([key, target]) => {
               const n = toInt(form[key]);
               return (
-                <Field key={key} label={t("admin.policy.labelMinutes", { label })} error={errors[key]} description={n && n > 0 ? t("admin.policy.n", { n: formatMinutes(n) }) : undefined}>
+                <Field key={key} label={t("admin.policy.labelMinutes", { label: SLA_TARGET_LABELS[target] })} error={errors[key]} description={n && n > 0 ? t("admin.policy.n", { n: formatMinutes(n) }) : undefined}>
                   {(p) => <Input {...p} inputMode="numeric" value={form[key]} onChange={(e) => set(key, e.target.value)} />}
                 </Field>
               );
@@ -126,7 +126,7 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           <CheckboxGroup
             legend={t("admin.policy.categories")}
             columns
-            options={(categories.data ?? []).map((c) => ({ value: c.id, label: c.active ? c.name : `${c.name} (inactive)` }))}
+            options={(categories.data ?? []).map((c) => ({ value: c.id, label: c.active ? c.name : t("admin.policy.nameInactive", { name: c.name }) }))}
             value={form.category_ids}
             onChange={(v) => set("category_ids", v)}
             error={errors["conditions.category_ids"] ?? Object.entries(errors).find(([k]) => k.startsWith("conditions.category_ids."))?.[1]}
@@ -167,7 +167,7 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
         <EditorStatus
           editor={editor}
           placed={["name", "position", "calendar_id", "active", "body", "first_response_minutes", "next_response_minutes", "resolution_minutes", "warning_thresholds", "pause_statuses", "conditions", "escalations"]}
-          savedText={policy ? "Saved." : "Policy created."}
+          savedText={policy ? t("admin.policy.saved") : t("admin.policy.policyCreated")}
         />
         {deactivate.isError ? <FailureAlert error={deactivate.error} /> : null}
         <FormActions editor={editor} creating={policy === null} saveLabel={policy ? t("admin.policy.savePolicy") : t("admin.policy.createPolicy")}>

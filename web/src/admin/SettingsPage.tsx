@@ -58,9 +58,9 @@ function wholeIn(text: string, min: number, max: number): boolean {
 
 function validateTickets(form: TicketForm): Errors {
   const errors: Errors = {};
-  if (!/^[A-Z]{2,8}$/.test(form.number_prefix)) errors.number_prefix = "2 to 8 capital letters";
-  if (!wholeIn(form.reopen_window_days, 0, 365)) errors.reopen_window_days = "a whole number of days from 0 to 365";
-  if (!wholeIn(form.comment_edit_window_minutes, 0, 10080)) errors.comment_edit_window_minutes = "a whole number of minutes from 0 to 10080";
+  if (!/^[A-Z]{2,8}$/.test(form.number_prefix)) errors.number_prefix = t("admin.settings.2To8Capital");
+  if (!wholeIn(form.reopen_window_days, 0, 365)) errors.reopen_window_days = t("admin.settings.aWholeNumberOf");
+  if (!wholeIn(form.comment_edit_window_minutes, 0, 10080)) errors.comment_edit_window_minutes = t("admin.settings.aWholeNumberOf2");
   return errors;
 }
 
@@ -241,9 +241,9 @@ function attachmentForm(tagged: Tagged<AttachmentSettings> | null): AttachmentFo
 function validateAttachments(form: AttachmentForm): Errors {
   const errors: Errors = {};
   const mib = toInt(form.max_size_mib);
-  if (mib === null || mib <= 0 || mib > HARD_MAX_MIB) errors.max_size_bytes = `from a fraction of a MB up to ${HARD_MAX_MIB} MB`;
-  if (!wholeIn(form.max_per_ticket, 1, 1000)) errors.max_per_ticket = "a whole number from 1 to 1000";
-  if (!form.allowed_types.length) errors.allowed_types = "allow at least one kind of file";
+  if (mib === null || mib <= 0 || mib > HARD_MAX_MIB) errors.max_size_bytes = t("admin.settings.fromAFractionOf", { HARD_MAX_MIB });
+  if (!wholeIn(form.max_per_ticket, 1, 1000)) errors.max_per_ticket = t("admin.settings.aWholeNumberFrom");
+  if (!form.allowed_types.length) errors.allowed_types = t("admin.settings.allowAtLeastOne");
   return errors;
 }
 

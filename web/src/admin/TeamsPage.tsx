@@ -31,7 +31,7 @@ export function teamForm(team: TeamRow | null): TeamForm {
 }
 
 export function validateTeam(form: TeamForm): Record<string, string> {
-  return form.name.trim() ? {} : { name: "required" };
+  return form.name.trim() ? {} : { name: t("fields.required") };
 }
 
 /** Name, description and strategy: shared by the new-team form and the team page. */

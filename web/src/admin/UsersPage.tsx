@@ -4,7 +4,7 @@ import { api, etag, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { Role } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
-import { t } from "../i18n/admin";
+import { labelled, t } from "../i18n/admin";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
@@ -13,12 +13,12 @@ import { ConfirmButton, ScrollArea } from "./fields";
 import { type Errors, FailureAlert } from "./forms";
 import type { Invitation, UserRow } from "./types";
 
-const ROLE_LABEL: Record<Role, string> = {
-  requester: "Employee (requester)",
-  agent: "Agent",
-  manager: "Manager",
-  admin: "Admin",
-};
+const ROLE_LABEL: Record<Role, string> = labelled({
+  requester: "admin.users.employeeRequester",
+  agent: "admin.users.agent",
+  manager: "admin.users.manager",
+  admin: "admin.users.admin",
+});
 const ROLE_OPTIONS = ROLES.map((value) => ({ value, label: ROLE_LABEL[value] }));
 
 function InviteForm() {
@@ -41,7 +41,7 @@ function InviteForm() {
     setFailure(null);
     const body = { email: email.trim(), role };
     if (!body.email) {
-      setErrors({ email: "required" });
+      setErrors({ email: t("fields.required") });
       return;
     }
     setErrors({});
@@ -243,7 +243,7 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
             </Select>
           </div>
           {dirty ? (
-            <Button size="sm" variant="primary" busy={pending} onClick={() => void patch({ role }, `${user.name} is now ${ROLE_LABEL[role]}.`)}>
+            <Button size="sm" variant="primary" busy={pending} onClick={() => void patch({ role }, t("admin.users.nameIsNowValue", { name: user.name, value: ROLE_LABEL[role] }))}>
               {t("admin.users.saveRole")}
             </Button>
           ) : null}
@@ -254,11 +254,11 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
       </td>
       <td className="px-2 py-2">
         {isMe ? null : user.active ? (
-          <ConfirmButton confirmLabel={t("admin.users.deactivateName", { name: user.name })} busy={pending && !dirty} onConfirm={() => void patch({ active: false }, `${user.name} was deactivated.`)}>
+          <ConfirmButton confirmLabel={t("admin.users.deactivateName", { name: user.name })} busy={pending && !dirty} onConfirm={() => void patch({ active: false }, t("admin.users.nameWasDeactivated", { name: user.name }))}>
             {t("admin.users.deactivate")}
           </ConfirmButton>
         ) : (
-          <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, `${user.name} was reactivated.`)}>
+          <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, t("admin.users.nameWasReactivated", { name: user.name }))}>
             {t("admin.users.reactivate")}
           </Button>
         )}

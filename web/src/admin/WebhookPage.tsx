@@ -9,14 +9,19 @@ import { ConfirmButton, ScrollArea } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import type { Delivery, Webhook } from "./types";
 import { SecretNotice, WebhookFields, WebhookState, validateWebhook, webhookForm, type WebhookForm } from "./WebhooksPage";
-import { t } from "../i18n/admin";
+import { labelled, t } from "../i18n/admin";
 
-const TRIGGERS: Record<Delivery["trigger"], string> = { event: "Event", retry: "Retry", redeliver: "Redelivery", ping: "Test ping" };
+const TRIGGERS: Record<Delivery["trigger"], string> = labelled({
+  event: "admin.webhook.event2",
+  retry: "admin.webhook.retry",
+  redeliver: "admin.webhook.redelivery",
+  ping: "admin.webhook.testPing",
+});
 
 function outcome(d: Delivery): string {
-  if (d.success) return `Delivered (${d.status_code ?? "?"})`;
-  if (d.status_code) return `Failed (${d.status_code})`;
-  return "Failed (no answer)";
+  if (d.success) return t("admin.webhook.deliveredValue", { value: d.status_code ?? "?" });
+  if (d.status_code) return t("admin.webhook.failedStatusCode", { status_code: d.status_code });
+  return t("admin.webhook.failedNoAnswer");
 }
 
 function DeliveryLog({ hook }: { hook: Webhook }) {
@@ -170,7 +175,7 @@ function WebhookEditor({ hook }: { hook: Webhook }) {
       </h2>
       {hook.disabled_at ? (
         <div className="mb-3">
-          <Alert tone="danger" title={`Disabled ${formatRelative(hook.disabled_at)}`}>{t("admin.webhook.valueTickActiveAnd", { value: hook.disabled_reason ?? "Too many failed deliveries." })}</Alert>
+          <Alert tone="danger" title={t("admin.webhook.disabledDisabledAt", { disabled_at: formatRelative(hook.disabled_at) })}>{t("admin.webhook.valueTickActiveAnd", { value: hook.disabled_reason ?? "Too many failed deliveries." })}</Alert>
         </div>
       ) : null}
       <form className="space-y-3" onSubmit={editor.submit} noValidate>

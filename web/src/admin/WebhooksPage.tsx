@@ -34,8 +34,8 @@ export function webhookForm(hook: Webhook | null): WebhookForm {
 
 export function validateWebhook(form: WebhookForm): Errors {
   const errors: Errors = {};
-  if (!form.url.trim()) errors.url = "required";
-  if (!form.event_types.length) errors.event_types = "choose at least one event";
+  if (!form.url.trim()) errors.url = t("fields.required");
+  if (!form.event_types.length) errors.event_types = t("admin.webhooks.chooseAtLeastOne");
   return errors;
 }
 
@@ -139,7 +139,7 @@ function NewWebhookForm({ onCreated }: { onCreated: (hook: WebhookWithSecret) =>
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <WebhookFields form={editor.form} set={editor.set} errors={editor.errors} showActive={false} />
-        <EditorStatus editor={editor} placed={["url", "event_types"]} savedText="Webhook created." />
+        <EditorStatus editor={editor} placed={["url", "event_types"]} savedText={t("admin.webhooks.webhookCreated")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
           {t("admin.webhooks.createWebhook")}
         </Button>

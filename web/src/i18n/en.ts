@@ -34,6 +34,53 @@ export const en = {
   "shell.pageNotFound": "Page not found",
   "shell.pageNotFoundHelp": "The address may be mistyped, or the page has moved.",
 
+  // Statuses, levels and SLA targets (lib/format.ts; the e-mails use the same words:
+  // servicedesk/tickets/states.py LABELS)
+  "format.status.new": "New",
+  "format.status.open": "Open",
+  "format.status.in_progress": "In progress",
+  "format.status.pending": "Waiting on requester",
+  "format.status.pendingForRequester": "Waiting on you",
+  "format.status.resolved": "Resolved",
+  "format.status.closed": "Closed",
+  "format.status.cancelled": "Cancelled",
+  "format.level.low": "Low",
+  "format.level.medium": "Medium",
+  "format.level.high": "High",
+  "format.level.critical": "Critical",
+  "format.sla.first_response": "First response",
+  "format.sla.next_response": "Next response",
+  "format.sla.resolution": "Resolution",
+
+  // The admin area's sections (admin/routes.tsx: in the shell's bundle, the menu)
+  "admin.nav.users": "Users",
+  "admin.nav.teams": "Teams",
+  "admin.nav.categories": "Categories",
+  "admin.nav.ticketTypes": "Ticket types",
+  "admin.nav.calendars": "Calendars",
+  "admin.nav.slaPolicies": "SLA policies",
+  "admin.nav.webhooks": "Webhooks",
+  "admin.nav.automations": "Automation",
+  "admin.nav.mail": "E-mail",
+  "admin.nav.mailSources": "Mail sources",
+  "admin.nav.settings": "Settings",
+
+  // Custom fields' checks (lib/customFields.ts: the server's rules, in words)
+  "fields.minLength": "must be at least {n} characters",
+  "fields.maxLength": "must be at most {n} characters",
+  "fields.pattern": "does not match the required pattern",
+  "fields.email": "not a valid e-mail address",
+  "fields.date": "not a valid date (YYYY-MM-DD)",
+  "fields.required": "required",
+  "fields.integer": "must be a whole number",
+  "fields.number": "must be a number",
+  "fields.enum": "must be one of the listed values",
+  "fields.itemEnum": "every item must be one of the listed values",
+  "fields.minimum": "must be at least {n}",
+  "fields.maximum": "must be at most {n}",
+  "fields.yes": "Yes",
+  "fields.no": "No",
+
   // Shared components
   "components.loading": "Loading",
   "components.cancel": "Cancel",

@@ -33,3 +33,14 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
+
+/** A table of words by value (statuses, levels, weekdays…) read through the catalogue at
+ * each access, so a catalogue swapped in later reaches it: `table[value]` and
+ * `Object.values(table)` work as on a plain object. */
+export function labelled<K extends string>(keys: Record<K, MessageKey>): Readonly<Record<K, string>> {
+  const table = {} as Record<K, string>;
+  for (const value of Object.keys(keys) as K[]) {
+    Object.defineProperty(table, value, { get: () => t(keys[value]), enumerable: true });
+  }
+  return table;
+}

@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { t } from "./index";
+export { labelled, t } from "./index";
 
 /** The kb screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -158,6 +158,19 @@ export const kb = {
   "kb.versions.itsTextBecomesThe": "Its text becomes the working copy; publish it again to show it to readers.",
   "kb.parts.internal": "Internal",
   "kb.parts.public": "Public",
+  "kb.editor.giveTheArticleA": "Give the article a title.",
+  "kb.editor.sayWhatNeedsTo": "Say what needs to change.",
+  "kb.diff.addedValueAddedRemoved": "{added} {value} added, {removed} removed",
+  "kb.workflow.draft": "Draft",
+  "kb.workflow.inReview": "In review",
+  "kb.workflow.published": "Published",
+  "kb.workflow.archived": "Archived",
+  "kb.workflow.submitForReview": "Submit for review",
+  "kb.workflow.publish": "Publish",
+  "kb.workflow.sendBackToDraft": "Send back to draft",
+  "kb.workflow.archive": "Archive",
+  "kb.workflow.restoreToDraft": "Restore to draft",
+  "kb.categories.giveTheCategoryName": "Give the category a name.",
 };
 
 export type KbKey = keyof typeof kb;

@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { t } from "./index";
+export { labelled, t } from "./index";
 
 /** The macros screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -133,6 +133,27 @@ export const macros = {
   "macros.preview.replyToTheRequester": "Reply to the requester",
   "macros.preview.thisMacroNeedsFixing": "This macro needs fixing",
   "macros.preview.actionValueAction": "Action {value} ({action})",
+  "macros.macroEditor.actionValueValue2": "Action {value}: {value2}",
+  "macros.preview.assignee": "Assignee",
+  "macros.preview.team": "Team",
+  "macros.preview.category": "Category",
+  "macros.preview.customFields": "Custom fields",
+  "macros.api.replyToTheRequester": "Reply to the requester",
+  "macros.api.internalNote": "Internal note",
+  "macros.api.changeStatus": "Change status",
+  "macros.api.assign": "Assign",
+  "macros.api.setAField": "Set a field",
+  "macros.api.addTags": "Add tags",
+  "macros.api.removeTags": "Remove tags",
+  "macros.api.personal": "Personal",
+  "macros.api.team": "Team",
+  "macros.api.shared": "Shared",
+  "macros.api.statusValue": "Status → {value}",
+  "macros.api.assignToMe": "Assign to me",
+  "macros.api.setValue": "Set {value}",
+  "macros.api.addTagsValue": "Add tags: {value}",
+  "macros.api.removeTagsValue": "Remove tags: {value}",
+  "macros.macroEditor.notSavedFixFields": "Not saved: fix the fields marked below",
 };
 
 export type MacrosKey = keyof typeof macros;

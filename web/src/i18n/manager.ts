@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { t } from "./index";
+export { labelled, t } from "./index";
 
 /** The manager screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -30,6 +30,9 @@ export const manager = {
   "manager.charts.titleNumbers": "{title}: numbers",
   "manager.charts.period": "Period",
   "manager.panels.loading": "Loading",
+  "manager.charts.tickets": "Tickets",
+  "manager.dashboard.seriesCreated": "Created",
+  "manager.dashboard.seriesResolved": "Resolved",
 };
 
 export type ManagerKey = keyof typeof manager;

@@ -1,10 +1,15 @@
 import { register } from "./index";
 
-export { t } from "./index";
+export { labelled, t } from "./index";
 
 /** The reports screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
 export const reports = {
+  "reports.schedule.ordinal.one": "{n}st",
+  "reports.schedule.ordinal.two": "{n}nd",
+  "reports.schedule.ordinal.few": "{n}rd",
+  "reports.schedule.ordinal.other": "{n}th",
+  "reports.format.weekOf": "Week of {date}",
   "reports.exportMenu.csv": "CSV",
   "reports.exportMenu.json": "JSON",
   "reports.exportMenu.pdf": "PDF",
@@ -124,6 +129,49 @@ export const reports = {
   "reports.url.enterADate": "Enter a date.",
   "reports.url.theEndIsBefore": "The end is before the start.",
   "reports.url.atMostMaxspandaysDays": "At most {MAXSPANDAYS} days.",
+  "reports.reports.notATimeZone": "Not a time zone (e.g. Europe/Paris).",
+  "reports.reports.team": "Team",
+  "reports.reports.agent": "Agent",
+  "reports.reports.category": "Category",
+  "reports.reports.priority": "Priority",
+  "reports.reports.channel": "Channel",
+  "reports.scheduledReports.scheduledReports2": "scheduled reports",
+  "reports.scheduledReports.notATimeZone": "Not a time zone (e.g. Europe/Paris).",
+  "reports.jobs.waitingToStart": "Waiting to start",
+  "reports.jobs.preparing": "Preparing",
+  "reports.jobs.ready": "Ready",
+  "reports.jobs.failed": "Failed",
+  "reports.jobs.expired": "Expired",
+  "reports.jobs.preparingValueOfRows": "Preparing: {value} of {rows_total} rows",
+  "reports.jobs.failedError": "Failed: {error}",
+  "reports.jobs.ticketList": "Ticket list",
+  "reports.live.labelValueWasValue2": "{label} {value} (was {value2})",
+  "reports.live.dashboardUpdatedValue": "Dashboard updated: {value}.",
+  "reports.schedule.monday": "Monday",
+  "reports.schedule.tuesday": "Tuesday",
+  "reports.schedule.wednesday": "Wednesday",
+  "reports.schedule.thursday": "Thursday",
+  "reports.schedule.friday": "Friday",
+  "reports.schedule.saturday": "Saturday",
+  "reports.schedule.sunday": "Sunday",
+  "reports.schedule.everyValueAtAt": "Every {value} at {at} ({tz})",
+  "reports.schedule.onTheValueOf": "On the {value} of each month at {at} ({tz})",
+  "reports.schedule.everyDayAtAt": "Every day at {at} ({tz})",
+  "reports.schedule.chooseAReport": "Choose a report.",
+  "reports.schedule.chooseAtLeastOne": "Choose at least one recipient.",
+  "reports.schedule.anHourFrom0": "An hour from 0 to 23.",
+  "reports.schedule.aDayFrom1": "A day from 1 to 28.",
+  "reports.shape.all": "All",
+  "reports.shape.titleNoValueIn": "{title}: no {value} in this range.",
+  "reports.shape.titleValueByGroup": "{title}, {value} by group: {length} groups; the highest is {label} with {unit}.",
+  "reports.shape.nameNoValues": "{name}: no values",
+  "reports.shape.valueInAll": ", {value} in all",
+  "reports.shape.nameHighestUnitValue": "{name}: highest {unit} ({value}){total}",
+  "reports.shape.titleOverLengthPeriods": "{title} over {length} periods. {value}.",
+  "reports.scheduledReports.deleteThisReport": "Delete this scheduled report?",
+  "reports.reports.type": "Type",
+  "reports.jobs.report": "Report",
+  "reports.jobs.titleFormat": "{what} ({format})",
 };
 
 export type ReportsKey = keyof typeof reports;

@@ -52,7 +52,7 @@ export default function KbArticlesPage() {
         {review ? t("kb.articles.articlesWaitingForA") : t("kb.articles.articlesOfEveryState")}
       </PageHeader>
       <nav aria-label={t("kb.articles.articleViews")} className="mb-3 flex flex-wrap gap-1">
-        {[{ value: "", label: t("kb.articles.all") }, ...ARTICLE_STATES.map((s) => ({ value: s, label: s === "in_review" ? "Review queue" : STATE_LABELS[s] }))].map((tab) => (
+        {[{ value: "", label: t("kb.articles.all") }, ...ARTICLE_STATES.map((s) => ({ value: s, label: s === "in_review" ? t("kb.articles.reviewQueue") : STATE_LABELS[s] }))].map((tab) => (
           <Link
             key={tab.value || "all"}
             to={tab.value ? `/kb?state=${tab.value}` : "/kb"}

@@ -24,7 +24,7 @@ function AddCategory({ categories }: { categories: KbCategory[] }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!name.trim()) {
-      setErrors({ name: "Give the category a name." });
+      setErrors({ name: t("kb.categories.giveTheCategoryName") });
       return;
     }
     setBusy(true);

@@ -80,7 +80,7 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
   async function save(event?: FormEvent) {
     event?.preventDefault();
     const found: Record<string, string> = {};
-    if (!form.title.trim()) found.title = "Give the article a title.";
+    if (!form.title.trim()) found.title = t("kb.editor.giveTheArticleA");
     setErrors(found);
     setFailure(null);
     if (Object.keys(found).length) return false;
@@ -302,7 +302,7 @@ function Workflow({ article }: { article: Article }) {
           onSubmit={(e) => {
             e.preventDefault();
             if (!reason.trim()) {
-              setReasonError("Say what needs to change.");
+              setReasonError(t("kb.editor.sayWhatNeedsTo"));
               return;
             }
             setReasonError(undefined);

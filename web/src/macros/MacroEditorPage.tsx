@@ -239,7 +239,7 @@ function Editor({ macro }: { macro: Macro | null }) {
               {failure instanceof ApiError && failure.isConflict ? t("macros.macroEditor.reloadThePageTo") : describeError(failure)}
             </Alert>
           ) : null}
-          {failure instanceof ApiError && failure.status === 422 ? <Alert title="Not saved: fix the fields marked below">{t("macros.macroEditor.lengthProblemS", { length: Object.keys(errors).length })}</Alert> : null}
+          {failure instanceof ApiError && failure.status === 422 ? <Alert title={t("macros.macroEditor.notSavedFixFields")}>{t("macros.macroEditor.lengthProblemS", { length: Object.keys(errors).length })}</Alert> : null}
           {save.isSuccess && macro ? <Alert tone="success" title={t("macros.macroEditor.saved")} /> : null}
           {readOnly ? null : (
             <div className="flex flex-wrap gap-2">
@@ -305,7 +305,7 @@ interface ActionProps {
 function ActionEditor({ index, count, action, errors, onChange, onMove, onRemove }: ActionProps) {
   const at = (field: string) => errors[`actions.${index}.${field}`];
   const own = Object.entries(errors).filter(([k]) => k === `actions.${index}` || k === `actions.${index}.type`);
-  const label = `Action ${index + 1}: ${TYPE_LABELS[action.type]}`;
+  const label = t("macros.macroEditor.actionValueValue2", { value: index + 1, value2: TYPE_LABELS[action.type] });
   return (
     <Card as="div" className="space-y-3" aria-label={label}>
       <div className="flex flex-wrap items-center justify-between gap-2">

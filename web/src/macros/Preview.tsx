@@ -2,14 +2,14 @@ import { Alert } from "../components/ui";
 import { STATUS_LABELS, isStatus } from "../lib/format";
 import { useCategories, useTeams, useUsers } from "../tickets/queries";
 import { describeAction, type Macro, type MacroAction, type MacroPreview } from "./api";
-import { t } from "../i18n/macros";
+import { labelled, t } from "../i18n/macros";
 
-const FIELD_LABELS: Record<string, string> = {
-  assignee_id: "Assignee",
-  team_id: "Team",
-  category_id: "Category",
-  custom_fields: "Custom fields",
-};
+const FIELD_LABELS: Record<string, string> = labelled({
+  assignee_id: "macros.preview.assignee",
+  team_id: "macros.preview.team",
+  category_id: "macros.preview.category",
+  custom_fields: "macros.preview.customFields",
+});
 
 function shown(value: unknown): string {
   if (value === null || value === undefined || value === "") return "(none)";

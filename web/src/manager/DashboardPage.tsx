@@ -149,8 +149,8 @@ export default function DashboardPage() {
                 title={t("manager.dashboard.createdAndResolvedThe")}
                 labels={days.map((d) => bucketLabel(d.day, "day"))}
                 series={[
-                  { name: "Created", tone: "accent", values: days.map((d) => d.created) },
-                  { name: "Resolved", tone: "success", values: days.map((d) => d.resolved) },
+                  { name: t("manager.dashboard.seriesCreated"), tone: "accent", values: days.map((d) => d.created) },
+                  { name: t("manager.dashboard.seriesResolved"), tone: "success", values: days.map((d) => d.resolved) },
                 ]}
                 summary={t("manager.dashboard.inTheLast14", { created, resolved, value: busiest && busiest.created ? `; the busiest day, ${bucketLabel(busiest.day, "day")}, had ${busiest.created} created` : "" })}
               />

@@ -42,7 +42,7 @@ export interface BarRow {
 export function BarTable({
   caption,
   rows,
-  valueHeader = "Tickets",
+  valueHeader = t("manager.charts.tickets"),
   testId,
   format = (v: number) => number.format(v),
   share = true,

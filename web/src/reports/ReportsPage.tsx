@@ -21,7 +21,7 @@ import { measureDrilldown, totalDrilldown } from "./drill";
 import { chartMeasure, describeChart, rowLabel, shapeChart } from "./shape";
 import type { FilterKey, Measure, ReportInfo, ReportResult } from "./types";
 import { GROUPS, INTERVALS, PRESETS, apiQuery, defaultInterval, browserTimeZone, drilldownHref, isTimeZone, presetRange, rangeError, readState, todayIn, writeState, type Preset, type ReportState } from "./url";
-import { t } from "../i18n/reports";
+import { labelled, t } from "../i18n/reports";
 
 export const CHANNELS = [
   { id: "web", label: t("reports.reports.web") },
@@ -190,7 +190,7 @@ function TimeZoneField({ value, onChange }: { value: string; onChange: (tz: stri
   const zones = useMemo(timeZones, []);
   const valid = isTimeZone(text);
   return (
-    <Field label={t("reports.reports.timeZone")} error={valid ? undefined : "Not a time zone (e.g. Europe/Paris)."} description={text === browserTimeZone() ? t("reports.reports.yours") : undefined}>
+    <Field label={t("reports.reports.timeZone")} error={valid ? undefined : t("reports.reports.notATimeZone")} description={text === browserTimeZone() ? t("reports.reports.yours") : undefined}>
       {(props) => (
         <>
           <Input
@@ -214,14 +214,14 @@ function TimeZoneField({ value, onChange }: { value: string; onChange: (tz: stri
   );
 }
 
-const FILTER_LABELS: Record<FilterKey, string> = {
-  team_id: "Team",
-  assignee_id: "Agent",
-  category_id: "Category",
-  priority: "Priority",
-  channel: "Channel",
-  type: "Type",
-};
+const FILTER_LABELS: Record<FilterKey, string> = labelled({
+  team_id: "reports.reports.team",
+  assignee_id: "reports.reports.agent",
+  category_id: "reports.reports.category",
+  priority: "reports.reports.priority",
+  channel: "reports.reports.channel",
+  type: "reports.reports.type",
+});
 
 function Filters({ info, state, update }: { info: ReportInfo; state: ReportState; update: (patch: Partial<ReportState>) => void }) {
   const teams = useTeams();

@@ -14,10 +14,10 @@ import { useMe } from "../auth/AuthProvider";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { STAFF_ROLES } from "../lib/domain";
-import { formatDateTime } from "../lib/format";
+import { formatDateTime, weekdayNames } from "../lib/format";
 import { useUsers } from "../tickets/queries";
 import { createSubscription, deleteSubscription, reportKeys, storeSubscription, updateSubscription, useCatalogue, useSubscriptions } from "./api";
-import { WEEKDAYS, describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
+import { describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
 import { useListing } from "./listing";
 import type { Subscription } from "./types";
 import { browserTimeZone, isTimeZone } from "./url";
@@ -25,7 +25,7 @@ import { t } from "../i18n/reports";
 
 export default function ScheduledReportsPage() {
   const [params, setParams] = useSearchParams();
-  const subscriptions = useListing(useSubscriptions(), reportKeys.subscriptions, "scheduled reports");
+  const subscriptions = useListing(useSubscriptions(), reportKeys.subscriptions, t("reports.scheduledReports.scheduledReports2"));
   const catalogue = useCatalogue();
   const me = useMe();
   const [editing, setEditing] = useState<Subscription | null>(null);
@@ -150,8 +150,8 @@ function SubscriptionRow({ subscription: s, title, onEdit, reload }: { subscript
         {error ? <FailureAlert error={error} /> : null}
         <ConfirmDialog
           open={confirm}
-          title="Delete this scheduled report?"
-          confirmLabel="Delete"
+          title={t("reports.scheduledReports.deleteThisReport")}
+          confirmLabel={t("reports.scheduledReports.delete")}
           busy={busy}
           onConfirm={() => void act(() => deleteSubscription(s.id))}
           onClose={() => setConfirm(false)}
@@ -174,7 +174,7 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const found = validateSchedule(form);
-    if (!isTimeZone(form.tz)) found.tz = "Not a time zone (e.g. Europe/Paris).";
+    if (!isTimeZone(form.tz)) found.tz = t("reports.scheduledReports.notATimeZone");
     setErrors(found);
     if (Object.keys(found).length) return;
     setSaving(true);
@@ -237,7 +237,7 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
             <Field label={t("reports.scheduledReports.day")} error={errors.weekday}>
               {(props) => (
                 <Select {...props} value={form.weekday} onChange={(e) => set("weekday", Number(e.target.value))}>
-                  {WEEKDAYS.map((d, i) => (
+                  {weekdayNames().map((d, i) => (
                     <option key={d} value={i}>
                       {d}
                     </option>
