@@ -131,6 +131,8 @@ describe("my profile", () => {
     await agent.context.close();
     await page.goto(`/tickets/${ticket.id}`);
     const handled = page.getByTestId("handled-by");
+    await handled.waitFor();
+    await page.getByTestId("public-reply").first().waitFor();
     await expect.poll(async () => (await handled.getByTestId("avatar-initials").count()) + (await handled.getByTestId("avatar-image").count())).toBe(1);
     await expect.poll(() => page.getByTestId("public-reply").first().getByTestId("avatar-image").count()).toBe(1);
     await checkScreen(page, "portal-avatars");
