@@ -169,7 +169,7 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
                     </th>
                     {LEVELS.map((urgency) => (
                       <td key={urgency} className="px-2 py-1">
-                        <label className="sr-only" htmlFor={`pm-${impact}-${urgency}`}>{t("admin.settings.priorityForLevellabelsImpact", { LEVELLABELS: LEVEL_LABELS[impact], LEVELLABELS2: LEVEL_LABELS[urgency] })}</label>
+                        <label className="sr-only" htmlFor={`pm-${impact}-${urgency}`}>{t("admin.settings.priorityForImpactUrgency", { impact: LEVEL_LABELS[impact], urgency: LEVEL_LABELS[urgency] })}</label>
                         <div className="w-32">
                           <Select
                             id={`pm-${impact}-${urgency}`}
@@ -265,7 +265,7 @@ function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSetti
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-          <Field label={t("admin.settings.largestFileMb")} error={errors.max_size_bytes} description={t("admin.settings.atMostHardmaxmibMb", { HARDMAXMIB: HARD_MAX_MIB })}>
+          <Field label={t("admin.settings.largestFileMb")} error={errors.max_size_bytes} description={t("admin.settings.atMostMb", { max: HARD_MAX_MIB })}>
             {(p) => <Input {...p} inputMode="decimal" value={form.max_size_mib} onChange={(e) => set("max_size_mib", e.target.value)} />}
           </Field>
           <Field label={t("admin.settings.filesPerTicket")} error={errors.max_per_ticket}>

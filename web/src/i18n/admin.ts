@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { labelled, t } from "./index";
+export { labelled, plural, t } from "./index";
 
 /** The admin screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -347,7 +347,7 @@ export const admin = {
   "admin.settings.priorityMatrix": "Priority matrix",
   "admin.settings.priorityByImpactRows": "Priority by impact (rows) and urgency (columns)",
   "admin.settings.impactUrgency": "Impact ↓ / Urgency →",
-  "admin.settings.priorityForLevellabelsImpact": "Priority for {LEVELLABELS} impact and {LEVELLABELS2} urgency",
+  "admin.settings.priorityForImpactUrgency": "Priority for {impact} impact and {urgency} urgency",
   "admin.settings.saveTicketSettings": "Save ticket settings",
   "admin.settings.pngImages": "PNG images",
   "admin.settings.jpegImages": "JPEG images",
@@ -365,7 +365,7 @@ export const admin = {
   "admin.settings.powerpoint97Ppt": "PowerPoint 97 (.ppt)",
   "admin.settings.attachments": "Attachments",
   "admin.settings.largestFileMb": "Largest file (MB)",
-  "admin.settings.atMostHardmaxmibMb": "At most {HARDMAXMIB} MB.",
+  "admin.settings.atMostMb": "At most {max} MB.",
   "admin.settings.filesPerTicket": "Files per ticket",
   "admin.settings.allowedKindsOfFile": "Allowed kinds of file",
   "admin.settings.saveAttachmentLimits": "Save attachment limits",

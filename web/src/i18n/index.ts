@@ -16,6 +16,7 @@ export type Catalogue = Partial<Record<MessageKey, string>>;
 /** The English words loaded so far: the core, then each part as it arrives. */
 const english: Record<string, string> = { ...en };
 let chosen: Catalogue = {};
+let language = "en";
 
 /** A lazy part of the catalogue, when its module loads (i18n/admin.ts and the others). */
 export function register(part: Record<string, string>): void {
@@ -23,8 +24,9 @@ export function register(part: Record<string, string>): void {
 }
 
 /** The catalogue in use: English today; a translation is another object with the same keys. */
-export function setCatalogue(catalogue: Catalogue): void {
+export function setCatalogue(catalogue: Catalogue, lang = "en"): void {
   chosen = catalogue;
+  language = lang;
 }
 
 /** The words for `key`, with `{name}` placeholders filled from `vars` (an unknown one stays). */
@@ -32,6 +34,13 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   const text = chosen[key] ?? english[key] ?? key;
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** The words for a count: `forms.one` or `forms.other` (and `few`, `many`… where the
+ * catalogue's language has them) by its plural rules, with `{n}` filled. */
+export function plural(n: number, forms: Partial<Record<Intl.LDMLPluralRule, MessageKey>> & { other: MessageKey }, vars: Record<string, string | number> = {}): string {
+  const rule = new Intl.PluralRules(language).select(n);
+  return t(forms[rule] ?? forms.other, { n, ...vars });
 }
 
 /** A table of words by value (statuses, levels, weekdays…) read through the catalogue at

@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { labelled, t } from "./index";
+export { labelled, plural, t } from "./index";
 
 /** The kb screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -25,7 +25,8 @@ export const kb = {
   "kb.helpArticle.updatedWhen": "Updated {when}",
   "kb.helpArticle.editInTheKnowledge": "Edit in the knowledge base",
   "kb.helpCentre.searching": "Searching",
-  "kb.helpCentre.lengthValueForQ": "{length} {value} for “{q}”",
+  "kb.helpCentre.results.one": "{n} article for “{q}”",
+  "kb.helpCentre.results.other": "{n} articles for “{q}”",
   "kb.helpCentre.nothingFoundForQ": "Nothing found for “{q}”",
   "kb.helpCentre.showingKeywordMatchesOnly": "Showing keyword matches only for now.",
   "kb.helpCentre.searchResults": "Search results",
@@ -160,7 +161,8 @@ export const kb = {
   "kb.parts.public": "Public",
   "kb.editor.giveTheArticleA": "Give the article a title.",
   "kb.editor.sayWhatNeedsTo": "Say what needs to change.",
-  "kb.diff.addedValueAddedRemoved": "{added} {value} added, {removed} removed",
+  "kb.diff.changes.one": "{n} line added, {removed} removed",
+  "kb.diff.changes.other": "{n} lines added, {removed} removed",
   "kb.workflow.draft": "Draft",
   "kb.workflow.inReview": "In review",
   "kb.workflow.published": "Published",

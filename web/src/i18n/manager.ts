@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { labelled, t } from "./index";
+export { labelled, plural, t } from "./index";
 
 /** The manager screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */

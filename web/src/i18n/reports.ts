@@ -1,6 +1,6 @@
 import { register } from "./index";
 
-export { labelled, t } from "./index";
+export { labelled, plural, t } from "./index";
 
 /** The reports screens' words: a lazy part of the catalogue (i18n/index.ts), loaded with the
  * first screen that imports `t` from here rather than with the shell. */
@@ -128,7 +128,7 @@ export const reports = {
   "reports.url.slaPolicy": "SLA policy",
   "reports.url.enterADate": "Enter a date.",
   "reports.url.theEndIsBefore": "The end is before the start.",
-  "reports.url.atMostMaxspandaysDays": "At most {MAXSPANDAYS} days.",
+  "reports.url.atMostDays": "At most {max} days.",
   "reports.reports.notATimeZone": "Not a time zone (e.g. Europe/Paris).",
   "reports.reports.team": "Team",
   "reports.reports.agent": "Agent",

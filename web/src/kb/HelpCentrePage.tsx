@@ -7,7 +7,7 @@ import { useArticles, useKbCategories, useSearch, type KbCategory } from "./api"
 import { articlePath } from "./markdown";
 import { Snippet, useDebounced } from "./parts";
 import { ancestry, buildTree, type CategoryNode } from "./tree";
-import { t } from "../i18n/kb";
+import { plural, t } from "../i18n/kb";
 
 function CategoryTree({ nodes, current }: { nodes: CategoryNode<KbCategory>[]; current: string }) {
   if (!nodes.length) return null;
@@ -44,7 +44,7 @@ function SearchResults({ q, categoryId }: { q: string; categoryId: string }) {
   return (
     <section aria-labelledby="results-heading" aria-busy={search.isFetching || undefined}>
       <h2 id="results-heading" className="mb-2 text-base font-semibold">
-        {hits.length ? t("kb.helpCentre.lengthValueForQ", { length: hits.length, value: hits.length === 1 ? "article" : "articles", q }) : t("kb.helpCentre.nothingFoundForQ", { q })}
+        {hits.length ? plural(hits.length, { one: "kb.helpCentre.results.one", other: "kb.helpCentre.results.other" }, { q }) : t("kb.helpCentre.nothingFoundForQ", { q })}
       </h2>
       {search.data.degraded ? (
         <p className="mb-2 text-fg-muted">{t("kb.helpCentre.showingKeywordMatchesOnly")}</p>

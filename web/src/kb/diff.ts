@@ -1,5 +1,5 @@
 /** One line of a unified diff (difflib.unified_diff, kb/versions.py), classified for display. */
-import { t } from "../i18n/kb";
+import { plural } from "../i18n/kb";
 export type DiffKind = "add" | "remove" | "context" | "hunk" | "header";
 
 export interface DiffLine {
@@ -32,5 +32,5 @@ export function diffStats(lines: DiffLine[]): { added: number; removed: number }
 
 /** "1 line added, 2 removed": the summary read out above a diff. */
 export function changeSummary({ added, removed }: { added: number; removed: number }): string {
-  return t("kb.diff.addedValueAddedRemoved", { added, value: added === 1 ? "line" : "lines", removed });
+  return plural(added, { one: "kb.diff.changes.one", other: "kb.diff.changes.other" }, { removed });
 }

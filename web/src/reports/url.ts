@@ -214,7 +214,7 @@ export function rangeError(state: Pick<ReportState, "since" | "until">): { field
   if (!isDate(state.since)) return { field: "since", message: t("reports.url.enterADate") };
   if (!isDate(state.until)) return { field: "until", message: t("reports.url.enterADate") };
   if (state.until < state.since) return { field: "until", message: t("reports.url.theEndIsBefore") };
-  if (spanDays(state.since, state.until) > MAX_SPAN_DAYS) return { field: "until", message: t("reports.url.atMostMaxspandaysDays", { MAXSPANDAYS: MAX_SPAN_DAYS }) };
+  if (spanDays(state.since, state.until) > MAX_SPAN_DAYS) return { field: "until", message: t("reports.url.atMostDays", { max: MAX_SPAN_DAYS }) };
   return null;
 }
 
