@@ -13,10 +13,11 @@ import pytest
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant
+from tests.unit.test_imagesize import png
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PNG = png(64, 64)
 TEXT_NAMED_PNG = b"hello, I am not a picture" * 8
 
 
@@ -122,6 +123,14 @@ def test_bad_type_size_and_content_name_the_field(client, org):
     # Declared a PNG, sent text: the sniffed bytes decide, and it is never usable.
     attachment_id, done = _upload(client, requester, TEXT_NAMED_PNG)
     assert done.status_code == 422, done.text
+    # Not resized (the browser downscales to 256x256 first): refused from its header.
+    too_big, refused_big = _upload(client, requester, png(257, 8))
+    assert _fields(refused_big, 422) == {"file"}
+    assert "257x8" in refused_big.json()["detail"]
+    assert _fields(
+        client.put("/v1/me/avatar", json={"attachment_id": too_big}, headers=requester.headers),
+        422,
+    ) == {"attachment_id"}
     refused = client.put(
         "/v1/me/avatar", json={"attachment_id": attachment_id}, headers=requester.headers
     )
@@ -175,3 +184,31 @@ def test_every_member_may_have_one_and_nobody_anonymous(client, org):
         ).status_code
         == 401
     )
+
+
+def test_who_takes_part_in_a_ticket_is_named_with_their_picture(client, org):
+    """The portal's conversation and the ticket's people (the requester may not list users)."""
+    requester, agent = org.members["requester"], org.members["agent"]
+    mine, done = _upload(client, agent)
+    assert done.status_code == 200
+    assert (
+        client.put("/v1/me/avatar", json={"attachment_id": mine}, headers=agent.headers).status_code
+        == 204
+    )
+    ticket = client.post(
+        "/v1/tickets", json={"title": "Pictures"}, headers=requester.headers
+    ).json()
+    assigned = client.post(
+        f"/v1/tickets/{ticket['id']}/assign",
+        json={"assignee_id": agent.user_id},
+        headers=agent.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+    people = client.get(
+        f"/v1/tickets/{ticket['id']}/participants", headers=requester.headers
+    ).json()
+    by_role = {p["role"]: p for p in people}
+    assert by_role["assignee"]["avatar_url"] == f"/v1/avatars/{mine}"
+    assert by_role["assignee"]["name"]
+    assert by_role["requester"]["avatar_url"] is None
+    assert by_role["requester"]["name"]

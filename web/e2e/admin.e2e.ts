@@ -234,7 +234,7 @@ describe("an admin sets up the service desk", () => {
     await expect.poll(() => page.getByText("a policy needs at least one target").count()).toBe(1);
     await page.getByLabel("First response (minutes)").fill("60");
     await page.getByLabel("Resolution (minutes)").fill("480");
-    expect(await describedBy(page.getByLabel("Resolution (minutes)"))).toContain("8 h");
+    expect(await describedBy(page.getByLabel("Resolution (minutes)"))).toContain("8h");
     await page.getByLabel("Warning thresholds (%)").fill("50, 80");
     await page.getByRole("group", { name: "Priorities" }).getByLabel("Critical").check();
     await page.getByRole("group", { name: "Teams" }).getByLabel(teamName).check();

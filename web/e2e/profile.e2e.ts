@@ -1,3 +1,4 @@
+import { deflateSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique } from "./support";
@@ -19,6 +20,35 @@ async function person(prefix: string, role = "requester", alsoGlobex = false): P
   const created = await apiCall<{ id: string }>(await apiLogin("admin@acme.example"), "POST", "/v1/users", { email, name: "Pat Person", role, password: PASSWORD });
   if (alsoGlobex) await apiCall(await apiLogin("admin@globex.example"), "POST", "/v1/users", { email, name: "Pat Person", role: "agent", password: PASSWORD });
   return { email, id: created.id };
+}
+
+/** A real PNG (grey, 8 bits) of that size: bigger than an avatar may be. */
+function png(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = (crcTable[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (kind: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(kind, "ascii"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth; colour type 0 (grey)
+  const rows = Buffer.alloc((width + 1) * height, 0x80);
+  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
 }
 
 describe("my profile", () => {
@@ -59,7 +89,7 @@ describe("my profile", () => {
 
   test("an avatar: refused when not an image, shown beside the name once set, initials again when removed", async () => {
     // A 1x1 PNG.
-    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+    const tiny = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
     const me = await person("av");
     const { page, errors } = await openSession(browser);
     await signIn(page, me.email);
@@ -69,23 +99,45 @@ describe("my profile", () => {
     await expect.poll(() => card.getByTestId("avatar-initials").textContent()).toBe("PP");
     await page.getByLabel("Choose a picture").setInputFiles({ name: "me.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg/>") });
     await expect.poll(() => page.getByText("A picture must be a PNG, JPEG or WebP image.").count()).toBe(1);
-    await page.getByLabel("Choose a picture").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png });
+    await page.getByLabel("Choose a picture").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: tiny });
     await page.getByText("Picture saved.").waitFor();
     const image = card.getByTestId("avatar-image");
     await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+    // A large picture is made 256 pixels at most a side in the browser before it is sent
+    // (the API refuses a bigger one from its header).
+    await page.getByLabel("Choose a picture").setInputFiles({ name: "big.png", mimeType: "image/png", buffer: png(1200, 600) });
+    await page.getByText("Picture saved.").waitFor();
+    await expect.poll(() => image.evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight])).toEqual([256, 128]);
     await checkScreen(page, "profile-avatar");
 
     // Staff see it beside the person's name on their ticket and their messages.
     const token = await apiLogin(me.email);
-    const ticket = await apiCall<{ id: string }>(token, "POST", "/v1/tickets", { title: unique("Avatar") });
+    const title = unique("Avatar");
+    const ticket = await apiCall<{ id: string }>(token, "POST", "/v1/tickets", { title });
     await apiCall(token, "POST", `/v1/tickets/${ticket.id}/comments`, { body: "Hello" });
     const agent = await openSession(browser);
     await signIn(agent.page, "agent@acme.example");
     await agent.page.goto(`/tickets/${ticket.id}`);
     const reply = agent.page.getByTestId("public-reply").first();
     await expect.poll(() => reply.getByTestId("avatar-image").count()).toBe(1);
+    // And on the queue's rows (requester and assignee columns).
+    await agent.page.goto("/queues/all");
+    const row = agent.page.getByRole("row").filter({ hasText: title });
+    await expect.poll(() => row.getByTestId("avatar-image").count()).toBe(1);
+    await checkScreen(agent.page, "queue-avatars");
+    // Assigned: the portal names who handles the request, with their picture or initials.
+    await apiCall(await apiLogin("agent@acme.example"), "POST", `/v1/tickets/${ticket.id}/assign`, { assignee_id: (await apiCall<{ user: { id: string } }>(await apiLogin("agent@acme.example"), "GET", "/v1/me")).user.id });
     expect(agent.errors).toEqual([]);
     await agent.context.close();
+    await page.goto(`/tickets/${ticket.id}`);
+    const handled = page.getByTestId("handled-by");
+    await handled.waitFor();
+    await page.getByTestId("public-reply").first().waitFor();
+    await expect.poll(async () => (await handled.getByTestId("avatar-initials").count()) + (await handled.getByTestId("avatar-image").count())).toBe(1);
+    await expect.poll(() => page.getByTestId("public-reply").first().getByTestId("avatar-image").count()).toBe(1);
+    await checkScreen(page, "portal-avatars");
+    await page.goto("/settings/profile");
+    await page.getByRole("heading", { name: "Picture" }).waitFor();
 
     await page.getByRole("button", { name: "Remove the picture" }).click();
     await page.getByText("Picture removed.").waitFor();

@@ -3,6 +3,7 @@ import { useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { atLeast } from "../lib/domain";
 import { ADMIN_SECTIONS } from "./routes";
+import { t } from "../i18n/admin";
 
 /** The admin area: its sections (by role) and the section's screen. */
 export default function AdminLayout() {
@@ -10,9 +11,9 @@ export default function AdminLayout() {
   const sections = ADMIN_SECTIONS.filter((s) => atLeast(me.role, s.min));
   return (
     <div className="grid *:min-w-0 gap-6 md:grid-cols-[12rem_1fr]">
-      <nav aria-label="Administration" className="md:border-r md:border-border md:pr-4">
+      <nav aria-label={t("admin.layout.administration")} className="md:border-r md:border-border md:pr-4">
         <p className="mb-2 hidden font-semibold text-fg-muted md:block" aria-hidden="true">
-          Administration
+          {t("admin.layout.administration")}
         </p>
         <ul className="flex flex-wrap gap-1 md:flex-col">
           {sections.map((s) => (
@@ -26,7 +27,7 @@ export default function AdminLayout() {
                   )
                 }
               >
-                {s.label}
+                {t(s.labelKey)}
               </NavLink>
             </li>
           ))}

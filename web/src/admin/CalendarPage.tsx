@@ -5,9 +5,11 @@ import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { adminKeys, useCalendar } from "./api";
 import { DAYS, checkHolidays, checkWeek, officeHours, timeZones, weeklyHours, type Week } from "./calendar";
+import { weekdayNames } from "../lib/format";
 import { ConfirmButton } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Calendar } from "./types";
+import { t } from "../i18n/admin";
 
 interface CalendarForm {
   name: string;
@@ -33,7 +35,7 @@ function toForm(calendar: Calendar | null): CalendarForm {
 
 function validate(form: CalendarForm): Errors {
   const errors: Errors = { ...checkWeek(form.week), ...checkHolidays(form.holidays, form.yearly_holidays) };
-  if (!form.name.trim()) errors.name = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
   return errors;
 }
 
@@ -45,27 +47,27 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
   const setDay = (d: number, day: Week[number]) => onChange(week.map((x, i) => (i === d ? day : x)));
   return (
     <fieldset className="min-w-0" aria-describedby={errors.week ? "week-error" : undefined}>
-      <legend className="mb-2 font-semibold">Working hours</legend>
-      <p className="mb-2 text-fg-muted">Local time in the calendar's zone, HH:MM; 24:00 is midnight at the end of the day.</p>
+      <legend className="mb-2 font-semibold">{t("admin.calendar.workingHours")}</legend>
+      <p className="mb-2 text-fg-muted">{t("admin.calendar.localTimeInThe")}</p>
       <div className="mb-3 flex flex-wrap gap-2">
         <Button size="sm" onClick={() => onChange(officeHours())}>
-          Weekdays 09:00–17:00
+          {t("admin.calendar.weekdays090017")}
         </Button>
         <Button size="sm" onClick={() => onChange(week.map((day, d) => (d > 0 && d < 5 ? (week[0] ?? []).map((i) => ({ ...i })) : day)))}>
-          Copy Monday to Tuesday–Friday
+          {t("admin.calendar.copyMondayToTuesday")}
         </Button>
         <Button size="sm" onClick={() => onChange(DAYS.map(() => [{ start: "00:00", end: "24:00" }]))}>
-          Around the clock
+          {t("admin.calendar.aroundTheClock")}
         </Button>
       </div>
       <div className="divide-y divide-border rounded-md border border-border">
-        {DAYS.map((name, d) => {
+        {weekdayNames().map((name, d) => {
           const day = week[d] ?? [];
           return (
             <div key={name} className="grid *:min-w-0 gap-2 p-3 sm:grid-cols-[7rem_1fr]" role="group" aria-label={name}>
               <span className="font-medium">{name}</span>
               <div className="space-y-2">
-                {day.length ? null : <p className="text-fg-muted">Closed</p>}
+                {day.length ? null : <p className="text-fg-muted">{t("admin.calendar.closed")}</p>}
                 {day.map((interval, n) => {
                   const rowError = errors[`week.${d}.${n}`];
                   const startError = errors[`week.${d}.${n}.start`];
@@ -76,9 +78,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
                   return (
                     <div key={n}>
                       <div className="flex flex-wrap items-center gap-2">
-                        <label className="sr-only" htmlFor={`week-${d}-${n}-start`}>
-                          {name} interval {n + 1} start
-                        </label>
+                        <label className="sr-only" htmlFor={`week-${d}-${n}-start`}>{t("admin.calendar.nameIntervalValueStart", { name, value: n + 1 })}</label>
                         <div className="w-24">
                           <Input
                             id={`week-${d}-${n}-start`}
@@ -93,9 +93,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
                           />
                         </div>
                         <span aria-hidden="true">–</span>
-                        <label className="sr-only" htmlFor={`week-${d}-${n}-end`}>
-                          {name} interval {n + 1} end
-                        </label>
+                        <label className="sr-only" htmlFor={`week-${d}-${n}-end`}>{t("admin.calendar.nameIntervalValueEnd", { name, value: n + 1 })}</label>
                         <div className="w-24">
                           <Input
                             id={`week-${d}-${n}-end`}
@@ -110,7 +108,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
                           />
                         </div>
                         <Button size="sm" variant="ghost" onClick={() => setDay(d, day.filter((_, i) => i !== n))}>
-                          Remove<span className="sr-only"> {name} interval {n + 1}</span>
+                          {t("admin.calendar.remove")}<span className="sr-only">{t("admin.calendar.nameIntervalValue", { name, value: n + 1 })}</span>
                         </Button>
                       </div>
                       {problem ? (
@@ -129,7 +127,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
                     setDay(d, [...day, last ? { start: last.end === "24:00" ? "00:00" : last.end, end: "24:00" } : { start: "09:00", end: "17:00" }]);
                   }}
                 >
-                  Add hours<span className="sr-only"> on {name}</span>
+                  {t("admin.calendar.addHours")}<span className="sr-only">{t("admin.calendar.onName", { name })}</span>
                 </Button>
               </div>
             </div>
@@ -141,7 +139,7 @@ function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (week: W
           {errors.week}
         </p>
       ) : null}
-      <p className="mt-2 text-fg-muted">{weeklyHours(week).toFixed(1).replace(/\.0$/, "")} working hours a week.</p>
+      <p className="mt-2 text-fg-muted">{t("admin.calendar.valueWorkingHoursA", { value: weeklyHours(week).toFixed(1).replace(/\.0$/, "") })}</p>
     </fieldset>
   );
 }
@@ -184,17 +182,17 @@ function DateList({
               <span className={errors[`${errorKey}.${i}`] ? "font-mono text-danger-text" : "font-mono"}>{value}</span>
               <Button size="sm" variant="ghost" className="h-6 px-2" onClick={() => onChange(values.filter((v) => v !== value))}>
                 <span aria-hidden="true">×</span>
-                <span className="sr-only">Remove {value}</span>
+                <span className="sr-only">{t("admin.calendar.removeValue", { value })}</span>
               </Button>
             </li>
           ))}
         </ul>
       ) : (
-        <p className="mb-2 text-fg-muted">None.</p>
+        <p className="mb-2 text-fg-muted">{t("admin.calendar.none")}</p>
       )}
       <div className="flex flex-wrap items-center gap-2">
         <label htmlFor={inputId} className="sr-only">
-          {yearly ? "Add a yearly holiday (MM-DD)" : "Add a holiday"}
+          {yearly ? t("admin.calendar.addAYearlyHoliday") : t("admin.calendar.addAHoliday")}
         </label>
         <div className="w-44 max-w-full">
           <Input
@@ -213,7 +211,7 @@ function DateList({
           />
         </div>
         <Button size="sm" onClick={add} disabled={!draft.trim()}>
-          Add<span className="sr-only"> {yearly ? "yearly holiday" : "holiday"}</span>
+          {t("admin.calendar.add")}<span className="sr-only"> {yearly ? t("admin.calendar.yearlyHoliday") : t("admin.calendar.holiday")}</span>
         </Button>
       </div>
       {listError ? (
@@ -257,10 +255,10 @@ function CalendarEditor({ calendar }: { calendar: Calendar | null }) {
   return (
     <form className="space-y-6" onSubmit={editor.submit} noValidate>
       <Card className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-        <Field label="Name" required error={errors.name}>
+        <Field label={t("admin.calendar.name")} required error={errors.name}>
           {(p) => <Input {...p} maxLength={100} value={form.name} onChange={(e) => set("name", e.target.value)} />}
         </Field>
-        <Field label="Time zone" error={errors.timezone}>
+        <Field label={t("admin.calendar.timeZone")} error={errors.timezone}>
           {(p) => (
             <Select {...p} value={form.timezone} onChange={(e) => set("timezone", e.target.value)}>
               {zoneList.map((z) => (
@@ -277,16 +275,16 @@ function CalendarEditor({ calendar }: { calendar: Calendar | null }) {
       </Card>
       <Card className="grid *:min-w-0 gap-6 md:grid-cols-2">
         <DateList
-          legend="Holidays"
-          description="Single days off (the clock stops all day)."
+          legend={t("admin.calendar.holidays")}
+          description={t("admin.calendar.singleDaysOffThe")}
           values={form.holidays}
           onChange={(v) => set("holidays", v)}
           errors={errors}
           errorKey="holidays"
         />
         <DateList
-          legend="Yearly holidays"
-          description="Days off every year, as MM-DD (12-25 for Christmas Day)."
+          legend={t("admin.calendar.yearlyHolidays")}
+          description={t("admin.calendar.daysOffEveryYear")}
           values={form.yearly_holidays}
           onChange={(v) => set("yearly_holidays", v)}
           errors={errors}
@@ -295,12 +293,12 @@ function CalendarEditor({ calendar }: { calendar: Calendar | null }) {
         />
       </Card>
       <div className="space-y-3">
-        <EditorStatus editor={editor} placed={["name", "timezone", "week", "holidays", "yearly_holidays"]} savedText={calendar ? "Saved." : "Calendar created."} />
+        <EditorStatus editor={editor} placed={["name", "timezone", "week", "holidays", "yearly_holidays"]} savedText={calendar ? t("admin.calendar.saved") : t("admin.calendar.calendarCreated")} />
         {remove.isError ? <FailureAlert error={remove.error} /> : null}
-        <FormActions editor={editor} creating={calendar === null} saveLabel={calendar ? "Save calendar" : "Create calendar"}>
+        <FormActions editor={editor} creating={calendar === null} saveLabel={calendar ? t("admin.calendar.saveCalendar") : t("admin.calendar.createCalendar")}>
           {calendar ? (
-            <ConfirmButton size="md" confirmLabel="Delete this calendar" busy={remove.isPending} onConfirm={() => remove.mutate(calendar.id)}>
-              Delete
+            <ConfirmButton size="md" confirmLabel={t("admin.calendar.deleteThisCalendar")} busy={remove.isPending} onConfirm={() => remove.mutate(calendar.id)}>
+              {t("admin.calendar.delete")}
             </ConfirmButton>
           ) : null}
         </FormActions>
@@ -319,16 +317,16 @@ export default function CalendarPage() {
     <>
       <p className="mb-2">
         <Link to="/admin/calendars" className="text-accent-text underline">
-          ← Calendars
+          {t("admin.calendar.calendars")}
         </Link>
       </p>
       {creating ? (
         <>
-          <PageHeader title="New calendar">When the SLA clock runs: working hours, holidays and the time zone.</PageHeader>
+          <PageHeader title={t("admin.calendar.newCalendar")}>{t("admin.calendar.whenTheSlaClock")}</PageHeader>
           <CalendarEditor calendar={null} />
         </>
       ) : calendar.isPending ? (
-        <Spinner label="Loading the calendar" />
+        <Spinner label={t("admin.calendar.loadingTheCalendar")} />
       ) : calendar.isError ? (
         <FailureAlert error={calendar.error} />
       ) : (
@@ -336,7 +334,7 @@ export default function CalendarPage() {
           <PageHeader title={calendar.data.name}>{calendar.data.timezone}</PageHeader>
           {created ? (
             <div className="mb-4">
-              <Alert tone="success">Calendar created. SLA policies can use it now.</Alert>
+              <Alert tone="success">{t("admin.calendar.calendarCreatedSlaPolicies")}</Alert>
             </div>
           ) : null}
           <CalendarEditor key={calendar.data.id} calendar={calendar.data} />

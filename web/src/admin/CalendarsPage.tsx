@@ -4,6 +4,7 @@ import { useCalendars, usePolicies } from "./api";
 import { describeWeek } from "./calendar";
 import { ScrollArea } from "./fields";
 import { FailureAlert } from "./forms";
+import { t } from "../i18n/admin";
 
 export default function CalendarsPage() {
   const calendars = useCalendars();
@@ -12,30 +13,30 @@ export default function CalendarsPage() {
   return (
     <>
       <PageHeader
-        title="Calendars"
+        title={t("admin.calendars.calendars")}
         actions={
           <Link to="/admin/calendars/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
-            New calendar
+            {t("admin.calendars.newCalendar")}
           </Link>
         }
       >
-        Business hours for SLA clocks. A policy without a calendar counts around the clock.
+        {t("admin.calendars.businessHoursForSla")}
       </PageHeader>
       <Card>
-        {calendars.isPending ? <Spinner label="Loading calendars" /> : null}
+        {calendars.isPending ? <Spinner label={t("admin.calendars.loadingCalendars")} /> : null}
         {calendars.isError ? <FailureAlert error={calendars.error} /> : null}
-        {calendars.data && !calendars.data.length ? <EmptyState title="No calendars yet">SLA clocks run around the clock until you add one.</EmptyState> : null}
+        {calendars.data && !calendars.data.length ? <EmptyState title={t("admin.calendars.noCalendarsYet")}>{t("admin.calendars.slaClocksRunAround")}</EmptyState> : null}
         {calendars.data?.length ? (
-          <ScrollArea label="Calendars table">
+          <ScrollArea label={t("admin.calendars.calendarsTable")}>
             <table className="w-full text-left">
-              <caption className="sr-only">Business calendars</caption>
+              <caption className="sr-only">{t("admin.calendars.businessCalendars")}</caption>
               <thead className="border-b border-border text-fg-muted">
                 <tr>
-                  <th scope="col" className="px-2 py-2 font-medium">Name</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Time zone</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Hours</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Holidays</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Used by</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.calendars.name")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.calendars.timeZone")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.calendars.hours")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.calendars.holidays")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.calendars.usedBy")}</th>
                 </tr>
               </thead>
               <tbody data-testid="calendar-rows">

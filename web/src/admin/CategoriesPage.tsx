@@ -10,6 +10,7 @@ import { adminKeys, invalidateShared, useAdminTeams, useCategoryTree } from "./a
 import { ScrollArea } from "./fields";
 import { FailureAlert } from "./forms";
 import type { CategoryRow } from "./types";
+import { t } from "../i18n/admin";
 
 function fieldCount(schema: Record<string, unknown>): number {
   const properties = schema.properties;
@@ -46,8 +47,8 @@ function DeleteDialog({ category, rows, onClose }: { category: CategoryRow | nul
   return (
     <ConfirmDialog
       open={category !== null}
-      title={`Delete ${category?.name ?? ""}${gone.size > 1 ? ` and its ${gone.size - 1} sub-categories` : ""}?`}
-      confirmLabel="Delete"
+      title={t("admin.categories.deleteValueValue2", { value: category?.name ?? "", value2: gone.size > 1 ? ` and its ${gone.size - 1} sub-categories` : "" })}
+      confirmLabel={t("admin.categories.delete")}
       busy={remove.isPending}
       onConfirm={() => {
         setProblem(null);
@@ -58,11 +59,11 @@ function DeleteDialog({ category, rows, onClose }: { category: CategoryRow | nul
         onClose();
       }}
     >
-      <p>Their tickets move to the category you pick, in one step.</p>
-      <Field label="Move its tickets to" className="mt-3">
+      <p>{t("admin.categories.theirTicketsMoveTo")}</p>
+      <Field label={t("admin.categories.moveItsTicketsTo")} className="mt-3">
         {(p) => (
           <Select {...p} value={target} onChange={(e) => setTarget(e.target.value)}>
-            <option value="">(none: only if no ticket uses it)</option>
+            <option value="">{t("admin.categories.noneOnlyIfNo")}</option>
             {rows
               .filter((c) => c.active && !gone.has(c.id))
               .map((c) => (
@@ -89,8 +90,8 @@ export default function CategoriesPage() {
   const types = useTicketTypes();
   const [deleting, setDeleting] = useState<CategoryRow | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const teamName = (id: string | null) => (id ? (teams.data?.find((t) => t.id === id)?.name ?? "—") : "—");
-  const typeName = (key: string | null | undefined) => (key ? (types.data?.find((t) => t.key === key)?.name ?? key) : "—");
+  const teamName = (id: string | null) => (id ? (teams.data?.find((item) => item.id === id)?.name ?? "—") : "—");
+  const typeName = (key: string | null | undefined) => (key ? (types.data?.find((item) => item.key === key)?.name ?? key) : "—");
   const refresh = () => {
     void client.invalidateQueries({ queryKey: adminKeys.categories });
     invalidateShared(client, "categories");
@@ -126,14 +127,14 @@ export default function CategoriesPage() {
   return (
     <>
       <PageHeader
-        title="Categories"
+        title={t("admin.categories.categories")}
         actions={
           <Link to="/admin/categories/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
-            New category
+            {t("admin.categories.newCategory")}
           </Link>
         }
       >
-        What employees can ask for, as a tree, and the fields each kind of request needs.
+        {t("admin.categories.whatEmployeesCanAsk")}
       </PageHeader>
       {problem ? (
         <div className="mb-3">
@@ -141,21 +142,21 @@ export default function CategoriesPage() {
         </div>
       ) : null}
       <Card>
-        {categories.isPending ? <Spinner label="Loading categories" /> : null}
+        {categories.isPending ? <Spinner label={t("admin.categories.loadingCategories")} /> : null}
         {categories.isError ? <FailureAlert error={categories.error} /> : null}
-        {categories.data && !categories.data.length ? <EmptyState title="No categories yet">Create the first one.</EmptyState> : null}
+        {categories.data && !categories.data.length ? <EmptyState title={t("admin.categories.noCategoriesYet")}>{t("admin.categories.createTheFirstOne")}</EmptyState> : null}
         {rows.length ? (
-          <ScrollArea label="Categories table">
+          <ScrollArea label={t("admin.categories.categoriesTable")}>
             <table className="w-full text-left">
-              <caption className="sr-only">Categories</caption>
+              <caption className="sr-only">{t("admin.categories.categories")}</caption>
               <thead className="border-b border-border text-fg-muted">
                 <tr>
-                  <th scope="col" className="px-2 py-2 font-medium">Name</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Custom fields</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Default team</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Default type</th>
-                  <th scope="col" className="px-2 py-2 font-medium">State</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Actions</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.name")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.customFields")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.defaultTeam")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.defaultType")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.state")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.categories.actions")}</th>
                 </tr>
               </thead>
               <tbody data-testid="category-rows">
@@ -173,21 +174,21 @@ export default function CategoriesPage() {
                       <td className="px-2 py-2">{fieldCount(c.fields_schema)}</td>
                       <td className="px-2 py-2">{teamName(c.default_team_id)}</td>
                       <td className="px-2 py-2">{typeName(c.default_type)}</td>
-                      <td className="px-2 py-2">{c.active ? <Badge tone="success">Active</Badge> : <Badge>Archived</Badge>}</td>
+                      <td className="px-2 py-2">{c.active ? <Badge tone="success">{t("admin.categories.active")}</Badge> : <Badge>{t("admin.categories.archived")}</Badge>}</td>
                       <td className="px-2 py-2">
                         <div className="flex flex-wrap gap-1">
-                          <Button size="sm" variant="ghost" aria-label={`Move ${c.name} up`} disabled={at <= 0} onClick={() => move(c, -1)}>
+                          <Button size="sm" variant="ghost" aria-label={t("admin.categories.moveNameUp", { name: c.name })} disabled={at <= 0} onClick={() => move(c, -1)}>
                             ↑
                           </Button>
-                          <Button size="sm" variant="ghost" aria-label={`Move ${c.name} down`} disabled={at >= siblings.length - 1} onClick={() => move(c, 1)}>
+                          <Button size="sm" variant="ghost" aria-label={t("admin.categories.moveNameDown", { name: c.name })} disabled={at >= siblings.length - 1} onClick={() => move(c, 1)}>
                             ↓
                           </Button>
                           <Button size="sm" onClick={() => archive(c)}>
-                            {c.active ? "Archive" : "Restore"}
+                            {c.active ? t("admin.categories.archive") : t("admin.categories.restore")}
                             <span className="sr-only"> {c.name}</span>
                           </Button>
                           <Button size="sm" variant="danger" onClick={() => setDeleting(c)}>
-                            Delete<span className="sr-only"> {c.name}</span>
+                            {t("admin.categories.delete")}<span className="sr-only"> {c.name}</span>
                           </Button>
                         </div>
                       </td>

@@ -10,6 +10,7 @@ import { Checkbox } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
 import { fromSchema, toSchema, type Builder, type JsonSchema } from "./schemaBuilder";
 import type { CategoryRow } from "./types";
+import { t } from "../i18n/admin";
 
 interface CategoryForm {
   name: string;
@@ -44,13 +45,13 @@ function schemaOf(form: CategoryForm): { schema: unknown; errors: Errors } {
   try {
     return { schema: JSON.parse(form.json) as unknown, errors: {} };
   } catch (error) {
-    return { schema: null, errors: { fields_schema: `not valid JSON: ${(error as Error).message}` } };
+    return { schema: null, errors: { fields_schema: t("admin.category.notValidJsonMessage", { message: (error as Error).message }) } };
   }
 }
 
 function validate(form: CategoryForm): Errors {
   const errors: Errors = { ...schemaOf(form).errors };
-  if (!form.name.trim()) errors.name = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
   return errors;
 }
 
@@ -120,7 +121,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
       editor.setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
     } catch (error) {
       // Stay on the text, which does not parse, and say why.
-      setJsonProblem(`not valid JSON: ${(error as Error).message}`);
+      setJsonProblem(t("admin.category.notValidJsonMessage", { message: (error as Error).message }));
     }
   }
   const jsonError = form.mode === "json" ? (jsonProblem ?? errors.fields_schema ?? null) : null;
@@ -133,30 +134,30 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
   return (
     <form className="space-y-6" onSubmit={editor.submit} noValidate>
       <Card className="space-y-3">
-        <Field label="Name" required error={errors.name}>
+        <Field label={t("admin.category.name")} required error={errors.name}>
           {(p) => <Input {...p} maxLength={100} value={form.name} onChange={(e) => set("name", e.target.value)} />}
         </Field>
-        <Field label="Description" error={errors.description} description="Shown to employees when they pick a category.">
+        <Field label={t("admin.category.description")} error={errors.description} description={t("admin.category.shownToEmployeesWhen")}>
           {(p) => <Textarea {...p} rows={2} maxLength={2000} value={form.description} onChange={(e) => set("description", e.target.value)} />}
         </Field>
-        <Field label="Default team" error={errors.default_team_id} description="New requests in this category go to this team.">
+        <Field label={t("admin.category.defaultTeam")} error={errors.default_team_id} description={t("admin.category.newRequestsInThis")}>
           {(p) => (
             <Select {...p} value={form.default_team_id} onChange={(e) => set("default_team_id", e.target.value)}>
-              <option value="">No default team</option>
+              <option value="">{t("admin.category.noDefaultTeam")}</option>
               {(teams.data ?? [])
-                .filter((t) => t.active || t.id === form.default_team_id)
-                .map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
+                .filter((item) => item.active || item.id === form.default_team_id)
+                .map((item) => (
+                  <option key={item.id} value={item.id}>
+                    {item.name}
                   </option>
                 ))}
             </Select>
           )}
         </Field>
-        <Field label="Parent category" error={errors.parent_id} description="Sub-categories show under their parent (at most five levels).">
+        <Field label={t("admin.category.parentCategory")} error={errors.parent_id} description={t("admin.category.subCategoriesShowUnder")}>
           {(p) => (
             <Select {...p} value={form.parent_id} onChange={(e) => set("parent_id", e.target.value)}>
-              <option value="">None (top level)</option>
+              <option value="">{t("admin.category.noneTopLevel")}</option>
               {(tree.data ?? [])
                 .filter((c) => !below.has(c.id) && (c.active || c.id === form.parent_id))
                 .map((c) => (
@@ -167,15 +168,15 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
             </Select>
           )}
         </Field>
-        <Field label="Default type" error={errors.default_type} description="The type of new requests in this category (else Incident).">
+        <Field label={t("admin.category.defaultType")} error={errors.default_type} description={t("admin.category.theTypeOfNew")}>
           {(p) => (
             <Select {...p} value={form.default_type} onChange={(e) => set("default_type", e.target.value)}>
-              <option value="">No default (Incident)</option>
+              <option value="">{t("admin.category.noDefaultIncident")}</option>
               {(types.data ?? [])
-                .filter((t) => !t.archived || t.key === form.default_type)
-                .map((t) => (
-                  <option key={t.key} value={t.key}>
-                    {t.name}
+                .filter((item) => !item.archived || item.key === form.default_type)
+                .map((item) => (
+                  <option key={item.key} value={item.key}>
+                    {item.name}
                   </option>
                 ))}
             </Select>
@@ -183,11 +184,11 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
         </Field>
         {category ? (
           <Checkbox
-            label="Active"
+            label={t("admin.category.active")}
             checked={form.active}
             onChange={(v) => set("active", v)}
             error={errors.active}
-            description="Inactive categories are not offered for new requests."
+            description={t("admin.category.inactiveCategoriesAreNot")}
           />
         ) : null}
       </Card>
@@ -208,8 +209,8 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
         />
       </Card>
       <div className="space-y-3">
-        <EditorStatus editor={editor} placed={placed} savedText={category ? "Saved." : "Category created."} />
-        <FormActions editor={editor} creating={category === null} saveLabel={category ? "Save category" : "Create category"} />
+        <EditorStatus editor={editor} placed={placed} savedText={category ? t("admin.category.saved") : t("admin.category.categoryCreated")} />
+        <FormActions editor={editor} creating={category === null} saveLabel={category ? t("admin.category.saveCategory") : t("admin.category.createCategory")} />
       </div>
     </form>
   );
@@ -225,24 +226,24 @@ export default function CategoryPage() {
     <>
       <p className="mb-2">
         <Link to="/admin/categories" className="text-accent-text underline">
-          ← Categories
+          {t("admin.category.categories")}
         </Link>
       </p>
       {creating ? (
         <>
-          <PageHeader title="New category">A kind of request, and the extra fields it asks for.</PageHeader>
+          <PageHeader title={t("admin.category.newCategory")}>{t("admin.category.aKindOfRequest")}</PageHeader>
           <CategoryEditor category={null} />
         </>
       ) : category.isPending ? (
-        <Spinner label="Loading the category" />
+        <Spinner label={t("admin.category.loadingTheCategory")} />
       ) : category.isError ? (
         <FailureAlert error={category.error} />
       ) : (
         <>
-          <PageHeader title={category.data.name}>{category.data.active ? "Offered to employees" : "Inactive"}</PageHeader>
+          <PageHeader title={category.data.name}>{category.data.active ? t("admin.category.offeredToEmployees") : t("admin.category.inactive")}</PageHeader>
           {created ? (
             <div className="mb-4">
-              <Alert tone="success">Category created. Employees can pick it for new requests now.</Alert>
+              <Alert tone="success">{t("admin.category.categoryCreatedEmployeesCan")}</Alert>
             </div>
           ) : null}
           <CategoryEditor key={category.data.id} category={category.data} />

@@ -5,6 +5,7 @@ import { okTagged, type Tagged } from "./api";
 import { Checkbox, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { useSettings, useSettingsForm, type SettingsSection } from "./settings";
+import { t } from "../i18n/admin";
 
 type Csat = components["schemas"]["CsatSettings"];
 
@@ -50,9 +51,9 @@ function CsatSettingsForm({ settings }: { settings: Tagged<Csat> }) {
     validate: (form) => {
       const errors: Errors = {};
       const question = form.question.trim();
-      if (!question || question.length > 200) errors.question = "1 to 200 characters";
-      if (!inRange(form.delay_minutes, 0, MAX_DELAY_MINUTES)) errors.delay_minutes = `a whole number from 0 to ${MAX_DELAY_MINUTES}`;
-      if (!inRange(form.expires_days, 1, 365)) errors.expires_days = "a whole number from 1 to 365";
+      if (!question || question.length > 200) errors.question = t("admin.csatSettings.1To200Characters");
+      if (!inRange(form.delay_minutes, 0, MAX_DELAY_MINUTES)) errors.delay_minutes = t("admin.csatSettings.aWholeNumberFrom", { MAX_DELAY_MINUTES });
+      if (!inRange(form.expires_days, 1, 365)) errors.expires_days = t("admin.csatSettings.aWholeNumberFrom2");
       return errors;
     },
   });
@@ -60,42 +61,42 @@ function CsatSettingsForm({ settings }: { settings: Tagged<Csat> }) {
   return (
     <Card aria-labelledby="csat-settings-heading">
       <h2 id="csat-settings-heading" className="mb-3 font-semibold">
-        Satisfaction surveys
+        {t("admin.csatSettings.satisfactionSurveys")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <Checkbox
-          label="Ask the requester to rate the support when a ticket is resolved"
+          label={t("admin.csatSettings.askTheRequesterTo")}
           checked={form.enabled}
           onChange={(v) => set("enabled", v)}
           error={errors.enabled}
         />
-        <Field label="Question" error={errors.question} description="Shown in the e-mail and on the survey page (up to 200 characters).">
+        <Field label={t("admin.csatSettings.question")} error={errors.question} description={t("admin.csatSettings.shownInTheE")}>
           {(p) => <Input {...p} maxLength={200} value={form.question} onChange={(e) => set("question", e.target.value)} />}
         </Field>
         <Field
-          label="Rating scale"
+          label={t("admin.csatSettings.ratingScale")}
           error={errors.scale}
-          description="Good or bad: two buttons, counted as 5 and 1 (the score counts both scales; the average only 1 to 5)."
+          description={t("admin.csatSettings.goodOrBadTwo")}
         >
           {(p) => (
             <Select {...p} className="max-w-64" value={form.scale} onChange={(e) => set("scale", e.target.value as CsatForm["scale"])}>
-              <option value="1-5">1 to 5 (very dissatisfied to very satisfied)</option>
-              <option value="good-bad">Good or bad</option>
+              <option value="1-5">{t("admin.csatSettings.1To5Very")}</option>
+              <option value="good-bad">{t("admin.csatSettings.goodOrBad")}</option>
             </Select>
           )}
         </Field>
         <Field
-          label="Minutes to wait before sending"
+          label={t("admin.csatSettings.minutesToWaitBefore")}
           error={errors.delay_minutes}
-          description="0 sends the survey when the ticket is resolved; up to a week (10080). A ticket reopened meanwhile is not surveyed."
+          description={t("admin.csatSettings.0SendsTheSurvey")}
         >
           {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.delay_minutes} onChange={(e) => set("delay_minutes", e.target.value)} />}
         </Field>
-        <Field label="Days a survey link stays valid" error={errors.expires_days}>
+        <Field label={t("admin.csatSettings.daysASurveyLink")} error={errors.expires_days}>
           {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.expires_days} onChange={(e) => set("expires_days", e.target.value)} />}
         </Field>
         <EditorStatus editor={editor} placed={["enabled", "question", "scale", "delay_minutes", "expires_days"]} />
-        <FormActions editor={editor} saveLabel="Save survey settings" />
+        <FormActions editor={editor} saveLabel={t("admin.csatSettings.saveSurveySettings")} />
       </form>
     </Card>
   );
@@ -106,7 +107,7 @@ export function CsatSettings() {
   const csat = useSettings(csatSettings);
   return (
     <>
-      {csat.isPending ? <Spinner label="Loading survey settings" /> : null}
+      {csat.isPending ? <Spinner label={t("admin.csatSettings.loadingSurveySettings")} /> : null}
       {csat.isError ? <FailureAlert error={csat.error} /> : null}
       {csat.data ? <CsatSettingsForm settings={csat.data} /> : null}
     </>

@@ -4,6 +4,7 @@ import { fieldsFromSchema, initialValues, type RawValues } from "../lib/customFi
 import { CustomFieldsForm } from "../portal/CustomFieldsForm";
 import { Checkbox } from "./fields";
 import { KIND_LABELS, emptyField, rowErrors, type Builder, type BuilderField, type BuilderKind, type JsonSchema } from "./schemaBuilder";
+import { t } from "../i18n/admin";
 
 const KINDS = Object.keys(KIND_LABELS) as BuilderKind[];
 
@@ -26,19 +27,19 @@ function FieldRow({
 }) {
   const e = rowErrors(field, errors);
   const set = <K extends keyof BuilderField>(key: K, value: BuilderField[K]) => onChange({ ...field, [key]: value });
-  const legend = `Field ${index + 1}${field.name ? `: ${field.name}` : ""}`;
+  const legend = t("admin.fieldBuilder.fieldValueValue2", { value: index + 1, value2: field.name ? `: ${field.name}` : "" });
   const hasOptions = field.kind !== "boolean";
   return (
     <fieldset className="min-w-0 rounded-md border border-border p-3" data-testid="builder-field">
       <legend className="px-1 font-semibold">{legend}</legend>
       <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-        <Field label="Field name" required error={e.name} description="Used by the API: letters, digits and _.">
+        <Field label={t("admin.fieldBuilder.fieldName")} required error={e.name} description={t("admin.fieldBuilder.usedByTheApi")}>
           {(p) => <Input {...p} maxLength={64} spellCheck={false} autoCapitalize="off" value={field.name} onChange={(ev) => set("name", ev.target.value)} />}
         </Field>
-        <Field label="Label" error={e.title} description="What people see on the form.">
+        <Field label={t("admin.fieldBuilder.label")} error={e.title} description={t("admin.fieldBuilder.whatPeopleSeeOn")}>
           {(p) => <Input {...p} maxLength={1000} value={field.title} onChange={(ev) => set("title", ev.target.value)} />}
         </Field>
-        <Field label="Kind" error={e.type}>
+        <Field label={t("admin.fieldBuilder.kind")} error={e.type}>
           {(p) => (
             <Select {...p} value={field.kind} onChange={(ev) => set("kind", ev.target.value as BuilderKind)}>
               {KINDS.map((k) => (
@@ -50,16 +51,16 @@ function FieldRow({
           )}
         </Field>
         <div className="flex items-end pb-2">
-          <Checkbox label="Required" checked={field.required} onChange={(v) => set("required", v)} />
+          <Checkbox label={t("admin.fieldBuilder.required")} checked={field.required} onChange={(v) => set("required", v)} />
         </div>
-        <Field label="Help text" error={e.description} className="sm:col-span-2">
+        <Field label={t("admin.fieldBuilder.helpText")} error={e.description} className="sm:col-span-2">
           {(p) => <Input {...p} maxLength={1000} value={field.description} onChange={(ev) => set("description", ev.target.value)} />}
         </Field>
         {hasOptions ? (
           <Field
-            label={field.kind === "array" ? "Allowed items" : "Allowed values"}
+            label={field.kind === "array" ? t("admin.fieldBuilder.allowedItems") : t("admin.fieldBuilder.allowedValues")}
             error={e.options ?? e.enum}
-            description="One a line; leave empty to allow anything."
+            description={t("admin.fieldBuilder.oneALineLeave")}
             className="sm:col-span-2"
           >
             {(p) => <Textarea {...p} className="min-h-16 font-mono" rows={3} value={field.options} onChange={(ev) => set("options", ev.target.value)} />}
@@ -67,21 +68,21 @@ function FieldRow({
         ) : null}
         {field.kind === "string" ? (
           <>
-            <Field label="Minimum length" error={e.minLength}>
+            <Field label={t("admin.fieldBuilder.minimumLength")} error={e.minLength}>
               {(p) => <Input {...p} inputMode="numeric" value={field.minLength} onChange={(ev) => set("minLength", ev.target.value)} />}
             </Field>
-            <Field label="Maximum length" error={e.maxLength}>
+            <Field label={t("admin.fieldBuilder.maximumLength")} error={e.maxLength}>
               {(p) => <Input {...p} inputMode="numeric" value={field.maxLength} onChange={(ev) => set("maxLength", ev.target.value)} />}
             </Field>
-            <Field label="Pattern" error={e.pattern} description="A regular expression the text must match somewhere (anchor it with ^ and $).">
+            <Field label={t("admin.fieldBuilder.pattern")} error={e.pattern} description={t("admin.fieldBuilder.aRegularExpressionThe")}>
               {(p) => <Input {...p} className="font-mono" spellCheck={false} maxLength={500} value={field.pattern} onChange={(ev) => set("pattern", ev.target.value)} />}
             </Field>
-            <Field label="Format" error={e.format}>
+            <Field label={t("admin.fieldBuilder.format")} error={e.format}>
               {(p) => (
                 <Select {...p} value={field.format} onChange={(ev) => set("format", ev.target.value as BuilderField["format"])}>
-                  <option value="">Any text</option>
-                  <option value="date">Date (YYYY-MM-DD)</option>
-                  <option value="email">E-mail address</option>
+                  <option value="">{t("admin.fieldBuilder.anyText")}</option>
+                  <option value="date">{t("admin.fieldBuilder.dateYyyyMmDd")}</option>
+                  <option value="email">{t("admin.fieldBuilder.eMailAddress")}</option>
                 </Select>
               )}
             </Field>
@@ -89,39 +90,39 @@ function FieldRow({
         ) : null}
         {field.kind === "integer" || field.kind === "number" ? (
           <>
-            <Field label="Minimum" error={e.minimum}>
+            <Field label={t("admin.fieldBuilder.minimum")} error={e.minimum}>
               {(p) => <Input {...p} inputMode="decimal" value={field.minimum} onChange={(ev) => set("minimum", ev.target.value)} />}
             </Field>
-            <Field label="Maximum" error={e.maximum}>
+            <Field label={t("admin.fieldBuilder.maximum")} error={e.maximum}>
               {(p) => <Input {...p} inputMode="decimal" value={field.maximum} onChange={(ev) => set("maximum", ev.target.value)} />}
             </Field>
           </>
         ) : null}
         {field.kind === "boolean" ? (
-          <Field label="Default" error={e.default}>
+          <Field label={t("admin.fieldBuilder.default")} error={e.default}>
             {(p) => (
               <Select {...p} value={field.default} onChange={(ev) => set("default", ev.target.value)}>
-                <option value="">None</option>
-                <option value="true">Yes</option>
-                <option value="false">No</option>
+                <option value="">{t("admin.fieldBuilder.none")}</option>
+                <option value="true">{t("admin.fieldBuilder.yes")}</option>
+                <option value="false">{t("admin.fieldBuilder.no")}</option>
               </Select>
             )}
           </Field>
         ) : (
-          <Field label="Default" error={e.default} description={field.kind === "array" ? "Separate items with commas." : undefined}>
+          <Field label={t("admin.fieldBuilder.default")} error={e.default} description={field.kind === "array" ? t("admin.fieldBuilder.separateItemsWithCommas") : undefined}>
             {(p) => <Input {...p} value={field.default} onChange={(ev) => set("default", ev.target.value)} />}
           </Field>
         )}
       </div>
       <div className="mt-3 flex flex-wrap gap-2">
         <Button size="sm" variant="ghost" disabled={index === 0} onClick={() => onMove(-1)}>
-          Move up<span className="sr-only"> {legend}</span>
+          {t("admin.fieldBuilder.moveUp")}<span className="sr-only"> {legend}</span>
         </Button>
         <Button size="sm" variant="ghost" disabled={index === count - 1} onClick={() => onMove(1)}>
-          Move down<span className="sr-only"> {legend}</span>
+          {t("admin.fieldBuilder.moveDown")}<span className="sr-only"> {legend}</span>
         </Button>
         <Button size="sm" variant="ghost" onClick={onRemove}>
-          Remove<span className="sr-only"> {legend}</span>
+          {t("admin.fieldBuilder.remove")}<span className="sr-only"> {legend}</span>
         </Button>
       </div>
     </fieldset>
@@ -133,7 +134,7 @@ function Preview({ schema }: { schema: JsonSchema }) {
   const specs = useMemo(() => fieldsFromSchema(schema), [schema]);
   const [values, setValues] = useState<RawValues>({});
   const merged = { ...initialValues(specs), ...values };
-  if (!specs.length) return <p className="text-fg-muted">No custom fields: the request form asks for a subject and a description only.</p>;
+  if (!specs.length) return <p className="text-fg-muted">{t("admin.fieldBuilder.noCustomFieldsThe")}</p>;
   return (
     <div className="space-y-3">
       <CustomFieldsForm specs={specs} values={merged} errors={{}} onChange={(name, v) => setValues((all) => ({ ...all, [name]: v }))} />
@@ -184,21 +185,21 @@ export function FieldBuilder({
     <section aria-labelledby="fields-heading" className="space-y-3">
       <div className="flex flex-wrap items-end justify-between gap-2 border-b border-border">
         <h2 id="fields-heading" className="pb-2 font-semibold">
-          Custom fields
+          {t("admin.fieldBuilder.customFields")}
         </h2>
-        <div role="group" aria-label="Edit the fields as" className="flex gap-1">
+        <div role="group" aria-label={t("admin.fieldBuilder.editTheFieldsAs")} className="flex gap-1">
           <button type="button" aria-pressed={mode === "form"} className={tabClass(mode === "form")} onClick={() => onMode("form")}>
-            Form
+            {t("admin.fieldBuilder.form")}
           </button>
           <button type="button" aria-pressed={mode === "json"} className={tabClass(mode === "json")} onClick={() => onMode("json")}>
-            JSON
+            {t("admin.fieldBuilder.json")}
           </button>
         </div>
       </div>
       {mode === "form" ? (
         <>
           {errors["fields_schema.properties"] ? <p className="font-medium text-danger-text">{errors["fields_schema.properties"]}</p> : null}
-          {fields.length ? null : <p className="text-fg-muted">No custom fields yet.</p>}
+          {fields.length ? null : <p className="text-fg-muted">{t("admin.fieldBuilder.noCustomFieldsYet")}</p>}
           {fields.map((field, index) => (
             <FieldRow
               key={field.key}
@@ -212,9 +213,9 @@ export function FieldBuilder({
             />
           ))}
           <div className="flex flex-wrap items-center gap-4">
-            <Button onClick={() => onChange({ ...builder, fields: [...fields, emptyField()] })}>Add a field</Button>
+            <Button onClick={() => onChange({ ...builder, fields: [...fields, emptyField()] })}>{t("admin.fieldBuilder.addAField")}</Button>
             <Checkbox
-              label="Accept values for fields not listed here"
+              label={t("admin.fieldBuilder.acceptValuesForFields")}
               checked={builder.additionalProperties}
               onChange={(v) => onChange({ ...builder, additionalProperties: v })}
             />
@@ -222,25 +223,25 @@ export function FieldBuilder({
         </>
       ) : (
         <Field
-          label="Fields schema (JSON)"
+          label={t("admin.fieldBuilder.fieldsSchemaJson")}
           error={jsonError ?? undefined}
-          description='A JSON Schema subset: {"type": "object", "properties": {…}, "required": […]}; properties of type string, integer, number, boolean or array of strings.'
+          description={t("admin.fieldBuilder.aJsonSchemaSubset")}
         >
           {(p) => <Textarea {...p} className="min-h-64 font-mono" spellCheck={false} value={json} onChange={(e) => onJson(e.target.value)} />}
         </Field>
       )}
       {mode === "json" && schemaErrors.length ? (
-        <ul className="list-disc pl-5 font-medium text-danger-text" aria-label="Problems in the schema">
+        <ul className="list-disc pl-5 font-medium text-danger-text" aria-label={t("admin.fieldBuilder.problemsInTheSchema")}>
           {schemaErrors.map(([k, v]) => (
             <li key={k}>
-              <span className="font-mono">{k.replace(/^fields_schema\.?/, "") || "schema"}</span>: {v}
+              <span className="font-mono">{k.replace(/^fields_schema\.?/, "") || t("admin.fieldBuilder.schema")}</span>: {v}
             </li>
           ))}
         </ul>
       ) : null}
       {schema ? (
         <details className="rounded-md border border-border p-3">
-          <summary className="cursor-pointer font-medium">Preview of the request form</summary>
+          <summary className="cursor-pointer font-medium">{t("admin.fieldBuilder.previewOfTheRequest")}</summary>
           <div className="mt-3">
             <Preview schema={schema} />
           </div>

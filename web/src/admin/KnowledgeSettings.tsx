@@ -5,6 +5,7 @@ import { okTagged, type Tagged } from "./api";
 import { Checkbox, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { useSettings, useSettingsForm, type SettingsSection } from "./settings";
+import { t } from "../i18n/admin";
 
 type KbSettings = components["schemas"]["KbSettings"];
 type AssistantSettings = components["schemas"]["AssistantSettings"];
@@ -56,8 +57,8 @@ function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
     }),
     validate: (form) => {
       const errors: Errors = {};
-      if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = "a whole number from 1 to 10";
-      if (!wholeIn(form.activity_retention_days, 30, 3650)) errors.activity_retention_days = "a whole number from 30 to 3650";
+      if (!wholeIn(form.suggestions, 1, 10)) errors.suggestions = t("admin.knowledgeSettings.aWholeNumberFrom");
+      if (!wholeIn(form.activity_retention_days, 30, 3650)) errors.activity_retention_days = t("admin.knowledgeSettings.aWholeNumberFrom2");
       return errors;
     },
   });
@@ -65,43 +66,43 @@ function KbSettingsForm({ settings }: { settings: Tagged<KbSettings> }) {
   return (
     <Card aria-labelledby="kb-settings-heading">
       <h2 id="kb-settings-heading" className="mb-3 font-semibold">
-        Knowledge base
+        {t("admin.knowledgeSettings.knowledgeBase")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <Checkbox
-          label="Articles are reviewed before they are published"
-          description="Agents submit; a manager or an admin publishes. Off: whoever writes may publish."
+          label={t("admin.knowledgeSettings.articlesAreReviewedBefore")}
+          description={t("admin.knowledgeSettings.agentsSubmitAManager")}
           checked={form.require_review}
           onChange={(v) => set("require_review", v)}
           error={errors.require_review}
         />
         <Checkbox
-          label="Suggest articles while a new request is written"
-          description="Requesters see matching articles as they type the subject, and may find their answer without a ticket."
+          label={t("admin.knowledgeSettings.suggestArticlesWhileA")}
+          description={t("admin.knowledgeSettings.requestersSeeMatchingArticles")}
           checked={form.deflection_enabled}
           onChange={(v) => set("deflection_enabled", v)}
           error={errors.deflection_enabled}
         />
         <Checkbox
-          label="Propose a draft article when a ticket is resolved"
+          label={t("admin.knowledgeSettings.proposeADraftArticle")}
           checked={form.drafts_from_tickets}
           onChange={(v) => set("drafts_from_tickets", v)}
           error={errors.drafts_from_tickets}
         />
-        <Field label="Articles suggested" error={errors.suggestions} description="On the new-request form and in the agent's side panel (1–10).">
+        <Field label={t("admin.knowledgeSettings.articlesSuggested")} error={errors.suggestions} description={t("admin.knowledgeSettings.onTheNewRequest")}>
           {(p) => <Input {...p} inputMode="numeric" className="max-w-32" value={form.suggestions} onChange={(e) => set("suggestions", e.target.value)} />}
         </Field>
         <Field
-          label="Days to keep search and suggestion activity"
+          label={t("admin.knowledgeSettings.daysToKeepSearch")}
           error={errors.activity_retention_days}
-          description="The search log and what suggestions did (30–3650); older entries are deleted daily."
+          description={t("admin.knowledgeSettings.theSearchLogAnd")}
         >
           {(p) => (
             <Input {...p} inputMode="numeric" className="max-w-32" value={form.activity_retention_days} onChange={(e) => set("activity_retention_days", e.target.value)} />
           )}
         </Field>
         <EditorStatus editor={editor} placed={["require_review", "deflection_enabled", "drafts_from_tickets", "suggestions", "activity_retention_days"]} />
-        <FormActions editor={editor} saveLabel="Save knowledge base settings" />
+        <FormActions editor={editor} saveLabel={t("admin.knowledgeSettings.saveKnowledgeBaseSettings")} />
       </form>
     </Card>
   );
@@ -128,8 +129,8 @@ function AssistantSettingsForm({ settings }: { settings: Tagged<AssistantSetting
     }),
     validate: (form) => {
       const errors: Errors = {};
-      if (!wholeIn(form.monthly_token_budget, 0, 10_000_000_000)) errors.monthly_token_budget = "a whole number from 0 to 10,000,000,000";
-      if (!wholeIn(form.messages_per_minute, 1, 600)) errors.messages_per_minute = "a whole number from 1 to 600";
+      if (!wholeIn(form.monthly_token_budget, 0, 10_000_000_000)) errors.monthly_token_budget = t("admin.knowledgeSettings.aWholeNumberFrom3");
+      if (!wholeIn(form.messages_per_minute, 1, 600)) errors.messages_per_minute = t("admin.knowledgeSettings.aWholeNumberFrom4");
       return errors;
     },
   });
@@ -137,25 +138,25 @@ function AssistantSettingsForm({ settings }: { settings: Tagged<AssistantSetting
   return (
     <Card aria-labelledby="assistant-settings-heading">
       <h2 id="assistant-settings-heading" className="mb-3 font-semibold">
-        AI assistant
+        {t("admin.knowledgeSettings.aiAssistant")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <Checkbox
-          label="Offer the assistant in the portal and the help centre"
+          label={t("admin.knowledgeSettings.offerTheAssistantIn")}
           checked={form.enabled}
           onChange={(v) => set("enabled", v)}
           error={errors.enabled}
         />
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-          <Field label="Tokens a month" error={errors.monthly_token_budget} description="What the model may spend for the whole organisation each calendar month; 0 stops it.">
+          <Field label={t("admin.knowledgeSettings.tokensAMonth")} error={errors.monthly_token_budget} description={t("admin.knowledgeSettings.whatTheModelMay")}>
             {(p) => <Input {...p} inputMode="numeric" value={form.monthly_token_budget} onChange={(e) => set("monthly_token_budget", e.target.value)} />}
           </Field>
-          <Field label="Messages per person per minute" error={errors.messages_per_minute}>
+          <Field label={t("admin.knowledgeSettings.messagesPerPersonPer")} error={errors.messages_per_minute}>
             {(p) => <Input {...p} inputMode="numeric" value={form.messages_per_minute} onChange={(e) => set("messages_per_minute", e.target.value)} />}
           </Field>
         </div>
         <EditorStatus editor={editor} placed={["enabled", "monthly_token_budget", "messages_per_minute"]} />
-        <FormActions editor={editor} saveLabel="Save assistant settings" />
+        <FormActions editor={editor} saveLabel={t("admin.knowledgeSettings.saveAssistantSettings")} />
       </form>
     </Card>
   );
@@ -167,10 +168,10 @@ export function KnowledgeSettings() {
   const assistant = useSettings(assistantSettings);
   return (
     <>
-      {kb.isPending ? <Spinner label="Loading knowledge base settings" /> : null}
+      {kb.isPending ? <Spinner label={t("admin.knowledgeSettings.loadingKnowledgeBaseSettings")} /> : null}
       {kb.isError ? <FailureAlert error={kb.error} /> : null}
       {kb.data ? <KbSettingsForm settings={kb.data} /> : null}
-      {assistant.isPending ? <Spinner label="Loading assistant settings" /> : null}
+      {assistant.isPending ? <Spinner label={t("admin.knowledgeSettings.loadingAssistantSettings")} /> : null}
       {assistant.isError ? <FailureAlert error={assistant.error} /> : null}
       {assistant.data ? <AssistantSettingsForm settings={assistant.data} /> : null}
     </>

@@ -7,15 +7,16 @@ import { Checkbox, toInt } from "./fields";
 import { EditorStatus, FailureAlert, FormActions, type Errors } from "./forms";
 import { mailSettings, useSettings, useSettingsForm } from "./settings";
 import type { ClosedTicketReply, MailAddress, MailSettings } from "./types";
+import { t } from "../i18n/admin";
 
 /* Admin › E-mail: where the tenant receives mail (its default address and the aliases,
  * each routed to a category and/or team) and how the intake treats what comes in
  * (docs/email.md). */
 
 const CLOSED: { value: ClosedTicketReply; label: string }[] = [
-  { value: "reopen", label: "Reopen the ticket (within the reopen window)" },
-  { value: "new_ticket", label: "Open a new ticket linked to it" },
-  { value: "hold", label: "Hold the message for an agent" },
+  { value: "reopen", label: t("admin.mail.reopenTheTicketWithin") },
+  { value: "new_ticket", label: t("admin.mail.openANewTicket") },
+  { value: "hold", label: t("admin.mail.holdTheMessageFor") },
 ];
 
 interface MailForm {
@@ -42,8 +43,8 @@ function within(text: string, min: number, max: number): boolean {
 
 function validateMail(form: MailForm): Errors {
   const errors: Errors = {};
-  if (!within(form.sender_max_messages, 1, 10000)) errors.sender_max_messages = "a whole number from 1 to 10000";
-  if (!within(form.sender_window_minutes, 1, 1440)) errors.sender_window_minutes = "a whole number of minutes from 1 to 1440";
+  if (!within(form.sender_max_messages, 1, 10000)) errors.sender_max_messages = t("admin.mail.aWholeNumberFrom");
+  if (!within(form.sender_window_minutes, 1, 1440)) errors.sender_window_minutes = t("admin.mail.aWholeNumberOf");
   return errors;
 }
 
@@ -62,17 +63,17 @@ function MailSettingsForm({ settings }: { settings: Tagged<MailSettings> }) {
   return (
     <Card aria-labelledby="mail-settings-heading">
       <h2 id="mail-settings-heading" className="mb-3 font-semibold">
-        Incoming mail
+        {t("admin.mail.incomingMail")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <Checkbox
-          label="People without an account may open requests by e-mail"
-          description="They become requesters without a password. Off: their mail is held for an agent."
+          label={t("admin.mail.peopleWithoutAnAccount")}
+          description={t("admin.mail.theyBecomeRequestersWithout")}
           checked={form.unknown_senders_may_open}
           onChange={(v) => set("unknown_senders_may_open", v)}
           error={errors.unknown_senders_may_open}
         />
-        <Field label="A reply to a resolved or closed ticket" error={errors.closed_ticket_reply}>
+        <Field label={t("admin.mail.aReplyToA")} error={errors.closed_ticket_reply}>
           {(p) => (
             <Select {...p} value={form.closed_ticket_reply} onChange={(e) => set("closed_ticket_reply", e.target.value as ClosedTicketReply)}>
               {CLOSED.map((c) => (
@@ -84,15 +85,15 @@ function MailSettingsForm({ settings }: { settings: Tagged<MailSettings> }) {
           )}
         </Field>
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-          <Field label="Messages per sender before holding" error={errors.sender_max_messages}>
+          <Field label={t("admin.mail.messagesPerSenderBefore")} error={errors.sender_max_messages}>
             {(p) => <Input {...p} inputMode="numeric" value={form.sender_max_messages} onChange={(e) => set("sender_max_messages", e.target.value)} />}
           </Field>
-          <Field label="Within (minutes)" error={errors.sender_window_minutes}>
+          <Field label={t("admin.mail.withinMinutes")} error={errors.sender_window_minutes}>
             {(p) => <Input {...p} inputMode="numeric" value={form.sender_window_minutes} onChange={(e) => set("sender_window_minutes", e.target.value)} />}
           </Field>
         </div>
         <EditorStatus editor={editor} placed={["unknown_senders_may_open", "closed_ticket_reply", "sender_max_messages", "sender_window_minutes"]} />
-        <FormActions editor={editor} saveLabel="Save mail settings" />
+        <FormActions editor={editor} saveLabel={t("admin.mail.saveMailSettings")} />
       </form>
     </Card>
   );
@@ -137,28 +138,28 @@ function NewAlias() {
   return (
     <form className="space-y-3" onSubmit={add} noValidate aria-labelledby="new-alias-heading">
       <h3 id="new-alias-heading" className="font-medium">
-        Add an alias
+        {t("admin.mail.addAnAlias")}
       </h3>
       <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
-        <Field label="Address" required description="yourslug-word@ our inbound domain, or your own address forwarded to the default one.">
+        <Field label={t("admin.mail.address")} required description={t("admin.mail.yourslugWordOurInbound")}>
           {(p) => <Input {...p} type="email" spellCheck={false} maxLength={254} value={address} onChange={(e) => setAddress(e.target.value)} />}
         </Field>
-        <Field label="Team">
+        <Field label={t("admin.mail.team")}>
           {(p) => (
             <Select {...p} value={teamId} onChange={(e) => setTeamId(e.target.value)}>
-              <option value="">No team</option>
-              {(teams.data ?? []).filter((t) => t.active).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
+              <option value="">{t("admin.mail.noTeam")}</option>
+              {(teams.data ?? []).filter((item) => item.active).map((item) => (
+                <option key={item.id} value={item.id}>
+                  {item.name}
                 </option>
               ))}
             </Select>
           )}
         </Field>
-        <Field label="Category">
+        <Field label={t("admin.mail.category")}>
           {(p) => (
             <Select {...p} value={categoryId} onChange={(e) => setCategoryId(e.target.value)}>
-              <option value="">No category</option>
+              <option value="">{t("admin.mail.noCategory")}</option>
               {(categories.data ?? []).filter((c) => c.active).map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
@@ -170,7 +171,7 @@ function NewAlias() {
       </div>
       {failure ? <FailureAlert error={failure} /> : null}
       <Button type="submit" variant="primary" busy={busy} disabled={!address.trim()}>
-        Add alias
+        {t("admin.mail.addAlias")}
       </Button>
     </form>
   );
@@ -194,11 +195,11 @@ function AliasRow({ alias, teamName, categoryName }: { alias: MailAddress; teamN
     <li className="flex flex-wrap items-center justify-between gap-2 py-2">
       <div>
         <p className="font-mono">{alias.address}</p>
-        <p className="text-fg-muted">{[teamName && `Team: ${teamName}`, categoryName && `Category: ${categoryName}`].filter(Boolean).join(" · ") || "No routing"}</p>
+        <p className="text-fg-muted">{[teamName && t("admin.mail.teamTeamname", { teamName }), categoryName && t("admin.mail.categoryCategoryname", { categoryName })].filter(Boolean).join(" · ") || t("admin.mail.noRouting")}</p>
         {failure ? <FailureAlert error={failure} /> : null}
       </div>
-      <Button size="sm" onClick={remove} busy={busy} aria-label={`Remove ${alias.address}`}>
-        Remove
+      <Button size="sm" onClick={remove} busy={busy} aria-label={t("admin.mail.removeAddress", { address: alias.address })}>
+        {t("admin.mail.remove")}
       </Button>
     </li>
   );
@@ -208,28 +209,28 @@ function Addresses() {
   const addresses = useAddresses();
   const teams = useAdminTeams();
   const categories = useAdminCategories();
-  const teamNames = new Map((teams.data ?? []).map((t) => [t.id, t.name]));
+  const teamNames = new Map((teams.data ?? []).map((item) => [item.id, item.name]));
   const categoryNames = new Map((categories.data ?? []).map((c) => [c.id, c.name]));
   return (
     <Card aria-labelledby="mail-addresses-heading">
       <h2 id="mail-addresses-heading" className="mb-3 font-semibold">
-        Addresses
+        {t("admin.mail.addresses")}
       </h2>
-      {addresses.isPending ? <Spinner label="Loading addresses" /> : null}
+      {addresses.isPending ? <Spinner label={t("admin.mail.loadingAddresses")} /> : null}
       {addresses.isError ? <FailureAlert error={addresses.error} /> : null}
       {addresses.data ? (
         <>
-          <Alert tone="info" title="Your address">
-            Mail to <span className="font-mono">{addresses.data.default_address}</span> opens requests. Replies to our e-mails find their ticket on their own.
+          <Alert tone="info" title={t("admin.mail.yourAddress")}>
+            {t("admin.mail.mailTo")}{" "}<span className="font-mono">{addresses.data.default_address}</span>{" "}{t("admin.mail.opensRequestsRepliesTo")}
           </Alert>
           {addresses.data.items.length ? (
-            <ul className="my-3 divide-y divide-border" aria-label="Aliases">
+            <ul className="my-3 divide-y divide-border" aria-label={t("admin.mail.aliases")}>
               {addresses.data.items.map((a) => (
                 <AliasRow key={a.id} alias={a} teamName={a.team_id ? teamNames.get(a.team_id) : undefined} categoryName={a.category_id ? categoryNames.get(a.category_id) : undefined} />
               ))}
             </ul>
           ) : (
-            <EmptyState title="No aliases yet">Add one to route mail for a team, like hr@ or it@.</EmptyState>
+            <EmptyState title={t("admin.mail.noAliasesYet")}>{t("admin.mail.addOneToRoute")}</EmptyState>
           )}
           <NewAlias />
         </>
@@ -242,10 +243,10 @@ export default function MailPage() {
   const settings = useSettings(mailSettings);
   return (
     <>
-      <PageHeader title="E-mail">Where requests arrive by e-mail, and what happens to the mail that comes in.</PageHeader>
+      <PageHeader title={t("admin.mail.eMail")}>{t("admin.mail.whereRequestsArriveBy")}</PageHeader>
       <div className="space-y-6">
         <Addresses />
-        {settings.isPending ? <Spinner label="Loading mail settings" /> : null}
+        {settings.isPending ? <Spinner label={t("admin.mail.loadingMailSettings")} /> : null}
         {settings.isError ? <FailureAlert error={settings.error} /> : null}
         {settings.data ? <MailSettingsForm settings={settings.data} /> : null}
       </div>

@@ -6,6 +6,7 @@ import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Selec
 import { formatRelative } from "../lib/format";
 import { Checkbox } from "./fields";
 import { FailureAlert, useEditor, EditorStatus, type Errors } from "./forms";
+import { t } from "../i18n/admin";
 
 type Schemas = components["schemas"];
 type MailHook = Schemas["MailHookPublic"];
@@ -21,10 +22,10 @@ const keys = {
 };
 
 const PROVIDERS: { value: Provider; label: string; help: string }[] = [
-  { value: "mailgun", label: "Mailgun", help: "A route's forward() to the URL below (it ends in /mime: Mailgun then posts the raw message). Paste your HTTP webhook signing key." },
-  { value: "postmark", label: "Postmark", help: "The inbound webhook URL with the user name and secret in it; turn on “Include raw email content in JSON payload”." },
-  { value: "sendgrid", label: "SendGrid", help: "Inbound Parse with the user name and secret in the URL; turn on “POST the raw, full MIME message”." },
-  { value: "generic", label: "Generic (signed raw MIME)", help: "POST the raw message, signed in the Servicedesk-Signature header like our outbound webhooks." },
+  { value: "mailgun", label: t("admin.mailSources.mailgun"), help: t("admin.mailSources.aRouteSForward") },
+  { value: "postmark", label: t("admin.mailSources.postmark"), help: t("admin.mailSources.theInboundWebhookUrl") },
+  { value: "sendgrid", label: t("admin.mailSources.sendgrid"), help: t("admin.mailSources.inboundParseWithThe") },
+  { value: "generic", label: t("admin.mailSources.genericSignedRawMime"), help: t("admin.mailSources.postTheRawMessage") },
 ];
 
 /** The URL to give the provider: the API's origin, and Basic credentials where they go in it. */
@@ -65,8 +66,8 @@ interface HookForm {
 
 function validateHook(form: HookForm): Errors {
   const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
-  if (form.provider === "mailgun" && form.signing_key.trim().length < 8) errors.signing_key = "Mailgun's HTTP webhook signing key (8 characters or more)";
+  if (!form.name.trim()) errors.name = t("fields.required");
+  if (form.provider === "mailgun" && form.signing_key.trim().length < 8) errors.signing_key = t("admin.mailSources.mailgunSHttpWebhook");
   return errors;
 }
 
@@ -94,10 +95,10 @@ function NewHookForm({ onCreated }: { onCreated: (hook: MailHookWithSecret) => v
   return (
     <Card aria-labelledby="new-hook-heading">
       <h2 id="new-hook-heading" className="mb-3 font-semibold">
-        New provider hook
+        {t("admin.mailSources.newProviderHook")}
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
-        <Field label="Provider" required description={provider?.help}>
+        <Field label={t("admin.mailSources.provider")} required description={provider?.help}>
           {(p) => (
             <Select {...p} value={editor.form.provider} onChange={(e) => editor.set("provider", e.target.value as Provider)}>
               {PROVIDERS.map((option) => (
@@ -108,17 +109,17 @@ function NewHookForm({ onCreated }: { onCreated: (hook: MailHookWithSecret) => v
             </Select>
           )}
         </Field>
-        <Field label="Name" required error={editor.errors.name}>
+        <Field label={t("admin.mailSources.name")} required error={editor.errors.name}>
           {(p) => <Input {...p} maxLength={200} value={editor.form.name} onChange={(e) => editor.set("name", e.target.value)} />}
         </Field>
         {editor.form.provider === "mailgun" ? (
-          <Field label="Signing key" required error={editor.errors.signing_key} description="Mailgun → Sending → Webhooks → HTTP webhook signing key. Stored in Secrets Manager, never shown again.">
+          <Field label={t("admin.mailSources.signingKey")} required error={editor.errors.signing_key} description={t("admin.mailSources.mailgunSendingWebhooksHttp")}>
             {(p) => <Input {...p} type="password" autoComplete="off" maxLength={256} value={editor.form.signing_key} onChange={(e) => editor.set("signing_key", e.target.value)} />}
           </Field>
         ) : null}
-        <EditorStatus editor={editor} placed={["provider", "name", "signing_key"]} savedText="Hook created." />
+        <EditorStatus editor={editor} placed={["provider", "name", "signing_key"]} savedText={t("admin.mailSources.hookCreated")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
-          Create hook
+          {t("admin.mailSources.createHook")}
         </Button>
       </form>
     </Card>
@@ -129,10 +130,10 @@ function CreatedHook({ hook, onDone }: { hook: MailHookWithSecret; onDone: () =>
   return (
     <Alert
       tone="warning"
-      title={hook.secret ? "Give the provider this URL now: its secret is shown only once" : "Give Mailgun this URL"}
+      title={hook.secret ? t("admin.mailSources.giveTheProviderThis") : t("admin.mailSources.giveMailgunThisUrl")}
       action={
         <Button size="sm" onClick={onDone}>
-          Done
+          {t("admin.mailSources.done")}
         </Button>
       }
     >
@@ -142,7 +143,7 @@ function CreatedHook({ hook, onDone }: { hook: MailHookWithSecret; onDone: () =>
       </code>
       {hook.secret && !hook.username ? (
         <p className="mt-2">
-          Signing secret:{" "}
+          {t("admin.mailSources.signingSecret")}{" "}
           <code className="break-all rounded bg-surface px-2 py-1 font-mono text-fg" data-testid="hook-secret">
             {hook.secret}
           </code>
@@ -165,13 +166,13 @@ function HookRow({ hook }: { hook: MailHook }) {
           {hook.name} <span className="text-fg-muted">· {PROVIDERS.find((p) => p.value === hook.provider)?.label}</span>
         </p>
         <p className="break-all font-mono text-fg-muted">{hook.path}</p>
-        <p className="text-fg-muted">{hook.last_received_at ? `last mail ${formatRelative(hook.last_received_at)}` : "no mail yet"}</p>
+        <p className="text-fg-muted">{hook.last_received_at ? t("admin.mailSources.lastMailWhen", { when: formatRelative(hook.last_received_at) }) : t("admin.mailSources.noMailYet")}</p>
         {remove.isError ? <FailureAlert error={remove.error} /> : null}
       </div>
       <div className="flex items-center gap-2">
-        {hook.enabled ? <Badge tone="success">On</Badge> : <Badge>Off</Badge>}
-        <Button size="sm" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={`Delete hook ${hook.name}`}>
-          Delete
+        {hook.enabled ? <Badge tone="success">{t("admin.mailSources.on")}</Badge> : <Badge>{t("admin.mailSources.off")}</Badge>}
+        <Button size="sm" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={t("admin.mailSources.deleteHookName", { name: hook.name })}>
+          {t("admin.mailSources.delete")}
         </Button>
       </div>
     </li>
@@ -193,11 +194,11 @@ function Hooks() {
       <div className="grid *:min-w-0 gap-6 lg:grid-cols-[1fr_24rem]">
         <Card aria-labelledby="hooks-heading">
           <h2 id="hooks-heading" className="mb-3 font-semibold">
-            Provider hooks
+            {t("admin.mailSources.providerHooks")}
           </h2>
-          {hooks.isPending ? <Spinner label="Loading hooks" /> : null}
+          {hooks.isPending ? <Spinner label={t("admin.mailSources.loadingHooks")} /> : null}
           {hooks.isError ? <FailureAlert error={hooks.error} /> : null}
-          {hooks.data && !hooks.data.length ? <EmptyState title="No provider hooks yet">Mail at Mailgun, Postmark or SendGrid can be posted here.</EmptyState> : null}
+          {hooks.data && !hooks.data.length ? <EmptyState title={t("admin.mailSources.noProviderHooksYet")}>{t("admin.mailSources.mailAtMailgunPostmark")}</EmptyState> : null}
           {hooks.data?.length ? (
             <ul className="divide-y divide-border" data-testid="hook-list">
               {hooks.data.map((h) => (
@@ -234,13 +235,13 @@ interface MailboxForm {
 
 function validateMailbox(form: MailboxForm): Errors {
   const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
-  if (!form.host.trim()) errors.host = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
+  if (!form.host.trim()) errors.host = t("fields.required");
   const port = Number(form.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) errors.port = "a port from 1 to 65535";
-  if (!form.username.trim()) errors.username = "required";
-  if (!form.password) errors.password = "required";
-  if (!form.folder.trim()) errors.folder = "required";
+  if (!Number.isInteger(port) || port < 1 || port > 65535) errors.port = t("admin.mailSources.aPortFrom1");
+  if (!form.username.trim()) errors.username = t("fields.required");
+  if (!form.password) errors.password = t("fields.required");
+  if (!form.folder.trim()) errors.folder = t("fields.required");
   return errors;
 }
 
@@ -272,20 +273,20 @@ function NewMailboxForm({ onCreated }: { onCreated: () => void }) {
   return (
     <Card aria-labelledby="new-mailbox-heading">
       <h2 id="new-mailbox-heading" className="mb-3 font-semibold">
-        New IMAP mailbox
+        {t("admin.mailSources.newImapMailbox")}
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
-        <Field label="Name" required error={errors.name}>
+        <Field label={t("admin.mailSources.name")} required error={errors.name}>
           {(p) => <Input {...p} maxLength={200} value={form.name} onChange={(e) => set("name", e.target.value)} />}
         </Field>
-        <Field label="Server" required error={errors.host} description="Host name of the IMAP server, e.g. imap.example.com.">
+        <Field label={t("admin.mailSources.server")} required error={errors.host} description={t("admin.mailSources.hostNameOfThe")}>
           {(p) => <Input {...p} spellCheck={false} maxLength={253} value={form.host} onChange={(e) => set("host", e.target.value)} />}
         </Field>
         <div className="grid grid-cols-2 gap-3">
-          <Field label="Port" required error={errors.port}>
+          <Field label={t("admin.mailSources.port")} required error={errors.port}>
             {(p) => <Input {...p} inputMode="numeric" value={form.port} onChange={(e) => set("port", e.target.value)} />}
           </Field>
-          <Field label="Encryption" required>
+          <Field label={t("admin.mailSources.encryption")} required>
             {(p) => (
               <Select
                 {...p}
@@ -296,25 +297,25 @@ function NewMailboxForm({ onCreated }: { onCreated: () => void }) {
                   set("port", mode === "implicit" ? "993" : "143");
                 }}
               >
-                <option value="implicit">TLS (993)</option>
-                <option value="starttls">STARTTLS (143)</option>
+                <option value="implicit">{t("admin.mailSources.tls993")}</option>
+                <option value="starttls">{t("admin.mailSources.starttls143")}</option>
               </Select>
             )}
           </Field>
         </div>
-        <Field label="User name" required error={errors.username}>
+        <Field label={t("admin.mailSources.userName")} required error={errors.username}>
           {(p) => <Input {...p} autoComplete="off" spellCheck={false} maxLength={320} value={form.username} onChange={(e) => set("username", e.target.value)} />}
         </Field>
-        <Field label="Password" required error={errors.password} description="Stored in Secrets Manager; never shown again.">
+        <Field label={t("admin.mailSources.password")} required error={errors.password} description={t("admin.mailSources.storedInSecretsManager")}>
           {(p) => <Input {...p} type="password" autoComplete="new-password" maxLength={1024} value={form.password} onChange={(e) => set("password", e.target.value)} />}
         </Field>
-        <Field label="Folder" required error={errors.folder}>
+        <Field label={t("admin.mailSources.folder")} required error={errors.folder}>
           {(p) => <Input {...p} maxLength={200} value={form.folder} onChange={(e) => set("folder", e.target.value)} />}
         </Field>
-        <Checkbox label="Poll this mailbox" checked={form.enabled} onChange={(v) => set("enabled", v)} />
-        <EditorStatus editor={editor} placed={["name", "host", "port", "tls_mode", "username", "password", "folder"]} savedText="Mailbox added." />
+        <Checkbox label={t("admin.mailSources.pollThisMailbox")} checked={form.enabled} onChange={(v) => set("enabled", v)} />
+        <EditorStatus editor={editor} placed={["name", "host", "port", "tls_mode", "username", "password", "folder"]} savedText={t("admin.mailSources.mailboxAdded")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
-          Add mailbox
+          {t("admin.mailSources.addMailbox")}
         </Button>
       </form>
     </Card>
@@ -322,10 +323,10 @@ function NewMailboxForm({ onCreated }: { onCreated: () => void }) {
 }
 
 function MailboxState({ mailbox }: { mailbox: Mailbox }) {
-  if (!mailbox.enabled) return <Badge>Off</Badge>;
-  if (mailbox.consecutive_failures > 0) return <Badge tone="danger">Failing ({mailbox.consecutive_failures})</Badge>;
-  if (!mailbox.last_polled_at) return <Badge tone="info">Waiting</Badge>;
-  return <Badge tone="success">Polling</Badge>;
+  if (!mailbox.enabled) return <Badge>{t("admin.mailSources.off")}</Badge>;
+  if (mailbox.consecutive_failures > 0) return <Badge tone="danger">{t("admin.mailSources.failingConsecutivefailures", { consecutivefailures: mailbox.consecutive_failures })}</Badge>;
+  if (!mailbox.last_polled_at) return <Badge tone="info">{t("admin.mailSources.waiting")}</Badge>;
+  return <Badge tone="success">{t("admin.mailSources.polling")}</Badge>;
 }
 
 function MailboxRow({ mailbox }: { mailbox: Mailbox }) {
@@ -342,36 +343,32 @@ function MailboxRow({ mailbox }: { mailbox: Mailbox }) {
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="min-w-0">
           <p className="font-medium">{mailbox.name}</p>
-          <p className="break-all text-fg-muted">
-            {mailbox.username} at {mailbox.host}:{mailbox.port} · {mailbox.folder} · {mailbox.tls_mode === "implicit" ? "TLS" : "STARTTLS"}
-          </p>
-          <p className="text-fg-muted">
-            {mailbox.last_polled_at ? `polled ${formatRelative(mailbox.last_polled_at)}` : "not polled yet"} · {mailbox.messages_taken} taken
-          </p>
+          <p className="break-all text-fg-muted">{t("admin.mailSources.usernameAtHostPort", { username: mailbox.username, host: mailbox.host, port: mailbox.port, folder: mailbox.folder, value: mailbox.tls_mode === "implicit" ? "TLS" : "STARTTLS" })}</p>
+          <p className="text-fg-muted">{t("admin.mailSources.valueMessagestakenTaken", { value: mailbox.last_polled_at ? `polled ${formatRelative(mailbox.last_polled_at)}` : "not polled yet", messagestaken: mailbox.messages_taken })}</p>
         </div>
         <div className="flex flex-wrap items-center gap-2">
           <MailboxState mailbox={mailbox} />
-          <Button size="sm" busy={test.isPending} onClick={() => test.mutate()} aria-label={`Test connection to ${mailbox.name}`}>
-            Test connection
+          <Button size="sm" busy={test.isPending} onClick={() => test.mutate()} aria-label={t("admin.mailSources.testConnectionToName", { name: mailbox.name })}>
+            {t("admin.mailSources.testConnection")}
           </Button>
-          <Button size="sm" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={`Delete mailbox ${mailbox.name}`}>
-            Delete
+          <Button size="sm" busy={remove.isPending} onClick={() => remove.mutate()} aria-label={t("admin.mailSources.deleteMailboxName", { name: mailbox.name })}>
+            {t("admin.mailSources.delete")}
           </Button>
         </div>
       </div>
       {mailbox.last_error ? (
-        <Alert tone="danger" title="Last error">
+        <Alert tone="danger" title={t("admin.mailSources.lastError")}>
           <p className="break-all">{mailbox.last_error}</p>
         </Alert>
       ) : null}
       <div aria-live="polite">
         {test.data ? (
           test.data.ok ? (
-            <Alert tone="success" title="Connected">
-              <p>{test.data.unseen} unread message(s) in {mailbox.folder}.</p>
+            <Alert tone="success" title={t("admin.mailSources.connected")}>
+              <p>{t("admin.mailSources.unseenUnreadMessageS", { unseen: test.data.unseen ?? 0, folder: mailbox.folder })}</p>
             </Alert>
           ) : (
-            <Alert tone="danger" title="Could not connect">
+            <Alert tone="danger" title={t("admin.mailSources.couldNotConnect")}>
               <p className="break-all">{test.data.error}</p>
             </Alert>
           )
@@ -391,11 +388,11 @@ function Mailboxes() {
     <div className="grid *:min-w-0 gap-6 lg:grid-cols-[1fr_24rem]">
       <Card aria-labelledby="mailboxes-heading">
         <h2 id="mailboxes-heading" className="mb-3 font-semibold">
-          IMAP mailboxes
+          {t("admin.mailSources.imapMailboxes")}
         </h2>
-        {mailboxes.isPending ? <Spinner label="Loading mailboxes" /> : null}
+        {mailboxes.isPending ? <Spinner label={t("admin.mailSources.loadingMailboxes")} /> : null}
         {mailboxes.isError ? <FailureAlert error={mailboxes.error} /> : null}
-        {mailboxes.data && !mailboxes.data.length ? <EmptyState title="No mailboxes yet">Unread mail in a mailbox you add here becomes tickets and replies.</EmptyState> : null}
+        {mailboxes.data && !mailboxes.data.length ? <EmptyState title={t("admin.mailSources.noMailboxesYet")}>{t("admin.mailSources.unreadMailInA")}</EmptyState> : null}
         {mailboxes.data?.length ? (
           <ul className="divide-y divide-border" data-testid="mailbox-list">
             {mailboxes.data.map((m) => (
@@ -418,7 +415,7 @@ function Mailboxes() {
 export default function MailSourcesPage() {
   return (
     <>
-      <PageHeader title="Mail sources">Mail that reaches your desk through another provider, or that waits in a mailbox of yours.</PageHeader>
+      <PageHeader title={t("admin.mailSources.mailSources")}>{t("admin.mailSources.mailThatReachesYour")}</PageHeader>
       <div className="space-y-8">
         <Hooks />
         <Mailboxes />

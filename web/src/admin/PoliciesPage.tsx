@@ -1,11 +1,12 @@
 import { Link } from "react-router";
 import { Badge, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
-import { LEVEL_LABELS } from "../lib/format";
+import { LEVEL_LABELS, formatList } from "../lib/format";
 import { useAdminCategories, useAdminTeams, useCalendars, usePolicies } from "./api";
 import { ScrollArea } from "./fields";
 import { FailureAlert } from "./forms";
 import { formatMinutes } from "./format";
 import type { Policy } from "./types";
+import { t } from "../i18n/admin";
 
 function useDescribe() {
   const teams = useAdminTeams();
@@ -13,12 +14,12 @@ function useDescribe() {
   return (policy: Policy): string => {
     const c = policy.conditions;
     const parts: string[] = [];
-    if (c.priorities?.length) parts.push(c.priorities.map((p) => LEVEL_LABELS[p]).join(" or "));
-    if (c.team_ids?.length) parts.push(`team ${c.team_ids.map((id) => teams.data?.find((t) => t.id === id)?.name ?? "?").join(" or ")}`);
+    if (c.priorities?.length) parts.push(formatList(c.priorities.map((p) => LEVEL_LABELS[p]), "or"));
+    if (c.team_ids?.length) parts.push(t("admin.policies.teamValue", { value: formatList(c.team_ids.map((id) => teams.data?.find((item) => item.id === id)?.name ?? "?"), "or") }));
     if (c.category_ids?.length)
-      parts.push(`category ${c.category_ids.map((id) => categories.data?.find((x) => x.id === id)?.name ?? "?").join(" or ")}`);
-    if (c.requester_tags?.length) parts.push(`requester tagged ${c.requester_tags.join(" or ")}`);
-    return parts.length ? parts.join("; ") : "Every ticket";
+      parts.push(t("admin.policies.categoryValue", { value: formatList(c.category_ids.map((id) => categories.data?.find((x) => x.id === id)?.name ?? "?"), "or") }));
+    if (c.requester_tags?.length) parts.push(t("admin.policies.requesterTaggedValue", { value: formatList(c.requester_tags, "or") }));
+    return parts.length ? parts.join("; ") : t("admin.policies.everyTicket");
   };
 }
 
@@ -31,32 +32,32 @@ export default function PoliciesPage() {
   return (
     <>
       <PageHeader
-        title="SLA policies"
+        title={t("admin.policies.slaPolicies")}
         actions={
           <Link to="/admin/sla-policies/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
-            New policy
+            {t("admin.policies.newPolicy")}
           </Link>
         }
       >
-        Tried in order; the first policy that matches a new ticket sets its targets.
+        {t("admin.policies.triedInOrderThe")}
       </PageHeader>
       <Card>
-        {policies.isPending ? <Spinner label="Loading policies" /> : null}
+        {policies.isPending ? <Spinner label={t("admin.policies.loadingPolicies")} /> : null}
         {policies.isError ? <FailureAlert error={policies.error} /> : null}
-        {policies.data && !policies.data.length ? <EmptyState title="No SLA policies yet">Tickets get no targets until you add one.</EmptyState> : null}
+        {policies.data && !policies.data.length ? <EmptyState title={t("admin.policies.noSlaPoliciesYet")}>{t("admin.policies.ticketsGetNoTargets")}</EmptyState> : null}
         {policies.data?.length ? (
-          <ScrollArea label="SLA policies table">
+          <ScrollArea label={t("admin.policies.slaPoliciesTable")}>
             <table className="w-full text-left">
-              <caption className="sr-only">SLA policies in precedence order</caption>
+              <caption className="sr-only">{t("admin.policies.slaPoliciesInPrecedence")}</caption>
               <thead className="border-b border-border text-fg-muted">
                 <tr>
-                  <th scope="col" className="px-2 py-2 font-medium">Position</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Name</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Applies to</th>
-                  <th scope="col" className="px-2 py-2 font-medium">First response</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Resolution</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Calendar</th>
-                  <th scope="col" className="px-2 py-2 font-medium">State</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.position")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.name")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.appliesTo")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.firstResponse")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.resolution")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.calendar")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.policies.state")}</th>
                 </tr>
               </thead>
               <tbody data-testid="policy-rows">
@@ -72,7 +73,7 @@ export default function PoliciesPage() {
                     <td className="whitespace-nowrap px-2 py-2">{minutes(p.first_response_minutes)}</td>
                     <td className="whitespace-nowrap px-2 py-2">{minutes(p.resolution_minutes)}</td>
                     <td className="px-2 py-2">{calendarName(p.calendar_id)}</td>
-                    <td className="px-2 py-2">{p.active ? <Badge tone="success">Active</Badge> : <Badge>Inactive</Badge>}</td>
+                    <td className="px-2 py-2">{p.active ? <Badge tone="success">{t("admin.policies.active")}</Badge> : <Badge>{t("admin.policies.inactive")}</Badge>}</td>
                   </tr>
                 ))}
               </tbody>

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
-import { LEVELS, LEVEL_LABELS, statusLabel } from "../lib/format";
+import { LEVELS, LEVEL_LABELS, statusLabel, SLA_TARGET_LABELS } from "../lib/format";
 import { adminKeys, useAdminCategories, useAdminTeams, useCalendars, usePolicies, usePolicy } from "./api";
 import { EscalationRow } from "./EscalationRow";
 import { Checkbox, CheckboxGroup, ConfirmButton, toInt } from "./fields";
@@ -10,6 +10,7 @@ import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { formatMinutes } from "./format";
 import { MINUTE_FIELDS, PAUSE_STATUSES, body, escalationKey, toForm, validate, type PolicyForm } from "./policyForm";
 import type { Policy } from "./types";
+import { t } from "../i18n/admin";
 
 function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPosition: number }) {
   const client = useQueryClient();
@@ -42,21 +43,21 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
     },
   });
   const { form, set, errors } = editor;
-  const teamList = (teams.data ?? []).map((t) => ({ id: t.id, name: t.name }));
+  const teamList = (teams.data ?? []).map((item) => ({ id: item.id, name: item.name }));
   const targetsError = errors.body;
   return (
     <form className="space-y-6" onSubmit={editor.submit} noValidate>
       <Card className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-        <Field label="Name" required error={errors.name}>
+        <Field label={t("admin.policy.name")} required error={errors.name}>
           {(p) => <Input {...p} maxLength={100} value={form.name} onChange={(e) => set("name", e.target.value)} />}
         </Field>
-        <Field label="Position" error={errors.position} description="Policies are tried lowest first; the first that matches a ticket applies.">
+        <Field label={t("admin.policy.position")} error={errors.position} description={t("admin.policy.policiesAreTriedLowest")}>
           {(p) => <Input {...p} inputMode="numeric" value={form.position} onChange={(e) => set("position", e.target.value)} />}
         </Field>
-        <Field label="Calendar" error={errors.calendar_id} description="The clock runs only in its working hours.">
+        <Field label={t("admin.policy.calendar")} error={errors.calendar_id} description={t("admin.policy.theClockRunsOnly")}>
           {(p) => (
             <Select {...p} value={form.calendar_id} onChange={(e) => set("calendar_id", e.target.value)}>
-              <option value="">Around the clock (24×7)</option>
+              <option value="">{t("admin.policy.aroundTheClock24")}</option>
               {(calendars.data ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name} ({c.timezone})
@@ -66,19 +67,19 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
           )}
         </Field>
         <div className="flex items-end pb-2">
-          <Checkbox label="Active" checked={form.active} onChange={(v) => set("active", v)} error={errors.active} />
+          <Checkbox label={t("admin.policy.active")} checked={form.active} onChange={(v) => set("active", v)} error={errors.active} />
         </div>
       </Card>
 
       <Card>
         <fieldset className="min-w-0 space-y-3" aria-describedby={targetsError ? "targets-error" : undefined}>
-          <legend className="mb-1 font-semibold">Targets</legend>
-          <p className="text-fg-muted">In business minutes of the calendar. Leave a target empty to not measure it.</p>
+          <legend className="mb-1 font-semibold">{t("admin.policy.targets")}</legend>
+          <p className="text-fg-muted">{t("admin.policy.inBusinessMinutesOf")}</p>
           <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
-            {MINUTE_FIELDS.map(([key, label]) => {
+            {MINUTE_FIELDS.map(([key, target]) => {
               const n = toInt(form[key]);
               return (
-                <Field key={key} label={`${label} (minutes)`} error={errors[key]} description={n && n > 0 ? `= ${formatMinutes(n)}` : undefined}>
+                <Field key={key} label={t("admin.policy.labelMinutes", { label: SLA_TARGET_LABELS[target] })} error={errors[key]} description={n && n > 0 ? t("admin.policy.n", { n: formatMinutes(n) }) : undefined}>
                   {(p) => <Input {...p} inputMode="numeric" value={form[key]} onChange={(e) => set(key, e.target.value)} />}
                 </Field>
               );
@@ -89,11 +90,11 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
               {targetsError}
             </p>
           ) : null}
-          <Field label="Warning thresholds (%)" error={errors.warning_thresholds} description="Warn when this share of a target's time has passed, e.g. 75, 90.">
+          <Field label={t("admin.policy.warningThresholds")} error={errors.warning_thresholds} description={t("admin.policy.warnWhenThisShare")}>
             {(p) => <Input {...p} value={form.warning_thresholds} onChange={(e) => set("warning_thresholds", e.target.value)} />}
           </Field>
           <CheckboxGroup
-            legend="Pause the clock while the ticket is"
+            legend={t("admin.policy.pauseTheClockWhile")}
             options={PAUSE_STATUSES.map((s) => ({ value: s, label: statusLabel(s, true) }))}
             value={form.pause_statuses}
             onChange={(v) => set("pause_statuses", v)}
@@ -104,34 +105,34 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
 
       <Card>
         <fieldset className="min-w-0 space-y-4">
-          <legend className="mb-1 font-semibold">Applies to</legend>
-          <p className="text-fg-muted">Tickets that match every list with something ticked. Nothing ticked in a list: any.</p>
+          <legend className="mb-1 font-semibold">{t("admin.policy.appliesTo")}</legend>
+          <p className="text-fg-muted">{t("admin.policy.ticketsThatMatchEvery")}</p>
           <CheckboxGroup
-            legend="Priorities"
+            legend={t("admin.policy.priorities")}
             options={LEVELS.map((l) => ({ value: l, label: LEVEL_LABELS[l] }))}
             value={form.priorities}
             onChange={(v) => set("priorities", v)}
             error={errors["conditions.priorities"]}
           />
           <CheckboxGroup
-            legend="Teams"
+            legend={t("admin.policy.teams")}
             columns
-            options={teamList.map((t) => ({ value: t.id, label: t.name }))}
+            options={teamList.map((item) => ({ value: item.id, label: item.name }))}
             value={form.team_ids}
             onChange={(v) => set("team_ids", v)}
             error={errors["conditions.team_ids"] ?? Object.entries(errors).find(([k]) => k.startsWith("conditions.team_ids."))?.[1]}
-            description={teamList.length ? undefined : "No teams yet."}
+            description={teamList.length ? undefined : t("admin.policy.noTeamsYet")}
           />
           <CheckboxGroup
-            legend="Categories"
+            legend={t("admin.policy.categories")}
             columns
-            options={(categories.data ?? []).map((c) => ({ value: c.id, label: c.active ? c.name : `${c.name} (inactive)` }))}
+            options={(categories.data ?? []).map((c) => ({ value: c.id, label: c.active ? c.name : t("admin.policy.nameInactive", { name: c.name }) }))}
             value={form.category_ids}
             onChange={(v) => set("category_ids", v)}
             error={errors["conditions.category_ids"] ?? Object.entries(errors).find(([k]) => k.startsWith("conditions.category_ids."))?.[1]}
-            description={categories.data?.length ? undefined : "No categories yet."}
+            description={categories.data?.length ? undefined : t("admin.policy.noCategoriesYet")}
           />
-          <Field label="Requester tags" error={errors["conditions.requester_tags"]} description="Separate with commas, e.g. vip.">
+          <Field label={t("admin.policy.requesterTags")} error={errors["conditions.requester_tags"]} description={t("admin.policy.separateWithCommasE")}>
             {(p) => <Input {...p} value={form.requester_tags} onChange={(e) => set("requester_tags", e.target.value)} />}
           </Field>
         </fieldset>
@@ -139,8 +140,8 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
 
       <Card>
         <fieldset className="min-w-0 space-y-3">
-          <legend className="mb-1 font-semibold">Escalations</legend>
-          {form.escalations.length ? null : <p className="text-fg-muted">None: warnings and breaches only show on the ticket.</p>}
+          <legend className="mb-1 font-semibold">{t("admin.policy.escalations")}</legend>
+          {form.escalations.length ? null : <p className="text-fg-muted">{t("admin.policy.noneWarningsAndBreaches")}</p>}
           {form.escalations.map((e, i) => (
             <EscalationRow
               key={e.key}
@@ -157,7 +158,7 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
             disabled={form.escalations.length >= 20}
             onClick={() => set("escalations", [...form.escalations, { key: escalationKey(), on: "breach", threshold: "", target: "", action: "notify_managers", team_id: "" }])}
           >
-            Add an escalation
+            {t("admin.policy.addAnEscalation")}
           </Button>
         </fieldset>
       </Card>
@@ -166,13 +167,13 @@ function PolicyEditor({ policy, nextPosition }: { policy: Policy | null; nextPos
         <EditorStatus
           editor={editor}
           placed={["name", "position", "calendar_id", "active", "body", "first_response_minutes", "next_response_minutes", "resolution_minutes", "warning_thresholds", "pause_statuses", "conditions", "escalations"]}
-          savedText={policy ? "Saved." : "Policy created."}
+          savedText={policy ? t("admin.policy.saved") : t("admin.policy.policyCreated")}
         />
         {deactivate.isError ? <FailureAlert error={deactivate.error} /> : null}
-        <FormActions editor={editor} creating={policy === null} saveLabel={policy ? "Save policy" : "Create policy"}>
+        <FormActions editor={editor} creating={policy === null} saveLabel={policy ? t("admin.policy.savePolicy") : t("admin.policy.createPolicy")}>
           {policy?.active ? (
-            <ConfirmButton size="md" confirmLabel="Deactivate this policy" busy={deactivate.isPending} onConfirm={() => deactivate.mutate(policy.id)}>
-              Deactivate
+            <ConfirmButton size="md" confirmLabel={t("admin.policy.deactivateThisPolicy")} busy={deactivate.isPending} onConfirm={() => deactivate.mutate(policy.id)}>
+              {t("admin.policy.deactivate")}
             </ConfirmButton>
           ) : null}
         </FormActions>
@@ -193,28 +194,28 @@ export default function PolicyPage() {
     <>
       <p className="mb-2">
         <Link to="/admin/sla-policies" className="text-accent-text underline">
-          ← SLA policies
+          {t("admin.policy.slaPolicies")}
         </Link>
       </p>
       {creating ? (
         all.isPending ? (
-          <Spinner label="Loading" />
+          <Spinner label={t("admin.policy.loading")} />
         ) : (
           <>
-            <PageHeader title="New SLA policy">Targets for first response and resolution, for the tickets it applies to.</PageHeader>
+            <PageHeader title={t("admin.policy.newSlaPolicy")}>{t("admin.policy.targetsForFirstResponse")}</PageHeader>
             <PolicyEditor policy={null} nextPosition={Math.min(nextPosition, 10000)} />
           </>
         )
       ) : policy.isPending ? (
-        <Spinner label="Loading the policy" />
+        <Spinner label={t("admin.policy.loadingThePolicy")} />
       ) : policy.isError ? (
         <FailureAlert error={policy.error} />
       ) : (
         <>
-          <PageHeader title={policy.data.name}>{policy.data.active ? `Active · position ${policy.data.position}` : "Inactive"}</PageHeader>
+          <PageHeader title={policy.data.name}>{policy.data.active ? t("admin.policy.activePositionPosition", { position: policy.data.position }) : t("admin.policy.inactive")}</PageHeader>
           {created ? (
             <div className="mb-4">
-              <Alert tone="success">Policy created. It applies to new tickets that match it.</Alert>
+              <Alert tone="success">{t("admin.policy.policyCreatedItApplies")}</Alert>
             </div>
           ) : null}
           <PolicyEditor key={policy.data.id} policy={policy.data} nextPosition={policy.data.position} />

@@ -13,7 +13,7 @@ import { NotificationDefaults } from "./NotificationDefaults";
 import { DirectorySettings } from "./DirectorySettings";
 import { SecuritySettings } from "./SecuritySettings";
 import { ScimSettings } from "./ScimSettings";
-import { t } from "../i18n";
+import { t } from "../i18n/admin";
 import { attachmentSettings, ticketSettings, useSettings, useSettingsForm } from "./settings";
 import type { AttachmentSettings, AttachmentType, TicketSettings } from "./types";
 
@@ -60,9 +60,9 @@ function wholeIn(text: string, min: number, max: number): boolean {
 
 function validateTickets(form: TicketForm): Errors {
   const errors: Errors = {};
-  if (!/^[A-Z]{2,8}$/.test(form.number_prefix)) errors.number_prefix = "2 to 8 capital letters";
-  if (!wholeIn(form.reopen_window_days, 0, 365)) errors.reopen_window_days = "a whole number of days from 0 to 365";
-  if (!wholeIn(form.comment_edit_window_minutes, 0, 10080)) errors.comment_edit_window_minutes = "a whole number of minutes from 0 to 10080";
+  if (!/^[A-Z]{2,8}$/.test(form.number_prefix)) errors.number_prefix = t("admin.settings.2To8Capital");
+  if (!wholeIn(form.reopen_window_days, 0, 365)) errors.reopen_window_days = t("admin.settings.aWholeNumberOf");
+  if (!wholeIn(form.comment_edit_window_minutes, 0, 10080)) errors.comment_edit_window_minutes = t("admin.settings.aWholeNumberOf2");
   return errors;
 }
 
@@ -90,26 +90,26 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
   return (
     <Card aria-labelledby="ticket-settings-heading">
       <h2 id="ticket-settings-heading" className="mb-3 font-semibold">
-        Tickets
+        {t("admin.settings.tickets")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-3">
-          <Field label="Number prefix" error={errors.number_prefix} description={`New tickets are numbered like ${ticketNumber(/^[A-Z]{2,8}$/.test(form.number_prefix) ? form.number_prefix : "TCK", new Date().getFullYear(), 42)}: the prefix, the year, and a counter that starts again each year.`}>
+          <Field label={t("admin.settings.numberPrefix")} error={errors.number_prefix} description={t("admin.settings.newTicketsAreNumbered", { value: ticketNumber(/^[A-Z]{2,8}$/.test(form.number_prefix) ? form.number_prefix : "TCK", new Date().getFullYear(), 42) })}>
             {(p) => <Input {...p} maxLength={8} autoCapitalize="characters" value={form.number_prefix} onChange={(e) => set("number_prefix", e.target.value.toUpperCase())} />}
           </Field>
-          <Field label="Reopen window (days)" error={errors.reopen_window_days} description="How long a requester may reopen a resolved, closed or cancelled ticket.">
+          <Field label={t("admin.settings.reopenWindowDays")} error={errors.reopen_window_days} description={t("admin.settings.howLongARequester")}>
             {(p) => <Input {...p} inputMode="numeric" value={form.reopen_window_days} onChange={(e) => set("reopen_window_days", e.target.value)} />}
           </Field>
-          <Field label="Comment edit window (minutes)" error={errors.comment_edit_window_minutes} description="How long an author may edit a comment.">
+          <Field label={t("admin.settings.commentEditWindowMinutes")} error={errors.comment_edit_window_minutes} description={t("admin.settings.howLongAnAuthor")}>
             {(p) => <Input {...p} inputMode="numeric" value={form.comment_edit_window_minutes} onChange={(e) => set("comment_edit_window_minutes", e.target.value)} />}
           </Field>
         </div>
         <Checkbox
-          label="Agents see every ticket"
+          label={t("admin.settings.agentsSeeEveryTicket")}
           checked={form.agents_see_all}
           onChange={(v) => set("agents_see_all", v)}
           error={errors.agents_see_all}
-          description="Otherwise agents see their teams' tickets and their own."
+          description={t("admin.settings.otherwiseAgentsSeeTheir")}
         />
         <div className="max-w-sm">
           <Field label={t("settings.triageTeam")} error={errors.triage_team_id} description={t("settings.triageTeamHelp")}>
@@ -144,17 +144,17 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
           error={errors.assign_on_first_reply}
         />
         <fieldset className="min-w-0" aria-describedby={matrixError ? "matrix-error" : "matrix-help"}>
-          <legend className="mb-1 font-medium">Priority from impact and urgency</legend>
+          <legend className="mb-1 font-medium">{t("admin.settings.priorityFromImpactAnd")}</legend>
           <p id="matrix-help" className="mb-2 text-fg-muted">
-            The priority a ticket gets when its impact and urgency are set.
+            {t("admin.settings.thePriorityATicket")}
           </p>
-          <ScrollArea label="Priority matrix">
+          <ScrollArea label={t("admin.settings.priorityMatrix")}>
             <table className="text-left">
-              <caption className="sr-only">Priority by impact (rows) and urgency (columns)</caption>
+              <caption className="sr-only">{t("admin.settings.priorityByImpactRows")}</caption>
               <thead>
                 <tr>
                   <th scope="col" className="px-2 py-1 font-medium text-fg-muted">
-                    Impact ↓ / Urgency →
+                    {t("admin.settings.impactUrgency")}
                   </th>
                   {LEVELS.map((u) => (
                     <th key={u} scope="col" className="px-2 py-1 font-medium">
@@ -171,9 +171,7 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
                     </th>
                     {LEVELS.map((urgency) => (
                       <td key={urgency} className="px-2 py-1">
-                        <label className="sr-only" htmlFor={`pm-${impact}-${urgency}`}>
-                          Priority for {LEVEL_LABELS[impact]} impact and {LEVEL_LABELS[urgency]} urgency
-                        </label>
+                        <label className="sr-only" htmlFor={`pm-${impact}-${urgency}`}>{t("admin.settings.priorityForImpactUrgency", { impact: LEVEL_LABELS[impact], urgency: LEVEL_LABELS[urgency] })}</label>
                         <div className="w-32">
                           <Select
                             id={`pm-${impact}-${urgency}`}
@@ -201,27 +199,27 @@ function TicketSettingsForm({ settings }: { settings: Tagged<TicketSettings> }) 
           ) : null}
         </fieldset>
         <EditorStatus editor={editor} placed={["number_prefix", "reopen_window_days", "comment_edit_window_minutes", "agents_see_all", "priority_matrix", "triage_team_id", "default_team_id", "assign_on_first_reply"]} />
-        <FormActions editor={editor} saveLabel="Save ticket settings" />
+        <FormActions editor={editor} saveLabel={t("admin.settings.saveTicketSettings")} />
       </form>
     </Card>
   );
 }
 
 const TYPES: { value: AttachmentType; label: string }[] = [
-  { value: "image/png", label: "PNG images" },
-  { value: "image/jpeg", label: "JPEG images" },
-  { value: "image/gif", label: "GIF images" },
-  { value: "image/webp", label: "WebP images" },
-  { value: "application/pdf", label: "PDF" },
-  { value: "text/plain", label: "Plain text" },
-  { value: "text/csv", label: "CSV" },
-  { value: "application/zip", label: "ZIP archives" },
-  { value: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", label: "Word (.docx)" },
-  { value: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", label: "Excel (.xlsx)" },
-  { value: "application/vnd.openxmlformats-officedocument.presentationml.presentation", label: "PowerPoint (.pptx)" },
-  { value: "application/msword", label: "Word 97 (.doc)" },
-  { value: "application/vnd.ms-excel", label: "Excel 97 (.xls)" },
-  { value: "application/vnd.ms-powerpoint", label: "PowerPoint 97 (.ppt)" },
+  { value: "image/png", label: t("admin.settings.pngImages") },
+  { value: "image/jpeg", label: t("admin.settings.jpegImages") },
+  { value: "image/gif", label: t("admin.settings.gifImages") },
+  { value: "image/webp", label: t("admin.settings.webpImages") },
+  { value: "application/pdf", label: t("admin.settings.pdf") },
+  { value: "text/plain", label: t("admin.settings.plainText") },
+  { value: "text/csv", label: t("admin.settings.csv") },
+  { value: "application/zip", label: t("admin.settings.zipArchives") },
+  { value: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", label: t("admin.settings.wordDocx") },
+  { value: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", label: t("admin.settings.excelXlsx") },
+  { value: "application/vnd.openxmlformats-officedocument.presentationml.presentation", label: t("admin.settings.powerpointPptx") },
+  { value: "application/msword", label: t("admin.settings.word97Doc") },
+  { value: "application/vnd.ms-excel", label: t("admin.settings.excel97Xls") },
+  { value: "application/vnd.ms-powerpoint", label: t("admin.settings.powerpoint97Ppt") },
 ];
 const MIB = 1024 * 1024;
 const HARD_MAX_MIB = 100;
@@ -238,16 +236,16 @@ function attachmentForm(tagged: Tagged<AttachmentSettings> | null): AttachmentFo
   return {
     max_size_mib: String(Math.round((bytes / MIB) * 100) / 100),
     max_per_ticket: String(s?.max_per_ticket ?? 50),
-    allowed_types: s?.allowed_types ?? TYPES.map((t) => t.value),
+    allowed_types: s?.allowed_types ?? TYPES.map((item) => item.value),
   };
 }
 
 function validateAttachments(form: AttachmentForm): Errors {
   const errors: Errors = {};
   const mib = toInt(form.max_size_mib);
-  if (mib === null || mib <= 0 || mib > HARD_MAX_MIB) errors.max_size_bytes = `from a fraction of a MB up to ${HARD_MAX_MIB} MB`;
-  if (!wholeIn(form.max_per_ticket, 1, 1000)) errors.max_per_ticket = "a whole number from 1 to 1000";
-  if (!form.allowed_types.length) errors.allowed_types = "allow at least one kind of file";
+  if (mib === null || mib <= 0 || mib > HARD_MAX_MIB) errors.max_size_bytes = t("admin.settings.fromAFractionOf", { HARD_MAX_MIB });
+  if (!wholeIn(form.max_per_ticket, 1, 1000)) errors.max_per_ticket = t("admin.settings.aWholeNumberFrom");
+  if (!form.allowed_types.length) errors.allowed_types = t("admin.settings.allowAtLeastOne");
   return errors;
 }
 
@@ -265,19 +263,19 @@ function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSetti
   return (
     <Card aria-labelledby="attachment-settings-heading">
       <h2 id="attachment-settings-heading" className="mb-3 font-semibold">
-        Attachments
+        {t("admin.settings.attachments")}
       </h2>
       <form className="space-y-4" onSubmit={editor.submit} noValidate>
         <div className="grid *:min-w-0 gap-3 sm:grid-cols-2">
-          <Field label="Largest file (MB)" error={errors.max_size_bytes} description={`At most ${HARD_MAX_MIB} MB.`}>
+          <Field label={t("admin.settings.largestFileMb")} error={errors.max_size_bytes} description={t("admin.settings.atMostMb", { max: HARD_MAX_MIB })}>
             {(p) => <Input {...p} inputMode="decimal" value={form.max_size_mib} onChange={(e) => set("max_size_mib", e.target.value)} />}
           </Field>
-          <Field label="Files per ticket" error={errors.max_per_ticket}>
+          <Field label={t("admin.settings.filesPerTicket")} error={errors.max_per_ticket}>
             {(p) => <Input {...p} inputMode="numeric" value={form.max_per_ticket} onChange={(e) => set("max_per_ticket", e.target.value)} />}
           </Field>
         </div>
         <CheckboxGroup
-          legend="Allowed kinds of file"
+          legend={t("admin.settings.allowedKindsOfFile")}
           columns
           options={TYPES}
           value={form.allowed_types}
@@ -285,7 +283,7 @@ function AttachmentSettingsForm({ settings }: { settings: Tagged<AttachmentSetti
           error={errors.allowed_types ?? Object.entries(errors).find(([k]) => k.startsWith("allowed_types."))?.[1]}
         />
         <EditorStatus editor={editor} placed={["max_size_bytes", "max_per_ticket", "allowed_types"]} />
-        <FormActions editor={editor} saveLabel="Save attachment limits" />
+        <FormActions editor={editor} saveLabel={t("admin.settings.saveAttachmentLimits")} />
       </form>
     </Card>
   );
@@ -301,10 +299,10 @@ export default function SettingsPage() {
         <BrandingSettings />
         <PortalSettings />
         <NotificationDefaults />
-        {tickets.isPending ? <Spinner label="Loading ticket settings" /> : null}
+        {tickets.isPending ? <Spinner label={t("admin.settings.loadingTicketSettings")} /> : null}
         {tickets.isError ? <FailureAlert error={tickets.error} /> : null}
         {tickets.data ? <TicketSettingsForm settings={tickets.data} /> : null}
-        {attachments.isPending ? <Spinner label="Loading attachment limits" /> : null}
+        {attachments.isPending ? <Spinner label={t("admin.settings.loadingAttachmentLimits")} /> : null}
         {attachments.isError ? <FailureAlert error={attachments.error} /> : null}
         {attachments.data ? <AttachmentSettingsForm settings={attachments.data} /> : null}
         <KnowledgeSettings />

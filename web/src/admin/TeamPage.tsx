@@ -10,13 +10,14 @@ import { Checkbox, ConfirmButton } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import { TeamFields, teamForm, validateTeam, type TeamForm } from "./TeamsPage";
 import type { TeamDetail } from "./types";
+import { t } from "../i18n/admin";
 
 function TeamEditor({ team }: { team: TeamDetail }) {
   const client = useQueryClient();
   const editor = useEditor<TeamDetail, TeamForm>({
     entity: team,
     toForm: teamForm,
-    tag: (t) => etag(t.version),
+    tag: (item) => etag(item.version),
     validate: validateTeam,
     update: (form, _base, ifMatch) =>
       ok(
@@ -34,19 +35,19 @@ function TeamEditor({ team }: { team: TeamDetail }) {
   return (
     <Card aria-labelledby="team-settings-heading">
       <h2 id="team-settings-heading" className="mb-3 font-semibold">
-        Settings
+        {t("admin.team.settings")}
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <TeamFields form={editor.form} set={editor.set} errors={editor.errors} />
         <Checkbox
-          label="Active"
+          label={t("admin.team.active")}
           checked={editor.form.active}
           onChange={(v) => editor.set("active", v)}
           error={editor.errors.active}
-          description="An inactive team keeps its tickets but takes no new ones."
+          description={t("admin.team.anInactiveTeamKeeps")}
         />
         <EditorStatus editor={editor} placed={["name", "description", "assignment_strategy", "active"]} />
-        <FormActions editor={editor} saveLabel="Save team" />
+        <FormActions editor={editor} saveLabel={t("admin.team.saveTeam")} />
       </form>
     </Card>
   );
@@ -86,7 +87,7 @@ function Members({ team }: { team: TeamDetail }) {
   return (
     <Card aria-labelledby="members-heading">
       <h2 id="members-heading" className="mb-3 font-semibold">
-        Members
+        {t("admin.team.members")}
       </h2>
       {members.length ? (
         <ul className="mb-4 divide-y divide-border" data-testid="team-members">
@@ -94,16 +95,16 @@ function Members({ team }: { team: TeamDetail }) {
             <li key={m.user_id} className="flex flex-wrap items-center justify-between gap-2 py-2">
               <div>
                 <span className="font-medium">{m.name}</span> <span className="text-fg-muted">· {m.email}</span>{" "}
-                {m.user_active ? null : <Badge tone="warning">Deactivated</Badge>}
+                {m.user_active ? null : <Badge tone="warning">{t("admin.team.deactivated")}</Badge>}
               </div>
-              <ConfirmButton confirmLabel={`Remove ${m.name}`} busy={remove.isPending && remove.variables === m.user_id} onConfirm={() => remove.mutate(m.user_id)}>
-                Remove
+              <ConfirmButton confirmLabel={t("admin.team.removeName", { name: m.name })} busy={remove.isPending && remove.variables === m.user_id} onConfirm={() => remove.mutate(m.user_id)}>
+                {t("admin.team.remove")}
               </ConfirmButton>
             </li>
           ))}
         </ul>
       ) : (
-        <p className="mb-4 text-fg-muted">No members yet.</p>
+        <p className="mb-4 text-fg-muted">{t("admin.team.noMembersYet")}</p>
       )}
       {remove.isError ? <FailureAlert error={remove.error} /> : null}
       <form
@@ -113,10 +114,10 @@ function Members({ team }: { team: TeamDetail }) {
           if (pick) add.mutate(pick);
         }}
       >
-        <Field label="Add an agent" error={addError} className="min-w-56 flex-1">
+        <Field label={t("admin.team.addAnAgent")} error={addError} className="min-w-56 flex-1">
           {(p) => (
             <Select {...p} value={pick} onChange={(e) => setPick(e.target.value)}>
-              <option value="">Choose…</option>
+              <option value="">{t("admin.team.choose")}</option>
               {candidates.map((u) => (
                 <option key={u.id} value={u.id}>
                   {u.name} ({u.role})
@@ -126,7 +127,7 @@ function Members({ team }: { team: TeamDetail }) {
           )}
         </Field>
         <Button type="submit" variant="primary" busy={add.isPending} disabled={!pick}>
-          Add member
+          {t("admin.team.addMember")}
         </Button>
       </form>
       {add.isError && !addError ? (
@@ -142,20 +143,20 @@ export default function TeamPage() {
   const { teamId = "" } = useParams();
   const location = useLocation();
   const team = useTeamDetail(teamId);
-  if (team.isPending) return <Spinner label="Loading the team" />;
+  if (team.isPending) return <Spinner label={t("admin.team.loadingTheTeam")} />;
   if (team.isError) return <FailureAlert error={team.error} />;
   const created = (location.state as { created?: boolean } | null)?.created;
   return (
     <>
       <p className="mb-2">
         <Link to="/admin/teams" className="text-accent-text underline">
-          ← Teams
+          {t("admin.team.teams")}
         </Link>
       </p>
-      <PageHeader title={team.data.name}>{team.data.active ? "Active team" : "Inactive team"}</PageHeader>
+      <PageHeader title={team.data.name}>{team.data.active ? t("admin.team.activeTeam") : t("admin.team.inactiveTeam")}</PageHeader>
       {created ? (
         <div className="mb-4">
-          <Alert tone="success">Team created. Add its members below.</Alert>
+          <Alert tone="success">{t("admin.team.teamCreatedAddIts")}</Alert>
         </div>
       ) : null}
       <div className="grid *:min-w-0 gap-6 lg:grid-cols-2">

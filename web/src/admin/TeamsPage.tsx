@@ -5,11 +5,12 @@ import { Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spin
 import { adminKeys, invalidateShared, useAdminTeams } from "./api";
 import { EditorStatus, FailureAlert, useEditor } from "./forms";
 import type { AssignmentStrategy, TeamRow } from "./types";
+import { t } from "../i18n/admin";
 
 export const STRATEGIES: { value: AssignmentStrategy; label: string; help: string }[] = [
-  { value: "manual", label: "Manual", help: "Agents take tickets themselves." },
-  { value: "round_robin", label: "Round robin", help: "New tickets go to the team's agents in turn." },
-  { value: "least_open", label: "Fewest open tickets", help: "New tickets go to the agent with the fewest open ones." },
+  { value: "manual", label: t("admin.teams.manual"), help: t("admin.teams.agentsTakeTicketsThemselves") },
+  { value: "round_robin", label: t("admin.teams.roundRobin"), help: t("admin.teams.newTicketsGoTo") },
+  { value: "least_open", label: t("admin.teams.fewestOpenTickets"), help: t("admin.teams.newTicketsGoTo2") },
 ];
 export const STRATEGY_LABEL = Object.fromEntries(STRATEGIES.map((s) => [s.value, s.label])) as Record<AssignmentStrategy, string>;
 
@@ -30,7 +31,7 @@ export function teamForm(team: TeamRow | null): TeamForm {
 }
 
 export function validateTeam(form: TeamForm): Record<string, string> {
-  return form.name.trim() ? {} : { name: "required" };
+  return form.name.trim() ? {} : { name: t("fields.required") };
 }
 
 /** Name, description and strategy: shared by the new-team form and the team page. */
@@ -38,13 +39,13 @@ export function TeamFields({ form, set, errors }: { form: TeamForm; set: <K exte
   const help = STRATEGIES.find((s) => s.value === form.assignment_strategy)?.help;
   return (
     <>
-      <Field label="Name" required error={errors.name}>
+      <Field label={t("admin.teams.name")} required error={errors.name}>
         {(p) => <Input {...p} maxLength={100} value={form.name} onChange={(e) => set("name", e.target.value)} />}
       </Field>
-      <Field label="Description" error={errors.description}>
+      <Field label={t("admin.teams.description")} error={errors.description}>
         {(p) => <Textarea {...p} rows={2} maxLength={2000} value={form.description} onChange={(e) => set("description", e.target.value)} />}
       </Field>
-      <Field label="Assignment strategy" error={errors.assignment_strategy} description={help}>
+      <Field label={t("admin.teams.assignmentStrategy")} error={errors.assignment_strategy} description={help}>
         {(p) => (
           <Select {...p} value={form.assignment_strategy} onChange={(e) => set("assignment_strategy", e.target.value as AssignmentStrategy)}>
             {STRATEGIES.map((s) => (
@@ -65,7 +66,7 @@ function NewTeam() {
   const editor = useEditor<TeamRow, TeamForm>({
     entity: null,
     toForm: teamForm,
-    tag: (t) => String(t.version),
+    tag: (item) => String(item.version),
     validate: validateTeam,
     create: (form, key) =>
       ok(
@@ -83,13 +84,13 @@ function NewTeam() {
   return (
     <Card aria-labelledby="new-team-heading">
       <h2 id="new-team-heading" className="mb-3 font-semibold">
-        New team
+        {t("admin.teams.newTeam")}
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <TeamFields form={editor.form} set={editor.set} errors={editor.errors} />
         <EditorStatus editor={editor} placed={["name", "description", "assignment_strategy"]} />
         <Button type="submit" variant="primary" busy={editor.saving}>
-          Create team
+          {t("admin.teams.createTeam")}
         </Button>
       </form>
     </Card>
@@ -100,28 +101,28 @@ export default function TeamsPage() {
   const teams = useAdminTeams();
   return (
     <>
-      <PageHeader title="Teams">Who works which tickets, and how new tickets are assigned.</PageHeader>
+      <PageHeader title={t("admin.teams.teams")}>{t("admin.teams.whoWorksWhichTickets")}</PageHeader>
       <div className="grid *:min-w-0 gap-6 lg:grid-cols-[1fr_22rem]">
         <Card aria-labelledby="teams-heading">
           <h2 id="teams-heading" className="mb-3 font-semibold">
-            All teams
+            {t("admin.teams.allTeams")}
           </h2>
-          {teams.isPending ? <Spinner label="Loading teams" /> : null}
+          {teams.isPending ? <Spinner label={t("admin.teams.loadingTeams")} /> : null}
           {teams.isError ? <FailureAlert error={teams.error} /> : null}
-          {teams.data && !teams.data.length ? <EmptyState title="No teams yet">Create the first one.</EmptyState> : null}
+          {teams.data && !teams.data.length ? <EmptyState title={t("admin.teams.noTeamsYet")}>{t("admin.teams.createTheFirstOne")}</EmptyState> : null}
           {teams.data?.length ? (
             <ul className="divide-y divide-border" data-testid="team-list">
-              {teams.data.map((t) => (
-                <li key={t.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+              {teams.data.map((item) => (
+                <li key={item.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
                   <div>
-                    <Link to={`/admin/teams/${t.id}`} className="font-medium text-accent-text underline">
-                      {t.name}
+                    <Link to={`/admin/teams/${item.id}`} className="font-medium text-accent-text underline">
+                      {item.name}
                     </Link>
-                    {t.description ? <p className="text-fg-muted">{t.description}</p> : null}
+                    {item.description ? <p className="text-fg-muted">{item.description}</p> : null}
                   </div>
                   <div className="flex gap-2">
-                    <Badge>{STRATEGY_LABEL[t.assignment_strategy]}</Badge>
-                    {t.active ? null : <Badge tone="warning">Inactive</Badge>}
+                    <Badge>{STRATEGY_LABEL[item.assignment_strategy]}</Badge>
+                    {item.active ? null : <Badge tone="warning">{t("admin.teams.inactive")}</Badge>}
                   </div>
                 </li>
               ))}

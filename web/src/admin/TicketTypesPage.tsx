@@ -8,6 +8,7 @@ import { adminKeys, useAdminTicketTypes } from "./api";
 import { ScrollArea } from "./fields";
 import { FailureAlert } from "./forms";
 import type { TicketTypeRow } from "./types";
+import { t } from "../i18n/admin";
 
 function NameCell({ type, onSaved, onError }: { type: TicketTypeRow; onSaved: () => void; onError: (e: unknown) => void }) {
   const [name, setName] = useState(type.name);
@@ -30,12 +31,10 @@ function NameCell({ type, onSaved, onError }: { type: TicketTypeRow; onSaved: ()
         if (name.trim() && name.trim() !== type.name) save.mutate();
       }}
     >
-      <label htmlFor={`type-name-${type.key}`} className="sr-only">
-        Name of {type.key}
-      </label>
+      <label htmlFor={`type-name-${type.key}`} className="sr-only">{t("admin.ticketTypes.nameOfKey", { key: type.key })}</label>
       <Input id={`type-name-${type.key}`} value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
       <Button size="md" type="submit" busy={save.isPending} disabled={!name.trim() || name.trim() === type.name}>
-        Rename<span className="sr-only"> {type.key}</span>
+        {t("admin.ticketTypes.rename")}<span className="sr-only"> {type.key}</span>
       </Button>
     </form>
   );
@@ -77,7 +76,7 @@ export default function TicketTypesPage() {
   const rows = types.data ?? [];
 
   function move(at: number, by: -1 | 1) {
-    const ids = rows.map((t) => t.id);
+    const ids = rows.map((item) => item.id);
     ids.splice(at + by, 0, ...ids.splice(at, 1));
     action.mutate(() => ok(api.PUT("/v1/ticket-types/order", { body: { ids } })));
   }
@@ -98,48 +97,48 @@ export default function TicketTypesPage() {
 
   return (
     <>
-      <PageHeader title="Ticket types">Incident, service request, problem, question, and your own: filters, reports and SLA policies use them.</PageHeader>
+      <PageHeader title={t("admin.ticketTypes.ticketTypes")}>{t("admin.ticketTypes.incidentServiceRequestProblem")}</PageHeader>
       {problem ? (
         <div className="mb-3">
           <Alert tone="danger">{problem}</Alert>
         </div>
       ) : null}
       <Card className="mb-4">
-        {types.isPending ? <Spinner label="Loading ticket types" /> : null}
+        {types.isPending ? <Spinner label={t("admin.ticketTypes.loadingTicketTypes")} /> : null}
         {types.isError ? <FailureAlert error={types.error} /> : null}
         {rows.length ? (
-          <ScrollArea label="Ticket types table">
+          <ScrollArea label={t("admin.ticketTypes.ticketTypesTable")}>
             <table className="w-full text-left">
-              <caption className="sr-only">Ticket types</caption>
+              <caption className="sr-only">{t("admin.ticketTypes.ticketTypes")}</caption>
               <thead className="border-b border-border text-fg-muted">
                 <tr>
-                  <th scope="col" className="px-2 py-2 font-medium">Key</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Name</th>
-                  <th scope="col" className="px-2 py-2 font-medium">State</th>
-                  <th scope="col" className="px-2 py-2 font-medium">Actions</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.ticketTypes.key")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.ticketTypes.name")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.ticketTypes.state")}</th>
+                  <th scope="col" className="px-2 py-2 font-medium">{t("admin.ticketTypes.actions")}</th>
                 </tr>
               </thead>
               <tbody data-testid="type-rows">
-                {rows.map((t, at) => (
-                  <tr key={t.id} className="border-b border-border last:border-0">
-                    <td className="px-2 py-2 font-mono">{t.key}</td>
+                {rows.map((item, at) => (
+                  <tr key={item.id} className="border-b border-border last:border-0">
+                    <td className="px-2 py-2 font-mono">{item.key}</td>
                     <td className="px-2 py-2">
-                      <NameCell key={`${t.id}-${t.version}`} type={t} onSaved={refresh} onError={fail} />
+                      <NameCell key={`${item.id}-${item.version}`} type={item} onSaved={refresh} onError={fail} />
                     </td>
                     <td className="px-2 py-2">
-                      {t.archived ? <Badge>Archived</Badge> : <Badge tone="success">In use</Badge>} {t.builtin ? <Badge>Built in</Badge> : null}
+                      {item.archived ? <Badge>{t("admin.ticketTypes.archived")}</Badge> : <Badge tone="success">{t("admin.ticketTypes.inUse")}</Badge>} {item.builtin ? <Badge>{t("admin.ticketTypes.builtIn")}</Badge> : null}
                     </td>
                     <td className="px-2 py-2">
                       <div className="flex flex-wrap gap-1">
-                        <Button size="sm" variant="ghost" aria-label={`Move ${t.name} up`} disabled={at === 0} onClick={() => move(at, -1)}>
+                        <Button size="sm" variant="ghost" aria-label={t("admin.ticketTypes.moveNameUp", { name: item.name })} disabled={at === 0} onClick={() => move(at, -1)}>
                           ↑
                         </Button>
-                        <Button size="sm" variant="ghost" aria-label={`Move ${t.name} down`} disabled={at === rows.length - 1} onClick={() => move(at, 1)}>
+                        <Button size="sm" variant="ghost" aria-label={t("admin.ticketTypes.moveNameDown", { name: item.name })} disabled={at === rows.length - 1} onClick={() => move(at, 1)}>
                           ↓
                         </Button>
-                        <Button size="sm" onClick={() => archive(t)}>
-                          {t.archived ? "Restore" : "Archive"}
-                          <span className="sr-only"> {t.name}</span>
+                        <Button size="sm" onClick={() => archive(item)}>
+                          {item.archived ? t("admin.ticketTypes.restore") : t("admin.ticketTypes.archive")}
+                          <span className="sr-only"> {item.name}</span>
                         </Button>
                       </div>
                     </td>
@@ -152,17 +151,17 @@ export default function TicketTypesPage() {
       </Card>
       <Card aria-labelledby="new-type-heading">
         <h2 id="new-type-heading" className="mb-3 font-semibold">
-          Add a type
+          {t("admin.ticketTypes.addAType")}
         </h2>
         <form className="grid gap-3 sm:grid-cols-[1fr_1fr_auto] sm:items-end" onSubmit={submit} noValidate>
-          <Field label="Key" required error={fieldErrors.key} description="Lower-case letters, digits and _; never changes.">
+          <Field label={t("admin.ticketTypes.key")} required error={fieldErrors.key} description={t("admin.ticketTypes.lowerCaseLettersDigits")}>
             {(p) => <Input {...p} value={form.key} maxLength={40} onChange={(e) => setForm((f) => ({ ...f, key: e.target.value }))} />}
           </Field>
-          <Field label="Name" required error={fieldErrors.name}>
+          <Field label={t("admin.ticketTypes.name")} required error={fieldErrors.name}>
             {(p) => <Input {...p} value={form.name} maxLength={100} onChange={(e) => setForm((f) => ({ ...f, name: e.target.value }))} />}
           </Field>
           <Button type="submit" variant="primary" busy={create.isPending}>
-            Add type
+            {t("admin.ticketTypes.addType")}
           </Button>
         </form>
       </Card>

@@ -4,7 +4,7 @@ import { api, etag, idempotencyKey, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import type { Role } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
-import { t } from "../i18n";
+import { labelled, t } from "../i18n/admin";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
@@ -13,12 +13,12 @@ import { ConfirmButton, ScrollArea } from "./fields";
 import { type Errors, FailureAlert } from "./forms";
 import type { Invitation, UserRow } from "./types";
 
-const ROLE_LABEL: Record<Role, string> = {
-  requester: "Employee (requester)",
-  agent: "Agent",
-  manager: "Manager",
-  admin: "Admin",
-};
+const ROLE_LABEL: Record<Role, string> = labelled({
+  requester: "admin.users.employeeRequester",
+  agent: "admin.users.agent",
+  manager: "admin.users.manager",
+  admin: "admin.users.admin",
+});
 const ROLE_OPTIONS = ROLES.map((value) => ({ value, label: ROLE_LABEL[value] }));
 
 function InviteForm() {
@@ -41,7 +41,7 @@ function InviteForm() {
     setFailure(null);
     const body = { email: email.trim(), role };
     if (!body.email) {
-      setErrors({ email: "required" });
+      setErrors({ email: t("fields.required") });
       return;
     }
     setErrors({});
@@ -63,13 +63,13 @@ function InviteForm() {
   return (
     <Card aria-labelledby="invite-heading">
       <h2 id="invite-heading" className="mb-3 font-semibold">
-        Invite someone
+        {t("admin.users.inviteSomeone")}
       </h2>
       <form onSubmit={submit} noValidate className="grid *:min-w-0 gap-3 sm:grid-cols-[1fr_14rem_auto] sm:items-start">
-        <Field label="E-mail" error={errors.email} required>
+        <Field label={t("admin.users.eMail")} error={errors.email} required>
           {(p) => <Input {...p} type="email" autoComplete="off" maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} />}
         </Field>
-        <Field label="Role" error={errors.role}>
+        <Field label={t("admin.users.role")} error={errors.role}>
           {(p) => (
             <Select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLE_OPTIONS.map((r) => (
@@ -81,22 +81,22 @@ function InviteForm() {
           )}
         </Field>
         <Button type="submit" variant="primary" busy={invite.isPending} className="sm:mt-6">
-          Send invitation
+          {t("admin.users.sendInvitation")}
         </Button>
       </form>
       <div className="mt-3" aria-live="polite">
         {failure ? <FailureAlert error={failure} errors={errors} placed={["email", "role"]} /> : null}
-        {sent ? <Alert tone="success">Invitation sent to {sent}. It is valid for a limited time.</Alert> : null}
+        {sent ? <Alert tone="success">{t("admin.users.invitationSentToSent", { sent })}</Alert> : null}
       </div>
     </Card>
   );
 }
 
 function invitationState(invitation: Invitation): { tone: "success" | "neutral" | "info" | "warning"; text: string } {
-  if (invitation.accepted_at) return { tone: "success", text: "Accepted" };
-  if (invitation.revoked_at) return { tone: "neutral", text: "Revoked" };
-  if (new Date(invitation.expires_at).getTime() < Date.now()) return { tone: "warning", text: "Expired" };
-  return { tone: "info", text: "Pending" };
+  if (invitation.accepted_at) return { tone: "success", text: t("admin.users.accepted") };
+  if (invitation.revoked_at) return { tone: "neutral", text: t("admin.users.revoked") };
+  if (new Date(invitation.expires_at).getTime() < Date.now()) return { tone: "warning", text: t("admin.users.expired") };
+  return { tone: "info", text: t("admin.users.pending") };
 }
 
 function Invitations() {
@@ -112,23 +112,23 @@ function Invitations() {
   return (
     <Card aria-labelledby="invitations-heading">
       <h2 id="invitations-heading" className="mb-3 font-semibold">
-        Invitations
+        {t("admin.users.invitations")}
       </h2>
-      {invitations.isPending ? <Spinner label="Loading invitations" /> : null}
+      {invitations.isPending ? <Spinner label={t("admin.users.loadingInvitations")} /> : null}
       {invitations.isError ? <FailureAlert error={invitations.error} /> : null}
       {revoke.isError ? <FailureAlert error={revoke.error} /> : null}
-      {invitations.data && !invitations.data.items.length ? <p className="text-fg-muted">No invitations yet.</p> : null}
+      {invitations.data && !invitations.data.items.length ? <p className="text-fg-muted">{t("admin.users.noInvitationsYet")}</p> : null}
       {invitations.data?.items.length ? (
-        <ScrollArea label="Invitations table">
+        <ScrollArea label={t("admin.users.invitationsTable")}>
           <table className="w-full text-left">
-            <caption className="sr-only">Invitations, newest first</caption>
+            <caption className="sr-only">{t("admin.users.invitationsNewestFirst")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-2 font-medium">E-mail</th>
-                <th scope="col" className="px-2 py-2 font-medium">Role</th>
-                <th scope="col" className="px-2 py-2 font-medium">Sent</th>
-                <th scope="col" className="px-2 py-2 font-medium">State</th>
-                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.eMail")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.role")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.sent")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.state")}</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">{t("admin.users.actions")}</span></th>
               </tr>
             </thead>
             <tbody>
@@ -145,9 +145,9 @@ function Invitations() {
                       <Badge tone={state.tone}>{state.text}</Badge>
                     </td>
                     <td className="px-2 py-2 text-right">
-                      {state.text === "Pending" ? (
-                        <ConfirmButton confirmLabel={`Revoke ${inv.email}`} busy={revoke.isPending && revoke.variables === inv.id} onConfirm={() => revoke.mutate(inv.id)}>
-                          Revoke
+                      {state.text === t("admin.users.pending") ? (
+                        <ConfirmButton confirmLabel={t("admin.users.revokeEmail", { email: inv.email })} busy={revoke.isPending && revoke.variables === inv.id} onConfirm={() => revoke.mutate(inv.id)}>
+                          {t("admin.users.revoke")}
                         </ConfirmButton>
                       ) : null}
                     </td>
@@ -189,7 +189,7 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
       setMessage({ tone: "success", text: done });
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) {
-        setMessage({ tone: "warning", text: "Changed by someone else: reloaded. Check and save again." });
+        setMessage({ tone: "warning", text: t("admin.users.changedBySomeoneElse") });
         await onConflict();
       } else {
         setMessage({ tone: "danger", text: describeError(error) });
@@ -227,13 +227,11 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
     <tr className="border-b border-border align-top last:border-0">
       <td className="min-w-44 px-2 py-2">
         <span className="font-medium">{user.name}</span>
-        {isMe ? <span className="text-fg-muted"> (you)</span> : null}
+        {isMe ? <span className="text-fg-muted">{" "}{t("admin.users.you")}</span> : null}
         <span className="block break-all text-fg-muted">{user.email}</span>
       </td>
       <td className="px-2 py-2">
-        <label htmlFor={roleId} className="sr-only">
-          Role of {user.name}
-        </label>
+        <label htmlFor={roleId} className="sr-only">{t("admin.users.roleOfName", { name: user.name })}</label>
         <div className="flex flex-wrap items-center gap-2">
           <div className="w-52 max-w-full">
             <Select id={roleId} value={role} disabled={isMe} onChange={(e) => setRole(e.target.value as Role)}>
@@ -245,23 +243,23 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
             </Select>
           </div>
           {dirty ? (
-            <Button size="sm" variant="primary" busy={pending} onClick={() => void patch({ role }, `${user.name} is now ${ROLE_LABEL[role]}.`)}>
-              Save role
+            <Button size="sm" variant="primary" busy={pending} onClick={() => void patch({ role }, t("admin.users.nameIsNowValue", { name: user.name, value: ROLE_LABEL[role] }))}>
+              {t("admin.users.saveRole")}
             </Button>
           ) : null}
         </div>
       </td>
       <td className="px-2 py-2">
-        {user.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Deactivated</Badge>}
+        {user.active ? <Badge tone="success">{t("admin.users.active")}</Badge> : <Badge tone="neutral">{t("admin.users.deactivated")}</Badge>}
       </td>
       <td className="px-2 py-2">
         {isMe ? null : user.active ? (
-          <ConfirmButton confirmLabel={`Deactivate ${user.name}`} busy={pending && !dirty} onConfirm={() => void patch({ active: false }, `${user.name} was deactivated.`)}>
-            Deactivate
+          <ConfirmButton confirmLabel={t("admin.users.deactivateName", { name: user.name })} busy={pending && !dirty} onConfirm={() => void patch({ active: false }, t("admin.users.nameWasDeactivated", { name: user.name }))}>
+            {t("admin.users.deactivate")}
           </ConfirmButton>
         ) : (
-          <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, `${user.name} was reactivated.`)}>
-            Reactivate
+          <Button size="sm" busy={pending && !dirty} onClick={() => void patch({ active: true }, t("admin.users.nameWasReactivated", { name: user.name }))}>
+            {t("admin.users.reactivate")}
           </Button>
         )}
         {user.active ? (
@@ -321,16 +319,16 @@ function People() {
   return (
     <Card aria-labelledby="people-heading">
       <h2 id="people-heading" className="mb-3 font-semibold">
-        People
+        {t("admin.users.people")}
       </h2>
-      <div className="mb-3 grid gap-3 sm:grid-cols-3" role="search" aria-label="Filter people">
-        <Field label="Search">
-          {(p) => <Input {...p} type="search" placeholder="Name or e-mail" value={text} onChange={(e) => setText(e.target.value)} />}
+      <div className="mb-3 grid gap-3 sm:grid-cols-3" role="search" aria-label={t("admin.users.filterPeople")}>
+        <Field label={t("admin.users.search")}>
+          {(p) => <Input {...p} type="search" placeholder={t("admin.users.nameOrEMail")} value={text} onChange={(e) => setText(e.target.value)} />}
         </Field>
-        <Field label="Role">
+        <Field label={t("admin.users.role")}>
           {(p) => (
             <Select {...p} value={filters.role} onChange={(e) => setFilters((f) => ({ ...f, role: e.target.value as Role | "" }))}>
-              <option value="">Any role</option>
+              <option value="">{t("admin.users.anyRole")}</option>
               {ROLE_OPTIONS.map((r) => (
                 <option key={r.value} value={r.value}>
                   {r.label}
@@ -339,29 +337,29 @@ function People() {
             </Select>
           )}
         </Field>
-        <Field label="State">
+        <Field label={t("admin.users.state")}>
           {(p) => (
             <Select {...p} value={filters.active} onChange={(e) => setFilters((f) => ({ ...f, active: e.target.value as "" | "true" | "false" }))}>
-              <option value="">Active and deactivated</option>
-              <option value="true">Active</option>
-              <option value="false">Deactivated</option>
+              <option value="">{t("admin.users.activeAndDeactivated")}</option>
+              <option value="true">{t("admin.users.active")}</option>
+              <option value="false">{t("admin.users.deactivated")}</option>
             </Select>
           )}
         </Field>
       </div>
-      {users.isPending ? <Spinner label="Loading people" /> : null}
+      {users.isPending ? <Spinner label={t("admin.users.loadingPeople")} /> : null}
       {users.isError ? <FailureAlert error={users.error} /> : null}
-      {users.isSuccess && !rows.length ? <EmptyState title="Nobody matches" /> : null}
+      {users.isSuccess && !rows.length ? <EmptyState title={t("admin.users.nobodyMatches")} /> : null}
       {rows.length ? (
-        <ScrollArea label="People table">
+        <ScrollArea label={t("admin.users.peopleTable")}>
           <table className="w-full text-left">
-            <caption className="sr-only">People in this organisation</caption>
+            <caption className="sr-only">{t("admin.users.peopleInThisOrganisation")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-2 font-medium">Person</th>
-                <th scope="col" className="px-2 py-2 font-medium">Role</th>
-                <th scope="col" className="px-2 py-2 font-medium">State</th>
-                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.person")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.role")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.users.state")}</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">{t("admin.users.actions")}</span></th>
               </tr>
             </thead>
             <tbody data-testid="user-rows">
@@ -380,7 +378,7 @@ function People() {
       {users.hasNextPage ? (
         <div className="mt-3 text-center">
           <Button onClick={() => void users.fetchNextPage()} busy={users.isFetchingNextPage}>
-            Load more
+            {t("admin.users.loadMore")}
           </Button>
         </div>
       ) : null}
@@ -391,7 +389,7 @@ function People() {
 export default function UsersPage() {
   return (
     <>
-      <PageHeader title="Users">Invite people, change their role, deactivate those who left.</PageHeader>
+      <PageHeader title={t("admin.users.users")}>{t("admin.users.invitePeopleChangeTheir")}</PageHeader>
       <div className="space-y-6">
         <InviteForm />
         <People />

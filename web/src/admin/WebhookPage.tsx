@@ -9,13 +9,19 @@ import { ConfirmButton, ScrollArea } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor } from "./forms";
 import type { Delivery, Webhook } from "./types";
 import { SecretNotice, WebhookFields, WebhookState, validateWebhook, webhookForm, type WebhookForm } from "./WebhooksPage";
+import { labelled, t } from "../i18n/admin";
 
-const TRIGGERS: Record<Delivery["trigger"], string> = { event: "Event", retry: "Retry", redeliver: "Redelivery", ping: "Test ping" };
+const TRIGGERS: Record<Delivery["trigger"], string> = labelled({
+  event: "admin.webhook.event2",
+  retry: "admin.webhook.retry",
+  redeliver: "admin.webhook.redelivery",
+  ping: "admin.webhook.testPing",
+});
 
 function outcome(d: Delivery): string {
-  if (d.success) return `Delivered (${d.status_code ?? "?"})`;
-  if (d.status_code) return `Failed (${d.status_code})`;
-  return "Failed (no answer)";
+  if (d.success) return t("admin.webhook.deliveredValue", { value: d.status_code ?? "?" });
+  if (d.status_code) return t("admin.webhook.failedStatusCode", { status_code: d.status_code });
+  return t("admin.webhook.failedNoAnswer");
 }
 
 function DeliveryLog({ hook }: { hook: Webhook }) {
@@ -26,7 +32,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
   const ping = useMutation({
     mutationFn: () => ok(api.POST("/v1/webhooks/{webhook_id}/ping", { params: { path: { webhook_id: hook.id } } })),
     onSuccess: (d) => {
-      setNotice({ tone: d.success ? "success" : "danger", text: `Test ping: ${outcome(d)} in ${d.latency_ms} ms.` });
+      setNotice({ tone: d.success ? "success" : "danger", text: t("admin.webhook.testPingDIn", { d: outcome(d), latencyms: d.latency_ms }) });
       void refresh();
       void client.invalidateQueries({ queryKey: adminKeys.webhook(hook.id) });
     },
@@ -36,7 +42,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
     mutationFn: (id: string) =>
       ok(api.POST("/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", { params: { path: { webhook_id: hook.id, delivery_id: id } } })),
     onSuccess: (d) => {
-      setNotice({ tone: d.success ? "success" : "danger", text: `Redelivery of ${d.event_type}: ${outcome(d)} in ${d.latency_ms} ms.` });
+      setNotice({ tone: d.success ? "success" : "danger", text: t("admin.webhook.redeliveryOfEventtypeD", { eventtype: d.event_type, d: outcome(d), latencyms: d.latency_ms }) });
       void refresh();
     },
     onError: () => setNotice(null),
@@ -46,14 +52,14 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
     <Card aria-labelledby="deliveries-heading">
       <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
         <h2 id="deliveries-heading" className="font-semibold">
-          Delivery log
+          {t("admin.webhook.deliveryLog")}
         </h2>
         <div className="flex gap-2">
           <Button size="sm" onClick={() => void refresh()} busy={deliveries.isFetching && !deliveries.isFetchingNextPage}>
-            Refresh
+            {t("admin.webhook.refresh")}
           </Button>
           <Button size="sm" variant="primary" busy={ping.isPending} onClick={() => ping.mutate()}>
-            Send test ping
+            {t("admin.webhook.sendTestPing")}
           </Button>
         </div>
       </div>
@@ -62,22 +68,22 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
         {ping.isError ? <FailureAlert error={ping.error} /> : null}
         {redeliver.isError ? <FailureAlert error={redeliver.error} /> : null}
       </div>
-      {deliveries.isPending ? <Spinner label="Loading deliveries" /> : null}
+      {deliveries.isPending ? <Spinner label={t("admin.webhook.loadingDeliveries")} /> : null}
       {deliveries.isError ? <FailureAlert error={deliveries.error} /> : null}
-      {deliveries.isSuccess && !rows.length ? <p className="text-fg-muted">Nothing delivered yet. Send a test ping to try the endpoint.</p> : null}
+      {deliveries.isSuccess && !rows.length ? <p className="text-fg-muted">{t("admin.webhook.nothingDeliveredYetSend")}</p> : null}
       {rows.length ? (
-        <ScrollArea label="Delivery log table">
+        <ScrollArea label={t("admin.webhook.deliveryLogTable")}>
           <table className="w-full text-left">
-            <caption className="sr-only">Deliveries, newest first</caption>
+            <caption className="sr-only">{t("admin.webhook.deliveriesNewestFirst")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-2 font-medium">When</th>
-                <th scope="col" className="px-2 py-2 font-medium">Event</th>
-                <th scope="col" className="px-2 py-2 font-medium">Trigger</th>
-                <th scope="col" className="px-2 py-2 font-medium">Result</th>
-                <th scope="col" className="px-2 py-2 font-medium">Time</th>
-                <th scope="col" className="px-2 py-2 font-medium">Details</th>
-                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.when")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.event")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.trigger")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.result")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.time")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("admin.webhook.details")}</th>
+                <th scope="col" className="px-2 py-2 font-medium"><span className="sr-only">{t("admin.webhook.actions")}</span></th>
               </tr>
             </thead>
             <tbody data-testid="delivery-rows">
@@ -89,17 +95,17 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
                   <td className="px-2 py-2 font-mono">{d.event_type}</td>
                   <td className="px-2 py-2">
                     {TRIGGERS[d.trigger]}
-                    {d.attempt > 1 ? <span className="text-fg-muted"> · attempt {d.attempt}</span> : null}
+                    {d.attempt > 1 ? <span className="text-fg-muted">{t("admin.webhook.attemptAttempt", { attempt: d.attempt })}</span> : null}
                   </td>
                   <td className="px-2 py-2">
                     <Badge tone={d.success ? "success" : "danger"}>{outcome(d)}</Badge>
-                    {d.retry_in_seconds ? <span className="block text-fg-muted">next try in {d.retry_in_seconds} s</span> : null}
+                    {d.retry_in_seconds ? <span className="block text-fg-muted">{t("admin.webhook.nextTryInRetryinseconds", { retryinseconds: d.retry_in_seconds })}</span> : null}
                   </td>
-                  <td className="whitespace-nowrap px-2 py-2">{d.latency_ms} ms</td>
+                  <td className="whitespace-nowrap px-2 py-2">{t("admin.webhook.latencymsMs", { latencyms: d.latency_ms })}</td>
                   <td className="max-w-xs px-2 py-2">
                     {d.error || d.response_snippet ? (
                       <details>
-                        <summary className="cursor-pointer">{d.error ? "Error" : "Response"}</summary>
+                        <summary className="cursor-pointer">{d.error ? t("admin.webhook.error") : t("admin.webhook.response")}</summary>
                         <pre className="mt-1 whitespace-pre-wrap break-all font-mono text-xs">{d.error ?? d.response_snippet}</pre>
                       </details>
                     ) : (
@@ -108,7 +114,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
                   </td>
                   <td className="px-2 py-2">
                     <Button size="sm" busy={redeliver.isPending && redeliver.variables === d.id} onClick={() => redeliver.mutate(d.id)}>
-                      Redeliver<span className="sr-only"> {d.event_type} of {formatDateTime(d.created_at)}</span>
+                      {t("admin.webhook.redeliver")}<span className="sr-only">{t("admin.webhook.eventtypeOfWhen", { eventtype: d.event_type, when: formatDateTime(d.created_at) })}</span>
                     </Button>
                   </td>
                 </tr>
@@ -120,7 +126,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
       {deliveries.hasNextPage ? (
         <div className="mt-3 text-center">
           <Button onClick={() => void deliveries.fetchNextPage()} busy={deliveries.isFetchingNextPage}>
-            Load older
+            {t("admin.webhook.loadOlder")}
           </Button>
         </div>
       ) : null}
@@ -165,34 +171,32 @@ function WebhookEditor({ hook }: { hook: Webhook }) {
   return (
     <Card aria-labelledby="webhook-settings-heading">
       <h2 id="webhook-settings-heading" className="mb-3 font-semibold">
-        Settings
+        {t("admin.webhook.settings")}
       </h2>
       {hook.disabled_at ? (
         <div className="mb-3">
-          <Alert tone="danger" title={`Disabled ${formatRelative(hook.disabled_at)}`}>
-            {hook.disabled_reason ?? "Too many failed deliveries."} Tick Active and save to turn it on again.
-          </Alert>
+          <Alert tone="danger" title={t("admin.webhook.disabledDisabledAt", { disabled_at: formatRelative(hook.disabled_at) })}>{t("admin.webhook.valueTickActiveAnd", { value: hook.disabled_reason ?? "Too many failed deliveries." })}</Alert>
         </div>
       ) : null}
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <WebhookFields form={editor.form} set={editor.set} errors={editor.errors} showActive />
         <EditorStatus editor={editor} placed={["url", "event_types", "active"]} />
-        <FormActions editor={editor} saveLabel="Save webhook" />
+        <FormActions editor={editor} saveLabel={t("admin.webhook.saveWebhook")} />
       </form>
       <div className="mt-6 space-y-3 border-t border-border pt-4">
-        <h3 className="font-semibold">Signing secret</h3>
+        <h3 className="font-semibold">{t("admin.webhook.signingSecret")}</h3>
         {secret ? <SecretNotice secret={secret} onDone={() => setSecret(null)} /> : null}
         {rotate.isError ? <FailureAlert error={rotate.error} /> : null}
         {remove.isError ? <FailureAlert error={remove.error} /> : null}
         <div className="flex flex-wrap gap-2">
-          <ConfirmButton size="md" confirmLabel="Make a new secret" busy={rotate.isPending} onConfirm={() => rotate.mutate()}>
-            Rotate secret
+          <ConfirmButton size="md" confirmLabel={t("admin.webhook.makeANewSecret")} busy={rotate.isPending} onConfirm={() => rotate.mutate()}>
+            {t("admin.webhook.rotateSecret")}
           </ConfirmButton>
-          <ConfirmButton size="md" confirmLabel="Delete webhook and log" busy={remove.isPending} onConfirm={() => remove.mutate()}>
-            Delete
+          <ConfirmButton size="md" confirmLabel={t("admin.webhook.deleteWebhookAndLog")} busy={remove.isPending} onConfirm={() => remove.mutate()}>
+            {t("admin.webhook.delete")}
           </ConfirmButton>
         </div>
-        <p className="text-fg-muted">After a rotation the old secret keeps signing for 24 hours, so receivers can switch.</p>
+        <p className="text-fg-muted">{t("admin.webhook.afterARotationThe")}</p>
       </div>
     </Card>
   );
@@ -205,16 +209,16 @@ export default function WebhookPage() {
     <>
       <p className="mb-2">
         <Link to="/admin/webhooks" className="text-accent-text underline">
-          ← Webhooks
+          {t("admin.webhook.webhooks")}
         </Link>
       </p>
-      {hook.isPending ? <Spinner label="Loading the webhook" /> : null}
+      {hook.isPending ? <Spinner label={t("admin.webhook.loadingTheWebhook")} /> : null}
       {hook.isError ? <FailureAlert error={hook.error} /> : null}
       {hook.data ? (
         <>
           <PageHeader title={<span className="break-all">{hook.data.url}</span>}>
             <span className="inline-flex items-center gap-2">
-              <WebhookState hook={hook.data} /> created {formatRelative(hook.data.created_at)}
+              <WebhookState hook={hook.data} />{" "}{t("admin.webhook.created")}{" "}{formatRelative(hook.data.created_at)}
             </span>
           </PageHeader>
           <div className="grid *:min-w-0 gap-6 xl:grid-cols-[24rem_1fr]">

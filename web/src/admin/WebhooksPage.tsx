@@ -8,17 +8,18 @@ import { adminKeys, useWebhooks } from "./api";
 import { Checkbox, CheckboxGroup } from "./fields";
 import { EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Webhook, WebhookEvent, WebhookWithSecret } from "./types";
+import { t } from "../i18n/admin";
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = [
-  { value: "ticket.created", label: "Ticket created" },
-  { value: "ticket.assigned", label: "Ticket assigned" },
-  { value: "ticket.status_changed", label: "Status changed" },
-  { value: "comment.public", label: "Public reply" },
-  { value: "comment.internal", label: "Internal note" },
-  { value: "sla.warning", label: "SLA warning" },
-  { value: "sla.breached", label: "SLA breached" },
-  { value: "sla.escalation", label: "SLA escalation" },
-  { value: "csat.rated", label: "Satisfaction rating" },
+  { value: "ticket.created", label: t("admin.webhooks.ticketCreated") },
+  { value: "ticket.assigned", label: t("admin.webhooks.ticketAssigned") },
+  { value: "ticket.status_changed", label: t("admin.webhooks.statusChanged") },
+  { value: "comment.public", label: t("admin.webhooks.publicReply") },
+  { value: "comment.internal", label: t("admin.webhooks.internalNote") },
+  { value: "sla.warning", label: t("admin.webhooks.slaWarning") },
+  { value: "sla.breached", label: t("admin.webhooks.slaBreached") },
+  { value: "sla.escalation", label: t("admin.webhooks.slaEscalation") },
+  { value: "csat.rated", label: t("admin.webhooks.satisfactionRating") },
 ];
 
 export interface WebhookForm {
@@ -33,8 +34,8 @@ export function webhookForm(hook: Webhook | null): WebhookForm {
 
 export function validateWebhook(form: WebhookForm): Errors {
   const errors: Errors = {};
-  if (!form.url.trim()) errors.url = "required";
-  if (!form.event_types.length) errors.event_types = "choose at least one event";
+  if (!form.url.trim()) errors.url = t("fields.required");
+  if (!form.event_types.length) errors.event_types = t("admin.webhooks.chooseAtLeastOne");
   return errors;
 }
 
@@ -43,13 +44,13 @@ export function WebhookFields({ form, set, errors, showActive }: { form: Webhook
   const all = form.event_types.includes("*");
   return (
     <>
-      <Field label="Payload URL" required error={errors.url} description="https; receives POSTs signed in the Servicedesk-Signature header (t=…,v1=…).">
-        {(p) => <Input {...p} type="url" inputMode="url" spellCheck={false} maxLength={2048} placeholder="https://example.com/hooks/servicedesk" value={form.url} onChange={(e) => set("url", e.target.value)} />}
+      <Field label={t("admin.webhooks.payloadUrl")} required error={errors.url} description={t("admin.webhooks.httpsReceivesPostsSigned")}>
+        {(p) => <Input {...p} type="url" inputMode="url" spellCheck={false} maxLength={2048} placeholder={t("admin.webhooks.httpsExampleComHooks")} value={form.url} onChange={(e) => set("url", e.target.value)} />}
       </Field>
-      <Checkbox label="Every event, including new kinds" checked={all} onChange={(v) => set("event_types", v ? ["*"] : ["ticket.created"])} />
+      <Checkbox label={t("admin.webhooks.everyEventIncludingNew")} checked={all} onChange={(v) => set("event_types", v ? ["*"] : ["ticket.created"])} />
       {all ? null : (
         <CheckboxGroup
-          legend="Events"
+          legend={t("admin.webhooks.events")}
           columns
           options={EVENTS}
           value={form.event_types}
@@ -60,11 +61,11 @@ export function WebhookFields({ form, set, errors, showActive }: { form: Webhook
       {all && errors.event_types ? <p className="font-medium text-danger-text">{errors.event_types}</p> : null}
       {showActive ? (
         <Checkbox
-          label="Active"
+          label={t("admin.webhooks.active")}
           checked={form.active}
           onChange={(v) => set("active", v)}
           error={errors.active}
-          description="Turning it on again re-enables an endpoint switched off after repeated failures."
+          description={t("admin.webhooks.turningItOnAgain")}
         />
       ) : null}
     </>
@@ -76,14 +77,14 @@ export function SecretNotice({ secret, onDone }: { secret: string; onDone: () =>
   return (
     <Alert
       tone="warning"
-      title="Store the signing secret now: it is shown only once"
+      title={t("admin.webhooks.storeTheSigningSecret")}
       action={
         <Button size="sm" onClick={onDone}>
-          I stored it
+          {t("admin.webhooks.iStoredIt")}
         </Button>
       }
     >
-      <p className="mt-1">The receiver uses it to check the signature of every delivery.</p>
+      <p className="mt-1">{t("admin.webhooks.theReceiverUsesIt")}</p>
       <div className="mt-2 flex flex-wrap items-center gap-2">
         <code className="break-all rounded bg-surface px-2 py-1 font-mono text-fg" data-testid="webhook-secret">
           {secret}
@@ -94,7 +95,7 @@ export function SecretNotice({ secret, onDone }: { secret: string; onDone: () =>
             void navigator.clipboard?.writeText(secret).then(() => setCopied(true));
           }}
         >
-          {copied ? "Copied" : "Copy"}
+          {copied ? t("admin.webhooks.copied") : t("admin.webhooks.copy")}
         </Button>
       </div>
     </Alert>
@@ -134,13 +135,13 @@ function NewWebhookForm({ onCreated }: { onCreated: (hook: WebhookWithSecret) =>
   return (
     <Card aria-labelledby="new-webhook-heading">
       <h2 id="new-webhook-heading" className="mb-3 font-semibold">
-        New webhook
+        {t("admin.webhooks.newWebhook")}
       </h2>
       <form className="space-y-3" onSubmit={editor.submit} noValidate>
         <WebhookFields form={editor.form} set={editor.set} errors={editor.errors} showActive={false} />
-        <EditorStatus editor={editor} placed={["url", "event_types"]} savedText="Webhook created." />
+        <EditorStatus editor={editor} placed={["url", "event_types"]} savedText={t("admin.webhooks.webhookCreated")} />
         <Button type="submit" variant="primary" busy={editor.saving}>
-          Create webhook
+          {t("admin.webhooks.createWebhook")}
         </Button>
       </form>
     </Card>
@@ -148,10 +149,10 @@ function NewWebhookForm({ onCreated }: { onCreated: (hook: WebhookWithSecret) =>
 }
 
 export function WebhookState({ hook }: { hook: Webhook }) {
-  if (hook.disabled_at) return <Badge tone="danger">Disabled</Badge>;
-  if (!hook.active) return <Badge>Off</Badge>;
-  if (hook.consecutive_failures > 0) return <Badge tone="warning">Failing ({hook.consecutive_failures})</Badge>;
-  return <Badge tone="success">Active</Badge>;
+  if (hook.disabled_at) return <Badge tone="danger">{t("admin.webhooks.disabled")}</Badge>;
+  if (!hook.active) return <Badge>{t("admin.webhooks.off")}</Badge>;
+  if (hook.consecutive_failures > 0) return <Badge tone="warning">{t("admin.webhooks.failingConsecutivefailures", { consecutivefailures: hook.consecutive_failures })}</Badge>;
+  return <Badge tone="success">{t("admin.webhooks.active")}</Badge>;
 }
 
 export default function WebhooksPage() {
@@ -159,13 +160,13 @@ export default function WebhooksPage() {
   const [created, setCreated] = useState<WebhookWithSecret | null>(null);
   return (
     <>
-      <PageHeader title="Webhooks">Tell other systems about tickets as they change: signed POSTs, retried, logged.</PageHeader>
+      <PageHeader title={t("admin.webhooks.webhooks")}>{t("admin.webhooks.tellOtherSystemsAbout")}</PageHeader>
       {created ? (
         <div className="mb-4 space-y-2">
           <SecretNotice secret={created.secret} onDone={() => setCreated(null)} />
           <p>
             <Link to={`/admin/webhooks/${created.id}`} className="font-medium text-accent-text underline">
-              Open the new webhook to send a test ping
+              {t("admin.webhooks.openTheNewWebhook")}
             </Link>
           </p>
         </div>
@@ -173,11 +174,11 @@ export default function WebhooksPage() {
       <div className="grid *:min-w-0 gap-6 lg:grid-cols-[1fr_24rem]">
         <Card aria-labelledby="webhooks-heading">
           <h2 id="webhooks-heading" className="mb-3 font-semibold">
-            Endpoints
+            {t("admin.webhooks.endpoints")}
           </h2>
-          {hooks.isPending ? <Spinner label="Loading webhooks" /> : null}
+          {hooks.isPending ? <Spinner label={t("admin.webhooks.loadingWebhooks")} /> : null}
           {hooks.isError ? <FailureAlert error={hooks.error} /> : null}
-          {hooks.data && !hooks.data.length ? <EmptyState title="No webhooks yet" /> : null}
+          {hooks.data && !hooks.data.length ? <EmptyState title={t("admin.webhooks.noWebhooksYet")} /> : null}
           {hooks.data?.length ? (
             <ul className="divide-y divide-border" data-testid="webhook-list">
               {hooks.data.map((h) => (
@@ -186,9 +187,7 @@ export default function WebhooksPage() {
                     <Link to={`/admin/webhooks/${h.id}`} className="break-all font-medium text-accent-text underline">
                       {h.url}
                     </Link>
-                    <p className="text-fg-muted">
-                      {h.event_types.includes("*") ? "Every event" : h.event_types.join(", ")} · changed {formatRelative(h.updated_at)}
-                    </p>
+                    <p className="text-fg-muted">{t("admin.webhooks.valueChangedWhen", { value: h.event_types.includes("*") ? "Every event" : h.event_types.join(", "), when: formatRelative(h.updated_at) })}</p>
                   </div>
                   <WebhookState hook={h} />
                 </li>

@@ -1,5 +1,6 @@
 import { useId, useState, type ReactNode } from "react";
 import { Button, cx } from "../components/ui";
+import { t } from "../i18n/admin";
 
 /* The admin forms' own controls (checkbox groups, a confirm-in-place button, a scrolling
  * table area) and the parsing of their text inputs. */
@@ -166,7 +167,7 @@ export function ConfirmButton({
         {confirmLabel}
       </Button>
       <Button size={size} variant="ghost" onClick={() => setAsking(false)}>
-        Cancel
+        {t("admin.fields.cancel")}
       </Button>
     </span>
   );

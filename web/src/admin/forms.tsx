@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "rea
 import { idempotencyKey } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { Alert, Button } from "../components/ui";
+import { t } from "../i18n/admin";
 
 export type Errors = Record<string, string>;
 
@@ -103,12 +104,12 @@ export function useEditor<E, F>(options: EditorOptions<E, F>): Editor<F> {
     try {
       let result: E;
       if (base === null) {
-        if (!create) throw new Error("nothing to create with");
+        if (!create) throw new Error(t("admin.forms.nothingToCreateWith"));
         const body = JSON.stringify(form);
         if (attempt.current?.body !== body) attempt.current = { key: idempotencyKey(), body };
         result = await create(form, attempt.current.key);
       } else {
-        if (!update) throw new Error("nothing to update with");
+        if (!update) throw new Error(t("admin.forms.nothingToUpdateWith"));
         result = await update(form, base, tag(base));
       }
       attempt.current = null;
@@ -171,7 +172,7 @@ export function rebase<F>(before: F, mine: F, theirs: F): F {
 /** Client-side checks failed: nothing was sent. */
 export class FormInvalid extends Error {
   constructor() {
-    super("Please correct the marked fields.");
+    super(t("admin.forms.pleaseCorrectTheMarked"));
   }
 }
 
@@ -186,21 +187,20 @@ export function unplaced(errors: Errors, placed: string[]): [string, string][] {
  * What happened to the last save: the 412 notice, a failure (with any field errors no
  * field shows), or "Saved.". `placed` are the fields (or prefixes) the form shows errors for.
  */
-export function EditorStatus<F>({ editor, placed, savedText = "Saved." }: { editor: Editor<F>; placed: string[]; savedText?: string }) {
+export function EditorStatus<F>({ editor, placed, savedText = t("admin.forms.saved") }: { editor: Editor<F>; placed: string[]; savedText?: string }) {
   const { conflict, failure, saved, errors } = editor;
   if (conflict) {
     return (
       <Alert
         tone="warning"
-        title="This was changed by someone else"
+        title={t("admin.forms.thisWasChangedBy")}
         action={
           <Button size="sm" onClick={editor.discard}>
-            Discard my edits
+            {t("admin.forms.discardMyEdits")}
           </Button>
         }
       >
-        We reloaded it: what you did not change now shows their version; what you changed is still in the form,
-        not saved yet. Save again to put your changes on top of theirs, or discard your edits.
+        {t("admin.forms.weReloadedItWhat")}
       </Alert>
     );
   }
@@ -221,7 +221,7 @@ export function FormActions<F>({ editor, saveLabel, creating = false, children }
       </Button>
       {!creating && editor.dirty ? (
         <Button variant="ghost" onClick={editor.discard}>
-          Discard
+          {t("admin.forms.discard")}
         </Button>
       ) : null}
       {children}
@@ -234,7 +234,7 @@ export function FailureAlert({ error, errors = {}, placed = [] }: { error: unkno
   const allPlaced = Object.keys(errors).length > 0 && rest.length === 0;
   const message =
     error instanceof FormInvalid || (allPlaced && error instanceof ApiError && error.status === 422)
-      ? "Please correct the marked fields."
+      ? t("admin.forms.pleaseCorrectTheMarked")
       : describeError(error);
   return (
     <Alert tone="danger">

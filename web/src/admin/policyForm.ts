@@ -4,6 +4,7 @@ import { SLA_TARGET_LABELS } from "../lib/format";
 import { splitList, toInt } from "./fields";
 import { type Errors } from "./forms";
 import type { Escalation, PauseStatus, Policy, PolicyBody } from "./types";
+import { labelled, t } from "../i18n/admin";
 
 /* An SLA policy as its editor holds it (text for numbers and lists, as typed), with the
  * checks made before sending and the body the API takes. */
@@ -12,13 +13,13 @@ export type Target = NonNullable<Escalation["target"]>;
 export type Action = Escalation["action"];
 
 export const TARGET_LABELS: Record<Target, string> = SLA_TARGET_LABELS;
-export const ACTION_LABELS: Record<Action, string> = {
-  notify_assignee: "Notify the assignee",
-  notify_team: "Notify the team",
-  notify_managers: "Notify the managers",
-  reassign_team: "Move to another team",
-  raise_priority: "Raise the priority",
-};
+export const ACTION_LABELS: Record<Action, string> = labelled({
+  notify_assignee: "admin.policyForm.notifyTheAssignee",
+  notify_team: "admin.policyForm.notifyTheTeam",
+  notify_managers: "admin.policyForm.notifyTheManagers",
+  reassign_team: "admin.policyForm.moveToAnotherTeam",
+  raise_priority: "admin.policyForm.raiseThePriority",
+});
 /** The clock may pause in any active status (the API takes no other). */
 export const PAUSE_STATUSES = ACTIVE_STATUSES as readonly PauseStatus[];
 
@@ -82,31 +83,32 @@ export function toForm(policy: Policy | null, nextPosition = 0): PolicyForm {
 }
 
 export const MINUTE_FIELDS = [
-  ["first_response_minutes", "First response", 525600],
-  ["next_response_minutes", "Next response", 525600],
-  ["resolution_minutes", "Resolution", 5256000],
+  // [field, SLA target (its name: lib/format.ts SLA_TARGET_LABELS), maximum]
+  ["first_response_minutes", "first_response", 525600],
+  ["next_response_minutes", "next_response", 525600],
+  ["resolution_minutes", "resolution", 5256000],
 ] as const;
 
 export function validate(form: PolicyForm): Errors {
   const errors: Errors = {};
-  if (!form.name.trim()) errors.name = "required";
+  if (!form.name.trim()) errors.name = t("fields.required");
   const position = toInt(form.position);
-  if (position === null || !Number.isInteger(position) || position < 0 || position > 10000) errors.position = "a whole number from 0 to 10000";
+  if (position === null || !Number.isInteger(position) || position < 0 || position > 10000) errors.position = t("admin.policyForm.aWholeNumberFrom");
   let targets = 0;
   for (const [key, , max] of MINUTE_FIELDS) {
     const text = form[key].trim();
     if (!text) continue;
     const n = toInt(text);
-    if (n === null || !Number.isInteger(n) || n <= 0 || n > max) errors[key] = `a whole number of minutes from 1 to ${max}`;
+    if (n === null || !Number.isInteger(n) || n <= 0 || n > max) errors[key] = t("admin.policyForm.aWholeNumberOf", { max });
     else targets += 1;
   }
-  if (!targets && !Object.keys(errors).some((k) => k.endsWith("_minutes"))) errors.body = "a policy needs at least one target";
+  if (!targets && !Object.keys(errors).some((k) => k.endsWith("_minutes"))) errors.body = t("admin.policyForm.aPolicyNeedsAt");
   const thresholds = splitList(form.warning_thresholds);
   if (thresholds.length > 5 || thresholds.some((t) => !/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 99))
-    errors.warning_thresholds = "up to five percentages between 1 and 99";
+    errors.warning_thresholds = t("admin.policyForm.upToFivePercentages");
   form.escalations.forEach((e, i) => {
-    if (e.threshold.trim() && !/^\d+$/.test(e.threshold.trim())) errors[`escalations.${i}.threshold`] = "a percentage between 1 and 99";
-    if (e.action === "reassign_team" && !e.team_id) errors[`escalations.${i}.team_id`] = "reassign_team needs team_id";
+    if (e.threshold.trim() && !/^\d+$/.test(e.threshold.trim())) errors[`escalations.${i}.threshold`] = t("admin.policyForm.aPercentageBetween1");
+    if (e.action === "reassign_team" && !e.team_id) errors[`escalations.${i}.team_id`] = t("admin.policyForm.reassignTeamNeedsTeam");
   });
   return errors;
 }

@@ -4,6 +4,7 @@ import type { Role } from "../api/types";
 import { useAuth } from "../auth/AuthProvider";
 import { Spinner } from "../components/ui";
 import { atLeast } from "../lib/domain";
+import { t, type MessageKey } from "../i18n";
 
 // Everything here is loaded on demand: the dashboard and the admin screens do not count
 // towards the initial JavaScript (web/scripts/bundle-size.mjs).
@@ -32,19 +33,19 @@ const AutomationsPage = lazy(() => import("./AutomationsPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
-export const ADMIN_SECTIONS: { path: string; label: string; min: Role }[] = [
-  { path: "users", label: "Users", min: "admin" },
-  { path: "teams", label: "Teams", min: "manager" },
-  { path: "categories", label: "Categories", min: "manager" },
-  { path: "ticket-types", label: "Ticket types", min: "admin" },
-  { path: "calendars", label: "Calendars", min: "manager" },
-  { path: "sla-policies", label: "SLA policies", min: "manager" },
-  { path: "webhooks", label: "Webhooks", min: "admin" },
-  { path: "automations", label: "Automation", min: "admin" },
-  { path: "mail", label: "E-mail", min: "admin" },
-  { path: "mail-sources", label: "Mail sources", min: "admin" },
-  { path: "sign-in-providers", label: "Sign-in providers", min: "admin" },
-  { path: "settings", label: "Settings", min: "admin" },
+export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; min: Role }[] = [
+  { path: "users", labelKey: "admin.nav.users", min: "admin" },
+  { path: "teams", labelKey: "admin.nav.teams", min: "manager" },
+  { path: "categories", labelKey: "admin.nav.categories", min: "manager" },
+  { path: "ticket-types", labelKey: "admin.nav.ticketTypes", min: "admin" },
+  { path: "calendars", labelKey: "admin.nav.calendars", min: "manager" },
+  { path: "sla-policies", labelKey: "admin.nav.slaPolicies", min: "manager" },
+  { path: "webhooks", labelKey: "admin.nav.webhooks", min: "admin" },
+  { path: "automations", labelKey: "admin.nav.automations", min: "admin" },
+  { path: "mail", labelKey: "admin.nav.mail", min: "admin" },
+  { path: "mail-sources", labelKey: "admin.nav.mailSources", min: "admin" },
+  { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", min: "admin" },
+  { path: "settings", labelKey: "admin.nav.settings", min: "admin" },
 ];
 
 /** Screens for a role and above; anyone else goes home (the API would answer 403 anyway). */
@@ -60,7 +61,7 @@ function Loading({ children }: { children: ReactNode }) {
     <Suspense
       fallback={
         <div className="py-12 text-center">
-          <Spinner label="Loading" />
+          <Spinner label={t("shell.loading")} />
         </div>
       }
     >

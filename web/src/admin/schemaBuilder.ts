@@ -6,6 +6,7 @@
  * the server's answer lands next to the same inputs as the checks made here. Keywords the
  * rows do not edit (say `items.pattern`) are carried along untouched.
  */
+import { labelled, t } from "../i18n/admin";
 
 export type BuilderKind = "string" | "integer" | "number" | "boolean" | "array";
 
@@ -45,13 +46,13 @@ export type JsonSchema = {
   additionalProperties?: boolean;
 };
 
-export const KIND_LABELS: Record<BuilderKind, string> = {
-  string: "Text",
-  integer: "Whole number",
-  number: "Number",
-  boolean: "Yes / no",
-  array: "List of texts",
-};
+export const KIND_LABELS: Record<BuilderKind, string> = labelled({
+  string: "admin.schemaBuilder.text",
+  integer: "admin.schemaBuilder.wholeNumber",
+  number: "admin.schemaBuilder.number",
+  boolean: "admin.schemaBuilder.yesNo",
+  array: "admin.schemaBuilder.listOfTexts",
+});
 
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const MAX_PROPERTIES = 50;
@@ -147,7 +148,7 @@ function numberOf(raw: string, where: string, errors: Record<string, string>, le
   const n = Number(trimmed);
   const bad = !Number.isFinite(n) || (length && (!isInteger(n) || n < 0));
   if (bad) {
-    errors[where] = length ? "must be a non-negative integer" : "must be a number";
+    errors[where] = length ? t("admin.schemaBuilder.mustBeANon") : t("admin.schemaBuilder.mustBeANumber");
     return undefined;
   }
   return n;
@@ -160,17 +161,17 @@ export function toSchema(builder: Builder): Parsed {
   const required: string[] = [];
   const seen = new Map<string, number>();
   for (const field of builder.fields) seen.set(field.name.trim(), (seen.get(field.name.trim()) ?? 0) + 1);
-  if (builder.fields.length > MAX_PROPERTIES) errors[PREFIX] = `at most ${MAX_PROPERTIES} properties`;
+  if (builder.fields.length > MAX_PROPERTIES) errors[PREFIX] = t("admin.schemaBuilder.atMostMaxProperties", { MAX_PROPERTIES });
 
   for (const field of builder.fields) {
     const name = field.name.trim();
     const where = `${PREFIX}.${name}`;
     if (!NAME_RE.test(name)) {
-      errors[where] = name ? "names are 1-64 letters, digits or _, not starting with a digit" : "a field needs a name";
+      errors[where] = name ? t("admin.schemaBuilder.namesAre164") : t("admin.schemaBuilder.aFieldNeedsA");
       continue;
     }
     if ((seen.get(name) ?? 0) > 1) {
-      errors[where] = "two fields have this name";
+      errors[where] = t("admin.schemaBuilder.twoFieldsHaveThis");
       continue;
     }
     const prop: Record<string, unknown> = { ...field.extra, type: field.kind };
@@ -186,7 +187,7 @@ export function toSchema(builder: Builder): Parsed {
       const max = numberOf(field.maxLength, `${where}.maxLength`, errors, true);
       if (min !== undefined) prop.minLength = min;
       if (max !== undefined) prop.maxLength = max;
-      if (min !== undefined && max !== undefined && min > max) errors[`${where}.minLength`] = "must not exceed maxLength";
+      if (min !== undefined && max !== undefined && min > max) errors[`${where}.minLength`] = t("admin.schemaBuilder.mustNotExceedMaxlength");
       if (field.pattern) prop.pattern = field.pattern;
       if (field.format) prop.format = field.format;
       if (options.length) prop.enum = options;
@@ -197,10 +198,10 @@ export function toSchema(builder: Builder): Parsed {
       const max = numberOf(field.maximum, `${where}.maximum`, errors, false);
       if (min !== undefined) prop.minimum = min;
       if (max !== undefined) prop.maximum = max;
-      if (min !== undefined && max !== undefined && min > max) errors[`${where}.minimum`] = "must not exceed maximum";
+      if (min !== undefined && max !== undefined && min > max) errors[`${where}.minimum`] = t("admin.schemaBuilder.mustNotExceedMaximum");
       if (options.length) {
         const values = options.map(Number);
-        if (values.some((v) => !Number.isFinite(v) || (integer && !isInteger(v)))) errors[`${where}.enum`] = `every value must be of type ${field.kind}`;
+        if (values.some((v) => !Number.isFinite(v) || (integer && !isInteger(v)))) errors[`${where}.enum`] = t("admin.schemaBuilder.everyValueMustBe", { kind: field.kind });
         else prop.enum = values;
       }
     }
@@ -210,7 +211,7 @@ export function toSchema(builder: Builder): Parsed {
       prop.items = items;
     }
     if (options.length && new Set(options).size !== options.length) {
-      errors[field.kind === "array" ? `${where}.items.enum` : `${where}.enum`] = "values must be unique";
+      errors[field.kind === "array" ? `${where}.items.enum` : `${where}.enum`] = t("admin.schemaBuilder.valuesMustBeUnique");
     }
 
     const raw = field.default.trim();
@@ -219,7 +220,7 @@ export function toSchema(builder: Builder): Parsed {
       else if (field.kind === "array") prop.default = raw.split(",").map((s) => s.trim()).filter(Boolean);
       else if (field.kind === "integer" || field.kind === "number") {
         const n = Number(raw);
-        if (!Number.isFinite(n) || (field.kind === "integer" && !isInteger(n))) errors[`${where}.default`] = "does not satisfy the property's own rules";
+        if (!Number.isFinite(n) || (field.kind === "integer" && !isInteger(n))) errors[`${where}.default`] = t("admin.schemaBuilder.doesNotSatisfyThe");
         else prop.default = n;
       } else prop.default = field.default;
     }

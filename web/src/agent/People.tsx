@@ -8,6 +8,7 @@ import { formatDateTime, formatRelative } from "../lib/format";
 import { keys, useParticipants } from "../tickets/queries";
 import { LookupError, collabKeys, findPerson, useTicketInvitations, type TicketInvitation } from "./collab";
 import { t, type MessageKey } from "../i18n";
+import { Avatar } from "../components/Avatar";
 
 const ROLE_LABELS: Record<Participant["role"], MessageKey> = {
   requester: "agent.people.role.requester",
@@ -48,12 +49,16 @@ function ParticipantRow({ ticketId, p, users }: { ticketId: string; p: Participa
       ok(api.DELETE("/v1/tickets/{ticket_id}/participants/{user_id}", { params: { path: { ticket_id: ticketId, user_id: p.user_id } } })),
     onSettled: refresh,
   });
-  const name = nameOf(users, p.user_id);
+  const name = p.name || nameOf(users, p.user_id);
   const removable = p.role === "cc" || p.role === "participant";
   return (
     <li className="flex flex-wrap items-center justify-between gap-2 py-1.5" data-testid="participant">
       <span className="min-w-0">
-        <span className="font-medium">{name}</span> <span className="text-fg-muted">{t("agent.people.role", { role: t(ROLE_LABELS[p.role]) })}</span>
+        <span className="inline-flex items-center gap-1.5 font-medium">
+          <Avatar name={name} url={p.avatar_url ?? users?.get(p.user_id)?.avatar_url} />
+          {name}
+        </span>{" "}
+        <span className="text-fg-muted">{t("agent.people.role", { role: t(ROLE_LABELS[p.role]) })}</span>
         {p.can_edit && removable ? <span className="text-fg-muted">{t("agent.people.canEdit")}</span> : null}
       </span>
       {removable ? (

@@ -16,6 +16,7 @@ import { BulkBar } from "./BulkBar";
 import { ViewsSidebar, useViews, viewQuery } from "./SavedViews";
 import { QUEUES, SLA_FILTERS, SORTS, SAFETY_POLL_MS, defaultSort, isQueue, queueQuery, slaFilter, teamsToHear, type QueueFilters, type QueueId, type Sort } from "./queues";
 import { t } from "../i18n";
+import { Person } from "../components/Avatar";
 
 const TEAM_KEY = "sd-queue-team";
 
@@ -176,7 +177,10 @@ export default function QueuePage() {
   });
 
   if (!isQueue(param)) return <Navigate to="/queues/mine" replace />;
-  const name = (id: string | null) => (id ? (users.data?.get(id)?.name ?? "—") : "—");
+  const person = (id: string | null) => {
+    const user = id ? users.data?.get(id) : undefined;
+    return <Person name={user?.name} url={user?.avatar_url} />;
+  };
   const toggle = (id: string) => setSelected((now) => (now.includes(id) ? now.filter((s) => s !== id) : [...now, id]));
   const allSelected = tickets.length > 0 && tickets.every((ticket) => selected.includes(ticket.id));
 
@@ -359,8 +363,8 @@ export default function QueuePage() {
                   <td className="px-3 py-2">
                     <PriorityBadge priority={ticket.priority} />
                   </td>
-                  <td className="hidden px-3 py-2 md:table-cell">{name(ticket.requester_id)}</td>
-                  <td className="hidden px-3 py-2 md:table-cell">{name(ticket.assignee_id)}</td>
+                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.requester_id)}</td>
+                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.assignee_id)}</td>
                   <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={ticket.sla_due_at ? formatDateTime(ticket.sla_due_at) : undefined}>
                     <SlaDue due={ticket.sla_due_at} now={now} />
                   </td>

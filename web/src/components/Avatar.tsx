@@ -23,3 +23,15 @@ export function Avatar({ name, url, size = "sm" }: { name: string; url?: string 
     </span>
   );
 }
+
+/** A person named in a list: their picture (or initials) and their name. With no person
+ * (`name` null), the fallback text alone. */
+export function Person({ name, url, fallback = "—" }: { name: string | null | undefined; url?: string | null; fallback?: string }) {
+  if (!name) return <>{fallback}</>;
+  return (
+    <span className="inline-flex items-center gap-1.5">
+      <Avatar name={name} url={url} />
+      <span>{name}</span>
+    </span>
+  );
+}

@@ -5,7 +5,8 @@ import { describe as describeEvent } from "../agent/Timeline";
 import { ratingText } from "../csat/scale";
 import { presenceText } from "../live/presence";
 import { en } from "./en";
-import { setCatalogue } from "./index";
+import { changeSummary } from "../kb/diff";
+import { plural, setCatalogue } from "./index";
 
 /** Words read from tables and helpers follow a catalogue swapped in after they were
  * imported (the tables hold keys, not words resolved at import). */
@@ -37,5 +38,17 @@ describe("a swapped-in catalogue", () => {
     expect(describeEvent("constructor", {})).toBe("constructor");
     setCatalogue({ ...en, "agent.timeline.event.comment_added": "Kommentar hinzugefügt" });
     expect(describeEvent("comment_added", {})).toBe("Kommentar hinzugefügt");
+  });
+});
+
+describe("counts", () => {
+  afterEach(() => setCatalogue(en));
+
+  test("one and other by the catalogue language's plural rules", () => {
+    expect(changeSummary({ added: 1, removed: 2 })).toBe("1 line added, 2 removed");
+    expect(changeSummary({ added: 3, removed: 0 })).toBe("3 lines added, 0 removed");
+    setCatalogue({ "kb.diff.changes.one": "{n} Zeile hinzugefügt", "kb.diff.changes.other": "{n} Zeilen hinzugefügt" }, "de");
+    expect(changeSummary({ added: 1, removed: 0 })).toBe("1 Zeile hinzugefügt");
+    expect(plural(0, { one: "kb.diff.changes.one", other: "kb.diff.changes.other" }, { removed: 0 })).toBe("0 Zeilen hinzugefügt");
   });
 });

@@ -5,6 +5,7 @@ import { ErrorAlert } from "../tickets/Composer";
 import { recordDeflection, useArticle, useKbSettings, useSuggestions } from "./api";
 import { articlePath } from "./markdown";
 import { ArticleBody, Snippet, useDebounced } from "./parts";
+import { t } from "../i18n/kb";
 
 const MIN_CHARS = 3;
 
@@ -15,7 +16,7 @@ function count(body: Parameters<typeof recordDeflection>[0]) {
 
 function OpenArticle({ id, onSolved, onClose }: { id: string; onSolved: () => void; onClose: () => void }) {
   const article = useArticle(id);
-  if (article.isPending) return <Spinner label="Loading the article" />;
+  if (article.isPending) return <Spinner label={t("kb.deflection.loadingTheArticle")} />;
   if (article.isError) return <ErrorAlert error={article.error} />;
   return (
     <div className="mt-2 rounded-md border border-border bg-bg p-3">
@@ -23,13 +24,13 @@ function OpenArticle({ id, onSolved, onClose }: { id: string; onSolved: () => vo
       <ArticleBody html={article.data.html} />
       <div className="mt-3 flex flex-wrap gap-2">
         <Button variant="primary" size="sm" onClick={onSolved}>
-          This solved my problem
+          {t("kb.deflection.thisSolvedMyProblem")}
         </Button>
         <Button size="sm" onClick={onClose}>
-          No, continue with my request
+          {t("kb.deflection.noContinueWithMy")}
         </Button>
         <Link to={articlePath(id)} target="_blank" rel="noopener" className="self-center text-accent-text underline">
-          Open in a new tab
+          {t("kb.deflection.openInANew")}
         </Link>
       </div>
     </div>
@@ -60,7 +61,7 @@ export function Deflection({ title, onSolved }: { title: string; onSolved: (arti
   return (
     <section aria-labelledby="deflection-heading" className="rounded-md border border-info-subtle bg-info-subtle/40 p-3" data-testid="deflection">
       <h2 id="deflection-heading" className="font-semibold">
-        These articles may answer your question
+        {t("kb.deflection.theseArticlesMayAnswer")}
       </h2>
       <ul className="mt-2 space-y-2">
         {hits.map((hit) => (

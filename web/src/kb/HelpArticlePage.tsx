@@ -9,6 +9,7 @@ import { ErrorAlert } from "../tickets/Composer";
 import { useArticle, useKbCategories, useVote, type Article } from "./api";
 import { ArticleBody, AudienceBadge } from "./parts";
 import { ancestry } from "./tree";
+import { t } from "../i18n/kb";
 
 /** Was this helpful? One vote per person per article; asking again changes it. */
 export function Vote({ article }: { article: Article }) {
@@ -17,7 +18,7 @@ export function Vote({ article }: { article: Article }) {
   return (
     <section aria-labelledby="vote-heading" className="mt-6 border-t border-border pt-4">
       <h2 id="vote-heading" className="font-semibold">
-        Was this article helpful?
+        {t("kb.helpArticle.wasThisArticleHelpful")}
       </h2>
       <div className="mt-2 flex flex-wrap items-center gap-2">
         <Button
@@ -26,7 +27,7 @@ export function Vote({ article }: { article: Article }) {
           busy={vote.isPending && vote.variables === true}
           onClick={() => vote.mutate(true, { onSuccess: () => setGiven(true) })}
         >
-          Yes
+          {t("kb.helpArticle.yes")}
         </Button>
         <Button
           size="sm"
@@ -34,13 +35,13 @@ export function Vote({ article }: { article: Article }) {
           busy={vote.isPending && vote.variables === false}
           onClick={() => vote.mutate(false, { onSuccess: () => setGiven(false) })}
         >
-          No
+          {t("kb.helpArticle.no")}
         </Button>
         <span role="status" className="text-fg-muted">
-          {given === true ? "Thanks for letting us know." : null}
+          {given === true ? t("kb.helpArticle.thanksForLettingUs") : null}
           {given === false ? (
             <>
-              Sorry about that. <Link to="/requests/new" className="text-accent-text underline">Ask us in a new request</Link>.
+              {t("kb.helpArticle.sorryAboutThat")}{" "}<Link to="/requests/new" className="text-accent-text underline">{t("kb.helpArticle.askUsInA")}</Link>.
             </>
           ) : null}
         </span>
@@ -56,11 +57,11 @@ export default function HelpArticlePage() {
   const categories = useKbCategories();
   const staff = isStaff(useMe().role);
 
-  if (article.isPending) return <Spinner label="Loading the article" />;
+  if (article.isPending) return <Spinner label={t("kb.helpArticle.loadingTheArticle")} />;
   if (article.isError) {
     return article.error instanceof ApiError && article.error.status === 404 ? (
-      <Alert tone="warning" title="Article not found">
-        It does not exist, or it is not published. <Link className="underline" to="/help">Back to the help centre</Link>
+      <Alert tone="warning" title={t("kb.helpArticle.articleNotFound")}>
+        {t("kb.helpArticle.itDoesNotExist")}{" "}<Link className="underline" to="/help">{t("kb.helpArticle.backToTheHelp")}</Link>
       </Alert>
     ) : (
       <ErrorAlert error={article.error} />
@@ -70,10 +71,10 @@ export default function HelpArticlePage() {
   const crumbs = ancestry(categories.data ?? [], a.category_id);
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-3">
+      <nav aria-label={t("kb.helpArticle.breadcrumb")} className="mb-3">
         <ol className="flex flex-wrap gap-1 text-fg-muted">
           <li>
-            <Link to="/help" className="underline">Help centre</Link>
+            <Link to="/help" className="underline">{t("kb.helpArticle.helpCentre")}</Link>
           </li>
           {crumbs.map((c) => (
             <li key={c.id}>
@@ -90,11 +91,11 @@ export default function HelpArticlePage() {
           {a.title}
         </h1>
         <p className="mt-1 flex flex-wrap items-center gap-2 text-fg-muted">
-          <span>Updated {formatDateTime(a.published_at ?? a.updated_at)}</span>
+          <span>{t("kb.helpArticle.updatedWhen", { when: formatDateTime(a.published_at ?? a.updated_at) })}</span>
           {staff ? <AudienceBadge audience={a.audience} /> : null}
           {staff ? (
             <Link to={`/kb/articles/${a.id}`} className="text-accent-text underline">
-              Edit in the knowledge base
+              {t("kb.helpArticle.editInTheKnowledge")}
             </Link>
           ) : null}
         </p>

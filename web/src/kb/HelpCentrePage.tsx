@@ -7,6 +7,7 @@ import { useArticles, useKbCategories, useSearch, type KbCategory } from "./api"
 import { articlePath } from "./markdown";
 import { Snippet, useDebounced } from "./parts";
 import { ancestry, buildTree, type CategoryNode } from "./tree";
+import { plural, t } from "../i18n/kb";
 
 function CategoryTree({ nodes, current }: { nodes: CategoryNode<KbCategory>[]; current: string }) {
   if (!nodes.length) return null;
@@ -37,19 +38,19 @@ function CategoryTree({ nodes, current }: { nodes: CategoryNode<KbCategory>[]; c
 
 function SearchResults({ q, categoryId }: { q: string; categoryId: string }) {
   const search = useSearch(q, categoryId);
-  if (search.isPending) return <Spinner label="Searching" />;
+  if (search.isPending) return <Spinner label={t("kb.helpCentre.searching")} />;
   if (search.isError) return <ErrorAlert error={search.error} />;
   const hits = search.data.items;
   return (
     <section aria-labelledby="results-heading" aria-busy={search.isFetching || undefined}>
       <h2 id="results-heading" className="mb-2 text-base font-semibold">
-        {hits.length ? `${hits.length} ${hits.length === 1 ? "article" : "articles"} for “${q}”` : `Nothing found for “${q}”`}
+        {hits.length ? plural(hits.length, { one: "kb.helpCentre.results.one", other: "kb.helpCentre.results.other" }, { q }) : t("kb.helpCentre.nothingFoundForQ", { q })}
       </h2>
       {search.data.degraded ? (
-        <p className="mb-2 text-fg-muted">Showing keyword matches only for now.</p>
+        <p className="mb-2 text-fg-muted">{t("kb.helpCentre.showingKeywordMatchesOnly")}</p>
       ) : null}
       {hits.length ? (
-        <ol className="space-y-3" aria-label="Search results">
+        <ol className="space-y-3" aria-label={t("kb.helpCentre.searchResults")}>
           {hits.map((hit) => (
             <li key={hit.article_id} className="rounded-md border border-border bg-surface p-3">
               <Link to={articlePath(hit.article_id)} className="font-semibold text-accent-text underline">
@@ -67,7 +68,7 @@ function SearchResults({ q, categoryId }: { q: string; categoryId: string }) {
         </ol>
       ) : (
         <p className="text-fg-muted">
-          Try other words, or <Link to="/requests/new" className="text-accent-text underline">ask us in a new request</Link>.
+          {t("kb.helpCentre.tryOtherWordsOr")}{" "}<Link to="/requests/new" className="text-accent-text underline">{t("kb.helpCentre.askUsInA")}</Link>.
         </p>
       )}
     </section>
@@ -76,7 +77,7 @@ function SearchResults({ q, categoryId }: { q: string; categoryId: string }) {
 
 function ArticleList({ categoryId, heading }: { categoryId: string; heading: string }) {
   const articles = useArticles({ state: ["published"], ...(categoryId ? { category_id: categoryId } : {}) });
-  if (articles.isPending) return <Spinner label="Loading articles" />;
+  if (articles.isPending) return <Spinner label={t("kb.helpCentre.loadingArticles")} />;
   if (articles.isError) return <ErrorAlert error={articles.error} />;
   const items = articles.data.pages.flatMap((page) => page.items);
   return (
@@ -85,19 +86,19 @@ function ArticleList({ categoryId, heading }: { categoryId: string; heading: str
         {heading}
       </h2>
       {items.length ? (
-        <ul className="divide-y divide-border rounded-md border border-border bg-surface" aria-label="Articles">
+        <ul className="divide-y divide-border rounded-md border border-border bg-surface" aria-label={t("kb.helpCentre.articles")}>
           {items.map((article) => (
             <li key={article.id} className="p-3">
               <Link to={articlePath(article.id)} className="font-semibold text-accent-text underline">
                 {article.title}
               </Link>
               {article.summary ? <p className="mt-1 text-fg-muted">{article.summary}</p> : null}
-              <p className="mt-1 text-xs text-fg-muted">Updated {formatDateTime(article.updated_at)}</p>
+              <p className="mt-1 text-xs text-fg-muted">{t("kb.helpCentre.updatedWhen", { when: formatDateTime(article.updated_at) })}</p>
             </li>
           ))}
         </ul>
       ) : (
-        <EmptyState title="No articles here yet" />
+        <EmptyState title={t("kb.helpCentre.noArticlesHereYet")} />
       )}
       {articles.hasNextPage ? (
         <button
@@ -106,7 +107,7 @@ function ArticleList({ categoryId, heading }: { categoryId: string; heading: str
           onClick={() => void articles.fetchNextPage()}
           disabled={articles.isFetchingNextPage}
         >
-          More articles
+          {t("kb.helpCentre.moreArticles")}
         </button>
       ) : null}
     </section>
@@ -141,7 +142,7 @@ export default function HelpCentrePage() {
 
   return (
     <>
-      <PageHeader title="Help centre">Answers to common questions, written by the service desk.</PageHeader>
+      <PageHeader title={t("kb.helpCentre.helpCentre")}>{t("kb.helpCentre.answersToCommonQuestions")}</PageHeader>
       <form
         role="search"
         className="mb-6 max-w-2xl"
@@ -156,39 +157,39 @@ export default function HelpCentrePage() {
         }}
       >
         <label htmlFor={searchId} className="mb-1 block font-medium">
-          Search the help centre
+          {t("kb.helpCentre.searchTheHelpCentre")}
         </label>
         <Input
           id={searchId}
           type="search"
           value={typed}
           maxLength={200}
-          placeholder="e.g. VPN will not connect, 0x80070005"
+          placeholder={t("kb.helpCentre.eGVpnWill")}
           onChange={(e) => setTyped(e.target.value)}
         />
       </form>
       <div className="grid gap-6 md:grid-cols-[16rem_1fr]">
-        <Card as="aside" aria-label="Categories" className="h-fit">
-          <h2 className="mb-2 font-semibold">Categories</h2>
-          {categories.isPending ? <Spinner label="Loading categories" /> : null}
+        <Card as="aside" aria-label={t("kb.helpCentre.categories")} className="h-fit">
+          <h2 className="mb-2 font-semibold">{t("kb.helpCentre.categories")}</h2>
+          {categories.isPending ? <Spinner label={t("kb.helpCentre.loadingCategories")} /> : null}
           {categories.isError ? <ErrorAlert error={categories.error} /> : null}
-          <nav aria-label="Help centre categories">
+          <nav aria-label={t("kb.helpCentre.helpCentreCategories")}>
             <Link
               to="/help"
               aria-current={!categoryId ? "page" : undefined}
               className={cx("block rounded-md px-2 py-1.5", !categoryId ? "bg-accent-subtle font-semibold text-accent-text" : "hover:bg-surface-muted")}
             >
-              All articles
+              {t("kb.helpCentre.allArticles")}
             </Link>
             <CategoryTree nodes={tree} current={categoryId} />
           </nav>
         </Card>
         <div className="min-w-0 space-y-4">
           {crumbs.length ? (
-            <nav aria-label="Breadcrumb">
+            <nav aria-label={t("kb.helpCentre.breadcrumb")}>
               <ol className="flex flex-wrap gap-1 text-fg-muted">
                 <li>
-                  <Link to="/help" className="underline">Help centre</Link>
+                  <Link to="/help" className="underline">{t("kb.helpCentre.helpCentre")}</Link>
                 </li>
                 {crumbs.map((c) => (
                   <li key={c.id}>
@@ -202,12 +203,12 @@ export default function HelpCentrePage() {
             </nav>
           ) : null}
           {categoryId && categories.isSuccess && !crumbs.length ? (
-            <Alert tone="warning">This category does not exist any more.</Alert>
+            <Alert tone="warning">{t("kb.helpCentre.thisCategoryDoesNot")}</Alert>
           ) : null}
           {q ? (
             <SearchResults q={q} categoryId={categoryId} />
           ) : (
-            <ArticleList categoryId={categoryId} heading={crumbs.at(-1)?.name ?? "Latest articles"} />
+            <ArticleList categoryId={categoryId} heading={crumbs.at(-1)?.name ?? t("kb.helpCentre.latestArticles")} />
           )}
         </div>
       </div>

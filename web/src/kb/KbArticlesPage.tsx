@@ -7,6 +7,7 @@ import { useArticles, useKbCategories, type ArticleListQuery } from "./api";
 import { AudienceBadge, StateBadge } from "./parts";
 import { buildTree, flatten } from "./tree";
 import { ARTICLE_STATES, STATE_LABELS, type ArticleState } from "./workflow";
+import { t } from "../i18n/kb";
 
 function isState(value: string | null): value is ArticleState {
   return value !== null && (ARTICLE_STATES as string[]).includes(value);
@@ -36,22 +37,22 @@ export default function KbArticlesPage() {
   return (
     <>
       <PageHeader
-        title={review ? "Review queue" : "Knowledge base"}
+        title={review ? t("kb.articles.reviewQueue") : t("kb.articles.knowledgeBase")}
         actions={
           <>
             <Link to="/kb/categories" className="inline-flex h-10 items-center rounded-md border border-border-strong bg-surface px-4 font-medium hover:bg-surface-muted">
-              Categories
+              {t("kb.articles.categories")}
             </Link>
             <Link to="/kb/articles/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:bg-accent-hover">
-              New article
+              {t("kb.articles.newArticle")}
             </Link>
           </>
         }
       >
-        {review ? "Articles waiting for a manager to publish them or send them back." : "Articles of every state; the help centre shows the published ones."}
+        {review ? t("kb.articles.articlesWaitingForA") : t("kb.articles.articlesOfEveryState")}
       </PageHeader>
-      <nav aria-label="Article views" className="mb-3 flex flex-wrap gap-1">
-        {[{ value: "", label: "All" }, ...ARTICLE_STATES.map((s) => ({ value: s, label: s === "in_review" ? "Review queue" : STATE_LABELS[s] }))].map((tab) => (
+      <nav aria-label={t("kb.articles.articleViews")} className="mb-3 flex flex-wrap gap-1">
+        {[{ value: "", label: t("kb.articles.all") }, ...ARTICLE_STATES.map((s) => ({ value: s, label: s === "in_review" ? t("kb.articles.reviewQueue") : STATE_LABELS[s] }))].map((tab) => (
           <Link
             key={tab.value || "all"}
             to={tab.value ? `/kb?state=${tab.value}` : "/kb"}
@@ -67,10 +68,10 @@ export default function KbArticlesPage() {
       </nav>
       <div className="mb-3 max-w-xs">
         <label htmlFor="kb-category-filter" className="mb-1 block font-medium">
-          Category
+          {t("kb.articles.category")}
         </label>
         <Select id="kb-category-filter" value={categoryId} onChange={(e) => set("category", e.target.value)}>
-          <option value="">Every category</option>
+          <option value="">{t("kb.articles.everyCategory")}</option>
           {options.map((node) => (
             <option key={node.category.id} value={node.category.id}>
               {"\u00a0\u00a0".repeat(node.depth)}
@@ -79,25 +80,25 @@ export default function KbArticlesPage() {
           ))}
         </Select>
       </div>
-      {articles.isPending ? <Spinner label="Loading articles" /> : null}
+      {articles.isPending ? <Spinner label={t("kb.articles.loadingArticles")} /> : null}
       {articles.isError ? <ErrorAlert error={articles.error} /> : null}
       {articles.isSuccess && !items.length ? (
-        <EmptyState title={review ? "Nothing waiting for review" : "No articles"}>
-          <Link to="/kb/articles/new" className="text-accent-text underline">Write the first one</Link>
+        <EmptyState title={review ? t("kb.articles.nothingWaitingForReview") : t("kb.articles.noArticles")}>
+          <Link to="/kb/articles/new" className="text-accent-text underline">{t("kb.articles.writeTheFirstOne")}</Link>
         </EmptyState>
       ) : null}
       {items.length ? (
         <div className="overflow-x-auto rounded-lg border border-border bg-surface">
           <table className="w-full text-left">
-            <caption className="sr-only">Articles</caption>
+            <caption className="sr-only">{t("kb.articles.articles")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-3 py-2">Title</th>
-                <th scope="col" className="px-3 py-2">State</th>
-                <th scope="col" className="px-3 py-2">Audience</th>
-                <th scope="col" className="px-3 py-2">Category</th>
-                <th scope="col" className="px-3 py-2">Helpful</th>
-                <th scope="col" className="px-3 py-2">Updated</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.title")}</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.state")}</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.audience")}</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.category")}</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.helpful")}</th>
+                <th scope="col" className="px-3 py-2">{t("kb.articles.updated")}</th>
               </tr>
             </thead>
             <tbody>
@@ -113,7 +114,7 @@ export default function KbArticlesPage() {
                   <td className="px-3 py-2"><AudienceBadge audience={a.audience} /></td>
                   <td className="px-3 py-2">{a.category_id ? (names.get(a.category_id) ?? "—") : "—"}</td>
                   <td className="px-3 py-2">
-                    <span aria-label={`${a.helpful_count} helpful, ${a.not_helpful_count} not helpful`}>
+                    <span aria-label={t("kb.articles.helpfulcountHelpfulNothelpfulcountNot", { helpfulcount: a.helpful_count, nothelpfulcount: a.not_helpful_count })}>
                       {a.helpful_count} / {a.not_helpful_count}
                     </span>
                   </td>
@@ -126,7 +127,7 @@ export default function KbArticlesPage() {
       ) : null}
       {articles.hasNextPage ? (
         <Button className="mt-3" busy={articles.isFetchingNextPage} onClick={() => void articles.fetchNextPage()}>
-          More articles
+          {t("kb.articles.moreArticles")}
         </Button>
       ) : null}
     </>

@@ -9,6 +9,7 @@ import { atLeast } from "../lib/domain";
 import { ErrorAlert } from "../tickets/Composer";
 import { createCategory, deleteCategory, kbKeys, updateCategory, useKbCategories, type KbCategory } from "./api";
 import { buildTree, flatten } from "./tree";
+import { t } from "../i18n/kb";
 
 function AddCategory({ categories }: { categories: KbCategory[] }) {
   const client = useQueryClient();
@@ -23,7 +24,7 @@ function AddCategory({ categories }: { categories: KbCategory[] }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!name.trim()) {
-      setErrors({ name: "Give the category a name." });
+      setErrors({ name: t("kb.categories.giveTheCategoryName") });
       return;
     }
     setBusy(true);
@@ -46,18 +47,18 @@ function AddCategory({ categories }: { categories: KbCategory[] }) {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <h2 className="font-semibold">Add a category</h2>
+      <h2 className="font-semibold">{t("kb.categories.addACategory")}</h2>
       {failure ? <Alert tone="danger">{failure}</Alert> : null}
-      <Field label="Name" required error={errors.name}>
+      <Field label={t("kb.categories.name")} required error={errors.name}>
         {(p) => <Input {...p} maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />}
       </Field>
-      <Field label="Description" error={errors.description}>
+      <Field label={t("kb.categories.description")} error={errors.description}>
         {(p) => <Input {...p} maxLength={1000} value={description} onChange={(e) => setDescription(e.target.value)} />}
       </Field>
-      <Field label="Inside" error={errors.parent_id}>
+      <Field label={t("kb.categories.inside")} error={errors.parent_id}>
         {(p) => (
           <Select {...p} value={parent} onChange={(e) => setParent(e.target.value)}>
-            <option value="">Top level</option>
+            <option value="">{t("kb.categories.topLevel")}</option>
             {options.map((node) => (
               <option key={node.category.id} value={node.category.id}>
                 {"\u00a0\u00a0".repeat(node.depth)}
@@ -68,7 +69,7 @@ function AddCategory({ categories }: { categories: KbCategory[] }) {
         )}
       </Field>
       <Button type="submit" variant="primary" busy={busy}>
-        Add category
+        {t("kb.categories.addCategory")}
       </Button>
     </form>
   );
@@ -120,15 +121,13 @@ function CategoryRow({ category, depth, manager }: { category: KbCategory; depth
           </span>
           {editing ? (
             <form onSubmit={rename} className="inline-flex items-center gap-2">
-              <label className="sr-only" htmlFor={`rename-${category.id}`}>
-                New name for {category.name}
-              </label>
+              <label className="sr-only" htmlFor={`rename-${category.id}`}>{t("kb.categories.newNameForName", { name: category.name })}</label>
               <Input id={`rename-${category.id}`} className="h-8 w-56" maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />
               <Button size="sm" type="submit" busy={busy}>
-                Save
+                {t("kb.categories.save")}
               </Button>
               <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
-                Cancel
+                {t("kb.categories.cancel")}
               </Button>
             </form>
           ) : (
@@ -140,11 +139,11 @@ function CategoryRow({ category, depth, manager }: { category: KbCategory; depth
         </span>
         {manager && !editing ? (
           <span className="flex gap-1">
-            <Button size="sm" variant="ghost" aria-label={`Rename ${category.name}`} onClick={() => setEditing(true)}>
-              Rename
+            <Button size="sm" variant="ghost" aria-label={t("kb.categories.renameName", { name: category.name })} onClick={() => setEditing(true)}>
+              {t("kb.categories.rename")}
             </Button>
-            <Button size="sm" variant="ghost" aria-label={`Delete ${category.name}`} onClick={() => setConfirm(true)}>
-              Delete
+            <Button size="sm" variant="ghost" aria-label={t("kb.categories.deleteName", { name: category.name })} onClick={() => setConfirm(true)}>
+              {t("kb.categories.delete")}
             </Button>
           </span>
         ) : null}
@@ -152,13 +151,13 @@ function CategoryRow({ category, depth, manager }: { category: KbCategory; depth
       {error ? <p className="mt-1 text-danger-text">{error}</p> : null}
       <ConfirmDialog
         open={confirm}
-        title={`Delete “${category.name}”?`}
-        confirmLabel="Delete category"
+        title={t("kb.categories.deleteName2", { name: category.name })}
+        confirmLabel={t("kb.categories.deleteCategory")}
         busy={busy}
         onConfirm={() => void remove()}
         onClose={() => setConfirm(false)}
       >
-        Only an empty category can go: move its articles and sub-categories first.
+        {t("kb.categories.onlyAnEmptyCategory")}
       </ConfirmDialog>
     </li>
   );
@@ -172,14 +171,14 @@ export default function KbCategoriesPage() {
   return (
     <>
       <p className="mb-2">
-        <Link to="/kb" className="text-accent-text underline">← Knowledge base</Link>
+        <Link to="/kb" className="text-accent-text underline">{t("kb.categories.knowledgeBase")}</Link>
       </p>
-      <PageHeader title="Knowledge base categories">How the help centre is organised.</PageHeader>
+      <PageHeader title={t("kb.categories.knowledgeBaseCategories")}>{t("kb.categories.howTheHelpCentre")}</PageHeader>
       <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
-        <Card aria-label="Categories">
-          {categories.isPending ? <Spinner label="Loading categories" /> : null}
+        <Card aria-label={t("kb.categories.categories")}>
+          {categories.isPending ? <Spinner label={t("kb.categories.loadingCategories")} /> : null}
           {categories.isError ? <ErrorAlert error={categories.error} /> : null}
-          {categories.isSuccess && !nodes.length ? <EmptyState title="No categories yet" /> : null}
+          {categories.isSuccess && !nodes.length ? <EmptyState title={t("kb.categories.noCategoriesYet")} /> : null}
           {nodes.length ? (
             <ul className="divide-y divide-border">
               {nodes.map((node) => (

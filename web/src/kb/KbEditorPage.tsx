@@ -23,6 +23,7 @@ import { formatTags, parseTags } from "./tags";
 import { buildTree, flatten } from "./tree";
 import { Versions } from "./Versions";
 import { ACTION_LABELS, knownActions, type ArticleAction } from "./workflow";
+import { t } from "../i18n/kb";
 
 interface Form {
   title: string;
@@ -79,7 +80,7 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
   async function save(event?: FormEvent) {
     event?.preventDefault();
     const found: Record<string, string> = {};
-    if (!form.title.trim()) found.title = "Give the article a title.";
+    if (!form.title.trim()) found.title = t("kb.editor.giveTheArticleA");
     setErrors(found);
     setFailure(null);
     if (Object.keys(found).length) return false;
@@ -109,7 +110,7 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
       {stale && article ? (
         <Alert
           tone="warning"
-          title="Someone else changed this article"
+          title={t("kb.editor.someoneElseChangedThis")}
           action={
             <Button
               size="sm"
@@ -118,26 +119,26 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
                 void client.invalidateQueries({ queryKey: kbKeys.article(article.id) });
               }}
             >
-              Load their version
+              {t("kb.editor.loadTheirVersion")}
             </Button>
           }
         >
-          Your changes are not saved. Loading their version replaces what you typed here.
+          {t("kb.editor.yourChangesAreNot")}
         </Alert>
       ) : failure ? (
         <Alert tone="danger">{failure}</Alert>
       ) : null}
-      <Field label="Title" required error={errors.title}>
+      <Field label={t("kb.editor.title")} required error={errors.title}>
         {(p) => <Input {...p} maxLength={200} value={form.title} onChange={(e) => set("title", e.target.value)} />}
       </Field>
-      <Field label="Summary" error={errors.summary} description="One or two sentences shown in search results.">
+      <Field label={t("kb.editor.summary")} error={errors.summary} description={t("kb.editor.oneOrTwoSentences")}>
         {(p) => <Textarea {...p} rows={2} maxLength={500} value={form.summary} onChange={(e) => set("summary", e.target.value)} />}
       </Field>
       <div className="grid gap-4 sm:grid-cols-3">
-        <Field label="Category" error={errors.category_id}>
+        <Field label={t("kb.editor.category")} error={errors.category_id}>
           {(p) => (
             <Select {...p} value={form.category_id} onChange={(e) => set("category_id", e.target.value)}>
-              <option value="">Uncategorised</option>
+              <option value="">{t("kb.editor.uncategorised")}</option>
               {options.map((node) => (
                 <option key={node.category.id} value={node.category.id}>
                   {"\u00a0\u00a0".repeat(node.depth)}
@@ -147,29 +148,29 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
             </Select>
           )}
         </Field>
-        <Field label="Audience" error={errors.audience}>
+        <Field label={t("kb.editor.audience")} error={errors.audience}>
           {(p) => (
             <Select {...p} value={form.audience} onChange={(e) => set("audience", e.target.value === "public" ? "public" : "internal")}>
-              <option value="internal">Internal (staff only)</option>
-              <option value="public">Public (requesters too)</option>
+              <option value="internal">{t("kb.editor.internalStaffOnly")}</option>
+              <option value="public">{t("kb.editor.publicRequestersToo")}</option>
             </Select>
           )}
         </Field>
-        <Field label="Tags" error={firstTagError(errors)} description="Separated by commas.">
+        <Field label={t("kb.editor.tags")} error={firstTagError(errors)} description={t("kb.editor.separatedByCommas")}>
           {(p) => <Input {...p} value={form.tags} onChange={(e) => set("tags", e.target.value)} />}
         </Field>
       </div>
       <Tabs.Root value={tab} onValueChange={setTab}>
-        <Tabs.List aria-label="Body" className="mb-2 flex gap-1 border-b border-border">
+        <Tabs.List aria-label={t("kb.editor.body")} className="mb-2 flex gap-1 border-b border-border">
           <Tabs.Trigger value="write" className={tabClass}>
-            Write
+            {t("kb.editor.write")}
           </Tabs.Trigger>
           <Tabs.Trigger value="preview" className={tabClass}>
-            Preview
+            {t("kb.editor.preview")}
           </Tabs.Trigger>
         </Tabs.List>
         <Tabs.Content value="write">
-          <Field label="Body (Markdown)" error={errors.body}>
+          <Field label={t("kb.editor.bodyMarkdown")} error={errors.body}>
             {(p) => (
               <Textarea {...p} rows={16} maxLength={100_000} className="font-mono" value={form.body} onChange={(e) => set("body", e.target.value)} />
             )}
@@ -183,15 +184,15 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
               tone="info"
               action={
                 <Button size="sm" busy={busy} onClick={() => void save()}>
-                  Save and preview
+                  {t("kb.editor.saveAndPreview")}
                 </Button>
               }
             >
-              The preview shows the saved article. Save to see your latest changes.
+              {t("kb.editor.thePreviewShowsThe")}
             </Alert>
           ) : null}
           {article ? (
-            <Card className="kb-preview" aria-label="Preview">
+            <Card className="kb-preview" aria-label={t("kb.editor.preview")}>
               <ArticleBody html={article.html} />
             </Card>
           ) : null}
@@ -199,9 +200,9 @@ function ArticleForm({ article, onSaved }: { article: Article | null; onSaved: (
       </Tabs.Root>
       <div className="flex items-center gap-3">
         <Button type="submit" variant="primary" busy={busy} disabled={article !== null && !dirty}>
-          {article ? "Save changes" : "Create draft"}
+          {article ? t("kb.editor.saveChanges") : t("kb.editor.createDraft")}
         </Button>
-        {article && !dirty ? <span className="text-fg-muted">All changes saved.</span> : null}
+        {article && !dirty ? <span className="text-fg-muted">{t("kb.editor.allChangesSaved")}</span> : null}
       </div>
     </form>
   );
@@ -252,12 +253,12 @@ function Workflow({ article }: { article: Article }) {
   return (
     <Card aria-labelledby="workflow-heading">
       <h2 id="workflow-heading" className="mb-2 font-semibold">
-        Workflow
+        {t("kb.editor.workflow")}
       </h2>
       <p className="mb-3 flex flex-wrap items-center gap-2">
         <StateBadge state={article.state} />
         <AudienceBadge audience={article.audience} />
-        {article.published_version ? <span className="text-fg-muted">Published version {article.published_version}</span> : null}
+        {article.published_version ? <span className="text-fg-muted">{t("kb.editor.publishedVersionPublishedversion", { publishedversion: article.published_version })}</span> : null}
       </p>
       {error ? (
         <div className="mb-3">
@@ -283,17 +284,17 @@ function Workflow({ article }: { article: Article }) {
         )}
         {(article.allowed_actions ?? []).includes("delete") ? (
           <Button variant="danger" onClick={() => setConfirmDelete(true)}>
-            Delete draft
+            {t("kb.editor.deleteDraft")}
           </Button>
         ) : null}
         {article.state === "published" ? (
           <Link to={`/help/articles/${article.id}`} className="self-center text-accent-text underline">
-            View in the help centre
+            {t("kb.editor.viewInTheHelp")}
           </Link>
         ) : null}
       </div>
       {article.state === "in_review" && !actions.includes("publish") ? (
-        <p className="mt-2 text-fg-muted">Waiting for a manager to review and publish it.</p>
+        <p className="mt-2 text-fg-muted">{t("kb.editor.waitingForAManager")}</p>
       ) : null}
       {rejecting ? (
         <form
@@ -301,30 +302,30 @@ function Workflow({ article }: { article: Article }) {
           onSubmit={(e) => {
             e.preventDefault();
             if (!reason.trim()) {
-              setReasonError("Say what needs to change.");
+              setReasonError(t("kb.editor.sayWhatNeedsTo"));
               return;
             }
             setReasonError(undefined);
             void run("reject", reason.trim());
           }}
         >
-          <Field label="Why is it going back?" error={reasonError} required>
+          <Field label={t("kb.editor.whyIsItGoing")} error={reasonError} required>
             {(p) => <Textarea {...p} rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} />}
           </Field>
           <Button type="submit" busy={pending === "reject"}>
-            Send back to draft
+            {t("kb.editor.sendBackToDraft")}
           </Button>
         </form>
       ) : null}
       <ConfirmDialog
         open={confirmDelete}
-        title="Delete this draft?"
-        confirmLabel="Delete draft"
+        title={t("kb.editor.deleteThisDraft")}
+        confirmLabel={t("kb.editor.deleteDraft")}
         busy={pending === "delete"}
         onConfirm={() => void remove()}
         onClose={() => setConfirmDelete(false)}
       >
-        The draft and its text are removed for good.
+        {t("kb.editor.theDraftAndIts")}
       </ConfirmDialog>
     </Card>
   );
@@ -335,9 +336,9 @@ export function NewArticlePage() {
   return (
     <>
       <p className="mb-2">
-        <Link to="/kb" className="text-accent-text underline">← Knowledge base</Link>
+        <Link to="/kb" className="text-accent-text underline">{t("kb.editor.knowledgeBase")}</Link>
       </p>
-      <PageHeader title="New article">Starts as a draft; nobody outside staff sees it until it is published.</PageHeader>
+      <PageHeader title={t("kb.editor.newArticle")}>{t("kb.editor.startsAsADraft")}</PageHeader>
       <Card className="max-w-4xl">
         <ArticleForm article={null} onSaved={(saved) => navigate(`/kb/articles/${saved.id}`, { replace: true })} />
       </Card>
@@ -348,11 +349,11 @@ export function NewArticlePage() {
 export default function KbEditorPage() {
   const { articleId = "" } = useParams();
   const article = useArticle(articleId);
-  if (article.isPending) return <Spinner label="Loading the article" />;
+  if (article.isPending) return <Spinner label={t("kb.editor.loadingTheArticle")} />;
   if (article.isError) {
     return article.error instanceof ApiError && article.error.status === 404 ? (
-      <Alert tone="warning" title="Article not found">
-        It does not exist, or you may not see it. <Link className="underline" to="/kb">Back to the knowledge base</Link>
+      <Alert tone="warning" title={t("kb.editor.articleNotFound")}>
+        {t("kb.editor.itDoesNotExist")}{" "}<Link className="underline" to="/kb">{t("kb.editor.backToTheKnowledge")}</Link>
       </Alert>
     ) : (
       <ErrorAlert error={article.error} />
@@ -362,11 +363,9 @@ export default function KbEditorPage() {
   return (
     <>
       <p className="mb-2">
-        <Link to="/kb" className="text-accent-text underline">← Knowledge base</Link>
+        <Link to="/kb" className="text-accent-text underline">{t("kb.editor.knowledgeBase")}</Link>
       </p>
-      <PageHeader title={a.title}>
-        Updated {formatDateTime(a.updated_at)} · {a.view_count} views · {a.helpful_count} found it helpful, {a.not_helpful_count} did not
-      </PageHeader>
+      <PageHeader title={a.title}>{t("kb.editor.updatedWhenViewcountViews", { when: formatDateTime(a.updated_at), viewcount: a.view_count, helpfulcount: a.helpful_count, nothelpfulcount: a.not_helpful_count })}</PageHeader>
       <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
         <Card className="min-w-0">
           {/* A new version from the server (after a save, a workflow step, a reload) starts the form over. */}

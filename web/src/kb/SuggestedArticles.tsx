@@ -5,6 +5,7 @@ import { ErrorAlert, insertIntoReply } from "../tickets/Composer";
 import { useSuggestions } from "./api";
 import { articlePath, markdownLink } from "./markdown";
 import { Snippet } from "./parts";
+import { t } from "../i18n/kb";
 
 /** The agent's side panel: articles that may answer the open ticket, each with a link
  * that goes into the reply to the requester. */
@@ -14,13 +15,13 @@ export function SuggestedArticles({ ticketId }: { ticketId: string }) {
   return (
     <Card aria-labelledby="suggested-heading" data-testid="suggested-articles">
       <h2 id="suggested-heading" className="mb-2 font-semibold">
-        Suggested articles
+        {t("kb.suggestedArticles.suggestedArticles")}
       </h2>
-      {suggestions.isPending ? <Spinner label="Finding articles" /> : null}
+      {suggestions.isPending ? <Spinner label={t("kb.suggestedArticles.findingArticles")} /> : null}
       {suggestions.isError ? <ErrorAlert error={suggestions.error} /> : null}
       {suggestions.isSuccess && !suggestions.data.items.length ? (
         <p className="text-fg-muted">
-          No article matches this ticket. <Link to="/kb/articles/new" className="text-accent-text underline">Write one</Link>
+          {t("kb.suggestedArticles.noArticleMatchesThis")}{" "}<Link to="/kb/articles/new" className="text-accent-text underline">{t("kb.suggestedArticles.writeOne")}</Link>
         </p>
       ) : null}
       {suggestions.isSuccess && suggestions.data.items.length ? (
@@ -38,22 +39,22 @@ export function SuggestedArticles({ ticketId }: { ticketId: string }) {
               <Button
                 size="sm"
                 className="mt-1"
-                aria-label={`Insert link into reply: ${hit.title}`}
+                aria-label={t("kb.suggestedArticles.insertLinkIntoReply", { title: hit.title })}
                 disabled={hit.audience === "internal"}
-                title={hit.audience === "internal" ? "Internal articles cannot be sent to requesters" : undefined}
+                title={hit.audience === "internal" ? t("kb.suggestedArticles.internalArticlesCannotBe") : undefined}
                 onClick={() => {
                   insertIntoReply(ticketId, markdownLink(hit.title, new URL(articlePath(hit.article_id), window.location.origin).href));
                   setInserted(hit.title);
                 }}
               >
-                Insert link into reply
+                {t("kb.suggestedArticles.insertLinkIntoReply2")}
               </Button>
             </li>
           ))}
         </ul>
       ) : null}
       <p role="status" className="mt-2 text-fg-muted">
-        {inserted ? `Link to “${inserted}” added to the reply.` : ""}
+        {inserted ? t("kb.suggestedArticles.linkToInsertedAdded", { inserted }) : ""}
       </p>
     </Card>
   );

@@ -7,6 +7,7 @@ import { formatDateTime } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { kbKeys, restoreVersion, useDiff, useVersions, type Article } from "./api";
 import { changeSummary, diffLines, diffStats, type DiffKind } from "./diff";
+import { t } from "../i18n/kb";
 
 const LINE_CLASS: Record<DiffKind, string> = {
   add: "bg-success-subtle text-success-text",
@@ -18,23 +19,23 @@ const LINE_CLASS: Record<DiffKind, string> = {
 
 function Diff({ articleId, from, to }: { articleId: string; from: number; to: number }) {
   const diff = useDiff(articleId, from, to, from !== to);
-  if (from === to) return <p className="text-fg-muted">Pick two different versions.</p>;
-  if (diff.isPending) return <Spinner label="Comparing" />;
+  if (from === to) return <p className="text-fg-muted">{t("kb.versions.pickTwoDifferentVersions")}</p>;
+  if (diff.isPending) return <Spinner label={t("kb.versions.comparing")} />;
   if (diff.isError) return <ErrorAlert error={diff.error} />;
   const lines = diffLines(diff.data.diff);
   const stats = diffStats(lines);
   return (
     <div>
       <p className="mb-1 text-fg-muted" role="status">
-        {lines.length ? changeSummary(stats) : "No differences."}
-        {diff.data.truncated ? " The diff is cut short: it is too long to show whole." : ""}
+        {lines.length ? changeSummary(stats) : t("kb.versions.noDifferences")}
+        {diff.data.truncated ? t("kb.versions.theDiffIsCut") : ""}
       </p>
       {lines.length ? (
-        <pre className="max-h-96 overflow-auto rounded-md border border-border text-xs" aria-label={`Changes from version ${from} to ${to}`} tabIndex={0}>
+        <pre className="max-h-96 overflow-auto rounded-md border border-border text-xs" aria-label={t("kb.versions.changesFromVersionFrom", { from, to })} tabIndex={0}>
           {lines.map((line, index) => (
             <div key={index} className={cx("whitespace-pre-wrap px-2", LINE_CLASS[line.kind])}>
-              {line.kind === "add" ? <span className="sr-only">Added: </span> : null}
-              {line.kind === "remove" ? <span className="sr-only">Removed: </span> : null}
+              {line.kind === "add" ? <span className="sr-only">{t("kb.versions.added")}{" "}</span> : null}
+              {line.kind === "remove" ? <span className="sr-only">{t("kb.versions.removed")}{" "}</span> : null}
               {line.text}
             </div>
           ))}
@@ -77,22 +78,22 @@ export function Versions({ article }: { article: Article }) {
   return (
     <Card aria-labelledby="versions-heading">
       <h2 id="versions-heading" className="mb-2 font-semibold">
-        Versions
+        {t("kb.versions.versions")}
       </h2>
-      {versions.isPending ? <Spinner label="Loading versions" /> : null}
+      {versions.isPending ? <Spinner label={t("kb.versions.loadingVersions")} /> : null}
       {versions.isError ? <ErrorAlert error={versions.error} /> : null}
       {error ? <Alert tone="danger">{error}</Alert> : null}
-      {versions.isSuccess && !list.length ? <p className="text-fg-muted">Published versions appear here.</p> : null}
+      {versions.isSuccess && !list.length ? <p className="text-fg-muted">{t("kb.versions.publishedVersionsAppearHere")}</p> : null}
       {list.length ? (
-        <ol className="mb-3 divide-y divide-border" aria-label="Published versions">
+        <ol className="mb-3 divide-y divide-border" aria-label={t("kb.versions.publishedVersions")}>
           {[...list].sort((x, y) => y.number - x.number).map((v) => (
             <li key={v.number} className="flex flex-wrap items-center justify-between gap-2 py-1.5">
               <span>
-                <span className="font-semibold">Version {v.number}</span>{" "}
+                <span className="font-semibold">{t("kb.versions.versionNumber", { number: v.number })}</span>{" "}
                 <span className="text-fg-muted">{formatDateTime(v.published_at)}</span>
               </span>
-              <Button size="sm" variant="ghost" onClick={() => setRestoring(v.number)} aria-label={`Restore version ${v.number}`}>
-                Restore
+              <Button size="sm" variant="ghost" onClick={() => setRestoring(v.number)} aria-label={t("kb.versions.restoreVersionNumber", { number: v.number })}>
+                {t("kb.versions.restore")}
               </Button>
             </li>
           ))}
@@ -102,22 +103,18 @@ export function Versions({ article }: { article: Article }) {
         <div className="space-y-2">
           <div className="flex flex-wrap items-end gap-2">
             <label className="block">
-              <span className="block font-medium">Compare</span>
+              <span className="block font-medium">{t("kb.versions.compare")}</span>
               <Select value={a} onChange={(e) => setFrom(Number(e.target.value))} className="w-28">
                 {list.map((v) => (
-                  <option key={v.number} value={v.number}>
-                    Version {v.number}
-                  </option>
+                  <option key={v.number} value={v.number}>{t("kb.versions.versionNumber", { number: v.number })}</option>
                 ))}
               </Select>
             </label>
             <label className="block">
-              <span className="block font-medium">with</span>
+              <span className="block font-medium">{t("kb.versions.with")}</span>
               <Select value={b} onChange={(e) => setTo(Number(e.target.value))} className="w-28">
                 {list.map((v) => (
-                  <option key={v.number} value={v.number}>
-                    Version {v.number}
-                  </option>
+                  <option key={v.number} value={v.number}>{t("kb.versions.versionNumber", { number: v.number })}</option>
                 ))}
               </Select>
             </label>
@@ -127,13 +124,13 @@ export function Versions({ article }: { article: Article }) {
       ) : null}
       <ConfirmDialog
         open={restoring !== null}
-        title={`Restore version ${restoring ?? ""}?`}
-        confirmLabel="Restore"
+        title={t("kb.versions.restoreVersionValue", { value: restoring ?? "" })}
+        confirmLabel={t("kb.versions.restore")}
         busy={busy}
         onConfirm={() => restoring !== null && void restore(restoring)}
         onClose={() => setRestoring(null)}
       >
-        Its text becomes the working copy; publish it again to show it to readers.
+        {t("kb.versions.itsTextBecomesThe")}
       </ConfirmDialog>
     </Card>
   );

@@ -1,4 +1,5 @@
 /** One line of a unified diff (difflib.unified_diff, kb/versions.py), classified for display. */
+import { plural } from "../i18n/kb";
 export type DiffKind = "add" | "remove" | "context" | "hunk" | "header";
 
 export interface DiffLine {
@@ -31,5 +32,5 @@ export function diffStats(lines: DiffLine[]): { added: number; removed: number }
 
 /** "1 line added, 2 removed": the summary read out above a diff. */
 export function changeSummary({ added, removed }: { added: number; removed: number }): string {
-  return `${added} ${added === 1 ? "line" : "lines"} added, ${removed} removed`;
+  return plural(added, { one: "kb.diff.changes.one", other: "kb.diff.changes.other" }, { removed });
 }

@@ -3,6 +3,7 @@ import { Badge } from "../components/ui";
 import { sanitizeMailHtml } from "../dev/sanitize";
 import { snippetSegments } from "./highlight";
 import { stateLabel } from "./workflow";
+import { t } from "../i18n/kb";
 
 /** A search hit's snippet with its matches marked, rendered as text (highlight.ts). */
 export function Snippet({ html }: { html: string }) {
@@ -41,7 +42,7 @@ export function StateBadge({ state }: { state: string }) {
 }
 
 export function AudienceBadge({ audience }: { audience: string }) {
-  return audience === "internal" ? <Badge tone="internal">Internal</Badge> : <Badge tone="info">Public</Badge>;
+  return audience === "internal" ? <Badge tone="internal">{t("kb.parts.internal")}</Badge> : <Badge tone="info">{t("kb.parts.public")}</Badge>;
 }
 
 /** `value`, once it has stopped changing for `ms`. */

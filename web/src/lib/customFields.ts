@@ -5,6 +5,7 @@
  * a mistake before submitting; the server still decides, and its field errors
  * (custom_fields.<name>) are shown next to the same inputs.
  */
+import { t } from "../i18n";
 
 export type FieldKind = "string" | "integer" | "number" | "boolean" | "array";
 
@@ -119,39 +120,39 @@ export function parseValue(spec: FieldSpec, raw: RawValue | undefined): unknown 
 
 function stringProblem(spec: FieldSpec, value: string): string | null {
   if (spec.minLength !== undefined && value.length < spec.minLength)
-    return `must be at least ${spec.minLength} characters`;
+    return t("fields.minLength", { n: spec.minLength });
   if (spec.maxLength !== undefined && value.length > spec.maxLength)
-    return `must be at most ${spec.maxLength} characters`;
+    return t("fields.maxLength", { n: spec.maxLength });
   if (spec.pattern !== undefined) {
     try {
-      if (!new RegExp(spec.pattern, "u").test(value)) return "does not match the required pattern";
+      if (!new RegExp(spec.pattern, "u").test(value)) return t("fields.pattern");
     } catch {
       // A Python pattern JavaScript cannot compile: leave the check to the server.
     }
   }
-  if (spec.format === "email" && !EMAIL.test(value)) return "not a valid e-mail address";
+  if (spec.format === "email" && !EMAIL.test(value)) return t("fields.email");
   if (spec.format === "date" && (!DATE.test(value) || Number.isNaN(Date.parse(value))))
-    return "not a valid date (YYYY-MM-DD)";
+    return t("fields.date");
   return null;
 }
 
 /** The first rule the value breaks, in the server's words, or null. */
 export function validateValue(spec: FieldSpec, value: unknown): string | null {
-  if (value === undefined || value === null) return spec.required ? "required" : null;
+  if (value === undefined || value === null) return spec.required ? t("fields.required") : null;
   if (spec.kind === "integer" && !(typeof value === "number" && Number.isInteger(value)))
-    return "must be a whole number";
+    return t("fields.integer");
   if (spec.kind === "number" && !(typeof value === "number" && Number.isFinite(value)))
-    return "must be a number";
+    return t("fields.number");
   if (spec.enum && !spec.enum.includes(value as string | number))
-    return "must be one of the listed values";
+    return t("fields.enum");
   if (typeof value === "string") return stringProblem(spec, value);
   if (typeof value === "number") {
-    if (spec.minimum !== undefined && value < spec.minimum) return `must be at least ${spec.minimum}`;
-    if (spec.maximum !== undefined && value > spec.maximum) return `must be at most ${spec.maximum}`;
+    if (spec.minimum !== undefined && value < spec.minimum) return t("fields.minimum", { n: spec.minimum });
+    if (spec.maximum !== undefined && value > spec.maximum) return t("fields.maximum", { n: spec.maximum });
   }
   if (Array.isArray(value) && spec.itemEnum) {
     if (value.some((item) => !spec.itemEnum?.includes(item as string)))
-      return "every item must be one of the listed values";
+      return t("fields.itemEnum");
   }
   return null;
 }
@@ -183,7 +184,7 @@ export function displayValues(schema: unknown, values: Record<string, unknown>):
     .map((name) => ({ name, label: humanize(name) }));
   return [...known, ...rest].map(({ name, label }) => {
     const value = values[name];
-    const text = Array.isArray(value) ? value.join(", ") : typeof value === "boolean" ? (value ? "Yes" : "No") : String(value);
+    const text = Array.isArray(value) ? value.join(", ") : typeof value === "boolean" ? (value ? t("fields.yes") : t("fields.no")) : String(value);
     return { label, value: text };
   });
 }

@@ -1,20 +1,29 @@
 import type { Level, SlaTarget, TicketStatus } from "../api/types";
+import { labelled } from "../i18n";
 
 /** Every status's name, in one place, for every screen (badges, filters, properties,
  * timeline, dashboard, SLA policies). The e-mails use the same words:
  * servicedesk/tickets/states.py LABELS (tests/unit/test_status_labels.py compares them).
  * Only "pending" reads differently for the requester: it is waiting on them. */
-export const STATUS_LABELS: Record<TicketStatus, string> = {
-  new: "New",
-  open: "Open",
-  in_progress: "In progress",
-  pending: "Waiting on requester",
-  resolved: "Resolved",
-  closed: "Closed",
-  cancelled: "Cancelled",
-};
+export const STATUS_LABELS = labelled<TicketStatus>({
+  new: "format.status.new",
+  open: "format.status.open",
+  in_progress: "format.status.in_progress",
+  pending: "format.status.pending",
+  resolved: "format.status.resolved",
+  closed: "format.status.closed",
+  cancelled: "format.status.cancelled",
+});
 
-const REQUESTER_LABELS: Record<TicketStatus, string> = { ...STATUS_LABELS, pending: "Waiting on you" };
+const REQUESTER_LABELS = labelled<TicketStatus>({
+  new: "format.status.new",
+  open: "format.status.open",
+  in_progress: "format.status.in_progress",
+  pending: "format.status.pendingForRequester",
+  resolved: "format.status.resolved",
+  closed: "format.status.closed",
+  cancelled: "format.status.cancelled",
+});
 
 export const STATUSES = Object.keys(STATUS_LABELS) as TicketStatus[];
 
@@ -30,11 +39,11 @@ export function statusLabel(status: TicketStatus, staff: boolean): string {
 export type SlaTargetName = SlaTarget["target"];
 
 /** The SLA targets by name, for every screen (badges, policies, dashboard). */
-export const SLA_TARGET_LABELS: Record<SlaTargetName, string> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-};
+export const SLA_TARGET_LABELS = labelled<SlaTargetName>({
+  first_response: "format.sla.first_response",
+  next_response: "format.sla.next_response",
+  resolution: "format.sla.resolution",
+});
 
 /** A target's name; an unknown one (a newer API) in words, never as a raw key. */
 export function slaTargetLabel(target: string): string {
@@ -45,12 +54,12 @@ export function slaTargetLabel(target: string): string {
 }
 
 export const LEVELS: readonly Level[] = ["low", "medium", "high", "critical"];
-export const LEVEL_LABELS: Record<Level, string> = {
-  low: "Low",
-  medium: "Medium",
-  high: "High",
-  critical: "Critical",
-};
+export const LEVEL_LABELS = labelled<Level>({
+  low: "format.level.low",
+  medium: "format.level.medium",
+  high: "format.level.high",
+  critical: "format.level.critical",
+});
 
 /** How this person reads dates: their profile's time zone and locale (PATCH /v1/me), or
  * the browser's when unset. Every date the app shows goes through this module. */
@@ -118,20 +127,103 @@ export function formatRelative(iso: string, now = Date.now()): string {
   return relative.format(seconds, "second");
 }
 
-/** A countdown such as "2h 05m" or "-12m" (overdue). */
+/** The locale numbers and dates are written in: the profile's, else the browser's. */
+export function displayLocale(): string {
+  return absolute.resolvedOptions().locale;
+}
+
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** A number in the display locale ("1,234.5" in English, "1.234,5" in German). */
+export function formatNumber(value: number, options: Intl.NumberFormatOptions = {}): string {
+  const key = `${displayLocale()}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(displayLocale(), options);
+    numberFormats.set(key, format);
+  }
+  return format.format(value);
+}
+
+/** A share (0.873 → "87.3%"), at most `digits` decimals. */
+export function formatPercent(value: number, digits = 1): string {
+  return formatNumber(value, { style: "percent", maximumFractionDigits: digits });
+}
+
+type DurationUnit = "day" | "hour" | "minute" | "second";
+
+/** A number with a unit, narrow ("2h", "05m" padded). */
+export function unit(value: number, name: DurationUnit, pad = false): string {
+  return formatNumber(value, { style: "unit", unit: name, unitDisplay: "narrow", ...(pad ? { minimumIntegerDigits: 2 } : {}) });
+}
+
+function joinUnits(parts: string[]): string {
+  return new Intl.ListFormat(displayLocale(), { type: "unit", style: "narrow" }).format(parts);
+}
+
+/** A duration in seconds, in its two largest units: "42s", "45m", "3h 20m", "2d 4h" in
+ * English; the display locale's unit words elsewhere. Under two days it counts hours. */
+export function formatDuration(seconds: number): string {
+  const sign = seconds < 0 ? "-" : "";
+  const abs = Math.abs(seconds);
+  if (abs < 60) return sign + unit(Math.round(abs), "second");
+  const minutes = Math.round(abs / 60);
+  if (minutes < 60) return sign + unit(minutes, "minute");
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return sign + joinUnits(minutes % 60 ? [unit(hours, "hour"), unit(minutes % 60, "minute", true)] : [unit(hours, "hour")]);
+  const days = Math.floor(hours / 24);
+  return sign + joinUnits(hours % 24 ? [unit(days, "day"), unit(hours % 24, "hour")] : [unit(days, "day")]);
+}
+
+/** A countdown such as "2h 05m", "3d 2h" or "-12m" (overdue), to the minute. */
 export function formatCountdown(ms: number): string {
   const sign = ms < 0 ? "-" : "";
   const total = Math.floor(Math.abs(ms) / 60_000);
   const days = Math.floor(total / 1440);
   const hours = Math.floor((total % 1440) / 60);
   const minutes = total % 60;
-  if (days > 0) return `${sign}${days}d ${hours}h`;
-  if (hours > 0) return `${sign}${hours}h ${String(minutes).padStart(2, "0")}m`;
-  return `${sign}${minutes}m`;
+  if (days > 0) return sign + joinUnits([unit(days, "day"), unit(hours, "hour")]);
+  if (hours > 0) return sign + joinUnits([unit(hours, "hour"), unit(minutes, "minute", true)]);
+  return sign + unit(minutes, "minute");
 }
 
+/** A file size: "512B", "1.5 kB", "2.0 MB" in English. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes < 1024) return formatNumber(bytes, { style: "unit", unit: "byte", unitDisplay: "narrow" });
+  const [value, name] = bytes < 1024 * 1024 ? [bytes / 1024, "kilobyte"] : [bytes / 1024 / 1024, "megabyte"];
+  return formatNumber(value, { style: "unit", unit: name, unitDisplay: "short", minimumFractionDigits: 1, maximumFractionDigits: 1 });
 }
+
+/** A calendar date ("2026-03-04", no time zone: it is a local date already) as a day
+ * ("Mar 4"), a month ("Mar 2026") or in full ("Mar 4, 2026") in the display locale. */
+export function formatDay(date: string, style: "day" | "month" | "full" = "full"): string {
+  const [y, m, d] = date.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const options: Intl.DateTimeFormatOptions =
+    style === "day" ? { month: "short", day: "numeric" } : style === "month" ? { month: "short", year: "numeric" } : { dateStyle: "medium" };
+  return new Intl.DateTimeFormat(displayLocale(), { ...options, timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** A range of calendar dates in the display locale ("Mar 1 – 30, 2026" in English); one
+ * date when both ends are the same day. */
+export function formatDayRange(since: string, until: string): string {
+  const day = (date: string) => {
+    const [y, m, d] = date.slice(0, 10).split("-").map(Number) as [number, number, number];
+    return new Date(Date.UTC(y, m - 1, d));
+  };
+  const format = new Intl.DateTimeFormat(displayLocale(), { dateStyle: "medium", timeZone: "UTC" });
+  return since.slice(0, 10) === until.slice(0, 10) ? format.format(day(since)) : format.formatRange(day(since), day(until));
+}
+
+/** "A, B or C" ("or") or "A, B and C" ("and") in the display locale. */
+export function formatList(items: string[], kind: "or" | "and" = "and"): string {
+  return new Intl.ListFormat(displayLocale(), { type: kind === "or" ? "disjunction" : "conjunction" }).format(items);
+}
+
+/** The days of the week, Monday first (ISO order, as Python's weekday()), in the display
+ * locale: "Monday" … "Sunday" in English. */
+export function weekdayNames(style: "long" | "short" = "long"): string[] {
+  const format = new Intl.DateTimeFormat(displayLocale(), { weekday: style, timeZone: "UTC" });
+  // 2024-01-01 was a Monday.
+  return Array.from({ length: 7 }, (_, i) => format.format(new Date(Date.UTC(2024, 0, 1 + i))));
+}
+

@@ -12,6 +12,7 @@ import { LEVELS, LEVEL_LABELS, STATUSES, STATUS_LABELS } from "../lib/format";
 import { useCategories, useTeams, useUsers } from "../tickets/queries";
 import { MACRO_TYPES, SCOPE_LABELS, TYPE_LABELS, macroKeys, useMacro, usePlaceholders, type Macro, type MacroAction, type MacroScope, type MacroType } from "./api";
 import { PreviewView, ProblemList } from "./Preview";
+import { t } from "../i18n/macros";
 
 /** One action being edited: its type and its fields, loosely typed until saved. */
 type Draft = { type: MacroType } & Record<string, unknown>;
@@ -60,7 +61,7 @@ function bodyActions(actions: Draft[]): MacroAction[] {
     const out: Record<string, unknown> = { ...action };
     if (action.type === "add_tags" || action.type === "remove_tags") {
       const raw = typeof action.tags === "string" ? action.tags : ((action.tags as string[] | undefined) ?? []).join(",");
-      out.tags = raw.split(",").map((t) => t.trim()).filter(Boolean);
+      out.tags = raw.split(",").map((item) => item.trim()).filter(Boolean);
     }
     return out as MacroAction;
   });
@@ -74,14 +75,14 @@ export default function MacroEditorPage() {
 
 function Existing({ id }: { id: string }) {
   const macro = useMacro(id);
-  if (macro.isPending) return <Spinner label="Loading the macro" />;
+  if (macro.isPending) return <Spinner label={t("macros.macroEditor.loadingTheMacro")} />;
   if (macro.isError) {
     return macro.error instanceof ApiError && macro.error.status === 404 ? (
-      <Alert tone="warning" title="Macro not found">
-        It does not exist, or it is not yours to see. <Link to="/macros" className="underline">All macros</Link>
+      <Alert tone="warning" title={t("macros.macroEditor.macroNotFound")}>
+        {t("macros.macroEditor.itDoesNotExist")}{" "}<Link to="/macros" className="underline">{t("macros.macroEditor.allMacros")}</Link>
       </Alert>
     ) : (
-      <Alert title="Could not load the macro">{describeError(macro.error)}</Alert>
+      <Alert title={t("macros.macroEditor.couldNotLoadThe")}>{describeError(macro.error)}</Alert>
     );
   }
   return <Editor key={`${macro.data.id}:${macro.data.version}`} macro={macro.data} />;
@@ -148,11 +149,11 @@ function Editor({ macro }: { macro: Macro | null }) {
     <>
       <p className="mb-2">
         <Link to="/macros" className="text-accent-text underline">
-          ← Macros
+          {t("macros.macroEditor.macros")}
         </Link>
       </p>
-      <PageHeader title={macro ? macro.name : "New macro"}>
-        {readOnly ? "You may use this macro; managers and admins change shared macros." : "Actions run in order, all or none."}
+      <PageHeader title={macro ? macro.name : t("macros.macroEditor.newMacro")}>
+        {readOnly ? t("macros.macroEditor.youMayUseThis") : t("macros.macroEditor.actionsRunInOrder")}
       </PageHeader>
       {macro?.problems.length ? <div className="mb-4"><ProblemList problems={macro.problems} actions={macro.actions} /></div> : null}
       <div className="grid gap-6 lg:grid-cols-[1fr_24rem]">
@@ -165,49 +166,49 @@ function Editor({ macro }: { macro: Macro | null }) {
         >
           <fieldset disabled={readOnly} className="space-y-4">
             <Card className="space-y-4">
-              <Field label="Name" required error={errors.name}>
+              <Field label={t("macros.macroEditor.name")} required error={errors.name}>
                 {(p) => <Input {...p} maxLength={120} value={form.name} onChange={(e) => set("name", e.target.value)} />}
               </Field>
-              <Field label="Description" error={errors.description}>
+              <Field label={t("macros.macroEditor.description")} error={errors.description}>
                 {(p) => <Input {...p} maxLength={1000} value={form.description} onChange={(e) => set("description", e.target.value)} />}
               </Field>
               <div className="flex flex-wrap gap-4">
-                <Field label="Who can use it" error={errors.scope} description={manager ? undefined : "Managers and admins make team and shared macros."}>
+                <Field label={t("macros.macroEditor.whoCanUseIt")} error={errors.scope} description={manager ? undefined : t("macros.macroEditor.managersAndAdminsMake")}>
                   {(p) => (
                     <Select {...p} value={form.scope} onChange={(e) => set("scope", e.target.value as MacroScope)}>
-                      <option value="personal">{SCOPE_LABELS.personal} (only you)</option>
-                      {manager || form.scope === "team" ? <option value="team">{SCOPE_LABELS.team} (its members)</option> : null}
-                      {manager || form.scope === "tenant" ? <option value="tenant">{SCOPE_LABELS.tenant} (all staff)</option> : null}
+                      <option value="personal">{t("macros.macroEditor.personalOnlyYou", { personal: SCOPE_LABELS.personal })}</option>
+                      {manager || form.scope === "team" ? <option value="team">{t("macros.macroEditor.teamItsMembers", { team: SCOPE_LABELS.team })}</option> : null}
+                      {manager || form.scope === "tenant" ? <option value="tenant">{t("macros.macroEditor.tenantAllStaff", { tenant: SCOPE_LABELS.tenant })}</option> : null}
                     </Select>
                   )}
                 </Field>
                 {form.scope === "team" ? (
-                  <Field label="Team" required error={errors.team_id}>
+                  <Field label={t("macros.macroEditor.team")} required error={errors.team_id}>
                     {(p) => (
                       <Select {...p} value={form.team_id} onChange={(e) => set("team_id", e.target.value)}>
-                        <option value="">Choose a team</option>
-                        {(teams.data ?? []).map((t) => (
-                          <option key={t.id} value={t.id}>
-                            {t.name}
+                        <option value="">{t("macros.macroEditor.chooseATeam")}</option>
+                        {(teams.data ?? []).map((item) => (
+                          <option key={item.id} value={item.id}>
+                            {item.name}
                           </option>
                         ))}
                       </Select>
                     )}
                   </Field>
                 ) : null}
-                <Field label="Position in the picker" error={errors.position}>
+                <Field label={t("macros.macroEditor.positionInThePicker")} error={errors.position}>
                   {(p) => <Input {...p} type="number" min={0} max={100000} className="w-28" value={form.position} onChange={(e) => set("position", Number(e.target.value) || 0)} />}
                 </Field>
               </div>
               {macro ? (
                 <label className="flex items-center gap-2">
-                  <input type="checkbox" checked={form.archived} onChange={(e) => set("archived", e.target.checked)} /> Archived (hidden from the picker)
+                  <input type="checkbox" checked={form.archived} onChange={(e) => set("archived", e.target.checked)} />{" "}{t("macros.macroEditor.archivedHiddenFromThe")}
                 </label>
               ) : null}
             </Card>
             <section aria-labelledby="actions-heading" className="space-y-3">
               <h2 id="actions-heading" className="text-base font-semibold">
-                Actions
+                {t("macros.macroEditor.actions")}
               </h2>
               {errors.actions ? <p className="font-medium text-danger-text">{errors.actions}</p> : null}
               <ol className="space-y-3">
@@ -234,20 +235,20 @@ function Editor({ macro }: { macro: Macro | null }) {
             </section>
           </fieldset>
           {failure && !(failure instanceof ApiError && failure.status === 422) ? (
-            <Alert title={failure instanceof ApiError && failure.isConflict ? "Someone else changed this macro" : "Not saved"}>
-              {failure instanceof ApiError && failure.isConflict ? "Reload the page to see their version." : describeError(failure)}
+            <Alert title={failure instanceof ApiError && failure.isConflict ? t("macros.macroEditor.someoneElseChangedThis") : t("macros.macroEditor.notSaved")}>
+              {failure instanceof ApiError && failure.isConflict ? t("macros.macroEditor.reloadThePageTo") : describeError(failure)}
             </Alert>
           ) : null}
-          {failure instanceof ApiError && failure.status === 422 ? <Alert title="Not saved: fix the fields marked below">{Object.keys(errors).length} problem(s).</Alert> : null}
-          {save.isSuccess && macro ? <Alert tone="success" title="Saved" /> : null}
+          {failure instanceof ApiError && failure.status === 422 ? <Alert title={t("macros.macroEditor.notSavedFixFields")}>{t("macros.macroEditor.lengthProblemS", { length: Object.keys(errors).length })}</Alert> : null}
+          {save.isSuccess && macro ? <Alert tone="success" title={t("macros.macroEditor.saved")} /> : null}
           {readOnly ? null : (
             <div className="flex flex-wrap gap-2">
               <Button type="submit" variant="primary" busy={save.isPending}>
-                {macro ? "Save macro" : "Create macro"}
+                {macro ? t("macros.macroEditor.saveMacro") : t("macros.macroEditor.createMacro")}
               </Button>
               {macro ? (
                 <Button variant="danger" onClick={() => setConfirmDelete(true)}>
-                  Delete
+                  {t("macros.macroEditor.delete")}
                 </Button>
               ) : null}
             </div>
@@ -257,13 +258,13 @@ function Editor({ macro }: { macro: Macro | null }) {
       </div>
       <ConfirmDialog
         open={confirmDelete}
-        title="Delete this macro?"
-        confirmLabel="Delete macro"
+        title={t("macros.macroEditor.deleteThisMacro")}
+        confirmLabel={t("macros.macroEditor.deleteMacro")}
         busy={remove.isPending}
         onConfirm={() => remove.mutate()}
         onClose={() => setConfirmDelete(false)}
       >
-        Tickets it was applied to keep their changes. Archive it instead to hide it and keep it.
+        {t("macros.macroEditor.ticketsItWasApplied")}
       </ConfirmDialog>
     </>
   );
@@ -273,19 +274,19 @@ function AddAction({ onAdd, disabled }: { onAdd: (type: MacroType) => void; disa
   const [type, setType] = useState<MacroType>("note");
   return (
     <div className="flex flex-wrap items-end gap-2">
-      <Field label="New action">
+      <Field label={t("macros.macroEditor.newAction")}>
         {(p) => (
           <Select {...p} value={type} onChange={(e) => setType(e.target.value as MacroType)}>
-            {MACRO_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {TYPE_LABELS[t]}
+            {MACRO_TYPES.map((item) => (
+              <option key={item} value={item}>
+                {TYPE_LABELS[item]}
               </option>
             ))}
           </Select>
         )}
       </Field>
       <Button disabled={disabled} onClick={() => onAdd(type)}>
-        Add action
+        {t("macros.macroEditor.addAction")}
       </Button>
     </div>
   );
@@ -304,20 +305,20 @@ interface ActionProps {
 function ActionEditor({ index, count, action, errors, onChange, onMove, onRemove }: ActionProps) {
   const at = (field: string) => errors[`actions.${index}.${field}`];
   const own = Object.entries(errors).filter(([k]) => k === `actions.${index}` || k === `actions.${index}.type`);
-  const label = `Action ${index + 1}: ${TYPE_LABELS[action.type]}`;
+  const label = t("macros.macroEditor.actionValueValue2", { value: index + 1, value2: TYPE_LABELS[action.type] });
   return (
     <Card as="div" className="space-y-3" aria-label={label}>
       <div className="flex flex-wrap items-center justify-between gap-2">
         <h3 className="font-semibold">{label}</h3>
         <div className="flex gap-1">
-          <Button size="sm" disabled={index === 0} onClick={() => onMove(index - 1)} aria-label={`Move action ${index + 1} up`}>
+          <Button size="sm" disabled={index === 0} onClick={() => onMove(index - 1)} aria-label={t("macros.macroEditor.moveActionValueUp", { value: index + 1 })}>
             ↑
           </Button>
-          <Button size="sm" disabled={index === count - 1} onClick={() => onMove(index + 1)} aria-label={`Move action ${index + 1} down`}>
+          <Button size="sm" disabled={index === count - 1} onClick={() => onMove(index + 1)} aria-label={t("macros.macroEditor.moveActionValueDown", { value: index + 1 })}>
             ↓
           </Button>
-          <Button size="sm" disabled={count === 1} onClick={onRemove} aria-label={`Remove action ${index + 1}`}>
-            Remove
+          <Button size="sm" disabled={count === 1} onClick={onRemove} aria-label={t("macros.macroEditor.removeActionValue", { value: index + 1 })}>
+            {t("macros.macroEditor.remove")}
           </Button>
         </div>
       </div>
@@ -339,10 +340,10 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
   switch (action.type) {
     case "reply":
     case "note":
-      return <TemplateField value={String(action.body ?? "")} error={at("body")} label={action.type === "reply" ? "Reply text" : "Note text"} onChange={(body) => onChange({ ...action, body })} />;
+      return <TemplateField value={String(action.body ?? "")} error={at("body")} label={action.type === "reply" ? t("macros.macroEditor.replyText") : t("macros.macroEditor.noteText")} onChange={(body) => onChange({ ...action, body })} />;
     case "set_status":
       return (
-        <Field label="New status" error={at("status")}>
+        <Field label={t("macros.macroEditor.newStatus")} error={at("status")}>
           {(p) => (
             <Select {...p} value={String(action.status)} onChange={(e) => onChange({ ...action, status: e.target.value as TicketStatus })}>
               {STATUSES.map((s) => (
@@ -357,7 +358,7 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
     case "add_tags":
     case "remove_tags":
       return (
-        <Field label="Tags" error={at("tags")} description="Separated by commas.">
+        <Field label={t("macros.macroEditor.tags")} error={at("tags")} description={t("macros.macroEditor.separatedByCommas")}>
           {(p) => (
             <Input
               {...p}
@@ -371,7 +372,7 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
       const assignee = "assignee_rule" in action && action.assignee_rule ? `rule:${String(action.assignee_rule)}` : "assignee_id" in action ? (action.assignee_id ? `user:${String(action.assignee_id)}` : "nobody") : "keep";
       return (
         <div className="flex flex-wrap gap-4">
-          <Field label="Team" error={at("team_id")}>
+          <Field label={t("macros.macroEditor.team")} error={at("team_id")}>
             {(p) => (
               <Select
                 {...p}
@@ -382,17 +383,17 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
                   onChange(v === "keep" ? (rest as Draft) : { ...rest, type: "assign", team_id: v === "none" ? null : v });
                 }}
               >
-                <option value="keep">Keep the team</option>
-                <option value="none">No team</option>
-                {(teams.data ?? []).map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
+                <option value="keep">{t("macros.macroEditor.keepTheTeam")}</option>
+                <option value="none">{t("macros.macroEditor.noTeam")}</option>
+                {(teams.data ?? []).map((item) => (
+                  <option key={item.id} value={item.id}>
+                    {item.name}
                   </option>
                 ))}
               </Select>
             )}
           </Field>
-          <Field label="Assignee" error={at("assignee_id") ?? at("assignee_rule")}>
+          <Field label={t("macros.macroEditor.assignee")} error={at("assignee_id") ?? at("assignee_rule")}>
             {(p) => (
               <Select
                 {...p}
@@ -407,12 +408,12 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
                   onChange(next);
                 }}
               >
-                <option value="keep">Keep the assignee</option>
-                <option value="rule:current_user">Whoever applies the macro</option>
-                <option value="rule:team_rule">The team's own rule</option>
-                <option value="rule:round_robin">Round robin in the team</option>
-                <option value="rule:least_open">Fewest open tickets in the team</option>
-                <option value="nobody">Nobody (unassign)</option>
+                <option value="keep">{t("macros.macroEditor.keepTheAssignee")}</option>
+                <option value="rule:current_user">{t("macros.macroEditor.whoeverAppliesTheMacro")}</option>
+                <option value="rule:team_rule">{t("macros.macroEditor.theTeamSOwn")}</option>
+                <option value="rule:round_robin">{t("macros.macroEditor.roundRobinInThe")}</option>
+                <option value="rule:least_open">{t("macros.macroEditor.fewestOpenTicketsIn")}</option>
+                <option value="nobody">{t("macros.macroEditor.nobodyUnassign")}</option>
                 {staff.map((u) => (
                   <option key={u.id} value={`user:${u.id}`}>
                     {u.name}
@@ -430,7 +431,7 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
       const choice = custom ? "custom" : field;
       return (
         <div className="flex flex-wrap gap-4">
-          <Field label="Field" error={at("field")}>
+          <Field label={t("macros.macroEditor.field")} error={at("field")}>
             {(p) => (
               <Select
                 {...p}
@@ -440,21 +441,21 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
                   onChange({ ...action, field: v === "custom" ? "custom_fields." : v, value: ["priority", "impact", "urgency"].includes(v) ? "medium" : "" });
                 }}
               >
-                <option value="priority">Priority</option>
-                <option value="impact">Impact</option>
-                <option value="urgency">Urgency</option>
-                <option value="category_id">Category</option>
-                <option value="title">Title</option>
-                <option value="custom">A custom field…</option>
+                <option value="priority">{t("macros.macroEditor.priority")}</option>
+                <option value="impact">{t("macros.macroEditor.impact")}</option>
+                <option value="urgency">{t("macros.macroEditor.urgency")}</option>
+                <option value="category_id">{t("macros.macroEditor.category")}</option>
+                <option value="title">{t("macros.macroEditor.title")}</option>
+                <option value="custom">{t("macros.macroEditor.aCustomField")}</option>
               </Select>
             )}
           </Field>
           {custom ? (
-            <Field label="Custom field key" description="As in the category's form, e.g. asset_tag.">
+            <Field label={t("macros.macroEditor.customFieldKey")} description={t("macros.macroEditor.asInTheCategory")}>
               {(p) => <Input {...p} value={field.slice("custom_fields.".length)} onChange={(e) => onChange({ ...action, field: `custom_fields.${e.target.value.trim()}` })} />}
             </Field>
           ) : null}
-          <Field label="Value" error={at("value")}>
+          <Field label={t("macros.macroEditor.value")} error={at("value")}>
             {(p) =>
               ["priority", "impact", "urgency"].includes(field) ? (
                 <Select {...p} value={String(action.value ?? "")} onChange={(e) => onChange({ ...action, value: e.target.value as Level })}>
@@ -466,7 +467,7 @@ function ActionFields({ action, at, onChange }: { action: Draft; at: (field: str
                 </Select>
               ) : field === "category_id" ? (
                 <Select {...p} value={String(action.value ?? "")} onChange={(e) => onChange({ ...action, value: e.target.value || null })}>
-                  <option value="">No category</option>
+                  <option value="">{t("macros.macroEditor.noCategory")}</option>
                   {(categories.data ?? []).map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.name}
@@ -507,7 +508,7 @@ function TemplateField({ value, error, label, onChange }: { value: string; error
         {(p) => <Textarea {...p} ref={area} rows={4} maxLength={20000} value={value} onChange={(e) => onChange(e.target.value)} />}
       </Field>
       <label htmlFor={`${id}-ph`} className="block font-medium">
-        Insert a placeholder
+        {t("macros.macroEditor.insertAPlaceholder")}
       </label>
       <Select
         id={`${id}-ph`}
@@ -516,10 +517,10 @@ function TemplateField({ value, error, label, onChange }: { value: string; error
           if (e.target.value) insert(e.target.value);
         }}
       >
-        <option value="">Choose…</option>
+        <option value="">{t("macros.macroEditor.choose")}</option>
         {(placeholders.data ?? []).map((ph) => (
           <option key={ph.name} value={ph.name}>
-            {`{{${ph.name}}}`} — {ph.description}
+            {t("macros.macroEditor.name2", { name: ph.name })} — {ph.description}
           </option>
         ))}
       </Select>
@@ -554,28 +555,28 @@ function LivePreview({ actions }: { actions: Draft[] }) {
       ),
   });
   return (
-    <Card as="aside" aria-label="Preview" className="space-y-3 self-start">
-      <h2 className="text-base font-semibold">Preview</h2>
-      <Field label="On ticket" description="Nothing is changed on it.">
+    <Card as="aside" aria-label={t("macros.macroEditor.preview")} className="space-y-3 self-start">
+      <h2 className="text-base font-semibold">{t("macros.macroEditor.preview")}</h2>
+      <Field label={t("macros.macroEditor.onTicket")} description={t("macros.macroEditor.nothingIsChangedOn")}>
         {(p) => (
           <Select {...p} value={ticketId} onChange={(e) => setTicketId(e.target.value)}>
-            <option value="">Choose a ticket</option>
-            {(recent.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.number} · {t.title}
+            <option value="">{t("macros.macroEditor.chooseATicket")}</option>
+            {(recent.data ?? []).map((item) => (
+              <option key={item.id} value={item.id}>
+                {item.number} · {item.title}
               </option>
             ))}
           </Select>
         )}
       </Field>
-      {ticketId && preview.isFetching ? <Spinner label="Previewing" /> : null}
+      {ticketId && preview.isFetching ? <Spinner label={t("macros.macroEditor.previewing")} /> : null}
       {preview.isSuccess ? <PreviewView preview={preview.data} /> : null}
       {preview.isError ? (
-        <Alert tone="warning" title="It would not apply">
+        <Alert tone="warning" title={t("macros.macroEditor.itWouldNotApply")}>
           {describeError(preview.error)}
         </Alert>
       ) : null}
-      {!ticketId ? <Badge>Pick a ticket to see the result</Badge> : null}
+      {!ticketId ? <Badge>{t("macros.macroEditor.pickATicketTo")}</Badge> : null}
     </Card>
   );
 }

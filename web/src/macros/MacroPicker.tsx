@@ -11,6 +11,7 @@ import { keys, storeTicket } from "../tickets/queries";
 import { changeDraft } from "../tickets/useDraft";
 import { SCOPE_LABELS, describeAction, macroKeys, useMacros, type Macro, type MacroApplied } from "./api";
 import { PreviewView, ProblemList } from "./Preview";
+import { t } from "../i18n/macros";
 
 /** True when a key press belongs to what the person is typing, not to a shortcut. */
 function typing(target: EventTarget | null): boolean {
@@ -54,7 +55,7 @@ export function MacroPicker({ ticket }: { ticket: Ticket }) {
   return (
     <>
       <Button ref={opener} onClick={() => setOpen(true)} aria-keyshortcuts="M Control+Shift+M" aria-haspopup="dialog">
-        Macros <kbd className="rounded border border-border px-1 font-mono text-xs text-fg-muted">M</kbd>
+        {t("macros.macroPicker.macros")}{" "}<kbd className="rounded border border-border px-1 font-mono text-xs text-fg-muted">{t("macros.macroPicker.m")}</kbd>
       </Button>
       <dialog
         ref={dialog}
@@ -62,9 +63,7 @@ export function MacroPicker({ ticket }: { ticket: Ticket }) {
         onClose={() => setOpen(false)}
         className="m-auto w-[min(40rem,calc(100vw-2rem))] rounded-lg border border-border bg-surface p-5 text-fg shadow-card backdrop:bg-overlay"
       >
-        <h2 id={`${id}-title`} className="text-base font-semibold">
-          Apply a macro to {ticket.number}
-        </h2>
+        <h2 id={`${id}-title`} className="text-base font-semibold">{t("macros.macroPicker.applyAMacroTo", { number: ticket.number })}</h2>
         {open ? <PickerBody ticket={ticket} onClose={() => setOpen(false)} /> : null}
       </dialog>
     </>
@@ -105,7 +104,7 @@ function MacroSearch({ onChoose, onClose }: { onChoose: (macro: Macro) => void; 
   return (
     <div className="mt-3 space-y-3">
       <label htmlFor={`${id}-input`} className="block font-medium">
-        Find a macro
+        {t("macros.macroPicker.findAMacro")}
       </label>
       <input
         id={`${id}-input`}
@@ -126,11 +125,11 @@ function MacroSearch({ onChoose, onClose }: { onChoose: (macro: Macro) => void; 
         autoComplete="off"
       />
       <p id={`${id}-help`} className="text-fg-muted">
-        Type to search by name; ↑ ↓ to move, Enter to preview, Esc to close.
+        {t("macros.macroPicker.typeToSearchBy")}
       </p>
-      {macros.isPending ? <Spinner label="Loading macros" /> : null}
-      {macros.isError ? <Alert tone="danger" title="Could not load the macros">{describeError(macros.error)}</Alert> : null}
-      <ul id={`${id}-list`} role="listbox" aria-label="Macros" className="max-h-72 overflow-y-auto rounded-md border border-border">
+      {macros.isPending ? <Spinner label={t("macros.macroPicker.loadingMacros")} /> : null}
+      {macros.isError ? <Alert tone="danger" title={t("macros.macroPicker.couldNotLoadThe")}>{describeError(macros.error)}</Alert> : null}
+      <ul id={`${id}-list`} role="listbox" aria-label={t("macros.macroPicker.macros")} className="max-h-72 overflow-y-auto rounded-md border border-border">
         {items.map((macro, index) => (
           <li
             key={macro.id}
@@ -146,19 +145,19 @@ function MacroSearch({ onChoose, onClose }: { onChoose: (macro: Macro) => void; 
           >
             <span className="font-medium">{macro.name}</span>
             <Badge>{SCOPE_LABELS[macro.scope]}</Badge>
-            {macro.canned ? <Badge tone="info">Canned response</Badge> : null}
-            {macro.problems.length ? <Badge tone="danger">{macro.problems.length} to fix</Badge> : null}
+            {macro.canned ? <Badge tone="info">{t("macros.macroPicker.cannedResponse")}</Badge> : null}
+            {macro.problems.length ? <Badge tone="danger">{t("macros.macroPicker.lengthToFix", { length: macro.problems.length })}</Badge> : null}
             <span className="w-full truncate text-fg-muted">{macro.actions.map(describeAction).join(" · ")}</span>
           </li>
         ))}
       </ul>
       {macros.isSuccess && items.length === 0 ? (
         <p className="text-fg-muted">
-          No macro matches. <Link to="/macros/new" className="text-accent-text underline">Create one</Link>
+          {t("macros.macroPicker.noMacroMatches")}{" "}<Link to="/macros/new" className="text-accent-text underline">{t("macros.macroPicker.createOne")}</Link>
         </p>
       ) : null}
       <div className="flex justify-end">
-        <Button onClick={onClose}>Close</Button>
+        <Button onClick={onClose}>{t("macros.macroPicker.close")}</Button>
       </div>
     </div>
   );
@@ -200,21 +199,21 @@ function ChosenMacro({ ticket, macro, onBack, onClose }: { ticket: Ticket; macro
   if (apply.isSuccess) {
     return (
       <div className="mt-3 space-y-3" aria-live="polite">
-        <Alert tone="success" title={`“${macro.name}” applied`}>
-          Each action, in order:
+        <Alert tone="success" title={t("macros.macroPicker.nameApplied", { name: macro.name })}>
+          {t("macros.macroPicker.eachActionInOrder")}
         </Alert>
-        <ol className="list-decimal space-y-1 pl-6" aria-label="Action results">
+        <ol className="list-decimal space-y-1 pl-6" aria-label={t("macros.macroPicker.actionResults")}>
           {apply.data.outcomes.map((outcome) => (
             <li key={outcome.index}>
               {macro.actions[outcome.index] ? describeAction(macro.actions[outcome.index]!) : outcome.type}:{" "}
-              <strong>{outcome.status === "applied" ? "done" : outcome.status === "unchanged" ? "already so" : "skipped"}</strong>
+              <strong>{outcome.status === "applied" ? t("macros.macroPicker.done") : outcome.status === "unchanged" ? t("macros.macroPicker.alreadySo") : t("macros.macroPicker.skipped")}</strong>
               {outcome.detail ? <span className="text-fg-muted"> ({outcome.detail})</span> : null}
             </li>
           ))}
         </ol>
         <div className="flex justify-end">
           <Button variant="primary" autoFocus onClick={onClose}>
-            Done
+            {t("macros.macroPicker.done2")}
           </Button>
         </div>
       </div>
@@ -228,24 +227,24 @@ function ChosenMacro({ ticket, macro, onBack, onClose }: { ticket: Ticket; macro
         {macro.description ? <span className="block text-fg-muted">{macro.description}</span> : null}
       </p>
       {macro.problems.length ? <ProblemList problems={macro.problems} actions={macro.actions} /> : null}
-      {preview.isPending ? <Spinner label="Previewing on this ticket" /> : null}
+      {preview.isPending ? <Spinner label={t("macros.macroPicker.previewingOnThisTicket")} /> : null}
       {preview.isSuccess ? <PreviewView preview={preview.data} /> : null}
       {refused ? (
-        <Alert tone="danger" title="This macro cannot be applied to this ticket">
+        <Alert tone="danger" title={t("macros.macroPicker.thisMacroCannotBe")}>
           {describeError(refused)}
-          <span className="block">Nothing was changed.</span>
+          <span className="block">{t("macros.macroPicker.nothingWasChanged")}</span>
         </Alert>
       ) : null}
-      {insert.isError ? <Alert tone="danger" title="Could not insert it">{describeError(insert.error)}</Alert> : null}
+      {insert.isError ? <Alert tone="danger" title={t("macros.macroPicker.couldNotInsertIt")}>{describeError(insert.error)}</Alert> : null}
       <div className="flex flex-wrap justify-end gap-2">
-        <Button onClick={onBack}>Back</Button>
+        <Button onClick={onBack}>{t("macros.macroPicker.back")}</Button>
         {macro.canned ? (
           <Button busy={insert.isPending} onClick={() => insert.mutate()}>
-            Insert into composer
+            {t("macros.macroPicker.insertIntoComposer")}
           </Button>
         ) : null}
         <Button variant="primary" autoFocus busy={apply.isPending} disabled={!preview.isSuccess} onClick={() => apply.mutate()}>
-          Apply macro
+          {t("macros.macroPicker.applyMacro")}
         </Button>
       </div>
     </div>

@@ -4,6 +4,7 @@ import { describeError } from "../api/problem";
 import { Alert, Badge, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { formatRelative } from "../lib/format";
 import { SCOPE_LABELS, describeAction, useMacros, type MacroScope } from "./api";
+import { t } from "../i18n/macros";
 
 /** Macros the person may use: personal, their teams', the tenant's; filter by scope,
  * search by name; a badge on each macro whose references no longer resolve. */
@@ -15,23 +16,23 @@ export default function MacrosPage() {
   return (
     <>
       <PageHeader
-        title="Macros"
+        title={t("macros.macros.macros")}
         actions={
           <Link to="/macros/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:opacity-90">
-            New macro
+            {t("macros.macros.newMacro")}
           </Link>
         }
       >
-        Replies, notes and changes applied to a ticket in one step (press <kbd>M</kbd> on a ticket).
+        {t("macros.macros.repliesNotesAndChanges")}{" "}<kbd>{t("macros.macros.m")}</kbd>{" "}{t("macros.macros.onATicket")}
       </PageHeader>
-      <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label="Filter macros">
-        <Field label="Name">
-          {(p) => <Input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Part of the name" />}
+      <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label={t("macros.macros.filterMacros")}>
+        <Field label={t("macros.macros.name")}>
+          {(p) => <Input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder={t("macros.macros.partOfTheName")} />}
         </Field>
-        <Field label="Scope">
+        <Field label={t("macros.macros.scope")}>
           {(p) => (
             <Select {...p} value={scope} onChange={(e) => setScope(e.target.value as MacroScope | "")}>
-              <option value="">All</option>
+              <option value="">{t("macros.macros.all")}</option>
               {(Object.keys(SCOPE_LABELS) as MacroScope[]).map((s) => (
                 <option key={s} value={s}>
                   {SCOPE_LABELS[s]}
@@ -41,25 +42,25 @@ export default function MacrosPage() {
           )}
         </Field>
         <label className="flex h-10 items-center gap-2">
-          <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> Show archived
+          <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} />{" "}{t("macros.macros.showArchived")}
         </label>
       </div>
-      {macros.isPending ? <Spinner label="Loading macros" /> : null}
-      {macros.isError ? <Alert title="Could not load the macros">{describeError(macros.error)}</Alert> : null}
+      {macros.isPending ? <Spinner label={t("macros.macros.loadingMacros")} /> : null}
+      {macros.isError ? <Alert title={t("macros.macros.couldNotLoadThe")}>{describeError(macros.error)}</Alert> : null}
       {macros.isSuccess && macros.data.length === 0 ? (
-        <EmptyState title="No macros yet">Create one for the replies and steps you repeat.</EmptyState>
+        <EmptyState title={t("macros.macros.noMacrosYet")}>{t("macros.macros.createOneForThe")}</EmptyState>
       ) : null}
       {macros.isSuccess && macros.data.length ? (
         <Card className="overflow-x-auto p-0">
           <table className="w-full text-left">
-            <caption className="sr-only">Macros</caption>
+            <caption className="sr-only">{t("macros.macros.macros")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-4 py-2">Name</th>
-                <th scope="col" className="px-4 py-2">Scope</th>
-                <th scope="col" className="px-4 py-2">Does</th>
-                <th scope="col" className="px-4 py-2">Used</th>
-                <th scope="col" className="px-4 py-2">Status</th>
+                <th scope="col" className="px-4 py-2">{t("macros.macros.name")}</th>
+                <th scope="col" className="px-4 py-2">{t("macros.macros.scope")}</th>
+                <th scope="col" className="px-4 py-2">{t("macros.macros.does")}</th>
+                <th scope="col" className="px-4 py-2">{t("macros.macros.used")}</th>
+                <th scope="col" className="px-4 py-2">{t("macros.macros.status")}</th>
               </tr>
             </thead>
             <tbody>
@@ -78,9 +79,9 @@ export default function MacrosPage() {
                     {macro.usage_count}×{macro.last_used_at ? <span className="text-fg-muted"> · {formatRelative(macro.last_used_at)}</span> : null}
                   </td>
                   <td className="px-4 py-2">
-                    {macro.problems.length ? <Badge tone="danger">{macro.problems.length === 1 ? "1 problem" : `${macro.problems.length} problems`}</Badge> : null}
-                    {macro.archived ? <Badge>Archived</Badge> : null}
-                    {!macro.problems.length && !macro.archived ? <Badge tone="success">Ready</Badge> : null}
+                    {macro.problems.length ? <Badge tone="danger">{macro.problems.length === 1 ? t("macros.macros.1Problem") : t("macros.macros.lengthProblems", { length: macro.problems.length })}</Badge> : null}
+                    {macro.archived ? <Badge>{t("macros.macros.archived")}</Badge> : null}
+                    {!macro.problems.length && !macro.archived ? <Badge tone="success">{t("macros.macros.ready")}</Badge> : null}
                   </td>
                 </tr>
               ))}

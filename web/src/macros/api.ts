@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { api, ok } from "../api/client";
 import type { components } from "../api/schema";
+import { labelled, t } from "../i18n/macros";
 
 type Schemas = components["schemas"];
 export type Macro = Schemas["MacroPublic"];
@@ -15,21 +16,17 @@ export type Placeholder = Schemas["PlaceholderPublic"];
 export const MACRO_TYPES = ["reply", "note", "set_status", "assign", "set_field", "add_tags", "remove_tags"] as const;
 export type MacroType = (typeof MACRO_TYPES)[number];
 
-export const TYPE_LABELS: Record<MacroType, string> = {
-  reply: "Reply to the requester",
-  note: "Internal note",
-  set_status: "Change status",
-  assign: "Assign",
-  set_field: "Set a field",
-  add_tags: "Add tags",
-  remove_tags: "Remove tags",
-};
+export const TYPE_LABELS: Record<MacroType, string> = labelled({
+  reply: "macros.api.replyToTheRequester",
+  note: "macros.api.internalNote",
+  set_status: "macros.api.changeStatus",
+  assign: "macros.api.assign",
+  set_field: "macros.api.setAField",
+  add_tags: "macros.api.addTags",
+  remove_tags: "macros.api.removeTags",
+});
 
-export const SCOPE_LABELS: Record<MacroScope, string> = {
-  personal: "Personal",
-  team: "Team",
-  tenant: "Shared",
-};
+export const SCOPE_LABELS: Record<MacroScope, string> = labelled({ personal: "macros.api.personal", team: "macros.api.team", tenant: "macros.api.shared" });
 
 export const macroKeys = {
   all: ["macros"] as const,
@@ -72,19 +69,19 @@ export function usePlaceholders() {
 export function describeAction(action: MacroAction): string {
   switch (action.type) {
     case "reply":
-      return "Reply to the requester";
+      return t("macros.api.replyToTheRequester");
     case "note":
-      return "Internal note";
+      return t("macros.api.internalNote");
     case "set_status":
-      return `Status → ${action.status.replaceAll("_", " ")}`;
+      return t("macros.api.statusValue", { value: action.status.replaceAll("_", " ") });
     case "assign":
-      return action.assignee_rule === "current_user" ? "Assign to me" : "Assign";
+      return action.assignee_rule === "current_user" ? t("macros.api.assignToMe") : t("macros.api.assign");
     case "set_field":
-      return `Set ${action.field.replace("custom_fields.", "")}`;
+      return t("macros.api.setValue", { value: action.field.replace("custom_fields.", "") });
     case "add_tags":
-      return `Add tags: ${action.tags.join(", ")}`;
+      return t("macros.api.addTagsValue", { value: action.tags.join(", ") });
     case "remove_tags":
-      return `Remove tags: ${action.tags.join(", ")}`;
+      return t("macros.api.removeTagsValue", { value: action.tags.join(", ") });
     default:
       return action.type;
   }

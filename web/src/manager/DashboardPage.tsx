@@ -21,6 +21,7 @@ import { asUnit, type Dashboard, type DashboardSlice } from "../reports/types";
 import { browserTimeZone, drilldownHref } from "../reports/url";
 import { BarTable, ColumnChart, type BarRow, type BarTone } from "./charts";
 import { Figure, Panel, REFRESH_MS } from "./panels";
+import { t } from "../i18n/manager";
 
 const PRIORITY_TONES: Record<string, BarTone> = { low: "neutral", medium: "accent", high: "warning", critical: "danger" };
 const TILE_TONES: Record<string, string> = { sla_breached: "text-danger-text", sla_at_risk: "text-warning-text" };
@@ -48,7 +49,7 @@ function useLiveDashboard(tz: string, data: Dashboard | undefined): string {
   const teams = useTeams();
   // A manager hears every team's channel and the triage queue (tickets without a team), as
   // the "All" queue does: that is where new and changed tickets are announced.
-  useLiveTeams((teams.data ?? []).filter((t) => t.active !== false).map((t) => t.id));
+  useLiveTeams((teams.data ?? []).filter((item) => item.active !== false).map((item) => item.id));
   useLiveTriage(true);
   // The push and the reports consumer's update of the figures come from the same event
   // through separate queues: the push can come first, so the dashboard asks again later.
@@ -95,33 +96,33 @@ export default function DashboardPage() {
   const created = days.reduce((sum, d) => sum + d.created, 0);
   const resolved = days.reduce((sum, d) => sum + d.resolved, 0);
   const busiest = days.reduce<(typeof days)[number] | null>((top, d) => (!top || d.created > top.created ? d : top), null);
-  const teamName = (s: DashboardSlice) => (s.id ? (teams.data?.find((t) => t.id === s.id)?.name ?? s.label) : s.label);
+  const teamName = (s: DashboardSlice) => (s.id ? (teams.data?.find((item) => item.id === s.id)?.name ?? s.label) : s.label);
 
   return (
     <>
       <PageHeader
-        title="Dashboard"
+        title={t("manager.dashboard.dashboard")}
         actions={
           <div className="flex flex-wrap items-end gap-2">
             <Link to="/reports" className="inline-flex h-10 items-center rounded-md border border-border-strong px-4 font-medium hover:bg-surface-muted">
-              Reports
+              {t("manager.dashboard.reports")}
             </Link>
             <Button onClick={() => void client.invalidateQueries({ queryKey: reportKeys.dashboard(tz) })} busy={dashboard.isFetching}>
-              Refresh
+              {t("manager.dashboard.refresh")}
             </Button>
           </div>
         }
       >
-        {data ? `Updated ${formatDateTime(data.generated_at)} · ${data.tz} · live` : "Live figures"}
+        {data ? t("manager.dashboard.updatedWhenTzLive", { when: formatDateTime(data.generated_at), tz: data.tz }) : t("manager.dashboard.liveFigures")}
       </PageHeader>
       <p className="sr-only" aria-live="polite" data-testid="dashboard-announcement">
         {announcement}
       </p>
-      {dashboard.isPending ? <Spinner label="Loading" /> : null}
+      {dashboard.isPending ? <Spinner label={t("manager.dashboard.loading")} /> : null}
       {dashboard.isError ? <FailureAlert error={dashboard.error} /> : null}
       {data ? (
         <>
-          <dl className="mb-6 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Key figures">
+          <dl className="mb-6 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label={t("manager.dashboard.keyFigures")}>
             {data.tiles.map((tile) => {
               const text = formatValue(asUnit(tile.unit), tile.value);
               return (
@@ -131,7 +132,7 @@ export default function DashboardPage() {
                   testId={`tile-${tile.key}`}
                   value={
                     tile.drilldown ? (
-                      <Link to={drilldownHref(tile.drilldown)} className={`${TILE_TONES[tile.key] ?? "text-fg"} decoration-2 underline-offset-4 hover:underline`} aria-label={`${tile.label}: ${text}, show the tickets`}>
+                      <Link to={drilldownHref(tile.drilldown)} className={`${TILE_TONES[tile.key] ?? "text-fg"} decoration-2 underline-offset-4 hover:underline`} aria-label={t("manager.dashboard.labelTextShowThe", { label: tile.label, text })}>
                         {text}
                       </Link>
                     ) : (
@@ -145,36 +146,36 @@ export default function DashboardPage() {
           <div className="grid *:min-w-0 items-start gap-6 lg:grid-cols-2">
             <Card className="min-w-0 lg:col-span-2">
               <ColumnChart
-                title="Created and resolved, the last 14 days"
+                title={t("manager.dashboard.createdAndResolvedThe")}
                 labels={days.map((d) => bucketLabel(d.day, "day"))}
                 series={[
-                  { name: "Created", tone: "accent", values: days.map((d) => d.created) },
-                  { name: "Resolved", tone: "success", values: days.map((d) => d.resolved) },
+                  { name: t("manager.dashboard.seriesCreated"), tone: "accent", values: days.map((d) => d.created) },
+                  { name: t("manager.dashboard.seriesResolved"), tone: "success", values: days.map((d) => d.resolved) },
                 ]}
-                summary={`In the last 14 days, ${created} tickets were created and ${resolved} resolved${busiest && busiest.created ? `; the busiest day, ${bucketLabel(busiest.day, "day")}, had ${busiest.created} created` : ""}.`}
+                summary={t("manager.dashboard.inTheLast14", { created, resolved, value: busiest && busiest.created ? `; the busiest day, ${bucketLabel(busiest.day, "day")}, had ${busiest.created} created` : "" })}
               />
             </Card>
-            <Panel title="Backlog by priority" id="by-priority-heading">
+            <Panel title={t("manager.dashboard.backlogByPriority")} id="by-priority-heading">
               <BarTable
-                caption="Open tickets by priority"
+                caption={t("manager.dashboard.openTicketsByPriority")}
                 testId="backlog-by-priority"
                 rows={sliceRows(data.backlog_by_priority, (s) => PRIORITY_TONES[s.id ?? ""], (s) => LEVEL_LABELS[s.id as Level] ?? s.label)}
               />
             </Panel>
-            <Panel title="Backlog by team" id="by-team-heading">
+            <Panel title={t("manager.dashboard.backlogByTeam")} id="by-team-heading">
               {data.backlog_by_team.length ? (
-                <BarTable caption="Open tickets by team" testId="backlog-by-team" rows={sliceRows(data.backlog_by_team, undefined, teamName)} />
+                <BarTable caption={t("manager.dashboard.openTicketsByTeam")} testId="backlog-by-team" rows={sliceRows(data.backlog_by_team, undefined, teamName)} />
               ) : (
-                <p className="text-fg-muted">No open tickets.</p>
+                <p className="text-fg-muted">{t("manager.dashboard.noOpenTickets")}</p>
               )}
             </Panel>
           </div>
           <p className="mt-6 text-fg-muted">
-            Each figure opens the tickets it counts. Response times are business time on each ticket’s SLA calendar. More in the{" "}
+            {t("manager.dashboard.eachFigureOpensThe")}{" "}
             <Link to="/reports" className="text-accent-text underline">
-              reports
+              {t("manager.dashboard.reports2")}
             </Link>
-            . A dash (—) means there is nothing to measure yet.
+            {t("manager.dashboard.aDashMeansThere")}
           </p>
         </>
       ) : null}

@@ -7,6 +7,7 @@
 import { useEffect, useId, useRef, useState, type ReactNode, type RefObject } from "react";
 import { cx } from "../components/ui";
 import { niceMax } from "./metrics";
+import { t } from "../i18n/manager";
 
 const number = new Intl.NumberFormat();
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
@@ -41,7 +42,7 @@ export interface BarRow {
 export function BarTable({
   caption,
   rows,
-  valueHeader = "Tickets",
+  valueHeader = t("manager.charts.tickets"),
   testId,
   format = (v: number) => number.format(v),
   share = true,
@@ -62,9 +63,9 @@ export function BarTable({
       <caption className="sr-only">{caption}</caption>
       <thead className="sr-only">
         <tr>
-          <th scope="col">Group</th>
+          <th scope="col">{t("manager.charts.group")}</th>
           <th scope="col">{valueHeader}</th>
-          {share ? <th scope="col">Share</th> : null}
+          {share ? <th scope="col">{t("manager.charts.share")}</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -126,11 +127,11 @@ interface Named {
 function YTicks({ ticks, left, right, y, label }: { ticks: number[]; left: number; right: number; y: (v: number) => number; label: (v: number) => string }) {
   return (
     <>
-      {ticks.map((t) => (
-        <g key={t}>
-          <line x1={left} x2={right} y1={y(t)} y2={y(t)} className="stroke-border" strokeWidth={1} />
-          <text x={left - 6} y={y(t) + 4} textAnchor="end" className="fill-fg-muted text-xs">
-            {label(t)}
+      {ticks.map((item) => (
+        <g key={item}>
+          <line x1={left} x2={right} y1={y(item)} y2={y(item)} className="stroke-border" strokeWidth={1} />
+          <text x={left - 6} y={y(item) + 4} textAnchor="end" className="fill-fg-muted text-xs">
+            {label(item)}
           </text>
         </g>
       ))}
@@ -192,7 +193,7 @@ function ChartFrame({
       <figcaption id={`${id}-title`} className="mb-2 font-semibold">
         {title}
       </figcaption>
-      <ul className="mb-2 flex flex-wrap gap-4" aria-label="Legend">
+      <ul className="mb-2 flex flex-wrap gap-4" aria-label={t("manager.charts.legend")}>
         {series.map((s) => (
           <li key={s.name} className="flex items-center gap-2">
             <span aria-hidden="true" className={cx("inline-block rounded-sm", swatch, BAR[s.tone])} />
@@ -206,13 +207,13 @@ function ChartFrame({
         </svg>
       </div>
       <details className="mt-2">
-        <summary className="cursor-pointer text-accent-text">Show the numbers as a table</summary>
-        <div className="relative mt-2 max-h-72 overflow-auto" role="region" aria-label={`${title}: numbers`} tabIndex={0}>
+        <summary className="cursor-pointer text-accent-text">{t("manager.charts.showTheNumbersAs")}</summary>
+        <div className="relative mt-2 max-h-72 overflow-auto" role="region" aria-label={t("manager.charts.titleNumbers", { title })} tabIndex={0}>
           <table className="w-full text-left">
             <caption className="sr-only">{title}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-1 font-medium">Period</th>
+                <th scope="col" className="px-2 py-1 font-medium">{t("manager.charts.period")}</th>
                 {series.map((s) => (
                   <th key={s.name} scope="col" className="px-2 py-1 text-right font-medium">
                     {s.name}
@@ -266,7 +267,7 @@ export function ColumnChart({ title, labels, series, summary }: { title: string;
       labels={labels}
       cell={(j, i) => number.format(series[j]?.values[i] ?? 0)}
     >
-      <YTicks ticks={max % 2 === 0 ? [0, max / 2, max] : [0, max]} left={left} right={width - 4} y={y} label={(t) => number.format(t)} />
+      <YTicks ticks={max % 2 === 0 ? [0, max / 2, max] : [0, max]} left={left} right={width - 4} y={y} label={(item) => number.format(item)} />
       {labels.map((label, i) => {
         const x0 = left + i * groupW + groupW * 0.1;
         return (

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { FailureAlert } from "../admin/forms";
 import { Card, Spinner } from "../components/ui";
+import { t } from "../i18n/manager";
 
 /** How often the dashboard's figures are read again while no push arrives. */
 export const REFRESH_MS = 60_000;
@@ -29,7 +30,7 @@ export function Panel({ title, children, id }: { title: string; children: ReactN
 }
 
 export function Loadable<T>({ query, children }: { query: { isPending: boolean; isError: boolean; error: unknown; data?: T }; children: (data: T) => ReactNode }) {
-  if (query.isPending) return <Spinner label="Loading" />;
+  if (query.isPending) return <Spinner label={t("manager.panels.loading")} />;
   if (query.isError) return <FailureAlert error={query.error} />;
   return <>{query.data === undefined ? null : children(query.data)}</>;
 }

@@ -10,9 +10,10 @@ import { allowedTransitions } from "../lib/transitions";
 import { FilesCard } from "../tickets/Attachments";
 import { ErrorAlert } from "../tickets/Composer";
 import { TicketConversation } from "../tickets/Conversation";
+import { Person } from "../components/Avatar";
 import { DescriptionCard } from "../tickets/CustomFieldValues";
 import { useTransition } from "../tickets/mutations";
-import { useTicket } from "../tickets/queries";
+import { useParticipants, useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { MergedNotice } from "../agent/MergedNotice";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -102,6 +103,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
   const me = useMe();
   const location = useLocation();
   const ticket = useTicket(ticketId);
+  const participants = useParticipants(ticketId);
   useLiveTicket(ticketId);
   const state = (location.state ?? {}) as { created?: boolean; failedUploads?: string[] };
 
@@ -120,6 +122,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
   }
   const request = ticket.data;
   const isRequester = request.requester_id === me.user.id;
+  const assignee = participants.data?.find((p) => p.role === "assignee" && p.name);
   return (
     <>
       <p className="mb-2">
@@ -132,6 +135,12 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
           <span className="font-mono">{request.number}</span>
           <StatusBadge status={request.status} />
           <span>{t("portal.request.opened", { when: formatDateTime(request.created_at) })}</span>
+          {assignee ? (
+            <span className="inline-flex items-center gap-1.5" data-testid="handled-by">
+              {t("portal.request.handledBy")}
+              <Person name={assignee.name} url={assignee.avatar_url} />
+            </span>
+          ) : null}
         </span>
       </PageHeader>
       <MergedNotice ticket={request} portal />

@@ -6,12 +6,14 @@ import { Avatar } from "../components/Avatar";
 import { Alert, Button, Card, Field, Input, Spinner } from "../components/ui";
 import { t } from "../i18n";
 import { postForm } from "../tickets/upload";
+import { downscaleAvatar } from "./resize";
 
 const TYPES = ["image/png", "image/jpeg", "image/webp"];
-const MAX_BYTES = 1024 * 1024; // servicedesk/identity/avatars.py AVATAR_MAX_BYTES
+const MAX_BYTES = 512 * 1024; // servicedesk/attachments/avatars.py AVATAR_MAX_BYTES
 
-/** The early word on a file; the API checks the declared type and size again and sniffs
- * the bytes when the upload completes. */
+/** The early word on a file (before resizing: its type; after: its size); the API checks
+ * the declared type and size again, sniffs the bytes and reads the width and height from
+ * the header when the upload completes. */
 export function avatarProblem(file: { type: string; size: number }): "avatar.type" | "avatar.tooLarge" | null {
   if (!TYPES.includes(file.type)) return "avatar.type";
   if (file.size > MAX_BYTES) return "avatar.tooLarge";
@@ -36,21 +38,32 @@ export function AvatarCard() {
     event.target.value = "";
     setDone(null);
     if (!file) return;
-    const problem = avatarProblem(file);
-    if (problem) {
-      setError(t(problem));
+    if (!TYPES.includes(file.type)) {
+      setError(t("avatar.type"));
       return;
     }
     setError(null);
     setBusy(true);
     try {
+      let picture: Blob;
+      try {
+        picture = await downscaleAvatar(file);
+      } catch {
+        setError(t("avatar.unreadable"));
+        return;
+      }
+      const problem = avatarProblem(picture);
+      if (problem) {
+        setError(t(problem));
+        return;
+      }
       const started = await ok(
         api.POST("/v1/attachments/avatar", {
-          body: { filename: file.name || "avatar", content_type: file.type, size: file.size },
+          body: { filename: file.name || "avatar", content_type: picture.type, size: picture.size },
           params: { header: { "Idempotency-Key": idempotencyKey() } },
         }),
       );
-      await postForm(started.upload.url, started.upload.fields, file, () => undefined);
+      await postForm(started.upload.url, started.upload.fields, picture, () => undefined);
       const completed = await ok(api.POST("/v1/attachments/{attachment_id}/complete", { params: { path: { attachment_id: started.attachment.id } } }));
       await ok(api.PUT("/v1/me/avatar", { body: { attachment_id: completed.id } }));
       await refresh();

@@ -4,11 +4,12 @@ import { Alert, Button } from "../components/ui";
 import { ErrorAlert } from "../tickets/Composer";
 import { exportReport } from "./exporting";
 import type { ExportFormat } from "./types";
+import { t } from "../i18n/reports";
 
 const FORMATS: { format: ExportFormat; label: string }[] = [
-  { format: "csv", label: "CSV" },
-  { format: "json", label: "JSON" },
-  { format: "pdf", label: "PDF" },
+  { format: "csv", label: t("reports.exportMenu.csv") },
+  { format: "json", label: t("reports.exportMenu.json") },
+  { format: "pdf", label: t("reports.exportMenu.pdf") },
 ];
 
 /** Export buttons of a report: each downloads at once, or starts a job (too large) that the
@@ -32,22 +33,22 @@ export function ExportMenu({ name, query, disabled }: { name: string; query: Rec
   };
   return (
     <div className="flex flex-col gap-2">
-      <div role="group" aria-label="Export" className="flex flex-wrap items-center gap-2">
-        <span className="text-fg-muted">Export</span>
+      <div role="group" aria-label={t("reports.exportMenu.export")} className="flex flex-wrap items-center gap-2">
+        <span className="text-fg-muted">{t("reports.exportMenu.export")}</span>
         {FORMATS.map(({ format, label }) => (
           <Button key={format} size="sm" disabled={disabled} busy={busy === format} onClick={() => void run(format)} data-testid={`export-${format}`}>
             {label}
           </Button>
         ))}
         <Button size="sm" variant="ghost" disabled={disabled || busy !== null} onClick={() => void run("csv", true)} data-testid="export-background">
-          CSV in the background
+          {t("reports.exportMenu.csvInTheBackground")}
         </Button>
       </div>
       {queued ? (
         <Alert tone="info">
-          The {queued.toUpperCase()} export is being prepared; you will be notified when it is ready.{" "}
+          {t("reports.exportMenu.the")}{" "}{queued.toUpperCase()}{" "}{t("reports.exportMenu.exportIsBeingPrepared")}{" "}
           <Link to="/exports" className="text-accent-text underline">
-            See my exports
+            {t("reports.exportMenu.seeMyExports")}
           </Link>
         </Alert>
       ) : null}

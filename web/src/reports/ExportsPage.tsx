@@ -13,6 +13,7 @@ import { exportDownload, reportKeys, useCatalogue, useExports } from "./api";
 import { jobProgress, jobStatusText, jobTitle } from "./jobs";
 import { useListing } from "./listing";
 import type { ExportJob } from "./types";
+import { t } from "../i18n/reports";
 
 const TONE = { queued: "neutral", running: "info", done: "success", failed: "danger", expired: "neutral" } as const;
 
@@ -24,28 +25,28 @@ export default function ExportsPage() {
   return (
     <>
       <PageHeader
-        title="My exports"
+        title={t("reports.exports.myExports")}
         actions={
           <Button onClick={() => void jobs.reload()} busy={jobs.reloading}>
-            Refresh
+            {t("reports.exports.refresh")}
           </Button>
         }
       >
-        Large exports are prepared in the background; each can be downloaded until it expires.
+        {t("reports.exports.largeExportsArePrepared")}
       </PageHeader>
       {jobs.status}
-      {jobs.empty ? <EmptyState title="No exports yet">Export a report or a ticket list; large ones appear here.</EmptyState> : null}
+      {jobs.empty ? <EmptyState title={t("reports.exports.noExportsYet")}>{t("reports.exports.exportAReportOr")}</EmptyState> : null}
       {jobs.items.length ? (
-        <ScrollArea label="Exports">
+        <ScrollArea label={t("reports.exports.exports")}>
           <table className="w-full text-left" data-testid="exports">
-            <caption className="sr-only">My exports</caption>
+            <caption className="sr-only">{t("reports.exports.myExports")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-2 font-medium">Export</th>
-                <th scope="col" className="px-2 py-2 font-medium">Started</th>
-                <th scope="col" className="px-2 py-2 font-medium">Progress</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.exports.export")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.exports.started")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.exports.progress")}</th>
                 <th scope="col" className="px-2 py-2 font-medium">
-                  <span className="sr-only">Download</span>
+                  <span className="sr-only">{t("reports.exports.download")}</span>
                 </th>
               </tr>
             </thead>
@@ -98,17 +99,17 @@ function JobRow({ job, title, current }: { job: ExportJob; title: string; curren
         <div className="flex flex-col gap-1">
           <Badge tone={TONE[job.status]}>{jobStatusText(job)}</Badge>
           {job.status === "running" || job.status === "queued" ? (
-            <progress className="h-2 w-40" max={1} value={progress ?? undefined} aria-label={`${title}: progress`}>
-              {progress === null ? "" : `${Math.round(progress * 100)}%`}
+            <progress className="h-2 w-40" max={1} value={progress ?? undefined} aria-label={t("reports.exports.titleProgress", { title })}>
+              {progress === null ? "" : t("reports.exports.value", { value: Math.round(progress * 100) })}
             </progress>
           ) : null}
-          {job.expires_at && job.status === "done" ? <span className="text-fg-muted">Until {formatDateTime(job.expires_at)}</span> : null}
+          {job.expires_at && job.status === "done" ? <span className="text-fg-muted">{t("reports.exports.untilWhen", { when: formatDateTime(job.expires_at) })}</span> : null}
         </div>
       </td>
       <td className="px-2 py-2 text-right">
         {job.status === "done" ? (
-          <Button size="sm" variant="primary" onClick={() => void download()} busy={busy} aria-label={`Download ${title}`}>
-            Download
+          <Button size="sm" variant="primary" onClick={() => void download()} busy={busy} aria-label={t("reports.exports.downloadTitle", { title })}>
+            {t("reports.exports.download")}
           </Button>
         ) : null}
         {error ? <ErrorAlert error={error} /> : null}

@@ -21,10 +21,11 @@ import { measureDrilldown, totalDrilldown } from "./drill";
 import { chartMeasure, describeChart, rowLabel, shapeChart } from "./shape";
 import type { FilterKey, Measure, ReportInfo, ReportResult } from "./types";
 import { GROUPS, INTERVALS, PRESETS, apiQuery, defaultInterval, browserTimeZone, drilldownHref, isTimeZone, presetRange, rangeError, readState, todayIn, writeState, type Preset, type ReportState } from "./url";
+import { labelled, t } from "../i18n/reports";
 
 export const CHANNELS = [
-  { id: "web", label: "Web" },
-  { id: "email", label: "E-mail" },
+  { id: "web", label: t("reports.reports.web") },
+  { id: "email", label: t("reports.reports.eMail") },
 ];
 
 function timeZones(): string[] {
@@ -45,16 +46,16 @@ function useReportState(): [ReportState, (patch: Partial<ReportState>) => void] 
 export default function ReportsPage() {
   const { name } = useParams();
   const catalogue = useCatalogue();
-  if (catalogue.isPending) return <Spinner label="Loading" />;
+  if (catalogue.isPending) return <Spinner label={t("reports.reports.loading")} />;
   if (catalogue.isError) return <FailureAlert error={catalogue.error} />;
   const first = catalogue.data[0];
-  if (!name) return first ? <Navigate to={`/reports/${first.name}`} replace /> : <p>No reports.</p>;
+  if (!name) return first ? <Navigate to={`/reports/${first.name}`} replace /> : <p>{t("reports.reports.noReports")}</p>;
   const info = catalogue.data.find((r) => r.name === name);
   if (!info) {
     return (
-      <Alert tone="warning" title="No such report">
+      <Alert tone="warning" title={t("reports.reports.noSuchReport")}>
         <Link to="/reports" className="underline">
-          Back to the reports
+          {t("reports.reports.backToTheReports")}
         </Link>
       </Alert>
     );
@@ -77,14 +78,14 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
   return (
     <>
       <PageHeader
-        title="Reports"
+        title={t("reports.reports.reports")}
         actions={
           <div className="flex flex-wrap gap-2">
             <Link to={`/reports/scheduled?${subscribe.toString()}`} className="inline-flex h-10 items-center rounded-md border border-border-strong px-4 font-medium hover:bg-surface-muted" data-testid="subscribe-link">
-              Schedule this report
+              {t("reports.reports.scheduleThisReport")}
             </Link>
             <Link to="/exports" className="inline-flex h-10 items-center rounded-md border border-border-strong px-4 font-medium hover:bg-surface-muted">
-              My exports
+              {t("reports.reports.myExports")}
             </Link>
           </div>
         }
@@ -92,9 +93,9 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
         {info.description}
       </PageHeader>
 
-      <Card className="mb-4" aria-label="Report settings">
+      <Card className="mb-4" aria-label={t("reports.reports.reportSettings")}>
         <form className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4" onSubmit={(e) => e.preventDefault()}>
-          <Field label="Report">
+          <Field label={t("reports.reports.report")}>
             {(props) => (
               <Select {...props} value={info.name} onChange={(e) => navigate({ pathname: `/reports/${e.target.value}`, search: params.toString() })}>
                 {catalogue.map((r) => (
@@ -105,7 +106,7 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
               </Select>
             )}
           </Field>
-          <Field label="Date range">
+          <Field label={t("reports.reports.dateRange")}>
             {(props) => (
               <Select
                 {...props}
@@ -130,19 +131,19 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
           </Field>
           {state.range === "custom" ? (
             <>
-              <Field label="From" error={problem?.field === "since" ? problem.message : undefined}>
+              <Field label={t("reports.reports.from")} error={problem?.field === "since" ? problem.message : undefined}>
                 {(props) => <Input {...props} type="date" value={state.since} onChange={(e) => update({ since: e.target.value })} />}
               </Field>
-              <Field label="To (included)" error={problem?.field === "until" ? problem.message : undefined}>
+              <Field label={t("reports.reports.toIncluded")} error={problem?.field === "until" ? problem.message : undefined}>
                 {(props) => <Input {...props} type="date" value={state.until} onChange={(e) => update({ until: e.target.value })} />}
               </Field>
             </>
           ) : null}
           <TimeZoneField value={state.tz} onChange={(tz) => update({ tz })} />
-          <Field label="Interval">
+          <Field label={t("reports.reports.interval")}>
             {(props) => (
               <Select {...props} value={state.interval ?? "none"} onChange={(e) => update({ interval: e.target.value === "none" ? null : (e.target.value as ReportState["interval"]) })}>
-                <option value="none">None (totals)</option>
+                <option value="none">{t("reports.reports.noneTotals")}</option>
                 {INTERVALS.filter((i) => info.intervals.includes(i.id)).map((i) => (
                   <option key={i.id} value={i.id}>
                     {i.label}
@@ -152,10 +153,10 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
             )}
           </Field>
           {info.group_by.length ? (
-            <Field label="Group by">
+            <Field label={t("reports.reports.groupBy")}>
               {(props) => (
                 <Select {...props} value={state.groupBy ?? ""} onChange={(e) => update({ groupBy: (e.target.value || null) as ReportState["groupBy"] })}>
-                  <option value="">Nothing</option>
+                  <option value="">{t("reports.reports.nothing")}</option>
                   {GROUPS.filter((g) => info.group_by.includes(g.id)).map((g) => (
                     <option key={g.id} value={g.id}>
                       {g.label}
@@ -170,7 +171,7 @@ function Report({ info, catalogue }: { info: ReportInfo; catalogue: ReportInfo[]
       </Card>
 
       {problem ? null : report.isError ? <FailureAlert error={report.error} /> : null}
-      {!result && report.isFetching ? <Spinner label="Loading" /> : null}
+      {!result && report.isFetching ? <Spinner label={t("reports.reports.loading")} /> : null}
       {result ? (
         <ReportView
           result={result}
@@ -189,7 +190,7 @@ function TimeZoneField({ value, onChange }: { value: string; onChange: (tz: stri
   const zones = useMemo(timeZones, []);
   const valid = isTimeZone(text);
   return (
-    <Field label="Time zone" error={valid ? undefined : "Not a time zone (e.g. Europe/Paris)."} description={text === browserTimeZone() ? "Yours" : undefined}>
+    <Field label={t("reports.reports.timeZone")} error={valid ? undefined : t("reports.reports.notATimeZone")} description={text === browserTimeZone() ? t("reports.reports.yours") : undefined}>
       {(props) => (
         <>
           <Input
@@ -213,14 +214,14 @@ function TimeZoneField({ value, onChange }: { value: string; onChange: (tz: stri
   );
 }
 
-const FILTER_LABELS: Record<FilterKey, string> = {
-  team_id: "Team",
-  assignee_id: "Agent",
-  category_id: "Category",
-  priority: "Priority",
-  channel: "Channel",
-  type: "Type",
-};
+const FILTER_LABELS: Record<FilterKey, string> = labelled({
+  team_id: "reports.reports.team",
+  assignee_id: "reports.reports.agent",
+  category_id: "reports.reports.category",
+  priority: "reports.reports.priority",
+  channel: "reports.reports.channel",
+  type: "reports.reports.type",
+});
 
 function Filters({ info, state, update }: { info: ReportInfo; state: ReportState; update: (patch: Partial<ReportState>) => void }) {
   const teams = useTeams();
@@ -228,12 +229,12 @@ function Filters({ info, state, update }: { info: ReportInfo; state: ReportState
   const categories = useCategories();
   const ticketTypes = useTicketTypes();
   const options: Record<FilterKey, { id: string; label: string }[]> = {
-    team_id: (teams.data ?? []).map((t) => ({ id: t.id, label: t.name })),
+    team_id: (teams.data ?? []).map((item) => ({ id: item.id, label: item.name })),
     assignee_id: [...(users.data?.values() ?? [])].filter((u) => STAFF_ROLES.includes(u.role)).map((u) => ({ id: u.id, label: u.name })),
     category_id: (categories.data ?? []).map((c) => ({ id: c.id, label: c.name })),
     priority: LEVELS.map((l: Level) => ({ id: l, label: LEVEL_LABELS[l] })),
     channel: CHANNELS,
-    type: (ticketTypes.data ?? []).map((t) => ({ id: t.key, label: t.name })),
+    type: (ticketTypes.data ?? []).map((item) => ({ id: item.key, label: item.name })),
   };
   return (
     <>
@@ -243,7 +244,7 @@ function Filters({ info, state, update }: { info: ReportInfo; state: ReportState
           <Field key={key} label={FILTER_LABELS[key]}>
             {(props) => (
               <Select {...props} value={state.filters[key] ?? ""} onChange={(e) => update({ filters: { [key]: e.target.value } })}>
-                <option value="">Any</option>
+                <option value="">{t("reports.reports.any")}</option>
                 {options[key].map((o) => (
                   <option key={o.id} value={o.id}>
                     {o.label}
@@ -263,7 +264,7 @@ function Cell({ measure, value, drilldown }: { measure: Measure; value: number |
   const text = formatValue(measure.unit, value);
   if (drilldown && typeof value === "number" && (value > 0 || measure.unit !== "count")) {
     return (
-      <Link to={drilldownHref(drilldown)} className="text-accent-text underline" aria-label={`${text} ${measure.label.toLowerCase()}: show the tickets`}>
+      <Link to={drilldownHref(drilldown)} className="text-accent-text underline" aria-label={t("reports.reports.textValueShowThe", { text, value: measure.label.toLowerCase() })}>
         {text}
       </Link>
     );
@@ -304,7 +305,7 @@ export function ReportView({
           {exportBar}
         </div>
         {totalKeys.length ? (
-          <dl className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Totals">
+          <dl className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label={t("reports.reports.totals")}>
             {result.measures
               .filter((m) => m.key in totals)
               .map((m) => (
@@ -328,7 +329,7 @@ export function ReportView({
         {result.measures.length > 1 && measure ? (
           <div className="mb-3 flex items-center gap-2">
             <label htmlFor="chart-measure" className="text-fg-muted">
-              Chart
+              {t("reports.reports.chart")}
             </label>
             <Select id="chart-measure" className="max-w-72" value={measure.key} onChange={(e) => onMeasure(e.target.value)}>
               {result.measures.map((m) => (
@@ -340,19 +341,19 @@ export function ReportView({
           </div>
         ) : null}
         {chart === null ? (
-          <p className="text-fg-muted">Nothing to show for this range.</p>
+          <p className="text-fg-muted">{t("reports.reports.nothingToShowFor")}</p>
         ) : chart.kind === "line" ? (
           <>
             <LineChart
               testId="report-chart"
-              title={`${result.title}: ${chart.series.length === 1 ? chart.series[0]?.name : measure?.label}`}
+              title={t("reports.reports.titleValue", { title: result.title, value: (chart.series.length === 1 ? chart.series[0]?.name : measure?.label) ?? "" })}
               labels={chart.labels}
               series={chart.series.map((s, i) => ({ name: s.name, values: s.values, tone: LINE_TONES[i % LINE_TONES.length] ?? "accent" }))}
               summary={describeChart(result, chart)}
               tick={(v) => formatTick(chart.unit, v)}
               format={(v) => formatValue(chart.unit, v)}
             />
-            {chart.omitted ? <p className="mt-1 text-fg-muted">{chart.omitted} smaller groups are in the table only.</p> : null}
+            {chart.omitted ? <p className="mt-1 text-fg-muted">{t("reports.reports.omittedSmallerGroupsAre", { omitted: chart.omitted })}</p> : null}
           </>
         ) : (
           <figure data-testid="report-chart">
@@ -361,7 +362,7 @@ export function ReportView({
             </figcaption>
             <p className="sr-only">{describeChart(result, chart)}</p>
             <BarTable
-              caption={`${chart.measure.label} by group`}
+              caption={t("reports.reports.labelByGroup", { label: chart.measure.label })}
               valueHeader={chart.measure.label}
               share={chart.unit === "count"}
               format={(v) => formatValue(chart.unit, v)}
@@ -382,16 +383,16 @@ export function ReportView({
 
       <Card aria-labelledby="report-table-title">
         <h2 id="report-table-title" className="mb-2 font-semibold">
-          The numbers
+          {t("reports.reports.theNumbers")}
         </h2>
-        <ScrollArea label="Report table">
+        <ScrollArea label={t("reports.reports.reportTable")}>
           <table className="w-full text-left" data-testid="report-table">
             <caption className="sr-only">{result.title}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
                 <th scope="col" className="px-2 py-2 font-medium">
-                  {result.interval ? "Period" : "Group"}
-                  {result.interval && result.group_by ? " · group" : ""}
+                  {result.interval ? t("reports.reports.period") : t("reports.reports.group")}
+                  {result.interval && result.group_by ? t("reports.reports.group2") : ""}
                 </th>
                 {result.measures.map((m) => (
                   <th key={m.key} scope="col" className="px-2 py-2 text-right font-medium" title={m.description || undefined}>

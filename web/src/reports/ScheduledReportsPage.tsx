@@ -14,17 +14,18 @@ import { useMe } from "../auth/AuthProvider";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { STAFF_ROLES } from "../lib/domain";
-import { formatDateTime } from "../lib/format";
+import { formatDateTime, weekdayNames } from "../lib/format";
 import { useUsers } from "../tickets/queries";
 import { createSubscription, deleteSubscription, reportKeys, storeSubscription, updateSubscription, useCatalogue, useSubscriptions } from "./api";
-import { WEEKDAYS, describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
+import { describeSchedule, fromSubscription, scheduleParams, toInput, validateSchedule, type ScheduleForm } from "./schedule";
 import { useListing } from "./listing";
 import type { Subscription } from "./types";
 import { browserTimeZone, isTimeZone } from "./url";
+import { t } from "../i18n/reports";
 
 export default function ScheduledReportsPage() {
   const [params, setParams] = useSearchParams();
-  const subscriptions = useListing(useSubscriptions(), reportKeys.subscriptions, "scheduled reports");
+  const subscriptions = useListing(useSubscriptions(), reportKeys.subscriptions, t("reports.scheduledReports.scheduledReports2"));
   const catalogue = useCatalogue();
   const me = useMe();
   const [editing, setEditing] = useState<Subscription | null>(null);
@@ -51,18 +52,18 @@ export default function ScheduledReportsPage() {
   return (
     <>
       <PageHeader
-        title="Scheduled reports"
+        title={t("reports.scheduledReports.scheduledReports")}
         actions={
           showForm ? null : (
             <Button variant="primary" onClick={() => setParams(new URLSearchParams({ report: catalogue.data?.[0]?.name ?? "volume" }), { replace: true })}>
-              New schedule
+              {t("reports.scheduledReports.newSchedule")}
             </Button>
           )
         }
       >
-        Reports delivered by e-mail to people of your organisation, each covering the period just ended.{" "}
+        {t("reports.scheduledReports.reportsDeliveredByE")}{" "}
         <Link to="/reports" className="text-accent-text underline">
-          Back to the reports
+          {t("reports.scheduledReports.backToTheReports")}
         </Link>
       </PageHeader>
       {showForm && catalogue.data ? (
@@ -70,20 +71,20 @@ export default function ScheduledReportsPage() {
       ) : null}
       {subscriptions.status}
       {subscriptions.empty && !showForm ? (
-        <EmptyState title="No scheduled reports">Open a report and choose “Schedule this report”.</EmptyState>
+        <EmptyState title={t("reports.scheduledReports.noScheduledReports")}>{t("reports.scheduledReports.openAReportAnd")}</EmptyState>
       ) : null}
       {subscriptions.items.length ? (
-        <ScrollArea label="Scheduled reports">
+        <ScrollArea label={t("reports.scheduledReports.scheduledReports")}>
           <table className="w-full text-left" data-testid="subscriptions">
-            <caption className="sr-only">Scheduled reports</caption>
+            <caption className="sr-only">{t("reports.scheduledReports.scheduledReports")}</caption>
             <thead className="border-b border-border text-fg-muted">
               <tr>
-                <th scope="col" className="px-2 py-2 font-medium">Report</th>
-                <th scope="col" className="px-2 py-2 font-medium">Schedule</th>
-                <th scope="col" className="px-2 py-2 font-medium">Recipients</th>
-                <th scope="col" className="px-2 py-2 font-medium">Next</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.scheduledReports.report")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.scheduledReports.schedule")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.scheduledReports.recipients")}</th>
+                <th scope="col" className="px-2 py-2 font-medium">{t("reports.scheduledReports.next")}</th>
                 <th scope="col" className="px-2 py-2 font-medium">
-                  <span className="sr-only">Actions</span>
+                  <span className="sr-only">{t("reports.scheduledReports.actions")}</span>
                 </th>
               </tr>
             </thead>
@@ -126,37 +127,35 @@ function SubscriptionRow({ subscription: s, title, onEdit, reload }: { subscript
         {title} <span className="font-normal text-fg-muted">({s.format.toUpperCase()})</span>
         {s.active ? null : (
           <Badge tone="warning" className="ml-2">
-            Paused
+            {t("reports.scheduledReports.paused")}
           </Badge>
         )}
-        {s.last_error ? <p className="font-normal text-danger-text">Last delivery failed: {s.last_error}</p> : null}
+        {s.last_error ? <p className="font-normal text-danger-text">{t("reports.scheduledReports.lastDeliveryFailedLasterror", { lasterror: s.last_error })}</p> : null}
       </th>
       <td className="px-2 py-2">{describeSchedule(s)}</td>
       <td className="px-2 py-2">{s.recipients.length}</td>
       <td className="whitespace-nowrap px-2 py-2 text-fg-muted">{s.active && s.next_run_at ? formatDateTime(s.next_run_at) : "—"}</td>
       <td className="px-2 py-2">
         <div className="flex flex-wrap justify-end gap-2">
-          <Button size="sm" onClick={onEdit} aria-label={`Edit ${title}`}>
-            Edit
+          <Button size="sm" onClick={onEdit} aria-label={t("reports.scheduledReports.editTitle", { title })}>
+            {t("reports.scheduledReports.edit")}
           </Button>
-          <Button size="sm" busy={busy && !confirm} onClick={() => void act(() => updateSubscription(s.id, s.version, { active: !s.active }))} aria-label={`${s.active ? "Pause" : "Resume"} ${title}`}>
-            {s.active ? "Pause" : "Resume"}
+          <Button size="sm" busy={busy && !confirm} onClick={() => void act(() => updateSubscription(s.id, s.version, { active: !s.active }))} aria-label={t("reports.scheduledReports.valueTitle", { value: s.active ? "Pause" : "Resume", title })}>
+            {s.active ? t("reports.scheduledReports.pause") : t("reports.scheduledReports.resume")}
           </Button>
-          <Button size="sm" variant="danger" onClick={() => setConfirm(true)} aria-label={`Delete ${title}`}>
-            Delete
+          <Button size="sm" variant="danger" onClick={() => setConfirm(true)} aria-label={t("reports.scheduledReports.deleteTitle", { title })}>
+            {t("reports.scheduledReports.delete")}
           </Button>
         </div>
         {error ? <FailureAlert error={error} /> : null}
         <ConfirmDialog
           open={confirm}
-          title="Delete this scheduled report?"
-          confirmLabel="Delete"
+          title={t("reports.scheduledReports.deleteThisReport")}
+          confirmLabel={t("reports.scheduledReports.delete")}
           busy={busy}
           onConfirm={() => void act(() => deleteSubscription(s.id))}
           onClose={() => setConfirm(false)}
-        >
-          {title}: {describeSchedule(s)}. Nobody will receive it any more.
-        </ConfirmDialog>
+        >{t("reports.scheduledReports.titleSNobodyWill", { title, s: describeSchedule(s) })}</ConfirmDialog>
       </td>
     </tr>
   );
@@ -175,7 +174,7 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const found = validateSchedule(form);
-    if (!isTimeZone(form.tz)) found.tz = "Not a time zone (e.g. Europe/Paris).";
+    if (!isTimeZone(form.tz)) found.tz = t("reports.scheduledReports.notATimeZone");
     setErrors(found);
     if (Object.keys(found).length) return;
     setSaving(true);
@@ -202,11 +201,11 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
   return (
     <Card className="mb-6" aria-labelledby="schedule-title">
       <h2 id="schedule-title" className="mb-3 font-semibold">
-        {editing ? "Edit the schedule" : "Schedule a report"}
+        {editing ? t("reports.scheduledReports.editTheSchedule") : t("reports.scheduledReports.scheduleAReport")}
       </h2>
       <form className="space-y-4" onSubmit={(e) => void submit(e)} noValidate>
         <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-          <Field label="Report" error={errors.report}>
+          <Field label={t("reports.scheduledReports.report")} error={errors.report}>
             {(props) => (
               <Select {...props} disabled={editing !== null} value={form.report} onChange={(e) => set("report", e.target.value)}>
                 {reports.map((r) => (
@@ -217,28 +216,28 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
               </Select>
             )}
           </Field>
-          <Field label="Format" error={errors.format}>
+          <Field label={t("reports.scheduledReports.format")} error={errors.format}>
             {(props) => (
               <Select {...props} value={form.format} onChange={(e) => set("format", e.target.value as ScheduleForm["format"])}>
-                <option value="pdf">PDF</option>
-                <option value="csv">CSV</option>
+                <option value="pdf">{t("reports.scheduledReports.pdf")}</option>
+                <option value="csv">{t("reports.scheduledReports.csv")}</option>
               </Select>
             )}
           </Field>
-          <Field label="Frequency" error={errors.frequency}>
+          <Field label={t("reports.scheduledReports.frequency")} error={errors.frequency}>
             {(props) => (
               <Select {...props} value={form.frequency} onChange={(e) => set("frequency", e.target.value as ScheduleForm["frequency"])}>
-                <option value="daily">Daily</option>
-                <option value="weekly">Weekly</option>
-                <option value="monthly">Monthly</option>
+                <option value="daily">{t("reports.scheduledReports.daily")}</option>
+                <option value="weekly">{t("reports.scheduledReports.weekly")}</option>
+                <option value="monthly">{t("reports.scheduledReports.monthly")}</option>
               </Select>
             )}
           </Field>
           {form.frequency === "weekly" ? (
-            <Field label="Day" error={errors.weekday}>
+            <Field label={t("reports.scheduledReports.day")} error={errors.weekday}>
               {(props) => (
                 <Select {...props} value={form.weekday} onChange={(e) => set("weekday", Number(e.target.value))}>
-                  {WEEKDAYS.map((d, i) => (
+                  {weekdayNames().map((d, i) => (
                     <option key={d} value={i}>
                       {d}
                     </option>
@@ -248,29 +247,29 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
             </Field>
           ) : null}
           {form.frequency === "monthly" ? (
-            <Field label="Day of the month" error={errors.monthday} description="1 to 28 (every month has it)">
+            <Field label={t("reports.scheduledReports.dayOfTheMonth")} error={errors.monthday} description={t("reports.scheduledReports.1To28Every")}>
               {(props) => <Input {...props} type="number" min={1} max={28} value={form.monthday} onChange={(e) => set("monthday", Number(e.target.value))} />}
             </Field>
           ) : null}
-          <Field label="Hour" error={errors.hour}>
+          <Field label={t("reports.scheduledReports.hour")} error={errors.hour}>
             {(props) => (
               <Select {...props} value={form.hour} onChange={(e) => set("hour", Number(e.target.value))}>
                 {Array.from({ length: 24 }, (_, h) => (
                   <option key={h} value={h}>
-                    {`${String(h).padStart(2, "0")}:00`}
+                    {t("reports.scheduledReports.value00", { value: String(h).padStart(2, "0") })}
                   </option>
                 ))}
               </Select>
             )}
           </Field>
-          <Field label="Time zone" error={errors.tz}>
+          <Field label={t("reports.scheduledReports.timeZone")} error={errors.tz}>
             {(props) => <Input {...props} value={form.tz} onChange={(e) => set("tz", e.target.value)} />}
           </Field>
         </div>
-        {paramText ? <p className="text-fg-muted">With: {paramText}</p> : null}
+        {paramText ? <p className="text-fg-muted">{t("reports.scheduledReports.withParamtext", { paramText })}</p> : null}
         <fieldset aria-describedby={errors.recipients ? "recipients-error" : undefined}>
-          <legend className="font-medium">Recipients</legend>
-          {users.isPending ? <Spinner label="Loading people" /> : null}
+          <legend className="font-medium">{t("reports.scheduledReports.recipients")}</legend>
+          {users.isPending ? <Spinner label={t("reports.scheduledReports.loadingPeople")} /> : null}
           <div className="mt-1 grid max-h-56 gap-1 overflow-auto sm:grid-cols-2">
             {staff.map((u) => (
               <label key={u.id} className="flex items-center gap-2">
@@ -290,12 +289,12 @@ function ScheduleEditor({ initial, editing, reports, onDone }: { initial: Schedu
           ) : null}
         </fieldset>
         {failure && !(failure instanceof ApiError && failure.status === 422 && Object.keys(errors).length) ? <FailureAlert error={failure} /> : null}
-        {failure instanceof ApiError && failure.status === 422 && Object.keys(errors).length ? <Alert tone="danger">Please correct the marked fields.</Alert> : null}
+        {failure instanceof ApiError && failure.status === 422 && Object.keys(errors).length ? <Alert tone="danger">{t("reports.scheduledReports.pleaseCorrectTheMarked")}</Alert> : null}
         <div className="flex gap-2">
           <Button type="submit" variant="primary" busy={saving}>
-            {editing ? "Save" : "Subscribe"}
+            {editing ? t("reports.scheduledReports.save") : t("reports.scheduledReports.subscribe")}
           </Button>
-          <Button onClick={onDone}>Cancel</Button>
+          <Button onClick={onDone}>{t("reports.scheduledReports.cancel")}</Button>
         </div>
       </form>
     </Card>

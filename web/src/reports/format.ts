@@ -1,33 +1,23 @@
 /** Numbers of a report, formatted by their unit (counts, durations, shares, scores). */
+import { t } from "../i18n/reports";
+import { formatDay, formatDayRange, formatDuration, formatNumber, formatPercent, unit as withUnit } from "../lib/format";
 import type { Interval, Unit } from "./types";
 
-const integer = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
-const percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
-
-/** "45 s", "12 min", "3 h 20 min", "2 d 4 h" for a duration in seconds. */
-export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
-  const days = Math.floor(hours / 24);
-  return `${days} d ${hours % 24} h`;
-}
+const integer = (value: number) => formatNumber(value, { maximumFractionDigits: 0 });
+const decimal = (value: number) => formatNumber(value, { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
 /** A value as the reader should see it; a dash when there is nothing to measure. */
 export function formatValue(unit: Unit, value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   switch (unit) {
     case "count":
-      return integer.format(value);
+      return integer(value);
     case "seconds":
-      return formatSeconds(value);
+      return formatDuration(value);
     case "ratio":
-      return percent.format(value);
+      return formatPercent(value);
     case "score":
-      return decimal.format(value);
+      return decimal(value);
   }
 }
 
@@ -35,31 +25,21 @@ export function formatValue(unit: Unit, value: number | null | undefined): strin
 export function formatTick(unit: Unit, value: number): string {
   switch (unit) {
     case "seconds":
-      return value === 0 ? "0" : value >= 172_800 ? `${integer.format(value / 86_400)} d` : value >= 3_600 ? `${integer.format(value / 3_600)} h` : `${integer.format(value / 60)} min`;
+      return value === 0 ? integer(0) : value >= 172_800 ? withUnit(Math.round(value / 86_400), "day") : value >= 3_600 ? withUnit(Math.round(value / 3_600), "hour") : withUnit(Math.round(value / 60), "minute");
     case "ratio":
-      return `${integer.format(value * 100)}%`;
+      return formatPercent(value, 0);
     default:
-      return integer.format(value);
+      return integer(value);
   }
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** A bucket's label: "Mar 4" for a day, "Week of Mar 4" for a week, "Mar 2026" for a month.
- * The bucket is a local date already: no time zone conversion. */
+/** A bucket's label: "Mar 4" for a day, "Week of Mar 4" for a week, "Mar 2026" for a month
+ * (in the display locale). The bucket is a local date already: no time zone conversion. */
 export function bucketLabel(bucket: string, interval: Interval | null | undefined): string {
-  const [y, m, d] = bucket.split("-").map(Number) as [number, number, number];
-  const month = MONTHS[m - 1] ?? "";
-  if (interval === "month") return `${month} ${y}`;
-  if (interval === "week") return `Week of ${month} ${d}`;
-  return `${month} ${d}`;
+  if (interval === "month") return formatDay(bucket, "month");
+  if (interval === "week") return t("reports.format.weekOf", { date: formatDay(bucket, "day") });
+  return formatDay(bucket, "day");
 }
 
-/** "1 Mar 2026 – 30 Mar 2026" for a range of local dates. */
-export function rangeLabel(since: string, until: string): string {
-  const one = (date: string) => {
-    const [y, m, d] = date.slice(0, 10).split("-").map(Number) as [number, number, number];
-    return `${d} ${MONTHS[m - 1] ?? ""} ${y}`;
-  };
-  return since.slice(0, 10) === until.slice(0, 10) ? one(since) : `${one(since)} – ${one(until)}`;
-}
+/** "Mar 1 – 30, 2026" for a range of local dates. */
+export const rangeLabel = formatDayRange;

@@ -1,5 +1,6 @@
 /** Export jobs as the Exports page shows them (pure, tested in jobs.test.ts). */
 import type { ExportJob } from "./types";
+import { labelled, t } from "../i18n/reports";
 
 export const ACTIVE_JOB = new Set(["queued", "running"]);
 
@@ -11,17 +12,17 @@ export function jobProgress(job: Pick<ExportJob, "status" | "rows_done" | "rows_
   return Math.min(1, Math.max(0, (job.rows_done ?? 0) / total));
 }
 
-const STATUS_TEXT: Record<ExportJob["status"], string> = {
-  queued: "Waiting to start",
-  running: "Preparing",
-  done: "Ready",
-  failed: "Failed",
-  expired: "Expired",
-};
+const STATUS_TEXT: Record<ExportJob["status"], string> = labelled({
+  queued: "reports.jobs.waitingToStart",
+  running: "reports.jobs.preparing",
+  done: "reports.jobs.ready",
+  failed: "reports.jobs.failed",
+  expired: "reports.jobs.expired",
+});
 
 export function jobStatusText(job: Pick<ExportJob, "status" | "rows_done" | "rows_total" | "error">): string {
-  if (job.status === "running" && job.rows_total) return `Preparing: ${job.rows_done ?? 0} of ${job.rows_total} rows`;
-  if (job.status === "failed" && job.error) return `Failed: ${job.error}`;
+  if (job.status === "running" && job.rows_total) return t("reports.jobs.preparingValueOfRows", { value: job.rows_done ?? 0, rows_total: job.rows_total });
+  if (job.status === "failed" && job.error) return t("reports.jobs.failedError", { error: job.error });
   return STATUS_TEXT[job.status] ?? job.status;
 }
 
@@ -30,9 +31,9 @@ export function jobsPoll(jobs: Pick<ExportJob, "status">[] | undefined, ms = 2_0
   return jobs?.some((j) => ACTIVE_JOB.has(j.status)) ? ms : false;
 }
 
-const NAMES: Record<string, string> = { tickets: "Ticket list" };
+const NAMES: Record<string, string> = labelled({ tickets: "reports.jobs.ticketList" });
 
 export function jobTitle(job: Pick<ExportJob, "kind" | "report" | "format">, titles: Record<string, string> = {}): string {
-  const what = job.kind === "report" ? (titles[job.report ?? ""] ?? job.report ?? "Report") : (NAMES[job.kind] ?? job.kind);
-  return `${what} (${job.format.toUpperCase()})`;
+  const what = job.kind === "report" ? (titles[job.report ?? ""] ?? job.report ?? t("reports.jobs.report")) : (NAMES[job.kind] ?? job.kind);
+  return t("reports.jobs.titleFormat", { what, format: job.format.toUpperCase() });
 }

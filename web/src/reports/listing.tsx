@@ -7,6 +7,7 @@ import { useQueryClient, type QueryKey, type UseQueryResult } from "@tanstack/re
 import { useCallback, type ReactNode } from "react";
 import { FailureAlert } from "../admin/forms";
 import { Button, Spinner } from "../components/ui";
+import { t } from "../i18n/reports";
 
 export interface Listing<T> {
   /** The items once loaded (an empty list before). */
@@ -25,13 +26,13 @@ export function useListing<T>(query: UseQueryResult<T[], unknown>, queryKey: Que
   const client = useQueryClient();
   const reload = useCallback(() => client.invalidateQueries({ queryKey }), [client, queryKey]);
   let status: ReactNode = null;
-  if (query.isPending) status = <Spinner label={`Loading ${what}`} />;
+  if (query.isPending) status = <Spinner label={t("reports.listing.loadingWhat", { what })} />;
   else if (query.isError)
     status = (
       <div className="flex flex-col items-start gap-2">
         <FailureAlert error={query.error} />
         <Button size="sm" onClick={() => void reload()} busy={query.isFetching}>
-          Try again
+          {t("reports.listing.tryAgain")}
         </Button>
       </div>
     );

@@ -6,6 +6,7 @@
  */
 import { asUnit, type Dashboard } from "./types";
 import { formatValue } from "./format";
+import { t } from "../i18n/reports";
 
 export const REFETCH_DEBOUNCE_MS = 1_500;
 /** After a burst: once soon, and again later for the figures' own consumer to catch up
@@ -42,11 +43,11 @@ export function debouncer(fn: () => void, ms: number, timers: Timers = WINDOW_TI
 /** What changed between two dashboards, in words ("Open now 13 (was 12)"), or null. */
 export function describeChanges(before: Dashboard | undefined, after: Dashboard): string | null {
   if (!before) return null;
-  const old = new Map(before.tiles.map((t) => [t.key, t.value]));
+  const old = new Map(before.tiles.map((item) => [item.key, item.value]));
   const changes = after.tiles
-    .filter((t) => old.has(t.key) && old.get(t.key) !== t.value)
-    .map((t) => `${t.label} ${formatValue(asUnit(t.unit), t.value)} (was ${formatValue(asUnit(t.unit), old.get(t.key))})`);
-  return changes.length ? `Dashboard updated: ${changes.join("; ")}.` : null;
+    .filter((item) => old.has(item.key) && old.get(item.key) !== item.value)
+    .map((item) => t("reports.live.labelValueWasValue2", { label: item.label, value: formatValue(asUnit(item.unit), item.value), value2: formatValue(asUnit(item.unit), old.get(item.key)) }));
+  return changes.length ? t("reports.live.dashboardUpdatedValue", { value: changes.join("; ") }) : null;
 }
 
 /** Whether to speak now: something to say and the last announcement long enough ago. */

@@ -1,5 +1,6 @@
-import { describe, expect, test } from "vitest";
-import { bucketLabel, formatSeconds, formatTick, formatValue, rangeLabel } from "./format";
+import { beforeAll, describe, expect, test } from "vitest";
+import { formatDuration as formatSeconds, setDisplayPreferences } from "../lib/format";
+import { bucketLabel, formatTick, formatValue, rangeLabel } from "./format";
 import { describeChart, shapeChart, MAX_LINES, rowLabel } from "./shape";
 import type { ReportResult } from "./types";
 import {
@@ -15,13 +16,16 @@ import {
   writeState,
 } from "./url";
 
+// Numbers and dates follow the display locale (lib/format.ts): English (US) here.
+beforeAll(() => setDisplayPreferences({ locale: "en-US", timeZone: "UTC" }));
+
 describe("formatting by unit", () => {
   test("counts, durations, shares and scores", () => {
     expect(formatValue("count", 1234)).toBe("1,234");
-    expect(formatValue("seconds", 42)).toBe("42 s");
-    expect(formatValue("seconds", 45 * 60)).toBe("45 min");
-    expect(formatValue("seconds", 3 * 3600 + 20 * 60)).toBe("3 h 20 min");
-    expect(formatValue("seconds", 2 * 86400 + 4 * 3600)).toBe("2 d 4 h");
+    expect(formatValue("seconds", 42)).toBe("42s");
+    expect(formatValue("seconds", 45 * 60)).toBe("45m");
+    expect(formatValue("seconds", 3 * 3600 + 20 * 60)).toBe("3h 20m");
+    expect(formatValue("seconds", 2 * 86400 + 4 * 3600)).toBe("2d 4h");
     expect(formatValue("ratio", 0.8734)).toBe("87.3%");
     expect(formatValue("ratio", 1)).toBe("100%");
     expect(formatValue("score", 4.5)).toBe("4.50");
@@ -33,13 +37,13 @@ describe("formatting by unit", () => {
     expect(formatValue("count", 0)).toBe("0");
   });
   test("duration edges round to the minute", () => {
-    expect(formatSeconds(59.6)).toBe("60 s");
-    expect(formatSeconds(60)).toBe("1 min");
-    expect(formatSeconds(47 * 3600 + 59 * 60)).toBe("47 h 59 min");
+    expect(formatSeconds(59.6)).toBe("60s");
+    expect(formatSeconds(60)).toBe("1m");
+    expect(formatSeconds(47 * 3600 + 59 * 60)).toBe("47h 59m");
   });
   test("axis ticks", () => {
-    expect(formatTick("seconds", 7200)).toBe("2 h");
-    expect(formatTick("seconds", 3 * 86400)).toBe("3 d");
+    expect(formatTick("seconds", 7200)).toBe("2h");
+    expect(formatTick("seconds", 3 * 86400)).toBe("3d");
     expect(formatTick("ratio", 0.5)).toBe("50%");
     expect(formatTick("count", 1000)).toBe("1,000");
   });
@@ -47,8 +51,8 @@ describe("formatting by unit", () => {
     expect(bucketLabel("2026-03-29", "day")).toBe("Mar 29");
     expect(bucketLabel("2026-03-23", "week")).toBe("Week of Mar 23");
     expect(bucketLabel("2026-03-01", "month")).toBe("Mar 2026");
-    expect(rangeLabel("2026-03-01", "2026-03-30")).toBe("1 Mar 2026 – 30 Mar 2026");
-    expect(rangeLabel("2026-03-01", "2026-03-01")).toBe("1 Mar 2026");
+    expect(rangeLabel("2026-03-01", "2026-03-30")).toBe("Mar 1\u2009–\u200930, 2026");
+    expect(rangeLabel("2026-03-01", "2026-03-01")).toBe("Mar 1, 2026");
   });
 });
 
@@ -310,7 +314,7 @@ describe("the live dashboard", () => {
   test("only changed figures are announced, with their old value", () => {
     expect(describeChanges(undefined, board(1, null))).toBeNull();
     expect(describeChanges(board(1, null), board(1, null))).toBeNull();
-    expect(describeChanges(board(12, null), board(13, 600))).toBe("Dashboard updated: Open now 13 (was 12); Median first response 10 min (was —).");
+    expect(describeChanges(board(12, null), board(13, 600))).toBe("Dashboard updated: Open now 13 (was 12); Median first response 10m (was —).");
   });
   test("announcements are at least 30 s apart", () => {
     expect(shouldAnnounce("x", null, 1000)).toBe(true);

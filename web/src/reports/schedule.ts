@@ -1,7 +1,8 @@
 /** Scheduled reports: the form's values, and a subscription in words (tested). */
+import { displayLocale, weekdayNames } from "../lib/format";
 import type { Frequency, Subscription, SubscriptionInput } from "./types";
+import { t } from "../i18n/reports";
 
-export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 export interface ScheduleForm {
   report: string;
@@ -58,24 +59,26 @@ export function fromSubscription(s: Subscription): ScheduleForm {
   };
 }
 
+/** "1st", "22nd", "3rd", "4th" in English: the display locale's ordinal rules pick the words. */
 function ordinal(n: number): string {
-  const suffix = n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th";
-  return `${n}${suffix}`;
+  const rule = new Intl.PluralRules(displayLocale(), { type: "ordinal" }).select(n);
+  const key = rule === "one" || rule === "two" || rule === "few" ? rule : "other";
+  return t(`reports.schedule.ordinal.${key}`, { n });
 }
 
 /** "Every Monday at 08:00 (Europe/Paris)". */
 export function describeSchedule(s: Pick<SubscriptionInput, "frequency" | "hour" | "weekday" | "monthday" | "tz">): string {
   const at = `${String(s.hour).padStart(2, "0")}:00`;
-  if (s.frequency === "weekly") return `Every ${WEEKDAYS[s.weekday ?? 0]} at ${at} (${s.tz})`;
-  if (s.frequency === "monthly") return `On the ${ordinal(s.monthday ?? 1)} of each month at ${at} (${s.tz})`;
-  return `Every day at ${at} (${s.tz})`;
+  if (s.frequency === "weekly") return t("reports.schedule.everyValueAtAt", { value: weekdayNames()[s.weekday ?? 0] ?? "", at, tz: s.tz });
+  if (s.frequency === "monthly") return t("reports.schedule.onTheValueOf", { value: ordinal(s.monthday ?? 1), at, tz: s.tz });
+  return t("reports.schedule.everyDayAtAt", { at, tz: s.tz });
 }
 
 export function validateSchedule(form: ScheduleForm): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (!form.report) errors.report = "Choose a report.";
-  if (!form.recipients.length) errors.recipients = "Choose at least one recipient.";
-  if (!Number.isInteger(form.hour) || form.hour < 0 || form.hour > 23) errors.hour = "An hour from 0 to 23.";
-  if (form.frequency === "monthly" && (form.monthday < 1 || form.monthday > 28)) errors.monthday = "A day from 1 to 28.";
+  if (!form.report) errors.report = t("reports.schedule.chooseAReport");
+  if (!form.recipients.length) errors.recipients = t("reports.schedule.chooseAtLeastOne");
+  if (!Number.isInteger(form.hour) || form.hour < 0 || form.hour > 23) errors.hour = t("reports.schedule.anHourFrom0");
+  if (form.frequency === "monthly" && (form.monthday < 1 || form.monthday > 28)) errors.monthday = t("reports.schedule.aDayFrom1");
   return errors;
 }

@@ -8,6 +8,7 @@
 import { bucketLabel, formatValue } from "./format";
 import { measureDrilldown } from "./drill";
 import type { Measure, ReportResult, ReportRow, Unit } from "./types";
+import { t } from "../i18n/reports";
 
 export const MAX_LINES = 6;
 
@@ -63,7 +64,7 @@ export function shapeChart(result: ReportResult, wanted: string | null = null): 
       kind: "bar",
       unit: measure.unit,
       measure,
-      bars: result.rows.map((row) => ({ label: row.group?.label ?? "All", value: num(row.values[measure.key]), drilldown: measureDrilldown(row, measure) })),
+      bars: result.rows.map((row) => ({ label: row.group?.label ?? t("reports.shape.all"), value: num(row.values[measure.key]), drilldown: measureDrilldown(row, measure) })),
     };
   }
   const buckets = [...new Set(result.rows.map((r) => r.bucket).filter((b): b is string => Boolean(b)))].sort();
@@ -105,18 +106,18 @@ export function shapeChart(result: ReportResult, wanted: string | null = null): 
 export function describeChart(result: ReportResult, data: ChartData): string {
   if (data.kind === "bar") {
     const values = data.bars.filter((b): b is BarDatum & { value: number } => b.value !== null);
-    if (!values.length) return `${result.title}: no ${data.measure.label.toLowerCase()} in this range.`;
+    if (!values.length) return t("reports.shape.titleNoValueIn", { title: result.title, value: data.measure.label.toLowerCase() });
     const top = values.reduce((a, b) => (b.value > a.value ? b : a));
-    return `${result.title}, ${data.measure.label.toLowerCase()} by group: ${data.bars.length} groups; the highest is ${top.label} with ${formatValue(data.unit, top.value)}.`;
+    return t("reports.shape.titleValueByGroup", { title: result.title, value: data.measure.label.toLowerCase(), length: data.bars.length, label: top.label, unit: formatValue(data.unit, top.value) });
   }
   const parts = data.series.map((s) => {
     const values = s.values.filter((v): v is number => v !== null);
-    if (!values.length) return `${s.name}: no values`;
+    if (!values.length) return t("reports.shape.nameNoValues", { name: s.name });
     const peak = Math.max(...values);
-    const total = data.unit === "count" ? `, ${formatValue("count", values.reduce((a, b) => a + b, 0))} in all` : "";
-    return `${s.name}: highest ${formatValue(data.unit, peak)} (${data.labels[s.values.indexOf(peak)] ?? ""})${total}`;
+    const total = data.unit === "count" ? t("reports.shape.valueInAll", { value: formatValue("count", values.reduce((a, b) => a + b, 0)) }) : "";
+    return t("reports.shape.nameHighestUnitValue", { name: s.name, unit: formatValue(data.unit, peak), value: data.labels[s.values.indexOf(peak)] ?? "", total });
   });
-  return `${result.title} over ${data.labels.length} periods. ${parts.join("; ")}.`;
+  return t("reports.shape.titleOverLengthPeriods", { title: result.title, length: data.labels.length, value: parts.join("; ") });
 }
 
 /** Rows of the table view: a label for the bucket and/or group of each row. */
@@ -124,5 +125,5 @@ export function rowLabel(row: ReportRow, interval: ReportResult["interval"]): st
   const parts: string[] = [];
   if (row.bucket) parts.push(bucketLabel(row.bucket, interval));
   if (row.group) parts.push(row.group.label);
-  return parts.join(" · ") || "All";
+  return parts.join(" · ") || t("reports.shape.all");
 }

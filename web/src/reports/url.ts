@@ -5,32 +5,33 @@
  * when opened another day, and a custom one is fixed.
  */
 import { FILTER_KEYS, type FilterKey, type GroupBy, type Interval, type ReportInfo } from "./types";
+import { t } from "../i18n/reports";
 
 export const PRESETS = [
-  { id: "last7", label: "Last 7 days" },
-  { id: "last30", label: "Last 30 days" },
-  { id: "last90", label: "Last 90 days" },
-  { id: "this_month", label: "This month" },
-  { id: "last_month", label: "Last month" },
-  { id: "last12m", label: "Last 12 months" },
-  { id: "custom", label: "Custom" },
+  { id: "last7", label: t("reports.url.last7Days") },
+  { id: "last30", label: t("reports.url.last30Days") },
+  { id: "last90", label: t("reports.url.last90Days") },
+  { id: "this_month", label: t("reports.url.thisMonth") },
+  { id: "last_month", label: t("reports.url.lastMonth") },
+  { id: "last12m", label: t("reports.url.last12Months") },
+  { id: "custom", label: t("reports.url.custom") },
 ] as const;
 export type Preset = (typeof PRESETS)[number]["id"];
 
 export const INTERVALS: { id: Interval; label: string }[] = [
-  { id: "day", label: "Day" },
-  { id: "week", label: "Week" },
-  { id: "month", label: "Month" },
+  { id: "day", label: t("reports.url.day") },
+  { id: "week", label: t("reports.url.week") },
+  { id: "month", label: t("reports.url.month") },
 ];
 
 export const GROUPS: { id: GroupBy; label: string }[] = [
-  { id: "team", label: "Team" },
-  { id: "agent", label: "Agent" },
-  { id: "category", label: "Category" },
-  { id: "priority", label: "Priority" },
-  { id: "channel", label: "Channel" },
-  { id: "type", label: "Type" },
-  { id: "policy", label: "SLA policy" },
+  { id: "team", label: t("reports.url.team") },
+  { id: "agent", label: t("reports.url.agent") },
+  { id: "category", label: t("reports.url.category") },
+  { id: "priority", label: t("reports.url.priority") },
+  { id: "channel", label: t("reports.url.channel") },
+  { id: "type", label: t("reports.url.type") },
+  { id: "policy", label: t("reports.url.slaPolicy") },
 ];
 
 /** The span the API accepts (BRIEF: more than 732 days is refused). */
@@ -210,10 +211,10 @@ export function writeState(state: ReportState, options: { tz?: string } = {}): U
 
 /** What the page checks before asking (the API checks the same and names the field). */
 export function rangeError(state: Pick<ReportState, "since" | "until">): { field: "since" | "until"; message: string } | null {
-  if (!isDate(state.since)) return { field: "since", message: "Enter a date." };
-  if (!isDate(state.until)) return { field: "until", message: "Enter a date." };
-  if (state.until < state.since) return { field: "until", message: "The end is before the start." };
-  if (spanDays(state.since, state.until) > MAX_SPAN_DAYS) return { field: "until", message: `At most ${MAX_SPAN_DAYS} days.` };
+  if (!isDate(state.since)) return { field: "since", message: t("reports.url.enterADate") };
+  if (!isDate(state.until)) return { field: "until", message: t("reports.url.enterADate") };
+  if (state.until < state.since) return { field: "until", message: t("reports.url.theEndIsBefore") };
+  if (spanDays(state.since, state.until) > MAX_SPAN_DAYS) return { field: "until", message: t("reports.url.atMostDays", { max: MAX_SPAN_DAYS }) };
   return null;
 }
 

@@ -7,14 +7,21 @@ import { formatDateTime, formatRelative } from "../lib/format";
 import { TypingIndicator, TypingReporter } from "../live/TypingIndicator";
 import { CommentActions } from "./CommentActions";
 import { Composer, ErrorAlert } from "./Composer";
-import { useComments } from "./queries";
+import { useComments, useParticipants } from "./queries";
+import { useMemo } from "react";
 import { t } from "../i18n";
+
+/** Who a message is from: a user (staff list them) or a ticket's participant (the portal). */
+export interface PersonRef {
+  name: string;
+  avatar_url?: string | null | undefined;
+}
 
 interface Props {
   ticketId: string;
   comments: Comment[];
   meId: string;
-  users?: Map<string, User> | undefined;
+  users?: Map<string, PersonRef> | undefined;
   requesterId: string;
   /** Staff see internal notes; the API never sends them to anyone else. */
   staffView: boolean;
@@ -47,7 +54,7 @@ export function Conversation(props: Props) {
             )}
           >
             <div className="mb-1 flex flex-wrap items-center gap-2">
-              <Avatar name={authorName(comment, props)} url={props.users?.get(comment.author_id)?.avatar_url ?? null} />
+              <Avatar name={props.users?.get(comment.author_id)?.name || authorName(comment, props)} url={props.users?.get(comment.author_id)?.avatar_url ?? null} />
               <span className="font-semibold">{authorName(comment, props)}</span>
               {internal ? (
                 <Badge tone="internal">
@@ -96,6 +103,14 @@ export function TicketConversation({
 }) {
   const me = useMe();
   const comments = useComments(ticket.id);
+  // The portal may not list users: the ticket's participants name the people in it.
+  const participants = useParticipants(ticket.id, !staff && users === undefined);
+  const people = useMemo(() => {
+    if (users) return users;
+    const found = new Map<string, PersonRef>((participants.data ?? []).filter((p) => p.name).map((p) => [p.user_id, p]));
+    found.set(me.user.id, me.user);
+    return found;
+  }, [users, participants.data, me.user]);
   return (
     <>
       {comments.isPending ? <Spinner label={t("tickets.conversation.loading")} /> : null}
@@ -105,7 +120,7 @@ export function TicketConversation({
           ticketId={ticket.id}
           comments={comments.data}
           meId={me.user.id}
-          users={users}
+          users={people}
           requesterId={ticket.requester_id}
           staffView={staff}
         />

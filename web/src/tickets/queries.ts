@@ -87,9 +87,10 @@ export function useSla(id: string) {
   });
 }
 
-export function useParticipants(id: string) {
+export function useParticipants(id: string, enabled = true) {
   return useQuery({
     queryKey: keys.participants(id),
+    enabled,
     queryFn: ({ signal }) =>
       ok(api.GET("/v1/tickets/{ticket_id}/participants", { params: { path: { ticket_id: id } }, signal })),
   });

@@ -39,8 +39,9 @@ class AvatarCreate(Input):
     upload_router.post,
     "/avatar",
     Role.REQUESTER,
-    "Start the upload of your avatar (PNG, JPEG or WebP; at most 1 MiB): a pending file and"
-    " an S3 form; then complete it and PUT /v1/me/avatar",
+    "Start the upload of your avatar (PNG, JPEG or WebP; at most 512 KiB and 256x256"
+    " pixels, read from its header at completion): a pending file and an S3 form; then"
+    " complete it and PUT /v1/me/avatar",
     status_code=201,
 )
 def create_avatar_upload(body: AvatarCreate, ctx: Ctx, once: Once) -> AttachmentUpload:

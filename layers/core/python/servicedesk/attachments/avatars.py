@@ -3,10 +3,11 @@
 As the branding logo does (``branding.service``): ``POST /v1/attachments/avatar`` checks the
 declared type and size and answers a pending ``attachments`` row (``purpose = 'avatar'``)
 with a presigned S3 form; ``POST /v1/attachments/{id}/complete`` sniffs and hashes what
-arrived (PNG, JPEG or WebP only, whatever the client said); ``PUT /v1/me/avatar`` makes a
-completed avatar upload of the caller's their avatar in this organisation
-(``memberships.avatar_attachment_id``), ``DELETE /v1/me/avatar`` removes it. A replaced or
-removed avatar becomes a tombstone that the attachments cleanup deletes from S3.
+arrived (PNG, JPEG or WebP only, whatever the client said) and reads its width and height
+from the image header (``check_dimensions``: at most 256x256, as the browser resizes it);
+``PUT /v1/me/avatar`` makes a completed avatar upload of the caller's their avatar in this
+organisation (``memberships.avatar_attachment_id``), ``DELETE /v1/me/avatar`` removes it. A
+replaced or removed avatar becomes a tombstone that the attachments cleanup deletes from S3.
 
 Where a person is shown with a name (``UserPublic``: the users list the web app resolves
 requesters, assignees and comment authors with, and ``/v1/me``) the answer carries
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from servicedesk.attachments import storage
+from servicedesk.attachments import imagesize, storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.identity.models import Membership
 from servicedesk.platform import audit
@@ -36,7 +37,11 @@ from servicedesk.platform.tenancy import RequestContext
 AVATAR = "avatar"
 # Raster images only (an SVG can carry script), as for the logo.
 AVATAR_TYPES = ("image/png", "image/jpeg", "image/webp")
-AVATAR_MAX_BYTES = 1024 * 1024
+# The browser downscales to at most AVATAR_MAX_SIDE pixels a side before uploading
+# (web/src/profile/resize.ts); a 256x256 picture is a few tens of kilobytes, so 512 KiB
+# leaves room for metadata and refuses what was not resized.
+AVATAR_MAX_BYTES = 512 * 1024
+AVATAR_MAX_SIDE = 256
 LINK_TTL_SECONDS = 300
 
 
@@ -50,6 +55,23 @@ def check_file(content_type: str, size: int) -> None:
         errors.append(field_error("size", f"an avatar may be at most {AVATAR_MAX_BYTES} bytes"))
     if errors:
         raise ValidationProblem("the avatar was refused", errors=errors)
+
+
+def check_dimensions(content_type: str, data: bytes) -> str | None:
+    """Why an uploaded avatar's header is refused (unreadable, or larger than
+    AVATAR_MAX_SIDE a side), or None. Reads the header only (``imagesize``)."""
+    size = imagesize.dimensions(content_type, data)
+    if size is None:
+        return "the image's size could not be read from its header"
+    width, height = size
+    if width < 1 or height < 1:
+        return "the image has no pixels"
+    if width > AVATAR_MAX_SIDE or height > AVATAR_MAX_SIDE:
+        return (
+            f"the image is {width}x{height} pixels; an avatar may be at most"
+            f" {AVATAR_MAX_SIDE}x{AVATAR_MAX_SIDE}"
+        )
+    return None
 
 
 def start_upload(

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from servicedesk.attachments import magic, storage
+from servicedesk.attachments import avatars, magic, storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import (
     ArticleAttachmentCreate,
@@ -307,17 +307,25 @@ def _hash(row: Attachment, found: storage.ObjectHead) -> tuple[str, str] | str:
     """The sha256 of the whole object, streamed; text is checked all the way through."""
     digest, total = hashlib.sha256(), 0
     text_check = magic.TextCheck() if row.content_type in magic.TEXT_TYPES else None
+    # An avatar's header is read for its dimensions (it is small: AVATAR_MAX_BYTES).
+    header = bytearray() if row.purpose == avatars.AVATAR else None
     for chunk in storage.stream(row.object_key, found):
         digest.update(chunk)
         total += len(chunk)
         if text_check is not None:
             text_check.feed(chunk, final=False)
+        if header is not None and len(header) < avatars.AVATAR_MAX_BYTES:
+            header += chunk
     if text_check is not None:
         text_check.feed(b"", final=True)
         if text_check.problem:
             return "content_type", text_check.problem
     if total != row.size_bytes:
         return "size", f"the uploaded file has {total} bytes, not {row.size_bytes}"
+    if header is not None:
+        why = avatars.check_dimensions(row.content_type, bytes(header))
+        if why is not None:
+            return "file", why
     return digest.hexdigest()
 
 

@@ -209,6 +209,10 @@ class ParticipantPublic(Output):
     can_comment: bool
     can_edit: bool
     added_at: datetime | None
+    name: str = Field(default="", description="Their name (empty: no longer a member)")
+    avatar_url: str | None = Field(
+        default=None, description="Their picture in this organisation (none: show initials)"
+    )
 
 
 class TicketInvitationCreate(Input):
