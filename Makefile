@@ -146,6 +146,6 @@ E2E_LLM := SERVICEDESK_LLM_PROVIDER=openai SERVICEDESK_LLM_BASE_URL=http://127.0
 # then the assistant's with a model.
 web-test: web $(CHROMIUM)
 	cd web && npx vitest run
-	$(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e
+	$(PY) scripts/e2e_stack.py --sso -- npm --prefix web run -s e2e
 	$(PY) scripts/e2e_stack.py --demo -- npm --prefix web run -s e2e
 	$(E2E_LLM) $(PY) scripts/e2e_stack.py -- npm --prefix web run -s e2e -- assistant
