@@ -69,6 +69,8 @@ class ScriptedIdp:
     key_pem: str = ""
     cert_pem: str = ""
     users: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Attributes of every answer (e.g. groups for a provider's role map).
+    attributes: dict[str, list[str]] = field(default_factory=dict)
     last_request: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -236,6 +238,7 @@ class ScriptedIdp:
             sp_entity_id=sp_entity,
             acs_url=acs,
             in_response_to=request_id,
+            attributes=self.attributes,
         )
         response = self.response(assertion, acs_url=acs, in_response_to=request_id)
         return acs, self.encode(response), params.get("RelayState", "")
