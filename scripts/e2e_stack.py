@@ -142,11 +142,7 @@ class Stack:
         return base
 
     def stop(self) -> None:
-        if self.idp is not None:
-            self.idp.stop()
-        if self.saml_server is not None:
-            self.saml_server.shutdown()
-            self.saml_server.server_close()
+        self._stop_idps()
         if self.smtp is not None:
             self.smtp.stop()
         if self.server is not None:
@@ -172,6 +168,13 @@ class Stack:
                 import pgserver
 
                 pgserver.get_server(self.workdir / "postgres").cleanup()
+
+    def _stop_idps(self) -> None:
+        if self.idp is not None:
+            self.idp.stop()
+        if self.saml_server is not None:
+            self.saml_server.shutdown()
+            self.saml_server.server_close()
 
     @property
     def saml_base(self) -> str:
