@@ -500,3 +500,59 @@ def test_only_admins_manage_saml_providers_and_only_their_own(
     assert client.get(path, headers=other.admin.headers).status_code == 404
     assert client.delete(path, headers=other.admin.headers).status_code == 404
     assert client.get(path, headers=org.admin.headers).json()["kind"] == "saml"
+
+
+# --- SSO-only organisations: no password joins but admins' ------------------------------------
+
+
+def test_sso_only_refuses_invitations_and_registrations_except_for_admins(
+    client: Any, aws_endpoint: str
+) -> None:
+    from tests.conftest import PASSWORD
+    from tests.integration.test_registration import _confirm, _register, _set_portal
+    from tests.test_support import latest_outbox
+
+    strict = make_tenant(client, roles=())
+    assert _set_portal(client, strict.admin, self_registration=True).status_code == 200
+    tag = uuid.uuid4().hex[:8]
+    agent, admin, early = (f"{who}-{tag}@x.example" for who in ("agent", "admin", "early"))
+    tokens = {}
+    for email, role in ((agent, "agent"), (admin, "admin")):
+        invited = client.post(
+            "/v1/users/invitations",
+            headers=strict.admin.headers,
+            json={"email": email, "role": role},
+        )
+        assert invited.status_code == 201, invited.text
+        tokens[email] = latest_outbox(current_database(), "user.invited", email)["token"]
+    assert _register(client, strict.slug, early).status_code == 202
+    security = client.get("/v1/settings/security", headers=strict.admin.headers)
+    switched = client.put(
+        "/v1/settings/security",
+        headers={**strict.admin.headers, "If-Match": security.headers["etag"]},
+        json={**security.json(), "sso_only": True},
+    )
+    assert switched.status_code == 200, switched.text
+
+    def accept(email: str) -> Any:
+        body = {"token": tokens[email], "name": "New", "password": PASSWORD}
+        return client.post("/v1/auth/accept-invitation", json=body)
+
+    def accounts() -> int:
+        with current_database().connect("owner") as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM users WHERE email = ANY(%s)", ([agent, early],)
+                ).fetchone()[0]
+            )
+
+    refused = accept(agent)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["errors"][0]["field"] == "token"
+    registered = _register(client, strict.slug, f"late-{tag}@x.example")
+    assert registered.status_code == 403 and registered.json()["errors"][0]["field"] == "tenant"
+    confirmed = _confirm(client, early)
+    assert confirmed.status_code == 403 and confirmed.json()["errors"][0]["field"] == "token"
+    assert accounts() == 0
+    # Break-glass: an admin's invitation still works with a password.
+    assert accept(admin).status_code in (200, 201)

@@ -39,7 +39,13 @@ from servicedesk.identity.provisioning import ExistingAccount, link_external_use
 from servicedesk.platform import audit
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
-from servicedesk.platform.errors import NotFound, Unauthorized, ValidationProblem, field_error
+from servicedesk.platform.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationProblem,
+    field_error,
+)
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 
@@ -573,6 +579,19 @@ def sso_only_tenants(session: Session, tenant_ids: list[uuid.UUID]) -> set[uuid.
             text("SELECT auth_sso_only_tenants(:ids)"), {"ids": tenant_ids}
         ).scalars()
     }
+
+
+def refuse_password_join(session: Session, tenant_id: uuid.UUID, *, role: str, field: str) -> None:
+    """Joining an SSO-only organisation with a password (an invitation, self-registration
+    and its confirmation) is refused for everyone but admins (break-glass): its people sign
+    in through the provider, where JIT or SCIM creates them. 403 naming ``field``."""
+    if role == Role.ADMIN.value or not sso_only_tenants(session, [tenant_id]):
+        return
+    raise Forbidden(
+        "this organisation signs in through its identity provider: use "
+        '"Sign in with …" on the sign-in page',
+        errors=[field_error(field, "the organisation signs in through its identity provider")],
+    )
 
 
 def sso_only_email(session: Session, email: str) -> bool:
