@@ -254,15 +254,7 @@ def complete(
         redirect_uri=callback_url(kind, settings),
         seen=replay_cache(session, tenant_id=tenant_id, provider_id=row.provider_id),
     )
-    user_id = _vouched(
-        session,
-        tenant_id=tenant_id,
-        provider=row,
-        pending=pending,
-        params=params,
-        settings=settings,
-    )
-    return _grant(session, request_id=row.id, user_id=user_id, settings=settings)
+    return _vouched(session, tenant_id, row, pending, params, settings, request_id=row.id)
 
 
 PROVIDER_COLUMNS = (
@@ -299,29 +291,7 @@ def complete_unsolicited(
         seen=replay_cache(session, tenant_id=tenant_id, provider_id=provider_id),
         unsolicited=True,
     )
-    user_id = _vouched(
-        session,
-        tenant_id=tenant_id,
-        provider=row,
-        pending=pending,
-        params=params,
-        settings=settings,
-    )
-    # A used-up sign-in of its own carries the code, as a started one would.
-    request_id = session.execute(
-        text(
-            "INSERT INTO sso_requests (tenant_id, provider_id, state_hash, browser_hash, nonce,"
-            " code_verifier, expires_at, used_at) VALUES (:t, :p, :s, :b, '', '', now(), now())"
-            " RETURNING id"
-        ),
-        {
-            "t": tenant_id,
-            "p": provider_id,
-            "s": _hash(secrets.token_urlsafe(32)),
-            "b": _hash(secrets.token_urlsafe(32)),
-        },
-    ).scalar_one()
-    return _grant(session, request_id=request_id, user_id=user_id, settings=settings)
+    return _vouched(session, tenant_id, row, pending, params, settings, request_id=None)
 
 
 def replay_cache(
@@ -350,15 +320,18 @@ def replay_cache(
 
 def _vouched(
     session: Session,
-    *,
     tenant_id: uuid.UUID,
     provider: Any,
     pending: Pending,
     params: dict[str, str],
     settings: Settings,
-) -> uuid.UUID:
-    """The kind verifies the IdP's answer; the person is provisioned. What the answer leads
-    to (the replay cache's entry included) is undone when it is refused."""
+    *,
+    request_id: uuid.UUID | None,
+) -> str:
+    """The kind verifies the IdP's answer, the person is provisioned, and the sign-in
+    (``request_id``; for an IdP-initiated answer a used-up one of its own) gets the one-time
+    code. What the answer leads to (the replay cache's entry included) is undone when it is
+    refused."""
     secret = None
     if provider.secret_arn:
         from servicedesk.platform import secrets as stored
@@ -366,12 +339,21 @@ def _vouched(
         secret = stored.read(provider.secret_arn)
     with session.begin_nested():
         identity = KINDS[provider.kind].finish(provider.config, secret, pending, params, settings)
-        return provision(session, tenant_id=tenant_id, provider=provider, identity=identity)
-
-
-def _grant(
-    session: Session, *, request_id: uuid.UUID, user_id: uuid.UUID, settings: Settings
-) -> str:
+        user_id = provision(session, tenant_id=tenant_id, provider=provider, identity=identity)
+    if request_id is None:
+        request_id = session.execute(
+            text(
+                "INSERT INTO sso_requests (tenant_id, provider_id, state_hash, browser_hash,"
+                " nonce, code_verifier, expires_at, used_at)"
+                " VALUES (:t, :p, :s, :b, '', '', now(), now()) RETURNING id"
+            ),
+            {
+                "t": tenant_id,
+                "p": provider.provider_id,
+                "s": _hash(secrets.token_urlsafe(32)),
+                "b": _hash(secrets.token_urlsafe(32)),
+            },
+        ).scalar_one()
     code = secrets.token_urlsafe(32)
     session.execute(
         text(
