@@ -21,6 +21,7 @@ Measurement (the app in process through TestClient, the IdP over real HTTP):
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import os
 import platform
@@ -32,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.local_stack import figures, prepare
+from bench.local_stack import figures, prepare, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-saml-pg"
@@ -41,14 +42,13 @@ PASSWORD = "bench-password-123"
 FIELD = re.compile(r"name='(SAMLResponse|RelayState)' value='([^']*)'")
 
 
-def _figures(label: str, samples: list[float], unit: str = "ms") -> None:
-    figures(label, samples, unit, width=56)
+_figures = functools.partial(figures, width=56)
 
 
 def main() -> None:  # noqa: PLR0915 - one linear script
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=1000)
+    parser = argparse.ArgumentParser(description="A SAML sign-in and its parts")
     parser.add_argument("--signins", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1000)
     args = parser.parse_args()
 
     os.environ["SERVICEDESK_COOKIE_SECURE"] = "false"
@@ -75,13 +75,6 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     print(f"{platform.node()} · {os.cpu_count()} CPUs · load {os.getloadavg()[0]:.1f}")
-
-    def timed(call: Any) -> float:
-        started = time.perf_counter()
-        answer = call()
-        elapsed = (time.perf_counter() - started) * 1000
-        assert answer.status_code < 400, answer.text
-        return elapsed
 
     metadata = idp.metadata().decode()
     slugs: list[str] = []
