@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,3 +79,12 @@ def figures(
         f"{label:<{width}} n={len(samples):>5}  median {median:9.{digits}f} {unit}"
         f"  p90 {p90:9.{digits}f} {unit}"
     )
+
+
+def timed(call: Callable[[], Any]) -> float:
+    """Milliseconds one HTTP call took; it must answer below 400."""
+    started = time.perf_counter()
+    answer = call()
+    elapsed = (time.perf_counter() - started) * 1000
+    assert answer.status_code < 400, answer.text
+    return elapsed

@@ -27,9 +27,8 @@ import platform
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
-from bench.local_stack import figures, prepare
+from bench.local_stack import figures, prepare, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench-sso-pg"
@@ -94,13 +93,6 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             sso.sso_only_tenants(session, ids)
             samples.append((time.perf_counter() - started) * 1e6)
         _figures("auth_sso_only_tenants (one tenant)", samples, "µs")
-
-    def timed(call: Any) -> float:
-        started = time.perf_counter()
-        answer = call()
-        elapsed = (time.perf_counter() - started) * 1000
-        assert answer.status_code < 400, answer.text
-        return elapsed
 
     login = {"email": "agent@acme.example", "password": PASSWORD, "tenant": "acme"}
     _figures(

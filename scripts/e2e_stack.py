@@ -14,7 +14,8 @@ teams, categories, SLA policies and a few hundred tickets with history), and COM
 E2E_DEMO=1. With ``--sso`` a test OpenID Connect provider (tests/oidc_idp.py) runs on
 127.0.0.1 too, its client registered with the stack's redirect URI; COMMAND sees
 E2E_IDP_ISSUER, E2E_IDP_CLIENT_ID and E2E_IDP_CLIENT_SECRET (and sets who signs in next
-with ``POST <issuer>/_test/person``).
+with ``POST <issuer>/_test/person``), and a scripted SAML IdP (tests/saml_idp.py) whose
+base URL is E2E_SAML_IDP (``GET /metadata``; ``POST /_test/person`` sets who signs in next).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class Stack:
         self.demo = demo
         self.sso = sso
         self.idp: Any = None
+        self.saml_idp: Any = None
+        self.saml_server: Any = None
         self.admin: Any = None
         self.database_name = f"servicedesk_e2e_{secrets.token_hex(4)}"
         self.moto: subprocess.Popen[bytes] | None = None
@@ -121,6 +124,11 @@ class Stack:
             callback = f"http://127.0.0.1:{port}/v1/auth/sso/oidc/callback"
             self.idp.add_client(IDP_CLIENT_ID, IDP_CLIENT_SECRET, [callback])
             _say(f"test OIDC provider at {self.idp.issuer}")
+            from tests.saml_idp import ScriptedIdp, serve
+
+            self.saml_idp = ScriptedIdp()
+            self.saml_server, _thread = serve(self.saml_idp)
+            _say(f"test SAML provider at {self.saml_base}")
         _say(f"starting the API and web app on 127.0.0.1:{port} …")
         with self.log.open("wb") as log:
             self.server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -134,8 +142,7 @@ class Stack:
         return base
 
     def stop(self) -> None:
-        if self.idp is not None:
-            self.idp.stop()
+        self._stop_idps()
         if self.smtp is not None:
             self.smtp.stop()
         if self.server is not None:
@@ -162,6 +169,20 @@ class Stack:
 
                 pgserver.get_server(self.workdir / "postgres").cleanup()
 
+    def _stop_idps(self) -> None:
+        if self.idp is not None:
+            self.idp.stop()
+        if self.saml_server is not None:
+            self.saml_server.shutdown()
+            self.saml_server.server_close()
+
+    @property
+    def saml_base(self) -> str:
+        """The test SAML IdP's base URL (GET /metadata; POST /_test/person)."""
+        if self.saml_server is None:
+            return ""
+        return f"http://127.0.0.1:{self.saml_server.server_address[1]}"
+
     def log_tail(self, lines: int = 60) -> str:
         if not self.log.exists():
             return ""
@@ -179,7 +200,11 @@ def main(argv: list[str]) -> int:
     stack = Stack(workdir, demo=demo, sso=sso)
     started = time.monotonic()
     try:
-        base = stack.start()
+        try:
+            base = stack.start()
+        except RuntimeError:
+            _say("the stack did not start; the server's last log lines:\n" + stack.log_tail())
+            raise
         _say(f"stack up in {time.monotonic() - started:.1f} s; running {' '.join(command)}")
         env = {
             **os.environ,
@@ -192,6 +217,7 @@ def main(argv: list[str]) -> int:
             "E2E_IDP_ISSUER": stack.idp.issuer if stack.idp is not None else "",
             "E2E_IDP_CLIENT_ID": IDP_CLIENT_ID if sso else "",
             "E2E_IDP_CLIENT_SECRET": IDP_CLIENT_SECRET if sso else "",
+            "E2E_SAML_IDP": stack.saml_base,
         }
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
         if result.returncode != 0:

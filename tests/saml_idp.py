@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import threading
 import uuid
 import zlib
@@ -69,6 +70,8 @@ class ScriptedIdp:
     key_pem: str = ""
     cert_pem: str = ""
     users: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Attributes of every answer (e.g. groups for a provider's role map).
+    attributes: dict[str, list[str]] = field(default_factory=dict)
     last_request: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -236,6 +239,7 @@ class ScriptedIdp:
             sp_entity_id=sp_entity,
             acs_url=acs,
             in_response_to=request_id,
+            attributes=self.attributes,
         )
         response = self.response(assertion, acs_url=acs, in_response_to=request_id)
         return acs, self.encode(response), params.get("RelayState", "")
@@ -247,6 +251,19 @@ def serve(idp: ScriptedIdp, port: int = 0) -> tuple[ThreadingHTTPServer, threadi
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             return
+
+        def do_POST(self) -> None:
+            """``/_test/person`` (the e2e stack): who signs in next, as JSON
+            ``{"email", "name", "attributes"}``."""
+            if urlsplit(self.path).path != "/_test/person":
+                self.send_error(404)
+                return
+            length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+            person = json.loads(self.rfile.read(length) or b"{}")
+            idp.users = {str(person["email"]): {"name": str(person.get("name") or "")}}
+            idp.attributes = dict(person.get("attributes") or {})
+            self.send_response(204)
+            self.end_headers()
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)

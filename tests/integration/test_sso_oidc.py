@@ -410,7 +410,6 @@ def test_a_malformed_discovery_document_is_a_422_naming_its_field(
         ({"domains": ["not a domain"]}, "domains.0"),
         ({"role_map": {"x": "owner"}, "role_claim": "groups"}, "role_map.x"),
         ({"kind": "ldap"}, "kind"),
-        ({"kind": "saml"}, "kind"),
         ({"surprise": 1}, "surprise"),
     ],
 )

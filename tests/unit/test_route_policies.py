@@ -36,6 +36,10 @@ EXPECTED_PUBLIC = {
     ("GET", "/v1/auth/sso/discover"),
     ("GET", "/v1/auth/sso/{tenant}/{provider}/start"),
     ("GET", "/v1/auth/sso/oidc/callback"),
+    # SAML's ACS (the signed response and, for a started sign-in, the state bound to the
+    # browser) and our SP metadata (public by nature: the IdP imports it).
+    ("POST", "/v1/auth/sso/saml/callback"),
+    ("GET", "/v1/auth/sso/saml/metadata"),
     ("POST", "/v1/auth/sso/exchange"),
     ("GET", "/v1/.well-known/jwks.json"),
     ("GET", "/v1/health"),

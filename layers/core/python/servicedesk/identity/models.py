@@ -123,3 +123,21 @@ class IdentityProvider(Base):
         from servicedesk.platform.config import get_settings
 
         return callback_url(self.kind, get_settings())
+
+    @property
+    def sp_entity_id(self) -> str | None:
+        if self.kind != "saml":
+            return None
+        from servicedesk.identity.saml_kind import sp_entity_id
+        from servicedesk.platform.config import get_settings
+
+        return sp_entity_id(get_settings())
+
+    @property
+    def sp_metadata_url(self) -> str | None:
+        if self.kind != "saml":
+            return None
+        from servicedesk.identity.saml_kind import METADATA_PATH
+        from servicedesk.platform.config import get_settings
+
+        return f"{get_settings().web_origin.rstrip('/')}{METADATA_PATH}"

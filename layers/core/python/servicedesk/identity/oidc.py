@@ -296,7 +296,9 @@ def _discovered(oidc: OidcConfig, settings: Settings) -> Discovery:
 class OidcKind(Kind):
     name = "oidc"
 
-    def validate_config(self, raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    def validate_config(
+        self, raw: dict[str, Any], settings: Settings, previous: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return validate_config(raw, settings)
 
     def start(self, config: dict[str, Any], pending: Pending, settings: Settings) -> str:

@@ -135,7 +135,9 @@ def update_provider(
     diff = changed_fields(provider, sent)
     after = diff["after"]
     if "config" in after:
-        after["config"] = sso.kind_of(provider.kind).validate_config(after["config"], settings)
+        after["config"] = sso.kind_of(provider.kind).validate_config(
+            after["config"], settings, previous=provider.config
+        )
     role_claim = after.get("role_claim", provider.role_claim)
     if after.get("role_map", provider.role_map) and not role_claim:
         raise ValidationProblem(errors=[field_error("role_claim", "role_map needs role_claim")])

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import passwords, sessions, signup
+from servicedesk.identity import passwords, sessions, signup, sso
 from servicedesk.identity.models import Membership, User
 from servicedesk.identity.service import check_password_policy, mark_email_verified
 from servicedesk.platform import audit, outbox
@@ -133,6 +133,7 @@ def request(
     if row is None:
         raise _closed()
     _check_allowed(portal, email)
+    sso.refuse_password_join(session, row.tenant_id, role=Role.REQUESTER.value, field="tenant")
     check_password_policy(password, email=email)
     wait = signup._retry_after(session, email=email, address=client_ip, settings=settings)
     if wait > 0:
@@ -203,6 +204,7 @@ def confirm(
     user_id = uuid.UUID(str(existing.user_id)) if existing is not None else uuid.uuid4()
     set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     _check_allowed(SECTION.load(session, tenant_id), str(pending.email))
+    sso.refuse_password_join(session, tenant_id, role=Role.REQUESTER.value, field="token")
     # Following the link proved control of the address, so saying the account is a
     # member already tells the person nothing about anyone else.
     member = session.execute(_MEMBERSHIP, {"t": tenant_id, "u": user_id}).one_or_none()

@@ -675,6 +675,17 @@ def verify_response(
     )
 
 
+def response_issuer(saml_response: str) -> str | None:
+    """The Issuer of a response, unverified (the response's, else its assertion's): which
+    IdP's certificates an unsolicited response is to be verified with. Parsed like any
+    response (size cap, no DOCTYPE, one assertion); ``SamlRejected`` otherwise."""
+    root = _load(saml_response)
+    issuer = _text(root.find("saml:Issuer", NS)) or _text(
+        root.find("saml:Assertion/saml:Issuer", NS)
+    )
+    return issuer[:1024] if issuer else None
+
+
 def relay_state_ok(value: str) -> bool:
     return (
         0 < len(value) <= 80

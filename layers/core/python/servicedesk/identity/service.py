@@ -248,6 +248,7 @@ def accept_invitation(
     now = datetime.now(UTC)
     if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
         raise invalid
+    sso.refuse_password_join(session, tenant_id, role=invitation.role, field="token")
     existing = session.execute(
         text("SELECT user_id, password_hash FROM auth_password_hash(:e)"), {"e": invitation.email}
     ).one_or_none()

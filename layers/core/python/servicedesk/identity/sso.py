@@ -26,6 +26,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,7 +39,13 @@ from servicedesk.identity.provisioning import ExistingAccount, link_external_use
 from servicedesk.platform import audit
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
-from servicedesk.platform.errors import NotFound, Unauthorized, ValidationProblem, field_error
+from servicedesk.platform.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationProblem,
+    field_error,
+)
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.roles import Role
 
@@ -62,6 +69,12 @@ class Pending:
     nonce: str
     code_verifier: str
     redirect_uri: str
+    # The replay cache (SAML: ``seen(assertion id, until)`` records the id and answers
+    # whether it had been recorded), bound to the transaction and the provider.
+    seen: Callable[[str, datetime], bool] | None = None
+    # An IdP-initiated answer: no sign-in was started here (the kind decides whether its
+    # provider accepts one).
+    unsolicited: bool = False
 
 
 class Refusal(Exception):
@@ -80,8 +93,11 @@ class Kind(ABC):
     name: str
 
     @abstractmethod
-    def validate_config(self, raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
-        """The config as stored, or ``ValidationProblem`` naming ``config.<field>``."""
+    def validate_config(
+        self, raw: dict[str, Any], settings: Settings, previous: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The config as stored, or ``ValidationProblem`` naming ``config.<field>``.
+        ``previous``: the stored config an update replaces (what the input may omit)."""
 
     @abstractmethod
     def start(self, config: dict[str, Any], pending: Pending, settings: Settings) -> str:
@@ -135,9 +151,9 @@ def begin(
     provider_slug: str,
     return_to: str | None,
     settings: Settings,
-) -> tuple[str, str]:
-    """(the IdP's URL, the browser cookie's value) for a new sign-in; 404 for an unknown
-    tenant, provider, or a disabled one (the same answer)."""
+) -> tuple[str, str, str]:
+    """(the IdP's URL, the browser cookie's value, the provider's kind) for a new sign-in;
+    404 for an unknown tenant, provider, or a disabled one (the same answer)."""
     tenant_id = session.execute(text("SELECT tenant_id_for_slug(:s)"), {"s": tenant_slug}).scalar()
     if tenant_id is None:
         raise NotFound(NO_PROVIDER, errors=[field_error("provider", "unknown")])
@@ -185,7 +201,13 @@ def begin(
             "e": datetime.now(UTC) + timedelta(seconds=settings.sso_request_ttl_seconds),
         },
     )
-    return url, browser
+    return url, browser, str(provider.kind)
+
+
+def pending_state(session: Session, state: str) -> bool:
+    """Whether ``state`` is that of a sign-in started here (of any tenant)."""
+    found = session.execute(text("SELECT auth_sso_request_tenant(:h)"), {"h": _hash(state)})
+    return found.scalar() is not None
 
 
 def complete(
@@ -210,8 +232,7 @@ def complete(
     row = session.execute(
         text(
             "SELECT r.id, r.browser_hash, r.nonce, r.code_verifier, r.expires_at, r.used_at,"
-            " p.id AS provider_id, p.kind, p.config, p.secret_arn, p.enabled, p.jit_enabled,"
-            " p.default_role, p.role_claim, p.role_map"
+            f" {PROVIDER_COLUMNS}"
             " FROM sso_requests r JOIN identity_providers p ON p.id = r.provider_id"
             " WHERE r.state_hash = :h FOR UPDATE OF r"
         ),
@@ -231,16 +252,108 @@ def complete(
         nonce=row.nonce,
         code_verifier=row.code_verifier,
         redirect_uri=callback_url(kind, settings),
+        seen=replay_cache(session, tenant_id=tenant_id, provider_id=row.provider_id),
     )
+    return _vouched(session, tenant_id, row, pending, params, settings, request_id=row.id)
+
+
+PROVIDER_COLUMNS = (
+    "p.id AS provider_id, p.kind, p.config, p.secret_arn, p.enabled, p.jit_enabled,"
+    " p.default_role, p.role_claim, p.role_map, p.domains"
+)
+
+
+def complete_unsolicited(
+    session: Session, *, kind: str, issuer: str, params: dict[str, str], settings: Settings
+) -> str:
+    """An IdP-initiated answer (no sign-in started here): accepted only from the one
+    enabled provider of this kind whose IdP is ``issuer`` and which allows it; the kind
+    verifies the answer as unsolicited. The one-time code, or ``Refusal``."""
+    found = session.execute(
+        text("SELECT tenant_id, provider_id FROM auth_saml_unsolicited(:i)"), {"i": issuer}
+    ).all()
+    if len(found) != 1:
+        reason = "no provider allows it" if not found else "several providers claim this IdP"
+        raise Refusal("unsolicited", f"an IdP-initiated answer: {reason}")
+    tenant_id, provider_id = found[0]
+    set_tenant(session, tenant_id=tenant_id, user_id=None)
+    row = session.execute(
+        text(f"SELECT {PROVIDER_COLUMNS} FROM identity_providers p WHERE p.id = :p"),
+        {"p": provider_id},
+    ).one()
+    if row.kind != kind or kind not in KINDS:
+        raise Refusal("provider", "the provider is of another kind")
+    pending = Pending(
+        state="",
+        nonce="",
+        code_verifier="",
+        redirect_uri=callback_url(kind, settings),
+        seen=replay_cache(session, tenant_id=tenant_id, provider_id=provider_id),
+        unsolicited=True,
+    )
+    return _vouched(session, tenant_id, row, pending, params, settings, request_id=None)
+
+
+def replay_cache(
+    session: Session, *, tenant_id: uuid.UUID, provider_id: uuid.UUID
+) -> Callable[[str, datetime], bool]:
+    """``seen(id, until)`` over ``sso_assertions``: records the id until ``until`` and
+    answers whether it was recorded already (a concurrent first use waits for the other
+    transaction and then sees it). Expired ids of the provider go as new ones come."""
+
+    def seen(assertion_id: str, until: datetime) -> bool:
+        session.execute(
+            text("DELETE FROM sso_assertions WHERE provider_id = :p AND expires_at < now()"),
+            {"p": provider_id},
+        )
+        inserted = session.execute(
+            text(
+                "INSERT INTO sso_assertions (tenant_id, provider_id, assertion_id, expires_at)"
+                " VALUES (:t, :p, :a, :e) ON CONFLICT DO NOTHING RETURNING 1"
+            ),
+            {"t": tenant_id, "p": provider_id, "a": assertion_id, "e": until},
+        ).scalar()
+        return inserted is None
+
+    return seen
+
+
+def _vouched(
+    session: Session,
+    tenant_id: uuid.UUID,
+    provider: Any,
+    pending: Pending,
+    params: dict[str, str],
+    settings: Settings,
+    *,
+    request_id: uuid.UUID | None,
+) -> str:
+    """The kind verifies the IdP's answer, the person is provisioned, and the sign-in
+    (``request_id``; for an IdP-initiated answer a used-up one of its own) gets the one-time
+    code. What the answer leads to (the replay cache's entry included) is undone when it is
+    refused."""
     secret = None
-    if row.secret_arn:
+    if provider.secret_arn:
         from servicedesk.platform import secrets as stored
 
-        secret = stored.read(row.secret_arn)
-    # What the IdP's answer leads to is undone when it is refused; the state stays used.
+        secret = stored.read(provider.secret_arn)
     with session.begin_nested():
-        identity = KINDS[kind].finish(row.config, secret, pending, params, settings)
-        user_id = provision(session, tenant_id=tenant_id, provider=row, identity=identity)
+        identity = KINDS[provider.kind].finish(provider.config, secret, pending, params, settings)
+        user_id = provision(session, tenant_id=tenant_id, provider=provider, identity=identity)
+    if request_id is None:
+        request_id = session.execute(
+            text(
+                "INSERT INTO sso_requests (tenant_id, provider_id, state_hash, browser_hash,"
+                " nonce, code_verifier, expires_at, used_at)"
+                " VALUES (:t, :p, :s, :b, '', '', now(), now()) RETURNING id"
+            ),
+            {
+                "t": tenant_id,
+                "p": provider.provider_id,
+                "s": _hash(secrets.token_urlsafe(32)),
+                "b": _hash(secrets.token_urlsafe(32)),
+            },
+        ).scalar_one()
     code = secrets.token_urlsafe(32)
     session.execute(
         text(
@@ -251,7 +364,7 @@ def complete(
             "g": _hash(code),
             "e": datetime.now(UTC) + timedelta(seconds=settings.sso_grant_ttl_seconds),
             "u": user_id,
-            "id": row.id,
+            "id": request_id,
         },
     )
     return code
@@ -281,18 +394,22 @@ def provision(
         ),
         {"t": tenant_id, "iss": identity.issuer, "sub": identity.subject},
     ).scalar()
-    if existing is None and not provider.jit_enabled:
-        raise Refusal("not_provisioned", "no member with this identity, and JIT is off")
-    try:
-        user_id = link_external_user(
-            session,
-            issuer=identity.issuer,
-            subject=identity.subject,
-            email=identity.email,
-            name=identity.name or identity.email,
-        )
-    except ExistingAccount as exc:
-        raise Refusal("existing_account", "the e-mail belongs to another account") from exc
+    linked = None if existing is not None else link_member(session, tenant_id, provider, identity)
+    if linked is not None:
+        user_id = linked
+    else:
+        if existing is None and not provider.jit_enabled:
+            raise Refusal("not_provisioned", "no member with this identity, and JIT is off")
+        try:
+            user_id = link_external_user(
+                session,
+                issuer=identity.issuer,
+                subject=identity.subject,
+                email=identity.email,
+                name=identity.name or identity.email,
+            )
+        except ExistingAccount as exc:
+            raise Refusal("existing_account", "the e-mail belongs to another account") from exc
     set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     mapped = mapped_role(provider, identity.claims)
     member = session.execute(
@@ -316,6 +433,38 @@ def provision(
             ),
             {"t": tenant_id, "u": user_id, "r": mapped.value},
         )
+    return user_id
+
+
+def link_member(
+    session: Session, tenant_id: uuid.UUID, provider: Any, identity: Identity
+) -> uuid.UUID | None:
+    """The existing account of the IdP's e-mail, now linked to the IdP's (issuer, subject),
+    when the address is in one of the provider's ``domains`` and the account is linked to
+    no IdP yet and is an active member of the provider's own tenant (invited, password,
+    SCIM or directory people moving to SSO). Never an account that is not this tenant's
+    member: that would hand another organisation's person to this tenant's IdP. Audited."""
+    domain = identity.email.rpartition("@")[2].lower()
+    if not domain or domain not in (provider.domains or []):
+        return None
+    found = session.execute(
+        text("SELECT auth_sso_link_member(:t, :e, :iss, :sub)"),
+        {"t": tenant_id, "e": identity.email, "iss": identity.issuer, "sub": identity.subject},
+    ).scalar()
+    if found is None:
+        return None
+    user_id = uuid.UUID(str(found))
+    set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    audit.write(
+        session,
+        tenant_id=tenant_id,
+        actor_id=user_id,
+        action="auth.sso_linked",
+        entity_type="user",
+        entity_id=user_id,
+        request_id=None,
+        data={"provider_id": str(provider.provider_id), "issuer": identity.issuer},
+    )
     return user_id
 
 
@@ -412,6 +561,19 @@ def sso_only_tenants(session: Session, tenant_ids: list[uuid.UUID]) -> set[uuid.
             text("SELECT auth_sso_only_tenants(:ids)"), {"ids": tenant_ids}
         ).scalars()
     }
+
+
+def refuse_password_join(session: Session, tenant_id: uuid.UUID, *, role: str, field: str) -> None:
+    """Joining an SSO-only organisation with a password (an invitation, self-registration
+    and its confirmation) is refused for everyone but admins (break-glass): its people sign
+    in through the provider, where JIT or SCIM creates them. 403 naming ``field``."""
+    if role == Role.ADMIN.value or not sso_only_tenants(session, [tenant_id]):
+        return
+    raise Forbidden(
+        "this organisation signs in through its identity provider: use "
+        '"Sign in with …" on the sign-in page',
+        errors=[field_error(field, "the organisation signs in through its identity provider")],
+    )
 
 
 def sso_only_email(session: Session, email: str) -> bool:

@@ -3,13 +3,15 @@ flow (``/v1/auth/sso/...``). Thin: parse, call, shape (identity/sso.py, provider
 
 from __future__ import annotations
 
-from typing import Annotated
+import urllib.parse
+from collections.abc import Callable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Cookie, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import servicedesk.identity.oidc  # noqa: F401  (registers the oidc kind)
-from servicedesk.identity import providers, sso
+from servicedesk.identity import providers, saml, saml_kind, sso
 from servicedesk.identity.routes import ClientDevice, _tokens
 from servicedesk.identity.sso_schemas import (
     OidcCallback,
@@ -25,7 +27,7 @@ from servicedesk.identity.sso_schemas import (
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Tx, request_id
 from servicedesk.platform.endpoints import Resource
-from servicedesk.platform.errors import ValidationProblem, field_error
+from servicedesk.platform.errors import PayloadTooLarge, ValidationProblem, field_error
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.rbac import Role, public
 from servicedesk.platform.schemas import Slug
@@ -134,7 +136,7 @@ def start(
     if return_to is not None and (not return_to.startswith("/") or return_to.startswith("//")):
         raise ValidationProblem(errors=[field_error("return_to", "must be a path of the app")])
     settings = get_settings()
-    url, browser = sso.begin(
+    url, browser, kind = sso.begin(
         tx, tenant_slug=tenant, provider_slug=provider, return_to=return_to, settings=settings
     )
     response = RedirectResponse(url, status_code=302)
@@ -146,9 +148,16 @@ def start(
         path=SSO_COOKIE_PATH,
         httponly=True,
         secure=settings.cookie_secure,
-        samesite="lax",  # sent on the IdP's top-level redirect back
+        samesite=cookie_same_site(kind, secure=settings.cookie_secure),
     )
     return response
+
+
+def cookie_same_site(kind: str, *, secure: bool) -> Literal["lax", "none"]:
+    """OIDC's IdP redirects back with a top-level GET, which carries a Lax cookie. SAML's
+    posts a form cross-site, which carries only a SameSite=None cookie (and browsers keep
+    those only when Secure). Over plain local http the IdP on 127.0.0.1 is same-site: Lax."""
+    return "none" if kind == "saml" and secure else "lax"
 
 
 def finish(
@@ -156,10 +165,17 @@ def finish(
 ) -> RedirectResponse:
     """The end of every kind's callback: the web app with a one-time code, or with the
     reason of a refusal (logged with its detail; the state used up either way)."""
-    try:
-        code = sso.complete(
+    return _finished(
+        kind,
+        lambda: sso.complete(
             tx, kind=kind, state=state, browser=browser, params=params, settings=get_settings()
-        )
+        ),
+    )
+
+
+def _finished(kind: str, run: Callable[[], str]) -> RedirectResponse:
+    try:
+        code = run()
     except sso.Refusal as refusal:
         get_logger().warning(
             "sso sign-in refused",
@@ -191,6 +207,141 @@ def oidc_callback(
         if v is not None
     }
     return finish(tx, kind="oidc", state=query.state, browser=sd_sso, params=params)
+
+
+SAML_FORM_BYTES = 512 * 1024
+SAML_FIELDS = ("SAMLResponse", "RelayState")
+
+
+async def saml_form(request: Request) -> dict[str, str]:
+    """The ACS's ``application/x-www-form-urlencoded`` body (HTTP-POST binding), read
+    within a cap and parsed here (no multipart dependency): SAMLResponse and RelayState,
+    each at most once; other fields are ignored."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise ValidationProblem(
+            "the identity provider's answer is a form post",
+            errors=[field_error("content-type", "must be application/x-www-form-urlencoded")],
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > SAML_FORM_BYTES:
+            raise PayloadTooLarge(
+                errors=[field_error("SAMLResponse", f"larger than {SAML_FORM_BYTES} bytes")]
+            )
+    try:
+        pairs = urllib.parse.parse_qsl(
+            bytes(body).decode("ascii"), keep_blank_values=True, max_num_fields=20
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationProblem(errors=[field_error("body", "not a URL-encoded form")]) from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in SAML_FIELDS:
+            continue
+        if name in form:
+            raise ValidationProblem(errors=[field_error(name, "given more than once")])
+        form[name] = value
+    if not form.get("SAMLResponse"):
+        raise ValidationProblem(errors=[field_error("SAMLResponse", "required")])
+    if len(form.get("RelayState", "")) > 200:
+        raise ValidationProblem(errors=[field_error("RelayState", "at most 200 characters")])
+    return form
+
+
+SAML_FORM_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["SAMLResponse"],
+                    "properties": {
+                        "SAMLResponse": {
+                            "type": "string",
+                            "description": "The base64 samlp:Response",
+                        },
+                        "RelayState": {
+                            "type": "string",
+                            "maxLength": 200,
+                            "description": "The state of the sign-in this answers "
+                            "(absent in an IdP-initiated sign-in)",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/auth/sso/saml/callback",
+    status_code=302,
+    response_class=RedirectResponse,
+    dependencies=[public("the IdP's signed answer; state and the browser cookie are checked")],
+    tags=["auth"],
+    summary="The SAML assertion consumer service (register this ACS URL at the IdP)",
+    description=(
+        "The HTTP-POST binding: verifies the signed response against the provider's "
+        "metadata certificates (audience, recipient, validity, InResponseTo, replay), "
+        "provisions the person and sends the browser to the web app's "
+        f"`{LANDING}` with a one-time code in the fragment (or `error=`). Without a "
+        "RelayState of a sign-in started here, the response is IdP-initiated: accepted only "
+        "when the provider of its Issuer allows it."
+    ),
+    openapi_extra=SAML_FORM_SCHEMA,
+)
+def saml_callback(
+    tx: Tx,
+    form: Annotated[dict[str, str], Depends(saml_form)],
+    sd_sso: SsoCookie = None,
+) -> RedirectResponse:
+    params = {"SAMLResponse": form["SAMLResponse"]}
+    relay = form.get("RelayState") or None
+    if relay is None or (sd_sso is None and not sso.pending_state(tx, relay)):
+        return _finished("saml", lambda: _unsolicited(tx, params))
+    return finish(tx, kind="saml", state=relay, browser=sd_sso, params=params)
+
+
+def _unsolicited(tx: Tx, params: dict[str, str]) -> str:
+    issuer = saml_kind.response_issuer(params["SAMLResponse"])
+    if not issuer:
+        raise sso.Refusal("assertion", "the response names no Issuer")
+    return sso.complete_unsolicited(
+        tx, kind="saml", issuer=issuer, params=params, settings=get_settings()
+    )
+
+
+@router.get(
+    "/auth/sso/saml/metadata",
+    response_class=Response,
+    dependencies=[public("the service provider's public metadata, the same for everyone")],
+    tags=["auth"],
+    summary="Our SAML service provider metadata (give it, or its URL, to the IdP)",
+    description=(
+        "An md:EntityDescriptor: our entity id, the ACS URL (HTTP-POST) and, when the "
+        "deployment has an SP key, the certificate signed AuthnRequests are checked with."
+    ),
+    responses={
+        200: {
+            "content": {"application/samlmetadata+xml": {"schema": {"type": "string"}}},
+            "description": "The SP metadata",
+        }
+    },
+)
+def saml_metadata() -> Response:
+    settings = get_settings()
+    document = saml.sp_metadata(
+        saml_kind.service_provider(settings), sign_requests=saml_kind.can_sign(settings)
+    )
+    return Response(
+        document,
+        media_type="application/samlmetadata+xml",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @router.post(

@@ -60,8 +60,11 @@ class ProviderCreate(_Roles):
     )
     enabled: bool = True
     config: dict[str, Any] = Field(
-        description="Per kind. oidc: issuer, client_id, scopes, token_auth_method, "
-        "email_claim, name_claim (unknown keys refused)"
+        description="Per kind (unknown keys refused). oidc: issuer, client_id, scopes, "
+        "token_auth_method, email_claim, name_claim. saml: metadata_xml (the IdP's metadata; "
+        "stored as entity_id, sso_url and certificates, so an update may omit it), "
+        "require_signed_assertion, allow_idp_initiated, sign_requests, email_attribute, "
+        "name_attribute"
     )
     client_secret: ClientSecret | None = Field(default=None, description=SECRET_NOTE)
     jit_enabled: bool = Field(
@@ -128,7 +131,15 @@ class ProviderPublic(Output):
     default_role: Role
     role_claim: str | None
     role_map: dict[str, Role]
-    redirect_uri: str = Field(description="The redirect URI to register at the IdP")
+    redirect_uri: str = Field(
+        description="The redirect URI to register at the IdP (SAML: the ACS URL)"
+    )
+    sp_entity_id: str | None = Field(
+        default=None, description="SAML: our entity id (the audience) to give the IdP"
+    )
+    sp_metadata_url: str | None = Field(
+        default=None, description="SAML: the URL of our SP metadata, for the IdP to import"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

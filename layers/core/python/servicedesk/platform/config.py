@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     sso_max_document_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
     sso_metadata_cache_seconds: int = Field(default=300, ge=0, le=86400)
     sso_allow_http_loopback: bool = False
+    # The SAML kind (identity/saml_kind.py): our service provider's entity id (default: the
+    # URL of our SP metadata, <web_origin>/v1/auth/sso/saml/metadata). Signed AuthnRequests
+    # need the SP's RSA key (PEM, from env or Secrets Manager) and its certificate (public,
+    # published in the SP metadata); without them a provider cannot ask for signed requests.
+    saml_sp_entity_id: str | None = Field(default=None, max_length=1024)
+    saml_sp_private_key: SecretStr | None = None
+    saml_sp_private_key_secret_arn: str | None = None
+    saml_sp_certificate: str | None = None
 
     # SCIM provisioning (servicedesk/scim): requests per tenant and minute, and the most
     # resources one list answers.
