@@ -22,6 +22,11 @@ let current: AccessToken | null = null;
 // After a sign-out (or a refused refresh) nothing asks for a refresh until a sign-in.
 let hadSession = true;
 let inflight: Promise<AccessToken | null> | null = null;
+// Bumped by every sign-in and sign-out: a refresh answers for the session that was current
+// when it was sent. One sent before a sign-in (the page's silent sign-in at boot, while a
+// landing page exchanges an SSO code, a magic link or an invitation) must not undo it: its
+// 401 said "no cookie yet", not "this new session ended".
+let generation = 0;
 const listeners = new Set<Listener>();
 
 export function getToken(): AccessToken | null {
@@ -54,11 +59,13 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
 
 async function doRefresh(fetcher: typeof fetch): Promise<AccessToken | null> {
   return withLock(async () => {
+    const sentFor = generation;
     const response = await fetcher(REFRESH_PATH, {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
+    if (sentFor !== generation) return current; // signed in or out meanwhile: that stands
     if (response.status === 401 || response.status === 403) {
       hadSession = false;
       setToken(null);
@@ -66,6 +73,7 @@ async function doRefresh(fetcher: typeof fetch): Promise<AccessToken | null> {
     }
     if (!response.ok) throw new Error(`refresh failed (${response.status})`);
     const token = fromResponse((await response.json()) as { access_token: string; expires_in: number });
+    if (sentFor !== generation) return current;
     setToken(token);
     return token;
   });
@@ -87,10 +95,12 @@ export async function freshToken(fetcher: typeof fetch = fetch): Promise<AccessT
 }
 
 export function markSignedOut(): void {
+  generation += 1;
   hadSession = false;
   setToken(null);
 }
 export function markSignedIn(token: AccessToken): void {
+  generation += 1;
   hadSession = true;
   setToken(token);
 }

@@ -55,7 +55,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       })
       .catch(() => ({ status: "signedOut", reason: "none" }) as const)
       .then((next) => {
-        if (!cancelled) setState(next);
+        // Only the boot's answer: a landing page may have signed in meanwhile (SSO code,
+        // magic link, invitation), and that session stands.
+        if (!cancelled) setState((previous) => (previous.status === "loading" ? next : previous));
       });
     return () => {
       cancelled = true;
