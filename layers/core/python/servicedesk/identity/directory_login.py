@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import directory, mfa, sessions
+from servicedesk.identity import directory, memberships, mfa, sessions
 from servicedesk.identity.directory import DirectoryUnavailable, LdapSettings
 from servicedesk.identity.schemas import LoginRequest
 from servicedesk.identity.throttle import PasswordGate, Refused
@@ -187,18 +187,28 @@ def _provision(
     user_id = uuid.UUID(str(raw))
     set_tenant(session, tenant_id=found.tenant_id, user_id=user_id)
     role = directory.role_for(found.config, person.groups)
-    row = session.execute(
+    inserted = session.execute(
         text(
             "INSERT INTO memberships (tenant_id, user_id, role) VALUES (:t, :u, :r)"
-            " ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role,"
-            " version = memberships.version + CASE WHEN memberships.role = EXCLUDED.role"
-            " THEN 0 ELSE 1 END, updated_at = now()"
-            " RETURNING role, active"
+            " ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING role"
         ),
         {"t": found.tenant_id, "u": user_id, "r": role.value},
-    ).one()
-    if not row.active:
-        raise Refused(Unauthorized(INVALID_CREDENTIALS))
+    ).scalar_one_or_none()
+    current = str(inserted or "")
+    if inserted is None:
+        row = session.execute(
+            text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
+            {"t": found.tenant_id, "u": user_id},
+        ).one()
+        if not row.active:
+            raise Refused(Unauthorized(INVALID_CREDENTIALS))
+        current = str(row.role)
+        if current != role.value:
+            # Guarded: the tenant's last admin keeps the admin role (identity/memberships.py).
+            ctx = memberships.sign_in_context(
+                session, tenant_id=found.tenant_id, user_id=user_id, role=current
+            )
+            current = memberships.set_role(ctx, user_id, role, at_sign_in=True).role
     mapped = {m.team_id for m in found.config.group_teams}
     if mapped:
         mine = directory.teams_for(found.config, person.groups)
@@ -218,4 +228,4 @@ def _provision(
                     text("DELETE FROM team_members WHERE team_id = :team AND user_id = :u"),
                     params,
                 )
-    return user_id, str(row.role)
+    return user_id, current

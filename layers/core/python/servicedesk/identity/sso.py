@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import sessions
+from servicedesk.identity import memberships, sessions
 from servicedesk.identity.provisioning import ExistingAccount, link_external_user
 from servicedesk.platform import audit
 from servicedesk.platform.config import Settings
@@ -426,13 +426,11 @@ def provision(
     elif not member.active:
         raise Refusal("inactive", "the membership is deactivated")
     elif mapped is not None and member.role != mapped.value:
-        session.execute(
-            text(
-                "UPDATE memberships SET role = :r, version = version + 1, updated_at = now()"
-                " WHERE tenant_id = :t AND user_id = :u"
-            ),
-            {"t": tenant_id, "u": user_id, "r": mapped.value},
+        # Guarded: the tenant's last admin keeps the admin role (identity/memberships.py).
+        ctx = memberships.sign_in_context(
+            session, tenant_id=tenant_id, user_id=user_id, role=member.role
         )
+        memberships.set_role(ctx, user_id, mapped, at_sign_in=True)
     return user_id
 
 

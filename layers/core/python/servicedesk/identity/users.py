@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
 
-from servicedesk.identity import passwords, sessions
+from servicedesk.identity import memberships, passwords, sessions
 from servicedesk.identity.models import Invitation, Membership, Tenant, User
 from servicedesk.identity.schemas import InvitationCreate, UserCreate, UserUpdate
 from servicedesk.identity.service import check_password_policy
@@ -23,7 +23,7 @@ from servicedesk.platform.errors import (
 from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.platform.versioning import check_version, expected_version
+from servicedesk.platform.versioning import expected_version
 
 USER_COLUMNS = (
     User.id,
@@ -132,54 +132,13 @@ def create_user(ctx: RequestContext, *, data: UserCreate, settings: Settings) ->
     return get_user(ctx, user_id=user_id)
 
 
-def _active_admins(ctx: RequestContext) -> int:
-    return int(
-        ctx.session.scalar(
-            select(func.count()).where(
-                Membership.tenant_id == ctx.tenant_id,
-                Membership.role == Role.ADMIN.value,
-                Membership.active.is_(True),
-            )
-        )
-        or 0
-    )
-
-
 def update_user(
     ctx: RequestContext, *, user_id: uuid.UUID, data: UserUpdate, if_match: int | None
 ) -> Row[Any]:
+    """Role and/or active flag through the one guarded change (identity/memberships.py):
+    409 naming ``role`` or ``active`` when it would leave the tenant without an admin."""
     expected = expected_version(data.version, if_match)
-    membership = ctx.session.get(Membership, (ctx.tenant_id, user_id), with_for_update=True)
-    if membership is None:
-        raise NotFound("no such user")
-    check_version(membership.version, expected, what="user")
-    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"version"})
-    demoting = changes.get("role", membership.role) != Role.ADMIN.value or not changes.get(
-        "active", membership.active
-    )
-    if (
-        membership.role == Role.ADMIN.value
-        and membership.active
-        and demoting
-        and _active_admins(ctx) <= 1
-    ):
-        raise Conflict("a tenant keeps at least one active admin")
-    values = {k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()}
-    ctx.session.execute(
-        update(Membership)
-        .where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == user_id)
-        .values(**values, version=Membership.version + 1, updated_at=func.now())
-    )
-    if changes.get("active") is False:
-        ctx.session.execute(
-            text(
-                "UPDATE refresh_token_families"
-                " SET revoked_at = now(), revoked_reason = 'deactivated'"
-                " WHERE tenant_id = :t AND user_id = :u AND revoked_at IS NULL"
-            ),
-            {"t": ctx.tenant_id, "u": user_id},
-        )
-    audit.record(ctx, action="user.updated", entity_type="user", entity_id=user_id, data=values)
+    memberships.change(ctx, user_id, role=data.role, active=data.active, expected_version=expected)
     ctx.session.expire_all()
     return get_user(ctx, user_id=user_id)
 

@@ -188,20 +188,6 @@ def default_role(ctx: RequestContext) -> Role:
     return Role(value or Role.REQUESTER.value)
 
 
-def keep_an_admin(ctx: RequestContext, user_id: uuid.UUID, *, detail: str) -> None:
-    """409 when ``user_id`` is the tenant's last active admin (before demoting or
-    deactivating them)."""
-    rows = ctx.session.execute(
-        text(
-            "SELECT user_id FROM memberships WHERE tenant_id = :t AND role = 'admin' AND active"
-            " LIMIT 2"
-        ),
-        {"t": ctx.tenant_id},
-    ).scalars()
-    if list(rows) == [user_id]:
-        raise ScimError(409, detail)
-
-
 def resource_query(
     ctx: RequestContext, select: str, *, key: str, value: uuid.UUID, lock: str, what: str
 ) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from servicedesk.identity import memberships
 from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
@@ -260,32 +261,20 @@ def sync_user(
 
 
 def _set_role(ctx: RequestContext, user_id: uuid.UUID, role: str) -> None:
-    current = ctx.session.execute(
-        text(
-            "SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u FOR UPDATE"
-        ),
-        {"t": ctx.tenant_id, "u": user_id},
-    ).one()
-    if current.role == role:
-        return
-    if current.role == Role.ADMIN.value and current.active:
-        common.keep_an_admin(
-            ctx, user_id, detail="members: this change would leave the tenant without an admin"
+    try:
+        result = memberships.set_role(ctx, user_id, role)
+    except memberships.LastAdmin as exc:
+        raise ScimError(
+            409, "members: this change would leave the tenant without an admin"
+        ) from exc
+    if result.changed:
+        common.event(
+            ctx,
+            "scim.user.role_changed",
+            kind="user",
+            entity_id=user_id,
+            data={"from": result.previous_role, "to": role},
         )
-    ctx.session.execute(
-        text(
-            "UPDATE memberships SET role = :r, version = version + 1, updated_at = now()"
-            " WHERE tenant_id = :t AND user_id = :u"
-        ),
-        {"t": ctx.tenant_id, "u": user_id, "r": role},
-    )
-    common.event(
-        ctx,
-        "scim.user.role_changed",
-        kind="user",
-        entity_id=user_id,
-        data={"from": current.role, "to": role},
-    )
 
 
 def _write(

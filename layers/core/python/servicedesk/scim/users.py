@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from servicedesk.identity import sessions
+from servicedesk.identity import memberships
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim import common
 from servicedesk.scim.errors import ScimError, invalid_value, not_found
@@ -326,20 +326,14 @@ def _columns(data: UserData) -> dict[str, Any]:
 
 
 def set_active(ctx: RequestContext, user_id: uuid.UUID, active: bool) -> None:
-    """Activate or deactivate the membership; deactivating ends every session at once."""
-    if not active:
-        common.keep_an_admin(
-            ctx, user_id, detail="active: the tenant's last active admin cannot be deactivated"
-        )
-    ctx.session.execute(
-        text(
-            "UPDATE memberships SET active = :a, version = version + 1, updated_at = now()"
-            " WHERE tenant_id = :t AND user_id = :u"
-        ),
-        {"t": ctx.tenant_id, "u": user_id, "a": active},
-    )
-    if not active:
-        sessions.revoke_user(ctx, user_id=user_id)
+    """Activate or deactivate the membership (identity/memberships.py: deactivating ends
+    every session at once); the tenant's last active admin stays, as a SCIM 409."""
+    try:
+        memberships.set_active(ctx, user_id, active)
+    except memberships.LastAdmin as exc:
+        raise ScimError(
+            409, "active: the tenant's last active admin cannot be deactivated"
+        ) from exc
 
 
 def _write(ctx: RequestContext, row: Any, data: UserData, *, base: str) -> dict[str, Any]:
