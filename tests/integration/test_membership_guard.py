@@ -76,6 +76,18 @@ def test_no_path_leaves_a_tenant_without_an_admin(
     )
     _names(joined, 409, "members")
     assert _admins(tenant) == only
+    # The admin's own mapping screen: a group the admin is in, mapped to a lower role, is a
+    # problem+json 409 naming the role (not SCIM's format: this is the desk's API).
+    admins = scim.post(
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Admins", "members": [{"value": admin.user_id}]},
+    ).json()
+    demoting = client.put(
+        f"/v1/scim/groups/{admins['id']}/mapping", headers=admin.headers, json={"role": "agent"}
+    )
+    _names(demoting, 409, "role")
+    assert demoting.headers["content-type"].startswith("application/problem+json")
+    assert _admins(tenant) == only
 
     # SSO: the provider maps the admin's claim to agent; the sign-in goes on, still admin.
     provider = client.post(
@@ -128,3 +140,45 @@ def test_no_path_leaves_a_tenant_without_an_admin(
             (tenant.tenant_id,),
         ).fetchall()
     assert [r[0] for r in kept] == ["agent", "requester"]  # SSO, then LDAP
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(client: Any) -> None:
+    """The guard locks the tenant's active admins before it counts them: the second
+    demotion waits for the first, then sees one admin left and is refused."""
+    import threading
+    import uuid
+
+    from servicedesk.identity import memberships
+    from servicedesk.platform import db
+    from servicedesk.platform.roles import Role
+    from servicedesk.platform.tenancy import RequestContext
+
+    tenant = make_tenant(client, roles=("admin",))
+    first, second = tenant.admin, tenant.members["admin"]
+    assert first.user_id != second.user_id and len(_admins(tenant)) == 2
+    tenant_id = uuid.UUID(tenant.tenant_id)
+
+    def ctx(session: Any, actor: Any) -> RequestContext:
+        db.set_tenant(session, tenant_id=tenant_id, user_id=uuid.UUID(actor.user_id))
+        return RequestContext(session, tenant_id, uuid.UUID(actor.user_id), Role.ADMIN)
+
+    outcome: list[object] = []
+
+    def demote_first() -> None:
+        try:
+            with db.transaction() as session:
+                memberships.set_role(ctx(session, second), uuid.UUID(first.user_id), Role.AGENT)
+            outcome.append("demoted")
+        except memberships.LastAdmin as exc:
+            outcome.append(exc)
+
+    with db.transaction() as session:
+        memberships.set_role(ctx(session, first), uuid.UUID(second.user_id), Role.AGENT)
+        worker = threading.Thread(target=demote_first)
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive(), "the second demotion must wait for the first's locks"
+    worker.join(timeout=10)
+    assert len(outcome) == 1 and isinstance(outcome[0], memberships.LastAdmin), outcome
+    assert outcome[0].field == "role"
+    assert _admins(tenant) == [first.user_id]

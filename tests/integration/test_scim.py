@@ -538,6 +538,30 @@ def test_tokens_missing_wrong_or_revoked_are_401(client: Any) -> None:
     _error(client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {rotated}"}), 401)
 
 
+def test_a_token_lapses_with_its_makers_admin_rights(client: Any) -> None:
+    """The token acts as the admin who made it: demoted (or deactivated), the token answers
+    401 until another admin rotates it."""
+    other = make_tenant(client, roles=("admin",))
+    second = other.members["admin"]
+    enable(client, other)  # the first admin's token; the second admin's replaces it
+    token = client.post("/v1/scim/token", headers=second.headers).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/scim/v2/Users", headers=bearer).status_code == 200
+    version = client.get(f"/v1/users/{second.user_id}", headers=other.admin.headers).json()
+    demoted = client.patch(
+        f"/v1/users/{second.user_id}",
+        headers={**other.admin.headers, "If-Match": f'"{version["version"]}"'},
+        json={"role": "agent"},
+    )
+    assert demoted.status_code == 200, demoted.text
+    _error(client.get("/scim/v2/Users", headers=bearer), 401)
+    rotated = client.post("/v1/scim/token", headers=other.admin.headers).json()["token"]
+    assert (
+        client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {rotated}"}).status_code
+        == 200
+    )
+
+
 def test_the_token_is_shown_once_and_stored_hashed(client: Any, org: Any) -> None:
     settings = client.get("/v1/scim/settings", headers=org.admin.headers).json()
     assert "token" not in str(settings.get("token") or {}).lower() or settings["token"]["prefix"]

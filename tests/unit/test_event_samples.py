@@ -61,3 +61,21 @@ def test_sample_body_is_an_outbox_row_as_the_publisher_encodes_it(name):
     assert record["messageAttributes"]["type"]["stringValue"] == envelope.type
     assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
     assert record["eventSourceARN"].endswith(f":servicedesk-{channel}")
+
+
+def test_every_event_in_the_webhook_catalogue_reaches_the_webhook_queue():
+    """An event type an endpoint may subscribe to is routed to the webhook consumer, or the
+    subscription would silently never fire."""
+    from servicedesk.webhooks.schemas import KNOWN_EVENT_TYPES
+
+    unrouted = sorted(t for t in KNOWN_EVENT_TYPES if "webhook" not in publisher.channels_for(t))
+    assert unrouted == []
+
+
+def test_the_webhook_docs_list_the_whole_catalogue():
+    from pathlib import Path
+
+    from servicedesk.webhooks.schemas import KNOWN_EVENT_TYPES
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    assert sorted(t for t in KNOWN_EVENT_TYPES if f"`{t}`" not in doc) == []

@@ -10,17 +10,36 @@ import { EditorStatus, FailureAlert, useEditor, type Errors } from "./forms";
 import type { Webhook, WebhookEvent, WebhookWithSecret } from "./types";
 import { t } from "../i18n/admin";
 
-export const EVENTS: { value: WebhookEvent; label: string }[] = [
-  { value: "ticket.created", label: t("admin.webhooks.ticketCreated") },
-  { value: "ticket.assigned", label: t("admin.webhooks.ticketAssigned") },
-  { value: "ticket.status_changed", label: t("admin.webhooks.statusChanged") },
-  { value: "comment.public", label: t("admin.webhooks.publicReply") },
-  { value: "comment.internal", label: t("admin.webhooks.internalNote") },
-  { value: "sla.warning", label: t("admin.webhooks.slaWarning") },
-  { value: "sla.breached", label: t("admin.webhooks.slaBreached") },
-  { value: "sla.escalation", label: t("admin.webhooks.slaEscalation") },
-  { value: "csat.rated", label: t("admin.webhooks.satisfactionRating") },
-];
+// Every event of the API's catalogue, by type: a new event type without a label here is a
+// type error (the Record's keys are the OpenAPI enum's).
+const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
+  "ticket.created": t("admin.webhooks.ticketCreated"),
+  "ticket.assigned": t("admin.webhooks.ticketAssigned"),
+  "ticket.status_changed": t("admin.webhooks.statusChanged"),
+  "comment.public": t("admin.webhooks.publicReply"),
+  "comment.internal": t("admin.webhooks.internalNote"),
+  "sla.warning": t("admin.webhooks.slaWarning"),
+  "sla.breached": t("admin.webhooks.slaBreached"),
+  "sla.escalation": t("admin.webhooks.slaEscalation"),
+  "mail.received": t("admin.webhooks.mailReceived"),
+  "mail.held": t("admin.webhooks.mailHeld"),
+  "mail.rejected": t("admin.webhooks.mailRejected"),
+  "csat.rated": t("admin.webhooks.satisfactionRating"),
+  "identity_provider.created": t("admin.webhooks.providerCreated"),
+  "identity_provider.updated": t("admin.webhooks.providerUpdated"),
+  "identity_provider.deleted": t("admin.webhooks.providerDeleted"),
+  "scim.user.provisioned": t("admin.webhooks.scimUserProvisioned"),
+  "scim.user.updated": t("admin.webhooks.scimUserUpdated"),
+  "scim.user.deactivated": t("admin.webhooks.scimUserDeactivated"),
+  "scim.user.role_changed": t("admin.webhooks.scimUserRoleChanged"),
+  "scim.group.created": t("admin.webhooks.scimGroupCreated"),
+  "scim.group.updated": t("admin.webhooks.scimGroupUpdated"),
+  "scim.group.deleted": t("admin.webhooks.scimGroupDeleted"),
+  "scim.group.members_changed": t("admin.webhooks.scimGroupMembersChanged"),
+  "scim.group.mapped": t("admin.webhooks.scimGroupMapped"),
+};
+
+export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));
 
 export interface WebhookForm {
   url: string;

@@ -79,6 +79,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
     "csat.rated": ("webhook", "reports"),
+    # Identity administration (sign-in providers, SCIM provisioning): webhook subscribers.
+    "identity_provider.": ("webhook",),
+    "scim.": ("webhook",),
     # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
     # ready to its owner (mail + in-app, and their realtime channel); a scheduled report
     # to its recipients by mail.

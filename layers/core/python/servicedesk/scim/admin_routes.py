@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from servicedesk.identity import memberships
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import route
-from servicedesk.platform.errors import Conflict
 from servicedesk.platform.params import IfMatch
 from servicedesk.platform.rbac import Role
 from servicedesk.platform.versioning import parse_if_match
@@ -117,5 +117,7 @@ def map_group(group_id: uuid.UUID, data: ScimGroupMapping, ctx: Ctx) -> ScimGrou
     try:
         row = admin.map_group(ctx, group_id, data)
     except ScimError as exc:
-        raise Conflict(exc.detail) from exc
+        # The only refusal left after the group is found: a member is the tenant's last
+        # admin and the mapped role would demote them (identity/memberships.py).
+        raise memberships.LastAdmin("role") from exc
     return ScimGroupOut.model_validate(row, from_attributes=True)

@@ -57,6 +57,11 @@ def scim_context(request: Request) -> Iterator[RequestContext]:
             request.state.auth_failure = "unknown, revoked or disabled SCIM token"
             raise _unauthorized("Authorization: the token is unknown, revoked or disabled")
         db.set_tenant(session, tenant_id=owner.tenant_id, user_id=owner.actor_id)
+        if not _owner_is_admin(session, owner.tenant_id, owner.actor_id):
+            # The token acts as the admin who made it: it lapses with their admin rights
+            # (deactivated, demoted or removed), until an admin rotates it.
+            request.state.auth_failure = "SCIM token of a member who is no longer an admin"
+            raise _unauthorized("Authorization: the token is unknown, revoked or disabled")
         _limit(session, owner.tenant_id)
         ctx = RequestContext(
             session=session,
@@ -70,6 +75,18 @@ def scim_context(request: Request) -> Iterator[RequestContext]:
         request.state.principal = {"tenant_id": str(owner.tenant_id), "user_id": "scim"}
         yield ctx
     plain_publish(session)
+
+
+def _owner_is_admin(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return bool(
+        session.execute(
+            text(
+                "SELECT 1 FROM memberships WHERE tenant_id = :t AND user_id = :u"
+                " AND active AND role = 'admin'"
+            ),
+            {"t": tenant_id, "u": user_id},
+        ).first()
+    )
 
 
 def _limit(session: Session, tenant_id: uuid.UUID) -> None:
