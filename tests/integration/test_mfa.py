@@ -206,6 +206,30 @@ def test_turning_it_off_needs_the_password_or_a_code(client, tenant):
     _problem(gone, 404)
 
 
+def test_new_recovery_codes_replace_every_earlier_one(client, tenant):
+    person = tenant.members["agent"]
+    renew = "/v1/me/mfa/recovery-codes"
+    _problem(client.post(renew, json={"password": PASSWORD}, headers=person.headers), 404)
+    _, first = enrol(client, person)
+    assert second_step(client, challenge(client, person), recovery_code=first[0]).status_code == 200
+    _problem(client.post(renew, json={}, headers=person.headers), 422)
+    wrong = client.post(renew, json={"password": "not-the-password-1"}, headers=person.headers)
+    assert _problem(wrong, 422)["errors"][0]["field"] == "password"
+    made = client.post(renew, json={"password": PASSWORD}, headers=person.headers)
+    assert made.status_code == 200, made.text
+    assert made.headers["cache-control"] == "no-store"
+    codes = made.json()["recovery_codes"]
+    assert len(codes) == 10 and not set(codes) & set(first)
+    assert client.get("/v1/me/mfa", headers=person.headers).json()["recovery_codes_left"] == 10
+    # Every earlier code stops working, the new ones sign in.
+    _problem(second_step(client, challenge(client, person), recovery_code=first[1]), 401)
+    assert second_step(client, challenge(client, person), recovery_code=codes[0]).status_code == 200
+    # A recovery code proves it too (and is spent by it).
+    again = client.post(renew, json={"recovery_code": codes[1]}, headers=person.headers)
+    assert again.status_code == 200, again.text
+    _problem(second_step(client, challenge(client, person), recovery_code=codes[2]), 401)
+
+
 def test_a_password_reset_then_sign_in_still_asks_for_the_code(client, tenant):
     from tests.integration.test_account_recovery import _reset_token
 

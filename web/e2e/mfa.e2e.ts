@@ -126,12 +126,25 @@ describe("two-step verification", () => {
     await page.waitForURL((url) => !url.pathname.startsWith("/login"));
     await page.goto("/settings/profile");
     await page.getByText("Recovery codes left: 9.").waitFor();
+    // New codes, after the password again: shown once; every earlier code stops working.
+    const renew = page.getByRole("form", { name: "New recovery codes" });
+    await renew.getByLabel(/^Current password/).fill(PASSWORD);
+    await renew.getByRole("button", { name: "Make new codes" }).click();
+    await page.getByTestId("recovery-codes").waitFor();
+    const renewed = (await page.getByTestId("recovery-codes").locator("li").allTextContents()).map((c) => c.trim());
+    expect(renewed).toHaveLength(10);
+    expect(renewed.filter((c) => codes.includes(c))).toEqual([]);
+    await checkScreen(page, "mfa-new-recovery-codes");
+    await page.getByRole("button", { name: "I saved them" }).click();
+    await page.getByText("Your new recovery codes are the only ones that work now.").waitFor();
+    await page.getByText("Recovery codes left: 10.").waitFor();
     await page.getByRole("button", { name: /Account/ }).click();
     await page.getByRole("menuitem", { name: "Sign out" }).click();
     await page.waitForURL((url) => url.pathname === "/login");
     await passwordStep(page, email);
     await page.getByRole("button", { name: "Use a recovery code instead" }).click();
-    await page.getByLabel(/^Recovery code/).fill(codes[0]!);
+    // A code of the first set no longer works (used or not).
+    await page.getByLabel(/^Recovery code/).fill(codes[1]!);
     await page.getByRole("button", { name: "Verify" }).click();
     await page.getByText(/That did not work/).waitFor();
     expect(new URL(page.url()).pathname).toBe("/login");

@@ -115,12 +115,33 @@ export function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () =
 
 const KEY = ["me", "mfa"];
 
-function DisableForm({ onDone }: { onDone: () => void }) {
+/** A form that asks for the password again before an action on the person's own two-step
+ * verification (turning it off, new recovery codes). */
+function PasswordAgainForm<T>({
+  id,
+  title,
+  intro,
+  action,
+  variant,
+  send,
+  onDone,
+}: {
+  id: string;
+  title: string;
+  intro: string;
+  action: string;
+  variant: "danger" | "secondary";
+  send: (password: string) => Promise<T>;
+  onDone: (answer: T) => void;
+}) {
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const disable = useMutation({
-    mutationFn: () => ok(api.DELETE("/v1/me/mfa", { body: { password } })),
-    onSuccess: onDone,
+  const run = useMutation({
+    mutationFn: () => send(password),
+    onSuccess: (answer) => {
+      setPassword("");
+      onDone(answer);
+    },
     onError: (error) => setErrors(error instanceof ApiError ? fieldErrors(error.problem) : {}),
   });
   function submit(event: FormEvent) {
@@ -130,22 +151,22 @@ function DisableForm({ onDone }: { onDone: () => void }) {
       return;
     }
     setErrors({});
-    disable.mutate();
+    run.mutate();
   }
   return (
-    <form className="space-y-3" onSubmit={submit} noValidate aria-labelledby="mfa-disable-heading">
-      <h3 id="mfa-disable-heading" className="font-semibold">
-        {t("mfa.disableTitle")}
+    <form className="space-y-3" onSubmit={submit} noValidate aria-labelledby={`${id}-heading`}>
+      <h3 id={`${id}-heading`} className="font-semibold">
+        {title}
       </h3>
-      <p className="text-fg-muted">{t("mfa.disableIntro")}</p>
+      <p className="text-fg-muted">{intro}</p>
       <Field label={t("profile.currentPassword")} error={errors.password} required>
         {(p) => (
           <Input {...p} className="max-w-64" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         )}
       </Field>
-      {disable.isError && !Object.keys(errors).length ? <Alert>{t("mfa.failed", { reason: describeError(disable.error) })}</Alert> : null}
-      <Button type="submit" variant="danger" busy={disable.isPending}>
-        {t("mfa.disable")}
+      {run.isError && !Object.keys(errors).length ? <Alert>{t("mfa.failed", { reason: describeError(run.error) })}</Alert> : null}
+      <Button type="submit" variant={variant} busy={run.isPending}>
+        {action}
       </Button>
     </form>
   );
@@ -160,6 +181,8 @@ export function TwoStepCard() {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [codeError, setCodeError] = useState<string | null>(null);
+  // The codes on show are new ones for an enrolment that was on already, not a new enrolment's.
+  const [renewed, setRenewed] = useState(false);
   const start = useMutation({
     mutationFn: () => ok(api.POST("/v1/me/mfa/totp")),
     onSuccess: (next) => {
@@ -198,7 +221,8 @@ export function TwoStepCard() {
           codes={codes}
           onDone={() => {
             setCodes(null);
-            setNotice(t("mfa.turnedOn"));
+            setNotice(renewed ? t("mfa.renewed") : t("mfa.turnedOn"));
+            setRenewed(false);
           }}
         />
       ) : enrolment ? (
@@ -206,7 +230,27 @@ export function TwoStepCard() {
       ) : data?.enabled ? (
         <div className="space-y-4">
           <p>{t("mfa.onSince", { when: formatDateTime(data.confirmed_at ?? ""), left: data.recovery_codes_left })}</p>
-          <DisableForm
+          <PasswordAgainForm
+            id="mfa-renew"
+            title={t("mfa.renewTitle")}
+            intro={t("mfa.renewIntro")}
+            action={t("mfa.renew")}
+            variant="secondary"
+            send={(password) => ok(api.POST("/v1/me/mfa/recovery-codes", { body: { password } }))}
+            onDone={(answer) => {
+              setNotice(null);
+              setRenewed(true);
+              setCodes(answer.recovery_codes);
+              void client.invalidateQueries({ queryKey: KEY });
+            }}
+          />
+          <PasswordAgainForm
+            id="mfa-disable"
+            title={t("mfa.disableTitle")}
+            intro={t("mfa.disableIntro")}
+            action={t("mfa.disable")}
+            variant="danger"
+            send={(password) => ok(api.DELETE("/v1/me/mfa", { body: { password } }))}
             onDone={() => {
               setNotice(t("mfa.turnedOff"));
               void client.invalidateQueries({ queryKey: KEY });

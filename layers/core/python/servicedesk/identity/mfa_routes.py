@@ -174,20 +174,12 @@ def confirm_my_enrolment(body: MfaConfirm, request: Request, ctx: Ctx) -> JSONRe
     return _json(RecoveryCodes(recovery_codes=codes))
 
 
-@route(
-    router.delete,
-    "/me/mfa",
-    Role.REQUESTER,
-    "Turn two-step verification off (your password, a code or a recovery code)",
-    status_code=204,
-    tags=["users"],
-    description=(
-        "Exactly one of `password`, `code`, `recovery_code` (422 naming them otherwise); a "
-        "wrong one is 422 naming it, counted with the sign-in's lockout (429). 404 when it "
-        "is not on."
-    ),
-)
-def disable_my_mfa(body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordCheck) -> Response:
+def _reverified(
+    body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordCheck
+) -> JSONResponse | None:
+    """The person proves it is them again (exactly one of password, code, recovery code):
+    None when it passes, else the problem to answer (422 naming the field; the lockout's
+    429). Returned, not raised, so a counted failure commits."""
     given = [name for name in ("password", "code", "recovery_code") if getattr(body, name)]
     if len(given) != 1:
         message = "give exactly one of password, code and recovery_code"
@@ -221,11 +213,63 @@ def disable_my_mfa(body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordC
     if not ok:
         problem = ValidationProblem(errors=[field_error(given[0], "not valid")])
         return problem_response(problem.status, problem.body(request.url.path), problem.headers)
+    return None
+
+
+def _not_on(request: Request) -> JSONResponse:
+    missing = NotFound("two-step verification is not on")
+    return problem_response(missing.status, missing.body(request.url.path), missing.headers)
+
+
+@route(
+    router.delete,
+    "/me/mfa",
+    Role.REQUESTER,
+    "Turn two-step verification off (your password, a code or a recovery code)",
+    status_code=204,
+    tags=["users"],
+    description=(
+        "Exactly one of `password`, `code`, `recovery_code` (422 naming them otherwise); a "
+        "wrong one is 422 naming it, counted with the sign-in's lockout (429). 404 when it "
+        "is not on."
+    ),
+)
+def disable_my_mfa(body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordCheck) -> Response:
+    refused = _reverified(body, request, ctx, gate)
+    if refused is not None:
+        return refused
     if not mfa.remove_own(ctx.session, user_id=ctx.user_id):
-        missing = NotFound("two-step verification is not on")
-        return problem_response(missing.status, missing.body(request.url.path), missing.headers)
+        return _not_on(request)
     audit.record(ctx, action="user.mfa_disabled", entity_type="user", entity_id=ctx.user_id)
     return Response(status_code=204)
+
+
+@route(
+    router.post,
+    "/me/mfa/recovery-codes",
+    Role.REQUESTER,
+    "New recovery codes (your password, a code or a recovery code); the old ones stop working",
+    response_model=RecoveryCodes,
+    tags=["users"],
+    description=(
+        "Exactly one of `password`, `code`, `recovery_code`, checked as for turning it off "
+        "(422 naming the field, the lockout's 429). Answers ten new codes, shown this once; "
+        "every earlier code, used or not, stops working. 404 when it is not on."
+    ),
+)
+def new_recovery_codes(
+    body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordCheck
+) -> JSONResponse:
+    if not mfa.status(ctx.session, user_id=ctx.user_id).enabled:
+        return _not_on(request)
+    refused = _reverified(body, request, ctx, gate)
+    if refused is not None:
+        return refused
+    codes = mfa.new_recovery_codes(ctx.session, user_id=ctx.user_id)
+    audit.record(
+        ctx, action="user.mfa_recovery_codes_renewed", entity_type="user", entity_id=ctx.user_id
+    )
+    return _json(RecoveryCodes(recovery_codes=codes))
 
 
 # --- the sign-in's second step ---------------------------------------------------------
