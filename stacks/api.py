@@ -7,7 +7,6 @@ Adding a domain is one line in ``DOMAINS``: its function is ``functions/<domain>
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration, Environment, Fn, Stack
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -209,7 +208,7 @@ class ApiStack(Stack):
                     ),
                 },
                 vpc=data.vpc,
-                security_groups=[data.db_client_sg, *self._directory_groups(domain, data)],
+                security_groups=[data.identity_sg if domain == "identity" else data.db_client_sg],
                 vpc_subnets=data.egress_subnets if domain in EGRESS_DOMAINS else None,
                 timeout=DOMAIN_TIMEOUT,
                 memory_size=1024,
@@ -277,24 +276,6 @@ class ApiStack(Stack):
             rest.add_method(path, http_method, self.functions[domain].target)
         for path, domain in ROOT_ROUTES.items():
             rest.route_root(self.functions[domain].target, path)
-
-    def _directory_groups(self, domain: str, data: DataStack) -> list[ec2.ISecurityGroup]:
-        """The identity function's extra security group when ``ldapDirectoryCidrs`` is set:
-        egress to those networks on the LDAP ports only (docs/identity.md)."""
-        if domain != "identity" or not self.config.ldap_directory_cidrs:
-            return []
-        directory_sg = ec2.SecurityGroup(
-            self,
-            "DirectorySg",
-            vpc=data.vpc,
-            description="Identity function to the tenants LDAP or AD servers",
-            allow_all_outbound=False,
-        )
-        for cidr in self.config.ldap_directory_cidrs:
-            peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
-            for port in self.config.ldap_directory_ports:
-                directory_sg.add_egress_rule(peer, ec2.Port.tcp(port), f"LDAP {port} to {cidr}")
-        return [directory_sg]
 
     def _wire_mail(
         self, domain: str, fn: DomainFunction, mail: MailStack | None, storage: StorageStack

@@ -47,6 +47,7 @@ class DataStack(Stack):
         self.egress_subnets = network.egress_subnets
         self.db_client_sg = network.db_client_sg
         self.db_admin_sg = network.db_admin_sg
+        self.identity_sg = network.identity_sg
 
         self.database = Database(self, config=config, network=network)
         self.cluster = self.database.cluster

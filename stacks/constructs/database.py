@@ -119,6 +119,12 @@ class Database:
         proxy_sg.add_ingress_rule(
             network.db_client_sg, ec2.Port.tcp(DB_PORT), "Lambda functions to RDS Proxy"
         )
+        proxy_sg.add_ingress_rule(
+            network.identity_sg, ec2.Port.tcp(DB_PORT), "Identity function to RDS Proxy"
+        )
+        network.identity_sg.add_egress_rule(
+            proxy_sg, ec2.Port.tcp(DB_PORT), "Identity function to RDS Proxy"
+        )
         # add_proxy below admits proxy_sg on the cluster's port (its own ingress rule).
         proxy_sg.add_egress_rule(
             self.cluster.connections.security_groups[0],

@@ -91,6 +91,25 @@ class Network:
             description="Secret rotation and migration Lambdas (direct cluster access)",
             allow_all_outbound=True,
         )
+        # The identity function alone (it is the one that reaches the tenants' identity
+        # providers and directories): HTTPS out (OIDC discovery, JWKS and token endpoints,
+        # SAML metadata, the breached-password API, AWS APIs), the database proxy (the
+        # Database construct adds that rule) and, with ``ldapDirectoryCidrs``, those
+        # networks on the LDAP ports. Nothing else (docs/identity.md).
+        self.identity_sg = ec2.SecurityGroup(
+            stack,
+            "IdentitySg",
+            vpc=self.vpc,
+            description="Identity function: HTTPS, the database proxy, the tenants LDAP or AD",
+            allow_all_outbound=False,
+        )
+        self.identity_sg.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: identity providers and AWS APIs"
+        )
+        for cidr in config.ldap_directory_cidrs:
+            peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
+            for port in config.ldap_directory_ports:
+                self.identity_sg.add_egress_rule(peer, ec2.Port.tcp(port), f"LDAP {port} to {cidr}")
         self._add_interface_endpoints(stack)
 
     def _add_interface_endpoints(self, stack: Stack) -> None:
@@ -102,7 +121,7 @@ class Network:
             description="VPC interface endpoints",
             allow_all_outbound=False,
         )
-        for client in (self.db_client_sg, self.db_admin_sg):
+        for client in (self.db_client_sg, self.db_admin_sg, self.identity_sg):
             endpoint_sg.add_ingress_rule(client, ec2.Port.tcp(443), "HTTPS from Lambda")
         for name, service in INTERFACE_ENDPOINTS.items():
             self.vpc.add_interface_endpoint(

@@ -722,11 +722,12 @@ def test_database_is_not_publicly_reachable(dev: Synthesized) -> None:
         assert rule["ToPort"] == rule["FromPort"], rule
         sources.add(rule["SourceSecurityGroupId"]["Fn::GetAtt"][0])
     assert sources == allowed
-    # The proxy admits only the functions' client group, on 5432.
+    # The proxy admits only the functions' client group and the identity function's own
+    # group, on 5432.
     proxy_rules = _ingress_rules(template, _logical_id(data.proxy_sg))
-    assert [r["SourceSecurityGroupId"]["Fn::GetAtt"][0] for r in proxy_rules] == [
-        _logical_id(data.db_client_sg)
-    ]
+    assert sorted(r["SourceSecurityGroupId"]["Fn::GetAtt"][0] for r in proxy_rules) == sorted(
+        [_logical_id(data.db_client_sg), _logical_id(data.identity_sg)]
+    )
     assert all((r["FromPort"], r["ToPort"]) == (DB_PORT, DB_PORT) for r in proxy_rules)
 
 
@@ -1136,36 +1137,45 @@ def test_identity_reaches_the_breached_password_range_api_through_nat(dev: Synth
             assert "SERVICEDESK_BREACHED_PASSWORDS_API_URL" not in env, name
 
 
-def test_identity_reaches_the_directories_only_on_the_ldap_ports(
+def test_identity_reaches_https_the_proxy_and_the_directories_only(
     dev: Synthesized, prod: Synthesized
 ) -> None:
-    """LDAP sign-in (identity/directory.py): with ``ldapDirectoryCidrs`` the identity
-    function gets a security group whose only egress is those networks on 636 and 389; it
-    manages the service passwords under the identity secret prefix (with the sign-in
-    providers' client secrets). Without it: no such group."""
+    """The identity function has a security group of its own (not the shared database
+    client group, which allows all outbound): HTTPS out, the RDS Proxy's port to the proxy,
+    and with ``ldapDirectoryCidrs`` those networks on 636 and 389. It manages the service
+    passwords under the identity secret prefix (with the sign-in providers' secrets)."""
     from tests.infra.conftest import PROD_DIRECTORY_CIDR
 
-    resources = prod.templates["Api"].to_json()["Resources"]
-    groups = {
-        key: r
-        for key, r in resources.items()
-        if r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
-    }
-    assert len(groups) == 1
-    (key, group) = next(iter(groups.items()))
-    egress = group["Properties"]["SecurityGroupEgress"]
-    assert sorted((e["CidrIp"], e["FromPort"], e["ToPort"]) for e in egress) == [
-        (PROD_DIRECTORY_CIDR, 389, 389),
-        (PROD_DIRECTORY_CIDR, 636, 636),
-    ]
-    identity = resources[_logical_id(prod.sd.api.functions["identity"].function)]
-    sg_ids = identity["Properties"]["VpcConfig"]["SecurityGroupIds"]
-    assert {"Fn::GetAtt": [key, "GroupId"]} in sg_ids
+    for synthesized, directories in ((prod, [PROD_DIRECTORY_CIDR]), (dev, [])):
+        data = synthesized.templates["Data"].to_json()["Resources"]
+        groups = {
+            key: r
+            for key, r in data.items()
+            if r["Type"] == "AWS::EC2::SecurityGroup"
+            and r["Properties"]["GroupDescription"].startswith("Identity function")
+        }
+        assert len(groups) == 1
+        (key, group) = next(iter(groups.items()))
+        egress = group["Properties"]["SecurityGroupEgress"]
+        assert sorted((e["CidrIp"], e["FromPort"], e["ToPort"]) for e in egress) == sorted(
+            [("0.0.0.0/0", 443, 443)]
+            + [(cidr, port, port) for cidr in directories for port in (389, 636)]
+        )
+        # The proxy's port, to the proxy's group only (a rule of its own: a group peer).
+        to_proxy = [
+            r["Properties"]
+            for r in data.values()
+            if r["Type"] == "AWS::EC2::SecurityGroupEgress"
+            and r["Properties"]["GroupId"] == {"Fn::GetAtt": [key, "GroupId"]}
+        ]
+        assert [(p["FromPort"], p["ToPort"]) for p in to_proxy] == [(5432, 5432)]
+        assert "DestinationSecurityGroupId" in to_proxy[0]
+        api = synthesized.templates["Api"].to_json()["Resources"]
+        identity = api[_logical_id(synthesized.sd.api.functions["identity"].function)]
+        sg_ids = identity["Properties"]["VpcConfig"]["SecurityGroupIds"]
+        assert len(sg_ids) == 1 and key in str(sg_ids[0])
+    prod_api = prod.templates["Api"].to_json()["Resources"]
+    identity = prod_api[_logical_id(prod.sd.api.functions["identity"].function)]
     env = identity["Properties"]["Environment"]["Variables"]
     assert env["SERVICEDESK_IDENTITY_SECRET_PREFIX"] == "servicedesk/prod/identity"
     assert "SERVICEDESK_MAIL_SECRET_PREFIX" not in env  # the doors' secrets are not its own
-    dev_resources = dev.templates["Api"].to_json()["Resources"]
-    assert not any(
-        r["Type"] == "AWS::EC2::SecurityGroup" and "LDAP" in r["Properties"]["GroupDescription"]
-        for r in dev_resources.values()
-    )
