@@ -232,6 +232,13 @@ def test_a_user_name_with_the_tenant_signs_in_too(client, org):
     assert response.status_code == 200, response.text
     assert me(client, response.json()["access_token"])["role"] == "admin"
     assert login(client, uid, PASSWORD).status_code == 422  # a user name needs the tenant
+    # The sign-in page learns from the discovery (by slug) that a user name will do.
+    asked = client.get("/v1/auth/sso/discover", params={"tenant": tenant.slug})
+    assert asked.status_code == 200 and asked.json()["directory_user_names"] is True
+    other = make_tenant(client, roles=())
+    plain = client.get("/v1/auth/sso/discover", params={"tenant": other.slug}).json()
+    unknown = client.get("/v1/auth/sso/discover", params={"tenant": "no-such-org-here"}).json()
+    assert plain["directory_user_names"] is False and unknown == plain
 
 
 def test_starttls_sign_in(client, ldap_aws, slapd):

@@ -1,33 +1,9 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique } from "./support";
+import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, signupLink, unique } from "./support";
 
 let browser: Browser;
 
-/** The sign-up link, read from the caught e-mail (outbox → e-mail queue → mail catcher) as
- * the person would read it in their inbox. */
-async function signupLink(email: string): Promise<string> {
-  const dir = process.env.E2E_MAIL_DIR ?? "";
-  expect(dir, "E2E_MAIL_DIR is set by scripts/e2e_stack.py").not.toBe("");
-  for (let i = 0; i < 60; i++) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir).filter((n) => n.includes("signup.requested") && n.includes(email));
-    } catch {
-      names = [];
-    }
-    for (const name of names) {
-      // Quoted-printable may break and escape the link.
-      const flat = readFileSync(join(dir, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
-      const link = /https?:\/\/[^\s"<>]*\/signup\/confirm#token=[A-Za-z0-9_-]+/.exec(flat)?.[0];
-      if (link) return new URL(link).pathname + new URL(link).hash;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`no sign-up e-mail for ${email}`);
-}
 beforeAll(async () => {
   browser = await launch();
 });

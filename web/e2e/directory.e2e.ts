@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { apiCall, apiLogin, checkScreen, launch, openSession, signIn } from "./support";
+import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, newOrganisation, openSession, signIn } from "./support";
 
 /** The admin's "Directory (LDAP)" card (issue 21 point 2): the form, the group → role
  * table, the write-only service password and "test connection". The sign-in itself runs
@@ -55,6 +55,48 @@ describe("directory settings", () => {
     await expect.poll(() => card.getByTestId("directory-test-result").textContent()).toContain("The directory could not be used");
     await checkScreen(page, "directory-settings");
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("an organisation with a directory: its sign-in page takes a user name, sent with the organisation", async () => {
+    // A fresh organisation whose directory is on (at a port where nothing listens: the
+    // sign-in reaches the directory and says it cannot be reached, a real slapd signs in
+    // in tests/integration/test_ldap.py).
+    const { slug, adminToken } = await newOrganisation("dir");
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const read = await fetch(`${BASE_URL}/v1/settings/ldap`, { headers: auth });
+    const { has_password: _, ...current } = (await read.json()) as Directory;
+    const saved = await fetch(`${BASE_URL}/v1/settings/ldap`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json", "if-match": read.headers.get("etag") ?? "" },
+      body: JSON.stringify({
+        ...current,
+        enabled: true,
+        host: "127.0.0.1",
+        port: 9,
+        mode: "starttls",
+        bind_dn: "cn=desk,dc=corp,dc=example",
+        password: "service-secret-1",
+        user_search_base: "ou=people,dc=corp,dc=example",
+        timeout_seconds: 2,
+      }),
+    });
+    expect(saved.status, await saved.text()).toBe(200);
+    const { page, errors, context } = await openSession(browser);
+    await page.goto(`/login?org=${slug}`);
+    const field = page.getByLabel("E-mail or user name");
+    await field.waitFor();
+    expect(await field.getAttribute("type")).toBe("text");
+    await field.fill("erin");
+    await page.getByLabel("Password").fill(PASSWORD);
+    const answered = page.waitForResponse((r) => r.url().endsWith("/v1/auth/login") && r.request().method() === "POST");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    // 503: the sign-in went to the organisation's directory, which only a user name sent
+    // with the organisation does (without it, a user name is a 422 naming `tenant`).
+    expect((await answered).status()).toBe(503);
+    await page.getByText(/directory cannot be reached/).waitFor();
+    await checkScreen(page, "login-user-name");
+    expect(errors.filter((e) => !e.includes("503"))).toEqual([]);
     await context.close();
   });
 });

@@ -1,9 +1,7 @@
 import { createHmac } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, unique } from "./support";
+import { PASSWORD, apiCall, apiLogin, checkScreen, launch, newOrganisation, openSession, publicPost, unique } from "./support";
 
 /** Two-step verification (issue 21 point 4): enrolment in My profile, sign-in with a code
  * and with a recovery code, and an organisation that requires it of its staff. */
@@ -41,33 +39,6 @@ async function passwordStep(page: Page, email: string): Promise<void> {
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-async function signupLink(email: string): Promise<string> {
-  const dir = process.env.E2E_MAIL_DIR ?? "";
-  expect(dir, "E2E_MAIL_DIR is set by scripts/e2e_stack.py").not.toBe("");
-  for (let i = 0; i < 60; i++) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir).filter((n) => n.includes("signup.requested") && n.includes(email));
-    } catch {
-      names = [];
-    }
-    for (const name of names) {
-      const flat = readFileSync(join(dir, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
-      const token = /\/signup\/confirm#token=([A-Za-z0-9_-]+)/.exec(flat)?.[1];
-      if (token) return token;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`no sign-up e-mail for ${email}`);
-}
-
-async function post<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${BASE_URL}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
 }
 
 describe("two-step verification", () => {
@@ -154,11 +125,7 @@ describe("two-step verification", () => {
 
   test("an organisation that requires it: staff set it up at sign-in; an admin resets it", async () => {
     // A fresh organisation (its policy is nobody else's business).
-    const slug = unique("sec");
-    const adminEmail = `ada@${slug}.example`;
-    await post("/v1/signup", { organization_name: `Org ${slug}`, slug, name: "Ada Admin", email: adminEmail, password: PASSWORD });
-    await post("/v1/signup/confirm", { token: await signupLink(adminEmail) });
-    const adminToken = await apiLogin(adminEmail);
+    const { slug, adminEmail, adminToken } = await newOrganisation("sec");
     const agentEmail = `gus@${slug}.example`;
     await apiCall(adminToken, "POST", "/v1/users", { email: agentEmail, name: "Gus Agent", role: "agent", password: PASSWORD });
 
@@ -192,7 +159,7 @@ describe("two-step verification", () => {
     await admin.page.getByRole("button", { name: "Reset 2-step" }).click();
     await admin.page.getByRole("button", { name: "Reset two-step verification of Gus Agent" }).click();
     await admin.page.getByText("Gus Agent signs in with the password alone now").waitFor();
-    const again = await post<{ mfa_enrolment_required?: boolean }>("/v1/auth/login", { email: agentEmail, password: PASSWORD });
+    const again = await publicPost<{ mfa_enrolment_required?: boolean }>("/v1/auth/login", { email: agentEmail, password: PASSWORD });
     expect(again.mfa_enrolment_required).toBe(true);
     expect(admin.errors).toEqual([]);
     await admin.context.close();

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,4 +144,46 @@ export async function apiCall<T>(token: string, method: string, path: string, bo
 
 export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The sign-up link (its path and #token), read from the caught e-mail (outbox → e-mail
+ * queue → mail catcher) as the person would read it in their inbox. */
+export async function signupLink(email: string): Promise<string> {
+  const dir = process.env.E2E_MAIL_DIR ?? "";
+  expect(dir, "E2E_MAIL_DIR is set by scripts/e2e_stack.py").not.toBe("");
+  for (let i = 0; i < 60; i++) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.includes("signup.requested") && n.includes(email));
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      // Quoted-printable may break and escape the link.
+      const flat = readFileSync(join(dir, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      const link = /https?:\/\/[^\s"<>]*\/signup\/confirm#token=[A-Za-z0-9_-]+/.exec(flat)?.[0];
+      if (link) return new URL(link).pathname + new URL(link).hash;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no sign-up e-mail for ${email}`);
+}
+
+/** A POST without a session (sign-up and its confirmation). */
+export async function publicPost<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${BASE_URL}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** A fresh organisation through the public sign-up and its e-mailed confirmation, for a test
+ * whose settings are nobody else's business: its slug and its admin's e-mail and token. */
+export async function newOrganisation(prefix: string): Promise<{ slug: string; adminEmail: string; adminToken: string }> {
+  const slug = unique(prefix);
+  const adminEmail = `ada@${slug}.example`;
+  await publicPost("/v1/signup", { organization_name: `Org ${slug}`, slug, name: "Ada Admin", email: adminEmail, password: PASSWORD });
+  const token = new URLSearchParams((await signupLink(adminEmail)).split("#")[1]).get("token");
+  await publicPost("/v1/signup/confirm", { token });
+  return { slug, adminEmail, adminToken: await apiLogin(adminEmail) };
 }

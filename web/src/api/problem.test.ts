@@ -24,6 +24,9 @@ describe("problem+json", () => {
   test("a 412 reads as someone else's change; a 5xx never leaks its detail", () => {
     expect(describeError(new ApiError(412, { ...problem, status: 412 }))).toMatch(/changed by someone else/);
     expect(describeError(new ApiError(500, { ...problem, status: 500, detail: "psycopg.OperationalError" }))).not.toMatch(/psycopg/);
+    const down = { ...problem, status: 503, detail: "the organisation's directory cannot be reached; try again later" };
+    expect(describeError(new ApiError(503, down))).toBe("The organisation's directory cannot be reached; try again later");
+    expect(describeError(new ApiError(503, null))).toMatch(/on our side/);
     expect(describeError(new NetworkError(new TypeError("fetch failed")))).toMatch(/could not be reached/);
     expect(new ApiError(422, problem).message).toBe("title must not be empty; custom_fields.asset_tag is required");
   });

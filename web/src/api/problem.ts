@@ -81,10 +81,17 @@ export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 412) return "This was changed by someone else. It has been reloaded.";
     if (error.status === 429) return "Too many attempts. Please wait a moment and try again.";
+    // A 503 problem is one the API says on purpose (a directory or provider that cannot be
+    // reached, a busy database: platform/errors.ServiceUnavailable); other 5xx never leak.
+    if (error.status === 503 && error.problem?.detail) return capitalise(error.problem.detail);
     if (error.status >= 500) return "Something went wrong on our side. Please try again.";
     if (error.status === 422) return describeFieldErrors(error.problem) ?? error.problem?.detail ?? error.message;
     return error.problem?.detail ?? error.problem?.title ?? error.message;
   }
   if (error instanceof NetworkError) return error.message;
   return "Something went wrong. Please try again.";
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

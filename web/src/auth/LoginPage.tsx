@@ -10,7 +10,7 @@ import { t } from "../i18n";
 import { AuthLayout } from "./AuthLayout";
 import { useAuth } from "./AuthProvider";
 import { OrgBanner, usePublicColours } from "./BrandedAuth";
-import { SsoOffers } from "./SsoOffers";
+import { SsoOffers, useDirectoryUserNames } from "./SsoOffers";
 import { isChallenge, SecondStep, type MfaChallenge } from "./SecondStep";
 
 export default function LoginPage() {
@@ -25,6 +25,8 @@ export default function LoginPage() {
   // ?org=<slug> names the organisation to sign in to (a link from its own page).
   const [tenant, setTenant] = useState(() => (org !== null && params.get("org") === org ? org : ""));
   const [tenants, setTenants] = useState<{ slug: string; name: string }[]>([]);
+  // An organisation with a directory (LDAP) signs in with a user name too (sent with it).
+  const userNames = useDirectoryUserNames(org);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -49,7 +51,7 @@ export default function LoginPage() {
     setErrors({});
     try {
       const answer = await ok(
-        api.POST("/v1/auth/login", { body: { email, password, tenant: tenant || null } }),
+        api.POST("/v1/auth/login", { body: { email, password, tenant: tenant || (userNames ? org : null) } }),
       );
       if (isChallenge(answer)) {
         setPassword("");
@@ -119,9 +121,9 @@ export default function LoginPage() {
       <SsoOffers email={email} org={org} next={next} />
       <form className="space-y-4" onSubmit={submit} noValidate>
         {failure ? <Alert tone="danger">{failure}</Alert> : null}
-        <Field label={t("login.email")} error={errors.email} required>
+        <Field label={userNames ? t("login.emailOrUserName") : t("login.email")} error={errors.email} required>
           {(p) => (
-            <Input {...p} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
+            <Input {...p} type={userNames ? "text" : "email"} autoComplete="username" autoCapitalize="none" spellCheck={false} value={email} onChange={(e) => setEmail(e.target.value)} />
           )}
         </Field>
         <Field label={t("login.password")} error={errors.password} required>

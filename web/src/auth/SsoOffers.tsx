@@ -16,6 +16,19 @@ function useSettledDomain(email: string): string | null {
   return domain;
 }
 
+/** Whether the organisation named in the address signs in with its directory (LDAP): the
+ * sign-in page then takes a user name as well as an e-mail. The same discovery as the
+ * offers' (one request, shared by the query key). */
+export function useDirectoryUserNames(org: string | null): boolean {
+  const answer = useQuery({
+    queryKey: ["sso-offers", null, org],
+    enabled: Boolean(org),
+    staleTime: 60_000,
+    queryFn: ({ signal }) => ok(api.GET("/v1/auth/sso/discover", { params: { query: { tenant: org } }, signal })),
+  });
+  return Boolean(org && answer.data?.directory_user_names);
+}
+
 /**
  * "Sign in with <provider>" for the organisation named in the address (?org=) or the
  * domain of the e-mail being typed (identity/sso.py's discovery: the same answer whether

@@ -695,6 +695,7 @@ export const en = {
   "login.sessionEnded": "Your session ended",
   "login.signInAgain": "Please sign in again.",
   "login.email": "E-mail",
+  "login.emailOrUserName": "E-mail or user name",
   "login.password": "Password",
   "login.organisation": "Organisation",
   "login.choose": "Choose…",

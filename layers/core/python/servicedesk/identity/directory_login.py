@@ -94,6 +94,18 @@ def target(session: Session, data: LoginRequest) -> Target | None:
     return Target(claim.tenant_id, claim.tenant_slug, _config(session, claim.tenant_id))
 
 
+def offers_user_names(session: Session, slug: str) -> bool:
+    """The organisation signs its people in with a bare directory user name (an enabled
+    directory, not SSO-only): what the sign-in page asks for when it knows the slug. As
+    public as the providers' discovery: nothing about accounts."""
+    from servicedesk.identity import sso
+
+    tenant_id = session.execute(text("SELECT tenant_id_for_slug(:s)"), {"s": slug}).scalar()
+    if tenant_id is None or sso.sso_only_tenants(session, [tenant_id]):
+        return False
+    return _config(session, tenant_id).enabled
+
+
 def service_password(config: LdapSettings) -> str:
     if config.password_secret_arn is None:
         raise DirectoryUnavailable("no service password is set")

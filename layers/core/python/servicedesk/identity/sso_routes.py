@@ -11,7 +11,7 @@ from fastapi import APIRouter, Cookie, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import servicedesk.identity.oidc  # noqa: F401  (registers the oidc kind)
-from servicedesk.identity import providers, saml, saml_kind, sso
+from servicedesk.identity import directory_login, providers, saml, saml_kind, sso
 from servicedesk.identity.routes import ClientDevice, _tokens
 from servicedesk.identity.sso_schemas import (
     OidcCallback,
@@ -108,8 +108,10 @@ def discover(
         )
         for o in sso.discover(tx, email=email, tenant=tenant)
     ]
+    user_names = tenant is not None and directory_login.offers_user_names(tx, tenant)
     return JSONResponse(
-        SsoOffers(providers=offers).model_dump(), headers={"Cache-Control": "no-store"}
+        SsoOffers(providers=offers, directory_user_names=user_names).model_dump(),
+        headers={"Cache-Control": "no-store"},
     )
 
 

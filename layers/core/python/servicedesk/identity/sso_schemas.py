@@ -156,6 +156,13 @@ class SsoOffer(Output):
 
 class SsoOffers(Output):
     providers: list[SsoOffer]
+    directory_user_names: bool = Field(
+        default=False,
+        description=(
+            "Asked with `tenant`: the organisation signs in with its directory (LDAP), so "
+            "the sign-in page accepts a user name as well as an e-mail (sent with `tenant`)"
+        ),
+    )
 
 
 class SsoExchange(Input):
