@@ -425,6 +425,41 @@ def test_groups_map_to_teams_and_the_audit_row_holds_no_password(client, ldap_aw
     assert rows and all(ldap_server.SERVICE_PASSWORD not in r[0] for r in rows)
 
 
+def test_a_requester_in_a_team_group_joins_no_team(client, ldap_aws, slapd, database):
+    """Group → team goes through the teams API's rules (teams/service.follow_groups): only
+    staff join teams (a requester would otherwise be picked by round-robin assignment);
+    the join of an agent is audited like an admin's."""
+    tenant = make_tenant(client, roles=())
+    d = Directory(slapd, f"{tenant.slug}.corp.test")
+    team_id = client.post("/v1/teams", headers=tenant.admin.headers, json={"name": "Desk"}).json()[
+        "id"
+    ]
+    body = settings_body(
+        slapd,
+        d,
+        group_roles=[{"group_dn": d.groups["admins"], "role": "admin"}],
+        group_teams=[{"group_dn": d.groups["agents"], "team_id": team_id}],
+    )
+    assert put(client, tenant, body).status_code == 200
+    _, mail = d.person("rex", groups=("agents",))
+    signed_in = login(client, mail, PASSWORD)
+    assert signed_in.status_code == 200, signed_in.text
+    assert me(client, signed_in.json()["access_token"])["role"] == "requester"
+    got = client.get(f"/v1/teams/{team_id}", headers=tenant.admin.headers).json()
+    assert got["members"] == []
+    # An admin of the directory (staff) in the same group joins, audited as the API does.
+    _, boss = d.person("una", groups=("agents", "admins"))
+    user_id = me(client, login(client, boss, PASSWORD).json()["access_token"])["user"]["id"]
+    got = client.get(f"/v1/teams/{team_id}", headers=tenant.admin.headers).json()
+    assert [m["user_id"] for m in got["members"]] == [user_id]
+    with database.connect("owner") as conn:
+        audited = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action = 'team.member_added'",
+            (tenant.tenant_id,),
+        ).fetchone()
+    assert audited[0] == 1
+
+
 def test_the_login_lockout_counts_directory_attempts(client, org):
     """The password sign-in's throttle (PasswordGate) applies: after the account's limit of
     wrong passwords, even the right one waits (429 with Retry-After), and the directory is

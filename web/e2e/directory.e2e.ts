@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, newOrganisation, openSession, signIn } from "./support";
+import { BASE_URL, PASSWORD, apiCall, apiLogin, checkScreen, launch, newOrganisation, openSession, signIn, unique } from "./support";
 
 /** The admin's "Directory (LDAP)" card (issue 21 point 2): the form, the group → role
  * table, the write-only service password and "test connection". The sign-in itself runs
@@ -22,10 +22,14 @@ interface Directory {
   host: string;
   has_password: boolean;
   group_roles: { group_dn: string; role: string }[];
+  group_teams: { group_dn: string; team_id: string }[];
 }
 
 describe("directory settings", () => {
   test("an admin fills the card, maps a group to a role and tests the connection", async () => {
+    const token = await apiLogin("admin@acme.example");
+    const teamName = unique("Directory team");
+    const team = await apiCall<{ id: string }>(token, "POST", "/v1/teams", { name: teamName });
     const { page, errors, context } = await openSession(browser);
     await signIn(page, "admin@acme.example");
     await page.goto("/admin/settings");
@@ -39,16 +43,19 @@ describe("directory settings", () => {
     await card.getByRole("button", { name: "Add a group" }).click();
     await card.getByLabel("Group DN 1").fill("cn=helpdesk,ou=groups,dc=acme,dc=example");
     await card.getByLabel("Role for group 1").selectOption("agent");
+    await card.getByRole("button", { name: "Add a team group" }).click();
+    await card.getByLabel("Team group DN 1").fill("cn=network,ou=groups,dc=acme,dc=example");
+    await card.getByLabel("Team for group 1").selectOption({ label: teamName });
     await card.getByRole("button", { name: "Save directory settings" }).click();
     await expect.poll(() => card.getByText("A password is saved.", { exact: false }).count()).toBe(1);
 
-    const token = await apiLogin("admin@acme.example");
     const saved = await apiCall<Directory>(token, "GET", "/v1/settings/ldap");
     expect(saved.enabled).toBe(false);
     expect(saved.host).toBe("127.0.0.1");
     expect(saved.has_password).toBe(true);
     expect(saved).not.toHaveProperty("password");
     expect(saved.group_roles).toEqual([{ group_dn: "cn=helpdesk,ou=groups,dc=acme,dc=example", role: "agent" }]);
+    expect(saved.group_teams).toEqual([{ group_dn: "cn=network,ou=groups,dc=acme,dc=example", team_id: team.id }]);
 
     await card.getByLabel("User name to look up").fill("erin");
     await card.getByRole("button", { name: "Test connection" }).click();

@@ -8,6 +8,7 @@ import { Checkbox, toInt } from "./fields";
 import { EditorStatus, type Errors, FailureAlert, FormActions } from "./forms";
 import { splitDomains } from "./PortalSettings";
 import { useSettings, useSettingsForm, type SettingsSection } from "./settings";
+import { useTeams } from "../tickets/queries";
 
 type Directory = components["schemas"]["LdapSettingsPublic"];
 type DirectoryBody = Directory & { password?: string | null };
@@ -29,9 +30,10 @@ export const directorySettings: SettingsSection<DirectoryBody> = {
     okTagged(api.PUT("/v1/settings/ldap", { params: { header: { "If-Match": ifMatch } }, body })),
 };
 
+/** One row of a group map: the group's DN and what it maps to (a role, a team's id). */
 interface GroupRow {
   group_dn: string;
-  role: Role;
+  value: string;
 }
 
 interface DirectoryForm {
@@ -47,6 +49,7 @@ interface DirectoryForm {
   group_lookup: "member_of" | "search";
   group_search_base: string;
   group_roles: GroupRow[];
+  group_teams: GroupRow[];
   default_role: Role;
   domains: string;
 }
@@ -65,10 +68,99 @@ function toForm(tagged: Tagged<DirectoryBody> | null): DirectoryForm {
     user_filter: d?.user_filter ?? "(uid={username})",
     group_lookup: d?.group_lookup ?? "member_of",
     group_search_base: d?.group_search_base ?? "",
-    group_roles: (d?.group_roles ?? []).map((g) => ({ group_dn: g.group_dn, role: g.role })),
+    group_roles: (d?.group_roles ?? []).map((g) => ({ group_dn: g.group_dn, value: g.role })),
+    group_teams: (d?.group_teams ?? []).map((g) => ({ group_dn: g.group_dn, value: g.team_id })),
     default_role: d?.default_role ?? "requester",
     domains: (d?.domains ?? []).join("\n"),
   };
+}
+
+/** The rows whose DN is filled in, trimmed. */
+function filled(rows: GroupRow[]): GroupRow[] {
+  return rows.filter((g) => g.group_dn.trim()).map((g) => ({ group_dn: g.group_dn.trim(), value: g.value }));
+}
+
+/** A table of directory groups and what each maps to (group → role, group → team): one
+ * row per group, its DN typed in and its target chosen, rows added and removed. */
+function GroupMap({
+  legend,
+  help,
+  column,
+  labels,
+  options,
+  rows,
+  onChange,
+  error,
+  fresh,
+  empty = null,
+}: {
+  legend: string;
+  help: string;
+  column: string;
+  labels: { dn: (n: number) => string; value: (n: number) => string; remove: (n: number) => string; add: string };
+  options: { value: string; label: string }[];
+  rows: GroupRow[];
+  onChange: (rows: GroupRow[]) => void;
+  error: string | undefined;
+  fresh: string;
+  empty?: string | null;
+}) {
+  const setRow = (index: number, row: Partial<GroupRow>) => onChange(rows.map((g, i) => (i === index ? { ...g, ...row } : g)));
+  return (
+    <fieldset className="space-y-2">
+      <legend className="font-medium">{legend}</legend>
+      <p className="text-fg-muted">{help}</p>
+      {rows.length ? (
+        <table className="w-full text-left">
+          <thead>
+            <tr>
+              <th scope="col" className="py-1 pr-2 font-medium">
+                {t("directory.groupDn")}
+              </th>
+              <th scope="col" className="py-1 pr-2 font-medium">
+                {column}
+              </th>
+              <th scope="col" className="py-1">
+                <span className="sr-only">{t("directory.actions")}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, index) => (
+              <tr key={index}>
+                <td className="py-1 pr-2">
+                  <Input aria-label={labels.dn(index + 1)} value={row.group_dn} onChange={(e) => setRow(index, { group_dn: e.target.value })} />
+                </td>
+                <td className="py-1 pr-2">
+                  <Select aria-label={labels.value(index + 1)} value={row.value} onChange={(e) => setRow(index, { value: e.target.value })}>
+                    {options.some((o) => o.value === row.value) ? null : <option value={row.value}>{row.value}</option>}
+                    {options.map((o) => (
+                      <option key={o.value} value={o.value}>
+                        {o.label}
+                      </option>
+                    ))}
+                  </Select>
+                </td>
+                <td className="py-1">
+                  <Button type="button" variant="secondary" onClick={() => onChange(rows.filter((_, i) => i !== index))}>
+                    {labels.remove(index + 1)}
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {error ? <p className="text-danger-text">{error}</p> : null}
+      {empty ? (
+        <p className="text-fg-muted">{empty}</p>
+      ) : (
+        <Button type="button" variant="secondary" onClick={() => onChange([...rows, { group_dn: "", value: fresh }])}>
+          {labels.add}
+        </Button>
+      )}
+    </fieldset>
+  );
 }
 
 function DirectoryForm({ settings }: { settings: Tagged<DirectoryBody> }) {
@@ -87,7 +179,8 @@ function DirectoryForm({ settings }: { settings: Tagged<DirectoryBody> }) {
       user_filter: form.user_filter.trim(),
       group_lookup: form.group_lookup,
       group_search_base: form.group_search_base.trim(),
-      group_roles: form.group_roles.filter((g) => g.group_dn.trim()).map((g) => ({ group_dn: g.group_dn.trim(), role: g.role })),
+      group_roles: filled(form.group_roles).map((g) => ({ group_dn: g.group_dn, role: g.value as Role })),
+      group_teams: filled(form.group_teams).map((g) => ({ group_dn: g.group_dn, team_id: g.value })),
       default_role: form.default_role,
       domains: splitDomains(form.domains),
     }),
@@ -100,6 +193,8 @@ function DirectoryForm({ settings }: { settings: Tagged<DirectoryBody> }) {
     },
   });
   const { form, set, errors } = editor;
+  const teams = useTeams();
+  const teamOptions = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   const [username, setUsername] = useState("");
   const [result, setResult] = useState<TestResult | null>(null);
   const [testError, setTestError] = useState<unknown>(null);
@@ -118,12 +213,7 @@ function DirectoryForm({ settings }: { settings: Tagged<DirectoryBody> }) {
     }
   }
 
-  const setRow = (index: number, row: Partial<GroupRow>) =>
-    set(
-      "group_roles",
-      form.group_roles.map((g, i) => (i === index ? { ...g, ...row } : g)),
-    );
-  const placed = ["enabled", "host", "port", "mode", "ca_certificate", "bind_dn", "password", "user_search_base", "user_filter", "group_lookup", "group_search_base", "group_roles", "default_role", "domains"];
+  const placed = ["enabled", "host", "port", "mode", "ca_certificate", "bind_dn", "password", "user_search_base", "user_filter", "group_lookup", "group_search_base", "group_roles", "group_teams", "default_role", "domains"];
 
   return (
     <Card aria-labelledby="directory-settings-heading">
@@ -177,63 +267,29 @@ function DirectoryForm({ settings }: { settings: Tagged<DirectoryBody> }) {
             {(p) => <Input {...p} value={form.group_search_base} onChange={(e) => set("group_search_base", e.target.value)} />}
           </Field>
         ) : null}
-        <fieldset className="space-y-2">
-          <legend className="font-medium">{t("directory.groupRoles")}</legend>
-          <p className="text-fg-muted">{t("directory.groupRolesHelp")}</p>
-          {form.group_roles.length ? (
-            <table className="w-full text-left">
-              <thead>
-                <tr>
-                  <th scope="col" className="py-1 pr-2 font-medium">
-                    {t("directory.groupDn")}
-                  </th>
-                  <th scope="col" className="py-1 pr-2 font-medium">
-                    {t("directory.role")}
-                  </th>
-                  <th scope="col" className="py-1">
-                    <span className="sr-only">{t("directory.actions")}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {form.group_roles.map((row, index) => (
-                  <tr key={index}>
-                    <td className="py-1 pr-2">
-                      <Input aria-label={t("directory.groupDnRow", { n: index + 1 })} value={row.group_dn} onChange={(e) => setRow(index, { group_dn: e.target.value })} />
-                    </td>
-                    <td className="py-1 pr-2">
-                      <Select aria-label={t("directory.roleRow", { n: index + 1 })} value={row.role} onChange={(e) => setRow(index, { role: e.target.value as Role })}>
-                        {ROLES.map((r) => (
-                          <option key={r} value={r}>
-                            {t(ROLE_LABEL[r])}
-                          </option>
-                        ))}
-                      </Select>
-                    </td>
-                    <td className="py-1">
-                      <Button
-                        type="button"
-                        variant="secondary"
-                        onClick={() =>
-                          set(
-                            "group_roles",
-                            form.group_roles.filter((_, i) => i !== index),
-                          )
-                        }
-                      >
-                        {t("directory.removeRow", { n: index + 1 })}
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
-          {errors.group_roles ? <p className="text-danger-text">{errors.group_roles}</p> : null}
-          <Button type="button" variant="secondary" onClick={() => set("group_roles", [...form.group_roles, { group_dn: "", role: "agent" }])}>
-            {t("directory.addRow")}
-          </Button>
-        </fieldset>
+        <GroupMap
+          legend={t("directory.groupRoles")}
+          help={t("directory.groupRolesHelp")}
+          column={t("directory.role")}
+          labels={{ dn: (n) => t("directory.groupDnRow", { n }), value: (n) => t("directory.roleRow", { n }), remove: (n) => t("directory.removeRow", { n }), add: t("directory.addRow") }}
+          options={ROLES.map((r) => ({ value: r, label: t(ROLE_LABEL[r]) }))}
+          rows={form.group_roles}
+          onChange={(rows) => set("group_roles", rows)}
+          error={errors.group_roles}
+          fresh="agent"
+        />
+        <GroupMap
+          legend={t("directory.groupTeams")}
+          help={t("directory.groupTeamsHelp")}
+          column={t("directory.team")}
+          labels={{ dn: (n) => t("directory.teamGroupDnRow", { n }), value: (n) => t("directory.teamRow", { n }), remove: (n) => t("directory.removeTeamRow", { n }), add: t("directory.addTeamRow") }}
+          options={teamOptions}
+          rows={form.group_teams}
+          onChange={(rows) => set("group_teams", rows)}
+          error={errors.group_teams}
+          fresh={teamOptions[0]?.value ?? ""}
+          empty={teams.isSuccess && !teamOptions.length ? t("directory.noTeams") : null}
+        />
         <Field label={t("directory.defaultRole")} error={errors.default_role}>
           {(p) => (
             <Select {...p} value={form.default_role} onChange={(e) => set("default_role", e.target.value as Role)}>

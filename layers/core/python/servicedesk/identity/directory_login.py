@@ -33,6 +33,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.logging import get_logger
+from servicedesk.teams import service as teams
 
 INVALID_CREDENTIALS = "invalid e-mail or password"
 UNAVAILABLE = "the organisation's directory cannot be reached; try again later"
@@ -223,21 +224,10 @@ def _provision(
             current = memberships.set_role(ctx, user_id, role, at_sign_in=True).role
     mapped = {m.team_id for m in found.config.group_teams}
     if mapped:
-        mine = directory.teams_for(found.config, person.groups)
-        for team_id in mapped:
-            params = {"t": found.tenant_id, "team": team_id, "u": user_id}
-            if team_id in mine:
-                session.execute(
-                    text(
-                        "INSERT INTO team_members (tenant_id, team_id, user_id)"
-                        " SELECT :t, id, :u FROM teams WHERE tenant_id = :t AND id = :team"
-                        " ON CONFLICT (team_id, user_id) DO UPDATE SET active = true"
-                    ),
-                    params,
-                )
-            else:
-                session.execute(
-                    text("DELETE FROM team_members WHERE team_id = :team AND user_id = :u"),
-                    params,
-                )
+        # The API's rules and audit (teams/service.follow_groups): only staff join teams.
+        ctx = memberships.sign_in_context(
+            session, tenant_id=found.tenant_id, user_id=user_id, role=current
+        )
+        member_of = directory.teams_for(found.config, person.groups)
+        teams.follow_groups(ctx, user_id, mapped=mapped, member_of=member_of)
     return user_id, current

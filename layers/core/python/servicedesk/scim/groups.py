@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import text
 
 from servicedesk.identity import memberships
-from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.scim import common
@@ -248,16 +247,7 @@ def sync_user(
         role = max(roles, key=ROLE_ORDER.index) if roles else common.default_role(ctx).value
         _set_role(ctx, user_id, role)
     in_teams = {r.team_id for r in mapped if r.team_id is not None}
-    for team_id in teams_of:
-        try:
-            if team_id in in_teams:
-                teams.put_member(ctx, team_id=team_id, user_id=user_id)
-            else:
-                teams.remove_member(ctx, team_id=team_id, user_id=user_id)
-        except ProblemError:
-            # Not staff (only agents and above join teams), not in the team, or the team
-            # is gone: nothing to do for this person.
-            continue
+    teams.follow_groups(ctx, user_id, mapped=teams_of, member_of=in_teams)
 
 
 def _set_role(ctx: RequestContext, user_id: uuid.UUID, role: str) -> None:

@@ -15,6 +15,7 @@ from servicedesk.identity.models import Membership, User
 from servicedesk.platform import audit, crud
 from servicedesk.platform.errors import (
     NotFound,
+    ProblemError,
     ValidationProblem,
     field_error,
 )
@@ -147,6 +148,28 @@ def put_member(ctx: RequestContext, *, team_id: uuid.UUID, user_id: uuid.UUID) -
         entity_id=team_id,
         data={"user_id": user_id, "before": before, "after": {"active": True}},
     )
+
+
+def follow_groups(
+    ctx: RequestContext,
+    user_id: uuid.UUID,
+    *,
+    mapped: Collection[uuid.UUID],
+    member_of: Collection[uuid.UUID],
+) -> None:
+    """An identity source's group → team mapping (SCIM groups, LDAP groups) applied to one
+    person: into each mapped team whose group they are in, out of the mapped teams whose
+    group they are not, through the same rules and audit as the API. Nothing happens for
+    whom teams do not take (requesters, the inactive), teams deleted since, or memberships
+    already as they should be."""
+    for team_id in mapped:
+        try:
+            if team_id in member_of:
+                put_member(ctx, team_id=team_id, user_id=user_id)
+            else:
+                remove_member(ctx, team_id=team_id, user_id=user_id)
+        except ProblemError:
+            continue
 
 
 def remove_member(ctx: RequestContext, *, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
