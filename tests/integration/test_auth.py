@@ -407,13 +407,24 @@ def test_every_route_that_checks_a_password_shares_the_login_lockout(client, app
             "DELETE", "/v1/me/mfa", json={"password": password}, headers=actor.headers
         )
 
+    def recovery_codes_attempt(caller, actor, password):
+        # New recovery codes with the password: a field error too (checked before "not on").
+        return caller.post(
+            "/v1/me/mfa/recovery-codes", json={"password": password}, headers=actor.headers
+        )
+
     attempts = {
         ("POST", "/v1/auth/login"): login_attempt,
         ("POST", "/v1/auth/accept-invitation"): invitation_attempt,
         ("POST", "/v1/me/password"): password_change_attempt,
         ("DELETE", "/v1/me/mfa"): mfa_off_attempt,
+        ("POST", "/v1/me/mfa/recovery-codes"): recovery_codes_attempt,
     }
-    refused_with = {("POST", "/v1/me/password"): 422, ("DELETE", "/v1/me/mfa"): 422}
+    refused_with = {
+        ("POST", "/v1/me/password"): 422,
+        ("DELETE", "/v1/me/mfa"): 422,
+        ("POST", "/v1/me/mfa/recovery-codes"): 422,
+    }
     assert _password_routes(app) == set(attempts), "a route checks passwords: add it here"
     for n, (route, attempt) in enumerate(attempts.items()):
         with TestClient(app, client=(f"192.0.2.{n + 1}", 50000)) as caller:

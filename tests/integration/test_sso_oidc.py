@@ -523,7 +523,7 @@ def test_discovery_by_domain_or_tenant_says_nothing_about_accounts(
     by_tenant = client.get("/v1/auth/sso/discover", params={"tenant": org.slug}).json()
     assert provider["slug"] in [o["provider"] for o in by_tenant["providers"]]
     none = client.get("/v1/auth/sso/discover", params={"email": "x@elsewhere.example"})
-    assert none.json() == {"providers": []}
+    assert none.json() == {"providers": [], "directory_user_names": False}
     bad = client.get("/v1/auth/sso/discover")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "email"
     assert client.get(f"/v1/auth/sso/{org.slug}/nope/start").status_code == 404

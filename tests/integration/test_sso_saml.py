@@ -441,6 +441,62 @@ def test_a_member_of_another_tenant_is_never_linked(
     assert _counts(org) == before
 
 
+def test_a_member_of_this_and_another_tenant_is_never_linked(
+    client: Any, org: TenantFixture, idp: ScriptedIdp
+) -> None:
+    """A person of two organisations: one organisation's IdP (its admin's to configure)
+    must not gain the account the other organisation trusts too."""
+    other = make_tenant(client, roles=("agent",))
+    both = other.members["agent"]
+    added = client.post(
+        "/v1/users",
+        headers=org.admin.headers,
+        json={"email": both.email, "name": "Both", "password": "Ignored-password-9"},
+    )
+    assert added.status_code == 201, added.text
+    grabbing = _create(client, org, idp, domains=[f"{other.slug}.example"], jit_enabled=False)
+    idp.users = {both.email: {"name": "Both"}}
+    before = _counts(org)
+    flow = Flow(client, org, grabbing["slug"])
+    # Not linked (before migration 0050 it was: the person is this tenant's member too);
+    # with JIT off there is nothing else the sign-in could do.
+    assert flow.post(*flow.at_idp()) == {"error": "not_provisioned"}
+    assert _counts(org) == before
+
+
+def test_a_session_the_idp_started_does_not_switch_organisations(
+    client: Any, org: TenantFixture, idp: ScriptedIdp
+) -> None:
+    """The IdP vouched for the person in its own organisation only: switching into another
+    organisation of the same account from that session is refused (403 naming tenant); a
+    password session of a person of two organisations still switches."""
+    jit = _create(client, org, idp, jit_enabled=True)
+    email = f"sam-{uuid.uuid4().hex[:6]}@{org.slug}.example"
+    idp.users = {email: {"name": "Sam"}}
+    tokens = _sign_in(client, org, jit["slug"])
+    other = make_tenant(client, roles=())
+    added = client.post(
+        "/v1/users",
+        headers=other.admin.headers,
+        json={"email": email, "name": "Sam", "password": "Ignored-password-9"},
+    )
+    assert added.status_code == 201, added.text
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    switched = client.post("/v1/auth/switch-tenant", headers=bearer, json={"tenant": other.slug})
+    assert switched.status_code == 403, switched.text
+    assert switched.json()["errors"][0]["field"] == "tenant"
+    # A password session switches as before.
+    both = make_tenant(client, roles=("agent",)).members["agent"]
+    joined = client.post(
+        "/v1/users",
+        headers=org.admin.headers,
+        json={"email": both.email, "name": "Both", "password": "Ignored-password-9"},
+    )
+    assert joined.status_code == 201, joined.text
+    moved = client.post("/v1/auth/switch-tenant", headers=both.headers, json={"tenant": org.slug})
+    assert moved.status_code == 200, moved.text
+
+
 # --- configuration ------------------------------------------------------------------------
 
 

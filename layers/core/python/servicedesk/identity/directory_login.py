@@ -33,7 +33,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.logging import get_logger
-from servicedesk.teams import service as teams
+from servicedesk.platform.roles import Role
 
 INVALID_CREDENTIALS = "invalid e-mail or password"
 UNAVAILABLE = "the organisation's directory cannot be reached; try again later"
@@ -155,7 +155,12 @@ def login(
         raise Refused(Unauthorized(INVALID_CREDENTIALS))
     user_id, role = _provision(session, found, person, email)
     mfa.check_sign_in(
-        session, tenant_id=found.tenant_id, user_id=user_id, role=role, settings=settings
+        session,
+        tenant_id=found.tenant_id,
+        user_id=user_id,
+        role=role,
+        settings=settings,
+        sign_in="directory",
     )
     audit.write(
         session,
@@ -174,7 +179,52 @@ def login(
         role=role,
         settings=settings,
         device=device,
+        sign_in="directory",
     )
+
+
+def _follow_groups(
+    session: Session, found: Target, user_id: uuid.UUID, role: str, member_of: set[uuid.UUID]
+) -> None:
+    """Group → team at sign-in, by the teams API's rules (teams/service.put_member; SCIM's
+    ``teams.follow_groups``): into the mapped teams of the person's groups only as staff (a
+    requester would be picked by round-robin assignment), out of the mapped teams of groups
+    they left; audited as the API's changes are. In SQL here: identity must not import the
+    teams package (tests/unit/test_boundaries.py)."""
+    staff = Role(role).is_staff
+    for team_id in (m.team_id for m in found.config.group_teams):
+        params = {"t": found.tenant_id, "team": team_id, "u": user_id}
+        if staff and team_id in member_of:
+            changed = session.execute(
+                text(
+                    "INSERT INTO team_members (tenant_id, team_id, user_id)"
+                    " SELECT :t, id, :u FROM teams WHERE tenant_id = :t AND id = :team"
+                    " AND active ON CONFLICT (team_id, user_id) DO UPDATE SET active = true"
+                    " WHERE NOT team_members.active RETURNING 1"
+                ),
+                params,
+            ).first()
+            action = "team.member_added"
+        else:
+            changed = session.execute(
+                text(
+                    "DELETE FROM team_members WHERE tenant_id = :t AND team_id = :team"
+                    " AND user_id = :u RETURNING 1"
+                ),
+                params,
+            ).first()
+            action = "team.member_removed"
+        if changed is not None:
+            audit.write(
+                session,
+                tenant_id=found.tenant_id,
+                actor_id=user_id,
+                action=action,
+                entity_type="team",
+                entity_id=team_id,
+                request_id=None,
+                data={"user_id": str(user_id), "via": "directory"},
+            )
 
 
 def _provision(
@@ -224,10 +274,7 @@ def _provision(
             current = memberships.set_role(ctx, user_id, role, at_sign_in=True).role
     mapped = {m.team_id for m in found.config.group_teams}
     if mapped:
-        # The API's rules and audit (teams/service.follow_groups): only staff join teams.
-        ctx = memberships.sign_in_context(
-            session, tenant_id=found.tenant_id, user_id=user_id, role=current
+        _follow_groups(
+            session, found, user_id, current, directory.teams_for(found.config, person.groups)
         )
-        member_of = directory.teams_for(found.config, person.groups)
-        teams.follow_groups(ctx, user_id, mapped=mapped, member_of=member_of)
     return user_id, current

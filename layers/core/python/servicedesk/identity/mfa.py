@@ -47,6 +47,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.identity import throttle
+from servicedesk.identity.sessions import SignIn
 from servicedesk.identity.throttle import Refused
 from servicedesk.platform.config import Environment, Settings, resolve_secret
 from servicedesk.platform.db import set_tenant
@@ -78,6 +79,9 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 SIGN_IN = 1  # the second step of a sign-in
 ENROL = 2  # a staff member's enrolment that the tenant's policy requires before sign-in
+# Flag in the purpose byte: the first step was the organisation's directory, not a
+# password (the session it leads to says so: identity/sessions.SignIn).
+_VIA_DIRECTORY = 0x10
 
 
 class SecuritySettings(BaseModel):
@@ -157,10 +161,16 @@ def _decrypt(settings: Settings, user_id: uuid.UUID, stored: bytes) -> bytes:
 
 
 def make_token(
-    settings: Settings, *, purpose: int, tenant_id: uuid.UUID, user_id: uuid.UUID
+    settings: Settings,
+    *,
+    purpose: int,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    sign_in: SignIn = "password",
 ) -> str:
     expires = int(time.time()) + settings.mfa_token_ttl_seconds
-    payload = _TOKEN.pack(purpose, tenant_id.bytes, user_id.bytes, expires)
+    kind = purpose | (_VIA_DIRECTORY if sign_in == "directory" else 0)
+    payload = _TOKEN.pack(kind, tenant_id.bytes, user_id.bytes, expires)
     key = _derive(settings, b"servicedesk-mfa-token")
     sig = hmac.new(key, _TOKEN_LABEL + payload, hashlib.sha256).digest()[:_SIG_BYTES]
     return base64.urlsafe_b64encode(payload + sig).decode().rstrip("=")
@@ -170,6 +180,7 @@ def make_token(
 class TokenClaims:
     tenant_id: uuid.UUID
     user_id: uuid.UUID
+    sign_in: SignIn = "password"
 
 
 def read_token(
@@ -187,9 +198,10 @@ def read_token(
     if not hmac.compare_digest(sig, expected):
         return None
     kind, tenant, user, expires = _TOKEN.unpack(payload)
-    if kind != purpose or expires <= (time.time() if now is None else now):
+    if kind & ~_VIA_DIRECTORY != purpose or expires <= (time.time() if now is None else now):
         return None
-    return TokenClaims(uuid.UUID(bytes=tenant), uuid.UUID(bytes=user))
+    via: SignIn = "directory" if kind & _VIA_DIRECTORY else "password"
+    return TokenClaims(uuid.UUID(bytes=tenant), uuid.UUID(bytes=user), via)
 
 
 # --- codes -----------------------------------------------------------------------------
@@ -493,6 +505,7 @@ def check_sign_in(
     user_id: uuid.UUID,
     role: str,
     settings: Settings,
+    sign_in: SignIn = "password",
 ) -> None:
     """Between a verified password (or mailed proof) and a session: raises `SecondStep`
     when the person has two-step verification, or when the tenant requires it of this role
@@ -500,11 +513,15 @@ def check_sign_in(
     trip: every password sign-in pays it (docs/benchmarks.md, "Two-step verification")."""
     row = session.execute(_SIGN_IN, {"u": user_id, "t": tenant_id}).one()
     if row.enabled:
-        token = make_token(settings, purpose=SIGN_IN, tenant_id=tenant_id, user_id=user_id)
+        token = make_token(
+            settings, purpose=SIGN_IN, tenant_id=tenant_id, user_id=user_id, sign_in=sign_in
+        )
         raise SecondStep(MfaChallenge(mfa_required=True, mfa_token=token).model_dump())
     policy = SecuritySettings.model_validate(row.security or {})
     if Role(role).is_staff and policy.require_mfa_for_staff:
-        token = make_token(settings, purpose=ENROL, tenant_id=tenant_id, user_id=user_id)
+        token = make_token(
+            settings, purpose=ENROL, tenant_id=tenant_id, user_id=user_id, sign_in=sign_in
+        )
         raise SecondStep(MfaChallenge(mfa_enrolment_required=True, mfa_token=token).model_dump())
 
 
@@ -536,6 +553,7 @@ class Member:
     tenant_id: uuid.UUID
     user_id: uuid.UUID
     role: str
+    sign_in: SignIn = "password"
 
 
 def member_of_token(session: Session, *, token: str, purpose: int, settings: Settings) -> Member:
@@ -551,7 +569,7 @@ def member_of_token(session: Session, *, token: str, purpose: int, settings: Set
     ).one_or_none()
     if row is None or not row.active:
         raise refused()
-    return Member(claims.tenant_id, claims.user_id, str(row.role))
+    return Member(claims.tenant_id, claims.user_id, str(row.role), claims.sign_in)
 
 
 def code_choice(code: str | None, recovery_code: str | None) -> None:

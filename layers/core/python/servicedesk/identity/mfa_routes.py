@@ -260,11 +260,11 @@ def disable_my_mfa(body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordC
 def new_recovery_codes(
     body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordCheck
 ) -> JSONResponse:
-    if not mfa.status(ctx.session, user_id=ctx.user_id).enabled:
-        return _not_on(request)
     refused = _reverified(body, request, ctx, gate)
     if refused is not None:
         return refused
+    if not mfa.status(ctx.session, user_id=ctx.user_id).enabled:
+        return _not_on(request)
     codes = mfa.new_recovery_codes(ctx.session, user_id=ctx.user_id)
     audit.record(
         ctx, action="user.mfa_recovery_codes_renewed", entity_type="user", entity_id=ctx.user_id
@@ -328,6 +328,7 @@ def _start(tx: Any, member: mfa.Member, *, how: str, request: Request) -> sessio
         role=member.role,
         settings=get_settings(),
         device=device(request),  # the session list shows where this sign-in came from
+        sign_in=member.sign_in,  # the first step's: a password or the directory
     )
 
 

@@ -274,6 +274,7 @@ def switch_tenant(
         settings=get_settings(),
         request_id=ctx.request_id,
         device=client,
+        session_id=ctx.session_id,
     )
     return _tokens(tokens)
 

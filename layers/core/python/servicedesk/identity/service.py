@@ -21,6 +21,7 @@ from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     Unauthorized,
     ValidationProblem,
@@ -196,7 +197,21 @@ def switch_tenant(
     settings: Settings,
     request_id: str | None,
     device: sessions.Device = sessions.NO_DEVICE,
+    session_id: uuid.UUID | None = None,
 ) -> sessions.IssuedTokens:
+    """A session in another of the account's organisations. Only from a session the
+    person's own password started: one that an organisation's identity provider or
+    directory vouched for is that organisation's credential, and another organisation's
+    data is not theirs to give (403 naming ``tenant``; sign in there directly)."""
+    if session_id is not None and sessions.sign_in_of(session, session_id) not in (
+        None,
+        "password",
+    ):
+        raise Forbidden(
+            "this session was started by your organisation's own sign-in; sign in to the"
+            " other organisation directly",
+            errors=[field_error("tenant", "sign in to this organisation directly")],
+        )
     rows = session.execute(
         text("SELECT tenant_id, tenant_slug, role, active FROM auth_user_tenants(:u)"),
         {"u": user_id},

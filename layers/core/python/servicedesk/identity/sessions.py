@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -79,6 +80,19 @@ def _new_refresh_token(
     return raw
 
 
+# Who vouched for a session's person: their password (and second step), or an
+# organisation's identity provider or directory.
+SignIn = Literal["password", "sso", "directory"]
+
+
+def sign_in_of(session: Session, family_id: uuid.UUID) -> str | None:
+    """How the session (refresh-token family) was started; None for no such session here."""
+    found = session.execute(
+        text("SELECT sign_in FROM refresh_token_families WHERE id = :f"), {"f": family_id}
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def start(
     session: Session,
     *,
@@ -87,14 +101,24 @@ def start(
     role: str,
     settings: Settings,
     device: Device = NO_DEVICE,
+    sign_in: SignIn = "password",
 ) -> IssuedTokens:
-    """A new login: a new family, its first refresh token, an access token."""
+    """A new login: a new family, its first refresh token, an access token. ``sign_in``
+    says who vouched for the person (migration 0050): ``sso`` and ``directory`` sessions
+    are their organisation's credential and do not switch organisations."""
     family_id = session.execute(
         text(
-            "INSERT INTO refresh_token_families (tenant_id, user_id, user_agent, ip_address)"
-            " VALUES (:t, :u, :ua, :ip) RETURNING id"
+            "INSERT INTO refresh_token_families"
+            " (tenant_id, user_id, user_agent, ip_address, sign_in)"
+            " VALUES (:t, :u, :ua, :ip, :how) RETURNING id"
         ),
-        {"t": tenant_id, "u": user_id, "ua": device.user_agent, "ip": device.ip_address},
+        {
+            "t": tenant_id,
+            "u": user_id,
+            "ua": device.user_agent,
+            "ip": device.ip_address,
+            "how": sign_in,
+        },
     ).scalar_one()
     refresh = _new_refresh_token(
         session, tenant_id=tenant_id, family_id=family_id, settings=settings

@@ -522,6 +522,7 @@ def exchange(
         role=row.role,
         settings=settings,
         device=device,
+        sign_in="sso",
     )
     return tokens, row.return_to
 
