@@ -38,6 +38,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
@@ -55,7 +56,7 @@ from servicedesk.tickets.visibility import event_visibility_for, visible, visibl
 
 # Requesters read the limits too: the web app checks a file before it asks for a form.
 SETTINGS = Section(
-    "attachments", AttachmentSettings, read_role=Role.REQUESTER, what="attachment limits"
+    "attachments", AttachmentSettings, read=Permission.DESK_ACCESS, what="attachment limits"
 )
 
 

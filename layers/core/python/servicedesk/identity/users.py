@@ -21,7 +21,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import expected_version
 

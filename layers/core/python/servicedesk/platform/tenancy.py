@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
+from servicedesk.platform.permissions import Permission, builtin
 from servicedesk.platform.roles import Role
 
 if TYPE_CHECKING:  # only a type here: consumers resolve no tokens and need no jwt
@@ -39,10 +40,22 @@ class RequestContext:
     ticket_scope: uuid.UUID | None = None
     # The sign-in (refresh-token family) the access token belongs to, when it names one.
     session_id: uuid.UUID | None = None
+    # What the caller may do: the member's custom role's permissions, else the built-in
+    # role's (platform.permissions); None here means the built-in role's.
+    permissions: frozenset[Permission] | None = None
+
+    def __post_init__(self) -> None:
+        if self.permissions is None:
+            self.permissions = builtin(self.role)
 
     @property
     def is_staff(self) -> bool:
+        """The tier (staff vs requester), not a permission: what the person *is* (an
+        assignee, a reply by staff, the staff MFA policy) rather than what they may do."""
         return self.role.is_staff
+
+    def can(self, permission: Permission) -> bool:
+        return permission in (self.permissions or ())
 
 
 Principal = tuple[uuid.UUID, uuid.UUID, Role]
