@@ -32,6 +32,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "auth",
         "me",
         "users",
+        "roles",
         "health",
         ".well-known",
         "identity-providers",

@@ -436,6 +436,7 @@ def _me(ctx: RequestContext) -> MeResponse:
         user=UserPublic.model_validate(user),
         tenant=TenantPublic.model_validate(tenant),
         role=ctx.role,
+        permissions=[p.value for p in Permission if ctx.can(p)],
         teams=[TeamRef(id=team_id, name=name) for team_id, name in users.my_teams(ctx)],
         time_zone=own.time_zone,
         locale=own.locale,

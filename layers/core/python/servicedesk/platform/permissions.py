@@ -197,6 +197,14 @@ def builtin(role: Role) -> frozenset[Permission]:
     return BUILTIN[role]
 
 
+def held(role: Role, custom: list[str] | None) -> frozenset[Permission]:
+    """A member's permissions: their custom role's (``custom``, as stored; a name the
+    catalogue no longer has grants nothing), else their built-in role's."""
+    if custom is None:
+        return BUILTIN[role]
+    return frozenset(p for p in parse(custom) if p is not None)
+
+
 def parse(values: list[str]) -> list[Permission | None]:
     """Each value as a permission, or None where the catalogue has no such name."""
     known = {p.value: p for p in Permission}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
-from servicedesk.platform.permissions import Permission, builtin
+from servicedesk.platform.permissions import Permission, builtin, held
 from servicedesk.platform.roles import Role
 
 if TYPE_CHECKING:  # only a type here: consumers resolve no tokens and need no jwt
@@ -58,7 +58,9 @@ class RequestContext:
         return permission in (self.permissions or ())
 
 
-Principal = tuple[uuid.UUID, uuid.UUID, Role]
+# Tenant, user, built-in role (the tier) and the permissions (a custom role's, else the
+# built-in role's).
+Principal = tuple[uuid.UUID, uuid.UUID, Role, frozenset[Permission]]
 ExternalPrincipal = Callable[[Session, "Claims"], Principal]
 # Who turns an external issuer's claims into a principal (provisioning what is missing).
 # The identity package installs it when imported (identity/provisioning.py), so that
@@ -71,7 +73,7 @@ def accept_external(resolver: ExternalPrincipal) -> None:
 
 
 def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = False) -> Principal:
-    """Tenant, user and role of verified claims. A ticket-scoped (magic-link) token is
+    """Tenant, user, role and permissions of verified claims. A ticket-scoped (magic-link) token is
     refused unless the caller enforces the scope (``scoped_ok``: the HTTP pipeline, whose
     routes refuse it by default), and is only ever a requester's."""
     if claims.scope is not None and not scoped_ok:
@@ -94,7 +96,21 @@ def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = Fal
     if claims.scope is not None and row.role != Role.REQUESTER.value:
         raise Unauthorized("a ticket link never opens a staff session", header="Authorization")
     session.info[db.TENANT_SETTINGS] = row.settings if isinstance(row.settings, dict) else {}
-    return tenant_id, user_id, Role(row.role)
+    role = Role(row.role)
+    return tenant_id, user_id, role, held(role, row.custom_permissions)
+
+
+def member_access(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Role, frozenset[Permission]] | None:
+    """An active member's role and permissions read now (the consumers and jobs that act as
+    a person: exports, report deliveries, WebSocket frames), or None if not an active member.
+    The tenant must be set on the session."""
+    row = session.execute(_MEMBER, {"t": tenant_id, "u": user_id}).one_or_none()
+    if row is None or not row.active:
+        return None
+    role = Role(row.role)
+    return role, held(role, row.custom_permissions)
 
 
 def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
@@ -107,11 +123,21 @@ def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
 
 # A token naming its session (``sid``) is refused once that session is revoked (or was
 # never this person's in this tenant): one primary-key probe in the same statement.
+# The member's custom role's permissions come in the same statement (a primary-key join),
+# so custom roles cost no round trip per request.
 _PRINCIPAL = text(
     "SELECT m.role, m.active, t.settings, m.sessions_revoked_at,"
+    " r.permissions AS custom_permissions,"
     " NOT EXISTS (SELECT 1 FROM refresh_token_families f WHERE f.id = CAST(:s AS uuid)"
     "   AND f.tenant_id = m.tenant_id AND f.user_id = m.user_id AND f.revoked_at IS NULL)"
     "   AS session_ended"
     " FROM memberships m"
-    " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
+    " JOIN tenants t ON t.id = m.tenant_id"
+    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+    " WHERE m.tenant_id = :t AND m.user_id = :u"
+)
+_MEMBER = text(
+    "SELECT m.role, m.active, r.permissions AS custom_permissions FROM memberships m"
+    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+    " WHERE m.tenant_id = :t AND m.user_id = :u"
 )

@@ -27,6 +27,9 @@ EventType = Literal[
     "mail.held",
     "mail.rejected",
     "csat.rated",
+    "role.created",
+    "role.updated",
+    "role.deleted",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
