@@ -20,6 +20,9 @@ export const EVENTS: { value: WebhookEvent; label: string }[] = [
   { value: "sla.breached", label: t("admin.webhooks.slaBreached") },
   { value: "sla.escalation", label: t("admin.webhooks.slaEscalation") },
   { value: "csat.rated", label: t("admin.webhooks.satisfactionRating") },
+  { value: "role.created", label: t("admin.webhooks.roleCreated") },
+  { value: "role.updated", label: t("admin.webhooks.roleUpdated") },
+  { value: "role.deleted", label: t("admin.webhooks.roleDeleted") },
 ];
 
 export interface WebhookForm {
