@@ -10,6 +10,8 @@ import pytest
 from servicedesk.platform.permissions import BUILTIN, Permission
 from servicedesk.platform.roles import Role
 from tests.conftest import make_tenant
+from tests.test_support import field_names as _fields
+from tests.test_support import problem as _problem
 
 AGENT = sorted(p.value for p in BUILTIN[Role.AGENT])
 
@@ -17,16 +19,6 @@ AGENT = sorted(p.value for p in BUILTIN[Role.AGENT])
 @pytest.fixture(scope="module")
 def org(client):
     return make_tenant(client, roles=("manager", "agent", "requester"))
-
-
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return response.json()
-
-
-def _fields(body: dict) -> set[str]:
-    return {e["field"] for e in body.get("errors", [])}
 
 
 def _role(client, org, permissions, name=None, **body) -> dict:
