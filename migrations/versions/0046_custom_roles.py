@@ -4,6 +4,8 @@ holds one.
 - ``roles``: name (unique per tenant, case-insensitively), description, ``permissions``
   (names from servicedesk.platform.permissions; at least one), a version for If-Match.
   The four built-in roles are not rows: they are derived from the catalogue.
+- ``roles.team_id``: a team scope. The role's ticket permissions (``TEAM_SCOPED`` in
+  servicedesk/platform/permissions.py) then apply to that team's tickets only.
 - ``memberships.custom_role_id``: the member's custom role, or null (the built-in role's
   permissions). The built-in ``role`` stays the tier (staff or requester, the last-admin
   guard). The foreign key names the tenant too, so a membership can never point at another
@@ -30,11 +32,13 @@ CREATE TABLE roles (
     name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
     description text NOT NULL DEFAULT '' CHECK (length(description) <= 1000),
     permissions text[] NOT NULL CHECK (cardinality(permissions) BETWEEN 1 AND 200),
+    team_id uuid,
     version integer NOT NULL DEFAULT 1,
     created_by uuid,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (tenant_id, id)
+    UNIQUE (tenant_id, id),
+    FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id)
 );
 CREATE UNIQUE INDEX uq_roles_name ON roles (tenant_id, lower(name));
 CREATE INDEX ix_roles_created ON roles (tenant_id, created_at, id);

@@ -209,3 +209,81 @@ def test_tenants_never_see_or_assign_each_others_roles(client, org):
     assert theirs["id"] not in ids
     stolen = _assign(client, org, org.members["agent"].user_id, theirs["id"])
     assert "custom_role_id" in _fields(_problem(stolen, 422))
+
+
+def _team(client, org) -> str:
+    made = client.post(
+        "/v1/teams", headers=org.admin.headers, json={"name": f"Team {uuid.uuid4().hex[:8]}"}
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def _in_team(client, org, team_id: str) -> dict:
+    ticket = _ticket(client, org.members["requester"])
+    moved = client.post(
+        f"/v1/tickets/{ticket['id']}/assign", headers=org.admin.headers, json={"team_id": team_id}
+    )
+    assert moved.status_code == 200, moved.text
+    return moved.json()
+
+
+def test_a_team_scoped_role_works_only_its_teams_tickets(client, org):
+    ours, theirs = _team(client, org), _team(client, org)
+    bad = client.post(
+        "/v1/roles",
+        headers=org.admin.headers,
+        json={"name": "Nowhere", "permissions": AGENT, "team_id": str(uuid.uuid4())},
+    )
+    assert "team_id" in _fields(_problem(bad, 422))
+    scoped = _role(client, org, AGENT, team_id=ours)
+    assert scoped["team_id"] == ours
+    agent = org.members["agent"]
+    assert _assign(client, org, agent.user_id, scoped["id"]).status_code == 200
+    mine, other = _in_team(client, org, ours), _in_team(client, org, theirs)
+    untriaged = _ticket(client, org.members["requester"])
+    listed = client.get("/v1/tickets", headers=agent.headers, params={"limit": 100}).json()
+    ids = {t["id"] for t in listed["items"]}
+    assert mine["id"] in ids and other["id"] not in ids and untriaged["id"] not in ids
+    _problem(client.get(f"/v1/tickets/{other['id']}", headers=agent.headers), 404)
+    note = client.post(
+        f"/v1/tickets/{mine['id']}/comments",
+        headers=agent.headers,
+        json={"body": "team note", "visibility": "internal"},
+    )
+    assert note.status_code == 201, note.text
+    took = client.post(
+        f"/v1/tickets/{mine['id']}/assign",
+        headers=agent.headers,
+        json={"assignee_id": agent.user_id},
+    )
+    assert took.status_code == 200, took.text
+    closed = client.post(
+        f"/v1/tickets/{mine['id']}/transitions", headers=agent.headers, json={"to": "closed"}
+    )
+    assert closed.status_code == 200, closed.text
+    # Where the agent takes part in another team's ticket, its ticket permissions do not
+    # follow: they read it, but work it as a participant, not as staff.
+    added = client.post(
+        f"/v1/tickets/{other['id']}/participants",
+        headers=org.admin.headers,
+        json={"user_id": agent.user_id, "kind": "participant"},
+    )
+    assert added.status_code in (200, 201), added.text
+    seen = client.get(f"/v1/tickets/{other['id']}", headers=agent.headers)
+    assert seen.status_code == 200 and "closed" not in seen.json()["allowed_transitions"]
+    internal = client.post(
+        f"/v1/tickets/{other['id']}/comments",
+        headers=agent.headers,
+        json={"body": "x", "visibility": "internal"},
+    )
+    assert "visibility" in _fields(_problem(internal, 403))
+    _problem(
+        client.post(
+            f"/v1/tickets/{other['id']}/assign",
+            headers=agent.headers,
+            json={"assignee_id": agent.user_id},
+        ),
+        403,
+    )
+    assert _assign(client, org, agent.user_id, None).status_code == 200

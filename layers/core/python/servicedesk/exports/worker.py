@@ -162,10 +162,8 @@ def owner_context(session: Session, tenant_id: uuid.UUID, owner_id: uuid.UUID) -
     member = member_access(session, tenant_id, owner_id)
     if member is None:
         raise NotAllowed("the owner is no longer an active member")
-    role, permissions = member
-    return RequestContext(
-        session=session, tenant_id=tenant_id, user_id=owner_id, role=role, permissions=permissions
-    )
+    role, granted = member
+    return RequestContext.of(session, tenant_id, owner_id, role, granted)
 
 
 def _make(tenant_id: uuid.UUID, job: dict[str, Any], key: str) -> int:

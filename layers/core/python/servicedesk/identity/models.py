@@ -158,6 +158,8 @@ class CustomRole(Base):
     name: Mapped[str]
     description: Mapped[str] = mapped_column(server_default=text("''"))
     permissions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # A team scope: the role's ticket permissions apply to this team's tickets only.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

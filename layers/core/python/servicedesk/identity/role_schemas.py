@@ -38,16 +38,27 @@ Permissions = Annotated[
 ]
 
 
+TeamScope = Annotated[
+    uuid.UUID | None,
+    Field(
+        description="A team: the role's ticket permissions apply to that team's tickets only"
+        " (none: to every ticket they reach)"
+    ),
+]
+
+
 class RoleCreate(Input):
     name: RoleName
     description: RoleDescription = ""
     permissions: Permissions
+    team_id: TeamScope = None
 
 
 class RoleUpdate(Input):
     name: RoleName | None = None
     description: RoleDescription | None = None
     permissions: Permissions | None = None
+    team_id: TeamScope = None
     version: int | None = Field(default=None, ge=1, description="Or send If-Match")
 
     _not_null = field_validator("name", "description", "permissions", mode="before")(not_null)
@@ -61,6 +72,7 @@ class RolePublic(Output):
     name: str
     description: str
     permissions: list[str]
+    team_id: uuid.UUID | None = None
     members: int = Field(default=0, description="Active and inactive members holding it")
     version: int = 1
     created_at: datetime | None = None

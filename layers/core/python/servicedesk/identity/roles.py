@@ -131,10 +131,23 @@ def _emit(ctx: RequestContext, event_type: str, role: CustomRole, **extra: Any) 
             "role_id": role.id,
             "name": role.name,
             "permissions": list(role.permissions),
+            "team_id": role.team_id,
             "actor_id": ctx.user_id,
             **extra,
         },
     )
+
+
+def _check_team(ctx: RequestContext, team_id: uuid.UUID | None) -> None:
+    """A team scope names an active team of the tenant (422 naming ``team_id``)."""
+    if team_id is None:
+        return
+    found = ctx.session.execute(
+        text("SELECT 1 FROM teams WHERE tenant_id = :t AND id = :id AND active"),
+        {"t": ctx.tenant_id, "id": team_id},
+    ).first()
+    if found is None:
+        raise ValidationProblem(errors=[field_error("team_id", "no such active team")])
 
 
 def create_role(ctx: RequestContext, *, data: RoleCreate) -> RolePublic:
@@ -146,12 +159,14 @@ def create_role(ctx: RequestContext, *, data: RoleCreate) -> RolePublic:
             f"an organisation has at most {MAX_ROLES} custom roles",
             errors=[field_error("name", f"at most {MAX_ROLES} custom roles")],
         )
+    _check_team(ctx, data.team_id)
     role = CustomRole(
         id=uuid.uuid4(),
         tenant_id=ctx.tenant_id,
         name=data.name,
         description=data.description,
         permissions=data.permissions,
+        team_id=data.team_id,
         created_by=ctx.user_id,
     )
     crud.created(ctx, role, _unique_name(ctx), "role", after=data.model_dump(mode="json"))
@@ -165,6 +180,8 @@ def update_role(
     """Name, description and/or permissions (If-Match or ``version``: 412 when stale). The
     members holding it get the new permissions on their next request."""
     role, diff = crud.changes(lambda: _get(ctx, role_id, lock=True), data, if_match, "role")
+    if diff["after"].get("team_id") is not None:
+        _check_team(ctx, diff["after"]["team_id"])
     if diff["after"]:
         crud.changed(ctx, role, diff["after"], guard=_unique_name(ctx))
         audit.record(ctx, action="role.updated", entity_type="role", entity_id=role_id, data=diff)

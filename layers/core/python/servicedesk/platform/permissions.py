@@ -14,6 +14,7 @@ from ``GET /v1/me`` (``permissions``).
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass
 
 from servicedesk.platform.roles import ROLES, Role
@@ -195,6 +196,34 @@ BUILTIN: dict[Role, frozenset[Permission]] = {
 
 def builtin(role: Role) -> frozenset[Permission]:
     return BUILTIN[role]
+
+
+# What a custom role's team scope limits to its team's tickets (``RequestContext.can_on``
+# and the visibility rule); its other permissions hold everywhere.
+TEAM_SCOPED: frozenset[Permission] = frozenset(
+    {
+        Permission.TICKET_READ_TEAM,
+        Permission.TICKET_READ_ALL,
+        Permission.TICKET_WORK,
+        Permission.TICKET_CLOSE,
+        Permission.TICKET_ASSIGN,
+        Permission.COMMENT_INTERNAL,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a member may do: their permissions and, for a team-scoped custom role, the
+    team its ``TEAM_SCOPED`` permissions are limited to."""
+
+    permissions: frozenset[Permission]
+    team_id: uuid.UUID | None = None
+
+
+def access(role: Role, custom: list[str] | None, team_id: uuid.UUID | None) -> Access:
+    """A member's access read with their membership (see ``held``)."""
+    return Access(held(role, custom), team_id if custom is not None else None)
 
 
 def held(role: Role, custom: list[str] | None) -> frozenset[Permission]:

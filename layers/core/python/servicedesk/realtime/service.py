@@ -232,14 +232,8 @@ def attach(session: Session, *, connection_id: str, now: datetime) -> RequestCon
     member = member_access(session, found.tenant_id, found.user_id)
     if member is None:
         raise FrameError(ErrorCode.UNAUTHORIZED, "this account is not active in the tenant")
-    role, permissions = member
-    return RequestContext(
-        session=session,
-        tenant_id=found.tenant_id,
-        user_id=found.user_id,
-        role=role,
-        permissions=permissions,
-    )
+    role, granted = member
+    return RequestContext.of(session, found.tenant_id, found.user_id, role, granted)
 
 
 def handle(

@@ -37,7 +37,9 @@ def list_comments(
 
 def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Comment:
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
-    if data.visibility == "internal" and not ctx.can(Permission.COMMENT_INTERNAL):
+    if data.visibility == "internal" and not ctx.can_on(
+        Permission.COMMENT_INTERNAL, ticket.team_id
+    ):
         raise Forbidden(errors=[field_error("visibility", "internal notes need comment:internal")])
     if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not comment on this ticket")

@@ -422,7 +422,7 @@ def _notify(ctx: RequestContext, ticket: Ticket, event_type: str, **extra: Any) 
 
 def _check_locks(ctx: RequestContext, ticket: Ticket, changes: dict[str, Any]) -> None:
     for lock in ("priority_locked", "category_locked"):
-        if lock in changes and not ctx.can(Permission.TICKET_WORK):
+        if lock in changes and not ctx.can_on(Permission.TICKET_WORK, ticket.team_id):
             raise Forbidden(errors=[field_error(lock, "agents and above set locks")])
     if "assignment_locked" in changes and not ctx.can(Permission.TICKET_LOCK):
         raise Forbidden(errors=[field_error("assignment_locked", "admins set this lock")])
@@ -540,13 +540,14 @@ def allowed_transitions(ctx: RequestContext, ticket: Ticket) -> frozenset[states
     is_requester = ticket.requester_id == ctx.user_id
     allowed = states.allowed(
         current,
-        staff=ctx.can(Permission.TICKET_WORK),
+        staff=ctx.can_on(Permission.TICKET_WORK, ticket.team_id),
         is_requester=is_requester,
         finished_at=finished,
         now=datetime.now(UTC),
         reopen_window_days=load_settings(ctx).reopen_window_days,
     )
-    if ctx.can(Permission.TICKET_CLOSE) or not ctx.can(Permission.TICKET_WORK):
+    team = ticket.team_id
+    if ctx.can_on(Permission.TICKET_CLOSE, team) or not ctx.can_on(Permission.TICKET_WORK, team):
         return allowed
     # Staff without ticket:close move any status but the finishing ones (a requester's own
     # ticket still closes and cancels by the requester's rule).
@@ -647,8 +648,8 @@ def _close_withheld(ctx: RequestContext, ticket: Ticket, to: states.Status) -> b
     return (
         to in states.FINISHED_STATUSES
         and to in states.GRAPH[states.Status(ticket.status)]
-        and ctx.can(Permission.TICKET_WORK)
-        and not ctx.can(Permission.TICKET_CLOSE)
+        and ctx.can_on(Permission.TICKET_WORK, ticket.team_id)
+        and not ctx.can_on(Permission.TICKET_CLOSE, ticket.team_id)
     )
 
 
@@ -715,6 +716,11 @@ def assign(ctx: RequestContext, *, ticket_id: uuid.UUID, data: AssignRequest) ->
     """Manual assignment. Of two agents taking the same ticket at once, one wins; the
     other, whose view is now stale, gets 409."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
+    if not ctx.can_on(Permission.TICKET_ASSIGN, ticket.team_id):
+        raise Forbidden(
+            "assigning this ticket needs ticket:assign for its team",
+            errors=[field_error("ticket_id", "outside the role's team")],
+        )
     if ticket.assignment_locked and not ctx.can(Permission.TICKET_LOCK):
         raise Conflict(
             "assignment is locked on this ticket", errors=[field_error("assignee_id", "locked")]

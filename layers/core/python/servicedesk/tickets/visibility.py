@@ -39,8 +39,18 @@ def visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool
 def _visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool]:
     """By permission: ``ticket:read_all`` all; ``ticket:read_team`` the teams', untriaged,
     assigned and participating ones (or all, by the tenant's ``agents_see_all``);
-    otherwise one's own and those one takes part in."""
+    otherwise one's own and those one takes part in. A team-scoped custom role: its
+    team's tickets instead of the first two."""
     team_reader = ctx.can(Permission.TICKET_READ_TEAM)
+    if ctx.team_scope is not None and (team_reader or ctx.can(Permission.TICKET_READ_ALL)):
+        # A team-scoped role reads its team's tickets (and, as anyone, one's own and those
+        # one takes part in).
+        return or_(
+            Ticket.team_id == ctx.team_scope,
+            Ticket.requester_id == ctx.user_id,
+            Ticket.assignee_id == ctx.user_id,
+            is_participant(ctx),
+        )
     if ctx.can(Permission.TICKET_READ_ALL) or (team_reader and settings.agents_see_all):
         return true()
     if team_reader:
