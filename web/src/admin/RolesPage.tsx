@@ -3,7 +3,7 @@ import { useState } from "react";
 import { api, etag, ok } from "../api/client";
 import { Badge, Button, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { t } from "../i18n/admin";
-import { invalidateShared } from "./api";
+import { invalidateShared, useAdminTeams } from "./api";
 import { CheckboxGroup, ConfirmButton, ScrollArea } from "./fields";
 import { EditorStatus, FailureAlert, FormActions, useEditor } from "./forms";
 import type { PermissionRow, RoleRow } from "./types";
@@ -23,10 +23,12 @@ interface RoleForm {
   name: string;
   description: string;
   permissions: string[];
+  /** A team scope ("" for none): the role's ticket permissions on that team's tickets only. */
+  team_id: string;
 }
 
 function roleForm(role: RoleRow | null): RoleForm {
-  return { name: role?.name ?? "", description: role?.description ?? "", permissions: role?.permissions ?? [] };
+  return { name: role?.name ?? "", description: role?.description ?? "", permissions: role?.permissions ?? [], team_id: role?.team_id ?? "" };
 }
 
 function validateRole(form: RoleForm): Record<string, string> {
@@ -81,7 +83,8 @@ function RoleEditor({ role, roles, catalogue, onClose }: { role: RoleRow | null;
     void client.invalidateQueries({ queryKey: roleKeys.roles });
     invalidateShared(client, "users");
   };
-  const body = (form: RoleForm) => ({ name: form.name.trim(), description: form.description, permissions: form.permissions });
+  const teams = useAdminTeams();
+  const body = (form: RoleForm) => ({ name: form.name.trim(), description: form.description, permissions: form.permissions, team_id: form.team_id || null });
   const editor = useEditor<RoleRow, RoleForm>({
     entity: role,
     toForm: roleForm,
@@ -125,6 +128,18 @@ function RoleEditor({ role, roles, catalogue, onClose }: { role: RoleRow | null;
         <Field label={t("admin.roles.description")} error={editor.errors.description}>
           {(p) => <Textarea {...p} rows={2} maxLength={1000} value={editor.form.description} onChange={(e) => editor.set("description", e.target.value)} />}
         </Field>
+        <Field label={t("admin.roles.teamScope")} description={t("admin.roles.teamScopeHelp")} error={editor.errors.team_id}>
+          {(p) => (
+            <Select {...p} value={editor.form.team_id} onChange={(e) => editor.set("team_id", e.target.value)}>
+              <option value="">{t("admin.roles.everyTeam")}</option>
+              {(teams.data ?? []).filter((team) => team.active || team.id === editor.form.team_id).map((team) => (
+                <option key={team.id} value={team.id}>
+                  {team.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
         <div className="flex flex-wrap items-end gap-2">
           <Field label={t("admin.roles.copyFromBuiltIn")} description={t("admin.roles.copyReplaces")}>
             {(p) => (
@@ -146,7 +161,7 @@ function RoleEditor({ role, roles, catalogue, onClose }: { role: RoleRow | null;
           <legend className="mb-2 font-semibold">{t("admin.roles.permissions")}</legend>
           <PermissionPicker catalogue={catalogue} value={editor.form.permissions} onChange={(value) => editor.set("permissions", value)} error={editor.errors.permissions} />
         </fieldset>
-        <EditorStatus editor={editor} placed={["name", "description", "permissions"]} />
+        <EditorStatus editor={editor} placed={["name", "description", "permissions", "team_id"]} />
         <FormActions editor={editor} saveLabel={role ? t("admin.roles.saveRole") : t("admin.roles.createRole")} creating={!role}>
           <Button variant="ghost" onClick={() => onClose(role)}>
             {t("admin.roles.close")}
