@@ -197,6 +197,13 @@ def test_the_last_admin_keeps_what_manages_members_and_roles(client, org):
     assert "custom_role_id" in _fields(_problem(refused, 409))
     strong = _role(client, org, ["desk:access", "directory:read", "admin:users", "admin:roles"])
     assert _assign(client, org, org.admin.user_id, strong["id"]).status_code == 200
+    # Nor can the role the last admin holds lose what manages members and roles.
+    weakened = client.patch(
+        f"/v1/roles/{strong['id']}",
+        headers={**org.admin.headers, "If-Match": '"1"'},
+        json={"permissions": ["desk:access", "directory:read", "admin:users"]},
+    )
+    assert "permissions" in _fields(_problem(weakened, 409))
     assert _assign(client, org, org.admin.user_id, None).status_code == 200
 
 

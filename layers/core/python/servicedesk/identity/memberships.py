@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
-from servicedesk.identity import roles, sessions
+from servicedesk.identity import sessions
 from servicedesk.platform import audit
-from servicedesk.platform.errors import Conflict, NotFound, field_error
+from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.roles import Role
@@ -132,7 +132,7 @@ def change(
     )
     new_permissions = current.permissions
     if new_custom != current.custom_role_id:
-        new_permissions = None if new_custom is None else roles.assignable(ctx, new_custom)
+        new_permissions = None if new_custom is None else _assignable(ctx, new_custom)
     new_role = _guard(ctx, rows, current, new_role, new_active, new_permissions, at_sign_in)
     if (
         new_role == current.role
@@ -173,6 +173,19 @@ def change(
         previous_role=current.role,
         custom_role_id=new_custom,
     )
+
+
+def _assignable(ctx: RequestContext, role_id: uuid.UUID) -> list[str]:
+    """The permissions of the tenant's custom role ``role_id``, locked against its deletion;
+    422 naming ``custom_role_id`` when the tenant has no such role (another tenant's is
+    invisible here)."""
+    found = ctx.session.execute(
+        text("SELECT permissions FROM roles WHERE tenant_id = :t AND id = :r FOR SHARE"),
+        {"t": ctx.tenant_id, "r": role_id},
+    ).scalar_one_or_none()
+    if found is None:
+        raise ValidationProblem(errors=[field_error("custom_role_id", "no such role")])
+    return list(found)
 
 
 def _guard(

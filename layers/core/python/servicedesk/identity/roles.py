@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from servicedesk.identity import memberships
 from servicedesk.identity.models import CustomRole, Membership
 from servicedesk.identity.role_schemas import (
     PermissionPublic,
@@ -182,11 +183,40 @@ def update_role(
     role, diff = crud.changes(lambda: _get(ctx, role_id, lock=True), data, if_match, "role")
     if diff["after"].get("team_id") is not None:
         _check_team(ctx, diff["after"]["team_id"])
+    if "permissions" in diff["after"]:
+        _keep_an_admin(ctx, role_id, diff["after"]["permissions"])
     if diff["after"]:
         crud.changed(ctx, role, diff["after"], guard=_unique_name(ctx))
         audit.record(ctx, action="role.updated", entity_type="role", entity_id=role_id, data=diff)
         _emit(ctx, "role.updated", role, changed=sorted(diff["after"]))
     return _public(role, _members(ctx, role_id))
+
+
+def _keep_an_admin(ctx: RequestContext, role_id: uuid.UUID, permissions: list[str]) -> None:
+    """New permissions for a role must leave the tenant an active admin who manages members
+    and roles (the guard of identity/memberships.py, seen from the role): 409 naming
+    ``permissions`` otherwise. Locks the admins' rows as a membership change does."""
+    rows = ctx.session.execute(
+        text(
+            "SELECT m.custom_role_id, r.permissions FROM memberships m"
+            " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+            " WHERE m.tenant_id = :t AND m.role = 'admin' AND m.active"
+            " ORDER BY m.user_id FOR UPDATE OF m"
+        ),
+        {"t": ctx.tenant_id},
+    ).all()
+    keeps = memberships.ADMIN_KEEPS
+    admins = sum(
+        1
+        for row in rows
+        if row.custom_role_id is None
+        or keeps <= set(permissions if row.custom_role_id == role_id else row.permissions)
+    )
+    if admins == 0:
+        raise Conflict(
+            memberships.LAST_ADMIN,
+            errors=[field_error("permissions", "the last admin keeps admin:users and admin:roles")],
+        )
 
 
 def delete_role(ctx: RequestContext, *, role_id: uuid.UUID) -> None:
@@ -217,15 +247,3 @@ def delete_role(ctx: RequestContext, *, role_id: uuid.UUID) -> None:
     )
     ctx.session.delete(role)
     ctx.session.flush()
-
-
-def assignable(ctx: RequestContext, role_id: uuid.UUID) -> list[str]:
-    """The permissions of the tenant's role ``role_id``, locked against its deletion; 422
-    naming ``custom_role_id`` when the tenant has no such role."""
-    found = ctx.session.execute(
-        text("SELECT permissions FROM roles WHERE tenant_id = :t AND id = :r FOR SHARE"),
-        {"t": ctx.tenant_id, "r": role_id},
-    ).scalar_one_or_none()
-    if found is None:
-        raise ValidationProblem(errors=[field_error("custom_role_id", "no such role")])
-    return list(found)
