@@ -52,7 +52,7 @@ describe("roles", () => {
     await page.goto("/admin/users");
     await page.getByLabel("Search").fill(email);
     await expect.poll(() => page.getByTestId("user-rows").locator("tr").count()).toBe(1);
-    await page.getByLabel("Custom role of Ana Lyst").selectOption({ label: name });
+    await page.getByLabel("Ana Lyst's custom role").selectOption({ label: name });
     await page.getByRole("button", { name: "Save custom role" }).click();
     await page.getByText(`Ana Lyst now has: ${name}.`).waitFor();
     expect((await apiCall<{ custom_role_id: string | null }>(adminToken, "GET", `/v1/users/${person.id}`)).custom_role_id).toBe(made?.id);

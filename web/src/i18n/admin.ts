@@ -450,7 +450,7 @@ export const admin = {
   "admin.users.roleOfName": "Role of {name}",
   "admin.users.saveRole": "Save role",
   "admin.users.noCustomRole": "No custom role (the role's permissions)",
-  "admin.users.customRoleOfName": "Custom role of {name}",
+  "admin.users.customRoleOfName": "{name}'s custom role",
   "admin.users.saveCustomRole": "Save custom role",
   "admin.users.nameNowHasValue": "{name} now has: {value}.",
   "admin.roles.roles": "Roles",
