@@ -33,7 +33,8 @@ from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import NotFound
 from servicedesk.platform.pagination import TEXT, Key, Keyset, Page
 from servicedesk.platform.params import Cursor, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.rbac import requires
 from servicedesk.platform.schemas import Output
 from servicedesk.platform.tenancy import RequestContext
 
@@ -78,7 +79,7 @@ class Reader:
     def __init__(self, ctx: RequestContext) -> None:
         self.tenant = str(ctx.tenant_id)
         self.only_to: str | None = None
-        if not ctx.role.at_least(Role.ADMIN):
+        if not ctx.can(Permission.ADMIN_SETTINGS):
             email = ctx.session.execute(
                 text("SELECT email FROM users WHERE id = :u"), {"u": ctx.user_id}
             ).scalar_one()
@@ -108,7 +109,7 @@ NEWEST_FIRST = Keyset([Key(None, TEXT, lambda item: item.name)], descending=True
 
 @router.get(
     "/mail",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Permission.DESK_ACCESS)],
     summary="The caught e-mail the caller may read, newest first (local runtime only)",
 )
 def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[CaughtMail]:
@@ -141,7 +142,7 @@ def list_mail(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> Page[Caught
 
 @router.get(
     "/mail/{name}",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Permission.DESK_ACCESS)],
     summary="One caught e-mail, raw (the .eml text)",
     response_class=PlainTextResponse,
 )
@@ -216,7 +217,7 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
 
 @router.get(
     "/mail/{name}/parts",
-    dependencies=[requires(Role.REQUESTER)],
+    dependencies=[requires(Permission.DESK_ACCESS)],
     summary="One caught e-mail: its main headers and its text and HTML parts",
 )
 def get_mail_parts(name: str, ctx: Ctx) -> CaughtMessage:

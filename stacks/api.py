@@ -31,6 +31,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "auth",
         "me",
         "users",
+        "roles",
         "health",
         ".well-known",
         "identity-providers",

@@ -63,3 +63,15 @@ class ResponseTap:
                     if str(status) not in responses:
                         missing.append(f"{method} {route.path_format} answered {status}")
         return missing
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    """The problem+json body of a response that must answer ``status``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return dict(response.json())
+
+
+def field_names(body: dict[str, Any]) -> set[str]:
+    """The fields a problem names."""
+    return {e["field"] for e in body.get("errors", [])}

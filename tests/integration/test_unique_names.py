@@ -15,7 +15,7 @@ from servicedesk.catalog.schemas import CategoryCreate
 from servicedesk.catalog.service import create_category
 from servicedesk.platform import db
 from servicedesk.platform.errors import Conflict
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla import calendars, policies
 from servicedesk.sla.schemas import CalendarCreate, Conditions, PolicyCreate, WorkInterval

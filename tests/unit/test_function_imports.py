@@ -49,6 +49,7 @@ API_ROUTES = {
         "servicedesk.identity.mfa_routes",
         "servicedesk.identity.sso_routes",  # /v1/identity-providers, /v1/auth/sso/...
         "servicedesk.identity.directory_routes",  # GET/PUT /v1/settings/ldap, its test
+        "servicedesk.identity.role_routes",  # /v1/roles (custom roles)
     },
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {

@@ -32,7 +32,7 @@ def _router_patterns() -> list[re.Pattern[str]]:
     admin = (ROOT / "web/src/admin/routes.tsx").read_text()
     paths = re.findall(r'path:\s*"(/[^"]*)"', app)
     paths += re.findall(r'section\("(/[^"]*)"', admin)
-    paths += ["/admin/" + p for p in re.findall(r'section\("([^/"][^"]*)"', admin)]
+    paths += ["/admin/" + p for p in re.findall(r'[sS]ection\("([^/"][^"]*)"', admin)]
     paths += ["/admin"] if 'path: "/admin"' in admin else []
     out = []
     for path in paths:

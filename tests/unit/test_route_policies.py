@@ -1,9 +1,10 @@
-"""Deny by default: every route declares its minimum role, or says why it is public."""
+"""Deny by default: every route names the permission it needs, or says why it is public."""
 
 from __future__ import annotations
 
 from local.app import build_app
-from servicedesk.platform.app import api_routes, route_min_role
+from servicedesk.platform.app import api_routes, route_permission
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.rbac import PUBLIC
 
 # Routes that are public on purpose; anything else public is a mistake.
@@ -75,15 +76,15 @@ EXPECTED_PUBLIC = {
 }
 
 
-def test_every_route_declares_a_minimum_role():
+def test_every_route_names_a_permission():
     app = build_app()
     undeclared, public = [], set()
     routes = api_routes(app)
     assert len(routes) >= 15
     for route in routes:
-        policy = route_min_role(route)
+        policy = route_permission(route)
         for method in route.methods:
-            if policy is None:
+            if policy != PUBLIC and not isinstance(policy, Permission):
                 undeclared.append((method, route.path))
             elif policy == PUBLIC:
                 public.add((method, route.path))
@@ -95,6 +96,7 @@ def test_openapi_documents_security_and_roles():
     schema = build_app().openapi()
     users = schema["paths"]["/v1/users"]["post"]
     assert users["security"] == [{"bearer": []}] and users["x-min-role"] == "admin"
+    assert users["x-permission"] == "admin:users"
     assert schema["paths"]["/v1/auth/login"]["post"]["security"] == []
     assert "Problem" in schema["components"]["schemas"]
 

@@ -1,14 +1,13 @@
 import { NavLink, Outlet } from "react-router";
 import { useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
-import { atLeast } from "../lib/domain";
-import { ADMIN_SECTIONS } from "./routes";
+import { adminSections } from "./routes";
 import { t } from "../i18n/admin";
 
-/** The admin area: its sections (by role) and the section's screen. */
+/** The admin area: its sections (by the caller's permissions) and the section's screen. */
 export default function AdminLayout() {
   const me = useMe();
-  const sections = ADMIN_SECTIONS.filter((s) => atLeast(me.role, s.min));
+  const sections = adminSections(me);
   return (
     <div className="grid *:min-w-0 gap-6 md:grid-cols-[12rem_1fr]">
       <nav aria-label={t("admin.layout.administration")} className="md:border-r md:border-border md:pr-4">

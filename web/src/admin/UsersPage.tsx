@@ -6,12 +6,13 @@ import type { Role } from "../api/types";
 import { useMe } from "../auth/AuthProvider";
 import { labelled, t } from "../i18n/admin";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
-import { ROLES } from "../lib/domain";
+import { can, ROLES } from "../lib/domain";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { adminKeys, invalidateShared } from "./api";
 import { ConfirmButton, ScrollArea } from "./fields";
 import { type Errors, FailureAlert } from "./forms";
-import type { Invitation, UserRow } from "./types";
+import { useRoles } from "./RolesPage";
+import type { Invitation, RoleRow, UserRow } from "./types";
 
 const ROLE_LABEL: Record<Role, string> = labelled({
   requester: "admin.users.employeeRequester",
@@ -162,8 +163,37 @@ function Invitations() {
   );
 }
 
+/** A member's custom role: exactly its permissions; none: their built-in role's. */
+function CustomRolePicker({ user, roles, busy, onSave }: { user: UserRow; roles: RoleRow[]; busy: boolean; onSave: (id: string | null, name: string) => void }) {
+  const current = user.custom_role_id ?? "";
+  const [choice, setChoice] = useState<string>(current);
+  useEffect(() => setChoice(current), [current]);
+  const id = `custom-role-${user.id}`;
+  const name = roles.find((r) => r.id === choice)?.name ?? t("admin.users.noCustomRole");
+  return (
+    <div className="mt-2 flex flex-wrap items-center gap-2">
+      <label htmlFor={id} className="sr-only">{t("admin.users.customRoleOfName", { name: user.name })}</label>
+      <div className="w-52 max-w-full">
+        <Select id={id} value={choice} onChange={(e) => setChoice(e.target.value)}>
+          <option value="">{t("admin.users.noCustomRole")}</option>
+          {roles.map((r) => (
+            <option key={r.id} value={r.id ?? ""}>
+              {r.name}
+            </option>
+          ))}
+        </Select>
+      </div>
+      {choice !== current ? (
+        <Button size="sm" variant="primary" busy={busy} onClick={() => onSave(choice || null, name)}>
+          {t("admin.users.saveCustomRole")}
+        </Button>
+      ) : null}
+    </div>
+  );
+}
+
 /** One person: their role (saved with the version read) and deactivation. */
-function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; onConflict: () => Promise<void> }) {
+function UserLine({ user, isMe, customRoles, onConflict }: { user: UserRow; isMe: boolean; customRoles: RoleRow[] | null; onConflict: () => Promise<void> }) {
   const client = useQueryClient();
   // The role picked but not saved yet (kept through a failed save and a reload).
   const [choice, setChoice] = useState<Role | null>(null);
@@ -173,7 +203,7 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
   const dirty = role !== user.role;
   const setRole = (value: Role) => setChoice(value === user.role ? null : value);
 
-  async function patch(body: { role?: Role; active?: boolean }, done: string) {
+  async function patch(body: { role?: Role; active?: boolean; custom_role_id?: string | null }, done: string) {
     setMessage(null);
     setPending(true);
     try {
@@ -248,6 +278,14 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
             </Button>
           ) : null}
         </div>
+        {customRoles ? (
+          <CustomRolePicker
+            user={user}
+            roles={customRoles}
+            busy={pending}
+            onSave={(id, name) => void patch({ custom_role_id: id }, t("admin.users.nameNowHasValue", { name: user.name, value: name }))}
+          />
+        ) : null}
       </td>
       <td className="px-2 py-2">
         {user.active ? <Badge tone="success">{t("admin.users.active")}</Badge> : <Badge tone="neutral">{t("admin.users.deactivated")}</Badge>}
@@ -289,6 +327,9 @@ function UserLine({ user, isMe, onConflict }: { user: UserRow; isMe: boolean; on
 function People() {
   const me = useMe();
   const client = useQueryClient();
+  // The custom roles, for those who may see them (admin:roles): the picker on each row.
+  const roles = useRoles(can(me, "admin:roles"));
+  const customRoles = roles.data ? roles.data.filter((r) => r.id) : null;
   const [text, setText] = useState("");
   const [filters, setFilters] = useState<{ q: string; role: Role | ""; active: "" | "true" | "false" }>({ q: "", role: "", active: "" });
   useEffect(() => {
@@ -368,6 +409,7 @@ function People() {
                   key={u.id}
                   user={u}
                   isMe={u.id === me.user.id}
+                  customRoles={customRoles}
                   onConflict={() => client.invalidateQueries({ queryKey: ["admin", "users"] })}
                 />
               ))}

@@ -37,6 +37,9 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "scim.group.deleted": t("admin.webhooks.scimGroupDeleted"),
   "scim.group.members_changed": t("admin.webhooks.scimGroupMembersChanged"),
   "scim.group.mapped": t("admin.webhooks.scimGroupMapped"),
+  "role.created": t("admin.webhooks.roleCreated"),
+  "role.updated": t("admin.webhooks.roleUpdated"),
+  "role.deleted": t("admin.webhooks.roleDeleted"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

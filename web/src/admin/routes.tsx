@@ -1,9 +1,9 @@
 import { lazy, Suspense, type ReactNode } from "react";
 import { Navigate, type RouteObject } from "react-router";
-import type { Role } from "../api/types";
+import type { Me } from "../api/types";
 import { useAuth } from "../auth/AuthProvider";
 import { Spinner } from "../components/ui";
-import { atLeast } from "../lib/domain";
+import { can } from "../lib/domain";
 import { t, type MessageKey } from "../i18n";
 
 // Everything here is loaded on demand: the dashboard and the admin screens do not count
@@ -30,29 +30,38 @@ const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
+const RolesPage = lazy(() => import("./RolesPage"));
 
-/** Managers run teams, categories, calendars and SLA policies; admins also people,
- * webhooks and tenant settings (the API enforces the same). */
-export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; min: Role }[] = [
-  { path: "users", labelKey: "admin.nav.users", min: "admin" },
-  { path: "teams", labelKey: "admin.nav.teams", min: "manager" },
-  { path: "categories", labelKey: "admin.nav.categories", min: "manager" },
-  { path: "ticket-types", labelKey: "admin.nav.ticketTypes", min: "admin" },
-  { path: "calendars", labelKey: "admin.nav.calendars", min: "manager" },
-  { path: "sla-policies", labelKey: "admin.nav.slaPolicies", min: "manager" },
-  { path: "webhooks", labelKey: "admin.nav.webhooks", min: "admin" },
-  { path: "automations", labelKey: "admin.nav.automations", min: "admin" },
-  { path: "mail", labelKey: "admin.nav.mail", min: "admin" },
-  { path: "mail-sources", labelKey: "admin.nav.mailSources", min: "admin" },
-  { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", min: "admin" },
-  { path: "settings", labelKey: "admin.nav.settings", min: "admin" },
+/** Each section shows for the permission its screen needs (with the built-in roles:
+ * managers run teams, categories, calendars and SLA policies; admins also people, roles,
+ * webhooks and tenant settings); the API enforces the same. */
+export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: string }[] = [
+  { path: "users", labelKey: "admin.nav.users", permission: "admin:users" },
+  { path: "roles", labelKey: "admin.nav.roles", permission: "admin:roles" },
+  { path: "teams", labelKey: "admin.nav.teams", permission: "team:manage" },
+  { path: "categories", labelKey: "admin.nav.categories", permission: "category:manage" },
+  { path: "ticket-types", labelKey: "admin.nav.ticketTypes", permission: "ticket_type:manage" },
+  { path: "calendars", labelKey: "admin.nav.calendars", permission: "sla:manage" },
+  { path: "sla-policies", labelKey: "admin.nav.slaPolicies", permission: "sla:manage" },
+  { path: "webhooks", labelKey: "admin.nav.webhooks", permission: "webhook:manage" },
+  { path: "automations", labelKey: "admin.nav.automations", permission: "automation:manage" },
+  { path: "mail", labelKey: "admin.nav.mail", permission: "mail:manage" },
+  { path: "mail-sources", labelKey: "admin.nav.mailSources", permission: "mail:manage" },
+  { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", permission: "admin:identity" },
+  { path: "settings", labelKey: "admin.nav.settings", permission: "admin:settings" },
 ];
 
-/** Screens for a role and above; anyone else goes home (the API would answer 403 anyway). */
-export function RequireRole({ min, children }: { min: Role; children: ReactNode }) {
+/** The admin sections the caller's permissions open (the menu, the admin area's guard). */
+export function adminSections(me: Me | undefined) {
+  return ADMIN_SECTIONS.filter((s) => can(me, s.permission));
+}
+
+/** An admin section: for callers holding its permission; anyone else goes home. */
+function RequirePermission({ permission, children }: { permission: string | null; children: ReactNode }) {
   const { state } = useAuth();
   if (state.status !== "signedIn") return null;
-  if (!atLeast(state.me.role, min)) return <Navigate to="/" replace />;
+  const allowed = permission === null ? adminSections(state.me).length > 0 : can(state.me, permission);
+  if (!allowed) return <Navigate to="/" replace />;
   return <>{children}</>;
 }
 
@@ -70,61 +79,74 @@ function Loading({ children }: { children: ReactNode }) {
   );
 }
 
-function section(path: string, min: Role, page: ReactNode): RouteObject {
+function section(path: string, permission: string, page: ReactNode): RouteObject {
   return {
     path,
     element: (
-      <RequireRole min={min}>
+      <RequirePermission permission={permission}>
         <Loading>{page}</Loading>
-      </RequireRole>
+      </RequirePermission>
+    ),
+  };
+}
+
+function adminSection(path: string, page: ReactNode): RouteObject {
+  const permission = ADMIN_SECTIONS.find((s) => path === s.path || path.startsWith(`${s.path}/`))?.permission ?? "admin:settings";
+  return {
+    path,
+    element: (
+      <RequirePermission permission={permission}>
+        <Loading>{page}</Loading>
+      </RequirePermission>
     ),
   };
 }
 
 function AdminHome() {
   const { state } = useAuth();
-  const role = state.status === "signedIn" ? state.me.role : undefined;
-  return <Navigate to={atLeast(role, "admin") ? "/admin/users" : "/admin/teams"} replace />;
+  const first = adminSections(state.status === "signedIn" ? state.me : undefined)[0];
+  return <Navigate to={first ? `/admin/${first.path}` : "/"} replace />;
 }
 
 /** The manager's and admin's routes, children of the signed-in shell. */
 export const managerRoutes: RouteObject[] = [
-  section("/dashboard", "manager", <DashboardPage />),
-  section("/reports", "manager", <ReportsPage />),
-  section("/reports/scheduled", "manager", <ScheduledReportsPage />),
-  section("/reports/:name", "manager", <ReportsPage />),
-  // Anyone on staff may export a ticket list: their jobs are listed here.
-  section("/exports", "agent", <ExportsPage />),
+  section("/dashboard", "report:read", <DashboardPage />),
+  section("/reports", "report:read", <ReportsPage />),
+  section("/reports/scheduled", "report:schedule", <ScheduledReportsPage />),
+  section("/reports/:name", "report:read", <ReportsPage />),
+  // Anyone who may export a ticket list: their jobs are listed here.
+  section("/exports", "ticket:export", <ExportsPage />),
   // The "export ready" e-mail links to its job.
-  section("/exports/:jobId", "agent", <ExportsPage />),
+  section("/exports/:jobId", "ticket:export", <ExportsPage />),
   {
     path: "/admin",
     element: (
-      <RequireRole min="manager">
+      <RequirePermission permission={null}>
         <Loading>
           <AdminLayout />
         </Loading>
-      </RequireRole>
+      </RequirePermission>
     ),
     children: [
       { index: true, element: <AdminHome /> },
-      section("users", "admin", <UsersPage />),
-      section("teams", "manager", <TeamsPage />),
-      section("teams/:teamId", "manager", <TeamPage />),
-      section("categories", "manager", <CategoriesPage />),
-      section("categories/:categoryId", "manager", <CategoryPage />),
-      section("ticket-types", "admin", <TicketTypesPage />),
-      section("calendars", "manager", <CalendarsPage />),
-      section("calendars/:calendarId", "manager", <CalendarPage />),
-      section("sla-policies", "manager", <PoliciesPage />),
-      section("sla-policies/:policyId", "manager", <PolicyPage />),
-      section("webhooks", "admin", <WebhooksPage />),
-      section("webhooks/:webhookId", "admin", <WebhookPage />),
-      section("automations", "admin", <AutomationsPage />),
-      section("mail", "admin", <MailPage />),
-      section("mail-sources", "admin", <MailSourcesPage />),
-      section("sign-in-providers", "admin", <SignInProvidersPage />),
-      section("settings", "admin", <SettingsPage />),
+      adminSection("users", <UsersPage />),
+      adminSection("roles", <RolesPage />),
+      adminSection("teams", <TeamsPage />),
+      adminSection("teams/:teamId", <TeamPage />),
+      adminSection("categories", <CategoriesPage />),
+      adminSection("categories/:categoryId", <CategoryPage />),
+      adminSection("ticket-types", <TicketTypesPage />),
+      adminSection("calendars", <CalendarsPage />),
+      adminSection("calendars/:calendarId", <CalendarPage />),
+      adminSection("sla-policies", <PoliciesPage />),
+      adminSection("sla-policies/:policyId", <PolicyPage />),
+      adminSection("webhooks", <WebhooksPage />),
+      adminSection("webhooks/:webhookId", <WebhookPage />),
+      adminSection("automations", <AutomationsPage />),
+      adminSection("mail", <MailPage />),
+      adminSection("mail-sources", <MailSourcesPage />),
+      adminSection("sign-in-providers", <SignInProvidersPage />),
+      adminSection("settings", <SettingsPage />),
     ],
   },
 ];

@@ -2,6 +2,8 @@ import type { components, paths } from "../api/schema";
 
 type Schemas = components["schemas"];
 export type UserRow = Schemas["UserPublic"];
+export type RoleRow = Schemas["RolePublic"];
+export type PermissionRow = Schemas["PermissionPublic"];
 export type Invitation = Schemas["InvitationPublic"];
 export type TeamRow = Schemas["TeamPublic"];
 export type TeamDetail = Schemas["TeamDetail"];

@@ -5,7 +5,8 @@ import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { cx } from "../components/ui";
 import { DevBanner } from "../dev/DevBanner";
-import { atLeast, isStaff } from "../lib/domain";
+import { adminSections } from "../admin/routes";
+import { can, isStaff } from "../lib/domain";
 import { NetworkBanner } from "./NetworkBanner";
 import { SkipContext, focusList, type SkipTarget } from "./skip";
 import { ThemeToggle } from "./ThemeToggle";
@@ -86,9 +87,9 @@ export function Shell() {
             {staff ? <NavItem to="/held-mail">{t("shell.nav.heldMail")}</NavItem> : null}
             {staff ? <NavItem to="/kb">{t("shell.nav.kb")}</NavItem> : null}
             {staff ? <NavItem to="/macros">{t("shell.nav.macros")}</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
-            {atLeast(me.role, "manager") ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}
+            {can(me, "report:read") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
+            {can(me, "report:read") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
+            {adminSections(me).length ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}
             <NavItem to="/requests" end>
               {t("shell.nav.myRequests")}
             </NavItem>

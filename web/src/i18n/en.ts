@@ -65,6 +65,7 @@ export const en = {
   "admin.nav.mailSources": "Mail sources",
   "admin.nav.signInProviders": "Sign-in providers",
   "admin.nav.settings": "Settings",
+  "admin.nav.roles": "Roles",
 
   // Custom fields' checks (lib/customFields.ts: the server's rules, in words)
   "fields.minLength": "must be at least {n} characters",

@@ -16,6 +16,12 @@ export function isStaff(role: Role | undefined): boolean {
   return role !== undefined && STAFF_ROLES.includes(role);
 }
 
+/** Whether the caller holds `permission` (the API's answer on /v1/me: their custom role's
+ * permissions, else their built-in role's; servicedesk/platform/permissions.py). */
+export function can(me: { permissions?: readonly string[] } | undefined, permission: string): boolean {
+  return me?.permissions?.includes(permission) ?? false;
+}
+
 /** Whether `role` has at least the rights of `min`. */
 export function atLeast(role: Role | undefined, min: Role): boolean {
   return role !== undefined && ROLES.indexOf(role) >= ROLES.indexOf(min);

@@ -27,7 +27,7 @@ from servicedesk.platform.app import PROBLEM_RESPONSES, problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import listing, route
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/assistant", tags=["assistant"])
@@ -64,7 +64,7 @@ def _turn(ctx: Ctx, conversation: Conversation, content: str) -> Response | Repl
 @route(
     router.post,
     "/conversations",
-    Role.REQUESTER,
+    Permission.ASSISTANT_USE,
     "Start a conversation with the assistant (with a first message: its reply too)",
     status_code=201,
     response_model=ConversationDetail,
@@ -82,7 +82,7 @@ def create_conversation(body: ConversationCreate, ctx: Ctx) -> Response | Conver
 listing(
     router,
     "/conversations",
-    Role.REQUESTER,
+    Permission.ASSISTANT_USE,
     "The caller's own conversations, most recent first",
     ConversationPublic,
     service.list_conversations,
@@ -92,7 +92,7 @@ listing(
 @route(
     router.get,
     "/conversations/{conversation_id}",
-    Role.REQUESTER,
+    Permission.ASSISTANT_USE,
     "One of the caller's conversations, with its messages",
 )
 def get_conversation(conversation_id: uuid.UUID, ctx: Ctx) -> ConversationDetail:
@@ -102,7 +102,7 @@ def get_conversation(conversation_id: uuid.UUID, ctx: Ctx) -> ConversationDetail
 @route(
     router.post,
     "/conversations/{conversation_id}/messages",
-    Role.REQUESTER,
+    Permission.ASSISTANT_USE,
     "Send the assistant a message: runs the model and its tools as the caller, streams the"
     " answer to the caller's WebSocket connections and answers with the final message",
     response_model=ReplyPublic,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 
@@ -24,7 +24,7 @@ class AssistantSettings(BaseModel):
 SECTION = Section(
     "assistant",
     AssistantSettings,
-    read_role=Role.REQUESTER,
+    read=Permission.DESK_ACCESS,
     noun="assistant",
     what="assistant settings",
 )

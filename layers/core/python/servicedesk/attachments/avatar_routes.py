@@ -19,7 +19,7 @@ from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload, 
 from servicedesk.identity.schemas import AvatarSet
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, route
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.schemas import Input
 
 upload_router = APIRouter(prefix="/v1/attachments", tags=["users"])
@@ -38,7 +38,7 @@ class AvatarCreate(Input):
 @route(
     upload_router.post,
     "/avatar",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Start the upload of your avatar (PNG, JPEG or WebP; at most 512 KiB and 256x256"
     " pixels, read from its header at completion): a pending file and an S3 form; then"
     " complete it and PUT /v1/me/avatar",
@@ -60,7 +60,7 @@ def create_avatar_upload(body: AvatarCreate, ctx: Ctx, once: Once) -> Attachment
 @route(
     me_router.put,
     "/avatar",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Use a completed avatar upload as your picture in this organisation",
     status_code=204,
 )
@@ -72,7 +72,7 @@ def put_my_avatar(body: AvatarSet, ctx: Ctx) -> Response:
 @route(
     me_router.delete,
     "/avatar",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Remove your picture in this organisation (your initials are shown instead)",
     status_code=204,
 )

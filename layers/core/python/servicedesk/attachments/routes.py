@@ -30,7 +30,7 @@ from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once, listing, operation, route
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -44,7 +44,7 @@ article_list_router = APIRouter(prefix="/v1/kb", tags=["attachments"])
 @route(
     upload_router.post,
     "/{ticket_id}/attachments",
-    Role.REQUESTER,
+    Permission.ATTACHMENT_USE,
     "Start an upload to a ticket or comment: a pending attachment and an S3 form",
     status_code=201,
     ticket_scope=True,
@@ -68,7 +68,7 @@ def create_attachment(
 @route(
     article_router.post,
     "/articles/{article_id}/attachments",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Start an upload to an article (staff): a pending attachment and an S3 form",
     status_code=201,
 )
@@ -88,7 +88,7 @@ def create_article_attachment(
 @route(
     router.post,
     "/{attachment_id}/complete",
-    Role.REQUESTER,
+    Permission.ATTACHMENT_USE,
     "Finish an upload: the file is checked (size, type, content) and hashed",
     ticket_scope=True,
     response_model=AttachmentPublic,
@@ -109,7 +109,7 @@ def complete_attachment(
 @route(
     router.get,
     "/{attachment_id}/download",
-    Role.REQUESTER,
+    Permission.ATTACHMENT_USE,
     "A short-lived download link (404 unless the caller may read the ticket and comment)",
     ticket_scope=True,
     responses={
@@ -128,7 +128,7 @@ def download_attachment(attachment_id: uuid.UUID, ctx: Ctx, response: Response) 
 operation(
     router.delete,
     "/{attachment_id}",
-    Role.REQUESTER,
+    Permission.ATTACHMENT_USE,
     "Remove a file (uploader or staff); a tombstone remains, the object goes later",
     service.delete,
     public=AttachmentPublic,
@@ -139,7 +139,7 @@ operation(
 listing(
     ticket_router,
     "/{ticket_id}/attachments",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "The ticket's files the caller may see (internal notes' files for staff only)",
     AttachmentPublic,
     service.list_for_ticket,
@@ -151,7 +151,7 @@ listing(
 listing(
     ticket_router,
     "/{ticket_id}/comments/{comment_id}/attachments",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "A comment's files",
     AttachmentPublic,
     service.list_for_comment,
@@ -163,7 +163,7 @@ listing(
 listing(
     article_list_router,
     "/articles/{article_id}/attachments",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "The article's files (whoever may read the article)",
     AttachmentPublic,
     service.list_for_article,

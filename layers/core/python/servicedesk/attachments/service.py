@@ -38,7 +38,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
 from servicedesk.tickets import permissions, states, timeline
@@ -55,7 +55,7 @@ from servicedesk.tickets.visibility import event_visibility_for, visible, visibl
 
 # Requesters read the limits too: the web app checks a file before it asks for a form.
 SETTINGS = Section(
-    "attachments", AttachmentSettings, read_role=Role.REQUESTER, what="attachment limits"
+    "attachments", AttachmentSettings, read=Permission.DESK_ACCESS, what="attachment limits"
 )
 
 
@@ -354,7 +354,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
             tickets.get_visible(ctx, row.ticket_id)
         elif row.article_id is not None:
             articles.get_article(ctx, article_id=row.article_id)
-        elif row.purpose == "logo" and not ctx.role.at_least(Role.ADMIN):  # migrations/0035
+        elif row.purpose == "logo" and not ctx.can(Permission.ADMIN_SETTINGS):  # migrations/0035
             raise NotFound("no such attachment")
     except NotFound:
         raise NotFound("no such attachment") from None

@@ -18,12 +18,17 @@ from servicedesk.automation.schemas import (
 )
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Resource, listing, route
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 
 router = APIRouter(prefix="/v1", tags=["automation"])
 
 
-@route(router.get, "/automations", Role.MANAGER, "List automation rules in evaluation order")
+@route(
+    router.get,
+    "/automations",
+    Permission.AUTOMATION_READ,
+    "List automation rules in evaluation order",
+)
 def list_automations(
     ctx: Ctx, kind: Annotated[Literal["event", "time"] | None, Query()] = None
 ) -> list[RulePublic]:
@@ -31,7 +36,13 @@ def list_automations(
 
 
 rules = Resource(
-    router, "/automations", "rule_id", "automation", RulePublic, Role.MANAGER, Role.ADMIN
+    router,
+    "/automations",
+    "rule_id",
+    "automation",
+    RulePublic,
+    Permission.AUTOMATION_READ,
+    Permission.AUTOMATION_MANAGE,
 )
 rules.create("Create an automation rule (422 names every problem)", RuleCreate, service.create_rule)
 
@@ -39,7 +50,7 @@ rules.create("Create an automation rule (422 names every problem)", RuleCreate, 
 @route(
     router.post,
     "/automations/reorder",
-    Role.ADMIN,
+    Permission.AUTOMATION_MANAGE,
     "Set the evaluation order of the event or time rules (every one, once)",
 )
 def reorder_automations(body: Reorder, ctx: Ctx) -> list[RulePublic]:
@@ -50,7 +61,7 @@ def reorder_automations(body: Reorder, ctx: Ctx) -> list[RulePublic]:
 @route(
     router.post,
     "/automations/dry-run",
-    Role.ADMIN,
+    Permission.AUTOMATION_MANAGE,
     "Which tickets these conditions match now: the exact count and the first page; writes nothing",
 )
 def dry_run_automation(body: DryRun, ctx: Ctx) -> DryRunResult:
@@ -66,7 +77,7 @@ rules.delete("Delete an automation rule and its run log", service.delete_rule)
 listing(
     router,
     "/automations/{rule_id}/runs",
-    Role.MANAGER,
+    Permission.AUTOMATION_READ,
     "The rule's run log, newest first",
     RunPublic,
     service.list_runs,

@@ -22,7 +22,7 @@ from servicedesk.branding.schemas import BrandingPublic, LogoCreate
 from servicedesk.branding.settings import SECTION
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, route
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.settings_routes import add_settings_routes
 
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
@@ -37,7 +37,7 @@ Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$", max_len
 @route(
     upload_router.post,
     "/branding-logo",
-    Role.ADMIN,
+    Permission.ADMIN_SETTINGS,
     "Start a logo upload (PNG, JPEG or WebP; at most 512 KiB): a pending file and an S3 form",
     status_code=201,
 )

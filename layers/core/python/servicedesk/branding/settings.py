@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 MAX_WELCOME = 2000
@@ -63,4 +63,4 @@ class BrandingSettings(BaseModel):
 
 # Everyone signed in reads it (the shell applies it); anonymous callers read the public
 # part by slug (GET /v1/branding/{slug}).
-SECTION = Section("branding", BrandingSettings, read_role=Role.REQUESTER, what="branding")
+SECTION = Section("branding", BrandingSettings, read=Permission.DESK_ACCESS, what="branding")

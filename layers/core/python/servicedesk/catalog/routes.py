@@ -21,11 +21,17 @@ from servicedesk.catalog.schemas import (
 )
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Resource, operation, route
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 
 router = APIRouter(prefix="/v1", tags=["categories"])
 categories = Resource(
-    router, "/categories", "category_id", "category", CategoryPublic, Role.REQUESTER, Role.MANAGER
+    router,
+    "/categories",
+    "category_id",
+    "category",
+    CategoryPublic,
+    Permission.TICKET_READ,
+    Permission.CATEGORY_MANAGE,
 )
 categories.list(
     "List categories by name, or (tree=true) all of them in tree order (requesters see the"
@@ -45,7 +51,7 @@ categories.create("Create a category", CategoryCreate, service.create_category)
 @route(
     router.put,
     "/categories/order",
-    Role.MANAGER,
+    Permission.CATEGORY_MANAGE,
     "Reorder the children of one parent (null: the top level); the list names each once",
 )
 def reorder_categories(body: CategoryOrder, ctx: Ctx) -> list[CategoryPublic]:
@@ -72,7 +78,7 @@ def unarchive_category(ctx: Ctx, category_id: uuid.UUID) -> object:
 operation(
     router.post,
     "/categories/{category_id}/archive",
-    Role.MANAGER,
+    Permission.CATEGORY_MANAGE,
     "Archive a category and its subtree (not offered for new tickets; tickets keep it)",
     archive_category,
     public=CategoryPublic,
@@ -80,7 +86,7 @@ operation(
 operation(
     router.post,
     "/categories/{category_id}/unarchive",
-    Role.MANAGER,
+    Permission.CATEGORY_MANAGE,
     "Restore an archived category and its subtree (its parent must be active)",
     unarchive_category,
     public=CategoryPublic,
@@ -93,8 +99,8 @@ ticket_types = Resource(
     "type_id",
     "ticket_type",
     TicketTypePublic,
-    Role.REQUESTER,
-    Role.ADMIN,
+    Permission.TICKET_READ,
+    Permission.TICKET_TYPE_MANAGE,
     tags=("ticket-types",),
 )
 ticket_types.list(
@@ -110,7 +116,7 @@ ticket_types.create(
 @route(
     router.put,
     "/ticket-types/order",
-    Role.ADMIN,
+    Permission.TICKET_TYPE_MANAGE,
     "Reorder the ticket types; the list names each once",
     tags=["ticket-types"],
 )

@@ -13,7 +13,7 @@ from servicedesk.csat.schemas import CsatAnswer, SurveyPublic
 from servicedesk.csat.settings import SECTION
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import route
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.settings_routes import add_settings_routes
 
 router = APIRouter(prefix="/v1", tags=["csat"])
@@ -70,7 +70,7 @@ def answer_survey(token: SurveyToken, body: CsatAnswer, session: Tx) -> SurveyPu
 @route(
     router.get,
     "/tickets/{ticket_id}/csat",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "The ticket's satisfaction survey and its answer",
 )
 def ticket_survey(ticket_id: uuid.UUID, ctx: Ctx) -> SurveyPublic:
@@ -80,7 +80,7 @@ def ticket_survey(ticket_id: uuid.UUID, ctx: Ctx) -> SurveyPublic:
 @route(
     router.post,
     "/tickets/{ticket_id}/csat",
-    Role.REQUESTER,
+    Permission.CSAT_RESPOND,
     "Answer the ticket's satisfaction survey in the portal (its requester, once)",
 )
 def answer_ticket_survey(ticket_id: uuid.UUID, body: CsatAnswer, ctx: Ctx) -> SurveyPublic:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 Scale = Literal["1-5", "good-bad"]
@@ -30,4 +30,6 @@ class CsatSettings(BaseModel):
     expires_days: int = Field(default=30, ge=1, le=365)
 
 
-SECTION = Section("csat", CsatSettings, read_role=Role.REQUESTER, noun="csat", what="CSAT settings")
+SECTION = Section(
+    "csat", CsatSettings, read=Permission.DESK_ACCESS, noun="csat", what="CSAT settings"
+)

@@ -12,7 +12,7 @@ from servicedesk.exports.schemas import ExportCreate, ExportDownload, ExportJobP
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once, listing, route
 from servicedesk.platform.errors import PROBLEM_JSON
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -22,7 +22,7 @@ _PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 @route(
     router.post,
     "",
-    Role.AGENT,
+    Permission.TICKET_EXPORT,
     "Ask for an export (a report, or the ticket list under its filters) made in the"
     " background; the job answers at once and its file is e-mailed as a link when ready",
     status_code=202,
@@ -35,10 +35,17 @@ def create_export(body: ExportCreate, ctx: Ctx, once: Once) -> ExportJobPublic:
     )
 
 
-listing(router, "", Role.AGENT, "My exports, newest first", ExportJobPublic, service.list_jobs)
+listing(
+    router,
+    "",
+    Permission.TICKET_EXPORT,
+    "My exports, newest first",
+    ExportJobPublic,
+    service.list_jobs,
+)
 
 
-@route(router.get, "/{job_id}", Role.AGENT, "One of my exports and its progress")
+@route(router.get, "/{job_id}", Permission.TICKET_EXPORT, "One of my exports and its progress")
 def get_export(job_id: uuid.UUID, ctx: Ctx) -> ExportJobPublic:
     return ExportJobPublic.model_validate(service.get(ctx, job_id=job_id))
 
@@ -46,7 +53,7 @@ def get_export(job_id: uuid.UUID, ctx: Ctx) -> ExportJobPublic:
 @route(
     router.get,
     "/{job_id}/download",
-    Role.AGENT,
+    Permission.TICKET_EXPORT,
     "A short-lived download link of a finished export (409 before it is done, 410 expired)",
     responses={
         409: {"description": "Not done", "content": _PROBLEM},

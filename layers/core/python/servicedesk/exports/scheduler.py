@@ -32,12 +32,13 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.roles import STAFF_ROLES, Role
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.roles import STAFF_ROLES
 
 DELIVERED = "report.delivered"
 # Subscriptions one tenant's run takes at most (the next run takes the rest).
 BATCH = 20
-MIN_ROLE = Role.MANAGER
+NEEDS = Permission.REPORT_READ
 
 _CLAIM = text(
     "SELECT * FROM report_subscriptions WHERE tenant_id = :t AND active AND next_run_at <= :now"
@@ -208,7 +209,7 @@ def _render(tenant_id: uuid.UUID, row: Any, slot: datetime) -> tuple[bytes, str]
 
     with db.transaction() as reader:
         ctx = owner_context(reader, tenant_id, row.owner_id)
-        if not ctx.role.at_least(MIN_ROLE):
+        if not ctx.can(NEEDS):
             raise NotAllowed(f"the owner's role ({ctx.role.value}) may no longer read reports")
         params = subscriptions.delivery_params(row.report, row.params, row.frequency, row.tz, slot)
         result = registry.run_report(ctx, row.report, params)

@@ -26,21 +26,20 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 
 REQUESTED = "export.requested"
 READY = "export.ready"
-# Who may export what: the ticket list as its synchronous export (agents and up); reports
-# as the reports API (managers and up).
-MIN_ROLE = {"tickets": Role.AGENT, "report": Role.MANAGER}
+# Who may export what: the ticket list as its synchronous export; reports as the reports API.
+NEEDS = {"tickets": Permission.TICKET_EXPORT, "report": Permission.REPORT_READ}
 FORMATS = {"tickets": ("csv", "json"), "report": ("csv", "json", "pdf")}
 
 
 def validated(ctx: RequestContext, data: ExportCreate) -> dict[str, Any]:
     """The job's parameters as stored (JSON), checked as the synchronous routes check them."""
-    if not ctx.role.at_least(MIN_ROLE[data.kind]):
-        raise Forbidden(f"exporting {data.kind} needs the {MIN_ROLE[data.kind].value} role")
+    if not ctx.can(NEEDS[data.kind]):
+        raise Forbidden(f"exporting {data.kind} needs the {NEEDS[data.kind].value} permission")
     if data.format not in FORMATS[data.kind]:
         allowed = ", ".join(FORMATS[data.kind])
         raise ValidationProblem(errors=[field_error("format", f"must be one of {allowed}")])

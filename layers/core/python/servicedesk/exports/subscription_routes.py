@@ -11,7 +11,7 @@ from servicedesk.exports.subscription_schemas import (
     SubscriptionUpdate,
 )
 from servicedesk.platform.endpoints import Resource
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 subscriptions = Resource(
@@ -20,8 +20,8 @@ subscriptions = Resource(
     "subscription_id",
     "report_subscription",
     SubscriptionPublic,
-    Role.MANAGER,
-    Role.MANAGER,
+    Permission.REPORT_SCHEDULE,
+    Permission.REPORT_SCHEDULE,
 )
 subscriptions.list("Scheduled report deliveries of the organisation", service.list_subscriptions)
 subscriptions.create(

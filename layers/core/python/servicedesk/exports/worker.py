@@ -29,8 +29,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.consumer import Envelope
 from servicedesk.platform.csvexport import csv_chunks, json_chunks
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.roles import Role
-from servicedesk.platform.tenancy import RequestContext
+from servicedesk.platform.tenancy import RequestContext, member_access
 from servicedesk.tickets import export as ticket_export
 from servicedesk.tickets import queries
 
@@ -160,21 +159,17 @@ def owner_context(session: Session, tenant_id: uuid.UUID, owner_id: uuid.UUID) -
     """The owner's context as a request would make it (their role read now); NotAllowed
     when they are no longer an active member."""
     db.set_tenant(session, tenant_id=tenant_id, user_id=owner_id)
-    row = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": tenant_id, "u": owner_id},
-    ).one_or_none()
-    if row is None or not row.active:
+    member = member_access(session, tenant_id, owner_id)
+    if member is None:
         raise NotAllowed("the owner is no longer an active member")
-    return RequestContext(
-        session=session, tenant_id=tenant_id, user_id=owner_id, role=Role(row.role)
-    )
+    role, granted = member
+    return RequestContext.of(session, tenant_id, owner_id, role, granted)
 
 
 def _make(tenant_id: uuid.UUID, job: dict[str, Any], key: str) -> int:
     with db.transaction() as session:
         ctx = owner_context(session, tenant_id, job["owner_id"])
-        if not ctx.role.at_least(service.MIN_ROLE[job["kind"]]):
+        if not ctx.can(service.NEEDS[job["kind"]]):
             raise NotAllowed(f"the owner's role ({ctx.role.value}) may no longer export this")
         content_type = storage.MEDIA_TYPES[job["format"]]
         if job["kind"] == "report":

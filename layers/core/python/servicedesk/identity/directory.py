@@ -27,6 +27,7 @@ from typing import Any, Literal
 from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
@@ -193,7 +194,14 @@ class LdapSettingsPublic(DirectoryFields):
         return cls(**fields, has_password=stored.password_secret_arn is not None)
 
 
-SECTION = Section("ldap", LdapSettings, read_role=Role.ADMIN, noun="ldap", what="directory (LDAP)")
+SECTION = Section(
+    "ldap",
+    LdapSettings,
+    read=Permission.ADMIN_IDENTITY,
+    write=Permission.ADMIN_IDENTITY,
+    noun="ldap",
+    what="directory (LDAP)",
+)
 
 
 class DirectoryUnavailable(Exception):

@@ -24,12 +24,13 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.params import IfMatch
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Permission, requires
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_etag
 
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
-ADMIN = [requires(Role.ADMIN)]
+ADMIN = [requires(Permission.ADMIN_IDENTITY)]
 SECTION = directory.SECTION
 SECRET_KIND = "ldap-bind"  # noqa: S105 - a name part, not a secret
 REQUIRED_WHEN_ENABLED = ("host", "bind_dn", "user_search_base")

@@ -61,6 +61,7 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.roles import Role
 from servicedesk.platform.schemas import Output
 from servicedesk.platform.tenant_settings import Section
@@ -101,7 +102,11 @@ class SecuritySettings(BaseModel):
 
 
 SECURITY = Section(
-    "security", SecuritySettings, read_role=Role.ADMIN, noun="security", what="security settings"
+    "security",
+    SecuritySettings,
+    read=Permission.ADMIN_SETTINGS,
+    noun="security",
+    what="security settings",
 )
 
 

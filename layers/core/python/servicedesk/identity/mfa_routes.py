@@ -23,7 +23,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, request_id
 from servicedesk.platform.endpoints import route
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.schemas import Input, Output, Password
 
 router = APIRouter(prefix="/v1")
@@ -118,7 +118,7 @@ def _problem(request: Request, refused: Refused) -> JSONResponse:
 # --- my enrolment ----------------------------------------------------------------------
 
 
-@route(router.get, "/me/mfa", Role.REQUESTER, "Your two-step verification", tags=["users"])
+@route(router.get, "/me/mfa", Permission.DESK_ACCESS, "Your two-step verification", tags=["users"])
 def my_mfa(ctx: Ctx) -> MfaStatus:
     state = mfa.status(ctx.session, user_id=ctx.user_id)
     return MfaStatus(
@@ -133,7 +133,7 @@ def my_mfa(ctx: Ctx) -> MfaStatus:
 @route(
     router.post,
     "/me/mfa/totp",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Start setting up two-step verification (an authenticator app's key)",
     response_model=MfaEnrolment,
     tags=["users"],
@@ -151,7 +151,7 @@ def start_my_enrolment(ctx: Ctx) -> JSONResponse:
 @route(
     router.post,
     "/me/mfa/totp/confirm",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Turn two-step verification on with the app's first code; answers the recovery codes",
     response_model=RecoveryCodes,
     tags=["users"],
@@ -224,7 +224,7 @@ def _not_on(request: Request) -> JSONResponse:
 @route(
     router.delete,
     "/me/mfa",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Turn two-step verification off (your password, a code or a recovery code)",
     status_code=204,
     tags=["users"],
@@ -247,7 +247,7 @@ def disable_my_mfa(body: MfaDisable, request: Request, ctx: Ctx, gate: PasswordC
 @route(
     router.post,
     "/me/mfa/recovery-codes",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "New recovery codes (your password, a code or a recovery code); the old ones stop working",
     response_model=RecoveryCodes,
     tags=["users"],
@@ -400,7 +400,7 @@ def confirm_required_enrolment(body: MfaEnrolConfirm, request: Request, tx: Tx) 
 @route(
     router.get,
     "/users/{user_id}/mfa",
-    Role.ADMIN,
+    Permission.ADMIN_USERS,
     "Whether a member has two-step verification",
     tags=["users"],
 )
@@ -418,7 +418,7 @@ def user_mfa(user_id: uuid.UUID, ctx: Ctx) -> UserMfa:
 @route(
     router.delete,
     "/users/{user_id}/mfa",
-    Role.ADMIN,
+    Permission.ADMIN_USERS,
     "Reset a member's two-step verification (they sign in with the password alone, or set "
     "it up again if the organisation requires it)",
     status_code=204,

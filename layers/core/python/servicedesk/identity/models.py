@@ -67,6 +67,9 @@ class Membership(Base):
     sessions_revoked_at: Mapped[datetime | None]
     # The member's avatar in this organisation (an attachment with purpose 'avatar', 0040).
     avatar_attachment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The member's custom role (identity/roles.py, 0046): exactly its permissions; None:
+    # the built-in role's. ``role`` stays the tier either way.
+    custom_role_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
@@ -141,3 +144,23 @@ class IdentityProvider(Base):
         from servicedesk.platform.config import get_settings
 
         return f"{get_settings().web_origin.rstrip('/')}{METADATA_PATH}"
+
+
+class CustomRole(Base):
+    """A tenant's own permission set (identity/roles.py, migrations/0046)."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=GEN_UUID
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("tenants.id"))
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(server_default=text("''"))
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # A team scope: the role's ticket permissions apply to this team's tickets only.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import Unauthorized
 from servicedesk.platform.roles import Role
-from servicedesk.platform.tenancy import Principal, accept_external
+from servicedesk.platform.tenancy import Principal, accept_external, member_access
 from servicedesk.platform.tokens import Claims
 
 
@@ -82,7 +82,10 @@ def provision_external(session: Session, claims: Claims) -> Principal:
         ).one()
     if not row.active:
         raise Unauthorized("this account is not active in the tenant", header="Authorization")
-    return tenant_id, uuid.UUID(str(user_id)), Role(row.role)
+    user = uuid.UUID(str(user_id))
+    access = member_access(session, tenant_id, user)
+    assert access is not None  # active, just read under the same transaction
+    return tenant_id, user, *access
 
 
 accept_external(provision_external)

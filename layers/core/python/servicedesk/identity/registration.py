@@ -37,6 +37,7 @@ from servicedesk.platform.errors import (
     TooManyRequests,
     field_error,
 )
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenant_settings import Section
 
@@ -79,7 +80,7 @@ class PortalSettings(BaseModel):
         return not self.allowed_domains or domain in self.allowed_domains
 
 
-SECTION = Section("portal", PortalSettings, read_role=Role.ADMIN, what="portal settings")
+SECTION = Section("portal", PortalSettings, read=Permission.ADMIN_SETTINGS, what="portal settings")
 
 _PORTAL = text("SELECT tenant_id, name, portal FROM tenant_portal(:slug)")
 

@@ -49,14 +49,22 @@ from servicedesk.platform.app import problem_response
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx, client_ip, request_id
 from servicedesk.platform.endpoints import Resource, operation, route
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tokens import get_keyset
 
 router = APIRouter(prefix="/v1")
 USERS = ("users",)
 user_routes = Resource(
-    router, "/users", "user_id", "user", UserPublic, Role.AGENT, Role.ADMIN, USERS
+    router,
+    "/users",
+    "user_id",
+    "user",
+    UserPublic,
+    Permission.DIRECTORY_READ,
+    Permission.ADMIN_USERS,
+    USERS,
 )
 invitation_routes = Resource(
     router,
@@ -64,8 +72,8 @@ invitation_routes = Resource(
     "invitation_id",
     "invitation",
     InvitationPublic,
-    Role.ADMIN,
-    Role.ADMIN,
+    Permission.ADMIN_USERS,
+    Permission.ADMIN_USERS,
     USERS,
 )
 
@@ -259,7 +267,7 @@ def logout(tx: Tx, sd_refresh: RefreshCookie = None) -> Response:
 @route(
     router.post,
     "/auth/switch-tenant",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Switch to another tenant the caller belongs to",
     responses=TOKEN_RESPONSES,
     tags=["auth"],
@@ -396,7 +404,7 @@ def magic_link(body: MagicExchange, request: Request, tx: Tx) -> JSONResponse:
 @route(
     router.post,
     "/auth/magic/password",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "From a ticket link's session: choose a password (ends the person's links)",
     ticket_scope=True,
     status_code=204,
@@ -429,13 +437,14 @@ def _me(ctx: RequestContext) -> MeResponse:
         user=UserPublic.model_validate(user),
         tenant=TenantPublic.model_validate(tenant),
         role=ctx.role,
+        permissions=[p.value for p in Permission if ctx.can(p)],
         teams=[TeamRef(id=team_id, name=name) for team_id, name in users.my_teams(ctx)],
         time_zone=own.time_zone,
         locale=own.locale,
     )
 
 
-@route(router.get, "/me", Role.REQUESTER, "The caller", tags=["users"])
+@route(router.get, "/me", Permission.DESK_ACCESS, "The caller", tags=["users"])
 def me(ctx: Ctx) -> MeResponse:
     return _me(ctx)
 
@@ -443,7 +452,7 @@ def me(ctx: Ctx) -> MeResponse:
 @route(
     router.patch,
     "/me",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Change your own name, time zone or locale",
     tags=["users"],
     name="update_me",
@@ -456,7 +465,7 @@ def update_me(body: ProfileUpdate, ctx: Ctx) -> MeResponse:
 @route(
     router.get,
     "/me/tenants",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Your organisations by name (the organisation switcher); switch with /v1/auth/switch-tenant",
     tags=["users"],
 )
@@ -467,7 +476,7 @@ def my_tenants(ctx: Ctx) -> list[MyTenant]:
 @route(
     router.post,
     "/me/password",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Change your password (the current one required): every other session ends",
     responses=TOKEN_RESPONSES,
     tags=["users"],
@@ -497,7 +506,7 @@ SESSIONS_NOTE = (
 @route(
     router.get,
     "/me/sessions",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Your sessions in this organisation, the most recently used first (this one marked)",
     tags=["users"],
     description=SESSIONS_NOTE,
@@ -509,7 +518,7 @@ def my_sessions(ctx: Ctx) -> list[SessionPublic]:
 @route(
     router.post,
     "/me/sessions/revoke-others",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Sign out everywhere else: end every session of yours here but this one",
     tags=["users"],
     description=f"{SESSIONS_NOTE} 409 for an access token that names no session.",
@@ -521,7 +530,7 @@ def revoke_other_sessions(ctx: Ctx) -> SessionsRevoked:
 operation(
     router.delete,
     "/me/sessions/{session_id}",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "End one of your sessions (404 naming `session_id` for anyone else's)",
     sessions.revoke_mine,
     name="revoke_my_session",
@@ -533,7 +542,7 @@ operation(
 @route(
     router.post,
     "/users/{user_id}/sessions/revoke",
-    Role.ADMIN,
+    Permission.ADMIN_USERS,
     "End every session of a member in this organisation",
     tags=["users"],
     description=(
@@ -560,7 +569,7 @@ invitation_routes.create(
 operation(
     router.delete,
     "/users/invitations/{invitation_id}",
-    Role.ADMIN,
+    Permission.ADMIN_USERS,
     "Revoke a pending invitation",
     users.revoke_invitation,
     tags=["users"],

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, computed_field, field_validator
 
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.schemas import (
     Email,
     Input,
@@ -100,6 +100,9 @@ class UserPublic(Output):
     email: str
     name: str
     role: Role
+    custom_role_id: uuid.UUID | None = Field(
+        default=None, description="The member's custom role, if any (its permissions apply)"
+    )
     active: bool
     version: int
     created_at: datetime
@@ -124,6 +127,10 @@ class MeResponse(Output):
     user: UserPublic
     tenant: TenantPublic
     role: Role
+    permissions: list[str] = Field(
+        default_factory=list,
+        description="What the caller may do (their custom role's, else their role's)",
+    )
     time_zone: str | None = Field(
         default=None, description="IANA time zone for the dates shown (none: the browser's)"
     )
@@ -145,6 +152,11 @@ class UserCreate(Input):
 class UserUpdate(Input):
     role: Role | None = None
     active: bool | None = None
+    custom_role_id: uuid.UUID | None = Field(
+        default=None,
+        description="A custom role (GET /v1/roles): exactly its permissions; null: none, the"
+        " built-in role's. Omitted: unchanged",
+    )
     version: int | None = Field(default=None, ge=1, description="Or send If-Match")
 
     _not_null = field_validator("role", "active", mode="before")(not_null)

@@ -27,7 +27,7 @@ from servicedesk.platform import audit, outbox
 from servicedesk.platform.config import Settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import Conflict, NotFound, TooManyRequests, field_error
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 
 # The tenant that owns platform mail (migration 0011); it has no members and no slug a
 # token or sign-in can name.

@@ -29,7 +29,7 @@ from servicedesk.platform.context import Tx, request_id
 from servicedesk.platform.endpoints import Resource
 from servicedesk.platform.errors import PayloadTooLarge, ValidationProblem, field_error
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.schemas import Slug
 
 router = APIRouter(prefix="/v1")
@@ -39,8 +39,8 @@ provider_routes = Resource(
     "provider_id",
     "identity_provider",
     ProviderPublic,
-    Role.ADMIN,
-    Role.ADMIN,
+    Permission.ADMIN_IDENTITY,
+    Permission.ADMIN_IDENTITY,
     ("identity-providers",),
 )
 provider_routes.list("List the organisation's sign-in providers", providers.list_providers)

@@ -21,7 +21,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import expected_version
 
@@ -30,6 +30,7 @@ USER_COLUMNS = (
     User.email,
     User.name,
     Membership.role,
+    Membership.custom_role_id,
     Membership.active,
     Membership.version,
     Membership.created_at,
@@ -135,10 +136,19 @@ def create_user(ctx: RequestContext, *, data: UserCreate, settings: Settings) ->
 def update_user(
     ctx: RequestContext, *, user_id: uuid.UUID, data: UserUpdate, if_match: int | None
 ) -> Row[Any]:
-    """Role and/or active flag through the one guarded change (identity/memberships.py):
-    409 naming ``role`` or ``active`` when it would leave the tenant without an admin."""
+    """Role, custom role and/or active flag through the one guarded change
+    (identity/memberships.py): 409 naming ``role``, ``active`` or ``custom_role_id`` when it
+    would leave the tenant without an admin."""
     expected = expected_version(data.version, if_match)
-    memberships.change(ctx, user_id, role=data.role, active=data.active, expected_version=expected)
+    custom = data.custom_role_id if "custom_role_id" in data.model_fields_set else memberships.KEEP
+    memberships.change(
+        ctx,
+        user_id,
+        role=data.role,
+        active=data.active,
+        custom_role_id=custom,
+        expected_version=expected,
+    )
     ctx.session.expire_all()
     return get_user(ctx, user_id=user_id)
 

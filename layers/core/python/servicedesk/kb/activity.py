@@ -13,6 +13,7 @@ from servicedesk.kb.models import KbArticle, KbArticleFeedback, KbArticleTicket
 from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import Conflict, Forbidden, NotFound
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 
 # --- votes ---------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ NEWEST_LINK = Keyset(
 
 def _staff_article(ctx: RequestContext, article_id: uuid.UUID) -> KbArticle:
     article = service.get_article(ctx, article_id=article_id)
-    if not ctx.is_staff:
+    if not ctx.can(Permission.KB_WRITE):
         raise Forbidden("only staff link articles and tickets")
     return article
 

@@ -38,7 +38,7 @@ from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once, Resource, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import parse_if_match
 
@@ -48,8 +48,8 @@ VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 # --- categories ---------------------------------------------------------------------------
 
 kb_categories = Resource(
-    router, "/categories", "category_id", "kb_category", KbCategoryPublic, Role.REQUESTER,
-    Role.MANAGER,
+    router, "/categories", "category_id", "kb_category", KbCategoryPublic, Permission.KB_READ,
+    Permission.KB_MANAGE,
 )  # fmt: skip
 kb_categories.list(
     "The category tree in (position, name) order, or one category's children",
@@ -86,7 +86,7 @@ def _shaped(ctx: RequestContext, article: KbArticle, response: Response) -> Arti
     return tagged(response, _public(ctx, article))
 
 
-@route(router.post, "/articles", Role.AGENT, "Write an article (a draft)", status_code=201)
+@route(router.post, "/articles", Permission.KB_WRITE, "Write an article (a draft)", status_code=201)
 def create_article(body: ArticleCreate, ctx: Ctx, once: Once) -> ArticlePublic:
     return once(body, lambda: _public(ctx, service.create_article(ctx, data=body)))
 
@@ -94,7 +94,7 @@ def create_article(body: ArticleCreate, ctx: Ctx, once: Once) -> ArticlePublic:
 @route(
     router.get,
     "/articles",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "List articles, newest change first (requesters: published public ones);"
     " state=in_review is the review queue",
 )
@@ -128,7 +128,7 @@ def list_articles(
 @route(
     router.get,
     "/articles/{article_id}",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Get an article with its rendered HTML (a requester's read counts as a view)",
 )
 def get_article(article_id: uuid.UUID, ctx: Ctx, response: Response) -> ArticlePublic:
@@ -141,7 +141,7 @@ def get_article(article_id: uuid.UUID, ctx: Ctx, response: Response) -> ArticleP
 @route(
     router.patch,
     "/articles/{article_id}",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Edit an article (needs If-Match or version; a published one is re-published)",
 )
 def update_article(
@@ -160,7 +160,7 @@ def update_article(
 operation(
     router.delete,
     "/articles/{article_id}",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Delete a draft that was never published (others are archived)",
     service.delete_article,
 )
@@ -193,7 +193,7 @@ def _transition_route(action: str, summary: str, body: type[TransitionBody]) -> 
 
     endpoint.__annotations__["body"] = body
     endpoint.__name__ = f"{action}_article"
-    route(router.post, f"/articles/{{article_id}}/{action}", Role.AGENT, summary)(endpoint)
+    route(router.post, f"/articles/{{article_id}}/{action}", Permission.KB_WRITE, summary)(endpoint)
 
 
 _transition_route("submit", "Submit a draft for review", TransitionBody)
@@ -212,7 +212,7 @@ _transition_route("restore", "Bring an archived article back as a draft (manager
 listing(
     router,
     "/articles/{article_id}/versions",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "The article's published versions, newest first",
     VersionSummary,
     versions.list_versions,
@@ -221,7 +221,10 @@ listing(
 
 
 @route(
-    router.get, "/articles/{article_id}/versions/{number}", Role.REQUESTER, "One published version"
+    router.get,
+    "/articles/{article_id}/versions/{number}",
+    Permission.KB_READ,
+    "One published version",
 )
 def get_article_version(article_id: uuid.UUID, number: VersionNumber, ctx: Ctx) -> VersionPublic:
     found = versions.get_version(ctx, article_id=article_id, number=number)
@@ -233,7 +236,7 @@ def get_article_version(article_id: uuid.UUID, number: VersionNumber, ctx: Ctx) 
 @route(
     router.get,
     "/articles/{article_id}/versions/{a}/diff/{b}",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Unified diff from version a to version b",
 )
 def diff_article_versions(
@@ -246,7 +249,7 @@ def diff_article_versions(
 @route(
     router.post,
     "/articles/{article_id}/versions/{number}/restore",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Put a version back as the working copy (needs If-Match or version)",
 )
 def restore_article_version(
@@ -277,7 +280,7 @@ def restore_article_version(
 @route(
     router.post,
     "/articles/{article_id}/feedback",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Vote helpful or not (one vote per person, changeable)",
 )
 def article_feedback(article_id: uuid.UUID, body: FeedbackCreate, ctx: Ctx) -> FeedbackPublic:
@@ -288,7 +291,7 @@ def article_feedback(article_id: uuid.UUID, body: FeedbackCreate, ctx: Ctx) -> F
 listing(
     router,
     "/articles/{article_id}/feedback",
-    Role.AGENT,
+    Permission.KB_INSIGHTS,
     "Everyone's votes and comments on the article, newest first",
     FeedbackEntry,
     activity.list_feedback,
@@ -300,7 +303,7 @@ listing(
 @route(
     router.post,
     "/articles/{article_id}/views",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Count a view (once per reader and day; the help centre's page calls it)",
 )
 def article_view(article_id: uuid.UUID, ctx: Ctx) -> ViewCount:
@@ -313,7 +316,7 @@ def article_view(article_id: uuid.UUID, ctx: Ctx) -> ViewCount:
 listing(
     router,
     "/articles/{article_id}/tickets",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Tickets linked to the article (those the caller may see)",
     ArticleTicketPublic,
     activity.list_tickets,
@@ -323,7 +326,7 @@ listing(
 operation(
     router.post,
     "/articles/{article_id}/tickets",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Link a ticket the caller may see to the article",
     activity.link_ticket,
     public=ArticleTicketPublic,
@@ -334,7 +337,7 @@ operation(
 operation(
     router.delete,
     "/articles/{article_id}/tickets/{ticket_id}",
-    Role.AGENT,
+    Permission.KB_WRITE,
     "Unlink a ticket",
     activity.unlink_ticket,
     name="unlink_article_ticket",

@@ -16,7 +16,7 @@ from servicedesk.kb import settings as kb_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import route
 from servicedesk.platform.errors import Forbidden, ValidationProblem, field_error
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.tickets.service import get_visible
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
@@ -81,7 +81,7 @@ def _page(result: kb_search.SearchResult) -> SearchPage:
 @route(
     router.get,
     "/search",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Search the articles the caller may see (keyword, semantic or both)",
     response_model=SearchPage,
 )
@@ -114,7 +114,7 @@ def search_kb(
 @route(
     router.get,
     "/suggestions",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Articles for a new request's title (portal), or for a ticket (agent side panel)",
     response_model=SearchPage,
 )
@@ -153,7 +153,7 @@ def suggest(
 @route(
     router.post,
     "/deflections",
-    Role.REQUESTER,
+    Permission.KB_READ,
     "Record what the portal's suggestions did (shown, opened, solved my problem)",
     status_code=201,
     response_model=DeflectionRecorded,
@@ -168,7 +168,7 @@ def record_deflection(ctx: Ctx, body: DeflectionCreate) -> DeflectionRecorded:
 @route(
     router.get,
     "/search/report",
-    Role.AGENT,
+    Permission.KB_INSIGHTS,
     "Searches without result and the deflection rate since a date (default 30 days)",
     response_model=SearchReport,
 )

@@ -34,7 +34,8 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import STAFF_ROLES, Role
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.roles import STAFF_ROLES
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version, expected_version
 
@@ -125,10 +126,10 @@ def list_articles(
 
 
 def may_publish(ctx: RequestContext, settings: KbSettings) -> bool:
-    """Managers and admins publish; agents too when the tenant does not require review."""
+    """``kb:publish`` publishes; any writer too when the tenant does not require review."""
     if not may_edit(ctx):
         return False
-    return ctx.role.at_least(Role.MANAGER) or not settings.require_review
+    return ctx.can(Permission.KB_PUBLISH) or not settings.require_review
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 DEFAULT_RETENTION_DAYS = 400
@@ -31,5 +31,5 @@ class KbSettings(BaseModel):
 
 
 SECTION = Section(
-    "kb", KbSettings, read_role=Role.REQUESTER, noun="kb", what="knowledge base settings"
+    "kb", KbSettings, read=Permission.DESK_ACCESS, noun="kb", what="knowledge base settings"
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, true
 
 from servicedesk.kb.models import KbArticle
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 
 PUBLIC = "public"
@@ -19,11 +20,11 @@ PUBLISHED = "published"
 
 def visible_articles(ctx: RequestContext) -> ColumnElement[bool]:
     """The articles ``ctx`` may see at all (to read, search or act on)."""
-    if ctx.is_staff and ctx.ticket_scope is None:
+    if ctx.can(Permission.KB_WRITE) and ctx.ticket_scope is None:
         return true()
     return and_(KbArticle.state == PUBLISHED, KbArticle.audience == PUBLIC)
 
 
 def may_edit(ctx: RequestContext) -> bool:
-    """Agents and above write articles; the review and publish rules are the service's."""
-    return ctx.is_staff and ctx.ticket_scope is None
+    """``kb:write`` writes articles; the review and publish rules are the service's."""
+    return ctx.can(Permission.KB_WRITE) and ctx.ticket_scope is None

@@ -17,7 +17,7 @@ from servicedesk.kb.models import KbArticle
 from servicedesk.kb.settings import KbSettings
 from servicedesk.kb.visibility import may_edit
 from servicedesk.platform.errors import Conflict, Forbidden, field_error
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version
 
@@ -36,7 +36,7 @@ def allowed_actions(ctx: RequestContext, article: KbArticle) -> list[str]:
         return []
     settings = service.load_settings(ctx)
     publisher = service.may_publish(ctx, settings)
-    manager = ctx.role.at_least(Role.MANAGER)
+    manager = ctx.can(Permission.KB_PUBLISH)
     actions = {
         service.DRAFT: ["submit"]
         + (["delete"] if article.published_version == 0 else [])
@@ -95,8 +95,8 @@ def _apply(ctx: RequestContext, article: KbArticle, action: str) -> None:
         else:
             service.publish_copy(ctx, article)
         return
-    if action in ("archive", "restore") and not ctx.role.at_least(Role.MANAGER):
-        raise Forbidden(f"managers and admins {action} articles")
+    if action in ("archive", "restore") and not ctx.can(Permission.KB_PUBLISH):
+        raise Forbidden(f"to {action} articles needs the kb:publish permission")
     allowed_from = {
         "submit": (service.DRAFT,),
         "archive": (service.DRAFT, service.IN_REVIEW, service.PUBLISHED),

@@ -23,7 +23,7 @@ from servicedesk.macros.schemas import (
 )
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once, Resource, operation, route
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets.schemas import TicketPublic
 
@@ -32,7 +32,13 @@ router = APIRouter(prefix="/v1", tags=["macros"])
 # Minimum role requester: the service answers 404 to anyone who is not staff (a macro is
 # invisible to them, like a ticket they may not see); the edit rights are per macro.
 macros = Resource(
-    router, "/macros", "macro_id", "macro", MacroPublic, Role.REQUESTER, Role.REQUESTER
+    router,
+    "/macros",
+    "macro_id",
+    "macro",
+    MacroPublic,
+    Permission.DESK_ACCESS,
+    Permission.DESK_ACCESS,
 )
 macros.list(
     "List the macros you may use (picker order), each with its unresolved references",
@@ -48,7 +54,12 @@ macros.list(
 )
 
 
-@route(router.get, "/macros/placeholders", Role.REQUESTER, "The placeholders a template may use")
+@route(
+    router.get,
+    "/macros/placeholders",
+    Permission.DESK_ACCESS,
+    "The placeholders a template may use",
+)
 def list_placeholders(ctx: Ctx) -> list[PlaceholderPublic]:
     service.get_placeholders(ctx)
     return [
@@ -80,7 +91,7 @@ def _ticket(ctx: Ctx, ticket: Any) -> TicketPublic:
 @route(
     router.post,
     "/tickets/{ticket_id}/macros/{macro_id}/apply",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Apply a macro to a ticket: every action or none (Idempotency-Key: applied once)",
 )
 def apply_macro(ticket_id: uuid.UUID, macro_id: uuid.UUID, ctx: Ctx, once: Once) -> MacroApplied:
@@ -94,7 +105,7 @@ def apply_macro(ticket_id: uuid.UUID, macro_id: uuid.UUID, ctx: Ctx, once: Once)
 @route(
     router.post,
     "/tickets/{ticket_id}/macros/preview",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "What a macro being edited would change on a ticket (the editor's preview); nothing written",
 )
 def preview_draft(ticket_id: uuid.UUID, body: MacroDraft, ctx: Ctx) -> MacroPreview:
@@ -105,7 +116,7 @@ def preview_draft(ticket_id: uuid.UUID, body: MacroDraft, ctx: Ctx) -> MacroPrev
 operation(
     router.post,
     "/tickets/{ticket_id}/macros/{macro_id}/preview",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "What applying a macro would change, and its replies and notes rendered; nothing written",
     service.preview_macro,
     public=MacroPreview,
@@ -113,7 +124,7 @@ operation(
 operation(
     router.post,
     "/tickets/{ticket_id}/macros/{macro_id}/render",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "A canned response (replies and notes only) rendered for the composer; nothing written",
     service.render_macro,
     public=MacroRendered,

@@ -29,7 +29,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import INTEGER, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.teams.models import TeamMember
 from servicedesk.tickets import service as tickets
@@ -55,8 +55,8 @@ PREVIEWED = (
 
 
 def _staff(ctx: RequestContext) -> None:
-    """Macros do not exist for requesters (404, as something they may not see)."""
-    if not ctx.is_staff:
+    """Macros do not exist without ``macro:use`` (404, as something one may not see)."""
+    if not ctx.can(Permission.MACRO_USE):
         raise NotFound("no such macro")
 
 
@@ -70,7 +70,7 @@ def visible(ctx: RequestContext) -> ColumnElement[bool]:
     )
     team = (
         Macro.scope == "team"
-        if ctx.role.at_least(Role.MANAGER)
+        if ctx.can(Permission.MACRO_MANAGE)
         else and_(Macro.scope == "team", member)
     )
     return and_(
@@ -86,11 +86,11 @@ def visible(ctx: RequestContext) -> ColumnElement[bool]:
 def may_edit(ctx: RequestContext, macro: Macro) -> bool:
     if macro.scope == "personal":
         return macro.owner_id == ctx.user_id
-    return ctx.role.at_least(Role.MANAGER)
+    return ctx.can(Permission.MACRO_MANAGE)
 
 
 def _may_create(ctx: RequestContext, scope: str) -> None:
-    if scope != "personal" and not ctx.role.at_least(Role.MANAGER):
+    if scope != "personal" and not ctx.can(Permission.MACRO_MANAGE):
         raise Forbidden(
             f"{scope} macros are made by managers and admins",
             errors=[field_error("scope", "agents make personal macros")],

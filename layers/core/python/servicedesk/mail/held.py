@@ -21,7 +21,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import Conflict, Forbidden, NotFound, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_version
 from servicedesk.tickets import comments, permissions
@@ -87,9 +87,9 @@ def get_message(ctx: RequestContext, mail_id: uuid.UUID, *, lock: bool = False) 
         InboundMail.tenant_id == ctx.tenant_id, InboundMail.id == mail_id
     )
     row = ctx.session.scalars(query.with_for_update() if lock else query).one_or_none()
-    if row is None or not ctx.is_staff:
+    if row is None or not ctx.can(Permission.MAIL_TRIAGE):
         raise NotFound("no such message")
-    if row.outcome in LOGGED and not ctx.role.at_least(Role.MANAGER):
+    if row.outcome in LOGGED and not ctx.can(Permission.MAIL_LOG):
         raise NotFound("no such message")
     if row.outcome in ("ticket", "comment") and row.ticket_id is not None:
         try:

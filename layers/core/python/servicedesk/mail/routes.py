@@ -27,15 +27,15 @@ from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Permission, requires
 from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.tickets.schemas import TicketPublic
 
 router = APIRouter(prefix="/v1/mail", tags=["mail"])
-ADMIN = [requires(Role.ADMIN)]
-AGENT = [requires(Role.AGENT)]
-MANAGER = [requires(Role.MANAGER)]
+ADMIN = [requires(Permission.MAIL_MANAGE)]
+AGENT = [requires(Permission.MAIL_TRIAGE)]
+MANAGER = [requires(Permission.MAIL_LOG)]
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 
@@ -29,6 +29,6 @@ SECTION = Section(
     MailSettings,
     noun="mail",
     what="e-mail settings",
-    read_role=Role.AGENT,
-    write_role=Role.ADMIN,
+    read=Permission.CONFIG_READ,
+    write=Permission.ADMIN_SETTINGS,
 )

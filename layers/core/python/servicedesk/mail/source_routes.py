@@ -21,11 +21,11 @@ from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Permission, requires
 from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1/mail", tags=["mail sources"])
-ADMIN = [requires(Role.ADMIN)]
+ADMIN = [requires(Permission.MAIL_MANAGE)]
 
 
 # --- provider hooks ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from servicedesk.notifications.schemas import (
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import listing, operation, route
-from servicedesk.platform.rbac import Role, public
+from servicedesk.platform.rbac import Permission, public
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 listing(
     router,
     "/notifications",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "The caller's notifications, newest first",
     NotificationPublic,
     service.list_notifications,
@@ -43,7 +43,7 @@ listing(
 @route(
     router.get,
     "/notifications/unread-count",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "How many of the caller's notifications are unread",
 )
 def unread_count(ctx: Ctx) -> UnreadCount:
@@ -53,7 +53,7 @@ def unread_count(ctx: Ctx) -> UnreadCount:
 @route(
     router.post,
     "/notifications/read-all",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Mark all the caller's notifications read",
 )
 def read_all(ctx: Ctx) -> ReadAll:
@@ -63,7 +63,7 @@ def read_all(ctx: Ctx) -> ReadAll:
 operation(
     router.post,
     "/notifications/{notification_id}/read",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Mark one notification read (idempotent)",
     service.mark_read,
     public=NotificationPublic,
@@ -74,7 +74,7 @@ operation(
 @route(
     router.get,
     "/notification-preferences",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "The caller's notification preferences per event type and channel",
 )
 def get_preferences(ctx: Ctx) -> PreferencesPublic:
@@ -84,7 +84,7 @@ def get_preferences(ctx: Ctx) -> PreferencesPublic:
 @route(
     router.put,
     "/notification-preferences",
-    Role.REQUESTER,
+    Permission.DESK_ACCESS,
     "Switch notifications on or off per event type and channel (listed items only)",
 )
 def put_preferences(body: PreferencesUpdate, ctx: Ctx) -> PreferencesPublic:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from servicedesk.notifications.schemas import EventType
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 
@@ -39,7 +39,7 @@ class NotificationDefaults(BaseModel):
 SECTION = Section(
     "notifications",
     NotificationDefaults,
-    read_role=Role.ADMIN,
+    read=Permission.ADMIN_SETTINGS,
     noun="notification",
     what="notification defaults",
 )

@@ -32,7 +32,9 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.rbac import PUBLIC, Role, route_policy
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.rbac import route_policy
+from servicedesk.platform.roles import Role
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -445,15 +447,22 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
     return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
 
 
-def route_min_role(route: APIRoute) -> Role | str | None:
+def route_permission(route: APIRoute) -> Permission | str | None:
+    """The permission the route needs, ``PUBLIC``, or None (undeclared: a mistake)."""
     return route_policy([dep.call for dep in route.dependant.dependencies if dep.call])
+
+
+def route_min_role(route: APIRoute) -> Role | str | None:
+    """The lowest built-in role the route lets in (its permission's floor), or ``PUBLIC``."""
+    policy = route_permission(route)
+    return policy.floor if isinstance(policy, Permission) else policy
 
 
 def _document_route_policies(app: FastAPI, schema: dict[str, Any]) -> None:
     """Each operation states its minimum role and, unless public, the bearer requirement,
     and the precondition answers (412/428) its code can give."""
     for route in api_routes(app):
-        policy = route_min_role(route)
+        policy = route_permission(route)
         conditional = preconditions.statuses(route.endpoint)
         for method in route.methods or ():
             operation = schema["paths"].get(route.path_format, {}).get(method.lower())
@@ -464,8 +473,9 @@ def _document_route_policies(app: FastAPI, schema: dict[str, Any]) -> None:
                     "description": STATUS_SLUGS[status][1],
                     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
                 }
-            if policy == PUBLIC or policy is None:
-                operation["security"] = []
-            else:
+            if isinstance(policy, Permission):
                 operation["security"] = [{"bearer": []}]
-                operation["x-min-role"] = str(policy)
+                operation["x-permission"] = policy.value
+                operation["x-min-role"] = policy.floor.value
+            else:
+                operation["security"] = []

@@ -79,12 +79,13 @@ def tenant_context(
     request: Request, claims: Annotated[Claims, Depends(authenticate)]
 ) -> Iterator[RequestContext]:
     with db.transaction() as session:
-        tenant_id, user_id, role = resolve_principal(session, claims, scoped_ok=True)
-        ctx = RequestContext(
-            session=session,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            role=role,
+        tenant_id, user_id, role, granted = resolve_principal(session, claims, scoped_ok=True)
+        ctx = RequestContext.of(
+            session,
+            tenant_id,
+            user_id,
+            role,
+            granted,
             request_id=request_id(request),
             client_ip=client_ip(request),
             ticket_scope=claims.ticket_scope,  # enforced per route by rbac.requires

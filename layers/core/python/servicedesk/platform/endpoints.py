@@ -1,6 +1,6 @@
 """What every route declaration shares, so that a route states only what is its own.
 
-- ``route``: the decorator with the route's minimum role (invariant 4) and summary;
+- ``route``: the decorator with the route's permission (invariant 4) and summary;
 - ``Once``: the POST's Idempotency-Key, bound to the request (``once(body, make)`` runs
   ``make`` once per key, ``platform.idempotency``);
 - ``page_of``: a service's ``(rows, next_cursor)`` as the typed page the route returns, and
@@ -9,7 +9,7 @@
   result as a model, or 204 (removals);
 - ``tagged``: a versioned resource with its ``ETag`` (the version) on the response;
 - ``Resource``: the create, get, change and delete routes of a tenant's configuration
-  resource (``/things``, ``/things/{thing_id}``), declared as a table of role, summary and
+  resource (``/things``, ``/things/{thing_id}``), declared as a table of permission, summary and
   the service function each calls, instead of written out again in every domain.
 
 Only the route modules import this (it is the FastAPI half of those platform pieces).
@@ -31,9 +31,9 @@ from servicedesk.platform import idempotency
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.preconditions import CALLS
 from servicedesk.platform.rbac import requires
-from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import parse_if_match
 
@@ -45,19 +45,19 @@ T = TypeVar("T", bound=BaseModel | Response)
 def route(
     method: Callable[..., Callable[[F], F]],
     path: str,
-    role: Role,
+    permission: Permission,
     summary: str,
     *,
     ticket_scope: bool = False,
     **options: Any,
 ) -> Callable[[F], F]:
-    """``@route(router.post, "/things", Role.MANAGER, "Create a thing", status_code=201)``:
-    ``router.post(path, ...)`` for callers with ``role`` or higher (``ticket_scope``: a
+    """``@route(router.post, "/things", Permission.SLA_MANAGE, "Create a thing", status_code=201)``:
+    ``router.post(path, ...)`` for callers holding ``permission`` (``ticket_scope``: a
     magic-link session limited to one ticket may call it too, see ``rbac.requires``);
     ``options`` are FastAPI's (status code, responses, tags, ...)."""
     return method(
         path,
-        dependencies=[requires(role, ticket_scope=ticket_scope)],
+        dependencies=[requires(permission, ticket_scope=ticket_scope)],
         summary=summary,
         **options,
     )
@@ -100,7 +100,7 @@ def page_of(model: type[M], found: tuple[Sequence[Any], str | None]) -> Page[M]:
 def listing(
     router: APIRouter,
     path: str,
-    role: Role,
+    permission: Permission,
     summary: str,
     public: type[BaseModel],
     fetch: Callable[..., tuple[Sequence[Any], str | None]],
@@ -135,7 +135,7 @@ def listing(
         path,
         endpoint,
         methods=["GET"],
-        dependencies=[requires(role, ticket_scope=ticket_scope)],
+        dependencies=[requires(permission, ticket_scope=ticket_scope)],
         summary=summary,
         name=name or fetch.__name__,
         response_model=Page[public],  # type: ignore[valid-type]
@@ -150,7 +150,7 @@ def _path_ids(path: str) -> list[Any]:
 def operation(
     method: Callable[..., Any],
     path: str,
-    role: Role,
+    permission: Permission,
     summary: str,
     call: Callable[..., Any],
     *,
@@ -198,7 +198,7 @@ def operation(
         options.setdefault("status_code", 204)
     else:
         options.setdefault("response_model", list[public] if many else public)  # type: ignore[valid-type]
-    route(method, path, role, summary, name=name or call.__name__, **options)(endpoint)
+    route(method, path, permission, summary, name=name or call.__name__, **options)(endpoint)
 
 
 class Versioned(Protocol):
@@ -239,8 +239,8 @@ class Resource:
     id: str
     noun: str
     public: type[BaseModel]
-    read: Role
-    write: Role
+    read: Permission
+    write: Permission
     tags: tuple[str, ...] = ()
 
     def _add(
@@ -249,7 +249,7 @@ class Resource:
         path: str,
         endpoint: Callable[..., Any],
         parameters: list[Any],
-        role: Role,
+        permission: Permission,
         summary: str,
         *,
         name: str,
@@ -264,7 +264,7 @@ class Resource:
             path,
             endpoint,
             methods=[method],
-            dependencies=[requires(role)],
+            dependencies=[requires(permission)],
             summary=summary,
             name=name,
             **options,

@@ -82,6 +82,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Identity administration (sign-in providers, SCIM provisioning): webhook subscribers.
     "identity_provider.": ("webhook",),
     "scim.": ("webhook",),
+    # Custom roles created, changed or deleted (servicedesk.identity.roles).
+    "role.": ("webhook",),
     # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
     # ready to its owner (mail + in-app, and their realtime channel); a scheduled report
     # to its recipients by mail.

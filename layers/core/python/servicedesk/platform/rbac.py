@@ -1,4 +1,7 @@
-"""Roles per tenant and the per-route minimum role (DESIGN invariant 4: deny by default).
+"""The per-route permission (DESIGN invariant 4: deny by default).
+
+Every route names the permission it needs (``platform.permissions``); its floor, the lowest
+built-in role holding it, is what the route's minimum role was before custom roles.
 
 Also the one gate for ticket-scoped (magic-link) sessions: every route that requires a role
 refuses them unless it declares ``ticket_scope=True``, and then only for the scope's ticket
@@ -14,18 +17,18 @@ from fastapi import Depends, Request
 
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.errors import Forbidden, NotFound
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 
-__all__ = ["PUBLIC", "Role", "accepts_ticket_scope", "public", "requires", "route_policy"]
+__all__ = ["PUBLIC", "Permission", "accepts_ticket_scope", "public", "requires", "route_policy"]
 
 
-ROUTE_POLICY_ATTR = "__servicedesk_min_role__"
+ROUTE_POLICY_ATTR = "__servicedesk_permission__"
 TICKET_SCOPE_ATTR = "__servicedesk_ticket_scope__"
 PUBLIC = "public"
 
 
-def requires(role: Role, *, ticket_scope: bool = False) -> Any:
-    """Route dependency: the caller's role in the tenant must be at least ``role``; a
+def requires(permission: Permission, *, ticket_scope: bool = False) -> Any:
+    """Route dependency: the caller must hold ``permission`` (``RequestContext.can``); a
     ticket-scoped session passes only a route declaring ``ticket_scope``, and only for its
     ticket (``ticket_id`` in the path; anything else answers 404, as an invisible ticket).
 
@@ -40,10 +43,10 @@ def requires(role: Role, *, ticket_scope: bool = False) -> Any:
             named = request.path_params.get("ticket_id")
             if named is not None and str(named).lower() != str(ctx.ticket_scope):
                 raise NotFound("no such ticket")
-        if not ctx.role.at_least(role):
-            raise Forbidden(f"this action needs the {role.value} role or higher")
+        if not ctx.can(permission):
+            raise Forbidden(f"this action needs the {permission.value} permission")
 
-    setattr(check, ROUTE_POLICY_ATTR, role)
+    setattr(check, ROUTE_POLICY_ATTR, permission)
     setattr(check, TICKET_SCOPE_ATTR, ticket_scope)
     return Depends(check)
 
@@ -63,7 +66,7 @@ def accepts_ticket_scope(dependant_calls: list[Callable[..., Any]]) -> bool:
     return any(getattr(call, TICKET_SCOPE_ATTR, False) for call in dependant_calls)
 
 
-def route_policy(dependant_calls: list[Callable[..., Any]]) -> Role | str | None:
+def route_policy(dependant_calls: list[Callable[..., Any]]) -> Permission | str | None:
     for call in dependant_calls:
         policy = getattr(call, ROUTE_POLICY_ATTR, None)
         if policy is not None:

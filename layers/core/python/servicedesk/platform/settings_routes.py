@@ -39,12 +39,12 @@ def add_settings_routes(
             ctx, section, body, if_match=if_match, answer=response, check=check
         )
 
-    for method, endpoint, role, summary in (
-        ("get", read, section.read_role, f"The tenant's {section.what}"),
+    for method, endpoint, permission, summary in (
+        ("get", read, section.read, f"The tenant's {section.what}"),
         (
             "put",
             replace,
-            section.write_role,
+            section.write,
             f"Replace the {section.what} (needs If-Match with the ETag you read)",
         ),
     ):
@@ -52,7 +52,7 @@ def add_settings_routes(
             path or f"/{section.name}",
             endpoint,
             methods=[method.upper()],
-            dependencies=[requires(role)],
+            dependencies=[requires(permission)],
             summary=summary,
             response_model=model,
             name=f"{method}_{section.noun}_settings",

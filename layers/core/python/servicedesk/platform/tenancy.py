@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import db
 from servicedesk.platform.errors import Unauthorized
+from servicedesk.platform.permissions import TEAM_SCOPED, Access, Permission, access, builtin
 from servicedesk.platform.roles import Role
 
 if TYPE_CHECKING:  # only a type here: consumers resolve no tokens and need no jwt
@@ -39,13 +40,60 @@ class RequestContext:
     ticket_scope: uuid.UUID | None = None
     # The sign-in (refresh-token family) the access token belongs to, when it names one.
     session_id: uuid.UUID | None = None
+    # What the caller may do: the member's custom role's permissions, else the built-in
+    # role's (platform.permissions); None here means the built-in role's.
+    permissions: frozenset[Permission] | None = None
+    # A team-scoped custom role's team: its TEAM_SCOPED permissions hold on that team's
+    # tickets only (``can_on``; the visibility rule adds that team's tickets).
+    team_scope: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        if self.permissions is None:
+            self.permissions = builtin(self.role)
 
     @property
     def is_staff(self) -> bool:
+        """The tier (staff vs requester), not a permission: what the person *is* (an
+        assignee, a reply by staff, the staff MFA policy) rather than what they may do."""
         return self.role.is_staff
 
+    def can(self, permission: Permission) -> bool:
+        """Held at all (globally or for a team): what a route checks."""
+        return permission in (self.permissions or ())
 
-Principal = tuple[uuid.UUID, uuid.UUID, Role]
+    def can_on(self, permission: Permission, team_id: uuid.UUID | None) -> bool:
+        """Held for a ticket of ``team_id`` (a team scope limits the ticket permissions)."""
+        if not self.can(permission):
+            return False
+        return (
+            self.team_scope is None or permission not in TEAM_SCOPED or team_id == self.team_scope
+        )
+
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        tenant_id: uuid.UUID,
+        user_id: uuid.UUID,
+        role: Role,
+        granted: Access,
+        **extra: Any,
+    ) -> RequestContext:
+        """A context with a member's access (their permissions and team scope)."""
+        return cls(
+            session=session,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            role=role,
+            permissions=granted.permissions,
+            team_scope=granted.team_id,
+            **extra,
+        )
+
+
+# Tenant, user, built-in role (the tier) and what they may do (a custom role's permissions
+# and team scope, else the built-in role's permissions).
+Principal = tuple[uuid.UUID, uuid.UUID, Role, Access]
 ExternalPrincipal = Callable[[Session, "Claims"], Principal]
 # Who turns an external issuer's claims into a principal (provisioning what is missing).
 # The identity package installs it when imported (identity/provisioning.py), so that
@@ -58,7 +106,7 @@ def accept_external(resolver: ExternalPrincipal) -> None:
 
 
 def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = False) -> Principal:
-    """Tenant, user and role of verified claims. A ticket-scoped (magic-link) token is
+    """Tenant, user, role and permissions of verified claims. A ticket-scoped (magic-link) token is
     refused unless the caller enforces the scope (``scoped_ok``: the HTTP pipeline, whose
     routes refuse it by default), and is only ever a requester's."""
     if claims.scope is not None and not scoped_ok:
@@ -81,7 +129,21 @@ def resolve_principal(session: Session, claims: Claims, *, scoped_ok: bool = Fal
     if claims.scope is not None and row.role != Role.REQUESTER.value:
         raise Unauthorized("a ticket link never opens a staff session", header="Authorization")
     session.info[db.TENANT_SETTINGS] = row.settings if isinstance(row.settings, dict) else {}
-    return tenant_id, user_id, Role(row.role)
+    role = Role(row.role)
+    return tenant_id, user_id, role, access(role, row.custom_permissions, row.custom_team_id)
+
+
+def member_access(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Role, Access] | None:
+    """An active member's role and permissions read now (the consumers and jobs that act as
+    a person: exports, report deliveries, WebSocket frames), or None if not an active member.
+    The tenant must be set on the session."""
+    row = session.execute(_MEMBER, {"t": tenant_id, "u": user_id}).one_or_none()
+    if row is None or not row.active:
+        return None
+    role = Role(row.role)
+    return role, access(role, row.custom_permissions, row.custom_team_id)
 
 
 def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
@@ -94,11 +156,22 @@ def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
 
 # A token naming its session (``sid``) is refused once that session is revoked (or was
 # never this person's in this tenant): one primary-key probe in the same statement.
+# The member's custom role's permissions come in the same statement (a primary-key join),
+# so custom roles cost no round trip per request.
 _PRINCIPAL = text(
     "SELECT m.role, m.active, t.settings, m.sessions_revoked_at,"
+    " r.permissions AS custom_permissions, r.team_id AS custom_team_id,"
     " NOT EXISTS (SELECT 1 FROM refresh_token_families f WHERE f.id = CAST(:s AS uuid)"
     "   AND f.tenant_id = m.tenant_id AND f.user_id = m.user_id AND f.revoked_at IS NULL)"
     "   AS session_ended"
     " FROM memberships m"
-    " JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = :t AND m.user_id = :u"
+    " JOIN tenants t ON t.id = m.tenant_id"
+    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+    " WHERE m.tenant_id = :t AND m.user_id = :u"
+)
+_MEMBER = text(
+    "SELECT m.role, m.active, r.permissions AS custom_permissions,"
+    " r.team_id AS custom_team_id FROM memberships m"
+    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+    " WHERE m.tenant_id = :t AND m.user_id = :u"
 )

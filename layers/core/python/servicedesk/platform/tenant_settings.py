@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform import audit
 from servicedesk.platform.db import TENANT_SETTINGS
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.versioning import check_etag
 
@@ -48,14 +48,15 @@ class Answer(Protocol):
 @dataclass(frozen=True)
 class Section(Generic[M]):
     """``tenants.settings -> name``, validated by ``model`` (an absent section: its defaults),
-    and its routes (``platform.settings_routes``): who reads and who replaces it (admins,
-    unless said otherwise), and what it is called (``noun``: the operation ids, by default
-    the name without its plural s; ``what``: the summaries, by default "<noun> settings")."""
+    and its routes (``platform.settings_routes``): the permission that reads it and the one
+    that replaces it (admin:settings, unless said otherwise), and what it is called
+    (``noun``: the operation ids, by default the name without its plural s; ``what``: the
+    summaries, by default "<noun> settings")."""
 
     name: str
     model: type[M]
-    read_role: Role
-    write_role: Role = Role.ADMIN
+    read: Permission
+    write: Permission = Permission.ADMIN_SETTINGS
     noun: str = ""
     what: str = ""
 

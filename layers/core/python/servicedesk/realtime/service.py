@@ -22,7 +22,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.realtime.models import Connection, Subscription
 from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
 
@@ -88,7 +88,7 @@ def connect(session: Session, *, connection_id: str, claims: Claims, now: dateti
     expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
     # Sets the tenant from what the token (and, for external tokens, provisioning) verified
     # and refuses an inactive membership, exactly as a request does.
-    tenant_id, user_id, _ = resolve_principal(session, claims)
+    tenant_id, user_id, _, _ = resolve_principal(session, claims)
     set_tenant(session, tenant_id=tenant_id, user_id=user_id)
     open_now = session.execute(
         text(
@@ -207,7 +207,7 @@ def frame_id_of(body: str) -> str | None:
 
 def attach(session: Session, *, connection_id: str, now: datetime) -> RequestContext:
     """The connection's principal, in its tenant's transaction; counts the frame."""
-    from servicedesk.platform.tenancy import RequestContext
+    from servicedesk.platform.tenancy import RequestContext, member_access
 
     found = lookup(session, connection_id)
     if found is None:
@@ -229,15 +229,11 @@ def attach(session: Session, *, connection_id: str, now: datetime) -> RequestCon
     limit = get_settings().websocket_frames_per_minute
     if frames > limit:
         raise FrameError(ErrorCode.RATE_LIMITED, f"at most {limit} frames per minute")
-    member = session.execute(
-        text("SELECT role, active FROM memberships WHERE tenant_id = :t AND user_id = :u"),
-        {"t": found.tenant_id, "u": found.user_id},
-    ).first()
-    if member is None or not member.active:
+    member = member_access(session, found.tenant_id, found.user_id)
+    if member is None:
         raise FrameError(ErrorCode.UNAUTHORIZED, "this account is not active in the tenant")
-    return RequestContext(
-        session=session, tenant_id=found.tenant_id, user_id=found.user_id, role=Role(member.role)
-    )
+    role, granted = member
+    return RequestContext.of(session, found.tenant_id, found.user_id, role, granted)
 
 
 def handle(
@@ -327,7 +323,7 @@ def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> N
 
 def _typing(ctx: RequestContext, connection_id: str, frame: ClientFrame, now: datetime) -> None:
     assert frame.ticket_id is not None  # the schema requires it for typing
-    if frame.visibility == "internal" and not ctx.is_staff:
+    if frame.visibility == "internal" and not ctx.can(Permission.COMMENT_INTERNAL):
         raise FrameError(ErrorCode.FORBIDDEN, "internal notes are for staff", field="visibility")
     interval = timedelta(seconds=get_settings().websocket_typing_interval_seconds)
     stamped = ctx.session.execute(

@@ -21,7 +21,7 @@ from servicedesk.csat.schemas import CsatReport
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.csvexport import export_response, openapi_responses
 from servicedesk.platform.errors import ValidationProblem, field_error
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Permission, requires
 from servicedesk.reports import dashboard
 from servicedesk.reports.registry import CATALOGUE, run_report
 from servicedesk.reports.schemas import GroupBy, ReportInfo, ReportResult
@@ -30,7 +30,7 @@ from servicedesk.sla import reports as sla_legacy
 from servicedesk.sla.schemas import ComplianceReport
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-MANAGER = [requires(Role.MANAGER)]
+MANAGER = [requires(Permission.REPORT_READ)]
 ReportFormat = Literal["json", "csv", "pdf"]
 # The two routes that keep their earlier answers keep their earlier formats.
 LegacyFormat = Literal["json", "csv"]

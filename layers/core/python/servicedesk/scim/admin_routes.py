@@ -12,7 +12,8 @@ from servicedesk.identity import memberships
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import route
 from servicedesk.platform.params import IfMatch
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
+from servicedesk.platform.roles import Role
 from servicedesk.platform.versioning import parse_if_match
 from servicedesk.scim import admin
 from servicedesk.scim.errors import ScimError
@@ -53,7 +54,9 @@ def _settings(request: Request, row: Any) -> ScimSettingsOut:
     )
 
 
-@route(router.get, "/scim/settings", Role.ADMIN, "SCIM provisioning: settings and token")
+@route(
+    router.get, "/scim/settings", Permission.ADMIN_IDENTITY, "SCIM provisioning: settings and token"
+)
 def get_settings(request: Request, ctx: Ctx, response: Response) -> ScimSettingsOut:
     out = _settings(request, admin.config(ctx))
     response.headers["ETag"] = f'"{out.version}"'
@@ -63,7 +66,7 @@ def get_settings(request: Request, ctx: Ctx, response: Response) -> ScimSettings
 @route(
     router.put,
     "/scim/settings",
-    Role.ADMIN,
+    Permission.ADMIN_IDENTITY,
     "Enable or disable SCIM provisioning, and the provisioned people's default role",
 )
 def put_settings(
@@ -77,7 +80,7 @@ def put_settings(
 @route(
     router.post,
     "/scim/token",
-    Role.ADMIN,
+    Permission.ADMIN_IDENTITY,
     "Make a new SCIM token (the old one stops at once); shown once",
     status_code=201,
 )
@@ -90,7 +93,7 @@ def rotate_token(ctx: Ctx, response: Response) -> ScimTokenOut:
 @route(
     router.delete,
     "/scim/token",
-    Role.ADMIN,
+    Permission.ADMIN_IDENTITY,
     "Revoke the SCIM token",
     status_code=204,
     response_class=Response,
@@ -100,7 +103,12 @@ def revoke_token(ctx: Ctx) -> Response:
     return Response(status_code=204)
 
 
-@route(router.get, "/scim/groups", Role.ADMIN, "The provisioned groups and their mappings")
+@route(
+    router.get,
+    "/scim/groups",
+    Permission.ADMIN_IDENTITY,
+    "The provisioned groups and their mappings",
+)
 def list_groups(ctx: Ctx) -> ScimGroupsOut:
     return ScimGroupsOut(
         items=[ScimGroupOut.model_validate(g, from_attributes=True) for g in admin.list_groups(ctx)]
@@ -110,7 +118,7 @@ def list_groups(ctx: Ctx) -> ScimGroupsOut:
 @route(
     router.put,
     "/scim/groups/{group_id}/mapping",
-    Role.ADMIN,
+    Permission.ADMIN_IDENTITY,
     "Map a provisioned group to a team and/or a role (its members follow)",
 )
 def map_group(group_id: uuid.UUID, data: ScimGroupMapping, ctx: Ctx) -> ScimGroupOut:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Resource, route
-from servicedesk.platform.rbac import Role, requires
+from servicedesk.platform.rbac import Permission, requires
 from servicedesk.sla import calendars, policies
 from servicedesk.sla.schemas import (
     CalendarCreate,
@@ -21,12 +21,24 @@ from servicedesk.sla.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["sla"])
-MANAGER = [requires(Role.MANAGER)]
+MANAGER = [requires(Permission.SLA_MANAGE)]
 calendar_routes = Resource(
-    router, "/calendars", "calendar_id", "calendar", CalendarPublic, Role.AGENT, Role.MANAGER
+    router,
+    "/calendars",
+    "calendar_id",
+    "calendar",
+    CalendarPublic,
+    Permission.CONFIG_READ,
+    Permission.SLA_MANAGE,
 )
 policy_routes = Resource(
-    router, "/sla-policies", "policy_id", "policy", PolicyPublic, Role.AGENT, Role.MANAGER
+    router,
+    "/sla-policies",
+    "policy_id",
+    "policy",
+    PolicyPublic,
+    Permission.CONFIG_READ,
+    Permission.SLA_MANAGE,
 )
 calendar_routes.list("Business calendars", calendars.list_calendars)
 calendar_routes.create("Create a business calendar", CalendarCreate, calendars.create)
@@ -44,7 +56,7 @@ policy_routes.create("Create an SLA policy", PolicyCreate, policies.create)
 @route(
     router.put,
     "/sla-policies/order",
-    Role.MANAGER,
+    Permission.SLA_MANAGE,
     "Set the policies' precedence: every policy's id, first to last",
 )
 def reorder_policies(body: PolicyOrder, ctx: Ctx) -> PolicyOrderPublic:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Resource, operation, route, tagged
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.teams import service
 from servicedesk.teams.schemas import (
@@ -20,7 +20,15 @@ from servicedesk.teams.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["teams"])
-teams = Resource(router, "/teams", "team_id", "team", TeamPublic, Role.AGENT, Role.MANAGER)
+teams = Resource(
+    router,
+    "/teams",
+    "team_id",
+    "team",
+    TeamPublic,
+    Permission.DIRECTORY_READ,
+    Permission.TEAM_MANAGE,
+)
 
 
 def _detail(ctx: RequestContext, team_id: uuid.UUID) -> TeamDetail:
@@ -35,7 +43,7 @@ teams.list("List teams by name", service.list_teams, query={"active": bool | Non
 teams.create("Create a team", TeamCreate, service.create_team)
 
 
-@route(router.get, "/teams/{team_id}", Role.AGENT, "Get a team and its members")
+@route(router.get, "/teams/{team_id}", Permission.DIRECTORY_READ, "Get a team and its members")
 def get_team(team_id: uuid.UUID, ctx: Ctx, response: Response) -> TeamDetail:
     return tagged(response, _detail(ctx, team_id))
 
@@ -46,7 +54,7 @@ teams.update("Change a team (needs If-Match or version)", TeamUpdate, service.up
 @route(
     router.put,
     "/teams/{team_id}/members/{user_id}",
-    Role.MANAGER,
+    Permission.TEAM_MANAGE,
     "Add an agent to the team, or reactivate them",
 )
 def put_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> TeamDetail:
@@ -57,7 +65,7 @@ def put_member(team_id: uuid.UUID, user_id: uuid.UUID, ctx: Ctx) -> TeamDetail:
 operation(
     router.delete,
     "/teams/{team_id}/members/{user_id}",
-    Role.MANAGER,
+    Permission.TEAM_MANAGE,
     "Remove a member from the team",
     service.remove_member,
 )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.roles import Role
 from servicedesk.platform.schemas import Input, Output, not_null
 
 # The bounds of the columns' CHECK constraints, so a violation is a 422, not a 500.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import route
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.tickets import reassign
 
 router = APIRouter(prefix="/v1", tags=["categories"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["categories"])
 @route(
     router.delete,
     "/categories/{category_id}",
-    Role.MANAGER,
+    Permission.CATEGORY_MANAGE,
     "Delete a category and its subtree; their tickets move to reassign_to (required when"
     " there are any: 409 otherwise)",
     status_code=204,

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from servicedesk.platform.errors import Conflict, Forbidden, NotFound, field_error
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import permissions, service, states, timeline
 from servicedesk.tickets.models import Comment, Ticket
@@ -37,8 +37,10 @@ def list_comments(
 
 def add(ctx: RequestContext, *, ticket_id: uuid.UUID, data: CommentCreate) -> Comment:
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
-    if data.visibility == "internal" and not ctx.is_staff:
-        raise Forbidden(errors=[field_error("visibility", "internal notes are for staff")])
+    if data.visibility == "internal" and not ctx.can_on(
+        Permission.COMMENT_INTERNAL, ticket.team_id
+    ):
+        raise Forbidden(errors=[field_error("visibility", "internal notes need comment:internal")])
     if not permissions.may_comment(ctx, ticket):
         raise Forbidden("you may not comment on this ticket")
     if ticket.status == states.Status.CANCELLED.value:
@@ -121,10 +123,10 @@ def editable_until(ctx: RequestContext, comment: Comment, window_minutes: int) -
 
 
 def may_delete(ctx: RequestContext, comment: Comment) -> bool:
-    """Its author, or an admin (the rule `delete` applies)."""
+    """Its author, or ``comment:moderate`` (the rule `delete` applies)."""
     if comment.deleted_at is not None:
         return False
-    return comment.author_id == ctx.user_id or ctx.role.at_least(Role.ADMIN)
+    return comment.author_id == ctx.user_id or ctx.can(Permission.COMMENT_MODERATE)
 
 
 def edit(ctx: RequestContext, *, ticket_id: uuid.UUID, comment_id: uuid.UUID, body: str) -> Comment:

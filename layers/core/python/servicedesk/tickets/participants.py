@@ -17,6 +17,7 @@ from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
 )
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import permissions, service, timeline
 from servicedesk.tickets.models import Participant, Ticket, TicketInvitation
@@ -91,7 +92,7 @@ def add(
 ) -> ParticipantView:
     """Staff add CCs and participants directly; others invite."""
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
-    if not ctx.is_staff:
+    if not ctx.can(Permission.TICKET_PARTICIPANTS):
         raise Forbidden("only staff add participants directly; send an invitation")
     _require_member(ctx, user_id)
     if _takes_part(ctx, ticket, user_id):
@@ -110,7 +111,7 @@ def add(
 
 def remove(ctx: RequestContext, *, ticket_id: uuid.UUID, user_id: uuid.UUID) -> None:
     ticket = service.get_visible(ctx, ticket_id, for_update=True)
-    if not (ctx.is_staff or user_id == ctx.user_id):
+    if not (ctx.can(Permission.TICKET_PARTICIPANTS) or user_id == ctx.user_id):
         raise Forbidden("only staff remove others")
     found = ctx.session.get(Participant, (ticket.id, user_id))
     if found is None:

@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy import select
 
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import settings as ticket_settings
 from servicedesk.tickets.models import Participant, Ticket
@@ -30,7 +31,7 @@ def may_read(ctx: RequestContext, ticket_id: uuid.UUID) -> bool:
 
 def may_edit(ctx: RequestContext, ticket: Ticket) -> bool:
     """Change the ticket's fields, invite people to it."""
-    if ctx.is_staff or ticket.requester_id == ctx.user_id:
+    if ctx.can_on(Permission.TICKET_WORK, ticket.team_id) or ticket.requester_id == ctx.user_id:
         return True
     part = _participation(ctx, ticket)
     return bool(part and part.can_edit)
@@ -38,7 +39,7 @@ def may_edit(ctx: RequestContext, ticket: Ticket) -> bool:
 
 def may_comment(ctx: RequestContext, ticket: Ticket) -> bool:
     """Reply on the ticket, attach files to it."""
-    if ctx.is_staff or ticket.requester_id == ctx.user_id:
+    if ctx.can_on(Permission.TICKET_WORK, ticket.team_id) or ticket.requester_id == ctx.user_id:
         return True
     part = _participation(ctx, ticket)
     return bool(part and part.can_comment)

@@ -13,7 +13,7 @@ from servicedesk.platform.csvexport import export_response, openapi_responses
 from servicedesk.platform.endpoints import Once, listing, operation, route, tagged
 from servicedesk.platform.pagination import Page
 from servicedesk.platform.params import Cursor, IfMatch, Limit
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.platform.responses import json_response
 from servicedesk.platform.settings_routes import add_settings_routes
 from servicedesk.platform.versioning import parse_if_match
@@ -78,7 +78,7 @@ sla_router = APIRouter(prefix="/v1/tickets", tags=["sla"])
 @route(
     sla_router.get,
     "/{ticket_id}/sla",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "The ticket's SLA targets, clocks and pauses",
 )
 def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
@@ -86,7 +86,7 @@ def ticket_sla(ticket_id: uuid.UUID, ctx: Ctx) -> TicketSlaPublic:
     return sla_service.ticket_sla(ctx, ticket.id)
 
 
-@route(router.post, "", Role.REQUESTER, "Open a ticket", status_code=201)
+@route(router.post, "", Permission.TICKET_CREATE, "Open a ticket", status_code=201)
 def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
     return once(
         body,
@@ -97,7 +97,7 @@ def create_ticket(body: TicketCreate, ctx: Ctx, once: Once) -> TicketPublic:
 @route(
     router.get,
     "",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "List and search the tickets the caller may see",
     response_model=Page[TicketPublic],
 )
@@ -113,7 +113,7 @@ def list_tickets(
 @route(
     router.get,
     "/{ticket_id}/incidents",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "A problem's incidents (problem_of links) the caller may see, newest first",
     response_model=Page[TicketPublic],
 )
@@ -135,7 +135,7 @@ def list_incidents(
 @route(
     router.get,
     "/export",
-    Role.AGENT,
+    Permission.TICKET_EXPORT,
     "Export the ticket list (same filters and visibility) as CSV or JSON, streamed",
     responses=openapi_responses(
         "The tickets; CSV with a header row, or {items: [...]}", export.COLUMNS
@@ -153,7 +153,7 @@ def export_tickets(ctx: Ctx, query: Annotated[TicketExportQuery, Query()]) -> Re
 @route(
     router.get,
     "/{ticket_id}",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "Get a ticket",
     ticket_scope=True,
     response_model=TicketPublic,
@@ -162,7 +162,12 @@ def get_ticket(ticket_id: uuid.UUID, ctx: Ctx, response: Response) -> Response:
     return json_response(_shaped(ctx, service.get_visible(ctx, ticket_id), response), response)
 
 
-@route(router.patch, "/{ticket_id}", Role.REQUESTER, "Edit a ticket (needs If-Match or version)")
+@route(
+    router.patch,
+    "/{ticket_id}",
+    Permission.TICKET_UPDATE,
+    "Edit a ticket (needs If-Match or version)",
+)
 def update_ticket(
     ticket_id: uuid.UUID, body: TicketUpdate, ctx: Ctx, response: Response, if_match: IfMatch = None
 ) -> TicketPublic:
@@ -173,7 +178,7 @@ def update_ticket(
 @route(
     router.post,
     "/{ticket_id}/transitions",
-    Role.REQUESTER,
+    Permission.TICKET_UPDATE,
     "Move a ticket to another status (409 lists the allowed ones)",
 )
 def transition_ticket(
@@ -202,7 +207,12 @@ def transition_ticket(
     )
 
 
-@route(router.post, "/{ticket_id}/assign", Role.AGENT, "Assign a ticket to an agent and/or team")
+@route(
+    router.post,
+    "/{ticket_id}/assign",
+    Permission.TICKET_ASSIGN,
+    "Assign a ticket to an agent and/or team",
+)
 def assign_ticket(
     ticket_id: uuid.UUID, body: AssignRequest, ctx: Ctx, response: Response, once: Once
 ) -> TicketPublic:
@@ -216,7 +226,7 @@ def assign_ticket(
 listing(
     router,
     "/{ticket_id}/events",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "The ticket's timeline, as far as the caller may see it",
     EventPublic,
     queries.list_events,
@@ -240,7 +250,7 @@ def _comments_public(ctx: Ctx, rows: list[Any]) -> list[CommentPublic]:
 @route(
     router.get,
     "/{ticket_id}/comments",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "The conversation (internal notes for staff only)",
     ticket_scope=True,
 )
@@ -254,7 +264,7 @@ def list_comments(
 @route(
     router.post,
     "/{ticket_id}/comments",
-    Role.REQUESTER,
+    Permission.COMMENT_CREATE,
     "Reply (public) or add an internal note (staff)",
     status_code=201,
     ticket_scope=True,
@@ -269,7 +279,7 @@ def add_comment(ticket_id: uuid.UUID, body: CommentCreate, ctx: Ctx, once: Once)
 @route(
     router.patch,
     "/{ticket_id}/comments/{comment_id}",
-    Role.REQUESTER,
+    Permission.COMMENT_CREATE,
     "Edit your comment within the edit window",
 )
 def edit_comment(
@@ -282,7 +292,7 @@ def edit_comment(
 @route(
     router.delete,
     "/{ticket_id}/comments/{comment_id}",
-    Role.REQUESTER,
+    Permission.COMMENT_CREATE,
     "Delete a comment (its content is erased; a tombstone remains)",
 )
 def delete_comment(ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx) -> CommentPublic:
@@ -293,7 +303,7 @@ def delete_comment(ticket_id: uuid.UUID, comment_id: uuid.UUID, ctx: Ctx) -> Com
 operation(
     router.get,
     "/{ticket_id}/participants",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "Requester, assignee, CCs and participants",
     participants.list_participants,
     public=ParticipantPublic,
@@ -304,7 +314,7 @@ operation(
 operation(
     router.post,
     "/{ticket_id}/participants",
-    Role.AGENT,
+    Permission.TICKET_PARTICIPANTS,
     "Add a CC or participant directly (staff)",
     participants.add,
     public=ParticipantPublic,
@@ -316,7 +326,7 @@ operation(
 operation(
     router.delete,
     "/{ticket_id}/participants/{user_id}",
-    Role.REQUESTER,
+    Permission.TICKET_INVITE,
     "Remove a participant (staff), or leave a ticket yourself",
     participants.remove,
     name="remove_participant",
@@ -326,7 +336,7 @@ operation(
 operation(
     router.get,
     "/{ticket_id}/invitations",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "Invitations to take part in the ticket",
     participants.list_invitations,
     public=TicketInvitationPublic,
@@ -338,7 +348,7 @@ operation(
 operation(
     router.post,
     "/{ticket_id}/invitations",
-    Role.REQUESTER,
+    Permission.TICKET_INVITE,
     "Invite a member of the tenant to take part",
     participants.invite,
     public=TicketInvitationPublic,
@@ -350,7 +360,7 @@ operation(
 @route(
     router.post,
     "/{ticket_id}/invitations/{invitation_id}/{action}",
-    Role.REQUESTER,
+    Permission.TICKET_INVITE,
     "Accept or decline (invitee), or cancel (inviter or staff)",
 )
 def respond_ticket_invitation(
@@ -374,7 +384,7 @@ def respond_ticket_invitation(
 operation(
     invitations_router.get,
     "",
-    Role.REQUESTER,
+    Permission.TICKET_INVITE,
     "The caller's pending invitations to tickets",
     participants.my_invitations,
     public=TicketInvitationPublic,
@@ -386,7 +396,7 @@ operation(
 operation(
     router.get,
     "/{ticket_id}/links",
-    Role.REQUESTER,
+    Permission.TICKET_READ,
     "Links to other tickets the caller may see",
     links.list_links,
     public=LinkPublic,
@@ -397,7 +407,7 @@ operation(
 operation(
     router.post,
     "/{ticket_id}/links",
-    Role.AGENT,
+    Permission.TICKET_LINK,
     "Link to another ticket (parent/child links never form a cycle)",
     links.link,
     public=LinkPublic,
@@ -409,7 +419,7 @@ operation(
 operation(
     router.delete,
     "/{ticket_id}/links/{link_id}",
-    Role.AGENT,
+    Permission.TICKET_LINK,
     "Remove a link",
     links.unlink,
     name="delete_link",
@@ -419,7 +429,7 @@ operation(
 @route(
     router.post,
     "/{ticket_id}/merge",
-    Role.AGENT,
+    Permission.TICKET_MERGE,
     "Merge this ticket into another (this one closes with a pointer)",
 )
 def merge_ticket(
@@ -437,7 +447,7 @@ def merge_ticket(
 @route(
     router.post,
     "/bulk",
-    Role.AGENT,
+    Permission.TICKET_BULK,
     f"One action (assign, status, add or remove tags, merge) over up to {bulk.MAX_TICKETS}"
     " tickets; per-row results, each row whole or not at all",
 )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenant_settings import Section
 
 Level = Literal["low", "medium", "high", "critical"]
@@ -50,4 +50,4 @@ class TicketSettings(BaseModel):
         return chosen
 
 
-SECTION = Section("tickets", TicketSettings, read_role=Role.AGENT)
+SECTION = Section("tickets", TicketSettings, read=Permission.CONFIG_READ)

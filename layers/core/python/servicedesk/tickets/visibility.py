@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, any_, column, exists, literal, or_, select, table, true
 from sqlalchemy.dialects.postgresql import UUID
 
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from servicedesk.tickets.settings import TicketSettings
@@ -37,9 +37,23 @@ def visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool
 
 
 def _visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[bool]:
-    if ctx.role.at_least(Role.MANAGER) or (ctx.role is Role.AGENT and settings.agents_see_all):
+    """By permission: ``ticket:read_all`` all; ``ticket:read_team`` the teams', untriaged,
+    assigned and participating ones (or all, by the tenant's ``agents_see_all``);
+    otherwise one's own and those one takes part in. A team-scoped custom role: its
+    team's tickets instead of the first two."""
+    team_reader = ctx.can(Permission.TICKET_READ_TEAM)
+    if ctx.team_scope is not None and (team_reader or ctx.can(Permission.TICKET_READ_ALL)):
+        # A team-scoped role reads its team's tickets (and, as anyone, one's own and those
+        # one takes part in).
+        return or_(
+            Ticket.team_id == ctx.team_scope,
+            Ticket.requester_id == ctx.user_id,
+            Ticket.assignee_id == ctx.user_id,
+            is_participant(ctx),
+        )
+    if ctx.can(Permission.TICKET_READ_ALL) or (team_reader and settings.agents_see_all):
         return true()
-    if ctx.role is Role.AGENT:
+    if team_reader:
         my_teams = select(_team_members.c.team_id).where(
             _team_members.c.user_id == ctx.user_id, _team_members.c.active.is_(True)
         )
@@ -53,15 +67,15 @@ def _visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[boo
 
 
 def visible_comments(ctx: RequestContext) -> ColumnElement[bool]:
-    """Internal notes are for staff only, through every path."""
-    if ctx.is_staff:
+    """Internal notes are for ``comment:internal`` only, through every path."""
+    if ctx.can(Permission.COMMENT_INTERNAL):
         return true()
     return Comment.visibility == "public"
 
 
 def visible_events(ctx: RequestContext) -> ColumnElement[bool]:
     personal = literal(ctx.user_id, UUID(as_uuid=True)) == any_(TicketEvent.audience)
-    if ctx.is_staff:
+    if ctx.can(Permission.COMMENT_INTERNAL):
         return or_(TicketEvent.visibility.in_(("public", "internal")), personal)
     return or_(TicketEvent.visibility == "public", personal)
 

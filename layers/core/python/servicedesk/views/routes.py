@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from servicedesk.platform.endpoints import Resource
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Permission
 from servicedesk.views import service
 from servicedesk.views.schemas import ViewCreate, ViewPublic, ViewUpdate
 
 router = APIRouter(prefix="/v1", tags=["views"])
-views = Resource(router, "/views", "view_id", "view", ViewPublic, Role.REQUESTER, Role.REQUESTER)
+views = Resource(
+    router, "/views", "view_id", "view", ViewPublic, Permission.DESK_ACCESS, Permission.DESK_ACCESS
+)
 views.list(
     "Saved views the caller may use: their own and those shared with them", service.list_views
 )

@@ -26,7 +26,7 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
-from servicedesk.platform.roles import Role
+from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.teams.models import TeamMember
 from servicedesk.views.models import SavedView
@@ -57,7 +57,7 @@ def _visible(ctx: RequestContext) -> ColumnElement[bool]:
     shared: ColumnElement[bool] = false()
     if ctx.is_staff:
         team = SavedView.scope == "team"
-        if not ctx.role.at_least(Role.ADMIN):
+        if not ctx.can(Permission.VIEW_SHARE_TENANT):
             team = and_(team, SavedView.team_id.in_(_my_teams(ctx)))
         shared = or_(SavedView.scope == "tenant", team)
     return and_(
@@ -69,7 +69,7 @@ def _check_sharing(ctx: RequestContext, scope: str, team_id: uuid.UUID | None) -
     if scope != "team":
         if team_id is not None:
             raise ValidationProblem(errors=[field_error("team_id", "only for scope team")])
-        if scope == "tenant" and not ctx.role.at_least(Role.ADMIN):
+        if scope == "tenant" and not ctx.can(Permission.VIEW_SHARE_TENANT):
             raise Forbidden(
                 "admins share views with the organisation",
                 errors=[field_error("scope", "tenant views are shared by admins")],
@@ -93,7 +93,7 @@ def _check_team(ctx: RequestContext, team_id: uuid.UUID) -> None:
     ).first()
     if active is None:
         raise ValidationProblem(errors=[field_error("team_id", "no such active team")])
-    if ctx.role.at_least(Role.ADMIN):
+    if ctx.can(Permission.VIEW_SHARE_TENANT):
         return
     member = ctx.session.execute(_my_teams(ctx).where(TeamMember.team_id == team_id)).first()
     if member is None:
@@ -143,7 +143,7 @@ def get_view(ctx: RequestContext, *, view_id: uuid.UUID, lock: bool = False) -> 
 
 def _writable(ctx: RequestContext, view_id: uuid.UUID) -> SavedView:
     view = get_view(ctx, view_id=view_id, lock=True)
-    if view.owner_id != ctx.user_id and not ctx.role.at_least(Role.ADMIN):
+    if view.owner_id != ctx.user_id and not ctx.can(Permission.VIEW_SHARE_TENANT):
         raise Forbidden("only its owner or an admin changes a shared view")
     return view
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.endpoints import Resource, listing, operation
-from servicedesk.platform.rbac import Role, public, requires
+from servicedesk.platform.rbac import Permission, public, requires
 from servicedesk.webhooks import inbound, service
 from servicedesk.webhooks.schemas import (
     DeliveryPublic,
@@ -22,9 +22,15 @@ from servicedesk.webhooks.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 hooks_router = APIRouter(prefix="/v1", tags=["hooks"])
-ADMIN = [requires(Role.ADMIN)]
+ADMIN = [requires(Permission.WEBHOOK_MANAGE)]
 webhooks = Resource(
-    router, "/webhooks", "webhook_id", "webhook", WebhookPublic, Role.ADMIN, Role.ADMIN
+    router,
+    "/webhooks",
+    "webhook_id",
+    "webhook",
+    WebhookPublic,
+    Permission.WEBHOOK_MANAGE,
+    Permission.WEBHOOK_MANAGE,
 )
 webhooks.list("List webhook endpoints", service.list_endpoints, name="list_webhooks")
 webhooks.create(
@@ -43,7 +49,7 @@ webhooks.delete("Delete a webhook endpoint and its delivery log", service.delete
 operation(
     router.post,
     "/webhooks/{webhook_id}/rotate-secret",
-    Role.ADMIN,
+    Permission.WEBHOOK_MANAGE,
     "New signing secret (shown once); the old one keeps signing for 24 h",
     service.rotate_secret,
     public=WebhookWithSecret,
@@ -53,7 +59,7 @@ operation(
 listing(
     router,
     "/webhooks/{webhook_id}/deliveries",
-    Role.ADMIN,
+    Permission.WEBHOOK_MANAGE,
     "The endpoint's delivery log, newest first",
     DeliveryPublic,
     service.list_deliveries,
@@ -63,7 +69,7 @@ listing(
 operation(
     router.post,
     "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
-    Role.ADMIN,
+    Permission.WEBHOOK_MANAGE,
     "Send a logged delivery's payload again, now",
     service.redeliver,
     public=DeliveryPublic,
@@ -73,7 +79,7 @@ operation(
 operation(
     router.post,
     "/webhooks/{webhook_id}/ping",
-    Role.ADMIN,
+    Permission.WEBHOOK_MANAGE,
     "Deliver a webhook.ping now and return the delivery",
     service.ping,
     public=DeliveryPublic,

@@ -41,6 +41,9 @@ EventType = Literal[
     "scim.group.deleted",
     "scim.group.members_changed",
     "scim.group.mapped",
+    "role.created",
+    "role.updated",
+    "role.deleted",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
