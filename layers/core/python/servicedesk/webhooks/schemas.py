@@ -27,6 +27,11 @@ EventType = Literal[
     "mail.held",
     "mail.rejected",
     "csat.rated",
+    "ci.created",
+    "ci.updated",
+    "ci.deleted",
+    "ci.relationship.created",
+    "ci.relationship.deleted",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
