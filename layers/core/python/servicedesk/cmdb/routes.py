@@ -9,11 +9,12 @@ refused (403) on every route.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from servicedesk.cmdb import service
+from servicedesk.cmdb import imports, service
 from servicedesk.cmdb.schemas import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
@@ -27,6 +28,7 @@ from servicedesk.cmdb.schemas import (
     Direction,
     HistoryEntry,
     Impact,
+    ImportReport,
     RelationshipCreate,
     RelationshipPublic,
     State,
@@ -36,7 +38,9 @@ from servicedesk.cmdb.schemas import (
     UserLinkCreate,
 )
 from servicedesk.platform.context import Ctx
+from servicedesk.platform.csvexport import export_response, openapi_responses
 from servicedesk.platform.endpoints import Once, Resource, listing, operation, route
+from servicedesk.platform.errors import ValidationProblem, field_error
 from servicedesk.platform.rbac import Role
 
 router = APIRouter(prefix="/v1", tags=["cmdb"])
@@ -80,6 +84,62 @@ cis.list(
     },
 )
 cis.create("Create a configuration item", CICreate, service.create_ci)
+
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
+    "x-max-body-bytes": imports.MAX_BODY_BYTES,
+}
+
+
+async def _csv(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("text/csv"):
+        raise ValidationProblem(errors=[field_error("content-type", "must be text/csv")])
+    return await request.body()
+
+
+@route(
+    router.post,
+    "/cis/import",
+    Role.MANAGER,
+    "Import CIs from CSV (upsert by external id): a dry run reports every row's errors;"
+    " otherwise all rows or none, unless partial",
+    openapi_extra=CSV_BODY,
+)
+def import_cis(
+    ctx: Ctx,
+    data: Annotated[bytes, Depends(_csv)],
+    dry_run: Annotated[bool, Query(description="Check only; write nothing")] = False,
+    partial: Annotated[bool, Query(description="Write the rows that pass")] = False,
+) -> ImportReport:
+    return ImportReport.model_validate(imports.run(ctx, data, dry_run=dry_run, partial=partial))
+
+
+@route(
+    router.get,
+    "/cis/export",
+    Role.AGENT,
+    "Export the CIs of a filter (the list's) as CSV, streamed; the import reads it back",
+    responses=openapi_responses("The CIs, CSV with a header row", imports.EXPORT_HEADER),
+)
+def export_cis(
+    ctx: Ctx,
+    class_id: uuid.UUID | None = None,
+    state: State | None = None,
+    owner_id: uuid.UUID | None = None,
+    location: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    header, rows = imports.export(
+        ctx, service.filtered(ctx, class_id, state, owner_id, location, q)
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return export_response("csv", f"cis-{stamp}", header, rows)
+
+
 cis.get("Get a configuration item", service.get_ci)
 cis.update(
     "Change a configuration item (lifecycle moves as allowed; needs If-Match or version)",

@@ -175,3 +175,19 @@ class Impact(Output):
 class AffectedServices(Output):
     ticket_id: uuid.UUID
     services: list[ImpactedCI]
+
+
+class ImportRowError(Output):
+    row: int = Field(description="The line of the file (the header is 1)")
+    field: str = Field(description="The column (header, row: the row's shape)")
+    message: str
+
+
+class ImportReport(Output):
+    rows: int = Field(description="Data rows read (blank lines skipped)")
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    written: bool = Field(description="false on a dry run")
+    errors: list[ImportRowError] = Field(description="The first 1000 row errors")

@@ -30,6 +30,7 @@ EventType = Literal[
     "ci.created",
     "ci.updated",
     "ci.deleted",
+    "ci.imported",
     "ci.relationship.created",
     "ci.relationship.deleted",
     "*",
