@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from servicedesk.catalog import jsonschema
 from servicedesk.cmdb.models import CI, CIClass
@@ -293,7 +294,9 @@ def _plan(
     for start in range(0, len(ids), CHUNK):
         found = ctx.session.execute(
             select(CI.id, CI.external_id, CI.version, *(getattr(CI, c) for c in COLUMNS)).where(
-                CI.tenant_id == ctx.tenant_id, CI.external_id.in_(ids[start : start + CHUNK])
+                CI.tenant_id == ctx.tenant_id,
+                CI.external_id
+                == any_(bindparam(None, ids[start : start + CHUNK], type_=ARRAY(Text))),
             )
         ).all()
         existing.update({row.external_id: row._asdict() for row in found})

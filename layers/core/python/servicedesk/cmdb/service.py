@@ -14,7 +14,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, any_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from servicedesk.catalog import jsonschema
@@ -612,20 +614,30 @@ def unlink_user(ctx: RequestContext, *, ci_id: uuid.UUID, user_id: uuid.UUID) ->
 # --- impact ---------------------------------------------------------------------------------
 
 # Breadth-first from the start CIs along the relationships, ``up`` (target -> source: the
-# CIs that depend on, run on, ... these) and/or ``down`` (source -> target). Cycle-safe:
-# every step adds one to the depth and the depth is bounded, and UNION drops repeats of
-# (CI, depth); each CI is answered once at its smallest depth.
+# CIs that depend on, run on, ... these) and/or ``down`` (source -> target), one row per
+# level: the level's new CIs (``frontier``) and every CI seen so far. Cycle-safe and each CI
+# expanded once: a CI already seen never enters a frontier again, and the depth is bounded.
 _WALK = text(
-    "WITH RECURSIVE walk(id, depth) AS ("
-    " SELECT s, 0 FROM unnest(CAST(:start AS uuid[])) AS s"
-    " UNION"
-    " SELECT n.next, w.depth + 1 FROM walk w CROSS JOIN LATERAL ("
-    "  SELECT r.source_id AS next FROM ci_relationships r WHERE :up AND r.target_id = w.id"
-    "  UNION ALL"
-    "  SELECT r.target_id FROM ci_relationships r WHERE :down AND r.source_id = w.id"
-    " ) n WHERE w.depth < :depth"
-    ") SELECT id, min(depth) AS depth FROM walk GROUP BY id"
+    "WITH RECURSIVE level(frontier, seen, depth) AS ("
+    " SELECT CAST(:start AS uuid[]), CAST(:start AS uuid[]), 0"
+    " UNION ALL"
+    " SELECT nx.ids, l.seen || nx.ids, l.depth + 1 FROM level l CROSS JOIN LATERAL ("
+    "  SELECT COALESCE(array_agg(DISTINCT n.next), '{}') AS ids FROM ("
+    "   SELECT r.source_id AS next FROM ci_relationships r"
+    "    WHERE :up AND r.target_id = ANY(l.frontier)"
+    "   UNION ALL"
+    "   SELECT r.target_id FROM ci_relationships r"
+    "    WHERE :down AND r.source_id = ANY(l.frontier)"
+    "  ) n WHERE NOT n.next = ANY(l.seen)"
+    " ) nx WHERE l.depth < :depth AND cardinality(l.frontier) > 0"
+    ") SELECT DISTINCT ON (id) id, depth FROM"
+    " (SELECT unnest(frontier) AS id, depth FROM level) f ORDER BY id, depth"
 )
+
+
+def uuids(values: Iterable[uuid.UUID]) -> Any:
+    """One array parameter (``= ANY(...)``) rather than a bound parameter per id."""
+    return bindparam(None, list(values), type_=ARRAY(PG_UUID(as_uuid=True)))
 
 
 def walk(
@@ -646,7 +658,7 @@ def walk(
 
 
 def _reached(ctx: RequestContext, depths: dict[uuid.UUID, int]) -> list[dict[str, Any]]:
-    cis = ctx.session.scalars(select(CI).where(_cis(ctx), CI.id.in_(list(depths)))).all()
+    cis = ctx.session.scalars(select(CI).where(_cis(ctx), CI.id == any_(uuids(depths)))).all()
     return sorted(
         ({"ci": ci, "depth": depths[ci.id]} for ci in cis),
         key=lambda r: (r["depth"], r["ci"].name.lower(), str(r["ci"].id)),
@@ -673,7 +685,7 @@ def impact(ctx: RequestContext, *, ci_id: uuid.UUID, direction: str, depth: int)
         .join(CITicket, CITicket.ticket_id == Ticket.id)
         .where(
             Ticket.tenant_id == ctx.tenant_id,
-            CITicket.ci_id.in_(list(depths)),
+            CITicket.ci_id == any_(uuids(depths)),
             Ticket.status.in_([s.value for s in ACTIVE_STATUSES]),
             ticket_visible(ctx, tickets.load_settings(ctx)),
         )

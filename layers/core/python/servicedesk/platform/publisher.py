@@ -79,6 +79,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
     "csat.rated": ("webhook", "reports"),
+    # The CMDB (servicedesk.cmdb): CIs, their relationships and imports, for subscribers.
+    "ci.": ("webhook",),
     # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
     # ready to its owner (mail + in-app, and their realtime channel); a scheduled report
     # to its recipients by mail.
