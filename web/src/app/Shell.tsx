@@ -86,6 +86,7 @@ export function Shell() {
             {staff ? <NavItem to="/held-mail">{t("shell.nav.heldMail")}</NavItem> : null}
             {staff ? <NavItem to="/kb">{t("shell.nav.kb")}</NavItem> : null}
             {staff ? <NavItem to="/macros">{t("shell.nav.macros")}</NavItem> : null}
+            {staff ? <NavItem to="/cmdb">{t("shell.nav.cmdb")}</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
             {atLeast(me.role, "manager") ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}
