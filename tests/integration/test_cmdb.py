@@ -542,3 +542,64 @@ def test_export_neutralises_formulas(client, org):
     _ci(client, org, f"{tag}x", external_id=f"{tag}-f", location="=HYPERLINK(1)")
     exported = client.get(f"/v1/cis/export?q={tag}", headers=_h(org, "agent")).text
     assert "'=HYPERLINK(1)" in exported
+
+
+def test_discovery_upserts_cis_and_relationships_in_one_transaction(client, org):
+    tag = uuid.uuid4().hex[:6]
+    inventory = {
+        "source": "inventory-script",
+        "cis": [
+            {
+                "external_id": f"{tag}-svc",
+                "name": f"{tag} service",
+                "class_key": "business_service",
+            },
+            {"external_id": f"{tag}-app", "name": f"{tag} app", "class_key": "software"},
+            {"external_id": f"{tag}-vm", "name": f"{tag} vm", "class_key": "cloud_resource"},
+        ],
+        "relationships": [
+            {"source": f"{tag}-svc", "type": "depends_on", "target": f"{tag}-app"},
+            {"source": f"{tag}-app", "type": "runs_on", "target": f"{tag}-vm"},
+        ],
+    }
+    h = _h(org, "manager")
+    assert (
+        client.post("/v1/cis/discovery", headers=_h(org, "agent"), json=inventory).status_code
+        == 403
+    )
+    first = client.post("/v1/cis/discovery", headers=h, json=inventory)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "relationships_created": 2,
+        "relationships_existing": 0,
+    }
+    again = client.post("/v1/cis/discovery", headers=h, json=inventory).json()
+    assert (again["unchanged"], again["relationships_existing"]) == (3, 2)
+    vm = client.get(f"/v1/cis?q={tag}-vm", headers=h).json()["items"][0]
+    assert vm["state"] == "deployed"
+    impact = client.get(f"/v1/cis/{vm['id']}/impact", headers=h).json()
+    assert [s["ci"]["name"] for s in impact["services"]] == [f"{tag} service"]
+    # A cycle refuses the whole inventory: the new CI in it is not written either.
+    bad = {
+        "source": "inventory-script",
+        "cis": [{"external_id": f"{tag}-new", "name": "new", "class_key": "hardware"}],
+        "relationships": [{"source": f"{tag}-vm", "type": "runs_on", "target": f"{tag}-app"}],
+    }
+    refused = client.post("/v1/cis/discovery", headers=h, json=bad)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "relationships.0.target"
+    assert client.get(f"/v1/cis?q={tag}-new", headers=h).json()["items"] == []
+    unknown = client.post(
+        "/v1/cis/discovery",
+        headers=h,
+        json={
+            "source": "s",
+            "cis": [{"external_id": "x", "name": "x", "class_key": "nope"}],
+            "relationships": [{"source": "x", "type": "depends_on", "target": "missing"}],
+        },
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "cis.0.class_key"

@@ -28,8 +28,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from servicedesk.catalog import jsonschema
 from servicedesk.cmdb.models import CI, CIClass
-from servicedesk.cmdb.schemas import STATES
-from servicedesk.cmdb.service import EXTERNAL_ID_INDEX, check_transition, history_rows
+from servicedesk.cmdb.schemas import STATES, Discovery
+from servicedesk.cmdb.service import (
+    EXTERNAL_ID_INDEX,
+    check_transition,
+    closes_cycle,
+    history_rows,
+    lock_graph,
+)
 from servicedesk.platform import audit, outbox
 from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import PayloadTooLarge, ValidationProblem, field_error
@@ -285,7 +291,7 @@ def _owners(ctx: RequestContext) -> dict[str, uuid.UUID]:
 
 
 def _plan(
-    ctx: RequestContext, parsed: list[Row], report: Report
+    ctx: RequestContext, parsed: list[Row], report: Report, new_state: str = "ordered"
 ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]]:
     """The rows to create and the (current, changes, history) of the CIs to update; a row
     that would break a lifecycle rule fails here."""
@@ -308,7 +314,7 @@ def _plan(
             _fail(report, row.number, [("state", "a CI cannot start disposed")])
             continue
         if current is None:
-            creates.append({"external_id": row.external_id, "state": "ordered", **row.values})
+            creates.append({"external_id": row.external_id, "state": new_state, **row.values})
             report.created += 1
             continue
         changes = {k: v for k, v in row.values.items() if current[k] != v}
@@ -417,3 +423,121 @@ def _out(value: Any) -> Any:
 
 
 EXPORT_HEADER = (*REQUIRED, "state", "location", "serial", "asset_tag", "owner_email")
+
+
+_RELATE = text(
+    "INSERT INTO ci_relationships (tenant_id, source_id, target_id, type, created_by)"
+    " VALUES (:t, :s, :d, :type, :u) ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def discover(ctx: RequestContext, data: Discovery) -> dict[str, Any]:
+    """An inventory: its CIs upserted by external id (the import's rules and writes), then
+    its relationships by external ids (new or existing CIs; cycles of the acyclic types
+    refused; existing edges kept). One transaction: any error is a 422 naming
+    ``cis.<i>.<field>`` or ``relationships.<i>.<field>`` and nothing is written."""
+    classes = {
+        c.key: c
+        for c in ctx.session.scalars(select(CIClass).where(CIClass.tenant_id == ctx.tenant_id))
+    }
+    errors: list[dict[str, Any]] = []
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for i, item in enumerate(data.cis):
+        ci_class = classes.get(item.class_key)
+        if item.external_id in seen:
+            errors.append(field_error(f"cis.{i}.external_id", "appears twice in this inventory"))
+        seen.add(item.external_id)
+        if ci_class is None:
+            errors.append(field_error(f"cis.{i}.class_key", "no class with this key"))
+            continue
+        for problem in jsonschema.validate(
+            ci_class.attributes_schema, item.attributes, "attributes"
+        ):
+            errors.append(field_error(f"cis.{i}.{problem['field']}", problem["detail"]))
+        values: dict[str, Any] = {
+            "name": item.name,
+            "class_id": ci_class.id,
+            "location": item.location,
+            "serial": item.serial,
+            "asset_tag": item.asset_tag,
+            "attributes": item.attributes,
+        }
+        if item.state is not None:
+            values["state"] = item.state
+        rows.append(Row(i, item.external_id, values))
+    report = Report()
+    creates, updates = _plan(ctx, rows, report, new_state="deployed")
+    errors += [field_error(f"cis.{e['row']}.{e['field']}", e["message"]) for e in report.errors]
+    if errors:
+        raise ValidationProblem("the inventory has errors: nothing was written", errors=errors)
+    with unique_or_conflict(
+        ctx.session,
+        {EXTERNAL_ID_INDEX: ("external_id", "created at the same time by another request")},
+        title="another request created one of these external ids",
+    ):
+        _write(ctx, creates, updates)
+    created, existing = _relate(ctx, data)
+    result = {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "relationships_created": created,
+        "relationships_existing": existing,
+    }
+    audit.record(
+        ctx,
+        action="ci.discovered",
+        entity_type="ci",
+        entity_id=ctx.tenant_id,
+        data={"source": data.source, **result},
+    )
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type="ci.imported",
+        aggregate_type="ci_import",
+        aggregate_id=uuid.uuid4(),
+        payload={"source": data.source, **result},
+    )
+    return result
+
+
+def _relate(ctx: RequestContext, data: Discovery) -> tuple[int, int]:
+    keys = list({k for r in data.relationships for k in (r.source, r.target)})
+    ids: dict[str, uuid.UUID] = {}
+    if keys:
+        found = ctx.session.execute(
+            select(CI.external_id, CI.id).where(
+                CI.tenant_id == ctx.tenant_id,
+                CI.external_id == any_(bindparam(None, keys, type_=ARRAY(Text))),
+            )
+        ).all()
+        ids = {row.external_id: row.id for row in found}
+    errors: list[dict[str, Any]] = []
+    created = existing = 0
+    lock_graph(ctx.session, ctx.tenant_id)
+    for i, rel in enumerate(data.relationships):
+        source, target = ids.get(rel.source), ids.get(rel.target)
+        for name, value in (("source", source), ("target", target)):
+            if value is None:
+                errors.append(
+                    field_error(f"relationships.{i}.{name}", "no CI with this external id")
+                )
+        if source is None or target is None:
+            continue
+        if source == target:
+            errors.append(field_error(f"relationships.{i}.target", "a CI cannot relate to itself"))
+        elif closes_cycle(ctx.session, source, target, rel.type):
+            errors.append(
+                field_error(f"relationships.{i}.target", f"{rel.type} may not form a cycle")
+            )
+        else:
+            made = ctx.session.execute(
+                _RELATE,
+                {"t": ctx.tenant_id, "s": source, "d": target, "type": rel.type, "u": ctx.user_id},
+            ).first()
+            created, existing = (created + 1, existing) if made else (created, existing + 1)
+    if errors:
+        raise ValidationProblem("the inventory has errors: nothing was written", errors=errors)
+    return created, existing

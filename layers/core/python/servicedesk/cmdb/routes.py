@@ -26,6 +26,8 @@ from servicedesk.cmdb.schemas import (
     CIPublic,
     CIUpdate,
     Direction,
+    Discovery,
+    DiscoveryReport,
     HistoryEntry,
     Impact,
     ImportReport,
@@ -116,6 +118,17 @@ def import_cis(
     partial: Annotated[bool, Query(description="Write the rows that pass")] = False,
 ) -> ImportReport:
     return ImportReport.model_validate(imports.run(ctx, data, dry_run=dry_run, partial=partial))
+
+
+@route(
+    router.post,
+    "/cis/discovery",
+    Role.MANAGER,
+    "Ingest an inventory (scripts, agents): CIs upserted by external id and relationships by"
+    " external ids, in one transaction; any error writes nothing",
+)
+def discover_cis(body: Discovery, ctx: Ctx) -> DiscoveryReport:
+    return DiscoveryReport.model_validate(imports.discover(ctx, body))
 
 
 @route(

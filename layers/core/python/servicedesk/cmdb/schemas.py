@@ -191,3 +191,42 @@ class ImportReport(Output):
     failed: int
     written: bool = Field(description="false on a dry run")
     errors: list[ImportRowError] = Field(description="The first 1000 row errors")
+
+
+MAX_DISCOVERED_CIS = 1000
+MAX_DISCOVERED_RELATIONSHIPS = 5000
+
+
+class DiscoveredCI(Input):
+    external_id: Identifier = Field(description="The CI's key: created if new, else updated")
+    name: CIName
+    class_key: ClassKey = Field(description="A class key (hardware, software, ...)")
+    state: State | None = Field(default=None, description="Default for a new CI: deployed")
+    location: Location = ""
+    serial: Identifier | None = None
+    asset_tag: Identifier | None = None
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class DiscoveredRelationship(Input):
+    source: Identifier = Field(description="The source CI's external id")
+    type: RelationshipType
+    target: Identifier = Field(description="The target CI's external id")
+
+
+class Discovery(Input):
+    source: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="Who reports (a script, an agent): recorded on the event"
+    )
+    cis: list[DiscoveredCI] = Field(default_factory=list, max_length=MAX_DISCOVERED_CIS)
+    relationships: list[DiscoveredRelationship] = Field(
+        default_factory=list, max_length=MAX_DISCOVERED_RELATIONSHIPS
+    )
+
+
+class DiscoveryReport(Output):
+    created: int
+    updated: int
+    unchanged: int
+    relationships_created: int
+    relationships_existing: int
