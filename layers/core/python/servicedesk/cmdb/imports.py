@@ -148,28 +148,10 @@ def run(ctx: RequestContext, data: bytes, *, dry_run: bool, partial: bool) -> di
                 field_error(f"rows.{e['row']}.{e['field']}", e["message"]) for e in report.errors
             ],
         )
-    with unique_or_conflict(
-        ctx.session,
-        {EXTERNAL_ID_INDEX: ("external_id", "imported at the same time by another request")},
-        title="another import created one of these external ids",
-    ):
-        _write(ctx, creates, updates)
+    _write_all(ctx, creates, updates)
     report.written = True
-    audit.record(
-        ctx,
-        action="ci.imported",
-        entity_type="ci",
-        entity_id=ctx.tenant_id,
-        data={"created": report.created, "updated": report.updated, "failed": report.failed},
-    )
-    outbox.emit(
-        ctx.session,
-        tenant_id=ctx.tenant_id,
-        event_type="ci.imported",
-        aggregate_type="ci_import",
-        aggregate_id=uuid.uuid4(),
-        payload={k: v for k, v in report.as_dict().items() if k != "errors"},
-    )
+    summary = {k: v for k, v in report.as_dict().items() if k != "errors"}
+    _announce(ctx, "ci.imported", summary)
     return report.as_dict()
 
 
@@ -471,12 +453,7 @@ def discover(ctx: RequestContext, data: Discovery) -> dict[str, Any]:
     errors += [field_error(f"cis.{e['row']}.{e['field']}", e["message"]) for e in report.errors]
     if errors:
         raise ValidationProblem("the inventory has errors: nothing was written", errors=errors)
-    with unique_or_conflict(
-        ctx.session,
-        {EXTERNAL_ID_INDEX: ("external_id", "created at the same time by another request")},
-        title="another request created one of these external ids",
-    ):
-        _write(ctx, creates, updates)
+    _write_all(ctx, creates, updates)
     created, existing = _relate(ctx, data)
     result = {
         "created": report.created,
@@ -485,22 +462,37 @@ def discover(ctx: RequestContext, data: Discovery) -> dict[str, Any]:
         "relationships_created": created,
         "relationships_existing": existing,
     }
-    audit.record(
-        ctx,
-        action="ci.discovered",
-        entity_type="ci",
-        entity_id=ctx.tenant_id,
-        data={"source": data.source, **result},
-    )
+    _announce(ctx, "ci.discovered", {"source": data.source, **result})
+    return result
+
+
+def _write_all(
+    ctx: RequestContext,
+    creates: list[dict[str, Any]],
+    updates: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+) -> None:
+    """``_write`` as one guarded step: a concurrent writer of the same external id is a
+    409 naming ``external_id``."""
+    with unique_or_conflict(
+        ctx.session,
+        {EXTERNAL_ID_INDEX: ("external_id", "created at the same time by another request")},
+        title="another request created one of these external ids",
+    ):
+        _write(ctx, creates, updates)
+
+
+def _announce(ctx: RequestContext, action: str, summary: dict[str, Any]) -> None:
+    """The audit row (``action``) and the one ``ci.imported`` event of an import or a
+    discovery, with its counts."""
+    audit.record(ctx, action=action, entity_type="ci", entity_id=ctx.tenant_id, data=summary)
     outbox.emit(
         ctx.session,
         tenant_id=ctx.tenant_id,
         event_type="ci.imported",
         aggregate_type="ci_import",
         aggregate_id=uuid.uuid4(),
-        payload={"source": data.source, **result},
+        payload=summary,
     )
-    return result
 
 
 def _relate(ctx: RequestContext, data: Discovery) -> tuple[int, int]:
