@@ -20,6 +20,12 @@ export const EVENTS: { value: WebhookEvent; label: string }[] = [
   { value: "sla.breached", label: t("admin.webhooks.slaBreached") },
   { value: "sla.escalation", label: t("admin.webhooks.slaEscalation") },
   { value: "csat.rated", label: t("admin.webhooks.satisfactionRating") },
+  { value: "ci.created", label: t("admin.webhooks.ciCreated") },
+  { value: "ci.updated", label: t("admin.webhooks.ciUpdated") },
+  { value: "ci.deleted", label: t("admin.webhooks.ciDeleted") },
+  { value: "ci.imported", label: t("admin.webhooks.ciImported") },
+  { value: "ci.relationship.created", label: t("admin.webhooks.ciRelationshipCreated") },
+  { value: "ci.relationship.deleted", label: t("admin.webhooks.ciRelationshipDeleted") },
 ];
 
 export interface WebhookForm {

@@ -32,7 +32,7 @@ from servicedesk.cmdb.schemas import (
 from servicedesk.platform import audit, crud, outbox
 from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
-from servicedesk.platform.pagination import INTEGER, TEXT, UUID, Key, Keyset, paginate
+from servicedesk.platform.pagination import INTEGER, TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets.models import Ticket
@@ -71,7 +71,7 @@ BY_NAME = Keyset([Key(func.lower(CI.name), TEXT, lambda c: c.name.lower()), Key(
 BY_TYPE = Keyset([Key(CIRelationship.type, TEXT), Key(CIRelationship.id, UUID)])
 NEWEST_FIRST = Keyset([Key(CIHistory.id, INTEGER)], descending=True)
 LINKS_NEWEST = Keyset(
-    [Key(CITicket.created_at, lambda v: v), Key(CITicket.ticket_id, UUID)], descending=True
+    [Key(CITicket.created_at, TIMESTAMP), Key(CITicket.ticket_id, UUID)], descending=True
 )
 
 
