@@ -47,7 +47,8 @@ def prepare() -> Any:
     return db
 
 
-def seed() -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]:
+def admin_tenant() -> tuple[uuid.UUID, uuid.UUID]:
+    """A new tenant and its one admin (ids), written as the app (bench/cmdb.py too)."""
     from sqlalchemy import text
 
     from servicedesk.platform import db
@@ -67,6 +68,13 @@ def seed() -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]:
             text("INSERT INTO memberships (tenant_id, user_id, role) VALUES (:t, :u, 'admin')"),
             {"t": tenant, "u": user},
         )
+    return tenant, user
+
+
+def seed() -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]:
+    from servicedesk.platform import db
+
+    tenant, user = admin_tenant()
     tickets = []
     from servicedesk.platform.roles import Role
     from servicedesk.platform.tenancy import RequestContext

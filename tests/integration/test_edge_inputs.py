@@ -297,7 +297,13 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
         headers=admin.headers,
     )
     assert rule.status_code == 201, rule.text
+    classes = client.get("/v1/ci-classes", headers=admin.headers).json()["items"]
+    ci = client.post(
+        "/v1/cis", json={"class_id": classes[0]["id"], "name": "cursor"}, headers=admin.headers
+    )
+    assert ci.status_code == 201, ci.text
     return {
+        "ci_id": ci.json()["id"],
         "rule_id": rule.json()["id"],
         "article_id": article.json()["id"],
         "ticket_id": ticket_id,

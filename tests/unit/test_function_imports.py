@@ -32,6 +32,7 @@ print(json.dumps(sorted(sys.modules)))
 API_ROUTES = {
     "admin": {
         "servicedesk.catalog.routes",
+        "servicedesk.cmdb.routes",
         "servicedesk.teams.routes",
         "servicedesk.tickets.category_routes",
     },
@@ -63,6 +64,7 @@ API_ROUTES = {
         "servicedesk.identity.registration_routes",  # GET/PUT /v1/settings/portal
         "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
         "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
+        "servicedesk.cmdb.routes",  # /v1/tickets/{id}/cis, .../affected-services
     },
     "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},

@@ -40,6 +40,12 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "role.created": t("admin.webhooks.roleCreated"),
   "role.updated": t("admin.webhooks.roleUpdated"),
   "role.deleted": t("admin.webhooks.roleDeleted"),
+  "ci.created": t("admin.webhooks.ciCreated"),
+  "ci.updated": t("admin.webhooks.ciUpdated"),
+  "ci.deleted": t("admin.webhooks.ciDeleted"),
+  "ci.imported": t("admin.webhooks.ciImported"),
+  "ci.relationship.created": t("admin.webhooks.ciRelationshipCreated"),
+  "ci.relationship.deleted": t("admin.webhooks.ciRelationshipDeleted"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

@@ -1,7 +1,7 @@
 import { authFetch } from "./client";
 import { ApiError, isProblem } from "./problem";
 
-export type ExportPath = "/v1/tickets/export" | "/v1/reports/sla-compliance" | `/v1/reports/${string}`;
+export type ExportPath = "/v1/tickets/export" | "/v1/cis/export" | "/v1/reports/sla-compliance" | `/v1/reports/${string}`;
 type QueryValue = string | number | boolean | readonly string[] | null | undefined;
 
 /** The export URL: only the parameters given (the server refuses undeclared ones). */

@@ -42,6 +42,9 @@ const NewArticlePage = lazy(() => import("../kb/KbEditorPage").then((m) => ({ de
 const KbCategoriesPage = lazy(() => import("../kb/KbCategoriesPage"));
 const MacrosPage = lazy(() => import("../macros/MacrosPage"));
 const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
+const CisPage = lazy(() => import("../cmdb/CisPage"));
+const CiPage = lazy(() => import("../cmdb/CiPage"));
+const CiImportPage = lazy(() => import("../cmdb/ImportPage"));
 
 /** A knowledge base screen for staff (the help centre is everyone's). */
 function Staff({ children }: { children: ReactNode }) {
@@ -121,6 +124,9 @@ export const router = createBrowserRouter([
       { path: "/macros", element: <Staff><MacrosPage /></Staff> },
       { path: "/macros/new", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/macros/:macroId", element: <Staff><MacroEditorPage /></Staff> },
+      { path: "/cmdb", element: <Staff><CisPage /></Staff> },
+      { path: "/cmdb/import", element: <Staff><CiImportPage /></Staff> },
+      { path: "/cmdb/:ciId", element: <Staff><CiPage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },

@@ -14,6 +14,7 @@ export const en = {
   "shell.nav.heldMail": "Held mail",
   "shell.nav.kb": "Knowledge base",
   "shell.nav.macros": "Macros",
+  "shell.nav.cmdb": "CMDB",
   "shell.nav.dashboard": "Dashboard",
   "shell.nav.reports": "Reports",
   "shell.nav.admin": "Admin",

@@ -157,8 +157,8 @@ def _pointer(prefix: str, name: str) -> str:
     return f"/{prefix.replace('.', '/')}/" + name.replace("~", "~0").replace("/", "~1")
 
 
-def _check_properties(properties: dict[str, Any]) -> list[dict[str, Any]]:
-    where = "fields_schema.properties"
+def _check_properties(properties: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    where = f"{field}.properties"
     if len(properties) > MAX_PROPERTIES:
         return [field_error(where, f"at most {MAX_PROPERTIES} properties")]
     errors = []
@@ -174,32 +174,31 @@ def _check_properties(properties: dict[str, Any]) -> list[dict[str, Any]]:
     return errors
 
 
-def check_schema(schema: object) -> list[dict[str, Any]]:
-    """Field errors naming ``fields_schema...`` for anything outside the supported subset."""
+def check_schema(schema: object, field: str = "fields_schema") -> list[dict[str, Any]]:
+    """Field errors naming ``<field>...`` (a category's ``fields_schema``, a CI class's
+    ``attributes_schema``) for anything outside the supported subset."""
     if not isinstance(schema, dict):
-        return [field_error("fields_schema", "must be an object")]
+        return [field_error(field, "must be an object")]
     errors = [
-        field_error(
-            f"fields_schema.{k}", "unsupported keyword", pointer=_pointer("fields_schema", k)
-        )
+        field_error(f"{field}.{k}", "unsupported keyword", pointer=_pointer(field, k))
         for k in schema
         if k not in TOP_KEYWORDS
     ]
     if schema.get("type") != "object":
-        errors.append(field_error("fields_schema.type", 'must be "object"'))
+        errors.append(field_error(f"{field}.type", 'must be "object"'))
     properties = schema.get("properties")
     if not isinstance(properties, dict):
-        return [*errors, field_error("fields_schema.properties", "must be an object")]
-    errors += _check_properties(properties)
+        return [*errors, field_error(f"{field}.properties", "must be an object")]
+    errors += _check_properties(properties, field)
     required = schema.get("required", [])
     if not (
         isinstance(required, list)
         and all(isinstance(r, str) and r in properties for r in required)
         and len(set(required)) == len(required)
     ):
-        errors.append(field_error("fields_schema.required", "must list distinct property names"))
+        errors.append(field_error(f"{field}.required", "must list distinct property names"))
     if not isinstance(schema.get("additionalProperties", True), bool):
-        errors.append(field_error("fields_schema.additionalProperties", "must be true or false"))
+        errors.append(field_error(f"{field}.additionalProperties", "must be true or false"))
     return errors
 
 
@@ -263,13 +262,16 @@ def _value_problem(prop: dict[str, Any], value: object) -> str | None:
     return None
 
 
-def validate(schema: dict[str, Any], values: object) -> list[dict[str, Any]]:
-    """Field errors naming ``custom_fields.<property>``; ``schema`` passed check_schema."""
+def validate(
+    schema: dict[str, Any], values: object, field: str = "custom_fields"
+) -> list[dict[str, Any]]:
+    """Field errors naming ``<field>.<property>`` (a ticket's ``custom_fields``, a CI's
+    ``attributes``); ``schema`` passed check_schema."""
     if not isinstance(values, dict):
-        return [field_error("custom_fields", "must be an object")]
+        return [field_error(field, "must be an object")]
     properties: dict[str, Any] = schema.get("properties", {})
     errors = [
-        _field_error(name, "required")
+        _field_error(field, name, "required")
         for name in schema.get("required", [])
         if values.get(name) is None
     ]
@@ -277,11 +279,11 @@ def validate(schema: dict[str, Any], values: object) -> list[dict[str, Any]]:
         prop = properties.get(name)
         if prop is None:
             if not schema.get("additionalProperties", True):
-                errors.append(_field_error(name, "unknown field"))
+                errors.append(_field_error(field, name, "unknown field"))
         elif value is not None and (problem := _value_problem(prop, value)):
-            errors.append(_field_error(name, problem))
+            errors.append(_field_error(field, name, problem))
     return errors
 
 
-def _field_error(name: str, message: str) -> dict[str, Any]:
-    return field_error(f"custom_fields.{name}", message, pointer=_pointer("custom_fields", name))
+def _field_error(field: str, name: str, message: str) -> dict[str, Any]:
+    return field_error(f"{field}.{name}", message, pointer=_pointer(field, name))

@@ -76,6 +76,7 @@ class Permission(enum.StrEnum):
     CHANGE_APPROVE = "change:approve"
     APPROVAL_DECIDE = "approval:decide"
     CMDB_READ = "cmdb:read"
+    CMDB_LINK = "cmdb:link"
     CMDB_WRITE = "cmdb:write"
     # Administration.
     AUTOMATION_MANAGE = "automation:manage"
@@ -170,6 +171,7 @@ CATALOGUE: dict[Permission, Grant] = {
     P.CHANGE_APPROVE: Grant(_M, "changes", "Approve changes"),
     P.APPROVAL_DECIDE: Grant(_A, "changes", "Decide approvals one is asked for"),
     P.CMDB_READ: Grant(_A, "cmdb", "Read configuration items"),
+    P.CMDB_LINK: Grant(_A, "cmdb", "Link configuration items to the tickets one may see"),
     P.CMDB_WRITE: Grant(_M, "cmdb", "Create and edit configuration items"),
     P.AUTOMATION_MANAGE: Grant(_AD, "configuration", "Create, edit and order automation rules"),
     P.TICKET_TYPE_MANAGE: Grant(_AD, "configuration", "Manage ticket types"),

@@ -84,6 +84,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "scim.": ("webhook",),
     # Custom roles created, changed or deleted (servicedesk.identity.roles).
     "role.": ("webhook",),
+    # The CMDB (servicedesk.cmdb): CIs, their relationships and imports, for subscribers.
+    "ci.": ("webhook",),
     # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
     # ready to its owner (mail + in-app, and their realtime channel); a scheduled report
     # to its recipients by mail.

@@ -785,3 +785,4 @@ def survey_scheduled_for(ctx: RequestContext, ticket_id: uuid.UUID) -> datetime 
 # The reference checks, also for the actions executor (servicedesk.actions).
 check_assignee = _check_assignee
 check_team = _check_team
+active_member_role = _active_member_role

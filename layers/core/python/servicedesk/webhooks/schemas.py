@@ -44,6 +44,12 @@ EventType = Literal[
     "role.created",
     "role.updated",
     "role.deleted",
+    "ci.created",
+    "ci.updated",
+    "ci.deleted",
+    "ci.imported",
+    "ci.relationship.created",
+    "ci.relationship.deleted",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}

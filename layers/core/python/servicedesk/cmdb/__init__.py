@@ -1,0 +1,1 @@
+"""CMDB: configuration items, their classes and relationships, impact (docs/cmdb.md)."""

@@ -1,0 +1,92 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
+
+let browser: Browser;
+let agent: Session;
+let manager: Session;
+let ticketId = "";
+const service = unique("Mail service");
+const app = unique("Exchange");
+const host = unique("Host");
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  browser = await launch();
+  const token = await apiLogin("manager@acme.example");
+  const classes = await apiCall<{ items: { id: string; key: string }[] }>(token, "GET", "/v1/ci-classes?limit=100");
+  const classId = (key: string) => classes.items.find((c) => c.key === key)?.id ?? "";
+  for (const [name, key] of [[service, "business_service"], [app, "software"], [host, "hardware"]] as const) {
+    const made = await apiCall<{ id: string }>(token, "POST", "/v1/cis", {
+      class_id: classId(key),
+      name,
+      state: "deployed",
+      location: "DC1",
+      external_id: name,
+      attributes: key === "hardware" ? { cpu: 16 } : {},
+    });
+    ids[name] = made.id;
+  }
+  await apiCall(token, "POST", `/v1/cis/${ids[service]}/relationships`, { type: "depends_on", target_id: ids[app] });
+  await apiCall(token, "POST", `/v1/cis/${ids[app]}/relationships`, { type: "runs_on", target_id: ids[host] });
+  const employee = await apiLogin("employee@acme.example");
+  const ticket = await apiCall<{ id: string }>(employee, "POST", "/v1/tickets", { title: unique("Mail is slow"), description: "Since this morning" });
+  ticketId = ticket.id;
+  agent = await openSession(browser);
+  manager = await openSession(browser);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the CMDB", () => {
+  test("an agent finds a CI, reads it as a graph and as a table, and sees its impact", async () => {
+    const { page, errors } = agent;
+    await signIn(page, "agent@acme.example");
+    await page.getByRole("link", { name: "CMDB" }).click();
+    await page.waitForURL("**/cmdb");
+    await page.getByRole("searchbox", { name: "Search" }).fill(host);
+    await expect.poll(() => page.getByTestId("ci-rows").getByRole("row").count()).toBe(1);
+    await checkScreen(page, "cmdb-list");
+    await page.getByRole("link", { name: host }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(host);
+    await expect.poll(() => page.getByRole("img", { name: `Relationship graph of ${host}` }).count()).toBe(1);
+    await expect.poll(() => page.getByTestId("impact-services").textContent()).toContain(service);
+    await checkScreen(page, "cmdb-detail");
+    await page.getByLabel("Show relationships as").selectOption("table");
+    await expect.poll(() => page.getByTestId("relationship-table").textContent()).toContain("runs on");
+    await page.getByLabel("Direction").selectOption("down");
+    await expect.poll(() => page.getByTestId("ci-impact").textContent()).toContain("No business service reached");
+    expect(errors).toEqual([]);
+  });
+
+  test("on a ticket, the agent links the CI and sees the affected service", async () => {
+    const { page, errors } = agent;
+    await page.goto(`/tickets/${ticketId}`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).count()).toBe(1);
+    await page.getByRole("searchbox", { name: "Link a configuration item" }).fill(host);
+    await page.getByTestId("ci-candidates").getByRole("button", { name: "Link" }).click();
+    await expect.poll(() => page.getByTestId("ticket-cis").textContent()).toContain(host);
+    await expect.poll(() => page.getByTestId("affected-services").textContent()).toContain(service);
+    await checkScreen(page, "cmdb-ticket");
+    expect(errors).toEqual([]);
+  });
+
+  test("a manager checks a CSV (a row fails), then imports the rows that pass", async () => {
+    const { page, errors } = manager;
+    await signIn(page, "manager@acme.example");
+    await page.goto("/cmdb/import");
+    const tag = unique("imp");
+    const csv = `external_id,name,class,state\r\n${tag}-1,${tag} one,hardware,in_stock\r\n${tag}-2,${tag} two,nope,\r\n`;
+    await page.getByLabel("CSV file").setInputFiles({ name: "cis.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByRole("button", { name: "Check the file" }).click();
+    await expect.poll(() => page.getByTestId("import-summary").textContent()).toContain("2 rows: 1 new, 0 changed, 0 unchanged, 1 failing");
+    await expect.poll(() => page.getByTestId("import-errors").textContent()).toContain("no class with key");
+    await checkScreen(page, "cmdb-import");
+    await page.getByLabel("Import the rows that pass, skip the others").check();
+    await page.getByRole("button", { name: "Import 1 rows" }).click();
+    await expect.poll(() => page.getByTestId("import-done").textContent()).toContain("1 new");
+    expect(errors).toEqual([]);
+  });
+});
