@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from stacks.config import DeploymentConfig
@@ -48,6 +49,7 @@ class RestApi:
         self._authorizer = authorizer
         self._public_paths = public_paths
         self._overridden_paths = frozenset(overridden_paths)
+        self._integrations: dict[str, apigw.Integration] = {}
         access_logs = log_group(stack, "AccessLogs", config)
         self.api = apigw.RestApi(
             stack,
@@ -101,7 +103,7 @@ class RestApi:
     # --- routes ---------------------------------------------------------------------------
     def route(self, handler: lambda_.IFunction, prefixes: Iterable[str]) -> None:
         """``/v1/p`` and ``/v1/p/{proxy+}`` (ANY) to ``handler`` for each prefix ``p``."""
-        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        integration = self._integration(handler)
         for prefix in prefixes:
             resource = self.v1.add_resource(prefix)
             self._method(resource, integration)
@@ -130,7 +132,7 @@ class RestApi:
         the authorizer: a protocol whose clients bring their own credential, checked by the
         function (SCIM's ``/scim/v2`` and the tenant's SCIM token: servicedesk/scim/auth.py).
         """
-        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        integration = self._integration(handler)
         resource: apigw.IResource = self.api.root
         for part in path.strip("/").split("/"):
             existing = resource.get_resource(part)
@@ -152,11 +154,29 @@ class RestApi:
 
     def add_method(self, path: str, http_method: str, handler: lambda_.IFunction) -> None:
         """One method on ``path`` (a method override) served by ``handler``."""
-        self._method(
-            self._resource(path),
-            apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False),
-            http_method=http_method,
-        )
+        self._method(self._resource(path), self._integration(handler), http_method=http_method)
+
+    def _integration(self, handler: lambda_.IFunction) -> apigw.Integration:
+        """The Lambda proxy integration of ``handler``, and ONE invoke permission for it
+        from this API (any stage, method and path). ``LambdaIntegration`` would add a
+        permission per method (a hundred resources: CloudFormation allows 500 per stack);
+        the function serves nothing but this API, so the API-wide grant is no wider."""
+        key = handler.node.path
+        if key not in self._integrations:
+            handler.add_permission(
+                f"ApiInvoke{len(self._integrations)}",
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=self.api.arn_for_execute_api("*", "/*", "*"),
+            )
+            self._integrations[key] = apigw.Integration(
+                type=apigw.IntegrationType.AWS_PROXY,
+                integration_http_method="POST",
+                uri=(
+                    f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31"
+                    f"/functions/{handler.function_arn}/invocations"
+                ),
+            )
+        return self._integrations[key]
 
     def _resource(self, path: str) -> apigw.IResource:
         """The resource at ``path`` below /v1, creating the missing levels."""
