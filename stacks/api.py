@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.asyncq import AsyncStack
+from stacks.asyncq import AsyncStack, grant_integration_secrets, integrations_secret_prefix
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
@@ -64,6 +64,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # SCIM provisioning: the admin's settings, token and group mappings under /v1/scim;
     # the identity providers' /scim/v2 is ROOT_ROUTES'.
     "scim": ("scim",),
+    # GitHub and Slack (servicedesk/integrations): admins' configuration; GitHub's and
+    # Slack's signed requests are PUBLIC_PATHS below it.
+    "integrations": ("integrations",),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol
@@ -78,7 +81,8 @@ ROOT_ROUTES: dict[str, str] = {"/scim/v2": "scim"}
 # identity asks the breached-password range API about every new password (only a 5-hex
 # prefix of its SHA-1 leaves; identity/breached.py) and reaches the tenants' identity
 # providers (OIDC discovery, key sets, token endpoints: identity/oidc.py; https only).
-EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity"})
+# The integrations API exchanges Slack's install code (oauth.v2.access) in its callback.
+EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity", "integrations"})
 
 
 def identity_secret_prefix(config: DeploymentConfig) -> str:
@@ -116,6 +120,9 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/settings/ldap", "GET"): "identity",
     ("/v1/settings/ldap", "PUT"): "identity",
     ("/v1/settings/ldap/test", "POST"): "identity",
+    # A ticket's GitHub issue and links run in the integrations function (its secrets).
+    ("/v1/tickets/{ticket_id}/github-issue", "POST"): "integrations",
+    ("/v1/tickets/{ticket_id}/integration-links", "GET"): "integrations",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
@@ -143,6 +150,10 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/v1/branding/{proxy+}",
         # A member's avatar in an <img>: its random id is the capability (attachments/avatars.py).
         "/v1/avatars/{proxy+}",
+        # GitHub's webhook deliveries and Slack's requests and install callback: each
+        # verifies its own signature or state (servicedesk/integrations).
+        "/v1/integrations/github/{proxy+}",
+        "/v1/integrations/slack/{proxy+}",
     }
 )
 
@@ -250,6 +261,11 @@ class ApiStack(Stack):
                 )
                 fn.function.add_environment(
                     "SERVICEDESK_IDENTITY_SECRET_PREFIX", identity_secret_prefix(config)
+                )
+            if domain == "integrations":
+                grant_integration_secrets(config, fn.role, manage=True)
+                fn.function.add_environment(
+                    "SERVICEDESK_INTEGRATIONS_SECRET_PREFIX", integrations_secret_prefix(config)
                 )
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:

@@ -76,6 +76,7 @@ API_ROUTES = {
     "macros": {"servicedesk.macros.routes"},
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
+    "integrations": {"servicedesk.integrations.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")
@@ -103,6 +104,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "report_scheduler": ("jwt",),
     "automation_scheduler": ("jwt",),
     "automation_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
+    # GitHub and Slack calls: the database, the tickets' services, httpx; no tokens.
+    "integrations_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
     # Mails due surveys: the survey rows and the mailer, not the tickets' rules.
     "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
     # Deletes old search log and deflection rows: no search, no models.
