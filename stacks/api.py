@@ -51,7 +51,10 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # ... and the avatars by their random id (attachments/avatars.py).
     "attachments": ("attachments", "branding", "avatars"),
     "notifications": ("notifications", "notification-preferences", "dev"),
-    "webhooks": ("webhooks", "hooks"),
+    # ... and GitHub and Slack (servicedesk/integrations): the admins' configuration under
+    # /v1/integrations, GitHub's and Slack's signed requests under the public /v1/hooks.
+    # Not a function of their own: the API stack is near CloudFormation's 500 resources.
+    "webhooks": ("webhooks", "hooks", "integrations"),
     "mail": ("mail",),
     "kb": ("kb",),
     "assistant": ("assistant",),
@@ -64,9 +67,6 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # SCIM provisioning: the admin's settings, token and group mappings under /v1/scim;
     # the identity providers' /scim/v2 is ROOT_ROUTES'.
     "scim": ("scim",),
-    # GitHub and Slack (servicedesk/integrations): admins' configuration; GitHub's and
-    # Slack's signed requests are PUBLIC_PATHS below it.
-    "integrations": ("integrations",),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol
@@ -81,8 +81,7 @@ ROOT_ROUTES: dict[str, str] = {"/scim/v2": "scim"}
 # identity asks the breached-password range API about every new password (only a 5-hex
 # prefix of its SHA-1 leaves; identity/breached.py) and reaches the tenants' identity
 # providers (OIDC discovery, key sets, token endpoints: identity/oidc.py; https only).
-# The integrations API exchanges Slack's install code (oauth.v2.access) in its callback.
-EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity", "integrations"})
+EGRESS_DOMAINS: frozenset[str] = frozenset({"mail", "kb", "assistant", "identity"})
 
 
 def identity_secret_prefix(config: DeploymentConfig) -> str:
@@ -120,9 +119,10 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/settings/ldap", "GET"): "identity",
     ("/v1/settings/ldap", "PUT"): "identity",
     ("/v1/settings/ldap/test", "POST"): "identity",
-    # A ticket's GitHub issue and links run in the integrations function (its secrets).
-    ("/v1/tickets/{ticket_id}/github-issue", "POST"): "integrations",
-    ("/v1/tickets/{ticket_id}/integration-links", "GET"): "integrations",
+    # A ticket's GitHub issue and links run in the webhooks function, which serves the
+    # integrations (servicedesk/integrations) and reads their secrets.
+    ("/v1/tickets/{ticket_id}/github-issue", "POST"): "webhooks",
+    ("/v1/tickets/{ticket_id}/integration-links", "GET"): "webhooks",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
@@ -150,10 +150,6 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/v1/branding/{proxy+}",
         # A member's avatar in an <img>: its random id is the capability (attachments/avatars.py).
         "/v1/avatars/{proxy+}",
-        # GitHub's webhook deliveries and Slack's requests and install callback: each
-        # verifies its own signature or state (servicedesk/integrations).
-        "/v1/integrations/github/{proxy+}",
-        "/v1/integrations/slack/{proxy+}",
     }
 )
 
@@ -262,7 +258,7 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_IDENTITY_SECRET_PREFIX", identity_secret_prefix(config)
                 )
-            if domain == "integrations":
+            if domain == "webhooks":  # GitHub and Slack credentials (servicedesk/integrations)
                 grant_integration_secrets(config, fn.role, manage=True)
                 fn.function.add_environment(
                     "SERVICEDESK_INTEGRATIONS_SECRET_PREFIX", integrations_secret_prefix(config)

@@ -91,7 +91,7 @@ def _deliver(
     key = (secret or repo["webhook_secret"]).encode()
     signed = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
     return client.post(
-        f"/v1/integrations/github/{repo['id']}/webhook",
+        f"/v1/hooks/github/{repo['id']}",
         content=body,
         headers={
             "Content-Type": "application/json",
@@ -142,7 +142,7 @@ def _consume(queue: Queue) -> tuple[int, int]:
 
 def test_connecting_shows_the_webhook_secret_once_and_never_the_token(client, org, repo):
     assert repo["webhook_secret"] and len(repo["webhook_secret"]) >= 32
-    assert repo["inbound_url"].endswith(f"/v1/integrations/github/{repo['id']}/webhook")
+    assert repo["inbound_url"].endswith(f"/v1/hooks/github/{repo['id']}")
     shown = client.get(f"/v1/integrations/{repo['id']}", headers=org.admin.headers).json()
     assert "webhook_secret" not in shown
     assert "ghp_secret_token" not in json.dumps(shown)
@@ -234,7 +234,7 @@ def test_bad_input_after_a_good_signature_is_named(client, org, repo):
         "X-GitHub-Delivery": str(uuid.uuid4()),
         "X-Hub-Signature-256": signed,
     }
-    url = f"/v1/integrations/github/{repo['id']}/webhook"
+    url = f"/v1/hooks/github/{repo['id']}"
     answer = client.post(url, content=malformed, headers=headers)
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "body"
     no_number = _deliver(client, repo, "issues", {"action": "opened", "issue": {"title": "x"}})
@@ -252,7 +252,7 @@ def test_bad_input_after_a_good_signature_is_named(client, org, repo):
 def test_an_oversized_body_is_refused_before_it_is_read(client, repo):
     body = b"{" + b" " * 70000 + b"}"
     answer = client.post(
-        f"/v1/integrations/github/{repo['id']}/webhook",
+        f"/v1/hooks/github/{repo['id']}",
         content=body,
         headers={"X-Hub-Signature-256": "sha256=00", "X-GitHub-Event": "issues"},
     )
@@ -261,7 +261,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(client, repo):
 
 def test_unknown_or_disabled_integrations_answer_404(client, org):
     answer = client.post(
-        f"/v1/integrations/github/{uuid.uuid4()}/webhook",
+        f"/v1/hooks/github/{uuid.uuid4()}",
         content=b"{}",
         headers={"X-Hub-Signature-256": "sha256=00"},
     )

@@ -139,27 +139,29 @@ def _install(client: Any, org: TenantFixture, app_row: dict[str, Any]) -> str:
     url = answer.json()["authorize_url"]
     assert url.startswith(AUTHORIZE + "?")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
-    assert query["client_id"] == "123.456" and "commands" in query["scope"]
+    assert query["client_id"] == app_row["config"]["client_id"] and "commands" in query["scope"]
     return query["state"]
 
 
 @pytest.fixture(scope="module")
 def installed(
-    client: Any, org: TenantFixture, app_row: dict[str, Any], fake: FakeApi
+    client: Any, org: TenantFixture, app_row: dict[str, Any], fake: FakeApi, queues: Any
 ) -> dict[str, Any]:
     state = _install(client, org, app_row)
     answer = client.get(
-        "/v1/integrations/slack/oauth/callback",
+        "/v1/hooks/slack/oauth/callback",
         params={"state": state, "code": "good-code"},
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
-    assert answer.headers["location"].endswith("/admin/integrations?slack=installed")
+    assert answer.headers["location"].endswith("/admin/integrations?slack=installing")
+    # The code is exchanged by the integrations consumer (the API reaches no internet).
+    _drain(queues["integrations"])
     exchange = fake.at("/oauth.v2.access")[-1]["body"]
     assert exchange["client_secret"] == "slack-client-secret" and exchange["code"] == "good-code"
     # The same state again: refused, nothing exchanged.
     again = client.get(
-        "/v1/integrations/slack/oauth/callback", params={"state": state, "code": "good-code"}
+        "/v1/hooks/slack/oauth/callback", params={"state": state, "code": "good-code"}
     )
     assert again.status_code == 400 and again.json()["errors"][0]["field"] == "state"
     shown = client.get(f"/v1/integrations/{app_row['id']}", headers=org.admin.headers).json()
@@ -177,7 +179,7 @@ def _signed(body: bytes, *, secret: str = SIGNING, at: float | None = None) -> d
 def _post(client: Any, row: dict[str, Any], kind: str, body: bytes, **sign: Any) -> Any:
     content_type = "application/json" if kind == "events" else "application/x-www-form-urlencoded"
     return client.post(
-        f"/v1/integrations/slack/{row['id']}/{kind}",
+        f"/v1/hooks/slack/{row['id']}/{kind}",
         content=body,
         headers={"Content-Type": content_type, **_signed(body, **sign)},
     )
@@ -227,10 +229,38 @@ def _tickets_titled(client: Any, actor: Any, title: str) -> list[dict[str, Any]]
     return [t for t in answer.json()["items"] if t["title"] == title]
 
 
+def test_a_refused_code_installs_nothing(client, org, queues, fake):
+    made = client.post(
+        "/v1/integrations",
+        headers=org.admin.headers,
+        json={
+            "kind": "slack",
+            "name": f"Other {uuid.uuid4().hex[:6]}",
+            "slack": {"client_id": "9.9", "client_secret": "c", "signing_secret": "s"},
+        },
+    ).json()
+    state = _install(client, org, made)
+    answer = client.get(
+        "/v1/hooks/slack/oauth/callback",
+        params={"state": state, "code": "bad-code"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    _drain(queues["integrations"])
+    shown = client.get(f"/v1/integrations/{made['id']}", headers=org.admin.headers).json()
+    assert shown["installed"] is False
+    denied = client.get(
+        "/v1/hooks/slack/oauth/callback",
+        params={"state": _install(client, org, made), "error": "access_denied"},
+        follow_redirects=False,
+    )
+    assert denied.headers["location"].endswith("?slack=denied")
+
+
 def test_install_refuses_unknown_states_and_other_admins(client, org, app_row, installed):
     assert (
         client.get(
-            "/v1/integrations/slack/oauth/callback", params={"state": "forged", "code": "good-code"}
+            "/v1/hooks/slack/oauth/callback", params={"state": "forged", "code": "good-code"}
         ).status_code
         == 400
     )
@@ -256,7 +286,7 @@ def test_bad_stale_and_foreign_requests_are_refused_and_write_nothing(
         "application/problem+json"
     )
     assert _post(client, installed, "commands", body, at=time.time() + 301).status_code == 401
-    unsigned = client.post(f"/v1/integrations/slack/{installed['id']}/commands", content=body)
+    unsigned = client.post(f"/v1/hooks/slack/{installed['id']}/commands", content=body)
     assert unsigned.status_code == 401
     foreign = _form(command="/ticket", team_id="TOTHER", user_id="UAGENT", trigger_id="t")
     answer = _post(client, installed, "commands", foreign)

@@ -247,7 +247,6 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "automation",
         "exports",
         "identity",
-        "integrations",
         "kb",
         "macros",
         "mail",

@@ -63,7 +63,11 @@ API_ROUTES = {
         "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
         "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
     },
-    "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
+    "webhooks": {
+        "servicedesk.webhooks.routes",
+        "servicedesk.mail.hook_routes",
+        "servicedesk.integrations.routes",
+    },
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},
     "kb": {
         "servicedesk.kb.routes",
@@ -76,7 +80,6 @@ API_ROUTES = {
     "macros": {"servicedesk.macros.routes"},
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
-    "integrations": {"servicedesk.integrations.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

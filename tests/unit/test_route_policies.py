@@ -75,11 +75,11 @@ EXPECTED_PUBLIC = {
     # GitHub's and Slack's requests carry their own signatures, checked before any read;
     # Slack's install callback, the single-use state bound to the installing admin
     # (servicedesk/integrations).
-    ("POST", "/v1/integrations/github/{integration_id}/webhook"),
-    ("POST", "/v1/integrations/slack/{integration_id}/commands"),
-    ("POST", "/v1/integrations/slack/{integration_id}/interactions"),
-    ("POST", "/v1/integrations/slack/{integration_id}/events"),
-    ("GET", "/v1/integrations/slack/oauth/callback"),
+    ("POST", "/v1/hooks/github/{integration_id}"),
+    ("POST", "/v1/hooks/slack/{integration_id}/commands"),
+    ("POST", "/v1/hooks/slack/{integration_id}/interactions"),
+    ("POST", "/v1/hooks/slack/{integration_id}/events"),
+    ("GET", "/v1/hooks/slack/oauth/callback"),
 }
 
 

@@ -1,6 +1,6 @@
 """GitHub: inbound webhooks that mention ticket numbers, and issues created from tickets.
 
-Inbound (``POST /v1/integrations/github/{id}/webhook``, public: the signature is the
+Inbound (``POST /v1/hooks/github/{id}``, public: the signature is the
 credential). Order (invariant 9): the body's size is capped before it is read; the
 integration's webhook secret is looked up by the id in the path; ``X-Hub-Signature-256``
 (``sha256=`` HMAC-SHA256 of the raw body) is compared in constant time; only then is any

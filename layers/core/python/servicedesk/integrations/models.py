@@ -44,8 +44,7 @@ class Integration(Base):
         """Where the service sends its requests (the web app's origin serves /v1)."""
         from servicedesk.platform.config import get_settings
 
-        base = f"{get_settings().web_origin.rstrip('/')}/v1/integrations/{self.kind}/{self.id}"
-        return f"{base}/webhook" if self.kind == "github" else base
+        return f"{get_settings().web_origin.rstrip('/')}/v1/hooks/{self.kind}/{self.id}"
 
 
 class IntegrationLink(Base):

@@ -48,7 +48,7 @@ async def capped_body(request: Request) -> bytes:
 
 
 @inbound_router.post(
-    "/integrations/github/{integration_id}/webhook",
+    "/hooks/github/{integration_id}",
     dependencies=[public(SIGNED)],
     summary="GitHub's webhook deliveries (issues, issue_comment, pull_request); signed",
     status_code=202,
@@ -59,7 +59,7 @@ async def github_webhook(integration_id: uuid.UUID, request: Request) -> HookAns
 
 
 @inbound_router.get(
-    "/integrations/slack/oauth/callback",
+    "/hooks/slack/oauth/callback",
     dependencies=[public("the signed, single-use state bound to the installing admin")],
     summary="Slack's OAuth redirect after an admin installed the app; back to the web app",
     status_code=303,
@@ -92,7 +92,7 @@ for path, summary in (
         return slack_inbound
 
     inbound_router.add_api_route(
-        f"/integrations/slack/{{integration_id}}/{path}",
+        f"/hooks/slack/{{integration_id}}/{path}",
         _make(path),  # type: ignore[arg-type]
         methods=["POST"],
         dependencies=[public(SIGNED)],

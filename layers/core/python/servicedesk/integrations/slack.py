@@ -64,6 +64,7 @@ TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 SCOPES = "commands,chat:write,users:read,users:read.email,links:read,links:write,channels:history"
 MODAL_CALLBACK = "servicedesk_ticket"
 INSTALLED = "integration.installed"
+INSTALL = "integration.slack.install"
 OPEN_MODAL = "integration.slack.open_modal"
 CREATE_TICKET = "integration.slack.create_ticket"
 ACTION = "integration.slack.action"
@@ -108,7 +109,7 @@ def _state_hash(state: str) -> bytes:
 
 
 def callback_url(settings: Settings) -> str:
-    return f"{settings.web_origin.rstrip('/')}/v1/integrations/slack/oauth/callback"
+    return f"{settings.web_origin.rstrip('/')}/v1/hooks/slack/oauth/callback"
 
 
 def start_install(ctx: RequestContext, *, integration_id: uuid.UUID) -> dict[str, str]:
@@ -144,7 +145,9 @@ def start_install(ctx: RequestContext, *, integration_id: uuid.UUID) -> dict[str
 
 def finish_install(*, state: str, code: str | None, error: str | None) -> str:
     """The callback: where the browser goes next (the admin screen). A bad state is a 400
-    problem: nothing is exchanged, nothing written."""
+    problem: nothing is exchanged, nothing written. A good one hands the code to the
+    integrations consumer (``integration.slack.install``), which exchanges it at
+    ``oauth.v2.access``: the API function reaches no service on the internet."""
     from servicedesk.platform.db import set_tenant, transaction
     from servicedesk.platform.publisher import publish_committed
 
@@ -153,6 +156,7 @@ def finish_install(*, state: str, code: str | None, error: str | None) -> str:
         "unknown, used or expired install state",
         errors=[field_error("state", "start the installation again")],
     )
+    back = f"{settings.web_origin.rstrip('/')}/admin/integrations"
     with transaction() as session:
         digest = _state_hash(state)
         tenant_id = session.execute(
@@ -180,67 +184,77 @@ def finish_install(*, state: str, code: str | None, error: str | None) -> str:
                 {"t": tenant_id, "u": row.user_id},
             ).first()
         )
-        integration = None if row is None else session.get(Integration, row.integration_id)
-        if row is None or admin is None or integration is None:
+        if row is None or admin is None or session.get(Integration, row.integration_id) is None:
             raise refused
-    back = f"{settings.web_origin.rstrip('/')}/admin/integrations"
-    if error or not code:
-        return f"{back}?slack=denied"
-    with transaction() as session:
-        set_tenant(session, tenant_id=tenant_id, user_id=row.user_id)
-        integration = session.get(Integration, row.integration_id, with_for_update=True)
-        if integration is None:
-            raise refused
-        secret = service.read_secret(integration)
-        answer = service.call(
-            "POST",
-            f"{settings.slack_api_url.rstrip('/')}/oauth.v2.access",
-            headers={},
-            form={
-                "client_id": str(integration.config["client_id"]),
-                "client_secret": secret.get("client_secret", ""),
-                "code": code,
-                "redirect_uri": callback_url(settings),
-            },
-            settings=settings,
-        )
-        team = answer.get("team") or {}
-        token = answer.get("access_token")
-        if not answer.get("ok") or not isinstance(token, str) or not team.get("id"):
-            return f"{back}?slack=failed"
-        service.store_secret(integration, bot_token=token)
-        integration.external_id = str(team["id"])
-        integration.config = {
-            **integration.config,
-            "team_id": str(team["id"]),
-            "team_name": str(team.get("name", ""))[:200],
-            "bot_user_id": str(answer.get("bot_user_id", ""))[:64],
-        }
-        integration.version += 1
-        ctx = RequestContext(session, tenant_id, row.user_id, Role.ADMIN)
-        audit.record(
-            ctx,
-            action=INSTALLED,
-            entity_type="integration",
-            entity_id=integration.id,
-            data={"team_id": team["id"], "team_name": integration.config["team_name"]},
-        )
+        if error or not code:
+            return f"{back}?slack=denied"
         service.publish(
             session,
             tenant_id,
-            INSTALLED,
-            integration.id,
-            {"team_id": team["id"], "actor_id": str(row.user_id)},
+            INSTALL,
+            row.integration_id,
+            {"code": code, "actor_id": str(row.user_id)},
         )
-        try:
-            session.flush()
-        except Exception as exc:  # the workspace is another tenant's already
-            raise ValidationProblem(
-                "this Slack workspace is connected to another organisation",
-                errors=[field_error("code", "workspace already connected")],
-            ) from exc
     publish_committed(tenant_id, list(session.info.get("outbox_ids", [])))
-    return f"{back}?slack=installed"
+    return f"{back}?slack=installing"
+
+
+def _exchange(session: Session, envelope: Envelope) -> None:
+    """The consumer's side of the install: the code for the bot token (kept in the
+    integration's secret), the workspace on the row; audited and published."""
+    integration_id = uuid.UUID(str(envelope.payload["integration_id"]))
+    integration = session.get(Integration, integration_id, with_for_update=True)
+    if integration is None:
+        return
+    settings = get_settings()
+    answer = service.call(
+        "POST",
+        f"{settings.slack_api_url.rstrip('/')}/oauth.v2.access",
+        headers={},
+        form={
+            "client_id": str(integration.config["client_id"]),
+            "client_secret": service.read_secret(integration).get("client_secret", ""),
+            "code": str(envelope.payload["code"]),
+            "redirect_uri": callback_url(settings),
+        },
+        settings=settings,
+    )
+    actor = uuid.UUID(str(envelope.payload["actor_id"]))
+    ctx = RequestContext(session, envelope.tenant_id, actor, Role.ADMIN)
+    team = answer.get("team") or {}
+    token = answer.get("access_token")
+    if not answer.get("ok") or not isinstance(token, str) or not team.get("id"):
+        # A refused code is not retried (it is single use): the admin starts again.
+        audit.record(
+            ctx,
+            action="integration.install_failed",
+            entity_type="integration",
+            entity_id=integration.id,
+            data={"error": str(answer.get("error", "no token"))[:100]},
+        )
+        return
+    taken = session.execute(
+        text("SELECT 1 FROM integrations WHERE kind = 'slack' AND external_id = :x AND id <> :i"),
+        {"x": str(team["id"]), "i": integration.id},
+    ).first()
+    if taken is not None:  # this tenant's: RLS shows no other's (the unique index would)
+        return
+    service.store_secret(integration, bot_token=token)
+    integration.external_id = str(team["id"])
+    integration.config = {
+        **integration.config,
+        "team_id": str(team["id"]),
+        "team_name": str(team.get("name", ""))[:200],
+        "bot_user_id": str(answer.get("bot_user_id", ""))[:64],
+    }
+    integration.version += 1
+    described = {"team_id": team["id"], "team_name": integration.config["team_name"]}
+    audit.record(
+        ctx, action=INSTALLED, entity_type="integration", entity_id=integration.id, data=described
+    )
+    service.publish(
+        session, envelope.tenant_id, INSTALLED, integration.id, {**described, "actor_id": actor}
+    )
 
 
 # --- inbound --------------------------------------------------------------------------
@@ -609,6 +623,9 @@ def process(session: Session, envelope: Envelope) -> None:
         return
     integration_id = uuid.UUID(str(envelope.payload["integration_id"]))
     if not claim(session, envelope, channel=CHANNEL, recipient=f"slack:{integration_id}"):
+        return
+    if envelope.type == INSTALL:
+        _exchange(session, envelope)
         return
     integration = _installed(session, integration_id)
     if integration is None:
