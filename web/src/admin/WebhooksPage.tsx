@@ -37,6 +37,11 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "scim.group.deleted": t("admin.webhooks.scimGroupDeleted"),
   "scim.group.members_changed": t("admin.webhooks.scimGroupMembersChanged"),
   "scim.group.mapped": t("admin.webhooks.scimGroupMapped"),
+  "integration.created": t("admin.webhooks.integrationCreated"),
+  "integration.updated": t("admin.webhooks.integrationUpdated"),
+  "integration.deleted": t("admin.webhooks.integrationDeleted"),
+  "integration.installed": t("admin.webhooks.integrationInstalled"),
+  "integration.linked": t("admin.webhooks.integrationLinked"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));
