@@ -30,6 +30,7 @@ const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
+const IntegrationsPage = lazy(() => import("./IntegrationsPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
@@ -45,6 +46,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; min: Role }[]
   { path: "mail", labelKey: "admin.nav.mail", min: "admin" },
   { path: "mail-sources", labelKey: "admin.nav.mailSources", min: "admin" },
   { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", min: "admin" },
+  { path: "integrations", labelKey: "admin.nav.integrations", min: "admin" },
   { path: "settings", labelKey: "admin.nav.settings", min: "admin" },
 ];
 
@@ -124,6 +126,7 @@ export const managerRoutes: RouteObject[] = [
       section("mail", "admin", <MailPage />),
       section("mail-sources", "admin", <MailSourcesPage />),
       section("sign-in-providers", "admin", <SignInProvidersPage />),
+      section("integrations", "admin", <IntegrationsPage />),
       section("settings", "admin", <SettingsPage />),
     ],
   },

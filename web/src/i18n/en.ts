@@ -64,6 +64,7 @@ export const en = {
   "admin.nav.mail": "E-mail",
   "admin.nav.mailSources": "Mail sources",
   "admin.nav.signInProviders": "Sign-in providers",
+  "admin.nav.integrations": "Integrations",
   "admin.nav.settings": "Settings",
 
   // Custom fields' checks (lib/customFields.ts: the server's rules, in words)

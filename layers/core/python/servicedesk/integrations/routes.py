@@ -15,10 +15,10 @@ from servicedesk.integrations.schemas import (
     GithubIssueRequest,
     HookAnswer,
     IntegrationCreate,
+    IntegrationLinkPublic,
     IntegrationPublic,
     IntegrationUpdate,
     IntegrationWithSecret,
-    LinkPublic,
     SlackInstall,
 )
 from servicedesk.platform.config import get_settings
@@ -143,7 +143,7 @@ operation(
     Role.AGENT,
     "Create a GitHub issue from the ticket (asynchronously: the link is pending until then)",
     github.request_issue,
-    public=LinkPublic,
+    public=IntegrationLinkPublic,
     body=GithubIssueRequest,
     status_code=202,
 )
@@ -153,6 +153,6 @@ listing(
     "/tickets/{ticket_id}/integration-links",
     Role.AGENT,
     "The ticket's GitHub issues and pull requests and its Slack thread",
-    LinkPublic,
+    IntegrationLinkPublic,
     service.ticket_links,
 )

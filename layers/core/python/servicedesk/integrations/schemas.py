@@ -126,7 +126,7 @@ class GithubIssueRequest(Input):
     )
 
 
-class LinkPublic(Output):
+class IntegrationLinkPublic(Output):
     id: uuid.UUID
     integration_id: uuid.UUID
     ticket_id: uuid.UUID
