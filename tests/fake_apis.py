@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -75,3 +77,30 @@ class FakeApi:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def integration_queues(prefix: str, env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The outbox's queues on the emulator (each with its DLQ; visibility 1 s, so a failed
+    record is seen again at once) and ``env`` set, the settings and AWS clients reloaded;
+    all undone after."""
+    import pytest
+
+    from local.queues import ensure_queues
+    from servicedesk.platform.aws import reset as reset_aws_clients
+    from tests.conftest import reset_caches
+
+    made = ensure_queues(prefix=f"{prefix}{uuid.uuid4().hex[:8]}", visibility_timeout=1)
+    patch = pytest.MonkeyPatch()
+    for channel, queue in made.items():
+        patch.setenv(f"SERVICEDESK_{channel.upper()}_QUEUE_URL", queue.url)
+    for key, value in env.items():
+        patch.setenv(key, value)
+    reset_caches()
+    reset_aws_clients()
+    try:
+        yield made
+    finally:
+        patch.undo()
+        reset_caches()
+        reset_aws_clients()

@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from local.app import load_function
-from local.queues import Queue, ensure_queues, poll_once
-from servicedesk.platform.aws import reset as reset_aws_clients
-from tests.conftest import TenantFixture, make_tenant, reset_caches
-from tests.fake_apis import FakeApi
+from local.queues import Queue, poll_once
+from tests.conftest import TenantFixture, make_tenant
+from tests.fake_apis import FakeApi, integration_queues
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +29,12 @@ def github() -> Any:
 
 @pytest.fixture(scope="module")
 def queues(aws_endpoint: str, database: Any, github: FakeApi) -> Any:
-    made = ensure_queues(prefix=f"gh{uuid.uuid4().hex[:8]}", visibility_timeout=1)
-    patch = pytest.MonkeyPatch()
-    for channel, queue in made.items():
-        patch.setenv(f"SERVICEDESK_{channel.upper()}_QUEUE_URL", queue.url)
-    patch.setenv("SERVICEDESK_GITHUB_API_URL", github.base)
-    patch.setenv("SERVICEDESK_INTEGRATIONS_MAX_BODY_BYTES", "65536")
-    reset_caches()
-    reset_aws_clients()
-    yield made
-    patch.undo()
-    reset_caches()
-    reset_aws_clients()
+    env = {
+        "SERVICEDESK_GITHUB_API_URL": github.base,
+        "SERVICEDESK_INTEGRATIONS_MAX_BODY_BYTES": "65536",
+    }
+    with integration_queues("gh", env) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 
 from local.app import load_function
-from local.queues import Queue, ensure_queues, poll_once
-from servicedesk.platform.aws import reset as reset_aws_clients
-from tests.conftest import TenantFixture, make_tenant, reset_caches
-from tests.fake_apis import FakeApi
+from local.queues import Queue, poll_once
+from tests.conftest import TenantFixture, make_tenant
+from tests.fake_apis import FakeApi, integration_queues
 
 SIGNING = "slack-signing-secret"
 TEAM = "T0DESK"
@@ -37,18 +36,12 @@ def slack_api() -> Any:
 
 @pytest.fixture(scope="module")
 def queues(aws_endpoint: str, database: Any, slack_api: FakeApi) -> Any:
-    made = ensure_queues(prefix=f"sl{uuid.uuid4().hex[:8]}", visibility_timeout=1)
-    patch = pytest.MonkeyPatch()
-    for channel, queue in made.items():
-        patch.setenv(f"SERVICEDESK_{channel.upper()}_QUEUE_URL", queue.url)
-    patch.setenv("SERVICEDESK_SLACK_API_URL", slack_api.base)
-    patch.setenv("SERVICEDESK_SLACK_AUTHORIZE_URL", AUTHORIZE)
-    reset_caches()
-    reset_aws_clients()
-    yield made
-    patch.undo()
-    reset_caches()
-    reset_aws_clients()
+    env = {
+        "SERVICEDESK_SLACK_API_URL": slack_api.base,
+        "SERVICEDESK_SLACK_AUTHORIZE_URL": AUTHORIZE,
+    }
+    with integration_queues("sl", env) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
