@@ -30,6 +30,7 @@ POLLERS = {
     "reports": 1,
     "exports": 1,
     "automation": 1,
+    "integrations": 1,
     "email_intake": 1,
 }
 

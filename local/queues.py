@@ -38,6 +38,7 @@ OUTBOX_CHANNELS = (
     "reports",
     "exports",
     "automation",
+    "integrations",
 )
 CHANNELS = (*OUTBOX_CHANNELS, "email_intake")
 # The consumer function of each channel's queue (its event source mapping in AWS).
@@ -49,6 +50,7 @@ CONSUMERS = {
     "reports": "reports_consumer",
     "exports": "export_worker",
     "automation": "automation_consumer",
+    "integrations": "integrations_consumer",
     "email_intake": "email_intake",
 }
 

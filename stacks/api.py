@@ -10,7 +10,7 @@ from aws_cdk import Aws, Duration, Environment, Fn, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.asyncq import AsyncStack
+from stacks.asyncq import AsyncStack, grant_integration_secrets, integrations_secret_prefix
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
@@ -54,7 +54,10 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # ... and the avatars by their random id (attachments/avatars.py).
     "attachments": ("attachments", "branding", "avatars"),
     "notifications": ("notifications", "notification-preferences", "dev"),
-    "webhooks": ("webhooks", "hooks"),
+    # ... and GitHub and Slack (servicedesk/integrations): the admins' configuration under
+    # /v1/integrations, GitHub's and Slack's signed requests under the public /v1/hooks.
+    # Not a function of their own: the API stack is near CloudFormation's 500 resources.
+    "webhooks": ("webhooks", "hooks", "integrations"),
     "mail": ("mail",),
     "kb": ("kb",),
     "assistant": ("assistant",),
@@ -119,6 +122,10 @@ METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/settings/ldap", "GET"): "identity",
     ("/v1/settings/ldap", "PUT"): "identity",
     ("/v1/settings/ldap/test", "POST"): "identity",
+    # A ticket's GitHub issue and links run in the webhooks function, which serves the
+    # integrations (servicedesk/integrations) and reads their secrets.
+    ("/v1/tickets/{ticket_id}/github-issue", "POST"): "webhooks",
+    ("/v1/tickets/{ticket_id}/integration-links", "GET"): "webhooks",
 }
 
 # Resource paths whose methods do not go through the authorizer (pre-auth and probes). A path
@@ -253,6 +260,11 @@ class ApiStack(Stack):
                 )
                 fn.function.add_environment(
                     "SERVICEDESK_IDENTITY_SECRET_PREFIX", identity_secret_prefix(config)
+                )
+            if domain == "webhooks":  # GitHub and Slack credentials (servicedesk/integrations)
+                grant_integration_secrets(config, fn.role, manage=True)
+                fn.function.add_environment(
+                    "SERVICEDESK_INTEGRATIONS_SECRET_PREFIX", integrations_secret_prefix(config)
                 )
             self._wire_mail(domain, fn, mail, storage)
             if domain in EMBEDDING_DOMAINS:

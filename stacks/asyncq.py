@@ -24,7 +24,16 @@ from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
 from stacks.storage import StorageStack
 
-QUEUES = ("email", "webhook", "realtime", "knowledge", "reports", "exports", "automation")
+QUEUES = (
+    "email",
+    "webhook",
+    "realtime",
+    "knowledge",
+    "reports",
+    "exports",
+    "automation",
+    "integrations",
+)
 # Consumers' Lambda timeout; queues' visibility timeout is six times it (AWS guidance).
 CONSUMER_TIMEOUT = Duration.seconds(60)
 # DomainFunction's default memory; the export worker asks for more (rendering, buffers).
@@ -93,6 +102,10 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     # database only; the rules' side effects leave through the outbox, published after
     # the commit.
     "automation_consumer": ConsumerSpec("automation", db=True, publishes=True),
+    # GitHub and Slack (servicedesk/integrations): calls their APIs (GitHub Enterprise may
+    # be anywhere: SSRF-vetted), reads the tenants' tokens, changes tickets as the Slack
+    # user; publishes what it emits after its commit.
+    "integrations_consumer": ConsumerSpec("integrations", db=True, internet=True, publishes=True),
     # Asynchronous exports (servicedesk/exports): up to export_job_max_rows tickets read in
     # keyset pages and streamed to S3 (gateway endpoint: no internet), one job a batch, the
     # longest timeout Lambda allows; it publishes export.ready after its commit.
@@ -106,6 +119,25 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         memory_size=1024,
     ),
 }
+
+
+def integrations_secret_prefix(config: DeploymentConfig) -> str:
+    """``SERVICEDESK_INTEGRATIONS_SECRET_PREFIX``: GitHub and Slack tokens and secrets."""
+    return f"servicedesk/{config.stage}/integrations"
+
+
+def grant_integration_secrets(config: DeploymentConfig, role: iam.Role, *, manage: bool) -> None:
+    """The integrations' credentials: read (the consumer), or also create/replace/delete
+    (the integrations API). Only under the stage's integrations prefix."""
+    from stacks.mail import grant_tenant_secrets  # stacks.mail imports this module
+
+    grant_tenant_secrets(
+        role,
+        integrations_secret_prefix(config),
+        manage=manage,
+        reason="One secret per tenant integration, created at run time under the stage's "
+        "integrations prefix; nothing outside it.",
+    )
 
 
 def visibility_timeout(queue: str) -> Duration:
@@ -195,6 +227,12 @@ class AsyncStack(Stack):
                 # Drafts from resolved tickets through the language model, when one is set.
                 for key, value in grant_llm(self.config, fn.role, self.llm_secret).items():
                     fn.function.add_environment(key, value)
+            if consumer.queue == "integrations":
+                grant_integration_secrets(self.config, fn.role, manage=False)
+                fn.function.add_environment(
+                    "SERVICEDESK_INTEGRATIONS_SECRET_PREFIX",
+                    integrations_secret_prefix(self.config),
+                )
             queue = self.queues[consumer.queue]
             fn.function.add_event_source(
                 event_sources.SqsEventSource(

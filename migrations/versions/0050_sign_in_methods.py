@@ -10,7 +10,7 @@
   organisation's IdP must never gain a person who also belongs elsewhere.
 
 Revision ID: 0050
-Revises: 0047
+Revises: 0049
 """
 
 from alembic import op
@@ -18,7 +18,7 @@ from alembic import op
 from servicedesk.platform.rls import definer_function
 
 revision = "0050"
-down_revision = "0047"
+down_revision = "0049"
 branch_labels = None
 depends_on = None
 

@@ -491,6 +491,9 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
         ("/v1/settings/ldap", "GET"): function_ids["identity"],
         ("/v1/settings/ldap", "PUT"): function_ids["identity"],
         ("/v1/settings/ldap/test", "POST"): function_ids["identity"],
+        # A ticket's GitHub issue and links: the webhooks function serves the integrations.
+        ("/v1/tickets/{ticket_id}/github-issue", "POST"): function_ids["webhooks"],
+        ("/v1/tickets/{ticket_id}/integration-links", "GET"): function_ids["webhooks"],
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]
@@ -774,7 +777,7 @@ def _default_route(resources: Mapping[str, Any], table: str) -> dict[str, Any]:
     return dict(route)
 
 
-def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach_the_internet(
+def test_consumers_run_in_the_vpc_and_only_the_model_webhook_and_integration_consumers_reach_the_internet(
     dev: Synthesized, prod: Synthesized
 ) -> None:
     for synthesized in (dev, prod):
@@ -813,6 +816,7 @@ def test_consumers_run_in_the_vpc_and_only_the_model_and_webhook_consumers_reach
             "reports_consumer": {"Isolated"},  # the database only
             "automation_consumer": {"Isolated"},  # the database only; side effects via the outbox
             "export_worker": {"Isolated"},  # S3 through the gateway endpoint
+            "integrations_consumer": {"Private"},  # GitHub's and Slack's APIs
         }
         # NAT gateways as the preset says: dev one, prod one per AZ.
         nats = list(_typed(resources, "AWS::EC2::NatGateway"))

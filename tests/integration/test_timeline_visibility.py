@@ -26,6 +26,9 @@ NOT_WALKED |= {"kb_draft_proposed", "kb_draft_skipped"}
 # Written when a survey is answered, internal, naming only a rating
 # (tests/integration/test_csat.py).
 NOT_WALKED |= {"csat_rated"}
+# Written by the integrations (tests/integration/test_integrations_github.py, ..._slack.py),
+# internal, naming only the GitHub issue or the Slack thread.
+NOT_WALKED |= {"github_referenced", "github_issue_created", "slack_thread_started"}
 
 
 def _requester(client, org, name: str) -> Actor:

@@ -66,7 +66,11 @@ API_ROUTES = {
         "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
         "servicedesk.cmdb.routes",  # /v1/tickets/{id}/cis, .../affected-services
     },
-    "webhooks": {"servicedesk.webhooks.routes", "servicedesk.mail.hook_routes"},
+    "webhooks": {
+        "servicedesk.webhooks.routes",
+        "servicedesk.mail.hook_routes",
+        "servicedesk.integrations.routes",
+    },
     "mail": {"servicedesk.mail.routes", "servicedesk.mail.source_routes"},
     "kb": {
         "servicedesk.kb.routes",
@@ -106,6 +110,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "report_scheduler": ("jwt",),
     "automation_scheduler": ("jwt",),
     "automation_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
+    # GitHub and Slack calls: the database, the tickets' services, httpx; no tokens.
+    "integrations_consumer": ("aws_lambda_powertools.utilities.batch", "jwt"),
     # Mails due surveys: the survey rows and the mailer, not the tickets' rules.
     "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
     # Deletes old search log and deflection rows: no search, no models.

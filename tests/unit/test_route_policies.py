@@ -73,6 +73,14 @@ EXPECTED_PUBLIC = {
     ("GET", "/scim/v2/ResourceTypes/{name}"),
     ("GET", "/scim/v2/Schemas"),
     ("GET", "/scim/v2/Schemas/{schema_id}"),
+    # GitHub's and Slack's requests carry their own signatures, checked before any read;
+    # Slack's install callback, the single-use state bound to the installing admin
+    # (servicedesk/integrations).
+    ("POST", "/v1/hooks/github/{integration_id}"),
+    ("POST", "/v1/hooks/slack/{integration_id}/commands"),
+    ("POST", "/v1/hooks/slack/{integration_id}/interactions"),
+    ("POST", "/v1/hooks/slack/{integration_id}/events"),
+    ("GET", "/v1/hooks/slack/oauth/callback"),
 }
 
 

@@ -46,6 +46,11 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "ci.imported": t("admin.webhooks.ciImported"),
   "ci.relationship.created": t("admin.webhooks.ciRelationshipCreated"),
   "ci.relationship.deleted": t("admin.webhooks.ciRelationshipDeleted"),
+  "integration.created": t("admin.webhooks.integrationCreated"),
+  "integration.updated": t("admin.webhooks.integrationUpdated"),
+  "integration.deleted": t("admin.webhooks.integrationDeleted"),
+  "integration.installed": t("admin.webhooks.integrationInstalled"),
+  "integration.linked": t("admin.webhooks.integrationLinked"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

@@ -30,6 +30,7 @@ const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
+const IntegrationsPage = lazy(() => import("./IntegrationsPage"));
 const RolesPage = lazy(() => import("./RolesPage"));
 
 /** Each section shows for the permission its screen needs (with the built-in roles:
@@ -48,6 +49,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: s
   { path: "mail", labelKey: "admin.nav.mail", permission: "mail:manage" },
   { path: "mail-sources", labelKey: "admin.nav.mailSources", permission: "mail:manage" },
   { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", permission: "admin:identity" },
+  { path: "integrations", labelKey: "admin.nav.integrations", permission: "integration:manage" },
   { path: "settings", labelKey: "admin.nav.settings", permission: "admin:settings" },
 ];
 
@@ -146,6 +148,7 @@ export const managerRoutes: RouteObject[] = [
       adminSection("mail", <MailPage />),
       adminSection("mail-sources", <MailSourcesPage />),
       adminSection("sign-in-providers", <SignInProvidersPage />),
+      adminSection("integrations", <IntegrationsPage />),
       adminSection("settings", <SettingsPage />),
     ],
   },

@@ -5,7 +5,7 @@
 
 export const STATUSES = ["new", "open", "in_progress", "pending", "resolved", "closed", "cancelled"] as const;
 export const LEVELS = ["low", "medium", "high", "critical"] as const;
-export const CHANNELS = ["web", "email", "assistant"] as const;
+export const CHANNELS = ["web", "email", "assistant", "slack"] as const;
 export const TRIGGER_EVENTS = ["created", "updated", "commented", "status_changed", "assigned", "sla_warning", "sla_breached"] as const;
 export const ACTION_TYPES = [
   "set_field",

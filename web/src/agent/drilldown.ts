@@ -41,7 +41,7 @@ const FILTERS: { [K in Key]-?: Spec } = {
   status: { label: "agent.drilldown.status", kind: "list", valid: among(STATUSES) },
   priority: { label: "agent.drilldown.priority", kind: "list", valid: among(LEVELS) },
   sla: { label: "agent.drilldown.sla", kind: "list", valid: among(["breached", "at_risk"]) },
-  channel: { label: "agent.drilldown.channel", kind: "list", valid: among(["web", "email", "assistant"]) },
+  channel: { label: "agent.drilldown.channel", kind: "list", valid: among(["web", "email", "assistant", "slack"]) },
   type: { label: "agent.drilldown.type", kind: "list", valid: (v) => /^[a-z][a-z0-9_]{0,39}$/.test(v) },
   q: { label: "agent.drilldown.q", kind: "own" },
   // The report drill-downs' filters (docs/reports.md, "Drill-down").

@@ -23,6 +23,7 @@ export const CATALOGUED = [
   "app/OrgSwitcher.tsx",
   "app/router.tsx",
   "admin/SignInProvidersPage.tsx",
+  "admin/IntegrationsPage.tsx",
   "auth/SsoOffers.tsx",
   "auth/SsoLandingPage.tsx",
   "components/ui.tsx",

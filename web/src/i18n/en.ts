@@ -65,6 +65,7 @@ export const en = {
   "admin.nav.mail": "E-mail",
   "admin.nav.mailSources": "Mail sources",
   "admin.nav.signInProviders": "Sign-in providers",
+  "admin.nav.integrations": "Integrations",
   "admin.nav.settings": "Settings",
   "admin.nav.roles": "Roles",
 

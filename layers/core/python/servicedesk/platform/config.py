@@ -155,6 +155,23 @@ class Settings(BaseSettings):
     exports_bucket: str = "servicedesk-exports-local"
     exports_queue_url: str | None = None
     automation_queue_url: str | None = None
+    # GitHub and Slack (servicedesk/integrations): their outbound calls' queue; tenants'
+    # tokens and signing secrets live in Secrets Manager under
+    # <integrations_secret_prefix>/<tenant id>/...; the APIs' base URLs (GitHub Enterprise
+    # sets its own per integration; tests point these at local fakes); every outbound
+    # call's timeout; an inbound body's cap; Slack's signed-request window and how long an
+    # install's state is valid.
+    integrations_queue_url: str | None = None
+    integrations_secret_prefix: str = Field(
+        default="servicedesk/local/integrations", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$"
+    )
+    github_api_url: str = "https://api.github.com"
+    slack_api_url: str = "https://slack.com/api"
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    integrations_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    integrations_max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=1024 * 1024)
+    slack_signature_window_seconds: int = Field(default=300, ge=30, le=900)
+    slack_install_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     # A scheduled report is attached to its e-mail up to this size; larger, the mail links
     # to the file (an export job of each recipient's).
     report_attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=9 * 1024 * 1024)

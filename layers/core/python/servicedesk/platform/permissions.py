@@ -78,6 +78,8 @@ class Permission(enum.StrEnum):
     CMDB_READ = "cmdb:read"
     CMDB_LINK = "cmdb:link"
     CMDB_WRITE = "cmdb:write"
+    INTEGRATION_MANAGE = "integration:manage"
+    INTEGRATION_USE = "integration:use"
     # Administration.
     AUTOMATION_MANAGE = "automation:manage"
     TICKET_TYPE_MANAGE = "ticket_type:manage"
@@ -173,6 +175,12 @@ CATALOGUE: dict[Permission, Grant] = {
     P.CMDB_READ: Grant(_A, "cmdb", "Read configuration items"),
     P.CMDB_LINK: Grant(_A, "cmdb", "Link configuration items to the tickets one may see"),
     P.CMDB_WRITE: Grant(_M, "cmdb", "Create and edit configuration items"),
+    P.INTEGRATION_MANAGE: Grant(
+        _AD, "administration", "Connect, configure and disconnect GitHub and Slack"
+    ),
+    P.INTEGRATION_USE: Grant(
+        _A, "tickets", "Create GitHub issues from tickets and read a ticket's integration links"
+    ),
     P.AUTOMATION_MANAGE: Grant(_AD, "configuration", "Create, edit and order automation rules"),
     P.TICKET_TYPE_MANAGE: Grant(_AD, "configuration", "Manage ticket types"),
     P.WEBHOOK_MANAGE: Grant(_AD, "administration", "Manage webhooks"),

@@ -55,9 +55,22 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "attachment.removed": ("realtime",),
     "ticket.received": ("email",),  # the requester's acknowledgement: mail only
     # A resolved ticket may become a knowledge article draft (servicedesk.kb, the consumer).
-    "ticket.status_changed": ("email", "webhook", "realtime", "knowledge", "reports"),
+    # The integrations consumer posts the ticket events a Slack channel hears (created,
+    # assigned, status changed, comment added: servicedesk.integrations.slack); it drops
+    # them at once for a tenant without Slack.
+    "ticket.status_changed": (
+        "email",
+        "webhook",
+        "realtime",
+        "knowledge",
+        "reports",
+        "integrations",
+    ),
+    "ticket.created": ("email", "webhook", "realtime", "reports", "integrations"),
+    "ticket.assigned": ("email", "webhook", "realtime", "reports", "integrations"),
     # Ticket events also refresh the ticket's report facts (servicedesk.reports.consumer).
     "ticket.": ("email", "webhook", "realtime", "reports"),
+    "comment.added": ("email", "webhook", "realtime", "reports", "integrations"),
     "comment.": ("email", "webhook", "realtime", "reports"),
     # SLA crossings also run the event rules they trigger (servicedesk.automation.consumer).
     "sla.warning": ("email", "webhook", "realtime", "reports", "automation"),
@@ -102,6 +115,13 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # the automation consumer, which runs the rules triggered by them.
     "automation.notify": ("email",),
     "automation.webhook": ("webhook",),
+    # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
+    # post a message, open a modal, unfurl) go to the integrations consumer, which retries
+    # them (SQS redelivery, then the DLQ); connections, changes and links are news for
+    # webhook subscribers.
+    "integration.github.": ("integrations",),
+    "integration.slack.": ("integrations",),
+    "integration.": ("webhook",),
 }
 
 # SQS limits of one SendMessageBatch call.
@@ -151,6 +171,7 @@ def queue_urls(settings: Settings) -> dict[str, str]:
         "exports": settings.exports_queue_url,
         "automation": settings.automation_queue_url,
         "reports": settings.reports_queue_url,
+        "integrations": settings.integrations_queue_url,
     }
     return {channel: url for channel, url in urls.items() if url}
 

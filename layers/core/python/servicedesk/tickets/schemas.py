@@ -13,8 +13,9 @@ from servicedesk.tickets.states import Status
 
 Level = Literal["low", "medium", "high", "critical"]
 # How a ticket came in, the one list (tickets.create's callers: the API "web", the mail
-# intake "email", the assistant's create_ticket tool "assistant"; reports filter by it).
-Channel = Literal["web", "email", "assistant"]
+# intake "email", the assistant's create_ticket tool "assistant", Slack's /ticket "slack";
+# reports filter by it).
+Channel = Literal["web", "email", "assistant", "slack"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=20000)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.:-]+$")]

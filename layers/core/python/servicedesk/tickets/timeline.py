@@ -91,6 +91,11 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     # The requester answered the satisfaction survey (servicedesk.csat); internal: staff
     # read the rating, the requester knows their own answer.
     "csat_rated": (),
+    # GitHub and Slack (servicedesk.integrations), internal: a GitHub issue or PR mentioned
+    # the ticket, an issue was created from it, its Slack thread was started.
+    "github_referenced": (),
+    "github_issue_created": (),
+    "slack_thread_started": (),
 }
 
 

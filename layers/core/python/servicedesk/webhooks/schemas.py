@@ -50,6 +50,13 @@ EventType = Literal[
     "ci.imported",
     "ci.relationship.created",
     "ci.relationship.deleted",
+    # GitHub and Slack (servicedesk.integrations): connected, changed, disconnected, the
+    # Slack app installed, a ticket linked to a GitHub issue or pull request.
+    "integration.created",
+    "integration.updated",
+    "integration.deleted",
+    "integration.installed",
+    "integration.linked",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
