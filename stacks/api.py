@@ -64,6 +64,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # SCIM provisioning: the admin's settings, token and group mappings under /v1/scim;
     # the identity providers' /scim/v2 is ROOT_ROUTES'.
     "scim": ("scim",),
+    # Approvals (servicedesk/approvals): the inbox and decisions, flows, delegations.
+    "approvals": ("approvals", "approval-flows", "approval-delegations"),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol

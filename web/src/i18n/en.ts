@@ -41,6 +41,7 @@ export const en = {
   "format.status.in_progress": "In progress",
   "format.status.pending": "Waiting on requester",
   "format.status.pendingForRequester": "Waiting on you",
+  "format.status.pending_approval": "Pending approval",
   "format.status.resolved": "Resolved",
   "format.status.closed": "Closed",
   "format.status.cancelled": "Cancelled",
