@@ -65,7 +65,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # the identity providers' /scim/v2 is ROOT_ROUTES'.
     "scim": ("scim",),
     # Approvals (servicedesk/approvals): the inbox and decisions, flows, delegations.
-    "approvals": ("approvals", "approval-flows", "approval-delegations"),
+    "approvals": ("approvals", "approval-flows", "approval-delegations", "approval-links"),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol
@@ -140,6 +140,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # The CSAT survey link: the signed, single-use token is the credential
         # (servicedesk/csat/links.py).
         "/v1/csat/{proxy+}",
+        # An approver's e-mailed approve/reject link: the signed token is the credential
+        # (servicedesk/approvals/links.py); a seat decides once.
+        "/v1/approval-links/{proxy+}",
         # An organisation's public branding and logo, for the login page and e-mail
         # clients (servicedesk/branding/routes.py): public fields only.
         "/v1/branding/{proxy+}",

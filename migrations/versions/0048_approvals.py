@@ -14,8 +14,9 @@ decisions and delegations; service requests that wait for approval.
 - ``memberships.manager_id``: the member's manager (approvers "the requester's manager").
 - ``categories.approval_flow_id``: a catalog category whose tickets need approval.
 - ticket status ``pending_approval``.
-- ``approval_tenants_due(now)``: tenants with a stage past its due or escalation time (the
-  evaluator's pass runs before any tenant is known).
+- ``approval_tenants_due(now)``: tenants with a stage past its due time (not reminded yet)
+  or its escalation time (twice the due hours; not escalated yet); the SLA evaluator's pass
+  runs before any tenant is known.
 
 Revision ID: 0048
 Revises: 0045
@@ -158,7 +159,8 @@ FUNCTIONS = definer_function(
     "SETOF uuid",
     """SELECT DISTINCT tenant_id FROM approval_stages
        WHERE state = 'pending' AND due_at IS NOT NULL AND due_at <= p_now
-         AND escalated_at IS NULL""",
+         AND escalated_at IS NULL
+         AND (reminded_at IS NULL OR due_at + make_interval(hours => due_hours) <= p_now)""",
 )
 
 

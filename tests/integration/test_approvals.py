@@ -18,6 +18,10 @@ from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from tests.conftest import PASSWORD, make_tenant
 from tests.conftest import login as log_in
+from tests.integration import test_notifications
+
+# The e-mail queue and mail catcher of the notification tests.
+wiring = test_notifications.wiring
 
 
 @pytest.fixture(scope="module")
@@ -357,3 +361,168 @@ def test_another_tenant_sees_nothing(client, org):
     )
     assert client.get("/v1/approvals?scope=all", headers=h).json()["items"] == []
     assert client.get("/v1/approval-flows", headers=h).json()["items"] == []
+
+
+def _events(org, approval_id: str) -> list[tuple[str, dict[str, Any]]]:
+    from sqlalchemy import text
+
+    with db.transaction() as session:
+        db.set_tenant(session, tenant_id=uuid.UUID(org.tenant_id), user_id=None)
+        rows = session.execute(
+            text(
+                "SELECT event_type, payload FROM outbox WHERE aggregate_id = :a"
+                " ORDER BY created_at, id"
+            ),
+            {"a": approval_id},
+        ).all()
+    return [(r.event_type, r.payload) for r in rows]
+
+
+def test_a_stage_waiting_too_long_reminds_then_escalates(client, org):
+    """Time driven: at the due time a reminder, a due period later the escalation (the
+    tenant's admins join, an all-stage then needs one more approval from anyone)."""
+    from servicedesk.approvals import timers
+
+    ticket, approval = _request(
+        client,
+        org,
+        [
+            {
+                "name": "Both",
+                "rule": "all",
+                "due_hours": 2,
+                "approvers": _users("alice", "bob", org=org),
+            }
+        ],
+    )
+    assert _decide(client, org, "alice", approval).status_code == 201
+    started = datetime.fromisoformat(approval["stages"][0]["started_at"])
+    timers.run(started + timedelta(minutes=119))
+    assert [k for k, _ in _events(org, approval["id"])].count("approval.requested") == 1
+    timers.run(started + timedelta(hours=2, minutes=1))
+    reminders = [p for k, p in _events(org, approval["id"]) if p.get("reminder")]
+    assert [r["approver_ids"] for r in reminders] == [[_id(org, "bob")]]
+    timers.run(started + timedelta(hours=3))  # nothing new: reminded, not yet escalating
+    assert len([p for _, p in _events(org, approval["id"]) if p.get("reminder")]) == 1
+    timers.run(started + timedelta(hours=4, minutes=1))
+    escalated = [p for k, p in _events(org, approval["id"]) if k == "approval.escalated"]
+    assert len(escalated) == 1 and escalated[0]["approver_ids"] == [str(org.admin.user_id)]
+    timers.run(started + timedelta(hours=9))  # escalated once only
+    assert len([k for k, _ in _events(org, approval["id"]) if k == "approval.escalated"]) == 1
+    done = client.post(
+        f"/v1/approvals/{approval['id']}/decisions",
+        headers=org.admin.headers,
+        json={"decision": "approve"},
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["state"] == "approved"
+    assert (
+        client.get(f"/v1/tickets/{ticket['id']}", headers=_h(org, "agent")).json()["status"]
+        == "open"
+    )
+
+
+def _tokens(org, who: str, approval: dict[str, Any], stage: int = 0, **kw: Any) -> dict[str, str]:
+    from servicedesk.approvals import links
+    from servicedesk.platform.config import get_settings
+    from servicedesk.platform.mail_links import mail_key
+
+    key = mail_key(get_settings())
+    assert key is not None
+    return links.links_for(
+        key,
+        uuid.UUID(org.tenant_id),
+        uuid.UUID(_id(org, who)),
+        uuid.UUID(approval["id"]),
+        uuid.UUID(approval["stages"][stage]["id"]),
+        **kw,
+    )
+
+
+def test_an_emailed_link_decides_once(client, org):
+    ticket, approval = _request(
+        client,
+        org,
+        [
+            {"name": "Alice", "approvers": _users("alice", org=org)},
+            {"name": "Bob", "approvers": _users("bob", org=org)},
+        ],
+    )
+    tokens = _tokens(org, "alice", approval)
+    shown = client.get(f"/v1/approval-links/{tokens['approve']}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["decision"] == "approve" and shown.json()["decided"] is False
+    assert shown.json()["subject"]["title"] == "New laptop"
+    # Showing recorded nothing.
+    assert (
+        client.get(f"/v1/approvals/{approval['id']}", headers=_h(org, "alice")).json()[
+            "current_stage"
+        ]
+        == 0
+    )
+    used = client.post(f"/v1/approval-links/{tokens['approve']}", json={"comment": "fine"})
+    assert used.status_code == 200, used.text
+    assert used.json()["decided"] is True
+    # Single use: the same link, or the other one, is refused.
+    assert client.post(f"/v1/approval-links/{tokens['approve']}", json={}).status_code == 409
+    assert (
+        client.post(f"/v1/approval-links/{tokens['reject']}", json={"comment": "no"}).status_code
+        == 409
+    )
+    after = client.get(f"/v1/approvals/{approval['id']}", headers=_h(org, "alice")).json()
+    assert after["stages"][0]["decisions"][0]["channel"] == "email"
+    # Bob's reject link needs its reason, and then closes the request.
+    bob = _tokens(org, "bob", after, stage=1)
+    assert client.post(f"/v1/approval-links/{bob['reject']}", json={}).status_code == 422
+    done = client.post(f"/v1/approval-links/{bob['reject']}", json={"comment": "too dear"})
+    assert done.status_code == 200 and done.json()["state"] == "rejected"
+    closed = client.get(f"/v1/tickets/{ticket['id']}", headers=_h(org, "requester")).json()
+    assert closed["status"] == "closed"
+
+
+def test_expired_forged_and_stale_links(client, org):
+    _, approval = _request(
+        client,
+        org,
+        [
+            {"name": "Alice", "approvers": _users("alice", org=org)},
+            {"name": "Alice again", "approvers": _users("alice", org=org)},
+        ],
+    )
+    old = _tokens(org, "alice", approval, now=0)
+    assert client.get(f"/v1/approval-links/{old['approve']}").status_code == 410
+    assert client.post(f"/v1/approval-links/{old['approve']}", json={}).status_code == 410
+    forged = _tokens(org, "alice", approval)["approve"][:-3] + "AAA"
+    assert client.get(f"/v1/approval-links/{forged}").status_code == 404
+    assert client.get("/v1/approval-links/not-a-token").status_code == 404
+    # Bob holds no seat: a link in his name is refused as not an approver.
+    bob = _tokens(org, "bob", approval)
+    assert client.post(f"/v1/approval-links/{bob['approve']}", json={}).status_code == 404
+    first = _tokens(org, "alice", approval)
+    assert client.post(f"/v1/approval-links/{first['approve']}", json={}).status_code == 200
+    # The first stage's link no longer decides anything: the second stage is current.
+    stale = client.post(f"/v1/approval-links/{first['reject']}", json={"comment": "x"})
+    assert stale.status_code == 409
+    assert stale.json()["errors"][0]["field"] == "stage_id"
+
+
+def test_the_approver_is_mailed_links_that_decide(client, org, wiring):
+    import re
+
+    _, approval = _request(client, org, [{"name": "Alice", "approvers": _users("alice", org=org)}])
+    wiring.drain()
+    alice = client.get("/v1/me", headers=_h(org, "alice")).json()["user"]["email"]
+    mails = [
+        m
+        for m in wiring.mails(alice, "approval.requested")
+        if approval["id"] in test_notifications._parts(m)[0]
+    ]
+    assert len(mails) == 1, [(m["To"], m["X-Servicedesk-Event"]) for m in wiring.mails()]
+    plain, html = test_notifications._parts(mails[0])
+    assert "Approval needed" in mails[0]["Subject"]
+    approve = re.search(r"Approve: \S+/approval-links/(\S+)", plain)
+    assert approve, plain
+    assert "/approval-links/" in html
+    done = client.post(f"/v1/approval-links/{approve.group(1)}", json={})
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "approved"

@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from servicedesk.approvals import delegations, flows, service
+from servicedesk.approvals import delegations, flows, links, service
 from servicedesk.approvals.schemas import (
+    ApprovalLinkDecision,
+    ApprovalLinkPublic,
     ApprovalPublic,
     DecisionCreate,
     DelegationCreate,
@@ -19,10 +21,10 @@ from servicedesk.approvals.schemas import (
     FlowPublic,
     FlowUpdate,
 )
-from servicedesk.platform.context import Ctx
+from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, Resource, listing, operation, route, tagged
 from servicedesk.platform.params import IfMatch
-from servicedesk.platform.rbac import Role
+from servicedesk.platform.rbac import Role, public
 from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["approvals"])
@@ -85,6 +87,32 @@ def decide(
         return tagged(response, ApprovalPublic.model_validate(decided))
 
     return once(body, make)
+
+
+LinkToken = Annotated[
+    str,
+    Path(min_length=1, max_length=links.MAX_TOKEN_LENGTH, description="The link's signed token"),
+]
+
+
+@router.get(
+    "/approval-links/{token}",
+    dependencies=[public("decision link: the signed token names the approver and decision")],
+    summary="What an e-mailed approve/reject link would decide (no sign-in; records nothing)",
+)
+def show_link(token: LinkToken, session: Tx) -> ApprovalLinkPublic:
+    return ApprovalLinkPublic.model_validate(service.show_link(session, token))
+
+
+@router.post(
+    "/approval-links/{token}",
+    dependencies=[public("decision link: the signed token names the approver and decision")],
+    summary="Record an e-mailed link's decision, once (used 409, expired 410, forged 404)",
+)
+def decide_by_link(token: LinkToken, body: ApprovalLinkDecision, session: Tx) -> ApprovalLinkPublic:
+    return ApprovalLinkPublic.model_validate(
+        service.decide_by_link(session, token, comment=body.comment)
+    )
 
 
 approval_flows = Resource(

@@ -198,7 +198,7 @@ class DelegationPublic(Output):
     created_at: datetime
 
 
-class LinkPublic(Output):
+class ApprovalLinkPublic(Output):
     """The confirmation page of an e-mailed decision link."""
 
     approval_id: uuid.UUID
@@ -211,7 +211,7 @@ class LinkPublic(Output):
     subject: SubjectPublic | None
 
 
-class LinkDecision(Input):
+class ApprovalLinkDecision(Input):
     comment: Comment = ""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, any_, exists, func, literal, or_, se
 from sqlalchemy.orm import Session
 
 from servicedesk.approvals import subjects
+from servicedesk.approvals.links import DecisionLink, read_token
 from servicedesk.approvals.models import (
     ApprovalDecision,
     ApprovalDelegation,
@@ -27,15 +28,18 @@ from servicedesk.approvals.models import (
     ApprovalStage,
 )
 from servicedesk.approvals.rules import Decision, Outcome, Rule, after_stage, stage_outcome
-from servicedesk.platform import audit, outbox
+from servicedesk.platform import audit, db, outbox
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.constraints import unique_or_conflict
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
+    Gone,
     NotFound,
     ValidationProblem,
     field_error,
 )
+from servicedesk.platform.mail_links import mail_key
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
@@ -159,6 +163,7 @@ def start_stage(
         stage_id=stage.id,
         stage=stage.name,
         approver_ids=approvers,
+        user_ids=approvers,  # who the notifications domain tells (its "named" audience)
         due_at=stage.due_at,
     )
 
@@ -649,3 +654,60 @@ def cancel_for_subject(ctx: RequestContext, subject_type: str, subject_id: uuid.
     if request is not None:
         request.version += 1
         finish(ctx, request, "cancelled", "the subject was cancelled")
+
+
+# -- e-mailed decision links -------------------------------------------------------------
+
+_INVALID = "this link is not valid"
+
+
+def _link_context(session: Session, token: str) -> tuple[DecisionLink, RequestContext]:
+    """The link's approver, in their tenant transaction: 404 forged or no longer a member,
+    410 expired."""
+    key = mail_key(get_settings())
+    link = read_token(key, token) if key is not None else None
+    if link is None:
+        raise NotFound(_INVALID)
+    if link.expired:
+        raise Gone("this link has expired; open the approval in Servicedesk")
+    db.set_tenant(session, tenant_id=link.tenant_id, user_id=link.approver_id)
+    role = session.execute(
+        text("SELECT role FROM memberships WHERE tenant_id = :t AND user_id = :u AND active"),
+        {"t": link.tenant_id, "u": link.approver_id},
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFound(_INVALID)
+    return link, RequestContext(session, link.tenant_id, link.approver_id, Role(role))
+
+
+def show_link(session: Session, token: str) -> dict[str, Any]:
+    """The confirmation page: what the link would decide (reading records nothing)."""
+    link, ctx = _link_context(session, token)
+    found = views(ctx, [find(ctx, link.approval_id)])[0]
+    stage = next((s for s in found["stages"] if s["id"] == link.stage_id), None)
+    if stage is None:
+        raise NotFound(_INVALID)
+    return {
+        "approval_id": link.approval_id,
+        "title": found["title"],
+        "decision": link.decision,
+        "stage": stage["name"],
+        "state": found["state"],
+        "decided": any(d.seat == link.approver_id for d in stage["decisions"]),
+        "expires_at": datetime.fromtimestamp(link.expires_at, UTC),
+        "subject": found["subject"],
+    }
+
+
+def decide_by_link(session: Session, token: str, *, comment: str) -> dict[str, Any]:
+    """The link's decision, once, as its approver, on its stage only (409 otherwise)."""
+    link, ctx = _link_context(session, token)
+    decide(
+        ctx,
+        approval_id=link.approval_id,
+        decision=link.decision,
+        comment=comment,
+        stage_id=link.stage_id,
+        channel="email",
+    )
+    return show_link(session, token)

@@ -94,6 +94,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # recipients' preferences) and its webhook (one endpoint); SLA crossings also reach
     # the automation consumer, which runs the rules triggered by them.
     "automation.notify": ("email",),
+    # Approvals (servicedesk/approvals): the approvers are mailed when a stage waits for
+    # them, is reminded or escalates; every approval event reaches the webhooks.
+    "approval.requested": ("email", "webhook"),
+    "approval.escalated": ("email", "webhook"),
+    "approval.": ("webhook",),
     "automation.webhook": ("webhook",),
 }
 

@@ -27,6 +27,11 @@ EventType = Literal[
     "mail.held",
     "mail.rejected",
     "csat.rated",
+    "approval.requested",
+    "approval.decided",
+    "approval.approved",
+    "approval.rejected",
+    "approval.escalated",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
