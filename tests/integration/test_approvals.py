@@ -53,7 +53,7 @@ def _id(org, who: str) -> str:
 
 def _flow(client, org, stages: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
     made = client.post(
-        "/v1/approval-flows",
+        "/v1/approvals/flows",
         headers=_h(org, "manager"),
         json={"name": f"F {uuid.uuid4().hex[:8]}", "stages": stages, **body},
     )
@@ -178,7 +178,7 @@ def test_all_rule_decided_twice_and_quorum(client, org):
 
 def test_a_delegate_decides_for_the_approver(client, org):
     made = client.post(
-        "/v1/approval-delegations",
+        "/v1/approvals/delegations",
         headers=_h(org, "alice"),
         json={
             "delegate_id": _id(org, "bob"),
@@ -200,11 +200,11 @@ def test_a_delegate_decides_for_the_approver(client, org):
         assert done.json()["state"] == "approved"
         # Only the delegator (or an admin) ends it.
         gone = client.delete(
-            f"/v1/approval-delegations/{made.json()['id']}", headers=_h(org, "bob")
+            f"/v1/approvals/delegations/{made.json()['id']}", headers=_h(org, "bob")
         )
         assert gone.status_code == 403
     finally:
-        client.delete(f"/v1/approval-delegations/{made.json()['id']}", headers=_h(org, "alice"))
+        client.delete(f"/v1/approvals/delegations/{made.json()['id']}", headers=_h(org, "alice"))
 
 
 def test_two_approvers_at_once_give_one_outcome(client, org):
@@ -275,7 +275,7 @@ def test_staff_cannot_open_a_request_waiting_for_approval(client, org):
 
 def test_flow_input_is_checked_field_by_field(client, org):
     bad = client.post(
-        "/v1/approval-flows",
+        "/v1/approvals/flows",
         headers=_h(org, "manager"),
         json={
             "name": "Bad",
@@ -285,7 +285,7 @@ def test_flow_input_is_checked_field_by_field(client, org):
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "stages.0.approvers.users.0"
     no_quorum = client.post(
-        "/v1/approval-flows",
+        "/v1/approvals/flows",
         headers=_h(org, "manager"),
         json={
             "name": "Q",
@@ -294,7 +294,7 @@ def test_flow_input_is_checked_field_by_field(client, org):
     )
     assert no_quorum.status_code == 422
     empty = client.post(
-        "/v1/approval-flows",
+        "/v1/approvals/flows",
         headers=_h(org, "manager"),
         json={"name": "E", "stages": [{"name": "s", "approvers": {}}]},
     )
@@ -310,31 +310,31 @@ def test_flow_input_is_checked_field_by_field(client, org):
 
 def test_roles_on_flows_and_delegations(client, org):
     flow = _flow(client, org, [{"name": "s", "approvers": {"role": "manager"}}])
-    assert client.get("/v1/approval-flows", headers=_h(org, "agent")).status_code == 200
-    assert client.get("/v1/approval-flows", headers=_h(org, "requester")).status_code == 403
+    assert client.get("/v1/approvals/flows", headers=_h(org, "agent")).status_code == 200
+    assert client.get("/v1/approvals/flows", headers=_h(org, "requester")).status_code == 403
     created = client.post(
-        "/v1/approval-flows",
+        "/v1/approvals/flows",
         headers=_h(org, "agent"),
         json={"name": "A", "stages": [{"name": "s", "approvers": {"role": "manager"}}]},
     )
     assert created.status_code == 403
     changed = client.patch(
-        f"/v1/approval-flows/{flow['id']}",
+        f"/v1/approvals/flows/{flow['id']}",
         headers={**_h(org, "manager"), "If-Match": '"1"'},
         json={"description": "the IT flow"},
     )
     assert changed.status_code == 200 and changed.json()["version"] == 2
     stale = client.patch(
-        f"/v1/approval-flows/{flow['id']}",
+        f"/v1/approvals/flows/{flow['id']}",
         headers={**_h(org, "manager"), "If-Match": '"1"'},
         json={"description": "again"},
     )
     assert stale.status_code == 412
     _category(client, org, flow["id"])
-    used = client.delete(f"/v1/approval-flows/{flow['id']}", headers=_h(org, "manager"))
+    used = client.delete(f"/v1/approvals/flows/{flow['id']}", headers=_h(org, "manager"))
     assert used.status_code == 409
     others = client.post(
-        "/v1/approval-delegations",
+        "/v1/approvals/delegations",
         headers=_h(org, "alice"),
         json={
             "user_id": _id(org, "bob"),
@@ -352,7 +352,7 @@ def test_another_tenant_sees_nothing(client, org):
     other = make_tenant(client, roles=("manager",))
     h = other.members["manager"].headers
     assert client.get(f"/v1/approvals/{approval['id']}", headers=h).status_code == 404
-    assert client.get(f"/v1/approval-flows/{flow_id}", headers=h).status_code == 404
+    assert client.get(f"/v1/approvals/flows/{flow_id}", headers=h).status_code == 404
     assert (
         client.post(
             f"/v1/approvals/{approval['id']}/decisions", headers=h, json={"decision": "approve"}
@@ -360,7 +360,7 @@ def test_another_tenant_sees_nothing(client, org):
         == 404
     )
     assert client.get("/v1/approvals?scope=all", headers=h).json()["items"] == []
-    assert client.get("/v1/approval-flows", headers=h).json()["items"] == []
+    assert client.get("/v1/approvals/flows", headers=h).json()["items"] == []
 
 
 def _events(org, approval_id: str) -> list[tuple[str, dict[str, Any]]]:

@@ -30,6 +30,7 @@ const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
+const ApprovalFlowsPage = lazy(() => import("./ApprovalFlowsPage"));
 
 /** Managers run teams, categories, calendars and SLA policies; admins also people,
  * webhooks and tenant settings (the API enforces the same). */
@@ -37,6 +38,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; min: Role }[]
   { path: "users", labelKey: "admin.nav.users", min: "admin" },
   { path: "teams", labelKey: "admin.nav.teams", min: "manager" },
   { path: "categories", labelKey: "admin.nav.categories", min: "manager" },
+  { path: "approval-flows", labelKey: "admin.nav.approvalFlows", min: "manager" },
   { path: "ticket-types", labelKey: "admin.nav.ticketTypes", min: "admin" },
   { path: "calendars", labelKey: "admin.nav.calendars", min: "manager" },
   { path: "sla-policies", labelKey: "admin.nav.slaPolicies", min: "manager" },
@@ -113,6 +115,7 @@ export const managerRoutes: RouteObject[] = [
       section("teams/:teamId", "manager", <TeamPage />),
       section("categories", "manager", <CategoriesPage />),
       section("categories/:categoryId", "manager", <CategoryPage />),
+      section("approval-flows", "manager", <ApprovalFlowsPage />),
       section("ticket-types", "admin", <TicketTypesPage />),
       section("calendars", "manager", <CalendarsPage />),
       section("calendars/:calendarId", "manager", <CalendarPage />),

@@ -57,6 +57,7 @@ export const en = {
   "admin.nav.users": "Users",
   "admin.nav.teams": "Teams",
   "admin.nav.categories": "Categories",
+  "admin.nav.approvalFlows": "Approval flows",
   "admin.nav.ticketTypes": "Ticket types",
   "admin.nav.calendars": "Calendars",
   "admin.nav.slaPolicies": "SLA policies",

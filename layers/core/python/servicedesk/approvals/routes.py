@@ -31,6 +31,48 @@ router = APIRouter(prefix="/v1", tags=["approvals"])
 
 # Minimum role requester: an approver may be anyone (a requester's manager often is one);
 # what each caller sees is the service's visibility rule (404 for the rest).
+# Declared before /approvals/{approval_id}: routes match in order.
+approval_flows = Resource(
+    router, "/approvals/flows", "flow_id", "approval_flow", FlowPublic, Role.AGENT, Role.MANAGER
+)
+approval_flows.list("List approval flows by name", flows.list_flows, query={"active": bool | None})
+approval_flows.create("Create an approval flow", FlowCreate, flows.create_flow)
+approval_flows.get("Get an approval flow", flows.get_flow)
+approval_flows.update(
+    "Change an approval flow (needs If-Match or version; running requests keep their stages)",
+    FlowUpdate,
+    flows.update_flow,
+)
+approval_flows.delete("Delete an approval flow no category uses", flows.delete_flow)
+
+approval_delegations = Resource(
+    router,
+    "/approvals/delegations",
+    "delegation_id",
+    "approval_delegation",
+    DelegationPublic,
+    Role.REQUESTER,
+    Role.REQUESTER,
+)
+approval_delegations.list(
+    "Your delegations, given and received (admins: all), latest end first",
+    delegations.list_delegations,
+    query={"current": Annotated[bool | None, Query(description="Only those not ended")]},
+)
+approval_delegations.create(
+    "Delegate your approvals to another member for a window (admins: anyone's)",
+    DelegationCreate,
+    delegations.create_delegation,
+)
+operation(
+    router.delete,
+    "/approvals/delegations/{delegation_id}",
+    Role.REQUESTER,
+    "End a delegation (its delegator, or an admin)",
+    delegations.delete_delegation,
+)
+
+
 listing(
     router,
     "/approvals",
@@ -113,44 +155,3 @@ def decide_by_link(token: LinkToken, body: ApprovalLinkDecision, session: Tx) ->
     return ApprovalLinkPublic.model_validate(
         service.decide_by_link(session, token, comment=body.comment)
     )
-
-
-approval_flows = Resource(
-    router, "/approval-flows", "flow_id", "approval_flow", FlowPublic, Role.AGENT, Role.MANAGER
-)
-approval_flows.list("List approval flows by name", flows.list_flows, query={"active": bool | None})
-approval_flows.create("Create an approval flow", FlowCreate, flows.create_flow)
-approval_flows.get("Get an approval flow", flows.get_flow)
-approval_flows.update(
-    "Change an approval flow (needs If-Match or version; running requests keep their stages)",
-    FlowUpdate,
-    flows.update_flow,
-)
-approval_flows.delete("Delete an approval flow no category uses", flows.delete_flow)
-
-approval_delegations = Resource(
-    router,
-    "/approval-delegations",
-    "delegation_id",
-    "approval_delegation",
-    DelegationPublic,
-    Role.REQUESTER,
-    Role.REQUESTER,
-)
-approval_delegations.list(
-    "Your delegations, given and received (admins: all), latest end first",
-    delegations.list_delegations,
-    query={"current": Annotated[bool | None, Query(description="Only those not ended")]},
-)
-approval_delegations.create(
-    "Delegate your approvals to another member for a window (admins: anyone's)",
-    DelegationCreate,
-    delegations.create_delegation,
-)
-operation(
-    router.delete,
-    "/approval-delegations/{delegation_id}",
-    Role.REQUESTER,
-    "End a delegation (its delegator, or an admin)",
-    delegations.delete_delegation,
-)
