@@ -77,7 +77,7 @@ describe("approvals", () => {
   test("a manager edits approval flows in the administration", async () => {
     const { page, errors } = manager;
     await page.goto("/admin/approval-flows");
-    await expect.poll(() => page.getByText(flowName).count()).toBe(1);
+    await expect.poll(() => page.getByText(flowName, { exact: true }).count()).toBe(1);
     await checkScreen(page, "approval-flows");
     await page.getByRole("button", { name: "New approval flow" }).click();
     await page.getByRole("textbox", { name: "Name", exact: true }).fill(unique("Two-step"));
