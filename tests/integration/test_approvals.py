@@ -526,3 +526,27 @@ def test_the_approver_is_mailed_links_that_decide(client, org, wiring):
     done = client.post(f"/v1/approval-links/{approve.group(1)}", json={})
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "approved"
+
+
+def test_the_requesters_manager_approves(client, org):
+    """An admin sets the requester's manager (PUT /v1/approvals/managers/{user_id}); a
+    stage naming "the requester's manager" goes to them."""
+    path = f"/v1/approvals/managers/{_id(org, 'requester')}"
+    assert (
+        client.put(path, headers=_h(org, "manager"), json={"manager_id": _id(org, "bob")})
+    ).status_code == 403
+    self_managed = client.put(
+        path, headers=org.admin.headers, json={"manager_id": _id(org, "requester")}
+    )
+    assert self_managed.status_code == 422
+    assert self_managed.json()["errors"][0]["field"] == "manager_id"
+    made = client.put(path, headers=org.admin.headers, json={"manager_id": _id(org, "bob")})
+    assert made.status_code == 200, made.text
+    try:
+        _, approval = _request(
+            client, org, [{"name": "Manager", "approvers": {"requester_manager": True}}]
+        )
+        assert approval["stages"][0]["approver_ids"] == [_id(org, "bob")]
+        assert _decide(client, org, "bob", approval).json()["state"] == "approved"
+    finally:
+        client.put(path, headers=org.admin.headers, json={"manager_id": None})

@@ -20,6 +20,11 @@ export const EVENTS: { value: WebhookEvent; label: string }[] = [
   { value: "sla.breached", label: t("admin.webhooks.slaBreached") },
   { value: "sla.escalation", label: t("admin.webhooks.slaEscalation") },
   { value: "csat.rated", label: t("admin.webhooks.satisfactionRating") },
+  { value: "approval.requested", label: t("admin.webhooks.approvalRequested") },
+  { value: "approval.decided", label: t("admin.webhooks.approvalDecided") },
+  { value: "approval.approved", label: t("admin.webhooks.approvalApproved") },
+  { value: "approval.rejected", label: t("admin.webhooks.approvalRejected") },
+  { value: "approval.escalated", label: t("admin.webhooks.approvalEscalated") },
 ];
 
 export interface WebhookForm {

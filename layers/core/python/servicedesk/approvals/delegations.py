@@ -98,3 +98,35 @@ def delete_delegation(ctx: RequestContext, *, delegation_id: uuid.UUID) -> None:
         entity_type="approval_delegation",
         entity_id=delegation_id,
     )
+
+
+def set_manager(
+    ctx: RequestContext, *, user_id: uuid.UUID, manager_id: uuid.UUID | None
+) -> dict[str, object]:
+    """A member's manager (approvers "the requester's manager"), set by an admin; null
+    clears it. Both active members of the tenant; nobody manages themselves."""
+    _active_member(ctx, user_id, "user_id")
+    if manager_id is not None:
+        if manager_id == user_id:
+            raise ValidationProblem(errors=[field_error("manager_id", "cannot be the member")])
+        _active_member(ctx, manager_id, "manager_id")
+    key = {"t": ctx.tenant_id, "u": user_id}
+    before = ctx.session.execute(
+        text("SELECT manager_id FROM memberships WHERE tenant_id = :t AND user_id = :u FOR UPDATE"),
+        key,
+    ).scalar()
+    ctx.session.execute(
+        text(
+            "UPDATE memberships SET manager_id = :mgr, updated_at = now()"
+            " WHERE tenant_id = :t AND user_id = :u"
+        ),
+        {**key, "mgr": manager_id},
+    )
+    audit.record(
+        ctx,
+        action="membership.manager_changed",
+        entity_type="user",
+        entity_id=user_id,
+        data={"before": {"manager_id": before}, "after": {"manager_id": manager_id}},
+    )
+    return {"user_id": user_id, "manager_id": manager_id}

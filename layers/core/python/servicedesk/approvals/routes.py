@@ -20,6 +20,8 @@ from servicedesk.approvals.schemas import (
     FlowCreate,
     FlowPublic,
     FlowUpdate,
+    ManagerPublic,
+    ManagerSet,
 )
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, Resource, listing, operation, route, tagged
@@ -29,9 +31,21 @@ from servicedesk.platform.versioning import parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["approvals"])
 
+
 # Minimum role requester: an approver may be anyone (a requester's manager often is one);
 # what each caller sees is the service's visibility rule (404 for the rest).
 # Declared before /approvals/{approval_id}: routes match in order.
+@route(
+    router.put,
+    "/approvals/managers/{user_id}",
+    Role.ADMIN,
+    "Set a member's manager (the approver \"the requester's manager\"); null clears it",
+)
+def set_manager(user_id: uuid.UUID, body: ManagerSet, ctx: Ctx) -> ManagerPublic:
+    found = delegations.set_manager(ctx, user_id=user_id, manager_id=body.manager_id)
+    return ManagerPublic.model_validate(found)
+
+
 approval_flows = Resource(
     router, "/approvals/flows", "flow_id", "approval_flow", FlowPublic, Role.AGENT, Role.MANAGER
 )

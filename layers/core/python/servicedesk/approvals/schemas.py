@@ -188,6 +188,15 @@ class DelegationCreate(Input):
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class ManagerSet(Input):
+    manager_id: uuid.UUID | None = Field(description="The member's manager; null clears it")
+
+
+class ManagerPublic(Output):
+    user_id: uuid.UUID
+    manager_id: uuid.UUID | None
+
+
 class DelegationPublic(Output):
     id: uuid.UUID
     user_id: uuid.UUID

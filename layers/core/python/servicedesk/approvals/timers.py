@@ -22,9 +22,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.approvals import service
 from servicedesk.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStage
-from servicedesk.platform.db import get_engine, transaction
-from servicedesk.platform.jobs import for_each_tenant
-from servicedesk.platform.publisher import publish_committed
+from servicedesk.platform.publisher import for_each_due_tenant
 
 
 @dataclass
@@ -133,20 +131,12 @@ def _evaluated(
 def run(now: datetime, *, engine: Engine | None = None) -> TimerReport:
     """One pass over every tenant with an overdue stage; each tenant's events published
     after its commit (the sweeper sends what a failure left)."""
-    engine = engine or get_engine()
-
-    def publish(tenant_id: uuid.UUID, evaluated: tuple[tuple[int, int], list[uuid.UUID]]) -> None:
-        if evaluated[1]:
-            publish_committed(tenant_id, evaluated[1], engine=engine)
-
-    with transaction(engine) as session:
-        due = tenants_due(session, now)
-    done = for_each_tenant(
-        due,
+    done = for_each_due_tenant(
+        lambda session: tenants_due(session, now),
         functools.partial(_evaluated, now=now),
+        lambda result: result[1],
         what="approval timers",
         engine=engine,
-        after_commit=publish,
     )
     return TimerReport(
         tenants=len(done.results),

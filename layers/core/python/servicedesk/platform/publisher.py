@@ -468,3 +468,28 @@ def wait_for_background() -> None:
     """Block until the background worker has handled every submitted publish (tests,
     benchmarks)."""
     _background().wait()
+
+
+def for_each_due_tenant(
+    due: Callable[[Session], list[uuid.UUID]],
+    work: jobs.Work[jobs.R],
+    events: Callable[[jobs.R], list[uuid.UUID]],
+    *,
+    what: str,
+    engine: Engine | None = None,
+) -> jobs.TenantRun[jobs.R]:
+    """A scheduled pass: the tenants ``due`` names (read before any tenant is known), each
+    worked in its own transaction (``jobs.for_each_tenant``), the ``events`` its work wrote
+    published once it has committed (a failed publish leaves them to the sweeper)."""
+    from servicedesk.platform.db import get_engine
+
+    engine = engine or get_engine()
+
+    def publish(tenant_id: uuid.UUID, result: jobs.R) -> None:
+        written = events(result)
+        if written:
+            publish_committed(tenant_id, written, engine=engine)
+
+    with transaction(engine) as session:
+        tenants = due(session)
+    return jobs.for_each_tenant(tenants, work, what=what, engine=engine, after_commit=publish)
