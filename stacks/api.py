@@ -70,6 +70,10 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # SCIM provisioning: the admin's settings, token and group mappings under /v1/scim;
     # the identity providers' /scim/v2 is ROOT_ROUTES'.
     "scim": ("scim",),
+    # Approvals (servicedesk/approvals): the inbox and decisions, flows, delegations.
+    # Two prefixes only (flows and delegations live under /v1/approvals): the Api stack is
+    # near CloudFormation's 500 resources, and each prefix costs resources and methods.
+    "approvals": ("approvals", "approval-links"),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol
@@ -148,6 +152,9 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         # The CSAT survey link: the signed, single-use token is the credential
         # (servicedesk/csat/links.py).
         "/v1/csat/{proxy+}",
+        # An approver's e-mailed approve/reject link: the signed token is the credential
+        # (servicedesk/approvals/links.py); a seat decides once.
+        "/v1/approval-links/{proxy+}",
         # An organisation's public branding and logo, for the login page and e-mail
         # clients (servicedesk/branding/routes.py): public fields only.
         "/v1/branding/{proxy+}",

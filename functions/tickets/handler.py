@@ -20,12 +20,14 @@ from servicedesk.notifications.settings_routes import (
 )
 from servicedesk.platform.lambda_ import domain_handler
 from servicedesk.sla.routes import router as sla_router
+from servicedesk.tickets.approval_routes import router as ticket_approvals_router
 from servicedesk.tickets.routes import invitations_router, settings_router
 from servicedesk.tickets.routes import router as tickets_router
 from servicedesk.tickets.routes import sla_router as ticket_sla_router
 from servicedesk.views.routes import router as views_router
 
 routers = (
+    ticket_approvals_router,
     invitations_router,
     settings_router,
     sla_router,

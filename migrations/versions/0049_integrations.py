@@ -17,7 +17,7 @@
   inbound request before any tenant is known (the public routes).
 
 Revision ID: 0049
-Revises: 0047
+Revises: 0048
 """
 
 from alembic import op
@@ -25,7 +25,7 @@ from alembic import op
 from servicedesk.platform.rls import definer_function, grant, tenant_rls
 
 revision = "0049"
-down_revision = "0047"
+down_revision = "0048"
 branch_labels = None
 depends_on = None
 

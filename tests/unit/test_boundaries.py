@@ -242,6 +242,7 @@ print(len(tenancy._external))
 def test_the_authenticating_functions_are_the_api_and_connect() -> None:
     assert AUTHENTICATING == [
         "admin",
+        "approvals",
         "assistant",
         "attachments",
         "automation",

@@ -41,7 +41,10 @@ def test_the_web_app_has_the_servers_status_sets() -> None:
     assert set(web["ACTIVE_STATUSES"]) == states.ACTIVE_STATUSES
     assert set(web["FINISHED_STATUSES"]) == states.FINISHED_STATUSES
     assert set(web["RESOLVED_STATUSES"]) == states.RESOLVED_STATUSES
-    assert set(states.Status) == states.ACTIVE_STATUSES | states.FINISHED_STATUSES
+    assert set(web["APPROVAL_STATUSES"]) == states.APPROVAL_STATUSES
+    assert set(states.Status) == (
+        states.ACTIVE_STATUSES | states.FINISHED_STATUSES | states.APPROVAL_STATUSES
+    )
     assert not states.ACTIVE_STATUSES & states.FINISHED_STATUSES
 
 

@@ -55,6 +55,7 @@ API_ROUTES = {
     "notifications": {"servicedesk.notifications.routes"},
     "tickets": {
         "servicedesk.tickets.routes",
+        "servicedesk.tickets.approval_routes",  # GET /v1/tickets/{ticket_id}/approvals
         "servicedesk.sla.routes",
         "servicedesk.attachments.routes",
         "servicedesk.kb.settings_routes",
@@ -83,6 +84,7 @@ API_ROUTES = {
     "macros": {"servicedesk.macros.routes"},
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
+    "approvals": {"servicedesk.approvals.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

@@ -55,6 +55,8 @@ EXPECTED_PUBLIC = {
     # The CSAT survey link: the signed, single-use token is the credential; GET records nothing.
     ("GET", "/v1/csat/{token}"),
     ("POST", "/v1/csat/{token}"),
+    ("GET", "/v1/approval-links/{token}"),
+    ("POST", "/v1/approval-links/{token}"),
     # An organisation's public branding (login page, e-mail clients): public fields only.
     ("GET", "/v1/branding/{slug}"),
     ("GET", "/v1/branding/{slug}/logo"),

@@ -3,7 +3,7 @@ import { useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { Alert, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
-import { adminKeys, invalidateShared, useAdminTeams, useCategory, useCategoryTree } from "./api";
+import { adminKeys, invalidateShared, useAdminTeams, useApprovalFlows, useCategory, useCategoryTree } from "./api";
 import { treeLabel, useTicketTypes } from "../tickets/queries";
 import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
 import { Checkbox } from "./fields";
@@ -18,6 +18,7 @@ interface CategoryForm {
   default_team_id: string;
   parent_id: string;
   default_type: string;
+  approval_flow_id: string;
   active: boolean;
   builder: Builder;
   mode: BuilderMode;
@@ -32,6 +33,7 @@ function toForm(category: CategoryRow | null): CategoryForm {
     default_team_id: category?.default_team_id ?? "",
     parent_id: category?.parent_id ?? "",
     default_type: category?.default_type ?? "",
+    approval_flow_id: category?.approval_flow_id ?? "",
     active: category?.active ?? true,
     builder,
     mode: "form",
@@ -62,6 +64,7 @@ function body(form: CategoryForm) {
     default_team_id: form.default_team_id || null,
     parent_id: form.parent_id || null,
     default_type: form.default_type || null,
+    approval_flow_id: form.approval_flow_id || null,
     fields_schema: schemaOf(form).schema as Record<string, unknown>,
   };
 }
@@ -72,6 +75,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
   const teams = useAdminTeams();
   const tree = useCategoryTree();
   const types = useTicketTypes();
+  const flows = useApprovalFlows();
   // Not itself or below it (the server refuses a cycle too).
   const below = new Set<string>();
   if (category) {
@@ -128,8 +132,8 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
 
   const placed =
     form.mode === "form"
-      ? ["name", "description", "default_team_id", "parent_id", "default_type", "active", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
-      : ["name", "description", "default_team_id", "parent_id", "default_type", "active", "fields_schema"];
+      ? ["name", "description", "default_team_id", "parent_id", "default_type", "approval_flow_id", "active", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
+      : ["name", "description", "default_team_id", "parent_id", "default_type", "approval_flow_id", "active", "fields_schema"];
 
   return (
     <form className="space-y-6" onSubmit={editor.submit} noValidate>
@@ -163,6 +167,20 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
                 .map((c) => (
                   <option key={c.id} value={c.id}>
                     {treeLabel(c)}
+                  </option>
+                ))}
+            </Select>
+          )}
+        </Field>
+        <Field label={t("admin.category.approvalFlow")} error={errors.approval_flow_id} description={t("admin.category.approvalFlowHelp")}>
+          {(p) => (
+            <Select {...p} value={form.approval_flow_id} onChange={(e) => set("approval_flow_id", e.target.value)}>
+              <option value="">{t("admin.category.noApproval")}</option>
+              {(flows.data ?? [])
+                .filter((f) => f.active || f.id === form.approval_flow_id)
+                .map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.name}
                   </option>
                 ))}
             </Select>

@@ -51,6 +51,11 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "integration.deleted": t("admin.webhooks.integrationDeleted"),
   "integration.installed": t("admin.webhooks.integrationInstalled"),
   "integration.linked": t("admin.webhooks.integrationLinked"),
+  "approval.requested": t("admin.webhooks.approvalRequested"),
+  "approval.decided": t("admin.webhooks.approvalDecided"),
+  "approval.approved": t("admin.webhooks.approvalApproved"),
+  "approval.rejected": t("admin.webhooks.approvalRejected"),
+  "approval.escalated": t("admin.webhooks.approvalEscalated"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

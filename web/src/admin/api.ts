@@ -63,6 +63,14 @@ export async function allPages<T>(
   return { items: items.slice(0, cap), truncated: cursor !== null || items.length > cap };
 }
 
+export function useApprovalFlows() {
+  return useQuery({
+    queryKey: ["approval-flows"],
+    queryFn: ({ signal }) => ok(api.GET("/v1/approvals/flows", { params: { query: { limit: 100 } }, signal })),
+    select: (result) => result.items,
+  });
+}
+
 export function useAdminTeams() {
   return useQuery({
     queryKey: adminKeys.teams,

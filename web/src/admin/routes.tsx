@@ -30,6 +30,7 @@ const MailSourcesPage = lazy(() => import("./MailSourcesPage"));
 const SignInProvidersPage = lazy(() => import("./SignInProvidersPage"));
 const MailPage = lazy(() => import("./MailPage"));
 const AutomationsPage = lazy(() => import("./AutomationsPage"));
+const ApprovalFlowsPage = lazy(() => import("./ApprovalFlowsPage"));
 const IntegrationsPage = lazy(() => import("./IntegrationsPage"));
 const RolesPage = lazy(() => import("./RolesPage"));
 
@@ -41,6 +42,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: s
   { path: "roles", labelKey: "admin.nav.roles", permission: "admin:roles" },
   { path: "teams", labelKey: "admin.nav.teams", permission: "team:manage" },
   { path: "categories", labelKey: "admin.nav.categories", permission: "category:manage" },
+  { path: "approval-flows", labelKey: "admin.nav.approvalFlows", permission: "approval_flow:manage" },
   { path: "ticket-types", labelKey: "admin.nav.ticketTypes", permission: "ticket_type:manage" },
   { path: "calendars", labelKey: "admin.nav.calendars", permission: "sla:manage" },
   { path: "sla-policies", labelKey: "admin.nav.slaPolicies", permission: "sla:manage" },
@@ -137,6 +139,7 @@ export const managerRoutes: RouteObject[] = [
       adminSection("teams/:teamId", <TeamPage />),
       adminSection("categories", <CategoriesPage />),
       adminSection("categories/:categoryId", <CategoryPage />),
+      adminSection("approval-flows", <ApprovalFlowsPage />),
       adminSection("ticket-types", <TicketTypesPage />),
       adminSection("calendars", <CalendarsPage />),
       adminSection("calendars/:calendarId", <CalendarPage />),

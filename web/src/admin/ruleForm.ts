@@ -3,7 +3,7 @@
  * as form state, to and from the API's JSON, and the API's field errors mapped back to the
  * input that caused them. Pure functions: ruleForm.test.ts. */
 
-export const STATUSES = ["new", "open", "in_progress", "pending", "resolved", "closed", "cancelled"] as const;
+export const STATUSES = ["new", "open", "in_progress", "pending", "pending_approval", "resolved", "closed", "cancelled"] as const;
 export const LEVELS = ["low", "medium", "high", "critical"] as const;
 export const CHANNELS = ["web", "email", "assistant", "slack"] as const;
 export const TRIGGER_EVENTS = ["created", "updated", "commented", "status_changed", "assigned", "sla_warning", "sla_breached"] as const;

@@ -1,5 +1,6 @@
 import * as Tabs from "@radix-ui/react-tabs";
 import { Avatar } from "../components/Avatar";
+import { TicketApprovalCard } from "../approvals/TicketApprovalCard";
 import { CsatCard } from "../csat/CsatCard";
 import { useState } from "react";
 import { Link } from "react-router";
@@ -152,6 +153,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           </Tabs.Root>
         </div>
         <div className="space-y-4">
+          <TicketApprovalCard ticketId={current.id} status={current.status} />
           <PropertiesPanel key={current.id} ticket={current} users={users.data} onConflict={() => setConflict(true)} />
           <SuggestedArticles ticketId={current.id} />
           <People ticket={current} users={users.data} />

@@ -96,6 +96,7 @@ export function Shell() {
             </NavItem>
             <NavItem to="/requests/new">{t("shell.nav.newRequest")}</NavItem>
             <NavItem to="/help">{t("shell.nav.help")}</NavItem>
+            <NavItem to="/approvals">{t("shell.nav.approvals")}</NavItem>
           </nav>
           <OrgSwitcher />
           <ThemeToggle />

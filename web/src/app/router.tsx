@@ -41,6 +41,9 @@ const KbEditorPage = lazy(() => import("../kb/KbEditorPage"));
 const NewArticlePage = lazy(() => import("../kb/KbEditorPage").then((m) => ({ default: m.NewArticlePage })));
 const KbCategoriesPage = lazy(() => import("../kb/KbCategoriesPage"));
 const MacrosPage = lazy(() => import("../macros/MacrosPage"));
+const ApprovalsPage = lazy(() => import("../approvals/ApprovalsPage"));
+const ApprovalPage = lazy(() => import("../approvals/ApprovalPage"));
+const DecisionLinkPage = lazy(() => import("../approvals/DecisionLinkPage"));
 const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
 const CisPage = lazy(() => import("../cmdb/CisPage"));
 const CiPage = lazy(() => import("../cmdb/CiPage"));
@@ -104,6 +107,8 @@ export const router = createBrowserRouter([
   { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page> },
   // The CSAT survey e-mail's links (servicedesk/csat/mail.py): no sign-in.
   { path: "/csat/:token", element: <Page><SurveyPage /></Page> },
+  // An approver's e-mailed approve/reject links (servicedesk/approvals/links.py).
+  { path: "/approval-links/:token", element: <Page><DecisionLinkPage /></Page> },
   {
     element: (
       <RequireAuth>
@@ -122,6 +127,8 @@ export const router = createBrowserRouter([
       { path: "/kb/articles/:articleId", element: <Staff><KbEditorPage /></Staff> },
       { path: "/kb/categories", element: <Staff><KbCategoriesPage /></Staff> },
       { path: "/macros", element: <Staff><MacrosPage /></Staff> },
+      { path: "/approvals", element: <Page><ApprovalsPage /></Page> },
+      { path: "/approvals/:approvalId", element: <Page><ApprovalPage /></Page> },
       { path: "/macros/new", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/macros/:macroId", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/cmdb", element: <Staff><CisPage /></Staff> },

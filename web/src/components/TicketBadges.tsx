@@ -8,6 +8,7 @@ const STATUS_TONES: Record<TicketStatus, "neutral" | "info" | "success" | "warni
   open: "info",
   in_progress: "info",
   pending: "warning",
+  pending_approval: "warning",
   resolved: "success",
   closed: "neutral",
   cancelled: "neutral",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { STATUSES } from "./format";
-import { ACTIVE_STATUSES, FINISHED_STATUSES, RESOLVED_STATUSES, ROLES, STAFF_ROLES, atLeast, isActive, isFinished, isStaff } from "./domain";
+import { ACTIVE_STATUSES, APPROVAL_STATUSES, FINISHED_STATUSES, RESOLVED_STATUSES, ROLES, STAFF_ROLES, atLeast, isActive, isFinished, isStaff } from "./domain";
 
 describe("roles", () => {
   it("staff are every role but the requester", () => {
@@ -20,9 +20,12 @@ describe("roles", () => {
 });
 
 describe("statuses", () => {
-  it("every status is either active or finished, never both", () => {
-    for (const status of STATUSES) expect(isActive(status) !== isFinished(status)).toBe(true);
-    expect(ACTIVE_STATUSES.length + FINISHED_STATUSES.length).toBe(STATUSES.length);
+  it("every status is active, finished or waiting for approval, never two of them", () => {
+    for (const status of STATUSES) {
+      const kinds = [isActive(status), isFinished(status), APPROVAL_STATUSES.includes(status)];
+      expect(kinds.filter(Boolean).length).toBe(1);
+    }
+    expect(ACTIVE_STATUSES.length + FINISHED_STATUSES.length + APPROVAL_STATUSES.length).toBe(STATUSES.length);
   });
 
   it("resolved statuses are the finished ones with an answer", () => {

@@ -33,6 +33,10 @@ export const ACTIVE_STATUSES: readonly TicketStatus[] = ["new", "open", "in_prog
 /** Statuses of a ticket that is done with; the requester may reopen it for a while. */
 export const FINISHED_STATUSES: readonly TicketStatus[] = ["resolved", "closed", "cancelled"];
 
+/** A service request waiting for its approval: neither worked on nor finished (the SLA
+ * clock is paused); only the approval moves it (servicedesk/approvals). */
+export const APPROVAL_STATUSES: readonly TicketStatus[] = ["pending_approval"];
+
 /** The finished statuses that mean an answer was given (not a cancelled request). */
 export const RESOLVED_STATUSES: readonly TicketStatus[] = FINISHED_STATUSES.filter((status) => status !== "cancelled");
 

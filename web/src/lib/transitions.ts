@@ -8,6 +8,8 @@ const GRAPH: Record<TicketStatus, readonly TicketStatus[]> = {
   open: ["in_progress", "pending", "resolved", "closed", "cancelled"],
   in_progress: ["open", "pending", "resolved", "closed", "cancelled"],
   pending: ["open", "in_progress", "resolved", "closed", "cancelled"],
+  // Only its approval moves it (to open, or closed); people may cancel it.
+  pending_approval: ["cancelled"],
   resolved: ["open", "closed"],
   closed: ["open"],
   cancelled: ["open"],
@@ -24,7 +26,7 @@ export function allowedTransitions(
   if (staff) return [...targets];
   if (!isRequester) return [];
   const own = new Set<TicketStatus>();
-  if (isActive(current)) own.add("cancelled");
+  if (isActive(current) || current === "pending_approval") own.add("cancelled");
   if (isActive(current) || current === "resolved") own.add("closed");
   if (isFinished(current)) own.add("open");
   return targets.filter((t) => own.has(t));

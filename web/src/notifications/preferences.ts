@@ -21,6 +21,8 @@ export const EVENT_LABELS: Record<EventType, { label: MessageKey; staffOnly: boo
   "sla.escalation": { label: "notif.event.sla.escalation", staffOnly: true },
   "mail.held": { label: "notif.event.mail.held", staffOnly: true },
   "automation.notify": { label: "notif.event.automation.notify", staffOnly: false },
+  "approval.requested": { label: "notif.event.approval.requested", staffOnly: false },
+  "approval.escalated": { label: "notif.event.approval.escalated", staffOnly: false },
 };
 
 export const CHANNELS: { id: Channel; label: MessageKey }[] = [

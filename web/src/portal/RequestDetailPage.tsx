@@ -17,6 +17,7 @@ import { useParticipants, useTicket } from "../tickets/queries";
 import { useLiveTicket } from "../live/LiveProvider";
 import { MergedNotice } from "../agent/MergedNotice";
 import { ConfirmDialog } from "../components/ConfirmDialog";
+import { TicketApprovalCard } from "../approvals/TicketApprovalCard";
 import { CsatCard } from "../csat/CsatCard";
 import { t, type MessageKey } from "../i18n";
 
@@ -163,6 +164,7 @@ export default function RequestDetailPage({ ticketId }: { ticketId: string }) {
           </section>
         </div>
         <aside className="space-y-6">
+          <TicketApprovalCard ticketId={request.id} status={request.status} />
           <CsatCard ticketId={request.id} staff={false} finished={request.status === "resolved" || request.status === "closed"} />
           <FilesCard ticketId={request.id} />
         </aside>

@@ -29,6 +29,8 @@ class Category(Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     position: Mapped[int] = mapped_column(server_default=text("0"))
     default_type: Mapped[str | None]
+    # Tickets in it wait for this approval flow first (servicedesk/approvals).
+    approval_flow_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     active: Mapped[bool] = mapped_column(server_default=text("true"))
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -36,6 +36,9 @@ class CategoryCreate(Input):
     default_type: TypeKey | None = Field(
         default=None, description="The type of the category's new tickets when none is given"
     )
+    approval_flow_id: uuid.UUID | None = Field(
+        default=None, description="New tickets in it wait for this approval flow (pending_approval)"
+    )
 
 
 class CategoryUpdate(Input):
@@ -51,6 +54,7 @@ class CategoryUpdate(Input):
     )
     position: int | None = Field(default=None, ge=0, le=100000)
     default_type: TypeKey | None = Field(default=None, description="null clears it")
+    approval_flow_id: uuid.UUID | None = Field(default=None, description="null clears it")
     version: int | None = Field(default=None, ge=1, description="Or send If-Match")
 
     _not_null = field_validator(
@@ -68,6 +72,7 @@ class CategoryPublic(Output):
     position: int = 0
     depth: int = Field(default=0, description="0 at the top level")
     default_type: str | None = None
+    approval_flow_id: uuid.UUID | None = None
     active: bool
     version: int
     created_at: datetime

@@ -195,12 +195,23 @@ def _unique_name(ctx: RequestContext) -> AbstractContextManager[None]:
     return crud.unique_name(ctx.session, constraint="uq_categories_name", what="category")
 
 
+def _check_references(
+    ctx: RequestContext, default_type: str | None, approval_flow_id: uuid.UUID | None
+) -> None:
+    """A default type still usable, an approval flow active (422 naming the field)."""
+    if default_type is not None:
+        types.check_usable(ctx, default_type, "default_type")
+    if approval_flow_id is not None:
+        from servicedesk.approvals import flows
+
+        flows.usable(ctx, approval_flow_id, "approval_flow_id")
+
+
 def create_category(ctx: RequestContext, *, data: CategoryCreate) -> Category:
     errors = _problems(ctx, fields_schema=data.fields_schema, team_id=data.default_team_id)
     if errors:
         raise ValidationProblem(errors=errors)
-    if data.default_type is not None:
-        types.check_usable(ctx, data.default_type, "default_type")
+    _check_references(ctx, data.default_type, data.approval_flow_id)
     _lock_tree(ctx)
     if data.parent_id is not None:
         _check_parent(ctx, Tree(ctx), data.parent_id, None)
@@ -214,6 +225,7 @@ def create_category(ctx: RequestContext, *, data: CategoryCreate) -> Category:
         parent_id=data.parent_id,
         position=_last_position(ctx, data.parent_id) if data.position is None else data.position,
         default_type=data.default_type,
+        approval_flow_id=data.approval_flow_id,
     )
     created = crud.created(
         ctx, category, _unique_name(ctx), "category", after=data.model_dump(mode="json")
@@ -236,8 +248,7 @@ def update_category(
     )
     if errors:
         raise ValidationProblem(errors=errors)
-    if changes.get("default_type") is not None:
-        types.check_usable(ctx, changes["default_type"], "default_type")
+    _check_references(ctx, changes.get("default_type"), changes.get("approval_flow_id"))
     if {"parent_id", "active"} & changes.keys():
         _lock_tree(ctx)
         tree = Tree(ctx)

@@ -25,9 +25,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.csat.service import DUE_EVENT, reopened
 from servicedesk.csat.settings import SECTION
-from servicedesk.platform.db import get_engine, transaction
-from servicedesk.platform.jobs import for_each_tenant
-from servicedesk.platform.publisher import publish_committed
+from servicedesk.platform.publisher import for_each_due_tenant
 
 # Surveys one tenant's run takes at most; the rest wait for the next run.
 BATCH = 500
@@ -106,20 +104,12 @@ def tenants_due(session: Session, now: datetime) -> list[uuid.UUID]:
 def run(now: datetime, *, engine: Engine | None = None) -> SendReport:
     """One pass over every tenant with surveys due; each tenant in its own transaction,
     its events published once it has committed."""
-    engine = engine or get_engine()
-
-    def publish(tenant_id: uuid.UUID, result: TenantResult) -> None:
-        if result.events:  # a failed publish leaves them to the outbox sweeper
-            publish_committed(tenant_id, result.events, engine=engine)
-
-    with transaction(engine) as session:
-        due = tenants_due(session, now)
-    done = for_each_tenant(
-        due,
+    done = for_each_due_tenant(
+        lambda session: tenants_due(session, now),
         functools.partial(queue_due, now=now),
+        lambda result: result.events,
         what="csat sending",
         engine=engine,
-        after_commit=publish,
     )
     return SendReport(
         tenants=len(done.results),

@@ -89,6 +89,11 @@ RULES: dict[str, Rule] = {
     # An automation rule's notify action (servicedesk.automation): the people it named,
     # resolved when it fired (requester, assignee, team, participants, user ids).
     "automation.notify": Rule(always=(A.NAMED,)),
+    # An approval stage waits for these approvers (servicedesk/approvals): started,
+    # reminded at its due time (the undecided ones), escalated (the approvers added). The
+    # mail carries each approver's signed approve / reject links.
+    "approval.requested": Rule(always=(A.NAMED,)),
+    "approval.escalated": Rule(always=(A.NAMED,)),
 }
 
 

@@ -25,6 +25,8 @@ EventType = Literal[
     "sla.escalation",
     "mail.held",
     "automation.notify",
+    "approval.requested",
+    "approval.escalated",
 ]
 Channel = Literal["in_app", "email"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

@@ -462,8 +462,53 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - 
             return _sla_copy(facts)
 
 
+APPROVAL_EVENTS = frozenset({"approval.requested", "approval.escalated"})
+
+
+def _approval_copy(facts: Facts, recipient: Recipient, settings: Settings) -> Copy:
+    """An approver's mail: what waits for them, the page, and their own signed approve
+    and reject links (each opens a confirmation page; nothing is recorded by opening)."""
+    from servicedesk.approvals import links
+
+    p = facts.payload
+    approval_id = str(p.get("approval_id") or "")
+    title = one_line(str(p.get("title") or "A request"))
+    stage = one_line(str(p.get("stage") or ""))
+    headline = {
+        "approval.escalated": "Approval escalated to you",
+    }.get(facts.event_type, "Reminder: approval needed" if p.get("reminder") else "Approval needed")
+    intro = f"{title} waits for your decision" + (f" ({stage})." if stage else ".")
+    extra: tuple[str, ...] = ()
+    key = mail_links.mail_key(settings)
+    stage_id = _uuid_or_none(p.get("stage_id"))
+    if key and recipient.user_id and facts.tenant_id and stage_id and approval_id:
+        tokens = links.links_for(
+            key, facts.tenant_id, recipient.user_id, uuid.UUID(approval_id), stage_id
+        )
+        extra = tuple(
+            f"{label}: {facts.web_origin}/approval-links/{tokens[decision]}"
+            for decision, label in (("approve", "Approve"), ("reject", "Reject"))
+        )
+    return Copy(
+        headline,
+        intro,
+        link=("Open the approval", f"{facts.web_origin}/approvals/{approval_id}"),
+        extra=extra,
+    )
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def render(facts: Facts, recipient: Recipient, settings: Settings) -> Rendered:
-    copy = _copy(facts, recipient)
+    if facts.event_type in APPROVAL_EVENTS:
+        copy = _approval_copy(facts, recipient, settings)
+    else:
+        copy = _copy(facts, recipient)
     ticket = facts.subject.ticket
     if ticket is not None:
         subject = one_line(f"[{ticket.number}] {copy.headline}: {ticket.title}")

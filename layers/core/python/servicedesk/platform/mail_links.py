@@ -80,3 +80,26 @@ def read_token(key: bytes, token: str, *, now: float | None = None) -> MagicLink
         return None
     ids = (uuid.UUID(bytes=tenant), uuid.UUID(bytes=user), uuid.UUID(bytes=ticket))
     return MagicLink(*ids, expires_at=expires_at, generation=generation)
+
+
+def seal(key: bytes, label: bytes, payload: bytes) -> str:
+    """A signed token of ``payload`` under ``label`` (so no token of another kind passes
+    for one), base64url: what each kind of link in mail (approval decisions, ...) carries."""
+    signature = hmac.new(key, label + payload, hashlib.sha256).digest()[:_SIG_BYTES]
+    return base64.urlsafe_b64encode(payload + signature).decode().rstrip("=")
+
+
+def unseal(key: bytes, label: bytes, token: str, size: int) -> bytes | None:
+    """The payload of a genuine ``seal`` token of ``size`` bytes, or None (malformed, too
+    long or forged). Expiry is the caller's: it tells an expired link (410) from none."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != size + _SIG_BYTES:
+        return None
+    payload, signature = raw[:size], raw[size:]
+    expected = hmac.new(key, label + payload, hashlib.sha256).digest()[:_SIG_BYTES]
+    return payload if hmac.compare_digest(expected, signature) else None

@@ -75,6 +75,8 @@ class Permission(enum.StrEnum):
     REPORT_SCHEDULE = "report:schedule"
     CHANGE_APPROVE = "change:approve"
     APPROVAL_DECIDE = "approval:decide"
+    APPROVAL_READ_ALL = "approval:read_all"
+    APPROVAL_FLOW_MANAGE = "approval_flow:manage"
     CMDB_READ = "cmdb:read"
     CMDB_LINK = "cmdb:link"
     CMDB_WRITE = "cmdb:write"
@@ -171,7 +173,11 @@ CATALOGUE: dict[Permission, Grant] = {
     P.REPORT_READ: Grant(_M, "reports", "Read reports and export them"),
     P.REPORT_SCHEDULE: Grant(_M, "reports", "Subscribe to scheduled reports"),
     P.CHANGE_APPROVE: Grant(_M, "changes", "Approve changes"),
-    P.APPROVAL_DECIDE: Grant(_A, "changes", "Decide approvals one is asked for"),
+    P.APPROVAL_DECIDE: Grant(
+        _R, "approvals", "See and decide the approvals one is asked for; delegate one's own"
+    ),
+    P.APPROVAL_READ_ALL: Grant(_M, "approvals", "See every approval of the organisation"),
+    P.APPROVAL_FLOW_MANAGE: Grant(_M, "approvals", "Create and edit approval flows"),
     P.CMDB_READ: Grant(_A, "cmdb", "Read configuration items"),
     P.CMDB_LINK: Grant(_A, "cmdb", "Link configuration items to the tickets one may see"),
     P.CMDB_WRITE: Grant(_M, "cmdb", "Create and edit configuration items"),

@@ -114,6 +114,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # recipients' preferences) and its webhook (one endpoint); SLA crossings also reach
     # the automation consumer, which runs the rules triggered by them.
     "automation.notify": ("email",),
+    # Approvals (servicedesk/approvals): the approvers are mailed when a stage waits for
+    # them, is reminded or escalates; every approval event reaches the webhooks.
+    "approval.requested": ("email", "webhook"),
+    "approval.escalated": ("email", "webhook"),
+    "approval.": ("webhook",),
     "automation.webhook": ("webhook",),
     # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
     # post a message, open a modal, unfurl) go to the integrations consumer, which retries
@@ -491,3 +496,28 @@ def wait_for_background() -> None:
     """Block until the background worker has handled every submitted publish (tests,
     benchmarks)."""
     _background().wait()
+
+
+def for_each_due_tenant(
+    due: Callable[[Session], list[uuid.UUID]],
+    work: jobs.Work[jobs.R],
+    events: Callable[[jobs.R], list[uuid.UUID]],
+    *,
+    what: str,
+    engine: Engine | None = None,
+) -> jobs.TenantRun[jobs.R]:
+    """A scheduled pass: the tenants ``due`` names (read before any tenant is known), each
+    worked in its own transaction (``jobs.for_each_tenant``), the ``events`` its work wrote
+    published once it has committed (a failed publish leaves them to the sweeper)."""
+    from servicedesk.platform.db import get_engine
+
+    engine = engine or get_engine()
+
+    def publish(tenant_id: uuid.UUID, result: jobs.R) -> None:
+        written = events(result)
+        if written:
+            publish_committed(tenant_id, written, engine=engine)
+
+    with transaction(engine) as session:
+        tenants = due(session)
+    return jobs.for_each_tenant(tenants, work, what=what, engine=engine, after_commit=publish)

@@ -25,6 +25,10 @@ from servicedesk.sla.business_time import (
 )
 from servicedesk.sla.models import Calendar, Pause, Policy, SlaTarget
 
+# Statuses that pause the clock whatever the policy's pause_statuses: a service request
+# waiting for its approval (tickets.states.APPROVAL_STATUSES) is nobody's work yet.
+ALWAYS_PAUSED = frozenset({"pending_approval"})
+
 
 def settle(target: SlaTarget, cal: BusinessCalendar, now: datetime) -> None:
     """Bring the target's elapsed business time up to ``now`` if its clock runs."""
@@ -142,7 +146,7 @@ class Clock:
             "first_response": policy.first_response_minutes,
             "resolution": policy.resolution_minutes,
         }
-        paused = status in policy.pause_statuses
+        paused = status in policy.pause_statuses or status in ALWAYS_PAUSED
         targets: list[SlaTarget] = []
         for name, minutes in budgets.items():
             if minutes:
@@ -174,7 +178,7 @@ class Clock:
         if not targets:
             return
         policy = self.policy(targets[0].policy_id)
-        pause_statuses = set(policy.pause_statuses) if policy else {"pending"}
+        pause_statuses = (set(policy.pause_statuses) if policy else {"pending"}) | ALWAYS_PAUSED
         if ticket.status in finished:
             for target in targets:
                 self.meet(target, now)

@@ -183,7 +183,7 @@ def _category(ctx: RequestContext, category_id: uuid.UUID) -> Any:
     row = ctx.session.execute(
         text(
             # A deactivated default team routes nothing.
-            "SELECT c.id, c.fields_schema, c.default_type,"
+            "SELECT c.id, c.fields_schema, c.default_type, c.approval_flow_id,"
             " CASE WHEN t.active THEN c.default_team_id END AS default_team_id"
             " FROM categories c LEFT JOIN teams t"
             " ON t.tenant_id = c.tenant_id AND t.id = c.default_team_id"
@@ -255,12 +255,15 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
             open_statuses=states.ACTIVE_STATUSES,
         )
     now = datetime.now(UTC)
+    # A service request whose category needs approval waits for it (servicedesk/approvals).
+    flow = _approval_flow(ctx, category)
+    status = states.Status.PENDING_APPROVAL if flow is not None else states.Status.NEW
     ticket = Ticket(
         id=uuid.uuid4(),
         tenant_id=ctx.tenant_id,
         title=data.title,
         description=data.description,
-        status=states.Status.NEW.value,
+        status=status.value,
         priority=data.priority or settings.priority_for(data.impact, data.urgency),
         impact=data.impact,
         urgency=data.urgency,
@@ -281,8 +284,28 @@ def create(ctx: RequestContext, *, data: TicketCreate, channel: Channel = "web")
         new.add_object(row)
     _new_ticket_rows(ctx, new, notify_requester=data.notify_requester is not False)
     created = numbering.insert(ctx.session, new, prefix=settings.number_prefix, year=now.year)
+    if flow is not None:
+        from servicedesk.approvals import service as approvals
+
+        approvals.start(
+            ctx,
+            subject_type="ticket",
+            subject_id=created.id,
+            flow=flow,
+            requested_by=requester_id,
+            title=f"{created.number} {created.title}",
+        )
     timeline.changed(ctx, created, "ticket.created")
     return created
+
+
+def _approval_flow(ctx: RequestContext, category: Any) -> Any:
+    """The active approval flow the ticket's category requires, if any."""
+    if category is None or getattr(category, "approval_flow_id", None) is None:
+        return None
+    from servicedesk.approvals import flows
+
+    return flows.active(ctx, category.approval_flow_id)
 
 
 def _new_ticket_type(ctx: RequestContext, given: str | None, default: str | None) -> str:
@@ -587,6 +610,10 @@ def apply_status(
         ticket.resolved_at = None
         ticket.closed_at = None
     _bump(ticket)
+    if previous in states.APPROVAL_STATUSES and target is states.Status.CANCELLED:
+        from servicedesk.approvals import service as approvals
+
+        approvals.cancel_for_subject(ctx, "ticket", ticket.id)
     clock(ctx).status_changed(ticket, previous, now, finished=states.FINISHED_STATUSES)
     kind = (
         "reopened"

@@ -1,9 +1,11 @@
 """The ticket state machine, in one place.
 
 new -> open -> in_progress -> pending (waiting on the requester) -> resolved -> closed,
-cancel while not finished, reopen from resolved, closed or cancelled. Staff may make every
-transition; a requester may cancel or close their own ticket and reopen it (a cancelled
-one too: a cancel is not a dead end) within the tenant's window.
+cancel while not finished, reopen from resolved, closed or cancelled. A service request
+whose category needs approval starts in pending_approval: only its approval moves it (to
+open, or closed when rejected: servicedesk/approvals); people may only cancel it.
+Staff may make every transition; a requester may cancel or close their own ticket and
+reopen it (a cancelled one too: a cancel is not a dead end) within the tenant's window.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Status(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     PENDING = "pending"
+    PENDING_APPROVAL = "pending_approval"
     RESOLVED = "resolved"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -30,6 +33,9 @@ ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status
 FINISHED_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
 # The finished statuses that mean an answer was given (not a cancelled request).
 RESOLVED_STATUSES = FINISHED_STATUSES - {Status.CANCELLED}
+# Waiting for an approval: neither worked on nor finished; the SLA clock is paused
+# whatever the policy says (servicedesk/sla/engine.py).
+APPROVAL_STATUSES = frozenset({Status.PENDING_APPROVAL})
 
 # What people read for each status, in one place: the e-mails use it, and the web app's
 # web/src/lib/format.ts holds the same map (tests/unit/test_status_labels.py compares
@@ -39,6 +45,7 @@ LABELS: dict[Status, str] = {
     Status.OPEN: "Open",
     Status.IN_PROGRESS: "In progress",
     Status.PENDING: "Waiting on requester",
+    Status.PENDING_APPROVAL: "Pending approval",
     Status.RESOLVED: "Resolved",
     Status.CLOSED: "Closed",
     Status.CANCELLED: "Cancelled",
@@ -75,6 +82,7 @@ GRAPH: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset(
         {Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
     ),
+    Status.PENDING_APPROVAL: frozenset({Status.CANCELLED}),
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset({Status.OPEN}),
     Status.CANCELLED: frozenset({Status.OPEN}),
@@ -105,7 +113,7 @@ def allowed(
     if not is_requester:
         return frozenset()
     own: set[Status] = set()
-    if current in ACTIVE_STATUSES:
+    if current in ACTIVE_STATUSES or current in APPROVAL_STATUSES:
         own.add(Status.CANCELLED)
     if current in ACTIVE_STATUSES or current is Status.RESOLVED:
         own.add(Status.CLOSED)

@@ -57,6 +57,11 @@ EventType = Literal[
     "integration.deleted",
     "integration.installed",
     "integration.linked",
+    "approval.requested",
+    "approval.decided",
+    "approval.approved",
+    "approval.rejected",
+    "approval.escalated",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}

@@ -1,0 +1,1 @@
+"""Approvals: flows, requests on any subject, stages, decisions, delegations (docs/approvals.md)."""
