@@ -239,6 +239,68 @@ def test_an_internal_note_reaches_staff_but_not_the_requester(runtime: Runtime, 
     assert (frame["event"], frame["data"]["comment_id"]) == ("comment.public", reply)
 
 
+def test_a_custom_role_without_internal_notes_hears_none_over_the_socket(
+    runtime: Runtime, org
+) -> None:
+    """The socket reads the member's permissions as REST does (platform/permissions): an
+    agent whose custom role lacks ``comment:internal`` hears no internal note; a built-in
+    agent on the same ticket does."""
+    from servicedesk.platform.permissions import BUILTIN, Permission
+    from servicedesk.platform.roles import Role
+    from tests.integration.test_custom_roles import _assign, _role
+
+    requester, agent = org.members["requester"], org.members["agent"]
+    limited = sorted(p.value for p in BUILTIN[Role.AGENT] - {Permission.COMMENT_INTERNAL})
+    role = _role(runtime.http, org, limited)
+    other = make_tenant(runtime.http, roles=())  # only for a fresh agent's address
+    created = runtime.http.post(
+        "/v1/users",
+        headers=org.admin.headers,
+        json={
+            "email": f"limited@{other.slug}.example",
+            "name": "Limited",
+            "role": "agent",
+            "password": PASSWORD,
+        },
+    )
+    assert created.status_code == 201, created.text
+    assigned = _assign(runtime.http, org, created.json()["id"], role["id"])
+    assert assigned.status_code == 200, assigned.text
+    token = login(runtime.http, f"limited@{other.slug}.example").json()["access_token"]
+    restricted = Actor(
+        f"limited@{other.slug}.example",
+        created.json()["id"],
+        org.tenant_id,
+        org.slug,
+        "agent",
+        token,
+    )
+    ticket = create_ticket(runtime, requester)
+    # The assignee is also a recipient of internal notes' notifications (their personal
+    # channel): that path reads the permission too (notifications/recipients.py).
+    assigned = runtime.http.post(
+        f"/v1/tickets/{ticket['id']}/assign",
+        headers=org.admin.headers,
+        json={"assignee_id": restricted.user_id},
+    )
+    assert assigned.status_code == 200, assigned.text
+    runtime.deliver()
+    with runtime.socket(restricted) as mine, runtime.socket(org.admin) as staff:
+        subscribe(mine, ticket["id"])
+        subscribe(staff, ticket["id"])
+        note = comment(runtime, agent, ticket["id"], "internal")
+        runtime.deliver()
+        assert (
+            events(staff, lambda f: f.get("event") == "comment.internal")["data"]["comment_id"]
+            == note
+        )
+        quiet(mine)
+        reply = comment(runtime, agent, ticket["id"])
+        runtime.deliver()
+        frame = events(mine, lambda f: f.get("event") == "comment.public")
+    assert frame["data"]["comment_id"] == reply
+
+
 def test_comment_edits_and_deletes_reach_whoever_may_see_the_comment(runtime: Runtime, org) -> None:
     requester, agent, admin = org.members["requester"], org.members["agent"], org.admin
     ticket = create_ticket(runtime, requester)

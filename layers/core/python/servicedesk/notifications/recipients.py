@@ -106,6 +106,17 @@ class Recipient:
     # A requester who has no other way to sign in (no password, no identity provider):
     # their link generation, signed into the magic link their ticket mail carries.
     link_generation: int | None = None
+    # Internal notes: ``comment:internal`` held (a custom role's permissions, else the
+    # built-in role's), on ``internal_team``'s tickets only for a team-scoped custom role.
+    internal_notes: bool = False
+    internal_team: uuid.UUID | None = None
+
+    def reads_internal(self, ticket: Ticket | None) -> bool:
+        if not (self.is_staff and self.internal_notes):
+            return False
+        return self.internal_team is None or (
+            ticket is not None and ticket.team_id == self.internal_team
+        )
 
     @property
     def key(self) -> str:
@@ -202,15 +213,25 @@ class Lookup:
             rows = self.session.execute(
                 text(
                     "SELECT u.id, u.email, u.name, m.role, CASE WHEN u.password_hash IS NULL"
-                    " AND u.idp_subject IS NULL THEN u.link_generation END AS link_generation"
+                    " AND u.idp_subject IS NULL THEN u.link_generation END AS link_generation,"
+                    " CASE WHEN r.id IS NULL THEN m.role <> 'requester'"
+                    " ELSE 'comment:internal' = ANY(r.permissions) END AS internal_notes,"
+                    " r.team_id AS internal_team"
                     " FROM memberships m JOIN users u ON u.id = m.user_id"
+                    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
                     " WHERE m.tenant_id = :t AND m.user_id = ANY(:ids) AND m.active"
                 ),
                 {"t": self.tenant_id, "ids": missing},
             ).all()
             found = {
                 uuid.UUID(str(r.id)): Recipient(
-                    r.email, uuid.UUID(str(r.id)), r.name, r.role, r.link_generation
+                    r.email,
+                    uuid.UUID(str(r.id)),
+                    r.name,
+                    r.role,
+                    r.link_generation,
+                    bool(r.internal_notes),
+                    r.internal_team,
                 )
                 for r in rows
             }
@@ -364,5 +385,9 @@ def resolve(
     staff_only = rule.staff_only or internal
     excluded = None if rule.include_actor else actor
     return [
-        r for r in lookup.members(ids) if r.user_id != excluded and (r.is_staff or not staff_only)
+        r
+        for r in lookup.members(ids)
+        if r.user_id != excluded
+        and (r.is_staff or not staff_only)
+        and (not internal or r.reads_internal(subject.ticket))
     ]

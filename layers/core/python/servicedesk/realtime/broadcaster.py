@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.platform.consumer import Envelope, claim
 from servicedesk.platform.logging import get_logger
+from servicedesk.platform.permissions import TEAM_SCOPED, Access, Permission, access
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.realtime import fanout, push
@@ -101,6 +102,39 @@ class Target:
     role: Role | None  # None: no longer an active member
     expires_at: datetime
     channels: set[str] = field(default_factory=set)
+    # What the member may do, read with the connection (a custom role's permissions and
+    # team scope, else the built-in role's): the ticket rule and the internal gate use it.
+    access: Access | None = None
+
+
+# The connection's member, with their custom role (platform/tenancy's member statement).
+_MEMBER_COLUMNS = (
+    "m.role, m.active, r.permissions AS custom_permissions, r.team_id AS custom_team_id"
+)
+_MEMBER_JOIN = (
+    " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+    " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
+)
+
+
+def _member(row: Any) -> tuple[Role | None, Access | None]:
+    if not row.role or not row.active:
+        return None, None
+    role = Role(row.role)
+    return role, access(role, row.custom_permissions, row.custom_team_id)
+
+
+def _hears_internal(target: Target, team_id: uuid.UUID | None) -> bool:
+    """Internal notes and events: ``comment:internal``, on this ticket's team when the
+    member's custom role is team-scoped (as ``RequestContext.can_on`` decides for REST)."""
+    granted = target.access
+    if granted is None or Permission.COMMENT_INTERNAL not in granted.permissions:
+        return False
+    return (
+        granted.team_id is None
+        or Permission.COMMENT_INTERNAL not in TEAM_SCOPED
+        or granted.team_id == team_id
+    )
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -139,12 +173,12 @@ def process(session: Session, envelope: Envelope) -> None:
     personal = {user_channel(u) for u in notified}
     targets = _targets(session, envelope.tenant_id, rooms | personal)
     live, closing = _split_live(targets, datetime.now(UTC))
-    seeing = visible_to(
-        session, envelope.tenant_id, ticket.id, {(t.user_id, t.role) for t in live if t.role}
-    )
+    seeing = visible_to(session, envelope.tenant_id, ticket.id, _principals(live))
     frames: dict[str, bytes] = {}
     for target in live:
-        heard = _heard(target, seeing, staff_only=staff_only, notified=notified)
+        heard = _heard(
+            target, seeing, staff_only=staff_only, notified=notified, team_id=ticket.team_id
+        )
         if not heard:
             continue
         data = push.encode(_event_frame(envelope, ticket.id, sorted(heard)))
@@ -249,17 +283,14 @@ def _chunk(session: Session, envelope: Envelope) -> None:
         return
     rows = session.execute(
         text(
-            "SELECT c.connection_id, c.user_id, c.expires_at, m.role, m.active"
-            " FROM realtime_connections c"
-            " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+            f"SELECT c.connection_id, c.user_id, c.expires_at, {_MEMBER_COLUMNS}"
+            f" FROM realtime_connections c{_MEMBER_JOIN}"
             " WHERE c.tenant_id = :t AND c.connection_id = ANY(:ids)"
         ),
         {"t": envelope.tenant_id, "ids": sorted(frames)},
     ).all()
     targets = [
-        Target(
-            r.connection_id, r.user_id, Role(r.role) if r.role and r.active else None, r.expires_at
-        )
+        Target(r.connection_id, r.user_id, _member(r)[0], r.expires_at, access=_member(r)[1])
         for r in rows
     ]
     live, closing = _split_live(targets, datetime.now(UTC))
@@ -325,19 +356,19 @@ def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
 def _targets(session: Session, tenant_id: uuid.UUID, channels: set[str]) -> list[Target]:
     rows = session.execute(
         text(
-            "SELECT s.connection_id, s.channel, c.user_id, c.expires_at, m.role, m.active"
+            f"SELECT s.connection_id, s.channel, c.user_id, c.expires_at, {_MEMBER_COLUMNS}"
             " FROM realtime_subscriptions s"
-            " JOIN realtime_connections c ON c.connection_id = s.connection_id"
-            " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
+            f" JOIN realtime_connections c ON c.connection_id = s.connection_id{_MEMBER_JOIN}"
             " WHERE s.tenant_id = :t AND s.channel = ANY(:channels)"
         ),
         {"t": tenant_id, "channels": sorted(channels)},
     ).all()
     targets: dict[str, Target] = {}
     for row in rows:
-        role = Role(row.role) if row.role and row.active else None
+        role, granted = _member(row)
         target = targets.setdefault(
-            row.connection_id, Target(row.connection_id, row.user_id, role, row.expires_at)
+            row.connection_id,
+            Target(row.connection_id, row.user_id, role, row.expires_at, access=granted),
         )
         target.channels.add(row.channel)
     return list(targets.values())
@@ -350,11 +381,15 @@ def _split_live(targets: list[Target], now: datetime) -> tuple[list[Target], lis
     return live, closing
 
 
+def _principals(live: list[Target]) -> set[tuple[uuid.UUID, Role, Access]]:
+    return {(t.user_id, t.role, t.access) for t in live if t.role and t.access}
+
+
 def visible_to(
     session: Session,
     tenant_id: uuid.UUID,
     ticket_id: uuid.UUID,
-    principals: set[tuple[uuid.UUID, Role | None]],
+    principals: set[tuple[uuid.UUID, Role, Access]],
 ) -> set[uuid.UUID]:
     """The users among ``principals`` who may see the ticket, by the tickets' own rule.
 
@@ -364,25 +399,23 @@ def visible_to(
     agents is one query). One parameter, not a VALUES row per user: the statement's
     shape does not depend on the count, so SQLAlchemy compiles it once per role.
     """
-    by_role: dict[Role, list[uuid.UUID]] = defaultdict(list)
-    for user, role in principals:
-        if role is not None:
-            by_role[role].append(user)
-    if not by_role:
+    # One query per distinct access (a built-in role, or a custom role's permissions and
+    # team scope): what the rule reads is the permissions, not the role's name.
+    by_access: dict[tuple[Role, Access], list[uuid.UUID]] = defaultdict(list)
+    for user, role, granted in principals:
+        by_access[(role, granted)].append(user)
+    if not by_access:
         return set()
     settings = ticket_settings.SECTION.load(session, tenant_id)
     seeing: set[uuid.UUID] = set()
-    for role, users in by_role.items():
+    for (role, granted), users in by_access.items():
         listed = (
             func.unnest(bindparam("principals", users, type_=ARRAY(PG_UUID(as_uuid=True))))
             .table_valued("user_id")
             .render_derived(name="principals")
         )
-        ctx = RequestContext(
-            session=session,
-            tenant_id=tenant_id,
-            user_id=cast(uuid.UUID, listed.c.user_id),
-            role=role,
+        ctx = RequestContext.of(
+            session, tenant_id, cast(uuid.UUID, listed.c.user_id), role, granted
         )
         query = (
             select(listed.c.user_id)
@@ -395,7 +428,12 @@ def visible_to(
 
 
 def _heard(
-    target: Target, seeing: set[uuid.UUID], *, staff_only: bool, notified: set[uuid.UUID]
+    target: Target,
+    seeing: set[uuid.UUID],
+    *,
+    staff_only: bool,
+    notified: set[uuid.UUID],
+    team_id: uuid.UUID | None,
 ) -> set[str]:
     """The channels through which this connection hears the event (empty: it does not).
 
@@ -409,7 +447,7 @@ def _heard(
         if kind == "user":
             if target.user_id in notified:
                 heard.add(channel)
-        elif staff_only and not is_staff:
+        elif staff_only and not _hears_internal(target, team_id):
             continue
         elif target.user_id in seeing and (kind == "ticket" or is_staff):
             heard.add(channel)
@@ -483,9 +521,10 @@ def _typing(session: Session, envelope: Envelope) -> None:
         if t.user_id != sender  # not back to the typist, nor their other tabs
     ]
     live, closing = _split_live(targets, now)
-    seeing = visible_to(
-        session, envelope.tenant_id, ticket_id, {(t.user_id, t.role) for t in live if t.role}
-    )
+    seeing = visible_to(session, envelope.tenant_id, ticket_id, _principals(live))
+    team_id = session.execute(
+        select(Ticket.team_id).where(Ticket.tenant_id == envelope.tenant_id, Ticket.id == ticket_id)
+    ).scalar()
     name = session.execute(text("SELECT name FROM users WHERE id = :u"), {"u": sender}).scalar()
     frame = push.encode(
         {
@@ -501,7 +540,7 @@ def _typing(session: Session, envelope: Envelope) -> None:
         for t in live
         if frame is not None
         and t.user_id in seeing
-        and not (staff_only and not (t.role and t.role.is_staff))
+        and not (staff_only and not _hears_internal(t, team_id))
     }
     outcome = push.post_all(frames)
     _close_and_forget(session, closing, outcome.gone)
@@ -530,9 +569,7 @@ def _presence(session: Session, envelope: Envelope) -> None:
     ]
     live, closing = _split_live(staff, now)
     live = [t for t in live if t.role is not None and t.role.is_staff]
-    seeing = visible_to(
-        session, envelope.tenant_id, ticket_id, {(t.user_id, t.role) for t in live if t.role}
-    )
+    seeing = visible_to(session, envelope.tenant_id, ticket_id, _principals(live))
     mine = session.execute(
         text(
             "SELECT u.name, count(s.connection_id) AS tabs,"
