@@ -1183,3 +1183,15 @@ def test_identity_reaches_https_the_proxy_and_the_directories_only(
     env = identity["Properties"]["Environment"]["Variables"]
     assert env["SERVICEDESK_IDENTITY_SECRET_PREFIX"] == "servicedesk/prod/identity"
     assert "SERVICEDESK_MAIL_SECRET_PREFIX" not in env  # the doors' secrets are not its own
+
+
+def test_every_stack_stays_below_cloudformations_resource_limit(
+    prod: Synthesized, mail: Synthesized
+) -> None:
+    """CloudFormation refuses a template of more than 500 resources at deploy time, not at
+    synth: this catches it in CI, with a margin for the next domain (the Api stack is the
+    one that grows: a method, a resource and its CORS preflight per route level)."""
+    for synthesized in (prod, mail):
+        for name, template in synthesized.templates.items():
+            count = len(template.to_json()["Resources"])
+            assert count <= 480, f"{name}: {count} resources; split the stack before 500"
