@@ -285,6 +285,19 @@ def test_a_team_scoped_role_works_only_its_teams_tickets(client, org):
         json={"body": "x", "visibility": "internal"},
     )
     assert "visibility" in _fields(_problem(internal, 403))
+    # Nor does it read that ticket's internal notes (comments and timeline).
+    theirs_note = client.post(
+        f"/v1/tickets/{other['id']}/comments",
+        headers=org.admin.headers,
+        json={"body": "other team's note", "visibility": "internal"},
+    )
+    assert theirs_note.status_code == 201, theirs_note.text
+    read = client.get(f"/v1/tickets/{other['id']}/comments", headers=agent.headers).json()
+    assert theirs_note.json()["id"] not in {c["id"] for c in read["items"]}
+    timeline = client.get(f"/v1/tickets/{other['id']}/events", headers=agent.headers).json()
+    assert all(e.get("visibility") != "internal" for e in timeline["items"]), timeline
+    own = client.get(f"/v1/tickets/{mine['id']}/comments", headers=agent.headers).json()
+    assert note.json()["id"] in {c["id"] for c in own["items"]}
     _problem(
         client.post(
             f"/v1/tickets/{other['id']}/assign",

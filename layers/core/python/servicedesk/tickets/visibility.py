@@ -6,10 +6,24 @@ what it excludes answers 404.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, any_, column, exists, literal, or_, select, table, true
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    any_,
+    column,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.dialects.postgresql import UUID
 
-from servicedesk.platform.permissions import Permission
+from servicedesk.platform.permissions import TEAM_SCOPED, Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from servicedesk.tickets.settings import TicketSettings
@@ -66,18 +80,30 @@ def _visible(ctx: RequestContext, settings: TicketSettings) -> ColumnElement[boo
     return or_(Ticket.requester_id == ctx.user_id, is_participant(ctx))
 
 
-def visible_comments(ctx: RequestContext) -> ColumnElement[bool]:
-    """Internal notes are for ``comment:internal`` only, through every path."""
-    if ctx.can(Permission.COMMENT_INTERNAL):
+def _internal_on(ctx: RequestContext, ticket_id: Any) -> ColumnElement[bool]:
+    """Where the caller reads internal notes: everywhere with ``comment:internal``, only on
+    the team's tickets for a team-scoped custom role (``RequestContext.can_on``), nowhere
+    without it."""
+    if not ctx.can(Permission.COMMENT_INTERNAL):
+        return false()
+    if ctx.team_scope is None or Permission.COMMENT_INTERNAL not in TEAM_SCOPED:
         return true()
-    return Comment.visibility == "public"
+    on_team: ColumnElement[bool] = ticket_id.in_(
+        select(Ticket.id).where(Ticket.tenant_id == ctx.tenant_id, Ticket.team_id == ctx.team_scope)
+    )
+    return on_team
+
+
+def visible_comments(ctx: RequestContext) -> ColumnElement[bool]:
+    """Internal notes are for ``comment:internal`` only (on its team's tickets for a
+    team-scoped role), through every path."""
+    return or_(Comment.visibility == "public", _internal_on(ctx, Comment.ticket_id))
 
 
 def visible_events(ctx: RequestContext) -> ColumnElement[bool]:
     personal = literal(ctx.user_id, UUID(as_uuid=True)) == any_(TicketEvent.audience)
-    if ctx.can(Permission.COMMENT_INTERNAL):
-        return or_(TicketEvent.visibility.in_(("public", "internal")), personal)
-    return or_(TicketEvent.visibility == "public", personal)
+    internal = and_(TicketEvent.visibility == "internal", _internal_on(ctx, TicketEvent.ticket_id))
+    return or_(TicketEvent.visibility == "public", internal, personal)
 
 
 def event_visibility_for(comment_visibility: str) -> str:
