@@ -278,7 +278,9 @@ def test_due_subscription_is_mailed_once_per_slot_with_the_pdf(client, desk, exp
     sub = _subscribe(client, manager, recipients=[manager.user_id, agent.user_id]).json()
     slot = _due(sub["id"])
     result = _scheduler()
-    assert result["delivered"] == 1 and result["failed_tenants"] == []
+    # The scheduler serves every tenant: a test running beside this one (pytest-xdist
+    # shares the database) may have a subscription due too. This one's effects are below.
+    assert result["delivered"] >= 1 and result["failed_tenants"] == []
     exports.mail.drain()
     for person in (manager, agent):
         mails = _reports(exports, person.email)
@@ -438,7 +440,7 @@ def test_an_owner_who_may_no_longer_read_reports_deactivates_the_subscription(
         owner.user_id,
     )
     result = _scheduler()
-    assert result["deactivated"] == 1 and result["delivered"] == 0
+    assert result["deactivated"] >= 1  # this one, and perhaps another test's beside it
     exports.mail.drain()
     assert _reports(exports, agent.email) == []
     shown = client.get(f"/v1/report-subscriptions/{sub['id']}", headers=desk.admin.headers).json()
