@@ -278,8 +278,8 @@ def test_due_subscription_is_mailed_once_per_slot_with_the_pdf(client, desk, exp
     sub = _subscribe(client, manager, recipients=[manager.user_id, agent.user_id]).json()
     slot = _due(sub["id"])
     result = _scheduler()
-    # The scheduler serves every tenant: a test running beside this one (pytest-xdist
-    # shares the database) may have a subscription due too. This one's effects are below.
+    # The scheduler serves every tenant: another test of this worker's database may have
+    # left a subscription due (the order of tests varies). This one's effects are below.
     assert result["delivered"] >= 1 and result["failed_tenants"] == []
     exports.mail.drain()
     for person in (manager, agent):
@@ -353,7 +353,7 @@ def test_missed_slots_are_caught_up_once_by_the_latest(client, desk, exports):
     _owner_sql("UPDATE report_subscriptions SET next_run_at = %s WHERE id = %s", oldest, sub["id"])
 
     result = _scheduler()
-    assert (result["delivered"], result["caught_up"]) == (1, 1), result
+    assert result["delivered"] >= 1 and result["caught_up"] >= 1, result
     assert _scheduler()["delivered"] == 0  # once: nothing is due now
     exports.mail.drain()
     for person in (manager, agent):
@@ -440,7 +440,7 @@ def test_an_owner_who_may_no_longer_read_reports_deactivates_the_subscription(
         owner.user_id,
     )
     result = _scheduler()
-    assert result["deactivated"] >= 1  # this one, and perhaps another test's beside it
+    assert result["deactivated"] >= 1  # this one, and perhaps another test's left due
     exports.mail.drain()
     assert _reports(exports, agent.email) == []
     shown = client.get(f"/v1/report-subscriptions/{sub['id']}", headers=desk.admin.headers).json()
