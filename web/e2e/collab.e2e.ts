@@ -52,10 +52,14 @@ describe("people, links and merge on a ticket", () => {
     await people.getByLabel("Add as").selectOption("cc");
     await people.getByRole("button", { name: "Add", exact: true }).click();
     await expect.poll(() => people.getByTestId("participant").filter({ hasText: "Eli Employee" }).textContent()).toContain("CC (watcher)");
+    // The list may refresh from the live push before the form has taken its answer (which
+    // clears the field): wait for the form to finish before typing again.
+    await expect.poll(() => people.getByLabel("E-mail or name").inputValue()).toBe("");
 
     await people.getByLabel("E-mail or name").fill("manager@acme.example");
     await people.getByRole("button", { name: "Send invitation" }).click();
     await expect.poll(() => people.getByTestId("invitation").filter({ hasText: "Max Manager" }).textContent()).toContain("pending");
+    await expect.poll(() => people.getByLabel("E-mail or name").inputValue()).toBe("");
     // Invited twice: the server's field error, next to the field.
     await people.getByLabel("E-mail or name").fill("manager@acme.example");
     await people.getByRole("button", { name: "Send invitation" }).click();
