@@ -207,6 +207,34 @@ def test_ticket_export_runs_in_the_background_with_progress_and_downloads(
     assert [j["id"] for j in mine.json()["items"]] == [job["id"]]
 
 
+def test_the_worker_answers_the_sample_sqs_event_once(client, org, exports):
+    """events/sqs_exports_export_requested.json, its body the real outbox row as the
+    publisher encodes it, straight into the handler (as Lambda's event source mapping)."""
+    from local.scheduler import LambdaContext
+    from tests.events import outbox_rows, sqs_sample
+
+    agent = org.members["agent"]
+    _tickets(client, org.members["requester"], 3, prefix="Sample")
+    asked = _ask(client, agent, {"kind": "tickets", "format": "csv", "params": {}})
+    assert asked.status_code == 202, asked.text
+    job = asked.json()
+    rows = outbox_rows(
+        current_database(),
+        "tenant_id = %s AND event_type = 'export.requested' AND aggregate_id = %s",
+        org.tenant_id,
+        job["id"],
+    )
+    event = sqs_sample("sqs_exports_export_requested", rows)
+    for _ in range(2):  # delivered twice, exported once
+        assert exports.worker(event, LambdaContext("export_worker")) == {"batchItemFailures": []}
+    shown = client.get(f"/v1/exports/{job['id']}", headers=agent.headers).json()
+    assert (shown["status"], shown["rows_done"]) == ("done", 3)
+    first = shown["finished_at"]
+    exports.run()  # the published copy of the same event: already done
+    again = client.get(f"/v1/exports/{job['id']}", headers=agent.headers).json()
+    assert (again["status"], again["finished_at"]) == ("done", first)
+
+
 def test_json_export_with_filters_counts_only_matching_visible_tickets(client, org, exports):
     requester, agent = org.members["requester"], org.members["agent"]
     _tickets(client, requester, 3, prefix="Plain")

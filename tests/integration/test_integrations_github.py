@@ -335,6 +335,49 @@ def test_creating_an_issue_goes_through_the_consumer_with_retries(
     assert len(github.at(path)) == 2
 
 
+def test_the_consumer_answers_the_sample_sqs_event_once(
+    client, org, repo, queues, github, database
+):
+    """events/sqs_integrations_github_issue_requested.json, its body the real outbox row as
+    the publisher encodes it, straight into the handler (as Lambda's event source mapping)."""
+    from local.scheduler import LambdaContext
+    from tests.events import outbox_rows, sqs_sample
+
+    path = "/repos/acme/platform/issues"
+    github.answer(
+        path,
+        lambda request: (
+            201,
+            {"number": 102, "html_url": "https://github.com/acme/platform/issues/102"},
+        ),
+    )
+    before = len(github.at(path))
+    ticket = _ticket(client, org, "Sample event")
+    answer = client.post(
+        f"/v1/tickets/{ticket['id']}/github-issue",
+        headers=org.members["agent"].headers,
+        json={"integration_id": repo["id"]},
+    )
+    assert answer.status_code == 202, answer.text
+    rows = outbox_rows(
+        database,
+        "tenant_id = %s AND event_type = 'integration.github.issue_requested'"
+        " AND payload->>'ticket_id' = %s",
+        org.tenant_id,
+        ticket["id"],
+    )
+    assert len(rows) == 1
+    handler = load_function("integrations_consumer").lambda_handler
+    event = sqs_sample("sqs_integrations_github_issue_requested", rows)
+    for _ in range(2):  # delivered twice, created once
+        assert handler(event, LambdaContext("integrations_consumer")) == {"batchItemFailures": []}
+    while _consume(queues["integrations"]) != (0, 0):  # the published copy: already done
+        pass
+    assert len(github.at(path)) == before + 1
+    (link,) = _links(client, org.members["agent"], ticket["id"])
+    assert (link["status"], link["external_id"]) == ("linked", "102")
+
+
 def test_roles_and_tenant_isolation(client, org, repo):
     other = make_tenant(client, roles=("agent",))
     agent = org.members["agent"]

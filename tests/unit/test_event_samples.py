@@ -25,6 +25,8 @@ def test_every_consumer_has_a_sample():
         "knowledge",
         "reports",
         "automation",
+        "exports",
+        "integrations",
     }
     assert (EVENTS_DIR / f"{INTAKE}.json").exists()
 
