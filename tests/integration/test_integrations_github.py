@@ -207,6 +207,42 @@ def test_a_replayed_delivery_is_acknowledged_once(client, org, repo):
     assert sum(e["type"] == "github_referenced" for e in events) == 1
 
 
+def test_remembered_delivery_ids_are_pruned_after_the_retention(client, org, repo, database):
+    """Ids older than SERVICEDESK_INTEGRATIONS_DEDUPE_DAYS (30) go as new deliveries arrive,
+    at most 100 per delivery; younger ones still dedupe."""
+    with database.connect("owner") as conn:
+        conn.execute(
+            "INSERT INTO integration_deliveries (tenant_id, integration_id, delivery_id,"
+            " received_at) SELECT %s, %s, 'old-' || n, now() - interval '31 days'"
+            " FROM generate_series(1, 130) n",
+            (org.tenant_id, repo["id"]),
+        )
+        conn.execute(
+            "INSERT INTO integration_deliveries (tenant_id, integration_id, delivery_id,"
+            " received_at) VALUES (%s, %s, 'recent-1', now() - interval '29 days')",
+            (org.tenant_id, repo["id"]),
+        )
+        conn.commit()
+
+    def old() -> int:
+        with database.connect("owner") as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM integration_deliveries"
+                " WHERE integration_id = %s AND delivery_id LIKE 'old-%%'",
+                (repo["id"],),
+            ).fetchone()
+        return int(row[0])
+
+    ticket = _ticket(client, org)
+    event = _issue_event(11, f"see {ticket['number']}")
+    assert _deliver(client, repo, "issues", event).json()["duplicate"] is False
+    assert old() == 30  # one batch of 100 went
+    assert _deliver(client, repo, "issues", event).json()["duplicate"] is False
+    assert old() == 0
+    replay = _deliver(client, repo, "issues", event, delivery="recent-1")
+    assert replay.status_code == 202 and replay.json()["duplicate"] is True
+
+
 def test_unknown_tickets_and_unhandled_events_write_nothing(client, org, repo, database):
     before = _deliveries(database, repo["id"])
     unknown = _deliver(client, repo, "issues", _issue_event(10, "about TCK-1999-000001 and XX-1"))

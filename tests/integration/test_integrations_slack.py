@@ -250,6 +250,32 @@ def test_a_refused_code_installs_nothing(client, org, queues, fake):
     assert denied.headers["location"].endswith("?slack=denied")
 
 
+def test_expired_install_states_are_pruned_as_installs_start(client, org, app_row, database):
+    with database.connect("owner") as conn:
+        conn.execute(
+            "INSERT INTO integration_oauth_states (state_hash, tenant_id, integration_id,"
+            " user_id, expires_at) SELECT sha256(('old' || n)::bytea), %s, %s, %s,"
+            " now() - interval '1 minute' FROM generate_series(1, 5) n",
+            (org.tenant_id, app_row["id"], org.admin.user_id),
+        )
+        conn.commit()
+
+    def states() -> tuple[int, int]:
+        with database.connect("owner") as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE expires_at < now()), count(*)"
+                " FROM integration_oauth_states WHERE integration_id = %s",
+                (app_row["id"],),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    expired, _ = states()
+    assert expired >= 5
+    _install(client, org, app_row)
+    expired, live = states()
+    assert expired == 0 and live >= 1  # the expired went; the one just started stays
+
+
 def test_install_refuses_unknown_states_and_other_admins(client, org, app_row, installed):
     assert (
         client.get(

@@ -253,8 +253,24 @@ def inbound(session: Session, integration_id: uuid.UUID, kind: str) -> Inbound:
     return Inbound(tenant_id, found.id, dict(found.config), found.external_id, read_secret(found))
 
 
+# Rows of bookkeeping deleted per new row (deliveries here, Slack install states in slack.py).
+PRUNE_BATCH = 100
+
+
 def first_delivery(session: Session, found: Inbound, delivery_id: str) -> bool:
-    """True the first time (integration, delivery id) is seen (invariant 9's dedupe)."""
+    """True the first time (integration, delivery id) is seen (invariant 9's dedupe).
+
+    Ids are remembered for ``integrations_dedupe_days``: each delivery first deletes at most
+    ``PRUNE_BATCH`` of its tenant's older rows, so the table stays bounded by the arrival
+    rate without a sweeper of its own."""
+    session.execute(
+        text(
+            "DELETE FROM integration_deliveries WHERE ctid IN (SELECT ctid"
+            " FROM integration_deliveries WHERE tenant_id = :t"
+            " AND received_at < now() - make_interval(days => :days) LIMIT :n)"
+        ),
+        {"t": found.tenant_id, "days": get_settings().integrations_dedupe_days, "n": PRUNE_BATCH},
+    )
     row = session.execute(
         text(
             "INSERT INTO integration_deliveries (tenant_id, integration_id, delivery_id)"

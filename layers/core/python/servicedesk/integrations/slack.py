@@ -120,6 +120,14 @@ def start_install(ctx: RequestContext, *, integration_id: uuid.UUID) -> dict[str
     state = random.token_urlsafe(32)
     ctx.session.execute(
         text(
+            "DELETE FROM integration_oauth_states WHERE ctid IN (SELECT ctid"
+            " FROM integration_oauth_states WHERE tenant_id = :t AND expires_at < now()"
+            " LIMIT :n)"
+        ),
+        {"t": ctx.tenant_id, "n": service.PRUNE_BATCH},
+    )
+    ctx.session.execute(
+        text(
             "INSERT INTO integration_oauth_states"
             " (state_hash, tenant_id, integration_id, user_id, expires_at)"
             " VALUES (:h, :t, :i, :u, now() + make_interval(secs => :ttl))"

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
     integrations_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
     integrations_max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=1024 * 1024)
+    # How long an inbound delivery id is remembered (invariant 9's dedupe); older rows are
+    # pruned as new deliveries arrive (integrations/service.first_delivery).
+    integrations_dedupe_days: int = Field(default=30, ge=1, le=365)
     slack_signature_window_seconds: int = Field(default=300, ge=30, le=900)
     slack_install_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     # A scheduled report is attached to its e-mail up to this size; larger, the mail links
