@@ -465,3 +465,61 @@ def test_registered_persisted_queries_are_their_hashes_and_run(client, org):
             },
         )
         assert got.status_code == 200, got.text
+
+
+def test_articles_and_configuration_items_as_their_rest_lists(client, org):
+    manager, requester = org.members["manager"], org.members["requester"]
+    for title in ("Reset a password", "Draft notes"):
+        made = client.post(
+            "/v1/kb/articles",
+            headers=manager.headers,
+            json={"title": title, "body": "Steps", "audience": "public"},
+        )
+        assert made.status_code == 201, made.text
+    classes = client.get("/v1/ci-classes", headers=manager.headers).json()["items"]
+    made_ci = client.post(
+        "/v1/cis",
+        headers=manager.headers,
+        json={"class_id": classes[0]["id"], "name": "laptop-1"},
+    )
+    assert made_ci.status_code == 201, made_ci.text
+    articles = "{ articles(first: 50) { edges { node { id state } } } }"
+    cis = "{ configurationItems { edges { node { id name } } } }"
+    for actor in (manager, requester):
+        rest = client.get("/v1/kb/articles", headers=actor.headers, params={"limit": 50})
+        graph = ok(gql(client, actor, articles))["articles"]["edges"]
+        assert [e["node"]["id"] for e in graph] == [a["id"] for a in rest.json()["items"]]
+    assert ok(gql(client, requester, articles))["articles"]["edges"] == []  # drafts: staff
+    rest_cis = client.get("/v1/cis", headers=manager.headers).json()["items"]
+    graph_cis = ok(gql(client, manager, cis))["configurationItems"]["edges"]
+    assert [e["node"]["id"] for e in graph_cis] == [c["id"] for c in rest_cis]
+    assert rest_cis
+    refused = gql(client, requester, cis)
+    assert client.get("/v1/cis", headers=requester.headers).status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["status"] == 403
+    bad = gql(client, manager, '{ articles(state: ["lost"]) { edges { node { id } } } }')
+    assert bad.json()["errors"][0]["extensions"]["status"] == 422
+
+
+def test_a_tickets_attachments_timeline_and_sla_read_as_rest(client, org):
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = _ticket(client, requester, "Screen flickers")
+    _comment(client, agent, ticket["id"], "internal")
+    query = (
+        "query($id: ID!) { ticket(id: $id) { id team { id } category { id }"
+        " slaTargets { target dueAt } attachments { edges { node { id } } }"
+        " timeline(first: 50) { edges { node { id type visibility } } } } }"
+    )
+    for actor in (requester, agent):
+        node = ok(gql(client, actor, query, id=ticket["id"]))["ticket"]
+        rest = client.get(
+            f"/v1/tickets/{ticket['id']}/events", headers=actor.headers, params={"limit": 50}
+        ).json()["items"]
+        assert [e["node"]["id"] for e in node["timeline"]["edges"]] == [str(e["id"]) for e in rest]
+        sla = client.get(f"/v1/tickets/{ticket['id']}/sla", headers=actor.headers).json()
+        assert {t["target"] for t in node["slaTargets"]} == {
+            t["target"] for t in sla.get("targets", [])
+        }
+        assert node["attachments"]["edges"] == []
+    requester_view = ok(gql(client, requester, query, id=ticket["id"]))["ticket"]
+    assert "internal" not in {e["node"]["visibility"] for e in requester_view["timeline"]["edges"]}

@@ -5,7 +5,8 @@
   it is resolved for (scalars are free: they cost no resolver or statement), and a list
   field with ``first`` multiplies what is under it by its page size (a variable counts as
   the largest page, ``MAX_FIRST``: validation has no values);
-  ``timeline`` (one statement per ticket, REST's events list) costs ``TIMELINE_WEIGHT``;
+  ``timeline`` and ``attachments`` (one statement per ticket: REST's own lists) cost
+  ``TIMELINE_WEIGHT``;
 - page size: ``first`` is 1..``MAX_FIRST`` (``page_size``), as REST's ``limit``.
 """
 
@@ -35,7 +36,16 @@ DEFAULT_FIRST = 25
 TIMELINE_WEIGHT = 10
 # The connection fields and their default page sizes (a field without ``first`` still
 # resolves a page).
-CONNECTIONS = {"tickets": DEFAULT_FIRST, "comments": 20, "timeline": 20}
+CONNECTIONS = {
+    "tickets": DEFAULT_FIRST,
+    "comments": 20,
+    "timeline": 20,
+    "attachments": 20,
+    "articles": DEFAULT_FIRST,
+    "configurationItems": DEFAULT_FIRST,
+}
+# Fields read by their REST list's service once per parent (no DataLoader): weighed more.
+PER_PARENT = frozenset({"timeline", "attachments"})
 
 
 Fragments = Callable[[str], FragmentDefinitionNode | None]
@@ -84,7 +94,7 @@ class Cost:
     def _field(self, node: FieldNode, times: int, path: frozenset[str]) -> int:
         if node.selection_set is None:
             return 0  # a scalar of an object already paid for
-        weight = TIMELINE_WEIGHT if node.name.value == "timeline" else 1
+        weight = TIMELINE_WEIGHT if node.name.value in PER_PARENT else 1
         return times * weight + self.of(node.selection_set, times * (_first(node) or 1), path)
 
     def _fragment(self, name: str, path: frozenset[str]) -> int:

@@ -13,11 +13,11 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from strawberry.extensions import (
     AddValidationRules,
@@ -28,10 +28,16 @@ from strawberry.extensions import (
 )
 from strawberry.scalars import JSON
 
+from servicedesk.cmdb import service as cmdb
+from servicedesk.cmdb.schemas import State as CIState
 from servicedesk.graphql.context import Info, field_with, mutation_with
 from servicedesk.graphql.limits import DEFAULT_FIRST, cost_limit, page_size
+from servicedesk.graphql.types.catalogue import Article, ConfigurationItem
 from servicedesk.graphql.types.people import User
 from servicedesk.graphql.types.tickets import Comment, Connection, Ticket, connection
+from servicedesk.kb import service as kb
+from servicedesk.kb.schemas import Audience
+from servicedesk.kb.schemas import State as ArticleState
 from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
@@ -41,6 +47,7 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.permissions import Permission
+from servicedesk.platform.schemas import Input
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import comments, queries, service
 from servicedesk.tickets.filters import TicketListQuery
@@ -169,6 +176,62 @@ class Query:
     def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         ctx = info.context.require(Permission.TICKET_READ)
         return Ticket.of(service.get_visible(ctx, _uuid(id, "id")))
+
+    @field_with("Knowledge base articles the caller may read (GET /v1/kb/articles's filters)")
+    def articles(
+        self,
+        info: Info,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+        state: list[str] | None = None,
+        category_id: strawberry.ID | None = None,
+        tag: str | None = None,
+        audience: str | None = None,
+    ) -> Connection[Article]:
+        ctx = info.context.require(Permission.KB_READ)
+        query: ArticleQuery = _parsed(
+            ArticleQuery,
+            {"state": state or [], "category_id": category_id, "tag": tag, "audience": audience},
+        )
+        rows, nxt = kb.list_articles(
+            ctx,
+            filters=kb.ArticleFilters(**query.model_dump()),
+            limit=page_size(first),
+            cursor=after,
+        )
+        return connection([Article.of(row) for row in rows], nxt)
+
+    @field_with("Configuration items by name (GET /v1/cis's filters)")
+    def configuration_items(
+        self,
+        info: Info,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+        class_id: strawberry.ID | None = None,
+        state: str | None = None,
+        q: str | None = None,
+    ) -> Connection[ConfigurationItem]:
+        ctx = info.context.require(Permission.CMDB_READ)
+        query: CIQuery = _parsed(CIQuery, {"class_id": class_id, "state": state, "q": q})
+        rows, nxt = cmdb.list_cis(ctx, **query.model_dump(), limit=page_size(first), cursor=after)
+        return connection([ConfigurationItem.of(row) for row in rows], nxt)
+
+
+class ArticleQuery(Input):
+    """GET /v1/kb/articles's filters, as its query parameters declare them."""
+
+    state: Annotated[list[ArticleState], Field(max_length=4)] = []
+    category_id: uuid.UUID | None = None
+    tag: Annotated[str | None, Field(min_length=1, max_length=50)] = None
+    audience: Audience | None = None
+
+
+class CIQuery(Input):
+    """GET /v1/cis's filters."""
+
+    class_id: uuid.UUID | None = None
+    state: CIState | None = None
+    q: Annotated[str | None, Field(max_length=200)] = None
 
 
 @strawberry.type

@@ -14,8 +14,10 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
+from servicedesk.attachments import service as attachments
 from servicedesk.graphql.context import Info, field_with
 from servicedesk.graphql.limits import page_size
+from servicedesk.graphql.types.catalogue import Attachment
 from servicedesk.graphql.types.people import Category, Team, User
 from servicedesk.tickets import comments as ticket_comments
 from servicedesk.tickets import queries
@@ -211,6 +213,18 @@ class Ticket:
             )
             for r in rows
         ]
+
+    @field_with(
+        "The ticket's files the caller may see (REST's attachments list: one statement per"
+        " ticket, so the cost limit weighs it per ticket)"
+    )
+    def attachments(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Attachment]:
+        rows, nxt = attachments.list_for_ticket(
+            info.context.ctx, ticket_id=self.row.id, limit=page_size(first), cursor=after
+        )
+        return connection([Attachment.of(row) for row in rows], nxt)
 
     @field_with(
         "The timeline as far as the caller may see it (REST's events list: one"
