@@ -523,3 +523,23 @@ def test_a_tickets_attachments_timeline_and_sla_read_as_rest(client, org):
         assert node["attachments"]["edges"] == []
     requester_view = ok(gql(client, requester, query, id=ticket["id"]))["ticket"]
     assert "internal" not in {e["node"]["visibility"] for e in requester_view["timeline"]["edges"]}
+
+
+def test_graphiql_and_introspection_are_on_in_dev_only(client, org, monkeypatch):
+    from servicedesk.platform.config import get_settings
+
+    schema = "{ __schema { queryType { name } } }"
+    monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "dev")
+    get_settings.cache_clear()
+    try:
+        page = client.get("/v1/graphql")
+        introspected = gql(client, org.members["agent"], schema)
+    finally:
+        monkeypatch.setenv("SERVICEDESK_ENVIRONMENT", "test")
+        get_settings.cache_clear()
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "graphiql" in page.text.lower()
+    assert ok(introspected) == {"__schema": {"queryType": {"name": "Query"}}}
+    assert client.get("/v1/graphql").status_code == 405
+    assert gql(client, org.members["agent"], schema).status_code == 400
