@@ -344,6 +344,8 @@ def test_create_ticket_is_idempotent_and_emits_the_rest_event(client):
     first = ok(gql(client, actor, CREATE, input={"title": "Printer jam"}, key=key))
     again = ok(gql(client, actor, CREATE, input={"title": "Printer jam"}, key=key))
     assert first == again
+    reused = gql(client, actor, CREATE, input={"title": "Another jam"}, key=key)
+    assert reused.json()["errors"][0]["extensions"]["status"] == 422
     assert _count_tickets(client, actor) == 1
     rest = client.get(f"/v1/tickets/{first['createTicket']['id']}", headers=actor.headers)
     assert rest.json()["number"] == first["createTicket"]["number"]
