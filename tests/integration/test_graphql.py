@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("client")
 NESTED = """
 query Page($first: Int!, $after: String) {
   tickets(first: $first, after: $after) {
-    edges { node { id number title requester { id name } assignee { id name }
+    edges { node { id number title allowedTransitions requester { id name } assignee { id name }
       comments { edges { node { id body visibility author { id name } } } } } }
     pageInfo { hasNextPage endCursor }
   }
@@ -84,8 +84,9 @@ def seeded(client, org, other) -> None:
         _comment(client, tenant.admin, theirs["id"], "internal")
 
 
-def _rest_view(client, actor: Actor) -> dict[str, list[str]]:
+def _rest_view(client, actor: Actor) -> dict[str, Any]:
     tickets: list[str] = []
+    moves: dict[str, list[str]] = {}
     cursor = None
     while True:
         page = client.get(
@@ -94,28 +95,33 @@ def _rest_view(client, actor: Actor) -> dict[str, list[str]]:
             params={"limit": 100, **({"cursor": cursor} if cursor else {})},
         ).json()
         tickets += [t["id"] for t in page["items"]]
+        moves.update({t["id"]: t["allowed_transitions"] for t in page["items"]})
         cursor = page["next_cursor"]
         if cursor is None:
             break
     return {
-        t: [
-            c["id"]
-            for c in client.get(
-                f"/v1/tickets/{t}/comments", headers=actor.headers, params={"limit": 100}
-            ).json()["items"]
-        ]
+        t: (
+            moves[t],
+            [
+                c["id"]
+                for c in client.get(
+                    f"/v1/tickets/{t}/comments", headers=actor.headers, params={"limit": 100}
+                ).json()["items"]
+            ],
+        )
         for t in tickets
     }
 
 
-def _graph_view(client, actor: Actor) -> dict[str, list[str]]:
-    seen: dict[str, list[str]] = {}
+def _graph_view(client, actor: Actor) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
     after = None
     while True:
         page = ok(gql(client, actor, NESTED, first=100, after=after))["tickets"]
         for edge in page["edges"]:
             node = edge["node"]
-            seen[node["id"]] = [c["node"]["id"] for c in node["comments"]["edges"]]
+            comments = [c["node"]["id"] for c in node["comments"]["edges"]]
+            seen[node["id"]] = (node["allowedTransitions"], comments)
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             return seen
@@ -139,12 +145,12 @@ def test_graphql_sees_exactly_what_rest_sees(client, org, other, which, role):
     rest = _rest_view(client, actor)
     graph = _graph_view(client, actor)
     assert list(graph) == list(rest)  # the same tickets, in the same order
-    assert graph == rest  # and the same comments on each
+    assert graph == rest  # and the same comments and allowed moves on each
     assert rest, "every actor here sees at least one ticket"
     if role == "requester":
         notes = [
             c
-            for comments in graph.values()
+            for _moves, comments in graph.values()
             for c in comments
             if _visibility(client, tenant.admin, c) == "internal"
         ]

@@ -21,6 +21,7 @@ from servicedesk.graphql.types.catalogue import Attachment
 from servicedesk.graphql.types.people import Category, Team, User
 from servicedesk.tickets import comments as ticket_comments
 from servicedesk.tickets import queries
+from servicedesk.tickets import service as ticket_service
 from servicedesk.tickets.models import Comment as CommentRow
 from servicedesk.tickets.models import Ticket as TicketRow
 
@@ -157,6 +158,10 @@ class Ticket:
             merged_into_id=strawberry.ID(str(row.merged_into_id)) if row.merged_into_id else None,
             row=row,
         )
+
+    @field_with("The statuses the caller may move this ticket to now (changeTicketStatus)")
+    def allowed_transitions(self, info: Info) -> list[str]:
+        return sorted(ticket_service.allowed_transitions(info.context.ctx, self.row))
 
     @strawberry.field
     async def requester(self, info: Info) -> User:
