@@ -25,7 +25,8 @@ NESTED = """
 query Page($first: Int!, $after: String) {
   tickets(first: $first, after: $after) {
     edges { node { id number title allowedTransitions requester { id name } assignee { id name }
-      comments { edges { node { id body visibility author { id name } } } } } }
+      comments { edges { node { id body visibility author { id name } } } }
+      timeline(first: 10) { edges { node { id type } } } } }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -108,6 +109,12 @@ def _rest_view(client, actor: Actor) -> dict[str, Any]:
                     f"/v1/tickets/{t}/comments", headers=actor.headers, params={"limit": 100}
                 ).json()["items"]
             ],
+            [
+                str(e["id"])
+                for e in client.get(
+                    f"/v1/tickets/{t}/events", headers=actor.headers, params={"limit": 10}
+                ).json()["items"]
+            ],
         )
         for t in tickets
     }
@@ -121,7 +128,8 @@ def _graph_view(client, actor: Actor) -> dict[str, Any]:
         for edge in page["edges"]:
             node = edge["node"]
             comments = [c["node"]["id"] for c in node["comments"]["edges"]]
-            seen[node["id"]] = (node["allowedTransitions"], comments)
+            events = [e["node"]["id"] for e in node["timeline"]["edges"]]
+            seen[node["id"]] = (node["allowedTransitions"], comments, events)
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             return seen
@@ -145,12 +153,12 @@ def test_graphql_sees_exactly_what_rest_sees(client, org, other, which, role):
     rest = _rest_view(client, actor)
     graph = _graph_view(client, actor)
     assert list(graph) == list(rest)  # the same tickets, in the same order
-    assert graph == rest  # and the same comments and allowed moves on each
+    assert graph == rest  # and the same allowed moves, comments and events on each
     assert rest, "every actor here sees at least one ticket"
     if role == "requester":
         notes = [
             c
-            for _moves, comments in graph.values()
+            for _moves, comments, _events in graph.values()
             for c in comments
             if _visibility(client, tenant.admin, c) == "internal"
         ]

@@ -5,8 +5,7 @@
   it is resolved for (scalars are free: they cost no resolver or statement), and a list
   field with ``first`` multiplies what is under it by its page size (a variable counts as
   the largest page, ``MAX_FIRST``: validation has no values);
-  ``timeline`` and ``attachments`` (one statement per ticket: REST's own lists) cost
-  ``TIMELINE_WEIGHT``;
+  ``attachments`` (one statement per ticket: REST's own list) costs ``PER_PARENT_WEIGHT``;
 - page size: ``first`` is 1..``MAX_FIRST`` (``page_size``), as REST's ``limit``.
 """
 
@@ -33,7 +32,7 @@ from servicedesk.platform.pagination import MAX_LIMIT
 
 MAX_FIRST = MAX_LIMIT
 DEFAULT_FIRST = 25
-TIMELINE_WEIGHT = 10
+PER_PARENT_WEIGHT = 10
 # The connection fields and their default page sizes (a field without ``first`` still
 # resolves a page).
 CONNECTIONS = {
@@ -45,7 +44,7 @@ CONNECTIONS = {
     "configurationItems": DEFAULT_FIRST,
 }
 # Fields read by their REST list's service once per parent (no DataLoader): weighed more.
-PER_PARENT = frozenset({"timeline", "attachments"})
+PER_PARENT = frozenset({"attachments"})
 
 
 Fragments = Callable[[str], FragmentDefinitionNode | None]
@@ -94,7 +93,7 @@ class Cost:
     def _field(self, node: FieldNode, times: int, path: frozenset[str]) -> int:
         if node.selection_set is None:
             return 0  # a scalar of an object already paid for
-        weight = TIMELINE_WEIGHT if node.name.value in PER_PARENT else 1
+        weight = PER_PARENT_WEIGHT if node.name.value in PER_PARENT else 1
         return times * weight + self.of(node.selection_set, times * (_first(node) or 1), path)
 
     def _fragment(self, name: str, path: frozenset[str]) -> int:

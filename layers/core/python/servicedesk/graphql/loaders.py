@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select, union_all
 from strawberry.dataloader import DataLoader
@@ -24,9 +24,10 @@ from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.sla.models import SlaTarget
 from servicedesk.teams.models import Team
-from servicedesk.tickets import participants
-from servicedesk.tickets.models import Comment, Ticket
-from servicedesk.tickets.visibility import visible_comments
+from servicedesk.tickets import participants, timeline
+from servicedesk.tickets import service as ticket_service
+from servicedesk.tickets.models import Comment, Ticket, TicketEvent
+from servicedesk.tickets.visibility import visible_comments, visible_events
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,36 @@ class CommentPage:
     has_more: bool
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """The first ``first`` timeline events of one ticket as the caller may read them."""
+
+    rows: list[timeline.EventView]
+    has_more: bool
+
+
 def _by_id(rows: Iterable[Any], keys: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     found = {row.id: row for row in rows}
     return {key: found.get(key) for key in keys}
+
+
+P = TypeVar("P")
+
+
+def _per_page_size(
+    loaders: dict[int, DataLoader[uuid.UUID, P]],
+    first: int,
+    load: Callable[[list[uuid.UUID], int], list[P]],
+) -> DataLoader[uuid.UUID, P]:
+    """The loader of first pages of ``first`` rows (one per page size asked for)."""
+    loader = loaders.get(first)
+    if loader is None:
+
+        async def batch(keys: list[uuid.UUID]) -> list[P]:
+            return load(keys, first)
+
+        loader = loaders[first] = DataLoader(batch)
+    return loader
 
 
 @dataclass
@@ -61,6 +89,7 @@ class Loaders:
 
     ctx: RequestContext
     _comments: dict[int, DataLoader[uuid.UUID, CommentPage]] = field(default_factory=dict)
+    _events: dict[int, DataLoader[uuid.UUID, EventPage]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.people: DataLoader[uuid.UUID, Person] = DataLoader(self._load_people)
@@ -69,14 +98,10 @@ class Loaders:
         self.sla_targets: DataLoader[uuid.UUID, list[SlaTarget]] = DataLoader(self._load_sla)
 
     def comments(self, first: int) -> DataLoader[uuid.UUID, CommentPage]:
-        loader = self._comments.get(first)
-        if loader is None:
+        return _per_page_size(self._comments, first, self._load_comments)
 
-            async def load(keys: list[uuid.UUID]) -> list[CommentPage]:
-                return self._load_comments(keys, first)
-
-            loader = self._comments[first] = DataLoader(load)
-        return loader
+    def events(self, first: int) -> DataLoader[uuid.UUID, EventPage]:
+        return _per_page_size(self._events, first, self._load_events)
 
     async def _load_people(self, keys: list[uuid.UUID]) -> list[Person]:
         named = participants.people(self.ctx, set(keys))
@@ -159,3 +184,34 @@ class Loaders:
         for comment, owner in rows:
             grouped[owner].append(comment)
         return [CommentPage(grouped[key][:first], len(grouped[key]) > first) for key in keys]
+
+    def _load_events(self, keys: list[uuid.UUID], first: int) -> list[EventPage]:
+        """One statement for every ticket's first page of its timeline (``visible_events``,
+        oldest first, as ``queries.list_events``), then one ``timeline.viewable`` over all
+        of them (what the events name, redacted where the caller may not see it)."""
+        ctx = self.ctx
+        rank = (
+            func.row_number()
+            .over(partition_by=TicketEvent.ticket_id, order_by=TicketEvent.id)
+            .label("rn")
+        )
+        ranked = (
+            select(TicketEvent.id, rank)
+            .where(
+                TicketEvent.tenant_id == ctx.tenant_id,
+                TicketEvent.ticket_id.in_(keys),
+                visible_events(ctx),
+            )
+            .subquery()
+        )
+        rows = ctx.session.scalars(
+            select(TicketEvent)
+            .join(ranked, ranked.c.id == TicketEvent.id)
+            .where(TicketEvent.tenant_id == ctx.tenant_id, ranked.c.rn <= first + 1)
+            .order_by(TicketEvent.ticket_id, TicketEvent.id)
+        ).all()
+        views = timeline.viewable(ctx, rows, ticket_service.load_settings(ctx))
+        grouped: dict[uuid.UUID, list[timeline.EventView]] = defaultdict(list)
+        for row, view in zip(rows, views, strict=True):
+            grouped[row.ticket_id].append(view)
+        return [EventPage(grouped[key][:first], len(grouped[key]) > first) for key in keys]

@@ -1,8 +1,8 @@
 """Ticket, Comment, TimelineEvent and SlaTarget, with their Relay-style connections.
 
 A ticket's relations resolve through the request's loaders (one statement per relation
-for a whole page); a nested comments page with ``after`` reads through the REST route's
-own ``comments.list_comments``.
+for a whole page); a nested page with ``after`` reads through the REST route's own list
+(``comments.list_comments``, ``queries.list_events``), and so do attachments.
 """
 
 from __future__ import annotations
@@ -231,17 +231,18 @@ class Ticket:
         )
         return connection([Attachment.of(row) for row in rows], nxt)
 
-    @field_with(
-        "The timeline as far as the caller may see it (REST's events list: one"
-        " statement per ticket, so the cost limit weighs it per ticket)"
-    )
-    def timeline(
+    @field_with("The timeline as far as the caller may see it (GET /v1/tickets/{id}/events)")
+    async def timeline(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[TimelineEvent]:
-        rows, nxt = queries.list_events(
-            info.context.ctx, ticket_id=self.row.id, limit=page_size(first), cursor=after
-        )
-        return connection([_event(view) for view in rows], nxt)
+        first = page_size(first)
+        ctx = info.context.ctx
+        if after is not None:
+            rows, nxt = queries.list_events(ctx, ticket_id=self.row.id, limit=first, cursor=after)
+            return connection([_event(view) for view in rows], nxt)
+        page = await info.context.loaders.events(first).load(self.row.id)
+        end = queries.EVENTS_IN_ORDER.encode(page.rows[-1]) if page.has_more else None
+        return connection([_event(view) for view in page.rows], end)
 
 
 def _event(view: Any) -> TimelineEvent:
