@@ -74,6 +74,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # Two prefixes only (flows and delegations live under /v1/approvals): the Api stack is
     # near CloudFormation's 500 resources, and each prefix costs resources and methods.
     "approvals": ("approvals", "approval-links"),
+    # GraphQL (servicedesk/graphql): POST /v1/graphql over the REST routes' services; GET
+    # answers 405 (GraphiQL in make dev only).
+    "graphql": ("graphql",),
 }
 
 # Paths outside /v1 routed to a domain's function without the authorizer: the protocol

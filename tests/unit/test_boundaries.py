@@ -247,6 +247,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "attachments",
         "automation",
         "exports",
+        "graphql",
         "identity",
         "kb",
         "macros",

@@ -298,6 +298,15 @@ class Settings(BaseSettings):
     # instead of outliving the request (API Gateway ends REST requests at 29 s).
     assistant_turn_seconds: float = Field(default=120.0, gt=0, le=900)
 
+    # GraphQL (servicedesk/graphql, docs/graphql.md): introspection (off outside dev unless
+    # set), refusing queries past these limits before any resolver runs, and whether only the
+    # registered persisted queries (servicedesk/graphql/persisted.json) are accepted.
+    graphql_introspection: bool | None = None
+    graphql_max_depth: int = Field(default=10, ge=2, le=30)
+    graphql_max_cost: int = Field(default=10_000, ge=10, le=1_000_000)
+    graphql_max_query_bytes: int = Field(default=16 * 1024, ge=256, le=256 * 1024)
+    graphql_persisted_only: bool = False
+
     demo_password: SecretStr = SecretStr("demo-password-123")
 
     @field_validator("oidc_algorithms", mode="before")
@@ -349,6 +358,13 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.environment is Environment.DEV
+
+    @property
+    def graphql_introspection_on(self) -> bool:
+        """GraphQL introspection: as set, else only in dev."""
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.is_dev
 
 
 @functools.cache

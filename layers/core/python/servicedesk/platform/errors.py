@@ -103,6 +103,10 @@ class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+class MethodNotAllowed(ProblemError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
 

@@ -34,7 +34,7 @@ class ParticipantView:
     avatar_url: str | None = None
 
 
-def _people(ctx: RequestContext, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
+def people(ctx: RequestContext, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
     """Each person's name and avatar in this organisation, in one query."""
     rows = ctx.session.execute(
         select(User.id, User.name, Membership.avatar_attachment_id)
@@ -62,10 +62,10 @@ def list_participants(ctx: RequestContext, *, ticket_id: uuid.UUID) -> list[Part
     views.extend(
         ParticipantView(p.user_id, p.kind, p.can_comment, p.can_edit, p.created_at) for p in rows
     )
-    people = _people(ctx, {v.user_id for v in views})
+    named = people(ctx, {v.user_id for v in views})
     return [
-        replace(v, name=people[v.user_id][0], avatar_url=people[v.user_id][1])
-        if v.user_id in people
+        replace(v, name=named[v.user_id][0], avatar_url=named[v.user_id][1])
+        if v.user_id in named
         else v
         for v in views
     ]

@@ -1,0 +1,217 @@
+"""Per-request DataLoaders: each relation of a page is one statement, whatever its size.
+
+Every loader reads through the REST paths' visibility rule: comments through
+``visible_comments`` (and a merged ticket's conversation under the ticket it was merged
+into, as ``comments.list_comments``), people through ``participants.people`` (what the
+participants list shows: whoever may see a ticket sees who is on it), teams' names only
+with ``directory:read`` (as ``GET /v1/teams``). The parents come from the ticket list or
+``get_visible``, so a relation is only ever asked for tickets the caller may see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, func, select, union_all
+from strawberry.dataloader import DataLoader
+
+from servicedesk.catalog.models import Category
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.sla.models import SlaTarget
+from servicedesk.teams.models import Team
+from servicedesk.tickets import participants, timeline
+from servicedesk.tickets import service as ticket_service
+from servicedesk.tickets.models import Comment, Ticket, TicketEvent
+from servicedesk.tickets.visibility import visible_comments, visible_events
+
+
+@dataclass(frozen=True)
+class Person:
+    id: uuid.UUID
+    name: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class Named:
+    id: uuid.UUID
+    name: str | None
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """The first ``first`` comments of one ticket, oldest first, and whether more follow."""
+
+    rows: list[Comment]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """The first ``first`` timeline events of one ticket as the caller may read them."""
+
+    rows: list[timeline.EventView]
+    has_more: bool
+
+
+def _by_id(rows: Iterable[Any], keys: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    found = {row.id: row for row in rows}
+    return {key: found.get(key) for key in keys}
+
+
+P = TypeVar("P")
+
+
+def _per_page_size(
+    loaders: dict[int, DataLoader[uuid.UUID, P]],
+    first: int,
+    load: Callable[[list[uuid.UUID], int], list[P]],
+) -> DataLoader[uuid.UUID, P]:
+    """The loader of first pages of ``first`` rows (one per page size asked for)."""
+    loader = loaders.get(first)
+    if loader is None:
+
+        async def batch(keys: list[uuid.UUID]) -> list[P]:
+            return load(keys, first)
+
+        loader = loaders[first] = DataLoader(batch)
+    return loader
+
+
+@dataclass
+class Loaders:
+    """The request's loaders (a fresh set per request: nothing is cached across requests)."""
+
+    ctx: RequestContext
+    _comments: dict[int, DataLoader[uuid.UUID, CommentPage]] = field(default_factory=dict)
+    _events: dict[int, DataLoader[uuid.UUID, EventPage]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.people: DataLoader[uuid.UUID, Person] = DataLoader(self._load_people)
+        self.teams: DataLoader[uuid.UUID, Named | None] = DataLoader(self._load_teams)
+        self.categories: DataLoader[uuid.UUID, Named | None] = DataLoader(self._load_categories)
+        self.sla_targets: DataLoader[uuid.UUID, list[SlaTarget]] = DataLoader(self._load_sla)
+
+    def comments(self, first: int) -> DataLoader[uuid.UUID, CommentPage]:
+        return _per_page_size(self._comments, first, self._load_comments)
+
+    def events(self, first: int) -> DataLoader[uuid.UUID, EventPage]:
+        return _per_page_size(self._events, first, self._load_events)
+
+    async def _load_people(self, keys: list[uuid.UUID]) -> list[Person]:
+        named = participants.people(self.ctx, set(keys))
+        return [Person(key, *named[key]) if key in named else Person(key, "", None) for key in keys]
+
+    async def _load_teams(self, keys: list[uuid.UUID]) -> list[Named | None]:
+        readable = self.ctx.can(Permission.DIRECTORY_READ)
+        rows = self.ctx.session.execute(
+            select(Team.id, Team.name).where(
+                Team.tenant_id == self.ctx.tenant_id, Team.id.in_(keys)
+            )
+        )
+        found = _by_id(rows, keys)
+        return [
+            Named(key, found[key].name if readable else None) if found[key] else None
+            for key in keys
+        ]
+
+    async def _load_categories(self, keys: list[uuid.UUID]) -> list[Named | None]:
+        rows = self.ctx.session.execute(
+            select(Category.id, Category.name).where(
+                Category.tenant_id == self.ctx.tenant_id, Category.id.in_(keys)
+            )
+        )
+        found = _by_id(rows, keys)
+        return [Named(key, found[key].name) if found[key] else None for key in keys]
+
+    async def _load_sla(self, keys: list[uuid.UUID]) -> list[list[SlaTarget]]:
+        rows = self.ctx.session.scalars(
+            select(SlaTarget)
+            .where(SlaTarget.tenant_id == self.ctx.tenant_id, SlaTarget.ticket_id.in_(keys))
+            .order_by(SlaTarget.ticket_id, SlaTarget.target)
+        )
+        grouped: dict[uuid.UUID, list[SlaTarget]] = defaultdict(list)
+        for row in rows:
+            grouped[row.ticket_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    def _load_comments(self, keys: list[uuid.UUID], first: int) -> list[CommentPage]:
+        """One statement for every ticket's first page: the ticket's own comments and those
+        of the tickets merged into it, ranked per ticket (created_at, id)."""
+        ctx = self.ctx
+        own = select(
+            Comment.id.label("cid"),
+            Comment.ticket_id.label("owner"),
+            Comment.created_at.label("at"),
+        ).where(
+            Comment.tenant_id == ctx.tenant_id, Comment.ticket_id.in_(keys), visible_comments(ctx)
+        )
+        merged = (
+            select(
+                Comment.id.label("cid"),
+                Ticket.merged_into_id.label("owner"),
+                Comment.created_at.label("at"),
+            )
+            .join(
+                Ticket, and_(Ticket.id == Comment.ticket_id, Ticket.tenant_id == Comment.tenant_id)
+            )
+            .where(
+                Comment.tenant_id == ctx.tenant_id,
+                Ticket.merged_into_id.in_(keys),
+                visible_comments(ctx),
+            )
+        )
+        both = union_all(own, merged).subquery()
+        ranked = select(
+            both.c.cid,
+            both.c.owner,
+            func.row_number()
+            .over(partition_by=both.c.owner, order_by=(both.c.at, both.c.cid))
+            .label("rn"),
+        ).subquery()
+        rows = ctx.session.execute(
+            select(Comment, ranked.c.owner)
+            .join(ranked, ranked.c.cid == Comment.id)
+            .where(Comment.tenant_id == ctx.tenant_id, ranked.c.rn <= first + 1)
+            .order_by(ranked.c.owner, ranked.c.rn)
+        ).all()
+        grouped: dict[uuid.UUID, list[Comment]] = defaultdict(list)
+        for comment, owner in rows:
+            grouped[owner].append(comment)
+        return [CommentPage(grouped[key][:first], len(grouped[key]) > first) for key in keys]
+
+    def _load_events(self, keys: list[uuid.UUID], first: int) -> list[EventPage]:
+        """One statement for every ticket's first page of its timeline (``visible_events``,
+        oldest first, as ``queries.list_events``), then one ``timeline.viewable`` over all
+        of them (what the events name, redacted where the caller may not see it)."""
+        ctx = self.ctx
+        rank = (
+            func.row_number()
+            .over(partition_by=TicketEvent.ticket_id, order_by=TicketEvent.id)
+            .label("rn")
+        )
+        ranked = (
+            select(TicketEvent.id, rank)
+            .where(
+                TicketEvent.tenant_id == ctx.tenant_id,
+                TicketEvent.ticket_id.in_(keys),
+                visible_events(ctx),
+            )
+            .subquery()
+        )
+        rows = ctx.session.scalars(
+            select(TicketEvent)
+            .join(ranked, ranked.c.id == TicketEvent.id)
+            .where(TicketEvent.tenant_id == ctx.tenant_id, ranked.c.rn <= first + 1)
+            .order_by(TicketEvent.ticket_id, TicketEvent.id)
+        ).all()
+        views = timeline.viewable(ctx, rows, ticket_service.load_settings(ctx))
+        grouped: dict[uuid.UUID, list[timeline.EventView]] = defaultdict(list)
+        for row, view in zip(rows, views, strict=True):
+            grouped[row.ticket_id].append(view)
+        return [EventPage(grouped[key][:first], len(grouped[key]) > first) for key in keys]

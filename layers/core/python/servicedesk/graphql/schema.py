@@ -1,0 +1,345 @@
+"""The schema: queries and mutations over the REST routes' own service functions.
+
+Each resolver checks the permission its REST route declares (``GraphContext.require``) and
+calls what that route calls, with the same visibility rule (invariant 3) inside the same
+tenant transaction (invariant 2): GraphQL never sees more than REST. Mutations take an
+``idempotencyKey`` (``platform.idempotency.once``, as the POSTs' header) and the versions
+the REST bodies take.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.scalars import JSON
+
+from servicedesk.cmdb import service as cmdb
+from servicedesk.cmdb.schemas import State as CIState
+from servicedesk.graphql.context import Info, field_with, mutation_with
+from servicedesk.graphql.limits import DEFAULT_FIRST, cost_limit, page_size
+from servicedesk.graphql.types.catalogue import Article, ConfigurationItem
+from servicedesk.graphql.types.people import User
+from servicedesk.graphql.types.tickets import Comment, Connection, Ticket, connection
+from servicedesk.kb import service as kb
+from servicedesk.kb.schemas import Audience
+from servicedesk.kb.schemas import State as ArticleState
+from servicedesk.platform import idempotency
+from servicedesk.platform.config import get_settings
+from servicedesk.platform.errors import (
+    NotFound,
+    ValidationProblem,
+    field_error,
+    validation_errors,
+)
+from servicedesk.platform.permissions import Permission
+from servicedesk.platform.schemas import Input
+from servicedesk.platform.tenancy import RequestContext
+from servicedesk.tickets import comments, queries, service
+from servicedesk.tickets.filters import TicketListQuery
+from servicedesk.tickets.models import Comment as CommentRow
+from servicedesk.tickets.schemas import (
+    AssignRequest,
+    CommentCreate,
+    TicketCreate,
+    TransitionRequest,
+)
+from servicedesk.tickets.visibility import visible_comments
+
+IDEMPOTENT_PATH = "/v1/graphql/"
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+# The Idempotency-Key header's form (platform.idempotency.IdempotencyKey).
+KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+
+class _Made(BaseModel):
+    """What an idempotency key stores for a mutation: the id of what it made or changed."""
+
+    id: uuid.UUID
+
+
+def _parsed(model: type[BaseModel], values: dict[str, Any]) -> Any:
+    """``values`` read by the REST route's body model: its 422 field errors, as REST's."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise ValidationProblem(errors=validation_errors(exc.errors())) from exc
+
+
+def _uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise ValidationProblem(errors=[field_error(field, "is not a valid id")]) from exc
+
+
+def _once(
+    ctx: RequestContext, name: str, key: str | None, body: BaseModel, make: Callable[[], uuid.UUID]
+) -> uuid.UUID:
+    """``make`` once per idempotency key; a retry answers the id the first call made."""
+    if key is not None and not KEY.fullmatch(key):
+        raise ValidationProblem(
+            errors=[field_error("idempotencyKey", "8-128 of A-Z a-z 0-9 . _ : -")]
+        )
+    try:
+        return idempotency.once(
+            ctx, IDEMPOTENT_PATH + name, key, body, lambda: _Made(id=make()), status=200
+        ).id
+    except idempotency.Replayed as replay:
+        return uuid.UUID(str(replay.body["id"]))
+
+
+def _visible_comment(ctx: RequestContext, ticket_id: uuid.UUID, comment_id: uuid.UUID) -> Any:
+    """A comment of a visible ticket, through the comments' visibility rule."""
+    service.get_visible(ctx, ticket_id)
+    found = ctx.session.scalars(
+        select(CommentRow).where(
+            CommentRow.tenant_id == ctx.tenant_id,
+            CommentRow.id == comment_id,
+            visible_comments(ctx),
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("no such comment")
+    return found
+
+
+@strawberry.input
+class CreateTicketInput:
+    title: str
+    description: str = ""
+    priority: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    category_id: strawberry.ID | None = None
+    type: str | None = None
+    requester_id: strawberry.ID | None = None
+    team_id: strawberry.ID | None = None
+    assignee_id: strawberry.ID | None = None
+    tags: list[str] | None = None
+    custom_fields: JSON | None = None
+    notify_requester: bool | None = None
+
+
+def _plain(data: object) -> dict[str, Any]:
+    values = {k: v for k, v in vars(data).items() if v is not None}
+    return values
+
+
+@strawberry.type
+class Query:
+    @field_with("The caller")
+    async def me(self, info: Info) -> User:
+        ctx = info.context.require(Permission.DESK_ACCESS)
+        return User.of(await info.context.loaders.people.load(ctx.user_id))
+
+    @field_with(
+        "The tickets the caller may see: GET /v1/tickets's filters (its query"
+        " names, as a JSON object: 422 naming an unknown one), sort and keyset page"
+    )
+    def tickets(
+        self,
+        info: Info,
+        filter: JSON | None = None,
+        sort: str = "-created_at",
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Connection[Ticket]:
+        ctx = info.context.require(Permission.TICKET_READ)
+        if filter is not None and not isinstance(filter, dict):
+            raise ValidationProblem(errors=[field_error("filter", "must be an object")])
+        query: TicketListQuery = _parsed(
+            TicketListQuery,
+            {**(filter or {}), "sort": sort, "limit": page_size(first), "cursor": after},
+        )
+        rows, nxt = queries.list_tickets(
+            ctx, filters=query.filters(), sort=query.sort, limit=query.limit, cursor=query.cursor
+        )
+        return connection([Ticket.of(row) for row in rows], nxt)
+
+    @field_with("One ticket (an error with status 404 if the caller may not see it)")
+    def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
+        ctx = info.context.require(Permission.TICKET_READ)
+        return Ticket.of(service.get_visible(ctx, _uuid(id, "id")))
+
+    @field_with("Knowledge base articles the caller may read (GET /v1/kb/articles's filters)")
+    def articles(
+        self,
+        info: Info,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+        state: list[str] | None = None,
+        category_id: strawberry.ID | None = None,
+        tag: str | None = None,
+        audience: str | None = None,
+    ) -> Connection[Article]:
+        ctx = info.context.require(Permission.KB_READ)
+        query: ArticleQuery = _parsed(
+            ArticleQuery,
+            {"state": state or [], "category_id": category_id, "tag": tag, "audience": audience},
+        )
+        rows, nxt = kb.list_articles(
+            ctx,
+            filters=kb.ArticleFilters(**query.model_dump()),
+            limit=page_size(first),
+            cursor=after,
+        )
+        return connection([Article.of(row) for row in rows], nxt)
+
+    @field_with("Configuration items by name (GET /v1/cis's filters)")
+    def configuration_items(
+        self,
+        info: Info,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+        class_id: strawberry.ID | None = None,
+        state: str | None = None,
+        q: str | None = None,
+    ) -> Connection[ConfigurationItem]:
+        ctx = info.context.require(Permission.CMDB_READ)
+        query: CIQuery = _parsed(CIQuery, {"class_id": class_id, "state": state, "q": q})
+        rows, nxt = cmdb.list_cis(ctx, **query.model_dump(), limit=page_size(first), cursor=after)
+        return connection([ConfigurationItem.of(row) for row in rows], nxt)
+
+
+class ArticleQuery(Input):
+    """GET /v1/kb/articles's filters, as its query parameters declare them."""
+
+    state: Annotated[list[ArticleState], Field(max_length=4)] = []
+    category_id: uuid.UUID | None = None
+    tag: Annotated[str | None, Field(min_length=1, max_length=50)] = None
+    audience: Audience | None = None
+
+
+class CIQuery(Input):
+    """GET /v1/cis's filters."""
+
+    class_id: uuid.UUID | None = None
+    state: CIState | None = None
+    q: Annotated[str | None, Field(max_length=200)] = None
+
+
+@strawberry.type
+class Mutation:
+    @mutation_with("Open a ticket (POST /v1/tickets)")
+    def create_ticket(
+        self, info: Info, input: CreateTicketInput, idempotency_key: str | None = None
+    ) -> Ticket | None:
+        ctx = info.context.require(Permission.TICKET_CREATE)
+        body: TicketCreate = _parsed(TicketCreate, _plain(input))
+        made = _once(
+            ctx, "createTicket", idempotency_key, body, lambda: service.create(ctx, data=body).id
+        )
+        return Ticket.of(service.get_visible(ctx, made))
+
+    @mutation_with("Reply or add an internal note (POST /v1/tickets/{id}/comments)")
+    def add_comment(
+        self,
+        info: Info,
+        ticket_id: strawberry.ID,
+        body: str,
+        visibility: str = "public",
+        idempotency_key: str | None = None,
+    ) -> Comment | None:
+        ctx = info.context.require(Permission.COMMENT_CREATE)
+        ticket = _uuid(ticket_id, "ticketId")
+        data: CommentCreate = _parsed(CommentCreate, {"body": body, "visibility": visibility})
+        made = _once(
+            ctx,
+            f"addComment/{ticket}",
+            idempotency_key,
+            data,
+            lambda: comments.add(ctx, ticket_id=ticket, data=data).id,
+        )
+        return Comment.of(_visible_comment(ctx, ticket, made))
+
+    @mutation_with(
+        "Move a ticket to another status (POST /v1/tickets/{id}/transitions; a stale"
+        " version is 409/412 as there)"
+    )
+    def change_ticket_status(
+        self,
+        info: Info,
+        ticket_id: strawberry.ID,
+        to: str,
+        version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Ticket | None:
+        ctx = info.context.require(Permission.TICKET_UPDATE)
+        ticket = _uuid(ticket_id, "ticketId")
+        data: TransitionRequest = _parsed(TransitionRequest, {"to": to, "version": version})
+        made = _once(
+            ctx,
+            f"changeTicketStatus/{ticket}",
+            idempotency_key,
+            data,
+            lambda: service.transition(ctx, ticket_id=ticket, to=data.to, version=data.version).id,
+        )
+        return Ticket.of(service.get_visible(ctx, made))
+
+    @mutation_with("Assign a ticket (POST /v1/tickets/{id}/assign)")
+    def assign_ticket(
+        self,
+        info: Info,
+        ticket_id: strawberry.ID,
+        assignee_id: strawberry.ID | None = None,
+        team_id: strawberry.ID | None = None,
+        version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Ticket | None:
+        ctx = info.context.require(Permission.TICKET_ASSIGN)
+        ticket = _uuid(ticket_id, "ticketId")
+        data: AssignRequest = _parsed(
+            AssignRequest,
+            {"assignee_id": assignee_id, "team_id": team_id, "version": version},
+        )
+        made = _once(
+            ctx,
+            f"assignTicket/{ticket}",
+            idempotency_key,
+            data,
+            lambda: service.assign(ctx, ticket_id=ticket, data=data).id,
+        )
+        return Ticket.of(service.get_visible(ctx, made))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Nothing here: the route answers each error, and logs (as a 500) only defects."""
+
+
+@functools.cache
+def _schema(introspection: bool, max_depth: int, max_cost: int) -> Schema:
+    rule = cost_limit(max_cost)
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(MAX_TOKENS),
+        lambda: MaxAliasesLimiter(MAX_ALIASES),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules([rule]),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+def get_schema() -> Schema:
+    """The schema with this process's limits (settings are read once per cold start)."""
+    settings = get_settings()
+    return _schema(
+        settings.graphql_introspection_on, settings.graphql_max_depth, settings.graphql_max_cost
+    )
