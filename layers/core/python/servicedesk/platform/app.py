@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicedesk.platform import idempotency, inputs, preconditions
+from servicedesk.platform import idempotency, inputs, metrics, preconditions
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -32,6 +32,12 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.logging import get_logger
+from servicedesk.platform.metric_names import (
+    CLIENT_ERRORS,
+    REQUEST_LATENCY,
+    REQUESTS,
+    SERVER_ERRORS,
+)
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.rbac import route_policy
 from servicedesk.platform.roles import Role
@@ -237,17 +243,42 @@ def _access_line(scope: Scope, request_id: str, started: float, status: int) -> 
     log = {logging.DEBUG: logger.debug, logging.INFO: logger.info}.get(
         access_level(status, duration_ms), logger.warning
     )
+    route = route_of(scope)
     log(
         "request",
         extra={
             "http_method": scope.get("method"),
             "path": scope.get("path"),
+            "route": route,
             "status": status,
             "duration_ms": duration_ms,
             "request_id": request_id,
             **(scope.get("state", {}).get("principal") or {}),
         },
     )
+    metrics.record(
+        {
+            REQUEST_LATENCY: duration_ms,
+            REQUESTS: 1,
+            SERVER_ERRORS: int(status >= 500),
+            CLIENT_ERRORS: int(400 <= status < 500),
+        },
+        Route=route,
+    )
+
+
+UNMATCHED = "unmatched"
+
+
+def route_of(scope: Scope) -> str:
+    """Method and route template of the route that answered ("GET /v1/tickets/{ticket_id}"),
+    never the raw path: a metric dimension must stay low-cardinality. "unmatched" when no
+    route did (unknown paths, the web app's files)."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    return metrics.route_label(str(scope.get("method", "")), template)
 
 
 async def _empty_receive() -> Message:

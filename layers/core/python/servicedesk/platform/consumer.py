@@ -16,6 +16,7 @@ before any side effect is redone record by record, so a bad record fails alone.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import metrics
 from servicedesk.platform.db import jsonable, set_tenant, transaction
+from servicedesk.platform.metric_names import CONSUMER_MESSAGE_AGE, CONSUMER_RECORDS
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,48 @@ def record_references(
 Process = Callable[[Session, Envelope], None]
 
 
-def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def consumer_name(process: Callable[..., Any]) -> str:
+    """The metrics' name of a consumer: its domain (``servicedesk.webhooks.delivery`` →
+    ``webhooks``)."""
+    parts = (getattr(process, "__module__", None) or "").split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "servicedesk" else "consumer"
+
+
+def record_batch_metrics(
+    consumer: str, records: list[dict[str, Any]], failed: set[str], *, now: float | None = None
+) -> None:
+    """Records processed, failed and retried (received before), and the age of the batch's
+    oldest record (SQS SentTimestamp → now: the queue lag this consumer saw)."""
+    now_ms = (time.time() if now is None else now) * 1000
+    outcomes = {"processed": 0, "failed": 0, "retried": 0}
+    oldest: float | None = None
+    for record in records:
+        attributes = record.get("attributes") or {}
+        outcomes["failed" if str(record.get("messageId")) in failed else "processed"] += 1
+        if int(attributes.get("ApproximateReceiveCount") or 1) > 1:
+            outcomes["retried"] += 1
+        sent = str(attributes.get("SentTimestamp") or "")
+        if sent.isdigit():
+            age = max(0.0, now_ms - int(sent))
+            oldest = age if oldest is None else max(oldest, age)
+    for outcome, n in outcomes.items():
+        if n:
+            metrics.count(CONSUMER_RECORDS, n, Consumer=consumer, Outcome=outcome)
+    if oldest is not None:
+        metrics.count(CONSUMER_MESSAGE_AGE, oldest, Consumer=consumer)
+
+
+def sqs_handler(
+    process: Process, *, consumer: str | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler for an SQS event source mapping with ReportBatchItemFailures.
 
     The partial-batch response is built here: Powertools' batch utility would be the
     heaviest import of a consumer (its event and parser models) for a loop and a list.
     """
     from servicedesk.platform.logging import get_logger, log_invocation
+
+    name = consumer or consumer_name(process)
 
     def process_record(record: dict[str, Any]) -> None:
         count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
@@ -203,6 +241,7 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
                     exc_info=True,
                 )
                 failures.append({"itemIdentifier": str(record.get("messageId"))})
+        record_batch_metrics(name, records, {f["itemIdentifier"] for f in failures})
         # A batch whose every record failed is reported as such (not raised): Lambda retries
         # exactly those records either way, and the response stays one shape.
         return {"batchItemFailures": failures}
@@ -254,12 +293,16 @@ def _run_group(
     return [message_id for message_id, envelope in items if envelope.event_id in retry]
 
 
-def sqs_batch_handler(process: BatchProcess) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def sqs_batch_handler(
+    process: BatchProcess, *, consumer: str | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler (ReportBatchItemFailures) that hands `process` each tenant's
     records of the SQS batch at once, in one transaction, in their order in the batch:
     the reads they share and their writes cost one round trip each instead of one per
     record. Failures are still per record (`_run_group`)."""
     from servicedesk.platform.logging import get_logger, log_invocation
+
+    name = consumer or consumer_name(process)
 
     @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -276,6 +319,7 @@ def sqs_batch_handler(process: BatchProcess) -> Callable[[dict[str, Any], Any], 
             groups.setdefault(envelope.tenant_id, []).append((record["messageId"], envelope))
         for tenant_id, items in groups.items():
             failures += _run_group(process, tenant_id, items)
+        record_batch_metrics(name, list(event.get("Records", [])), set(failures))
         return {"batchItemFailures": [{"itemIdentifier": failed} for failed in failures]}
 
     return handler
