@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicedesk.platform import idempotency, inputs, metrics, preconditions
+from servicedesk.platform import idempotency, inputs, metrics, preconditions, tracing
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -121,25 +121,29 @@ class PipelineMiddleware:
                 ]
             await send(message)
 
-        body: bytes | None = None
-        try:
-            limit = self.body_limit(scope.get("path", ""))
-            refusal = self._check_request(scope, headers, limit)
-            if refusal is None:
-                refusal, body = await self._read_body(receive, limit)
-                if (
-                    refusal is None
-                    and body is not None
-                    and inputs.is_json(headers.get("content-type"))
-                ):
-                    refusal = _invalid(inputs.body_errors(body))
-            if refusal is not None:
-                await refusal(scope, _empty_receive, send_with_id)
-            elif body is not None:
-                await self.app(scope, _replay(body, receive), send_with_id)
-        finally:
-            # An unhandled error passes through here before the server answers it with 500.
-            _access_line(scope, request_id, started, status_holder.get("status", 500))
+        # One trace id for the request, on its log lines and on the events it publishes.
+        trace = tracing.incoming(headers.get(tracing.HEADER))
+        scope["state"]["trace"] = trace
+        with tracing.bind(trace):
+            body: bytes | None = None
+            try:
+                limit = self.body_limit(scope.get("path", ""))
+                refusal = self._check_request(scope, headers, limit)
+                if refusal is None:
+                    refusal, body = await self._read_body(receive, limit)
+                    if (
+                        refusal is None
+                        and body is not None
+                        and inputs.is_json(headers.get("content-type"))
+                    ):
+                        refusal = _invalid(inputs.body_errors(body))
+                if refusal is not None:
+                    await refusal(scope, _empty_receive, send_with_id)
+                elif body is not None:
+                    await self.app(scope, _replay(body, receive), send_with_id)
+            finally:
+                # An unhandled error passes through here before the server answers it with 500.
+                _access_line(scope, request_id, started, status_holder.get("status", 500))
 
     def _check_request(
         self, scope: Scope, headers: dict[str, str], limit: int
@@ -250,6 +254,8 @@ def _access_line(scope: Scope, request_id: str, started: float, status: int) -> 
             "http_method": scope.get("method"),
             "path": scope.get("path"),
             "route": route,
+            # The ticket a ticket route is about (its path parameter), for the log queries.
+            "ticket_id": (scope.get("path_params") or {}).get("ticket_id"),
             "status": status,
             "duration_ms": duration_ms,
             "request_id": request_id,

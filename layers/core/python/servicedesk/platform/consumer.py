@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,9 +43,11 @@ class Envelope:
     payload: dict[str, Any]
     created_at: datetime
     receive_count: int = 1
+    # The trace header of the request (or job) that wrote the event (platform.tracing).
+    trace: str | None = None
 
     @classmethod
-    def parse(cls, body: str, receive_count: int = 1) -> Envelope:
+    def parse(cls, body: str, receive_count: int = 1, trace: str | None = None) -> Envelope:
         raw = json.loads(body)
         return cls(
             event_id=uuid.UUID(raw["event_id"]),
@@ -56,7 +59,43 @@ class Envelope:
             payload=dict(raw["payload"]),
             created_at=datetime.fromisoformat(raw["created_at"]),
             receive_count=receive_count,
+            trace=str(raw.get("trace") or trace or "") or None,
         )
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Envelope:
+        """An SQS record's envelope: its receive count, and its trace (the body's, else
+        the AWSTraceHeader system attribute)."""
+        attributes = record.get("attributes") or {}
+        count = int(attributes.get("ApproximateReceiveCount") or 1)
+        return cls.parse(record["body"], count, attributes.get("AWSTraceHeader"))
+
+    @property
+    def ticket_id(self) -> str | None:
+        if self.aggregate_type == "ticket":
+            return self.aggregate_id
+        found = self.payload.get("ticket_id")
+        return str(found) if found else None
+
+
+@contextmanager
+def handling(envelopes: list[Envelope]) -> Iterator[None]:
+    """Log lines (and the events emitted) while handling these records carry their trace
+    (when they share one), and the event and ticket of a single record."""
+    from servicedesk.platform import tracing
+    from servicedesk.platform.logging import labels
+
+    traces = {e.trace for e in envelopes}
+    one = envelopes[0] if len(envelopes) == 1 else None
+    with (
+        tracing.bind(traces.pop() if len(traces) == 1 else None),
+        labels(
+            event_id=str(one.event_id) if one else None,
+            event_type=one.type if one else None,
+            ticket_id=one.ticket_id if one else None,
+        ),
+    ):
+        yield
 
 
 def claim(
@@ -208,22 +247,23 @@ def sqs_handler(
     name = consumer or consumer_name(process)
 
     def process_record(record: dict[str, Any]) -> None:
-        count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
-        envelope = Envelope.parse(record["body"], count)
-        incomplete: Incomplete | None = None
-        with transaction() as session:
-            set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
-            try:
-                process(session, envelope)
-            except Incomplete as exc:
-                incomplete = exc  # commit what was done; the record is retried for the rest
-        emitted = session.info.get("outbox_ids")
-        if emitted:  # events the record emitted (webhook.disabled, ...): out now, not in a minute
-            from servicedesk.platform.publisher import publish_committed
+        envelope = Envelope.from_record(record)
+        with handling([envelope]):
+            incomplete: Incomplete | None = None
+            with transaction() as session:
+                set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
+                try:
+                    process(session, envelope)
+                except Incomplete as exc:
+                    incomplete = exc  # commit what was done; the record is retried for the rest
+            emitted = session.info.get("outbox_ids")
+            if emitted:  # what the record emitted (webhook.disabled, ...): out now, not in a minute
+                from servicedesk.platform.publisher import publish_committed
 
-            publish_committed(envelope.tenant_id, list(emitted))
-        if incomplete is not None:
-            raise incomplete
+                publish_committed(envelope.tenant_id, list(emitted))
+            if incomplete is not None:
+                raise incomplete
+            get_logger().debug("record processed", extra={"consumer": name})
 
     @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -267,6 +307,13 @@ def _run_group(
     by one, so a bad record fails alone; one that raises after (a mail went out, the commit
     failed) is retried whole: at least once, never lost.
     """
+    with handling([envelope for _, envelope in items]):
+        return _run_group_traced(process, tenant_id, items)
+
+
+def _run_group_traced(
+    process: BatchProcess, tenant_id: uuid.UUID, items: list[tuple[str, Envelope]]
+) -> list[str]:
     from servicedesk.platform.logging import get_logger
 
     sessions: list[Session] = []
@@ -309,9 +356,8 @@ def sqs_batch_handler(
         failures: list[str] = []
         groups: dict[uuid.UUID, list[tuple[str, Envelope]]] = {}
         for record in event.get("Records", []):
-            count = (record.get("attributes") or {}).get("ApproximateReceiveCount") or 1
             try:
-                envelope = Envelope.parse(record["body"], int(count))
+                envelope = Envelope.from_record(record)
             except (KeyError, TypeError, ValueError):
                 get_logger().warning("unreadable consumer record", exc_info=True)
                 failures.append(record["messageId"])

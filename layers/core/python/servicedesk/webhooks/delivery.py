@@ -284,6 +284,7 @@ def _schedule_retry(
             "body": event.body,
         },
         "created_at": datetime.now(UTC).isoformat(),
+        **({"trace": envelope.trace} if envelope.trace else {}),  # the retry keeps the trace
     }
     aws.sqs().send_message(
         QueueUrl=policy_url,
