@@ -133,6 +133,9 @@ def local_routers() -> list[APIRouter]:
 
 
 def build_app() -> FastAPI:
+    from servicedesk.platform import sentry
+
+    sentry.init()  # off unless SERVICEDESK_SENTRY_DSN is set
     by_function = function_routers()
     app = create_app(*domain_routers(by_function), *local_routers())
     mount_metrics(app)  # /metrics: the metrics in Prometheus text format (local only)

@@ -375,8 +375,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged outside the pipeline's labels (this handler is the outermost middleware's).
         get_logger().exception(
-            "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
+            "unhandled error",
+            extra={
+                "request_id": getattr(request.state, "request_id", None),
+                "trace_id": tracing.root_of(getattr(request.state, "trace", None)),
+            },
         )
         body = problem_body(
             status=500,
