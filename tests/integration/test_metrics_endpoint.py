@@ -73,3 +73,24 @@ def test_unknown_paths_share_one_label(client: Any) -> None:
     key = ("servicedesk_requests_total", frozenset({("route", "unmatched")}))
     assert after.get(key, 0) - before.get(key, 0) == 3
     assert not any("no-such-thing" in v for (_, pairs) in after for _, v in pairs)
+
+
+def test_the_sweep_sets_the_open_connections_gauge(client: Any, database: Any) -> None:
+    """The realtime sweep counts every tenant's open connections in the registry (through
+    its cross-tenant definer function) into the WebSocketConnections gauge."""
+    from servicedesk.realtime import sweep
+
+    tenants = [make_tenant(client, roles=()) for _ in range(2)]
+    before = sweep.open_connections()
+    with database.connect("owner") as conn:
+        for n, tenant in enumerate(tenants):
+            conn.execute(
+                "INSERT INTO realtime_connections (connection_id, tenant_id, user_id, expires_at)"
+                " VALUES (%s, %s, %s, now() + interval '1 hour')",
+                (f"gauge-{uuid.uuid4().hex[:8]}-{n}", tenant.tenant_id, tenant.admin.user_id),
+            )
+    assert sweep.open_connections() == before + 2
+    report = sweep.sweep()  # nothing stale: nothing closed; the gauge is set
+    assert report.closed == 0
+    gauge = value(scrape(client), "servicedesk_web_socket_connections")
+    assert gauge == before + 2
