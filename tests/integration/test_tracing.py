@@ -94,3 +94,37 @@ def test_malformed_trace_headers_are_replaced() -> None:
     for bad in ("Root=nope", "1-zzzz", "x" * 300, "Root=1-5759e988-bd862e3f\n"):
         assert tracing.root_of(bad) is None
         assert tracing.root_of(tracing.incoming(bad)) is not None
+
+
+def test_a_failing_records_warning_carries_its_trace_and_ticket(
+    database: Any, log_lines: Any
+) -> None:
+    from local.scheduler import LambdaContext
+    from servicedesk.platform.consumer import sqs_handler
+
+    def boom(session: Any, envelope: Any) -> None:
+        raise RuntimeError("consumer broke")
+
+    handler = sqs_handler(boom, consumer="test")
+    root = tracing.new_root()
+    ticket_id = "5f0c2b0e-7d44-4f1e-9f43-8d1f2b3c4d5e"
+    body = {
+        "event_id": "2b7f6a4e-1c1d-4c55-8a0e-0f9b8c7d6e5f",
+        "seq": 1,
+        "tenant_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+        "type": "ticket.updated",
+        "aggregate": {"type": "ticket", "id": ticket_id},
+        "payload": {},
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "trace": f"Root={root};Sampled=1",
+    }
+    result = handler(
+        {"Records": [{"messageId": "m-1", "body": json.dumps(body), "attributes": {}}]},
+        LambdaContext("test_consumer"),
+    )
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    (failed,) = [
+        line for line in log_lines() if line["message"] == "record failed; SQS delivers it again"
+    ]
+    assert failed["trace_id"] == root and failed["ticket_id"] == ticket_id
+    assert failed["event_type"] == "ticket.updated"

@@ -85,7 +85,7 @@ def handling(envelopes: list[Envelope]) -> Iterator[None]:
     from servicedesk.platform import tracing
     from servicedesk.platform.logging import labels
 
-    traces = {e.trace for e in envelopes}
+    traces = {e.trace for e in envelopes}  # none: no record could be read
     one = envelopes[0] if len(envelopes) == 1 else None
     with (
         tracing.bind(traces.pop() if len(traces) == 1 else None),
@@ -246,41 +246,51 @@ def sqs_handler(
 
     name = consumer or consumer_name(process)
 
-    def process_record(record: dict[str, Any]) -> None:
-        envelope = Envelope.from_record(record)
-        with handling([envelope]):
-            incomplete: Incomplete | None = None
-            with transaction() as session:
-                set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
-                try:
-                    process(session, envelope)
-                except Incomplete as exc:
-                    incomplete = exc  # commit what was done; the record is retried for the rest
-            emitted = session.info.get("outbox_ids")
-            if emitted:  # what the record emitted (webhook.disabled, ...): out now, not in a minute
-                from servicedesk.platform.publisher import publish_committed
+    def process_record(envelope: Envelope) -> None:
+        incomplete: Incomplete | None = None
+        with transaction() as session:
+            set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
+            try:
+                process(session, envelope)
+            except Incomplete as exc:
+                incomplete = exc  # commit what was done; the record is retried for the rest
+        emitted = session.info.get("outbox_ids")
+        if emitted:  # events the record emitted (webhook.disabled, ...): out now, not in a minute
+            from servicedesk.platform.publisher import publish_committed
 
-                publish_committed(envelope.tenant_id, list(emitted))
-            if incomplete is not None:
-                raise incomplete
-            get_logger().debug("record processed", extra={"consumer": name})
+            publish_committed(envelope.tenant_id, list(emitted))
+        if incomplete is not None:
+            raise incomplete
+
+    def handled(record: dict[str, Any]) -> bool:
+        """Whether the record is done; a failure is logged with the record's trace, event
+        and ticket (inside `handling`)."""
+        envelope: Envelope | None = None
+        try:
+            envelope = Envelope.from_record(record)
+            with handling([envelope]):
+                process_record(envelope)
+                get_logger().debug("record processed", extra={"consumer": name})
+        except Exception:  # noqa: BLE001 - reported: SQS retries only this record
+            with handling([envelope] if envelope else []):
+                get_logger().warning(
+                    "record failed; SQS delivers it again",
+                    extra={"message_id": record.get("messageId")},
+                    exc_info=True,
+                )
+            return False
+        return True
 
     @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = event.get("Records")
         if not records or not isinstance(records, list):
             raise ValueError("not an SQS batch event: no Records")
-        failures: list[dict[str, str]] = []
-        for record in records:
-            try:
-                process_record(record)
-            except Exception:  # noqa: BLE001 - reported below: SQS retries only this record
-                get_logger().warning(
-                    "record failed; SQS delivers it again",
-                    extra={"message_id": record.get("messageId")},
-                    exc_info=True,
-                )
-                failures.append({"itemIdentifier": str(record.get("messageId"))})
+        failures = [
+            {"itemIdentifier": str(record.get("messageId"))}
+            for record in records
+            if not handled(record)
+        ]
         record_batch_metrics(name, records, {f["itemIdentifier"] for f in failures})
         # A batch whose every record failed is reported as such (not raised): Lambda retries
         # exactly those records either way, and the response stays one shape.
