@@ -94,6 +94,11 @@ def test_malformed_trace_headers_are_replaced() -> None:
     for bad in ("Root=nope", "1-zzzz", "x" * 300, "Root=1-5759e988-bd862e3f\n"):
         assert tracing.root_of(bad) is None
         assert tracing.root_of(tracing.incoming(bad)) is not None
+    root = "1-5759e988-bd862e3fe1be46a994272793"
+    assert tracing.incoming(f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=x:1") == (
+        f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"
+    )
+    assert tracing.incoming(f"Sampled=7;Root={root};Parent=zz") == f"Root={root}"
 
 
 def test_a_failing_records_warning_carries_its_trace_and_ticket(
@@ -128,3 +133,16 @@ def test_a_failing_records_warning_carries_its_trace_and_ticket(
     ]
     assert failed["trace_id"] == root and failed["ticket_id"] == ticket_id
     assert failed["event_type"] == "ticket.updated"
+
+
+def test_on_lambda_the_invocations_trace_is_in_force(monkeypatch: Any) -> None:
+    """Outside a request (a scheduled job, the sweeper) the invocation's own trace."""
+    root = tracing.new_root()
+    monkeypatch.setenv(
+        tracing.LAMBDA_ENV, f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a:1"
+    )
+    assert tracing.current() == f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"
+    with tracing.bind("Root=1-5759e988-bd862e3fe1be46a994272793"):
+        assert tracing.current() == "Root=1-5759e988-bd862e3fe1be46a994272793"
+    monkeypatch.delenv(tracing.LAMBDA_ENV)
+    assert tracing.current() is None

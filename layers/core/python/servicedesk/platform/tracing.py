@@ -51,12 +51,31 @@ def root_of(header: str | None) -> str | None:
     return None
 
 
+PARENT = re.compile(r"^[0-9a-f]{16}$")
+
+
+def canonical(header: str | None) -> str | None:
+    """The header rebuilt from its checked parts only (Root, Parent, Sampled): what goes
+    on a message's AWSTraceHeader is always well-formed, whatever a client sent."""
+    root = root_of(header)
+    if root is None or header is None:
+        return None
+    parts = dict(p.partition("=")[::2] for p in header.split(";"))
+    out = f"Root={root}"
+    if PARENT.match(parts.get("Parent", "")):
+        out += f";Parent={parts['Parent']}"
+    if parts.get("Sampled") in ("0", "1"):
+        out += f";Sampled={parts['Sampled']}"
+    return out
+
+
 def incoming(header: str | None) -> str:
     """The trace header of a request: the one it came with (API Gateway's), the Lambda
     invocation's, or a new root (locally, or a client sent none or a malformed one)."""
     for candidate in (header, os.environ.get(LAMBDA_ENV)):
-        if root_of(candidate):
-            return str(candidate)
+        checked = canonical(candidate)
+        if checked:
+            return checked
     return f"Root={new_root()};Sampled=0"
 
 
@@ -65,8 +84,7 @@ def current() -> str | None:
     bound = _CURRENT.get()
     if bound:
         return bound
-    env = os.environ.get(LAMBDA_ENV)
-    return env if root_of(env) else None
+    return canonical(os.environ.get(LAMBDA_ENV))
 
 
 @contextmanager
