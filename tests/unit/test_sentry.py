@@ -67,7 +67,9 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[SentryReceiver]:
     yield server
     import sentry_sdk
 
-    sentry_sdk.init()  # no DSN: the client stops sending
+    # No DSN: the client stops sending. Without the defaults' integrations, which would
+    # patch the standard library and botocore for the rest of the process.
+    sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
     sentry.init.cache_clear()
     monkeypatch.undo()
     reset_caches()
