@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from local.metrics import mount_metrics
 from local.web import mount_web
 from servicedesk.platform.app import create_app
 from servicedesk.platform.logging import labels
@@ -132,8 +133,12 @@ def local_routers() -> list[APIRouter]:
 
 
 def build_app() -> FastAPI:
+    from servicedesk.platform import sentry
+
+    sentry.init()  # off unless SERVICEDESK_SENTRY_DSN is set
     by_function = function_routers()
     app = create_app(*domain_routers(by_function), *local_routers())
+    mount_metrics(app)  # /metrics: the metrics in Prometheus text format (local only)
     mount_web(app)  # the built web app (web/dist), on paths no route answers
     # Outermost, so that the access line and everything the route logs carry the labels.
     app.add_middleware(RouteLabels, owners=route_owners(by_function))

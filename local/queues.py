@@ -108,6 +108,11 @@ def sqs_event(messages: list[Any], queue_arn: str) -> dict[str, Any]:
                     "SentTimestamp": m.get("Attributes", {}).get("SentTimestamp", "0"),
                     "SenderId": "local",
                     "ApproximateFirstReceiveTimestamp": "0",
+                    **(
+                        {"AWSTraceHeader": m["Attributes"]["AWSTraceHeader"]}
+                        if "AWSTraceHeader" in m.get("Attributes", {})
+                        else {}
+                    ),
                 },
                 "messageAttributes": {},
                 "md5OfBody": m.get("MD5OfBody", ""),

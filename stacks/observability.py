@@ -1,6 +1,9 @@
-"""Dashboard and alarms: API latency/5xx per function, queues, DLQs, Aurora capacity.
+"""Dashboards and alarms: API latency/5xx per function, queues, DLQs, Aurora capacity;
+the API, workers and realtime overviews over the code's own metrics (per route, business,
+consumers, connections) with their alarms; the saved Logs Insights queries.
 
-The alarms (with their topic) and the dashboard are constructs in ``stacks/constructs/``.
+The alarms (with their topic), the dashboards and the queries are constructs in
+``stacks/constructs/``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from stacks.asyncq import AsyncStack
 from stacks.config import DeploymentConfig
 from stacks.constructs.alarms import Alarms
 from stacks.constructs.dashboard import Dashboard
+from stacks.constructs.overviews import Overviews
+from stacks.constructs.queries import SavedQueries
 from stacks.data import DataStack
 from stacks.mail import MailStack
 from stacks.realtime import RealtimeStack
@@ -53,6 +58,18 @@ class ObservabilityStack(Stack):
             sla_evaluator=evaluator.function if evaluator is not None else None,
         )
         self.topic = alarms.topic
+        sweepers = {"realtime_broadcaster": realtime.consumer.function}
+        if "outbox_sweeper" in queues.functions:
+            sweepers = {"outbox_sweeper": queues.functions["outbox_sweeper"].function, **sweepers}
+        self.overviews = Overviews(
+            self,
+            config=config,
+            alarms=alarms,
+            queues=all_queues,
+            dlqs=all_dlqs,
+            sweepers=sweepers,
+            broadcaster=realtime.consumer.function,
+        )
         self.alarms: list[cw.Alarm] = alarms.alarms
 
         functions: dict[str, lambda_.IFunction] = {
@@ -76,3 +93,13 @@ class ObservabilityStack(Stack):
             proxy=data.proxy,
             alarms=self.alarms,
         ).dashboard
+        domain_functions = [
+            *api.functions.values(),
+            *queues.functions.values(),
+            *(mail.functions.values() if mail else ()),
+            *realtime.functions.values(),
+            realtime.consumer,
+        ]
+        self.queries = SavedQueries(
+            self, config=config, log_groups=[fn.log_group for fn in domain_functions]
+        )

@@ -23,4 +23,4 @@ def process_batch(session: Session, envelopes: list[Envelope]) -> set[uuid.UUID]
     )
 
 
-lambda_handler = sqs_batch_handler(process_batch)
+lambda_handler = sqs_batch_handler(process_batch, consumer="email")

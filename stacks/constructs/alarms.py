@@ -41,7 +41,7 @@ class Alarms:
         self.alarms: list[cw.Alarm] = []
 
         for name, dlq in dlqs.items():
-            self._alarm(
+            self.alarm(
                 f"{name.capitalize()}DlqNotEmpty",
                 alarm_description=f"{name} DLQ holds messages: a consumer or schedule gave up",
                 metric=dlq.metric_approximate_number_of_messages_visible(
@@ -53,7 +53,7 @@ class Alarms:
         # Main queues: a consumer that is down, throttled or failing shows as old messages
         # long before anything reaches the DLQ.
         for name, queue in queues.items():
-            self._alarm(
+            self.alarm(
                 f"{name.capitalize()}QueueOldestMessage",
                 alarm_description=f"{name} queue: oldest message older than "
                 f"{config.queue_age_alarm_seconds} s (consumer down or falling behind)",
@@ -65,7 +65,7 @@ class Alarms:
 
         # The SLA evaluator runs every minute: errors mean breaches go unnoticed.
         if sla_evaluator is not None:
-            self._alarm(
+            self.alarm(
                 "SlaEvaluatorErrors",
                 alarm_description="SLA evaluator invocations failed in 3 of the last 5 minutes",
                 metric=sla_evaluator.metric_errors(period=ONE_MINUTE, statistic="Sum"),
@@ -75,7 +75,7 @@ class Alarms:
             )
 
         # 5XXError averaged over requests is the fraction of requests answered 5xx.
-        self._alarm(
+        self.alarm(
             "Api5xxRate",
             alarm_description=f"More than {config.api_5xx_rate_threshold:.0%} of API "
             "requests answered 5xx over 5 minutes",
@@ -112,7 +112,13 @@ class Alarms:
             topic.add_subscription(subs.EmailSubscription(config.alarm_email))
         return topic
 
-    def _alarm(
+    def notify(self, alarm: cw.Alarm) -> cw.Alarm:
+        """An alarm made elsewhere (an anomaly band), on the topic like the others."""
+        alarm.add_alarm_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
+
+    def alarm(
         self,
         alarm_id: str,
         *,
@@ -121,7 +127,7 @@ class Alarms:
         threshold: float,
         evaluation_periods: int = 1,
         datapoints_to_alarm: int | None = None,
-    ) -> None:
+    ) -> cw.Alarm:
         """A "greater than threshold" alarm (missing data is not breaching) on the topic."""
         alarm = cw.Alarm(
             self._stack,
@@ -134,5 +140,4 @@ class Alarms:
             datapoints_to_alarm=datapoints_to_alarm,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        alarm.add_alarm_action(self._action)
-        self.alarms.append(alarm)
+        return self.notify(alarm)

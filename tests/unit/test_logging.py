@@ -100,6 +100,33 @@ def slow() -> dict[str, str]:
     return {"ok": "slowly"}
 
 
+@router.get("/tickets/{ticket_id}/notes", dependencies=[public("test")])
+def ticket_notes(ticket_id: str) -> dict[str, str]:
+    from servicedesk.platform.logging import get_logger
+
+    get_logger().info("looking at notes", extra={"requester": "carol@example.net"})
+    return {"ticket": ticket_id}
+
+
+def test_access_lines_carry_route_template_ticket_and_trace(log_lines):
+    """One line per request with its route template (not the raw path), the ticket its path
+    names, and the request's trace id, which every line of the request carries too; user
+    text in them is redacted."""
+    ticket = "0b6f0a52-5f5e-4f43-9d6a-2c9d4f3b7a10"
+    with TestClient(create_app(router), raise_server_exceptions=False) as client:
+        client.get(f"/v1/tickets/{ticket}/notes")
+        client.get("/v1/tickets/dave@example.com/notes")
+    lines = log_lines()
+    access = [line for line in lines if line["message"] == "request"]
+    assert [line["route"] for line in access] == ["GET /v1/tickets/{ticket_id}/notes"] * 2
+    assert access[0]["ticket_id"] == ticket and access[1]["ticket_id"] == "[email]"
+    notes = [line for line in lines if line["message"] == "looking at notes"]
+    assert [n["trace_id"] for n in notes] == [a["trace_id"] for a in access]
+    assert access[0]["trace_id"] != access[1]["trace_id"]
+    text = json.dumps(lines)
+    assert "carol@example.net" not in text and "dave@example.com" not in text
+
+
 def _access(read: Callable[[], list[dict[str, Any]]]) -> dict[str, tuple[str, int]]:
     return {
         line["path"]: (line["level"], line["status"])

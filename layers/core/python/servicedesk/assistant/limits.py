@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from servicedesk.ai.chat import Usage as ModelUsage
 from servicedesk.assistant.models import ChatMessage, Usage
 from servicedesk.assistant.settings import AssistantSettings
+from servicedesk.platform import metrics
 from servicedesk.platform.errors import Conflict, TooManyRequests
 from servicedesk.platform.tenancy import RequestContext
 
@@ -78,6 +79,7 @@ def check_budget(ctx: RequestContext, settings: AssistantSettings, now: datetime
 
 
 def record_usage(ctx: RequestContext, usage: ModelUsage, now: datetime) -> None:
+    metrics.assistant_usage(usage.input_tokens, usage.output_tokens)
     ctx.session.execute(
         _ADD_USAGE,
         {

@@ -106,6 +106,10 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 exc_info=True,
             )
             failures.append({"itemIdentifier": message_id})
+    from servicedesk.platform.consumer import record_batch_metrics
+
+    records = list(event.get("Records") or [])
+    record_batch_metrics("mail_intake", records, {f["itemIdentifier"] for f in failures})
     return {"batchItemFailures": failures}
 
 

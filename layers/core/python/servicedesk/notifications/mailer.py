@@ -21,8 +21,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from servicedesk.notifications.templates import Rendered, one_line, reply_domain
-from servicedesk.platform import aws
+from servicedesk.platform import aws, metrics
 from servicedesk.platform.config import Settings
+from servicedesk.platform.metric_names import EMAILS_SENT
 from servicedesk.platform.schemas import EMAIL_RE
 
 TENANT_HEADER = "X-Servicedesk-Tenant"
@@ -233,6 +234,7 @@ def _base64_lines(data: bytes, limit: int) -> str:
 def send(mail: Outgoing, settings: Settings) -> str:
     """Send (or catch) one message; its SES message id, or the caught file's name."""
     message = build(mail, settings)
+    metrics.count(EMAILS_SENT)
     if settings.mail_catcher_dir:
         return catch(Path(settings.mail_catcher_dir), message, mail.event_type, mail.to).name
     result = aws.ses().send_email(

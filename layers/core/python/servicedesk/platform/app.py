@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicedesk.platform import idempotency, inputs, preconditions
+from servicedesk.platform import idempotency, inputs, metrics, preconditions, tracing
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     PROBLEM_JSON,
@@ -32,6 +32,12 @@ from servicedesk.platform.errors import (
     validation_errors,
 )
 from servicedesk.platform.logging import get_logger
+from servicedesk.platform.metric_names import (
+    CLIENT_ERRORS,
+    REQUEST_LATENCY,
+    REQUESTS,
+    SERVER_ERRORS,
+)
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.rbac import route_policy
 from servicedesk.platform.roles import Role
@@ -115,25 +121,29 @@ class PipelineMiddleware:
                 ]
             await send(message)
 
-        body: bytes | None = None
-        try:
-            limit = self.body_limit(scope.get("path", ""))
-            refusal = self._check_request(scope, headers, limit)
-            if refusal is None:
-                refusal, body = await self._read_body(receive, limit)
-                if (
-                    refusal is None
-                    and body is not None
-                    and inputs.is_json(headers.get("content-type"))
-                ):
-                    refusal = _invalid(inputs.body_errors(body))
-            if refusal is not None:
-                await refusal(scope, _empty_receive, send_with_id)
-            elif body is not None:
-                await self.app(scope, _replay(body, receive), send_with_id)
-        finally:
-            # An unhandled error passes through here before the server answers it with 500.
-            _access_line(scope, request_id, started, status_holder.get("status", 500))
+        # One trace id for the request, on its log lines and on the events it publishes.
+        trace = tracing.incoming(headers.get(tracing.HEADER))
+        scope["state"]["trace"] = trace
+        with tracing.bind(trace):
+            body: bytes | None = None
+            try:
+                limit = self.body_limit(scope.get("path", ""))
+                refusal = self._check_request(scope, headers, limit)
+                if refusal is None:
+                    refusal, body = await self._read_body(receive, limit)
+                    if (
+                        refusal is None
+                        and body is not None
+                        and inputs.is_json(headers.get("content-type"))
+                    ):
+                        refusal = _invalid(inputs.body_errors(body))
+                if refusal is not None:
+                    await refusal(scope, _empty_receive, send_with_id)
+                elif body is not None:
+                    await self.app(scope, _replay(body, receive), send_with_id)
+            finally:
+                # An unhandled error passes through here before the server answers it with 500.
+                _access_line(scope, request_id, started, status_holder.get("status", 500))
 
     def _check_request(
         self, scope: Scope, headers: dict[str, str], limit: int
@@ -237,17 +247,44 @@ def _access_line(scope: Scope, request_id: str, started: float, status: int) -> 
     log = {logging.DEBUG: logger.debug, logging.INFO: logger.info}.get(
         access_level(status, duration_ms), logger.warning
     )
+    route = route_of(scope)
     log(
         "request",
         extra={
             "http_method": scope.get("method"),
             "path": scope.get("path"),
+            "route": route,
+            # The ticket a ticket route is about (its path parameter), for the log queries.
+            "ticket_id": (scope.get("path_params") or {}).get("ticket_id"),
             "status": status,
             "duration_ms": duration_ms,
             "request_id": request_id,
             **(scope.get("state", {}).get("principal") or {}),
         },
     )
+    metrics.record(
+        {
+            REQUEST_LATENCY: duration_ms,
+            REQUESTS: 1,
+            SERVER_ERRORS: int(status >= 500),
+            CLIENT_ERRORS: int(400 <= status < 500),
+        },
+        Route=route,
+    )
+
+
+UNMATCHED = "unmatched"
+
+
+def route_of(scope: Scope) -> str:
+    """Method and route template of the route that answered ("GET /v1/tickets/{ticket_id}"),
+    never the raw path: a metric dimension must stay low-cardinality. "unmatched" when no
+    route did (unknown paths, the web app's files)."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    return metrics.route_label(str(scope.get("method", "")), template)
 
 
 async def _empty_receive() -> Message:
@@ -338,8 +375,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged outside the pipeline's labels (this handler is the outermost middleware's).
         get_logger().exception(
-            "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
+            "unhandled error",
+            extra={
+                "request_id": getattr(request.state, "request_id", None),
+                "trace_id": tracing.root_of(getattr(request.state, "trace", None)),
+            },
         )
         body = problem_body(
             status=500,

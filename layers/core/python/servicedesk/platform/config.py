@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # access_log_slow_ms; INFO for 4xx, WARNING for 5xx and slow requests.
     access_log_level: Literal["DEBUG", "INFO"] = "DEBUG"
     access_log_slow_ms: int = Field(default=1000, ge=1)
+    # The share of execution environments that log at DEBUG whatever log_level says
+    # (Powertools' sampling, decided once per cold start): detail from a few, cheaply.
+    log_debug_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    # Optional error reporting to Sentry (platform/sentry.py): off unless a DSN is given,
+    # directly or (on Lambda) as a Secrets Manager secret.
+    sentry_dsn: SecretStr | None = None
+    sentry_dsn_secret_arn: str | None = None
 
     # Database: the application role's connection. Migrations use the owner's.
     database_url: SecretStr | None = None

@@ -16,8 +16,10 @@ before any side effect is redone record by record, so a bad record fails alone.
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import metrics
 from servicedesk.platform.db import jsonable, set_tenant, transaction
+from servicedesk.platform.metric_names import CONSUMER_MESSAGE_AGE, CONSUMER_RECORDS
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,11 @@ class Envelope:
     payload: dict[str, Any]
     created_at: datetime
     receive_count: int = 1
+    # The trace header of the request (or job) that wrote the event (platform.tracing).
+    trace: str | None = None
 
     @classmethod
-    def parse(cls, body: str, receive_count: int = 1) -> Envelope:
+    def parse(cls, body: str, receive_count: int = 1, trace: str | None = None) -> Envelope:
         raw = json.loads(body)
         return cls(
             event_id=uuid.UUID(raw["event_id"]),
@@ -53,7 +59,43 @@ class Envelope:
             payload=dict(raw["payload"]),
             created_at=datetime.fromisoformat(raw["created_at"]),
             receive_count=receive_count,
+            trace=str(raw.get("trace") or trace or "") or None,
         )
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Envelope:
+        """An SQS record's envelope: its receive count, and its trace (the body's, else
+        the AWSTraceHeader system attribute)."""
+        attributes = record.get("attributes") or {}
+        count = int(attributes.get("ApproximateReceiveCount") or 1)
+        return cls.parse(record["body"], count, attributes.get("AWSTraceHeader"))
+
+    @property
+    def ticket_id(self) -> str | None:
+        if self.aggregate_type == "ticket":
+            return self.aggregate_id
+        found = self.payload.get("ticket_id")
+        return str(found) if found else None
+
+
+@contextmanager
+def handling(envelopes: list[Envelope]) -> Iterator[None]:
+    """Log lines (and the events emitted) while handling these records carry their trace
+    (when they share one), and the event and ticket of a single record."""
+    from servicedesk.platform import tracing
+    from servicedesk.platform.logging import labels
+
+    traces = {e.trace for e in envelopes}  # none: no record could be read
+    one = envelopes[0] if len(envelopes) == 1 else None
+    with (
+        tracing.bind(traces.pop() if len(traces) == 1 else None),
+        labels(
+            event_id=str(one.event_id) if one else None,
+            event_type=one.type if one else None,
+            ticket_id=one.ticket_id if one else None,
+        ),
+    ):
+        yield
 
 
 def claim(
@@ -161,7 +203,40 @@ def record_references(
 Process = Callable[[Session, Envelope], None]
 
 
-def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def consumer_name(process: Callable[..., Any]) -> str:
+    """The metrics' name of a consumer: its domain (``servicedesk.webhooks.delivery`` →
+    ``webhooks``)."""
+    parts = (getattr(process, "__module__", None) or "").split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "servicedesk" else "consumer"
+
+
+def record_batch_metrics(
+    consumer: str, records: list[dict[str, Any]], failed: set[str], *, now: float | None = None
+) -> None:
+    """Records processed, failed and retried (received before), and the age of the batch's
+    oldest record (SQS SentTimestamp → now: the queue lag this consumer saw)."""
+    now_ms = (time.time() if now is None else now) * 1000
+    outcomes = {"processed": 0, "failed": 0, "retried": 0}
+    oldest: float | None = None
+    for record in records:
+        attributes = record.get("attributes") or {}
+        outcomes["failed" if str(record.get("messageId")) in failed else "processed"] += 1
+        if int(attributes.get("ApproximateReceiveCount") or 1) > 1:
+            outcomes["retried"] += 1
+        sent = str(attributes.get("SentTimestamp") or "")
+        if sent.isdigit():
+            age = max(0.0, now_ms - int(sent))
+            oldest = age if oldest is None else max(oldest, age)
+    for outcome, n in outcomes.items():
+        if n:
+            metrics.count(CONSUMER_RECORDS, n, Consumer=consumer, Outcome=outcome)
+    if oldest is not None:
+        metrics.count(CONSUMER_MESSAGE_AGE, oldest, Consumer=consumer)
+
+
+def sqs_handler(
+    process: Process, *, consumer: str | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler for an SQS event source mapping with ReportBatchItemFailures.
 
     The partial-batch response is built here: Powertools' batch utility would be the
@@ -169,9 +244,9 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
     """
     from servicedesk.platform.logging import get_logger, log_invocation
 
-    def process_record(record: dict[str, Any]) -> None:
-        count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
-        envelope = Envelope.parse(record["body"], count)
+    name = consumer or consumer_name(process)
+
+    def process_record(envelope: Envelope) -> None:
         incomplete: Incomplete | None = None
         with transaction() as session:
             set_tenant(session, tenant_id=envelope.tenant_id, user_id=None)
@@ -187,22 +262,36 @@ def sqs_handler(process: Process) -> Callable[[dict[str, Any], Any], dict[str, A
         if incomplete is not None:
             raise incomplete
 
-    @log_invocation
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        records = event.get("Records")
-        if not records or not isinstance(records, list):
-            raise ValueError("not an SQS batch event: no Records")
-        failures: list[dict[str, str]] = []
-        for record in records:
-            try:
-                process_record(record)
-            except Exception:  # noqa: BLE001 - reported below: SQS retries only this record
+    def handled(record: dict[str, Any]) -> bool:
+        """Whether the record is done; a failure is logged with the record's trace, event
+        and ticket (inside `handling`)."""
+        envelope: Envelope | None = None
+        try:
+            envelope = Envelope.from_record(record)
+            with handling([envelope]):
+                process_record(envelope)
+                get_logger().debug("record processed", extra={"consumer": name})
+        except Exception:  # noqa: BLE001 - reported: SQS retries only this record
+            with handling([envelope] if envelope else []):
                 get_logger().warning(
                     "record failed; SQS delivers it again",
                     extra={"message_id": record.get("messageId")},
                     exc_info=True,
                 )
-                failures.append({"itemIdentifier": str(record.get("messageId"))})
+            return False
+        return True
+
+    @log_invocation
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event.get("Records")
+        if not records or not isinstance(records, list):
+            raise ValueError("not an SQS batch event: no Records")
+        failures = [
+            {"itemIdentifier": str(record.get("messageId"))}
+            for record in records
+            if not handled(record)
+        ]
+        record_batch_metrics(name, records, {f["itemIdentifier"] for f in failures})
         # A batch whose every record failed is reported as such (not raised): Lambda retries
         # exactly those records either way, and the response stays one shape.
         return {"batchItemFailures": failures}
@@ -228,6 +317,13 @@ def _run_group(
     by one, so a bad record fails alone; one that raises after (a mail went out, the commit
     failed) is retried whole: at least once, never lost.
     """
+    with handling([envelope for _, envelope in items]):
+        return _run_group_traced(process, tenant_id, items)
+
+
+def _run_group_traced(
+    process: BatchProcess, tenant_id: uuid.UUID, items: list[tuple[str, Envelope]]
+) -> list[str]:
     from servicedesk.platform.logging import get_logger
 
     sessions: list[Session] = []
@@ -254,21 +350,24 @@ def _run_group(
     return [message_id for message_id, envelope in items if envelope.event_id in retry]
 
 
-def sqs_batch_handler(process: BatchProcess) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def sqs_batch_handler(
+    process: BatchProcess, *, consumer: str | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler (ReportBatchItemFailures) that hands `process` each tenant's
     records of the SQS batch at once, in one transaction, in their order in the batch:
     the reads they share and their writes cost one round trip each instead of one per
     record. Failures are still per record (`_run_group`)."""
     from servicedesk.platform.logging import get_logger, log_invocation
 
+    name = consumer or consumer_name(process)
+
     @log_invocation
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         failures: list[str] = []
         groups: dict[uuid.UUID, list[tuple[str, Envelope]]] = {}
         for record in event.get("Records", []):
-            count = (record.get("attributes") or {}).get("ApproximateReceiveCount") or 1
             try:
-                envelope = Envelope.parse(record["body"], int(count))
+                envelope = Envelope.from_record(record)
             except (KeyError, TypeError, ValueError):
                 get_logger().warning("unreadable consumer record", exc_info=True)
                 failures.append(record["messageId"])
@@ -276,6 +375,7 @@ def sqs_batch_handler(process: BatchProcess) -> Callable[[dict[str, Any], Any], 
             groups.setdefault(envelope.tenant_id, []).append((record["messageId"], envelope))
         for tenant_id, items in groups.items():
             failures += _run_group(process, tenant_id, items)
+        record_batch_metrics(name, list(event.get("Records", [])), set(failures))
         return {"batchItemFailures": [{"itemIdentifier": failed} for failed in failures]}
 
     return handler

@@ -67,6 +67,11 @@ def labels(**keys: Any) -> Iterator[None]:
         _LABELS.reset(token)
 
 
+def current_labels() -> dict[str, Any]:
+    """The labels in force in this context (platform.sentry tags its events with them)."""
+    return dict(_LABELS.get() or {})
+
+
 class RedactingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: Any) -> str:
         return super().serialize(redact({**dict(log), **(_LABELS.get() or {})}))
@@ -79,6 +84,9 @@ def log_invocation(handler: Handler) -> Handler:
     """The Lambda context's keys on every line of one invocation (what Powertools'
     inject_lambda_context adds, but scoped to the invocation instead of the logger)."""
     cold = [True]
+    from servicedesk.platform import sentry
+
+    sentry.init()  # off (and nothing imported) unless a DSN is configured
 
     @functools.wraps(handler)
     def wrapped(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
@@ -103,4 +111,5 @@ def get_logger() -> Logger:
         service=settings.service_name,
         level=settings.log_level,
         logger_formatter=RedactingFormatter(),
+        sampling_rate=settings.log_debug_sample_rate or None,  # 0: no key on every line
     )

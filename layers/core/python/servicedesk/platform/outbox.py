@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import metrics
 from servicedesk.platform.db import jsonable
 
 
@@ -40,5 +41,6 @@ def emit(
         },
     ).scalar_one()
     event_id = uuid.UUID(str(row))
+    metrics.business_event(event_type, payload)
     session.info.setdefault("outbox_ids", []).append(event_id)
     return event_id

@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import aws, jobs
+from servicedesk.platform import aws, jobs, tracing
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
@@ -198,10 +198,10 @@ def message(row: Any) -> dict[str, Any]:
     }
 
 
-def encode(row: Any) -> str:
+def encode(row: Any, trace: str | None = None) -> str:
     """The SQS message body of an outbox row, as every consumer receives it
-    (`platform.consumer.Envelope.parse` reads it back)."""
-    return json.dumps(message(row), default=str)
+    (`platform.consumer.Envelope.parse` reads it back), with the trace that wrote it."""
+    return json.dumps({**message(row), **({"trace": trace} if trace else {})}, default=str)
 
 
 @dataclass(frozen=True)
@@ -209,19 +209,26 @@ class _Entry:
     row_id: uuid.UUID
     event_type: str
     body: str
+    trace: str | None = None
 
     @property
     def size(self) -> int:
         # What SQS counts against the batch limit: the body and the attribute (name,
-        # type and value).
-        return len(self.body.encode()) + len("type") + len("String") + len(self.event_type)
+        # type and value); the trace header too, to be safe.
+        size = len(self.body.encode()) + len("type") + len("String") + len(self.event_type)
+        return size + len(self.trace or "")
 
     def request(self, n: int) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "Id": str(n),
             "MessageBody": self.body,
             "MessageAttributes": {"type": {"DataType": "String", "StringValue": self.event_type}},
         }
+        if self.trace:  # X-Ray links the consumer's invocation to this trace
+            entry["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": self.trace}
+            }
+        return entry
 
 
 def batches(entries: Iterable[_Entry]) -> Iterator[list[_Entry]]:
@@ -246,15 +253,20 @@ def _send_batch(url: str, batch: list[_Entry]) -> set[uuid.UUID]:
     return {batch[int(failure["Id"])].row_id for failure in result.get("Failed", [])}
 
 
-def send(rows: Iterable[Any], urls: dict[str, str]) -> list[uuid.UUID]:
-    """Send each row to its channels; the ids whose every message was accepted."""
+def send(
+    rows: Iterable[Any], urls: dict[str, str], traces: dict[uuid.UUID, str] | None = None
+) -> list[uuid.UUID]:
+    """Send each row to its channels; the ids whose every message was accepted. Each
+    message carries its row's trace (``traces``, else the one in force: platform.tracing)."""
     rows = list(rows)
+    in_force = tracing.current()
     by_queue: dict[str, list[_Entry]] = defaultdict(list)
     for row in rows:
-        body = encode(row)
+        trace = (traces or {}).get(row.id) or in_force
+        body = encode(row, trace)
         for channel in channels_for(row.event_type):
             if channel in urls:
-                by_queue[urls[channel]].append(_Entry(row.id, row.event_type, body))
+                by_queue[urls[channel]].append(_Entry(row.id, row.event_type, body, trace))
     calls = [(url, batch) for url, entries in by_queue.items() for batch in batches(entries)]
     failed: set[uuid.UUID] = set()
     if len(calls) == 1:  # the common request: one event, one channel — no thread hop
@@ -289,7 +301,11 @@ def _mark(session: Session, claimed: list[uuid.UUID], sent: list[uuid.UUID]) -> 
 
 
 def publish_committed(
-    tenant_id: uuid.UUID | None, ids: list[uuid.UUID], *, engine: Engine | None = None
+    tenant_id: uuid.UUID | None,
+    ids: list[uuid.UUID],
+    *,
+    engine: Engine | None = None,
+    traces: dict[uuid.UUID, str] | None = None,
 ) -> None:
     """After the domain commit: publish what it wrote. A failure here loses nothing —
     the rows stay unpublished and the sweeper sends them after the grace period."""
@@ -301,7 +317,7 @@ def publish_committed(
             set_tenant(session, tenant_id=tenant_id, user_id=None)
             rows = session.execute(_SELECT_COMMITTED, {"ids": ids}).all()
             if rows:
-                sent = send(rows, urls)
+                sent = send(rows, urls, traces)
                 _mark(session, [row.id for row in rows], sent)
     except Exception:  # noqa: BLE001 - the sweeper is the safety net; the request succeeded
         get_logger().exception(
@@ -430,12 +446,14 @@ class _Background:
     process ends stays unpublished in the outbox: the sweeper sends it."""
 
     def __init__(self, capacity: int) -> None:
-        self.pending: queue.Queue[tuple[uuid.UUID, list[uuid.UUID]]] = queue.Queue(capacity)
+        self.pending: queue.Queue[tuple[uuid.UUID, list[uuid.UUID], str | None]] = queue.Queue(
+            capacity
+        )
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.dropped = 0
 
-    def submit(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> bool:
+    def submit(self, tenant_id: uuid.UUID, ids: list[uuid.UUID], trace: str | None) -> bool:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(
@@ -443,7 +461,7 @@ class _Background:
                 )
                 self.thread.start()
         try:
-            self.pending.put_nowait((tenant_id, ids))
+            self.pending.put_nowait((tenant_id, ids, trace))
         except queue.Full:
             self.dropped += 1
             return False
@@ -458,10 +476,13 @@ class _Background:
                 except queue.Empty:
                     break
             by_tenant: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-            for tenant_id, ids in taken:
+            traces: dict[uuid.UUID, str] = {}  # each request's events keep its trace
+            for tenant_id, ids, trace in taken:
                 by_tenant[tenant_id] += ids
+                traces.update(dict.fromkeys(ids, trace) if trace else {})
             for tenant_id, ids in by_tenant.items():
-                publish_committed(tenant_id, ids)  # never raises: the sweeper is the net
+                # Never raises: the sweeper is the net.
+                publish_committed(tenant_id, ids, traces=traces)
             for _ in taken:
                 self.pending.task_done()
 
@@ -485,7 +506,7 @@ def publish_after_commit(tenant_id: uuid.UUID | None, ids: list[uuid.UUID]) -> N
     if not get_settings().publish_in_background:
         publish_committed(tenant_id, ids)
         return
-    if not _background().submit(tenant_id, ids):
+    if not _background().submit(tenant_id, ids, tracing.current()):
         get_logger().warning(
             "background publish queue full; the sweeper will publish",
             extra={"tenant_id": str(tenant_id), "count": len(ids)},

@@ -70,6 +70,8 @@ def message(envelope: Envelope, index: int, total: int, frames: dict[str, bytes]
                 "frames": [{"data": d.decode(), "to": ids} for d, ids in groups.items()],
             },
             "created_at": envelope.created_at.isoformat(),
+            # The chunks are pushed on the trace of the request that wrote the event.
+            **({"trace": envelope.trace} if envelope.trace else {}),
         },
         separators=(",", ":"),
     )

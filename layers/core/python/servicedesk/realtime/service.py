@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import aws
+from servicedesk.platform import aws, tracing
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import set_tenant
 from servicedesk.platform.errors import TooManyRequests, Unauthorized, validation_message
@@ -483,6 +483,9 @@ def _send(
         "payload": {"ticket_id": str(ticket_id), "user_id": str(user_id), **extra},
         "created_at": now.isoformat(),
     }
+    trace = tracing.current()  # the frame is pushed on the request's trace
+    if trace:
+        message["trace"] = trace
 
     def send(_: Session) -> None:
         try:

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import metrics
 from servicedesk.platform.db import transaction
 from servicedesk.platform.jobs import for_each_tenant
+from servicedesk.platform.metric_names import WEBSOCKET_CONNECTIONS
 from servicedesk.realtime import push
 from servicedesk.realtime.broadcaster import MAX_CONNECTION_AGE, forget
 
@@ -22,6 +24,26 @@ class SweepReport:
     tenants: int
     closed: int
     failed_tenants: list[str]
+
+
+# The gauge counts at most this many connections (one statement, every minute).
+GAUGE_CAP = 100_000
+
+
+def open_connections() -> int:
+    """Open WebSocket connections of every tenant, for the gauge. The registry is read
+    through its cross-tenant definer function (migration 0007): with no expiry before
+    -infinity and every connection made before infinity, it lists them all (capped)."""
+    with transaction() as session:
+        return int(
+            session.execute(
+                text(
+                    "SELECT count(*) FROM realtime_stale_connections("
+                    "'-infinity'::timestamptz, 'infinity'::timestamptz, :n)"
+                ),
+                {"n": GAUGE_CAP},
+            ).scalar_one()
+        )
 
 
 def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
@@ -46,6 +68,7 @@ def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
         return len(ids)
 
     done = for_each_tenant(by_tenant, close_and_forget, what="realtime sweep")
+    metrics.count(WEBSOCKET_CONNECTIONS, open_connections())
     return SweepReport(
         tenants=len(by_tenant), closed=sum(done.results), failed_tenants=done.failed_tenants
     )

@@ -27,8 +27,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from servicedesk.platform import metrics
 from servicedesk.platform.db import get_engine, transaction
 from servicedesk.platform.jobs import for_each_tenant
+from servicedesk.platform.metric_names import SLA_BREACHES, SLA_WARNINGS
 from servicedesk.platform.publisher import publish_committed
 
 # Tenants evaluated at once, each on its own connection and in its own transaction: the
@@ -134,6 +136,9 @@ def evaluate_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> li
     crossings = [
         Crossing(r.ticket_id, r.target, r.cycle, r.kind, r.policy_id, r.crossed_at) for r in rows
     ]
+    breaches = sum(1 for r in rows if r.kind == "breached")
+    if rows:
+        metrics.record({SLA_BREACHES: breaches, SLA_WARNINGS: len(rows) - breaches})
     escalating = [c for c, r in zip(crossings, rows, strict=True) if r.escalates]
     if escalating:
         from servicedesk.sla.escalation import escalate

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update
 
-from servicedesk.platform import outbox
+from servicedesk.platform import metrics, outbox
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,
@@ -407,6 +407,7 @@ def _new_ticket_rows(
         )
         # Published once the request has committed, like outbox.emit's.
         ctx.session.info.setdefault("outbox_ids", []).append(event_id)
+        metrics.business_event(kind, {})  # as outbox.emit counts its events
 
 
 TRACKED = (

@@ -31,11 +31,12 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.platform import aws, outbox
+from servicedesk.platform import aws, metrics, outbox
 from servicedesk.platform.config import Settings, get_settings
 from servicedesk.platform.consumer import Envelope, Incomplete, claim
 from servicedesk.platform.db import set_tenant, transaction
 from servicedesk.platform.logging import get_logger
+from servicedesk.platform.metric_names import WEBHOOK_DELIVERIES
 from servicedesk.webhooks import signing, ssrf
 from servicedesk.webhooks.models import WebhookDelivery, WebhookEndpoint
 from servicedesk.webhooks.schemas import KNOWN_EVENT_TYPES
@@ -167,7 +168,9 @@ def post(
         status, snippet = None, ""
         error = f"{type(exc).__name__}: {exc}"[:SNIPPET_CHARS]
     latency = round((time.perf_counter() - started) * 1000)
-    return Outcome(status, latency, snippet, error)
+    outcome = Outcome(status, latency, snippet, error)
+    metrics.count(WEBHOOK_DELIVERIES, Outcome="ok" if outcome.ok else "failed")
+    return outcome
 
 
 def _expected(exc: Exception) -> bool:
@@ -281,6 +284,7 @@ def _schedule_retry(
             "body": event.body,
         },
         "created_at": datetime.now(UTC).isoformat(),
+        **({"trace": envelope.trace} if envelope.trace else {}),  # the retry keeps the trace
     }
     aws.sqs().send_message(
         QueueUrl=policy_url,
