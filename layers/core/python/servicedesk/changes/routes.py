@@ -16,7 +16,7 @@ from servicedesk.changes import config, service
 from servicedesk.changes.schemas import (
     BlackoutCreate,
     BlackoutPublic,
-    CalendarPublic,
+    ChangeCalendar,
     ChangeCreate,
     ChangePublic,
     ChangeSummary,
@@ -72,8 +72,8 @@ def calendar(
     ctx: Ctx,
     start: Annotated[datetime, Query(alias="from")],
     end: Annotated[datetime, Query(alias="to")],
-) -> CalendarPublic:
-    return CalendarPublic.model_validate(service.calendar(ctx, start=start, end=end))
+) -> ChangeCalendar:
+    return ChangeCalendar.model_validate(service.calendar(ctx, start=start, end=end))
 
 
 templates = Resource(

@@ -281,7 +281,7 @@ class BlackoutPublic(Output):
     created_at: datetime
 
 
-class CalendarPublic(Output):
+class ChangeCalendar(Output):
     changes: list[ChangeSummary]
     blackouts: list[BlackoutPublic]
 
