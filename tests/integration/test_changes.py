@@ -566,6 +566,52 @@ def test_another_tenant_sees_nothing(client, org, other):
     )
     assert client.delete(f"/v1/changes/templates/{template['id']}", headers=h).status_code == 404
     assert client.get("/v1/changes?limit=100", headers=h).json()["items"] == []
+    blackout = _ok(
+        client.post(
+            "/v1/changes/blackouts",
+            headers=_h(org, "manager"),
+            json={
+                "name": "Their freeze",
+                "starts_at": (DAY + timedelta(days=30)).isoformat(),
+                "ends_at": (DAY + timedelta(days=31)).isoformat(),
+            },
+        ),
+        201,
+    )
+    assert client.delete(f"/v1/changes/blackouts/{blackout['id']}", headers=h).status_code == 404
+    assert blackout["id"] not in {
+        b["id"] for b in client.get("/v1/changes/blackouts", headers=h).json()["items"]
+    }
+    review = client.put(
+        f"/v1/changes/{change['id']}/review",
+        headers=h,
+        json={"outcome": "failed", "version": 1},
+    )
+    assert review.status_code == 404
+    ticket = client.post(
+        "/v1/tickets",
+        headers=_h(org, "requester"),
+        json={"title": "Theirs", "description": "x"},
+    ).json()
+    link = client.post(
+        f"/v1/changes/{change['id']}/tickets", headers=h, json={"ticket_id": ticket["id"]}
+    )
+    assert link.status_code == 404
+    month = client.get(
+        "/v1/changes/calendar",
+        params={"from": DAY.isoformat(), "to": (DAY + timedelta(days=60)).isoformat()},
+        headers=h,
+    ).json()
+    assert change["id"] not in {c["id"] for c in month["changes"]}
+    assert blackout["id"] not in {b["id"] for b in month["blackouts"]}
+    # Their own change cannot link another tenant's ticket either.
+    mine = _change(client, other)
+    foreign_ticket = client.post(
+        f"/v1/changes/{mine['id']}/tickets",
+        headers=_h(other, "agent"),
+        json={"ticket_id": ticket["id"]},
+    )
+    assert foreign_ticket.status_code == 404
     # Another tenant's template, CI or ticket cannot be used: 422 naming the field.
     own = _change(client, other, **_window(30))
     assert own["collisions"] == []

@@ -6,6 +6,7 @@ let browser: Browser;
 let agent: Session;
 let manager: Session;
 let managerToken = "";
+let ticketId = "";
 const db = unique("Orders DB");
 const app = unique("Orders app");
 const title = unique("Upgrade the orders app");
@@ -34,8 +35,17 @@ beforeAll(async () => {
   const settings = await apiCall<{ version: number }>(managerToken, "GET", "/v1/changes/settings");
   await apiCall(managerToken, "PATCH", "/v1/changes/settings", { cab_flow_id: flow.id, version: settings.version });
   // Another change on the database in the same window: the new one collides with it.
+  // ... linked to the incident that asks for it.
+  const employee = await apiLogin("employee@acme.example");
+  ticketId = (await apiCall<{ id: string }>(employee, "POST", "/v1/tickets", { title: unique("Orders are slow"), description: "Since Monday" })).id;
   const agentToken = await apiLogin("agent@acme.example");
-  await apiCall(agentToken, "POST", "/v1/changes", { title: other, ci_ids: [ids[db]], planned_start: start.toISOString(), planned_end: end.toISOString() });
+  await apiCall(agentToken, "POST", "/v1/changes", {
+    title: other,
+    ci_ids: [ids[db]],
+    ticket_ids: [ticketId],
+    planned_start: start.toISOString(),
+    planned_end: end.toISOString(),
+  });
   agent = await openSession(browser);
   manager = await openSession(browser);
 });
@@ -89,6 +99,14 @@ describe("change management", () => {
     await page.getByRole("button", { name: "Next month" }).click();
     await expect.poll(() => page.getByTestId("calendar-rows").textContent()).toContain(title);
     await checkScreen(page, "changes-calendar");
+    expect(errors).toEqual([]);
+  });
+
+  test("the incident's page shows the change linked to it", async () => {
+    const { page, errors } = agent;
+    await page.goto(`/tickets/${ticketId}`);
+    await expect.poll(() => page.getByTestId("ticket-changes").textContent()).toContain(other);
+    await checkScreen(page, "changes-on-ticket");
     expect(errors).toEqual([]);
   });
 

@@ -99,6 +99,7 @@ export const changes = {
   "changes.calendar.ends": "Ends",
   "changes.calendar.what": "What",
   "changes.calendar.blackout": "Blackout",
+  "changes.ticket.heading": "Changes",
   "changes.settings.intro": "Approval flows, risk thresholds, blackout windows and standard-change templates.",
   "changes.settings.flows": "Approval and risk",
   "changes.settings.cab": "CAB flow (normal changes)",
