@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { ApprovalStages } from "../approvals/ApprovalStages";
 import { useMe } from "../auth/AuthProvider";
-import { Alert, Badge, Button, Card, Field, PageHeader, Select, Spinner, Textarea } from "../components/ui";
+import { Alert, Badge, Button, Field, PageHeader, Spinner, Textarea } from "../components/ui";
 import { can } from "../lib/domain";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
@@ -23,6 +23,7 @@ import {
   type ChangeState,
   type Outcome,
 } from "./api";
+import { Choice, Section, entries, onSubmit } from "./parts";
 
 const EDITABLE: ChangeState[] = ["draft", "assessment"];
 
@@ -121,10 +122,7 @@ function Plans({ change }: { change: Change }) {
     [t("changes.testPlan"), change.test_plan || "—"],
   ];
   return (
-    <Card as="section" aria-labelledby="change-plans">
-      <h2 id="change-plans" className="mb-2 font-semibold">
-        {t("changes.detail.plans")}
-      </h2>
+    <Section id="change-plans" title={t("changes.detail.plans")}>
       <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1">
         {rows.map(([label, value]) => (
           <div key={label} className="contents">
@@ -133,7 +131,7 @@ function Plans({ change }: { change: Change }) {
           </div>
         ))}
       </dl>
-    </Card>
+    </Section>
   );
 }
 
@@ -149,10 +147,7 @@ function Moves({ change }: { change: Change }) {
     },
   });
   return (
-    <Card as="section" aria-labelledby="change-moves" className="space-y-3">
-      <h2 id="change-moves" className="font-semibold">
-        {t("changes.detail.moves")}
-      </h2>
+    <Section id="change-moves" title={t("changes.detail.moves")}>
       <Field label={t("changes.detail.moveReason")} description={t("changes.detail.moveReasonHint")}>
         {(p) => <Textarea {...p} rows={2} maxLength={4000} value={reason} onChange={(e) => setReason(e.target.value)} />}
       </Field>
@@ -164,7 +159,7 @@ function Moves({ change }: { change: Change }) {
           </Button>
         ))}
       </div>
-    </Card>
+    </Section>
   );
 }
 
@@ -187,10 +182,7 @@ function Cis({ change, editable }: { change: Change; editable: boolean }) {
   const ids = change.cis.map((ci) => ci.id);
   const offered = all.data?.filter((ci) => !ids.includes(ci.id)) ?? [];
   return (
-    <Card as="section" aria-labelledby="change-cis" className="space-y-2">
-      <h2 id="change-cis" className="font-semibold">
-        {t("changes.detail.cis")}
-      </h2>
+    <Section id="change-cis" title={t("changes.detail.cis")}>
       {change.cis.length ? (
         <ul className="space-y-1" data-testid="change-cis">
           {change.cis.map((ci) => (
@@ -211,25 +203,14 @@ function Cis({ change, editable }: { change: Change; editable: boolean }) {
       )}
       {editable ? (
         <div className="flex items-end gap-2">
-          <Field label={t("changes.detail.addCi")}>
-            {(p) => (
-              <Select {...p} value={chosen} onChange={(e) => setChosen(e.target.value)}>
-                <option value="">{t("changes.detail.chooseCi")}</option>
-                {offered.map((ci) => (
-                  <option key={ci.id} value={ci.id}>
-                    {ci.name}
-                  </option>
-                ))}
-              </Select>
-            )}
-          </Field>
+          <Choice label={t("changes.detail.addCi")} value={chosen} empty={t("changes.detail.chooseCi")} options={offered.map((ci) => [ci.id, ci.name] as const)} onChange={setChosen} />
           <Button disabled={!chosen || setCis.isPending} onClick={() => setCis.mutate([...ids, chosen])}>
             {t("changes.detail.add")}
           </Button>
         </div>
       ) : null}
       {setCis.isError ? <Alert>{describeError(setCis.error)}</Alert> : null}
-    </Card>
+    </Section>
   );
 }
 
@@ -241,16 +222,10 @@ function Risk({ change, editable }: { change: Change; editable: boolean }) {
     mutationFn: () => ok(api.PATCH("/v1/changes/{change_id}", { params: { path: { change_id: change.id } }, body: { risk_answers: answers, version: change.version } })),
     onSuccess: save,
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    assess.mutate();
-  };
+  const submit = onSubmit(() => assess.mutate());
   const questions = settings.data?.questions ?? [];
   return (
-    <Card as="section" aria-labelledby="change-risk" className="space-y-2">
-      <h2 id="change-risk" className="font-semibold">
-        {t("changes.detail.risk")}
-      </h2>
+    <Section id="change-risk" title={t("changes.detail.risk")}>
       <p data-testid="change-risk">
         {change.risk_level ? t("changes.riskBadge", { level: RISK_LABELS[change.risk_level], score: change.risk_score ?? 0 }) : t("changes.notAssessed")}
       </p>
@@ -275,16 +250,13 @@ function Risk({ change, editable }: { change: Change; editable: boolean }) {
           </Button>
         </form>
       ) : null}
-    </Card>
+    </Section>
   );
 }
 
 function Approvals({ change }: { change: Change }) {
   return (
-    <Card as="section" aria-labelledby="change-approvals" className="space-y-2">
-      <h2 id="change-approvals" className="font-semibold">
-        {t("changes.detail.approvals")}
-      </h2>
+    <Section id="change-approvals" title={t("changes.detail.approvals")}>
       {change.approvals.length ? (
         change.approvals.map((a) => (
           <div key={a.id} className="space-y-1">
@@ -297,16 +269,13 @@ function Approvals({ change }: { change: Change }) {
       ) : (
         <p className="text-fg-muted">{change.type === "standard" ? t("changes.detail.preApproved") : t("changes.detail.noApprovals")}</p>
       )}
-    </Card>
+    </Section>
   );
 }
 
 function Tickets({ change }: { change: Change }) {
   return (
-    <Card as="section" aria-labelledby="change-tickets" className="space-y-2">
-      <h2 id="change-tickets" className="font-semibold">
-        {t("changes.detail.tickets")}
-      </h2>
+    <Section id="change-tickets" title={t("changes.detail.tickets")}>
       {change.tickets.length ? (
         <ul className="space-y-1">
           {change.tickets.map((k) => (
@@ -320,7 +289,7 @@ function Tickets({ change }: { change: Change }) {
       ) : (
         <p className="text-fg-muted">{t("changes.detail.noTickets")}</p>
       )}
-    </Card>
+    </Section>
   );
 }
 
@@ -332,29 +301,13 @@ function Review({ change, editable }: { change: Change; editable: boolean }) {
     mutationFn: () => ok(api.PUT("/v1/changes/{change_id}/review", { params: { path: { change_id: change.id } }, body: { outcome, notes, version: change.version } })),
     onSuccess: save,
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    review.mutate();
-  };
+  const submit = onSubmit(() => review.mutate());
   return (
-    <Card as="section" aria-labelledby="change-review" className="space-y-2">
-      <h2 id="change-review" className="font-semibold">
-        {t("changes.detail.review")}
-      </h2>
+    <Section id="change-review" title={t("changes.detail.review")}>
       {change.review_outcome ? <p data-testid="change-review-outcome">{OUTCOME_LABELS[change.review_outcome]}</p> : null}
       {editable ? (
         <form className="space-y-3" onSubmit={submit}>
-          <Field label={t("changes.detail.outcome")}>
-            {(p) => (
-              <Select {...p} value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome)}>
-                {(Object.keys(OUTCOME_LABELS) as Outcome[]).map((o) => (
-                  <option key={o} value={o}>
-                    {OUTCOME_LABELS[o]}
-                  </option>
-                ))}
-              </Select>
-            )}
-          </Field>
+          <Choice label={t("changes.detail.outcome")} value={outcome} options={entries(OUTCOME_LABELS)} onChange={(next) => setOutcome(next || "successful")} />
           <Field label={t("changes.detail.notes")}>
             {(p) => <Textarea {...p} rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} />}
           </Field>
@@ -366,6 +319,6 @@ function Review({ change, editable }: { change: Change; editable: boolean }) {
       ) : (
         <p className="whitespace-pre-wrap">{change.review_notes}</p>
       )}
-    </Card>
+    </Section>
   );
 }

@@ -2,11 +2,12 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
-import { Alert, Badge, Button, Card, EmptyState, Field, PageHeader, Select, Spinner } from "../components/ui";
+import { Alert, Badge, Button, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { can } from "../lib/domain";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
-import { RISK_LABELS, RISK_TONE, STATE_LABELS, TYPE_LABELS, useChanges, type ChangeFilters, type ChangeState, type ChangeType, type RiskLevel } from "./api";
+import { RISK_LABELS, RISK_TONE, STATE_LABELS, TYPE_LABELS, useChanges, type ChangeFilters } from "./api";
+import { Choice, entries } from "./parts";
 
 const LINK = "inline-flex h-10 items-center rounded-md px-4 font-medium";
 
@@ -43,42 +44,9 @@ export default function ChangesPage() {
         {t("changes.intro")}
       </PageHeader>
       <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label={t("changes.filter")}>
-        <Field label={t("changes.stateLabel")}>
-          {(p) => (
-            <Select {...p} value={filters.state} onChange={(e) => set({ state: e.target.value as ChangeState | "" })}>
-              <option value="">{t("changes.all")}</option>
-              {(Object.keys(STATE_LABELS) as ChangeState[]).map((s) => (
-                <option key={s} value={s}>
-                  {STATE_LABELS[s]}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label={t("changes.typeLabel")}>
-          {(p) => (
-            <Select {...p} value={filters.type} onChange={(e) => set({ type: e.target.value as ChangeType | "" })}>
-              <option value="">{t("changes.all")}</option>
-              {(Object.keys(TYPE_LABELS) as ChangeType[]).map((s) => (
-                <option key={s} value={s}>
-                  {TYPE_LABELS[s]}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label={t("changes.riskLabel")}>
-          {(p) => (
-            <Select {...p} value={filters.risk_level} onChange={(e) => set({ risk_level: e.target.value as RiskLevel | "" })}>
-              <option value="">{t("changes.all")}</option>
-              {(Object.keys(RISK_LABELS) as RiskLevel[]).map((s) => (
-                <option key={s} value={s}>
-                  {RISK_LABELS[s]}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
+        <Choice label={t("changes.stateLabel")} value={filters.state} empty={t("changes.all")} options={entries(STATE_LABELS)} onChange={(state) => set({ state })} />
+        <Choice label={t("changes.typeLabel")} value={filters.type} empty={t("changes.all")} options={entries(TYPE_LABELS)} onChange={(type) => set({ type })} />
+        <Choice label={t("changes.riskLabel")} value={filters.risk_level} empty={t("changes.all")} options={entries(RISK_LABELS)} onChange={(risk_level) => set({ risk_level })} />
       </div>
       {changes.isPending ? <Spinner label={t("changes.loading")} /> : null}
       {changes.isError ? <Alert title={t("changes.loadFailed")}>{describeError(changes.error)}</Alert> : null}

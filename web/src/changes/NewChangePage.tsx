@@ -1,11 +1,12 @@
 import { useMutation } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { Alert, Button, Card, Field, Input, PageHeader, Select, Textarea } from "../components/ui";
+import { Alert, Button, Card, Field, Input, PageHeader, Textarea } from "../components/ui";
 import { t } from "../i18n/changes";
 import { TYPE_LABELS, toInstant, useTemplates, type ChangeType } from "./api";
+import { Choice, entries, onSubmit } from "./parts";
 
 /** Raise a change: its type (a standard change names its pre-approved template), the
  * planned window and the plans. Risk, CIs and the approval follow on its page. */
@@ -38,15 +39,14 @@ export default function NewChangePage() {
       ),
     onSuccess: (made) => void navigate(`/changes/${made.id}`),
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = onSubmit(() => {
     if (!title.trim() || (type === "standard" && !templateId)) {
       setMissing(true);
       return;
     }
     setMissing(false);
     create.mutate();
-  };
+  });
   const active = templates.data?.filter((tpl) => tpl.active) ?? [];
   return (
     <>
@@ -61,30 +61,17 @@ export default function NewChangePage() {
           <Field label={t("changes.titleLabel")} required error={missing && !title.trim() ? t("changes.required") : undefined}>
             {(p) => <Input {...p} value={title} maxLength={300} onChange={(e) => setTitle(e.target.value)} />}
           </Field>
-          <Field label={t("changes.typeLabel")}>
-            {(p) => (
-              <Select {...p} value={type} onChange={(e) => setType(e.target.value as ChangeType)}>
-                {(Object.keys(TYPE_LABELS) as ChangeType[]).map((k) => (
-                  <option key={k} value={k}>
-                    {TYPE_LABELS[k]}
-                  </option>
-                ))}
-              </Select>
-            )}
-          </Field>
+          <Choice label={t("changes.typeLabel")} value={type} options={entries(TYPE_LABELS)} onChange={(next) => setType(next || "normal")} />
           {type === "standard" ? (
-            <Field label={t("changes.template")} required error={missing && !templateId ? t("changes.required") : undefined}>
-              {(p) => (
-                <Select {...p} value={templateId} onChange={(e) => setTemplateId(e.target.value)}>
-                  <option value="">{t("changes.chooseTemplate")}</option>
-                  {active.map((tpl) => (
-                    <option key={tpl.id} value={tpl.id}>
-                      {tpl.name}
-                    </option>
-                  ))}
-                </Select>
-              )}
-            </Field>
+            <Choice
+              label={t("changes.template")}
+              required
+              error={missing && !templateId ? t("changes.required") : undefined}
+              value={templateId}
+              empty={t("changes.chooseTemplate")}
+              options={active.map((tpl) => [tpl.id, tpl.name] as const)}
+              onChange={setTemplateId}
+            />
           ) : null}
           <Field label={t("changes.description")}>
             {(p) => <Textarea {...p} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />}

@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { Alert, Button, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
+import { Alert, Button, Field, Input, PageHeader, Spinner, Textarea } from "../components/ui";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
 import { changeKeys, toInstant, useBlackouts, useSettings, useTemplates, type Settings } from "./api";
+import { Choice, Section, onSubmit } from "./parts";
 
 /** Change settings (managers and admins): the CAB and emergency approval flows and the
  * risk thresholds, the questionnaire (read here), blackout windows and standard-change
@@ -53,41 +54,20 @@ function Flows({ settings }: { settings: Settings }) {
       ),
     onSuccess: (next) => client.setQueryData(changeKeys.settings, next),
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
-  const options = flows.data ?? [];
+  const submit = onSubmit(() => save.mutate());
+  const options = (flows.data ?? []).map((f) => [f.id, f.name] as const);
   return (
-    <Card as="section" aria-labelledby="settings-flows">
-      <h2 id="settings-flows" className="mb-2 font-semibold">
-        {t("changes.settings.flows")}
-      </h2>
+    <Section id="settings-flows" title={t("changes.settings.flows")}>
       <form className="grid gap-3" onSubmit={submit}>
-        <Field label={t("changes.settings.cab")}>
-          {(p) => (
-            <Select {...p} value={cab} onChange={(e) => setCab(e.target.value)}>
-              <option value="">{t("changes.settings.none")}</option>
-              {options.map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.name}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label={t("changes.settings.emergency")} description={t("changes.settings.emergencyHint")}>
-          {(p) => (
-            <Select {...p} value={emergency} onChange={(e) => setEmergency(e.target.value)}>
-              <option value="">{t("changes.settings.none")}</option>
-              {options.map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.name}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
+        <Choice label={t("changes.settings.cab")} value={cab} empty={t("changes.settings.none")} options={options} onChange={setCab} />
+        <Choice
+          label={t("changes.settings.emergency")}
+          description={t("changes.settings.emergencyHint")}
+          value={emergency}
+          empty={t("changes.settings.none")}
+          options={options}
+          onChange={setEmergency}
+        />
         <div className="grid gap-3 sm:grid-cols-2">
           <Field label={t("changes.settings.mediumFrom")}>
             {(p) => <Input {...p} type="number" min={0} value={medium} onChange={(e) => setMedium(e.target.value)} />}
@@ -104,7 +84,7 @@ function Flows({ settings }: { settings: Settings }) {
           </Button>
         </div>
       </form>
-    </Card>
+    </Section>
   );
 }
 
@@ -132,15 +112,9 @@ function Blackouts() {
     mutationFn: (id: string) => ok(api.DELETE("/v1/changes/blackouts/{blackout_id}", { params: { path: { blackout_id: id } } })),
     onSuccess: refresh,
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+  const submit = onSubmit(() => create.mutate());
   return (
-    <Card as="section" aria-labelledby="settings-blackouts" className="space-y-2">
-      <h2 id="settings-blackouts" className="font-semibold">
-        {t("changes.settings.blackouts")}
-      </h2>
+    <Section id="settings-blackouts" title={t("changes.settings.blackouts")}>
       <ul className="space-y-1" data-testid="blackout-rows">
         {blackouts.data?.map((b) => (
           <li key={b.id} className="flex items-center justify-between gap-2">
@@ -172,7 +146,7 @@ function Blackouts() {
           </Button>
         </div>
       </form>
-    </Card>
+    </Section>
   );
 }
 
@@ -195,15 +169,9 @@ function Templates() {
       void client.invalidateQueries({ queryKey: changeKeys.templates });
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+  const submit = onSubmit(() => create.mutate());
   return (
-    <Card as="section" aria-labelledby="settings-templates" className="space-y-2">
-      <h2 id="settings-templates" className="font-semibold">
-        {t("changes.settings.templates")}
-      </h2>
+    <Section id="settings-templates" title={t("changes.settings.templates")}>
       <ul className="list-disc pl-5" data-testid="template-rows">
         {templates.data?.map((tpl) => (
           <li key={tpl.id}>
@@ -226,16 +194,13 @@ function Templates() {
           </Button>
         </div>
       </form>
-    </Card>
+    </Section>
   );
 }
 
 function Questionnaire({ settings }: { settings: Settings }) {
   return (
-    <Card as="section" aria-labelledby="settings-questions" className="space-y-2">
-      <h2 id="settings-questions" className="font-semibold">
-        {t("changes.settings.questions")}
-      </h2>
+    <Section id="settings-questions" title={t("changes.settings.questions")}>
       <p className="text-fg-muted">{t("changes.settings.questionsHint")}</p>
       <ol className="list-decimal space-y-1 pl-5">
         {settings.questions.map((q) => (
@@ -245,6 +210,6 @@ function Questionnaire({ settings }: { settings: Settings }) {
           </li>
         ))}
       </ol>
-    </Card>
+    </Section>
   );
 }
