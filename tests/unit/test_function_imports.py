@@ -86,7 +86,7 @@ API_ROUTES = {
     "macros": {"servicedesk.macros.routes"},
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
-    "approvals": {"servicedesk.approvals.routes"},
+    "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

@@ -56,6 +56,9 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "approval.approved": t("admin.webhooks.approvalApproved"),
   "approval.rejected": t("admin.webhooks.approvalRejected"),
   "approval.escalated": t("admin.webhooks.approvalEscalated"),
+  "change.created": t("admin.webhooks.changeCreated"),
+  "change.updated": t("admin.webhooks.changeUpdated"),
+  "change.state_changed": t("admin.webhooks.changeStateChanged"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

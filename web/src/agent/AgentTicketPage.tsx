@@ -20,6 +20,7 @@ import { useLiveTicket } from "../live/LiveProvider";
 import { PresenceHint, useEditingFocus } from "../live/PresenceHint";
 import { Incidents } from "./Incidents";
 import { Links } from "./Links";
+import { TicketChanges } from "../changes/TicketChanges";
 import { TicketCis } from "../cmdb/TicketCis";
 import { MacroPicker } from "../macros/MacroPicker";
 import { MergeButton } from "./Merge";
@@ -160,6 +161,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           {current.type === "problem" ? <Incidents ticket={current} /> : null}
           <Links ticket={current} />
           <TicketCis ticketId={current.id} />
+          <TicketChanges ticketId={current.id} />
           <CsatCard ticketId={current.id} staff finished={current.status === "resolved" || current.status === "closed"} scheduledFor={current.csat_survey_scheduled_for ?? null} />
           <FilesCard ticketId={current.id} />
           <ReceivedByMail ticketId={current.id} channel={current.channel ?? "web"} />

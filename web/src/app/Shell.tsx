@@ -88,6 +88,7 @@ export function Shell() {
             {staff ? <NavItem to="/kb">{t("shell.nav.kb")}</NavItem> : null}
             {staff ? <NavItem to="/macros">{t("shell.nav.macros")}</NavItem> : null}
             {can(me, "cmdb:read") ? <NavItem to="/cmdb">{t("shell.nav.cmdb")}</NavItem> : null}
+            {can(me, "change:read") ? <NavItem to="/changes">{t("shell.nav.changes")}</NavItem> : null}
             {can(me, "report:read") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
             {can(me, "report:read") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
             {adminSections(me).length ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}

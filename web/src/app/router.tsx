@@ -48,6 +48,11 @@ const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
 const CisPage = lazy(() => import("../cmdb/CisPage"));
 const CiPage = lazy(() => import("../cmdb/CiPage"));
 const CiImportPage = lazy(() => import("../cmdb/ImportPage"));
+const ChangesPage = lazy(() => import("../changes/ChangesPage"));
+const NewChangePage = lazy(() => import("../changes/NewChangePage"));
+const ChangePage = lazy(() => import("../changes/ChangePage"));
+const ChangeCalendarPage = lazy(() => import("../changes/CalendarPage"));
+const ChangeSettingsPage = lazy(() => import("../changes/SettingsPage"));
 
 /** A knowledge base screen for staff (the help centre is everyone's). */
 function Staff({ children }: { children: ReactNode }) {
@@ -134,6 +139,11 @@ export const router = createBrowserRouter([
       { path: "/cmdb", element: <Staff><CisPage /></Staff> },
       { path: "/cmdb/import", element: <Staff><CiImportPage /></Staff> },
       { path: "/cmdb/:ciId", element: <Staff><CiPage /></Staff> },
+      { path: "/changes", element: <Staff><ChangesPage /></Staff> },
+      { path: "/changes/new", element: <Staff><NewChangePage /></Staff> },
+      { path: "/changes/calendar", element: <Staff><ChangeCalendarPage /></Staff> },
+      { path: "/changes/settings", element: <Staff><ChangeSettingsPage /></Staff> },
+      { path: "/changes/:changeId", element: <Staff><ChangePage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },

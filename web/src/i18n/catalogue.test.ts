@@ -1,6 +1,7 @@
 import ts from "typescript";
 import { describe, expect, test } from "vitest";
 import { admin } from "./admin";
+import { changes } from "./changes";
 import { cmdb } from "./cmdb";
 import { en } from "./en";
 import { t } from "./index";
@@ -10,11 +11,11 @@ import { manager } from "./manager";
 import { reports } from "./reports";
 
 /** The lazy parts of the catalogue, by the module a screen imports `t` from. */
-const PARTS: Record<string, Record<string, string>> = { admin, kb, macros, reports, manager, cmdb };
-const ALL: Record<string, string> = { ...en, ...admin, ...kb, ...macros, ...reports, ...manager, ...cmdb };
+const PARTS: Record<string, Record<string, string>> = { admin, kb, macros, reports, manager, cmdb, changes };
+const ALL: Record<string, string> = { ...en, ...admin, ...kb, ...macros, ...reports, ...manager, ...cmdb, ...changes };
 
 /** Folders whose every file takes its words from the catalogue (part 2 of issue 20). */
-const FOLDERS = ["admin", "kb", "macros", "reports", "manager", "lib", "cmdb"];
+const FOLDERS = ["admin", "kb", "macros", "reports", "manager", "lib", "cmdb", "changes"];
 
 /** The screens whose words all come from the catalogue (docs/architecture.md, "Strings").
  * A new screen moves its words to en.ts and joins this list. */

@@ -15,6 +15,7 @@ export const en = {
   "shell.nav.kb": "Knowledge base",
   "shell.nav.macros": "Macros",
   "shell.nav.cmdb": "CMDB",
+  "shell.nav.changes": "Changes",
   "shell.nav.dashboard": "Dashboard",
   "shell.nav.reports": "Reports",
   "shell.nav.admin": "Admin",

@@ -1,7 +1,7 @@
 """What an approval is about: the summary an approver reads (they may not see the subject
 itself) and what the subject does when its approval ends. Each subject type registers its
-adapter (``register``): tickets in servicedesk/tickets/approvals.py; change management
-will add its own."""
+adapter (``register``): tickets in servicedesk/tickets/approvals.py, changes in
+servicedesk/changes/approvals.py."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ DECIDED: dict[str, Decided] = {}
 # The subject types' adapters register themselves when imported; they import this package,
 # so it cannot import them at module level (a cycle): the first use imports them by name,
 # as tickets.timeline does its hooks.
-SUBJECT_MODULES = ("servicedesk.tickets.approvals",)
+SUBJECT_MODULES = ("servicedesk.tickets.approvals", "servicedesk.changes.approvals")
 _installed: list[bool] = []
 
 

@@ -73,7 +73,11 @@ class Permission(enum.StrEnum):
     AUTOMATION_READ = "automation:read"
     REPORT_READ = "report:read"
     REPORT_SCHEDULE = "report:schedule"
+    CHANGE_READ = "change:read"
+    CHANGE_CREATE = "change:create"
+    CHANGE_MANAGE = "change:manage"
     CHANGE_APPROVE = "change:approve"
+    CHANGE_SETTINGS_MANAGE = "change_settings:manage"
     APPROVAL_DECIDE = "approval:decide"
     APPROVAL_READ_ALL = "approval:read_all"
     APPROVAL_FLOW_MANAGE = "approval_flow:manage"
@@ -172,7 +176,15 @@ CATALOGUE: dict[Permission, Grant] = {
     P.AUTOMATION_READ: Grant(_M, "configuration", "Read automation rules and their runs"),
     P.REPORT_READ: Grant(_M, "reports", "Read reports and export them"),
     P.REPORT_SCHEDULE: Grant(_M, "reports", "Subscribe to scheduled reports"),
+    P.CHANGE_READ: Grant(_A, "changes", "Read changes, their calendar, templates and settings"),
+    P.CHANGE_CREATE: Grant(_A, "changes", "Raise a change request"),
+    P.CHANGE_MANAGE: Grant(
+        _A, "changes", "Edit changes, move their states, record the review, link tickets"
+    ),
     P.CHANGE_APPROVE: Grant(_M, "changes", "Approve changes"),
+    P.CHANGE_SETTINGS_MANAGE: Grant(
+        _M, "changes", "Manage change settings, the risk questionnaire, templates and blackouts"
+    ),
     P.APPROVAL_DECIDE: Grant(
         _R, "approvals", "See and decide the approvals one is asked for; delegate one's own"
     ),

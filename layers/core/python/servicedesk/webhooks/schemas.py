@@ -62,6 +62,11 @@ EventType = Literal[
     "approval.approved",
     "approval.rejected",
     "approval.escalated",
+    # Change management (servicedesk.changes): created, edited (``changed``: the fields),
+    # moved between states (``previous_state``, ``reason``).
+    "change.created",
+    "change.updated",
+    "change.state_changed",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}

@@ -1,0 +1,1 @@
+"""Change management (issue 22 point 6): see docs/changes.md."""

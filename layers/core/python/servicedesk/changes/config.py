@@ -1,0 +1,239 @@
+"""A tenant's change configuration: its settings (the CAB and emergency approval flows, the
+risk questionnaire and its level thresholds; a default row written on first read), the
+pre-approved templates of standard changes and the blackout windows. No HTTP, no commit."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from servicedesk.approvals import flows
+from servicedesk.changes import risk
+from servicedesk.changes.models import ChangeBlackout, ChangeSettings, ChangeTemplate
+from servicedesk.changes.schemas import (
+    BlackoutCreate,
+    SettingsUpdate,
+    TemplateCreate,
+    TemplateUpdate,
+)
+from servicedesk.platform import audit, crud
+from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
+from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.tenancy import RequestContext
+
+BY_NAME = Keyset(
+    [
+        Key(func.lower(ChangeTemplate.name), TEXT, lambda t: t.name.lower()),
+        Key(ChangeTemplate.id, UUID),
+    ]
+)
+BY_START = Keyset([Key(ChangeBlackout.starts_at, TIMESTAMP), Key(ChangeBlackout.id, UUID)])
+MAX_BLACKOUTS = 500
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+def settings_of(ctx: RequestContext, *, lock: bool = False) -> ChangeSettings:
+    """The tenant's settings, the defaults written the first time they are read."""
+    ctx.session.execute(
+        insert(ChangeSettings)
+        .values(
+            tenant_id=ctx.tenant_id,
+            questions=risk.DEFAULT_QUESTIONS,
+            medium_from=risk.DEFAULT_MEDIUM_FROM,
+            high_from=risk.DEFAULT_HIGH_FROM,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id"])
+    )
+    query = select(ChangeSettings).where(ChangeSettings.tenant_id == ctx.tenant_id)
+    if lock:
+        query = query.with_for_update()
+    return ctx.session.scalars(query).one()
+
+
+def get_settings(ctx: RequestContext) -> ChangeSettings:
+    return settings_of(ctx)
+
+
+def update_settings(
+    ctx: RequestContext, *, data: SettingsUpdate, if_match: int | None
+) -> ChangeSettings:
+    """Flows must be active flows of the tenant (422 naming the field); ``high_from`` above
+    ``medium_from``. Changes already assessed keep their score and level."""
+    found, diff = crud.changes(
+        lambda: settings_of(ctx, lock=True), data, if_match, "change settings", "json"
+    )
+    after = diff["after"]
+    if not after:
+        return found
+    for field in ("cab_flow_id", "emergency_flow_id"):
+        if after.get(field) is not None:
+            flows.usable(ctx, uuid.UUID(str(after[field])), field)
+    medium = after.get("medium_from", found.medium_from)
+    high = after.get("high_from", found.high_from)
+    if high <= medium:
+        raise ValidationProblem(errors=[field_error("high_from", "must be above medium_from")])
+    crud.changed(ctx, found, after, guard=crud.flushed(ctx.session))
+    audit.record(
+        ctx,
+        action="change_settings.updated",
+        entity_type="change_settings",
+        entity_id=ctx.tenant_id,
+        data=diff,
+    )
+    return found
+
+
+# -- templates ---------------------------------------------------------------------------
+
+
+def _unique_name(ctx: RequestContext) -> AbstractContextManager[None]:
+    return crud.unique_name(
+        ctx.session, constraint="uq_change_templates_name", what="change template"
+    )
+
+
+def list_templates(
+    ctx: RequestContext, *, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[ChangeTemplate], str | None]:
+    query = select(ChangeTemplate).where(ChangeTemplate.tenant_id == ctx.tenant_id)
+    if active is not None:
+        query = query.where(ChangeTemplate.active.is_(active))
+    return paginate(ctx.session, query, BY_NAME, limit=limit, cursor=cursor)
+
+
+def get_template(
+    ctx: RequestContext, *, template_id: uuid.UUID, lock: bool = False
+) -> ChangeTemplate:
+    query = select(ChangeTemplate).where(
+        ChangeTemplate.tenant_id == ctx.tenant_id, ChangeTemplate.id == template_id
+    )
+    if lock:
+        query = query.with_for_update()
+    found = ctx.session.scalars(query).one_or_none()
+    if found is None:
+        raise NotFound("no such change template")
+    return found
+
+
+def usable_template(ctx: RequestContext, template_id: uuid.UUID) -> ChangeTemplate:
+    """An active template of the tenant, or 422 naming ``template_id``."""
+    found = ctx.session.scalars(
+        select(ChangeTemplate).where(
+            ChangeTemplate.tenant_id == ctx.tenant_id, ChangeTemplate.id == template_id
+        )
+    ).one_or_none()
+    if found is None or not found.active:
+        raise ValidationProblem(errors=[field_error("template_id", "not an active template")])
+    return found
+
+
+def create_template(ctx: RequestContext, *, data: TemplateCreate) -> ChangeTemplate:
+    template = ChangeTemplate(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **data.model_dump())
+    return crud.created(
+        ctx, template, _unique_name(ctx), "change_template", after=data.model_dump(mode="json")
+    )
+
+
+def update_template(
+    ctx: RequestContext, *, template_id: uuid.UUID, data: TemplateUpdate, if_match: int | None
+) -> ChangeTemplate:
+    template, diff = crud.changes(
+        lambda: get_template(ctx, template_id=template_id, lock=True),
+        data,
+        if_match,
+        "change template",
+    )
+    if not diff["after"]:
+        return template
+    crud.changed(ctx, template, diff["after"], guard=_unique_name(ctx))
+    audit.record(
+        ctx,
+        action="change_template.updated",
+        entity_type="change_template",
+        entity_id=template_id,
+        data={"after": list(diff["after"])},
+    )
+    return template
+
+
+def delete_template(ctx: RequestContext, *, template_id: uuid.UUID) -> None:
+    """Changes made from it keep their plans (their template_id becomes null)."""
+    template = get_template(ctx, template_id=template_id, lock=True)
+    ctx.session.delete(template)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action="change_template.deleted",
+        entity_type="change_template",
+        entity_id=template_id,
+    )
+
+
+# -- blackout windows --------------------------------------------------------------------
+
+
+def list_blackouts(
+    ctx: RequestContext, *, limit: int, cursor: str | None
+) -> tuple[list[ChangeBlackout], str | None]:
+    query = select(ChangeBlackout).where(ChangeBlackout.tenant_id == ctx.tenant_id)
+    return paginate(ctx.session, query, BY_START, limit=limit, cursor=cursor)
+
+
+def create_blackout(ctx: RequestContext, *, data: BlackoutCreate) -> ChangeBlackout:
+    count = ctx.session.scalar(
+        select(func.count()).where(ChangeBlackout.tenant_id == ctx.tenant_id)
+    )
+    if int(count or 0) >= MAX_BLACKOUTS:
+        raise ValidationProblem(
+            errors=[field_error("starts_at", f"at most {MAX_BLACKOUTS} blackout windows")]
+        )
+    blackout = ChangeBlackout(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **data.model_dump())
+    return crud.created(
+        ctx,
+        blackout,
+        crud.flushed(ctx.session),
+        "change_blackout",
+        after=data.model_dump(mode="json"),
+    )
+
+
+def delete_blackout(ctx: RequestContext, *, blackout_id: uuid.UUID) -> None:
+    found = ctx.session.scalars(
+        select(ChangeBlackout).where(
+            ChangeBlackout.tenant_id == ctx.tenant_id, ChangeBlackout.id == blackout_id
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("no such blackout window")
+    ctx.session.delete(found)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action="change_blackout.deleted",
+        entity_type="change_blackout",
+        entity_id=blackout_id,
+    )
+
+
+def blackouts_over(
+    ctx: RequestContext, start: datetime, end: datetime, *, limit: int = 50
+) -> list[ChangeBlackout]:
+    """The blackout windows overlapping ``[start, end)``, earliest first."""
+    return list(
+        ctx.session.scalars(
+            select(ChangeBlackout)
+            .where(
+                ChangeBlackout.tenant_id == ctx.tenant_id,
+                ChangeBlackout.starts_at < end,
+                ChangeBlackout.ends_at > start,
+            )
+            .order_by(ChangeBlackout.starts_at, ChangeBlackout.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,127 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
+
+let browser: Browser;
+let agent: Session;
+let manager: Session;
+let managerToken = "";
+let ticketId = "";
+const db = unique("Orders DB");
+const app = unique("Orders app");
+const title = unique("Upgrade the orders app");
+const other = unique("Patch the orders database");
+const ids: Record<string, string> = {};
+// The 15th of next month, 10:00-12:00 (the browser's and this process's time zone).
+const now = new Date();
+const start = new Date(now.getFullYear(), now.getMonth() + 1, 15, 10, 0);
+const end = new Date(now.getFullYear(), now.getMonth() + 1, 15, 12, 0);
+const local = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}T${String(d.getHours()).padStart(2, "0")}:00`;
+
+beforeAll(async () => {
+  browser = await launch();
+  managerToken = await apiLogin("manager@acme.example");
+  const classes = await apiCall<{ items: { id: string; key: string }[] }>(managerToken, "GET", "/v1/ci-classes?limit=100");
+  const software = classes.items.find((c) => c.key === "software")?.id ?? "";
+  for (const name of [db, app]) {
+    ids[name] = (await apiCall<{ id: string }>(managerToken, "POST", "/v1/cis", { class_id: software, name, state: "deployed" })).id;
+  }
+  await apiCall(managerToken, "POST", `/v1/cis/${ids[app]}/relationships`, { type: "depends_on", target_id: ids[db] });
+  // The CAB: the tenant's managers approve normal changes.
+  const flow = await apiCall<{ id: string }>(managerToken, "POST", "/v1/approvals/flows", {
+    name: unique("CAB"),
+    stages: [{ name: "CAB", approvers: { role: "manager" } }],
+  });
+  const settings = await apiCall<{ version: number }>(managerToken, "GET", "/v1/changes/settings");
+  await apiCall(managerToken, "PATCH", "/v1/changes/settings", { cab_flow_id: flow.id, version: settings.version });
+  // Another change on the database in the same window: the new one collides with it.
+  // ... linked to the incident that asks for it.
+  const employee = await apiLogin("employee@acme.example");
+  ticketId = (await apiCall<{ id: string }>(employee, "POST", "/v1/tickets", { title: unique("Orders are slow"), description: "Since Monday" })).id;
+  const agentToken = await apiLogin("agent@acme.example");
+  await apiCall(agentToken, "POST", "/v1/changes", {
+    title: other,
+    ci_ids: [ids[db]],
+    ticket_ids: [ticketId],
+    planned_start: start.toISOString(),
+    planned_end: end.toISOString(),
+  });
+  agent = await openSession(browser);
+  manager = await openSession(browser);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("change management", () => {
+  test("an agent raises a change, sees its collision, assesses the risk and submits it to the CAB", async () => {
+    const { page, errors } = agent;
+    await signIn(page, "agent@acme.example");
+    await page.getByRole("link", { name: "Changes", exact: true }).click();
+    await page.waitForURL("**/changes");
+    await checkScreen(page, "changes-list");
+    await page.getByRole("link", { name: "New change" }).click();
+    await page.getByLabel("Title").fill(title);
+    await page.getByLabel("Planned start").fill(local(start));
+    await page.getByLabel("Planned end").fill(local(end));
+    await page.getByLabel("Backout plan").fill("Redeploy the previous release");
+    await checkScreen(page, "changes-new");
+    await page.getByRole("button", { name: "Create change" }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain(title);
+    await page.getByLabel("Add a configuration item").selectOption({ label: app });
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect.poll(() => page.getByTestId("change-cis").textContent()).toContain(app);
+    await expect.poll(() => page.getByTestId("change-warnings").textContent()).toContain(other);
+    for (const answer of ["A team or a site", "Partly", "Yes, in minutes", "Often"]) {
+      await page.getByLabel(answer, { exact: true }).check();
+    }
+    await page.getByRole("button", { name: "Save the assessment" }).click();
+    await expect.poll(() => page.getByTestId("change-risk").textContent()).toBe("Medium risk (5)");
+    await checkScreen(page, "changes-detail");
+    await page.getByRole("button", { name: "Move to Assessment" }).click();
+    await page.getByRole("button", { name: "Move to Approval" }).click();
+    await expect.poll(() => page.getByRole("link", { name: "Approval: Pending" }).count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  test("the manager approves it from the inbox; the change is scheduled and on the calendar", async () => {
+    const { page, errors } = manager;
+    await signIn(page, "manager@acme.example");
+    await page.goto("/approvals");
+    await page.getByRole("link", { name: new RegExp(title) }).first().click();
+    await page.getByRole("button", { name: "Approve" }).click();
+    await expect.poll(() => page.getByText("Approved").count()).toBeGreaterThan(0);
+    const { page: agentPage } = agent;
+    await agentPage.reload();
+    await expect.poll(() => agentPage.getByText("Scheduled").count()).toBeGreaterThan(0);
+    await page.goto("/changes/calendar");
+    await page.getByRole("button", { name: "Next month" }).click();
+    await expect.poll(() => page.getByTestId("calendar-rows").textContent()).toContain(title);
+    await checkScreen(page, "changes-calendar");
+    expect(errors).toEqual([]);
+  });
+
+  test("the incident's page shows the change linked to it", async () => {
+    const { page, errors } = agent;
+    await page.goto(`/tickets/${ticketId}`);
+    await expect.poll(() => page.getByTestId("ticket-changes").textContent()).toContain(other);
+    await checkScreen(page, "changes-on-ticket");
+    expect(errors).toEqual([]);
+  });
+
+  test("a manager adds a blackout window in the change settings", async () => {
+    const { page, errors } = manager;
+    const freeze = unique("Freeze");
+    await page.goto("/changes/settings");
+    await page.getByLabel("Name", { exact: true }).fill(freeze);
+    const from = new Date(now.getFullYear() + 2, 0, 2, 0, 0);
+    const to = new Date(now.getFullYear() + 2, 0, 3, 0, 0);
+    await page.getByLabel("Starts").fill(local(from));
+    await page.getByLabel("Ends").fill(local(to));
+    await page.getByRole("button", { name: "Add blackout window" }).click();
+    await expect.poll(() => page.getByTestId("blackout-rows").textContent()).toContain(freeze);
+    await checkScreen(page, "changes-settings");
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,215 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link } from "react-router";
+import { api, idempotencyKey, ok } from "../api/client";
+import { describeError } from "../api/problem";
+import { Alert, Button, Field, Input, PageHeader, Spinner, Textarea } from "../components/ui";
+import { formatDateTime } from "../lib/format";
+import { t } from "../i18n/changes";
+import { changeKeys, toInstant, useBlackouts, useSettings, useTemplates, type Settings } from "./api";
+import { Choice, Section, onSubmit } from "./parts";
+
+/** Change settings (managers and admins): the CAB and emergency approval flows and the
+ * risk thresholds, the questionnaire (read here), blackout windows and standard-change
+ * templates. */
+export default function SettingsPage() {
+  const settings = useSettings();
+  return (
+    <>
+      <p className="mb-2">
+        <Link to="/changes" className="text-accent-text underline">
+          {t("changes.back")}
+        </Link>
+      </p>
+      <PageHeader title={t("changes.settings")}>{t("changes.settings.intro")}</PageHeader>
+      {settings.isPending ? <Spinner label={t("changes.loading")} /> : null}
+      {settings.isError ? <Alert title={t("changes.loadFailed")}>{describeError(settings.error)}</Alert> : null}
+      <div className="grid gap-4 lg:grid-cols-2">
+        {settings.data ? <Flows settings={settings.data} /> : null}
+        <Blackouts />
+        <Templates />
+        {settings.data ? <Questionnaire settings={settings.data} /> : null}
+      </div>
+    </>
+  );
+}
+
+function Flows({ settings }: { settings: Settings }) {
+  const client = useQueryClient();
+  const flows = useQuery({
+    queryKey: ["approvals", "flows", "active"],
+    queryFn: ({ signal }) => ok(api.GET("/v1/approvals/flows", { params: { query: { limit: 100, active: true } }, signal })),
+    select: (page) => page.items,
+  });
+  const [cab, setCab] = useState(settings.cab_flow_id ?? "");
+  const [emergency, setEmergency] = useState(settings.emergency_flow_id ?? "");
+  const [medium, setMedium] = useState(String(settings.medium_from));
+  const [high, setHigh] = useState(String(settings.high_from));
+  const save = useMutation({
+    mutationFn: () =>
+      ok(
+        api.PATCH("/v1/changes/settings", {
+          body: { cab_flow_id: cab || null, emergency_flow_id: emergency || null, medium_from: Number(medium), high_from: Number(high), version: settings.version },
+        }),
+      ),
+    onSuccess: (next) => client.setQueryData(changeKeys.settings, next),
+  });
+  const submit = onSubmit(() => save.mutate());
+  const options = (flows.data ?? []).map((f) => [f.id, f.name] as const);
+  return (
+    <Section id="settings-flows" title={t("changes.settings.flows")}>
+      <form className="grid gap-3" onSubmit={submit}>
+        <Choice label={t("changes.settings.cab")} value={cab} empty={t("changes.settings.none")} options={options} onChange={setCab} />
+        <Choice
+          label={t("changes.settings.emergency")}
+          description={t("changes.settings.emergencyHint")}
+          value={emergency}
+          empty={t("changes.settings.none")}
+          options={options}
+          onChange={setEmergency}
+        />
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label={t("changes.settings.mediumFrom")}>
+            {(p) => <Input {...p} type="number" min={0} value={medium} onChange={(e) => setMedium(e.target.value)} />}
+          </Field>
+          <Field label={t("changes.settings.highFrom")}>
+            {(p) => <Input {...p} type="number" min={1} value={high} onChange={(e) => setHigh(e.target.value)} />}
+          </Field>
+        </div>
+        {save.isError ? <Alert>{describeError(save.error)}</Alert> : null}
+        {save.isSuccess ? <Alert tone="success">{t("changes.settings.saved")}</Alert> : null}
+        <div>
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            {t("changes.settings.save")}
+          </Button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+function Blackouts() {
+  const client = useQueryClient();
+  const blackouts = useBlackouts();
+  const [name, setName] = useState("");
+  const [start, setStart] = useState("");
+  const [end, setEnd] = useState("");
+  const refresh = () => void client.invalidateQueries({ queryKey: changeKeys.blackouts });
+  const create = useMutation({
+    mutationFn: () =>
+      ok(
+        api.POST("/v1/changes/blackouts", {
+          params: { header: { "Idempotency-Key": idempotencyKey() } },
+          body: { name: name.trim(), starts_at: toInstant(start) ?? "", ends_at: toInstant(end) ?? "" },
+        }),
+      ),
+    onSuccess: () => {
+      setName("");
+      refresh();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/v1/changes/blackouts/{blackout_id}", { params: { path: { blackout_id: id } } })),
+    onSuccess: refresh,
+  });
+  const submit = onSubmit(() => create.mutate());
+  return (
+    <Section id="settings-blackouts" title={t("changes.settings.blackouts")}>
+      <ul className="space-y-1" data-testid="blackout-rows">
+        {blackouts.data?.map((b) => (
+          <li key={b.id} className="flex items-center justify-between gap-2">
+            <span>
+              {b.name}: {formatDateTime(b.starts_at)} – {formatDateTime(b.ends_at)}
+            </span>
+            <Button size="sm" variant="danger" disabled={remove.isPending} onClick={() => remove.mutate(b.id)}>
+              {t("changes.settings.deleteBlackout", { name: b.name })}
+            </Button>
+          </li>
+        ))}
+      </ul>
+      <form className="grid gap-3" onSubmit={submit}>
+        <Field label={t("changes.settings.blackoutName")}>
+          {(p) => <Input {...p} value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label={t("changes.settings.blackoutStart")}>
+            {(p) => <Input {...p} type="datetime-local" value={start} onChange={(e) => setStart(e.target.value)} />}
+          </Field>
+          <Field label={t("changes.settings.blackoutEnd")}>
+            {(p) => <Input {...p} type="datetime-local" value={end} onChange={(e) => setEnd(e.target.value)} />}
+          </Field>
+        </div>
+        {create.isError ? <Alert>{describeError(create.error)}</Alert> : null}
+        <div>
+          <Button type="submit" busy={create.isPending}>
+            {t("changes.settings.addBlackout")}
+          </Button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+function Templates() {
+  const client = useQueryClient();
+  const templates = useTemplates();
+  const [name, setName] = useState("");
+  const [plan, setPlan] = useState("");
+  const create = useMutation({
+    mutationFn: () =>
+      ok(
+        api.POST("/v1/changes/templates", {
+          params: { header: { "Idempotency-Key": idempotencyKey() } },
+          body: { name: name.trim(), description: "", implementation_plan: plan, backout_plan: "", test_plan: "" },
+        }),
+      ),
+    onSuccess: () => {
+      setName("");
+      setPlan("");
+      void client.invalidateQueries({ queryKey: changeKeys.templates });
+    },
+  });
+  const submit = onSubmit(() => create.mutate());
+  return (
+    <Section id="settings-templates" title={t("changes.settings.templates")}>
+      <ul className="list-disc pl-5" data-testid="template-rows">
+        {templates.data?.map((tpl) => (
+          <li key={tpl.id}>
+            {tpl.name}
+            {tpl.active ? "" : ` (${t("changes.settings.inactive")})`}
+          </li>
+        ))}
+      </ul>
+      <form className="grid gap-3" onSubmit={submit}>
+        <Field label={t("changes.settings.templateName")}>
+          {(p) => <Input {...p} value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label={t("changes.implementationPlan")}>
+          {(p) => <Textarea {...p} rows={3} value={plan} onChange={(e) => setPlan(e.target.value)} />}
+        </Field>
+        {create.isError ? <Alert>{describeError(create.error)}</Alert> : null}
+        <div>
+          <Button type="submit" busy={create.isPending}>
+            {t("changes.settings.addTemplate")}
+          </Button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+function Questionnaire({ settings }: { settings: Settings }) {
+  return (
+    <Section id="settings-questions" title={t("changes.settings.questions")}>
+      <p className="text-fg-muted">{t("changes.settings.questionsHint")}</p>
+      <ol className="list-decimal space-y-1 pl-5">
+        {settings.questions.map((q) => (
+          <li key={q.key}>
+            {q.text}{" "}
+            <span className="text-fg-muted">{q.options.map((o) => `${o.label} (${o.weight})`).join(", ")}</span>
+          </li>
+        ))}
+      </ol>
+    </Section>
+  );
+}
