@@ -159,7 +159,9 @@ export function FieldBuilder({
   jsonError,
   errors,
   schema,
+  title = t("admin.fieldBuilder.customFields"),
 }: {
+  title?: string;
   builder: Builder;
   onChange: (builder: Builder) => void;
   mode: BuilderMode;
@@ -185,7 +187,7 @@ export function FieldBuilder({
     <section aria-labelledby="fields-heading" className="space-y-3">
       <div className="flex flex-wrap items-end justify-between gap-2 border-b border-border">
         <h2 id="fields-heading" className="pb-2 font-semibold">
-          {t("admin.fieldBuilder.customFields")}
+          {title}
         </h2>
         <div role="group" aria-label={t("admin.fieldBuilder.editTheFieldsAs")} className="flex gap-1">
           <button type="button" aria-pressed={mode === "form"} className={tabClass(mode === "form")} onClick={() => onMode("form")}>

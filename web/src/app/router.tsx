@@ -48,6 +48,7 @@ const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
 const CisPage = lazy(() => import("../cmdb/CisPage"));
 const CiPage = lazy(() => import("../cmdb/CiPage"));
 const CiImportPage = lazy(() => import("../cmdb/ImportPage"));
+const NewCiPage = lazy(() => import("../cmdb/NewCiPage"));
 
 /** A knowledge base screen for staff (the help centre is everyone's). */
 function Staff({ children }: { children: ReactNode }) {
@@ -133,6 +134,7 @@ export const router = createBrowserRouter([
       { path: "/macros/:macroId", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/cmdb", element: <Staff><CisPage /></Staff> },
       { path: "/cmdb/import", element: <Staff><CiImportPage /></Staff> },
+      { path: "/cmdb/new", element: <Staff><NewCiPage /></Staff> },
       { path: "/cmdb/:ciId", element: <Staff><CiPage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
