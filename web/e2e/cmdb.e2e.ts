@@ -112,6 +112,7 @@ describe("the CMDB", () => {
     await page.getByRole("link", { name: "New CI" }).click();
     await page.waitForURL("**/cmdb/new");
     await page.getByLabel("Class").selectOption({ label: className });
+    await expect.poll(() => page.getByRole("form", { name: "New configuration item" }).textContent()).toContain("Ports");
     await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
     // A required attribute left empty is refused next to its input, before anything is sent.
     await page.getByRole("button", { name: "Create configuration item" }).click();

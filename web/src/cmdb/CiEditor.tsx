@@ -54,7 +54,11 @@ function Editor({ ci, onSaved, onCancel, classes: list }: Props & { classes: CIC
         <div className="grid gap-3 sm:grid-cols-2">
           <Field label={t("cmdb.class")} required error={errors.class_id}>
             {(p) => (
-              <Select {...p} value={form.class_id} onChange={(e) => editor.setForm((f) => switchClass(f, classes.data, e.target.value))}>
+              <Select {...p} value={form.class_id} onChange={(e) => {
+                  // Read now: by the time the updater runs, React may have put the old value back.
+                  const classId = e.target.value;
+                  editor.setForm((f) => switchClass(f, classes.data, classId));
+                }}>
                 <option value="">{t("cmdb.form.chooseClass")}</option>
                 {classes.data?.map((c) => (
                   <option key={c.id} value={c.id}>

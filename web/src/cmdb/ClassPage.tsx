@@ -1,13 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { ApiError, describeError, type Problem } from "../api/problem";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Alert, Button, Card, Field, Input, PageHeader, Spinner, Textarea } from "../components/ui";
-import { FieldBuilder, type BuilderMode } from "../admin/FieldBuilder";
+import { FieldBuilder, schemaOf, useBuilderMode, type BuilderMode } from "../admin/FieldBuilder";
 import { EditorStatus, FailureAlert, FormActions, useEditor, type Errors } from "../admin/forms";
-import { fromSchema, toSchema, type Builder, type JsonSchema } from "../admin/schemaBuilder";
+import { fromSchema, toSchema, type Builder } from "../admin/schemaBuilder";
 import { fieldsFromSchema } from "../lib/customFields";
 import { t } from "../i18n/cmdb";
 import { cmdbKeys, type CIClass } from "./api";
@@ -26,16 +26,6 @@ const KEY_RE = /^[a-z][a-z0-9_]{0,39}$/;
 function toForm(c: CIClass | null): ClassForm {
   const builder = fromSchema(c?.attributes_schema ?? {});
   return { key: c?.key ?? "", name: c?.name ?? "", description: c?.description ?? "", builder, mode: "form", json: JSON.stringify(toSchema(builder).schema, null, 2) };
-}
-
-/** The schema the form holds; errors keyed as the field builder shows them (`fields_schema.`). */
-function schemaOf(form: ClassForm): { schema: unknown; errors: Errors } {
-  if (form.mode === "form") return toSchema(form.builder);
-  try {
-    return { schema: JSON.parse(form.json) as unknown, errors: {} };
-  } catch (error) {
-    return { schema: null, errors: { fields_schema: t("cmdb.classes.notValidJson", { message: (error as Error).message }) } };
-  }
 }
 
 /** The server names the schema `attributes_schema`; the field builder (shared with
@@ -83,25 +73,7 @@ function ClassEditor({ ciClass }: { ciClass: CIClass | null }) {
     },
   });
   const { form, set, errors } = editor;
-  const preview = useMemo(() => {
-    const { schema, errors: problems } = schemaOf(form);
-    return Object.keys(problems).length ? null : (schema as JsonSchema);
-  }, [form]);
-  const [jsonProblem, setJsonProblem] = useState<string | null>(null);
-  function switchMode(mode: BuilderMode) {
-    if (mode === form.mode) return;
-    setJsonProblem(null);
-    if (mode === "json") {
-      editor.setForm((f) => ({ ...f, mode, json: JSON.stringify(toSchema(f.builder).schema, null, 2) }));
-      return;
-    }
-    try {
-      const parsed = JSON.parse(form.json) as unknown;
-      editor.setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
-    } catch (error) {
-      setJsonProblem(t("cmdb.classes.notValidJson", { message: (error as Error).message }));
-    }
-  }
+  const { switchMode, jsonProblem, clearJsonProblem, preview } = useBuilderMode(form, editor.setForm);
   const placed =
     form.mode === "form"
       ? ["key", "name", "description", "fields_schema.properties", ...form.builder.fields.map((f) => `fields_schema.properties.${f.name.trim()}`)]
@@ -128,7 +100,7 @@ function ClassEditor({ ciClass }: { ciClass: CIClass | null }) {
           onMode={switchMode}
           json={form.json}
           onJson={(json) => {
-            setJsonProblem(null);
+            clearJsonProblem();
             set("json", json);
           }}
           jsonError={form.mode === "json" ? (jsonProblem ?? errors.fields_schema ?? null) : null}

@@ -143,7 +143,6 @@ export const cmdb = {
   "cmdb.classes.readOnly": "A built-in class: read-only.",
   "cmdb.classes.attributeCount": "{n} attributes",
   "cmdb.classes.back": "← CI classes",
-  "cmdb.classes.notValidJson": "Not valid JSON: {message}",
 } as const;
 
 export type CmdbKey = keyof typeof cmdb;
