@@ -5,6 +5,7 @@ import { Alert, Badge, Button, Card, EmptyState, Field, PageHeader, Select, Spin
 import { useMe } from "../auth/AuthProvider";
 import { can } from "../lib/domain";
 import { formatDateTime } from "../lib/format";
+import { displayValues } from "../lib/customFields";
 import { plural, t } from "../i18n/cmdb";
 import {
   RELATIONSHIP_LABELS,
@@ -21,6 +22,7 @@ import {
 } from "./api";
 import { RelationshipGraph } from "./RelationshipGraph";
 import { CiEditor } from "./CiEditor";
+import { personLabel, useUser } from "../components/UserPicker";
 import { AddRelationship, CiUsers, DeleteCi, RemoveRelationship } from "./CiWrite";
 
 /** One configuration item: its fields and attributes, its relationships (a graph, or the
@@ -85,12 +87,16 @@ export default function CiPage() {
 }
 
 function Fields({ ci }: { ci: CI }) {
+  const owner = useUser(ci.owner_id);
+  const classes = useClasses();
+  const schema = classes.data?.find((c) => c.id === ci.class_id)?.attributes_schema ?? {};
   const rows: [string, string][] = [
+    [t("cmdb.owner"), ci.owner_id ? personLabel(owner.data, ci.owner_id) : shown(null)],
     [t("cmdb.externalId"), shown(ci.external_id)],
     [t("cmdb.serial"), shown(ci.serial)],
     [t("cmdb.assetTag"), shown(ci.asset_tag)],
     [t("cmdb.location"), shown(ci.location || null)],
-    ...Object.entries(ci.attributes).map(([key, value]): [string, string] => [key, shown(value)]),
+    ...displayValues(schema, ci.attributes).map(({ label, value }): [string, string] => [label, value]),
   ];
   return (
     <Card as="section" aria-labelledby="ci-attributes">

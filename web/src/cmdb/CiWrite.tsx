@@ -5,7 +5,7 @@ import { api, ok } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Alert, Button, Card, Field, Input, Select, Spinner } from "../components/ui";
-import { UserPicker, personLabel } from "../components/UserPicker";
+import { UserPicker, personLabel, useUser } from "../components/UserPicker";
 import { t } from "../i18n/cmdb";
 import { RELATIONSHIP_LABELS, cmdbKeys, useCi, type CI, type Relationship, type RelationshipType } from "./api";
 
@@ -165,11 +165,7 @@ export function RemoveRelationship({ ci, relationship }: { ci: CI; relationship:
 
 function LinkedUser({ ciId, userId, canWrite }: { ciId: string; userId: string; canWrite: boolean }) {
   const client = useQueryClient();
-  const user = useQuery({
-    queryKey: ["users", "one", userId],
-    queryFn: ({ signal }) => ok(api.GET("/v1/users/{user_id}", { params: { path: { user_id: userId } }, signal })),
-    staleTime: 300_000,
-  });
+  const user = useUser(userId);
   const unlink = useMutation({
     mutationFn: () => ok(api.DELETE("/v1/cis/{ci_id}/users/{user_id}", { params: { path: { ci_id: ciId, user_id: userId } } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: cmdbKeys.users(ciId) }),

@@ -40,10 +40,12 @@ function useSearch(text: string) {
   });
 }
 
-function useUser(id: string) {
+/** One member, by id (cached: the chips, a CI's owner, its linked people). */
+export function useUser(id: string | null) {
   return useQuery({
     queryKey: ["users", "one", id],
-    queryFn: ({ signal }) => ok(api.GET("/v1/users/{user_id}", { params: { path: { user_id: id } }, signal })),
+    enabled: id !== null,
+    queryFn: ({ signal }) => ok(api.GET("/v1/users/{user_id}", { params: { path: { user_id: id ?? "" } }, signal })),
     staleTime: 300_000,
   });
 }
