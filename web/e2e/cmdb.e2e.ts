@@ -111,6 +111,8 @@ describe("the CMDB", () => {
     await page.goto("/cmdb");
     await page.getByRole("link", { name: "New CI" }).click();
     await page.waitForURL("**/cmdb/new");
+    // The list (with its own Class filter) stays on screen until the form's chunk arrives.
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("New configuration item");
     await page.getByLabel("Class").selectOption({ label: className });
     await expect.poll(() => page.getByRole("form", { name: "New configuration item" }).textContent()).toContain("Ports");
     await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);

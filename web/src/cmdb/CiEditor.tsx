@@ -55,7 +55,7 @@ function Editor({ ci, onSaved, onCancel, classes: list }: Props & { classes: CIC
           <Field label={t("cmdb.class")} required error={errors.class_id}>
             {(p) => (
               <Select {...p} value={form.class_id} onChange={(e) => {
-                  // Read now: by the time the updater runs, React may have put the old value back.
+                  // The value as chosen, read before the update runs.
                   const classId = e.target.value;
                   editor.setForm((f) => switchClass(f, classes.data, classId));
                 }}>
