@@ -153,8 +153,20 @@ describe("the CMDB", () => {
     await page.getByRole("button", { name: "Add relationship" }).click();
     await expect.poll(() => page.getByText("already depends_on this CI (directly or not)").count()).toBe(1);
     await checkScreen(page, "cmdb-cycle");
-    const relationships = await apiCall<{ items: unknown[] }>(await apiLogin("manager@acme.example"), "GET", `/v1/cis/${ciId}/relationships`);
+    const token = await apiLogin("manager@acme.example");
+    const relationships = await apiCall<{ items: unknown[] }>(token, "GET", `/v1/cis/${ciId}/relationships`);
     expect(relationships.items).toHaveLength(1);
+
+    // Who uses it (the same picker), and the relationship removed from the table.
+    await page.goto(`/cmdb/${ciId}`);
+    await page.getByRole("searchbox", { name: "Link a person" }).fill("agent@");
+    await page.getByRole("button", { name: /^Choose Alex Agent/ }).click();
+    await expect.poll(() => page.getByTestId("ci-users").textContent()).toContain("Alex Agent");
+    await page.getByLabel("Show relationships as").selectOption("table");
+    await page.getByRole("button", { name: `Remove relationship: depends on ${host}` }).click();
+    await expect.poll(() => page.getByText("No relationships").count()).toBe(1);
+    await page.getByRole("button", { name: "Unlink Alex Agent" }).click();
+    await expect.poll(() => page.getByText("Nobody linked").count()).toBe(1);
     expect(errors).toEqual([]);
   });
 });
