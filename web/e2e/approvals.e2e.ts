@@ -80,13 +80,26 @@ describe("approvals", () => {
     await expect.poll(() => page.getByText(flowName, { exact: true }).count()).toBe(1);
     await checkScreen(page, "approval-flows");
     await page.getByRole("button", { name: "New approval flow" }).click();
-    await page.getByRole("textbox", { name: "Name", exact: true }).fill(unique("Two-step"));
+    const twoStep = unique("Two-step");
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill(twoStep);
     await page.getByRole("button", { name: "Add a stage" }).click();
     await page.getByLabel("Everyone with the role").first().selectOption("manager");
     await page.getByLabel("Everyone with the role").nth(1).selectOption("admin");
+    // Named approvers by search, as removable chips; the flow stores their ids.
+    await page.getByRole("searchbox", { name: "Approvers of stage 2" }).fill("agent2@");
+    await page.getByRole("button", { name: /^Choose Avery Agent/ }).click();
+    await page.getByRole("searchbox", { name: "Approvers of stage 2" }).fill("agent@");
+    await page.getByRole("button", { name: /^Choose Alex Agent/ }).click();
+    await page.getByRole("button", { name: "Remove Avery Agent" }).click();
+    await expect.poll(() => page.getByTestId("picked-user").allTextContents()).toEqual([expect.stringContaining("Alex Agent")]);
     await checkScreen(page, "approval-flow-editor");
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => page.getByText("Approval → Stage 2").count()).toBeGreaterThan(0);
+    const token = await apiLogin("manager@acme.example");
+    const flows = await apiCall<{ items: { name: string; stages: { approvers: { users: string[] } }[] }[] }>(token, "GET", "/v1/approvals/flows?limit=100");
+    const saved = flows.items.find((f) => f.name === twoStep);
+    const alex = await apiCall<{ items: { id: string }[] }>(token, "GET", "/v1/users?q=agent%40&limit=1");
+    expect(saved?.stages[1]?.approvers.users).toEqual([alex.items[0]?.id]);
     expect(errors).toEqual([]);
   });
 });

@@ -89,4 +89,84 @@ describe("the CMDB", () => {
     await expect.poll(() => page.getByTestId("import-done").textContent()).toContain("1 new");
     expect(errors).toEqual([]);
   });
+  test("a manager defines a class with an attribute, creates a CI of it, edits it, relates it and is refused a cycle", async () => {
+    const { page, errors } = manager;
+    const className = unique("Switch class");
+    const key = `sw_${Date.now().toString(36)}`;
+    const name = unique("Core switch");
+    await page.goto("/admin/ci-classes");
+    await expect.poll(() => page.getByTestId("ci-classes").textContent()).toContain("hardware");
+    await checkScreen(page, "cmdb-classes");
+    await page.getByRole("link", { name: "New class" }).click();
+    await page.getByRole("textbox", { name: "Key" }).fill(key);
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill(className);
+    await page.getByRole("button", { name: "Add a field" }).click();
+    await page.getByRole("textbox", { name: "Field name" }).fill("ports");
+    await page.getByLabel("Kind").selectOption("integer");
+    await page.getByRole("checkbox", { name: "Required" }).check();
+    await checkScreen(page, "cmdb-class-editor");
+    await page.getByRole("button", { name: "Create class" }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(className);
+
+    await page.goto("/cmdb");
+    await page.getByRole("link", { name: "New CI" }).click();
+    await page.waitForURL("**/cmdb/new");
+    // The list (with its own Class filter) stays on screen until the form's chunk arrives.
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("New configuration item");
+    await page.getByLabel("Class").selectOption({ label: className });
+    await expect.poll(() => page.getByRole("form", { name: "New configuration item" }).textContent()).toContain("Ports");
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+    // A required attribute left empty is refused next to its input, before anything is sent.
+    await page.getByRole("button", { name: "Create configuration item" }).click();
+    await expect.poll(() => page.getByText("Please correct the marked fields").count()).toBeGreaterThan(0);
+    await page.getByRole("spinbutton", { name: "Ports" }).fill("48");
+    await page.getByRole("searchbox", { name: "Owner" }).fill("agent2@");
+    await page.getByRole("button", { name: /^Choose Avery Agent/ }).click();
+    await expect.poll(() => page.getByTestId("picked-user").textContent()).toContain("Avery Agent");
+    await checkScreen(page, "cmdb-new");
+    await page.getByRole("button", { name: "Create configuration item" }).click();
+    await page.waitForURL(/\/cmdb\/[0-9a-f-]{36}$/);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(name);
+    await expect.poll(() => page.getByTestId("ci-attributes").textContent()).toContain("Ports48");
+    await expect.poll(() => page.getByTestId("ci-attributes").textContent()).toContain("Avery Agent");
+    const ciId = page.url().split("/").pop() ?? "";
+
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    await page.getByRole("textbox", { name: "Location" }).fill("DC2 rack 4");
+    await page.getByLabel("State").selectOption("in_stock");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await page.getByRole("button", { name: "Close" }).click();
+    await expect.poll(() => page.getByTestId("ci-attributes").textContent()).toContain("DC2 rack 4");
+    await expect.poll(() => page.getByTestId("ci-history").textContent()).toContain("location");
+
+    // It depends on the host; the host may then not depend on it (a cycle).
+    await page.getByRole("searchbox", { name: "Related configuration item" }).fill(host);
+    await page.getByRole("button", { name: `Choose ${host}` }).click();
+    await page.getByRole("button", { name: "Add relationship" }).click();
+    await page.getByLabel("Show relationships as").selectOption("table");
+    await expect.poll(() => page.getByTestId("relationship-table").textContent()).toContain(host);
+    await checkScreen(page, "cmdb-edit-detail");
+    await page.goto(`/cmdb/${ids[host]}`);
+    await page.getByRole("searchbox", { name: "Related configuration item" }).fill(name);
+    await page.getByRole("button", { name: `Choose ${name}` }).click();
+    await page.getByRole("button", { name: "Add relationship" }).click();
+    await expect.poll(() => page.getByText("already depends_on this CI (directly or not)").count()).toBe(1);
+    await checkScreen(page, "cmdb-cycle");
+    const token = await apiLogin("manager@acme.example");
+    const relationships = await apiCall<{ items: unknown[] }>(token, "GET", `/v1/cis/${ciId}/relationships`);
+    expect(relationships.items).toHaveLength(1);
+
+    // Who uses it (the same picker), and the relationship removed from the table.
+    await page.goto(`/cmdb/${ciId}`);
+    await page.getByRole("searchbox", { name: "Link a person" }).fill("agent@");
+    await page.getByRole("button", { name: /^Choose Alex Agent/ }).click();
+    await expect.poll(() => page.getByTestId("ci-users").textContent()).toContain("Alex Agent");
+    await page.getByLabel("Show relationships as").selectOption("table");
+    await page.getByRole("button", { name: `Remove relationship: depends on ${host}` }).click();
+    await expect.poll(() => page.getByText("No relationships").count()).toBe(1);
+    await page.getByRole("button", { name: "Unlink Alex Agent" }).click();
+    await expect.poll(() => page.getByText("Nobody linked").count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
 });

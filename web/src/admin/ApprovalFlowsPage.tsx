@@ -6,6 +6,7 @@ import type { components } from "../api/schema";
 import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { useAdminTeams } from "./api";
 import { Checkbox } from "./fields";
+import { UserPicker } from "../components/UserPicker";
 import { t } from "../i18n/admin";
 
 type Flow = components["schemas"]["FlowPublic"];
@@ -19,7 +20,7 @@ interface StageForm {
   quorum: string;
   role: "" | ApproverRole;
   team_id: string;
-  users: string;
+  users: string[];
   requester_manager: boolean;
   due_hours: string;
 }
@@ -31,7 +32,7 @@ interface FlowForm {
   stages: StageForm[];
 }
 
-const EMPTY_STAGE: StageForm = { name: "", rule: "any", quorum: "", role: "", team_id: "", users: "", requester_manager: true, due_hours: "" };
+const EMPTY_STAGE: StageForm = { name: "", rule: "any", quorum: "", role: "", team_id: "", users: [], requester_manager: true, due_hours: "" };
 const KEY = ["approval-flows"] as const;
 
 function toForm(flow: Flow | null): FlowForm {
@@ -46,7 +47,7 @@ function toForm(flow: Flow | null): FlowForm {
           quorum: s.quorum ? String(s.quorum) : "",
           role: (s.approvers.role ?? "") as StageForm["role"],
           team_id: s.approvers.team_id ?? "",
-          users: (s.approvers.users ?? []).join(", "),
+          users: [...(s.approvers.users ?? [])],
           requester_manager: s.approvers.requester_manager ?? false,
           due_hours: s.due_hours ? String(s.due_hours) : "",
         }))
@@ -65,13 +66,20 @@ function body(form: FlowForm) {
       quorum: s.rule === "quorum" ? Number(s.quorum) || 1 : null,
       due_hours: s.due_hours ? Number(s.due_hours) : null,
       approvers: {
-        users: s.users.split(/[\s,]+/).filter(Boolean),
+        users: s.users,
         role: s.role || null,
         team_id: s.team_id || null,
         requester_manager: s.requester_manager,
       },
     })),
   };
+}
+
+/** A stage's approver-user errors (the list, or any one of its ids). */
+function usersError(errors: Record<string, string>, i: number): string | undefined {
+  const prefix = `stages.${i}.approvers.users`;
+  const own = Object.entries(errors).find(([k]) => k === prefix || k.startsWith(`${prefix}.`));
+  return own?.[1] ?? errors[`stages.${i}.approvers`];
 }
 
 function FlowEditor({ flow, onDone }: { flow: Flow | null; onDone: () => void }) {
@@ -167,9 +175,15 @@ function FlowEditor({ flow, onDone }: { flow: Flow | null; onDone: () => void })
               )}
             </Field>
           </div>
-          <Field label={t("admin.approvalFlows.users")} description={t("admin.approvalFlows.usersHelp")} error={errors[`stages.${i}.approvers.users.0`] ?? errors[`stages.${i}.approvers`]}>
-            {(p) => <Input {...p} value={stage.users} onChange={(e) => setStage(i, { users: e.target.value })} />}
-          </Field>
+          <UserPicker
+            label={t("admin.approvalFlows.usersN", { n: i + 1 })}
+            description={t("admin.approvalFlows.usersHelp")}
+            multiple
+            max={50}
+            value={stage.users}
+            onChange={(users) => setStage(i, { users })}
+            error={usersError(errors, i)}
+          />
           <Checkbox label={t("admin.approvalFlows.requesterManager")} checked={stage.requester_manager} onChange={(v) => setStage(i, { requester_manager: v })} />
           {form.stages.length > 1 ? (
             <Button variant="ghost" onClick={() => setForm((f) => ({ ...f, stages: f.stages.filter((_, j) => j !== i) }))}>

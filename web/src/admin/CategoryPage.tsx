@@ -1,14 +1,13 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, etag, ok } from "../api/client";
 import { Alert, Card, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { adminKeys, invalidateShared, useAdminTeams, useApprovalFlows, useCategory, useCategoryTree } from "./api";
 import { treeLabel, useTicketTypes } from "../tickets/queries";
-import { FieldBuilder, type BuilderMode } from "./FieldBuilder";
+import { FieldBuilder, schemaOf, useBuilderMode, type BuilderMode } from "./FieldBuilder";
 import { Checkbox } from "./fields";
 import { EditorStatus, FormActions, FailureAlert, useEditor, type Errors } from "./forms";
-import { fromSchema, toSchema, type Builder, type JsonSchema } from "./schemaBuilder";
+import { fromSchema, toSchema, type Builder } from "./schemaBuilder";
 import type { CategoryRow } from "./types";
 import { t } from "../i18n/admin";
 
@@ -39,16 +38,6 @@ function toForm(category: CategoryRow | null): CategoryForm {
     mode: "form",
     json: JSON.stringify(toSchema(builder).schema, null, 2),
   };
-}
-
-/** The schema the form holds (from the rows or from the JSON text), or why there is none. */
-function schemaOf(form: CategoryForm): { schema: unknown; errors: Errors } {
-  if (form.mode === "form") return toSchema(form.builder);
-  try {
-    return { schema: JSON.parse(form.json) as unknown, errors: {} };
-  } catch (error) {
-    return { schema: null, errors: { fields_schema: t("admin.category.notValidJsonMessage", { message: (error as Error).message }) } };
-  }
 }
 
 function validate(form: CategoryForm): Errors {
@@ -107,27 +96,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
     },
   });
   const { form, set, errors } = editor;
-  const preview = useMemo(() => {
-    const { schema, errors: problems } = schemaOf(form);
-    return Object.keys(problems).length ? null : (schema as JsonSchema);
-  }, [form]);
-
-  const [jsonProblem, setJsonProblem] = useState<string | null>(null);
-  function switchMode(mode: BuilderMode) {
-    if (mode === form.mode) return;
-    setJsonProblem(null);
-    if (mode === "json") {
-      editor.setForm((f) => ({ ...f, mode, json: JSON.stringify(toSchema(f.builder).schema, null, 2) }));
-      return;
-    }
-    try {
-      const parsed = JSON.parse(form.json) as unknown;
-      editor.setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
-    } catch (error) {
-      // Stay on the text, which does not parse, and say why.
-      setJsonProblem(t("admin.category.notValidJsonMessage", { message: (error as Error).message }));
-    }
-  }
+  const { switchMode, jsonProblem, clearJsonProblem, preview } = useBuilderMode(form, editor.setForm);
   const jsonError = form.mode === "json" ? (jsonProblem ?? errors.fields_schema ?? null) : null;
 
   const placed =
@@ -218,7 +187,7 @@ function CategoryEditor({ category }: { category: CategoryRow | null }) {
           onMode={switchMode}
           json={form.json}
           onJson={(json) => {
-            setJsonProblem(null);
+            clearJsonProblem();
             set("json", json);
           }}
           jsonError={jsonError}

@@ -3,7 +3,7 @@ import { Button, Field, Input, Select, Textarea, cx } from "../components/ui";
 import { fieldsFromSchema, initialValues, type RawValues } from "../lib/customFields";
 import { CustomFieldsForm } from "../portal/CustomFieldsForm";
 import { Checkbox } from "./fields";
-import { KIND_LABELS, emptyField, rowErrors, type Builder, type BuilderField, type BuilderKind, type JsonSchema } from "./schemaBuilder";
+import { KIND_LABELS, emptyField, fromSchema, rowErrors, toSchema, type Builder, type BuilderField, type BuilderKind, type JsonSchema } from "./schemaBuilder";
 import { t } from "../i18n/admin";
 
 const KINDS = Object.keys(KIND_LABELS) as BuilderKind[];
@@ -159,7 +159,9 @@ export function FieldBuilder({
   jsonError,
   errors,
   schema,
+  title = t("admin.fieldBuilder.customFields"),
 }: {
+  title?: string;
   builder: Builder;
   onChange: (builder: Builder) => void;
   mode: BuilderMode;
@@ -185,7 +187,7 @@ export function FieldBuilder({
     <section aria-labelledby="fields-heading" className="space-y-3">
       <div className="flex flex-wrap items-end justify-between gap-2 border-b border-border">
         <h2 id="fields-heading" className="pb-2 font-semibold">
-          {t("admin.fieldBuilder.customFields")}
+          {title}
         </h2>
         <div role="group" aria-label={t("admin.fieldBuilder.editTheFieldsAs")} className="flex gap-1">
           <button type="button" aria-pressed={mode === "form"} className={tabClass(mode === "form")} onClick={() => onMode("form")}>
@@ -249,4 +251,47 @@ export function FieldBuilder({
       ) : null}
     </section>
   );
+}
+
+/** What a form with a field builder holds: the rows, or the JSON text, and which is shown. */
+export interface SchemaForm {
+  builder: Builder;
+  mode: BuilderMode;
+  json: string;
+}
+
+/** The schema the form holds (from the rows or from the JSON text), or why there is none;
+ * errors keyed `fields_schema…` as the builder shows them. */
+export function schemaOf(form: SchemaForm): { schema: unknown; errors: Record<string, string> } {
+  if (form.mode === "form") return toSchema(form.builder);
+  try {
+    return { schema: JSON.parse(form.json) as unknown, errors: {} };
+  } catch (error) {
+    return { schema: null, errors: { fields_schema: t("admin.category.notValidJsonMessage", { message: (error as Error).message }) } };
+  }
+}
+
+/** Switching between the rows and the JSON: the JSON from the rows, or the rows parsed
+ * from the JSON (text that does not parse stays, with the reason in `jsonProblem`). */
+export function useBuilderMode<F extends SchemaForm>(form: F, setForm: (update: (f: F) => F) => void) {
+  const [jsonProblem, setJsonProblem] = useState<string | null>(null);
+  function switchMode(mode: BuilderMode) {
+    if (mode === form.mode) return;
+    setJsonProblem(null);
+    if (mode === "json") {
+      setForm((f) => ({ ...f, mode, json: JSON.stringify(toSchema(f.builder).schema, null, 2) }));
+      return;
+    }
+    try {
+      const parsed = JSON.parse(form.json) as unknown;
+      setForm((f) => ({ ...f, mode, builder: fromSchema(parsed) }));
+    } catch (error) {
+      setJsonProblem(t("admin.category.notValidJsonMessage", { message: (error as Error).message }));
+    }
+  }
+  const preview = useMemo(() => {
+    const { schema, errors } = schemaOf(form);
+    return Object.keys(errors).length ? null : (schema as JsonSchema);
+  }, [form]);
+  return { switchMode, jsonProblem, clearJsonProblem: () => setJsonProblem(null), preview };
 }

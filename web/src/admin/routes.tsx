@@ -33,6 +33,8 @@ const AutomationsPage = lazy(() => import("./AutomationsPage"));
 const ApprovalFlowsPage = lazy(() => import("./ApprovalFlowsPage"));
 const IntegrationsPage = lazy(() => import("./IntegrationsPage"));
 const RolesPage = lazy(() => import("./RolesPage"));
+const CiClassesPage = lazy(() => import("../cmdb/ClassesPage"));
+const CiClassPage = lazy(() => import("../cmdb/ClassPage"));
 
 /** Each section shows for the permission its screen needs (with the built-in roles:
  * managers run teams, categories, calendars and SLA policies; admins also people, roles,
@@ -43,6 +45,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: s
   { path: "teams", labelKey: "admin.nav.teams", permission: "team:manage" },
   { path: "categories", labelKey: "admin.nav.categories", permission: "category:manage" },
   { path: "approval-flows", labelKey: "admin.nav.approvalFlows", permission: "approval_flow:manage" },
+  { path: "ci-classes", labelKey: "admin.nav.ciClasses", permission: "cmdb:write" },
   { path: "ticket-types", labelKey: "admin.nav.ticketTypes", permission: "ticket_type:manage" },
   { path: "calendars", labelKey: "admin.nav.calendars", permission: "sla:manage" },
   { path: "sla-policies", labelKey: "admin.nav.slaPolicies", permission: "sla:manage" },
@@ -138,6 +141,8 @@ export const managerRoutes: RouteObject[] = [
       adminSection("teams", <TeamsPage />),
       adminSection("teams/:teamId", <TeamPage />),
       adminSection("categories", <CategoriesPage />),
+      adminSection("ci-classes", <CiClassesPage />),
+      adminSection("ci-classes/:classId", <CiClassPage />),
       adminSection("categories/:categoryId", <CategoryPage />),
       adminSection("approval-flows", <ApprovalFlowsPage />),
       adminSection("ticket-types", <TicketTypesPage />),

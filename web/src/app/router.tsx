@@ -48,6 +48,7 @@ const MacroEditorPage = lazy(() => import("../macros/MacroEditorPage"));
 const CisPage = lazy(() => import("../cmdb/CisPage"));
 const CiPage = lazy(() => import("../cmdb/CiPage"));
 const CiImportPage = lazy(() => import("../cmdb/ImportPage"));
+const NewCiPage = lazy(() => import("../cmdb/NewCiPage"));
 const ChangesPage = lazy(() => import("../changes/ChangesPage"));
 const NewChangePage = lazy(() => import("../changes/NewChangePage"));
 const ChangePage = lazy(() => import("../changes/ChangePage"));
@@ -138,6 +139,7 @@ export const router = createBrowserRouter([
       { path: "/macros/:macroId", element: <Staff><MacroEditorPage /></Staff> },
       { path: "/cmdb", element: <Staff><CisPage /></Staff> },
       { path: "/cmdb/import", element: <Staff><CiImportPage /></Staff> },
+      { path: "/cmdb/new", element: <Staff><NewCiPage /></Staff> },
       { path: "/cmdb/:ciId", element: <Staff><CiPage /></Staff> },
       { path: "/changes", element: <Staff><ChangesPage /></Staff> },
       { path: "/changes/new", element: <Staff><NewChangePage /></Staff> },

@@ -1,8 +1,11 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { ApiError, describeError } from "../api/problem";
-import { Alert, Badge, Card, EmptyState, Field, PageHeader, Select, Spinner } from "../components/ui";
+import { Alert, Badge, Button, Card, EmptyState, Field, PageHeader, Select, Spinner } from "../components/ui";
+import { useMe } from "../auth/AuthProvider";
+import { can } from "../lib/domain";
 import { formatDateTime } from "../lib/format";
+import { displayValues } from "../lib/customFields";
 import { plural, t } from "../i18n/cmdb";
 import {
   RELATIONSHIP_LABELS,
@@ -18,6 +21,9 @@ import {
   type Relationship,
 } from "./api";
 import { RelationshipGraph } from "./RelationshipGraph";
+import { CiEditor } from "./CiEditor";
+import { personLabel, useUser } from "../components/UserPicker";
+import { AddRelationship, CiUsers, DeleteCi, RemoveRelationship } from "./CiWrite";
 
 /** One configuration item: its fields and attributes, its relationships (a graph, or the
  * same as a table), its impact (what a failure reaches) and its history. */
@@ -25,6 +31,9 @@ export default function CiPage() {
   const { ciId = "" } = useParams();
   const ci = useCi(ciId);
   const classes = useClasses();
+  const me = useMe();
+  const canWrite = can(me, "cmdb:write");
+  const [editing, setEditing] = useState(false);
   if (ci.isPending) return <Spinner label={t("cmdb.detail.loading")} />;
   if (ci.isError) {
     const missing = ci.error instanceof ApiError && ci.error.status === 404;
@@ -43,16 +52,34 @@ export default function CiPage() {
           {t("cmdb.detail.back")}
         </Link>
       </p>
-      <PageHeader title={item.name}>
+      <PageHeader
+        title={item.name}
+        actions={
+          canWrite ? (
+            <div className="flex gap-2">
+              {editing ? null : <Button onClick={() => setEditing(true)}>{t("cmdb.form.edit")}</Button>}
+              <DeleteCi ci={item} />
+            </div>
+          ) : null
+        }
+      >
         <span className="flex flex-wrap items-center gap-2">
           <Badge>{className}</Badge>
           <Badge tone="info">{STATE_LABELS[item.state]}</Badge>
         </span>
       </PageHeader>
       <div className="grid gap-4 lg:grid-cols-2">
-        <Fields ci={item} />
+        {editing ? (
+          <div className="lg:col-span-2">
+            <h2 className="mb-2 font-semibold">{t("cmdb.form.editTitle", { name: item.name })}</h2>
+            <CiEditor ci={item} onSaved={() => undefined} onCancel={() => setEditing(false)} />
+          </div>
+        ) : (
+          <Fields ci={item} />
+        )}
         <Impact ci={item} />
-        <Relationships ci={item} />
+        <Relationships ci={item} canWrite={canWrite} />
+        <CiUsers ci={item} canWrite={canWrite} />
         <History ciId={item.id} />
       </div>
     </>
@@ -60,12 +87,16 @@ export default function CiPage() {
 }
 
 function Fields({ ci }: { ci: CI }) {
+  const owner = useUser(ci.owner_id);
+  const classes = useClasses();
+  const schema = classes.data?.find((c) => c.id === ci.class_id)?.attributes_schema ?? {};
   const rows: [string, string][] = [
+    [t("cmdb.owner"), ci.owner_id ? personLabel(owner.data, ci.owner_id) : shown(null)],
     [t("cmdb.externalId"), shown(ci.external_id)],
     [t("cmdb.serial"), shown(ci.serial)],
     [t("cmdb.assetTag"), shown(ci.asset_tag)],
     [t("cmdb.location"), shown(ci.location || null)],
-    ...Object.entries(ci.attributes).map(([key, value]): [string, string] => [key, shown(value)]),
+    ...displayValues(schema, ci.attributes).map(({ label, value }): [string, string] => [label, value]),
   ];
   return (
     <Card as="section" aria-labelledby="ci-attributes">
@@ -84,7 +115,7 @@ function Fields({ ci }: { ci: CI }) {
   );
 }
 
-function Relationships({ ci }: { ci: CI }) {
+function Relationships({ ci, canWrite }: { ci: CI; canWrite: boolean }) {
   const [view, setView] = useState<"graph" | "table">("graph");
   const relationships = useRelationships(ci.id);
   return (
@@ -109,14 +140,15 @@ function Relationships({ ci }: { ci: CI }) {
         view === "graph" ? (
           <RelationshipGraph ci={ci} relationships={relationships.data} />
         ) : (
-          <RelationshipTable ci={ci} relationships={relationships.data} />
+          <RelationshipTable ci={ci} relationships={relationships.data} canWrite={canWrite} />
         )
       ) : null}
+      {canWrite ? <AddRelationship ci={ci} /> : null}
     </Card>
   );
 }
 
-function RelationshipTable({ ci, relationships }: { ci: CI; relationships: Relationship[] }) {
+function RelationshipTable({ ci, relationships, canWrite }: { ci: CI; relationships: Relationship[]; canWrite: boolean }) {
   const other = (r: Relationship) => (r.source_id === ci.id ? r.target_id : r.source_id);
   return (
     <table className="w-full text-left" data-testid="relationship-table">
@@ -126,6 +158,11 @@ function RelationshipTable({ ci, relationships }: { ci: CI; relationships: Relat
           <th scope="col">{t("cmdb.detail.source")}</th>
           <th scope="col">{t("cmdb.detail.type")}</th>
           <th scope="col">{t("cmdb.detail.target")}</th>
+          {canWrite ? (
+            <th scope="col">
+              <span className="sr-only">{t("cmdb.rel.actions")}</span>
+            </th>
+          ) : null}
         </tr>
       </thead>
       <tbody>
@@ -134,6 +171,11 @@ function RelationshipTable({ ci, relationships }: { ci: CI; relationships: Relat
             <td>{r.source_id === ci.id ? ci.name : <CiLink id={other(r)} />}</td>
             <td>{RELATIONSHIP_LABELS[r.type]}</td>
             <td>{r.target_id === ci.id ? ci.name : <CiLink id={other(r)} />}</td>
+            {canWrite ? (
+              <td>
+                <RemoveRelationship ci={ci} relationship={r} />
+              </td>
+            ) : null}
           </tr>
         ))}
       </tbody>

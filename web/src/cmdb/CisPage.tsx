@@ -4,7 +4,7 @@ import { describeError } from "../api/problem";
 import { ExportButton } from "../components/ExportButton";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { useMe } from "../auth/AuthProvider";
-import { atLeast } from "../lib/domain";
+import { atLeast, can } from "../lib/domain";
 import { t } from "../i18n/cmdb";
 import { STATE_LABELS, listQuery, useCis, useClasses, type CIFilters, type CIState } from "./api";
 
@@ -24,6 +24,11 @@ export default function CisPage() {
         actions={
           <div className="flex gap-2">
             <ExportButton path="/v1/cis/export" query={listQuery(filters)} label={t("cmdb.export")} />
+            {can(me, "cmdb:write") ? (
+              <Link to="/cmdb/new" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:opacity-90">
+                {t("cmdb.new")}
+              </Link>
+            ) : null}
             {atLeast(me.role, "manager") ? (
               <Link to="/cmdb/import" className="inline-flex h-10 items-center rounded-md bg-accent px-4 font-medium text-accent-fg hover:opacity-90">
                 {t("cmdb.import")}

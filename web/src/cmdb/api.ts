@@ -32,6 +32,23 @@ export const RELATIONSHIP_LABELS: Record<RelationshipType, string> = labelled({
   used_by: "cmdb.rel.used_by",
 });
 
+/** The lifecycle moves the API allows (docs/cmdb.md); a new CI may start in any state
+ * but `disposed`. */
+export const TRANSITIONS: Record<CIState, CIState[]> = {
+  ordered: ["in_stock", "retired"],
+  in_stock: ["deployed", "in_repair", "retired"],
+  deployed: ["in_stock", "in_repair", "retired"],
+  in_repair: ["in_stock", "deployed", "retired"],
+  retired: ["in_stock", "disposed"],
+  disposed: [],
+};
+
+/** The states a CI's form offers: its own and where it may go (a new one: all but disposed). */
+export function statesFor(current: CIState | null): CIState[] {
+  if (current === null) return (Object.keys(TRANSITIONS) as CIState[]).filter((s) => s !== "disposed");
+  return [current, ...TRANSITIONS[current]];
+}
+
 export interface CIFilters {
   q: string;
   class_id: string;
@@ -43,6 +60,7 @@ export const cmdbKeys = {
   classes: ["cmdb", "classes"] as const,
   list: (filters: CIFilters) => ["cmdb", "cis", filters] as const,
   ci: (id: string) => ["cmdb", "ci", id] as const,
+  users: (id: string) => ["cmdb", "ci", id, "users"] as const,
   relationships: (id: string) => ["cmdb", "ci", id, "relationships"] as const,
   history: (id: string) => ["cmdb", "ci", id, "history"] as const,
   impact: (id: string, direction: Direction, depth: number) => ["cmdb", "ci", id, "impact", direction, depth] as const,

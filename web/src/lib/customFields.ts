@@ -84,6 +84,22 @@ export function fieldsFromSchema(schema: unknown): FieldSpec[] {
   return specs;
 }
 
+/** Form state for stored values (a CI's attributes): what the inputs show for them. */
+export function rawValues(specs: FieldSpec[], stored: Record<string, unknown>): RawValues {
+  const values = initialValues(specs);
+  for (const spec of specs) {
+    if (!(spec.name in stored)) {
+      values[spec.name] = spec.kind === "boolean" ? false : spec.kind === "array" ? [] : "";
+      continue;
+    }
+    const v = stored[spec.name];
+    if (spec.kind === "boolean") values[spec.name] = v === true;
+    else if (spec.kind === "array") values[spec.name] = Array.isArray(v) ? v.map(String) : [];
+    else values[spec.name] = v === undefined || v === null ? "" : String(v);
+  }
+  return values;
+}
+
 export function initialValues(specs: FieldSpec[]): RawValues {
   const values: RawValues = {};
   for (const spec of specs) {
@@ -162,14 +178,15 @@ export interface Parsed {
   errors: Record<string, string>;
 }
 
-/** The payload for `custom_fields`, and errors keyed `custom_fields.<name>` like the API's. */
-export function collect(specs: FieldSpec[], raw: RawValues): Parsed {
+/** The payload for `custom_fields` (or another object: a CI's `attributes`), and errors
+ * keyed `<prefix>.<name>` like the API's. */
+export function collect(specs: FieldSpec[], raw: RawValues, prefix = "custom_fields"): Parsed {
   const values: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const spec of specs) {
     const value = parseValue(spec, raw[spec.name]);
     const problem = validateValue(spec, value);
-    if (problem) errors[`custom_fields.${spec.name}`] = problem;
+    if (problem) errors[`${prefix}.${spec.name}`] = problem;
     else if (value !== undefined) values[spec.name] = value;
   }
   return { values, errors };

@@ -7,6 +7,8 @@ interface Props {
   values: RawValues;
   errors: Record<string, string>;
   onChange: (name: string, value: RawValue) => void;
+  /** Where the server's errors for these fields live (`custom_fields`, a CI's `attributes`). */
+  prefix?: string;
 }
 
 function Control({ spec, value, onChange, ...aria }: { spec: FieldSpec; value: RawValue | undefined; onChange: (v: RawValue) => void } & Record<string, unknown>) {
@@ -84,11 +86,11 @@ function Checkbox({ spec, value, error, onChange }: { spec: FieldSpec; value: bo
 }
 
 /** Inputs for a category's custom fields, generated from its JSON schema. */
-export function CustomFieldsForm({ specs, values, errors, onChange }: Props) {
+export function CustomFieldsForm({ specs, values, errors, onChange, prefix = "custom_fields" }: Props) {
   return (
     <>
       {specs.map((spec) => {
-        const error = errors[`custom_fields.${spec.name}`];
+        const error = errors[`${prefix}.${spec.name}`];
         if (spec.kind === "boolean")
           return (
             <Checkbox key={spec.name} spec={spec} value={values[spec.name] === true} error={error} onChange={(v) => onChange(spec.name, v)} />
