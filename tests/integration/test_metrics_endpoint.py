@@ -94,3 +94,63 @@ def test_the_sweep_sets_the_open_connections_gauge(client: Any, database: Any) -
     assert report.closed == 0
     gauge = value(scrape(client), "servicedesk_web_socket_connections")
     assert gauge == before + 2
+
+
+def test_business_events_count_once_their_transaction_commits(client: Any) -> None:
+    """Counted where the outbox event is written, when its transaction commits: a rolled
+    back transaction counts nothing, nor an event a savepoint withdrew (as GraphQL's failed
+    mutation does), exactly the events that get published."""
+    from servicedesk.platform import outbox
+    from servicedesk.platform.db import set_tenant, transaction
+
+    tenant = make_tenant(client, roles=())
+    tid = uuid.UUID(tenant.tenant_id)
+
+    def emit(session: Any, event_type: str, **payload: Any) -> uuid.UUID:
+        return outbox.emit(
+            session,
+            tenant_id=tid,
+            event_type=event_type,
+            aggregate_type="ticket",
+            aggregate_id=uuid.uuid4(),
+            payload=payload,
+        )
+
+    def counts() -> tuple[float, float, float]:
+        samples = scrape(client)
+        return (
+            value(samples, "servicedesk_tickets_created_total"),
+            value(samples, "servicedesk_tickets_resolved_total"),
+            value(samples, "servicedesk_comments_added_total"),
+        )
+
+    before = counts()
+    with transaction() as session:
+        set_tenant(session, tenant_id=tid, user_id=None)
+        emit(session, "ticket.created")
+        emit(session, "ticket.status_changed", status_to="resolved")
+        emit(session, "ticket.status_changed", status_to="open")  # not a resolution
+        assert counts() == before  # written, not yet committed
+    assert counts() == (before[0] + 1, before[1] + 1, before[2])
+
+    class Abandoned(Exception):
+        pass
+
+    try:
+        with transaction() as session:
+            set_tenant(session, tenant_id=tid, user_id=None)
+            emit(session, "ticket.created")
+            raise Abandoned
+    except Abandoned:
+        pass
+    assert counts() == (before[0] + 1, before[1] + 1, before[2])  # rolled back: nothing
+
+    with transaction() as session:
+        set_tenant(session, tenant_id=tid, user_id=None)
+        emit(session, "comment.added")
+        kept = list(session.info["outbox_ids"])
+        savepoint = session.begin_nested()
+        emit(session, "ticket.created")
+        savepoint.rollback()
+        session.info["outbox_ids"] = kept  # as graphql/routes.py withdraws a savepoint's
+    assert counts() == (before[0] + 1, before[1] + 1, before[2] + 1)

@@ -87,24 +87,11 @@ def test_a_failing_sink_never_fails_the_caller(sink: PrometheusSink) -> None:
     assert "servicedesk_emails_sent_total 1.0" in prom(sink)
 
 
-def test_business_events_count_where_written(sink: PrometheusSink) -> None:
-    metrics.business_event("ticket.created", {})
-    metrics.business_event("ticket.status_changed", {"status_to": "resolved"})
-    metrics.business_event("ticket.status_changed", {"status_to": "open"})
-    metrics.business_event("comment.added", {})
-    metrics.business_event("mail.held", {})
-    metrics.business_event("kb.published", {})
+def test_assistant_usage_counts_calls_and_tokens(sink: PrometheusSink) -> None:
     metrics.assistant_usage(100, 20)
     text = prom(sink)
-    for line in (
-        "servicedesk_tickets_created_total 1.0",
-        "servicedesk_tickets_resolved_total 1.0",
-        "servicedesk_comments_added_total 1.0",
-        "servicedesk_emails_received_total 1.0",
-        "servicedesk_assistant_calls_total 1.0",
-        "servicedesk_assistant_tokens_total 120.0",
-    ):
-        assert line in text, line
+    assert "servicedesk_assistant_calls_total 1.0" in text
+    assert "servicedesk_assistant_tokens_total 120.0" in text
 
 
 def test_consumer_batch_metrics(sink: PrometheusSink) -> None:

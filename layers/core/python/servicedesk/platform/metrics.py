@@ -23,8 +23,9 @@ import functools
 import json
 import os
 import sys
+import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servicedesk.platform.metric_names import (
     ASSISTANT_CALLS,
@@ -34,6 +35,9 @@ from servicedesk.platform.metric_names import (
     TICKETS_RESOLVED,
     Metric,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # (dimensions, {metric: value}): metrics of one call share their dimensions.
 Sink = Callable[[Mapping[str, str], Mapping[Metric, float]], None]
@@ -106,13 +110,44 @@ def emf_sink(dimensions: Mapping[str, str], values: Mapping[Metric, float]) -> N
 # --- Where things happen -------------------------------------------------------------------
 
 
-def business_event(event_type: str, payload: Mapping[str, Any]) -> None:
-    """Business counters for one outbox event, counted where it is written (outbox.emit)."""
+# session.info key: (outbox event id, metric) written in this transaction, not yet counted.
+PENDING = "pending_business_metrics"
+
+
+def business_event(
+    session: Session, event_id: uuid.UUID, event_type: str, payload: Mapping[str, Any]
+) -> None:
+    """Business counters for one outbox event, written where the event is (outbox.emit) and
+    counted when its transaction commits: a rolled-back transaction counts nothing, nor an
+    event a savepoint withdrew from the session's ``outbox_ids`` (GraphQL's failed mutation,
+    the assistant's abandoned turn), exactly the events that get published."""
     metric = EVENT_COUNTERS.get(event_type)
     if metric is None and event_type == "ticket.status_changed":
         metric = TICKETS_RESOLVED if payload.get("status_to") == "resolved" else None
     if metric is not None:
-        count(metric)
+        _listen()
+        session.info.setdefault(PENDING, []).append((event_id, metric))
+
+
+@functools.cache
+def _listen() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as SessionClass
+
+    # Only commits: SQLAlchemy's after_rollback fires for a savepoint's rollback too, which
+    # must not drop what the enclosing transaction wrote. A rolled-back transaction's
+    # session is discarded with what it holds (platform.db.transaction).
+    event.listen(SessionClass, "after_commit", _committed)
+
+
+def _committed(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    kept = set(session.info.get("outbox_ids") or ())
+    for event_id, metric in pending:
+        if event_id in kept:
+            count(metric)
 
 
 def assistant_usage(input_tokens: int, output_tokens: int) -> None:

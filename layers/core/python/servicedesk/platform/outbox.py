@@ -41,6 +41,6 @@ def emit(
         },
     ).scalar_one()
     event_id = uuid.UUID(str(row))
-    metrics.business_event(event_type, payload)
     session.info.setdefault("outbox_ids", []).append(event_id)
+    metrics.business_event(session, event_id, event_type, payload)
     return event_id

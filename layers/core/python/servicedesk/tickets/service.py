@@ -407,7 +407,7 @@ def _new_ticket_rows(
         )
         # Published once the request has committed, like outbox.emit's.
         ctx.session.info.setdefault("outbox_ids", []).append(event_id)
-        metrics.business_event(kind, {})  # as outbox.emit counts its events
+        metrics.business_event(ctx.session, event_id, kind, {})  # as outbox.emit does
 
 
 TRACKED = (
