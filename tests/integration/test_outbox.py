@@ -191,6 +191,34 @@ def _send(url: str, tenant_id: str, key: str, event_id: uuid.UUID | None = None)
     return str(event_id)
 
 
+def test_the_sweeper_republishes_an_event_in_the_trace_that_wrote_it(client, queues, database):
+    """outbox.trace (migration 0053): the row keeps the trace of its transaction (set_tenant
+    names it), and the sweep, running under its own, sends the row's on the message."""
+    from servicedesk.platform import tracing
+
+    org = make_tenant(client, roles=())
+    for q in queues.values():
+        _drain(q.url)
+    header = f"Root={tracing.new_root()};Parent=53995c3f42cd8ad8;Sampled=1"
+    with tracing.bind(header):
+        event_id = _crash_after_commit(org.tenant_id)
+    with database.connect("owner") as conn:
+        stored = conn.execute("SELECT trace FROM outbox WHERE id = %s", (event_id,)).fetchone()
+    assert stored == (header,)
+    untraced = _crash_after_commit(org.tenant_id)  # no trace in force: NULL, not ""
+    with database.connect("owner") as conn:
+        assert conn.execute("SELECT trace FROM outbox WHERE id = %s", (untraced,)).fetchone() == (
+            None,
+        )
+    time.sleep(1.2)
+    sweeper_trace = f"Root={tracing.new_root()}"
+    with tracing.bind(sweeper_trace):
+        assert publisher.sweep() >= 2
+    sent = {e["event_id"]: e.get("trace") for e in _drain(queues["email"].url)}
+    assert sent[str(event_id)] == header  # its request's trace, not the sweep's
+    assert sent[str(untraced)] == sweeper_trace  # none of its own: the one in force
+
+
 def test_a_failed_record_is_retried_alone_and_redelivery_has_one_effect(client, queues):
     queue = queues["realtime"]
     org = make_tenant(client, roles=())

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
 
-from servicedesk.platform import aws
+from servicedesk.platform import aws, tracing
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
 from servicedesk.platform.errors import ServiceUnavailable
 
@@ -125,12 +125,19 @@ def get_engine() -> Engine:
 
 
 def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
-    """Scope the current transaction to a tenant and user (transaction-local settings)."""
+    """Scope the current transaction to a tenant and user (transaction-local settings), and
+    name the trace in force (``app.trace``: the default of ``outbox.trace``, so every event
+    the transaction writes keeps its trace across the queue hop, however it is written)."""
     session.execute(
         text(
-            "SELECT set_config('app.tenant_id', :tid, true), set_config('app.user_id', :uid, true)"
+            "SELECT set_config('app.tenant_id', :tid, true), set_config('app.user_id', :uid, true),"
+            " set_config('app.trace', :trace, true)"
         ),
-        {"tid": str(tenant_id) if tenant_id else "", "uid": str(user_id) if user_id else ""},
+        {
+            "tid": str(tenant_id) if tenant_id else "",
+            "uid": str(user_id) if user_id else "",
+            "trace": tracing.current() or "",
+        },
     )
     if session.info.get("tenant_id") != tenant_id:
         # The principal statement's snapshot of settings is the previous tenant's.

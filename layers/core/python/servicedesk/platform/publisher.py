@@ -20,6 +20,7 @@ other's sends. Throughput measurements: bench/outbox.py, docs/benchmarks.md.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import queue
@@ -140,7 +141,9 @@ SEND_WORKERS = 8
 # Sweep batches in flight at once (each holds a database connection while it sends).
 SWEEP_PIPELINE = 2
 
-_COLUMNS = "id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload, created_at"
+_COLUMNS = (
+    "id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload, created_at, trace"
+)
 # Locked like the sweeper's claim: a sweep running meanwhile skips these rows.
 _SELECT_COMMITTED = text(
     f"SELECT {_COLUMNS} FROM outbox WHERE id = ANY(:ids) AND published_at IS NULL"
@@ -260,12 +263,14 @@ def send(
     rows: Iterable[Any], urls: dict[str, str], traces: dict[uuid.UUID, str] | None = None
 ) -> list[uuid.UUID]:
     """Send each row to its channels; the ids whose every message was accepted. Each
-    message carries its row's trace (``traces``, else the one in force: platform.tracing)."""
+    message carries its row's trace: ``traces``, else the one the row was written under
+    (``outbox.trace``: a sweep republishes an event in its request's trace), else the one
+    in force (platform.tracing)."""
     rows = list(rows)
     in_force = tracing.current()
     by_queue: dict[str, list[_Entry]] = defaultdict(list)
     for row in rows:
-        trace = (traces or {}).get(row.id) or in_force
+        trace = (traces or {}).get(row.id) or getattr(row, "trace", None) or in_force
         body = encode(row, trace)
         for channel in channels_for(row.event_type):
             if channel in urls:
@@ -425,7 +430,8 @@ def sweep(
                 if started and deadline is not None and time.monotonic() >= deadline:
                     settle(ALL_COMPLETED)
                     return total
-                in_flight.add(workers.submit(batch, cursor))
+                # In the sweep's context: its trace is in force for rows that have none.
+                in_flight.add(workers.submit(contextvars.copy_context().run, batch, cursor))
                 started = True
             if in_flight:  # let the turn's batches move the cursors before the next turn
                 settle(FIRST_COMPLETED)
