@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from servicedesk.platform import csp
+from servicedesk.platform import csp, webpaths
 
 DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/ws", "/@connections")
@@ -116,6 +116,7 @@ class WebApp:
             scope["type"] != "http"
             or scope.get("method") not in ("GET", "HEAD")
             or (is_api_path(path) and path != "/docs")
+            or webpaths.is_not_app(path)  # /graphql, /api, ...: a 404, never the app
         ):
             await self.not_found(scope, receive, send)
             return

@@ -11,13 +11,15 @@ stack needs no deploy-time Lambda; the built files are uploaded after ``cdk depl
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Aws, CfnOutput, Duration, Environment, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from servicedesk.platform import csp
+from servicedesk.platform import csp, webpaths
 from stacks.api import ApiStack
 from stacks.config import DeploymentConfig
 from stacks.constructs.nag import acknowledge
@@ -25,8 +27,9 @@ from stacks.realtime import RealtimeStack
 from stacks.storage import StorageStack
 
 API_PATH = "/v1/*"
-# /config.json: the runtime config, answered at the edge. Any other path that names no
-# file is the app's (/tickets/<id>, /queues/mine, ...): index.html.
+# /config.json: the runtime config, answered at the edge. The root paths that are not the
+# app's (servicedesk.platform.webpaths: /graphql, /api, ...) answer a 404 problem. Any other
+# path that names no file is the app's (/tickets/<id>, /queues/mine, ...): index.html.
 VIEWER_REQUEST = """function handler(event) {
   var request = event.request;
   if (request.uri === "/config.json") {
@@ -40,6 +43,20 @@ VIEWER_REQUEST = """function handler(event) {
       body: JSON.stringify(CONFIG)
     };
   }
+  for (var i = 0; i < NOT_APP.length; i++) {
+    var prefix = NOT_APP[i];
+    if (request.uri === prefix || request.uri.indexOf(prefix + "/") === 0) {
+      return {
+        statusCode: 404,
+        statusDescription: "Not Found",
+        headers: {
+          "content-type": { value: "application/problem+json" },
+          "cache-control": { value: "no-cache" }
+        },
+        body: PROBLEM
+      };
+    }
+  }
   var last = request.uri.substring(request.uri.lastIndexOf("/") + 1);
   if (last.indexOf(".") === -1) { request.uri = "/index.html"; }
   return request;
@@ -50,7 +67,14 @@ def viewer_request_code(websocket_url: str | None) -> str:
     """The function's code with the runtime config inlined (a token when deployed)."""
     url = Fn.join("", ['"', websocket_url, '"']) if websocket_url else "null"
     config = Fn.join("", ['{"websocketUrl": ', url, ', "apiBase": "/v1"}'])
-    return VIEWER_REQUEST.replace("CONFIG", config)
+    return viewer_request_source(config)
+
+
+def viewer_request_source(config: str) -> str:
+    """The function's code around ``config``, a JavaScript object literal (or a token)."""
+    code = VIEWER_REQUEST.replace("NOT_APP", json.dumps(list(webpaths.NOT_APP_PREFIXES)))
+    code = code.replace("PROBLEM", json.dumps(webpaths.not_found_problem()))
+    return code.replace("CONFIG", config)
 
 
 def content_security_policy(*, websocket_origin: str | None, upload_origins: list[str]) -> str:

@@ -72,6 +72,13 @@ def test_missing_files_and_api_paths_answer_the_apis_404(client: Any) -> None:
         "/ws",
         "/docs/x",
         "/openapi.json/x",
+        # Where an API could be at the root (servicedesk.platform.webpaths): never the app.
+        "/graphql",
+        "/graphql/x",
+        "/api",
+        "/api/v1/tickets",
+        "/scim/v2/Users",
+        "/.well-known/openid-configuration",
     ):
         response = client.get(path)
         assert response.status_code == 404, path
