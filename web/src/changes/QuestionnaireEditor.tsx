@@ -81,7 +81,7 @@ export function QuestionnaireEditor({ settings }: { settings: Settings }) {
   const questions = draft.questions.map((q, qi) => {
     const n = qi + 1;
     return (
-      <li key={qi} className="space-y-2 rounded-md border border-border p-3">
+      <li key={q.id} className="space-y-2 rounded-md border border-border p-3">
         <Field label={t("changes.q.text", { n })} error={error(`questions.${qi}.text`) ?? error(`questions.${qi}`)}>
           {(p) => <Input {...p} value={q.text} maxLength={300} required onChange={(e) => edit(qi, { text: e.target.value })} />}
         </Field>
@@ -90,7 +90,7 @@ export function QuestionnaireEditor({ settings }: { settings: Settings }) {
             const m = oi + 1;
             const at = `questions.${qi}.options.${oi}`;
             return (
-              <li key={oi} className="flex flex-wrap items-end gap-2">
+              <li key={o.id} className="flex flex-wrap items-end gap-2">
                 <Field className="grow" label={t("changes.q.optionLabel", { m, n })} error={error(`${at}.label`) ?? error(at)}>
                   {(p) => <Input {...p} value={o.label} maxLength={120} required onChange={(e) => editOption(qi, oi, { label: e.target.value })} />}
                 </Field>

@@ -17,8 +17,8 @@ describe("risk questionnaire draft", () => {
     const q = blankQuestion();
     q.text = "Who is affected?";
     q.options = [
-      { key: "", label: "Nobody, really!", weight: "1" },
-      { key: "", label: "Nobody, really!", weight: " 2 " },
+      { id: 1, key: "", label: "Nobody, really!", weight: "1" },
+      { id: 2, key: "", label: "Nobody, really!", weight: " 2 " },
     ];
     draft.questions.push(q);
     const out = toPayload(draft).questions[1];

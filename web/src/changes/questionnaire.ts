@@ -3,12 +3,15 @@ import type { Settings } from "./api";
 /** The risk questionnaire as the settings editor holds it: what was typed (weights as
  * text), each question and option keeping the key it was saved under (empty: new). */
 export interface OptionDraft {
+  /** The row's identity in the editor (React's key: focus follows a moved row). */
+  id: number;
   key: string;
   label: string;
   weight: string;
 }
 
 export interface QuestionDraft {
+  id: number;
   key: string;
   text: string;
   options: OptionDraft[];
@@ -27,12 +30,16 @@ export const MAX_QUESTIONS = 30;
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 10;
 
+let rows = 0;
+const rowId = () => ++rows;
+
 export function toDraft(settings: Pick<Settings, "questions" | "medium_from" | "high_from">): QuestionnaireDraft {
   return {
     questions: settings.questions.map((q) => ({
+      id: rowId(),
       key: q.key,
       text: q.text,
-      options: q.options.map((o) => ({ key: o.key, label: o.label, weight: String(o.weight) })),
+      options: q.options.map((o) => ({ id: rowId(), key: o.key, label: o.label, weight: String(o.weight) })),
     })),
     medium_from: String(settings.medium_from),
     high_from: String(settings.high_from),
@@ -40,11 +47,11 @@ export function toDraft(settings: Pick<Settings, "questions" | "medium_from" | "
 }
 
 export function blankOption(): OptionDraft {
-  return { key: "", label: "", weight: "0" };
+  return { id: rowId(), key: "", label: "", weight: "0" };
 }
 
 export function blankQuestion(): QuestionDraft {
-  return { key: "", text: "", options: [blankOption(), blankOption()] };
+  return { id: rowId(), key: "", text: "", options: [blankOption(), blankOption()] };
 }
 
 /** `items` with the one at `index` moved by `by` places (out of range: unchanged). */
