@@ -206,6 +206,8 @@ describe("change management", () => {
     const number = listed.items.find((c) => c.title === title)?.number;
     await page.goto(`/tickets/${ticket}`);
     await expect.poll(() => page.getByText("No change is linked to this ticket.").count()).toBe(1);
+    await page.getByRole("button", { name: "Link a change" }).click();
+    await expect.poll(() => page.getByLabel("Change to link").locator("option").count()).toBeGreaterThan(1);
     await page.getByLabel("Change to link").selectOption({ label: `CHG-${number}: ${title}` });
     await page.getByRole("button", { name: "Link", exact: true }).click();
     await expect.poll(() => page.getByTestId("ticket-changes").textContent()).toContain(title);

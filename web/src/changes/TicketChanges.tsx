@@ -22,6 +22,7 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
   const allowed = can(me, "change:read");
   const manage = can(me, "change:manage");
   const [picked, setPicked] = useState("");
+  const [open, setOpen] = useState(false);
   const key = ["changes", "ticket", ticketId];
   const linked = useQuery({
     queryKey: key,
@@ -29,10 +30,11 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
     queryFn: ({ signal }) => ok(api.GET("/v1/changes", { params: { query: { ticket_id: ticketId, limit: 20 } }, signal })),
     select: (page) => page.items,
   });
-  // The API has no text search on changes: the 50 newest, the open ones not yet linked.
+  // The API has no text search on changes: the 50 newest, the open ones not yet linked
+  // (asked for once the picker opens, not on every ticket page).
   const recent = useQuery({
     queryKey: ["changes", "recent"],
-    enabled: manage,
+    enabled: manage && open,
     queryFn: ({ signal }) => ok(api.GET("/v1/changes", { params: { query: { limit: 50 } }, signal })),
     select: (page) => page.items.filter((c) => OPEN.has(c.state)),
   });
@@ -47,6 +49,7 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
       ),
     onSuccess: () => {
       setPicked("");
+      setOpen(false);
       done();
     },
   });
@@ -85,6 +88,11 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
       )}
       {unlink.isError ? <Alert>{describeError(unlink.error)}</Alert> : null}
       {manage ? (
+        <Button size="sm" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {t("changes.ticket.link")}
+        </Button>
+      ) : null}
+      {manage && open ? (
         <form className="flex flex-wrap items-end gap-2" aria-label={t("changes.ticket.link")} onSubmit={onSubmit(() => picked && link.mutate(picked))}>
           <Choice label={t("changes.ticket.pick")} description={t("changes.ticket.pickHint")} value={picked} empty={t("changes.ticket.choose")} options={options} required onChange={setPicked} />
           <Button type="submit" busy={link.isPending} disabled={!picked}>
