@@ -124,4 +124,96 @@ describe("change management", () => {
     await checkScreen(page, "changes-settings");
     expect(errors).toEqual([]);
   });
+
+  test("a manager edits the risk questionnaire (a stale save keeps the draft; a field error sits by its input) and a change's risk form asks the new question", async () => {
+    const { page, errors } = manager;
+    const question = unique("Is there a vendor on call");
+    await page.goto("/changes/settings");
+    await expect.poll(() => page.getByLabel("Question 1 text").count()).toBe(1);
+    const before = await page.getByTestId("question-rows").locator(":scope > li").count();
+    const n = before + 1;
+    await page.getByRole("button", { name: "Add a question" }).click();
+    await page.getByLabel(`Question ${n} text`).fill(question);
+    await page.getByLabel(`Option 1 of question ${n} label`).fill("Yes, on the bridge");
+    await page.getByLabel(`Option 1 of question ${n} score`).fill("0");
+    await page.getByLabel(`Option 2 of question ${n} label`).fill("No vendor support");
+    await page.getByLabel(`Option 2 of question ${n} score`).fill("2");
+    // Keyboard alone: the new question moves up one place and back.
+    await page.getByRole("button", { name: `Move question ${n} up` }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByLabel(`Question ${n - 1} text`).inputValue()).toBe(question);
+    await page.getByRole("button", { name: `Move question ${n - 1} down` }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByLabel(`Question ${n} text`).inputValue()).toBe(question);
+    // Someone else saves first: our save meets the 412 and what we typed stays.
+    const current = await apiCall<{ version: number; high_from: number }>(managerToken, "GET", "/v1/changes/settings");
+    await apiCall(managerToken, "PATCH", "/v1/changes/settings", { high_from: current.high_from + 1, version: current.version });
+    await page.getByRole("button", { name: "Save the questionnaire" }).click();
+    await expect.poll(() => page.getByText("Someone else changed the settings").count()).toBe(1);
+    expect(await page.getByLabel(`Question ${n} text`).inputValue()).toBe(question);
+    await page.getByRole("button", { name: "Load the latest" }).click();
+    await expect.poll(() => page.getByTestId("question-rows").locator(":scope > li").count()).toBe(before);
+    // A threshold the server refuses: its error beside the input, nothing saved.
+    await page.getByRole("button", { name: "Add a question" }).click();
+    await page.getByLabel(`Question ${n} text`).fill(question);
+    await page.getByLabel(`Option 1 of question ${n} label`).fill("Yes, on the bridge");
+    await page.getByLabel(`Option 2 of question ${n} label`).fill("No vendor support");
+    await page.getByLabel(`Option 2 of question ${n} score`).fill("2");
+    await page.getByLabel("High risk from score").fill("1");
+    await page.getByRole("button", { name: "Save the questionnaire" }).click();
+    await expect.poll(() => page.getByLabel("High risk from score").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByLabel("High risk from score").getAttribute("aria-describedby")).toBeTruthy();
+    await checkScreen(page, "changes-questionnaire-error");
+    await page.getByLabel("High risk from score").fill("8");
+    await page.getByRole("button", { name: "Save the questionnaire" }).click();
+    await expect.poll(() => page.getByText("Questionnaire saved").count()).toBe(1);
+    const saved = await apiCall<{ questions: { text: string; options: { label: string; weight: number }[] }[]; high_from: number }>(managerToken, "GET", "/v1/changes/settings");
+    expect(saved.high_from).toBe(8);
+    expect(saved.questions.at(-1)).toMatchObject({ text: question, options: [{ label: "Yes, on the bridge", weight: 0 }, { label: "No vendor support", weight: 2 }] });
+    await checkScreen(page, "changes-questionnaire");
+    // A new change's risk form asks it.
+    const draft = await apiCall<{ id: string }>(managerToken, "POST", "/v1/changes", { title: unique("Rotate the vendor keys") });
+    await page.goto(`/changes/${draft.id}`);
+    await expect.poll(() => page.getByText(question).count()).toBe(1);
+    await page.getByLabel("No vendor support", { exact: true }).check();
+    expect(errors).toEqual([]);
+  });
+
+  test("a manager edits a standard-change template's plan and deactivates it", async () => {
+    const { page, errors } = manager;
+    const name = unique("Restart the print spooler");
+    const tpl = await apiCall<{ id: string }>(managerToken, "POST", "/v1/changes/templates", { name, implementation_plan: "Restart it" });
+    await page.goto("/changes/settings");
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const form = page.getByRole("form", { name: `Edit template ${name}` });
+    await form.getByLabel("Backout plan").fill("Start the old spooler");
+    await form.getByLabel("Test plan").fill("Print a test page");
+    await checkScreen(page, "changes-template-edit");
+    await form.getByRole("button", { name: "Save template" }).click();
+    await expect.poll(async () => (await apiCall<{ backout_plan: string }>(managerToken, "GET", `/v1/changes/templates/${tpl.id}`)).backout_plan).toBe("Start the old spooler");
+    await page.getByRole("button", { name: `Deactivate ${name}` }).click();
+    await expect.poll(() => page.getByTestId("template-rows").textContent()).toContain(`${name} (inactive)`);
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    await expect.poll(() => page.getByTestId("template-rows").textContent()).not.toContain(name);
+    expect(errors).toEqual([]);
+  });
+
+  test("an agent links a change to a ticket from the ticket page and unlinks it", async () => {
+    const { page, errors } = agent;
+    const employee = await apiLogin("employee@acme.example");
+    const ticket = (await apiCall<{ id: string }>(employee, "POST", "/v1/tickets", { title: unique("Orders page errors"), description: "Since the release" })).id;
+    const listed = await apiCall<{ items: { number: number; title: string }[] }>(managerToken, "GET", "/v1/changes?limit=50");
+    const number = listed.items.find((c) => c.title === title)?.number;
+    await page.goto(`/tickets/${ticket}`);
+    await expect.poll(() => page.getByText("No change is linked to this ticket.").count()).toBe(1);
+    await page.getByRole("button", { name: "Link a change" }).click();
+    await expect.poll(() => page.getByLabel("Change to link").locator("option").count()).toBeGreaterThan(1);
+    await page.getByLabel("Change to link").selectOption({ label: `CHG-${number}: ${title}` });
+    await page.getByRole("button", { name: "Link", exact: true }).click();
+    await expect.poll(() => page.getByTestId("ticket-changes").textContent()).toContain(title);
+    await checkScreen(page, "changes-link-on-ticket");
+    await page.getByRole("button", { name: `Unlink CHG-${number}` }).click();
+    await expect.poll(() => page.getByText("No change is linked to this ticket.").count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
 });

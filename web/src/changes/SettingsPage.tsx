@@ -3,14 +3,16 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { Alert, Button, Field, Input, PageHeader, Spinner, Textarea } from "../components/ui";
+import { Alert, Button, Field, Input, PageHeader, Spinner } from "../components/ui";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
-import { changeKeys, toInstant, useBlackouts, useSettings, useTemplates, type Settings } from "./api";
+import { changeKeys, toInstant, useBlackouts, useSettings, type Settings } from "./api";
 import { Choice, Section, onSubmit } from "./parts";
+import { QuestionnaireEditor } from "./QuestionnaireEditor";
+import { Templates } from "./Templates";
 
 /** Change settings (managers and admins): the CAB and emergency approval flows and the
- * risk thresholds, the questionnaire (read here), blackout windows and standard-change
+ * risk questionnaire with its thresholds, blackout windows and standard-change
  * templates. */
 export default function SettingsPage() {
   const settings = useSettings();
@@ -28,7 +30,7 @@ export default function SettingsPage() {
         {settings.data ? <Flows settings={settings.data} /> : null}
         <Blackouts />
         <Templates />
-        {settings.data ? <Questionnaire settings={settings.data} /> : null}
+        {settings.data ? <QuestionnaireEditor settings={settings.data} /> : null}
       </div>
     </>
   );
@@ -43,13 +45,11 @@ function Flows({ settings }: { settings: Settings }) {
   });
   const [cab, setCab] = useState(settings.cab_flow_id ?? "");
   const [emergency, setEmergency] = useState(settings.emergency_flow_id ?? "");
-  const [medium, setMedium] = useState(String(settings.medium_from));
-  const [high, setHigh] = useState(String(settings.high_from));
   const save = useMutation({
     mutationFn: () =>
       ok(
         api.PATCH("/v1/changes/settings", {
-          body: { cab_flow_id: cab || null, emergency_flow_id: emergency || null, medium_from: Number(medium), high_from: Number(high), version: settings.version },
+          body: { cab_flow_id: cab || null, emergency_flow_id: emergency || null, version: settings.version },
         }),
       ),
     onSuccess: (next) => client.setQueryData(changeKeys.settings, next),
@@ -68,14 +68,6 @@ function Flows({ settings }: { settings: Settings }) {
           options={options}
           onChange={setEmergency}
         />
-        <div className="grid gap-3 sm:grid-cols-2">
-          <Field label={t("changes.settings.mediumFrom")}>
-            {(p) => <Input {...p} type="number" min={0} value={medium} onChange={(e) => setMedium(e.target.value)} />}
-          </Field>
-          <Field label={t("changes.settings.highFrom")}>
-            {(p) => <Input {...p} type="number" min={1} value={high} onChange={(e) => setHigh(e.target.value)} />}
-          </Field>
-        </div>
         {save.isError ? <Alert>{describeError(save.error)}</Alert> : null}
         {save.isSuccess ? <Alert tone="success">{t("changes.settings.saved")}</Alert> : null}
         <div>
@@ -146,70 +138,6 @@ function Blackouts() {
           </Button>
         </div>
       </form>
-    </Section>
-  );
-}
-
-function Templates() {
-  const client = useQueryClient();
-  const templates = useTemplates();
-  const [name, setName] = useState("");
-  const [plan, setPlan] = useState("");
-  const create = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST("/v1/changes/templates", {
-          params: { header: { "Idempotency-Key": idempotencyKey() } },
-          body: { name: name.trim(), description: "", implementation_plan: plan, backout_plan: "", test_plan: "" },
-        }),
-      ),
-    onSuccess: () => {
-      setName("");
-      setPlan("");
-      void client.invalidateQueries({ queryKey: changeKeys.templates });
-    },
-  });
-  const submit = onSubmit(() => create.mutate());
-  return (
-    <Section id="settings-templates" title={t("changes.settings.templates")}>
-      <ul className="list-disc pl-5" data-testid="template-rows">
-        {templates.data?.map((tpl) => (
-          <li key={tpl.id}>
-            {tpl.name}
-            {tpl.active ? "" : ` (${t("changes.settings.inactive")})`}
-          </li>
-        ))}
-      </ul>
-      <form className="grid gap-3" onSubmit={submit}>
-        <Field label={t("changes.settings.templateName")}>
-          {(p) => <Input {...p} value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />}
-        </Field>
-        <Field label={t("changes.implementationPlan")}>
-          {(p) => <Textarea {...p} rows={3} value={plan} onChange={(e) => setPlan(e.target.value)} />}
-        </Field>
-        {create.isError ? <Alert>{describeError(create.error)}</Alert> : null}
-        <div>
-          <Button type="submit" busy={create.isPending}>
-            {t("changes.settings.addTemplate")}
-          </Button>
-        </div>
-      </form>
-    </Section>
-  );
-}
-
-function Questionnaire({ settings }: { settings: Settings }) {
-  return (
-    <Section id="settings-questions" title={t("changes.settings.questions")}>
-      <p className="text-fg-muted">{t("changes.settings.questionsHint")}</p>
-      <ol className="list-decimal space-y-1 pl-5">
-        {settings.questions.map((q) => (
-          <li key={q.key}>
-            {q.text}{" "}
-            <span className="text-fg-muted">{q.options.map((o) => `${o.label} (${o.weight})`).join(", ")}</span>
-          </li>
-        ))}
-      </ol>
     </Section>
   );
 }

@@ -1,5 +1,6 @@
 import type { FormEvent, ReactNode } from "react";
-import { Card, Field, Select } from "../components/ui";
+import { Alert, Button, Card, Field, Select } from "../components/ui";
+import { t } from "../i18n/changes";
 
 /** A labelled select of `options` (value → words), with a first `empty` choice when given:
  * the filters, pickers and settings of the change screens. */
@@ -60,5 +61,22 @@ export function Section({ id, title, children }: { id: string; title: string; ch
       </h2>
       {children}
     </Card>
+  );
+}
+
+/** After a 412: someone else saved first. What was typed stays; `reload` loads theirs. */
+export function StaleNotice({ title, reload }: { title: string; reload: () => Promise<void> }) {
+  return (
+    <Alert
+      tone="warning"
+      title={title}
+      action={
+        <Button size="sm" onClick={() => void reload()}>
+          {t("changes.q.reload")}
+        </Button>
+      }
+    >
+      {t("changes.q.staleHint")}
+    </Alert>
   );
 }
