@@ -1,4 +1,4 @@
-"""The audit log through the API on the real database: what an audited action wrote shows
+"""The audit log through the API (REST and GraphQL's auditEvents) on the real database: what an audited action wrote shows
 up with its actor, newest first; filters (actor, action exact and prefix, entity, time
 range) and keyset pages; tenants never see each other's rows; only admins read it; bad
 input is a 422 naming the field."""
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_tenant
+from tests.integration.test_graphql import gql, ok
 
 pytestmark = pytest.mark.usefixtures("client")
 
@@ -143,3 +144,40 @@ def test_a_bad_id_is_a_422_or_404_never_a_database_error(client, org):
     assert client.get("/v1/audit-events/99999999999999", headers=h).status_code == 404
     assert client.get(f"/v1/audit-events/{2**63}", headers=h).status_code == 422
     assert client.get("/v1/audit-events/0", headers=h).status_code == 422
+
+
+AUDIT_QUERY = (
+    "query($filter: JSON, $first: Int, $after: String) { auditEvents(filter: $filter,"
+    " first: $first, after: $after) { edges { node { id action entityType entityId"
+    " actor { id name } data requestId createdAt } } pageInfo { hasNextPage endCursor } } }"
+)
+
+
+def test_graphql_audit_events_equal_rest_for_an_admin_and_are_refused_to_others(client, org):
+    admin = org.members["admin"]
+    team = _team(client, org.members["manager"])
+    _team(client, admin)
+    for params in ({}, {"action": "team."}, {"entity_id": team["id"]}):
+        rest = _events(client, admin, limit=5, **params).json()
+        graph = ok(gql(client, admin, AUDIT_QUERY, filter=params, first=5))["auditEvents"]
+        nodes = [e["node"] for e in graph["edges"]]
+        assert [n["id"] for n in nodes] == [str(e["id"]) for e in rest["items"]]
+        assert [n["action"] for n in nodes] == [e["action"] for e in rest["items"]]
+        assert [n["data"] for n in nodes] == [e["data"] for e in rest["items"]]
+        assert [n["actor"] for n in nodes] == [e["actor"] for e in rest["items"]]
+        assert graph["pageInfo"]["endCursor"] == rest["next_cursor"]
+    # The next page through GraphQL is REST's next page.
+    first = _events(client, admin, limit=1).json()
+    second = ok(gql(client, admin, AUDIT_QUERY, first=1, after=first["next_cursor"]))
+    rest_second = _events(client, admin, limit=1, cursor=first["next_cursor"]).json()
+    assert second["auditEvents"]["edges"][0]["node"]["id"] == str(rest_second["items"][0]["id"])
+    for role in ("agent", "manager", "requester"):
+        refused = gql(client, org.members[role], AUDIT_QUERY)
+        assert refused.json()["errors"][0]["extensions"]["status"] == 403
+    for bad, field in (
+        ({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "from"),
+        ({"nope": 1}, "nope"),
+    ):
+        error = gql(client, admin, AUDIT_QUERY, filter=bad).json()["errors"][0]
+        assert error["extensions"]["status"] == 422, error
+        assert field in str(error["extensions"]), error
