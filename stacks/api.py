@@ -49,7 +49,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # ... and the CMDB (servicedesk/cmdb: its configuration items and their classes; the
     # CIs of a ticket are served by tickets). Its own function waits for the API stack to
     # be split: a function and its prefixes would take the stack over 500 resources.
-    "admin": ("teams", "categories", "ticket-types", "cis", "ci-classes"),
+    "admin": ("teams", "categories", "ticket-types", "cis", "ci-classes", "audit-events"),
     # The public branding by slug signs the logo's link.
     # ... and the avatars by their random id (attachments/avatars.py).
     "attachments": ("attachments", "branding", "avatars"),

@@ -33,6 +33,7 @@ API_ROUTES = {
     # GraphQL reads through the tickets' services, never their routes.
     "graphql": {"servicedesk.graphql.routes"},
     "admin": {
+        "servicedesk.audit.routes",
         "servicedesk.catalog.routes",
         "servicedesk.cmdb.routes",
         "servicedesk.teams.routes",

@@ -359,6 +359,30 @@ describe("an admin sets up the service desk", () => {
     expect(errors).toEqual([]);
   });
 
+  test("audit log: the team made above is in it, filtered by an action prefix, its data in a disclosure", async () => {
+    const { page, errors } = admin;
+    await openSection(page, "Audit log");
+    await expect.poll(() => page.getByTestId("audit-rows").getByRole("row").count()).toBeGreaterThan(0);
+    const filters = page.getByRole("search", { name: "Filter audit events" });
+    await filters.getByLabel("Action").fill("team.");
+    await filters.getByLabel("Entity type").fill("team");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    const rows = page.getByTestId("audit-rows");
+    await expect.poll(() => rows.getByText("team.created", { exact: true }).count()).toBeGreaterThan(0);
+    expect(await rows.getByRole("row").allTextContents()).not.toContainEqual(expect.stringContaining("category."));
+    const created = rows.getByRole("row").filter({ hasText: "team.created" }).first();
+    await created.getByText("team.created", { exact: true }).click();
+    await expect.poll(() => created.locator("pre").textContent()).toContain(teamName);
+    await filters.getByLabel("Action").fill("no.such.action");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByText("No audit events match").count()).toBe(1);
+    await filters.getByLabel("Action").fill("team.");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByTestId("audit-rows").getByRole("row").count()).toBeGreaterThan(0);
+    await screen(page, "admin-audit-log");
+    expect(errors).toEqual([]);
+  });
+
   test("the admin screens fit a phone", async () => {
     const phone = await openSession(browser, { width: 390, height: 844 });
     await signIn(phone.page, "admin@acme.example");
@@ -389,6 +413,8 @@ describe("an admin sets up the service desk", () => {
     expect(await nav.getByRole("link").allTextContents()).toEqual(["Teams", "Categories", "Approval flows", "CI classes", "Calendars", "SLA policies"]);
     await manager.page.goto("/admin/webhooks");
     await manager.page.waitForURL((url) => !url.pathname.startsWith("/admin/webhooks"));
+    await manager.page.goto("/admin/audit-log");
+    await manager.page.waitForURL((url) => !url.pathname.startsWith("/admin/audit-log"));
     await manager.page.goto("/admin/categories");
     await expect.poll(() => manager.page.getByTestId("category-rows").textContent()).toContain(categoryName);
     await screen(manager.page, "admin-categories");

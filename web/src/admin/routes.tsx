@@ -33,6 +33,7 @@ const AutomationsPage = lazy(() => import("./AutomationsPage"));
 const ApprovalFlowsPage = lazy(() => import("./ApprovalFlowsPage"));
 const IntegrationsPage = lazy(() => import("./IntegrationsPage"));
 const RolesPage = lazy(() => import("./RolesPage"));
+const AuditLogPage = lazy(() => import("./AuditLogPage"));
 const CiClassesPage = lazy(() => import("../cmdb/ClassesPage"));
 const CiClassPage = lazy(() => import("../cmdb/ClassPage"));
 
@@ -56,6 +57,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: s
   { path: "sign-in-providers", labelKey: "admin.nav.signInProviders", permission: "admin:identity" },
   { path: "integrations", labelKey: "admin.nav.integrations", permission: "integration:manage" },
   { path: "settings", labelKey: "admin.nav.settings", permission: "admin:settings" },
+  { path: "audit-log", labelKey: "admin.nav.auditLog", permission: "audit:read" },
 ];
 
 /** The admin sections the caller's permissions open (the menu, the admin area's guard). */
@@ -158,6 +160,7 @@ export const managerRoutes: RouteObject[] = [
       adminSection("sign-in-providers", <SignInProvidersPage />),
       adminSection("integrations", <IntegrationsPage />),
       adminSection("settings", <SettingsPage />),
+      adminSection("audit-log", <AuditLogPage />),
     ],
   },
 ];

@@ -71,6 +71,7 @@ export const en = {
   "admin.nav.signInProviders": "Sign-in providers",
   "admin.nav.integrations": "Integrations",
   "admin.nav.settings": "Settings",
+  "admin.nav.auditLog": "Audit log",
   "admin.nav.roles": "Roles",
 
   // Custom fields' checks (lib/customFields.ts: the server's rules, in words)

@@ -42,6 +42,7 @@ CONNECTIONS = {
     "attachments": 20,
     "articles": DEFAULT_FIRST,
     "configurationItems": DEFAULT_FIRST,
+    "auditEvents": DEFAULT_FIRST,
 }
 # Fields read by their REST list's service once per parent (no DataLoader): weighed more.
 PER_PARENT = frozenset({"attachments"})

@@ -28,10 +28,13 @@ from strawberry.extensions import (
 )
 from strawberry.scalars import JSON
 
+from servicedesk.audit import service as audit
+from servicedesk.audit.schemas import AuditQuery
 from servicedesk.cmdb import service as cmdb
 from servicedesk.cmdb.schemas import State as CIState
 from servicedesk.graphql.context import Info, field_with, mutation_with
 from servicedesk.graphql.limits import DEFAULT_FIRST, cost_limit, page_size
+from servicedesk.graphql.types.audit import AuditEvent
 from servicedesk.graphql.types.catalogue import Article, ConfigurationItem
 from servicedesk.graphql.types.people import User
 from servicedesk.graphql.types.tickets import Comment, Connection, Ticket, connection
@@ -215,6 +218,26 @@ class Query:
         query: CIQuery = _parsed(CIQuery, {"class_id": class_id, "state": state, "q": q})
         rows, nxt = cmdb.list_cis(ctx, **query.model_dump(), limit=page_size(first), cursor=after)
         return connection([ConfigurationItem.of(row) for row in rows], nxt)
+
+    @field_with(
+        "The audit log, newest first (admins): GET /v1/audit-events's filters by their query"
+        " names (actor_id, action, entity_type, entity_id, from, to) as a JSON object"
+    )
+    def audit_events(
+        self,
+        info: Info,
+        filter: JSON | None = None,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Connection[AuditEvent]:
+        ctx = info.context.require(Permission.AUDIT_READ)
+        if filter is not None and not isinstance(filter, dict):
+            raise ValidationProblem(errors=[field_error("filter", "must be an object")])
+        query: AuditQuery = _parsed(AuditQuery, filter or {})
+        rows, nxt = audit.list_events(
+            ctx, where=query.where(), limit=page_size(first), cursor=after
+        )
+        return connection([AuditEvent.of(row) for row in rows], nxt)
 
 
 class ArticleQuery(Input):

@@ -95,6 +95,7 @@ class Permission(enum.StrEnum):
     ADMIN_ROLES = "admin:roles"
     ADMIN_SETTINGS = "admin:settings"
     ADMIN_IDENTITY = "admin:identity"
+    AUDIT_READ = "audit:read"
 
     @property
     def grant(self) -> Grant:
@@ -211,6 +212,7 @@ CATALOGUE: dict[Permission, Grant] = {
     P.ADMIN_IDENTITY: Grant(
         _AD, "administration", "Manage sign-in providers, SCIM and the LDAP directory"
     ),
+    P.AUDIT_READ: Grant(_AD, "administration", "Read the organisation's audit log"),
 }
 del P
 
