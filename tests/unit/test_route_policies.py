@@ -113,6 +113,19 @@ def test_openapi_documents_security_and_roles():
     assert "Problem" in schema["components"]["schemas"]
 
 
+def test_every_operation_is_in_a_section():
+    """Swagger UI and the generated clients (docs/clients) group operations by tag: one
+    without a tag lands in a "default" section, away from its resource's."""
+    schema = build_app().openapi()
+    untagged = [
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not operation.get("tags")
+    ]
+    assert untagged == []
+
+
 def test_every_success_response_has_a_schema():
     """The OpenAPI document is what integrators and the web app's types are built from: a
     2xx JSON answer typed as 'anything' (a route returning Any without response_model) is

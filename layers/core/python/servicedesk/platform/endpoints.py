@@ -380,4 +380,13 @@ class Resource:
     def delete(self, summary: str, remove: Callable[..., Any]) -> None:
         """``DELETE path/{id}``, 204: ``remove(ctx, <id>=...)``."""
         path = f"{self.path}/{{{self.id}}}"
-        operation(self.router.delete, path, self.write, summary, remove, name=f"delete_{self.noun}")
+        tags: dict[str, Any] = {"tags": list(self.tags)} if self.tags else {}
+        operation(
+            self.router.delete,
+            path,
+            self.write,
+            summary,
+            remove,
+            name=f"delete_{self.noun}",
+            **tags,
+        )
