@@ -31,7 +31,7 @@ def _outbox_rows(tenant_id: str) -> dict[str, Any]:
         rows = session.execute(
             text(
                 "SELECT id, tenant_id, seq, event_type, aggregate_type, aggregate_id, payload,"
-                " created_at, published_at FROM outbox"
+                " created_at, published_at, trace FROM outbox"
             )
         ).all()
     return {str(row.id): row for row in rows}
@@ -73,7 +73,12 @@ def test_a_request_s_events_reach_the_consumer_as_the_publisher_encoded_them(cli
             if channel in publisher.channels_for(row.event_type)
         }
         assert sorted(str(e.event_id) for e in envelopes) == sorted(expected), channel
-        assert sorted(bodies) == sorted(publisher.encode(row) for row in expected.values())
+        # Each body is its row as the publisher encodes it, with the trace the row was
+        # written under (outbox.trace: the request's).
+        assert all(row.trace for row in expected.values())
+        assert sorted(bodies) == sorted(
+            publisher.encode(row, row.trace) for row in expected.values()
+        )
         for envelope in envelopes:
             row = expected[str(envelope.event_id)]
             assert row.published_at is not None  # marked only once SQS accepted it
