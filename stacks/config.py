@@ -84,6 +84,11 @@ class DeploymentConfig(BaseModel):
     breached_passwords_api: str | None = Field(
         default="https://api.pwnedpasswords.com", pattern=r"^https://[^\s/]+(/[^\s]*)?$"
     )
+    # Optional error reporting (platform/sentry.py, docs/operations.md "Error reporting"):
+    # the name of an existing Secrets Manager secret whose value is the Sentry DSN. Every
+    # function may read it, and the functions in the VPC run in the egress subnets (NAT):
+    # Sentry is outside AWS. Null (the default): off, and the isolated subnets stay isolated.
+    sentry_dsn_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")
     # The tenants' LDAP / Active Directory servers (docs/identity.md): the identity
     # function's security group may open connections to these networks on these ports
     # (636 LDAPS, 389 StartTLS), reached over VPC peering, a VPN or Direct Connect.

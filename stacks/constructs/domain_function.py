@@ -21,6 +21,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
@@ -214,6 +215,13 @@ class DomainFunction(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": "Servicedesk",
         }
         env.update(environment or {})
+        if config.sentry_dsn_secret:
+            # The DSN by the secret's name (GetSecretValue takes a name or an ARN); read at
+            # the first log line of a cold start (platform/sentry.py), cached five minutes.
+            env["SERVICEDESK_SENTRY_DSN_SECRET_ARN"] = config.sentry_dsn_secret
+            secretsmanager.Secret.from_secret_name_v2(
+                self, "SentryDsn", config.sentry_dsn_secret
+            ).grant_read(self.role)
 
         # ``entry``: the callable in handler.py (the e-mail functions' contract names it
         # ``handler``; every other function's is ``lambda_handler``).
@@ -238,9 +246,17 @@ class DomainFunction(Construct):
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
-            # Isolated (no route out) unless the caller names other subnets.
+            # Isolated (no route out) unless the caller names other subnets, or Sentry (outside
+            # AWS) is on: then the egress subnets (NAT).
             vpc_subnets=(
-                (vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED))
+                (
+                    vpc_subnets
+                    or ec2.SubnetSelection(
+                        subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                        if config.sentry_dsn_secret
+                        else ec2.SubnetType.PRIVATE_ISOLATED
+                    )
+                )
                 if vpc is not None
                 else None
             ),

@@ -91,6 +91,24 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     )
 
 
+SENTRY_DSN_SECRET = "servicedesk/prod/sentry-dsn"
+
+
+@pytest.fixture(scope="session")
+def sentry(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Prod with error reporting on (sentryDsnSecret), the nag plugin as in app.py."""
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out.sentry"),
+        context={
+            **CONTEXT,
+            "stage": "prod",
+            "emailSender": PROD_EMAIL_SENDER,
+            "sentryDsnSecret": SENTRY_DSN_SECRET,
+        },
+        nag=True,
+    )
+
+
 MAIL_DOMAIN = "inbound.example.com"
 MAIL_FORWARDED_DOMAIN = "support.example.org"
 

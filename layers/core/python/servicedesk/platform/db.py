@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
 
-from servicedesk.platform import aws, tracing
+from servicedesk.platform import aws, tracing, xray
 from servicedesk.platform.config import Settings, get_settings, resolve_secret
 from servicedesk.platform.errors import ServiceUnavailable
 
@@ -121,6 +121,9 @@ def get_engine() -> Engine:
     )
     if settings.database_iam_auth:
         use_iam_auth(engine, region=settings.database_region)
+    # Each statement a subsegment of the function's X-Ray segment (when the invocation is
+    # sampled and a daemon listens: on Lambda with active tracing; platform/xray.py).
+    xray.instrument(engine)
     return engine
 
 

@@ -9,9 +9,10 @@ string), never carry request bodies, cookies, the frames' local variables or the
 IP (``send_default_pii`` off), and no performance data is sent. Without a DSN
 ``sentry_sdk`` is never imported (cold start).
 
-``sentry-sdk`` is a dev dependency today (``make dev``): on Lambda it needs adding to the
-deps layer, the DSN secret's name and read grant in the stack, and egress from the
-function (most run in isolated subnets): docs/operations.md, "Error reporting".
+On Lambda: ``sentry-sdk`` is in the deps layer, and a stage deployed with
+``sentryDsnSecret`` gives every function the secret's name and a read grant, and runs the
+functions in the VPC in the egress subnets (DomainFunction): docs/operations.md, "Error
+reporting".
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def init() -> bool:
     try:
         import sentry_sdk
         from sentry_sdk.integrations.logging import LoggingIntegration
-    except ImportError:  # a DSN but no sentry-sdk (not in the Lambda deps layer yet)
+    except ImportError:  # a DSN but no sentry-sdk (a deps layer built without it)
         from servicedesk.platform.logging import get_logger
 
         get_logger().warning("a Sentry DSN is set but sentry-sdk is not installed")
