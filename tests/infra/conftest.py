@@ -76,19 +76,19 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 PROD_DIRECTORY_CIDR = "10.40.0.0/16"
 
 
-@pytest.fixture(scope="session")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def _prod(factory: pytest.TempPathFactory, name: str, **context: Any) -> Synthesized:
+    """The prod stage with ``context`` on top, the nag plugin as in app.py."""
     return synthesize(
-        tmp_path_factory.mktemp("cdk.out.prod"),
-        context={
-            **CONTEXT,
-            "stage": "prod",
-            "emailSender": PROD_EMAIL_SENDER,
-            # The tenants' directories (LDAP sign-in): an on-premises network over a VPN.
-            "ldapDirectoryCidrs": [PROD_DIRECTORY_CIDR],
-        },
+        factory.mktemp(f"cdk.out.{name}"),
+        context={**CONTEXT, "stage": "prod", "emailSender": PROD_EMAIL_SENDER, **context},
         nag=True,
     )
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    # The tenants' directories (LDAP sign-in): an on-premises network over a VPN.
+    return _prod(tmp_path_factory, "prod", ldapDirectoryCidrs=[PROD_DIRECTORY_CIDR])
 
 
 SENTRY_DSN_SECRET = "servicedesk/prod/sentry-dsn"
@@ -96,17 +96,8 @@ SENTRY_DSN_SECRET = "servicedesk/prod/sentry-dsn"
 
 @pytest.fixture(scope="session")
 def sentry(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """Prod with error reporting on (sentryDsnSecret), the nag plugin as in app.py."""
-    return synthesize(
-        tmp_path_factory.mktemp("cdk.out.sentry"),
-        context={
-            **CONTEXT,
-            "stage": "prod",
-            "emailSender": PROD_EMAIL_SENDER,
-            "sentryDsnSecret": SENTRY_DSN_SECRET,
-        },
-        nag=True,
-    )
+    """Prod with error reporting on (sentryDsnSecret)."""
+    return _prod(tmp_path_factory, "sentry", sentryDsnSecret=SENTRY_DSN_SECRET)
 
 
 MAIL_DOMAIN = "inbound.example.com"
@@ -115,16 +106,11 @@ MAIL_FORWARDED_DOMAIN = "support.example.org"
 
 @pytest.fixture(scope="session")
 def mail(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """Prod with inbound mail on (two SES receiving domains), the nag plugin as in app.py."""
-    return synthesize(
-        tmp_path_factory.mktemp("cdk.out.mail"),
-        context={
-            **CONTEXT,
-            "stage": "prod",
-            "emailSender": PROD_EMAIL_SENDER,
-            "inboundMailDomain": MAIL_DOMAIN,
-            "sesReceivingDomains": [MAIL_DOMAIN, MAIL_FORWARDED_DOMAIN],
-            "inboundMailRetentionDays": 7,
-        },
-        nag=True,
+    """Prod with inbound mail on (two SES receiving domains)."""
+    return _prod(
+        tmp_path_factory,
+        "mail",
+        inboundMailDomain=MAIL_DOMAIN,
+        sesReceivingDomains=[MAIL_DOMAIN, MAIL_FORWARDED_DOMAIN],
+        inboundMailRetentionDays=7,
     )
