@@ -8,7 +8,8 @@ broadcaster executes the stored selection per event, as the subscriber. Tenant R
 connection registry; the rows go with their connection.
 
 ``realtime_connection(id)`` now also answers the protocol and the acknowledgement, so that
-``$default`` knows how to read a frame before any tenant is set.
+``$default`` knows how to read a frame before any tenant is set; the sweep finds the GraphQL
+sockets that sent no ``connection_init`` in time with ``graphql_uninitialised_connections``.
 
 Revision ID: 0056
 Revises: 0053
@@ -47,6 +48,9 @@ CREATE TABLE graphql_subscriptions (
 );
 -- The broadcaster's lookup: the subscriptions of this tenant for this ticket (or for all).
 CREATE INDEX ix_graphql_subscriptions_ticket ON graphql_subscriptions (tenant_id, ticket_id);
+-- The sweep's: GraphQL sockets still waiting for their connection_init.
+CREATE INDEX ix_realtime_connections_uninitialised ON realtime_connections (connected_at)
+    WHERE protocol = 'graphql-transport-ws' AND acked_at IS NULL;
 """
 
 NEW_LOOKUP = definer_function(
@@ -55,6 +59,14 @@ NEW_LOOKUP = definer_function(
     " acked_at timestamptz)",
     "SELECT tenant_id, user_id, expires_at, protocol, acked_at FROM realtime_connections"
     " WHERE connection_id = p_connection_id",
+)
+# The sweep closes GraphQL sockets that sent no connection_init in time, in every tenant.
+UNINITIALISED = definer_function(
+    "graphql_uninitialised_connections(p_connected_before timestamptz, p_limit integer)",
+    "TABLE(tenant_id uuid, connection_id text)",
+    "SELECT tenant_id, connection_id FROM realtime_connections"
+    " WHERE protocol = 'graphql-transport-ws' AND acked_at IS NULL"
+    " AND connected_at < p_connected_before ORDER BY tenant_id LIMIT p_limit",
 )
 OLD_LOOKUP = definer_function(
     "realtime_connection(p_connection_id text)",
@@ -71,15 +83,17 @@ def upgrade() -> None:
     op.execute(grant("graphql_subscriptions", "SELECT, INSERT, DELETE"))
     # The answer's columns change: CREATE OR REPLACE cannot do that.
     op.execute("DROP FUNCTION realtime_connection(text)")
-    for statement in NEW_LOOKUP:
+    for statement in [*NEW_LOOKUP, *UNINITIALISED]:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS graphql_uninitialised_connections(timestamptz, integer)")
     op.execute("DROP FUNCTION realtime_connection(text)")
     for statement in OLD_LOOKUP:
         op.execute(statement)
     op.execute("DROP TABLE IF EXISTS graphql_subscriptions")
+    op.execute("DROP INDEX IF EXISTS ix_realtime_connections_uninitialised")
     op.execute(
         "ALTER TABLE realtime_connections DROP COLUMN IF EXISTS acked_at,"
         " DROP COLUMN IF EXISTS protocol"

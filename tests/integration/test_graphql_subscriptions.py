@@ -416,3 +416,32 @@ def close_code(rt: Runtime) -> int | None:
                 return int(body["payload"]["code"])
         time.sleep(0.1)
     return None
+
+
+def test_a_socket_that_never_inits_is_closed_by_the_sweep(
+    runtime: Runtime,  # noqa: F811
+    org: Any,
+    database: Any,
+) -> None:
+    from local.scheduler import LambdaContext
+    from tests.events import load_event
+
+    agent, admin = org.members["agent"], org.admin
+    with gql_socket(runtime, agent, init=False) as silent, gql_socket(runtime, admin) as ready:
+        owner_sql(
+            database,
+            "UPDATE realtime_connections SET connected_at = now() - interval '1 minute'"
+            " WHERE user_id IN (%s, %s)",
+            agent.user_id,
+            admin.user_id,
+        )
+        result = runtime.consumer(
+            load_event("eventbridge_scheduled_realtime_sweep"), LambdaContext("test")
+        )
+        assert result["failed_tenants"] == []
+        with pytest.raises(ConnectionClosed):
+            silent.recv(timeout=5)  # closed without a message (no "closing" frame)
+        assert connections(database, agent.user_id) == []
+        # The initialised socket of the same age stays.
+        ready.send(json.dumps({"type": "ping"}))
+        assert receive(ready) == {"type": "pong"}

@@ -315,6 +315,9 @@ class Settings(BaseSettings):
     graphql_persisted_only: bool = False
     # Subscriptions over the WebSocket API (graphql-transport-ws), per connection.
     graphql_max_subscriptions_per_connection: int = Field(default=20, ge=1, le=200)
+    # A GraphQL socket that sends no connection_init this long is closed by the sweep (which
+    # runs every minute).
+    graphql_ws_init_timeout_seconds: int = Field(default=10, ge=1, le=3600)
 
     demo_password: SecretStr = SecretStr("demo-password-123")
 
