@@ -20,6 +20,7 @@ from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.metric_names import WEBSOCKET_CONNECTIONS
 from servicedesk.realtime import push
 from servicedesk.realtime.broadcaster import MAX_CONNECTION_AGE, forget
+from servicedesk.realtime.schemas import GRAPHQL_WS
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,24 @@ def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
             {"before": now - timeout, "n": limit},
         ).all()
     by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for row in rows:
-        by_tenant[row.tenant_id].append(row.connection_id)
-    uninitialised: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for row in silent:
+    for row in [*rows, *silent]:
         if row.connection_id not in by_tenant[row.tenant_id]:
             by_tenant[row.tenant_id].append(row.connection_id)
-            uninitialised[row.tenant_id].add(row.connection_id)
 
     def close_and_forget(session: Session, tenant_id: uuid.UUID) -> int:
         ids = by_tenant[tenant_id]
-        quiet = uninitialised[tenant_id]
-        push.close_all([c for c in ids if c not in quiet], reason="token_expired")
-        # A GraphQL socket knows no "closing" frame.
-        push.close_all(quiet, reason="connection_init timeout", notice=False)
+        # A GraphQL socket knows no "closing" frame: it is only closed.
+        graphql = set(
+            session.execute(
+                text(
+                    "SELECT connection_id FROM realtime_connections"
+                    " WHERE connection_id = ANY(:ids) AND protocol = :p"
+                ),
+                {"ids": ids, "p": GRAPHQL_WS},
+            ).scalars()
+        )
+        push.close_all([c for c in ids if c not in graphql], reason="token_expired")
+        push.close_all(sorted(graphql), reason="closed", notice=False)
         forget(session, set(ids))
         return len(ids)
 
