@@ -169,6 +169,9 @@ def test_a_ticket_event_arrives_with_exactly_the_selected_fields(
         comment(runtime, agent, ticket["id"])
         runtime.deliver()
         payload = next_for(ws, "t1")
+        # Nothing else: the requester is notified of the reply, but a GraphQL socket
+        # hears no app frame (no personal channel).
+        quiet(ws)
     assert payload == {
         "data": {
             "ticketEvents": {
@@ -209,6 +212,9 @@ def test_a_requester_gets_nothing_of_another_requesters_ticket(runtime: Runtime,
         unknown = refused(ws, "y", ONE_TICKET, id=str(uuid.uuid4()))
         assert hidden == unknown
         assert hidden["extensions"]["status"] == 404
+        # An integer is an ID too: never "every ticket".
+        number = refused(ws, "z", "subscription { ticketEvents(ticketId: 7) { type } }")
+        assert number == unknown
         accepted(ws, "all", EVERY_TICKET)
         comment(runtime, agent, theirs["id"])
         runtime.deliver()

@@ -26,6 +26,7 @@ from graphql import (
     Executor,
     FieldNode,
     GraphQLError,
+    IntValueNode,
     NoSchemaIntrospectionCustomRule,
     OperationType,
     StringValueNode,
@@ -237,7 +238,8 @@ def _ticket_argument(executor: Executor[Any]) -> str | None:
         if isinstance(value, VariableNode):
             found = executor.variable_values.coerced.get(value.name.value)
             return None if found is None else str(found)
-        return value.value if isinstance(value, StringValueNode) else None
+        # ID takes a string or an integer literal; null is "every ticket".
+        return value.value if isinstance(value, StringValueNode | IntValueNode) else None
     return None
 
 
