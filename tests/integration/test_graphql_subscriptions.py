@@ -451,3 +451,28 @@ def test_a_socket_that_never_inits_is_closed_by_the_sweep(
         # The initialised socket of the same age stays.
         ready.send(json.dumps({"type": "ping"}))
         assert receive(ready) == {"type": "pong"}
+
+
+def test_an_expired_token_at_push_time_closes_the_socket_without_a_result(
+    runtime: Runtime,  # noqa: F811
+    org: Any,
+    database: Any,
+) -> None:
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = create_ticket(runtime, requester)
+    runtime.deliver()
+    with gql_socket(runtime, requester) as expiring, gql_socket(runtime, agent) as fresh:
+        accepted(expiring, "t", ONE_TICKET, id=ticket["id"])
+        accepted(fresh, "t", ONE_TICKET, id=ticket["id"])
+        owner_sql(
+            database,
+            "UPDATE realtime_connections SET expires_at = now() - interval '1 second'"
+            " WHERE user_id = %s",
+            requester.user_id,
+        )
+        comment(runtime, agent, ticket["id"])
+        runtime.deliver()
+        with pytest.raises(ConnectionClosed):
+            expiring.recv(timeout=5)  # closed, with no next (and no app frame)
+        assert connections(database, requester.user_id) == []
+        assert next_for(fresh, "t")["data"]["ticketEvents"]["type"] == "comment.public"
