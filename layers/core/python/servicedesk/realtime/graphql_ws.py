@@ -198,11 +198,13 @@ def _subscribe(
         )
     except Refused as exc:
         return {"id": operation_id, "type": "error", "payload": exc.errors}
-    session.execute(
+    # Two frames of one socket can run at once (each its own invocation): the key decides.
+    stored = session.execute(
         text(
             "INSERT INTO graphql_subscriptions"
             " (tenant_id, connection_id, operation_id, ticket_id, document, variables,"
             " operation_name) VALUES (:t, :c, :o, :ticket, :doc, CAST(:vars AS jsonb), :name)"
+            " ON CONFLICT DO NOTHING RETURNING 1"
         ),
         {
             "t": ctx.tenant_id,
@@ -213,7 +215,9 @@ def _subscribe(
             "vars": json.dumps(prepared.variables),
             "name": prepared.operation_name,
         },
-    )
+    ).first()
+    if stored is None:
+        raise Close(4409, f"Subscriber for {operation_id[:40]} already exists")
     return None
 
 
