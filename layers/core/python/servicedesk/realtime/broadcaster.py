@@ -15,6 +15,9 @@ Who hears an event (DESIGN invariant 12), per connection of the event's tenant:
 Internal events (internal notes, SLA, invitations) reach staff only. A frame carries ids
 and a small summary; clients refetch details through the REST API, which applies the same
 rules again. Expired connections met on the way are closed; gone ones are forgotten.
+
+GraphQL subscriptions (``graphql-transport-ws`` sockets) hear the same ticket events under
+the same checks, as the results of their stored selections (``graphql_push``).
 """
 
 from __future__ import annotations
