@@ -24,27 +24,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from graphql.error import GraphQLSyntaxError
 from pydantic import BaseModel, ConfigDict, Field
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from servicedesk.graphql import persisted
 from servicedesk.graphql.context import GraphContext
+from servicedesk.graphql.errors import formatted, request_error
 from servicedesk.graphql.schema import get_schema
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import route
-from servicedesk.platform.errors import (
-    PROBLEM_BASE,
-    STATUS_SLUGS,
-    MethodNotAllowed,
-    ProblemError,
-)
+from servicedesk.platform.errors import MethodNotAllowed, ProblemError
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.rbac import public
 
 router = APIRouter(prefix="/v1/graphql", tags=["graphql"])
 MAX_OPERATION_NAME = 100
+HTTP_OPERATIONS = frozenset({StrawberryOperation.QUERY, StrawberryOperation.MUTATION})
 
 
 class GraphQLRequest(BaseModel):
@@ -63,35 +61,6 @@ class GraphQLRequest(BaseModel):
 class GraphQLResponse(BaseModel):
     data: dict[str, Any] | None = None
     errors: list[dict[str, Any]] | None = None
-
-
-def _extensions(status: int, code: str, **more: Any) -> dict[str, Any]:
-    slug, title = STATUS_SLUGS[status]
-    return {"code": code, "type": PROBLEM_BASE + slug, "title": title, "status": status, **more}
-
-
-def request_error(message: str, code: str, status: int = 400, **more: Any) -> dict[str, Any]:
-    return {"message": message, "extensions": _extensions(status, code, **more)}
-
-
-def _formatted(error: GraphQLError) -> dict[str, Any]:
-    out: dict[str, Any] = dict(error.formatted)
-    original = error.original_error
-    if isinstance(original, ProblemError):
-        body = original.body()
-        out["message"] = original.detail or original.title
-        out["extensions"] = {
-            "code": body["type"].rsplit("/", 1)[-1].upper().replace("-", "_"),
-            **body,
-        }
-        return out
-    code = dict(error.extensions or {}).get("code") or (
-        "GRAPHQL_PARSE_FAILED"
-        if isinstance(error, GraphQLSyntaxError)
-        else "GRAPHQL_VALIDATION_FAILED"
-    )
-    out["extensions"] = {**dict(error.extensions or {}), **_extensions(400, str(code))}
-    return out
 
 
 def _answer(body: dict[str, Any], status: int) -> Response:
@@ -136,14 +105,20 @@ def graphql(body: GraphQLRequest, ctx: Ctx) -> Response:
     session = ctx.session
     savepoint = session.begin_nested() if _is_mutation(query, body.operation_name) else None
     emitted = list(session.info.get("outbox_ids") or [])
-    result = asyncio.run(
-        get_schema().execute(
-            query,
-            variable_values=body.variables,
-            context_value=GraphContext(ctx),
-            operation_name=body.operation_name,
+    try:
+        result = asyncio.run(
+            get_schema().execute(
+                query,
+                variable_values=body.variables,
+                context_value=GraphContext(ctx),
+                operation_name=body.operation_name,
+                # Subscriptions are the WebSocket API's (graphql-transport-ws), not HTTP's.
+                allowed_operation_types=HTTP_OPERATIONS,
+            )
         )
-    )
+    except InvalidOperationTypeError:
+        message = "subscriptions are served by the WebSocket API (graphql-transport-ws)"
+        return _answer({"errors": [request_error(message, "OPERATION_NOT_ALLOWED")]}, 400)
     errors = list(result.errors or [])
     if savepoint is not None:
         if errors:
@@ -160,10 +135,10 @@ def graphql(body: GraphQLRequest, ctx: Ctx) -> Response:
         ):
             raise original  # a defect: the app's 500, the transaction rolled back
     if errors and all(error.path is None for error in errors) and result.data is None:
-        return _answer({"errors": [_formatted(e) for e in errors]}, 400)
+        return _answer({"errors": [formatted(e) for e in errors]}, 400)
     answer: dict[str, Any] = {"data": result.data}
     if errors:
-        answer["errors"] = [_formatted(e) for e in errors]
+        answer["errors"] = [formatted(e) for e in errors]
     return _answer(answer, 200)
 
 

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -34,6 +33,12 @@ from servicedesk.cmdb import service as cmdb
 from servicedesk.cmdb.schemas import State as CIState
 from servicedesk.graphql.context import Info, field_with, mutation_with
 from servicedesk.graphql.limits import DEFAULT_FIRST, cost_limit, page_size
+from servicedesk.graphql.subscriptions import (
+    MAX_ALIASES,
+    MAX_TOKENS,
+    Subscription,
+    visible_comment,
+)
 from servicedesk.graphql.types.audit import AuditEvent
 from servicedesk.graphql.types.catalogue import Article, ConfigurationItem
 from servicedesk.graphql.types.people import User
@@ -44,7 +49,6 @@ from servicedesk.kb.schemas import State as ArticleState
 from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
-    NotFound,
     ValidationProblem,
     field_error,
     validation_errors,
@@ -54,18 +58,14 @@ from servicedesk.platform.schemas import Input
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import comments, queries, service
 from servicedesk.tickets.filters import TicketListQuery
-from servicedesk.tickets.models import Comment as CommentRow
 from servicedesk.tickets.schemas import (
     AssignRequest,
     CommentCreate,
     TicketCreate,
     TransitionRequest,
 )
-from servicedesk.tickets.visibility import visible_comments
 
 IDEMPOTENT_PATH = "/v1/graphql/"
-MAX_TOKENS = 2000
-MAX_ALIASES = 30
 # The Idempotency-Key header's form (platform.idempotency.IdempotencyKey).
 KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
@@ -105,21 +105,6 @@ def _once(
         ).id
     except idempotency.Replayed as replay:
         return uuid.UUID(str(replay.body["id"]))
-
-
-def _visible_comment(ctx: RequestContext, ticket_id: uuid.UUID, comment_id: uuid.UUID) -> Any:
-    """A comment of a visible ticket, through the comments' visibility rule."""
-    service.get_visible(ctx, ticket_id)
-    found = ctx.session.scalars(
-        select(CommentRow).where(
-            CommentRow.tenant_id == ctx.tenant_id,
-            CommentRow.id == comment_id,
-            visible_comments(ctx),
-        )
-    ).one_or_none()
-    if found is None:
-        raise NotFound("no such comment")
-    return found
 
 
 @strawberry.input
@@ -289,7 +274,7 @@ class Mutation:
             data,
             lambda: comments.add(ctx, ticket_id=ticket, data=data).id,
         )
-        return Comment.of(_visible_comment(ctx, ticket, made))
+        return Comment.of(visible_comment(ctx, ticket, made))
 
     @mutation_with(
         "Move a ticket to another status (POST /v1/tickets/{id}/transitions; a stale"
@@ -357,7 +342,7 @@ def _schema(introspection: bool, max_depth: int, max_cost: int) -> Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 
 def get_schema() -> Schema:

@@ -313,6 +313,11 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=10_000, ge=10, le=1_000_000)
     graphql_max_query_bytes: int = Field(default=16 * 1024, ge=256, le=256 * 1024)
     graphql_persisted_only: bool = False
+    # Subscriptions over the WebSocket API (graphql-transport-ws), per connection.
+    graphql_max_subscriptions_per_connection: int = Field(default=20, ge=1, le=200)
+    # A GraphQL socket that sends no connection_init this long is closed by the sweep (which
+    # runs every minute).
+    graphql_ws_init_timeout_seconds: int = Field(default=10, ge=1, le=3600)
 
     demo_password: SecretStr = SecretStr("demo-password-123")
 

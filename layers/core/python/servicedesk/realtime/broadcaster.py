@@ -15,6 +15,9 @@ Who hears an event (DESIGN invariant 12), per connection of the event's tenant:
 Internal events (internal notes, SLA, invitations) reach staff only. A frame carries ids
 and a small summary; clients refetch details through the REST API, which applies the same
 rules again. Expired connections met on the way are closed; gone ones are forgotten.
+
+GraphQL subscriptions (``graphql-transport-ws`` sockets) hear the same ticket events under
+the same checks, as the results of their stored selections (``graphql_push``).
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ PERSONAL_KEYS = ("job_id", "kind", "report", "format")
 TYPING_MAX_AGE = timedelta(seconds=10)
 # A revoked sign-in (identity.sessions.REVOKED_EVENT): its sockets are closed.
 SESSION_REVOKED = "session.revoked"
+# A GraphQL socket that broke its protocol (realtime.graphql_ws.CLOSE_TYPE).
+GRAPHQL_CLOSE = "realtime.close"
 # API Gateway closes every WebSocket after two hours; an older row lost its $disconnect.
 MAX_CONNECTION_AGE = timedelta(hours=2)
 
@@ -108,23 +113,23 @@ class Target:
 
 
 # The connection's member, with their custom role (platform/tenancy's member statement).
-_MEMBER_COLUMNS = (
+MEMBER_COLUMNS = (
     "m.role, m.active, r.permissions AS custom_permissions, r.team_id AS custom_team_id"
 )
-_MEMBER_JOIN = (
+MEMBER_JOIN = (
     " LEFT JOIN memberships m ON m.tenant_id = c.tenant_id AND m.user_id = c.user_id"
     " LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id"
 )
 
 
-def _member(row: Any) -> tuple[Role | None, Access | None]:
+def member(row: Any) -> tuple[Role | None, Access | None]:
     if not row.role or not row.active:
         return None, None
     role = Role(row.role)
     return role, access(role, row.custom_permissions, row.custom_team_id)
 
 
-def _hears_internal(target: Target, team_id: uuid.UUID | None) -> bool:
+def hears_internal(target: Target, team_id: uuid.UUID | None) -> bool:
     """Internal notes and events: ``comment:internal``, on this ticket's team when the
     member's custom role is team-scoped (as ``RequestContext.can_on`` decides for REST)."""
     granted = target.access
@@ -186,6 +191,7 @@ def process(session: Session, envelope: Envelope) -> None:
             frames[target.connection_id] = data
     outcome, chunks = _deliver(envelope, frames)
     _close_and_forget(session, closing, outcome.gone)
+    graphql = _graphql(session, envelope, ticket, staff_only=staff_only)
     get_logger().info(
         "realtime event pushed",
         extra={
@@ -196,6 +202,36 @@ def process(session: Session, envelope: Envelope) -> None:
             "gone": len(outcome.gone),
             "failed": len(outcome.failed),
             "closed": len(closing),
+            "graphql_sent": graphql,
+        },
+    )
+
+
+def _graphql(session: Session, envelope: Envelope, ticket: Ticket, *, staff_only: bool) -> int:
+    """The event's ``next`` messages to the GraphQL subscriptions that match it (posted
+    here: each selection's result is its subscriber's own); the count sent."""
+    from servicedesk.realtime import graphql_push
+
+    messages, closing = graphql_push.messages(session, envelope, ticket, staff_only=staff_only)
+    outcome = push.post_each(messages)
+    if closing:
+        push.close_all(closing, reason="token_expired", notice=False)
+    forget(session, set(closing) | outcome.gone)
+    return len(outcome.sent)
+
+
+def _close(session: Session, envelope: Envelope) -> None:
+    """A GraphQL socket that broke its protocol (``graphql_ws``): close it. Its row is
+    already gone; API Gateway takes no close code, so the protocol's is only logged."""
+    connection_id = envelope.payload.get("connection_id")
+    if not isinstance(connection_id, str) or not connection_id:
+        return
+    push.close_all([connection_id], reason=str(envelope.payload.get("reason")), notice=False)
+    get_logger().info(
+        "graphql socket closed",
+        extra={
+            "close_code": envelope.payload.get("code"),
+            "reason": envelope.payload.get("reason"),
         },
     )
 
@@ -211,6 +247,8 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
         return _chunk
     if event_type == SESSION_REVOKED:
         return _session_revoked
+    if event_type == GRAPHQL_CLOSE:
+        return _close
     return _personal if event_type in PERSONAL_TYPES else None
 
 
@@ -227,16 +265,16 @@ def _session_revoked(session: Session, envelope: Envelope) -> None:
 
 def _personal(session: Session, envelope: Envelope) -> None:
     """An event for one member (an export ready): their ``user:<id>`` connections only."""
-    member = _uuid(envelope.payload.get("user_id"))
-    if member is None or not _anyone_listening(session, envelope.tenant_id):
+    recipient = _uuid(envelope.payload.get("user_id"))
+    if recipient is None or not _anyone_listening(session, envelope.tenant_id):
         return
     if not claim(session, envelope, channel=CHANNEL, recipient="*"):
         return
-    channel = user_channel(member)
+    channel = user_channel(recipient)
     live, closing = _split_live(_targets(session, envelope.tenant_id, {channel}), datetime.now(UTC))
     frames: dict[str, bytes] = {}
     for target in live:
-        if target.user_id != member:
+        if target.user_id != recipient:
             continue
         frame = {
             "type": "event",
@@ -283,14 +321,14 @@ def _chunk(session: Session, envelope: Envelope) -> None:
         return
     rows = session.execute(
         text(
-            f"SELECT c.connection_id, c.user_id, c.expires_at, {_MEMBER_COLUMNS}"
-            f" FROM realtime_connections c{_MEMBER_JOIN}"
+            f"SELECT c.connection_id, c.user_id, c.expires_at, {MEMBER_COLUMNS}"
+            f" FROM realtime_connections c{MEMBER_JOIN}"
             " WHERE c.tenant_id = :t AND c.connection_id = ANY(:ids)"
         ),
         {"t": envelope.tenant_id, "ids": sorted(frames)},
     ).all()
     targets = [
-        Target(r.connection_id, r.user_id, _member(r)[0], r.expires_at, access=_member(r)[1])
+        Target(r.connection_id, r.user_id, member(r)[0], r.expires_at, access=member(r)[1])
         for r in rows
     ]
     live, closing = _split_live(targets, datetime.now(UTC))
@@ -341,8 +379,12 @@ def _notified(session: Session, envelope: Envelope) -> set[uuid.UUID]:
     return {m for m in members if prefs.get((m, "in_app"), True)}
 
 
-# One index probe (ix_realtime_subscriptions_channel): every listener is a subscription row.
-_ANYONE = text("SELECT EXISTS (SELECT 1 FROM realtime_subscriptions WHERE tenant_id = :t)")
+# One index probe each (ix_realtime_subscriptions_channel, ix_graphql_subscriptions_ticket):
+# every listener is a subscription row.
+_ANYONE = text(
+    "SELECT EXISTS (SELECT 1 FROM realtime_subscriptions WHERE tenant_id = :t)"
+    " OR EXISTS (SELECT 1 FROM graphql_subscriptions WHERE tenant_id = :t)"
+)
 
 
 def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
@@ -356,16 +398,16 @@ def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
 def _targets(session: Session, tenant_id: uuid.UUID, channels: set[str]) -> list[Target]:
     rows = session.execute(
         text(
-            f"SELECT s.connection_id, s.channel, c.user_id, c.expires_at, {_MEMBER_COLUMNS}"
+            f"SELECT s.connection_id, s.channel, c.user_id, c.expires_at, {MEMBER_COLUMNS}"
             " FROM realtime_subscriptions s"
-            f" JOIN realtime_connections c ON c.connection_id = s.connection_id{_MEMBER_JOIN}"
+            f" JOIN realtime_connections c ON c.connection_id = s.connection_id{MEMBER_JOIN}"
             " WHERE s.tenant_id = :t AND s.channel = ANY(:channels)"
         ),
         {"t": tenant_id, "channels": sorted(channels)},
     ).all()
     targets: dict[str, Target] = {}
     for row in rows:
-        role, granted = _member(row)
+        role, granted = member(row)
         target = targets.setdefault(
             row.connection_id,
             Target(row.connection_id, row.user_id, role, row.expires_at, access=granted),
@@ -447,7 +489,7 @@ def _heard(
         if kind == "user":
             if target.user_id in notified:
                 heard.add(channel)
-        elif staff_only and not _hears_internal(target, team_id):
+        elif staff_only and not hears_internal(target, team_id):
             continue
         elif target.user_id in seeing and (kind == "ticket" or is_staff):
             heard.add(channel)
@@ -540,7 +582,7 @@ def _typing(session: Session, envelope: Envelope) -> None:
         for t in live
         if frame is not None
         and t.user_id in seeing
-        and not (staff_only and not _hears_internal(t, team_id))
+        and not (staff_only and not hears_internal(t, team_id))
     }
     outcome = push.post_all(frames)
     _close_and_forget(session, closing, outcome.gone)

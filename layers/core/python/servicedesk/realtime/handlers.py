@@ -29,7 +29,14 @@ from servicedesk.platform.errors import (
 )
 from servicedesk.platform.logging import get_logger, log_invocation
 from servicedesk.realtime import service
-from servicedesk.realtime.schemas import BEARER_PROTOCOL_PREFIX, SUBPROTOCOL, ErrorCode
+from servicedesk.realtime.schemas import (
+    BEARER_PROTOCOL_PREFIX,
+    GRAPHQL_WS,
+    SUBPROTOCOL,
+    ErrorCode,
+)
+
+PROTOCOLS = (SUBPROTOCOL, GRAPHQL_WS)
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -41,21 +48,25 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def credentials(event: dict[str, Any]) -> tuple[str | None, bool]:
-    """The access token, and whether it came as a subprotocol (browsers cannot set an
-    Authorization header on a WebSocket): ``Sec-WebSocket-Protocol: servicedesk.v1,
-    bearer.<token>``, or the ``token`` query parameter. Raises BadRequest when a client
-    offers subprotocols but not ours (the browser would drop the connection anyway)."""
+def credentials(event: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The access token, and the subprotocol to answer (None: the client offered none).
+
+    Browsers cannot set an Authorization header on a WebSocket: the token comes as a
+    subprotocol (``Sec-WebSocket-Protocol: servicedesk.v1, bearer.<token>``) or as the
+    ``token`` query parameter. The client's first protocol of ours is chosen:
+    ``servicedesk.v1`` (the app's frames) or ``graphql-transport-ws`` (GraphQL
+    subscriptions). Raises BadRequest when a client offers subprotocols but none of ours
+    (the browser would drop the connection anyway)."""
     offered = [p.strip() for p in (_header(event, "Sec-WebSocket-Protocol") or "").split(",")]
     offered = [p for p in offered if p]
-    if offered:
-        if SUBPROTOCOL not in offered:
-            raise BadRequest(f"offer the {SUBPROTOCOL} subprotocol")
-        for protocol in offered:
-            if protocol.startswith(BEARER_PROTOCOL_PREFIX):
-                return protocol.removeprefix(BEARER_PROTOCOL_PREFIX) or None, True
+    chosen = next((p for p in offered if p in PROTOCOLS), None)
+    if offered and chosen is None:
+        raise BadRequest(f"offer the {SUBPROTOCOL} or {GRAPHQL_WS} subprotocol")
+    for protocol in offered:
+        if protocol.startswith(BEARER_PROTOCOL_PREFIX):
+            return protocol.removeprefix(BEARER_PROTOCOL_PREFIX) or None, chosen
     token = (event.get("queryStringParameters") or {}).get("token")
-    return (str(token) if token else None), bool(offered)
+    return (str(token) if token else None), chosen
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -131,7 +142,7 @@ def connect() -> LambdaHandler:
                 origin = (_header(event, "Origin") or "")[:200]
                 logger.info("websocket origin refused", extra={"origin": origin})
                 raise
-            token, as_protocol = credentials(event)
+            token, chosen = credentials(event)
             if token is None:
                 raise Unauthorized("missing access token (subprotocol or ?token=)")
             try:
@@ -141,17 +152,26 @@ def connect() -> LambdaHandler:
                 raise Unauthorized("invalid or expired access token") from exc
             with transaction() as session:
                 found = service.connect(
-                    session, connection_id=connection_id, claims=claims, now=datetime.now(UTC)
+                    session,
+                    connection_id=connection_id,
+                    claims=claims,
+                    now=datetime.now(UTC),
+                    protocol=chosen or SUBPROTOCOL,
                 )
         except ProblemError as exc:
             return _refusal(exc)
         logger.info(
             "websocket connected",
-            extra={"tenant_id": str(found.tenant_id), "user_id": str(found.user_id)},
+            extra={
+                "tenant_id": str(found.tenant_id),
+                "user_id": str(found.user_id),
+                "protocol": found.protocol,
+            },
         )
         response: dict[str, Any] = {"statusCode": 200}
-        if as_protocol:
-            response["headers"] = {"Sec-WebSocket-Protocol": SUBPROTOCOL}
+        if chosen is not None:
+            # API Gateway passes the header through: the handshake names the protocol.
+            response["headers"] = {"Sec-WebSocket-Protocol": chosen}
         return response
 
     return handler
@@ -179,8 +199,16 @@ def _body(event: dict[str, Any]) -> str | None:
         return None
 
 
-def answer(connection_id: str, body: str | None) -> dict[str, Any]:
-    """The reply frame for one client frame (never raises FrameError)."""
+def answer(connection_id: str, body: str | None) -> dict[str, Any] | None:
+    """The reply frame for one client frame (never raises FrameError); None: no reply.
+
+    A GraphQL socket (graphql-transport-ws) speaks that protocol (``graphql_ws``)."""
+    with transaction() as session:
+        found = service.lookup(session, connection_id)
+    if found is not None and found.speaks_graphql:
+        from servicedesk.realtime import graphql_ws
+
+        return graphql_ws.answer(connection_id, found, body)
     limit = get_settings().websocket_max_frame_bytes
     if body is None:
         error = service.FrameError(ErrorCode.INVALID_JSON, "frames are UTF-8 JSON text")
@@ -195,7 +223,11 @@ def answer(connection_id: str, body: str | None) -> dict[str, Any]:
     with transaction() as session:
         try:
             return service.handle(
-                session, connection_id=connection_id, frame=frame, now=datetime.now(UTC)
+                session,
+                connection_id=connection_id,
+                frame=frame,
+                now=datetime.now(UTC),
+                found=found,
             )
         except service.FrameError as exc:
             # Returned, not raised: the frame still counts against the rate limit.
@@ -214,6 +246,8 @@ def default() -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connection_id = str(event["requestContext"]["connectionId"])
         reply = answer(connection_id, _body(event))
+        if reply is None:
+            return {"statusCode": 200}
         if reply.get("type") == "error":
             logger.info("websocket frame refused", extra={"code": reply.get("code")})
         return {"statusCode": 200, "body": json.dumps(reply, separators=(",", ":"))}

@@ -207,14 +207,26 @@ def post_all(frames: dict[str, bytes]) -> Outcome:
     return api().each("POST", list(frames.items()))
 
 
-def close_all(connection_ids: Iterable[str], *, reason: str) -> Outcome:
-    """Tell each connection why, then close it (DeleteConnection). Gone counts as closed."""
+def post_each(messages: list[tuple[str, bytes]]) -> Outcome:
+    """Post several messages, some to the same connection (a GraphQL socket hears one
+    ``next`` per matching subscription), in parallel; as ``post_all``."""
+    if not messages:
+        return Outcome()
+    return api().each("POST", messages)
+
+
+def close_all(connection_ids: Iterable[str], *, reason: str, notice: bool = True) -> Outcome:
+    """Tell each connection why (the app's ``closing`` frame, unless ``notice`` is False:
+    a GraphQL socket has no such message), then close it (DeleteConnection). Gone counts
+    as closed."""
     ids = list(dict.fromkeys(connection_ids))
     if not ids:
         return Outcome()
     management = api()
-    notice = encode({"type": "closing", "reason": reason}) or b"{}"
-    posted = management.each("POST", [(c, notice) for c in ids])
+    if not notice:
+        return management.each("DELETE", [(c, b"") for c in ids])
+    frame = encode({"type": "closing", "reason": reason}) or b"{}"
+    posted = management.each("POST", [(c, frame) for c in ids])
     closed = management.each("DELETE", [(c, b"") for c in ids if c not in posted.gone])
     closed.gone |= posted.gone
     return closed

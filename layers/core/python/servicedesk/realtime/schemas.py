@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ACTIONS = ("subscribe", "unsubscribe", "typing", "presence", "ping")
 SUBPROTOCOL = "servicedesk.v1"
+# GraphQL subscriptions (docs/graphql.md): https://github.com/enisdenjo/graphql-ws PROTOCOL.md
+GRAPHQL_WS = "graphql-transport-ws"
 BEARER_PROTOCOL_PREFIX = "bearer."
 
 

@@ -24,7 +24,13 @@ from servicedesk.platform.errors import TooManyRequests, Unauthorized, validatio
 from servicedesk.platform.logging import get_logger
 from servicedesk.platform.permissions import Permission
 from servicedesk.realtime.models import Connection, Subscription
-from servicedesk.realtime.schemas import ACTIONS, ClientFrame, ErrorCode
+from servicedesk.realtime.schemas import (
+    ACTIONS,
+    GRAPHQL_WS,
+    SUBPROTOCOL,
+    ClientFrame,
+    ErrorCode,
+)
 
 if TYPE_CHECKING:
     # Imported where used: $disconnect needs neither the principal lookup (platform.tenancy)
@@ -66,6 +72,12 @@ class Registered:
     tenant_id: uuid.UUID
     user_id: uuid.UUID
     expires_at: datetime
+    protocol: str = SUBPROTOCOL
+    acked_at: datetime | None = None
+
+    @property
+    def speaks_graphql(self) -> bool:
+        return self.protocol == GRAPHQL_WS
 
 
 def user_channel(user_id: uuid.UUID) -> str:
@@ -79,7 +91,14 @@ def ticket_channel(ticket_id: uuid.UUID | str) -> str:
 # --- $connect / $disconnect -----------------------------------------------------------
 
 
-def connect(session: Session, *, connection_id: str, claims: Claims, now: datetime) -> Registered:
+def connect(
+    session: Session,
+    *,
+    connection_id: str,
+    claims: Claims,
+    now: datetime,
+    protocol: str = SUBPROTOCOL,
+) -> Registered:
     """Register a connection for verified claims; raises a ProblemError to refuse it."""
     from servicedesk.platform.tenancy import resolve_principal
 
@@ -109,27 +128,32 @@ def connect(session: Session, *, connection_id: str, claims: Claims, now: dateti
             expires_at=expires_at,
             connected_at=now,
             window_started_at=now,
+            protocol=protocol,
         )
     )
     session.flush()
-    # Everyone hears their own notifications without asking.
-    session.add(
-        Subscription(
-            connection_id=connection_id, tenant_id=tenant_id, channel=user_channel(user_id)
+    if protocol == SUBPROTOCOL:
+        # Everyone hears their own notifications without asking (a GraphQL socket hears
+        # only the operations it subscribes: another frame would break its protocol).
+        session.add(
+            Subscription(
+                connection_id=connection_id, tenant_id=tenant_id, channel=user_channel(user_id)
+            )
         )
-    )
-    session.flush()
-    return Registered(tenant_id, user_id, expires_at)
+        session.flush()
+    return Registered(tenant_id, user_id, expires_at, protocol)
 
 
 def lookup(session: Session, connection_id: str) -> Registered | None:
     row = session.execute(
-        text("SELECT tenant_id, user_id, expires_at FROM realtime_connection(:c)"),
+        text(
+            "SELECT tenant_id, user_id, expires_at, protocol, acked_at FROM realtime_connection(:c)"
+        ),
         {"c": connection_id},
     ).first()
     if row is None:
         return None
-    return Registered(row.tenant_id, row.user_id, row.expires_at)
+    return Registered(row.tenant_id, row.user_id, row.expires_at, row.protocol, row.acked_at)
 
 
 def disconnect(session: Session, *, connection_id: str) -> bool:
@@ -205,11 +229,13 @@ def frame_id_of(body: str) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
-def attach(session: Session, *, connection_id: str, now: datetime) -> RequestContext:
+def attach(
+    session: Session, *, connection_id: str, now: datetime, found: Registered | None = None
+) -> RequestContext:
     """The connection's principal, in its tenant's transaction; counts the frame."""
     from servicedesk.platform.tenancy import RequestContext, member_access
 
-    found = lookup(session, connection_id)
+    found = found or lookup(session, connection_id)
     if found is None:
         raise FrameError(ErrorCode.UNAUTHORIZED, "this connection is not registered; reconnect")
     set_tenant(session, tenant_id=found.tenant_id, user_id=found.user_id)
@@ -237,10 +263,15 @@ def attach(session: Session, *, connection_id: str, now: datetime) -> RequestCon
 
 
 def handle(
-    session: Session, *, connection_id: str, frame: ClientFrame, now: datetime
+    session: Session,
+    *,
+    connection_id: str,
+    frame: ClientFrame,
+    now: datetime,
+    found: Registered | None = None,
 ) -> dict[str, Any]:
     """Answer one parsed frame: an ``ack``/``pong`` frame, or FrameError."""
-    ctx = attach(session, connection_id=connection_id, now=now)
+    ctx = attach(session, connection_id=connection_id, now=now, found=found)
     if frame.action == "ping":
         return _reply({"type": "pong"}, frame)
     if frame.state is not None and frame.action != "presence":
@@ -471,9 +502,6 @@ def _send(
     still viewing). A rolled-back frame is never sent. Best effort: presence and typing are
     ephemeral (expiry and the next heartbeat repair a lost one), so a failed send is logged.
     """
-    url = get_settings().realtime_queue_url
-    if not url:
-        raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
     message = {
         "event_id": str(uuid.uuid4()),
         "seq": 0,
@@ -483,6 +511,16 @@ def _send(
         "payload": {"ticket_id": str(ticket_id), "user_id": str(user_id), **extra},
         "created_at": now.isoformat(),
     }
+    queue_after_commit(session, message)
+
+
+def queue_after_commit(session: Session, message: dict[str, Any]) -> None:
+    """Put an ephemeral message (typing, presence, a close) on the realtime queue once
+    ``session`` commits; a rolled-back one is never sent. Best effort, logged."""
+    url = get_settings().realtime_queue_url
+    if not url:
+        raise RuntimeError("no realtime queue configured (SERVICEDESK_REALTIME_QUEUE_URL)")
+    kind = str(message["type"])
     trace = tracing.current()  # the frame is pushed on the request's trace
     if trace:
         message["trace"] = trace
@@ -496,7 +534,8 @@ def _send(
             )
         except Exception:  # noqa: BLE001 - ephemeral: expiry and the next beat repair it
             get_logger().warning(
-                "realtime frame not sent", extra={"type": kind, "ticket_id": str(ticket_id)}
+                "realtime frame not sent",
+                extra={"type": kind, "aggregate_id": message["aggregate"]["id"]},
             )
 
     event.listen(session, "after_commit", send, once=True)

@@ -1,22 +1,26 @@
 """The sweep of expired connections: the broadcaster, invoked every minute by EventBridge
-Scheduler, closes and forgets them (it alone holds the @connections grant)."""
+Scheduler, closes and forgets them (it alone holds the @connections grant), and GraphQL
+sockets that sent no ``connection_init`` within ``graphql_ws_init_timeout_seconds``
+(graphql-transport-ws's 4408; API Gateway closes without a code)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicedesk.platform import metrics
+from servicedesk.platform.config import get_settings
 from servicedesk.platform.db import transaction
 from servicedesk.platform.jobs import for_each_tenant
 from servicedesk.platform.metric_names import WEBSOCKET_CONNECTIONS
 from servicedesk.realtime import push
 from servicedesk.realtime.broadcaster import MAX_CONNECTION_AGE, forget
+from servicedesk.realtime.schemas import GRAPHQL_WS
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,33 @@ def sweep(now: datetime | None = None, *, limit: int = 5_000) -> SweepReport:
             ),
             {"now": now, "before": now - MAX_CONNECTION_AGE, "n": limit},
         ).all()
+        timeout = timedelta(seconds=get_settings().graphql_ws_init_timeout_seconds)
+        silent = session.execute(
+            text(
+                "SELECT tenant_id, connection_id"
+                " FROM graphql_uninitialised_connections(:before, :n)"
+            ),
+            {"before": now - timeout, "n": limit},
+        ).all()
     by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for row in rows:
-        by_tenant[row.tenant_id].append(row.connection_id)
+    for row in [*rows, *silent]:
+        if row.connection_id not in by_tenant[row.tenant_id]:
+            by_tenant[row.tenant_id].append(row.connection_id)
 
     def close_and_forget(session: Session, tenant_id: uuid.UUID) -> int:
         ids = by_tenant[tenant_id]
-        push.close_all(ids, reason="token_expired")
+        # A GraphQL socket knows no "closing" frame: it is only closed.
+        graphql = set(
+            session.execute(
+                text(
+                    "SELECT connection_id FROM realtime_connections"
+                    " WHERE connection_id = ANY(:ids) AND protocol = :p"
+                ),
+                {"ids": ids, "p": GRAPHQL_WS},
+            ).scalars()
+        )
+        push.close_all([c for c in ids if c not in graphql], reason="token_expired")
+        push.close_all(sorted(graphql), reason="closed", notice=False)
         forget(session, set(ids))
         return len(ids)
 
