@@ -1,5 +1,5 @@
 """Connection registry tables (the schema itself is owned by migrations/0007_realtime.py and
-0056_graphql_subscriptions.py)."""
+0054_graphql_subscriptions.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Connection(Base):
     # The sign-in whose access token opened it (migrations/0039): revoking the session
     # forgets the connection and has the broadcaster close it.
     session_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    # servicedesk.v1 or graphql-transport-ws (migrations/0056); a GraphQL socket's
+    # servicedesk.v1 or graphql-transport-ws (migrations/0054); a GraphQL socket's
     # connection_init acknowledgement.
     protocol: Mapped[str] = mapped_column(server_default=text("'servicedesk.v1'"))
     acked_at: Mapped[datetime | None]
@@ -50,7 +50,7 @@ class Subscription(Base):
 
 
 class GraphQLSubscription(Base):
-    """One operation a graphql-transport-ws socket subscribed (migrations/0056)."""
+    """One operation a graphql-transport-ws socket subscribed (migrations/0054)."""
 
     __tablename__ = "graphql_subscriptions"
 

@@ -11,7 +11,7 @@ connection registry; the rows go with their connection.
 ``$default`` knows how to read a frame before any tenant is set; the sweep finds the GraphQL
 sockets that sent no ``connection_init`` in time with ``graphql_uninitialised_connections``.
 
-Revision ID: 0056
+Revision ID: 0054
 Revises: 0053
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 from servicedesk.platform.rls import definer_function, grant, tenant_rls
 
-revision = "0056"
+revision = "0054"
 down_revision = "0053"
 branch_labels = None
 depends_on = None
