@@ -96,7 +96,7 @@ def broken() -> dict[str, str]:
 
 @router.get("/slow", dependencies=[public("test")])
 def slow() -> dict[str, str]:
-    time.sleep(0.2)
+    time.sleep(1.0)  # over log_lines' 800 ms
     return {"ok": "slowly"}
 
 
