@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.conftest import PASSWORD, login, make_tenant
+from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.usefixtures("client")
 
@@ -163,7 +163,7 @@ def test_columns_are_replaced_whole_and_a_column_holding_tasks_stays(client, org
         url,
         headers=_h(agent, 1),
         json={
-            "columns": keep[:2] + [{"id": blocked["id"], "name": "B", "category": "in_progress"}]
+            "columns": [*keep[:2], {"id": blocked["id"], "name": "B", "category": "in_progress"}]
         },
     )
     assert _field(no_done, 422) == "columns"
@@ -572,6 +572,3 @@ def test_my_tasks_across_projects(client, org):
         _field(client.get("/v1/projects/tasks?assignee=nobody", headers=agent.headers), 422)
         == "assignee"
     )
-
-
-__all__ = ["PASSWORD", "login"]
