@@ -126,7 +126,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Projects and tasks (servicedesk/projects): for webhook subscribers and the project's
     # realtime room.
     "project.": ("webhook", "realtime"),
-    "task.": ("webhook", "realtime"),
+    "task.dependency_": ("webhook", "realtime"),
+    "task.deleted": ("webhook", "realtime"),
+    # The others also reach the notifications (the assignee and watchers: in-app, mail).
+    "task.": ("email", "webhook", "realtime"),
     "automation.webhook": ("webhook",),
     # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
     # post a message, open a modal, unfurl) go to the integrations consumer, which retries
