@@ -78,6 +78,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # GraphQL (servicedesk/graphql): POST /v1/graphql over the REST routes' services; GET
     # answers 405 (GraphiQL in make dev only).
     "graphql": ("graphql",),
+    # Projects and tasks (servicedesk/projects): everything under the one prefix /v1/projects.
+    "projects": ("projects",),
 }
 
 # Domains whose function lives in the nested stack ``Domains`` (routes stay in the Api
@@ -98,6 +100,7 @@ NESTED_DOMAINS: frozenset[str] = frozenset(
         "scim",
         "approvals",
         "graphql",
+        "projects",
     }
 )
 
