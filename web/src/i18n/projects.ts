@@ -63,7 +63,7 @@ export const projects = {
   "projects.detail.settings": "Settings",
   "projects.board.loading": "Loading tasks",
   "projects.board.loadFailed": "Could not load the tasks",
-  "projects.board.help": "Drag a card to another place, or use its Move menu. Moves are announced.",
+  "projects.board.help": "Drag a card to another place, or use its Move menu (or Alt and an arrow key on a card). Moves are announced.",
   "projects.board.readOnly": "You can see this board but not change it.",
   "projects.board.count": "{n}",
   "projects.board.wip": "{n} of {limit}",

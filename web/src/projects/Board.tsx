@@ -1,6 +1,6 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState, type DragEvent } from "react";
+import { useEffect, useMemo, useState, type DragEvent, type KeyboardEvent } from "react";
 import { Link } from "react-router";
 import { ApiError, describeError } from "../api/problem";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -8,7 +8,7 @@ import { Alert, Badge, Button, cx, Field, Input, Select, Spinner } from "../comp
 import { onSubmit } from "../changes/parts";
 import { t } from "../i18n/projects";
 import { create, paths, PRIORITY_LABELS, useBoardTasks, type Project, type Task } from "./api";
-import { dropIndex, groupBoard, keyTarget, type KeyMove } from "./board";
+import { dropIndex, groupBoard, keyMove as arrowMove, keyTarget, type KeyMove } from "./board";
 import { useMove } from "./useMove";
 
 const DRAG_TYPE = "application/x-servicedesk-task";
@@ -35,9 +35,28 @@ export function Board({ project, editable }: { project: Project; editable: boole
     if (!task) return;
     moves.move(board, { task, column_id: columnId, index: dropIndex(board, task.id, columnId, overId) });
   };
+  // After a keyboard move the card is elsewhere in the page (another column remounts it):
+  // the focus follows it to its Move button.
+  const [follow, setFollow] = useState<string | null>(null);
+  useEffect(() => {
+    if (!follow) return;
+    const button = moveButton(follow);
+    if (!button) return;
+    button.focus();
+    setFollow(null);
+  }, [follow, board]);
   const keyMove = (task: Task, kind: KeyMove) => {
     const target = keyTarget(board, columnIds, task.id, kind);
-    if (target) moves.move(board, { task, ...target });
+    if (!target) return;
+    setFollow(task.id);
+    moves.move(board, { task, ...target });
+  };
+  /** Alt with an arrow key (Home, End) on a card moves it, as the Move menu does. */
+  const onCardKey = (e: KeyboardEvent, task: Task) => {
+    const kind = e.altKey ? arrowMove(e.key) : null;
+    if (!kind) return;
+    e.preventDefault();
+    keyMove(task, kind);
   };
 
   if (tasks.isPending) return <Spinner label={t("projects.board.loading")} />;
@@ -88,6 +107,7 @@ export function Board({ project, editable }: { project: Project; editable: boole
                       setDragging(task.id);
                     }}
                     onDragEnd={() => setDragging(null)}
+                    onKeyDown={editable ? (e) => onCardKey(e, task) : undefined}
                     onDragOver={editable ? (e) => e.preventDefault() : undefined}
                     onDrop={editable ? (e) => drop(e, column.id, task.id) : undefined}
                     className={cx("rounded-md border border-border bg-surface p-2 shadow-card", dragging === task.id && "opacity-60")}
@@ -104,7 +124,10 @@ export function Board({ project, editable }: { project: Project; editable: boole
                         rightName={columns[c + 1]?.name}
                         columns={columns.filter((x) => x.id !== column.id)}
                         onKey={(kind) => keyMove(task, kind)}
-                        onColumn={(columnId) => moves.move(board, { task, column_id: columnId, index: (board[columnId] ?? []).length })}
+                        onColumn={(columnId) => {
+                          setFollow(task.id);
+                          moves.move(board, { task, column_id: columnId, index: (board[columnId] ?? []).length });
+                        }}
                       />
                     ) : null}
                   </li>
@@ -136,6 +159,10 @@ export function Board({ project, editable }: { project: Project; editable: boole
       </ConfirmDialog>
     </div>
   );
+}
+
+function moveButton(taskId: string): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`[data-move-for="${taskId}"]`);
 }
 
 function CardBody({ project, task }: { project: Project; task: Task }) {
@@ -180,12 +207,21 @@ function MoveMenu({
   return (
     <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger asChild>
-        <Button size="sm" variant="ghost" className="mt-1" aria-label={t("projects.board.moveLabel", { key: task.key })}>
+        <Button size="sm" variant="ghost" className="mt-1" data-move-for={task.id} aria-label={t("projects.board.moveLabel", { key: task.key })} aria-keyshortcuts="Alt+ArrowUp Alt+ArrowDown Alt+ArrowLeft Alt+ArrowRight">
           {t("projects.board.move")}
         </Button>
       </DropdownMenu.Trigger>
       <DropdownMenu.Portal>
-        <DropdownMenu.Content align="start" sideOffset={4} className="z-50 min-w-48 rounded-md border border-border bg-surface p-1 text-fg shadow-card">
+        <DropdownMenu.Content
+          align="start"
+          sideOffset={4}
+          onCloseAutoFocus={(e) => {
+            // Back to the card's Move button where the card now is (Radix would go back to
+            // the button it opened from, which a move to another column has replaced).
+            e.preventDefault();
+            window.setTimeout(() => moveButton(task.id)?.focus(), 0);
+          }}
+          className="z-50 min-w-48 rounded-md border border-border bg-surface p-1 text-fg shadow-card">
           <DropdownMenu.Item className={ITEM} disabled={first} onSelect={() => onKey("up")}>
             {t("projects.board.moveUp")}
           </DropdownMenu.Item>
