@@ -253,6 +253,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "macros",
         "mail",
         "notifications",
+        "projects",
         "reports",
         "scim",
         "tickets",

@@ -88,6 +88,7 @@ API_ROUTES = {
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
     "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
+    "projects": {"servicedesk.projects.routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

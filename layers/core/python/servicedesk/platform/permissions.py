@@ -84,6 +84,10 @@ class Permission(enum.StrEnum):
     CMDB_READ = "cmdb:read"
     CMDB_LINK = "cmdb:link"
     CMDB_WRITE = "cmdb:write"
+    PROJECT_USE = "project:use"
+    PROJECT_CREATE = "project:create"
+    PROJECT_READ_ALL = "project:read_all"
+    PROJECT_MANAGE_ALL = "project:manage_all"
     INTEGRATION_MANAGE = "integration:manage"
     INTEGRATION_USE = "integration:use"
     # Administration.
@@ -194,6 +198,14 @@ CATALOGUE: dict[Permission, Grant] = {
     P.CMDB_READ: Grant(_A, "cmdb", "Read configuration items"),
     P.CMDB_LINK: Grant(_A, "cmdb", "Link configuration items to the tickets one may see"),
     P.CMDB_WRITE: Grant(_M, "cmdb", "Create and edit configuration items"),
+    P.PROJECT_USE: Grant(
+        _A, "projects", "Work in the projects one is a member of (by one's project role)"
+    ),
+    P.PROJECT_CREATE: Grant(_A, "projects", "Create projects (the creator becomes their owner)"),
+    P.PROJECT_READ_ALL: Grant(_M, "projects", "See every project of the organisation"),
+    P.PROJECT_MANAGE_ALL: Grant(
+        _AD, "projects", "Manage every project as its owner would, member or not"
+    ),
     P.INTEGRATION_MANAGE: Grant(
         _AD, "administration", "Connect, configure and disconnect GitHub and Slack"
     ),

@@ -96,6 +96,12 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     "github_referenced": (),
     "github_issue_created": (),
     "slack_thread_started": (),
+    # Projects (servicedesk.projects), internal: a task was linked to the ticket or
+    # unlinked, the ticket waits on a task (put on hold) and the task it waited on is done.
+    "task_linked": (),
+    "task_unlinked": (),
+    "waiting_on_task": (),
+    "task_done": (),
 }
 
 

@@ -1,0 +1,10 @@
+"""Projects API Lambda: projects, their board columns and members, tasks (moves, ticket
+links, a change's plan as tasks, comments, watchers), dependencies and the schedule
+(/v1/projects)."""
+
+import servicedesk.identity.provisioning  # noqa: F401  (accepts external issuers' tokens)
+from servicedesk.platform.lambda_ import domain_handler
+from servicedesk.projects.routes import router as projects_router
+
+routers = (projects_router,)
+lambda_handler = domain_handler(*routers, title="Servicedesk projects API")

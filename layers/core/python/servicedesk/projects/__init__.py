@@ -1,0 +1,1 @@
+"""Projects and tasks with dependencies (issue 24)."""
