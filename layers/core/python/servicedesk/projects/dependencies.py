@@ -83,9 +83,7 @@ def _path(
 
 
 def _keys(ctx: RequestContext, project: Project, ids: list[uuid.UUID]) -> list[str]:
-    numbers = dict(
-        ctx.session.execute(select(Task.id, Task.number).where(Task.id.in_(ids))).tuples()
-    )
+    numbers = dict(ctx.session.execute(select(Task.id, Task.number).where(Task.id.in_(ids))).all())
     return [f"{project.key}-{numbers[i]}" for i in ids]
 
 
@@ -268,7 +266,7 @@ def check_dates(
         select(Dependency, Task)
         .join(Task, Task.id == Dependency.predecessor_id)
         .where(Dependency.successor_id == task.id)
-    ).tuples()
+    )
     for edge, before in rows:
         broken = edge_conflict(before, mine, edge.type, edge.lag_days)
         if broken:
@@ -277,7 +275,7 @@ def check_dates(
         select(Dependency, Task)
         .join(Task, Task.id == Dependency.successor_id)
         .where(Dependency.predecessor_id == task.id)
-    ).tuples()
+    )
     for edge, after in rows:
         broken = edge_conflict(mine, after, edge.type, edge.lag_days)
         if broken:

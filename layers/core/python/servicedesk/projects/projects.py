@@ -62,7 +62,7 @@ def summaries(ctx: RequestContext, projects: list[Project]) -> list[dict[str, An
     ids = [str(p.id) for p in projects]
     counts = {r["project_id"]: r for r in ctx.session.execute(_COUNTS, {"ids": ids}).mappings()}
     roles: dict[uuid.UUID, str] = dict(
-        ctx.session.execute(_ROLES, {"ids": ids, "u": ctx.user_id}).tuples().all()
+        ctx.session.execute(_ROLES, {"ids": ids, "u": ctx.user_id}).all()
     )
     owners = access.users(ctx, {p.owner_id for p in projects})
     out = []

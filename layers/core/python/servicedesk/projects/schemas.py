@@ -219,7 +219,7 @@ class Blocker(Output):
 
 class TicketLinkPublic(Output):
     ticket_id: uuid.UUID
-    number: int
+    number: str
     subject: str
     waits: bool
 

@@ -368,7 +368,11 @@ def update_task(
         entity_id=task.id,
         data={
             "changed": changed,
-            "before": {k: v for k, v in before.items() if k not in ("description", "checklist")},
+            "before": {
+                k: v if isinstance(v, (str, int, list)) or v is None else str(v)
+                for k, v in before.items()
+                if k not in ("description", "checklist")
+            },
         },
     )
     emit(ctx, "updated", project, task, changed=changed)
@@ -454,7 +458,7 @@ def place(
             select(Task.id, Task.rank)
             .where(Task.column_id == column_id, Task.id != task.id)
             .order_by(Task.rank, Task.id)
-        ).tuples()
+        )
     )
     at = sum(1 for _, rank in rows if low is not None and rank <= low)
     radius = REBALANCE_WINDOW

@@ -41,7 +41,7 @@ def _ticket_links(ctx: RequestContext, ids: list[str]) -> dict[uuid.UUID, list[d
         .join(Ticket, Ticket.id == TaskTicketLink.ticket_id)
         .where(TaskTicketLink.task_id.in_(ids), visible(ctx, load_settings(ctx)))
         .order_by(TaskTicketLink.created_at, Ticket.id)
-    ).tuples()
+    )
     found: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for task_id, ticket_id, number, title, waits in rows:
         found[task_id].append(
@@ -58,14 +58,14 @@ def tasks(ctx: RequestContext, found: list[Task]) -> list[dict[str, Any]]:
     keys = dict(
         ctx.session.execute(
             select(Project.id, Project.key).where(Project.id.in_(project_ids))
-        ).tuples()
+        ).all()
     )
     categories = dict(
         ctx.session.execute(
             select(ProjectColumn.id, ProjectColumn.category).where(
                 ProjectColumn.project_id.in_(project_ids)
             )
-        ).tuples()
+        ).all()
     )
     blockers: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in ctx.session.execute(_BLOCKERS, {"ids": ids}).mappings():
@@ -73,7 +73,7 @@ def tasks(ctx: RequestContext, found: list[Task]) -> list[dict[str, Any]]:
             {k: row[k] for k in ("task_id", "key", "title", "open")}
         )
     watchers: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for task_id, user_id in ctx.session.execute(_WATCHERS, {"ids": ids}).tuples():
+    for task_id, user_id in ctx.session.execute(_WATCHERS, {"ids": ids}):
         watchers[task_id].append(user_id)
     people = access.users(
         ctx,
