@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from constructs import IConstruct
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App  # noqa: E402
+from aws_cdk import App, NestedStack, Stack  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from stacks import ServicedeskApp, build_app  # noqa: E402
@@ -36,7 +37,7 @@ ASYNC_FUNCTIONS: tuple[str, ...] = tuple(sorted({*SCHEDULED_JOBS, *CONSUMERS}))
 @dataclass(frozen=True)
 class Synthesized:
     sd: ServicedeskApp
-    templates: dict[str, Template]  # "Data", "Storage", "Async", "Api", ... -> template
+    templates: dict[str, Template]  # "Data", "Storage", "Async", "Api", "Api.Domains", ...
 
 
 def synthesize(outdir: Path, *, context: dict[str, Any], nag: bool) -> Synthesized:
@@ -45,7 +46,22 @@ def synthesize(outdir: Path, *, context: dict[str, Any], nag: bool) -> Synthesiz
     sd = build_app(app, nag=nag)
     app.synth()
     templates = {s.node.id.rsplit("-", 1)[-1]: Template.from_stack(s) for s in sd.stacks}
+    # Nested stacks (the Api stack's "Domains") are templates of their own: "Api.Domains".
+    for s in sd.stacks:
+        for child in s.node.find_all():
+            if isinstance(child, NestedStack):
+                name = f"{s.node.id.rsplit('-', 1)[-1]}.{child.node.id}"
+                templates[name] = Template.from_stack(child)
     return Synthesized(sd=sd, templates=templates)
+
+
+def template_key(construct: IConstruct) -> str:
+    """The ``templates`` key of the template holding ``construct`` ("Api", "Api.Domains")."""
+    stack = Stack.of(construct)
+    if isinstance(stack, NestedStack):
+        parent = Stack.of(stack.node.scope)  # type: ignore[arg-type]
+        return f"{parent.node.id.rsplit('-', 1)[-1]}.{stack.node.id}"
+    return stack.node.id.rsplit("-", 1)[-1]
 
 
 PROD_EMAIL_SENDER = "desk@example.com"

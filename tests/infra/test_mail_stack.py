@@ -20,6 +20,7 @@ from tests.infra.conftest import (
     MAIL_DOMAIN,
     MAIL_FORWARDED_DOMAIN,
     Synthesized,
+    template_key,
 )
 from tests.infra.test_stacks import (
     _all_resources,
@@ -68,8 +69,10 @@ def _mail_secret_grants(statements: list[dict[str, Any]]) -> dict[str, set[str]]
     }
 
 
-def _env(sd: Synthesized, stack: str, fn: Any) -> dict[str, Any]:
-    resource = sd.templates[stack].to_json()["Resources"][_logical_id(fn.function)]
+def _env(sd: Synthesized, fn: Any) -> dict[str, Any]:
+    resource = sd.templates[template_key(fn.function)].to_json()["Resources"][
+        _logical_id(fn.function)
+    ]
     return dict(resource["Properties"]["Environment"]["Variables"])
 
 
@@ -78,7 +81,7 @@ def test_without_an_inbound_domain_nothing_inbound_is_created(dev: Synthesized) 
     for template in dev.templates.values():
         assert not template.find_resources("AWS::SES::ReceiptRuleSet")
         assert not template.find_resources("AWS::SES::ReceiptRule")
-    env = _env(dev, "Api", dev.sd.api.functions["webhooks"])
+    env = _env(dev, dev.sd.api.functions["webhooks"])
     assert "SERVICEDESK_EMAIL_INTAKE_QUEUE_URL" not in env
     assert not any("-mail-" in json.dumps(s) for s in _statements(dev).get("webhooks", []))
 
@@ -262,7 +265,7 @@ def test_the_poller_runs_on_a_schedule_in_the_egress_subnets_with_least_privileg
     sqs = _grants(statements, "sqs:")
     assert all(_logical_id(stack.queue) in r for rs in sqs.values() for r in rs)
     assert "sqs:ReceiveMessage" not in sqs
-    env = _env(mail, "Mail", fn)
+    env = _env(mail, fn)
     assert env["SERVICEDESK_EMAIL_INBOUND_DOMAIN"] == MAIL_DOMAIN
     assert env["SERVICEDESK_MAIL_SECRET_PREFIX"] == "servicedesk/prod/mail"
 
@@ -272,20 +275,19 @@ def test_the_poller_and_the_mail_api_reach_the_internet_the_hook_does_not(
 ) -> None:
     """Egress subnets (NAT) for what connects to tenants' IMAP servers; isolated otherwise."""
 
-    def subnets(stack: str, fn: Any) -> str:
-        resource = mail.templates[stack].to_json()["Resources"][_logical_id(fn.function)]
+    def subnets(fn: Any) -> str:
+        resource = mail.templates[template_key(fn.function)].to_json()["Resources"][
+            _logical_id(fn.function)
+        ]
         return json.dumps(resource["Properties"]["VpcConfig"]["SubnetIds"])
 
     mail_stack = mail.sd.mail
     assert mail_stack is not None
-    for stack, fn in (
-        ("Mail", mail_stack.functions[POLLER]),
-        ("Api", mail.sd.api.functions["mail"]),
-    ):
-        rendered = subnets(stack, fn)
+    for fn in (mail_stack.functions[POLLER], mail.sd.api.functions["mail"]):
+        rendered = subnets(fn)
         assert "Vpcegress" in rendered and "Vpcisolated" not in rendered
     for name in ("webhooks", "tickets"):
-        rendered = subnets("Api", mail.sd.api.functions[name])
+        rendered = subnets(mail.sd.api.functions[name])
         assert "Vpcisolated" in rendered and "Vpcegress" not in rendered
 
 
@@ -317,7 +319,7 @@ def test_the_hook_deposits_and_reads_secrets_the_mail_api_manages_them(
     assert mail_reads and all("/inbound/*" in r for r in mail_reads)
     assert {a for a, rs in api_s3.items() if any("-mail-" in r for r in rs)} == {"s3:GetObject"}
     assert all("-att-" in r for r in api_s3["s3:PutObject"])
-    env = _env(mail, "Api", mail.sd.api.functions["webhooks"])
+    env = _env(mail, mail.sd.api.functions["webhooks"])
     assert env["SERVICEDESK_EMAIL_INBOUND_DOMAIN"] == MAIL_DOMAIN
     assert "SERVICEDESK_EMAIL_INTAKE_QUEUE_URL" in env
     # Nobody else writes the mail bucket or reads the doors' secrets.
@@ -397,12 +399,12 @@ def test_whoever_signs_or_checks_mailed_links_has_the_mail_key(mail: Synthesized
     ]
     statements = _statements(mail)
     functions = [
-        ("Async", mail.sd.asyncq.functions["email_consumer"], "email_consumer"),
-        ("Mail", mail.sd.mail.functions[INTAKE], INTAKE),  # type: ignore[union-attr]
-        *(("Api", fn, name) for name, fn in mail.sd.api.functions.items() if name != "authorizer"),
+        (mail.sd.asyncq.functions["email_consumer"], "email_consumer"),
+        (mail.sd.mail.functions[INTAKE], INTAKE),  # type: ignore[union-attr]
+        *((fn, name) for name, fn in mail.sd.api.functions.items() if name != "authorizer"),
     ]
-    for stack, fn, name in functions:
-        env = _env(mail, stack, fn)
+    for fn, name in functions:
+        env = _env(mail, fn)
         assert "SERVICEDESK_EMAIL_TOKEN_SECRET_ARN" in env, name
         assert env["SERVICEDESK_EMAIL_REPLY_DOMAIN"] == MAIL_DOMAIN, name
         assert "secretsmanager:GetSecretValue" in _grants(statements[name], "secretsmanager:"), name
@@ -422,7 +424,7 @@ def test_only_the_identity_function_reads_the_mfa_key(mail: Synthesized) -> None
     ]
     statements = _statements(mail)
     for name, fn in mail.sd.api.functions.items():
-        env = _env(mail, "Api", fn)
+        env = _env(mail, fn)
         if name == "identity":
             assert "SERVICEDESK_MFA_SECRET_KEY_SECRET_ARN" in env
             assert key in json.dumps(statements[name])

@@ -18,6 +18,7 @@ from tests.infra.conftest import Synthesized
 from tests.infra.test_stacks import (
     _integration_function,
     _logical_id,
+    _nested_outputs,
     _resource_paths,
     _resources,
 )
@@ -37,10 +38,11 @@ def gateway_routes(dev: Synthesized) -> Gateway:
         if fn.alias is not None
     }
     paths = _resource_paths(api)
+    nested = _nested_outputs(dev)
     routes: Gateway = {}
     for method in _resources(api, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
-        target = _integration_function(method)
+        target = _integration_function(method, nested)
         if props["HttpMethod"] == "OPTIONS" or target is None:
             continue  # CORS preflight: a mock integration, no function
         path = paths[props["ResourceId"]["Ref"]]

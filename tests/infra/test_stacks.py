@@ -388,12 +388,52 @@ def _resource_paths(api: Template) -> dict[str, str]:
     return paths
 
 
-def _integration_function(method: dict[str, Any]) -> str | None:
-    """The logical id of the function (``GetAtt .Arn``) or alias (``Ref``) a method invokes."""
-    uri = json.dumps(method["Properties"].get("Integration", {}).get("Uri", {}))
-    marker = '{"Fn::GetAtt": ["'
-    if marker in uri:
-        return uri.split(marker, 1)[1].split('"', 1)[0]
+def _get_atts(value: Any) -> Iterator[tuple[str, str]]:
+    """Every ``Fn::GetAtt`` (logical id, attribute) inside a CloudFormation value."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            target, attribute = value["Fn::GetAtt"]
+            yield str(target), str(attribute)
+        for item in value.values():
+            yield from _get_atts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _get_atts(item)
+
+
+def _nested_outputs(sd: Synthesized) -> dict[str, str]:
+    """``Outputs.<name>`` of the Api stack's nested stacks -> the logical id (in the nested
+    template) the output refers to: how a method names a function of the nested "Domains"."""
+    found: dict[str, str] = {}
+    for key, template in sd.templates.items():
+        if key.startswith("Api."):
+            for name, output in template.to_json().get("Outputs", {}).items():
+                value = output["Value"]
+                if isinstance(value, dict) and "Ref" in value:
+                    found[f"Outputs.{name}"] = value["Ref"]
+    return found
+
+
+def _api_resources(sd: Synthesized, kind: str) -> dict[str, dict[str, Any]]:
+    """Resources of ``kind`` in the Api stack and its nested stacks (logical ids differ)."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, template in sd.templates.items():
+        if key == "Api" or key.startswith("Api."):
+            found |= _resources(template, kind)
+    return found
+
+
+def _integration_function(
+    method: dict[str, Any], nested: dict[str, str] | None = None
+) -> str | None:
+    """The logical id of the function (``GetAtt .Arn``) or alias (``Ref``) a method invokes;
+    through ``nested`` (``_nested_outputs``), one in a nested stack (``GetAtt Outputs.x``)."""
+    integration_uri = method["Properties"].get("Integration", {}).get("Uri", {})
+    for target, attribute in _get_atts(integration_uri):
+        if attribute.startswith("Outputs."):
+            return (nested or {}).get(attribute)
+        return target
+    uri = json.dumps(integration_uri)
     refs = [r.split('"', 1)[0] for r in uri.split('{"Ref": "')[1:]]
     targets = [r for r in refs if not r.startswith("AWS::")]
     return targets[0] if targets else None
@@ -408,7 +448,7 @@ class _Methods:
     root: dict[str, str] = field(default_factory=dict)
 
 
-def _methods(api: Template, authorizer_id: str) -> _Methods:
+def _methods(api: Template, authorizer_id: str, nested: dict[str, str]) -> _Methods:
     """Every method of the REST API, checked for its authorization on the way."""
     paths = _resource_paths(api)
     found = _Methods(public=set(), authorized={}, overrides={})
@@ -425,11 +465,11 @@ def _methods(api: Template, authorizer_id: str) -> _Methods:
             continue
         if any(path == r or path.startswith(f"{r}/") for r in ROOT_ROUTES):
             assert props["AuthorizationType"] == "NONE", path
-            found.root[path] = _integration_function(method) or ""
+            found.root[path] = _integration_function(method, nested) or ""
             continue
         assert props["AuthorizationType"] == "CUSTOM", (logical_id, path)
         assert props["AuthorizerId"] == {"Ref": authorizer_id}, (logical_id, path)
-        target = _integration_function(method) or ""
+        target = _integration_function(method, nested) or ""
         if props["HttpMethod"] == "ANY":
             found.authorized[path] = target
         else:
@@ -448,7 +488,7 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
 
     # Each method invokes its domain function's `live` alias (SnapStart versions).
     function_ids = {name: _logical_id(fn.target) for name, fn in dev.sd.api.functions.items()}
-    methods = _methods(api, authorizer_id)
+    methods = _methods(api, authorizer_id, _nested_outputs(dev))
     authorized, overrides = methods.authorized, methods.overrides
     assert {"/v1/health", "/v1/health/ready", "/v1/signup", "/v1/auth/{proxy+}"} <= methods.public
     assert "/v1/signup/{proxy+}" in methods.public
@@ -515,9 +555,9 @@ def test_api_functions_start_from_snapstart_versions_behind_the_live_alias(
     dev: Synthesized,
 ) -> None:
     api = dev.templates["Api"]
-    functions = _resources(api, "AWS::Lambda::Function")
-    versions = _resources(api, "AWS::Lambda::Version")
-    aliases = _resources(api, "AWS::Lambda::Alias")
+    functions = _api_resources(dev, "AWS::Lambda::Function")
+    versions = _api_resources(dev, "AWS::Lambda::Version")
+    aliases = _api_resources(dev, "AWS::Lambda::Alias")
     alias_ids = set()
     for domain in DOMAINS:
         fn = dev.sd.api.functions[domain]
@@ -539,20 +579,21 @@ def test_api_functions_start_from_snapstart_versions_behind_the_live_alias(
     authorizer = _logical_id(dev.sd.api.functions["authorizer"].function)
     assert "SnapStart" not in functions[authorizer]["Properties"]
     for name, logical_id, resource in _all_resources(dev.templates, "AWS::Lambda::Function"):
-        if name != "Api":
+        if name != "Api" and not name.startswith("Api."):
             assert "SnapStart" not in resource["Properties"], logical_id
     assert len(aliases) == len(versions) == len(DOMAINS)
 
     # API Gateway invokes the aliases, never $LATEST, and may invoke nothing else.
+    nested = _nested_outputs(dev)
     targets = {
-        _integration_function(method)
+        _integration_function(method, nested)
         for method in _resources(api, "AWS::ApiGateway::Method").values()
         if method["Properties"]["HttpMethod"] != "OPTIONS"
     }
     assert targets == alias_ids
     permitted = {
         p["Properties"]["FunctionName"]["Ref"]
-        for p in _resources(api, "AWS::Lambda::Permission").values()
+        for p in _api_resources(dev, "AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
         and "Ref" in p["Properties"]["FunctionName"]
     }
@@ -1124,7 +1165,7 @@ def test_identity_reaches_the_breached_password_range_api_through_nat(dev: Synth
     """New passwords are checked against the range API (identity/breached.py): the identity
     function has its address and runs in the egress subnets; no other API function does."""
     data = dev.templates["Data"].to_json()
-    resources = dev.templates["Api"].to_json()["Resources"]
+    resources = _api_resources(dev, "AWS::Lambda::Function")
     for name, fn in dev.sd.api.functions.items():
         if name == "authorizer":
             continue

@@ -123,6 +123,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Change management (servicedesk/changes): created, edited, moved between states;
     # for webhook subscribers (approvers hear of a change through approval.requested).
     "change.": ("webhook",),
+    # Projects and tasks (servicedesk/projects): for webhook subscribers.
+    "project.": ("webhook",),
+    "task.": ("webhook",),
     "automation.webhook": ("webhook",),
     # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
     # post a message, open a modal, unfurl) go to the integrations consumer, which retries

@@ -20,8 +20,6 @@ from servicedesk.platform.versioning import parse_if_match
 from servicedesk.projects import dependencies, links, projects, schedule, tasks
 from servicedesk.projects.schemas import (
     ColumnsSet,
-    CommentCreate,
-    CommentPublic,
     DependencyCreate,
     DependencyPublic,
     FromChange,
@@ -36,13 +34,15 @@ from servicedesk.projects.schemas import (
     ProjectUpdate,
     Reschedule,
     Schedule,
+    TaskCommentCreate,
+    TaskCommentPublic,
     TaskCreate,
     TaskMove,
     TaskOrder,
     TaskPublic,
     TasksMade,
+    TaskTicketLinkCreate,
     TaskUpdate,
-    TicketLinkCreate,
 )
 
 router = APIRouter(prefix="/v1", tags=["projects"])
@@ -304,7 +304,7 @@ def reschedule(
     status_code=201,
 )
 def add_ticket_link(
-    project_id: uuid.UUID, task_id: uuid.UUID, body: TicketLinkCreate, ctx: Ctx, once: Once
+    project_id: uuid.UUID, task_id: uuid.UUID, body: TaskTicketLinkCreate, ctx: Ctx, once: Once
 ) -> TaskPublic:
     return once(
         body,
@@ -332,7 +332,7 @@ listing(
     "/projects/{project_id}/tasks/{task_id}/comments",
     USE,
     "A task's comments, oldest first",
-    CommentPublic,
+    TaskCommentPublic,
     links.list_comments,
 )
 operation(
@@ -341,8 +341,8 @@ operation(
     USE,
     "Comment on a task (markdown; the author starts watching)",
     links.add_comment,
-    public=CommentPublic,
-    body=CommentCreate,
+    public=TaskCommentPublic,
+    body=TaskCommentCreate,
 )
 operation(
     router.put,

@@ -170,7 +170,7 @@ def _last_day(start: date, timing: Timing, finish: float) -> date:
     )
 
 
-def _load(ctx: RequestContext, project: Project) -> tuple[list[Task], list[Dependency]]:
+def load(ctx: RequestContext, project: Project) -> tuple[list[Task], list[Dependency]]:
     tasks = list(
         ctx.session.scalars(select(Task).where(Task.project_id == project.id).order_by(Task.number))
     )
@@ -187,7 +187,7 @@ def plan_of(project: Project, tasks: list[Task], edges: list[Any]) -> tuple[date
 
 def get_schedule(ctx: RequestContext, *, project_id: uuid.UUID) -> dict[str, Any]:
     project = access.project(ctx, project_id)
-    tasks, edges = _load(ctx, project)
+    tasks, edges = load(ctx, project)
     start, plan = plan_of(project, tasks, edges)
     by_id = {t.id: t for t in tasks}
     conflicts: dict[uuid.UUID, list[str]] = {t.id: [] for t in tasks}
@@ -296,7 +296,7 @@ def reschedule(
         project, task = task_service.locked(ctx, project_id, task_id, version, if_match)
     else:
         project, task = task_service.find(ctx, project_id, task_id, Level.READ)
-    tasks, edges = _load(ctx, project)
+    tasks, edges = load(ctx, project)
     start, plan = plan_of(project, tasks, edges)
     earliest = {t.id: _day(start, plan.timings[t.id].earliest_start) for t in tasks}
     if (

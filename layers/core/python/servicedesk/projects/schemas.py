@@ -250,7 +250,7 @@ class TaskPublic(Output):
     updated_at: datetime
 
 
-class TicketLinkCreate(Input):
+class TaskTicketLinkCreate(Input):
     ticket_id: uuid.UUID
     waits: bool = Field(default=False, description="The ticket is on hold until the task is done")
 
@@ -263,11 +263,11 @@ class TasksMade(Output):
     items: list[TaskPublic]
 
 
-class CommentCreate(Input):
+class TaskCommentCreate(Input):
     body: CommentBody
 
 
-class CommentPublic(Output):
+class TaskCommentPublic(Output):
     id: uuid.UUID
     task_id: uuid.UUID
     author: UserSummary

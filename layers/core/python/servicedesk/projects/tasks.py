@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, text
+from sqlalchemy import Select, and_, case, func, select, text, update
 
 from servicedesk.platform import audit
 from servicedesk.platform.errors import Conflict, NotFound, ValidationProblem, field_error
@@ -476,9 +476,8 @@ def place(
         if row_id == task.id:
             task.rank = key
         else:
-            ctx.session.execute(
-                text("UPDATE project_tasks SET rank = :r WHERE id = :i"), {"r": key, "i": row_id}
-            )
+            # ORM update: a loaded neighbour sees its new rank too.
+            ctx.session.execute(update(Task).where(Task.id == row_id).values(rank=key))
     return len(window) - 1
 
 

@@ -67,6 +67,17 @@ EventType = Literal[
     "change.created",
     "change.updated",
     "change.state_changed",
+    # Projects (servicedesk.projects): projects created and edited (columns, members),
+    # tasks created, edited, moved, deleted and commented, dependencies added and removed.
+    "project.created",
+    "project.updated",
+    "task.created",
+    "task.updated",
+    "task.moved",
+    "task.deleted",
+    "task.commented",
+    "task.dependency_added",
+    "task.dependency_removed",
     "*",
 ]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType)) - {"*"}
