@@ -11,6 +11,7 @@ import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, ty
 
 interface Task {
   id: string;
+  start_date?: string | null;
   key: string;
   version: number;
   column_id: string;
@@ -93,7 +94,7 @@ describe("projects", () => {
     const { page, errors } = manager;
     // Install waits for Order (open): into In progress is refused with the blocker named.
     await page.getByRole("button", { name: `Move ${tasks.install?.key}` }).click();
-    await page.getByRole("menuitem", { name: "To In progress" }).click();
+    await page.getByRole("menuitem", { name: "To In progress", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: `${tasks.install?.key} is blocked` });
     await dialog.waitFor();
     expect(await page.getByTestId("blockers").textContent()).toContain(tasks.order?.key);
@@ -139,15 +140,21 @@ describe("projects", () => {
     await table.waitFor();
     expect(await table.getByRole("row", { name: new RegExp(tasks.order?.key ?? "") }).textContent()).toContain("Yes");
     await checkScreen(page, "projects-timeline-table");
-    // Survey five days later pushes Order and Install (and Label) with it: a preview, then applied.
+    // Survey five days later: a preview of what moves (its dependants follow it in the
+    // schedule), then applied.
     const later = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
     await page.getByLabel("Task", { exact: true }).selectOption({ label: `${tasks.survey?.key} Survey the racks` });
     await page.getByLabel("New start date").fill(later);
     await page.getByRole("button", { name: "Preview" }).click();
     const preview = page.getByTestId("reschedule-preview");
-    await expect.poll(() => preview.textContent()).toContain(tasks.install?.key);
+    await expect.poll(() => preview.textContent()).toContain(`${tasks.survey?.key}`);
+    expect(await preview.textContent()).toContain(`→ ${later}`);
+    await checkScreen(page, "projects-reschedule-preview");
     await page.getByRole("button", { name: "Apply" }).click();
     await expect.poll(() => page.getByText(/Rescheduled \d+ tasks?\./).count()).toBe(1);
+    expect((await fresh(tasks.survey?.id ?? "")).start_date).toBe(later);
+    const schedule = await apiCall<{ tasks: { task_id: string; earliest_start: string }[] }>(token, "GET", `/v1/projects/${project.id}/schedule`);
+    expect((schedule.tasks.find((x) => x.task_id === tasks.order?.id)?.earliest_start ?? "") > later).toBe(true);
     expect(errors).toEqual([]);
   });
 
@@ -177,7 +184,7 @@ describe("projects", () => {
     await page.goto(`/tickets/${ticket.id}`);
     await expect.poll(() => page.getByText("No task is linked to this ticket.").count()).toBe(1);
     await page.getByRole("button", { name: "Create task from ticket" }).click();
-    await page.getByLabel("Project", { exact: true }).selectOption({ label: `${project.key}: ${name}` });
+    await page.getByLabel(/^Project/).selectOption({ label: `${project.key}: ${name}` });
     await page.getByRole("button", { name: "Create task", exact: true }).click();
     await expect.poll(() => page.getByTestId("ticket-tasks").textContent()).toContain(subject);
     await checkScreen(page, "projects-on-ticket");

@@ -59,6 +59,15 @@ const LABELS: Record<Exclude<WebhookEvent, "*">, string> = {
   "change.created": t("admin.webhooks.changeCreated"),
   "change.updated": t("admin.webhooks.changeUpdated"),
   "change.state_changed": t("admin.webhooks.changeStateChanged"),
+  "project.created": t("admin.webhooks.projectCreated"),
+  "project.updated": t("admin.webhooks.projectUpdated"),
+  "task.created": t("admin.webhooks.taskCreated"),
+  "task.updated": t("admin.webhooks.taskUpdated"),
+  "task.moved": t("admin.webhooks.taskMoved"),
+  "task.deleted": t("admin.webhooks.taskDeleted"),
+  "task.commented": t("admin.webhooks.taskCommented"),
+  "task.dependency_added": t("admin.webhooks.taskDependencyAdded"),
+  "task.dependency_removed": t("admin.webhooks.taskDependencyRemoved"),
 };
 
 export const EVENTS: { value: WebhookEvent; label: string }[] = (Object.keys(LABELS) as Exclude<WebhookEvent, "*">[]).map((value) => ({ value, label: LABELS[value] }));

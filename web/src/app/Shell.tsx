@@ -49,9 +49,8 @@ export function Shell() {
   const me = useMe();
   const { signOut } = useAuth();
   const staff = isStaff(me.role);
-  // Projects (issue 24): staff who may create or see projects; a member's own projects
-  // are reached from the list as well.
-  const projects = staff && (can(me, "project:create") || can(me, "project:read_all"));
+  // Projects (issue 24): those the API lets through its projects gate.
+  const projects = staff && can(me, "project:use");
   const [skip, setSkip] = useState<SkipTarget | null>(null);
   const { pathname } = useLocation();
   const branding = useBranding().data?.data;

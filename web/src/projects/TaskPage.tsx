@@ -24,6 +24,7 @@ import {
   useDependencies,
   useProject,
   useTask,
+  type ChecklistItem,
   type DependencyType,
   type Priority,
   type Project,
@@ -199,8 +200,8 @@ function DeleteTask({ project, task }: { project: Project; task: Task }) {
 function Checklist({ project, task, editable }: { project: Project; task: Task; editable: boolean }) {
   const save = useSaveTask(project, task);
   const [text, setText] = useState("");
-  const items = task.checklist;
-  const put = (next: typeof items) => save.mutate({ checklist: next.map((i) => ({ ...(i.id ? { id: i.id } : {}), text: i.text, done: i.done })) });
+  const items: ChecklistItem[] = task.checklist;
+  const put = (next: ChecklistItem[]) => save.mutate({ checklist: next.map((i) => ({ ...(i.id ? { id: i.id } : {}), text: i.text, done: i.done })) });
   const doneCount = items.filter((i) => i.done).length;
   return (
     <Section id="task-checklist" title={t("projects.task.checklist")}>

@@ -14,7 +14,7 @@ import { CATEGORY_LABELS, create, paths, projectKeys, useProjects, useTicketTask
 export function TicketTasks({ ticketId, title }: { ticketId: string; title: string }) {
   const me = useMe();
   const client = useQueryClient();
-  const allowed = can(me, "project:create") || can(me, "project:read_all") || can(me, "project:manage_all");
+  const allowed = can(me, "project:use");
   const [open, setOpen] = useState(false);
   const [projectId, setProjectId] = useState("");
   const [name, setName] = useState(title);

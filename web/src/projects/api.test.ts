@@ -5,10 +5,10 @@ import { blockersOf, listOf, mayEdit, mayManage } from "./api";
 describe("the projects API helpers", () => {
   test("a blocked move's blockers come from the problem, else its column_id error", () => {
     const blockers = [{ task_id: "1", key: "NET-1", title: "Survey" }];
-    expect(blockersOf(new ApiError(409, { status: 409, title: "Blocked", blockers }))).toEqual({ blockers, detail: "" });
-    const named = new ApiError(409, { status: 409, title: "Blocked", detail: "blocked", errors: [{ field: "column_id", detail: "waits for NET-1" }] });
+    expect(blockersOf(new ApiError(409, { type: "about:blank", status: 409, title: "Blocked", blockers }))).toEqual({ blockers, detail: "" });
+    const named = new ApiError(409, { type: "about:blank", status: 409, title: "Blocked", detail: "blocked", errors: [{ field: "column_id", detail: "waits for NET-1" }] });
     expect(blockersOf(named)).toEqual({ blockers: [], detail: "waits for NET-1" });
-    expect(blockersOf(new ApiError(412, { status: 412, title: "Stale" }))).toBeNull();
+    expect(blockersOf(new ApiError(412, { type: "about:blank", status: 412, title: "Stale" }))).toBeNull();
     expect(blockersOf(new Error("x"))).toBeNull();
   });
 

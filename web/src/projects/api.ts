@@ -120,7 +120,7 @@ export async function allPages<T>(path: string, query: Record<string, string | n
   do {
     const page: Page<T> = await call<Page<T>>("GET", path, { query: { ...query, limit: 100, cursor }, ...(signal ? { signal } : {}) });
     items.push(...page.items);
-    cursor = page.next_cursor;
+    cursor = page.next_cursor ?? null;
   } while (cursor && items.length < max);
   return items;
 }

@@ -57,14 +57,13 @@ export function useMove(project: Project) {
       if (error instanceof ApiError && error.status === 412) {
         void client.invalidateQueries({ queryKey: key });
         void client.invalidateQueries({ queryKey: projectKeys.task(project.id, request.task.id) });
-        const text = t("projects.board.stale", { key: request.task.key });
-        setNotice({ tone: "warning", text });
-        setAnnouncement(text);
+        // The notice is an alert: it is announced as it shows (not twice).
+        setNotice({ tone: "warning", text: t("projects.board.stale", { key: request.task.key }) });
+        setAnnouncement("");
         return;
       }
-      const text = t("projects.board.moveFailed", { key: request.task.key, reason: describeError(error) });
-      setNotice({ tone: "danger", text });
-      setAnnouncement(text);
+      setNotice({ tone: "danger", text: t("projects.board.moveFailed", { key: request.task.key, reason: describeError(error) }) });
+      setAnnouncement("");
     },
     onSuccess: (saved, request) => {
       client.setQueryData<Task[]>(key, (now) => now?.map((task) => (task.id === saved.id ? saved : task)));
