@@ -115,12 +115,14 @@ describe("projects", () => {
   test("a card dragged onto another moves before it", async () => {
     const { page, errors } = manager;
     await page.reload();
-    // To do now holds Label (moved to the top) and Order: Order dropped on Label goes first.
+    // To do holds Order and Label (whose stale move did not happen): Label dropped on Order goes first.
     const todo = page.getByRole("region", { name: /^To do/ });
-    await expect.poll(() => todo.getByTestId("task-card").first().getAttribute("data-task-key")).toBe(tasks.label?.key);
-    await page.locator(`[data-task-key="${tasks.order?.key}"]`).dragTo(page.locator(`[data-task-key="${tasks.label?.key}"]`));
-    await expect.poll(() => page.getByTestId("board-announcer").textContent()).toContain(`Moved ${tasks.order?.key} to To do, position 1 of 2.`);
     await expect.poll(() => todo.getByTestId("task-card").first().getAttribute("data-task-key")).toBe(tasks.order?.key);
+    await page.locator(`[data-task-key="${tasks.label?.key}"]`).dragTo(page.locator(`[data-task-key="${tasks.order?.key}"]`));
+    await expect.poll(() => page.getByTestId("board-announcer").textContent()).toContain(`Moved ${tasks.label?.key} to To do, position 1 of 2.`);
+    await expect.poll(() => todo.getByTestId("task-card").first().getAttribute("data-task-key")).toBe(tasks.label?.key);
+    const listed = await apiCall<{ items: { key: string }[] }>(token, "GET", `/v1/projects/${project.id}/tasks?column_id=${column("todo")?.id}`);
+    expect(listed.items.map((x) => x.key)).toEqual([tasks.label?.key, tasks.order?.key]);
     expect(errors).toEqual([]);
   });
 
