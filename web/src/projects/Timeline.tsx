@@ -59,7 +59,7 @@ export function Timeline({ project, editable }: { project: Project; editable: bo
 function Chart({ schedule, dependencies, summary }: { schedule: Schedule; dependencies: Parameters<typeof layout>[1]; summary: string }) {
   const id = useId();
   const out = layout(schedule.tasks, dependencies, schedule.critical_path);
-  const width = LABEL + out.width + 16;
+  const width = LABEL + out.width + 80;
   return (
     <>
       <div className="overflow-x-auto">
