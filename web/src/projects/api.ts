@@ -140,9 +140,13 @@ export function useMembers(id: string) {
   return useQuery({ queryKey: projectKeys.members(id), queryFn: ({ signal }) => call<Member[] | Page<Member>>("GET", paths.members(id), { signal }), select: listOf });
 }
 
+/** Other people's changes reach an open board this often (and whenever the window gets
+ * the focus back): the realtime socket has no project room to subscribe to. */
+export const BOARD_POLL_MS = 30_000;
+
 /** The whole board: every task in column then rank order. */
 export function useBoardTasks(id: string) {
-  return useQuery({ queryKey: projectKeys.tasks(id), queryFn: ({ signal }) => allPages<Task>(paths.tasks(id), { order: "board" }, signal) });
+  return useQuery({ queryKey: projectKeys.tasks(id), queryFn: ({ signal }) => allPages<Task>(paths.tasks(id), { order: "board" }, signal), refetchInterval: BOARD_POLL_MS });
 }
 
 export function useTaskList(id: string, filters: TaskFilters) {

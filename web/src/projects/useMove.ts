@@ -65,6 +65,10 @@ export function useMove(project: Project) {
       setNotice({ tone: "danger", text: t("projects.board.moveFailed", { key: request.task.key, reason: describeError(error) }) });
       setAnnouncement("");
     },
+    onSettled: () => {
+      // The server's order has the last word (a poll may have raced the optimistic move).
+      void client.invalidateQueries({ queryKey: key });
+    },
     onSuccess: (saved, request) => {
       client.setQueryData<Task[]>(key, (now) => now?.map((task) => (task.id === saved.id ? saved : task)));
       client.setQueryData(projectKeys.task(project.id, saved.id), saved);
