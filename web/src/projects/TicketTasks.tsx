@@ -19,7 +19,8 @@ export function TicketTasks({ ticketId, title }: { ticketId: string; title: stri
   const [projectId, setProjectId] = useState("");
   const [name, setName] = useState(title);
   const linked = useTicketTasks(ticketId, allowed);
-  const projects = useProjects({ q: "", status: "", archived: false });
+  // Asked for once the form opens, not on every ticket page.
+  const projects = useProjects({ q: "", status: "", archived: false }, allowed && open);
   const add = useMutation({
     mutationFn: () => create(paths.tasks(projectId), { title: name.trim(), ticket_id: ticketId }) as Promise<Task>,
     onSuccess: () => {

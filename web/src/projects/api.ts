@@ -125,9 +125,10 @@ export async function allPages<T>(path: string, query: Record<string, string | n
   return items;
 }
 
-export function useProjects(filters: ProjectFilters) {
+export function useProjects(filters: ProjectFilters, enabled = true) {
   return useQuery({
     queryKey: projectKeys.list(filters),
+    enabled,
     queryFn: ({ signal }) => allPages<ProjectSummary>(paths.projects, { q: filters.q.trim() || null, status: filters.status || null, archived: filters.archived }, signal, 500),
   });
 }
