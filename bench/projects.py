@@ -9,9 +9,10 @@ dependencies (a DAG: from a lower task number to a higher one, 90 % finish-to-st
 written with COPY as the administrator (RLS does not let the app COPY), then ANALYZE.
 Each measured call is the route's service function in its own transaction, as a request:
 
-- ``dependencies.add_dependency`` between two random tasks in a random direction: about
-  half close a cycle and are refused (the recursive reachability walk then finds the
-  path), the others commit;
+- ``dependencies.add_dependency``, alternately between two random tasks from the lower
+  number to the higher (never a cycle: the reachability walk explores all it reaches and
+  the edge commits) and backwards along an existing edge (a cycle: refused, its path
+  found and named);
 - ``schedule.get_schedule``: every task and edge read, the forward and backward passes,
   the rows shaped;
 - ``tasks.list_tasks`` with the board order and the default page of 50.
@@ -132,16 +133,31 @@ def summary(label: str, times: list[float]) -> None:
 
 
 def add_edges(
-    tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, ids: list[uuid.UUID], samples: int
+    admin: Any,
+    tenant: uuid.UUID,
+    user: uuid.UUID,
+    project_id: uuid.UUID,
+    ids: list[uuid.UUID],
+    samples: int,
 ) -> None:
+    from local import db as localdb
     from servicedesk.platform.errors import ProblemError
     from servicedesk.projects import dependencies
     from servicedesk.projects.schemas import DependencyCreate
 
+    with localdb.admin_connect(admin, NAME) as conn:
+        existing = conn.execute(
+            "SELECT predecessor_id, successor_id FROM task_dependencies ORDER BY random() LIMIT %s",
+            (samples,),
+        ).fetchall()
     rng = random.Random(11)
     added, refused = [], []
-    for _ in range(samples):
-        a, b = rng.sample(ids, 2)
+    for i in range(samples):
+        if i % 2:
+            b, a = existing[i]  # backwards along an edge: closes a cycle
+        else:
+            low, high = sorted(rng.sample(range(len(ids)), 2))
+            a, b = ids[low], ids[high]
         data = DependencyCreate(predecessor_id=a, successor_id=b)
         start = time.perf_counter()
         try:
@@ -151,7 +167,7 @@ def add_edges(
         except ProblemError:
             refused.append((time.perf_counter() - start) * 1000)
     summary("add edge, committed", added)
-    summary("add edge, refused (cycle or duplicate)", refused)
+    summary("add edge, refused (a cycle, or a duplicate)", refused)
     summary("add edge, all", added + refused)
 
 
@@ -210,7 +226,7 @@ def main() -> None:
     print(
         f"generated {args.tasks} tasks, {args.edges} edges in {time.perf_counter() - start:.1f} s"
     )
-    add_edges(tenant, user, project_id, ids, args.samples)
+    add_edges(admin, tenant, user, project_id, ids, args.samples)
     schedules(tenant, user, project_id, max(3, args.samples // 20))
     boards(tenant, user, project_id, args.samples)
     print(f"load average after: {os.getloadavg()}")

@@ -12,6 +12,7 @@ a cycle under the project's row lock), task comments, watchers and ticket links.
 - ``task_dependencies``: unique per (predecessor, successor); both tasks of the project.
 - ``task_comments``, ``task_watchers``, ``task_ticket_links`` (``waits``: the ticket is on
   hold until the task is done).
+- ``realtime_subscriptions``: the channel check admits a project's room ``project:<id>``.
 
 Revision ID: 0054
 Revises: 0053
@@ -172,13 +173,30 @@ GRANTS = (
 )
 
 
+UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _channels(pattern: str) -> None:
+    op.execute(
+        "ALTER TABLE realtime_subscriptions"
+        " DROP CONSTRAINT IF EXISTS realtime_subscriptions_channel_check"
+    )
+    op.execute(
+        "ALTER TABLE realtime_subscriptions ADD CONSTRAINT realtime_subscriptions_channel_check"
+        f" CHECK (channel ~ '{pattern}')"
+    )
+
+
 def upgrade() -> None:
     op.execute(TABLES)
     for table, privileges in GRANTS:
         for statement in [*tenant_rls(table), grant(table, privileges)]:
             op.execute(statement)
+    _channels(f"^((ticket|team|user|project):{UUID_RE}|queue:untriaged)$")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM realtime_subscriptions WHERE channel LIKE 'project:%'")
+    _channels(f"^((ticket|team|user):{UUID_RE}|queue:untriaged)$")
     for table in reversed([table for table, _ in GRANTS]):
         op.execute(f"DROP TABLE IF EXISTS {table}")

@@ -23,6 +23,10 @@ export const EVENT_LABELS: Record<EventType, { label: MessageKey; staffOnly: boo
   "automation.notify": { label: "notif.event.automation.notify", staffOnly: false },
   "approval.requested": { label: "notif.event.approval.requested", staffOnly: false },
   "approval.escalated": { label: "notif.event.approval.escalated", staffOnly: false },
+  "task.created": { label: "notif.event.task.created", staffOnly: true },
+  "task.updated": { label: "notif.event.task.updated", staffOnly: true },
+  "task.moved": { label: "notif.event.task.moved", staffOnly: true },
+  "task.commented": { label: "notif.event.task.commented", staffOnly: true },
 };
 
 export const CHANNELS: { id: Channel; label: MessageKey }[] = [

@@ -94,6 +94,12 @@ RULES: dict[str, Rule] = {
     # mail carries each approver's signed approve / reject links.
     "approval.requested": Rule(always=(A.NAMED,)),
     "approval.escalated": Rule(always=(A.NAMED,)),
+    # A task's assignee and watchers (payload user_ids, named when the event was written:
+    # servicedesk.projects.tasks.emit), never the actor.
+    "task.created": Rule(always=(A.NAMED,), staff_only=True),
+    "task.updated": Rule(always=(A.NAMED,), staff_only=True),
+    "task.moved": Rule(always=(A.NAMED,), staff_only=True),
+    "task.commented": Rule(always=(A.NAMED,), staff_only=True),
 }
 
 

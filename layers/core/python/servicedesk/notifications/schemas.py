@@ -27,6 +27,11 @@ EventType = Literal[
     "automation.notify",
     "approval.requested",
     "approval.escalated",
+    # Projects (servicedesk.projects): a task's assignee and watchers.
+    "task.created",
+    "task.updated",
+    "task.moved",
+    "task.commented",
 ]
 Channel = Literal["in_app", "email"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

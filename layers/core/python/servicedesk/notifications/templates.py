@@ -407,6 +407,28 @@ def _notice_copy(facts: Facts) -> Copy:
     )
 
 
+_TASK_WHAT = {
+    "task.created": "created the task",
+    "task.updated": "changed the task",
+    "task.moved": "moved the task",
+    "task.commented": "commented on the task",
+}
+
+
+def _task_copy(facts: Facts) -> Copy:
+    """A project task one is assigned to or watches (servicedesk.projects)."""
+    p, actor = facts.payload, facts.actor_name or "Someone"
+    key, title = one_line(str(p.get("key") or "")), one_line(str(p.get("title") or ""))
+    return Copy(
+        f"{key}: {title}",
+        f"{actor} {_TASK_WHAT[facts.event_type]} {key}.",
+        link=(
+            "Open the task",
+            f"{facts.web_origin}/projects/{p.get('project_id')}?task={p.get('task_id')}",
+        ),
+    )
+
+
 def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - one branch per event
     p, actor = facts.payload, facts.actor_name or "Someone"
     ticket = facts.subject.ticket
@@ -458,6 +480,8 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - 
             return _account_copy(facts)
         case "mail.held" | "export.ready":
             return _notice_copy(facts)
+        case "task.created" | "task.updated" | "task.moved" | "task.commented":
+            return _task_copy(facts)
         case _:
             return _sla_copy(facts)
 

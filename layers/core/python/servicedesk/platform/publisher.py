@@ -123,9 +123,13 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # Change management (servicedesk/changes): created, edited, moved between states;
     # for webhook subscribers (approvers hear of a change through approval.requested).
     "change.": ("webhook",),
-    # Projects and tasks (servicedesk/projects): for webhook subscribers.
-    "project.": ("webhook",),
-    "task.": ("webhook",),
+    # Projects and tasks (servicedesk/projects): for webhook subscribers and the project's
+    # realtime room.
+    "project.": ("webhook", "realtime"),
+    "task.dependency_": ("webhook", "realtime"),
+    "task.deleted": ("webhook", "realtime"),
+    # The others also reach the notifications (the assignee and watchers: in-app, mail).
+    "task.": ("email", "webhook", "realtime"),
     "automation.webhook": ("webhook",),
     # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
     # post a message, open a modal, unfurl) go to the integrations consumer, which retries

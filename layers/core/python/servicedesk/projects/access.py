@@ -47,6 +47,11 @@ def visible(ctx: RequestContext) -> ColumnElement[bool]:
     return (Project.tenant_id == ctx.tenant_id) & member
 
 
+def may_see(ctx: RequestContext, project_id: uuid.UUID) -> bool:
+    """The rule of ``visible`` for one project (the realtime room's join rule)."""
+    return bool(ctx.session.scalar(select(exists().where(Project.id == project_id, visible(ctx)))))
+
+
 def role_of(ctx: RequestContext, project_id: uuid.UUID) -> str | None:
     found = ctx.session.scalar(
         select(ProjectMember.role).where(

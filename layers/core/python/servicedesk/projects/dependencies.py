@@ -62,8 +62,13 @@ def _path(
 ) -> list[uuid.UUID]:
     """One path start -> goal (breadth first; only to name a refused cycle)."""
     after: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for edge in edges_of(ctx, project_id):
-        after.setdefault(edge.predecessor_id, []).append(edge.successor_id)
+    rows = ctx.session.execute(
+        select(Dependency.predecessor_id, Dependency.successor_id).where(
+            Dependency.project_id == project_id
+        )
+    )
+    for before, nxt in rows:
+        after.setdefault(before, []).append(nxt)
     came: dict[uuid.UUID, uuid.UUID | None] = {start: None}
     queue = deque([start])
     while queue:

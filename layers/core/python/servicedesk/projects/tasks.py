@@ -226,7 +226,20 @@ def _last_rank(ctx: RequestContext, column_id: uuid.UUID) -> str | None:
     )
 
 
+def audience(ctx: RequestContext, task: Task) -> list[str]:
+    """Who hears of a task's news: its assignee and watchers (the actor is left out by
+    the notification rules)."""
+    watchers = ctx.session.execute(
+        text("SELECT user_id FROM task_watchers WHERE task_id = :k ORDER BY user_id"),
+        {"k": task.id},
+    ).scalars()
+    named = dict.fromkeys([*([task.assignee_id] if task.assignee_id else []), *watchers])
+    return [str(u) for u in named]
+
+
 def emit(ctx: RequestContext, kind: str, project: Project, task: Task, **extra: Any) -> None:
+    if kind != "deleted":
+        extra.setdefault("user_ids", audience(ctx, task))
     events.emit(
         ctx,
         f"task.{kind}",

@@ -89,6 +89,23 @@ SUMMARY_KEYS = (
 PERSONAL_TYPES = frozenset({"export.ready"})
 PERSONAL_KEYS = ("job_id", "kind", "report", "format")
 TYPING_MAX_AGE = timedelta(seconds=10)
+# Project events (servicedesk.projects) reach the room ``project:<id>``: its members and
+# the holders of project:read_all, re-checked at every push.
+PROJECT_PREFIXES = ("project.", "task.")
+PROJECT_KEYS = (
+    "task_id",
+    "key",
+    "column_id",
+    "from_column_id",
+    "status_category",
+    "rank",
+    "assignee_id",
+    "actor_id",
+    "comment_id",
+    "dependency_id",
+    "predecessor_id",
+    "successor_id",
+)
 # A revoked sign-in (identity.sessions.REVOKED_EVENT): its sockets are closed.
 SESSION_REVOKED = "session.revoked"
 # API Gateway closes every WebSocket after two hours; an older row lost its $disconnect.
@@ -211,6 +228,8 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
         return _chunk
     if event_type == SESSION_REVOKED:
         return _session_revoked
+    if event_type.startswith(PROJECT_PREFIXES):
+        return _project
     return _personal if event_type in PERSONAL_TYPES else None
 
 
@@ -223,6 +242,51 @@ def _session_revoked(session: Session, envelope: Envelope) -> None:
     if closing:
         push.close_all(closing, reason="session_revoked")
     forget(session, set(closing))
+
+
+def _project(session: Session, envelope: Envelope) -> None:
+    """A project's event to its room: the connections whose member may see the project
+    now (a member, or project:read_all), with ids and small scalars only."""
+    project_id = _uuid(envelope.payload.get("project_id"))
+    if project_id is None or not _anyone_listening(session, envelope.tenant_id):
+        return
+    if not claim(session, envelope, channel=CHANNEL, recipient="*"):
+        return
+    room = f"project:{project_id}"
+    live, closing = _split_live(_targets(session, envelope.tenant_id, {room}), datetime.now(UTC))
+    members = set(
+        session.execute(
+            text("SELECT user_id FROM project_members WHERE project_id = :p"), {"p": project_id}
+        ).scalars()
+    )
+    frames: dict[str, bytes] = {}
+    for target in live:
+        allowed = target.access is not None and (
+            target.user_id in members or Permission.PROJECT_READ_ALL in target.access.permissions
+        )
+        if not allowed:
+            continue
+        frame = {
+            "type": "event",
+            "event": envelope.type,
+            "event_id": str(envelope.event_id),
+            "seq": envelope.seq,
+            "channels": [room],
+            "at": envelope.created_at.isoformat(),
+            "data": {
+                "project_id": str(project_id),
+                **{
+                    k: envelope.payload[k]
+                    for k in PROJECT_KEYS
+                    if isinstance(envelope.payload.get(k), str | int)
+                },
+            },
+        }
+        data = push.encode(frame)
+        if data is not None:
+            frames[target.connection_id] = data
+    outcome, _ = _deliver(envelope, frames)
+    _close_and_forget(session, closing, outcome.gone)
 
 
 def _personal(session: Session, envelope: Envelope) -> None:

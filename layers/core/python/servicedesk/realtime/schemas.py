@@ -41,6 +41,8 @@ class ClientFrame(BaseModel):
     team_id: uuid.UUID | None = None
     # Staff: new and (re)assigned tickets that belong to no team (the triage queue).
     queue: Literal["untriaged"] | None = None
+    # A project's room (servicedesk.projects): its members and project:read_all holders.
+    project_id: uuid.UUID | None = None
     visibility: Literal["public", "internal"] = "public"
     # presence (staff): on the ticket, and whether editing it; "left" when the screen closes.
     state: Literal["viewing", "editing", "left"] | None = None
@@ -49,14 +51,17 @@ class ClientFrame(BaseModel):
     @model_validator(mode="after")
     def _room(self) -> ClientFrame:
         if self.action in ("subscribe", "unsubscribe"):
-            rooms = (self.ticket_id, self.team_id, self.queue)
+            rooms = (self.ticket_id, self.team_id, self.queue, self.project_id)
             if sum(room is not None for room in rooms) != 1:
-                raise ValueError("name exactly one of ticket_id, team_id or queue")
+                raise ValueError("name exactly one of ticket_id, team_id, queue or project_id")
         elif self.action in ("typing", "presence"):
-            if self.ticket_id is None or self.team_id is not None or self.queue is not None:
-                raise ValueError(f"{self.action} needs ticket_id (and no team_id or queue)")
+            others = (self.team_id, self.queue, self.project_id)
+            if self.ticket_id is None or any(room is not None for room in others):
+                raise ValueError(f"{self.action} needs ticket_id (and no other room)")
 
-        elif self.ticket_id is not None or self.team_id is not None or self.queue is not None:
+        elif any(
+            r is not None for r in (self.ticket_id, self.team_id, self.queue, self.project_id)
+        ):
             raise ValueError("ping takes no room")
         return self
 
@@ -66,4 +71,6 @@ class ClientFrame(BaseModel):
             return f"team:{self.team_id}"
         if self.queue is not None:
             return f"queue:{self.queue}"
+        if self.project_id is not None:
+            return f"project:{self.project_id}"
         return f"ticket:{self.ticket_id}"

@@ -284,6 +284,13 @@ def may_see_ticket(ctx: RequestContext, ticket_id: uuid.UUID) -> bool:
     return may_read(ctx, ticket_id)
 
 
+def may_see_project(ctx: RequestContext, project_id: uuid.UUID) -> bool:
+    """A member of the project, or ``project:read_all`` (the projects' own rule)."""
+    from servicedesk.projects.access import may_see
+
+    return may_see(ctx, project_id)
+
+
 def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> None:
     if frame.team_id is not None:
         if not ctx.is_staff:
@@ -297,6 +304,8 @@ def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> N
     elif frame.queue is not None:
         if not ctx.is_staff:
             raise FrameError(ErrorCode.FORBIDDEN, "team queues are for staff", field="queue")
+    elif frame.project_id is not None and not may_see_project(ctx, frame.project_id):
+        raise FrameError(ErrorCode.NOT_FOUND, "no such project", field="project_id")
     elif frame.ticket_id is not None and not may_see_ticket(ctx, frame.ticket_id):
         raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
     channels = set(
