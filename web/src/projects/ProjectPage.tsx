@@ -1,9 +1,10 @@
 import * as Tabs from "@radix-ui/react-tabs";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, Navigate, useParams, useSearchParams } from "react-router";
 import { ApiError, describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Badge, PageHeader, Spinner } from "../components/ui";
 import { can } from "../lib/domain";
+import { useLiveProject } from "../live/LiveProvider";
 import { t } from "../i18n/projects";
 import { mayEdit, mayManage, ROLE_LABELS, STATUS_LABELS, useProject } from "./api";
 import { Board } from "./Board";
@@ -17,13 +18,17 @@ const VIEWS = ["board", "list", "timeline", "settings"] as const;
 type View = (typeof VIEWS)[number];
 
 /** One project: its board, its task list, its timeline and (owners and managers) its
- * settings, as tabs whose choice is in the address (?view=). Other people's changes show
- * when the window gets the focus back (and after each of one's own changes). */
+ * settings, as tabs whose choice is in the address (?view=). Other people's changes come
+ * through the project's realtime room (polling while the socket is down). */
 export default function ProjectPage() {
   const { projectId = "" } = useParams();
   const me = useMe();
   const project = useProject(projectId);
   const [params, setParams] = useSearchParams();
+  useLiveProject(projectId);
+  // The e-mails link a task as /projects/{id}?task={task_id}.
+  const task = params.get("task");
+  if (task) return <Navigate to={`/projects/${projectId}/tasks/${task}`} replace />;
   if (project.isPending) return <Spinner label={t("projects.detail.loading")} />;
   if (project.isError) {
     const missing = project.error instanceof ApiError && project.error.status === 404;

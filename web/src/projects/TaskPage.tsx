@@ -9,6 +9,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { UserPicker } from "../components/UserPicker";
 import { Alert, Badge, Button, Field, Input, PageHeader, Select, Spinner, Textarea } from "../components/ui";
 import { can } from "../lib/domain";
+import { useLiveProject } from "../live/LiveProvider";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/projects";
 import {
@@ -40,6 +41,7 @@ export default function TaskPage() {
   const me = useMe();
   const project = useProject(projectId);
   const task = useTask(projectId, taskId);
+  useLiveProject(projectId);
   if (project.isPending || task.isPending) return <Spinner label={t("projects.task.loading")} />;
   const failed = project.error ?? task.error;
   if (failed) {

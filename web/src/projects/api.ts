@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { authFetch, etag, idempotencyKey } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import { labelled } from "../i18n/projects";
+import { useFallbackPoll } from "../live/LiveProvider";
 import type { Blocker, ColumnCategory, Comment, Dependency, Member, Page, Priority, Project, ProjectRole, ProjectStatus, ProjectSummary, Schedule, Task } from "./types";
 
 export type * from "./types";
@@ -141,13 +142,14 @@ export function useMembers(id: string) {
   return useQuery({ queryKey: projectKeys.members(id), queryFn: ({ signal }) => call<Member[] | Page<Member>>("GET", paths.members(id), { signal }), select: listOf });
 }
 
-/** Other people's changes reach an open board this often (and whenever the window gets
- * the focus back): the realtime socket has no project room to subscribe to. */
+/** While the realtime socket is down, an open board asks again this often (and whenever
+ * the window gets the focus back); while it is up, the project's room says when. */
 export const BOARD_POLL_MS = 30_000;
 
 /** The whole board: every task in column then rank order. */
 export function useBoardTasks(id: string) {
-  return useQuery({ queryKey: projectKeys.tasks(id), queryFn: ({ signal }) => allPages<Task>(paths.tasks(id), { order: "board" }, signal), refetchInterval: BOARD_POLL_MS });
+  const poll = useFallbackPoll(BOARD_POLL_MS);
+  return useQuery({ queryKey: projectKeys.tasks(id), queryFn: ({ signal }) => allPages<Task>(paths.tasks(id), { order: "board" }, signal), refetchInterval: poll });
 }
 
 export function useTaskList(id: string, filters: TaskFilters) {
