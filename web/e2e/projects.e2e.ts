@@ -102,9 +102,18 @@ describe("projects", () => {
     await dialog.getByRole("button", { name: "Move anyway" }).click();
     await expect.poll(() => page.getByTestId("board-announcer").textContent()).toContain("despite its blockers");
     expect((await fresh(tasks.install?.id ?? "")).column_id).toBe(column("in_progress", "In progress")?.id);
-    // Someone else edits Label first: the move meets a 412, the board reloads and says so.
-    const label = await fresh(tasks.label?.id ?? "");
-    await apiCall(token, "PATCH", `/v1/projects/${project.id}/tasks/${label.id}`, { title: "Label every cable", version: label.version });
+    // Someone else edits Label just before our move reaches the server (the project's
+    // realtime room would otherwise bring their version first): a 412, the board reloads
+    // and says so.
+    await page.route(
+      "**/move",
+      async (route) => {
+        const label = await fresh(tasks.label?.id ?? "");
+        await apiCall(token, "PATCH", `/v1/projects/${project.id}/tasks/${label.id}`, { title: "Label every cable", version: label.version });
+        await route.continue();
+      },
+      { times: 1 },
+    );
     await page.getByRole("button", { name: `Move ${tasks.label?.key}` }).click();
     await page.getByRole("menuitem", { name: "To the top" }).click();
     await expect.poll(() => page.getByText(`${tasks.label?.key} was changed by someone else`).count()).toBe(1);
