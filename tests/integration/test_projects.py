@@ -572,3 +572,51 @@ def test_my_tasks_across_projects(client, org):
         _field(client.get("/v1/projects/tasks?assignee=nobody", headers=agent.headers), 422)
         == "assignee"
     )
+
+
+def test_unlinking_or_deleting_the_task_a_ticket_waits_on_reopens_it(client, org):
+    manager = org.members["manager"]
+    project = _project(client, manager)
+    for how in ("unlink", "delete"):
+        ticket = _ticket(client, org)
+        task = _task(client, manager, project)
+        url = f"/v1/projects/{project['id']}/tasks/{task['id']}"
+        task = _ok(
+            client.post(
+                f"{url}/ticket-links",
+                headers=manager.headers,
+                json={"ticket_id": ticket["id"], "waits": True},
+            ),
+            201,
+        )
+        assert (
+            _ok(client.get(f"/v1/tickets/{ticket['id']}", headers=manager.headers))["status"]
+            == "pending"
+        )
+        if how == "unlink":
+            gone = client.delete(f"{url}/ticket-links/{ticket['id']}", headers=manager.headers)
+        else:
+            gone = client.delete(url, headers=_h(manager, task["version"]))
+        assert gone.status_code == 204, gone.text
+        assert (
+            _ok(client.get(f"/v1/tickets/{ticket['id']}", headers=manager.headers))["status"]
+            == "open"
+        )
+
+
+def test_the_project_list_filters_by_text_status_and_archive(client, org):
+    agent = org.members["agent"]
+    marker = uuid.uuid4().hex[:8]
+    live = _project(client, agent, name=f"Live {marker}", status="active")
+    old = _project(client, agent, name=f"Old {marker}")
+    _ok(client.patch(f"/v1/projects/{old['id']}", headers=_h(agent, 1), json={"archived": True}))
+    names = lambda **q: [  # noqa: E731
+        p["name"]
+        for p in _ok(client.get("/v1/projects", headers=agent.headers, params={"q": marker, **q}))[
+            "items"
+        ]
+    ]
+    assert names() == [f"Live {marker}"]
+    assert names(archived="true") == [f"Old {marker}"]
+    assert names(status="planned") == []
+    assert names(status="active") == [live["name"]]
