@@ -22,6 +22,7 @@ import { Incidents } from "./Incidents";
 import { Links } from "./Links";
 import { TicketChanges } from "../changes/TicketChanges";
 import { TicketCis } from "../cmdb/TicketCis";
+import { TicketTasks } from "../projects/TicketTasks";
 import { MacroPicker } from "../macros/MacroPicker";
 import { MergeButton } from "./Merge";
 import { MergedNotice } from "./MergedNotice";
@@ -162,6 +163,7 @@ export default function AgentTicketPage({ ticketId }: { ticketId: string }) {
           <Links ticket={current} />
           <TicketCis ticketId={current.id} />
           <TicketChanges ticketId={current.id} />
+          <TicketTasks ticketId={current.id} title={current.title} />
           <CsatCard ticketId={current.id} staff finished={current.status === "resolved" || current.status === "closed"} scheduledFor={current.csat_survey_scheduled_for ?? null} />
           <FilesCard ticketId={current.id} />
           <ReceivedByMail ticketId={current.id} channel={current.channel ?? "web"} />

@@ -49,6 +49,8 @@ export function Shell() {
   const me = useMe();
   const { signOut } = useAuth();
   const staff = isStaff(me.role);
+  // Projects (issue 24): those the API lets through its projects gate.
+  const projects = staff && can(me, "project:use");
   const [skip, setSkip] = useState<SkipTarget | null>(null);
   const { pathname } = useLocation();
   const branding = useBranding().data?.data;
@@ -89,6 +91,12 @@ export function Shell() {
             {staff ? <NavItem to="/macros">{t("shell.nav.macros")}</NavItem> : null}
             {can(me, "cmdb:read") ? <NavItem to="/cmdb">{t("shell.nav.cmdb")}</NavItem> : null}
             {can(me, "change:read") ? <NavItem to="/changes">{t("shell.nav.changes")}</NavItem> : null}
+            {projects ? (
+              <NavItem to="/projects" end>
+                {t("shell.nav.projects")}
+              </NavItem>
+            ) : null}
+            {projects ? <NavItem to="/projects/my-tasks">{t("shell.nav.myTasks")}</NavItem> : null}
             {can(me, "report:read") ? <NavItem to="/dashboard">{t("shell.nav.dashboard")}</NavItem> : null}
             {can(me, "report:read") ? <NavItem to="/reports">{t("shell.nav.reports")}</NavItem> : null}
             {adminSections(me).length ? <NavItem to="/admin">{t("shell.nav.admin")}</NavItem> : null}

@@ -54,6 +54,10 @@ const NewChangePage = lazy(() => import("../changes/NewChangePage"));
 const ChangePage = lazy(() => import("../changes/ChangePage"));
 const ChangeCalendarPage = lazy(() => import("../changes/CalendarPage"));
 const ChangeSettingsPage = lazy(() => import("../changes/SettingsPage"));
+const ProjectsPage = lazy(() => import("../projects/ProjectsPage"));
+const ProjectPage = lazy(() => import("../projects/ProjectPage"));
+const TaskPage = lazy(() => import("../projects/TaskPage"));
+const MyTasksPage = lazy(() => import("../projects/MyTasksPage"));
 
 /** A knowledge base screen for staff (the help centre is everyone's). */
 function Staff({ children }: { children: ReactNode }) {
@@ -146,6 +150,10 @@ export const router = createBrowserRouter([
       { path: "/changes/calendar", element: <Staff><ChangeCalendarPage /></Staff> },
       { path: "/changes/settings", element: <Staff><ChangeSettingsPage /></Staff> },
       { path: "/changes/:changeId", element: <Staff><ChangePage /></Staff> },
+      { path: "/projects", element: <Staff><ProjectsPage /></Staff> },
+      { path: "/projects/my-tasks", element: <Staff><MyTasksPage /></Staff> },
+      { path: "/projects/:projectId", element: <Staff><ProjectPage /></Staff> },
+      { path: "/projects/:projectId/tasks/:taskId", element: <Staff><TaskPage /></Staff> },
       { path: "/notifications", element: <Page><NotificationsPage /></Page> },
       // The e-mails' footer links here (templates.settings_url).
       { path: "/settings/notifications", element: <Page><NotificationSettingsPage /></Page> },

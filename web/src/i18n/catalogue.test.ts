@@ -8,14 +8,15 @@ import { t } from "./index";
 import { kb } from "./kb";
 import { macros } from "./macros";
 import { manager } from "./manager";
+import { projects } from "./projects";
 import { reports } from "./reports";
 
 /** The lazy parts of the catalogue, by the module a screen imports `t` from. */
-const PARTS: Record<string, Record<string, string>> = { admin, kb, macros, reports, manager, cmdb, changes };
-const ALL: Record<string, string> = { ...en, ...admin, ...kb, ...macros, ...reports, ...manager, ...cmdb, ...changes };
+const PARTS: Record<string, Record<string, string>> = { admin, kb, macros, reports, manager, cmdb, changes, projects };
+const ALL: Record<string, string> = { ...en, ...admin, ...kb, ...macros, ...reports, ...manager, ...cmdb, ...changes, ...projects };
 
 /** Folders whose every file takes its words from the catalogue (part 2 of issue 20). */
-const FOLDERS = ["admin", "kb", "macros", "reports", "manager", "lib", "cmdb", "changes"];
+const FOLDERS = ["admin", "kb", "macros", "reports", "manager", "lib", "cmdb", "changes", "projects"];
 
 /** The screens whose words all come from the catalogue (docs/architecture.md, "Strings").
  * A new screen moves its words to en.ts and joins this list. */

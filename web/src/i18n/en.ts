@@ -16,6 +16,8 @@ export const en = {
   "shell.nav.macros": "Macros",
   "shell.nav.cmdb": "CMDB",
   "shell.nav.changes": "Changes",
+  "shell.nav.projects": "Projects",
+  "shell.nav.myTasks": "My tasks",
   "shell.nav.dashboard": "Dashboard",
   "shell.nav.reports": "Reports",
   "shell.nav.admin": "Admin",

@@ -1,6 +1,7 @@
 import { en, type MessageKey as CoreKey } from "./en";
 import type { AdminKey } from "./admin";
 import type { ChangesKey } from "./changes";
+import type { ProjectsKey } from "./projects";
 import type { CmdbKey } from "./cmdb";
 import type { KbKey } from "./kb";
 import type { MacrosKey } from "./macros";
@@ -8,9 +9,9 @@ import type { ManagerKey } from "./manager";
 import type { ReportsKey } from "./reports";
 
 /** Every key: the core catalogue's (en.ts, loaded with the shell) and the lazy parts'
- * (admin.ts, kb.ts, macros.ts, reports.ts, manager.ts, cmdb.ts, changes.ts: each loaded with the first screen
+ * (admin.ts, kb.ts, macros.ts, reports.ts, manager.ts, cmdb.ts, changes.ts, projects.ts: each loaded with the first screen
  * that imports its `t`, so their words do not weigh on the initial JavaScript). */
-export type MessageKey = CoreKey | AdminKey | KbKey | MacrosKey | ReportsKey | ManagerKey | CmdbKey | ChangesKey;
+export type MessageKey = CoreKey | AdminKey | KbKey | MacrosKey | ReportsKey | ManagerKey | CmdbKey | ChangesKey | ProjectsKey;
 
 /** A translation: the same keys with other words (a key it lacks reads in English). */
 export type Catalogue = Partial<Record<MessageKey, string>>;

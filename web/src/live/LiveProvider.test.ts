@@ -155,4 +155,14 @@ describe("a revoked session", () => {
     applyLiveMessage(new QueryClient(), { type: "closing", reason: "session_revoked" });
     expect(getToken()).toBeNull();
   });
+
+  test("a project's event refreshes that project's screens and the lists across projects, not another project", () => {
+    const { client, stale } = primed();
+    for (const key of [["projects", "one", "P1", "tasks"], ["projects", "one", "P2", "tasks"], ["projects", "list", {}], ["projects", "mine", true]]) client.setQueryData(key, { primed: true });
+    applyLiveMessage(client, { type: "event", event: "task.moved", data: { project_id: "P1", task_id: "X" } });
+    expect(stale(["projects", "one", "P1", "tasks"])).toBe(true);
+    expect(stale(["projects", "list", {}])).toBe(true);
+    expect(stale(["projects", "mine", true])).toBe(true);
+    expect(stale(["projects", "one", "P2", "tasks"])).toBe(false);
+  });
 });

@@ -93,6 +93,16 @@ export function applyLiveMessage(
   if (name.startsWith("export.")) void client.invalidateQueries({ queryKey: ["exports"] });
   for (const listener of eventListeners) listener(name, typeof message.ticket_id === "string" ? message.ticket_id : null);
   if (message.notification === true) refreshNotifications(client, schedule);
+  // A project's room (project.* and task.*): that project's screens refetch, and the lists
+  // across projects (the list, My tasks, a ticket's tasks).
+  const projectData = (message.data ?? {}) as Record<string, unknown>;
+  if ((name.startsWith("project.") || name.startsWith("task.")) && typeof projectData.project_id === "string") {
+    void client.invalidateQueries({ queryKey: ["projects", "one", projectData.project_id] });
+    void client.invalidateQueries({ queryKey: ["projects", "list"] });
+    void client.invalidateQueries({ queryKey: ["projects", "mine"] });
+    void client.invalidateQueries({ queryKey: ["projects", "ticket"] });
+    return;
+  }
   const ticketId = typeof message.ticket_id === "string" ? message.ticket_id : null;
   if (!ticketId) return;
   const event = String(message.event ?? "");
@@ -220,6 +230,16 @@ export function useLiveTeams(teamIds: readonly string[]): void {
       for (const team_id of ids) socket.unsubscribe({ team_id });
     };
   }, [socket, joined]);
+}
+
+/** Hear a project's room (its board, tasks, dependencies) while one of its screens shows. */
+export function useLiveProject(projectId: string): void {
+  const { socket } = useContext(LiveContext);
+  useEffect(() => {
+    if (!socket || !projectId) return;
+    socket.subscribe({ project_id: projectId });
+    return () => socket.unsubscribe({ project_id: projectId });
+  }, [socket, projectId]);
 }
 
 /** Hear the triage queue (new and reassigned tickets that belong to no team; staff). */
