@@ -44,8 +44,6 @@ MAX_QUERY = 2000
 MAX_PER_INVOCATION = 200
 _KEY = "servicedesk_xray_started"
 
-log = get_logger()
-
 
 @dataclass
 class _Invocation:
@@ -111,7 +109,8 @@ def _send(address: tuple[str, int], document: dict[str, Any]) -> None:
     try:
         _STATE.sock.sendto(DAEMON_HEADER + json.dumps(document).encode(), address)
     except OSError as exc:  # a full buffer or no daemon: tracing never fails a request
-        log.debug("x-ray subsegment not sent", extra={"error": type(exc).__name__})
+        # The logger when needed (at import it would read the settings before they are set).
+        get_logger().debug("x-ray subsegment not sent", extra={"error": type(exc).__name__})
 
 
 def _sql(conn: Any) -> dict[str, Any]:
