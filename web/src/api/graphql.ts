@@ -73,26 +73,28 @@ export async function graphql<TResult, TVariables>(
   variables: TVariables,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<TResult> {
-  const request = new Request(new URL(GRAPHQL_PATH, window.location.origin), {
+  const body = JSON.stringify({
+    operationName: operation.name,
+    variables,
+    extensions: { persistedQuery: { version: 1, sha256Hash: operation.hash } },
+  });
+  // Built per attempt (a 401's replay too): the body goes out whole, not as a stream.
+  const request = () => new Request(new URL(GRAPHQL_PATH, window.location.origin), {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({
-      operationName: operation.name,
-      variables,
-      extensions: { persistedQuery: { version: 1, sha256Hash: operation.hash } },
-    }),
+    body,
     signal,
   });
   const response = await authFetch(request);
-  let body: unknown = null;
+  let answered: unknown = null;
   try {
-    body = await response.json();
+    answered = await response.json();
   } catch {
     // An answer without a JSON body (a proxy's 502 page): its status says enough.
   }
-  if (!response.ok) throw failure(response.status, body);
-  const answer = body as { data?: TResult | null; errors?: GraphQLError[] } | null;
-  if (answer?.errors?.length || !answer?.data) throw failure(response.status === 200 ? 500 : response.status, body);
+  if (!response.ok) throw failure(response.status, answered);
+  const answer = answered as { data?: TResult | null; errors?: GraphQLError[] } | null;
+  if (answer?.errors?.length || !answer?.data) throw failure(response.status === 200 ? 500 : response.status, answered);
   return answer.data;
 }
