@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SLAPD := /usr/sbin/slapd
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium slapd reports-rebuild
+.PHONY: localstack dev test lint typecheck unit integration infra bench layers synth lock clean web web-test chromium slapd reports-rebuild persisted-queries
 
 # local/pgvector.py: the embedded server's pgvector rebuilt for any CPU (the wheel's needs
 # AVX-512); a no-op once done.
@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations scripts/export_openapi.py scripts/e2e_stack.py scripts/deploy_web.py $(wildcard bench stacks app.py)
+	$(VENV)/bin/mypy layers/core/python/servicedesk functions local migrations scripts/export_openapi.py scripts/e2e_stack.py scripts/deploy_web.py scripts/persisted_queries.py $(wildcard bench stacks app.py)
 
 # pytest-xdist: each worker has its own embedded PostgreSQL and template database.
 # tests/localstack shares one LocalStack between the workers; SERVICEDESK_REQUIRE_LOCALSTACK
@@ -110,6 +110,12 @@ web/dist/index.html: $(WEB_STAMP) web/src/api/openapi.json $(WEB_SOURCES)
 	cd web && npm run build
 
 web: web/dist/index.html
+
+# The web app's GraphQL documents (web/src/graphql/*.graphql, bench/graphql/) -> the API's
+# persisted-query registry and web/src/graphql/operations.ts (docs/graphql.md);
+# tests/unit/test_persisted_queries.py fails when they are out of sync.
+persisted-queries:
+	PYTHONPATH=layers/core/python:. $(PY) scripts/persisted_queries.py
 
 # End-to-end tests drive Debian's Chromium through playwright-core (no browser download).
 CHROMIUM := /usr/bin/chromium

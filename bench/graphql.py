@@ -10,7 +10,8 @@ internal note, the employee's answer).
 Measurement: the API under uvicorn (one worker, as ``make dev``; 127.0.0.1, a free port),
 as the agent, one keep-alive httpx client per thread. The screen:
 
-- GraphQL: one ``POST /v1/graphql`` with the registered persisted query (hash only);
+- GraphQL: one ``POST /v1/graphql`` with the registered persisted query ``TicketScreen``
+  (hash only; its document is ``bench/graphql/TicketScreen.graphql``);
 - REST: ``GET /v1/tickets?limit=25``, then per ticket ``GET .../comments`` and ``GET
   .../participants`` (the authors' names), one after another as a client without
   batching does: 1 + 2 x 25 calls.

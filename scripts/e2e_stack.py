@@ -101,6 +101,9 @@ class Stack:
         from servicedesk.platform.config import get_settings
         from servicedesk.platform.db import get_engine
 
+        # Importing the database module logs at import (platform/xray.py's logger), which
+        # read the settings before the database above was configured: read them again.
+        get_settings.cache_clear()
         settings = get_settings()
         aws.ensure_bucket(settings.attachments_bucket, cors_origin=settings.web_origin)
         # Asynchronous exports write here (issue 19; local/dev.py makes it too).

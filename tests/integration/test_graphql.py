@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,6 +21,7 @@ from servicedesk.platform import db
 from tests.conftest import Actor, current_database, make_tenant
 
 pytestmark = pytest.mark.usefixtures("client")
+ROOT = Path(__file__).resolve().parents[2]
 
 NESTED = """
 query Page($first: Int!, $after: String) {
@@ -481,6 +483,58 @@ def test_registered_persisted_queries_are_their_hashes_and_run(client, org):
             },
         )
         assert got.status_code == 200, got.text
+        assert "errors" not in got.json(), got.text
+
+
+def _queue_page(client, actor: Actor, **variables: Any) -> dict[str, Any]:
+    """The web app's queue (web/src/graphql/QueueTickets.graphql) by its hash alone."""
+    text = (ROOT / "web" / "src" / "graphql" / "QueueTickets.graphql").read_text()
+    got = client.post(
+        "/v1/graphql",
+        headers=actor.headers,
+        json={
+            "operationName": "QueueTickets",
+            "variables": variables,
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": persisted.digest(text)}},
+        },
+    )
+    return ok(got)["tickets"]
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_web_queue_query_is_the_rest_list_with_its_people(client, org, other):
+    """QueueTickets with REST's filters, sort and keyset pages answers REST's rows, in its
+    order, with the requester's and assignee's names REST's participants give; another
+    tenant's agent sees none of them."""
+    agent = org.members["agent"]
+    filters = {"status": ["new", "open", "in_progress"], "merged": "exclude"}
+    rest = client.get(
+        "/v1/tickets",
+        headers=agent.headers,
+        params={**filters, "sort": "-updated_at", "limit": 100},
+    ).json()["items"]
+    assert len(rest) >= 2  # several keyset pages of one
+    pages, after = [], None
+    while True:
+        got = _queue_page(client, agent, filter=filters, sort="-updated_at", first=1, after=after)
+        pages.append(got)
+        if not got["pageInfo"]["hasNextPage"]:
+            break
+        after = got["pageInfo"]["endCursor"]
+    nodes = [edge["node"] for page in pages for edge in page["edges"]]
+    assert [n["id"] for n in nodes] == [t["id"] for t in rest]
+    assert len(pages) == len(rest)
+    for node, ticket in zip(nodes, rest, strict=True):
+        people = client.get(
+            f"/v1/tickets/{ticket['id']}/participants", headers=agent.headers
+        ).json()
+        names = {p["user_id"]: p["name"] for p in people}
+        assert node["requester"]["name"] == names[ticket["requester_id"]]
+        assert node["assignee"] is None or node["assignee"]["name"] == names[ticket["assignee_id"]]
+        assert (node["number"], node["status"]) == (ticket["number"], ticket["status"])
+    stranger = other.members["agent"]
+    theirs = _queue_page(client, stranger, filter=filters, first=100)
+    assert not {e["node"]["id"] for e in theirs["edges"]} & {t["id"] for t in rest}
 
 
 def test_articles_and_configuration_items_as_their_rest_lists(client, org):

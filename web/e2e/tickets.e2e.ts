@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import type { Browser } from "playwright-core";
+import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { QueueTickets } from "../src/graphql/operations";
 import { PASSWORD, apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
 
 let browser: Browser;
@@ -10,6 +11,13 @@ let agent2: Session;
 const title = unique("Laptop will not boot");
 const categoryName = unique("Hardware");
 let ticketUrl = "";
+
+/** The body the queue posts to /v1/graphql. */
+interface QueueBody {
+  operationName: string;
+  variables: { filter?: { sla?: string[]; q?: string }; first?: number };
+  extensions: { persistedQuery: { version: number; sha256Hash: string } };
+}
 
 beforeAll(async () => {
   browser = await launch();
@@ -239,6 +247,42 @@ describe("an employee's request, worked by agents", () => {
     expect(errors).toEqual([]);
   });
 
+  test("the queue's rows and their people come from one persisted GraphQL query: a hash, no query text", async () => {
+    const { page, errors } = agent;
+    const nameOf = async (email: string) => (await apiCall<{ user: { name: string } }>(await apiLogin(email), "GET", "/v1/me")).user.name;
+    const [requesterName, assigneeName] = [await nameOf("employee@acme.example"), await nameOf("agent@acme.example")];
+    const sent: QueueBody[] = [];
+    const rest: string[] = [];
+    const listen = (request: Request) => {
+      const path = new URL(request.url()).pathname;
+      if (path === "/v1/graphql") sent.push(request.postDataJSON() as QueueBody);
+      if (path === "/v1/tickets" || path === "/v1/users") rest.push(`${request.method()} ${path}`);
+    };
+    page.on("request", listen);
+    const answered = page.waitForResponse((r) => r.url().endsWith("/v1/graphql"));
+    await page.goto(`/queues/all?q=${encodeURIComponent(title)}`);
+    const answer = (await (await answered).json()) as { data: { tickets: { edges: { node: { title: string; requester: { name: string } } }[] } } };
+    expect(answer.data.tickets.edges.map((e) => [e.node.title, e.node.requester.name])).toEqual([[title, requesterName]]);
+    await expect.poll(() => page.locator("[data-row-link]").count()).toBe(1);
+    // The row names the requester and the assignee (taken above) from that one answer.
+    const row = (await page.getByTestId("queue-rows").locator("tr").first().textContent()) ?? "";
+    expect(row).toContain(requesterName);
+    expect(row).toContain(assigneeName);
+    page.off("request", listen);
+
+    expect(sent.length).toBeGreaterThan(0);
+    for (const body of sent) {
+      expect(body).not.toHaveProperty("query");
+      expect(body.operationName).toBe("QueueTickets");
+      expect(body.extensions.persistedQuery).toEqual({ version: 1, sha256Hash: QueueTickets.hash });
+    }
+    expect(sent.at(-1)?.variables).toMatchObject({ filter: { q: title }, first: 100 });
+    // No REST list and no directory lookup for the rows' names.
+    expect(rest).toEqual([]);
+    await checkScreen(page, "queue-graphql");
+    expect(errors).toEqual([]);
+  });
+
   test("the queue list is two keystrokes from the top of the page, or one (j)", async () => {
     const { page, errors } = agent;
     await page.goto("/queues/all");
@@ -261,12 +305,15 @@ describe("an employee's request, worked by agents", () => {
 
   test("the SLA queue shows breached and at-risk tickets together, and can narrow to one", async () => {
     const { page, errors } = agent;
-    const asked = page.waitForRequest((r) => r.url().includes("/v1/tickets?") && r.url().includes("sla=breached&sla=at_risk"));
+    // The queue asks GraphQL (QueueTickets) with GET /v1/tickets's filters by their names.
+    const asking = (sla: string[]) => (r: Request) =>
+      r.url().endsWith("/v1/graphql") && JSON.stringify((r.postDataJSON() as QueueBody).variables.filter?.sla) === JSON.stringify(sla);
+    const asked = page.waitForRequest(asking(["breached", "at_risk"]));
     await page.goto("/queues/sla");
     await asked;
     expect(await page.getByLabel("SLA", { exact: true }).inputValue()).toBe("any");
     expect(await page.getByLabel("Sort").inputValue()).toBe("sla_due");
-    const narrowed = page.waitForRequest((r) => /\/v1\/tickets\?.*sla=breached(?!&sla=)/.test(r.url()));
+    const narrowed = page.waitForRequest(asking(["breached"]));
     await page.getByLabel("SLA", { exact: true }).selectOption("breached");
     await narrowed;
     await checkScreen(page, "queue-sla");

@@ -43,7 +43,7 @@ export function BulkBar({
   onClear,
 }: {
   selected: string[];
-  tickets: Ticket[];
+  tickets: Pick<Ticket, "id" | "number">[];
   users?: Map<string, User> | undefined;
   onDone: (succeeded: string[]) => void;
   onClear: () => void;

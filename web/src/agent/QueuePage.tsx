@@ -6,7 +6,7 @@ import { Alert, Button, EmptyState, Input, Select, Spinner, cx } from "../compon
 import { LEVELS, LEVEL_LABELS, STATUSES, formatDateTime, formatRelative, statusLabel } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { ExportButton } from "../components/ExportButton";
-import { useCategories, useTeams, useTicketList, useTicketTypes, useUsers } from "../tickets/queries";
+import { useCategories, useQueueTickets, useTeams, useTicketTypes, useUsers } from "../tickets/queries";
 import { useMe } from "../auth/AuthProvider";
 import { useFallbackPoll, useLiveTeams, useLiveTriage } from "../live/LiveProvider";
 import { focusList, isTyping, useSkipTarget } from "../app/skip";
@@ -143,15 +143,17 @@ export default function QueuePage() {
   const [filters, update] = useFilters(queue);
   const navigate = useNavigate();
   const teams = useTeams();
-  const users = useUsers();
   const [searchParams] = useSearchParams();
   const drill = readDrilldown(searchParams);
+  const [selected, setSelected] = useState<string[]>([]);
+  // The rows name their people themselves (GraphQL); the directory is for the bulk bar's
+  // assignee picker and a drilldown's names, so it loads when one of them needs it.
+  const users = useUsers(selected.length > 0 || !!drill);
   const viewId = searchParams.get("view");
   const views = useViews();
   const view = viewId ? views.data?.find((v) => v.id === viewId) : undefined;
   // A saved view is the ticket list's query as it was saved: it replaces the queue's.
   const query = view ? viewQuery(view) : withDrilldown(queueQuery(queue, filters), drill);
-  const [selected, setSelected] = useState<string[]>([]);
   // Another queue or view: another list, so nothing stays selected.
   useEffect(() => setSelected([]), [queue, viewId]);
   const categories = useCategories();
@@ -167,7 +169,8 @@ export default function QueuePage() {
   useLiveTriage(queue !== "mine" && queue !== "team");
   const refetchInterval = useFallbackPoll(15_000) || SAFETY_POLL_MS;
   const now = useNow(30_000);
-  const list = useTicketList(query, { refetchInterval, enabled: !needsTeam && (!viewId || !!view) });
+  // One GraphQL query (persisted, by hash) for the rows and their people's names.
+  const list = useQueueTickets(query, { refetchInterval, enabled: !needsTeam && (!viewId || !!view) });
   const tickets = needsTeam ? [] : (list.data?.pages.flatMap((p) => p.items) ?? []);
   // "My team" opens on one of the person's own teams (an agent sees no other team's tickets).
   const firstTeam = me.teams?.[0]?.id ?? teams.data?.[0]?.id;
@@ -177,10 +180,7 @@ export default function QueuePage() {
   });
 
   if (!isQueue(param)) return <Navigate to="/queues/mine" replace />;
-  const person = (id: string | null) => {
-    const user = id ? users.data?.get(id) : undefined;
-    return <Person name={user?.name} url={user?.avatar_url} />;
-  };
+  const person = (who: { name: string; avatarUrl: string | null } | null) => <Person name={who?.name} url={who?.avatarUrl} />;
   const toggle = (id: string) => setSelected((now) => (now.includes(id) ? now.filter((s) => s !== id) : [...now, id]));
   const allSelected = tickets.length > 0 && tickets.every((ticket) => selected.includes(ticket.id));
 
@@ -363,13 +363,13 @@ export default function QueuePage() {
                   <td className="px-3 py-2">
                     <PriorityBadge priority={ticket.priority} />
                   </td>
-                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.requester_id)}</td>
-                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.assignee_id)}</td>
-                  <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={ticket.sla_due_at ? formatDateTime(ticket.sla_due_at) : undefined}>
-                    <SlaDue due={ticket.sla_due_at} now={now} />
+                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.requester)}</td>
+                  <td className="hidden px-3 py-2 md:table-cell">{person(ticket.assignee)}</td>
+                  <td className="hidden whitespace-nowrap px-3 py-2 sm:table-cell" title={ticket.slaDueAt ? formatDateTime(ticket.slaDueAt) : undefined}>
+                    <SlaDue due={ticket.slaDueAt} now={now} />
                   </td>
-                  <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(ticket.updated_at)}>
-                    {formatRelative(ticket.updated_at)}
+                  <td className="whitespace-nowrap px-3 py-2 text-fg-muted" title={formatDateTime(ticket.updatedAt)}>
+                    {formatRelative(ticket.updatedAt)}
                   </td>
                 </tr>
               ))}

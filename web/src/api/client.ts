@@ -22,14 +22,18 @@ async function send(request: Request, token: AccessToken | null): Promise<Respon
 
 /**
  * fetch with the caller's access token; on a 401 it refreshes once (the token may have
- * expired while the tab slept) and replays the request.
+ * expired while the tab slept) and replays the request. Given a function that builds the
+ * request, it builds the replay afresh rather than cloning: a cloned body goes out as a
+ * stream, which the browser's tools (and Playwright) cannot show.
  */
-export async function authFetch(request: Request): Promise<Response> {
-  const replay = request.clone();
+export async function authFetch(input: Request | (() => Request)): Promise<Response> {
+  const build = typeof input === "function" ? input : null;
+  const request = build ? build() : (input as Request);
+  const copy = build ? null : request.clone();
   const first = await send(request, isAuthPath(request.url) ? null : await freshToken());
   if (first.status !== 401 || isAuthPath(request.url)) return first;
   const renewed = await refresh();
-  return renewed ? send(replay, renewed) : first;
+  return renewed ? send(build ? build() : (copy as Request), renewed) : first;
 }
 
 // The JSON answers: routes that can also answer CSV (exports) are read as JSON here.

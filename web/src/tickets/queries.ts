@@ -1,7 +1,9 @@
 import { useInfiniteQuery, useQuery, type QueryClient } from "@tanstack/react-query";
 import { api, ok } from "../api/client";
 import type { paths } from "../api/schema";
-import type { Category, Comment, Team, Ticket, User } from "../api/types";
+import type { Category, Comment, Level, Team, Ticket, TicketStatus, User } from "../api/types";
+import { graphql, page } from "../api/graphql";
+import { QueueTickets, type QueueTicketsResult } from "../graphql/operations";
 
 export type TicketListQuery = NonNullable<paths["/v1/tickets"]["get"]["parameters"]["query"]>;
 
@@ -28,6 +30,32 @@ export function useTicketList(query: TicketListQuery, options: { refetchInterval
       ok(api.GET("/v1/tickets", { params: { query: { ...query, cursor: pageParam ?? null } }, signal })),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next_cursor ?? null,
+    ...options,
+  });
+}
+
+type QueueNode = QueueTicketsResult["tickets"]["edges"][number]["node"];
+
+/** A queue row: the ticket's columns and the names (and pictures) of its people. */
+export type QueueTicket = Omit<QueueNode, "status" | "priority"> & { status: TicketStatus; priority: Level };
+
+/**
+ * The agent's queue through one GraphQL query (the persisted `QueueTickets`): the same
+ * filters, sort and keyset pages as GET /v1/tickets, with the requester's and assignee's
+ * names in the same answer (no directory lookup, whoever they are). Its key sits under
+ * ["tickets", "list"], so the live updates and the writes that refresh lists refresh it.
+ */
+export function useQueueTickets(query: TicketListQuery, options: { refetchInterval?: number; enabled?: boolean } = {}) {
+  const { sort, limit, cursor: _cursor, ...filter } = query;
+  return useInfiniteQuery({
+    queryKey: [...keys.list(query), "graphql"],
+    queryFn: async ({ pageParam, signal }) => {
+      const data = await graphql(QueueTickets, { filter, sort, first: limit, after: pageParam }, { signal });
+      // status and priority are String in the schema; the server writes only its own values.
+      return page(data.tickets, (node): QueueTicket => ({ ...node, status: node.status as TicketStatus, priority: node.priority as Level }));
+    },
+    initialPageParam: null as string | null,
+    getNextPageParam: (answer) => answer.next_cursor ?? null,
     ...options,
   });
 }
