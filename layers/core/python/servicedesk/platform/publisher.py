@@ -121,8 +121,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "approval.escalated": ("email", "webhook"),
     "approval.": ("webhook",),
     # Change management (servicedesk/changes): created, edited, moved between states;
-    # for webhook subscribers (approvers hear of a change through approval.requested).
-    "change.": ("webhook",),
+    # for webhook subscribers (approvers hear of a change through approval.requested) and
+    # the change room of the realtime broadcaster (staff with change:read).
+    "change.": ("webhook", "realtime"),
     "automation.webhook": ("webhook",),
     # GitHub and Slack (servicedesk.integrations): the outbound calls (create an issue,
     # post a message, open a modal, unfurl) go to the integrations consumer, which retries

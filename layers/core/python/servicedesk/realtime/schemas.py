@@ -41,6 +41,8 @@ class ClientFrame(BaseModel):
     team_id: uuid.UUID | None = None
     # Staff: new and (re)assigned tickets that belong to no team (the triage queue).
     queue: Literal["untriaged"] | None = None
+    # Staff with change:read: every change of the tenant created, edited or moved.
+    room: Literal["changes"] | None = None
     visibility: Literal["public", "internal"] = "public"
     # presence (staff): on the ticket, and whether editing it; "left" when the screen closes.
     state: Literal["viewing", "editing", "left"] | None = None
@@ -49,14 +51,16 @@ class ClientFrame(BaseModel):
     @model_validator(mode="after")
     def _room(self) -> ClientFrame:
         if self.action in ("subscribe", "unsubscribe"):
-            rooms = (self.ticket_id, self.team_id, self.queue)
+            rooms = (self.ticket_id, self.team_id, self.queue, self.room)
             if sum(room is not None for room in rooms) != 1:
-                raise ValueError("name exactly one of ticket_id, team_id or queue")
+                raise ValueError("name exactly one of ticket_id, team_id, queue or room")
         elif self.action in ("typing", "presence"):
-            if self.ticket_id is None or self.team_id is not None or self.queue is not None:
-                raise ValueError(f"{self.action} needs ticket_id (and no team_id or queue)")
+            if self.ticket_id is None or any(
+                r is not None for r in (self.team_id, self.queue, self.room)
+            ):
+                raise ValueError(f"{self.action} needs ticket_id (and no team_id, queue or room)")
 
-        elif self.ticket_id is not None or self.team_id is not None or self.queue is not None:
+        elif any(r is not None for r in (self.ticket_id, self.team_id, self.queue, self.room)):
             raise ValueError("ping takes no room")
         return self
 
@@ -66,4 +70,6 @@ class ClientFrame(BaseModel):
             return f"team:{self.team_id}"
         if self.queue is not None:
             return f"queue:{self.queue}"
+        if self.room is not None:
+            return self.room
         return f"ticket:{self.ticket_id}"
