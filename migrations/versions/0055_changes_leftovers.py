@@ -12,7 +12,10 @@ asked for; the tenant comes from the transaction's setting, never from a paramet
 caller selects ``WHERE id IN (candidates)`` as the app role, under RLS.
 
 The first pattern is the index condition (the caller puts the longest word first: the most
-selective trigrams); ``LIKE ALL`` checks the rest on the rows found.
+selective trigrams); ``LIKE ALL`` checks the others on the rows found. At most the newest
+``p_window`` text matches are returned (2,000: a word in more changes than that finds the
+newest 2,000 of them, as the tickets' search ranks only its newest matches), so a common
+word costs a walk down the newest-first index, not a read of every change holding it.
 
 The realtime subscriptions' channel check admits ``changes``, the room where staff with
 ``change:read`` hear changes created, edited and moved (servicedesk.realtime.rooms).
@@ -37,18 +40,41 @@ branch_labels = None
 depends_on = None
 
 UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-SIGNATURE = "change_search_candidates(p_words text[], p_number integer)"
+SIGNATURE = "change_search_candidates(p_words text[], p_number integer, p_window integer)"
+# Under RLS (which binds the owner too: FORCE) PostgreSQL keeps non-leakproof operators
+# such as LIKE away from the column statistics, so it believes every word rare and would
+# read a common word's every change through the trigram index. The function decides
+# instead: first the newest ``p_window * 5`` changes, down the newest-first index; if they
+# hold ``p_window`` matches the word is common and those are the answer; else the word is
+# rarer than one change in five, and the trigram index finds its matches.
 CANDIDATES = f"""
-    SELECT c.id FROM changes c
-     WHERE c.tenant_id = {CURRENT_TENANT}
-       AND cardinality(p_words) > 0
-       AND lower(c.title || ' ' || c.description) LIKE p_words[1]
-       AND lower(c.title || ' ' || c.description) LIKE ALL (p_words)
-    UNION
-    SELECT c.id FROM changes c
-     WHERE p_number IS NOT NULL
-       AND c.tenant_id = {CURRENT_TENANT}
-       AND c.number = p_number
+DECLARE
+    tenant uuid := {CURRENT_TENANT};
+    found integer;
+BEGIN
+    IF cardinality(p_words) > 0 THEN
+        RETURN QUERY
+            SELECT n.id FROM (
+                SELECT c.id, c.title, c.description, c.created_at FROM changes c
+                 WHERE c.tenant_id = tenant
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT p_window * 5
+            ) n
+             WHERE lower(n.title || ' ' || n.description) LIKE ALL (p_words)
+             ORDER BY n.created_at DESC, n.id DESC LIMIT p_window;
+        GET DIAGNOSTICS found = ROW_COUNT;
+        IF found < p_window THEN
+            RETURN QUERY
+                SELECT c.id FROM changes c
+                 WHERE c.tenant_id = tenant
+                   AND lower(c.title || ' ' || c.description) LIKE p_words[1]
+                   AND lower(c.title || ' ' || c.description) LIKE ALL (p_words[2:])
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT p_window;
+        END IF;
+    END IF;
+    RETURN QUERY
+        SELECT c.id FROM changes c
+         WHERE p_number IS NOT NULL AND c.tenant_id = tenant AND c.number = p_number;
+END
 """
 
 
@@ -78,7 +104,8 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_changes_text_trgm ON changes USING gin (lower(title || ' ' || description) gin_trgm_ops)"
     )
-    for statement in definer_function(SIGNATURE, "TABLE (change_id uuid)", CANDIDATES):
+    function = definer_function(SIGNATURE, "TABLE (change_id uuid)", CANDIDATES, language="plpgsql")
+    for statement in function:
         op.execute(statement)
 
 
@@ -91,5 +118,5 @@ def downgrade() -> None:
     )
     op.execute("DELETE FROM realtime_subscriptions WHERE channel = 'changes'")
     _channels(f"^((ticket|team|user):{UUID_RE}|queue:untriaged)$")
-    op.execute("DROP FUNCTION IF EXISTS change_search_candidates(text[], integer)")
+    op.execute("DROP FUNCTION IF EXISTS change_search_candidates(text[], integer, integer)")
     op.execute("DROP INDEX IF EXISTS ix_changes_text_trgm")

@@ -8,6 +8,7 @@ import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -307,7 +308,7 @@ def blackouts_over(
 ) -> list[Occurrence]:
     """The blackout windows overlapping ``[start, end)``, earliest first: the one-off windows
     and the occurrences of the recurring ones (each series expanded over this window only,
-    ``recurrence.MAX_OCCURRENCES`` at most)."""
+    at most ``limit`` per series)."""
     rows = ctx.session.scalars(
         select(ChangeBlackout)
         .where(
@@ -323,9 +324,11 @@ def blackouts_over(
             assert row.ends_at is not None  # the table's check: only a series may be open
             found.append(Occurrence(row.id, row.name, row.starts_at, row.ends_at, False))
             continue
+        # Each series yields in order: its first ``limit`` are all the overall first
+        # ``limit`` can hold, so a long window never expands more than that per series.
         found += [
             Occurrence(row.id, row.name, begins, ends, True)
-            for begins, ends in recurrence.occurrences(row.recurrence, start, end)
+            for begins, ends in islice(recurrence.occurrences(row.recurrence, start, end), limit)
         ]
     found.sort(key=lambda o: (o.starts_at, str(o.id)))
     return found[:limit]

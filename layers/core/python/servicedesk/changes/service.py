@@ -39,6 +39,8 @@ S = states.State
 MAX_CALENDAR_DAYS = 92
 MAX_CALENDAR_ROWS = 500
 MAX_WORDS = 8
+# The newest text matches the search returns (migration 0055): bounded like the tickets'.
+SEARCH_WINDOW = 2000
 MIN_WORD = 3
 NUMBER = re.compile(r"(?:chg-?)?(\d{1,9})", re.IGNORECASE)
 WORD = re.compile(r"\w+")
@@ -139,6 +141,7 @@ def _matching(q: str) -> Any:
     candidates = func.change_search_candidates(
         bindparam("q_words", words, type_=ARRAY(Text)),
         bindparam("q_number", number, type_=Integer),
+        bindparam("q_window", SEARCH_WINDOW, type_=Integer),
     ).table_valued("change_id")
     return select(candidates.c.change_id)
 
