@@ -45,13 +45,15 @@ ACYCLIC = ("depends_on", "runs_on", "contains")
 OTHER = ("connected_to", "used_by")
 
 
-def prepare() -> Any:
+def prepare(data: Path = DATA, name: str = NAME) -> Any:
+    """A fresh database ``name`` migrated to head on the server under ``data`` (bench.changes
+    too), the application pointed at it."""
     from bench.sla import use_database
     from local import db as localdb
 
-    admin = localdb.admin_url(DATA)
-    localdb.drop_database(admin, NAME)
-    db = localdb.ensure_database(admin, NAME)
+    admin = localdb.admin_url(data)
+    localdb.drop_database(admin, name)
+    db = localdb.ensure_database(admin, name)
     localdb.migrate(db)
     use_database(db)
     return admin

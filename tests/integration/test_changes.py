@@ -651,3 +651,201 @@ def test_events_go_through_the_outbox(client, org):
     assert found[1].payload["changed"] == ["risk_answers"]
     assert found[2].payload["previous_state"] == "draft"
     assert found[2].payload["state"] == "assessment"
+
+
+def _search(client, org, q: str, role: str = "agent") -> Any:
+    return client.get("/v1/changes", params={"q": q, "limit": 100}, headers=_h(org, role))
+
+
+def test_q_finds_changes_by_number_and_by_words_in_title_or_description(client, org, other):
+    tag = uuid.uuid4().hex[:8]
+    patch = _change(client, org, title=f"Patch the {tag} database servers")
+    firewall = _change(
+        client, org, title="Firewall rules", description=f"Open port 443 on the {tag} gateway"
+    )
+    _change(client, other, title=f"Patch the {tag} database servers (other tenant)")
+
+    def ids(q: str) -> list[str]:
+        return [c["id"] for c in _ok(_search(client, org, q))["items"]]
+
+    assert ids(tag) == [firewall["id"], patch["id"]]  # newest first
+    assert ids(f"{tag.upper()} DATABASE") == [patch["id"]]  # every word, any case
+    assert ids(f"gate {tag}") == [firewall["id"]]  # a part of a word, in the description
+    assert ids(f"{tag} printer") == []
+    for number in (f"CHG-{patch['number']}", f"chg{patch['number']}", str(patch["number"])):
+        assert patch["id"] in ids(number), number
+    assert ids(f"CHG-{patch['number']}") == [patch["id"]]
+    # Words of two letters or fewer are left out; only those: 422 naming q.
+    assert ids(f"{tag} of a") == [firewall["id"], patch["id"]]
+    assert _field(_search(client, org, "db"), 422) == "q"
+    assert _field(_search(client, org, "x" * 201), 422) == "q"
+    # LIKE's wildcards are literal: % is no word, _ is part of one.
+    assert _field(_search(client, org, "%%%"), 422) == "q"
+    assert ids(f"{tag[:4]}_{tag[4:]}") == []
+    # Filters combine with q; requesters have no change permission.
+    found = client.get(
+        "/v1/changes", params={"q": tag, "state": "closed"}, headers=_h(org, "agent")
+    )
+    assert _ok(found)["items"] == []
+    assert _search(client, org, tag, role="requester").status_code == 403
+
+
+def test_q_pages_through_more_matches_than_a_page(client, org):
+    tag = uuid.uuid4().hex[:8]
+    made = [_change(client, org, title=f"Rotate {tag} keys {i}")["id"] for i in range(5)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"q": f"rotate {tag}", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = _ok(client.get("/v1/changes", params=params, headers=_h(org, "agent")))
+        seen += [c["id"] for c in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert seen == made[::-1]
+
+
+def test_the_search_index_serves_the_candidates_query(client, org):
+    """The function's text condition is the index's expression (a typo in either would
+    read every change of the tenant)."""
+    from tests.conftest import current_database
+
+    with current_database().connect("owner") as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                "EXPLAIN SELECT c.id FROM changes c"
+                " WHERE lower(c.title || ' ' || c.description) LIKE '%firewall%'"
+            )
+        )
+    assert "ix_changes_text_trgm" in plan, plan
+
+
+SATURDAY_NIGHTS = {
+    "frequency": "weekly",
+    "weekdays": [5],
+    "start_time": "22:00",
+    "duration_minutes": 360,
+    "time_zone": "Europe/London",
+    "starts_on": "2031-03-01",
+}
+
+
+def _blackout(client, org, **body: Any) -> Any:
+    return client.post("/v1/changes/blackouts", headers=_h(org, "manager"), json=body)
+
+
+def test_a_recurring_blackout_blocks_its_occurrences_in_local_time_across_dst(client):
+    """Saturdays 22:00-04:00 London time. The UK clocks go forward on Sunday 30 March 2031:
+    before, the window starts at 22:00 UTC; after, at 21:00 UTC."""
+    fresh = make_tenant(client, roles=("agent", "manager"))
+    _cab(client, fresh)
+    made = _ok(_blackout(client, fresh, name="Weekend batch", recurrence=SATURDAY_NIGHTS), 201)
+    assert made["recurrence"]["weekdays"] == [5] and made["recurrence"]["start_time"] == "22:00:00"
+    assert made["starts_at"] == "2031-03-01T22:00:00Z" and made["ends_at"] is None
+    listed = _ok(client.get("/v1/changes/blackouts", headers=_h(fresh, "agent")))["items"]
+    assert [b["recurrence"]["time_zone"] for b in listed] == ["Europe/London"]
+
+    def submit(start: datetime, minutes: int = 30) -> Any:
+        window = {
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(minutes=minutes)).isoformat(),
+        }
+        change = _change(client, fresh, **window)
+        change = _ok(_patch(client, fresh, change, risk_answers=LOW))
+        change = _ok(_move(client, fresh, change, "assessment"))
+        return change, _move(client, fresh, change, "approval")
+
+    # Sunday 30 March 03:00 UTC: inside Saturday night's occurrence, the night of the change.
+    change, refused = submit(datetime(2031, 3, 30, 3, tzinfo=UTC))
+    assert _field(refused, 422) == "planned_start"
+    assert "Weekend batch" in refused.json()["errors"][0]["detail"]
+    assert change["blackouts"] == [
+        {
+            "id": made["id"],
+            "name": "Weekend batch",
+            "starts_at": "2031-03-29T22:00:00Z",
+            "ends_at": "2031-03-30T04:00:00Z",
+            "recurring": True,
+        }
+    ]
+    # Saturday 5 April 21:00 UTC is 22:00 BST: refused (a UTC-only expansion would let it by).
+    _, refused = submit(datetime(2031, 4, 5, 21, tzinfo=UTC))
+    assert _field(refused, 422) == "planned_start"
+    # Saturday 22 March 21:00 UTC is 21:00 GMT, an hour before the window: allowed.
+    _, allowed = submit(datetime(2031, 3, 22, 21, tzinfo=UTC))
+    assert _ok(allowed)["state"] == "approval"
+    # The calendar lists each occurrence of the month, at its own UTC time.
+    month = _ok(
+        client.get(
+            "/v1/changes/calendar",
+            params={"from": "2031-03-20T00:00:00Z", "to": "2031-04-13T00:00:00Z"},
+            headers=_h(fresh, "agent"),
+        )
+    )
+    assert [(b["starts_at"], b["recurring"]) for b in month["blackouts"]] == [
+        ("2031-03-22T22:00:00Z", True),
+        ("2031-03-29T22:00:00Z", True),
+        ("2031-04-05T21:00:00Z", True),
+        ("2031-04-12T21:00:00Z", True),
+    ]
+
+
+def test_a_recurring_blackout_ends_on_its_until_day(client):
+    fresh = make_tenant(client, roles=("agent", "manager"))
+    monthly = {
+        "frequency": "monthly",
+        "nth": -1,
+        "weekday": 4,
+        "start_time": "18:00",
+        "duration_minutes": 120,
+        "time_zone": "America/New_York",
+        "starts_on": "2031-01-01",
+        "until": "2031-02-28",
+    }
+    made = _ok(_blackout(client, fresh, name="Month-end close", recurrence=monthly), 201)
+    assert made["ends_at"] == "2031-03-01T01:00:00Z"  # Friday 28 Feb 18:00 EST + 2 h
+    found = _ok(
+        client.get(
+            "/v1/changes/calendar",
+            params={"from": "2031-01-01T00:00:00Z", "to": "2031-03-31T00:00:00Z"},
+            headers=_h(fresh, "agent"),
+        )
+    )["blackouts"]
+    assert [b["starts_at"] for b in found] == ["2031-01-31T23:00:00Z", "2031-02-28T23:00:00Z"]
+
+
+def test_recurring_blackout_input_is_checked_field_by_field(client, org):
+    def field(**body: Any) -> str:
+        return _field(_blackout(client, org, name="Bad", **body), 422)
+
+    assert field(recurrence={**SATURDAY_NIGHTS, "weekdays": None}) == "recurrence.weekdays"
+    assert field(recurrence={**SATURDAY_NIGHTS, "weekdays": [7]}) == "recurrence.weekdays.0"
+    assert field(recurrence={**SATURDAY_NIGHTS, "monthday": 3}) == "recurrence.monthday"
+    monthly = {**SATURDAY_NIGHTS, "frequency": "monthly", "weekdays": None}
+    assert field(recurrence=monthly) == "recurrence.nth"
+    assert field(recurrence={**monthly, "nth": 2}) == "recurrence.weekday"
+    assert field(recurrence={**monthly, "monthday": 32}) == "recurrence.monthday"
+    assert field(recurrence={**monthly, "monthday": 3, "nth": 1}) == "recurrence.monthday"
+    assert field(recurrence={**SATURDAY_NIGHTS, "time_zone": "Mars/Olympus"}) == (
+        "recurrence.time_zone"
+    )
+    assert field(recurrence={**SATURDAY_NIGHTS, "until": "2031-02-01"}) == "recurrence.until"
+    assert field(recurrence={**SATURDAY_NIGHTS, "until": "2045-01-01"}) == "recurrence.until"
+    assert field(recurrence={**SATURDAY_NIGHTS, "duration_minutes": 0}) == (
+        "recurrence.duration_minutes"
+    )
+    assert field(recurrence={**SATURDAY_NIGHTS, "start_time": "25:00"}) == ("recurrence.start_time")
+    assert field(recurrence=SATURDAY_NIGHTS, starts_at=DAY.isoformat()) == "starts_at"
+    assert field() == "starts_at"
+    assert field(starts_at=DAY.isoformat()) == "ends_at"
+    assert field(starts_at=DAY.isoformat(), ends_at=DAY.isoformat()) == "ends_at"
+    # Nothing was written.
+    names = {
+        b["name"]
+        for b in client.get("/v1/changes/blackouts", headers=_h(org, "agent")).json()["items"]
+    }
+    assert "Bad" not in names

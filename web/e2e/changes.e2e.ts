@@ -1,6 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, type Session } from "./support";
+import { LIVE_MS, waitSubscribed, watchFrames } from "./live-support";
 
 let browser: Browser;
 let agent: Session;
@@ -125,6 +126,39 @@ describe("change management", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a manager adds a weekly blackout in a named time zone; the calendar shows its occurrences", async () => {
+    const { page, errors } = manager;
+    const name = unique("Saturday batch");
+    const first = new Date(now.getFullYear(), now.getMonth() + 1, 1);
+    const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+    await page.goto("/changes/settings");
+    const form = page.getByRole("form", { name: "Add blackout window" });
+    await form.getByLabel("Name", { exact: true }).fill(name);
+    await form.getByLabel("Repeats").selectOption({ label: "Weekly" });
+    await form.getByLabel("Saturday").check();
+    await form.getByLabel("Start time").fill("22:00");
+    await form.getByLabel("Duration in minutes").fill("60");
+    await form.getByLabel("First day").fill(day(first));
+    await form.getByLabel("Last day (optional)").fill(day(new Date(first.getFullYear(), first.getMonth(), 7)));
+    // A zone that does not exist: the server's error sits beside the input.
+    await form.getByLabel("Time zone").fill("Mars/Olympus");
+    await form.getByRole("button", { name: "Add blackout window" }).click();
+    await expect.poll(() => form.getByLabel("Time zone").getAttribute("aria-invalid")).toBe("true");
+    await checkScreen(page, "changes-blackout-recurring-error");
+    await form.getByLabel("Time zone").fill("Europe/London");
+    await form.getByRole("button", { name: "Add blackout window" }).click();
+    await expect.poll(() => page.getByTestId("blackout-rows").textContent()).toContain(`${name}: Every Saturday, 22:00 for 1 h (Europe/London)`);
+    await checkScreen(page, "changes-blackout-recurring");
+    await page.goto("/changes/calendar");
+    await page.getByRole("button", { name: "Next month" }).click();
+    await expect.poll(() => page.getByTestId("calendar-rows").textContent()).toContain(name);
+    expect(await page.getByTestId("calendar-rows").textContent()).toContain("repeats");
+    await page.goto("/changes/settings");
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    await expect.poll(() => page.getByTestId("blackout-rows").textContent()).not.toContain(name);
+    expect(errors).toEqual([]);
+  });
+
   test("a manager edits the risk questionnaire (a stale save keeps the draft; a field error sits by its input) and a change's risk form asks the new question", async () => {
     const { page, errors } = manager;
     const question = unique("Is there a vendor on call");
@@ -198,6 +232,53 @@ describe("change management", () => {
     expect(errors).toEqual([]);
   });
 
+  test("an agent searches the change list by words of the title or description and by number", async () => {
+    const { page, errors } = agent;
+    await page.goto("/changes");
+    const search = page.getByLabel("Search", { exact: true });
+    const rows = page.getByTestId("change-rows");
+    // Two words of the title, any case, in any order.
+    const word = title.split("-").at(-1) ?? "";
+    await search.fill(`${word.toUpperCase()} upgrade`);
+    await expect.poll(async () => (await rows.locator("tr").allTextContents()).map((r) => r.includes(title))).toEqual([true]);
+    const number = (await rows.locator("td").first().textContent()) ?? "";
+    await search.fill(word.slice(0, 2));
+    await expect.poll(() => page.getByText("Type a change number or a word of 3 letters or more.").count()).toBe(1);
+    await search.fill(`${word} nosuchword`);
+    await expect.poll(() => page.getByText("No change matches").count()).toBe(1);
+    await checkScreen(page, "changes-search-empty");
+    await search.fill(number);
+    await expect.poll(() => rows.locator("tr").count()).toBe(1);
+    expect(await rows.textContent()).toContain(title);
+    await checkScreen(page, "changes-search");
+    expect(errors).toEqual([]);
+  });
+
+  test("the change list and a change's page follow changes made elsewhere, live", async () => {
+    const watcher = await openSession(browser);
+    const { page, errors } = watcher;
+    const frames = watchFrames(page);
+    await signIn(page, "agent@acme.example");
+    await page.goto("/changes");
+    await waitSubscribed(frames, "changes");
+    // Someone else raises a change: it appears at the top of the list without a reload.
+    const fresh = unique("Replace the load balancer");
+    const made = await apiCall<{ id: string; version: number }>(managerToken, "POST", "/v1/changes", { title: fresh });
+    await expect.poll(() => page.getByTestId("change-rows").locator("tr").first().textContent(), { timeout: LIVE_MS }).toContain(fresh);
+    // ... and moves it while its page is open: the state follows.
+    const joins = () => frames.filter((f) => f.type === "ack" && f.action === "subscribe" && f.channel === "changes").length;
+    const before = joins();
+    await page.getByRole("link", { name: fresh }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain(fresh);
+    // The list left the room and the page joined it again.
+    await expect.poll(joins).toBeGreaterThan(before);
+    await apiCall(managerToken, "POST", `/v1/changes/${made.id}/transitions`, { state: "assessment", version: made.version });
+    await expect.poll(() => page.getByRole("button", { name: "Move to Approval" }).count(), { timeout: LIVE_MS }).toBe(1);
+    expect(frames.some((f) => f.type === "event" && f.event === "change.state_changed" && f.change_id === made.id)).toBe(true);
+    expect(errors).toEqual([]);
+    await watcher.context.close();
+  });
+
   test("an agent links a change to a ticket from the ticket page and unlinks it", async () => {
     const { page, errors } = agent;
     const employee = await apiLogin("employee@acme.example");
@@ -208,6 +289,9 @@ describe("change management", () => {
     await expect.poll(() => page.getByText("No change is linked to this ticket.").count()).toBe(1);
     await page.getByRole("button", { name: "Link a change" }).click();
     await expect.poll(() => page.getByLabel("Change to link").locator("option").count()).toBeGreaterThan(1);
+    // The search narrows the choice to the change its number names.
+    await page.getByLabel("Find a change").fill(`CHG-${number}`);
+    await expect.poll(() => page.getByLabel("Change to link").locator("option").count()).toBe(2);
     await page.getByLabel("Change to link").selectOption({ label: `CHG-${number}: ${title}` });
     await page.getByRole("button", { name: "Link", exact: true }).click();
     await expect.poll(() => page.getByTestId("ticket-changes").textContent()).toContain(title);

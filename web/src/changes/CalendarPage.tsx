@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { describeError } from "../api/problem";
 import { Alert, Badge, Button, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
 import { displayLocale, formatDateTime } from "../lib/format";
+import { useLiveChanges } from "../live/LiveProvider";
 import { t } from "../i18n/changes";
 import { STATE_LABELS, TYPE_LABELS, useCalendar } from "./api";
 
@@ -15,6 +16,7 @@ function monthStart(offset: number): Date {
  * time order (a table a screen reader reads row by row), with the previous and next month. */
 export default function CalendarPage() {
   const [offset, setOffset] = useState(0);
+  useLiveChanges(true);
   const from = monthStart(offset);
   const to = monthStart(offset + 1);
   const calendar = useCalendar(from.toISOString(), to.toISOString());
@@ -36,13 +38,15 @@ export default function CalendarPage() {
       ),
     })),
     ...(calendar.data?.blackouts ?? []).map((b): Row => ({
-      key: b.id,
+      // A recurring blackout appears once per occurrence: the id alone is not unique.
+      key: `${b.id}@${b.starts_at}`,
       start: b.starts_at,
       end: b.ends_at,
       kind: "blackout",
       node: (
         <>
           <Badge tone="danger">{t("changes.calendar.blackout")}</Badge> {b.name}
+          {b.recurring ? <> <Badge>{t("changes.calendar.recurring")}</Badge></> : null}
         </>
       ),
     })),

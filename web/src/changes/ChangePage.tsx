@@ -7,6 +7,7 @@ import { ApprovalStages } from "../approvals/ApprovalStages";
 import { useMe } from "../auth/AuthProvider";
 import { Alert, Badge, Button, Field, PageHeader, Spinner, Textarea } from "../components/ui";
 import { can } from "../lib/domain";
+import { useLiveChanges } from "../live/LiveProvider";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
 import {
@@ -33,6 +34,7 @@ const EDITABLE: ChangeState[] = ["draft", "assessment"];
 export default function ChangePage() {
   const { changeId = "" } = useParams();
   const me = useMe();
+  useLiveChanges(true);
   const change = useChange(changeId);
   if (change.isPending) return <Spinner label={t("changes.detail.loading")} />;
   if (change.isError) {
@@ -101,7 +103,7 @@ function Warnings({ change }: { change: Change }) {
         <Alert tone="warning" title={t("changes.detail.blackouts")}>
           <ul className="list-disc pl-5">
             {change.blackouts.map((b) => (
-              <li key={b.id}>
+              <li key={`${b.id}@${b.starts_at}`}>
                 {b.name}: {formatDateTime(b.starts_at)} – {formatDateTime(b.ends_at)}
               </li>
             ))}

@@ -2,21 +2,27 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
-import { Alert, Badge, Button, Card, EmptyState, PageHeader, Spinner } from "../components/ui";
+import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Spinner } from "../components/ui";
 import { can } from "../lib/domain";
+import { useDebounced } from "../lib/useDebounced";
+import { useLiveChanges } from "../live/LiveProvider";
 import { formatDateTime } from "../lib/format";
 import { t } from "../i18n/changes";
-import { RISK_LABELS, RISK_TONE, STATE_LABELS, TYPE_LABELS, useChanges, type ChangeFilters } from "./api";
+import { RISK_LABELS, RISK_TONE, STATE_LABELS, TYPE_LABELS, searchable, useChanges, type ChangeFilters } from "./api";
 import { Choice, entries } from "./parts";
 
 const LINK = "inline-flex h-10 items-center rounded-md px-4 font-medium";
 
-/** The change list, newest first, filtered by state, type and risk; links to the calendar,
- * a new change and (managers) the change settings. */
+/** The change list, newest first, searched (a number or words of the title or description)
+ * and filtered by state, type and risk; links to the calendar, a new change and (managers)
+ * the change settings. */
 export default function ChangesPage() {
   const me = useMe();
-  const [filters, setFilters] = useState<ChangeFilters>({ state: "", type: "", risk_level: "" });
-  const changes = useChanges(filters);
+  useLiveChanges(true);
+  const [filters, setFilters] = useState<ChangeFilters>({ q: "", state: "", type: "", risk_level: "" });
+  const q = useDebounced(filters.q);
+  const changes = useChanges({ ...filters, q });
+  const tooShort = filters.q.trim() !== "" && searchable(filters.q) === null;
   const set = (patch: Partial<ChangeFilters>) => setFilters((now) => ({ ...now, ...patch }));
   const rows = changes.data?.pages.flatMap((page) => page.items) ?? [];
   return (
@@ -44,13 +50,18 @@ export default function ChangesPage() {
         {t("changes.intro")}
       </PageHeader>
       <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label={t("changes.filter")}>
+        <Field label={t("changes.search")} description={tooShort ? t("changes.searchShort") : undefined}>
+          {(p) => <Input {...p} type="search" value={filters.q} onChange={(e) => set({ q: e.target.value })} placeholder={t("changes.searchHint")} maxLength={200} />}
+        </Field>
         <Choice label={t("changes.stateLabel")} value={filters.state} empty={t("changes.all")} options={entries(STATE_LABELS)} onChange={(state) => set({ state })} />
         <Choice label={t("changes.typeLabel")} value={filters.type} empty={t("changes.all")} options={entries(TYPE_LABELS)} onChange={(type) => set({ type })} />
         <Choice label={t("changes.riskLabel")} value={filters.risk_level} empty={t("changes.all")} options={entries(RISK_LABELS)} onChange={(risk_level) => set({ risk_level })} />
       </div>
       {changes.isPending ? <Spinner label={t("changes.loading")} /> : null}
       {changes.isError ? <Alert title={t("changes.loadFailed")}>{describeError(changes.error)}</Alert> : null}
-      {changes.isSuccess && rows.length === 0 ? <EmptyState title={t("changes.empty")}>{t("changes.emptyHint")}</EmptyState> : null}
+      {changes.isSuccess && rows.length === 0 ? (
+        searchable(q) ? <EmptyState title={t("changes.noMatch")}>{t("changes.noMatchHint")}</EmptyState> : <EmptyState title={t("changes.empty")}>{t("changes.emptyHint")}</EmptyState>
+      ) : null}
       {rows.length ? (
         <Card className="overflow-x-auto p-0">
           <table className="w-full text-left">

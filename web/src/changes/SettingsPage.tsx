@@ -1,13 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, idempotencyKey, ok } from "../api/client";
+import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { Alert, Button, Field, Input, PageHeader, Spinner } from "../components/ui";
-import { formatDateTime } from "../lib/format";
+import { Alert, Button, PageHeader, Spinner } from "../components/ui";
 import { t } from "../i18n/changes";
-import { changeKeys, toInstant, useBlackouts, useSettings, type Settings } from "./api";
+import { changeKeys, useSettings, type Settings } from "./api";
 import { Choice, Section, onSubmit } from "./parts";
+import { Blackouts } from "./Blackouts";
 import { QuestionnaireEditor } from "./QuestionnaireEditor";
 import { Templates } from "./Templates";
 
@@ -80,64 +80,3 @@ function Flows({ settings }: { settings: Settings }) {
   );
 }
 
-function Blackouts() {
-  const client = useQueryClient();
-  const blackouts = useBlackouts();
-  const [name, setName] = useState("");
-  const [start, setStart] = useState("");
-  const [end, setEnd] = useState("");
-  const refresh = () => void client.invalidateQueries({ queryKey: changeKeys.blackouts });
-  const create = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST("/v1/changes/blackouts", {
-          params: { header: { "Idempotency-Key": idempotencyKey() } },
-          body: { name: name.trim(), starts_at: toInstant(start) ?? "", ends_at: toInstant(end) ?? "" },
-        }),
-      ),
-    onSuccess: () => {
-      setName("");
-      refresh();
-    },
-  });
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/v1/changes/blackouts/{blackout_id}", { params: { path: { blackout_id: id } } })),
-    onSuccess: refresh,
-  });
-  const submit = onSubmit(() => create.mutate());
-  return (
-    <Section id="settings-blackouts" title={t("changes.settings.blackouts")}>
-      <ul className="space-y-1" data-testid="blackout-rows">
-        {blackouts.data?.map((b) => (
-          <li key={b.id} className="flex items-center justify-between gap-2">
-            <span>
-              {b.name}: {formatDateTime(b.starts_at)} – {formatDateTime(b.ends_at)}
-            </span>
-            <Button size="sm" variant="danger" disabled={remove.isPending} onClick={() => remove.mutate(b.id)}>
-              {t("changes.settings.deleteBlackout", { name: b.name })}
-            </Button>
-          </li>
-        ))}
-      </ul>
-      <form className="grid gap-3" onSubmit={submit}>
-        <Field label={t("changes.settings.blackoutName")}>
-          {(p) => <Input {...p} value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />}
-        </Field>
-        <div className="grid gap-3 sm:grid-cols-2">
-          <Field label={t("changes.settings.blackoutStart")}>
-            {(p) => <Input {...p} type="datetime-local" value={start} onChange={(e) => setStart(e.target.value)} />}
-          </Field>
-          <Field label={t("changes.settings.blackoutEnd")}>
-            {(p) => <Input {...p} type="datetime-local" value={end} onChange={(e) => setEnd(e.target.value)} />}
-          </Field>
-        </div>
-        {create.isError ? <Alert>{describeError(create.error)}</Alert> : null}
-        <div>
-          <Button type="submit" busy={create.isPending}>
-            {t("changes.settings.addBlackout")}
-          </Button>
-        </div>
-      </form>
-    </Section>
-  );
-}

@@ -4,10 +4,12 @@ import { Link } from "react-router";
 import { api, idempotencyKey, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
-import { Alert, Badge, Button, Card } from "../components/ui";
+import { Alert, Badge, Button, Card, Field, Input } from "../components/ui";
 import { can } from "../lib/domain";
+import { useDebounced } from "../lib/useDebounced";
+import { useLiveChanges } from "../live/LiveProvider";
 import { t } from "../i18n/changes";
-import { STATE_LABELS, type ChangeState } from "./api";
+import { STATE_LABELS, searchable, type ChangeState } from "./api";
 import { Choice, onSubmit } from "./parts";
 
 /** States a change may still gain tickets in: not closed, cancelled or failed. */
@@ -15,14 +17,17 @@ const OPEN: ReadonlySet<ChangeState> = new Set(["draft", "assessment", "approval
 
 /** On the agent's ticket page: the changes linked to the ticket (an incident's fix, a
  * problem's change), for staff who may read changes; those who may manage changes link
- * one of the recent open changes and unlink. Nothing for others when none is linked. */
+ * an open change (the newest, or those a search by number or words finds) and unlink. Nothing for others when none is linked. */
 export function TicketChanges({ ticketId }: { ticketId: string }) {
   const me = useMe();
   const client = useQueryClient();
   const allowed = can(me, "change:read");
   const manage = can(me, "change:manage");
+  useLiveChanges(allowed);
   const [picked, setPicked] = useState("");
   const [open, setOpen] = useState(false);
+  const [find, setFind] = useState("");
+  const q = searchable(useDebounced(find));
   const key = ["changes", "ticket", ticketId];
   const linked = useQuery({
     queryKey: key,
@@ -30,12 +35,12 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
     queryFn: ({ signal }) => ok(api.GET("/v1/changes", { params: { query: { ticket_id: ticketId, limit: 20 } }, signal })),
     select: (page) => page.items,
   });
-  // The API has no text search on changes: the 50 newest, the open ones not yet linked
-  // (asked for once the picker opens, not on every ticket page).
+  // The 50 newest (or newest found by the search), the open ones not yet linked (asked for
+  // once the picker opens, not on every ticket page).
   const recent = useQuery({
-    queryKey: ["changes", "recent"],
+    queryKey: ["changes", "recent", q],
     enabled: manage && open,
-    queryFn: ({ signal }) => ok(api.GET("/v1/changes", { params: { query: { limit: 50 } }, signal })),
+    queryFn: ({ signal }) => ok(api.GET("/v1/changes", { params: { query: { limit: 50, q } }, signal })),
     select: (page) => page.items.filter((c) => OPEN.has(c.state)),
   });
   const done = () => void client.invalidateQueries({ queryKey: ["changes"] });
@@ -49,6 +54,7 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
       ),
     onSuccess: () => {
       setPicked("");
+      setFind("");
       setOpen(false);
       done();
     },
@@ -94,6 +100,9 @@ export function TicketChanges({ ticketId }: { ticketId: string }) {
       ) : null}
       {manage && open ? (
         <form className="flex flex-wrap items-end gap-2" aria-label={t("changes.ticket.link")} onSubmit={onSubmit(() => picked && link.mutate(picked))}>
+          <Field label={t("changes.ticket.find")}>
+            {(p) => <Input {...p} type="search" value={find} onChange={(e) => setFind(e.target.value)} placeholder={t("changes.searchHint")} maxLength={200} />}
+          </Field>
           <Choice label={t("changes.ticket.pick")} description={t("changes.ticket.pickHint")} value={picked} empty={t("changes.ticket.choose")} options={options} required onChange={setPicked} />
           <Button type="submit" busy={link.isPending} disabled={!picked}>
             {t("changes.ticket.linkButton")}

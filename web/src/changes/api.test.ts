@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { STATE_LABELS, toInstant, toLocal } from "./api";
+import { STATE_LABELS, searchable, toInstant, toLocal } from "./api";
 
 describe("change form helpers", () => {
   test("a datetime-local value and an ISO instant convert both ways", () => {
@@ -17,5 +17,25 @@ describe("change form helpers", () => {
   test("every state has words", () => {
     expect(Object.keys(STATE_LABELS)).toHaveLength(9);
     expect(STATE_LABELS.approval).toBe("Approval");
+  });
+});
+
+describe("the change search box", () => {
+  test("a number is searchable, with or without CHG-", () => {
+    expect(searchable("CHG-12")).toBe("CHG-12");
+    expect(searchable(" chg12 ")).toBe("chg12");
+    expect(searchable("7")).toBe("7");
+  });
+
+  test("words need 3 characters; shorter text is not sent", () => {
+    expect(searchable("db")).toBeNull();
+    expect(searchable("%%%")).toBeNull();
+    expect(searchable("  ")).toBeNull();
+    expect(searchable("db server")).toBe("db server");
+    expect(searchable("Müll")).toBe("Müll");
+  });
+
+  test("at most 200 characters are sent", () => {
+    expect(searchable("x".repeat(300))).toHaveLength(200);
   });
 });

@@ -54,9 +54,21 @@ export const APPROVAL_LABELS: Record<Change["approvals"][number]["state"], strin
 export const RISK_TONE = { low: "success", medium: "warning", high: "danger" } as const;
 
 export interface ChangeFilters {
+  q: string;
   state: ChangeState | "";
   type: ChangeType | "";
   risk_level: RiskLevel | "";
+}
+
+const NUMBER = /^(?:chg-?)?\d{1,9}$/i;
+
+/** What of a search box's text the list can be asked for (`q`): a change number
+ * (CHG-12, chg12, 12) or a word of 3 characters or more; else null (the server answers 422
+ * for nothing to search by, and the box asks for more). */
+export function searchable(text: string): string | null {
+  const q = text.trim().slice(0, 200);
+  if (NUMBER.test(q)) return q;
+  return /[\p{L}\p{N}_]{3}/u.test(q) ? q : null;
 }
 
 export const changeKeys = {
@@ -82,6 +94,7 @@ export function useChanges(filters: ChangeFilters) {
               state: filters.state || null,
               type: filters.type || null,
               risk_level: filters.risk_level || null,
+              q: searchable(filters.q),
             },
           },
           signal,

@@ -4,7 +4,8 @@ import { Button, Spinner } from "../components/ui";
 import { ErrorAlert } from "../tickets/Composer";
 import { recordDeflection, useArticle, useKbSettings, useSuggestions } from "./api";
 import { articlePath } from "./markdown";
-import { ArticleBody, Snippet, useDebounced } from "./parts";
+import { useDebounced } from "../lib/useDebounced";
+import { ArticleBody, Snippet } from "./parts";
 import { t } from "../i18n/kb";
 
 const MIN_CHARS = 3;

@@ -5,7 +5,8 @@ import { formatDateTime } from "../lib/format";
 import { ErrorAlert } from "../tickets/Composer";
 import { useArticles, useKbCategories, useSearch, type KbCategory } from "./api";
 import { articlePath } from "./markdown";
-import { Snippet, useDebounced } from "./parts";
+import { useDebounced } from "../lib/useDebounced";
+import { Snippet } from "./parts";
 import { ancestry, buildTree, type CategoryNode } from "./tree";
 import { plural, t } from "../i18n/kb";
 

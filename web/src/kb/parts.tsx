@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { Badge } from "../components/ui";
 import { sanitizeMailHtml } from "../dev/sanitize";
 import { snippetSegments } from "./highlight";
@@ -43,14 +43,4 @@ export function StateBadge({ state }: { state: string }) {
 
 export function AudienceBadge({ audience }: { audience: string }) {
   return audience === "internal" ? <Badge tone="internal">{t("kb.parts.internal")}</Badge> : <Badge tone="info">{t("kb.parts.public")}</Badge>;
-}
-
-/** `value`, once it has stopped changing for `ms`. */
-export function useDebounced<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = window.setTimeout(() => setSettled(value), ms);
-    return () => window.clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
 }

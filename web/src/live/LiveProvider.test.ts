@@ -24,6 +24,17 @@ function primed() {
 }
 
 describe("applyLiveMessage", () => {
+  test("a change event refreshes the change lists, that change, the calendar and ticket cards, not the settings nor tickets", () => {
+    const { client, stale } = primed();
+    const touched: unknown[][] = [["changes", "list", { q: "" }], ["changes", "change", "C1"], ["changes", "calendar", "a", "b"], ["changes", "ticket", "T1"], ["changes", "recent", null]];
+    const untouched: unknown[][] = [["changes", "change", "C2"], ["changes", "settings"]];
+    for (const key of [...touched, ...untouched]) client.setQueryData(key, { primed: true });
+    applyLiveMessage(client, { type: "event", event: "change.state_changed", change_id: "C1", channels: ["changes"] });
+    for (const key of touched) expect(stale(key), JSON.stringify(key)).toBe(true);
+    for (const key of untouched) expect(stale(key), JSON.stringify(key)).toBe(false);
+    expect(stale(keys.list({}))).toBe(false);
+  });
+
   test("a public comment refreshes lists, that ticket's conversation and its SLA clocks, nothing else", () => {
     const { client, stale } = primed();
     applyLiveMessage(client, { type: "event", event: "comment.public", ticket_id: "T1" });

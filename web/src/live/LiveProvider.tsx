@@ -87,8 +87,15 @@ export function applyLiveMessage(
     return;
   }
   if (message.type !== "event") return;
-  void client.invalidateQueries({ queryKey: ["tickets", "list"] });
   const name = String(message.event ?? "");
+  // A change created, edited or moved (the change room): the lists, its page, the calendar
+  // and the ticket pages' change cards (not the settings, whose editors hold drafts).
+  if (name.startsWith("change.")) {
+    for (const part of ["list", "calendar", "ticket", "recent"]) void client.invalidateQueries({ queryKey: ["changes", part] });
+    if (typeof message.change_id === "string") void client.invalidateQueries({ queryKey: ["changes", "change", message.change_id] });
+    return;
+  }
+  void client.invalidateQueries({ queryKey: ["tickets", "list"] });
   // An export finished (or failed): the Exports page shows it.
   if (name.startsWith("export.")) void client.invalidateQueries({ queryKey: ["exports"] });
   for (const listener of eventListeners) listener(name, typeof message.ticket_id === "string" ? message.ticket_id : null);
@@ -165,6 +172,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
           // Back after a drop: events sent meanwhile never reached us.
           if (wasOpen) {
             void client.invalidateQueries({ queryKey: ["tickets"] });
+            void client.invalidateQueries({ queryKey: ["changes"], predicate: (q) => q.queryKey[1] !== "settings" });
             void client.invalidateQueries({ queryKey: ["notifications"] });
           }
           wasOpen = true;
@@ -250,6 +258,24 @@ export function useLiveTriage(enabled: boolean): void {
     socket.subscribe({ queue: "untriaged" });
     return () => socket.unsubscribe({ queue: "untriaged" });
   }, [socket, enabled]);
+}
+
+/** Hear the change room (staff with change:read) while a change screen shows: the list,
+ * a change, the calendar, a ticket's changes; poll every `pollMs` while the socket is down. */
+export function useLiveChanges(enabled: boolean, pollMs = 30_000): void {
+  const { socket } = useContext(LiveContext);
+  const client = useQueryClient();
+  const poll = useFallbackPoll(pollMs);
+  useEffect(() => {
+    if (!socket || !enabled) return;
+    socket.subscribe({ room: "changes" });
+    return () => socket.unsubscribe({ room: "changes" });
+  }, [socket, enabled]);
+  useEffect(() => {
+    if (poll === false || !enabled) return;
+    const id = window.setInterval(() => void client.invalidateQueries({ queryKey: ["changes"], predicate: (q) => q.queryKey[1] !== "settings" }), poll);
+    return () => window.clearInterval(id);
+  }, [client, poll, enabled]);
 }
 
 /** Who is typing on this ticket, as this viewer may know it. */

@@ -9,7 +9,12 @@
  */
 
 export type LiveMessage = { type: string } & Record<string, unknown>;
-export type Channel = { ticket_id: string } | { team_id: string } | { queue: "untriaged" } | { project_id: string };
+export type Channel =
+  | { ticket_id: string }
+  | { team_id: string }
+  | { queue: "untriaged" }
+  | { project_id: string }
+  | { room: "changes" };
 export const SUBPROTOCOL = "servicedesk.v1";
 const PING_MS = 4 * 60_000; // API Gateway closes connections idle for 10 minutes
 const SEEN_EVENTS = 500;
@@ -206,5 +211,6 @@ function channelKey(channel: Channel): string {
   if ("ticket_id" in channel) return `ticket:${channel.ticket_id}`;
   if ("team_id" in channel) return `team:${channel.team_id}`;
   if ("project_id" in channel) return `project:${channel.project_id}`;
+  if ("room" in channel) return channel.room;
   return `queue:${channel.queue}`;
 }

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from servicedesk.approvals import flows
-from servicedesk.changes import risk
+from servicedesk.changes import recurrence, risk
 from servicedesk.changes.models import ChangeBlackout, ChangeSettings, ChangeTemplate
 from servicedesk.changes.schemas import (
     BlackoutCreate,
+    Recurrence,
     SettingsUpdate,
     TemplateCreate,
     TemplateUpdate,
@@ -33,6 +37,7 @@ BY_NAME = Keyset(
 )
 BY_START = Keyset([Key(ChangeBlackout.starts_at, TIMESTAMP), Key(ChangeBlackout.id, UUID)])
 MAX_BLACKOUTS = 500
+MAX_SERIES_YEARS = 10
 
 
 # -- settings ----------------------------------------------------------------------------
@@ -185,21 +190,87 @@ def list_blackouts(
     return paginate(ctx.session, query, BY_START, limit=limit, cursor=cursor)
 
 
+def _window_of(data: BlackoutCreate) -> tuple[datetime, datetime | None, dict[str, Any] | None]:
+    """The row's ``starts_at``, ``ends_at`` and ``recurrence``; 422 naming the field that
+    does not fit: a one-off window or a recurrence, not both; each frequency's fields."""
+    rule = data.recurrence
+    if rule is None:
+        if data.starts_at is None or data.ends_at is None:
+            missing = "starts_at" if data.starts_at is None else "ends_at"
+            raise ValidationProblem(
+                errors=[
+                    field_error(missing, "a window needs starts_at and ends_at (or a recurrence)")
+                ]
+            )
+        if data.ends_at <= data.starts_at:
+            raise ValidationProblem(errors=[field_error("ends_at", "must be after starts_at")])
+        return data.starts_at, data.ends_at, None
+    errors = [
+        field_error(name, "not with a recurrence (it has its own times)")
+        for name in ("starts_at", "ends_at")
+        if getattr(data, name) is not None
+    ]
+    errors += _rule_errors(rule)
+    if errors:
+        raise ValidationProblem(errors=errors)
+    stored = rule.model_dump(mode="json", exclude_none=True)
+    stored["start_time"] = rule.start_time.strftime("%H:%M")
+    if rule.weekdays is not None:
+        stored["weekdays"] = sorted(set(rule.weekdays))
+    first, last = recurrence.bounds(stored)
+    return first, last, stored
+
+
+def _rule_errors(rule: Recurrence) -> list[dict[str, Any]]:
+    """What does not fit the frequency: weekly takes weekdays; monthly takes monthday, or
+    nth and weekday; until is after starts_on, at most ``MAX_SERIES_YEARS`` on."""
+    wrong: list[tuple[str, str]] = []
+    monthly = ("monthday", "nth", "weekday")
+    if rule.frequency == "weekly":
+        if not rule.weekdays:
+            wrong.append(("weekdays", "a weekly blackout names its weekdays"))
+        wrong += [(n, "monthly only") for n in monthly if getattr(rule, n) is not None]
+    else:
+        if rule.weekdays is not None:
+            wrong.append(("weekdays", "weekly only"))
+        if rule.monthday is not None and (rule.nth is not None or rule.weekday is not None):
+            wrong.append(("monthday", "either monthday, or nth and weekday"))
+        elif rule.monthday is None:
+            wrong += [
+                (n, "a monthly blackout takes monthday, or nth and weekday")
+                for n in ("nth", "weekday")
+                if getattr(rule, n) is None
+            ]
+    if rule.until is not None and rule.until < rule.starts_on:
+        wrong.append(("until", "must not be before starts_on"))
+    elif rule.until is not None and (rule.until - rule.starts_on).days > 366 * MAX_SERIES_YEARS:
+        wrong.append(("until", f"at most {MAX_SERIES_YEARS} years after starts_on"))
+    return [field_error(f"recurrence.{name}", message) for name, message in wrong]
+
+
 def create_blackout(ctx: RequestContext, *, data: BlackoutCreate) -> ChangeBlackout:
     count = ctx.session.scalar(
         select(func.count()).where(ChangeBlackout.tenant_id == ctx.tenant_id)
     )
     if int(count or 0) >= MAX_BLACKOUTS:
         raise ValidationProblem(
-            errors=[field_error("starts_at", f"at most {MAX_BLACKOUTS} blackout windows")]
+            errors=[field_error("name", f"at most {MAX_BLACKOUTS} blackout windows")]
         )
-    blackout = ChangeBlackout(id=uuid.uuid4(), tenant_id=ctx.tenant_id, **data.model_dump())
+    starts_at, ends_at, rule = _window_of(data)
+    blackout = ChangeBlackout(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        name=data.name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        recurrence=rule,
+    )
     return crud.created(
         ctx,
         blackout,
         crud.flushed(ctx.session),
         "change_blackout",
-        after=data.model_dump(mode="json"),
+        after=data.model_dump(mode="json", exclude_none=True),
     )
 
 
@@ -221,19 +292,43 @@ def delete_blackout(ctx: RequestContext, *, blackout_id: uuid.UUID) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """A blackout window in time (``schemas.BlackoutWindow``)."""
+
+    id: uuid.UUID
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    recurring: bool
+
+
 def blackouts_over(
     ctx: RequestContext, start: datetime, end: datetime, *, limit: int = 50
-) -> list[ChangeBlackout]:
-    """The blackout windows overlapping ``[start, end)``, earliest first."""
-    return list(
-        ctx.session.scalars(
-            select(ChangeBlackout)
-            .where(
-                ChangeBlackout.tenant_id == ctx.tenant_id,
-                ChangeBlackout.starts_at < end,
-                ChangeBlackout.ends_at > start,
-            )
-            .order_by(ChangeBlackout.starts_at, ChangeBlackout.id)
-            .limit(limit)
+) -> list[Occurrence]:
+    """The blackout windows overlapping ``[start, end)``, earliest first: the one-off windows
+    and the occurrences of the recurring ones (each series expanded over this window only,
+    at most ``limit`` per series)."""
+    rows = ctx.session.scalars(
+        select(ChangeBlackout)
+        .where(
+            ChangeBlackout.tenant_id == ctx.tenant_id,
+            ChangeBlackout.starts_at < end,
+            or_(ChangeBlackout.ends_at.is_(None), ChangeBlackout.ends_at > start),
         )
+        .order_by(ChangeBlackout.starts_at, ChangeBlackout.id)
     )
+    found: list[Occurrence] = []
+    for row in rows:
+        if row.recurrence is None:
+            assert row.ends_at is not None  # the table's check: only a series may be open
+            found.append(Occurrence(row.id, row.name, row.starts_at, row.ends_at, False))
+            continue
+        # Each series yields in order: its first ``limit`` are all the overall first
+        # ``limit`` can hold, so a long window never expands more than that per series.
+        found += [
+            Occurrence(row.id, row.name, begins, ends, True)
+            for begins, ends in islice(recurrence.occurrences(row.recurrence, start, end), limit)
+        ]
+    found.sort(key=lambda o: (o.starts_at, str(o.id)))
+    return found[:limit]

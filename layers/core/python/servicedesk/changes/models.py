@@ -56,7 +56,9 @@ class ChangeBlackout(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     name: Mapped[str]
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A recurring window (changes.recurrence): the series' outer bounds, no end when open.
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 
 

@@ -113,7 +113,8 @@ listing(
     router,
     "/changes",
     Permission.CHANGE_READ,
-    "Changes, newest first (ticket_id: the changes linked to a ticket; ci_id: touching a CI)",
+    "Changes, newest first (ticket_id: the changes linked to a ticket; ci_id: touching a CI;"
+    " q: a number like CHG-12, or words in the title or description)",
     ChangeSummary,
     service.list_changes,
     query={
@@ -122,6 +123,14 @@ listing(
         "risk_level": RiskLevel | None,
         "ticket_id": uuid.UUID | None,
         "ci_id": uuid.UUID | None,
+        "q": Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="CHG-12 (or 12), or words of 3+ characters all found in the title"
+                " or description (at most 8)",
+            ),
+        ],
     },
 )
 

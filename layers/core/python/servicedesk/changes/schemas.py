@@ -5,8 +5,9 @@ questionnaire and thresholds), templates, blackout windows and the calendar."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -167,7 +168,7 @@ class ChangePublic(ChangeSummary):
     cis: list[CIRef]
     tickets: list[TicketRef]
     collisions: list[Collision]
-    blackouts: list[BlackoutPublic] = Field(description="Blackout windows the plan overlaps")
+    blackouts: list[BlackoutWindow] = Field(description="Blackout windows the plan overlaps")
     approvals: list[ApprovalPublic] = Field(description="Approval requests, newest first")
     allowed_states: list[StateName]
 
@@ -261,29 +262,77 @@ class TemplatePublic(Output):
     updated_at: datetime
 
 
-class BlackoutCreate(Input):
-    name: Name
-    starts_at: datetime
-    ends_at: datetime
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday")]
 
-    @model_validator(mode="after")
-    def _window(self) -> BlackoutCreate:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+
+class Recurrence(Input):
+    """A recurring blackout (changes.recurrence): weekly on ``weekdays``, or monthly on
+    ``monthday`` or on the ``nth`` ``weekday`` (-1: the last); from ``start_time`` local for
+    ``duration_minutes``, in ``time_zone``, from ``starts_on``, until ``until`` (inclusive)
+    or with no end. Which fields go with which frequency is checked when created (422
+    naming ``recurrence.<field>``)."""
+
+    frequency: Literal["weekly", "monthly"]
+    weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7)
+    monthday: int | None = Field(default=None, ge=1, le=31)
+    nth: Literal[1, 2, 3, 4, -1] | None = None
+    weekday: Weekday | None = None
+    start_time: time = Field(description="Local wall-clock start, HH:MM")
+    duration_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    time_zone: str = Field(max_length=64, description="An IANA time zone")
+    starts_on: date
+    until: date | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone") from exc
+        return value
+
+    @field_validator("start_time")
+    @classmethod
+    def _minutes(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("is a local time (the zone is time_zone)")
+        return value.replace(second=0, microsecond=0)
+
+
+class BlackoutCreate(Input):
+    """A one-off window (``starts_at``, ``ends_at``) or a recurring one (``recurrence``)."""
+
+    name: Name
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    recurrence: Recurrence | None = None
 
 
 class BlackoutPublic(Output):
     id: uuid.UUID
     name: str
+    starts_at: datetime = Field(description="One-off: the start; recurring: the first day's")
+    ends_at: datetime | None = Field(
+        description="One-off: the end; recurring: the last occurrence's end (null: no end)"
+    )
+    recurrence: Recurrence | None
+    created_at: datetime
+
+
+class BlackoutWindow(Output):
+    """One blackout window in time: a one-off window or one occurrence of a recurring one."""
+
+    id: uuid.UUID = Field(description="The blackout's id")
+    name: str
     starts_at: datetime
     ends_at: datetime
-    created_at: datetime
+    recurring: bool
 
 
 class ChangeCalendar(Output):
     changes: list[ChangeSummary]
-    blackouts: list[BlackoutPublic]
+    blackouts: list[BlackoutWindow]
 
 
 ChangePublic.model_rebuild()

@@ -10,12 +10,15 @@ permission); writes need ``change:create`` / ``change:manage``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Integer, Select, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
 
 from servicedesk.approvals import service as approvals
 from servicedesk.approvals.flows import active as active_flow
@@ -35,6 +38,12 @@ NEWEST = Keyset([Key(Change.created_at, TIMESTAMP), Key(Change.id, UUID)], desce
 S = states.State
 MAX_CALENDAR_DAYS = 92
 MAX_CALENDAR_ROWS = 500
+MAX_WORDS = 8
+# The newest text matches the search returns (migration 0056): bounded like the tickets'.
+SEARCH_WINDOW = 2000
+MIN_WORD = 3
+NUMBER = re.compile(r"(?:chg-?)?(\d{1,9})", re.IGNORECASE)
+WORD = re.compile(r"\w+")
 
 
 # -- events ------------------------------------------------------------------------------
@@ -84,8 +93,11 @@ def list_changes(
     ci_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    q: str | None = None,
 ) -> tuple[list[Change], str | None]:
     query: Select[Any] = select(Change).where(Change.tenant_id == ctx.tenant_id)
+    if q is not None and q.strip():
+        query = query.where(Change.id.in_(_matching(q)))
     if state is not None:
         query = query.where(Change.state == state)
     if type is not None:
@@ -101,6 +113,37 @@ def list_changes(
             Change.id.in_(select(ChangeCI.change_id).where(ChangeCI.ci_id == ci_id))
         )
     return paginate(ctx.session, query, NEWEST, limit=limit, cursor=cursor)
+
+
+def _search_terms(q: str) -> tuple[list[str], int | None]:
+    """``LIKE`` patterns for the words of ``q`` (at least 3 characters: a shorter one has no
+    trigram to find it by; at most 8, longest first, the index condition) and the number
+    ``q`` names (``CHG-12``, ``chg12`` or ``12``). Nothing to search by is 422 naming ``q``."""
+    text_ = q.strip()
+    number = NUMBER.fullmatch(text_)
+    words = sorted(
+        {w.lower() for w in WORD.findall(text_) if len(w) >= MIN_WORD}, key=lambda w: (-len(w), w)
+    )
+    if number is not None and text_[:1].isalpha():
+        words = []
+    if not words and number is None:
+        raise ValidationProblem(
+            errors=[field_error("q", f"a change number or words of {MIN_WORD} characters or more")]
+        )
+    patterns = ["%" + w.replace("_", "\\_") + "%" for w in words]
+    return patterns[:MAX_WORDS], int(number.group(1)) if number else None
+
+
+def _matching(q: str) -> Any:
+    """The ids of the changes ``q`` finds, from ``change_search_candidates`` (migration 0056:
+    the trigram index, which RLS keeps from the app role's own ``LIKE``)."""
+    words, number = _search_terms(q)
+    candidates = func.change_search_candidates(
+        bindparam("q_words", words, type_=ARRAY(Text)),
+        bindparam("q_number", number, type_=Integer),
+        bindparam("q_window", SEARCH_WINDOW, type_=Integer),
+    ).table_valued("change_id")
+    return select(candidates.c.change_id)
 
 
 _CIS = text(

@@ -121,8 +121,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "approval.escalated": ("email", "webhook"),
     "approval.": ("webhook",),
     # Change management (servicedesk/changes): created, edited, moved between states;
-    # for webhook subscribers (approvers hear of a change through approval.requested).
-    "change.": ("webhook",),
+    # for webhook subscribers (approvers hear of a change through approval.requested) and
+    # the change room of the realtime broadcaster (staff with change:read).
+    "change.": ("webhook", "realtime"),
     # Projects and tasks (servicedesk/projects): for webhook subscribers and the project's
     # realtime room.
     "project.": ("webhook", "realtime"),

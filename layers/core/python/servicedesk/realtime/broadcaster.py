@@ -10,7 +10,8 @@ Who hears an event (DESIGN invariant 12), per connection of the event's tenant:
   same visibility rule;
 - ``user:<id>`` (everyone's own channel) when the notification rules name that user
   (``notifications.recipients``, in-app preference honoured): the same people, and the
-  same staff-only gate, as the in-app inbox.
+  same staff-only gate, as the in-app inbox;
+- ``changes`` subscribers who hold ``change:read`` now, for change events (``rooms``).
 
 Internal events (internal notes, SLA, invitations) reach staff only. A frame carries ids
 and a small summary; clients refetch details through the REST API, which applies the same
@@ -39,7 +40,7 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.permissions import TEAM_SCOPED, Access, Permission, access
 from servicedesk.platform.roles import Role
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.realtime import fanout, push
+from servicedesk.realtime import fanout, push, rooms
 from servicedesk.realtime.service import (
     PRESENCE_TTL,
     PRESENCE_TYPE,
@@ -206,21 +207,9 @@ def process(session: Session, envelope: Envelope) -> None:
         data = push.encode(_event_frame(envelope, ticket.id, sorted(heard)))
         if data is not None:
             frames[target.connection_id] = data
-    outcome, chunks = _deliver(envelope, frames)
-    _close_and_forget(session, closing, outcome.gone)
     graphql = _graphql(session, envelope, ticket, staff_only=staff_only)
-    get_logger().info(
-        "realtime event pushed",
-        extra={
-            "event_id": str(envelope.event_id),
-            "event_type": envelope.type,
-            "chunks": chunks,
-            "sent": len(outcome.sent),
-            "gone": len(outcome.gone),
-            "failed": len(outcome.failed),
-            "closed": len(closing),
-            "graphql_sent": graphql,
-        },
+    _deliver_and_log(
+        session, envelope, frames, closing, "realtime event pushed", graphql_sent=graphql
     )
 
 
@@ -255,7 +244,8 @@ def _close(session: Session, envelope: Envelope) -> None:
 
 def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
     """The handler of a record that is not a ticket's event: typing, a fan-out chunk, an
-    event for one member, a project's event, a GraphQL socket to close."""
+    event for one member, a room's event (a project's, the changes'), a GraphQL socket to
+    close."""
     exact = {
         TYPING_TYPE: _typing,
         PRESENCE_TYPE: _presence,
@@ -267,6 +257,8 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
         return exact[event_type]
     if event_type.startswith(PROJECT_PREFIXES):
         return _project
+    if rooms.room_of(event_type) is not None:
+        return _room_event
     return _personal if event_type in PERSONAL_TYPES else None
 
 
@@ -358,6 +350,47 @@ def _personal(session: Session, envelope: Envelope) -> None:
             frames[target.connection_id] = data
     outcome, _ = _deliver(envelope, frames)
     _close_and_forget(session, closing, outcome.gone)
+
+
+def _room_event(session: Session, envelope: Envelope) -> None:
+    """An event for a room of the tenant (``rooms``: the change room): every subscriber
+    whose access allows the room's reads at push time."""
+    room = rooms.room_of(envelope.type)
+    if room is None or not _anyone_listening(session, envelope.tenant_id):
+        return
+    if not claim(session, envelope, channel=CHANNEL, recipient="*"):
+        return
+    live, closing = _split_live(_targets(session, envelope.tenant_id, {room}), datetime.now(UTC))
+    data = push.encode(rooms.frame(envelope, room))
+    frames = {
+        t.connection_id: data for t in live if data is not None and rooms.hears(room, t.access)
+    }
+    _deliver_and_log(session, envelope, frames, closing, "realtime room event pushed")
+
+
+def _deliver_and_log(
+    session: Session,
+    envelope: Envelope,
+    frames: dict[str, bytes],
+    closing: list[str],
+    message: str,
+    **extra: Any,
+) -> None:
+    outcome, chunks = _deliver(envelope, frames)
+    _close_and_forget(session, closing, outcome.gone)
+    get_logger().info(
+        message,
+        extra={
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.type,
+            "chunks": chunks,
+            "sent": len(outcome.sent),
+            "gone": len(outcome.gone),
+            "failed": len(outcome.failed),
+            "closed": len(closing),
+            **extra,
+        },
+    )
 
 
 def _deliver(envelope: Envelope, frames: dict[str, bytes]) -> tuple[push.Outcome, int]:

@@ -45,6 +45,8 @@ class ClientFrame(BaseModel):
     queue: Literal["untriaged"] | None = None
     # A project's room (servicedesk.projects): its members and project:read_all holders.
     project_id: uuid.UUID | None = None
+    # Staff with change:read: every change of the tenant created, edited or moved.
+    room: Literal["changes"] | None = None
     visibility: Literal["public", "internal"] = "public"
     # presence (staff): on the ticket, and whether editing it; "left" when the screen closes.
     state: Literal["viewing", "editing", "left"] | None = None
@@ -53,16 +55,19 @@ class ClientFrame(BaseModel):
     @model_validator(mode="after")
     def _room(self) -> ClientFrame:
         if self.action in ("subscribe", "unsubscribe"):
-            rooms = (self.ticket_id, self.team_id, self.queue, self.project_id)
+            rooms = (self.ticket_id, self.team_id, self.queue, self.project_id, self.room)
             if sum(room is not None for room in rooms) != 1:
-                raise ValueError("name exactly one of ticket_id, team_id, queue or project_id")
+                raise ValueError(
+                    "name exactly one of ticket_id, team_id, queue, project_id or room"
+                )
         elif self.action in ("typing", "presence"):
-            others = (self.team_id, self.queue, self.project_id)
+            others = (self.team_id, self.queue, self.project_id, self.room)
             if self.ticket_id is None or any(room is not None for room in others):
                 raise ValueError(f"{self.action} needs ticket_id (and no other room)")
 
         elif any(
-            r is not None for r in (self.ticket_id, self.team_id, self.queue, self.project_id)
+            r is not None
+            for r in (self.ticket_id, self.team_id, self.queue, self.project_id, self.room)
         ):
             raise ValueError("ping takes no room")
         return self
@@ -75,4 +80,6 @@ class ClientFrame(BaseModel):
             return f"queue:{self.queue}"
         if self.project_id is not None:
             return f"project:{self.project_id}"
+        if self.room is not None:
+            return self.room
         return f"ticket:{self.ticket_id}"

@@ -322,7 +322,8 @@ def may_see_project(ctx: RequestContext, project_id: uuid.UUID) -> bool:
     return may_see(ctx, project_id)
 
 
-def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> None:
+def _may_join(ctx: RequestContext, frame: ClientFrame) -> None:
+    """The join authorization of each kind of room (FrameError when refused)."""
     if frame.team_id is not None:
         if not ctx.is_staff:
             raise FrameError(ErrorCode.FORBIDDEN, "team queues are for staff", field="team_id")
@@ -337,8 +338,16 @@ def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> N
             raise FrameError(ErrorCode.FORBIDDEN, "team queues are for staff", field="queue")
     elif frame.project_id is not None and not may_see_project(ctx, frame.project_id):
         raise FrameError(ErrorCode.NOT_FOUND, "no such project", field="project_id")
+    elif frame.room is not None:
+        # The change room: whoever may read changes (the broadcaster asks again per push).
+        if not ctx.can(Permission.CHANGE_READ):
+            raise FrameError(ErrorCode.FORBIDDEN, "the change room needs change:read", field="room")
     elif frame.ticket_id is not None and not may_see_ticket(ctx, frame.ticket_id):
         raise FrameError(ErrorCode.NOT_FOUND, "no such ticket", field="ticket_id")
+
+
+def _subscribe(ctx: RequestContext, connection_id: str, frame: ClientFrame) -> None:
+    _may_join(ctx, frame)
     channels = set(
         ctx.session.execute(
             text("SELECT channel FROM realtime_subscriptions WHERE connection_id = :c"),
