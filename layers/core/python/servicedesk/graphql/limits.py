@@ -43,6 +43,8 @@ CONNECTIONS = {
     "articles": DEFAULT_FIRST,
     "configurationItems": DEFAULT_FIRST,
     "auditEvents": DEFAULT_FIRST,
+    "projects": DEFAULT_FIRST,
+    "tasks": DEFAULT_FIRST,
 }
 # Fields read by their REST list's service once per parent (no DataLoader): weighed more.
 PER_PARENT = frozenset({"attachments"})

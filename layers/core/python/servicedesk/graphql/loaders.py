@@ -22,6 +22,10 @@ from strawberry.dataloader import DataLoader
 from servicedesk.catalog.models import Category
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.projects import tasks as project_tasks
+from servicedesk.projects import views as project_views
+from servicedesk.projects.models import ProjectColumn
+from servicedesk.projects.models import Task as ProjectTask
 from servicedesk.sla.models import SlaTarget
 from servicedesk.teams.models import Team
 from servicedesk.tickets import participants, timeline
@@ -49,6 +53,15 @@ class CommentPage:
 
     rows: list[Comment]
     has_more: bool
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """The first ``first`` tasks of one project on its board (REST's task view of each),
+    and the cursor to continue after them (``None``: no more)."""
+
+    rows: list[dict[str, Any]]
+    end_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class Loaders:
     ctx: RequestContext
     _comments: dict[int, DataLoader[uuid.UUID, CommentPage]] = field(default_factory=dict)
     _events: dict[int, DataLoader[uuid.UUID, EventPage]] = field(default_factory=dict)
+    _tasks: dict[int, DataLoader[uuid.UUID, TaskPage]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.people: DataLoader[uuid.UUID, Person] = DataLoader(self._load_people)
@@ -102,6 +116,9 @@ class Loaders:
 
     def events(self, first: int) -> DataLoader[uuid.UUID, EventPage]:
         return _per_page_size(self._events, first, self._load_events)
+
+    def project_tasks(self, first: int) -> DataLoader[uuid.UUID, TaskPage]:
+        return _per_page_size(self._tasks, first, self._load_project_tasks)
 
     async def _load_people(self, keys: list[uuid.UUID]) -> list[Person]:
         named = participants.people(self.ctx, set(keys))
@@ -215,3 +232,43 @@ class Loaders:
         for row, view in zip(rows, views, strict=True):
             grouped[row.ticket_id].append(view)
         return [EventPage(grouped[key][:first], len(grouped[key]) > first) for key in keys]
+
+    def _load_project_tasks(self, keys: list[uuid.UUID], first: int) -> list[TaskPage]:
+        """One statement for every project's first board page (column position, rank, id:
+        ``tasks.ORDERS["board"]``, as GET /v1/projects/{id}/tasks), then REST's task view
+        (``views.tasks``: key, category, assignee, blockers, visible ticket links) once
+        over all of them. The projects come from ``access.visible``/``access.project``."""
+        ctx = self.ctx
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=ProjectTask.project_id,
+                order_by=(ProjectColumn.position, ProjectTask.rank, ProjectTask.id),
+            )
+            .label("rn")
+        )
+        ranked = (
+            select(ProjectTask.id, rank)
+            .join(ProjectColumn, ProjectColumn.id == ProjectTask.column_id)
+            .where(ProjectTask.tenant_id == ctx.tenant_id, ProjectTask.project_id.in_(keys))
+            .subquery()
+        )
+        rows = ctx.session.execute(
+            select(ProjectTask, ProjectColumn.position)
+            .join(ranked, ranked.c.id == ProjectTask.id)
+            .join(ProjectColumn, ProjectColumn.id == ProjectTask.column_id)
+            .where(ranked.c.rn <= first + 1)
+            .order_by(ProjectTask.project_id, ranked.c.rn)
+        ).all()
+        grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[row.Task.project_id].append(row)
+        shown = [row for key in keys for row in grouped[key][:first]]
+        views = {view["id"]: view for view in project_views.tasks(ctx, [r.Task for r in shown])}
+        board = project_tasks.ORDERS["board"]
+        pages = []
+        for key in keys:
+            page = grouped[key]
+            end = board.encode(page[first - 1]) if len(page) > first else None
+            pages.append(TaskPage([views[r.Task.id] for r in page[:first]], end))
+        return pages

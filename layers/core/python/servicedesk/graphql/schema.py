@@ -42,6 +42,7 @@ from servicedesk.graphql.subscriptions import (
 from servicedesk.graphql.types.audit import AuditEvent
 from servicedesk.graphql.types.catalogue import Article, ConfigurationItem
 from servicedesk.graphql.types.people import User
+from servicedesk.graphql.types.projects import Project
 from servicedesk.graphql.types.tickets import Comment, Connection, Ticket, connection
 from servicedesk.kb import service as kb
 from servicedesk.kb.schemas import Audience
@@ -56,6 +57,8 @@ from servicedesk.platform.errors import (
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.schemas import Input
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.projects import projects
+from servicedesk.projects.schemas import ProjectStatus
 from servicedesk.tickets import comments, queries, service
 from servicedesk.tickets.filters import TicketListQuery
 from servicedesk.tickets.schemas import (
@@ -205,6 +208,31 @@ class Query:
         return connection([ConfigurationItem.of(row) for row in rows], nxt)
 
     @field_with(
+        "The projects the caller sees (a member, or project:read_all), by name:"
+        " GET /v1/projects's filters (q, status, archived) as a JSON object"
+    )
+    def projects(
+        self,
+        info: Info,
+        filter: JSON | None = None,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Connection[Project]:
+        ctx = info.context.require(Permission.PROJECT_USE)
+        if filter is not None and not isinstance(filter, dict):
+            raise ValidationProblem(errors=[field_error("filter", "must be an object")])
+        query: ProjectQuery = _parsed(ProjectQuery, filter or {})
+        rows, nxt = projects.list_projects(
+            ctx, **query.model_dump(), limit=page_size(first), cursor=after
+        )
+        return connection([Project.of(row) for row in rows], nxt)
+
+    @field_with("One project (an error with status 404 if the caller may not see it)")
+    def project(self, info: Info, id: strawberry.ID) -> Project | None:
+        ctx = info.context.require(Permission.PROJECT_USE)
+        return Project.of(projects.get_project(ctx, project_id=_uuid(id, "id")))
+
+    @field_with(
         "The audit log, newest first (admins): GET /v1/audit-events's filters by their query"
         " names (actor_id, action, entity_type, entity_id, from, to) as a JSON object"
     )
@@ -232,6 +260,14 @@ class ArticleQuery(Input):
     category_id: uuid.UUID | None = None
     tag: Annotated[str | None, Field(min_length=1, max_length=50)] = None
     audience: Audience | None = None
+
+
+class ProjectQuery(Input):
+    """GET /v1/projects's filters."""
+
+    q: Annotated[str | None, Field(max_length=200)] = None
+    status: ProjectStatus | None = None
+    archived: bool | None = None
 
 
 class CIQuery(Input):
