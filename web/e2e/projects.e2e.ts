@@ -6,7 +6,7 @@ import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, ty
  * Projects and tasks (issue 24): the board (a keyboard move, a blocked move moved anyway, a
  * stale move reloaded, drag and drop), the timeline (critical path, arrows, the table, a
  * rescheduling preview), a task's dependency that would close a cycle, and a task made
- * from a ticket.
+ * from a ticket, and a task's notification in the assignee's bell that opens the task.
  */
 
 interface Task {
@@ -202,5 +202,34 @@ describe("projects", () => {
     await page.getByTestId("ticket-tasks").getByRole("link").first().click();
     await expect.poll(() => page.getByTestId("task-tickets").textContent()).toContain(subject);
     expect(errors).toEqual([]);
+  });
+  test("a task's notification in the assignee's bell opens the task", async () => {
+    const agentToken = await apiLogin("agent@acme.example");
+    const me = await apiCall<{ user: { id: string } }>(agentToken, "GET", "/v1/me");
+    await apiCall(token, "PUT", `/v1/projects/${project.id}/members/${me.user.id}`, { role: "member" });
+    const title = unique("Patch the core switch");
+    const assigned = await apiCall<Task>(token, "POST", `/v1/projects/${project.id}/tasks`, { title, assignee_id: me.user.id });
+    const agent = await openSession(browser);
+    try {
+      await signIn(agent.page, "agent@acme.example");
+      const { page, errors } = agent;
+      const item = page.getByTestId("notification-item").filter({ hasText: assigned.key });
+      // The outbox delivers it a moment later: the bell reads the latest each time it opens.
+      await expect
+        .poll(async () => {
+          await page.getByTestId("notification-bell").click();
+          const found = await item.count();
+          if (!found) await page.keyboard.press("Escape");
+          return found;
+        })
+        .toBe(1);
+      await checkScreen(page, "projects-task-notification");
+      await item.click();
+      await page.waitForURL(`**/projects/${project.id}/tasks/${assigned.id}`);
+      await expect.poll(() => page.getByRole("heading", { name: new RegExp(title) }).count()).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await agent.context.close();
+    }
   });
 });
