@@ -41,6 +41,9 @@ def test_the_assignee_and_watchers_hear_of_a_task_not_the_actor(client, org, wir
     wiring.drain()
     created = [n for n in _inbox(client, manager) if n["event_type"] == "task.created"]
     assert len(created) == 1 and "NOTE-1" in created[0]["title"]
+    # It names the task, so the bell opens it; a ticket's notification names no task.
+    assert (created[0]["project_id"], created[0]["task_id"]) == (pid, task["id"])
+    assert created[0]["ticket_id"] is None
     # The admin sees every project (read_all) but neither works on nor watches the task.
     assert [n for n in _inbox(client, org.admin) if n["event_type"].startswith("task.")] == []
     # The assignee comments: the owner, who watches nothing yet, hears nothing; then

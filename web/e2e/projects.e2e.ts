@@ -5,8 +5,10 @@ import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, ty
 /**
  * Projects and tasks (issue 24): the board (a keyboard move, a blocked move moved anyway, a
  * stale move reloaded, drag and drop), the timeline (critical path, arrows, the table, a
- * rescheduling preview), a task's dependency that would close a cycle, and a task made
- * from a ticket.
+ * rescheduling preview), a task's dependency that would close a cycle, a task made
+ * from a ticket, a change's plan made into tasks from its page, a task's notification in
+ * the assignee's bell that opens the task, the settings (columns reordered by keyboard, a
+ * member added through the person picker) and My tasks.
  */
 
 interface Task {
@@ -203,4 +205,111 @@ describe("projects", () => {
     await expect.poll(() => page.getByTestId("task-tickets").textContent()).toContain(subject);
     expect(errors).toEqual([]);
   });
+  test("a task's notification in the assignee's bell opens the task", async () => {
+    const agentToken = await apiLogin("agent@acme.example");
+    const me = await apiCall<{ user: { id: string } }>(agentToken, "GET", "/v1/me");
+    await apiCall(token, "PUT", `/v1/projects/${project.id}/members/${me.user.id}`, { role: "member" });
+    const title = unique("Patch the core switch");
+    const assigned = await apiCall<Task>(token, "POST", `/v1/projects/${project.id}/tasks`, { title, assignee_id: me.user.id });
+    const agent = await openSession(browser);
+    try {
+      await signIn(agent.page, "agent@acme.example");
+      const { page, errors } = agent;
+      const item = page.getByTestId("notification-item").filter({ hasText: assigned.key });
+      // The outbox delivers it a moment later: the bell reads the latest each time it opens.
+      await expect
+        .poll(async () => {
+          await page.getByTestId("notification-bell").click();
+          const found = await item.count();
+          if (!found) await page.keyboard.press("Escape");
+          return found;
+        })
+        .toBe(1);
+      await checkScreen(page, "projects-task-notification");
+      await item.click();
+      await page.waitForURL(`**/projects/${project.id}/tasks/${assigned.id}`);
+      await expect.poll(() => page.getByRole("heading", { name: new RegExp(title) }).count()).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await agent.context.close();
+    }
+  });
+  test("a change's implementation plan becomes chained tasks from its page, which links to them", async () => {
+    const { page, errors } = manager;
+    const change = await apiCall<{ id: string }>(token, "POST", "/v1/changes", {
+      title: unique("Replace the core switch"),
+      implementation_plan: "1. Drain the uplinks\n2. Swap the chassis\n3. Restore the uplinks",
+    });
+    await page.goto(`/changes/${change.id}`);
+    const section = page.getByRole("region", { name: "Tasks" });
+    await section.getByRole("button", { name: "Plan as tasks" }).click();
+    await section.getByLabel(/^Project/).selectOption({ label: `${project.key}: ${name}` });
+    await section.getByRole("button", { name: "Create tasks" }).click();
+    await expect.poll(() => page.getByTestId("change-tasks").getByRole("link").count()).toBe(3);
+    expect(await section.getByRole("status").textContent()).toBe("Created 3 tasks from the plan.");
+    await checkScreen(page, "projects-on-change");
+    // The steps are chained finish-to-start, in the plan's order.
+    const links = await page.getByTestId("change-tasks").getByRole("link").allTextContents();
+    expect(links.map((l) => l.split(": ")[1])).toEqual(["Drain the uplinks", "Swap the chassis", "Restore the uplinks"]);
+    const made = await apiCall<{ items: { id: string; title: string }[] }>(token, "GET", `/v1/projects/${project.id}/tasks?limit=100`);
+    const ids = Object.fromEntries(made.items.map((x) => [x.title, x.id]));
+    const deps = await apiCall<{ predecessor_id: string; successor_id: string }[] | { items: { predecessor_id: string; successor_id: string }[] }>(token, "GET", `/v1/projects/${project.id}/dependencies`);
+    const edges = (Array.isArray(deps) ? deps : deps.items).map((d) => `${d.predecessor_id}>${d.successor_id}`);
+    expect(edges).toContain(`${ids["Drain the uplinks"]}>${ids["Swap the chassis"]}`);
+    expect(edges).toContain(`${ids["Swap the chassis"]}>${ids["Restore the uplinks"]}`);
+    await page.getByTestId("change-tasks").getByRole("link").first().click();
+    await page.waitForURL(`**/projects/${project.id}/tasks/${ids["Drain the uplinks"]}`);
+    expect(errors).toEqual([]);
+  });
+
+  test("settings: a column moved by keyboard (the focus follows it), a member added through the person picker", async () => {
+    const { page, errors } = manager;
+    await page.goto(`/projects/${project.id}`);
+    await page.getByRole("tab", { name: "Settings" }).click();
+    const first = page.getByLabel("Column 1 name");
+    await first.waitFor();
+    const [one, two] = [await first.inputValue(), await page.getByLabel("Column 2 name").inputValue()];
+    await page.getByRole("button", { name: "Move column 1 right" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByLabel("Column 1 name").inputValue()).toBe(two);
+    expect(await page.getByLabel("Column 2 name").inputValue()).toBe(one);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Move column 2 right");
+    expect(await page.getByRole("region", { name: "Columns" }).getByRole("status").textContent()).toContain(`${one} is now column 2 of`);
+    await page.getByRole("button", { name: "Save columns" }).click();
+    const order = async () => (await apiCall<Project>(token, "GET", `/v1/projects/${project.id}`)).columns.slice(0, 2).map((c) => c.name);
+    await expect.poll(order).toEqual([two, one]);
+    // The editor is drawn afresh from the saved version, and still says it was saved.
+    await expect.poll(() => page.getByText("Columns saved").count()).toBe(1);
+    // A member through the person picker: typed, chosen, added as a viewer.
+    const members = page.getByRole("region", { name: "Members" });
+    await members.getByRole("searchbox", { name: "Person" }).fill("admin@acme");
+    await members.getByRole("button", { name: /^Choose .*/ }).first().click();
+    await members.getByLabel("Role", { exact: true }).selectOption({ label: "Viewer" });
+    await checkScreen(page, "projects-settings");
+    await members.getByRole("button", { name: "Add member" }).click();
+    await expect.poll(() => page.getByTestId("member-rows").textContent()).toContain("admin@acme.example");
+    const listed = await apiCall<{ user: { email: string }; role: string }[] | { items: { user: { email: string }; role: string }[] }>(token, "GET", `/v1/projects/${project.id}/members`);
+    const rows = Array.isArray(listed) ? listed : listed.items;
+    expect(rows.find((m) => m.user.email === "admin@acme.example")?.role).toBe("viewer");
+    expect(errors).toEqual([]);
+  });
+
+  test("My tasks lists the caller's tasks across projects and leads to them", async () => {
+    const { page, errors } = manager;
+    const me = await apiCall<{ user: { id: string } }>(token, "GET", "/v1/me");
+    const title = unique("Order spare optics");
+    const mine = await apiCall<Task>(token, "POST", `/v1/projects/${project.id}/tasks`, { title, assignee_id: me.user.id });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My tasks", exact: true }).click();
+    await page.waitForURL("**/projects/my-tasks");
+    await expect.poll(() => page.getByTestId("my-task-rows").textContent()).toContain(title);
+    // Another's task is not listed.
+    expect(await page.getByTestId("my-task-rows").textContent()).not.toContain("Patch the core switch");
+    await checkScreen(page, "projects-my-tasks");
+    await page.getByLabel("Open tasks only").uncheck();
+    await expect.poll(() => page.getByTestId("my-task-rows").textContent()).toContain(title);
+    await page.getByRole("link", { name: title }).click();
+    await page.waitForURL(`**/projects/${project.id}/tasks/${mine.id}`);
+    expect(errors).toEqual([]);
+  });
+
 });

@@ -9,6 +9,7 @@ import { Alert, Badge, Button, Field, PageHeader, Spinner, Textarea } from "../c
 import { can } from "../lib/domain";
 import { useLiveChanges } from "../live/LiveProvider";
 import { formatDateTime } from "../lib/format";
+import { ChangeTasks } from "../projects/ChangeTasks";
 import { t } from "../i18n/changes";
 import {
   APPROVAL_LABELS,
@@ -67,6 +68,7 @@ export default function ChangePage() {
         <Risk change={c} editable={editable} />
         <Approvals change={c} />
         <Tickets change={c} />
+        <ChangeTasks changeId={c.id} plan={c.implementation_plan} />
         {c.state === "review" || c.review_outcome ? <Review change={c} editable={manage && c.state === "review"} /> : null}
       </div>
     </>

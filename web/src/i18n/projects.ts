@@ -242,6 +242,12 @@ export const projects = {
   "projects.ticket.project": "Project",
   "projects.ticket.chooseProject": "Choose a project",
   "projects.ticket.createButton": "Create task",
+  "projects.change.heading": "Tasks",
+  "projects.change.intro": "Plan the implementation as tasks: one per line of the plan, each waiting for the one before.",
+  "projects.change.plan": "Plan as tasks",
+  "projects.change.planButton": "Create tasks",
+  "projects.change.madeOne": "Created {n} task from the plan.",
+  "projects.change.madeOther": "Created {n} tasks from the plan.",
 } as const;
 
 export type ProjectsKey = keyof typeof projects;

@@ -13,12 +13,14 @@ const CONFLICTS: Record<DateConflicts, string> = { warn: "projects.settings.conf
 /** Owners' and managers' settings: the project's details and date-conflict rule, its
  * members and their roles, and its columns (reordered with buttons, by keyboard). */
 export function ProjectSettings({ project }: { project: Project }) {
+  // Held here: a save bumps the version, which remounts the columns editor.
+  const [columnsSaved, setColumnsSaved] = useState(false);
   return (
     <div className="grid gap-4 lg:grid-cols-2">
       <Details key={`details-${project.version}`} project={project} />
       <Members project={project} />
       <div className="lg:col-span-2">
-        <Columns key={`columns-${project.version}`} project={project} />
+        <Columns key={`columns-${project.version}`} project={project} saved={columnsSaved} onSaved={setColumnsSaved} />
       </div>
     </div>
   );
@@ -181,14 +183,21 @@ function Members({ project }: { project: Project }) {
   );
 }
 
-function Columns({ project }: { project: Project }) {
+function Columns({ project, saved: done, onSaved }: { project: Project; saved: boolean; onSaved: (saved: boolean) => void }) {
   const saved = useSaved(project);
-  const [draft, setDraft] = useState<DraftColumn[]>(() => draftOf(project.columns));
+  const [draft, setDraftNow] = useState<DraftColumn[]>(() => draftOf(project.columns));
+  const setDraft: typeof setDraftNow = (next) => {
+    onSaved(false);
+    setDraftNow(next);
+  };
   const [checked, setChecked] = useState(false);
   const [said, setSaid] = useState("");
   const save = useMutation({
     mutationFn: () => call<Project>("PUT", paths.columns(project.id), { headers: ifMatch(project.version), body: { columns: columnsBody(draft), version: project.version } }),
-    onSuccess: saved,
+    onSuccess: (next) => {
+      onSaved(true);
+      saved(next);
+    },
   });
   const problems = columnProblems(draft);
   const errors = save.error instanceof ApiError ? save.error.fieldErrors : {};
@@ -252,7 +261,7 @@ function Columns({ project }: { project: Project }) {
         </ol>
         {checked && problems.noDone ? <Alert>{t("projects.settings.needDone")}</Alert> : null}
         {save.error instanceof ApiError && save.error.status === 412 ? <Stale project={project} /> : save.isError ? <Alert>{describeError(save.error)}</Alert> : null}
-        {save.isSuccess ? <Alert tone="success">{t("projects.settings.columnsSaved")}</Alert> : null}
+        {done ? <Alert tone="success">{t("projects.settings.columnsSaved")}</Alert> : null}
         <div className="flex gap-2">
           <Button onClick={() => setDraft((now) => [...now, newColumn()])} disabled={draft.length >= 20}>
             {t("projects.settings.addColumn")}

@@ -3,11 +3,12 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { ApiError, describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
-import { Choice, onSubmit } from "../changes/parts";
+import { onSubmit } from "../changes/parts";
 import { Alert, Badge, Button, Card, Field, Input } from "../components/ui";
 import { can } from "../lib/domain";
 import { t } from "../i18n/projects";
-import { CATEGORY_LABELS, create, paths, projectKeys, useProjects, useTicketTasks, type Task } from "./api";
+import { CATEGORY_LABELS, create, paths, projectKeys, useTicketTasks, type Task } from "./api";
+import { ProjectChoice } from "./ProjectChoice";
 
 /** On the agent's ticket page: the tasks linked to the ticket, and "Create task from
  * ticket" into a project the agent works in (the ticket's title to start with). */
@@ -19,8 +20,6 @@ export function TicketTasks({ ticketId, title }: { ticketId: string; title: stri
   const [projectId, setProjectId] = useState("");
   const [name, setName] = useState(title);
   const linked = useTicketTasks(ticketId, allowed);
-  // Asked for once the form opens, not on every ticket page.
-  const projects = useProjects({ q: "", status: "", archived: false }, allowed && open);
   const add = useMutation({
     mutationFn: () => create(paths.tasks(projectId), { title: name.trim(), ticket_id: ticketId }) as Promise<Task>,
     onSuccess: () => {
@@ -32,7 +31,6 @@ export function TicketTasks({ ticketId, title }: { ticketId: string; title: stri
   });
   if (!allowed) return null;
   const items = linked.data ?? [];
-  const writable = (projects.data ?? []).filter((p) => p.my_role === "owner" || p.my_role === "manager" || p.my_role === "member" || can(me, "project:manage_all"));
   const errors = add.error instanceof ApiError ? add.error.fieldErrors : {};
   return (
     <Card aria-labelledby="ticket-tasks-heading" className="space-y-2">
@@ -59,15 +57,7 @@ export function TicketTasks({ ticketId, title }: { ticketId: string; title: stri
       </Button>
       {open ? (
         <form className="space-y-2" aria-label={t("projects.ticket.create")} onSubmit={onSubmit(() => projectId && name.trim() && add.mutate())}>
-          <Choice
-            label={t("projects.ticket.project")}
-            value={projectId}
-            empty={t("projects.ticket.chooseProject")}
-            options={writable.map((p) => [p.id, `${p.key}: ${p.name}`] as const)}
-            required
-            error={errors.ticket_id}
-            onChange={setProjectId}
-          />
+          <ProjectChoice value={projectId} error={errors.ticket_id} onChange={setProjectId} />
           <Field label={t("projects.task.title")} required error={errors.title}>
             {(p) => <Input {...p} maxLength={300} value={name} onChange={(e) => setName(e.target.value)} />}
           </Field>

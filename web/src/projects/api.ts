@@ -176,8 +176,9 @@ export function useSchedule(id: string) {
   return useQuery({ queryKey: projectKeys.schedule(id), queryFn: ({ signal }) => call<Schedule>("GET", paths.schedule(id), { signal }) });
 }
 
+/** The caller's tasks: open ones only, or all (`open=false` would be the done ones only). */
 export function useMyTasks(open: boolean) {
-  return useQuery({ queryKey: [...projectKeys.mine, open], queryFn: ({ signal }) => allPages<Task>(paths.acrossTasks, { assignee: "me", open }, signal, 500) });
+  return useQuery({ queryKey: [...projectKeys.mine, open], queryFn: ({ signal }) => allPages<Task>(paths.acrossTasks, { assignee: "me", open: open || null }, signal, 500) });
 }
 
 export function useTicketTasks(ticketId: string, enabled: boolean) {

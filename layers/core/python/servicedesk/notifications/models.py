@@ -1,4 +1,5 @@
-"""Notification tables (the schema itself is owned by migrations/0005_outbox_delivery.py)."""
+"""Notification tables (the schema itself is owned by migrations/0005_outbox_delivery.py
+and 0057_notification_task_link.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class Notification(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     event_type: Mapped[str]
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # A task's notification names it (migration 0057); both or neither.
+    project_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     title: Mapped[str]
     body: Mapped[str] = mapped_column(server_default="")
     read_at: Mapped[datetime | None]

@@ -89,6 +89,10 @@ class NotificationPublic(Output):
     id: uuid.UUID
     event_type: str
     ticket_id: uuid.UUID | None
+    project_id: uuid.UUID | None = Field(
+        description="With task_id: the task a task.* notification is about"
+    )
+    task_id: uuid.UUID | None
     title: str
     body: str
     read_at: datetime | None

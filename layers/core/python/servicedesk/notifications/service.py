@@ -147,6 +147,7 @@ def _plan(
         tenant_id=envelope.tenant_id,
     )
     ticket_id = subject.ticket.id if subject.ticket else None
+    task_link = _task_link(envelope)
     for recipient in found:
         rendered = templates.render(facts, recipient, settings)
         member = recipient.user_id
@@ -159,6 +160,7 @@ def _plan(
                     "event_id": envelope.event_id,
                     "event_type": envelope.type,
                     "ticket_id": ticket_id,
+                    **task_link,
                     "title": rendered.title,
                     "body": rendered.summary,
                 }
@@ -183,6 +185,16 @@ def _plan(
             origin=origin,
         )
         batch.mails.append(_Mail(envelope, recipient.key, mail))
+
+
+def _task_link(envelope: Envelope) -> dict[str, uuid.UUID | None]:
+    """The project and task a ``task.*`` event names (servicedesk.projects.tasks.emit), both
+    or neither; the bell opens the task from them."""
+    project_id = recipients._uuid(envelope.payload.get("project_id"))
+    task_id = recipients._uuid(envelope.payload.get("task_id"))
+    if not envelope.type.startswith("task.") or project_id is None or task_id is None:
+        return {"project_id": None, "task_id": None}
+    return {"project_id": project_id, "task_id": task_id}
 
 
 def _mail_each(
