@@ -302,7 +302,18 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
         "/v1/cis", json={"class_id": classes[0]["id"], "name": "cursor"}, headers=admin.headers
     )
     assert ci.status_code == 201, ci.text
+    project = client.post(
+        "/v1/projects", json={"name": "Cursor", "key": "CUR"}, headers=admin.headers
+    )
+    assert project.status_code == 201, project.text
+    project_id = project.json()["id"]
+    task = client.post(
+        f"/v1/projects/{project_id}/tasks", json={"title": "cursor"}, headers=admin.headers
+    )
+    assert task.status_code == 201, task.text
     return {
+        "project_id": project_id,
+        "task_id": task.json()["id"],
         "ci_id": ci.json()["id"],
         "rule_id": rule.json()["id"],
         "article_id": article.json()["id"],

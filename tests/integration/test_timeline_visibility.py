@@ -149,7 +149,38 @@ def _drive_every_event_type(desk: Desk, org, alice: Actor, bob: Actor) -> dict[s
     _ok(desk.client.delete(f"{path}/links/{link['id']}", headers=agent.headers), 204)
     desk.post(agent, f"{path}/links", {"target_id": theirs["id"], "kind": "duplicate_of"})
     desk.post(agent, f"/v1/tickets/{merged['id']}/merge", {"target_id": mine["id"]}, status=200)
-    return {"mine": mine, "theirs": theirs, "child": child, "merged": merged}
+    return {
+        "mine": mine,
+        "theirs": theirs,
+        "child": child,
+        "merged": merged,
+        "waiting": _drive_task_events(desk, org, alice),
+    }
+
+
+def _drive_task_events(desk: Desk, org, alice: Actor) -> dict[str, Any]:
+    """A ticket that waits on a task of a project the agent is not a member of (the admin
+    runs it): linked and on hold, the task done (the ticket reopened), then unlinked. The
+    agent reads these events without the project's task (redacted)."""
+    admin = org.admin
+    ticket = desk.ticket(alice, "Alice's disk")
+    project = desk.post(
+        admin, "/v1/projects", {"name": "Disks", "key": f"D{uuid.uuid4().hex[:5].upper()}"}
+    )
+    tasks = f"/v1/projects/{project['id']}/tasks"
+    task = desk.post(admin, tasks, {"title": "Replace the disk"})
+    desk.post(
+        admin, f"{tasks}/{task['id']}/ticket-links", {"ticket_id": ticket["id"], "waits": True}
+    )
+    done = next(c for c in project["columns"] if c["category"] == "done")
+    version = desk.get(admin, f"{tasks}/{task['id']}")["version"]
+    move = {"column_id": done["id"], "version": version}
+    desk.post(admin, f"{tasks}/{task['id']}/move", move, status=200)
+    unlinked = desk.client.delete(
+        f"{tasks}/{task['id']}/ticket-links/{ticket['id']}", headers=admin.headers
+    )
+    assert unlinked.status_code in (200, 204), unlinked.text
+    return ticket
 
 
 def test_no_timeline_names_what_its_viewer_may_not_see(client, org, database):

@@ -18,6 +18,7 @@ from servicedesk.platform.errors import Forbidden, NotFound, field_error
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.projects.models import Project, ProjectMember
+from servicedesk.tickets import timeline
 
 
 class Level(enum.IntEnum):
@@ -50,6 +51,15 @@ def visible(ctx: RequestContext) -> ColumnElement[bool]:
 def may_see(ctx: RequestContext, project_id: uuid.UUID) -> bool:
     """The rule of ``visible`` for one project (the realtime room's join rule)."""
     return bool(ctx.session.scalar(select(exists().where(Project.id == project_id, visible(ctx)))))
+
+
+def visible_ids(ctx: RequestContext, ids: set[uuid.UUID]) -> set[str]:
+    """Which of ``ids`` the caller may see (a ticket timeline's task events name them)."""
+    query = select(Project.id).where(Project.id.in_(ids), visible(ctx))
+    return {str(i) for i in ctx.session.scalars(query)}
+
+
+timeline.resolves("project", visible_ids)
 
 
 def role_of(ctx: RequestContext, project_id: uuid.UUID) -> str | None:

@@ -35,11 +35,14 @@ from servicedesk.tickets.visibility import visible, visible_comments
 class Ref:
     """A payload key naming another object, and the keys cut along with it."""
 
-    kind: Literal["ticket", "comment"]
+    kind: Literal["ticket", "comment", "project"]
     key: str
     with_keys: tuple[str, ...] = ()
 
 
+# A task names its project: staff who may not see the project (not a member, no
+# project:read_all) read that a task was linked, not which one.
+_TASK = Ref("project", "project_id", ("task_id", "task_key", "task_title"))
 _OTHER_TICKET = Ref("ticket", "other", ("link_id", "source_id", "target_id"))
 _COMMENT = Ref("comment", "comment_id")
 # An attachment is visible exactly when the comment it belongs to is (or it has none).
@@ -98,10 +101,10 @@ EVENT_TYPES: dict[str, tuple[Ref, ...]] = {
     "slack_thread_started": (),
     # Projects (servicedesk.projects), internal: a task was linked to the ticket or
     # unlinked, the ticket waits on a task (put on hold) and the task it waited on is done.
-    "task_linked": (),
-    "task_unlinked": (),
-    "waiting_on_task": (),
-    "task_done": (),
+    "task_linked": (_TASK,),
+    "task_unlinked": (_TASK,),
+    "waiting_on_task": (_TASK,),
+    "task_done": (_TASK,),
 }
 
 
@@ -252,7 +255,7 @@ def _referenced(rows: Sequence[TicketEvent], kind: str) -> set[uuid.UUID]:
 def _visible_ids(
     ctx: RequestContext, rows: Sequence[TicketEvent], settings: TicketSettings
 ) -> dict[str, set[str]]:
-    seen: dict[str, set[str]] = {"ticket": set(), "comment": set()}
+    seen: dict[str, set[str]] = {"ticket": set(), "comment": set(), "project": set()}
     tickets = _referenced(rows, "ticket")
     if tickets:
         query = select(Ticket.id).where(
@@ -267,7 +270,25 @@ def _visible_ids(
             Comment.tenant_id == ctx.tenant_id, Comment.id.in_(comments), visible_comments(ctx)
         )
         seen["comment"] = {str(i) for i in ctx.session.scalars(query)}
+    projects = _referenced(rows, "project")
+    if projects:
+        importlib.import_module(REF_MODULES["project"])  # registers the projects' rule
+        resolver = _REF_RESOLVERS.get("project")
+        seen["project"] = resolver(ctx, projects) if resolver is not None else set()
     return seen
+
+
+# Which of the named objects of another domain the viewer may see, by that domain's own
+# rule: registered by the module of REF_MODULES when imported (tickets cannot import
+# projects at module level: projects imports tickets). Without one nothing is seen (the
+# payload is redacted): deny by default.
+RefResolver = Callable[[RequestContext, set[uuid.UUID]], set[str]]
+_REF_RESOLVERS: dict[str, RefResolver] = {}
+REF_MODULES = {"project": "servicedesk.projects.access"}
+
+
+def resolves(kind: str, resolver: RefResolver) -> None:
+    _REF_RESOLVERS[kind] = resolver
 
 
 def viewable(
