@@ -188,13 +188,13 @@ def process(session: Session, envelope: Envelope) -> None:
         return
     staff_only = _staff_only(session, envelope, ticket)
     notified = _notified(session, envelope)
-    rooms = {ticket_channel(ticket.id)}
+    channels = {ticket_channel(ticket.id)}
     team = ticket.team_id or _uuid(envelope.payload.get("team_id"))
     if envelope.type in TEAM_TYPES:
         # A ticket with no team is in the triage queue every agent may see (visible()).
-        rooms.add(f"team:{team}" if team is not None else UNTRIAGED)
+        channels.add(f"team:{team}" if team is not None else UNTRIAGED)
     personal = {user_channel(u) for u in notified}
-    targets = _targets(session, envelope.tenant_id, rooms | personal)
+    targets = _targets(session, envelope.tenant_id, channels | personal)
     live, closing = _split_live(targets, datetime.now(UTC))
     seeing = visible_to(session, envelope.tenant_id, ticket.id, _principals(live))
     frames: dict[str, bytes] = {}
