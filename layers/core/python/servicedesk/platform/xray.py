@@ -35,7 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.tracing import LAMBDA_ENV, PARENT, root_of
+from servicedesk.platform.tracing import LAMBDA_ENV, canonical
 
 DAEMON_ENV = "AWS_XRAY_DAEMON_ADDRESS"
 SWITCH_ENV = "SERVICEDESK_TRACE_SQL"  # "0" turns the subsegments off
@@ -79,15 +79,15 @@ def daemon_address(value: str | None) -> tuple[str, int] | None:
 
 
 def sampled_parent() -> tuple[str, str] | None:
-    """(trace root, function segment id) of the invocation, when it is sampled."""
-    header = os.environ.get(LAMBDA_ENV)
-    root = root_of(header)
-    if root is None or header is None:
+    """(trace root, function segment id) of the invocation, when it is sampled (the
+    header's checked parts: ``tracing.canonical``)."""
+    header = canonical(os.environ.get(LAMBDA_ENV))
+    if header is None:
         return None
     parts = dict(p.partition("=")[::2] for p in header.split(";"))
-    if parts.get("Sampled") != "1" or not PARENT.match(parts.get("Parent", "")):
+    if parts.get("Sampled") != "1" or "Parent" not in parts:
         return None
-    return root, parts["Parent"]
+    return parts["Root"], parts["Parent"]
 
 
 def _target() -> tuple[tuple[str, int], str, str] | None:
