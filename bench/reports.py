@@ -11,8 +11,8 @@ owner role, the loaded tables' secondary indexes dropped, the rows COPYed in bat
 20,000 tickets (dataset.copy_into: COPY into a temporary twin, INSERT ... SELECT), the
 indexes rebuilt from their own definitions, then ``VACUUM (ANALYZE)``.
 
-Rollups: ``python -m servicedesk.reports.rebuild --tenant <id>`` (the operator's command),
-timed.
+Rollups: ``python -m servicedesk.reports.rebuild --tenant <id> --jobs 2`` (the operator's
+command; one job on a one-core machine), timed.
 
 Measurement: the API under uvicorn (2 workers, 127.0.0.1, a free port; bench/tickets.py's
 start_api, TCP_NODELAY on), real HTTP from threads (one keep-alive httpx client each), as
@@ -203,6 +203,7 @@ def rebuild(db: Database, tenant_id: uuid.UUID, env: dict[str, str]) -> float | 
     import subprocess
 
     command = [sys.executable, "-m", "servicedesk.reports.rebuild", "--tenant", str(tenant_id)]
+    command += ["--jobs", str(min(2, os.cpu_count() or 1))]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
