@@ -303,6 +303,34 @@ def test_sockets_of_one_principal_share_one_execution(runtime: Runtime, org: Any
     assert counts[0] == counts[1], counts
 
 
+def test_a_tenant_without_graphql_subscriptions_never_reads_them(
+    runtime: Runtime,  # noqa: F811
+    org: Any,
+) -> None:
+    """A ticket event of a tenant whose sockets are all in REST rooms: the broadcaster's one
+    look at GraphQL is the EXISTS that says there is none."""
+    requester, agent = org.members["requester"], org.members["agent"]
+    ticket = create_ticket(runtime, requester)
+    runtime.deliver()
+    with runtime.socket(agent) as ws:
+        ws.send(json.dumps({"action": "subscribe", "ticket_id": ticket["id"]}))
+        assert receive(ws)["type"] == "ack"
+        comment(runtime, requester, ticket["id"])
+        with statements() as seen:
+            runtime.deliver()
+        assert receive(ws)["event"] == "comment.public"
+    graphql = [sql for sql in seen if "graphql_subscriptions" in sql]
+    assert len(graphql) == 1 and "EXISTS" in graphql[0], graphql
+    # Control: with a GraphQL subscription in the tenant, the broadcaster reads them.
+    with gql_socket(runtime, agent) as gws:
+        accepted(gws, "t", ONE_TICKET, id=ticket["id"])
+        comment(runtime, requester, ticket["id"])
+        with statements() as seen:
+            runtime.deliver()
+        assert next_for(gws, "t")["data"]["ticketEvents"]["type"] == "comment.public"
+    assert len([sql for sql in seen if "FROM graphql_subscriptions g" in sql]) == 1
+
+
 # --- limits and bad input ------------------------------------------------------------------
 
 

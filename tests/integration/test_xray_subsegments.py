@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from local.app import load_function
 from local.scheduler import scheduled_event
-from servicedesk.platform import db, tracing, xray
+from servicedesk.platform import config, db, tracing, xray
 from tests.conftest import make_tenant
 from tests.events import TimedLambdaContext
 
@@ -120,10 +120,21 @@ def test_nothing_is_sent_unless_sampled_with_a_daemon(
     assert client.get("/v1/tickets", headers=org.admin.headers).status_code == 200
     assert daemon.documents() == []
     _sampled(monkeypatch)
-    monkeypatch.setenv(xray.SWITCH_ENV, "0")  # switched off
-    assert client.get("/v1/tickets", headers=org.admin.headers).status_code == 200
+    # Switched off (Settings.trace_sql): an engine built so has no hooks at all.
+    monkeypatch.setenv("SERVICEDESK_TRACE_SQL", "0")
+    config.get_settings.cache_clear()
+    try:
+        engine = db.get_engine.__wrapped__()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    finally:
+        monkeypatch.delenv("SERVICEDESK_TRACE_SQL")
+        config.get_settings.cache_clear()
     assert daemon.documents() == []
-    monkeypatch.delenv(xray.SWITCH_ENV)
+    with db.get_engine().connect() as conn:  # control: the shared engine is traced
+        conn.execute(text("SELECT 1"))
+    assert "SELECT 1" in [d["sql"]["sanitized_query"] for d in daemon.documents()]
     monkeypatch.delenv(xray.DAEMON_ENV)  # no daemon (locally): nothing, and no error
     assert client.get("/v1/tickets", headers=org.admin.headers).status_code == 200
     assert daemon.documents() == []

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # directly or (on Lambda) as a Secrets Manager secret.
     sentry_dsn: SecretStr | None = None
     sentry_dsn_secret_arn: str | None = None
+    # Each SQL statement a subsegment of the function's X-Ray segment when the invocation
+    # is sampled and a daemon listens (platform/xray.py); off: the hooks are not installed.
+    trace_sql: bool = True
 
     # Database: the application role's connection. Migrations use the owner's.
     database_url: SecretStr | None = None

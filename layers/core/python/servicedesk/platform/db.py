@@ -122,8 +122,10 @@ def get_engine() -> Engine:
     if settings.database_iam_auth:
         use_iam_auth(engine, region=settings.database_region)
     # Each statement a subsegment of the function's X-Ray segment (when the invocation is
-    # sampled and a daemon listens: on Lambda with active tracing; platform/xray.py).
-    xray.instrument(engine)
+    # sampled and a daemon listens: on Lambda with active tracing; platform/xray.py), unless
+    # SERVICEDESK_TRACE_SQL=0.
+    if settings.trace_sql:
+        xray.instrument(engine)
     return engine
 
 

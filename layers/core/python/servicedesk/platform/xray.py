@@ -38,7 +38,6 @@ from servicedesk.platform.logging import get_logger
 from servicedesk.platform.tracing import LAMBDA_ENV, canonical
 
 DAEMON_ENV = "AWS_XRAY_DAEMON_ADDRESS"
-SWITCH_ENV = "SERVICEDESK_TRACE_SQL"  # "0" turns the subsegments off
 DAEMON_HEADER = b'{"format": "json", "version": 1}\n'
 MAX_QUERY = 2000
 MAX_PER_INVOCATION = 200
@@ -91,8 +90,6 @@ def sampled_parent() -> tuple[str, str] | None:
 
 
 def _target() -> tuple[tuple[str, int], str, str] | None:
-    if os.environ.get(SWITCH_ENV) == "0":
-        return None
     address = daemon_address(os.environ.get(DAEMON_ENV))
     if address is None:
         return None

@@ -93,23 +93,6 @@ SUMMARY_KEYS = (
 PERSONAL_TYPES = frozenset({"export.ready"})
 PERSONAL_KEYS = ("job_id", "kind", "report", "format")
 TYPING_MAX_AGE = timedelta(seconds=10)
-# Project events (servicedesk.projects) reach the room ``project:<id>``: its members and
-# the holders of project:read_all, re-checked at every push.
-PROJECT_PREFIXES = ("project.", "task.")
-PROJECT_KEYS = (
-    "task_id",
-    "key",
-    "column_id",
-    "from_column_id",
-    "status_category",
-    "rank",
-    "assignee_id",
-    "actor_id",
-    "comment_id",
-    "dependency_id",
-    "predecessor_id",
-    "successor_id",
-)
 # A revoked sign-in (identity.sessions.REVOKED_EVENT): its sockets are closed.
 SESSION_REVOKED = "session.revoked"
 # A GraphQL socket that broke its protocol (realtime.graphql_ws.CLOSE_TYPE).
@@ -177,7 +160,10 @@ def process(session: Session, envelope: Envelope) -> None:
         special(session, envelope)
         return
     ticket_id = _uuid(envelope.payload.get("ticket_id"))
-    if ticket_id is None or not _anyone_listening(session, envelope.tenant_id):
+    if ticket_id is None:
+        return
+    in_rooms, in_graphql = _listening(session, envelope.tenant_id)
+    if not (in_rooms or in_graphql):
         return
     # Idempotent by event id: a redelivered message pushes nothing twice. A crash before
     # the commit repeats the pushes; clients drop an event_id they have seen.
@@ -207,7 +193,8 @@ def process(session: Session, envelope: Envelope) -> None:
         data = push.encode(_event_frame(envelope, ticket.id, sorted(heard)))
         if data is not None:
             frames[target.connection_id] = data
-    graphql = _graphql(session, envelope, ticket, staff_only=staff_only)
+    # Without a GraphQL subscription in the tenant, no statement looks for one.
+    graphql = _graphql(session, envelope, ticket, staff_only=staff_only) if in_graphql else 0
     _deliver_and_log(
         session, envelope, frames, closing, "realtime event pushed", graphql_sent=graphql
     )
@@ -255,9 +242,7 @@ def _special(event_type: str) -> Callable[[Session, Envelope], None] | None:
     }
     if event_type in exact:
         return exact[event_type]
-    if event_type.startswith(PROJECT_PREFIXES):
-        return _project
-    if rooms.room_of(event_type) is not None:
+    if rooms.kind_of(event_type) is not None:
         return _room_event
     return _personal if event_type in PERSONAL_TYPES else None
 
@@ -271,51 +256,6 @@ def _session_revoked(session: Session, envelope: Envelope) -> None:
     if closing:
         push.close_all(closing, reason="session_revoked")
     forget(session, set(closing))
-
-
-def _project(session: Session, envelope: Envelope) -> None:
-    """A project's event to its room: the connections whose member may see the project
-    now (a member, or project:read_all), with ids and small scalars only."""
-    project_id = _uuid(envelope.payload.get("project_id"))
-    if project_id is None or not _anyone_listening(session, envelope.tenant_id):
-        return
-    if not claim(session, envelope, channel=CHANNEL, recipient="*"):
-        return
-    room = f"project:{project_id}"
-    live, closing = _split_live(_targets(session, envelope.tenant_id, {room}), datetime.now(UTC))
-    members = set(
-        session.execute(
-            text("SELECT user_id FROM project_members WHERE project_id = :p"), {"p": project_id}
-        ).scalars()
-    )
-    frames: dict[str, bytes] = {}
-    for target in live:
-        allowed = target.access is not None and (
-            target.user_id in members or Permission.PROJECT_READ_ALL in target.access.permissions
-        )
-        if not allowed:
-            continue
-        frame = {
-            "type": "event",
-            "event": envelope.type,
-            "event_id": str(envelope.event_id),
-            "seq": envelope.seq,
-            "channels": [room],
-            "at": envelope.created_at.isoformat(),
-            "data": {
-                "project_id": str(project_id),
-                **{
-                    k: envelope.payload[k]
-                    for k in PROJECT_KEYS
-                    if isinstance(envelope.payload.get(k), str | int)
-                },
-            },
-        }
-        data = push.encode(frame)
-        if data is not None:
-            frames[target.connection_id] = data
-    outcome, _ = _deliver(envelope, frames)
-    _close_and_forget(session, closing, outcome.gone)
 
 
 def _personal(session: Session, envelope: Envelope) -> None:
@@ -353,19 +293,23 @@ def _personal(session: Session, envelope: Envelope) -> None:
 
 
 def _room_event(session: Session, envelope: Envelope) -> None:
-    """An event for a room of the tenant (``rooms``: the change room): every subscriber
-    whose access allows the room's reads at push time."""
-    room = rooms.room_of(envelope.type)
-    if room is None or not _anyone_listening(session, envelope.tenant_id):
+    """An event for a room of the tenant (``rooms``: the change room, a project's room):
+    every subscriber whom the room kind lets hear it at push time."""
+    kind = rooms.kind_of(envelope.type)
+    room = kind.room(envelope) if kind is not None else None
+    if kind is None or room is None or not _anyone_listening(session, envelope.tenant_id):
         return
     if not claim(session, envelope, channel=CHANNEL, recipient="*"):
         return
     live, closing = _split_live(_targets(session, envelope.tenant_id, {room}), datetime.now(UTC))
-    data = push.encode(rooms.frame(envelope, room))
+    hears = kind.listeners(session, envelope) if live else None
+    data = push.encode(rooms.frame(envelope, kind, room))
     frames = {
-        t.connection_id: data for t in live if data is not None and rooms.hears(room, t.access)
+        t.connection_id: data
+        for t in live
+        if data is not None and hears is not None and hears(t.user_id, t.access)
     }
-    _deliver_and_log(session, envelope, frames, closing, "realtime room event pushed")
+    _deliver_and_log(session, envelope, frames, closing, "realtime room event pushed", room=room)
 
 
 def _deliver_and_log(
@@ -477,10 +421,17 @@ def _notified(session: Session, envelope: Envelope) -> set[uuid.UUID]:
 
 # One index probe each (ix_realtime_subscriptions_channel, ix_graphql_subscriptions_ticket):
 # every listener is a subscription row.
-_ANYONE = text(
-    "SELECT EXISTS (SELECT 1 FROM realtime_subscriptions WHERE tenant_id = :t)"
-    " OR EXISTS (SELECT 1 FROM graphql_subscriptions WHERE tenant_id = :t)"
+_LISTENING = text(
+    "SELECT EXISTS (SELECT 1 FROM realtime_subscriptions WHERE tenant_id = :t) AS rooms,"
+    " EXISTS (SELECT 1 FROM graphql_subscriptions WHERE tenant_id = :t) AS graphql"
 )
+
+
+def _listening(session: Session, tenant_id: uuid.UUID) -> tuple[bool, bool]:
+    """Whether any connection of the tenant is in a room, and whether any holds a GraphQL
+    subscription (one statement)."""
+    row = session.execute(_LISTENING, {"t": tenant_id}).one()
+    return bool(row.rooms), bool(row.graphql)
 
 
 def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
@@ -488,7 +439,7 @@ def _anyone_listening(session: Session, tenant_id: uuid.UUID) -> bool:
     has nobody to reach: nothing is read, claimed or pushed (the common case locally, and
     for a tenant nobody has open in a browser, whose events would otherwise each cost the
     full fan-out work)."""
-    return bool(session.execute(_ANYONE, {"t": tenant_id}).scalar())
+    return any(_listening(session, tenant_id))
 
 
 def _targets(session: Session, tenant_id: uuid.UUID, channels: set[str]) -> list[Target]:
