@@ -46,10 +46,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "views",
     ),
     "reports": ("reports",),
-    # ... and the CMDB (servicedesk/cmdb: its configuration items and their classes; the
-    # CIs of a ticket are served by tickets). Written before NESTED_DOMAINS: a function of
-    # its own would now cost the Api stack only its prefixes' routes.
-    "admin": ("teams", "categories", "ticket-types", "cis", "ci-classes", "audit-events"),
+    "admin": ("teams", "categories", "ticket-types", "audit-events"),
     # The public branding by slug signs the logo's link.
     # ... and the avatars by their random id (attachments/avatars.py).
     "attachments": ("attachments", "branding", "avatars"),
@@ -80,6 +77,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "graphql": ("graphql",),
     # Projects and tasks (servicedesk/projects): everything under the one prefix /v1/projects.
     "projects": ("projects",),
+    # The CMDB (servicedesk/cmdb): configuration items and their classes, import jobs
+    # included; the CIs of a ticket are served by tickets.
+    "cmdb": ("cis", "ci-classes"),
 }
 
 # Domains whose function lives in the nested stack ``Domains`` (routes stay in the Api
@@ -101,6 +101,7 @@ NESTED_DOMAINS: frozenset[str] = frozenset(
         "approvals",
         "graphql",
         "projects",
+        "cmdb",
     }
 )
 
