@@ -135,6 +135,9 @@ BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
 # Domains whose function signs presigned GETs of finished exports: read only, the exports
 # bucket only.
 EXPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"exports"})
+# Domains whose function signs upload forms into the exports bucket and reads what was
+# uploaded: a CMDB import job's CSV (servicedesk/cmdb/import_jobs.py, under imports/).
+IMPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"cmdb"})
 
 # Single methods served by another domain than the one owning the path prefix:
 # (path, HTTP method) -> domain. The upload start lives under the ticket it belongs to but
@@ -279,8 +282,12 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
-            if domain in EXPORT_BUCKET_DOMAINS:
-                storage.grant_exports(fn.role, write=False)
+            if domain in EXPORT_BUCKET_DOMAINS | IMPORT_BUCKET_DOMAINS:
+                storage.grant_exports(
+                    fn.role,
+                    write=domain in IMPORT_BUCKET_DOMAINS,
+                    list_=domain in IMPORT_BUCKET_DOMAINS,
+                )
                 for key, value in storage.export_environment().items():
                     fn.function.add_environment(key, value)
             # Identity exchanges magic links, notifications checks unsubscribe links,

@@ -88,7 +88,7 @@ API_ROUTES = {
     "automation": {"servicedesk.automation.routes"},
     "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
     "projects": {"servicedesk.projects.routes"},
-    "cmdb": {"servicedesk.cmdb.routes"},
+    "cmdb": {"servicedesk.cmdb.routes", "servicedesk.cmdb.import_routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

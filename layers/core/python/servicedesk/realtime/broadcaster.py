@@ -90,8 +90,8 @@ SUMMARY_KEYS = (
     "kind",
 )
 # Events about no ticket, for one member only (payload user_id), on their own channel.
-PERSONAL_TYPES = frozenset({"export.ready"})
-PERSONAL_KEYS = ("job_id", "kind", "report", "format")
+PERSONAL_TYPES = frozenset({"export.ready", "ci.import_finished"})
+PERSONAL_KEYS = ("job_id", "kind", "report", "format", "status")
 TYPING_MAX_AGE = timedelta(seconds=10)
 # Project events (servicedesk.projects) reach the room ``project:<id>``: its members and
 # the holders of project:read_all, re-checked at every push.
