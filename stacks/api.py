@@ -46,10 +46,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "views",
     ),
     "reports": ("reports",),
-    # ... and the CMDB (servicedesk/cmdb: its configuration items and their classes; the
-    # CIs of a ticket are served by tickets). Written before NESTED_DOMAINS: a function of
-    # its own would now cost the Api stack only its prefixes' routes.
-    "admin": ("teams", "categories", "ticket-types", "cis", "ci-classes", "audit-events"),
+    "admin": ("teams", "categories", "ticket-types", "audit-events"),
     # The public branding by slug signs the logo's link.
     # ... and the avatars by their random id (attachments/avatars.py).
     "attachments": ("attachments", "branding", "avatars"),
@@ -80,6 +77,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "graphql": ("graphql",),
     # Projects and tasks (servicedesk/projects): everything under the one prefix /v1/projects.
     "projects": ("projects",),
+    # The CMDB (servicedesk/cmdb): configuration items and their classes, import jobs
+    # included; the CIs of a ticket are served by tickets.
+    "cmdb": ("cis", "ci-classes"),
 }
 
 # Domains whose function lives in the nested stack ``Domains`` (routes stay in the Api
@@ -101,6 +101,7 @@ NESTED_DOMAINS: frozenset[str] = frozenset(
         "approvals",
         "graphql",
         "projects",
+        "cmdb",
     }
 )
 
@@ -134,6 +135,9 @@ BUCKET_DOMAINS: frozenset[str] = frozenset({"attachments"})
 # Domains whose function signs presigned GETs of finished exports: read only, the exports
 # bucket only.
 EXPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"exports"})
+# Domains whose function signs upload forms into the exports bucket and reads what was
+# uploaded: a CMDB import job's CSV (servicedesk/cmdb/import_jobs.py, under imports/).
+IMPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"cmdb"})
 
 # Single methods served by another domain than the one owning the path prefix:
 # (path, HTTP method) -> domain. The upload start lives under the ticket it belongs to but
@@ -278,8 +282,12 @@ class ApiStack(Stack):
                 fn.function.add_environment(
                     "SERVICEDESK_ATTACHMENTS_BUCKET", storage.attachments_bucket_name
                 )
-            if domain in EXPORT_BUCKET_DOMAINS:
-                storage.grant_exports(fn.role, write=False)
+            if domain in EXPORT_BUCKET_DOMAINS | IMPORT_BUCKET_DOMAINS:
+                storage.grant_exports(
+                    fn.role,
+                    write=domain in IMPORT_BUCKET_DOMAINS,
+                    list_=domain in IMPORT_BUCKET_DOMAINS,
+                )
                 for key, value in storage.export_environment().items():
                     fn.function.add_environment(key, value)
             # Identity exchanges magic links, notifications checks unsubscribe links,

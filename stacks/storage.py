@@ -107,6 +107,16 @@ class StorageStack(Stack):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="exports/",
+            # A CMDB import's CSV is posted by the browser with a presigned form
+            # (servicedesk/cmdb/import_jobs.py) under imports/.
+            cors=[
+                s3.CorsRule(
+                    allowed_origins=[config.web_origin],
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_headers=["*"],
+                    max_age=3000,
+                )
+            ],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart",
@@ -130,9 +140,11 @@ class StorageStack(Stack):
             "SERVICEDESK_EXPORT_RETENTION_DAYS": str(EXPORT_RETENTION_DAYS),
         }
 
-    def grant_exports(self, role: iam.Role, *, write: bool) -> None:
+    def grant_exports(self, role: iam.Role, *, write: bool, list_: bool = False) -> None:
         """Read (presigned GETs, attaching a report) or write (the worker's multipart
-        upload) the exports bucket's objects; nothing else."""
+        upload, a CMDB import's upload form) the exports bucket's objects; nothing else.
+        ``list_``: ListBucket, without which S3 answers 403 rather than 404 for a missing
+        object (a CMDB import started before its upload is 409)."""
         name = self.exports_bucket_name
         actions = ["s3:GetObject"]
         if write:
@@ -140,6 +152,12 @@ class StorageStack(Stack):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=actions, resources=[f"arn:{Aws.PARTITION}:s3:::{name}/*"])
         )
+        if list_:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[f"arn:{Aws.PARTITION}:s3:::{name}"]
+                )
+            )
         Stack.of(role).add_stack_dependency(self, "exports bucket")
         acknowledge(
             role,

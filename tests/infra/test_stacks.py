@@ -215,7 +215,9 @@ def test_only_functions_that_need_it_touch_the_attachments_bucket(dev: Synthesiz
 
 def test_only_the_export_functions_touch_the_exports_bucket(dev: Synthesized) -> None:
     """Write: the export worker and the report scheduler; read: the exports API (presigned
-    GETs) and the e-mail consumer (attaching scheduled reports). Nobody deletes or lists."""
+    GETs) and the e-mail consumer (attaching scheduled reports); the CMDB function signs
+    import uploads and reads them back (and lists: a missing upload is 404, not 403).
+    Nobody deletes."""
     marker = f"sd-{dev.sd.config.stage}-exp-"
     roles = _roles_of_functions(dev.templates)
     touching: dict[str, set[str]] = {}
@@ -228,10 +230,15 @@ def test_only_the_export_functions_touch_the_exports_bucket(dev: Synthesized) ->
         "report_scheduler": write,
         "exports": {"s3:GetObject"},
         "email_consumer": {"s3:GetObject"},
+        "cmdb": write | {"s3:ListBucket"},
     }
     bucket = _resources(dev.templates["Storage"], "AWS::S3::Bucket")[
         _logical_id(dev.sd.storage.exports_bucket)
     ]["Properties"]
+    # The browser posts a CMDB import's CSV from the web app's origin only.
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert cors["AllowedOrigins"] == [dev.sd.config.web_origin]
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}

@@ -246,6 +246,7 @@ def test_the_authenticating_functions_are_the_api_and_connect() -> None:
         "assistant",
         "attachments",
         "automation",
+        "cmdb",
         "exports",
         "graphql",
         "identity",

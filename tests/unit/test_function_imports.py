@@ -35,7 +35,6 @@ API_ROUTES = {
     "admin": {
         "servicedesk.audit.routes",
         "servicedesk.catalog.routes",
-        "servicedesk.cmdb.routes",
         "servicedesk.teams.routes",
         "servicedesk.tickets.category_routes",
     },
@@ -89,6 +88,7 @@ API_ROUTES = {
     "automation": {"servicedesk.automation.routes"},
     "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
     "projects": {"servicedesk.projects.routes"},
+    "cmdb": {"servicedesk.cmdb.routes", "servicedesk.cmdb.import_routes"},
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")

@@ -89,6 +89,36 @@ describe("the CMDB", () => {
     await expect.poll(() => page.getByTestId("import-done").textContent()).toContain("1 new");
     expect(errors).toEqual([]);
   });
+  test("a manager imports a CSV over the synchronous limit through a job: upload, check, import", async () => {
+    const { page, errors } = manager;
+    await signIn(page, "manager@acme.example");
+    await page.goto("/cmdb/import");
+    const tag = unique("big");
+    const pad = (c: string) => c.repeat(150);
+    const rows = [`${tag}-bad,${tag} bad,nope,,,,`];
+    // ~670 bytes a row: 9,600 rows pass 6 MB, the synchronous import's limit.
+    for (let i = 0; i < 9600; i += 1) rows.push(`${tag}-${i},${tag} ${i} ${pad("n")},hardware,in_stock,${pad("l")},${pad("s")}${i},${pad("a")}${i}`);
+    const csv = `external_id,name,class,state,location,serial,asset_tag\r\n${rows.join("\r\n")}\r\n`;
+    expect(csv.length).toBeGreaterThan(6 * 1024 * 1024);
+    await page.getByLabel("CSV file").setInputFiles({ name: "big.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await expect.poll(() => page.getByTestId("import-large").textContent()).toContain("in the background");
+    await page.getByRole("button", { name: "Check the file" }).click();
+    await expect
+      .poll(() => page.getByTestId("import-summary").textContent(), { timeout: 120_000, interval: 1000 })
+      .toContain("9601 rows: 9600 new, 0 changed, 0 unchanged, 1 failing");
+    await expect.poll(() => page.getByTestId("import-errors").textContent()).toContain("no class with key");
+    await checkScreen(page, "cmdb-import-job");
+    await page.getByLabel("Import the rows that pass, skip the others").check();
+    await page.getByRole("button", { name: "Import 9600 rows" }).click();
+    await expect.poll(() => page.getByTestId("import-done").textContent(), { timeout: 120_000, interval: 1000 }).toContain("9600 new");
+    const token = await apiLogin("manager@acme.example");
+    const jobs = await apiCall<{ items: { status: string; dry_run: boolean; report: { created: number } | null }[] }>(token, "GET", "/v1/cis/imports?limit=2");
+    expect(jobs.items.map((j) => [j.status, j.dry_run, j.report?.created])).toEqual([
+      ["done", false, 9600],
+      ["done", true, 9600],
+    ]);
+    expect(errors).toEqual([]);
+  }, 300_000);
   test("a manager defines a class with an attribute, creates a CI of it, edits it, relates it and is refused a cycle", async () => {
     const { page, errors } = manager;
     const className = unique("Switch class");

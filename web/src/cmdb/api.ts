@@ -1,8 +1,9 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { api, authFetch, ok } from "../api/client";
+import { api, authFetch, idempotencyKey, ok } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import type { components } from "../api/schema";
 import { labelled } from "../i18n/cmdb";
+import { postForm } from "../tickets/upload";
 
 type Schemas = components["schemas"];
 export type CI = Schemas["CIPublic"];
@@ -140,6 +141,52 @@ export async function importCsv(file: Blob, options: { dryRun: boolean; partial:
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, isProblem(body) ? body : null);
   return body as ImportReport;
+}
+
+/** The synchronous import's limit (the server's 6 MB): a larger file goes through a job. */
+export const SYNC_IMPORT_BYTES = 6 * 1024 * 1024;
+export type ImportJob = Schemas["ImportJobPublic"];
+export type ImportStage = "uploading" | "queued" | "running";
+export interface ImportProgress {
+  stage: ImportStage;
+  /** Bytes uploaded (uploading) or rows read (running). */
+  done: number;
+  total: number;
+}
+export const IMPORT_POLL_MS = 1000;
+
+/** An import through a job (docs/cmdb.md, "Import jobs"): ask for the job and its form,
+ * post the file straight to S3 (with progress), start it, then poll until it ends. A job
+ * that failed as a whole carries its report (row errors) and `error`. */
+export async function importViaJob(
+  file: File,
+  options: { dryRun: boolean; partial: boolean },
+  onProgress: (p: ImportProgress) => void,
+  signal?: AbortSignal,
+): Promise<ImportJob> {
+  const created = await ok(
+    api.POST("/v1/cis/imports", {
+      body: { size: file.size, filename: file.name.slice(0, 255), dry_run: options.dryRun, partial: options.partial },
+      params: { header: { "Idempotency-Key": idempotencyKey() } },
+    }),
+  );
+  await postForm(
+    created.upload.url,
+    created.upload.fields,
+    file,
+    (p) => onProgress({ stage: "uploading", done: p.loaded, total: p.total }),
+    signal,
+  );
+  let job: ImportJob = await ok(
+    api.POST("/v1/cis/imports/{job_id}/start", { params: { path: { job_id: created.id } } }),
+  );
+  while (job.status === "queued" || job.status === "running") {
+    onProgress({ stage: job.status, done: job.rows_read, total: 0 });
+    await new Promise((resolve) => setTimeout(resolve, IMPORT_POLL_MS));
+    if (signal?.aborted) throw new DOMException("aborted", "AbortError");
+    job = await ok(api.GET("/v1/cis/imports/{job_id}", { params: { path: { job_id: created.id } }, signal }));
+  }
+  return job;
 }
 
 /** A history value as one line of text. */

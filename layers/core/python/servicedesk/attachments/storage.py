@@ -53,12 +53,18 @@ class PresignedPost:
 
 
 def presign_upload(
-    key: str, *, content_type: str, size: int, ttl: int = UPLOAD_TTL_SECONDS
+    key: str,
+    *,
+    content_type: str,
+    size: int,
+    ttl: int = UPLOAD_TTL_SECONDS,
+    bucket_name: str | None = None,
 ) -> PresignedPost:
-    """A browser form: S3 refuses any other key, type or size, and the form after ``ttl``."""
+    """A browser form: S3 refuses any other key, type or size, and the form after ``ttl``.
+    ``bucket_name``: another bucket than the attachments' (a CMDB import's CSV)."""
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
     post = client().generate_presigned_post(
-        Bucket=bucket(),
+        Bucket=bucket_name or bucket(),
         Key=key,
         Fields={"Content-Type": content_type},
         Conditions=[
@@ -122,12 +128,14 @@ class ObjectHead:
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound"})
 
 
-def head(key: str, *, version_id: str | None = None) -> ObjectHead | None:
+def head(
+    key: str, *, version_id: str | None = None, bucket_name: str | None = None
+) -> ObjectHead | None:
     """The object's metadata (of ``version_id`` if given), or None if nothing is stored
     under ``key`` (or that version is gone)."""
     from botocore.exceptions import ClientError
 
-    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
+    params: dict[str, Any] = {"Bucket": bucket_name or bucket(), "Key": key}
     if version_id:
         params["VersionId"] = version_id
     try:
@@ -146,20 +154,22 @@ def head(key: str, *, version_id: str | None = None) -> ObjectHead | None:
     )
 
 
-def _pinned(key: str, found: ObjectHead) -> dict[str, Any]:
+def _pinned(key: str, found: ObjectHead, bucket_name: str | None = None) -> dict[str, Any]:
     """Read exactly the object that ``head`` described, even if it is replaced meanwhile
     (S3 answers 412). If-Match, not VersionId: it needs no s3:GetObjectVersion."""
-    return {"Bucket": bucket(), "Key": key, "IfMatch": found.etag}
+    return {"Bucket": bucket_name or bucket(), "Key": key, "IfMatch": found.etag}
 
 
-def first_bytes(key: str, found: ObjectHead, count: int) -> bytes:
-    response = client().get_object(**_pinned(key, found), Range=f"bytes=0-{count - 1}")
+def first_bytes(
+    key: str, found: ObjectHead, count: int, *, bucket_name: str | None = None
+) -> bytes:
+    response = client().get_object(**_pinned(key, found, bucket_name), Range=f"bytes=0-{count - 1}")
     data: bytes = response["Body"].read()
     return data
 
 
-def stream(key: str, found: ObjectHead) -> Iterator[bytes]:
-    body = client().get_object(**_pinned(key, found))["Body"]
+def stream(key: str, found: ObjectHead, *, bucket_name: str | None = None) -> Iterator[bytes]:
+    body = client().get_object(**_pinned(key, found, bucket_name))["Body"]
     try:
         yield from body.iter_chunks(CHUNK_BYTES)
     finally:

@@ -15,11 +15,13 @@ INSERT or UPDATE per chunk from a JSON record set), so 100,000 rows are one requ
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import itertools
 import json
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,15 +80,51 @@ class Report:
         }
 
 
-def decode(data: bytes) -> str:
-    """The file as text, or a 422 naming ``file``."""
+def _not_utf8(offset: int) -> ValidationProblem:
+    return ValidationProblem(
+        "the file is not UTF-8",
+        errors=[field_error("file", f"not UTF-8 (byte {offset} of the file)")],
+    )
+
+
+def lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The file's lines (ends kept, split at CR, LF or CRLF as ``newline=""`` does), decoded
+    chunk by chunk as UTF-8 (a BOM dropped): memory holds one chunk, never the file. The
+    first bad byte is a 422 naming ``file``."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    consumed = 0
+    pending = ""
+    for chunk in chunks:
+        buffered = len(decoder.getstate()[0])
+        try:
+            pending += decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(consumed - buffered + exc.start) from exc
+        consumed += len(chunk)
+        done, pending = _split(pending, final=False)
+        yield from done
     try:
-        return data.decode("utf-8-sig")
+        pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise ValidationProblem(
-            "the file is not UTF-8",
-            errors=[field_error("file", f"not UTF-8 (byte {exc.start} of the file)")],
-        ) from exc
+        raise _not_utf8(consumed - len(exc.object) + exc.start) from exc
+    done, pending = _split(pending, final=True)
+    yield from done
+    if pending:
+        yield pending
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _split(text_: str, *, final: bool) -> tuple[list[str], str]:
+    """Whole lines and the rest; a CR at the very end waits for the next chunk (CRLF)."""
+    done, start = [], 0
+    for match in _NEWLINE.finditer(text_):
+        if not final and match.group() == "\r" and match.end() == len(text_):
+            break
+        done.append(text_[start : match.end()])
+        start = match.end()
+    return done, text_[start:]
 
 
 def _header(names: list[str]) -> list[str]:
@@ -120,39 +158,76 @@ def _cell(prop: dict[str, Any] | None, raw: str) -> Any:
     return raw
 
 
-def _rows(textual: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(textual, newline=""), strict=True)
-    yield from enumerate(reader, start=1)
-
-
 def run(ctx: RequestContext, data: bytes, *, dry_run: bool, partial: bool) -> dict[str, Any]:
-    """Check every row, then (unless ``dry_run``) write: everything, or nothing when a row
-    fails and ``partial`` is not asked; with ``partial``, the rows that passed."""
+    """The synchronous import: ``check_and_write``, then a failing row without ``partial``
+    is a 422 (the request's transaction rolls back what was written)."""
+    report = check_and_write(ctx, lines([data]), dry_run=dry_run, partial=partial)
+    if dry_run:
+        return report.as_dict()
+    if report.failed and not partial:
+        raise refusal(report)
+    announce(ctx, report.as_dict())
+    return report.as_dict()
+
+
+def refusal(report: Report) -> ValidationProblem:
+    """All or nothing: the 422 of an import with failing rows, naming each."""
+    return ValidationProblem(
+        f"{report.failed} of {report.rows} rows fail: nothing was imported",
+        errors=[field_error(f"rows.{e['row']}.{e['field']}", e["message"]) for e in report.errors],
+    )
+
+
+def check_and_write(
+    ctx: RequestContext,
+    text_lines: Iterable[str],
+    *,
+    dry_run: bool,
+    partial: bool,
+    on_chunk: Callable[[Report], None] | None = None,
+) -> Report:
+    """Read the file once, ``CHUNK`` rows at a time: check each chunk (the whole file's
+    duplicate external ids included), then write it (unless ``dry_run``) as long as no row
+    failed or ``partial`` is asked. The one rule: with a failing row and no ``partial``, the
+    caller rolls back the transaction (``written`` is false), so nothing is half-written.
+    Memory holds one chunk and the external ids seen, never the file. A bad header, file
+    or encoding is a 422 naming ``header.<n>`` or ``file``."""
     report = Report()
-    rows = _rows(decode(data))
+    rows = enumerate(csv.reader(text_lines, strict=True), start=1)
     try:
         first = next(rows, None)
         if first is None:
             raise ValidationProblem(errors=[field_error("file", "empty: no header row")])
         header = _header(first[1])
-        parsed = list(_parse(ctx, header, rows, report))
+        parsed = _parse(ctx, header, rows, report)
+        while chunk := list(itertools.islice(parsed, CHUNK)):
+            creates, updates = _plan(ctx, chunk, report)
+            if not dry_run and (partial or not report.failed):
+                _write_all(ctx, creates, updates)
+            if on_chunk is not None:
+                on_chunk(report)
     except csv.Error as exc:
         raise ValidationProblem(errors=[field_error("file", f"not CSV: {exc}")]) from exc
-    creates, updates = _plan(ctx, parsed, report)
-    if dry_run:
-        return report.as_dict()
-    if report.failed and not partial:
-        raise ValidationProblem(
-            f"{report.failed} of {report.rows} rows fail: nothing was imported",
-            errors=[
-                field_error(f"rows.{e['row']}.{e['field']}", e["message"]) for e in report.errors
-            ],
-        )
-    _write_all(ctx, creates, updates)
-    report.written = True
-    summary = {k: v for k, v in report.as_dict().items() if k != "errors"}
-    _announce(ctx, "ci.imported", summary)
-    return report.as_dict()
+    report.written = not dry_run and (partial or not report.failed)
+    return report
+
+
+def check_header(head: bytes) -> None:
+    """The first bytes of a file: a 422 naming ``file`` or ``header.<n>`` when they cannot
+    start an import (empty, not UTF-8, not an import header). The bytes may end inside a
+    character or a line: only what is whole is read."""
+    try:
+        decoded = codecs.getincrementaldecoder("utf-8-sig")().decode(head)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc.start) from exc
+    first, _, rest = decoded.partition("\n")
+    if not first.strip() and not rest.strip():
+        raise ValidationProblem(errors=[field_error("file", "empty: no header row")])
+    try:
+        names = next(csv.reader([first.rstrip("\r")], strict=True))
+    except csv.Error as exc:
+        raise ValidationProblem(errors=[field_error("file", f"not CSV: {exc}")]) from exc
+    _header(names)
 
 
 @dataclass
@@ -479,6 +554,12 @@ def _write_all(
         title="another request created one of these external ids",
     ):
         _write(ctx, creates, updates)
+
+
+def announce(ctx: RequestContext, report: dict[str, Any], **extra: Any) -> None:
+    """The audit row and the ``ci.imported`` event of a written import (its counts)."""
+    summary = {k: v for k, v in report.items() if k != "errors"}
+    _announce(ctx, "ci.imported", {**summary, **extra})
 
 
 def _announce(ctx: RequestContext, action: str, summary: dict[str, Any]) -> None:

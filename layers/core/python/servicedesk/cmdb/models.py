@@ -101,3 +101,29 @@ class CIHistory(Base):
     field: Mapped[str]
     old_value: Mapped[Any] = mapped_column(JSONB)
     new_value: Mapped[Any] = mapped_column(JSONB)
+
+
+class CIImportJob(Base):
+    """A CSV import run by the worker (migration 0058; servicedesk/cmdb/import_jobs.py)."""
+
+    __tablename__ = "ci_import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(server_default=text("'awaiting_upload'"))
+    dry_run: Mapped[bool]
+    partial: Mapped[bool]
+    filename: Mapped[str]
+    size_bytes: Mapped[int]
+    s3_key: Mapped[str]
+    rows_read: Mapped[int] = mapped_column(server_default=text("0"))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None]
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    upload_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -99,6 +99,11 @@ CSV_BODY = {
         "content": {"text/csv": {"schema": {"type": "string"}}},
     },
     "x-max-body-bytes": imports.MAX_BODY_BYTES,
+    # Over it, the 413 names the file and points to the import job.
+    "x-too-large": {
+        "field": "file",
+        "detail": "too large for one request: use an import job (POST /v1/cis/imports)",
+    },
 }
 
 
@@ -114,7 +119,8 @@ async def _csv(request: Request) -> bytes:
     "/cis/import",
     Permission.CMDB_WRITE,
     "Import CIs from CSV (upsert by external id): a dry run reports every row's errors;"
-    " otherwise all rows or none, unless partial",
+    " otherwise all rows or none, unless partial. At most 6 MB: larger files go through"
+    " an import job (POST /v1/cis/imports)",
     openapi_extra=CSV_BODY,
 )
 def import_cis(

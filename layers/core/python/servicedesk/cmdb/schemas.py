@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from servicedesk.attachments.schemas import UploadForm
 from servicedesk.platform.schemas import Input, Output, not_null
 
 State = Literal["ordered", "in_stock", "deployed", "in_repair", "retired", "disposed"]
@@ -230,3 +231,39 @@ class DiscoveryReport(Output):
     unchanged: int
     relationships_created: int
     relationships_existing: int
+
+
+ImportJobStatus = Literal["awaiting_upload", "queued", "running", "done", "failed"]
+
+
+class ImportJobCreate(Input):
+    size: int = Field(
+        ge=1, description="The CSV's size in bytes: the upload form admits exactly this size"
+    )
+    filename: Annotated[str, StringConstraints(max_length=255)] = ""
+    dry_run: bool = Field(default=False, description="Check only; write nothing")
+    partial: bool = Field(default=False, description="Write the rows that pass")
+
+
+class ImportJobPublic(Output):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    status: ImportJobStatus
+    dry_run: bool
+    partial: bool
+    filename: str
+    size_bytes: int
+    rows_read: int = Field(description="Data rows checked so far (progress)")
+    report: ImportReport | None = Field(description="Once done or failed: counts and errors")
+    error: str | None = Field(description="Why the job failed as a whole")
+    created_at: datetime
+    upload_expires_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportJobCreated(ImportJobPublic):
+    upload: UploadForm = Field(
+        description="POST the fields, then the file as the last field `file`, to url;"
+        " then POST /v1/cis/imports/{id}/start"
+    )

@@ -29,7 +29,7 @@ from servicedesk.platform.config import get_settings
 from servicedesk.platform.consumer import Envelope
 from servicedesk.platform.csvexport import csv_chunks, json_chunks
 from servicedesk.platform.logging import get_logger
-from servicedesk.platform.tenancy import RequestContext, member_access
+from servicedesk.platform.tenancy import RequestContext, member_context
 from servicedesk.tickets import export as ticket_export
 from servicedesk.tickets import queries
 
@@ -68,22 +68,7 @@ def process(session: Session, envelope: Envelope) -> None:
 
 def _system(tenant_id: uuid.UUID) -> Any:
     """A short transaction of the tenant with no user (system work)."""
-    return _Tx(tenant_id)
-
-
-class _Tx:
-    def __init__(self, tenant_id: uuid.UUID) -> None:
-        self.tenant_id = tenant_id
-        self._cm: Any = None
-
-    def __enter__(self) -> Session:
-        self._cm = db.transaction()
-        session: Session = self._cm.__enter__()
-        db.set_tenant(session, tenant_id=self.tenant_id, user_id=None)
-        return session
-
-    def __exit__(self, *exc: Any) -> Any:
-        return self._cm.__exit__(*exc)
+    return db.system_transaction(tenant_id)
 
 
 def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any] | None:
@@ -158,12 +143,10 @@ def _finish(
 def owner_context(session: Session, tenant_id: uuid.UUID, owner_id: uuid.UUID) -> RequestContext:
     """The owner's context as a request would make it (their role read now); NotAllowed
     when they are no longer an active member."""
-    db.set_tenant(session, tenant_id=tenant_id, user_id=owner_id)
-    member = member_access(session, tenant_id, owner_id)
-    if member is None:
+    ctx = member_context(session, tenant_id, owner_id)
+    if ctx is None:
         raise NotAllowed("the owner is no longer an active member")
-    role, granted = member
-    return RequestContext.of(session, tenant_id, owner_id, role, granted)
+    return ctx
 
 
 def _make(tenant_id: uuid.UUID, job: dict[str, Any], key: str) -> int:

@@ -86,6 +86,8 @@ RULES: dict[str, Rule] = {
     # An asynchronous export is ready (servicedesk.exports): its owner (payload user_id),
     # in-app, by mail and on their realtime channel.
     "export.ready": Rule(always=(A.INVITEE,), staff_only=True),
+    # A CMDB import job ended (servicedesk.cmdb.import_worker): its requester, likewise.
+    "ci.import_finished": Rule(always=(A.INVITEE,), staff_only=True),
     # An automation rule's notify action (servicedesk.automation): the people it named,
     # resolved when it fired (requester, assignee, team, participants, user ids).
     "automation.notify": Rule(always=(A.NAMED,)),

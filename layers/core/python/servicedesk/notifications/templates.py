@@ -44,6 +44,7 @@ _NO_UNSUBSCRIBE = frozenset(
         "account.email_verification",
         "account.registration",
         "export.ready",  # the member asked for it: nothing to switch off
+        "ci.import_finished",  # likewise
     }
 )
 # Ticket events that do not invite a reply into the ticket's conversation.
@@ -61,6 +62,7 @@ _ACCOUNT_FOOTER = {
     "account.registration": "You receive this because someone registered this address with an"
     " organisation.",
     "export.ready": "You receive this because you asked for this export.",
+    "ci.import_finished": "You receive this because you started this import.",
 }
 
 
@@ -399,11 +401,33 @@ def _notice_copy(facts: Facts) -> Copy:
             " ready to download until it expires.",
             link=("Download it", f"{facts.web_origin}/exports/{p.get('job_id')}"),
         )
+    if facts.event_type == "ci.import_finished":
+        return _import_copy(facts)
     return Copy(
         "Mail held for an agent",
         "A message that came in by e-mail waits for a decision: add it to a ticket,"
         " open a ticket with it, or discard it.",
         link=("Open held mail", f"{facts.web_origin}/held-mail"),
+    )
+
+
+def _import_copy(facts: Facts) -> Copy:
+    """A CMDB import job ended (servicedesk.cmdb.import_worker)."""
+    p = facts.payload
+    counts = (
+        f"{p.get('rows', 0)} rows: {p.get('created', 0)} created, {p.get('updated', 0)}"
+        f" updated, {p.get('unchanged', 0)} unchanged, {p.get('failed', 0)} failing."
+    )
+    if p.get("status") == "failed":
+        title, text_ = "Your CMDB import failed", "Nothing was imported. "
+    elif p.get("dry_run"):
+        title, text_ = "Your CMDB import check is done", "The dry run wrote nothing. "
+    else:
+        title, text_ = "Your CMDB import is done", ""
+    return Copy(
+        title,
+        text_ + counts,
+        link=("See the report", f"{facts.web_origin}/cmdb/import?job={p.get('job_id')}"),
     )
 
 
@@ -478,7 +502,7 @@ def _copy(facts: Facts, recipient: Recipient) -> Copy:  # noqa: C901, PLR0911 - 
             | "account.registration"
         ):
             return _account_copy(facts)
-        case "mail.held" | "export.ready":
+        case "mail.held" | "export.ready" | "ci.import_finished":
             return _notice_copy(facts)
         case "task.created" | "task.updated" | "task.moved" | "task.commented":
             return _task_copy(facts)

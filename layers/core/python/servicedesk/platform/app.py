@@ -70,7 +70,9 @@ class PipelineMiddleware:
     (a ``Content-Length`` larger than what is sent) is 408; a NUL in a header, query or
     path parameter or anywhere in a JSON body, or JSON nested too deep, is 422 naming it.
     A route may declare a larger limit of its own (``openapi_extra={"x-max-body-bytes": n}``,
-    e.g. the inbound-mail hooks): ``larger_bodies`` holds those routes' path patterns.
+    e.g. the inbound-mail hooks): ``larger_bodies`` holds those routes' path patterns. Its
+    413 may say what to do instead (``"x-too-large": {"field": ..., "detail": ...}``, e.g.
+    the CMDB import: use an import job): ``too_large_hints``.
     """
 
     def __init__(
@@ -80,11 +82,13 @@ class PipelineMiddleware:
         max_body_bytes: int,
         body_timeout: float,
         larger_bodies: tuple[tuple[re.Pattern[str], int], ...] = (),
+        too_large_hints: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.larger_bodies = larger_bodies
+        self.too_large_hints = too_large_hints
 
     def body_limit(self, path: str) -> int:
         for pattern, limit in self.larger_bodies:
@@ -130,7 +134,7 @@ class PipelineMiddleware:
                 limit = self.body_limit(scope.get("path", ""))
                 refusal = self._check_request(scope, headers, limit)
                 if refusal is None:
-                    refusal, body = await self._read_body(receive, limit)
+                    refusal, body = await self._read_body(receive, limit, scope.get("path", ""))
                     if (
                         refusal is None
                         and body is not None
@@ -150,7 +154,7 @@ class PipelineMiddleware:
     ) -> JSONResponse | None:
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return self._too_large(limit)
+            return self._too_large(limit, scope.get("path", ""))
         path: str = scope.get("path", "")
         app = scope.get("app")
         patterns = (
@@ -167,7 +171,7 @@ class PipelineMiddleware:
         )
 
     async def _read_body(
-        self, receive: Receive, limit: int
+        self, receive: Receive, limit: int, path: str
     ) -> tuple[JSONResponse | None, bytes | None]:
         """(refusal, body); (None, None) when the client went away before sending it all."""
         chunks: list[bytes] = []
@@ -194,15 +198,22 @@ class PipelineMiddleware:
         if not complete:
             return None, None
         if seen > limit:
-            return self._too_large(limit), None
+            return self._too_large(limit, path), None
         return None, b"".join(chunks)
 
-    def _too_large(self, limit: int) -> JSONResponse:
+    def _too_large(self, limit: int, path: str) -> JSONResponse:
+        detail = f"the request body must not exceed {limit} bytes"
+        errors = None
+        for pattern, hint in self.too_large_hints:
+            if pattern.match(path):
+                detail = f"{detail}: {hint['detail']}"
+                errors = [field_error(hint["field"], hint["detail"])]
         body = problem_body(
             status=413,
             slug="payload-too-large",
             title="Request body too large",
-            detail=f"the request body must not exceed {limit} bytes",
+            detail=detail,
+            errors=errors,
             header="Content-Length",
         )
         # The rest of the body is never read, so the connection cannot serve another request.
@@ -433,6 +444,11 @@ def create_app(*routers: APIRouter, title: str = "Servicedesk API") -> FastAPI:
             (route.path_regex, int(limit))
             for route in api_routes(app)
             if (limit := (route.openapi_extra or {}).get("x-max-body-bytes"))
+        ),
+        too_large_hints=tuple(
+            (route.path_regex, dict(hint))
+            for route in api_routes(app)
+            if (hint := (route.openapi_extra or {}).get("x-too-large"))
         ),
     )
     return app

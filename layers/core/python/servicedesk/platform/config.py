@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     report_processed_retention_days: int = Field(default=15, ge=15, le=365)
     export_link_seconds: int = Field(default=300, ge=30, le=3600)
     exports_bucket: str = "servicedesk-exports-local"
+    # CMDB import jobs (servicedesk/cmdb/import_jobs.py): the largest CSV a member may
+    # upload to the exports bucket, and how long the upload form is valid.
+    cmdb_import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=5 * 1024**3)
+    cmdb_import_upload_seconds: int = Field(default=900, ge=60, le=3600)
     exports_queue_url: str | None = None
     automation_queue_url: str | None = None
     # GitHub and Slack (servicedesk/integrations): their outbound calls' queue; tenants'

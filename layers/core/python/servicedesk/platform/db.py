@@ -169,6 +169,15 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def system_transaction(tenant_id: uuid.UUID) -> Iterator[Session]:
+    """A short transaction of one tenant with no user (a job's claim or progress, committed
+    on its own so that who polls the job sees it move)."""
+    with transaction() as session:
+        set_tenant(session, tenant_id=tenant_id, user_id=None)
+        yield session
+
+
 def jsonable(value: Any) -> Any:
     """Make ids and timestamps JSON-safe for jsonb payloads."""
     if isinstance(value, dict):

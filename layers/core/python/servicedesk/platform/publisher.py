@@ -98,7 +98,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "scim.": ("webhook",),
     # Custom roles created, changed or deleted (servicedesk.identity.roles).
     "role.": ("webhook",),
-    # The CMDB (servicedesk.cmdb): CIs, their relationships and imports, for subscribers.
+    # The CMDB (servicedesk.cmdb): an import job to the export worker's queue; its end to
+    # the requester (mail + in-app, and their realtime channel); CIs, their relationships
+    # and imports for subscribers.
+    "ci.import_requested": ("exports",),
+    "ci.import_finished": ("email", "realtime"),
     "ci.": ("webhook",),
     # Asynchronous exports (servicedesk.exports): the job to the export worker; the file
     # ready to its owner (mail + in-app, and their realtime channel); a scheduled report

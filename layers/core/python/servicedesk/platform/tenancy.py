@@ -146,6 +146,20 @@ def member_access(
     return role, access(role, row.custom_permissions, row.custom_team_id)
 
 
+def member_context(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> RequestContext | None:
+    """The context a request of this member would have (tenant and user set on the session,
+    their role read now), or None if they are no longer an active member: what a job that
+    acts for a person (an export, a CMDB import) runs as."""
+    db.set_tenant(session, tenant_id=tenant_id, user_id=user_id)
+    member = member_access(session, tenant_id, user_id)
+    if member is None:
+        return None
+    role, granted = member
+    return RequestContext.of(session, tenant_id, user_id, role, granted)
+
+
 def _revoked(claims: Claims, revoked_at: datetime | None) -> bool:
     """Issued before the person's sessions were ended (a password reset or set). ``iat``
     has whole seconds: a token issued in the second of the reset still passes."""

@@ -90,8 +90,8 @@ SUMMARY_KEYS = (
     "kind",
 )
 # Events about no ticket, for one member only (payload user_id), on their own channel.
-PERSONAL_TYPES = frozenset({"export.ready"})
-PERSONAL_KEYS = ("job_id", "kind", "report", "format")
+PERSONAL_TYPES = frozenset({"export.ready", "ci.import_finished"})
+PERSONAL_KEYS = ("job_id", "kind", "report", "format", "status")
 TYPING_MAX_AGE = timedelta(seconds=10)
 # A revoked sign-in (identity.sessions.REVOKED_EVENT): its sockets are closed.
 SESSION_REVOKED = "session.revoked"
