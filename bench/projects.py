@@ -13,9 +13,15 @@ Each measured call is the route's service function in its own transaction, as a 
   number to the higher (never a cycle: the reachability walk explores all it reaches and
   the edge commits) and backwards along an existing edge (a cycle: refused, its path
   found and named);
-- ``schedule.get_schedule``: every task and edge read, the forward and backward passes,
-  the rows shaped;
-- ``tasks.list_tasks`` with the board order and the default page of 50.
+- ``schedule.get_schedule`` and its response's JSON: every task and edge read, the
+  forward and backward passes, the rows shaped and serialised; before (every row) and
+  after (the web timeline's window: eight weeks, 200 rows) alternating in the same run,
+  with their ratio, and what reading and the passes alone cost;
+- ``tasks.list_tasks`` with the board order and the default page of 50;
+- naming a refused cycle, before and after in the same run on the same edges: the path
+  successor -> predecessor found in Python from every edge read (``python_path``, the code
+  that was ``dependencies._path``) and in SQL (``dependencies.cycle_path``), with the
+  ratio of their medians and 95th percentiles.
 
     PYTHONPATH=layers/core/python:. .venv/bin/python -m bench.projects [--tasks N]
         [--edges M] [--samples S]
@@ -171,19 +177,119 @@ def add_edges(
     summary("add edge, all", added + refused)
 
 
+def python_path(ctx: Any, project_id: uuid.UUID, start: uuid.UUID, goal: uuid.UUID) -> list[Any]:
+    """Before: every edge of the project read into Python, then breadth first."""
+    from collections import deque
+
+    from sqlalchemy import select
+
+    from servicedesk.projects.models import Dependency
+
+    after: dict[Any, list[Any]] = {}
+    rows = ctx.session.execute(
+        select(Dependency.predecessor_id, Dependency.successor_id).where(
+            Dependency.project_id == project_id
+        )
+    )
+    for before, nxt in rows:
+        after.setdefault(before, []).append(nxt)
+    came: dict[Any, Any] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            break
+        for nxt in after.get(node, []):
+            if nxt not in came:
+                came[nxt] = node
+                queue.append(nxt)
+    path: list[Any] = []
+    node_or_none: Any = goal
+    while node_or_none is not None:
+        path.append(node_or_none)
+        node_or_none = came.get(node_or_none)
+    return path[::-1]
+
+
+def cycle_naming(
+    admin: Any, tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, samples: int
+) -> None:
+    """The path a refused edge (backwards along an existing one) is named by, found the
+    old way and the new way on the same edges, alternating which goes first."""
+    from local import db as localdb
+    from servicedesk.projects import dependencies
+
+    with localdb.admin_connect(admin, NAME) as conn:
+        edges = conn.execute(
+            "SELECT predecessor_id, successor_id FROM task_dependencies ORDER BY random() LIMIT %s",
+            (samples,),
+        ).fetchall()
+    finders: list[tuple[list[float], Callable[..., list[Any]]]] = [
+        ([], python_path),
+        ([], dependencies.cycle_path),
+    ]
+    for i, (start, goal) in enumerate(edges):
+        with request(tenant, user) as ctx:
+            for times, find in finders if i % 2 else finders[::-1]:
+                begun = time.perf_counter()
+                path = find(ctx, project_id, start, goal)
+                times.append((time.perf_counter() - begun) * 1000)
+                assert path[0] == start and path[-1] == goal, path
+    before, after = finders[0][0], finders[1][0]
+    summary("name a refused cycle, before (edges read into Python)", before)
+    summary("name a refused cycle, after (SQL path)", after)
+    b, a = sorted(before), sorted(after)
+    p95 = max(0, round(len(b) * 0.95) - 1)
+    print(
+        f"  ratio before/after: p50 {statistics.median(b) / statistics.median(a):.1f}x,"
+        f" p95 {b[p95] / a[p95]:.1f}x"
+    )
+
+
 def schedules(tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, runs: int) -> None:
+    """The route's work: the service and the response's serialization (pydantic, JSON),
+    before (every row, as the route answered until the window) and after (an eight-week
+    window from the project's start, the timeline's page of 200 rows), alternating in the
+    same run."""
+    from datetime import timedelta
+
     from servicedesk.projects import schedule
     from servicedesk.projects.models import Project
+    from servicedesk.projects.schemas import Schedule
 
-    times = []
-    for _ in range(runs):
-        with request(tenant, user) as ctx:
-            times.append(timed(lambda: schedule.get_schedule(ctx, project_id=project_id)))
-    summary("schedule (critical path, whole project)", times)
+    with request(tenant, user) as ctx:
+        first = schedule.get_schedule(ctx, project_id=project_id, window=schedule.Window(limit=1))
+    start = first["project_start"]
+    windows = {
+        "before": schedule.Window(limit=first["total_tasks"]),
+        # What the web timeline asks: eight weeks from the start, 200 rows.
+        "after": schedule.Window(start, start + timedelta(days=55), limit=200),
+    }
+    times: dict[str, list[float]] = {name: [] for name in windows}
+    sizes: dict[str, tuple[int, int]] = {}
+    for i in range(runs):
+        for name in list(windows) if i % 2 else list(windows)[::-1]:
+            with request(tenant, user) as ctx:
+                begun = time.perf_counter()
+                found = schedule.get_schedule(ctx, project_id=project_id, window=windows[name])
+                body = Schedule.model_validate(found).model_dump_json()
+                times[name].append((time.perf_counter() - begun) * 1000)
+            sizes[name] = (len(found["tasks"]), len(body))
+    for name, label in (("before", "every row"), ("after", "8 weeks, 200 rows")):
+        rows, size = sizes[name]
+        summary(f"schedule + JSON, {label} ({rows} rows, {size / 1024:.0f} KiB)", times[name])
+    b, a = sorted(times["before"]), sorted(times["after"])
+    p95 = max(0, round(len(b) * 0.95) - 1)
+    print(
+        f"  ratio before/after: p50 {statistics.median(b) / statistics.median(a):.1f}x,"
+        f" p95 {b[p95] / a[p95]:.1f}x, bytes {sizes['before'][1] / sizes['after'][1]:.0f}x"
+    )
     with request(tenant, user) as ctx:
         project = ctx.session.get(Project, project_id)
         assert project is not None
+        loads = [timed(lambda: schedule.load(ctx, project)) for _ in range(runs)]
         tasks, edges = schedule.load(ctx, project)
+    summary("  of which reading the tasks and edges", loads)
     passes = [timed(lambda: schedule.plan_of(project, tasks, edges)) for _ in range(runs)]
     summary("  of which the passes alone (in memory)", passes)
 
@@ -227,6 +333,7 @@ def main() -> None:
         f"generated {args.tasks} tasks, {args.edges} edges in {time.perf_counter() - start:.1f} s"
     )
     add_edges(admin, tenant, user, project_id, ids, args.samples)
+    cycle_naming(admin, tenant, user, project_id, max(20, args.samples // 2))
     schedules(tenant, user, project_id, max(3, args.samples // 20))
     boards(tenant, user, project_id, args.samples)
     print(f"load average after: {os.getloadavg()}")

@@ -148,6 +148,13 @@ IMPORT_BUCKET_DOMAINS: frozenset[str] = frozenset({"cmdb"})
 METHOD_OVERRIDES: dict[tuple[str, str], str] = {
     ("/v1/tickets/{ticket_id}/attachments", "POST"): "attachments",
     ("/v1/kb/articles/{article_id}/attachments", "POST"): "attachments",
+    # A task's upload start and its completion (S3: HEAD, the bytes streamed, a refused
+    # object removed); the list and the removal on the same paths stay with projects.
+    ("/v1/projects/{project_id}/tasks/{task_id}/attachments", "POST"): "attachments",
+    (
+        "/v1/projects/{project_id}/tasks/{task_id}/attachments/{attachment_id}/complete",
+        "POST",
+    ): "attachments",
     # A macro applied to, previewed on or rendered for a ticket runs in the macros function.
     ("/v1/tickets/{ticket_id}/macros/preview", "POST"): "macros",
     ("/v1/tickets/{ticket_id}/macros/{macro_id}/apply", "POST"): "macros",

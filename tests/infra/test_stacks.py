@@ -484,6 +484,14 @@ def _methods(api: Template, authorizer_id: str, nested: dict[str, str]) -> _Meth
     return found
 
 
+# Prefixes routed through an explicit variable level for their method overrides: tickets
+# (the upload start), projects (a task's upload start and completion).
+EXPLICIT_LEVELS = {
+    "tickets": ["/v1/tickets/{ticket_id}", "/v1/tickets/{ticket_id}/{proxy+}"],
+    "projects": ["/v1/projects/{project_id}", "/v1/projects/{project_id}/{proxy+}"],
+}
+
+
 def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> None:
     api = dev.templates["Api"]
     authorizers = _resources(api, "AWS::ApiGateway::Authorizer")
@@ -510,9 +518,7 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     # unless the prefix itself is public; and it reaches its own domain's function.
     for domain, prefixes in DOMAINS.items():
         for prefix in prefixes:
-            below = [f"/v1/{prefix}/{{proxy+}}"]
-            if prefix == "tickets":  # routed through /{ticket_id} for the upload override
-                below = ["/v1/tickets/{ticket_id}", "/v1/tickets/{ticket_id}/{proxy+}"]
+            below = EXPLICIT_LEVELS.get(prefix, [f"/v1/{prefix}/{{proxy+}}"])
             for path in (f"/v1/{prefix}", *below):
                 if path in PUBLIC_PATHS:
                     continue
@@ -522,6 +528,8 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     # form, so it runs in the attachments function; the list on the same path stays put.
     upload = "/v1/tickets/{ticket_id}/attachments"
     article_upload = "/v1/kb/articles/{article_id}/attachments"
+    task_upload = "/v1/projects/{project_id}/tasks/{task_id}/attachments"
+    task_complete = f"{task_upload}/{{attachment_id}}/complete"
     # A macro applied to, previewed on or rendered for a ticket runs in the macros function.
     macro_paths = [
         "/v1/tickets/{ticket_id}/macros/preview",
@@ -533,6 +541,8 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     assert overrides == {
         (upload, "POST"): function_ids["attachments"],
         (article_upload, "POST"): function_ids["attachments"],
+        (task_upload, "POST"): function_ids["attachments"],
+        (task_complete, "POST"): function_ids["attachments"],
         **{(path, "POST"): function_ids["macros"] for path in macro_paths},
         # The directory (LDAP) settings run where the directory is reachable.
         ("/v1/settings/ldap", "GET"): function_ids["identity"],
@@ -544,6 +554,15 @@ def test_rest_api_methods_use_the_authorizer_except_public(dev: Synthesized) -> 
     }
     assert authorized[upload] == function_ids["tickets"]
     assert authorized[article_upload] == function_ids["kb"]
+    # A task's files: listed and removed by the projects function, and everything else
+    # below a task (GET /v1/projects/tasks too, through /{project_id}) stays there.
+    assert authorized[task_upload] == function_ids["projects"]
+    for path in (
+        f"{task_upload}/{{attachment_id}}",
+        "/v1/projects/{project_id}/tasks/{task_id}/{proxy+}",
+        "/v1/projects/{project_id}/{proxy+}",
+    ):
+        assert authorized[path] == function_ids["projects"], path
     # SCIM for identity providers: outside /v1, the function checks the tenant's token.
     assert methods.root == {
         "/scim/v2": function_ids["scim"],

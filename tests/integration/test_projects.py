@@ -303,6 +303,66 @@ def test_the_schedule_gives_the_critical_path_slack_and_conflicts(client, org):
     assert rows[d["key"]]["conflicts"] and rows[a["key"]]["conflicts"] == []
 
 
+def test_the_schedule_answers_a_window_of_rows_with_the_whole_critical_path(client, org):
+    agent = org.members["agent"]
+    project = _project(client, agent, start_date="2031-03-03")
+    a = _task(client, agent, project, title="A", estimate_days=3)
+    b = _task(client, agent, project, title="B", estimate_days=2)
+    c = _task(client, agent, project, title="C", estimate_days=1, due_date="2031-03-01")
+    d = _task(client, agent, project, title="D", estimate_days=0)
+    e = _task(client, agent, project, title="E", estimate_days=2, start_date="2031-04-01")
+    for before, after in ((a, c), (b, c), (c, d)):
+        _ok(_dep(client, agent, project, before, after), 201)
+    url = f"/v1/projects/{project['id']}/schedule"
+    whole = _ok(client.get(url, headers=agent.headers))
+    assert whole["total_tasks"] == whole["matched"] == 5 and whole["next_offset"] is None
+    assert whole["critical_keys"] == [e["key"]]  # E, floored on 1 April, ends last
+
+    # 6 March: C's day (A ends the 5th, D the milestone of the 7th starts after).
+    day = _ok(
+        client.get(
+            url,
+            headers=agent.headers,
+            params={"window_start": "2031-03-06", "window_end": "2031-03-06"},
+        )
+    )
+    assert [r["key"] for r in day["tasks"]] == [c["key"]]
+    assert day["matched"] == 1 and day["total_tasks"] == 5
+    assert day["critical_path"] == whole["critical_path"]
+    assert day["critical_keys"] == whole["critical_keys"]
+    assert day["tasks"][0]["conflicts"] == whole["tasks"][2]["conflicts"] != []
+    assert (day["project_start"], day["project_finish"]) == (
+        whole["project_start"],
+        whole["project_finish"],
+    )
+    # Open-ended, and paged: from March on, two rows at a time.
+    first = _ok(
+        client.get(url, headers=agent.headers, params={"window_start": "2031-03-05", "limit": 2})
+    )
+    assert [r["key"] for r in first["tasks"]] == [a["key"], c["key"]]
+    assert (first["matched"], first["next_offset"]) == (4, 2)
+    rest = _ok(
+        client.get(
+            url,
+            headers=agent.headers,
+            params={"window_start": "2031-03-05", "limit": 2, "offset": 2},
+        )
+    )
+    assert [r["key"] for r in rest["tasks"]] == [d["key"], e["key"]]
+    assert rest["next_offset"] is None
+
+    # Bad windows: 422 naming the field, in the query.
+    for params, field in (
+        ({"window_start": "2031-03-07", "window_end": "2031-03-06"}, "window_end"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": 100_001}, "offset"),
+        ({"window_start": "March"}, "window_start"),
+    ):
+        assert _field(client.get(url, headers=agent.headers, params=params), 422) == field
+
+
 def test_dates_that_contradict_a_dependency_are_refused_when_the_project_says_so(client, org):
     agent = org.members["agent"]
     project = _project(client, agent)

@@ -68,6 +68,12 @@ def world(client, org) -> dict[str, Any]:
         headers=owner.headers,
         json={"predecessor_id": one["id"], "successor_id": two["id"]},
     ).json()
+    upload = client.post(
+        f"/v1/projects/{pid}/tasks/{one['id']}/attachments",
+        headers=owner.headers,
+        json={"filename": "a.png", "content_type": "image/png", "size": 10},
+    )
+    assert upload.status_code == 201, upload.text
     ticket = client.post(
         "/v1/tickets",
         headers=org.members["requester"].headers,
@@ -82,6 +88,7 @@ def world(client, org) -> dict[str, Any]:
         "two": two,
         "edge": edge,
         "ticket": ticket,
+        "attachment": upload.json()["attachment"],
     }
 
 
@@ -124,6 +131,15 @@ def _calls(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None, boo
         ("POST", f"{base}/dependencies", {"predecessor_id": two, "successor_id": one}, True),
         ("DELETE", f"{base}/dependencies/{w['edge']['id']}", None, True),
         ("GET", f"{base}/schedule", None, False),
+        ("GET", f"{task}/attachments", None, False),
+        (
+            "POST",
+            f"{task}/attachments",
+            {"filename": "b.png", "content_type": "image/png", "size": 10},
+            True,
+        ),
+        ("POST", f"{task}/attachments/{w['attachment']['id']}/complete", None, True),
+        ("DELETE", f"{task}/attachments/{w['attachment']['id']}", None, True),
     ]
 
 
@@ -148,6 +164,7 @@ def test_the_walk_covers_every_projects_route(app, world):
             path = path.replace(value, name)
         path = path.replace(world["edge"]["id"], "{dependency_id}")
         path = path.replace(world["ticket"]["id"], "{ticket_id}")
+        path = path.replace(world["attachment"]["id"], "{attachment_id}")
         for user in (world["outsider"], world["owner"]):
             path = path.replace(user.user_id, "{user_id}")
         shaped.add((method, path))

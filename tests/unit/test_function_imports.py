@@ -87,7 +87,8 @@ API_ROUTES = {
     "scim": {"servicedesk.scim.routes", "servicedesk.scim.admin_routes"},
     "automation": {"servicedesk.automation.routes"},
     "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
-    "projects": {"servicedesk.projects.routes"},
+    # A task's files: their list and removal (attachments.routes' task_list_router).
+    "projects": {"servicedesk.projects.routes", "servicedesk.attachments.routes"},
     "cmdb": {"servicedesk.cmdb.routes", "servicedesk.cmdb.import_routes"},
 }
 

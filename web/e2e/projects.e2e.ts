@@ -8,7 +8,7 @@ import { apiCall, apiLogin, checkScreen, launch, openSession, signIn, unique, ty
  * rescheduling preview), a task's dependency that would close a cycle, a task made
  * from a ticket, a change's plan made into tasks from its page, a task's notification in
  * the assignee's bell that opens the task, the settings (columns reordered by keyboard, a
- * member added through the person picker) and My tasks.
+ * member added through the person picker), a task's files and My tasks.
  */
 
 interface Task {
@@ -148,6 +148,18 @@ describe("projects", () => {
     expect(summary).toContain(`Critical path: ${tasks.survey?.key} → ${tasks.order?.key} → ${tasks.install?.key}`);
     expect(await page.getByTestId("timeline-chart").getByText("critical", { exact: true }).count()).toBe(3);
     await checkScreen(page, "projects-timeline");
+    // The chart shows eight weeks (the server answers their rows only) and moves: twelve
+    // weeks on, nothing; back, the four bars. The summary stays the whole project's.
+    const window = page.getByTestId("timeline-window");
+    expect(await window.textContent()).toContain(`From ${today} to `);
+    await page.getByRole("button", { name: "Later" }).click();
+    await page.getByRole("button", { name: "Later" }).click();
+    await page.getByRole("button", { name: "Later" }).click();
+    await expect.poll(() => page.getByText("No task falls in these dates.").count()).toBe(1);
+    expect(await window.getAttribute("role")).toBe("status");
+    expect(await page.getByTestId("timeline-summary").textContent()).toBe(summary);
+    for (let i = 0; i < 3; i++) await page.getByRole("button", { name: "Earlier" }).click();
+    await expect.poll(() => page.getByTestId("timeline-bar").count()).toBe(4);
     await page.getByRole("button", { name: "Table" }).click();
     const table = page.getByTestId("timeline-table");
     await table.waitFor();
@@ -186,6 +198,27 @@ describe("projects", () => {
     await page.getByLabel("Comment", { exact: true }).fill("Racks 3 and 4 are full");
     await page.getByRole("button", { name: "Add comment" }).click();
     await expect.poll(() => page.getByTestId("task-comments").textContent()).toContain("Racks 3 and 4 are full");
+    expect(errors).toEqual([]);
+  });
+
+  test("a task's files: uploaded through the ticket's pipeline, downloaded, removed (announced)", async () => {
+    const { page, errors } = manager;
+    await page.goto(`/projects/${project.id}/tasks/${tasks.order?.id}`);
+    const files = page.getByRole("region", { name: "Files" });
+    await files.getByText("No files.").waitFor();
+    await files.getByTestId("file-input").setInputFiles({ name: "quote.txt", mimeType: "text/plain", buffer: Buffer.from("48 ports, 2 uplinks\n".repeat(20)) });
+    await expect.poll(() => files.getByRole("list", { name: "Files" }).textContent()).toContain("quote.txt");
+    await checkScreen(page, "projects-task-files");
+    const link = page.waitForResponse((r) => r.url().includes("/download") && r.request().method() === "GET");
+    const popup = page.context().waitForEvent("page");
+    await files.getByRole("button", { name: "Download quote.txt" }).click();
+    expect((await link).status()).toBe(200);
+    await (await popup).close();
+    await files.getByRole("button", { name: "Remove quote.txt" }).click();
+    await expect.poll(() => files.getByRole("status").textContent()).toBe("quote.txt removed");
+    await files.getByText("No files.").waitFor();
+    const listed = await apiCall<{ items: unknown[] }>(token, "GET", `/v1/projects/${project.id}/tasks/${tasks.order?.id}/attachments`);
+    expect(listed.items).toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -262,10 +295,21 @@ describe("projects", () => {
     expect(errors).toEqual([]);
   });
 
-  test("settings: a column moved by keyboard (the focus follows it), a member added through the person picker", async () => {
+  test("settings: the details saved (said and kept), a column moved by keyboard (the focus follows it), a member added through the person picker", async () => {
     const { page, errors } = manager;
     await page.goto(`/projects/${project.id}`);
     await page.getByRole("tab", { name: "Settings" }).click();
+    // The details: saving says so in a live region, and the message outlives the re-render
+    // that the new version (and the project room's push of it) brings.
+    const details = page.getByRole("region", { name: "Details" });
+    await details.getByLabel("Description").fill("Switches, firewalls and the uplinks");
+    await details.getByRole("button", { name: "Save details" }).click();
+    await expect.poll(() => details.getByRole("status").textContent()).toBe("Saved");
+    await expect.poll(async () => (await apiCall<{ description: string }>(token, "GET", `/v1/projects/${project.id}`)).description).toBe("Switches, firewalls and the uplinks");
+    await page.waitForTimeout(1500);
+    expect(await details.getByRole("status").textContent()).toBe("Saved");
+    expect(await details.getByText("Saved", { exact: true }).isVisible()).toBe(true);
+    expect(await details.getByLabel("Description").inputValue()).toBe("Switches, firewalls and the uplinks");
     const first = page.getByLabel("Column 1 name");
     await first.waitFor();
     const [one, two] = [await first.inputValue(), await page.getByLabel("Column 2 name").inputValue()];

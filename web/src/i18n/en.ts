@@ -248,6 +248,8 @@ export const en = {
   "tickets.files.uploading": "Uploading {name}",
   "tickets.files.download": "Download",
   "tickets.files.downloadOf": "Download {name}",
+  "tickets.files.remove": "Remove",
+  "tickets.files.removeOf": "Remove {name}",
   "tickets.files.heading": "Files",
   "tickets.files.none": "No files.",
   "tickets.files.refused": "upload refused ({status})",

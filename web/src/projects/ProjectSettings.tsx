@@ -15,9 +15,12 @@ const CONFLICTS: Record<DateConflicts, string> = { warn: "projects.settings.conf
 export function ProjectSettings({ project }: { project: Project }) {
   // Held here: a save bumps the version, which remounts the columns editor.
   const [columnsSaved, setColumnsSaved] = useState(false);
+  // The details form is drawn afresh only when the latest version is loaded after a 412
+  // (its own save keeps it, and the "saved" it says, mounted).
+  const [detailsDrawn, setDetailsDrawn] = useState(0);
   return (
     <div className="grid gap-4 lg:grid-cols-2">
-      <Details key={`details-${project.version}`} project={project} />
+      <Details key={`details-${detailsDrawn}`} project={project} onReloaded={() => setDetailsDrawn((n) => n + 1)} />
       <Members project={project} />
       <div className="lg:col-span-2">
         <Columns key={`columns-${project.version}`} project={project} saved={columnsSaved} onSaved={setColumnsSaved} />
@@ -35,14 +38,14 @@ function useSaved(project: Project) {
   };
 }
 
-function Stale({ project }: { project: Project }) {
+function Stale({ project, onReloaded }: { project: Project; onReloaded?: () => void }) {
   const client = useQueryClient();
   return (
     <Alert
       tone="warning"
       title={t("projects.settings.stale")}
       action={
-        <Button size="sm" onClick={() => void client.invalidateQueries({ queryKey: projectKeys.project(project.id) })}>
+        <Button size="sm" onClick={() => void client.invalidateQueries({ queryKey: projectKeys.project(project.id) }).then(onReloaded)}>
           {t("projects.settings.reload")}
         </Button>
       }
@@ -52,8 +55,9 @@ function Stale({ project }: { project: Project }) {
   );
 }
 
-function Details({ project }: { project: Project }) {
+function Details({ project, onReloaded }: { project: Project; onReloaded: () => void }) {
   const saved = useSaved(project);
+  const [done, setDone] = useState(false);
   const [form, setForm] = useState({
     name: project.name,
     description: project.description ?? "",
@@ -77,10 +81,17 @@ function Details({ project }: { project: Project }) {
           settings: { date_conflicts: form.date_conflicts },
         },
       }),
-    onSuccess: saved,
+    onMutate: () => setDone(false),
+    onSuccess: (next) => {
+      setDone(true);
+      saved(next);
+    },
   });
   const errors = save.error instanceof ApiError ? save.error.fieldErrors : {};
-  const set = (patch: Partial<typeof form>) => setForm((now) => ({ ...now, ...patch }));
+  const set = (patch: Partial<typeof form>) => {
+    setDone(false);
+    setForm((now) => ({ ...now, ...patch }));
+  };
   return (
     <Section id="project-details" title={t("projects.settings.details")}>
       <form className="space-y-3" aria-labelledby="project-details" onSubmit={onSubmit(() => save.mutate())}>
@@ -111,8 +122,11 @@ function Details({ project }: { project: Project }) {
           <input type="checkbox" checked={form.archived} onChange={(e) => set({ archived: e.target.checked })} />
           {t("projects.settings.archive")}
         </label>
-        {save.error instanceof ApiError && save.error.status === 412 ? <Stale project={project} /> : save.isError && !Object.keys(errors).length ? <Alert>{describeError(save.error)}</Alert> : null}
-        {save.isSuccess ? <Alert tone="success">{t("projects.settings.saved")}</Alert> : null}
+        {save.error instanceof ApiError && save.error.status === 412 ? <Stale project={project} onReloaded={onReloaded} /> : save.isError && !Object.keys(errors).length ? <Alert>{describeError(save.error)}</Alert> : null}
+        {/* Always there, so that the words put in it are announced. */}
+        <div role="status" aria-live="polite">
+          {done ? <p className="rounded-md bg-success-subtle px-4 py-3 text-success-text">{t("projects.settings.saved")}</p> : null}
+        </div>
         <Button type="submit" variant="primary" busy={save.isPending}>
           {t("projects.settings.save")}
         </Button>

@@ -2,6 +2,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, ok } from "../api/client";
+import type { Attachment } from "../api/types";
+import { AttachmentItems, FileUploader } from "../tickets/Attachments";
+import { uploadTaskAttachment } from "../tickets/upload";
 import { ApiError, describeError } from "../api/problem";
 import { useMe } from "../auth/AuthProvider";
 import { Choice, entries, onSubmit, Section } from "../changes/parts";
@@ -35,7 +38,7 @@ import {
 const DEP_TYPES: Record<DependencyType, string> = { finish_to_start: "projects.dep.finish_to_start", start_to_start: "projects.dep.start_to_start" };
 
 /** One task: its fields, checklist, dependencies (a cycle the server refuses is said at the
- * field), linked tickets, comments, and watching it. */
+ * field), linked tickets, files, comments, and watching it. */
 export default function TaskPage() {
   const { projectId = "", taskId = "" } = useParams();
   const me = useMe();
@@ -72,6 +75,7 @@ export default function TaskPage() {
           <Checklist project={p} task={tk} editable={editable} />
           <Dependencies project={p} task={tk} editable={editable} />
           <TicketLinks project={p} task={tk} editable={editable} />
+          <Files project={p} task={tk} editable={editable} />
         </div>
         <div className="lg:col-span-2">
           <Comments project={p} task={tk} />
@@ -417,6 +421,42 @@ function TicketLinks({ project, task, editable }: { project: Project; task: Task
           {link.isError && !errors.ticket_id ? <Alert>{describeError(link.error)}</Alert> : null}
           {unlink.isError ? <Alert>{describeError(unlink.error)}</Alert> : null}
         </form>
+      ) : null}
+    </Section>
+  );
+}
+
+/** The task's files: the ticket page's list and uploader, on the task's routes. */
+function Files({ project, task, editable }: { project: Project; task: Task; editable: boolean }) {
+  const client = useQueryClient();
+  const key = projectKeys.attachments(project.id, task.id);
+  const path = { project_id: project.id, task_id: task.id };
+  const files = useQuery({
+    queryKey: key,
+    queryFn: ({ signal }) => ok(api.GET("/v1/projects/{project_id}/tasks/{task_id}/attachments", { params: { path, query: { limit: 100 } }, signal })),
+    select: (page) => page.items,
+  });
+  const [said, setSaid] = useState("");
+  const refetch = () => void client.invalidateQueries({ queryKey: key });
+  const remove = async (file: Attachment) => {
+    await ok(api.DELETE("/v1/projects/{project_id}/tasks/{task_id}/attachments/{attachment_id}", { params: { path: { ...path, attachment_id: file.id } } }));
+    setSaid(t("projects.task.fileRemoved", { name: file.filename }));
+    refetch();
+  };
+  return (
+    <Section id="task-files" title={t("projects.task.files")}>
+      {files.isPending ? <Spinner /> : null}
+      {files.isError ? <Alert>{describeError(files.error)}</Alert> : null}
+      {files.isSuccess ? <AttachmentItems items={files.data} {...(editable ? { onRemove: remove } : {})} /> : null}
+      <p role="status" aria-live="polite" className="sr-only">
+        {said}
+      </p>
+      {editable ? (
+        <FileUploader
+          label={t("projects.task.attach")}
+          upload={(file, onProgress) => uploadTaskAttachment(project.id, task.id, file, onProgress)}
+          onDone={refetch}
+        />
       ) : null}
     </Section>
   );

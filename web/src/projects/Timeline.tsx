@@ -5,26 +5,38 @@ import { onSubmit } from "../changes/parts";
 import { Alert, Button, Card, cx, Field, Input, Select, Spinner } from "../components/ui";
 import { plural, t } from "../i18n/projects";
 import { call, paths, projectKeys, useBoardTasks, useDependencies, useSchedule, type Move, type Project, type Schedule } from "./api";
-import { layout, pathKeys, SCALE } from "./timeline";
+import { addDays, layout, SCALE } from "./timeline";
 
 const LABEL = 220;
 
+const WINDOW_DAYS = 56;
+const STEP_DAYS = 28;
+
 /** The schedule as a per-day Gantt chart (bars from the earliest start for the estimate,
  * dependency arrows, the critical path hatched, outlined and marked "critical" in words),
- * or as a table; a sentence sums it up for everyone. Below it, a task's new start date is
- * previewed (the dependants it pushes) and then applied. */
+ * or as a table; a sentence sums it up for everyone. It shows a window of eight weeks
+ * (the server answers only its rows, a page at a time), moved four weeks at a time and
+ * said in a live region. Below it, a task's new start date is previewed (the dependants
+ * it pushes) and then applied. */
 export function Timeline({ project, editable }: { project: Project; editable: boolean }) {
-  const schedule = useSchedule(project.id);
+  const [from, setFrom] = useState(() => project.start_date ?? new Date().toISOString().slice(0, 10));
+  const [offset, setOffset] = useState(0);
+  const shown = { start: from, end: addDays(from, WINDOW_DAYS - 1), offset };
+  const schedule = useSchedule(project.id, shown);
   const dependencies = useDependencies(project.id);
   const [view, setView] = useState<"chart" | "table">("chart");
   if (schedule.isPending || dependencies.isPending) return <Spinner label={t("projects.timeline.loading")} />;
   if (schedule.isError) return <Alert title={t("projects.timeline.loadFailed")}>{describeError(schedule.error)}</Alert>;
   if (dependencies.isError) return <Alert title={t("projects.timeline.loadFailed")}>{describeError(dependencies.error)}</Alert>;
   const data = schedule.data;
-  const path = pathKeys(data.critical_path, data.tasks);
-  const summary = data.tasks.length
+  const path = data.critical_keys;
+  const move = (days: number) => {
+    setFrom((now) => addDays(now, days));
+    setOffset(0);
+  };
+  const summary = data.total_tasks
     ? t("projects.timeline.summary", {
-        tasks: plural(data.tasks.length, { one: "projects.timeline.taskOne", other: "projects.timeline.taskOther" }),
+        tasks: plural(data.total_tasks, { one: "projects.timeline.taskOne", other: "projects.timeline.taskOther" }),
         start: data.project_start ?? "—",
         finish: data.project_finish ?? "—",
         path: path.length ? path.join(" → ") : t("projects.timeline.noPath"),
@@ -49,9 +61,35 @@ export function Timeline({ project, editable }: { project: Project; editable: bo
         <p id="timeline-summary" data-testid="timeline-summary">
           {summary}
         </p>
+        {data.total_tasks ? (
+          <div className="flex flex-wrap items-center gap-2">
+            <div role="group" aria-label={t("projects.timeline.window")} className="flex gap-1">
+              <Button size="sm" onClick={() => move(-STEP_DAYS)}>
+                {t("projects.timeline.earlier")}
+              </Button>
+              <Button size="sm" onClick={() => move(STEP_DAYS)}>
+                {t("projects.timeline.later")}
+              </Button>
+              {offset > 0 ? (
+                <Button size="sm" onClick={() => setOffset((n) => Math.max(0, n - data.tasks.length))}>
+                  {t("projects.timeline.previousRows")}
+                </Button>
+              ) : null}
+              {data.next_offset != null ? (
+                <Button size="sm" onClick={() => setOffset(data.next_offset ?? 0)}>
+                  {t("projects.timeline.nextRows")}
+                </Button>
+              ) : null}
+            </div>
+            <p role="status" aria-live="polite" data-testid="timeline-window">
+              {t("projects.timeline.windowSaid", { start: shown.start, end: shown.end, first: data.tasks.length ? data.offset + 1 : 0, last: data.offset + data.tasks.length, matched: data.matched })}
+            </p>
+          </div>
+        ) : null}
+        {data.total_tasks && !data.tasks.length ? <p className="text-fg-muted">{t("projects.timeline.noneInWindow")}</p> : null}
         {data.tasks.length ? (view === "chart" ? <Chart schedule={data} dependencies={dependencies.data} summary={summary} /> : <ScheduleTable schedule={data} />) : null}
       </Card>
-      {editable && data.tasks.length ? <Reschedule project={project} schedule={data} /> : null}
+      {editable && data.total_tasks ? <Reschedule project={project} schedule={data} /> : null}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { authFetch, etag, idempotencyKey } from "../api/client";
 import { ApiError, isProblem } from "../api/problem";
 import { labelled } from "../i18n/projects";
@@ -108,6 +108,7 @@ export const projectKeys = {
   taskList: (id: string, filters: TaskFilters) => ["projects", "one", id, "tasks", "list", filters] as const,
   task: (id: string, taskId: string) => ["projects", "one", id, "task", taskId] as const,
   comments: (id: string, taskId: string) => ["projects", "one", id, "task", taskId, "comments"] as const,
+  attachments: (id: string, taskId: string) => ["projects", "one", id, "task", taskId, "attachments"] as const,
   dependencies: (id: string) => ["projects", "one", id, "dependencies"] as const,
   schedule: (id: string) => ["projects", "one", id, "schedule"] as const,
   mine: ["projects", "mine"] as const,
@@ -172,8 +173,24 @@ export function useDependencies(id: string) {
   return useQuery({ queryKey: projectKeys.dependencies(id), queryFn: ({ signal }) => call<Dependency[] | Page<Dependency>>("GET", paths.dependencies(id), { signal }), select: listOf });
 }
 
-export function useSchedule(id: string) {
-  return useQuery({ queryKey: projectKeys.schedule(id), queryFn: ({ signal }) => call<Schedule>("GET", paths.schedule(id), { signal }) });
+/** The rows of the schedule a timeline shows: a window of days, a page of rows. */
+export interface ScheduleWindow {
+  start: string;
+  end: string;
+  offset: number;
+}
+
+export const SCHEDULE_ROWS = 200;
+
+/** The schedule (the critical path and summary of the whole project); with `window`, only
+ * the rows whose earliest bar meets it, a page at a time. */
+export function useSchedule(id: string, window?: ScheduleWindow) {
+  const query = window ? { window_start: window.start, window_end: window.end, offset: window.offset, limit: SCHEDULE_ROWS } : {};
+  return useQuery({
+    queryKey: [...projectKeys.schedule(id), window ?? null],
+    queryFn: ({ signal }) => call<Schedule>("GET", paths.schedule(id), { signal, query }),
+    placeholderData: keepPreviousData,
+  });
 }
 
 /** The caller's tasks: open ones only, or all (`open=false` would be the done ones only). */

@@ -5,7 +5,7 @@ import { describeError } from "../api/problem";
 import { Alert, Button, Card } from "../components/ui";
 import { formatBytes } from "../lib/format";
 import { keys, useAttachments } from "./queries";
-import { downloadUrl, uploadAttachment } from "./upload";
+import { downloadUrl, uploadAttachment, type Uploader } from "./upload";
 import { t } from "../i18n";
 
 interface Pending {
@@ -14,9 +14,9 @@ interface Pending {
   total: number;
 }
 
-/** A file input that uploads each chosen file straight to storage, with progress. */
-export function FileUploader({ ticketId, label = t("tickets.files.attach") }: { ticketId: string; label?: string }) {
-  const client = useQueryClient();
+/** A file input that uploads each chosen file straight to storage, with progress
+ * (`upload`: a ticket's or a task's pipeline; `onDone`: refetch the list). */
+export function FileUploader({ upload: send, onDone, label = t("tickets.files.attach") }: { upload: Uploader; onDone: () => void; label?: string }) {
   const input = useRef<HTMLInputElement>(null);
   const [pending, setPending] = useState<Pending[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +28,7 @@ export function FileUploader({ ticketId, label = t("tickets.files.attach") }: { 
     setPending(list.map((f) => ({ name: f.name, loaded: 0, total: f.size })));
     try {
       for (const [index, file] of list.entries()) {
-        await uploadAttachment(ticketId, file, (p) =>
+        await send(file, (p) =>
           setPending((all) => all.map((item, i) => (i === index ? { ...item, loaded: p.loaded, total: p.total } : item))),
         );
       }
@@ -37,7 +37,7 @@ export function FileUploader({ ticketId, label = t("tickets.files.attach") }: { 
     } finally {
       setPending([]);
       if (input.current) input.current.value = "";
-      void client.invalidateQueries({ queryKey: keys.attachments(ticketId) });
+      onDone();
     }
   }
 
@@ -65,8 +65,10 @@ export function FileUploader({ ticketId, label = t("tickets.files.attach") }: { 
   );
 }
 
-function AttachmentRow({ attachment }: { attachment: Attachment }) {
+/** One file: download, and remove when `onRemove` is given (a task's files). */
+function AttachmentRow({ attachment, onRemove }: { attachment: Attachment; onRemove?: (a: Attachment) => Promise<unknown> }) {
   const [error, setError] = useState<string | null>(null);
+  const [removing, setRemoving] = useState(false);
   const available = attachment.status === "available";
   return (
     <li className="flex flex-wrap items-center justify-between gap-2 py-2">
@@ -89,6 +91,23 @@ function AttachmentRow({ attachment }: { attachment: Attachment }) {
           {t("tickets.files.download")}
         </Button>
       ) : null}
+      {onRemove ? (
+        <Button
+          size="sm"
+          variant="ghost"
+          busy={removing}
+          aria-label={t("tickets.files.removeOf", { name: attachment.filename })}
+          onClick={() => {
+            setError(null);
+            setRemoving(true);
+            onRemove(attachment)
+              .catch((e: unknown) => setError(describeError(e)))
+              .finally(() => setRemoving(false));
+          }}
+        >
+          {t("tickets.files.remove")}
+        </Button>
+      ) : null}
       {error ? <span className="w-full text-danger-text">{error}</span> : null}
     </li>
   );
@@ -96,13 +115,18 @@ function AttachmentRow({ attachment }: { attachment: Attachment }) {
 
 export function AttachmentList({ ticketId }: { ticketId: string }) {
   const attachments = useAttachments(ticketId);
-  const shown = (attachments.data ?? []).filter((a) => a.status !== "deleted" && a.status !== "rejected");
+  return <AttachmentItems items={attachments.data ?? []} />;
+}
+
+/** A list of files (what is deleted or refused left out); `onRemove` offers removal. */
+export function AttachmentItems({ items, onRemove }: { items: Attachment[]; onRemove?: (a: Attachment) => Promise<unknown> }) {
+  const shown = items.filter((a) => a.status !== "deleted" && a.status !== "rejected");
   return (
     <div>
       {shown.length ? (
         <ul className="divide-y divide-border" aria-label={t("tickets.files.heading")}>
           {shown.map((a) => (
-            <AttachmentRow key={a.id} attachment={a} />
+            <AttachmentRow key={a.id} attachment={a} {...(onRemove ? { onRemove } : {})} />
           ))}
         </ul>
       ) : (
@@ -114,6 +138,7 @@ export function AttachmentList({ ticketId }: { ticketId: string }) {
 
 /** The "Files" card of both ticket pages: the ticket's attachments and an uploader. */
 export function FilesCard({ ticketId }: { ticketId: string }) {
+  const client = useQueryClient();
   return (
     <Card aria-labelledby="files-heading">
       <h2 id="files-heading" className="mb-2 font-semibold">
@@ -121,7 +146,10 @@ export function FilesCard({ ticketId }: { ticketId: string }) {
       </h2>
       <AttachmentList ticketId={ticketId} />
       <div className="mt-3">
-        <FileUploader ticketId={ticketId} />
+        <FileUploader
+          upload={(file, onProgress) => uploadAttachment(ticketId, file, onProgress)}
+          onDone={() => void client.invalidateQueries({ queryKey: keys.attachments(ticketId) })}
+        />
       </div>
     </Card>
   );

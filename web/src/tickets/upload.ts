@@ -33,6 +33,11 @@ export function postForm(
   });
 }
 
+/** Uploads one file with progress: what a `FileUploader` is given. */
+export type Uploader = (file: File, onProgress: (p: UploadProgress) => void) => Promise<Attachment>;
+
+const described = (file: File) => ({ filename: file.name, content_type: file.type || "application/octet-stream", size: file.size });
+
 /** Ask for a form, upload straight to S3, then have the API check and hash the file. */
 export async function uploadAttachment(
   ticketId: string,
@@ -42,12 +47,7 @@ export async function uploadAttachment(
 ): Promise<Attachment> {
   const started = await ok(
     api.POST("/v1/tickets/{ticket_id}/attachments", {
-      body: {
-        comment_id: commentId,
-        filename: file.name,
-        content_type: file.type || "application/octet-stream",
-        size: file.size,
-      },
+      body: { comment_id: commentId, ...described(file) },
       params: { path: { ticket_id: ticketId }, header: { "Idempotency-Key": idempotencyKey() } },
     }),
   );
@@ -55,6 +55,23 @@ export async function uploadAttachment(
   return ok(
     api.POST("/v1/attachments/{attachment_id}/complete", {
       params: { path: { attachment_id: started.attachment.id } },
+    }),
+  );
+}
+
+/** The same pipeline for a project task's file (its own start and completion routes). */
+export async function uploadTaskAttachment(projectId: string, taskId: string, file: File, onProgress: (p: UploadProgress) => void): Promise<Attachment> {
+  const path = { project_id: projectId, task_id: taskId };
+  const started = await ok(
+    api.POST("/v1/projects/{project_id}/tasks/{task_id}/attachments", {
+      body: described(file),
+      params: { path, header: { "Idempotency-Key": idempotencyKey() } },
+    }),
+  );
+  await postForm(started.upload.url, started.upload.fields, file, onProgress);
+  return ok(
+    api.POST("/v1/projects/{project_id}/tasks/{task_id}/attachments/{attachment_id}/complete", {
+      params: { path: { ...path, attachment_id: started.attachment.id } },
     }),
   );
 }

@@ -33,6 +33,12 @@ class CleanupReport:
     failed_tenants: list[str] = field(default_factory=list)
 
 
+def _owner_type(row: Attachment) -> str:
+    if row.ticket_id is not None:
+        return "ticket"
+    return "task" if row.task_id is not None else "kb_article"
+
+
 def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple[int, int]:
     """Remove abandoned uploads and the objects of deleted or rejected attachments.
 
@@ -71,8 +77,8 @@ def clean_tenant(session: Session, tenant_id: uuid.UUID, now: datetime) -> tuple
                 tenant_id=tenant_id,
                 actor_id=None,
                 action="attachment.expired",
-                entity_type="ticket" if row.ticket_id else "kb_article",
-                entity_id=row.ticket_id or row.article_id,
+                entity_type=_owner_type(row),
+                entity_id=row.ticket_id or row.article_id or row.task_id,
                 request_id=None,
                 data={"attachment_id": row.id},
             )

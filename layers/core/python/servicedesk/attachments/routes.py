@@ -7,23 +7,28 @@ only one that may sign S3 URLs; ``ticket_router`` (the lists under ``/v1/tickets
 ``settings_router`` run in the tickets function and never touch S3. Articles likewise:
 ``article_router`` (``POST /v1/kb/articles/{id}/attachments``) runs in the attachments
 function by its own API Gateway method, ``article_list_router`` (the list on the same path)
-in the knowledge base function.
+in the knowledge base function. Tasks too: ``task_router`` (a task's upload start and
+completion, under ``/v1/projects/{project_id}/tasks/{task_id}/attachments``) runs in the
+attachments function, ``task_list_router`` (the list and the removal there, which touch
+no S3) in the projects function.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from servicedesk.attachments import service
+from servicedesk.attachments import service, task_files
 from servicedesk.attachments.schemas import (
     ArticleAttachmentCreate,
     AttachmentCreate,
     AttachmentPublic,
     AttachmentUpload,
     DownloadLink,
+    TaskAttachmentCreate,
     UploadForm,
 )
 from servicedesk.platform.app import problem_response
@@ -39,6 +44,23 @@ ticket_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 article_router = APIRouter(prefix="/v1/kb", tags=["attachments"])
 article_list_router = APIRouter(prefix="/v1/kb", tags=["attachments"])
+task_router = APIRouter(prefix="/v1/projects", tags=["attachments"])
+task_list_router = APIRouter(prefix="/v1/projects", tags=["attachments"])
+TASK_FILES = "/{project_id}/tasks/{task_id}/attachments"
+
+
+def _upload(row: Any, form: Any) -> AttachmentUpload:
+    return AttachmentUpload(
+        attachment=AttachmentPublic.model_validate(row),
+        upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
+    )
+
+
+def _completed(done: service.Completion, request: Request) -> AttachmentPublic | JSONResponse:
+    if done.problem is not None:
+        # Not raised: the rejection (row and audit) must commit with this answer.
+        return problem_response(done.problem.status, done.problem.body(request.url.path))
+    return AttachmentPublic.model_validate(done.attachment)
 
 
 @route(
@@ -56,11 +78,7 @@ def create_attachment(
     once: Once,
 ) -> AttachmentUpload:
     def start() -> AttachmentUpload:
-        row, form = service.create(ctx, ticket_id=ticket_id, data=body)
-        return AttachmentUpload(
-            attachment=AttachmentPublic.model_validate(row),
-            upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
-        )
+        return _upload(*service.create(ctx, ticket_id=ticket_id, data=body))
 
     return once(body, start)
 
@@ -76,11 +94,7 @@ def create_article_attachment(
     article_id: uuid.UUID, body: ArticleAttachmentCreate, ctx: Ctx, once: Once
 ) -> AttachmentUpload:
     def start() -> AttachmentUpload:
-        row, form = service.create_for_article(ctx, article_id=article_id, data=body)
-        return AttachmentUpload(
-            attachment=AttachmentPublic.model_validate(row),
-            upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at),
-        )
+        return _upload(*service.create_for_article(ctx, article_id=article_id, data=body))
 
     return once(body, start)
 
@@ -97,11 +111,7 @@ def complete_attachment(
     attachment_id: uuid.UUID, request: Request, ctx: Ctx, once: Once
 ) -> AttachmentPublic | JSONResponse:
     def finish() -> AttachmentPublic | JSONResponse:
-        done = service.complete(ctx, attachment_id=attachment_id)
-        if done.problem is not None:
-            # Not raised: the rejection (row and audit) must commit with this answer.
-            return problem_response(done.problem.status, done.problem.body(request.url.path))
-        return AttachmentPublic.model_validate(done.attachment)
+        return _completed(service.complete(ctx, attachment_id=attachment_id), request)
 
     return once(None, finish, status=200)
 
@@ -168,6 +178,67 @@ listing(
     AttachmentPublic,
     service.list_for_article,
     name="list_article_attachments",
+)
+
+
+@route(
+    task_router.post,
+    TASK_FILES,
+    Permission.PROJECT_USE,
+    "Start an upload to a task (project role member): a pending attachment and an S3 form",
+    status_code=201,
+)
+def create_task_attachment(
+    project_id: uuid.UUID, task_id: uuid.UUID, body: TaskAttachmentCreate, ctx: Ctx, once: Once
+) -> AttachmentUpload:
+    def start() -> AttachmentUpload:
+        made = task_files.create(ctx, project_id=project_id, task_id=task_id, data=body)
+        return _upload(*made)
+
+    return once(body, start)
+
+
+@route(
+    task_router.post,
+    TASK_FILES + "/{attachment_id}/complete",
+    Permission.PROJECT_USE,
+    "Finish an upload to a task: the file is checked (size, type, content) and hashed",
+    response_model=AttachmentPublic,
+)
+def complete_task_attachment(
+    project_id: uuid.UUID,
+    task_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+    request: Request,
+    ctx: Ctx,
+    once: Once,
+) -> AttachmentPublic | JSONResponse:
+    def finish() -> AttachmentPublic | JSONResponse:
+        done = task_files.complete(
+            ctx, project_id=project_id, task_id=task_id, attachment_id=attachment_id
+        )
+        return _completed(done, request)
+
+    return once(None, finish, status=200)
+
+
+listing(
+    task_list_router,
+    TASK_FILES,
+    Permission.PROJECT_USE,
+    "A task's files (whoever sees the project)",
+    AttachmentPublic,
+    task_files.list_for_task,
+    name="list_task_attachments",
+)
+operation(
+    task_list_router.delete,
+    TASK_FILES + "/{attachment_id}",
+    Permission.PROJECT_USE,
+    "Remove a task's file (project role member); a tombstone remains, the object goes later",
+    task_files.delete,
+    public=AttachmentPublic,
+    name="delete_task_attachment",
 )
 
 

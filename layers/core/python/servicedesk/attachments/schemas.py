@@ -81,10 +81,17 @@ class ArticleAttachmentCreate(Input):
     size: int = Field(gt=0, le=HARD_MAX_BYTES, description="Exact size in bytes")
 
 
+class TaskAttachmentCreate(ArticleAttachmentCreate):
+    """The body of ``POST /v1/projects/{project_id}/tasks/{task_id}/attachments`` (an
+    article's file and a task's say the same: name, type, exact size)."""
+
+
 class AttachmentPublic(Output):
     id: uuid.UUID
     ticket_id: uuid.UUID | None = Field(description="The ticket's file (else an article's)")
     article_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    task_id: uuid.UUID | None = Field(default=None, description="A project task's file")
     comment_id: uuid.UUID | None
     uploader_id: uuid.UUID
     filename: str

@@ -41,6 +41,9 @@ from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, pagina
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.platform.tenant_settings import Section
+from servicedesk.projects import access as projects
+from servicedesk.projects import tasks as project_tasks
+from servicedesk.projects.models import Project
 from servicedesk.tickets import permissions, states, timeline
 from servicedesk.tickets import service as tickets
 from servicedesk.tickets.models import Comment, Ticket
@@ -70,7 +73,8 @@ PURPOSE_TYPES = ("image/png", "image/jpeg", "image/webp")
 def _visible(ctx: RequestContext) -> Select[Attachment]:
     """Attachments on tickets the caller may see, and on comments the caller may read
     (internal notes: staff only; a deleted comment takes its files with it); an article's
-    files follow the article (``kb.visibility``)."""
+    files follow the article (``kb.visibility``), a task's its project
+    (``projects.access.visible``; a deleted task's tombstones are nobody's)."""
     return (
         select(Attachment)
         .outerjoin(
@@ -87,6 +91,10 @@ def _visible(ctx: RequestContext) -> Select[Attachment]:
                 KbArticle.tenant_id == Attachment.tenant_id, KbArticle.id == Attachment.article_id
             ),
         )
+        .outerjoin(
+            Project,
+            and_(Project.tenant_id == Attachment.tenant_id, Project.id == Attachment.project_id),
+        )
         .where(
             Attachment.tenant_id == ctx.tenant_id,
             or_(
@@ -99,6 +107,7 @@ def _visible(ctx: RequestContext) -> Select[Attachment]:
                     ),
                 ),
                 and_(Attachment.article_id.is_not(None), visible_articles(ctx)),
+                and_(Attachment.task_id.is_not(None), projects.visible(ctx)),
             ),
         )
     )
@@ -141,6 +150,10 @@ def _audited(ctx: RequestContext, row: Attachment, action: str, **data: Any) -> 
         audit.record(
             ctx, action=action, entity_type="kb_article", entity_id=row.article_id, data=dict(data)
         )
+        return
+    if row.project_id is not None:
+        audit.record(ctx, action=action, entity_type="task", entity_id=row.task_id,
+                     data={"project_id": str(row.project_id), **data})  # fmt: skip
         return
     audit.record(  # a tenant's own file (its logo)
         ctx, action=action, entity_type="attachment", entity_id=row.id,
@@ -336,6 +349,23 @@ def _verify(
     return _check_head(row, found, allowed) or _hash(row, found)
 
 
+def _check_owner(ctx: RequestContext, row: Attachment) -> None:
+    """The uploader still reaches what the file belongs to (a task's: may edit it)."""
+    try:
+        if row.ticket_id is not None:
+            tickets.get_visible(ctx, row.ticket_id)
+        elif row.article_id is not None:
+            articles.get_article(ctx, article_id=row.article_id)
+        elif row.project_id is not None:
+            if row.task_id is None:  # its task was deleted
+                raise NotFound("no such attachment")
+            project_tasks.find(ctx, row.project_id, row.task_id, projects.Level.WORK)
+        elif row.purpose == "logo" and not ctx.can(Permission.ADMIN_SETTINGS):  # migrations/0035
+            raise NotFound("no such attachment")
+    except NotFound:
+        raise NotFound("no such attachment") from None
+
+
 def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     row = ctx.session.scalars(
         select(Attachment)
@@ -349,15 +379,7 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     ).one_or_none()
     if row is None:
         raise NotFound("no such attachment")
-    try:
-        if row.ticket_id is not None:
-            tickets.get_visible(ctx, row.ticket_id)
-        elif row.article_id is not None:
-            articles.get_article(ctx, article_id=row.article_id)
-        elif row.purpose == "logo" and not ctx.can(Permission.ADMIN_SETTINGS):  # migrations/0035
-            raise NotFound("no such attachment")
-    except NotFound:
-        raise NotFound("no such attachment") from None
+    _check_owner(ctx, row)
     if row.status != "pending":
         raise Conflict(f"the attachment is already {row.status}")
     found = storage.head(row.object_key)
@@ -376,6 +398,8 @@ def complete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Completion:
     row.version_id, row.etag = found.version_id, found.etag
     if row.ticket_id is not None:
         _added_to_timeline(ctx, row)
+    if row.task_id is not None:
+        _task_news(ctx, row, "added")
     _audited(ctx, row, "attachment.completed", attachment_id=row.id, sha256=verdict)
     ctx.session.flush()
     return Completion(row)
@@ -396,6 +420,15 @@ def _added_to_timeline(ctx: RequestContext, row: Attachment) -> None:
             "size": row.size_bytes,
         },
     )
+
+
+def _task_news(ctx: RequestContext, row: Attachment, what: str) -> None:
+    """A task's files changed: ``task.updated`` (``changed: ["attachments"]``), as its ticket
+    links do, to the project's room, webhooks and the task's assignee and watchers."""
+    assert row.project_id is not None and row.task_id is not None
+    project, task = project_tasks.find(ctx, row.project_id, row.task_id)
+    project_tasks.emit(ctx, "updated", project, task, changed=["attachments"],
+                       attachment=what, attachment_id=row.id, filename=row.filename)  # fmt: skip
 
 
 def _reject(
@@ -504,6 +537,9 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
         raise Forbidden("only the uploader or staff remove a file")
     if row.article_id is not None and not may_edit(ctx):
         raise Forbidden("only staff remove an article's files")
+    if row.task_id is not None:  # the right to edit the task (403 naming project_id)
+        assert row.project_id is not None  # attachments_task_link (migrations/0058)
+        project_tasks.find(ctx, row.project_id, row.task_id, projects.Level.WORK)
     was_available = row.status == "available"
     row.status, row.deleted_at, row.deleted_by = "deleted", datetime.now(UTC), ctx.user_id
     if was_available and row.ticket_id is not None:
@@ -518,6 +554,8 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
                 "filename": row.filename,
             },
         )
+    if was_available and row.task_id is not None:
+        _task_news(ctx, row, "removed")
     _audited(ctx, row, "attachment.deleted", attachment_id=row.id, filename=row.filename)
     outbox.emit(
         ctx.session,
@@ -529,6 +567,7 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
             "attachment_id": row.id,
             "ticket_id": row.ticket_id,
             "article_id": row.article_id,
+            "task_id": row.task_id,
             "object_key": row.object_key,
             "actor_id": ctx.user_id,
         },

@@ -11,7 +11,6 @@ date, plus lag) are warned in the schedule or refused, per the project's setting
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,34 +56,50 @@ def edges_of(ctx: RequestContext, project_id: uuid.UUID) -> list[Dependency]:
     )
 
 
-def _path(
+# One path start -> ... -> goal, named in SQL when an edge is refused as a cycle. ``back``:
+# every task that reaches the goal (a backward walk; each task once, UNION). ``walk``: from
+# the start, one step at a time to the first (lowest id) successor that is in ``back``,
+# carrying the path array; every task of ``back`` but the goal has such a successor, and
+# the graph is still acyclic under the project's lock, so the walk reaches the goal in at
+# most |back| steps without backtracking (a path-carrying search over all paths could
+# grow exponentially on a DAG). Bounded by the path's length all the same; the first row
+# that reaches the goal ends it.
+_PATH = text(
+    """
+    WITH RECURSIVE back(id) AS (
+        SELECT CAST(:goal AS uuid)
+        UNION
+        SELECT d.predecessor_id FROM task_dependencies d JOIN back b ON d.successor_id = b.id
+        WHERE d.project_id = :p
+    ),
+    walk(id, path) AS (
+        SELECT CAST(:start AS uuid), ARRAY[CAST(:start AS uuid)]
+        UNION ALL
+        SELECT n.id, w.path || n.id
+        FROM walk w
+        CROSS JOIN LATERAL (
+            SELECT d.successor_id AS id FROM task_dependencies d
+            WHERE d.predecessor_id = w.id AND d.project_id = :p
+              AND d.successor_id IN (SELECT id FROM back)
+            ORDER BY d.successor_id
+            LIMIT 1
+        ) n
+        WHERE w.id <> CAST(:goal AS uuid) AND cardinality(w.path) <= :bound
+    )
+    SELECT path FROM walk WHERE id = CAST(:goal AS uuid) LIMIT 1
+    """
+)
+
+
+def cycle_path(
     ctx: RequestContext, project_id: uuid.UUID, start: uuid.UUID, goal: uuid.UUID
 ) -> list[uuid.UUID]:
-    """One path start -> goal (breadth first; only to name a refused cycle)."""
-    after: dict[uuid.UUID, list[uuid.UUID]] = {}
-    rows = ctx.session.execute(
-        select(Dependency.predecessor_id, Dependency.successor_id).where(
-            Dependency.project_id == project_id
-        )
+    """One path start -> goal over the project's edges (SQL; only to name a refused cycle),
+    or [] when there is none."""
+    found = ctx.session.scalar(
+        _PATH, {"start": start, "goal": goal, "p": project_id, "bound": MAX_DEPENDENCIES}
     )
-    for before, nxt in rows:
-        after.setdefault(before, []).append(nxt)
-    came: dict[uuid.UUID, uuid.UUID | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            break
-        for nxt in after.get(node, []):
-            if nxt not in came:
-                came[nxt] = node
-                queue.append(nxt)
-    path: list[uuid.UUID] = []
-    node_or_none: uuid.UUID | None = goal
-    while node_or_none is not None:
-        path.append(node_or_none)
-        node_or_none = came.get(node_or_none)
-    return path[::-1]
+    return [uuid.UUID(str(i)) for i in found] if found else []
 
 
 def _keys(ctx: RequestContext, project: Project, ids: list[uuid.UUID]) -> list[str]:
@@ -126,7 +141,7 @@ def add_dependency(
     if exists is not None:
         raise Conflict("the dependency exists", errors=[field_error("successor_id", "duplicate")])
     if reaches(ctx, project.id, after.id, before.id):
-        cycle = _keys(ctx, project, [before.id, *_path(ctx, project.id, after.id, before.id)])
+        cycle = _keys(ctx, project, [before.id, *cycle_path(ctx, project.id, after.id, before.id)])
         raise ValidationProblem(
             "the dependency would close a cycle: " + " -> ".join(cycle),
             errors=[field_error("predecessor_id", "closes the cycle " + " -> ".join(cycle))],

@@ -8,6 +8,7 @@ the project role decides writes (services.access). The fixed sub-paths are decla
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -404,7 +405,18 @@ operation(
     router.get,
     "/projects/{project_id}/schedule",
     USE,
-    "The schedule: earliest and latest dates, slack, the critical path, date conflicts",
+    "The schedule: earliest and latest dates, slack, the critical path, date conflicts."
+    " The critical path method sees the whole project; the rows are those whose earliest"
+    " bar meets [window_start, window_end] (either end open), in task number order, from"
+    " offset, at most limit (window_end before window_start: 422)",
 )
-def get_schedule(project_id: uuid.UUID, ctx: Ctx) -> Schedule:
-    return Schedule.model_validate(schedule.get_schedule(ctx, project_id=project_id))
+def get_schedule(
+    project_id: uuid.UUID,
+    ctx: Ctx,
+    window_start: Annotated[date | None, Query(description="First day shown")] = None,
+    window_end: Annotated[date | None, Query(description="Last day shown")] = None,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=schedule.MAX_ROWS)] = schedule.MAX_ROWS,
+) -> Schedule:
+    window = schedule.Window(window_start, window_end, offset, limit)
+    return Schedule.model_validate(schedule.get_schedule(ctx, project_id=project_id, window=window))

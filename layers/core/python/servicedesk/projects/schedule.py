@@ -199,23 +199,70 @@ def plan_of(project: Project, tasks: list[Any], edges: list[Any]) -> tuple[date,
     return start, critical_path(durations, graph, floors)
 
 
-def get_schedule(ctx: RequestContext, *, project_id: uuid.UUID) -> dict[str, Any]:
-    project = access.project(ctx, project_id)
-    tasks, edges = load(ctx, project)
-    start, plan = plan_of(project, tasks, edges)
-    by_id = {t.id: t for t in tasks}
-    conflicts: dict[uuid.UUID, list[str]] = {t.id: [] for t in tasks}
+# A page of the schedule's rows at most (the CPM always sees the whole project).
+MAX_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a timeline asks for: rows whose earliest bar meets [start, end] (either end
+    open), from ``offset``, at most ``limit``."""
+
+    start: date | None = None
+    end: date | None = None
+    offset: int = 0
+    limit: int = MAX_ROWS
+
+    def check(self) -> None:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValidationProblem(
+                errors=[{**field_error("window_end", "before window_start"), "in": "query"}]
+            )
+
+    def meets(self, first: date, last: date) -> bool:
+        return (self.end is None or first <= self.end) and (
+            self.start is None or last >= self.start
+        )
+
+
+def _conflicts(
+    project: Project, by_id: dict[uuid.UUID, Any], edges: list[Any], ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The date conflicts of the tasks ``ids`` (their incoming edges only)."""
+    found: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
     for e in edges:
+        if e.successor_id not in ids:
+            continue
         broken = dependencies.edge_conflict(
             by_id[e.predecessor_id], by_id[e.successor_id], e.type, e.lag_days
         )
         if broken:
             before = by_id[e.predecessor_id]
-            conflicts[e.successor_id].append(f"{project.key}-{before.number}: {broken}")
-    rows = []
+            found[e.successor_id].append(f"{project.key}-{before.number}: {broken}")
+    return found
+
+
+def get_schedule(
+    ctx: RequestContext, *, project_id: uuid.UUID, window: Window | None = None
+) -> dict[str, Any]:
+    """The whole project's CPM; the rows of ``window`` only (in task number order), with
+    the critical path (ids and keys) and the summary of the whole."""
+    window = window or Window()
+    window.check()
+    project = access.project(ctx, project_id)
+    tasks, edges = load(ctx, project)
+    start, plan = plan_of(project, tasks, edges)
+    by_id = {t.id: t for t in tasks}
+    matched = []
     for t in tasks:
         x = plan.timings[t.id]
-        earliest_finish = _last_day(start, x, x.earliest_finish)
+        first, last = _day(start, x.earliest_start), _last_day(start, x, x.earliest_finish)
+        if window.meets(first, last):
+            matched.append((t, x, first, last))
+    page = matched[window.offset : window.offset + window.limit]
+    conflicts = _conflicts(project, by_id, edges, {t.id for t, *_ in page})
+    rows = []
+    for t, x, first, earliest_finish in page:
         if t.due_date is not None and t.due_date < earliest_finish:
             conflicts[t.id].append(f"due {t.due_date} before the earliest finish {earliest_finish}")
         rows.append(
@@ -224,7 +271,7 @@ def get_schedule(ctx: RequestContext, *, project_id: uuid.UUID) -> dict[str, Any
                 "key": f"{project.key}-{t.number}",
                 "title": t.title,
                 "duration_days": x.duration,
-                "earliest_start": _day(start, x.earliest_start),
+                "earliest_start": first,
                 "earliest_finish": earliest_finish,
                 "latest_start": _day(start, x.latest_start),
                 "latest_finish": _last_day(start, x, x.latest_finish),
@@ -235,10 +282,18 @@ def get_schedule(ctx: RequestContext, *, project_id: uuid.UUID) -> dict[str, Any
                 "conflicts": conflicts[t.id],
             }
         )
+    following = window.offset + window.limit
     return {
         "project_start": start,
         "project_finish": _day(start, plan.finish),
         "critical_path": plan.path,
+        "critical_keys": [f"{project.key}-{by_id[i].number}" for i in plan.path],
+        "total_tasks": len(tasks),
+        "window_start": window.start,
+        "window_end": window.end,
+        "matched": len(matched),
+        "offset": window.offset,
+        "next_offset": following if following < len(matched) else None,
         "tasks": rows,
     }
 

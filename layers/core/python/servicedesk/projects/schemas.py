@@ -310,9 +310,18 @@ class ScheduledTask(Output):
 
 
 class Schedule(Output):
+    """The whole project's summary and critical path; the rows of the window asked for."""
+
     project_start: date
     project_finish: date
     critical_path: list[uuid.UUID]
+    critical_keys: list[str] = Field(description="The critical path's task keys, in order")
+    total_tasks: int = Field(description="Tasks in the project (the CPM saw them all)")
+    window_start: date | None
+    window_end: date | None
+    matched: int = Field(description="Tasks whose earliest bar meets the window")
+    offset: int
+    next_offset: int | None = Field(description="The offset of the window's next rows")
     tasks: list[ScheduledTask]
 
 

@@ -6,6 +6,7 @@ move overrides it, audited). No HTTP here, never a commit."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -392,6 +393,16 @@ def update_task(
     return views.task(ctx, task)
 
 
+# What other domains do before a task goes (its files become tombstones: attachments'
+# task_files registers itself, as the ticket timeline's resolvers do; projects imports no
+# attachments).
+_ON_DELETE: list[Callable[[RequestContext, Task], None]] = []
+
+
+def on_delete(hook: Callable[[RequestContext, Task], None]) -> None:
+    _ON_DELETE.append(hook)
+
+
 def delete_task(
     ctx: RequestContext,
     *,
@@ -406,6 +417,8 @@ def delete_task(
 
     project, task = locked(ctx, project_id, task_id, version, if_match)
     links.release_waiting(ctx, project, task, reason="task_deleted")
+    for hook in _ON_DELETE:
+        hook(ctx, task)
     emit(ctx, "deleted", project, task)
     audit.record(
         ctx,
