@@ -274,7 +274,7 @@ def test_a_ci_this_source_did_not_create_is_never_retired(client, org):
 class _Refusing(BaseHTTPRequestHandler):
     """STS answering every call with AccessDenied, as AWS does for a wrong external id."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = (
             b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'

@@ -36,6 +36,7 @@ API_ROUTES = {
         "servicedesk.audit.routes",
         "servicedesk.catalog.routes",
         "servicedesk.cmdb.routes",
+        "servicedesk.cmdb.discovery_routes",  # /v1/cis/discovery-sources
         "servicedesk.teams.routes",
         "servicedesk.tickets.category_routes",
     },
@@ -69,6 +70,7 @@ API_ROUTES = {
         "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
         "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
         "servicedesk.cmdb.routes",  # /v1/tickets/{id}/cis, .../affected-services
+        "servicedesk.cmdb.discovery_routes",  # added to cmdb.routes' router, not served here
     },
     "webhooks": {
         "servicedesk.webhooks.routes",
@@ -122,6 +124,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
     # Deletes old search log and deflection rows: no search, no models.
     "kb_retention": ("boto3", "jwt", "servicedesk.kb.search", "servicedesk.ai"),
+    # AWS discovery: the database, STS and the tenants' APIs (boto3 when a run starts).
+    "cmdb_discovery": ("boto3", "jwt"),
     # The intake writes tickets through the tickets domain's services, never its routes.
     "email_intake": ("aws_lambda_powertools.utilities.batch", "boto3"),
 }

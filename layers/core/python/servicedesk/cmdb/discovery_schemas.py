@@ -113,7 +113,7 @@ def _distinct(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
-class SourceCreate(Input):
+class DiscoverySourceCreate(Input):
     name: SourceName
     role_arn: str = Field(
         description=f"arn:aws:iam::<account>:role/{ROLE_PREFIX}...: the role we assume"
@@ -129,7 +129,7 @@ class SourceCreate(Input):
     _sets = field_validator("regions", "resource_types")(_distinct)
 
 
-class SourceUpdate(Input):
+class DiscoverySourceUpdate(Input):
     name: SourceName | None = None
     role_arn: str | None = None
     regions: Regions | None = None
@@ -145,7 +145,7 @@ class SourceUpdate(Input):
     _sets = field_validator("regions", "resource_types")(_distinct)
 
 
-class SourcePublic(Output):
+class DiscoverySourcePublic(Output):
     id: uuid.UUID
     name: str
     role_arn: str
@@ -183,7 +183,7 @@ def trust_policy(principal: str, external_id: str) -> dict[str, Any]:
     }
 
 
-class RunPublic(Output):
+class DiscoveryRunPublic(Output):
     id: uuid.UUID
     source_id: uuid.UUID
     trigger: Literal["schedule", "manual"]

@@ -160,7 +160,7 @@ def export_cis(
 
 
 # Before /cis/{ci_id}: matched in the order added.
-router.include_router(discovery_routes.router)
+discovery_routes.add_routes(router)
 cis.get("Get a configuration item", service.get_ci)
 cis.update(
     "Change a configuration item (lifecycle moves as allowed; needs If-Match or version)",

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from servicedesk.cmdb.discovery_schemas import SourceCreate, SourceUpdate
+from servicedesk.cmdb.discovery_schemas import DiscoverySourceCreate, DiscoverySourceUpdate
 from servicedesk.cmdb.models import DiscoveryRun, DiscoverySource
 from servicedesk.platform import audit, crud
 from servicedesk.platform.constraints import unique_or_conflict
@@ -34,7 +34,7 @@ def new_external_id() -> str:
     return secrets.token_hex(32)
 
 
-def create_source(ctx: RequestContext, *, data: SourceCreate) -> DiscoverySource:
+def create_source(ctx: RequestContext, *, data: DiscoverySourceCreate) -> DiscoverySource:
     source = DiscoverySource(
         tenant_id=ctx.tenant_id,
         created_by=ctx.user_id,
@@ -69,7 +69,7 @@ def get_source(ctx: RequestContext, *, source_id: uuid.UUID, lock: bool = False)
 
 
 def update_source(
-    ctx: RequestContext, *, source_id: uuid.UUID, data: SourceUpdate, if_match: int | None
+    ctx: RequestContext, *, source_id: uuid.UUID, data: DiscoverySourceUpdate, if_match: int | None
 ) -> DiscoverySource:
     source, diff = crud.changes(
         lambda: get_source(ctx, source_id=source_id, lock=True),
