@@ -5,52 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, StringConstraints, computed_field, field_validator
 
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.schemas import Input, Output, not_null
 
-# The regions a source may name (a bounded list: each one is a GetResources walk per run).
-REGIONS: tuple[str, ...] = (
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "sa-east-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "eu-south-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-)
-# Resource Groups Tagging API resource type filters ("service" or "service:type"); none
-# chosen means every type the API returns.
-RESOURCE_TYPES: tuple[str, ...] = (
-    "ec2:instance",
-    "ec2:vpc",
-    "ec2:subnet",
-    "ec2:volume",
-    "ec2:security-group",
-    "s3",
-    "rds:db",
-    "rds:cluster",
-    "lambda:function",
-    "dynamodb:table",
-    "sqs",
-    "sns",
-    "elasticloadbalancing:loadbalancer",
-    "ecs:cluster",
-    "eks:cluster",
-)
 Region = Literal[
     "us-east-1",
     "us-east-2",
@@ -87,6 +48,11 @@ ResourceType = Literal[
     "ecs:cluster",
     "eks:cluster",
 ]
+# The regions a source may name (a bounded list: each one is a GetResources walk per run),
+# and the Resource Groups Tagging API type filters ("service" or "service:type"; none
+# chosen means every type the API returns).
+REGIONS: tuple[str, ...] = get_args(Region)
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 Interval = Literal["hourly", "daily"]
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
 # Our deployment may assume only roles so named (the function's IAM policy says the same).
