@@ -142,6 +142,7 @@ def _workers(queues: dict[str, Any]) -> list[Any]:
         # Automation time rules (every 5 minutes in AWS).
         Ticker("automation_scheduler", "eventbridge_scheduled_automation_scheduler", 60.0),
         Ticker("kb_retention", "eventbridge_scheduled_kb_retention", 3600.0),
+        Ticker("cmdb_discovery", "eventbridge_scheduled_cmdb_discovery", 60.0),
         # Tenants' IMAP mailboxes (admin → Mail sources), every minute rather than five.
         Ticker("email_imap_poller", "eventbridge_scheduled_imap_poll", 60.0),
     ]

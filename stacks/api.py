@@ -10,7 +10,12 @@ from aws_cdk import Aws, Duration, Environment, Fn, NestedStack, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.asyncq import AsyncStack, grant_integration_secrets, integrations_secret_prefix
+from stacks.asyncq import (
+    AsyncStack,
+    discovery_trust_principal,
+    grant_integration_secrets,
+    integrations_secret_prefix,
+)
 from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
@@ -264,6 +269,12 @@ class ApiStack(Stack):
                     **(
                         {"SERVICEDESK_BREACHED_PASSWORDS_API_URL": config.breached_passwords_api}
                         if domain == "identity" and config.breached_passwords_api
+                        else {}
+                    ),
+                    # AWS discovery sources show their trust policy (servicedesk/cmdb).
+                    **(
+                        {"SERVICEDESK_DISCOVERY_TRUST_PRINCIPAL": discovery_trust_principal()}
+                        if domain == "cmdb"
                         else {}
                     ),
                 },

@@ -19,6 +19,7 @@ from stacks.config import DeploymentConfig
 from stacks.constructs import DomainFunction, SharedLayers
 from stacks.constructs.embeddings import embedding_environment, grant_embeddings
 from stacks.constructs.llm import grant_llm, llm_secret
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.queues import Queues
 from stacks.constructs.schedules import Schedules
 from stacks.data import DataStack
@@ -69,6 +70,10 @@ class ScheduledJob:
     bucket: bool = False  # reads/deletes attachments
     exports: bool = False  # writes the exports bucket (scheduled reports)
     timeout: Duration = SCHEDULED_TIMEOUT
+    # Reaches the internet (egress subnets, NAT): AWS APIs of other accounts and regions.
+    internet: bool = False
+    # Assumes roles of other accounts whose name starts with this prefix (AWS discovery).
+    assumes: str | None = None
 
 
 # function name -> what it consumes. Both read and write the database (deliveries,
@@ -146,6 +151,16 @@ def visibility_timeout(queue: str) -> Duration:
     return Duration.seconds(int(max(timeouts, default=CONSUMER_TIMEOUT.to_seconds())) * 6)
 
 
+# The name every tenant's discovery role starts with (docs/cmdb.md): our function may
+# assume no other role.
+DISCOVERY_ROLE_PREFIX = "servicedesk-discovery"
+
+
+def discovery_trust_principal() -> str:
+    """The principal tenants' discovery roles trust (with our external id): this account."""
+    return f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:root"
+
+
 # function name -> schedule.
 SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     "sla_evaluator": ScheduledJob(Duration.minutes(1), publishes=True),
@@ -164,6 +179,13 @@ SCHEDULED_JOBS: dict[str, ScheduledJob] = {
     "automation_scheduler": ScheduledJob(Duration.minutes(5), publishes=True),
     # Knowledge base activity (search log, deflections) past the tenant's retention.
     "kb_retention": ScheduledJob(Duration.days(1)),
+    # CMDB AWS discovery (servicedesk/cmdb/discovery_runs.py): the sources due and the
+    # queued "Run now" runs; assumes the tenants' servicedesk-discovery* roles (STS and the
+    # Tagging/EC2 APIs of their regions: internet) and writes the CIs; publishes
+    # ci.imported after its commit.
+    "cmdb_discovery": ScheduledJob(
+        Duration.minutes(1), publishes=True, internet=True, assumes=DISCOVERY_ROLE_PREFIX
+    ),
 }
 
 
@@ -246,7 +268,9 @@ class AsyncStack(Stack):
         self.schedules = schedules.schedules
         self.scheduler_role = schedules.role
         for fn_name, job in SCHEDULED_JOBS.items():
-            fn = self._function(fn_name, job.db, data, layers, job.timeout)
+            fn = self._function(fn_name, job.db, data, layers, job.timeout, egress=job.internet)
+            if job.assumes is not None:
+                self._allow_assume(fn, job.assumes)
             if job.publishes:
                 self._allow_publish(fn)
             if job.exports:
@@ -291,6 +315,23 @@ class AsyncStack(Stack):
             data.grant_db_connect(fn.role)
         self.functions[name] = fn
         return fn
+
+    def _allow_assume(self, fn: DomainFunction, prefix: str) -> None:
+        """sts:AssumeRole on roles named ``prefix*`` of any account: the tenants' own."""
+        resource = f"arn:{Aws.PARTITION}:iam::*:role/{prefix}*"
+        fn.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[resource])
+        )
+        acknowledge(
+            fn.role,
+            {
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/{prefix}*]": (
+                    "Tenants' discovery roles live in their own accounts, unknown at deploy "
+                    "time; only roles so named, and each trusts us only with the external id "
+                    "we generated for its source."
+                ),
+            },
+        )
 
     def _allow_publish(self, fn: DomainFunction) -> None:
         self.grant_publish(fn.role)

@@ -979,6 +979,18 @@ def _statements_by_function(
     return found
 
 
+def test_only_the_discovery_job_assumes_roles_and_only_servicedesk_discovery_ones(
+    dev: Synthesized,
+) -> None:
+    """Tenants' discovery roles (docs/cmdb.md, "AWS discovery"): sts:AssumeRole is the
+    scheduled discovery's alone, on roles named servicedesk-discovery* of any account."""
+    assumers = _statements_by_function(dev, lambda a: a == "sts:AssumeRole" or a == "sts:*")
+    assert set(assumers) == {"cmdb_discovery"}
+    [statement] = assumers["cmdb_discovery"]
+    resource = json.dumps(statement["Resource"])
+    assert ":iam::*:role/servicedesk-discovery*" in resource
+
+
 def test_realtime_websocket_routes_and_route_response(dev: Synthesized) -> None:
     assert dev.sd.realtime is not None, "functions/ws_connect exists: the stack must too"
     realtime = dev.templates["Realtime"]

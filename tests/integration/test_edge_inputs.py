@@ -311,7 +311,18 @@ def resources(client: Any, admin: Any) -> dict[str, str]:
         f"/v1/projects/{project_id}/tasks", json={"title": "cursor"}, headers=admin.headers
     )
     assert task.status_code == 201, task.text
+    source = client.post(
+        "/v1/cis/discovery-sources",
+        json={
+            "name": "cursor",
+            "role_arn": "arn:aws:iam::123456789012:role/servicedesk-discovery",
+            "regions": ["eu-west-1"],
+        },
+        headers=admin.headers,
+    )
+    assert source.status_code == 201, source.text
     return {
+        "source_id": source.json()["id"],
         "project_id": project_id,
         "task_id": task.json()["id"],
         "ci_id": ci.json()["id"],

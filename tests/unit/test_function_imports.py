@@ -68,6 +68,7 @@ API_ROUTES = {
         "servicedesk.notifications.settings_routes",  # GET/PUT /v1/settings/notifications
         "servicedesk.identity.security_routes",  # GET/PUT /v1/settings/security
         "servicedesk.cmdb.routes",  # /v1/tickets/{id}/cis, .../affected-services
+        "servicedesk.cmdb.discovery_routes",  # added to cmdb.routes' router, not served here
     },
     "webhooks": {
         "servicedesk.webhooks.routes",
@@ -89,7 +90,11 @@ API_ROUTES = {
     "approvals": {"servicedesk.approvals.routes", "servicedesk.changes.routes"},
     # A task's files: their list and removal (attachments.routes' task_list_router).
     "projects": {"servicedesk.projects.routes", "servicedesk.attachments.routes"},
-    "cmdb": {"servicedesk.cmdb.routes", "servicedesk.cmdb.import_routes"},
+    "cmdb": {
+        "servicedesk.cmdb.routes",
+        "servicedesk.cmdb.import_routes",
+        "servicedesk.cmdb.discovery_routes",  # /v1/cis/discovery-sources
+    },
 }
 
 WEB_FRAMEWORK = ("fastapi", "starlette", "mangum", "servicedesk.platform.app")
@@ -123,6 +128,8 @@ NON_HTTP_EXTRA: dict[str, tuple[str, ...]] = {
     "csat_sender": ("boto3", "jwt", "servicedesk.tickets.service", "servicedesk.sla"),
     # Deletes old search log and deflection rows: no search, no models.
     "kb_retention": ("boto3", "jwt", "servicedesk.kb.search", "servicedesk.ai"),
+    # AWS discovery: the database, STS and the tenants' APIs (boto3 when a run starts).
+    "cmdb_discovery": ("boto3", "jwt"),
     # The intake writes tickets through the tickets domain's services, never its routes.
     "email_intake": ("aws_lambda_powertools.utilities.batch", "boto3"),
 }

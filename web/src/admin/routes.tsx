@@ -36,6 +36,7 @@ const RolesPage = lazy(() => import("./RolesPage"));
 const AuditLogPage = lazy(() => import("./AuditLogPage"));
 const CiClassesPage = lazy(() => import("../cmdb/ClassesPage"));
 const CiClassPage = lazy(() => import("../cmdb/ClassPage"));
+const DiscoveryPage = lazy(() => import("../cmdb/DiscoveryPage"));
 
 /** Each section shows for the permission its screen needs (with the built-in roles:
  * managers run teams, categories, calendars and SLA policies; admins also people, roles,
@@ -47,6 +48,7 @@ export const ADMIN_SECTIONS: { path: string; labelKey: MessageKey; permission: s
   { path: "categories", labelKey: "admin.nav.categories", permission: "category:manage" },
   { path: "approval-flows", labelKey: "admin.nav.approvalFlows", permission: "approval_flow:manage" },
   { path: "ci-classes", labelKey: "admin.nav.ciClasses", permission: "cmdb:write" },
+  { path: "aws-discovery", labelKey: "admin.nav.awsDiscovery", permission: "cmdb:write" },
   { path: "ticket-types", labelKey: "admin.nav.ticketTypes", permission: "ticket_type:manage" },
   { path: "calendars", labelKey: "admin.nav.calendars", permission: "sla:manage" },
   { path: "sla-policies", labelKey: "admin.nav.slaPolicies", permission: "sla:manage" },
@@ -145,6 +147,7 @@ export const managerRoutes: RouteObject[] = [
       adminSection("categories", <CategoriesPage />),
       adminSection("ci-classes", <CiClassesPage />),
       adminSection("ci-classes/:classId", <CiClassPage />),
+      adminSection("aws-discovery", <DiscoveryPage />),
       adminSection("categories/:categoryId", <CategoryPage />),
       adminSection("approval-flows", <ApprovalFlowsPage />),
       adminSection("ticket-types", <TicketTypesPage />),

@@ -63,6 +63,7 @@ export const en = {
   "admin.nav.categories": "Categories",
   "admin.nav.approvalFlows": "Approval flows",
   "admin.nav.ciClasses": "CI classes",
+  "admin.nav.awsDiscovery": "AWS discovery",
   "admin.nav.ticketTypes": "Ticket types",
   "admin.nav.calendars": "Calendars",
   "admin.nav.slaPolicies": "SLA policies",

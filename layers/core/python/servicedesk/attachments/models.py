@@ -23,7 +23,7 @@ class Attachment(Base):
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     article_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     comment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    # A project task's file (migrations/0058): the task's project, and the task (NULL once
+    # A project task's file (migrations/0059): the task's project, and the task (NULL once
     # the task is deleted: only its tombstone stays, until the cleanup removes the object).
     project_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -538,7 +538,7 @@ def delete(ctx: RequestContext, *, attachment_id: uuid.UUID) -> Attachment:
     if row.article_id is not None and not may_edit(ctx):
         raise Forbidden("only staff remove an article's files")
     if row.task_id is not None:  # the right to edit the task (403 naming project_id)
-        assert row.project_id is not None  # attachments_task_link (migrations/0058)
+        assert row.project_id is not None  # attachments_task_link (migrations/0059)
         project_tasks.find(ctx, row.project_id, row.task_id, projects.Level.WORK)
     was_available = row.status == "available"
     row.status, row.deleted_at, row.deleted_by = "deleted", datetime.now(UTC), ctx.user_id

@@ -90,7 +90,7 @@ def list_for_task(
 
 def _task_deleted(ctx: RequestContext, task: Task) -> None:
     """A deleted task's files become tombstones (the cleanup job removes their objects);
-    the foreign key then lets go of the task (migrations/0058)."""
+    the foreign key then lets go of the task (migrations/0059)."""
     ctx.session.execute(
         update(Attachment)
         .where(

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import DateTime, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicedesk.platform.db import Base
@@ -127,3 +127,52 @@ class CIImportJob(Base):
     upload_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DiscoverySource(Base):
+    """An AWS account a tenant lets us read (migrations/0060)."""
+
+    __tablename__ = "discovery_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str]
+    role_arn: Mapped[str]
+    external_id: Mapped[str]
+    regions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    resource_types: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    interval: Mapped[str] = mapped_column(server_default=text("'daily'"))
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class DiscoveryRun(Base):
+    __tablename__ = "discovery_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    source_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    trigger: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default=text("'queued'"))
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resources: Mapped[int] = mapped_column(server_default=text("0"))
+    created: Mapped[int] = mapped_column(server_default=text("0"))
+    updated: Mapped[int] = mapped_column(server_default=text("0"))
+    unchanged: Mapped[int] = mapped_column(server_default=text("0"))
+    retired: Mapped[int] = mapped_column(server_default=text("0"))
+    relationships: Mapped[int] = mapped_column(server_default=text("0"))
+    skipped: Mapped[int] = mapped_column(server_default=text("0"))
+    truncated: Mapped[bool] = mapped_column(server_default=text("false"))
+    error: Mapped[str | None]

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from servicedesk.cmdb import imports, service
+from servicedesk.cmdb import discovery_routes, imports, service
 from servicedesk.cmdb.schemas import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
@@ -165,6 +165,8 @@ def export_cis(
     return export_response("csv", f"cis-{stamp}", header, rows)
 
 
+# Before /cis/{ci_id}: matched in the order added.
+discovery_routes.add_routes(router)
 cis.get("Get a configuration item", service.get_ci)
 cis.update(
     "Change a configuration item (lifecycle moves as allowed; needs If-Match or version)",

@@ -68,6 +68,20 @@ def client(service: str, *, region: str | None = None) -> Any:
         return found
 
 
+def assumed_client(service: str, *, region: str, credentials: dict[str, Any]) -> Any:
+    """A client for ``service`` in ``region`` signing with an assumed role's temporary
+    ``credentials`` (STS ``Credentials``): made per use, never cached (they expire, and
+    they are another account's). The endpoint is chosen as for every other client."""
+    with _lock:
+        return _boto3_session().client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+
 def sqs() -> Any:
     return client("sqs")
 

@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     # scheduler prunes older ones): at least SQS's retention (14 days) plus one.
     report_processed_retention_days: int = Field(default=15, ge=15, le=365)
     export_link_seconds: int = Field(default=300, ge=30, le=3600)
+    # AWS discovery of the CMDB (servicedesk/cmdb/aws_discovery.py): the principal tenants'
+    # discovery roles trust (our account; CDK sets it), the resources one run reads at
+    # most, and the seconds a run needing more than what is left of the invocation is
+    # not started with.
+    discovery_trust_principal: str = "arn:aws:iam::123456789012:root"
+    discovery_max_resources: int = Field(default=1000, ge=1, le=20_000)
+    discovery_min_run_seconds: float = Field(default=10.0, ge=0, le=600)
     exports_bucket: str = "servicedesk-exports-local"
     # CMDB import jobs (servicedesk/cmdb/import_jobs.py): the largest CSV a member may
     # upload to the exports bucket, and how long the upload form is valid.
