@@ -322,3 +322,217 @@ def test_hostile_project_nesting_is_refused_before_it_runs(client, org, monkeypa
     assert "depth" in got.json()["errors"][0]["message"]
     assert not [s for s in seen if "project_tasks" in s]
     assert gql(client, agent, deep).status_code == 200
+
+
+# -- columns, members, watchers, comments, the schedule ---------------------------------
+
+BOARD = """
+query Board($id: ID!) {
+  project(id: $id) {
+    columns { id name category position wipLimit }
+    members { role user { id name } }
+    schedule { projectStart projectFinish criticalPath
+      tasks { taskId key durationDays earliestStart earliestFinish latestStart latestFinish
+        slackDays critical conflicts } }
+    tasks(first: 100) { edges { node { id watchers { id name }
+      comments(first: 2) { edges { node { id taskId body author { id name } } }
+        pageInfo { hasNextPage endCursor } } } } }
+  }
+}
+"""
+MORE_COMMENTS = """
+query($id: ID!, $after: String) { project(id: $id) { tasks(first: 100) { edges { node {
+  id comments(first: 2, after: $after) { edges { node { id } } pageInfo { endCursor } } } } } } }
+"""
+
+
+def _get(client, actor: Actor, path: str, **params: Any) -> Any:
+    got = client.get(path, headers=actor.headers, params=params)
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
+@pytest.fixture(scope="module")
+def board(client) -> dict[str, Any]:
+    """A tenant's project: an owner, a member and a viewer, three tasks in a chain (the
+    critical path) and a fourth with slack, comments on the first (three: two pages) by
+    two people, watchers; a non-member agent and another tenant's agent."""
+    tenant = make_tenant(client, roles=("agent", "requester"))
+    owner = tenant.members["agent"]
+    member, viewer, outsider = (_person(client, tenant, "agent") for _ in range(3))
+    pid = _project(client, owner, "BOARD", 0)
+    for who, role in ((member, "member"), (viewer, "viewer")):
+        put = client.put(
+            f"/v1/projects/{pid}/members/{who.user_id}", headers=owner.headers, json={"role": role}
+        )
+        assert put.status_code == 200, put.text
+    tasks = [
+        _post(
+            client,
+            owner,
+            f"/v1/projects/{pid}/tasks",
+            {"title": f"Step {n}", "estimate_days": n + 1, "assignee_id": member.user_id},
+        )
+        for n in range(4)
+    ]
+    for a, b in ((0, 1), (1, 2)):
+        _post(
+            client,
+            owner,
+            f"/v1/projects/{pid}/dependencies",
+            {"predecessor_id": tasks[a]["id"], "successor_id": tasks[b]["id"]},
+        )
+    first = f"/v1/projects/{pid}/tasks/{tasks[0]['id']}"
+    for who, text in ((owner, "one"), (member, "two"), (owner, "three")):
+        _post(client, who, f"{first}/comments", {"body": text})
+    assert client.put(f"{first}/watchers/me", headers=viewer.headers).status_code == 200
+    return {
+        "tenant": tenant,
+        "project": pid,
+        "tasks": [t["id"] for t in tasks],
+        "owner": owner,
+        "member": member,
+        "viewer": viewer,
+        "outsider": outsider,
+        "other": make_tenant(client, roles=("agent",)).members["agent"],
+    }
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "viewer"])
+def test_columns_members_schedule_watchers_and_comments_are_rests(client, board, who):
+    actor, pid = board[who], board["project"]
+    graph = ok(gql(client, actor, BOARD, id=pid))["project"]
+    rest = _get(client, actor, f"/v1/projects/{pid}")
+    assert [
+        (c["id"], c["name"], c["category"], c["position"], c["wipLimit"]) for c in graph["columns"]
+    ] == [
+        (c["id"], c["name"], c["category"], c["position"], c.get("wip_limit"))
+        for c in rest["columns"]
+    ]
+    members = _get(client, actor, f"/v1/projects/{pid}/members")
+    assert [(m["role"], m["user"]["id"], m["user"]["name"]) for m in graph["members"]] == [
+        (m["role"], m["user"]["id"], m["user"]["name"]) for m in members
+    ]
+    assert len(members) == 3
+    plan = _get(client, actor, f"/v1/projects/{pid}/schedule")
+    schedule = graph["schedule"]
+    assert (schedule["projectStart"], schedule["projectFinish"], schedule["criticalPath"]) == (
+        plan["project_start"],
+        plan["project_finish"],
+        [str(t) for t in plan["critical_path"]],
+    )
+    assert schedule["criticalPath"] == board["tasks"][:3]
+    fields = ("task_id", "key", "duration_days", "earliest_start", "earliest_finish")
+    fields += ("latest_start", "latest_finish", "slack_days", "critical", "conflicts")
+    camel = [f.split("_")[0] + "".join(w.title() for w in f.split("_")[1:]) for f in fields]
+    assert [[t[f] for f in camel] for t in schedule["tasks"]] == [
+        [t[f] for f in fields] for t in plan["tasks"]
+    ]
+    rest_tasks = _get(client, actor, f"/v1/projects/{pid}/tasks", limit=100)["items"]
+    nodes = [e["node"] for e in graph["tasks"]["edges"]]
+    assert [n["id"] for n in nodes] == [t["id"] for t in rest_tasks]
+    for node, task in zip(nodes, rest_tasks, strict=True):
+        assert [(w["id"], w["name"]) for w in node["watchers"]] == [
+            (w["id"], w["name"]) for w in task["watchers"]
+        ]
+        path = f"/v1/projects/{pid}/tasks/{task['id']}/comments"
+        page = _get(client, actor, path, limit=2)
+        comments = node["comments"]
+        assert [
+            (c["node"]["id"], c["node"]["taskId"], c["node"]["body"], c["node"]["author"]["id"])
+            for c in comments["edges"]
+        ] == [(c["id"], c["task_id"], c["body"], c["author"]["id"]) for c in page["items"]]
+        assert comments["pageInfo"]["endCursor"] == page["next_cursor"]
+        assert comments["pageInfo"]["hasNextPage"] == (page["next_cursor"] is not None)
+    first = nodes[0]["comments"]
+    assert [c["node"]["body"] for c in first["edges"]] == ["one", "two"]
+    more = ok(gql(client, actor, MORE_COMMENTS, id=pid, after=first["pageInfo"]["endCursor"]))
+    rest_more = _get(
+        client,
+        actor,
+        f"/v1/projects/{pid}/tasks/{board['tasks'][0]}/comments",
+        limit=2,
+        cursor=first["pageInfo"]["endCursor"],
+    )
+    [after] = [
+        e["node"] for e in more["project"]["tasks"]["edges"] if e["node"]["id"] == board["tasks"][0]
+    ]
+    assert [c["node"]["id"] for c in after["comments"]["edges"]] == [
+        c["id"] for c in rest_more["items"]
+    ]
+    assert len(rest_more["items"]) == 1
+    assert {w["id"] for w in nodes[0]["watchers"]} == {
+        board["owner"].user_id,
+        board["member"].user_id,
+        board["viewer"].user_id,
+    }
+
+
+@pytest.mark.parametrize("who", ["outsider", "other"])
+def test_a_non_member_or_another_tenant_finds_no_board(client, board, who):
+    actor, pid = board[who], board["project"]
+    body = gql(client, actor, BOARD, id=pid).json()
+    assert body["data"] == {"project": None}
+    assert body["errors"][0]["extensions"]["status"] == 404
+    for path in ("", "/members", "/schedule"):
+        assert client.get(f"/v1/projects/{pid}{path}", headers=actor.headers).status_code == 404
+
+
+PAGE_OF_TASKS = """
+{ projects(first: FIRST) { edges { node {
+  columns { name } members { role user { name } }
+  tasks(first: 10) { edges { node { key watchers { id name }
+    comments(first: 5) { edges { node { body author { name } } } pageInfo { endCursor } } } } }
+} } } }
+"""
+
+
+def test_tasks_with_comments_and_watchers_cost_the_same_statements_for_2_and_6(client):
+    tenant = make_tenant(client, roles=("agent",))
+    agent = tenant.members["agent"]
+    people = [_person(client, tenant, "agent") for _ in range(2)]
+    for n in range(6):
+        pid = _project(client, agent, f"C{n}X", 0)
+        for person in people:
+            client.put(
+                f"/v1/projects/{pid}/members/{person.user_id}",
+                headers=agent.headers,
+                json={"role": "member"},
+            )
+        for i in range(3):
+            task = _post(client, agent, f"/v1/projects/{pid}/tasks", {"title": f"t{i}"})
+            base = f"/v1/projects/{pid}/tasks/{task['id']}"
+            for person in people:
+                _post(client, person, f"{base}/comments", {"body": f"from {person.user_id}"})
+    counts = {}
+    for first in (2, 6):
+        with statements() as seen:
+            query = PAGE_OF_TASKS.replace("FIRST", str(first))
+            page = ok(gql(client, agent, query))["projects"]["edges"]
+        assert len(page) == first
+        tasks = [t["node"] for p in page for t in p["node"]["tasks"]["edges"]]
+        assert len(tasks) == 3 * first
+        assert all(len(t["watchers"]) == 2 and len(t["comments"]["edges"]) == 2 for t in tasks)
+        assert all(len(p["node"]["members"]) == 3 for p in page)
+        assert all(len(p["node"]["columns"]) == 4 for p in page)
+        counts[first] = len(seen)
+    assert counts[2] == counts[6], counts
+    assert counts[6] <= 20, counts
+
+
+def test_the_schedule_is_weighed_per_project(client, org):
+    # Each project's schedule is REST's CPM pass: ten aliases of 100 projects' schedules
+    # cost 10 x (1 + 100 x 10) and are refused before anything runs.
+    costly = (
+        "{ "
+        + " ".join(
+            f"p{i}: projects(first: 100) {{ edges {{ node {{ schedule {{ criticalPath }} }} }} }}"
+            for i in range(10)
+        )
+        + " }"
+    )
+    with statements() as seen:
+        got = gql(client, org.members["agent"], costly)
+    assert got.status_code == 400, got.text
+    assert got.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert not [s for s in seen if "project_tasks" in s]
