@@ -195,9 +195,7 @@ function BlackoutEditor({ blackout, onDone }: { blackout: Blackout; onDone: () =
   return (
     <form className="grid gap-3 rounded border border-border p-3" aria-label={t("changes.settings.editBlackoutForm", { name: blackout.name })} onSubmit={(e) => void editor.submit(e)}>
       <BlackoutFields draft={editor.form} set={set} errors={editor.errors} />
-      <div role="status" aria-live="polite">
-        <EditorStatus editor={editor} placed={placed} savedText={t("changes.settings.blackoutSaved")} />
-      </div>
+      <EditorStatus editor={editor} placed={placed} savedText={t("changes.settings.blackoutSaved")} />
       <FormActions editor={editor} saveLabel={t("changes.settings.saveBlackout")}>
         <Button variant="ghost" onClick={onDone}>
           {t("changes.settings.closeEdit")}
