@@ -524,6 +524,7 @@ def test_roles_on_every_route(client, org):
             "/v1/changes/blackouts",
             {"name": "b", "starts_at": DAY.isoformat(), "ends_at": DAY.isoformat()},
         ),
+        ("patch", f"/v1/changes/blackouts/{rid}", {"name": "b", "version": 1}),
         ("delete", f"/v1/changes/blackouts/{rid}", None),
     ]
     for method, url, body in manager_writes:

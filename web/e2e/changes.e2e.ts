@@ -159,6 +159,39 @@ describe("change management", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a manager edits a blackout window: a field error sits by its input, a stale save keeps the edits", async () => {
+    const { page, errors } = manager;
+    const name = unique("Cutover");
+    const renamed = unique("Cutover freeze");
+    const from = new Date(now.getFullYear() + 2, 1, 2, 0, 0);
+    const to = new Date(now.getFullYear() + 2, 1, 3, 0, 0);
+    const made = await apiCall<{ id: string }>(managerToken, "POST", "/v1/changes/blackouts", { name, starts_at: from.toISOString(), ends_at: to.toISOString() });
+    await page.goto("/changes/settings");
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const form = page.getByRole("form", { name: `Edit blackout window ${name}` });
+    await form.getByLabel("Name", { exact: true }).fill(renamed);
+    // Ends before it starts: the server's 422 names ends_at, shown beside the input.
+    await form.getByLabel("Ends").fill(local(new Date(now.getFullYear() + 2, 1, 1, 0, 0)));
+    await form.getByRole("button", { name: "Save blackout window" }).click();
+    await expect.poll(() => form.getByLabel("Ends").getAttribute("aria-invalid")).toBe("true");
+    await checkScreen(page, "changes-blackout-edit-error");
+    await form.getByLabel("Ends").fill(local(new Date(now.getFullYear() + 2, 1, 4, 0, 0)));
+    // Someone else saves first: the save meets the 412, the edits stay on top of theirs.
+    await apiCall(managerToken, "PATCH", `/v1/changes/blackouts/${made.id}`, { name: `${name} (theirs)`, version: 1 });
+    await form.getByRole("button", { name: "Save blackout window" }).click();
+    await expect.poll(() => form.getByText("This was changed by someone else").count()).toBe(1);
+    expect(await form.getByLabel("Name", { exact: true }).inputValue()).toBe(renamed);
+    await checkScreen(page, "changes-blackout-edit-stale");
+    await form.getByRole("button", { name: "Save blackout window" }).click();
+    await expect.poll(() => page.getByTestId("blackout-rows").textContent()).toContain(renamed);
+    const after = page.getByRole("form", { name: `Edit blackout window ${renamed}` });
+    await expect.poll(() => after.getByRole("status").textContent()).toContain("Blackout window saved.");
+    const saved = await apiCall<{ items: { id: string; name: string; version: number }[] }>(managerToken, "GET", "/v1/changes/blackouts?limit=100");
+    expect(saved.items.find((b) => b.id === made.id)).toMatchObject({ name: renamed, version: 3 });
+    await apiCall(managerToken, "DELETE", `/v1/changes/blackouts/${made.id}`);
+    expect(errors).toEqual([]);
+  });
+
   test("a manager edits the risk questionnaire (a stale save keeps the draft; a field error sits by its input) and a change's risk form asks the new question", async () => {
     const { page, errors } = manager;
     const question = unique("Is there a vendor on call");

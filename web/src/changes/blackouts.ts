@@ -39,6 +39,31 @@ export function emptyDraft(timeZone: string): BlackoutDraft {
   return { name: "", repeats: "", start: "", end: "", weekdays: [], monthly: "day", monthday: "1", nth: "1", weekday: "5", startTime: "22:00", duration: "120", timeZone, startsOn: "", until: "" };
 }
 
+/** A saved window as the form holds it (to edit it); `toLocal` turns an instant into a
+ * `datetime-local` value. A rule keeps its own zone. */
+export function draftOf(
+  blackout: { name: string; starts_at: string; ends_at?: string | null; recurrence?: Recurrence | null },
+  toLocal: (iso: string | null | undefined) => string,
+  zone: string,
+): BlackoutDraft {
+  const rule = blackout.recurrence;
+  const base = { ...emptyDraft(rule?.time_zone ?? zone), name: blackout.name };
+  if (!rule) return { ...base, start: toLocal(blackout.starts_at), end: toLocal(blackout.ends_at) };
+  return {
+    ...base,
+    repeats: rule.frequency,
+    weekdays: [...(rule.weekdays ?? [])],
+    monthly: rule.monthday != null ? "day" : "nth",
+    monthday: String(rule.monthday ?? 1),
+    nth: String(rule.nth ?? 1),
+    weekday: String(rule.weekday ?? 5),
+    startTime: String(rule.start_time).slice(0, 5),
+    duration: String(rule.duration_minutes),
+    startsOn: rule.starts_on,
+    until: rule.until ?? "",
+  };
+}
+
 /** The browser's own IANA zone (the default for a new rule). */
 export function browserZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

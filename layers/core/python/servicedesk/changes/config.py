@@ -11,6 +11,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -19,13 +20,19 @@ from servicedesk.changes import recurrence, risk
 from servicedesk.changes.models import ChangeBlackout, ChangeSettings, ChangeTemplate
 from servicedesk.changes.schemas import (
     BlackoutCreate,
+    BlackoutUpdate,
     Recurrence,
     SettingsUpdate,
     TemplateCreate,
     TemplateUpdate,
 )
 from servicedesk.platform import audit, crud
-from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
+from servicedesk.platform.errors import (
+    NotFound,
+    ValidationProblem,
+    field_error,
+    validation_errors,
+)
 from servicedesk.platform.pagination import TEXT, TIMESTAMP, UUID, Key, Keyset, paginate
 from servicedesk.platform.tenancy import RequestContext
 
@@ -274,14 +281,68 @@ def create_blackout(ctx: RequestContext, *, data: BlackoutCreate) -> ChangeBlack
     )
 
 
-def delete_blackout(ctx: RequestContext, *, blackout_id: uuid.UUID) -> None:
-    found = ctx.session.scalars(
-        select(ChangeBlackout).where(
-            ChangeBlackout.tenant_id == ctx.tenant_id, ChangeBlackout.id == blackout_id
-        )
-    ).one_or_none()
+def _blackout(ctx: RequestContext, blackout_id: uuid.UUID, *, lock: bool = False) -> ChangeBlackout:
+    query = select(ChangeBlackout).where(
+        ChangeBlackout.tenant_id == ctx.tenant_id, ChangeBlackout.id == blackout_id
+    )
+    if lock:
+        query = query.with_for_update()
+    found = ctx.session.scalars(query).one_or_none()
     if found is None:
         raise NotFound("no such blackout window")
+    return found
+
+
+def _edited(found: ChangeBlackout, data: BlackoutUpdate) -> BlackoutCreate:
+    """The window as it would be after ``data``, as a creation's body (its checks)."""
+    sent = data.model_dump(exclude_unset=True, exclude={"version"})
+    window: dict[str, Any] = (
+        {"recurrence": found.recurrence}
+        if found.recurrence is not None
+        else {"starts_at": found.starts_at, "ends_at": found.ends_at}
+    )
+    if "recurrence" in sent and sent["recurrence"] is not None:
+        window = {}
+    elif {"starts_at", "ends_at"} & set(sent):
+        window.pop("recurrence", None)
+        window.setdefault("starts_at", found.starts_at)
+        window.setdefault("ends_at", found.ends_at)
+    values = {"name": found.name, **window, **sent}
+    try:
+        return BlackoutCreate.model_validate(values)
+    except ValidationError as exc:
+        raise ValidationProblem(errors=validation_errors(exc.errors())) from exc
+
+
+def update_blackout(
+    ctx: RequestContext, *, blackout_id: uuid.UUID, data: BlackoutUpdate, if_match: int | None
+) -> ChangeBlackout:
+    """Checked as a new window (422 naming the field); the version read is required (428)
+    and must be current (412)."""
+    found, _ = crud.changes(
+        lambda: _blackout(ctx, blackout_id, lock=True), data, if_match, "blackout window"
+    )
+    edited = _edited(found, data)
+    starts_at, ends_at, rule = _window_of(edited)
+    diff = crud.changed_fields(
+        found,
+        {"name": edited.name, "starts_at": starts_at, "ends_at": ends_at, "recurrence": rule},
+    )
+    if not diff["after"]:
+        return found
+    crud.changed(ctx, found, diff["after"], guard=crud.flushed(ctx.session))
+    audit.record(
+        ctx,
+        action="change_blackout.updated",
+        entity_type="change_blackout",
+        entity_id=blackout_id,
+        data={"changed": sorted(diff["after"])},
+    )
+    return found
+
+
+def delete_blackout(ctx: RequestContext, *, blackout_id: uuid.UUID) -> None:
+    found = _blackout(ctx, blackout_id, lock=True)
     ctx.session.delete(found)
     ctx.session.flush()
     audit.record(

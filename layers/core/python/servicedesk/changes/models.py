@@ -59,7 +59,9 @@ class ChangeBlackout(Base):
     # A recurring window (changes.recurrence): the series' outer bounds, no end when open.
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 
 
 class Change(Base):

@@ -16,6 +16,7 @@ from servicedesk.changes import config, service
 from servicedesk.changes.schemas import (
     BlackoutCreate,
     BlackoutPublic,
+    BlackoutUpdate,
     ChangeCalendar,
     ChangeCreate,
     ChangePublic,
@@ -106,6 +107,11 @@ blackouts = Resource(
 )
 blackouts.list("Blackout windows, earliest first", config.list_blackouts)
 blackouts.create("Create a blackout window", BlackoutCreate, config.create_blackout)
+blackouts.update(
+    "Edit a blackout window, checked as a new one (If-Match or version; stale: 412)",
+    BlackoutUpdate,
+    config.update_blackout,
+)
 blackouts.delete("Delete a blackout window", config.delete_blackout)
 
 

@@ -309,6 +309,21 @@ class BlackoutCreate(Input):
     recurrence: Recurrence | None = None
 
 
+class BlackoutUpdate(Input):
+    """What is sent is changed, checked as a new window would be. Sending ``recurrence``
+    makes the window recurring (the one-off times are dropped unless sent too); sending
+    ``starts_at`` or ``ends_at`` without it makes the window one-off (the recurrence is
+    dropped)."""
+
+    name: Name | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    recurrence: Recurrence | None = None
+    version: int | None = Field(default=None, ge=1, description="Or send If-Match")
+
+    _not_null = field_validator("name", mode="before")(not_null)
+
+
 class BlackoutPublic(Output):
     id: uuid.UUID
     name: str
@@ -317,7 +332,9 @@ class BlackoutPublic(Output):
         description="One-off: the end; recurring: the last occurrence's end (null: no end)"
     )
     recurrence: Recurrence | None
+    version: int
     created_at: datetime
+    updated_at: datetime
 
 
 class BlackoutWindow(Output):

@@ -5,7 +5,8 @@
   it is resolved for (scalars are free: they cost no resolver or statement), and a list
   field with ``first`` multiplies what is under it by its page size (a variable counts as
   the largest page, ``MAX_FIRST``: validation has no values);
-  ``attachments`` (one statement per ticket: REST's own list) costs ``PER_PARENT_WEIGHT``;
+  ``attachments`` (one statement per ticket: REST's own list) and a project's ``schedule``
+  (REST's CPM pass over all its tasks and dependencies) cost ``PER_PARENT_WEIGHT``;
 - page size: ``first`` is 1..``MAX_FIRST`` (``page_size``), as REST's ``limit``.
 """
 
@@ -47,7 +48,7 @@ CONNECTIONS = {
     "tasks": DEFAULT_FIRST,
 }
 # Fields read by their REST list's service once per parent (no DataLoader): weighed more.
-PER_PARENT = frozenset({"attachments"})
+PER_PARENT = frozenset({"attachments", "schedule"})
 
 
 Fragments = Callable[[str], FragmentDefinitionNode | None]

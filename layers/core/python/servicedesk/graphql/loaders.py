@@ -20,11 +20,14 @@ from sqlalchemy import and_, func, select, union_all
 from strawberry.dataloader import DataLoader
 
 from servicedesk.catalog.models import Category
+from servicedesk.identity.models import User
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.tenancy import RequestContext
+from servicedesk.projects import links as project_links
+from servicedesk.projects import projects as project_service
 from servicedesk.projects import tasks as project_tasks
 from servicedesk.projects import views as project_views
-from servicedesk.projects.models import ProjectColumn
+from servicedesk.projects.models import ProjectColumn, ProjectMember, TaskComment
 from servicedesk.projects.models import Task as ProjectTask
 from servicedesk.sla.models import SlaTarget
 from servicedesk.teams.models import Team
@@ -62,6 +65,21 @@ class TaskPage:
 
     rows: list[dict[str, Any]]
     end_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TaskCommentPage:
+    """The first ``first`` comments of one task, oldest first (REST's comment view of
+    each), and the cursor to continue after them (``None``: no more)."""
+
+    rows: list[dict[str, Any]]
+    end_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: uuid.UUID
+    role: str
 
 
 @dataclass(frozen=True)
@@ -104,12 +122,17 @@ class Loaders:
     _comments: dict[int, DataLoader[uuid.UUID, CommentPage]] = field(default_factory=dict)
     _events: dict[int, DataLoader[uuid.UUID, EventPage]] = field(default_factory=dict)
     _tasks: dict[int, DataLoader[uuid.UUID, TaskPage]] = field(default_factory=dict)
+    _task_comments: dict[int, DataLoader[uuid.UUID, TaskCommentPage]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.people: DataLoader[uuid.UUID, Person] = DataLoader(self._load_people)
         self.teams: DataLoader[uuid.UUID, Named | None] = DataLoader(self._load_teams)
         self.categories: DataLoader[uuid.UUID, Named | None] = DataLoader(self._load_categories)
         self.sla_targets: DataLoader[uuid.UUID, list[SlaTarget]] = DataLoader(self._load_sla)
+        self.project_columns: DataLoader[uuid.UUID, list[ProjectColumn]] = DataLoader(
+            self._load_columns
+        )
+        self.project_members: DataLoader[uuid.UUID, list[Member]] = DataLoader(self._load_members)
 
     def comments(self, first: int) -> DataLoader[uuid.UUID, CommentPage]:
         return _per_page_size(self._comments, first, self._load_comments)
@@ -119,6 +142,9 @@ class Loaders:
 
     def project_tasks(self, first: int) -> DataLoader[uuid.UUID, TaskPage]:
         return _per_page_size(self._tasks, first, self._load_project_tasks)
+
+    def task_comments(self, first: int) -> DataLoader[uuid.UUID, TaskCommentPage]:
+        return _per_page_size(self._task_comments, first, self._load_task_comments)
 
     async def _load_people(self, keys: list[uuid.UUID]) -> list[Person]:
         named = participants.people(self.ctx, set(keys))
@@ -271,4 +297,82 @@ class Loaders:
             page = grouped[key]
             end = board.encode(page[first - 1]) if len(page) > first else None
             pages.append(TaskPage([views[r.Task.id] for r in page[:first]], end))
+        return pages
+
+    async def _load_columns(self, keys: list[uuid.UUID]) -> list[list[ProjectColumn]]:
+        """Every project's board columns in order (``projects.columns_of``), one statement."""
+        rows = self.ctx.session.scalars(
+            select(ProjectColumn)
+            .where(
+                ProjectColumn.tenant_id == self.ctx.tenant_id, ProjectColumn.project_id.in_(keys)
+            )
+            .order_by(ProjectColumn.project_id, ProjectColumn.position)
+        )
+        grouped: dict[uuid.UUID, list[ProjectColumn]] = defaultdict(list)
+        for row in rows:
+            grouped[row.project_id].append(row)
+        return [grouped[key] for key in keys]
+
+    async def _load_members(self, keys: list[uuid.UUID]) -> list[list[Member]]:
+        """Every project's members as ``projects.list_members`` lists them (by name, at
+        most ``MAX_MEMBERS``), one statement."""
+        ctx = self.ctx
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=ProjectMember.project_id,
+                order_by=(func.lower(User.name), User.id),
+            )
+            .label("rn")
+        )
+        ranked = (
+            select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.role, rank)
+            .join(User, User.id == ProjectMember.user_id)
+            .where(ProjectMember.tenant_id == ctx.tenant_id, ProjectMember.project_id.in_(keys))
+            .subquery()
+        )
+        rows = ctx.session.execute(
+            select(ranked.c.project_id, ranked.c.user_id, ranked.c.role)
+            .where(ranked.c.rn <= project_service.MAX_MEMBERS)
+            .order_by(ranked.c.project_id, ranked.c.rn)
+        )
+        grouped: dict[uuid.UUID, list[Member]] = defaultdict(list)
+        for project_id, user_id, role in rows:
+            grouped[project_id].append(Member(user_id, role))
+        return [grouped[key] for key in keys]
+
+    def _load_task_comments(self, keys: list[uuid.UUID], first: int) -> list[TaskCommentPage]:
+        """One statement for every task's first page of comments, oldest first
+        (``links.OLDEST``, as GET .../tasks/{id}/comments), then REST's comment view once.
+        The tasks come from a project the caller sees."""
+        ctx = self.ctx
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=TaskComment.task_id,
+                order_by=(TaskComment.created_at, TaskComment.id),
+            )
+            .label("rn")
+        )
+        ranked = (
+            select(TaskComment.id, rank)
+            .where(TaskComment.tenant_id == ctx.tenant_id, TaskComment.task_id.in_(keys))
+            .subquery()
+        )
+        rows = ctx.session.scalars(
+            select(TaskComment)
+            .join(ranked, ranked.c.id == TaskComment.id)
+            .where(ranked.c.rn <= first + 1)
+            .order_by(TaskComment.task_id, ranked.c.rn)
+        ).all()
+        grouped: dict[uuid.UUID, list[TaskComment]] = defaultdict(list)
+        for row in rows:
+            grouped[row.task_id].append(row)
+        shown = [row for key in keys for row in grouped[key][:first]]
+        views = {view["id"]: view for view in project_links.comment_views(ctx, shown)}
+        pages = []
+        for key in keys:
+            page = grouped[key]
+            end = project_links.OLDEST.encode(page[first - 1]) if len(page) > first else None
+            pages.append(TaskCommentPage([views[c.id] for c in page[:first]], end))
         return pages

@@ -10,14 +10,12 @@ the REST bodies take.
 from __future__ import annotations
 
 import functools
-import re
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -32,7 +30,9 @@ from servicedesk.audit.schemas import AuditQuery
 from servicedesk.cmdb import service as cmdb
 from servicedesk.cmdb.schemas import State as CIState
 from servicedesk.graphql.context import Info, field_with, mutation_with
+from servicedesk.graphql.inputs import once, parsed, plain, uuid_of
 from servicedesk.graphql.limits import DEFAULT_FIRST, cost_limit, page_size
+from servicedesk.graphql.projects import ProjectMutation
 from servicedesk.graphql.subscriptions import (
     MAX_ALIASES,
     MAX_TOKENS,
@@ -47,16 +47,13 @@ from servicedesk.graphql.types.tickets import Comment, Connection, Ticket, conne
 from servicedesk.kb import service as kb
 from servicedesk.kb.schemas import Audience
 from servicedesk.kb.schemas import State as ArticleState
-from servicedesk.platform import idempotency
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     ValidationProblem,
     field_error,
-    validation_errors,
 )
 from servicedesk.platform.permissions import Permission
 from servicedesk.platform.schemas import Input
-from servicedesk.platform.tenancy import RequestContext
 from servicedesk.projects import projects
 from servicedesk.projects.schemas import ProjectStatus
 from servicedesk.tickets import comments, queries, service
@@ -67,47 +64,6 @@ from servicedesk.tickets.schemas import (
     TicketCreate,
     TransitionRequest,
 )
-
-IDEMPOTENT_PATH = "/v1/graphql/"
-# The Idempotency-Key header's form (platform.idempotency.IdempotencyKey).
-KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
-
-
-class _Made(BaseModel):
-    """What an idempotency key stores for a mutation: the id of what it made or changed."""
-
-    id: uuid.UUID
-
-
-def _parsed(model: type[BaseModel], values: dict[str, Any]) -> Any:
-    """``values`` read by the REST route's body model: its 422 field errors, as REST's."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise ValidationProblem(errors=validation_errors(exc.errors())) from exc
-
-
-def _uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise ValidationProblem(errors=[field_error(field, "is not a valid id")]) from exc
-
-
-def _once(
-    ctx: RequestContext, name: str, key: str | None, body: BaseModel, make: Callable[[], uuid.UUID]
-) -> uuid.UUID:
-    """``make`` once per idempotency key; a retry answers the id the first call made."""
-    if key is not None and not KEY.fullmatch(key):
-        raise ValidationProblem(
-            errors=[field_error("idempotencyKey", "8-128 of A-Z a-z 0-9 . _ : -")]
-        )
-    try:
-        return idempotency.once(
-            ctx, IDEMPOTENT_PATH + name, key, body, lambda: _Made(id=make()), status=200
-        ).id
-    except idempotency.Replayed as replay:
-        return uuid.UUID(str(replay.body["id"]))
 
 
 @strawberry.input
@@ -125,11 +81,6 @@ class CreateTicketInput:
     tags: list[str] | None = None
     custom_fields: JSON | None = None
     notify_requester: bool | None = None
-
-
-def _plain(data: object) -> dict[str, Any]:
-    values = {k: v for k, v in vars(data).items() if v is not None}
-    return values
 
 
 @strawberry.type
@@ -154,7 +105,7 @@ class Query:
         ctx = info.context.require(Permission.TICKET_READ)
         if filter is not None and not isinstance(filter, dict):
             raise ValidationProblem(errors=[field_error("filter", "must be an object")])
-        query: TicketListQuery = _parsed(
+        query: TicketListQuery = parsed(
             TicketListQuery,
             {**(filter or {}), "sort": sort, "limit": page_size(first), "cursor": after},
         )
@@ -166,7 +117,7 @@ class Query:
     @field_with("One ticket (an error with status 404 if the caller may not see it)")
     def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         ctx = info.context.require(Permission.TICKET_READ)
-        return Ticket.of(service.get_visible(ctx, _uuid(id, "id")))
+        return Ticket.of(service.get_visible(ctx, uuid_of(id, "id")))
 
     @field_with("Knowledge base articles the caller may read (GET /v1/kb/articles's filters)")
     def articles(
@@ -180,7 +131,7 @@ class Query:
         audience: str | None = None,
     ) -> Connection[Article]:
         ctx = info.context.require(Permission.KB_READ)
-        query: ArticleQuery = _parsed(
+        query: ArticleQuery = parsed(
             ArticleQuery,
             {"state": state or [], "category_id": category_id, "tag": tag, "audience": audience},
         )
@@ -203,7 +154,7 @@ class Query:
         q: str | None = None,
     ) -> Connection[ConfigurationItem]:
         ctx = info.context.require(Permission.CMDB_READ)
-        query: CIQuery = _parsed(CIQuery, {"class_id": class_id, "state": state, "q": q})
+        query: CIQuery = parsed(CIQuery, {"class_id": class_id, "state": state, "q": q})
         rows, nxt = cmdb.list_cis(ctx, **query.model_dump(), limit=page_size(first), cursor=after)
         return connection([ConfigurationItem.of(row) for row in rows], nxt)
 
@@ -221,7 +172,7 @@ class Query:
         ctx = info.context.require(Permission.PROJECT_USE)
         if filter is not None and not isinstance(filter, dict):
             raise ValidationProblem(errors=[field_error("filter", "must be an object")])
-        query: ProjectQuery = _parsed(ProjectQuery, filter or {})
+        query: ProjectQuery = parsed(ProjectQuery, filter or {})
         rows, nxt = projects.list_projects(
             ctx, **query.model_dump(), limit=page_size(first), cursor=after
         )
@@ -230,7 +181,7 @@ class Query:
     @field_with("One project (an error with status 404 if the caller may not see it)")
     def project(self, info: Info, id: strawberry.ID) -> Project | None:
         ctx = info.context.require(Permission.PROJECT_USE)
-        return Project.of(projects.get_project(ctx, project_id=_uuid(id, "id")))
+        return Project.of(projects.get_project(ctx, project_id=uuid_of(id, "id")))
 
     @field_with(
         "The audit log, newest first (admins): GET /v1/audit-events's filters by their query"
@@ -246,7 +197,7 @@ class Query:
         ctx = info.context.require(Permission.AUDIT_READ)
         if filter is not None and not isinstance(filter, dict):
             raise ValidationProblem(errors=[field_error("filter", "must be an object")])
-        query: AuditQuery = _parsed(AuditQuery, filter or {})
+        query: AuditQuery = parsed(AuditQuery, filter or {})
         rows, nxt = audit.list_events(
             ctx, where=query.where(), limit=page_size(first), cursor=after
         )
@@ -279,14 +230,14 @@ class CIQuery(Input):
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ProjectMutation):
     @mutation_with("Open a ticket (POST /v1/tickets)")
     def create_ticket(
         self, info: Info, input: CreateTicketInput, idempotency_key: str | None = None
     ) -> Ticket | None:
         ctx = info.context.require(Permission.TICKET_CREATE)
-        body: TicketCreate = _parsed(TicketCreate, _plain(input))
-        made = _once(
+        body: TicketCreate = parsed(TicketCreate, plain(input))
+        made = once(
             ctx, "createTicket", idempotency_key, body, lambda: service.create(ctx, data=body).id
         )
         return Ticket.of(service.get_visible(ctx, made))
@@ -301,9 +252,9 @@ class Mutation:
         idempotency_key: str | None = None,
     ) -> Comment | None:
         ctx = info.context.require(Permission.COMMENT_CREATE)
-        ticket = _uuid(ticket_id, "ticketId")
-        data: CommentCreate = _parsed(CommentCreate, {"body": body, "visibility": visibility})
-        made = _once(
+        ticket = uuid_of(ticket_id, "ticketId")
+        data: CommentCreate = parsed(CommentCreate, {"body": body, "visibility": visibility})
+        made = once(
             ctx,
             f"addComment/{ticket}",
             idempotency_key,
@@ -325,9 +276,9 @@ class Mutation:
         idempotency_key: str | None = None,
     ) -> Ticket | None:
         ctx = info.context.require(Permission.TICKET_UPDATE)
-        ticket = _uuid(ticket_id, "ticketId")
-        data: TransitionRequest = _parsed(TransitionRequest, {"to": to, "version": version})
-        made = _once(
+        ticket = uuid_of(ticket_id, "ticketId")
+        data: TransitionRequest = parsed(TransitionRequest, {"to": to, "version": version})
+        made = once(
             ctx,
             f"changeTicketStatus/{ticket}",
             idempotency_key,
@@ -347,12 +298,12 @@ class Mutation:
         idempotency_key: str | None = None,
     ) -> Ticket | None:
         ctx = info.context.require(Permission.TICKET_ASSIGN)
-        ticket = _uuid(ticket_id, "ticketId")
-        data: AssignRequest = _parsed(
+        ticket = uuid_of(ticket_id, "ticketId")
+        data: AssignRequest = parsed(
             AssignRequest,
             {"assignee_id": assignee_id, "team_id": team_id, "version": version},
         )
-        made = _once(
+        made = once(
             ctx,
             f"assignTicket/{ticket}",
             idempotency_key,

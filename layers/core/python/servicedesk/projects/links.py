@@ -246,7 +246,7 @@ def from_change(
 OLDEST = Keyset([Key(TaskComment.created_at, TIMESTAMP), Key(TaskComment.id, UUID)])
 
 
-def _comment_view(ctx: RequestContext, rows: list[TaskComment]) -> list[dict[str, Any]]:
+def comment_views(ctx: RequestContext, rows: list[TaskComment]) -> list[dict[str, Any]]:
     people = access.users(ctx, {c.author_id for c in rows})
     return [
         {
@@ -271,7 +271,19 @@ def list_comments(
     _, task = tasks.find(ctx, project_id, task_id)
     query = select(TaskComment).where(TaskComment.task_id == task.id)
     rows, nxt = paginate(ctx.session, query, OLDEST, limit=limit, cursor=cursor)
-    return _comment_view(ctx, rows), nxt
+    return comment_views(ctx, rows), nxt
+
+
+def get_comment(
+    ctx: RequestContext, *, project_id: uuid.UUID, task_id: uuid.UUID, comment_id: uuid.UUID
+) -> dict[str, Any]:
+    _, task = tasks.find(ctx, project_id, task_id)
+    found = ctx.session.scalars(
+        select(TaskComment).where(TaskComment.task_id == task.id, TaskComment.id == comment_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("no such comment")
+    return comment_views(ctx, [found])[0]
 
 
 def add_comment(
@@ -294,7 +306,7 @@ def add_comment(
         data={"comment_id": str(comment.id)},
     )
     tasks.emit(ctx, "commented", project, task, comment_id=comment.id)
-    return _comment_view(ctx, [comment])[0]
+    return comment_views(ctx, [comment])[0]
 
 
 def watch(ctx: RequestContext, *, project_id: uuid.UUID, task_id: uuid.UUID) -> dict[str, Any]:
