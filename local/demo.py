@@ -746,7 +746,7 @@ def _announce(ctx: RequestContext, stories: list[Story]) -> list[uuid.UUID]:
 def _attachments(ctx: RequestContext, stories: list[Story], rng: random.Random) -> None:
     """A few real files: through the attachments service and into the bucket (the emulator
     locally), as a browser upload would put them."""
-    from servicedesk.attachments import storage
+    from servicedesk.platform import storage
 
     files = [
         *[(name, "text/plain", body.encode()) for name, body in content.TEXT_FILES],
@@ -790,8 +790,8 @@ def _attach(
     ctx: RequestContext, story: Story, name: str, content_type: str, body: bytes, s3: Any
 ) -> None:
     from servicedesk.attachments import service as attachments
-    from servicedesk.attachments import storage
     from servicedesk.attachments.schemas import AttachmentCreate
+    from servicedesk.platform import storage
 
     uploader = story.ticket.requester_id
     actor = RequestContext(ctx.session, ctx.tenant_id, uploader, Role.REQUESTER)

@@ -21,8 +21,9 @@ import httpx
 import pytest
 
 from local.app import load_function
-from servicedesk.attachments import magic, storage
+from servicedesk.attachments import magic
 from servicedesk.attachments.cleanup import run_cleanup
+from servicedesk.platform import storage
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from servicedesk.attachments import storage
 from servicedesk.branding import contrast
+from servicedesk.platform import storage
 from servicedesk.platform.aws import reset as reset_aws_clients
 from servicedesk.platform.config import get_settings
 from tests.conftest import make_tenant

@@ -1,7 +1,7 @@
 """Attachments against LocalStack's S3: the upload form and the download links our service
 issues are enforced by S3 itself, which moto does not do (it stores whatever is posted and
 serves links after they expire or were altered). Everything goes through our code: the
-API's form and links, or `attachments.storage` with a shorter lifetime where waiting out
+API's form and links, or `platform.storage` with a shorter lifetime where waiting out
 the real one would take minutes.
 """
 
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 import httpx
 import pytest
 
-from servicedesk.attachments import storage
+from servicedesk.platform import storage
 from tests.integration.test_attachments import (  # the fixtures serve this module too
     PNG,
     _attach,

@@ -15,12 +15,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import Field, StringConstraints
 
 from servicedesk.attachments import avatars
-from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload, Filename, UploadForm
+from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload, Filename
 from servicedesk.identity.schemas import AvatarSet
 from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, route
 from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.schemas import Input
+from servicedesk.platform.storage import UploadForm
 
 upload_router = APIRouter(prefix="/v1/attachments", tags=["users"])
 public_router = APIRouter(prefix="/v1/avatars", tags=["users"])

@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from servicedesk.attachments import imagesize, storage
+from servicedesk.attachments import imagesize
 from servicedesk.attachments.models import Attachment
 from servicedesk.identity.models import Membership
-from servicedesk.platform import audit
+from servicedesk.platform import audit, storage
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.tenancy import RequestContext
 

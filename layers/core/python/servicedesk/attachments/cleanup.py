@@ -15,9 +15,8 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from servicedesk.attachments import storage
 from servicedesk.attachments.models import Attachment
-from servicedesk.platform import audit
+from servicedesk.platform import audit, storage
 from servicedesk.platform.db import transaction
 from servicedesk.platform.jobs import for_each_tenant
 

@@ -18,6 +18,7 @@ from pydantic import (
 
 from servicedesk.attachments.magic import ALLOWED_TYPES, AllowedType
 from servicedesk.platform.schemas import Input, Output
+from servicedesk.platform.storage import UploadForm
 
 MIB = 1024 * 1024
 # A ceiling for every tenant: completion streams the whole object through a Lambda to hash
@@ -102,14 +103,6 @@ class AttachmentPublic(Output):
     created_at: datetime
     completed_at: datetime | None
     deleted_at: datetime | None
-
-
-class UploadForm(BaseModel):
-    """POST ``fields`` and then the file (as the last field, ``file``) to ``url``."""
-
-    url: str
-    fields: dict[str, str]
-    expires_at: datetime
 
 
 class AttachmentUpload(BaseModel):

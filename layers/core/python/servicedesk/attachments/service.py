@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from servicedesk.attachments import avatars, magic, storage
+from servicedesk.attachments import avatars, magic
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import (
     ArticleAttachmentCreate,
@@ -27,7 +27,7 @@ from servicedesk.attachments.schemas import (
 from servicedesk.kb import service as articles
 from servicedesk.kb.models import KbArticle
 from servicedesk.kb.visibility import may_edit, visible_articles
-from servicedesk.platform import audit, outbox
+from servicedesk.platform import audit, outbox, storage
 from servicedesk.platform.errors import (
     Conflict,
     Forbidden,

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from servicedesk.attachments import service, storage
+from servicedesk.attachments import service
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.schemas import TaskAttachmentCreate
+from servicedesk.platform import storage
 from servicedesk.platform.errors import Conflict, NotFound, field_error
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.projects import tasks

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
-from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload, UploadForm
+from servicedesk.attachments.schemas import AttachmentPublic, AttachmentUpload
 from servicedesk.branding import service
 from servicedesk.branding.schemas import BrandingPublic, LogoCreate
 from servicedesk.branding.settings import SECTION
@@ -24,6 +24,7 @@ from servicedesk.platform.context import Ctx, Tx
 from servicedesk.platform.endpoints import Once, route
 from servicedesk.platform.rbac import Permission, public
 from servicedesk.platform.settings_routes import add_settings_routes
+from servicedesk.platform.storage import UploadForm
 
 settings_router = APIRouter(prefix="/v1/settings", tags=["settings"])
 add_settings_routes(settings_router, SECTION, check=service.check)

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from servicedesk.attachments import storage
 from servicedesk.attachments.models import Attachment
 from servicedesk.branding import contrast
 from servicedesk.branding.settings import SECTION, BrandingSettings
-from servicedesk.platform import audit
+from servicedesk.platform import audit, storage
 from servicedesk.platform.errors import NotFound, ValidationProblem, field_error
 from servicedesk.platform.tenancy import RequestContext
 

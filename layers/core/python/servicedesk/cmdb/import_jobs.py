@@ -13,12 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from servicedesk.attachments import storage
-from servicedesk.attachments.storage import PresignedPost
 from servicedesk.cmdb import imports
 from servicedesk.cmdb.models import CIImportJob
 from servicedesk.cmdb.schemas import ImportJobCreate
-from servicedesk.platform import outbox
+from servicedesk.platform import outbox, storage
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
     Conflict,
@@ -28,6 +26,7 @@ from servicedesk.platform.errors import (
     field_error,
 )
 from servicedesk.platform.pagination import TIMESTAMP, UUID, Key, Keyset, paginate
+from servicedesk.platform.storage import PresignedPost
 from servicedesk.platform.tenancy import RequestContext
 
 REQUESTED = "ci.import_requested"  # to the export worker (publisher: the exports queue)

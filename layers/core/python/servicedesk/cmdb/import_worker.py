@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from servicedesk.attachments import storage
 from servicedesk.cmdb import import_jobs, imports
-from servicedesk.platform import db, outbox
+from servicedesk.platform import db, outbox, storage
 from servicedesk.platform.consumer import Envelope
 from servicedesk.platform.errors import ProblemError
 from servicedesk.platform.logging import get_logger

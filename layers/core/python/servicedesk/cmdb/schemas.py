@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from servicedesk.attachments.schemas import UploadForm
 from servicedesk.platform.schemas import Input, Output, not_null
+from servicedesk.platform.storage import UploadForm
 
 State = Literal["ordered", "in_stock", "deployed", "in_repair", "retired", "disposed"]
 STATES: tuple[str, ...] = ("ordered", "in_stock", "deployed", "in_repair", "retired", "disposed")

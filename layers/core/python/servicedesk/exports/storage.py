@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-from servicedesk.attachments.storage import content_disposition
 from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
+from servicedesk.platform.storage import content_disposition
 
 # S3's smallest part but the last is 5 MiB; 8 MiB parts: a 1,000,000-ticket CSV (~250 MB)
 # is ~30 parts, far below the 10,000 part limit.

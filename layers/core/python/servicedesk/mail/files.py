@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from servicedesk.attachments import magic, storage
+from servicedesk.attachments import magic
 from servicedesk.attachments.models import Attachment
 from servicedesk.attachments.service import SETTINGS
 from servicedesk.mail.message import Attachment as MailAttachment
+from servicedesk.platform import storage
 from servicedesk.platform.tenancy import RequestContext
 from servicedesk.tickets import timeline
 from servicedesk.tickets.models import Ticket

@@ -1,4 +1,8 @@
-"""The attachments bucket: presigned upload forms and download links, and object reads.
+"""S3 objects: presigned upload forms and download links, and object reads, in the
+attachments bucket by default (or the bucket a caller names: the exports bucket's import
+files). Shared by every domain that keeps files (attachments, branding, mail, exports, the
+CMDB's import jobs), so it lives in the platform: a domain that uploads need not import
+another domain.
 
 boto3 finds the endpoint itself (AWS_ENDPOINT_URL locally: moto or LocalStack; nothing in
 AWS), so nothing here knows where S3 is. The client is created on first use: functions
@@ -15,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from servicedesk.platform import aws
 from servicedesk.platform.config import get_settings
 
@@ -30,6 +36,14 @@ SAFE_INLINE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 )
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()+-]+")
+
+
+class UploadForm(BaseModel):
+    """POST ``fields`` and then the file (as the last field, ``file``) to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
 
 
 def client() -> S3Client:
