@@ -1,6 +1,7 @@
 """More concurrent requests than pooled connections: a fast 503 with Retry-After, never a
 500 after SQLAlchemy's 30-second wait. A real uvicorn on 127.0.0.1, a deliberately small
-pool, and a table lock that keeps the one connection busy."""
+pool, and a table lock that keeps the one connection busy. A statement cut by the
+statement timeout is a 503 with Retry-After too (platform.db.transaction), never a 500."""
 
 from __future__ import annotations
 
@@ -26,17 +27,10 @@ HOLD = 3.0  # seconds the lock keeps the pool's only connection busy
 REQUESTS = 50
 
 
-@pytest.fixture
-def small_pool_server(database):
+def _serve(**settings: str) -> Any:
     """``make dev``'s own command line (local/serve.py), in a process of its own."""
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(sys.path),
-        "SERVICEDESK_DB_POOL_SIZE": "1",
-        "SERVICEDESK_DB_MAX_OVERFLOW": "0",
-        "SERVICEDESK_DB_POOL_TIMEOUT_SECONDS": str(POOL_TIMEOUT),
-    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **settings}
     process = subprocess.Popen(uvicorn_command(port, quiet=True), cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -51,6 +45,40 @@ def small_pool_server(database):
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def small_pool_server(database):
+    yield from _serve(
+        SERVICEDESK_DB_POOL_SIZE="1",
+        SERVICEDESK_DB_MAX_OVERFLOW="0",
+        SERVICEDESK_DB_POOL_TIMEOUT_SECONDS=str(POOL_TIMEOUT),
+    )
+
+
+@pytest.fixture
+def short_statement_server(database):
+    yield from _serve(SERVICEDESK_DB_STATEMENT_TIMEOUT_MS="300")
+
+
+def test_a_statement_cut_by_the_statement_timeout_is_a_503_with_retry_after(
+    client, database, short_statement_server
+):
+    tenant = make_tenant(client, roles=())
+    url = f"{short_statement_server}/v1/tickets"
+    with httpx.Client(timeout=30) as http:
+        assert http.get(url, headers=tenant.admin.headers).status_code == 200
+        with database.connect("owner") as owner:
+            # The request's read waits on this lock until the statement timeout cuts it.
+            owner.execute("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")
+            cut = http.get(url, headers=tenant.admin.headers)
+            owner.rollback()
+        assert cut.status_code == 503, cut.text
+        assert cut.headers["retry-after"] == "5"
+        assert cut.headers["content-type"] == "application/problem+json"
+        assert "longer than the database allows" in cut.json()["detail"]
+        # The process is fine afterwards: the next request answers.
+        assert http.get(url, headers=tenant.admin.headers).status_code == 200
 
 
 def test_concurrent_requests_beyond_the_pool_get_a_fast_503_never_a_500(

@@ -27,6 +27,10 @@ TENANT_SETTINGS = "tenant_settings"
 
 # What a client is told to wait when every pooled connection is busy.
 BUSY_RETRY_AFTER_SECONDS = 1
+# A statement cut by the statement timeout (or cancelled): the database was too busy for
+# it, or it asked too much; the caller may retry later or narrow the request.
+SLOW_RETRY_AFTER_SECONDS = 5
+QUERY_CANCELED = "57014"  # SQLSTATE query_canceled
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -154,8 +158,10 @@ def set_tenant(session: Session, *, tenant_id: uuid.UUID | None, user_id: uuid.U
 def transaction(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit at the end, roll back on any error. The only commit there is.
 
-    No pooled connection free within the pool timeout is ServiceUnavailable (503 with
-    Retry-After): the client backs off, the process stays responsive.
+    No pooled connection free within the pool timeout, and a statement cut by the
+    statement timeout, are ServiceUnavailable (503 with Retry-After), never a 500: the
+    client backs off, the process stays responsive. Every request, job and consumer runs
+    in here, so this is the one place the mapping is made.
     """
     session = Session(bind=engine or get_engine(), expire_on_commit=False, autoflush=True)
     try:
@@ -164,6 +170,13 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
     except sa_exc.TimeoutError as exc:  # QueuePool: no connection within pool_timeout
         raise ServiceUnavailable(
             "the server is busy; retry shortly", retry_after=BUSY_RETRY_AFTER_SECONDS
+        ) from exc
+    except sa_exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise ServiceUnavailable(
+            "the request took longer than the database allows; retry later or narrow it",
+            retry_after=SLOW_RETRY_AFTER_SECONDS,
         ) from exc
     finally:
         session.close()
