@@ -207,22 +207,22 @@ function Chart({ schedule, summary }: { schedule: Schedule; summary: string }) {
           </svg>
           {t("projects.timeline.legendCritical")}
         </li>
-        <li className="flex items-center gap-2">
-          <svg width="28" height="14" aria-hidden="true" className="text-fg">
-            <path d="M 1 7 H 26" stroke="currentColor" strokeDasharray="4 3" />
-          </svg>
-          {t("projects.timeline.legendArrow")}
-        </li>
-        {out.stubs.length ? (
-          <li className="flex items-center gap-2">
-            <svg width="28" height="14" aria-hidden="true" className="text-fg">
-              <path d="M 1 7 H 18" stroke="currentColor" strokeDasharray="2 2" />
-            </svg>
-            {t("projects.timeline.legendStub")}
-          </li>
-        ) : null}
+        <LegendLine d="M 1 7 H 26" dash="4 3" label={t("projects.timeline.legendArrow")} />
+        {out.stubs.length ? <LegendLine d="M 1 7 H 18" dash="2 2" label={t("projects.timeline.legendStub")} /> : null}
       </ul>
     </>
+  );
+}
+
+/** A legend entry drawn as a line (an arrow or a stub). */
+function LegendLine({ d, dash, label }: { d: string; dash: string; label: string }) {
+  return (
+    <li className="flex items-center gap-2">
+      <svg width="28" height="14" aria-hidden="true" className="text-fg">
+        <path d={d} stroke="currentColor" strokeDasharray={dash} />
+      </svg>
+      {label}
+    </li>
   );
 }
 
