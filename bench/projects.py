@@ -17,6 +17,10 @@ Each measured call is the route's service function in its own transaction, as a 
   forward and backward passes, the rows shaped and serialised; before (every row) and
   after (the web timeline's window: eight weeks, 200 rows) alternating in the same run,
   with their ratio, and what reading and the passes alone cost;
+- the timeline's first window (eight weeks, 200 rows) with its arrows: before (the
+  windowed schedule plus the whole ``list_dependencies`` and its JSON) and after (the
+  windowed schedule carrying the edges of its rows), alternating, with the ratio
+  (``--timeline-only``: this alone, after generating);
 - ``tasks.list_tasks`` with the board order and the default page of 50;
 - naming a refused cycle, before and after in the same run on the same edges: the path
   successor -> predecessor found in Python from every edge read (``python_path``, the code
@@ -24,7 +28,7 @@ Each measured call is the route's service function in its own transaction, as a 
   ratio of their medians and 95th percentiles.
 
     PYTHONPATH=layers/core/python:. .venv/bin/python -m bench.projects [--tasks N]
-        [--edges M] [--samples S]
+        [--edges M] [--samples S] [--timeline-only]
 """
 
 from __future__ import annotations
@@ -294,6 +298,68 @@ def schedules(tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, runs: i
     summary("  of which the passes alone (in memory)", passes)
 
 
+def timeline_first_window(
+    tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, runs: int
+) -> None:
+    """The timeline's first window (eight weeks from the project's start, 200 rows) with
+    what it needs for its arrows: before, the windowed schedule (its rows, without the
+    edges it now carries) plus the whole dependency list (``list_dependencies`` and its
+    JSON, as ``GET .../dependencies`` answered the timeline); after, the windowed schedule
+    with the edges of its rows (arrows and stubs). Alternating in the same run."""
+    from datetime import timedelta
+
+    from pydantic import TypeAdapter
+
+    from servicedesk.projects import dependencies, schedule
+    from servicedesk.projects.schemas import DependencyPublic, Schedule
+
+    edges_json = TypeAdapter(list[DependencyPublic])
+    with request(tenant, user) as ctx:
+        first = schedule.get_schedule(ctx, project_id=project_id, window=schedule.Window(limit=1))
+    start = first["project_start"]
+    window = schedule.Window(start, start + timedelta(days=55), limit=200)
+
+    def before() -> tuple[int, int]:
+        with request(tenant, user) as ctx:
+            found = schedule.get_schedule(ctx, project_id=project_id, window=window)
+            body = Schedule.model_validate(found).model_dump_json(
+                exclude={"dependencies", "dependencies_matched"}
+            )
+        with request(tenant, user) as ctx:
+            every = dependencies.list_dependencies(ctx, project_id=project_id)
+            listed = edges_json.dump_json([DependencyPublic.model_validate(e) for e in every])
+        return len(every), len(body) + len(listed)
+
+    def after() -> tuple[int, int]:
+        with request(tenant, user) as ctx:
+            found = schedule.get_schedule(ctx, project_id=project_id, window=window)
+            body = Schedule.model_validate(found).model_dump_json()
+        return len(found["dependencies"]), len(body)
+
+    calls = {"before": before, "after": after}
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    sizes: dict[str, tuple[int, int]] = {}
+    for i in range(runs):
+        for name in list(calls) if i % 2 else list(calls)[::-1]:
+            begun = time.perf_counter()
+            sizes[name] = calls[name]()
+            times[name].append((time.perf_counter() - begun) * 1000)
+    for name, label in (
+        ("before", "schedule window + every dependency"),
+        ("after", "schedule window with its edges"),
+    ):
+        edges, size = sizes[name]
+        summary(
+            f"timeline first window, {label} ({edges} edges, {size / 1024:.0f} KiB)", times[name]
+        )
+    b, a = sorted(times["before"]), sorted(times["after"])
+    p95 = max(0, round(len(b) * 0.95) - 1)
+    print(
+        f"  ratio before/after: p50 {statistics.median(b) / statistics.median(a):.1f}x,"
+        f" p95 {b[p95] / a[p95]:.1f}x, bytes {sizes['before'][1] / sizes['after'][1]:.0f}x"
+    )
+
+
 def boards(tenant: uuid.UUID, user: uuid.UUID, project_id: uuid.UUID, samples: int) -> None:
     from servicedesk.projects import tasks
 
@@ -320,6 +386,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--edges", type=int, default=30_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--timeline-only", action="store_true", help="only the timeline's first window"
+    )
     args = parser.parse_args()
     print(
         f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs;"
@@ -332,10 +401,13 @@ def main() -> None:
     print(
         f"generated {args.tasks} tasks, {args.edges} edges in {time.perf_counter() - start:.1f} s"
     )
-    add_edges(admin, tenant, user, project_id, ids, args.samples)
-    cycle_naming(admin, tenant, user, project_id, max(20, args.samples // 2))
-    schedules(tenant, user, project_id, max(3, args.samples // 20))
-    boards(tenant, user, project_id, args.samples)
+    if not args.timeline_only:
+        add_edges(admin, tenant, user, project_id, ids, args.samples)
+        cycle_naming(admin, tenant, user, project_id, max(20, args.samples // 2))
+        schedules(tenant, user, project_id, max(3, args.samples // 20))
+    timeline_first_window(tenant, user, project_id, max(3, args.samples // 10))
+    if not args.timeline_only:
+        boards(tenant, user, project_id, args.samples)
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -363,6 +363,96 @@ def test_the_schedule_answers_a_window_of_rows_with_the_whole_critical_path(clie
         assert _field(client.get(url, headers=agent.headers, params=params), 422) == field
 
 
+def test_the_schedule_answers_the_dependencies_of_its_window_only(client, org):
+    """Arrows for the rows answered: the edges among them, then stubs (one end outside,
+    naming its key), equal to what the whole dependency list gives for those rows."""
+    agent = org.members["agent"]
+    project = _project(client, agent, start_date="2031-03-03")
+    ts = [_task(client, agent, project, title=f"T{i}", estimate_days=1 + i % 3) for i in range(9)]
+    pairs = [(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (4, 5), (5, 6), (2, 7), (7, 8), (1, 8)]
+    for i, j in pairs:
+        _ok(
+            _dep(
+                client,
+                agent,
+                project,
+                ts[i],
+                ts[j],
+                type="start_to_start" if j == 7 else "finish_to_start",
+            ),
+            201,
+        )
+    url = f"/v1/projects/{project['id']}/schedule"
+    every = _ok(client.get(f"/v1/projects/{project['id']}/dependencies", headers=agent.headers))
+    every = every["items"] if isinstance(every, dict) else every
+    keys = {t["id"]: t["key"] for t in ts}
+    seen: set[str | None] = set()
+    for params in (
+        {},
+        {"window_start": "2031-03-06", "window_end": "2031-03-09"},
+        {"window_start": "2031-03-04", "limit": 3},
+        {"window_start": "2031-03-04", "limit": 3, "offset": 3},
+        {"window_end": "2031-03-03"},
+    ):
+        got = _ok(client.get(url, headers=agent.headers, params=params))
+        rows = {r["task_id"] for r in got["tasks"]}
+        expected = {}
+        for e in every:
+            ends = (e["predecessor_id"] in rows, e["successor_id"] in rows)
+            if any(ends):
+                outside = None if all(ends) else ("successor" if ends[0] else "predecessor")
+                expected[e["id"]] = (
+                    e["predecessor_id"],
+                    e["successor_id"],
+                    keys[e["predecessor_id"]],
+                    keys[e["successor_id"]],
+                    e["type"],
+                    e["lag_days"],
+                    outside,
+                )
+        answered = {
+            d["id"]: (
+                d["predecessor_id"],
+                d["successor_id"],
+                d["predecessor_key"],
+                d["successor_key"],
+                d["type"],
+                d["lag_days"],
+                d["outside"],
+            )
+            for d in got["dependencies"]
+        }
+        assert answered == expected, params
+        seen |= {x[-1] for x in expected.values()}
+        assert got["dependencies_matched"] == len(expected)
+        # The arrows first, the stubs after.
+        outside = [d["outside"] is not None for d in got["dependencies"]]
+        assert outside == sorted(outside)
+    assert seen == {None, "predecessor", "successor"}  # arrows and both kinds of stub
+    assert len(_ok(client.get(url, headers=agent.headers))["dependencies"]) == len(pairs)
+
+    # Bounded by the page: at most 10 edges per row of limit, the rest counted.
+    hub = _project(client, agent, start_date="2031-03-03")
+    centre = _task(client, agent, hub, title="Hub", estimate_days=1)
+    for _ in range(12):
+        _ok(_dep(client, agent, hub, centre, _task(client, agent, hub, estimate_days=1)), 201)
+    one = _ok(
+        client.get(f"/v1/projects/{hub['id']}/schedule", headers=agent.headers, params={"limit": 1})
+    )
+    assert [r["key"] for r in one["tasks"]] == [centre["key"]]
+    assert len(one["dependencies"]) == 10 and one["dependencies_matched"] == 12
+    assert {d["outside"] for d in one["dependencies"]} == {"successor"}
+
+    # Bad params: 422 naming the field, in the query.
+    for params, field in (
+        ({"window_start": "2031-03-07", "window_end": "2031-03-06"}, "window_end"),
+        ({"limit": "many"}, "limit"),
+        ({"offset": "x"}, "offset"),
+        ({"window_end": "soon"}, "window_end"),
+    ):
+        assert _field(client.get(url, headers=agent.headers, params=params), 422) == field
+
+
 def test_dates_that_contradict_a_dependency_are_refused_when_the_project_says_so(client, org):
     agent = org.members["agent"]
     project = _project(client, agent)

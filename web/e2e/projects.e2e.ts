@@ -139,9 +139,16 @@ describe("projects", () => {
 
   test("the timeline shows the critical path (outlined and named), the arrows, a table, and previews a reschedule", async () => {
     const { page, errors } = manager;
+    // The arrows come with the schedule's window: the whole dependency list is never asked.
+    const listed: string[] = [];
+    const watch = (request: { url: () => string }) => {
+      if (/\/v1\/projects\/[^/]+\/dependencies(\?|$)/.test(request.url())) listed.push(request.url());
+    };
+    page.on("request", watch);
     await page.getByRole("tab", { name: "Timeline" }).click();
     await expect.poll(() => page.getByTestId("timeline-bar").count()).toBe(4);
     await expect.poll(() => page.getByTestId("timeline-arrow").count()).toBe(3);
+    expect(await page.getByTestId("timeline-stub").count()).toBe(0);
     const critical = await page.locator('[data-testid="timeline-bar"][data-critical="true"]').evaluateAll((bars) => bars.map((b) => b.getAttribute("data-key")));
     expect(critical.sort()).toEqual([tasks.survey?.key, tasks.order?.key, tasks.install?.key].sort());
     const summary = (await page.getByTestId("timeline-summary").textContent()) ?? "";
@@ -160,6 +167,9 @@ describe("projects", () => {
     expect(await page.getByTestId("timeline-summary").textContent()).toBe(summary);
     for (let i = 0; i < 3; i++) await page.getByRole("button", { name: "Earlier" }).click();
     await expect.poll(() => page.getByTestId("timeline-bar").count()).toBe(4);
+    await expect.poll(() => page.getByTestId("timeline-arrow").count()).toBe(3);
+    page.off("request", watch);
+    expect(listed).toEqual([]);
     await page.getByRole("button", { name: "Table" }).click();
     const table = page.getByTestId("timeline-table");
     await table.waitFor();

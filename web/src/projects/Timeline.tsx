@@ -4,7 +4,7 @@ import { ApiError, describeError } from "../api/problem";
 import { onSubmit } from "../changes/parts";
 import { Alert, Button, Card, cx, Field, Input, Select, Spinner } from "../components/ui";
 import { plural, t } from "../i18n/projects";
-import { call, paths, projectKeys, useBoardTasks, useDependencies, useSchedule, type Move, type Project, type Schedule } from "./api";
+import { call, paths, projectKeys, useBoardTasks, useSchedule, type Move, type Project, type Schedule } from "./api";
 import { addDays, layout, SCALE } from "./timeline";
 
 const LABEL = 220;
@@ -14,7 +14,8 @@ const STEP_DAYS = 28;
 
 /** The schedule as a per-day Gantt chart (bars from the earliest start for the estimate,
  * dependency arrows, the critical path hatched, outlined and marked "critical" in words),
- * or as a table; a sentence sums it up for everyone. It shows a window of eight weeks
+ * or as a table; the arrows are the schedule's own (the edges of the rows answered, those
+ * leaving them as stubs naming the other task), never the whole dependency list; a sentence sums it up for everyone. It shows a window of eight weeks
  * (the server answers only its rows, a page at a time), moved four weeks at a time and
  * said in a live region. Below it, a task's new start date is previewed (the dependants
  * it pushes) and then applied. */
@@ -23,11 +24,9 @@ export function Timeline({ project, editable }: { project: Project; editable: bo
   const [offset, setOffset] = useState(0);
   const shown = { start: from, end: addDays(from, WINDOW_DAYS - 1), offset };
   const schedule = useSchedule(project.id, shown);
-  const dependencies = useDependencies(project.id);
   const [view, setView] = useState<"chart" | "table">("chart");
-  if (schedule.isPending || dependencies.isPending) return <Spinner label={t("projects.timeline.loading")} />;
+  if (schedule.isPending) return <Spinner label={t("projects.timeline.loading")} />;
   if (schedule.isError) return <Alert title={t("projects.timeline.loadFailed")}>{describeError(schedule.error)}</Alert>;
-  if (dependencies.isError) return <Alert title={t("projects.timeline.loadFailed")}>{describeError(dependencies.error)}</Alert>;
   const data = schedule.data;
   const path = data.critical_keys;
   const move = (days: number) => {
@@ -87,16 +86,18 @@ export function Timeline({ project, editable }: { project: Project; editable: bo
           </div>
         ) : null}
         {data.total_tasks && !data.tasks.length ? <p className="text-fg-muted">{t("projects.timeline.noneInWindow")}</p> : null}
-        {data.tasks.length ? (view === "chart" ? <Chart schedule={data} dependencies={dependencies.data} summary={summary} /> : <ScheduleTable schedule={data} />) : null}
+        {data.tasks.length ? (view === "chart" ? <Chart schedule={data} summary={summary} /> : <ScheduleTable schedule={data} />) : null}
       </Card>
       {editable && data.total_tasks ? <Reschedule project={project} schedule={data} /> : null}
     </div>
   );
 }
 
-function Chart({ schedule, dependencies, summary }: { schedule: Schedule; dependencies: Parameters<typeof layout>[1]; summary: string }) {
+function Chart({ schedule, summary }: { schedule: Schedule; summary: string }) {
   const id = useId();
-  const out = layout(schedule.tasks, dependencies, schedule.critical_path);
+  const out = layout(schedule.tasks, schedule.dependencies, schedule.critical_path);
+  const cut = schedule.dependencies_matched - schedule.dependencies.length;
+  const said = [t("projects.timeline.arrows", { n: out.arrows.length }), out.stubs.length ? t("projects.timeline.stubs", { n: out.stubs.length }) : "", cut > 0 ? t("projects.timeline.edgesCut", { n: cut }) : ""].filter(Boolean).join(" ");
   const width = LABEL + out.width + 80;
   return (
     <>
@@ -111,7 +112,7 @@ function Chart({ schedule, dependencies, summary }: { schedule: Schedule; depend
           data-testid="timeline-chart"
         >
           <title id={`${id}-title`}>{t("projects.timeline.heading")}</title>
-          <desc id={`${id}-desc`}>{`${summary} ${t("projects.timeline.arrows", { n: out.arrows.length })}`}</desc>
+          <desc id={`${id}-desc`}>{`${summary} ${said}`}</desc>
           <defs>
             <pattern id={`${id}-hatch`} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
               <rect width="6" height="6" className="fill-danger-subtle" />
@@ -149,6 +150,14 @@ function Chart({ schedule, dependencies, summary }: { schedule: Schedule; depend
                 data-testid="timeline-arrow"
                 data-critical={arrow.critical}
               />
+            ))}
+            {out.stubs.map((stub) => (
+              <g key={stub.id} data-testid="timeline-stub" data-direction={stub.direction} data-other={stub.other}>
+                <path d={stub.path} fill="none" stroke="currentColor" strokeWidth={1.25} strokeDasharray="2 2" markerEnd={`url(#${id}-arrow)`} />
+                <text x={stub.labelX} y={stub.labelY} textAnchor={stub.direction === "in" ? "end" : "start"} className="fill-fg-muted text-xs">
+                  {stub.other}
+                </text>
+              </g>
             ))}
             {out.bars.map((bar) => {
               const tip = t("projects.timeline.barTip", { key: bar.task.key, title: bar.task.title, start: bar.task.earliest_start, finish: bar.task.earliest_finish, slack: bar.task.slack_days });
@@ -198,14 +207,22 @@ function Chart({ schedule, dependencies, summary }: { schedule: Schedule; depend
           </svg>
           {t("projects.timeline.legendCritical")}
         </li>
-        <li className="flex items-center gap-2">
-          <svg width="28" height="14" aria-hidden="true" className="text-fg">
-            <path d="M 1 7 H 26" stroke="currentColor" strokeDasharray="4 3" />
-          </svg>
-          {t("projects.timeline.legendArrow")}
-        </li>
+        <LegendLine d="M 1 7 H 26" dash="4 3" label={t("projects.timeline.legendArrow")} />
+        {out.stubs.length ? <LegendLine d="M 1 7 H 18" dash="2 2" label={t("projects.timeline.legendStub")} /> : null}
       </ul>
     </>
+  );
+}
+
+/** A legend entry drawn as a line (an arrow or a stub). */
+function LegendLine({ d, dash, label }: { d: string; dash: string; label: string }) {
+  return (
+    <li className="flex items-center gap-2">
+      <svg width="28" height="14" aria-hidden="true" className="text-fg">
+        <path d={d} stroke="currentColor" strokeDasharray={dash} />
+      </svg>
+      {label}
+    </li>
   );
 }
 

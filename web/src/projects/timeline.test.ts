@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { addDays, dayNumber, elbow, isoDay, layout, pathKeys, SCALE } from "./timeline";
-import type { Dependency, ScheduledTask } from "./types";
+import { addDays, dayNumber, elbow, isoDay, layout, pathKeys, SCALE, STUB, STUB_LEAD } from "./timeline";
+import type { Dependency, ScheduleDependency, ScheduledTask } from "./types";
 
 function task(id: string, key: string, start: string, duration: number, critical = false): ScheduledTask {
   return {
@@ -21,6 +21,17 @@ function task(id: string, key: string, start: string, duration: number, critical
 }
 
 const dep = (id: string, p: string, s: string, type: Dependency["type"] = "finish_to_start"): Dependency => ({ id, predecessor_id: p, successor_id: s, type, lag_days: 0 });
+
+const edge = (id: string, p: string, s: string, outside: ScheduleDependency["outside"], type: Dependency["type"] = "finish_to_start"): ScheduleDependency => ({
+  id,
+  predecessor_id: p,
+  successor_id: s,
+  predecessor_key: `K-${p}`,
+  successor_key: `K-${s}`,
+  type,
+  lag_days: 0,
+  outside,
+});
 
 describe("the timeline layout", () => {
   test("days round-trip across months and leap years", () => {
@@ -58,6 +69,39 @@ describe("the timeline layout", () => {
     expect(fs?.critical).toBe(true);
     expect(ss?.path.startsWith(`M 0 `)).toBe(true);
     expect(ss?.critical).toBe(false);
+  });
+
+  test("an edge leaving the rows is a stub naming the other task; incoming stubs make room on the left", () => {
+    const tasks = [task("a", "P-1", "2026-12-07", 2), task("b", "P-2", "2026-12-09", 3)];
+    const out = layout(tasks, [edge("1", "a", "b", null), edge("2", "a", "z", "successor"), edge("3", "y", "b", "predecessor", "start_to_start"), edge("4", "a", "x", "successor", "start_to_start")], []);
+    expect(out.arrows.map((a) => a.id)).toEqual(["1"]);
+    expect(out.lead).toBe(STUB_LEAD);
+    const [a, b] = out.bars;
+    expect(a?.x).toBe(STUB_LEAD);
+    expect(b?.x).toBe(STUB_LEAD + 2 * SCALE.dayWidth);
+    expect(out.ticks[0]?.x).toBe(STUB_LEAD);
+    expect(out.width).toBe(STUB_LEAD + 6 * SCALE.dayWidth);
+    expect(out.stubs.map((s) => [s.id, s.direction, s.task, s.other])).toEqual([
+      ["2", "out", "a", "K-z"],
+      ["3", "in", "b", "K-y"],
+      ["4", "out", "a", "K-x"],
+    ]);
+    const y = (a?.y ?? 0) + SCALE.barHeight / 2;
+    const end = (a?.x ?? 0) + (a?.width ?? 0);
+    expect(out.stubs[0]?.path).toBe(`M ${end} ${y} H ${end + STUB}`);
+    expect(out.stubs[0]?.labelX).toBe(end + STUB + 4);
+    expect(out.stubs[2]?.path.startsWith(`M ${a?.x} `)).toBe(true); // start-to-start: from the start
+    const yb = (b?.y ?? 0) + SCALE.barHeight / 2;
+    expect(out.stubs[1]?.path).toBe(`M ${(b?.x ?? 0) - STUB} ${yb} H ${b?.x}`);
+    expect(out.stubs[1]?.labelX).toBe((b?.x ?? 0) - STUB - 4);
+  });
+
+  test("only outgoing stubs: no room on the left; edges with neither end are not drawn", () => {
+    const out = layout([task("a", "P-1", "2026-12-07", 2)], [edge("2", "a", "z", "successor"), edge("5", "q", "r", null)], []);
+    expect(out.lead).toBe(0);
+    expect(out.bars[0]?.x).toBe(0);
+    expect(out.stubs.map((s) => s.id)).toEqual(["2"]);
+    expect(out.arrows).toEqual([]);
   });
 
   test("an elbow goes around when the successor starts to the left", () => {

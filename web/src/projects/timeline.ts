@@ -1,9 +1,14 @@
 /**
  * The timeline's layout maths (no React: timeline.test.ts): days from ISO dates, one row
  * and bar per scheduled task, the dependency arrows as elbow paths between bars, the day
- * ticks, and the critical path in order.
+ * ticks, and the critical path in order. The schedule answers the edges of its rows only:
+ * those among them are arrows, those with one end outside the rows are stubs naming the
+ * other task's key.
  */
-import type { Dependency, ScheduledTask } from "./types";
+import type { Dependency, ScheduleDependency, ScheduledTask } from "./types";
+
+/** An edge to draw: the schedule's (with both keys) or a plain dependency (no stubs). */
+export type DrawnEdge = Pick<Dependency, "id" | "predecessor_id" | "successor_id" | "type"> & Partial<Pick<ScheduleDependency, "predecessor_key" | "successor_key">>;
 
 const DAY_MS = 86_400_000;
 
@@ -42,6 +47,21 @@ export interface Arrow {
   critical: boolean;
 }
 
+/** An edge with one end outside the rows shown: a short arrow out of the predecessor's
+ * bar ("out") or into the successor's ("in"), labelled with the other task's key. */
+export interface Stub {
+  id: string;
+  direction: "in" | "out";
+  /** The bar's task, among the rows. */
+  task: string;
+  /** The other task's key, outside the rows. */
+  other: string;
+  path: string;
+  /** Where the key is written (text-anchor end for "in", start for "out"). */
+  labelX: number;
+  labelY: number;
+}
+
 export interface Layout {
   first: number;
   days: number;
@@ -49,6 +69,9 @@ export interface Layout {
   height: number;
   bars: Bar[];
   arrows: Arrow[];
+  stubs: Stub[];
+  /** Room left of the first day for the incoming stubs and their keys (0 without). */
+  lead: number;
   ticks: { x: number; label: string; day: number }[];
 }
 
@@ -62,11 +85,19 @@ export interface Scale {
 
 export const SCALE: Scale = { dayWidth: 28, rowHeight: 32, barHeight: 18, header: 28 };
 
+/** A stub's length, and the room kept for an incoming stub's key. */
+export const STUB = 20;
+export const STUB_LEAD = 96;
+
 /** Bars in schedule order (earliest start, then key), one row each; each bar from its
  * earliest start for its duration in days. Arrows: finish-to-start from the predecessor's
  * end, start-to-start from its start, to the successor's start; critical when both ends
- * are on the critical path. */
-export function layout(tasks: readonly ScheduledTask[], dependencies: readonly Dependency[], criticalPath: readonly string[], scale: Scale = SCALE): Layout {
+ * are on the critical path. An edge with one end among the tasks and the other's key is a
+ * stub (an edge with neither end, or without the key, is not drawn); incoming stubs move
+ * every bar right by `STUB_LEAD` to leave room for their keys. */
+export function layout(tasks: readonly ScheduledTask[], dependencies: readonly DrawnEdge[], criticalPath: readonly string[], scale: Scale = SCALE): Layout {
+  const present = new Set(tasks.map((t) => t.task_id));
+  const lead = dependencies.some((d) => d.predecessor_key && !present.has(d.predecessor_id) && present.has(d.successor_id)) ? STUB_LEAD : 0;
   const ordered = [...tasks].sort((a, b) => dayNumber(a.earliest_start) - dayNumber(b.earliest_start) || a.key.localeCompare(b.key, undefined, { numeric: true }));
   const onPath = new Set(criticalPath);
   const starts = ordered.map((t) => dayNumber(t.earliest_start));
@@ -79,7 +110,7 @@ export function layout(tasks: readonly ScheduledTask[], dependencies: readonly D
     return {
       task,
       row,
-      x: (dayNumber(task.earliest_start) - first) * scale.dayWidth,
+      x: lead + (dayNumber(task.earliest_start) - first) * scale.dayWidth,
       y: scale.header + row * scale.rowHeight + (scale.rowHeight - scale.barHeight) / 2,
       width: duration * scale.dayWidth,
       milestone: duration === 0,
@@ -88,9 +119,21 @@ export function layout(tasks: readonly ScheduledTask[], dependencies: readonly D
   });
   const byId = new Map(bars.map((b) => [b.task.task_id, b]));
   const arrows: Arrow[] = [];
+  const stubs: Stub[] = [];
   for (const dep of dependencies) {
     const from = byId.get(dep.predecessor_id);
     const to = byId.get(dep.successor_id);
+    if (from && !to && dep.successor_key) {
+      const x = dep.type === "start_to_start" ? from.x : from.x + from.width;
+      const y = from.y + scale.barHeight / 2;
+      stubs.push({ id: dep.id, direction: "out", task: dep.predecessor_id, other: dep.successor_key, path: `M ${x} ${y} H ${x + STUB}`, labelX: x + STUB + 4, labelY: y + 4 });
+      continue;
+    }
+    if (to && !from && dep.predecessor_key) {
+      const y = to.y + scale.barHeight / 2;
+      stubs.push({ id: dep.id, direction: "in", task: dep.successor_id, other: dep.predecessor_key, path: `M ${to.x - STUB} ${y} H ${to.x}`, labelX: to.x - STUB - 4, labelY: y + 4 });
+      continue;
+    }
     if (!from || !to) continue;
     const x1 = dep.type === "start_to_start" ? from.x : from.x + from.width;
     const y1 = from.y + scale.barHeight / 2;
@@ -98,8 +141,8 @@ export function layout(tasks: readonly ScheduledTask[], dependencies: readonly D
     const y2 = to.y + scale.barHeight / 2;
     arrows.push({ id: dep.id, from: dep.predecessor_id, to: dep.successor_id, path: elbow(x1, y1, x2, y2), critical: from.critical && to.critical });
   }
-  const ticks = Array.from({ length: days }, (_, i) => ({ x: i * scale.dayWidth, day: first + i, label: isoDay(first + i).slice(8, 10) }));
-  return { first, days, width: days * scale.dayWidth, height: scale.header + bars.length * scale.rowHeight, bars, arrows, ticks };
+  const ticks = Array.from({ length: days }, (_, i) => ({ x: lead + i * scale.dayWidth, day: first + i, label: isoDay(first + i).slice(8, 10) }));
+  return { first, days, width: lead + days * scale.dayWidth, height: scale.header + bars.length * scale.rowHeight, bars, arrows, stubs, lead, ticks };
 }
 
 /** Out of the predecessor to the right, down (or up) to the successor's row, into its

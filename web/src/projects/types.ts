@@ -23,6 +23,7 @@ export type DependencyType = Dependency["type"];
 export type Comment = paths["/v1/projects/{project_id}/tasks/{task_id}/comments"]["post"]["responses"]["201"]["content"]["application/json"];
 export type Schedule = S["Schedule"];
 export type ScheduledTask = S["ScheduledTask"];
+export type ScheduleDependency = S["ScheduleDependency"];
 export type Move = S["Move"];
 
 export interface Page<T> {

@@ -408,7 +408,9 @@ operation(
     "The schedule: earliest and latest dates, slack, the critical path, date conflicts."
     " The critical path method sees the whole project; the rows are those whose earliest"
     " bar meets [window_start, window_end] (either end open), in task number order, from"
-    " offset, at most limit (window_end before window_start: 422)",
+    " offset, at most limit (window_end before window_start: 422); with the dependencies"
+    " among those rows, then those with one end among them (stubs), at most 10 per row of"
+    " limit",
 )
 def get_schedule(
     project_id: uuid.UUID,

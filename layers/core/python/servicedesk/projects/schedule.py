@@ -172,6 +172,7 @@ def _last_day(start: date, timing: Timing, finish: float) -> date:
 
 TASK_FIELDS = (Task.id, Task.number, Task.title, Task.estimate_days, Task.start_date, Task.due_date)
 EDGE_FIELDS = (
+    Dependency.id,
     Dependency.predecessor_id,
     Dependency.successor_id,
     Dependency.type,
@@ -201,6 +202,8 @@ def plan_of(project: Project, tasks: list[Any], edges: list[Any]) -> tuple[date,
 
 # A page of the schedule's rows at most (the CPM always sees the whole project).
 MAX_ROWS = 1000
+# The dependencies answered with a page: at most this many per row asked for (``limit``).
+EDGES_PER_ROW = 10
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,46 @@ def _conflicts(
     return found
 
 
+def window_edges(
+    project: Project, by_id: dict[uuid.UUID, Any], edges: list[Any], ids: set[uuid.UUID], most: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The edges a timeline draws for the rows ``ids``: those with both ends among them
+    (arrows), then those with exactly one (stubs naming the other task's key, ``outside``
+    the end not among the rows), each in (predecessor, successor) task number order; at
+    most ``most`` of them, with how many there were."""
+    inner: list[tuple[int, int, Any, str | None]] = []
+    stubs: list[tuple[int, int, Any, str | None]] = []
+    for e in edges:
+        before, after = e.predecessor_id in ids, e.successor_id in ids
+        if before and after:
+            inner.append((by_id[e.predecessor_id].number, by_id[e.successor_id].number, e, None))
+        elif before or after:
+            stubs.append(
+                (
+                    by_id[e.predecessor_id].number,
+                    by_id[e.successor_id].number,
+                    e,
+                    "successor" if before else "predecessor",
+                )
+            )
+    inner.sort(key=lambda x: (x[0], x[1]))
+    stubs.sort(key=lambda x: (x[0], x[1]))
+    chosen = (inner + stubs)[:most]
+    return [
+        {
+            "id": e.id,
+            "predecessor_id": e.predecessor_id,
+            "successor_id": e.successor_id,
+            "predecessor_key": f"{project.key}-{p}",
+            "successor_key": f"{project.key}-{n}",
+            "type": e.type,
+            "lag_days": e.lag_days,
+            "outside": outside,
+        }
+        for p, n, e, outside in chosen
+    ], len(inner) + len(stubs)
+
+
 def get_schedule(
     ctx: RequestContext, *, project_id: uuid.UUID, window: Window | None = None
 ) -> dict[str, Any]:
@@ -260,7 +303,9 @@ def get_schedule(
         if window.meets(first, last):
             matched.append((t, x, first, last))
     page = matched[window.offset : window.offset + window.limit]
-    conflicts = _conflicts(project, by_id, edges, {t.id for t, *_ in page})
+    shown = {t.id for t, *_ in page}
+    conflicts = _conflicts(project, by_id, edges, shown)
+    drawn, touching = window_edges(project, by_id, edges, shown, EDGES_PER_ROW * window.limit)
     rows = []
     for t, x, first, earliest_finish in page:
         if t.due_date is not None and t.due_date < earliest_finish:
@@ -295,6 +340,8 @@ def get_schedule(
         "offset": window.offset,
         "next_offset": following if following < len(matched) else None,
         "tasks": rows,
+        "dependencies": drawn,
+        "dependencies_matched": touching,
     }
 
 

@@ -309,6 +309,20 @@ class ScheduledTask(Output):
     conflicts: list[str]
 
 
+class ScheduleDependency(Output):
+    """A dependency of the rows answered: both ends among them (``outside`` null), or one
+    (a stub: ``outside`` says which end is not among the rows; its key names it)."""
+
+    id: uuid.UUID
+    predecessor_id: uuid.UUID
+    successor_id: uuid.UUID
+    predecessor_key: str
+    successor_key: str
+    type: DependencyType
+    lag_days: int
+    outside: Literal["predecessor", "successor"] | None
+
+
 class Schedule(Output):
     """The whole project's summary and critical path; the rows of the window asked for."""
 
@@ -323,6 +337,13 @@ class Schedule(Output):
     offset: int
     next_offset: int | None = Field(description="The offset of the window's next rows")
     tasks: list[ScheduledTask]
+    dependencies: list[ScheduleDependency] = Field(
+        description="The edges among the rows answered, then those with one end among them"
+        " (stubs), each in task number order; at most 10 per row of limit"
+    )
+    dependencies_matched: int = Field(
+        description="Edges with an end among the rows (more than answered: the rest cut)"
+    )
 
 
 class Reschedule(Input):
