@@ -109,8 +109,17 @@ describe("the CMDB", () => {
     await expect.poll(() => page.getByTestId("import-errors").textContent()).toContain("no class with key");
     await checkScreen(page, "cmdb-import-job");
     await page.getByLabel("Import the rows that pass, skip the others").check();
+    // The import reuses the dry run's upload: no second job asked for, no second upload.
+    const posts: string[] = [];
+    const onRequest = (request: { method: () => string; url: () => string }) => {
+      if (request.method() === "POST") posts.push(new URL(request.url()).pathname);
+    };
+    page.on("request", onRequest);
     await page.getByRole("button", { name: "Import 9600 rows" }).click();
     await expect.poll(() => page.getByTestId("import-done").textContent(), { timeout: 120_000, interval: 1000 }).toContain("9600 new");
+    page.off("request", onRequest);
+    expect(posts.filter((path) => !path.startsWith("/v1/") || path === "/v1/cis/imports")).toEqual([]);
+    expect(posts.filter((path) => /^\/v1\/cis\/imports\/[^/]+\/import$/.test(path))).toHaveLength(1);
     const token = await apiLogin("manager@acme.example");
     const jobs = await apiCall<{ items: { status: string; dry_run: boolean; report: { created: number } | null }[] }>(token, "GET", "/v1/cis/imports?limit=2");
     expect(jobs.items.map((j) => [j.status, j.dry_run, j.report?.created])).toEqual([
