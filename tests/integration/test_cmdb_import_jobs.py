@@ -351,3 +351,62 @@ def test_the_synchronous_import_over_its_limit_points_to_the_job(client, org):
     problem = _problem(refused, 413)
     assert _fields(problem) == {"file"}
     assert "/v1/cis/imports" in problem["detail"]
+
+
+def _import_dry(client: Any, actor: Actor, job_id: str, key: str = "", **body: Any) -> Any:
+    headers = {**actor.headers, **({"Idempotency-Key": key} if key else {})}
+    return client.post(f"/v1/cis/imports/{job_id}/import", json=body, headers=headers)
+
+
+def test_a_finished_dry_run_is_imported_without_a_second_upload(client, org, jobs):
+    manager = org.members["manager"]
+    tag = uuid.uuid4().hex[:6]
+    rows = [f"{tag}-{i},Box {i},hardware," for i in range(5)]
+    rows.insert(2, f"{tag}-x,Broken,no-such-class,")
+    data = _csv(rows)
+    dry = _submit(client, manager, data, dry_run=True)
+
+    # Not finished yet: 409 naming id.
+    early = _import_dry(client, manager, dry["id"], partial=True)
+    assert _problem(early, 409)["errors"][0]["field"] == "id"
+    jobs.run()
+    assert _job(client, manager, dry["id"])["report"]["failed"] == 1
+
+    # The dry run found a failing row: partial must be asked.
+    refused = _import_dry(client, manager, dry["id"])
+    assert _problem(refused, 409)["errors"][0]["field"] == "partial"
+    # Not ours: another tenant's manager gets 404; a requester may not.
+    other = make_tenant(client, roles=("manager",))
+    assert _import_dry(client, other.members["manager"], dry["id"], partial=True).status_code == 404
+    requester = org.members["requester"]
+    assert _import_dry(client, requester, dry["id"], partial=True).status_code in (403, 404)
+
+    key = uuid.uuid4().hex
+    made = _import_dry(client, manager, dry["id"], key=key, partial=True)
+    assert made.status_code == 202, made.text
+    job = made.json()
+    assert (job["status"], job["dry_run"], job["partial"]) == ("queued", False, True)
+    again = _import_dry(client, manager, dry["id"], key=key, partial=True)
+    assert again.status_code == 202 and again.json()["id"] == job["id"]
+    jobs.run()
+    done = _job(client, manager, job["id"])
+    assert done["status"] == "done" and done["report"]["created"] == 5
+    assert len(_cis(org.tenant_id, tag)) == 5
+
+    # An import job is not a dry run: it cannot be imported again.
+    twice = _import_dry(client, manager, job["id"], partial=True)
+    assert _problem(twice, 409)["errors"][0]["field"] == "id"
+
+
+def test_a_dry_run_whose_file_is_gone_is_409_naming_file(client, org, jobs):
+    from servicedesk.attachments import storage
+    from servicedesk.cmdb import import_jobs
+
+    manager = org.members["manager"]
+    data = _csv([f"{uuid.uuid4().hex[:6]}-1,Box,hardware,"])
+    dry = _submit(client, manager, data, dry_run=True)
+    jobs.run()
+    key = import_jobs.object_key(uuid.UUID(org.tenant_id), uuid.UUID(dry["id"]))
+    storage.client().delete_object(Bucket=import_jobs.bucket(), Key=key)
+    gone = _import_dry(client, manager, dry["id"])
+    assert _problem(gone, 409)["errors"][0]["field"] == "file"

@@ -95,3 +95,22 @@ def test_expansion_is_bounded_by_the_window_and_a_cap() -> None:
     many = list(occurrences(every_day, _utc(2027, 1, 1), _utc(2035, 1, 1)))
     assert len(many) == MAX_OCCURRENCES
     assert list(occurrences(_weekly(), _utc(2026, 1, 1), _utc(2026, 12, 1))) == []  # before it
+
+
+def test_bounds_are_the_first_and_until_days_windows_even_without_an_occurrence() -> None:
+    # Saturdays 22:00 London, from a Friday until a Tuesday: neither end day has one.
+    rule = {
+        "frequency": "weekly",
+        "weekdays": [5],
+        "start_time": "22:00",
+        "duration_minutes": 120,
+        "time_zone": "Europe/London",
+        "starts_on": "2027-01-01",
+        "until": "2027-07-06",
+    }
+    first, last = bounds(rule)
+    assert (first, last) == (_utc(2027, 1, 1, 22), _utc(2027, 7, 6, 23))
+    found = list(occurrences(rule, _utc(2026, 12, 1), _utc(2027, 8, 1)))
+    assert found[0][0] == _utc(2027, 1, 2, 22)
+    assert found[-1] == (_utc(2027, 7, 3, 21), _utc(2027, 7, 3, 23))
+    assert all(first <= s and e <= last for s, e in found)

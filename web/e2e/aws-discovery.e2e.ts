@@ -61,6 +61,8 @@ describe("AWS discovery", () => {
       // The empty account answers: the run succeeds with nothing found.
       await expect.poll(() => runs.getByText("Succeeded").count(), { timeout: TICK_MS, interval: 2000 }).toBe(1);
       expect(await runs.textContent()).toContain("0 found: 0 new");
+      // The refusal was about the run that has now ended: it leaves the row.
+      await expect.poll(() => sources.getByText("this source is already being discovered", { exact: false }).count(), { timeout: 15_000 }).toBe(0);
 
       // Edit: hourly; then disable from the list.
       await setup.getByLabel("Runs").selectOption("hourly");
@@ -69,6 +71,20 @@ describe("AWS discovery", () => {
       await page.getByRole("button", { name: `Disable ${name}` }).click();
       await expect.poll(() => page.getByRole("button", { name: `Enable ${name}` }).count()).toBe(1);
       await checkScreen(page, "admin-aws-discovery-runs");
+
+      // Delete asks first; cancelling keeps the source, confirming removes it and its panels.
+      await page.getByRole("button", { name: `Delete ${name}` }).click();
+      const dialog = page.getByRole("dialog", { name: `Delete the source ${name}?` });
+      await expect.poll(() => dialog.isVisible()).toBe(true);
+      await checkScreen(page, "admin-aws-discovery-delete");
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await expect.poll(() => dialog.isVisible()).toBe(false);
+      expect(await sources.getByText(name, { exact: true }).count()).toBe(1);
+      await page.getByRole("button", { name: `Delete ${name}` }).click();
+      await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: `Source ${name} deleted.` }).count()).toBe(1);
+      await expect.poll(() => page.getByRole("button", { name: `Delete ${name}` }).count()).toBe(0);
+      expect(await setup.count()).toBe(0);
       expect(errors).toEqual([]);
     },
     TICK_MS + 90_000,

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, ok } from "../api/client";
-import { describeError } from "../api/problem";
+import { ApiError, describeError } from "../api/problem";
 import type { components } from "../api/schema";
 import { CheckboxGroup, Checkbox } from "../admin/fields";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { EditorStatus, useEditor, type Errors } from "../admin/forms";
 import { Alert, Badge, Button, Card, EmptyState, Field, Input, PageHeader, Select, Spinner } from "../components/ui";
 import { formatDateTime } from "../lib/format";
@@ -85,15 +86,37 @@ function useSources() {
   });
 }
 
+const isActive = (run: Run) => run.status === "queued" || run.status === "running";
+
+function loadRuns(sourceId: string, signal: AbortSignal) {
+  return ok(api.GET("/v1/cis/discovery-sources/{source_id}/runs", { params: { path: { source_id: sourceId }, query: { limit: 10 } }, signal }));
+}
+
 function useRuns(sourceId: string) {
   return useQuery({
     queryKey: keys.runs(sourceId),
-    queryFn: ({ signal }) =>
-      ok(api.GET("/v1/cis/discovery-sources/{source_id}/runs", { params: { path: { source_id: sourceId }, query: { limit: 10 } }, signal })),
+    queryFn: ({ signal }) => loadRuns(sourceId, signal),
     select: (page) => page.items,
     // A queued or running run is watched until it ends.
-    refetchInterval: (query) => (query.state.data?.items.some((r) => r.status === "queued" || r.status === "running") ? 3000 : false),
+    refetchInterval: (query) => (query.state.data?.items.some(isActive) ? 3000 : false),
   });
+}
+
+/** A "Run now" refused with 409 (a run was queued or running) holds only until the runs
+ * list, refreshed after the refusal, shows no run in progress: then it is cleared. */
+function useClearWhenIdle(sourceId: string, run: { error: unknown; submittedAt: number; reset: () => void }) {
+  const refused = run.error instanceof ApiError && run.error.status === 409;
+  const runs = useQuery({
+    queryKey: keys.runs(sourceId),
+    queryFn: ({ signal }) => loadRuns(sourceId, signal),
+    enabled: refused,
+    refetchInterval: refused ? 3000 : false,
+  });
+  const { reset, submittedAt } = run;
+  const idle = runs.data !== undefined && runs.dataUpdatedAt > submittedAt && !runs.data.items.some(isActive);
+  useEffect(() => {
+    if (refused && idle) reset();
+  }, [refused, idle, reset]);
 }
 
 interface SourceForm {
@@ -297,7 +320,54 @@ function Runs({ source }: { source: Source }) {
   );
 }
 
-function SourceRow({ source, selected, onSelect, onQueued }: { source: Source; selected: boolean; onSelect: () => void; onQueued: (message: string) => void }) {
+function DeleteSource({ source, onDeleted }: { source: Source; onDeleted: (message: string) => void }) {
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => ok(api.DELETE("/v1/cis/discovery-sources/{source_id}", { params: { path: { source_id: source.id } } })),
+    onSuccess: () => {
+      setOpen(false);
+      client.removeQueries({ queryKey: keys.runs(source.id) });
+      void client.invalidateQueries({ queryKey: keys.sources });
+      onDeleted(t("cmdb.discovery.deleted", { name: source.name }));
+    },
+  });
+  return (
+    <>
+      <Button size="sm" variant="danger" onClick={() => setOpen(true)} aria-label={t("cmdb.discovery.delete", { name: source.name })}>
+        {t("cmdb.discovery.deleteShort")}
+      </Button>
+      <ConfirmDialog
+        open={open}
+        title={t("cmdb.discovery.deleteTitle", { name: source.name })}
+        confirmLabel={t("cmdb.form.delete")}
+        busy={remove.isPending}
+        onConfirm={() => remove.mutate()}
+        onClose={() => {
+          setOpen(false);
+          remove.reset();
+        }}
+      >
+        <p>{t("cmdb.discovery.deleteBody")}</p>
+        {remove.isError ? <Alert>{describeError(remove.error)}</Alert> : null}
+      </ConfirmDialog>
+    </>
+  );
+}
+
+function SourceRow({
+  source,
+  selected,
+  onSelect,
+  onQueued,
+  onDeleted,
+}: {
+  source: Source;
+  selected: boolean;
+  onSelect: () => void;
+  onQueued: (message: string) => void;
+  onDeleted: (message: string) => void;
+}) {
   const client = useQueryClient();
   const run = useMutation({
     mutationFn: () => ok(api.POST("/v1/cis/discovery-sources/{source_id}/run", { params: { path: { source_id: source.id } } })),
@@ -316,6 +386,7 @@ function SourceRow({ source, selected, onSelect, onQueued }: { source: Source; s
       ),
     onSettled: () => client.invalidateQueries({ queryKey: keys.sources }),
   });
+  useClearWhenIdle(source.id, run);
   const failure = run.error ?? toggle.error;
   return (
     <tr className="border-b border-border align-top last:border-b-0" aria-current={selected ? "true" : undefined}>
@@ -345,6 +416,7 @@ function SourceRow({ source, selected, onSelect, onQueued }: { source: Source; s
           >
             {source.enabled ? t("cmdb.discovery.disableShort") : t("cmdb.discovery.enableShort")}
           </Button>
+          <DeleteSource source={source} onDeleted={onDeleted} />
         </div>
       </td>
     </tr>
@@ -389,7 +461,17 @@ export default function DiscoveryPage() {
                 </thead>
                 <tbody>
                   {sources.data.map((source) => (
-                    <SourceRow key={source.id} source={source} selected={source.id === selectedId} onSelect={() => setSelectedId(source.id)} onQueued={setAnnouncement} />
+                    <SourceRow
+                      key={source.id}
+                      source={source}
+                      selected={source.id === selectedId}
+                      onSelect={() => setSelectedId(source.id)}
+                      onQueued={setAnnouncement}
+                      onDeleted={(message) => {
+                        if (source.id === selectedId) setSelectedId(null);
+                        setAnnouncement(message);
+                      }}
+                    />
                   ))}
                 </tbody>
               </table>

@@ -7,6 +7,7 @@ import { Alert, Button, Card, Field, Input, PageHeader } from "../components/ui"
 import { t } from "../i18n/cmdb";
 import {
   IMPORT_POLL_MS,
+  importCheckedJob,
   importCsv,
   importViaJob,
   SYNC_IMPORT_BYTES,
@@ -20,18 +21,21 @@ import {
 interface Outcome {
   report: ImportReport;
   failure: string | null;
+  /** The job that checked a large file: importing it reuses its upload. */
+  jobId?: string;
 }
 
 /** A file up to the synchronous limit is one request; a larger one goes through an import
  * job (uploaded to S3 with progress, then polled). Both answer the same report. */
 async function runImport(
   file: File,
-  options: { dryRun: boolean; partial: boolean },
+  options: { dryRun: boolean; partial: boolean; checkedJob?: string },
   onProgress: (p: ImportProgress | null) => void,
 ): Promise<Outcome> {
   if (file.size <= SYNC_IMPORT_BYTES) return { report: await importCsv(file, options), failure: null };
   try {
-    return outcome(await importViaJob(file, options, onProgress));
+    const { checkedJob } = options;
+    return outcome(checkedJob ? await importCheckedJob(checkedJob, options.partial, onProgress) : await importViaJob(file, options, onProgress));
   } finally {
     onProgress(null);
   }
@@ -39,7 +43,7 @@ async function runImport(
 
 function outcome(job: ImportJob): Outcome {
   const report = job.report ?? { rows: job.rows_read, created: 0, updated: 0, unchanged: 0, failed: 0, written: false, errors: [] };
-  return { report, failure: job.status === "failed" ? (job.error ?? t("cmdb.import.failed")) : null };
+  return { report, failure: job.status === "failed" ? (job.error ?? t("cmdb.import.failed")) : null, jobId: job.id };
 }
 
 /** The import wizard: choose a CSV, check it (a dry run: every row's problems), then
@@ -62,7 +66,7 @@ export default function ImportPage() {
     },
   });
   const run = useMutation({
-    mutationFn: (chosen: File) => runImport(chosen, { dryRun: false, partial }, setProgress),
+    mutationFn: (chosen: File) => runImport(chosen, { dryRun: false, partial, checkedJob: checked?.jobId }, setProgress),
     onSuccess: (result) => {
       setDone(result);
       void client.invalidateQueries({ queryKey: ["cmdb"] });

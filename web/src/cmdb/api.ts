@@ -177,14 +177,33 @@ export async function importViaJob(
     (p) => onProgress({ stage: "uploading", done: p.loaded, total: p.total }),
     signal,
   );
-  let job: ImportJob = await ok(
-    api.POST("/v1/cis/imports/{job_id}/start", { params: { path: { job_id: created.id } } }),
+  const started = await ok(api.POST("/v1/cis/imports/{job_id}/start", { params: { path: { job_id: created.id } } }));
+  return followImportJob(started, onProgress, signal);
+}
+
+/** Import the file a finished dry-run job checked, without uploading it again; then poll. */
+export async function importCheckedJob(
+  dryRunId: string,
+  partial: boolean,
+  onProgress: (p: ImportProgress) => void,
+  signal?: AbortSignal,
+): Promise<ImportJob> {
+  const queued = await ok(
+    api.POST("/v1/cis/imports/{job_id}/import", {
+      params: { path: { job_id: dryRunId }, header: { "Idempotency-Key": idempotencyKey() } },
+      body: { partial },
+    }),
   );
+  return followImportJob(queued, onProgress, signal);
+}
+
+async function followImportJob(first: ImportJob, onProgress: (p: ImportProgress) => void, signal?: AbortSignal): Promise<ImportJob> {
+  let job = first;
   while (job.status === "queued" || job.status === "running") {
     onProgress({ stage: job.status, done: job.rows_read, total: 0 });
     await new Promise((resolve) => setTimeout(resolve, IMPORT_POLL_MS));
     if (signal?.aborted) throw new DOMException("aborted", "AbortError");
-    job = await ok(api.GET("/v1/cis/imports/{job_id}", { params: { path: { job_id: created.id } }, signal }));
+    job = await ok(api.GET("/v1/cis/imports/{job_id}", { params: { path: { job_id: first.id } }, signal }));
   }
   return job;
 }

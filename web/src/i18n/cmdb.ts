@@ -209,6 +209,11 @@ export const cmdb = {
   "cmdb.discovery.trigger.manual": "Run now",
   "cmdb.discovery.trigger.schedule": "Schedule",
   "cmdb.discovery.close": "Close",
+  "cmdb.discovery.delete": "Delete {name}",
+  "cmdb.discovery.deleteShort": "Delete",
+  "cmdb.discovery.deleteTitle": "Delete the source {name}?",
+  "cmdb.discovery.deleteBody": "Its runs are deleted with it; the configuration items it found stay in the CMDB.",
+  "cmdb.discovery.deleted": "Source {name} deleted.",
 } as const;
 
 export type CmdbKey = keyof typeof cmdb;

@@ -75,9 +75,10 @@ def occurrences(
 
 
 def bounds(recurrence: dict[str, Any]) -> tuple[datetime, datetime | None]:
-    """The series' outer window: from the first day's start to the end of the last day's
-    occurrence (None: no last day). Stored as the row's ``starts_at``/``ends_at`` so that
-    the window index finds the series a window can meet."""
+    """The series' outer window: ``start_time`` on ``starts_on`` to ``start_time`` on
+    ``until`` plus the duration (None: no ``until``), whether or not those days have an
+    occurrence, so every occurrence lies inside. Stored as the row's ``starts_at``/``ends_at``
+    so that the window index finds the series a window can meet."""
     zone = ZoneInfo(recurrence["time_zone"])
     at = time.fromisoformat(recurrence["start_time"])
     first = _instant(datetime.combine(date.fromisoformat(recurrence["starts_on"]), at), zone)

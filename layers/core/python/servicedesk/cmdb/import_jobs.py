@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from servicedesk.cmdb import imports
 from servicedesk.cmdb.models import CIImportJob
-from servicedesk.cmdb.schemas import ImportJobCreate
+from servicedesk.cmdb.schemas import ImportJobCreate, ImportJobFromDryRun
 from servicedesk.platform import outbox, storage
 from servicedesk.platform.config import get_settings
 from servicedesk.platform.errors import (
@@ -99,6 +99,58 @@ def get(ctx: RequestContext, *, job_id: uuid.UUID, lock: bool = False) -> CIImpo
     return job
 
 
+def import_checked(
+    ctx: RequestContext, *, job_id: uuid.UUID, data: ImportJobFromDryRun
+) -> CIImportJob:
+    """A new queued import of a finished dry run's uploaded file, without a second upload:
+    409 naming ``id`` (not a dry run, not done), ``file`` (the object is gone) or
+    ``partial`` (the dry run found failing rows and ``partial`` was not asked)."""
+    checked = get(ctx, job_id=job_id)
+    if not checked.dry_run or checked.status != "done":
+        raise Conflict(
+            "only a finished dry run can be imported",
+            errors=[field_error("id", f"not a finished dry run ({checked.status})")],
+        )
+    failed = int((checked.report or {}).get("failed", 0))
+    if failed and not data.partial:
+        raise Conflict(
+            f"the dry run found {failed} failing rows: import with partial to write the others",
+            errors=[field_error("partial", "required: the dry run found failing rows")],
+        )
+    if storage.head(checked.s3_key, bucket_name=bucket()) is None:
+        raise Conflict(
+            "the dry run's file is gone: upload it again",
+            errors=[field_error("file", "no longer stored")],
+        )
+    job = CIImportJob(
+        tenant_id=ctx.tenant_id,
+        owner_id=ctx.user_id,
+        dry_run=False,
+        partial=data.partial,
+        filename=checked.filename,
+        size_bytes=checked.size_bytes,
+        s3_key=checked.s3_key,
+        upload_expires_at=datetime.now(UTC),
+        status="queued",
+    )
+    ctx.session.add(job)
+    ctx.session.flush()
+    _request(ctx, job)
+    ctx.session.refresh(job)
+    return job
+
+
+def _request(ctx: RequestContext, job: CIImportJob) -> None:
+    outbox.emit(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        event_type=REQUESTED,
+        aggregate_type="ci_import_job",
+        aggregate_id=job.id,
+        payload={"job_id": str(job.id), "owner_id": str(job.owner_id)},
+    )
+
+
 def start(ctx: RequestContext, *, job_id: uuid.UUID) -> CIImportJob:
     """Queue the job once its file is in S3 with the declared size and an import header:
     409 when started already or nothing is uploaded, 413 over the limit, 422 naming
@@ -129,12 +181,5 @@ def start(ctx: RequestContext, *, job_id: uuid.UUID) -> CIImportJob:
     imports.check_header(head)
     job.status = "queued"
     ctx.session.flush()
-    outbox.emit(
-        ctx.session,
-        tenant_id=ctx.tenant_id,
-        event_type=REQUESTED,
-        aggregate_type="ci_import_job",
-        aggregate_id=job.id,
-        payload={"job_id": str(job.id), "owner_id": str(job.owner_id)},
-    )
+    _request(ctx, job)
     return job

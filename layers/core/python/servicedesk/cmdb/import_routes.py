@@ -9,7 +9,12 @@ import uuid
 from fastapi import APIRouter
 
 from servicedesk.cmdb import import_jobs
-from servicedesk.cmdb.schemas import ImportJobCreate, ImportJobCreated, ImportJobPublic
+from servicedesk.cmdb.schemas import (
+    ImportJobCreate,
+    ImportJobCreated,
+    ImportJobFromDryRun,
+    ImportJobPublic,
+)
 from servicedesk.platform.context import Ctx
 from servicedesk.platform.endpoints import Once, listing, route
 from servicedesk.platform.errors import PROBLEM_JSON
@@ -67,3 +72,25 @@ def get_import_job(job_id: uuid.UUID, ctx: Ctx) -> ImportJobPublic:
 )
 def start_import_job(job_id: uuid.UUID, ctx: Ctx) -> ImportJobPublic:
     return ImportJobPublic.model_validate(import_jobs.start(ctx, job_id=job_id))
+
+
+@route(
+    router.post,
+    "/{job_id}/import",
+    Permission.CMDB_WRITE,
+    "Import the file a finished dry run checked, without uploading it again: a new queued"
+    " job (409 naming `id`, `file` when the object is gone, or `partial` when the dry run"
+    " found failing rows and partial was not asked)",
+    status_code=202,
+    responses={
+        409: {"description": "Not a finished dry run, or its file is gone", "content": _PROBLEM}
+    },
+)
+def import_dry_run(
+    job_id: uuid.UUID, body: ImportJobFromDryRun, ctx: Ctx, once: Once
+) -> ImportJobPublic:
+    def make() -> ImportJobPublic:
+        job = import_jobs.import_checked(ctx, job_id=job_id, data=body)
+        return ImportJobPublic.model_validate(job)
+
+    return once(body, make, status=202)

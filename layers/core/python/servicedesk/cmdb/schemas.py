@@ -245,6 +245,13 @@ class ImportJobCreate(Input):
     partial: bool = Field(default=False, description="Write the rows that pass")
 
 
+class ImportJobFromDryRun(Input):
+    partial: bool = Field(
+        default=False,
+        description="Write the rows that pass (required when the dry run found failing rows)",
+    )
+
+
 class ImportJobPublic(Output):
     id: uuid.UUID
     owner_id: uuid.UUID
