@@ -29,7 +29,6 @@ from servicedesk.attachments.schemas import (
     AttachmentUpload,
     DownloadLink,
     TaskAttachmentCreate,
-    UploadForm,
 )
 from servicedesk.platform.app import problem_response
 from servicedesk.platform.context import Ctx
@@ -37,6 +36,7 @@ from servicedesk.platform.endpoints import Once, listing, operation, route
 from servicedesk.platform.errors import PROBLEM_JSON
 from servicedesk.platform.rbac import Permission
 from servicedesk.platform.settings_routes import add_settings_routes
+from servicedesk.platform.storage import UploadForm
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 upload_router = APIRouter(prefix="/v1/tickets", tags=["attachments"])
