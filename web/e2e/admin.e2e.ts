@@ -410,7 +410,7 @@ describe("an admin sets up the service desk", () => {
     await manager.page.goto("/admin");
     await manager.page.waitForURL("**/admin/teams");
     const nav = manager.page.getByRole("navigation", { name: "Administration" });
-    expect(await nav.getByRole("link").allTextContents()).toEqual(["Teams", "Categories", "Approval flows", "CI classes", "Calendars", "SLA policies"]);
+    expect(await nav.getByRole("link").allTextContents()).toEqual(["Teams", "Categories", "Approval flows", "CI classes", "AWS discovery", "Calendars", "SLA policies"]);
     await manager.page.goto("/admin/webhooks");
     await manager.page.waitForURL((url) => !url.pathname.startsWith("/admin/webhooks"));
     await manager.page.goto("/admin/audit-log");
