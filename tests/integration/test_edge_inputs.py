@@ -142,6 +142,7 @@ NO_STRINGS = {
     ("PUT", "/v1/settings/kb"),
     ("PUT", "/v1/assistant/settings"),
     ("PUT", "/v1/settings/security"),
+    ("POST", "/v1/cis/imports/{job_id}/import"),  # {partial}
 }
 
 
