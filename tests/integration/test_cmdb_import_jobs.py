@@ -399,8 +399,8 @@ def test_a_finished_dry_run_is_imported_without_a_second_upload(client, org, job
 
 
 def test_a_dry_run_whose_file_is_gone_is_409_naming_file(client, org, jobs):
-    from servicedesk.platform import storage
     from servicedesk.cmdb import import_jobs
+    from servicedesk.platform import storage
 
     manager = org.members["manager"]
     data = _csv([f"{uuid.uuid4().hex[:6]}-1,Box,hardware,"])
