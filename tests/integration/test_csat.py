@@ -338,3 +338,56 @@ def test_webhook_endpoints_may_subscribe_to_ratings(client, org):
     )
     assert created.status_code == 201, created.text
     assert created.json()["event_types"] == ["csat.rated"]
+
+
+def test_a_mailed_survey_and_its_answer_reach_the_csat_report(client, wiring, database):
+    """Mailing a survey writes one ``csat.sent`` (the survey's sending time is not a ticket
+    change): through the real reports consumer, with ``csat.rated``, the csat report counts
+    it sent and answered, and agent-performance credits the current assignee."""
+    from datetime import UTC, datetime
+
+    from servicedesk.platform import publisher
+    from servicedesk.reports import cache
+    from tests.integration.test_reports_consumer import _deliver, report_bodies
+
+    desk = make_tenant(client, roles=("agent", "manager", "requester"))
+    requester, agent, manager = (desk.members[r] for r in ("requester", "agent", "manager"))
+    ticket = _ticket(client, requester, "Screen flickers")
+    assigned = client.post(
+        f"/v1/tickets/{ticket['id']}/assign",
+        json={"assignee_id": agent.user_id},
+        headers=agent.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+    _resolve(client, agent, ticket)
+    wiring.drain()
+    token = _survey_links(wiring, requester.email)[-1]["4"]
+    assert client.post(f"/v1/csat/{token}", json={"rating": 4}).status_code == 200
+    wiring.drain()
+    sent = "SELECT count(*) FROM outbox WHERE event_type = 'csat.sent' AND aggregate_id = %s"
+    assert _count(sent, ticket["id"]) == 1
+    assert publisher.channels_for("csat.sent") == ("reports",)
+
+    bodies = report_bodies(database, desk.tenant_id)
+    assert _deliver(bodies) == {"batchItemFailures": []}
+    cache.clear()
+    today = datetime.now(UTC).date().isoformat()
+    params = {"since": today, "until": today, "tz": "UTC"}
+    report = client.get("/v1/reports/csat", params=params, headers=manager.headers)
+    assert report.status_code == 200, report.text
+    assert report.json()["totals"] == {
+        "sent": 1,
+        "answered": 1,
+        "response_rate": 1.0,
+        "score": 1.0,
+        "average": 4.0,
+    }
+    perf = client.get("/v1/reports/agent-performance", params=params, headers=manager.headers)
+    assert perf.status_code == 200, perf.text
+    mine = {r["group"]["id"]: r["values"] for r in perf.json()["rows"]}[agent.user_id]
+    assert (mine["csat_count"], mine["csat_score"]) == (1, 1.0)
+    # Delivered again: nothing counts twice.
+    assert _deliver(bodies) == {"batchItemFailures": []}
+    cache.clear()
+    again = client.get("/v1/reports/csat", params=params, headers=manager.headers)
+    assert again.json()["totals"]["sent"] == 1

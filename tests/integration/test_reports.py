@@ -578,6 +578,8 @@ def test_csat_counts_sent_and_answered_by_their_own_times(
                 ),
             )
         conn.commit()
+    # As the reports consumer does for csat.sent and csat.rated: the ticket's facts again.
+    rebuild_tenant(uuid.UUID(org.tenant_id))
     cache.clear()
     manager = org.members["manager"]
     result = _report(
@@ -641,6 +643,8 @@ def test_csat_average_counts_the_1_to_5_surveys_only(
                 ),
             )
         conn.commit()
+    # As the reports consumer does for csat.sent and csat.rated: the ticket's facts again.
+    rebuild_tenant(uuid.UUID(org.tenant_id))
     cache.clear()
     manager = org.members["manager"]
     only = _report(client, manager, "csat", since="2026-04-02", until="2026-04-02", tz=PARIS)

@@ -46,28 +46,28 @@ def stream(client: Any, database: Any, desk: TenantFixture) -> list[str]:
     for index, what, body in steps:
         response = client.post(f"/v1/tickets/{ids[index]}/{what}", json=body, headers=agent.headers)
         assert response.status_code in (200, 201), (what, response.text)
+    bodies = report_bodies(database, desk.tenant_id)
+    assert len(bodies) >= 10
+    return bodies
+
+
+def report_bodies(database: Any, tenant_id: str) -> list[str]:
+    """The SQS bodies of the tenant's outbox events that the reports channel takes, in
+    outbox order."""
     with database.connect("owner") as conn:
         rows = conn.execute(
             "SELECT id, seq, tenant_id, event_type, aggregate_type, aggregate_id, payload,"
             " created_at FROM outbox WHERE tenant_id = %s ORDER BY seq",
-            (desk.tenant_id,),
+            (tenant_id,),
         ).fetchall()
-    bodies = []
-    for r in rows:
-        row = SimpleNamespace(
-            id=r[0],
-            seq=r[1],
-            tenant_id=r[2],
-            event_type=r[3],
-            aggregate_type=r[4],
-            aggregate_id=r[5],
-            payload=r[6],
-            created_at=r[7],
-        )
-        if "reports" in publisher.channels_for(row.event_type):
-            bodies.append(publisher.encode(row))
-    assert len(bodies) >= 10
-    return bodies
+    names = ("id", "seq", "tenant_id", "event_type", "aggregate_type", "aggregate_id")
+    events = [
+        SimpleNamespace(**dict(zip(names, r[:6], strict=True)), payload=r[6], created_at=r[7])
+        for r in rows
+    ]
+    return [
+        publisher.encode(e) for e in events if "reports" in publisher.channels_for(e.event_type)
+    ]
 
 
 def _snapshot(database: Any, tenant_id: str) -> tuple[list[Any], list[Any], list[Any]]:

@@ -34,6 +34,8 @@ from servicedesk.platform.tenancy import RequestContext
 EVENT_TYPE = "csat.survey"  # the mail's event header and its deliveries channel key
 # The CSAT sender's event: a delayed survey is due (servicedesk.csat.sender).
 DUE_EVENT = "csat.survey_due"
+# A survey mailed (servicedesk.reports.consumer counts it).
+SENT_EVENT = "csat.sent"
 _INVALID = "this survey link is not valid"
 # The ratings each scale takes: good is stored as 5 and bad as 1.
 RATINGS: dict[str, frozenset[int]] = {
@@ -262,13 +264,20 @@ def deliver(
             continue
         sent.append(plan.survey_id)
     if sent:
-        session.execute(
+        # Marked sent, and a ``csat.sent`` per survey for the reports consumer (the csat
+        # report counts surveys by sending time), in one statement.
+        events = session.execute(
             text(
-                "UPDATE csat_surveys SET sent_at = now(), send_after = NULL"
-                " WHERE id = ANY(:s) AND sent_at IS NULL"
+                "WITH sent AS (UPDATE csat_surveys SET sent_at = now(), send_after = NULL"
+                " WHERE id = ANY(:s) AND sent_at IS NULL RETURNING id, ticket_id)"
+                " INSERT INTO outbox (tenant_id, event_type, aggregate_type, aggregate_id,"
+                f" payload) SELECT :tn, '{SENT_EVENT}', 'ticket', sent.ticket_id::text,"
+                " jsonb_build_object('survey_id', sent.id, 'ticket_id', sent.ticket_id)"
+                " FROM sent ORDER BY sent.id RETURNING id"
             ),
-            {"s": sent},
-        )
+            {"s": sent, "tn": tenant_id},
+        ).scalars()
+        session.info.setdefault("outbox_ids", []).extend(uuid.UUID(str(e)) for e in events)
     fail_claims(session, "email", failed)
     return retry
 

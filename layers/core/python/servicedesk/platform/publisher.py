@@ -93,6 +93,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "kb.": ("knowledge",),
     # A requester's satisfaction rating (servicedesk.csat): for webhook subscribers.
     "csat.rated": ("webhook", "reports"),
+    # A survey mailed: the csat report counts surveys by sending time.
+    "csat.sent": ("reports",),
     # Identity administration (sign-in providers, SCIM provisioning): webhook subscribers.
     "identity_provider.": ("webhook",),
     "scim.": ("webhook",),

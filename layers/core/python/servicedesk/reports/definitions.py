@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from servicedesk.platform.tenancy import RequestContext
-from servicedesk.reports import agents, summaries
+from servicedesk.reports import agents, facts, summaries
 from servicedesk.reports.query import (
     GROUP_COLUMNS,
     Aggregated,
@@ -23,7 +23,7 @@ from servicedesk.reports.query import (
 from servicedesk.reports.window import ReportParams, Window
 
 DIMS = "team_id, assignee_id, category_id, priority, channel, type"
-SLA_TARGETS = ("first_response", "next_response", "resolution")
+SLA_TARGETS = facts.SLA_TARGETS
 AGE_BANDS = (
     ("aging_lt_1d", None, "1 day"),
     ("aging_1_3d", "1 day", "3 days"),
@@ -125,21 +125,17 @@ def resolution_time(ctx: RequestContext, window: Window, params: ReportParams) -
 
 
 def one_touch(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    touched = "count(*) FILTER (WHERE f.public_replies = 1 AND f.reopens = 0)"
-    measures = {
-        "resolved": "count(*)",
-        "one_touch": touched,
-        "ratio": f"{touched}::float8 / nullif(count(*), 0)",
-    }
+    """Resolved tickets by their last resolution, and those of them with one public reply
+    and no reopening: the facts' moments counted as ``resolved_last``/``one_touch``."""
+    kinds = {"resolved": "resolved_last", "one_touch": "one_touch"}
     return Computed(
-        _agg(
-            ctx,
-            window,
-            params,
-            "report_ticket_facts",
-            "resolved_at",
-            measures,
-            where=" AND f.resolved_at IS NOT NULL AND NOT f.merged",
+        counts(
+            ctx.session,
+            ctx.tenant_id,
+            kinds=kinds,
+            ratios={"ratio": ("one_touch", "resolved")},
+            window=window,
+            params=params,
         )
     )
 
@@ -157,54 +153,76 @@ def reopen_rate(ctx: RequestContext, window: Window, params: ReportParams) -> Co
     )
 
 
-def sla_compliance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    source = (
-        "(SELECT s.tenant_id, s.met_at, s.target, s.breached_at, s.policy_id::text AS policy_id,"
-        " x.team_id, x.assignee_id, x.category_id, x.priority, x.channel, x.type"
-        " FROM ticket_sla_targets s JOIN report_ticket_facts x"
-        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
-        " WHERE s.tenant_id = :t AND s.met_at >= :start AND s.met_at < :end AND NOT x.merged)"
+def _kind_counts(
+    ctx: RequestContext, window: Window, params: ReportParams, kinds: tuple[str, ...]
+) -> Aggregated:
+    """Counts of these ``report_events`` kinds per bucket and group (each measure named as
+    its kind), from the hourly rollup when it can answer."""
+    return counts(
+        ctx.session,
+        ctx.tenant_id,
+        kinds={k: k for k in kinds},
+        ratios={},
+        window=window,
+        params=params,
     )
-    measures: dict[str, str] = {}
-    for prefix, cond in [("", "true"), *((f"{t}_", f"f.target = '{t}'") for t in SLA_TARGETS)]:
-        on_time = f"count(*) FILTER (WHERE {cond} AND f.breached_at IS NULL)"
-        late = f"count(*) FILTER (WHERE {cond} AND f.breached_at IS NOT NULL)"
-        measures[f"{prefix}on_time"] = on_time
-        measures[f"{prefix}late"] = late
-        measures[f"{prefix}compliance"] = (
-            f"{on_time}::float8 / nullif(count(*) FILTER (WHERE {cond}), 0)"
-        )
-    return Computed(_agg(ctx, window, params, source, "met_at", measures))
+
+
+def _derive(agg: Aggregated, derive: Callable[[Cell], Cell]) -> Aggregated:
+    return Aggregated({k: derive(v) for k, v in agg.cells.items()}, derive(agg.totals))
+
+
+def _n(cell: Cell, kind: str) -> int:
+    return int(cell.get(kind) or 0)
+
+
+def _ratio_of(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def sla_compliance(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
+    """Targets met in the range, on time or late (breached before they were met), in all
+    and per target: the SLA engine's records, counted as ``sla_<on_time|late>_<target>``
+    at ``met_at`` (servicedesk.reports.facts)."""
+
+    def derive(cell: Cell) -> Cell:
+        out: Cell = {}
+        for prefix, targets in [("", SLA_TARGETS), *((f"{t}_", (t,)) for t in SLA_TARGETS)]:
+            on_time = sum(_n(cell, f"sla_on_time_{t}") for t in targets)
+            late = sum(_n(cell, f"sla_late_{t}") for t in targets)
+            out[f"{prefix}on_time"] = on_time
+            out[f"{prefix}late"] = late
+            out[f"{prefix}compliance"] = _ratio_of(on_time, on_time + late)
+        return out
+
+    return Computed(_derive(_kind_counts(ctx, window, params, facts.SLA_KINDS), derive))
+
+
+def _csat_figures(cell: Cell) -> tuple[int, int, int, int, int]:
+    """sent, answered, good (4-5 or "good"), and the 1-5 answers' count and rating sum."""
+    rated = sum(_n(cell, f"csat_{r}") for r in range(1, 6))
+    total = sum(r * _n(cell, f"csat_{r}") for r in range(1, 6))
+    answered = rated + _n(cell, "csat_good") + _n(cell, "csat_bad")
+    good = _n(cell, "csat_4") + _n(cell, "csat_5") + _n(cell, "csat_good")
+    return _n(cell, "csat_sent"), answered, good, rated, total
 
 
 def csat(ctx: RequestContext, window: Window, params: ReportParams) -> Computed:
-    # Merged tickets count in "created" only: their surveys are left out.
-    source = (
-        "(SELECT s.tenant_id, s.sent_at AS at, 'sent' AS kind, NULL::smallint AS rating,"
-        " s.scale, "
-        f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
-        " FROM csat_surveys s JOIN report_ticket_facts x"
-        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
-        " WHERE s.tenant_id = :t AND s.sent_at >= :start AND s.sent_at < :end AND NOT x.merged"
-        " UNION ALL SELECT s.tenant_id, s.answered_at, 'answered', s.rating, s.scale,"
-        f" {', '.join('x.' + d.strip() for d in DIMS.split(','))}"
-        " FROM csat_surveys s JOIN report_ticket_facts x"
-        " ON x.tenant_id = s.tenant_id AND x.ticket_id = s.ticket_id"
-        " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
-        " AND NOT x.merged)"
-    )
-    sent = "count(*) FILTER (WHERE f.kind = 'sent')"
-    answered = "count(*) FILTER (WHERE f.kind = 'answered')"
-    good = "count(*) FILTER (WHERE f.kind = 'answered' AND f.rating >= 4)"
-    measures = {
-        "sent": sent,
-        "answered": answered,
-        "response_rate": f"{answered}::float8 / nullif({sent}, 0)",
-        "score": f"{good}::float8 / nullif({answered}, 0)",
-        # Good/bad answers (stored 5/1) count in the score, not the average (docs/csat.md).
-        "average": "avg(f.rating) FILTER (WHERE f.kind = 'answered' AND f.scale = '1-5')",
-    }
-    return Computed(_agg(ctx, window, params, source, "at", measures))
+    """Surveys sent (by sending time) and answered (by answer time); merged tickets' are
+    left out. Good/bad answers (stored 5/1) count in the score, not the average
+    (docs/csat.md)."""
+
+    def derive(cell: Cell) -> Cell:
+        sent, answered, good, rated, total = _csat_figures(cell)
+        return {
+            "sent": sent,
+            "answered": answered,
+            "response_rate": _ratio_of(answered, sent),
+            "score": _ratio_of(good, answered),
+            "average": _ratio_of(total, rated),
+        }
+
+    return Computed(_derive(_kind_counts(ctx, window, params, facts.CSAT_KINDS), derive))
 
 
 def _agg(
@@ -333,16 +351,6 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
     if not agents.usable(params):
         return _agent_performance_sql(ctx, window, params)
     summarised = agents.performance(ctx.session, ctx.tenant_id, window)
-    filters, values = filter_sql(params)
-    rows = ctx.session.execute(
-        text(
-            f"WITH {_RATED_AND_LOAD.format(filters=filters)}"
-            " SELECT coalesce(c.agent_id, l.agent_id)::text AS grp, c.csat_score,"
-            " coalesce(c.csat_count, 0) AS csat_count, coalesce(l.load, 0) AS load"
-            " FROM rated c FULL JOIN load l USING (agent_id)"
-        ),
-        {"t": ctx.tenant_id, "start": window.start, "end": window.end, **values},
-    ).mappings()
     cells: dict[Key, Cell] = {}
     for agent, got in summarised.items():
         cells[(None, agent)] = {
@@ -354,35 +362,48 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             "csat_count": 0,
             "load": 0,
         }
-    for r in rows:
-        cell = cells.setdefault(
-            (None, r["grp"]),
-            {
-                "handled": 0,
-                "replies": 0,
-                "median_first_response_business": None,
-                "median_resolution_business": None,
-            },
-        )
-        cell.update(
-            csat_score=_f(r["csat_score"]), csat_count=int(r["csat_count"]), load=int(r["load"])
-        )
+    _rated_and_load(ctx, window, params, cells)
     return Computed(Aggregated(cells, _agent_totals(cells)))
 
 
-# CSAT answers in the range on the tickets assigned to each agent now; their open load now.
-_RATED_AND_LOAD = (
-    "rated AS (SELECT f.assignee_id AS agent_id, count(*) AS csat_count,"
-    " count(*) FILTER (WHERE s.rating >= 4)::float8 / nullif(count(*), 0) AS csat_score"
-    " FROM csat_surveys s JOIN report_ticket_facts f"
-    " ON f.tenant_id = s.tenant_id AND f.ticket_id = s.ticket_id"
-    " WHERE s.tenant_id = :t AND s.answered_at >= :start AND s.answered_at < :end"
-    " AND f.assignee_id IS NOT NULL AND NOT f.merged{filters} GROUP BY 1),"
-    " load AS (SELECT f.assignee_id AS agent_id, count(*) AS load"
-    " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
-    " AND f.assignee_id IS NOT NULL"
-    " AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1)"
-)
+def _rated_and_load(
+    ctx: RequestContext, window: Window, params: ReportParams, cells: dict[Key, Cell]
+) -> None:
+    """Into ``cells`` (one per agent): the CSAT answers in the range on the tickets
+    assigned to each agent now (the survey kinds of ``report_events`` by the ticket's
+    current assignee, from the rollup's agent dimension when it can answer) and their open
+    load now. An agent with neither keeps the zeros; one new here gets a row."""
+    blank: Cell = {
+        "handled": 0,
+        "replies": 0,
+        "median_first_response_business": None,
+        "median_resolution_business": None,
+        "csat_score": None,
+        "csat_count": 0,
+        "load": 0,
+    }
+    for cell in cells.values():
+        cell.update(csat_score=None, csat_count=0, load=0)
+    by_agent = params.model_copy(update={"group_by": "agent", "interval": None})
+    rated = _kind_counts(ctx, window, by_agent, facts.CSAT_ANSWER_KINDS)
+    for (_, agent), got in rated.cells.items():
+        _, answered, good, _, _ = _csat_figures(got)
+        if agent is None or not answered:
+            continue
+        cell = cells.setdefault((None, agent), dict(blank))
+        cell.update(csat_count=answered, csat_score=_ratio_of(good, answered))
+    filters, values = filter_sql(params)
+    for r in ctx.session.execute(
+        text(
+            "SELECT f.assignee_id::text AS grp, count(*) AS load"
+            " FROM report_ticket_facts f WHERE f.tenant_id = :t AND NOT f.merged"
+            " AND f.assignee_id IS NOT NULL"
+            f" AND f.status IN ('new', 'open', 'in_progress', 'pending'){filters} GROUP BY 1"
+        ),
+        {"t": ctx.tenant_id, **values},
+    ):
+        cell = cells.setdefault((None, r.grp), dict(blank))
+        cell["load"] = int(r.load)
 
 
 def _agent_totals(cells: dict[Key, Cell]) -> Cell:
@@ -412,15 +433,11 @@ def _agent_performance_sql(ctx: RequestContext, window: Window, params: ReportPa
             " percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_business) AS mres"
             " FROM (SELECT DISTINCT agent_id, ticket_id, first_response_business,"
             " resolution_business FROM resolved) d GROUP BY 1),"
-            f" {_RATED_AND_LOAD.format(filters=filters)},"
-            " agents AS (SELECT agent_id FROM handled UNION SELECT agent_id FROM replies"
-            " UNION SELECT agent_id FROM rated UNION SELECT agent_id FROM load)"
+            " agents AS (SELECT agent_id FROM handled UNION SELECT agent_id FROM replies)"
             " SELECT a.agent_id::text AS grp, coalesce(h.handled, 0) AS handled,"
-            " coalesce(r.replies, 0) AS replies, m.mfr, m.mres, c.csat_score,"
-            " coalesce(c.csat_count, 0) AS csat_count, coalesce(l.load, 0) AS load"
+            " coalesce(r.replies, 0) AS replies, m.mfr, m.mres"
             " FROM agents a LEFT JOIN handled h USING (agent_id)"
             " LEFT JOIN replies r USING (agent_id) LEFT JOIN medians m USING (agent_id)"
-            " LEFT JOIN rated c USING (agent_id) LEFT JOIN load l USING (agent_id)"
         ),
         p,
     ).mappings()
@@ -431,10 +448,8 @@ def _agent_performance_sql(ctx: RequestContext, window: Window, params: ReportPa
             "replies": int(r["replies"]),
             "median_first_response_business": _f(r["mfr"]),
             "median_resolution_business": _f(r["mres"]),
-            "csat_score": _f(r["csat_score"]),
-            "csat_count": int(r["csat_count"]),
-            "load": int(r["load"]),
         }
+    _rated_and_load(ctx, window, params, cells)
     return Computed(Aggregated(cells, _agent_totals(cells)))
 
 

@@ -37,8 +37,27 @@ RESOLVED = frozenset(s.value for s in RESOLVED_STATUSES)
 
 Pause = tuple[datetime, datetime | None]
 
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+# A met SLA target: on time, or late (breached before it was met), per target.
+SLA_KINDS = tuple(f"sla_{o}_{t}" for t in SLA_TARGETS for o in ("on_time", "late"))
+# CSAT: a survey sent; an answer by its rating on the 1-5 scale, or good/bad (stored 5/1).
+CSAT_ANSWER_KINDS = (*(f"csat_{r}" for r in range(1, 6)), "csat_good", "csat_bad")
+CSAT_KINDS = ("csat_sent", *CSAT_ANSWER_KINDS)
 # The kinds counted in report_rollup_hourly, and its dimensions (column of report_events).
-ROLLUP_KINDS = ("created", "resolved", "reopened", "backlog_in", "backlog_out")
+# ``resolved_last`` is a resolved ticket's last resolution (one per ticket, at the facts'
+# ``resolved_at``); ``one_touch`` is the same moment when the ticket had exactly one public
+# reply and no reopening (the one-touch report).
+ROLLUP_KINDS = (
+    "created",
+    "resolved",
+    "reopened",
+    "backlog_in",
+    "backlog_out",
+    "resolved_last",
+    "one_touch",
+    *SLA_KINDS,
+    *CSAT_KINDS,
+)
 ROLLUP_DIMS = {
     "team": "team_id",
     "agent": "assignee_id",
@@ -47,6 +66,8 @@ ROLLUP_DIMS = {
     "channel": "channel",
     "type": "type",
 }
+# The SLA kinds are also counted by the target's policy (sla-compliance's group_by=policy).
+POLICY_DIM = ("policy", "policy_id")
 RollupKey = tuple[str, str, datetime, str]  # dim, kind, hour, value
 
 
@@ -61,6 +82,12 @@ class History:
     replies: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)  # at, author
     pauses: list[Pause] = field(default_factory=list)
     calendar_id: uuid.UUID | None = None
+    # Met SLA targets: met at, target, late (breached before met), policy.
+    sla: list[tuple[datetime, str, bool, uuid.UUID | None]] = field(default_factory=list)
+    # CSAT surveys: sent at, answered at, rating, scale.
+    surveys: list[tuple[datetime | None, datetime | None, int | None, str]] = field(
+        default_factory=list
+    )
 
 
 def _histories(
@@ -125,6 +152,24 @@ def _histories(
         params,
     ):
         out[r.ticket_id].calendar_id = r.calendar_id
+    for r in session.execute(
+        text(
+            "SELECT ticket_id, met_at, target, breached_at IS NOT NULL AS late, policy_id"
+            " FROM ticket_sla_targets WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+            " AND met_at IS NOT NULL ORDER BY met_at, target"
+        ),
+        params,
+    ):
+        out[r.ticket_id].sla.append((r.met_at, r.target, bool(r.late), r.policy_id))
+    for r in session.execute(
+        text(
+            "SELECT ticket_id, sent_at, answered_at, rating, scale FROM csat_surveys"
+            " WHERE tenant_id = :t AND ticket_id = ANY(:ids)"
+            " AND (sent_at IS NOT NULL OR answered_at IS NOT NULL) ORDER BY created_at, id"
+        ),
+        params,
+    ):
+        out[r.ticket_id].surveys.append((r.sent_at, r.answered_at, r.rating, r.scale))
     return out
 
 
@@ -162,37 +207,47 @@ def _assignee_at(
     return current
 
 
+# A countable moment: kind, at, agent (resolved: the assignee then; reply: its author),
+# policy (an SLA kind: the target's policy).
+Event = tuple[str, datetime, uuid.UUID | None, uuid.UUID | None]
+
+
 @dataclass
 class Facts:
     row: dict[str, Any]
-    events: list[tuple[str, datetime, uuid.UUID | None]]  # kind, at, agent
+    events: list[Event]
 
 
 def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
     """The facts of one ticket (a ``tickets`` row) from its history."""
     merged = ticket.merged_into_id is not None
     # Created: every ticket, merged ones too (they count in "created" only).
-    events: list[tuple[str, datetime, uuid.UUID | None]] = [("created", ticket.created_at, None)]
+    events: list[Event] = [("created", ticket.created_at, None, None)]
     resolutions: list[datetime] = []
     reopens = 0
     if not merged:
         # The ticket is created 'new': it enters the backlog then.
-        events.append(("backlog_in", ticket.created_at, None))
+        events.append(("backlog_in", ticket.created_at, None, None))
         for at, before, after in history.statuses:
             if before in ACTIVE and after not in ACTIVE:
-                events.append(("backlog_out", at, None))
+                events.append(("backlog_out", at, None, None))
             elif before not in ACTIVE and after in ACTIVE:
-                events.append(("backlog_in", at, None))
+                events.append(("backlog_in", at, None, None))
             if before not in RESOLVED and after in RESOLVED:
                 resolutions.append(at)
                 agent = _assignee_at(at, history.assignments, ticket.assignee_id)
-                events.append(("resolved", at, agent))
+                events.append(("resolved", at, agent, None))
             if before in FINISHED and after in ACTIVE:
                 reopens += 1
-                events.append(("reopened", at, None))
-        events.extend(("reply", at, author) for at, author in history.replies)
+                events.append(("reopened", at, None, None))
+        events.extend(("reply", at, author, None) for at, author in history.replies)
+        events.extend(_sla_and_surveys(history))
     first_response_at = ticket.first_response_at
     resolved_at = resolutions[-1] if resolutions and ticket.status in RESOLVED else None
+    if resolved_at is not None:
+        events.append(("resolved_last", resolved_at, None, None))
+        if len(history.replies) == 1 and reopens == 0:
+            events.append(("one_touch", resolved_at, None, None))
     row = {
         "ticket_id": ticket.id,
         "team_id": ticket.team_id,
@@ -217,6 +272,27 @@ def compute(ticket: Any, history: History, calendar: BusinessCalendar) -> Facts:
         "reopens": reopens,
     }
     return Facts(row=row, events=events)
+
+
+def _sla_and_surveys(history: History) -> list[Event]:
+    """The SLA targets met (sla-compliance) and the surveys sent and answered (csat,
+    agent-performance's CSAT). Merged tickets have none: the reports leave them out."""
+    events: list[Event] = []
+    for met_at, target, late, policy in history.sla:
+        events.append((f"sla_{'late' if late else 'on_time'}_{target}", met_at, None, policy))
+    for sent_at, answered_at, rating, scale in history.surveys:
+        if sent_at is not None:
+            events.append(("csat_sent", sent_at, None, None))
+        if answered_at is not None and rating is not None:
+            events.append((_answer_kind(rating, scale), answered_at, None, None))
+    return events
+
+
+def _answer_kind(rating: int, scale: str) -> str:
+    """A survey answer's kind: its rating on the 1-5 scale; good (stored 5) or bad (1)."""
+    if scale == "good-bad":
+        return "csat_good" if rating >= 4 else "csat_bad"
+    return f"csat_{rating}"
 
 
 def _business(
@@ -303,9 +379,10 @@ def refresh(
             "type": f.row["type"],
             "frb": f.row["first_response_business"] if kind == "resolved" else None,
             "rb": f.row["resolution_business"] if kind == "resolved" else None,
+            "policy_id": policy,
         }
         for f in facts
-        for kind, at, agent in f.events
+        for kind, at, agent, policy in f.events
     ]
     _link_repeats(rows)
     _insert_events(session, tenant_id, rows)
@@ -347,6 +424,7 @@ EVENT_COLUMNS = (
     ("frb", "first_response_business", "integer"),
     ("rb", "resolution_business", "integer"),
     ("prev", "prev_same_at", "timestamptz"),
+    ("policy_id", "policy_id", "uuid"),
 )
 
 
@@ -369,6 +447,10 @@ def _count_into(
     for dim, column in ROLLUP_DIMS.items():
         value = dims[column]
         counter[(dim, kind, hour, "" if value is None else str(value))] += n
+    if kind in SLA_KINDS:
+        dim, column = POLICY_DIM
+        value = dims[column]
+        counter[(dim, kind, hour, "" if value is None else str(value))] += n
 
 
 def _old_contributions(session: Session, params: dict[str, Any]) -> Counter[RollupKey]:
@@ -376,9 +458,9 @@ def _old_contributions(session: Session, params: dict[str, Any]) -> Counter[Roll
     for r in session.execute(
         text(
             "SELECT kind, date_trunc('hour', at, 'UTC') AS hour, team_id, assignee_id,"
-            " category_id, priority, channel, type, count(*) AS n FROM report_events"
+            " category_id, priority, channel, type, policy_id, count(*) AS n FROM report_events"
             " WHERE tenant_id = :t AND ticket_id = ANY(:ids) AND kind = ANY(:kinds)"
-            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
         ),
         {**params, "kinds": list(ROLLUP_KINDS)},
     ).mappings():
@@ -428,10 +510,11 @@ def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
     )
     session.execute(text("DELETE FROM report_duration_summaries WHERE tenant_id = :t"), params)
     session.execute(text("DELETE FROM report_agent_summaries WHERE tenant_id = :t"), params)
-    selects = [("all", "''")] + [
-        (dim, f"coalesce({column}::text, '')") for dim, column in ROLLUP_DIMS.items()
+    selects = [("all", "''", ROLLUP_KINDS)] + [
+        (dim, f"coalesce({column}::text, '')", ROLLUP_KINDS) for dim, column in ROLLUP_DIMS.items()
     ]
-    for dim, value in selects:
+    selects.append((POLICY_DIM[0], f"coalesce({POLICY_DIM[1]}::text, '')", SLA_KINDS))
+    for dim, value, kinds in selects:
         session.execute(
             text(
                 "INSERT INTO report_rollup_hourly (tenant_id, dim, kind, hour, value, n)"
@@ -439,5 +522,5 @@ def rebuild_rollup(session: Session, tenant_id: uuid.UUID) -> None:
                 " FROM report_events WHERE tenant_id = :t AND kind = ANY(:kinds)"
                 " GROUP BY 3, 4, 5"
             ),
-            params,
+            {**params, "kinds": list(kinds)},
         )

@@ -23,6 +23,8 @@ GROUP_COLUMNS = {
     "type": "type",
 }
 FILTER_COLUMNS = ("team_id", "assignee_id", "category_id", "priority", "channel", "type")
+# ... and of report_events, whose SLA kinds also carry their target's policy.
+EVENT_GROUP_COLUMNS = {**GROUP_COLUMNS, "policy": "policy_id"}
 NULL_LABELS = {"team": "(no team)", "agent": "(unassigned)", "category": "(no category)"}
 
 Cell = dict[str, Any]
@@ -177,7 +179,8 @@ def rollup_choice(params: ReportParams, window: Window) -> tuple[str, str | None
         return dim, str(given[0][1])
     if group is None:
         return "all", None
-    return (group, None) if group in ROLLUP_OF_FILTER.values() else None
+    # policy: a dimension of the SLA kinds only (sla-compliance's group_by=policy).
+    return (group, None) if group in (*ROLLUP_OF_FILTER.values(), "policy") else None
 
 
 def counts(
@@ -195,7 +198,7 @@ def counts(
     if choice is None:
         counted = {m: f"count(*) FILTER (WHERE f.kind = '{k}')" for m, k in kinds.items()}
         measures = {**counted, **{m: _ratio(counted, a, b) for m, (a, b) in ratios.items()}}
-        group = GROUP_COLUMNS[params.group_by] if params.group_by else None
+        group = EVENT_GROUP_COLUMNS[params.group_by] if params.group_by else None
         where = " AND f.kind IN ({})".format(", ".join(f"'{k}'" for k in kinds.values()))
         return aggregate(
             session,
