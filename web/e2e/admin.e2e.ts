@@ -326,7 +326,7 @@ describe("an admin sets up the service desk", () => {
     expect(made.number).toMatch(example);
     await tickets.getByLabel("Comment edit window (minutes)").fill("20");
     await tickets.getByRole("button", { name: "Save ticket settings" }).click();
-    await expect.poll(() => tickets.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => tickets.getByText("Saved.", { exact: true }).count()).toBe(1);
 
     // Someone else changes the settings meanwhile (through the API, with the ETag they read).
     const token = await apiLogin("admin@acme.example");
@@ -346,7 +346,7 @@ describe("an admin sets up the service desk", () => {
     await screen(page, "admin-settings-conflict");
     // Saving again is a deliberate choice on top of their version, which it now carries.
     await tickets.getByRole("button", { name: "Save ticket settings" }).click();
-    await expect.poll(() => tickets.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => tickets.getByText("Saved.", { exact: true }).count()).toBe(1);
     const after = (await (await fetch(`${BASE_URL}/v1/settings/tickets`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
     expect(after.comment_edit_window_minutes).toBe(25);
     expect(after.reopen_window_days).toBe(9);

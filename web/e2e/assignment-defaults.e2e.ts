@@ -41,7 +41,7 @@ describe("assignment defaults", () => {
     await page.getByLabel("Default team").selectOption({ label: team.name });
     await page.getByLabel(/Assign a ticket to the agent who sends its first public reply/).check();
     await page.getByRole("button", { name: "Save ticket settings" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBeGreaterThan(0);
     await checkScreen(page, "settings-assignment-defaults");
     expect(errors).toEqual([]);
     await page.context().close();

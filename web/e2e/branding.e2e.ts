@@ -75,7 +75,7 @@ describe("branding", () => {
     // The preview follows the form before anything is saved.
     await expect.poll(() => page.getByTestId("branding-preview").textContent()).toContain(display);
     await page.getByRole("button", { name: "Save branding" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
 
     // The shell, in the same page: no reload, no rebuild.
     await expect.poll(() => page.getByTestId("brand-name").textContent()).toBe(display);

@@ -175,7 +175,7 @@ describe("the CMDB", () => {
     await page.getByRole("textbox", { name: "Location" }).fill("DC2 rack 4");
     await page.getByLabel("State").selectOption("in_stock");
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
     await page.getByRole("button", { name: "Close" }).click();
     await expect.poll(() => page.getByTestId("ci-attributes").textContent()).toContain("DC2 rack 4");
     await expect.poll(() => page.getByTestId("ci-history").textContent()).toContain("location");

@@ -68,7 +68,7 @@ describe("the good/bad survey", () => {
     await card.getByLabel("Rating scale").selectOption("good-bad");
     await card.getByLabel("Minutes to wait before sending").fill("0");
     await card.getByRole("button", { name: "Save survey settings" }).click();
-    await expect.poll(() => card.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => card.getByText("Saved.", { exact: true }).count()).toBe(1);
     await checkScreen(page, "csat-settings-good-bad");
     const admin = await apiLogin("admin@acme.example");
     const saved = await apiCall<{ scale: string; delay_minutes: number }>(admin, "GET", "/v1/settings/csat");

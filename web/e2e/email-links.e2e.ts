@@ -100,7 +100,7 @@ describe("the links in an e-mail", () => {
     // And back on, from the settings page.
     await page.getByLabel("Replies: By e-mail").check();
     await page.getByRole("button", { name: "Save settings" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
     expect(employee.errors).toEqual([]);
   });
 });

@@ -332,7 +332,7 @@ describe("knowledge base settings", () => {
     await checkScreen(page, "settings-kb");
     await review.uncheck();
     await page.getByRole("button", { name: "Save knowledge base settings" }).click();
-    await expect.poll(() => page.getByRole("region", { name: "Knowledge base" }).getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByRole("region", { name: "Knowledge base" }).getByText("Saved.", { exact: true }).count()).toBe(1);
 
     const agentToken = await apiLogin("agent@acme.example");
     const draft = await apiCall<Article>(agentToken, "POST", "/v1/kb/articles", { title: unique("Self-published") });

@@ -39,7 +39,7 @@ describe("notification defaults", () => {
     const group = page.getByRole("group", { name: "E-mail by default" });
     await group.getByLabel("SLA warnings").uncheck();
     await page.getByRole("button", { name: "Save notification defaults" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
     await checkScreen(page, "settings-notification-defaults");
     expect(errors).toEqual([]);
     await page.context().close();

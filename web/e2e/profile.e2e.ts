@@ -72,7 +72,7 @@ describe("my profile", () => {
     await page.getByLabel("Date and number format").selectOption("de-DE");
     await expect.poll(() => page.getByTestId("date-sample").textContent()).toContain("16.01.2030"); // 14:30 UTC is the next day at UTC+14
     await page.getByRole("button", { name: "Save profile" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
 
     await page.goBack();
     await page.waitForURL(`**/tickets/${ticket.id}`);

@@ -69,7 +69,7 @@ describe("self-registration", () => {
     await expect.poll(() => page.getByText(/not a domain/).count()).toBeGreaterThan(0);
     await page.getByLabel("Allowed e-mail domains").fill("example.org");
     await page.getByRole("button", { name: "Save self-registration" }).click();
-    await expect.poll(() => page.getByText("Saved.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Saved.", { exact: true }).count()).toBe(1);
     await checkScreen(page, "settings-self-registration");
     expect(errors).toEqual([]);
     await page.context().close();
