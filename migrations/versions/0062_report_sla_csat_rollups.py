@@ -19,9 +19,24 @@ others and counted into ``report_rollup_hourly``:
 Merged tickets have none of them (as the reports left them out). The upgrade fills the
 events and their rollup rows from source in set-based statements, so a deployment's reports
 stay whole without a rebuild; the downgrade removes them.
+
+agent-performance's CSAT (answers on the tickets assigned to each agent now) joins the agent
+summaries of closed periods (0038): ``report_agent_summaries.csat_answered``/``csat_good``,
+counted from the answer kinds by the ticket's ``assignee_id``. The summaries' invalidation
+triggers take the answer kinds' moments too (a reassignment rewrites the ticket's events, so
+the periods of its answers are built again). Existing summaries are deleted: they are built
+again lazily, with the new counts. The columns are nullable: a summary the previous code
+writes while a deployment rolls over has none, and the new code reads it as missing and
+builds it again over it (UPDATE for the app role, for that).
 """
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 from alembic import op
+
+from servicedesk.platform.rls import APP_ROLE, grant
 
 revision = "0062"
 down_revision = "0061"
@@ -48,6 +63,38 @@ DIMS = {
     "type": "type",
 }
 OLD_DIMS = ("all", *DIMS)
+
+
+ANSWER_KINDS = tuple(k for k in NEW_KINDS if k.startswith("csat_") and k != "csat_sent")
+
+
+def _summaries_0038() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "agent_summaries_0038", Path(__file__).with_name("0038_report_agent_summaries.py")
+    )
+    assert spec is not None and spec.loader is not None
+    base = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(base)
+    return base
+
+
+def _invalidation(kinds: tuple[str, ...]) -> None:
+    """The agent summaries' trigger functions (0038), over the moments of these kinds."""
+    base = _summaries_0038()
+
+    def moments(rows: str) -> str:
+        return f"SELECT tenant_id, at FROM {rows} WHERE kind IN ({_in(kinds)})"
+
+    for name, source in (
+        ("report_agent_summaries_inserted", moments("new_rows")),
+        ("report_agent_summaries_deleted", moments("old_rows")),
+        (
+            "report_agent_summaries_updated",
+            f"{moments('old_rows')} UNION ALL {moments('new_rows')}",
+        ),
+    ):
+        function = base._function(name, source)
+        op.execute(function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -120,11 +167,24 @@ def upgrade() -> None:
         f" coalesce(policy_id::text, ''), count(*) FROM report_events WHERE kind IN ({sla})"
         " GROUP BY 1, 3, 4, 5"
     )
+    op.execute(
+        "ALTER TABLE report_agent_summaries ADD COLUMN csat_answered integer,"
+        " ADD COLUMN csat_good integer"
+    )
+    op.execute("DELETE FROM report_agent_summaries")
+    op.execute(grant("report_agent_summaries", "UPDATE"))
+    _invalidation(("resolved", "reply", *ANSWER_KINDS))
     # Cached answers were computed the old way: the reports' caches key on the generation.
     op.execute("UPDATE report_generations SET generation = generation + 1, updated_at = now()")
 
 
 def downgrade() -> None:
+    _invalidation(("resolved", "reply"))
+    op.execute("DELETE FROM report_agent_summaries")
+    op.execute(f"REVOKE UPDATE ON report_agent_summaries FROM {APP_ROLE}")
+    op.execute(
+        "ALTER TABLE report_agent_summaries DROP COLUMN csat_answered, DROP COLUMN csat_good"
+    )
     kinds = _in(NEW_KINDS)
     op.execute(f"DELETE FROM report_rollup_hourly WHERE kind IN ({kinds}) OR dim = 'policy'")
     op.execute(f"DELETE FROM report_events WHERE kind IN ({kinds})")

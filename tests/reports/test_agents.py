@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,9 +39,14 @@ class Seeded:
 
 
 def _events(
-    rng: random.Random, tenant: uuid.UUID, ticket: uuid.UUID, staff: list[uuid.UUID | None]
+    rng: random.Random,
+    tenant: uuid.UUID,
+    ticket: uuid.UUID,
+    staff: list[uuid.UUID | None],
+    assignee: uuid.UUID | None = None,
 ) -> list[tuple[object, ...]]:
-    """A ticket's events: resolutions (each after a reopen but the first), replies."""
+    """A ticket's events: resolutions (each after a reopen but the first), replies, CSAT
+    answers (credited to the ticket's current ``assignee``, which every row carries)."""
     now = datetime.now(UTC)
     at = now - timedelta(seconds=rng.randrange(DAYS * 86400))
     if rng.random() < 0.1:
@@ -62,12 +68,16 @@ def _events(
     for _ in range(rng.randrange(4)):
         reply = at - timedelta(seconds=rng.randrange(3 * 86400))
         out.append((tenant, ticket, "reply", reply, rng.choice([*staff, None]), None, None))
-    return [e for e in out if e[3] <= now]  # type: ignore[operator]
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        answered = at + timedelta(seconds=rng.choice([0, rng.randrange(3 * 86400)]))
+        kind = rng.choice(facts.CSAT_ANSWER_KINDS)
+        out.append((tenant, ticket, kind, answered, None, None, None))
+    return [(*e, assignee) for e in out if e[3] <= now]  # type: ignore[operator]
 
 
 def _linked(rows: list[tuple[object, ...]]) -> list[dict[str, object]]:
     """The rows with ``prev_same_at``, as facts.refresh links them."""
-    names = ("tenant", "ticket", "kind", "at", "agent", "frb", "rb")
+    names = ("tenant", "ticket", "kind", "at", "agent", "frb", "rb", "assignee")
     out = [dict(zip(names, row, strict=True)) for row in rows]
     facts._link_repeats(out)
     return out
@@ -78,7 +88,7 @@ def _insert(conn: object, rows: list[tuple[object, ...]]) -> None:
         conn,  # type: ignore[arg-type]
         "report_events",
         "tenant_id, ticket_id, kind, at, agent_id, first_response_business,"
-        " resolution_business, prev_same_at, priority, channel",
+        " resolution_business, prev_same_at, priority, channel, assignee_id",
         [
             dataset._line(
                 (
@@ -92,6 +102,7 @@ def _insert(conn: object, rows: list[tuple[object, ...]]) -> None:
                     r["prev"].isoformat() if r["prev"] else None,  # type: ignore[attr-defined]
                     "low",
                     "web",
+                    r["assignee"],
                 )
             )
             for r in _linked(rows)
@@ -110,19 +121,20 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
             conn, tenant, slug, dataset.Shape(agents=4, requesters=1, seed=38)
         )
         staff: list[uuid.UUID | None] = [*people.agents, None]
-        tickets, facts, events = [], [], []
+        tickets, fact_rows, events = [], [], []
         for i in range(500):
             tid = uuid.UUID(int=rng.getrandbits(128))
             created = now - timedelta(days=DAYS + 1)
             tickets.append(
                 dataset.bare_ticket(tid, tenant, f"A-{i}", people.requesters[0], created)
             )
-            facts.append(
+            assignee = rng.choice(staff)
+            fact_rows.append(
                 dataset._line(
                     (
                         tenant,
                         tid,
-                        rng.choice(staff),
+                        assignee,
                         "low",
                         "web",
                         people.requesters[0],
@@ -132,18 +144,22 @@ def seeded(database: TestDatabase) -> Iterator[Seeded]:
                     )
                 )
             )
-            events += _events(rng, tenant, tid, staff)
+            events += _events(rng, tenant, tid, staff, assignee)
         ids = dataset.load_facts(
             conn,
             tenant,
             tickets,
             "tenant_id, ticket_id, assignee_id, priority, channel, requester_id, status,"
             " merged, created_at",
-            facts,
+            fact_rows,
         )
         _insert(conn, events)
         conn.commit()
-        yield Seeded(tenant, [a for a in staff if a], ids)
+    # The hourly rollup of those events (the direct SQL counts the CSAT answers from it).
+    with transaction() as session:
+        set_tenant(session, tenant_id=tenant, user_id=None)
+        facts.rebuild_rollup(session, tenant)
+    yield Seeded(tenant, [a for a in staff if a], ids)
 
 
 def run(seeded: Seeded, params: ReportParams, *, use: bool) -> Aggregated:
@@ -168,22 +184,45 @@ def clear(seeded: Seeded) -> None:
 
 
 def rewrite_some(seeded: Seeded, rng: random.Random) -> None:
-    """Rewrite a few tickets' events as facts.refresh does (delete, insert), as the app."""
+    """Rewrite a few tickets' events as facts.refresh does (delete, insert), as the app:
+    with another assignee now and then (a reassignment moves the ticket's CSAT)."""
     with transaction() as session:
         set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
         for ticket in rng.sample(seeded.tickets, 3):
+            keys = {"t": seeded.tenant_id, "ids": [ticket]}
+            old = facts._old_contributions(session, keys)
             session.execute(
                 text("DELETE FROM report_events WHERE tenant_id = :t AND ticket_id = :id"),
                 {"t": seeded.tenant_id, "id": ticket},
             )
-            for row in _linked(_events(rng, seeded.tenant_id, ticket, [*seeded.agents, None])):
+            staff = [*seeded.agents, None]
+            assignee = rng.choice(staff)
+            session.execute(
+                text(
+                    "UPDATE report_ticket_facts SET assignee_id = :a"
+                    " WHERE tenant_id = :t AND ticket_id = :id"
+                ),
+                {"t": seeded.tenant_id, "id": ticket, "a": assignee},
+            )
+            rows = _linked(_events(rng, seeded.tenant_id, ticket, staff, assignee))
+            new: Counter[facts.RollupKey] = Counter()
+            for row in rows:
+                if row["kind"] in facts.ROLLUP_KINDS:
+                    hour = row["at"].replace(minute=0, second=0, microsecond=0)  # type: ignore[attr-defined]
+                    dims = dict.fromkeys(facts.ROLLUP_DIMS.values())
+                    dims.update(
+                        assignee_id=assignee, priority="low", channel="web", type="incident"
+                    )
+                    facts._count_into(new, str(row["kind"]), hour, {**dims, "policy_id": None})
+            facts.apply_rollup(session, seeded.tenant_id, {k: new[k] - old[k] for k in new | old})
+            for row in rows:
                 session.execute(
                     text(
                         "INSERT INTO report_events (tenant_id, ticket_id, kind, at, agent_id,"
                         " first_response_business, resolution_business, prev_same_at,"
-                        " priority, channel)"
+                        " priority, channel, assignee_id)"
                         " VALUES (:tenant, :ticket, :kind, :at, :agent, :frb, :rb, :prev,"
-                        " 'low', 'web')"
+                        " 'low', 'web', :assignee)"
                     ),
                     row,
                 )
@@ -222,6 +261,8 @@ def test_a_long_range_is_read_from_months_and_has_repeats_to_remove(seeded: Seed
     clear(seeded)
     params = ReportParams(since=datetime.now(UTC).date() - timedelta(days=DAYS), tz="UTC")
     want = run(seeded, params, use=False)
+    # Answers are credited (the comparison below covers CSAT too).
+    assert sum(cell["csat_count"] for cell in want.cells.values()) > 0
     window = resolve(params)
     with transaction() as session:
         set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
@@ -271,3 +312,25 @@ def test_kth_without_is_the_kth_of_the_rest(runs: list[list[int]], seed: int) ->
     sorted_runs = [sorted(r) for r in runs if r]
     for k in range(len(rest)):
         assert agents.kth_without(sorted_runs, removed, k) == rest[k]
+
+
+def test_a_summary_written_before_0062_is_built_again_with_its_csat(seeded: Seeded) -> None:
+    """The code before migration 0062 writes summaries without CSAT (NULL) while a
+    deployment rolls over: they read as missing and are built again over the old rows."""
+    params = ReportParams(since=datetime.now(UTC).date() - timedelta(days=DAYS), tz="UTC")
+    want = run(seeded, params, use=False)
+    clear(seeded)
+    run(seeded, params, use=True)  # this range's summaries only
+    with transaction() as session:
+        set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
+        stale = session.execute(
+            text("UPDATE report_agent_summaries SET csat_answered = NULL, csat_good = NULL")
+        ).rowcount
+    assert stale > 0
+    assert_same(run(seeded, params, use=True), want)
+    with transaction() as session:
+        set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
+        left = session.execute(
+            text("SELECT count(*) FROM report_agent_summaries WHERE csat_answered IS NULL")
+        ).scalar()
+    assert left == 0

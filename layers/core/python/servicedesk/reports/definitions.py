@@ -203,7 +203,7 @@ def _csat_figures(cell: Cell) -> tuple[int, int, int, int, int]:
     rated = sum(_n(cell, f"csat_{r}") for r in range(1, 6))
     total = sum(r * _n(cell, f"csat_{r}") for r in range(1, 6))
     answered = rated + _n(cell, "csat_good") + _n(cell, "csat_bad")
-    good = _n(cell, "csat_4") + _n(cell, "csat_5") + _n(cell, "csat_good")
+    good = sum(_n(cell, k) for k in facts.CSAT_GOOD_KINDS)
     return _n(cell, "csat_sent"), answered, good, rated, total
 
 
@@ -358,40 +358,44 @@ def agent_performance(ctx: RequestContext, window: Window, params: ReportParams)
             "replies": got.replies,
             "median_first_response_business": got.median_first_response,
             "median_resolution_business": got.median_resolution,
-            "csat_score": None,
-            "csat_count": 0,
+            "csat_score": _ratio_of(got.csat_good, got.csat_answered),
+            "csat_count": got.csat_answered,
             "load": 0,
         }
-    _rated_and_load(ctx, window, params, cells)
+    _load(ctx, params, cells)
     return Computed(Aggregated(cells, _agent_totals(cells)))
 
 
-def _rated_and_load(
+_BLANK: Cell = {
+    "handled": 0,
+    "replies": 0,
+    "median_first_response_business": None,
+    "median_resolution_business": None,
+    "csat_score": None,
+    "csat_count": 0,
+    "load": 0,
+}
+
+
+def _rated(
     ctx: RequestContext, window: Window, params: ReportParams, cells: dict[Key, Cell]
 ) -> None:
     """Into ``cells`` (one per agent): the CSAT answers in the range on the tickets
-    assigned to each agent now (the survey kinds of ``report_events`` by the ticket's
-    current assignee, from the rollup's agent dimension when it can answer) and their open
-    load now. An agent with neither keeps the zeros; one new here gets a row."""
-    blank: Cell = {
-        "handled": 0,
-        "replies": 0,
-        "median_first_response_business": None,
-        "median_resolution_business": None,
-        "csat_score": None,
-        "csat_count": 0,
-        "load": 0,
-    }
-    for cell in cells.values():
-        cell.update(csat_score=None, csat_count=0, load=0)
+    assigned to each agent now: the answer kinds of ``report_events`` by the ticket's
+    current assignee (the rollup's agent dimension when it can answer). The summaries'
+    path reads the same counts from the agent summaries (``agents.performance``)."""
     by_agent = params.model_copy(update={"group_by": "agent", "interval": None})
     rated = _kind_counts(ctx, window, by_agent, facts.CSAT_ANSWER_KINDS)
     for (_, agent), got in rated.cells.items():
         _, answered, good, _, _ = _csat_figures(got)
         if agent is None or not answered:
             continue
-        cell = cells.setdefault((None, agent), dict(blank))
+        cell = cells.setdefault((None, agent), dict(_BLANK))
         cell.update(csat_count=answered, csat_score=_ratio_of(good, answered))
+
+
+def _load(ctx: RequestContext, params: ReportParams, cells: dict[Key, Cell]) -> None:
+    """Into ``cells``: each agent's open tickets now (not bound to the range)."""
     filters, values = filter_sql(params)
     for r in ctx.session.execute(
         text(
@@ -402,8 +406,7 @@ def _rated_and_load(
         ),
         {"t": ctx.tenant_id, **values},
     ):
-        cell = cells.setdefault((None, r.grp), dict(blank))
-        cell["load"] = int(r.load)
+        cells.setdefault((None, r.grp), dict(_BLANK))["load"] = int(r.load)
 
 
 def _agent_totals(cells: dict[Key, Cell]) -> Cell:
@@ -448,8 +451,12 @@ def _agent_performance_sql(ctx: RequestContext, window: Window, params: ReportPa
             "replies": int(r["replies"]),
             "median_first_response_business": _f(r["mfr"]),
             "median_resolution_business": _f(r["mres"]),
+            "csat_score": None,
+            "csat_count": 0,
+            "load": 0,
         }
-    _rated_and_load(ctx, window, params, cells)
+    _rated(ctx, window, params, cells)
+    _load(ctx, params, cells)
     return Computed(Aggregated(cells, _agent_totals(cells)))
 
 

@@ -43,6 +43,8 @@ SLA_KINDS = tuple(f"sla_{o}_{t}" for t in SLA_TARGETS for o in ("on_time", "late
 # CSAT: a survey sent; an answer by its rating on the 1-5 scale, or good/bad (stored 5/1).
 CSAT_ANSWER_KINDS = (*(f"csat_{r}" for r in range(1, 6)), "csat_good", "csat_bad")
 CSAT_KINDS = ("csat_sent", *CSAT_ANSWER_KINDS)
+# The answers that count as satisfied in a CSAT score: 4-5, or good.
+CSAT_GOOD_KINDS = ("csat_4", "csat_5", "csat_good")
 # The kinds counted in report_rollup_hourly, and its dimensions (column of report_events).
 # ``resolved_last`` is a resolved ticket's last resolution (one per ticket, at the facts'
 # ``resolved_at``); ``one_touch`` is the same moment when the ticket had exactly one public
