@@ -264,10 +264,22 @@ def test_a_long_range_is_read_from_months_and_has_repeats_to_remove(seeded: Seed
     # Answers are credited (the comparison below covers CSAT too).
     assert sum(cell["csat_count"] for cell in want.cells.values()) > 0
     window = resolve(params)
+    cut = summaries.plan(
+        window.since, window.until + timedelta(days=1), window.zone, datetime.now(UTC).date()
+    )
+    starts = [s for _, s, _ in cut.periods]
     with transaction() as session:
         set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)
-        duplicates = agents._duplicates(session, seeded.tenant_id, window.start, window.end)
-    assert sum(len(fr) + len(res) for fr, res in duplicates.values()) > 0
+        # Repeats across the range's periods (those within one are out of its summary).
+        across = agents._duplicates(
+            session, seeded.tenant_id, window.start, window.end, starts, cut.open_from
+        )
+        # As if all of it were one open rest: every repeat in the range.
+        every = agents._duplicates(
+            session, seeded.tenant_id, window.start, window.end, [], window.start
+        )
+    count = [sum(len(fr) + len(res) for fr, res in d.values()) for d in (across, every)]
+    assert 0 < count[0] < count[1], count
     assert_same(run(seeded, params, use=True), want)
     with transaction() as session:
         set_tenant(session, tenant_id=seeded.tenant_id, user_id=None)

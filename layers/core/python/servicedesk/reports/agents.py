@@ -180,12 +180,16 @@ class AgentReader(summaries.Reader):
                 " string_agg(u.res, ''::bytea) AS res, sum(u.answered)::integer AS answered,"
                 " sum(u.good)::integer AS good FROM ("
                 " SELECT e.agent_id::text AS agent, count(*) AS handled, 0 AS replies,"
+                # The values: each (agent, ticket) once in the period (a repeat whose
+                # previous resolution by the agent is in the period too is left out).
                 " coalesce(string_agg(int4send(e.first_response_business), ''::bytea"
                 " ORDER BY e.first_response_business)"
-                " FILTER (WHERE e.first_response_business IS NOT NULL), ''::bytea) AS fr,"
+                " FILTER (WHERE e.first_response_business IS NOT NULL"
+                " AND (e.prev_same_at IS NULL OR e.prev_same_at < p.start)), ''::bytea) AS fr,"
                 " coalesce(string_agg(int4send(e.resolution_business), ''::bytea"
                 " ORDER BY e.resolution_business)"
-                " FILTER (WHERE e.resolution_business IS NOT NULL), ''::bytea) AS res,"
+                " FILTER (WHERE e.resolution_business IS NOT NULL"
+                " AND (e.prev_same_at IS NULL OR e.prev_same_at < p.start)), ''::bytea) AS res,"
                 " 0 AS answered, 0 AS good"
                 " FROM report_events e WHERE e.tenant_id = :t AND e.kind = 'resolved'"
                 " AND e.agent_id IS NOT NULL AND e.at >= p.start AND e.at < p.stop"
@@ -258,7 +262,9 @@ def performance(
     per_agent = reader.agents(cut.periods)
     if cut.open_from is not None:
         _add_open(session, tenant_id, cut.open_from, window.end, per_agent)
-    removed = _duplicates(session, tenant_id, window.start, window.end)
+    removed = _duplicates(
+        session, tenant_id, window.start, window.end, [s for _, s, _ in cut.periods], cut.open_from
+    )
     out: dict[str, Performance] = {}
     for agent, runs in per_agent.items():
         if not runs.handled and not runs.replies and not runs.csat_answered:
@@ -321,16 +327,23 @@ def _add_open(
 
 
 def _duplicates(
-    session: Session, tenant_id: uuid.UUID, start: datetime, end: datetime
+    session: Session,
+    tenant_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    starts: list[datetime],
+    open_from: datetime | None,
 ) -> dict[str, tuple[list[int], list[int]]]:
-    """Per agent, the values to take out: all but one of each (agent, ticket) resolved more
-    than once in the range: the resolution events in it whose same agent's previous
-    resolution of the ticket (``prev_same_at``) is in it too (a ticket's events all carry
-    its current durations, so (agent, ticket) is the direct SQL's DISTINCT key)."""
-    # Aggregated per agent in SQL: a year of a busy tenant holds ~150,000 repeats, which
-    # as rows cost 0.6 s to read (bench/reports.py at 1,000,000 tickets); as one array per
-    # agent they are a few dozen rows. Grouped by the uuid (not its text) and not sorted
-    # there: median_without sorts them (226 -> 180 ms in SQL, EXPLAIN ANALYZE at 1M).
+    """Per agent, the values still to take out: all but one of each (agent, ticket)
+    resolved more than once in the range are the resolution events in it whose same
+    agent's previous resolution of the ticket (``prev_same_at``) is in it too (a ticket's
+    events all carry its current durations, so (agent, ticket) is the direct SQL's DISTINCT
+    key). A closed period's summary already left out its own repeats (the previous one in
+    the same period); what remains are those whose previous resolution is in an earlier
+    period of the range, and every repeat in the open rest. ``starts``: the closed
+    periods' starts, in order, contiguous from ``start``."""
+    # Aggregated per agent in SQL: one array per agent, a few dozen rows, not sorted there
+    # (median_without sorts them). The period of a moment: a binary search over the starts.
     rows = session.execute(
         text(
             "SELECT e.agent_id, array_agg(e.first_response_business)"
@@ -338,9 +351,17 @@ def _duplicates(
             " array_agg(e.resolution_business) FILTER (WHERE e.resolution_business IS NOT NULL)"
             " FROM report_events e WHERE e.tenant_id = :t AND e.kind = 'resolved'"
             " AND e.prev_same_at IS NOT NULL AND e.prev_same_at >= :start"
-            " AND e.at >= :start AND e.at < :end GROUP BY 1"
+            " AND e.at >= :start AND e.at < :end"
+            " AND (e.at >= :open_from OR e.prev_same_at < (CAST(:starts AS timestamptz[]))"
+            "[width_bucket(e.at, CAST(:starts AS timestamptz[]))]) GROUP BY 1"
         ),
-        {"t": tenant_id, "start": start, "end": end},
+        {
+            "t": tenant_id,
+            "start": start,
+            "end": end,
+            "starts": starts,
+            "open_from": open_from or datetime.max.replace(tzinfo=UTC),
+        },
     )
     out: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
     for agent, fr, res in rows:
