@@ -14,6 +14,10 @@ os.environ.setdefault("SERVICEDESK_PUBLISH_IN_BACKGROUND", "1")
 
 from local.app import build_app
 from local.ws import Gateway
+from servicedesk.platform.lambda_ import settle_heap
 
 # ws://…/ws and /@connections are the gateway's; every other request reaches the API app.
 app = Gateway(build_app())
+
+# As each API Lambda does at the end of its initialization (platform.lambda_.settle_heap).
+settle_heap()

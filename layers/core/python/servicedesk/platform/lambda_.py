@@ -10,6 +10,19 @@ from fastapi import APIRouter
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+def settle_heap() -> None:
+    """Once initialization is done: what it loaded stays for the life of the process, so
+    move it out of the cyclic collector's way (``gc.freeze``). A full collection otherwise
+    walks every object the app loaded: ~300,000 in one API process, 230-240 ms each, which
+    gave agent-performance a 400 ms p95 tail at 1,000,000 tickets (docs/benchmarks.md).
+    After the freeze it walks only what the requests made. Garbage first, so none of it
+    becomes permanent."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> LambdaHandler:
     """FastAPI app with ``routers`` + Mangum (lifespan off) + Powertools logger and metrics."""
     from aws_lambda_powertools import Metrics
@@ -44,5 +57,6 @@ def domain_handler(*routers: APIRouter, title: str = "Servicedesk API") -> Lambd
     # The API functions run with SnapStart (stacks/api.py): initialization up to here is in
     # the snapshot, and the hooks reconnect what must not be shared between its copies.
     register_snapstart_hooks()
+    settle_heap()
     wrapped: LambdaHandler = handler
     return wrapped
