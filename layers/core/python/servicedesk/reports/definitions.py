@@ -22,7 +22,6 @@ from servicedesk.reports.query import (
 )
 from servicedesk.reports.window import ReportParams, Window
 
-DIMS = "team_id, assignee_id, category_id, priority, channel, type"
 SLA_TARGETS = facts.SLA_TARGETS
 AGE_BANDS = (
     ("aging_lt_1d", None, "1 day"),
