@@ -10,14 +10,18 @@ the duration summaries (the build lock per (tenant, metric, zone, dimension), th
 tenant's summaries lock shared; the writers of ``report_events`` take it exclusive).
 
 The medians count each (agent, ticket) once however often the agent resolved the ticket in
-the range (the direct SQL's ``DISTINCT``). The summaries keep one value per resolution
-event; the repeats are taken out at query time: each resolution event carries the moment of
-the same agent's previous resolution of the ticket (``prev_same_at``, written by
+the range (the direct SQL's ``DISTINCT``). Each resolution event carries the moment of the
+same agent's previous resolution of the ticket (``prev_same_at``, written by
 ``facts.refresh``), so the repeats in [start, end) are the resolution events in it whose
 ``prev_same_at`` is in it too: for k resolutions of one ticket by one agent in the range,
-k - 1 rows, read from a partial index of the few events that have one. The k-th smallest of
-the runs less those values is a binary search on the (integer) value: the smallest x with
-``#(runs <= x) - #(removed <= x) > k``.
+k - 1 rows. A period's summary leaves out its own repeats (the previous resolution in the
+same period, migration 0062); the rest (the previous one in an earlier period of the
+range, or in the open rest) are taken out at query time, read from a partial index of the
+few events that have one. The k-th smallest of the runs less those values is a binary
+search on the (integer) value: the smallest x with ``#(runs <= x) - #(removed <= x) > k``.
+
+CSAT (answers on the tickets assigned to the agent now) is counted into the same summaries
+from the answer kinds by the events' ``assignee_id`` (migration 0062).
 """
 
 from __future__ import annotations
