@@ -24,8 +24,10 @@ agent-performance's CSAT (answers on the tickets assigned to each agent now) joi
 summaries of closed periods (0038): ``report_agent_summaries.csat_answered``/``csat_good``,
 counted from the answer kinds by the ticket's ``assignee_id``. The summaries' invalidation
 triggers take the answer kinds' moments too (a reassignment rewrites the ticket's events, so
-the periods of its answers are built again). Existing summaries are deleted: they are built
-again lazily, with the new counts. The columns are nullable: a summary the previous code
+the periods of its answers are built again). A period's summary now also leaves out its
+own repeats (a resolution whose previous one by the same agent is in the same period;
+servicedesk.reports.agents). Existing summaries are deleted: they are built again lazily,
+with the new counts and values. The columns are nullable: a summary the previous code
 writes while a deployment rolls over has none, and the new code reads it as missing and
 builds it again over it (UPDATE for the app role, for that).
 """
